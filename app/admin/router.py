@@ -1,0 +1,155 @@
+"""/v1/agencies and /v1/clients: the reference list of agencies, and partner-system clients."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.admin import repository, service
+from app.admin.schemas import (
+    AgencyOut,
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    ClientRevocation,
+    ClientUpdate,
+)
+from app.core.auth import AdminPrincipal, Authenticated
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.idempotency import idempotency_key, redact_on_replay
+from app.core.openapi import ALWAYS, AUTHENTICATED, WITH_BODY, problem_responses
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+
+router = APIRouter(prefix="/v1", route_class=TransactionalRoute)
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get(
+    "/agencies",
+    tags=["Administration"],
+    summary="List the agencies of the hub",
+    response_model=Page[AgencyOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_agencies(
+    request: Request, response: Response, _: Authenticated, session: DbSession, paging: Paging
+) -> Page[AgencyOut]:
+    agencies, next_cursor = await repository.list_agencies(session, paging)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[AgencyOut.model_validate(a) for a in agencies], next_cursor=next_cursor)
+
+
+@router.post(
+    "/clients",
+    tags=["Administration"],
+    summary="Register a partner system client",
+    description=(
+        "Registers a system that will obtain tokens with the client credentials grant. The secret is "
+        "returned in this response only; the service keeps only an argon2id hash of it. The hub's "
+        "own roles are tied to their lead agency (mash_* to childrens_social_care, asc_* to "
+        "adult_social_care); other roles may belong to any agency. An idempotent replay returns the "
+        "same client with `client_secret: null`, because the secret is never stored: if the first "
+        "response was lost, revoke that client and register a new one."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientCreated,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409),
+        201: {"headers": {"Location": {"description": "The new client's URL", "schema": {"type": "string"}}}},
+    },
+    dependencies=[Depends(idempotency_key)],
+)
+async def create_client(
+    request: Request, response: Response, principal: AdminPrincipal, session: DbSession, body: ClientCreate
+) -> ClientCreated:
+    redact_on_replay(request, "client_secret")
+    client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
+    response.headers["Location"] = f"/v1/clients/{client.id}"
+    return ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
+
+
+@router.get(
+    "/clients",
+    tags=["Administration"],
+    summary="List partner system clients (never their secrets)",
+    response_model=Page[ClientOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_clients(
+    request: Request,
+    response: Response,
+    _: AdminPrincipal,
+    session: DbSession,
+    paging: Paging,
+    active: Annotated[
+        bool | None, Query(description="Only active (true) or revoked (false) clients.")
+    ] = None,
+) -> Page[ClientOut]:
+    clients, next_cursor = await repository.list_clients(session, paging, active=active)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[service.client_out(c) for c in clients], next_cursor=next_cursor)
+
+
+@router.get(
+    "/clients/{client_id}",
+    tags=["Administration"],
+    summary="Get one client",
+    response_model=ClientOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+        200: {
+            "headers": {
+                "ETag": {"description": "Send back in If-Match to update", "schema": {"type": "string"}}
+            }
+        },
+    },
+)
+async def get_client(
+    client_id: uuid.UUID, response: Response, _: AdminPrincipal, session: DbSession
+) -> ClientOut:
+    client = await service.get_client(session, client_id)
+    set_etag(response, client.version)
+    return service.client_out(client)
+
+
+@router.patch(
+    "/clients/{client_id}",
+    tags=["Administration"],
+    summary="Rename a client",
+    response_model=ClientOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 412, 428),
+        200: {"headers": {"ETag": {"description": "The new ETag", "schema": {"type": "string"}}}},
+    },
+)
+async def update_client(
+    client_id: uuid.UUID,
+    response: Response,
+    principal: AdminPrincipal,
+    session: DbSession,
+    body: ClientUpdate,
+    if_match: IfMatch = None,
+) -> ClientOut:
+    client = await service.rename_client(session, principal, client_id, body, if_match)
+    set_etag(response, client.version)
+    return service.client_out(client)
+
+
+@router.post(
+    "/clients/{client_id}/revocation",
+    tags=["Administration"],
+    summary="Revoke a client: its tokens stop working at once",
+    response_model=ClientOut,
+    responses=problem_responses(
+        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["already_revoked"]}
+    ),
+)
+async def revoke_client(
+    client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation
+) -> ClientOut:
+    client = await service.revoke_client(session, principal, client_id, body.reason)
+    return service.client_out(client)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import ConfigDict, Field
+
+from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.scopes import AgencyCode, Role
+
+
+class AgencyOut(ResponseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples({"code": "police", "name": "Police public protection"}),
+    )
+
+    code: AgencyCode
+    name: str
+
+
+class ClientCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"name": "Police PPU case system", "agency": "police", "role": "partner_referrer"}
+        )
+    )
+
+    name: str = Field(min_length=1, max_length=200, description="What the partner system is.")
+    agency: AgencyCode = Field(description="The agency the system acts for.")
+    role: Role = Field(description="The role its tokens carry; it decides their scopes.")
+
+
+class ClientUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=examples({"name": "Police PPU case system (v2)"}))
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ClientRevocation(RequestModel):
+    model_config = ConfigDict(json_schema_extra=examples({"reason": "Secret exposed in a support ticket"}))
+
+    reason: str = Field(min_length=1, max_length=500, description="Why the client is revoked.")
+
+
+_CLIENT_EXAMPLE = {
+    "client_id": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+    "name": "Police PPU case system",
+    "agency": "police",
+    "role": "partner_referrer",
+    "created_at": "2026-11-23T09:30:00Z",
+    "created_by": "admin@childrens_social_care",
+    "updated_at": None,
+    "active": True,
+    "revoked_at": None,
+    "revoked_by": None,
+    "revocation_reason": None,
+}
+
+
+class ClientOut(ResponseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_CLIENT_EXAMPLE))
+
+    client_id: uuid.UUID
+    name: str
+    agency: AgencyCode
+    role: Role
+    created_at: datetime
+    created_by: str
+    updated_at: datetime | None
+    active: bool
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_reason: str | None
+
+
+class ClientCreated(ClientOut):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {**_CLIENT_EXAMPLE, "client_secret": "mash_cs_9HkR2n0Qv7yXz-8bLq3Wm1sT4uVp6aEeF5gHjKcDdNo"}
+        )
+    )
+
+    client_secret: str | None = Field(
+        description=(
+            "Shown only in this response; only a hash is stored. Keep it in a secret store. "
+            "Null in an idempotent replay."
+        )
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import ConfigDict, EmailStr, Field, model_validator
+
+from app.core.codes import AdvocateKind
+from app.core.schemas import RequestModel, ResponseModel, examples
+
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Contact(RequestModel):
+    phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
+    email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.phone is None and self.email is None:
+            raise ValueError("give a phone number or an email address")
+        return self
+
+
+_ADVOCATE = {
+    "name": "Sam Okoye",
+    "organisation": "Waltham Forest Advocacy Service",
+    "kind": "care_act",
+    "contact": {"phone": "020 7946 0202", "email": "advocacy@example.org"},
+}
+
+
+class AdvocateIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra=examples(_ADVOCATE))
+
+    name: Short
+    organisation: Short
+    kind: AdvocateKind = Field(
+        description="care_act: Care Act 2014 advocate; imca: Independent Mental Capacity Advocate."
+    )
+    contact: Contact
+
+
+class AdvocateOut(ResponseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {**_ADVOCATE, "id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e", "created_at": "2026-11-20T09:00:00Z"}
+        ),
+    )
+
+    id: uuid.UUID
+    name: str
+    organisation: str
+    kind: AdvocateKind
+    contact: dict[str, str]
+    created_at: datetime

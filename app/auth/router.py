@@ -1,0 +1,114 @@
+"""/oauth/token (client credentials grant) and /v1/me."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse
+
+from app.auth.schemas import Me, OAuthError, TokenResponse
+from app.auth.service import OAuthFailure, client_credentials_grant
+from app.core.auth import Authenticated
+from app.core.db import DbSession
+from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.routing import TransactionalRoute
+
+router = APIRouter(route_class=TransactionalRoute)
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_error(failure: OAuthFailure, *, basic_auth: bool) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    if failure.status == 401 and basic_auth:
+        headers["WWW-Authenticate"] = 'Basic realm="mash-api"'
+    return JSONResponse(
+        {"error": failure.error, "error_description": failure.description},
+        status_code=failure.status,
+        headers=headers,
+    )
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthFailure("invalid_client", "Malformed Basic credentials.", 401) from None
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before being joined.
+    return unquote(client_id), unquote(secret)
+
+
+@router.post(
+    "/oauth/token",
+    tags=["Authentication"],
+    summary="Obtain an access token (OAuth 2.0 client credentials)",
+    description=(
+        "RFC 6749 section 4.4. Authenticate with `client_id` and `client_secret` form fields or with HTTP "
+        "Basic. `scope` may ask for a subset of the client's role scopes. Errors use the OAuth error "
+        "shape (`error`, `error_description`), not problem details."
+    ),
+    response_model=TokenResponse,
+    responses={
+        400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type or invalid_scope"},
+        401: {"model": OAuthError, "description": "invalid_client: unknown, wrong or revoked credentials"},
+        **problem_responses(413, 415, *ALWAYS),
+    },
+)
+async def token(
+    request: Request,
+    session: DbSession,
+    grant_type: Annotated[str | None, Form(examples=["client_credentials"])] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    scope: Annotated[str | None, Form(description="Space-separated subset of the role's scopes")] = None,
+) -> JSONResponse:
+    basic = request.headers.get("authorization", "").lower().startswith("basic ")
+    try:
+        form = await request.form()
+        repeated = sorted({key for key, _ in form.multi_items() if len(form.getlist(key)) > 1})
+        if repeated:
+            # RFC 6749 section 3.2: parameters must not be included more than once.
+            raise OAuthFailure("invalid_request", f"Repeated parameter(s): {', '.join(repeated)}.")
+        if grant_type is None:
+            raise OAuthFailure("invalid_request", "grant_type is required.")
+        if grant_type != "client_credentials":
+            raise OAuthFailure("unsupported_grant_type", "Only client_credentials is supported.")
+        credentials = _basic_credentials(request)
+        if credentials is not None and (client_id or client_secret):
+            raise OAuthFailure("invalid_request", "Use either HTTP Basic or form credentials, not both.")
+        if credentials is None:
+            if not client_id or not client_secret:
+                # RFC 6749 section 5.2: no client authentication at all is invalid_client.
+                raise OAuthFailure("invalid_client", "Send client_id and client_secret, or HTTP Basic.", 401)
+            credentials = (client_id, client_secret)
+        issued = await client_credentials_grant(
+            session,
+            request.app.state.hasher,
+            request.app.state.tokens,
+            credentials[0],
+            credentials[1],
+            scope,
+        )
+    except OAuthFailure as failure:
+        return _oauth_error(failure, basic_auth=basic)
+    body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
+    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+
+
+@router.get(
+    "/v1/me",
+    tags=["Authentication"],
+    summary="Who the access token belongs to",
+    response_model=Me,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED),
+)
+async def me(principal: Authenticated) -> Me:
+    return Me(
+        sub=principal.sub, agency=principal.agency, role=principal.role, scopes=sorted(principal.scopes)
+    )

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import examples
+from app.core.scopes import AgencyCode, Role
+
+
+class TokenResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6Im1hc2gtaHMyNTYiLCJ0eXAiOiJhdCtqd3QifQ...",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": "adult_concerns:create adult_concerns:read contributions:read",
+            }
+        )
+    )
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
+    scope: str = Field(description="The granted scopes, space-separated.")
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 section 5.2 error body (the token endpoint does not use problem details)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"error": "invalid_client", "error_description": "Client authentication failed."}
+        )
+    )
+
+    error: Literal["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"]
+    error_description: str
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+                "agency": "police",
+                "role": "partner_referrer",
+                "scopes": ["adult_concerns:create", "adult_concerns:read", "referrals:create"],
+            }
+        )
+    )
+
+    sub: str
+    agency: AgencyCode
+    role: Role
+    scopes: list[str]

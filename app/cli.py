@@ -1,0 +1,268 @@
+"""The ``mash`` command: serve, migrate, register clients, mint tokens, seed demo data, verify the audit."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings, get_settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+clients_cli = typer.Typer(no_args_is_help=True, help="Partner system clients.")
+audit_cli = typer.Typer(no_args_is_help=True, help="The audit trail.")
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(audit_cli, name="audit")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CREDENTIALS = Path("var/demo-clients.json")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CliActor:
+    """Who did it, in the audit trail, when an administrator acts from the command line."""
+
+    sub: str
+    agency: str = "system"
+    role: str = "admin"
+
+
+def _actor() -> CliActor:
+    return CliActor(sub=f"cli:{getpass.getuser()}")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"configuration error: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from app.core.db import commit, create_engine, create_sessionmaker
+
+    async def run() -> T:
+        engine = create_engine(_settings())
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await commit(session)
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+    reload: bool = False,
+) -> None:
+    """Run the API with uvicorn."""
+    import uvicorn
+
+    from app.core.logging import uvicorn_log_config
+
+    settings = _settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=uvicorn_log_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate(revision: str = "head") -> None:
+    """Apply the database migrations (``alembic upgrade``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings = _settings()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = settings.database_url
+    command.upgrade(config, revision)
+
+
+@clients_cli.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="What the partner system is")],
+    agency: Annotated[str, typer.Option(help="Agency code, e.g. police")],
+    role: Annotated[str, typer.Option(help="Role, e.g. partner_referrer")],
+) -> None:
+    """Register a client; prints its client_id and client_secret as JSON (the secret is shown once)."""
+    from app.admin.schemas import ClientCreate
+    from app.admin.service import create_client
+    from app.core.passwords import SecretHasher
+
+    try:
+        data = ClientCreate(name=name, agency=agency, role=role)
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    hasher = SecretHasher(_settings())
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        client, secret = await create_client(session, _actor(), data, hasher)
+        return {"client_id": str(client.id), "client_secret": secret}
+
+    typer.echo(json.dumps(_with_session(work), indent=2))
+
+
+@cli.command()
+def token(
+    agency: Annotated[str, typer.Option(help="Agency code")],
+    role: Annotated[str, typer.Option(help="Role")],
+    sub: Annotated[str | None, typer.Option(help="Subject; default cli:<user>")] = None,
+    ttl: Annotated[int | None, typer.Option(min=60, help="Lifetime in seconds")] = None,
+) -> None:
+    """Print a signed access token, for development and administration.
+
+    Such a token belongs to no registered client, so it cannot be revoked; it lives until it expires.
+    """
+    from app.core.scopes import AgencyCode, Role
+    from app.core.tokens import TokenService
+
+    try:
+        agency_code, role_name = AgencyCode(agency), Role(role)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    issued = TokenService(_settings()).issue(
+        sub=sub or f"cli:{getpass.getuser()}", agency=agency_code, role=role_name, ttl_seconds=ttl
+    )
+    typer.echo(issued.access_token)
+
+
+DEMO_CLIENTS = [
+    ("Demo police system", "police", "partner_referrer"),
+    ("Demo health system", "health", "partner_referrer"),
+    ("Demo education system", "education", "partner_referrer"),
+    ("Demo MASH practitioner", "childrens_social_care", "mash_practitioner"),
+    ("Demo MASH manager", "childrens_social_care", "mash_manager"),
+    ("Demo ASC practitioner", "adult_social_care", "asc_practitioner"),
+    ("Demo ASC manager", "adult_social_care", "asc_manager"),
+    ("Demo auditor", "childrens_social_care", "auditor"),
+    ("Demo administrator", "childrens_social_care", "admin"),
+]
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Register demo clients (development only); their credentials go to var/demo-clients.json."""
+    import sqlalchemy as sa
+
+    from app.admin.schemas import ClientCreate
+    from app.admin.service import create_client, revoke_client
+    from app.core.passwords import SecretHasher
+    from app.models.client import Client
+
+    settings = _settings()
+    if settings.is_production:
+        typer.echo("error: seed-demo refuses to run in production", err=True)
+        raise typer.Exit(2)
+    known: dict[str, Any] = json.loads(DEMO_CREDENTIALS.read_text()) if DEMO_CREDENTIALS.exists() else {}
+    hasher = SecretHasher(settings)
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        credentials: dict[str, Any] = {}
+        for name, agency, role in DEMO_CLIENTS:
+            existing = await session.scalar(
+                sa.select(Client).where(Client.name == name, Client.revoked_at.is_(None))
+            )
+            if existing is not None and name in known and known[name]["client_id"] == str(existing.id):
+                credentials[name] = known[name]
+                continue
+            if existing is not None:  # its secret is lost: replace it
+                await revoke_client(session, _actor(), existing.id, "demo credentials file lost")
+            data = ClientCreate(name=name, agency=agency, role=role)
+            client, secret = await create_client(session, _actor(), data, hasher)
+            credentials[name] = {
+                "client_id": str(client.id),
+                "client_secret": secret,
+                "agency": agency,
+                "role": role,
+            }
+        return credentials
+
+    credentials = _with_session(work)
+    DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_CREDENTIALS.write_text(json.dumps(credentials, indent=2) + "\n")
+    os.chmod(DEMO_CREDENTIALS, 0o600)
+    police = credentials["Demo police system"]
+    typer.echo(f"Demo clients ready; their credentials are in {DEMO_CREDENTIALS}.")
+    typer.echo("Get a token for the demo police system with:")
+    typer.echo(
+        "  curl -s -X POST http://127.0.0.1:8000/oauth/token -d grant_type=client_credentials "
+        f"-d client_id={police['client_id']} -d client_secret={police['client_secret']}"
+    )
+    typer.echo("or an administrator's token with:")
+    typer.echo("  .venv/bin/mash token --agency childrens_social_care --role admin")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 if it is broken."""
+    from app.core.audit import verify_chain
+
+    result = _with_session(verify_chain)
+    typer.echo(
+        json.dumps(
+            {
+                "valid": result.valid,
+                "checked": result.checked,
+                "first_invalid_id": None if result.first_invalid_id is None else str(result.first_invalid_id),
+                "first_invalid_seq": result.first_invalid_seq,
+                "reason": result.reason,
+            }
+        )
+    )
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+@cli.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Delete stored idempotency responses past their retention period."""
+    from app.core.idempotency import purge_expired
+
+    typer.echo(f"purged {_with_session(purge_expired)} expired idempotency records")
+
+
+@cli.command()
+def openapi(output: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None) -> None:
+    """Print the OpenAPI document (``make openapi`` writes it to openapi/openapi.json)."""
+    from app.main import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+def main() -> None:
+    cli()

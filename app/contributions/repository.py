@@ -1,0 +1,82 @@
+"""Queries for contributions. Visible to children's social care and to the agency asked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.codes import ContributionStatus
+from app.core.pagination import PageParams, paginate
+from app.core.scopes import AgencyCode
+from app.models.referral import Contribution, ContributionResponse
+
+
+def can_see(agency: str, contribution: Contribution) -> bool:
+    return agency in (AgencyCode.CHILDRENS_SOCIAL_CARE, contribution.agency)
+
+
+async def get(
+    session: AsyncSession, contribution_id: uuid.UUID, *, for_update: bool = False
+) -> Contribution | None:
+    stmt = sa.select(Contribution).where(Contribution.id == contribution_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def for_referral(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> list[Contribution]:
+    stmt = sa.select(Contribution).where(Contribution.referral_id == referral_id)
+    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        stmt = stmt.where(Contribution.agency == agency)
+    return list((await session.scalars(stmt.order_by(Contribution.requested_at, Contribution.id))).all())
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilters:
+    status: str | None = None
+    overdue: bool | None = None
+    agency: str | None = None
+    referral_id: uuid.UUID | None = None
+
+
+def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Contribution.status == ContributionStatus.REQUESTED, Contribution.due_at < now)
+
+
+async def inbox(
+    session: AsyncSession, agency: str, filters: InboxFilters, params: PageParams, now: datetime
+) -> tuple[list[Contribution], str | None]:
+    stmt = sa.select(Contribution)
+    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        stmt = stmt.where(Contribution.agency == agency)
+    if filters.agency is not None:
+        stmt = stmt.where(Contribution.agency == filters.agency)
+    if filters.status is not None:
+        stmt = stmt.where(Contribution.status == filters.status)
+    if filters.referral_id is not None:
+        stmt = stmt.where(Contribution.referral_id == filters.referral_id)
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
+    return await paginate(session, stmt, [Contribution.requested_at, Contribution.id], params)
+
+
+async def versions(
+    session: AsyncSession, contribution_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[ContributionResponse]]:
+    """Every version of each answer, newest first."""
+    found: dict[uuid.UUID, list[ContributionResponse]] = {cid: [] for cid in contribution_ids}
+    if contribution_ids:
+        rows = await session.scalars(
+            sa.select(ContributionResponse)
+            .where(ContributionResponse.contribution_id.in_(list(contribution_ids)))
+            .order_by(ContributionResponse.contribution_id, ContributionResponse.version_number.desc())
+        )
+        for row in rows:
+            found[row.contribution_id].append(row)
+    return found

@@ -1,0 +1,192 @@
+"""The audit trail: an append-only, hash-chained record of every read and write of case data.
+
+Callers use ``record()`` while handling a request; entries are queued on the session and written in
+one batch just before the transaction commits (``app.core.db.on_commit``). Writing them late keeps
+the chain-head lock, which serialises all audit writers, held only for the insert and the commit.
+
+Each row's ``hash`` is the SHA-256 of a canonical JSON serialisation of the row, including the
+previous row's hash. ``verify_chain()`` recomputes the chain and reports the first row that does
+not match: a modified row (its hash), a deleted row (a gap in ``seq``), or a truncated tail (the
+head row disagrees with the last row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.context import current_request_id
+from app.core.db import on_commit
+from app.models.audit import AuditChainHead, AuditEvent
+from app.models.base import utcnow
+
+GENESIS_HASH = "0" * 64
+_PENDING_KEY = "mash.audit_pending"
+_HEAD_ID = 1
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    READ = "read"
+    LIST = "list"
+    UPDATE = "update"
+    REVOKE = "revoke"
+    ISSUE_TOKEN = "issue_token"
+    EXPORT = "export"
+    SEARCH = "search"
+
+
+class Actor(Protocol):
+    @property
+    def sub(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: AuditAction,
+    record_type: str,
+    record_id: uuid.UUID | str | None = None,
+    *,
+    person_id: uuid.UUID | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Queue an audit entry for this session's transaction. ``details`` must hold no personal data."""
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_KEY, [])
+    pending.append(
+        {
+            "id": uuid.uuid4(),
+            "occurred_at": utcnow(),
+            "request_id": current_request_id(),
+            "actor_sub": actor.sub,
+            "actor_agency": actor.agency,
+            "actor_role": actor.role,
+            "action": str(action),
+            "record_type": record_type,
+            "record_id": None if record_id is None else str(record_id),
+            "person_id": person_id,
+            "details": dict(details or {}),
+        }
+    )
+    on_commit(session, "audit", _flush_pending)
+
+
+async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
+    """Lock the chain head until this transaction ends and return (last seq, last hash).
+
+    Concurrent writers queue on this row lock, so each extends the chain its predecessor committed
+    and the chain cannot fork. The case events take the same lock to number themselves in commit
+    order. SQLite already runs one write transaction at a time.
+    """
+    head = (
+        await session.execute(
+            sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash)
+            .where(AuditChainHead.id == _HEAD_ID)
+            .with_for_update()
+        )
+    ).one()
+    return int(head.last_seq), str(head.last_hash)
+
+
+async def _flush_pending(session: AsyncSession) -> None:
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
+    if not pending:
+        return
+    seq, prev_hash = await lock_chain_head(session)
+    rows = []
+    for entry in pending:
+        seq += 1
+        row = {**entry, "seq": seq, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = chain_hash(row)
+        rows.append(row)
+    await session.execute(sa.insert(AuditEvent), rows)
+    await session.execute(
+        sa.update(AuditChainHead)
+        .where(AuditChainHead.id == _HEAD_ID)
+        .values(last_seq=seq, last_hash=prev_hash)
+    )
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(row: Mapping[Any, Any]) -> bytes:
+    """The canonical serialisation that is hashed: sorted keys, no whitespace, UTF-8, UTC times."""
+    doc = {
+        "seq": int(row["seq"]),
+        "id": str(row["id"]),
+        "occurred_at": _timestamp(row["occurred_at"]),
+        "request_id": row["request_id"],
+        "actor_sub": row["actor_sub"],
+        "actor_agency": row["actor_agency"],
+        "actor_role": row["actor_role"],
+        "action": row["action"],
+        "record_type": row["record_type"],
+        "record_id": row["record_id"],
+        "person_id": None if row["person_id"] is None else str(row["person_id"]),
+        "details": row["details"],
+        "prev_hash": row["prev_hash"],
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def chain_hash(row: Mapping[Any, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(row)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerification:
+    valid: bool
+    checked: int
+    first_invalid_id: uuid.UUID | None = None
+    first_invalid_seq: int | None = None
+    reason: str | None = None
+
+
+async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> ChainVerification:
+    """Recompute the whole chain in order; stop at the first row that does not match."""
+    # The head first: every row up to it has committed, so later appends cannot confuse the check.
+    head = (
+        await session.execute(
+            sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == _HEAD_ID)
+        )
+    ).one()
+    table = AuditEvent.__table__
+    stmt = (
+        sa.select(table)
+        .where(table.c.seq <= head.last_seq)
+        .order_by(table.c.seq)
+        .execution_options(yield_per=batch_size)
+    )
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    result = await session.stream(stmt)
+    async for row in result.mappings():
+        if row["seq"] != expected_seq:
+            reason = "missing_row" if row["seq"] > expected_seq else "out_of_order_row"
+            return ChainVerification(False, checked, row["id"], row["seq"], reason)
+        if row["prev_hash"] != prev_hash:
+            return ChainVerification(False, checked, row["id"], row["seq"], "broken_link")
+        if chain_hash(row) != row["hash"]:
+            return ChainVerification(False, checked, row["id"], row["seq"], "hash_mismatch")
+        prev_hash = row["hash"]
+        expected_seq += 1
+        checked += 1
+    if checked != head.last_seq or prev_hash != head.last_hash:
+        return ChainVerification(False, checked, None, checked + 1, "head_mismatch")
+    return ChainVerification(True, checked)

@@ -1,0 +1,265 @@
+"""The hub's working-time clock: deadlines from a receipt time, in working hours, working days or clock hours.
+
+Deadlines are computed once, from the settings in force at the time, and stored with the record; this
+module only computes (it never reads the database or the settings itself).
+
+Semantics
+---------
+* **Instants.** Every datetime passed in must be timezone-aware (any offset; it is converted to UTC);
+  a naive datetime raises ``ValueError``. Every datetime returned is in UTC.
+* **Working days** are the configured weekdays (ISO numbers, Monday = 1; default Monday to Friday)
+  that are neither an England & Wales bank holiday (from the ``holidays`` library, including
+  substitute days such as Monday 28 December 2026) nor one of the configured local closure dates.
+  A date is always a date in the configured time zone (default Europe/London).
+* **Working hours** are a window of local wall-clock times on each working day, default 09:00-17:00.
+  The window is half-open: 09:00 is working time, 17:00 is not. The window is placed on each day by
+  its local times, so a 09:00-17:00 day is 8 hours long in both GMT and BST (in UTC it is 09:00-17:00
+  in winter and 08:00-16:00 in summer). Working time inside a window is real elapsed time; only a
+  window that itself contains a clock change (not the case for any daytime window in the UK) would be
+  an hour shorter or longer than its wall-clock length.
+* **Adding working hours.** ``add_working_hours(start, h)`` is the earliest instant by which ``h``
+  working hours have passed since ``start``. So counting from a time out of hours starts at the next
+  working start, and a deadline that uses up a day exactly falls at the end of that day's window
+  (17:00), not at 09:00 the next working day. Adding 0 hours returns ``start`` unchanged.
+* **Working days** are counted as working hours: ``n`` working days is ``n`` times the length of the
+  configured working day (8 hours by default), counted from receipt. So a decision due "within one
+  working day of receipt" is due at the same local time on the next working day when received in
+  working hours (Friday 15:00 -> Monday 15:00; Monday 09:00 -> Monday 17:00, a whole working day
+  later), and at the end of the next working day when received out of hours (Friday 17:00, Saturday,
+  or a bank holiday -> 17:00 on the next working day). Received exactly at 17:00 counts as out of
+  hours (17:00 the next working day); received at 09:00 counts as in hours (17:00 the same day).
+* **RAG ratings.** Red is due a number of clock hours after receipt (red cases run round the clock):
+  absolute elapsed time, so across a clock change 4 hours is 4 real hours, whatever the wall clock
+  shows. ``red_in_clock_hours=False`` makes red count working hours like amber and green. Amber and
+  green count working hours. Blue (no MASH response needed) has no deadline.
+* A window boundary that falls in a clock change's gap or overlap (only possible for windows set in
+  the small hours) resolves as Python does by default (``fold=0``, the offset in force before the
+  change); a window that would end before it starts on such a day is empty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+RagRating = Literal["red", "amber", "green", "blue"]
+DeadlineRating = Literal["red", "amber", "green"]
+RAG_RATINGS: tuple[RagRating, ...] = ("red", "amber", "green", "blue")
+DEADLINE_RATINGS: tuple[DeadlineRating, ...] = ("red", "amber", "green")
+
+# England & Wales share one list of bank holidays; "ENG" gives exactly that list (it matches "WLS").
+BANK_HOLIDAY_COUNTRY = "GB"
+BANK_HOLIDAY_SUBDIVISION = "ENG"
+
+_ONE_DAY = timedelta(days=1)
+_ONE_HOUR = timedelta(hours=1)
+
+RagHours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+IsoWeekday = Annotated[int, Field(ge=1, le=7)]
+
+
+def _default_rag_hours() -> dict[DeadlineRating, float]:
+    return {"red": 4, "amber": 24, "green": 72}
+
+
+class WorkingTimeConfig(BaseModel):
+    """Timescales and working hours of one local authority. Defaults are the service's shipped ones."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str = "Europe/London"
+    workday_start: time = time(9, 0)
+    workday_end: time = time(17, 0)
+    # ISO weekday numbers, Monday = 1 ... Sunday = 7.
+    working_weekdays: frozenset[IsoWeekday] = Field(default=frozenset({1, 2, 3, 4, 5}), min_length=1)
+    rag_hours: dict[DeadlineRating, RagHours] = Field(default_factory=_default_rag_hours)
+    red_in_clock_hours: bool = True
+    referral_decision_working_days: PositiveInt = 1
+    adult_concern_decision_working_days: PositiveInt = 2
+    # Local closure days (e.g. a council's extra day at Christmas), on top of bank holidays and weekends.
+    extra_closure_dates: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("workday_start", "workday_end")
+    @classmethod
+    def _wall_clock_time(cls, value: time) -> time:
+        # Working hours are local wall-clock times in `timezone`; an offset here would be ambiguous.
+        if value.tzinfo is not None:
+            raise ValueError("working hours are local times in `timezone`; give them without an offset")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.workday_start >= self.workday_end:
+            raise ValueError("workday_start must be before workday_end")
+        missing = [rating for rating in DEADLINE_RATINGS if rating not in self.rag_hours]
+        if missing:
+            raise ValueError(f"rag_hours needs hours for every rating; missing: {', '.join(missing)}")
+        return self
+
+    @property
+    def working_day_length(self) -> timedelta:
+        """The wall-clock length of one working day (8 hours for 09:00-17:00)."""
+        today = date(2000, 1, 1)  # any date: both are wall-clock times on the same day
+        return datetime.combine(today, self.workday_end) - datetime.combine(today, self.workday_start)
+
+
+@cache
+def _bank_holidays(year: int) -> frozenset[date]:
+    calendar = holidays.country_holidays(
+        BANK_HOLIDAY_COUNTRY, subdiv=BANK_HOLIDAY_SUBDIVISION, years=year, categories=(holidays.PUBLIC,)
+    )
+    return frozenset(calendar.keys())
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def _hours(hours: float, name: str = "hours") -> timedelta:
+    if isinstance(hours, bool) or not math.isfinite(hours) or hours < 0:
+        raise ValueError(f"{name} must be a finite number of hours, zero or more; got {hours!r}")
+    return timedelta(hours=hours)
+
+
+class WorkingClock:
+    """Computes working-time deadlines for one configuration (see the module docstring)."""
+
+    def __init__(self, config: WorkingTimeConfig | None = None) -> None:
+        self.config = config if config is not None else WorkingTimeConfig()
+        self._tz = ZoneInfo(self.config.timezone)
+        # Snapshot: the config is frozen, but its list of closure dates is not.
+        self._closures = frozenset(self.config.extra_closure_dates)
+        self._day_length = self.config.working_day_length
+
+    # -- calendar -----------------------------------------------------------------------------------
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` (a local calendar date) is a working day."""
+        if isinstance(day, datetime):
+            # A datetime is a date subclass but would silently never match a holiday date.
+            raise TypeError("is_working_day takes a date; for an instant use is_working_time")
+        return (
+            day.isoweekday() in self.config.working_weekdays
+            and day not in self._closures
+            and day not in _bank_holidays(day.year)
+        )
+
+    def is_working_time(self, at: datetime) -> bool:
+        """Whether ``at`` falls within working hours (start inclusive, end exclusive)."""
+        instant = _utc(at, "at")
+        start, _ = next(self._windows_ending_after(instant))
+        return start <= instant
+
+    def next_working_start(self, at: datetime) -> datetime:
+        """The first working instant at or after ``at``: ``at`` itself in working hours, else the next
+        window's start (at 17:00 exactly, the next working day's 09:00)."""
+        instant = _utc(at, "at")
+        start, _ = next(self._windows_ending_after(instant))
+        return max(start, instant)
+
+    # -- arithmetic ---------------------------------------------------------------------------------
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The earliest instant by which ``hours`` working hours have passed since ``start``."""
+        return self._add_working_time(_utc(start, "start"), _hours(hours))
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """``days`` working days after ``start``, a working day being the working day's length in hours."""
+        if isinstance(days, bool) or days < 0:
+            raise ValueError(f"days must be zero or more, got {days!r}")
+        return self._add_working_time(_utc(start, "start"), self._day_length * days)
+
+    def working_hours_between(self, a: datetime, b: datetime) -> float:
+        """Working hours in ``[a, b)``; negative when ``b`` is before ``a`` (e.g. how late something is)."""
+        begin, end = _utc(a, "a"), _utc(b, "b")
+        if end < begin:
+            return -self.working_hours_between(b, a)
+        total = timedelta(0)
+        for window_start, window_end in self._windows_ending_after(begin):
+            if window_start >= end:
+                break
+            total += min(window_end, end) - max(window_start, begin)
+        return total / _ONE_HOUR
+
+    # -- domain deadlines ---------------------------------------------------------------------------
+
+    def referral_decision_due(self, received_at: datetime) -> datetime:
+        """Children's referral: decision on next steps within one working day of receipt (configurable)."""
+        return self.add_working_days(received_at, self.config.referral_decision_working_days)
+
+    def rag_due(self, received_at: datetime, rating: str) -> datetime | None:
+        """Due time of the decision and of agencies' checks for a RAG rating; None for blue.
+
+        ``rating`` is one of red, amber, green, blue (a ``StrEnum`` with those values works too).
+        """
+        received = _utc(received_at, "received_at")
+        # Compare by equality rather than dict lookup so that str enums with these values work too.
+        matched = next((known for known in RAG_RATINGS if rating == known), None)
+        if matched is None:
+            raise ValueError(f"unknown RAG rating {rating!r}; expected one of {', '.join(RAG_RATINGS)}")
+        if matched == "blue":
+            return None
+        hours = _hours(self.config.rag_hours[matched], f"rag_hours[{matched}]")
+        if matched == "red" and self.config.red_in_clock_hours:
+            # Round the clock: absolute elapsed time, so a clock change does not move it.
+            return received + hours
+        return self._add_working_time(received, hours)
+
+    def adult_concern_decision_due(self, received_at: datetime) -> datetime:
+        """Adult safeguarding concern: section 42 decision within 2 working days (configurable)."""
+        return self.add_working_days(received_at, self.config.adult_concern_decision_working_days)
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _window(self, day: date) -> tuple[datetime, datetime] | None:
+        """The working window of a local date as UTC instants, or None when the day has none."""
+        if not self.is_working_day(day):
+            return None
+        start = datetime.combine(day, self.config.workday_start, tzinfo=self._tz).astimezone(UTC)
+        end = datetime.combine(day, self.config.workday_end, tzinfo=self._tz).astimezone(UTC)
+        if end <= start:  # only a boundary inside a clock change's gap can do this
+            return None
+        return start, end
+
+    def _windows_ending_after(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows in order, from the first one that ends after ``instant``. Never exhausted:
+        there is always a working weekday that is not a holiday."""
+        # Start a day early so that no window is missed whatever the zone's offset.
+        day = instant.astimezone(self._tz).date() - _ONE_DAY
+        while True:
+            window = self._window(day)
+            if window is not None and window[1] > instant:
+                yield window
+            day += _ONE_DAY
+
+    def _add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        if amount == timedelta(0):
+            return start
+        remaining = amount
+        windows = self._windows_ending_after(start)
+        while True:
+            window_start, window_end = next(windows)
+            begin = max(window_start, start)
+            available = window_end - begin
+            # `<=`: a deadline that uses up a window exactly falls at its end (17:00), not next morning.
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available

@@ -1,0 +1,41 @@
+"""Optimistic concurrency: single-record GETs send an ``ETag``; PATCH must send it back in ``If-Match``.
+
+The ETag is the record's version number. The check here gives fast, clear answers (428, 412); the
+UPDATE itself is also conditional on the version (SQLAlchemy ``version_id_col``), so two PATCHes
+racing with the same ETag cannot both win: the loser gets 412 too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Header, Response
+
+from app.core.errors import PreconditionFailed, PreconditionRequired
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag from your last GET of this record. Required; a stale value gets 412.",
+    ),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def check_if_match(if_match: str | None, current_version: int) -> None:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired()
+    current = etag(current_version)
+    # RFC 9110 section 13.1.1: If-Match uses strong comparison, so weak tags never match.
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    if "*" in candidates or current in candidates:
+        return
+    raise PreconditionFailed()

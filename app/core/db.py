@@ -1,0 +1,138 @@
+"""Engine, sessions and the unit of work.
+
+One ``AsyncSession`` per request, opened on first use. Services only add and flush; the request's
+route wrapper (``app.core.routing``) commits once before the response is sent and rolls back on any
+error. Work that must land in the same transaction as the request's changes (audit entries, the
+idempotency record) registers a before-commit hook with ``on_commit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+_HOOKS_KEY = "mash.before_commit"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(settings)
+    server_settings = {"application_name": "mash-api"}
+    if settings.db_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "server_settings": server_settings,
+        },
+    )
+
+
+def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
+    path = settings.sqlite_path()
+    in_memory = path is None or str(path) == ":memory:"
+    pool: dict[str, Any] = {}
+    if not in_memory:
+        Path(str(path)).parent.mkdir(parents=True, exist_ok=True)
+        # In memory there is one static connection and no pool to size.
+        pool = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_seconds,
+        }
+    engine = create_async_engine(
+        settings.database_url,
+        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        **pool,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front. A deferred transaction that reads and then writes fails with
+        # SQLITE_BUSY when another writer got in between; IMMEDIATE waits its turn instead. Almost
+        # every request writes (reads of case data are audited), so little concurrency is lost.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def on_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
+    """Run ``hook`` once, just before ``commit`` commits this session's transaction."""
+    hooks: dict[str, BeforeCommit] = session.info.setdefault(_HOOKS_KEY, {})
+    hooks.setdefault(key, hook)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Run the before-commit hooks, then commit. Every commit in the application goes through here."""
+    hooks: dict[str, BeforeCommit] = session.info.pop(_HOOKS_KEY, {})
+    for hook in hooks.values():
+        await hook(session)
+    await session.commit()
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop(_HOOKS_KEY, None)
+    await session.rollback()
+
+
+async def release(session: AsyncSession) -> None:
+    """End a read-only stretch of the request's transaction and return its connection to the pool.
+
+    For slow work that needs no database (verifying an argon2 hash): holding a pooled connection
+    through it starves other requests of connections, and on SQLite holds the write lock. Objects
+    loaded before are expired, so copy what you need first. Later statements start a new transaction.
+    """
+    if session.new or session.dirty or session.deleted or session.info.get(_HOOKS_KEY):
+        raise RuntimeError("release() would discard work queued in this transaction")
+    await session.rollback()
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened on first use; ``app.core.routing`` commits and closes it."""
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if session is None:
+        session = request.app.state.sessionmaker()
+        request.state.db_session = session
+    return session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def ping(connection: AsyncConnection) -> None:
+    await connection.exec_driver_sql("SELECT 1")

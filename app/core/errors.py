@@ -1,0 +1,257 @@
+"""Typed application errors, and their rendering as RFC 9457 problem details.
+
+Services raise ``AppError`` subclasses and never HTTP exceptions; one set of handlers turns every
+error (ours, FastAPI's validation errors, Starlette's 404/405, database outages) into
+``application/problem+json`` with a stable ``code``. Messages never carry personal data or internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.context import current_request_id
+from app.core.problems import PROBLEM_TYPES, problem_type
+
+logger = logging.getLogger("mash.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class AppError(Exception):
+    """An error a caller can act on. ``code`` must be registered in ``app.core.problems``."""
+
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        self.problem = problem_type(self.code)
+        self.detail = detail or self.problem.description
+        self.headers = dict(headers or {})
+        self.errors = list(errors) if errors is not None else None
+        super().__init__(self.code)
+
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+
+class Unauthenticated(AppError):
+    code = "not_authenticated"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        error = "" if self.code == "not_authenticated" else ', error="invalid_token"'
+        # RFC 6750 section 3: tell the client how to authenticate.
+        self.headers["WWW-Authenticate"] = f'Bearer realm="mash-api"{error}'
+
+
+class InvalidToken(Unauthenticated):
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, code="invalid_token")
+
+
+class InsufficientScope(AppError):
+    code = "insufficient_scope"
+
+    def __init__(self, missing: Sequence[str], *, any_of: bool = False) -> None:
+        scopes = " ".join(sorted(missing))
+        needs = "one of the scopes" if any_of else "the scope(s)"
+        super().__init__(f"This operation requires {needs}: {scopes}.")
+        self.headers["WWW-Authenticate"] = (
+            f'Bearer realm="mash-api", error="insufficient_scope", scope="{scopes}"'
+        )
+
+
+class SelfApproval(AppError):
+    code = "self_approval"
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+    def __init__(self, resource: str = "resource") -> None:
+        super().__init__(f"No {resource} with this id is visible to your agency.")
+
+
+class Conflict(AppError):
+    code = "conflict"
+
+
+class InvalidTransition(AppError):
+    code = "invalid_transition"
+
+
+class PreconditionRequired(AppError):
+    code = "precondition_required"
+
+
+class PreconditionFailed(AppError):
+    code = "precondition_failed"
+
+
+class ValidationFailed(AppError):
+    """A domain rule rejected the input; ``errors`` has the same ``{loc, msg}`` shape as schema errors."""
+
+    code = "validation_failed"
+
+    def __init__(self, loc: Sequence[str | int], msg: str) -> None:
+        super().__init__(msg, errors=[{"loc": list(loc), "msg": msg}])
+
+
+class DatabaseUnavailable(AppError):
+    code = "database_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
+def problem_response(
+    code: str,
+    detail: str | None = None,
+    *,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+    base_url: str = "",
+) -> JSONResponse:
+    problem = PROBLEM_TYPES[code]
+    body: dict[str, Any] = {
+        "type": f"{base_url}/problems/{code}",
+        "title": problem.title,
+        "status": status or problem.status,
+        "detail": detail or problem.description,
+        "code": code,
+        "request_id": current_request_id(),
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return JSONResponse(
+        body,
+        status_code=status or problem.status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _base_url(request: Request) -> str:
+    return str(request.app.state.settings.public_base_url).rstrip("/")
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only loc and msg: pydantic's "input" and "ctx" can echo personal data back.
+    return [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg", ""))} for err in exc.errors()]
+
+
+_HTTP_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "insufficient_scope",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """True when the database is reachable but saturated: no pooled connection came free in time, or
+    SQLite's single writer slot stayed taken for the whole busy timeout."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(exc.orig)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """True for errors that mean the database could not be reached, not that the query was wrong."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, sa_exc.InterfaceError):
+            return True
+        orig = exc.orig
+        return isinstance(orig, (OSError, TimeoutError)) or isinstance(exc, sa_exc.OperationalError)
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem_response(
+            exc.code,
+            exc.detail,
+            headers=exc.headers,
+            errors=exc.errors,
+            base_url=_base_url(request),
+        )
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        return problem_response(
+            "validation_failed",
+            f"{len(errors)} field(s) failed validation; see errors.",
+            errors=errors,
+            base_url=_base_url(request),
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_STATUS_CODES.get(exc.status_code, "bad_request")
+        headers = dict(exc.headers or {})
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+        if exc.status_code == 404:
+            detail = f"No route or resource at {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not supported here; see the Allow header."
+        return problem_response(
+            code, detail, status=exc.status_code, headers=headers, base_url=_base_url(request)
+        )
+
+    async def stale_data(request: Request, exc: Exception) -> JSONResponse:
+        # Two updates raced on the same version: the loser's If-Match is now stale.
+        return problem_response("precondition_failed", base_url=_base_url(request))
+
+    async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("integrity error", extra={"error_type": type(exc).__name__})
+        return problem_response("conflict", base_url=_base_url(request))
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        if is_database_busy(exc):
+            # Overloaded, not unreachable: say so, so that operators look at capacity.
+            logger.warning("database busy", extra={"error_type": type(exc).__name__})
+            return problem_response("service_busy", headers=retry, base_url=_base_url(request))
+        if not is_database_outage(exc):
+            raise exc  # a genuine bug: let the 500 path log and answer it
+        logger.error("database unavailable", extra={"error_type": type(exc).__name__})
+        return problem_response("database_unavailable", headers=retry, base_url=_base_url(request))
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(StaleDataError, stale_data)
+    app.add_exception_handler(sa_exc.IntegrityError, integrity_error)
+    app.add_exception_handler(sa_exc.DBAPIError, database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, database_error)
+    app.add_exception_handler(ConnectionError, database_error)
+    app.add_exception_handler(TimeoutError, database_error)

@@ -1,0 +1,58 @@
+"""Case events: what happened to a case record, written in the same transaction as the change.
+
+They are the referral timeline, and the outbox of the partner change feed: nothing is emitted for a
+rolled-back change, and nothing committed is missed. Sequence numbers are assigned just before
+commit while holding the audit chain's head lock, so they follow commit order without gaps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.audit import Actor, lock_chain_head
+from app.core.db import on_commit
+from app.models.base import utcnow
+from app.models.event import CaseEvent
+
+_PENDING_KEY = "mash.events_pending"
+
+
+def emit(
+    session: AsyncSession,
+    actor: Actor,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    event_type: str,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Queue an event for this session's transaction. ``data`` holds codes and ids only."""
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_KEY, [])
+    pending.append(
+        {
+            "id": uuid.uuid4(),
+            "occurred_at": utcnow(),
+            "aggregate_type": aggregate_type,
+            "aggregate_id": aggregate_id,
+            "event_type": event_type,
+            "actor_sub": actor.sub,
+            "actor_agency": str(actor.agency),
+            "actor_role": str(actor.role),
+            "data": dict(data or {}),
+        }
+    )
+    on_commit(session, "events", _flush_pending)
+
+
+async def _flush_pending(session: AsyncSession) -> None:
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
+    if not pending:
+        return
+    await lock_chain_head(session)
+    last = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0)))
+    rows = [{**event, "seq": int(last or 0) + n} for n, event in enumerate(pending, start=1)]
+    await session.execute(sa.insert(CaseEvent), rows)

@@ -1,0 +1,125 @@
+"""Keyset pagination: ``?limit=&cursor=`` in, ``{"items": [...], "next_cursor": ...}`` and ``Link`` out.
+
+The cursor is the sort key of the last item of the page, base64url-encoded JSON. Pages are stable
+while rows are inserted, and cost the same at page 1 and page 10,000 (no OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+
+from app.core.errors import AppError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="The `next_cursor` of the previous page."),
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _decode_value(value: Any, column: QueryableAttribute[Any]) -> Any:
+    python_type = column.type.python_type
+    if python_type is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime in cursor")
+        return parsed
+    if python_type is uuid.UUID:
+        return uuid.UUID(value)
+    if not isinstance(value, python_type):
+        raise ValueError("cursor value of the wrong type")
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("cursor of the wrong shape")
+        return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise AppError(code="invalid_cursor") from exc
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: sa.Select[Any],
+    keys: Sequence[QueryableAttribute[Any]],
+    params: PageParams,
+    *,
+    descending: bool = True,
+) -> tuple[list[Any], str | None]:
+    """Run ``stmt`` ordered by ``keys`` (unique together) and return one page and the next cursor.
+
+    ``stmt`` selects ORM entities or rows; the key values are read back from the selected columns,
+    so each key must be a mapped attribute of the selected entity.
+    """
+    if params.cursor is not None:
+        after = decode_cursor(params.cursor, keys)
+        row_key = sa.tuple_(*keys)
+        cursor_key = sa.tuple_(*[sa.literal(v, k.type) for v, k in zip(after, keys, strict=True)])
+        stmt = stmt.where(row_key < cursor_key if descending else row_key > cursor_key)
+    order = [k.desc() if descending else k.asc() for k in keys]
+    rows = list((await session.scalars(stmt.order_by(*order).limit(params.limit + 1))).all())
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, encode_cursor([getattr(last, k.key) for k in keys])
+
+
+def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'

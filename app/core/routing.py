@@ -1,0 +1,83 @@
+"""The route class every API router uses: one transaction per request, committed before responding.
+
+FastAPI runs the exit code of ``yield`` dependencies after the response has started, when a failed
+commit could no longer change the status a client sees. So the transaction is owned here instead:
+the handler runs, and only if it produced a success response is the session committed (with its
+audit entries and idempotency record); a failure to commit becomes the error response. Any error
+rolls everything back: there are no partial writes.
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response, params
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import db
+from app.core.errors import AppError
+from app.core.idempotency import IdempotencyClaim, IdempotentReplay, store_response
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        expects_json = self.body_field is not None and not _is_form(self)
+
+        async def run(request: Request) -> Response:
+            if expects_json:
+                _require_json(request)
+            try:
+                try:
+                    response = await handler(request)
+                except IdempotentReplay as replay:
+                    response = replay.response
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                if session is not None:
+                    if response.status_code < 400:
+                        claim: IdempotencyClaim | None = getattr(request.state, "idempotency", None)
+                        if claim is not None:
+                            ttl = request.app.state.settings.idempotency_ttl_hours
+                            redact = getattr(request.state, "idempotency_redact", ())
+                            await store_response(session, claim, response, ttl, redact)
+                        await db.commit(session)
+                    else:
+                        await db.rollback(session)
+                return response
+            except BaseException:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    await db.rollback(session)
+                raise
+            finally:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    request.state.db_session = None
+                    await session.close()
+
+        return run
+
+
+def _is_form(route: APIRoute) -> bool:
+    return route.body_field is not None and isinstance(route.body_field.field_info, params.Form)
+
+
+def _require_json(request: Request) -> None:
+    # Only when a body is present: an empty body is left to validation ("field required").
+    if request.headers.get("content-length") in (None, "0") and "transfer-encoding" not in request.headers:
+        return
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise AppError(code="unsupported_media_type")
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        raise AppError(code="unsupported_media_type")

@@ -1,0 +1,113 @@
+"""The application factory: settings → engine → security → middleware → error handlers → routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.admin.router import router as admin_router
+from app.adult_concerns.router import router as adult_concerns_router
+from app.advocates.router import router as advocates_router
+from app.auth.router import router as auth_router
+from app.capacity.router import router as capacity_router
+from app.contributions.router import router as contributions_router
+from app.core.clock import WorkingClock
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.metrics import HttpMetrics
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import build_openapi
+from app.core.passwords import SecretHasher
+from app.core.routing import TransactionalRoute
+from app.core.tokens import JwksCache, TokenService
+from app.decisions.router import router as decisions_router
+from app.ops.router import router as ops_router
+from app.people.router import router as people_router
+from app.plans.router import router as plans_router
+from app.referrals.router import router as referrals_router
+
+API_VERSION = "1.0.0"
+TAGS = [
+    {"name": "Authentication", "description": "Tokens, and who the caller is."},
+    {"name": "Referrals", "description": "The children's front door: referrals, triage, consent, timeline."},
+    {
+        "name": "Contributions",
+        "description": "Information requests to agencies (MASH checks) and their answers.",
+    },
+    {"name": "Threshold decisions", "description": "Proposed and approved decisions on referrals."},
+    {"name": "People", "description": "Person records and matching."},
+    {"name": "Adult concerns", "description": "Adults at risk: concerns, section 42 decisions, enquiries."},
+    {
+        "name": "Mental capacity",
+        "description": "Capacity assessments and best interests decisions (MCA 2005).",
+    },
+    {"name": "Advocacy", "description": "Independent advocates (Care Act and IMCA)."},
+    {"name": "Safeguarding plans", "description": "Plans, their actions by agency, and reviews."},
+    {"name": "Administration", "description": "Agencies and partner system clients (scope `admin`)."},
+    {"name": "Operations", "description": "Health, readiness, metrics and problem type documentation."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    docs = not settings.is_production
+    app = FastAPI(
+        title="mash-api",
+        version=API_VERSION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        openapi_tags=TAGS,
+    )
+    app.router.route_class = TransactionalRoute
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.hasher = SecretHasher(settings)
+    app.state.tokens = TokenService(settings, JwksCache(settings) if settings.jwks_url else None)
+    app.state.metrics = HttpMetrics()
+    app.state.clock = WorkingClock(settings.working_time)
+
+    base_url = settings.public_base_url.rstrip("/")
+    # Added innermost first: the request context must wrap everything, including the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, problem_base_url=base_url)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, problem_base_url=base_url)
+    install_error_handlers(app)
+
+    app.include_router(auth_router)
+    app.include_router(referrals_router)
+    app.include_router(contributions_router)
+    app.include_router(decisions_router)
+    app.include_router(people_router)
+    app.include_router(adult_concerns_router)
+    app.include_router(capacity_router)
+    app.include_router(advocates_router)
+    app.include_router(plans_router)
+    app.include_router(admin_router)
+    app.include_router(ops_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, settings.idempotency_ttl_hours)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document as the default configuration produces it, whatever the environment says."""
+    app = create_app(Settings.model_construct(database_url="sqlite+aiosqlite:///:memory:"))
+    return app.openapi()

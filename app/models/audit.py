@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class AuditEvent(Base):
+    """One entry of the append-only audit trail.
+
+    Each row carries the SHA-256 of its own canonical serialisation, which includes the previous row's
+    hash, so changing or removing any row breaks every hash after it (see ``app.core.audit``).
+    ``seq`` is assigned under the chain-head lock, so it has no gaps; a gap means a deleted row.
+    Triggers refuse UPDATE and DELETE. Only identifiers and codes go in here, never personal data.
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    id: Mapped[uuid.UUID] = mapped_column(nullable=False, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    actor_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    record_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    record_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+
+    __table_args__ = (
+        sa.Index("ix_audit_events_record", "record_type", "record_id"),
+        sa.Index("ix_audit_events_person_id", "person_id"),
+        sa.Index("ix_audit_events_actor", "actor_agency", "actor_sub"),
+        sa.Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
+
+
+class AuditChainHead(Base):
+    """The single row naming the last link of the chain.
+
+    Locking it serialises writers (so the chain cannot fork), and comparing it with the last row
+    detects a truncated tail, which a hash chain alone cannot.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)

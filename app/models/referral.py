@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, created_at_column, uuid_pk
+
+
+class Referral(Base):
+    """A referral about one or more children, from a partner agency or the public via hub staff.
+
+    Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
+    so a later change of timescales never moves an existing deadline.
+    """
+
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    referring_agency: Mapped[str] = mapped_column(
+        sa.String(40), sa.ForeignKey("agencies.code"), nullable=False
+    )
+    referred_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(nullable=False)
+    referrer: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    referral_source: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    concern_categories: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
+    concern_summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
+
+    parents_informed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    parents_consented: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    consent_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    consent_override_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    consent_override_basis: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
+    consent_override_special_category: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
+    consent_override_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    consent_override_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    do_not_inform_parents: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    do_not_inform_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    rag_rating: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    rag_rationale: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    rag_rated_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    rag_rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    statutory_decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    outcome_level: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.Index("ix_referrals_received_at_id", "received_at", "id"),
+        sa.Index("ix_referrals_status_received_at", "status", "received_at"),
+        sa.Index("ix_referrals_agency_received_at", "referring_agency", "received_at"),
+        sa.Index("ix_referrals_rag_received_at", "rag_rating", "received_at"),
+        sa.Index("ix_referrals_decision_due_at", "decision_due_at"),
+    )
+
+
+class ReferralChild(Base):
+    """A child as the referral named them, and the person record they were matched to."""
+
+    __tablename__ = "referral_children"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
+    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
+    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
+    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
+    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
+
+
+class ReferralHouseholdMember(Base):
+    """A parent, carer or other member of the children's household, as the referral named them."""
+
+    __tablename__ = "referral_household_members"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    relationship: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    lives_with_children: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+    parental_responsibility: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+
+
+class Contribution(Base):
+    """An information request ("MASH check") to one agency, and the state of its answer."""
+
+    __tablename__ = "contributions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    agency: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("agencies.code"), nullable=False)
+    question: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    requested_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(nullable=False)
+    due_at: Mapped[datetime] = mapped_column(nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    current_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    restricted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (
+        sa.Index("ix_contributions_agency_requested_at", "agency", "requested_at", "id"),
+        sa.Index("ix_contributions_agency_status_due_at", "agency", "status", "due_at"),
+    )
+
+
+class ContributionResponse(Base):
+    """One version of an agency's answer; a correction adds a version, never rewrites one."""
+
+    __tablename__ = "contribution_responses"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    contribution_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("contributions.id"), nullable=False)
+    version_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    information: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    risk_indicators: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
+    restricted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    restriction_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    correction_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    submitted_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (sa.UniqueConstraint("contribution_id", "version_number"),)
+
+
+class ThresholdDecision(Base):
+    """A proposed level of need and outcome, approved or returned by a different manager."""
+
+    __tablename__ = "threshold_decisions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    rationale: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
+    assessment_factors: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
+    nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    proposed_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    proposed_at: Mapped[datetime] = mapped_column(nullable=False)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Communication(Base):
+    """A contact with the family or the referrer: who, when, how, what was said."""
+
+    __tablename__ = "referral_communications"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    audience: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    recorded_at: Mapped[datetime] = created_at_column()

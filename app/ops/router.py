@@ -1,0 +1,94 @@
+"""Liveness, readiness, metrics, and the pages that explain each problem code."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict
+
+from app.core.db import ping
+from app.core.errors import AppError, DatabaseUnavailable, problem_response
+from app.core.openapi import problem_responses
+from app.core.problems import PROBLEM_TYPES
+from app.core.schemas import examples
+
+router = APIRouter(tags=["Operations"])
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples({"status": "ok"}))
+
+    status: str
+
+
+class ProblemTypeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "code": "precondition_failed",
+                "status": 412,
+                "title": "Precondition failed",
+                "description": "The If-Match header does not match the current ETag.",
+            }
+        )
+    )
+
+    code: str
+    status: int
+    title: str
+    description: str
+
+
+@router.get("/healthz", summary="Liveness: the process is up", response_model=Health)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers",
+    response_model=Health,
+    responses=problem_responses(503),
+)
+async def readyz(request: Request) -> Response:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            async with request.app.state.engine.connect() as connection:
+                await ping(connection)
+    except Exception:  # any failure to answer SELECT 1 in time means "not ready"
+        error = DatabaseUnavailable()
+        return problem_response(
+            error.code,
+            "The database did not answer; this instance should not receive traffic.",
+            headers=error.headers,
+            base_url=request.app.state.settings.public_base_url.rstrip("/"),
+        )
+    return JSONResponse({"status": "ready"})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/problems/{code}",
+    summary="What a problem code means",
+    response_model=ProblemTypeOut,
+    responses=problem_responses(404),
+)
+async def problem(code: str) -> ProblemTypeOut:
+    problem_type = PROBLEM_TYPES.get(code)
+    if problem_type is None:
+        raise AppError(f"There is no problem code {code!r}.", code="not_found")
+    return ProblemTypeOut(**dataclasses.asdict(problem_type))

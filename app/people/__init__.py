@@ -1,0 +1,1 @@
+"""People: person records, identity matching and subject access."""

@@ -1,0 +1,112 @@
+"""Queries for people: by id, by NHS number, and candidate lookup through the blocking keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageParams, paginate
+from app.models.person import Person, PersonLink, PersonMatchKey
+from app.people.matching import Identity, blocking_keys
+
+# A guard, not a tuning knob: keys pair two pieces of evidence, so real buckets hold a handful of
+# people even at a million. Should a bucket ever explode, matching stays bounded.
+MAX_CANDIDATES = 1000
+
+
+def identity_of(person: Person) -> Identity:
+    return Identity(
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+        expected_date_of_birth=person.expected_date_of_birth,
+        nhs_number=person.nhs_number,
+        postcode=person.postcode,
+        gender=person.gender,
+    )
+
+
+async def get(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def by_nhs_number(session: AsyncSession, nhs_number: str) -> Person | None:
+    return await session.scalar(sa.select(Person).where(Person.nhs_number == nhs_number))
+
+
+async def list_people(
+    session: AsyncSession, params: PageParams, *, nhs_number: str | None = None
+) -> tuple[list[Person], str | None]:
+    stmt = sa.select(Person)
+    if nhs_number is not None:
+        stmt = stmt.where(Person.nhs_number == nhs_number)
+    return await paginate(session, stmt, [Person.created_at, Person.id], params)
+
+
+async def write_match_keys(session: AsyncSession, person: Person, *, replace: bool = False) -> None:
+    if replace:
+        await session.execute(sa.delete(PersonMatchKey).where(PersonMatchKey.person_id == person.id))
+    keys = blocking_keys(identity_of(person))
+    if keys:
+        await session.execute(sa.insert(PersonMatchKey), [{"key": k, "person_id": person.id} for k in keys])
+
+
+async def candidates(
+    session: AsyncSession, identity: Identity, *, exclude: Collection[uuid.UUID] = ()
+) -> Sequence[Person]:
+    """Everyone sharing at least one blocking key with ``identity`` (an index lookup per key)."""
+    keys = blocking_keys(identity)
+    if not keys:
+        return []
+    ids = sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(sorted(keys))).distinct()
+    if exclude:
+        ids = ids.where(PersonMatchKey.person_id.not_in(list(exclude)))
+    stmt = sa.select(Person).where(Person.id.in_(ids.limit(MAX_CANDIDATES)))
+    return (await session.scalars(stmt)).all()
+
+
+async def siblings(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
+    if not person_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(PersonLink.person_id, Person)
+        .join(Person, Person.id == PersonLink.related_person_id)
+        .where(PersonLink.person_id.in_(list(person_ids)), PersonLink.relationship == "sibling")
+        .order_by(Person.date_of_birth, Person.given_name)
+    )
+    found: dict[uuid.UUID, list[Person]] = {pid: [] for pid in person_ids}
+    for person_id, sibling in rows:
+        found[person_id].append(sibling)
+    return found
+
+
+async def link_siblings(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID], referral_id: uuid.UUID | None
+) -> None:
+    """Record every pair as siblings (both directions), skipping pairs already linked."""
+    unique = list(dict.fromkeys(person_ids))
+    pairs = {(a, b) for a in unique for b in unique if a != b}
+    if not pairs:
+        return
+    existing = await session.execute(
+        sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
+            PersonLink.person_id.in_(unique), PersonLink.related_person_id.in_(unique)
+        )
+    )
+    new = pairs - {(a, b) for a, b in existing}
+    if new:
+        await session.execute(
+            sa.insert(PersonLink),
+            [
+                {
+                    "person_id": a,
+                    "related_person_id": b,
+                    "relationship": "sibling",
+                    "source_referral_id": referral_id,
+                }
+                for a, b in sorted(new)
+            ],
+        )

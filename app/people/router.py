@@ -1,0 +1,163 @@
+"""/v1/people: person records and matching."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.core.auth import Principal, requires
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.idempotency import idempotency_key
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+from app.people import repository, service
+from app.people.matching import Identity
+from app.people.schemas import (
+    MatchCandidate,
+    MatchQuery,
+    MatchResult,
+    NhsNumber,
+    PersonCreate,
+    PersonOut,
+    PersonRef,
+    PersonUpdate,
+)
+
+router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
+PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
+PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[no-untyped-def]
+    siblings = (await repository.siblings(session, [person.id]))[person.id]
+    out = PersonOut.model_validate(person)
+    out.siblings = [PersonRef.model_validate(s) for s in siblings]
+    return out
+
+
+@router.post(
+    "",
+    summary="Record a person",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PersonOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "duplicate_person"]},
+        ),
+        **CREATED_HEADERS,
+    },
+    dependencies=[Depends(idempotency_key)],
+)
+async def create_person(
+    response: Response, principal: PeopleWrite, session: DbSession, body: PersonCreate
+) -> PersonOut:
+    person = await service.create_person(session, principal, body)
+    response.headers["Location"] = f"/v1/people/{person.id}"
+    return await person_out(session, person)
+
+
+@router.get(
+    "",
+    summary="List people",
+    response_model=Page[PersonOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_people(
+    request: Request,
+    response: Response,
+    principal: PeopleRead,
+    session: DbSession,
+    paging: Paging,
+    nhs_number: Annotated[
+        NhsNumber | None, Query(description="Only the person with this NHS number.")
+    ] = None,
+) -> Page[PersonOut]:
+    people, next_cursor = await repository.list_people(session, paging, nhs_number=nhs_number)
+    service.audit_list(session, principal, people)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[await person_out(session, p) for p in people], next_cursor=next_cursor)
+
+
+@router.post(
+    "/matches",
+    summary="Find people who may be this person",
+    description=(
+        "Looks the identifying details up through indexed blocking keys (NHS number; family or given name "
+        "with the date of birth, day and month in either order; postcode district; unborn children by "
+        "expected month) and scores each candidate, tolerating typos, swapped day and month, nicknames, "
+        "double-barrelled surnames and moves. `certain` candidates are safe to link automatically; "
+        "others need a practitioner's judgement. Nothing is created."
+    ),
+    response_model=MatchResult,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY),
+)
+async def match_people(principal: PeopleRead, session: DbSession, body: MatchQuery) -> MatchResult:
+    identity = Identity(**body.model_dump(exclude={"limit"}))
+    ranked = await service.match(session, principal, identity, limit=body.limit)
+    return MatchResult(
+        candidates=[
+            MatchCandidate(
+                person=await person_out(session, r.person),
+                score=round(r.score, 4),
+                certain=r.certain,
+                reasons=list(r.reasons),
+            )
+            for r in ranked
+        ]
+    )
+
+
+@router.get(
+    "/{person_id}",
+    summary="Get a person",
+    response_model=PersonOut,
+    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+)
+async def get_person(
+    person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
+) -> PersonOut:
+    person = await service.get_person(session, principal, person_id)
+    set_etag(response, person.version)
+    return await person_out(session, person)
+
+
+@router.patch(
+    "/{person_id}",
+    summary="Correct or update a person's details",
+    response_model=PersonOut,
+    responses={
+        **problem_responses(
+            *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes={409: ["duplicate_person"]}
+        ),
+        **ETAG_HEADERS,
+    },
+)
+async def update_person(
+    person_id: uuid.UUID,
+    response: Response,
+    principal: PeopleWrite,
+    session: DbSession,
+    body: PersonUpdate,
+    if_match: IfMatch = None,
+) -> PersonOut:
+    person = await service.update_person(session, principal, person_id, body, if_match)
+    set_etag(response, person.version)
+    return await person_out(session, person)

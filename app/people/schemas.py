@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+
+from app.core.codes import Ethnicity, Gender
+from app.core.schemas import RequestModel, ResponseModel, examples
+from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
+
+# Unborn children: an expected date of birth is at most ten months ahead and a month behind.
+EXPECTED_DOB_AHEAD = timedelta(days=310)
+EXPECTED_DOB_BEHIND = timedelta(days=31)
+
+
+def _nhs_number(value: str) -> str:
+    digits = normalise_nhs_number(value)
+    if digits is None or not is_valid_nhs_number(digits):
+        raise ValueError("must be 10 digits with a valid mod-11 check digit")
+    return digits
+
+
+def _nhs_digits(value: str) -> str:
+    # For matching, a mistyped number is still evidence; only its shape is checked.
+    digits = normalise_nhs_number(value)
+    if digits is None:
+        raise ValueError("must be 10 digits")
+    return digits
+
+
+def _postcode(value: str) -> str:
+    compact = normalise_postcode(value)
+    if compact is None:
+        raise ValueError("must be a UK postcode, e.g. E17 4UH")
+    if len(compact) < 5:
+        # An outward code alone (the postcode district, e.g. "E17"): it has no inward part to split
+        # off, so it is kept as it is (splitting it gave "S W1A" and " E17").
+        return compact
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+NhsNumber = Annotated[
+    str,
+    AfterValidator(_nhs_number),
+    Field(
+        description="10 digits (spaces allowed) with a valid mod-11 check digit.", examples=["943 476 5919"]
+    ),
+]
+NhsDigits = Annotated[str, AfterValidator(_nhs_digits), Field(description="10 digits; not checked.")]
+Postcode = Annotated[
+    str, AfterValidator(_postcode), Field(max_length=10, description="UK postcode", examples=["E17 4UH"])
+]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+AddressLines = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=4)]
+
+
+def check_birth_dates(dob: date | None, expected: date | None, *, today: date | None = None) -> None:
+    today = today or date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
+    if dob is not None and expected is not None:
+        raise ValueError("give date_of_birth or expected_date_of_birth, not both")
+    if dob is not None and dob > today:
+        raise ValueError(
+            "date_of_birth cannot be in the future; use expected_date_of_birth for an unborn child"
+        )
+    if expected is not None and not (today - EXPECTED_DOB_BEHIND <= expected <= today + EXPECTED_DOB_AHEAD):
+        raise ValueError("expected_date_of_birth must be within the next ten months")
+
+
+_PERSON_EXAMPLE = {
+    "given_name": "Amelia",
+    "family_name": "Smith-Jones",
+    "date_of_birth": "2018-03-14",
+    "nhs_number": "9434765919",
+    "postcode": "E17 4UH",
+    "address_lines": ["12 Forest Road", "London"],
+    "gender": "female",
+    "ethnicity": "WBRI",
+}
+
+
+class PersonCreate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=examples(_PERSON_EXAMPLE))
+
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None = None
+    expected_date_of_birth: date | None = Field(None, description="For an unborn child.")
+    nhs_number: NhsNumber | None = None
+    postcode: Postcode | None = None
+    address_lines: AddressLines | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        check_birth_dates(self.date_of_birth, self.expected_date_of_birth)
+        return self
+
+
+class PersonUpdate(RequestModel):
+    """Only the fields sent are changed; send null to clear an optional field."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
+    )
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: date | None = None
+    expected_date_of_birth: date | None = None
+    nhs_number: NhsNumber | None = None
+    postcode: Postcode | None = None
+    address_lines: AddressLines | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for required in ("given_name", "family_name"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be cleared")
+        return self
+
+
+class PersonRef(ResponseModel):
+    """Enough to recognise a person in a list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+
+
+class PersonOut(ResponseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {
+                "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                **_PERSON_EXAMPLE,
+                "expected_date_of_birth": None,
+                "created_at": "2026-11-23T10:15:00Z",
+                "updated_at": None,
+                "siblings": [],
+            }
+        ),
+    )
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    nhs_number: str | None
+    postcode: str | None
+    address_lines: list[str] | None
+    gender: Gender | None
+    ethnicity: Ethnicity | None
+    created_at: datetime
+    updated_at: datetime | None
+    siblings: list[PersonRef] = Field(
+        default_factory=list, description="Brothers and sisters known to the hub."
+    )
+
+
+class MatchConfirmation(RequestModel):
+    """A practitioner settles a pending match on a referral's child or a concern's adult."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples({"person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"}, {"person_id": None})
+    )
+
+    person_id: uuid.UUID | None = Field(
+        description="The known person this is, from the match candidates; null to make a new person record."
+    )
+
+
+class MatchQuery(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "given_name": "Millie",
+                "family_name": "Smith",
+                "date_of_birth": "2018-03-14",
+                "postcode": "E17 4UH",
+            }
+        )
+    )
+
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: date | None = None
+    expected_date_of_birth: date | None = None
+    nhs_number: NhsDigits | None = None
+    postcode: Postcode | None = None
+    gender: Gender | None = None
+    limit: int = Field(10, ge=1, le=50, description="At most this many candidates, best first.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not (self.model_fields_set - {"limit"}):
+            raise ValueError("send at least one identifying field")
+        return self
+
+
+class MatchCandidate(ResponseModel):
+    person: PersonOut
+    score: float = Field(ge=0, le=1, description="How alike the two are, 0 to 1.")
+    certain: bool = Field(description="True when the match is safe to link without a practitioner.")
+    reasons: list[str] = Field(description="Why: stable codes such as dob_exact or given_name_nickname.")
+
+
+class MatchResult(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "candidates": [
+                    {
+                        "person": {
+                            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                            **_PERSON_EXAMPLE,
+                            "expected_date_of_birth": None,
+                            "created_at": "2026-11-23T10:15:00Z",
+                            "updated_at": None,
+                            "siblings": [],
+                        },
+                        "score": 0.97,
+                        "certain": False,
+                        "reasons": [
+                            "dob_exact",
+                            "given_name_nickname",
+                            "family_name_hyphenated_part",
+                            "postcode_exact",
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+
+    candidates: list[MatchCandidate]

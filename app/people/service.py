@@ -1,0 +1,185 @@
+"""People: records, matching, and resolving the children a referral names to person records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.audit import Actor, AuditAction
+from app.core.concurrency import check_if_match
+from app.core.errors import AppError, NotFound, ValidationFailed
+from app.models.base import utcnow
+from app.models.person import Person
+from app.people import repository
+from app.people.matching import Identity, RankedMatch, automatic_link, rank_matches
+from app.people.schemas import PersonCreate, PersonUpdate, check_birth_dates
+
+RECORD_TYPE = "person"
+
+
+class MatchStatus:
+    MATCHED = "matched"  # linked automatically: the match was certain
+    PENDING = "pending"  # possible matches await a practitioner
+    NEW_PERSON = "new_person"  # nobody like this was known: a new record was made
+    CONFIRMED = "confirmed"  # a practitioner chose the person
+
+
+@dataclass(frozen=True, slots=True)
+class RankedPerson:
+    person: Person
+    score: float
+    certain: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    person: Person | None
+    status: str
+    candidates: list[dict[str, Any]]
+
+
+async def _ranked(
+    session: AsyncSession, identity: Identity, *, limit: int, exclude: Collection[uuid.UUID] = ()
+) -> list[RankedMatch[Person]]:
+    found = await repository.candidates(session, identity, exclude=exclude)
+    return rank_matches(identity, [(p, repository.identity_of(p)) for p in found], limit=limit)
+
+
+async def rank(
+    session: AsyncSession,
+    identity: Identity,
+    *,
+    limit: int = 10,
+    exclude: Collection[uuid.UUID] = (),
+) -> list[RankedPerson]:
+    ranked = await _ranked(session, identity, limit=limit, exclude=exclude)
+    return [RankedPerson(r.key, r.match.score, r.match.certain, r.match.reasons) for r in ranked]
+
+
+async def match(session: AsyncSession, actor: Actor, identity: Identity, *, limit: int) -> list[RankedPerson]:
+    ranked = await rank(session, identity, limit=limit)
+    audit.record(
+        session,
+        actor,
+        AuditAction.SEARCH,
+        "person_match",
+        details={"candidate_ids": [str(r.person.id) for r in ranked]},
+    )
+    return ranked
+
+
+async def _new_person(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:
+    person = Person(id=uuid.uuid4(), created_by=actor.sub, **fields)
+    session.add(person)
+    await session.flush()
+    await repository.write_match_keys(session, person)
+    audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, person.id, person_id=person.id)
+    return person
+
+
+async def create_person(session: AsyncSession, actor: Actor, data: PersonCreate) -> Person:
+    if data.nhs_number is not None:
+        existing = await repository.by_nhs_number(session, data.nhs_number)
+        if existing is not None:
+            raise AppError(f"Person {existing.id} already has this NHS number.", code="duplicate_person")
+    return await _new_person(session, actor, data.model_dump())
+
+
+async def get_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
+    person = await repository.get(session, person_id)
+    if person is None:
+        raise NotFound("person")
+    audit.record(session, actor, AuditAction.READ, RECORD_TYPE, person.id, person_id=person.id)
+    return person
+
+
+async def update_person(
+    session: AsyncSession, actor: Actor, person_id: uuid.UUID, data: PersonUpdate, if_match: str | None
+) -> Person:
+    person = await repository.get(session, person_id)
+    if person is None:
+        raise NotFound("person")
+    check_if_match(if_match, person.version)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("nhs_number") not in (None, person.nhs_number):
+        existing = await repository.by_nhs_number(session, changes["nhs_number"])
+        if existing is not None:
+            raise AppError(f"Person {existing.id} already has this NHS number.", code="duplicate_person")
+    merged_dob = changes.get("date_of_birth", person.date_of_birth)
+    merged_expected = changes.get("expected_date_of_birth", person.expected_date_of_birth)
+    if (
+        "date_of_birth" in changes
+        and changes["date_of_birth"] is not None
+        and "expected_date_of_birth" not in changes
+    ):
+        merged_expected = None  # a birth replaces the expected date
+    try:
+        check_birth_dates(merged_dob, merged_expected)
+    except ValueError as exc:
+        raise ValidationFailed(["body"], str(exc)) from exc
+    for field, value in changes.items():
+        setattr(person, field, value)
+    person.expected_date_of_birth = merged_expected
+    person.updated_at = utcnow()
+    await session.flush()
+    await repository.write_match_keys(session, person, replace=True)
+    audit.record(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        RECORD_TYPE,
+        person.id,
+        person_id=person.id,
+        details={"fields": sorted(changes)},
+    )
+    return person
+
+
+async def resolve(
+    session: AsyncSession,
+    actor: Actor,
+    identity: Identity,
+    fields: dict[str, Any],
+    *,
+    exclude: Collection[uuid.UUID] = (),
+) -> Resolution:
+    """Find the person a referral's child is: link when certain, else keep candidates or make a new record.
+
+    ``exclude`` keeps the referral's other children out of each other's candidates (twins!).
+    """
+    ranked = await _ranked(session, identity, limit=5, exclude=exclude)
+    # One certain candidate, clear of every other (a twin or sibling alike in name blocks the link).
+    linked = automatic_link(ranked)
+    if linked is not None:
+        return Resolution(linked, MatchStatus.MATCHED, [])
+    if ranked:
+        candidates = [
+            {"person_id": str(r.key.id), "score": round(r.match.score, 4), "reasons": list(r.match.reasons)}
+            for r in ranked
+        ]
+        return Resolution(None, MatchStatus.PENDING, candidates)
+    return Resolution(await create_from_referral(session, actor, fields), MatchStatus.NEW_PERSON, [])
+
+
+async def create_from_referral(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:
+    """A person record for a child nobody matched, made from what the referral said about them."""
+    if fields.get("nhs_number") and await repository.by_nhs_number(session, fields["nhs_number"]):
+        # The number belongs to someone this child was not matched to: keep it on the referral only.
+        fields = {**fields, "nhs_number": None}
+    return await _new_person(session, actor, fields)
+
+
+def audit_list(session: AsyncSession, actor: Actor, people: list[Person]) -> None:
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={"person_ids": [str(p.id) for p in people]},
+    )

@@ -1,0 +1,181 @@
+"""Queries for referrals, including who may see which (``view_for``): a record the caller's agency
+may not see is simply not found."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.codes import FINAL_REFERRAL_STATUSES
+from app.core.pagination import PageParams, paginate
+from app.core.scopes import AgencyCode
+from app.models.event import CaseEvent
+from app.models.referral import (
+    Communication,
+    Contribution,
+    Referral,
+    ReferralChild,
+    ReferralHouseholdMember,
+)
+
+AGGREGATE = "referral"
+
+
+class View(StrEnum):
+    FULL = "full"
+    REFERRER = "referrer"
+    ASKED_AGENCY = "asked_agency"
+
+
+async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
+    stmt = sa.select(Referral).where(Referral.id == referral_id)
+    if for_update:
+        # Serialises state transitions on one referral; SQLite already runs one writer at a time.
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def was_asked(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> bool:
+    stmt = sa.select(
+        sa.exists().where(Contribution.referral_id == referral_id, Contribution.agency == agency)
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def view_for(session: AsyncSession, agency: str, referral: Referral) -> View | None:
+    """What ``agency`` may see of ``referral`` (deny by default)."""
+    if agency == AgencyCode.CHILDRENS_SOCIAL_CARE:
+        return View.FULL
+    if referral.referring_agency == agency:
+        return View.REFERRER
+    if await was_asked(session, referral.id, agency):
+        return View.ASKED_AGENCY
+    return None
+
+
+async def children(
+    session: AsyncSession, referral_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[ReferralChild]]:
+    found: dict[uuid.UUID, list[ReferralChild]] = {rid: [] for rid in referral_ids}
+    if referral_ids:
+        rows = await session.scalars(
+            sa.select(ReferralChild)
+            .where(ReferralChild.referral_id.in_(list(referral_ids)))
+            .order_by(ReferralChild.referral_id, ReferralChild.position)
+        )
+        for child in rows:
+            found[child.referral_id].append(child)
+    return found
+
+
+async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[ReferralHouseholdMember]:
+    rows = await session.scalars(
+        sa.select(ReferralHouseholdMember)
+        .where(ReferralHouseholdMember.referral_id == referral_id)
+        .order_by(ReferralHouseholdMember.position)
+    )
+    return rows.all()
+
+
+async def other_referrals_of(
+    session: AsyncSession, person_ids: Collection[uuid.UUID], referral_id: uuid.UUID
+) -> dict[uuid.UUID, list[Referral]]:
+    """Every other referral naming each person, oldest first."""
+    found: dict[uuid.UUID, list[Referral]] = {pid: [] for pid in person_ids}
+    if person_ids:
+        rows = await session.execute(
+            sa.select(ReferralChild.person_id, Referral)
+            .join(Referral, Referral.id == ReferralChild.referral_id)
+            .where(ReferralChild.person_id.in_(list(person_ids)), Referral.id != referral_id)
+            .order_by(Referral.received_at)
+        )
+        for person_id, referral in rows:
+            if person_id is not None:  # excluded by the IN above; narrows the type
+                found[person_id].append(referral)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFilters:
+    status: str | None = None
+    rag: str | None = None
+    referring_agency: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    overdue: bool | None = None
+    person_id: uuid.UUID | None = None
+
+
+def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Referral.decision_due_at < now, Referral.status.not_in(list(FINAL_REFERRAL_STATUSES)))
+
+
+async def list_visible(
+    session: AsyncSession,
+    agency: str,
+    filters: ReferralFilters,
+    params: PageParams,
+    now: datetime,
+) -> tuple[list[Referral], str | None]:
+    stmt = sa.select(Referral)
+    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        # A partner agency lists the referrals it made; the requests it was asked to answer are in
+        # its contributions inbox.
+        stmt = stmt.where(Referral.referring_agency == agency)
+    if filters.status is not None:
+        stmt = stmt.where(Referral.status == filters.status)
+    if filters.rag is not None:
+        stmt = stmt.where(Referral.rag_rating == filters.rag)
+    if filters.referring_agency is not None:
+        stmt = stmt.where(Referral.referring_agency == filters.referring_agency)
+    if filters.received_from is not None:
+        stmt = stmt.where(Referral.received_at >= filters.received_from)
+    if filters.received_to is not None:
+        stmt = stmt.where(Referral.received_at < filters.received_to)
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
+    if filters.person_id is not None:
+        stmt = stmt.where(
+            sa.exists().where(
+                ReferralChild.referral_id == Referral.id, ReferralChild.person_id == filters.person_id
+            )
+        )
+    return await paginate(session, stmt, [Referral.received_at, Referral.id], params)
+
+
+async def requests_to(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> Sequence[Contribution]:
+    rows = await session.scalars(
+        sa.select(Contribution)
+        .where(Contribution.referral_id == referral_id, Contribution.agency == agency)
+        .order_by(Contribution.requested_at, Contribution.id)
+    )
+    return rows.all()
+
+
+async def has_contributions(session: AsyncSession, referral_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(Contribution.referral_id == referral_id))))
+
+
+async def events(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[CaseEvent]:
+    rows = await session.scalars(
+        sa.select(CaseEvent)
+        .where(CaseEvent.aggregate_type == AGGREGATE, CaseEvent.aggregate_id == referral_id)
+        .order_by(CaseEvent.seq)
+    )
+    return rows.all()
+
+
+async def communications(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[Communication]:
+    rows = await session.scalars(
+        sa.select(Communication)
+        .where(Communication.referral_id == referral_id)
+        .order_by(Communication.occurred_at, Communication.id)
+    )
+    return rows.all()

@@ -1,0 +1,246 @@
+"""Test fixtures: a real database per test, the real application over ASGI, real tokens.
+
+Every test gets its own freshly migrated database, cloned from a template migrated once per run
+(SQLite: a file copy; PostgreSQL: CREATE DATABASE ... TEMPLATE). Tests therefore exercise the real
+commit path, real concurrency and the real triggers, which an outer rolled-back transaction would
+hide. Set MASH_TEST_POSTGRES_URL (an admin URL such as
+postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run the suite on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.core.scopes import AgencyCode, Role
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("MASH_TEST_POSTGRES_URL")
+BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # PostgreSQL-only tests are deselected on SQLite (and counted as such), never skipped.
+    if BACKEND == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_header() -> str:
+    return f"mash-api test database: {BACKEND}"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def migrate(url: str, revision: str = "head") -> None:
+    # env.py runs its own event loop; give it a thread of its own.
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+
+
+def _pg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _pg_admin(sql: str) -> None:
+    assert POSTGRES_URL is not None
+    connection = await asyncpg.connect(_pg_dsn(POSTGRES_URL))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _drop_stale_pg_databases() -> None:
+    assert POSTGRES_URL is not None
+    connection = await asyncpg.connect(_pg_dsn(POSTGRES_URL))
+    try:
+        names = await connection.fetch(
+            "SELECT datname FROM pg_database"
+            " WHERE datname LIKE 'mash\\_test\\_%' OR datname LIKE 'mash\\_tpl\\_%'"
+        )
+        for (name,) in names:
+            pid = int(name.split("_")[2])
+            if not _pid_alive(pid):
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+class Databases:
+    """Makes fresh, migrated databases for tests by cloning one migrated template."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.pid = os.getpid()
+        self.template: str | None = None
+
+    def _sqlite_url(self, path: Path) -> str:
+        return f"sqlite+aiosqlite:///{path}"
+
+    def _pg_url(self, name: str) -> str:
+        assert POSTGRES_URL is not None
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def prepare_template(self) -> None:
+        if BACKEND == "sqlite":
+            path = self.workdir / "template.db"
+            await migrate(self._sqlite_url(path))
+            self.template = str(path)
+        else:
+            await _drop_stale_pg_databases()
+            name = f"mash_tpl_{self.pid}"
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await _pg_admin(f'CREATE DATABASE "{name}"')
+            await migrate(self._pg_url(name))
+            self.template = name
+
+    async def empty(self) -> str:
+        """A new database with no schema at all (for migration tests)."""
+        n = next(_counter)
+        if BACKEND == "sqlite":
+            return self._sqlite_url(self.workdir / f"empty_{n}.db")
+        name = f"mash_test_{self.pid}_{n}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        return self._pg_url(name)
+
+    async def clone(self) -> str:
+        assert self.template is not None
+        n = next(_counter)
+        if BACKEND == "sqlite":
+            path = self.workdir / f"test_{n}.db"
+            shutil.copyfile(self.template, path)
+            return self._sqlite_url(path)
+        name = f"mash_test_{self.pid}_{n}"
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return self._pg_url(name)
+
+    async def drop(self, url: str) -> None:
+        if BACKEND == "sqlite":
+            path = Path(make_url(url).database or "")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        else:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    async def close(self) -> None:
+        if BACKEND == "postgresql" and self.template is not None:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    await dbs.prepare_template()
+    yield dbs
+    await dbs.close()
+
+
+@pytest.fixture
+async def database_url(databases: Databases) -> AsyncIterator[str]:
+    url = await databases.clone()
+    yield url
+    await databases.drop(url)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "environment": "development",
+        "jwt_secret": TEST_SECRET,
+        # Cheap hashing keeps the suite fast; production cost is a setting, tested in bench/.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+        "argon2_parallelism": 1,
+        "db_pool_size": 20,
+        "db_max_overflow": 40,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(app: FastAPI) -> TokenFactory:
+    """``auth(role, agency=None, sub=None)`` → headers with a valid bearer token for that role."""
+
+    default_agency = {
+        Role.MASH_PRACTITIONER: AgencyCode.CHILDRENS_SOCIAL_CARE,
+        Role.MASH_MANAGER: AgencyCode.CHILDRENS_SOCIAL_CARE,
+        Role.ASC_PRACTITIONER: AgencyCode.ADULT_SOCIAL_CARE,
+        Role.ASC_MANAGER: AgencyCode.ADULT_SOCIAL_CARE,
+    }
+
+    def make(
+        role: Role | str, agency: AgencyCode | str | None = None, sub: str | None = None
+    ) -> dict[str, str]:
+        role = Role(role)
+        agency = AgencyCode(agency) if agency else default_agency.get(role, AgencyCode.POLICE)
+        issued = app.state.tokens.issue(sub=sub or f"user:{role}:{agency}", agency=agency, role=role)
+        return {"Authorization": f"Bearer {issued.access_token}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(auth: TokenFactory) -> dict[str, str]:
+    return auth(Role.ADMIN, AgencyCode.CHILDRENS_SOCIAL_CARE, sub="admin@test")

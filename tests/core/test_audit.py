@@ -1,0 +1,194 @@
+"""The audit trail: what is recorded, that the database refuses to change it, and that tampering
+with it (by someone able to bypass the triggers) is detected."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
+
+from app.core import audit
+from app.core.audit import AuditAction, verify_chain
+from app.core.db import commit
+from app.models.audit import AuditEvent
+from tests.conftest import BACKEND
+from tests.helpers import create_client, run_sql
+
+
+@dataclass(frozen=True)
+class Someone:
+    sub: str = "worker@test"
+    agency: str = "childrens_social_care"
+    role: str = "mash_practitioner"
+
+
+async def _write_events(app: FastAPI, count: int, actor: Someone | None = None) -> None:
+    async with app.state.sessionmaker() as session:
+        for _ in range(count):
+            audit.record(session, actor or Someone(), AuditAction.READ, "referral", uuid.uuid4())
+        await commit(session)
+
+
+async def _events(app: FastAPI) -> list[AuditEvent]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq))).all())
+
+
+async def _verify(app: FastAPI):
+    async with app.state.sessionmaker() as session:
+        return await verify_chain(session)
+
+
+async def _bypass_triggers(app: FastAPI) -> None:
+    """What an attacker with owner rights on the database would do first."""
+    if BACKEND == "postgresql":
+        await run_sql(
+            app,
+            "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "ALTER TABLE audit_chain_head DISABLE TRIGGER USER",
+        )
+    else:
+        await run_sql(
+            app,
+            "DROP TRIGGER audit_events_no_update",
+            "DROP TRIGGER audit_events_no_delete",
+            "DROP TRIGGER audit_chain_head_forward_only",
+        )
+
+
+async def test_a_write_is_audited_with_who_what_and_the_request(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    response = await client.post(
+        "/v1/clients",
+        json={"name": "Police", "agency": "police", "role": "partner_referrer"},
+        headers={**admin, "X-Request-ID": "req-audit-1"},
+    )
+    [event] = await _events(app)
+    assert (event.actor_sub, event.actor_agency, event.actor_role) == (
+        "admin@test",
+        "childrens_social_care",
+        "admin",
+    )
+    assert (event.action, event.record_type, event.record_id) == (
+        "create",
+        "client",
+        response.json()["client_id"],
+    )
+    assert event.request_id == "req-audit-1"
+    assert event.details == {"agency": "police", "role": "partner_referrer"}
+    assert event.seq == 1 and event.prev_hash == "0" * 64
+
+
+async def test_a_failed_request_leaves_no_audit_event(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    await client.post(
+        "/v1/clients", json={"name": "x", "agency": "police", "role": "mash_manager"}, headers=admin
+    )
+    assert await _events(app) == []
+
+
+async def test_the_chain_verifies_after_many_writes(app: FastAPI) -> None:
+    for _ in range(5):
+        await _write_events(app, 7)
+    result = await _verify(app)
+    assert result.valid and result.checked == 35
+
+
+async def test_an_empty_chain_verifies(app: FastAPI) -> None:
+    result = await _verify(app)
+    assert result.valid and result.checked == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'nothing' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 1",
+        "UPDATE audit_chain_head SET last_seq = 0",
+        "DELETE FROM audit_chain_head",
+    ],
+)
+async def test_the_database_refuses_to_change_the_trail(app: FastAPI, statement: str) -> None:
+    await _write_events(app, 2)
+    with pytest.raises(DBAPIError, match=r"append-only|only moves forward"):
+        await run_sql(app, statement)
+    assert (await _verify(app)).valid
+
+
+@pytest.mark.postgres
+async def test_postgres_refuses_to_truncate_the_trail(app: FastAPI) -> None:
+    await _write_events(app, 1)
+    with pytest.raises(DBAPIError, match="append-only"):
+        await run_sql(app, "TRUNCATE audit_events")
+
+
+async def test_a_modified_row_is_detected(app: FastAPI) -> None:
+    await _write_events(app, 5)
+    await _bypass_triggers(app)
+    await run_sql(app, "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 3")
+    result = await _verify(app)
+    events = await _events(app)
+    assert not result.valid
+    assert (result.first_invalid_seq, result.first_invalid_id, result.reason) == (
+        3,
+        events[2].id,
+        "hash_mismatch",
+    )
+    assert result.checked == 2
+
+
+async def test_a_modified_row_with_a_recomputed_hash_breaks_the_next_link(app: FastAPI) -> None:
+    await _write_events(app, 5)
+    await _bypass_triggers(app)
+    third = (await _events(app))[2]
+    forged = {c.key: getattr(third, c.key) for c in AuditEvent.__table__.columns} | {"actor_sub": "forger"}
+    forged_hash = audit.chain_hash(forged)
+    await run_sql(app, f"UPDATE audit_events SET actor_sub = 'forger', hash = '{forged_hash}' WHERE seq = 3")
+    result = await _verify(app)
+    assert (result.valid, result.first_invalid_seq, result.reason) == (False, 4, "broken_link")
+
+
+async def test_a_deleted_row_is_detected(app: FastAPI) -> None:
+    await _write_events(app, 5)
+    await _bypass_triggers(app)
+    await run_sql(app, "DELETE FROM audit_events WHERE seq = 2")
+    result = await _verify(app)
+    assert (result.valid, result.first_invalid_seq, result.reason) == (False, 3, "missing_row")
+
+
+async def test_a_truncated_tail_is_detected(app: FastAPI) -> None:
+    await _write_events(app, 5)
+    await _bypass_triggers(app)
+    await run_sql(app, "DELETE FROM audit_events WHERE seq >= 4")
+    result = await _verify(app)
+    assert (result.valid, result.checked, result.reason) == (False, 3, "head_mismatch")
+
+
+async def test_concurrent_writers_extend_one_chain(app: FastAPI) -> None:
+    writers = [Someone(sub=f"worker-{i}") for i in range(20)]
+    await asyncio.gather(*[_write_events(app, 3, actor) for actor in writers])
+
+    events = await _events(app)
+    assert [e.seq for e in events] == list(range(1, 61))
+    assert len({e.prev_hash for e in events}) == 60, "no two rows may follow the same predecessor"
+    # Each writer's three entries landed together, in one transaction.
+    for actor in writers:
+        seqs = [e.seq for e in events if e.actor_sub == actor.sub]
+        assert seqs == list(range(seqs[0], seqs[0] + 3))
+    assert (await _verify(app)).valid
+
+
+async def test_concurrent_requests_keep_one_chain(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    await asyncio.gather(*[create_client(client, admin) for _ in range(15)])
+    result = await _verify(app)
+    assert result.valid and result.checked == 15

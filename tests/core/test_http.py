@@ -1,0 +1,243 @@
+"""Every error path answers problem+json with a stable code; request ids, logs and metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.core.logging import JsonFormatter
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.helpers import PROBLEM_KEYS, assert_problem, client_body
+
+PERSONAL = "Jane Doe born 2015-03-01"
+
+
+Logs = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def server_logs() -> Iterator[Logs]:
+    """What the service logged so far, as our JSON formatter renders it (the test client's own
+    httpx log lines are left out: they are the caller's, not the service's)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+
+    def lines() -> list[dict[str, Any]]:
+        parsed = [json.loads(line) for line in stream.getvalue().splitlines()]
+        return [line for line in parsed if line["logger"] != "httpx"]
+
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/v1/nothing-here"), 404, "not_found")
+
+
+async def test_unknown_record_is_a_404_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.get("/v1/clients/0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10", headers=admin)
+    assert_problem(response, 404, "not_found")
+
+
+async def test_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/v1/me")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_malformed_id_is_a_422_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    body = assert_problem(await client.get("/v1/clients/not-a-uuid", headers=admin), 422, "validation_failed")
+    assert body["errors"][0]["loc"] == ["path", "client_id"]
+
+
+async def test_validation_errors_list_each_field_and_never_echo_the_input(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/clients",
+        json={"name": "", "agency": PERSONAL, "role": "partner_referrer", "nickname": PERSONAL},
+        headers=admin,
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    locations = sorted(tuple(e["loc"]) for e in body["errors"])
+    assert locations == [("body", "agency"), ("body", "name"), ("body", "nickname")]
+    assert all(set(e) == {"loc", "msg"} for e in body["errors"])
+    assert "Jane" not in response.text
+
+
+async def test_invalid_json_is_a_422_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.post(
+        "/v1/clients", content=b'{"name": ', headers={**admin, "Content-Type": "application/json"}
+    )
+    assert_problem(response, 422, "validation_failed")
+
+
+async def test_a_body_that_is_not_json_is_a_415_problem(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/clients",
+        content=b"name=x",
+        headers={**admin, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+async def test_json_with_a_charset_parameter_is_json(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/clients",
+        content=json.dumps(client_body()).encode(),
+        headers={**admin, "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201
+
+
+async def test_a_declared_body_over_one_mebibyte_is_a_413_problem(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    big = json.dumps({**client_body(), "name": "x" * (1024 * 1024)})
+    response = await client.post(
+        "/v1/clients", content=big, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_a_streamed_body_over_one_mebibyte_is_a_413_problem(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/v1/clients", content=chunks(), headers={**admin, "Content-Type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_the_callers_request_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "partner-abc.123"})
+    assert response.headers["x-request-id"] == "partner-abc.123"
+
+
+@pytest.mark.parametrize("incoming", ["", "has spaces", "x" * 129, "<script>"])
+async def test_an_unsafe_request_id_is_replaced(client: httpx.AsyncClient, incoming: str) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": incoming})
+    assert response.headers["x-request-id"] != incoming
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_a_500_carries_a_request_id_and_nothing_else(
+    app: FastAPI, client: httpx.AsyncClient, server_logs: Logs
+) -> None:
+    async def explode() -> None:
+        raise RuntimeError(f"cannot process {PERSONAL}")
+
+    app.add_api_route("/test/explode", explode)
+    response = await client.get("/test/explode", headers={"X-Request-ID": "req-500"})
+
+    body = assert_problem(response, 500, "internal_error")
+    assert set(body) == PROBLEM_KEYS
+    assert body["request_id"] == "req-500"
+    assert "RuntimeError" not in response.text
+    assert "Jane" not in response.text
+    logs = server_logs()
+    errors = [line for line in logs if line["logger"] == "mash.errors"]
+    assert errors and errors[0]["error_type"] == "RuntimeError"
+    assert errors[0]["request_id"] == "req-500"
+    assert any("test_http.py" in frame for frame in errors[0]["stack"])
+    assert all("Jane" not in json.dumps(line) for line in logs)
+
+
+async def test_every_request_is_logged_as_one_json_line_without_personal_data(
+    client: httpx.AsyncClient, admin: dict[str, str], server_logs: Logs
+) -> None:
+    await client.post("/v1/clients", json={**client_body(), "name": PERSONAL}, headers=admin)
+    await client.get("/v1/clients", params={"name": PERSONAL}, headers=admin)
+    logs = server_logs()
+    access = [line for line in logs if line["logger"] == "mash.access"]
+    assert [(line["method"], line["route"], line["status"]) for line in access] == [
+        ("POST", "/v1/clients", 201),
+        ("GET", "/v1/clients", 200),
+    ]
+    assert all(line["agency"] == "childrens_social_care" and line["request_id"] for line in access)
+    assert all("Jane" not in json.dumps(line) for line in logs)
+
+
+async def test_metrics_count_requests_by_route_template_and_status(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await client.get("/v1/clients/0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10", headers=admin)
+    await client.get("/v1/clients/1b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10", headers=admin)
+    await client.get("/nowhere")
+    text = (await client.get("/metrics")).text
+    assert 'mash_http_requests_total{method="GET",route="/v1/clients/{client_id}",status="404"} 2.0' in text
+    assert 'mash_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert (
+        'mash_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/v1/clients/{client_id}"'
+        in text
+    )
+
+
+@pytest.fixture
+async def unreachable_db_client(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    # Nothing listens on port 1: every connection attempt is refused at once.
+    settings = make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/mash", db_connect_timeout_seconds=1)
+    broken = create_app(settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=broken), base_url="http://testserver"
+    ) as http:
+        yield http
+    await broken.state.engine.dispose()
+
+
+async def test_readyz_reports_an_unreachable_database_with_503(
+    unreachable_db_client: httpx.AsyncClient,
+) -> None:
+    response = await unreachable_db_client.get("/readyz")
+    assert_problem(response, 503, "database_unavailable")
+    assert (await unreachable_db_client.get("/healthz")).status_code == 200
+
+
+async def test_requests_needing_the_database_get_503_when_it_is_down(
+    unreachable_db_client: httpx.AsyncClient, auth
+) -> None:
+    response = await unreachable_db_client.get("/v1/clients", headers=auth("admin"))
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_an_exhausted_connection_pool_is_a_busy_service_not_an_outage(database_url: str, auth) -> None:
+    # One connection, held by another task: the request waits a short pool timeout, then gets 503.
+    busy = create_app(
+        make_settings(database_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.2)
+    )
+    async with busy.state.engine.connect() as held:
+        await held.exec_driver_sql("SELECT 1")
+        transport = httpx.ASGITransport(app=busy)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get("/v1/clients", headers=auth("admin"))
+    await busy.state.engine.dispose()
+    assert_problem(response, 503, "service_busy")
+    assert response.headers["retry-after"] == "5"

@@ -1,0 +1,152 @@
+"""Idempotency-Key on create operations, exercised through POST /v1/clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import asyncpg
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from app.core.idempotency import lock_id
+from app.models.client import Client
+from app.models.idempotency import IdempotencyRecord
+from tests.conftest import POSTGRES_URL, _pg_dsn
+from tests.helpers import assert_problem, client_body, run_sql
+
+
+async def _post(http: httpx.AsyncClient, headers: dict[str, str], key: str, body: object) -> httpx.Response:
+    return await http.post("/v1/clients", json=body, headers={**headers, "Idempotency-Key": key})
+
+
+async def _clients_named(app: FastAPI, name: str) -> int:
+    async with app.state.sessionmaker() as session:
+        count = await session.scalar(sa.select(sa.func.count()).where(Client.name == name))
+        return int(count or 0)
+
+
+async def test_a_retry_with_the_same_key_replays_the_original_response(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    body = client_body("Police PPU")
+    first = await _post(client, admin, "key-1", body)
+    retry = await _post(client, admin, "key-1", body)
+
+    assert first.status_code == retry.status_code == 201
+    assert "idempotent-replayed" not in first.headers
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.headers["location"] == first.headers["location"]
+    original, replayed = first.json(), retry.json()
+    # The secret is never stored, so the replay cannot repeat it; everything else is identical.
+    assert original.pop("client_secret").startswith("mash_cs_")
+    assert replayed.pop("client_secret") is None
+    assert replayed == original
+    assert await _clients_named(app, "Police PPU") == 1
+
+
+async def test_the_same_json_written_differently_is_the_same_request(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    body = client_body("Health")
+    first = await _post(client, admin, "key-2", body)
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=4)
+    retry = await client.post(
+        "/v1/clients",
+        content=reordered,
+        headers={**admin, "Idempotency-Key": "key-2", "Content-Type": "application/json"},
+    )
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json()["client_id"] == first.json()["client_id"]
+
+
+async def test_the_same_key_with_a_different_body_is_refused(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    await _post(client, admin, "key-3", client_body("First"))
+    second = await _post(client, admin, "key-3", client_body("Second"))
+    assert_problem(second, 422, "idempotency_key_reused")
+    assert await _clients_named(app, "Second") == 0
+
+
+async def test_keys_belong_to_one_caller(client: httpx.AsyncClient, auth, app: FastAPI) -> None:
+    alice, bob = auth("admin", sub="alice"), auth("admin", sub="bob")
+    body = client_body("Shared key")
+    first = await _post(client, alice, "same-key", body)
+    second = await _post(client, bob, "same-key", body)
+    assert first.status_code == second.status_code == 201
+    assert "idempotent-replayed" not in second.headers
+    assert first.json()["client_id"] != second.json()["client_id"]
+    assert await _clients_named(app, "Shared key") == 2
+
+
+async def test_a_failed_request_does_not_use_up_its_key(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    invalid = await _post(client, admin, "key-4", {**client_body("Retry"), "role": "no_such_role"})
+    assert_problem(invalid, 422, "validation_failed")
+    corrected = await _post(client, admin, "key-4", client_body("Retry"))
+    assert corrected.status_code == 201
+    assert "idempotent-replayed" not in corrected.headers
+    assert await _clients_named(app, "Retry") == 1
+
+
+@pytest.mark.parametrize("key", ["x" * 256, "", "has space", "naïve"])
+async def test_malformed_keys_are_refused(client: httpx.AsyncClient, admin: dict[str, str], key: str) -> None:
+    headers = [(b"Authorization", admin["Authorization"].encode()), (b"Idempotency-Key", key.encode())]
+    response = await client.post("/v1/clients", json=client_body(), headers=headers)
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+async def test_an_expired_key_can_be_used_again(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    first = await _post(client, admin, "old-key", client_body("Before"))
+    assert first.status_code == 201
+    await run_sql(app, "UPDATE idempotency_records SET expires_at = created_at")
+    again = await _post(client, admin, "old-key", client_body("After"))
+    assert again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    async with app.state.sessionmaker() as session:
+        records = (await session.scalars(sa.select(IdempotencyRecord))).all()
+    assert len(records) == 1  # the expired record was replaced, not duplicated
+
+
+async def test_concurrent_requests_with_one_key_create_one_record(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI
+) -> None:
+    body = client_body("Concurrent")
+    responses = await asyncio.gather(*[_post(client, admin, "race", body) for _ in range(12)])
+
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert created, "at least the first request must succeed"
+    assert len({r.json()["client_id"] for r in created}) == 1
+    assert sum("idempotent-replayed" not in r.headers for r in created) == 1
+    for refused in (r for r in responses if r.status_code == 409):
+        assert_problem(refused, 409, "idempotency_key_in_progress")
+        assert refused.headers["retry-after"] == "1"
+    assert await _clients_named(app, "Concurrent") == 1
+
+
+@pytest.mark.postgres
+async def test_a_request_while_the_first_is_still_running_gets_409(
+    client: httpx.AsyncClient, admin: dict[str, str], app: FastAPI, database_url: str
+) -> None:
+    # Hold the key's lock from another connection, exactly as an unfinished first request does.
+    assert POSTGRES_URL is not None
+    other = await asyncpg.connect(_pg_dsn(database_url))
+    try:
+        await other.execute("SELECT pg_advisory_lock($1)", lock_id("admin@test", "busy"))
+        response = await _post(client, admin, "busy", client_body("Busy"))
+        assert_problem(response, 409, "idempotency_key_in_progress")
+    finally:
+        await other.close()
+    retry = await _post(client, admin, "busy", client_body("Busy"))
+    assert retry.status_code == 201
+    assert await _clients_named(app, "Busy") == 1

@@ -1,0 +1,122 @@
+"""The README's walkthrough, run as written against a real server started with `mash serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, TEST_SECRET, Databases
+
+DEFAULT_ORIGIN = "http://127.0.0.1:8000"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _walkthrough() -> str:
+    """Every sh block of the README's walkthrough section, in order, as one script."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Walkthrough")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) >= 5, "the walkthrough has lost its steps"
+    return "\n".join(blocks)
+
+
+async def _wait_ready(origin: str, server: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(timeout=1) as http:
+        for _ in range(150):
+            assert server.returncode is None, "the server exited during start-up"
+            try:
+                if (await http.get(f"{origin}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError("the server did not become ready in 30 s")
+
+
+@pytest.fixture
+async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    url = await databases.clone()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MASH_DATABASE_URL": url,
+        "MASH_JWT_SECRET": TEST_SECRET,
+        "MASH_ARGON2_TIME_COST": "1",
+        "MASH_ARGON2_MEMORY_KIB": "8192",
+        "MASH_ARGON2_PARALLELISM": "1",
+    }
+    mash = str(Path(sys.executable).parent / "mash")
+    server = await asyncio.create_subprocess_exec(
+        mash, "serve", "--port", str(port), cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(origin, server)
+        yield origin, env
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 10)
+        await databases.drop(url)
+
+
+async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, dict[str, str]]) -> None:
+    origin, env = live_server
+    script = _walkthrough().replace(DEFAULT_ORIGIN, origin)
+    shell = await asyncio.create_subprocess_exec(
+        "bash", "-euo", "pipefail", "-c", script, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(shell.communicate(), 60)
+    assert shell.returncode == 0, stderr.decode()
+    # Each step prints one JSON document; split the stream back into them.
+    decoder, text, outputs = json.JSONDecoder(), stdout.decode().strip(), []
+    while text:
+        document, end = decoder.raw_decode(text)
+        outputs.append(document)
+        text = text[end:].strip()
+    created, me, referral, rated, asked, answered, approved, seen, contributions, timeline, *rest = outputs
+    forbidden, revoked, after = rest
+    assert created["agency"] == "police"
+    assert created["client_secret"].startswith("mash_cs_")
+    assert (me["agency"], me["role"]) == ("police", "partner_referrer")
+    assert "referrals:create" in me["scopes"]
+    assert (referral["view"], referral["status"]) == ("referrer", "received")
+    assert rated["status"] == "triaged"
+    assert [r["agency"] for r in asked["requests"]] == ["health"]
+    assert answered == {"status": "submitted", "response": "Two missed immunisation appointments this year."}
+    assert approved == {"status": "approved", "reviewed_by": "bob.manager"}
+    assert seen == {
+        "view": "referrer",
+        "status": "decided",
+        "rag_rating": "red",
+        "outcome": "strategy_discussion",
+    }
+    assert contributions == {"items": []}
+    assert timeline["steps"] == [
+        f"referral.received by {created['client_id']}",
+        f"child.new_person by {created['client_id']}",
+        "referral.rated by ann.practitioner",
+        "contribution.requested by ann.practitioner",
+        "contribution.submitted by health.system",
+        "decision.proposed by ann.practitioner",
+        "decision.approved by bob.manager",
+        "referral.decided by bob.manager",
+    ]
+    assert (forbidden["status"], forbidden["code"]) == (403, "insufficient_scope")
+    assert revoked == {"active": False, "revocation_reason": "walkthrough finished"}
+    assert (after["status"], after["code"]) == (401, "invalid_token")

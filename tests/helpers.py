@@ -1,0 +1,51 @@
+"""Small helpers shared by tests: they go through the HTTP API like a real client would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import commit
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and code; returns the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(f"/problems/{code}")
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def client_body(
+    name: str | None = None, agency: str = "police", role: str = "partner_referrer"
+) -> dict[str, str]:
+    return {"name": name or f"system-{uuid.uuid4().hex[:8]}", "agency": agency, "role": role}
+
+
+async def create_client(http: httpx.AsyncClient, admin: dict[str, str], **fields: str) -> dict[str, Any]:
+    response = await http.post("/v1/clients", json=client_body(**fields), headers=admin)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def run_sql(app: FastAPI, *statements: str) -> None:
+    """Run raw SQL in its own committed transaction, as someone with direct database access would."""
+    import sqlalchemy as sa
+
+    session: AsyncSession = app.state.sessionmaker()
+    async with session:
+        for statement in statements:
+            await session.execute(sa.text(statement))
+        await commit(session)

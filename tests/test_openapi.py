@@ -1,0 +1,127 @@
+"""The OpenAPI document is a product: it must be current and complete for every operation."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from app.main import openapi_document
+from tests.conftest import ROOT
+
+SPEC_PATH = ROOT / "openapi" / "openapi.json"
+PROBLEM = "application/problem+json"
+# The token endpoint answers errors in the OAuth shape (RFC 6749), as the contract requires.
+OAUTH_ERRORS = {("post", "/oauth/token"): {"400", "401"}}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems/{code}", "/oauth/token"}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return openapi_document()
+
+
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def test_the_committed_spec_is_current(spec: dict[str, Any]) -> None:
+    committed = json.loads(SPEC_PATH.read_text())
+    assert committed == spec, "openapi/openapi.json is stale: run `make openapi`"
+
+
+def test_security_schemes_are_declared(spec: dict[str, Any]) -> None:
+    oauth = spec["components"]["securitySchemes"]["oauth2"]
+    assert oauth["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert "referrals:create" in oauth["flows"]["clientCredentials"]["scopes"]
+
+
+def test_every_operation_is_described_and_tagged(spec: dict[str, Any]) -> None:
+    for method, path, operation in _operations(spec):
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        assert operation.get("tags"), f"{method} {path} has no tag"
+
+
+def test_every_protected_operation_declares_its_scopes_and_auth_errors(spec: dict[str, Any]) -> None:
+    for method, path, operation in _operations(spec):
+        if path in PUBLIC:
+            assert "security" not in operation, f"{method} {path} should be public"
+            continue
+        assert operation.get("security"), f"{method} {path} declares no security"
+        assert {"401", "403"} <= operation["responses"].keys(), f"{method} {path}"
+
+
+def test_every_operation_documents_its_error_responses_as_problems(spec: dict[str, Any]) -> None:
+    for method, path, operation in _operations(spec):
+        responses = operation["responses"]
+        if path not in {"/healthz", "/metrics"}:
+            assert "500" in responses or path == "/problems/{code}" or path == "/readyz", f"{method} {path}"
+        if operation.get("requestBody"):
+            assert {"413", "422"} <= responses.keys() or (method, path) in OAUTH_ERRORS, f"{method} {path}"
+            assert "415" in responses, f"{method} {path}"
+        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+            assert "404" in responses, f"{method} {path}"
+        if any(p["in"] in {"query", "path", "header"} for p in operation.get("parameters", [])):
+            assert "422" in responses, f"{method} {path}"
+        for status, response in responses.items():
+            if status.startswith(("4", "5")) and status not in OAUTH_ERRORS.get((method, path), set()):
+                content = response.get("content", {})
+                assert PROBLEM in content, f"{method} {path} {status} is not documented as a problem"
+                assert content[PROBLEM].get("examples"), f"{method} {path} {status} has no example"
+
+
+def test_every_create_accepts_an_idempotency_key_and_returns_location(spec: dict[str, Any]) -> None:
+    creates = [(m, p, op) for m, p, op in _operations(spec) if m == "post" and "201" in op["responses"]]
+    assert creates
+    for method, path, operation in creates:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, f"{method} {path}"
+        assert "Location" in operation["responses"]["201"].get("headers", {}), f"{method} {path}"
+        assert {"409", "422"} <= operation["responses"].keys(), f"{method} {path}"
+
+
+def test_every_patch_requires_if_match(spec: dict[str, Any]) -> None:
+    for method, path, operation in _operations(spec):
+        if method != "patch":
+            continue
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "If-Match" in headers, f"{method} {path}"
+        assert {"412", "428"} <= operation["responses"].keys(), f"{method} {path}"
+
+
+def test_request_and_response_bodies_have_examples(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for method, path, operation in _operations(spec):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            name = body["schema"]["$ref"].rsplit("/", 1)[1]
+            assert schemas[name].get("examples"), f"{method} {path}: request schema {name} has no example"
+        ok: dict[str, Any] = next((r for s, r in operation["responses"].items() if s.startswith("2")), {})
+        schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        # One schema, or each branch of a oneOf (the referral views).
+        for branch in schema.get("oneOf", [schema]):
+            if "$ref" not in branch:
+                continue
+            name = branch["$ref"].rsplit("/", 1)[1]
+            target = schemas[name]
+            items = target.get("properties", {}).get("items", {}).get("items", {})
+            if "$ref" in items or "oneOf" in items:  # a page or list: the item schemas carry the examples
+                for item in items.get("oneOf", [items]):
+                    item_name = item["$ref"].rsplit("/", 1)[1]
+                    assert schemas[item_name].get("examples"), f"{method} {path}: {item_name} has no example"
+                continue
+            assert target.get("examples"), f"{method} {path}: response schema {name} has no example"
+
+
+def test_schema_names_are_readable(spec: dict[str, Any]) -> None:
+    # Generated TypeScript types take these names: no pydantic internals leaking into them.
+    for name in spec["components"]["schemas"]:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,59}", name), name
+        assert "Annotated" not in name and "FieldInfo" not in name, name
