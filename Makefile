@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres lint format openapi bench clean
+.PHONY: help install run migrate seed-demo test test-postgres lint format openapi bench bench-reports clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ openapi: install ## Regenerate openapi/openapi.json
 
 bench: install ## Benchmark against PostgreSQL, with the raw asyncpg ceiling
 	$(BIN)/python bench/run.py
+
+bench-reports: install ## Time the reports on 1M referrals and 200k adult concerns (PostgreSQL)
+	$(BIN)/python bench/reports.py
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

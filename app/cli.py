@@ -226,9 +226,14 @@ def seed_demo() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit hash chain; exit 1 if it is broken."""
-    from app.core.audit import verify_chain
+    from app.core.audit import ChainVerification, verify_chain
+    from app.core.db import begin_read_only
 
-    result = _with_session(verify_chain)
+    async def check(session: AsyncSession) -> ChainVerification:
+        await begin_read_only(session)  # on SQLite, without holding up the running service's writes
+        return await verify_chain(session)
+
+    result = _with_session(check)
     typer.echo(
         json.dumps(
             {

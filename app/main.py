@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from app.admin.router import router as admin_router
 from app.adult_concerns.router import router as adult_concerns_router
 from app.advocates.router import router as advocates_router
+from app.audit_trail.router import router as audit_trail_router
 from app.auth.router import router as auth_router
 from app.capacity.router import router as capacity_router
 from app.contributions.router import router as contributions_router
-from app.core.clock import WorkingClock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
@@ -23,12 +23,18 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi
 from app.core.passwords import SecretHasher
 from app.core.routing import TransactionalRoute
+from app.core.timescales import ClockProvider
 from app.core.tokens import JwksCache, TokenService
 from app.decisions.router import router as decisions_router
+from app.disclosures.router import router as disclosures_router
+from app.feed.router import router as feed_router
+from app.hub_settings.router import router as hub_settings_router
 from app.ops.router import router as ops_router
 from app.people.router import router as people_router
 from app.plans.router import router as plans_router
 from app.referrals.router import router as referrals_router
+from app.reports.router import router as reports_router
+from app.subject_access.router import router as subject_access_router
 
 API_VERSION = "1.0.0"
 TAGS = [
@@ -47,7 +53,22 @@ TAGS = [
     },
     {"name": "Advocacy", "description": "Independent advocates (Care Act and IMCA)."},
     {"name": "Safeguarding plans", "description": "Plans, their actions by agency, and reviews."},
-    {"name": "Administration", "description": "Agencies and partner system clients (scope `admin`)."},
+    {
+        "name": "Change feed",
+        "description": "Partner systems poll what changed on the records their agency may see, in order.",
+    },
+    {
+        "name": "Audit trail",
+        "description": "Who read or changed which case record, when; and the check of its hash chain.",
+    },
+    {
+        "name": "Administration",
+        "description": "Agencies, partner system clients and the hub's timescales (scope `admin`).",
+    },
+    {
+        "name": "Reports",
+        "description": "Statutory returns (CIN census, Safeguarding Adults Collection) and timeliness.",
+    },
     {"name": "Operations", "description": "Health, readiness, metrics and problem type documentation."},
 ]
 
@@ -78,7 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hasher = SecretHasher(settings)
     app.state.tokens = TokenService(settings, JwksCache(settings) if settings.jwks_url else None)
     app.state.metrics = HttpMetrics()
-    app.state.clock = WorkingClock(settings.working_time)
+    # The timescales in force are read per request (see app.core.timescales); the configured ones
+    # apply until an admin stores others through PUT /v1/settings/timescales.
+    app.state.clocks = ClockProvider(settings.working_time)
+    app.state.clock = app.state.clocks.default  # the configured timescales' clock, for tools and tests
 
     base_url = settings.public_base_url.rstrip("/")
     # Added innermost first: the request context must wrap everything, including the body limit.
@@ -91,11 +115,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contributions_router)
     app.include_router(decisions_router)
     app.include_router(people_router)
+    app.include_router(subject_access_router)
+    app.include_router(disclosures_router)
     app.include_router(adult_concerns_router)
     app.include_router(capacity_router)
     app.include_router(advocates_router)
     app.include_router(plans_router)
+    app.include_router(feed_router)
     app.include_router(admin_router)
+    app.include_router(hub_settings_router)
+    app.include_router(audit_trail_router)
+    app.include_router(reports_router)
     app.include_router(ops_router)
 
     def openapi() -> dict[str, Any]:

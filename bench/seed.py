@@ -37,7 +37,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -263,6 +263,7 @@ class _Builder:
         self.rows: dict[str, list[Row]] = {table: [] for table in TABLES}
         self.events: list[tuple[datetime, uuid.UUID, str, Actor, dict[str, Any]]] = []
         self.stats: Counter[str] = Counter()
+        self.counted: Counter[str] = Counter()  # rows yielded by chunks()
         # Partner systems (client ids) per agency, and the hub's practitioners and managers.
         self.systems = {
             agency: [Actor(self.new_sub(), agency, "partner_referrer") for _ in range(3)]
@@ -686,29 +687,51 @@ class _Builder:
             self.referral(received)
         # Case events are numbered in the order they happened, as the head lock numbers them.
         self.events.sort(key=lambda event: event[0])
-        self.rows["case_events"] = [
-            (
-                seq,
-                self.new_id(),
-                at,
-                "referral",
-                rid,
-                event_type,
-                actor.sub,
-                actor.agency,
-                actor.role,
-                _dumps(data),
-            )
-            for seq, (at, rid, event_type, actor, data) in enumerate(self.events, start=1)
-        ]
-        stats: dict[str, Any] = {
-            "now": self.now.isoformat(),
-            "rows": {t: len(r) for t, r in self.rows.items()},
-        }
+        self.rows["case_events"] = self.case_event_rows(self.events, 1)
+        return Seeded(self.rows, self.now, self.summary({t: len(r) for t, r in self.rows.items()}))
+
+    def case_event_rows(
+        self, events: list[tuple[datetime, uuid.UUID, str, Actor, dict[str, Any]]], first_seq: int
+    ) -> list[Row]:
+        return [
+            (seq, self.new_id(), at, "referral", rid, event_type, actor.sub, actor.agency, actor.role, _dumps(data))
+            for seq, (at, rid, event_type, actor, data) in enumerate(events, start=first_seq)
+        ]  # fmt: skip
+
+    def chunks(self, size: int) -> Iterator[dict[str, list[Row]]]:
+        """The rows a chunk of ``size`` referrals at a time, so that a million referrals need no more
+        memory than ``size`` of them (and the population they are drawn from).
+
+        Case events are still numbered in the order they happened across chunks: every later chunk's
+        referrals are received after the next chunk's first receipt, so the events of this chunk up to
+        then are numbered now, and the later ones (a decision days after receipt) wait for the next.
+        """
+        times = self.received_times()
+        seq, waiting = 1, 0
+        for start in range(0, len(times), size):
+            for received in times[start : start + size]:
+                self.referral(received)
+            self.events.sort(key=lambda event: event[0])  # stable: the waiting events stay first
+            if start + size < len(times):
+                boundary = times[start + size]
+                waiting = next(
+                    (i for i, event in enumerate(self.events) if event[0] >= boundary), len(self.events)
+                )
+            else:
+                waiting = len(self.events)
+            ready, self.events = self.events[:waiting], self.events[waiting:]
+            self.rows["case_events"] = self.case_event_rows(ready, seq)
+            seq += len(ready)
+            rows, self.rows = self.rows, {table: [] for table in TABLES}
+            self.counted.update({t: len(r) for t, r in rows.items()})
+            yield rows
+
+    def summary(self, rows: dict[str, int]) -> dict[str, Any]:
+        stats: dict[str, Any] = {"now": self.now.isoformat(), "rows": rows}
         for key, value in sorted(self.stats.items()):
             group, _, name = key.partition(":")
             stats.setdefault(group, {})[name] = value
-        return Seeded(self.rows, self.now, stats)
+        return stats
 
 
 def _index(rng: random.Random, weights: Sequence[float]) -> int:
@@ -739,10 +762,33 @@ def build(
     return _Builder(referrals, now or datetime.now(UTC), days, seed).build()
 
 
+async def seed_in_chunks(
+    dsn: str,
+    referrals: int,
+    *,
+    chunk: int,
+    days: int = 730,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Build and load ``referrals`` referrals ``chunk`` at a time (see ``_Builder.chunks``)."""
+    builder = _Builder(referrals, now or datetime.now(UTC), days, seed)
+    timings = await load_chunks(dsn, builder.chunks(chunk), progress=progress)
+    return {**builder.summary(dict(builder.counted)), "load_s": timings}
+
+
 async def load(
     dsn: str, seeded: Seeded, *, progress: Callable[[str], None] | None = None
 ) -> dict[str, float]:
     """COPY every table (parents first), then VACUUM ANALYZE, as autovacuum would have by now."""
+    return await load_chunks(dsn, iter([seeded.rows]), progress=progress)
+
+
+async def load_chunks(
+    dsn: str, chunks: Iterator[dict[str, list[Row]]], *, progress: Callable[[str], None] | None = None
+) -> dict[str, float]:
+    """COPY each chunk of rows as it is built (parents first), then VACUUM ANALYZE once."""
     timings: dict[str, float] = {}
     connections = [
         await asyncpg.connect(dsn, server_settings={"application_name": "mash-bench-seed"})
@@ -754,31 +800,40 @@ async def load(
                 raise RuntimeError("the database already holds referrals: seed a freshly migrated one")
             # Losing the seed in a crash costs a re-run, nothing more.
             await conn.execute("SET synchronous_commit = off")
-        for stage in LOAD_STAGES:
-
-            async def worker(conn: asyncpg.Connection, queue: list[str]) -> None:
-                while queue:
-                    table = queue.pop(0)
-                    started = time.perf_counter()
-                    await conn.copy_records_to_table(table, records=seeded.rows[table], columns=TABLES[table])
-                    timings[table] = round(time.perf_counter() - started, 2)
-                    if progress is not None:
-                        progress(
-                            f"  copied {len(seeded.rows[table]):,} rows into {table} in {timings[table]}s"
-                        )
-
-            queue = list(stage)
-            await asyncio.gather(*(worker(conn, queue) for conn in connections))
+        for rows in chunks:
+            await _copy(connections, rows, timings, progress)
         started = time.perf_counter()
         tables = list(TABLES)
         await asyncio.gather(
             *(_vacuum(conn, tables[i :: len(connections)]) for i, conn in enumerate(connections))
         )
-        timings["vacuum_analyze"] = round(time.perf_counter() - started, 2)
+        timings["vacuum_analyze"] = time.perf_counter() - started
     finally:
         for conn in connections:
             await conn.close()
-    return timings
+    return {name: round(seconds, 2) for name, seconds in timings.items()}
+
+
+async def _copy(
+    connections: list[asyncpg.Connection],
+    rows: dict[str, list[Row]],
+    timings: dict[str, float],
+    progress: Callable[[str], None] | None,
+) -> None:
+    for stage in LOAD_STAGES:
+
+        async def worker(conn: asyncpg.Connection, queue: list[str]) -> None:
+            while queue:
+                table = queue.pop(0)
+                started = time.perf_counter()
+                await conn.copy_records_to_table(table, records=rows[table], columns=TABLES[table])
+                seconds = time.perf_counter() - started
+                timings[table] = timings.get(table, 0.0) + seconds
+                if progress is not None:
+                    progress(f"  copied {len(rows[table]):,} rows into {table} in {seconds:.2f}s")
+
+        queue = list(stage)
+        await asyncio.gather(*(worker(conn, queue) for conn in connections))
 
 
 async def _vacuum(conn: asyncpg.Connection, tables: list[str]) -> None:
@@ -794,6 +849,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--referrals", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=730, help="received over this many days up to now")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=0,
+        help="build and load this many referrals at a time (bounded memory, for a million); 0: all at once",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     args = parser.parse_args(argv)
 
@@ -801,6 +862,16 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    if args.chunk > 0:
+        stats = asyncio.run(
+            seed_in_chunks(
+                args.dsn, args.referrals, chunk=args.chunk, days=args.days, seed=args.seed, progress=info
+            )
+        )
+        stats["total_s"] = round(time.perf_counter() - started, 1)
+        info(f"seed: done in {stats['total_s']}s")
+        print(json.dumps(stats, indent=None if args.json else 2))
+        return 0
     seeded = build(args.referrals, days=args.days, seed=args.seed)
     built = time.perf_counter() - started
     total = sum(len(rows) for rows in seeded.rows.values())

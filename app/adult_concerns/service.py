@@ -34,6 +34,7 @@ from app.core.codes import AdultConcernStatus, AdvocacyOffer, LackedCapacity, Se
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams
+from app.disclosures import service as disclosures
 from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 from app.models.person import Person
@@ -319,6 +320,7 @@ async def read_enquiry(
 ) -> tuple[Enquiry, Sequence[Allegation]]:
     enquiry, concern = await visible_enquiry(session, actor, enquiry_id)
     audit_concern(session, actor, AuditAction.READ, concern, record_id=enquiry.id, record_type="enquiry")
+    await disclosures.enquiry_seen_by_partner(session, actor, enquiry, concern)
     return enquiry, await repository.allegations(session, concern.id)
 
 
@@ -485,6 +487,8 @@ async def update(
 async def read(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -> tuple[AdultConcern, View]:
     concern, view = await visible(session, actor, concern_id)
     audit_concern(session, actor, AuditAction.READ, concern, view=str(view))
+    if view is View.RAISER:
+        await disclosures.concern_seen_by_raiser(session, actor, concern)
     return concern, view
 
 

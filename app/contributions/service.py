@@ -28,6 +28,7 @@ from app.core.codes import ContributionStatus, RagRating, ReferralStatus
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams
 from app.core.scopes import AgencyCode
+from app.disclosures import service as disclosures
 from app.models.base import utcnow
 from app.models.referral import Contribution, ContributionResponse
 from app.referrals import repository as referral_repository
@@ -76,7 +77,9 @@ async def request(
     referral.status = ReferralStatus.GATHERING_INFORMATION
     referral.updated_at = now
     await session.flush()
-    person_ids = await referrals.child_person_ids(session, referral.id)
+    children = (await referral_repository.children(session, [referral.id]))[referral.id]
+    person_ids = [c.person_id for c in children]
+    await disclosures.children_named_to_agencies(session, actor, referral, children, created)
     for contribution in created:
         referrals.emit(
             session,
@@ -208,6 +211,14 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
         record_id=contribution.id,
         record_type=RECORD_TYPE,
     )
+    if actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        # The asked agency reads the children's details and the hub's question: a disclosure.
+        referral = await referral_repository.get(session, contribution.referral_id)
+        assert referral is not None  # a foreign key
+        children = (await referral_repository.children(session, [referral.id]))[referral.id]
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=True, record_type=RECORD_TYPE, record_id=contribution.id
+        )
     return contribution
 
 

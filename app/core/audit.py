@@ -12,6 +12,7 @@ head row disagrees with the last row).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,7 @@ from app.models.base import utcnow
 GENESIS_HASH = "0" * 64
 _PENDING_KEY = "mash.audit_pending"
 _HEAD_ID = 1
+_YIELD_EVERY = 50
 
 
 class AuditAction(StrEnum):
@@ -43,6 +45,7 @@ class AuditAction(StrEnum):
     ISSUE_TOKEN = "issue_token"
     EXPORT = "export"
     SEARCH = "search"
+    VERIFY = "verify"
 
 
 class Actor(Protocol):
@@ -150,17 +153,28 @@ def chain_hash(row: Mapping[Any, Any]) -> str:
     return hashlib.sha256(canonical_bytes(row)).hexdigest()
 
 
+# Why a chain does not verify: an entry changed, changed with its hash recomputed (so the next entry
+# no longer follows it), deleted, out of order, or the last entries cut off (the head names a later one).
+ChainBreak = Literal["hash_mismatch", "broken_link", "missing_row", "out_of_order_row", "head_mismatch"]
+
+
 @dataclass(frozen=True, slots=True)
 class ChainVerification:
     valid: bool
     checked: int
     first_invalid_id: uuid.UUID | None = None
     first_invalid_seq: int | None = None
-    reason: str | None = None
+    reason: ChainBreak | None = None
+    head_seq: int | None = None  # the chain's length by its head row, read when the check began
 
 
 async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> ChainVerification:
-    """Recompute the whole chain in order; stop at the first row that does not match."""
+    """Recompute the whole chain in order; stop at the first row that does not match.
+
+    Rows are streamed ``batch_size`` at a time, so memory stays bounded however long the chain. Run it
+    in a read-only transaction (``app.core.db.begin_read_only``) so that on SQLite a long check does
+    not hold the write lock that every other request needs.
+    """
     # The head first: every row up to it has committed, so later appends cannot confuse the check.
     head = (
         await session.execute(
@@ -174,19 +188,22 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> Cha
         .order_by(table.c.seq)
         .execution_options(yield_per=batch_size)
     )
+    head_seq = int(head.last_seq)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     result = await session.stream(stmt)
     async for row in result.mappings():
         if row["seq"] != expected_seq:
-            reason = "missing_row" if row["seq"] > expected_seq else "out_of_order_row"
-            return ChainVerification(False, checked, row["id"], row["seq"], reason)
+            reason: ChainBreak = "missing_row" if row["seq"] > expected_seq else "out_of_order_row"
+            return ChainVerification(False, checked, row["id"], row["seq"], reason, head_seq)
         if row["prev_hash"] != prev_hash:
-            return ChainVerification(False, checked, row["id"], row["seq"], "broken_link")
+            return ChainVerification(False, checked, row["id"], row["seq"], "broken_link", head_seq)
         if chain_hash(row) != row["hash"]:
-            return ChainVerification(False, checked, row["id"], row["seq"], "hash_mismatch")
+            return ChainVerification(False, checked, row["id"], row["seq"], "hash_mismatch", head_seq)
         prev_hash = row["hash"]
         expected_seq += 1
         checked += 1
+        if checked % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # hashing is CPU work: let the worker's other requests run meanwhile
     if checked != head.last_seq or prev_hash != head.last_hash:
-        return ChainVerification(False, checked, None, checked + 1, "head_mismatch")
-    return ChainVerification(True, checked)
+        return ChainVerification(False, checked, None, checked + 1, "head_mismatch", head_seq)
+    return ChainVerification(True, checked, head_seq=head_seq)

@@ -27,6 +27,7 @@ from app.core.config import Settings
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
+_READ_ONLY = "mash_read_only"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -82,7 +83,10 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         # Take the write lock up front. A deferred transaction that reads and then writes fails with
         # SQLITE_BUSY when another writer got in between; IMMEDIATE waits its turn instead. Almost
         # every request writes (reads of case data are audited), so little concurrency is lost.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction begun by ``begin_read_only`` only reads: a deferred BEGIN, which in WAL mode
+        # neither waits for nor holds up writers.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -120,6 +124,19 @@ async def release(session: AsyncSession) -> None:
     if session.new or session.dirty or session.deleted or session.info.get(_HOOKS_KEY):
         raise RuntimeError("release() would discard work queued in this transaction")
     await session.rollback()
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Begin the session's next transaction as a long read that writes nothing (call ``release``
+    first if it has one open, and again before writing).
+
+    On SQLite it does not take the write lock (see ``_on_begin``), so a long read, such as checking
+    the whole audit chain, does not stall every other request; it reads one consistent snapshot.
+    On PostgreSQL readers never block writers and it is an ordinary transaction.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_read_only() needs a session without an open transaction")
+    await session.connection(execution_options={_READ_ONLY: True})
 
 
 def get_session(request: Request) -> AsyncSession:

@@ -45,6 +45,7 @@ _DESCRIPTIONS = {
     403: "The token lacks a scope this operation requires.",
     404: "Not found, or not visible to the caller's agency.",
     405: "Method not allowed on this resource.",
+    406: "No representation the Accept header allows.",
     409: "Conflict with the record's current state.",
     412: "If-Match does not match the current ETag.",
     413: "Request body too large.",

@@ -63,6 +63,13 @@ _PROBLEM_TYPES = [
         "The resource exists but does not support this HTTP method; the Allow header lists those it does.",
     ),
     ProblemType(
+        "not_acceptable",
+        406,
+        "Not acceptable",
+        "The Accept header allows none of the media types this operation can produce; `detail` names them. "
+        "Reports offer application/json (the default) and text/csv.",
+    ),
+    ProblemType(
         "invalid_transition",
         409,
         "Invalid state transition",

@@ -17,6 +17,7 @@ from app.models.agency import Agency
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
 from app.models.client import Client
+from app.models.disclosure import Disclosure, SubjectAccessRequest
 from app.models.event import CaseEvent
 from app.models.idempotency import IdempotencyRecord
 from app.models.person import Person, PersonLink, PersonMatchKey
@@ -29,6 +30,7 @@ from app.models.referral import (
     ReferralHouseholdMember,
     ThresholdDecision,
 )
+from app.models.settings import HubSetting
 
 __all__ = [
     "AdultConcern",
@@ -46,7 +48,9 @@ __all__ = [
     "Communication",
     "Contribution",
     "ContributionResponse",
+    "Disclosure",
     "Enquiry",
+    "HubSetting",
     "IdempotencyRecord",
     "Person",
     "PersonLink",
@@ -58,5 +62,6 @@ __all__ = [
     "ReferralHouseholdMember",
     "SafeguardingPlan",
     "Section42DecisionRecord",
+    "SubjectAccessRequest",
     "ThresholdDecision",
 ]

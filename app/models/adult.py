@@ -135,6 +135,8 @@ class Enquiry(Base):
     concluded_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     concluded_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
+    __table_args__ = (sa.Index("ix_enquiries_opened_at", "opened_at"),)
+
 
 class CapacityAssessment(Base):
     """One assessment of one person's capacity to make one decision at one time (MCA 2005 ss2-3)."""

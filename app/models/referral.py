@@ -130,6 +130,7 @@ class Contribution(Base):
     __table_args__ = (
         sa.Index("ix_contributions_agency_requested_at", "agency", "requested_at", "id"),
         sa.Index("ix_contributions_agency_status_due_at", "agency", "status", "due_at"),
+        sa.Index("ix_contributions_status_due_at", "status", "due_at"),
     )
 
 

@@ -25,6 +25,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode, Scope
+from app.disclosures import service as disclosures
 from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
 from app.models.base import utcnow
 from app.models.person import Person
@@ -246,6 +247,8 @@ async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, bo
 async def read(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> tuple[SafeguardingPlan, View]:
     plan, view = await visible(session, actor, plan_id)
     _audit(session, actor, AuditAction.READ, plan, view=str(view))
+    if view is View.ACTION_OWNER:
+        await disclosures.plan_seen_by_action_owner(session, actor, plan)
     return plan, view
 
 

@@ -27,6 +27,7 @@ from app.core.codes import (
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.pagination import PageParams
+from app.disclosures import service as disclosures
 from app.models.base import utcnow
 from app.models.person import Person
 from app.models.referral import (
@@ -503,7 +504,8 @@ async def communications(
 
 async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
     referral, view = await visible(session, actor, referral_id)
-    person_ids = await child_person_ids(session, referral.id)
+    children = (await repository.children(session, [referral.id]))[referral.id]
+    person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
     if view is View.FULL:
         # The hub's view also shows each child's known siblings: their records are read too.
         siblings = await people_repository.siblings(session, [p for p in person_ids if p is not None])
@@ -516,6 +518,10 @@ async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) 
         person_ids,
         view=str(view),
     )
+    if view is not View.FULL:
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=view is View.ASKED_AGENCY
+        )
     return referral, view
 
 
@@ -583,6 +589,11 @@ async def timeline(
         referral.id,
         record_type="referral_timeline",
     )
+    if view is View.REFERRER:
+        children = (await repository.children(session, [referral.id]))[referral.id]
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=False, record_type="referral_timeline"
+        )
     return entries
 
 

@@ -393,6 +393,21 @@ async def _patch_person(world: World) -> Request:
     return {"url": f"/v1/people/{person_id}", "json": {"postcode": "E17 9QA"}, "headers": {"If-Match": etag}}
 
 
+_SAR = {"requester": {"name": "The person", "relationship": "data_subject"}, "identity_verified": True}
+
+
+async def _log_sar(world: World) -> Request:
+    body = {**_SAR, "received_on": date.today().isoformat()}
+    return {"url": f"/v1/people/{world.ids['adult']}/subject-access-requests", "json": body}
+
+
+async def _get_sar(world: World) -> Request:
+    body = {**_SAR, "received_on": date.today().isoformat()}
+    url = f"/v1/people/{world.ids['adult']}/subject-access-requests"
+    created = await world.call("POST", url, "asc_practitioner", 201, json=body)
+    return {"url": f"/v1/subject-access-requests/{created['id']}"}
+
+
 async def _patch_concern(world: World) -> Request:
     concern_id = await world.concern()
     etag = (
@@ -490,6 +505,15 @@ async def _review_plan(world: World) -> Request:
     return {"url": f"/v1/safeguarding-plans/{plan['id']}/reviews", "json": body}
 
 
+async def _put_timescales(world: World) -> Request:
+    # The same timescales again, with a fresh ETag: a real change would move other rows' deadlines.
+    response = await world.client.get("/v1/settings/timescales", headers=world.h["admin"])
+    assert response.status_code == 200, response.text
+    read_only = {"source", "version", "updated_at", "updated_by"}
+    body = {k: v for k, v in response.json().items() if k not in read_only}
+    return {"url": "/v1/settings/timescales", "json": body, "headers": {"If-Match": response.headers["etag"]}}
+
+
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
 ROWS = [
     Row("create referral", "POST", "referrals:create", 201, static("/v1/referrals", json=_referral_body())),
@@ -563,6 +587,15 @@ ROWS = [
             json={"given_name": "Jessica", "family_name": "Pennington", "date_of_birth": "2016-02-11"},
         ),
     ),
+    # Subject access and the disclosure log: hub staff of either lead agency, about anyone (the council
+    # is one controller for children's and adults' social care: a children's practitioner exports an
+    # adult's records, an adults' practitioner a child's). Partners and auditors have no people:read.
+    Row("log subject access request", "POST", "people:write", 201, _log_sar),
+    Row("list subject access requests", "GET", "people:read", 200, static("/v1/subject-access-requests")),
+    Row("get subject access request", "GET", "people:read", 200, _get_sar),
+    Row("export an adult's record", "GET", "people:read", 200, static("/v1/people/{adult}/record")),
+    Row("export a child's record", "GET", "people:read", 200, static("/v1/people/{person}/record")),
+    Row("person disclosures", "GET", "people:read", 200, static("/v1/people/{adult}/disclosures")),
     # Adults at risk: adult social care sees everything; health raised the concern; the plan has
     # actions for the police and housing.
     Row(
@@ -628,6 +661,23 @@ ROWS = [
         ASC | {"housing"},
     ),
     Row("review plan", "POST", "plans:write", 201, _review_plan, ASC),
+    # Statutory returns and timeliness (auditors only, whatever their agency).
+    Row(
+        "CIN referrals report",
+        "GET",
+        "reports:read",
+        200,
+        static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30"),
+    ),
+    Row("SAC report", "GET", "reports:read", 200, static("/v1/reports/sac?year=2026")),
+    Row("timeliness report", "GET", "reports:read", 200, static("/v1/reports/timeliness")),
+    # The audit trail (auditors only, whatever their agency) and the hub's timescales (admins only).
+    Row("read audit trail", "GET", "audit:read", 200, static("/v1/audit-events")),
+    Row("verify audit chain", "GET", "audit:read", 200, static("/v1/audit-events/verification")),
+    Row("get timescales", "GET", "admin", 200, static("/v1/settings/timescales")),
+    Row("replace timescales", "PUT", "admin", 200, _put_timescales),
+    # The change feed: every agency polls it; what each sees in it is tested in tests/feed.
+    Row("change feed", "GET", "events:read", 200, static("/v1/events")),
 ]
 
 

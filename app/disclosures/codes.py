@@ -1,0 +1,41 @@
+"""The codes a disclosure row carries (stable wire values)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.core.codes import LawfulBasis, SpecialCategoryCondition
+
+
+class DisclosureTrigger(StrEnum):
+    CONTRIBUTION_REQUEST = "contribution_request"
+    READ = "read"
+    EXPORT = "export"
+
+
+class RecipientType(StrEnum):
+    AGENCY = "agency"
+    DATA_SUBJECT = "data_subject"
+
+
+class DisclosurePurpose(StrEnum):
+    MASH_INFORMATION_REQUEST = "mash_information_request"  # MASH checks: what does the agency know?
+    REFERRER_FEEDBACK = "referrer_feedback"  # the referring or raising agency told what happened
+    SAFEGUARDING_PLAN_ACTION = "safeguarding_plan_action"  # an agency acting on an adult's plan
+    SAFEGUARDING_ENQUIRY = "safeguarding_enquiry"  # an agency leading, or caused, a s42 enquiry
+    SUBJECT_ACCESS_REQUEST = "subject_access_request"  # the person's right of access (Art 15)
+
+
+class DisclosureBasis(StrEnum):
+    """UK GDPR Article 6 bases: those a consent override may name, and the parents' consent."""
+
+    CONSENT = "uk_gdpr_6_1_a_consent"
+    PUBLIC_TASK = LawfulBasis.PUBLIC_TASK.value
+    LEGAL_OBLIGATION = LawfulBasis.LEGAL_OBLIGATION.value
+    VITAL_INTERESTS = LawfulBasis.VITAL_INTERESTS.value
+
+
+# Safeguarding is a public task of the council (Children Act 1989, Care Act 2014), and the data is
+# special category (health, sex life): DPA 2018 Sch 1 para 18, safeguarding of children and of
+# individuals at risk.
+SAFEGUARDING_CONDITION = SpecialCategoryCondition.SAFEGUARDING

@@ -1,0 +1,270 @@
+"""Who sees which case event on the change feed, and what of it: the one table (``FEED``).
+
+The hub sees its side whole: children's social care every event on a referral, adult social care
+every event on an adult concern or a safeguarding plan. Any other agency sees an event only through
+its own part in the record, and only the event types this table lists for that part:
+
+- ``referrer``: the agency made the referral. It sees the referral's status changes, its RAG rating
+  and the outcome, not other agencies' contributions nor the hub's internal steps (children's
+  records, consent, communications, who was asked, the proposed decision).
+- ``asked_agency``: the agency was asked for information on the referral. It sees the requests made
+  of it, its own answers, and the withdrawal that cancelled a request of it.
+- ``raiser``: the agency raised the adult concern. It sees the concern's status changes and the
+  section 42 decision, unless the hub marked the feedback as limited: then nothing that tells the
+  decision (the decision, the enquiry opening or concluding) is shown.
+- ``action_owner``: the agency owns an action in a safeguarding plan. It sees the plan made, amended
+  and closed, and updates of its own actions.
+
+Anything not listed is not shown to a partner (deny by default), including event types added later.
+Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.core.codes import AdultConcernStatus, PlanStatus, ReferralStatus
+from app.core.scopes import AgencyCode
+
+
+class EventType(StrEnum):
+    """Every event type the services emit (``app.core.events.emit``)."""
+
+    REFERRAL_RECEIVED = "referral.received"
+    CHILD_MATCHED = "child.matched"
+    CHILD_PENDING = "child.pending"
+    CHILD_NEW_PERSON = "child.new_person"
+    CHILD_MATCH_CONFIRMED = "child.match_confirmed"
+    REFERRAL_RATED = "referral.rated"
+    REFERRAL_CONSENT_OVERRIDDEN = "referral.consent_overridden"
+    REFERRAL_UPDATED = "referral.updated"
+    COMMUNICATION_RECORDED = "communication.recorded"
+    CONTRIBUTION_REQUESTED = "contribution.requested"
+    CONTRIBUTION_SUBMITTED = "contribution.submitted"
+    CONTRIBUTION_CORRECTED = "contribution.corrected"
+    DECISION_PROPOSED = "decision.proposed"
+    DECISION_RETURNED = "decision.returned"
+    DECISION_APPROVED = "decision.approved"
+    REFERRAL_DECIDED = "referral.decided"
+    REFERRAL_WITHDRAWN = "referral.withdrawn"
+    ADULT_CONCERN_RECEIVED = "adult_concern.received"
+    ADULT_MATCHED = "adult.matched"
+    ADULT_PENDING = "adult.pending"
+    ADULT_NEW_PERSON = "adult.new_person"
+    ADULT_MATCH_CONFIRMED = "adult.match_confirmed"
+    ADULT_CONCERN_DECIDED = "adult_concern.decided"
+    ENQUIRY_OPENED = "enquiry.opened"
+    ADVOCACY_RECORDED = "advocacy.recorded"
+    CAPACITY_ASSESSED = "capacity.assessed"
+    BEST_INTERESTS_DECIDED = "best_interests.decided"
+    ENQUIRY_CONCLUDED = "enquiry.concluded"
+    ADULT_CONCERN_UPDATED = "adult_concern.updated"
+    ADULT_CONCERN_CLOSED = "adult_concern.closed"
+    PLAN_CREATED = "plan.created"
+    PLAN_AMENDED = "plan.amended"
+    PLAN_ACTION_UPDATED = "plan.action_updated"
+    PLAN_REVIEWED = "plan.reviewed"
+    PLAN_CLOSED = "plan.closed"
+
+
+class RecordType(StrEnum):
+    """The record an event is about, as the feed names it."""
+
+    REFERRAL = "referral"
+    ADULT_CONCERN = "adult_concern"
+    SAFEGUARDING_PLAN = "safeguarding_plan"
+
+
+class View(StrEnum):
+    """Why the caller sees an event, which decides what of it they see."""
+
+    FULL = "full"
+    REFERRER = "referrer"
+    ASKED_AGENCY = "asked_agency"
+    RAISER = "raiser"
+    ACTION_OWNER = "action_owner"
+
+
+# The partner views, in the order they are tried. An agency that both made a referral and was asked
+# about it sees an event the referrer sees as the referrer, with what the asked agency sees of it
+# added (the service merges the two), and the rest as the asked agency.
+PARTNER_VIEWS = (View.REFERRER, View.ASKED_AGENCY, View.RAISER, View.ACTION_OWNER)
+
+# Where each partner view applies: the stream (aggregate type) of the events it may see.
+VIEW_STREAMS: dict[View, tuple[str, ...]] = {
+    View.REFERRER: ("referral",),
+    View.ASKED_AGENCY: ("referral",),
+    View.RAISER: ("adult_concern",),
+    View.ACTION_OWNER: ("adult_concern", "safeguarding_plan"),
+}
+
+# The hub agencies and the streams they see whole.
+HUB_STREAMS: dict[str, tuple[str, ...]] = {
+    AgencyCode.CHILDRENS_SOCIAL_CARE: ("referral",),
+    AgencyCode.ADULT_SOCIAL_CARE: ("adult_concern", "safeguarding_plan"),
+}
+
+
+class Only(StrEnum):
+    """A further condition on a partner seeing an event of a listed type."""
+
+    FIRST_REQUEST = "only the first request on the referral (its move to `gathering_information`)"
+    ADDRESSED_TO_CALLER = "only requests of, and answers by, the caller's agency"
+    CANCELLED_REQUEST = "only when it cancelled a request of the caller's agency"
+    FEEDBACK_NOT_LIMITED = "not when the hub marked the feedback as limited"
+    OWN_ACTION = "only the caller's own actions"
+
+
+class When(StrEnum):
+    """When an event changes its record's status."""
+
+    ALWAYS = "always"
+    FIRST_OF_TYPE = "the first of its type on the record"
+    RETURNED = "back to `gathering_information` if agencies were asked, else `triaged`"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a partner view shows of an event: these ``data`` keys, under this condition."""
+
+    keys: tuple[str, ...] = ()
+    only: Only | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    record_type: RecordType
+    status: str | None = None
+    when: When = When.ALWAYS
+    referrer: Shown | None = None
+    asked_agency: Shown | None = None
+    raiser: Shown | None = None
+    action_owner: Shown | None = None
+
+    def shown(self, view: View) -> Shown | None:
+        return {
+            View.REFERRER: self.referrer,
+            View.ASKED_AGENCY: self.asked_agency,
+            View.RAISER: self.raiser,
+            View.ACTION_OWNER: self.action_owner,
+        }.get(view)
+
+
+_REFERRAL = RecordType.REFERRAL
+_CONCERN = RecordType.ADULT_CONCERN
+_PLAN = RecordType.SAFEGUARDING_PLAN
+_NOT_LIMITED = Shown((), Only.FEEDBACK_NOT_LIMITED)
+
+FEED: dict[EventType, Rule] = {
+    # Children's side
+    EventType.REFERRAL_RECEIVED: Rule(
+        _REFERRAL, ReferralStatus.RECEIVED, referrer=Shown(("referral_source", "children"))
+    ),
+    EventType.CHILD_MATCHED: Rule(_REFERRAL),
+    EventType.CHILD_PENDING: Rule(_REFERRAL),
+    EventType.CHILD_NEW_PERSON: Rule(_REFERRAL),
+    EventType.CHILD_MATCH_CONFIRMED: Rule(_REFERRAL),
+    EventType.REFERRAL_RATED: Rule(
+        _REFERRAL, ReferralStatus.TRIAGED, When.FIRST_OF_TYPE, referrer=Shown(("rating",))
+    ),
+    EventType.REFERRAL_CONSENT_OVERRIDDEN: Rule(_REFERRAL),
+    EventType.REFERRAL_UPDATED: Rule(_REFERRAL),
+    EventType.COMMUNICATION_RECORDED: Rule(_REFERRAL),
+    EventType.CONTRIBUTION_REQUESTED: Rule(
+        _REFERRAL,
+        ReferralStatus.GATHERING_INFORMATION,
+        When.FIRST_OF_TYPE,
+        referrer=Shown((), Only.FIRST_REQUEST),
+        asked_agency=Shown(("contribution_id", "agency", "due_at"), Only.ADDRESSED_TO_CALLER),
+    ),
+    EventType.CONTRIBUTION_SUBMITTED: Rule(
+        _REFERRAL,
+        asked_agency=Shown(("contribution_id", "agency", "version", "restricted"), Only.ADDRESSED_TO_CALLER),
+    ),
+    EventType.CONTRIBUTION_CORRECTED: Rule(
+        _REFERRAL,
+        asked_agency=Shown(("contribution_id", "agency", "version", "restricted"), Only.ADDRESSED_TO_CALLER),
+    ),
+    EventType.DECISION_PROPOSED: Rule(_REFERRAL, ReferralStatus.AWAITING_APPROVAL, referrer=Shown()),
+    EventType.DECISION_RETURNED: Rule(_REFERRAL, ReferralStatus.TRIAGED, When.RETURNED, referrer=Shown()),
+    EventType.DECISION_APPROVED: Rule(_REFERRAL),
+    EventType.REFERRAL_DECIDED: Rule(_REFERRAL, ReferralStatus.DECIDED, referrer=Shown(("level", "outcome"))),
+    EventType.REFERRAL_WITHDRAWN: Rule(
+        _REFERRAL,
+        ReferralStatus.WITHDRAWN,
+        referrer=Shown(),
+        # Not stored on the event: the service adds the ids of the caller's requests it cancelled.
+        asked_agency=Shown(("cancelled_contribution_ids",), Only.CANCELLED_REQUEST),
+    ),
+    # Adults' side
+    EventType.ADULT_CONCERN_RECEIVED: Rule(
+        _CONCERN, AdultConcernStatus.RECEIVED, raiser=Shown(("allegations", "types_of_risk"))
+    ),
+    EventType.ADULT_MATCHED: Rule(_CONCERN),
+    EventType.ADULT_PENDING: Rule(_CONCERN),
+    EventType.ADULT_NEW_PERSON: Rule(_CONCERN),
+    EventType.ADULT_MATCH_CONFIRMED: Rule(_CONCERN),
+    EventType.ADULT_CONCERN_DECIDED: Rule(
+        _CONCERN, AdultConcernStatus.DECIDED, raiser=Shown(("decision",), Only.FEEDBACK_NOT_LIMITED)
+    ),
+    # Opening and concluding an enquiry tell the decision (an enquiry, and which kind): withheld with it.
+    EventType.ENQUIRY_OPENED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_OPEN, raiser=_NOT_LIMITED),
+    EventType.ADVOCACY_RECORDED: Rule(_CONCERN),
+    EventType.CAPACITY_ASSESSED: Rule(_CONCERN),
+    EventType.BEST_INTERESTS_DECIDED: Rule(_CONCERN),
+    EventType.ENQUIRY_CONCLUDED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_CONCLUDED, raiser=_NOT_LIMITED),
+    EventType.ADULT_CONCERN_UPDATED: Rule(_CONCERN),
+    EventType.ADULT_CONCERN_CLOSED: Rule(_CONCERN, AdultConcernStatus.CLOSED, raiser=Shown()),
+    # Safeguarding plans: written on the concern's stream when the plan has a concern, but about the
+    # plan, which is the record the feed names (the action owner may not see the concern).
+    EventType.PLAN_CREATED: Rule(_PLAN, PlanStatus.ACTIVE, action_owner=Shown(("plan_id",))),
+    EventType.PLAN_AMENDED: Rule(_PLAN, action_owner=Shown(("plan_id",))),
+    EventType.PLAN_ACTION_UPDATED: Rule(
+        _PLAN, action_owner=Shown(("plan_id", "action_id", "agency", "status"), Only.OWN_ACTION)
+    ),
+    EventType.PLAN_REVIEWED: Rule(_PLAN),
+    EventType.PLAN_CLOSED: Rule(_PLAN, PlanStatus.CLOSED, action_owner=Shown(("plan_id",))),
+}
+
+
+def types_for(view: View) -> dict[EventType, Shown]:
+    """The event types a partner view may see, with what it sees of each."""
+    found = {}
+    for event_type, rule in FEED.items():
+        shown = rule.shown(view)
+        if shown is not None:
+            found[event_type] = shown
+    return found
+
+
+# The same table keyed by the stored string (an event type no rule names is the hub's only).
+RULES: dict[str, Rule] = {str(event_type): rule for event_type, rule in FEED.items()}
+
+
+def record_type_of(aggregate_type: str, event_type: str) -> str:
+    rule = RULES.get(event_type)
+    return str(rule.record_type) if rule is not None else aggregate_type
+
+
+def markdown_table() -> str:
+    """The table, for the route's OpenAPI description."""
+
+    def cell(shown: Shown | None) -> str:
+        if shown is None:
+            return "-"
+        keys = ", ".join(f"`{k}`" for k in shown.keys) or "no data"
+        return keys + (f"; {shown.only}" if shown.only else "")
+
+    lines = [
+        "| event_type | record | status after it | referrer | asked_agency | raiser | action_owner |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for event_type, rule in FEED.items():
+        status = f"`{rule.status}`" if rule.status else "-"
+        if rule.when is not When.ALWAYS:
+            status = f"`{rule.status}`, {rule.when}" if rule.when is When.FIRST_OF_TYPE else str(rule.when)
+        views = (View.REFERRER, View.ASKED_AGENCY, View.RAISER, View.ACTION_OWNER)
+        cells = [cell(rule.shown(view)) for view in views]
+        lines.append(f"| `{event_type}` | {rule.record_type} | {status} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The timescales document: GET returns it, PUT replaces it whole.
+
+The field names are those of the configuration (``MASH_WORKING_TIME__<FIELD>``), so what an operator
+configures and what an admin edits read the same. The bounds are the configuration's rules plus
+upper limits no local authority needs to exceed, which keep every deadline quick to compute.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
+
+MAX_RAG_HOURS = 720  # 30 days of clock hours
+MAX_DECISION_WORKING_DAYS = 60
+MAX_CLOSURE_DATES = 366
+MIN_WORKING_DAY_MINUTES = 60
+
+RagHours = Annotated[float, Field(gt=0, le=MAX_RAG_HOURS, allow_inf_nan=False)]
+DecisionDays = Annotated[int, Field(ge=1, le=MAX_DECISION_WORKING_DAYS)]
+IsoWeekday = Annotated[int, Field(ge=1, le=7)]
+
+_TIMESCALES = {
+    "timezone": "Europe/London",
+    "workday_start": "09:00:00",
+    "workday_end": "17:00:00",
+    "working_weekdays": [1, 2, 3, 4, 5],
+    "rag_hours": {"red": 4, "amber": 24, "green": 72},
+    "red_in_clock_hours": True,
+    "referral_decision_working_days": 1,
+    "adult_concern_decision_working_days": 2,
+    "extra_closure_dates": ["2026-12-24"],
+}
+
+
+class RagHoursDoc(RequestModel):
+    """Hours from receipt to the decision and to agencies' checks, per RAG rating (blue has none)."""
+
+    red: RagHours = Field(description="Clock hours when `red_in_clock_hours`, else working hours.")
+    amber: RagHours = Field(description="Working hours.")
+    green: RagHours = Field(description="Working hours.")
+
+
+def _sorted(values: list[int]) -> list[int]:
+    return sorted(values)
+
+
+class TimescalesIn(RequestModel):
+    """The whole timescales document (PUT replaces it; every field is required)."""
+
+    model_config = ConfigDict(json_schema_extra=examples(_TIMESCALES))
+
+    timezone: str = Field(
+        min_length=1,
+        max_length=64,
+        description="IANA time zone of working hours and dates, e.g. Europe/London.",
+    )
+    workday_start: time = Field(description="Start of working hours, local wall-clock time (inclusive).")
+    workday_end: time = Field(
+        description=f"End of working hours (exclusive); at least {MIN_WORKING_DAY_MINUTES} minutes after the start."
+    )
+    working_weekdays: Annotated[list[IsoWeekday], AfterValidator(no_repeats), AfterValidator(_sorted)] = (
+        Field(min_length=1, max_length=7, description="ISO weekday numbers, Monday = 1 ... Sunday = 7.")
+    )
+    rag_hours: RagHoursDoc
+    red_in_clock_hours: bool = Field(
+        description="Red cases run round the clock: count red in clock hours rather than working hours."
+    )
+    referral_decision_working_days: DecisionDays = Field(
+        description="Children's referral: decision on next steps within this many working days of receipt "
+        "(statutory: 1)."
+    )
+    adult_concern_decision_working_days: DecisionDays = Field(
+        description="Adult safeguarding concern: section 42 decision within this many working days."
+    )
+    extra_closure_dates: Annotated[list[date], AfterValidator(no_repeats)] = Field(
+        max_length=MAX_CLOSURE_DATES,
+        description="Local closure days on top of weekends and England & Wales bank holidays.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone; give an IANA name such as Europe/London") from exc
+        return value
+
+    @field_validator("workday_start", "workday_end")
+    @classmethod
+    def _wall_clock_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("working hours are local times in `timezone`; give them without an offset")
+        return value
+
+    @field_validator("workday_end")
+    @classmethod
+    def _after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("workday_start")
+        if isinstance(start, time):  # absent when the start itself was invalid
+            day = date(2000, 1, 1)  # any date: both are wall-clock times of the same day
+            length = datetime.combine(day, value) - datetime.combine(day, start)
+            if length < timedelta(minutes=MIN_WORKING_DAY_MINUTES):
+                raise ValueError(
+                    f"must be at least {MIN_WORKING_DAY_MINUTES} minutes after workday_start on the same day"
+                )
+        return value
+
+
+class RagHoursOut(ResponseModel):
+    red: float
+    amber: float
+    green: float
+
+
+class TimescalesOut(ResponseModel):
+    """The timescales in force, and where they come from. The last four fields are read-only: leave them
+    out of a PUT. Unlike PUT, these are not bounds-checked: configured values are shown as they are."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                **_TIMESCALES,
+                "source": "stored",
+                "version": 3,
+                "updated_at": "2026-11-24T10:15:00Z",
+                "updated_by": "admin@childrens_social_care",
+            }
+        ),
+    )
+
+    timezone: str
+    workday_start: time
+    workday_end: time
+    working_weekdays: list[int]
+    rag_hours: RagHoursOut
+    red_in_clock_hours: bool
+    referral_decision_working_days: int
+    adult_concern_decision_working_days: int
+    extra_closure_dates: list[date]
+    source: Literal["configuration", "stored"] = Field(
+        description="`configuration`: the service's configured defaults, never changed through the API; "
+        "`stored`: set through PUT."
+    )
+    version: int = Field(description="Numbers the changes; the ETag carries it. 0 for the configuration.")
+    updated_at: datetime | None = Field(description="When the timescales were last changed through the API.")
+    updated_by: str | None = Field(description="Who (the token's `sub`) last changed them.")

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class HubSetting(Base):
+    """A hub-wide setting changed through the API, one row per ``key`` (today only ``timescales``).
+
+    No row means the value from the service's configuration applies. ``version`` numbers the changes
+    (it is the ETag) and guards updates: an UPDATE names the version it read, so two admins racing with
+    the same ETag cannot both win. Earlier values are kept in the audit trail, with who changed them.
+    Settings hold no personal data.
+    """
+
+    __tablename__ = "hub_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}

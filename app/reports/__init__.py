@@ -1,0 +1,1 @@
+"""Statutory returns (CIN census referral items, the Safeguarding Adults Collection) and timeliness."""

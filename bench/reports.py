@@ -1,0 +1,299 @@
+"""Time the reports on a large database: a million referrals and 200,000 adult concerns.
+
+    .venv/bin/python bench/reports.py                    # seed afresh, serve, time each report, print
+    .venv/bin/python bench/reports.py --reuse            # time again on the database seeded last time
+    .venv/bin/python bench/reports.py --referrals 100000 --concerns 20000   # a quicker, smaller run
+
+It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
+or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
+(``--database``), runs ``mash migrate``, and seeds it: the referrals with bench/seed.py, a chunk at a
+time (``--chunk``) so that a million fit in memory, and the adult concerns with bench/seed_adults.py,
+both spread over the last ``--days`` days. ``--reuse`` skips all that and times the database as it is.
+
+Then it starts ``mash serve`` (one worker, production settings, as bench/run.py does) and times each
+report over HTTP from this process with httpx, for the last complete reporting year (``--year``): the
+SAC tables as JSON and CSV, the CIN census items as the first JSON page, a JSON page from the middle of
+the year (keyset: it should cost what the first does) and the whole year as CSV, and the timeliness
+report. Each is requested once to warm up, then ``--runs`` times; the table shows the fastest, median
+and slowest time to the last byte, and the size of the answer. Figures also go to
+bench/results/reports-<UTC timestamp>.json. Exits 1 if any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script (python bench/reports.py), not only as a module
+    sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from app.core.pagination import encode_cursor  # noqa: E402
+from app.reports.periods import reporting_year  # noqa: E402
+from bench import seed, seed_adults  # noqa: E402
+from bench.run import (  # noqa: E402
+    BIN,
+    RESULTS,
+    Server,
+    _free_port,
+    _git,
+    _info,
+    _recreate_database,
+    _run_checked,
+    _server_env,
+)
+
+HTTP_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Request:
+    name: str
+    path: str
+    params: dict[str, Any]
+    accept: str = "application/json"
+
+
+def last_complete_year(today: date) -> int:
+    """The latest reporting year (1 April - 31 March) that has ended."""
+    return (today.year if today.month >= 4 else today.year - 1) - 1
+
+
+async def seed_database(
+    args: argparse.Namespace, dsn: str, env: dict[str, str], workdir: Path
+) -> dict[str, Any]:
+    await _recreate_database(args.admin_dsn, args.database)
+    _run_checked([str(BIN / "mash"), "migrate"], env, workdir)
+    timings: dict[str, Any] = {}
+    started = time.perf_counter()
+    _info(f"seeding {args.referrals:,} referrals, {args.chunk:,} at a time (bench/seed.py)")
+    referrals = await seed.seed_in_chunks(
+        dsn, args.referrals, chunk=args.chunk, days=args.days, progress=None if args.quiet else _info
+    )
+    timings["referrals_s"] = round(time.perf_counter() - started, 1)
+    _info(f"  {args.referrals:,} referrals in {timings['referrals_s']}s")
+    started = time.perf_counter()
+    _info(f"seeding {args.concerns:,} adult concerns (bench/seed_adults.py)")
+    adults = seed_adults.build(args.concerns, days=args.days)
+    adult_timings = await seed_adults.load(dsn, adults.rows, progress=None if args.quiet else _info)
+    timings["adult_concerns_s"] = round(time.perf_counter() - started, 1)
+    _info(f"  {args.concerns:,} adult concerns in {timings['adult_concerns_s']}s")
+    timings["total_s"] = round(timings["referrals_s"] + timings["adult_concerns_s"], 1)
+    return {
+        "timings": timings,
+        "referrals": {"rows": referrals["rows"], "load_s": referrals["load_s"]},
+        "adult_concerns": {**seed_adults.summary(adults), "load_s": adult_timings},
+    }
+
+
+async def middle_cursor(dsn: str, year: int) -> str:
+    """The cursor of a page halfway through the year's referrals, as the API would have issued it."""
+    period = reporting_year(year)
+    conn = await asyncpg.connect(dsn)
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM referrals WHERE received_at >= $1 AND received_at < $2",
+            period.start,
+            period.end,
+        )
+        row = await conn.fetchrow(
+            "SELECT received_at, id FROM referrals WHERE received_at >= $1 AND received_at < $2"
+            " ORDER BY received_at, id OFFSET $3 LIMIT 1",
+            period.start,
+            period.end,
+            count // 2,
+        )
+    finally:
+        await conn.close()
+    if row is None:
+        raise RuntimeError(f"no referrals in the reporting year {year}: seed the database first")
+    return encode_cursor([row["received_at"], row["id"], 0])
+
+
+async def counts(dsn: str) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {
+            table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608 - our own names
+            for table in ("referrals", "referral_children", "contributions", "adult_concerns", "allegations",
+                          "enquiries", "safeguarding_plans")
+        }  # fmt: skip
+    finally:
+        await conn.close()
+
+
+async def time_request(http: httpx.AsyncClient, request: Request, runs: int) -> dict[str, Any]:
+    timings: list[float] = []
+    size, items, status = 0, None, 0
+    for attempt in range(runs + 1):  # the first one warms up
+        started = time.perf_counter()
+        response = await http.get(request.path, params=request.params, headers={"Accept": request.accept})
+        body = response.content
+        elapsed = time.perf_counter() - started
+        status = response.status_code
+        if status != 200:
+            return {"status": status, "error": response.text[:500]}
+        if attempt:
+            timings.append(elapsed)
+        size = len(body)
+        if request.accept == "text/csv":
+            items = body.count(b"\r\n") - 1
+        elif "items" in (parsed := response.json()):
+            items = len(parsed["items"])
+    return {
+        "status": status,
+        "min_s": round(min(timings), 3),
+        "median_s": round(statistics.median(timings), 3),
+        "max_s": round(max(timings), 3),
+        "bytes": size,
+        "items": items,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    workdir = RESULTS / f"reports-{stamp}-logs"  # the server's working directory: no stray .env is read
+    workdir.mkdir(parents=True, exist_ok=True)
+    base, _, _ = args.admin_dsn.rpartition("/")
+    dsn = f"{base}/{args.database}"
+    env = _server_env(
+        argparse.Namespace(server_env=args.server_env), "postgresql+asyncpg://" + dsn.partition("://")[2]
+    )
+
+    seeded: dict[str, Any] | None = None
+    if not args.reuse:
+        seeded = await seed_database(args, dsn, env, workdir)
+    tables = await counts(dsn)
+    _info("database: " + ", ".join(f"{n:,} {t}" for t, n in tables.items()))
+
+    year = args.year
+    period = reporting_year(year)
+    cin_range = {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()}
+    requests = [
+        Request("sac (json)", "/v1/reports/sac", {"year": year}),
+        Request("sac (csv)", "/v1/reports/sac", {"year": year}, "text/csv"),
+        Request(
+            "cin-referrals first page (json, 200 items)",
+            "/v1/reports/cin-referrals",
+            {**cin_range, "limit": 200},
+        ),
+        Request(
+            "cin-referrals middle page (json, 200 items)",
+            "/v1/reports/cin-referrals",
+            {**cin_range, "limit": 200, "cursor": await middle_cursor(dsn, year)},
+        ),
+        Request("cin-referrals whole year (csv)", "/v1/reports/cin-referrals", cin_range, "text/csv"),
+        Request("timeliness (json)", "/v1/reports/timeliness", {}),
+    ]
+
+    token = _run_checked(
+        [
+            str(BIN / "mash"),
+            "token",
+            "--agency",
+            "childrens_social_care",
+            "--role",
+            "auditor",
+            "--sub",
+            "bench",
+        ],
+        env,
+        workdir,
+    ).strip()
+    port = _free_port()
+    server = Server("ours", [str(BIN / "mash"), "serve", "--workers", "1", "--port", str(port)], env,
+                    workdir / "server.log", port)  # fmt: skip
+    results: dict[str, Any] = {}
+    _info(
+        f"starting mash serve on port {port}; reporting year {year} ({period.first_day} to {period.last_day})"
+    )
+    try:
+        server.start()
+        await server.wait_ready("/readyz")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=HTTP_TIMEOUT_S) as http:
+            for request in requests:
+                _info(f"  {request.name}")
+                results[request.name] = await time_request(http, request, args.runs)
+    finally:
+        server.stop()
+
+    return {
+        "timestamp": stamp,
+        "git": _git(),
+        # Other work on the machine slows everything alike: the load average says how much there was.
+        "machine": {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "parameters": {"year": year, "runs": args.runs, "database": args.database, "reused": args.reuse},
+        "tables": tables,
+        "seed": seeded,
+        "results": results,
+    }
+
+
+def print_table(report: dict[str, Any]) -> None:
+    seeded = report["seed"]
+    if seeded is not None:
+        t = seeded["timings"]
+        print(
+            f"seed: referrals {t['referrals_s']}s, adult concerns {t['adult_concerns_s']}s, total {t['total_s']}s"
+        )
+    print("database: " + ", ".join(f"{n:,} {t}" for t, n in report["tables"].items()))
+    print(
+        f"reporting year {report['parameters']['year']}, {report['parameters']['runs']} runs after one warm-up; "
+        f"load average {report['machine']['load_average']} on {report['machine']['cpus']} CPUs"
+    )
+    print(f"{'report':<46} {'min s':>8} {'median s':>9} {'max s':>8} {'items':>9} {'bytes':>12}")
+    for name, result in report["results"].items():
+        if result["status"] != 200:
+            print(f"{name:<46} FAILED {result['status']}: {result['error']}")
+            continue
+        items = "" if result["items"] is None else f"{result['items']:,}"
+        print(
+            f"{name:<46} {result['min_s']:>8.3f} {result['median_s']:>9.3f} {result['max_s']:>8.3f} "
+            f"{items:>9} {result['bytes']:>12,}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--admin-dsn",
+        default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--database", default="mash_bench_reports")
+    parser.add_argument("--referrals", type=int, default=1_000_000)
+    parser.add_argument("--concerns", type=int, default=200_000)
+    parser.add_argument(
+        "--days", type=int, default=730, help="records received over this many days up to now"
+    )
+    parser.add_argument("--chunk", type=int, default=100_000, help="referrals built and loaded at a time")
+    parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="time the database as it is, without seeding")
+    parser.add_argument("--quiet", action="store_true", help="no progress line per table copied")
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+
+    report = asyncio.run(run(args))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"reports-{report['timestamp']}.json").write_text(json.dumps(report, indent=2, default=str))
+    print_table(report)
+    return 0 if all(r["status"] == 200 for r in report["results"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,834 @@
+"""Subject access: a request logged with its statutory due date, and the export that answers it.
+
+The main case follows one young person through the hub: a child on two referrals (one with a police
+answer marked restricted, an open health answer, a decision, a contact with him, his sister and the
+household named), then, as an adult, a safeguarding concern with an enquiry, a capacity assessment,
+a best interests decision and a plan. His export must hold every one of those records, leave out the
+restricted answer and everyone else's personal data, count what it left out and why, and appear with
+the partner agencies' reads in both the disclosure log and the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from app.models.audit import AuditEvent
+from app.subject_access.service import due_on, one_calendar_month_after
+from tests.adults import (
+    action,
+    advocacy_body,
+    allegation,
+    assess,
+    assessment_body,
+    best_interests_body,
+    concern_body,
+    decide,
+    make_plan,
+    open_enquiry,
+    plan_body,
+    raise_concern,
+    record_advocacy,
+    review_body,
+    review_plan,
+)
+from tests.conftest import TokenFactory
+from tests.helpers import assert_problem, run_sql
+from tests.referrals import (
+    NHS_AMELIA,
+    NOT_CONSENTED,
+    answer,
+    ask,
+    create_referral,
+    propose,
+    rate,
+    referral_body,
+    review,
+    sql_id,
+)
+
+Headers = dict[str, str]
+Body = dict[str, Any]
+
+# In a form both SQLite (text) and PostgreSQL (timestamptz) accept.
+TWO_YEARS_AGO = f"{date.today().year - 2}-03-01 10:00:00.000000"
+NEARLY_TWO_YEARS_AGO = f"{date.today().year - 2}-05-20 15:30:00.000000"
+
+# What must never appear in the export: the restricted answer and other people's details.
+RESTRICTED_ANSWER = "Intelligence links the household to a county lines network."
+HIDDEN = (
+    RESTRICTED_ANSWER,
+    "Mireille",  # his sister, the other child on the first referral
+    "Sarahbeth",  # his mother (household)
+    "Dorian",  # his mother's partner (household)
+    "Josephine Auntie",  # a relative who referred him (private individual)
+    "07700 900123",  # her phone
+    "Jane Hughes",  # consulted on the best interests decision
+    "Grandma Rosalind",  # named in the plan as protecting him
+    "stepfather figure",  # the person alleged to have caused harm
+)
+
+
+@pytest.fixture
+def who(auth: TokenFactory) -> dict[str, Headers]:
+    return {
+        "police": auth("partner_referrer", "police", sub="police-system"),
+        "health": auth("partner_referrer", "health", sub="health-system"),
+        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
+        "manager": auth("mash_manager", sub="manager-bob"),
+        "manager2": auth("mash_manager", sub="manager-dee"),
+        "worker": auth("asc_practitioner", sub="asc-worker"),
+        "asc_manager": auth("asc_manager", sub="asc-manager"),
+        "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
+    }
+
+
+def _letters() -> str:
+    return "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:10])
+
+
+@dataclass
+class Story:
+    person_id: str
+    family_name: str
+    first: str  # referral by the police, about him and his sister
+    second: str  # referral taken by the hub from a relative
+    open_answer: str  # health's answer on the first referral
+    restricted_answer: str  # the police's restricted answer on the first referral
+    second_request: str  # health asked on the second referral, not yet answered
+    decision: str
+    communication: str
+    concern: str
+    enquiry: str
+    assessment: str
+    best_interests: str
+    plan: str
+    review: str
+
+
+async def _ok(response: httpx.Response, status: int = 200) -> Body:
+    assert response.status_code == status, response.text
+    body: Body = response.json()
+    return body
+
+
+async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI) -> Story:
+    family = "Q" + _letters()
+    kai = {
+        "given_name": "Kai",
+        "family_name": family,
+        # Eighteen or nineteen now: a child when referred (the referrals are dated two years back below).
+        "date_of_birth": date(date.today().year - 19, 6, 15).isoformat(),
+        "nhs_number": NHS_AMELIA,
+    }
+    sister = {"given_name": "Mireille", "family_name": family, "date_of_birth": "2013-04-02"}
+    household = [
+        {
+            "given_name": "Sarahbeth",
+            "family_name": family,
+            "relationship": "mother",
+            "lives_with_children": True,
+        },
+        {"given_name": "Dorian", "family_name": "Voss", "relationship": "parents_partner"},
+    ]
+
+    # 1. The police refer Kai and his sister without the parents' consent; the hub overrides it.
+    first = await create_referral(
+        http,
+        who["police"],
+        referral_body(
+            kai,
+            sister,
+            household=household,
+            parental_consent=NOT_CONSENTED,
+            do_not_inform_parents=True,
+            do_not_inform_reason="Telling the household would put the children at risk.",
+        ),
+    )
+    await _ok(
+        await http.post(
+            f"/v1/referrals/{first['id']}/consent-override",
+            json={
+                "reason": "Risk of significant harm.",
+                "lawful_basis": "uk_gdpr_6_1_e_public_task",
+                "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
+            },
+            headers=who["manager"],
+        )
+    )
+    await rate(http, who["practitioner"], first["id"])
+    asked = {
+        c["agency"]: c["id"] for c in await ask(http, who["practitioner"], first["id"], "health", "police")
+    }
+    await answer(http, who["health"], asked["health"], information="Kai attends the CAMHS clinic monthly.")
+    await answer(
+        http,
+        who["police"],
+        asked["police"],
+        information=RESTRICTED_ANSWER,
+        restricted=True,
+        restriction_reason="Live operation.",
+    )
+    communication = await _ok(
+        await http.post(
+            f"/v1/referrals/{first['id']}/communications",
+            json={"audience": "child", "method": "in_person", "summary": "Saw Kai at school; he is worried."},
+            headers=who["practitioner"],
+        ),
+        201,
+    )
+    decision = await propose(http, who["practitioner"], first["id"])
+    assert (await review(http, who["manager2"], decision["id"])).status_code == 200
+
+    # 2. A relative phones the hub about Kai: a private individual's referral (source 1A).
+    second = await create_referral(
+        http,
+        who["practitioner"],
+        referral_body(
+            kai,
+            referral_source="1A",
+            referrer={"name": "Josephine Auntie", "phone": "07700 900123"},
+            concern_summary="His aunt says he has been missing overnight twice this month.",
+        ),
+    )
+    await rate(http, who["practitioner"], second["id"], "green")
+    (second_request,) = await ask(http, who["practitioner"], second["id"], "health")
+
+    # Both referrals name the same person: matched by NHS number, name and date of birth.
+    full = await _ok(await http.get(f"/v1/referrals/{first['id']}", headers=who["practitioner"]))
+    person_id = next(c["person_id"] for c in full["children"] if c["given_name"] == "Kai")
+    again = await _ok(await http.get(f"/v1/referrals/{second['id']}", headers=who["practitioner"]))
+    assert again["children"][0]["person_id"] == person_id
+
+    # Those referrals were made while he was a child.
+    await run_sql(
+        app,
+        *(
+            f"UPDATE referrals SET received_at = '{when}', created_at = '{when}' WHERE id = '{sql_id(r['id'])}'"
+            for r, when in ((first, TWO_YEARS_AGO), (second, NEARLY_TWO_YEARS_AGO))
+        ),
+    )
+
+    # 3. As an adult: a concern raised by his GP, matched to the same person.
+    concern = await raise_concern(
+        http,
+        who["health"],
+        concern_body(
+            allegation(
+                type_of_risk="financial_or_material",
+                description="His benefits are being taken from him.",
+                alleged_person={"relationship": "stepfather figure", "lives_with_adult": True},
+            ),
+            adult={**kai, "postcode": "E17 5JW"},
+            adult_views="He wants to keep his flat.",
+            raised_by={"name": "Dr Patel", "role": "GP", "phone": "020 7946 0101"},
+        ),
+    )
+    concern_full = await _ok(await http.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
+    assert concern_full["adult"]["person_id"] == person_id, concern_full["match"]
+    await decide(http, who["asc_manager"], concern["id"])
+    enquiry = await open_enquiry(http, who["worker"], concern["id"], caused_to_agency="police")
+    await _ok(
+        await record_advocacy(
+            http, who["worker"], concern["id"], advocacy_body(difficulty=False, offer="not_required")
+        ),
+        201,
+    )
+    assessment = await assess(http, who["worker"], assessment_body(person_id, concern_id=concern["id"]))
+    best_interests = await _ok(
+        await http.post(
+            f"/v1/capacity-assessments/{assessment['id']}/best-interests-decision",
+            json=best_interests_body(),
+            headers=who["worker"],
+        ),
+        201,
+    )
+    plan = await make_plan(
+        http,
+        who["worker"],
+        plan_body(
+            person_id,
+            action("police"),
+            action("housing"),
+            concern_id=concern["id"],
+            protective_people="Grandma Rosalind visits daily.",
+        ),
+    )
+    reviewed = await _ok(await review_plan(http, who["worker"], plan["id"], review_body()), 201)
+
+    # 4. Partner agencies read what others recorded: each read is a disclosure.
+    for agency, url in (
+        ("health", f"/v1/referrals/{first['id']}"),  # asked for information
+        ("police", f"/v1/referrals/{first['id']}"),  # the referrer, after the hub rated and decided it
+        ("police", f"/v1/safeguarding-plans/{plan['id']}"),  # owns an action in the plan
+        ("police", f"/v1/enquiries/{enquiry['id']}"),  # the enquiry was caused to it
+        ("health", f"/v1/adult-concerns/{concern['id']}"),  # raised it; adult social care decided it
+    ):
+        await _ok(await http.get(url, headers=who[agency]))
+
+    return Story(
+        person_id=person_id,
+        family_name=family,
+        first=first["id"],
+        second=second["id"],
+        open_answer=asked["health"],
+        restricted_answer=asked["police"],
+        second_request=second_request["id"],
+        decision=decision["id"],
+        communication=communication["id"],
+        concern=concern["id"],
+        enquiry=enquiry["id"],
+        assessment=assessment["id"],
+        best_interests=best_interests["id"],
+        plan=plan["id"],
+        review=reviewed["id"],
+    )
+
+
+async def log_request(
+    http: httpx.AsyncClient, headers: Headers, person_id: str, **fields: Any
+) -> httpx.Response:
+    body: Body = {
+        "received_on": date.today().isoformat(),
+        "requester": {"name": "Kai", "relationship": "data_subject", "email": "kai@example.org"},
+        "identity_verified": True,
+    }
+    body.update(fields)
+    return await http.post(f"/v1/people/{person_id}/subject-access-requests", json=body, headers=headers)
+
+
+async def _audit(app: FastAPI, **where: Any) -> list[AuditEvent]:
+    async with app.state.sessionmaker() as session:
+        stmt = sa.select(AuditEvent).order_by(AuditEvent.seq)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(AuditEvent, column) == value)
+        return list((await session.scalars(stmt)).all())
+
+
+# ---------------------------------------------------------------------------------------------------
+# The export
+
+
+async def test_the_export_holds_every_record_and_withholds_the_restricted_answer_and_third_parties(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    story = await tell_the_story(client, who, app)
+    sar = await _ok(await log_request(client, who["practitioner"], story.person_id), 201)
+
+    response = await client.get(
+        f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["practitioner"]
+    )
+    export = await _ok(response)
+
+    assert export["person"]["id"] == story.person_id
+    assert export["person"]["given_name"] == "Kai"
+    assert export["generated_by"] == {
+        "sub": "practitioner-ann",
+        "agency": "childrens_social_care",
+        "role": "mash_practitioner",
+    }
+    assert export["subject_access_request"]["id"] == sar["id"]
+    assert export["subject_access_request"]["status"] == "fulfilled"
+
+    # Children's records: both referrals, oldest first, with what each says about him.
+    first, second = export["children"]["referrals"]
+    assert (first["id"], second["id"]) == (story.first, story.second)
+    assert first["named_as"]["given_name"] == "Kai"
+    assert first["concern_summary"] == referral_body()["concern_summary"]
+    assert first["referrer"]["name"] == "PC Dawson"  # a police officer acting in her role
+    assert first["consent_override"]["lawful_basis"] == "uk_gdpr_6_1_e_public_task"
+    assert first["do_not_inform_parents"] is True
+    assert first["do_not_inform_reason"] == "Telling the household would put the children at risk."
+    assert first["rag"]["rating"] == "amber"
+    assert [c["id"] for c in first["contributions"]] == [story.open_answer]  # not the restricted one
+    (open_answer,) = first["contributions"]
+    assert open_answer["agency"] == "health"
+    assert [a["information"] for a in open_answer["answers"]] == ["Kai attends the CAMHS clinic monthly."]
+    (decision,) = first["threshold_decisions"]
+    assert decision["id"] == story.decision
+    assert (
+        decision["rationale"]
+        == "Repeated domestic abuse with the child present; needs a section 17 assessment."
+    )
+    assert decision["status"] == "approved"
+    assert [c["id"] for c in first["communications"]] == [story.communication]
+    assert first["outcome"]["decision_id"] == story.decision
+    assert "household" not in first and "children" not in first
+    assert second["referrer"] is None  # a relative: a private individual
+    assert second["concern_summary"] == "His aunt says he has been missing overnight twice this month."
+    assert [(c["id"], c["status"], c["answers"]) for c in second["contributions"]] == [
+        (story.second_request, "requested", [])
+    ]
+
+    # Adults' records.
+    (concern,) = export["adults"]["concerns"]
+    assert concern["id"] == story.concern
+    assert concern["raised_by"] == {"name": "Dr Patel", "role": "GP", "phone": "020 7946 0101"}
+    assert concern["adult_views"] == "He wants to keep his flat."
+    (alleged,) = concern["allegations"]
+    assert alleged["description"] == "His benefits are being taken from him."
+    assert "alleged_person" not in alleged
+    assert concern["section_42_decision"]["decision"] == "section_42_enquiry"
+    assert concern["section_42_decision"]["rationale"] == "Recorded against each criterion."
+    assert concern["enquiry"]["id"] == story.enquiry
+    assert concern["enquiry"]["caused_to_agency"] == "police"
+    assert [a["offer"] for a in concern["advocacy"]] == ["not_required"]
+    (assessment,) = export["adults"]["capacity_assessments"]
+    assert assessment["id"] == story.assessment
+    assert assessment["outcome"] == "lacks_capacity"
+    assert assessment["best_interests_decision"]["id"] == story.best_interests
+    assert "consultees" not in assessment["best_interests_decision"]
+    (plan,) = export["adults"]["safeguarding_plans"]
+    assert plan["id"] == story.plan
+    assert sorted(a["agency"] for a in plan["actions"]) == ["housing", "police"]
+    assert [r["id"] for r in plan["reviews"]] == [story.review]
+    assert "protective_people" not in plan
+
+    # Withheld: counted by reason and kind, never shown.
+    assert export["withheld"]["by_reason"] == {"restricted_contribution": 2, "third_party": 8}
+    assert export["withheld"]["total"] == 10
+    assert {(i["reason"], i["kind"]): i["count"] for i in export["withheld"]["items"]} == {
+        ("restricted_contribution", "contribution"): 1,
+        ("restricted_contribution", "recipient"): 1,  # the police were asked: that points at the answer
+        ("third_party", "other_child"): 1,
+        ("third_party", "household_member"): 2,
+        ("third_party", "referrer"): 1,
+        ("third_party", "sibling"): 1,
+        ("third_party", "alleged_person"): 1,
+        ("third_party", "best_interests_consultee"): 1,
+        ("third_party", "protective_people"): 1,
+    }
+    text = response.text
+    for hidden in HIDDEN:
+        assert hidden not in text, hidden
+    assert story.restricted_answer not in text
+
+    # To whom his information was given before this export (Art 15(1)(c)), but for the request whose
+    # answer is withheld.
+    recipients = {(r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"]}
+    assert recipients == {
+        ("contribution_request", "contribution", "health"),
+        ("read", "referral", "health"),
+        ("read", "referral", "police"),
+        ("read", "safeguarding_plan", "police"),
+        ("read", "enquiry", "police"),
+        ("read", "adult_concern", "health"),
+    }
+    assert len(export["recipients"]) == 7  # health was asked on both referrals
+
+
+async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_trail(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    story = await tell_the_story(client, who, app)
+    sar = await _ok(await log_request(client, who["worker"], story.person_id), 201)
+    exported = await client.get(
+        f"/v1/people/{story.person_id}/record",
+        params={"request_id": sar["id"]},
+        headers={**who["worker"], "X-Request-ID": "req-sar-export"},
+    )
+    assert exported.status_code == 200, exported.text
+
+    log = await _ok(
+        await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["practitioner"])
+    )
+    latest = log["items"][0]  # newest first
+    assert latest["trigger"] == "export"
+    assert latest["record_type"] == "person" and latest["record_id"] == story.person_id
+    assert latest["recipient_type"] == "data_subject" and latest["recipient_agency"] is None
+    assert latest["purpose"] == "subject_access_request"
+    assert latest["lawful_basis"] == "uk_gdpr_6_1_c_legal_obligation"
+    assert latest["subject_access_request_id"] == sar["id"]
+    assert latest["disclosed_by"] == {
+        "sub": "asc-worker",
+        "agency": "adult_social_care",
+        "role": "asc_practitioner",
+    }
+    assert latest["request_id"] == "req-sar-export"
+    reads = {
+        (d["record_type"], d["record_id"], d["recipient_agency"])
+        for d in log["items"]
+        if d["trigger"] == "read"
+    }
+    assert reads == {
+        ("referral", story.first, "health"),
+        ("referral", story.first, "police"),
+        ("safeguarding_plan", story.plan, "police"),
+        ("enquiry", story.enquiry, "police"),
+        ("adult_concern", story.concern, "health"),
+    }
+    assert len(log["items"]) == 9
+
+    # The audit trail: the export, with counts and no personal data, and each partner's read.
+    (export_event,) = await _audit(app, action="export")
+    assert (export_event.record_type, export_event.record_id) == ("person", story.person_id)
+    assert str(export_event.person_id) == story.person_id
+    assert (export_event.actor_sub, export_event.actor_agency) == ("asc-worker", "adult_social_care")
+    assert export_event.request_id == "req-sar-export"
+    assert export_event.details["subject_access_request_id"] == sar["id"]
+    assert export_event.details["records"] == {
+        "referrals": 2,
+        "contributions": 2,
+        "threshold_decisions": 1,
+        "communications": 1,
+        "adult_concerns": 1,
+        "capacity_assessments": 1,
+        "safeguarding_plans": 1,
+    }
+    assert export_event.details["withheld"] == {"restricted_contribution": 2, "third_party": 8}
+    serialised = json.dumps(export_event.details)
+    for personal in ("Kai", story.family_name, *HIDDEN):
+        assert personal not in serialised
+    partner_reads = {
+        (e.actor_agency, e.record_type, e.record_id)
+        for e in await _audit(app, action="read")
+        if e.actor_agency in ("health", "police")
+    }
+    assert {
+        ("health", "referral", story.first),
+        ("police", "referral", story.first),
+        ("police", "safeguarding_plan", story.plan),
+        ("police", "enquiry", story.enquiry),
+        ("health", "adult_concern", story.concern),
+    } <= partner_reads
+    (listed,) = await _audit(app, action="list", record_type="disclosure")
+    assert str(listed.person_id) == story.person_id
+    assert listed.actor_sub == "practitioner-ann"
+
+
+async def test_the_export_of_someone_with_no_records_is_just_their_person_record(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    person = await _ok(
+        await client.post(
+            "/v1/people",
+            json={"given_name": "Noor", "family_name": "Q" + _letters(), "date_of_birth": "1990-02-02"},
+            headers=who["worker"],
+        ),
+        201,
+    )
+    export = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["worker"]))
+    assert export["person"]["id"] == person["id"]
+    assert export["subject_access_request"] is None
+    assert export["children"] == {"referrals": []}
+    assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
+    assert export["recipients"] == []
+    assert export["withheld"] == {
+        "total": 0,
+        "by_reason": {"restricted_contribution": 0, "third_party": 0},
+        "items": [],
+    }
+
+
+async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restricted_version(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    child = {"given_name": "Ola", "family_name": "Q" + _letters(), "date_of_birth": "2016-06-06"}
+    referral = await create_referral(client, who["police"], referral_body(child))
+    await rate(client, who["practitioner"], referral["id"])
+    (request,) = await ask(client, who["practitioner"], referral["id"], "health")
+    await answer(
+        client,
+        who["health"],
+        request["id"],
+        information=RESTRICTED_ANSWER,
+        restricted=True,
+        restriction_reason="Police asked us to hold it.",
+    )
+    await answer(
+        client,
+        who["health"],
+        request["id"],
+        information="Seen at the clinic in May.",
+        correction_reason="The police have lifted the restriction; the note about them is removed.",
+    )
+    full = await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
+    person_id = full["children"][0]["person_id"]
+
+    response = await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"])
+    export = await _ok(response)
+    (given,) = export["children"]["referrals"][0]["contributions"]
+    assert [(a["version"], a["information"]) for a in given["answers"]] == [(2, "Seen at the clinic in May.")]
+    assert export["withheld"]["items"] == [
+        {"reason": "restricted_contribution", "kind": "contribution_version", "count": 1}
+    ]
+    assert RESTRICTED_ANSWER not in response.text
+
+
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_the_export_takes_the_same_number_of_queries_however_many_records_a_person_has(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    """No query per record: a person with one referral and one with three referrals, answers,
+    decisions, a concern, an assessment and a plan are exported in the same number of statements."""
+    few = {"given_name": "Ada", "family_name": "Q" + _letters(), "date_of_birth": "2015-01-01"}
+    referral = await create_referral(client, who["police"], referral_body(few))
+    few_id = (await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"])))[
+        "children"
+    ][0]["person_id"]
+    story = await tell_the_story(client, who, app)
+
+    with counting_statements(app) as small:
+        await _ok(await client.get(f"/v1/people/{few_id}/record", headers=who["practitioner"]))
+    with counting_statements(app) as large:
+        await _ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who["practitioner"]))
+    assert len(large) == len(small), "\n".join(large)
+    assert len(large) <= 30
+
+
+# ---------------------------------------------------------------------------------------------------
+# Who may export, and bad input
+
+
+async def test_hub_staff_of_either_lead_agency_may_export_and_partners_may_not(
+    client: httpx.AsyncClient, who: dict[str, Headers], auth: TokenFactory, app: FastAPI
+) -> None:
+    """The council is one controller for children's and adults' social care: a children's practitioner
+    exports the adult records too. Partner agencies and auditors have no people:read."""
+    story = await tell_the_story(client, who, app)
+    for role in ("practitioner", "worker"):
+        export = await _ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who[role]))
+        assert len(export["adults"]["concerns"]) == 1
+        assert len(export["children"]["referrals"]) == 2
+    for role in ("police", "health", "auditor"):
+        response = await client.get(f"/v1/people/{story.person_id}/record", headers=who[role])
+        assert_problem(response, 403, "insufficient_scope")
+    admin = auth("admin", "childrens_social_care")
+    assert_problem(
+        await client.get(f"/v1/people/{story.person_id}/record", headers=admin), 403, "insufficient_scope"
+    )
+
+
+async def test_exporting_an_unknown_person_is_not_found_and_writes_nothing(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    unknown = uuid.uuid4()
+    assert_problem(
+        await client.get(f"/v1/people/{unknown}/record", headers=who["practitioner"]), 404, "not_found"
+    )
+    assert_problem(await log_request(client, who["practitioner"], str(unknown)), 404, "not_found")
+    assert await _audit(app, action="export") == []
+
+
+async def test_the_request_an_export_answers_must_be_about_that_person(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    people = [
+        await _ok(
+            await client.post(
+                "/v1/people",
+                json={"given_name": name, "family_name": "Q" + _letters(), "date_of_birth": "1980-01-01"},
+                headers=who["worker"],
+            ),
+            201,
+        )
+        for name in ("Una", "Vic")
+    ]
+    sar = await _ok(await log_request(client, who["worker"], people[0]["id"]), 201)
+    for request_id in (sar["id"], str(uuid.uuid4())):
+        response = await client.get(
+            f"/v1/people/{people[1]['id']}/record", params={"request_id": request_id}, headers=who["worker"]
+        )
+        problem = assert_problem(response, 422, "validation_failed")
+        assert problem["errors"][0]["loc"] == ["query", "request_id"]
+    assert_problem(
+        await client.get(f"/v1/people/{people[1]['id']}/record?request_id=nope", headers=who["worker"]),
+        422,
+        "validation_failed",
+    )
+    unchanged = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    assert unchanged["status"] == "open"
+    assert await _audit(app, action="export") == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Requests and their due date
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        ("2026-03-31", "2026-04-30"),  # the corresponding date
+        ("2026-05-31", "2026-06-30"),  # no 31 June: the last day of June
+        ("2028-01-31", "2028-02-29"),  # a leap year: 29 February
+        ("2029-01-31", "2029-02-28"),  # not a leap year
+        ("2026-01-31", "2026-03-02"),  # 28 February 2026 is a Saturday: the next working day
+        ("2027-01-31", "2027-03-01"),  # 28 February 2027 is a Sunday
+        ("2026-12-31", "2027-02-01"),  # into the new year; 31 January 2027 is a Sunday
+        ("2026-11-28", "2026-12-29"),  # 28 December 2026 is the substitute Boxing Day bank holiday
+        ("2026-03-03", "2026-04-07"),  # Good Friday, the weekend and Easter Monday
+    ],
+)
+def test_due_one_calendar_month_after_receipt(received: str, due: str) -> None:
+    assert due_on(date.fromisoformat(received)) == date.fromisoformat(due)
+
+
+def test_one_calendar_month_is_the_corresponding_date_or_the_last_day_of_the_month() -> None:
+    assert one_calendar_month_after(date(2026, 1, 31)) == date(2026, 2, 28)
+    assert one_calendar_month_after(date(2028, 1, 30)) == date(2028, 2, 29)
+    assert one_calendar_month_after(date(2026, 1, 15)) == date(2026, 2, 15)
+    assert one_calendar_month_after(date(2026, 12, 5)) == date(2027, 1, 5)
+
+
+async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    person = await _ok(
+        await client.post(
+            "/v1/people",
+            json={"given_name": "Wren", "family_name": "Q" + _letters(), "date_of_birth": "2012-07-07"},
+            headers=who["practitioner"],
+        ),
+        201,
+    )
+    # Received on 31 January 2026: one calendar month is 28 February, a Saturday, so Monday 2 March.
+    response = await log_request(
+        client,
+        {**who["practitioner"], "Idempotency-Key": "sar-wren-1"},
+        person["id"],
+        received_on="2026-01-31",
+        requester={"name": "Ruth Example", "relationship": "parent_or_guardian", "postcode": "e17 4uh"},
+        authority_confirmed=True,
+    )
+    sar = await _ok(response, 201)
+    assert response.headers["location"] == f"/v1/subject-access-requests/{sar['id']}"
+    assert sar["person_id"] == person["id"]
+    assert (sar["received_on"], sar["due_on"]) == ("2026-01-31", "2026-03-02")
+    assert sar["status"] == "open" and sar["overdue"] is True
+    assert sar["requester"] == {
+        "name": "Ruth Example",
+        "relationship": "parent_or_guardian",
+        "email": None,
+        "phone": None,
+        "address_lines": None,
+        "postcode": "E17 4UH",
+    }
+    assert (sar["identity_verified"], sar["authority_confirmed"]) == (True, True)
+    assert (sar["logged_by"], sar["logged_by_agency"]) == ("practitioner-ann", "childrens_social_care")
+
+    # A retry with the same key is the same request, not a second one.
+    replay = await log_request(
+        client,
+        {**who["practitioner"], "Idempotency-Key": "sar-wren-1"},
+        person["id"],
+        received_on=sar["received_on"],
+        requester={"name": "Ruth Example", "relationship": "parent_or_guardian", "postcode": "e17 4uh"},
+        authority_confirmed=True,
+    )
+    assert replay.status_code == 201 and replay.json()["id"] == sar["id"]
+    assert replay.headers["idempotent-replayed"] == "true"
+
+    got = await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"])
+    assert got.status_code == 200 and got.json() == sar and got.headers["etag"]
+    overdue = await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"]))
+    assert [r["id"] for r in overdue["items"]] == [sar["id"]]
+
+    await _ok(
+        await client.get(
+            f"/v1/people/{person['id']}/record", params={"request_id": sar["id"]}, headers=who["worker"]
+        )
+    )
+    done = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    assert done["status"] == "fulfilled" and done["overdue"] is False
+    assert done["fulfilled_by"] == "asc-worker" and done["fulfilled_at"] is not None
+    assert (await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"])))[
+        "items"
+    ] == []
+    mine = await _ok(
+        await client.get(
+            "/v1/subject-access-requests",
+            params={"person_id": person["id"], "status": "fulfilled"},
+            headers=who["worker"],
+        )
+    )
+    assert [r["id"] for r in mine["items"]] == [sar["id"]]
+
+    events = await _audit(app, record_type="subject_access_request")
+    assert [e.action for e in events] == ["create", "read", "list", "read", "list", "list"]
+    assert all(e.action == "list" or str(e.person_id) == person["id"] for e in events)
+    assert "Ruth" not in json.dumps([e.details for e in events])
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"received_on": "2999-01-01"}, ["body"]),
+        ({"requester": {"name": "Ruth", "relationship": "parent_or_guardian"}}, ["body"]),
+        ({"authority_confirmed": True}, ["body"]),  # the person asks for themselves
+        ({"requester": {"name": "Kai", "relationship": "cousin"}}, ["body", "requester", "relationship"]),
+        ({"identity_verified": None}, ["body", "identity_verified"]),
+        ({"surprise": 1}, ["body", "surprise"]),
+    ],
+)
+async def test_a_request_that_does_not_add_up_is_refused(
+    client: httpx.AsyncClient, who: dict[str, Headers], change: Body, loc: list[str]
+) -> None:
+    person = await _ok(
+        await client.post(
+            "/v1/people",
+            json={"given_name": "Xan", "family_name": "Q" + _letters(), "date_of_birth": "2001-01-01"},
+            headers=who["worker"],
+        ),
+        201,
+    )
+    problem = assert_problem(
+        await log_request(client, who["worker"], person["id"], **change), 422, "validation_failed"
+    )
+    assert any(e["loc"][: len(loc)] == loc for e in problem["errors"]), problem["errors"]
+    listed = await _ok(
+        await client.get(
+            "/v1/subject-access-requests", params={"person_id": person["id"]}, headers=who["worker"]
+        )
+    )
+    assert listed["items"] == []
+
+
+async def test_requests_need_the_people_scopes(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+    person = await _ok(
+        await client.post(
+            "/v1/people",
+            json={"given_name": "Yas", "family_name": "Q" + _letters(), "date_of_birth": "2001-01-01"},
+            headers=who["worker"],
+        ),
+        201,
+    )
+    sar = await _ok(await log_request(client, who["worker"], person["id"]), 201)
+    for role in ("police", "auditor"):
+        assert_problem(await log_request(client, who[role], person["id"]), 403, "insufficient_scope")
+        assert_problem(
+            await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who[role]),
+            403,
+            "insufficient_scope",
+        )
+        assert_problem(
+            await client.get("/v1/subject-access-requests", headers=who[role]), 403, "insufficient_scope"
+        )
+    assert_problem(
+        await client.get(f"/v1/subject-access-requests/{uuid.uuid4()}", headers=who["worker"]),
+        404,
+        "not_found",
+    )

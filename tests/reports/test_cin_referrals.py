@@ -1,0 +1,353 @@
+"""GET /v1/reports/cin-referrals: every field of every item on a hand-built month of referrals.
+
+The range under test is April 2026: from 00:00 BST on 1 April (2026-03-31 23:00 UTC) to 23:59:59 BST on
+30 April (2026-04-30 22:59:59 UTC). The referrals:
+
+- R1, received at the range's first instant: Amelia and an unborn sibling; decided, a child and family
+  assessment with primary need N1 and two assessment factors.
+- R2: Ben, decided no further action: NFA, no primary need, no factors. His person record's ethnicity,
+  recorded after the referral, is the one reported.
+- R3, received at the range's last second: Amelia again, linked to the same person record; rated, not
+  decided.
+- Left out: a withdrawn referral inside the range, one received a second before it, one at the first
+  instant after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from app.core.scopes import AgencyCode, Role
+from tests.conftest import Databases
+from tests.helpers import assert_problem, run_sql
+from tests.referrals import NHS_AMELIA, child, propose, rate, referral_body, review, withdraw
+from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
+
+RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
+UNBORN_DUE = (date.today() + timedelta(days=60)).isoformat()
+
+
+@dataclass
+class Fixture:
+    world: World
+    expected: list[Body]
+
+
+class Builder:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.police = world.headers(Role.PARTNER_REFERRER, AgencyCode.POLICE, "police-system")
+        self.school = world.headers(Role.PARTNER_REFERRER, AgencyCode.EDUCATION, "school-system")
+        self.gp = world.headers(Role.PARTNER_REFERRER, AgencyCode.HEALTH, "gp-system")
+        self.practitioner = world.headers(Role.MASH_PRACTITIONER, AgencyCode.CHILDRENS_SOCIAL_CARE, "ann")
+        self.manager = world.headers(Role.MASH_MANAGER, AgencyCode.CHILDRENS_SOCIAL_CARE, "bob")
+        self.dates: list[str] = []
+
+    async def referral(self, headers: dict[str, str], received: str, *children: Body, **fields: Any) -> Body:
+        response = await self.world.http.post(
+            "/v1/referrals", json=referral_body(*children, **fields), headers=headers
+        )
+        assert response.status_code == 201, response.text
+        created: Body = response.json()
+        self.dates.append(
+            f"UPDATE referrals SET received_at = {sql_time(received)} WHERE id = '{sql_id(created['id'])}'"
+        )
+        return created
+
+    async def decide(self, referral_id: str, **proposal: Any) -> Body:
+        http = self.world.http
+        await rate(http, self.practitioner, referral_id)
+        decision = await propose(http, self.practitioner, referral_id, **proposal)
+        approved = await review(http, self.manager, decision["id"])
+        assert approved.status_code == 200, approved.text
+        return await self.full(referral_id)
+
+    async def full(self, referral_id: str) -> Body:
+        response = await self.world.http.get(f"/v1/referrals/{referral_id}", headers=self.practitioner)
+        assert response.status_code == 200, response.text
+        found: Body = response.json()
+        return found
+
+    async def build(self) -> list[Body]:
+        amelia = child(nhs_number=NHS_AMELIA, gender="female", ethnicity="WBRI")
+        unborn = {"given_name": "Baby", "family_name": "Smith-Jones", "expected_date_of_birth": UNBORN_DUE}
+        r1 = await self.referral(self.police, "2026-04-01T00:00:00+01:00", amelia, unborn)
+        r1 = await self.decide(
+            r1["id"],
+            outcome="child_and_family_assessment",
+            level=3,
+            primary_need="N1",
+            assessment_factors=["3A", "16A"],
+        )
+
+        ben = child(given_name="Ben", family_name="Okafor", date_of_birth="2015-09-09", gender="male")
+        r2 = await self.referral(
+            self.school,
+            "2026-04-15T11:00:00+01:00",
+            ben,
+            referral_source="2A",
+            concern_categories=["neglect"],
+        )
+        r2 = await self.decide(
+            r2["id"], outcome="no_further_action", level=1, primary_need=None, assessment_factors=[]
+        )
+        person_url = f"/v1/people/{r2['children'][0]['person_id']}"
+        etag = (await self.world.http.get(person_url, headers=self.practitioner)).headers["etag"]
+        patched = await self.world.http.patch(
+            person_url, json={"ethnicity": "BCRB"}, headers={**self.practitioner, "If-Match": etag}
+        )
+        assert patched.status_code == 200, patched.text
+
+        r3 = await self.referral(self.gp, "2026-04-30T23:59:59+01:00", amelia, referral_source="3A")
+        await rate(self.world.http, self.practitioner, r3["id"], "green")
+        r3 = await self.full(r3["id"])
+        assert r3["children"][0]["person_id"] == r1["children"][0]["person_id"]
+
+        outside = [
+            await self.referral(self.police, "2026-04-10T10:00:00+01:00", child(given_name="Wanda")),
+            await self.referral(self.police, "2026-03-31T23:59:59+01:00", child(given_name="Xavier")),
+            await self.referral(self.police, "2026-05-01T00:00:00+01:00", child(given_name="Yusuf")),
+        ]
+        withdrawn = await withdraw(self.world.http, self.practitioner, outside[0]["id"])
+        assert withdrawn.status_code == 200, withdrawn.text
+        await run_sql(self.world.app, *self.dates)
+
+        decided = {
+            "status": "decided",
+            "outcome": r1["outcome"]["outcome"],
+            "decided_at": r1["outcome"]["decided_at"],
+            "nfa": False,
+            "primary_need": "N1",
+            "assessment_factors": ["3A", "16A"],
+        }
+        r1_items = {
+            "referral_id": r1["id"],
+            "referral_date": "2026-04-01",
+            "received_at": "2026-03-31T23:00:00Z",
+            "referral_source": "6",
+            **decided,
+        }
+        return [
+            {
+                **r1_items,
+                "referral_child_id": r1["children"][0]["id"],
+                "person_id": r1["children"][0]["person_id"],
+                "date_of_birth": "2018-03-14",
+                "expected_date_of_birth": None,
+                "gender": "female",
+                "ethnicity": "WBRI",
+            },
+            {
+                **r1_items,
+                "referral_child_id": r1["children"][1]["id"],
+                "person_id": r1["children"][1]["person_id"],
+                "date_of_birth": None,
+                "expected_date_of_birth": UNBORN_DUE,
+                "gender": None,
+                "ethnicity": None,
+            },
+            {
+                "referral_id": r2["id"],
+                "referral_child_id": r2["children"][0]["id"],
+                "person_id": r2["children"][0]["person_id"],
+                "date_of_birth": "2015-09-09",
+                "expected_date_of_birth": None,
+                "gender": "male",
+                "ethnicity": "BCRB",
+                "referral_date": "2026-04-15",
+                "received_at": "2026-04-15T10:00:00Z",
+                "referral_source": "2A",
+                "status": "decided",
+                "outcome": "no_further_action",
+                "decided_at": r2["outcome"]["decided_at"],
+                "nfa": True,
+                "primary_need": None,
+                "assessment_factors": [],
+            },
+            {
+                "referral_id": r3["id"],
+                "referral_child_id": r3["children"][0]["id"],
+                "person_id": r1["children"][0]["person_id"],
+                "date_of_birth": "2018-03-14",
+                "expected_date_of_birth": None,
+                "gender": "female",
+                "ethnicity": "WBRI",
+                "referral_date": "2026-04-30",
+                "received_at": "2026-04-30T22:59:59Z",
+                "referral_source": "3A",
+                "status": "triaged",
+                "outcome": None,
+                "decided_at": None,
+                "nfa": None,
+                "primary_need": None,
+                "assessment_factors": [],
+            },
+        ]
+
+
+@pytest.fixture(scope="module")
+async def fixture(databases: Databases) -> AsyncIterator[Fixture]:
+    async with world_on(databases) as world:
+        expected = await Builder(world).build()
+        yield Fixture(world, expected)
+
+
+async def get(world: World, params: Body, **headers: str) -> Any:
+    return await world.http.get(
+        "/v1/reports/cin-referrals", params=params, headers={**world.auditor, **headers}
+    )
+
+
+async def test_every_field_of_every_item(fixture: Fixture) -> None:
+    response = await get(fixture.world, RANGE)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"items": fixture.expected, "next_cursor": None}
+    assert "link" not in response.headers
+    assert response.headers["vary"] == "Accept"
+
+
+async def test_a_one_day_range(fixture: Fixture) -> None:
+    response = await get(fixture.world, {"from": "2026-04-30", "to": "2026-04-30"})
+    assert response.json()["items"] == fixture.expected[3:]
+    # Yusuf's referral, received at the first instant after the range, is on 1 May.
+    response = await get(fixture.world, {"from": "2026-05-01", "to": "2026-05-01"})
+    [yusuf] = response.json()["items"]
+    assert (yusuf["referral_date"], yusuf["received_at"]) == ("2026-05-01", "2026-04-30T23:00:00Z")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+async def test_pages_walk_every_item_once_in_order(fixture: Fixture, limit: int) -> None:
+    """Pages of one split a referral's two children; the cursor resumes at the second."""
+    seen: list[Body] = []
+    params: Body = {**RANGE, "limit": limit}
+    for _ in range(10):
+        response = await get(fixture.world, params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= limit
+        seen += page["items"]
+        if page["next_cursor"] is None:
+            assert "link" not in response.headers
+            break
+        assert response.headers["link"].endswith('; rel="next"')
+        params = {**params, "cursor": page["next_cursor"]}
+    assert seen == fixture.expected
+
+
+async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> None:
+    # limit applies to JSON pages only: the CSV is the census document for the whole range.
+    response = await get(fixture.world, {**RANGE, "limit": 1}, Accept="text/csv")
+    rows = parse_csv(response)
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="cin-referrals-2026-04-01-2026-04-30.csv"'
+    )
+    assert response.text.split("\r\n", 1)[0] == (
+        "referral_id,referral_child_id,person_id,date_of_birth,expected_date_of_birth,gender,ethnicity,"
+        "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need,assessment_factors"
+    )
+
+    def as_csv(item: Body) -> dict[str, str]:
+        def cell(value: Any) -> str:
+            if value is None:
+                return ""
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, list):
+                return " ".join(value)
+            return str(value)
+
+        return {name: cell(value) for name, value in item.items()}
+
+    assert rows == [as_csv(item) for item in fixture.expected]
+    assert rows[0]["assessment_factors"] == "3A 16A"
+    assert rows[2]["nfa"] == "true" and rows[2]["primary_need"] == ""
+
+
+async def test_an_empty_range_is_an_empty_list(fixture: Fixture) -> None:
+    response = await get(fixture.world, {"from": "2025-01-01", "to": "2025-12-31"})
+    assert response.json() == {"items": [], "next_cursor": None}
+    rows = parse_csv(await get(fixture.world, {"from": "2025-01-01", "to": "2025-12-31"}, Accept="text/csv"))
+    assert rows == []
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"to": "2026-04-30"}, ["query", "from"]),
+        ({"from": "2026-04-01"}, ["query", "to"]),
+        ({"from": "2026-04-31", "to": "2026-05-01"}, ["query", "from"]),
+        ({"from": "2026-04-30", "to": "2026-04-01"}, ["query", "to"]),
+        ({"from": "2025-04-01", "to": "2026-04-02"}, ["query", "to"]),  # 367 days
+        ({**RANGE, "limit": 201}, ["query", "limit"]),
+    ],
+    ids=["no from", "no to", "not a date", "to before from", "over a year", "limit over 200"],
+)
+async def test_bad_parameters(fixture: Fixture, params: Body, loc: list[str]) -> None:
+    problem = assert_problem(await get(fixture.world, params), 422, "validation_failed")
+    assert [e["loc"] for e in problem["errors"]] == [loc]
+
+
+async def test_a_full_year_and_a_leap_year_are_accepted(fixture: Fixture) -> None:
+    for params in ({"from": "2026-04-01", "to": "2027-03-31"}, {"from": "2027-04-01", "to": "2028-03-31"}):
+        response = await get(fixture.world, params)
+        assert response.status_code == 200, response.text
+
+
+async def test_a_cursor_not_issued_by_the_api(fixture: Fixture) -> None:
+    response = await get(fixture.world, {**RANGE, "cursor": "bm90LWEtY3Vyc29y"})
+    assert_problem(response, 422, "invalid_cursor")
+
+
+async def test_unsupported_accept(fixture: Fixture) -> None:
+    assert_problem(await get(fixture.world, RANGE, Accept="application/xml"), 406, "not_acceptable")
+
+
+async def test_every_export_is_audited_with_range_format_and_count(fixture: Fixture) -> None:
+    world = fixture.world
+    await get(world, {"from": "2026-04-02", "to": "2026-04-30"})
+    await get(world, {"from": "2026-04-02", "to": "2026-04-30"}, Accept="text/csv")
+    entries = await audit_entries(world, "cin_referrals_report")
+    assert [{k: e[k] for k in ("action", "details", "person_id", "record_id")} for e in entries[-2:]] == [
+        {
+            "action": "export",
+            "details": {
+                "from": "2026-04-02",
+                "to": "2026-04-30",
+                "format": "json",
+                "items": 2,
+                "continued": False,
+            },
+            "person_id": None,
+            "record_id": None,
+        },
+        {
+            "action": "export",
+            "details": {"from": "2026-04-02", "to": "2026-04-30", "format": "csv", "items": 2},
+            "person_id": None,
+            "record_id": None,
+        },
+    ]
+    assert entries[-1]["actor"] == {
+        "sub": "auditor-ruth",
+        "agency": "childrens_social_care",
+        "role": "auditor",
+    }
+
+
+async def test_other_roles_are_refused(fixture: Fixture) -> None:
+    world = fixture.world
+    for role, agency in (
+        (Role.MASH_MANAGER, AgencyCode.CHILDRENS_SOCIAL_CARE),
+        (Role.PARTNER_REFERRER, AgencyCode.POLICE),
+        (Role.ADMIN, AgencyCode.CHILDRENS_SOCIAL_CARE),
+    ):
+        response = await world.http.get(
+            "/v1/reports/cin-referrals", params=RANGE, headers=world.headers(role, agency, f"x-{role}")
+        )
+        assert_problem(response, 403, "insufficient_scope")
+    assert_problem(await world.http.get("/v1/reports/cin-referrals", params=RANGE), 401, "not_authenticated")

@@ -1,0 +1,570 @@
+"""GET /v1/reports/sac: every cell of SG1-SG4 on a hand-built year of adult safeguarding.
+
+The reporting year under test is 2024: 1 April 2024 00:00 BST (2024-03-31 23:00 UTC) to 31 March 2025
+23:59:59 BST (2025-03-31 22:59:59 UTC); British Summer Time had begun on 30 March both years. The
+adults, and why each is there (ages are on 31 March 2025):
+
+| adult | age band | gender | ethnicity | what happens |
+|---|---|---|---|---|
+| Ada | 65 exactly: 65-74 | female | WBRI: white | two concerns in the year (counted once in SG1), the first with a section 42 enquiry into three allegations, two of one type of risk |
+| Bob | 64 (birthday on 1 April): 18-64 | male | none on the concern, MWBC on his person record: mixed | concern and other enquiry at the year's last second; enquiry concluded at the next year's first |
+| Cat | 79 | female | AIND | concern at the next year's first instant: not in the year |
+| Dan | not known | not known | not known | concern at the year's first instant; other enquiry concluded in the year |
+| Eve | 95: 95+ | other: not known | REFU: refused | concern a second before the year; section 42 enquiry started in it and concluded at its last second |
+| Gus | 90: 85-94 | male | BAFR: black | concern and enquiry before the year, concluded in it: SG2-SG4 only |
+| Hal | 35: 18-64 | male | OOTH: other | concern and other enquiry in the year, concluded in it |
+| Ivy | 75: 75-84 | female | NOBT: undeclared | concern in the year, not yet decided |
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from app.core.scopes import AgencyCode, Role
+from tests.adults import (
+    NFA_MET,
+    NHS_MARGARET,
+    OTHER_MET,
+    advocacy_body,
+    allegation,
+    concern_body,
+    decision_body,
+    enquiry_body,
+)
+from tests.conftest import Databases
+from tests.helpers import assert_problem, run_sql
+from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
+
+YEAR = 2024
+
+
+def zeros(*names: str) -> dict[str, int]:
+    return dict.fromkeys(names, 0)
+
+
+AGES = ("aged_18_to_64", "aged_65_to_74", "aged_75_to_84", "aged_85_to_94", "aged_95_and_over", "not_known")
+GENDERS = ("male", "female", "not_known")
+ETHNICITIES = (
+    "white",
+    "mixed_or_multiple",
+    "asian_or_asian_british",
+    "black_african_caribbean_or_black_british",
+    "other",
+    "refused",
+    "undeclared_or_not_known",
+)
+REASONS = (
+    "physical",
+    "sensory",
+    "memory_and_cognition",
+    "learning_disability",
+    "mental_health",
+    "social",
+    "no_support_reason",
+    "not_known",
+)
+TYPES = (
+    "physical",
+    "sexual",
+    "psychological",
+    "financial_or_material",
+    "discriminatory",
+    "organisational",
+    "neglect_and_acts_of_omission",
+    "domestic_abuse",
+    "sexual_exploitation",
+    "modern_slavery",
+    "self_neglect",
+)
+LOCATIONS = (
+    "own_home",
+    "in_the_community",
+    "in_a_community_service",
+    "care_home_nursing",
+    "care_home_residential",
+    "hospital_acute",
+    "hospital_mental_health",
+    "hospital_community",
+    "other",
+)
+SOURCES = ("service_provider", "other_known_to_individual", "other_unknown_to_individual")
+RESULTS = (
+    "risk_identified_and_action_taken",
+    "risk_identified_and_no_action_taken",
+    "risk_assessment_inconclusive_and_action_taken",
+    "risk_assessment_inconclusive_and_no_action_taken",
+    "no_risk_identified_and_action_taken",
+    "no_risk_identified_and_no_action_taken",
+    "enquiry_ceased_at_individuals_request_and_no_action_taken",
+)
+OUTCOMES = ("risk_remained", "risk_reduced", "risk_removed")
+CAPACITY = ("yes", "no", "dont_know", "not_recorded")
+ASKED = ("yes_outcomes_expressed", "yes_no_outcomes_expressed", "no", "dont_know", "not_recorded")
+ACHIEVED = ("fully", "partially", "not_achieved")
+
+
+def counts(names: tuple[str, ...], **found: int) -> dict[str, int]:
+    assert set(found) <= set(names), set(found) - set(names)
+    return {**zeros(*names), **found}
+
+
+def sg1_measure(cases: int, individuals: int, age: Body, gender: Body, ethnicity: Body, reason: Body) -> Body:
+    return {
+        "cases": cases,
+        "individuals": individuals,
+        "age_band": counts(AGES, **age),
+        "gender": counts(GENDERS, **gender),
+        "ethnicity": counts(ETHNICITIES, **ethnicity),
+        "primary_support_reason": counts(REASONS, **reason),
+    }
+
+
+def sg2_measure(
+    concluded: int, types: Body, locations: Body, sources: Body, results: Body, outcomes: Body
+) -> Body:
+    return {
+        "concluded": concluded,
+        "type_of_risk": counts(TYPES, **types),
+        "location_of_risk": counts(LOCATIONS, **locations),
+        "source_of_risk": counts(SOURCES, **sources),
+        "result": counts(RESULTS, **results),
+        "risk_outcome": counts(OUTCOMES, **outcomes),
+    }
+
+
+EMPTY_SG1 = sg1_measure(0, 0, {}, {}, {}, {})
+EMPTY_SG2 = sg2_measure(0, {}, {}, {}, {}, {})
+EMPTY_SG3 = {"concluded": 0, "lacked_capacity": counts(CAPACITY), "advocate_support": {"yes": 0, "no": 0}}
+EMPTY_SG4 = {"concluded": 0, "msp_asked": counts(ASKED), "outcomes_achieved": counts(ACHIEVED)}
+
+EXPECTED_2024: Body = {
+    "year": 2024,
+    "period_start": "2024-04-01",
+    "period_end": "2025-03-31",
+    "sg1": {
+        # Ada (twice), Bob, Dan, Hal, Ivy. Ada is described as at her latest concern (sensory).
+        "concerns": sg1_measure(
+            cases=6,
+            individuals=5,
+            age={"aged_18_to_64": 2, "aged_65_to_74": 1, "aged_75_to_84": 1, "not_known": 1},
+            gender={"male": 2, "female": 2, "not_known": 1},
+            ethnicity={"white": 1, "mixed_or_multiple": 1, "other": 1, "undeclared_or_not_known": 2},
+            reason={"sensory": 1, "mental_health": 1, "social": 1, "no_support_reason": 1, "not_known": 1},
+        ),
+        # Ada (her first concern's enquiry: physical) and Eve; Gus's enquiry started the year before.
+        "section_42_enquiries": sg1_measure(
+            cases=2,
+            individuals=2,
+            age={"aged_65_to_74": 1, "aged_95_and_over": 1},
+            gender={"female": 1, "not_known": 1},
+            ethnicity={"white": 1, "refused": 1},
+            reason={"physical": 1, "sensory": 1},
+        ),
+        # Bob, Dan, Hal.
+        "other_enquiries": sg1_measure(
+            cases=3,
+            individuals=3,
+            age={"aged_18_to_64": 2, "not_known": 1},
+            gender={"male": 2, "not_known": 1},
+            ethnicity={"mixed_or_multiple": 1, "other": 1, "undeclared_or_not_known": 1},
+            reason={"mental_health": 1, "social": 1, "not_known": 1},
+        ),
+    },
+    "sg2": {
+        # Ada, Eve and Gus. Ada's two physical allegations count once; the two results of one kind too.
+        "section_42_enquiries": sg2_measure(
+            concluded=3,
+            types={
+                "physical": 1,
+                "financial_or_material": 1,
+                "sexual": 1,
+                "psychological": 1,
+                "domestic_abuse": 1,
+            },
+            locations={"own_home": 1, "care_home_residential": 1, "hospital_acute": 1, "in_the_community": 1},
+            sources={"service_provider": 1, "other_known_to_individual": 3, "other_unknown_to_individual": 1},
+            results={
+                "risk_identified_and_action_taken": 1,
+                "no_risk_identified_and_no_action_taken": 1,
+                "risk_assessment_inconclusive_and_action_taken": 1,
+                "risk_identified_and_no_action_taken": 1,
+                "no_risk_identified_and_action_taken": 1,
+            },
+            outcomes={"risk_reduced": 1, "risk_removed": 1, "risk_remained": 1},
+        ),
+        # Dan and Hal; Bob's concluded a second into the next year.
+        "other_enquiries": sg2_measure(
+            concluded=2,
+            types={"self_neglect": 1, "modern_slavery": 1},
+            locations={"own_home": 1, "in_a_community_service": 1},
+            sources={"other_unknown_to_individual": 1, "service_provider": 1},
+            results={
+                "enquiry_ceased_at_individuals_request_and_no_action_taken": 1,
+                "risk_identified_and_action_taken": 1,
+            },
+            outcomes={"risk_removed": 1},
+        ),
+    },
+    "sg3": {
+        "section_42_enquiries": {
+            "concluded": 3,
+            "lacked_capacity": counts(CAPACITY, yes=2, not_recorded=1),
+            "advocate_support": {"yes": 1, "no": 1},
+        },
+        "other_enquiries": {
+            "concluded": 2,
+            "lacked_capacity": counts(CAPACITY, no=1, dont_know=1),
+            "advocate_support": {"yes": 0, "no": 0},
+        },
+    },
+    "sg4": {
+        "section_42_enquiries": {
+            "concluded": 3,
+            "msp_asked": counts(ASKED, yes_outcomes_expressed=1, yes_no_outcomes_expressed=1, not_recorded=1),
+            "outcomes_achieved": counts(ACHIEVED, partially=1),
+        },
+        "other_enquiries": {
+            "concluded": 2,
+            "msp_asked": counts(ASKED, no=1, dont_know=1),
+            "outcomes_achieved": counts(ACHIEVED),
+        },
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fixture
+
+
+class Builder:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.health = world.headers(Role.PARTNER_REFERRER, AgencyCode.HEALTH, "gp-system")
+        self.worker = world.headers(Role.ASC_PRACTITIONER, AgencyCode.ADULT_SOCIAL_CARE, "asc-worker")
+        self.manager = world.headers(Role.ASC_MANAGER, AgencyCode.ADULT_SOCIAL_CARE, "asc-manager")
+        self.dates: list[str] = []
+
+    async def call(self, method: str, url: str, headers: dict[str, str], expect: int, **kwargs: Any) -> Body:
+        response = await self.world.http.request(method, url, headers=headers, **kwargs)
+        assert response.status_code == expect, f"{method} {url}: {response.text}"
+        body: Body = response.json()
+        return body
+
+    async def concern(self, adult: Body, *allegations: Body, received: str) -> Body:
+        body = concern_body(*allegations, adult=adult)
+        created = await self.call("POST", "/v1/adult-concerns", self.health, 201, json=body)
+        full = await self.call("GET", f"/v1/adult-concerns/{created['id']}", self.worker, 200)
+        self.dates.append(
+            f"UPDATE adult_concerns SET received_at = {sql_time(received)} WHERE id = '{sql_id(full['id'])}'"
+        )
+        return full
+
+    async def enquiry(self, concern: Body, kind: str, *, opened: str) -> str:
+        met = {"section_42_enquiry": (True, True, True), "other_enquiry": OTHER_MET}[kind]
+        await self.call(
+            "POST", f"/v1/adult-concerns/{concern['id']}/section-42-decision", self.manager, 201,
+            json=decision_body(kind, met),
+        )  # fmt: skip
+        enquiry = await self.call(
+            "POST", f"/v1/adult-concerns/{concern['id']}/enquiries", self.worker, 201, json=enquiry_body()
+        )
+        if kind == "section_42_enquiry":
+            await self.call(
+                "POST", f"/v1/adult-concerns/{concern['id']}/advocacy", self.worker, 201,
+                json=advocacy_body(difficulty=False, offer="not_required"),
+            )  # fmt: skip
+        self.dates.append(
+            f"UPDATE enquiries SET opened_at = {sql_time(opened)} WHERE id = '{sql_id(enquiry['id'])}'"
+        )
+        enquiry_id: str = enquiry["id"]
+        return enquiry_id
+
+    async def conclude(
+        self,
+        concern: Body,
+        enquiry_id: str,
+        results: list[tuple[str, str | None]],
+        *,
+        concluded: str,
+        **answers: Any,
+    ) -> None:
+        allegations = [
+            {"allegation_id": a["id"], "result": result, **({"risk_outcome": outcome} if outcome else {})}
+            for a, (result, outcome) in zip(concern["allegations"], results, strict=True)
+        ]
+        await self.call(
+            "POST", f"/v1/enquiries/{enquiry_id}/conclusion", self.manager, 200,
+            json={"allegations": allegations, **answers},
+        )  # fmt: skip
+        self.dates.append(
+            f"UPDATE enquiries SET concluded_at = {sql_time(concluded)} WHERE id = '{sql_id(enquiry_id)}'"
+        )
+
+    async def build(self) -> dict[str, Body]:
+        made: dict[str, Body] = {}
+        ada = {
+            "given_name": "Ada", "family_name": "Quarrington", "date_of_birth": "1960-03-31",
+            "nhs_number": NHS_MARGARET, "postcode": "E17 5JW", "gender": "female", "ethnicity": "WBRI",
+        }  # fmt: skip
+        a1 = await self.concern(
+            {**ada, "primary_support_reason": "physical"},
+            allegation(type_of_risk="physical", location_of_risk="own_home", source_of_risk="service_provider"),
+            allegation(type_of_risk="financial_or_material", location_of_risk="own_home",
+                       source_of_risk="other_known_to_individual"),
+            allegation(type_of_risk="physical", location_of_risk="care_home_residential",
+                       source_of_risk="service_provider"),
+            received="2024-05-01T10:00:00+01:00",
+        )  # fmt: skip
+        enquiry = await self.enquiry(a1, "section_42_enquiry", opened="2024-05-03T10:00:00+01:00")
+        await self.conclude(
+            a1, enquiry,
+            [("risk_identified_and_action_taken", "risk_reduced"), ("risk_identified_and_action_taken", "risk_removed"),
+             ("no_risk_identified_and_no_action_taken", None)],
+            concluded="2024-09-01T10:00:00+01:00",
+            msp_asked="yes_outcomes_expressed", msp_outcomes_achieved="partially",
+            lacked_capacity="yes", advocate_support=True,
+        )  # fmt: skip
+        # Her second concern names the same adult, so it is linked to the same person record.
+        a2 = await self.concern(
+            {**ada, "primary_support_reason": "sensory"}, allegation(), received="2025-01-10T10:00:00+00:00"
+        )
+        assert a2["match"]["status"] == "matched" and a2["adult"]["person_id"] == a1["adult"]["person_id"]
+        await self.call(
+            "POST", f"/v1/adult-concerns/{a2['id']}/section-42-decision", self.manager, 201,
+            json=decision_body("no_further_action", NFA_MET),
+        )  # fmt: skip
+        made["ada"] = a1
+
+        bob = await self.concern(
+            {"given_name": "Bob", "family_name": "Quennell", "date_of_birth": "1960-04-01", "gender": "male",
+             "primary_support_reason": "mental_health"},
+            allegation(type_of_risk="organisational", location_of_risk="care_home_nursing",
+                       source_of_risk="service_provider"),
+            received="2025-03-31T23:59:59+01:00",
+        )  # fmt: skip
+        # The person record is the hub's curated record: its ethnicity counts over the concern's (none).
+        person_url = f"/v1/people/{bob['adult']['person_id']}"
+        etag = (await self.world.http.get(person_url, headers=self.worker)).headers["etag"]
+        await self.call(
+            "PATCH", person_url, {**self.worker, "If-Match": etag}, 200, json={"ethnicity": "MWBC"}
+        )
+        enquiry = await self.enquiry(bob, "other_enquiry", opened="2025-03-31T23:59:59+01:00")
+        await self.conclude(
+            bob, enquiry, [("risk_identified_and_action_taken", "risk_reduced")],
+            concluded="2025-04-01T00:00:00+01:00",
+            msp_asked="yes_outcomes_expressed", msp_outcomes_achieved="fully", lacked_capacity="no",
+        )  # fmt: skip
+
+        await self.concern(
+            {"given_name": "Cat", "family_name": "Quilliam", "date_of_birth": "1945-07-01", "gender": "female",
+             "ethnicity": "AIND", "primary_support_reason": "learning_disability"},
+            allegation(), received="2025-04-01T00:00:00+01:00",
+        )  # fmt: skip
+
+        dan = await self.concern(
+            {"given_name": "Dan", "family_name": "Quorn"},
+            allegation(type_of_risk="self_neglect", location_of_risk="own_home",
+                       source_of_risk="other_unknown_to_individual"),
+            received="2024-04-01T00:00:00+01:00",
+        )  # fmt: skip
+        enquiry = await self.enquiry(dan, "other_enquiry", opened="2024-04-10T10:00:00+01:00")
+        await self.conclude(
+            dan, enquiry, [("enquiry_ceased_at_individuals_request_and_no_action_taken", None)],
+            concluded="2024-12-01T10:00:00+00:00", msp_asked="no", lacked_capacity="dont_know",
+        )  # fmt: skip
+
+        eve = await self.concern(
+            {"given_name": "Eve", "family_name": "Quayle", "date_of_birth": "1929-06-15", "gender": "other",
+             "ethnicity": "REFU", "primary_support_reason": "sensory"},
+            allegation(type_of_risk="sexual", location_of_risk="hospital_acute",
+                       source_of_risk="other_unknown_to_individual"),
+            allegation(type_of_risk="psychological", location_of_risk="hospital_acute",
+                       source_of_risk="other_known_to_individual"),
+            received="2024-03-31T23:59:59+01:00",
+        )  # fmt: skip
+        enquiry = await self.enquiry(eve, "section_42_enquiry", opened="2024-04-02T10:00:00+01:00")
+        await self.conclude(
+            eve, enquiry,
+            [("risk_assessment_inconclusive_and_action_taken", None), ("risk_identified_and_no_action_taken",
+                                                                       "risk_remained")],
+            concluded="2025-03-31T23:59:59+01:00",
+            msp_asked="yes_no_outcomes_expressed", lacked_capacity="yes", advocate_support=False,
+        )  # fmt: skip
+
+        gus = await self.concern(
+            {"given_name": "Gus", "family_name": "Quantock", "date_of_birth": "1935-02-01", "gender": "male",
+             "ethnicity": "BAFR", "primary_support_reason": "memory_and_cognition"},
+            allegation(type_of_risk="domestic_abuse", location_of_risk="in_the_community",
+                       source_of_risk="other_known_to_individual"),
+            received="2024-02-01T10:00:00+00:00",
+        )  # fmt: skip
+        enquiry = await self.enquiry(gus, "section_42_enquiry", opened="2024-02-10T10:00:00+00:00")
+        await self.conclude(
+            gus, enquiry, [("no_risk_identified_and_action_taken", None)],
+            concluded="2024-06-30T10:00:00+01:00", msp_asked="not_recorded", lacked_capacity="not_recorded",
+        )  # fmt: skip
+
+        hal = await self.concern(
+            {"given_name": "Hal", "family_name": "Quimby", "date_of_birth": "1990-01-01", "gender": "male",
+             "ethnicity": "OOTH", "primary_support_reason": "social"},
+            allegation(type_of_risk="modern_slavery", location_of_risk="in_a_community_service",
+                       source_of_risk="service_provider"),
+            received="2024-11-11T10:00:00+00:00",
+        )  # fmt: skip
+        enquiry = await self.enquiry(hal, "other_enquiry", opened="2024-11-12T10:00:00+00:00")
+        await self.conclude(
+            hal, enquiry, [("risk_identified_and_action_taken", "risk_removed")],
+            concluded="2025-02-02T10:00:00+00:00", msp_asked="dont_know", lacked_capacity="no",
+        )  # fmt: skip
+
+        await self.concern(
+            {"given_name": "Ivy", "family_name": "Quested", "date_of_birth": "1950-01-01", "gender": "female",
+             "ethnicity": "NOBT", "primary_support_reason": "no_support_reason"},
+            allegation(), received="2024-07-07T10:00:00+01:00",
+        )  # fmt: skip
+
+        await run_sql(self.world.app, *self.dates)
+        return made
+
+
+@pytest.fixture(scope="module")
+async def world(databases: Databases) -> AsyncIterator[World]:
+    async with world_on(databases) as built:
+        await Builder(built).build()
+        yield built
+
+
+async def sac(world: World, year: int, **headers: str) -> Body:
+    response = await world.http.get(
+        "/v1/reports/sac", params={"year": year}, headers={**world.auditor, **headers}
+    )
+    assert response.status_code == 200, response.text
+    body: Body = response.json()
+    return body
+
+
+# ---------------------------------------------------------------------------------------------------
+# The tests
+
+
+async def test_every_cell_of_the_year(world: World) -> None:
+    assert await sac(world, YEAR) == EXPECTED_2024
+
+
+async def test_the_boundaries_fall_in_the_neighbouring_years(world: World) -> None:
+    before = await sac(world, YEAR - 1)
+    # Eve's concern a second before 1 April 2024, and Gus's concern and enquiry.
+    assert before["sg1"]["concerns"]["cases"] == 2
+    assert before["sg1"]["concerns"]["individuals"] == 2
+    assert before["sg1"]["section_42_enquiries"]["cases"] == 1
+    assert before["sg2"]["section_42_enquiries"] == EMPTY_SG2
+
+    after = await sac(world, YEAR + 1)
+    # Cat's concern at 00:00 BST on 1 April 2025; she is 80 on 31 March 2026.
+    assert after["sg1"]["concerns"] == sg1_measure(
+        1, 1, {"aged_75_to_84": 1}, {"female": 1}, {"asian_or_asian_british": 1}, {"learning_disability": 1}
+    )
+    assert after["sg1"]["section_42_enquiries"] == EMPTY_SG1
+    assert after["sg1"]["other_enquiries"] == EMPTY_SG1
+    # Bob's other enquiry, concluded at 00:00 BST on 1 April 2025.
+    assert after["sg2"]["other_enquiries"] == sg2_measure(
+        1, {"organisational": 1}, {"care_home_nursing": 1}, {"service_provider": 1},
+        {"risk_identified_and_action_taken": 1}, {"risk_reduced": 1},
+    )  # fmt: skip
+    assert after["sg3"]["other_enquiries"]["lacked_capacity"] == counts(CAPACITY, no=1)
+    assert after["sg4"]["other_enquiries"]["outcomes_achieved"] == counts(ACHIEVED, fully=1)
+    assert after["sg2"]["section_42_enquiries"] == EMPTY_SG2
+    assert after["sg3"]["section_42_enquiries"] == EMPTY_SG3
+    assert after["sg4"]["section_42_enquiries"] == EMPTY_SG4
+
+
+async def test_a_year_without_records_is_all_zeros(world: World) -> None:
+    assert await sac(world, 2015) == {
+        "year": 2015,
+        "period_start": "2015-04-01",
+        "period_end": "2016-03-31",
+        "sg1": {"concerns": EMPTY_SG1, "section_42_enquiries": EMPTY_SG1, "other_enquiries": EMPTY_SG1},
+        "sg2": {"section_42_enquiries": EMPTY_SG2, "other_enquiries": EMPTY_SG2},
+        "sg3": {"section_42_enquiries": EMPTY_SG3, "other_enquiries": EMPTY_SG3},
+        "sg4": {"section_42_enquiries": EMPTY_SG4, "other_enquiries": EMPTY_SG4},
+    }
+
+
+def flatten(report: Body) -> list[dict[str, str]]:
+    """The JSON report as the documented CSV rows: table, measure, breakdown, category, count."""
+    rows = []
+    for table in ("sg1", "sg2", "sg3", "sg4"):
+        for measure, figures in report[table].items():
+            for breakdown, value in figures.items():
+                cells = [("", value)] if isinstance(value, int) else list(value.items())
+                for category, count in cells:
+                    rows.append(
+                        {"table": table, "measure": measure, "breakdown": breakdown, "category": category,
+                         "count": str(count)}
+                    )  # fmt: skip
+    return rows
+
+
+async def test_csv_carries_every_cell_of_the_json(world: World) -> None:
+    response = await world.http.get(
+        "/v1/reports/sac", params={"year": YEAR}, headers={**world.auditor, "Accept": "text/csv"}
+    )
+    rows = parse_csv(response)
+    assert response.headers["content-disposition"] == 'attachment; filename="sac-2024-25.csv"'
+    assert response.headers["vary"] == "Accept"
+    assert response.text.startswith("table,measure,breakdown,category,count\r\n")
+    assert rows == flatten(EXPECTED_2024)
+    assert {"table": "sg1", "measure": "concerns", "breakdown": "cases", "category": "", "count": "6"} in rows
+
+
+async def test_content_negotiation(world: World) -> None:
+    csv_preferred = "application/json;q=0.5, text/csv"
+    response = await world.http.get(
+        "/v1/reports/sac", params={"year": YEAR}, headers={**world.auditor, "Accept": csv_preferred}
+    )
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    for accept in ("application/json", "*/*", "text/csv;q=0.5, application/*", "text/*;q=0.1, */*;q=0.2"):
+        response = await world.http.get(
+            "/v1/reports/sac", params={"year": YEAR}, headers={**world.auditor, "Accept": accept}
+        )
+        assert response.headers["content-type"] == "application/json", accept
+        assert response.json() == EXPECTED_2024
+    for accept in ("application/xml", "text/html", "text/csv;q=0, application/json;q=0"):
+        response = await world.http.get(
+            "/v1/reports/sac", params={"year": YEAR}, headers={**world.auditor, "Accept": accept}
+        )
+        assert_problem(response, 406, "not_acceptable")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"year": "2024-25"}, {"year": 2014}, {"year": 2101}],
+    ids=["missing", "not a year", "early", "late"],
+)
+async def test_year_is_required_and_bounded(world: World, params: Body) -> None:
+    response = await world.http.get("/v1/reports/sac", params=params, headers=world.auditor)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [e["loc"] for e in problem["errors"]] == [["query", "year"]]
+
+
+async def test_each_run_is_audited_without_personal_data(world: World) -> None:
+    await sac(world, 2019)
+    entries = await audit_entries(world, "sac_report")
+    assert {"action": "read", "details": {"year": 2019}, "person_id": None, "record_id": None} in [
+        {k: e[k] for k in ("action", "details", "person_id", "record_id")} for e in entries
+    ]
+    assert entries[-1]["actor"]["sub"] == "auditor-ruth"
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.AUDITOR])
+async def test_only_the_auditor_role_may_run_it(world: World, role: Role) -> None:
+    agency = {
+        Role.MASH_PRACTITIONER: AgencyCode.CHILDRENS_SOCIAL_CARE,
+        Role.MASH_MANAGER: AgencyCode.CHILDRENS_SOCIAL_CARE,
+    }.get(role, AgencyCode.ADULT_SOCIAL_CARE)
+    headers = world.headers(role, agency, f"someone-{role}")
+    response = await world.http.get("/v1/reports/sac", params={"year": YEAR}, headers=headers)
+    assert_problem(response, 403, "insufficient_scope")
