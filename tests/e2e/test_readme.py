@@ -9,6 +9,7 @@ import re
 import socket
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -90,7 +91,7 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         outputs.append(document)
         text = text[end:].strip()
     created, me, referral, rated, asked, answered, approved, seen, contributions, timeline, *rest = outputs
-    forbidden, revoked, after = rest
+    feed, sar, record, disclosures, trail, verification, forbidden, revoked, after = rest
     assert created["agency"] == "police"
     assert created["client_secret"].startswith("mash_cs_")
     assert (me["agency"], me["role"]) == ("police", "partner_referrer")
@@ -117,6 +118,32 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         "decision.approved by bob.manager",
         "referral.decided by bob.manager",
     ]
+    # The police feed: its referral's status changes, nothing about who was asked or what they said.
+    assert feed["events"] == [
+        "referral.received -> received",
+        "referral.rated -> triaged",
+        "contribution.requested -> gathering_information",
+        "decision.proposed -> awaiting_approval",
+        "referral.decided -> decided",
+    ]
+    assert feed["next_cursor"]
+    assert (sar["status"], sar["received_on"]) == ("open", date.today().isoformat())
+    assert sar["due_on"] > sar["received_on"]
+    assert record == {
+        "referrals": ["6"],
+        "withheld": {"restricted_contribution": 0, "third_party": 0},
+    }
+    assert disclosures == [
+        "export to data_subject (uk_gdpr_6_1_c_legal_obligation)",
+        "read to police (uk_gdpr_6_1_e_public_task)",
+        "contribution_request to health (uk_gdpr_6_1_a_consent)",
+    ]
+    # Her audit trail names every read and write of her record, by whom.
+    assert "export person by ann.practitioner" in trail
+    assert "create contribution by health.system" in trail
+    assert f"read referral by {created['client_id']}" in trail
+    assert verification["valid"] is True
+    assert verification["checked"] == verification["head_seq"] > 0
     assert (forbidden["status"], forbidden["code"]) == (403, "insufficient_scope")
     assert revoked == {"active": False, "revocation_reason": "walkthrough finished"}
     assert (after["status"], after["code"]) == (401, "invalid_token")
