@@ -1,0 +1,1 @@
+"""Real parallel requests against PostgreSQL: what partner systems that retry and race will do."""
