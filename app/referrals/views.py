@@ -60,7 +60,11 @@ def child_identity(child: ReferralChild, *, hub: bool = True) -> ChildIdentity:
     )
 
 
-def _outcome(referral: Referral) -> OutcomeOut | None:
+# The parts of a referral that every rendering of it (the views here, the subject access export)
+# builds the same way.
+
+
+def outcome(referral: Referral) -> OutcomeOut | None:
     if referral.decision_id is None or referral.outcome is None or referral.decided_at is None:
         return None
     return OutcomeOut(
@@ -71,11 +75,44 @@ def _outcome(referral: Referral) -> OutcomeOut | None:
     )
 
 
-def _consent(referral: Referral) -> ParentalConsentOut:
+def consent(referral: Referral) -> ParentalConsentOut:
     return ParentalConsentOut(
         informed=referral.parents_informed,
         consented=referral.parents_consented,
         reason_not_informed=referral.consent_reason,
+    )
+
+
+def consent_override(referral: Referral) -> ConsentOverrideOut | None:
+    if referral.consent_override_at is None:
+        return None
+    return ConsentOverrideOut(
+        reason=referral.consent_override_reason or "",
+        lawful_basis=referral.consent_override_basis,
+        special_category_condition=referral.consent_override_special_category,
+        authorised_by=referral.consent_override_by or "",
+        authorised_at=referral.consent_override_at,
+    )
+
+
+def rag(referral: Referral) -> RagOut | None:
+    if referral.rag_rating is None or referral.rag_rated_at is None:
+        return None
+    return RagOut(
+        rating=referral.rag_rating,
+        rationale=referral.rag_rationale or "",
+        rated_by=referral.rag_rated_by or "",
+        rated_at=referral.rag_rated_at,
+    )
+
+
+def withdrawal(referral: Referral) -> WithdrawalOut | None:
+    if referral.withdrawn_at is None:
+        return None
+    return WithdrawalOut(
+        reason=referral.withdrawal_reason or "",
+        withdrawn_by=referral.withdrawn_by or "",
+        withdrawn_at=referral.withdrawn_at,
     )
 
 
@@ -108,30 +145,6 @@ async def full(session: AsyncSession, referral: Referral) -> ReferralFull:
             repeat_referral=any(referral.received_at - r.received_at <= REPEAT_WINDOW for r in earlier),
         )
 
-    override = None
-    if referral.consent_override_at is not None:
-        override = ConsentOverrideOut(
-            reason=referral.consent_override_reason or "",
-            lawful_basis=referral.consent_override_basis,
-            special_category_condition=referral.consent_override_special_category,
-            authorised_by=referral.consent_override_by or "",
-            authorised_at=referral.consent_override_at,
-        )
-    rag = None
-    if referral.rag_rating is not None and referral.rag_rated_at is not None:
-        rag = RagOut(
-            rating=referral.rag_rating,
-            rationale=referral.rag_rationale or "",
-            rated_by=referral.rag_rated_by or "",
-            rated_at=referral.rag_rated_at,
-        )
-    withdrawal = None
-    if referral.withdrawn_at is not None:
-        withdrawal = WithdrawalOut(
-            reason=referral.withdrawal_reason or "",
-            withdrawn_by=referral.withdrawn_by or "",
-            withdrawn_at=referral.withdrawn_at,
-        )
     return ReferralFull(
         id=referral.id,
         status=referral.status,
@@ -145,15 +158,15 @@ async def full(session: AsyncSession, referral: Referral) -> ReferralFull:
         concern_categories=referral.concern_categories,
         concern_summary=referral.concern_summary,
         referrer=ReferrerOut(**referral.referrer),
-        parental_consent=_consent(referral),
-        consent_override=override,
+        parental_consent=consent(referral),
+        consent_override=consent_override(referral),
         do_not_inform_parents=referral.do_not_inform_parents,
         do_not_inform_reason=referral.do_not_inform_reason,
-        rag=rag,
+        rag=rag(referral),
         children=[child_out(c) for c in children],
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
-        outcome=_outcome(referral),
-        withdrawal=withdrawal,
+        outcome=outcome(referral),
+        withdrawal=withdrawal(referral),
         created_at=referral.created_at,
         updated_at=referral.updated_at,
     )
@@ -173,10 +186,10 @@ async def for_referrer(session: AsyncSession, referral: Referral) -> ReferralFor
         concern_categories=referral.concern_categories,
         concern_summary=referral.concern_summary,
         referrer=ReferrerOut(**referral.referrer),
-        parental_consent=_consent(referral),
+        parental_consent=consent(referral),
         children=[child_identity(c, hub=False) for c in children],
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
-        outcome=_outcome(referral),
+        outcome=outcome(referral),
         withdrawn=referral.status == ReferralStatus.WITHDRAWN,
     )
 
@@ -225,5 +238,5 @@ def summary(
             )
             for c in children
         ],
-        outcome=_outcome(referral),
+        outcome=outcome(referral),
     )

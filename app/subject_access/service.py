@@ -53,14 +53,8 @@ from app.models.person import Person
 from app.models.referral import Referral
 from app.people import repository as people_repository
 from app.plans.schemas import ClosureOut, ReviewOut
-from app.referrals.schemas import (
-    CommunicationOut,
-    ConsentOverrideOut,
-    OutcomeOut,
-    ParentalConsentOut,
-    RagOut,
-    WithdrawalOut,
-)
+from app.referrals import views as referral_views
+from app.referrals.schemas import CommunicationOut
 from app.subject_access import repository
 from app.subject_access.repository import AdultsHoldings, ChildrensHoldings, Holdings, RequestFilters
 from app.subject_access.schemas import (
@@ -300,53 +294,13 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             "named_as": NamedAs.model_validate(named),
             "concern_categories": referral.concern_categories,
             "concern_summary": referral.concern_summary,
-            "parental_consent": ParentalConsentOut(
-                informed=referral.parents_informed,
-                consented=referral.parents_consented,
-                reason_not_informed=referral.consent_reason,
-            ),
-            "consent_override": None
-            if referral.consent_override_at is None
-            else ConsentOverrideOut.model_validate(
-                {
-                    "reason": referral.consent_override_reason,
-                    "lawful_basis": referral.consent_override_basis,
-                    "special_category_condition": referral.consent_override_special_category,
-                    "authorised_by": referral.consent_override_by,
-                    "authorised_at": referral.consent_override_at,
-                }
-            ),
+            "parental_consent": referral_views.consent(referral),
+            "consent_override": referral_views.consent_override(referral),
             "do_not_inform_parents": referral.do_not_inform_parents,
             "do_not_inform_reason": referral.do_not_inform_reason,
-            "rag": None
-            if referral.rag_rated_at is None
-            else RagOut.model_validate(
-                {
-                    "rating": referral.rag_rating,
-                    "rationale": referral.rag_rationale,
-                    "rated_by": referral.rag_rated_by,
-                    "rated_at": referral.rag_rated_at,
-                }
-            ),
-            "outcome": None
-            if referral.decided_at is None
-            else OutcomeOut.model_validate(
-                {
-                    "decision_id": referral.decision_id,
-                    "level": referral.outcome_level,
-                    "outcome": referral.outcome,
-                    "decided_at": referral.decided_at,
-                }
-            ),
-            "withdrawal": None
-            if referral.withdrawn_at is None
-            else WithdrawalOut.model_validate(
-                {
-                    "reason": referral.withdrawal_reason,
-                    "withdrawn_by": referral.withdrawn_by,
-                    "withdrawn_at": referral.withdrawn_at,
-                }
-            ),
+            "rag": referral_views.rag(referral),
+            "outcome": referral_views.outcome(referral),
+            "withdrawal": referral_views.withdrawal(referral),
             "contributions": contributions,
             "threshold_decisions": [
                 DecisionOut.model_validate(d) for d in held.decisions.get(referral.id, [])
