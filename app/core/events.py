@@ -2,7 +2,8 @@
 
 They are the referral timeline, and the outbox of the partner change feed: nothing is emitted for a
 rolled-back change, and nothing committed is missed. Sequence numbers are assigned just before
-commit while holding the audit chain's head lock, so they follow commit order without gaps.
+commit while holding the audit chain's head lock (``app.core.audit``), so they follow commit order
+without gaps.
 """
 
 from __future__ import annotations
@@ -11,15 +12,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.audit import Actor, lock_chain_head
-from app.core.db import on_commit
+from app.core.audit import Actor, queue_event
 from app.models.base import utcnow
-from app.models.event import CaseEvent
-
-_PENDING_KEY = "mash.events_pending"
 
 
 def emit(
@@ -31,8 +27,8 @@ def emit(
     data: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue an event for this session's transaction. ``data`` holds codes and ids only."""
-    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_KEY, [])
-    pending.append(
+    queue_event(
+        session,
         {
             "id": uuid.uuid4(),
             "occurred_at": utcnow(),
@@ -43,16 +39,5 @@ def emit(
             "actor_agency": str(actor.agency),
             "actor_role": str(actor.role),
             "data": dict(data or {}),
-        }
+        },
     )
-    on_commit(session, "events", _flush_pending)
-
-
-async def _flush_pending(session: AsyncSession) -> None:
-    pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
-    if not pending:
-        return
-    await lock_chain_head(session)
-    last = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0)))
-    rows = [{**event, "seq": int(last or 0) + n} for n, event in enumerate(pending, start=1)]
-    await session.execute(sa.insert(CaseEvent), rows)

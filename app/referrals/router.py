@@ -77,12 +77,11 @@ TRANSITION = {409: ["invalid_transition"]}
 async def create_referral(
     response: Response, principal: ReferralsCreate, session: DbSession, clock: Clock, body: ReferralCreate
 ) -> ReferralFull | ReferralForReferrer:
-    referral = await service.create(session, principal, body, clock)
-    response.headers["Location"] = f"/v1/referrals/{referral.id}"
+    new = await service.create(session, principal, body, clock)
+    response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
-    if principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE:
-        return await views.full(session, referral)
-    return await views.for_referrer(session, referral)
+    view = views.full if principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE else views.for_referrer
+    return await view(session, new.referral, children=new.children, household=new.household)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -159,9 +160,18 @@ def _person_fields(child: ChildIn) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class NewReferral:
+    """A referral just made, with the rows its response shows (no need to read them back)."""
+
+    referral: Referral
+    children: list[ReferralChild]
+    household: list[ReferralHouseholdMember]
+
+
 async def create(
     session: AsyncSession, actor: Principal, data: ReferralCreate, clock: WorkingClock
-) -> Referral:
+) -> NewReferral:
     now = utcnow()
     due = clock.referral_decision_due(now)
     consent = data.parental_consent
@@ -195,6 +205,7 @@ async def create(
     )
 
     linked: list[uuid.UUID] = []
+    children: list[ReferralChild] = []
     for position, child in enumerate(data.children):
         found = await people_service.resolve(
             session, actor, _child_identity(child), _person_fields(child), exclude=linked
@@ -212,6 +223,7 @@ async def create(
             match_candidates=found.candidates,
         )
         session.add(row)
+        children.append(row)
         emit(
             session,
             actor,
@@ -221,16 +233,17 @@ async def create(
             person_id=None if person_id is None else str(person_id),
             candidates=len(found.candidates),
         )
-    for position, member in enumerate(data.household):
-        session.add(
-            ReferralHouseholdMember(
-                id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
-            )
+    household = [
+        ReferralHouseholdMember(
+            id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
         )
+        for position, member in enumerate(data.household)
+    ]
+    session.add_all(household)
     await people_repository.link_siblings(session, linked, referral.id)
     await session.flush()
     audit_referral(session, actor, AuditAction.CREATE, referral.id, linked)
-    return referral
+    return NewReferral(referral, children, household)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.codes import ReferralStatus
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
-from app.models.referral import Referral, ReferralChild
+from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
 from app.people import repository as people_repository
 from app.people.schemas import PersonRef
 from app.referrals import repository
@@ -116,12 +117,21 @@ def withdrawal(referral: Referral) -> WithdrawalOut | None:
     )
 
 
-async def full(session: AsyncSession, referral: Referral) -> ReferralFull:
-    children = (await repository.children(session, [referral.id]))[referral.id]
+async def full(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+    household: Sequence[ReferralHouseholdMember] | None = None,
+) -> ReferralFull:
+    """The hub's view; pass ``children`` and ``household`` when they are at hand (a new referral)."""
+    if children is None:
+        children = (await repository.children(session, [referral.id]))[referral.id]
     person_ids = [c.person_id for c in children if c.person_id is not None]
     siblings = await people_repository.siblings(session, person_ids)
     others = await repository.other_referrals_of(session, person_ids, referral.id)
-    household = await repository.household(session, referral.id)
+    if household is None:
+        household = await repository.household(session, referral.id)
     now = utcnow()
 
     def child_out(child: ReferralChild) -> ChildOut:
@@ -172,9 +182,17 @@ async def full(session: AsyncSession, referral: Referral) -> ReferralFull:
     )
 
 
-async def for_referrer(session: AsyncSession, referral: Referral) -> ReferralForReferrer:
-    children = (await repository.children(session, [referral.id]))[referral.id]
-    household = await repository.household(session, referral.id)
+async def for_referrer(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+    household: Sequence[ReferralHouseholdMember] | None = None,
+) -> ReferralForReferrer:
+    if children is None:
+        children = (await repository.children(session, [referral.id]))[referral.id]
+    if household is None:
+        household = await repository.household(session, referral.id)
     return ReferralForReferrer(
         id=referral.id,
         status=referral.status,
