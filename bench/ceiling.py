@@ -226,8 +226,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         actor = (str(client["id"]), client["agency_code"], client["role"])
         async with pool.acquire() as conn, conn.transaction():
-            await _append_audit(
-                conn, [_audit_row(actor, "issue_token", "client", str(client["id"]), None, {"scope": scope})]
+            await _append(
+                conn,
+                [],
+                [_audit_row(actor, "issue_token", "client", str(client["id"]), None, {"scope": scope})],
             )
         body = {
             "access_token": access_token,
@@ -311,8 +313,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await _store_response(
                         conn, actor[0], idempotency_key, fingerprint, created, settings.idempotency_ttl_hours
                     )
-                await _append_case_events(conn, created.events)
-                await _append_audit(conn, created.audit)
+                await _append(conn, created.events, created.audit)
         except _Rejected as rejected:
             return rejected.response
         return Response(created.body, status_code=201, headers=created.headers)
@@ -380,7 +381,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 actor = (claims["sub"], claims["agency"], claims["role"])
                 details = {"referral_ids": [str(r["id"]) for r in page], "person_ids": person_ids}
-                await _append_audit(conn, [_audit_row(actor, "list", "referral", None, None, details)])
+                await _append(conn, [], [_audit_row(actor, "list", "referral", None, None, details)])
         except _Rejected as rejected:
             return rejected.response
         next_cursor = None
@@ -457,16 +458,23 @@ _CHILDREN = (
 _HOUSEHOLD = "SELECT * FROM referral_household_members WHERE referral_id = $1 ORDER BY position"
 _PAGE = "SELECT * FROM referrals WHERE {where} ORDER BY received_at DESC, id DESC LIMIT ${limit}"
 _LOCK_HEAD = f"SELECT last_seq, last_hash FROM {HEAD} WHERE id = 1 FOR UPDATE"  # noqa: S608
-_INSERT_EVENT = (
-    f"INSERT INTO {EVENTS} (seq, id, occurred_at, request_id, actor_sub, actor_agency, actor_role,"  # noqa: S608
-    " action, record_type, record_id, person_id, details, prev_hash, hash)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-)
-_MOVE_HEAD = f"UPDATE {HEAD} SET last_seq = $1, last_hash = $2 WHERE id = 1"  # noqa: S608
-_LAST_CASE_EVENT = f"SELECT coalesce(max(seq), 0) FROM {CASE_EVENTS}"  # noqa: S608
-_INSERT_CASE_EVENT = (
-    f"INSERT INTO {CASE_EVENTS} (seq, id, occurred_at, aggregate_type, aggregate_id, event_type, actor_sub,"  # noqa: S608
-    " actor_agency, actor_role, data) VALUES ($1, $2, $3, 'referral', $4, $5, $6, $7, $8, $9)"
+_AUDIT_NAMES = [
+    "seq", "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role", "action",
+    "record_type", "record_id", "person_id", "details", "prev_hash", "hash",
+]  # fmt: skip
+_APPEND = (
+    f"WITH new_audit AS (INSERT INTO {EVENTS} ({', '.join(_AUDIT_NAMES)})"  # noqa: S608
+    " SELECT s, i, o, r, a1, a2, a3, act, rt, rid, pid, d::json, ph, h FROM unnest($1::bigint[], $2::uuid[],"
+    " $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],"
+    " $11::uuid[], $12::text[], $13::text[], $14::text[])"
+    " AS t(s, i, o, r, a1, a2, a3, act, rt, rid, pid, d, ph, h)),"
+    f" new_case_events AS (INSERT INTO {CASE_EVENTS} (seq, id, occurred_at, aggregate_type, aggregate_id,"
+    " event_type, actor_sub, actor_agency, actor_role, data)"
+    " SELECT last.seq + t.n, t.i, t.o, 'referral', t.agg, t.et, t.a1, t.a2, t.a3, t.d::json"
+    f" FROM (SELECT coalesce(max(seq), 0) AS seq FROM {CASE_EVENTS}) AS last,"
+    " unnest($15::uuid[], $16::timestamptz[], $17::uuid[], $18::text[], $19::text[], $20::text[], $21::text[],"
+    " $22::text[]) WITH ORDINALITY AS t(i, o, agg, et, a1, a2, a3, d, n))"
+    f" UPDATE {HEAD} SET last_seq = $23, last_hash = $24 WHERE id = 1"
 )
 
 Actor = tuple[str, str, str]  # sub, agency, role
@@ -721,43 +729,28 @@ def _audit_row(
     }  # fmt: skip
 
 
-async def _append_case_events(conn: asyncpg.Connection, events: list[CaseEvent]) -> None:
-    """app.core.events: the head lock, max(seq), one INSERT of the request's events."""
-    await conn.fetchrow(_LOCK_HEAD)
-    last = await conn.fetchval(_LAST_CASE_EVENT)
-    rows = [
-        (last + n, uuid.uuid4(), at, rid, event_type, actor[0], actor[1], actor[2], json.dumps(data))
-        for n, (at, rid, event_type, actor, data) in enumerate(events, start=1)
-    ]
-    await conn.executemany(_INSERT_CASE_EVENT, rows)
-
-
-async def _append_audit(conn: asyncpg.Connection, entries: list[AuditRow]) -> None:
-    """SELECT ... FOR UPDATE the head, INSERT the events, UPDATE the head: as app.core.audit does.
-
-    mash-api's bulk INSERT leaves out columns that are NULL, so rows with and without a person_id
-    go in separate statements: so do they here, one statement per run of alike rows.
-    """
+async def _append(conn: asyncpg.Connection, events: list[CaseEvent], entries: list[AuditRow]) -> None:
+    """app.core.audit on PostgreSQL: lock the head, then one statement inserts the case events and the
+    hash-chained audit entries (from arrays) and moves the head."""
     head = await conn.fetchrow(_LOCK_HEAD)
     seq, prev_hash = head["last_seq"], head["last_hash"]
-    batches: list[list[tuple[Any, ...]]] = []
-    previous_shape: tuple[bool, bool] | None = None
+    rows = []
     for entry in entries:
         seq += 1
         row = {**entry, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = _chain_hash(row)
-        shape = (row["record_id"] is None, row["person_id"] is None)
-        if shape != previous_shape:
-            batches.append([])
-            previous_shape = shape
-        batches[-1].append(
-            (row["seq"], row["id"], row["occurred_at"], row["request_id"], row["actor_sub"], row["actor_agency"],
-             row["actor_role"], row["action"], row["record_type"], row["record_id"], row["person_id"],
-             json.dumps(row["details"]), row["prev_hash"], row["hash"])
-        )  # fmt: skip
-    for batch in batches:
-        await conn.executemany(_INSERT_EVENT, batch)
-    await conn.execute(_MOVE_HEAD, seq, prev_hash)
+        rows.append(row)
+    audit_columns = [[row[name] for row in rows] for name in _AUDIT_NAMES]
+    audit_columns[_AUDIT_NAMES.index("details")] = [json.dumps(row["details"]) for row in rows]
+    event_columns = [
+        [uuid.uuid4() for _ in events],
+        [at for at, *_ in events],
+        [rid for _, rid, *_ in events],
+        [event_type for _, _, event_type, *_ in events],
+        *([actor[i] for *_, actor, _ in events] for i in range(3)),
+        [json.dumps(data) for *_, data in events],
+    ]
+    await conn.execute(_APPEND, *audit_columns, *event_columns, seq, prev_hash)
 
 
 def main(argv: list[str] | None = None) -> None:

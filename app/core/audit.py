@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import current_request_id
@@ -35,8 +36,6 @@ GENESIS_HASH = "0" * 64
 _PENDING_KEY = "mash.audit_pending"
 EVENTS_PENDING_KEY = "mash.events_pending"
 _CHAIN_HOOK = "audit_chain"
-# Above this many rows, statement by statement (a statement takes at most 32,767 parameters).
-_ONE_STATEMENT_ROWS = 1_000
 _HEAD_ID = 1
 _YIELD_EVERY = 50
 
@@ -133,23 +132,19 @@ async def _flush_pending(session: AsyncSession) -> None:
         row = {**entry, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = chain_hash(row)
         rows.append(row)
-    move_head = (
-        sa.update(AuditChainHead)
-        .where(AuditChainHead.id == _HEAD_ID)
-        .values(last_seq=seq, last_hash=prev_hash)
-    )
-    if session.get_bind().dialect.name == "postgresql" and len(rows) + len(events) <= _ONE_STATEMENT_ROWS:
-        # Data-modifying CTEs: one statement. Its snapshot is taken after the lock was granted, so the
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement (data-modifying CTEs); its snapshot is taken after the lock was granted, so the
         # last event number it reads is the one the previous lock holder committed.
-        inserts: list[sa.Insert] = []
         if rows:
-            inserts.append(sa.insert(AuditEvent).values(rows))
-        if events:
-            inserts.append(sa.insert(CaseEvent).values(_numbered(events)))
-        statement: sa.Executable = inserts[0]
-        if rows:
-            statement = move_head.add_cte(*(insert.cte(f"new_rows_{n}") for n, insert in enumerate(inserts)))
-        await session.execute(statement)
+            params = {
+                **_arrays(_AUDIT, rows),
+                **_arrays(_EVENTS, events),
+                "last_seq": seq,
+                "last_hash": prev_hash,
+            }
+            await session.execute(_APPEND, params)
+        else:
+            await session.execute(_APPEND_EVENTS, _arrays(_EVENTS, events))
         return
     if events:
         # Here the head lock is held, and SQLite has one writer at a time anyway.
@@ -157,13 +152,58 @@ async def _flush_pending(session: AsyncSession) -> None:
         await session.execute(sa.insert(CaseEvent), [{**e, "seq": last + n} for n, e in enumerate(events, 1)])
     if rows:
         await session.execute(sa.insert(AuditEvent), rows)
-        await session.execute(move_head)
+        await session.execute(
+            sa.update(AuditChainHead)
+            .where(AuditChainHead.id == _HEAD_ID)
+            .values(last_seq=seq, last_hash=prev_hash)
+        )
 
 
-def _numbered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # PostgreSQL: each row's subquery sees the table as it was before the statement: last + 1, + 2...
-    last = sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0)).scalar_subquery()
-    return [{**event, "seq": last + n} for n, event in enumerate(events, start=1)]
+# PostgreSQL's append statements insert from one array parameter per column (``unnest``): the same
+# text for any number of rows, so it is compiled and prepared once, not per request as a multi-row
+# VALUES would be.
+Columns = list[tuple[str, Any]]  # (name, SQL type) of each column
+_AUDIT = ("audit_events", [(c.name, c.type) for c in AuditEvent.__table__.columns])
+_EVENTS = ("case_events", [(c.name, c.type) for c in CaseEvent.__table__.columns if c.name != "seq"])
+
+
+def _unnest_insert(table: str, columns: Columns, *, numbered: bool = False) -> str:
+    dialect = PGDialect()  # type: ignore[no-untyped-call]
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(
+        f"CAST(:{table}_{name} AS {'TEXT' if _is_json(kind) else kind.compile(dialect=dialect)}[])"
+        for name, kind in columns
+    )
+    picks = ", ".join(f"t.{name}::json" if _is_json(kind) else f"t.{name}" for name, kind in columns)
+    # Table and column names come from the models, values only from parameters.
+    if not numbered:
+        return f"INSERT INTO {table} ({names}) SELECT {picks} FROM unnest({arrays}) AS t({names})"  # noqa: S608
+    # Events are numbered on from the last one: last + 1, last + 2, ... in the order they were emitted.
+    return (
+        f"INSERT INTO {table} (seq, {names}) SELECT last.seq + t.n, {picks} "  # noqa: S608
+        f"FROM (SELECT coalesce(max(seq), 0) AS seq FROM {table}) AS last, "
+        f"unnest({arrays}) WITH ORDINALITY AS t({names}, n)"
+    )
+
+
+def _is_json(kind: Any) -> bool:
+    return isinstance(kind, sa.JSON)
+
+
+def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    table, columns = spec
+    return {
+        f"{table}_{name}": [json.dumps(row[name]) if _is_json(kind) else row[name] for row in rows]
+        for name, kind in columns
+    }
+
+
+_APPEND_EVENTS = sa.text(_unnest_insert(*_EVENTS, numbered=True))
+_APPEND = sa.text(
+    f"WITH new_audit_events AS ({_unnest_insert(*_AUDIT)}), "  # noqa: S608
+    f"new_case_events AS ({_unnest_insert(*_EVENTS, numbered=True)}) "
+    f"UPDATE audit_chain_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = {_HEAD_ID}"
+)
 
 
 def _timestamp(value: datetime) -> str:
