@@ -42,7 +42,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        # No pre-ping: with asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) on every
+        # checkout. A connection found dead mid-request fails that request (503) and invalidates the
+        # whole pool, so the next checkouts connect afresh (tests/faults show recovery).
         connect_args={
             "timeout": settings.db_connect_timeout_seconds,
             "server_settings": server_settings,
