@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)
     db_statement_timeout_ms: int = Field(30_000, ge=0)  # PostgreSQL only; 0 disables
+    # How long /readyz waits for the database to answer SELECT 1 before saying 503.
+    readiness_timeout_seconds: float = Field(2.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
 
     # Tokens this service issues (HS256).
