@@ -119,8 +119,8 @@ class ValidationFailed(AppError):
 class DatabaseUnavailable(AppError):
     code = "database_unavailable"
 
-    def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 def problem_response(
