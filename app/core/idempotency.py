@@ -4,7 +4,8 @@
 - same key and caller, different body or path → 422 ``idempotency_key_reused``;
 - same key while the first request is still running → 409 ``idempotency_key_in_progress``.
 
-How: the key is claimed inside the request's own transaction. On PostgreSQL a transaction-scoped
+How: a key whose response is stored is replayed at once. Otherwise the key is claimed inside the
+request's own transaction. On PostgreSQL a transaction-scoped
 advisory lock on (caller, key) is taken without waiting, so a concurrent duplicate gets 409 at once,
 and the lock vanishes with the transaction (commit, rollback or a crashed process: no stale claims).
 SQLite runs one write transaction at a time, so a duplicate simply waits and then replays. The
@@ -80,6 +81,15 @@ async def _try_lock(session: AsyncSession, caller: str, key: str) -> bool:
     return bool(locked)
 
 
+async def _stored(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
+    stmt = sa.select(IdempotencyRecord).where(
+        IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+    )
+    # populate_existing: the second read must see what committed since, not the first read's object.
+    record: IdempotencyRecord | None = await session.scalar(stmt.execution_options(populate_existing=True))
+    return record
+
+
 async def idempotency_key(
     request: Request,
     key: Annotated[
@@ -99,13 +109,14 @@ async def idempotency_key(
     principal: Principal = await authenticate(request, request.headers.get("authorization"))
     session = get_session(request)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
-    if not await _try_lock(session, principal.sub, key):
-        raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
-    existing = await session.scalar(
-        sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.caller == principal.sub, IdempotencyRecord.key == key
-        )
-    )
+    # A finished request's answer is replayed without the lock: concurrent retries of a request that
+    # has completed (on any worker or replica) all get it, none a 409 from contending for the lock.
+    existing = await _stored(session, principal.sub, key)
+    if existing is None or existing.expires_at <= utcnow():
+        if not await _try_lock(session, principal.sub, key):
+            raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
+        # Read again under the lock: the first request may have committed since.
+        existing = await _stored(session, principal.sub, key)
     if existing is not None and existing.expires_at > utcnow():
         if existing.fingerprint != fingerprint:
             raise AppError(code="idempotency_key_reused")

@@ -139,7 +139,7 @@ class Server:
                 mash, "serve", "--port", str(self.port), "--workers", str(self.workers),
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        await self.wait_ready(within=30)
+        await self.wait_ready(within=90)  # a worker takes seconds to import the app on a busy host
 
     @property
     def pid(self) -> int:
