@@ -45,7 +45,7 @@ test-postgres: install ## Run the whole suite on PostgreSQL (POSTGRES_URL, an ad
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest
 
 test-faults: install ## Kill a throwaway PostgreSQL cluster under load and check the service recovers
-	$(BIN)/pytest -m fault
+	$(BIN)/pytest -m fault tests/faults
 
 lint: install ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
