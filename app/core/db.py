@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
-from app.core.errors import DatabaseUnavailable, is_database_outage
+from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
 
 logger = logging.getLogger("mash.db")
 COMMIT_LOST_DETAIL = (
@@ -124,7 +124,7 @@ async def commit(session: AsyncSession) -> None:
     try:
         await session.commit()
     except (sa_exc.DBAPIError, ConnectionError, TimeoutError) as exc:
-        if not is_database_outage(exc):
+        if is_database_busy(exc) or not is_database_outage(exc):
             raise
         # The COMMIT may have reached the server before the connection died: nobody can say whether
         # it took effect, so the caller must not be told "nothing was changed".

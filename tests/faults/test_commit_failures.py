@@ -3,7 +3,8 @@ half-written, the pool recovers, and a retry with the same Idempotency-Key creat
 
 PostgreSQL only: a trigger makes the request's own backend terminate itself (``pg_terminate_backend``
 on its own pid), either while the before-commit hooks write the audit entries or at COMMIT itself
-(a deferred constraint trigger). Only that one connection dies; the server stays up.
+(a deferred constraint trigger). Only that one connection dies; the server stays up. And a statement
+PostgreSQL cancels at statement_timeout is a 503 too (the database is slow, not the request wrong).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.main import create_app
+from tests.conftest import make_settings
 from tests.helpers import assert_problem, run_sql
 from tests.referrals import Headers, referral_body, unique_child
 
@@ -70,3 +73,28 @@ async def test_a_connection_lost_while_committing_is_a_503_and_a_retry_creates_o
     assert [e["event_type"] for e in timeline.json()["entries"]] == ["referral.received", "child.new_person"]
     verification = await client.get("/v1/audit-events/verification", headers=auditor)
     assert verification.json()["valid"] is True, verification.json()
+
+
+async def test_a_statement_past_the_statement_timeout_is_a_503_service_busy(
+    database_url: str, auth: Callable[..., Headers]
+) -> None:
+    app = create_app(make_settings(database_url, db_statement_timeout_ms=300))
+    police = auth("partner_referrer", "police", sub="police-system")
+    slow = (
+        "CREATE FUNCTION mash_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$",
+        "CREATE TRIGGER slow AFTER INSERT ON referrals FOR EACH ROW EXECUTE FUNCTION mash_test_slow()",
+    )
+    try:
+        await run_sql(app, *slow)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            response = await http.post("/v1/referrals", json=referral_body(unique_child()), headers=police)
+            # PostgreSQL cancelled it (query_canceled): the database is there but too slow, not a bug.
+            assert_problem(response, 503, "service_busy")
+            assert response.headers["retry-after"]
+            await run_sql(app, "DROP TRIGGER slow ON referrals")
+            practitioner = auth("mash_practitioner", sub="practitioner-ann")
+            listed = await http.get("/v1/referrals", headers=practitioner)
+            assert (listed.status_code, listed.json()["items"]) == (200, [])
+    finally:
+        await app.state.engine.dispose()
