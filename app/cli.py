@@ -73,6 +73,14 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(min=1)] = 1,
     reload: bool = False,
+    worker_healthcheck_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --workers > 1: seconds a worker may take to start or to answer the supervisor's "
+            "health check before it is killed and replaced.",
+        ),
+    ] = 30,
 ) -> None:
     """Run the API with uvicorn."""
     import uvicorn
@@ -91,6 +99,9 @@ def serve(
         access_log=False,
         server_header=False,
         proxy_headers=True,
+        # uvicorn's default (5 s) kills workers that are merely slow to import the app on a busy host,
+        # and then their replacements, in a loop.
+        timeout_worker_healthcheck=worker_healthcheck_timeout,
     )
 
 

@@ -11,8 +11,10 @@ import asyncio
 from logging.config import fileConfig
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.config import Settings
 from app.core.db import create_engine
@@ -53,12 +55,35 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Replicas that start together each run `mash migrate` (the Docker image does): on PostgreSQL they
+# take turns on this session advisory lock, so the first migrates and the others find nothing to do.
+MIGRATION_LOCK_ID = 0x6D617368_6D696772  # "mashmigr"
+MIGRATION_LOCK_WAIT_SECONDS = 600
+
+
+async def _wait_for_migration_lock(connection: AsyncConnection) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MIGRATION_LOCK_WAIT_SECONDS
+    # Polled rather than waited on, so that statement_timeout does not cut a long wait short.
+    while not await connection.scalar(sa.select(sa.func.pg_try_advisory_lock(MIGRATION_LOCK_ID))):
+        await connection.rollback()
+        if loop.time() > deadline:
+            raise SystemExit("another `mash migrate` held the migration lock for too long")
+        await asyncio.sleep(0.5)
+    await connection.commit()  # the lock belongs to the session and outlives this transaction
+
+
 async def run_async_migrations(settings: Settings) -> None:
     engine = create_engine(settings)
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await _wait_for_migration_lock(connection)
             await connection.run_sync(do_run_migrations)
             await connection.commit()
+            if connection.dialect.name == "postgresql":
+                await connection.scalar(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_ID)))
+                await connection.commit()
     finally:
         await engine.dispose()
 

@@ -36,12 +36,25 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 _counter = itertools.count()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fault: breaks a throwaway PostgreSQL cluster of its own (`make test-faults`, i.e. `pytest -m fault`);"
+        " deselected unless selected with -m",
+    )
+
+
+def _deselected(config: pytest.Config, item: pytest.Item) -> bool:
+    # PostgreSQL-only tests are deselected on SQLite (and counted as such), never skipped. Fault tests
+    # start their own cluster and take a minute: they run only when asked for (`-m fault`).
+    if BACKEND == "sqlite" and item.get_closest_marker("postgres") is not None:
+        return True
+    return item.get_closest_marker("fault") is not None and "fault" not in (config.option.markexpr or "")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # PostgreSQL-only tests are deselected on SQLite (and counted as such), never skipped.
-    if BACKEND == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgres") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    kept = [item for item in items if not _deselected(config, item)]
+    deselected = [item for item in items if _deselected(config, item)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)
     db_statement_timeout_ms: int = Field(30_000, ge=0)  # PostgreSQL only; 0 disables
+    # PostgreSQL only, client side: the longest wait for any answer from the server (0: none). It is
+    # what ends a request when the server stops answering altogether (a hung host, a network
+    # partition), which statement_timeout cannot; keep it above the statement timeout.
+    db_command_timeout_seconds: float = Field(35.0, ge=0)
+    # How long /readyz waits for the database to answer SELECT 1 before saying 503.
+    readiness_timeout_seconds: float = Field(2.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
 
     # Tokens this service issues (HS256).

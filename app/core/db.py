@@ -8,12 +8,14 @@ idempotency record) registers a before-commit hook with ``on_commit``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,6 +26,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
+
+logger = logging.getLogger("mash.db")
+COMMIT_LOST_DETAIL = (
+    "The connection to the database was lost while saving: the change may or may not have been saved. "
+    "Retry after the Retry-After delay: a create retried with the same Idempotency-Key is never made "
+    "twice; for other changes, read the record first."
+)
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
@@ -37,18 +47,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
     server_settings = {"application_name": "mash-api"}
     if settings.db_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    connect_args: dict[str, Any] = {
+        "timeout": settings.db_connect_timeout_seconds,
+        "server_settings": server_settings,
+    }
+    if settings.db_command_timeout_seconds:
+        connect_args["command_timeout"] = settings.db_command_timeout_seconds
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         # No pre-ping: with asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) on every
-        # checkout. A connection found dead mid-request fails that request (503) and invalidates the
-        # whole pool, so the next checkouts connect afresh (tests/faults show recovery).
-        connect_args={
-            "timeout": settings.db_connect_timeout_seconds,
-            "server_settings": server_settings,
-        },
+        # checkout. A connection found dead fails the request that meets it (503) and invalidates the
+        # whole pool, so the next checkouts connect afresh (tests/faults: recovery without a restart).
+        connect_args=connect_args,
     )
 
 
@@ -108,12 +121,26 @@ async def commit(session: AsyncSession) -> None:
     hooks: dict[str, BeforeCommit] = session.info.pop(_HOOKS_KEY, {})
     for hook in hooks.values():
         await hook(session)
-    await session.commit()
+    try:
+        await session.commit()
+    except (sa_exc.DBAPIError, ConnectionError, TimeoutError) as exc:
+        if is_database_busy(exc) or not is_database_outage(exc):
+            raise
+        # The COMMIT may have reached the server before the connection died: nobody can say whether
+        # it took effect, so the caller must not be told "nothing was changed".
+        logger.error("database connection lost during commit", extra={"error_type": type(exc).__name__})
+        raise DatabaseUnavailable(COMMIT_LOST_DETAIL) from exc
 
 
 async def rollback(session: AsyncSession) -> None:
+    """Roll back and forget the hooks. A rollback that fails (the connection is already gone) is
+    logged, not raised: the server discards the transaction of a dead connection anyway, the pool
+    discards the connection, and the error that caused the rollback is the one to report."""
     session.info.pop(_HOOKS_KEY, None)
-    await session.rollback()
+    try:
+        await session.rollback()
+    except Exception as exc:
+        logger.warning("rollback failed", extra={"error_type": type(exc).__name__})
 
 
 async def release(session: AsyncSession) -> None:

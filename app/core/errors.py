@@ -119,8 +119,8 @@ class ValidationFailed(AppError):
 class DatabaseUnavailable(AppError):
     code = "database_unavailable"
 
-    def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 def problem_response(
@@ -173,10 +173,34 @@ _HTTP_STATUS_CODES = {
 }
 
 
+# PostgreSQL SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) that mean the
+# server is going away, not yet accepting connections, or gone: the request never reached its data.
+_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P04", "57P05"})  # admin/crash shutdown, ...
+# ... and those that mean it is there but saturated: out of connection slots, or a statement ran past
+# statement_timeout (query_canceled).
+_BUSY_SQLSTATES = frozenset({"53300", "57014"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind a (wrapped) driver error, if there is one."""
+    seen: BaseException | None = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    for _ in range(5):  # SQLAlchemy's adapted error wraps asyncpg's, which may wrap another
+        if seen is None:
+            return None
+        code = getattr(seen, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        seen = seen.__cause__
+    return None
+
+
 def is_database_busy(exc: BaseException) -> bool:
     """True when the database is reachable but saturated: no pooled connection came free in time, or
-    SQLite's single writer slot stayed taken for the whole busy timeout."""
+    SQLite's single writer slot stayed taken for the whole busy timeout, or PostgreSQL ran out of
+    connection slots or cancelled a statement at its timeout."""
     if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in _BUSY_SQLSTATES:
         return True
     return isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(exc.orig)
 
@@ -187,6 +211,9 @@ def is_database_outage(exc: BaseException) -> bool:
         if exc.connection_invalidated:
             return True
         if isinstance(exc, sa_exc.InterfaceError):
+            return True
+        code = sqlstate(exc)
+        if code is not None and (code.startswith("08") or code in _OUTAGE_SQLSTATES):
             return True
         orig = exc.orig
         return isinstance(orig, (OSError, TimeoutError)) or isinstance(exc, sa_exc.OperationalError)
@@ -239,11 +266,15 @@ def install_error_handlers(app: FastAPI) -> None:
         retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
         if is_database_busy(exc):
             # Overloaded, not unreachable: say so, so that operators look at capacity.
-            logger.warning("database busy", extra={"error_type": type(exc).__name__})
+            logger.warning(
+                "database busy", extra={"error_type": type(exc).__name__, "sqlstate": sqlstate(exc)}
+            )
             return problem_response("service_busy", headers=retry, base_url=_base_url(request))
         if not is_database_outage(exc):
             raise exc  # a genuine bug: let the 500 path log and answer it
-        logger.error("database unavailable", extra={"error_type": type(exc).__name__})
+        logger.error(
+            "database unavailable", extra={"error_type": type(exc).__name__, "sqlstate": sqlstate(exc)}
+        )
         return problem_response("database_unavailable", headers=retry, base_url=_base_url(request))
 
     app.add_exception_handler(AppError, app_error)

@@ -80,6 +80,13 @@ async def _try_lock(session: AsyncSession, caller: str, key: str) -> bool:
     return bool(locked)
 
 
+async def _stored(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
+    record: IdempotencyRecord | None = await session.scalar(
+        sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    )
+    return record
+
+
 async def idempotency_key(
     request: Request,
     key: Annotated[
@@ -99,13 +106,12 @@ async def idempotency_key(
     principal: Principal = await authenticate(request, request.headers.get("authorization"))
     session = get_session(request)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
-    if not await _try_lock(session, principal.sub, key):
+    locked = await _try_lock(session, principal.sub, key)
+    existing = await _stored(session, principal.sub, key)
+    # Without the lock someone else holds the key: a request still running (409), or a retry of a
+    # finished one (on any worker or replica) replaying its stored answer, which this one replays too.
+    if not locked and (existing is None or existing.expires_at <= utcnow()):
         raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
-    existing = await session.scalar(
-        sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.caller == principal.sub, IdempotencyRecord.key == key
-        )
-    )
     if existing is not None and existing.expires_at > utcnow():
         if existing.fingerprint != fingerprint:
             raise AppError(code="idempotency_key_reused")

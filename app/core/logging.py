@@ -34,6 +34,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
+            "pid": record.process,  # which worker process (`mash serve --workers N`) wrote it
         }
         request_id = current_request_id()
         if request_id is not None:

@@ -17,7 +17,6 @@ from app.core.problems import PROBLEM_TYPES
 from app.core.schemas import examples
 
 router = APIRouter(tags=["Operations"])
-READINESS_TIMEOUT_SECONDS = 2.0
 
 
 class Health(BaseModel):
@@ -57,7 +56,7 @@ async def healthz() -> Health:
 )
 async def readyz(request: Request) -> Response:
     try:
-        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+        async with asyncio.timeout(request.app.state.settings.readiness_timeout_seconds):
             async with request.app.state.engine.connect() as connection:
                 await ping(connection)
     except Exception:  # any failure to answer SELECT 1 in time means "not ready"
