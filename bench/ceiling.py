@@ -502,16 +502,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )  # fmt: skip
         except _Rejected as rejected:
             return rejected.response
-        latest = responses[0] if responses else None
+        # As app.contributions.service.render: the children as the answering agency sees them (no
+        # person ids), the latest answer and the earlier versions.
+        history = [
+            {key: r[key] for key in ("information", "restricted", "restriction_reason", "correction_reason",
+                                     "submitted_by", "submitted_at")}
+            | {"version": r["version_number"], "risk_indicators": json.loads(r["risk_indicators"])}
+            for r in responses
+        ]  # fmt: skip
         out = {
-            "id": contribution_id, "referral_id": rid, "agency": found["agency"], "question": found["question"],
-            "requested_at": found["requested_at"], "due_at": found["due_at"], "status": "submitted",
-            "current_version": version, "restricted": body.restricted, "submitted_at": now,
-            "children": [{key: c[key] for key in ("given_name", "family_name", "date_of_birth")} for c in children],
-            "response": None if latest is None else {
-                "version_number": latest["version_number"], "information": latest["information"],
-                "risk_indicators": json.loads(latest["risk_indicators"]), "submitted_at": latest["submitted_at"],
-            },
+            **{key: found[key] for key in ("referral_id", "agency", "question", "requested_by", "requested_at",
+                                           "due_at")},
+            "id": contribution_id, "overdue": False, "status": "submitted", "restricted": body.restricted,
+            "children": [{**_child_identity(c), "person_id": None} for c in children],
+            "response": history[0] if history else None, "versions": history[1:],
         }  # fmt: skip
         return Response(_json(out), media_type="application/json")
 
