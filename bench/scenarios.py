@@ -339,7 +339,7 @@ _ALL = [
     ),
     Scenario(
         name="referral_list",
-        description="hub screen: overdue referrals, newest first, page of 50 (of 100k seeded), audit",
+        description="hub screen: overdue referrals, newest first, page of 50 (of 1M seeded), audit",
         method="GET",
         path="/v1/referrals",
         ceiling_path="/ceiling/v1/referrals",
