@@ -76,7 +76,6 @@ SEED_INPUTS = (
     "bench/seed_large.py",
     "bench/seed_adults.py",
     "app/core/audit.py",
-    "app/models",
     "bench/matching_data.py",
     "app/people/matching.py",
     "app/people/nicknames.py",
