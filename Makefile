@@ -59,8 +59,8 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate openapi/openapi.json
 	$(BIN)/mash openapi --output openapi/openapi.json
 
-bench: install ## Benchmark against PostgreSQL, with the raw asyncpg ceiling
-	$(BIN)/python bench/run.py
+bench: install ## Benchmark on 1M referrals against PostgreSQL, with the raw asyncpg ceiling (BENCH_ARGS=...)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-reports: install ## Time the reports on 1M referrals and 200k adult concerns (PostgreSQL)
 	$(BIN)/python bench/reports.py

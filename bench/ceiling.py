@@ -50,11 +50,14 @@ from fastapi.responses import JSONResponse, Response
 from jose import jwt
 from jose.exceptions import JOSEError
 
+from app.contributions.schemas import ContributionResponseIn
 from app.core.clock import WorkingClock
 from app.core.codes import FINAL_REFERRAL_STATUSES, RagRating, ReferralStatus
 from app.core.config import Settings
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 from app.people.matching import Identity, automatic_link, blocking_keys, rank_matches
+from app.people.repository import MAX_CANDIDATES
+from app.people.schemas import MatchQuery
 from app.referrals.schemas import ChildIn, ReferralCreate
 
 EVENTS, HEAD, CASE_EVENTS = "bench_ceiling_events", "bench_ceiling_head", "bench_ceiling_case_events"
@@ -398,6 +401,158 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers=headers,
         )
 
+    @app.get("/ceiling/v1/referrals/{referral_id}")
+    async def get_referral(
+        request: Request, referral_id: uuid.UUID, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """GET /v1/referrals/{id} as the hub sees it (the full view): app.referrals.service.read, then
+        views.full, which reads the children and their siblings again."""
+        claims = claims_of(authorization)
+        if claims is None:
+            return unauthenticated()
+        if "referrals:read" not in claims["scope"].split():
+            return JSONResponse({"detail": "insufficient scope"}, status_code=403)
+        if claims["agency"] != AgencyCode.CHILDRENS_SOCIAL_CARE:
+            return JSONResponse({"detail": "the ceiling serves the hub's view only"}, status_code=403)
+        actor = (claims["sub"], claims["agency"], claims["role"])
+        try:
+            async with request.app.state.pool.acquire() as conn, conn.transaction():
+                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
+                if revoked is None or revoked["revoked_at"] is not None:
+                    raise _Rejected(401, {"detail": "invalid token"})
+                referral = await conn.fetchrow(_REFERRAL, referral_id)
+                if referral is None:
+                    raise _Rejected(404, {"detail": "referral not found"})
+                # service.read: the children, their siblings (read too, so audited)
+                children = await conn.fetch(_CHILDREN, [referral_id])
+                person_ids = [c["person_id"] for c in children if c["person_id"] is not None]
+                siblings = await _siblings(conn, person_ids)
+                audited = [*person_ids, *(s["id"] for found in siblings.values() for s in found)]
+                people = sorted({str(p) for p in audited})
+                audit = _audit_row(actor, "read", "referral", str(referral_id),
+                                   uuid.UUID(people[0]) if len(people) == 1 else None,
+                                   {"view": "full", "person_ids": people})  # fmt: skip
+                # views.full
+                children = await conn.fetch(_CHILDREN, [referral_id])
+                person_ids = [c["person_id"] for c in children if c["person_id"] is not None]
+                siblings = await _siblings(conn, person_ids)
+                others: dict[uuid.UUID, list[asyncpg.Record]] = {}
+                if person_ids:
+                    for row in await conn.fetch(_OTHER_REFERRALS, referral_id, person_ids):
+                        others.setdefault(row["person_id"], []).append(row)
+                household = await conn.fetch(_HOUSEHOLD, referral_id)
+                await _append_audit(conn, [audit])
+        except _Rejected as rejected:
+            return rejected.response
+        body = _full_view(referral, children, siblings, others, household, datetime.now(UTC))
+        return Response(
+            _json(body), media_type="application/json", headers={"ETag": f'W/"{referral["version"]}"'}
+        )
+
+    @app.post("/ceiling/v1/contributions/{contribution_id}/response")
+    async def respond(
+        request: Request,
+        contribution_id: uuid.UUID,
+        body: ContributionResponseIn,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """POST /v1/contributions/{id}/response by the agency asked: app.contributions.service.respond,
+        its case event and audit entry, and the contribution as the answering agency sees it."""
+        claims = claims_of(authorization)
+        if claims is None:
+            return unauthenticated()
+        if "contributions:write" not in claims["scope"].split():
+            return JSONResponse({"detail": "insufficient scope"}, status_code=403)
+        actor = (claims["sub"], claims["agency"], claims["role"])
+        now = datetime.now(UTC)
+        try:
+            async with request.app.state.pool.acquire() as conn, conn.transaction():
+                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
+                if revoked is None or revoked["revoked_at"] is not None:
+                    raise _Rejected(401, {"detail": "invalid token"})
+                found = await conn.fetchrow(_CONTRIBUTION_FOR_UPDATE, contribution_id)
+                if found is None or found["agency"] != actor[1]:
+                    raise _Rejected(404, {"detail": "contribution not found"})
+                if found["status"] == "cancelled":
+                    raise _Rejected(409, {"code": "invalid_transition"})
+                correcting = found["status"] == "submitted"
+                if correcting != (body.correction_reason is not None):
+                    raise _Rejected(409 if correcting else 422, {"code": "already_responded"})
+                version = found["current_version"] + 1
+                await conn.execute(_UPDATE_CONTRIBUTION, "submitted", version, now, contribution_id)
+                await conn.execute(
+                    _INSERT_RESPONSE, uuid.uuid4(), contribution_id, version, body.information,
+                    json.dumps(body.risk_indicators), body.restricted, body.restriction_reason,
+                    body.correction_reason, actor[0], now,
+                )  # fmt: skip
+                rid = found["referral_id"]
+                # referrals.audit_on_referral reads the children's person ids; rendering reads them again
+                children = await conn.fetch(_CHILDREN, [rid])
+                responses = await conn.fetch(_RESPONSES, [contribution_id])
+                children = await conn.fetch(_CHILDREN, [rid])
+                people = sorted({str(c["person_id"]) for c in children if c["person_id"] is not None})
+                data = {"contribution_id": str(contribution_id), "agency": found["agency"], "version": version,
+                        "restricted": body.restricted}  # fmt: skip
+                event = "contribution.corrected" if correcting else "contribution.submitted"
+                await _append_case_events(conn, [(now, rid, event, actor, data)])
+                await _append_audit(
+                    conn,
+                    [_audit_row(actor, "update" if correcting else "create", "contribution", str(contribution_id),
+                                uuid.UUID(people[0]) if len(people) == 1 else None,
+                                {"version": version, "restricted": body.restricted, "person_ids": people})],
+                )  # fmt: skip
+        except _Rejected as rejected:
+            return rejected.response
+        # As app.contributions.service.render: the children as the answering agency sees them (no
+        # person ids), the latest answer and the earlier versions.
+        history = [
+            {key: r[key] for key in ("information", "restricted", "restriction_reason", "correction_reason",
+                                     "submitted_by", "submitted_at")}
+            | {"version": r["version_number"], "risk_indicators": json.loads(r["risk_indicators"])}
+            for r in responses
+        ]  # fmt: skip
+        out = {
+            **{key: found[key] for key in ("referral_id", "agency", "question", "requested_by", "requested_at",
+                                           "due_at")},
+            "id": contribution_id, "overdue": False, "status": "submitted", "restricted": body.restricted,
+            "children": [{**_child_identity(c), "person_id": None} for c in children],
+            "response": history[0] if history else None, "versions": history[1:],
+        }  # fmt: skip
+        return Response(_json(out), media_type="application/json")
+
+    @app.post("/ceiling/v1/people/matches")
+    async def match_people(
+        request: Request, body: MatchQuery, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """POST /v1/people/matches: the candidate query, ranking (app.people.matching), each candidate's
+        siblings (one query per candidate, as the router's person_out does), the audit entry."""
+        claims = claims_of(authorization)
+        if claims is None:
+            return unauthenticated()
+        if "people:read" not in claims["scope"].split():
+            return JSONResponse({"detail": "insufficient scope"}, status_code=403)
+        actor = (claims["sub"], claims["agency"], claims["role"])
+        identity = Identity(**body.model_dump(exclude={"limit"}))
+        keys = sorted(blocking_keys(identity))
+        try:
+            async with request.app.state.pool.acquire() as conn, conn.transaction():
+                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
+                if revoked is None or revoked["revoked_at"] is not None:
+                    raise _Rejected(401, {"detail": "invalid token"})
+                found = await conn.fetch(_MATCH_CANDIDATES, keys, MAX_CANDIDATES) if keys else []
+                ranked = rank_matches(identity, [(row, _identity_of(row)) for row in found], limit=body.limit)
+                siblings = [(await _siblings(conn, [r.key["id"]])).get(r.key["id"], []) for r in ranked]
+                details = {"candidate_ids": [str(r.key["id"]) for r in ranked]}
+                await _append_audit(conn, [_audit_row(actor, "search", "person_match", None, None, details)])
+        except _Rejected as rejected:
+            return rejected.response
+        candidates = [
+            {"person": {**_person(r.key), "siblings": [_person_ref(s) for s in found_siblings]},
+             "score": round(r.match.score, 4), "certain": r.match.certain, "reasons": list(r.match.reasons)}
+            for r, found_siblings in zip(ranked, siblings, strict=True)
+        ]  # fmt: skip
+        return Response(_json({"candidates": candidates}), media_type="application/json")
+
     return app
 
 
@@ -457,6 +612,35 @@ _CHILDREN = (
 )
 _HOUSEHOLD = "SELECT * FROM referral_household_members WHERE referral_id = $1 ORDER BY position"
 _PAGE = "SELECT * FROM referrals WHERE {where} ORDER BY received_at DESC, id DESC LIMIT ${limit}"
+_REFERRAL = "SELECT * FROM referrals WHERE id = $1"
+_SIBLINGS = (
+    "SELECT person_links.person_id, people.* FROM person_links JOIN people ON people.id = person_links.related_person_id"
+    " WHERE person_links.person_id = ANY($1::uuid[]) AND person_links.relationship = 'sibling'"
+    " ORDER BY people.date_of_birth, people.given_name"
+)
+_OTHER_REFERRALS = (
+    "SELECT referral_children.person_id, referrals.* FROM referral_children"
+    " JOIN referrals ON referrals.id = referral_children.referral_id"
+    " WHERE referral_children.person_id = ANY($2::uuid[]) AND referrals.id != $1 ORDER BY referrals.received_at"
+)
+_CONTRIBUTION_FOR_UPDATE = "SELECT * FROM contributions WHERE id = $1 FOR UPDATE"
+_UPDATE_CONTRIBUTION = (
+    "UPDATE contributions SET status = $1, current_version = $2, submitted_at = $3 WHERE id = $4"
+)
+_INSERT_RESPONSE = (
+    "INSERT INTO contribution_responses (id, contribution_id, version_number, information, risk_indicators,"
+    " restricted, restriction_reason, correction_reason, submitted_by, submitted_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+_RESPONSES = (
+    "SELECT * FROM contribution_responses WHERE contribution_id = ANY($1::uuid[])"
+    " ORDER BY contribution_id, version_number DESC"
+)
+# app.people.repository.candidates for a match query (nothing excluded).
+_MATCH_CANDIDATES = (
+    "SELECT * FROM people WHERE id IN (SELECT DISTINCT person_id FROM person_match_keys"
+    " WHERE key = ANY($1::varchar[]) LIMIT $2)"
+)
 _LOCK_HEAD = f"SELECT last_seq, last_hash FROM {HEAD} WHERE id = 1 FOR UPDATE"  # noqa: S608
 _AUDIT_NAMES = [
     "seq", "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role", "action",
@@ -679,6 +863,85 @@ async def _new_person(
         await conn.executemany(_INSERT_MATCH_KEY, [(key, person_id) for key in keys])
     created.audit.append(_audit_row(actor, "create", "person", str(person_id), person_id, {}))
     return person_id
+
+
+async def _siblings(
+    conn: asyncpg.Connection, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    """app.people.repository.siblings: one query (none when there is nobody to look up)."""
+    if not person_ids:
+        return {}
+    found: dict[uuid.UUID, list[asyncpg.Record]] = {pid: [] for pid in person_ids}
+    for row in await conn.fetch(_SIBLINGS, person_ids):
+        found[row["person_id"]].append(row)
+    return found
+
+
+def _person_ref(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        key: row[key]
+        for key in ("id", "given_name", "family_name", "date_of_birth", "expected_date_of_birth")
+    }
+
+
+def _person(row: asyncpg.Record) -> dict[str, Any]:
+    lines = json.loads(row["address_lines"]) if row["address_lines"] else None
+    return {
+        **_person_ref(row), "nhs_number": row["nhs_number"], "postcode": row["postcode"], "address_lines": lines,
+        "gender": row["gender"], "ethnicity": row["ethnicity"], "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }  # fmt: skip
+
+
+def _full_view(
+    referral: asyncpg.Record,
+    children: Sequence[asyncpg.Record],
+    siblings: dict[uuid.UUID, list[asyncpg.Record]],
+    others: dict[uuid.UUID, list[asyncpg.Record]],
+    household: Sequence[asyncpg.Record],
+    now: datetime,
+) -> dict[str, Any]:
+    """The hub's view of a referral (app.referrals.views.full), from the rows read."""
+
+    def child(row: asyncpg.Record) -> dict[str, Any]:
+        pid = row["person_id"]
+        earlier = (
+            [r for r in others.get(pid, []) if r["received_at"] < referral["received_at"]] if pid else []
+        )
+        return {
+            **_child_identity(row),
+            "match": {"status": row["match_status"], "candidates": json.loads(row["match_candidates"] or "[]")},
+            "siblings": [_person_ref(s) for s in siblings.get(pid, [])] if pid else [],
+            "previous_referrals": [{"referral_id": r["id"], "received_at": r["received_at"], "status": r["status"],
+                                    "outcome": r["outcome"]} for r in earlier],
+            "repeat_referral": any(referral["received_at"] - r["received_at"] <= timedelta(days=365) for r in earlier),
+        }  # fmt: skip
+
+    summary = _summary(referral, children, now)
+    return {
+        **{key: summary[key] for key in ("id", "status", "referring_agency", "received_at", "decision_due_at",
+                                         "overdue", "outcome")},
+        **{key: referral[key] for key in ("referred_by", "statutory_decision_due_at", "referral_source",
+                                          "concern_summary", "do_not_inform_parents", "do_not_inform_reason",
+                                          "created_at", "updated_at")},
+        "view": "full",
+        "concern_categories": json.loads(referral["concern_categories"]),
+        "referrer": json.loads(referral["referrer"]),
+        "parental_consent": {"informed": referral["parents_informed"], "consented": referral["parents_consented"],
+                             "reason_not_informed": referral["consent_reason"]},
+        "consent_override": None if referral["consent_override_at"] is None else {
+            "reason": referral["consent_override_reason"], "lawful_basis": referral["consent_override_basis"],
+            "special_category_condition": referral["consent_override_special_category"],
+            "by": referral["consent_override_by"], "at": referral["consent_override_at"]},
+        "rag": None if referral["rag_rating"] is None else {
+            "rating": referral["rag_rating"], "rationale": referral["rag_rationale"],
+            "rated_by": referral["rag_rated_by"], "rated_at": referral["rag_rated_at"]},
+        "children": [child(c) for c in children],
+        "household": [{key: m[key] for key in ("id", "given_name", "family_name", "relationship", "date_of_birth",
+                                               "lives_with_children", "parental_responsibility")} for m in household],
+        "withdrawal": None if referral["withdrawn_at"] is None else {
+            "at": referral["withdrawn_at"], "by": referral["withdrawn_by"], "reason": referral["withdrawal_reason"]},
+    }  # fmt: skip
 
 
 def _child_identity(row: asyncpg.Record) -> dict[str, Any]:

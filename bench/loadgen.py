@@ -128,7 +128,7 @@ class _RawConnection:
         if self._cache is not None and self._cache[0] is spec:
             return self._cache[1]
         lines = [
-            f"{self.method} {self.path}{spec.query} HTTP/1.1",
+            f"{self.method} {self.path}{spec.path_suffix}{spec.query} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
             "User-Agent: mash-bench",
         ]
@@ -198,7 +198,10 @@ class _HttpxConnection:
 
     async def send(self, spec: RequestSpec) -> tuple[int, bytes]:
         response = await self.http.request(
-            self.method, self.path + spec.query, headers=dict(spec.headers), content=spec.body
+            self.method,
+            self.path + spec.path_suffix + spec.query,
+            headers=dict(spec.headers),
+            content=spec.body,
         )
         return response.status_code, response.content
 

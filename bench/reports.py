@@ -6,9 +6,11 @@
 
 It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
-(``--database``), runs ``mash migrate``, and seeds it: the referrals with bench/seed.py, a chunk at a
-time (``--chunk``) so that a million fit in memory, and the adult concerns with bench/seed_adults.py,
-both spread over the last ``--days`` days. ``--reuse`` skips all that and times the database as it is.
+(``--database``), runs ``mash migrate``, and seeds it with bench/seed_large.py (``--chunk`` referrals
+and a tenth of the concerns built in Python, the rest copied set-based in SQL: minutes), or, with
+``--row-by-row``, every referral with bench/seed.py, a chunk at a time (``--chunk``) so that a million
+fit in memory, and the adult concerns with bench/seed_adults.py (half an hour); both spread over the
+last ``--days`` days. ``--reuse`` skips all that and times the database as it is.
 
 Then it starts ``mash serve`` (one worker, production settings, as bench/run.py does) and times each
 report over HTTP from this process with httpx, for the last complete reporting year (``--year``): the
@@ -42,7 +44,7 @@ import httpx  # noqa: E402
 
 from app.core.pagination import encode_cursor  # noqa: E402
 from app.reports.periods import reporting_year  # noqa: E402
-from bench import seed, seed_adults  # noqa: E402
+from bench import seed, seed_adults, seed_large  # noqa: E402
 from bench.run import (  # noqa: E402
     BIN,
     RESULTS,
@@ -78,6 +80,22 @@ async def seed_database(
     _run_checked([str(BIN / "mash"), "migrate"], env, workdir)
     timings: dict[str, Any] = {}
     started = time.perf_counter()
+    if not args.row_by_row:
+        _info(
+            f"seeding {args.referrals:,} referrals and {args.concerns:,} adult concerns (bench/seed_large.py)"
+        )
+        params = seed_large.Params(
+            referrals=args.referrals,
+            concerns=args.concerns,
+            base_referrals=min(args.chunk, args.referrals),
+            base_concerns=min(args.concerns, max(1, args.concerns // 10)),
+            audit_entries=0,
+            days=args.days,
+        )
+        summary = await seed_large.seed_large(dsn, params, (lambda _: None) if args.quiet else _info)
+        timings["total_s"] = round(time.perf_counter() - started, 1)
+        _info(f"  seeded in {timings['total_s']}s")
+        return {"timings": timings, "seed_large": summary}
     _info(f"seeding {args.referrals:,} referrals, {args.chunk:,} at a time (bench/seed.py)")
     referrals = await seed.seed_in_chunks(
         dsn, args.referrals, chunk=args.chunk, days=args.days, progress=None if args.quiet else _info
@@ -246,9 +264,12 @@ def print_table(report: dict[str, Any]) -> None:
     seeded = report["seed"]
     if seeded is not None:
         t = seeded["timings"]
-        print(
-            f"seed: referrals {t['referrals_s']}s, adult concerns {t['adult_concerns_s']}s, total {t['total_s']}s"
-        )
+        if "referrals_s" in t:
+            print(
+                f"seed: referrals {t['referrals_s']}s, adult concerns {t['adult_concerns_s']}s, total {t['total_s']}s"
+            )
+        else:
+            print(f"seed (bench/seed_large.py): {t['total_s']}s")
     print("database: " + ", ".join(f"{n:,} {t}" for t, n in report["tables"].items()))
     print(
         f"reporting year {report['parameters']['year']}, {report['parameters']['runs']} runs after one warm-up; "
@@ -280,7 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--days", type=int, default=730, help="records received over this many days up to now"
     )
-    parser.add_argument("--chunk", type=int, default=100_000, help="referrals built and loaded at a time")
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=100_000,
+        help="referrals built in Python (the rest are copies made in SQL); with --row-by-row, at a time",
+    )
+    parser.add_argument(
+        "--row-by-row",
+        action="store_true",
+        help="build every referral and concern in Python (bench/seed.py in chunks, seed_adults.py): ~30 min",
+    )
     parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the database as it is, without seeding")

@@ -20,17 +20,20 @@ import atexit
 import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,9 +43,11 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/run.py), not only
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from alembic.config import Config as AlembicConfig  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
-from bench import ceiling, cpu  # noqa: E402
+from bench import ceiling, cpu, seed_large  # noqa: E402
 from bench.loadgen import WINDOW_MARK  # noqa: E402
 from bench.scenarios import SCENARIOS, TARGETS, Scenario, Target  # noqa: E402
 
@@ -52,6 +57,7 @@ STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 SAMPLE_INTERVAL_S = 0.25
 STATS_SETTLE_TRIES = 24
+PROBE_TIMEOUT_S = 600.0
 MONITOR = "mash-bench-monitor"  # our own statistics connections, left out of what they report
 # Clients registered for the run; each scenario's setup takes its token with the credentials under
 # "<prefix>client_id" and "<prefix>client_secret".
@@ -60,10 +66,16 @@ BENCH_CLIENTS = {
     "practitioner_": (
         "--name", "bench MASH practitioner", "--agency", "childrens_social_care", "--role", "mash_practitioner",
     ),
+    "health_": ("--name", "bench health system", "--agency", "health", "--role", "partner_referrer"),
+    "education_": ("--name", "bench school system", "--agency", "education", "--role", "partner_referrer"),
+    "auditor_": ("--name", "bench auditor", "--agency", "childrens_social_care", "--role", "auditor"),
 }  # fmt: skip
 # What the seeded data depends on: a change to any of them makes run.py seed afresh.
 SEED_INPUTS = (
     "bench/seed.py",
+    "bench/seed_large.py",
+    "bench/seed_adults.py",
+    "app/core/audit.py",
     "bench/matching_data.py",
     "app/people/matching.py",
     "app/people/nicknames.py",
@@ -175,8 +187,8 @@ async def _recreate_database(admin_dsn: str, name: str, template: str | None = N
         await conn.close()
 
 
-def _seed_key(referrals: int) -> str:
-    digest = hashlib.sha256(f"referrals={referrals}".encode())
+def _seed_key(params: seed_large.Params) -> str:
+    digest = hashlib.sha256(json.dumps(params.as_dict(), sort_keys=True).encode())
     for entry in SEED_INPUTS:
         path = ROOT / entry
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
@@ -213,39 +225,85 @@ async def _keep_template(admin_dsn: str, database: str, template: str, about: di
 async def _seed_template(
     args: argparse.Namespace, admin_dsn: str, dsn: str, env: dict[str, str], workdir: Path
 ) -> tuple[str, dict[str, Any]]:
-    """The template database ``<database>_seed``, migrated and seeded with ``args.referrals``
-    referrals: the one an earlier run kept if its inputs are unchanged and it is recent, else a new
-    one (about 1.5 min), made in ``args.database`` and copied."""
+    """The template database ``<database>_seed``, migrated and seeded by bench/seed_large.py: the one
+    an earlier run kept if it was made at the same schema revision with the same seed parameters,
+    its inputs (the seeding and matching code) are unchanged and it is recent; else a new one (a few
+    minutes), made in ``args.database`` and copied."""
     template = f"{args.database}_seed"
-    key = _seed_key(args.referrals)
+    params = _seed_params(args)
+    key = _seed_key(params)
+    revision = _head_revision()
     kept = None if args.fresh_seed else await _template(admin_dsn, template)
     age = time.time() - float(kept["created"]) if kept else None
-    if kept is not None and age is not None and kept.get("key") == key and age < SEED_MAX_AGE_S:
-        _info(f"using the seeded database {template} ({age / 60:.0f} min old)")
-        return template, {**kept["summary"], "template": template, "age_s": round(age)}
-    _info(f"seeding {args.referrals:,} referrals into {args.database}, kept as {template}")
+    if kept is not None and age is not None:
+        why = _stale(kept, key, revision, params, age)
+        if why is None:
+            _info(f"using the seeded database {template} ({age / 60:.0f} min old, revision {revision})")
+            return template, {**kept["summary"], "template": template, "age_s": round(age), "seed_s": 0}
+        _info(f"not reusing {template}: {why}")
+    _info(
+        f"seeding {params.referrals:,} referrals and {params.concerns:,} adult concerns into {args.database}"
+        f" (bench/seed_large.py), kept as {template}"
+    )
+    started = time.perf_counter()
     await _recreate_database(admin_dsn, args.database)
     await asyncio.to_thread(_run_checked, [str(BIN / "mash"), "migrate"], env, workdir)
     command = [
-        str(BIN / "python"),
-        "-m",
-        "bench.seed",
-        "--dsn",
-        dsn,
-        "--referrals",
-        str(args.referrals),
-        "--json",
-    ]
+        str(BIN / "python"), "-m", "bench.seed_large", "--dsn", dsn, "--json",
+        *(f"--{name.replace('_', '-')}={value}" for name, value in params.as_dict().items()),
+    ]  # fmt: skip
     done = await asyncio.to_thread(
         subprocess.run, command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None, text=True, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench/seed.py failed ({done.returncode})")
+        raise RuntimeError(f"bench/seed_large.py failed ({done.returncode})")
     summary: dict[str, Any] = json.loads(done.stdout)
     await _keep_template(
-        admin_dsn, args.database, template, {"key": key, "created": time.time(), "summary": summary}
+        admin_dsn,
+        args.database,
+        template,
+        {
+            "key": key,
+            "revision": revision,
+            "params": params.as_dict(),
+            "created": time.time(),
+            "summary": summary,
+        },
     )
-    return template, {**summary, "template": template, "age_s": 0}
+    seconds = round(time.perf_counter() - started, 1)
+    _info(f"seeded and kept as {template} in {seconds}s")
+    return template, {**summary, "template": template, "age_s": 0, "seed_s": seconds}
+
+
+def _seed_params(args: argparse.Namespace) -> seed_large.Params:
+    return seed_large.Params(
+        referrals=args.referrals,
+        concerns=args.concerns,
+        base_referrals=min(args.base_referrals, args.referrals),
+        base_concerns=min(args.base_concerns, args.concerns),
+        audit_entries=args.audit_entries,
+    )
+
+
+def _head_revision() -> str:
+    """The migrations' head revision: a template made at another one is not reused."""
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
+def _stale(
+    kept: dict[str, Any], key: str, revision: str, params: seed_large.Params, age: float
+) -> str | None:
+    """Why the kept template cannot be reused, or None."""
+    if kept.get("revision") != revision:
+        return f"made at schema revision {kept.get('revision')}, not {revision}"
+    if kept.get("params") != params.as_dict():
+        return f"seeded with {kept.get('params')}, not {params.as_dict()}"
+    if kept.get("key") != key:
+        return "the seeding or matching code changed since"
+    if age >= SEED_MAX_AGE_S:
+        return f"{age / 3600:.0f} h old (its dates are relative to when it was made)"
+    return None
 
 
 async def _fresh_database(
@@ -347,6 +405,13 @@ async def _run_scenario(
     if scenario.setup is not None:
         with httpx.Client(base_url=server.url, timeout=60.0) as http:
             ctx = {**ctx, **scenario.setup(http, server.name, ctx)}
+    if scenario.sample is not None:
+        conn = await asyncpg.connect(dsn, server_settings={"application_name": MONITOR})
+        try:
+            rows = await conn.fetch(scenario.sample)
+        finally:
+            await conn.close()
+        ctx = {**ctx, "sample": "\n".join("\t".join(str(value) for value in row) for row in rows)}
     command = [
         str(BIN / "python"), "-m", "bench.loadgen", "--url", server.url, "--scenario", scenario.name,
         "--target", server.name, "--concurrency", str(args.concurrency), "--duration", str(args.duration),
@@ -422,6 +487,88 @@ async def _verify_audit_chain(env: dict[str, str], cwd: Path) -> dict[str, Any]:
     return verdict
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A request too heavy for a load test: sent to mash-api one at a time, ``--probe-runs`` times after
+    one unmeasured, with the auditor's token. No ceiling: there is no raw-SQL twin to compare with."""
+
+    name: str
+    description: str
+    path: str
+    params: dict[str, str]
+    # The rows it processed, from its answer, for a rate (rows/s); None: no rate.
+    rows: Callable[[dict[str, Any]], int] | None = None
+
+
+def _last_complete_year(today: date) -> int:
+    """The latest reporting year (1 April - 31 March) that has ended: the seeded data covers it."""
+    return (today.year if today.month >= 4 else today.year - 1) - 1
+
+
+PROBES: dict[str, Probe] = {
+    probe.name: probe
+    for probe in (
+        Probe(
+            "audit_verify",
+            "GET /v1/audit-events/verification: recompute the whole hash chain (seeded + this run's)",
+            "/v1/audit-events/verification",
+            {},
+            rows=lambda body: int(body["checked"]),
+        ),
+        Probe(
+            "sac_report",
+            "GET /v1/reports/sac: SAC tables SG1-SG4 for the last complete reporting year (JSON)",
+            "/v1/reports/sac",
+            {"year": str(_last_complete_year(datetime.now(UTC).date()))},
+        ),
+    )
+}
+
+
+async def _run_probe(probe: Probe, server: Server, ctx: dict[str, str], runs: int) -> dict[str, Any]:
+    token = await asyncio.to_thread(
+        _fetch_token_for, server, ctx["auditor_client_id"], ctx["auditor_client_secret"]
+    )
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    timings: list[float] = []
+    result: dict[str, Any] = {"runs": runs, "params": probe.params, "errors": 0, "error_samples": []}
+    async with httpx.AsyncClient(base_url=server.url, timeout=PROBE_TIMEOUT_S) as http:
+        for attempt in range(runs + 1):  # the first unmeasured: caches, plans, the pool's connections
+            started = time.perf_counter()
+            response = await http.get(probe.path, params=probe.params, headers=headers)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                result["errors"] += 1
+                result["error_samples"].append(f"{response.status_code} {response.text[:300]}")
+                continue
+            if attempt == 0:
+                continue
+            timings.append(elapsed)
+            result["bytes"] = len(response.content)
+            if probe.rows is not None:
+                body = response.json()
+                result["rows"] = probe.rows(body)
+                result["valid"] = body.get("valid")
+    if timings:
+        ordered = sorted(timings)
+        result |= {
+            "p50_ms": round(statistics.median(ordered) * 1000, 1),
+            # Nearest rank: of a handful of requests, p99 is the slowest.
+            "p99_ms": round(ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)] * 1000, 1),
+            "min_ms": round(ordered[0] * 1000, 1),
+        }
+        if "rows" in result:
+            result["rows_per_s"] = round(result["rows"] / statistics.median(ordered))
+    return result
+
+
+def _fetch_token_for(server: Server, client_id: str, client_secret: str) -> str:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+    response = httpx.post(f"{server.url}/oauth/token", data=form, timeout=60.0)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
 def _server_env(args: argparse.Namespace, database_url: str) -> dict[str, str]:
     # Only what we set: a developer's MASH_* variables or .env must not change what is measured.
     env = {key: value for key, value in os.environ.items() if not key.startswith("MASH_")}
@@ -443,7 +590,7 @@ def _server_env(args: argparse.Namespace, database_url: str) -> dict[str, str]:
 
 
 async def benchmark(
-    args: argparse.Namespace, scenarios: list[Scenario], targets: list[Target]
+    args: argparse.Namespace, scenarios: list[Scenario], targets: list[Target], probes: list[Probe]
 ) -> dict[str, Any]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir = RESULTS / f"{stamp}-logs"  # also the servers' working directory: no stray .env is read
@@ -455,7 +602,7 @@ async def benchmark(
 
     template: str | None = None
     seeded: dict[str, Any] | None = None
-    if args.referrals > 0 and any(scenario.seeded for scenario in scenarios):
+    if args.referrals > 0 and (probes or any(scenario.seeded for scenario in scenarios)):
         template, seeded = await _seed_template(args, admin_dsn, dsn, env, workdir)
 
     commands: dict[Target, tuple[list[str], str]] = {
@@ -463,8 +610,10 @@ async def benchmark(
         "ceiling": ([str(BIN / "python"), "-m", "bench.ceiling", "serve"], "/readyz"),
     }
     runs: dict[str, dict[str, Any]] = {scenario.name: {} for scenario in scenarios}
+    probed: dict[str, dict[str, Any]] = {}
     checks: dict[str, Any] = {}
-    for target in targets:
+    # The probes run on mash-api only: the ceiling has nothing to do without a load scenario.
+    for target in [t for t in targets if scenarios or t == "ours"]:
         # Each target starts from the same database: the other's writes (new referrals at the top of
         # every list, new people among the candidates, a longer audit trail) must not weigh on it.
         ctx = await _fresh_database(args, admin_dsn, dsn, env, workdir, template)
@@ -484,6 +633,11 @@ async def benchmark(
                     f"errors {result['errors']} (+{result['errors_outside_window']} outside the window), "
                     f"load generator {result['loadgen_cpu_pct']}% CPU"
                 )
+            for probe in probes if target == "ours" else []:
+                _info(f"  {probe.name}@{target}: 1 + {args.probe_runs} requests, one at a time")
+                await _wait_quiet(server, args)
+                probed[probe.name] = await _run_probe(probe, server, ctx, args.probe_runs)
+                _info(f"    {probed[probe.name]}")
         finally:
             server.stop()
         if target == "ours":
@@ -515,6 +669,11 @@ async def benchmark(
                 "ratio": _ratio(runs[scenario.name]),
             }
             for scenario in scenarios
+        ],
+        "probes": [
+            {"name": probe.name, "description": probe.description, **probed[probe.name]}
+            for probe in probes
+            if probe.name in probed
         ],
         "checks": checks,
         "logs": str(workdir.relative_to(ROOT)),
@@ -594,6 +753,8 @@ def render(report: dict[str, Any]) -> str:
         "unrelated processes and other VMs while measuring) are ours / ceiling",
     )
     lines.append("")
+    if not rows:  # only the one-at-a-time requests ran
+        lines = []
     for entry in report["scenarios"]:
         for target in TARGETS:
             if target in entry:
@@ -608,9 +769,11 @@ def render(report: dict[str, Any]) -> str:
                 if "check" in result:
                     found = ", ".join(f"{k} {v}" for k, v in result["check"].items())
                     lines.append(f"  {SCENARIOS[entry['name']].check_label}: {found or 'none'}")
+    lines.extend(_render_probes(report))
     chain = report["checks"].get("audit_chain")
     if chain is not None:
         lines.append(f"audit chain after the run: valid={chain['valid']}, {chain['checked']} rows checked")
+    lines.extend(_render_seed(report))
     threshold = report["parameters"]["quiet_threshold_pct"]
     noisy = [
         f"{entry['name']}@{target}"
@@ -626,6 +789,62 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _render_probes(report: dict[str, Any]) -> list[str]:
+    if not report["probes"]:
+        return []
+    headers = [
+        "request (ours, one at a time)",
+        "runs",
+        "p50 ms",
+        "p99 ms",
+        "fastest ms",
+        "rate",
+        "bytes",
+        "errors",
+    ]
+    rows = []
+    for probe in report["probes"]:
+        rate = "-"
+        if "rows_per_s" in probe:
+            rate = f"{probe['rows_per_s']:,} rows/s ({probe['rows']:,} rows, valid={probe['valid']})"
+        params = ", ".join(f"{k}={v}" for k, v in probe["params"].items())
+        rows.append(
+            [f"{probe['name']}" + (f" ({params})" if params else ""), str(probe["runs"]),
+             *(f"{probe[key]:.1f}" if key in probe else "-" for key in ("p50_ms", "p99_ms", "min_ms")),
+             rate, str(probe.get("bytes", "-")), str(probe["errors"])]
+        )  # fmt: skip
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(
+            cell.ljust(widths[i]) if i in (0, 5) else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        for row in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(0, "")
+    lines.append("(p99 of a handful of requests is the slowest; no raw-SQL ceiling for these)")
+    return lines
+
+
+def _render_seed(report: dict[str, Any]) -> list[str]:
+    seeded = report["parameters"].get("seed")
+    lines = []
+    if seeded:
+        rows = seeded.get("rows", {})
+        counts = ", ".join(
+            f"{rows[t]:,} {t}" for t in ("referrals", "people", "adult_concerns", "audit_events") if t in rows
+        )
+        how = (
+            f"reused ({seeded['age_s'] / 60:.0f} min old)"
+            if seeded.get("age_s")
+            else f"seeded in {seeded.get('seed_s', 0):.0f}s"
+        )
+        lines.append(f"database: {seeded['template']}, {how}: {counts}")
+    if "runtime_s" in report:
+        lines.append(f"total runtime (seeding included): {report['runtime_s']:.0f}s")
+    return lines
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -633,7 +852,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="connections kept busy (default 32)")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run (default 10)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first (default 3)")
-    parser.add_argument("--only", help=f"comma-separated scenarios, of: {', '.join(SCENARIOS)}")
+    parser.add_argument("--only", help=f"comma-separated scenarios, of: {', '.join([*SCENARIOS, *PROBES])}")
     parser.add_argument("--targets", default=",".join(TARGETS), help="ours,ceiling (default both)")
     parser.add_argument(
         "--client", default="raw", choices=("raw", "httpx"), help="load generator HTTP client"
@@ -641,11 +860,42 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database", default="mash_bench", help="dropped and recreated! (default mash_bench)"
     )
+    defaults = seed_large.Params()
     parser.add_argument(
         "--referrals",
         type=int,
-        default=100_000,
-        help="referrals seeded for the scenarios that read them (default 100000; 0: none)",
+        default=defaults.referrals,
+        help=f"referrals seeded for the scenarios that read them (default {defaults.referrals}; 0: none)",
+    )
+    parser.add_argument(
+        "--concerns",
+        type=int,
+        default=defaults.concerns,
+        help=f"adult concerns seeded (default {defaults.concerns})",
+    )
+    parser.add_argument(
+        "--audit-entries",
+        type=int,
+        default=defaults.audit_entries,
+        help=f"audit trail entries seeded, a valid chain (default {defaults.audit_entries})",
+    )
+    parser.add_argument(
+        "--base-referrals",
+        type=int,
+        default=defaults.base_referrals,
+        help=f"referrals built in Python, the rest copies made in SQL (default {defaults.base_referrals})",
+    )
+    parser.add_argument(
+        "--base-concerns",
+        type=int,
+        default=defaults.base_concerns,
+        help=f"concerns built in Python, the rest copies made in SQL (default {defaults.base_concerns})",
+    )
+    parser.add_argument(
+        "--probe-runs",
+        type=int,
+        default=5,
+        help=f"measured requests of each of {', '.join(PROBES)}, one at a time (default 5)",
     )
     parser.add_argument(
         "--fresh-seed",
@@ -674,11 +924,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra setting for both servers, for experiments (e.g. MASH_LOG_LEVEL=WARNING)",
     )
     args = parser.parse_args(argv)
-    names = [name.strip() for name in (args.only or ",".join(SCENARIOS)).split(",") if name.strip()]
-    unknown = [name for name in names if name not in SCENARIOS]
+    known = [*SCENARIOS, *PROBES]
+    names = [name.strip() for name in (args.only or ",".join(known)).split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
     if unknown:
-        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
-    args.scenarios = [SCENARIOS[name] for name in names]
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    args.scenarios = [SCENARIOS[name] for name in names if name in SCENARIOS]
+    args.probes = [PROBES[name] for name in names if name in PROBES]
     args.target_list = [t for t in TARGETS if t in {x.strip() for x in args.targets.split(",")}]
     if not args.target_list:
         parser.error(f"--targets must name at least one of {', '.join(TARGETS)}")
@@ -689,11 +941,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     # SIGTERM becomes SystemExit, so the finally blocks stop the servers as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.perf_counter()
     try:
-        report = asyncio.run(benchmark(args, args.scenarios, args.target_list))
+        report = asyncio.run(benchmark(args, args.scenarios, args.target_list, args.probes))
     except RuntimeError as exc:  # a setup step or a server failed: say which, without a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    report["runtime_s"] = round(time.perf_counter() - started, 1)
     path = RESULTS / f"{report['timestamp']}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(render(report))
@@ -703,6 +957,10 @@ def main(argv: list[str] | None = None) -> int:
         for entry in report["scenarios"]
         for target in TARGETS
         if _errors(entry.get(target))
+    ] + [
+        f"{probe['name']}@ours"
+        for probe in report["probes"]
+        if probe["errors"] or probe.get("valid") is False
     ]
     if failed:
         print(f"FAILED: requests failed in {', '.join(failed)}", file=sys.stderr)

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ class RequestSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     query: str = ""  # appended to the scenario's path, e.g. "?status=triaged"
+    path_suffix: str = ""  # appended to the path before the query, e.g. "/<referral id>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,9 @@ class Scenario:
     # the requests did, e.g. how the new children were matched; shown as "<check_label>: ...".
     check: str | None = None
     check_label: str = ""
+    # Run by run.py on the target's fresh database before the load: its rows (as text, tab-separated)
+    # go to the context as "sample", one per line, e.g. the ids of referrals to read.
+    sample: str | None = None
 
     def path_for(self, target: Target) -> str:
         return self.path if target == "ours" else self.ceiling_path
@@ -235,6 +240,85 @@ def _list_request(query: str) -> Callable[[Context, int], RequestSpec]:
     return build
 
 
+# ---- reading, answering, matching: requests about seeded records, from run.py's "sample" --------------
+
+
+@cache
+def _sample(text: str) -> list[list[str]]:
+    # Parsed once per load generator (the context's string is the same object for every request).
+    return [line.split("\t") for line in text.splitlines()]
+
+
+def _pick(ctx: Context, seq: int) -> list[str]:
+    rows = _sample(ctx["sample"])
+    if not rows:
+        raise RuntimeError("the sample query found no rows: is the database seeded?")
+    return rows[seq % len(rows)]
+
+
+def _referral_get(ctx: Context, seq: int) -> RequestSpec:
+    return RequestSpec(
+        headers={"Authorization": f"Bearer {ctx['access_token']}", "Accept": "application/json"},
+        path_suffix=f"/{_pick(ctx, seq)[0]}",
+    )
+
+
+# The agencies answering (each with its own client, see run.py's BENCH_CLIENTS): most requests go to them.
+ANSWERING = ("police", "health", "education")
+
+
+def _answering_tokens(http: httpx.Client, target: Target, ctx: Context) -> dict[str, str]:
+    return {
+        f"token:{agency}": _fetch_token(http, target, ctx, prefix="" if agency == "police" else f"{agency}_")[
+            "access_token"
+        ]
+        for agency in ANSWERING
+    }
+
+
+def _contribution_response(ctx: Context, seq: int) -> RequestSpec:
+    contribution_id, agency, status = _pick(ctx, seq)
+    rng = random.Random(seq)
+    information, indicators = rng.choice(_ANSWERS)
+    body: dict[str, Any] = {"information": information, "risk_indicators": indicators, "restricted": False}
+    if status == "submitted":  # the open requests ran out: correct an earlier answer instead
+        body["correction_reason"] = "The earlier answer named the wrong address."
+    return RequestSpec(
+        headers={
+            "Authorization": f"Bearer {ctx[f'token:{agency}']}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        body=json.dumps(body).encode(),
+        path_suffix=f"/{contribution_id}/response",
+    )
+
+
+_ANSWERS: tuple[tuple[str, list[str]], ...] = (
+    ("Two call-outs to the address for domestic incidents in the last six months.", ["domestic_abuse"]),
+    ("Not known to this agency.", []),
+    ("The father was arrested for assault last year; no charge.", ["domestic_abuse"]),
+)
+
+
+def _person_match(ctx: Context, seq: int) -> RequestSpec:
+    given, family, born, postcode = _pick(ctx, seq)
+    query: dict[str, Any] = {"given_name": given, "family_name": family}
+    if born:
+        query["date_of_birth"] = born
+    # A practitioner often does not have the postcode, or has an old one: every other query goes without.
+    if postcode and seq % 2 == 0:
+        query["postcode"] = postcode
+    return RequestSpec(
+        headers={
+            "Authorization": f"Bearer {ctx['access_token']}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        body=json.dumps(query).encode(),
+    )
+
+
 _ALL = [
     Scenario(
         name="token",
@@ -255,7 +339,7 @@ _ALL = [
     ),
     Scenario(
         name="referral_list",
-        description="hub screen: overdue referrals, newest first, page of 50 (of 100k seeded), audit",
+        description="hub screen: overdue referrals, newest first, page of 50 (of 1M seeded), audit",
         method="GET",
         path="/v1/referrals",
         ceiling_path="/ceiling/v1/referrals",
@@ -282,6 +366,52 @@ _ALL = [
         build=_list_request("status=triaged&rag=red&limit=50"),
         setup=_practitioner_token,
         seeded=True,
+    ),
+    Scenario(
+        name="referral_get",
+        description="hub screen: one referral, full view (children, siblings, earlier referrals), audit",
+        method="GET",
+        path="/v1/referrals",
+        ceiling_path="/ceiling/v1/referrals",
+        build=_referral_get,
+        varies=True,
+        setup=_practitioner_token,
+        seeded=True,
+        # Spread over the whole table, the same for both targets.
+        sample="SELECT id FROM referrals ORDER BY md5(id::text) LIMIT 5000",
+    ),
+    Scenario(
+        name="person_match",
+        description="POST /v1/people/matches: blocking-key candidates, ranking, siblings, audit",
+        method="POST",
+        path="/v1/people/matches",
+        ceiling_path="/ceiling/v1/people/matches",
+        build=_person_match,
+        varies=True,
+        setup=_practitioner_token,
+        seeded=True,
+        sample="SELECT given_name, family_name, coalesce(date_of_birth::text, ''), coalesce(postcode, '')"
+        " FROM people ORDER BY md5(id::text) LIMIT 5000",
+    ),
+    # Each request answers a different open request for information (a second answer would be refused),
+    # then, when they run out, corrects an answered one: the same statements, one more version read back.
+    Scenario(
+        name="contribution_response",
+        description="an agency answers a request for information: lock, UPDATE, INSERT, case event, audit",
+        method="POST",
+        path="/v1/contributions",
+        ceiling_path="/ceiling/v1/contributions",
+        build=_contribution_response,
+        varies=True,
+        setup=_answering_tokens,
+        seeded=True,
+        # ANSWERING is a constant of this module, not input.
+        sample=f"(SELECT id, agency, status FROM contributions WHERE status = 'requested' AND agency IN {ANSWERING}"  # noqa: S608
+        " ORDER BY md5(id::text)) UNION ALL (SELECT id, agency, status FROM contributions"
+        f" WHERE status = 'submitted' AND agency IN {ANSWERING} ORDER BY md5(id::text) LIMIT 50000)",
+        check="SELECT CASE WHEN version_number = 1 THEN 'first answers' ELSE 'corrections' END, count(*)"
+        " FROM contribution_responses WHERE submitted_at >= $1 GROUP BY 1 ORDER BY 1",
+        check_label="responses made",
     ),
     # After the lists, which then read the seeded referrals only, not the ones it adds.
     Scenario(

@@ -1,0 +1,80 @@
+"""bench/seed_large.py loads with foreign-key triggers off: what it makes must still be a database the
+application could have written (every foreign key holds, the audit chain verifies, copies read back)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.core.scopes import AgencyCode, Role
+from bench import seed_large
+from bench.reports import last_complete_year
+from tests.conftest import TokenFactory
+
+pytestmark = pytest.mark.postgres
+
+PARAMS = seed_large.Params(
+    referrals=3_000, concerns=600, base_referrals=1_000, base_concerns=200, audit_entries=500
+)
+
+
+async def _broken_foreign_keys(conn: asyncpg.Connection) -> dict[str, int]:
+    """Rows whose single-column foreign key names no row, per constraint."""
+    constraints = await conn.fetch(
+        "SELECT c.conname, c.conrelid::regclass::text AS child, a.attname AS col,"
+        " c.confrelid::regclass::text AS parent, p.attname AS pcol FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " JOIN pg_attribute p ON p.attrelid = c.confrelid AND p.attnum = c.confkey[1]"
+        " WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace AND cardinality(c.conkey) = 1"
+    )
+    broken = {}
+    for fk in constraints:
+        count = await conn.fetchval(
+            f'SELECT count(*) FROM {fk["child"]} x WHERE x."{fk["col"]}" IS NOT NULL AND NOT EXISTS'
+            f' (SELECT 1 FROM {fk["parent"]} y WHERE y."{fk["pcol"]}" = x."{fk["col"]}")'
+        )
+        if count:
+            broken[fk["conname"]] = count
+    return broken
+
+
+async def test_the_scaled_database_is_one_the_application_could_have_written(
+    database_url: str, client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    summary = await seed_large.seed_large(dsn, PARAMS, lambda _: None)
+
+    rows = summary["rows"]
+    assert (rows["referrals"], rows["adult_concerns"], rows["audit_events"]) == (3_000, 600, 500)
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await _broken_foreign_keys(conn) == {}
+        # A decided copy names its own copy's decision, not the original's.
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM referrals r JOIN threshold_decisions d ON d.id = r.decision_id"
+            " WHERE d.referral_id <> r.id"
+        )
+        copy, original = await conn.fetchrow(
+            "SELECT c.id, r.id FROM referrals r JOIN referrals c ON c.id = md5(r.id::text || '/1')::uuid"
+            " WHERE EXISTS (SELECT 1 FROM referral_children WHERE referral_id = r.id AND person_id IS NOT NULL)"
+            " LIMIT 1"
+        )
+    finally:
+        await conn.close()
+
+    hub = auth(Role.MASH_PRACTITIONER)
+    read = [(await client.get(f"/v1/referrals/{rid}", headers=hub)).json() for rid in (original, copy)]
+    assert [c["person_id"] for c in read[1]["children"]] == [c["person_id"] for c in read[0]["children"]]
+    assert read[1]["status"] == read[0]["status"]
+
+    auditor = auth(Role.AUDITOR, AgencyCode.CHILDRENS_SOCIAL_CARE)
+    verification = (await client.get("/v1/audit-events/verification", headers=auditor)).json()
+    assert verification["valid"] is True
+    assert verification["checked"] >= 500
+    year = last_complete_year(datetime.now(UTC).date())
+    sac = await client.get("/v1/reports/sac", params={"year": year}, headers=auditor)
+    assert sac.status_code == 200
