@@ -35,7 +35,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -441,7 +441,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     for row in await conn.fetch(_OTHER_REFERRALS, referral_id, person_ids):
                         others.setdefault(row["person_id"], []).append(row)
                 household = await conn.fetch(_HOUSEHOLD, referral_id)
-                await _append_audit(conn, [audit])
+                await _append(conn, [], [audit])
         except _Rejected as rejected:
             return rejected.response
         body = _full_view(referral, children, siblings, others, household, datetime.now(UTC))
@@ -494,9 +494,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 data = {"contribution_id": str(contribution_id), "agency": found["agency"], "version": version,
                         "restricted": body.restricted}  # fmt: skip
                 event = "contribution.corrected" if correcting else "contribution.submitted"
-                await _append_case_events(conn, [(now, rid, event, actor, data)])
-                await _append_audit(
+                await _append(
                     conn,
+                    [(now, rid, event, actor, data)],
                     [_audit_row(actor, "update" if correcting else "create", "contribution", str(contribution_id),
                                 uuid.UUID(people[0]) if len(people) == 1 else None,
                                 {"version": version, "restricted": body.restricted, "person_ids": people})],
@@ -543,7 +543,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ranked = rank_matches(identity, [(row, _identity_of(row)) for row in found], limit=body.limit)
                 siblings = [(await _siblings(conn, [r.key["id"]])).get(r.key["id"], []) for r in ranked]
                 details = {"candidate_ids": [str(r.key["id"]) for r in ranked]}
-                await _append_audit(conn, [_audit_row(actor, "search", "person_match", None, None, details)])
+                await _append(conn, [], [_audit_row(actor, "search", "person_match", None, None, details)])
         except _Rejected as rejected:
             return rejected.response
         candidates = [
@@ -611,6 +611,10 @@ _CHILDREN = (
     "SELECT * FROM referral_children WHERE referral_id = ANY($1::uuid[]) ORDER BY referral_id, position"
 )
 _HOUSEHOLD = "SELECT * FROM referral_household_members WHERE referral_id = $1 ORDER BY position"
+_MEMBER_KEYS = (
+    "id", "referral_id", "position", "given_name", "family_name", "relationship", "date_of_birth",
+    "lives_with_children", "parental_responsibility",
+)  # fmt: skip
 _PAGE = "SELECT * FROM referrals WHERE {where} ORDER BY received_at DESC, id DESC LIMIT ${limit}"
 _REFERRAL = "SELECT * FROM referrals WHERE id = $1"
 _SIBLINGS = (
@@ -761,6 +765,7 @@ async def _create(
     created.events.append((now, rid, "referral.received", actor, {"referral_source": str(body.referral_source),
                                                                   "children": len(body.children)}))  # fmt: skip
     linked: list[uuid.UUID] = []
+    children: list[dict[str, Any]] = []
     for position, child in enumerate(body.children):
         identity = _identity(child)
         keys = sorted(blocking_keys(identity))
@@ -786,11 +791,18 @@ async def _create(
         if person_id is not None:
             linked.append(person_id)
         address, child_id = child.address, uuid.uuid4()
+        child_row = {
+            "id": child_id, "person_id": person_id, "given_name": child.given_name,
+            "family_name": child.family_name, "date_of_birth": child.date_of_birth,
+            "expected_date_of_birth": child.expected_date_of_birth, "nhs_number": child.nhs_number,
+            "address_lines": json.dumps(address.lines) if address else None,
+            "postcode": address.postcode if address else None, "gender": child.gender, "ethnicity": child.ethnicity,
+        }  # fmt: skip
+        children.append(child_row)
         await conn.execute(
             _INSERT_CHILD, child_id, rid, position, person_id, child.given_name, child.family_name,
-            child.date_of_birth, child.expected_date_of_birth, child.nhs_number,
-            json.dumps(address.lines) if address else None, address.postcode if address else None,
-            child.gender, child.ethnicity, status, json.dumps(candidates),
+            child.date_of_birth, child.expected_date_of_birth, child.nhs_number, child_row["address_lines"],
+            child_row["postcode"], child.gender, child.ethnicity, status, json.dumps(candidates),
         )  # fmt: skip
         data = {
             "child_id": str(child_id),
@@ -818,9 +830,8 @@ async def _create(
         _audit_row(actor, "create", "referral", str(rid), uuid.UUID(people[0]) if len(people) == 1 else None,
                    {"person_ids": people})
     )  # fmt: skip
-    # The referrer's view, read back as app.referrals.views.for_referrer does.
-    children = await conn.fetch(_CHILDREN, [rid])
-    household = await conn.fetch(_HOUSEHOLD, rid)
+    # The referrer's view, from the rows just written, as app.referrals.views.for_referrer does.
+    household = [dict(zip(_MEMBER_KEYS, member, strict=True)) for member in members]
     view = {
         "view": "referrer", "id": rid, "status": "received", "referring_agency": actor[1], "received_at": now,
         "decision_due_at": due, "rag_rating": None, "referral_source": str(body.referral_source),
@@ -944,7 +955,7 @@ def _full_view(
     }  # fmt: skip
 
 
-def _child_identity(row: asyncpg.Record) -> dict[str, Any]:
+def _child_identity(row: Mapping[str, Any]) -> dict[str, Any]:
     lines = json.loads(row["address_lines"]) if row["address_lines"] else None
     return {
         "id": row["id"], "person_id": row["person_id"], "given_name": row["given_name"],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import statistics
 import time
 from datetime import UTC, datetime
@@ -69,9 +70,10 @@ async def _run(args: argparse.Namespace) -> None:
                 await one(10_000_000 + n)
             profiler: Any = None
             if args.profile:
-                from pyinstrument import Profiler
-
-                profiler = Profiler(interval=0.0005, async_mode="enabled")
+                # Not a dependency of the project: imported only when asked for.
+                profiler = importlib.import_module("pyinstrument").Profiler(
+                    interval=0.0005, async_mode="enabled"
+                )
                 profiler.start()
             cpu = [await one(n) for n in range(args.requests)]
             if profiler is not None:
