@@ -16,8 +16,8 @@ from app.core.schemas import Problem
 ALWAYS = (500, 503)
 # Errors of every route that takes a bearer token.
 AUTHENTICATED = (401, 403)
-# Errors of every route with a JSON body.
-WITH_BODY = (413, 415, 422)
+# Errors of every route with a JSON body (400: a body that is not even text, e.g. invalid UTF-8).
+WITH_BODY = (400, 413, 415, 422)
 
 # The problem codes an idempotent create adds to 409 and 422.
 CREATE_CODES: dict[int, list[str]] = {
