@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres lint format openapi bench bench-reports clean
+.PHONY: help install run migrate seed-demo test test-postgres fuzz lint format openapi bench bench-reports clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: install ## Run the whole suite on SQLite
 
 test-postgres: install ## Run the whole suite on PostgreSQL (POSTGRES_URL, an admin connection)
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+fuzz: install ## Fuzz every operation from the OpenAPI spec (schemathesis, seeded) on PostgreSQL
+	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m fuzz tests/fuzz
 
 lint: install ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
