@@ -90,6 +90,15 @@ class FuzzApi:
     def call_kwargs(self, method: str, path: str) -> dict[str, Any]:
         return {"app": self.app, "headers": self.auth(method, path)}
 
+    def current_etag(self, url: str, path: str) -> str | None:
+        """The ETag a GET of ``url`` returns now, as the role that may read ``path``."""
+        if "get" not in SPEC["paths"][path]:
+            return None
+        with asgi.get_client(cast(Any, self.app)) as http:
+            response = http.get(url, headers=self.auth("get", path))
+        etag: str | None = response.headers.get("ETag")
+        return etag
+
 
 def _seed(api: FuzzApi) -> None:
     """A few records of every kind, made through the API as their users would."""
