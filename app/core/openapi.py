@@ -204,10 +204,12 @@ def _links_to_new_record(
     operations: list[tuple[str, str, dict[str, Any]]],
     names: dict[str, str],
 ) -> dict[str, Any]:
+    """Links from a 201 to every operation on the new record's path and below it."""
     found = _created_record(schema, path, operation, records)
     if found is None:
         return {}
     record_path, pointer, record = found
+    base = pointer.rsplit("/", 1)[0]  # the record itself: "" or "/items/0"
     record_parameter = _path_parameters(record_path)[-1]
     source_parameters = set(_path_parameters(path))
     links: dict[str, Any] = {}
@@ -224,10 +226,11 @@ def _links_to_new_record(
                 # A record inside the new one, e.g. /children/{child_id}: its first element's id.
                 nested = _nested_record(schema, record, target_path, name)
                 if nested is None:
-                    break
-                parameters[name] = f"$response.body#{pointer.rsplit('/', 1)[0]}/{nested[0]}/0/id"
-                if target_method in _WRITES and nested[1]:
-                    parameters["If-Match"] = f"$response.body#{pointer.rsplit('/', 1)[0]}/{nested[0]}/0/etag"
+                    break  # nothing in the response fills this parameter: no link
+                collection, has_etag = nested
+                parameters[name] = f"$response.body#{base}/{collection}/0/id"
+                if target_method in _WRITES and has_etag:
+                    parameters["If-Match"] = f"$response.body#{base}/{collection}/0/etag"
         else:
             links[_link_name(target, names)] = {
                 "operationId": target["operationId"],
