@@ -125,3 +125,51 @@ def test_schema_names_are_readable(spec: dict[str, Any]) -> None:
     for name in spec["components"]["schemas"]:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,59}", name), name
         assert "Annotated" not in name and "FieldInfo" not in name, name
+
+
+def test_links_lead_from_a_create_to_the_record_it_made(spec: dict[str, Any]) -> None:
+    paths = spec["paths"]
+    referral = paths["/v1/referrals"]["post"]["responses"]["201"]["links"]
+    assert referral["get_referral"]["parameters"] == {"referral_id": "$response.body#/id"}
+    assert {"update_referral", "rate_referral", "propose", "request_contributions", "get_timeline"} <= set(
+        referral
+    )
+    assert referral["confirm_match"]["parameters"] == {
+        "referral_id": "$response.body#/id",
+        "child_id": "$response.body#/children/0/id",
+    }
+    asked = paths["/v1/referrals/{referral_id}/contribution-requests"]["post"]["responses"]["201"]["links"]
+    assert asked["respond"]["parameters"] == {"contribution_id": "$response.body#/items/0/id"}
+    assert asked["get_referral"]["parameters"] == {"referral_id": "$request.path.referral_id"}
+    decision = paths["/v1/referrals/{referral_id}/threshold-decisions"]["post"]["responses"]["201"]["links"]
+    assert decision["review"]["parameters"] == {"decision_id": "$response.body#/id"}
+    client = paths["/v1/clients"]["post"]["responses"]["201"]["links"]
+    assert client["revoke_client"]["parameters"] == {"client_id": "$response.body#/client_id"}
+    plan = paths["/v1/safeguarding-plans"]["post"]["responses"]["201"]["links"]
+    assert plan["update_action"]["parameters"]["If-Match"] == "$response.body#/actions/0/etag"
+
+
+def test_an_etag_links_to_the_write_that_needs_it(spec: dict[str, Any]) -> None:
+    got = spec["paths"]["/v1/people/{person_id}"]["get"]["responses"]["200"]["links"]
+    assert got["update_person"]["parameters"] == {
+        "person_id": "$request.path.person_id",
+        "If-Match": "$response.header.ETag",
+    }
+
+
+def test_every_link_names_an_operation_and_fills_its_path(spec: dict[str, Any]) -> None:
+    by_id = {operation["operationId"]: (path, operation) for _, path, operation in _operations(spec)}
+    linked = 0
+    for _, path, operation in _operations(spec):
+        source = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        for response in operation["responses"].values():
+            for name, link in response.get("links", {}).items():
+                target = by_id[link["operationId"]][1]
+                needed = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+                assert needed <= link["parameters"].keys(), (path, name)
+                for expression in link["parameters"].values():
+                    if expression.startswith("$request.path."):
+                        assert expression.removeprefix("$request.path.") in source, (path, name)
+                assert re.fullmatch(r"[A-Za-z0-9_.-]+", name), name
+                linked += 1
+    assert linked > 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,8 +16,8 @@ from app.core.schemas import Problem
 ALWAYS = (500, 503)
 # Errors of every route that takes a bearer token.
 AUTHENTICATED = (401, 403)
-# Errors of every route with a JSON body.
-WITH_BODY = (413, 415, 422)
+# Errors of every route with a JSON body (400: a body that is not even text, e.g. invalid UTF-8).
+WITH_BODY = (400, 413, 415, 422)
 
 # The problem codes an idempotent create adds to 409 and 422.
 CREATE_CODES: dict[int, list[str]] = {
@@ -134,6 +135,7 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     schema["info"]["contact"] = {"name": "MASH service team"}
     schema["info"]["license"] = {"name": "Proprietary"}
     _replace_default_validation_errors(schema)
+    add_links(schema)
     return schema
 
 
@@ -150,3 +152,183 @@ def _replace_default_validation_errors(schema: dict[str, Any]) -> None:
                 }
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
+
+
+# OpenAPI links (https://spec.openapis.org/oas/v3.1.0#link-object): how the id in one response feeds the
+# next request. Derived here from the generated paths (the route table) and the response schemas, so a new
+# route is linked without touching its router; clients read them as "what can I do next", and the stateful fuzz tests
+# (tests/fuzz/) follow them to chain a create with the operations on the record it made.
+_PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+_NON_WORD = re.compile(r"\W")
+_WRITES = ("patch", "put")
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Add ``links`` to each 201 (to the new record's operations and its parent's GET) and each ETag."""
+    operations = [
+        (path, method, operation)
+        for path, item in schema.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+    records = {
+        path: operation for path, method, operation in operations if method == "get" and path.endswith("}")
+    }
+    # FastAPI's operation ids are "<function name>_<path>_<method>": the function name names the link.
+    names = {
+        operation["operationId"]: operation["operationId"].removesuffix(
+            _NON_WORD.sub("_", path) + f"_{method}"
+        )
+        for path, method, operation in operations
+        if "operationId" in operation
+    }
+    for path, method, operation in operations:
+        links: dict[str, Any] = {}
+        status = "201" if method == "post" and "201" in operation["responses"] else None
+        if status:
+            links.update(_links_to_new_record(schema, path, operation, records, operations, names))
+            links.update(_link_to_parent(path, operation, records, names))
+        ok = next((s for s in operation["responses"] if s.startswith("2")), None)
+        if ok and "ETag" in operation["responses"][ok].get("headers", {}):
+            status = status or ok
+            links.update(_links_to_conditional_writes(path, method, operations, names))
+        if status and links:
+            operation["responses"][status]["links"] = links
+
+
+def _links_to_new_record(
+    schema: dict[str, Any],
+    path: str,
+    operation: dict[str, Any],
+    records: dict[str, dict[str, Any]],
+    operations: list[tuple[str, str, dict[str, Any]]],
+    names: dict[str, str],
+) -> dict[str, Any]:
+    """Links from a 201 to every operation on the new record's path and below it."""
+    found = _created_record(schema, path, operation, records)
+    if found is None:
+        return {}
+    record_path, pointer, record = found
+    base = pointer.rsplit("/", 1)[0]  # the record itself: "" or "/items/0"
+    record_parameter = _path_parameters(record_path)[-1]
+    source_parameters = set(_path_parameters(path))
+    links: dict[str, Any] = {}
+    for target_path, target_method, target in operations:
+        if target_path != record_path and not target_path.startswith(record_path + "/"):
+            continue
+        parameters: dict[str, str] = {}
+        for name in _path_parameters(target_path):
+            if name == record_parameter:
+                parameters[name] = f"$response.body#{pointer}"
+            elif name in source_parameters:
+                parameters[name] = f"$request.path.{name}"
+            else:
+                # A record inside the new one, e.g. /children/{child_id}: its first element's id.
+                nested = _nested_record(schema, record, target_path, name)
+                if nested is None:
+                    break  # nothing in the response fills this parameter: no link
+                collection, has_etag = nested
+                parameters[name] = f"$response.body#{base}/{collection}/0/id"
+                if target_method in _WRITES and has_etag:
+                    parameters["If-Match"] = f"$response.body#{base}/{collection}/0/etag"
+        else:
+            links[_link_name(target, names)] = {
+                "operationId": target["operationId"],
+                "parameters": parameters,
+                "description": f"{target.get('summary', target['operationId'])}: the record just created.",
+            }
+    return links
+
+
+def _created_record(
+    schema: dict[str, Any], path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]]
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The single-record GET path of what a create made, the JSON pointer to its id, and its schema."""
+    body = _json_body(operation["responses"]["201"])
+    prefix, refs = "", _refs(body)
+    items = _component(schema, body).get("properties", {}).get("items", {}).get("items")
+    if items is not None:  # a list of new records (one per agency asked): link to the first
+        prefix, refs = "/items/0", _refs(items)
+    for record_path, record_op in records.items():
+        parameter = _path_parameters(record_path)[-1]
+        same_path = record_path == f"{path}/{{{parameter}}}"
+        if same_path or (refs and refs & _refs(_json_body(record_op["responses"].get("200", {})))):
+            record = _component(schema, items if items is not None else body)
+            field = parameter if parameter in record.get("properties", {}) else "id"
+            return record_path, f"{prefix}/{field}", record
+    return None
+
+
+def _link_to_parent(
+    path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]], names: dict[str, str]
+) -> dict[str, Any]:
+    """A create under a record (a decision on a referral) changes that record: link to its GET."""
+    parents = [p for p in records if path.startswith(p + "/")]
+    if not parents:
+        return {}
+    parent = max(parents, key=len)
+    target = records[parent]
+    return {
+        _link_name(target, names): {
+            "operationId": target["operationId"],
+            "parameters": {name: f"$request.path.{name}" for name in _path_parameters(parent)},
+            "description": f"{target.get('summary', target['operationId'])}: the record this one was added to.",
+        }
+    }
+
+
+def _links_to_conditional_writes(
+    path: str, method: str, operations: list[tuple[str, str, dict[str, Any]]], names: dict[str, str]
+) -> dict[str, Any]:
+    """The ETag a response carries is the If-Match of the writes on the same record."""
+    links: dict[str, Any] = {}
+    for target_path, target_method, target in operations:
+        if target_path != path or target_method not in _WRITES:
+            continue
+        parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
+        parameters["If-Match"] = "$response.header.ETag"
+        links[_link_name(target, names)] = {
+            "operationId": target["operationId"],
+            "parameters": parameters,
+            "description": f"{target.get('summary', target['operationId'])}, with this response's ETag.",
+        }
+    return links
+
+
+def _nested_record(
+    schema: dict[str, Any], record: dict[str, Any], target_path: str, parameter: str
+) -> tuple[str, bool] | None:
+    """For ``.../{collection}/{parameter}``: the record's array property of that name, and if it has etags."""
+    segments = target_path.split("/")
+    collection = segments[segments.index(f"{{{parameter}}}") - 1]
+    prop = record.get("properties", {}).get(collection, {})
+    item = _component(schema, prop.get("items", {})) if prop.get("type") == "array" else {}
+    properties = item.get("properties", {})
+    return (collection, "etag" in properties) if "id" in properties else None
+
+
+def _path_parameters(path: str) -> list[str]:
+    return _PATH_PARAMETER.findall(path)
+
+
+def _link_name(operation: dict[str, Any], names: dict[str, str]) -> str:
+    operation_id: str = operation["operationId"]
+    return names.get(operation_id, operation_id)
+
+
+def _json_body(response: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return body
+
+
+def _refs(schema: dict[str, Any]) -> set[str]:
+    return {branch["$ref"] for branch in schema.get("oneOf", [schema]) if "$ref" in branch}
+
+
+def _component(schema: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """The component a schema names (the first branch of a oneOf), or the schema itself."""
+    ref = reference.get("oneOf", [reference])[0].get("$ref")
+    if ref is None:
+        return reference
+    found: dict[str, Any] = schema.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[1], {})
+    return found

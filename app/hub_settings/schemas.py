@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
 
@@ -23,6 +23,14 @@ MIN_WORKING_DAY_MINUTES = 60
 RagHours = Annotated[float, Field(gt=0, le=MAX_RAG_HOURS, allow_inf_nan=False)]
 DecisionDays = Annotated[int, Field(ge=1, le=MAX_DECISION_WORKING_DAYS)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]
+# A local wall-clock time, "HH:MM[:SS[.ffffff]]". Not JSON Schema's "time" format: that is RFC 3339's
+# full-time, which requires an offset, and these times have none (they are read in `timezone`).
+WallClockTime = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
+    ),
+]
 
 _TIMESCALES = {
     "timezone": "Europe/London",
@@ -59,8 +67,10 @@ class TimescalesIn(RequestModel):
         max_length=64,
         description="IANA time zone of working hours and dates, e.g. Europe/London.",
     )
-    workday_start: time = Field(description="Start of working hours, local wall-clock time (inclusive).")
-    workday_end: time = Field(
+    workday_start: WallClockTime = Field(
+        description="Start of working hours, local wall-clock time (inclusive)."
+    )
+    workday_end: WallClockTime = Field(
         description=f"End of working hours (exclusive); at least {MIN_WORKING_DAY_MINUTES} minutes after the start."
     )
     working_weekdays: Annotated[list[IsoWeekday], AfterValidator(no_repeats), AfterValidator(_sorted)] = (
@@ -135,8 +145,8 @@ class TimescalesOut(ResponseModel):
     )
 
     timezone: str
-    workday_start: time
-    workday_end: time
+    workday_start: WallClockTime
+    workday_end: WallClockTime
     working_weekdays: list[int]
     rag_hours: RagHoursOut
     red_in_clock_hours: bool

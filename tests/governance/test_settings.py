@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,6 +83,20 @@ async def test_until_changed_the_configured_timescales_apply(
         "updated_at": None,
         "updated_by": None,
     }
+
+
+async def test_working_hours_are_documented_as_the_local_times_the_api_returns(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    # Found by the fuzz tests: "09:00:00" was documented as JSON Schema's "time", which requires an
+    # offset (RFC 3339 full-time); these are wall-clock times in `timezone`, without one.
+    spec = (await client.get("/openapi.json")).json()
+    document, _ = await current(client, admin)
+    for model in ("TimescalesIn", "TimescalesOut"):
+        for field in ("workday_start", "workday_end"):
+            documented = spec["components"]["schemas"][model]["properties"][field]
+            assert "format" not in documented, (model, field)
+            assert re.fullmatch(documented["pattern"], document[field]), (model, field)
 
 
 async def test_the_configuration_is_what_the_service_was_started_with(settings: Settings) -> None:

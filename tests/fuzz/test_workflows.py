@@ -1,0 +1,39 @@
+"""Stateful fuzzing: chains of calls that follow the OpenAPI links (app/core/openapi.py).
+
+A scenario creates a record and goes on with the operations its 201 links to (GET, PATCH with the
+ETag, sub-resources, the parent record), each call checked like a single operation is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from tests.fuzz.conftest import FuzzApi
+from tests.fuzz.test_operations import schema
+
+pytestmark = pytest.mark.fuzz
+
+
+class Workflows(schema.as_state_machine()):  # type: ignore[misc]
+    api: ClassVar[FuzzApi]
+
+    def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
+        return self.api.call_kwargs(case.operation.method, case.operation.path)
+
+
+def test_workflows(fuzz_api: FuzzApi) -> None:
+    Workflows.api = fuzz_api
+    Workflows.run(
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=8,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
