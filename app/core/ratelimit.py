@@ -150,7 +150,8 @@ class PostgresCounter:
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
         pool = await self._get_pool()
-        async with pool.acquire(timeout=self._connect_timeout) as connection:
+        # No acquire timeout (it costs a wait_for per request): statement_timeout bounds each use.
+        async with pool.acquire() as connection:
             row = await connection.fetchrow(_HIT, key, window_seconds)
         assert row is not None
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:

@@ -246,3 +246,24 @@ async def test_the_counters_hold_no_personal_data(make_app: AppFactory) -> None:
         rows = (await session.execute(sa.text("SELECT key, hits FROM rate_limit_counters"))).all()
     assert len(rows) == 2
     assert all(len(key) == 64 and "ann" not in key and "192.0.2" not in key for key, _ in rows)
+
+
+async def test_a_token_verified_for_counting_is_still_checked_for_revocation(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=50)
+    admin = bearer(app, "admin@test", Role.ADMIN)
+    async with http(app) as client:
+        registered = await create_client(client, admin)
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": registered["client_id"],
+            "client_secret": registered["client_secret"],
+        }
+        token = (await client.post("/oauth/token", data=form)).json()["access_token"]
+        partner = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/me", headers=partner)).status_code == 200
+        revoked = await client.post(
+            f"/v1/clients/{registered['client_id']}/revocation", json={"reason": "test"}, headers=admin
+        )
+        assert revoked.status_code == 200, revoked.text
+        after = await client.get("/v1/me", headers=partner)
+    assert_problem(after, 401, "invalid_token")
