@@ -26,6 +26,7 @@ access_log = logging.getLogger("mash.access")
 error_log = logging.getLogger("mash.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+CLIENT_CLOSED_REQUEST = 499
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
@@ -74,6 +75,9 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_context)
+            if not response_started:
+                # The client went away before it finished sending (nginx's 499): not a server error.
+                status = CLIENT_CLOSED_REQUEST
         except Exception as exc:
             error_log.error(
                 "unhandled exception",

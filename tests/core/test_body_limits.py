@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import Message, Scope
 
 from app.core.middleware import json_depth_exceeds
 from app.core.scopes import Role
@@ -198,3 +200,36 @@ async def test_huge_arrays_are_refused(
 )
 def test_json_depth_ignores_brackets_in_strings(text: bytes, deeper_than_3: bool) -> None:
     assert json_depth_exceeds(text, 3) is deeper_than_3
+
+
+async def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_a_server_error(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mash.access")
+    partial: Message = {"type": "http.request", "body": b'{"na', "more_body": True}
+    messages = iter([partial, {"type": "http.disconnect"}])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/clients",
+        "raw_path": b"/v1/clients",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("198.51.100.9", 40000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    assert sent == []  # nobody to answer
+    assert [getattr(r, "status", None) for r in caplog.records if r.name == "mash.access"] == [499]
