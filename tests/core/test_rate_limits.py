@@ -24,7 +24,7 @@ from app.core.tokens import TokenService
 from app.main import create_app
 from app.models import Client
 from tests.conftest import BACKEND, make_settings
-from tests.helpers import assert_problem, create_client
+from tests.helpers import assert_problem, create_client, run_sql
 
 DAY = 86_400
 AppFactory = Callable[..., FastAPI]
@@ -267,3 +267,18 @@ async def test_a_token_verified_for_counting_is_still_checked_for_revocation(mak
         assert revoked.status_code == 200, revoked.text
         after = await client.get("/v1/me", headers=partner)
     assert_problem(after, 401, "invalid_token")
+
+
+@pytest.mark.postgres
+async def test_counters_of_clients_not_seen_for_a_while_are_pruned(make_app: AppFactory) -> None:
+    app = make_app()
+    async with http(app) as client:
+        await client.get("/v1/me", headers=bearer(app, "gone.system"))
+    await run_sql(app, "UPDATE rate_limit_counters SET window_start = window_start - 86400 * 2")
+    counter = app.state.rate_limiter.counter
+    counter._pruned_at -= 3600  # as if the last pruning was an hour ago: the next count prunes
+    async with http(app) as client:
+        await client.get("/v1/me", headers=bearer(app, "active.system"))
+    await counter.aclose()  # waits for the pruning it started
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(sa.text("SELECT count(*) FROM rate_limit_counters")) == 1
