@@ -196,6 +196,23 @@ async def test_huge_arrays_are_refused(
         (b'[[[ "\\"[[[[", [] ]]]', True),
         (b'["\\\\", [[[]]]]', True),
         (b"{}" * 1000, False),
+        # An unterminated string runs to the end; escaped quotes in it once made the scan quadratic.
+        (b'[[[["' + b'\\"' * 200_000 + b"[[[[", True),
+        (b'[["' + b'\\"' * 200_000 + b"[[[[", False),
+        (b"[" + b"[]," * 1000 + b"[]]", False),
+        (b"[[" + b"[]" * 1000 + b"[[]]]]", True),
+    ],
+    ids=[
+        "3-levels",
+        "4-levels",
+        "brackets-in-strings",
+        "escaped-quote",
+        "escaped-backslash",
+        "flat",
+        "redos",
+        "redos-2",
+        "wide",
+        "wide-and-deep",
     ],
 )
 def test_json_depth_ignores_brackets_in_strings(text: bytes, deeper_than_3: bool) -> None:
