@@ -16,7 +16,7 @@ from starlette.types import Message, Scope
 
 from app.core.middleware import json_depth_exceeds
 from app.core.scopes import Role
-from app.main import create_app
+from app.main import create_app, openapi_document
 from tests.conftest import TokenFactory, make_settings
 from tests.helpers import assert_problem, client_body
 
@@ -250,3 +250,41 @@ async def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_a_server_er
     await app(scope, receive, send)
     assert sent == []  # nobody to answer
     assert [getattr(r, "status", None) for r in caplog.records if r.name == "mash.access"] == [499]
+
+
+def _unbounded_arrays(
+    schema: dict[str, Any], where: str, schemas: dict[str, Any], seen: set[str]
+) -> list[str]:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return _unbounded_arrays(schemas[name], name, schemas, seen)
+    found = []
+    if schema.get("type") == "array":
+        if "maxItems" not in schema:
+            found.append(where)
+        found += _unbounded_arrays(schema.get("items", {}), f"{where}[]", schemas, seen)
+    for key, value in schema.get("properties", {}).items():
+        found += _unbounded_arrays(value, f"{where}.{key}", schemas, seen)
+    for alternative in [*schema.get("anyOf", []), *schema.get("oneOf", []), *schema.get("allOf", [])]:
+        found += _unbounded_arrays(alternative, where, schemas, seen)
+    if isinstance(schema.get("additionalProperties"), dict):
+        found += _unbounded_arrays(schema["additionalProperties"], f"{where}{{}}", schemas, seen)
+    return found
+
+
+def test_every_array_in_a_request_body_has_a_maximum_length() -> None:
+    # From the route table (the OpenAPI document), so a new request model is covered too.
+    document = openapi_document()
+    schemas, seen = document["components"]["schemas"], set[str]()
+    bodies = [
+        (f"{method.upper()} {path}", content["schema"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+    ]
+    assert len(bodies) > 30
+    unbounded = [where for name, schema in bodies for where in _unbounded_arrays(schema, name, schemas, seen)]
+    assert unbounded == []
