@@ -22,6 +22,7 @@ from app.core.metrics import HttpMetrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi
 from app.core.passwords import SecretHasher
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 from app.core.routing import TransactionalRoute
 from app.core.timescales import ClockProvider
 from app.core.tokens import JwksCache, TokenService
@@ -80,8 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await limiter.aclose()
         await engine.dispose()
 
+    limiter = RateLimiter(settings)
     docs = not settings.is_production
     app = FastAPI(
         title="mash-api",
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hasher = SecretHasher(settings)
     app.state.tokens = TokenService(settings, JwksCache(settings) if settings.jwks_url else None)
     app.state.metrics = HttpMetrics()
+    app.state.rate_limiter = limiter
     # The timescales in force are read per request (see app.core.timescales); the configured ones
     # apply until an admin stores others through PUT /v1/settings/timescales.
     app.state.clocks = ClockProvider(settings.working_time)
@@ -106,7 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     base_url = settings.public_base_url.rstrip("/")
     # Added innermost first: the request context must wrap everything, including the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, problem_base_url=base_url)
+    # Rate limits come before the body is read, so a refused client costs one count and no upload.
+    app.add_middleware(BodyLimitMiddleware, settings=settings, problem_base_url=base_url)
+    app.add_middleware(
+        RateLimitMiddleware, limiter=limiter, tokens=app.state.tokens, problem_base_url=base_url
+    )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, problem_base_url=base_url)
     install_error_handlers(app)
 

@@ -205,6 +205,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "argon2_parallelism": 1,
         "db_pool_size": 20,
         "db_max_overflow": 40,
+        # Ordinary tests make many requests as one client; the rate limit tests set their own limits.
+        "rate_limit_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -321,7 +321,10 @@ class EnquiryConclusion(RequestModel):
         )
     )
 
-    allegations: list[AllegationResult] = Field(min_length=1, description="A result for every allegation.")
+    # As many as a concern can have (AdultConcernCreate.allegations).
+    allegations: list[AllegationResult] = Field(
+        min_length=1, max_length=20, description="A result for every allegation."
+    )
     msp_asked: MspAsked
     msp_outcomes_achieved: MspOutcomesAchieved | None = Field(
         None, description="Required when the adult expressed outcomes (yes_outcomes_expressed), else absent."

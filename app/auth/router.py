@@ -57,7 +57,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     responses={
         400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type or invalid_scope"},
         401: {"model": OAuthError, "description": "invalid_client: unknown, wrong or revoked credentials"},
-        **problem_responses(413, 415, *ALWAYS),
+        **problem_responses(408, 413, 415, *ALWAYS),
     },
 )
 async def token(

@@ -59,8 +59,22 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # A body must arrive within body_timeout_seconds plus one second per body_min_rate_bytes received
+    # (as Apache's mod_reqtimeout): a trickled body is refused (408) instead of tying up a worker.
+    body_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_min_rate_bytes: int = Field(16_384, ge=1)
+    max_json_depth: int = Field(32, ge=2, le=512)  # deeper JSON is refused (422) before it is parsed
     idempotency_ttl_hours: int = Field(24, ge=24)  # the contract promises at least 24 hours
     public_base_url: str = "http://127.0.0.1:8000"
+
+    # Rate limits: requests per fixed window per client (the token's `sub`, or the IP address when
+    # there is no valid token); POST /oauth/token has its own, stricter budget per IP address. Counted
+    # in PostgreSQL when that is the database (shared by every worker and replica), else in memory.
+    rate_limit_enabled: bool = True
+    rate_limit_requests: int = Field(600, ge=1)
+    rate_limit_window_seconds: int = Field(60, ge=1, le=86_400)
+    rate_limit_token_requests: int = Field(30, ge=1)
+    rate_limit_pool_size: int = Field(4, ge=1, le=50)  # PostgreSQL: the counter's own small pool
     log_level: str = "INFO"
 
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).

@@ -16,8 +16,9 @@ from app.core.schemas import Problem
 ALWAYS = (500, 503)
 # Errors of every route that takes a bearer token.
 AUTHENTICATED = (401, 403)
-# Errors of every route with a JSON body (400: a body that is not even text, e.g. invalid UTF-8).
-WITH_BODY = (400, 413, 415, 422)
+# Errors of every route with a JSON body (400: a body that is not even text, e.g. invalid UTF-8, or a
+# Content-Length the body does not match; 408: a body that trickles in too slowly).
+WITH_BODY = (400, 408, 413, 415, 422)
 
 # The problem codes an idempotent create adds to 409 and 422.
 CREATE_CODES: dict[int, list[str]] = {
@@ -47,6 +48,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller's agency.",
     405: "Method not allowed on this resource.",
     406: "No representation the Accept header allows.",
+    408: "The request body arrived too slowly.",
     409: "Conflict with the record's current state.",
     412: "If-Match does not match the current ETag.",
     413: "Request body too large.",
@@ -119,7 +121,8 @@ running gets 409. Keys are kept for {idempotency_hours} hours.
 **Lists** are keyset-paginated: `limit` (default 50, at most 200) and `cursor`; the body is
 `{{"items": [...], "next_cursor": ...}}` and a `Link: <...>; rel="next"` header points to the next page.
 
-**Limits.** Request bodies over 1 MiB are refused (413); unknown fields in request bodies are refused (422).
+**Limits.** Request bodies over 1 MiB are refused (413), as are bodies that arrive too slowly (408) and
+JSON nested more than 32 levels deep (422); unknown fields in request bodies are refused (422).
 """
 
 

@@ -70,6 +70,14 @@ _PROBLEM_TYPES = [
         "Reports offer application/json (the default) and text/csv.",
     ),
     ProblemType(
+        "request_timeout",
+        408,
+        "Request body too slow",
+        "The request body did not arrive in time: the API allows a few seconds plus one second per "
+        "configured number of bytes (MASH_BODY_TIMEOUT_SECONDS, MASH_BODY_MIN_RATE_BYTES). Nothing was "
+        "changed; send the request again.",
+    ),
+    ProblemType(
         "invalid_transition",
         409,
         "Invalid state transition",

@@ -21,6 +21,7 @@ from app.models.disclosure import Disclosure, SubjectAccessRequest
 from app.models.event import CaseEvent
 from app.models.idempotency import IdempotencyRecord
 from app.models.person import Person, PersonLink, PersonMatchKey
+from app.models.ratelimit import RateLimitCounter
 from app.models.referral import (
     Communication,
     Contribution,
@@ -57,6 +58,7 @@ __all__ = [
     "PersonMatchKey",
     "PlanAction",
     "PlanReview",
+    "RateLimitCounter",
     "Referral",
     "ReferralChild",
     "ReferralHouseholdMember",

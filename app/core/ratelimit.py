@@ -1,0 +1,283 @@
+"""Per-client rate limits: a fixed window of requests per client, answered 429 when it is used up.
+
+The client is the verified token's ``sub``, or the IP address when the request carries no valid
+token; POST /oauth/token has a budget of its own, stricter, per IP address (secrets are guessed there).
+Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds
+until the window ends); a 429 also carries ``Retry-After``.
+
+Counting costs one statement per request. On PostgreSQL it is one upsert on an UNLOGGED table that
+counts and, when a new window has begun, resets, in a single round trip on a small asyncpg pool of its
+own, outside the request's transaction: every worker process and replica shares the count, and the
+row lock is held for microseconds, never for a request. On SQLite (the embedded, single-process
+default) the counts are kept in memory. If PostgreSQL cannot be reached for counting, requests are let
+through: the request itself then fails or succeeds on its own merits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.engine import make_url
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import Settings
+from app.core.errors import problem_response
+from app.core.tokens import TokenClaims, TokenError, TokenService
+
+logger = logging.getLogger("mash.ratelimit")
+
+TOKEN_PATH = "/oauth/token"
+# Probed by load balancers and Prometheus from a few addresses: never limited.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Where the middleware leaves the claims it verified, so that authentication does not verify twice.
+VERIFIED_TOKEN_STATE = "verified_token"
+_PRUNE_EVERY_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    name: str
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.remaining >= 0
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(max(self.remaining, 0)),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+        """Count one request for ``key``; returns the count in the current window and the seconds
+        left in it."""
+
+    async def aclose(self) -> None: ...
+
+
+class MemoryCounter:
+    """One process's counts (SQLite, the embedded single-process default)."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}
+        self._pruned_at = time.time()
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+        now = time.time()
+        start = int(now // window_seconds) * window_seconds
+        current = self._windows.get(key)
+        hits = current[1] + 1 if current is not None and current[0] == start else 1
+        self._windows[key] = (start, hits)
+        if now - self._pruned_at > _PRUNE_EVERY_SECONDS:
+            # Clients seen in no recent window: drop them, so memory follows the active clients only.
+            self._pruned_at = now
+            stale = now - _PRUNE_EVERY_SECONDS
+            self._windows = {k: v for k, v in self._windows.items() if v[0] >= stale}
+        return hits, start + window_seconds - now
+
+    async def aclose(self) -> None:
+        self._windows.clear()
+
+
+# The window is computed from the database's clock, so replicas whose clocks differ still agree.
+# A request that computed the previous window before getting the row lock counts in the new one
+# (GREATEST) rather than moving the window back.
+_HIT = """
+INSERT INTO rate_limit_counters AS c (key, window_start, hits)
+VALUES ($1, floor(extract(epoch FROM clock_timestamp()) / $2)::bigint * $2, 1)
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN excluded.window_start > c.window_start THEN 1 ELSE c.hits + 1 END,
+    window_start = GREATEST(c.window_start, excluded.window_start)
+RETURNING hits, window_start + $2 - extract(epoch FROM clock_timestamp())::float8 AS reset
+"""
+_PRUNE = "DELETE FROM rate_limit_counters WHERE window_start < extract(epoch FROM clock_timestamp()) - $1"
+
+
+async def _no_reset(_connection: asyncpg.Connection) -> None:
+    # asyncpg resets a connection on release (RESET ALL, UNLISTEN...): one more round trip per
+    # request. The counter changes no session state and runs in autocommit, so there is nothing to reset.
+    return None
+
+
+class PostgresCounter:
+    """Counts in the ``rate_limit_counters`` table, shared by every process using the database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._dsn = make_url(settings.database_url).set(drivername="postgresql")
+        self._pool_size = settings.rate_limit_pool_size
+        self._connect_timeout = settings.db_connect_timeout_seconds
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self._pruned_at = time.monotonic()
+        self._prune_task: asyncio.Task[None] | None = None
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn.render_as_string(hide_password=False),
+                        min_size=1,
+                        max_size=self._pool_size,
+                        timeout=self._connect_timeout,
+                        reset=_no_reset,
+                        server_settings={
+                            "application_name": "mash-api-ratelimit",
+                            "statement_timeout": "2000",
+                        },
+                    )
+        return self._pool
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+        pool = await self._get_pool()
+        # No acquire timeout (it costs a wait_for per request): statement_timeout bounds each use.
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(_HIT, key, window_seconds)
+        assert row is not None
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:
+            self._pruned_at = time.monotonic()
+            self._prune_task = asyncio.create_task(self._prune(pool, window_seconds))
+        return int(row["hits"]), float(row["reset"])
+
+    async def _prune(self, pool: asyncpg.Pool, window_seconds: int) -> None:
+        # Rows of clients not seen for a while (needs DELETE on the table).
+        try:
+            await pool.execute(_PRUNE, max(_PRUNE_EVERY_SECONDS, float(window_seconds)))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            logger.warning("rate limit counters not pruned", extra={"error_type": type(exc).__name__})
+
+    async def aclose(self) -> None:
+        if self._prune_task is not None:
+            await asyncio.gather(self._prune_task, return_exceptions=True)
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings, counter: Counter | None = None) -> None:
+        self.enabled = settings.rate_limit_enabled
+        window = settings.rate_limit_window_seconds
+        self.api = Budget("api", settings.rate_limit_requests, window)
+        self.token = Budget("token", settings.rate_limit_token_requests, window)
+        if counter is None:
+            counter = MemoryCounter() if settings.is_sqlite else PostgresCounter(settings)
+        self.counter = counter
+
+    async def check(self, budget: Budget, client: str) -> Decision | None:
+        """Count one request of ``client`` against ``budget``; None if it could not be counted."""
+        key = hashlib.sha256(f"{budget.name}\x00{client}".encode()).hexdigest()
+        try:
+            hits, reset = await self.counter.hit(key, budget.window_seconds)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            logger.warning("rate limit not counted", extra={"error_type": type(exc).__name__})
+            return None
+        return Decision(budget.limit, budget.limit - hits, max(1, math.ceil(reset)))
+
+    async def aclose(self) -> None:
+        await self.counter.aclose()
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return None
+    return None
+
+
+def _client_address(scope: Scope) -> str:
+    # uvicorn runs with proxy_headers: behind a trusted proxy (FORWARDED_ALLOW_IPS) this is the
+    # address the proxy saw, not the proxy's own.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class RateLimitMiddleware:
+    """Outside the routes (and before the body is read): a refused request costs one count, no more."""
+
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, tokens: TokenService, problem_base_url: str
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.tokens = tokens
+        self.problem_base_url = problem_base_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.limiter.enabled or scope["path"] in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        budget, client = await self._identify(scope)
+        decision = await self.limiter.check(budget, client)
+        if decision is None:
+            await self.app(scope, receive, send)
+            return
+        headers = decision.headers()
+        if not decision.allowed:
+            detail = (
+                f"More than {budget.limit} requests in {budget.window_seconds} seconds; "
+                f"retry after {decision.reset_seconds} seconds."
+            )
+            response = problem_response(
+                "rate_limited",
+                detail,
+                headers={**headers, "Retry-After": str(decision.reset_seconds)},
+                base_url=self.problem_base_url,
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    response_headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _identify(self, scope: Scope) -> tuple[Budget, str]:
+        if scope["path"] == TOKEN_PATH:
+            return self.limiter.token, f"ip:{_client_address(scope)}"
+        token = _bearer_token(scope)
+        if token is not None:
+            try:
+                claims = await self.tokens.verify(token)
+            except TokenError:
+                pass  # counted by address; authentication answers 401 later
+            else:
+                scope.setdefault("state", {})[VERIFIED_TOKEN_STATE] = (token, claims)
+                issuer = "idp" if claims.external else "local"
+                return self.limiter.api, f"sub:{issuer}:{claims.sub}"
+        return self.limiter.api, f"ip:{_client_address(scope)}"
+
+
+def verified_claims(state: Any, token: str) -> TokenClaims | None:
+    """The claims the middleware already verified for this very token, if it did."""
+    verified: tuple[str, TokenClaims] | None = getattr(state, VERIFIED_TOKEN_STATE, None)
+    if verified is not None and verified[0] == token:
+        return verified[1]
+    return None

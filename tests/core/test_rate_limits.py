@@ -1,0 +1,284 @@
+"""Per-client rate limits: counted per token `sub` (or per IP address without a valid token), a
+stricter budget for the token endpoint, 429 problems with Retry-After, RateLimit-* headers, and on
+PostgreSQL one count shared by every app instance on the database.
+
+Limits are small here and the window a day long, so a test never straddles two windows (except the
+one about the window ending, which waits for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from app.core.config import Settings
+from app.core.ratelimit import MemoryCounter, PostgresCounter
+from app.core.scopes import AgencyCode, Role
+from app.core.tokens import TokenService
+from app.main import create_app
+from app.models import Client
+from tests.conftest import BACKEND, make_settings
+from tests.helpers import assert_problem, create_client, run_sql
+
+DAY = 86_400
+AppFactory = Callable[..., FastAPI]
+
+
+@pytest.fixture
+async def make_app(database_url: str) -> AsyncIterator[AppFactory]:
+    apps: list[FastAPI] = []
+
+    def make(**overrides: Any) -> FastAPI:
+        values: dict[str, Any] = {
+            "rate_limit_enabled": True,
+            "rate_limit_requests": 3,
+            "rate_limit_token_requests": 2,
+            "rate_limit_window_seconds": DAY,
+        }
+        application = create_app(make_settings(database_url, **{**values, **overrides}))
+        apps.append(application)
+        return application
+
+    yield make
+    for application in apps:
+        await application.state.rate_limiter.aclose()
+        await application.state.engine.dispose()
+
+
+def http(app: FastAPI, address: str = "203.0.113.7") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def bearer(app: FastAPI, sub: str, role: Role = Role.PARTNER_REFERRER) -> dict[str, str]:
+    issued = app.state.tokens.issue(sub=sub, agency=AgencyCode.POLICE, role=role)
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+def remaining(response: httpx.Response) -> int:
+    return int(response.headers["ratelimit-remaining"])
+
+
+async def test_the_counter_is_shared_in_postgresql_and_in_memory_on_sqlite(make_app: AppFactory) -> None:
+    counter = make_app().state.rate_limiter.counter
+    assert isinstance(counter, PostgresCounter if BACKEND == "postgresql" else MemoryCounter)
+
+
+async def test_a_client_over_its_limit_gets_a_429_problem_with_retry_after(make_app: AppFactory) -> None:
+    app = make_app()
+    headers = bearer(app, "police.system")
+    async with http(app) as client:
+        answers = [await client.get("/v1/me", headers=headers) for _ in range(3)]
+        refused = await client.get("/v1/me", headers=headers)
+
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert [r.headers["ratelimit-limit"] for r in answers] == ["3", "3", "3"]
+    assert [remaining(r) for r in answers] == [2, 1, 0]
+    assert all(1 <= int(r.headers["ratelimit-reset"]) <= DAY for r in answers)
+
+    body = assert_problem(refused, 429, "rate_limited")
+    assert "3 requests" in body["detail"]
+    assert 1 <= int(refused.headers["retry-after"]) <= DAY
+    assert refused.headers["retry-after"] == refused.headers["ratelimit-reset"]
+    assert remaining(refused) == 0
+
+
+async def test_each_client_has_its_own_budget(make_app: AppFactory) -> None:
+    app = make_app()
+    async with http(app) as client:
+        for _ in range(4):
+            await client.get("/v1/me", headers=bearer(app, "busy.system"))
+        other = await client.get("/v1/me", headers=bearer(app, "quiet.system"))
+    assert other.status_code == 200
+    assert remaining(other) == 2
+
+
+async def test_a_refused_request_changes_nothing(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=1)
+    headers = bearer(app, "admin@test", Role.ADMIN)
+    async with http(app) as client:
+        assert (await client.get("/v1/clients", headers=headers)).status_code == 200
+        refused = await client.post(
+            "/v1/clients", json={"name": "x", "agency": "police", "role": "partner_referrer"}, headers=headers
+        )
+    assert_problem(refused, 429, "rate_limited")
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+async def test_without_a_token_requests_are_counted_by_address(make_app: AppFactory) -> None:
+    app = make_app()
+    async with http(app, "198.51.100.1") as first, http(app, "198.51.100.2") as second:
+        statuses = [(await first.get("/v1/me")).status_code for _ in range(4)]
+        other_address = await second.get("/v1/me")
+    assert statuses == [401, 401, 401, 429]
+    assert other_address.status_code == 401
+    assert remaining(other_address) == 2
+
+
+async def test_a_forged_token_cannot_spend_another_clients_budget(make_app: AppFactory) -> None:
+    app = make_app()
+    # Signed with another key, in the victim's name: counted by the sender's address, not as the victim.
+    forger = TokenService(make_settings("sqlite+aiosqlite:///:memory:", jwt_secret="x" * 40))
+    forged = forger.issue(sub="victim.system", agency=AgencyCode.POLICE, role=Role.PARTNER_REFERRER)
+    async with http(app, "198.51.100.66") as attacker, http(app, "198.51.100.10") as victim:
+        for _ in range(5):
+            await attacker.get("/v1/me", headers={"Authorization": f"Bearer {forged.access_token}"})
+        answer = await victim.get("/v1/me", headers=bearer(app, "victim.system"))
+    assert answer.status_code == 200
+    assert remaining(answer) == 2
+
+
+async def test_the_token_endpoint_has_a_stricter_budget_per_address(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(rate_limit_requests=50)
+    form = {"grant_type": "client_credentials", "client_id": "unknown", "client_secret": "guess"}
+    async with http(app) as client:
+        guesses = [await client.post("/oauth/token", data=form) for _ in range(3)]
+        me = await client.get("/v1/me")
+    assert [r.status_code for r in guesses] == [401, 401, 429]
+    assert guesses[0].headers["ratelimit-limit"] == "2"
+    assert_problem(guesses[2], 429, "rate_limited")
+    # Guessing secrets does not use up the address's budget for the rest of the API.
+    assert me.headers["ratelimit-limit"] == "50"
+    assert remaining(me) == 49
+
+
+async def test_the_token_endpoint_still_issues_tokens_within_the_budget(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(rate_limit_requests=50)
+    async with http(app) as client:
+        registered = await create_client(client, bearer(app, "admin@test", Role.ADMIN))
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": registered["client_id"],
+            "client_secret": registered["client_secret"],
+        }
+        issued = await client.post("/oauth/token", data=form)
+    assert issued.status_code == 200
+    assert remaining(issued) == 1
+
+
+async def test_health_checks_are_never_limited(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=1)
+    async with http(app) as client:
+        answers = [await client.get("/healthz") for _ in range(5)]
+    assert {r.status_code for r in answers} == {200}
+    assert "ratelimit-limit" not in answers[0].headers
+
+
+async def test_the_budget_comes_back_when_the_window_ends(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=1, rate_limit_window_seconds=1)
+    headers = bearer(app, "patient.system")
+    async with http(app) as client:
+        for _ in range(10):  # a window may end between two requests: go on until one is refused
+            refused = await client.get("/v1/me", headers=headers)
+            if refused.status_code == 429:
+                break
+        assert_problem(refused, 429, "rate_limited")
+        await asyncio.sleep(int(refused.headers["retry-after"]))
+        again = await client.get("/v1/me", headers=headers)
+    assert again.status_code == 200
+
+
+async def test_requests_go_through_when_the_counter_cannot_be_reached(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=1)
+    # A counter store nobody listens on: limiting must not take the API down with it.
+    unreachable = Settings.model_construct(
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none",
+        rate_limit_pool_size=1,
+        db_connect_timeout_seconds=2.0,
+    )
+    app.state.rate_limiter.counter = PostgresCounter(unreachable)
+    headers = bearer(app, "lucky.system")
+    async with http(app) as client:
+        answers = [await client.get("/v1/me", headers=headers) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert "ratelimit-limit" not in answers[0].headers
+
+
+@pytest.mark.postgres
+async def test_two_app_instances_on_one_database_share_the_count(make_app: AppFactory) -> None:
+    replica_a, replica_b = make_app(rate_limit_requests=4), make_app(rate_limit_requests=4)
+    async with http(replica_a) as a, http(replica_b) as b:
+        headers = bearer(replica_a, "shared.system")
+        answers = [
+            await a.get("/v1/me", headers=headers),
+            await b.get("/v1/me", headers=headers),
+            await a.get("/v1/me", headers=headers),
+            await b.get("/v1/me", headers=headers),
+        ]
+        refused_a = await a.get("/v1/me", headers=headers)
+        refused_b = await b.get("/v1/me", headers=headers)
+    assert [remaining(r) for r in answers] == [3, 2, 1, 0]
+    assert_problem(refused_a, 429, "rate_limited")
+    assert_problem(refused_b, 429, "rate_limited")
+
+
+@pytest.mark.postgres
+async def test_concurrent_requests_are_each_counted_once(make_app: AppFactory) -> None:
+    replica_a, replica_b = make_app(rate_limit_requests=20), make_app(rate_limit_requests=20)
+    headers = bearer(replica_a, "bursty.system")
+    async with http(replica_a) as a, http(replica_b) as b:
+        answers = await asyncio.gather(
+            *[(a if n % 2 else b).get("/v1/me", headers=headers) for n in range(30)]
+        )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] * 20 + [429] * 10
+    assert sorted(remaining(r) for r in answers if r.status_code == 200) == list(range(20))
+
+
+@pytest.mark.postgres
+async def test_the_counters_hold_no_personal_data(make_app: AppFactory) -> None:
+    app = make_app()
+    async with http(app, "192.0.2.44") as client:
+        await client.get("/v1/me", headers=bearer(app, "ann.practitioner"))
+        await client.get("/v1/me")
+    async with app.state.sessionmaker() as session:
+        rows = (await session.execute(sa.text("SELECT key, hits FROM rate_limit_counters"))).all()
+    assert len(rows) == 2
+    assert all(len(key) == 64 and "ann" not in key and "192.0.2" not in key for key, _ in rows)
+
+
+async def test_a_token_verified_for_counting_is_still_checked_for_revocation(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=50)
+    admin = bearer(app, "admin@test", Role.ADMIN)
+    async with http(app) as client:
+        registered = await create_client(client, admin)
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": registered["client_id"],
+            "client_secret": registered["client_secret"],
+        }
+        token = (await client.post("/oauth/token", data=form)).json()["access_token"]
+        partner = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/me", headers=partner)).status_code == 200
+        revoked = await client.post(
+            f"/v1/clients/{registered['client_id']}/revocation", json={"reason": "test"}, headers=admin
+        )
+        assert revoked.status_code == 200, revoked.text
+        after = await client.get("/v1/me", headers=partner)
+    assert_problem(after, 401, "invalid_token")
+
+
+@pytest.mark.postgres
+async def test_counters_of_clients_not_seen_for_a_while_are_pruned(make_app: AppFactory) -> None:
+    app = make_app()
+    async with http(app) as client:
+        await client.get("/v1/me", headers=bearer(app, "gone.system"))
+    await run_sql(app, "UPDATE rate_limit_counters SET window_start = window_start - 86400 * 2")
+    counter = app.state.rate_limiter.counter
+    counter._pruned_at -= 3600  # as if the last pruning was an hour ago: the next count prunes
+    async with http(app) as client:
+        await client.get("/v1/me", headers=bearer(app, "active.system"))
+    await counter.aclose()  # waits for the pruning it started
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(sa.text("SELECT count(*) FROM rate_limit_counters")) == 1
