@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(60, ge=1, le=86_400)
     rate_limit_token_requests: int = Field(30, ge=1)
     rate_limit_pool_size: int = Field(4, ge=1, le=50)  # PostgreSQL: the counter's own small pool
+    rate_limit_timeout_seconds: float = Field(0.5, gt=0)  # PostgreSQL: then the request goes uncounted
     log_level: str = "INFO"
 
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).

@@ -126,6 +126,7 @@ class PostgresCounter:
         self._dsn = make_url(settings.database_url).set(drivername="postgresql")
         self._pool_size = settings.rate_limit_pool_size
         self._connect_timeout = settings.db_connect_timeout_seconds
+        self._timeout = settings.rate_limit_timeout_seconds
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
         self._pruned_at = time.monotonic()
@@ -149,10 +150,13 @@ class PostgresCounter:
         return self._pool
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
-        pool = await self._get_pool()
-        # No acquire timeout (it costs a wait_for per request): statement_timeout bounds each use.
-        async with pool.acquire() as connection:
-            row = await connection.fetchrow(_HIT, key, window_seconds)
+        # A database that does not answer (frozen, network gone) must not hold requests here:
+        # statement_timeout cannot end a wait for a server that does not run. Past the timeout the
+        # request goes on uncounted, and meets the database's own timeouts (503) if it needs it.
+        async with asyncio.timeout(self._timeout):
+            pool = await self._get_pool()
+            async with pool.acquire() as connection:
+                row = await connection.fetchrow(_HIT, key, window_seconds)
         assert row is not None
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
