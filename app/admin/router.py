@@ -20,7 +20,14 @@ from app.core.auth import AdminPrincipal, Authenticated
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotency_key, redact_on_replay
-from app.core.openapi import ALWAYS, AUTHENTICATED, WITH_BODY, problem_responses
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
 
@@ -59,7 +66,7 @@ async def list_agencies(
     response_model=ClientCreated,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409),
-        201: {"headers": {"Location": {"description": "The new client's URL", "schema": {"type": "string"}}}},
+        201: {"headers": {"Location": CREATED_HEADERS[201]["headers"]["Location"]}},
     },
     dependencies=[Depends(idempotency_key)],
 )
@@ -101,11 +108,7 @@ async def list_clients(
     response_model=ClientOut,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
-        200: {
-            "headers": {
-                "ETag": {"description": "Send back in If-Match to update", "schema": {"type": "string"}}
-            }
-        },
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
     },
 )
 async def get_client(
@@ -123,7 +126,7 @@ async def get_client(
     response_model=ClientOut,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 412, 428),
-        200: {"headers": {"ETag": {"description": "The new ETag", "schema": {"type": "string"}}}},
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
     },
 )
 async def update_client(

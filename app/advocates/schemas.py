@@ -51,8 +51,8 @@ class AdvocateOut(ResponseModel):
     )
 
     id: uuid.UUID
-    name: str
-    organisation: str
+    name: Short
+    organisation: Short
     kind: AdvocateKind
-    contact: dict[str, str]
+    contact: dict[str, Annotated[str, Field(max_length=254)]] = Field(description="`phone` and/or `email`.")
     created_at: datetime

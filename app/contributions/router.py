@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.contributions import service
 from app.contributions.repository import InboxFilters
@@ -38,7 +38,8 @@ Paging = Annotated[PageParams, Depends(page_params)]
 class ContributionList(BaseModel):
     """Contributions on one referral (not paginated: a referral has a handful)."""
 
-    items: list[ContributionOut]
+    # One request per agency on a referral.
+    items: list[ContributionOut] = Field(max_length=len(AgencyCode))
 
 
 @router.post(

@@ -28,6 +28,8 @@ FORMAT_MAX_LENGTH = {
     "uri-reference": 2048,
 }
 
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "RateLimit-Limit": {
         "description": "Requests this client may make in the current window.",
@@ -77,19 +79,26 @@ def _document_rate_limits(schema: dict[str, Any], too_many_requests: dict[str, A
 
 
 def _query_parameters_without_null(schema: dict[str, Any]) -> None:
-    """``x: T | None = None`` documents ``anyOf: [T, null]``, but a query string cannot carry null: an
-    optional parameter is either absent or a ``T``."""
+    """``x: T | None = None`` documents ``anyOf: [T, null]``, but a query string, a header or a form
+    field cannot carry null: an optional one is either absent or a ``T``."""
+    components = schema.get("components", {}).get("schemas", {})
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
-                if parameter.get("required") or parameter.get("in") not in ("query", "header"):
-                    continue
-                param_schema = parameter.get("schema", {})
-                options = param_schema.get("anyOf", [])
-                not_null = [option for option in options if option.get("type") != "null"]
-                if len(options) == 2 and len(not_null) == 1:
-                    del param_schema["anyOf"]
-                    param_schema.update(not_null[0])
+                if not parameter.get("required") and parameter.get("in") in ("query", "header"):
+                    _without_null(parameter.get("schema", {}))
+            form = operation.get("requestBody", {}).get("content", {}).get(FORM_MEDIA_TYPE, {})
+            ref = form.get("schema", {}).get("$ref", "")
+            for field in components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}).values():
+                _without_null(field)
+
+
+def _without_null(node: dict[str, Any]) -> None:
+    options = node.get("anyOf", [])
+    not_null = [option for option in options if option.get("type") != "null"]
+    if len(options) == 2 and len(not_null) == 1:
+        del node["anyOf"]
+        node.update(not_null[0])
 
 
 def _bounds_of_formats(node: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from app.core.config import Settings
+from app.core.schemas import MAX_SUB_LENGTH
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -177,6 +178,9 @@ def _claims(claims: dict[str, Any], *, external: bool) -> TokenClaims:
     sub, jti = claims["sub"], claims["jti"]
     if not isinstance(sub, str) or not sub or not isinstance(jti, str) or not jti:
         raise TokenError("the token's sub and jti must be non-empty strings")
+    if len(sub) > MAX_SUB_LENGTH:
+        # Every record keeps who acted in a column of this width; refuse here rather than fail there.
+        raise TokenError("the token's sub is too long")
     return TokenClaims(
         sub=sub,
         agency=agency,

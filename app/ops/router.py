@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
@@ -23,7 +24,7 @@ READINESS_TIMEOUT_SECONDS = 2.0
 class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples({"status": "ok"}))
 
-    status: str
+    status: Literal["ok", "ready"]
 
 
 class ProblemTypeOut(BaseModel):
@@ -38,10 +39,10 @@ class ProblemTypeOut(BaseModel):
         )
     )
 
-    code: str
-    status: int
-    title: str
-    description: str
+    code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$")
+    status: int = Field(ge=400, le=599)
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=2_000)
 
 
 @router.get("/healthz", summary="Liveness: the process is up", response_model=Health)
@@ -87,7 +88,7 @@ async def metrics(request: Request) -> Response:
     response_model=ProblemTypeOut,
     responses=problem_responses(404),
 )
-async def problem(code: str) -> ProblemTypeOut:
+async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError(f"There is no problem code {code!r}.", code="not_found")

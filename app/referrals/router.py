@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from app.core.auth import Principal, requires
 from app.core.codes import RagRating, ReferralStatus
@@ -25,6 +25,7 @@ from app.core.openapi import (
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
+from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
@@ -259,7 +260,7 @@ async def record_communication(
 @router.get(
     "/{referral_id}/communications",
     summary="The contacts recorded with the family and the referrer (children's social care)",
-    response_model=list[CommunicationOut],
+    response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
 )
 async def list_communications(
