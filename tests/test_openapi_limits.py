@@ -105,3 +105,12 @@ async def test_a_field_past_its_documented_length_is_refused(
         body = {"name": name, "agency": "police", "role": "partner_referrer"}
         response = await client.post("/v1/clients", json=body, headers=admin)
         assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize("name", ["Police\x00PPU", "Police\nPPU", "Police\x1bPPU"])
+async def test_text_with_control_characters_is_refused(
+    client: httpx.AsyncClient, admin: dict[str, str], name: str
+) -> None:
+    # The documented pattern: a NUL would fail in PostgreSQL, a line break does not belong in a name.
+    body = {"name": name, "agency": "police", "role": "partner_referrer"}
+    assert_problem(await client.post("/v1/clients", json=body, headers=admin), 422, "validation_failed")

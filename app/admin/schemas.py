@@ -6,11 +6,11 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from app.core.schemas import RequestModel, ResponseModel, Sub, examples
+from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples
 from app.core.scopes import AgencyCode, Role
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=MULTI_LINE)]
 
 
 class AgencyOut(ResponseModel):

@@ -31,13 +31,13 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.core.schemas import RequestModel, ResponseModel, Sub, examples, no_repeats
+from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
 from app.core.scopes import AgencyCode
 from app.people.schemas import AddressLines, Name, NhsNumber, Postcode, StoredNhsNumber, StoredPostcode
 from app.referrals.schemas import ChildMatch
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
 MAX_ALLEGATIONS = 20
 ADULT_AGE = 18
 
@@ -77,7 +77,7 @@ def _add_years(day: date, years: int) -> date:
 class AllegedPerson(RequestModel):
     """The person alleged to have caused harm, where known."""
 
-    relationship: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+    relationship: Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)] = Field(
         description="Who they are to the adult, e.g. son, paid carer, neighbour."
     )
     lives_with_adult: bool | None = None
@@ -95,10 +95,10 @@ class AllegationIn(RequestModel):
 class RaisedByIn(RequestModel):
     """Who raised the concern, and how to reach them for feedback."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str, Field(max_length=200)] | None = None
-    organisation: Annotated[str, Field(max_length=200)] | None = None
-    relationship_to_adult: Annotated[str, Field(max_length=100)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+    role: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
+    organisation: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
+    relationship_to_adult: Annotated[str, Field(max_length=100, pattern=SINGLE_LINE)] | None = None
     phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
     email: EmailStr | None = None
 

@@ -7,10 +7,18 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from app.core.codes import CapacityOutcome, ConsulteeRelationship
-from app.core.schemas import PastAwareDatetime, RequestModel, ResponseModel, Sub, examples
+from app.core.schemas import (
+    MULTI_LINE,
+    SINGLE_LINE,
+    PastAwareDatetime,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+)
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 MAX_OPTIONS = 10
 MAX_CONSULTEES = 20
 

@@ -7,13 +7,24 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from app.core.codes import ContributionStatus
-from app.core.schemas import MAX_UNPAGED_ITEMS, RequestModel, ResponseModel, Sub, examples, no_repeats
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+    no_repeats,
+)
 from app.core.scopes import AgencyCode
 from app.referrals.schemas import CHILD_IDENTITY_EXAMPLE, MAX_CHILDREN, ChildIdentity, Question
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
-RiskIndicators = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=30)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+RiskIndicators = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]], Field(max_length=30)
+]
 
 
 class ContributionRequestIn(RequestModel):

@@ -25,6 +25,11 @@ def _not_in_future(value: datetime) -> datetime:
 PastAwareDatetime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
 
 
+# Text refuses control characters (PostgreSQL cannot store NUL; the rest are never meant): free text may
+# hold line breaks and tabs, a name or a short field is one line.
+MULTI_LINE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+SINGLE_LINE = r"^[^\x00-\x1F\x7F]*$"
+
 # Bounds shared by request and response bodies: a response field carries what its request field allowed.
 # The largest integer a JavaScript number holds exactly: the bound of counts and sequence numbers.
 MAX_SAFE_INTEGER = 2**53 - 1

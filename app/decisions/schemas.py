@@ -7,10 +7,10 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
-from app.core.schemas import RequestModel, ResponseModel, Sub, examples, no_repeats
+from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Comment = Annotated[str, Field(max_length=5_000)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+Comment = Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)]
 
 
 class DecisionProposal(RequestModel):
@@ -58,7 +58,7 @@ class DecisionReview(RequestModel):
     )
 
     approved: bool
-    comment: Annotated[str, Field(max_length=5_000)] | None = Field(
+    comment: Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)] | None = Field(
         None, description="Required when returning."
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import Ethnicity, Gender
-from app.core.schemas import MAX_UNPAGED_ITEMS, RequestModel, ResponseModel, examples
+from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, RequestModel, ResponseModel, examples
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
 # Unborn children: an expected date of birth is at most ten months ahead and a month behind.
@@ -62,8 +62,10 @@ StoredPostcode = Annotated[str, Field(max_length=10, pattern=r"^[A-Z0-9 ]+$")]
 Postcode = Annotated[
     str, AfterValidator(_postcode), Field(max_length=10, description="UK postcode", examples=["E17 4UH"])
 ]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-AddressLines = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=4)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]
+AddressLines = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]], Field(max_length=4)
+]
 MatchReasons = Annotated[
     list[Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")]], Field(max_length=MAX_MATCH_REASONS)
 ]

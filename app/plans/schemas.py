@@ -15,12 +15,20 @@ from pydantic import ConfigDict, Field, model_validator
 
 from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
-from app.core.schemas import MAX_UNPAGED_ITEMS, RequestModel, ResponseModel, Sub, examples
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+)
 from app.core.scopes import AgencyCode
 from app.people.schemas import Name
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class Lead(RequestModel):

@@ -37,6 +37,8 @@ from app.core.codes import (
 )
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
     PastAwareDatetime,
     RequestModel,
     ResponseModel,
@@ -58,17 +60,17 @@ from app.people.schemas import (
     check_birth_dates,
 )
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
-ReferrerName = Annotated[str, Field(min_length=1, max_length=200)]
-ReferrerDetail = Annotated[str, Field(max_length=200)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+ReferrerName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
 Phone = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")]
 Audience = Literal["parent", "carer", "child", "referrer"]
 Method = Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
 Level = Annotated[int, Field(ge=1, le=4)]
 # What agencies are asked (app/contributions/schemas.py keeps the same bound on the way in).
-Question = Annotated[str, Field(min_length=1, max_length=20_000)]
+Question = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
 # Case event types: "referral.received", "contribution.submitted", ...
 EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
 MAX_CHILDREN = 12

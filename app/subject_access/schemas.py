@@ -47,6 +47,7 @@ from app.core.codes import (
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
+    SINGLE_LINE,
     Count,
     RequestModel,
     ResponseModel,
@@ -78,7 +79,7 @@ from app.referrals.schemas import Text as ReferralText
 # Subject access requests
 
 
-RequesterName = Annotated[str, Field(min_length=1, max_length=200)]
+RequesterName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class RequesterRelationship(StrEnum):
