@@ -45,6 +45,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def list_agencies(
     request: Request, response: Response, _: Authenticated, session: DbSession, paging: Paging
 ) -> Page[AgencyOut]:
+    """The agencies of the hub and their codes, as used in tokens, referrals and information requests."""
     agencies, next_cursor = await repository.list_agencies(session, paging)
     set_link_header(request, response, next_cursor)
     return Page(items=[AgencyOut.model_validate(a) for a in agencies], next_cursor=next_cursor)
@@ -96,6 +97,7 @@ async def list_clients(
         bool | None, Query(description="Only active (true) or revoked (false) clients.")
     ] = None,
 ) -> Page[ClientOut]:
+    """The registered partner system clients, active and revoked, keyset-paginated. Secrets are never shown: only their hashes are stored."""
     clients, next_cursor = await repository.list_clients(session, paging, active=active)
     set_link_header(request, response, next_cursor)
     return Page(items=[service.client_out(c) for c in clients], next_cursor=next_cursor)
@@ -114,6 +116,7 @@ async def list_clients(
 async def get_client(
     client_id: uuid.UUID, response: Response, _: AdminPrincipal, session: DbSession
 ) -> ClientOut:
+    """One registered client, with who registered it and whether it has been revoked."""
     client = await service.get_client(session, client_id)
     set_etag(response, client.version)
     return service.client_out(client)
@@ -137,6 +140,7 @@ async def update_client(
     body: ClientUpdate,
     if_match: IfMatch = None,
 ) -> ClientOut:
+    """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     client = await service.rename_client(session, principal, client_id, body, if_match)
     set_etag(response, client.version)
     return service.client_out(client)
@@ -154,5 +158,6 @@ async def update_client(
 async def revoke_client(
     client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation
 ) -> ClientOut:
+    """Revoke a client, with the reason: tokens already issued to it are refused from the next request, and it cannot get new ones. Nothing is deleted."""
     client = await service.revoke_client(session, principal, client_id, body.reason)
     return service.client_out(client)

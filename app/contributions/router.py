@@ -136,6 +136,7 @@ async def inbox(
 async def get_contribution(
     contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
 ) -> ContributionOut:
+    """The question put to an agency, the children it is about, and the agency's answer with its earlier versions. Seen by children's social care and by the agency asked; anyone else gets 404."""
     contribution = await service.read(session, principal, contribution_id)
     return (await service.render(session, [contribution], principal))[0]
 

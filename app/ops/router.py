@@ -19,6 +19,8 @@ from app.core.schemas import examples
 
 router = APIRouter(tags=["Operations"])
 READINESS_TIMEOUT_SECONDS = 2.0
+# Any route can fail unexpectedly (the body then carries only a request id).
+ALWAYS_FAILS = (500,)
 
 
 class Health(BaseModel):
@@ -45,8 +47,14 @@ class ProblemTypeOut(BaseModel):
     description: str = Field(max_length=2_000)
 
 
-@router.get("/healthz", summary="Liveness: the process is up", response_model=Health)
+@router.get(
+    "/healthz",
+    summary="Liveness: the process is up",
+    response_model=Health,
+    responses=problem_responses(*ALWAYS_FAILS),
+)
 async def healthz() -> Health:
+    """200 while the process is up; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
 
@@ -54,9 +62,10 @@ async def healthz() -> Health:
     "/readyz",
     summary="Readiness: the database answers",
     response_model=Health,
-    responses=problem_responses(503),
+    responses=problem_responses(*ALWAYS_FAILS, 503),
 )
 async def readyz(request: Request) -> Response:
+    """200 when the database answers a query within two seconds, else 503: take this instance out of the load balancer."""
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             async with request.app.state.engine.connect() as connection:
@@ -76,9 +85,13 @@ async def readyz(request: Request) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        **problem_responses(*ALWAYS_FAILS),
+    },
 )
 async def metrics(request: Request) -> Response:
+    """Request counts and latencies in the Prometheus text exposition format."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -86,9 +99,10 @@ async def metrics(request: Request) -> Response:
     "/problems/{code}",
     summary="What a problem code means",
     response_model=ProblemTypeOut,
-    responses=problem_responses(404),
+    responses=problem_responses(*ALWAYS_FAILS, 404),
 )
 async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+    """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError(f"There is no problem code {code!r}.", code="not_found")

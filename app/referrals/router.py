@@ -169,6 +169,7 @@ async def update_referral(
     body: ReferralUpdate,
     if_match: IfMatch = None,
 ) -> ReferralFull:
+    """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     referral = await service.update(session, principal, referral_id, body, if_match)
     set_etag(response, referral.version)
     return await views.full(session, referral)
@@ -252,6 +253,7 @@ async def record_communication(
     session: DbSession,
     body: CommunicationIn,
 ) -> CommunicationOut:
+    """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
     communication = await service.record_communication(session, principal, referral_id, body)
     response.headers["Location"] = f"/v1/referrals/{referral_id}/communications/{communication.id}"
     return CommunicationOut.model_validate(communication)
@@ -266,6 +268,7 @@ async def record_communication(
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
 ) -> list[CommunicationOut]:
+    """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communications = await service.communications(session, principal, referral_id)
     return [CommunicationOut.model_validate(c) for c in communications]
 
@@ -279,6 +282,7 @@ async def list_communications(
 async def get_communication(
     referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
 ) -> CommunicationOut:
+    """One contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communication = await service.communication(session, principal, referral_id, communication_id)
     return CommunicationOut.model_validate(communication)
 
