@@ -12,6 +12,7 @@ from app.core.audit import ChainBreak
 from app.core.pagination import Page
 from app.core.schemas import (
     MAX_SUB_LENGTH,
+    SINGLE_LINE,
     Count,
     RequestId,
     ResponseModel,
@@ -58,7 +59,7 @@ class AuditEventOut(ResponseModel):
     actor: AuditActor
     action: Code = Field(description="`create`, `read`, `list`, `update`, `revoke`, `export`, `search`, ...")
     record_type: Code = Field(description="What kind of record, e.g. `referral`, `adult_concern`.")
-    record_id: Annotated[str, Field(max_length=MAX_SUB_LENGTH)] | None = Field(
+    record_id: Annotated[str, Field(max_length=MAX_SUB_LENGTH, pattern=SINGLE_LINE)] | None = Field(
         description="Which record; null for lists and searches."
     )
     person_id: uuid.UUID | None = Field(description="The person the record is about, when there is one.")

@@ -35,9 +35,10 @@ SINGLE_LINE = r"^[^\x00-\x1F\x7F]*$"
 MAX_SAFE_INTEGER = 2**53 - 1
 Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
 SequenceNumber = Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
-# Tokens whose `sub` is longer are refused (app/core/tokens.py): the width of every *_by column.
+# Tokens whose `sub` is longer or holds control characters are refused (app/core/tokens.py): the width of
+# every *_by column.
 MAX_SUB_LENGTH = 255
-Sub = Annotated[str, Field(min_length=1, max_length=MAX_SUB_LENGTH)]
+Sub = Annotated[str, Field(min_length=1, max_length=MAX_SUB_LENGTH, pattern=SINGLE_LINE)]
 # Request ids are ours (32 hex digits) or a caller's X-Request-ID (app/core/middleware.py).
 RequestId = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 # Lists that are not paged (a referral's timeline, a person's earlier referrals): far above any real case.
