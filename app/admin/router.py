@@ -20,7 +20,14 @@ from app.core.auth import AdminPrincipal, Authenticated
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotency_key, redact_on_replay
-from app.core.openapi import ALWAYS, AUTHENTICATED, WITH_BODY, problem_responses
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
 
@@ -38,6 +45,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def list_agencies(
     request: Request, response: Response, _: Authenticated, session: DbSession, paging: Paging
 ) -> Page[AgencyOut]:
+    """The agencies of the hub and their codes, as used in tokens, referrals and information requests."""
     agencies, next_cursor = await repository.list_agencies(session, paging)
     set_link_header(request, response, next_cursor)
     return Page(items=[AgencyOut.model_validate(a) for a in agencies], next_cursor=next_cursor)
@@ -59,7 +67,7 @@ async def list_agencies(
     response_model=ClientCreated,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409),
-        201: {"headers": {"Location": {"description": "The new client's URL", "schema": {"type": "string"}}}},
+        201: {"headers": {"Location": CREATED_HEADERS[201]["headers"]["Location"]}},
     },
     dependencies=[Depends(idempotency_key)],
 )
@@ -89,6 +97,7 @@ async def list_clients(
         bool | None, Query(description="Only active (true) or revoked (false) clients.")
     ] = None,
 ) -> Page[ClientOut]:
+    """The registered partner system clients, active and revoked, keyset-paginated. Secrets are never shown: only their hashes are stored."""
     clients, next_cursor = await repository.list_clients(session, paging, active=active)
     set_link_header(request, response, next_cursor)
     return Page(items=[service.client_out(c) for c in clients], next_cursor=next_cursor)
@@ -101,16 +110,13 @@ async def list_clients(
     response_model=ClientOut,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
-        200: {
-            "headers": {
-                "ETag": {"description": "Send back in If-Match to update", "schema": {"type": "string"}}
-            }
-        },
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
     },
 )
 async def get_client(
     client_id: uuid.UUID, response: Response, _: AdminPrincipal, session: DbSession
 ) -> ClientOut:
+    """One registered client, with who registered it and whether it has been revoked."""
     client = await service.get_client(session, client_id)
     set_etag(response, client.version)
     return service.client_out(client)
@@ -123,7 +129,7 @@ async def get_client(
     response_model=ClientOut,
     responses={
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 412, 428),
-        200: {"headers": {"ETag": {"description": "The new ETag", "schema": {"type": "string"}}}},
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
     },
 )
 async def update_client(
@@ -134,6 +140,7 @@ async def update_client(
     body: ClientUpdate,
     if_match: IfMatch = None,
 ) -> ClientOut:
+    """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     client = await service.rename_client(session, principal, client_id, body, if_match)
     set_etag(response, client.version)
     return service.client_out(client)
@@ -151,5 +158,6 @@ async def update_client(
 async def revoke_client(
     client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation
 ) -> ClientOut:
+    """Revoke a client, with the reason: tokens already issued to it are refused from the next request, and it cannot get new ones. Nothing is deleted."""
     client = await service.revoke_client(session, principal, client_id, body.reason)
     return service.client_out(client)

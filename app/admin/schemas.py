@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples
 from app.core.scopes import AgencyCode, Role
+
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=MULTI_LINE)]
 
 
 class AgencyOut(ResponseModel):
@@ -16,7 +20,7 @@ class AgencyOut(ResponseModel):
     )
 
     code: AgencyCode
-    name: str
+    name: Name
 
 
 class ClientCreate(RequestModel):
@@ -26,7 +30,7 @@ class ClientCreate(RequestModel):
         )
     )
 
-    name: str = Field(min_length=1, max_length=200, description="What the partner system is.")
+    name: Name = Field(description="What the partner system is.")
     agency: AgencyCode = Field(description="The agency the system acts for.")
     role: Role = Field(description="The role its tokens carry; it decides their scopes.")
 
@@ -34,13 +38,13 @@ class ClientCreate(RequestModel):
 class ClientUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples({"name": "Police PPU case system (v2)"}))
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class ClientRevocation(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples({"reason": "Secret exposed in a support ticket"}))
 
-    reason: str = Field(min_length=1, max_length=500, description="Why the client is revoked.")
+    reason: Reason = Field(description="Why the client is revoked.")
 
 
 _CLIENT_EXAMPLE = {
@@ -62,16 +66,16 @@ class ClientOut(ResponseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_CLIENT_EXAMPLE))
 
     client_id: uuid.UUID
-    name: str
+    name: Name
     agency: AgencyCode
     role: Role
     created_at: datetime
-    created_by: str
+    created_by: Sub
     updated_at: datetime | None
     active: bool
     revoked_at: datetime | None
-    revoked_by: str | None
-    revocation_reason: str | None
+    revoked_by: Sub | None
+    revocation_reason: Reason | None
 
 
 class ClientCreated(ClientOut):
@@ -82,8 +86,10 @@ class ClientCreated(ClientOut):
     )
 
     client_secret: str | None = Field(
+        max_length=128,
+        pattern=r"^mash_cs_[A-Za-z0-9_-]+$",
         description=(
             "Shown only in this response; only a hash is stored. Keep it in a secret store. "
             "Null in an idempotent replay."
-        )
+        ),
     )

@@ -31,13 +31,14 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
+from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
 from app.core.scopes import AgencyCode
-from app.people.schemas import AddressLines, Name, NhsNumber, Postcode
+from app.people.schemas import AddressLines, Name, NhsNumber, Postcode, StoredNhsNumber, StoredPostcode
 from app.referrals.schemas import ChildMatch
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+MAX_ALLEGATIONS = 20
 ADULT_AGE = 18
 
 
@@ -76,7 +77,7 @@ def _add_years(day: date, years: int) -> date:
 class AllegedPerson(RequestModel):
     """The person alleged to have caused harm, where known."""
 
-    relationship: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+    relationship: Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)] = Field(
         description="Who they are to the adult, e.g. son, paid carer, neighbour."
     )
     lives_with_adult: bool | None = None
@@ -94,10 +95,10 @@ class AllegationIn(RequestModel):
 class RaisedByIn(RequestModel):
     """Who raised the concern, and how to reach them for feedback."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str, Field(max_length=200)] | None = None
-    organisation: Annotated[str, Field(max_length=200)] | None = None
-    relationship_to_adult: Annotated[str, Field(max_length=100)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+    role: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
+    organisation: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
+    relationship_to_adult: Annotated[str, Field(max_length=100, pattern=SINGLE_LINE)] | None = None
     phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
     email: EmailStr | None = None
 
@@ -151,7 +152,7 @@ class AdultConcernCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples(CONCERN_EXAMPLE))
 
     adult: AdultIn
-    allegations: list[AllegationIn] = Field(min_length=1, max_length=20)
+    allegations: list[AllegationIn] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
     adult_views: Text | None = Field(None, description="What the adult says about the concern.")
     desired_outcomes: Text | None = Field(None, description="What the adult wants to happen.")
     consent_to_share: bool | None = Field(
@@ -321,9 +322,8 @@ class EnquiryConclusion(RequestModel):
         )
     )
 
-    # As many as a concern can have (AdultConcernCreate.allegations).
     allegations: list[AllegationResult] = Field(
-        min_length=1, max_length=20, description="A result for every allegation."
+        min_length=1, max_length=MAX_ALLEGATIONS, description="A result for every allegation."
     )
     msp_asked: MspAsked
     msp_outcomes_achieved: MspOutcomesAchieved | None = Field(
@@ -426,12 +426,12 @@ _DECISION_OUT = {
 
 class AdultOut(ResponseModel):
     person_id: uuid.UUID | None
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
-    nhs_number: str | None
-    address_lines: list[str] | None
-    postcode: str | None
+    nhs_number: StoredNhsNumber | None
+    address_lines: AddressLines | None
+    postcode: StoredPostcode | None
     gender: Gender | None
     ethnicity: Ethnicity | None
     primary_support_reason: PrimarySupportReason | None
@@ -444,7 +444,7 @@ class AllegationOut(ResponseModel):
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
-    description: str
+    description: Text
     alleged_person: dict[str, object] | None
     result: EnquiryResult | None
     risk_outcome: RiskOutcome | None
@@ -452,7 +452,7 @@ class AllegationOut(ResponseModel):
 
 class CriterionOut(ResponseModel):
     met: bool
-    reason: str
+    reason: Reason
 
 
 class Section42DecisionOut(ResponseModel):
@@ -463,13 +463,13 @@ class Section42DecisionOut(ResponseModel):
     experiencing_or_at_risk: CriterionOut
     unable_to_protect_self: CriterionOut
     decision: Section42Decision
-    rationale: str
+    rationale: Text
     alternative_route: AlternativeRoute | None
-    alternative_route_details: str | None
-    referrer_feedback: str
+    alternative_route_details: Text | None
+    referrer_feedback: Reason
     feedback_limited: bool
-    feedback_limited_reason: str | None
-    decided_by: str
+    feedback_limited_reason: Reason | None
+    decided_by: Sub
     decided_at: datetime
 
 
@@ -499,8 +499,8 @@ class AdvocacyOut(ResponseModel):
     required: bool = Field(description="Computed: substantial difficulty and no appropriate person.")
     offer: AdvocacyOffer
     advocate_id: uuid.UUID | None
-    notes: str | None
-    recorded_by: str
+    notes: Text | None
+    recorded_by: Sub
     recorded_at: datetime
 
 
@@ -535,18 +535,18 @@ class EnquiryOut(ResponseModel):
     kind: Section42Decision
     lead_agency: AgencyCode
     caused_to_agency: AgencyCode | None
-    objectives: list[EnquiryObjective]
+    objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
     status: Literal["open", "concluded"]
-    opened_by: str
+    opened_by: Sub
     opened_at: datetime
     msp_asked: MspAsked | None
     msp_outcomes_achieved: MspOutcomesAchieved | None
     lacked_capacity: LackedCapacity | None
     advocate_support: bool | None
-    conclusion_summary: str | None
-    concluded_by: str | None
+    conclusion_summary: Text | None
+    concluded_by: Sub | None
     concluded_at: datetime | None
-    allegations: list[AllegationOut] = Field(default_factory=list)
+    allegations: list[AllegationOut] = Field(default_factory=list, max_length=MAX_ALLEGATIONS)
 
 
 class AdultConcernFull(ResponseModel):
@@ -590,9 +590,9 @@ class AdultConcernFull(ResponseModel):
     overdue: bool
     adult: AdultOut
     match: ChildMatch = Field(description="How the adult was matched to a person record.")
-    allegations: list[AllegationOut]
-    adult_views: str | None
-    desired_outcomes: str | None
+    allegations: list[AllegationOut] = Field(max_length=MAX_ALLEGATIONS)
+    adult_views: Text | None
+    desired_outcomes: Text | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
@@ -600,14 +600,14 @@ class AdultConcernFull(ResponseModel):
     advocacy: AdvocacyOut | None = Field(description="The latest advocacy assessment.")
     advocate_required: bool = Field(description="An advocate is required and not yet appointed or refused.")
     closed_at: datetime | None
-    closure_reason: str | None
+    closure_reason: Reason | None
     created_at: datetime
     updated_at: datetime | None
 
 
 class FeedbackOut(ResponseModel):
     decision: Section42Decision
-    feedback: str = Field(description="How the hub said it would let you know.")
+    feedback: Reason = Field(description="How the hub said it would let you know.")
     decided_at: datetime
 
 
@@ -645,9 +645,9 @@ class AdultConcernForRaiser(ResponseModel):
     received_at: datetime
     decision_due_at: datetime
     adult: AdultOut
-    allegations: list[AllegationIn] = Field(description="As raised.")
-    adult_views: str | None
-    desired_outcomes: str | None
+    allegations: list[AllegationIn] = Field(max_length=MAX_ALLEGATIONS, description="As raised.")
+    adult_views: Text | None
+    desired_outcomes: Text | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     raised_by: dict[str, object]
@@ -685,6 +685,6 @@ class AdultConcernSummary(ResponseModel):
     decision_due_at: datetime
     overdue: bool
     person_id: uuid.UUID | None
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None

@@ -45,6 +45,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def create_advocate(
     response: Response, principal: AdvocatesWrite, session: DbSession, body: AdvocateIn
 ) -> AdvocateOut:
+    """Register an independent advocate (Care Act or IMCA) who can then be appointed on a concern's advocacy."""
     advocate = await service.create(session, principal, body)
     response.headers["Location"] = f"/v1/advocates/{advocate.id}"
     return AdvocateOut.model_validate(advocate)
@@ -64,6 +65,7 @@ async def list_advocates(
     paging: Paging,
     kind: Annotated[AdvocateKind | None, Query()] = None,
 ) -> Page[AdvocateOut]:
+    """The registered advocates, keyset-paginated."""
     found, next_cursor = await service.list_(session, paging, kind=kind)
     set_link_header(request, response, next_cursor)
     return Page(items=[AdvocateOut.model_validate(a) for a in found], next_cursor=next_cursor)
@@ -76,4 +78,5 @@ async def list_advocates(
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
 )
 async def get_advocate(advocate_id: uuid.UUID, principal: AdvocatesRead, session: DbSession) -> AdvocateOut:
+    """One registered advocate and how to reach them."""
     return AdvocateOut.model_validate(await service.get(session, advocate_id))

@@ -7,9 +7,9 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from app.core.codes import AdvocateKind
-from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, examples
 
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class Contact(RequestModel):
@@ -51,8 +51,10 @@ class AdvocateOut(ResponseModel):
     )
 
     id: uuid.UUID
-    name: str
-    organisation: str
+    name: Short
+    organisation: Short
     kind: AdvocateKind
-    contact: dict[str, str]
+    contact: dict[str, Annotated[str, Field(max_length=254, pattern=MULTI_LINE)]] = Field(
+        description="`phone` and/or `email`."
+    )
     created_at: datetime

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
 from app.core.audit import ChainBreak
 from app.core.pagination import Page
-from app.core.schemas import ResponseModel, examples
+from app.core.schemas import (
+    MAX_SUB_LENGTH,
+    SINGLE_LINE,
+    Count,
+    RequestId,
+    ResponseModel,
+    SequenceNumber,
+    Sub,
+    examples,
+)
+
+# Codes the service writes itself: actions, record types, agencies and roles (`system`, `cli` included).
+Code = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
+Sha256 = Annotated[str, Field(min_length=64, max_length=64, pattern=r"^[0-9a-f]{64}$")]
 
 _EVENT = {
     "seq": 1042,
@@ -29,26 +42,30 @@ _EVENT = {
 
 
 class AuditActor(ResponseModel):
-    sub: str = Field(description="The token's subject: the user or partner system that acted.")
-    agency: str = Field(description="The agency it acted for.")
-    role: str = Field(description="Its role at the time.")
+    sub: Sub = Field(description="The token's subject: the user or partner system that acted.")
+    agency: Code = Field(description="The agency it acted for (`system` for the command line).")
+    role: Code = Field(description="Its role at the time.")
 
 
 class AuditEventOut(ResponseModel):
     model_config = ConfigDict(json_schema_extra=examples(_EVENT))
 
-    seq: int = Field(description="Position in the chain, from 1, without gaps.")
+    seq: SequenceNumber = Field(description="Position in the chain, from 1, without gaps.")
     id: uuid.UUID
     occurred_at: datetime = Field(description="When the read or write happened.")
-    request_id: str | None = Field(description="The request's `X-Request-ID`, to match it with the logs.")
+    request_id: RequestId | None = Field(
+        description="The request's `X-Request-ID`, to match it with the logs."
+    )
     actor: AuditActor
-    action: str = Field(description="`create`, `read`, `list`, `update`, `revoke`, `export`, `search`, ...")
-    record_type: str = Field(description="What kind of record, e.g. `referral`, `adult_concern`.")
-    record_id: str | None = Field(description="Which record; null for lists and searches.")
+    action: Code = Field(description="`create`, `read`, `list`, `update`, `revoke`, `export`, `search`, ...")
+    record_type: Code = Field(description="What kind of record, e.g. `referral`, `adult_concern`.")
+    record_id: Annotated[str, Field(max_length=MAX_SUB_LENGTH, pattern=SINGLE_LINE)] | None = Field(
+        description="Which record; null for lists and searches."
+    )
     person_id: uuid.UUID | None = Field(description="The person the record is about, when there is one.")
     details: dict[str, Any] = Field(description="Identifiers and codes only (e.g. the fields changed).")
-    prev_hash: str = Field(description="`hash` of the previous entry (64 zeros for the first).")
-    hash: str = Field(description="SHA-256 of this entry's canonical form, which includes `prev_hash`.")
+    prev_hash: Sha256 = Field(description="`hash` of the previous entry (64 zeros for the first).")
+    hash: Sha256 = Field(description="SHA-256 of this entry's canonical form, which includes `prev_hash`.")
 
 
 class AuditEventPage(Page[AuditEventOut]):
@@ -80,16 +97,16 @@ class AuditVerification(ResponseModel):
     )
 
     valid: bool = Field(description="True when every entry up to the head matches its hash and its link.")
-    checked: int = Field(description="Entries found valid, from the first, before any invalid one.")
+    checked: Count = Field(description="Entries found valid, from the first, before any invalid one.")
     first_invalid_id: uuid.UUID | None = Field(
         description="The first entry that does not match; null when valid, or when entries are missing "
         "from the end (`head_mismatch`)."
     )
-    first_invalid_seq: int | None = Field(description="Where the chain breaks (its `seq`).")
+    first_invalid_seq: SequenceNumber | None = Field(description="Where the chain breaks (its `seq`).")
     reason: ChainBreak | None = Field(
         description="`hash_mismatch`: the entry was changed; `broken_link`: an entry was changed and its "
         "hash recomputed, so the next one no longer follows it; `missing_row`: entries were deleted; "
         "`head_mismatch`: the last entries were deleted (the head names a later one) or the head was moved."
     )
-    head_seq: int = Field(description="The chain's length according to its head when the check began.")
+    head_seq: Count = Field(description="The chain's length according to its head when the check began.")
     verified_at: datetime

@@ -10,7 +10,14 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
-from app.auth.schemas import Me, OAuthError, TokenResponse
+from app.auth.schemas import (
+    MAX_OAUTH_DESCRIPTION,
+    MAX_SCOPE_LENGTH,
+    MAX_SECRET_LENGTH,
+    Me,
+    OAuthError,
+    TokenResponse,
+)
 from app.auth.service import OAuthFailure, client_credentials_grant
 from app.core.auth import Authenticated
 from app.core.db import DbSession
@@ -26,7 +33,8 @@ def _oauth_error(failure: OAuthFailure, *, basic_auth: bool) -> JSONResponse:
     if failure.status == 401 and basic_auth:
         headers["WWW-Authenticate"] = 'Basic realm="mash-api"'
     return JSONResponse(
-        {"error": failure.error, "error_description": failure.description},
+        # Cut to the documented size: a repeated-parameter message names the caller's keys.
+        {"error": failure.error, "error_description": failure.description[:MAX_OAUTH_DESCRIPTION]},
         status_code=failure.status,
         headers=headers,
     )
@@ -63,10 +71,20 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 async def token(
     request: Request,
     session: DbSession,
-    grant_type: Annotated[str | None, Form(examples=["client_credentials"])] = None,
-    client_id: Annotated[str | None, Form()] = None,
-    client_secret: Annotated[str | None, Form()] = None,
-    scope: Annotated[str | None, Form(description="Space-separated subset of the role's scopes")] = None,
+    # Lengths documented, not validated by FastAPI: a value past them gets the OAuth error it earns
+    # (RFC 6749 section 5.2), never a problem+json 422.
+    grant_type: Annotated[
+        str | None, Form(examples=["client_credentials"], json_schema_extra={"maxLength": 64})
+    ] = None,
+    client_id: Annotated[str | None, Form(json_schema_extra={"maxLength": 64})] = None,
+    client_secret: Annotated[str | None, Form(json_schema_extra={"maxLength": MAX_SECRET_LENGTH})] = None,
+    scope: Annotated[
+        str | None,
+        Form(
+            description="Space-separated subset of the role's scopes",
+            json_schema_extra={"maxLength": MAX_SCOPE_LENGTH},
+        ),
+    ] = None,
 ) -> JSONResponse:
     basic = request.headers.get("authorization", "").lower().startswith("basic ")
     try:
@@ -87,6 +105,9 @@ async def token(
                 # RFC 6749 section 5.2: no client authentication at all is invalid_client.
                 raise OAuthFailure("invalid_client", "Send client_id and client_secret, or HTTP Basic.", 401)
             credentials = (client_id, client_secret)
+        if len(credentials[1]) > MAX_SECRET_LENGTH:
+            # Longer than any secret this service issues: refused before argon2 spends time on it.
+            raise OAuthFailure("invalid_client", "Client authentication failed.", 401)
         issued = await client_credentials_grant(
             session,
             request.app.state.hasher,
@@ -109,6 +130,7 @@ async def token(
     responses=problem_responses(*ALWAYS, *AUTHENTICATED),
 )
 async def me(principal: Authenticated) -> Me:
+    """The token's subject, agency, role and scopes, as the service reads them: a quick check that a token works."""
     return Me(
         sub=principal.sub, agency=principal.agency, role=principal.role, scopes=sorted(principal.scopes)
     )

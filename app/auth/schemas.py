@@ -4,8 +4,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import examples
-from app.core.scopes import AgencyCode, Role
+from app.core.schemas import Sub, examples
+from app.core.scopes import AgencyCode, Role, Scope
+
+# Every scope, space-separated, fits several times over.
+MAX_SCOPE_LENGTH = 1_024
+MAX_OAUTH_DESCRIPTION = 500
+# Issued secrets are about 50 characters (app/core/passwords.py).
+MAX_SECRET_LENGTH = 256
 
 
 class TokenResponse(BaseModel):
@@ -20,10 +26,14 @@ class TokenResponse(BaseModel):
         )
     )
 
-    access_token: str
+    access_token: str = Field(max_length=4_096, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
     token_type: Literal["Bearer"] = "Bearer"
-    expires_in: int = Field(description="Seconds until the token expires.")
-    scope: str = Field(description="The granted scopes, space-separated.")
+    expires_in: int = Field(ge=60, le=86_400, description="Seconds until the token expires.")
+    scope: str = Field(
+        max_length=MAX_SCOPE_LENGTH,
+        pattern=r"^[a-z_:]+( [a-z_:]+)*$",
+        description="The granted scopes, space-separated.",
+    )
 
 
 class OAuthError(BaseModel):
@@ -36,7 +46,7 @@ class OAuthError(BaseModel):
     )
 
     error: Literal["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"]
-    error_description: str
+    error_description: str = Field(max_length=MAX_OAUTH_DESCRIPTION)
 
 
 class Me(BaseModel):
@@ -51,7 +61,7 @@ class Me(BaseModel):
         )
     )
 
-    sub: str
+    sub: Sub
     agency: AgencyCode
     role: Role
-    scopes: list[str]
+    scopes: list[Scope] = Field(max_length=len(Scope))

@@ -89,6 +89,7 @@ async def list_assessments(
     person_id: uuid.UUID | None = None,
     concern_id: uuid.UUID | None = None,
 ) -> Page[CapacityAssessmentOut]:
+    """Every capacity assessment about the person, newest first: each is about one decision at one time, and a later one never replaces an earlier one."""
     filters = service.AssessmentFilters(person_id=person_id, concern_id=concern_id)
     found, next_cursor = await service.history(session, principal, filters, paging)
     set_link_header(request, response, next_cursor)
@@ -104,6 +105,7 @@ async def list_assessments(
 async def get_assessment(
     assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
 ) -> CapacityAssessmentOut:
+    """A capacity assessment (the four abilities, the impairment and the causative link, and the outcome) with the best interests decision that followed it, if any."""
     assessment, decision = await service.read(session, principal, assessment_id)
     return assessment_out(assessment, decision)
 

@@ -7,10 +7,20 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from app.core.codes import CapacityOutcome, ConsulteeRelationship
-from app.core.schemas import PastAwareDatetime, RequestModel, ResponseModel, examples
+from app.core.schemas import (
+    MULTI_LINE,
+    SINGLE_LINE,
+    PastAwareDatetime,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+)
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+MAX_OPTIONS = 10
+MAX_CONSULTEES = 20
 
 
 class Ability(RequestModel):
@@ -126,10 +136,10 @@ class BestInterestsIn(RequestModel):
 
     decision: Text
     options: list[OptionIn] = Field(
-        min_length=2, max_length=10, description="Including the less restrictive one."
+        min_length=2, max_length=MAX_OPTIONS, description="Including the less restrictive one."
     )
     checklist: Checklist
-    consultees: list[Consultee] = Field(default_factory=list, max_length=20)
+    consultees: list[Consultee] = Field(default_factory=list, max_length=MAX_CONSULTEES)
     imca_involved: bool = Field(description="Was an Independent Mental Capacity Advocate involved (s35-37)?")
     decision_maker: DecisionMaker
     made_at: PastAwareDatetime
@@ -156,7 +166,7 @@ class BestInterestsIn(RequestModel):
 
 class AbilityOut(ResponseModel):
     able: bool
-    evidence: str
+    evidence: Text
 
 
 class BestInterestsOut(ResponseModel):
@@ -187,14 +197,14 @@ class BestInterestsOut(ResponseModel):
 
     id: uuid.UUID
     assessment_id: uuid.UUID
-    decision: str
-    options: list[dict[str, object]]
+    decision: Text
+    options: list[dict[str, object]] = Field(max_length=MAX_OPTIONS)
     checklist: dict[str, object]
-    consultees: list[dict[str, object]]
+    consultees: list[dict[str, object]] = Field(max_length=MAX_CONSULTEES)
     imca_involved: bool
     decision_maker: dict[str, object]
     made_at: datetime
-    recorded_by: str
+    recorded_by: Sub
     recorded_at: datetime
 
 
@@ -215,18 +225,18 @@ class CapacityAssessmentOut(ResponseModel):
     id: uuid.UUID
     person_id: uuid.UUID
     concern_id: uuid.UUID | None
-    decision: str
-    relevant_information: str
-    support_provided: str
+    decision: Text
+    relevant_information: Text
+    support_provided: Text
     understand: AbilityOut
     retain: AbilityOut
     use_or_weigh: AbilityOut
     communicate: AbilityOut
-    impairment: str | None
-    causative_link: str | None
+    impairment: Text | None
+    causative_link: Text | None
     outcome: CapacityOutcome
     may_fluctuate: bool
     assessed_at: datetime
-    assessor: str
+    assessor: Sub
     recorded_at: datetime
     best_interests_decision: BestInterestsOut | None = None

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.contributions import service
 from app.contributions.repository import InboxFilters
@@ -38,7 +38,8 @@ Paging = Annotated[PageParams, Depends(page_params)]
 class ContributionList(BaseModel):
     """Contributions on one referral (not paginated: a referral has a handful)."""
 
-    items: list[ContributionOut]
+    # One request per agency on a referral.
+    items: list[ContributionOut] = Field(max_length=len(AgencyCode))
 
 
 @router.post(
@@ -135,6 +136,7 @@ async def inbox(
 async def get_contribution(
     contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
 ) -> ContributionOut:
+    """The question put to an agency, the children it is about, and the agency's answer with its earlier versions. Seen by children's social care and by the agency asked; anyone else gets 404."""
     contribution = await service.read(session, principal, contribution_id)
     return (await service.render(session, [contribution], principal))[0]
 

@@ -7,12 +7,24 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from app.core.codes import ContributionStatus
-from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+    no_repeats,
+)
 from app.core.scopes import AgencyCode
-from app.referrals.schemas import CHILD_IDENTITY_EXAMPLE, ChildIdentity
+from app.referrals.schemas import CHILD_IDENTITY_EXAMPLE, MAX_CHILDREN, ChildIdentity, Question
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+RiskIndicators = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]], Field(max_length=30)
+]
 
 
 class ContributionRequestIn(RequestModel):
@@ -58,9 +70,7 @@ class ContributionResponseIn(RequestModel):
     )
 
     information: Text
-    risk_indicators: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=30
-    )
+    risk_indicators: RiskIndicators = Field(default_factory=list)
     restricted: bool = Field(False, description="Must not be disclosed to the family or to other agencies.")
     restriction_reason: Reason | None = None
     correction_reason: Reason | None = Field(
@@ -79,13 +89,13 @@ class ContributionResponseIn(RequestModel):
 class ResponseVersion(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    version: int = Field(validation_alias="version_number")
-    information: str
-    risk_indicators: list[str]
+    version: int = Field(ge=1, le=MAX_UNPAGED_ITEMS, validation_alias="version_number")
+    information: Text
+    risk_indicators: RiskIndicators
     restricted: bool
-    restriction_reason: str | None
-    correction_reason: str | None
-    submitted_by: str
+    restriction_reason: Reason | None
+    correction_reason: Reason | None
+    submitted_by: Sub
     submitted_at: datetime
 
 
@@ -122,15 +132,17 @@ class ContributionOut(ResponseModel):
     id: uuid.UUID
     referral_id: uuid.UUID
     agency: AgencyCode = Field(description="The agency asked.")
-    question: str
-    requested_by: str
+    question: Question
+    requested_by: Sub
     requested_at: datetime
     due_at: datetime = Field(description="From the referral's RAG rating when the request was made.")
     overdue: bool
     status: ContributionStatus
     restricted: bool = Field(description="The current answer is restricted.")
-    children: list[ChildIdentity] = Field(description="The identifying details of the children asked about.")
+    children: list[ChildIdentity] = Field(
+        max_length=MAX_CHILDREN, description="The identifying details of the children asked about."
+    )
     response: ResponseVersion | None = Field(description="The current answer, if any.")
     versions: list[ResponseVersion] = Field(
-        description="Earlier answers, replaced by corrections, newest first."
+        max_length=MAX_UNPAGED_ITEMS, description="Earlier answers, replaced by corrections, newest first."
     )

@@ -47,7 +47,13 @@ oauth2_scheme = OAuth2(
     description=(
         "OAuth 2.0 client credentials. Exchange a client's id and secret at POST /oauth/token for a "
         "bearer JWT and send it as `Authorization: Bearer <token>`. Tokens from the configured "
-        "identity provider (RS256/ES256, verified against its JWKS) are accepted the same way."
+        "identity provider (RS256/ES256, verified against its JWKS) are accepted the same way. "
+        "Token handling follows RFC8725 (JSON Web Token Best Current Practices): the algorithm is fixed "
+        "per key, never taken from the token; `iss`, `aud`, `exp`, `iat`, `sub` and `jti` are required "
+        "and verified; `typ` must be `at+jwt` (RFC 9068; the identity provider's may say `JWT`); `jku`, "
+        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. Access tokens live `expires_in` seconds "
+        "(one hour by default); client credentials issue no refresh tokens (RFC 6749 section 4.4.3): "
+        "ask for a new token instead."
     ),
     auto_error=False,
 )

@@ -17,6 +17,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        max_length=128,
         description="The ETag from your last GET of this record. Required; a stale value gets 412.",
     ),
 ]

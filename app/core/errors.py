@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.context import current_request_id
 from app.core.problems import PROBLEM_TYPES, problem_type
+from app.core.schemas import MAX_ERROR_MESSAGE, MAX_FIELD_ERRORS, MAX_LOC_DEPTH, MAX_LOC_NAME
 
 logger = logging.getLogger("mash.errors")
 
@@ -156,8 +157,17 @@ def _base_url(request: Request) -> str:
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Only loc and msg: pydantic's "input" and "ctx" can echo personal data back.
-    return [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg", ""))} for err in exc.errors()]
+    # Only loc and msg: pydantic's "input" and "ctx" can echo personal data back. Cut to the sizes the
+    # Problem schema documents: a body of a thousand unknown fields gets the first hundred.
+    return [
+        {
+            "loc": [part[:MAX_LOC_NAME] if isinstance(part, str) else part for part in err.get("loc", ())][
+                :MAX_LOC_DEPTH
+            ],
+            "msg": str(err.get("msg", ""))[:MAX_ERROR_MESSAGE],
+        }
+        for err in exc.errors()[:MAX_FIELD_ERRORS]
+    ]
 
 
 _HTTP_STATUS_CODES = {
@@ -236,7 +246,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _validation_errors(exc)
         return problem_response(
             "validation_failed",
-            f"{len(errors)} field(s) failed validation; see errors.",
+            f"{len(exc.errors())} field(s) failed validation; see errors.",
             errors=errors,
             base_url=_base_url(request),
         )

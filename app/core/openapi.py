@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.openapi_limits import document_limits
 from app.core.problems import PROBLEM_TYPES, codes_for_status
 from app.core.schemas import Problem
 
@@ -27,7 +28,12 @@ CREATE_CODES: dict[int, list[str]] = {
 }
 CREATED_HEADERS: dict[int | str, Any] = {
     201: {
-        "headers": {"Location": {"description": "The URL of the new record.", "schema": {"type": "string"}}}
+        "headers": {
+            "Location": {
+                "description": "The URL of the new record.",
+                "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
+            }
+        }
     }
 }
 ETAG_HEADERS: dict[int | str, Any] = {
@@ -35,7 +41,7 @@ ETAG_HEADERS: dict[int | str, Any] = {
         "headers": {
             "ETag": {
                 "description": "Send it back in If-Match to update the record.",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": '^"[0-9]+"$', "maxLength": 22},
             }
         }
     }
@@ -123,7 +129,27 @@ running gets 409. Keys are kept for {idempotency_hours} hours.
 
 **Limits.** Request bodies over 1 MiB are refused (413), as are bodies that arrive too slowly (408) and
 JSON nested more than 32 levels deep (422); unknown fields in request bodies are refused (422).
+Each client (its token's `sub`, or its address before it has a token) may make a limited number of
+requests per window: responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+(seconds), and a request over the limit gets 429 with `Retry-After` (seconds). Strings, lists and numbers
+carry their bounds in the schemas below (`maxLength`, `maxItems`, `minimum`/`maximum`); longer is 422.
 """
+
+
+# Relative: the server the document was fetched from. Production serves HTTPS only (TLS at the load
+# balancer); `make run` serves plain HTTP on 127.0.0.1 for local development.
+SERVER = {
+    "url": "/",
+    "description": "This deployment (production over HTTPS; local development on http://127.0.0.1:8000)",
+    # For partner agencies' systems and hub staff, not a public API.
+    "x-internal": True,
+}
+
+
+def _problem_content(status: int) -> dict[str, Any]:
+    """A problem response as it appears in the document (``problem_responses`` is for routes)."""
+    response = problem_responses(status)[status]
+    return {"description": response["description"], "content": response["content"]}
 
 
 def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
@@ -133,12 +159,13 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
         description=DESCRIPTION.format(idempotency_hours=idempotency_hours).strip(),
         routes=app.routes,
         tags=app.openapi_tags,
-        servers=[{"url": "http://127.0.0.1:8000", "description": "Local development server"}],
+        servers=[SERVER],
     )
     schema["info"]["contact"] = {"name": "MASH service team"}
     schema["info"]["license"] = {"name": "Proprietary"}
     _replace_default_validation_errors(schema)
     add_links(schema)
+    document_limits(schema, too_many_requests=_problem_content(429))
     return schema
 
 

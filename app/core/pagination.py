@@ -25,14 +25,19 @@ from app.core.errors import AppError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Cursors are a few keys, base64url-encoded; anything longer or other is not one of ours.
+MAX_CURSOR_LENGTH = 512
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    items: list[T] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
+        max_length=MAX_CURSOR_LENGTH,
+        pattern=CURSOR_PATTERN,
+        description="Pass as `cursor` to get the next page; null on the last page.",
     )
 
 
@@ -48,7 +53,8 @@ def page_params(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
-        Query(max_length=512, description="The `next_cursor` of the previous page."),
+        # No pattern here: a cursor that is not one of ours is 422 `invalid_cursor`, which says so.
+        Query(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page."),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)

@@ -25,6 +25,32 @@ def _not_in_future(value: datetime) -> datetime:
 PastAwareDatetime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
 
 
+# Text refuses control characters (PostgreSQL cannot store NUL; the rest are never meant): free text may
+# hold line breaks and tabs, a name or a short field is one line.
+MULTI_LINE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+SINGLE_LINE = r"^[^\x00-\x1F\x7F]*$"
+
+# Bounds shared by request and response bodies: a response field carries what its request field allowed.
+# The largest integer a JavaScript number holds exactly: the bound of counts and sequence numbers.
+MAX_SAFE_INTEGER = 2**53 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+SequenceNumber = Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
+# Tokens whose `sub` is longer or holds control characters are refused (app/core/tokens.py): the width of
+# every *_by column.
+MAX_SUB_LENGTH = 255
+Sub = Annotated[str, Field(min_length=1, max_length=MAX_SUB_LENGTH, pattern=SINGLE_LINE)]
+# Request ids are ours (32 hex digits) or a caller's X-Request-ID (app/core/middleware.py).
+RequestId = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+# Lists that are not paged (a referral's timeline, a person's earlier referrals): far above any real case.
+MAX_UNPAGED_ITEMS = 10_000
+
+# Validation errors listed in one problem (the `detail` gives the full count), and the size of each.
+MAX_FIELD_ERRORS = 100
+MAX_LOC_DEPTH = 32
+MAX_LOC_NAME = 200
+MAX_ERROR_MESSAGE = 2_000
+
+
 def no_repeats(values: list[H]) -> list[H]:
     """``AfterValidator`` for lists that name each item once (the error names the field)."""
     if len(set(values)) != len(values):
@@ -43,8 +69,10 @@ class ResponseModel(BaseModel):
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description='Where the error is, e.g. `["body", "agency"]`.')
-    msg: str = Field(description="What is wrong with it.")
+    loc: list[
+        Annotated[str, Field(max_length=MAX_LOC_NAME)] | Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+    ] = Field(max_length=MAX_LOC_DEPTH, description='Where the error is, e.g. `["body", "agency"]`.')
+    msg: str = Field(max_length=MAX_ERROR_MESSAGE, description="What is wrong with it.")
 
 
 class Problem(BaseModel):
@@ -52,16 +80,22 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="A URI identifying the problem type; GET it for an explanation.")
-    title: str = Field(description="A short summary of the problem type.")
-    status: int = Field(description="The HTTP status code.")
-    detail: str = Field(description="What went wrong with this request, for a human.")
-    code: str = Field(description="A stable, machine-readable error code.")
-    request_id: str | None = Field(
+    type: str = Field(
+        max_length=2048, description="A URI identifying the problem type; GET it for an explanation."
+    )
+    title: str = Field(max_length=200, description="A short summary of the problem type.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(max_length=2_000, description="What went wrong with this request, for a human.")
+    code: str = Field(
+        max_length=64, pattern=r"^[a-z0-9_]+$", description="A stable, machine-readable error code."
+    )
+    request_id: RequestId | None = Field(
         None, description="The request id (also in `X-Request-ID`); quote it when reporting a problem."
     )
     errors: list[FieldError] | None = Field(
-        None, description="For validation errors: each invalid field and what is wrong with it."
+        None,
+        max_length=MAX_FIELD_ERRORS,
+        description=f"For validation errors: each invalid field and what is wrong with it (the first {MAX_FIELD_ERRORS}).",
     )
 
 

@@ -13,6 +13,7 @@ Hardening, because JWT libraries trust too much by default:
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from app.core.config import Settings
+from app.core.schemas import MAX_SUB_LENGTH, SINGLE_LINE
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -177,6 +179,10 @@ def _claims(claims: dict[str, Any], *, external: bool) -> TokenClaims:
     sub, jti = claims["sub"], claims["jti"]
     if not isinstance(sub, str) or not sub or not isinstance(jti, str) or not jti:
         raise TokenError("the token's sub and jti must be non-empty strings")
+    if len(sub) > MAX_SUB_LENGTH or re.fullmatch(SINGLE_LINE, sub) is None:
+        # Every record keeps who acted in a column of this width, and logs show it: refuse here
+        # rather than fail there (or let a control character into a log line).
+        raise TokenError("the token's sub is too long or holds control characters")
     return TokenClaims(
         sub=sub,
         agency=agency,

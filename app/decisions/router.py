@@ -70,6 +70,7 @@ async def propose(
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
 )
 async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
+    """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
     return DecisionOut.model_validate(await service.read(session, principal, decision_id))
 
 

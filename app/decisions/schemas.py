@@ -7,9 +7,10 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
-from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
+from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+Comment = Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)]
 
 
 class DecisionProposal(RequestModel):
@@ -57,7 +58,7 @@ class DecisionReview(RequestModel):
     )
 
     approved: bool
-    comment: Annotated[str, Field(max_length=5_000)] | None = Field(
+    comment: Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)] | None = Field(
         None, description="Required when returning."
     )
 
@@ -93,15 +94,15 @@ class DecisionOut(ResponseModel):
 
     id: uuid.UUID
     referral_id: uuid.UUID
-    level: int
+    level: int = Field(ge=1, le=4)
     outcome: DecisionOutcome
-    rationale: str
+    rationale: Text
     primary_need: PrimaryNeed | None
-    assessment_factors: list[AssessmentFactor]
+    assessment_factors: list[AssessmentFactor] = Field(max_length=len(AssessmentFactor))
     nfa: bool
     status: DecisionStatus
-    proposed_by: str
+    proposed_by: Sub
     proposed_at: datetime
-    reviewed_by: str | None
+    reviewed_by: Sub | None
     reviewed_at: datetime | None
-    review_comment: str | None
+    review_comment: Comment | None

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
 from app.core.codes import SpecialCategoryCondition
-from app.core.schemas import ResponseModel, examples
+from app.core.schemas import RequestId, ResponseModel, Sub, examples
 from app.core.scopes import AgencyCode, Role
 from app.disclosures.codes import DisclosureBasis, DisclosurePurpose, DisclosureTrigger, RecipientType
 from app.models.disclosure import Disclosure
@@ -34,7 +35,7 @@ _DISCLOSURE = {
 
 
 class DisclosedBy(ResponseModel):
-    sub: str = Field(description="The principal whose request made the disclosure (for a read, the reader).")
+    sub: Sub = Field(description="The principal whose request made the disclosure (for a read, the reader).")
     agency: AgencyCode
     role: Role
 
@@ -46,7 +47,7 @@ class DisclosureOut(ResponseModel):
 
     id: uuid.UUID
     person_id: uuid.UUID = Field(description="The person the information is about.")
-    record_type: str = Field(
+    record_type: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")] = Field(
         description="What was given: `contribution` (a request naming the child), `referral`, "
         "`referral_timeline`, `adult_concern`, `enquiry`, `safeguarding_plan`, or `person` (an export)."
     )
@@ -66,7 +67,7 @@ class DisclosureOut(ResponseModel):
     )
     disclosed_at: datetime
     disclosed_by: DisclosedBy
-    request_id: str | None = Field(
+    request_id: RequestId | None = Field(
         description="The API request that made it; the audit trail carries the same id."
     )
     subject_access_request_id: uuid.UUID | None = Field(description="For an export: the request it answered.")

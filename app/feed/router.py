@@ -60,7 +60,7 @@ ids, no personal data); an empty page reads no case data and is not.
             "headers": {
                 "Link": {
                     "description": 'Sent when `more` is true: `<url>; rel="next"` reads on from `next_cursor`.',
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "maxLength": 2048},
                 }
             }
         },

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from app.core.schemas import ResponseModel, examples
+from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
+from app.core.schemas import ResponseModel, SequenceNumber, Sub, examples
 from app.feed.rules import RecordType, View
+from app.referrals.schemas import EventType
 
 _EVENTS = [
     {
@@ -39,11 +42,11 @@ _EVENTS = [
 
 
 class FeedActor(ResponseModel):
-    sub: str | None = Field(
+    sub: Sub | None = Field(
         description="Who did it; null when they are of another agency and you are a partner."
     )
-    agency: str
-    role: str | None = Field(
+    agency: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")]
+    role: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")] | None = Field(
         description="Their role; null when they are of another agency and you are a partner."
     )
 
@@ -51,10 +54,14 @@ class FeedActor(ResponseModel):
 class FeedEvent(ResponseModel):
     model_config = ConfigDict(json_schema_extra=examples(_EVENTS[0]))
 
-    seq: int = Field(description="Position in the service-wide commit order; increases along the feed.")
+    seq: SequenceNumber = Field(
+        description="Position in the service-wide commit order; increases along the feed."
+    )
     id: uuid.UUID = Field(description="The event's id: stable, use it to deduplicate if you need to.")
     occurred_at: datetime
-    event_type: str = Field(description="What happened; the table in the operation's description lists them.")
+    event_type: EventType = Field(
+        description="What happened; the table in the operation's description lists them."
+    )
     record_type: RecordType = Field(description="The kind of record the event is about.")
     record_id: uuid.UUID = Field(
         description="The record: GET it at /v1/referrals, /v1/adult-concerns or /v1/safeguarding-plans."
@@ -62,7 +69,7 @@ class FeedEvent(ResponseModel):
     view: View = Field(
         description="Why you see the event: `full` for the hub on its side, else your agency's part in the record."
     )
-    status: str | None = Field(
+    status: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")] | None = Field(
         description="The record's status after the event, when the event changed it (not shown to an asked agency)."
     )
     actor: FeedActor
@@ -76,13 +83,14 @@ class FeedPage(ResponseModel):
         json_schema_extra=examples({"items": _EVENTS, "next_cursor": "WzEwNTBd", "more": False})
     )
 
-    items: list[FeedEvent]
+    items: list[FeedEvent] = Field(max_length=MAX_LIMIT)
     next_cursor: str = Field(
+        max_length=MAX_CURSOR_LENGTH,
         description=(
             "Never null: store it and pass it as `cursor` on your next poll. It points after everything "
             "this page examined, including events you may not see, so the next poll starts where this one "
             "stopped."
-        )
+        ),
     )
     more: bool = Field(
         description='True when more events may be read now (a `Link: rel="next"` header is sent too); '

@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
-from app.core.schemas import RequestModel, ResponseModel, examples, no_repeats
+from app.core.schemas import (
+    MAX_SAFE_INTEGER,
+    MAX_UNPAGED_ITEMS,
+    Count,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+    no_repeats,
+)
 
 MAX_RAG_HOURS = 720  # 30 days of clock hours
 MAX_DECISION_WORKING_DAYS = 60
@@ -31,6 +40,9 @@ WallClockTime = Annotated[
         {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
     ),
 ]
+
+# What the configuration may hold (shown as it is, not bounded like a PUT).
+ConfiguredDays = Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
 
 _TIMESCALES = {
     "timezone": "Europe/London",
@@ -144,19 +156,19 @@ class TimescalesOut(ResponseModel):
         ),
     )
 
-    timezone: str
+    timezone: Annotated[str, Field(max_length=64)]
     workday_start: WallClockTime
     workday_end: WallClockTime
-    working_weekdays: list[int]
+    working_weekdays: list[IsoWeekday] = Field(max_length=7)
     rag_hours: RagHoursOut
     red_in_clock_hours: bool
-    referral_decision_working_days: int
-    adult_concern_decision_working_days: int
-    extra_closure_dates: list[date]
+    referral_decision_working_days: ConfiguredDays
+    adult_concern_decision_working_days: ConfiguredDays
+    extra_closure_dates: list[date] = Field(max_length=MAX_UNPAGED_ITEMS)
     source: Literal["configuration", "stored"] = Field(
         description="`configuration`: the service's configured defaults, never changed through the API; "
         "`stored`: set through PUT."
     )
-    version: int = Field(description="Numbers the changes; the ETag carries it. 0 for the configuration.")
+    version: Count = Field(description="Numbers the changes; the ETag carries it. 0 for the configuration.")
     updated_at: datetime | None = Field(description="When the timescales were last changed through the API.")
-    updated_by: str | None = Field(description="Who (the token's `sub`) last changed them.")
+    updated_by: Sub | None = Field(description="Who (the token's `sub`) last changed them.")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
@@ -17,12 +18,14 @@ from app.core.problems import PROBLEM_TYPES
 from app.core.schemas import examples
 
 router = APIRouter(tags=["Operations"])
+# Any route can fail unexpectedly (the body then carries only a request id).
+ALWAYS_FAILS = (500,)
 
 
 class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples({"status": "ok"}))
 
-    status: str
+    status: Literal["ok", "ready"]
 
 
 class ProblemTypeOut(BaseModel):
@@ -37,14 +40,20 @@ class ProblemTypeOut(BaseModel):
         )
     )
 
-    code: str
-    status: int
-    title: str
-    description: str
+    code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$")
+    status: int = Field(ge=400, le=599)
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=2_000)
 
 
-@router.get("/healthz", summary="Liveness: the process is up", response_model=Health)
+@router.get(
+    "/healthz",
+    summary="Liveness: the process is up",
+    response_model=Health,
+    responses=problem_responses(*ALWAYS_FAILS),
+)
 async def healthz() -> Health:
+    """200 while the process is up; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
 
@@ -52,9 +61,10 @@ async def healthz() -> Health:
     "/readyz",
     summary="Readiness: the database answers",
     response_model=Health,
-    responses=problem_responses(503),
+    responses=problem_responses(*ALWAYS_FAILS, 503),
 )
 async def readyz(request: Request) -> Response:
+    """200 when the database answers a query within two seconds, else 503: take this instance out of the load balancer."""
     try:
         async with asyncio.timeout(request.app.state.settings.readiness_timeout_seconds):
             async with request.app.state.engine.connect() as connection:
@@ -74,9 +84,13 @@ async def readyz(request: Request) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        **problem_responses(*ALWAYS_FAILS),
+    },
 )
 async def metrics(request: Request) -> Response:
+    """Request counts and latencies in the Prometheus text exposition format."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -84,9 +98,10 @@ async def metrics(request: Request) -> Response:
     "/problems/{code}",
     summary="What a problem code means",
     response_model=ProblemTypeOut,
-    responses=problem_responses(404),
+    responses=problem_responses(*ALWAYS_FAILS, 404),
 )
-async def problem(code: str) -> ProblemTypeOut:
+async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+    """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError(f"There is no problem code {code!r}.", code="not_found")

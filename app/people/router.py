@@ -69,6 +69,7 @@ async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[n
 async def create_person(
     response: Response, principal: PeopleWrite, session: DbSession, body: PersonCreate
 ) -> PersonOut:
+    """Make a person record (a child or an adult) directly; referrals and concerns also make them when a child or adult is new to the hub. The NHS number is checked (10 digits, mod 11)."""
     person = await service.create_person(session, principal, body)
     response.headers["Location"] = f"/v1/people/{person.id}"
     return await person_out(session, person)
@@ -90,6 +91,7 @@ async def list_people(
         NhsNumber | None, Query(description="Only the person with this NHS number.")
     ] = None,
 ) -> Page[PersonOut]:
+    """The people the hub knows, keyset-paginated (filter by `nhs_number`). Use `POST /v1/people/matches` to look someone up by their details."""
     people, next_cursor = await repository.list_people(session, paging, nhs_number=nhs_number)
     service.audit_list(session, principal, people)
     set_link_header(request, response, next_cursor)
@@ -134,6 +136,7 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
 async def get_person(
     person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
 ) -> PersonOut:
+    """A person record with the siblings known to the hub. Single-record GETs send an ETag for a later PATCH."""
     person = await service.get_person(session, principal, person_id)
     set_etag(response, person.version)
     return await person_out(session, person)
@@ -158,6 +161,7 @@ async def update_person(
     body: PersonUpdate,
     if_match: IfMatch = None,
 ) -> PersonOut:
+    """Correct or complete a person's identifying details. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     person = await service.update_person(session, principal, person_id, body, if_match)
     set_etag(response, person.version)
     return await person_out(session, person)

@@ -7,12 +7,15 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import Ethnicity, Gender
-from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, RequestModel, ResponseModel, examples
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
 # Unborn children: an expected date of birth is at most ten months ahead and a month behind.
 EXPECTED_DOB_AHEAD = timedelta(days=310)
 EXPECTED_DOB_BEHIND = timedelta(days=31)
+MAX_MATCH_LIMIT = 50
+# Each rule of the matcher gives at most one reason; far fewer rules than this.
+MAX_MATCH_REASONS = 32
 
 
 def _nhs_number(value: str) -> str:
@@ -45,15 +48,27 @@ NhsNumber = Annotated[
     str,
     AfterValidator(_nhs_number),
     Field(
-        description="10 digits (spaces allowed) with a valid mod-11 check digit.", examples=["943 476 5919"]
+        max_length=20,
+        description="10 digits (spaces allowed) with a valid mod-11 check digit.",
+        examples=["943 476 5919"],
     ),
 ]
-NhsDigits = Annotated[str, AfterValidator(_nhs_digits), Field(description="10 digits; not checked.")]
+NhsDigits = Annotated[
+    str, AfterValidator(_nhs_digits), Field(max_length=20, description="10 digits; not checked.")
+]
+# As stored and shown: normalised on the way in.
+StoredNhsNumber = Annotated[str, Field(max_length=10, pattern=r"^[0-9]{10}$")]
+StoredPostcode = Annotated[str, Field(max_length=10, pattern=r"^[A-Z0-9 ]+$")]
 Postcode = Annotated[
     str, AfterValidator(_postcode), Field(max_length=10, description="UK postcode", examples=["E17 4UH"])
 ]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-AddressLines = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=4)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]
+AddressLines = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]], Field(max_length=4)
+]
+MatchReasons = Annotated[
+    list[Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_]+$")]], Field(max_length=MAX_MATCH_REASONS)
+]
 
 
 def check_birth_dates(dob: date | None, expected: date | None, *, today: date | None = None) -> None:
@@ -132,8 +147,8 @@ class PersonRef(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
 
@@ -154,19 +169,21 @@ class PersonOut(ResponseModel):
     )
 
     id: uuid.UUID
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
-    nhs_number: str | None
-    postcode: str | None
-    address_lines: list[str] | None
+    nhs_number: StoredNhsNumber | None
+    postcode: StoredPostcode | None
+    address_lines: AddressLines | None
     gender: Gender | None
     ethnicity: Ethnicity | None
     created_at: datetime
     updated_at: datetime | None
     siblings: list[PersonRef] = Field(
-        default_factory=list, description="Brothers and sisters known to the hub."
+        default_factory=list,
+        max_length=MAX_UNPAGED_ITEMS,
+        description="Brothers and sisters known to the hub.",
     )
 
 
@@ -201,7 +218,7 @@ class MatchQuery(RequestModel):
     nhs_number: NhsDigits | None = None
     postcode: Postcode | None = None
     gender: Gender | None = None
-    limit: int = Field(10, ge=1, le=50, description="At most this many candidates, best first.")
+    limit: int = Field(10, ge=1, le=MAX_MATCH_LIMIT, description="At most this many candidates, best first.")
 
     @model_validator(mode="after")
     def _something(self) -> Self:
@@ -214,7 +231,7 @@ class MatchCandidate(ResponseModel):
     person: PersonOut
     score: float = Field(ge=0, le=1, description="How alike the two are, 0 to 1.")
     certain: bool = Field(description="True when the match is safe to link without a practitioner.")
-    reasons: list[str] = Field(description="Why: stable codes such as dob_exact or given_name_nickname.")
+    reasons: MatchReasons = Field(description="Why: stable codes such as dob_exact or given_name_nickname.")
 
 
 class MatchResult(ResponseModel):
@@ -245,4 +262,4 @@ class MatchResult(ResponseModel):
         )
     )
 
-    candidates: list[MatchCandidate]
+    candidates: list[MatchCandidate] = Field(max_length=MAX_MATCH_LIMIT)

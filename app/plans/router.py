@@ -145,6 +145,7 @@ async def render(
 async def create_plan(
     response: Response, principal: PlansWrite, session: DbSession, body: PlanCreate
 ) -> PlanFull:
+    """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
     response.headers["Location"] = f"/v1/safeguarding-plans/{plan.id}"
     rendered = await render(session, plan, View.FULL, principal.agency)
@@ -221,6 +222,7 @@ async def update_plan(
     body: PlanUpdate,
     if_match: IfMatch = None,
 ) -> PlanFull:
+    """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     plan = await service.update(session, principal, plan_id, body, if_match)
     set_etag(response, plan.version)
     rendered = await render(session, plan, View.FULL, principal.agency)

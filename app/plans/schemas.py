@@ -14,11 +14,21 @@ from typing import Annotated, Literal, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
-from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+)
 from app.core.scopes import AgencyCode
+from app.people.schemas import Name
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class Lead(RequestModel):
@@ -188,13 +198,17 @@ class ActionOut(ResponseModel):
     )
 
     id: uuid.UUID
-    etag: str = Field(description="Send it in If-Match to update this action's status.")
+    etag: str = Field(
+        max_length=22,
+        pattern=r'^"[0-9]+"$',
+        description="Send it in If-Match to update this action's status.",
+    )
     agency: AgencyCode
-    description: str
+    description: Text
     due_date: date
     status: PlanActionStatus
-    status_note: str | None
-    updated_by: str | None
+    status_note: Text | None
+    updated_by: Sub | None
     updated_at: datetime | None
 
 
@@ -218,19 +232,19 @@ class ReviewOut(ResponseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
     held_on: date
-    findings: str
+    findings: Text
     decision: PlanReviewDecision
     next_review_due_on: date | None
-    recorded_by: str
+    recorded_by: Sub
     recorded_at: datetime
 
 
 class ClosureOut(ResponseModel):
-    reason: str
-    adult_view: str
+    reason: Text
+    adult_view: Text
     feedback_given: bool
     sar_considered: bool
-    closed_by: str
+    closed_by: Sub
     closed_at: datetime
 
 
@@ -238,8 +252,8 @@ class AdultRef(ResponseModel):
     person_id: uuid.UUID | None = Field(
         description="The hub's person record; null in an action owner's view."
     )
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
 
 
@@ -296,15 +310,15 @@ class PlanFull(ResponseModel):
     adult: AdultRef
     concern_id: uuid.UUID | None
     lead: dict[str, object]
-    adult_wishes: str
-    protective_people: str | None
-    actions: list[ActionOut]
-    contingency: str
+    adult_wishes: Text
+    protective_people: Text | None
+    actions: list[ActionOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    contingency: Text
     review_due_on: date
     review_overdue: bool
-    reviews: list[ReviewOut]
+    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
     closure: ClosureOut | None
-    created_by: str
+    created_by: Sub
     created_at: datetime
     updated_at: datetime | None
 
@@ -317,10 +331,12 @@ class PlanForActionOwner(ResponseModel):
     status: PlanStatus
     adult: AdultRef
     lead: dict[str, object]
-    contingency: str
+    contingency: Text
     review_due_on: date
     review_overdue: bool
-    actions: list[ActionOut] = Field(description="This agency's own actions only.")
+    actions: list[ActionOut] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="This agency's own actions only."
+    )
 
 
 PlanOut = Annotated[PlanFull | PlanForActionOwner, Field(discriminator="view")]
@@ -329,7 +345,8 @@ PlanOut = Annotated[PlanFull | PlanForActionOwner, Field(discriminator="view")]
 class PlanPage(ResponseModel):
     """A page of plans, each in the view the caller may see."""
 
-    items: list[PlanOut]
+    items: list[PlanOut] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
+        max_length=MAX_CURSOR_LENGTH,
+        description="Pass as `cursor` to get the next page; null on the last page.",
     )

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from app.core.auth import Principal, requires
 from app.core.codes import RagRating, ReferralStatus
@@ -25,6 +25,7 @@ from app.core.openapi import (
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
+from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
@@ -167,6 +168,7 @@ async def update_referral(
     body: ReferralUpdate,
     if_match: IfMatch = None,
 ) -> ReferralFull:
+    """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     referral = await service.update(session, principal, referral_id, body, if_match)
     set_etag(response, referral.version)
     return await views.full(session, referral)
@@ -250,6 +252,7 @@ async def record_communication(
     session: DbSession,
     body: CommunicationIn,
 ) -> CommunicationOut:
+    """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
     communication = await service.record_communication(session, principal, referral_id, body)
     response.headers["Location"] = f"/v1/referrals/{referral_id}/communications/{communication.id}"
     return CommunicationOut.model_validate(communication)
@@ -258,12 +261,13 @@ async def record_communication(
 @router.get(
     "/{referral_id}/communications",
     summary="The contacts recorded with the family and the referrer (children's social care)",
-    response_model=list[CommunicationOut],
+    response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
 )
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
 ) -> list[CommunicationOut]:
+    """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communications = await service.communications(session, principal, referral_id)
     return [CommunicationOut.model_validate(c) for c in communications]
 
@@ -277,6 +281,7 @@ async def list_communications(
 async def get_communication(
     referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
 ) -> CommunicationOut:
+    """One contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communication = await service.communication(session, principal, referral_id, communication_id)
     return CommunicationOut.model_validate(communication)
 

@@ -35,13 +35,48 @@ from app.core.codes import (
     ReferralStatus,
     SpecialCategoryCondition,
 )
-from app.core.schemas import PastAwareDatetime, RequestModel, ResponseModel, examples, no_repeats
-from app.core.scopes import AgencyCode
-from app.people.schemas import AddressLines, Name, NhsNumber, PersonRef, Postcode, check_birth_dates
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    MULTI_LINE,
+    SINGLE_LINE,
+    PastAwareDatetime,
+    RequestModel,
+    ResponseModel,
+    SequenceNumber,
+    Sub,
+    examples,
+    no_repeats,
+)
+from app.core.scopes import AgencyCode, Role
+from app.people.schemas import (
+    AddressLines,
+    MatchReasons,
+    Name,
+    NhsNumber,
+    PersonRef,
+    Postcode,
+    StoredNhsNumber,
+    StoredPostcode,
+    check_birth_dates,
+)
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+ReferrerName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
+Phone = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")]
+Audience = Literal["parent", "carer", "child", "referrer"]
+Method = Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
+Level = Annotated[int, Field(ge=1, le=4)]
+# What agencies are asked (app/contributions/schemas.py keeps the same bound on the way in).
+Question = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+# Case event types: "referral.received", "contribution.submitted", ...
+EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
+MAX_CHILDREN = 12
+# An address as accepted (EmailStr), shown back.
+Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
+MAX_HOUSEHOLD = 20
 
 
 class AddressIn(RequestModel):
@@ -79,10 +114,10 @@ class HouseholdMemberIn(RequestModel):
 class ReferrerIn(RequestModel):
     """The professional (or member of the public) who made the referral, and how to reach them."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str, Field(max_length=200)] | None = None
-    team: Annotated[str, Field(max_length=200)] | None = None
-    phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
+    name: ReferrerName
+    role: ReferrerDetail | None = None
+    team: ReferrerDetail | None = None
+    phone: Phone | None = None
     email: EmailStr | None = None
 
     @model_validator(mode="after")
@@ -143,8 +178,8 @@ _REFERRAL_EXAMPLE = {
 class ReferralCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples(_REFERRAL_EXAMPLE))
 
-    children: list[ChildIn] = Field(min_length=1, max_length=12)
-    household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=20)
+    children: list[ChildIn] = Field(min_length=1, max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=MAX_HOUSEHOLD)
     concern_categories: Categories
     concern_summary: Text
     referrer: ReferrerIn
@@ -243,8 +278,8 @@ class CommunicationIn(RequestModel):
         )
     )
 
-    audience: Literal["parent", "carer", "child", "referrer"]
-    method: Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
+    audience: Audience
+    method: Method
     summary: Text
     occurred_at: PastAwareDatetime | None = Field(None, description="When it happened; default now.")
 
@@ -287,14 +322,14 @@ _OUTCOME = {
 
 
 class AddressOut(ResponseModel):
-    lines: list[str]
-    postcode: str | None
+    lines: AddressLines
+    postcode: StoredPostcode | None
 
 
 class MatchCandidateRef(ResponseModel):
     person_id: uuid.UUID
     score: float
-    reasons: list[str]
+    reasons: MatchReasons
 
 
 class ChildMatch(ResponseModel):
@@ -304,7 +339,7 @@ class ChildMatch(ResponseModel):
             "new_person: nobody like this was known; confirmed: linked by a practitioner."
         )
     )
-    candidates: list[MatchCandidateRef]
+    candidates: list[MatchCandidateRef] = Field(max_length=MAX_UNPAGED_ITEMS)
 
 
 class PreviousReferral(ResponseModel):
@@ -323,11 +358,11 @@ class ChildIdentity(ResponseModel):
     person_id: uuid.UUID | None = Field(
         description="The hub's person record for the child; null until matched, and in partner agencies' views."
     )
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
-    nhs_number: str | None
+    nhs_number: StoredNhsNumber | None
     address: AddressOut | None
     gender: Gender | None
     ethnicity: Ethnicity | None
@@ -335,8 +370,12 @@ class ChildIdentity(ResponseModel):
 
 class ChildOut(ChildIdentity):
     match: ChildMatch
-    siblings: list[PersonRef] = Field(description="Brothers and sisters known to the hub.")
-    previous_referrals: list[PreviousReferral] = Field(description="Earlier referrals about this child.")
+    siblings: list[PersonRef] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Brothers and sisters known to the hub."
+    )
+    previous_referrals: list[PreviousReferral] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Earlier referrals about this child."
+    )
     repeat_referral: bool = Field(
         description="True when an earlier referral was received in the 12 months before."
     )
@@ -344,8 +383,8 @@ class ChildOut(ChildIdentity):
 
 class HouseholdMemberOut(ResponseModel):
     id: uuid.UUID
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     relationship: HouseholdRelationship
     date_of_birth: date | None
     lives_with_children: bool | None
@@ -353,44 +392,44 @@ class HouseholdMemberOut(ResponseModel):
 
 
 class ReferrerOut(ResponseModel):
-    name: str
-    role: str | None = None
-    team: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    name: ReferrerName
+    role: ReferrerDetail | None = None
+    team: ReferrerDetail | None = None
+    phone: Phone | None = None
+    email: Email | None = None
 
 
 class ParentalConsentOut(ResponseModel):
     informed: bool
     consented: bool
-    reason_not_informed: str | None
+    reason_not_informed: Reason | None
 
 
 class ConsentOverrideOut(ResponseModel):
-    reason: str
+    reason: Reason
     lawful_basis: LawfulBasis
     special_category_condition: SpecialCategoryCondition | None
-    authorised_by: str
+    authorised_by: Sub
     authorised_at: datetime
 
 
 class RagOut(ResponseModel):
     rating: RagRating
-    rationale: str
-    rated_by: str
+    rationale: Reason
+    rated_by: Sub
     rated_at: datetime
 
 
 class OutcomeOut(ResponseModel):
     decision_id: uuid.UUID
-    level: int
+    level: Level
     outcome: DecisionOutcome
     decided_at: datetime
 
 
 class WithdrawalOut(ResponseModel):
-    reason: str
-    withdrawn_by: str
+    reason: Reason
+    withdrawn_by: Sub
     withdrawn_at: datetime
 
 
@@ -456,7 +495,7 @@ class ReferralFull(ResponseModel):
     id: uuid.UUID
     status: ReferralStatus
     referring_agency: AgencyCode
-    referred_by: str
+    referred_by: Sub
     received_at: datetime
     decision_due_at: datetime = Field(
         description="When the decision is due: set on receipt, then by the RAG rating."
@@ -464,16 +503,16 @@ class ReferralFull(ResponseModel):
     statutory_decision_due_at: datetime = Field(description="One working day from receipt.")
     overdue: bool
     referral_source: ReferralSource
-    concern_categories: list[ConcernCategory]
-    concern_summary: str
+    concern_categories: Categories
+    concern_summary: Text
     referrer: ReferrerOut
     parental_consent: ParentalConsentOut
     consent_override: ConsentOverrideOut | None
     do_not_inform_parents: bool
-    do_not_inform_reason: str | None
+    do_not_inform_reason: Reason | None
     rag: RagOut | None
-    children: list[ChildOut]
-    household: list[HouseholdMemberOut]
+    children: list[ChildOut] = Field(max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
     created_at: datetime
@@ -512,19 +551,19 @@ class ReferralForReferrer(ResponseModel):
     decision_due_at: datetime = Field(description="When the hub's decision is due.")
     rag_rating: RagRating | None
     referral_source: ReferralSource
-    concern_categories: list[ConcernCategory]
-    concern_summary: str
+    concern_categories: Categories
+    concern_summary: Text
     referrer: ReferrerOut
     parental_consent: ParentalConsentOut
-    children: list[ChildIdentity]
-    household: list[HouseholdMemberOut]
+    children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
     outcome: OutcomeOut | None
     withdrawn: bool
 
 
 class RequestToAgency(ResponseModel):
     contribution_id: uuid.UUID
-    question: str
+    question: Question
     due_at: datetime
     status: ContributionStatus
 
@@ -550,8 +589,10 @@ class ReferralForAskedAgency(ResponseModel):
 
     view: Literal["asked_agency"] = "asked_agency"
     id: uuid.UUID
-    children: list[ChildIdentity]
-    requests: list[RequestToAgency] = Field(description="This agency's information requests on the referral.")
+    children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
+    requests: list[RequestToAgency] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="This agency's information requests on the referral."
+    )
 
 
 ReferralOut = Annotated[
@@ -561,8 +602,8 @@ ReferralOut = Annotated[
 
 class ChildSummary(ResponseModel):
     person_id: uuid.UUID | None
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
 
@@ -599,7 +640,7 @@ class ReferralSummary(ResponseModel):
     rag_rating: RagRating | None
     decision_due_at: datetime
     overdue: bool
-    children: list[ChildSummary]
+    children: list[ChildSummary] = Field(max_length=MAX_CHILDREN)
     outcome: OutcomeOut | None
 
 
@@ -622,24 +663,26 @@ class CommunicationOut(ResponseModel):
 
     id: uuid.UUID
     referral_id: uuid.UUID
-    audience: str
-    method: str
-    summary: str
+    audience: Audience
+    method: Method
+    summary: Text
     occurred_at: datetime
-    recorded_by: str
+    recorded_by: Sub
     recorded_at: datetime
 
 
 class Actor(ResponseModel):
-    sub: str | None = Field(description="Who; withheld (null) in a partner agency's view of hub staff.")
+    sub: Sub | None = Field(description="Who; withheld (null) in a partner agency's view of hub staff.")
     agency: AgencyCode
-    role: str | None
+    role: Role | None
 
 
 class TimelineEntry(ResponseModel):
-    seq: int = Field(description="Position in the service-wide event order.")
+    seq: SequenceNumber = Field(description="Position in the service-wide event order.")
     occurred_at: datetime
-    event_type: str = Field(description="e.g. referral.received, referral.rated, contribution.submitted.")
+    event_type: EventType = Field(
+        description="e.g. referral.received, referral.rated, contribution.submitted."
+    )
     actor: Actor
     data: dict[str, object] = Field(description="Codes and ids describing the event.")
 
@@ -678,4 +721,4 @@ class Timeline(ResponseModel):
     )
 
     referral_id: uuid.UUID
-    entries: list[TimelineEntry]
+    entries: list[TimelineEntry] = Field(max_length=MAX_UNPAGED_ITEMS)

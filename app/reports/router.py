@@ -18,7 +18,7 @@ from app.core.scopes import Scope
 from app.reports import export, service
 from app.reports.export import Format
 from app.reports.periods import Period
-from app.reports.schemas import CinReferralPage, SacReport, TimelinessReport
+from app.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
 
 router = APIRouter(prefix="/v1/reports", tags=["Reports"], route_class=TransactionalRoute)
 ReportsRead = Annotated[Principal, requires(Scope.REPORTS_READ)]
@@ -178,7 +178,10 @@ async def timeliness(
     principal: ReportsRead,
     session: DbSession,
     due_soon_hours: Annotated[
-        int, Query(ge=1, le=720, description="The window for `due_soon`, in hours (at most 30 days).")
+        int,
+        Query(
+            ge=1, le=MAX_DUE_SOON_HOURS, description="The window for `due_soon`, in hours (at most 30 days)."
+        ),
     ] = 24,
 ) -> TimelinessReport | Response:
     wanted = export.negotiate(request)

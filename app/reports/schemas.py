@@ -23,8 +23,11 @@ from app.core.codes import (
     ReferralSource,
     ReferralStatus,
 )
-from app.core.schemas import ResponseModel, examples
+from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
+from app.core.schemas import Count, ResponseModel, examples
 from app.core.scopes import AgencyCode
+
+MAX_DUE_SOON_HOURS = 720  # 30 days
 
 # ---------------------------------------------------------------------------------------------------
 # Children in Need census: referral items
@@ -78,16 +81,18 @@ class CinReferralItem(ResponseModel):
     )
     primary_need: PrimaryNeed | None = Field(description="CIN primary need; none for an NFA referral.")
     assessment_factors: list[AssessmentFactor] = Field(
-        description="CIN assessment factors recorded with the decision; empty when none or undecided."
+        max_length=len(AssessmentFactor),
+        description="CIN assessment factors recorded with the decision; empty when none or undecided.",
     )
 
 
 class CinReferralPage(ResponseModel):
     """A page of CIN referral items, oldest referral first."""
 
-    items: list[CinReferralItem]
+    items: list[CinReferralItem] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
+        max_length=MAX_CURSOR_LENGTH,
+        description="Pass as `cursor` to get the next page; null on the last page.",
     )
 
 
@@ -98,120 +103,120 @@ class CinReferralPage(ResponseModel):
 class AgeBandCounts(ResponseModel):
     """By age on the last day of the reporting year (31 March)."""
 
-    aged_18_to_64: int
-    aged_65_to_74: int
-    aged_75_to_84: int
-    aged_85_to_94: int
-    aged_95_and_over: int
-    not_known: int
+    aged_18_to_64: Count
+    aged_65_to_74: Count
+    aged_75_to_84: Count
+    aged_85_to_94: Count
+    aged_95_and_over: Count
+    not_known: Count
 
 
 class GenderCounts(ResponseModel):
-    male: int
-    female: int
-    not_known: int = Field(description="Not known, not recorded, or `other` (SAC has no such category).")
+    male: Count
+    female: Count
+    not_known: Count = Field(description="Not known, not recorded, or `other` (SAC has no such category).")
 
 
 class EthnicityCounts(ResponseModel):
     """SAC ethnicity bands, mapped from the DfE codes the hub records (see the operation's description)."""
 
-    white: int
-    mixed_or_multiple: int
-    asian_or_asian_british: int
-    black_african_caribbean_or_black_british: int
-    other: int
-    refused: int
-    undeclared_or_not_known: int
+    white: Count
+    mixed_or_multiple: Count
+    asian_or_asian_british: Count
+    black_african_caribbean_or_black_british: Count
+    other: Count
+    refused: Count
+    undeclared_or_not_known: Count
 
 
 class PrimarySupportReasonCounts(ResponseModel):
-    physical: int
-    sensory: int
-    memory_and_cognition: int
-    learning_disability: int
-    mental_health: int
-    social: int
-    no_support_reason: int
-    not_known: int = Field(description="Not known, or not recorded.")
+    physical: Count
+    sensory: Count
+    memory_and_cognition: Count
+    learning_disability: Count
+    mental_health: Count
+    social: Count
+    no_support_reason: Count
+    not_known: Count = Field(description="Not known, or not recorded.")
 
 
 class TypeOfRiskCounts(ResponseModel):
-    physical: int
-    sexual: int
-    psychological: int
-    financial_or_material: int
-    discriminatory: int
-    organisational: int
-    neglect_and_acts_of_omission: int
-    domestic_abuse: int
-    sexual_exploitation: int
-    modern_slavery: int
-    self_neglect: int
+    physical: Count
+    sexual: Count
+    psychological: Count
+    financial_or_material: Count
+    discriminatory: Count
+    organisational: Count
+    neglect_and_acts_of_omission: Count
+    domestic_abuse: Count
+    sexual_exploitation: Count
+    modern_slavery: Count
+    self_neglect: Count
 
 
 class LocationOfRiskCounts(ResponseModel):
-    own_home: int
-    in_the_community: int
-    in_a_community_service: int
-    care_home_nursing: int
-    care_home_residential: int
-    hospital_acute: int
-    hospital_mental_health: int
-    hospital_community: int
-    other: int
+    own_home: Count
+    in_the_community: Count
+    in_a_community_service: Count
+    care_home_nursing: Count
+    care_home_residential: Count
+    hospital_acute: Count
+    hospital_mental_health: Count
+    hospital_community: Count
+    other: Count
 
 
 class SourceOfRiskCounts(ResponseModel):
-    service_provider: int
-    other_known_to_individual: int
-    other_unknown_to_individual: int
+    service_provider: Count
+    other_known_to_individual: Count
+    other_unknown_to_individual: Count
 
 
 class ResultCounts(ResponseModel):
-    risk_identified_and_action_taken: int
-    risk_identified_and_no_action_taken: int
-    risk_assessment_inconclusive_and_action_taken: int
-    risk_assessment_inconclusive_and_no_action_taken: int
-    no_risk_identified_and_action_taken: int
-    no_risk_identified_and_no_action_taken: int
-    enquiry_ceased_at_individuals_request_and_no_action_taken: int
+    risk_identified_and_action_taken: Count
+    risk_identified_and_no_action_taken: Count
+    risk_assessment_inconclusive_and_action_taken: Count
+    risk_assessment_inconclusive_and_no_action_taken: Count
+    no_risk_identified_and_action_taken: Count
+    no_risk_identified_and_no_action_taken: Count
+    enquiry_ceased_at_individuals_request_and_no_action_taken: Count
 
 
 class RiskOutcomeCounts(ResponseModel):
-    risk_remained: int
-    risk_reduced: int
-    risk_removed: int
+    risk_remained: Count
+    risk_reduced: Count
+    risk_removed: Count
 
 
 class LackedCapacityCounts(ResponseModel):
-    yes: int
-    no: int
-    dont_know: int
-    not_recorded: int
+    yes: Count
+    no: Count
+    dont_know: Count
+    not_recorded: Count
 
 
 class AdvocateSupportCounts(ResponseModel):
-    yes: int
-    no: int
+    yes: Count
+    no: Count
 
 
 class MspAskedCounts(ResponseModel):
-    yes_outcomes_expressed: int
-    yes_no_outcomes_expressed: int
-    no: int
-    dont_know: int
-    not_recorded: int
+    yes_outcomes_expressed: Count
+    yes_no_outcomes_expressed: Count
+    no: Count
+    dont_know: Count
+    not_recorded: Count
 
 
 class MspOutcomesAchievedCounts(ResponseModel):
-    fully: int
-    partially: int
-    not_achieved: int
+    fully: Count
+    partially: Count
+    not_achieved: Count
 
 
 class Sg1Measure(ResponseModel):
-    cases: int = Field(description="Concerns raised, or enquiries started, in the year: every one counted.")
-    individuals: int = Field(description="Adults involved: each counted once, however many cases.")
+    cases: Count = Field(description="Concerns raised, or enquiries started, in the year: every one counted.")
+    individuals: Count = Field(description="Adults involved: each counted once, however many cases.")
     age_band: AgeBandCounts = Field(description="Individuals.")
     gender: GenderCounts = Field(description="Individuals.")
     ethnicity: EthnicityCounts = Field(description="Individuals.")
@@ -230,7 +235,7 @@ class Sg2Measure(ResponseModel):
     """Concluded enquiries; each breakdown counts an enquiry once under every category one of its
     allegations has, so an enquiry into two types of risk counts under both."""
 
-    concluded: int
+    concluded: Count
     type_of_risk: TypeOfRiskCounts
     location_of_risk: LocationOfRiskCounts
     source_of_risk: SourceOfRiskCounts
@@ -246,7 +251,7 @@ class Sg2(ResponseModel):
 
 
 class Sg3Measure(ResponseModel):
-    concluded: int
+    concluded: Count
     lacked_capacity: LackedCapacityCounts
     advocate_support: AdvocateSupportCounts = Field(
         description="Of those who lacked capacity: supported by an advocate, family or friend."
@@ -261,7 +266,7 @@ class Sg3(ResponseModel):
 
 
 class Sg4Measure(ResponseModel):
-    concluded: int
+    concluded: Count
     msp_asked: MspAskedCounts = Field(description="Was the adult asked about the outcomes they wanted?")
     outcomes_achieved: MspOutcomesAchievedCounts = Field(
         description="Of those who expressed outcomes: were they achieved?"
@@ -399,7 +404,7 @@ class SacReport(ResponseModel):
         )
     )
 
-    year: int = Field(description="The reporting year starting 1 April of this year.")
+    year: int = Field(ge=2015, le=2100, description="The reporting year starting 1 April of this year.")
     period_start: date = Field(description="1 April of `year`.")
     period_end: date = Field(description="31 March of the next year.")
     sg1: Sg1
@@ -413,9 +418,11 @@ class SacReport(ResponseModel):
 
 
 class DueCounts(ResponseModel):
-    due: int = Field(description="Open, deadline not yet passed.")
-    due_soon: int = Field(description="Of those due: the deadline falls within the `due_soon_hours` window.")
-    overdue: int = Field(description="Still open past the deadline stored with it.")
+    due: Count = Field(description="Open, deadline not yet passed.")
+    due_soon: Count = Field(
+        description="Of those due: the deadline falls within the `due_soon_hours` window."
+    )
+    overdue: Count = Field(description="Still open past the deadline stored with it.")
 
 
 RagOrUnrated = RagRating | Literal["unrated"]
@@ -432,13 +439,16 @@ class AgencyRagDueCounts(DueCounts):
 
 class ReferralDecisionTimeliness(ResponseModel):
     total: DueCounts
-    by_rag: list[RagDueCounts] = Field(description="Every rating, and `unrated` for referrals not yet rated.")
+    by_rag: list[RagDueCounts] = Field(
+        max_length=len(RagRating) + 1, description="Every rating, and `unrated` for referrals not yet rated."
+    )
 
 
 class ContributionTimeliness(ResponseModel):
     total: DueCounts
     by_agency_and_rag: list[AgencyRagDueCounts] = Field(
-        description="Only the agency and rating pairs with open requests, by agency then rating."
+        max_length=len(AgencyCode) * (len(RagRating) + 1),
+        description="Only the agency and rating pairs with open requests, by agency then rating.",
     )
 
 
@@ -479,7 +489,7 @@ class TimelinessReport(ResponseModel):
     )
 
     as_of: datetime = Field(description="When the counts were taken: deadlines before it are overdue.")
-    due_soon_hours: int
+    due_soon_hours: int = Field(ge=1, le=MAX_DUE_SOON_HOURS)
     referral_decisions: ReferralDecisionTimeliness = Field(
         description="Referrals not yet decided or withdrawn, against `decision_due_at`."
     )

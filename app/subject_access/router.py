@@ -137,6 +137,7 @@ async def list_requests(
 async def get_request(
     request_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
 ) -> SubjectAccessRequestOut:
+    """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled."""
     sar = await service.read_request(session, principal, request_id)
     set_etag(response, sar.version)
     return service.request_out(sar)

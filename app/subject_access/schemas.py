@@ -10,17 +10,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
-from app.adult_concerns.schemas import AdvocacyOut, Section42DecisionOut
-from app.capacity.schemas import AbilityOut
+from app.adult_concerns.schemas import MAX_ALLEGATIONS, AdvocacyOut, Section42DecisionOut
+from app.adult_concerns.schemas import Reason as AdultReason
+from app.adult_concerns.schemas import Text as AdultText
+from app.advocates.schemas import Short as AdvocateShort
+from app.capacity.schemas import MAX_OPTIONS, AbilityOut
+from app.capacity.schemas import Text as CapacityText
 from app.contributions.schemas import ResponseVersion
 from app.core.codes import (
     AdultConcernStatus,
+    AdvocateKind,
     CapacityOutcome,
-    ConcernCategory,
     ContributionStatus,
     EnquiryObjective,
     EnquiryResult,
@@ -40,23 +44,42 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.core.schemas import RequestModel, ResponseModel, examples
+from app.core.schemas import (
+    MAX_SAFE_INTEGER,
+    MAX_UNPAGED_ITEMS,
+    SINGLE_LINE,
+    Count,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    examples,
+)
 from app.core.scopes import AgencyCode, Role
 from app.decisions.schemas import DecisionOut
 from app.disclosures.schemas import DisclosureOut
-from app.people.schemas import AddressLines, Postcode
+from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
 from app.plans.schemas import ClosureOut, ReviewOut
+from app.plans.schemas import Text as PlanText
 from app.referrals.schemas import (
+    Categories,
     CommunicationOut,
     ConsentOverrideOut,
+    Email,
     OutcomeOut,
     ParentalConsentOut,
+    Phone,
+    Question,
     RagOut,
     WithdrawalOut,
 )
+from app.referrals.schemas import Reason as ReferralReason
+from app.referrals.schemas import Text as ReferralText
 
 # ---------------------------------------------------------------------------------------------------
 # Subject access requests
+
+
+RequesterName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class RequesterRelationship(StrEnum):
@@ -74,10 +97,10 @@ class SubjectAccessStatus(StrEnum):
 
 
 class RequesterIn(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: RequesterName
     relationship: RequesterRelationship = Field(description="Who the requester is to the person.")
     email: EmailStr | None = None
-    phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
+    phone: Phone | None = None
     address_lines: AddressLines | None = None
     postcode: Postcode | None = None
 
@@ -130,12 +153,12 @@ class SubjectAccessRequestIn(RequestModel):
 
 
 class RequesterOut(ResponseModel):
-    name: str
+    name: RequesterName
     relationship: RequesterRelationship
-    email: str | None = None
-    phone: str | None = None
-    address_lines: list[str] | None = None
-    postcode: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    address_lines: AddressLines | None = None
+    postcode: StoredPostcode | None = None
 
 
 _REQUEST_OUT = {
@@ -169,11 +192,11 @@ class SubjectAccessRequestOut(ResponseModel):
     requester: RequesterOut
     identity_verified: bool
     authority_confirmed: bool | None
-    logged_by: str
+    logged_by: Sub
     logged_by_agency: AgencyCode
     created_at: datetime
     fulfilled_at: datetime | None = Field(description="When the export answering it was produced.")
-    fulfilled_by: str | None
+    fulfilled_by: Sub | None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -202,7 +225,7 @@ class WithheldKind(StrEnum):
 class WithheldCount(ResponseModel):
     reason: WithheldReason
     kind: WithheldKind
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=MAX_SAFE_INTEGER)
 
 
 class Withheld(ResponseModel):
@@ -222,9 +245,12 @@ class Withheld(ResponseModel):
         )
     )
 
-    total: int
-    by_reason: dict[WithheldReason, int] = Field(description="Every reason, with zero where none.")
-    items: list[WithheldCount] = Field(description="The counts by reason and kind of item.")
+    total: Count
+    by_reason: dict[WithheldReason, Count] = Field(description="Every reason, with zero where none.")
+    items: list[WithheldCount] = Field(
+        max_length=len(WithheldReason) * len(WithheldKind),
+        description="The counts by reason and kind of item.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -232,20 +258,20 @@ class Withheld(ResponseModel):
 
 
 class Actor(ResponseModel):
-    sub: str
+    sub: Sub
     agency: AgencyCode
     role: Role
 
 
 class ExportPerson(ResponseModel):
     id: uuid.UUID
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
-    nhs_number: str | None
-    postcode: str | None
-    address_lines: list[str] | None
+    nhs_number: StoredNhsNumber | None
+    postcode: StoredPostcode | None
+    address_lines: AddressLines | None
     gender: Gender | None
     ethnicity: Ethnicity | None
     created_at: datetime
@@ -255,13 +281,13 @@ class ExportPerson(ResponseModel):
 class NamedAs(ResponseModel):
     """The person as a referral named them."""
 
-    given_name: str
-    family_name: str
+    given_name: Name
+    family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
-    nhs_number: str | None
-    address_lines: list[str] | None
-    postcode: str | None
+    nhs_number: StoredNhsNumber | None
+    address_lines: AddressLines | None
+    postcode: StoredPostcode | None
     gender: Gender | None
     ethnicity: Ethnicity | None
 
@@ -271,12 +297,14 @@ class ContributionRecord(ResponseModel):
 
     id: uuid.UUID
     agency: AgencyCode
-    question: str
-    requested_by: str
+    question: Question
+    requested_by: Sub
     requested_at: datetime
     due_at: datetime
     status: ContributionStatus
-    answers: list[ResponseVersion] = Field(description="Oldest first; restricted versions withheld.")
+    answers: list[ResponseVersion] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Oldest first; restricted versions withheld."
+    )
 
 
 class ReferralRecord(ResponseModel):
@@ -289,22 +317,26 @@ class ReferralRecord(ResponseModel):
         description="Who made the referral; null (and counted as withheld) when a private individual did."
     )
     named_as: NamedAs
-    concern_categories: list[ConcernCategory]
-    concern_summary: str
+    concern_categories: Categories
+    concern_summary: ReferralText
     parental_consent: ParentalConsentOut
     consent_override: ConsentOverrideOut | None
     do_not_inform_parents: bool
-    do_not_inform_reason: str | None
+    do_not_inform_reason: ReferralReason | None
     rag: RagOut | None
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
-    contributions: list[ContributionRecord]
-    threshold_decisions: list[DecisionOut] = Field(description="Every decision proposed, with its rationale.")
-    communications: list[CommunicationOut]
+    contributions: list[ContributionRecord] = Field(max_length=len(AgencyCode))
+    threshold_decisions: list[DecisionOut] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Every decision proposed, with its rationale."
+    )
+    communications: list[CommunicationOut] = Field(max_length=MAX_UNPAGED_ITEMS)
 
 
 class ChildrensRecords(ResponseModel):
-    referrals: list[ReferralRecord] = Field(description="Every referral naming the person as a child.")
+    referrals: list[ReferralRecord] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Every referral naming the person as a child."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,15 +348,15 @@ class AllegationRecord(ResponseModel):
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
-    description: str
+    description: AdultText
     result: EnquiryResult | None
     risk_outcome: RiskOutcome | None
 
 
 class AdvocateRef(ResponseModel):
-    name: str
-    organisation: str
-    kind: str
+    name: AdvocateShort
+    organisation: AdvocateShort
+    kind: AdvocateKind
 
 
 class AdvocacyRecord(AdvocacyOut):
@@ -338,16 +370,16 @@ class EnquiryRecord(ResponseModel):
     kind: Section42Decision
     lead_agency: AgencyCode
     caused_to_agency: AgencyCode | None
-    objectives: list[EnquiryObjective]
-    status: str
-    opened_by: str
+    objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
+    status: Literal["open", "concluded"]
+    opened_by: Sub
     opened_at: datetime
     msp_asked: MspAsked | None
     msp_outcomes_achieved: MspOutcomesAchieved | None
     lacked_capacity: LackedCapacity | None
     advocate_support: bool | None
-    conclusion_summary: str | None
-    concluded_by: str | None
+    conclusion_summary: AdultText | None
+    concluded_by: Sub | None
     concluded_at: datetime | None
 
 
@@ -362,58 +394,60 @@ class ConcernRecord(ResponseModel):
     named_as: NamedAs
     primary_support_reason: PrimarySupportReason | None
     allegations: list[AllegationRecord] = Field(
-        description="The person alleged to have caused harm is withheld."
+        max_length=MAX_ALLEGATIONS, description="The person alleged to have caused harm is withheld."
     )
-    adult_views: str | None
-    desired_outcomes: str | None
+    adult_views: AdultText | None
+    desired_outcomes: AdultText | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
     enquiry: EnquiryRecord | None
-    advocacy: list[AdvocacyRecord] = Field(description="Every advocacy assessment, oldest first.")
+    advocacy: list[AdvocacyRecord] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Every advocacy assessment, oldest first."
+    )
     closed_at: datetime | None
-    closure_reason: str | None
+    closure_reason: AdultReason | None
 
 
 class BestInterestsRecord(ResponseModel):
     """The decision without the people consulted (third parties, counted in `withheld`)."""
 
     id: uuid.UUID
-    decision: str
-    options: list[dict[str, Any]]
+    decision: CapacityText
+    options: list[dict[str, Any]] = Field(max_length=MAX_OPTIONS)
     checklist: dict[str, Any]
     imca_involved: bool
     decision_maker: dict[str, Any]
     made_at: datetime
-    recorded_by: str
+    recorded_by: Sub
 
 
 class CapacityRecord(ResponseModel):
     id: uuid.UUID
     concern_id: uuid.UUID | None
-    decision: str
-    relevant_information: str
-    support_provided: str
+    decision: CapacityText
+    relevant_information: CapacityText
+    support_provided: CapacityText
     understand: AbilityOut
     retain: AbilityOut
     use_or_weigh: AbilityOut
     communicate: AbilityOut
-    impairment: str | None
-    causative_link: str | None
+    impairment: CapacityText | None
+    causative_link: CapacityText | None
     outcome: CapacityOutcome
     may_fluctuate: bool
     assessed_at: datetime
-    assessor: str
+    assessor: Sub
     best_interests_decision: BestInterestsRecord | None
 
 
 class PlanActionRecord(ResponseModel):
     id: uuid.UUID
     agency: AgencyCode
-    description: str
+    description: PlanText
     due_date: date
     status: PlanActionStatus
-    status_note: str | None
+    status_note: PlanText | None
 
 
 class PlanRecord(ResponseModel):
@@ -423,20 +457,22 @@ class PlanRecord(ResponseModel):
     concern_id: uuid.UUID | None
     status: PlanStatus
     lead: dict[str, Any]
-    adult_wishes: str
-    actions: list[PlanActionRecord]
-    contingency: str
+    adult_wishes: PlanText
+    actions: list[PlanActionRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    contingency: PlanText
     review_due_on: date
-    reviews: list[ReviewOut]
+    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
     closure: ClosureOut | None
-    created_by: str
+    created_by: Sub
     created_at: datetime
 
 
 class AdultsRecords(ResponseModel):
-    concerns: list[ConcernRecord] = Field(description="Every adult safeguarding concern about the person.")
-    capacity_assessments: list[CapacityRecord]
-    safeguarding_plans: list[PlanRecord]
+    concerns: list[ConcernRecord] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Every adult safeguarding concern about the person."
+    )
+    capacity_assessments: list[CapacityRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    safeguarding_plans: list[PlanRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
 
 
 _EXPORT: dict[str, Any] = {
@@ -486,6 +522,7 @@ class SubjectAccessExport(ResponseModel):
     children: ChildrensRecords
     adults: AdultsRecords
     recipients: list[DisclosureOut] = Field(
-        description="To whom information about the person was disclosed before this export (Art 15(1)(c))."
+        max_length=MAX_UNPAGED_ITEMS,
+        description="To whom information about the person was disclosed before this export (Art 15(1)(c)).",
     )
     withheld: Withheld

@@ -188,6 +188,14 @@ async def test_wrong_secret(client: httpx.AsyncClient, registered: dict[str, str
     assert_oauth_error(response, 401, "invalid_client")
 
 
+async def test_a_secret_longer_than_documented_is_invalid_client(
+    client: httpx.AsyncClient, registered: dict[str, str]
+) -> None:
+    # The spec says client_secret is at most 256 characters; a longer one is refused the OAuth way.
+    response = await client.post("/oauth/token", data=form(registered, client_secret="s" * 257))
+    assert_oauth_error(response, 401, "invalid_client")
+
+
 async def test_unknown_client_id(client: httpx.AsyncClient, registered: dict[str, str]) -> None:
     response = await client.post("/oauth/token", data=form(registered, client_id=str(uuid.uuid4())))
     assert_oauth_error(response, 401, "invalid_client")

@@ -267,6 +267,9 @@ async def test_missing_required_claim(client: httpx.AsyncClient, settings: Setti
         pytest.param({"sub": ""}, id="empty-sub"),
         pytest.param({"jti": ""}, id="empty-jti"),
         pytest.param({"sub": 42}, id="numeric-sub"),
+        # Wider than the column that records who acted: refused at the door, not a 500 on the first write.
+        pytest.param({"sub": "s" * 256}, id="sub-too-long"),
+        pytest.param({"sub": "user\n1"}, id="sub-with-a-line-break"),
         pytest.param({"exp": "tomorrow"}, id="exp-not-a-number"),
         pytest.param({"exp": float("inf")}, id="exp-infinite"),
         pytest.param({"scope": ["referrals:read"]}, id="scope-not-a-string"),
