@@ -37,7 +37,11 @@ IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 WallClockTime = Annotated[
     time,
     WithJsonSchema(
-        {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "maxLength": len("HH:MM:SS.ffffff"),
+        }
     ),
 ]
 
