@@ -53,6 +53,14 @@ async def _flush_pending(session: AsyncSession) -> None:
     if not pending:
         return
     await lock_chain_head(session)
-    last = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0)))
+    last = await session.scalar(last_seq(session))
     rows = [{**event, "seq": int(last or 0) + n} for n, event in enumerate(pending, start=1)]
     await session.execute(sa.insert(CaseEvent), rows)
+
+
+def last_seq(session: AsyncSession) -> sa.Select[tuple[int]]:
+    """The last event's ``seq``, of all events: on PostgreSQL through a function that row-level
+    security does not narrow to the caller's events (migration ``20261127_row_security``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.select(sa.func.mash_case_events_head(type_=sa.BigInteger))
+    return sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0))
