@@ -44,7 +44,7 @@ SYSTEM_CONTEXT: DbContext = ("system", "system")
 _SAFE = re.compile(r"[a-z_]{1,40}")
 
 
-class _ContextConnection(asyncpg.Connection):
+class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg has no type hints
     """An asyncpg connection that sends the next transaction's context with its BEGIN.
 
     SQLAlchemy's asyncpg adapter begins a transaction lazily, with a simple-protocol ``BEGIN ...;``
@@ -59,7 +59,7 @@ class _ContextConnection(asyncpg.Connection):
         if suffix is not None and not args and query.startswith("BEGIN"):
             self.mash_begin_suffix = None
             query = f"{query} {suffix}"
-        return await super().execute(query, *args, timeout=timeout)
+        return str(await super().execute(query, *args, timeout=timeout))
 
 
 def context_sql(context: DbContext) -> str | None:
@@ -75,7 +75,7 @@ def context_sql(context: DbContext) -> str | None:
 
 def _context_of(session: Session) -> DbContext:
     source = session.info.get(_CONTEXT_KEY, SYSTEM_CONTEXT)
-    return source() if callable(source) else source  # type: ignore[no-any-return]
+    return source() if callable(source) else source
 
 
 def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:

@@ -58,7 +58,7 @@ async def _flush_pending(session: AsyncSession) -> None:
     await session.execute(sa.insert(CaseEvent), rows)
 
 
-def last_seq(session: AsyncSession) -> sa.Select[tuple[int]]:
+def last_seq(session: AsyncSession) -> sa.Select[int]:
     """The last event's ``seq``, of all events: on PostgreSQL through a function that row-level
     security does not narrow to the caller's events (migration ``20261127_row_security``)."""
     if session.get_bind().dialect.name == "postgresql":
