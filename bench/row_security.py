@@ -7,8 +7,9 @@ own engine and sessions, as the application role ``mash_app``, in three ways:
 - ``in BEGIN``: the caller's context sent in the same message as BEGIN (what ``app.core.db`` does);
 - ``own statement``: the context as a separate ``SELECT set_config(...)`` (one more round trip).
 
-It also times a partner's and the hub's first page of ``GET /v1/referrals``'s query, with and
-without the policies (the latter as the owner, a superuser here), on ``--referrals`` seeded rows.
+It also times a partner's and the hub's first page of ``GET /v1/referrals``'s query and of the change
+feed's, with and without the policies (the latter as the owner, a superuser here), on ``--referrals``
+seeded referrals (one event each; a fifth of them the police's).
 
     .venv/bin/python -m bench.row_security [--admin-dsn postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
 from app.core.config import Settings
+from app.feed import repository as feed_repository
 from app.models.referral import Referral
 
 DATABASE = "mash_bench_rls"
@@ -72,6 +74,16 @@ async def _seed(owner_dsn: str, referrals: int) -> uuid.UUID:
             """,
             rows,
         )
+        # One event per referral, as the change feed would hold after each was received.
+        await connection.executemany(
+            """
+            INSERT INTO case_events (seq, id, occurred_at, aggregate_type, aggregate_id, event_type,
+                actor_sub, actor_agency, actor_role, data)
+            VALUES ($1, $2, $3, 'referral', $4, 'referral.received', 'bench', $5, 'partner_referrer', '{}')
+            """,
+            [(n + 1, uuid.uuid4(), received, rid, agency) for n, (rid, agency, received) in enumerate(rows)],
+        )
+        await connection.execute("ANALYZE")  # as production would have statistics
         return rows[0][0]
     finally:
         await connection.close()
@@ -134,7 +146,9 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
         db.set_context(session, POLICE)
         assert await session.scalar(read) == referral_id, "the police made the first referral"
     try:
-        print(f"Per transaction (BEGIN, a primary-key read, COMMIT), median of {rounds} rounds of {per_round}:")
+        print(
+            f"Per transaction (BEGIN, a primary-key read, COMMIT), median of {rounds} rounds of {per_round}:"
+        )
         floor = await _time("no context", lambda: transaction(None), rounds, per_round)
         begin = await _time("context in BEGIN (app.core.db)", lambda: transaction(POLICE), rounds, per_round)
         own = await _time(
@@ -161,6 +175,25 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
         await _time("police, owner (no policies)", page(POLICE, owner=True), rounds, per_round // 10 or 1)
         await _time("hub, with policies", page(HUB), rounds, per_round // 10 or 1)
         await _time("hub, owner (no policies)", page(HUB, owner=True), rounds, per_round // 10 or 1)
+
+        print("A page (50) of the change feed from its start (app.feed.repository.page):")
+
+        def feed(context: db.DbContext, owner: bool = False) -> Callable[[], Awaitable[None]]:
+            assert context is not None
+
+            async def work() -> None:
+                async with (owner_sessions if owner else sessions)() as session:
+                    db.set_context(session, context)
+                    rows = await feed_repository.page(session, context[0], 0, 10**9, 50)
+                    assert len(rows) == 50
+                    await session.commit()
+
+            return work
+
+        await _time("police, with policies", feed(POLICE), rounds, per_round // 10 or 1)
+        await _time("police, owner (no policies)", feed(POLICE, owner=True), rounds, per_round // 10 or 1)
+        await _time("hub, with policies", feed(HUB), rounds, per_round // 10 or 1)
+        await _time("hub, owner (no policies)", feed(HUB, owner=True), rounds, per_round // 10 or 1)
         await _explain(sessions)
     finally:
         await engine.dispose()

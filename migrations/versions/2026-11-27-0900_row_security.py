@@ -7,10 +7,10 @@ SECURITY`` with policies mirroring the contract's visibility rules. Each transac
 in two transaction-local settings, ``mash.agency`` and ``mash.role`` (``app.core.db``); no setting, no
 case rows. ``system`` is the CLI and the migrations.
 
-A policy reads only the row itself, or its parent through an indexed ``EXISTS`` (to which the parent's
-own policy applies). Where two tables' rules refer to each other (a referral is visible to an agency
-asked about it; an asked request is visible to the referrer, who cancels it on withdrawal), one side
-asks a small function that runs as the system, so the policies do not recurse.
+A policy reads only the row itself, or a related row through an indexed ``EXISTS`` (to which that
+table's own policy applies). Where two tables' rules refer to each other (a referral is visible to an
+agency asked about it; a request on it is visible to the referrer, who cancels it on withdrawal), the
+rarely taken side asks a small function that runs as the system, so the policies do not recurse.
 
 PostgreSQL only; nothing on SQLite, where the application's rules are the only ones.
 
@@ -43,22 +43,21 @@ ANY_CALLER = f"(coalesce({ROLE}, '') <> '')"
 
 
 def _parent(table: str, key: str, column: str = "id", extra: str = "") -> str:
-    """The row's parent is visible (the parent's own policy applies inside the EXISTS)."""
+    """A related row is visible (its table's own policy applies inside the EXISTS). ``key`` names the
+    policy's table's column, qualified where the related table has a column of the same name."""
     return f"EXISTS (SELECT 1 FROM {table} p WHERE p.{column} = {key}{extra})"  # noqa: S608 (constants)
 
 
-# Lookups that cross between tables whose policies would otherwise refer to each other: they run as
-# the system (SET mash.role), so they see every row and do not recurse. Each is one indexed probe.
+# Lookups that cross back between tables whose policies would otherwise refer to each other: they run
+# as the system (SET mash.role), so they see every row and do not recurse. A call costs far more than an
+# inline EXISTS (no inlining, the setting saved and restored), so each sits on the rarely taken side:
+# the referrer seeing requests on its referral, the raiser an enquiry, an owner another agency's action.
 FUNCTIONS = {
-    "mash_rls_asked(p_referral uuid, p_agency text)": (
-        "SELECT EXISTS (SELECT 1 FROM contributions WHERE referral_id = p_referral AND agency = p_agency)"
-    ),
     "mash_rls_referred(p_referral uuid, p_agency text)": (
         "SELECT EXISTS (SELECT 1 FROM referrals WHERE id = p_referral AND referring_agency = p_agency)"
     ),
-    "mash_rls_enquiry_party(p_concern uuid, p_agency text)": (
-        "SELECT EXISTS (SELECT 1 FROM enquiries WHERE concern_id = p_concern"
-        " AND (lead_agency = p_agency OR caused_to_agency = p_agency))"
+    "mash_rls_raised(p_concern uuid, p_agency text)": (
+        "SELECT EXISTS (SELECT 1 FROM adult_concerns WHERE id = p_concern AND raising_agency = p_agency)"
     ),
     "mash_rls_action_owner(p_plan uuid, p_agency text)": (
         "SELECT EXISTS (SELECT 1 FROM plan_actions WHERE plan_id = p_plan AND agency = p_agency)"
@@ -71,28 +70,43 @@ HEAD_BODY = "SELECT coalesce(max(seq), 0) FROM case_events"
 # Who may see (and so change) each case table's rows, besides the hub. Same rule for reads and writes.
 VISIBLE: dict[str, str] = {
     # Children's front door.
-    "referrals": f"referring_agency = {AGENCY} OR mash_rls_asked(id, {AGENCY})",
-    "referral_children": _parent("referrals", "referral_id", "id"),
-    "referral_household_members": _parent("referrals", "referral_id", "id"),
-    "referral_communications": _parent("referrals", "referral_id", "id"),
-    "threshold_decisions": _parent("referrals", "referral_id", "id"),
+    "referrals": (
+        f"referring_agency = {AGENCY} OR "
+        + _parent(
+            "contributions", "referrals.id", "referral_id", f" AND p.agency = {AGENCY}"
+        )  # asked about it
+    ),
+    "referral_children": _parent("referrals", "referral_id"),
+    "referral_household_members": _parent("referrals", "referral_id"),
+    "referral_communications": _parent("referrals", "referral_id"),
+    "threshold_decisions": _parent("referrals", "referral_id"),
+    # The requests made of the agency, and those on its own referral (it cancels them by withdrawing).
     "contributions": f"agency = {AGENCY} OR mash_rls_referred(referral_id, {AGENCY})",
     # An answer: only the agency that gave it (the referrer never sees answers).
-    "contribution_responses": _parent("contributions", "contribution_id", "id", f" AND p.agency = {AGENCY}"),
+    "contribution_responses": _parent("contributions", "contribution_id", extra=f" AND p.agency = {AGENCY}"),
     # Adults at risk.
-    "adult_concerns": f"raising_agency = {AGENCY} OR mash_rls_enquiry_party(id, {AGENCY})",
+    "adult_concerns": (
+        f"raising_agency = {AGENCY} OR "
+        + _parent(
+            "enquiries",
+            "adult_concerns.id",
+            "concern_id",
+            f" AND (p.lead_agency = {AGENCY} OR p.caused_to_agency = {AGENCY})",
+        )
+    ),
     "allegations": _parent("adult_concerns", "concern_id"),
     "section_42_decisions": _parent("adult_concerns", "concern_id"),
     "enquiries": (
-        f"lead_agency = {AGENCY} OR caused_to_agency = {AGENCY} OR "
-        + _parent("adult_concerns", "concern_id", extra=f" AND p.raising_agency = {AGENCY}")
+        f"lead_agency = {AGENCY} OR caused_to_agency = {AGENCY} OR mash_rls_raised(concern_id, {AGENCY})"
     ),
     "advocacy": _parent("adult_concerns", "concern_id"),
     "capacity_assessments": _parent("adult_concerns", "concern_id"),
     "best_interests_decisions": _parent("capacity_assessments", "assessment_id"),
     "advocates": "false",
-    "safeguarding_plans": f"mash_rls_action_owner(id, {AGENCY})",
-    "plan_actions": _parent("safeguarding_plans", "plan_id"),
+    "safeguarding_plans": _parent(
+        "plan_actions", "safeguarding_plans.id", "plan_id", f" AND p.agency = {AGENCY}"
+    ),
+    "plan_actions": f"agency = {AGENCY} OR mash_rls_action_owner(plan_id, {AGENCY})",
     "plan_reviews": _parent("safeguarding_plans", "plan_id"),
     # The person register: matching a partner's referral or concern reads and extends it, so any
     # authenticated caller may (the API shows people to the hub only).
@@ -110,8 +124,11 @@ APPEND_ONLY: dict[str, str] = {
             f"(aggregate_type = 'adult_concern' AND {_parent('adult_concerns', 'aggregate_id')})",
             f"(aggregate_type = 'safeguarding_plan' AND {_parent('safeguarding_plans', 'aggregate_id')})",
             # A plan's events on its concern's stream, for the agencies owning an action in it.
-            f"(aggregate_type = 'adult_concern' AND data->>'plan_id' IS NOT NULL"
-            f" AND mash_rls_action_owner((data->>'plan_id')::uuid, {AGENCY}))",
+            "(aggregate_type = 'adult_concern' AND case_events.data->>'plan_id' IS NOT NULL AND "
+            + _parent(
+                "plan_actions", "(case_events.data->>'plan_id')::uuid", "plan_id", f" AND p.agency = {AGENCY}"
+            )
+            + ")",
         ]
     ),
     "disclosures": "false",
