@@ -113,7 +113,7 @@ def migrate(revision: str = "head") -> None:
 
     settings = _settings()
     config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = settings.database_url
+    config.attributes["url"] = settings.migration_url  # as the tables' owner
     command.upgrade(config, revision)
 
 

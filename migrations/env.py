@@ -1,7 +1,8 @@
 """Alembic environment, async.
 
 The URL is, in order: a connection handed in by the caller (``config.attributes["connection"]``,
-used by tests), ``config.attributes["url"]``, then the application settings (MASH_DATABASE_URL).
+used by tests), ``config.attributes["url"]``, then the application settings
+(MASH_MIGRATION_DATABASE_URL, the tables' owner, defaulting to MASH_DATABASE_URL).
 SQLite needs "batch" mode to alter tables.
 """
 
@@ -79,6 +80,12 @@ async def run_async_migrations(settings: Settings) -> None:
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 await _wait_for_migration_lock(connection)
+                # Row-level security is forced on the owner too: a data migration works as the system,
+                # for the whole session (set_config(..., false)).
+                await connection.exec_driver_sql(
+                    "SELECT set_config('mash.agency', 'system', false), set_config('mash.role', 'system', false)"
+                )
+                await connection.commit()
             await connection.run_sync(do_run_migrations)
             await connection.commit()
             if connection.dialect.name == "postgresql":
@@ -93,7 +100,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         do_run_migrations(connection)
         return
-    url = config.attributes.get("url") or Settings().database_url
+    url = config.attributes.get("url") or Settings().migration_url
     asyncio.run(run_async_migrations(Settings(database_url=url)))
 
 

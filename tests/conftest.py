@@ -5,6 +5,9 @@ Every test gets its own freshly migrated database, cloned from a template migrat
 commit path, real concurrency and the real triggers, which an outer rolled-back transaction would
 hide. Set MASH_TEST_POSTGRES_URL (an admin URL such as
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run the suite on PostgreSQL.
+
+On PostgreSQL the databases are migrated as that admin (the tables' owner) and the application
+connects as ``mash_app``, a login role owning nothing, as in production: row-level security applies.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ POSTGRES_URL = os.environ.get("MASH_TEST_POSTGRES_URL")
 BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 _counter = itertools.count()
+APP_ROLE = "mash_app"  # the role the application connects as (migration 20261127_row_security)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,6 +106,30 @@ async def _pg_admin(sql: str) -> None:
         await connection.close()
 
 
+async def _create_app_role() -> None:
+    # Cluster-wide and shared by every test database; trust authentication, so no password.
+    await _pg_admin(
+        f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                CREATE ROLE {APP_ROLE} LOGIN;
+            ELSE
+                ALTER ROLE {APP_ROLE} LOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$
+        """
+    )
+
+
+def app_url(owner_url: str) -> str:
+    """The same database, as the application role (PostgreSQL; SQLite has no roles)."""
+    url = make_url(owner_url)
+    if url.get_backend_name() != "postgresql":
+        return owner_url
+    return url.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 async def _drop_stale_pg_databases() -> None:
     assert POSTGRES_URL is not None
     connection = await asyncpg.connect(_pg_dsn(POSTGRES_URL))
@@ -140,6 +168,7 @@ class Databases:
             self.template = str(path)
         else:
             await _drop_stale_pg_databases()
+            await _create_app_role()
             name = f"mash_tpl_{self.pid}"
             await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await _pg_admin(f'CREATE DATABASE "{name}"')
@@ -195,8 +224,11 @@ async def database_url(databases: Databases) -> AsyncIterator[str]:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for an application on ``database_url`` (an owner's URL, as the fixtures make them):
+    it connects as the application role and migrates as the owner."""
     values: dict[str, Any] = {
-        "database_url": database_url,
+        "database_url": app_url(database_url),
+        "migration_database_url": database_url,
         "environment": "development",
         "jwt_secret": TEST_SECRET,
         # Cheap hashing keeps the suite fast; production cost is a setting, tested in bench/.

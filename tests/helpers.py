@@ -7,9 +7,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import commit
+from app.core.db import create_engine
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
 
@@ -41,11 +40,15 @@ async def create_client(http: httpx.AsyncClient, admin: dict[str, str], **fields
 
 
 async def run_sql(app: FastAPI, *statements: str) -> None:
-    """Run raw SQL in its own committed transaction, as someone with direct database access would."""
+    """Run raw SQL in its own committed transaction, as someone with owner rights on the database
+    would (the migrations' connection: the application's role may not alter tables or the audit)."""
     import sqlalchemy as sa
 
-    session: AsyncSession = app.state.sessionmaker()
-    async with session:
-        for statement in statements:
-            await session.execute(sa.text(statement))
-        await commit(session)
+    settings = app.state.settings
+    engine = create_engine(settings.model_copy(update={"database_url": settings.migration_url}))
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(sa.text(statement))
+    finally:
+        await engine.dispose()

@@ -167,6 +167,12 @@ _AUDIT = ("audit_events", [(c.name, c.type) for c in AuditEvent.__table__.column
 _EVENTS = ("case_events", [(c.name, c.type) for c in CaseEvent.__table__.columns if c.name != "seq"])
 
 
+# The last case event's seq, of all events: row-level security would narrow a plain max(seq) to the
+# caller's own events (a STABLE function of migration 20261127_row_security, so it reads the
+# statement's snapshot: the one taken after the head lock was granted).
+_LAST_EVENT_SEQ = "mash_case_events_head()"
+
+
 def _unnest_insert(table: str, columns: Columns, *, numbered: bool = False) -> str:
     dialect = PGDialect()  # type: ignore[no-untyped-call]
     names = ", ".join(name for name, _ in columns)
@@ -181,7 +187,7 @@ def _unnest_insert(table: str, columns: Columns, *, numbered: bool = False) -> s
     # Events are numbered on from the last one: last + 1, last + 2, ... in the order they were emitted.
     return (
         f"INSERT INTO {table} (seq, {names}) SELECT last.seq + t.n, {picks} "  # noqa: S608
-        f"FROM (SELECT coalesce(max(seq), 0) AS seq FROM {table}) AS last, "
+        f"FROM (SELECT {_LAST_EVENT_SEQ} AS seq) AS last, "
         f"unnest({arrays}) WITH ORDINALITY AS t({names}, n)"
     )
 

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import get_session
+from app.core.db import apply_context, get_session
 from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated
 from app.core.ratelimit import verified_claims
 from app.core.scopes import SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
@@ -79,8 +80,6 @@ async def authenticate(
             claims = await tokens.verify(token.strip())
         except TokenError as exc:
             raise InvalidToken(f"Invalid access token: {exc}.") from exc
-    if claims.client_id is not None and not await _client_is_active(request, claims.client_id):
-        raise InvalidToken("Invalid access token: the client has been revoked.")
     principal = Principal(
         sub=claims.sub,
         agency=claims.agency,
@@ -89,7 +88,15 @@ async def authenticate(
         client_id=claims.client_id,
         token_id=claims.jti,
     )
+    # Set first, so the transaction the revocation check begins carries the caller's database context
+    # (row-level security) from its BEGIN; a revoked client's request rolls back and sees nothing.
     request.state.principal = principal
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if session is not None:
+        await apply_context(session)  # a transaction begun before authentication (none today)
+    if claims.client_id is not None and not await _client_is_active(request, claims.client_id):
+        request.state.principal = None
+        raise InvalidToken("Invalid access token: the client has been revoked.")
     return principal
 
 

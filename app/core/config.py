@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     # Persistence. SQLite is the embedded default; PostgreSQL (postgresql+asyncpg://) in production.
     database_url: str = "sqlite+aiosqlite:///./var/mash.db"
+    # Migrations run as the tables' owner; on PostgreSQL the application connects as a role that does
+    # not own them (``mash_app``), so that row-level security applies to it. Default: database_url.
+    migration_database_url: str | None = None
     # A fixed pool: overflow connections are closed on return, and reopening them under load costs
     # more than it gains (measured in bench/: +20% req/s on GET /v1/me with no overflow).
     db_pool_size: int = Field(20, ge=1, le=200)
@@ -100,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:

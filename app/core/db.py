@@ -4,19 +4,26 @@ One ``AsyncSession`` per request, opened on first use. Services only add and flu
 route wrapper (``app.core.routing``) commits once before the response is sent and rolls back on any
 error. Work that must land in the same transaction as the request's changes (audit entries, the
 idempotency record) registers a before-commit hook with ``on_commit``.
+
+On PostgreSQL every transaction also carries who it works for, for the row-level security policies
+(``mash.agency`` and ``mash.role``, transaction-local): the authenticated caller in a request, none
+(no case rows) in a request before authentication, ``system`` outside requests (CLI, tests' direct
+inspection). See ``_after_begin``: the settings travel in the BEGIN itself, so they cost no round trip.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.config import Settings
 from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
@@ -38,6 +46,94 @@ COMMIT_LOST_DETAIL = (
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
 _READ_ONLY = "mash_read_only"
+_CONTEXT_KEY = "mash.db_context"
+
+# (agency, role) as the row-level security policies read them; None: no caller (sees no case rows).
+DbContext = tuple[str, str] | None
+SYSTEM_CONTEXT: DbContext = ("system", "system")
+_SAFE = re.compile(r"[a-z_]{1,40}")
+
+
+class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg has no type hints
+    """An asyncpg connection that sends the next transaction's context with its BEGIN.
+
+    SQLAlchemy's asyncpg adapter begins a transaction lazily, with a simple-protocol ``BEGIN ...;``
+    just before the first statement. Appending ``SELECT set_config(..., true)`` to that one message
+    sets the context inside the new transaction without another round trip.
+    """
+
+    mash_begin_suffix: str | None = None
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        suffix = self.mash_begin_suffix
+        if suffix is not None and not args and query.startswith("BEGIN"):
+            self.mash_begin_suffix = None
+            query = f"{query} {suffix}"
+        return str(await super().execute(query, *args, timeout=timeout))
+
+
+def context_sql(context: DbContext) -> str | None:
+    """``SELECT set_config(...)`` for ``context``; None for no context (nothing to set)."""
+    if context is None:
+        return None
+    agency, role = context
+    # Agency and role codes are enum values; anything else never reaches SQL.
+    if not (_SAFE.fullmatch(agency) and _SAFE.fullmatch(role)):
+        raise ValueError("agency and role must be lower-case codes")
+    return f"SELECT set_config('mash.agency', '{agency}', true), set_config('mash.role', '{role}', true);"
+
+
+def _context_of(session: Session) -> DbContext:
+    source = session.info.get(_CONTEXT_KEY, SYSTEM_CONTEXT)
+    return source() if callable(source) else source
+
+
+def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    sql = context_sql(_context_of(session))
+    driver = connection.connection.driver_connection
+    if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
+        driver.mash_begin_suffix = sql  # None clears a suffix left by a transaction that ran nothing
+    elif sql is not None:
+        connection.exec_driver_sql(sql)  # already begun (or a plain connection): one more statement
+
+
+class ContextSession(Session):
+    """The application's sessions: each transaction carries the caller's context (``_after_begin``)."""
+
+
+event.listen(ContextSession, "after_begin", _after_begin)
+
+
+def set_context(session: AsyncSession, source: DbContext | Callable[[], DbContext]) -> None:
+    """Whom ``session``'s transactions from now on work for: a context, or a function giving it at
+    each BEGIN (a request: its caller once authenticated). Sessions default to the system context."""
+    session.info[_CONTEXT_KEY] = source
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The driver's connection under the session's transaction, for work done on it directly (COPY).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN only with the first statement it runs; work on the driver
+    alone would run outside the transaction and its context, where row-level security shows nothing.
+    """
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")  # begins it, with the context
+    return driver
+
+
+async def apply_context(session: AsyncSession) -> None:
+    """Re-send the context inside the transaction already open, if any (it changed mid-transaction)."""
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        context = _context_of(session.sync_session)
+        agency, role = context if context is not None else ("", "")
+        await session.execute(
+            text("SELECT set_config('mash.agency', :agency, true), set_config('mash.role', :role, true)"),
+            {"agency": agency, "role": role},
+        )
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -50,6 +146,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     connect_args: dict[str, Any] = {
         "timeout": settings.db_connect_timeout_seconds,
         "server_settings": server_settings,
+        "connection_class": _ContextConnection,
     }
     if settings.db_command_timeout_seconds:
         connect_args["command_timeout"] = settings.db_command_timeout_seconds
@@ -107,7 +204,7 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ContextSession)
 
 
 def on_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
@@ -173,8 +270,15 @@ def get_session(request: Request) -> AsyncSession:
     session: AsyncSession | None = getattr(request.state, "db_session", None)
     if session is None:
         session = request.app.state.sessionmaker()
+        set_context(session, lambda: _request_context(request))
         request.state.db_session = session
     return session
+
+
+def _request_context(request: Request) -> DbContext:
+    # ``app.core.auth`` sets the principal; before that (or on the token endpoint) there is no caller.
+    principal = getattr(request.state, "principal", None)
+    return None if principal is None else (str(principal.agency), str(principal.role))
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]

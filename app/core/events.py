@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.audit import Actor, queue_event
 from app.models.base import utcnow
+from app.models.event import CaseEvent
 
 
 def emit(
@@ -41,3 +43,11 @@ def emit(
             "data": dict(data or {}),
         },
     )
+
+
+def last_seq(session: AsyncSession) -> sa.Select[int]:
+    """The last event's ``seq``, of all events: on PostgreSQL through a function that row-level
+    security does not narrow to the caller's events (migration ``20261127_row_security``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.select(sa.func.mash_case_events_head(type_=sa.BigInteger))
+    return sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.core import events
 from app.core.codes import ContributionStatus
 from app.feed.rules import (
     FEED,
@@ -182,7 +183,7 @@ def visible_to(
 async def head(session: AsyncSession) -> int:
     """The last event's ``seq``. Every event up to it has committed: each was numbered, under the
     audit chain's lock, only after the one before it committed."""
-    return int(await session.scalar(sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0))) or 0)
+    return int(await session.scalar(events.last_seq(session)) or 0)
 
 
 async def page(

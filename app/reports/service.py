@@ -22,7 +22,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
+from app.core import audit, db
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.codes import (
@@ -338,8 +338,8 @@ async def _cin_csv_copy(session: AsyncSession, period: Period, spool: IO[bytes])
         lines += chunk.count(b"\n")
         spool.write(chunk.replace(b"\n", b"\r\n"))
 
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # an open connection
+    # In the request's transaction, so that its row-level security context applies to the COPY.
+    driver = await db.driver_connection(session)
     await driver.copy_from_query(sql, output=write, format="csv", header=True)
     return lines - 1  # the header
 

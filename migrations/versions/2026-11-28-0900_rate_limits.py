@@ -5,7 +5,7 @@ room left on each page so that the per-request UPDATE stays a heap-only update. 
 counters are kept in memory and the table is unused.
 
 Revision ID: 20261128_rate_limits
-Revises: 20261126_governance
+Revises: 20261127_row_security
 Create Date: 2026-11-28 09:00:00+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261128_rate_limits"
-down_revision: str | None = "20261126_governance"
+down_revision: str | None = "20261127_row_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

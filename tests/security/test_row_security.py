@@ -1,0 +1,244 @@
+"""Row-level security: PostgreSQL keeps each agency to its own case rows even when a query forgets to.
+
+Each test queries through the application's own engine and sessions, in the database context a
+request gives its caller (``app.core.db.set_context``), with deliberately unfiltered statements: what
+comes back is what the database lets that caller see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
+
+from app.core import db
+from app.models.adult import AdultConcern, Allegation
+from app.models.audit import AuditEvent
+from app.models.disclosure import Disclosure
+from app.models.event import CaseEvent
+from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
+from tests.adults import raise_concern
+from tests.referrals import actors, answer, ask, create_referral, rate, referral_body, unique_child
+
+pytestmark = pytest.mark.postgres
+
+Headers = dict[str, str]
+POLICE = ("police", "partner_referrer")
+HEALTH = ("health", "partner_referrer")
+EDUCATION = ("education", "partner_referrer")
+HOUSING = ("housing", "partner_referrer")
+PRACTITIONER = ("childrens_social_care", "mash_practitioner")
+ASC = ("adult_social_care", "asc_practitioner")
+AUDITOR = ("childrens_social_care", "auditor")
+
+
+@pytest.fixture
+def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
+    return actors(auth)
+
+
+async def _ids(app: FastAPI, context: db.DbContext, entity: Any) -> set[uuid.UUID]:
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, context)
+        return set((await session.scalars(sa.select(entity.id))).all())
+
+
+async def _count(app: FastAPI, context: db.DbContext, entity: Any) -> int:
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, context)
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(entity)) or 0)
+
+
+async def _case(client: httpx.AsyncClient, who: dict[str, Headers]) -> dict[str, Any]:
+    """Police and health each refer a child; the hub asks education about the police's referral and
+    education answers; health raises an adult concern."""
+    police = await create_referral(client, who["police"], referral_body(unique_child()))
+    health = await create_referral(client, who["health"], referral_body(unique_child()))
+    await rate(client, who["practitioner"], police["id"])
+    (request,) = await ask(client, who["practitioner"], police["id"], "education")
+    await answer(client, who["education"], request["id"])
+    concern = await raise_concern(client, who["health"])
+    return {
+        "police": uuid.UUID(police["id"]),
+        "health": uuid.UUID(health["id"]),
+        "request": uuid.UUID(request["id"]),
+        "concern": uuid.UUID(concern["id"]),
+    }
+
+
+async def test_an_unfiltered_query_returns_only_the_partners_own_referrals(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    case = await _case(client, who)
+
+    assert await _ids(app, POLICE, Referral) == {case["police"]}
+    assert await _ids(app, HEALTH, Referral) == {case["health"]}
+    # Asked about the police's referral: education sees it, and only it.
+    assert await _ids(app, EDUCATION, Referral) == {case["police"]}
+    assert await _ids(app, HOUSING, Referral) == set()
+    # The children of a referral follow the referral.
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, POLICE)
+        referrals = set((await session.scalars(sa.select(ReferralChild.referral_id))).all())
+    assert referrals == {case["police"]}
+
+
+async def test_the_hub_sees_every_row(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    case = await _case(client, who)
+
+    assert await _ids(app, PRACTITIONER, Referral) == {case["police"], case["health"]}
+    assert await _ids(app, PRACTITIONER, Contribution) == {case["request"]}
+    assert await _count(app, PRACTITIONER, ContributionResponse) == 1
+    assert await _ids(app, ASC, AdultConcern) == {case["concern"]}
+    assert await _ids(app, AUDITOR, Referral) == {case["police"], case["health"]}
+
+
+async def test_answers_stay_with_the_agency_that_gave_them(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    case = await _case(client, who)
+
+    assert await _count(app, EDUCATION, ContributionResponse) == 1
+    # The referrer never reads another agency's answer, nor does anyone else outside the hub.
+    assert await _count(app, POLICE, ContributionResponse) == 0
+    assert await _count(app, HEALTH, ContributionResponse) == 0
+    assert await _ids(app, HEALTH, Contribution) == set()
+    assert await _ids(app, EDUCATION, Contribution) == {case["request"]}
+
+
+async def test_adult_concerns_are_the_raisers_and_adult_social_cares(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    case = await _case(client, who)
+
+    assert await _ids(app, HEALTH, AdultConcern) == {case["concern"]}
+    assert await _ids(app, POLICE, AdultConcern) == set()
+    assert await _count(app, POLICE, Allegation) == 0
+    assert await _count(app, HEALTH, Allegation) == 2
+
+
+async def test_the_change_feed_audit_and_disclosures_are_filtered_too(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    case = await _case(client, who)
+
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, HOUSING)
+        assert (await session.scalars(sa.select(CaseEvent.aggregate_id))).all() == []
+        db.set_context(session, POLICE)
+        await session.rollback()  # the context applies from the next transaction
+        seen = set((await session.scalars(sa.select(CaseEvent.aggregate_id))).all())
+    assert seen == {case["police"]}
+    # The audit trail is the auditor's; the disclosure log the hub's.
+    assert await _count(app, POLICE, AuditEvent) == 0
+    assert await _count(app, AUDITOR, AuditEvent) > 0
+    assert await _count(app, POLICE, Disclosure) == 0
+    assert await _count(app, PRACTITIONER, Disclosure) > 0
+
+
+async def test_a_request_sees_no_case_rows_before_its_caller_is_known(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    await _case(client, who)
+
+    assert await _count(app, None, Referral) == 0
+    assert await _count(app, None, AdultConcern) == 0
+    assert await _count(app, None, AuditEvent) == 0
+
+
+async def test_every_transaction_of_a_session_carries_the_context(app: FastAPI) -> None:
+    setting = sa.text("SELECT current_setting('mash.agency', true), current_setting('mash.role', true)")
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, POLICE)
+        assert tuple((await session.execute(setting)).one()) == POLICE
+        await db.release(session)  # a new transaction, maybe on another pooled connection
+        assert tuple((await session.execute(setting)).one()) == POLICE
+        await db.release(session)
+        await db.begin_read_only(session)
+        assert tuple((await session.execute(setting)).one()) == POLICE
+    # Transaction-local: the pooled connections keep nothing for the next session.
+    async with app.state.sessionmaker() as session:
+        assert tuple((await session.execute(setting)).one()) == db.SYSTEM_CONTEXT
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, None)
+        assert tuple((await session.execute(setting)).one()) in {(None, None), ("", "")}
+
+
+async def _refused(app: FastAPI, statement: str) -> str:
+    async with app.state.sessionmaker() as session:  # the system context: every row visible
+        with pytest.raises(DBAPIError) as refused:
+            await session.execute(sa.text(statement))
+        await session.rollback()
+    return str(refused.value.orig)
+
+
+async def test_the_application_role_cannot_change_or_delete_the_audit_trail(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    await _case(client, who)
+
+    for statement in (
+        "UPDATE audit_events SET record_id = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ):
+        assert "permission denied for table audit_events" in await _refused(app, statement)
+    # It appends to it (every request above did) and the chain still verifies.
+    verified = await client.get("/v1/audit-events/verification", headers=who_auditor(app))
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["valid"] is True
+
+
+def who_auditor(app: FastAPI) -> Headers:
+    issued = app.state.tokens.issue(sub="auditor@test", agency="childrens_social_care", role="auditor")
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+async def test_the_application_role_owns_nothing_and_cannot_lift_the_policies(app: FastAPI) -> None:
+    async with app.state.sessionmaker() as session:
+        user = await session.scalar(sa.text("SELECT current_user"))
+        owned = await session.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+            )
+        )
+        bypass = await session.scalar(
+            sa.text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user")
+        )
+    assert (user, owned, bypass) == ("mash_app", 0, False)
+    for statement in (
+        "ALTER TABLE referrals DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE referrals NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY visible ON referrals",
+    ):
+        assert "must be owner" in await _refused(app, statement)
+
+
+async def test_every_case_table_forces_row_level_security(app: FastAPI) -> None:
+    async with app.state.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                sa.text(
+                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND relrowsecurity AND relforcerowsecurity"
+                    " AND relnamespace = 'public'::regnamespace"
+                )
+            )
+        ).all()
+    forced = {row[0] for row in rows}
+    case_tables = {
+        "referrals", "referral_children", "referral_household_members", "referral_communications",
+        "contributions", "contribution_responses", "threshold_decisions", "people", "person_match_keys",
+        "person_links", "adult_concerns", "allegations", "section_42_decisions", "enquiries",
+        "capacity_assessments", "best_interests_decisions", "advocates", "advocacy", "safeguarding_plans",
+        "plan_actions", "plan_reviews", "case_events", "disclosures", "subject_access_requests",
+        "audit_events",
+    }  # fmt: skip
+    assert case_tables <= forced
