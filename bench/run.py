@@ -45,6 +45,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from alembic.config import Config as AlembicConfig  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from bench import ceiling, cpu, seed_large  # noqa: E402
@@ -58,6 +59,7 @@ STOP_TIMEOUT_S = 15.0
 SAMPLE_INTERVAL_S = 0.25
 STATS_SETTLE_TRIES = 24
 PROBE_TIMEOUT_S = 600.0
+APP_ROLE = "mash_app"  # the role the application connects as (migration 20261127_row_security)
 MONITOR = "mash-bench-monitor"  # our own statistics connections, left out of what they report
 # Clients registered for the run; each scenario's setup takes its token with the credentials under
 # "<prefix>client_id" and "<prefix>client_secret".
@@ -569,6 +571,18 @@ def _fetch_token_for(server: Server, client_id: str, client_secret: str) -> str:
     return str(response.json()["access_token"])
 
 
+async def _ensure_app_role(admin_dsn: str) -> None:
+    """The application's login role (migration 20261127_row_security makes it without LOGIN)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; "
+            f"EXCEPTION WHEN duplicate_object THEN ALTER ROLE {APP_ROLE} LOGIN; END $$"
+        )
+    finally:
+        await conn.close()
+
+
 def _server_env(args: argparse.Namespace, database_url: str) -> dict[str, str]:
     # Only what we set: a developer's MASH_* variables or .env must not change what is measured.
     env = {key: value for key, value in os.environ.items() if not key.startswith("MASH_")}
@@ -601,7 +615,14 @@ async def benchmark(
     admin_dsn = args.admin_dsn
     base, _, _ = admin_dsn.rpartition("/")
     dsn = f"{base}/{args.database}"
-    env = _server_env(args, "postgresql+asyncpg://" + dsn.partition("://")[2])
+    owner_url = "postgresql+asyncpg://" + dsn.partition("://")[2]
+    # mash-api serves as production does: as the role that owns nothing, under row-level security
+    # (migrations and `mash` commands as the owner). The ceiling, which sets no caller context, reads
+    # as the owner, so its figures do not include what the policies cost.
+    await _ensure_app_role(admin_dsn)
+    env = _server_env(args, make_url(owner_url).set(username=APP_ROLE).render_as_string(hide_password=False))
+    env["MASH_MIGRATION_DATABASE_URL"] = owner_url
+    owner_env = {**env, "MASH_DATABASE_URL": owner_url}
 
     template: str | None = None
     seeded: dict[str, Any] | None = None
@@ -622,7 +643,8 @@ async def benchmark(
         ctx = await _fresh_database(args, admin_dsn, dsn, env, workdir, template)
         command, ready_path = commands[target]
         port = _free_port()
-        server = Server(target, [*command, "--port", str(port)], env, workdir / f"{target}.log", port)
+        server_env = env if target == "ours" else owner_env
+        server = Server(target, [*command, "--port", str(port)], server_env, workdir / f"{target}.log", port)
         _info(f"starting {target} on port {port}")
         try:
             server.start()
