@@ -119,6 +119,12 @@ async def _no_reset(_connection: asyncpg.Connection) -> None:
     return None
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # A count given up on: its outcome is not wanted, but must be retrieved (no "never retrieved").
+    if not task.cancelled():
+        task.exception()
+
+
 class PostgresCounter:
     """Counts in the ``rate_limit_counters`` table, shared by every process using the database."""
 
@@ -153,10 +159,19 @@ class PostgresCounter:
         # A database that does not answer (frozen, network gone) must not hold requests here:
         # statement_timeout cannot end a wait for a server that does not run. Past the timeout the
         # request goes on uncounted, and meets the database's own timeouts (503) if it needs it.
-        async with asyncio.timeout(self._timeout):
-            pool = await self._get_pool()
-            async with pool.acquire() as connection:
-                row = await connection.fetchrow(_HIT, key, window_seconds)
+        # The count runs as a task of its own and is left to finish, not cancelled: cancelling asyncpg
+        # mid-query makes it clean the connection up, which waits on that same silent server.
+        count = asyncio.ensure_future(self._count(key, window_seconds))
+        try:
+            return await asyncio.wait_for(asyncio.shield(count), self._timeout)
+        except TimeoutError:
+            count.add_done_callback(_retrieve)
+            raise
+
+    async def _count(self, key: str, window_seconds: int) -> tuple[int, float]:
+        pool = await self._get_pool()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(_HIT, key, window_seconds)
         assert row is not None
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
