@@ -58,7 +58,7 @@ class Seen:
 class Load:
     def __init__(self, origin: str, tokens: TokenService) -> None:
         self.origin = origin
-        self.state = "up"  # "up", "down" or "back"
+        self.state = "up"  # "up", "down", "restarting" or "back"
         self.stopping = False
         self.seen = Seen()
         self.ids: list[str] = []
@@ -185,6 +185,8 @@ async def _outage_under_load(cluster: Cluster, server: Server, outage: str) -> N
             "the load got no answers during the outage",
         )
 
+        # Answers that arrive while it comes back may already be served: neither "down" nor "back".
+        load.state = "restarting"
         await asyncio.to_thread(cluster.start if outage == "crash" else cluster.thaw)
         load.state = "back"
         await server.wait_ready(within=20)
