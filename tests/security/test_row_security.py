@@ -11,10 +11,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.core import db
@@ -242,3 +244,66 @@ async def test_every_case_table_forces_row_level_security(app: FastAPI) -> None:
         "audit_events",
     }  # fmt: skip
     assert case_tables <= forced
+
+
+def _rows_read(plan: Any, relation: str) -> float:
+    """Rows the plan read from ``relation``: returned plus filtered out, over every loop."""
+    total = 0.0
+    if plan.get("Relation Name") == relation:
+        loops = plan.get("Actual Loops", 1)
+        total += (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)) * loops
+    for child in plan.get("Plans", []):
+        total += _rows_read(child, relation)
+    return total
+
+
+async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI, database_url: str
+) -> None:
+    # A referral by health that the hub asked the police about: the police see it through the request.
+    referral = await create_referral(client, who["health"], referral_body(unique_child()))
+    await rate(client, who["practitioner"], referral["id"])
+    await ask(client, who["practitioner"], referral["id"], "police")
+    # Thousands of other referrals, each with requests of the police, health and education, analysed:
+    # PostgreSQL's estimates, and so its choice of plan, then resemble a live register's.
+    owner = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        await owner.execute(
+            """
+            CREATE TEMP TABLE copies AS SELECT gen_random_uuid() AS id FROM generate_series(1, 4000);
+            INSERT INTO referrals SELECT (jsonb_populate_record(NULL::referrals,
+                to_jsonb(r) || jsonb_build_object('id', c.id))).* FROM referrals r, copies c;
+            INSERT INTO contributions SELECT (jsonb_populate_record(NULL::contributions, to_jsonb(k)
+                || jsonb_build_object('id', gen_random_uuid(), 'referral_id', c.id, 'agency', a))).*
+            FROM contributions k, copies c, unnest(ARRAY['police', 'health', 'education']) a;
+            ANALYZE referrals; ANALYZE contributions; ANALYZE referral_children;
+            """
+        )
+    finally:
+        await owner.close()
+
+    async with app.state.sessionmaker() as session:
+        # A prepared statement's generic plan is made once and reused whoever the caller: make it
+        # while the hub is the caller, to whom nothing is addressed, then run it for the police.
+        db.set_context(session, PRACTITIONER)
+        await session.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        await session.execute(
+            sa.text("PREPARE children_of(uuid) AS SELECT id FROM referral_children WHERE referral_id = $1")
+        )
+        try:
+            call = f"EXECUTE children_of('{uuid.UUID(referral['id'])}')"
+            assert len((await session.execute(sa.text(call))).all()) == 1
+            await session.execute(
+                sa.text(
+                    "SELECT set_config('mash.agency', :agency, true), set_config('mash.role', :role, true)"
+                ),
+                {"agency": POLICE[0], "role": POLICE[1]},
+            )
+            assert len((await session.execute(sa.text(call))).all()) == 1  # visible through the request
+            plan = await session.scalar(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {call}"))
+        finally:
+            await session.rollback()
+            await session.execute(sa.text("DEALLOCATE children_of"))
+            await session.rollback()
+    # The police's 4,001 requests stay unread: the lookup reads the requests on this referral only.
+    assert _rows_read(plan[0]["Plan"], "contributions") <= 3
