@@ -1031,9 +1031,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The reference ceiling for bench/run.py.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("prepare", help="(re)create the ceiling's look-alike audit tables")
-    serve = commands.add_parser("serve", help="run the ceiling app with uvicorn (one worker)")
+    serve = commands.add_parser("serve", help="run the ceiling app with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes, as `mash serve --workers` (default 1)"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "prepare":
@@ -1041,12 +1044,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    # As `mash serve` runs mash-api: one process, uvloop + httptools, no access log.
+    # As `mash serve` runs mash-api: uvloop + httptools, no access log. Each worker builds its app from
+    # the environment (an import string: uvicorn cannot hand an app object to other processes).
     uvicorn.run(
-        create_app(settings),
+        "bench.ceiling:create_app",
+        factory=True,
         host=args.host,
         port=args.port,
-        workers=1,
+        workers=args.workers,
         access_log=False,
         server_header=False,
         proxy_headers=True,

@@ -4,8 +4,8 @@
 
 Seeds a template database with ``--referrals`` referrals when a scenario needs them (bench/seed.py;
 the template ``mash_bench_seed`` is reused while its inputs are unchanged and it is recent). Then, for
-each target (mash-api via ``mash serve``, then bench/ceiling.py under uvicorn; one worker each), it
-recreates the PostgreSQL database ``mash_bench`` (a copy of the template, or freshly migrated),
+each target (mash-api via ``mash serve``, then bench/ceiling.py under uvicorn; one worker each
+unless ``--workers``), it recreates the PostgreSQL database ``mash_bench`` (a copy of the template, or freshly migrated),
 registers a police and a hub client, starts the server, runs every scenario with bench/loadgen.py in
 a separate process, and stops the server. Each target starts from the same database.
 Results also go to bench/results/<UTC timestamp>.json; server logs beside them. Exits 1 if any
@@ -630,8 +630,11 @@ async def benchmark(
         template, seeded = await _seed_template(args, admin_dsn, dsn, env, workdir)
 
     commands: dict[Target, tuple[list[str], str]] = {
-        "ours": ([str(BIN / "mash"), "serve", "--workers", "1"], "/readyz"),
-        "ceiling": ([str(BIN / "python"), "-m", "bench.ceiling", "serve"], "/readyz"),
+        "ours": ([str(BIN / "mash"), "serve", "--workers", str(args.workers)], "/readyz"),
+        "ceiling": (
+            [str(BIN / "python"), "-m", "bench.ceiling", "serve", "--workers", str(args.workers)],
+            "/readyz",
+        ),
     }
     runs: dict[str, dict[str, Any]] = {scenario.name: {} for scenario in scenarios}
     probed: dict[str, dict[str, Any]] = {}
@@ -678,6 +681,7 @@ async def benchmark(
         },
         "parameters": {
             "concurrency": args.concurrency,
+            "workers": args.workers,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "client": args.client,
@@ -875,6 +879,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--concurrency", type=int, default=32, help="connections kept busy (default 32)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes of each target (default 1)")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run (default 10)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first (default 3)")
     parser.add_argument("--only", help=f"comma-separated scenarios, of: {', '.join([*SCENARIOS, *PROBES])}")
