@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -30,15 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (python bench/audit_verify.py), not only as a module
     sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from app.core import audit, db  # noqa: E402
 from app.core.config import Settings  # noqa: E402
+from bench import fresh_db  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BIN = Path(sys.executable).parent
 DATABASE = "mash_bench_audit"
 SQLITE_FILE = RESULTS / "audit.db"
 PER_COMMIT = 1_000
@@ -49,35 +46,6 @@ class Someone:
     sub: str = "bench@test"
     agency: str = "childrens_social_care"
     role: str = "mash_practitioner"
-
-
-def _migrate(database_url: str) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MASH_")}
-    env["MASH_DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [str(BIN / "mash"), "migrate"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"mash migrate failed:\n{done.stderr[-2000:]}")
-
-
-def _fresh_sqlite() -> None:
-    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-
-
-async def _fresh_database(args: argparse.Namespace) -> str:
-    if args.database == "sqlite":
-        _fresh_sqlite()
-        return f"sqlite+aiosqlite:///{SQLITE_FILE}"
-    conn = await asyncpg.connect(args.admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{args.admin_dsn.split('://', 1)[1].rpartition('/')[0]}/{DATABASE}"
 
 
 async def _write(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
@@ -110,8 +78,7 @@ async def _check(
 
 
 async def run(args: argparse.Namespace) -> None:
-    database_url = await _fresh_database(args)
-    await asyncio.to_thread(_migrate, database_url)
+    database_url = await fresh_db.fresh_database(args, database=DATABASE, sqlite_file=SQLITE_FILE)
     settings = Settings(_env_file=None, database_url=database_url)
     engine = db.create_engine(settings)
     sessions = db.create_sessionmaker(engine)
@@ -157,12 +124,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--locking", action="store_true", help="check in an ordinary (writing) transaction")
-    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a superuser connection, to create the benchmark database",
-    )
+    fresh_db.add_arguments(parser, admin_dsn_help="a superuser connection, to create the benchmark database")
     asyncio.run(run(parser.parse_args()))
 
 

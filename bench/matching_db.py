@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -48,12 +46,12 @@ from app.models.person import Person, PersonMatchKey  # noqa: E402
 from app.people import repository as people_repository  # noqa: E402
 from app.people import service as people_service  # noqa: E402
 from app.people.matching import Identity, RankedMatch, automatic_link, blocking_keys, score  # noqa: E402
+from bench import fresh_db  # noqa: E402
 from bench.matching_data import generate  # noqa: E402
 from bench.matching_quality import QualitySummary, percentile  # noqa: E402
 from bench.seed import TABLES  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BIN = Path(sys.executable).parent
 DATABASE = "mash_bench_matching"
 SQLITE_FILE = RESULTS / "matching.db"
 LIMIT = 10  # what the people API's match endpoint asks rank() for by default
@@ -85,26 +83,6 @@ def _stored(identity: Identity) -> dict[str, Any]:
     }
 
 
-def _migrate(database_url: str) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MASH_")}
-    env["MASH_DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [str(BIN / "mash"), "migrate"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"mash migrate failed:\n{done.stderr[-2000:]}")
-
-
-async def _fresh_postgres(admin_dsn: str) -> str:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"{admin_dsn.rpartition('/')[0]}/{DATABASE}"
-
-
 async def _load_postgres(dsn: str, rows: list[dict[str, Any]], keys: list[tuple[str, uuid.UUID]]) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -121,12 +99,6 @@ async def _load_postgres(dsn: str, rows: list[dict[str, Any]], keys: list[tuple[
         await conn.execute("VACUUM (ANALYZE) person_match_keys")
     finally:
         await conn.close()
-
-
-def _fresh_sqlite(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _load_sqlite(path: Path, rows: list[dict[str, Any]], keys: list[tuple[str, uuid.UUID]]) -> None:
@@ -171,15 +143,14 @@ async def run(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     if args.database == "postgresql":
-        dsn = await _fresh_postgres(args.admin_dsn)
-        database_url = "postgresql+asyncpg://" + dsn.partition("://")[2]
-        await asyncio.to_thread(_migrate, database_url)
+        dsn = await fresh_db.fresh_postgres(args.admin_dsn, DATABASE)
+        database_url = fresh_db.sqlalchemy_url(dsn)
+        await asyncio.to_thread(fresh_db.migrate, database_url)
         await _load_postgres(dsn, rows, keys)
         where = f"PostgreSQL database {DATABASE}"
     else:
-        await asyncio.to_thread(_fresh_sqlite, SQLITE_FILE)
-        database_url = f"sqlite+aiosqlite:///{SQLITE_FILE}"
-        await asyncio.to_thread(_migrate, database_url)
+        database_url = await asyncio.to_thread(fresh_db.fresh_sqlite, SQLITE_FILE)
+        await asyncio.to_thread(fresh_db.migrate, database_url)
         await asyncio.to_thread(_load_sqlite, SQLITE_FILE, rows, keys)
         where = f"SQLite file {SQLITE_FILE.relative_to(ROOT)}"
     print(f"{args.database}: migrated and loaded {where} in {time.perf_counter() - started:.1f}s")
@@ -278,11 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20250601, help="as bench/matching_quality.py's")
-    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help=f"a PostgreSQL superuser connection, to (re)create {DATABASE} (env BENCH_ADMIN_DSN)",
+    fresh_db.add_arguments(
+        parser,
+        admin_dsn_help=f"a PostgreSQL superuser connection, to (re)create {DATABASE} (env BENCH_ADMIN_DSN)",
     )
     parser.add_argument("--show", type=int, default=0, help="examples of each failure to print")
     args = parser.parse_args(argv)

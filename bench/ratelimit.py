@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,48 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (python bench/ratelimit.py), not only as a module
     sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from app.core.ratelimit import RateLimiter  # noqa: E402
 from app.core.scopes import AgencyCode, Role  # noqa: E402
 from app.main import create_app  # noqa: E402
+from bench import fresh_db  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BIN = Path(sys.executable).parent
 DATABASE = "mash_bench_ratelimit"
 SQLITE_FILE = RESULTS / "ratelimit.db"
 ROUND = 100
-
-
-def _migrate(database_url: str) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MASH_")}
-    env["MASH_DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [str(BIN / "mash"), "migrate"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"mash migrate failed:\n{done.stderr[-2000:]}")
-
-
-def _fresh_sqlite() -> None:
-    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-
-
-async def _fresh_database(args: argparse.Namespace) -> str:
-    if args.database == "sqlite":
-        _fresh_sqlite()
-        return f"sqlite+aiosqlite:///{SQLITE_FILE}"
-    conn = await asyncpg.connect(args.admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://{args.admin_dsn.split('://', 1)[1].rpartition('/')[0]}/{DATABASE}"
 
 
 def _settings(database_url: str, *, enabled: bool) -> Settings:
@@ -167,8 +135,7 @@ async def _me(database_url: str, requests: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    database_url = await _fresh_database(args)
-    await asyncio.to_thread(_migrate, database_url)
+    database_url = await fresh_db.fresh_database(args, database=DATABASE, sqlite_file=SQLITE_FILE)
     await _counter(database_url, args.requests)
     await _me(database_url, args.requests)
 
@@ -178,12 +145,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=2_000)
-    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a superuser connection, to create the benchmark database",
-    )
+    fresh_db.add_arguments(parser, admin_dsn_help="a superuser connection, to create the benchmark database")
     asyncio.run(run(parser.parse_args()))
 
 

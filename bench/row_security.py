@@ -101,6 +101,23 @@ async def _time(label: str, work: Callable[[], Awaitable[None]], rounds: int, pe
     return median
 
 
+# Who reads, timed in this order: a partner and the hub, each under the policies and then as the owner.
+READERS: list[tuple[str, db.DbContext, bool]] = [
+    ("police, with policies", POLICE, False),
+    ("police, owner (no policies)", POLICE, True),
+    ("hub, with policies", HUB, False),
+    ("hub, owner (no policies)", HUB, True),
+]
+
+
+async def _time_readers(
+    work: Callable[[db.DbContext, bool], Callable[[], Awaitable[None]]], rounds: int, per_round: int
+) -> None:
+    """``_time`` of ``work(context, owner)`` for each of READERS."""
+    for label, context, owner in READERS:
+        await _time(label, work(context, owner), rounds, per_round)
+
+
 async def run(admin_dsn: str, referrals: int, rounds: int, per_round: int) -> None:
     owner_url = make_url(admin_dsn).set(drivername="postgresql+asyncpg", database=DATABASE)
     owner = owner_url.render_as_string(hide_password=False)
@@ -171,10 +188,7 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
 
             return work
 
-        await _time("police, with policies", page(POLICE), rounds, per_round // 10 or 1)
-        await _time("police, owner (no policies)", page(POLICE, owner=True), rounds, per_round // 10 or 1)
-        await _time("hub, with policies", page(HUB), rounds, per_round // 10 or 1)
-        await _time("hub, owner (no policies)", page(HUB, owner=True), rounds, per_round // 10 or 1)
+        await _time_readers(page, rounds, per_round // 10 or 1)
 
         print("A page (50) of the change feed from its start (app.feed.repository.page):")
 
@@ -190,10 +204,7 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
 
             return work
 
-        await _time("police, with policies", feed(POLICE), rounds, per_round // 10 or 1)
-        await _time("police, owner (no policies)", feed(POLICE, owner=True), rounds, per_round // 10 or 1)
-        await _time("hub, with policies", feed(HUB), rounds, per_round // 10 or 1)
-        await _time("hub, owner (no policies)", feed(HUB, owner=True), rounds, per_round // 10 or 1)
+        await _time_readers(feed, rounds, per_round // 10 or 1)
         await _explain(sessions)
     finally:
         await engine.dispose()

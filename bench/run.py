@@ -741,6 +741,18 @@ def _noise(result: dict[str, Any] | None) -> str:
     return f"{_noise_pct(result):.0f}"
 
 
+def _table(headers: list[str], rows: list[list[str]], *, left: tuple[int, ...]) -> list[str]:
+    """The header, a rule and the rows, each column as wide as its widest cell: the ``left`` columns
+    flush left, the others flush right."""
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i in left else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
 def render(report: dict[str, Any]) -> str:
     headers = [
         "scenario",
@@ -768,12 +780,7 @@ def render(report: dict[str, Any]) -> str:
         rows.append(
             [entry["name"], *cells(ours), *cells(top), ratio, errors, f"{_noise(ours)} / {_noise(top)}"]
         )
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-        for row in [headers, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = _table(headers, rows, left=(0,))
     params = report["parameters"]
     lines.insert(
         0,
@@ -842,14 +849,7 @@ def _render_probes(report: dict[str, Any]) -> list[str]:
              *(f"{probe[key]:.1f}" if key in probe else "-" for key in ("p50_ms", "p99_ms", "min_ms")),
              rate, str(probe.get("bytes", "-")), str(probe["errors"])]
         )  # fmt: skip
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = [
-        "  ".join(
-            cell.ljust(widths[i]) if i in (0, 5) else cell.rjust(widths[i]) for i, cell in enumerate(row)
-        )
-        for row in [headers, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = _table(headers, rows, left=(0, 5))
     lines.insert(0, "")
     lines.append("(p99 of a handful of requests is the slowest; no raw-SQL ceiling for these)")
     return lines

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples
+from app.core.schemas import MULTI_LINE, Line200, RequestModel, ResponseModel, Sub, examples
 from app.core.scopes import AgencyCode, Role
 
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=MULTI_LINE)]
 
 
@@ -20,7 +19,7 @@ class AgencyOut(ResponseModel):
     )
 
     code: AgencyCode
-    name: Name
+    name: Line200
 
 
 class ClientCreate(RequestModel):
@@ -30,7 +29,7 @@ class ClientCreate(RequestModel):
         )
     )
 
-    name: Name = Field(description="What the partner system is.")
+    name: Line200 = Field(description="What the partner system is.")
     agency: AgencyCode = Field(description="The agency the system acts for.")
     role: Role = Field(description="The role its tokens carry; it decides their scopes.")
 
@@ -38,7 +37,7 @@ class ClientCreate(RequestModel):
 class ClientUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples({"name": "Police PPU case system (v2)"}))
 
-    name: Name
+    name: Line200
 
 
 class ClientRevocation(RequestModel):
@@ -66,7 +65,7 @@ class ClientOut(ResponseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_CLIENT_EXAMPLE))
 
     client_id: uuid.UUID
-    name: Name
+    name: Line200
     agency: AgencyCode
     role: Role
     created_at: datetime

@@ -31,13 +31,22 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
+from app.core.schemas import (
+    SINGLE_LINE,
+    Line200,
+    Phone,
+    Reason2k,
+    RequestModel,
+    ResponseModel,
+    Sub,
+    Text10k,
+    examples,
+    no_repeats,
+)
 from app.core.scopes import AgencyCode
 from app.people.schemas import AddressLines, Name, NhsNumber, Postcode, StoredNhsNumber, StoredPostcode
 from app.referrals.schemas import ChildMatch
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
 MAX_ALLEGATIONS = 20
 ADULT_AGE = 18
 
@@ -88,18 +97,18 @@ class AllegationIn(RequestModel):
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
-    description: Text
+    description: Text10k
     alleged_person: AllegedPerson | None = None
 
 
 class RaisedByIn(RequestModel):
     """Who raised the concern, and how to reach them for feedback."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+    name: Line200
     role: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
     organisation: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
     relationship_to_adult: Annotated[str, Field(max_length=100, pattern=SINGLE_LINE)] | None = None
-    phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
+    phone: Phone | None = None
     email: EmailStr | None = None
 
     @model_validator(mode="after")
@@ -153,8 +162,8 @@ class AdultConcernCreate(RequestModel):
 
     adult: AdultIn
     allegations: list[AllegationIn] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
-    adult_views: Text | None = Field(None, description="What the adult says about the concern.")
-    desired_outcomes: Text | None = Field(None, description="What the adult wants to happen.")
+    adult_views: Text10k | None = Field(None, description="What the adult says about the concern.")
+    desired_outcomes: Text10k | None = Field(None, description="What the adult wants to happen.")
     consent_to_share: bool | None = Field(
         None, description="Has the adult consented to sharing? null: not asked."
     )
@@ -172,12 +181,12 @@ class AdultConcernUpdate(RequestModel):
         )
     )
 
-    adult_views: Text | None = None
-    desired_outcomes: Text | None = None
+    adult_views: Text10k | None = None
+    desired_outcomes: Text10k | None = None
     consent_to_share: bool | None = None
     primary_support_reason: PrimarySupportReason | None = None
     status: Literal["closed"] | None = None
-    closure_reason: Reason | None = None
+    closure_reason: Reason2k | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -190,7 +199,7 @@ class AdultConcernUpdate(RequestModel):
 
 class Criterion(RequestModel):
     met: bool
-    reason: Reason
+    reason: Reason2k
 
 
 class Section42DecisionIn(RequestModel):
@@ -236,15 +245,15 @@ class Section42DecisionIn(RequestModel):
         description="(c) as a result of those needs is unable to protect self"
     )
     decision: Section42Decision
-    rationale: Text
+    rationale: Text10k
     alternative_route: AlternativeRoute | None = Field(
         None, description="For no_further_action: where the concern goes instead (required then)."
     )
-    alternative_route_details: Text | None = None
-    referrer_feedback: Reason = Field(
+    alternative_route_details: Text10k | None = None
+    referrer_feedback: Reason2k = Field(
         description="How the person who raised the concern will hear the outcome."
     )
-    feedback_limited_reason: Reason | None = Field(
+    feedback_limited_reason: Reason2k | None = Field(
         None,
         description=(
             "Set to limit feedback to the raising agency, with the reason (e.g. a criminal investigation). "
@@ -334,7 +343,7 @@ class EnquiryConclusion(RequestModel):
         None,
         description="When the adult lacked capacity: supported by an advocate, family or friend? Required then.",
     )
-    summary: Text | None = None
+    summary: Text10k | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -377,7 +386,7 @@ class AdvocacyIn(RequestModel):
     )
     offer: AdvocacyOffer
     advocate_id: uuid.UUID | None = Field(None, description="The advocate appointed; required when accepted.")
-    notes: Text | None = None
+    notes: Text10k | None = None
 
     @property
     def required(self) -> bool:
@@ -444,7 +453,7 @@ class AllegationOut(ResponseModel):
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
-    description: Text
+    description: Text10k
     alleged_person: dict[str, object] | None
     result: EnquiryResult | None
     risk_outcome: RiskOutcome | None
@@ -452,7 +461,7 @@ class AllegationOut(ResponseModel):
 
 class CriterionOut(ResponseModel):
     met: bool
-    reason: Reason
+    reason: Reason2k
 
 
 class Section42DecisionOut(ResponseModel):
@@ -463,12 +472,12 @@ class Section42DecisionOut(ResponseModel):
     experiencing_or_at_risk: CriterionOut
     unable_to_protect_self: CriterionOut
     decision: Section42Decision
-    rationale: Text
+    rationale: Text10k
     alternative_route: AlternativeRoute | None
-    alternative_route_details: Text | None
-    referrer_feedback: Reason
+    alternative_route_details: Text10k | None
+    referrer_feedback: Reason2k
     feedback_limited: bool
-    feedback_limited_reason: Reason | None
+    feedback_limited_reason: Reason2k | None
     decided_by: Sub
     decided_at: datetime
 
@@ -499,7 +508,7 @@ class AdvocacyOut(ResponseModel):
     required: bool = Field(description="Computed: substantial difficulty and no appropriate person.")
     offer: AdvocacyOffer
     advocate_id: uuid.UUID | None
-    notes: Text | None
+    notes: Text10k | None
     recorded_by: Sub
     recorded_at: datetime
 
@@ -543,7 +552,7 @@ class EnquiryOut(ResponseModel):
     msp_outcomes_achieved: MspOutcomesAchieved | None
     lacked_capacity: LackedCapacity | None
     advocate_support: bool | None
-    conclusion_summary: Text | None
+    conclusion_summary: Text10k | None
     concluded_by: Sub | None
     concluded_at: datetime | None
     allegations: list[AllegationOut] = Field(default_factory=list, max_length=MAX_ALLEGATIONS)
@@ -591,8 +600,8 @@ class AdultConcernFull(ResponseModel):
     adult: AdultOut
     match: ChildMatch = Field(description="How the adult was matched to a person record.")
     allegations: list[AllegationOut] = Field(max_length=MAX_ALLEGATIONS)
-    adult_views: Text | None
-    desired_outcomes: Text | None
+    adult_views: Text10k | None
+    desired_outcomes: Text10k | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
@@ -600,14 +609,14 @@ class AdultConcernFull(ResponseModel):
     advocacy: AdvocacyOut | None = Field(description="The latest advocacy assessment.")
     advocate_required: bool = Field(description="An advocate is required and not yet appointed or refused.")
     closed_at: datetime | None
-    closure_reason: Reason | None
+    closure_reason: Reason2k | None
     created_at: datetime
     updated_at: datetime | None
 
 
 class FeedbackOut(ResponseModel):
     decision: Section42Decision
-    feedback: Reason = Field(description="How the hub said it would let you know.")
+    feedback: Reason2k = Field(description="How the hub said it would let you know.")
     decided_at: datetime
 
 
@@ -646,8 +655,8 @@ class AdultConcernForRaiser(ResponseModel):
     decision_due_at: datetime
     adult: AdultOut
     allegations: list[AllegationIn] = Field(max_length=MAX_ALLEGATIONS, description="As raised.")
-    adult_views: Text | None
-    desired_outcomes: Text | None
+    adult_views: Text10k | None
+    desired_outcomes: Text10k | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     raised_by: dict[str, object]

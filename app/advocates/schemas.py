@@ -7,13 +7,11 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from app.core.codes import AdvocateKind
-from app.core.schemas import MULTI_LINE, SINGLE_LINE, RequestModel, ResponseModel, examples
-
-Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+from app.core.schemas import MULTI_LINE, Line200, Phone, RequestModel, ResponseModel, examples
 
 
 class Contact(RequestModel):
-    phone: Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")] | None = None
+    phone: Phone | None = None
     email: EmailStr | None = None
 
     @model_validator(mode="after")
@@ -34,8 +32,8 @@ _ADVOCATE = {
 class AdvocateIn(RequestModel):
     model_config = ConfigDict(json_schema_extra=examples(_ADVOCATE))
 
-    name: Short
-    organisation: Short
+    name: Line200
+    organisation: Line200
     kind: AdvocateKind = Field(
         description="care_act: Care Act 2014 advocate; imca: Independent Mental Capacity Advocate."
     )
@@ -51,8 +49,8 @@ class AdvocateOut(ResponseModel):
     )
 
     id: uuid.UUID
-    name: Short
-    organisation: Short
+    name: Line200
+    organisation: Line200
     kind: AdvocateKind
     contact: dict[str, Annotated[str, Field(max_length=254, pattern=MULTI_LINE)]] = Field(
         description="`phone` and/or `email`."

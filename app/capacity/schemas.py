@@ -2,30 +2,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
 from app.core.codes import CapacityOutcome, ConsulteeRelationship
 from app.core.schemas import (
-    MULTI_LINE,
-    SINGLE_LINE,
+    Line200,
     PastAwareDatetime,
     RequestModel,
     ResponseModel,
     Sub,
+    Text10k,
     examples,
 )
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
-Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 MAX_OPTIONS = 10
 MAX_CONSULTEES = 20
 
 
 class Ability(RequestModel):
     able: bool
-    evidence: Text
+    evidence: Text10k
 
 
 _ASSESSMENT_EXAMPLE = {
@@ -53,17 +51,19 @@ class CapacityAssessmentIn(RequestModel):
 
     person_id: uuid.UUID
     concern_id: uuid.UUID | None = None
-    decision: Text = Field(description="The one decision this assessment is about.")
-    relevant_information: Text = Field(description="The information and options put to the person.")
-    support_provided: Text = Field(description="All practicable steps taken to help them decide (s1(3)).")
+    decision: Text10k = Field(description="The one decision this assessment is about.")
+    relevant_information: Text10k = Field(description="The information and options put to the person.")
+    support_provided: Text10k = Field(description="All practicable steps taken to help them decide (s1(3)).")
     understand: Ability
     retain: Ability
     use_or_weigh: Ability
     communicate: Ability
-    impairment: Text | None = Field(
+    impairment: Text10k | None = Field(
         None, description="An impairment of, or disturbance in, the mind or brain."
     )
-    causative_link: Text | None = Field(None, description="Why the inability is because of that impairment.")
+    causative_link: Text10k | None = Field(
+        None, description="Why the inability is because of that impairment."
+    )
     outcome: CapacityOutcome
     may_fluctuate: bool = Field(description="May capacity fluctuate or return?")
     assessed_at: PastAwareDatetime
@@ -74,31 +74,31 @@ class CapacityAssessmentIn(RequestModel):
 
 
 class OptionIn(RequestModel):
-    description: Text
+    description: Text10k
     less_restrictive: bool = Field(description="Is this the less restrictive of the options (s1(6))?")
     chosen: bool
 
 
 class Consultee(RequestModel):
-    name: Short
+    name: Line200
     relationship: ConsulteeRelationship
-    views: Text
+    views: Text10k
 
 
 class Checklist(RequestModel):
     """The s4 best interests checklist."""
 
-    past_and_present_wishes: Text
-    beliefs_and_values: Text
+    past_and_present_wishes: Text10k
+    beliefs_and_values: Text10k
     may_regain_capacity: bool
-    regain_capacity_when: Text | None = None
-    participation: Text = Field(description="How the person was helped to take part in the decision.")
-    other_factors: Text | None = None
+    regain_capacity_when: Text10k | None = None
+    participation: Text10k = Field(description="How the person was helped to take part in the decision.")
+    other_factors: Text10k | None = None
 
 
 class DecisionMaker(RequestModel):
-    name: Short
-    role: Short
+    name: Line200
+    role: Line200
 
 
 class BestInterestsIn(RequestModel):
@@ -134,7 +134,7 @@ class BestInterestsIn(RequestModel):
         )
     )
 
-    decision: Text
+    decision: Text10k
     options: list[OptionIn] = Field(
         min_length=2, max_length=MAX_OPTIONS, description="Including the less restrictive one."
     )
@@ -166,7 +166,7 @@ class BestInterestsIn(RequestModel):
 
 class AbilityOut(ResponseModel):
     able: bool
-    evidence: Text
+    evidence: Text10k
 
 
 class BestInterestsOut(ResponseModel):
@@ -197,7 +197,7 @@ class BestInterestsOut(ResponseModel):
 
     id: uuid.UUID
     assessment_id: uuid.UUID
-    decision: Text
+    decision: Text10k
     options: list[dict[str, object]] = Field(max_length=MAX_OPTIONS)
     checklist: dict[str, object]
     consultees: list[dict[str, object]] = Field(max_length=MAX_CONSULTEES)
@@ -225,15 +225,15 @@ class CapacityAssessmentOut(ResponseModel):
     id: uuid.UUID
     person_id: uuid.UUID
     concern_id: uuid.UUID | None
-    decision: Text
-    relevant_information: Text
-    support_provided: Text
+    decision: Text10k
+    relevant_information: Text10k
+    support_provided: Text10k
     understand: AbilityOut
     retain: AbilityOut
     use_or_weigh: AbilityOut
     communicate: AbilityOut
-    impairment: Text | None
-    causative_link: Text | None
+    impairment: Text10k | None
+    causative_link: Text10k | None
     outcome: CapacityOutcome
     may_fluctuate: bool
     assessed_at: datetime

@@ -9,19 +9,18 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 from app.core.codes import ContributionStatus
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
-    MULTI_LINE,
     SINGLE_LINE,
+    Reason2k,
     RequestModel,
     ResponseModel,
     Sub,
+    Text20k,
     examples,
     no_repeats,
 )
 from app.core.scopes import AgencyCode
-from app.referrals.schemas import CHILD_IDENTITY_EXAMPLE, MAX_CHILDREN, ChildIdentity, Question
+from app.referrals.schemas import CHILD_IDENTITY_EXAMPLE, MAX_CHILDREN, ChildIdentity
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
 RiskIndicators = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100, pattern=SINGLE_LINE)]], Field(max_length=30)
 ]
@@ -42,7 +41,7 @@ class ContributionRequestIn(RequestModel):
         Field(min_length=1, max_length=9, description="The agencies to ask, once each."),
         AfterValidator(no_repeats),
     ]
-    question: Text
+    question: Text20k
 
     @field_validator("agencies")
     @classmethod
@@ -69,11 +68,11 @@ class ContributionResponseIn(RequestModel):
         )
     )
 
-    information: Text
+    information: Text20k
     risk_indicators: RiskIndicators = Field(default_factory=list)
     restricted: bool = Field(False, description="Must not be disclosed to the family or to other agencies.")
-    restriction_reason: Reason | None = None
-    correction_reason: Reason | None = Field(
+    restriction_reason: Reason2k | None = None
+    correction_reason: Reason2k | None = Field(
         None, description="Only to correct an answer already given: why. The earlier version is kept."
     )
 
@@ -90,11 +89,11 @@ class ResponseVersion(ResponseModel):
     model_config = ConfigDict(from_attributes=True)
 
     version: int = Field(ge=1, le=MAX_UNPAGED_ITEMS, validation_alias="version_number")
-    information: Text
+    information: Text20k
     risk_indicators: RiskIndicators
     restricted: bool
-    restriction_reason: Reason | None
-    correction_reason: Reason | None
+    restriction_reason: Reason2k | None
+    correction_reason: Reason2k | None
     submitted_by: Sub
     submitted_at: datetime
 
@@ -132,7 +131,7 @@ class ContributionOut(ResponseModel):
     id: uuid.UUID
     referral_id: uuid.UUID
     agency: AgencyCode = Field(description="The agency asked.")
-    question: Question
+    question: Text20k
     requested_by: Sub
     requested_at: datetime
     due_at: datetime = Field(description="From the referral's RAG rating when the request was made.")

@@ -34,7 +34,7 @@ from app.models.event import CaseEvent
 
 GENESIS_HASH = "0" * 64
 _PENDING_KEY = "mash.audit_pending"
-EVENTS_PENDING_KEY = "mash.events_pending"
+_EVENTS_PENDING_KEY = "mash.events_pending"
 _CHAIN_HOOK = "audit_chain"
 _HEAD_ID = 1
 _YIELD_EVERY = 50
@@ -110,7 +110,7 @@ async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
 
 def queue_event(session: AsyncSession, event: dict[str, Any]) -> None:
     """Queue a case event row (without its ``seq``) for this session's transaction."""
-    session.info.setdefault(EVENTS_PENDING_KEY, []).append(event)
+    session.info.setdefault(_EVENTS_PENDING_KEY, []).append(event)
     on_commit(session, _CHAIN_HOOK, _flush_pending)
 
 
@@ -122,7 +122,7 @@ async def _flush_pending(session: AsyncSession) -> None:
     the events and the entries and moves the head, and the commit.
     """
     pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
-    events: list[dict[str, Any]] = session.info.pop(EVENTS_PENDING_KEY, [])
+    events: list[dict[str, Any]] = session.info.pop(_EVENTS_PENDING_KEY, [])
     if not pending and not events:
         return
     seq, prev_hash = await lock_chain_head(session)

@@ -29,6 +29,13 @@ PastAwareDatetime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
 # hold line breaks and tabs, a name or a short field is one line.
 MULTI_LINE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 SINGLE_LINE = r"^[^\x00-\x1F\x7F]*$"
+# Free text, a reason given for an action, a one-line field (a name, a title, a role) and a phone number,
+# each named by its bound.
+Text10k = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
+Text20k = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+Reason2k = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
+Line200 = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Phone = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")]
 
 # Bounds shared by request and response bodies: a response field carries what its request field allowed.
 # The largest integer a JavaScript number holds exactly: the bound of counts and sequence numbers.

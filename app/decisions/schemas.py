@@ -7,9 +7,8 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
-from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, examples, no_repeats
+from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, Text20k, examples, no_repeats
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
 Comment = Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)]
 
 
@@ -35,7 +34,7 @@ class DecisionProposal(RequestModel):
 
     level: int = Field(ge=1, le=4, description="1 universal, 2 early help, 3 targeted (s17), 4 acute (s47).")
     outcome: DecisionOutcome
-    rationale: Text
+    rationale: Text20k
     primary_need: PrimaryNeed | None = Field(None, description="CIN primary need; required unless NFA.")
     assessment_factors: Annotated[
         list[AssessmentFactor], Field(default_factory=list, max_length=42), AfterValidator(no_repeats)
@@ -96,7 +95,7 @@ class DecisionOut(ResponseModel):
     referral_id: uuid.UUID
     level: int = Field(ge=1, le=4)
     outcome: DecisionOutcome
-    rationale: Text
+    rationale: Text20k
     primary_need: PrimaryNeed | None
     assessment_factors: list[AssessmentFactor] = Field(max_length=len(AssessmentFactor))
     nfa: bool

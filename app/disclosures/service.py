@@ -114,6 +114,32 @@ def _children(children: Sequence[ReferralChild]) -> list[Subject]:
     return [Subject(person_id=c.person_id, referral_child_id=c.id) for c in children]
 
 
+async def _seen_by_actor(
+    session: AsyncSession,
+    actor: Principal,
+    subjects: Iterable[Subject],
+    *,
+    record_type: str,
+    record_id: uuid.UUID,
+    purpose: DisclosurePurpose,
+    basis: Basis,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The actor's agency read a record: one row per subject, the agency as recipient."""
+    rows = _rows(
+        actor,
+        subjects,
+        record_type=record_type,
+        record_id=record_id,
+        trigger=DisclosureTrigger.READ,
+        recipient_agency=actor.agency,
+        purpose=purpose,
+        basis=basis,
+        details=details,
+    )
+    await repository.insert(session, rows)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Children's records
 
@@ -165,18 +191,16 @@ async def referral_seen_by_partner(
         purpose, basis = DisclosurePurpose.REFERRER_FEEDBACK, SAFEGUARDING
     else:
         return
-    rows = _rows(
+    await _seen_by_actor(
+        session,
         actor,
         _children(children),
         record_type=record_type,
         record_id=record_id or referral.id,
-        trigger=DisclosureTrigger.READ,
-        recipient_agency=actor.agency,
         purpose=purpose,
         basis=basis,
         details={} if record_id is None else {"referral_id": str(referral.id)},
     )
-    await repository.insert(session, rows)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -186,17 +210,15 @@ async def referral_seen_by_partner(
 async def concern_seen_by_raiser(session: AsyncSession, actor: Principal, concern: AdultConcern) -> None:
     if actor.agency == AgencyCode.ADULT_SOCIAL_CARE or concern.status == AdultConcernStatus.RECEIVED:
         return  # adult social care's own record, or nothing of adult social care's in it yet
-    rows = _rows(
+    await _seen_by_actor(
+        session,
         actor,
         [Subject(person_id=concern.person_id, adult_concern_id=concern.id)],
         record_type="adult_concern",
         record_id=concern.id,
-        trigger=DisclosureTrigger.READ,
-        recipient_agency=actor.agency,
         purpose=DisclosurePurpose.REFERRER_FEEDBACK,
         basis=SAFEGUARDING,
     )
-    await repository.insert(session, rows)
 
 
 async def enquiry_seen_by_partner(
@@ -204,34 +226,30 @@ async def enquiry_seen_by_partner(
 ) -> None:
     if actor.agency == AgencyCode.ADULT_SOCIAL_CARE:
         return
-    rows = _rows(
+    await _seen_by_actor(
+        session,
         actor,
         [Subject(person_id=concern.person_id, adult_concern_id=concern.id)],
         record_type="enquiry",
         record_id=enquiry.id,
-        trigger=DisclosureTrigger.READ,
-        recipient_agency=actor.agency,
         purpose=DisclosurePurpose.SAFEGUARDING_ENQUIRY,
         basis=SAFEGUARDING,
         details={"concern_id": str(concern.id)},
     )
-    await repository.insert(session, rows)
 
 
 async def plan_seen_by_action_owner(session: AsyncSession, actor: Principal, plan: SafeguardingPlan) -> None:
     if actor.agency == AgencyCode.ADULT_SOCIAL_CARE:
         return
-    rows = _rows(
+    await _seen_by_actor(
+        session,
         actor,
         [Subject(person_id=plan.person_id)],
         record_type="safeguarding_plan",
         record_id=plan.id,
-        trigger=DisclosureTrigger.READ,
-        recipient_agency=actor.agency,
         purpose=DisclosurePurpose.SAFEGUARDING_PLAN_ACTION,
         basis=SAFEGUARDING,
     )
-    await repository.insert(session, rows)
 
 
 # ---------------------------------------------------------------------------------------------------

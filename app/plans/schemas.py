@@ -17,37 +17,34 @@ from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
-    MULTI_LINE,
-    SINGLE_LINE,
+    Line200,
     RequestModel,
     ResponseModel,
     Sub,
+    Text10k,
     examples,
 )
 from app.core.scopes import AgencyCode
 from app.people.schemas import Name
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
-Short = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
-
 
 class Lead(RequestModel):
-    name: Short
-    role: Short | None = None
+    name: Line200
+    role: Line200 | None = None
     agency: AgencyCode
 
 
 class ActionIn(RequestModel):
     agency: AgencyCode = Field(description="The agency that owns the action.")
-    description: Text
+    description: Text10k
     due_date: date
 
 
 class Closure(RequestModel):
     """What closing a plan records (possible at any stage)."""
 
-    reason: Text
-    adult_view: Text = Field(description="What the adult thinks of the plan ending.")
+    reason: Text10k
+    adult_view: Text10k = Field(description="What the adult thinks of the plan ending.")
     feedback_given: bool = Field(description="Was the person who raised the concern given feedback?")
     sar_considered: bool = Field(description="Was a safeguarding adults review (Care Act s44) considered?")
 
@@ -85,10 +82,10 @@ class PlanCreate(RequestModel):
     person_id: uuid.UUID
     concern_id: uuid.UUID | None = None
     lead: Lead
-    adult_wishes: Text = Field(description="The adult's aims and wishes for the plan.")
-    protective_people: Text | None = None
+    adult_wishes: Text10k = Field(description="The adult's aims and wishes for the plan.")
+    protective_people: Text10k | None = None
     actions: list[ActionIn] = Field(min_length=1, max_length=30)
-    contingency: Text
+    contingency: Text10k
     review_due_on: date
 
 
@@ -107,9 +104,9 @@ class PlanUpdate(RequestModel):
     )
 
     lead: Lead | None = None
-    adult_wishes: Text | None = None
-    protective_people: Text | None = None
-    contingency: Text | None = None
+    adult_wishes: Text10k | None = None
+    protective_people: Text10k | None = None
+    contingency: Text10k | None = None
     review_due_on: date | None = None
     add_actions: list[ActionIn] | None = Field(None, max_length=30)
 
@@ -129,7 +126,7 @@ class ActionUpdate(RequestModel):
     )
 
     status: PlanActionStatus
-    note: Text | None = None
+    note: Text10k | None = None
 
 
 class ReviewIn(RequestModel):
@@ -156,7 +153,7 @@ class ReviewIn(RequestModel):
     )
 
     held_on: date
-    findings: Text
+    findings: Text10k
     decision: PlanReviewDecision
     next_review_due_on: date | None = Field(None, description="Required unless the plan closes.")
     closure: Closure | None = Field(None, description="Required when the decision is close.")
@@ -204,10 +201,10 @@ class ActionOut(ResponseModel):
         description="Send it in If-Match to update this action's status.",
     )
     agency: AgencyCode
-    description: Text
+    description: Text10k
     due_date: date
     status: PlanActionStatus
-    status_note: Text | None
+    status_note: Text10k | None
     updated_by: Sub | None
     updated_at: datetime | None
 
@@ -232,7 +229,7 @@ class ReviewOut(ResponseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
     held_on: date
-    findings: Text
+    findings: Text10k
     decision: PlanReviewDecision
     next_review_due_on: date | None
     recorded_by: Sub
@@ -240,8 +237,8 @@ class ReviewOut(ResponseModel):
 
 
 class ClosureOut(ResponseModel):
-    reason: Text
-    adult_view: Text
+    reason: Text10k
+    adult_view: Text10k
     feedback_given: bool
     sar_considered: bool
     closed_by: Sub
@@ -310,10 +307,10 @@ class PlanFull(ResponseModel):
     adult: AdultRef
     concern_id: uuid.UUID | None
     lead: dict[str, object]
-    adult_wishes: Text
-    protective_people: Text | None
+    adult_wishes: Text10k
+    protective_people: Text10k | None
     actions: list[ActionOut] = Field(max_length=MAX_UNPAGED_ITEMS)
-    contingency: Text
+    contingency: Text10k
     review_due_on: date
     review_overdue: bool
     reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
@@ -331,7 +328,7 @@ class PlanForActionOwner(ResponseModel):
     status: PlanStatus
     adult: AdultRef
     lead: dict[str, object]
-    contingency: Text
+    contingency: Text10k
     review_due_on: date
     review_overdue: bool
     actions: list[ActionOut] = Field(

@@ -37,13 +37,17 @@ from app.core.codes import (
 )
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
-    MULTI_LINE,
     SINGLE_LINE,
+    Line200,
     PastAwareDatetime,
+    Phone,
+    Reason2k,
     RequestModel,
     ResponseModel,
     SequenceNumber,
     Sub,
+    Text10k,
+    Text20k,
     examples,
     no_repeats,
 )
@@ -60,17 +64,11 @@ from app.people.schemas import (
     check_birth_dates,
 )
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LINE)]
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
-ReferrerName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
-Phone = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")]
 Audience = Literal["parent", "carer", "child", "referrer"]
 Method = Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
 Level = Annotated[int, Field(ge=1, le=4)]
-# What agencies are asked (app/contributions/schemas.py keeps the same bound on the way in).
-Question = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
 # Case event types: "referral.received", "contribution.submitted", ...
 EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
 MAX_CHILDREN = 12
@@ -114,7 +112,7 @@ class HouseholdMemberIn(RequestModel):
 class ReferrerIn(RequestModel):
     """The professional (or member of the public) who made the referral, and how to reach them."""
 
-    name: ReferrerName
+    name: Line200
     role: ReferrerDetail | None = None
     team: ReferrerDetail | None = None
     phone: Phone | None = None
@@ -130,7 +128,7 @@ class ReferrerIn(RequestModel):
 class ParentalConsent(RequestModel):
     informed: bool = Field(description="Were the parents told about the referral?")
     consented: bool = Field(description="Did they agree to it?")
-    reason_not_informed: Reason | None = Field(
+    reason_not_informed: Reason2k | None = Field(
         None,
         description=(
             "Required when the parents did not consent: why the referral proceeds without it (for example, "
@@ -181,14 +179,14 @@ class ReferralCreate(RequestModel):
     children: list[ChildIn] = Field(min_length=1, max_length=MAX_CHILDREN)
     household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=MAX_HOUSEHOLD)
     concern_categories: Categories
-    concern_summary: Text
+    concern_summary: Text10k
     referrer: ReferrerIn
     referral_source: ReferralSource = Field(
         description="CIN census source of referral code, e.g. 6 for police."
     )
     parental_consent: ParentalConsent
     do_not_inform_parents: bool = False
-    do_not_inform_reason: Reason | None = None
+    do_not_inform_reason: Reason2k | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -211,12 +209,12 @@ class ReferralUpdate(RequestModel):
     )
 
     concern_categories: Categories | None = None
-    concern_summary: Text | None = None
+    concern_summary: Text10k | None = None
     referrer: ReferrerIn | None = None
     do_not_inform_parents: bool | None = None
-    do_not_inform_reason: Reason | None = None
+    do_not_inform_reason: Reason2k | None = None
     status: Literal["withdrawn"] | None = None
-    withdrawal_reason: Reason | None = None
+    withdrawal_reason: Reason2k | None = None
 
     @field_validator("concern_categories", "concern_summary", "referrer", "do_not_inform_parents")
     @classmethod
@@ -246,7 +244,7 @@ class RagRatingIn(RequestModel):
     )
 
     rating: RagRating = Field(description="red, amber, green, or blue (no MASH response needed).")
-    rationale: Reason
+    rationale: Reason2k
 
 
 class ConsentOverrideIn(RequestModel):
@@ -260,7 +258,7 @@ class ConsentOverrideIn(RequestModel):
         )
     )
 
-    reason: Reason
+    reason: Reason2k
     lawful_basis: LawfulBasis
     special_category_condition: SpecialCategoryCondition | None = Field(
         None, description="The Article 9 condition, when special category data (e.g. health) is shared."
@@ -280,7 +278,7 @@ class CommunicationIn(RequestModel):
 
     audience: Audience
     method: Method
-    summary: Text
+    summary: Text10k
     occurred_at: PastAwareDatetime | None = Field(None, description="When it happened; default now.")
 
 
@@ -392,7 +390,7 @@ class HouseholdMemberOut(ResponseModel):
 
 
 class ReferrerOut(ResponseModel):
-    name: ReferrerName
+    name: Line200
     role: ReferrerDetail | None = None
     team: ReferrerDetail | None = None
     phone: Phone | None = None
@@ -402,11 +400,11 @@ class ReferrerOut(ResponseModel):
 class ParentalConsentOut(ResponseModel):
     informed: bool
     consented: bool
-    reason_not_informed: Reason | None
+    reason_not_informed: Reason2k | None
 
 
 class ConsentOverrideOut(ResponseModel):
-    reason: Reason
+    reason: Reason2k
     lawful_basis: LawfulBasis
     special_category_condition: SpecialCategoryCondition | None
     authorised_by: Sub
@@ -415,7 +413,7 @@ class ConsentOverrideOut(ResponseModel):
 
 class RagOut(ResponseModel):
     rating: RagRating
-    rationale: Reason
+    rationale: Reason2k
     rated_by: Sub
     rated_at: datetime
 
@@ -428,7 +426,7 @@ class OutcomeOut(ResponseModel):
 
 
 class WithdrawalOut(ResponseModel):
-    reason: Reason
+    reason: Reason2k
     withdrawn_by: Sub
     withdrawn_at: datetime
 
@@ -504,12 +502,12 @@ class ReferralFull(ResponseModel):
     overdue: bool
     referral_source: ReferralSource
     concern_categories: Categories
-    concern_summary: Text
+    concern_summary: Text10k
     referrer: ReferrerOut
     parental_consent: ParentalConsentOut
     consent_override: ConsentOverrideOut | None
     do_not_inform_parents: bool
-    do_not_inform_reason: Reason | None
+    do_not_inform_reason: Reason2k | None
     rag: RagOut | None
     children: list[ChildOut] = Field(max_length=MAX_CHILDREN)
     household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
@@ -552,7 +550,7 @@ class ReferralForReferrer(ResponseModel):
     rag_rating: RagRating | None
     referral_source: ReferralSource
     concern_categories: Categories
-    concern_summary: Text
+    concern_summary: Text10k
     referrer: ReferrerOut
     parental_consent: ParentalConsentOut
     children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
@@ -563,7 +561,7 @@ class ReferralForReferrer(ResponseModel):
 
 class RequestToAgency(ResponseModel):
     contribution_id: uuid.UUID
-    question: Question
+    question: Text20k
     due_at: datetime
     status: ContributionStatus
 
@@ -665,7 +663,7 @@ class CommunicationOut(ResponseModel):
     referral_id: uuid.UUID
     audience: Audience
     method: Method
-    summary: Text
+    summary: Text10k
     occurred_at: datetime
     recorded_by: Sub
     recorded_at: datetime

@@ -10,16 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from app.adult_concerns.schemas import MAX_ALLEGATIONS, AdvocacyOut, Section42DecisionOut
-from app.adult_concerns.schemas import Reason as AdultReason
-from app.adult_concerns.schemas import Text as AdultText
-from app.advocates.schemas import Short as AdvocateShort
 from app.capacity.schemas import MAX_OPTIONS, AbilityOut
-from app.capacity.schemas import Text as CapacityText
 from app.contributions.schemas import ResponseVersion
 from app.core.codes import (
     AdultConcernStatus,
@@ -47,11 +43,15 @@ from app.core.codes import (
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
-    SINGLE_LINE,
     Count,
+    Line200,
+    Phone,
+    Reason2k,
     RequestModel,
     ResponseModel,
     Sub,
+    Text10k,
+    Text20k,
     examples,
 )
 from app.core.scopes import AgencyCode, Role
@@ -59,7 +59,6 @@ from app.decisions.schemas import DecisionOut
 from app.disclosures.schemas import DisclosureOut
 from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
 from app.plans.schemas import ClosureOut, ReviewOut
-from app.plans.schemas import Text as PlanText
 from app.referrals.schemas import (
     Categories,
     CommunicationOut,
@@ -67,19 +66,12 @@ from app.referrals.schemas import (
     Email,
     OutcomeOut,
     ParentalConsentOut,
-    Phone,
-    Question,
     RagOut,
     WithdrawalOut,
 )
-from app.referrals.schemas import Reason as ReferralReason
-from app.referrals.schemas import Text as ReferralText
 
 # ---------------------------------------------------------------------------------------------------
 # Subject access requests
-
-
-RequesterName = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 
 
 class RequesterRelationship(StrEnum):
@@ -97,7 +89,7 @@ class SubjectAccessStatus(StrEnum):
 
 
 class RequesterIn(RequestModel):
-    name: RequesterName
+    name: Line200
     relationship: RequesterRelationship = Field(description="Who the requester is to the person.")
     email: EmailStr | None = None
     phone: Phone | None = None
@@ -153,7 +145,7 @@ class SubjectAccessRequestIn(RequestModel):
 
 
 class RequesterOut(ResponseModel):
-    name: RequesterName
+    name: Line200
     relationship: RequesterRelationship
     email: Email | None = None
     phone: Phone | None = None
@@ -297,7 +289,7 @@ class ContributionRecord(ResponseModel):
 
     id: uuid.UUID
     agency: AgencyCode
-    question: Question
+    question: Text20k
     requested_by: Sub
     requested_at: datetime
     due_at: datetime
@@ -318,11 +310,11 @@ class ReferralRecord(ResponseModel):
     )
     named_as: NamedAs
     concern_categories: Categories
-    concern_summary: ReferralText
+    concern_summary: Text10k
     parental_consent: ParentalConsentOut
     consent_override: ConsentOverrideOut | None
     do_not_inform_parents: bool
-    do_not_inform_reason: ReferralReason | None
+    do_not_inform_reason: Reason2k | None
     rag: RagOut | None
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
@@ -348,14 +340,14 @@ class AllegationRecord(ResponseModel):
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
-    description: AdultText
+    description: Text10k
     result: EnquiryResult | None
     risk_outcome: RiskOutcome | None
 
 
 class AdvocateRef(ResponseModel):
-    name: AdvocateShort
-    organisation: AdvocateShort
+    name: Line200
+    organisation: Line200
     kind: AdvocateKind
 
 
@@ -378,7 +370,7 @@ class EnquiryRecord(ResponseModel):
     msp_outcomes_achieved: MspOutcomesAchieved | None
     lacked_capacity: LackedCapacity | None
     advocate_support: bool | None
-    conclusion_summary: AdultText | None
+    conclusion_summary: Text10k | None
     concluded_by: Sub | None
     concluded_at: datetime | None
 
@@ -396,8 +388,8 @@ class ConcernRecord(ResponseModel):
     allegations: list[AllegationRecord] = Field(
         max_length=MAX_ALLEGATIONS, description="The person alleged to have caused harm is withheld."
     )
-    adult_views: AdultText | None
-    desired_outcomes: AdultText | None
+    adult_views: Text10k | None
+    desired_outcomes: Text10k | None
     consent_to_share: bool | None
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
@@ -406,14 +398,14 @@ class ConcernRecord(ResponseModel):
         max_length=MAX_UNPAGED_ITEMS, description="Every advocacy assessment, oldest first."
     )
     closed_at: datetime | None
-    closure_reason: AdultReason | None
+    closure_reason: Reason2k | None
 
 
 class BestInterestsRecord(ResponseModel):
     """The decision without the people consulted (third parties, counted in `withheld`)."""
 
     id: uuid.UUID
-    decision: CapacityText
+    decision: Text10k
     options: list[dict[str, Any]] = Field(max_length=MAX_OPTIONS)
     checklist: dict[str, Any]
     imca_involved: bool
@@ -425,15 +417,15 @@ class BestInterestsRecord(ResponseModel):
 class CapacityRecord(ResponseModel):
     id: uuid.UUID
     concern_id: uuid.UUID | None
-    decision: CapacityText
-    relevant_information: CapacityText
-    support_provided: CapacityText
+    decision: Text10k
+    relevant_information: Text10k
+    support_provided: Text10k
     understand: AbilityOut
     retain: AbilityOut
     use_or_weigh: AbilityOut
     communicate: AbilityOut
-    impairment: CapacityText | None
-    causative_link: CapacityText | None
+    impairment: Text10k | None
+    causative_link: Text10k | None
     outcome: CapacityOutcome
     may_fluctuate: bool
     assessed_at: datetime
@@ -444,10 +436,10 @@ class CapacityRecord(ResponseModel):
 class PlanActionRecord(ResponseModel):
     id: uuid.UUID
     agency: AgencyCode
-    description: PlanText
+    description: Text10k
     due_date: date
     status: PlanActionStatus
-    status_note: PlanText | None
+    status_note: Text10k | None
 
 
 class PlanRecord(ResponseModel):
@@ -457,9 +449,9 @@ class PlanRecord(ResponseModel):
     concern_id: uuid.UUID | None
     status: PlanStatus
     lead: dict[str, Any]
-    adult_wishes: PlanText
+    adult_wishes: Text10k
     actions: list[PlanActionRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
-    contingency: PlanText
+    contingency: Text10k
     review_due_on: date
     reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
     closure: ClosureOut | None
