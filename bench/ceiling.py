@@ -61,12 +61,14 @@ from app.people.schemas import MatchQuery
 from app.referrals.schemas import ChildIn, ReferralCreate
 
 EVENTS, HEAD, CASE_EVENTS = "bench_ceiling_events", "bench_ceiling_head", "bench_ceiling_case_events"
+LAST_EVENT = "bench_ceiling_case_events_last"
 GENESIS_HASH = "0" * 64
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 # Table names are constants of this module, never input: the f-strings below are not injectable.
 SCHEMA = [
     f"DROP TABLE IF EXISTS {EVENTS}, {HEAD}, {CASE_EVENTS}",
+    f"DROP FUNCTION IF EXISTS {LAST_EVENT}()",
     # LIKE ... INCLUDING ALL copies columns, defaults, constraints and indexes, so the look-alikes
     # follow the real tables when migrations change them.
     f"CREATE TABLE {EVENTS} (LIKE audit_events INCLUDING ALL)",
@@ -75,6 +77,10 @@ SCHEMA = [
     f"CREATE TABLE {CASE_EVENTS} (LIKE case_events INCLUDING ALL)",
     # As many rows as the seeded case_events: max(seq) and each INSERT's index work cost the same.
     f"INSERT INTO {CASE_EVENTS} SELECT * FROM case_events",  # noqa: S608
+    # As migration 20261130_chain_append's mash_case_events_last(): VOLATILE, so it sees what the
+    # previous holder of the head lock committed (as the owner, without its SET clauses).
+    f"CREATE FUNCTION {LAST_EVENT}() RETURNS bigint LANGUAGE sql VOLATILE"  # noqa: S608
+    f" AS $$ SELECT coalesce(max(seq), 0) FROM {CASE_EVENTS} $$",
 ]
 # Triggers are not copied by LIKE; the head's fires on every UPDATE, so it is part of the cost.
 HEAD_TRIGGER = f"""
@@ -112,28 +118,18 @@ class _Rejected(Exception):
         self.response = JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
-def _chain_hash(row: dict[str, Any]) -> str:
-    # The canonical form of app.core.audit.canonical_bytes, re-implemented to keep SQLAlchemy out.
-    doc = {key: row[key] for key in _HASHED_AS_IS}
-    doc |= {"id": str(row["id"]), "occurred_at": row["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-    doc["person_id"] = None if row["person_id"] is None else str(row["person_id"])
-    encoded = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+def _canonical_pieces(entry: dict[str, Any]) -> tuple[str, str]:
+    # app.core.audit._canonical_pieces, re-implemented to keep SQLAlchemy out: the canonical form is
+    # before + previous hash + after + seq + "}".
+    before = {key: entry[key] for key in ("action", "actor_agency", "actor_role", "actor_sub", "details")}
+    before |= {"id": str(entry["id"]), "occurred_at": entry["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    before["person_id"] = None if entry["person_id"] is None else str(entry["person_id"])
+    after = {key: entry[key] for key in ("record_id", "record_type", "request_id")}
+    return _canonical(before)[:-1] + ',"prev_hash":"', '",' + _canonical(after)[1:-1] + ',"seq":'
 
 
-_HASHED_AS_IS = (
-    "seq",
-    "request_id",
-    "actor_sub",
-    "actor_agency",
-    "actor_role",
-    "action",
-    "record_type",
-    "record_id",
-    "person_id",
-    "details",
-    "prev_hash",
-)
+def _canonical(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -645,24 +641,36 @@ _MATCH_CANDIDATES = (
     "SELECT * FROM people WHERE id IN (SELECT DISTINCT person_id FROM person_match_keys"
     " WHERE key = ANY($1::varchar[]) LIMIT $2)"
 )
-_LOCK_HEAD = f"SELECT last_seq, last_hash FROM {HEAD} WHERE id = 1 FOR UPDATE"  # noqa: S608
+# app.core.audit's append on PostgreSQL: one statement locks the head, chains the entries (SHA-256 of
+# each entry's canonical form around the previous hash and its seq), inserts them and the case events
+# (numbered from the last one, read after the lock) and moves the head.
 _AUDIT_NAMES = [
-    "seq", "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role", "action",
-    "record_type", "record_id", "person_id", "details", "prev_hash", "hash",
+    "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role", "action", "record_type",
+    "record_id", "person_id", "details",
 ]  # fmt: skip
-_APPEND = (
-    f"WITH new_audit AS (INSERT INTO {EVENTS} ({', '.join(_AUDIT_NAMES)})"  # noqa: S608
-    " SELECT s, i, o, r, a1, a2, a3, act, rt, rid, pid, d::json, ph, h FROM unnest($1::bigint[], $2::uuid[],"
-    " $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],"
-    " $11::uuid[], $12::text[], $13::text[], $14::text[])"
-    " AS t(s, i, o, r, a1, a2, a3, act, rt, rid, pid, d, ph, h)),"
+_HEAD_CTE = f"head AS (SELECT last_seq, last_hash FROM {HEAD} WHERE id = 1 FOR UPDATE)"  # noqa: S608
+_EVENTS_CTE = (
+    f"last_event AS (SELECT {LAST_EVENT}() AS seq FROM head),"  # noqa: S608
     f" new_case_events AS (INSERT INTO {CASE_EVENTS} (seq, id, occurred_at, aggregate_type, aggregate_id,"
     " event_type, actor_sub, actor_agency, actor_role, data)"
-    " SELECT last.seq + t.n, t.i, t.o, 'referral', t.agg, t.et, t.a1, t.a2, t.a3, t.d::json"
-    f" FROM (SELECT coalesce(max(seq), 0) AS seq FROM {CASE_EVENTS}) AS last,"
-    " unnest($15::uuid[], $16::timestamptz[], $17::uuid[], $18::text[], $19::text[], $20::text[], $21::text[],"
-    " $22::text[]) WITH ORDINALITY AS t(i, o, agg, et, a1, a2, a3, d, n))"
-    f" UPDATE {HEAD} SET last_seq = $23, last_hash = $24 WHERE id = 1"
+    " SELECT last_event.seq + t.n, t.i, t.o, 'referral', t.agg, t.et, t.a1, t.a2, t.a3, t.d::json"
+    " FROM last_event, unnest($14::uuid[], $15::timestamptz[], $16::uuid[], $17::text[], $18::text[],"
+    " $19::text[], $20::text[], $21::text[]) WITH ORDINALITY AS t(i, o, agg, et, a1, a2, a3, d, n))"
+)
+_APPEND = (
+    f"WITH RECURSIVE {_HEAD_CTE},"  # noqa: S608
+    " entries AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::text[])"
+    " WITH ORDINALITY AS t(i, o, r, a1, a2, a3, act, rt, rid, pid, d, before, after, n)),"
+    " chain (n, seq, hash) AS (SELECT 0::bigint, last_seq, last_hash::text FROM head UNION ALL"
+    " SELECT t.n, c.seq + 1, encode(sha256(convert_to(t.before || c.hash || t.after || (c.seq + 1)::text || '}',"
+    " 'UTF8')), 'hex') FROM chain c JOIN entries t ON t.n = c.n + 1),"
+    f" new_audit AS (INSERT INTO {EVENTS} (seq, {', '.join(_AUDIT_NAMES)}, prev_hash, hash)"
+    " SELECT c.seq, t.i, t.o, t.r, t.a1, t.a2, t.a3, t.act, t.rt, t.rid, t.pid, t.d::json, p.hash, c.hash"
+    " FROM entries t JOIN chain c ON c.n = t.n JOIN chain p ON p.n = t.n - 1),"
+    f" {_EVENTS_CTE}"
+    f" UPDATE {HEAD} SET last_seq = tail.seq, last_hash = tail.hash"
+    " FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS tail WHERE id = 1"
 )
 
 Actor = tuple[str, str, str]  # sub, agency, role
@@ -1004,18 +1012,11 @@ def _audit_row(
 
 
 async def _append(conn: asyncpg.Connection, events: list[CaseEvent], entries: list[AuditRow]) -> None:
-    """app.core.audit on PostgreSQL: lock the head, then one statement inserts the case events and the
-    hash-chained audit entries (from arrays) and moves the head."""
-    head = await conn.fetchrow(_LOCK_HEAD)
-    seq, prev_hash = head["last_seq"], head["last_hash"]
-    rows = []
-    for entry in entries:
-        seq += 1
-        row = {**entry, "seq": seq, "prev_hash": prev_hash}
-        row["hash"] = prev_hash = _chain_hash(row)
-        rows.append(row)
-    audit_columns = [[row[name] for row in rows] for name in _AUDIT_NAMES]
-    audit_columns[_AUDIT_NAMES.index("details")] = [json.dumps(row["details"]) for row in rows]
+    """app.core.audit on PostgreSQL: one statement locks the head, inserts the hash-chained audit
+    entries and the case events (from arrays) and moves the head."""
+    pieces = [_canonical_pieces(entry) for entry in entries]
+    audit_columns = [[entry[name] for entry in entries] for name in _AUDIT_NAMES]
+    audit_columns[_AUDIT_NAMES.index("details")] = [json.dumps(entry["details"]) for entry in entries]
     event_columns = [
         [uuid.uuid4() for _ in events],
         [at for at, *_ in events],
@@ -1024,7 +1025,8 @@ async def _append(conn: asyncpg.Connection, events: list[CaseEvent], entries: li
         *([actor[i] for *_, actor, _ in events] for i in range(3)),
         [json.dumps(data) for *_, data in events],
     ]
-    await conn.execute(_APPEND, *audit_columns, *event_columns, seq, prev_hash)
+    before, after = [p[0] for p in pieces], [p[1] for p in pieces]
+    await conn.execute(_APPEND, *audit_columns, before, after, *event_columns)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,13 +118,30 @@ async def _flush_pending(session: AsyncSession) -> None:
     """Write the transaction's audit entries and case events under one hold of the head lock.
 
     Every other writer queues behind this lock, so the time it is held bounds throughput. On
-    PostgreSQL it is held for three round trips: lock and read the head, one statement that inserts
-    the events and the entries and moves the head, and the commit.
+    PostgreSQL one statement takes it, chains the entries (the database hashes each entry's canonical
+    form, prepared here beforehand, around the previous hash and the new ``seq``), inserts them and
+    the events and moves the head; the commit follows. The lock is so held for the statement, one
+    reply and the commit, and no Python work of this request, or of the others that share its event
+    loop, runs in between.
     """
     pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
     events: list[dict[str, Any]] = session.info.pop(_EVENTS_PENDING_KEY, [])
     if not pending and not events:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        if pending:
+            pieces = [_canonical_pieces(entry) for entry in pending]
+            params = {
+                **_arrays(_AUDIT, pending),
+                "audit_before": [before for before, _ in pieces],
+                "audit_after": [after for _, after in pieces],
+                **_arrays(_EVENTS, events),
+            }
+            await session.execute(_APPEND, params)
+        else:
+            await session.execute(_APPEND_EVENTS, _arrays(_EVENTS, events))
+        return
+    # SQLite runs one write transaction at a time: lock (a no-op there), read, chain here, write.
     seq, prev_hash = await lock_chain_head(session)
     rows = []
     for entry in pending:
@@ -132,22 +149,7 @@ async def _flush_pending(session: AsyncSession) -> None:
         row = {**entry, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = chain_hash(row)
         rows.append(row)
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement (data-modifying CTEs); its snapshot is taken after the lock was granted, so the
-        # last event number it reads is the one the previous lock holder committed.
-        if rows:
-            params = {
-                **_arrays(_AUDIT, rows),
-                **_arrays(_EVENTS, events),
-                "last_seq": seq,
-                "last_hash": prev_hash,
-            }
-            await session.execute(_APPEND, params)
-        else:
-            await session.execute(_APPEND_EVENTS, _arrays(_EVENTS, events))
-        return
     if events:
-        # Here the head lock is held, and SQLite has one writer at a time anyway.
         last = int(await session.scalar(sa.select(sa.func.coalesce(sa.func.max(CaseEvent.seq), 0))) or 0)
         await session.execute(sa.insert(CaseEvent), [{**e, "seq": last + n} for n, e in enumerate(events, 1)])
     if rows:
@@ -163,33 +165,29 @@ async def _flush_pending(session: AsyncSession) -> None:
 # text for any number of rows, so it is compiled and prepared once, not per request as a multi-row
 # VALUES would be.
 Columns = list[tuple[str, Any]]  # (name, SQL type) of each column
-_AUDIT = ("audit_events", [(c.name, c.type) for c in AuditEvent.__table__.columns])
+_CHAINED = ("seq", "prev_hash", "hash")  # known only under the lock: the statement fills them in
+_AUDIT = ("audit_events", [(c.name, c.type) for c in AuditEvent.__table__.columns if c.name not in _CHAINED])
 _EVENTS = ("case_events", [(c.name, c.type) for c in CaseEvent.__table__.columns if c.name != "seq"])
 
+# The last case event's seq, of all events, read after the head lock was granted: a VOLATILE function
+# (migration 20261130_chain_append), so it takes a snapshot of its own when called, which sees what the
+# previous lock holder committed; the statement's own snapshot was taken before the lock was granted.
+# It looks as the system: row-level security would narrow a plain max(seq) to the caller's own events.
+_LAST_EVENT_SEQ = "mash_case_events_last()"
 
-# The last case event's seq, of all events: row-level security would narrow a plain max(seq) to the
-# caller's own events (a STABLE function of migration 20261127_row_security, so it reads the
-# statement's snapshot: the one taken after the head lock was granted).
-_LAST_EVENT_SEQ = "mash_case_events_head()"
 
-
-def _unnest_insert(table: str, columns: Columns, *, numbered: bool = False) -> str:
+def _unnest(table: str, columns: Columns, *extra: str) -> tuple[str, str, str]:
+    """For rows given as one array parameter per column: (the column names, ``unnest(...) WITH
+    ORDINALITY AS t(..., n)`` with ``extra`` text arrays as further columns, the values to insert)."""
     dialect = PGDialect()  # type: ignore[no-untyped-call]
     names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(
+    arrays = [
         f"CAST(:{table}_{name} AS {'TEXT' if _is_json(kind) else kind.compile(dialect=dialect)}[])"
         for name, kind in columns
-    )
+    ] + [f"CAST(:{name} AS TEXT[])" for name in extra]
+    aliases = ", ".join([names, *extra, "n"])
     picks = ", ".join(f"t.{name}::json" if _is_json(kind) else f"t.{name}" for name, kind in columns)
-    # Table and column names come from the models, values only from parameters.
-    if not numbered:
-        return f"INSERT INTO {table} ({names}) SELECT {picks} FROM unnest({arrays}) AS t({names})"  # noqa: S608
-    # Events are numbered on from the last one: last + 1, last + 2, ... in the order they were emitted.
-    return (
-        f"INSERT INTO {table} (seq, {names}) SELECT last.seq + t.n, {picks} "  # noqa: S608
-        f"FROM (SELECT {_LAST_EVENT_SEQ} AS seq) AS last, "
-        f"unnest({arrays}) WITH ORDINALITY AS t({names}, n)"
-    )
+    return names, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS t({aliases})", picks
 
 
 def _is_json(kind: Any) -> bool:
@@ -204,38 +202,77 @@ def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-_APPEND_EVENTS = sa.text(_unnest_insert(*_EVENTS, numbered=True))
-_APPEND = sa.text(
-    f"WITH new_audit_events AS ({_unnest_insert(*_AUDIT)}), "  # noqa: S608
-    f"new_case_events AS ({_unnest_insert(*_EVENTS, numbered=True)}) "
-    f"UPDATE audit_chain_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = {_HEAD_ID}"
-)
+def _append_statements() -> tuple[sa.TextClause, sa.TextClause]:
+    # Table and column names come from the models, values only from parameters.
+    head = f"head AS (SELECT last_seq, last_hash FROM audit_chain_head WHERE id = {_HEAD_ID} FOR UPDATE)"  # noqa: S608
+    event_names, event_rows, event_picks = _unnest(*_EVENTS)
+    # Events are numbered on from the last one: last + 1, last + 2, ... in the order they were emitted.
+    events = (
+        f"last_event AS (SELECT {_LAST_EVENT_SEQ} AS seq FROM head), "  # noqa: S608
+        f"new_case_events AS (INSERT INTO case_events (seq, {event_names})"
+        f" SELECT last_event.seq + t.n, {event_picks} FROM last_event, {event_rows})"
+    )
+    audit_names, audit_rows, audit_picks = _unnest(*_AUDIT, "audit_before", "audit_after")
+    # Entry n gets seq head + n and, as hash, the SHA-256 of its canonical form: before, the previous
+    # entry's hash, after, its seq, "}" (see _canonical_pieces). The recursion chains them in order.
+    chain = (
+        f"entries AS (SELECT * FROM {audit_rows}), "  # noqa: S608
+        "chain (n, seq, hash) AS (SELECT CAST(0 AS BIGINT), last_seq, CAST(last_hash AS TEXT) FROM head"
+        " UNION ALL SELECT t.n, c.seq + 1, encode(sha256(convert_to("
+        "t.audit_before || c.hash || t.audit_after || CAST(c.seq + 1 AS TEXT) || '}', 'UTF8')), 'hex')"
+        " FROM chain c JOIN entries t ON t.n = c.n + 1), "
+        f"new_audit_events AS (INSERT INTO audit_events (seq, {audit_names}, prev_hash, hash)"
+        f" SELECT c.seq, {audit_picks}, p.hash, c.hash"
+        " FROM entries t JOIN chain c ON c.n = t.n JOIN chain p ON p.n = t.n - 1)"
+    )
+    append = (
+        f"WITH RECURSIVE {head}, {chain}, {events} "  # noqa: S608
+        "UPDATE audit_chain_head SET last_seq = tail.seq, last_hash = tail.hash"
+        " FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS tail"
+        f" WHERE audit_chain_head.id = {_HEAD_ID}"
+    )
+    # Events alone (no audit entry) take the same lock and leave the head where it is.
+    only_events = f"WITH {head}, {events} SELECT 1"
+    return sa.text(append), sa.text(only_events)
+
+
+_APPEND, _APPEND_EVENTS = _append_statements()
 
 
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(row: Mapping[Any, Any]) -> bytes:
-    """The canonical serialisation that is hashed: sorted keys, no whitespace, UTF-8, UTC times."""
-    doc = {
-        "seq": int(row["seq"]),
-        "id": str(row["id"]),
-        "occurred_at": _timestamp(row["occurred_at"]),
-        "request_id": row["request_id"],
-        "actor_sub": row["actor_sub"],
+def _canonical_pieces(row: Mapping[Any, Any]) -> tuple[str, str]:
+    """The canonical serialisation of an entry around the two values known only under the head lock:
+    it is ``before + prev_hash + after + str(seq) + "}"`` (sorted keys: those before "prev_hash", then
+    "record_id", "record_type", "request_id", then "seq")."""
+    before = {
+        "action": row["action"],
         "actor_agency": row["actor_agency"],
         "actor_role": row["actor_role"],
-        "action": row["action"],
-        "record_type": row["record_type"],
-        "record_id": row["record_id"],
-        "person_id": None if row["person_id"] is None else str(row["person_id"]),
+        "actor_sub": row["actor_sub"],
         "details": row["details"],
-        "prev_hash": row["prev_hash"],
+        "id": str(row["id"]),
+        "occurred_at": _timestamp(row["occurred_at"]),
+        "person_id": None if row["person_id"] is None else str(row["person_id"]),
     }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    after = {
+        "record_id": row["record_id"],
+        "record_type": row["record_type"],
+        "request_id": row["request_id"],
+    }
+    return _json(before)[:-1] + ',"prev_hash":"', '",' + _json(after)[1:-1] + ',"seq":'
+
+
+def _json(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def canonical_bytes(row: Mapping[Any, Any]) -> bytes:
+    """The canonical serialisation that is hashed: sorted keys, no whitespace, UTF-8, UTC times."""
+    before, after = _canonical_pieces(row)
+    return f"{before}{row['prev_hash']}{after}{int(row['seq'])}}}".encode()
 
 
 def chain_hash(row: Mapping[Any, Any]) -> str:

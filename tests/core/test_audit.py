@@ -4,8 +4,11 @@ with it (by someone able to bypass the triggers) is detected."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -100,6 +103,47 @@ async def test_the_chain_verifies_after_many_writes(app: FastAPI) -> None:
         await _write_events(app, 7)
     result = await _verify(app)
     assert result.valid and result.checked == 35
+
+
+# Text a hash must survive byte for byte: quotes, backslashes, non-ASCII, an emoji, escapes, a newline.
+AWKWARD = {
+    "note": 'Ann "A" O\'Brien \\ Zoë 😀 \u2028 tab\tend\n',
+    "list": [1, 2.5, None, True],
+    "nested": {"b": 1, "a": 2},
+}
+
+
+def test_the_hashed_form_is_sorted_compact_utf8_json() -> None:
+    # The form every existing chain was hashed in: it must never change, or old entries stop verifying.
+    row = {
+        "seq": 42, "id": uuid.UUID(int=7), "occurred_at": datetime(2026, 11, 24, 9, 30, 1, 5, tzinfo=UTC),
+        "request_id": None, "actor_sub": "ann@police", "actor_agency": "police", "actor_role": "partner_referrer",
+        "action": "create", "record_type": "referral", "record_id": "r-1", "person_id": uuid.UUID(int=9),
+        "details": AWKWARD, "prev_hash": "ab" * 32,
+    }  # fmt: skip
+    doc = {
+        **row, "id": str(row["id"]), "person_id": str(row["person_id"]),
+        "occurred_at": "2026-11-24T09:30:01.000005Z",
+    }  # fmt: skip
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert audit.canonical_bytes(row) == expected
+    assert audit.chain_hash(row) == hashlib.sha256(expected).hexdigest()
+
+
+async def test_entries_chained_by_the_database_verify_with_awkward_text(app: FastAPI) -> None:
+    # On PostgreSQL the append statement computes the hashes; verification recomputes them in Python.
+    actor = Someone(sub='Zoë "O\'Brien" 😀')
+    async with app.state.sessionmaker() as session:
+        for n in range(3):
+            audit.record(session, actor, AuditAction.READ, "referral", f"r-{n}", details=AWKWARD)
+        await commit(session)
+    await _write_events(app, 2)
+
+    events = await _events(app)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0].details == AWKWARD and events[0].actor_sub == actor.sub
+    result = await _verify(app)
+    assert (result.valid, result.checked) == (True, 5)
 
 
 async def test_an_empty_chain_verifies(app: FastAPI) -> None:
