@@ -120,9 +120,9 @@ async def _flush_pending(session: AsyncSession) -> None:
     Every other writer queues behind this lock, so the time it is held bounds throughput. On
     PostgreSQL one statement takes it, chains the entries (the database hashes each entry's canonical
     form, prepared here beforehand, around the previous hash and the new ``seq``), inserts them and
-    the events and moves the head; the commit follows. The lock is so held for the statement, one
-    reply and the commit, and no Python work of this request, or of the others that share its event
-    loop, runs in between.
+    the events and moves the head; the commit follows. The lock is so held from inside the statement
+    until its reply has been read and the commit sent: not across the hashing, nor across a second
+    round trip.
     """
     pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
     events: list[dict[str, Any]] = session.info.pop(_EVENTS_PENDING_KEY, [])
