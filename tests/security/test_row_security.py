@@ -11,12 +11,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.core import db
@@ -26,6 +24,7 @@ from app.models.disclosure import Disclosure
 from app.models.event import CaseEvent
 from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
 from tests.adults import raise_concern
+from tests.helpers import run_sql
 from tests.referrals import actors, answer, ask, create_referral, rate, referral_body, unique_child
 
 pytestmark = pytest.mark.postgres
@@ -258,7 +257,7 @@ def _rows_read(plan: Any, relation: str) -> float:
 
 
 async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI, database_url: str
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
 ) -> None:
     # A referral by health that the hub asked the police about: the police see it through the request.
     referral = await create_referral(client, who["health"], referral_body(unique_child()))
@@ -266,21 +265,18 @@ async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
     await ask(client, who["practitioner"], referral["id"], "police")
     # Thousands of other referrals, each with requests of the police, health and education, analysed:
     # PostgreSQL's estimates, and so its choice of plan, then resemble a live register's.
-    owner = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
-    try:
-        await owner.execute(
-            """
-            CREATE TEMP TABLE copies AS SELECT gen_random_uuid() AS id FROM generate_series(1, 4000);
-            INSERT INTO referrals SELECT (jsonb_populate_record(NULL::referrals,
-                to_jsonb(r) || jsonb_build_object('id', c.id))).* FROM referrals r, copies c;
-            INSERT INTO contributions SELECT (jsonb_populate_record(NULL::contributions, to_jsonb(k)
-                || jsonb_build_object('id', gen_random_uuid(), 'referral_id', c.id, 'agency', a))).*
-            FROM contributions k, copies c, unnest(ARRAY['police', 'health', 'education']) a;
-            ANALYZE referrals; ANALYZE contributions; ANALYZE referral_children;
-            """
-        )
-    finally:
-        await owner.close()
+    await run_sql(
+        app,
+        "CREATE TEMP TABLE copies AS SELECT gen_random_uuid() AS id FROM generate_series(1, 4000)",
+        "INSERT INTO referrals SELECT (jsonb_populate_record(NULL::referrals,"
+        " to_jsonb(r) || jsonb_build_object('id', c.id))).* FROM referrals r, copies c",
+        "INSERT INTO contributions SELECT (jsonb_populate_record(NULL::contributions, to_jsonb(k)"
+        " || jsonb_build_object('id', gen_random_uuid(), 'referral_id', c.id, 'agency', a))).*"
+        " FROM contributions k, copies c, unnest(ARRAY['police', 'health', 'education']) a",
+        "ANALYZE referrals",
+        "ANALYZE contributions",
+        "ANALYZE referral_children",
+    )
 
     async with app.state.sessionmaker() as session:
         # A prepared statement's generic plan is made once and reused whoever the caller: make it
