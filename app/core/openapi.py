@@ -262,11 +262,7 @@ def _links_to_new_record(
                 if target_method in _WRITES and has_etag:
                     parameters["If-Match"] = f"$response.body#{base}/{collection}/0/etag"
         else:
-            links[_link_name(target, names)] = {
-                "operationId": target["operationId"],
-                "parameters": parameters,
-                "description": f"{target.get('summary', target['operationId'])}: the record just created.",
-            }
+            links[_link_name(target, names)] = _link(target, parameters, ": the record just created.")
     return links
 
 
@@ -298,13 +294,8 @@ def _link_to_parent(
         return {}
     parent = max(parents, key=len)
     target = records[parent]
-    return {
-        _link_name(target, names): {
-            "operationId": target["operationId"],
-            "parameters": {name: f"$request.path.{name}" for name in _path_parameters(parent)},
-            "description": f"{target.get('summary', target['operationId'])}: the record this one was added to.",
-        }
-    }
+    parameters = {name: f"$request.path.{name}" for name in _path_parameters(parent)}
+    return {_link_name(target, names): _link(target, parameters, ": the record this one was added to.")}
 
 
 def _links_to_conditional_writes(
@@ -317,11 +308,7 @@ def _links_to_conditional_writes(
             continue
         parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
         parameters["If-Match"] = "$response.header.ETag"
-        links[_link_name(target, names)] = {
-            "operationId": target["operationId"],
-            "parameters": parameters,
-            "description": f"{target.get('summary', target['operationId'])}, with this response's ETag.",
-        }
+        links[_link_name(target, names)] = _link(target, parameters, ", with this response's ETag.")
     return links
 
 
@@ -339,6 +326,12 @@ def _nested_record(
 
 def _path_parameters(path: str) -> list[str]:
     return _PATH_PARAMETER.findall(path)
+
+
+def _link(target: dict[str, Any], parameters: dict[str, str], why: str) -> dict[str, Any]:
+    """An OpenAPI link to ``target``, described by its summary followed by ``why``."""
+    summary = target.get("summary", target["operationId"])
+    return {"operationId": target["operationId"], "parameters": parameters, "description": f"{summary}{why}"}
 
 
 def _link_name(operation: dict[str, Any], names: dict[str, str]) -> str:
