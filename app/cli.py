@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -124,12 +124,12 @@ def clients_create(
     role: Annotated[str, typer.Option(help="Role, e.g. partner_referrer")],
 ) -> None:
     """Register a client; prints its client_id and client_secret as JSON (the secret is shown once)."""
-    from app.admin.schemas import ClientCreate
+    from app.admin.schemas import ClientRegistration
     from app.admin.service import create_client
     from app.core.passwords import SecretHasher
 
     try:
-        data = ClientCreate(name=name, agency=agency, role=role)
+        data = ClientRegistration(name=name, agency=agency, role=role)
     except ValidationError as exc:
         for error in exc.errors():
             typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
@@ -154,18 +154,29 @@ def token(
 
     Such a token belongs to no registered client, so it cannot be revoked; it lives until it expires.
     """
-    from app.core.scopes import AgencyCode, Role
+    from app.core.scopes import AgencyCode, Role, role_agency_problem
     from app.core.tokens import TokenService
 
     try:
-        agency_code, role_name = AgencyCode(agency), Role(role)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        agency_code = AgencyCode(agency)
+    except ValueError:
+        _fail(f"unknown agency {agency!r}; the agencies are: {', '.join(AgencyCode)}")
+    try:
+        role_name = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}; the roles are: {', '.join(Role)}")
+    mismatch = role_agency_problem(role_name, agency_code)
+    if mismatch is not None:
+        _fail(mismatch)
     issued = TokenService(_settings()).issue(
         sub=sub or f"cli:{getpass.getuser()}", agency=agency_code, role=role_name, ttl_seconds=ttl
     )
     typer.echo(issued.access_token)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 DEMO_CLIENTS = [
@@ -178,6 +189,7 @@ DEMO_CLIENTS = [
     ("Demo ASC manager", "adult_social_care", "asc_manager"),
     ("Demo auditor", "childrens_social_care", "auditor"),
     ("Demo administrator", "childrens_social_care", "admin"),
+    ("Demo information governance", "council", "information_governance"),
 ]
 
 
@@ -186,7 +198,7 @@ def seed_demo() -> None:
     """Register demo clients (development only); their credentials go to var/demo-clients.json."""
     import sqlalchemy as sa
 
-    from app.admin.schemas import ClientCreate
+    from app.admin.schemas import ClientRegistration
     from app.admin.service import create_client, revoke_client
     from app.core.passwords import SecretHasher
     from app.models.client import Client
@@ -209,7 +221,7 @@ def seed_demo() -> None:
                 continue
             if existing is not None:  # its secret is lost: replace it
                 await revoke_client(session, _actor(), existing.id, "demo credentials file lost")
-            data = ClientCreate(name=name, agency=agency, role=role)
+            data = ClientRegistration(name=name, agency=agency, role=role)
             client, secret = await create_client(session, _actor(), data, hasher)
             credentials[name] = {
                 "client_id": str(client.id),

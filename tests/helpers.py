@@ -52,3 +52,18 @@ async def run_sql(app: FastAPI, *statements: str) -> None:
                 await connection.execute(sa.text(statement))
     finally:
         await engine.dispose()
+
+
+async def register_on_server(app: FastAPI, role: str, agency: str, name: str | None = None) -> dict[str, str]:
+    """Register a client as `mash clients create` does on the server (any role its agency allows; the
+    API registers partner systems and auditors only). Returns its credentials."""
+    from app.admin.schemas import ClientRegistration
+    from app.admin.service import create_client
+    from app.cli import CliActor
+    from app.core.db import commit
+
+    data = ClientRegistration(name=name or f"{role} system", agency=agency, role=role)
+    async with app.state.sessionmaker() as session:
+        client, secret = await create_client(session, CliActor(sub="cli:test"), data, app.state.hasher)
+        await commit(session)
+    return {"client_id": str(client.id), "client_secret": secret}

@@ -57,9 +57,11 @@ async def list_agencies(
     summary="Register a partner system client",
     description=(
         "Registers a system that will obtain tokens with the client credentials grant. The secret is "
-        "returned in this response only; the service keeps only an argon2id hash of it. The hub's "
-        "own roles are tied to their lead agency (mash_* to childrens_social_care, asc_* to "
-        "adult_social_care); other roles may belong to any agency. An idempotent replay returns the "
+        "returned in this response only; the service keeps only an argon2id hash of it. The "
+        "API registers partner systems (`partner_referrer`, in a partner agency) and auditors only: hub, "
+        "adult social care and information governance staff sign in through the council's identity "
+        "provider, or are registered on the server with `mash clients create` (audited), so an "
+        "administrator cannot mint case access for itself. An idempotent replay returns the "
         "same client with `client_secret: null`, because the secret is never stored: if the first "
         "response was lost, revoke that client and register a new one."
     ),

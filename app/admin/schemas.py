@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
@@ -22,6 +23,15 @@ class AgencyOut(ResponseModel):
     name: Line200
 
 
+class RegistrableRole(StrEnum):
+    """The roles an administrator may give a client through the API. Hub, adult social care and
+    information governance staff come from the identity provider, or from ``mash clients create`` on
+    the server: an administrator cannot mint case access for itself."""
+
+    PARTNER_REFERRER = Role.PARTNER_REFERRER.value
+    AUDITOR = Role.AUDITOR.value
+
+
 class ClientCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra=examples(
@@ -31,7 +41,21 @@ class ClientCreate(RequestModel):
 
     name: Line200 = Field(description="What the partner system is.")
     agency: AgencyCode = Field(description="The agency the system acts for.")
-    role: Role = Field(description="The role its tokens carry; it decides their scopes.")
+    role: RegistrableRole = Field(
+        description=(
+            "The role its tokens carry; it decides their scopes. Through the API only `partner_referrer` "
+            "(a partner agency's system) and `auditor`; other roles are registered on the server with "
+            "`mash clients create`."
+        )
+    )
+
+
+class ClientRegistration(RequestModel):
+    """A client as the server's own command line registers it: any role its agency allows."""
+
+    name: Line200
+    agency: AgencyCode
+    role: Role
 
 
 class ClientUpdate(RequestModel):

@@ -7,13 +7,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.admin import repository
-from app.admin.schemas import ClientCreate, ClientOut, ClientUpdate
+from app.admin.schemas import ClientCreate, ClientOut, ClientRegistration, ClientUpdate
 from app.core import audit
 from app.core.audit import Actor, AuditAction
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.passwords import SecretHasher, new_client_secret
-from app.core.scopes import AgencyCode, Role, role_allowed_in_agency
+from app.core.scopes import AgencyCode, Role, role_agency_problem
 from app.models.base import utcnow
 from app.models.client import Client
 
@@ -37,19 +37,19 @@ def client_out(client: Client) -> ClientOut:
 
 
 async def create_client(
-    session: AsyncSession, actor: Actor, data: ClientCreate, hasher: SecretHasher
+    session: AsyncSession, actor: Actor, data: ClientCreate | ClientRegistration, hasher: SecretHasher
 ) -> tuple[Client, str]:
     """Register a client; returns it with its secret, which is never stored or shown again."""
-    if not role_allowed_in_agency(data.role, data.agency):
-        raise ValidationFailed(
-            ["body", "role"], f"The role {data.role} cannot belong to the agency {data.agency}."
-        )
+    role = Role(data.role)
+    mismatch = role_agency_problem(role, data.agency)
+    if mismatch is not None:
+        raise ValidationFailed(["body", "role"], mismatch[0].upper() + mismatch[1:] + ".")
     secret = new_client_secret()
     client = Client(
         id=uuid.uuid4(),
         name=data.name,
         agency_code=data.agency,
-        role=data.role,
+        role=role,
         secret_hash=await hasher.hash_async(secret),
         created_by=actor.sub,
     )
@@ -61,7 +61,7 @@ async def create_client(
         AuditAction.CREATE,
         RECORD_TYPE,
         client.id,
-        details={"agency": str(data.agency), "role": str(data.role)},
+        details={"agency": str(data.agency), "role": str(role)},
     )
     return client, secret
 

@@ -12,7 +12,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.db import release
 from app.core.passwords import SecretHasher
-from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
+from app.core.scopes import ROLE_SCOPES, AgencyCode, Role, role_agency_problem
 from app.core.tokens import IssuedToken, TokenService
 from app.models.client import Client
 
@@ -49,7 +49,10 @@ async def client_credentials_grant(
     valid = await hasher.verify(secret_hash, client_secret)
     if found is None or not valid or not active:
         raise OAuthFailure("invalid_client", "Client authentication failed.", 401)
-    role = Role(found.role)
+    role, agency = Role(found.role), AgencyCode(found.agency)
+    if role_agency_problem(role, agency) is not None:
+        # Registered before the rule was enforced: its tokens would be refused anyway.
+        raise OAuthFailure("invalid_client", "The client's role cannot belong to its agency.", 401)
     allowed: frozenset[str] = ROLE_SCOPES[role]
     scopes: frozenset[str]
     if requested_scope is None or not requested_scope.strip():
@@ -60,7 +63,7 @@ async def client_credentials_grant(
             raise OAuthFailure("invalid_scope", "The requested scope exceeds the client's role.")
     issued = tokens.issue(
         sub=found.sub,
-        agency=AgencyCode(found.agency),
+        agency=agency,
         role=role,
         scopes=scopes,
         client_id=uuid.UUID(found.sub),

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import apply_context, get_session
 from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated
 from app.core.ratelimit import verified_claims
-from app.core.scopes import SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
+from app.core.scopes import COUNCIL_AGENCIES, SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
 from app.core.tokens import TokenError, TokenService
 from app.models.client import Client
 
@@ -38,6 +38,25 @@ class Principal:
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+    # Which side's records the caller's agency decides on. Visibility follows the agency, and a token's
+    # role is valid only in the agencies the contract allows it (app.core.scopes.ROLE_AGENCIES).
+
+    @property
+    def is_childrens_hub(self) -> bool:
+        """Children's social care: sees every referral and what hangs off it."""
+        return self.agency == AgencyCode.CHILDRENS_SOCIAL_CARE
+
+    @property
+    def is_adults_hub(self) -> bool:
+        """Adult social care: sees every adult concern, enquiry, assessment and plan."""
+        return self.agency == AgencyCode.ADULT_SOCIAL_CARE
+
+    @property
+    def is_council_wide(self) -> bool:
+        """Sees across every agency (child-level returns, every agency's audit events): the two lead
+        agencies and the council's corporate side; a partner agency sees its own and aggregates."""
+        return self.agency in COUNCIL_AGENCIES
 
 
 oauth2_scheme = OAuth2(

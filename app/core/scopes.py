@@ -16,6 +16,15 @@ class AgencyCode(StrEnum):
     EARLY_HELP = "early_help"
     YOUTH_OFFENDING = "youth_offending"
     VICTIM_SUPPORT = "victim_support"
+    # The local authority's corporate side: information governance (subject access), complaints.
+    COUNCIL = "council"
+
+
+# The two lead agencies, each deciding on its own side's records; every other agency is a partner.
+LEAD_AGENCIES = frozenset({AgencyCode.CHILDRENS_SOCIAL_CARE, AgencyCode.ADULT_SOCIAL_CARE})
+PARTNER_AGENCIES = frozenset(AgencyCode) - LEAD_AGENCIES - {AgencyCode.COUNCIL}
+# The agencies that see across all others: the lead agencies and the council's corporate side.
+COUNCIL_AGENCIES = LEAD_AGENCIES | {AgencyCode.COUNCIL}
 
 
 class Scope(StrEnum):
@@ -43,6 +52,8 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     AUDIT_READ = "audit:read"
     REPORTS_READ = "reports:read"
+    SUBJECT_ACCESS_EXPORT = "subject_access:export"
+    DISCLOSURES_READ = "disclosures:read"
     ADMIN = "admin"
 
 
@@ -71,6 +82,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.EVENTS_READ: "Poll the change feed",
     Scope.AUDIT_READ: "Read the audit trail",
     Scope.REPORTS_READ: "Run statutory and timeliness reports",
+    Scope.SUBJECT_ACCESS_EXPORT: "Answer subject access requests: the council-wide export (both sides)",
+    Scope.DISCLOSURES_READ: "Read the disclosure log",
     Scope.ADMIN: "Administer agencies, clients and settings (no access to case records)",
 }
 
@@ -83,6 +96,7 @@ class Role(StrEnum):
     ASC_MANAGER = "asc_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    INFORMATION_GOVERNANCE = "information_governance"
 
 
 _MASH_PRACTITIONER = frozenset(
@@ -133,19 +147,42 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ASC_MANAGER: _ASC_PRACTITIONER | {Scope.ADULT_CONCERNS_DECIDE},
     Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.REPORTS_READ}),
     Role.ADMIN: frozenset({Scope.ADMIN}),
+    Role.INFORMATION_GOVERNANCE: frozenset(
+        {
+            Scope.PEOPLE_READ,
+            Scope.SUBJECT_ACCESS_EXPORT,
+            Scope.DISCLOSURES_READ,
+            Scope.AUDIT_READ,
+            Scope.REPORTS_READ,
+        }
+    ),
 }
 
-# The hub's own roles only make sense in the lead agency whose records they decide on; a
-# "mash_manager" in the police would otherwise approve decisions with police visibility rules.
-# Roles missing here may belong to any agency.
+# The agencies each role may belong to (api.md, "normally in agency"): a token or client pairing a role
+# with any other agency is invalid, whoever signed it. Visibility follows the agency, so a
+# "mash_manager" of the police, or a partner_referrer of children's social care, would otherwise read
+# with one side's rights what the other side's role allows. Roles missing here may be in any agency.
 ROLE_AGENCIES: dict[Role, frozenset[AgencyCode]] = {
+    Role.PARTNER_REFERRER: PARTNER_AGENCIES,
     Role.MASH_PRACTITIONER: frozenset({AgencyCode.CHILDRENS_SOCIAL_CARE}),
     Role.MASH_MANAGER: frozenset({AgencyCode.CHILDRENS_SOCIAL_CARE}),
     Role.ASC_PRACTITIONER: frozenset({AgencyCode.ADULT_SOCIAL_CARE}),
     Role.ASC_MANAGER: frozenset({AgencyCode.ADULT_SOCIAL_CARE}),
+    Role.INFORMATION_GOVERNANCE: frozenset({AgencyCode.COUNCIL}),
 }
 
 
+def agencies_for(role: Role) -> frozenset[AgencyCode]:
+    return ROLE_AGENCIES.get(role, frozenset(AgencyCode))
+
+
 def role_allowed_in_agency(role: Role, agency: AgencyCode) -> bool:
-    allowed = ROLE_AGENCIES.get(role)
-    return allowed is None or agency in allowed
+    return agency in agencies_for(role)
+
+
+def role_agency_problem(role: Role, agency: AgencyCode) -> str | None:
+    """Why ``role`` cannot belong to ``agency``, in words safe to show; None when it can."""
+    if role_allowed_in_agency(role, agency):
+        return None
+    allowed = ", ".join(sorted(agencies_for(role)))
+    return f"the role {role} belongs only to the agencies {allowed}, not {agency}"

@@ -25,7 +25,7 @@ from jose.exceptions import JOSEError
 
 from app.core.config import Settings
 from app.core.schemas import MAX_SUB_LENGTH, SINGLE_LINE
-from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
+from app.core.scopes import ROLE_SCOPES, AgencyCode, Role, role_agency_problem
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 EXTERNAL_TOKEN_TYPES = frozenset({"at+jwt", "JWT"})
@@ -76,6 +76,9 @@ class TokenService:
         client_id: uuid.UUID | None = None,
         ttl_seconds: int | None = None,
     ) -> IssuedToken:
+        mismatch = role_agency_problem(role, agency)
+        if mismatch is not None:
+            raise ValueError(mismatch)
         granted = ROLE_SCOPES[role] if scopes is None else scopes
         if not granted <= ROLE_SCOPES[role]:
             raise ValueError("scopes must be a subset of the role's scopes")
@@ -162,6 +165,11 @@ def _claims(claims: dict[str, Any], *, external: bool) -> TokenClaims:
         role = Role(claims["role"])
     except (KeyError, ValueError) as exc:
         raise TokenError("the token does not carry a known agency and role") from exc
+    mismatch = role_agency_problem(role, agency)
+    if mismatch is not None:
+        # Visibility follows the agency: a hub role in a partner agency (or a partner's role in a lead
+        # agency) would read one side's records with another's rights. Invalid whoever signed it.
+        raise TokenError(mismatch)
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise TokenError("the token's scope claim must be a space-separated string")

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
+from app.core.errors import ValidationFailed
 from app.models.audit import AuditEvent
 from app.models.client import Client
 from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, register_on_server
 
 POLICE_REFERRER = {"name": "Police PPU case system", "agency": "police", "role": "partner_referrer"}
 CLIENT_FIELDS = {
@@ -40,7 +41,7 @@ async def create(client: httpx.AsyncClient, admin: dict[str, str], **body: Any) 
     return created
 
 
-def assert_validation_error(response: httpx.Response, loc: list[str]) -> None:
+def assert_validation_error(response: httpx.Response, loc: list[str]) -> dict[str, Any]:
     body = assert_problem(response, 422, "validation_failed")
     assert body["errors"], body
     for error in body["errors"]:
@@ -48,6 +49,7 @@ def assert_validation_error(response: httpx.Response, loc: list[str]) -> None:
         assert isinstance(error["msg"], str)
         assert error["msg"]
     assert loc in [error["loc"] for error in body["errors"]], body["errors"]
+    return body
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,22 +171,65 @@ async def test_invalid_body(
 @pytest.mark.parametrize(
     ("role", "agency"),
     [
-        ("mash_manager", "police"),
-        ("mash_practitioner", "health"),
-        ("mash_manager", "adult_social_care"),
-        ("asc_practitioner", "childrens_social_care"),
-        ("asc_manager", "housing"),
+        ("mash_manager", "childrens_social_care"),
+        ("mash_practitioner", "childrens_social_care"),
+        ("asc_manager", "adult_social_care"),
+        ("asc_practitioner", "adult_social_care"),
+        ("information_governance", "council"),
+        ("admin", "childrens_social_care"),
     ],
 )
-async def test_hub_roles_belong_to_their_lead_agency(
+async def test_an_admin_cannot_mint_case_access_through_the_api(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], role: str, agency: str
 ) -> None:
+    """The probe: an admin registered a mash_manager client for itself and read exports. Through the
+    API only partner systems and auditors are registered; staff come from the identity provider."""
     response = await client.post(
         "/v1/clients", headers=admin, json={"name": "n", "agency": agency, "role": role}
     )
-    assert_validation_error(response, ["body", "role"])
+    body = assert_validation_error(response, ["body", "role"])
+    assert "partner_referrer" in body["errors"][0]["msg"] and "auditor" in body["errors"][0]["msg"]
     async with app.state.sessionmaker() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+@pytest.mark.parametrize("agency", ["childrens_social_care", "adult_social_care", "council"])
+async def test_a_partner_system_belongs_to_a_partner_agency(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], agency: str
+) -> None:
+    """A partner_referrer of children's social care would see every referral (visibility follows the
+    agency)."""
+    response = await client.post(
+        "/v1/clients", headers=admin, json={"name": "n", "agency": agency, "role": "partner_referrer"}
+    )
+    body = assert_validation_error(response, ["body", "role"])
+    assert agency in body["errors"][0]["msg"]
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "agency"),
+    [
+        ("mash_manager", "police"),
+        ("asc_practitioner", "childrens_social_care"),
+        ("information_governance", "health"),
+    ],
+)
+async def test_the_server_command_refuses_a_role_outside_its_agency(
+    app: FastAPI, role: str, agency: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await register_on_server(app, role, agency)
+    assert role in refused.value.detail
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+async def test_the_server_command_registers_hub_staff(app: FastAPI, client: httpx.AsyncClient) -> None:
+    credentials = await register_on_server(app, "mash_manager", "childrens_social_care")
+    issued = await client.post("/oauth/token", data={"grant_type": "client_credentials", **credentials})
+    assert issued.status_code == 200, issued.text
 
 
 @pytest.mark.parametrize(
@@ -193,9 +238,7 @@ async def test_hub_roles_belong_to_their_lead_agency(
         ("partner_referrer", "health"),
         ("partner_referrer", "victim_support"),
         ("auditor", "police"),
-        ("admin", "adult_social_care"),
-        ("mash_manager", "childrens_social_care"),
-        ("asc_manager", "adult_social_care"),
+        ("auditor", "council"),
     ],
 )
 async def test_allowed_role_and_agency_pairs(

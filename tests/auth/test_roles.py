@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, register_on_server
 
 _MASH_PRACTITIONER = (
     "referrals:create referrals:read referrals:write contributions:read contributions:request people:read "
@@ -34,18 +35,17 @@ CONTRACT = {
     "asc_manager": ("adult_social_care", _ASC_PRACTITIONER + " adult_concerns:decide"),
     "auditor": ("health", "audit:read reports:read"),
     "admin": ("childrens_social_care", "admin"),
+    "information_governance": (
+        "council",
+        "people:read subject_access:export disclosures:read audit:read reports:read",
+    ),
 }
 
 
-async def register(
-    client: httpx.AsyncClient, admin: dict[str, str], role: str, agency: str
-) -> dict[str, str]:
-    response = await client.post(
-        "/v1/clients", headers=admin, json={"name": f"{role} system", "agency": agency, "role": role}
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, str] = response.json()
-    return body
+async def register(app: FastAPI, role: str, agency: str) -> dict[str, str]:
+    """A client of ``role``, registered on the server (the API registers partner systems and auditors
+    only: tests/admin)."""
+    return await register_on_server(app, role, agency)
 
 
 async def token_request(
@@ -62,17 +62,17 @@ async def token_request(
 
 
 def test_the_contract_table_is_complete() -> None:
-    assert len(CONTRACT) == 7
-    assert sum(len(scopes.split()) for _, scopes in CONTRACT.values()) == 7 + 9 + 11 + 12 + 13 + 2 + 1
+    assert len(CONTRACT) == 8
+    assert sum(len(scopes.split()) for _, scopes in CONTRACT.values()) == 7 + 9 + 11 + 12 + 13 + 2 + 1 + 5
 
 
 @pytest.mark.parametrize("role", list(CONTRACT))
 async def test_each_role_gets_exactly_its_contract_scopes(
-    client: httpx.AsyncClient, admin: dict[str, str], role: str
+    app: FastAPI, client: httpx.AsyncClient, role: str
 ) -> None:
     agency, scopes = CONTRACT[role]
     expected = sorted(scopes.split())
-    credentials = await register(client, admin, role, agency)
+    credentials = await register(app, role, agency)
 
     issued = await token_request(client, credentials)
     assert issued.status_code == 200, issued.text
@@ -83,8 +83,8 @@ async def test_each_role_gets_exactly_its_contract_scopes(
     assert me.json() == {"sub": credentials["client_id"], "agency": agency, "role": role, "scopes": expected}
 
 
-async def test_a_subset_scope_narrows_the_token(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    credentials = await register(client, admin, "mash_manager", "childrens_social_care")
+async def test_a_subset_scope_narrows_the_token(app: FastAPI, client: httpx.AsyncClient) -> None:
+    credentials = await register(app, "mash_manager", "childrens_social_care")
     issued = await token_request(client, credentials, scope="referrals:read  decisions:approve")
     assert issued.status_code == 200, issued.text
     assert sorted(issued.json()["scope"].split()) == ["decisions:approve", "referrals:read"]
@@ -103,9 +103,9 @@ async def test_a_subset_scope_narrows_the_token(client: httpx.AsyncClient, admin
     ],
 )
 async def test_a_scope_outside_the_role_is_invalid_scope(
-    client: httpx.AsyncClient, admin: dict[str, str], scope: str
+    app: FastAPI, client: httpx.AsyncClient, scope: str
 ) -> None:
-    credentials = await register(client, admin, "mash_practitioner", "childrens_social_care")
+    credentials = await register(app, "mash_practitioner", "childrens_social_care")
     response = await token_request(client, credentials, scope=scope)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/json")
@@ -115,10 +115,8 @@ async def test_a_scope_outside_the_role_is_invalid_scope(
     assert set(body) == {"error", "error_description"}
 
 
-async def test_partner_referrer_may_not_list_clients(
-    client: httpx.AsyncClient, admin: dict[str, str]
-) -> None:
-    credentials = await register(client, admin, "partner_referrer", "police")
+async def test_partner_referrer_may_not_list_clients(app: FastAPI, client: httpx.AsyncClient) -> None:
+    credentials = await register(app, "partner_referrer", "police")
     issued = await token_request(client, credentials)
     response = await client.get(
         "/v1/clients", headers={"Authorization": f"Bearer {issued.json()['access_token']}"}
