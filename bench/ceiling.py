@@ -304,13 +304,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if revoked is None or revoked["revoked_at"] is not None:
                     raise _Rejected(401, {"detail": "invalid token"})
                 if idempotency_key is not None:
-                    replay = await _claim_key(conn, actor[0], idempotency_key, fingerprint)
+                    replay = await _claim_key(conn, actor, idempotency_key, fingerprint)
                     if replay is not None:
                         return replay
                 created = await _create(conn, clock, actor, body)
                 if idempotency_key is not None:
                     await _store_response(
-                        conn, actor[0], idempotency_key, fingerprint, created, settings.idempotency_ttl_hours
+                        conn, actor, idempotency_key, fingerprint, created, settings.idempotency_ttl_hours
                     )
                 await _append(conn, created.events, created.audit)
         except _Rejected as rejected:
@@ -558,11 +558,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 _CLIENT = "SELECT * FROM clients WHERE id = $1"
 _CLIENT_REVOKED = "SELECT revoked_at FROM clients WHERE id = $1"
 _TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
-_IDEMPOTENCY = "SELECT * FROM idempotency_records WHERE caller = $1 AND key = $2"
-_STORE_RESPONSE = (
-    "INSERT INTO idempotency_records (id, caller, key, fingerprint, response_status, response_headers,"
-    " response_body, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_IDEMPOTENCY = (
+    "SELECT * FROM idempotency_records WHERE caller_agency = $1 AND caller_role = $2 AND caller_sub = $3"
+    " AND operation = $4 AND key = $5"
 )
+_STORE_RESPONSE = (
+    "INSERT INTO idempotency_records (id, caller_agency, caller_role, caller_sub, operation, key, fingerprint,"
+    " response_status, response_headers, response_body, records, created_at, expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
+_CREATE_OPERATION = "POST /v1/referrals"
 _INSERT_REFERRAL = (
     "INSERT INTO referrals (id, status, referring_agency, referred_by, received_at, referrer, referral_source,"
     " concern_categories, concern_summary, parents_informed, parents_consented, consent_reason,"
@@ -703,17 +708,19 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _lock_id(caller: str, key: str) -> int:
-    # app.core.idempotency.lock_id
-    digest = hashlib.sha256(f"{caller}\0{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+def _lock_id(actor: Actor, key: str) -> int:
+    # app.core.idempotency.Caller.lock_id
+    sub, agency, role = actor
+    parts = "\0".join((agency, role, sub, _CREATE_OPERATION, key))
+    return int.from_bytes(hashlib.sha256(parts.encode()).digest()[:8], "big", signed=True)
 
 
-async def _claim_key(conn: asyncpg.Connection, caller: str, key: str, fingerprint: str) -> Response | None:
+async def _claim_key(conn: asyncpg.Connection, actor: Actor, key: str, fingerprint: str) -> Response | None:
     """Take the key's advisory lock and look for a stored response, as app.core.idempotency does."""
-    if not await conn.fetchval(_TRY_LOCK, _lock_id(caller, key)):
+    if not await conn.fetchval(_TRY_LOCK, _lock_id(actor, key)):
         raise _Rejected(409, {"code": "idempotency_key_in_progress"})
-    existing = await conn.fetchrow(_IDEMPOTENCY, caller, key)
+    sub, agency, role = actor
+    existing = await conn.fetchrow(_IDEMPOTENCY, agency, role, sub, _CREATE_OPERATION, key)
     if existing is None or existing["expires_at"] <= datetime.now(UTC):
         return None  # an expired record would be overwritten; the benchmark's keys are all new
     if existing["fingerprint"] != fingerprint:
@@ -990,13 +997,20 @@ def _summary(row: asyncpg.Record, children: Sequence[asyncpg.Record], now: datet
 
 
 async def _store_response(
-    conn: asyncpg.Connection, caller: str, key: str, fingerprint: str, created: _Created, ttl_hours: int
+    conn: asyncpg.Connection, actor: Actor, key: str, fingerprint: str, created: _Created, ttl_hours: int
 ) -> None:
     now = datetime.now(UTC)
     stored = {"content-type": "application/json", "location": created.headers["Location"]}
+    records = [
+        {"record_type": row["record_type"], "record_id": row["record_id"],
+         "person_id": None if row["person_id"] is None else str(row["person_id"])}
+        for row in created.audit
+        if row["action"] == "create"
+    ]  # fmt: skip
+    sub, agency, role = actor
     await conn.execute(
-        _STORE_RESPONSE, uuid.uuid4(), caller, key, fingerprint, 201, json.dumps(stored), created.body, now,
-        now + timedelta(hours=ttl_hours),
+        _STORE_RESPONSE, uuid.uuid4(), agency, role, sub, _CREATE_OPERATION, key, fingerprint, 201,
+        json.dumps(stored), created.body, json.dumps(records), now, now + timedelta(hours=ttl_hours),
     )  # fmt: skip
 
 

@@ -16,10 +16,10 @@ from app.admin.schemas import (
     ClientRevocation,
     ClientUpdate,
 )
-from app.core.auth import AdminPrincipal, Authenticated
+from app.core.auth import AdminPrincipal, Authenticated, Principal, requires
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key, redact_on_replay
+from app.core.idempotency import idempotent, redact_on_replay
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -30,7 +30,9 @@ from app.core.openapi import (
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
 
+AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN))]
 router = APIRouter(prefix="/v1", route_class=TransactionalRoute)
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -71,10 +73,13 @@ async def list_agencies(
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409),
         201: {"headers": {"Location": CREATED_HEADERS[201]["headers"]["Location"]}},
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_client(
-    request: Request, response: Response, principal: AdminPrincipal, session: DbSession, body: ClientCreate
+    request: Request,
+    response: Response,
+    principal: AdminPrincipalOnce,
+    session: DbSession,
+    body: ClientCreate,
 ) -> ClientCreated:
     redact_on_replay(request, "client_secret")
     client, secret = await service.create_client(session, principal, body, request.app.state.hasher)

@@ -29,7 +29,7 @@ from app.core.codes import AdultConcernStatus
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -46,10 +46,14 @@ from app.people.schemas import MatchConfirmation
 
 router = APIRouter(tags=["Adult concerns"], route_class=TransactionalRoute)
 ConcernsCreate = Annotated[Principal, requires(Scope.ADULT_CONCERNS_CREATE)]
+ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
 ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]
 ConcernsWrite = Annotated[Principal, requires(Scope.ADULT_CONCERNS_WRITE)]
+ConcernsWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_WRITE))]
 ConcernsDecide = Annotated[Principal, requires(Scope.ADULT_CONCERNS_DECIDE)]
+ConcernsDecideOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_DECIDE))]
 AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
+AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 TRANSITION = {409: ["invalid_transition"]}
 
@@ -68,10 +72,13 @@ TRANSITION = {409: ["invalid_transition"]}
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_concern(
-    response: Response, principal: ConcernsCreate, session: DbSession, clock: Clock, body: AdultConcernCreate
+    response: Response,
+    principal: ConcernsCreateOnce,
+    session: DbSession,
+    clock: Clock,
+    body: AdultConcernCreate,
 ) -> AdultConcernFull | AdultConcernForRaiser:
     concern = await service.create(session, principal, body, clock)
     response.headers["Location"] = f"/v1/adult-concerns/{concern.id}"
@@ -195,12 +202,11 @@ async def confirm_match(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def decide(
     concern_id: uuid.UUID,
     response: Response,
-    principal: ConcernsDecide,
+    principal: ConcernsDecideOnce,
     session: DbSession,
     body: Section42DecisionIn,
 ) -> Section42DecisionOut:
@@ -229,10 +235,13 @@ async def decide(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def open_enquiry(
-    concern_id: uuid.UUID, response: Response, principal: ConcernsWrite, session: DbSession, body: EnquiryOpen
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: ConcernsWriteOnce,
+    session: DbSession,
+    body: EnquiryOpen,
 ) -> EnquiryOut:
     enquiry = await service.open_enquiry(session, principal, concern_id, body)
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
@@ -300,10 +309,13 @@ async def conclude(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def record_advocacy(
-    concern_id: uuid.UUID, response: Response, principal: AdvocatesWrite, session: DbSession, body: AdvocacyIn
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: AdvocatesWriteOnce,
+    session: DbSession,
+    body: AdvocacyIn,
 ) -> AdvocacyOut:
     advocacy = await service.record_advocacy(session, principal, concern_id, body)
     response.headers["Location"] = f"/v1/adult-concerns/{concern_id}"

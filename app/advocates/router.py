@@ -12,7 +12,7 @@ from app.advocates.schemas import AdvocateIn, AdvocateOut
 from app.core.auth import Principal, requires
 from app.core.codes import AdvocateKind
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -28,6 +28,7 @@ from app.core.scopes import Scope
 router = APIRouter(prefix="/v1/advocates", tags=["Advocacy"], route_class=TransactionalRoute)
 AdvocatesRead = Annotated[Principal, requires(Scope.ADVOCATES_READ)]
 AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
+AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -40,10 +41,9 @@ Paging = Annotated[PageParams, Depends(page_params)]
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_advocate(
-    response: Response, principal: AdvocatesWrite, session: DbSession, body: AdvocateIn
+    response: Response, principal: AdvocatesWriteOnce, session: DbSession, body: AdvocateIn
 ) -> AdvocateOut:
     """Register an independent advocate (Care Act or IMCA) who can then be appointed on a concern's advocacy."""
     advocate = await service.create(session, principal, body)

@@ -16,7 +16,7 @@ from app.capacity.schemas import (
 )
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -34,6 +34,7 @@ router = APIRouter(
 )
 CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
 CapacityWrite = Annotated[Principal, requires(Scope.CAPACITY_WRITE)]
+CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -64,10 +65,9 @@ def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type:
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def assess(
-    response: Response, principal: CapacityWrite, session: DbSession, body: CapacityAssessmentIn
+    response: Response, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
 ) -> CapacityAssessmentOut:
     assessment = await service.assess(session, principal, body)
     response.headers["Location"] = f"/v1/capacity-assessments/{assessment.id}"
@@ -134,12 +134,11 @@ async def get_assessment(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def best_interests(
     assessment_id: uuid.UUID,
     response: Response,
-    principal: CapacityWrite,
+    principal: CapacityWriteOnce,
     session: DbSession,
     body: BestInterestsIn,
 ) -> BestInterestsOut:

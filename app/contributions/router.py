@@ -15,7 +15,7 @@ from app.core.auth import Principal, requires
 from app.core.codes import ContributionStatus
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -32,6 +32,7 @@ router = APIRouter(tags=["Contributions"], route_class=TransactionalRoute)
 ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
 ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
 ContributionsRequest = Annotated[Principal, requires(Scope.CONTRIBUTIONS_REQUEST)]
+ContributionsRequestOnce = Annotated[Principal, idempotent(requires(Scope.CONTRIBUTIONS_REQUEST))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -66,12 +67,11 @@ class ContributionList(BaseModel):
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def request_contributions(
     referral_id: uuid.UUID,
     response: Response,
-    principal: ContributionsRequest,
+    principal: ContributionsRequestOnce,
     session: DbSession,
     clock: Clock,
     body: ContributionRequestIn,

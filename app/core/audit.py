@@ -91,6 +91,19 @@ def record(
     on_commit(session, _CHAIN_HOOK, _flush_pending)
 
 
+def created_records(session: AsyncSession) -> list[dict[str, str | None]]:
+    """What this session's transaction has created so far, by its queued ``create`` entries."""
+    return [
+        {
+            "record_type": entry["record_type"],
+            "record_id": entry["record_id"],
+            "person_id": None if entry["person_id"] is None else str(entry["person_id"]),
+        }
+        for entry in session.info.get(_PENDING_KEY, [])
+        if entry["action"] == AuditAction.CREATE
+    ]
+
+
 async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
     """Lock the chain head until this transaction ends and return (last seq, last hash).
 

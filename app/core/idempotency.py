@@ -1,31 +1,39 @@
 """``Idempotency-Key`` for create operations, as the contract sets it out.
 
-- same key, same caller, same request → the stored original response, with ``Idempotent-Replayed: true``;
-- same key and caller, different body or path → 422 ``idempotency_key_reused``;
+- same key, same caller, same operation, same request → the stored original response, with
+  ``Idempotent-Replayed: true``, audited as a read of what it created;
+- same key, caller and operation, different body or path → 422 ``idempotency_key_reused``;
 - same key while the first request is still running → 409 ``idempotency_key_in_progress``.
 
+A key belongs to one caller (agency, role and ``sub`` together: the same ``sub`` may be an auditor in
+one token and an administrator in another) and one operation (method and path template), and it is
+looked at only once the route has authorised its caller: ``idempotent(requires(...))`` is the route's
+principal, so the scope check runs first and a caller without the scope gets 403, never a replay.
+
 How: the key is claimed inside the request's own transaction. On PostgreSQL a transaction-scoped
-advisory lock on (caller, key) is taken without waiting, so a concurrent duplicate gets 409 at once,
-and the lock vanishes with the transaction (commit, rollback or a crashed process: no stale claims).
-SQLite runs one write transaction at a time, so a duplicate simply waits and then replays. The
-response is stored by the route wrapper in the same transaction as the record it describes; a
-failed request stores nothing, so the caller may retry it with the same key.
+advisory lock on (caller, operation, key) is taken without waiting, so a concurrent duplicate gets
+409 at once, and the lock vanishes with the transaction (commit, rollback or a crashed process: no
+stale claims). SQLite runs one write transaction at a time, so a duplicate simply waits and then
+replays. The response is stored by the route wrapper in the same transaction as the record it
+describes; a failed request stores nothing, so the caller may retry it with the same key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response, params
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.auth import Principal, authenticate
+from app.core import audit
+from app.core.auth import Principal
 from app.core.db import get_session
 from app.core.errors import AppError
 from app.models.base import utcnow
@@ -36,15 +44,44 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "location", "etag")
 KEY_DESCRIPTION = (
     "A unique string (at most 255 characters) chosen by the client for this create request. "
-    "Retrying with the same key, from the same client and with the same body, returns the "
-    "original response (header `Idempotent-Replayed: true`) instead of creating a second record. "
-    "Keys are kept for at least {hours} hours."
+    "Retrying with the same key, as the same caller (agency, role and subject) and with the same body, "
+    "returns the original response (header `Idempotent-Replayed: true`) instead of creating a second "
+    "record. A key belongs to one caller and one operation. Keys are kept for at least {hours} hours."
 )
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description=KEY_DESCRIPTION.format(hours=24),
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    agency: str
+    role: str
+    sub: str
+    operation: str
+
+    @classmethod
+    def of(cls, principal: Principal, request: Request) -> Caller:
+        route = request.scope.get("route")
+        template = getattr(route, "path_format", None) or request.url.path
+        return cls(str(principal.agency), str(principal.role), principal.sub, f"{request.method} {template}")
+
+    def lock_id(self, key: str) -> int:
+        """The PostgreSQL advisory lock that marks this caller's key as in progress."""
+        parts = "\0".join((self.agency, self.role, self.sub, self.operation, key))
+        return int.from_bytes(hashlib.sha256(parts.encode()).digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyClaim:
-    caller: str
+    caller: Caller
     key: str
     fingerprint: str
     expired_record_id: uuid.UUID | None
@@ -67,64 +104,95 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def lock_id(caller: str, key: str) -> int:
-    """The PostgreSQL advisory lock that marks (caller, key) as in progress."""
-    digest = hashlib.sha256(f"{caller}\0{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-async def _try_lock(session: AsyncSession, caller: str, key: str) -> bool:
+async def _try_lock(session: AsyncSession, caller: Caller, key: str) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
-    locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(lock_id(caller, key))))
+    locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(caller.lock_id(key))))
     return bool(locked)
 
 
-async def _stored(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
+async def _stored(session: AsyncSession, caller: Caller, key: str) -> IdempotencyRecord | None:
     record: IdempotencyRecord | None = await session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+        sa.select(IdempotencyRecord).where(
+            IdempotencyRecord.caller_agency == caller.agency,
+            IdempotencyRecord.caller_role == caller.role,
+            IdempotencyRecord.caller_sub == caller.sub,
+            IdempotencyRecord.operation == caller.operation,
+            IdempotencyRecord.key == key,
+        )
     )
     return record
 
 
-async def idempotency_key(
-    request: Request,
-    key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
-            description=KEY_DESCRIPTION.format(hours=24),
-        ),
-    ] = None,
-) -> None:
-    """Dependency for create routes: claims the key, or answers with the stored response."""
-    if key is None:
-        return
-    principal: Principal = await authenticate(request, request.headers.get("authorization"))
+async def claim(request: Request, principal: Principal, key: str) -> IdempotencyClaim:
+    """Claim ``key`` for this authorised caller, or raise the stored response (``IdempotentReplay``)."""
     session = get_session(request)
+    caller = Caller.of(principal, request)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
-    locked = await _try_lock(session, principal.sub, key)
-    existing = await _stored(session, principal.sub, key)
+    locked = await _try_lock(session, caller, key)
+    existing = await _stored(session, caller, key)
+    live = existing is not None and existing.expires_at > utcnow()
     # Without the lock someone else holds the key: a request still running (409), or a retry of a
     # finished one (on any worker or replica) replaying its stored answer, which this one replays too.
-    if not locked and (existing is None or existing.expires_at <= utcnow()):
+    if not locked and not live:
         raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
-    if existing is not None and existing.expires_at > utcnow():
+    if existing is not None and live:
         if existing.fingerprint != fingerprint:
             raise AppError(code="idempotency_key_reused")
+        _audit_replay(session, principal, existing)
         headers = {**existing.response_headers, REPLAYED_HEADER: "true"}
         raise IdempotentReplay(
             Response(existing.response_body, status_code=existing.response_status, headers=headers)
         )
-    request.state.idempotency = IdempotencyClaim(
-        caller=principal.sub,
+    return IdempotencyClaim(
+        caller=caller,
         key=key,
         fingerprint=fingerprint,
         expired_record_id=None if existing is None else existing.id,
     )
+
+
+def _audit_replay(session: AsyncSession, principal: Principal, stored: IdempotencyRecord) -> None:
+    """A replay hands out the record again: audited as a read of each record the request created."""
+    for created in stored.records:
+        person = created.get("person_id")
+        audit.record(
+            session,
+            principal,
+            audit.AuditAction.READ,
+            str(created["record_type"]),
+            created.get("record_id"),
+            person_id=None if person is None else uuid.UUID(person),
+            details={"idempotent_replay": True},
+        )
+
+
+def idempotent(authorised: params.Depends) -> Any:
+    """The principal of a create operation: authorised by ``authorised`` (``requires(...)``) first,
+    then its ``Idempotency-Key`` claimed (or its stored answer replayed)."""
+
+    async def claim_key(request: Request, principal: Principal, key: str | None) -> Principal:
+        if key is not None:
+            request.state.idempotency = await claim(request, principal, key)
+        return principal
+
+    # Spelled out because the annotations of a nested function are strings here (PEP 563), which
+    # FastAPI resolves in the module's globals, where ``authorised`` is not.
+    claim_key.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter(
+                "principal",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[Principal, authorised],
+            ),
+            inspect.Parameter(
+                "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyHeader, default=None
+            ),
+        ],
+        return_annotation=Principal,
+    )
+    return Depends(claim_key)
 
 
 def redact_on_replay(request: Request, *fields: str) -> None:
@@ -159,6 +227,7 @@ async def store_response(
             name: response.headers[name] for name in _STORED_HEADERS if name in response.headers
         },
         "response_body": _stored_body(response, redact),
+        "records": audit.created_records(session),
         "created_at": now,
         "expires_at": now + timedelta(hours=ttl_hours),
     }
@@ -169,8 +238,17 @@ async def store_response(
             .values(**values)
         )
     else:
+        caller = claim.caller
         await session.execute(
-            sa.insert(IdempotencyRecord).values(id=uuid.uuid4(), caller=claim.caller, key=claim.key, **values)
+            sa.insert(IdempotencyRecord).values(
+                id=uuid.uuid4(),
+                caller_agency=caller.agency,
+                caller_role=caller.role,
+                caller_sub=caller.sub,
+                operation=caller.operation,
+                key=claim.key,
+                **values,
+            )
         )
 
 

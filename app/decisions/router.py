@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -25,6 +25,7 @@ from app.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
 
 router = APIRouter(tags=["Threshold decisions"], route_class=TransactionalRoute)
 DecisionsPropose = Annotated[Principal, requires(Scope.DECISIONS_PROPOSE)]
+DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
 DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
 
@@ -49,12 +50,11 @@ ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def propose(
     referral_id: uuid.UUID,
     response: Response,
-    principal: DecisionsPropose,
+    principal: DecisionsProposeOnce,
     session: DbSession,
     body: DecisionProposal,
 ) -> DecisionOut:

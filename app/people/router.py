@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -39,6 +39,7 @@ from app.people.schemas import (
 router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
+PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -64,10 +65,9 @@ async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[n
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_person(
-    response: Response, principal: PeopleWrite, session: DbSession, body: PersonCreate
+    response: Response, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
 ) -> PersonOut:
     """Make a person record (a child or an adult) directly; referrals and concerns also make them when a child or adult is new to the hub. The NHS number is checked (10 digits, mod 11)."""
     person = await service.create_person(session, principal, body)

@@ -12,7 +12,7 @@ from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.codes import PlanStatus
 from app.core.concurrency import IfMatch, etag, set_etag
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -48,6 +48,7 @@ router = APIRouter(
     prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"], route_class=TransactionalRoute
 )
 PlansWrite = Annotated[Principal, requires(Scope.PLANS_WRITE)]
+PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
 # Adult social care reads plans with plans:read; a partner that owns an action in a plan reads it,
 # and updates its own actions, with the adult safeguarding scope partners have (adult_concerns:read).
 PlansOrOwners = Annotated[Principal, requires_any(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)]
@@ -140,10 +141,9 @@ async def render(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_plan(
-    response: Response, principal: PlansWrite, session: DbSession, body: PlanCreate
+    response: Response, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
 ) -> PlanFull:
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
@@ -278,10 +278,9 @@ async def update_action(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def review_plan(
-    plan_id: uuid.UUID, response: Response, principal: PlansWrite, session: DbSession, body: ReviewIn
+    plan_id: uuid.UUID, response: Response, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
 ) -> ReviewOut:
     record = await service.review(session, principal, plan_id, body)
     response.headers["Location"] = f"/v1/safeguarding-plans/{plan_id}"

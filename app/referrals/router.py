@@ -13,7 +13,7 @@ from app.core.codes import RagRating, ReferralStatus
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -50,8 +50,10 @@ from app.referrals.schemas import (
 
 router = APIRouter(prefix="/v1/referrals", tags=["Referrals"], route_class=TransactionalRoute)
 ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
+ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
 ReferralsWrite = Annotated[Principal, requires(Scope.REFERRALS_WRITE)]
+ReferralsWriteOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_WRITE))]
 ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
 Paging = Annotated[PageParams, Depends(page_params)]
 TRANSITION = {409: ["invalid_transition"]}
@@ -73,10 +75,9 @@ TRANSITION = {409: ["invalid_transition"]}
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def create_referral(
-    response: Response, principal: ReferralsCreate, session: DbSession, clock: Clock, body: ReferralCreate
+    response: Response, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
 ) -> ReferralFull | ReferralForReferrer:
     new = await service.create(session, principal, body, clock)
     response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
@@ -243,12 +244,11 @@ async def override_consent(
         ),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def record_communication(
     referral_id: uuid.UUID,
     response: Response,
-    principal: ReferralsWrite,
+    principal: ReferralsWriteOnce,
     session: DbSession,
     body: CommunicationIn,
 ) -> CommunicationOut:

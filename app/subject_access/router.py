@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.core.auth import Principal, requires
 from app.core.concurrency import set_etag
 from app.core.db import DbSession
-from app.core.idempotency import idempotency_key
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -35,6 +35,7 @@ from app.subject_access.schemas import (
 router = APIRouter(tags=["People"], route_class=TransactionalRoute)
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
+PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -91,12 +92,11 @@ async def export_record(
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=CREATE_CODES),
         **CREATED_HEADERS,
     },
-    dependencies=[Depends(idempotency_key)],
 )
 async def log_request(
     person_id: uuid.UUID,
     response: Response,
-    principal: PeopleWrite,
+    principal: PeopleWriteOnce,
     session: DbSession,
     body: SubjectAccessRequestIn,
 ) -> SubjectAccessRequestOut:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.core.idempotency import lock_id
+from app.core.auth import authorize
+from app.core.idempotency import Caller
 from app.models.client import Client
 from app.models.idempotency import IdempotencyRecord
 from tests.conftest import POSTGRES_URL, _pg_dsn
@@ -142,7 +146,10 @@ async def test_a_request_while_the_first_is_still_running_gets_409(
     assert POSTGRES_URL is not None
     other = await asyncpg.connect(_pg_dsn(database_url))
     try:
-        await other.execute("SELECT pg_advisory_lock($1)", lock_id("admin@test", "busy"))
+        await other.execute(
+            "SELECT pg_advisory_lock($1)",
+            Caller("childrens_social_care", "admin", "admin@test", "POST /v1/clients").lock_id("busy"),
+        )
         response = await _post(client, admin, "busy", client_body("Busy"))
         assert_problem(response, 409, "idempotency_key_in_progress")
     finally:
@@ -150,3 +157,133 @@ async def test_a_request_while_the_first_is_still_running_gets_409(
     retry = await _post(client, admin, "busy", client_body("Busy"))
     assert retry.status_code == 201
     assert await _clients_named(app, "Busy") == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# A key belongs to one caller (agency, role and sub) and one operation (the outside probe's leak: a
+# different caller with the same sub was replayed a police referral, before any scope check).
+# ---------------------------------------------------------------------------------------------------
+
+_REFERRAL = {
+    "children": [{"given_name": "Amelia", "family_name": "Smith-Jones", "date_of_birth": "2018-03-14"}],
+    "concern_categories": ["domestic_abuse"],
+    "concern_summary": "Police attended a domestic incident overnight; the child was present.",
+    "referrer": {"name": "PC Dawson", "phone": "020 7946 0000"},
+    "referral_source": "6",
+    "parental_consent": {"informed": True, "consented": True},
+}
+_CONCERN = {
+    "adult": {"given_name": "Edith", "family_name": "Brown", "date_of_birth": "1940-02-02"},
+    "allegations": [
+        {
+            "type_of_risk": "financial_or_material",
+            "location_of_risk": "own_home",
+            "source_of_risk": "other_known_to_individual",
+            "description": "Money missing.",
+        }
+    ],
+    "concerns_about_capacity": False,
+    "raised_by": {"name": "PC Dawson", "phone": "020 7946 0000"},
+}
+
+
+async def _refer(client: httpx.AsyncClient, headers: dict[str, str], key: str) -> httpx.Response:
+    return await client.post("/v1/referrals", json=_REFERRAL, headers={**headers, "Idempotency-Key": key})
+
+
+@pytest.mark.parametrize(
+    ("role", "agency"),
+    [("auditor", "police"), ("admin", "police"), ("auditor", "childrens_social_care")],
+)
+async def test_a_caller_without_the_scope_is_refused_not_replayed(
+    client: httpx.AsyncClient, auth, role: str, agency: str
+) -> None:
+    police = auth("partner_referrer", "police", sub="shared-sub")
+    assert (await _refer(client, police, "incident-4471")).status_code == 201
+    other = await _refer(client, auth(role, agency, sub="shared-sub"), "incident-4471")
+    assert_problem(other, 403, "insufficient_scope")
+    assert "Amelia" not in other.text
+
+
+async def test_another_agency_with_the_same_sub_and_key_gets_its_own_record(
+    client: httpx.AsyncClient, auth
+) -> None:
+    police = await _refer(client, auth("partner_referrer", "police", sub="shared-sub"), "incident-4471")
+    health = await _refer(client, auth("partner_referrer", "health", sub="shared-sub"), "incident-4471")
+    assert police.status_code == health.status_code == 201
+    assert "idempotent-replayed" not in health.headers
+    assert health.json()["id"] != police.json()["id"]
+    assert health.json()["referring_agency"] == "health"
+    # Each retry replays its own caller's answer.
+    again = await _refer(client, auth("partner_referrer", "police", sub="shared-sub"), "incident-4471")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == police.json()["id"]
+
+
+async def test_a_key_belongs_to_one_operation(client: httpx.AsyncClient, auth) -> None:
+    """One incident number as the key of a referral and of an adult concern: two records, no replay."""
+    police = auth("partner_referrer", "police", sub="ppu-system")
+    referral = await _refer(client, police, "incident-4471")
+    concern = await client.post(
+        "/v1/adult-concerns", json=_CONCERN, headers={**police, "Idempotency-Key": "incident-4471"}
+    )
+    assert referral.status_code == concern.status_code == 201
+    assert "idempotent-replayed" not in concern.headers
+    assert concern.json()["id"] != referral.json()["id"]
+
+
+async def test_the_same_key_on_another_record_of_one_operation_is_refused(
+    client: httpx.AsyncClient, auth
+) -> None:
+    police, hub = auth("partner_referrer", "police"), auth("mash_practitioner")
+    first, second = [await _refer(client, police, f"r{n}") for n in (1, 2)]
+    body = {"audience": "referrer", "method": "phone", "summary": "Told the officer it was received."}
+    headers = {**hub, "Idempotency-Key": "call-1"}
+    made = await client.post(f"/v1/referrals/{first.json()['id']}/communications", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    other = await client.post(
+        f"/v1/referrals/{second.json()['id']}/communications", json=body, headers=headers
+    )
+    assert_problem(other, 422, "idempotency_key_reused")
+
+
+async def test_a_replay_is_audited_as_a_read(client: httpx.AsyncClient, auth) -> None:
+    police = auth("partner_referrer", "police", sub="ppu-system")
+    created = await _refer(client, police, "incident-9")
+    replayed = await _refer(client, police, "incident-9")
+    assert replayed.headers["idempotent-replayed"] == "true"
+    referral_id = created.json()["id"]
+    trail = await client.get(
+        "/v1/audit-events",
+        params={"record_type": "referral", "record_id": referral_id},
+        headers=auth("auditor", "childrens_social_care"),
+    )
+    assert trail.status_code == 200, trail.text
+    entries = [(e["action"], e["actor"]["sub"], e["details"]) for e in trail.json()["items"]]
+    assert ("read", "ppu-system", {"idempotent_replay": True}) in entries
+    assert [action for action, *_ in entries].count("create") == 1
+
+
+def _calls(dependant: Dependant) -> list[Any]:
+    return [dependant.call, *(call for sub in dependant.dependencies for call in _calls(sub))]
+
+
+def test_every_create_claims_its_key_only_after_authorising_the_caller(app: FastAPI) -> None:
+    """Structural: each POST answering 201 takes Idempotency-Key through `idempotent(...)`, whose
+    principal is itself an authorised one, so no route can replay before its scope check."""
+    creates = [
+        (context.path_format, route)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(route := context.original_route, APIRoute)
+        and "POST" in route.methods
+        and route.status_code == 201
+    ]
+    assert len(creates) >= 15
+    for path, route in creates:
+        claims = [sub for sub in route.dependant.dependencies if sub.call.__name__ == "claim_key"]
+        assert len(claims) == 1, f"{path}: its principal must be idempotent(requires(...))"
+        [claim] = claims
+        assert authorize in _calls(claim) or any(
+            getattr(call, "__name__", "") == "check" for call in _calls(claim)
+        ), f"{path}: the key is claimed before the caller is authorised"
+        assert [param.alias for param in claim.header_params] == ["Idempotency-Key"], path
