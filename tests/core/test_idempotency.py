@@ -275,12 +275,14 @@ def test_every_create_claims_its_key_only_after_authorising_the_caller(app: Fast
         (context.path_format, route)
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute)
-        and "POST" in route.methods
+        and "POST" in (route.methods or ())
         and route.status_code == 201
     ]
     assert len(creates) >= 15
     for path, route in creates:
-        claims = [sub for sub in route.dependant.dependencies if sub.call.__name__ == "claim_key"]
+        claims = [
+            sub for sub in route.dependant.dependencies if getattr(sub.call, "__name__", "") == "claim_key"
+        ]
         assert len(claims) == 1, f"{path}: its principal must be idempotent(requires(...))"
         [claim] = claims
         assert authorize in _calls(claim) or any(
