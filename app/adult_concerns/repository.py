@@ -34,6 +34,46 @@ class View(StrEnum):
     RAISER = "raiser"
 
 
+# While the feedback to the raising agency is limited (e.g. a police investigation is under way), it is
+# not told that an enquiry is open or concluded: it sees `decided` (api.md, "Feedback limited"). The
+# feed withholds the enquiry's events to match (app.feed.rules).
+HIDDEN_WHILE_LIMITED = frozenset({AdultConcernStatus.ENQUIRY_OPEN, AdultConcernStatus.ENQUIRY_CONCLUDED})
+
+
+def status_told(status: str, *, feedback_limited: bool) -> str:
+    """The concern's status as the raising agency is told it."""
+    return AdultConcernStatus.DECIDED if feedback_limited and status in HIDDEN_WHILE_LIMITED else status
+
+
+def _feedback_limited() -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        Section42DecisionRecord.concern_id == AdultConcern.id,
+        Section42DecisionRecord.feedback_limited_reason.is_not(None),
+    )
+
+
+def status_told_clause() -> sa.ColumnElement[str]:
+    """``status_told`` in SQL, so that a raiser's status filter matches what it is shown."""
+    hidden = sa.and_(AdultConcern.status.in_(list(HIDDEN_WHILE_LIMITED)), _feedback_limited())
+    told: sa.ColumnElement[str] = sa.case(
+        (hidden, AdultConcernStatus.DECIDED.value), else_=AdultConcern.status
+    )
+    return told
+
+
+async def feedback_limited(session: AsyncSession, concern_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these concerns have their raiser's feedback limited."""
+    if not concern_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(Section42DecisionRecord.concern_id).where(
+            Section42DecisionRecord.concern_id.in_(list(concern_ids)),
+            Section42DecisionRecord.feedback_limited_reason.is_not(None),
+        )
+    )
+    return set(rows)
+
+
 def view_for(agency: str, concern: AdultConcern) -> View | None:
     """What ``agency`` may see of ``concern`` (deny by default)."""
     if agency == LEAD:
@@ -131,7 +171,8 @@ async def list_visible(
     if agency != LEAD:
         stmt = stmt.where(AdultConcern.raising_agency == agency)
     if filters.status is not None:
-        stmt = stmt.where(AdultConcern.status == filters.status)
+        status = AdultConcern.status if agency == LEAD else status_told_clause()
+        stmt = stmt.where(status == filters.status)
     if filters.overdue is not None:
         clause = overdue_clause(now)
         stmt = stmt.where(clause if filters.overdue else sa.not_(clause))

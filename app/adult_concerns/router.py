@@ -41,7 +41,7 @@ from app.core.openapi import (
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import Scope
 from app.people.schemas import MatchConfirmation
 
 router = APIRouter(tags=["Adult concerns"], route_class=TransactionalRoute)
@@ -108,8 +108,8 @@ async def list_concerns(
     filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
     concerns, next_cursor = await service.list_(session, principal, filters, paging)
     set_link_header(request, response, next_cursor)
-    hub = principal.agency == AgencyCode.ADULT_SOCIAL_CARE
-    return Page(items=[views.summary(c, hub=hub) for c in concerns], next_cursor=next_cursor)
+    items = await views.summaries(session, concerns, hub=principal.is_adults_hub)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(

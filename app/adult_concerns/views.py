@@ -109,7 +109,7 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         )
     return AdultConcernForRaiser(
         id=concern.id,
-        status=concern.status,
+        status=repository.status_told(concern.status, feedback_limited=limited),
         raising_agency=concern.raising_agency,
         received_at=concern.received_at,
         decision_due_at=concern.decision_due_at,
@@ -140,10 +140,19 @@ async def render(
     return await full(session, concern) if view is View.FULL else await for_raiser(session, concern)
 
 
-def summary(concern: AdultConcern, *, hub: bool) -> AdultConcernSummary:
+async def summaries(
+    session: AsyncSession, concerns: Sequence[AdultConcern], *, hub: bool
+) -> list[AdultConcernSummary]:
+    limited = set() if hub else await repository.feedback_limited(session, [c.id for c in concerns])
+    return [summary(c, hub=hub, feedback_limited=c.id in limited) for c in concerns]
+
+
+def summary(concern: AdultConcern, *, hub: bool, feedback_limited: bool = False) -> AdultConcernSummary:
     return AdultConcernSummary(
         id=concern.id,
-        status=concern.status,
+        status=concern.status
+        if hub
+        else repository.status_told(concern.status, feedback_limited=feedback_limited),
         raising_agency=concern.raising_agency,
         received_at=concern.received_at,
         decision_due_at=concern.decision_due_at,

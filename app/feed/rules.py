@@ -10,8 +10,9 @@ its own part in the record, and only the event types this table lists for that p
 - ``asked_agency``: the agency was asked for information on the referral. It sees the requests made
   of it, its own answers, and the withdrawal that cancelled a request of it.
 - ``raiser``: the agency raised the adult concern. It sees the concern's status changes and the
-  section 42 decision, unless the hub marked the feedback as limited: then nothing that tells the
-  decision (the decision, the enquiry opening or concluding) is shown.
+  section 42 decision, unless the hub marked the feedback as limited: then it learns that the concern
+  was decided (status ``decided``, as its ``GET`` shows), and nothing that tells the decision (which
+  decision, the enquiry opening or concluding).
 - ``action_owner``: the agency owns an action in a safeguarding plan. It sees the plan made, amended
   and closed, and updates of its own actions.
 
@@ -126,10 +127,12 @@ class When(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """What a partner view shows of an event: these ``data`` keys, under this condition."""
+    """What a partner view shows of an event: these ``data`` keys, under this condition; the keys in
+    ``unless_limited`` only while the concern's feedback is not limited."""
 
     keys: tuple[str, ...] = ()
     only: Only | None = None
+    unless_limited: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +209,7 @@ FEED: dict[EventType, Rule] = {
     EventType.ADULT_NEW_PERSON: Rule(_CONCERN),
     EventType.ADULT_MATCH_CONFIRMED: Rule(_CONCERN),
     EventType.ADULT_CONCERN_DECIDED: Rule(
-        _CONCERN, AdultConcernStatus.DECIDED, raiser=Shown(("decision",), Only.FEEDBACK_NOT_LIMITED)
+        _CONCERN, AdultConcernStatus.DECIDED, raiser=Shown(("decision",), unless_limited=("decision",))
     ),
     # Opening and concluding an enquiry tell the decision (an enquiry, and which kind): withheld with it.
     EventType.ENQUIRY_OPENED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_OPEN, raiser=_NOT_LIMITED),
@@ -254,6 +257,10 @@ def markdown_table() -> str:
         if shown is None:
             return "-"
         keys = ", ".join(f"`{k}`" for k in shown.keys) or "no data"
+        if shown.unless_limited:
+            keys += (
+                " (" + ", ".join(f"`{k}`" for k in shown.unless_limited) + " not while feedback is limited)"
+            )
         return keys + (f"; {shown.only}" if shown.only else "")
 
     lines = [

@@ -145,7 +145,11 @@ async def _shape(
         else:
             shown = None if rule is None else rule.shown(view)
             assert rule is not None and shown is not None, "the SQL and the table disagree"
-            keys = list(shown.keys)
+            keys = [
+                k
+                for k in shown.keys
+                if not (event.data.get("feedback_limited") and k in shown.unless_limited)
+            ]
             also = rule.asked_agency if view is View.REFERRER else None
             if also is not None and _asked(also, event, actor.agency, cancelled):
                 keys += also.keys  # the referrer was asked too: what it sees as the asked agency

@@ -25,6 +25,8 @@ from tests.adults import (
     dt,
     get_concern,
     locs,
+    open_enquiry,
+    raise_concern,
 )
 from tests.helpers import assert_problem
 
@@ -311,3 +313,41 @@ async def test_limited_feedback_withholds_the_outcome_from_the_raiser(
     full = await get_concern(client, who["worker"], case.id)
     assert full["section_42_decision"]["feedback_limited"] is True
     assert full["section_42_decision"]["feedback_limited_reason"] == reason
+
+
+async def test_limited_feedback_keeps_the_enquiry_from_the_raisers_status(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    """The probe: with feedback limited the raising agency still saw `enquiry_open`. It sees
+    `decided` while the hub sees the enquiry open or concluded, in the record, the list, a status
+    filter and the feed alike; `closed` at the end."""
+    reason = "A police investigation of the son is under way."
+    concern = await raise_concern(client, who["health"])
+    await decide(client, who["manager"], concern["id"], decision_body(feedback_limited_reason=reason))
+    await open_enquiry(client, who["worker"], concern["id"])
+    hub = await get_concern(client, who["worker"], concern["id"])
+    assert hub["status"] == "enquiry_open"
+
+    raiser = await get_concern(client, who["health"], concern["id"])
+    assert raiser["status"] == "decided"
+    assert "enquiry" not in str(raiser)
+
+    async def listed(**params: str) -> list[str]:
+        response = await client.get("/v1/adult-concerns", params=params, headers=who["health"])
+        assert response.status_code == 200, response.text
+        return [c["status"] for c in response.json()["items"] if c["id"] == concern["id"]]
+
+    assert await listed() == ["decided"]
+    assert await listed(status="decided") == ["decided"]
+    assert await listed(status="enquiry_open") == []
+
+    feed = await client.get("/v1/events", headers=who["health"])
+    told = [
+        (e["event_type"], e["status"], e["data"])
+        for e in feed.json()["items"]
+        if e["record_id"] == concern["id"]
+    ]
+    assert told == [
+        ("adult_concern.received", "received", told[0][2]),
+        ("adult_concern.decided", "decided", {}),
+    ]

@@ -57,6 +57,7 @@ async def test_agencies_are_listed_in_code_order(client: httpx.AsyncClient, auth
         [
             "childrens_social_care",
             "adult_social_care",
+            "council",
             "police",
             "health",
             "education",

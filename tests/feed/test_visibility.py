@@ -142,10 +142,16 @@ async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
         assert closed.status_code == 200, closed.text
 
     seen = await events(client, who["health"])
+    # That the concern was decided, never which decision nor the enquiry (api.md, "Feedback limited").
     assert story(seen, limited["id"]) == [
         ("adult_concern.received", "received"),
+        ("adult_concern.decided", "decided"),
         ("adult_concern.closed", "closed"),
     ]
+    [told] = [
+        e for e in seen if e["record_id"] == limited["id"] and e["event_type"] == "adult_concern.decided"
+    ]
+    assert told["data"] == {}
     assert len(story(seen, open_case["id"])) == 5
     # The raiser's own view of the concern agrees: no feedback, marked limited.
     assert (await get_concern(client, who["health"], limited["id"]))["feedback"] is None
