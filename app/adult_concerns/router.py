@@ -245,7 +245,7 @@ async def open_enquiry(
 ) -> EnquiryOut:
     enquiry = await service.open_enquiry(session, principal, concern_id, body)
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
-    return views.enquiry_out(enquiry, [])
+    return views.enquiry_out(enquiry, [], hub=principal.is_adults_hub)
 
 
 @router.get(
@@ -257,7 +257,7 @@ async def open_enquiry(
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
-    return views.enquiry_out(enquiry, allegations)
+    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
 
 
 @router.post(
@@ -286,7 +286,7 @@ async def conclude(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)
-    return views.enquiry_out(enquiry, allegations)
+    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
 
 
 @router.post(

@@ -546,7 +546,9 @@ class EnquiryOut(ResponseModel):
     caused_to_agency: AgencyCode | None
     objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
     status: Literal["open", "concluded"]
-    opened_by: Sub
+    opened_by: Sub | None = Field(
+        description="Null, like `concluded_by`, in the view of an agency leading or caused the enquiry."
+    )
     opened_at: datetime
     msp_asked: MspAsked | None
     msp_outcomes_achieved: MspOutcomesAchieved | None

@@ -61,9 +61,13 @@ def decision_out(record: Section42DecisionRecord) -> Section42DecisionOut:
     )
 
 
-def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation]) -> EnquiryOut:
+def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: bool) -> EnquiryOut:
+    """``hub``: adult social care's view. The agency leading or caused the enquiry is not told which hub
+    staff opened or concluded it."""
     out = EnquiryOut.model_validate(enquiry)
     out.allegations = [AllegationOut.model_validate(a) for a in allegations]
+    if not hub:
+        out.opened_by = out.concluded_by = None
     return out
 
 

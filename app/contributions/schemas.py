@@ -132,7 +132,10 @@ class ContributionOut(ResponseModel):
     referral_id: uuid.UUID
     agency: AgencyCode = Field(description="The agency asked.")
     question: Text20k
-    requested_by: Sub
+    requested_by: Sub | None = Field(
+        description="The hub worker who asked; null in the asked agency's view (partner views never carry "
+        "hub staff identities)."
+    )
     requested_at: datetime
     due_at: datetime = Field(description="From the referral's RAG rating when the request was made.")
     overdue: bool

@@ -173,7 +173,7 @@ async def respond(
 async def render(
     session: AsyncSession, contributions: Sequence[Contribution], viewer: Principal
 ) -> list[ContributionOut]:
-    hub = viewer.agency == AgencyCode.CHILDRENS_SOCIAL_CARE
+    hub = viewer.is_childrens_hub
     ids = [c.id for c in contributions]
     versions = await repository.versions(session, ids)
     children = await referral_repository.children(session, {c.referral_id for c in contributions})
@@ -187,7 +187,7 @@ async def render(
                 referral_id=c.referral_id,
                 agency=c.agency,
                 question=c.question,
-                requested_by=c.requested_by,
+                requested_by=c.requested_by if hub else None,
                 requested_at=c.requested_at,
                 due_at=c.due_at,
                 overdue=c.status == ContributionStatus.REQUESTED and c.due_at < now,

@@ -275,6 +275,8 @@ class PlanAction(Base):
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     status_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     updated_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # Whose staff ``updated_by`` is: an action owner is shown its own people, never the hub's.
+    updated_by_agency: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Its own version, so that agencies updating different actions do not collide on the plan's.
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)

@@ -57,7 +57,9 @@ Paging = Annotated[PageParams, Depends(page_params)]
 TRANSITION = {409: ["invalid_transition"]}
 
 
-def action_out(action: PlanAction) -> ActionOut:
+def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
+    """The action as ``agency`` sees it (``hub``: adult social care): an action owner is told who updated
+    it only when that was its own staff or system (partner views never carry hub staff identities)."""
     return ActionOut(
         id=action.id,
         etag=etag(action.version),
@@ -66,7 +68,7 @@ def action_out(action: PlanAction) -> ActionOut:
         due_date=action.due_date,
         status=action.status,
         status_note=action.status_note,
-        updated_by=action.updated_by,
+        updated_by=action.updated_by if hub or agency == action.updated_by_agency else None,
         updated_at=action.updated_at,
     )
 
@@ -94,7 +96,7 @@ async def render(
             contingency=plan.contingency,
             review_due_on=plan.review_due_on,
             review_overdue=overdue,
-            actions=[action_out(a) for a in own],
+            actions=[action_out(a, agency=agency, hub=False) for a in own],
         )
     closure = None
     if plan.closed_at is not None:
@@ -114,7 +116,7 @@ async def render(
         lead=plan.lead,
         adult_wishes=plan.adult_wishes,
         protective_people=plan.protective_people,
-        actions=[action_out(a) for a in await service.actions(session, plan.id)],
+        actions=[action_out(a, agency=agency, hub=True) for a in await service.actions(session, plan.id)],
         contingency=plan.contingency,
         review_due_on=plan.review_due_on,
         review_overdue=overdue,
@@ -255,7 +257,7 @@ async def update_action(
 ) -> ActionOut:
     action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
     set_etag(response, action.version)
-    return action_out(action)
+    return action_out(action, agency=principal.agency, hub=principal.is_adults_hub)
 
 
 @router.post(

@@ -205,7 +205,10 @@ class ActionOut(ResponseModel):
     due_date: date
     status: PlanActionStatus
     status_note: Text10k | None
-    updated_by: Sub | None
+    updated_by: Sub | None = Field(
+        description="Who last updated the status; in an action owner's view only when that was its own "
+        "staff or system (partner views never carry hub staff identities)."
+    )
     updated_at: datetime | None
 
 

@@ -188,6 +188,7 @@ async def update_action(
     action.status = body.status
     action.status_note = body.note
     action.updated_by = actor.sub
+    action.updated_by_agency = actor.agency
     action.updated_at = utcnow()
     await session.flush()
     _emit(
