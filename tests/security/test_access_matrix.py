@@ -23,23 +23,69 @@ from fastapi import FastAPI
 from app.main import create_app, openapi_document
 from tests.auth.test_roles import CONTRACT
 from tests.conftest import Databases, make_settings
+from tests.security.test_jwks import assert_invalid_token
+from tests.security.test_role_agency import ALLOWED
+from tests.security.test_tokens import local_claims, local_token
 
-# The callers: a label, a role and an agency. The referral under test is made by the police and
-# health is asked about it; housing has nothing to do with it. The adult concern under test is raised
-# by health, and its plan has actions for the police and housing.
+# Who makes the World's records: a label, a role and an agency, each with a `sub` of its own. The
+# referral under test is made by the police and health is asked about it. The adult concern under test
+# is raised by health, and its plan has actions for the police and housing.
+MAKERS = {
+    "police": ("partner_referrer", "police"),
+    "health": ("partner_referrer", "health"),
+    "practitioner": ("mash_practitioner", "childrens_social_care"),
+    "asc_practitioner": ("asc_practitioner", "adult_social_care"),
+    "asc_manager": ("asc_manager", "adult_social_care"),
+    "admin": ("admin", "childrens_social_care"),
+}
+
+# The callers under test: a label, a role and an agency. Every role, in each kind of agency the
+# visibility rules tell apart, then in an agency the role may not be in.
 CALLERS = {
+    # Partners: the referrer (which owns a plan action), the agency asked about the referral (which
+    # raised the adult concern), a plan action's owner with nothing to do with the referral, and a
+    # partner with nothing to do with any record.
     "police": ("partner_referrer", "police"),
     "health": ("partner_referrer", "health"),
     "housing": ("partner_referrer", "housing"),
+    "education": ("partner_referrer", "education"),
     "practitioner": ("mash_practitioner", "childrens_social_care"),
     "manager": ("mash_manager", "childrens_social_care"),
     "asc_practitioner": ("asc_practitioner", "adult_social_care"),
     "asc_manager": ("asc_manager", "adult_social_care"),
+    # Auditors of both lead agencies, of the council and of a partner agency.
     "auditor": ("auditor", "childrens_social_care"),
+    "asc_auditor": ("auditor", "adult_social_care"),
+    "council_auditor": ("auditor", "council"),
+    "police_auditor": ("auditor", "police"),
     "admin": ("admin", "childrens_social_care"),
+    "police_admin": ("admin", "police"),
+    "information_governance": ("information_governance", "council"),
+    # Mismatched: each role where the contract does not allow it (tokens signed by hand, as the service
+    # would never issue them): 401 on every operation. Auditors and administrators may be in any agency
+    # of the hub, so theirs name an agency the hub does not have.
+    "partner_referrer in childrens_social_care": ("partner_referrer", "childrens_social_care"),
+    "partner_referrer in council": ("partner_referrer", "council"),
+    "mash_practitioner in police": ("mash_practitioner", "police"),
+    "mash_manager in adult_social_care": ("mash_manager", "adult_social_care"),
+    "asc_practitioner in housing": ("asc_practitioner", "housing"),
+    "asc_manager in childrens_social_care": ("asc_manager", "childrens_social_care"),
+    "information_governance in childrens_social_care": ("information_governance", "childrens_social_care"),
+    "auditor in home_office": ("auditor", "home_office"),
+    "admin in fire_service": ("admin", "fire_service"),
 }
-HUB = frozenset({"practitioner", "manager"})
-ASC = frozenset({"asc_practitioner", "asc_manager"})
+# One `sub` for every caller: anything keyed on `sub` alone (idempotency keys, caches, audit filters)
+# would leak between them.
+SHARED_SUB = "shared-user"
+HUB = frozenset({"childrens_social_care"})
+ASC = frozenset({"adult_social_care"})
+
+
+def is_valid(caller: str) -> bool:
+    role, agency = CALLERS[caller]
+    return agency in ALLOWED[role]
+
+
 _names = itertools.count()
 
 
@@ -285,7 +331,7 @@ class Row:
     scope: str | tuple[str, ...] | None  # a tuple: any one of these scopes will do; None: any valid token
     success: int
     prepare: Prepare
-    visible_to: frozenset[str] | None = None  # None: no particular record, so no 404
+    visible_to: frozenset[str] | None = None  # the agencies that see the record; None: no record, no 404
 
     def fits(self, url: str) -> bool:
         """Whether ``url`` (the prepared request's) is a call of this row's operation."""
@@ -978,15 +1024,20 @@ ROWS = [
 
 
 def expected_status(row: Row, caller: str) -> int:
-    role, _ = CALLERS[caller]
+    _, agency = CALLERS[caller]
+    if not is_valid(caller):
+        return 401
     if row.scope is None:
         return row.success
-    accepted = (row.scope,) if isinstance(row.scope, str) else row.scope
-    if not set(accepted) & set(CONTRACT[role][1].split()):
-        return 403
-    if row.visible_to is not None and caller not in row.visible_to:
-        return 404
-    return row.success
+    if not lacks_scope(row, caller) and (row.visible_to is None or agency in row.visible_to):
+        return row.success
+    return 403 if lacks_scope(row, caller) else 404
+
+
+def lacks_scope(row: Row, caller: str) -> bool:
+    role, _ = CALLERS[caller]
+    accepted = {row.scope} if isinstance(row.scope, str) else set(row.scope or ())
+    return row.scope is not None and not accepted & set(CONTRACT[role][1].split())
 
 
 CASES = [
@@ -996,32 +1047,55 @@ CASES = [
 ]
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Matrix:
+    world: World
+    headers: dict[str, dict[str, str]]  # each caller's
+
+
 @pytest.fixture(scope="module")
-async def matrix(databases: Databases) -> AsyncIterator[World]:
+async def matrix(databases: Databases) -> AsyncIterator[Matrix]:
     url = await databases.clone()
-    app: FastAPI = create_app(make_settings(url))
-    headers = {}
+    settings = make_settings(url)
+    app: FastAPI = create_app(settings)
+    makers = {
+        label: bearer(app.state.tokens.issue(sub=f"{label}-user", agency=agency, role=role).access_token)
+        for label, (role, agency) in MAKERS.items()
+    }
+    callers = {}
     for label, (role, agency) in CALLERS.items():
-        issued = app.state.tokens.issue(sub=f"{label}-user", agency=agency, role=role)
-        headers[label] = {"Authorization": f"Bearer {issued.access_token}"}
+        if is_valid(label):
+            callers[label] = bearer(
+                app.state.tokens.issue(sub=SHARED_SUB, agency=agency, role=role).access_token
+            )
+        else:  # the service refuses to issue these: signed by hand, with every scope of the role
+            claims = local_claims(settings, sub=SHARED_SUB, agency=agency, role=role, scope=CONTRACT[role][1])
+            callers[label] = bearer(local_token(settings, claims))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:
-        world = World(client, headers)
+        world = World(client, makers)
         await world.build()
-        yield world
+        yield Matrix(world, callers)
     await app.state.engine.dispose()
     await databases.drop(url)
 
 
 def test_every_caller_and_every_endpoint_is_covered() -> None:
     assert {c.values[1] for c in CASES} == set(CALLERS)
-    assert set(CONTRACT) == {role for role, _ in CALLERS.values()}, "every role of the contract is a caller"
+    valid = {role for label, (role, _) in CALLERS.items() if is_valid(label)}
+    mismatched = {role for label, (role, _) in CALLERS.items() if not is_valid(label)}
+    assert set(CONTRACT) == valid == mismatched, "every role of the contract, where it may and may not be"
     # Each row lets someone through and keeps someone out: a row that every caller passes or every
-    # caller fails would test nothing.
+    # caller fails would test nothing. A row open to any valid token keeps out exactly the invalid ones.
     for row in ROWS:
-        statuses = {expected_status(row, caller) for caller in CALLERS}
-        assert row.success in statuses and statuses - {row.success}, row.name
+        statuses = {expected_status(row, caller) for caller in CALLERS if is_valid(caller)}
+        assert row.success in statuses, row.name
+        assert (statuses == {row.success}) == (row.scope is None), row.name
 
 
 # The operations no caller of the hub makes with a bearer token: each is tested where it lives.
@@ -1049,13 +1123,16 @@ def test_every_operation_of_the_app_is_a_row() -> None:
 
 
 @pytest.mark.parametrize(("row", "caller", "expected"), CASES)
-async def test_access(matrix: World, row: Row, caller: str, expected: int) -> None:
-    request = await row.prepare(matrix)
+async def test_access(matrix: Matrix, row: Row, caller: str, expected: int) -> None:
+    world = matrix.world
+    request = await row.prepare(world)
     url = request.pop("url")
     assert row.fits(url), f"{row.name}: {url} is not a call of {row.method} {row.path}"
-    headers = {**matrix.h[caller], **request.pop("headers", {})}
-    response = await matrix.client.request(row.method, url, headers=headers, **request)
+    headers = {**matrix.headers[caller], **request.pop("headers", {})}
+    response = await world.client.request(row.method, url, headers=headers, **request)
     assert response.status_code == expected, f"{row.name} as {caller}: {response.status_code} {response.text}"
-    if expected in (403, 404):
+    if expected == 401:
+        assert_invalid_token(response)
+    elif expected in (403, 404):
         code = "insufficient_scope" if expected == 403 else "not_found"
         assert response.json()["code"] == code
