@@ -81,6 +81,9 @@ CALLERS = {
 SHARED_SUB = "shared-user"
 HUB = frozenset({"childrens_social_care"})
 ASC = frozenset({"adult_social_care"})
+PARTNERS = frozenset(ALLOWED["partner_referrer"])
+# Which side of the subject access export each agency receives (api.md, "Subject access export").
+EXPORT_SIDES = {"children": HUB | {"council"}, "adults": ASC | {"council"}}
 
 
 def is_valid(caller: str) -> bool:
@@ -303,6 +306,8 @@ class World:
         )
         self.ids["decision"] = await self.proposal(self.ids["referral"])
         self.ids["person"], _ = await self.person()
+        referral = await self.call("GET", f"/v1/referrals/{self.ids['referral']}", "practitioner", 200)
+        self.ids["child"] = referral["children"][0]["person_id"]
         self.ids["client"] = (await self.call("POST", "/v1/clients", "admin", 201, json=_CLIENT))["client_id"]
         # A known child, for a referral whose child only nearly matches (a pending match).
         self.ids["known_child"] = (
@@ -334,6 +339,8 @@ class Row:
     success: int
     prepare: Prepare
     visible_to: frozenset[str] | None = None  # the agencies that see the record; None: no record, no 404
+    refused: frozenset[str] = frozenset()  # agencies refused (403) whatever their scopes
+    check: Check | None = None  # what a caller let through finds in the answer
 
     def fits(self, url: str) -> bool:
         """Whether ``url`` (the prepared request's) is a call of this row's operation."""
@@ -587,6 +594,36 @@ async def _revoke_client(world: World) -> Request:
     return {"url": f"/v1/clients/{client_id}/revocation", "json": {"reason": "Secret exposed."}}
 
 
+Check = Callable[[httpx.Response, str], None]
+
+
+def export_shows(side: str) -> Check:
+    """The export of a person whose records are all on ``side`` holds them for a caller who may read
+    that side, and nothing for one who may not."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        _, agency = CALLERS[caller]
+        body = response.json()
+        held = {
+            "children": bool(body["children"]["referrals"]),
+            "adults": any(
+                body["adults"][kind] for kind in ("concerns", "capacity_assessments", "safeguarding_plans")
+            ),
+        }
+        assert held == {s: s == side and agency in EXPORT_SIDES[s] for s in held}, (caller, held)
+
+    return check
+
+
+def audit_events_of_whom_it_may(response: httpx.Response, caller: str) -> None:
+    _, agency = CALLERS[caller]
+    agencies = {event["actor"]["agency"] for event in response.json()["items"]}
+    if agency in PARTNERS:
+        assert agencies == {agency}, agencies
+    else:
+        assert {"police", "childrens_social_care"} <= agencies, agencies
+
+
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
 ROWS = [
     # Who the caller is, and the agencies of the hub: any valid token.
@@ -767,17 +804,8 @@ ROWS = [
             json={"given_name": "Jessica", "family_name": "Pennington", "date_of_birth": "2016-02-11"},
         ),
     ),
-    # Subject access and the disclosure log: hub staff of either lead agency, about anyone (the council
-    # is one controller for children's and adults' social care: a children's practitioner exports an
-    # adult's records, an adults' practitioner a child's). Partners and auditors have no people:read.
-    Row(
-        "log subject access request",
-        "POST",
-        "/v1/people/{person_id}/subject-access-requests",
-        "people:write",
-        201,
-        _log_sar,
-    ),
+    # Subject access requests and the disclosure log: whoever reads people (the lead agencies and the
+    # council's information governance; partners, auditors and administrators have no people:read).
     Row(
         "list subject access requests",
         "GET",
@@ -793,22 +821,6 @@ ROWS = [
         "people:read",
         200,
         _get_sar,
-    ),
-    Row(
-        "export an adult's record",
-        "GET",
-        "/v1/people/{person_id}/record",
-        "people:read",
-        200,
-        static("/v1/people/{adult}/record"),
-    ),
-    Row(
-        "export a child's record",
-        "GET",
-        "/v1/people/{person_id}/record",
-        "people:read",
-        200,
-        static("/v1/people/{person}/record"),
     ),
     Row(
         "person disclosures",
@@ -984,15 +996,7 @@ ROWS = [
         _review_plan,
         ASC,
     ),
-    # Statutory returns and timeliness (auditors only, whatever their agency).
-    Row(
-        "CIN referrals report",
-        "GET",
-        "/v1/reports/cin-referrals",
-        "reports:read",
-        200,
-        static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30"),
-    ),
+    # Aggregate returns and timeliness (auditors and information governance, whatever their agency).
     Row("SAC report", "GET", "/v1/reports/sac", "reports:read", 200, static("/v1/reports/sac?year=2026")),
     Row(
         "timeliness report",
@@ -1002,8 +1006,8 @@ ROWS = [
         200,
         static("/v1/reports/timeliness"),
     ),
-    # The audit trail (auditors only, whatever their agency).
-    Row("read audit trail", "GET", "/v1/audit-events", "audit:read", 200, static("/v1/audit-events")),
+    # The audit trail's integrity (auditors and information governance, whatever their agency): a count
+    # and the first broken link, no other agency's events.
     Row(
         "verify audit chain",
         "GET",
@@ -1022,6 +1026,63 @@ ROWS = [
     Row("revoke client", "POST", "/v1/clients/{client_id}/revocation", "admin", 200, _revoke_client),
     # The change feed: every agency polls it; what each sees in it is tested in tests/feed.
     Row("change feed", "GET", "/v1/events", "events:read", 200, static("/v1/events")),
+    # -----------------------------------------------------------------------------------------------
+    # Rules of api.md ("Agencies, roles, scopes") that a parallel branch is implementing: each
+    # expectation here is this file's reading of the contract, to be checked when it is merged.
+    #
+    # Logging a subject access request: hub staff (people:write) and information governance
+    # (subject_access:export), whose job it is.
+    Row(
+        "log subject access request",
+        "POST",
+        "/v1/people/{person_id}/subject-access-requests",
+        ("people:write", "subject_access:export"),
+        201,
+        _log_sar,
+    ),
+    # The subject access export shows nobody more than they could read record by record: children's
+    # social care the children's side, adult social care the adults' side, information governance
+    # (subject_access:export, in the council) both. The person record itself is read by all three.
+    Row(
+        "export an adult's record",
+        "GET",
+        "/v1/people/{person_id}/record",
+        "people:read",
+        200,
+        static("/v1/people/{adult}/record"),
+        check=export_shows("adults"),
+    ),
+    Row(
+        "export a child's record",
+        "GET",
+        "/v1/people/{person_id}/record",
+        "people:read",
+        200,
+        static("/v1/people/{child}/record"),
+        check=export_shows("children"),
+    ),
+    # Child-level report items (CIN) need an auditor of a lead agency or the council: a partner
+    # agency's auditor is refused (403), though it has reports:read.
+    Row(
+        "CIN referrals report",
+        "GET",
+        "/v1/reports/cin-referrals",
+        "reports:read",
+        200,
+        static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30"),
+        refused=PARTNERS,
+    ),
+    # A partner agency's auditor reads the audit events of its own agency's actions only; the others
+    # read every agency's. The events about the referral's child: made by the police and the hub.
+    Row(
+        "read audit trail",
+        "GET",
+        "/v1/audit-events",
+        "audit:read",
+        200,
+        static("/v1/audit-events?person_id={child}&limit=200"),
+        check=audit_events_of_whom_it_may,
+    ),
 ]
 
 
@@ -1031,9 +1092,11 @@ def expected_status(row: Row, caller: str) -> int:
         return 401
     if row.scope is None:
         return row.success
-    if not lacks_scope(row, caller) and (row.visible_to is None or agency in row.visible_to):
-        return row.success
-    return 403 if lacks_scope(row, caller) else 404
+    if lacks_scope(row, caller) or agency in row.refused:
+        return 403
+    if row.visible_to is not None and agency not in row.visible_to:
+        return 404
+    return row.success
 
 
 def lacks_scope(row: Row, caller: str) -> bool:
@@ -1146,6 +1209,12 @@ async def test_access(matrix: Matrix, row: Row, caller: str, expected: int) -> N
     assert response.status_code == expected, f"{row.name} as {caller}: {response.status_code} {response.text}"
     if expected == 401:
         assert_invalid_token(response)
-    elif expected in (403, 404):
-        code = "insufficient_scope" if expected == 403 else "not_found"
-        assert response.json()["code"] == code
+    elif expected == 404:
+        assert response.json()["code"] == "not_found"
+    elif expected == 403:
+        assert response.json()["status"] == 403
+        assert "items" not in response.json()
+        if lacks_scope(row, caller):
+            assert response.json()["code"] == "insufficient_scope"
+    elif row.check is not None:
+        row.check(response, caller)
