@@ -76,6 +76,8 @@ CALLERS = {
     "auditor in home_office": ("auditor", "home_office"),
     "admin in fire_service": ("admin", "fire_service"),
 }
+# The hub staff among the makers, by `sub`.
+HUB_STAFF = [f"{label}-user" for label, (role, _) in MAKERS.items() if role.startswith(("mash_", "asc_"))]
 # One `sub` for every caller: anything keyed on `sub` alone (idempotency keys, caches, audit filters)
 # would leak between them.
 SHARED_SUB = "shared-user"
@@ -624,11 +626,34 @@ def audit_events_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert {"police", "childrens_social_care"} <= agencies, agencies
 
 
+def me_is_the_caller(response: httpx.Response, caller: str) -> None:
+    role, agency = CALLERS[caller]
+    assert response.json() == {
+        "sub": SHARED_SUB,
+        "agency": agency,
+        "role": role,
+        "scopes": sorted(CONTRACT[role][1].split()),
+    }
+
+
+def agencies_include_the_callers(response: httpx.Response, caller: str) -> None:
+    _, agency = CALLERS[caller]
+    assert {agency, "council"} <= {item["code"] for item in response.json()["items"]}
+
+
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
 ROWS = [
     # Who the caller is, and the agencies of the hub: any valid token.
-    Row("who am I", "GET", "/v1/me", None, 200, static("/v1/me")),
-    Row("list agencies", "GET", "/v1/agencies", None, 200, static("/v1/agencies")),
+    Row("who am I", "GET", "/v1/me", None, 200, static("/v1/me"), check=me_is_the_caller),
+    Row(
+        "list agencies",
+        "GET",
+        "/v1/agencies",
+        None,
+        200,
+        static("/v1/agencies"),
+        check=agencies_include_the_callers,
+    ),
     # The children's front door.
     Row(
         "create referral",
@@ -1205,6 +1230,10 @@ async def test_access(matrix: Matrix, row: Row, caller: str, expected: int) -> N
     url = request.pop("url")
     assert row.fits(url), f"{row.name}: {url} is not a call of {row.method} {row.path}"
     headers = {**matrix.headers[caller], **request.pop("headers", {})}
+    if row.method == "POST":
+        # One key per row for every caller: a key is its caller's own (agency, role and sub), so none of
+        # them may receive another's stored answer, nor be told that the key is taken.
+        headers["Idempotency-Key"] = f"matrix-{row.name.replace(' ', '-')}"
     response = await world.client.request(row.method, url, headers=headers, **request)
     assert response.status_code == expected, f"{row.name} as {caller}: {response.status_code} {response.text}"
     if expected == 401:
@@ -1216,5 +1245,10 @@ async def test_access(matrix: Matrix, row: Row, caller: str, expected: int) -> N
         assert "items" not in response.json()
         if lacks_scope(row, caller):
             assert response.json()["code"] == "insufficient_scope"
-    elif row.check is not None:
-        row.check(response, caller)
+    else:
+        assert "idempotent-replayed" not in response.headers, "another caller's stored answer"
+        if CALLERS[caller][0] == "partner_referrer":
+            # Partner views never carry hub staff identities.
+            assert not [sub for sub in HUB_STAFF if sub in response.text], response.text
+        if row.check is not None:
+            row.check(response, caller)
