@@ -1,10 +1,16 @@
-"""Who may call what: every endpoint of the children's front door, people and adults at risk, against
-every role and agency, generated from one table.
+"""Who may call what: every operation of the app (checked against the OpenAPI document), against every
+role in each kind of agency it may be in and in one it may not, generated from one table.
 
-The expected status comes from two facts only: the contract's role → scopes table (403 when the
-caller's role lacks the endpoint's scope), and which agencies may see the record (404 otherwise, never
-403, so a hidden record's existence is not revealed). Each row prepares its own target where the call
-changes state, so rows do not depend on each other.
+The expected status comes from three facts only (api.md, "Agencies, roles, scopes"): a role outside
+the agencies the contract allows it makes the token invalid (401, wherever it was signed); the
+contract's role → scopes table (403 when the caller's role lacks the endpoint's scope, or, where a rule
+says so, its agency may not have what the scope gives); and which agencies may see the record (404
+otherwise, never 403, so a hidden record's existence is not revealed). A caller let through also finds
+what its agency may see in the answer (row checks), never another caller's stored idempotent answer
+and, for a partner, no hub staff identity. Every caller has the same `sub`.
+
+Each row prepares its own target where the call changes state, so rows do not depend on each other: a
+fresh one for each caller let through, one shared by every caller refused (who cannot change it).
 """
 
 from __future__ import annotations
@@ -641,6 +647,17 @@ def agencies_include_the_callers(response: httpx.Response, caller: str) -> None:
     assert {agency, "council"} <= {item["code"] for item in response.json()["items"]}
 
 
+def contributions_of_whom_it_may(response: httpx.Response, caller: str) -> None:
+    """Contributions are seen by children's social care and the agency that wrote them: the referrer
+    sees its referral, not the other agencies' answers."""
+    _, agency = CALLERS[caller]
+    agencies = {item["agency"] for item in response.json()["items"]}
+    if agency in HUB:
+        assert "health" in agencies, agencies
+    else:
+        assert agencies <= {agency}, agencies
+
+
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
 ROWS = [
     # Who the caller is, and the agencies of the hub: any valid token.
@@ -711,6 +728,7 @@ ROWS = [
         200,
         static("/v1/referrals/{referral}/contributions"),
         REFERRAL_SEERS,
+        check=contributions_of_whom_it_may,
     ),
     Row(
         "contributions inbox",
@@ -719,6 +737,7 @@ ROWS = [
         "contributions:read",
         200,
         static("/v1/contributions"),
+        check=contributions_of_whom_it_may,
     ),
     Row(
         "get contribution",
