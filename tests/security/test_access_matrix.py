@@ -31,7 +31,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from tests.auth.test_roles import CONTRACT
 from tests.conftest import ROOT, Databases, make_settings
-from tests.security.test_jwks import assert_invalid_token
+from tests.security.test_jwks import assert_invalid_token, bearer
 from tests.security.test_role_agency import ALLOWED
 from tests.security.test_tokens import local_claims, local_token
 
@@ -658,6 +658,10 @@ def contributions_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert agencies <= {agency}, agencies
 
 
+def is_csv(response: httpx.Response, caller: str) -> None:
+    assert response.headers["content-type"].startswith("text/csv"), response.headers
+
+
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
 ROWS = [
     # Who the caller is, and the agencies of the hub: any valid token.
@@ -1116,6 +1120,16 @@ ROWS = [
         static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30"),
         refused=PARTNERS,
     ),
+    Row(
+        "CIN referrals report as CSV",
+        "GET",
+        "/v1/reports/cin-referrals",
+        "reports:read",
+        200,
+        static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30", headers={"Accept": "text/csv"}),
+        refused=PARTNERS,
+        check=is_csv,
+    ),
     # A partner agency's auditor reads the audit events of its own agency's actions only; the others
     # read every agency's. The events about the referral's child: made by the police and the hub.
     Row(
@@ -1154,10 +1168,6 @@ CASES = [
     for row in ROWS
     for caller in CALLERS
 ]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -1257,13 +1267,18 @@ async def test_access(matrix: Matrix, row: Row, caller: str, expected: int) -> N
     assert response.status_code == expected, f"{row.name} as {caller}: {response.status_code} {response.text}"
     if expected == 401:
         assert_invalid_token(response)
-    elif expected == 404:
-        assert response.json()["code"] == "not_found"
-    elif expected == 403:
-        assert response.json()["status"] == 403
-        assert "items" not in response.json()
-        if lacks_scope(row, caller):
-            assert response.json()["code"] == "insufficient_scope"
+    elif expected in (403, 404):
+        problem = response.json()
+        assert problem["status"] == expected
+        assert "items" not in problem
+        # The refusal names no record: not even the ids the caller asked for.
+        assert not [
+            part for part in url.split("?")[0].split("/") if len(part) == 36 and part in response.text
+        ]
+        if expected == 404:
+            assert problem["code"] == "not_found"
+        elif lacks_scope(row, caller):
+            assert problem["code"] == "insufficient_scope"
     else:
         assert "idempotent-replayed" not in response.headers, "another caller's stored answer"
         if CALLERS[caller][0] == "partner_referrer":
