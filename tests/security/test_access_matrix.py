@@ -658,6 +658,31 @@ def contributions_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert agencies <= {agency}, agencies
 
 
+def plans_of_whom_it_may(response: httpx.Response, caller: str) -> None:
+    """Adult social care reads whole plans; an agency that owns an action reads the plan with its own
+    actions only; nobody else reads it."""
+    _, agency = CALLERS[caller]
+    body = response.json()
+    plans = body.get("items", [body])
+    for plan in plans:
+        agencies = {action["agency"] for action in plan["actions"]}
+        if agency in ASC:
+            assert plan["view"] == "full", plan
+        else:
+            assert (plan["view"], agencies) == ("action_owner", {agency}), plan
+    if agency in ASC | {"police", "housing"}:
+        assert plans, "the World's plan"
+
+
+def concerns_of_whom_it_may(response: httpx.Response, caller: str) -> None:
+    _, agency = CALLERS[caller]
+    agencies = {item["raising_agency"] for item in response.json()["items"]}
+    if agency in ASC:
+        assert "health" in agencies, agencies
+    else:
+        assert agencies <= {agency}, agencies
+
+
 def is_csv(response: httpx.Response, caller: str) -> None:
     assert response.headers["content-type"].startswith("text/csv"), response.headers
 
@@ -889,7 +914,13 @@ ROWS = [
         static("/v1/adult-concerns", json=_concern_body()),
     ),
     Row(
-        "list concerns", "GET", "/v1/adult-concerns", "adult_concerns:read", 200, static("/v1/adult-concerns")
+        "list concerns",
+        "GET",
+        "/v1/adult-concerns",
+        "adult_concerns:read",
+        200,
+        static("/v1/adult-concerns"),
+        check=concerns_of_whom_it_may,
     ),
     Row(
         "get concern",
@@ -1015,6 +1046,7 @@ ROWS = [
         ("plans:read", "adult_concerns:read"),
         200,
         static("/v1/safeguarding-plans"),
+        check=plans_of_whom_it_may,
     ),
     Row(
         "get plan",
@@ -1024,6 +1056,7 @@ ROWS = [
         200,
         static("/v1/safeguarding-plans/{plan}"),
         ASC | {"police", "housing"},
+        check=plans_of_whom_it_may,
     ),
     Row("amend plan", "PATCH", "/v1/safeguarding-plans/{plan_id}", "plans:write", 200, _patch_plan, ASC),
     Row(
