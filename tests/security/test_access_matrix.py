@@ -683,6 +683,16 @@ def concerns_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert agencies <= {agency}, agencies
 
 
+def view(**views: str) -> Check:
+    """The record comes in the view the caller's agency may see (``views``: agency → view)."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        _, agency = CALLERS[caller]
+        assert response.json()["view"] == views[agency], response.text
+
+    return check
+
+
 def is_csv(response: httpx.Response, caller: str) -> None:
     assert response.headers["content-type"].startswith("text/csv"), response.headers
 
@@ -718,6 +728,7 @@ ROWS = [
         200,
         static("/v1/referrals/{referral}"),
         REFERRAL_SEERS,
+        check=view(childrens_social_care="full", police="referrer", health="asked_agency"),
     ),
     Row(
         "update referral",
@@ -930,6 +941,7 @@ ROWS = [
         200,
         static("/v1/adult-concerns/{concern}"),
         ASC | {"health"},
+        check=view(adult_social_care="full", health="raiser"),
     ),
     Row(
         "update concern",
