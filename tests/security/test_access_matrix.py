@@ -35,18 +35,6 @@ from tests.security.test_jwks import assert_invalid_token, bearer
 from tests.security.test_role_agency import ALLOWED
 from tests.security.test_tokens import local_claims, local_token
 
-# Who makes the World's records: a label, a role and an agency, each with a `sub` of its own. The
-# referral under test is made by the police and health is asked about it. The adult concern under test
-# is raised by health, and its plan has actions for the police and housing.
-MAKERS = {
-    "police": ("partner_referrer", "police"),
-    "health": ("partner_referrer", "health"),
-    "practitioner": ("mash_practitioner", "childrens_social_care"),
-    "asc_practitioner": ("asc_practitioner", "adult_social_care"),
-    "asc_manager": ("asc_manager", "adult_social_care"),
-    "admin": ("admin", "childrens_social_care"),
-}
-
 # The callers under test: a label, a role and an agency. Every role, in each kind of agency the
 # visibility rules tell apart, then in an agency the role may not be in.
 CALLERS = {
@@ -81,6 +69,13 @@ CALLERS = {
     "information_governance in childrens_social_care": ("information_governance", "childrens_social_care"),
     "auditor in home_office": ("auditor", "home_office"),
     "admin in fire_service": ("admin", "fire_service"),
+}
+# Who makes the World's records: callers of the same roles and agencies, each with a `sub` of its own.
+# The referral under test is made by the police and health is asked about it. The adult concern under
+# test is raised by health, and its plan has actions for the police and housing.
+MAKERS = {
+    label: CALLERS[label]
+    for label in ("police", "health", "practitioner", "asc_practitioner", "asc_manager", "admin")
 }
 # The hub staff among the makers, by `sub`.
 HUB_STAFF = [f"{label}-user" for label, (role, _) in MAKERS.items() if role.startswith(("mash_", "asc_"))]
@@ -647,15 +642,21 @@ def agencies_include_the_callers(response: httpx.Response, caller: str) -> None:
     assert {agency, "council"} <= {item["code"] for item in response.json()["items"]}
 
 
-def contributions_of_whom_it_may(response: httpx.Response, caller: str) -> None:
-    """Contributions are seen by children's social care and the agency that wrote them: the referrer
-    sees its referral, not the other agencies' answers."""
-    _, agency = CALLERS[caller]
-    agencies = {item["agency"] for item in response.json()["items"]}
-    if agency in HUB:
-        assert "health" in agencies, agencies
-    else:
-        assert agencies <= {agency}, agencies
+def own_items(agency_field: str, lead: frozenset[str]) -> Check:
+    """A list whose items belong to agencies (``agency_field``): the ``lead`` agency reads every
+    agency's (health's among them), any other agency its own only. Contributions are seen by children's
+    social care and the agency that wrote them (the referrer sees its referral, not the answers); adult
+    concerns by adult social care and the agency that raised them."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        _, agency = CALLERS[caller]
+        agencies = {item[agency_field] for item in response.json()["items"]}
+        if agency in lead:
+            assert "health" in agencies, agencies
+        else:
+            assert agencies <= {agency}, agencies
+
+    return check
 
 
 def plans_of_whom_it_may(response: httpx.Response, caller: str) -> None:
@@ -672,15 +673,6 @@ def plans_of_whom_it_may(response: httpx.Response, caller: str) -> None:
             assert (plan["view"], agencies) == ("action_owner", {agency}), plan
     if agency in ASC | {"police", "housing"}:
         assert plans, "the World's plan"
-
-
-def concerns_of_whom_it_may(response: httpx.Response, caller: str) -> None:
-    _, agency = CALLERS[caller]
-    agencies = {item["raising_agency"] for item in response.json()["items"]}
-    if agency in ASC:
-        assert "health" in agencies, agencies
-    else:
-        assert agencies <= {agency}, agencies
 
 
 def view(**views: str) -> Check:
@@ -768,7 +760,7 @@ ROWS = [
         200,
         static("/v1/referrals/{referral}/contributions"),
         REFERRAL_SEERS,
-        check=contributions_of_whom_it_may,
+        check=own_items("agency", HUB),
     ),
     Row(
         "contributions inbox",
@@ -777,7 +769,7 @@ ROWS = [
         "contributions:read",
         200,
         static("/v1/contributions"),
-        check=contributions_of_whom_it_may,
+        check=own_items("agency", HUB),
     ),
     Row(
         "get contribution",
@@ -931,7 +923,7 @@ ROWS = [
         "adult_concerns:read",
         200,
         static("/v1/adult-concerns"),
-        check=concerns_of_whom_it_may,
+        check=own_items("raising_agency", ASC),
     ),
     Row(
         "get concern",
