@@ -351,10 +351,6 @@ class Row:
         return re.fullmatch(pattern, url.split("?", 1)[0]) is not None
 
 
-async def _get(path: str) -> Request:
-    return {"url": path}
-
-
 def static(path: str, **kwargs: Any) -> Prepare:
     async def prepare(world: World) -> Request:
         return {"url": path.format(**world.ids), **kwargs}
@@ -1258,10 +1254,18 @@ def test_every_caller_and_every_endpoint_is_covered() -> None:
     assert set(CONTRACT) == valid == mismatched, "every role of the contract, where it may and may not be"
     # Each row lets someone through and keeps someone out: a row that every caller passes or every
     # caller fails would test nothing. A row open to any valid token keeps out exactly the invalid ones.
+    valid_callers = [caller for caller in CALLERS if is_valid(caller)]
+    agencies = {CALLERS[caller][1] for caller in valid_callers}
     for row in ROWS:
-        statuses = {expected_status(row, caller) for caller in CALLERS if is_valid(caller)}
+        statuses = {expected_status(row, caller) for caller in valid_callers}
         assert row.success in statuses, row.name
         assert (statuses == {row.success}) == (row.scope is None), row.name
+        # The agencies that see a row's record are callers' (a misspelt one would test nothing), and a
+        # refusal whatever the scopes is tried on a caller with them.
+        assert (row.visible_to or frozenset()) <= agencies, row.name
+        assert not row.refused or [
+            c for c in valid_callers if CALLERS[c][1] in row.refused and not lacks_scope(row, c)
+        ], row.name
 
 
 # The operations no caller of the hub makes with a bearer token: each is tested where it lives.
