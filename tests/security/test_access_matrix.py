@@ -587,15 +587,34 @@ ROWS = [
             json={"given_name": "Jessica", "family_name": "Pennington", "date_of_birth": "2016-02-11"},
         ),
     ),
-    # Subject access and the disclosure log: hub staff of either lead agency, about anyone (the council
-    # is one controller for children's and adults' social care: a children's practitioner exports an
-    # adult's records, an adults' practitioner a child's). Partners and auditors have no people:read.
-    Row("log subject access request", "POST", "people:write", 201, _log_sar),
+    # Subject access and the disclosure log: hub staff of either lead agency, about anyone, each given
+    # its own side only (a children's practitioner exporting an adult gets an empty children's side:
+    # tests/governance/test_subject_access.py); information governance both sides. Partners and
+    # auditors have none of these scopes.
+    Row("log subject access request", "POST", ("people:write", "subject_access:export"), 201, _log_sar),
     Row("list subject access requests", "GET", "people:read", 200, static("/v1/subject-access-requests")),
     Row("get subject access request", "GET", "people:read", 200, _get_sar),
-    Row("export an adult's record", "GET", "people:read", 200, static("/v1/people/{adult}/record")),
-    Row("export a child's record", "GET", "people:read", 200, static("/v1/people/{person}/record")),
-    Row("person disclosures", "GET", "people:read", 200, static("/v1/people/{adult}/disclosures")),
+    Row(
+        "export an adult's record",
+        "GET",
+        ("people:read", "subject_access:export"),
+        200,
+        static("/v1/people/{adult}/record"),
+    ),
+    Row(
+        "export a child's record",
+        "GET",
+        ("people:read", "subject_access:export"),
+        200,
+        static("/v1/people/{person}/record"),
+    ),
+    Row(
+        "person disclosures",
+        "GET",
+        ("people:read", "disclosures:read"),
+        200,
+        static("/v1/people/{adult}/disclosures"),
+    ),
     # Adults at risk: adult social care sees everything; health raised the concern; the plan has
     # actions for the police and housing.
     Row(
@@ -661,7 +680,8 @@ ROWS = [
         ASC | {"housing"},
     ),
     Row("review plan", "POST", "plans:write", 201, _review_plan, ASC),
-    # Statutory returns and timeliness (auditors only, whatever their agency).
+    # Statutory returns and timeliness (auditors, whatever their agency; the CIN items only those of the
+    # lead agencies and the council, tests/reports/test_cin_referrals.py: the auditor here is the hub's).
     Row(
         "CIN referrals report",
         "GET",
@@ -671,7 +691,8 @@ ROWS = [
     ),
     Row("SAC report", "GET", "reports:read", 200, static("/v1/reports/sac?year=2026")),
     Row("timeliness report", "GET", "reports:read", 200, static("/v1/reports/timeliness")),
-    # The audit trail (auditors only, whatever their agency) and the hub's timescales (admins only).
+    # The audit trail (auditors, whatever their agency; a partner's sees its own agency's entries,
+    # tests/governance/test_audit_api.py) and the hub's timescales (admins only).
     Row("read audit trail", "GET", "audit:read", 200, static("/v1/audit-events")),
     Row("verify audit chain", "GET", "audit:read", 200, static("/v1/audit-events/verification")),
     Row("get timescales", "GET", "admin", 200, static("/v1/settings/timescales")),
