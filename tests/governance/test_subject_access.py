@@ -658,22 +658,40 @@ def _withheld(export: Body) -> dict[tuple[str, str], int]:
     return {(i["reason"], i["kind"]): i["count"] for i in export["withheld"]["items"]}
 
 
+def _recipients(export: Body) -> list[tuple[str, str, str | None]]:
+    return sorted((r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"])
+
+
+async def _one_side(
+    client: httpx.AsyncClient,
+    who: dict[str, Headers],
+    story: Story,
+    reader: str,
+    side: str,
+    kept_from_it: tuple[str, ...],
+) -> Body:
+    """``reader``'s export of Kai: ``side`` only, as recorded, nothing of ``kept_from_it``."""
+    response = await client.get(f"/v1/people/{story.person_id}/record", headers=who[reader])
+    export = await _ok(response)
+    other = "adults" if side == "children" else "children"
+    assert (export["sides"], export[other]) == ([side], None)
+    for recorded in CHILDRENS_SIDE if side == "children" else ADULTS_SIDE:
+        assert recorded in response.text, recorded
+    for withheld in kept_from_it:
+        assert withheld not in response.text, withheld
+    return export
+
+
 async def test_childrens_social_care_exports_the_childrens_side_only(
     client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
 ) -> None:
     """Kai's adult records (concern, s42 rationale, feedback, capacity, best interests, plan) are adult
     social care's: not given, not listed among the recipients, not counted as withheld."""
     story = await tell_the_story(client, who, app)
-    response = await client.get(f"/v1/people/{story.person_id}/record", headers=who["practitioner"])
-    export = await _ok(response)
-    assert export["sides"] == ["children"]
-    assert export["adults"] is None
+    adults_side = (*ADULTS_SIDE, story.concern, story.enquiry, story.assessment, story.plan)
+    export = await _one_side(client, who, story, "practitioner", "children", adults_side)
     assert [r["id"] for r in export["children"]["referrals"]] == [story.first, story.second]
-    for recorded in CHILDRENS_SIDE:
-        assert recorded in response.text, recorded
-    for withheld in (*ADULTS_SIDE, story.concern, story.enquiry, story.assessment, story.plan):
-        assert withheld not in response.text, withheld
-    assert sorted((r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"]) == [
+    assert _recipients(export) == [
         ("contribution_request", "contribution", "health"),
         ("contribution_request", "contribution", "health"),
         ("read", "referral", "health"),
@@ -703,18 +721,12 @@ async def test_adult_social_care_exports_the_adults_side_only(
     """Kai's referrals (the police's concern, health's answer, the decision, his sister) are children's
     social care's: not given, not listed among the recipients, not counted as withheld."""
     story = await tell_the_story(client, who, app)
-    response = await client.get(f"/v1/people/{story.person_id}/record", headers=who["worker"])
-    export = await _ok(response)
-    assert export["sides"] == ["adults"]
-    assert export["children"] is None
+    childrens_side = (*CHILDRENS_SIDE, story.first, story.second, story.open_answer, story.decision)
+    export = await _one_side(client, who, story, "worker", "adults", childrens_side)
     assert [c["id"] for c in export["adults"]["concerns"]] == [story.concern]
     assert [a["id"] for a in export["adults"]["capacity_assessments"]] == [story.assessment]
     assert [p["id"] for p in export["adults"]["safeguarding_plans"]] == [story.plan]
-    for recorded in ADULTS_SIDE:
-        assert recorded in response.text, recorded
-    for withheld in (*CHILDRENS_SIDE, story.first, story.second, story.open_answer, story.decision):
-        assert withheld not in response.text, withheld
-    assert sorted((r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"]) == [
+    assert _recipients(export) == [
         ("read", "adult_concern", "health"),
         ("read", "enquiry", "police"),
         ("read", "safeguarding_plan", "police"),
