@@ -1,4 +1,9 @@
-"""Queries over the audit trail. Every filter is served by an index of ``audit_events``."""
+"""Queries over the audit trail. Every filter is served by an index of ``audit_events``.
+
+What an auditor may read is decided here, in ``readable``: an auditor of a lead agency or of the council
+(``Principal.is_council_wide``) reads every entry; an auditor of a partner agency only the entries of its
+own agency's actions. The restriction is part of the query, so it holds on every page and cursor.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
 from app.models.audit import AuditEvent
 
@@ -26,10 +32,18 @@ class AuditFilters:
     newest_first: bool = False
 
 
-async def list_events(
-    session: AsyncSession, filters: AuditFilters, paging: PageParams
-) -> tuple[list[AuditEvent], str | None]:
+def readable(principal: Principal) -> sa.Select[AuditEvent]:
+    """The entries ``principal`` may read: all of them across the council, else its agency's own."""
     stmt = sa.select(AuditEvent)
+    if principal.is_council_wide:
+        return stmt
+    return stmt.where(AuditEvent.actor_agency == str(principal.agency))  # ix_audit_events_actor
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, filters: AuditFilters, paging: PageParams
+) -> tuple[list[AuditEvent], str | None]:
+    stmt = readable(principal)
     if filters.person_id is not None:  # ix_audit_events_person_id
         stmt = stmt.where(AuditEvent.person_id == filters.person_id)
     if filters.record_type is not None:  # ix_audit_events_record (record_type, record_id)

@@ -55,7 +55,12 @@ def event_out(event: AuditEvent) -> AuditEventOut:
         "`agency`, and `action` needs one of `person_id`, `record_type`, `agency`, `from` or `to` "
         "(else 422 naming the parameter). `from` and `to` are RFC 3339 with an offset; `from` is "
         "inclusive, `to` exclusive. Reading the trail is itself audited: each page read adds an entry "
-        "(`action: list`, `record_type: audit_event`) with the filters used."
+        "(`action: list`, `record_type: audit_event`) with the filters used.\n\n"
+        "**Whose entries.** An auditor of childrens_social_care, adult_social_care or council (information "
+        "governance too) reads every agency's entries. An auditor of a partner agency reads only the "
+        "entries of its own agency's actions (`actor.agency` is its agency): the restriction applies before "
+        "the filters and the paging, so every page and cursor holds only those, and `agency` naming another "
+        "agency finds nothing."
     ),
     response_model=AuditEventPage,
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
@@ -79,7 +84,10 @@ async def list_audit_events(
     record_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="One record; needs `record_type`.")
     ] = None,
-    agency: Annotated[AgencyCode | None, Query(description="Entries made by this agency.")] = None,
+    agency: Annotated[
+        AgencyCode | None,
+        Query(description="Entries made by this agency (a partner agency's auditor: its own, else none)."),
+    ] = None,
     actor: Annotated[
         str | None,
         Query(min_length=1, max_length=255, description="Entries made by this `sub`; needs `agency`."),
@@ -121,7 +129,11 @@ async def list_audit_events(
         "follows the one before: `valid` is false from the first entry changed, deleted or cut off the "
         "end, which `first_invalid_id` / `first_invalid_seq` and `reason` name. The check reads the "
         "chain in batches and lets other requests through between them, so it takes a while on a long "
-        "trail without holding anything up. Each check is itself audited (`action: verify`)."
+        "trail without holding anything up. Each check is itself audited (`action: verify`).\n\n"
+        "The whole chain is checked whoever asks. An auditor of a partner agency learns whether it holds, "
+        "the counts and where it breaks (`first_invalid_seq`, `reason`), but `first_invalid_id` is null for "
+        "it: the entry may be another agency's; an auditor of childrens_social_care, adult_social_care or "
+        "council follows it up."
     ),
     response_model=AuditVerification,
     responses=problem_responses(*ALWAYS, *AUTHENTICATED),

@@ -99,8 +99,8 @@ class AuditVerification(ResponseModel):
     valid: bool = Field(description="True when every entry up to the head matches its hash and its link.")
     checked: Count = Field(description="Entries found valid, from the first, before any invalid one.")
     first_invalid_id: uuid.UUID | None = Field(
-        description="The first entry that does not match; null when valid, or when entries are missing "
-        "from the end (`head_mismatch`)."
+        description="The first entry that does not match; null when valid, when entries are missing "
+        "from the end (`head_mismatch`), or for an auditor of a partner agency."
     )
     first_invalid_seq: SequenceNumber | None = Field(description="Where the chain breaks (its `seq`).")
     reason: ChainBreak | None = Field(

@@ -1,11 +1,17 @@
 """Reading the audit trail and checking its hash chain (scope `audit:read`).
 
+An auditor of a partner agency reads the entries of its own agency's actions only
+(``repository.readable``); from the chain check it learns whether the chain holds and the counts, never
+the id of an entry (which may be another agency's). Auditors of the lead agencies and the council read
+and learn everything.
+
 Reading the trail is itself audited: each page read leaves an entry with the filters used (naming the
 person whose trail was read, when filtered by person), and each chain check leaves one with its result.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit_trail import repository
 from app.audit_trail.repository import AuditFilters
 from app.core import audit, db
-from app.core.audit import Actor, AuditAction, ChainVerification
+from app.core.audit import AuditAction, ChainVerification
+from app.core.auth import Principal
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams
 from app.models.audit import AuditEvent
@@ -65,10 +72,10 @@ def _filters_used(filters: AuditFilters) -> dict[str, Any]:
 
 
 async def list_events(
-    session: AsyncSession, actor: Actor, filters: AuditFilters, paging: PageParams
+    session: AsyncSession, actor: Principal, filters: AuditFilters, paging: PageParams
 ) -> tuple[list[AuditEvent], str | None]:
     check_filters(filters)
-    events, next_cursor = await repository.list_events(session, filters, paging)
+    events, next_cursor = await repository.list_events(session, actor, filters, paging)
     audit.record(
         session,
         actor,
@@ -85,7 +92,7 @@ async def list_events(
     return events, next_cursor
 
 
-async def verify(session: AsyncSession, actor: Actor) -> ChainVerification:
+async def verify(session: AsyncSession, actor: Principal) -> ChainVerification:
     # A long read: on SQLite, outside the write lock every other request needs (see begin_read_only).
     await db.release(session)
     await db.begin_read_only(session)
@@ -98,4 +105,8 @@ async def verify(session: AsyncSession, actor: Actor) -> ChainVerification:
         CHAIN_RECORD_TYPE,
         details={"valid": result.valid, "checked": result.checked, "reason": result.reason},
     )
+    if not actor.is_council_wide:
+        # Where the chain breaks (its seq, and so the counts) is the partner auditor's to know; which
+        # entry it is, is not: it may be another agency's (and a changed entry's agency is not evidence).
+        result = dataclasses.replace(result, first_invalid_id=None)
     return result

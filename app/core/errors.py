@@ -81,6 +81,13 @@ class InsufficientScope(AppError):
         )
 
 
+class AgencyNotPermitted(AppError):
+    """The token has the scope, but what the operation gives is not for the caller's agency (it is not
+    one record, which would be a 404): ``detail`` names the agencies whose callers may."""
+
+    code = "agency_not_permitted"
+
+
 class SelfApproval(AppError):
     code = "self_approval"
 

@@ -67,6 +67,11 @@ _DESCRIPTIONS = {
 }
 
 
+# A 403 is a missing scope, unless the route names its other refusals (`self_approval`,
+# `agency_not_permitted`) in ``codes``.
+_DEFAULT_CODES = {403: ["insufficient_scope"]}
+
+
 def _example(code: str) -> dict[str, Any]:
     problem = PROBLEM_TYPES[code]
     body: dict[str, Any] = {
@@ -89,7 +94,7 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
     """
     responses: dict[int | str, Any] = {}
     for status in sorted(set(statuses)):
-        status_codes = (codes or {}).get(status) or codes_for_status(status)
+        status_codes = (codes or {}).get(status) or _DEFAULT_CODES.get(status) or codes_for_status(status)
         responses[status] = {
             "model": Problem,
             "description": _DESCRIPTIONS[status],

@@ -45,6 +45,15 @@ _PROBLEM_TYPES = [
         "The access token is valid but its role does not carry the scope this operation requires.",
     ),
     ProblemType(
+        "agency_not_permitted",
+        403,
+        "Not permitted for the caller's agency",
+        "The access token carries the scope, but what this operation gives is kept from the caller's "
+        "agency: child-level report items (the CIN census) need an auditor of childrens_social_care, "
+        "adult_social_care or council, and the person register is kept by those agencies only. `detail` "
+        "says which agencies' callers may.",
+    ),
+    ProblemType(
         "self_approval",
         403,
         "Self-approval is not allowed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.core.codes import LawfulBasis, SpecialCategoryCondition
+from app.people.access import RecordSide
 
 
 class DisclosureTrigger(StrEnum):
@@ -39,3 +40,18 @@ class DisclosureBasis(StrEnum):
 # special category (health, sex life): DPA 2018 Sch 1 para 18, safeguarding of children and of
 # individuals at risk.
 SAFEGUARDING_CONDITION = SpecialCategoryCondition.SAFEGUARDING
+
+
+# The side of a person's record each kind of disclosed record is on (``app.people.access``): a disclosure
+# is shown to the readers of that side. A subject access export (``EXPORT_RECORD_TYPE``) is on the sides
+# it covered, kept in the row's ``details``. A record type missing here is shown to readers of both
+# sides only.
+RECORD_SIDES: dict[str, RecordSide] = {
+    "contribution": RecordSide.CHILDREN,  # a request naming the child, or an asked agency reading it
+    "referral": RecordSide.CHILDREN,
+    "referral_timeline": RecordSide.CHILDREN,
+    "adult_concern": RecordSide.ADULTS,
+    "enquiry": RecordSide.ADULTS,
+    "safeguarding_plan": RecordSide.ADULTS,
+}
+EXPORT_RECORD_TYPE = "person"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.core.auth import Principal, requires
+from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
 from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
@@ -19,7 +19,9 @@ from app.disclosures.repository import DisclosureFilters
 from app.disclosures.schemas import DisclosureOut, disclosure_out
 
 router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
-PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
+# A lead agency reads its own side's disclosures with people:read; information governance reads every
+# disclosure with disclosures:read (app.people.access).
+LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ)]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -35,16 +37,23 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "(`purpose`), on what basis (UK GDPR Art 6 basis and Art 9 condition), when and by whom. Reads by "
         "the lead agencies of their own records, and lists and feeds, are in the audit trail, not here. "
         "Entries about a child or adult named on a case before being matched to this person are included "
-        "once the match is made. Reading the log is audited."
+        "once the match is made. Reading the log is audited.\n\n"
+        "**Who reads which entries** (nobody more than they could read record by record): children's "
+        "social care (`people:read`) the disclosures of children's records (`contribution`, `referral`, "
+        "`referral_timeline`), adult social care (`people:read`) those of adults' records "
+        "(`adult_concern`, `enquiry`, `safeguarding_plan`), each with the subject access exports that "
+        "covered its side; information governance (`disclosures:read`) every entry. Any other agency: "
+        "404, as for the person."
     ),
     response_model=Page[DisclosureOut],
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def person_disclosures(
     person_id: uuid.UUID,
     request: Request,
     response: Response,
-    principal: PeopleRead,
+    principal: LogReader,
     session: DbSession,
     paging: Paging,
     trigger: Annotated[DisclosureTrigger | None, Query(description="Only disclosures made this way.")] = None,

@@ -18,9 +18,9 @@ from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.codes import AdultConcernStatus, ReferralStatus
 from app.core.context import current_request_id
-from app.core.errors import NotFound
+from app.core.errors import InsufficientScope, NotFound
 from app.core.pagination import PageParams
-from app.core.scopes import AgencyCode
+from app.core.scopes import AgencyCode, Scope
 from app.disclosures import repository
 from app.disclosures.codes import (
     SAFEGUARDING_CONDITION,
@@ -29,12 +29,14 @@ from app.disclosures.codes import (
     DisclosureTrigger,
     RecipientType,
 )
-from app.disclosures.repository import DisclosureFilters
+from app.disclosures.repository import DisclosureFilters, encode_sides
 from app.models.adult import AdultConcern, Enquiry, SafeguardingPlan
 from app.models.base import utcnow
 from app.models.disclosure import Disclosure
 from app.models.referral import Contribution, Referral, ReferralChild
+from app.people import access
 from app.people import repository as people_repository
+from app.people.access import RecordSide
 
 RECORD_TYPE = "disclosure"
 
@@ -263,8 +265,10 @@ async def exported(
     *,
     subject_access_request_id: uuid.UUID | None,
     records: dict[str, int],
+    sides: frozenset[RecordSide],
 ) -> None:
-    """A subject access export: everything included in it given to the data subject."""
+    """A subject access export: everything included in it given to the data subject. ``sides``: the
+    sides of the record it covered, which decide who sees this entry (``repository.on_sides``)."""
     rows = _rows(
         actor,
         [Subject(person_id=person_id)],
@@ -275,7 +279,7 @@ async def exported(
         purpose=DisclosurePurpose.SUBJECT_ACCESS_REQUEST,
         basis=RIGHT_OF_ACCESS,
         subject_access_request_id=subject_access_request_id,
-        details={"records": records},
+        details={"records": records, "sides": encode_sides(sides)},
     )
     await repository.insert(session, rows)
 
@@ -291,9 +295,14 @@ async def for_person(
     filters: DisclosureFilters,
     params: PageParams,
 ) -> tuple[list[Disclosure], str | None]:
-    if await people_repository.get(session, person_id) is None:
+    """The person's log as the caller may read it: a lead agency the disclosures of its own side's
+    records, information governance (``disclosures:read``) all of them."""
+    if await people_repository.get_readable(session, actor, person_id) is None:
         raise NotFound("person")
-    found, next_cursor = await repository.for_person(session, person_id, filters, params)
+    sides = access.sides(actor, Scope.DISCLOSURES_READ)
+    if not sides:  # the council without disclosures:read
+        raise InsufficientScope([Scope.DISCLOSURES_READ])
+    found, next_cursor = await repository.for_person(session, person_id, sides, filters, params)
     audit.record(
         session,
         actor,

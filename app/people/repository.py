@@ -8,8 +8,10 @@ from collections.abc import Collection, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
+from app.people import access
 from app.people.matching import Identity, blocking_keys
 
 # A guard, not a tuning knob: keys pair two pieces of evidence, so real buckets hold a handful of
@@ -30,7 +32,18 @@ def identity_of(person: Person) -> Identity:
 
 
 async def get(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
+    """Any person, whoever asks: for the services that match and link (a partner's referral extends
+    the register). What a caller is shown goes through ``readable``."""
     return await session.get(Person, person_id)
+
+
+def readable(principal: Principal) -> sa.Select[Person]:
+    """The people ``principal`` may see (``app.people.access``): everyone, or no one."""
+    return sa.select(Person).where(access.register_clause(principal))
+
+
+async def get_readable(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person | None:
+    return await session.scalar(readable(principal).where(Person.id == person_id))
 
 
 async def by_nhs_number(session: AsyncSession, nhs_number: str) -> Person | None:
@@ -38,9 +51,9 @@ async def by_nhs_number(session: AsyncSession, nhs_number: str) -> Person | None
 
 
 async def list_people(
-    session: AsyncSession, params: PageParams, *, nhs_number: str | None = None
+    session: AsyncSession, principal: Principal, params: PageParams, *, nhs_number: str | None = None
 ) -> tuple[list[Person], str | None]:
-    stmt = sa.select(Person)
+    stmt = readable(principal)
     if nhs_number is not None:
         stmt = stmt.where(Person.nhs_number == nhs_number)
     return await paginate(session, stmt, [Person.created_at, Person.id], params)

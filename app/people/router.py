@@ -1,4 +1,7 @@
-"""/v1/people: person records and matching."""
+"""/v1/people: person records and matching.
+
+Who sees the register is decided once, in ``app.people.access``: the lead agencies and the council;
+nobody else finds anyone (404 for a person, empty lists and matches)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,11 @@ from app.people.schemas import (
 )
 
 router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
+# Said on every operation of the register.
+REGISTER = (
+    " The register is kept by childrens_social_care, adult_social_care and council: to any other agency "
+    "a person is not found (404) and lists and matches are empty, whatever its token's scopes."
+)
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
 PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
@@ -61,15 +69,24 @@ async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[n
             *AUTHENTICATED,
             *WITH_BODY,
             409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "duplicate_person"]},
+            codes={
+                **CREATE_CODES,
+                403: ["insufficient_scope", "agency_not_permitted"],
+                409: ["idempotency_key_in_progress", "duplicate_person"],
+            },
         ),
         **CREATED_HEADERS,
     },
+    description=(
+        "Make a person record (a child or an adult) directly; referrals and concerns also make them when a "
+        "child or adult is new to the hub. The NHS number is checked (10 digits, mod 11). Only the lead "
+        "agencies write the register (`people:write`); a caller of another agency is refused with 403 "
+        "`agency_not_permitted`."
+    ),
 )
 async def create_person(
     response: Response, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
 ) -> PersonOut:
-    """Make a person record (a child or an adult) directly; referrals and concerns also make them when a child or adult is new to the hub. The NHS number is checked (10 digits, mod 11)."""
     person = await service.create_person(session, principal, body)
     response.headers["Location"] = f"/v1/people/{person.id}"
     return await person_out(session, person)
@@ -78,6 +95,10 @@ async def create_person(
 @router.get(
     "",
     summary="List people",
+    description=(
+        "The people the hub knows, keyset-paginated (filter by `nhs_number`). Use `POST /v1/people/matches` "
+        "to look someone up by their details." + REGISTER
+    ),
     response_model=Page[PersonOut],
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
@@ -91,9 +112,7 @@ async def list_people(
         NhsNumber | None, Query(description="Only the person with this NHS number.")
     ] = None,
 ) -> Page[PersonOut]:
-    """The people the hub knows, keyset-paginated (filter by `nhs_number`). Use `POST /v1/people/matches` to look someone up by their details."""
-    people, next_cursor = await repository.list_people(session, paging, nhs_number=nhs_number)
-    service.audit_list(session, principal, people)
+    people, next_cursor = await service.list_people(session, principal, paging, nhs_number=nhs_number)
     set_link_header(request, response, next_cursor)
     return Page(items=[await person_out(session, p) for p in people], next_cursor=next_cursor)
 
@@ -106,7 +125,7 @@ async def list_people(
         "with the date of birth, day and month in either order; postcode district; unborn children by "
         "expected month) and scores each candidate, tolerating typos, swapped day and month, nicknames, "
         "double-barrelled surnames and moves. `certain` candidates are safe to link automatically; "
-        "others need a practitioner's judgement. Nothing is created."
+        "others need a practitioner's judgement. Nothing is created." + REGISTER
     ),
     response_model=MatchResult,
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY),
@@ -130,13 +149,16 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
 @router.get(
     "/{person_id}",
     summary="Get a person",
+    description=(
+        "A person record with the siblings known to the hub. Single-record GETs send an ETag for a later "
+        "PATCH." + REGISTER
+    ),
     response_model=PersonOut,
     responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
 )
 async def get_person(
     person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
 ) -> PersonOut:
-    """A person record with the siblings known to the hub. Single-record GETs send an ETag for a later PATCH."""
     person = await service.get_person(session, principal, person_id)
     set_etag(response, person.version)
     return await person_out(session, person)
@@ -145,6 +167,10 @@ async def get_person(
 @router.patch(
     "/{person_id}",
     summary="Correct or update a person's details",
+    description=(
+        "Correct or complete a person's identifying details. Send the ETag of your last GET in `If-Match`: "
+        "missing is 428, stale is 412." + REGISTER
+    ),
     response_model=PersonOut,
     responses={
         **problem_responses(
@@ -161,7 +187,6 @@ async def update_person(
     body: PersonUpdate,
     if_match: IfMatch = None,
 ) -> PersonOut:
-    """Correct or complete a person's identifying details. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     person = await service.update_person(session, principal, person_id, body, if_match)
     set_etag(response, person.version)
     return await person_out(session, person)

@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.audit import Actor, AuditAction
+from app.core.auth import Principal
 from app.core.concurrency import check_if_match
-from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.errors import AgencyNotPermitted, AppError, NotFound, ValidationFailed
+from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
-from app.people import repository
+from app.people import access, repository
 from app.people.matching import Identity, RankedMatch, automatic_link, rank_matches
 from app.people.schemas import PersonCreate, PersonUpdate, check_birth_dates
 
@@ -62,8 +64,11 @@ async def rank(
     return [RankedPerson(r.key, r.match.score, r.match.certain, r.match.reasons) for r in ranked]
 
 
-async def match(session: AsyncSession, actor: Actor, identity: Identity, *, limit: int) -> list[RankedPerson]:
-    ranked = await rank(session, identity, limit=limit)
+async def match(
+    session: AsyncSession, actor: Principal, identity: Identity, *, limit: int
+) -> list[RankedPerson]:
+    """Candidates from the register, for a caller who may read it (nobody, for anyone else)."""
+    ranked = await rank(session, identity, limit=limit) if access.reads_register(actor) else []
     audit.record(
         session,
         actor,
@@ -83,7 +88,12 @@ async def _new_person(session: AsyncSession, actor: Actor, fields: dict[str, Any
     return person
 
 
-async def create_person(session: AsyncSession, actor: Actor, data: PersonCreate) -> Person:
+async def create_person(session: AsyncSession, actor: Principal, data: PersonCreate) -> Person:
+    if not access.reads_register(actor):
+        # The answer (the record, or the person already holding an NHS number) is read from the register.
+        raise AgencyNotPermitted(
+            "The person register is kept by childrens_social_care, adult_social_care and council only."
+        )
     if data.nhs_number is not None:
         existing = await repository.by_nhs_number(session, data.nhs_number)
         if existing is not None:
@@ -91,20 +101,32 @@ async def create_person(session: AsyncSession, actor: Actor, data: PersonCreate)
     return await _new_person(session, actor, data.model_dump())
 
 
-async def get_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
-    person = await repository.get(session, person_id)
+async def readable_person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> Person:
+    """The person, if the caller may see the register; else (or if there is none) 404."""
+    person = await repository.get_readable(session, actor, person_id)
     if person is None:
         raise NotFound("person")
+    return person
+
+
+async def get_person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> Person:
+    person = await readable_person(session, actor, person_id)
     audit.record(session, actor, AuditAction.READ, RECORD_TYPE, person.id, person_id=person.id)
     return person
 
 
+async def list_people(
+    session: AsyncSession, actor: Principal, params: PageParams, *, nhs_number: str | None = None
+) -> tuple[list[Person], str | None]:
+    people, next_cursor = await repository.list_people(session, actor, params, nhs_number=nhs_number)
+    audit_list(session, actor, people)
+    return people, next_cursor
+
+
 async def update_person(
-    session: AsyncSession, actor: Actor, person_id: uuid.UUID, data: PersonUpdate, if_match: str | None
+    session: AsyncSession, actor: Principal, person_id: uuid.UUID, data: PersonUpdate, if_match: str | None
 ) -> Person:
-    person = await repository.get(session, person_id)
-    if person is None:
-        raise NotFound("person")
+    person = await readable_person(session, actor, person_id)
     check_if_match(if_match, person.version)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("nhs_number") not in (None, person.nhs_number):

@@ -1,5 +1,6 @@
 """/v1/reports: statutory returns (CIN census referral items, the Safeguarding Adults Collection) and
-the timeliness report. Scope `reports:read` (the auditor role)."""
+the timeliness report. Scope `reports:read` (auditors and information governance); the child-level CIN
+items only for the lead agencies and the council (``service.check_child_level``)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,24 @@ from app.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, 
 
 router = APIRouter(prefix="/v1/reports", tags=["Reports"], route_class=TransactionalRoute)
 ReportsRead = Annotated[Principal, requires(Scope.REPORTS_READ)]
+
+
+async def child_level_reader(principal: ReportsRead) -> Principal:
+    service.check_child_level(principal)
+    return principal
+
+
+ChildLevelReader = Annotated[Principal, Depends(child_level_reader)]
 Paging = Annotated[PageParams, Depends(page_params)]
 ERRORS = problem_responses(*ALWAYS, *AUTHENTICATED, 406, 422)
+CHILD_LEVEL_ERRORS = problem_responses(
+    *ALWAYS, *AUTHENTICATED, 406, 422, codes={403: ["insufficient_scope", "agency_not_permitted"]}
+)
+# Said on each aggregate report.
+AGGREGATE = (
+    "\n\nAn aggregate: every auditor runs it (`reports:read`), whatever its agency, and information "
+    "governance."
+)
 # A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
 MAX_RANGE_DAYS = 366
 FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
@@ -79,15 +96,19 @@ TIMELINESS_CSV_EXAMPLE = (
         "**JSON** is a list and pages like every list (`limit`, `cursor`, `Link`). **CSV** "
         "(`Accept: text/csv`) is the whole range in one document, for the census return; `limit` and "
         "`cursor` do not apply. Any other `Accept` gets 406. Every call is audited with the range, format "
-        "and number of items (no personal data in the audit entry)."
+        "and number of items (no personal data in the audit entry).\n\n"
+        "**Child-level items** (one per child): for auditors of childrens_social_care, adult_social_care or "
+        "council (information governance too). An auditor of a partner agency gets 403 "
+        "`agency_not_permitted` (JSON and CSV alike) and runs the aggregate reports instead (timeliness, "
+        "SAC)."
     ),
     response_model=CinReferralPage,
-    responses={**ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
+    responses={**CHILD_LEVEL_ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
 )
 async def cin_referrals(
     request: Request,
     response: Response,
-    principal: ReportsRead,
+    principal: ChildLevelReader,
     session: DbSession,
     paging: Paging,
     from_: Annotated[date, Query(alias="from", description="First day of the range (received on or after).")],
@@ -129,7 +150,7 @@ async def cin_referrals(
         "Ethnicity is recorded with DfE codes and reported in SAC bands: W* white; M* mixed or multiple; "
         "A* and CHNE Asian or Asian British; B* Black, African, Caribbean or Black British; OOTH other; REFU "
         "refused; NOBT or none undeclared or not known. Gender `other` and none are counted as not known.\n\n"
-        "JSON by default; CSV with `Accept: text/csv`. Every call is audited."
+        "JSON by default; CSV with `Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
     response_model=SacReport,
     responses={**ERRORS, **export.both_media_types(SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE)},
@@ -167,7 +188,7 @@ async def sac(
         "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
         "soon when it falls before today plus the window in whole days, today included).\n\n"
         "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
-        "`Accept: text/csv`. Every call is audited."
+        "`Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
     response_model=TimelinessReport,
     responses={**ERRORS, **export.both_media_types(TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE)},

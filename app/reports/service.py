@@ -4,6 +4,9 @@ the report, and audit every run.
 The CIN census items are about named children, so their export is audited like any other read of case
 data: who ran it, for which range, in which format and how many items it gave; the audit row holds no
 personal data. The aggregate reports are audited the same way.
+
+Who runs what: every auditor (``reports:read``) runs the aggregate reports (timeliness, SAC); the
+child-level CIN items need an auditor of a lead agency or of the council (``check_child_level``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
+from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.models.base import utcnow
 from app.plans.service import today as plans_today
@@ -194,6 +198,16 @@ def _cin_item(row: Any) -> CinReferralItem:
         primary_need=row.primary_need,
         assessment_factors=row.assessment_factors or [],
     )
+
+
+def check_child_level(actor: Principal) -> None:
+    """Child-level items are for the council's side only: a partner agency's auditor sees aggregates."""
+    if not actor.is_council_wide:
+        raise AgencyNotPermitted(
+            "Child-level report items (the CIN census) need an auditor of childrens_social_care, "
+            "adult_social_care or council; an auditor of a partner agency runs the aggregate reports "
+            "(timeliness, SAC)."
+        )
 
 
 def _audit_cin(

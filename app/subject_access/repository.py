@@ -17,6 +17,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
 from app.disclosures import repository as disclosures
 from app.models.adult import (
@@ -43,15 +44,22 @@ from app.models.referral import (
     ReferralHouseholdMember,
     ThresholdDecision,
 )
+from app.people import access
+from app.people.access import RecordSide
 
 # ---------------------------------------------------------------------------------------------------
 # Requests
 
 
+def readable(principal: Principal) -> sa.Select[SubjectAccessRequest]:
+    """Requests are about people: seen by whoever reads the register (``app.people.access``)."""
+    return sa.select(SubjectAccessRequest).where(access.register_clause(principal))
+
+
 async def get(
-    session: AsyncSession, request_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, request_id: uuid.UUID, *, for_update: bool = False
 ) -> SubjectAccessRequest | None:
-    stmt = sa.select(SubjectAccessRequest).where(SubjectAccessRequest.id == request_id)
+    stmt = readable(principal).where(SubjectAccessRequest.id == request_id)
     if for_update:
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
@@ -69,9 +77,9 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
 
 
 async def list_requests(
-    session: AsyncSession, filters: RequestFilters, params: PageParams, today: date
+    session: AsyncSession, principal: Principal, filters: RequestFilters, params: PageParams, today: date
 ) -> tuple[list[SubjectAccessRequest], str | None]:
-    stmt = sa.select(SubjectAccessRequest)
+    stmt = readable(principal)
     if filters.person_id is not None:
         stmt = stmt.where(SubjectAccessRequest.person_id == filters.person_id)
     if filters.status is not None:
@@ -114,10 +122,12 @@ class AdultsHoldings:
 
 @dataclass
 class Holdings:
-    children: ChildrensHoldings
-    adults: AdultsHoldings
-    siblings: int
-    disclosures: Sequence[Disclosure] = field(default_factory=list)
+    """What is held on the sides asked for; a side not asked for is None (not loaded at all)."""
+
+    children: ChildrensHoldings | None
+    adults: AdultsHoldings | None
+    siblings: int  # linked by referrals: the children's side (0 when it is not asked for)
+    disclosures: Sequence[Disclosure] = field(default_factory=list)  # of the sides asked for
 
 
 K = TypeVar("K")
@@ -285,15 +295,22 @@ async def adults_holdings(session: AsyncSession, person_id: uuid.UUID) -> Adults
     )
 
 
-async def holdings(session: AsyncSession, person_id: uuid.UUID) -> Holdings:
-    siblings = await session.scalar(
-        sa.select(sa.func.count()).where(
-            PersonLink.person_id == person_id, PersonLink.relationship == "sibling"
+async def holdings(session: AsyncSession, person_id: uuid.UUID, sides: frozenset[RecordSide]) -> Holdings:
+    """Everything held about the person on ``sides``; the other side is not read at all."""
+    children = RecordSide.CHILDREN in sides
+    siblings = 0
+    if children:
+        siblings = (
+            await session.scalar(
+                sa.select(sa.func.count()).where(
+                    PersonLink.person_id == person_id, PersonLink.relationship == "sibling"
+                )
+            )
+            or 0
         )
-    )
     return Holdings(
-        children=await childrens_holdings(session, person_id),
-        adults=await adults_holdings(session, person_id),
-        siblings=int(siblings or 0),
-        disclosures=await disclosures.all_for_person(session, person_id),
+        children=await childrens_holdings(session, person_id) if children else None,
+        adults=await adults_holdings(session, person_id) if RecordSide.ADULTS in sides else None,
+        siblings=int(siblings),
+        disclosures=await disclosures.all_for_person(session, person_id, sides),
     )

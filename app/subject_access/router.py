@@ -1,4 +1,12 @@
-"""Subject access: requests (/v1/subject-access-requests) and the export (/v1/people/{id}/record)."""
+"""Subject access: requests (/v1/subject-access-requests) and the export (/v1/people/{id}/record).
+
+Who may do what (``app.people.access``):
+
+* the export: a lead agency (``people:read``) its own side of the person's record; information
+  governance (``subject_access:export``) both sides, the council-wide export;
+* requests: logged by the lead agencies (``people:write``) and by information governance, which handles
+  them (``subject_access:export``); listed and read by whoever reads the register (``people:read``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.core.auth import Principal, requires
+from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.concurrency import set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
@@ -34,43 +42,59 @@ from app.subject_access.schemas import (
 
 router = APIRouter(tags=["People"], route_class=TransactionalRoute)
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
-PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
-PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
+# A lead agency exports its own side (people:read); information governance both (subject_access:export).
+Exporter = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT)]
+# The lead agencies log requests (people:write); so does information governance, which handles them.
+RequestLoggerOnce = Annotated[
+    Principal, idempotent(requires_any(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT))
+]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get(
     "/v1/people/{person_id}/record",
-    summary="Subject access export: everything held about a person",
+    summary="Subject access export: what is held about a person, on the caller's sides",
     description=(
-        "One JSON document of everything the council holds about the person across children's and adults' "
-        "records: the person record; every referral naming them as a child, with its consent, "
+        "One JSON document of what the council holds about the person, on the sides of their record the "
+        "caller reads (`sides`). **Children's social care** (`people:read`) gets the children's side, "
+        "**adult social care** (`people:read`) the adults' side; the **council-wide export** of both sides, "
+        "which answers a subject access request to the council, needs `subject_access:export` (information "
+        "governance, agency `council`). Nobody is shown more than they could read record by record. A side "
+        "not covered is null (`children` or `adults`) and out of scope: nothing of it is read, given or "
+        "counted as withheld, so a one-sided export is never the whole record. Any other agency: 404, as "
+        "for the person; a council caller without `subject_access:export`: 403.\n\n"
+        "On the sides covered: the person record; every referral naming them as a child, with its consent, "
         '"do not inform parents" marker, RAG rating, agencies\' contributions, threshold decisions with '
         "their rationale, communications and outcome; every adult safeguarding concern about them, with its "
         "allegations, section 42 decision, enquiry and conclusion, and advocacy; their capacity assessments "
         "and best interests decisions; their safeguarding plans with actions and reviews; and to whom "
-        "information about them was disclosed (`recipients`).\n\n"
-        "Withheld, and counted in `withheld` by reason and kind (never the content): restricted "
+        "information about them was disclosed (`recipients`: disclosures of the covered sides' records, "
+        "and earlier exports that covered one of them).\n\n"
+        "Withheld on every side covered, whoever exports, and counted in `withheld` by reason and kind "
+        "(never the content): restricted "
         "contributions (`restricted_contribution`), and other people's personal data (`third_party`): other "
         "children and household members on the referrals, siblings, referrers and concern raisers who are "
         "private individuals, people alleged to have caused harm, best interests consultees, the people a "
         "plan names to protect the adult. Free text is given as recorded: review it, and apply any "
         "exemption, before release.\n\n"
-        "Hub staff of either lead agency may export the whole record: the council is one controller for "
-        "children's and adults' social care. Name the logged request with `request_id` to mark it "
-        "fulfilled. Every export is audited (action `export`, counts only) and logged as a disclosure to "
-        "the data subject."
+        "Name the logged request with `request_id`: the council-wide export marks it fulfilled; a "
+        "one-sided export is logged against it and leaves it open. Every export is audited (action "
+        "`export`, with the sides and counts only) and logged as a disclosure to the data subject."
     ),
     response_model=SubjectAccessExport,
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def export_record(
     person_id: uuid.UUID,
-    principal: PeopleRead,
+    principal: Exporter,
     session: DbSession,
     request_id: Annotated[
         uuid.UUID | None,
-        Query(description="The subject access request this export answers; it is marked fulfilled."),
+        Query(
+            description="The subject access request this export answers; the council-wide export marks it "
+            "fulfilled."
+        ),
     ] = None,
 ) -> SubjectAccessExport:
     return await service.export(session, principal, person_id, request_id)
@@ -84,7 +108,9 @@ async def export_record(
         "(the person, or someone on their behalf), and whether identity and authority were checked. "
         "`due_on` is computed and stored: one calendar month from receipt (the same date next month, or "
         "that month's last day if it has none; 31 January → 28 or 29 February), moved to the next working "
-        "day when it falls on a weekend or an England & Wales bank holiday."
+        "day when it falls on a weekend or an England & Wales bank holiday. Logged by the lead agencies "
+        "(`people:write`) or by information governance, which answers requests (`subject_access:export`); "
+        "any other agency: 404, as for the person."
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=SubjectAccessRequestOut,
@@ -92,11 +118,12 @@ async def export_record(
         **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=CREATE_CODES),
         **CREATED_HEADERS,
     },
+    openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def log_request(
     person_id: uuid.UUID,
     response: Response,
-    principal: PeopleWriteOnce,
+    principal: RequestLoggerOnce,
     session: DbSession,
     body: SubjectAccessRequestIn,
 ) -> SubjectAccessRequestOut:
@@ -108,7 +135,11 @@ async def log_request(
 @router.get(
     "/v1/subject-access-requests",
     summary="List subject access requests",
-    description="Newest first. `overdue=true` lists the open requests past their due date.",
+    description=(
+        "Newest first (by when they were logged). `overdue=true` lists the open requests past their due "
+        "date. Read by whoever reads the person register (the lead agencies and the council, information "
+        "governance included); for any other agency the list is empty."
+    ),
     response_model=Page[SubjectAccessRequestOut],
     responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
@@ -137,7 +168,7 @@ async def list_requests(
 async def get_request(
     request_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
 ) -> SubjectAccessRequestOut:
-    """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled."""
+    """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled. Read by the lead agencies and the council; any other agency gets 404."""
     sar = await service.read_request(session, principal, request_id)
     set_etag(response, sar.version)
     return service.request_out(sar)

@@ -1,8 +1,9 @@
 """Subject access requests and the subject access export.
 
-The export is one JSON document of everything the council holds about one person across children's
-and adults' records. What the person may not be given is left out and counted in ``withheld`` (by
-reason and by kind, never the content); see ``app.subject_access.service`` for the rules.
+The export is one JSON document of what the council holds about one person on the sides of their
+record the caller reads (``sides``: children's, adults', or both). What the person may not be given is
+left out and counted in ``withheld`` (by reason and by kind, never the content); see
+``app.subject_access.service`` for the rules.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from app.core.schemas import (
 from app.core.scopes import AgencyCode, Role
 from app.decisions.schemas import DecisionOut
 from app.disclosures.schemas import DisclosureOut
+from app.people.access import RecordSide
 from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
 from app.plans.schemas import ClosureOut, ReviewOut
 from app.referrals.schemas import (
@@ -489,8 +491,9 @@ _EXPORT: dict[str, Any] = {
         "role": "mash_practitioner",
     },
     "subject_access_request": None,
+    "sides": ["children"],
     "children": {"referrals": []},
-    "adults": {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []},
+    "adults": None,
     "recipients": [],
     "withheld": {
         "total": 1,
@@ -501,7 +504,8 @@ _EXPORT: dict[str, Any] = {
 
 
 class SubjectAccessExport(ResponseModel):
-    """Everything held about one person, for the officer answering a subject access request."""
+    """What is held about one person on the sides of their record the caller reads, for the officer
+    answering a subject access request."""
 
     model_config = ConfigDict(json_schema_extra=examples(_EXPORT))
 
@@ -511,10 +515,27 @@ class SubjectAccessExport(ResponseModel):
     subject_access_request: SubjectAccessRequestOut | None = Field(
         description="The request this export answers."
     )
-    children: ChildrensRecords
-    adults: AdultsRecords
+    sides: list[RecordSide] = Field(
+        min_length=1,
+        max_length=len(RecordSide),
+        description="The sides of the person's record this export covers: `children` (children's social "
+        "care's records), `adults` (adult social care's), or both (the council-wide export, "
+        "`subject_access:export`). An export of one side is not the whole record: a subject access "
+        "request to the council is answered with both.",
+    )
+    children: ChildrensRecords | None = Field(
+        description="The children's side; null when the export does not cover it (not in `sides`)."
+    )
+    adults: AdultsRecords | None = Field(
+        description="The adults' side; null when the export does not cover it (not in `sides`)."
+    )
     recipients: list[DisclosureOut] = Field(
         max_length=MAX_UNPAGED_ITEMS,
-        description="To whom information about the person was disclosed before this export (Art 15(1)(c)).",
+        description="To whom information about the person was disclosed before this export (Art 15(1)(c)), "
+        "on the sides it covers: disclosures of those sides' records, and earlier exports that covered "
+        "one of them.",
     )
-    withheld: Withheld
+    withheld: Withheld = Field(
+        description="What was left out of the covered sides, counted; a side not covered is not in scope "
+        "and nothing of it is counted here."
+    )

@@ -18,8 +18,13 @@ Free text (a concern summary, an agency's answer, a rationale) is given as recor
 person, though it may mention others. The export is for the officer answering the request, who
 reviews it and applies any exemption (e.g. DPA 2018 Sch 3 serious harm, Sch 2 crime) before release.
 
-Either lead agency may export everything: the council is one controller for children's and adults'
-social care, and a request to it covers all it holds. Partner agencies have no ``people:read``.
+Who exports which side (``app.people.access``): nobody more than they could read record by record.
+Children's social care exports the children's side, adult social care the adults' side; the
+council-wide export of both, which answers a subject access request to the council as one controller,
+needs ``subject_access:export`` (information governance). The side not covered is not read at all:
+it is null in the document, and nothing of it is counted as withheld (it is out of scope, not held
+back). ``sides`` says which sides a document covers, so one side is never mistaken for the whole.
+Partner agencies do not see the register: a person is not found.
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.codes import ReferralSource
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import InsufficientScope, NotFound, ValidationFailed
 from app.core.pagination import PageParams
+from app.core.scopes import Scope
 from app.decisions.schemas import DecisionOut
 from app.disclosures import service as disclosures
 from app.disclosures.schemas import disclosure_out
@@ -51,7 +57,9 @@ from app.models.base import utcnow
 from app.models.disclosure import SubjectAccessRequest
 from app.models.person import Person
 from app.models.referral import Referral
+from app.people import access
 from app.people import repository as people_repository
+from app.people.access import RecordSide
 from app.plans.schemas import ClosureOut, ReviewOut
 from app.referrals import views as referral_views
 from app.referrals.schemas import CommunicationOut
@@ -160,8 +168,8 @@ def _audit_request(
     audit.record(session, actor, action, REQUEST_RECORD_TYPE, sar.id, person_id=sar.person_id)
 
 
-async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
-    person = await people_repository.get(session, person_id)
+async def _person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> Person:
+    person = await people_repository.get_readable(session, actor, person_id)
     if person is None:
         raise NotFound("person")
     return person
@@ -170,7 +178,7 @@ async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
 async def log_request(
     session: AsyncSession, actor: Principal, person_id: uuid.UUID, body: SubjectAccessRequestIn
 ) -> SubjectAccessRequest:
-    person = await _person(session, person_id)
+    person = await _person(session, actor, person_id)
     sar = SubjectAccessRequest(
         id=uuid.uuid4(),
         person_id=person.id,
@@ -194,7 +202,7 @@ async def log_request(
 async def read_request(
     session: AsyncSession, actor: Principal, request_id: uuid.UUID
 ) -> SubjectAccessRequest:
-    sar = await repository.get(session, request_id)
+    sar = await repository.get(session, actor, request_id)
     if sar is None:
         raise NotFound("subject access request")
     _audit_request(session, actor, AuditAction.READ, sar)
@@ -204,7 +212,7 @@ async def read_request(
 async def list_requests(
     session: AsyncSession, actor: Principal, filters: RequestFilters, params: PageParams
 ) -> tuple[list[SubjectAccessRequest], str | None]:
-    found, next_cursor = await repository.list_requests(session, filters, params, today())
+    found, next_cursor = await repository.list_requests(session, actor, filters, params, today())
     audit.record(
         session,
         actor,
@@ -421,32 +429,53 @@ def _plan(plan: SafeguardingPlan, held: AdultsHoldings, tally: Tally) -> PlanRec
     )
 
 
-def _record_counts(children: ChildrensRecords, adults: AdultsRecords) -> dict[str, int]:
-    referrals = children.referrals
-    return {
-        "referrals": len(referrals),
-        "contributions": sum(len(r.contributions) for r in referrals),
-        "threshold_decisions": sum(len(r.threshold_decisions) for r in referrals),
-        "communications": sum(len(r.communications) for r in referrals),
-        "adult_concerns": len(adults.concerns),
-        "capacity_assessments": len(adults.capacity_assessments),
-        "safeguarding_plans": len(adults.safeguarding_plans),
-    }
+def _record_counts(children: ChildrensRecords | None, adults: AdultsRecords | None) -> dict[str, int]:
+    """How many records of each kind the export gives, for the sides it covers."""
+    counts: dict[str, int] = {}
+    if children is not None:
+        referrals = children.referrals
+        counts |= {
+            "referrals": len(referrals),
+            "contributions": sum(len(r.contributions) for r in referrals),
+            "threshold_decisions": sum(len(r.threshold_decisions) for r in referrals),
+            "communications": sum(len(r.communications) for r in referrals),
+        }
+    if adults is not None:
+        counts |= {
+            "adult_concerns": len(adults.concerns),
+            "capacity_assessments": len(adults.capacity_assessments),
+            "safeguarding_plans": len(adults.safeguarding_plans),
+        }
+    return counts
+
+
+def _children(held: ChildrensHoldings | None, tally: Tally) -> ChildrensRecords | None:
+    if held is None:
+        return None
+    return ChildrensRecords(referrals=[_referral(r, held, tally) for r in held.referrals])
+
+
+def _adults(held: AdultsHoldings | None, tally: Tally) -> AdultsRecords | None:
+    if held is None:
+        return None
+    return AdultsRecords(
+        concerns=[_concern(c, held, tally) for c in held.concerns],
+        capacity_assessments=[_assessment(a, held, tally) for a in held.assessments],
+        safeguarding_plans=[_plan(p, held, tally) for p in held.plans],
+    )
 
 
 def build_export(
-    person: Person, held: Holdings, actor: Principal, sar: SubjectAccessRequest | None
+    person: Person,
+    held: Holdings,
+    sides: frozenset[RecordSide],
+    actor: Principal,
+    sar: SubjectAccessRequest | None,
 ) -> SubjectAccessExport:
     tally = Tally()
     tally.third_party(WithheldKind.SIBLING, held.siblings)
-    children = ChildrensRecords(
-        referrals=[_referral(r, held.children, tally) for r in held.children.referrals]
-    )
-    adults = AdultsRecords(
-        concerns=[_concern(c, held.adults, tally) for c in held.adults.concerns],
-        capacity_assessments=[_assessment(a, held.adults, tally) for a in held.adults.assessments],
-        safeguarding_plans=[_plan(p, held.adults, tally) for p in held.adults.plans],
-    )
+    children = _children(held.children, tally)
+    adults = _adults(held.adults, tally)
     # That the agency was asked would point at the withheld answer: its log entries are withheld too.
     recipients = [d for d in held.disclosures if d.record_id not in tally.records]
     tally.add(
@@ -459,6 +488,7 @@ def build_export(
         generated_at=utcnow(),
         generated_by=Actor.model_validate({"sub": actor.sub, "agency": actor.agency, "role": actor.role}),
         subject_access_request=None if sar is None else request_out(sar),
+        sides=access.in_order(sides),
         children=children,
         adults=adults,
         recipients=[disclosure_out(d, person.id) for d in recipients],
@@ -467,11 +497,11 @@ def build_export(
 
 
 async def _request_answered(
-    session: AsyncSession, person: Person, request_id: uuid.UUID | None
+    session: AsyncSession, actor: Principal, person: Person, request_id: uuid.UUID | None
 ) -> SubjectAccessRequest | None:
     if request_id is None:
         return None
-    sar = await repository.get(session, request_id, for_update=True)
+    sar = await repository.get(session, actor, request_id, for_update=True)
     if sar is None or sar.person_id != person.id:
         raise ValidationFailed(
             ["query", "request_id"], "No subject access request about this person with this id."
@@ -482,18 +512,28 @@ async def _request_answered(
 async def export(
     session: AsyncSession, actor: Principal, person_id: uuid.UUID, request_id: uuid.UUID | None
 ) -> SubjectAccessExport:
-    person = await _person(session, person_id)
-    sar = await _request_answered(session, person, request_id)
-    held = await repository.holdings(session, person.id)
-    if sar is not None and sar.status == SubjectAccessStatus.OPEN:
+    person = await _person(session, actor, person_id)
+    sides = access.sides(actor, Scope.SUBJECT_ACCESS_EXPORT)
+    if not sides:  # the council without subject_access:export
+        raise InsufficientScope([Scope.SUBJECT_ACCESS_EXPORT])
+    sar = await _request_answered(session, actor, person, request_id)
+    held = await repository.holdings(session, person.id, sides)
+    # A request to the council is answered by the whole record: one side's export is logged against the
+    # request (its disclosure entry names it) but leaves it open.
+    if sar is not None and sar.status == SubjectAccessStatus.OPEN and sides >= access.BOTH_SIDES:
         sar.status = SubjectAccessStatus.FULFILLED
         sar.fulfilled_at = utcnow()
         sar.fulfilled_by = actor.sub
         await session.flush()
-    document = build_export(person, held, actor, sar)
+    document = build_export(person, held, sides, actor, sar)
     records = _record_counts(document.children, document.adults)
     await disclosures.exported(
-        session, actor, person.id, subject_access_request_id=None if sar is None else sar.id, records=records
+        session,
+        actor,
+        person.id,
+        subject_access_request_id=None if sar is None else sar.id,
+        records=records,
+        sides=sides,
     )
     audit.record(
         session,
@@ -504,6 +544,7 @@ async def export(
         person_id=person.id,
         details={
             "subject_access_request_id": None if sar is None else str(sar.id),
+            "sides": [str(side) for side in document.sides],
             "records": records,
             "withheld": {str(reason): n for reason, n in document.withheld.by_reason.items()},
         },

@@ -271,13 +271,59 @@ async def test_only_auditors_read_the_trail(
     assert "audit:read" in response.json()["detail"]
 
 
-async def test_auditors_of_any_agency_read_the_whole_trail(
+@pytest.mark.parametrize(
+    ("role", "agency"),
+    [
+        ("auditor", "adult_social_care"),
+        ("auditor", "council"),
+        ("information_governance", "council"),
+    ],
+)
+async def test_auditors_of_the_lead_agencies_and_the_council_read_the_whole_trail(
+    client: httpx.AsyncClient, auth: TokenFactory, trail: Trail, role: str, agency: str
+) -> None:
+    from_them = await everything(client, auth(role, agency, sub="another-auditor"))
+    from_the_hub = await everything(client, trail.auditor)
+    last = min(from_them[-1]["seq"], from_the_hub[-1]["seq"])
+    assert of_the_trail(from_them, last) == of_the_trail(from_the_hub, last)
+    assert {"police", "health", "childrens_social_care"} <= {e["actor"]["agency"] for e in from_them}
+
+
+async def test_a_partner_agencys_auditor_reads_the_entries_of_its_own_agency_only(
     client: httpx.AsyncClient, auth: TokenFactory, trail: Trail
 ) -> None:
-    from_health = await everything(client, auth("auditor", "health", sub="auditor-hal"))
-    from_the_hub = await everything(client, trail.auditor)
-    last = min(from_health[-1]["seq"], from_the_hub[-1]["seq"])
-    assert of_the_trail(from_health, last) == of_the_trail(from_the_hub, last)
+    """Health's auditor sees what health did (its referral, and its own reading of the trail), nothing
+    the police or the hub did: on every page, through every cursor, whatever the filters."""
+    health_auditor = auth("auditor", "health", sub="auditor-hal")
+    whole = await everything(client, trail.auditor)
+    health_did = [e for e in whole if e["actor"]["agency"] == "health"]
+    assert health_did and len(health_did) < len(whole)
+
+    seen = await everything(client, health_auditor)
+    assert {e["actor"]["agency"] for e in seen} == {"health"}
+    last = whole[-1]["seq"]
+    assert of_the_trail(seen, last) == health_did
+    assert any(e["action"] == "create" and e["record_id"] == trail.second["id"] for e in seen)
+
+    # One entry a page, up to the snapshot (each page read adds a health entry of its own): the
+    # restriction holds through every cursor.
+    walked: list[Event] = []
+    cursor: str | None = None
+    while not walked or walked[-1]["seq"] <= last:
+        body = (await page(client, health_auditor, limit=1, **({"cursor": cursor} if cursor else {}))).json()
+        walked.extend(body["items"])
+        cursor = body["next_cursor"]
+        assert cursor is not None
+    assert {e["actor"]["agency"] for e in walked} == {"health"}
+    assert of_the_trail(walked, last) == health_did
+
+    # Another agency's entries, asked for by name, or about a record another agency made: nothing.
+    assert (await page(client, health_auditor, agency="police")).json()["items"] == []
+    assert (await page(client, health_auditor, agency="police", actor="police-system")).json()["items"] == []
+    police_referral = {"record_type": "referral", "record_id": trail.first["id"]}
+    assert (await page(client, health_auditor, **police_referral)).json()["items"] == []
+    assert (await page(client, trail.auditor, **police_referral)).json()["items"]
+    assert (await page(client, health_auditor, person_id=person_of(trail.first))).json()["items"] == []
 
 
 async def test_without_a_token_the_trail_is_closed(client: httpx.AsyncClient) -> None:
@@ -414,6 +460,20 @@ async def test_tampering_is_found_at_the_first_entry_changed(
     # A failed check is on the trail too.
     [check] = await everything(client, trail.auditor, record_type="audit_chain")
     assert check["details"] == {"valid": False, "checked": checked, "reason": reason}
+
+
+async def test_a_partner_agencys_auditor_learns_that_the_chain_broke_and_where_but_not_which_entry(
+    client: httpx.AsyncClient, trail: Trail, auth: TokenFactory, app: FastAPI
+) -> None:
+    events = await everything(client, trail.auditor)
+    await _bypass_triggers(app)
+    await run_sql(app, "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 3")
+    partner = await verification(client, auth("auditor", "police", sub="auditor-pat"))
+    assert (partner["valid"], partner["reason"], partner["checked"]) == (False, "hash_mismatch", 2)
+    assert (partner["first_invalid_seq"], partner["first_invalid_id"]) == (3, None)
+    for headers in (trail.auditor, auth("information_governance", "council", sub="ig-officer")):
+        lead = await verification(client, headers)
+        assert (lead["first_invalid_seq"], lead["first_invalid_id"]) == (3, events[2]["id"])
 
 
 async def test_entries_cut_off_the_end_are_found(

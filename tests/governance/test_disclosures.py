@@ -1,5 +1,6 @@
 """The disclosure log: a row each time information about a person leaves the agency that holds it,
-and only then (see ``app.disclosures`` for the rules), read through GET /v1/people/{id}/disclosures."""
+and only then (see ``app.disclosures`` for the rules), read through GET /v1/people/{id}/disclosures:
+by information governance whole, by each lead agency for its own side's records."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def who(auth: TokenFactory) -> dict[str, Headers]:
         "worker": auth("asc_practitioner", sub="asc-worker"),
         "asc_manager": auth("asc_manager", sub="asc-manager"),
         "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
+        "governance": auth("information_governance", "council", sub="ig-officer"),
     }
 
 
@@ -60,10 +62,15 @@ async def _ok(response: httpx.Response, status: int = 200) -> Body:
 
 
 async def log_of(
-    http: httpx.AsyncClient, who: dict[str, Headers], person_id: str, **params: Any
+    http: httpx.AsyncClient,
+    who: dict[str, Headers],
+    person_id: str,
+    reader: str = "governance",
+    **params: Any,
 ) -> list[Body]:
+    """The log as ``reader`` sees it (information governance: all of it)."""
     page = await _ok(
-        await http.get(f"/v1/people/{person_id}/disclosures", params=params, headers=who["practitioner"])
+        await http.get(f"/v1/people/{person_id}/disclosures", params=params, headers=who[reader])
     )
     items: list[Body] = page["items"]
     return items
@@ -295,12 +302,12 @@ async def test_the_log_is_paged_newest_first_and_filtered(
     (child,) = await children_of(client, who, referral["id"])
     url = f"/v1/people/{child['person_id']}/disclosures"
 
-    first = await client.get(url, params={"limit": 3}, headers=who["worker"])
+    first = await client.get(url, params={"limit": 3}, headers=who["practitioner"])
     page = await _ok(first)
     assert len(page["items"]) == 3 and page["next_cursor"]
     assert 'rel="next"' in first.headers["link"]
     rest = await _ok(
-        await client.get(url, params={"limit": 3, "cursor": page["next_cursor"]}, headers=who["worker"])
+        await client.get(url, params={"limit": 3, "cursor": page["next_cursor"]}, headers=who["practitioner"])
     )
     assert len(rest["items"]) == 2 and rest["next_cursor"] is None
     everything = page["items"] + rest["items"]
@@ -310,18 +317,52 @@ async def test_the_log_is_paged_newest_first_and_filtered(
     )
     assert [d["trigger"] for d in everything[:2]] == ["read", "read"]  # the latest first
 
-    health = await _ok(await client.get(url, params={"recipient_agency": "health"}, headers=who["worker"]))
+    health = await _ok(
+        await client.get(url, params={"recipient_agency": "health"}, headers=who["practitioner"])
+    )
     assert [d["trigger"] for d in health["items"]] == ["read", "read", "contribution_request"]
     asked = await _ok(
-        await client.get(url, params={"trigger": "contribution_request"}, headers=who["worker"])
+        await client.get(url, params={"trigger": "contribution_request"}, headers=who["practitioner"])
     )
     assert sorted(d["recipient_agency"] for d in asked["items"]) == ["education", "health", "housing"]
     assert_problem(
-        await client.get(url, params={"trigger": "gossip"}, headers=who["worker"]), 422, "validation_failed"
+        await client.get(url, params={"trigger": "gossip"}, headers=who["practitioner"]),
+        422,
+        "validation_failed",
     )
     assert_problem(
-        await client.get(url, params={"limit": 0}, headers=who["worker"]), 422, "validation_failed"
+        await client.get(url, params={"limit": 0}, headers=who["practitioner"]), 422, "validation_failed"
     )
+
+
+async def test_each_lead_agency_reads_the_disclosures_of_its_own_sides_records(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    """Nobody reads more of the log than they could read record by record: a child's entries are
+    children's social care's (and information governance's), an adult's adult social care's."""
+    referral = await create_referral(client, who["police"], referral_body(unique_child()))
+    await rate(client, who["practitioner"], referral["id"])
+    await ask(client, who["practitioner"], referral["id"], "health")
+    await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))
+    (child,) = await children_of(client, who, referral["id"])
+    concern = await raise_concern(client, who["health"], concern_body())
+    adult = (await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"])))[
+        "adult"
+    ]["person_id"]
+    await decide(client, who["asc_manager"], concern["id"])
+    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
+
+    def kinds(log: list[Body]) -> list[tuple[str, str]]:
+        return sorted((d["trigger"], d["record_type"]) for d in log)
+
+    childs = [("contribution_request", "contribution"), ("read", "referral")]
+    adults = [("read", "adult_concern")]
+    assert kinds(await log_of(client, who, child["person_id"], "practitioner")) == childs
+    assert kinds(await log_of(client, who, child["person_id"], "governance")) == childs
+    assert await log_of(client, who, child["person_id"], "worker") == []
+    assert kinds(await log_of(client, who, adult, "worker")) == adults
+    assert kinds(await log_of(client, who, adult, "governance")) == adults
+    assert await log_of(client, who, adult, "practitioner") == []
 
 
 async def test_reading_the_log_needs_people_read_is_audited_and_an_unknown_person_is_not_found(

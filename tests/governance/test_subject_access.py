@@ -3,9 +3,11 @@
 The main case follows one young person through the hub: a child on two referrals (one with a police
 answer marked restricted, an open health answer, a decision, a contact with him, his sister and the
 household named), then, as an adult, a safeguarding concern with an enquiry, a capacity assessment,
-a best interests decision and a plan. His export must hold every one of those records, leave out the
-restricted answer and everyone else's personal data, count what it left out and why, and appear with
-the partner agencies' reads in both the disclosure log and the audit trail.
+a best interests decision and a plan. His council-wide export (information governance) must hold every
+one of those records, leave out the restricted answer and everyone else's personal data, count what it
+left out and why, and appear with the partner agencies' reads in both the disclosure log and the audit
+trail. Each lead agency's export holds its own side only: nothing of the other side is given, listed
+among the recipients or counted as withheld.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.adults import (
     best_interests_body,
     concern_body,
     decide,
+    decision_body,
     make_plan,
     open_enquiry,
     plan_body,
@@ -55,6 +58,7 @@ from tests.referrals import (
     referral_body,
     review,
     sql_id,
+    unique_child,
 )
 
 Headers = dict[str, str]
@@ -64,7 +68,24 @@ Body = dict[str, Any]
 TWO_YEARS_AGO = f"{date.today().year - 2}-03-01 10:00:00.000000"
 NEARLY_TWO_YEARS_AGO = f"{date.today().year - 2}-05-20 15:30:00.000000"
 
-# What must never appear in the export: the restricted answer and other people's details.
+# What each side holds about Kai, as recorded: never in an export of the other side.
+CHILDRENS_SIDE = (
+    "Kai attends the CAMHS clinic monthly.",  # health's answer
+    "Police attended a domestic incident overnight",  # the police's referral
+    "His aunt says he has been missing overnight",
+    "Saw Kai at school; he is worried.",  # a communication
+    "Repeated domestic abuse with the child present",  # the threshold decision's rationale
+)
+ADULTS_SIDE = (
+    "He wants to keep his flat.",
+    "His benefits are being taken from him.",
+    "Recorded against each criterion.",  # the section 42 rationale
+    "Phone Dr Patel with the outcome.",  # feedback to the raiser
+    "Whether to let her son manage her bank account",  # the capacity assessment
+    "Alzheimer",
+    "Her daughter applies to be deputy",  # the best interests decision
+)
+# What must never appear in any export: the restricted answer and other people's details.
 RESTRICTED_ANSWER = "Intelligence links the household to a county lines network."
 HIDDEN = (
     RESTRICTED_ANSWER,
@@ -90,6 +111,7 @@ def who(auth: TokenFactory) -> dict[str, Headers]:
         "worker": auth("asc_practitioner", sub="asc-worker"),
         "asc_manager": auth("asc_manager", sub="asc-manager"),
         "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
+        "governance": auth("information_governance", "council", sub="ig-officer"),
     }
 
 
@@ -319,26 +341,29 @@ async def _audit(app: FastAPI, **where: Any) -> list[AuditEvent]:
 # The export
 
 
-async def test_the_export_holds_every_record_and_withholds_the_restricted_answer_and_third_parties(
+async def test_the_council_wide_export_holds_every_record_and_withholds_the_restricted_answer_and_third_parties(
     client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = await _ok(await log_request(client, who["practitioner"], story.person_id), 201)
+    sar = await _ok(await log_request(client, who["governance"], story.person_id), 201)
 
     response = await client.get(
-        f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["practitioner"]
+        f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["governance"]
     )
     export = await _ok(response)
 
     assert export["person"]["id"] == story.person_id
     assert export["person"]["given_name"] == "Kai"
     assert export["generated_by"] == {
-        "sub": "practitioner-ann",
-        "agency": "childrens_social_care",
-        "role": "mash_practitioner",
+        "sub": "ig-officer",
+        "agency": "council",
+        "role": "information_governance",
     }
+    assert export["sides"] == ["children", "adults"]
     assert export["subject_access_request"]["id"] == sar["id"]
     assert export["subject_access_request"]["status"] == "fulfilled"
+    for recorded in CHILDRENS_SIDE + ADULTS_SIDE:
+        assert recorded in response.text, recorded
 
     # Children's records: both referrals, oldest first, with what each says about him.
     first, second = export["children"]["referrals"]
@@ -431,17 +456,15 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = await _ok(await log_request(client, who["worker"], story.person_id), 201)
+    sar = await _ok(await log_request(client, who["governance"], story.person_id), 201)
     exported = await client.get(
         f"/v1/people/{story.person_id}/record",
         params={"request_id": sar["id"]},
-        headers={**who["worker"], "X-Request-ID": "req-sar-export"},
+        headers={**who["governance"], "X-Request-ID": "req-sar-export"},
     )
     assert exported.status_code == 200, exported.text
 
-    log = await _ok(
-        await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["practitioner"])
-    )
+    log = await _ok(await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["governance"]))
     latest = log["items"][0]  # newest first
     assert latest["trigger"] == "export"
     assert latest["record_type"] == "person" and latest["record_id"] == story.person_id
@@ -450,9 +473,9 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     assert latest["lawful_basis"] == "uk_gdpr_6_1_c_legal_obligation"
     assert latest["subject_access_request_id"] == sar["id"]
     assert latest["disclosed_by"] == {
-        "sub": "asc-worker",
-        "agency": "adult_social_care",
-        "role": "asc_practitioner",
+        "sub": "ig-officer",
+        "agency": "council",
+        "role": "information_governance",
     }
     assert latest["request_id"] == "req-sar-export"
     reads = {
@@ -473,9 +496,10 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     (export_event,) = await _audit(app, action="export")
     assert (export_event.record_type, export_event.record_id) == ("person", story.person_id)
     assert str(export_event.person_id) == story.person_id
-    assert (export_event.actor_sub, export_event.actor_agency) == ("asc-worker", "adult_social_care")
+    assert (export_event.actor_sub, export_event.actor_agency) == ("ig-officer", "council")
     assert export_event.request_id == "req-sar-export"
     assert export_event.details["subject_access_request_id"] == sar["id"]
+    assert export_event.details["sides"] == ["children", "adults"]
     assert export_event.details["records"] == {
         "referrals": 2,
         "contributions": 2,
@@ -503,7 +527,26 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     } <= partner_reads
     (listed,) = await _audit(app, action="list", record_type="disclosure")
     assert str(listed.person_id) == story.person_id
-    assert listed.actor_sub == "practitioner-ann"
+    assert listed.actor_sub == "ig-officer"
+
+    # Each lead agency reads the entries about its own side's records, and the export that covered it.
+    url = f"/v1/people/{story.person_id}/disclosures"
+    childrens = (await _ok(await client.get(url, headers=who["practitioner"])))["items"]
+    assert sorted((d["trigger"], d["record_type"], d["recipient_agency"]) for d in childrens) == [
+        ("contribution_request", "contribution", "health"),
+        ("contribution_request", "contribution", "health"),
+        ("contribution_request", "contribution", "police"),
+        ("export", "person", None),
+        ("read", "referral", "health"),
+        ("read", "referral", "police"),
+    ]
+    adults = (await _ok(await client.get(url, headers=who["worker"])))["items"]
+    assert sorted((d["trigger"], d["record_type"], d["recipient_agency"]) for d in adults) == [
+        ("export", "person", None),
+        ("read", "adult_concern", "health"),
+        ("read", "enquiry", "police"),
+        ("read", "safeguarding_plan", "police"),
+    ]
 
 
 async def test_the_export_of_someone_with_no_records_is_just_their_person_record(
@@ -517,9 +560,10 @@ async def test_the_export_of_someone_with_no_records_is_just_their_person_record
         ),
         201,
     )
-    export = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["worker"]))
+    export = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["governance"]))
     assert export["person"]["id"] == person["id"]
     assert export["subject_access_request"] is None
+    assert export["sides"] == ["children", "adults"]
     assert export["children"] == {"referrals": []}
     assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
     assert export["recipients"] == []
@@ -528,6 +572,9 @@ async def test_the_export_of_someone_with_no_records_is_just_their_person_record
         "by_reason": {"restricted_contribution": 0, "third_party": 0},
         "items": [],
     }
+    own_side = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["worker"]))
+    assert (own_side["sides"], own_side["children"]) == (["adults"], None)
+    assert own_side["adults"] == export["adults"] and own_side["withheld"] == export["withheld"]
 
 
 async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restricted_version(
@@ -604,23 +651,240 @@ async def test_the_export_takes_the_same_number_of_queries_however_many_records_
 # Who may export, and bad input
 
 
-async def test_hub_staff_of_either_lead_agency_may_export_and_partners_may_not(
+NOTHING_WITHHELD = {"total": 0, "by_reason": {"restricted_contribution": 0, "third_party": 0}, "items": []}
+
+
+def _withheld(export: Body) -> dict[tuple[str, str], int]:
+    return {(i["reason"], i["kind"]): i["count"] for i in export["withheld"]["items"]}
+
+
+def _recipients(export: Body) -> list[tuple[str, str, str | None]]:
+    return sorted((r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"])
+
+
+async def _one_side(
+    client: httpx.AsyncClient,
+    who: dict[str, Headers],
+    story: Story,
+    reader: str,
+    side: str,
+    kept_from_it: tuple[str, ...],
+) -> Body:
+    """``reader``'s export of Kai: ``side`` only, as recorded, nothing of ``kept_from_it``."""
+    response = await client.get(f"/v1/people/{story.person_id}/record", headers=who[reader])
+    export = await _ok(response)
+    other = "adults" if side == "children" else "children"
+    assert (export["sides"], export[other]) == ([side], None)
+    for recorded in CHILDRENS_SIDE if side == "children" else ADULTS_SIDE:
+        assert recorded in response.text, recorded
+    for withheld in kept_from_it:
+        assert withheld not in response.text, withheld
+    return export
+
+
+async def test_childrens_social_care_exports_the_childrens_side_only(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    """Kai's adult records (concern, s42 rationale, feedback, capacity, best interests, plan) are adult
+    social care's: not given, not listed among the recipients, not counted as withheld."""
+    story = await tell_the_story(client, who, app)
+    adults_side = (*ADULTS_SIDE, story.concern, story.enquiry, story.assessment, story.plan)
+    export = await _one_side(client, who, story, "practitioner", "children", adults_side)
+    assert [r["id"] for r in export["children"]["referrals"]] == [story.first, story.second]
+    assert _recipients(export) == [
+        ("contribution_request", "contribution", "health"),
+        ("contribution_request", "contribution", "health"),
+        ("read", "referral", "health"),
+        ("read", "referral", "police"),
+    ]
+    assert _withheld(export) == {
+        ("restricted_contribution", "contribution"): 1,
+        ("restricted_contribution", "recipient"): 1,
+        ("third_party", "other_child"): 1,
+        ("third_party", "household_member"): 2,
+        ("third_party", "referrer"): 1,
+        ("third_party", "sibling"): 1,
+    }
+    (event,) = await _audit(app, action="export")
+    assert event.details["sides"] == ["children"]
+    assert event.details["records"] == {
+        "referrals": 2,
+        "contributions": 2,
+        "threshold_decisions": 1,
+        "communications": 1,
+    }
+
+
+async def test_adult_social_care_exports_the_adults_side_only(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    """Kai's referrals (the police's concern, health's answer, the decision, his sister) are children's
+    social care's: not given, not listed among the recipients, not counted as withheld."""
+    story = await tell_the_story(client, who, app)
+    childrens_side = (*CHILDRENS_SIDE, story.first, story.second, story.open_answer, story.decision)
+    export = await _one_side(client, who, story, "worker", "adults", childrens_side)
+    assert [c["id"] for c in export["adults"]["concerns"]] == [story.concern]
+    assert [a["id"] for a in export["adults"]["capacity_assessments"]] == [story.assessment]
+    assert [p["id"] for p in export["adults"]["safeguarding_plans"]] == [story.plan]
+    assert _recipients(export) == [
+        ("read", "adult_concern", "health"),
+        ("read", "enquiry", "police"),
+        ("read", "safeguarding_plan", "police"),
+    ]
+    assert _withheld(export) == {
+        ("third_party", "alleged_person"): 1,
+        ("third_party", "best_interests_consultee"): 1,
+        ("third_party", "protective_people"): 1,
+    }
+
+
+async def test_adult_social_care_is_given_nothing_of_a_childs_record(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    """The probe: adult social care exported a child's record with the police's concern and health's
+    answer. Now it gets the person and an empty adults' side; the children's side is out of scope."""
+    summary = "Officers found the child alone at home at two in the morning."
+    referral = await create_referral(
+        client, who["police"], referral_body(unique_child(), concern_summary=summary)
+    )
+    await rate(client, who["practitioner"], referral["id"])
+    asked = {
+        c["agency"]: c["id"]
+        for c in await ask(client, who["practitioner"], referral["id"], "health", "police")
+    }
+    await answer(client, who["health"], asked["health"], information="The health visitor saw bruising.")
+    await answer(
+        client,
+        who["police"],
+        asked["police"],
+        information=RESTRICTED_ANSWER,
+        restricted=True,
+        restriction_reason="Live operation.",
+    )
+    await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))  # a disclosure
+    full = await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
+    person_id = full["children"][0]["person_id"]
+
+    response = await client.get(f"/v1/people/{person_id}/record", headers=who["worker"])
+    export = await _ok(response)
+    assert export["sides"] == ["adults"]
+    assert export["children"] is None
+    assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
+    assert export["recipients"] == []
+    assert export["withheld"] == NOTHING_WITHHELD
+    for child_side in (
+        summary,
+        "The health visitor saw bruising.",
+        RESTRICTED_ANSWER,
+        "PC Dawson",
+        *asked.values(),
+    ):
+        assert child_side not in response.text, child_side
+    assert referral["id"] not in response.text
+
+    # Children's social care gets all of it, the restricted answer withheld and counted.
+    own = await _ok(await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"]))
+    assert (own["sides"], own["adults"]) == (["children"], None)
+    (given,) = own["children"]["referrals"]
+    assert given["concern_summary"] == summary
+    assert [c["id"] for c in given["contributions"]] == [asked["health"]]
+    assert sorted((r["trigger"], r["recipient_agency"]) for r in own["recipients"]) == [
+        ("contribution_request", "health"),
+        ("read", "health"),
+    ]
+    assert _withheld(own) == {
+        ("restricted_contribution", "contribution"): 1,
+        ("restricted_contribution", "recipient"): 1,
+    }
+
+
+async def test_childrens_social_care_is_given_nothing_of_an_adults_record(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
+    """The probe: children's social care exported an adult's capacity assessment, best interests
+    decision, section 42 rationale and limited feedback. Now it gets the person and an empty children's
+    side."""
+    concern = await raise_concern(client, who["health"], concern_body())
+    full = await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
+    person_id = full["adult"]["person_id"]
+    rationale = "All three criteria met: an enquiry under section 42 is needed."
+    feedback = "Tell Dr Patel that an enquiry is under way, nothing more."
+    limited = "A police investigation into her son is under way."
+    await decide(
+        client,
+        who["asc_manager"],
+        concern["id"],
+        decision_body(rationale=rationale, referrer_feedback=feedback, feedback_limited_reason=limited),
+    )
+    assessment = await assess(client, who["worker"], assessment_body(person_id, concern_id=concern["id"]))
+    best_interests = await _ok(
+        await client.post(
+            f"/v1/capacity-assessments/{assessment['id']}/best-interests-decision",
+            json=best_interests_body(),
+            headers=who["worker"],
+        ),
+        201,
+    )
+    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))  # a disclosure
+
+    response = await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"])
+    export = await _ok(response)
+    assert export["sides"] == ["children"]
+    assert export["adults"] is None
+    assert export["children"] == {"referrals": []}
+    assert export["recipients"] == []
+    assert export["withheld"] == NOTHING_WITHHELD
+    for adult_side in (
+        rationale,
+        feedback,
+        limited,
+        "Whether to let her son manage her bank account",  # the capacity assessment
+        "Alzheimer",
+        "Her daughter applies to be deputy",  # the best interests decision
+        "Her son has been withdrawing large sums",  # an allegation
+        concern["id"],
+        assessment["id"],
+        best_interests["id"],
+    ):
+        assert adult_side not in response.text, adult_side
+
+    # Adult social care gets all of it.
+    own = await _ok(await client.get(f"/v1/people/{person_id}/record", headers=who["worker"]))
+    assert (own["sides"], own["children"]) == (["adults"], None)
+    (given,) = own["adults"]["concerns"]
+    assert given["section_42_decision"]["rationale"] == rationale
+    assert given["section_42_decision"]["feedback_limited_reason"] == limited
+    assert [a["id"] for a in own["adults"]["capacity_assessments"]] == [assessment["id"]]
+    assert [(r["trigger"], r["record_type"]) for r in own["recipients"]] == [("read", "adult_concern")]
+
+
+async def test_who_may_export(
     client: httpx.AsyncClient, who: dict[str, Headers], auth: TokenFactory, app: FastAPI
 ) -> None:
-    """The council is one controller for children's and adults' social care: a children's practitioner
-    exports the adult records too. Partner agencies and auditors have no people:read."""
+    """The lead agencies (people:read) their side, information governance (subject_access:export) both;
+    partner agencies, auditors and administrators have neither scope."""
     story = await tell_the_story(client, who, app)
-    for role in ("practitioner", "worker"):
+    sides = {}
+    for role in ("practitioner", "manager", "worker", "asc_manager", "governance"):
         export = await _ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who[role]))
-        assert len(export["adults"]["concerns"]) == 1
-        assert len(export["children"]["referrals"]) == 2
-    for role in ("police", "health", "auditor"):
-        response = await client.get(f"/v1/people/{story.person_id}/record", headers=who[role])
-        assert_problem(response, 403, "insufficient_scope")
-    admin = auth("admin", "childrens_social_care")
-    assert_problem(
-        await client.get(f"/v1/people/{story.person_id}/record", headers=admin), 403, "insufficient_scope"
-    )
+        sides[role] = export["sides"]
+    assert sides == {
+        "practitioner": ["children"],
+        "manager": ["children"],
+        "worker": ["adults"],
+        "asc_manager": ["adults"],
+        "governance": ["children", "adults"],
+    }
+    for headers in (
+        who["police"],
+        who["health"],
+        who["auditor"],
+        auth("auditor", "council", sub="council-auditor"),
+        auth("admin", "childrens_social_care"),
+    ):
+        response = await client.get(f"/v1/people/{story.person_id}/record", headers=headers)
+        problem = assert_problem(response, 403, "insufficient_scope")
+        assert "people:read subject_access:export" in problem["detail"]
 
 
 async def test_exporting_an_unknown_person_is_not_found_and_writes_nothing(
@@ -747,14 +1011,25 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
     overdue = await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"]))
     assert [r["id"] for r in overdue["items"]] == [sar["id"]]
 
-    await _ok(
+    # One side's export is logged against the request but does not answer it: the request is to the
+    # council, for everything it holds.
+    one_side = await _ok(
         await client.get(
             f"/v1/people/{person['id']}/record", params={"request_id": sar["id"]}, headers=who["worker"]
         )
     )
+    assert one_side["sides"] == ["adults"] and one_side["subject_access_request"]["status"] == "open"
+    still = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    assert (still["status"], still["fulfilled_at"], still["overdue"]) == ("open", None, True)
+    # The council-wide export answers it.
+    await _ok(
+        await client.get(
+            f"/v1/people/{person['id']}/record", params={"request_id": sar["id"]}, headers=who["governance"]
+        )
+    )
     done = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
     assert done["status"] == "fulfilled" and done["overdue"] is False
-    assert done["fulfilled_by"] == "asc-worker" and done["fulfilled_at"] is not None
+    assert done["fulfilled_by"] == "ig-officer" and done["fulfilled_at"] is not None
     assert (await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"])))[
         "items"
     ] == []
@@ -769,7 +1044,7 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
 
     events = await _audit(app, record_type="subject_access_request")
     # The idempotent replay is audited as a read of the request it handed back.
-    assert [e.action for e in events] == ["create", "read", "read", "list", "read", "list", "list"]
+    assert [e.action for e in events] == ["create", "read", "read", "list", "read", "read", "list", "list"]
     assert events[1].details == {"idempotent_replay": True}
     assert all(e.action == "list" or str(e.person_id) == person["id"] for e in events)
     assert "Ruth" not in json.dumps([e.details for e in events])
@@ -809,7 +1084,9 @@ async def test_a_request_that_does_not_add_up_is_refused(
     assert listed["items"] == []
 
 
-async def test_requests_need_the_people_scopes(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_requests_are_for_the_lead_agencies_and_information_governance(
+    client: httpx.AsyncClient, who: dict[str, Headers]
+) -> None:
     person = await _ok(
         await client.post(
             "/v1/people",
@@ -819,6 +1096,22 @@ async def test_requests_need_the_people_scopes(client: httpx.AsyncClient, who: d
         201,
     )
     sar = await _ok(await log_request(client, who["worker"], person["id"]), 201)
+    # Information governance handles requests: it logs them (subject_access:export), lists and reads them.
+    logged = await _ok(await log_request(client, who["governance"], person["id"]), 201)
+    assert (logged["logged_by"], logged["logged_by_agency"]) == ("ig-officer", "council")
+    assert (
+        await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["governance"]))
+    )["id"] == sar["id"]
+    listed = await _ok(
+        await client.get(
+            "/v1/subject-access-requests", params={"person_id": person["id"]}, headers=who["governance"]
+        )
+    )
+    assert [r["id"] for r in listed["items"]] == [logged["id"], sar["id"]]
+    problem = assert_problem(
+        await log_request(client, who["auditor"], person["id"]), 403, "insufficient_scope"
+    )
+    assert "people:write subject_access:export" in problem["detail"]
     for role in ("police", "auditor"):
         assert_problem(await log_request(client, who[role], person["id"]), 403, "insufficient_scope")
         assert_problem(

@@ -351,3 +351,38 @@ async def test_other_roles_are_refused(fixture: Fixture) -> None:
         )
         assert_problem(response, 403, "insufficient_scope")
     assert_problem(await world.http.get("/v1/reports/cin-referrals", params=RANGE), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("partner", [AgencyCode.POLICE, AgencyCode.HEALTH, AgencyCode.EDUCATION])
+async def test_child_level_items_are_for_auditors_of_the_lead_agencies_and_the_council(
+    fixture: Fixture, partner: AgencyCode
+) -> None:
+    """A partner agency's auditor runs the aggregate reports only: the items name children, JSON or CSV."""
+    world = fixture.world
+    refused = world.headers(Role.AUDITOR, partner, f"auditor-{partner}")
+    before = await audit_entries(world, "cin_referrals_report")
+    for accept in ("application/json", "text/csv"):
+        response = await get(world, RANGE, **refused, Accept=accept)
+        problem = assert_problem(response, 403, "agency_not_permitted")
+        assert "childrens_social_care, adult_social_care or council" in problem["detail"]
+        assert "Amelia" not in response.text and "referral_id" not in response.text
+    # Refused before the range is looked at, and nothing was exported.
+    assert_problem(
+        await get(world, {"from": "2026-04-30", "to": "2026-04-01"}, **refused), 403, "agency_not_permitted"
+    )
+    assert await audit_entries(world, "cin_referrals_report") == before
+    # Its aggregate reports stay open.
+    for path, params in (("/v1/reports/timeliness", {}), ("/v1/reports/sac", {"year": 2026})):
+        assert (await world.http.get(path, params=params, headers=refused)).status_code == 200
+
+    for role, agency in (
+        (Role.AUDITOR, AgencyCode.CHILDRENS_SOCIAL_CARE),
+        (Role.AUDITOR, AgencyCode.ADULT_SOCIAL_CARE),
+        (Role.AUDITOR, AgencyCode.COUNCIL),
+        (Role.INFORMATION_GOVERNANCE, AgencyCode.COUNCIL),
+    ):
+        headers = world.headers(role, agency, f"{role}-{agency}")
+        response = await get(world, RANGE, **headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == fixture.expected
+        assert len(parse_csv(await get(world, RANGE, **headers, Accept="text/csv"))) == len(fixture.expected)
