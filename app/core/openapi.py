@@ -122,7 +122,7 @@ same key with a different body is refused (422); the same key while the first re
 running gets 409. Keys are kept for {idempotency_hours} hours.
 
 **Concurrency.** Single-record GETs return an `ETag`; PATCH requires it in `If-Match`
-(missing: 428, stale: 412).
+(missing or `*`, which is not a version: 428; stale: 412).
 
 **Lists** are keyset-paginated: `limit` (default 50, at most 200) and `cursor`; the body is
 `{{"items": [...], "next_cursor": ...}}` and a `Link: <...>; rel="next"` header points to the next page.
