@@ -162,7 +162,15 @@ def token(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    issued = TokenService(_settings()).issue(
+    settings = _settings()
+    if ttl is not None and ttl > settings.max_token_lifetime:
+        typer.echo(
+            f"error: --ttl {ttl} is longer than MASH_MAX_TOKEN_LIFETIME ({settings.max_token_lifetime} "
+            "seconds): the service would refuse the token",
+            err=True,
+        )
+        raise typer.Exit(2)
+    issued = TokenService(settings).issue(
         sub=sub or f"cli:{getpass.getuser()}", agency=agency_code, role=role_name, ttl_seconds=ttl
     )
     typer.echo(issued.access_token)

@@ -52,7 +52,9 @@ oauth2_scheme = OAuth2(
         "Token handling follows RFC8725 (JSON Web Token Best Current Practices): the algorithm is fixed "
         "per key, never taken from the token; `iss`, `aud`, `exp`, `iat`, `sub` and `jti` are required "
         "and verified; `typ` must be `at+jwt` (RFC 9068; the identity provider's may say `JWT`); `jku`, "
-        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. Access tokens live `expires_in` seconds "
+        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. `exp`, `iat` and `nbf` must be numbers, "
+        "`iat` not ahead of the service's clock, and no token may live (`exp` - `iat`) longer than the "
+        "service's cap (24 hours by default). Access tokens live `expires_in` seconds "
         "(one hour by default); client credentials issue no refresh tokens (RFC 6749 section 4.4.3): "
         "ask for a new token instead."
     ),
