@@ -173,3 +173,33 @@ def test_every_link_names_an_operation_and_fills_its_path(spec: dict[str, Any]) 
                 assert re.fullmatch(r"[A-Za-z0-9_.-]+", name), name
                 linked += 1
     assert linked > 50
+
+
+def _dates_sent(spec: dict[str, Any], node: Any, seen: set[str]) -> list[dict[str, Any]]:
+    """Every ``format: date`` schema under ``node``, following references (each component once)."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("format") == "date":
+            found.append(node)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            seen.add(ref)
+            found += _dates_sent(spec, spec["components"]["schemas"][ref.rsplit("/", 1)[1]], seen)
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                found += _dates_sent(spec, value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            found += _dates_sent(spec, value, seen)
+    return found
+
+
+def test_every_date_a_client_sends_shows_its_minimum(spec: dict[str, Any]) -> None:
+    checked = 0
+    for method, path, operation in _operations(spec):
+        sent = [operation.get("requestBody", {}), *operation.get("parameters", [])]
+        for date in _dates_sent(spec, sent, set()):
+            checked += 1
+            assert date.get("formatMinimum") == "1900-01-01", f"{method} {path}: {date}"
+            assert "YYYY-MM-DD" in date.get("description", ""), f"{method} {path}: {date}"
+    assert checked >= 15  # dates of birth, due dates, days received, closure days, report ranges
