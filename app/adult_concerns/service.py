@@ -352,10 +352,11 @@ async def conclude(
         )
     allegations = {a.id: a for a in await repository.allegations(session, concern.id)}
     given = {result.allegation_id: result for result in body.allegations}
-    unknown = sorted(str(i) for i in given.keys() - allegations.keys())
+    unknown = [n for n, result in enumerate(body.allegations) if result.allegation_id not in allegations]
     if unknown:
+        # Pointed at by position: an error does not echo the ids sent.
         raise ValidationFailed(
-            ["body", "allegations"], f"Not allegations of this concern: {', '.join(unknown)}."
+            ["body", "allegations", unknown[0], "allegation_id"], "Not an allegation of this concern."
         )
     missing = [a for a in allegations.values() if a.id not in given]
     if missing:

@@ -26,6 +26,7 @@ from app.core.routing import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_PARAMETERS = frozenset({"grant_type", "client_id", "client_secret", "scope"})
 
 
 def _oauth_error(failure: OAuthFailure, *, basic_auth: bool) -> JSONResponse:
@@ -91,8 +92,11 @@ async def token(
         form = await request.form()
         repeated = sorted({key for key, _ in form.multi_items() if len(form.getlist(key)) > 1})
         if repeated:
-            # RFC 6749 section 3.2: parameters must not be included more than once.
-            raise OAuthFailure("invalid_request", f"Repeated parameter(s): {', '.join(repeated)}.")
+            # RFC 6749 section 3.2: parameters must not be included more than once. Only this grant's
+            # own parameters are named: an error does not echo what the caller made up.
+            named = [key for key in repeated if key in _PARAMETERS]
+            detail = f"Repeated parameter(s): {', '.join(named)}." if named else "A parameter is repeated."
+            raise OAuthFailure("invalid_request", detail)
         if grant_type is None:
             raise OAuthFailure("invalid_request", "grant_type is required.")
         if grant_type != "client_credentials":

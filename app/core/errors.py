@@ -156,6 +156,16 @@ def _base_url(request: Request) -> str:
     return str(request.app.state.settings.public_base_url).rstrip("/")
 
 
+# Messages that quote pieces of the value sent (pydantic's "invalid character: found `x` at 3", the email
+# validator's "contains invalid characters: '<'"): only their first clause, which does not, is kept.
+_QUOTING_MESSAGES = ("Input should be a valid UUID", "value is not a valid email address")
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err.get("msg", ""))
+    return next((safe for safe in _QUOTING_MESSAGES if msg.startswith(safe)), msg)
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only loc and msg: pydantic's "input" and "ctx" can echo personal data back. Cut to the sizes the
     # Problem schema documents: a body of a thousand unknown fields gets the first hundred.
@@ -164,7 +174,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             "loc": [part[:MAX_LOC_NAME] if isinstance(part, str) else part for part in err.get("loc", ())][
                 :MAX_LOC_DEPTH
             ],
-            "msg": str(err.get("msg", ""))[:MAX_ERROR_MESSAGE],
+            "msg": _message(err)[:MAX_ERROR_MESSAGE],
         }
         for err in exc.errors()[:MAX_FIELD_ERRORS]
     ]
@@ -255,11 +265,12 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_STATUS_CODES.get(exc.status_code, "bad_request")
         headers = dict(exc.headers or {})
+        # Never the path or the method: an error body does not echo what the request sent.
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
         if exc.status_code == 404:
-            detail = f"No route or resource at {request.url.path}."
+            detail = "There is no route or resource at this address."
         elif exc.status_code == 405:
-            detail = f"{request.method} is not supported here; see the Allow header."
+            detail = "This method is not supported here; see the Allow header."
         return problem_response(
             code, detail, status=exc.status_code, headers=headers, base_url=_base_url(request)
         )

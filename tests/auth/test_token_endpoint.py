@@ -301,6 +301,16 @@ async def test_a_repeated_parameter_is_an_invalid_request(client: httpx.AsyncCli
     }
 
 
+async def test_a_repeated_parameter_of_the_callers_own_is_not_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials&jane_doe_1970=a&jane_doe_1970=b&client_id=x&client_secret=y",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "error_description": "A parameter is repeated."}
+
+
 async def test_no_connection_is_held_while_the_secret_is_verified(
     app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
