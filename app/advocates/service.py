@@ -44,5 +44,5 @@ async def list_(
 async def get(session: AsyncSession, advocate_id: uuid.UUID) -> Advocate:
     advocate = await session.get(Advocate, advocate_id)
     if advocate is None:
-        raise NotFound("advocate")
+        raise NotFound("advocate", advocate_id)
     return advocate

@@ -8,6 +8,7 @@ error (ours, FastAPI's validation errors, Starlette's 404/405, database outages)
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -86,10 +87,24 @@ class SelfApproval(AppError):
 
 
 class NotFound(AppError):
+    """No such record, or not one the caller may see (the same answer, so a 404 reveals nothing).
+
+    The record asked for is kept for the audit trail, which records every such answer
+    (``app.core.routing``); ``record_type`` defaults to ``resource`` in snake case. Never shown.
+    """
+
     code = "not_found"
 
-    def __init__(self, resource: str = "resource") -> None:
+    def __init__(
+        self,
+        resource: str = "resource",
+        record_id: uuid.UUID | None = None,
+        *,
+        record_type: str | None = None,
+    ) -> None:
         super().__init__(f"No {resource} with this id is visible to your agency.")
+        self.record_type = record_type or resource.replace(" ", "_")
+        self.record_id = record_id
 
 
 class Conflict(AppError):

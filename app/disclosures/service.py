@@ -292,7 +292,7 @@ async def for_person(
     params: PageParams,
 ) -> tuple[list[Disclosure], str | None]:
     if await people_repository.get(session, person_id) is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     found, next_cursor = await repository.for_person(session, person_id, filters, params)
     audit.record(
         session,

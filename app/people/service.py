@@ -94,7 +94,7 @@ async def create_person(session: AsyncSession, actor: Actor, data: PersonCreate)
 async def get_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
     person = await repository.get(session, person_id)
     if person is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     audit.record(session, actor, AuditAction.READ, RECORD_TYPE, person.id, person_id=person.id)
     return person
 
@@ -104,7 +104,7 @@ async def update_person(
 ) -> Person:
     person = await repository.get(session, person_id)
     if person is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     check_if_match(if_match, person.version)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("nhs_number") not in (None, person.nhs_number):

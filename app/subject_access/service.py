@@ -163,7 +163,7 @@ def _audit_request(
 async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
     person = await people_repository.get(session, person_id)
     if person is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     return person
 
 
@@ -196,7 +196,7 @@ async def read_request(
 ) -> SubjectAccessRequest:
     sar = await repository.get(session, request_id)
     if sar is None:
-        raise NotFound("subject access request")
+        raise NotFound("subject access request", request_id)
     _audit_request(session, actor, AuditAction.READ, sar)
     return sar
 
