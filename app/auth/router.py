@@ -22,6 +22,7 @@ from app.auth.service import OAuthFailure, client_credentials_grant
 from app.core.auth import Authenticated
 from app.core.db import DbSession
 from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.ratelimit import throttle_token_client
 from app.core.routing import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute)
@@ -60,7 +61,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     description=(
         "RFC 6749 section 4.4. Authenticate with `client_id` and `client_secret` form fields or with HTTP "
         "Basic. `scope` may ask for a subset of the client's role scopes. Errors use the OAuth error "
-        "shape (`error`, `error_description`), not problem details."
+        "shape (`error`, `error_description`), not problem details, except the 429 `rate_limited` "
+        "problem: this endpoint has two budgets per window, one per caller address and one per "
+        "`client_id` asked about (whatever the address), and the `RateLimit-*` headers show the "
+        "stricter."
     ),
     response_model=TokenResponse,
     responses={
@@ -109,6 +113,9 @@ async def token(
                 # RFC 6749 section 5.2: no client authentication at all is invalid_client.
                 raise OAuthFailure("invalid_client", "Send client_id and client_secret, or HTTP Basic.", 401)
             credentials = (client_id, client_secret)
+        refused = await throttle_token_client(request, credentials[0])
+        if refused is not None:
+            return refused  # 429: this client_id's budget is spent, whatever the caller's address
         if len(credentials[1]) > MAX_SECRET_LENGTH:
             # Longer than any secret this service issues: refused before argon2 spends time on it.
             raise OAuthFailure("invalid_client", "Client authentication failed.", 401)

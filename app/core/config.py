@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(600, ge=1)
     rate_limit_window_seconds: int = Field(60, ge=1, le=86_400)
     rate_limit_token_requests: int = Field(30, ge=1)
+    # ... and per client_id asked about, whatever the address (a proxy's X-Forwarded-For can vary it).
+    rate_limit_token_client_requests: int = Field(30, ge=1)
     rate_limit_pool_size: int = Field(4, ge=1, le=50)  # PostgreSQL: the counter's own small pool
     rate_limit_timeout_seconds: float = Field(0.5, gt=0)  # PostgreSQL: then the request goes uncounted
     log_level: str = "INFO"
