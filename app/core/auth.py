@@ -128,14 +128,18 @@ def requires_any(*scopes: Scope) -> Any:
     """A dependency accepting a caller with at least one of ``scopes``.
 
     OpenAPI writes alternatives as separate security requirements; FastAPI cannot infer them, so
-    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes.
+    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes. The token is
+    read here rather than through a dependency on ``oauth2_scheme``, for which FastAPI would add an
+    empty requirement (``{"oauth2": []}``: any token at all) beside those alternatives.
     """
 
-    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await authenticate(request, await oauth2_scheme(request))
         if not any(scope in principal.scopes for scope in scopes):
             raise InsufficientScope([str(s) for s in scopes], any_of=True)
         return principal
 
+    check.any_of_scopes = frozenset(str(s) for s in scopes)  # type: ignore[attr-defined]  # read by tests
     return Depends(check)
 
 
