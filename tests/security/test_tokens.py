@@ -14,7 +14,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -291,34 +291,38 @@ async def test_malformed_claims(
 # ---------------------------------------------------------------------------------------------------
 
 YEAR = 365 * 24 * 3600
+# The time claims of a test's token, made from "now" when the test runs (not when it is collected:
+# a long run would otherwise turn "five minutes ahead" into the past).
+Times = Callable[[int], dict[str, Any]]
 
 
-def time_claims(**overrides: Any) -> dict[str, Any]:
-    """exp, iat and nbf of a token issued now for ten minutes, with ``overrides``."""
-    now = int(time.time())
+def issued(now: int, **overrides: Any) -> dict[str, Any]:
+    """exp, iat and nbf of a token issued ``now`` for ten minutes, with ``overrides``."""
     return {"iat": now, "nbf": now, "exp": now + 600, **overrides}
 
 
 BAD_TIMES = [
-    pytest.param(time_claims(exp=str(int(time.time()) + 600)), "must be numbers", id="exp-a-numeric-string"),
-    pytest.param(time_claims(exp="9999999999"), "must be numbers", id="exp-9999999999-as-a-string"),
-    pytest.param(time_claims(iat=str(int(time.time()))), "must be numbers", id="iat-a-numeric-string"),
-    pytest.param(time_claims(nbf=str(int(time.time()))), "must be numbers", id="nbf-a-numeric-string"),
-    pytest.param(time_claims(nbf=True), "must be numbers", id="nbf-a-boolean"),
+    pytest.param(lambda now: issued(now, exp=str(now + 600)), "must be numbers", id="exp-a-numeric-string"),
     pytest.param(
-        time_claims(iat=int(time.time()) + YEAR, nbf=None, exp=int(time.time()) + YEAR + 600),
+        lambda now: issued(now, exp="9999999999"), "must be numbers", id="exp-9999999999-as-a-string"
+    ),
+    pytest.param(lambda now: issued(now, iat=str(now)), "must be numbers", id="iat-a-numeric-string"),
+    pytest.param(lambda now: issued(now, nbf=str(now)), "must be numbers", id="nbf-a-numeric-string"),
+    pytest.param(lambda now: issued(now, nbf=True), "must be numbers", id="nbf-a-boolean"),
+    pytest.param(
+        lambda now: issued(now, iat=now + YEAR, nbf=None, exp=now + YEAR + 600),
         "in the future",
         id="iat-a-year-ahead",
     ),
     pytest.param(
-        time_claims(iat=int(time.time()) + 300, nbf=None, exp=int(time.time()) + 900),
+        lambda now: issued(now, iat=now + 300, nbf=None, exp=now + 900),
         "in the future",
         id="iat-five-minutes-ahead",
     ),
-    pytest.param(time_claims(exp=int(time.time()) + 10 * YEAR), "lifetime", id="ten-year-lifetime"),
-    pytest.param(time_claims(exp=int(time.time()) + 86_401), "lifetime", id="a-day-and-a-second"),
+    pytest.param(lambda now: issued(now, exp=now + 10 * YEAR), "lifetime", id="ten-year-lifetime"),
+    pytest.param(lambda now: issued(now, exp=now + 86_401), "lifetime", id="a-day-and-a-second"),
     pytest.param(
-        time_claims(iat=int(time.time()) - 2 * YEAR, nbf=None, exp=int(time.time()) + 600),
+        lambda now: issued(now, iat=now - 2 * YEAR, nbf=None, exp=now + 600),
         "lifetime",
         id="issued-two-years-ago-still-valid",
     ),
@@ -327,9 +331,9 @@ BAD_TIMES = [
 
 @pytest.mark.parametrize(("times", "said"), BAD_TIMES)
 async def test_time_claims_that_are_not_numbers_ahead_or_too_long_lived(
-    client: httpx.AsyncClient, settings: Settings, times: dict[str, Any], said: str
+    client: httpx.AsyncClient, settings: Settings, times: Times, said: str
 ) -> None:
-    token = local_token(settings, local_claims(settings, **times))
+    token = local_token(settings, local_claims(settings, **times(int(time.time()))))
     response = await client.get("/v1/me", headers=bearer(token))
     assert_invalid_token(response)
     assert said in response.json()["detail"]
@@ -338,15 +342,15 @@ async def test_time_claims_that_are_not_numbers_ahead_or_too_long_lived(
 @pytest.mark.parametrize(
     "times",
     [
-        pytest.param(time_claims(iat=int(time.time()) + 10, nbf=None), id="iat-ahead-within-the-leeway"),
-        pytest.param(time_claims(exp=int(time.time()) + 86_400), id="lifetime-exactly-the-cap"),
-        pytest.param(time_claims(iat=time.time(), exp=time.time() + 600.5), id="fractional-seconds"),
+        pytest.param(lambda now: issued(now, iat=now + 10, nbf=None), id="iat-ahead-within-the-leeway"),
+        pytest.param(lambda now: issued(now, exp=now + 86_400), id="lifetime-exactly-the-cap"),
+        pytest.param(lambda now: issued(now, iat=now + 0.5, exp=now + 600.5), id="fractional-seconds"),
     ],
 )
 async def test_time_claims_within_the_bounds_are_accepted(
-    client: httpx.AsyncClient, settings: Settings, times: dict[str, Any]
+    client: httpx.AsyncClient, settings: Settings, times: Times
 ) -> None:
-    token = local_token(settings, local_claims(settings, **times))
+    token = local_token(settings, local_claims(settings, **times(int(time.time()))))
     assert (await client.get("/v1/me", headers=bearer(token))).status_code == 200
 
 
@@ -354,9 +358,10 @@ async def test_the_lifetime_cap_is_a_setting(database_url: str) -> None:
     settings = make_settings(database_url, max_token_lifetime=900, access_token_ttl_seconds=900)
     application = create_app(settings)
     async with http_for(application) as http:
-        short = local_token(settings, local_claims(settings, **time_claims(exp=int(time.time()) + 900)))
+        now = int(time.time())
+        short = local_token(settings, local_claims(settings, **issued(now, exp=now + 900)))
         assert (await http.get("/v1/me", headers=bearer(short))).status_code == 200
-        longer = local_token(settings, local_claims(settings, **time_claims(exp=int(time.time()) + 901)))
+        longer = local_token(settings, local_claims(settings, **issued(now, exp=now + 901)))
         response = await http.get("/v1/me", headers=bearer(longer))
         assert_invalid_token(response)
         assert "900 seconds" in response.json()["detail"]
