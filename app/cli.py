@@ -168,7 +168,13 @@ def token(
     mismatch = role_agency_problem(role_name, agency_code)
     if mismatch is not None:
         _fail(mismatch)
-    issued = TokenService(_settings()).issue(
+    settings = _settings()
+    if ttl is not None and ttl > settings.max_token_lifetime:
+        _fail(
+            f"--ttl {ttl} is longer than MASH_MAX_TOKEN_LIFETIME ({settings.max_token_lifetime} seconds): "
+            "the service would refuse the token"
+        )
+    issued = TokenService(settings).issue(
         sub=sub or f"cli:{getpass.getuser()}", agency=agency_code, role=role_name, ttl_seconds=ttl
     )
     typer.echo(issued.access_token)

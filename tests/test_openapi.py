@@ -7,8 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.main import openapi_document
+from app.core.auth import authorize
+from app.core.config import Settings
+from app.main import create_app, openapi_document
 from tests.conftest import ROOT
 
 SPEC_PATH = ROOT / "openapi" / "openapi.json"
@@ -173,3 +177,81 @@ def test_every_link_names_an_operation_and_fills_its_path(spec: dict[str, Any]) 
                 assert re.fullmatch(r"[A-Za-z0-9_.-]+", name), name
                 linked += 1
     assert linked > 50
+
+
+def _dates_sent(spec: dict[str, Any], node: Any, seen: set[str]) -> list[dict[str, Any]]:
+    """Every ``format: date`` schema under ``node``, following references (each component once)."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("format") == "date":
+            found.append(node)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            seen.add(ref)
+            found += _dates_sent(spec, spec["components"]["schemas"][ref.rsplit("/", 1)[1]], seen)
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                found += _dates_sent(spec, value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            found += _dates_sent(spec, value, seen)
+    return found
+
+
+def test_every_date_a_client_sends_shows_its_minimum(spec: dict[str, Any]) -> None:
+    checked = 0
+    for method, path, operation in _operations(spec):
+        sent = [operation.get("requestBody", {}), *operation.get("parameters", [])]
+        for date in _dates_sent(spec, sent, set()):
+            checked += 1
+            assert date.get("formatMinimum") == "1900-01-01", f"{method} {path}: {date}"
+            assert "YYYY-MM-DD" in date.get("description", ""), f"{method} {path}: {date}"
+    assert checked >= 15  # dates of birth, due dates, days received, closure days, report ranges
+
+
+def _scopes_checked(dependant: Dependant) -> tuple[set[str], list[frozenset[str]]]:
+    """What a route's dependencies check: the scopes all required (``requires``), and each set of
+    which one is enough (``requires_any``)."""
+    required: set[str] = set()
+    alternatives: list[frozenset[str]] = []
+    for dependency in dependant.dependencies:
+        if dependency.call is authorize:
+            required |= set(dependency.own_oauth_scopes or ())
+        any_of = getattr(dependency.call, "any_of_scopes", None)
+        if any_of:
+            alternatives.append(any_of)
+        more_required, more_alternatives = _scopes_checked(dependency)
+        required |= more_required
+        alternatives += more_alternatives
+    return required, alternatives
+
+
+def test_every_operation_that_checks_scopes_lists_them_not_any_token(spec: dict[str, Any]) -> None:
+    """`{"oauth2": []}` means any valid token will do: a route that checks scopes must not say it,
+    and its security must list exactly what it checks (alternatives as separate requirements)."""
+    app = create_app(Settings.model_construct(database_url="sqlite+aiosqlite:///:memory:"))
+    any_token = []
+    checked = 0
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute) or not context.include_in_schema:
+            continue
+        required, alternatives = _scopes_checked(context.dependant)
+        for method in sorted(context.methods or ()):
+            where = f"{method} {context.path_format}"
+            security = spec["paths"][context.path_format][method.lower()].get("security", [])
+            if not required and not alternatives:
+                if {"oauth2": []} in security:
+                    any_token.append(where)
+                continue
+            checked += 1
+            assert {"oauth2": []} not in security, f"{where} checks scopes but documents any token"
+            assert len(alternatives) <= 1, where
+            expected = (
+                {frozenset(required | {scope}) for scope in alternatives[0]}
+                if alternatives
+                else {frozenset(required)}
+            )
+            documented = {frozenset(requirement["oauth2"]) for requirement in security}
+            assert documented == expected, where
+    assert checked > 50
+    assert sorted(any_token) == ["GET /v1/agencies", "GET /v1/me"]

@@ -69,7 +69,7 @@ async def create_client(
 async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client:
     client = await repository.get_client(session, client_id)
     if client is None:
-        raise NotFound("client")
+        raise NotFound("client", client_id)
     return client
 
 

@@ -33,6 +33,7 @@ from app.core.codes import (
 )
 from app.core.schemas import (
     SINGLE_LINE,
+    Date,
     Line200,
     Phone,
     Reason2k,
@@ -54,7 +55,7 @@ ADULT_AGE = 18
 class AdultIn(RequestModel):
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = Field(None, description="The adult must be 18 or over.")
+    date_of_birth: Date | None = Field(None, description="The adult must be 18 or over.")
     nhs_number: NhsNumber | None = None
     address_lines: AddressLines | None = None
     postcode: Postcode | None = None

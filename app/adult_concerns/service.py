@@ -95,7 +95,7 @@ async def visible(
     concern = await repository.get(session, concern_id)
     view = None if concern is None else repository.view_for(actor.agency, concern)
     if concern is None or view is None:
-        raise NotFound("adult concern")
+        raise NotFound("adult concern", concern_id)
     return concern, view
 
 
@@ -103,7 +103,7 @@ async def for_asc(session: AsyncSession, actor: Principal, concern_id: uuid.UUID
     """A concern adult social care is about to change, locked until the transaction ends."""
     concern = await repository.get(session, concern_id, for_update=True)
     if concern is None or repository.view_for(actor.agency, concern) is not View.FULL:
-        raise NotFound("adult concern")
+        raise NotFound("adult concern", concern_id)
     return concern
 
 
@@ -309,7 +309,7 @@ async def visible_enquiry(
 ) -> tuple[Enquiry, AdultConcern]:
     enquiry = await repository.enquiry(session, enquiry_id, for_update=for_update)
     if enquiry is None or not repository.can_see_enquiry(actor.agency, enquiry):
-        raise NotFound("enquiry")
+        raise NotFound("enquiry", enquiry_id)
     concern = await repository.get(session, enquiry.concern_id, for_update=for_update)
     assert concern is not None  # a foreign key
     return enquiry, concern
@@ -352,10 +352,11 @@ async def conclude(
         )
     allegations = {a.id: a for a in await repository.allegations(session, concern.id)}
     given = {result.allegation_id: result for result in body.allegations}
-    unknown = sorted(str(i) for i in given.keys() - allegations.keys())
+    unknown = [n for n, result in enumerate(body.allegations) if result.allegation_id not in allegations]
     if unknown:
+        # Pointed at by position: an error does not echo the ids sent.
         raise ValidationFailed(
-            ["body", "allegations"], f"Not allegations of this concern: {', '.join(unknown)}."
+            ["body", "allegations", unknown[0], "allegation_id"], "Not an allegation of this concern."
         )
     missing = [a for a in allegations.values() if a.id not in given]
     if missing:

@@ -66,7 +66,7 @@ async def list_advocates(
     kind: Annotated[AdvocateKind | None, Query()] = None,
 ) -> Page[AdvocateOut]:
     """The registered advocates, keyset-paginated."""
-    found, next_cursor = await service.list_(session, paging, kind=kind)
+    found, next_cursor = await service.list_(session, principal, paging, kind=kind)
     set_link_header(request, response, next_cursor)
     return Page(items=[AdvocateOut.model_validate(a) for a in found], next_cursor=next_cursor)
 
@@ -79,4 +79,4 @@ async def list_advocates(
 )
 async def get_advocate(advocate_id: uuid.UUID, principal: AdvocatesRead, session: DbSession) -> AdvocateOut:
     """One registered advocate and how to reach them."""
-    return AdvocateOut.model_validate(await service.get(session, advocate_id))
+    return AdvocateOut.model_validate(await service.get(session, principal, advocate_id))

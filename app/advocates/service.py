@@ -33,16 +33,26 @@ async def create(session: AsyncSession, actor: Actor, body: AdvocateIn) -> Advoc
 
 
 async def list_(
-    session: AsyncSession, params: PageParams, *, kind: str | None
+    session: AsyncSession, actor: Actor, params: PageParams, *, kind: str | None
 ) -> tuple[list[Advocate], str | None]:
     stmt = sa.select(Advocate)
     if kind is not None:
         stmt = stmt.where(Advocate.kind == kind)
-    return await paginate(session, stmt, [Advocate.created_at, Advocate.id], params)
+    found, next_cursor = await paginate(session, stmt, [Advocate.created_at, Advocate.id], params)
+    # Read like any other record: who looked at whose contact details, and when.
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={"advocate_ids": [str(a.id) for a in found], "kind": None if kind is None else str(kind)},
+    )
+    return found, next_cursor
 
 
-async def get(session: AsyncSession, advocate_id: uuid.UUID) -> Advocate:
+async def get(session: AsyncSession, actor: Actor, advocate_id: uuid.UUID) -> Advocate:
     advocate = await session.get(Advocate, advocate_id)
     if advocate is None:
-        raise NotFound("advocate")
+        raise NotFound("advocate", advocate_id)
+    audit.record(session, actor, AuditAction.READ, RECORD_TYPE, advocate.id)
     return advocate

@@ -49,7 +49,9 @@ def event_out(event: AuditEvent) -> AuditEventOut:
     description=(
         "Every read and write of case data: who (`actor`: sub, agency, role), what (`record_type`, "
         "`record_id`, and `person_id` when the record is about a person), the `action`, when "
-        "(`occurred_at`) and the `request_id`. Oldest first by default, as a time range is read "
+        "(`occurred_at`) and the `request_id`. A request for a record id answered 404 (no such record, or "
+        "not one the caller may see) is on the trail too: `action: not_found`, with the record type and "
+        "id asked for and the route in `details`. Oldest first by default, as a time range is read "
         "forwards; `order=newest_first` for the latest activity. Filters combine (all must hold), and "
         "each query must be narrowed by an index: `record_id` needs `record_type`, `actor` needs "
         "`agency`, and `action` needs one of `person_id`, `record_type`, `agency`, `from` or `to` "

@@ -22,10 +22,12 @@ from app.auth.service import OAuthFailure, client_credentials_grant
 from app.core.auth import Authenticated
 from app.core.db import DbSession
 from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.ratelimit import throttle_token_client
 from app.core.routing import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_PARAMETERS = frozenset({"grant_type", "client_id", "client_secret", "scope"})
 
 
 def _oauth_error(failure: OAuthFailure, *, basic_auth: bool) -> JSONResponse:
@@ -59,7 +61,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     description=(
         "RFC 6749 section 4.4. Authenticate with `client_id` and `client_secret` form fields or with HTTP "
         "Basic. `scope` may ask for a subset of the client's role scopes. Errors use the OAuth error "
-        "shape (`error`, `error_description`), not problem details."
+        "shape (`error`, `error_description`), not problem details, except the 429 `rate_limited` "
+        "problem: this endpoint has two budgets per window, one per caller address and one per "
+        "`client_id` asked about (whatever the address), and the `RateLimit-*` headers show the "
+        "stricter."
     ),
     response_model=TokenResponse,
     responses={
@@ -91,8 +96,11 @@ async def token(
         form = await request.form()
         repeated = sorted({key for key, _ in form.multi_items() if len(form.getlist(key)) > 1})
         if repeated:
-            # RFC 6749 section 3.2: parameters must not be included more than once.
-            raise OAuthFailure("invalid_request", f"Repeated parameter(s): {', '.join(repeated)}.")
+            # RFC 6749 section 3.2: parameters must not be included more than once. Only this grant's
+            # own parameters are named: an error does not echo what the caller made up.
+            named = [key for key in repeated if key in _PARAMETERS]
+            detail = f"Repeated parameter(s): {', '.join(named)}." if named else "A parameter is repeated."
+            raise OAuthFailure("invalid_request", detail)
         if grant_type is None:
             raise OAuthFailure("invalid_request", "grant_type is required.")
         if grant_type != "client_credentials":
@@ -105,6 +113,9 @@ async def token(
                 # RFC 6749 section 5.2: no client authentication at all is invalid_client.
                 raise OAuthFailure("invalid_client", "Send client_id and client_secret, or HTTP Basic.", 401)
             credentials = (client_id, client_secret)
+        refused = await throttle_token_client(request, credentials[0])
+        if refused is not None:
+            return refused  # 429: this client_id's budget is spent, whatever the caller's address
         if len(credentials[1]) > MAX_SECRET_LENGTH:
             # Longer than any secret this service issues: refused before argon2 spends time on it.
             raise OAuthFailure("invalid_client", "Client authentication failed.", 401)

@@ -59,7 +59,7 @@ def check_outcome(body: CapacityAssessmentIn) -> None:
 async def _visible(session: AsyncSession, actor: Principal, assessment_id: uuid.UUID) -> CapacityAssessment:
     assessment = await session.get(CapacityAssessment, assessment_id)
     if assessment is None or actor.agency != LEAD:
-        raise NotFound("capacity assessment")
+        raise NotFound("capacity assessment", assessment_id)
     return assessment
 
 

@@ -109,7 +109,7 @@ async def visible(
 ) -> Contribution:
     contribution = await repository.get(session, contribution_id, for_update=for_update)
     if contribution is None or not repository.can_see(actor.agency, contribution):
-        raise NotFound("contribution")
+        raise NotFound("contribution", contribution_id)
     return contribution
 
 
@@ -118,7 +118,7 @@ async def respond(
 ) -> Contribution:
     contribution = await visible(session, actor, contribution_id, for_update=True)
     if contribution.agency != actor.agency:
-        raise NotFound("contribution")  # only the agency asked may answer
+        raise NotFound("contribution", contribution_id)  # only the agency asked may answer
     if contribution.status == ContributionStatus.CANCELLED:
         raise InvalidTransition("The request was cancelled when the referral was withdrawn.")
     correcting = contribution.status == ContributionStatus.SUBMITTED

@@ -50,6 +50,8 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     SEARCH = "search"
     VERIFY = "verify"
+    # A record id asked for and answered 404: it does not exist or the caller may not see it.
+    NOT_FOUND = "not_found"
 
 
 class Actor(Protocol):

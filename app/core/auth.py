@@ -71,7 +71,9 @@ oauth2_scheme = OAuth2(
         "Token handling follows RFC8725 (JSON Web Token Best Current Practices): the algorithm is fixed "
         "per key, never taken from the token; `iss`, `aud`, `exp`, `iat`, `sub` and `jti` are required "
         "and verified; `typ` must be `at+jwt` (RFC 9068; the identity provider's may say `JWT`); `jku`, "
-        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. Access tokens live `expires_in` seconds "
+        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. `exp`, `iat` and `nbf` must be numbers, "
+        "`iat` not ahead of the service's clock, and no token may live (`exp` - `iat`) longer than the "
+        "service's cap (24 hours by default). Access tokens live `expires_in` seconds "
         "(one hour by default); client credentials issue no refresh tokens (RFC 6749 section 4.4.3): "
         "ask for a new token instead."
     ),
@@ -145,14 +147,18 @@ def requires_any(*scopes: Scope) -> Any:
     """A dependency accepting a caller with at least one of ``scopes``.
 
     OpenAPI writes alternatives as separate security requirements; FastAPI cannot infer them, so
-    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes.
+    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes. The token is
+    read here rather than through a dependency on ``oauth2_scheme``, for which FastAPI would add an
+    empty requirement (``{"oauth2": []}``: any token at all) beside those alternatives.
     """
 
-    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = await authenticate(request, await oauth2_scheme(request))
         if not any(scope in principal.scopes for scope in scopes):
             raise InsufficientScope([str(s) for s in scopes], any_of=True)
         return principal
 
+    check.any_of_scopes = frozenset(str(s) for s in scopes)  # type: ignore[attr-defined]  # read by tests
     return Depends(check)
 
 

@@ -18,7 +18,10 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         max_length=128,
-        description="The ETag from your last GET of this record. Required; a stale value gets 412.",
+        description=(
+            "The ETag from your last GET of this record. Required: missing gets 428, and so does `*`, "
+            "which is not a version; a stale value gets 412."
+        ),
     ),
 ]
 
@@ -32,11 +35,14 @@ def set_etag(response: Response, version: int) -> None:
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:
-    if if_match is None or not if_match.strip():
+    # `*` (RFC 9110: "any current representation") names no version, so it would let a client
+    # overwrite changes it never saw: it is answered like a missing header.
+    if if_match is None or if_match.strip() in ("", "*"):
         raise PreconditionRequired()
     current = etag(current_version)
-    # RFC 9110 section 13.1.1: If-Match uses strong comparison, so weak tags never match.
+    # RFC 9110 section 13.1.1: If-Match uses strong comparison, so weak tags never match (nor does a
+    # `*` among entity tags, which is not one).
     candidates = [tag.strip() for tag in if_match.split(",")]
-    if "*" in candidates or current in candidates:
+    if current in candidates:
         return
     raise PreconditionFailed()

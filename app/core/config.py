@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86_400)
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    # The longest lifetime (exp - iat) of any token accepted, ours or an identity provider's; `mash
+    # token --ttl` and the token endpoint issue none longer (MASH_MAX_TOKEN_LIFETIME, seconds).
+    max_token_lifetime: int = Field(86_400, ge=60)
 
     # Tokens from an external identity provider (RS256/ES256, keys from its JWKS).
     jwks_url: str | None = None
@@ -77,6 +80,8 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(600, ge=1)
     rate_limit_window_seconds: int = Field(60, ge=1, le=86_400)
     rate_limit_token_requests: int = Field(30, ge=1)
+    # ... and per client_id asked about, whatever the address (a proxy's X-Forwarded-For can vary it).
+    rate_limit_token_client_requests: int = Field(30, ge=1)
     rate_limit_pool_size: int = Field(4, ge=1, le=50)  # PostgreSQL: the counter's own small pool
     rate_limit_timeout_seconds: float = Field(0.5, gt=0)  # PostgreSQL: then the request goes uncounted
     log_level: str = "INFO"
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
                     "MASH_JWT_SECRET must be set to a random value of at least "
                     f"{MIN_SECRET_LENGTH} characters in production"
                 )
+        if self.access_token_ttl_seconds > self.max_token_lifetime:
+            raise ValueError(
+                "MASH_ACCESS_TOKEN_TTL_SECONDS must not exceed MASH_MAX_TOKEN_LIFETIME: the service "
+                "would refuse its own tokens"
+            )
         if self.jwks_url and not self.jwks_issuer:
             raise ValueError("MASH_JWKS_ISSUER is required when MASH_JWKS_URL is set")
         return self

@@ -8,6 +8,7 @@ error (ours, FastAPI's validation errors, Starlette's 404/405, database outages)
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -93,10 +94,24 @@ class SelfApproval(AppError):
 
 
 class NotFound(AppError):
+    """No such record, or not one the caller may see (the same answer, so a 404 reveals nothing).
+
+    The record asked for is kept for the audit trail, which records every such answer
+    (``app.core.routing``); ``record_type`` defaults to ``resource`` in snake case. Never shown.
+    """
+
     code = "not_found"
 
-    def __init__(self, resource: str = "resource") -> None:
+    def __init__(
+        self,
+        resource: str = "resource",
+        record_id: uuid.UUID | None = None,
+        *,
+        record_type: str | None = None,
+    ) -> None:
         super().__init__(f"No {resource} with this id is visible to your agency.")
+        self.record_type = record_type or resource.replace(" ", "_")
+        self.record_id = record_id
 
 
 class Conflict(AppError):
@@ -163,6 +178,16 @@ def _base_url(request: Request) -> str:
     return str(request.app.state.settings.public_base_url).rstrip("/")
 
 
+# Messages that quote pieces of the value sent (pydantic's "invalid character: found `x` at 3", the email
+# validator's "contains invalid characters: '<'"): only their first clause, which does not, is kept.
+_QUOTING_MESSAGES = ("Input should be a valid UUID", "value is not a valid email address")
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err.get("msg", ""))
+    return next((safe for safe in _QUOTING_MESSAGES if msg.startswith(safe)), msg)
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only loc and msg: pydantic's "input" and "ctx" can echo personal data back. Cut to the sizes the
     # Problem schema documents: a body of a thousand unknown fields gets the first hundred.
@@ -171,7 +196,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             "loc": [part[:MAX_LOC_NAME] if isinstance(part, str) else part for part in err.get("loc", ())][
                 :MAX_LOC_DEPTH
             ],
-            "msg": str(err.get("msg", ""))[:MAX_ERROR_MESSAGE],
+            "msg": _message(err)[:MAX_ERROR_MESSAGE],
         }
         for err in exc.errors()[:MAX_FIELD_ERRORS]
     ]
@@ -262,11 +287,12 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_STATUS_CODES.get(exc.status_code, "bad_request")
         headers = dict(exc.headers or {})
+        # Never the path or the method: an error body does not echo what the request sent.
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
         if exc.status_code == 404:
-            detail = f"No route or resource at {request.url.path}."
+            detail = "There is no route or resource at this address."
         elif exc.status_code == 405:
-            detail = f"{request.method} is not supported here; see the Allow header."
+            detail = "This method is not supported here; see the Allow header."
         return problem_response(
             code, detail, status=exc.status_code, headers=headers, base_url=_base_url(request)
         )

@@ -127,7 +127,7 @@ same key with a different body is refused (422); the same key while the first re
 running gets 409. Keys are kept for {idempotency_hours} hours.
 
 **Concurrency.** Single-record GETs return an `ETag`; PATCH requires it in `If-Match`
-(missing: 428, stale: 412).
+(missing or `*`, which is not a version: 428; stale: 412).
 
 **Lists** are keyset-paginated: `limit` (default 50, at most 200) and `cursor`; the body is
 `{{"items": [...], "next_cursor": ...}}` and a `Link: <...>; rel="next"` header points to the next page.
@@ -135,7 +135,7 @@ running gets 409. Keys are kept for {idempotency_hours} hours.
 **Limits.** Request bodies over 1 MiB are refused (413), as are bodies that arrive too slowly (408) and
 JSON nested more than 32 levels deep (422); unknown fields in request bodies are refused (422).
 Each client (its token's `sub`, or its address before it has a token) may make a limited number of
-requests per window: responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+requests per window, and POST `/oauth/token` is limited per address and per `client_id`: responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
 (seconds), and a request over the limit gets 429 with `Retry-After` (seconds). Strings, lists and numbers
 carry their bounds in the schemas below (`maxLength`, `maxItems`, `minimum`/`maximum`); longer is 422.
 """

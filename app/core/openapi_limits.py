@@ -105,6 +105,15 @@ def _bounds_of_formats(node: dict[str, Any]) -> None:
     kind = node.get("type")
     if kind == "string" and node.get("format") in FORMAT_MAX_LENGTH and "maxLength" not in node:
         node["maxLength"] = FORMAT_MAX_LENGTH[node["format"]]
+    if (
+        kind == "string"
+        and "formatMinimum" in node
+        and node["formatMinimum"] not in node.get("description", "")
+    ):
+        # A field's own description replaces its type's: say the bound there too, for readers of the docs.
+        lead = node.get("description", "").rstrip(".")
+        bound = f"{node['formatMinimum']} or later, as YYYY-MM-DD."
+        node["description"] = f"{lead}; {bound}" if lead else bound.capitalize()
     elif kind == "integer" and "format" not in node and "minimum" in node and "maximum" in node:
         node["format"] = "int32" if node["minimum"] >= INT32_MIN and node["maximum"] <= INT32_MAX else "int64"
 

@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from app.core.errors import AppError
+from app.core.schemas import MAX_SAFE_INTEGER
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -68,18 +69,46 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+def _integer_bound(column: QueryableAttribute[Any]) -> int:
+    """The largest integer ``column`` can hold as the API uses it: a value past it was never issued,
+    and would overflow the driver or the column's type (a 500) if it reached the database."""
+    kind = column.type
+    if isinstance(kind, sa.SmallInteger):
+        return 2**15 - 1
+    if isinstance(kind, sa.BigInteger):
+        return MAX_SAFE_INTEGER  # sequence numbers, documented as JavaScript-safe integers
+    return 2**31 - 1
+
+
 def _decode_value(value: Any, column: QueryableAttribute[Any]) -> Any:
+    # Each key is checked for the exact JSON type the API writes: json.loads also gives bools (an int
+    # subclass), floats, lists and objects, which the decoders below would accept or fail on oddly.
     python_type = column.type.python_type
     if python_type is datetime:
+        if not isinstance(value, str):
+            raise ValueError("cursor instant of the wrong type")
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime in cursor")
-        return parsed
+        return parsed.astimezone(UTC)  # OverflowError near year 1 or 9999: not one of ours
     if python_type is uuid.UUID:
+        if not isinstance(value, str):
+            raise ValueError("cursor id of the wrong type")
         return uuid.UUID(value)
-    if not isinstance(value, python_type):
-        raise ValueError("cursor value of the wrong type")
-    return value
+    if python_type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("cursor number of the wrong type")
+        if abs(value) > _integer_bound(column):
+            raise ValueError("cursor number out of range")
+        return value
+    if python_type is str:
+        if not isinstance(value, str):
+            raise ValueError("cursor text of the wrong type")
+        if "\x00" in value:
+            raise ValueError("NUL in cursor text")  # PostgreSQL text cannot hold it
+        value.encode()  # UnicodeEncodeError for a lone surrogate, which no database can store
+        return value
+    raise ValueError("cursor key of a type the API does not page by")
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -94,7 +123,7 @@ def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> li
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError("cursor of the wrong shape")
         return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise AppError(code="invalid_cursor") from exc
 
 

@@ -1,7 +1,10 @@
 """Per-client rate limits: a fixed window of requests per client, answered 429 when it is used up.
 
 The client is the verified token's ``sub``, or the IP address when the request carries no valid
-token; POST /oauth/token has a budget of its own, stricter, per IP address (secrets are guessed there).
+token; POST /oauth/token has a budget of its own, stricter, per IP address (secrets are guessed there),
+and a second one per ``client_id`` it is asked about, counted by the route once the form is read: an
+address is only what the proxy says it is (``X-Forwarded-For`` under uvicorn's ``FORWARDED_ALLOW_IPS``),
+so with a loosely trusted proxy a guesser could claim a fresh address per attempt, but not a fresh client.
 Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds
 until the window ends); a 429 also carries ``Retry-After``.
 
@@ -26,6 +29,8 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.engine import make_url
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
@@ -39,6 +44,9 @@ TOKEN_PATH = "/oauth/token"
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Where the middleware leaves the claims it verified, so that authentication does not verify twice.
 VERIFIED_TOKEN_STATE = "verified_token"
+# Where a route leaves the decision of a budget it counted itself (the token endpoint's per client_id),
+# so that the RateLimit-* headers describe the stricter of the two.
+ROUTE_DECISION_STATE = "rate_limit_route_decision"
 _PRUNE_EVERY_SECONDS = 600.0
 
 
@@ -199,6 +207,7 @@ class RateLimiter:
         window = settings.rate_limit_window_seconds
         self.api = Budget("api", settings.rate_limit_requests, window)
         self.token = Budget("token", settings.rate_limit_token_requests, window)
+        self.token_client = Budget("token_client", settings.rate_limit_token_client_requests, window)
         if counter is None:
             counter = MemoryCounter() if settings.is_sqlite else PostgresCounter(settings)
         self.counter = counter
@@ -215,6 +224,41 @@ class RateLimiter:
 
     async def aclose(self) -> None:
         await self.counter.aclose()
+
+
+def refusal(budget: Budget, decision: Decision, problem_base_url: str) -> JSONResponse:
+    """The 429 problem for a request over ``budget``."""
+    detail = (
+        f"More than {budget.limit} requests in {budget.window_seconds} seconds; "
+        f"retry after {decision.reset_seconds} seconds."
+    )
+    return problem_response(
+        "rate_limited",
+        detail,
+        headers={**decision.headers(), "Retry-After": str(decision.reset_seconds)},
+        base_url=problem_base_url,
+    )
+
+
+async def throttle_token_client(request: Request, client_id: str) -> JSONResponse | None:
+    """Count a token request against the budget of the ``client_id`` it names; the 429 to answer when
+    that budget is spent, else None. The route calls it once the credentials are read, before the
+    secret is checked: rotating the address (or the credentials' form or Basic) does not reset it."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if not limiter.enabled:
+        return None
+    decision = await limiter.check(limiter.token_client, f"client_id:{client_id}")
+    if decision is None:
+        return None
+    setattr(request.state, ROUTE_DECISION_STATE, decision)
+    if decision.allowed:
+        return None
+    base_url = str(request.app.state.settings.public_base_url).rstrip("/")
+    return refusal(limiter.token_client, decision, base_url)
+
+
+def _stricter(first: Decision, second: Decision | None) -> Decision:
+    return first if second is None or first.remaining <= second.remaining else second
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -254,25 +298,17 @@ class RateLimitMiddleware:
         if decision is None:
             await self.app(scope, receive, send)
             return
-        headers = decision.headers()
         if not decision.allowed:
-            detail = (
-                f"More than {budget.limit} requests in {budget.window_seconds} seconds; "
-                f"retry after {decision.reset_seconds} seconds."
-            )
-            response = problem_response(
-                "rate_limited",
-                detail,
-                headers={**headers, "Retry-After": str(decision.reset_seconds)},
-                base_url=self.problem_base_url,
-            )
-            await response(scope, receive, send)
+            await refusal(budget, decision, self.problem_base_url)(scope, receive, send)
             return
+
+        state = scope.setdefault("state", {})  # shared with the route, which may count a budget too
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                counted = _stricter(decision, state.get(ROUTE_DECISION_STATE))
                 response_headers = MutableHeaders(scope=message)
-                for name, value in headers.items():
+                for name, value in counted.headers().items():
                     response_headers[name] = value
             await send(message)
 

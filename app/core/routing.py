@@ -18,8 +18,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
-from app.core.errors import AppError
+from app.core.errors import AppError, NotFound
 from app.core.idempotency import IdempotencyClaim, IdempotentReplay, store_response
+from app.core.not_found import audit_not_found
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -49,10 +50,12 @@ class TransactionalRoute(APIRoute):
                     else:
                         await db.rollback(session)
                 return response
-            except BaseException:
+            except BaseException as exc:
                 session = getattr(request.state, "db_session", None)
                 if session is not None:
                     await db.rollback(session)
+                if isinstance(exc, NotFound):
+                    await audit_not_found(request, exc)  # in a transaction of its own
                 raise
             finally:
                 session = getattr(request.state, "db_session", None)

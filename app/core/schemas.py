@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 H = TypeVar("H", bound=Hashable)
 
@@ -23,6 +35,44 @@ def _not_in_future(value: datetime) -> datetime:
 
 # When something happened: with an offset (a naive time cannot be placed in UTC), and not ahead.
 PastAwareDatetime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+
+
+# The earliest calendar date a client may send: nobody the hub deals with was born before it, and a
+# year-1 date is a typing slip (or a probe) that would otherwise be stored and reported.
+MIN_DATE = date(1900, 1, 1)
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _calendar_date(value: Any, handler: ValidatorFunctionWrapHandler) -> date:
+    # Only YYYY-MM-DD (or a date object, from code): pydantic would also take a datetime at midnight or
+    # a number of seconds since 1970, neither of which the contract offers.
+    shaped = isinstance(value, date) or (isinstance(value, str) and _DATE_SHAPE.fullmatch(value) is not None)
+    if not shaped:
+        raise PydanticCustomError("date_format", "must be a date as YYYY-MM-DD")
+    try:
+        day: date = handler(value)
+    except ValidationError:  # e.g. 2026-02-30
+        raise PydanticCustomError("date_format", "must be a real date as YYYY-MM-DD") from None
+    if day < MIN_DATE:
+        raise PydanticCustomError("date_too_early", f"must be {MIN_DATE.isoformat()} or later (YYYY-MM-DD)")
+    return day
+
+
+# Every calendar date a client sends (a date of birth, a due date, a day received, a closure day, a
+# report's range): YYYY-MM-DD, from 1900-01-01, with an error that says so. `formatMinimum` is the JSON
+# Schema vocabulary's bound for a formatted string (validators such as ajv-formats apply it).
+Date = Annotated[
+    date,
+    WrapValidator(_calendar_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "formatMinimum": MIN_DATE.isoformat(),
+            "description": f"A date as YYYY-MM-DD, {MIN_DATE.isoformat()} or later.",
+        }
+    ),
+]
 
 
 # Text refuses control characters (PostgreSQL cannot store NUL; the rest are never meant): free text may

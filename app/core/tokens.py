@@ -6,6 +6,9 @@ Hardening, because JWT libraries trust too much by default:
   JWKS, matched by ``kid`` and by the key's own type;
 - ``aud``, ``iss``, ``exp``, ``iat``, ``sub`` and ``jti`` are required and verified; ``typ`` must be
   ``at+jwt`` (RFC 9068), so an ID token or other JWT cannot be replayed as an access token;
+- the time claims must be JSON numbers (python-jose takes ``int()`` of a string), ``iat`` may not be
+  ahead of our clock by more than the leeway, and ``exp - iat`` may not exceed
+  ``MASH_MAX_TOKEN_LIFETIME``: a careless identity provider cannot mint a ten-year token;
 - header parameters that point at keys (``jku``, ``x5u``, ``jwk``) and ``crit`` extensions are
   refused rather than ignored; encrypted tokens (JWE) are not accepted.
 """
@@ -13,6 +16,7 @@ Hardening, because JWT libraries trust too much by default:
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 import uuid
@@ -83,6 +87,8 @@ class TokenService:
         if not granted <= ROLE_SCOPES[role]:
             raise ValueError("scopes must be a subset of the role's scopes")
         ttl = ttl_seconds or self._settings.access_token_ttl_seconds
+        if ttl > self._settings.max_token_lifetime:
+            raise ValueError(f"the lifetime must be at most {self._settings.max_token_lifetime} seconds")
         now = int(time.time())
         scope = " ".join(sorted(granted))
         claims: dict[str, Any] = {
@@ -147,7 +153,24 @@ class TokenService:
         except (OverflowError, ValueError, TypeError) as exc:
             # e.g. an infinite exp in a correctly signed token: still not a token we can trust.
             raise TokenError("the token's time claims are not valid numbers") from exc
+        _check_times(claims, self._settings)
         return _claims(claims, external=external)
+
+
+def _check_times(claims: dict[str, Any], settings: Settings) -> None:
+    """What python-jose leaves unchecked about ``exp``, ``iat`` and ``nbf`` (it accepts any value
+    ``int()`` takes, and an ``iat`` of any age or in the future)."""
+    for name in ("exp", "iat", "nbf"):
+        value = claims.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise TokenError("the token's exp, iat and nbf claims must be numbers of seconds since the epoch")
+    if claims["iat"] > time.time() + settings.jwt_leeway_seconds:
+        raise TokenError("the token's issue time (iat) is in the future")
+    if claims["exp"] - claims["iat"] > settings.max_token_lifetime:
+        raise TokenError(
+            f"the token's lifetime (exp - iat) is longer than the {settings.max_token_lifetime} seconds "
+            "this service accepts"
+        )
 
 
 def _describe(exc: JOSEError) -> str:

@@ -120,7 +120,7 @@ async def _visible(
         stmt = stmt.with_for_update()
     decision = await session.scalar(stmt)
     if decision is None or actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
-        raise NotFound("threshold decision")
+        raise NotFound("threshold decision", decision_id)
     return decision
 
 

@@ -298,7 +298,7 @@ async def for_person(
     """The person's log as the caller may read it: a lead agency the disclosures of its own side's
     records, information governance (``disclosures:read``) all of them."""
     if await people_repository.get_readable(session, actor, person_id) is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     sides = access.sides(actor, Scope.DISCLOSURES_READ)
     if not sides:  # the council without disclosures:read
         raise InsufficientScope([Scope.DISCLOSURES_READ])

@@ -17,6 +17,7 @@ from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
     Count,
+    Date,
     RequestModel,
     ResponseModel,
     Sub,
@@ -103,7 +104,7 @@ class TimescalesIn(RequestModel):
     adult_concern_decision_working_days: DecisionDays = Field(
         description="Adult safeguarding concern: section 42 decision within this many working days."
     )
-    extra_closure_dates: Annotated[list[date], AfterValidator(no_repeats)] = Field(
+    extra_closure_dates: Annotated[list[Date], AfterValidator(no_repeats)] = Field(
         max_length=MAX_CLOSURE_DATES,
         description="Local closure days on top of weekends and England & Wales bank holidays.",
     )

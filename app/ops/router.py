@@ -104,5 +104,5 @@ async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
-        raise AppError(f"There is no problem code {code!r}.", code="not_found")
+        raise AppError("There is no problem code of that name.", code="not_found")
     return ProblemTypeOut(**dataclasses.asdict(problem_type))

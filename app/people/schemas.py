@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core.codes import Ethnicity, Gender
-from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, RequestModel, ResponseModel, examples
+from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, examples
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
 # Unborn children: an expected date of birth is at most ten months ahead and a month behind.
@@ -100,8 +100,8 @@ class PersonCreate(RequestModel):
 
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = None
-    expected_date_of_birth: date | None = Field(None, description="For an unborn child.")
+    date_of_birth: Date | None = None
+    expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
     nhs_number: NhsNumber | None = None
     postcode: Postcode | None = None
     address_lines: AddressLines | None = None
@@ -123,8 +123,8 @@ class PersonUpdate(RequestModel):
 
     given_name: Name | None = None
     family_name: Name | None = None
-    date_of_birth: date | None = None
-    expected_date_of_birth: date | None = None
+    date_of_birth: Date | None = None
+    expected_date_of_birth: Date | None = None
     nhs_number: NhsNumber | None = None
     postcode: Postcode | None = None
     address_lines: AddressLines | None = None
@@ -213,8 +213,8 @@ class MatchQuery(RequestModel):
 
     given_name: Name | None = None
     family_name: Name | None = None
-    date_of_birth: date | None = None
-    expected_date_of_birth: date | None = None
+    date_of_birth: Date | None = None
+    expected_date_of_birth: Date | None = None
     nhs_number: NhsDigits | None = None
     postcode: Postcode | None = None
     gender: Gender | None = None

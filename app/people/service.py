@@ -105,7 +105,7 @@ async def readable_person(session: AsyncSession, actor: Principal, person_id: uu
     """The person, if the caller may see the register; else (or if there is none) 404."""
     person = await repository.get_readable(session, actor, person_id)
     if person is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     return person
 
 

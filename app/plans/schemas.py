@@ -17,6 +17,7 @@ from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
+    Date,
     Line200,
     RequestModel,
     ResponseModel,
@@ -37,7 +38,7 @@ class Lead(RequestModel):
 class ActionIn(RequestModel):
     agency: AgencyCode = Field(description="The agency that owns the action.")
     description: Text10k
-    due_date: date
+    due_date: Date
 
 
 class Closure(RequestModel):
@@ -86,7 +87,7 @@ class PlanCreate(RequestModel):
     protective_people: Text10k | None = None
     actions: list[ActionIn] = Field(min_length=1, max_length=30)
     contingency: Text10k
-    review_due_on: date
+    review_due_on: Date
 
 
 class PlanUpdate(RequestModel):
@@ -107,7 +108,7 @@ class PlanUpdate(RequestModel):
     adult_wishes: Text10k | None = None
     protective_people: Text10k | None = None
     contingency: Text10k | None = None
-    review_due_on: date | None = None
+    review_due_on: Date | None = None
     add_actions: list[ActionIn] | None = Field(None, max_length=30)
 
     @model_validator(mode="after")
@@ -152,10 +153,10 @@ class ReviewIn(RequestModel):
         )
     )
 
-    held_on: date
+    held_on: Date
     findings: Text10k
     decision: PlanReviewDecision
-    next_review_due_on: date | None = Field(None, description="Required unless the plan closes.")
+    next_review_due_on: Date | None = Field(None, description="Required unless the plan closes.")
     closure: Closure | None = Field(None, description="Required when the decision is close.")
 
     @model_validator(mode="after")

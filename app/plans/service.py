@@ -80,14 +80,14 @@ async def visible(
         elif await owns_an_action(session, plan.id, actor.agency):
             view = View.ACTION_OWNER
     if plan is None or view is None:
-        raise NotFound("safeguarding plan")
+        raise NotFound("safeguarding plan", plan_id)
     return plan, view
 
 
 async def for_asc(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> SafeguardingPlan:
     plan, view = await visible(session, actor, plan_id, for_update=True)
     if view is not View.FULL:
-        raise NotFound("safeguarding plan")
+        raise NotFound("safeguarding plan", plan_id)
     return plan
 
 
@@ -179,9 +179,9 @@ async def update_action(
     )
     # An action owner may change only its own actions; another agency's action is not found for it.
     if action is None or (view is View.ACTION_OWNER and action.agency != actor.agency):
-        raise NotFound("plan action")
+        raise NotFound("plan action", action_id)
     if view is View.FULL and not actor.has(Scope.PLANS_WRITE):
-        raise NotFound("plan action")
+        raise NotFound("plan action", action_id)
     check_if_match(if_match, action.version)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidTransition("The plan is closed.")

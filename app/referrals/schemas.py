@@ -38,6 +38,7 @@ from app.core.codes import (
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
+    Date,
     Line200,
     PastAwareDatetime,
     Phone,
@@ -85,8 +86,8 @@ class AddressIn(RequestModel):
 class ChildIn(RequestModel):
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = None
-    expected_date_of_birth: date | None = Field(None, description="For an unborn child.")
+    date_of_birth: Date | None = None
+    expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
     nhs_number: NhsNumber | None = None
     address: AddressIn | None = None
     gender: Gender | None = None
@@ -104,7 +105,7 @@ class HouseholdMemberIn(RequestModel):
     given_name: Name
     family_name: Name
     relationship: HouseholdRelationship = Field(description="Relationship to the children.")
-    date_of_birth: date | None = None
+    date_of_birth: Date | None = None
     lives_with_children: bool | None = None
     parental_responsibility: bool | None = None
 

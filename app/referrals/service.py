@@ -113,7 +113,7 @@ async def visible(session: AsyncSession, actor: Principal, referral_id: uuid.UUI
     referral = await repository.get(session, referral_id)
     view = None if referral is None else await repository.view_for(session, actor.agency, referral)
     if referral is None or view is None:
-        raise NotFound("referral")
+        raise NotFound("referral", referral_id)
     return referral, view
 
 
@@ -121,7 +121,7 @@ async def for_hub(session: AsyncSession, actor: Principal, referral_id: uuid.UUI
     """A referral the hub is about to change, locked until the transaction ends."""
     referral = await repository.get(session, referral_id, for_update=True)
     if referral is None or await repository.view_for(session, actor.agency, referral) is not View.FULL:
-        raise NotFound("referral")
+        raise NotFound("referral", referral_id)
     return referral
 
 
@@ -433,7 +433,7 @@ async def confirm_match(
         sa.select(ReferralChild).where(ReferralChild.id == child_id, ReferralChild.referral_id == referral.id)
     )
     if child is None:
-        raise NotFound("child on this referral")
+        raise NotFound("child on this referral", child_id, record_type="referral_child")
     if child.match_status != MatchStatus.PENDING:
         raise AppError(code="match_already_resolved")
     person: Person | None
@@ -486,7 +486,7 @@ async def communication(
     referral, view = await visible(session, actor, referral_id)
     found = await session.get(Communication, communication_id)
     if view is not View.FULL or found is None or found.referral_id != referral.id:
-        raise NotFound("communication")
+        raise NotFound("communication", communication_id)
     await audit_on_referral(
         session,
         actor,
@@ -503,7 +503,7 @@ async def communications(
 ) -> Sequence[Communication]:
     referral, view = await visible(session, actor, referral_id)
     if view is not View.FULL:
-        raise NotFound("referral")
+        raise NotFound("referral", referral_id)
     found = await repository.communications(session, referral.id)
     await audit_on_referral(
         session,
@@ -571,7 +571,7 @@ async def timeline(
 ) -> Sequence[dict[str, Any]]:
     referral, view = await visible(session, actor, referral_id)
     if view is View.ASKED_AGENCY:
-        raise NotFound("referral")
+        raise NotFound("referral", referral_id)
     entries = []
     for event in await repository.events(session, referral.id):
         data: dict[str, Any] = dict(event.data)

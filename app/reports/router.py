@@ -4,7 +4,6 @@ items only for the lead agencies and the council (``service.check_child_level``)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,6 +14,7 @@ from app.core.errors import ValidationFailed
 from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
+from app.core.schemas import Date
 from app.core.scopes import Scope
 from app.reports import export, service
 from app.reports.export import Format
@@ -111,8 +111,8 @@ async def cin_referrals(
     principal: ChildLevelReader,
     session: DbSession,
     paging: Paging,
-    from_: Annotated[date, Query(alias="from", description="First day of the range (received on or after).")],
-    to: Annotated[date, Query(description="Last day of the range, included.")],
+    from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
+    to: Annotated[Date, Query(description="Last day of the range, included.")],
 ) -> CinReferralPage | Response:
     if from_ > to:
         raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")

@@ -45,6 +45,7 @@ from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
     Count,
+    Date,
     Line200,
     Phone,
     Reason2k,
@@ -121,7 +122,7 @@ class SubjectAccessRequestIn(RequestModel):
 
     model_config = ConfigDict(json_schema_extra=examples(_REQUEST_IN))
 
-    received_on: date = Field(
+    received_on: Date = Field(
         description="The day the council received the request (a working day or not); the month to "
         "answer runs from it."
     )

@@ -171,7 +171,7 @@ def _audit_request(
 async def _person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> Person:
     person = await people_repository.get_readable(session, actor, person_id)
     if person is None:
-        raise NotFound("person")
+        raise NotFound("person", person_id)
     return person
 
 
@@ -204,7 +204,7 @@ async def read_request(
 ) -> SubjectAccessRequest:
     sar = await repository.get(session, actor, request_id)
     if sar is None:
-        raise NotFound("subject access request")
+        raise NotFound("subject access request", request_id)
     _audit_request(session, actor, AuditAction.READ, sar)
     return sar
 

@@ -63,6 +63,28 @@ async def test_the_register_lists_by_kind(client: httpx.AsyncClient, who: dict[s
     assert_problem(unknown_kind, 422, "validation_failed")
 
 
+async def test_reading_the_register_is_audited(
+    client: httpx.AsyncClient, who: dict[str, Headers], auth: Callable[..., Headers]
+) -> None:
+    advocate = await register_advocate(client, who["worker"], kind="imca")
+    other = await register_advocate(client, who["worker"], kind="care_act", name="Ravi Shah")
+    assert (await client.get(f"/v1/advocates/{advocate['id']}", headers=who["manager"])).status_code == 200
+    assert (
+        await client.get("/v1/advocates", params={"kind": "imca"}, headers=who["worker"])
+    ).status_code == 200
+
+    auditor = auth("auditor", "adult_social_care", sub="auditor-ada")
+    trail = await client.get("/v1/audit-events", params={"record_type": "advocate"}, headers=auditor)
+    assert trail.status_code == 200, trail.text
+    entries = [(e["action"], e["actor"]["sub"], e["record_id"], e["details"]) for e in trail.json()["items"]]
+    assert entries == [
+        ("create", "asc-worker", advocate["id"], {}),
+        ("create", "asc-worker", other["id"], {}),
+        ("read", "asc-manager", advocate["id"], {}),
+        ("list", "asc-worker", None, {"advocate_ids": [advocate["id"]], "kind": "imca"}),
+    ]
+
+
 @pytest.mark.parametrize(
     ("fields", "loc"),
     [

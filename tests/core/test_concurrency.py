@@ -58,11 +58,23 @@ async def test_an_etag_is_good_for_one_update_only(
     assert (await client.get(client_url, headers=admin)).json()["name"] == "One"
 
 
-async def test_if_match_star_matches_any_version(
+@pytest.mark.parametrize("if_match", ["*", " * "])
+async def test_if_match_star_is_not_a_version_and_is_refused_with_428(
+    client: httpx.AsyncClient, admin: dict[str, str], client_url: str, if_match: str
+) -> None:
+    before = await client.get(client_url, headers=admin)
+    response = await client.patch(client_url, json={"name": "Any"}, headers={**admin, "If-Match": if_match})
+    assert_problem(response, 428, "precondition_required")
+    after = await client.get(client_url, headers=admin)
+    assert after.json()["name"] == before.json()["name"]
+    assert after.headers["etag"] == before.headers["etag"]
+
+
+async def test_a_star_among_etags_matches_nothing(
     client: httpx.AsyncClient, admin: dict[str, str], client_url: str
 ) -> None:
-    response = await client.patch(client_url, json={"name": "Any"}, headers={**admin, "If-Match": "*"})
-    assert response.status_code == 200
+    response = await client.patch(client_url, json={"name": "Any"}, headers={**admin, "If-Match": '"999", *'})
+    assert_problem(response, 412, "precondition_failed")
 
 
 async def test_concurrent_patches_with_one_etag_let_exactly_one_win(

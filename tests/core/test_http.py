@@ -14,8 +14,9 @@ from fastapi import FastAPI
 
 from app.core.logging import JsonFormatter
 from app.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import TokenFactory, make_settings
 from tests.helpers import PROBLEM_KEYS, assert_problem, client_body
+from tests.referrals import referral_body
 
 PERSONAL = "Jane Doe born 2015-03-01"
 
@@ -59,6 +60,60 @@ async def test_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncClien
     response = await client.delete("/v1/me")
     assert_problem(response, 405, "method_not_allowed")
     assert response.headers["allow"] == "GET"
+
+
+# Looks like personal data, as a careless or hostile client might put in a URL or a body.
+ECHO = "jane-doe-1970"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/{ECHO}",
+        f"/v1/people/search/{ECHO}",
+        f"/{ECHO}?name={ECHO}",
+        f"/v1/clients/0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10/{ECHO}",
+    ],
+)
+async def test_a_404_does_not_echo_the_path_or_the_query(
+    client: httpx.AsyncClient, admin: dict[str, str], url: str
+) -> None:
+    response = await client.get(url, headers=admin)
+    assert_problem(response, 404, "not_found")
+    assert ECHO not in response.text
+
+
+async def test_a_405_does_not_echo_the_method(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.request("JANEDOE", "/v1/me", headers=admin)
+    assert_problem(response, 405, "method_not_allowed")
+    assert "JANEDOE" not in response.text
+    assert response.headers["allow"] == "GET"
+
+
+async def test_an_unknown_problem_code_is_not_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/problems/{ECHO}")
+    assert_problem(response, 404, "not_found")
+    assert ECHO not in response.text
+
+
+async def test_messages_that_would_quote_the_value_sent_do_not(
+    client: httpx.AsyncClient, admin: dict[str, str], auth: TokenFactory
+) -> None:
+    # pydantic names the first bad character of a UUID, the email validator the bad characters.
+    bad_id = assert_problem(
+        await client.get("/v1/clients/q0b6f8a2e", headers=admin), 422, "validation_failed"
+    )
+    assert bad_id["errors"] == [{"loc": ["path", "client_id"], "msg": "Input should be a valid UUID"}]
+    assert "`q`" not in str(bad_id)
+    referrer = {"name": "PC Dawson", "email": "jane_doe@exa(mple).org"}
+    response = await client.post(
+        "/v1/referrals", json=referral_body(referrer=referrer), headers=auth("partner_referrer", "police")
+    )
+    problem = assert_problem(response, 422, "validation_failed")
+    assert {"loc": ["body", "referrer", "email"], "msg": "value is not a valid email address"} in problem[
+        "errors"
+    ]
+    assert "'('" not in response.text and "jane_doe" not in response.text
 
 
 async def test_malformed_id_is_a_422_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.config import Settings
 from app.core.ratelimit import MemoryCounter, PostgresCounter
@@ -165,6 +166,72 @@ async def test_the_token_endpoint_still_issues_tokens_within_the_budget(
         issued = await client.post("/oauth/token", data=form)
     assert issued.status_code == 200
     assert remaining(issued) == 1
+
+
+def behind_a_loosely_trusted_proxy(app: FastAPI) -> httpx.AsyncClient:
+    """The app as `mash serve` runs it (uvicorn's proxy headers) with FORWARDED_ALLOW_IPS='*': every
+    caller's X-Forwarded-For is believed, so a caller names its own address."""
+    proxied = ProxyHeadersMiddleware(app, trusted_hosts="*")  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=proxied, client=("203.0.113.7", 50000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_a_fresh_forwarded_address_per_guess_does_not_give_fresh_guesses_at_one_client(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(rate_limit_requests=50, rate_limit_token_requests=10, rate_limit_token_client_requests=3)
+    async with http(app) as admin:
+        target = await create_client(admin, bearer(app, "admin@test", Role.ADMIN))
+        other = await create_client(admin, bearer(app, "admin@test", Role.ADMIN))
+    guess = {"grant_type": "client_credentials", "client_id": target["client_id"], "client_secret": "guess"}
+    async with behind_a_loosely_trusted_proxy(app) as client:
+        guesses = [
+            await client.post("/oauth/token", data=guess, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+            for n in range(1, 6)
+        ]
+        # The right secret too, from yet another address: this client_id's window is spent.
+        right = {**guess, "client_secret": target["client_secret"]}
+        locked = await client.post("/oauth/token", data=right, headers={"X-Forwarded-For": "198.51.100.9"})
+        # Another client is not held up by the guesses at this one.
+        theirs = {**guess, "client_id": other["client_id"], "client_secret": other["client_secret"]}
+        issued = await client.post("/oauth/token", data=theirs, headers={"X-Forwarded-For": "198.51.100.10"})
+
+    assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429]
+    assert [r.headers["ratelimit-remaining"] for r in guesses] == ["2", "1", "0", "0", "0"]
+    assert guesses[0].headers["ratelimit-limit"] == "3", "the stricter budget is the one shown"
+    problem = assert_problem(guesses[3], 429, "rate_limited")
+    assert int(guesses[3].headers["retry-after"]) > 0
+    assert target["client_id"] not in str(problem)
+    assert_problem(locked, 429, "rate_limited")
+    assert issued.status_code == 200, issued.text
+
+
+async def test_http_basic_credentials_count_against_the_same_client_budget(make_app: AppFactory) -> None:
+    app = make_app(rate_limit_requests=50, rate_limit_token_requests=50, rate_limit_token_client_requests=2)
+    async with http(app) as admin:
+        target = await create_client(admin, bearer(app, "admin@test", Role.ADMIN))
+    basic = httpx.BasicAuth(target["client_id"], "guess")
+    async with behind_a_loosely_trusted_proxy(app) as client:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": target["client_id"],
+            "client_secret": "guess",
+        }
+        first = await client.post("/oauth/token", data=form, headers={"X-Forwarded-For": "198.51.100.1"})
+        second = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=basic,
+            headers={"X-Forwarded-For": "198.51.100.2"},
+        )
+        third = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=basic,
+            headers={"X-Forwarded-For": "198.51.100.3"},
+        )
+    assert [first.status_code, second.status_code] == [401, 401]
+    assert_problem(third, 429, "rate_limited")
 
 
 async def test_health_checks_are_never_limited(make_app: AppFactory) -> None:

@@ -152,6 +152,8 @@ async def test_a_person_is_updated_with_if_match(client: httpx.AsyncClient, who:
     assert_problem(
         await client.patch(url, json=move, headers=who["practitioner"]), 428, "precondition_required"
     )
+    star = await client.patch(url, json=move, headers={**who["practitioner"], "If-Match": "*"})
+    assert_problem(star, 428, "precondition_required")  # `*` is not a version
     updated = await client.patch(url, json=move, headers={**who["practitioner"], "If-Match": etag})
     assert updated.status_code == 200, updated.text
     assert updated.json()["postcode"] == "E17 9QA"

@@ -348,6 +348,30 @@ async def test_idp_token_with_bad_claims_is_rejected(
     assert_invalid_token(response)
 
 
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+@pytest.mark.parametrize(
+    ("claims", "said"),
+    [
+        pytest.param({"exp": "9999999999"}, "must be numbers", id="exp-a-string"),
+        pytest.param({"iat": str(int(time.time()))}, "must be numbers", id="iat-a-string"),
+        pytest.param({"nbf": str(int(time.time()))}, "must be numbers", id="nbf-a-string"),
+        pytest.param(
+            {"iat": int(time.time()) + 365 * 86400, "exp": int(time.time()) + 366 * 86400},
+            "in the future",
+            id="iat-a-year-ahead",
+        ),
+        pytest.param({"exp": int(time.time()) + 10 * 365 * 86400}, "lifetime", id="ten-year-lifetime"),
+    ],
+)
+async def test_idp_token_with_bad_time_claims_is_rejected(
+    idp: Idp, idp_client: httpx.AsyncClient, alg: str, claims: dict[str, Any], said: str
+) -> None:
+    sign = idp.rs256 if alg == "RS256" else idp.es256
+    response = await idp_client.get("/v1/me", headers=bearer(sign(idp_claims(**claims))))
+    assert_invalid_token(response)
+    assert said in response.json()["detail"]
+
+
 @pytest.mark.parametrize("typ", [None, "id+jwt", "secevent+jwt"])
 async def test_idp_token_must_be_an_access_token(
     idp: Idp, idp_client: httpx.AsyncClient, typ: str | None

@@ -8,11 +8,13 @@ then caused by the one thing each test changes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -22,7 +24,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.core.scopes import AgencyCode, Role
 from app.main import create_app
-from tests.conftest import TokenFactory, make_settings
+from tests.conftest import TEST_SECRET, TokenFactory, make_settings
 from tests.helpers import assert_problem
 from tests.security.test_jwks import (
     IDP_ISSUER,
@@ -282,6 +284,122 @@ async def test_malformed_claims(
 ) -> None:
     token = local_token(settings, local_claims(settings, **claims))
     assert_invalid_token(await client.get("/v1/me", headers=bearer(token)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Time claims: numbers, not issued ahead of our clock, and no longer-lived than MASH_MAX_TOKEN_LIFETIME
+# ---------------------------------------------------------------------------------------------------
+
+YEAR = 365 * 24 * 3600
+# The time claims of a test's token, made from "now" when the test runs (not when it is collected:
+# a long run would otherwise turn "five minutes ahead" into the past).
+Times = Callable[[int], dict[str, Any]]
+
+
+def issued(now: int, **overrides: Any) -> dict[str, Any]:
+    """exp, iat and nbf of a token issued ``now`` for ten minutes, with ``overrides``."""
+    return {"iat": now, "nbf": now, "exp": now + 600, **overrides}
+
+
+BAD_TIMES = [
+    pytest.param(lambda now: issued(now, exp=str(now + 600)), "must be numbers", id="exp-a-numeric-string"),
+    pytest.param(
+        lambda now: issued(now, exp="9999999999"), "must be numbers", id="exp-9999999999-as-a-string"
+    ),
+    pytest.param(lambda now: issued(now, iat=str(now)), "must be numbers", id="iat-a-numeric-string"),
+    pytest.param(lambda now: issued(now, nbf=str(now)), "must be numbers", id="nbf-a-numeric-string"),
+    pytest.param(lambda now: issued(now, nbf=True), "must be numbers", id="nbf-a-boolean"),
+    pytest.param(
+        lambda now: issued(now, iat=now + YEAR, nbf=None, exp=now + YEAR + 600),
+        "in the future",
+        id="iat-a-year-ahead",
+    ),
+    pytest.param(
+        lambda now: issued(now, iat=now + 300, nbf=None, exp=now + 900),
+        "in the future",
+        id="iat-five-minutes-ahead",
+    ),
+    pytest.param(lambda now: issued(now, exp=now + 10 * YEAR), "lifetime", id="ten-year-lifetime"),
+    pytest.param(lambda now: issued(now, exp=now + 86_401), "lifetime", id="a-day-and-a-second"),
+    pytest.param(
+        lambda now: issued(now, iat=now - 2 * YEAR, nbf=None, exp=now + 600),
+        "lifetime",
+        id="issued-two-years-ago-still-valid",
+    ),
+]
+
+
+@pytest.mark.parametrize(("times", "said"), BAD_TIMES)
+async def test_time_claims_that_are_not_numbers_ahead_or_too_long_lived(
+    client: httpx.AsyncClient, settings: Settings, times: Times, said: str
+) -> None:
+    token = local_token(settings, local_claims(settings, **times(int(time.time()))))
+    response = await client.get("/v1/me", headers=bearer(token))
+    assert_invalid_token(response)
+    assert said in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        pytest.param(lambda now: issued(now, iat=now + 10, nbf=None), id="iat-ahead-within-the-leeway"),
+        pytest.param(lambda now: issued(now, exp=now + 86_400), id="lifetime-exactly-the-cap"),
+        pytest.param(lambda now: issued(now, iat=now + 0.5, exp=now + 600.5), id="fractional-seconds"),
+    ],
+)
+async def test_time_claims_within_the_bounds_are_accepted(
+    client: httpx.AsyncClient, settings: Settings, times: Times
+) -> None:
+    token = local_token(settings, local_claims(settings, **times(int(time.time()))))
+    assert (await client.get("/v1/me", headers=bearer(token))).status_code == 200
+
+
+async def test_the_lifetime_cap_is_a_setting(database_url: str) -> None:
+    settings = make_settings(database_url, max_token_lifetime=900, access_token_ttl_seconds=900)
+    application = create_app(settings)
+    async with http_for(application) as http:
+        now = int(time.time())
+        short = local_token(settings, local_claims(settings, **issued(now, exp=now + 900)))
+        assert (await http.get("/v1/me", headers=bearer(short))).status_code == 200
+        longer = local_token(settings, local_claims(settings, **issued(now, exp=now + 901)))
+        response = await http.get("/v1/me", headers=bearer(longer))
+        assert_invalid_token(response)
+        assert "900 seconds" in response.json()["detail"]
+    await application.state.engine.dispose()
+
+
+def test_issued_tokens_cannot_outlive_the_cap(database_url: str) -> None:
+    with pytest.raises(ValueError, match="MASH_MAX_TOKEN_LIFETIME"):
+        make_settings(database_url, max_token_lifetime=600, access_token_ttl_seconds=3600)
+
+
+def _mash(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.core.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, list(args))
+    finally:
+        get_settings.cache_clear()
+
+
+def test_mash_token_refuses_a_ttl_above_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
+    refused = _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "86401")
+    assert refused.exit_code == 2
+    assert "MASH_MAX_TOKEN_LIFETIME (86400 seconds)" in refused.stderr
+    assert not refused.stdout
+
+    monkeypatch.setenv("MASH_MAX_TOKEN_LIFETIME", "7200")
+    assert _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7201").exit_code == 2
+    issued = _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7200")
+    assert issued.exit_code == 0, issued.stderr
+    payload = issued.stdout.strip().split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["exp"] - claims["iat"] == 7200
 
 
 @pytest.mark.parametrize("typ", [None, "JWT", "jwt", "id+jwt", "at+jwt "])
