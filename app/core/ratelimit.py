@@ -326,7 +326,9 @@ class RateLimitMiddleware:
             else:
                 scope.setdefault("state", {})[VERIFIED_TOKEN_STATE] = (token, claims)
                 issuer = "idp" if claims.external else "local"
-                return self.limiter.api, f"sub:{issuer}:{claims.sub}"
+                # A caller is its agency, role and sub together (as for idempotency keys): one sub in two
+                # agencies is two callers with a budget each.
+                return self.limiter.api, f"sub:{issuer}:{claims.agency}:{claims.role}:{claims.sub}"
         return self.limiter.api, f"ip:{_client_address(scope)}"
 
 

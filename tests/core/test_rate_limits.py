@@ -100,6 +100,28 @@ async def test_each_client_has_its_own_budget(make_app: AppFactory) -> None:
     assert remaining(other) == 2
 
 
+async def test_one_sub_in_two_agencies_is_two_callers_with_a_budget_each(make_app: AppFactory) -> None:
+    app = make_app()
+    police = {
+        "Authorization": "Bearer "
+        + app.state.tokens.issue(
+            sub="shared", agency=AgencyCode.POLICE, role=Role.PARTNER_REFERRER
+        ).access_token
+    }
+    health = {
+        "Authorization": "Bearer "
+        + app.state.tokens.issue(
+            sub="shared", agency=AgencyCode.HEALTH, role=Role.PARTNER_REFERRER
+        ).access_token
+    }
+    async with http(app) as client:
+        for _ in range(4):
+            await client.get("/v1/me", headers=police)
+        other = await client.get("/v1/me", headers=health)
+    assert other.status_code == 200
+    assert remaining(other) == 2
+
+
 async def test_a_refused_request_changes_nothing(make_app: AppFactory) -> None:
     app = make_app(rate_limit_requests=1)
     headers = bearer(app, "admin@test", Role.ADMIN)
