@@ -124,8 +124,8 @@ def clients_create(
     role: Annotated[str, typer.Option(help="Role, e.g. partner_referrer")],
 ) -> None:
     """Register a client; prints its client_id and client_secret as JSON (the secret is shown once)."""
-    from app.admin.schemas import ClientRegistration
-    from app.admin.service import create_client
+    from app.admin.clients.schemas import ClientRegistration
+    from app.admin.clients.service import create_client
     from app.core.passwords import SecretHasher
 
     try:
@@ -204,8 +204,8 @@ def seed_demo() -> None:
     """Register demo clients (development only); their credentials go to var/demo-clients.json."""
     import sqlalchemy as sa
 
-    from app.admin.schemas import ClientRegistration
-    from app.admin.service import create_client, revoke_client
+    from app.admin.clients.schemas import ClientRegistration
+    from app.admin.clients.service import create_client, revoke_client
     from app.core.passwords import SecretHasher
     from app.models.client import Client
 

@@ -8,13 +8,17 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.admin.router import router as admin_router
-from app.adult_concerns.router import router as adult_concerns_router
-from app.advocates.router import router as advocates_router
-from app.audit_trail.router import router as audit_trail_router
-from app.auth.router import router as auth_router
-from app.capacity.router import router as capacity_router
-from app.contributions.router import router as contributions_router
+from app.admin.auth.router import router as auth_router
+from app.admin.clients.router import router as admin_router
+from app.admin.ops.router import router as ops_router
+from app.admin.settings.router import router as hub_settings_router
+from app.adults.advocates.router import router as advocates_router
+from app.adults.capacity.router import router as capacity_router
+from app.adults.concerns.router import router as adult_concerns_router
+from app.adults.plans.router import router as plans_router
+from app.children.contributions.router import router as contributions_router
+from app.children.decisions.router import router as decisions_router
+from app.children.referrals.router import router as referrals_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
@@ -26,16 +30,12 @@ from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 from app.core.routing import TransactionalRoute
 from app.core.timescales import ClockProvider
 from app.core.tokens import JwksCache, TokenService
-from app.decisions.router import router as decisions_router
-from app.disclosures.router import router as disclosures_router
-from app.feed.router import router as feed_router
-from app.hub_settings.router import router as hub_settings_router
-from app.ops.router import router as ops_router
+from app.governance.audit.router import router as audit_trail_router
+from app.governance.feed.router import router as feed_router
+from app.governance.reports.router import router as reports_router
+from app.governance.subject_access.router import router as subject_access_router
+from app.people.disclosures.router import router as disclosures_router
 from app.people.router import router as people_router
-from app.plans.router import router as plans_router
-from app.referrals.router import router as referrals_router
-from app.reports.router import router as reports_router
-from app.subject_access.router import router as subject_access_router
 
 API_VERSION = "1.0.0"
 TAGS = [

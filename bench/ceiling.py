@@ -50,7 +50,8 @@ from fastapi.responses import JSONResponse, Response
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from app.contributions.schemas import ContributionResponseIn
+from app.children.contributions.schemas import ContributionResponseIn
+from app.children.referrals.schemas import ChildIn, ReferralCreate
 from app.core.clock import WorkingClock
 from app.core.codes import FINAL_REFERRAL_STATUSES, RagRating, ReferralStatus
 from app.core.config import Settings
@@ -58,7 +59,6 @@ from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 from app.people.matching import Identity, automatic_link, blocking_keys, rank_matches
 from app.people.repository import MAX_CANDIDATES
 from app.people.schemas import MatchQuery
-from app.referrals.schemas import ChildIn, ReferralCreate
 
 EVENTS, HEAD, CASE_EVENTS = "bench_ceiling_events", "bench_ceiling_head", "bench_ceiling_case_events"
 LAST_EVENT = "bench_ceiling_case_events_last"
@@ -289,7 +289,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         authorization: Annotated[str | None, Header()] = None,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
     ) -> Response:
-        """POST /v1/referrals by a partner agency: the statements of app.referrals.service.create, in
+        """POST /v1/referrals by a partner agency: the statements of app.children.referrals.service.create, in
         the same order, for the same body (see bench/README.md for the list)."""
         claims = claims_of(authorization)
         if claims is None:
@@ -330,7 +330,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
     ) -> Response:
-        """GET /v1/referrals: the page query and the children query of app.referrals.service.list_,
+        """GET /v1/referrals: the page query and the children query of app.children.referrals.service.list_,
         then the audit write, in one transaction."""
         claims = claims_of(authorization)
         if claims is None:
@@ -401,7 +401,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_referral(
         request: Request, referral_id: uuid.UUID, authorization: Annotated[str | None, Header()] = None
     ) -> Response:
-        """GET /v1/referrals/{id} as the hub sees it (the full view): app.referrals.service.read, then
+        """GET /v1/referrals/{id} as the hub sees it (the full view): app.children.referrals.service.read, then
         views.full, which reads the children and their siblings again."""
         claims = claims_of(authorization)
         if claims is None:
@@ -452,7 +452,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body: ContributionResponseIn,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
-        """POST /v1/contributions/{id}/response by the agency asked: app.contributions.service.respond,
+        """POST /v1/contributions/{id}/response by the agency asked: app.children.contributions.service.respond,
         its case event and audit entry, and the contribution as the answering agency sees it."""
         claims = claims_of(authorization)
         if claims is None:
@@ -499,7 +499,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )  # fmt: skip
         except _Rejected as rejected:
             return rejected.response
-        # As app.contributions.service.render: the children as the answering agency sees them (no
+        # As app.children.contributions.service.render: the children as the answering agency sees them (no
         # person ids), the latest answer and the earlier versions.
         history = [
             {key: r[key] for key in ("information", "restricted", "restriction_reason", "correction_reason",
@@ -764,7 +764,7 @@ def _identity_of(row: asyncpg.Record) -> Identity:
 async def _create(
     conn: asyncpg.Connection, clock: WorkingClock, actor: Actor, body: ReferralCreate
 ) -> _Created:
-    """app.referrals.service.create and the referrer's view of the result, statement for statement."""
+    """app.children.referrals.service.create and the referrer's view of the result, statement for statement."""
     created = _Created()
     now = datetime.now(UTC)
     due = clock.referral_decision_due(now)
@@ -845,7 +845,7 @@ async def _create(
         _audit_row(actor, "create", "referral", str(rid), uuid.UUID(people[0]) if len(people) == 1 else None,
                    {"person_ids": people})
     )  # fmt: skip
-    # The referrer's view, from the rows just written, as app.referrals.views.for_referrer does.
+    # The referrer's view, from the rows just written, as app.children.referrals.views.for_referrer does.
     household = [dict(zip(_MEMBER_KEYS, member, strict=True)) for member in members]
     view = {
         "view": "referrer", "id": rid, "status": "received", "referring_agency": actor[1], "received_at": now,
@@ -927,7 +927,7 @@ def _full_view(
     household: Sequence[asyncpg.Record],
     now: datetime,
 ) -> dict[str, Any]:
-    """The hub's view of a referral (app.referrals.views.full), from the rows read."""
+    """The hub's view of a referral (app.children.referrals.views.full), from the rows read."""
 
     def child(row: asyncpg.Record) -> dict[str, Any]:
         pid = row["person_id"]

@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.seed --dsn postgresql://postgres@127.0.0.1:5432/mash_feed_bench
     .venv/bin/python -m bench.feed_query --url postgresql+asyncpg://postgres@127.0.0.1:5432/mash_feed_bench
 
-The query is the service's own (``app.feed.repository.page``), run directly against the database so
+The query is the service's own (``app.governance.feed.repository.page``), run directly against the database so
 the figure is the query's alone: a page of 50 over a window of ``SCAN_WINDOW`` events, from the
 start of the feed (a partner's first poll), from the middle, and from a cursor just behind the newest
 event (the steady state of a partner polling every few seconds). The plan of one case is printed,
@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.feed import repository  # noqa: E402
-from app.feed.service import SCAN_WINDOW  # noqa: E402
+from app.governance.feed import repository  # noqa: E402
+from app.governance.feed.service import SCAN_WINDOW  # noqa: E402
 
 CALLERS = ("childrens_social_care", "police", "health", "education", "victim_support")
 LIMIT = 50

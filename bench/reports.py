@@ -43,7 +43,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from app.core.pagination import encode_cursor  # noqa: E402
-from app.reports.periods import reporting_year  # noqa: E402
+from app.governance.reports.periods import reporting_year  # noqa: E402
 from bench import seed, seed_adults, seed_large  # noqa: E402
 from bench.run import (  # noqa: E402
     BIN,

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
 from app.core.config import Settings
-from app.feed import repository as feed_repository
+from app.governance.feed import repository as feed_repository
 from app.models.referral import Referral
 
 DATABASE = "mash_bench_rls"
@@ -190,7 +190,7 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
 
         await _time_readers(page, rounds, per_round // 10 or 1)
 
-        print("A page (50) of the change feed from its start (app.feed.repository.page):")
+        print("A page (50) of the change feed from its start (app.governance.feed.repository.page):")
 
         def feed(context: db.DbContext, owner: bool = False) -> Callable[[], Awaitable[None]]:
             assert context is not None

@@ -57,8 +57,8 @@ async def run_sql(app: FastAPI, *statements: str) -> None:
 async def register_on_server(app: FastAPI, role: str, agency: str, name: str | None = None) -> dict[str, str]:
     """Register a client as `mash clients create` does on the server (any role its agency allows; the
     API registers partner systems and auditors only). Returns its credentials."""
-    from app.admin.schemas import ClientRegistration
-    from app.admin.service import create_client
+    from app.admin.clients.schemas import ClientRegistration
+    from app.admin.clients.service import create_client
     from app.cli import CliActor
     from app.core.db import commit
 

@@ -16,7 +16,7 @@ from app.models.base import Base, created_at_column, uuid_pk
 class Disclosure(Base):
     """One giving of information about a person to someone other than the agency that recorded it.
 
-    Written once, never changed (see ``app.disclosures`` for when a row is written). The subject is the
+    Written once, never changed (see ``app.people.disclosures`` for when a row is written). The subject is the
     person record when it is known; a child or adult whose match is still pending is named by their
     row on the referral or the concern instead, so a later match brings the disclosure into the
     person's log without rewriting it. Only identifiers and codes are stored here.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from app.feed.rules import EventType
+from app.governance.feed.rules import EventType
 from tests.adults import CLOSE, patch_concern, raise_concern
 from tests.feed import Poller
 from tests.helpers import assert_problem

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from app.feed import service
+from app.governance.feed import service
 from tests.adults import raise_concern
 from tests.feed import Event, poll, read_all
 from tests.helpers import assert_problem

@@ -1,5 +1,5 @@
 """The disclosure log: a row each time information about a person leaves the agency that holds it,
-and only then (see ``app.disclosures`` for the rules), read through GET /v1/people/{id}/disclosures:
+and only then (see ``app.people.disclosures`` for the rules), read through GET /v1/people/{id}/disclosures:
 by information governance whole, by each lead agency for its own side's records."""
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from app.governance.subject_access.service import due_on, one_calendar_month_after
 from app.models.audit import AuditEvent
-from app.subject_access.service import due_on, one_calendar_month_after
 from tests.adults import (
     action,
     advocacy_body,

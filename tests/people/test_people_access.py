@@ -21,15 +21,15 @@ from app.core.auth import Principal
 from app.core.errors import AgencyNotPermitted, NotFound
 from app.core.pagination import PageParams
 from app.core.scopes import COUNCIL_AGENCIES, AgencyCode, Role, Scope
-from app.disclosures import service as disclosures
-from app.disclosures.repository import DisclosureFilters
+from app.governance.subject_access import service as subject_access
+from app.governance.subject_access.repository import RequestFilters
+from app.governance.subject_access.schemas import SubjectAccessRequestIn
 from app.people import access, service
 from app.people.access import RecordSide
+from app.people.disclosures import service as disclosures
+from app.people.disclosures.repository import DisclosureFilters
 from app.people.matching import Identity
 from app.people.schemas import PersonCreate, PersonUpdate
-from app.subject_access import service as subject_access
-from app.subject_access.repository import RequestFilters
-from app.subject_access.schemas import SubjectAccessRequestIn
 from tests.helpers import assert_problem
 from tests.referrals import NHS_AMELIA, Body, Headers, actors
 

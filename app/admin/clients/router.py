@@ -1,0 +1,170 @@
+"""/v1/agencies and /v1/clients: the reference list of agencies, and partner-system clients."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.admin.clients import repository, service
+from app.admin.clients.schemas import (
+    AgencyOut,
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    ClientRevocation,
+    ClientUpdate,
+)
+from app.core.auth import AdminPrincipal, Authenticated, Principal, requires
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.idempotency import idempotent, redact_on_replay
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+
+AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN))]
+router = APIRouter(prefix="/v1", route_class=TransactionalRoute)
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get(
+    "/agencies",
+    tags=["Administration"],
+    summary="List the agencies of the hub",
+    response_model=Page[AgencyOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_agencies(
+    request: Request, response: Response, _: Authenticated, session: DbSession, paging: Paging
+) -> Page[AgencyOut]:
+    """The agencies of the hub and their codes, as used in tokens, referrals and information requests."""
+    agencies, next_cursor = await repository.list_agencies(session, paging)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[AgencyOut.model_validate(a) for a in agencies], next_cursor=next_cursor)
+
+
+@router.post(
+    "/clients",
+    tags=["Administration"],
+    summary="Register a partner system client",
+    description=(
+        "Registers a system that will obtain tokens with the client credentials grant. The secret is "
+        "returned in this response only; the service keeps only an argon2id hash of it. The "
+        "API registers partner systems (`partner_referrer`, in a partner agency) and auditors only: hub, "
+        "adult social care and information governance staff sign in through the council's identity "
+        "provider, or are registered on the server with `mash clients create` (audited), so an "
+        "administrator cannot mint case access for itself. An idempotent replay returns the "
+        "same client with `client_secret: null`, because the secret is never stored: if the first "
+        "response was lost, revoke that client and register a new one."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientCreated,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409),
+        201: {"headers": {"Location": CREATED_HEADERS[201]["headers"]["Location"]}},
+    },
+)
+async def create_client(
+    request: Request,
+    response: Response,
+    principal: AdminPrincipalOnce,
+    session: DbSession,
+    body: ClientCreate,
+) -> ClientCreated:
+    redact_on_replay(request, "client_secret")
+    client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
+    response.headers["Location"] = f"/v1/clients/{client.id}"
+    return ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
+
+
+@router.get(
+    "/clients",
+    tags=["Administration"],
+    summary="List partner system clients (never their secrets)",
+    response_model=Page[ClientOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_clients(
+    request: Request,
+    response: Response,
+    _: AdminPrincipal,
+    session: DbSession,
+    paging: Paging,
+    active: Annotated[
+        bool | None, Query(description="Only active (true) or revoked (false) clients.")
+    ] = None,
+) -> Page[ClientOut]:
+    """The registered partner system clients, active and revoked, keyset-paginated. Secrets are never shown: only their hashes are stored."""
+    clients, next_cursor = await repository.list_clients(session, paging, active=active)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[service.client_out(c) for c in clients], next_cursor=next_cursor)
+
+
+@router.get(
+    "/clients/{client_id}",
+    tags=["Administration"],
+    summary="Get one client",
+    response_model=ClientOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
+    },
+)
+async def get_client(
+    client_id: uuid.UUID, response: Response, _: AdminPrincipal, session: DbSession
+) -> ClientOut:
+    """One registered client, with who registered it and whether it has been revoked."""
+    client = await service.get_client(session, client_id)
+    set_etag(response, client.version)
+    return service.client_out(client)
+
+
+@router.patch(
+    "/clients/{client_id}",
+    tags=["Administration"],
+    summary="Rename a client",
+    response_model=ClientOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 412, 428),
+        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
+    },
+)
+async def update_client(
+    client_id: uuid.UUID,
+    response: Response,
+    principal: AdminPrincipal,
+    session: DbSession,
+    body: ClientUpdate,
+    if_match: IfMatch = None,
+) -> ClientOut:
+    """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
+    client = await service.rename_client(session, principal, client_id, body, if_match)
+    set_etag(response, client.version)
+    return service.client_out(client)
+
+
+@router.post(
+    "/clients/{client_id}/revocation",
+    tags=["Administration"],
+    summary="Revoke a client: its tokens stop working at once",
+    response_model=ClientOut,
+    responses=problem_responses(
+        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["already_revoked"]}
+    ),
+)
+async def revoke_client(
+    client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation
+) -> ClientOut:
+    """Revoke a client, with the reason: tokens already issued to it are refused from the next request, and it cannot get new ones. Nothing is deleted."""
+    client = await service.revoke_client(session, principal, client_id, body.reason)
+    return service.client_out(client)

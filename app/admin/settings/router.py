@@ -1,0 +1,69 @@
+"""/v1/settings/timescales: the hub's RAG hours, decision targets and working hours (scope `admin`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.admin.settings import service
+from app.admin.settings.schemas import TimescalesIn, TimescalesOut
+from app.core.auth import AdminPrincipal
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.openapi import ALWAYS, AUTHENTICATED, ETAG_HEADERS, WITH_BODY, problem_responses
+from app.core.routing import TransactionalRoute
+
+router = APIRouter(prefix="/v1/settings", tags=["Administration"], route_class=TransactionalRoute)
+
+_APPLIES = (
+    "Deadlines are computed from the timescales in force when a record is made, rated or asked about, "
+    "and stored with it: a change applies to new deadlines only, never to those already recorded. Every "
+    "worker process uses a change from the next request it serves."
+)
+
+
+@router.get(
+    "/timescales",
+    summary="Get the timescales in force",
+    description=(
+        "RAG hours, decision targets and working hours. Until an admin stores timescales with PUT, the "
+        'service\'s configured defaults apply (`source: configuration`, ETag `"0"`). ' + _APPLIES
+    ),
+    response_model=TimescalesOut,
+    responses={**problem_responses(*ALWAYS, *AUTHENTICATED), **ETAG_HEADERS},
+)
+async def get_timescales(
+    request: Request, response: Response, _: AdminPrincipal, session: DbSession
+) -> TimescalesOut:
+    current = await service.get(session, request.app.state.settings.working_time)
+    set_etag(response, current.version)
+    return service.timescales_out(current)
+
+
+@router.put(
+    "/timescales",
+    summary="Replace the timescales",
+    description=(
+        "Send the whole document (every field of the GET response except the read-only `source`, "
+        "`version`, `updated_at` and `updated_by`) with the ETag of your last GET in If-Match: missing "
+        "→ 428, stale → 412. Invalid values → 422 naming the field. The change is audited with the "
+        "values before and after. " + _APPLIES
+    ),
+    response_model=TimescalesOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 412, 428),
+        **ETAG_HEADERS,
+    },
+)
+async def put_timescales(
+    request: Request,
+    response: Response,
+    principal: AdminPrincipal,
+    session: DbSession,
+    body: TimescalesIn,
+    if_match: IfMatch = None,
+) -> TimescalesOut:
+    updated = await service.replace(
+        session, principal, body, if_match, request.app.state.settings.working_time
+    )
+    set_etag(response, updated.version)
+    return service.timescales_out(updated)

@@ -1,0 +1,147 @@
+"""/v1/capacity-assessments: mental capacity assessments and best interests decisions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from app.adults.capacity import service
+from app.adults.capacity.schemas import (
+    BestInterestsIn,
+    BestInterestsOut,
+    CapacityAssessmentIn,
+    CapacityAssessmentOut,
+)
+from app.core.auth import Principal, requires
+from app.core.db import DbSession
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+
+router = APIRouter(
+    prefix="/v1/capacity-assessments", tags=["Mental capacity"], route_class=TransactionalRoute
+)
+CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
+CapacityWrite = Annotated[Principal, requires(Scope.CAPACITY_WRITE)]
+CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type: ignore[no-untyped-def]
+    out = CapacityAssessmentOut.model_validate(assessment)
+    out.best_interests_decision = None if decision is None else BestInterestsOut.model_validate(decision)
+    return out
+
+
+@router.post(
+    "",
+    summary="Record a capacity assessment for one decision",
+    description=(
+        "One decision at one time: a later assessment of the same decision is a new record, never an "
+        "overwrite. `lacks_capacity` needs at least one ability not met and an impairment with a causative "
+        "link; an inability caused by an impairment cannot be recorded as `has_capacity` (422 "
+        "`capacity_outcome_inconsistent`)."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=CapacityAssessmentOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            409,
+            codes={**CREATE_CODES, 422: [*CREATE_CODES[422], "capacity_outcome_inconsistent"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def assess(
+    response: Response, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
+) -> CapacityAssessmentOut:
+    assessment = await service.assess(session, principal, body)
+    response.headers["Location"] = f"/v1/capacity-assessments/{assessment.id}"
+    return assessment_out(assessment)
+
+
+@router.get(
+    "",
+    summary="A person's capacity assessments, newest first (the history)",
+    response_model=Page[CapacityAssessmentOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_assessments(
+    request: Request,
+    response: Response,
+    principal: CapacityRead,
+    session: DbSession,
+    paging: Paging,
+    person_id: uuid.UUID | None = None,
+    concern_id: uuid.UUID | None = None,
+) -> Page[CapacityAssessmentOut]:
+    """Every capacity assessment about the person, newest first: each is about one decision at one time, and a later one never replaces an earlier one."""
+    filters = service.AssessmentFilters(person_id=person_id, concern_id=concern_id)
+    found, next_cursor = await service.history(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    return Page(items=[assessment_out(a) for a in found], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{assessment_id}",
+    summary="Get a capacity assessment, with its best interests decision",
+    response_model=CapacityAssessmentOut,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_assessment(
+    assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
+) -> CapacityAssessmentOut:
+    """A capacity assessment (the four abilities, the impairment and the causative link, and the outcome) with the best interests decision that followed it, if any."""
+    assessment, decision = await service.read(session, principal, assessment_id)
+    return assessment_out(assessment, decision)
+
+
+@router.post(
+    "/{assessment_id}/best-interests-decision",
+    summary="Record the best interests decision (only after a lack of capacity)",
+    description=(
+        "MCA 2005 s4: the options weighed, including the less restrictive one; the checklist; who was "
+        "consulted and their views (or an IMCA); the decision maker. Only when the assessment found a lack "
+        "of capacity (409 `best_interests_requires_incapacity`); one per assessment."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=BestInterestsOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={
+                **CREATE_CODES,
+                409: ["idempotency_key_in_progress", "best_interests_requires_incapacity", "conflict"],
+            },
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def best_interests(
+    assessment_id: uuid.UUID,
+    response: Response,
+    principal: CapacityWriteOnce,
+    session: DbSession,
+    body: BestInterestsIn,
+) -> BestInterestsOut:
+    decision = await service.decide_best_interests(session, principal, assessment_id, body)
+    response.headers["Location"] = f"/v1/capacity-assessments/{assessment_id}"
+    return BestInterestsOut.model_validate(decision)

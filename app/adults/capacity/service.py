@@ -1,0 +1,223 @@
+"""Mental capacity: assessments of one decision at one time, and best interests decisions.
+
+A person's capacity is never a flag on their record: each assessment is about one decision, and a
+later assessment of the same decision is a new record, so the history that a court may ask for is
+kept whole. The outcome must follow from the assessment (MCA 2005 ss2-3): lacking capacity means an
+inability in at least one of the four abilities, because of an impairment of the mind or brain.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
+from app.core import audit, events
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.codes import CapacityOutcome
+from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.pagination import PageParams, paginate
+from app.core.scopes import AgencyCode
+from app.models.adult import AdultConcern, BestInterestsDecision, CapacityAssessment
+from app.models.base import utcnow
+from app.models.person import Person
+
+RECORD_TYPE = "capacity_assessment"
+LEAD = AgencyCode.ADULT_SOCIAL_CARE
+
+
+def check_outcome(body: CapacityAssessmentIn) -> None:
+    unable = body.unable()
+    diagnostic = body.impairment is not None and body.causative_link is not None
+    if body.outcome == CapacityOutcome.LACKS_CAPACITY:
+        problems = []
+        if not unable:
+            problems.append({"loc": ["body", "outcome"], "msg": "every ability is recorded as met"})
+        if body.impairment is None:
+            problems.append({"loc": ["body", "impairment"], "msg": "required to find a lack of capacity"})
+        if body.causative_link is None:
+            problems.append({"loc": ["body", "causative_link"], "msg": "required to find a lack of capacity"})
+        if problems:
+            raise AppError(code="capacity_outcome_inconsistent", errors=problems)
+    elif unable and diagnostic:
+        # Unable to decide because of an impairment is, by definition, lacking capacity.
+        raise AppError(
+            "The person is recorded as unable to "
+            + ", ".join(name.replace("_", " ") for name in unable)
+            + " because of an impairment: that is a lack of capacity, not capacity.",
+            code="capacity_outcome_inconsistent",
+            errors=[
+                {"loc": ["body", "outcome"], "msg": "inconsistent with the abilities and causative link"}
+            ],
+        )
+
+
+async def _visible(session: AsyncSession, actor: Principal, assessment_id: uuid.UUID) -> CapacityAssessment:
+    assessment = await session.get(CapacityAssessment, assessment_id)
+    if assessment is None or actor.agency != LEAD:
+        raise NotFound("capacity assessment", assessment_id)
+    return assessment
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    assessment: CapacityAssessment,
+    **details: object,
+) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        RECORD_TYPE,
+        assessment.id,
+        person_id=assessment.person_id,
+        details=dict(details),
+    )
+
+
+async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessmentIn) -> CapacityAssessment:
+    if await session.get(Person, body.person_id) is None:
+        raise ValidationFailed(["body", "person_id"], "No person with this id.")
+    if body.concern_id is not None:
+        concern = await session.get(AdultConcern, body.concern_id)
+        if concern is None or concern.person_id != body.person_id:
+            raise ValidationFailed(["body", "concern_id"], "No concern about this person with this id.")
+    check_outcome(body)
+    assessment = CapacityAssessment(
+        id=uuid.uuid4(),
+        assessor=actor.sub,
+        recorded_at=utcnow(),
+        **body.model_dump(),
+    )
+    session.add(assessment)
+    await session.flush()
+    if assessment.concern_id is not None:
+        events.emit(
+            session,
+            actor,
+            "adult_concern",
+            assessment.concern_id,
+            "capacity.assessed",
+            {"assessment_id": str(assessment.id), "outcome": str(body.outcome)},
+        )
+    _audit(session, actor, AuditAction.CREATE, assessment)
+    return assessment
+
+
+async def read(
+    session: AsyncSession, actor: Principal, assessment_id: uuid.UUID
+) -> tuple[CapacityAssessment, BestInterestsDecision | None]:
+    assessment = await _visible(session, actor, assessment_id)
+    _audit(session, actor, AuditAction.READ, assessment)
+    return assessment, await best_interests_of(session, assessment.id)
+
+
+async def best_interests_of(session: AsyncSession, assessment_id: uuid.UUID) -> BestInterestsDecision | None:
+    return await session.scalar(
+        sa.select(BestInterestsDecision).where(BestInterestsDecision.assessment_id == assessment_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentFilters:
+    person_id: uuid.UUID | None = None
+    concern_id: uuid.UUID | None = None
+
+
+async def history(
+    session: AsyncSession, actor: Principal, filters: AssessmentFilters, params: PageParams
+) -> tuple[list[CapacityAssessment], str | None]:
+    if actor.agency != LEAD:
+        return [], None
+    stmt = sa.select(CapacityAssessment)
+    if filters.person_id is not None:
+        stmt = stmt.where(CapacityAssessment.person_id == filters.person_id)
+    if filters.concern_id is not None:
+        stmt = stmt.where(CapacityAssessment.concern_id == filters.concern_id)
+    found, next_cursor = await paginate(
+        session, stmt, [CapacityAssessment.assessed_at, CapacityAssessment.id], params
+    )
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={
+            "assessment_ids": [str(a.id) for a in found],
+            "person_ids": sorted({str(a.person_id) for a in found}),
+        },
+    )
+    return found, next_cursor
+
+
+async def superseded(session: AsyncSession, assessment: CapacityAssessment) -> bool:
+    later = sa.select(
+        sa.exists().where(
+            CapacityAssessment.person_id == assessment.person_id,
+            sa.func.lower(sa.func.trim(CapacityAssessment.decision)) == assessment.decision.strip().lower(),
+            CapacityAssessment.assessed_at > assessment.assessed_at,
+        )
+    )
+    return bool(await session.scalar(later))
+
+
+async def decide_best_interests(
+    session: AsyncSession, actor: Principal, assessment_id: uuid.UUID, body: BestInterestsIn
+) -> BestInterestsDecision:
+    assessment = await _visible(session, actor, assessment_id)
+    if assessment.outcome != CapacityOutcome.LACKS_CAPACITY:
+        raise AppError(code="best_interests_requires_incapacity")
+    if await superseded(session, assessment):
+        # Capacity is time-specific: a later assessment of the same decision is the one that counts.
+        raise AppError(
+            "A later assessment of the same decision supersedes this one; decide on the latest.",
+            code="best_interests_requires_incapacity",
+        )
+    if await best_interests_of(session, assessment.id) is not None:
+        raise AppError(
+            "A best interests decision is already recorded for this assessment; a new decision needs a new "
+            "assessment.",
+            code="conflict",
+        )
+    if body.made_at < assessment.assessed_at:
+        raise ValidationFailed(["body", "made_at"], "The decision cannot precede the capacity assessment.")
+    decision = BestInterestsDecision(
+        id=uuid.uuid4(),
+        assessment_id=assessment.id,
+        decision=body.decision,
+        options=[o.model_dump() for o in body.options],
+        checklist=body.checklist.model_dump(),
+        consultees=[c.model_dump(mode="json") for c in body.consultees],
+        imca_involved=body.imca_involved,
+        decision_maker=body.decision_maker.model_dump(),
+        made_at=body.made_at,
+        recorded_by=actor.sub,
+        recorded_at=utcnow(),
+    )
+    session.add(decision)
+    await session.flush()
+    if assessment.concern_id is not None:
+        events.emit(
+            session,
+            actor,
+            "adult_concern",
+            assessment.concern_id,
+            "best_interests.decided",
+            {"assessment_id": str(assessment.id), "decision_id": str(decision.id)},
+        )
+    audit.record(
+        session,
+        actor,
+        AuditAction.CREATE,
+        "best_interests_decision",
+        decision.id,
+        person_id=assessment.person_id,
+        details={"assessment_id": str(assessment.id)},
+    )
+    return decision

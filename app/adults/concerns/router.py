@@ -1,0 +1,322 @@
+"""/v1/adult-concerns and /v1/enquiries: adults at risk."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.adults.concerns import service, views
+from app.adults.concerns.repository import ConcernFilters
+from app.adults.concerns.schemas import (
+    AdultConcernCreate,
+    AdultConcernForRaiser,
+    AdultConcernFull,
+    AdultConcernOut,
+    AdultConcernSummary,
+    AdultConcernUpdate,
+    AdvocacyIn,
+    AdvocacyOut,
+    EnquiryConclusion,
+    EnquiryOpen,
+    EnquiryOut,
+    Section42DecisionIn,
+    Section42DecisionOut,
+)
+from app.core.auth import Principal, requires
+from app.core.codes import AdultConcernStatus
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.dependencies import Clock
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+from app.people.schemas import MatchConfirmation
+
+router = APIRouter(tags=["Adult concerns"], route_class=TransactionalRoute)
+ConcernsCreate = Annotated[Principal, requires(Scope.ADULT_CONCERNS_CREATE)]
+ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
+ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]
+ConcernsWrite = Annotated[Principal, requires(Scope.ADULT_CONCERNS_WRITE)]
+ConcernsWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_WRITE))]
+ConcernsDecide = Annotated[Principal, requires(Scope.ADULT_CONCERNS_DECIDE)]
+ConcernsDecideOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_DECIDE))]
+AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
+AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
+Paging = Annotated[PageParams, Depends(page_params)]
+TRANSITION = {409: ["invalid_transition"]}
+
+
+@router.post(
+    "/v1/adult-concerns",
+    summary="Raise a safeguarding concern about an adult",
+    description=(
+        "The raising agency is the caller's. The adult (18 or over) is matched to a person record as "
+        "children are. Each allegation carries the SAC type, location and source of risk. "
+        "`decision_due_at` is two working days from receipt by default."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=AdultConcernOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
+        **CREATED_HEADERS,
+    },
+)
+async def create_concern(
+    response: Response,
+    principal: ConcernsCreateOnce,
+    session: DbSession,
+    clock: Clock,
+    body: AdultConcernCreate,
+) -> AdultConcernFull | AdultConcernForRaiser:
+    concern = await service.create(session, principal, body, clock)
+    response.headers["Location"] = f"/v1/adult-concerns/{concern.id}"
+    _, view = await service.visible(session, principal, concern.id)
+    return await views.render(session, concern, view)
+
+
+@router.get(
+    "/v1/adult-concerns",
+    summary="List adult concerns",
+    description="Adult social care sees every concern; another agency sees the concerns it raised.",
+    response_model=Page[AdultConcernSummary],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_concerns(
+    request: Request,
+    response: Response,
+    principal: ConcernsRead,
+    session: DbSession,
+    paging: Paging,
+    status_: Annotated[AdultConcernStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only undecided concerns past their decision deadline.")
+    ] = None,
+    person_id: uuid.UUID | None = None,
+) -> Page[AdultConcernSummary]:
+    filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
+    concerns, next_cursor = await service.list_(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    items = await views.summaries(session, concerns, hub=principal.is_adults_hub)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/adult-concerns/{concern_id}",
+    summary="Get an adult concern, as the caller's agency may see it",
+    description=(
+        "`view` says which: `full` for adult social care; `raiser` for the agency that raised it (status and "
+        "feedback, the outcome withheld while feedback is limited)."
+    ),
+    response_model=AdultConcernOut,
+    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+)
+async def get_concern(
+    concern_id: uuid.UUID, response: Response, principal: ConcernsRead, session: DbSession
+) -> AdultConcernFull | AdultConcernForRaiser:
+    concern, view = await service.read(session, principal, concern_id)
+    set_etag(response, concern.version)
+    return await views.render(session, concern, view)
+
+
+@router.patch(
+    "/v1/adult-concerns/{concern_id}",
+    summary="Update or close an adult concern",
+    description=(
+        "Record the adult's views and outcomes as they become known, or close the concern: after its "
+        "enquiry concludes, or after a decision of no further action."
+    ),
+    response_model=AdultConcernFull,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+)
+async def update_concern(
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: ConcernsWrite,
+    session: DbSession,
+    body: AdultConcernUpdate,
+    if_match: IfMatch = None,
+) -> AdultConcernFull:
+    concern = await service.update(session, principal, concern_id, body, if_match)
+    set_etag(response, concern.version)
+    return await views.full(session, concern)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/match-confirmation",
+    summary="Settle the adult's pending match",
+    description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
+    response_model=AdultConcernFull,
+    responses=problem_responses(
+        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["match_already_resolved"]}
+    ),
+)
+async def confirm_match(
+    concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
+) -> AdultConcernFull:
+    concern = await service.confirm_match(session, principal, concern_id, body.person_id)
+    return await views.full(session, concern)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/section-42-decision",
+    summary="Decide whether a section 42 enquiry is needed",
+    description=(
+        "Each of the three criteria of the Care Act 2014 s42(1) is recorded with its reason. "
+        "`section_42_enquiry` needs all three met (422 `section_42_criteria_not_met`); when all three are "
+        "met the council must enquire (422 `section_42_duty_applies` for another decision). No further action "
+        "names the alternative route. `feedback_limited_reason` limits what the raising agency sees."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=Section42DecisionOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={
+                409: ["idempotency_key_in_progress", "invalid_transition"],
+                422: [
+                    "validation_failed",
+                    "idempotency_key_reused",
+                    "section_42_criteria_not_met",
+                    "section_42_duty_applies",
+                ],
+            },
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def decide(
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: ConcernsDecideOnce,
+    session: DbSession,
+    body: Section42DecisionIn,
+) -> Section42DecisionOut:
+    record = await service.decide(session, principal, concern_id, body)
+    response.headers["Location"] = f"/v1/adult-concerns/{concern_id}"
+    return views.decision_out(record)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/enquiries",
+    summary="Open the enquiry",
+    description=(
+        "After a decision of section 42 or other enquiry. It may be caused to another agency "
+        "(`caused_to_agency`), which then sees the enquiry; the council stays accountable."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=EnquiryOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def open_enquiry(
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: ConcernsWriteOnce,
+    session: DbSession,
+    body: EnquiryOpen,
+) -> EnquiryOut:
+    enquiry = await service.open_enquiry(session, principal, concern_id, body)
+    response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
+    return views.enquiry_out(enquiry, [], hub=principal.is_adults_hub)
+
+
+@router.get(
+    "/v1/enquiries/{enquiry_id}",
+    summary="Get an enquiry",
+    description="Adult social care, and the agency that leads it or to which it was caused.",
+    response_model=EnquiryOut,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
+    enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
+    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
+
+
+@router.post(
+    "/v1/enquiries/{enquiry_id}/conclusion",
+    summary="Conclude the enquiry",
+    description=(
+        "A result for every allegation (SAC SG2c; 422 `allegation_results_missing` otherwise), with a risk "
+        "outcome (SG2e) exactly where risk was identified, and the Making Safeguarding Personal and capacity "
+        "answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
+        "(409 `advocate_required`)."
+    ),
+    response_model=EnquiryOut,
+    responses=problem_responses(
+        *ALWAYS,
+        *AUTHENTICATED,
+        *WITH_BODY,
+        404,
+        409,
+        codes={
+            409: ["invalid_transition", "advocate_required"],
+            422: ["validation_failed", "allegation_results_missing"],
+        },
+    ),
+)
+async def conclude(
+    enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
+) -> EnquiryOut:
+    enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)
+    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/advocacy",
+    summary="Record the advocacy eligibility assessment and offer",
+    description=(
+        "`required` is computed: substantial difficulty and no appropriate person. Then an advocate must be "
+        "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=AdvocacyOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def record_advocacy(
+    concern_id: uuid.UUID,
+    response: Response,
+    principal: AdvocatesWriteOnce,
+    session: DbSession,
+    body: AdvocacyIn,
+) -> AdvocacyOut:
+    advocacy = await service.record_advocacy(session, principal, concern_id, body)
+    response.headers["Location"] = f"/v1/adult-concerns/{concern_id}"
+    return AdvocacyOut.model_validate(advocacy)

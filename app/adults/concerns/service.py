@@ -1,0 +1,514 @@
+"""Adult safeguarding: concerns, the section 42 decision, enquiries, their conclusion, and advocacy.
+
+The law decides the rules here. A section 42 enquiry is owed when, and only when, all three criteria
+of s42(1) are met. An enquiry concludes only when every allegation has a result (SAC SG2c), with a
+risk outcome (SG2e) exactly where risk was identified, and only once an advocate required by the
+Care Act has been appointed or the adult's refusal recorded. Every change is a case event and every
+read and write is audited, each naming the adult.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.concerns import repository
+from app.adults.concerns.repository import AGGREGATE, ConcernFilters, View
+from app.adults.concerns.schemas import (
+    AdultConcernCreate,
+    AdultConcernUpdate,
+    AdvocacyIn,
+    EnquiryConclusion,
+    EnquiryOpen,
+    Section42DecisionIn,
+)
+from app.core import audit, events
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.clock import WorkingClock
+from app.core.codes import AdultConcernStatus, AdvocacyOffer, LackedCapacity, Section42Decision
+from app.core.concurrency import check_if_match
+from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.pagination import PageParams
+from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
+from app.models.base import utcnow
+from app.models.person import Person
+from app.people import service as people_service
+from app.people.disclosures import service as disclosures
+from app.people.matching import Identity
+from app.people.service import MatchStatus
+
+RECORD_TYPE = "adult_concern"
+ENQUIRY_OPEN = "open"
+ENQUIRY_CONCLUDED = "concluded"
+ADULT_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "address_lines",
+    "postcode",
+    "gender",
+    "ethnicity",
+)
+
+
+def emit(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: str, **data: Any
+) -> None:
+    events.emit(session, actor, AGGREGATE, concern_id, event_type, data)
+
+
+def audit_concern(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    concern: AdultConcern,
+    *,
+    record_id: uuid.UUID | None = None,
+    record_type: str = RECORD_TYPE,
+    **details: Any,
+) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        record_type,
+        record_id or concern.id,
+        person_id=concern.person_id,
+        details={**details, "concern_id": str(concern.id)} if record_id else details,
+    )
+
+
+def require_status(concern: AdultConcern, allowed: set[AdultConcernStatus], action: str) -> None:
+    if concern.status not in allowed:
+        raise InvalidTransition(f"Cannot {action} a concern whose status is {concern.status}.")
+
+
+async def visible(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID
+) -> tuple[AdultConcern, View]:
+    concern = await repository.get(session, concern_id)
+    view = None if concern is None else repository.view_for(actor.agency, concern)
+    if concern is None or view is None:
+        raise NotFound("adult concern", concern_id)
+    return concern, view
+
+
+async def for_asc(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -> AdultConcern:
+    """A concern adult social care is about to change, locked until the transaction ends."""
+    concern = await repository.get(session, concern_id, for_update=True)
+    if concern is None or repository.view_for(actor.agency, concern) is not View.FULL:
+        raise NotFound("adult concern", concern_id)
+    return concern
+
+
+# ---------------------------------------------------------------------------------------------------
+# Raising a concern
+
+
+async def create(
+    session: AsyncSession, actor: Principal, data: AdultConcernCreate, clock: WorkingClock
+) -> AdultConcern:
+    now = utcnow()
+    adult = data.adult
+    fields = {name: getattr(adult, name) for name in ADULT_FIELDS}
+    identity = Identity(
+        given_name=adult.given_name,
+        family_name=adult.family_name,
+        date_of_birth=adult.date_of_birth,
+        nhs_number=adult.nhs_number,
+        postcode=adult.postcode,
+        gender=adult.gender,
+    )
+    # The same matching as for children: linked when certain, candidates kept otherwise.
+    found = await people_service.resolve(session, actor, identity, fields)
+    concern = AdultConcern(
+        id=uuid.uuid4(),
+        status=AdultConcernStatus.RECEIVED,
+        raising_agency=actor.agency,
+        raised_by_sub=actor.sub,
+        raised_by=data.raised_by.model_dump(exclude_none=True),
+        received_at=now,
+        decision_due_at=clock.adult_concern_decision_due(now),
+        person_id=found.person.id if found.person else None,
+        primary_support_reason=adult.primary_support_reason,
+        match_status=found.status,
+        match_candidates=found.candidates,
+        adult_views=data.adult_views,
+        desired_outcomes=data.desired_outcomes,
+        consent_to_share=data.consent_to_share,
+        concerns_about_capacity=data.concerns_about_capacity,
+        **fields,
+    )
+    session.add(concern)
+    await session.flush()
+    for position, allegation in enumerate(data.allegations):
+        body = allegation.model_dump()
+        alleged = body.pop("alleged_person")
+        session.add(
+            Allegation(
+                id=uuid.uuid4(), concern_id=concern.id, position=position, alleged_person=alleged, **body
+            )
+        )
+    await session.flush()
+    emit(
+        session,
+        actor,
+        concern.id,
+        "adult_concern.received",
+        allegations=len(data.allegations),
+        types_of_risk=sorted({str(a.type_of_risk) for a in data.allegations}),
+    )
+    emit(
+        session,
+        actor,
+        concern.id,
+        f"adult.{found.status}",
+        person_id=str(concern.person_id) if concern.person_id else None,
+    )
+    audit_concern(session, actor, AuditAction.CREATE, concern)
+    return concern
+
+
+async def confirm_match(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, person_id: uuid.UUID | None
+) -> AdultConcern:
+    """A practitioner settles a pending match: one of the candidates, or a new person record."""
+    concern = await for_asc(session, actor, concern_id)
+    if concern.match_status != MatchStatus.PENDING:
+        raise AppError(code="match_already_resolved")
+    if person_id is None:
+        fields = {name: getattr(concern, name) for name in ADULT_FIELDS}
+        person = await people_service.create_from_referral(session, actor, fields)
+        concern.match_status = MatchStatus.NEW_PERSON
+    else:
+        found = await session.get(Person, person_id)
+        if found is None:
+            raise ValidationFailed(["body", "person_id"], "No person with this id.")
+        person = found
+        concern.match_status = MatchStatus.CONFIRMED
+    concern.person_id = person.id
+    concern.updated_at = utcnow()
+    await session.flush()
+    emit(session, actor, concern.id, "adult.match_confirmed", person_id=str(person.id))
+    audit_concern(session, actor, AuditAction.UPDATE, concern, fields=["person_id"])
+    return concern
+
+
+# ---------------------------------------------------------------------------------------------------
+# The section 42 decision
+
+
+async def decide(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: Section42DecisionIn
+) -> Section42DecisionRecord:
+    concern = await for_asc(session, actor, concern_id)
+    require_status(concern, {AdultConcernStatus.RECEIVED}, "decide on")
+    criteria = {
+        "care_and_support_needs": body.care_and_support_needs,
+        "experiencing_or_at_risk": body.experiencing_or_at_risk,
+        "unable_to_protect_self": body.unable_to_protect_self,
+    }
+    unmet = [name for name, criterion in criteria.items() if not criterion.met]
+    if body.decision == Section42Decision.SECTION_42_ENQUIRY and unmet:
+        raise AppError(
+            f"A section 42 enquiry needs all three criteria met; not met: {', '.join(unmet)}.",
+            code="section_42_criteria_not_met",
+            errors=[{"loc": ["body", name, "met"], "msg": "not met"} for name in unmet],
+        )
+    if body.decision != Section42Decision.SECTION_42_ENQUIRY and not unmet:
+        raise AppError(
+            "All three criteria are met, so the council must make a section 42 enquiry.",
+            code="section_42_duty_applies",
+            errors=[{"loc": ["body", "decision"], "msg": "must be section_42_enquiry"}],
+        )
+    now = utcnow()
+    record = Section42DecisionRecord(
+        id=uuid.uuid4(),
+        concern_id=concern.id,
+        **{name: criterion.model_dump() for name, criterion in criteria.items()},
+        decision=body.decision,
+        rationale=body.rationale,
+        alternative_route=body.alternative_route,
+        alternative_route_details=body.alternative_route_details,
+        referrer_feedback=body.referrer_feedback,
+        feedback_limited_reason=body.feedback_limited_reason,
+        decided_by=actor.sub,
+        decided_at=now,
+    )
+    session.add(record)
+    concern.status = AdultConcernStatus.DECIDED
+    concern.updated_at = now
+    await session.flush()
+    emit(
+        session,
+        actor,
+        concern.id,
+        "adult_concern.decided",
+        decision=str(body.decision),
+        feedback_limited=body.feedback_limited_reason is not None,
+    )
+    audit_concern(
+        session, actor, AuditAction.CREATE, concern, record_id=record.id, record_type="section_42_decision"
+    )
+    return record
+
+
+# ---------------------------------------------------------------------------------------------------
+# Enquiries
+
+
+async def open_enquiry(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: EnquiryOpen
+) -> Enquiry:
+    concern = await for_asc(session, actor, concern_id)
+    require_status(concern, {AdultConcernStatus.DECIDED}, "open an enquiry on")
+    decision = await repository.decision(session, concern.id)
+    if decision is None or decision.decision == Section42Decision.NO_FURTHER_ACTION:
+        raise InvalidTransition("The section 42 decision was no further action: there is no enquiry to open.")
+    if body.caused_to_agency is not None and body.caused_to_agency == body.lead_agency:
+        raise ValidationFailed(
+            ["body", "caused_to_agency"], "An enquiry is caused to an agency other than the lead."
+        )
+    now = utcnow()
+    enquiry = Enquiry(
+        id=uuid.uuid4(),
+        concern_id=concern.id,
+        kind=decision.decision,
+        lead_agency=body.lead_agency,
+        caused_to_agency=body.caused_to_agency,
+        objectives=[str(o) for o in body.objectives],
+        status=ENQUIRY_OPEN,
+        opened_by=actor.sub,
+        opened_at=now,
+    )
+    session.add(enquiry)
+    concern.status = AdultConcernStatus.ENQUIRY_OPEN
+    concern.updated_at = now
+    await session.flush()
+    emit(
+        session,
+        actor,
+        concern.id,
+        "enquiry.opened",
+        enquiry_id=str(enquiry.id),
+        lead_agency=str(body.lead_agency),
+        caused_to_agency=None if body.caused_to_agency is None else str(body.caused_to_agency),
+    )
+    audit_concern(session, actor, AuditAction.CREATE, concern, record_id=enquiry.id, record_type="enquiry")
+    return enquiry
+
+
+async def visible_enquiry(
+    session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Enquiry, AdultConcern]:
+    enquiry = await repository.enquiry(session, enquiry_id, for_update=for_update)
+    if enquiry is None or not repository.can_see_enquiry(actor.agency, enquiry):
+        raise NotFound("enquiry", enquiry_id)
+    concern = await repository.get(session, enquiry.concern_id, for_update=for_update)
+    assert concern is not None  # a foreign key
+    return enquiry, concern
+
+
+async def read_enquiry(
+    session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID
+) -> tuple[Enquiry, Sequence[Allegation]]:
+    enquiry, concern = await visible_enquiry(session, actor, enquiry_id)
+    audit_concern(session, actor, AuditAction.READ, concern, record_id=enquiry.id, record_type="enquiry")
+    await disclosures.enquiry_seen_by_partner(session, actor, enquiry, concern)
+    return enquiry, await repository.allegations(session, concern.id)
+
+
+def advocate_outstanding(advocacy: Advocacy | None) -> bool:
+    """An advocate is required and neither appointed nor refused by the adult."""
+    if advocacy is None or not advocacy.required:
+        return False
+    appointed = advocacy.offer == AdvocacyOffer.ACCEPTED and advocacy.advocate_id is not None
+    return not (appointed or advocacy.offer == AdvocacyOffer.DECLINED)
+
+
+async def conclude(
+    session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, body: EnquiryConclusion
+) -> tuple[Enquiry, Sequence[Allegation]]:
+    enquiry, concern = await visible_enquiry(session, actor, enquiry_id, for_update=True)
+    if concern.status != AdultConcernStatus.ENQUIRY_OPEN or enquiry.status != ENQUIRY_OPEN:
+        raise InvalidTransition("This enquiry has already been concluded.")
+    advocacy = await repository.latest_advocacy(session, concern.id)
+    if advocacy is None and enquiry.kind == Section42Decision.SECTION_42_ENQUIRY:
+        raise AppError(code="advocacy_not_assessed")
+    if advocate_outstanding(advocacy):
+        raise AppError(code="advocate_required")
+    if body.lacked_capacity == LackedCapacity.NO and await repository.found_lacking_capacity(
+        session, concern.id
+    ):
+        raise ValidationFailed(
+            ["body", "lacked_capacity"],
+            "A capacity assessment on this concern found that the adult lacked capacity.",
+        )
+    allegations = {a.id: a for a in await repository.allegations(session, concern.id)}
+    given = {result.allegation_id: result for result in body.allegations}
+    unknown = [n for n, result in enumerate(body.allegations) if result.allegation_id not in allegations]
+    if unknown:
+        # Pointed at by position: an error does not echo the ids sent.
+        raise ValidationFailed(
+            ["body", "allegations", unknown[0], "allegation_id"], "Not an allegation of this concern."
+        )
+    missing = [a for a in allegations.values() if a.id not in given]
+    if missing:
+        raise AppError(
+            "Every allegation needs a result before the enquiry concludes.",
+            code="allegation_results_missing",
+            errors=[
+                {"loc": ["body", "allegations"], "msg": f"no result for allegation {a.id}"}
+                for a in sorted(missing, key=lambda a: a.position)
+            ],
+        )
+    now = utcnow()
+    for allegation_id, result in given.items():
+        allegations[allegation_id].result = result.result
+        allegations[allegation_id].risk_outcome = result.risk_outcome
+    enquiry.status = ENQUIRY_CONCLUDED
+    enquiry.msp_asked = body.msp_asked
+    enquiry.msp_outcomes_achieved = body.msp_outcomes_achieved
+    enquiry.lacked_capacity = body.lacked_capacity
+    enquiry.advocate_support = body.advocate_support
+    enquiry.conclusion_summary = body.summary
+    enquiry.concluded_by = actor.sub
+    enquiry.concluded_at = now
+    concern.status = AdultConcernStatus.ENQUIRY_CONCLUDED
+    concern.updated_at = now
+    await session.flush()
+    emit(
+        session,
+        actor,
+        concern.id,
+        "enquiry.concluded",
+        enquiry_id=str(enquiry.id),
+        results={str(a.id): a.result for a in allegations.values()},
+    )
+    audit_concern(session, actor, AuditAction.UPDATE, concern, record_id=enquiry.id, record_type="enquiry")
+    return enquiry, sorted(allegations.values(), key=lambda a: a.position)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Advocacy
+
+
+async def record_advocacy(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
+) -> Advocacy:
+    concern = await for_asc(session, actor, concern_id)
+    if concern.status == AdultConcernStatus.CLOSED:
+        raise InvalidTransition("The concern is closed.")
+    if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
+        raise ValidationFailed(["body", "advocate_id"], "No advocate with this id.")
+    advocacy = Advocacy(
+        id=uuid.uuid4(),
+        concern_id=concern.id,
+        substantial_difficulty=body.substantial_difficulty,
+        appropriate_person_available=body.appropriate_person_available,
+        required=body.required,
+        offer=body.offer,
+        advocate_id=body.advocate_id,
+        notes=body.notes,
+        recorded_by=actor.sub,
+        recorded_at=utcnow(),
+    )
+    session.add(advocacy)
+    await session.flush()
+    emit(
+        session,
+        actor,
+        concern.id,
+        "advocacy.recorded",
+        advocacy_id=str(advocacy.id),
+        required=advocacy.required,
+        offer=str(body.offer),
+    )
+    audit_concern(session, actor, AuditAction.CREATE, concern, record_id=advocacy.id, record_type="advocacy")
+    return advocacy
+
+
+# ---------------------------------------------------------------------------------------------------
+# Updating and closing, reading
+
+
+async def update(
+    session: AsyncSession,
+    actor: Principal,
+    concern_id: uuid.UUID,
+    body: AdultConcernUpdate,
+    if_match: str | None,
+) -> AdultConcern:
+    concern = await for_asc(session, actor, concern_id)
+    check_if_match(if_match, concern.version)
+    if concern.status == AdultConcernStatus.CLOSED:
+        raise InvalidTransition("A closed concern cannot be changed.")
+    changes = body.model_dump(exclude_unset=True, exclude={"status", "closure_reason"})
+    for field, value in changes.items():
+        setattr(concern, field, value)
+    now = utcnow()
+    concern.updated_at = now
+    if changes:
+        emit(session, actor, concern.id, "adult_concern.updated", fields=sorted(changes))
+    if body.status == "closed":
+        decision = await repository.decision(session, concern.id)
+        closable = concern.status == AdultConcernStatus.ENQUIRY_CONCLUDED or (
+            concern.status == AdultConcernStatus.DECIDED
+            and decision is not None
+            and decision.decision == Section42Decision.NO_FURTHER_ACTION
+        )
+        if not closable:
+            raise InvalidTransition(
+                "A concern closes after its enquiry concludes, or after a decision of no further action."
+            )
+        if await repository.has_active_plan(session, concern.id):
+            raise InvalidTransition("The concern's safeguarding plan is still active: close the plan first.")
+        concern.status = AdultConcernStatus.CLOSED
+        concern.closed_at = now
+        concern.closed_by = actor.sub
+        concern.closure_reason = body.closure_reason
+        emit(session, actor, concern.id, "adult_concern.closed")
+    await session.flush()
+    audit_concern(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        concern,
+        fields=sorted(changes) + (["status"] if body.status else []),
+    )
+    return concern
+
+
+async def read(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -> tuple[AdultConcern, View]:
+    concern, view = await visible(session, actor, concern_id)
+    audit_concern(session, actor, AuditAction.READ, concern, view=str(view))
+    if view is View.RAISER:
+        await disclosures.concern_seen_by_raiser(session, actor, concern)
+    return concern, view
+
+
+async def list_(
+    session: AsyncSession, actor: Principal, filters: ConcernFilters, params: PageParams
+) -> tuple[list[AdultConcern], str | None]:
+    concerns, next_cursor = await repository.list_visible(session, actor.agency, filters, params, utcnow())
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={
+            "concern_ids": [str(c.id) for c in concerns],
+            "person_ids": sorted({str(c.person_id) for c in concerns if c.person_id}),
+        },
+    )
+    return concerns, next_cursor
+
+
+def is_overdue(concern: AdultConcern, now: datetime) -> bool:
+    return concern.status in repository.OPEN_STATUSES and concern.decision_due_at < now

@@ -1,0 +1,168 @@
+"""Turning an adult concern into what the caller may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.concerns import repository
+from app.adults.concerns.repository import View
+from app.adults.concerns.schemas import (
+    AdultConcernForRaiser,
+    AdultConcernFull,
+    AdultConcernSummary,
+    AdultOut,
+    AdvocacyOut,
+    AllegationIn,
+    AllegationOut,
+    CriterionOut,
+    EnquiryOut,
+    FeedbackOut,
+    Section42DecisionOut,
+)
+from app.adults.concerns.service import advocate_outstanding, is_overdue
+from app.children.referrals.schemas import ChildMatch
+from app.models.adult import AdultConcern, Allegation, Enquiry, Section42DecisionRecord
+from app.models.base import utcnow
+
+
+def adult(concern: AdultConcern, *, hub: bool = True) -> AdultOut:
+    # person_id is the hub's own link between records; the raising agency does not see it.
+    return AdultOut(
+        person_id=concern.person_id if hub else None,
+        given_name=concern.given_name,
+        family_name=concern.family_name,
+        date_of_birth=concern.date_of_birth,
+        nhs_number=concern.nhs_number,
+        address_lines=concern.address_lines,
+        postcode=concern.postcode,
+        gender=concern.gender,
+        ethnicity=concern.ethnicity,
+        primary_support_reason=concern.primary_support_reason,
+    )
+
+
+def decision_out(record: Section42DecisionRecord) -> Section42DecisionOut:
+    return Section42DecisionOut(
+        id=record.id,
+        care_and_support_needs=CriterionOut(**record.care_and_support_needs),
+        experiencing_or_at_risk=CriterionOut(**record.experiencing_or_at_risk),
+        unable_to_protect_self=CriterionOut(**record.unable_to_protect_self),
+        decision=record.decision,
+        rationale=record.rationale,
+        alternative_route=record.alternative_route,
+        alternative_route_details=record.alternative_route_details,
+        referrer_feedback=record.referrer_feedback,
+        feedback_limited=record.feedback_limited_reason is not None,
+        feedback_limited_reason=record.feedback_limited_reason,
+        decided_by=record.decided_by,
+        decided_at=record.decided_at,
+    )
+
+
+def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: bool) -> EnquiryOut:
+    """``hub``: adult social care's view. The agency leading or caused the enquiry is not told which hub
+    staff opened or concluded it."""
+    out = EnquiryOut.model_validate(enquiry)
+    out.allegations = [AllegationOut.model_validate(a) for a in allegations]
+    if not hub:
+        out.opened_by = out.concluded_by = None
+    return out
+
+
+async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:
+    allegations = await repository.allegations(session, concern.id)
+    decision = await repository.decision(session, concern.id)
+    enquiry = await repository.enquiry_of(session, concern.id)
+    advocacy = await repository.latest_advocacy(session, concern.id)
+    return AdultConcernFull(
+        id=concern.id,
+        status=concern.status,
+        raising_agency=concern.raising_agency,
+        raised_by=concern.raised_by,
+        received_at=concern.received_at,
+        decision_due_at=concern.decision_due_at,
+        overdue=is_overdue(concern, utcnow()),
+        adult=adult(concern),
+        match=ChildMatch(status=concern.match_status, candidates=concern.match_candidates),
+        allegations=[AllegationOut.model_validate(a) for a in allegations],
+        adult_views=concern.adult_views,
+        desired_outcomes=concern.desired_outcomes,
+        consent_to_share=concern.consent_to_share,
+        concerns_about_capacity=concern.concerns_about_capacity,
+        section_42_decision=None if decision is None else decision_out(decision),
+        enquiry_id=None if enquiry is None else enquiry.id,
+        advocacy=None if advocacy is None else AdvocacyOut.model_validate(advocacy),
+        advocate_required=advocate_outstanding(advocacy),
+        closed_at=concern.closed_at,
+        closure_reason=concern.closure_reason,
+        created_at=concern.created_at,
+        updated_at=concern.updated_at,
+    )
+
+
+async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConcernForRaiser:
+    allegations = await repository.allegations(session, concern.id)
+    decision = await repository.decision(session, concern.id)
+    limited = decision is not None and decision.feedback_limited_reason is not None
+    feedback = None
+    if decision is not None and not limited:
+        feedback = FeedbackOut(
+            decision=decision.decision, feedback=decision.referrer_feedback, decided_at=decision.decided_at
+        )
+    return AdultConcernForRaiser(
+        id=concern.id,
+        status=repository.status_told(concern.status, feedback_limited=limited),
+        raising_agency=concern.raising_agency,
+        received_at=concern.received_at,
+        decision_due_at=concern.decision_due_at,
+        adult=adult(concern, hub=False),
+        allegations=[
+            AllegationIn(
+                type_of_risk=a.type_of_risk,
+                location_of_risk=a.location_of_risk,
+                source_of_risk=a.source_of_risk,
+                description=a.description,
+                alleged_person=a.alleged_person,
+            )
+            for a in allegations
+        ],
+        adult_views=concern.adult_views,
+        desired_outcomes=concern.desired_outcomes,
+        consent_to_share=concern.consent_to_share,
+        concerns_about_capacity=concern.concerns_about_capacity,
+        raised_by=concern.raised_by,
+        feedback=feedback,
+        feedback_limited=limited,
+    )
+
+
+async def render(
+    session: AsyncSession, concern: AdultConcern, view: View
+) -> AdultConcernFull | AdultConcernForRaiser:
+    return await full(session, concern) if view is View.FULL else await for_raiser(session, concern)
+
+
+async def summaries(
+    session: AsyncSession, concerns: Sequence[AdultConcern], *, hub: bool
+) -> list[AdultConcernSummary]:
+    limited = set() if hub else await repository.feedback_limited(session, [c.id for c in concerns])
+    return [summary(c, hub=hub, feedback_limited=c.id in limited) for c in concerns]
+
+
+def summary(concern: AdultConcern, *, hub: bool, feedback_limited: bool = False) -> AdultConcernSummary:
+    return AdultConcernSummary(
+        id=concern.id,
+        status=concern.status
+        if hub
+        else repository.status_told(concern.status, feedback_limited=feedback_limited),
+        raising_agency=concern.raising_agency,
+        received_at=concern.received_at,
+        decision_due_at=concern.decision_due_at,
+        overdue=is_overdue(concern, utcnow()),
+        person_id=concern.person_id if hub else None,
+        given_name=concern.given_name,
+        family_name=concern.family_name,
+        date_of_birth=concern.date_of_birth,
+    )

@@ -1,0 +1,289 @@
+"""/v1/safeguarding-plans: plans, their actions and reviews."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.plans import service
+from app.adults.plans.schemas import (
+    ActionOut,
+    ActionUpdate,
+    AdultRef,
+    ClosureOut,
+    PlanCreate,
+    PlanForActionOwner,
+    PlanFull,
+    PlanOut,
+    PlanPage,
+    PlanUpdate,
+    ReviewIn,
+    ReviewOut,
+)
+from app.adults.plans.service import View
+from app.core.auth import Principal, any_of_security, requires, requires_any
+from app.core.codes import PlanStatus
+from app.core.concurrency import IfMatch, etag, set_etag
+from app.core.db import DbSession
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+from app.models.adult import PlanAction, SafeguardingPlan
+from app.models.person import Person
+
+router = APIRouter(
+    prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"], route_class=TransactionalRoute
+)
+PlansWrite = Annotated[Principal, requires(Scope.PLANS_WRITE)]
+PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
+# Adult social care reads plans with plans:read; a partner that owns an action in a plan reads it,
+# and updates its own actions, with the adult safeguarding scope partners have (adult_concerns:read).
+PlansOrOwners = Annotated[Principal, requires_any(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)]
+OWNER_SECURITY = any_of_security(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)
+Paging = Annotated[PageParams, Depends(page_params)]
+TRANSITION = {409: ["invalid_transition"]}
+
+
+def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
+    """The action as ``agency`` sees it (``hub``: adult social care): an action owner is told who updated
+    it only when that was its own staff or system (partner views never carry hub staff identities)."""
+    return ActionOut(
+        id=action.id,
+        etag=etag(action.version),
+        agency=action.agency,
+        description=action.description,
+        due_date=action.due_date,
+        status=action.status,
+        status_note=action.status_note,
+        updated_by=action.updated_by if hub or agency == action.updated_by_agency else None,
+        updated_at=action.updated_at,
+    )
+
+
+async def render(
+    session: AsyncSession, plan: SafeguardingPlan, view: View, agency: str
+) -> PlanFull | PlanForActionOwner:
+    person = await session.get(Person, plan.person_id)
+    assert person is not None  # a foreign key
+    adult = AdultRef(
+        person_id=person.id,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+    )
+    overdue = service.is_review_overdue(plan)
+    if view is View.ACTION_OWNER:
+        adult.person_id = None  # the hub's own link between records
+        own = await service.actions(session, plan.id, agency)
+        return PlanForActionOwner(
+            id=plan.id,
+            status=plan.status,
+            adult=adult,
+            lead=plan.lead,
+            contingency=plan.contingency,
+            review_due_on=plan.review_due_on,
+            review_overdue=overdue,
+            actions=[action_out(a, agency=agency, hub=False) for a in own],
+        )
+    closure = None
+    if plan.closed_at is not None:
+        closure = ClosureOut(
+            reason=plan.closure_reason or "",
+            adult_view=plan.closure_adult_view or "",
+            feedback_given=bool(plan.feedback_given),
+            sar_considered=bool(plan.sar_considered),
+            closed_by=plan.closed_by or "",
+            closed_at=plan.closed_at,
+        )
+    return PlanFull(
+        id=plan.id,
+        status=plan.status,
+        adult=adult,
+        concern_id=plan.concern_id,
+        lead=plan.lead,
+        adult_wishes=plan.adult_wishes,
+        protective_people=plan.protective_people,
+        actions=[action_out(a, agency=agency, hub=True) for a in await service.actions(session, plan.id)],
+        contingency=plan.contingency,
+        review_due_on=plan.review_due_on,
+        review_overdue=overdue,
+        reviews=[ReviewOut.model_validate(r) for r in await service.reviews(session, plan.id)],
+        closure=closure,
+        created_by=plan.created_by,
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+    )
+
+
+@router.post(
+    "",
+    summary="Make a safeguarding plan",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlanFull,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def create_plan(
+    response: Response, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
+) -> PlanFull:
+    """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
+    plan = await service.create(session, principal, body)
+    response.headers["Location"] = f"/v1/safeguarding-plans/{plan.id}"
+    rendered = await render(session, plan, View.FULL, principal.agency)
+    assert isinstance(rendered, PlanFull)
+    return rendered
+
+
+@router.get(
+    "",
+    summary="List safeguarding plans",
+    description=(
+        "Adult social care sees every plan; a partner sees the plans in which it owns an action. "
+        "`review_overdue=true` lists active plans whose review date has passed."
+    ),
+    response_model=PlanPage,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+    openapi_extra=OWNER_SECURITY,
+)
+async def list_plans(
+    request: Request,
+    response: Response,
+    principal: PlansOrOwners,
+    session: DbSession,
+    paging: Paging,
+    review_overdue: Annotated[
+        bool | None, Query(description="Only active plans past (true) or within (false) their review date.")
+    ] = None,
+    person_id: uuid.UUID | None = None,
+    status_: Annotated[PlanStatus | None, Query(alias="status")] = None,
+) -> PlanPage:
+    filters = service.PlanFilters(review_overdue=review_overdue, person_id=person_id, status=status_)
+    found, next_cursor = await service.list_visible(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    items = []
+    for plan in found:
+        _, view = await service.visible(session, principal, plan.id)
+        items.append(await render(session, plan, view, principal.agency))
+    return PlanPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{plan_id}",
+    summary="Get a safeguarding plan, as the caller's agency may see it",
+    description=(
+        "`view` says which: `full` for adult social care; `action_owner` for an agency that owns an action "
+        "in the plan (the adult, the lead, the contingency, the review date and its own actions)."
+    ),
+    response_model=PlanOut,
+    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    openapi_extra=OWNER_SECURITY,
+)
+async def get_plan(
+    plan_id: uuid.UUID, response: Response, principal: PlansOrOwners, session: DbSession
+) -> PlanFull | PlanForActionOwner:
+    plan, view = await service.read(session, principal, plan_id)
+    set_etag(response, plan.version)
+    return await render(session, plan, view, principal.agency)
+
+
+@router.patch(
+    "/{plan_id}",
+    summary="Amend a safeguarding plan",
+    response_model=PlanFull,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+)
+async def update_plan(
+    plan_id: uuid.UUID,
+    response: Response,
+    principal: PlansWrite,
+    session: DbSession,
+    body: PlanUpdate,
+    if_match: IfMatch = None,
+) -> PlanFull:
+    """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
+    plan = await service.update(session, principal, plan_id, body, if_match)
+    set_etag(response, plan.version)
+    rendered = await render(session, plan, View.FULL, principal.agency)
+    assert isinstance(rendered, PlanFull)
+    return rendered
+
+
+@router.patch(
+    "/{plan_id}/actions/{action_id}",
+    summary="Update an action's status (adult social care, or the agency that owns the action)",
+    description=(
+        "An agency may update only its own actions; another agency's action is not found for it. Send the "
+        "action's `etag` (from the plan) in If-Match."
+    ),
+    response_model=ActionOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+    openapi_extra=OWNER_SECURITY,
+)
+async def update_action(
+    plan_id: uuid.UUID,
+    action_id: uuid.UUID,
+    response: Response,
+    principal: PlansOrOwners,
+    session: DbSession,
+    body: ActionUpdate,
+    if_match: IfMatch = None,
+) -> ActionOut:
+    action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
+    set_etag(response, action.version)
+    return action_out(action, agency=principal.agency, hub=principal.is_adults_hub)
+
+
+@router.post(
+    "/{plan_id}/reviews",
+    summary="Record a review: continue, amend or close",
+    description=(
+        "Continue or amend sets the next review date; close records the reason, the adult's view, and "
+        "confirms feedback was given and a safeguarding adults review considered."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReviewOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def review_plan(
+    plan_id: uuid.UUID, response: Response, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
+) -> ReviewOut:
+    record = await service.review(session, principal, plan_id, body)
+    response.headers["Location"] = f"/v1/safeguarding-plans/{plan_id}"
+    return ReviewOut.model_validate(record)

@@ -1,0 +1,319 @@
+"""Safeguarding plans: made and reviewed by adult social care, acted on by the agencies named.
+
+An agency that owns an action sees the plan (what it needs to act) and may update its own actions'
+status, nothing else. Reviews continue, amend or close the plan; closing records why, the adult's
+view, and that feedback was given and a safeguarding adults review considered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
+from app.core import audit, events
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.core.concurrency import check_if_match
+from app.core.errors import InvalidTransition, NotFound, ValidationFailed
+from app.core.pagination import PageParams, paginate
+from app.core.scopes import AgencyCode, Scope
+from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
+from app.models.base import utcnow
+from app.models.person import Person
+from app.people.disclosures import service as disclosures
+
+RECORD_TYPE = "safeguarding_plan"
+LEAD = AgencyCode.ADULT_SOCIAL_CARE
+
+
+class View(StrEnum):
+    FULL = "full"
+    ACTION_OWNER = "action_owner"
+
+
+def today() -> date:
+    return date.today()  # noqa: DTZ011 - review dates are calendar dates
+
+
+def _audit(
+    session: AsyncSession, actor: Principal, action: AuditAction, plan: SafeguardingPlan, **details: Any
+) -> None:
+    audit.record(session, actor, action, RECORD_TYPE, plan.id, person_id=plan.person_id, details=details)
+
+
+def _emit(
+    session: AsyncSession, actor: Principal, plan: SafeguardingPlan, event_type: str, **data: Any
+) -> None:
+    # On the concern's feed when there is one, so the raising agency's poll sees the plan's progress.
+    aggregate = ("adult_concern", plan.concern_id) if plan.concern_id else ("safeguarding_plan", plan.id)
+    events.emit(session, actor, aggregate[0], aggregate[1], event_type, {"plan_id": str(plan.id), **data})
+
+
+async def owns_an_action(session: AsyncSession, plan_id: uuid.UUID, agency: str) -> bool:
+    return bool(
+        await session.scalar(
+            sa.select(sa.exists().where(PlanAction.plan_id == plan_id, PlanAction.agency == agency))
+        )
+    )
+
+
+async def visible(
+    session: AsyncSession, actor: Principal, plan_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[SafeguardingPlan, View]:
+    stmt = sa.select(SafeguardingPlan).where(SafeguardingPlan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    plan = await session.scalar(stmt)
+    view: View | None = None
+    if plan is not None:
+        if actor.agency == LEAD and actor.has(Scope.PLANS_READ):
+            view = View.FULL
+        elif await owns_an_action(session, plan.id, actor.agency):
+            view = View.ACTION_OWNER
+    if plan is None or view is None:
+        raise NotFound("safeguarding plan", plan_id)
+    return plan, view
+
+
+async def for_asc(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> SafeguardingPlan:
+    plan, view = await visible(session, actor, plan_id, for_update=True)
+    if view is not View.FULL:
+        raise NotFound("safeguarding plan", plan_id)
+    return plan
+
+
+def _actions(plan: SafeguardingPlan, actions: Sequence[ActionIn], start: int) -> list[PlanAction]:
+    return [
+        PlanAction(
+            id=uuid.uuid4(),
+            plan_id=plan.id,
+            position=start + n,
+            agency=action.agency,
+            description=action.description,
+            due_date=action.due_date,
+            status=PlanActionStatus.NOT_STARTED,
+        )
+        for n, action in enumerate(actions)
+    ]
+
+
+async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> SafeguardingPlan:
+    if await session.get(Person, body.person_id) is None:
+        raise ValidationFailed(["body", "person_id"], "No person with this id.")
+    if body.concern_id is not None:
+        concern = await session.get(AdultConcern, body.concern_id)
+        if concern is None or concern.person_id != body.person_id:
+            raise ValidationFailed(["body", "concern_id"], "No concern about this person with this id.")
+        if concern.status == AdultConcernStatus.CLOSED:
+            raise InvalidTransition("The concern is closed.")
+    if body.review_due_on < today():
+        raise ValidationFailed(["body", "review_due_on"], "The first review cannot be in the past.")
+    plan = SafeguardingPlan(
+        id=uuid.uuid4(),
+        person_id=body.person_id,
+        concern_id=body.concern_id,
+        status=PlanStatus.ACTIVE,
+        lead=body.lead.model_dump(exclude_none=True),
+        adult_wishes=body.adult_wishes,
+        protective_people=body.protective_people,
+        contingency=body.contingency,
+        review_due_on=body.review_due_on,
+        created_by=actor.sub,
+    )
+    session.add(plan)
+    await session.flush()
+    session.add_all(_actions(plan, body.actions, 0))
+    await session.flush()
+    _emit(session, actor, plan, "plan.created", action_agencies=sorted({str(a.agency) for a in body.actions}))
+    _audit(session, actor, AuditAction.CREATE, plan)
+    return plan
+
+
+async def update(
+    session: AsyncSession, actor: Principal, plan_id: uuid.UUID, body: PlanUpdate, if_match: str | None
+) -> SafeguardingPlan:
+    plan = await for_asc(session, actor, plan_id)
+    check_if_match(if_match, plan.version)
+    if plan.status == PlanStatus.CLOSED:
+        raise InvalidTransition("A closed plan cannot be changed.")
+    if body.review_due_on is not None and body.review_due_on < today():
+        raise ValidationFailed(["body", "review_due_on"], "The next review cannot be in the past.")
+    changes = body.model_dump(exclude_unset=True, exclude={"add_actions"})
+    if "lead" in changes and body.lead is not None:
+        changes["lead"] = body.lead.model_dump(exclude_none=True)
+    for field, value in changes.items():
+        setattr(plan, field, value)
+    if body.add_actions:
+        count = await session.scalar(sa.select(sa.func.count()).where(PlanAction.plan_id == plan.id))
+        session.add_all(_actions(plan, body.add_actions, int(count or 0)))
+    plan.updated_at = utcnow()
+    await session.flush()
+    fields = sorted(changes) + (["actions"] if body.add_actions else [])
+    _emit(session, actor, plan, "plan.amended", fields=fields)
+    _audit(session, actor, AuditAction.UPDATE, plan, fields=fields)
+    return plan
+
+
+async def update_action(
+    session: AsyncSession,
+    actor: Principal,
+    plan_id: uuid.UUID,
+    action_id: uuid.UUID,
+    body: ActionUpdate,
+    if_match: str | None,
+) -> PlanAction:
+    plan, view = await visible(session, actor, plan_id, for_update=True)
+    action = await session.scalar(
+        sa.select(PlanAction)
+        .where(PlanAction.id == action_id, PlanAction.plan_id == plan.id)
+        .with_for_update()
+    )
+    # An action owner may change only its own actions; another agency's action is not found for it.
+    if action is None or (view is View.ACTION_OWNER and action.agency != actor.agency):
+        raise NotFound("plan action", action_id)
+    if view is View.FULL and not actor.has(Scope.PLANS_WRITE):
+        raise NotFound("plan action", action_id)
+    check_if_match(if_match, action.version)
+    if plan.status == PlanStatus.CLOSED:
+        raise InvalidTransition("The plan is closed.")
+    action.status = body.status
+    action.status_note = body.note
+    action.updated_by = actor.sub
+    action.updated_by_agency = actor.agency
+    action.updated_at = utcnow()
+    await session.flush()
+    _emit(
+        session,
+        actor,
+        plan,
+        "plan.action_updated",
+        action_id=str(action.id),
+        agency=action.agency,
+        status=str(body.status),
+    )
+    _audit(session, actor, AuditAction.UPDATE, plan, action_id=str(action.id), fields=["status"])
+    return action
+
+
+def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
+    plan.status = PlanStatus.CLOSED
+    plan.closed_at = utcnow()
+    plan.closed_by = actor.sub
+    plan.closure_reason = closure.reason
+    plan.closure_adult_view = closure.adult_view
+    plan.feedback_given = closure.feedback_given
+    plan.sar_considered = closure.sar_considered
+
+
+async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, body: ReviewIn) -> PlanReview:
+    plan = await for_asc(session, actor, plan_id)
+    if plan.status == PlanStatus.CLOSED:
+        raise InvalidTransition("The plan is closed.")
+    if body.held_on < plan.created_at.date():
+        raise ValidationFailed(["body", "held_on"], "A review cannot be held before the plan was made.")
+    record = PlanReview(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        held_on=body.held_on,
+        findings=body.findings,
+        decision=body.decision,
+        next_review_due_on=body.next_review_due_on,
+        recorded_by=actor.sub,
+    )
+    session.add(record)
+    if body.decision == PlanReviewDecision.CLOSE:
+        assert body.closure is not None  # validated by the schema
+        _close(plan, actor, body.closure)
+    else:
+        assert body.next_review_due_on is not None  # validated by the schema
+        plan.review_due_on = body.next_review_due_on
+    plan.updated_at = utcnow()
+    await session.flush()
+    _emit(session, actor, plan, "plan.reviewed", review_id=str(record.id), decision=str(body.decision))
+    if body.decision == PlanReviewDecision.CLOSE:
+        _emit(session, actor, plan, "plan.closed")
+    _audit(session, actor, AuditAction.CREATE, plan, review_id=str(record.id), decision=str(body.decision))
+    return record
+
+
+async def read(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> tuple[SafeguardingPlan, View]:
+    plan, view = await visible(session, actor, plan_id)
+    _audit(session, actor, AuditAction.READ, plan, view=str(view))
+    if view is View.ACTION_OWNER:
+        await disclosures.plan_seen_by_action_owner(session, actor, plan)
+    return plan, view
+
+
+async def actions(
+    session: AsyncSession, plan_id: uuid.UUID, agency: str | None = None
+) -> Sequence[PlanAction]:
+    stmt = sa.select(PlanAction).where(PlanAction.plan_id == plan_id)
+    if agency is not None:
+        stmt = stmt.where(PlanAction.agency == agency)
+    return (await session.scalars(stmt.order_by(PlanAction.position))).all()
+
+
+async def reviews(session: AsyncSession, plan_id: uuid.UUID) -> Sequence[PlanReview]:
+    # Reviews held on the same day keep the order they were recorded in (the id is random).
+    stmt = (
+        sa.select(PlanReview)
+        .where(PlanReview.plan_id == plan_id)
+        .order_by(PlanReview.held_on, PlanReview.recorded_at, PlanReview.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFilters:
+    review_overdue: bool | None = None
+    person_id: uuid.UUID | None = None
+    status: str | None = None
+
+
+def review_overdue_clause() -> sa.ColumnElement[bool]:
+    return sa.and_(SafeguardingPlan.status == PlanStatus.ACTIVE, SafeguardingPlan.review_due_on < today())
+
+
+async def list_visible(
+    session: AsyncSession, actor: Principal, filters: PlanFilters, params: PageParams
+) -> tuple[list[SafeguardingPlan], str | None]:
+    stmt = sa.select(SafeguardingPlan)
+    if not (actor.agency == LEAD and actor.has(Scope.PLANS_READ)):
+        # A partner lists the plans in which it owns an action.
+        stmt = stmt.where(
+            sa.exists().where(PlanAction.plan_id == SafeguardingPlan.id, PlanAction.agency == actor.agency)
+        )
+    if filters.review_overdue is not None:
+        clause = review_overdue_clause()
+        stmt = stmt.where(clause if filters.review_overdue else sa.not_(clause))
+    if filters.person_id is not None:
+        stmt = stmt.where(SafeguardingPlan.person_id == filters.person_id)
+    if filters.status is not None:
+        stmt = stmt.where(SafeguardingPlan.status == filters.status)
+    found, next_cursor = await paginate(
+        session, stmt, [SafeguardingPlan.created_at, SafeguardingPlan.id], params
+    )
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={
+            "plan_ids": [str(p.id) for p in found],
+            "person_ids": sorted({str(p.person_id) for p in found}),
+        },
+    )
+    return found, next_cursor
+
+
+def is_review_overdue(plan: SafeguardingPlan) -> bool:
+    return plan.status == PlanStatus.ACTIVE and plan.review_due_on < today()

@@ -1,0 +1,170 @@
+"""Information requests to agencies: asked from a referral, answered from the agency's inbox."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from app.children.contributions import service
+from app.children.contributions.repository import InboxFilters
+from app.children.contributions.schemas import ContributionOut, ContributionRequestIn, ContributionResponseIn
+from app.core.auth import Principal, requires
+from app.core.codes import ContributionStatus
+from app.core.db import DbSession
+from app.core.dependencies import Clock
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import AgencyCode, Scope
+
+router = APIRouter(tags=["Contributions"], route_class=TransactionalRoute)
+ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
+ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
+ContributionsRequest = Annotated[Principal, requires(Scope.CONTRIBUTIONS_REQUEST)]
+ContributionsRequestOnce = Annotated[Principal, idempotent(requires(Scope.CONTRIBUTIONS_REQUEST))]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+class ContributionList(BaseModel):
+    """Contributions on one referral (not paginated: a referral has a handful)."""
+
+    # One request per agency on a referral.
+    items: list[ContributionOut] = Field(max_length=len(AgencyCode))
+
+
+@router.post(
+    "/v1/referrals/{referral_id}/contribution-requests",
+    summary="Ask agencies what they know",
+    description=(
+        "One request per agency, each due by the referral's RAG rating counted from now (red in clock "
+        "hours, amber and green in working hours). The referral must be rated, not blue, and either have "
+        "the parents' consent or a manager's consent override. Moves it to `gathering_information`."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContributionList,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={
+                **CREATE_CODES,
+                409: ["idempotency_key_in_progress", "invalid_transition", "consent_override_required"],
+            },
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def request_contributions(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: ContributionsRequestOnce,
+    session: DbSession,
+    clock: Clock,
+    body: ContributionRequestIn,
+) -> ContributionList:
+    created = await service.request(session, principal, referral_id, body, clock)
+    response.headers["Location"] = f"/v1/contributions?referral_id={referral_id}"
+    return ContributionList(items=await service.render(session, created, principal))
+
+
+@router.get(
+    "/v1/referrals/{referral_id}/contributions",
+    summary="The contributions on a referral that the caller may see",
+    description=(
+        "Children's social care sees every agency's answer (restricted ones marked `restricted`). Any other "
+        "agency sees only its own."
+    ),
+    response_model=ContributionList,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def referral_contributions(
+    referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession
+) -> ContributionList:
+    found = await service.for_referral(session, principal, referral_id)
+    return ContributionList(items=await service.render(session, found, principal))
+
+
+@router.get(
+    "/v1/contributions",
+    summary="The agency's information requests (its inbox)",
+    description=(
+        "For a partner agency: the requests addressed to it. For children's social care: every request. "
+        "Oldest request first is not guaranteed; the newest come first."
+    ),
+    response_model=Page[ContributionOut],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def inbox(
+    request: Request,
+    response: Response,
+    principal: ContributionsRead,
+    session: DbSession,
+    paging: Paging,
+    status_: Annotated[ContributionStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only unanswered requests past their due time.")
+    ] = None,
+    agency: Annotated[AgencyCode | None, Query(description="Only requests to this agency.")] = None,
+    referral_id: uuid.UUID | None = None,
+) -> Page[ContributionOut]:
+    filters = InboxFilters(status=status_, overdue=overdue, agency=agency, referral_id=referral_id)
+    found, next_cursor = await service.inbox(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    return Page(items=await service.render(session, found, principal), next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/contributions/{contribution_id}",
+    summary="One information request and its answer",
+    response_model=ContributionOut,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_contribution(
+    contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
+) -> ContributionOut:
+    """The question put to an agency, the children it is about, and the agency's answer with its earlier versions. Seen by children's social care and by the agency asked; anyone else gets 404."""
+    contribution = await service.read(session, principal, contribution_id)
+    return (await service.render(session, [contribution], principal))[0]
+
+
+@router.post(
+    "/v1/contributions/{contribution_id}/response",
+    summary="Answer an information request (only the agency asked)",
+    description=(
+        "Answer once. To correct an answer, send it again with a `correction_reason`: a new version is "
+        "added and the earlier one kept. A restricted answer (e.g. police intelligence) needs a "
+        "`restriction_reason`; it is marked restricted wherever it appears and withheld from subject "
+        "access exports."
+    ),
+    response_model=ContributionOut,
+    responses=problem_responses(
+        *ALWAYS,
+        *AUTHENTICATED,
+        *WITH_BODY,
+        404,
+        409,
+        codes={409: ["already_responded", "invalid_transition"]},
+    ),
+)
+async def respond(
+    contribution_id: uuid.UUID,
+    principal: ContributionsWrite,
+    session: DbSession,
+    body: ContributionResponseIn,
+) -> ContributionOut:
+    contribution = await service.respond(session, principal, contribution_id, body)
+    return (await service.render(session, [contribution], principal))[0]

@@ -1,0 +1,256 @@
+"""Information requests to agencies ("MASH checks") and their answers.
+
+An agency sees only the requests addressed to it: the children's identifying details and the
+question, never the referral's story or other agencies' answers. It answers once; a correction adds
+a version and keeps the earlier one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children.contributions import repository
+from app.children.contributions.repository import InboxFilters
+from app.children.contributions.schemas import (
+    ContributionOut,
+    ContributionRequestIn,
+    ContributionResponseIn,
+    ResponseVersion,
+)
+from app.children.referrals import repository as referral_repository
+from app.children.referrals import service as referrals
+from app.children.referrals.views import child_identity
+from app.core import audit
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.clock import WorkingClock
+from app.core.codes import ContributionStatus, RagRating, ReferralStatus
+from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.pagination import PageParams
+from app.core.scopes import AgencyCode
+from app.models.base import utcnow
+from app.models.referral import Contribution, ContributionResponse
+from app.people.disclosures import service as disclosures
+
+RECORD_TYPE = "contribution"
+
+
+async def request(
+    session: AsyncSession,
+    actor: Principal,
+    referral_id: uuid.UUID,
+    body: ContributionRequestIn,
+    clock: WorkingClock,
+) -> list[Contribution]:
+    referral = await referrals.for_hub(session, actor, referral_id)
+    if referral.status == ReferralStatus.RECEIVED:
+        raise InvalidTransition(
+            "Rate the referral before asking agencies: the rating sets when answers are due."
+        )
+    referrals.require_status(
+        referral, {ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}, "ask agencies about"
+    )
+    if referral.rag_rating == RagRating.BLUE:
+        raise InvalidTransition("A blue referral needs no MASH response: agencies are not asked.")
+    if not referral.parents_consented and referral.consent_override_at is None:
+        raise AppError(code="consent_override_required")
+    now = utcnow()
+    due = clock.rag_due(now, referral.rag_rating or RagRating.GREEN)
+    assert due is not None  # blue was refused above
+    created = []
+    for agency in body.agencies:
+        contribution = Contribution(
+            id=uuid.uuid4(),
+            referral_id=referral.id,
+            agency=agency,
+            question=body.question,
+            requested_by=actor.sub,
+            requested_at=now,
+            due_at=due,
+            status=ContributionStatus.REQUESTED,
+        )
+        session.add(contribution)
+        created.append(contribution)
+    referral.status = ReferralStatus.GATHERING_INFORMATION
+    referral.updated_at = now
+    await session.flush()
+    children = (await referral_repository.children(session, [referral.id]))[referral.id]
+    person_ids = [c.person_id for c in children]
+    await disclosures.children_named_to_agencies(session, actor, referral, children, created)
+    for contribution in created:
+        referrals.emit(
+            session,
+            actor,
+            referral.id,
+            "contribution.requested",
+            contribution_id=str(contribution.id),
+            agency=contribution.agency,
+            due_at=due.isoformat(),
+        )
+        # Naming the children to another agency is a disclosure: audited per agency.
+        referrals.audit_referral(
+            session,
+            actor,
+            AuditAction.CREATE,
+            contribution.id,
+            person_ids,
+            record_type=RECORD_TYPE,
+            referral_id=str(referral.id),
+            agency=contribution.agency,
+        )
+    return created
+
+
+async def visible(
+    session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, *, for_update: bool = False
+) -> Contribution:
+    contribution = await repository.get(session, contribution_id, for_update=for_update)
+    if contribution is None or not repository.can_see(actor.agency, contribution):
+        raise NotFound("contribution", contribution_id)
+    return contribution
+
+
+async def respond(
+    session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
+) -> Contribution:
+    contribution = await visible(session, actor, contribution_id, for_update=True)
+    if contribution.agency != actor.agency:
+        raise NotFound("contribution", contribution_id)  # only the agency asked may answer
+    if contribution.status == ContributionStatus.CANCELLED:
+        raise InvalidTransition("The request was cancelled when the referral was withdrawn.")
+    correcting = contribution.status == ContributionStatus.SUBMITTED
+    if correcting and body.correction_reason is None:
+        raise AppError(code="already_responded")
+    if not correcting and body.correction_reason is not None:
+        raise ValidationFailed(["body", "correction_reason"], "There is no answer to correct yet.")
+    now = utcnow()
+    version = contribution.current_version + 1
+    session.add(
+        ContributionResponse(
+            id=uuid.uuid4(),
+            contribution_id=contribution.id,
+            version_number=version,
+            information=body.information,
+            risk_indicators=body.risk_indicators,
+            restricted=body.restricted,
+            restriction_reason=body.restriction_reason,
+            correction_reason=body.correction_reason,
+            submitted_by=actor.sub,
+            submitted_at=now,
+        )
+    )
+    contribution.status = ContributionStatus.SUBMITTED
+    contribution.current_version = version
+    contribution.restricted = body.restricted
+    contribution.submitted_at = now
+    await session.flush()
+    referrals.emit(
+        session,
+        actor,
+        contribution.referral_id,
+        "contribution.corrected" if correcting else "contribution.submitted",
+        contribution_id=str(contribution.id),
+        agency=contribution.agency,
+        version=version,
+        restricted=body.restricted,
+    )
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.UPDATE if correcting else AuditAction.CREATE,
+        contribution.referral_id,
+        record_id=contribution.id,
+        record_type=RECORD_TYPE,
+        version=version,
+        restricted=body.restricted,
+    )
+    return contribution
+
+
+async def render(
+    session: AsyncSession, contributions: Sequence[Contribution], viewer: Principal
+) -> list[ContributionOut]:
+    hub = viewer.is_childrens_hub
+    ids = [c.id for c in contributions]
+    versions = await repository.versions(session, ids)
+    children = await referral_repository.children(session, {c.referral_id for c in contributions})
+    now = utcnow()
+    out = []
+    for c in contributions:
+        history = [ResponseVersion.model_validate(v) for v in versions[c.id]]
+        out.append(
+            ContributionOut(
+                id=c.id,
+                referral_id=c.referral_id,
+                agency=c.agency,
+                question=c.question,
+                requested_by=c.requested_by if hub else None,
+                requested_at=c.requested_at,
+                due_at=c.due_at,
+                overdue=c.status == ContributionStatus.REQUESTED and c.due_at < now,
+                status=c.status,
+                restricted=c.restricted,
+                children=[child_identity(child, hub=hub) for child in children[c.referral_id]],
+                response=history[0] if history else None,
+                versions=history[1:],
+            )
+        )
+    return out
+
+
+async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UUID) -> Contribution:
+    contribution = await visible(session, actor, contribution_id)
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.READ,
+        contribution.referral_id,
+        record_id=contribution.id,
+        record_type=RECORD_TYPE,
+    )
+    if actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        # The asked agency reads the children's details and the hub's question: a disclosure.
+        referral = await referral_repository.get(session, contribution.referral_id)
+        assert referral is not None  # a foreign key
+        children = (await referral_repository.children(session, [referral.id]))[referral.id]
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=True, record_type=RECORD_TYPE, record_id=contribution.id
+        )
+    return contribution
+
+
+async def for_referral(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> list[Contribution]:
+    referral, _ = await referrals.visible(session, actor, referral_id)
+    found = await repository.for_referral(session, referral.id, actor.agency)
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.LIST,
+        referral.id,
+        record_type=RECORD_TYPE,
+        contribution_ids=[str(c.id) for c in found],
+    )
+    return found
+
+
+async def inbox(
+    session: AsyncSession, actor: Principal, filters: InboxFilters, params: PageParams
+) -> tuple[list[Contribution], str | None]:
+    found, next_cursor = await repository.inbox(session, actor.agency, filters, params, utcnow())
+    children = await referral_repository.children(session, {c.referral_id for c in found})
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={
+            "contribution_ids": [str(c.id) for c in found],
+            "person_ids": sorted(
+                {str(ch.person_id) for cs in children.values() for ch in cs if ch.person_id}
+            ),
+        },
+    )
+    return found, next_cursor

@@ -1,0 +1,97 @@
+"""Threshold decisions on referrals."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Response, status
+
+from app.children.decisions import service
+from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
+from app.core.auth import Principal, requires
+from app.core.db import DbSession
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+
+router = APIRouter(tags=["Threshold decisions"], route_class=TransactionalRoute)
+DecisionsPropose = Annotated[Principal, requires(Scope.DECISIONS_PROPOSE)]
+DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
+DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]
+ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
+
+
+@router.post(
+    "/v1/referrals/{referral_id}/threshold-decisions",
+    summary="Propose a level of need and an outcome",
+    description=(
+        "CIN rules: a decision that is not NFA needs a `primary_need`; an NFA decision has no primary need "
+        "or assessment factors; `nfa` follows from the outcome. The referral moves to `awaiting_approval`."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=DecisionOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def propose(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: DecisionsProposeOnce,
+    session: DbSession,
+    body: DecisionProposal,
+) -> DecisionOut:
+    decision = await service.propose(session, principal, referral_id, body)
+    response.headers["Location"] = f"/v1/threshold-decisions/{decision.id}"
+    return DecisionOut.model_validate(decision)
+
+
+@router.get(
+    "/v1/threshold-decisions/{decision_id}",
+    summary="Get a threshold decision (children's social care)",
+    response_model=DecisionOut,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
+    """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
+    return DecisionOut.model_validate(await service.read(session, principal, decision_id))
+
+
+@router.post(
+    "/v1/threshold-decisions/{decision_id}/approval",
+    summary="Approve or return a proposed decision",
+    description=(
+        "By a manager other than the proposer (403 `self_approval` otherwise). Approval decides the "
+        "referral; returning it (with a comment) sends the referral back to information gathering."
+    ),
+    response_model=DecisionOut,
+    responses=problem_responses(
+        *ALWAYS,
+        *AUTHENTICATED,
+        *WITH_BODY,
+        404,
+        409,
+        codes={403: ["insufficient_scope", "self_approval"], 409: ["invalid_transition"]},
+    ),
+)
+async def review(
+    decision_id: uuid.UUID, principal: DecisionsApprove, session: DbSession, body: DecisionReview
+) -> DecisionOut:
+    return DecisionOut.model_validate(await service.review(session, principal, decision_id, body))

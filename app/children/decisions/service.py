@@ -1,0 +1,183 @@
+"""Threshold decisions: a practitioner proposes, a different manager approves or returns.
+
+The Children in Need rules are enforced here: a referral that goes on to assessment (not NFA) needs
+a primary need code; an NFA decision carries no primary need or assessment factors.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children.decisions.schemas import DecisionProposal, DecisionReview
+from app.children.referrals import repository as referral_repository
+from app.children.referrals import service as referrals
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome, DecisionStatus, ReferralStatus
+from app.core.errors import InvalidTransition, NotFound, SelfApproval, ValidationFailed
+from app.core.scopes import AgencyCode
+from app.models.base import utcnow
+from app.models.referral import ThresholdDecision
+
+RECORD_TYPE = "threshold_decision"
+# Level 4 is acute need (s47): its outcomes are a strategy discussion or at least an assessment.
+LEVEL_4_OUTCOMES = frozenset(
+    {DecisionOutcome.STRATEGY_DISCUSSION, DecisionOutcome.CHILD_AND_FAMILY_ASSESSMENT}
+)
+
+
+def check_cin_rules(body: DecisionProposal) -> bool:
+    """Validate the proposal against the CIN rules; returns the NFA flag."""
+    nfa = body.outcome in NFA_OUTCOMES
+    if body.nfa is not None and body.nfa != nfa:
+        expected = "true" if nfa else "false"
+        raise ValidationFailed(["body", "nfa"], f"nfa must be {expected} for the outcome {body.outcome}.")
+    if body.outcome == DecisionOutcome.STRATEGY_DISCUSSION and body.level != 4:
+        raise ValidationFailed(["body", "level"], "A strategy discussion (s47) is a level 4 decision.")
+    if body.level == 4 and body.outcome not in LEVEL_4_OUTCOMES:
+        raise ValidationFailed(
+            ["body", "outcome"], "Level 4 needs a strategy discussion or a child and family assessment."
+        )
+    if nfa:
+        if body.primary_need is not None:
+            raise ValidationFailed(["body", "primary_need"], "An NFA decision records no primary need.")
+        if body.assessment_factors:
+            raise ValidationFailed(
+                ["body", "assessment_factors"], "An NFA decision records no assessment factors."
+            )
+    else:
+        if body.primary_need is None:
+            raise ValidationFailed(
+                ["body", "primary_need"], "A decision that is not NFA needs a CIN primary need code."
+            )
+        if AssessmentFactor.NO_FACTORS in body.assessment_factors and len(body.assessment_factors) > 1:
+            raise ValidationFailed(
+                ["body", "assessment_factors"], "21 (no factors) cannot be combined with other factors."
+            )
+    return nfa
+
+
+async def propose(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: DecisionProposal
+) -> ThresholdDecision:
+    referral = await referrals.for_hub(session, actor, referral_id)
+    if referral.status == ReferralStatus.AWAITING_APPROVAL:
+        raise InvalidTransition("A decision on this referral is already awaiting approval.")
+    referrals.require_status(
+        referral, {ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}, "propose a decision on"
+    )
+    nfa = check_cin_rules(body)
+    now = utcnow()
+    decision = ThresholdDecision(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        level=body.level,
+        outcome=body.outcome,
+        rationale=body.rationale,
+        primary_need=body.primary_need,
+        assessment_factors=[str(f) for f in body.assessment_factors],
+        nfa=nfa,
+        status=DecisionStatus.PROPOSED,
+        proposed_by=actor.sub,
+        proposed_at=now,
+    )
+    session.add(decision)
+    referral.status = ReferralStatus.AWAITING_APPROVAL
+    referral.updated_at = now
+    await session.flush()
+    referrals.emit(
+        session,
+        actor,
+        referral.id,
+        "decision.proposed",
+        decision_id=str(decision.id),
+        level=body.level,
+        outcome=str(body.outcome),
+        nfa=nfa,
+    )
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.CREATE,
+        referral.id,
+        record_id=decision.id,
+        record_type=RECORD_TYPE,
+        referral_id=str(referral.id),
+    )
+    return decision
+
+
+async def _visible(
+    session: AsyncSession, actor: Principal, decision_id: uuid.UUID, *, for_update: bool = False
+) -> ThresholdDecision:
+    # Decisions carry the hub's reasoning, drawn from every agency's answers: children's social care
+    # only. The referring agency sees the outcome on its referral.
+    stmt = sa.select(ThresholdDecision).where(ThresholdDecision.id == decision_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    decision = await session.scalar(stmt)
+    if decision is None or actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+        raise NotFound("threshold decision", decision_id)
+    return decision
+
+
+async def read(session: AsyncSession, actor: Principal, decision_id: uuid.UUID) -> ThresholdDecision:
+    decision = await _visible(session, actor, decision_id)
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.READ,
+        decision.referral_id,
+        record_id=decision.id,
+        record_type=RECORD_TYPE,
+    )
+    return decision
+
+
+async def review(
+    session: AsyncSession, actor: Principal, decision_id: uuid.UUID, body: DecisionReview
+) -> ThresholdDecision:
+    decision = await _visible(session, actor, decision_id, for_update=True)
+    if decision.status != DecisionStatus.PROPOSED:
+        raise InvalidTransition(f"This decision has already been {decision.status}.")
+    if decision.proposed_by == actor.sub:
+        raise SelfApproval(
+            "A decision must be approved or returned by a different manager from its proposer."
+        )
+    referral = await referrals.for_hub(session, actor, decision.referral_id)
+    referrals.require_status(referral, {ReferralStatus.AWAITING_APPROVAL}, "decide")
+    now = utcnow()
+    decision.reviewed_by = actor.sub
+    decision.reviewed_at = now
+    decision.review_comment = body.comment
+    referral.updated_at = now
+    if body.approved:
+        decision.status = DecisionStatus.APPROVED
+        referral.status = ReferralStatus.DECIDED
+        referral.decision_id = decision.id
+        referral.outcome = decision.outcome
+        referral.outcome_level = decision.level
+        referral.decided_at = now
+        referrals.emit(session, actor, referral.id, "decision.approved", decision_id=str(decision.id))
+        referrals.emit(
+            session, actor, referral.id, "referral.decided", level=decision.level, outcome=decision.outcome
+        )
+    else:
+        decision.status = DecisionStatus.RETURNED
+        asked = await referral_repository.has_contributions(session, referral.id)
+        referral.status = ReferralStatus.GATHERING_INFORMATION if asked else ReferralStatus.TRIAGED
+        referrals.emit(session, actor, referral.id, "decision.returned", decision_id=str(decision.id))
+    await session.flush()
+    await referrals.audit_on_referral(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        referral.id,
+        record_id=decision.id,
+        record_type=RECORD_TYPE,
+        status=decision.status,
+    )
+    return decision

@@ -1,0 +1,321 @@
+"""/v1/referrals: the children's front door."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime, Field
+
+from app.children.referrals import service, views
+from app.children.referrals.repository import ReferralFilters
+from app.children.referrals.schemas import (
+    ChildIdentity,
+    CommunicationIn,
+    CommunicationOut,
+    ConsentOverrideIn,
+    RagRatingIn,
+    ReferralCreate,
+    ReferralForAskedAgency,
+    ReferralForReferrer,
+    ReferralFull,
+    ReferralOut,
+    ReferralSummary,
+    ReferralUpdate,
+    Timeline,
+    TimelineEntry,
+)
+from app.core.auth import Principal, requires
+from app.core.codes import RagRating, ReferralStatus
+from app.core.concurrency import IfMatch, set_etag
+from app.core.db import DbSession
+from app.core.dependencies import Clock
+from app.core.idempotency import idempotent
+from app.core.openapi import (
+    ALWAYS,
+    AUTHENTICATED,
+    CREATE_CODES,
+    CREATED_HEADERS,
+    ETAG_HEADERS,
+    WITH_BODY,
+    problem_responses,
+)
+from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.schemas import MAX_UNPAGED_ITEMS
+from app.core.scopes import AgencyCode, Scope
+from app.models.base import utcnow
+from app.people.schemas import MatchConfirmation
+
+router = APIRouter(prefix="/v1/referrals", tags=["Referrals"], route_class=TransactionalRoute)
+ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
+ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
+ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
+ReferralsWrite = Annotated[Principal, requires(Scope.REFERRALS_WRITE)]
+ReferralsWriteOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_WRITE))]
+ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
+Paging = Annotated[PageParams, Depends(page_params)]
+TRANSITION = {409: ["invalid_transition"]}
+
+
+@router.post(
+    "",
+    summary="Make a referral",
+    description=(
+        "The referring agency is the caller's. Each child is matched against the people the hub knows: "
+        "linked when the match is certain, otherwise the candidates are kept for a practitioner to "
+        "confirm, or a new person record is made when nobody is alike. A referral made without parental "
+        "consent must say why (`parental_consent.reason_not_informed`). `decision_due_at` is one working "
+        "day from receipt until the referral is rated."
+    ),
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralOut,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
+        **CREATED_HEADERS,
+    },
+)
+async def create_referral(
+    response: Response, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
+) -> ReferralFull | ReferralForReferrer:
+    new = await service.create(session, principal, body, clock)
+    response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
+    # A partner sees its own referral as sent (never the hub's matches, siblings or history).
+    view = views.full if principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE else views.for_referrer
+    return await view(session, new.referral, children=new.children, household=new.household)
+
+
+@router.get(
+    "",
+    summary="List referrals",
+    description=(
+        "Children's social care sees every referral; a partner agency sees the referrals it made (the "
+        "requests it was asked to answer are in GET /v1/contributions). Newest first."
+    ),
+    response_model=Page[ReferralSummary],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_referrals(
+    request: Request,
+    response: Response,
+    principal: ReferralsRead,
+    session: DbSession,
+    paging: Paging,
+    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
+    rag: RagRating | None = None,
+    referring_agency: AgencyCode | None = None,
+    # Aware only: a time without an offset cannot be compared with UTC timestamps (it was a 500).
+    received_from: Annotated[
+        AwareDatetime | None, Query(description="Received at or after (RFC 3339).")
+    ] = None,
+    received_to: Annotated[AwareDatetime | None, Query(description="Received before (RFC 3339).")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
+    ] = None,
+    person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None,
+) -> Page[ReferralSummary]:
+    filters = ReferralFilters(
+        status=status_,
+        rag=rag,
+        referring_agency=referring_agency,
+        received_from=received_from,
+        received_to=received_to,
+        overdue=overdue,
+        person_id=person_id,
+    )
+    referrals, children, next_cursor = await service.list_(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    now = utcnow()
+    hub = principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE
+    items = [views.summary(r, children[r.id], now, hub=hub) for r in referrals]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{referral_id}",
+    summary="Get a referral, as the caller's agency may see it",
+    description=(
+        "`view` says which: `full` for children's social care; `referrer` for the agency that made it "
+        "(status, RAG rating and outcome, nothing other agencies contributed); `asked_agency` for an "
+        "agency asked for information (the children's identifying details and its own requests)."
+    ),
+    response_model=ReferralOut,
+    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+)
+async def get_referral(
+    referral_id: uuid.UUID, response: Response, principal: ReferralsRead, session: DbSession
+) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
+    referral, view = await service.read(session, principal, referral_id)
+    set_etag(response, referral.version)
+    return await views.render(session, referral, view, principal.agency)
+
+
+@router.patch(
+    "/{referral_id}",
+    summary="Update or withdraw a referral",
+    response_model=ReferralFull,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+)
+async def update_referral(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: ReferralsWrite,
+    session: DbSession,
+    body: ReferralUpdate,
+    if_match: IfMatch = None,
+) -> ReferralFull:
+    """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
+    referral = await service.update(session, principal, referral_id, body, if_match)
+    set_etag(response, referral.version)
+    return await views.full(session, referral)
+
+
+@router.post(
+    "/{referral_id}/rag-rating",
+    summary="Rate the referral's urgency",
+    description=(
+        "Moves a received referral to `triaged` and sets `decision_due_at` from the rating, counted from "
+        "receipt: red in clock hours (default 4), amber and green in working hours (default 24 and 72). "
+        "Blue (no MASH response needed) sets no deadline. A referral may be re-rated until a decision "
+        "is proposed."
+    ),
+    response_model=ReferralFull,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+)
+async def rate_referral(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: ReferralsWrite,
+    session: DbSession,
+    clock: Clock,
+    body: RagRatingIn,
+) -> ReferralFull:
+    referral = await service.rate(session, principal, referral_id, body, clock)
+    set_etag(response, referral.version)
+    return await views.full(session, referral)
+
+
+@router.post(
+    "/{referral_id}/consent-override",
+    summary="Authorise proceeding without parental consent",
+    description=(
+        "A hub manager records why the referral proceeds without the parents' consent and on what lawful "
+        "basis. Until then, no agency can be asked for information about it."
+    ),
+    response_model=ReferralFull,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=TRANSITION),
+        **ETAG_HEADERS,
+    },
+)
+async def override_consent(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: ConsentOverride,
+    session: DbSession,
+    body: ConsentOverrideIn,
+) -> ReferralFull:
+    referral = await service.override_consent(session, principal, referral_id, body)
+    set_etag(response, referral.version)
+    return await views.full(session, referral)
+
+
+@router.post(
+    "/{referral_id}/communications",
+    summary="Record a contact with the family or the referrer",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommunicationOut,
+    responses={
+        **problem_responses(
+            *ALWAYS,
+            *AUTHENTICATED,
+            *WITH_BODY,
+            404,
+            409,
+            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "do_not_inform_parents"]},
+        ),
+        **CREATED_HEADERS,
+    },
+)
+async def record_communication(
+    referral_id: uuid.UUID,
+    response: Response,
+    principal: ReferralsWriteOnce,
+    session: DbSession,
+    body: CommunicationIn,
+) -> CommunicationOut:
+    """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
+    communication = await service.record_communication(session, principal, referral_id, body)
+    response.headers["Location"] = f"/v1/referrals/{referral_id}/communications/{communication.id}"
+    return CommunicationOut.model_validate(communication)
+
+
+@router.get(
+    "/{referral_id}/communications",
+    summary="The contacts recorded with the family and the referrer (children's social care)",
+    response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def list_communications(
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
+) -> list[CommunicationOut]:
+    """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
+    communications = await service.communications(session, principal, referral_id)
+    return [CommunicationOut.model_validate(c) for c in communications]
+
+
+@router.get(
+    "/{referral_id}/communications/{communication_id}",
+    summary="One recorded contact (children's social care)",
+    response_model=CommunicationOut,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_communication(
+    referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
+) -> CommunicationOut:
+    """One contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
+    communication = await service.communication(session, principal, referral_id, communication_id)
+    return CommunicationOut.model_validate(communication)
+
+
+@router.post(
+    "/{referral_id}/children/{child_id}/match-confirmation",
+    summary="Settle a child's pending match",
+    description="A practitioner confirms which known person the child is, or that the child is new.",
+    response_model=ChildIdentity,
+    responses=problem_responses(
+        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["match_already_resolved"]}
+    ),
+)
+async def confirm_match(
+    referral_id: uuid.UUID,
+    child_id: uuid.UUID,
+    principal: ReferralsWrite,
+    session: DbSession,
+    body: MatchConfirmation,
+) -> ChildIdentity:
+    child = await service.confirm_match(session, principal, referral_id, child_id, body.person_id)
+    return views.child_identity(child)
+
+
+@router.get(
+    "/{referral_id}/timeline",
+    summary="Everything that happened to the referral, in order, and who did it",
+    description=(
+        "Children's social care sees every event. The referring agency sees receipt, rating, outcome and "
+        "withdrawal only, and not who at the hub did them."
+    ),
+    response_model=Timeline,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+)
+async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
+    entries = await service.timeline(session, principal, referral_id)
+    return Timeline(referral_id=referral_id, entries=[TimelineEntry.model_validate(e) for e in entries])

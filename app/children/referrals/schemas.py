@@ -1,0 +1,723 @@
+"""Referral bodies. A referral is shown in one of three views, by who asks (``view``):
+
+- ``full``: children's social care, the hub's lead agency, sees everything;
+- ``referrer``: the agency that made the referral sees what it sent, the status, the RAG rating and
+  the final outcome, but nothing other agencies contributed;
+- ``asked_agency``: an agency asked for information sees the children's identifying details and its
+  own requests, nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from app.core.codes import (
+    ConcernCategory,
+    ContributionStatus,
+    DecisionOutcome,
+    Ethnicity,
+    Gender,
+    HouseholdRelationship,
+    LawfulBasis,
+    RagRating,
+    ReferralSource,
+    ReferralStatus,
+    SpecialCategoryCondition,
+)
+from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
+    SINGLE_LINE,
+    Date,
+    Line200,
+    PastAwareDatetime,
+    Phone,
+    Reason2k,
+    RequestModel,
+    ResponseModel,
+    SequenceNumber,
+    Sub,
+    Text10k,
+    Text20k,
+    examples,
+    no_repeats,
+)
+from app.core.scopes import AgencyCode, Role
+from app.people.schemas import (
+    AddressLines,
+    MatchReasons,
+    Name,
+    NhsNumber,
+    PersonRef,
+    Postcode,
+    StoredNhsNumber,
+    StoredPostcode,
+    check_birth_dates,
+)
+
+Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
+ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
+Audience = Literal["parent", "carer", "child", "referrer"]
+Method = Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
+Level = Annotated[int, Field(ge=1, le=4)]
+# Case event types: "referral.received", "contribution.submitted", ...
+EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
+MAX_CHILDREN = 12
+# An address as accepted (EmailStr), shown back.
+Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
+MAX_HOUSEHOLD = 20
+
+
+class AddressIn(RequestModel):
+    lines: AddressLines = Field(default_factory=list)
+    postcode: Postcode | None = None
+
+
+class ChildIn(RequestModel):
+    given_name: Name
+    family_name: Name
+    date_of_birth: Date | None = None
+    expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
+    nhs_number: NhsNumber | None = None
+    address: AddressIn | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.date_of_birth is None and self.expected_date_of_birth is None:
+            raise ValueError("give date_of_birth, or expected_date_of_birth for an unborn child")
+        check_birth_dates(self.date_of_birth, self.expected_date_of_birth)
+        return self
+
+
+class HouseholdMemberIn(RequestModel):
+    given_name: Name
+    family_name: Name
+    relationship: HouseholdRelationship = Field(description="Relationship to the children.")
+    date_of_birth: Date | None = None
+    lives_with_children: bool | None = None
+    parental_responsibility: bool | None = None
+
+
+class ReferrerIn(RequestModel):
+    """The professional (or member of the public) who made the referral, and how to reach them."""
+
+    name: Line200
+    role: ReferrerDetail | None = None
+    team: ReferrerDetail | None = None
+    phone: Phone | None = None
+    email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _contact(self) -> Self:
+        if self.phone is None and self.email is None:
+            raise ValueError("give a phone number or an email address for the referrer")
+        return self
+
+
+class ParentalConsent(RequestModel):
+    informed: bool = Field(description="Were the parents told about the referral?")
+    consented: bool = Field(description="Did they agree to it?")
+    reason_not_informed: Reason2k | None = Field(
+        None,
+        description=(
+            "Required when the parents did not consent: why the referral proceeds without it (for example, "
+            "telling them would increase the risk to the child, cause undue delay or lose evidence)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _reason(self) -> Self:
+        if self.consented and not self.informed:
+            raise ValueError("parents cannot have consented without being informed")
+        if not self.consented and self.reason_not_informed is None:
+            raise ValueError(
+                "a referral made without parental consent must record the reason (reason_not_informed)"
+            )
+        return self
+
+
+_REFERRAL_EXAMPLE = {
+    "children": [
+        {
+            "given_name": "Amelia",
+            "family_name": "Smith-Jones",
+            "date_of_birth": "2018-03-14",
+            "nhs_number": "9434765919",
+            "address": {"lines": ["12 Forest Road", "London"], "postcode": "E17 4UH"},
+            "gender": "female",
+        }
+    ],
+    "household": [
+        {"given_name": "Sarah", "family_name": "Smith", "relationship": "mother", "lives_with_children": True}
+    ],
+    "concern_categories": ["domestic_abuse", "neglect"],
+    "concern_summary": "Police attended a domestic incident at the home overnight; the child was present.",
+    "referrer": {"name": "PC Dawson", "role": "Public protection officer", "phone": "020 7946 0000"},
+    "referral_source": "6",
+    "parental_consent": {
+        "informed": False,
+        "consented": False,
+        "reason_not_informed": "Informing the father would increase the risk to the child and the mother.",
+    },
+}
+
+
+class ReferralCreate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=examples(_REFERRAL_EXAMPLE))
+
+    children: list[ChildIn] = Field(min_length=1, max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=MAX_HOUSEHOLD)
+    concern_categories: Categories
+    concern_summary: Text10k
+    referrer: ReferrerIn
+    referral_source: ReferralSource = Field(
+        description="CIN census source of referral code, e.g. 6 for police."
+    )
+    parental_consent: ParentalConsent
+    do_not_inform_parents: bool = False
+    do_not_inform_reason: Reason2k | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.do_not_inform_parents and self.do_not_inform_reason is None:
+            raise ValueError("do_not_inform_parents needs a do_not_inform_reason")
+        return self
+
+
+class ReferralUpdate(RequestModel):
+    """Change what the referral says, set or clear "do not inform parents", or withdraw it.
+
+    Other status changes happen through their own actions (rating, requests, decisions).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"do_not_inform_parents": True, "do_not_inform_reason": "Strategy discussion pending"},
+            {"status": "withdrawn", "withdrawal_reason": "Referred in error: wrong family"},
+        )
+    )
+
+    concern_categories: Categories | None = None
+    concern_summary: Text10k | None = None
+    referrer: ReferrerIn | None = None
+    do_not_inform_parents: bool | None = None
+    do_not_inform_reason: Reason2k | None = None
+    status: Literal["withdrawn"] | None = None
+    withdrawal_reason: Reason2k | None = None
+
+    @field_validator("concern_categories", "concern_summary", "referrer", "do_not_inform_parents")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be cleared; leave it out to keep it")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        if "do_not_inform_reason" in self.model_fields_set and not self.do_not_inform_parents:
+            raise ValueError("do_not_inform_reason goes with do_not_inform_parents: true")
+        if self.do_not_inform_parents and self.do_not_inform_reason is None:
+            raise ValueError("do_not_inform_parents needs a do_not_inform_reason")
+        if (self.status is None) != (self.withdrawal_reason is None):
+            raise ValueError('withdrawing needs both status "withdrawn" and a withdrawal_reason')
+        return self
+
+
+class RagRatingIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"rating": "red", "rationale": "Child present at a violent incident last night."}
+        )
+    )
+
+    rating: RagRating = Field(description="red, amber, green, or blue (no MASH response needed).")
+    rationale: Reason2k
+
+
+class ConsentOverrideIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "reason": "Seeking consent would place the child at increased risk of significant harm.",
+                "lawful_basis": "uk_gdpr_6_1_e_public_task",
+                "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
+            }
+        )
+    )
+
+    reason: Reason2k
+    lawful_basis: LawfulBasis
+    special_category_condition: SpecialCategoryCondition | None = Field(
+        None, description="The Article 9 condition, when special category data (e.g. health) is shared."
+    )
+
+
+class CommunicationIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "audience": "referrer",
+                "method": "phone",
+                "summary": "Told PC Dawson a strategy discussion is being held.",
+            }
+        )
+    )
+
+    audience: Audience
+    method: Method
+    summary: Text10k
+    occurred_at: PastAwareDatetime | None = Field(None, description="When it happened; default now.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Responses
+
+_ID = "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d"
+CHILD_IDENTITY_EXAMPLE = {
+    "id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+    "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+    "given_name": "Amelia",
+    "family_name": "Smith-Jones",
+    "date_of_birth": "2018-03-14",
+    "expected_date_of_birth": None,
+    "nhs_number": "9434765919",
+    "address": {"lines": ["12 Forest Road", "London"], "postcode": "E17 4UH"},
+    "gender": "female",
+    "ethnicity": None,
+}
+_HOUSEHOLD = [
+    {
+        "id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "given_name": "Sarah",
+        "family_name": "Smith",
+        "relationship": "mother",
+        "date_of_birth": None,
+        "lives_with_children": True,
+        "parental_responsibility": None,
+    }
+]
+_REFERRER = {"name": "PC Dawson", "role": "Public protection officer", "phone": "020 7946 0000"}
+_CONSENT = {"informed": False, "consented": False, "reason_not_informed": "Would increase the risk."}
+_OUTCOME = {
+    "decision_id": "3f4e5d6c-7b8a-4999-8a7b-6c5d4e3f2a1b",
+    "level": 4,
+    "outcome": "strategy_discussion",
+    "decided_at": "2026-11-23T11:20:00Z",
+}
+
+
+class AddressOut(ResponseModel):
+    lines: AddressLines
+    postcode: StoredPostcode | None
+
+
+class MatchCandidateRef(ResponseModel):
+    person_id: uuid.UUID
+    score: float
+    reasons: MatchReasons
+
+
+class ChildMatch(ResponseModel):
+    status: Literal["matched", "pending", "new_person", "confirmed"] = Field(
+        description=(
+            "matched: linked automatically (certain match); pending: possible matches await a practitioner; "
+            "new_person: nobody like this was known; confirmed: linked by a practitioner."
+        )
+    )
+    candidates: list[MatchCandidateRef] = Field(max_length=MAX_UNPAGED_ITEMS)
+
+
+class PreviousReferral(ResponseModel):
+    referral_id: uuid.UUID
+    received_at: datetime
+    status: ReferralStatus
+    outcome: DecisionOutcome | None
+
+
+class ChildIdentity(ResponseModel):
+    """A child's identifying details, as the referral gave them."""
+
+    model_config = ConfigDict(json_schema_extra=examples(CHILD_IDENTITY_EXAMPLE))
+
+    id: uuid.UUID
+    person_id: uuid.UUID | None = Field(
+        description="The hub's person record for the child; null until matched, and in partner agencies' views."
+    )
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    nhs_number: StoredNhsNumber | None
+    address: AddressOut | None
+    gender: Gender | None
+    ethnicity: Ethnicity | None
+
+
+class ChildOut(ChildIdentity):
+    match: ChildMatch
+    siblings: list[PersonRef] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Brothers and sisters known to the hub."
+    )
+    previous_referrals: list[PreviousReferral] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="Earlier referrals about this child."
+    )
+    repeat_referral: bool = Field(
+        description="True when an earlier referral was received in the 12 months before."
+    )
+
+
+class HouseholdMemberOut(ResponseModel):
+    id: uuid.UUID
+    given_name: Name
+    family_name: Name
+    relationship: HouseholdRelationship
+    date_of_birth: date | None
+    lives_with_children: bool | None
+    parental_responsibility: bool | None
+
+
+class ReferrerOut(ResponseModel):
+    name: Line200
+    role: ReferrerDetail | None = None
+    team: ReferrerDetail | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class ParentalConsentOut(ResponseModel):
+    informed: bool
+    consented: bool
+    reason_not_informed: Reason2k | None
+
+
+class ConsentOverrideOut(ResponseModel):
+    reason: Reason2k
+    lawful_basis: LawfulBasis
+    special_category_condition: SpecialCategoryCondition | None
+    authorised_by: Sub
+    authorised_at: datetime
+
+
+class RagOut(ResponseModel):
+    rating: RagRating
+    rationale: Reason2k
+    rated_by: Sub
+    rated_at: datetime
+
+
+class OutcomeOut(ResponseModel):
+    decision_id: uuid.UUID
+    level: Level
+    outcome: DecisionOutcome
+    decided_at: datetime
+
+
+class WithdrawalOut(ResponseModel):
+    reason: Reason2k
+    withdrawn_by: Sub
+    withdrawn_at: datetime
+
+
+class ReferralFull(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "view": "full",
+                "id": _ID,
+                "status": "decided",
+                "referring_agency": "police",
+                "referred_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+                "received_at": "2026-11-23T08:12:00Z",
+                "decision_due_at": "2026-11-23T12:12:00Z",
+                "statutory_decision_due_at": "2026-11-24T08:12:00Z",
+                "overdue": False,
+                "referral_source": "6",
+                "concern_categories": ["domestic_abuse"],
+                "concern_summary": "Police attended a domestic incident overnight; the child was present.",
+                "referrer": _REFERRER,
+                "parental_consent": _CONSENT,
+                "consent_override": {
+                    "reason": "Seeking consent would increase the risk to the child.",
+                    "lawful_basis": "uk_gdpr_6_1_e_public_task",
+                    "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
+                    "authorised_by": "manager-3",
+                    "authorised_at": "2026-11-23T08:50:00Z",
+                },
+                "do_not_inform_parents": False,
+                "do_not_inform_reason": None,
+                "rag": {
+                    "rating": "red",
+                    "rationale": "Child present at a violent incident.",
+                    "rated_by": "worker-17",
+                    "rated_at": "2026-11-23T08:40:00Z",
+                },
+                "children": [
+                    {
+                        **CHILD_IDENTITY_EXAMPLE,
+                        "match": {"status": "matched", "candidates": []},
+                        "siblings": [],
+                        "previous_referrals": [
+                            {
+                                "referral_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                                "received_at": "2026-04-02T14:00:00Z",
+                                "status": "decided",
+                                "outcome": "early_help",
+                            }
+                        ],
+                        "repeat_referral": True,
+                    }
+                ],
+                "household": _HOUSEHOLD,
+                "outcome": _OUTCOME,
+                "withdrawal": None,
+                "created_at": "2026-11-23T08:12:00Z",
+                "updated_at": "2026-11-23T11:20:00Z",
+            }
+        )
+    )
+
+    view: Literal["full"] = "full"
+    id: uuid.UUID
+    status: ReferralStatus
+    referring_agency: AgencyCode
+    referred_by: Sub
+    received_at: datetime
+    decision_due_at: datetime = Field(
+        description="When the decision is due: set on receipt, then by the RAG rating."
+    )
+    statutory_decision_due_at: datetime = Field(description="One working day from receipt.")
+    overdue: bool
+    referral_source: ReferralSource
+    concern_categories: Categories
+    concern_summary: Text10k
+    referrer: ReferrerOut
+    parental_consent: ParentalConsentOut
+    consent_override: ConsentOverrideOut | None
+    do_not_inform_parents: bool
+    do_not_inform_reason: Reason2k | None
+    rag: RagOut | None
+    children: list[ChildOut] = Field(max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
+    outcome: OutcomeOut | None
+    withdrawal: WithdrawalOut | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class ReferralForReferrer(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "view": "referrer",
+                "id": _ID,
+                "status": "decided",
+                "referring_agency": "police",
+                "received_at": "2026-11-23T08:12:00Z",
+                "decision_due_at": "2026-11-23T12:12:00Z",
+                "rag_rating": "red",
+                "referral_source": "6",
+                "concern_categories": ["domestic_abuse"],
+                "concern_summary": "Police attended a domestic incident overnight; the child was present.",
+                "referrer": _REFERRER,
+                "parental_consent": _CONSENT,
+                "children": [CHILD_IDENTITY_EXAMPLE],
+                "household": _HOUSEHOLD,
+                "outcome": _OUTCOME,
+                "withdrawn": False,
+            }
+        )
+    )
+
+    view: Literal["referrer"] = "referrer"
+    id: uuid.UUID
+    status: ReferralStatus
+    referring_agency: AgencyCode
+    received_at: datetime
+    decision_due_at: datetime = Field(description="When the hub's decision is due.")
+    rag_rating: RagRating | None
+    referral_source: ReferralSource
+    concern_categories: Categories
+    concern_summary: Text10k
+    referrer: ReferrerOut
+    parental_consent: ParentalConsentOut
+    children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
+    household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
+    outcome: OutcomeOut | None
+    withdrawn: bool
+
+
+class RequestToAgency(ResponseModel):
+    contribution_id: uuid.UUID
+    question: Text20k
+    due_at: datetime
+    status: ContributionStatus
+
+
+class ReferralForAskedAgency(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "view": "asked_agency",
+                "id": _ID,
+                "children": [CHILD_IDENTITY_EXAMPLE],
+                "requests": [
+                    {
+                        "contribution_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+                        "question": "What do you know about the child and family?",
+                        "due_at": "2026-11-23T12:45:00Z",
+                        "status": "requested",
+                    }
+                ],
+            }
+        )
+    )
+
+    view: Literal["asked_agency"] = "asked_agency"
+    id: uuid.UUID
+    children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
+    requests: list[RequestToAgency] = Field(
+        max_length=MAX_UNPAGED_ITEMS, description="This agency's information requests on the referral."
+    )
+
+
+ReferralOut = Annotated[
+    ReferralFull | ReferralForReferrer | ReferralForAskedAgency, Field(discriminator="view")
+]
+
+
+class ChildSummary(ResponseModel):
+    person_id: uuid.UUID | None
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+
+
+class ReferralSummary(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+                "status": "triaged",
+                "referring_agency": "police",
+                "received_at": "2026-11-23T08:12:00Z",
+                "rag_rating": "red",
+                "decision_due_at": "2026-11-23T12:12:00Z",
+                "overdue": False,
+                "children": [
+                    {
+                        "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                        "given_name": "Amelia",
+                        "family_name": "Smith-Jones",
+                        "date_of_birth": "2018-03-14",
+                        "expected_date_of_birth": None,
+                    }
+                ],
+                "outcome": None,
+            }
+        )
+    )
+
+    id: uuid.UUID
+    status: ReferralStatus
+    referring_agency: AgencyCode
+    received_at: datetime
+    rag_rating: RagRating | None
+    decision_due_at: datetime
+    overdue: bool
+    children: list[ChildSummary] = Field(max_length=MAX_CHILDREN)
+    outcome: OutcomeOut | None
+
+
+class CommunicationOut(ResponseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {
+                "id": "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+                "audience": "referrer",
+                "method": "phone",
+                "summary": "Told PC Dawson a strategy discussion is being held.",
+                "occurred_at": "2026-11-23T11:00:00Z",
+                "recorded_by": "worker-17",
+                "recorded_at": "2026-11-23T11:02:00Z",
+            }
+        ),
+    )
+
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    audience: Audience
+    method: Method
+    summary: Text10k
+    occurred_at: datetime
+    recorded_by: Sub
+    recorded_at: datetime
+
+
+class EventActor(ResponseModel):
+    sub: Sub | None = Field(description="Who; withheld (null) in a partner agency's view of hub staff.")
+    agency: AgencyCode
+    role: Role | None
+
+
+class TimelineEntry(ResponseModel):
+    seq: SequenceNumber = Field(description="Position in the service-wide event order.")
+    occurred_at: datetime
+    event_type: EventType = Field(
+        description="e.g. referral.received, referral.rated, contribution.submitted."
+    )
+    actor: EventActor
+    data: dict[str, object] = Field(description="Codes and ids describing the event.")
+
+
+class Timeline(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+                "entries": [
+                    {
+                        "seq": 41,
+                        "occurred_at": "2026-11-23T08:12:00Z",
+                        "event_type": "referral.received",
+                        "actor": {
+                            "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+                            "agency": "police",
+                            "role": "partner_referrer",
+                        },
+                        "data": {"referral_source": "6", "children": 1},
+                    },
+                    {
+                        "seq": 44,
+                        "occurred_at": "2026-11-23T08:40:00Z",
+                        "event_type": "referral.rated",
+                        "actor": {
+                            "sub": "worker-17",
+                            "agency": "childrens_social_care",
+                            "role": "mash_practitioner",
+                        },
+                        "data": {"rating": "red"},
+                    },
+                ],
+            }
+        )
+    )
+
+    referral_id: uuid.UUID
+    entries: list[TimelineEntry] = Field(max_length=MAX_UNPAGED_ITEMS)

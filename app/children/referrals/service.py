@@ -1,0 +1,614 @@
+"""Referrals: receiving them, triage, consent, updates, communications and the timeline.
+
+Every state change happens here, under a row lock on the referral, and is recorded twice: as a case
+event (the timeline and the change feed) and in the audit trail. Reads of case data are audited too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children.referrals import repository
+from app.children.referrals.repository import AGGREGATE, ReferralFilters, View
+from app.children.referrals.schemas import (
+    ChildIn,
+    CommunicationIn,
+    ConsentOverrideIn,
+    RagRatingIn,
+    ReferralCreate,
+    ReferralUpdate,
+)
+from app.core import audit, events
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.clock import WorkingClock
+from app.core.codes import (
+    FINAL_REFERRAL_STATUSES,
+    CommunicationAudience,
+    ContributionStatus,
+    ReferralStatus,
+)
+from app.core.concurrency import check_if_match
+from app.core.errors import AppError, InvalidTransition, NotFound
+from app.core.pagination import PageParams
+from app.models.base import utcnow
+from app.models.person import Person
+from app.models.referral import (
+    Communication,
+    Contribution,
+    Referral,
+    ReferralChild,
+    ReferralHouseholdMember,
+)
+from app.people import repository as people_repository
+from app.people import service as people_service
+from app.people.disclosures import service as disclosures
+from app.people.matching import Identity
+from app.people.service import MatchStatus
+
+RECORD_TYPE = "referral"
+PARENT_AUDIENCES = frozenset({CommunicationAudience.PARENT, CommunicationAudience.CARER})
+
+
+def emit(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: str, **data: Any
+) -> None:
+    events.emit(session, actor, AGGREGATE, referral_id, event_type, data)
+
+
+def audit_referral(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    record_id: uuid.UUID,
+    person_ids: Iterable[uuid.UUID | None],
+    record_type: str = RECORD_TYPE,
+    **details: Any,
+) -> None:
+    """Audit an action on a record of a referral, naming every child it concerns."""
+    people = sorted({str(p) for p in person_ids if p is not None})
+    audit.record(
+        session,
+        actor,
+        action,
+        record_type,
+        record_id,
+        person_id=uuid.UUID(people[0]) if len(people) == 1 else None,
+        details={**details, "person_ids": people},
+    )
+
+
+async def audit_on_referral(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    on_referral: uuid.UUID,
+    *,
+    record_id: uuid.UUID | None = None,
+    record_type: str = RECORD_TYPE,
+    **details: Any,
+) -> None:
+    """Audit an action on a referral or one of its records, naming the children it concerns."""
+    person_ids = await child_person_ids(session, on_referral)
+    audit_referral(session, actor, action, record_id or on_referral, person_ids, record_type, **details)
+
+
+def require_status(referral: Referral, allowed: Collection[ReferralStatus], action: str) -> None:
+    if referral.status not in allowed:
+        raise InvalidTransition(f"Cannot {action} a referral whose status is {referral.status}.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading, with visibility
+
+
+async def visible(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
+    referral = await repository.get(session, referral_id)
+    view = None if referral is None else await repository.view_for(session, actor.agency, referral)
+    if referral is None or view is None:
+        raise NotFound("referral", referral_id)
+    return referral, view
+
+
+async def for_hub(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> Referral:
+    """A referral the hub is about to change, locked until the transaction ends."""
+    referral = await repository.get(session, referral_id, for_update=True)
+    if referral is None or await repository.view_for(session, actor.agency, referral) is not View.FULL:
+        raise NotFound("referral", referral_id)
+    return referral
+
+
+async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> list[uuid.UUID | None]:
+    children = (await repository.children(session, [referral_id]))[referral_id]
+    return [c.person_id for c in children]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Receiving a referral
+
+
+def _child_identity(child: ChildIn) -> Identity:
+    return Identity(
+        given_name=child.given_name,
+        family_name=child.family_name,
+        date_of_birth=child.date_of_birth,
+        expected_date_of_birth=child.expected_date_of_birth,
+        nhs_number=child.nhs_number,
+        postcode=child.address.postcode if child.address else None,
+        gender=child.gender,
+    )
+
+
+def _person_fields(child: ChildIn) -> dict[str, Any]:
+    return {
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+        "date_of_birth": child.date_of_birth,
+        "expected_date_of_birth": child.expected_date_of_birth,
+        "nhs_number": child.nhs_number,
+        "postcode": child.address.postcode if child.address else None,
+        "address_lines": child.address.lines if child.address else None,
+        "gender": child.gender,
+        "ethnicity": child.ethnicity,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewReferral:
+    """A referral just made, with the rows its response shows (no need to read them back)."""
+
+    referral: Referral
+    children: list[ReferralChild]
+    household: list[ReferralHouseholdMember]
+
+
+async def create(
+    session: AsyncSession, actor: Principal, data: ReferralCreate, clock: WorkingClock
+) -> NewReferral:
+    now = utcnow()
+    due = clock.referral_decision_due(now)
+    consent = data.parental_consent
+    referral = Referral(
+        id=uuid.uuid4(),
+        status=ReferralStatus.RECEIVED,
+        referring_agency=actor.agency,
+        referred_by=actor.sub,
+        received_at=now,
+        referrer=data.referrer.model_dump(exclude_none=True),
+        referral_source=data.referral_source,
+        concern_categories=[str(c) for c in data.concern_categories],
+        concern_summary=data.concern_summary,
+        parents_informed=consent.informed,
+        parents_consented=consent.consented,
+        consent_reason=consent.reason_not_informed,
+        do_not_inform_parents=data.do_not_inform_parents,
+        do_not_inform_reason=data.do_not_inform_reason,
+        statutory_decision_due_at=due,
+        decision_due_at=due,
+    )
+    session.add(referral)
+    await session.flush()
+    emit(
+        session,
+        actor,
+        referral.id,
+        "referral.received",
+        referral_source=str(data.referral_source),
+        children=len(data.children),
+    )
+
+    linked: list[uuid.UUID] = []
+    children: list[ReferralChild] = []
+    for position, child in enumerate(data.children):
+        found = await people_service.resolve(
+            session, actor, _child_identity(child), _person_fields(child), exclude=linked
+        )
+        person_id = found.person.id if found.person else None
+        if person_id is not None:
+            linked.append(person_id)
+        row = ReferralChild(
+            id=uuid.uuid4(),
+            referral_id=referral.id,
+            position=position,
+            person_id=person_id,
+            **_person_fields(child),
+            match_status=found.status,
+            match_candidates=found.candidates,
+        )
+        session.add(row)
+        children.append(row)
+        emit(
+            session,
+            actor,
+            referral.id,
+            f"child.{found.status}",
+            child_id=str(row.id),
+            person_id=None if person_id is None else str(person_id),
+            candidates=len(found.candidates),
+        )
+    household = [
+        ReferralHouseholdMember(
+            id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
+        )
+        for position, member in enumerate(data.household)
+    ]
+    session.add_all(household)
+    await people_repository.link_siblings(session, linked, referral.id)
+    await session.flush()
+    audit_referral(session, actor, AuditAction.CREATE, referral.id, linked)
+    return NewReferral(referral, children, household)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Triage, consent, updates
+
+
+async def rate(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: RagRatingIn, clock: WorkingClock
+) -> Referral:
+    referral = await for_hub(session, actor, referral_id)
+    allowed = {ReferralStatus.RECEIVED, ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}
+    require_status(referral, allowed, "rate")
+    now = utcnow()
+    referral.rag_rating = body.rating
+    referral.rag_rationale = body.rationale
+    referral.rag_rated_by = actor.sub
+    referral.rag_rated_at = now
+    # The rating sets the decision deadline, counted from receipt; blue (no MASH response) has no RAG
+    # deadline, so the statutory one working day applies again.
+    due = clock.rag_due(referral.received_at, body.rating)
+    referral.decision_due_at = due if due is not None else referral.statutory_decision_due_at
+    if referral.status == ReferralStatus.RECEIVED:
+        referral.status = ReferralStatus.TRIAGED
+    referral.updated_at = now
+    await session.flush()
+    emit(
+        session,
+        actor,
+        referral.id,
+        "referral.rated",
+        rating=str(body.rating),
+        decision_due_at=referral.decision_due_at.isoformat(),
+    )
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        referral.id,
+        fields=["rag"],
+    )
+    return referral
+
+
+async def override_consent(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ConsentOverrideIn
+) -> Referral:
+    referral = await for_hub(session, actor, referral_id)
+    if referral.status in FINAL_REFERRAL_STATUSES:
+        raise InvalidTransition(f"Cannot override consent on a referral whose status is {referral.status}.")
+    if referral.parents_consented:
+        raise InvalidTransition("The parents consented to this referral: there is nothing to override.")
+    if referral.consent_override_at is not None:
+        raise InvalidTransition("Consent has already been overridden on this referral.")
+    now = utcnow()
+    referral.consent_override_reason = body.reason
+    referral.consent_override_basis = body.lawful_basis
+    referral.consent_override_by = actor.sub
+    referral.consent_override_at = now
+    referral.consent_override_special_category = body.special_category_condition
+    referral.updated_at = now
+    await session.flush()
+    emit(
+        session,
+        actor,
+        referral.id,
+        "referral.consent_overridden",
+        lawful_basis=str(body.lawful_basis),
+        special_category_condition=None
+        if body.special_category_condition is None
+        else str(body.special_category_condition),
+    )
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        referral.id,
+        fields=["consent_override"],
+    )
+    return referral
+
+
+async def update(
+    session: AsyncSession,
+    actor: Principal,
+    referral_id: uuid.UUID,
+    body: ReferralUpdate,
+    if_match: str | None,
+) -> Referral:
+    referral = await for_hub(session, actor, referral_id)
+    check_if_match(if_match, referral.version)
+    if referral.status in FINAL_REFERRAL_STATUSES:
+        raise InvalidTransition(f"A referral whose status is {referral.status} cannot be changed.")
+    now = utcnow()
+    changes = body.model_dump(exclude_unset=True)
+    fields = sorted(set(changes) - {"status", "withdrawal_reason"})
+    if "concern_categories" in changes and body.concern_categories is not None:
+        referral.concern_categories = [str(c) for c in body.concern_categories]
+    if body.concern_summary is not None:
+        referral.concern_summary = body.concern_summary
+    if body.referrer is not None:
+        referral.referrer = body.referrer.model_dump(exclude_none=True)
+    if body.do_not_inform_parents is not None:
+        referral.do_not_inform_parents = body.do_not_inform_parents
+        referral.do_not_inform_reason = body.do_not_inform_reason if body.do_not_inform_parents else None
+    referral.updated_at = now
+    if fields:
+        emit(session, actor, referral.id, "referral.updated", fields=fields)
+    if body.status == "withdrawn":
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.withdrawn_at = now
+        referral.withdrawn_by = actor.sub
+        referral.withdrawal_reason = body.withdrawal_reason
+        # Agencies are no longer asked: their open requests are cancelled, answers already given stay.
+        await session.execute(
+            sa.update(Contribution)
+            .where(
+                Contribution.referral_id == referral.id, Contribution.status == ContributionStatus.REQUESTED
+            )
+            .values(status=ContributionStatus.CANCELLED)
+        )
+        emit(session, actor, referral.id, "referral.withdrawn")
+    await session.flush()
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        referral.id,
+        fields=fields + (["status"] if body.status else []),
+    )
+    return referral
+
+
+async def record_communication(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: CommunicationIn
+) -> Communication:
+    referral = await for_hub(session, actor, referral_id)
+    if body.audience in PARENT_AUDIENCES and referral.do_not_inform_parents:
+        raise AppError(
+            "The referral is marked do-not-inform-parents: remove the marker before recording contact "
+            "with parents or carers.",
+            code="do_not_inform_parents",
+        )
+    now = utcnow()
+    communication = Communication(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        audience=body.audience,
+        method=body.method,
+        summary=body.summary,
+        occurred_at=body.occurred_at or now,
+        recorded_by=actor.sub,
+        recorded_at=now,
+    )
+    session.add(communication)
+    await session.flush()
+    emit(
+        session,
+        actor,
+        referral.id,
+        "communication.recorded",
+        communication_id=str(communication.id),
+        audience=body.audience,
+        method=body.method,
+    )
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.CREATE,
+        referral.id,
+        record_id=communication.id,
+        record_type="communication",
+        referral_id=str(referral.id),
+    )
+    return communication
+
+
+async def confirm_match(
+    session: AsyncSession,
+    actor: Principal,
+    referral_id: uuid.UUID,
+    child_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+) -> ReferralChild:
+    """A practitioner settles a pending match: one of the candidates, or a new person record."""
+    referral = await for_hub(session, actor, referral_id)
+    child = await session.scalar(
+        sa.select(ReferralChild).where(ReferralChild.id == child_id, ReferralChild.referral_id == referral.id)
+    )
+    if child is None:
+        raise NotFound("child on this referral", child_id, record_type="referral_child")
+    if child.match_status != MatchStatus.PENDING:
+        raise AppError(code="match_already_resolved")
+    person: Person | None
+    if person_id is None:
+        fields = {
+            k: getattr(child, k)
+            for k in (
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "expected_date_of_birth",
+                "nhs_number",
+                "postcode",
+                "address_lines",
+                "gender",
+                "ethnicity",
+            )
+        }
+        person = await people_service.create_from_referral(session, actor, fields)
+        child.match_status = MatchStatus.NEW_PERSON
+    else:
+        person = await people_repository.get(session, person_id)
+        if person is None:
+            raise AppError(
+                "No person with this id.",
+                code="validation_failed",
+                errors=[{"loc": ["body", "person_id"], "msg": "unknown person"}],
+            )
+        child.match_status = MatchStatus.CONFIRMED
+    child.person_id = person.id
+    others = [c for c in await child_person_ids(session, referral.id) if c is not None and c != person.id]
+    await people_repository.link_siblings(session, [person.id, *others], referral.id)
+    await session.flush()
+    emit(
+        session, actor, referral.id, "child.match_confirmed", child_id=str(child.id), person_id=str(person.id)
+    )
+    audit_referral(
+        session, actor, AuditAction.UPDATE, referral.id, [person.id], fields=["children.person_id"]
+    )
+    return child
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading
+
+
+async def communication(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, communication_id: uuid.UUID
+) -> Communication:
+    referral, view = await visible(session, actor, referral_id)
+    found = await session.get(Communication, communication_id)
+    if view is not View.FULL or found is None or found.referral_id != referral.id:
+        raise NotFound("communication", communication_id)
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.READ,
+        referral.id,
+        record_id=found.id,
+        record_type="communication",
+    )
+    return found
+
+
+async def communications(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID
+) -> Sequence[Communication]:
+    referral, view = await visible(session, actor, referral_id)
+    if view is not View.FULL:
+        raise NotFound("referral", referral_id)
+    found = await repository.communications(session, referral.id)
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.LIST,
+        referral.id,
+        record_type="communication",
+    )
+    return found
+
+
+async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
+    referral, view = await visible(session, actor, referral_id)
+    children = (await repository.children(session, [referral.id]))[referral.id]
+    person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
+    if view is View.FULL:
+        # The hub's view also shows each child's known siblings: their records are read too.
+        siblings = await people_repository.siblings(session, [p for p in person_ids if p is not None])
+        person_ids += [s.id for found in siblings.values() for s in found]
+    audit_referral(
+        session,
+        actor,
+        AuditAction.READ,
+        referral.id,
+        person_ids,
+        view=str(view),
+    )
+    if view is not View.FULL:
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=view is View.ASKED_AGENCY
+        )
+    return referral, view
+
+
+async def list_(
+    session: AsyncSession, actor: Principal, filters: ReferralFilters, params: PageParams
+) -> tuple[list[Referral], dict[uuid.UUID, list[ReferralChild]], str | None]:
+    referrals, next_cursor = await repository.list_visible(session, actor.agency, filters, params, utcnow())
+    children = await repository.children(session, [r.id for r in referrals])
+    audit.record(
+        session,
+        actor,
+        AuditAction.LIST,
+        RECORD_TYPE,
+        details={
+            "referral_ids": [str(r.id) for r in referrals],
+            "person_ids": sorted({str(c.person_id) for cs in children.values() for c in cs if c.person_id}),
+        },
+    )
+    return referrals, children, next_cursor
+
+
+# Which events, and which of their data, the referring agency sees on its referral's timeline: the
+# status, the RAG rating and the final outcome, and nothing about other agencies' contributions.
+REFERRER_EVENTS: dict[str, tuple[str, ...]] = {
+    "referral.received": ("referral_source", "children"),
+    "referral.rated": ("rating",),
+    "referral.decided": ("level", "outcome"),
+    "referral.withdrawn": (),
+}
+
+
+async def timeline(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID
+) -> Sequence[dict[str, Any]]:
+    referral, view = await visible(session, actor, referral_id)
+    if view is View.ASKED_AGENCY:
+        raise NotFound("referral", referral_id)
+    entries = []
+    for event in await repository.events(session, referral.id):
+        data: dict[str, Any] = dict(event.data)
+        actor_view: dict[str, str | None] = {
+            "sub": event.actor_sub,
+            "agency": event.actor_agency,
+            "role": event.actor_role,
+        }
+        if view is View.REFERRER:
+            if event.event_type not in REFERRER_EVENTS:
+                continue
+            data = {k: v for k, v in data.items() if k in REFERRER_EVENTS[event.event_type]}
+            if event.actor_agency != actor.agency:
+                actor_view = {"sub": None, "agency": event.actor_agency, "role": None}
+        entries.append(
+            {
+                "seq": event.seq,
+                "occurred_at": event.occurred_at,
+                "event_type": event.event_type,
+                "actor": actor_view,
+                "data": data,
+            }
+        )
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.READ,
+        referral.id,
+        record_type="referral_timeline",
+    )
+    if view is View.REFERRER:
+        children = (await repository.children(session, [referral.id]))[referral.id]
+        await disclosures.referral_seen_by_partner(
+            session, actor, referral, children, asked=False, record_type="referral_timeline"
+        )
+    return entries
+
+
+def is_overdue(referral: Referral, now: datetime) -> bool:
+    return referral.status not in FINAL_REFERRAL_STATUSES and referral.decision_due_at < now

@@ -1,0 +1,260 @@
+"""Turning a referral into what the caller may see (see ``app.children.referrals.schemas`` for the three views)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children.referrals import repository
+from app.children.referrals.repository import View
+from app.children.referrals.schemas import (
+    AddressOut,
+    ChildIdentity,
+    ChildMatch,
+    ChildOut,
+    ChildSummary,
+    ConsentOverrideOut,
+    HouseholdMemberOut,
+    OutcomeOut,
+    ParentalConsentOut,
+    PreviousReferral,
+    RagOut,
+    ReferralForAskedAgency,
+    ReferralForReferrer,
+    ReferralFull,
+    ReferralSummary,
+    ReferrerOut,
+    RequestToAgency,
+    WithdrawalOut,
+)
+from app.children.referrals.service import is_overdue
+from app.core.codes import ReferralStatus
+from app.core.scopes import AgencyCode
+from app.models.base import utcnow
+from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
+from app.people import repository as people_repository
+from app.people.schemas import PersonRef
+
+# The Children in Need census counts a referral as a repeat when another came within 12 months.
+REPEAT_WINDOW = timedelta(days=365)
+
+
+def child_identity(child: ReferralChild, *, hub: bool = True) -> ChildIdentity:
+    """The child as the referral named them. ``person_id`` is the hub's own link between records: a
+    partner agency does not see it, or it could tell which of its referrals are about the same child."""
+    address = None
+    if child.address_lines or child.postcode:
+        address = AddressOut(lines=child.address_lines or [], postcode=child.postcode)
+    return ChildIdentity(
+        id=child.id,
+        person_id=child.person_id if hub else None,
+        given_name=child.given_name,
+        family_name=child.family_name,
+        date_of_birth=child.date_of_birth,
+        expected_date_of_birth=child.expected_date_of_birth,
+        nhs_number=child.nhs_number,
+        address=address,
+        gender=child.gender,
+        ethnicity=child.ethnicity,
+    )
+
+
+# The parts of a referral that every rendering of it (the views here, the subject access export)
+# builds the same way.
+
+
+def outcome(referral: Referral) -> OutcomeOut | None:
+    if referral.decision_id is None or referral.outcome is None or referral.decided_at is None:
+        return None
+    return OutcomeOut(
+        decision_id=referral.decision_id,
+        level=referral.outcome_level or 0,
+        outcome=referral.outcome,
+        decided_at=referral.decided_at,
+    )
+
+
+def consent(referral: Referral) -> ParentalConsentOut:
+    return ParentalConsentOut(
+        informed=referral.parents_informed,
+        consented=referral.parents_consented,
+        reason_not_informed=referral.consent_reason,
+    )
+
+
+def consent_override(referral: Referral) -> ConsentOverrideOut | None:
+    if referral.consent_override_at is None:
+        return None
+    return ConsentOverrideOut(
+        reason=referral.consent_override_reason or "",
+        lawful_basis=referral.consent_override_basis,
+        special_category_condition=referral.consent_override_special_category,
+        authorised_by=referral.consent_override_by or "",
+        authorised_at=referral.consent_override_at,
+    )
+
+
+def rag(referral: Referral) -> RagOut | None:
+    if referral.rag_rating is None or referral.rag_rated_at is None:
+        return None
+    return RagOut(
+        rating=referral.rag_rating,
+        rationale=referral.rag_rationale or "",
+        rated_by=referral.rag_rated_by or "",
+        rated_at=referral.rag_rated_at,
+    )
+
+
+def withdrawal(referral: Referral) -> WithdrawalOut | None:
+    if referral.withdrawn_at is None:
+        return None
+    return WithdrawalOut(
+        reason=referral.withdrawal_reason or "",
+        withdrawn_by=referral.withdrawn_by or "",
+        withdrawn_at=referral.withdrawn_at,
+    )
+
+
+async def full(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+    household: Sequence[ReferralHouseholdMember] | None = None,
+) -> ReferralFull:
+    """The hub's view; pass ``children`` and ``household`` when they are at hand (a new referral)."""
+    if children is None:
+        children = (await repository.children(session, [referral.id]))[referral.id]
+    person_ids = [c.person_id for c in children if c.person_id is not None]
+    siblings = await people_repository.siblings(session, person_ids)
+    others = await repository.other_referrals_of(session, person_ids, referral.id)
+    if household is None:
+        household = await repository.household(session, referral.id)
+    now = utcnow()
+
+    def child_out(child: ReferralChild) -> ChildOut:
+        earlier = (
+            [r for r in others.get(child.person_id, []) if r.received_at < referral.received_at]
+            if child.person_id
+            else []
+        )
+        return ChildOut(
+            **child_identity(child).model_dump(),
+            match=ChildMatch(status=child.match_status, candidates=child.match_candidates),
+            siblings=[PersonRef.model_validate(s) for s in siblings.get(child.person_id, [])]
+            if child.person_id
+            else [],
+            previous_referrals=[
+                PreviousReferral(
+                    referral_id=r.id, received_at=r.received_at, status=r.status, outcome=r.outcome
+                )
+                for r in earlier
+            ],
+            repeat_referral=any(referral.received_at - r.received_at <= REPEAT_WINDOW for r in earlier),
+        )
+
+    return ReferralFull(
+        id=referral.id,
+        status=referral.status,
+        referring_agency=referral.referring_agency,
+        referred_by=referral.referred_by,
+        received_at=referral.received_at,
+        decision_due_at=referral.decision_due_at,
+        statutory_decision_due_at=referral.statutory_decision_due_at,
+        overdue=is_overdue(referral, now),
+        referral_source=referral.referral_source,
+        concern_categories=referral.concern_categories,
+        concern_summary=referral.concern_summary,
+        referrer=ReferrerOut(**referral.referrer),
+        parental_consent=consent(referral),
+        consent_override=consent_override(referral),
+        do_not_inform_parents=referral.do_not_inform_parents,
+        do_not_inform_reason=referral.do_not_inform_reason,
+        rag=rag(referral),
+        children=[child_out(c) for c in children],
+        household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
+        outcome=outcome(referral),
+        withdrawal=withdrawal(referral),
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+    )
+
+
+async def for_referrer(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+    household: Sequence[ReferralHouseholdMember] | None = None,
+) -> ReferralForReferrer:
+    if children is None:
+        children = (await repository.children(session, [referral.id]))[referral.id]
+    if household is None:
+        household = await repository.household(session, referral.id)
+    return ReferralForReferrer(
+        id=referral.id,
+        status=referral.status,
+        referring_agency=referral.referring_agency,
+        received_at=referral.received_at,
+        decision_due_at=referral.decision_due_at,
+        rag_rating=referral.rag_rating,
+        referral_source=referral.referral_source,
+        concern_categories=referral.concern_categories,
+        concern_summary=referral.concern_summary,
+        referrer=ReferrerOut(**referral.referrer),
+        parental_consent=consent(referral),
+        children=[child_identity(c, hub=False) for c in children],
+        household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
+        outcome=outcome(referral),
+        withdrawn=referral.status == ReferralStatus.WITHDRAWN,
+    )
+
+
+async def for_asked_agency(session: AsyncSession, referral: Referral, agency: str) -> ReferralForAskedAgency:
+    children = (await repository.children(session, [referral.id]))[referral.id]
+    requests = await repository.requests_to(session, referral.id, agency)
+    return ReferralForAskedAgency(
+        id=referral.id,
+        children=[child_identity(c, hub=False) for c in children],
+        requests=[
+            RequestToAgency(contribution_id=r.id, question=r.question, due_at=r.due_at, status=r.status)
+            for r in requests
+        ],
+    )
+
+
+async def render(
+    session: AsyncSession, referral: Referral, view: View, agency: AgencyCode
+) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
+    if view is View.FULL:
+        return await full(session, referral)
+    if view is View.REFERRER:
+        return await for_referrer(session, referral)
+    return await for_asked_agency(session, referral, agency)
+
+
+def summary(
+    referral: Referral, children: list[ReferralChild], now: datetime, *, hub: bool
+) -> ReferralSummary:
+    return ReferralSummary(
+        id=referral.id,
+        status=referral.status,
+        referring_agency=referral.referring_agency,
+        received_at=referral.received_at,
+        rag_rating=referral.rag_rating,
+        decision_due_at=referral.decision_due_at,
+        overdue=is_overdue(referral, now),
+        children=[
+            ChildSummary(
+                person_id=c.person_id if hub else None,
+                given_name=c.given_name,
+                family_name=c.family_name,
+                date_of_birth=c.date_of_birth,
+                expected_date_of_birth=c.expected_date_of_birth,
+            )
+            for c in children
+        ],
+        outcome=outcome(referral),
+    )

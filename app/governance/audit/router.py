@@ -1,0 +1,153 @@
+"""/v1/audit-events: the audit trail of every read and write of case data, and its hash-chain check."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.core.audit import AuditAction
+from app.core.auth import Principal, requires
+from app.core.db import DbSession
+from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import AgencyCode, Scope
+from app.governance.audit import service
+from app.governance.audit.repository import AuditFilters
+from app.governance.audit.schemas import AuditActor, AuditEventOut, AuditEventPage, AuditVerification
+from app.models.audit import AuditEvent
+from app.models.base import utcnow
+
+router = APIRouter(prefix="/v1/audit-events", tags=["Audit trail"], route_class=TransactionalRoute)
+AuditRead = Annotated[Principal, requires(Scope.AUDIT_READ)]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def event_out(event: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(
+        seq=event.seq,
+        id=event.id,
+        occurred_at=event.occurred_at,
+        request_id=event.request_id,
+        actor=AuditActor(sub=event.actor_sub, agency=event.actor_agency, role=event.actor_role),
+        action=event.action,
+        record_type=event.record_type,
+        record_id=event.record_id,
+        person_id=event.person_id,
+        details=event.details,
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+    )
+
+
+@router.get(
+    "",
+    summary="Read the audit trail",
+    description=(
+        "Every read and write of case data: who (`actor`: sub, agency, role), what (`record_type`, "
+        "`record_id`, and `person_id` when the record is about a person), the `action`, when "
+        "(`occurred_at`) and the `request_id`. A request for a record id answered 404 (no such record, or "
+        "not one the caller may see) is on the trail too: `action: not_found`, with the record type and "
+        "id asked for and the route in `details`. Oldest first by default, as a time range is read "
+        "forwards; `order=newest_first` for the latest activity. Filters combine (all must hold), and "
+        "each query must be narrowed by an index: `record_id` needs `record_type`, `actor` needs "
+        "`agency`, and `action` needs one of `person_id`, `record_type`, `agency`, `from` or `to` "
+        "(else 422 naming the parameter). `from` and `to` are RFC 3339 with an offset; `from` is "
+        "inclusive, `to` exclusive. Reading the trail is itself audited: each page read adds an entry "
+        "(`action: list`, `record_type: audit_event`) with the filters used.\n\n"
+        "**Whose entries.** An auditor of childrens_social_care, adult_social_care or council (information "
+        "governance too) reads every agency's entries. An auditor of a partner agency reads only the "
+        "entries of its own agency's actions (`actor.agency` is its agency): the restriction applies before "
+        "the filters and the paging, so every page and cursor holds only those, and `agency` naming another "
+        "agency finds nothing."
+    ),
+    response_model=AuditEventPage,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+)
+async def list_audit_events(
+    request: Request,
+    response: Response,
+    principal: AuditRead,
+    session: DbSession,
+    paging: Paging,
+    person_id: Annotated[uuid.UUID | None, Query(description="Entries about this person.")] = None,
+    record_type: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=60,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            description="e.g. `referral`, `contribution`, `adult_concern`, `person`, `client`.",
+        ),
+    ] = None,
+    record_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="One record; needs `record_type`.")
+    ] = None,
+    agency: Annotated[
+        AgencyCode | None,
+        Query(description="Entries made by this agency (a partner agency's auditor: its own, else none)."),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        Query(min_length=1, max_length=255, description="Entries made by this `sub`; needs `agency`."),
+    ] = None,
+    action: Annotated[
+        AuditAction | None, Query(description="Only this action; narrows another filter.")
+    ] = None,
+    occurred_from: Annotated[
+        AwareDatetime | None, Query(alias="from", description="At or after (RFC 3339 with offset).")
+    ] = None,
+    occurred_to: Annotated[
+        AwareDatetime | None, Query(alias="to", description="Before (RFC 3339 with offset).")
+    ] = None,
+    order: Annotated[
+        Literal["oldest_first", "newest_first"], Query(description="By `seq`; oldest first by default.")
+    ] = "oldest_first",
+) -> AuditEventPage:
+    filters = AuditFilters(
+        person_id=person_id,
+        record_type=record_type,
+        record_id=record_id,
+        agency=None if agency is None else str(agency),
+        actor=actor,
+        action=None if action is None else str(action),
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        newest_first=order == "newest_first",
+    )
+    events, next_cursor = await service.list_events(session, principal, filters, paging)
+    set_link_header(request, response, next_cursor)
+    return AuditEventPage(items=[event_out(e) for e in events], next_cursor=next_cursor)
+
+
+@router.get(
+    "/verification",
+    summary="Check the audit trail's hash chain",
+    description=(
+        "Recomputes every entry's hash, from the first to the chain's head, and checks each entry "
+        "follows the one before: `valid` is false from the first entry changed, deleted or cut off the "
+        "end, which `first_invalid_id` / `first_invalid_seq` and `reason` name. The check reads the "
+        "chain in batches and lets other requests through between them, so it takes a while on a long "
+        "trail without holding anything up. Each check is itself audited (`action: verify`).\n\n"
+        "The whole chain is checked whoever asks. An auditor of a partner agency learns whether it holds, "
+        "the counts and where it breaks (`first_invalid_seq`, `reason`), but `first_invalid_id` is null for "
+        "it: the entry may be another agency's; an auditor of childrens_social_care, adult_social_care or "
+        "council follows it up."
+    ),
+    response_model=AuditVerification,
+    responses=problem_responses(*ALWAYS, *AUTHENTICATED),
+)
+async def verify_audit_chain(principal: AuditRead, session: DbSession) -> AuditVerification:
+    result = await service.verify(session, principal)
+    return AuditVerification(
+        valid=result.valid,
+        checked=result.checked,
+        first_invalid_id=result.first_invalid_id,
+        first_invalid_seq=result.first_invalid_seq,
+        reason=result.reason,
+        head_seq=result.head_seq or 0,
+        verified_at=utcnow(),
+    )

@@ -1,0 +1,245 @@
+"""Queries of the change feed: a page of the events an agency may see, in commit order.
+
+Who sees what is decided in SQL, from the table in ``rules``: a CASE expression names the view
+through which the caller sees each event (NULL: not at all), so a page is one statement,
+``WHERE seq > :after AND seq <= :upto AND <view> IS NOT NULL ORDER BY seq LIMIT :n``. It walks the
+primary key from the cursor, joined one to one, by primary or unique key, with the record each event
+is on (the referral; the adult concern and its section 42 decision), so each test is an index probe
+per event examined. (Correlated EXISTS were planned as hashes of every record of the agency, built
+on every poll: bench/feed_query.py, on a million events, measured a police page over a 5,000-event
+window at 150 ms with them and 17 ms with the joins.) The rest are index probes too: contributions by referral, plan_actions by plan, and case_events' own
+(aggregate_type, aggregate_id, seq) index for the first request on a referral.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.core import events
+from app.core.codes import ContributionStatus
+from app.governance.feed.rules import (
+    FEED,
+    HUB_STREAMS,
+    PARTNER_VIEWS,
+    VIEW_STREAMS,
+    EventType,
+    Only,
+    RecordType,
+    View,
+    When,
+    types_for,
+)
+from app.models.adult import AdultConcern, PlanAction, Section42DecisionRecord
+from app.models.event import CaseEvent
+from app.models.referral import Contribution, Referral
+
+
+class JsonUuid(FunctionElement[uuid.UUID]):
+    """A UUID written as text in an event's ``data``, comparable with a UUID column on both databases
+    (PostgreSQL stores a uuid; SQLite the 32 hex digits without hyphens)."""
+
+    type = sa.Uuid()
+    name = "json_uuid"
+    inherit_cache = True
+
+
+@compiles(JsonUuid)
+def _json_uuid_postgresql(element: JsonUuid, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS UUID)"
+
+
+@compiles(JsonUuid, "sqlite")
+def _json_uuid_sqlite(element: JsonUuid, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"REPLACE({compiler.process(element.clauses, **kw)}, '-', '')"
+
+
+def _data(key: str) -> sa.ColumnElement[str]:
+    value: sa.ColumnElement[str] = CaseEvent.data[key].as_string()
+    return value
+
+
+_Earlier = aliased(CaseEvent)
+
+
+def _condition(only: Only, agency: str) -> sa.ColumnElement[bool]:
+    if only is Only.FIRST_REQUEST:
+        return ~sa.exists().where(
+            _Earlier.aggregate_type == CaseEvent.aggregate_type,
+            _Earlier.aggregate_id == CaseEvent.aggregate_id,
+            _Earlier.seq < CaseEvent.seq,
+            _Earlier.event_type == EventType.CONTRIBUTION_REQUESTED,
+        )
+    if only in (Only.ADDRESSED_TO_CALLER, Only.OWN_ACTION):
+        return _data("agency") == agency
+    if only is Only.CANCELLED_REQUEST:
+        return sa.exists().where(
+            Contribution.referral_id == CaseEvent.aggregate_id,
+            Contribution.agency == agency,
+            Contribution.status == ContributionStatus.CANCELLED,
+        )
+    if only is Only.FEEDBACK_NOT_LIMITED:
+        return Section42DecisionRecord.feedback_limited_reason.is_(None)  # joined: see visible_to
+    raise AssertionError(only)
+
+
+def _part(view: View, agency: str) -> sa.ColumnElement[bool] | None:
+    """The agency has this part in the event's record (None: the view's conditions say it)."""
+    if view is View.REFERRER:
+        return Referral.referring_agency == agency  # joined: see visible_to
+    if view is View.ASKED_AGENCY:
+        return None  # a request names the agency asked; a cancellation is looked up
+    if view is View.RAISER:
+        return AdultConcern.raising_agency == agency  # joined: see visible_to
+    if view is View.ACTION_OWNER:
+        # Every plan event carries its plan's id, on whichever stream it was written.
+        return sa.exists().where(
+            PlanAction.plan_id == JsonUuid(_data("plan_id")), PlanAction.agency == agency
+        )
+    raise AssertionError(view)
+
+
+def _sees_through(view: View, agency: str) -> sa.ColumnElement[bool]:
+    by_condition: dict[Only | None, list[str]] = {}
+    for event_type, shown in types_for(view).items():
+        by_condition.setdefault(shown.only, []).append(str(event_type))
+    kinds = [
+        CaseEvent.event_type.in_(types)
+        if only is None
+        else sa.and_(CaseEvent.event_type.in_(types), _condition(only, agency))
+        for only, types in by_condition.items()
+    ]
+    part = _part(view, agency)
+    clauses = [CaseEvent.aggregate_type.in_(VIEW_STREAMS[view]), sa.or_(*kinds)]
+    return sa.and_(*clauses, *([] if part is None else [part]))
+
+
+def view_of(agency: str) -> sa.ColumnElement[str | None]:
+    """The view through which ``agency`` sees each event, or NULL when it may not see it. It reads
+    the columns of the records ``visible_to`` joins."""
+    whens: list[tuple[sa.ColumnElement[bool], str]] = []
+    if agency in HUB_STREAMS:
+        whens.append((CaseEvent.aggregate_type.in_(HUB_STREAMS[agency]), str(View.FULL)))
+    whens += [(_sees_through(view, agency), str(view)) for view in PARTNER_VIEWS]
+    return sa.case(*whens, else_=sa.null())
+
+
+def _about(record_type: RecordType) -> sa.ColumnElement[bool]:
+    """Events about records of this type (a plan's events may be on its concern's stream)."""
+    named = [str(t) for t, rule in FEED.items() if rule.record_type is record_type]
+    unnamed = sa.and_(
+        CaseEvent.event_type.not_in([str(t) for t in FEED]), CaseEvent.aggregate_type == record_type
+    )
+    return sa.or_(CaseEvent.event_type.in_(named), unnamed)
+
+
+def visible_to(
+    agency: str,
+    after: int,
+    upto: int,
+    record_type: RecordType | None = None,
+    event_types: Collection[EventType] = (),
+) -> sa.Select[CaseEvent, str | None]:
+    """The events with ``after < seq <= upto`` that ``agency`` may see, each with its view, in order."""
+    view = view_of(agency)
+    stmt = (
+        sa.select(CaseEvent, view)
+        # Each event joins at most one row of each: by primary key, or by the unique concern_id.
+        .outerjoin(
+            Referral, sa.and_(CaseEvent.aggregate_type == "referral", Referral.id == CaseEvent.aggregate_id)
+        )
+        .outerjoin(
+            AdultConcern,
+            sa.and_(CaseEvent.aggregate_type == "adult_concern", AdultConcern.id == CaseEvent.aggregate_id),
+        )
+        .outerjoin(
+            Section42DecisionRecord,
+            sa.and_(
+                CaseEvent.aggregate_type == "adult_concern",
+                Section42DecisionRecord.concern_id == CaseEvent.aggregate_id,
+            ),
+        )
+        # The view is written twice (SELECT and WHERE), but only computed in SELECT for the page's
+        # rows. Kept in one query, with the LIMIT, so the planner walks the primary key and probes
+        # indexes row by row (a subquery computing it once was planned for the whole window instead).
+        .where(CaseEvent.seq > after, CaseEvent.seq <= upto, view.is_not(None))
+        .order_by(CaseEvent.seq)
+    )
+    if record_type is not None:
+        stmt = stmt.where(_about(record_type))
+    if event_types:
+        stmt = stmt.where(CaseEvent.event_type.in_([str(t) for t in event_types]))
+    return stmt
+
+
+async def head(session: AsyncSession) -> int:
+    """The last event's ``seq``. Every event up to it has committed: each was numbered, under the
+    audit chain's lock, only after the one before it committed."""
+    return int(await session.scalar(events.last_seq(session)) or 0)
+
+
+async def page(
+    session: AsyncSession,
+    agency: str,
+    after: int,
+    upto: int,
+    limit: int,
+    record_type: RecordType | None = None,
+    event_types: Collection[EventType] = (),
+) -> list[tuple[CaseEvent, View]]:
+    """Up to ``limit`` events with ``after < seq <= upto`` that ``agency`` may see, with their view."""
+    rows = await session.execute(visible_to(agency, after, upto, record_type, event_types).limit(limit))
+    # The WHERE clause keeps only rows with a view.
+    return [(event, View(str(name))) for event, name in rows]
+
+
+async def first_seqs(
+    session: AsyncSession, streams: Collection[tuple[str, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """For each stream (aggregate type, id), the ``seq`` of its first event of each type whose status
+    change depends on what came before (a referral's first rating, its first request to an agency)."""
+    types = {str(t) for t, rule in FEED.items() if rule.when is not When.ALWAYS}
+    types.add(str(EventType.CONTRIBUTION_REQUESTED))  # a returned decision goes back to gathering
+    if not streams:
+        return {}
+    rows = await session.execute(
+        sa.select(CaseEvent.aggregate_id, CaseEvent.event_type, sa.func.min(CaseEvent.seq))
+        .where(
+            # Both columns, so the (aggregate_type, aggregate_id, seq) index serves it.
+            CaseEvent.aggregate_type.in_(sorted({kind for kind, _ in streams})),
+            CaseEvent.aggregate_id.in_(sorted({record for _, record in streams})),
+            CaseEvent.event_type.in_(sorted(types)),
+        )
+        .group_by(CaseEvent.aggregate_id, CaseEvent.event_type)
+    )
+    return {(aggregate_id, event_type): int(seq) for aggregate_id, event_type, seq in rows}
+
+
+async def cancelled_requests(
+    session: AsyncSession, referral_ids: Collection[uuid.UUID], agency: str
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The agency's requests on each referral that its withdrawal cancelled."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if referral_ids:
+        rows: Sequence[Contribution] = (
+            await session.scalars(
+                sa.select(Contribution)
+                .where(
+                    Contribution.referral_id.in_(list(referral_ids)),
+                    Contribution.agency == agency,
+                    Contribution.status == ContributionStatus.CANCELLED,
+                )
+                .order_by(Contribution.requested_at, Contribution.id)
+            )
+        ).all()
+        for contribution in rows:
+            found.setdefault(contribution.referral_id, []).append(contribution.id)
+    return found

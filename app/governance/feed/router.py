@@ -1,0 +1,90 @@
+"""/v1/events: the partner change feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.core.auth import Principal, requires
+from app.core.db import DbSession
+from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.scopes import Scope
+from app.governance.feed import service
+from app.governance.feed.rules import EventType, RecordType, markdown_table
+from app.governance.feed.schemas import FeedEvent, FeedPage
+
+router = APIRouter(prefix="/v1/events", tags=["Change feed"], route_class=TransactionalRoute)
+EventsRead = Annotated[Principal, requires(Scope.EVENTS_READ)]
+Paging = Annotated[PageParams, Depends(page_params)]
+
+DESCRIPTION = f"""
+Every change to a case record is written as an event in the same transaction as the change (a
+transactional outbox): a change that rolls back leaves no event, and every committed change has one.
+Events are numbered (`seq`) in commit order, while the transaction holds the lock that serialises
+commits, so event *n + 1* can only become visible after event *n* has committed: reading in `seq`
+order never skips an event that commits later.
+
+**Polling.** Start without a `cursor` (from the first event ever), then store `next_cursor` and pass
+it on your next poll. It is returned on every page, the last one included, and points past everything
+the page examined, so you see each event once, in order, with none missed. `more: true` (with a `Link: rel="next"` header) means
+read on now; `more: false` means you have caught up. When nothing is newer than your cursor the page is
+empty and `next_cursor` is your cursor again. A page examines at most {service.SCAN_WINDOW:,} events,
+so it may hold fewer than `limit` (even none) while `more` is true. Filters (`record_type`,
+`event_type`) keep the same cursor meaning: keep the same filters between polls. A cursor this API did
+not issue, or from beyond the newest event, is refused (422 `invalid_cursor`).
+
+**Who sees what.** Children's social care sees every event on referrals and adult social care every
+event on adult concerns and safeguarding plans (`view: full`). Any other agency sees an event only
+through its part in the record (`view`), only the types below, and only the `data` keys listed (an
+agency that made a referral and was asked about it sees both views' keys where both apply); an
+actor of another agency is shown without `sub` or `role`. Nothing else is shown (deny by default).
+`status` is the record's status after the event, when the event changed it (an asked agency, which
+does not see the referral's status, gets null). A page that returns events is audited (the records'
+ids, no personal data); an empty page reads no case data and is not.
+
+{markdown_table()}
+"""
+
+
+@router.get(
+    "",
+    summary="Poll the change feed: events about records the caller's agency may see, in commit order",
+    description=DESCRIPTION,
+    response_model=FeedPage,
+    responses={
+        **problem_responses(*ALWAYS, *AUTHENTICATED, 422),
+        200: {
+            "headers": {
+                "Link": {
+                    "description": 'Sent when `more` is true: `<url>; rel="next"` reads on from `next_cursor`.',
+                    "schema": {"type": "string", "maxLength": 2048},
+                }
+            }
+        },
+    },
+)
+async def poll_events(
+    request: Request,
+    response: Response,
+    principal: EventsRead,
+    session: DbSession,
+    paging: Paging,
+    record_type: Annotated[
+        RecordType | None, Query(description="Only events about records of this type.")
+    ] = None,
+    event_type: Annotated[
+        list[EventType] | None,
+        Query(description="Only events of these types (repeat the parameter for several).", max_length=40),
+    ] = None,
+) -> FeedPage:
+    filters = service.FeedFilters(record_type=record_type, event_types=event_type or ())
+    page = await service.read(session, principal, paging, filters)
+    set_link_header(request, response, page.next_cursor if page.more else None)
+    return FeedPage(
+        items=[FeedEvent.model_validate(item) for item in page.items],
+        next_cursor=page.next_cursor,
+        more=page.more,
+    )

@@ -1,0 +1,332 @@
+"""The reports' SQL: SQLAlchemy Core statements that count in the database (GROUP BY), portable across
+SQLite and PostgreSQL.
+
+Every statement here reads a bounded slice through an index: referrals and concerns by when they were
+received, enquiries by when they started or concluded, open work by status. Python only arranges the
+few aggregated rows that come back (a handful per category) into the report.
+
+Two portability rules shape the statements. Nothing is grouped by an expression with bound parameters
+(PostgreSQL sees ``CASE ... $1`` in the select list and ``CASE ... $7`` in GROUP BY as different
+expressions): banded values are computed in a subquery and grouped by its columns. And conditional
+counts are ``count(CASE WHEN ... THEN 1 END)``, which both databases understand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSES
+from app.core.codes import (
+    FINAL_REFERRAL_STATUSES,
+    ContributionStatus,
+    PlanStatus,
+    ReferralStatus,
+    Section42Decision,
+)
+from app.governance.reports.bands import age_band, ethnicity_band, gender_band, primary_support_reason_band
+from app.governance.reports.periods import REPORTING_TZ, Period
+from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingPlan
+from app.models.person import Person
+from app.models.referral import Contribution, Referral, ReferralChild, ThresholdDecision
+
+# Every statement's rows are read by column name; their precise tuple types add nothing here.
+Query = sa.Select[*tuple[Any, ...]]
+
+SECTION_42 = "section_42_enquiries"
+OTHER = "other_enquiries"
+CONCERNS = "concerns"
+OPEN_REFERRAL_STATUSES = [s for s in ReferralStatus if s not in FINAL_REFERRAL_STATUSES]
+
+
+def _in(column: Any, period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= period.start, column < period.end)
+
+
+def _enquiry_measure() -> sa.Case[str]:
+    return sa.case(
+        (Enquiry.kind == Section42Decision.SECTION_42_ENQUIRY, sa.literal(SECTION_42)),
+        else_=sa.literal(OTHER),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Safeguarding Adults Collection
+
+
+def _sg1_cases(period: Period) -> sa.Subquery:
+    """One row per SG1 case: each concern raised and each enquiry started in the period."""
+    concerns = sa.select(
+        sa.literal(CONCERNS).label("measure"),
+        AdultConcern.id.label("concern_id"),
+        AdultConcern.received_at.label("at"),
+    ).where(_in(AdultConcern.received_at, period))
+    enquiries = sa.select(
+        _enquiry_measure().label("measure"),
+        Enquiry.concern_id.label("concern_id"),
+        Enquiry.opened_at.label("at"),
+    ).where(_in(Enquiry.opened_at, period))
+    return sa.union_all(concerns, enquiries).subquery("cases")
+
+
+def sg1_cases(period: Period) -> Query:
+    """(measure, cases): concerns raised, section 42 and other enquiries started."""
+    cases = _sg1_cases(period)
+    return sa.select(cases.c.measure, sa.func.count().label("n")).group_by(cases.c.measure)
+
+
+def sg1_individuals(period: Period) -> Query:
+    """(measure, age_band, gender, ethnicity, primary_support_reason, individuals).
+
+    An individual is the person record the concern is linked to, or the concern itself while its
+    match is pending. Each is counted once per measure, described as at their latest case in the
+    period: the person record's details where it has them (the hub's curated record), else the
+    concern's; the primary support reason is the concern's. Age is on the last day of the period.
+    """
+    cases = _sg1_cases(period)
+    individual = sa.func.coalesce(AdultConcern.person_id, AdultConcern.id)
+    latest = sa.func.row_number().over(
+        partition_by=(cases.c.measure, individual), order_by=(cases.c.at.desc(), cases.c.concern_id.desc())
+    )
+    ranked = (
+        sa.select(
+            cases.c.measure,
+            sa.func.coalesce(Person.date_of_birth, AdultConcern.date_of_birth).label("date_of_birth"),
+            sa.func.coalesce(Person.gender, AdultConcern.gender).label("gender"),
+            sa.func.coalesce(Person.ethnicity, AdultConcern.ethnicity).label("ethnicity"),
+            AdultConcern.primary_support_reason.label("primary_support_reason"),
+            latest.label("latest"),
+        )
+        .select_from(cases)
+        .join(AdultConcern, AdultConcern.id == cases.c.concern_id)
+        .outerjoin(Person, Person.id == AdultConcern.person_id)
+        .subquery("ranked")
+    )
+    banded = (
+        sa.select(
+            ranked.c.measure,
+            age_band(ranked.c.date_of_birth, period.last_day).label("age_band"),
+            gender_band(ranked.c.gender).label("gender"),
+            ethnicity_band(ranked.c.ethnicity).label("ethnicity"),
+            primary_support_reason_band(ranked.c.primary_support_reason).label("primary_support_reason"),
+        )
+        .where(ranked.c.latest == 1)
+        .subquery("banded")
+    )
+    dimensions = (
+        banded.c.measure,
+        banded.c.age_band,
+        banded.c.gender,
+        banded.c.ethnicity,
+        banded.c.primary_support_reason,
+    )
+    return sa.select(*dimensions, sa.func.count().label("n")).group_by(*dimensions)
+
+
+SG2_BREAKDOWNS = ("type_of_risk", "location_of_risk", "source_of_risk", "result", "risk_outcome")
+
+
+def sg2_breakdowns(period: Period) -> Query:
+    """(measure, breakdown, category, enquiries): concluded enquiries counted once per category that
+    any of their allegations has (several risk types may be counted for one enquiry)."""
+    concluded = (
+        sa.select(
+            _enquiry_measure().label("measure"),
+            Enquiry.id.label("enquiry_id"),
+            *(getattr(Allegation, name).label(name) for name in SG2_BREAKDOWNS),
+        )
+        .join(Allegation, Allegation.concern_id == Enquiry.concern_id)
+        .where(_in(Enquiry.concluded_at, period))
+        .cte("concluded_allegations")  # read once, counted five ways
+    )
+    parts = [
+        sa.select(
+            concluded.c.measure,
+            sa.literal(name).label("breakdown"),
+            concluded.c[name].label("category"),
+            sa.func.count(sa.distinct(concluded.c.enquiry_id)).label("n"),
+        )
+        .where(concluded.c[name].is_not(None))
+        .group_by(concluded.c.measure, concluded.c[name])
+        for name in SG2_BREAKDOWNS
+    ]
+    return sa.select(sa.union_all(*parts).subquery())
+
+
+def concluded_enquiries(period: Period) -> Query:
+    """(measure, lacked_capacity, advocate_support, msp_asked, msp_outcomes_achieved, enquiries): the
+    SG3 and SG4 answers of the enquiries concluded in the period, counted per combination."""
+    measured = (
+        sa.select(
+            _enquiry_measure().label("measure"),
+            Enquiry.lacked_capacity,
+            Enquiry.advocate_support,
+            Enquiry.msp_asked,
+            Enquiry.msp_outcomes_achieved,
+        )
+        .where(_in(Enquiry.concluded_at, period))
+        .subquery()
+    )
+    dimensions = list(measured.c)
+    return sa.select(*dimensions, sa.func.count().label("n")).group_by(*dimensions)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Children in Need census: referral items
+
+
+CIN_KEYS = (Referral.received_at, Referral.id, ReferralChild.position)
+
+
+def _cin_columns() -> dict[str, Any]:
+    """What an item is made of. A child's details are the linked person record's where it has them,
+    else as the referral gave them; the decision items are those of the approved threshold decision."""
+    return {
+        "referral_id": Referral.id,
+        "position": ReferralChild.position,
+        "referral_child_id": ReferralChild.id,
+        "person_id": ReferralChild.person_id,
+        "date_of_birth": sa.func.coalesce(Person.date_of_birth, ReferralChild.date_of_birth),
+        "expected_date_of_birth": sa.func.coalesce(
+            Person.expected_date_of_birth, ReferralChild.expected_date_of_birth
+        ),
+        "gender": sa.func.coalesce(Person.gender, ReferralChild.gender),
+        "ethnicity": sa.func.coalesce(Person.ethnicity, ReferralChild.ethnicity),
+        "received_at": Referral.received_at,
+        "referral_source": Referral.referral_source,
+        "status": Referral.status,
+        "outcome": Referral.outcome,
+        "decided_at": Referral.decided_at,
+        "nfa": ThresholdDecision.nfa,
+        "primary_need": ThresholdDecision.primary_need,
+        "assessment_factors": ThresholdDecision.assessment_factors,
+    }
+
+
+def cin_referral_items(period: Period, after: Sequence[Any] | None = None) -> Query:
+    """One row per child per referral received in the period (withdrawn referrals left out), oldest
+    first, after the keyset ``after`` = (received_at, referral id, position) if given."""
+    stmt = (
+        sa.select(*(column.label(name) for name, column in _cin_columns().items()))
+        .select_from(Referral)
+        .join(ReferralChild, ReferralChild.referral_id == Referral.id)
+        .outerjoin(ThresholdDecision, ThresholdDecision.id == Referral.decision_id)
+        .outerjoin(Person, Person.id == ReferralChild.person_id)
+        .where(_in(Referral.received_at, period), Referral.status != ReferralStatus.WITHDRAWN)
+        .order_by(*CIN_KEYS)
+    )
+    if after is not None:
+        received_at, referral_id, position = after
+        # The row comparison on (received_at, id) is what the referrals index can seek to; the
+        # children of the cursor's own referral up to its position are then filtered out.
+        stmt = stmt.where(
+            sa.tuple_(Referral.received_at, Referral.id)
+            >= sa.tuple_(
+                sa.literal(received_at, Referral.received_at.type), sa.literal(referral_id, sa.Uuid())
+            ),
+            sa.not_(
+                sa.and_(
+                    Referral.received_at == received_at,
+                    Referral.id == referral_id,
+                    ReferralChild.position <= position,
+                )
+            ),
+        )
+    return stmt
+
+
+def _pg_instant(column: Any) -> sa.Case[str]:
+    # As Python's isoformat() and the JSON body write it: UTC as Z, microseconds only when there are some.
+    utc = sa.func.timezone("UTC", column)
+    return sa.case(
+        (sa.func.date_trunc("second", column) == column, sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+        else_=sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    )
+
+
+def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
+    """PostgreSQL only: the items of ``cin_referral_items`` as the CSV export's text cells, for COPY.
+
+    Each cell is formatted as the portable path (``app.governance.reports.service``) formats it in Python, and
+    the CSV tests hold both to the same expected text on both databases.
+    """
+    c = _cin_columns()
+    day = "YYYY-MM-DD"
+    # The JSON array as stored, e.g. ["3A", "16A"] -> 3A 16A; the codes hold no brackets, quotes,
+    # spaces or commas. Empty -> NULL, an empty cell.
+    factors = sa.func.replace(
+        sa.func.translate(sa.cast(c["assessment_factors"], sa.Text), '[]" ', ""), ",", " "
+    )
+    cells: dict[str, Any] = {
+        "referral_id": sa.cast(c["referral_id"], sa.Text),
+        "referral_child_id": sa.cast(c["referral_child_id"], sa.Text),
+        "person_id": sa.cast(c["person_id"], sa.Text),
+        "date_of_birth": sa.func.to_char(c["date_of_birth"], day),
+        "expected_date_of_birth": sa.func.to_char(c["expected_date_of_birth"], day),
+        "gender": c["gender"],
+        "ethnicity": c["ethnicity"],
+        "referral_date": sa.func.to_char(sa.func.timezone(REPORTING_TZ.key, c["received_at"]), day),
+        "received_at": _pg_instant(c["received_at"]),
+        "referral_source": c["referral_source"],
+        "status": c["status"],
+        "outcome": c["outcome"],
+        "decided_at": _pg_instant(c["decided_at"]),
+        "nfa": sa.case((c["nfa"].is_(True), "true"), (c["nfa"].is_(False), "false")),
+        "primary_need": c["primary_need"],
+        "assessment_factors": sa.func.nullif(factors, ""),
+    }
+    return cin_referral_items(period).with_only_columns(*(cells[name].label(name) for name in columns))
+
+
+def cin_key(row: sa.Row[Any]) -> tuple[datetime, uuid.UUID, int]:
+    return row.received_at, row.referral_id, row.position
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timeliness
+
+
+def _due_counts(deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
+    one = sa.literal(1)
+    return [
+        sa.func.count(sa.case((deadline >= now, one))).label("due"),
+        sa.func.count(sa.case((sa.and_(deadline >= now, deadline < soon), one))).label("due_soon"),
+        sa.func.count(sa.case((deadline < now, one))).label("overdue"),
+    ]
+
+
+def referral_decisions_due(now: datetime, soon: datetime) -> Query:
+    """(rag_rating, due, due_soon, overdue) of referrals not yet decided or withdrawn."""
+    return (
+        sa.select(Referral.rag_rating, *_due_counts(Referral.decision_due_at, now, soon))
+        .where(Referral.status.in_(OPEN_REFERRAL_STATUSES))
+        .group_by(Referral.rag_rating)
+    )
+
+
+def adult_concern_decisions_due(now: datetime, soon: datetime) -> Query:
+    """(due, due_soon, overdue) of concerns awaiting their section 42 decision."""
+    return sa.select(*_due_counts(AdultConcern.decision_due_at, now, soon)).where(
+        AdultConcern.status.in_(list(OPEN_CONCERN_STATUSES))
+    )
+
+
+def contribution_requests_due(now: datetime, soon: datetime) -> Query:
+    """(agency, rag_rating, due, due_soon, overdue) of information requests not yet answered."""
+    return (
+        sa.select(Contribution.agency, Referral.rag_rating, *_due_counts(Contribution.due_at, now, soon))
+        .join(Referral, Referral.id == Contribution.referral_id)
+        .where(Contribution.status == ContributionStatus.REQUESTED)
+        .group_by(Contribution.agency, Referral.rag_rating)
+    )
+
+
+def plan_reviews_due(today: date, soon: date) -> Query:
+    """(due, due_soon, overdue) of active plans: a review due on a date is overdue the day after."""
+    return sa.select(
+        *_due_counts(SafeguardingPlan.review_due_on, sa.literal(today, sa.Date), sa.literal(soon, sa.Date))
+    ).where(SafeguardingPlan.status == PlanStatus.ACTIVE)

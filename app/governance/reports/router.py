@@ -1,0 +1,214 @@
+"""/v1/reports: statutory returns (CIN census referral items, the Safeguarding Adults Collection) and
+the timeliness report. Scope `reports:read` (auditors and information governance); the child-level CIN
+items only for the lead agencies and the council (``service.check_child_level``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.core.auth import Principal, requires
+from app.core.db import DbSession
+from app.core.errors import ValidationFailed
+from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.routing import TransactionalRoute
+from app.core.schemas import Date
+from app.core.scopes import Scope
+from app.governance.reports import export, service
+from app.governance.reports.export import Format
+from app.governance.reports.periods import Period
+from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
+
+router = APIRouter(prefix="/v1/reports", tags=["Reports"], route_class=TransactionalRoute)
+ReportsRead = Annotated[Principal, requires(Scope.REPORTS_READ)]
+
+
+async def child_level_reader(principal: ReportsRead) -> Principal:
+    service.check_child_level(principal)
+    return principal
+
+
+ChildLevelReader = Annotated[Principal, Depends(child_level_reader)]
+Paging = Annotated[PageParams, Depends(page_params)]
+ERRORS = problem_responses(*ALWAYS, *AUTHENTICATED, 406, 422)
+CHILD_LEVEL_ERRORS = problem_responses(
+    *ALWAYS, *AUTHENTICATED, 406, 422, codes={403: ["insufficient_scope", "agency_not_permitted"]}
+)
+# Said on each aggregate report.
+AGGREGATE = (
+    "\n\nAn aggregate: every auditor runs it (`reports:read`), whatever its agency, and information "
+    "governance."
+)
+# A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
+MAX_RANGE_DAYS = 366
+FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
+
+# What each CSV holds, for the OpenAPI document.
+CIN_CSV_DESCRIPTION = (
+    "One header row, then one row per item, columns in this order: "
+    + ", ".join(service.CIN_CSV_HEADER)
+    + ". Empty cell: null. Booleans `true`/`false`; assessment factors separated by spaces; dates "
+    "YYYY-MM-DD; instants RFC 3339 in UTC. UTF-8, CRLF line ends (RFC 4180)."
+)
+CIN_CSV_EXAMPLE = (
+    ",".join(service.CIN_CSV_HEADER) + "\r\n"
+    "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b,7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f,"
+    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,decided,"
+    "child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,3A 16A\r\n"
+)
+SAC_CSV_DESCRIPTION = (
+    "One header row (`table,measure,breakdown,category,count`), then one row per cell of the JSON body in "
+    "its order: e.g. `sg1,concerns,age_band,aged_65_to_74,3`. Single figures (`cases`, `individuals`, "
+    "`concluded`) have an empty category. UTF-8, CRLF line ends (RFC 4180)."
+)
+SAC_CSV_EXAMPLE = (
+    "table,measure,breakdown,category,count\r\n"
+    "sg1,concerns,cases,,2\r\n"
+    "sg1,concerns,individuals,,1\r\n"
+    "sg1,concerns,age_band,aged_18_to_64,0\r\n"
+    "sg1,concerns,age_band,aged_65_to_74,1\r\n"
+)
+TIMELINESS_CSV_DESCRIPTION = (
+    "One header row (`measure,agency,rag,due,due_soon,overdue`), then one row per line of counts in the "
+    "order of the JSON body; empty agency and rag mark a total. UTF-8, CRLF line ends (RFC 4180)."
+)
+TIMELINESS_CSV_EXAMPLE = (
+    "measure,agency,rag,due,due_soon,overdue\r\n"
+    "referral_decisions,,,14,9,3\r\n"
+    "referral_decisions,,red,1,1,0\r\n"
+    "contribution_requests,health,amber,5,2,1\r\n"
+)
+
+
+@router.get(
+    "/cin-referrals",
+    summary="Children in Need census: referral items for a date range",
+    description=(
+        "One item per child per referral received from `from` to `to` (dates in England, both included; "
+        f"at most {MAX_RANGE_DAYS} days), oldest first; withdrawn referrals are left out. Each item carries "
+        "the census referral items (referral date, source, NFA flag, primary need, assessment factors, "
+        "from the approved threshold decision; null or empty while undecided) and the child's census "
+        "identifiers: the hub's person id as the LA child id (null while a match is pending), date of "
+        "birth or expected date of birth, gender and DfE ethnicity code, taken from the linked person record "
+        "where it has them. No names: the census does not collect them.\n\n"
+        "**JSON** is a list and pages like every list (`limit`, `cursor`, `Link`). **CSV** "
+        "(`Accept: text/csv`) is the whole range in one document, for the census return; `limit` and "
+        "`cursor` do not apply. Any other `Accept` gets 406. Every call is audited with the range, format "
+        "and number of items (no personal data in the audit entry).\n\n"
+        "**Child-level items** (one per child): for auditors of childrens_social_care, adult_social_care or "
+        "council (information governance too). An auditor of a partner agency gets 403 "
+        "`agency_not_permitted` (JSON and CSV alike) and runs the aggregate reports instead (timeliness, "
+        "SAC)."
+    ),
+    response_model=CinReferralPage,
+    responses={**CHILD_LEVEL_ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
+)
+async def cin_referrals(
+    request: Request,
+    response: Response,
+    principal: ChildLevelReader,
+    session: DbSession,
+    paging: Paging,
+    from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
+    to: Annotated[Date, Query(description="Last day of the range, included.")],
+) -> CinReferralPage | Response:
+    if from_ > to:
+        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
+    period = Period(from_, to)
+    if period.days > MAX_RANGE_DAYS:
+        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    if export.negotiate(request) is Format.CSV:
+        document = await service.cin_csv(session, principal, period)
+        filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
+        return export.file_response(document.file, document.size, filename)
+    items, next_cursor = await service.cin_page(session, principal, period, paging)
+    set_link_header(request, response, next_cursor)
+    export.vary_on_accept(response)
+    return CinReferralPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/sac",
+    summary="Safeguarding Adults Collection: tables SG1-SG4 for a reporting year",
+    description=(
+        "The reporting year starting 1 April of `year` (`year=2026`: 1 April 2026 to 31 March 2027, dates in "
+        "England). Counted as the SAC guidance says:\n\n"
+        "- **SG1**: concerns raised and enquiries (section 42 and other) started in the year. `cases` counts "
+        "each; the breakdowns count each adult once (the linked person record, or the concern while its "
+        "match is pending), described as at their latest case in the year: age on 31 March at the end of "
+        "the year, gender, ethnicity (person record first, else as the concern gave them), primary support "
+        "reason (the concern's).\n"
+        "- **SG2**: enquiries concluded in the year, by the type, location and source of risk, the result and "
+        "the risk outcome of their allegations: an enquiry counts once under each category any of its "
+        "allegations has, so several types of risk may be counted for one enquiry.\n"
+        "- **SG3**: concluded enquiries by whether the adult lacked capacity, and of those who did, whether "
+        "an advocate, family member or friend supported them.\n"
+        "- **SG4**: concluded enquiries by whether the adult was asked about their desired outcomes, and of "
+        "those who expressed some, whether they were achieved.\n\n"
+        "Ethnicity is recorded with DfE codes and reported in SAC bands: W* white; M* mixed or multiple; "
+        "A* and CHNE Asian or Asian British; B* Black, African, Caribbean or Black British; OOTH other; REFU "
+        "refused; NOBT or none undeclared or not known. Gender `other` and none are counted as not known.\n\n"
+        "JSON by default; CSV with `Accept: text/csv`. Every call is audited." + AGGREGATE
+    ),
+    response_model=SacReport,
+    responses={**ERRORS, **export.both_media_types(SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE)},
+)
+async def sac(
+    request: Request,
+    response: Response,
+    principal: ReportsRead,
+    session: DbSession,
+    year: Annotated[
+        int,
+        Query(ge=FIRST_SAC_YEAR, le=2100, description="The reporting year starting 1 April of this year."),
+    ],
+) -> SacReport | Response:
+    wanted = export.negotiate(request)
+    report = await service.sac(session, principal, year)
+    if wanted is Format.CSV:
+        text = export.to_csv(service.SAC_CSV_HEADER, service.sac_rows(report))
+        return export.csv_response(text, f"sac-{year}-{(year + 1) % 100:02d}.csv")
+    export.vary_on_accept(response)
+    return report
+
+
+@router.get(
+    "/timeliness",
+    summary="Timeliness: decisions, information requests and plan reviews due and overdue",
+    description=(
+        "Open work against the deadline stored with it, now. **Overdue**: still open past its deadline. "
+        "**Due**: open, deadline not yet passed; **due soon**: of those, the deadline falls within the next "
+        "`due_soon_hours`. Counted:\n\n"
+        "- threshold decisions on referrals not yet decided or withdrawn (`decision_due_at`), by RAG rating;\n"
+        "- section 42 decisions on adult concerns still awaiting one (`decision_due_at`);\n"
+        "- information requests not yet answered or cancelled (`due_at`), by the agency asked and the "
+        "referral's RAG rating;\n"
+        "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
+        "soon when it falls before today plus the window in whole days, today included).\n\n"
+        "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
+        "`Accept: text/csv`. Every call is audited." + AGGREGATE
+    ),
+    response_model=TimelinessReport,
+    responses={**ERRORS, **export.both_media_types(TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE)},
+)
+async def timeliness(
+    request: Request,
+    response: Response,
+    principal: ReportsRead,
+    session: DbSession,
+    due_soon_hours: Annotated[
+        int,
+        Query(
+            ge=1, le=MAX_DUE_SOON_HOURS, description="The window for `due_soon`, in hours (at most 30 days)."
+        ),
+    ] = 24,
+) -> TimelinessReport | Response:
+    wanted = export.negotiate(request)
+    report = await service.timeliness(session, principal, due_soon_hours)
+    if wanted is Format.CSV:
+        text = export.to_csv(service.TIMELINESS_CSV_HEADER, service.timeliness_rows(report))
+        return export.csv_response(text, "timeliness.csv")
+    export.vary_on_accept(response)
+    return report

@@ -1,0 +1,438 @@
+"""Statutory returns and the timeliness report: run the counting queries, arrange their few rows into
+the report, and audit every run.
+
+The CIN census items are about named children, so their export is audited like any other read of case
+data: who ran it, for which range, in which format and how many items it gave; the audit row holds no
+personal data. The aggregate reports are audited the same way.
+
+Who runs what: every auditor (``reports:read``) runs the aggregate reports (timeliness, SAC); the
+child-level CIN items need an auditor of a lead agency or of the council (``check_child_level``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import IO, Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.plans.service import today as plans_today
+from app.core import audit, db
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.codes import (
+    EnquiryResult,
+    LackedCapacity,
+    LocationOfRisk,
+    MspAsked,
+    MspOutcomesAchieved,
+    PrimarySupportReason,
+    RagRating,
+    RiskOutcome,
+    SourceOfRisk,
+    TypeOfRisk,
+)
+from app.core.errors import AgencyNotPermitted
+from app.core.pagination import PageParams, decode_cursor, encode_cursor
+from app.governance.reports import queries
+from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
+from app.governance.reports.periods import Period, local_date, reporting_year
+from app.governance.reports.schemas import (
+    AgencyRagDueCounts,
+    CinReferralItem,
+    ContributionTimeliness,
+    DueCounts,
+    RagDueCounts,
+    ReferralDecisionTimeliness,
+    SacReport,
+    TimelinessReport,
+)
+from app.models.base import utcnow
+
+CIN_RECORD_TYPE = "cin_referrals_report"
+SAC_RECORD_TYPE = "sac_report"
+TIMELINESS_RECORD_TYPE = "timeliness_report"
+CSV_BATCH = 5_000
+CSV_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+MEASURES = (queries.CONCERNS, queries.SECTION_42, queries.OTHER)
+ENQUIRY_MEASURES = (queries.SECTION_42, queries.OTHER)
+
+
+def _counts(codes: Iterable[StrEnum | str], found: Counter[str]) -> dict[str, int]:
+    """Every category of a code list, with what was counted (0 when nothing)."""
+    return {str(code): found.get(str(code), 0) for code in codes}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Safeguarding Adults Collection
+
+
+async def sac(session: AsyncSession, actor: Principal, year: int) -> SacReport:
+    period = reporting_year(year)
+    cases = {row.measure: row.n for row in await session.execute(queries.sg1_cases(period))}
+
+    # Marginal counts of the individuals, from the (few) combinations the database grouped.
+    sg1: dict[str, dict[str, Counter[str]]] = {
+        m: {d: Counter() for d in ("age_band", "gender", "ethnicity", "primary_support_reason")}
+        for m in MEASURES
+    }
+    for row in await session.execute(queries.sg1_individuals(period)):
+        for dimension, counter in sg1[row.measure].items():
+            counter[getattr(row, dimension)] += row.n
+
+    sg2: dict[str, dict[str, Counter[str]]] = {
+        m: {b: Counter() for b in queries.SG2_BREAKDOWNS} for m in ENQUIRY_MEASURES
+    }
+    for row in await session.execute(queries.sg2_breakdowns(period)):
+        sg2[row.measure][row.breakdown][row.category] += row.n
+
+    concluded: Counter[str] = Counter()
+    capacity: dict[str, Counter[str]] = {m: Counter() for m in ENQUIRY_MEASURES}
+    advocate: dict[str, Counter[str]] = {m: Counter() for m in ENQUIRY_MEASURES}
+    asked: dict[str, Counter[str]] = {m: Counter() for m in ENQUIRY_MEASURES}
+    achieved: dict[str, Counter[str]] = {m: Counter() for m in ENQUIRY_MEASURES}
+    for row in await session.execute(queries.concluded_enquiries(period)):
+        concluded[row.measure] += row.n
+        capacity[row.measure][row.lacked_capacity] += row.n
+        if row.lacked_capacity == LackedCapacity.YES and row.advocate_support is not None:
+            advocate[row.measure]["yes" if row.advocate_support else "no"] += row.n
+        asked[row.measure][row.msp_asked] += row.n
+        if row.msp_asked == MspAsked.YES_OUTCOMES_EXPRESSED and row.msp_outcomes_achieved is not None:
+            achieved[row.measure][row.msp_outcomes_achieved] += row.n
+
+    report = SacReport.model_validate(
+        {
+            "year": year,
+            "period_start": period.first_day,
+            "period_end": period.last_day,
+            "sg1": {
+                m: {
+                    "cases": cases.get(m, 0),
+                    "individuals": sg1[m]["gender"].total(),
+                    "age_band": _counts(SacAgeBand, sg1[m]["age_band"]),
+                    "gender": _counts(SacGender, sg1[m]["gender"]),
+                    "ethnicity": _counts(SacEthnicity, sg1[m]["ethnicity"]),
+                    "primary_support_reason": _counts(PrimarySupportReason, sg1[m]["primary_support_reason"]),
+                }
+                for m in MEASURES
+            },
+            "sg2": {
+                m: {
+                    "concluded": concluded[m],
+                    "type_of_risk": _counts(TypeOfRisk, sg2[m]["type_of_risk"]),
+                    "location_of_risk": _counts(LocationOfRisk, sg2[m]["location_of_risk"]),
+                    "source_of_risk": _counts(SourceOfRisk, sg2[m]["source_of_risk"]),
+                    "result": _counts(EnquiryResult, sg2[m]["result"]),
+                    "risk_outcome": _counts(RiskOutcome, sg2[m]["risk_outcome"]),
+                }
+                for m in ENQUIRY_MEASURES
+            },
+            "sg3": {
+                m: {
+                    "concluded": concluded[m],
+                    "lacked_capacity": _counts(LackedCapacity, capacity[m]),
+                    "advocate_support": _counts(("yes", "no"), advocate[m]),
+                }
+                for m in ENQUIRY_MEASURES
+            },
+            "sg4": {
+                m: {
+                    "concluded": concluded[m],
+                    "msp_asked": _counts(MspAsked, asked[m]),
+                    "outcomes_achieved": _counts(MspOutcomesAchieved, achieved[m]),
+                }
+                for m in ENQUIRY_MEASURES
+            },
+        }
+    )
+    audit.record(session, actor, AuditAction.READ, SAC_RECORD_TYPE, details={"year": year})
+    return report
+
+
+SAC_CSV_HEADER = ("table", "measure", "breakdown", "category", "count")
+
+
+def sac_rows(report: SacReport) -> Iterator[tuple[str, str, str, str, int]]:
+    """The report's cells, one per row, in the order of the JSON body; a table's single figures
+    (``cases``, ``individuals``, ``concluded``) have an empty category."""
+    for table in ("sg1", "sg2", "sg3", "sg4"):
+        for measure, figures in getattr(report, table):
+            assert isinstance(figures, BaseModel)
+            for breakdown, value in figures:
+                if isinstance(value, int):
+                    yield table, measure, breakdown, "", value
+                else:
+                    for category, count in value:
+                        yield table, measure, breakdown, category, count
+
+
+# ---------------------------------------------------------------------------------------------------
+# Children in Need census: referral items
+
+
+def _cin_item(row: Any) -> CinReferralItem:
+    return CinReferralItem(
+        referral_id=row.referral_id,
+        referral_child_id=row.referral_child_id,
+        person_id=row.person_id,
+        date_of_birth=row.date_of_birth,
+        expected_date_of_birth=row.expected_date_of_birth,
+        gender=row.gender,
+        ethnicity=row.ethnicity,
+        referral_date=local_date(row.received_at),
+        received_at=row.received_at,
+        referral_source=row.referral_source,
+        status=row.status,
+        outcome=row.outcome,
+        decided_at=row.decided_at,
+        nfa=row.nfa,
+        primary_need=row.primary_need,
+        assessment_factors=row.assessment_factors or [],
+    )
+
+
+def check_child_level(actor: Principal) -> None:
+    """Child-level items are for the council's side only: a partner agency's auditor sees aggregates."""
+    if not actor.is_council_wide:
+        raise AgencyNotPermitted(
+            "Child-level report items (the CIN census) need an auditor of childrens_social_care, "
+            "adult_social_care or council; an auditor of a partner agency runs the aggregate reports "
+            "(timeliness, SAC)."
+        )
+
+
+def _audit_cin(
+    session: AsyncSession, actor: Principal, period: Period, media: str, items: int, **details: Any
+) -> None:
+    audit.record(
+        session,
+        actor,
+        AuditAction.EXPORT,
+        CIN_RECORD_TYPE,
+        details={
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "format": media,
+            "items": items,
+            **details,
+        },
+    )
+
+
+async def cin_page(
+    session: AsyncSession, actor: Principal, period: Period, params: PageParams
+) -> tuple[list[CinReferralItem], str | None]:
+    after = None if params.cursor is None else decode_cursor(params.cursor, queries.CIN_KEYS)
+    stmt = queries.cin_referral_items(period, after).limit(params.limit + 1)
+    rows = list(await session.execute(stmt))
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        next_cursor = encode_cursor(queries.cin_key(rows[-1]))
+    _audit_cin(session, actor, period, "json", len(rows), continued=params.cursor is not None)
+    return [_cin_item(row) for row in rows], next_cursor
+
+
+CIN_CSV_HEADER = (
+    "referral_id",
+    "referral_child_id",
+    "person_id",
+    "date_of_birth",
+    "expected_date_of_birth",
+    "gender",
+    "ethnicity",
+    "referral_date",
+    "received_at",
+    "referral_source",
+    "status",
+    "outcome",
+    "decided_at",
+    "nfa",
+    "primary_need",
+    "assessment_factors",
+)
+
+
+def _instant(value: datetime | None) -> str:
+    # As the JSON body writes it (RFC 3339, UTC as Z), so both formats carry the same text.
+    return "" if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def _csv_cells(row: Any) -> list[Any]:
+    # Straight from the row: building a response model per item would double the cost of a large export.
+    nfa = "" if row.nfa is None else ("true" if row.nfa else "false")
+    return [
+        row.referral_id,
+        row.referral_child_id,
+        row.person_id or "",
+        row.date_of_birth or "",
+        row.expected_date_of_birth or "",
+        row.gender or "",
+        row.ethnicity or "",
+        local_date(row.received_at),
+        _instant(row.received_at),
+        row.referral_source,
+        row.status,
+        row.outcome or "",
+        _instant(row.decided_at),
+        nfa,
+        row.primary_need or "",
+        " ".join(row.assessment_factors or ()),
+    ]
+
+
+@dataclass
+class CsvExport:
+    """A CSV document in a spooled temporary file (in memory while small, on disk beyond), so that a
+    year's census, a hundred megabytes or more, is never held in memory whole."""
+
+    file: IO[bytes]
+    size: int
+    rows: int
+
+
+async def cin_csv(session: AsyncSession, actor: Principal, period: Period) -> CsvExport:
+    """The whole range as CSV. PostgreSQL formats it itself (COPY: no row passes through Python, which
+    for a year's census is the difference between seconds and a minute); elsewhere the rows are read
+    and formatted a batch at a time."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=CSV_SPOOL_IN_MEMORY)  # noqa: SIM115 - the response closes it
+    try:
+        if (await session.connection()).dialect.name == "postgresql":
+            rows = await _cin_csv_copy(session, period, spool)
+        else:
+            rows = await _cin_csv_rows(session, period, spool)
+    except BaseException:
+        spool.close()
+        raise
+    _audit_cin(session, actor, period, "csv", rows)
+    size = spool.tell()
+    spool.seek(0)
+    return CsvExport(spool, size, rows)
+
+
+async def _cin_csv_rows(session: AsyncSession, period: Period, spool: IO[bytes]) -> int:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CIN_CSV_HEADER)
+    rows = 0
+    result = await session.stream(queries.cin_referral_items(period).execution_options(yield_per=CSV_BATCH))
+    async for partition in result.partitions():
+        writer.writerows(_csv_cells(row) for row in partition)
+        rows += len(partition)
+        spool.write(out.getvalue().encode())
+        out.seek(0)
+        out.truncate()
+    spool.write(out.getvalue().encode())
+    return rows
+
+
+async def _cin_csv_copy(session: AsyncSession, period: Period, spool: IO[bytes]) -> int:
+    connection = await session.connection()
+    # COPY takes no parameters: the statement is rendered with its values inline. They are ours (two
+    # instants and fixed codes), never text from the request.
+    sql = str(
+        queries.cin_csv_postgresql(period, CIN_CSV_HEADER).compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    lines = 0
+
+    async def write(chunk: bytes) -> None:
+        nonlocal lines
+        # COPY ends lines with LF; the export uses CRLF (RFC 4180). No cell holds a line break.
+        lines += chunk.count(b"\n")
+        spool.write(chunk.replace(b"\n", b"\r\n"))
+
+    # In the request's transaction, so that its row-level security context applies to the COPY.
+    driver = await db.driver_connection(session)
+    await driver.copy_from_query(sql, output=write, format="csv", header=True)
+    return lines - 1  # the header
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timeliness
+
+RAG_ORDER = [*(str(r) for r in RagRating), "unrated"]
+
+
+def _due(row: Any) -> DueCounts:
+    return DueCounts(due=row.due, due_soon=row.due_soon, overdue=row.overdue)
+
+
+def _total(parts: Iterable[DueCounts]) -> DueCounts:
+    items = list(parts)
+    return DueCounts(
+        due=sum(p.due for p in items),
+        due_soon=sum(p.due_soon for p in items),
+        overdue=sum(p.overdue for p in items),
+    )
+
+
+async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: int) -> TimelinessReport:
+    now = utcnow()
+    soon = now + timedelta(hours=due_soon_hours)
+
+    found = await session.execute(queries.referral_decisions_due(now, soon))
+    by_rag = {row.rag_rating or "unrated": _due(row) for row in found}
+    empty = DueCounts(due=0, due_soon=0, overdue=0)
+    referral_rows = [
+        RagDueCounts.model_validate({"rag": rag, **by_rag.get(rag, empty).model_dump()}) for rag in RAG_ORDER
+    ]
+
+    concerns = _due((await session.execute(queries.adult_concern_decisions_due(now, soon))).one())
+
+    requests = sorted(
+        (
+            AgencyRagDueCounts.model_validate(
+                {"agency": row.agency, "rag": row.rag_rating or "unrated", **_due(row).model_dump()}
+            )
+            for row in await session.execute(queries.contribution_requests_due(now, soon))
+        ),
+        key=lambda r: (r.agency, RAG_ORDER.index(r.rag)),
+    )
+
+    # Plan reviews are due on a date: today, by the same calendar as the plans list's review_overdue.
+    today = plans_today()
+    soon_day = today + timedelta(days=math.ceil(due_soon_hours / 24))
+    plans = _due((await session.execute(queries.plan_reviews_due(today, soon_day))).one())
+
+    report = TimelinessReport(
+        as_of=now,
+        due_soon_hours=due_soon_hours,
+        referral_decisions=ReferralDecisionTimeliness(total=_total(referral_rows), by_rag=referral_rows),
+        adult_concern_decisions=concerns,
+        contribution_requests=ContributionTimeliness(total=_total(requests), by_agency_and_rag=requests),
+        plan_reviews=plans,
+    )
+    audit.record(
+        session, actor, AuditAction.READ, TIMELINESS_RECORD_TYPE, details={"due_soon_hours": due_soon_hours}
+    )
+    return report
+
+
+TIMELINESS_CSV_HEADER = ("measure", "agency", "rag", "due", "due_soon", "overdue")
+
+
+def timeliness_rows(report: TimelinessReport) -> Iterator[tuple[Any, ...]]:
+    """One row per count line; empty agency and rag mean all of them (a total)."""
+
+    def line(measure: str, counts: DueCounts, agency: str = "", rag: str = "") -> tuple[Any, ...]:
+        return measure, agency, rag, counts.due, counts.due_soon, counts.overdue
+
+    yield line("referral_decisions", report.referral_decisions.total)
+    for r in report.referral_decisions.by_rag:
+        yield line("referral_decisions", r, rag=str(r.rag))
+    yield line("adult_concern_decisions", report.adult_concern_decisions)
+    yield line("contribution_requests", report.contribution_requests.total)
+    for c in report.contribution_requests.by_agency_and_rag:
+        yield line("contribution_requests", c, agency=str(c.agency), rag=str(c.rag))
+    yield line("plan_reviews", report.plan_reviews)
