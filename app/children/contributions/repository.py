@@ -1,4 +1,4 @@
-"""Queries for contributions. Visible to children's social care and to the agency asked."""
+"""Queries for contributions; who may read which is ``access``."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.contributions import access
+from app.core.auth import Principal
 from app.core.codes import ContributionStatus
 from app.core.pagination import PageParams, paginate
-from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, ContributionResponse
-
-
-def can_see(agency: str, contribution: Contribution) -> bool:
-    return agency in (AgencyCode.CHILDRENS_SOCIAL_CARE, contribution.agency)
 
 
 async def get(
@@ -29,10 +26,10 @@ async def get(
     return await session.scalar(stmt)
 
 
-async def for_referral(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> list[Contribution]:
-    stmt = sa.select(Contribution).where(Contribution.referral_id == referral_id)
-    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
-        stmt = stmt.where(Contribution.agency == agency)
+async def for_referral(
+    session: AsyncSession, referral_id: uuid.UUID, principal: Principal
+) -> list[Contribution]:
+    stmt = sa.select(Contribution).where(Contribution.referral_id == referral_id, access.readable(principal))
     return list((await session.scalars(stmt.order_by(Contribution.requested_at, Contribution.id))).all())
 
 
@@ -49,11 +46,9 @@ def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
 
 
 async def inbox(
-    session: AsyncSession, agency: str, filters: InboxFilters, params: PageParams, now: datetime
+    session: AsyncSession, principal: Principal, filters: InboxFilters, params: PageParams, now: datetime
 ) -> tuple[list[Contribution], str | None]:
-    stmt = sa.select(Contribution)
-    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
-        stmt = stmt.where(Contribution.agency == agency)
+    stmt = sa.select(Contribution).where(access.readable(principal))
     if filters.agency is not None:
         stmt = stmt.where(Contribution.agency == filters.agency)
     if filters.status is not None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.children.contributions import repository
+from app.children.contributions import access, repository
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import (
     ContributionOut,
@@ -20,6 +20,7 @@ from app.children.contributions.schemas import (
     ContributionResponseIn,
     ResponseVersion,
 )
+from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
 from app.children.referrals.views import child_identity
@@ -30,7 +31,6 @@ from app.core.clock import WorkingClock
 from app.core.codes import ContributionStatus, RagRating, ReferralStatus
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams
-from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import Contribution, ContributionResponse
 from app.people.disclosures import service as disclosures
@@ -45,7 +45,7 @@ async def request(
     body: ContributionRequestIn,
     clock: WorkingClock,
 ) -> list[Contribution]:
-    referral = await referrals.for_hub(session, actor, referral_id)
+    referral = await referral_access.for_hub(session, actor, referral_id)
     if referral.status == ReferralStatus.RECEIVED:
         raise InvalidTransition(
             "Rate the referral before asking agencies: the rating sets when answers are due."
@@ -104,20 +104,11 @@ async def request(
     return created
 
 
-async def visible(
-    session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, *, for_update: bool = False
-) -> Contribution:
-    contribution = await repository.get(session, contribution_id, for_update=for_update)
-    if contribution is None or not repository.can_see(actor.agency, contribution):
-        raise NotFound("contribution", contribution_id)
-    return contribution
-
-
 async def respond(
     session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
 ) -> Contribution:
-    contribution = await visible(session, actor, contribution_id, for_update=True)
-    if contribution.agency != actor.agency:
+    contribution = await access.visible(session, actor, contribution_id, for_update=True)
+    if not access.answers(actor, contribution):
         raise NotFound("contribution", contribution_id)  # only the agency asked may answer
     if contribution.status == ContributionStatus.CANCELLED:
         raise InvalidTransition("The request was cancelled when the referral was withdrawn.")
@@ -173,7 +164,7 @@ async def respond(
 async def render(
     session: AsyncSession, contributions: Sequence[Contribution], viewer: Principal
 ) -> list[ContributionOut]:
-    hub = viewer.is_childrens_hub
+    hub = referral_access.is_hub(viewer)
     ids = [c.id for c in contributions]
     versions = await repository.versions(session, ids)
     children = await referral_repository.children(session, {c.referral_id for c in contributions})
@@ -202,7 +193,7 @@ async def render(
 
 
 async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UUID) -> Contribution:
-    contribution = await visible(session, actor, contribution_id)
+    contribution = await access.visible(session, actor, contribution_id)
     await referrals.audit_on_referral(
         session,
         actor,
@@ -211,7 +202,7 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
         record_id=contribution.id,
         record_type=RECORD_TYPE,
     )
-    if actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+    if not referral_access.is_hub(actor):
         # The asked agency reads the children's details and the hub's question: a disclosure.
         referral = await referral_repository.get(session, contribution.referral_id)
         assert referral is not None  # a foreign key
@@ -223,8 +214,8 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
 
 
 async def for_referral(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> list[Contribution]:
-    referral, _ = await referrals.visible(session, actor, referral_id)
-    found = await repository.for_referral(session, referral.id, actor.agency)
+    referral, _ = await referral_access.visible(session, actor, referral_id)
+    found = await repository.for_referral(session, referral.id, actor)
     await referrals.audit_on_referral(
         session,
         actor,
@@ -239,7 +230,7 @@ async def for_referral(session: AsyncSession, actor: Principal, referral_id: uui
 async def inbox(
     session: AsyncSession, actor: Principal, filters: InboxFilters, params: PageParams
 ) -> tuple[list[Contribution], str | None]:
-    found, next_cursor = await repository.inbox(session, actor.agency, filters, params, utcnow())
+    found, next_cursor = await repository.inbox(session, actor, filters, params, utcnow())
     children = await referral_repository.children(session, {c.referral_id for c in found})
     audit.record(
         session,

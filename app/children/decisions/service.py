@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.decisions.schemas import DecisionProposal, DecisionReview
+from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome, DecisionStatus, ReferralStatus
 from app.core.errors import InvalidTransition, NotFound, SelfApproval, ValidationFailed
-from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import ThresholdDecision
 
@@ -63,7 +63,7 @@ def check_cin_rules(body: DecisionProposal) -> bool:
 async def propose(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: DecisionProposal
 ) -> ThresholdDecision:
-    referral = await referrals.for_hub(session, actor, referral_id)
+    referral = await referral_access.for_hub(session, actor, referral_id)
     if referral.status == ReferralStatus.AWAITING_APPROVAL:
         raise InvalidTransition("A decision on this referral is already awaiting approval.")
     referrals.require_status(
@@ -113,13 +113,13 @@ async def propose(
 async def _visible(
     session: AsyncSession, actor: Principal, decision_id: uuid.UUID, *, for_update: bool = False
 ) -> ThresholdDecision:
-    # Decisions carry the hub's reasoning, drawn from every agency's answers: children's social care
-    # only. The referring agency sees the outcome on its referral.
+    if not referral_access.reads_decisions(actor):
+        raise NotFound("threshold decision", decision_id)
     stmt = sa.select(ThresholdDecision).where(ThresholdDecision.id == decision_id)
     if for_update:
         stmt = stmt.with_for_update()
     decision = await session.scalar(stmt)
-    if decision is None or actor.agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
+    if decision is None:
         raise NotFound("threshold decision", decision_id)
     return decision
 
@@ -147,7 +147,7 @@ async def review(
         raise SelfApproval(
             "A decision must be approved or returned by a different manager from its proposer."
         )
-    referral = await referrals.for_hub(session, actor, decision.referral_id)
+    referral = await referral_access.for_hub(session, actor, decision.referral_id)
     referrals.require_status(referral, {ReferralStatus.AWAITING_APPROVAL}, "decide")
     now = utcnow()
     decision.reviewed_by = actor.sub

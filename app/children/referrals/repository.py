@@ -1,5 +1,4 @@
-"""Queries for referrals, including who may see which (``view_for``): a record the caller's agency
-may not see is simply not found."""
+"""Queries for referrals; who may see which is ``access``."""
 
 from __future__ import annotations
 
@@ -7,14 +6,14 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.referrals import access
+from app.core.auth import Principal
 from app.core.codes import FINAL_REFERRAL_STATUSES
 from app.core.pagination import PageParams, paginate
-from app.core.scopes import AgencyCode
 from app.models.event import CaseEvent
 from app.models.referral import (
     Communication,
@@ -27,36 +26,12 @@ from app.models.referral import (
 AGGREGATE = "referral"
 
 
-class View(StrEnum):
-    FULL = "full"
-    REFERRER = "referrer"
-    ASKED_AGENCY = "asked_agency"
-
-
 async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
     stmt = sa.select(Referral).where(Referral.id == referral_id)
     if for_update:
         # Serialises state transitions on one referral; SQLite already runs one writer at a time.
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
-
-
-async def was_asked(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> bool:
-    stmt = sa.select(
-        sa.exists().where(Contribution.referral_id == referral_id, Contribution.agency == agency)
-    )
-    return bool(await session.scalar(stmt))
-
-
-async def view_for(session: AsyncSession, agency: str, referral: Referral) -> View | None:
-    """What ``agency`` may see of ``referral`` (deny by default)."""
-    if agency == AgencyCode.CHILDRENS_SOCIAL_CARE:
-        return View.FULL
-    if referral.referring_agency == agency:
-        return View.REFERRER
-    if await was_asked(session, referral.id, agency):
-        return View.ASKED_AGENCY
-    return None
 
 
 async def children(
@@ -118,16 +93,12 @@ def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
 
 async def list_visible(
     session: AsyncSession,
-    agency: str,
+    principal: Principal,
     filters: ReferralFilters,
     params: PageParams,
     now: datetime,
 ) -> tuple[list[Referral], str | None]:
-    stmt = sa.select(Referral)
-    if agency != AgencyCode.CHILDRENS_SOCIAL_CARE:
-        # A partner agency lists the referrals it made; the requests it was asked to answer are in
-        # its contributions inbox.
-        stmt = stmt.where(Referral.referring_agency == agency)
+    stmt = sa.select(Referral).where(access.listed(principal))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     if filters.rag is not None:

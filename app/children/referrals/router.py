@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime, Field
 
-from app.children.referrals import service, views
+from app.children.referrals import access, service, views
 from app.children.referrals.repository import ReferralFilters
 from app.children.referrals.schemas import (
     ChildIdentity,
@@ -82,7 +82,7 @@ async def create_referral(
     new = await service.create(session, principal, body, clock)
     response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
-    view = views.full if principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE else views.for_referrer
+    view = views.full if access.is_hub(principal) else views.for_referrer
     return await view(session, new.referral, children=new.children, household=new.household)
 
 
@@ -128,8 +128,7 @@ async def list_referrals(
     referrals, children, next_cursor = await service.list_(session, principal, filters, paging)
     set_link_header(request, response, next_cursor)
     now = utcnow()
-    hub = principal.agency == AgencyCode.CHILDRENS_SOCIAL_CARE
-    items = [views.summary(r, children[r.id], now, hub=hub) for r in referrals]
+    items = [views.summary(r, children[r.id], now, hub=access.is_hub(principal)) for r in referrals]
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.referrals import repository
-from app.children.referrals.repository import AGGREGATE, ReferralFilters, View
+from app.children.referrals.access import View, for_hub, visible
+from app.children.referrals.repository import AGGREGATE, ReferralFilters
 from app.children.referrals.schemas import (
     ChildIn,
     CommunicationIn,
@@ -107,22 +108,6 @@ def require_status(referral: Referral, allowed: Collection[ReferralStatus], acti
 
 # ---------------------------------------------------------------------------------------------------
 # Loading, with visibility
-
-
-async def visible(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
-    referral = await repository.get(session, referral_id)
-    view = None if referral is None else await repository.view_for(session, actor.agency, referral)
-    if referral is None or view is None:
-        raise NotFound("referral", referral_id)
-    return referral, view
-
-
-async def for_hub(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> Referral:
-    """A referral the hub is about to change, locked until the transaction ends."""
-    referral = await repository.get(session, referral_id, for_update=True)
-    if referral is None or await repository.view_for(session, actor.agency, referral) is not View.FULL:
-        raise NotFound("referral", referral_id)
-    return referral
 
 
 async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> list[uuid.UUID | None]:
@@ -541,7 +526,7 @@ async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) 
 async def list_(
     session: AsyncSession, actor: Principal, filters: ReferralFilters, params: PageParams
 ) -> tuple[list[Referral], dict[uuid.UUID, list[ReferralChild]], str | None]:
-    referrals, next_cursor = await repository.list_visible(session, actor.agency, filters, params, utcnow())
+    referrals, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
     children = await repository.children(session, [r.id for r in referrals])
     audit.record(
         session,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.referrals import repository
-from app.children.referrals.repository import View
+from app.children.referrals.access import View
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,

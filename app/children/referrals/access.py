@@ -1,0 +1,89 @@
+"""Who may read a referral, and through which view: the one place that says it.
+
+- ``full``: children's social care, the hub for children, sees every referral whole;
+- ``referrer``: the agency that made the referral sees it as sent, its status, RAG rating and outcome;
+- ``asked_agency``: an agency asked for information sees the children's identifying details and the
+  requests made of it.
+
+Everything that shows a referral asks here: a single read (``visible``), the list (``listed``: a
+partner lists the referrals it made; the requests it was asked are its contributions inbox), the
+timeline, the feed's record parts (``made_by``, ``asked_of``) and threshold decisions (the hub's
+reasoning: ``full`` only). Row-level security says the same again underneath, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal
+from app.core.errors import NotFound
+from app.models.referral import Contribution, Referral
+
+
+class View(StrEnum):
+    FULL = "full"
+    REFERRER = "referrer"
+    ASKED_AGENCY = "asked_agency"
+
+
+def is_hub(principal: Principal) -> bool:
+    """Children's social care: sees every referral whole, and what hangs off it."""
+    return principal.is_childrens_hub
+
+
+def made_by(agency: str) -> sa.ColumnElement[bool]:
+    """Referrals the agency made."""
+    return Referral.referring_agency == agency
+
+
+def asked_of(agency: str) -> sa.ColumnElement[bool]:
+    """Referrals the agency was asked about."""
+    return sa.exists().where(Contribution.referral_id == Referral.id, Contribution.agency == agency)
+
+
+def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
+    """The view through which the caller sees each referral; NULL where it may not."""
+    if is_hub(principal):
+        return sa.literal(View.FULL.value)
+    agency = str(principal.agency)
+    whens = [(made_by(agency), View.REFERRER.value), (asked_of(agency), View.ASKED_AGENCY.value)]
+    view: sa.ColumnElement[str | None] = sa.case(*whens, else_=sa.null())
+    return view
+
+
+def listed(principal: Principal) -> sa.ColumnElement[bool]:
+    """What the caller's referral list holds: the hub every referral, a partner those it made."""
+    return sa.true() if is_hub(principal) else made_by(str(principal.agency))
+
+
+async def visible(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Referral, View]:
+    """The referral and the caller's view of it, in one statement; 404 when it may not see it."""
+    view = view_clause(principal)
+    stmt = sa.select(Referral, view).where(Referral.id == referral_id)
+    if for_update:
+        # Serialises state transitions on one referral; SQLite already runs one writer at a time.
+        stmt = stmt.with_for_update(of=Referral)
+    row = (await session.execute(stmt)).first()
+    if row is None or row[1] is None:
+        raise NotFound("referral", referral_id)
+    return row[0], View(row[1])
+
+
+async def for_hub(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """A referral the hub is about to change, locked until the transaction ends; 404 to anyone else."""
+    if not is_hub(principal):
+        raise NotFound("referral", referral_id)
+    referral, _ = await visible(session, principal, referral_id, for_update=True)
+    return referral
+
+
+def reads_decisions(principal: Principal) -> bool:
+    """Threshold decisions carry the hub's reasoning, drawn from every agency's answers: the hub only.
+    The referring agency sees the outcome on its referral."""
+    return is_hub(principal)
