@@ -15,19 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
+from app.adults.concerns import access as concern_access
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.codes import CapacityOutcome
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate
-from app.core.scopes import AgencyCode
 from app.models.adult import AdultConcern, BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
 from app.models.person import Person
 
 RECORD_TYPE = "capacity_assessment"
-LEAD = AgencyCode.ADULT_SOCIAL_CARE
 
 
 def check_outcome(body: CapacityAssessmentIn) -> None:
@@ -58,7 +57,7 @@ def check_outcome(body: CapacityAssessmentIn) -> None:
 
 async def _visible(session: AsyncSession, actor: Principal, assessment_id: uuid.UUID) -> CapacityAssessment:
     assessment = await session.get(CapacityAssessment, assessment_id)
-    if assessment is None or actor.agency != LEAD:
+    if assessment is None or not concern_access.is_hub(actor):
         raise NotFound("capacity assessment", assessment_id)
     return assessment
 
@@ -133,7 +132,7 @@ class AssessmentFilters:
 async def history(
     session: AsyncSession, actor: Principal, filters: AssessmentFilters, params: PageParams
 ) -> tuple[list[CapacityAssessment], str | None]:
-    if actor.agency != LEAD:
+    if not concern_access.is_hub(actor):
         return [], None
     stmt = sa.select(CapacityAssessment)
     if filters.person_id is not None:

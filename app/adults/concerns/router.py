@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.adults.concerns import service, views
+from app.adults.concerns import access, service, views
 from app.adults.concerns.repository import ConcernFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
@@ -82,7 +82,7 @@ async def create_concern(
 ) -> AdultConcernFull | AdultConcernForRaiser:
     concern = await service.create(session, principal, body, clock)
     response.headers["Location"] = f"/v1/adult-concerns/{concern.id}"
-    _, view = await service.visible(session, principal, concern.id)
+    _, view = await access.visible(session, principal, concern.id)
     return await views.render(session, concern, view)
 
 
@@ -108,7 +108,7 @@ async def list_concerns(
     filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
     concerns, next_cursor = await service.list_(session, principal, filters, paging)
     set_link_header(request, response, next_cursor)
-    items = await views.summaries(session, concerns, hub=principal.is_adults_hub)
+    items = await views.summaries(session, concerns, hub=access.is_hub(principal))
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -245,7 +245,7 @@ async def open_enquiry(
 ) -> EnquiryOut:
     enquiry = await service.open_enquiry(session, principal, concern_id, body)
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
-    return views.enquiry_out(enquiry, [], hub=principal.is_adults_hub)
+    return views.enquiry_out(enquiry, [], hub=access.is_hub(principal))
 
 
 @router.get(
@@ -257,7 +257,7 @@ async def open_enquiry(
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
-    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
+    return views.enquiry_out(enquiry, allegations, hub=access.is_hub(principal))
 
 
 @router.post(
@@ -286,7 +286,7 @@ async def conclude(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)
-    return views.enquiry_out(enquiry, allegations, hub=principal.is_adults_hub)
+    return views.enquiry_out(enquiry, allegations, hub=access.is_hub(principal))
 
 
 @router.post(

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.concerns import repository
-from app.adults.concerns.repository import AGGREGATE, ConcernFilters, View
+from app.adults.concerns import access, repository
+from app.adults.concerns.access import View, visible
+from app.adults.concerns.repository import AGGREGATE, ConcernFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
     AdultConcernUpdate,
@@ -87,24 +88,6 @@ def audit_concern(
 def require_status(concern: AdultConcern, allowed: set[AdultConcernStatus], action: str) -> None:
     if concern.status not in allowed:
         raise InvalidTransition(f"Cannot {action} a concern whose status is {concern.status}.")
-
-
-async def visible(
-    session: AsyncSession, actor: Principal, concern_id: uuid.UUID
-) -> tuple[AdultConcern, View]:
-    concern = await repository.get(session, concern_id)
-    view = None if concern is None else repository.view_for(actor.agency, concern)
-    if concern is None or view is None:
-        raise NotFound("adult concern", concern_id)
-    return concern, view
-
-
-async def for_asc(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -> AdultConcern:
-    """A concern adult social care is about to change, locked until the transaction ends."""
-    concern = await repository.get(session, concern_id, for_update=True)
-    if concern is None or repository.view_for(actor.agency, concern) is not View.FULL:
-        raise NotFound("adult concern", concern_id)
-    return concern
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -179,7 +162,7 @@ async def confirm_match(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, person_id: uuid.UUID | None
 ) -> AdultConcern:
     """A practitioner settles a pending match: one of the candidates, or a new person record."""
-    concern = await for_asc(session, actor, concern_id)
+    concern = await access.for_hub(session, actor, concern_id)
     if concern.match_status != MatchStatus.PENDING:
         raise AppError(code="match_already_resolved")
     if person_id is None:
@@ -207,7 +190,7 @@ async def confirm_match(
 async def decide(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: Section42DecisionIn
 ) -> Section42DecisionRecord:
-    concern = await for_asc(session, actor, concern_id)
+    concern = await access.for_hub(session, actor, concern_id)
     require_status(concern, {AdultConcernStatus.RECEIVED}, "decide on")
     criteria = {
         "care_and_support_needs": body.care_and_support_needs,
@@ -266,7 +249,7 @@ async def decide(
 async def open_enquiry(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: EnquiryOpen
 ) -> Enquiry:
-    concern = await for_asc(session, actor, concern_id)
+    concern = await access.for_hub(session, actor, concern_id)
     require_status(concern, {AdultConcernStatus.DECIDED}, "open an enquiry on")
     decision = await repository.decision(session, concern.id)
     if decision is None or decision.decision == Section42Decision.NO_FURTHER_ACTION:
@@ -308,7 +291,7 @@ async def visible_enquiry(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Enquiry, AdultConcern]:
     enquiry = await repository.enquiry(session, enquiry_id, for_update=for_update)
-    if enquiry is None or not repository.can_see_enquiry(actor.agency, enquiry):
+    if enquiry is None or not access.reads_enquiry(actor, enquiry):
         raise NotFound("enquiry", enquiry_id)
     concern = await repository.get(session, enquiry.concern_id, for_update=for_update)
     assert concern is not None  # a foreign key
@@ -402,7 +385,7 @@ async def conclude(
 async def record_advocacy(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
 ) -> Advocacy:
-    concern = await for_asc(session, actor, concern_id)
+    concern = await access.for_hub(session, actor, concern_id)
     if concern.status == AdultConcernStatus.CLOSED:
         raise InvalidTransition("The concern is closed.")
     if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
@@ -445,7 +428,7 @@ async def update(
     body: AdultConcernUpdate,
     if_match: str | None,
 ) -> AdultConcern:
-    concern = await for_asc(session, actor, concern_id)
+    concern = await access.for_hub(session, actor, concern_id)
     check_if_match(if_match, concern.version)
     if concern.status == AdultConcernStatus.CLOSED:
         raise InvalidTransition("A closed concern cannot be changed.")
@@ -496,7 +479,7 @@ async def read(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -
 async def list_(
     session: AsyncSession, actor: Principal, filters: ConcernFilters, params: PageParams
 ) -> tuple[list[AdultConcern], str | None]:
-    concerns, next_cursor = await repository.list_visible(session, actor.agency, filters, params, utcnow())
+    concerns, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
     audit.record(
         session,
         actor,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.concerns import repository
-from app.adults.concerns.repository import View
+from app.adults.concerns import access, repository
+from app.adults.concerns.access import View
 from app.adults.concerns.schemas import (
     AdultConcernForRaiser,
     AdultConcernFull,
@@ -113,7 +113,7 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         )
     return AdultConcernForRaiser(
         id=concern.id,
-        status=repository.status_told(concern.status, feedback_limited=limited),
+        status=access.status_told(concern.status, feedback_limited=limited),
         raising_agency=concern.raising_agency,
         received_at=concern.received_at,
         decision_due_at=concern.decision_due_at,
@@ -147,7 +147,7 @@ async def render(
 async def summaries(
     session: AsyncSession, concerns: Sequence[AdultConcern], *, hub: bool
 ) -> list[AdultConcernSummary]:
-    limited = set() if hub else await repository.feedback_limited(session, [c.id for c in concerns])
+    limited = set() if hub else await access.feedback_limited(session, [c.id for c in concerns])
     return [summary(c, hub=hub, feedback_limited=c.id in limited) for c in concerns]
 
 
@@ -156,7 +156,7 @@ def summary(concern: AdultConcern, *, hub: bool, feedback_limited: bool = False)
         id=concern.id,
         status=concern.status
         if hub
-        else repository.status_told(concern.status, feedback_limited=feedback_limited),
+        else access.status_told(concern.status, feedback_limited=feedback_limited),
         raising_agency=concern.raising_agency,
         received_at=concern.received_at,
         decision_due_at=concern.decision_due_at,

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.plans import service
+from app.adults.plans import access, service
+from app.adults.plans.access import View
 from app.adults.plans.schemas import (
     ActionOut,
     ActionUpdate,
@@ -23,7 +24,6 @@ from app.adults.plans.schemas import (
     ReviewIn,
     ReviewOut,
 )
-from app.adults.plans.service import View
 from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.codes import PlanStatus
 from app.core.concurrency import IfMatch, etag, set_etag
@@ -181,10 +181,8 @@ async def list_plans(
     filters = service.PlanFilters(review_overdue=review_overdue, person_id=person_id, status=status_)
     found, next_cursor = await service.list_visible(session, principal, filters, paging)
     set_link_header(request, response, next_cursor)
-    items = []
-    for plan in found:
-        _, view = await service.visible(session, principal, plan.id)
-        items.append(await render(session, plan, view, principal.agency))
+    view = access.listed_view(principal)
+    items = [await render(session, plan, view, principal.agency) for plan in found]
     return PlanPage(items=items, next_cursor=next_cursor)
 
 
@@ -257,7 +255,7 @@ async def update_action(
 ) -> ActionOut:
     action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
     set_etag(response, action.version)
-    return action_out(action, agency=principal.agency, hub=principal.is_adults_hub)
+    return action_out(action, agency=principal.agency, hub=access.is_hub(principal))
 
 
 @router.post(

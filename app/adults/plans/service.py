@@ -11,12 +11,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.plans import access
+from app.adults.plans.access import View
 from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
 from app.core import audit, events
 from app.core.audit import AuditAction
@@ -25,19 +26,12 @@ from app.core.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecis
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate
-from app.core.scopes import AgencyCode, Scope
 from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
 from app.models.base import utcnow
 from app.models.person import Person
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "safeguarding_plan"
-LEAD = AgencyCode.ADULT_SOCIAL_CARE
-
-
-class View(StrEnum):
-    FULL = "full"
-    ACTION_OWNER = "action_owner"
 
 
 def today() -> date:
@@ -58,34 +52,8 @@ def _emit(
     events.emit(session, actor, aggregate[0], aggregate[1], event_type, {"plan_id": str(plan.id), **data})
 
 
-async def owns_an_action(session: AsyncSession, plan_id: uuid.UUID, agency: str) -> bool:
-    return bool(
-        await session.scalar(
-            sa.select(sa.exists().where(PlanAction.plan_id == plan_id, PlanAction.agency == agency))
-        )
-    )
-
-
-async def visible(
-    session: AsyncSession, actor: Principal, plan_id: uuid.UUID, *, for_update: bool = False
-) -> tuple[SafeguardingPlan, View]:
-    stmt = sa.select(SafeguardingPlan).where(SafeguardingPlan.id == plan_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    plan = await session.scalar(stmt)
-    view: View | None = None
-    if plan is not None:
-        if actor.agency == LEAD and actor.has(Scope.PLANS_READ):
-            view = View.FULL
-        elif await owns_an_action(session, plan.id, actor.agency):
-            view = View.ACTION_OWNER
-    if plan is None or view is None:
-        raise NotFound("safeguarding plan", plan_id)
-    return plan, view
-
-
 async def for_asc(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> SafeguardingPlan:
-    plan, view = await visible(session, actor, plan_id, for_update=True)
+    plan, view = await access.visible(session, actor, plan_id, for_update=True)
     if view is not View.FULL:
         raise NotFound("safeguarding plan", plan_id)
     return plan
@@ -171,16 +139,14 @@ async def update_action(
     body: ActionUpdate,
     if_match: str | None,
 ) -> PlanAction:
-    plan, view = await visible(session, actor, plan_id, for_update=True)
+    plan, view = await access.visible(session, actor, plan_id, for_update=True)
     action = await session.scalar(
         sa.select(PlanAction)
         .where(PlanAction.id == action_id, PlanAction.plan_id == plan.id)
         .with_for_update()
     )
     # An action owner may change only its own actions; another agency's action is not found for it.
-    if action is None or (view is View.ACTION_OWNER and action.agency != actor.agency):
-        raise NotFound("plan action", action_id)
-    if view is View.FULL and not actor.has(Scope.PLANS_WRITE):
+    if action is None or not access.updates_action(actor, view, action):
         raise NotFound("plan action", action_id)
     check_if_match(if_match, action.version)
     if plan.status == PlanStatus.CLOSED:
@@ -246,7 +212,7 @@ async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, bo
 
 
 async def read(session: AsyncSession, actor: Principal, plan_id: uuid.UUID) -> tuple[SafeguardingPlan, View]:
-    plan, view = await visible(session, actor, plan_id)
+    plan, view = await access.visible(session, actor, plan_id)
     _audit(session, actor, AuditAction.READ, plan, view=str(view))
     if view is View.ACTION_OWNER:
         await disclosures.plan_seen_by_action_owner(session, actor, plan)
@@ -286,12 +252,7 @@ def review_overdue_clause() -> sa.ColumnElement[bool]:
 async def list_visible(
     session: AsyncSession, actor: Principal, filters: PlanFilters, params: PageParams
 ) -> tuple[list[SafeguardingPlan], str | None]:
-    stmt = sa.select(SafeguardingPlan)
-    if not (actor.agency == LEAD and actor.has(Scope.PLANS_READ)):
-        # A partner lists the plans in which it owns an action.
-        stmt = stmt.where(
-            sa.exists().where(PlanAction.plan_id == SafeguardingPlan.id, PlanAction.agency == actor.agency)
-        )
+    stmt = sa.select(SafeguardingPlan).where(access.listed(actor))
     if filters.review_overdue is not None:
         clause = review_overdue_clause()
         stmt = stmt.where(clause if filters.review_overdue else sa.not_(clause))

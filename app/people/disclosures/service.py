@@ -20,7 +20,7 @@ from app.core.codes import AdultConcernStatus, ReferralStatus
 from app.core.context import current_request_id
 from app.core.errors import InsufficientScope, NotFound
 from app.core.pagination import PageParams
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import Scope
 from app.models.adult import AdultConcern, Enquiry, SafeguardingPlan
 from app.models.base import utcnow
 from app.models.disclosure import Disclosure
@@ -183,7 +183,7 @@ async def referral_seen_by_partner(
 ) -> None:
     """A partner agency opened a referral (or its timeline, or a request on it). ``asked``: it sees it
     as an agency asked for information; otherwise as the referring agency."""
-    if actor.agency == AgencyCode.CHILDRENS_SOCIAL_CARE:
+    if actor.is_childrens_hub:
         return  # the hub's own case record
     if asked:
         purpose, basis = DisclosurePurpose.MASH_INFORMATION_REQUEST, referral_basis(referral)
@@ -210,7 +210,7 @@ async def referral_seen_by_partner(
 
 
 async def concern_seen_by_raiser(session: AsyncSession, actor: Principal, concern: AdultConcern) -> None:
-    if actor.agency == AgencyCode.ADULT_SOCIAL_CARE or concern.status == AdultConcernStatus.RECEIVED:
+    if actor.is_adults_hub or concern.status == AdultConcernStatus.RECEIVED:
         return  # adult social care's own record, or nothing of adult social care's in it yet
     await _seen_by_actor(
         session,
@@ -226,7 +226,7 @@ async def concern_seen_by_raiser(session: AsyncSession, actor: Principal, concer
 async def enquiry_seen_by_partner(
     session: AsyncSession, actor: Principal, enquiry: Enquiry, concern: AdultConcern
 ) -> None:
-    if actor.agency == AgencyCode.ADULT_SOCIAL_CARE:
+    if actor.is_adults_hub:
         return
     await _seen_by_actor(
         session,
@@ -241,7 +241,7 @@ async def enquiry_seen_by_partner(
 
 
 async def plan_seen_by_action_owner(session: AsyncSession, actor: Principal, plan: SafeguardingPlan) -> None:
-    if actor.agency == AgencyCode.ADULT_SOCIAL_CARE:
+    if actor.is_adults_hub:
         return
     await _seen_by_actor(
         session,

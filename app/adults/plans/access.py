@@ -1,0 +1,74 @@
+"""Who may read a safeguarding plan, and through which view: the one place that says it.
+
+- ``full``: adult social care (with ``plans:read``) sees every plan whole;
+- ``action_owner``: an agency that owns an action in the plan sees the plan's essentials and its own
+  actions, and may update them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adults.concerns import access as concern_access
+from app.core.auth import Principal
+from app.core.errors import NotFound
+from app.core.scopes import Scope
+from app.models.adult import PlanAction, SafeguardingPlan
+
+
+class View(StrEnum):
+    FULL = "full"
+    ACTION_OWNER = "action_owner"
+
+
+def is_hub(principal: Principal) -> bool:
+    """Adult social care reading plans: sees every plan whole."""
+    return concern_access.is_hub(principal) and principal.has(Scope.PLANS_READ)
+
+
+def owned_by(agency: str) -> sa.ColumnElement[bool]:
+    """Plans in which the agency owns an action."""
+    return sa.exists().where(PlanAction.plan_id == SafeguardingPlan.id, PlanAction.agency == agency)
+
+
+def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
+    if is_hub(principal):
+        return sa.literal(View.FULL.value)
+    view: sa.ColumnElement[str | None] = sa.case(
+        (owned_by(str(principal.agency)), View.ACTION_OWNER.value), else_=sa.null()
+    )
+    return view
+
+
+def listed(principal: Principal) -> sa.ColumnElement[bool]:
+    """What the caller's plan list holds: the hub every plan, a partner those it owns an action in."""
+    return sa.true() if is_hub(principal) else owned_by(str(principal.agency))
+
+
+async def visible(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[SafeguardingPlan, View]:
+    """The plan and the caller's view of it, in one statement; 404 when it may not see it."""
+    stmt = sa.select(SafeguardingPlan, view_clause(principal)).where(SafeguardingPlan.id == plan_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=SafeguardingPlan)
+    row = (await session.execute(stmt)).first()
+    if row is None or row[1] is None:
+        raise NotFound("safeguarding plan", plan_id)
+    return row[0], View(row[1])
+
+
+def updates_action(principal: Principal, view: View, action: PlanAction) -> bool:
+    """An owner updates only its own actions; adult social care those of any agency if it writes plans."""
+    if view is View.ACTION_OWNER:
+        return action.agency == principal.agency
+    return principal.has(Scope.PLANS_WRITE)
+
+
+def listed_view(principal: Principal) -> View:
+    """The view of every plan in the caller's list (``listed`` holds only the plans it sees so)."""
+    return View.FULL if is_hub(principal) else View.ACTION_OWNER
