@@ -29,10 +29,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.core.auth import Principal  # noqa: E402
+from app.core.scopes import AgencyCode, Role  # noqa: E402
 from app.governance.feed import repository  # noqa: E402
 from app.governance.feed.service import SCAN_WINDOW  # noqa: E402
 
 CALLERS = ("childrens_social_care", "police", "health", "education", "victim_support")
+
+
+def caller(agency: str) -> Principal:
+    role = Role.MASH_PRACTITIONER if agency == "childrens_social_care" else Role.PARTNER_REFERRER
+    return Principal("bench", AgencyCode(agency), role, frozenset())
+
+
 LIMIT = 50
 
 
@@ -41,7 +50,9 @@ async def _time(session: AsyncSession, agency: str, after: int, head: int, runs:
     found = 0
     for _ in range(runs):
         started = time.perf_counter()
-        rows = await repository.page(session, agency, after, min(head, after + SCAN_WINDOW), LIMIT + 1)
+        rows = await repository.page(
+            session, caller(agency), after, min(head, after + SCAN_WINDOW), LIMIT + 1
+        )
         times.append((time.perf_counter() - started) * 1000)
         found = len(rows)
     return statistics.median(times), found
@@ -59,7 +70,7 @@ async def main(url: str, runs: int) -> None:
                 ms, found = await _time(session, agency, after, head, runs)
                 cells.append(f"{ms:8.1f} ({found:>2} rows)")
             print(f"{agency:<24}" + "".join(f"{c:>22}" for c in cells))
-        stmt = repository.visible_to("police", 0, SCAN_WINDOW).limit(LIMIT + 1)
+        stmt = repository.visible_to(caller("police"), 0, SCAN_WINDOW).limit(LIMIT + 1)
         compiled = stmt.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
         plan = await session.execute(sa.text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {compiled}"))
         print("\nplan (police, from start):")

@@ -34,7 +34,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
+from app.core.auth import Principal
 from app.core.config import Settings
+from app.core.scopes import AgencyCode, Role
 from app.governance.feed import repository as feed_repository
 from app.models.referral import Referral
 
@@ -198,7 +200,8 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
             async def work() -> None:
                 async with (owner_sessions if owner else sessions)() as session:
                     db.set_context(session, context)
-                    rows = await feed_repository.page(session, context[0], 0, 10**9, 50)
+                    caller = Principal("bench", AgencyCode(context[0]), Role(context[1]), frozenset())
+                    rows = await feed_repository.page(session, caller, 0, 10**9, 50)
                     assert len(rows) == 50
                     await session.commit()
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.adults.concerns import access as concern_access
 from app.core.auth import Principal
@@ -30,9 +31,16 @@ def is_hub(principal: Principal) -> bool:
     return concern_access.is_hub(principal) and principal.has(Scope.PLANS_READ)
 
 
+def owns_action_in(
+    agency: str, plan_id: sa.ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID]
+) -> sa.ColumnElement[bool]:
+    """The agency owns an action in the plan ``plan_id`` names (a column, or an event's plan id)."""
+    return sa.exists().where(PlanAction.plan_id == plan_id, PlanAction.agency == agency)
+
+
 def owned_by(agency: str) -> sa.ColumnElement[bool]:
     """Plans in which the agency owns an action."""
-    return sa.exists().where(PlanAction.plan_id == SafeguardingPlan.id, PlanAction.agency == agency)
+    return owns_action_in(agency, SafeguardingPlan.id)
 
 
 def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:

@@ -24,11 +24,14 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.adults.concerns import access as concern_access
+from app.adults.plans import access as plan_access
+from app.children.referrals import access as referral_access
 from app.core import events
+from app.core.auth import Principal
 from app.core.codes import ContributionStatus
 from app.governance.feed.rules import (
     FEED,
-    HUB_STREAMS,
     PARTNER_VIEWS,
     VIEW_STREAMS,
     EventType,
@@ -38,7 +41,7 @@ from app.governance.feed.rules import (
     When,
     types_for,
 )
-from app.models.adult import AdultConcern, PlanAction, Section42DecisionRecord
+from app.models.adult import AdultConcern, Section42DecisionRecord
 from app.models.event import CaseEvent
 from app.models.referral import Contribution, Referral
 
@@ -92,18 +95,17 @@ def _condition(only: Only, agency: str) -> sa.ColumnElement[bool]:
 
 
 def _part(view: View, agency: str) -> sa.ColumnElement[bool] | None:
-    """The agency has this part in the event's record (None: the view's conditions say it)."""
+    """The agency has this part in the event's record, as each record's access module says (None: the
+    view's conditions say it)."""
     if view is View.REFERRER:
-        return Referral.referring_agency == agency  # joined: see visible_to
+        return referral_access.made_by(agency)  # joined: see visible_to
     if view is View.ASKED_AGENCY:
         return None  # a request names the agency asked; a cancellation is looked up
     if view is View.RAISER:
-        return AdultConcern.raising_agency == agency  # joined: see visible_to
+        return concern_access.raised_by(agency)  # joined: see visible_to
     if view is View.ACTION_OWNER:
         # Every plan event carries its plan's id, on whichever stream it was written.
-        return sa.exists().where(
-            PlanAction.plan_id == JsonUuid(_data("plan_id")), PlanAction.agency == agency
-        )
+        return plan_access.owns_action_in(agency, JsonUuid(_data("plan_id")))
     raise AssertionError(view)
 
 
@@ -122,12 +124,24 @@ def _sees_through(view: View, agency: str) -> sa.ColumnElement[bool]:
     return sa.and_(*clauses, *([] if part is None else [part]))
 
 
-def view_of(agency: str) -> sa.ColumnElement[str | None]:
-    """The view through which ``agency`` sees each event, or NULL when it may not see it. It reads
+def hub_streams(principal: Principal) -> list[str]:
+    """The streams the caller's agency sees whole, as the hub of their side."""
+    streams = []
+    if referral_access.is_hub(principal):
+        streams.append(RecordType.REFERRAL.value)
+    if concern_access.is_hub(principal):
+        streams += [RecordType.ADULT_CONCERN.value, RecordType.SAFEGUARDING_PLAN.value]
+    return streams
+
+
+def view_of(principal: Principal) -> sa.ColumnElement[str | None]:
+    """The view through which the caller sees each event, or NULL when it may not see it. It reads
     the columns of the records ``visible_to`` joins."""
+    agency = str(principal.agency)
     whens: list[tuple[sa.ColumnElement[bool], str]] = []
-    if agency in HUB_STREAMS:
-        whens.append((CaseEvent.aggregate_type.in_(HUB_STREAMS[agency]), str(View.FULL)))
+    streams = hub_streams(principal)
+    if streams:
+        whens.append((CaseEvent.aggregate_type.in_(streams), str(View.FULL)))
     whens += [(_sees_through(view, agency), str(view)) for view in PARTNER_VIEWS]
     return sa.case(*whens, else_=sa.null())
 
@@ -142,14 +156,14 @@ def _about(record_type: RecordType) -> sa.ColumnElement[bool]:
 
 
 def visible_to(
-    agency: str,
+    principal: Principal,
     after: int,
     upto: int,
     record_type: RecordType | None = None,
     event_types: Collection[EventType] = (),
 ) -> sa.Select[CaseEvent, str | None]:
-    """The events with ``after < seq <= upto`` that ``agency`` may see, each with its view, in order."""
-    view = view_of(agency)
+    """The events with ``after < seq <= upto`` that the caller may see, each with its view, in order."""
+    view = view_of(principal)
     stmt = (
         sa.select(CaseEvent, view)
         # Each event joins at most one row of each: by primary key, or by the unique concern_id.
@@ -188,15 +202,15 @@ async def head(session: AsyncSession) -> int:
 
 async def page(
     session: AsyncSession,
-    agency: str,
+    principal: Principal,
     after: int,
     upto: int,
     limit: int,
     record_type: RecordType | None = None,
     event_types: Collection[EventType] = (),
 ) -> list[tuple[CaseEvent, View]]:
-    """Up to ``limit`` events with ``after < seq <= upto`` that ``agency`` may see, with their view."""
-    rows = await session.execute(visible_to(agency, after, upto, record_type, event_types).limit(limit))
+    """Up to ``limit`` events with ``after < seq <= upto`` that the caller may see, with their view."""
+    rows = await session.execute(visible_to(principal, after, upto, record_type, event_types).limit(limit))
     # The WHERE clause keeps only rows with a view.
     return [(event, View(str(name))) for event, name in rows]
 

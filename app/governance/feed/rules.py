@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.core.codes import AdultConcernStatus, PlanStatus, ReferralStatus
-from app.core.scopes import AgencyCode
 
 
 class EventType(StrEnum):
@@ -98,12 +97,6 @@ VIEW_STREAMS: dict[View, tuple[str, ...]] = {
     View.ASKED_AGENCY: ("referral",),
     View.RAISER: ("adult_concern",),
     View.ACTION_OWNER: ("adult_concern", "safeguarding_plan"),
-}
-
-# The hub agencies and the streams they see whole.
-HUB_STREAMS: dict[str, tuple[str, ...]] = {
-    AgencyCode.CHILDRENS_SOCIAL_CARE: ("referral",),
-    AgencyCode.ADULT_SOCIAL_CARE: ("adult_concern", "safeguarding_plan"),
 }
 
 

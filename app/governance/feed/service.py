@@ -70,7 +70,7 @@ async def read(session: AsyncSession, actor: Principal, params: PageParams, filt
     after = _position(params.cursor, head)
     upto = min(head, after + SCAN_WINDOW)
     rows = await repository.page(
-        session, actor.agency, after, upto, params.limit + 1, filters.record_type, filters.event_types
+        session, actor, after, upto, params.limit + 1, filters.record_type, filters.event_types
     )
     if len(rows) > params.limit:
         rows = rows[: params.limit]
