@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Principal
 from app.core.codes import AdultConcernStatus
 from app.core.errors import NotFound
+from app.core.readable import one_with_view
 from app.models.adult import AdultConcern, Enquiry, Section42DecisionRecord
 
 
@@ -59,14 +60,16 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 async def visible(
     session: AsyncSession, principal: Principal, concern_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[AdultConcern, View]:
-    """The concern and the caller's view of it, in one statement; 404 when it may not see it."""
-    stmt = sa.select(AdultConcern, view_clause(principal)).where(AdultConcern.id == concern_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=AdultConcern)
-    row = (await session.execute(stmt)).first()
-    if row is None or row[1] is None:
-        raise NotFound("adult concern", concern_id)
-    return row[0], View(row[1])
+    """The adult concern and the caller's view of it, in one statement; 404 when it may not see it."""
+    record, view = await one_with_view(
+        session,
+        AdultConcern,
+        view_clause(principal),
+        concern_id,
+        resource="adult concern",
+        for_update=for_update,
+    )
+    return record, View(view)
 
 
 async def for_hub(session: AsyncSession, principal: Principal, concern_id: uuid.UUID) -> AdultConcern:

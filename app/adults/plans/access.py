@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.adults.concerns import access as concern_access
 from app.core.auth import Principal
-from app.core.errors import NotFound
+from app.core.readable import one_with_view
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
 
@@ -60,14 +60,16 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 async def visible(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[SafeguardingPlan, View]:
-    """The plan and the caller's view of it, in one statement; 404 when it may not see it."""
-    stmt = sa.select(SafeguardingPlan, view_clause(principal)).where(SafeguardingPlan.id == plan_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=SafeguardingPlan)
-    row = (await session.execute(stmt)).first()
-    if row is None or row[1] is None:
-        raise NotFound("safeguarding plan", plan_id)
-    return row[0], View(row[1])
+    """The safeguarding plan and the caller's view of it, in one statement; 404 when it may not see it."""
+    record, view = await one_with_view(
+        session,
+        SafeguardingPlan,
+        view_clause(principal),
+        plan_id,
+        resource="safeguarding plan",
+        for_update=for_update,
+    )
+    return record, View(view)
 
 
 def updates_action(principal: Principal, view: View, action: PlanAction) -> bool:

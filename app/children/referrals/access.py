@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.errors import NotFound
+from app.core.readable import one_with_view
 from app.models.referral import Contribution, Referral
 
 
@@ -64,15 +65,10 @@ async def visible(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Referral, View]:
     """The referral and the caller's view of it, in one statement; 404 when it may not see it."""
-    view = view_clause(principal)
-    stmt = sa.select(Referral, view).where(Referral.id == referral_id)
-    if for_update:
-        # Serialises state transitions on one referral; SQLite already runs one writer at a time.
-        stmt = stmt.with_for_update(of=Referral)
-    row = (await session.execute(stmt)).first()
-    if row is None or row[1] is None:
-        raise NotFound("referral", referral_id)
-    return row[0], View(row[1])
+    record, view = await one_with_view(
+        session, Referral, view_clause(principal), referral_id, resource="referral", for_update=for_update
+    )
+    return record, View(view)
 
 
 async def for_hub(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
