@@ -5,6 +5,15 @@ commit could no longer change the status a client sees. So the transaction is ow
 the handler runs, and only if it produced a success response is the session committed (with its
 audit entries and idempotency record); a failure to commit becomes the error response. Any error
 rolls everything back: there are no partial writes.
+
+**Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
+``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
+``idempotent(requires(...), redact=...)``, ``Clock``. A dependency cannot carry something to code that
+runs outside the dependency graph: the rate limit middleware before the route (the token it verified),
+this wrapper after the handler (the session to commit, the Idempotency-Key claimed), the access log
+after the response (the caller), the database at each BEGIN (the caller, for row-level security). Those
+hand-offs, and only those, travel in one typed ``app.core.context.RequestContext`` per request, kept
+under one key of the request's state; nothing else is put in ``request.state``.
 """
 
 from __future__ import annotations
@@ -15,11 +24,11 @@ from typing import Any
 
 from fastapi import Request, Response, params
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
+from app.core.context import RequestContext
 from app.core.errors import AppError, NotFound
-from app.core.idempotency import IdempotencyClaim, IdempotentReplay, store_response
+from app.core.idempotency import IdempotentReplay, store_response
 from app.core.not_found import audit_not_found
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -33,34 +42,31 @@ class TransactionalRoute(APIRoute):
         async def run(request: Request) -> Response:
             if expects_json:
                 _require_json(request)
+            context = RequestContext.of(request)
             try:
                 try:
                     response = await handler(request)
                 except IdempotentReplay as replay:
                     response = replay.response
-                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                session = context.session
                 if session is not None:
                     if response.status_code < 400:
-                        claim: IdempotencyClaim | None = getattr(request.state, "idempotency", None)
-                        if claim is not None:
+                        if context.idempotency is not None:
                             ttl = request.app.state.settings.idempotency_ttl_hours
-                            redact = getattr(request.state, "idempotency_redact", ())
-                            await store_response(session, claim, response, ttl, redact)
+                            await store_response(session, context.idempotency, response, ttl)
                         await db.commit(session)
                     else:
                         await db.rollback(session)
                 return response
             except BaseException as exc:
-                session = getattr(request.state, "db_session", None)
-                if session is not None:
-                    await db.rollback(session)
+                if context.session is not None:
+                    await db.rollback(context.session)
                 if isinstance(exc, NotFound):
                     await audit_not_found(request, exc)  # in a transaction of its own
                 raise
             finally:
-                session = getattr(request.state, "db_session", None)
+                session, context.session = context.session, None
                 if session is not None:
-                    request.state.db_session = None
                     await session.close()
 
         return run

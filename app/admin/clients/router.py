@@ -19,7 +19,7 @@ from app.admin.clients.schemas import (
 from app.core.auth import AdminPrincipal, Authenticated, Principal, requires
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
-from app.core.idempotency import idempotent, redact_on_replay
+from app.core.idempotency import idempotent
 from app.core.openapi import (
     ALWAYS,
     AUTHENTICATED,
@@ -32,7 +32,8 @@ from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import TransactionalRoute
 from app.core.scopes import Scope
 
-AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN))]
+# The secret is never stored: a replay answers it as null.
+AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN), redact=("client_secret",))]
 router = APIRouter(prefix="/v1", route_class=TransactionalRoute)
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -81,7 +82,6 @@ async def create_client(
     session: DbSession,
     body: ClientCreate,
 ) -> ClientCreated:
-    redact_on_replay(request, "client_secret")
     client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
     response.headers["Location"] = f"/v1/clients/{client.id}"
     return ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
