@@ -84,7 +84,7 @@ oauth2_scheme = OAuth2(
 
 async def authenticate(request: Request, session: DbSession) -> Principal:
     """The caller of every operation that takes a token (``requires``, ``requires_any``, ``Authenticated``,
-    ``idempotent(...)`` all depend on it)."""
+    ``idempotent(...)`` all depend on it); ``public`` marks the few that take none."""
     context = RequestContext.of(request)
     if context.principal is not None:
         return context.principal  # an operation with several authorised dependencies
@@ -159,6 +159,16 @@ def requires_any(*scopes: Scope) -> Any:
 
     check.any_of_scopes = frozenset(str(s) for s in scopes)  # type: ignore[attr-defined]  # read by tests
     return Depends(check)
+
+
+def public() -> None:
+    """Declares an operation that takes no token: health, readiness, metrics, the problem pages and the
+    token endpoint itself. Every other operation depends on ``authenticate``; ``tests/core/test_routes.py``
+    fails on an operation that does neither."""
+
+
+# ``dependencies=[PUBLIC]`` on a route: public by declaration, never by omission.
+PUBLIC = Depends(public)
 
 
 def any_of_security(*scopes: Scope) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""The route class every API router uses: one transaction per request, committed before responding.
+"""The project's router: every operation runs in one transaction, committed before responding.
+
+**Committing is not opt-in.** Every router of the application is a ``Router``, whose routes are
+``TransactionalRoute``s; its route class cannot be set to anything else (``tests/core/test_routes.py``
+walks every route of the app and fails on one that is not transactional, or that neither depends on
+``app.core.auth.authenticate`` nor is declared public with ``dependencies=[PUBLIC]``).
 
 FastAPI runs the exit code of ``yield`` dependencies after the response has started, when a failed
 commit could no longer change the status a client sees. So the transaction is owned here instead:
@@ -22,7 +27,7 @@ import email.message
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response, params
+from fastapi import APIRouter, Request, Response, params
 from fastapi.routing import APIRoute
 
 from app.core import db
@@ -70,6 +75,40 @@ class TransactionalRoute(APIRoute):
                     await session.close()
 
         return run
+
+
+class Router(APIRouter):
+    """The application's ``APIRouter``: its routes are ``TransactionalRoute``s (or a subclass); any
+    other route class, passed or assigned, is refused."""
+
+    def __init__(self, *, route_class: type[APIRoute] = TransactionalRoute, **kwargs: Any) -> None:
+        super().__init__(route_class=route_class, **kwargs)
+
+    @property
+    def route_class(self) -> type[APIRoute]:
+        return self._route_class
+
+    @route_class.setter
+    def route_class(self, value: type[APIRoute]) -> None:
+        _check_transactional(value)
+        self._route_class = value
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        route_class_override: type[APIRoute] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if route_class_override is not None:
+            _check_transactional(route_class_override)
+        super().add_api_route(path, endpoint, route_class_override=route_class_override, **kwargs)
+
+
+def _check_transactional(route_class: type[APIRoute]) -> None:
+    if not issubclass(route_class, TransactionalRoute):
+        raise TypeError(f"{route_class.__name__} does not commit: a Router's routes are TransactionalRoutes")
 
 
 def _is_form(route: APIRoute) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, set_etag
@@ -24,7 +24,7 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.people import repository, service
 from app.people.matching import Identity
@@ -39,7 +39,7 @@ from app.people.schemas import (
     PersonUpdate,
 )
 
-router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/people", tags=["People"])
 # Said on every operation of the register.
 REGISTER = (
     " The register is kept by childrens_social_care, adult_social_care and council: to any other agency "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.admin.clients import repository, service
 from app.admin.clients.schemas import (
@@ -29,12 +29,12 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
 # The secret is never stored: a replay answers it as null.
 AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN), redact=("client_secret",))]
-router = APIRouter(prefix="/v1", route_class=TransactionalRoute)
+router = Router(prefix="/v1")
 Paging = Annotated[PageParams, Depends(page_params)]
 
 

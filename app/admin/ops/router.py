@@ -6,18 +6,21 @@ import asyncio
 import dataclasses
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.auth import PUBLIC
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
 from app.core.problems import PROBLEM_TYPES
+from app.core.routing import Router
 from app.core.schemas import examples
 
-router = APIRouter(tags=["Operations"])
+# Probed by load balancers and Prometheus, read by anyone following a problem's `type`: no token.
+router = Router(tags=["Operations"], dependencies=[PUBLIC])
 # Any route can fail unexpectedly (the body then carries only a request id).
 ALWAYS_FAILS = (500,)
 

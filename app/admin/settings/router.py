@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.admin.settings import service
 from app.admin.settings.schemas import TimescalesIn, TimescalesOut
@@ -10,9 +10,9 @@ from app.core.auth import AdminPrincipal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.openapi import ALWAYS, AUTHENTICATED, ETAG_HEADERS, WITH_BODY, problem_responses
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 
-router = APIRouter(prefix="/v1/settings", tags=["Administration"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/settings", tags=["Administration"])
 
 _APPLIES = (
     "Deadlines are computed from the timescales in force when a record is made, rated or asked about, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.adults.advocates import service
 from app.adults.advocates.schemas import AdvocateIn, AdvocateOut
@@ -22,10 +22,10 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(prefix="/v1/advocates", tags=["Advocacy"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/advocates", tags=["Advocacy"])
 AdvocatesRead = Annotated[Principal, requires(Scope.ADVOCATES_READ)]
 AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
 AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]

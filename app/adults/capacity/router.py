@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from app.adults.capacity import service
 from app.adults.capacity.schemas import (
@@ -26,12 +26,10 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(
-    prefix="/v1/capacity-assessments", tags=["Mental capacity"], route_class=TransactionalRoute
-)
+router = Router(prefix="/v1/capacity-assessments", tags=["Mental capacity"])
 CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
 CapacityWrite = Annotated[Principal, requires(Scope.CAPACITY_WRITE)]
 CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]

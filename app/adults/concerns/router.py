@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.adults.concerns import service, views
 from app.adults.concerns.repository import ConcernFilters
@@ -40,11 +40,11 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.people.schemas import MatchConfirmation
 
-router = APIRouter(tags=["Adult concerns"], route_class=TransactionalRoute)
+router = Router(tags=["Adult concerns"])
 ConcernsCreate = Annotated[Principal, requires(Scope.ADULT_CONCERNS_CREATE)]
 ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
 ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.plans import service
@@ -39,14 +39,12 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
 from app.models.person import Person
 
-router = APIRouter(
-    prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"], route_class=TransactionalRoute
-)
+router = Router(prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"])
 PlansWrite = Annotated[Principal, requires(Scope.PLANS_WRITE)]
 PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
 # Adult social care reads plans with plans:read; a partner that owns an action in a plan reads it,

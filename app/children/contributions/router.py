@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from app.children.contributions import service
@@ -25,10 +25,10 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 
-router = APIRouter(tags=["Contributions"], route_class=TransactionalRoute)
+router = Router(tags=["Contributions"])
 ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
 ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
 ContributionsRequest = Annotated[Principal, requires(Scope.CONTRIBUTIONS_REQUEST)]

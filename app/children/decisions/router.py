@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.children.decisions import service
 from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
@@ -20,10 +20,10 @@ from app.core.openapi import (
     WITH_BODY,
     problem_responses,
 )
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(tags=["Threshold decisions"], route_class=TransactionalRoute)
+router = Router(tags=["Threshold decisions"])
 DecisionsPropose = Annotated[Principal, requires(Scope.DECISIONS_PROPOSE)]
 DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
 DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]

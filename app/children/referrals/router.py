@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import AwareDatetime, Field
 
 from app.children.referrals import service, views
@@ -42,13 +42,13 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
-router = APIRouter(prefix="/v1/referrals", tags=["Referrals"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/referrals", tags=["Referrals"])
 ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
 ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.core.audit import AuditAction
@@ -13,7 +13,7 @@ from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 from app.governance.audit import service
 from app.governance.audit.repository import AuditFilters
@@ -21,7 +21,7 @@ from app.governance.audit.schemas import AuditActor, AuditEventOut, AuditEventPa
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 
-router = APIRouter(prefix="/v1/audit-events", tags=["Audit trail"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/audit-events", tags=["Audit trail"])
 AuditRead = Annotated[Principal, requires(Scope.AUDIT_READ)]
 Paging = Annotated[PageParams, Depends(page_params)]
 

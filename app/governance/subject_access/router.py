@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.concurrency import set_etag
@@ -29,7 +29,7 @@ from app.core.openapi import (
     problem_responses,
 )
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.subject_access import service
 from app.governance.subject_access.repository import RequestFilters
@@ -40,7 +40,7 @@ from app.governance.subject_access.schemas import (
     SubjectAccessStatus,
 )
 
-router = APIRouter(tags=["People"], route_class=TransactionalRoute)
+router = Router(tags=["People"])
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 # A lead agency exports its own side (people:read); information governance both (subject_access:export).
 Exporter = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT)]
