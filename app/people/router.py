@@ -14,15 +14,7 @@ from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import Scope
@@ -63,20 +55,7 @@ async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[n
     summary="Record a person",
     status_code=status.HTTP_201_CREATED,
     response_model=PersonOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            409,
-            codes={
-                **CREATE_CODES,
-                403: ["insufficient_scope", "agency_not_permitted"],
-                409: ["idempotency_key_in_progress", "duplicate_person"],
-            },
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(403, 409, codes={403: ["agency_not_permitted"], 409: ["duplicate_person"]}),
     description=(
         "Make a person record (a child or an adult) directly; referrals and concerns also make them when a "
         "child or adult is new to the hub. The NHS number is checked (10 digits, mod 11). Only the lead "
@@ -100,7 +79,6 @@ async def create_person(
         "to look someone up by their details." + REGISTER
     ),
     response_model=Page[PersonOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_people(
     request: Request,
@@ -128,7 +106,6 @@ async def list_people(
         "others need a practitioner's judgement. Nothing is created." + REGISTER
     ),
     response_model=MatchResult,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY),
 )
 async def match_people(principal: PeopleRead, session: DbSession, body: MatchQuery) -> MatchResult:
     identity = Identity(**body.model_dump(exclude={"limit"}))
@@ -154,7 +131,7 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
         "PATCH." + REGISTER
     ),
     response_model=PersonOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_person(
     person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
@@ -173,9 +150,7 @@ async def get_person(
     ),
     response_model=PersonOut,
     responses={
-        **problem_responses(
-            *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes={409: ["duplicate_person"]}
-        ),
+        **problem_responses(404, 409, codes={409: ["duplicate_person"]}),
         **ETAG_HEADERS,
     },
 )

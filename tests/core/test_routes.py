@@ -7,6 +7,7 @@ covers every route the application serves, including those added later.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -17,9 +18,11 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from app.core.auth import PUBLIC, Principal, authenticate, public, requires
+from app.core.concurrency import IfMatch
 from app.core.config import Settings
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
+from app.core.openapi import build_openapi, problem_responses
 from app.core.routing import Router, TransactionalRoute
 from app.core.scopes import Scope
 from app.main import create_app
@@ -143,3 +146,57 @@ def test_a_router_keeps_its_transactional_route_class() -> None:
         router.add_api_route("/v1/x", endpoint, route_class_override=APIRoute)
     router.add_api_route("/v1/x", endpoint, dependencies=[PUBLIC])
     assert all(isinstance(route, TransactionalRoute) for route in router.routes)
+
+
+# ---------------------------------------------------------------------------------------------------
+# What a route lists, and what its signature adds to the document
+
+
+def _document(router: Router) -> dict[str, Any]:
+    app = FastAPI()
+    app.include_router(router)
+    return build_openapi(app, idempotency_hours=24)
+
+
+def _problems(operation: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        status: list(response["content"]["application/problem+json"]["examples"])
+        for status, response in operation["responses"].items()
+        if "application/problem+json" in response.get("content", {})
+    }
+
+
+def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes() -> None:
+    router = Router(prefix="/v1/things")
+
+    @router.post("", status_code=201, responses=problem_responses(409, codes={409: ["invalid_transition"]}))
+    async def create_thing(principal: ThingsWriteOnce, session: DbSession, body: Thing) -> Thing:
+        return body
+
+    @router.patch("/{thing_id}", responses=problem_responses(403, 404, codes={403: ["agency_not_permitted"]}))
+    async def update_thing(
+        thing_id: uuid.UUID,
+        principal: Annotated[Principal, requires(Scope.ADMIN)],
+        body: Thing,
+        if_match: IfMatch = None,
+    ) -> Thing:
+        return body
+
+    @router.get("/count", dependencies=[PUBLIC])
+    async def count() -> dict[str, int]:
+        return {}
+
+    paths = _document(router)["paths"]
+    created = _problems(paths["/v1/things"]["post"])
+    # 500 always; 503 (the database); 401/403 (a token); 400/408/413/415/422 (a JSON body); the
+    # idempotency codes (an Idempotency-Key); then the route's own 409.
+    assert list(created) == ["400", "401", "403", "408", "409", "413", "415", "422", "500", "503", "429"]
+    assert created["409"] == ["idempotency_key_in_progress", "invalid_transition"]
+    assert created["403"] == ["insufficient_scope"]
+    assert "Location" in paths["/v1/things"]["post"]["responses"]["201"]["headers"]
+    updated = _problems(paths["/v1/things/{thing_id}"]["patch"])
+    assert {"404", "412", "428", "422"} <= updated.keys()
+    assert updated["403"] == ["insufficient_scope", "agency_not_permitted"]
+    assert "409" not in updated
+    # A public route without the database: only what every route can give (and the rate limit).
+    assert list(_problems(paths["/v1/things/count"]["get"])) == ["500", "429"]

@@ -13,14 +13,7 @@ from app.core.auth import Principal, requires
 from app.core.codes import AdvocateKind
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import Scope
@@ -37,10 +30,6 @@ Paging = Annotated[PageParams, Depends(page_params)]
     summary="Register an advocate",
     status_code=status.HTTP_201_CREATED,
     response_model=AdvocateOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
-        **CREATED_HEADERS,
-    },
 )
 async def create_advocate(
     response: Response, principal: AdvocatesWriteOnce, session: DbSession, body: AdvocateIn
@@ -55,7 +44,6 @@ async def create_advocate(
     "",
     summary="List advocates",
     response_model=Page[AdvocateOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_advocates(
     request: Request,
@@ -75,7 +63,7 @@ async def list_advocates(
     "/{advocate_id}",
     summary="Get an advocate",
     response_model=AdvocateOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_advocate(advocate_id: uuid.UUID, principal: AdvocatesRead, session: DbSession) -> AdvocateOut:
     """One registered advocate and how to reach them."""

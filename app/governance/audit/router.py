@@ -11,7 +11,6 @@ from pydantic import AwareDatetime
 from app.core.audit import AuditAction
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
@@ -65,7 +64,6 @@ def event_out(event: AuditEvent) -> AuditEventOut:
         "agency finds nothing."
     ),
     response_model=AuditEventPage,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_audit_events(
     request: Request,
@@ -138,7 +136,6 @@ async def list_audit_events(
         "council follows it up."
     ),
     response_model=AuditVerification,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED),
 )
 async def verify_audit_chain(principal: AuditRead, session: DbSession) -> AuditVerification:
     result = await service.verify(session, principal)

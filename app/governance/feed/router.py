@@ -8,7 +8,6 @@ from fastapi import Depends, Query, Request, Response
 
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import Scope
@@ -55,7 +54,6 @@ ids, no personal data); an empty page reads no case data and is not.
     description=DESCRIPTION,
     response_model=FeedPage,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, 422),
         200: {
             "headers": {
                 "Link": {

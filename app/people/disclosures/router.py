@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request, Response
 
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
@@ -46,7 +46,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "404, as for the person."
     ),
     response_model=Page[DisclosureOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def person_disclosures(
