@@ -6,6 +6,7 @@ nobody else finds anyone (404 for a person, empty lists and matches)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
@@ -18,6 +19,7 @@ from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
 from app.core.routing import Router
 from app.core.scopes import Scope
+from app.models.person import Person
 from app.people import repository, service
 from app.people.matching import Identity
 from app.people.schemas import (
@@ -43,11 +45,17 @@ PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[no-untyped-def]
-    siblings = (await repository.siblings(session, [person.id]))[person.id]
-    out = PersonOut.model_validate(person)
-    out.siblings = [PersonRef.model_validate(s) for s in siblings]
+async def people_out(session: DbSession, people: Sequence[Person]) -> list[PersonOut]:
+    """Each person with their siblings, all read in one query whatever the number of people."""
+    siblings = await repository.siblings(session, [person.id for person in people])
+    out = [PersonOut.model_validate(person) for person in people]
+    for shown, person in zip(out, people, strict=True):
+        shown.siblings = [PersonRef.model_validate(s) for s in siblings[person.id]]
     return out
+
+
+async def person_out(session: DbSession, person: Person) -> PersonOut:
+    return (await people_out(session, [person]))[0]
 
 
 @router.post(
@@ -92,7 +100,7 @@ async def list_people(
 ) -> Page[PersonOut]:
     people, next_cursor = await service.list_people(session, principal, paging, nhs_number=nhs_number)
     set_link_header(request, response, next_cursor)
-    return Page(items=[await person_out(session, p) for p in people], next_cursor=next_cursor)
+    return Page(items=await people_out(session, people), next_cursor=next_cursor)
 
 
 @router.post(
@@ -110,15 +118,11 @@ async def list_people(
 async def match_people(principal: PeopleRead, session: DbSession, body: MatchQuery) -> MatchResult:
     identity = Identity(**body.model_dump(exclude={"limit"}))
     ranked = await service.match(session, principal, identity, limit=body.limit)
+    people = await people_out(session, [r.person for r in ranked])
     return MatchResult(
         candidates=[
-            MatchCandidate(
-                person=await person_out(session, r.person),
-                score=round(r.score, 4),
-                certain=r.certain,
-                reasons=list(r.reasons),
-            )
-            for r in ranked
+            MatchCandidate(person=person, score=round(r.score, 4), certain=r.certain, reasons=list(r.reasons))
+            for person, r in zip(people, ranked, strict=True)
         ]
     )
 
