@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -67,3 +69,21 @@ async def register_on_server(app: FastAPI, role: str, agency: str, name: str | N
         client, secret = await create_client(session, CliActor(sub="cli:test"), data, app.state.hasher)
         await commit(session)
     return {"client_id": str(client.id), "client_secret": secret}
+
+
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Collects every SQL statement the application sends while the block runs."""
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

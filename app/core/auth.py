@@ -17,7 +17,8 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import apply_context, get_session
+from app.core.context import RequestContext
+from app.core.db import DbSession, apply_context
 from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated
 from app.core.ratelimit import verified_claims
 from app.core.scopes import COUNCIL_AGENCIES, SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
@@ -81,13 +82,13 @@ oauth2_scheme = OAuth2(
 )
 
 
-async def authenticate(
-    request: Request,
-    authorization: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
+async def authenticate(request: Request, session: DbSession) -> Principal:
+    """The caller of every operation that takes a token (``requires``, ``requires_any``, ``Authenticated``,
+    ``idempotent(...)`` all depend on it); ``public`` marks the few that take none."""
+    context = RequestContext.of(request)
+    if context.principal is not None:
+        return context.principal  # an operation with several authorised dependencies
+    authorization = request.headers.get("Authorization")
     if not authorization:
         raise Unauthenticated("This operation requires an access token.")
     scheme, _, token = authorization.partition(" ")
@@ -95,7 +96,7 @@ async def authenticate(
         raise Unauthenticated("Send the access token as `Authorization: Bearer <token>`.")
     tokens: TokenService = request.app.state.tokens
     # The rate limiter has usually verified this token already, to know whose budget to count.
-    claims = verified_claims(request.state, token.strip())
+    claims = verified_claims(context, token.strip())
     if claims is None:
         try:
             claims = await tokens.verify(token.strip())
@@ -111,19 +112,16 @@ async def authenticate(
     )
     # Set first, so the transaction the revocation check begins carries the caller's database context
     # (row-level security) from its BEGIN; a revoked client's request rolls back and sees nothing.
-    request.state.principal = principal
-    session: AsyncSession | None = getattr(request.state, "db_session", None)
-    if session is not None:
-        await apply_context(session)  # a transaction begun before authentication (none today)
-    if claims.client_id is not None and not await _client_is_active(request, claims.client_id):
-        request.state.principal = None
+    context.principal = principal
+    await apply_context(session)  # a transaction begun before authentication (none today)
+    if claims.client_id is not None and not await _client_is_active(session, claims.client_id):
+        context.principal = None
         raise InvalidToken("Invalid access token: the client has been revoked.")
     return principal
 
 
-async def _client_is_active(request: Request, client_id: uuid.UUID) -> bool:
+async def _client_is_active(session: AsyncSession, client_id: uuid.UUID) -> bool:
     # Checked on every request, so a revocation takes effect at once, not when tokens expire.
-    session = get_session(request)
     revoked_at = await session.execute(sa.select(Client.revoked_at).where(Client.id == client_id))
     row = revoked_at.first()
     return row is not None and row.revoked_at is None
@@ -132,6 +130,8 @@ async def _client_is_active(request: Request, client_id: uuid.UUID) -> bool:
 async def authorize(
     security_scopes: SecurityScopes,
     principal: Annotated[Principal, Depends(authenticate)],
+    # Declares the bearer scheme and this operation's scopes in OpenAPI; ``authenticate`` reads the token.
+    _bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
@@ -147,19 +147,28 @@ def requires_any(*scopes: Scope) -> Any:
     """A dependency accepting a caller with at least one of ``scopes``.
 
     OpenAPI writes alternatives as separate security requirements; FastAPI cannot infer them, so
-    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes. The token is
-    read here rather than through a dependency on ``oauth2_scheme``, for which FastAPI would add an
-    empty requirement (``{"oauth2": []}``: any token at all) beside those alternatives.
+    routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes. It depends on
+    ``authenticate`` but not on ``oauth2_scheme``, for which FastAPI would add an empty requirement
+    (``{"oauth2": []}``: any token at all) beside those alternatives.
     """
 
-    async def check(request: Request) -> Principal:
-        principal = await authenticate(request, await oauth2_scheme(request))
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not any(scope in principal.scopes for scope in scopes):
             raise InsufficientScope([str(s) for s in scopes], any_of=True)
         return principal
 
     check.any_of_scopes = frozenset(str(s) for s in scopes)  # type: ignore[attr-defined]  # read by tests
     return Depends(check)
+
+
+def public() -> None:
+    """Declares an operation that takes no token: health, readiness, metrics, the problem pages and the
+    token endpoint itself. Every other operation depends on ``authenticate``; ``tests/core/test_routes.py``
+    fails on an operation that does neither."""
+
+
+# ``dependencies=[PUBLIC]`` on a route: public by declaration, never by omission.
+PUBLIC = Depends(public)
 
 
 def any_of_security(*scopes: Scope) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from fastapi import Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
 
+IF_MATCH = "If-Match"
 IfMatch = Annotated[
     str | None,
     Header(
-        alias="If-Match",
+        alias=IF_MATCH,
         max_length=128,
         description=(
             "The ETag from your last GET of this record. Required: missing gets 428, and so does `*`, "

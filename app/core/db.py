@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.config import Settings
+from app.core.context import RequestContext
 from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
 
 logger = logging.getLogger("mash.db")
@@ -267,17 +268,16 @@ async def begin_read_only(session: AsyncSession) -> None:
 
 def get_session(request: Request) -> AsyncSession:
     """The request's session, opened on first use; ``app.core.routing`` commits and closes it."""
-    session: AsyncSession | None = getattr(request.state, "db_session", None)
-    if session is None:
-        session = request.app.state.sessionmaker()
-        set_context(session, lambda: _request_context(request))
-        request.state.db_session = session
-    return session
+    context = RequestContext.of(request)
+    if context.session is None:
+        context.session = request.app.state.sessionmaker()
+        set_context(context.session, lambda: _caller_context(context))
+    return context.session
 
 
-def _request_context(request: Request) -> DbContext:
+def _caller_context(context: RequestContext) -> DbContext:
     # ``app.core.auth`` sets the principal; before that (or on the token endpoint) there is no caller.
-    principal = getattr(request.state, "principal", None)
+    principal = context.principal
     return None if principal is None else (str(principal.agency), str(principal.role))
 
 

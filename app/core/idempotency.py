@@ -34,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.auth import Principal
-from app.core.db import get_session
+from app.core.context import RequestContext
+from app.core.db import DbSession
 from app.core.errors import AppError
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyRecord
@@ -85,6 +86,8 @@ class IdempotencyClaim:
     key: str
     fingerprint: str
     expired_record_id: uuid.UUID | None
+    # Top-level JSON fields (secrets) not stored with the answer: a replay returns them as null.
+    redact: tuple[str, ...] = ()
 
 
 class IdempotentReplay(Exception):
@@ -124,9 +127,10 @@ async def _stored(session: AsyncSession, caller: Caller, key: str) -> Idempotenc
     return record
 
 
-async def claim(request: Request, principal: Principal, key: str) -> IdempotencyClaim:
+async def claim(
+    request: Request, session: AsyncSession, principal: Principal, key: str, redact: tuple[str, ...] = ()
+) -> IdempotencyClaim:
     """Claim ``key`` for this authorised caller, or raise the stored response (``IdempotentReplay``)."""
-    session = get_session(request)
     caller = Caller.of(principal, request)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
     locked = await _try_lock(session, caller, key)
@@ -149,6 +153,7 @@ async def claim(request: Request, principal: Principal, key: str) -> Idempotency
         key=key,
         fingerprint=fingerprint,
         expired_record_id=None if existing is None else existing.id,
+        redact=redact,
     )
 
 
@@ -167,13 +172,19 @@ def _audit_replay(session: AsyncSession, principal: Principal, stored: Idempoten
         )
 
 
-def idempotent(authorised: params.Depends) -> Any:
+def idempotent(authorised: params.Depends, *, redact: tuple[str, ...] = ()) -> Any:
     """The principal of a create operation: authorised by ``authorised`` (``requires(...)``) first,
-    then its ``Idempotency-Key`` claimed (or its stored answer replayed)."""
+    then its ``Idempotency-Key`` claimed (or its stored answer replayed). ``redact`` names top-level
+    JSON fields (secrets) that must not be stored: a replay returns them as null.
 
-    async def claim_key(request: Request, principal: Principal, key: str | None) -> Principal:
+    The claim is handed to the route wrapper (``app.core.routing``), which stores the answer in the
+    request's transaction once the handler has succeeded."""
+
+    async def claim_key(
+        request: Request, session: AsyncSession, principal: Principal, key: str | None
+    ) -> Principal:
         if key is not None:
-            request.state.idempotency = await claim(request, principal, key)
+            RequestContext.of(request).idempotency = await claim(request, session, principal, key, redact)
         return principal
 
     # Spelled out because the annotations of a nested function are strings here (PEP 563), which
@@ -181,6 +192,7 @@ def idempotent(authorised: params.Depends) -> Any:
     claim_key.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=DbSession),
             inspect.Parameter(
                 "principal",
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -195,11 +207,6 @@ def idempotent(authorised: params.Depends) -> Any:
     return Depends(claim_key)
 
 
-def redact_on_replay(request: Request, *fields: str) -> None:
-    """Name top-level JSON fields (secrets) that must not be stored: a replay returns them as null."""
-    request.state.idempotency_redact = fields
-
-
 def _stored_body(response: Response, redact: tuple[str, ...]) -> bytes:
     body = bytes(response.body)
     if not redact:
@@ -212,11 +219,7 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> bytes:
 
 
 async def store_response(
-    session: AsyncSession,
-    claim: IdempotencyClaim,
-    response: Response,
-    ttl_hours: int,
-    redact: tuple[str, ...] = (),
+    session: AsyncSession, claim: IdempotencyClaim, response: Response, ttl_hours: int
 ) -> None:
     """Keep a successful response for replay, in the transaction that produced it."""
     now = utcnow()
@@ -226,7 +229,7 @@ async def store_response(
         "response_headers": {
             name: response.headers[name] for name in _STORED_HEADERS if name in response.headers
         },
-        "response_body": _stored_body(response, redact),
+        "response_body": _stored_body(response, claim.redact),
         "records": audit.created_records(session),
         "created_at": now,
         "expires_at": now + timedelta(hours=ttl_hours),

@@ -18,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.core.context import request_id_var
+from app.core.context import RequestContext, request_id_var
 from app.core.errors import problem_response
 from app.core.metrics import HttpMetrics
 
@@ -55,7 +55,7 @@ class RequestContextMiddleware:
         # A caller's id is kept so its logs and ours can be joined, but only if it is harmless.
         request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        context = RequestContext.of_scope(scope)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -95,7 +95,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
-            principal = scope.get("state", {}).get("principal")
+            principal = context.principal
             access_log.info(
                 "http.request",
                 extra={

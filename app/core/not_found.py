@@ -14,13 +14,14 @@ from fastapi import Request
 
 from app.core import audit, db
 from app.core.audit import AuditAction
+from app.core.context import RequestContext
 from app.core.errors import NotFound
 
 logger = logging.getLogger("mash.audit")
 
 
 async def audit_not_found(request: Request, exc: NotFound) -> None:
-    principal = getattr(request.state, "principal", None)
+    principal = RequestContext.of(request).principal
     if principal is None:
         return  # no caller to name: an unauthenticated request never reaches a record
     route = request.scope.get("route")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,27 +14,28 @@ from app.core.openapi_limits import document_limits
 from app.core.problems import PROBLEM_TYPES, codes_for_status
 from app.core.schemas import Problem
 
-# Errors any route can return: an unexpected failure, or the database being unreachable.
-ALWAYS = (500, 503)
+# Errors any route can return: an unexpected failure (the body then carries only a request id).
+ALWAYS = (500,)
+# Errors of every route that uses the database: unreachable, or every connection busy.
+WITH_DATABASE = (503,)
 # Errors of every route that takes a bearer token.
 AUTHENTICATED = (401, 403)
 # Errors of every route with a JSON body (400: a body that is not even text, e.g. invalid UTF-8, or a
 # Content-Length the body does not match; 408: a body that trickles in too slowly).
 WITH_BODY = (400, 408, 413, 415, 422)
+# Errors of every route that takes If-Match: stale (412), or missing (428).
+CONDITIONAL = (412, 428)
 
 # The problem codes an idempotent create adds to 409 and 422.
 CREATE_CODES: dict[int, list[str]] = {
     409: ["idempotency_key_in_progress"],
     422: ["validation_failed", "idempotency_key_reused"],
 }
-CREATED_HEADERS: dict[int | str, Any] = {
-    201: {
-        "headers": {
-            "Location": {
-                "description": "The URL of the new record.",
-                "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
-            }
-        }
+# Every create answers the new record's URL (added to each 201 by ``route_responses``).
+_LOCATION: dict[str, Any] = {
+    "Location": {
+        "description": "The URL of the new record.",
+        "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
     }
 }
 ETAG_HEADERS: dict[int | str, Any] = {
@@ -108,6 +110,80 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
             },
         }
     return responses
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFacts:
+    """What a route's signature says about the errors it can give (read by ``app.core.routing``)."""
+
+    public: bool  # declared public: no token (``app.core.auth.PUBLIC``)
+    authenticates: bool  # depends on ``app.core.auth.authenticate``
+    uses_database: bool  # depends on the request's session
+    parameters: bool  # takes path, query, header or cookie parameters
+    body: bool  # takes a request body
+    json_body: bool  # ... and it is JSON (a form is not)
+    idempotent: bool  # takes an Idempotency-Key (``app.core.idempotency.idempotent``)
+    conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
+    creates: bool  # answers 201 Created, with the new record's Location
+
+
+def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
+    """The problem responses a route gives because of what it takes, each with its codes (empty: every
+    code of that status). A route's ``responses=`` lists only the rest: its record's 404, the 409 of
+    its state machine, a 403 for a rule of its own."""
+    found: dict[int, list[str]] = {status: [] for status in ALWAYS}
+    if facts.uses_database:
+        found.update({status: [] for status in WITH_DATABASE})
+    if facts.public:
+        # No token, and answers of their own shape (the token endpoint's OAuth errors, plain pages):
+        # a public route lists its other answers itself (FastAPI adds the 422 of its parameters).
+        return found
+    if facts.authenticates:
+        found.update({status: list(_DEFAULT_CODES.get(status, [])) for status in AUTHENTICATED})
+    if facts.body:
+        found.update({status: [] for status in WITH_BODY if facts.json_body or status != 415})
+    if facts.body or facts.parameters:
+        found[422] = ["validation_failed"]
+    if facts.idempotent:
+        for status, codes in CREATE_CODES.items():
+            found[status] = list(dict.fromkeys([*found.get(status, []), *codes]))
+    if facts.conditional:
+        found.update({status: [] for status in CONDITIONAL})
+    return found
+
+
+def route_responses(
+    declared: dict[int | str, dict[str, Any]], facts: RouteFacts
+) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses``: what it declared, with the inferred problems added in status order, and
+    a create's ``Location`` header.
+
+    Where both name a problem status, its codes are the inferred ones and then the declared ones
+    (``codes={403: ["self_approval"]}`` adds to ``insufficient_scope``); a declared response that is
+    not a problem (the token endpoint's OAuth errors) stands as it is."""
+    inferred = inferred_problems(facts)
+    merged: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*declared, *inferred}, key=str):
+        entry = declared.get(status)
+        if (
+            isinstance(status, int)
+            and status in inferred
+            and (entry is None or entry.get("model") is Problem)
+        ):
+            declared_codes = _problem_codes(entry) if entry is not None else []
+            codes = list(dict.fromkeys([*inferred[status], *declared_codes]))
+            merged[status] = problem_responses(status, codes={status: codes})[status]
+        else:
+            assert entry is not None
+            merged[status] = entry
+    if facts.creates:
+        created = merged.get(201, {})
+        merged[201] = {**created, "headers": {**_LOCATION, **created.get("headers", {})}}
+    return merged
+
+
+def _problem_codes(response: dict[str, Any]) -> list[str]:
+    return list(response["content"][PROBLEM_MEDIA_TYPE]["examples"])
 
 
 DESCRIPTION = """

@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.core.context import RequestContext
 from app.core.errors import problem_response
 from app.core.tokens import TokenClaims, TokenError, TokenService
 
@@ -42,11 +43,6 @@ logger = logging.getLogger("mash.ratelimit")
 TOKEN_PATH = "/oauth/token"
 # Probed by load balancers and Prometheus from a few addresses: never limited.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-# Where the middleware leaves the claims it verified, so that authentication does not verify twice.
-VERIFIED_TOKEN_STATE = "verified_token"
-# Where a route leaves the decision of a budget it counted itself (the token endpoint's per client_id),
-# so that the RateLimit-* headers describe the stricter of the two.
-ROUTE_DECISION_STATE = "rate_limit_route_decision"
 _PRUNE_EVERY_SECONDS = 600.0
 
 
@@ -250,7 +246,7 @@ async def throttle_token_client(request: Request, client_id: str) -> JSONRespons
     decision = await limiter.check(limiter.token_client, f"client_id:{client_id}")
     if decision is None:
         return None
-    setattr(request.state, ROUTE_DECISION_STATE, decision)
+    RequestContext.of(request).route_rate_limit = decision  # for the middleware's RateLimit-* headers
     if decision.allowed:
         return None
     base_url = str(request.app.state.settings.public_base_url).rstrip("/")
@@ -302,11 +298,11 @@ class RateLimitMiddleware:
             await refusal(budget, decision, self.problem_base_url)(scope, receive, send)
             return
 
-        state = scope.setdefault("state", {})  # shared with the route, which may count a budget too
+        context = RequestContext.of_scope(scope)  # the route may count a budget of its own too
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                counted = _stricter(decision, state.get(ROUTE_DECISION_STATE))
+                counted = _stricter(decision, context.route_rate_limit)
                 response_headers = MutableHeaders(scope=message)
                 for name, value in counted.headers().items():
                     response_headers[name] = value
@@ -324,7 +320,8 @@ class RateLimitMiddleware:
             except TokenError:
                 pass  # counted by address; authentication answers 401 later
             else:
-                scope.setdefault("state", {})[VERIFIED_TOKEN_STATE] = (token, claims)
+                # Handed to ``authenticate``, which then does not verify it twice.
+                RequestContext.of_scope(scope).verified_token = (token, claims)
                 issuer = "idp" if claims.external else "local"
                 # A caller is its agency, role and sub together (as for idempotency keys): one sub in two
                 # agencies is two callers with a budget each.
@@ -332,9 +329,9 @@ class RateLimitMiddleware:
         return self.limiter.api, f"ip:{_client_address(scope)}"
 
 
-def verified_claims(state: Any, token: str) -> TokenClaims | None:
+def verified_claims(context: RequestContext, token: str) -> TokenClaims | None:
     """The claims the middleware already verified for this very token, if it did."""
-    verified: tuple[str, TokenClaims] | None = getattr(state, VERIFIED_TOKEN_STATE, None)
+    verified = context.verified_token
     if verified is not None and verified[0] == token:
         return verified[1]
     return None

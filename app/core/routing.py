@@ -1,10 +1,32 @@
-"""The route class every API router uses: one transaction per request, committed before responding.
+"""The project's router: every operation runs in one transaction, and is documented by what it takes.
+
+**Committing is not opt-in.** Every router of the application is a ``Router``, whose routes are
+``TransactionalRoute``s; its route class cannot be set to anything else (``tests/core/test_routes.py``
+walks every route of the app and fails on one that is not transactional, or that neither depends on
+``app.core.auth.authenticate`` nor is declared public with ``dependencies=[PUBLIC]``).
 
 FastAPI runs the exit code of ``yield`` dependencies after the response has started, when a failed
 commit could no longer change the status a client sees. So the transaction is owned here instead:
 the handler runs, and only if it produced a success response is the session committed (with its
 audit entries and idempotency record); a failure to commit becomes the error response. Any error
 rolls everything back: there are no partial writes.
+
+**Documentation inferred, not repeated.** What a route gives because of what it takes is added to its
+``responses`` here (``app.core.openapi.route_responses``): 500 always; 503 when it uses the database;
+401/403 when it authenticates; 400/408/413/415/422 when it takes a JSON body; 422 for its parameters;
+the idempotency codes of 409/422 when it takes an ``Idempotency-Key``; 412/428 when it takes
+``If-Match``; a create's ``Location`` header. A route lists only what is its own: its record's 404,
+its state machine's 409, a 403 rule of its own. A public route (no token; the token endpoint's OAuth
+errors and the operations pages have shapes of their own) gets 500 and 503 only and lists the rest.
+
+**Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
+``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
+``idempotent(requires(...), redact=...)``, ``Clock``. A dependency cannot carry something to code that
+runs outside the dependency graph: the rate limit middleware before the route (the token it verified),
+this wrapper after the handler (the session to commit, the Idempotency-Key claimed), the access log
+after the response (the caller), the database at each BEGIN (the caller, for row-level security). Those
+hand-offs, and only those, travel in one typed ``app.core.context.RequestContext`` per request, kept
+under one key of the request's state; nothing else is put in ``request.state``.
 """
 
 from __future__ import annotations
@@ -13,19 +35,35 @@ import email.message
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response, params
+from fastapi import APIRouter, Request, Response, params
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi.utils import create_model_field
 
 from app.core import db
+from app.core.auth import authenticate, public
+from app.core.concurrency import IF_MATCH
+from app.core.context import RequestContext
 from app.core.errors import AppError, NotFound
-from app.core.idempotency import IdempotencyClaim, IdempotentReplay, store_response
+from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
+from app.core.idempotency import IdempotentReplay, store_response
 from app.core.not_found import audit_not_found
+from app.core.openapi import RouteFacts, route_responses
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class TransactionalRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.responses = route_responses(self.responses, route_facts(self))
+        for status, response in self.responses.items():
+            model = response.get("model")
+            if model is not None and status not in self.response_fields:
+                self.response_fields[status] = create_model_field(
+                    name=f"Response_{status}_{self.unique_id}", type_=model, mode="serialization"
+                )
+
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         expects_json = self.body_field is not None and not _is_form(self)
@@ -33,37 +71,99 @@ class TransactionalRoute(APIRoute):
         async def run(request: Request) -> Response:
             if expects_json:
                 _require_json(request)
+            context = RequestContext.of(request)
             try:
                 try:
                     response = await handler(request)
                 except IdempotentReplay as replay:
                     response = replay.response
-                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                session = context.session
                 if session is not None:
                     if response.status_code < 400:
-                        claim: IdempotencyClaim | None = getattr(request.state, "idempotency", None)
-                        if claim is not None:
+                        if context.idempotency is not None:
                             ttl = request.app.state.settings.idempotency_ttl_hours
-                            redact = getattr(request.state, "idempotency_redact", ())
-                            await store_response(session, claim, response, ttl, redact)
+                            await store_response(session, context.idempotency, response, ttl)
                         await db.commit(session)
                     else:
                         await db.rollback(session)
                 return response
             except BaseException as exc:
-                session = getattr(request.state, "db_session", None)
-                if session is not None:
-                    await db.rollback(session)
+                if context.session is not None:
+                    await db.rollback(context.session)
                 if isinstance(exc, NotFound):
                     await audit_not_found(request, exc)  # in a transaction of its own
                 raise
             finally:
-                session = getattr(request.state, "db_session", None)
+                session, context.session = context.session, None
                 if session is not None:
-                    request.state.db_session = None
                     await session.close()
 
         return run
+
+
+class Router(APIRouter):
+    """The application's ``APIRouter``: its routes are ``TransactionalRoute``s (or a subclass); any
+    other route class, passed or assigned, is refused."""
+
+    def __init__(self, *, route_class: type[APIRoute] = TransactionalRoute, **kwargs: Any) -> None:
+        super().__init__(route_class=route_class, **kwargs)
+
+    @property
+    def route_class(self) -> type[APIRoute]:
+        return self._route_class
+
+    @route_class.setter
+    def route_class(self, value: type[APIRoute]) -> None:
+        _check_transactional(value)
+        self._route_class = value
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        route_class_override: type[APIRoute] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if route_class_override is not None:
+            _check_transactional(route_class_override)
+        super().add_api_route(path, endpoint, route_class_override=route_class_override, **kwargs)
+
+
+def _check_transactional(route_class: type[APIRoute]) -> None:
+    if not issubclass(route_class, TransactionalRoute):
+        raise TypeError(f"{route_class.__name__} does not commit: a Router's routes are TransactionalRoutes")
+
+
+def route_facts(route: APIRoute) -> RouteFacts:
+    """What ``route`` takes, read from its dependency tree."""
+    calls: set[Any] = set()
+    headers: set[str] = set()
+    parameters = False
+    pending: list[Dependant] = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        calls.add(dependant.call)
+        headers.update(field.alias for field in dependant.header_params)
+        parameters = parameters or bool(
+            dependant.path_params
+            or dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+        )
+        pending.extend(dependant.dependencies)
+    body = route.body_field is not None
+    return RouteFacts(
+        public=public in calls,
+        authenticates=authenticate in calls,
+        uses_database=db.get_session in calls,
+        parameters=parameters,
+        body=body,
+        json_body=body and not _is_form(route),
+        idempotent=IDEMPOTENCY_KEY in headers,
+        conditional=IF_MATCH in headers,
+        creates=route.status_code == 201,
+    )
 
 
 def _is_form(route: APIRoute) -> bool:

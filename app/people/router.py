@@ -6,26 +6,20 @@ nobody else finds anyone (404 for a person, empty lists and matches)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
+from app.models.person import Person
 from app.people import repository, service
 from app.people.matching import Identity
 from app.people.schemas import (
@@ -39,7 +33,7 @@ from app.people.schemas import (
     PersonUpdate,
 )
 
-router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/people", tags=["People"])
 # Said on every operation of the register.
 REGISTER = (
     " The register is kept by childrens_social_care, adult_social_care and council: to any other agency "
@@ -51,11 +45,17 @@ PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[no-untyped-def]
-    siblings = (await repository.siblings(session, [person.id]))[person.id]
-    out = PersonOut.model_validate(person)
-    out.siblings = [PersonRef.model_validate(s) for s in siblings]
+async def people_out(session: DbSession, people: Sequence[Person]) -> list[PersonOut]:
+    """Each person with their siblings, all read in one query whatever the number of people."""
+    siblings = await repository.siblings(session, [person.id for person in people])
+    out = [PersonOut.model_validate(person) for person in people]
+    for shown, person in zip(out, people, strict=True):
+        shown.siblings = [PersonRef.model_validate(s) for s in siblings[person.id]]
     return out
+
+
+async def person_out(session: DbSession, person: Person) -> PersonOut:
+    return (await people_out(session, [person]))[0]
 
 
 @router.post(
@@ -63,20 +63,7 @@ async def person_out(session: DbSession, person) -> PersonOut:  # type: ignore[n
     summary="Record a person",
     status_code=status.HTTP_201_CREATED,
     response_model=PersonOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            409,
-            codes={
-                **CREATE_CODES,
-                403: ["insufficient_scope", "agency_not_permitted"],
-                409: ["idempotency_key_in_progress", "duplicate_person"],
-            },
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(403, 409, codes={403: ["agency_not_permitted"], 409: ["duplicate_person"]}),
     description=(
         "Make a person record (a child or an adult) directly; referrals and concerns also make them when a "
         "child or adult is new to the hub. The NHS number is checked (10 digits, mod 11). Only the lead "
@@ -100,7 +87,6 @@ async def create_person(
         "to look someone up by their details." + REGISTER
     ),
     response_model=Page[PersonOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_people(
     request: Request,
@@ -114,7 +100,7 @@ async def list_people(
 ) -> Page[PersonOut]:
     people, next_cursor = await service.list_people(session, principal, paging, nhs_number=nhs_number)
     set_link_header(request, response, next_cursor)
-    return Page(items=[await person_out(session, p) for p in people], next_cursor=next_cursor)
+    return Page(items=await people_out(session, people), next_cursor=next_cursor)
 
 
 @router.post(
@@ -128,20 +114,15 @@ async def list_people(
         "others need a practitioner's judgement. Nothing is created." + REGISTER
     ),
     response_model=MatchResult,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY),
 )
 async def match_people(principal: PeopleRead, session: DbSession, body: MatchQuery) -> MatchResult:
     identity = Identity(**body.model_dump(exclude={"limit"}))
     ranked = await service.match(session, principal, identity, limit=body.limit)
+    people = await people_out(session, [r.person for r in ranked])
     return MatchResult(
         candidates=[
-            MatchCandidate(
-                person=await person_out(session, r.person),
-                score=round(r.score, 4),
-                certain=r.certain,
-                reasons=list(r.reasons),
-            )
-            for r in ranked
+            MatchCandidate(person=person, score=round(r.score, 4), certain=r.certain, reasons=list(r.reasons))
+            for person, r in zip(people, ranked, strict=True)
         ]
     )
 
@@ -154,7 +135,7 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
         "PATCH." + REGISTER
     ),
     response_model=PersonOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_person(
     person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
@@ -173,9 +154,7 @@ async def get_person(
     ),
     response_model=PersonOut,
     responses={
-        **problem_responses(
-            *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes={409: ["duplicate_person"]}
-        ),
+        **problem_responses(404, 409, codes={409: ["duplicate_person"]}),
         **ETAG_HEADERS,
     },
 )

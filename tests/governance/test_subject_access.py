@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,7 +44,7 @@ from tests.adults import (
     review_plan,
 )
 from tests.conftest import TokenFactory
-from tests.helpers import assert_problem, run_sql
+from tests.helpers import assert_problem, counting_statements, run_sql
 from tests.referrals import (
     NHS_AMELIA,
     NOT_CONSENTED,
@@ -610,21 +608,6 @@ async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restr
         {"reason": "restricted_contribution", "kind": "contribution_version", "count": 1}
     ]
     assert RESTRICTED_ANSWER not in response.text
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_the_export_takes_the_same_number_of_queries_however_many_records_a_person_has(

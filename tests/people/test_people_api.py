@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, counting_statements
 from tests.referrals import (
     NHS_AMELIA,
     NHS_OTHER,
@@ -22,6 +23,7 @@ from tests.referrals import (
     get_referral,
     locs,
     referral_body,
+    unique_child,
 )
 
 AMELIA: Body = {
@@ -540,3 +542,47 @@ async def test_twins_in_one_referral_are_two_siblings(
         else:
             assert (later["match"]["status"], later["person_id"]) == ("pending", None)
             assert later["match"]["candidates"][0]["person_id"] == own
+
+
+# ---------------------------------------------------------------------------------------------------
+# The list's cost
+
+
+def _family(number: int, size: int) -> list[Body]:
+    """The children of family ``number``, like nobody else in the test (each family its own month of
+    birth): siblings of each other once referred together."""
+    surname = unique_child()["family_name"]
+    names = ["Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lena"]
+    return [
+        child(
+            given_name=names[n], family_name=surname, date_of_birth=f"{2006 + n}-{1 + number:02}-{1 + n:02}"
+        )
+        for n in range(size)
+    ]
+
+
+async def test_the_people_list_takes_the_same_number_of_statements_however_many_siblings_it_shows(
+    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+) -> None:
+    """No query per person: a page of two people and a page of 62, each with up to 11 siblings, are
+    read in the same number of statements."""
+    await create_referral(client, who["police"], referral_body(*_family(0, 2)))
+    with counting_statements(app) as small:
+        few = await client.get("/v1/people?limit=200", headers=who["practitioner"])
+    assert few.status_code == 200, few.text
+    assert [len(person["siblings"]) for person in few.json()["items"]] == [1, 1]
+
+    for number in range(1, 6):
+        await create_referral(client, who["police"], referral_body(*_family(number, 12)))
+    with counting_statements(app) as large:
+        many = await client.get("/v1/people?limit=200", headers=who["practitioner"])
+    assert many.status_code == 200, many.text
+    people = many.json()["items"]
+    assert len(people) == 62
+    assert sorted(len(person["siblings"]) for person in people) == [1] * 2 + [11] * 60
+    by_id = {person["id"]: person for person in people}
+    for person in people:  # each sibling is in the same family, and knows this person back
+        for sibling in person["siblings"]:
+            assert sibling["family_name"] == person["family_name"]
+            assert person["id"] in {s["id"] for s in by_id[sibling["id"]]["siblings"]}
+    assert len(large) == len(small), "\n".join(large)

@@ -7,7 +7,7 @@ import binascii
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import JSONResponse
 
 from app.admin.auth.schemas import (
@@ -19,13 +19,13 @@ from app.admin.auth.schemas import (
     TokenResponse,
 )
 from app.admin.auth.service import OAuthFailure, client_credentials_grant
-from app.core.auth import Authenticated
+from app.core.auth import PUBLIC, Authenticated
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.openapi import problem_responses
 from app.core.ratelimit import throttle_token_client
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 
-router = APIRouter(route_class=TransactionalRoute)
+router = Router()
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _PARAMETERS = frozenset({"grant_type", "client_id", "client_secret", "scope"})
 
@@ -70,8 +70,9 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     responses={
         400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type or invalid_scope"},
         401: {"model": OAuthError, "description": "invalid_client: unknown, wrong or revoked credentials"},
-        **problem_responses(408, 413, 415, *ALWAYS),
+        **problem_responses(408, 413, 415),
     },
+    dependencies=[PUBLIC],  # the token is what it hands out
 )
 async def token(
     request: Request,
@@ -138,7 +139,6 @@ async def token(
     tags=["Authentication"],
     summary="Who the access token belongs to",
     response_model=Me,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED),
 )
 async def me(principal: Authenticated) -> Me:
     """The token's subject, agency, role and scopes, as the service reads them: a quick check that a token works."""

@@ -6,20 +6,21 @@ import asyncio
 import dataclasses
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.auth import PUBLIC
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
 from app.core.problems import PROBLEM_TYPES
+from app.core.routing import Router
 from app.core.schemas import examples
 
-router = APIRouter(tags=["Operations"])
-# Any route can fail unexpectedly (the body then carries only a request id).
-ALWAYS_FAILS = (500,)
+# Probed by load balancers and Prometheus, read by anyone following a problem's `type`: no token.
+router = Router(tags=["Operations"], dependencies=[PUBLIC])
 
 
 class Health(BaseModel):
@@ -50,7 +51,6 @@ class ProblemTypeOut(BaseModel):
     "/healthz",
     summary="Liveness: the process is up",
     response_model=Health,
-    responses=problem_responses(*ALWAYS_FAILS),
 )
 async def healthz() -> Health:
     """200 while the process is up; it does not touch the database (see `/readyz`)."""
@@ -61,7 +61,7 @@ async def healthz() -> Health:
     "/readyz",
     summary="Readiness: the database answers",
     response_model=Health,
-    responses=problem_responses(*ALWAYS_FAILS, 503),
+    responses=problem_responses(503),
 )
 async def readyz(request: Request) -> Response:
     """200 when the database answers a query within two seconds, else 503: take this instance out of the load balancer."""
@@ -84,10 +84,7 @@ async def readyz(request: Request) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={
-        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
-        **problem_responses(*ALWAYS_FAILS),
-    },
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:
     """Request counts and latencies in the Prometheus text exposition format."""
@@ -98,7 +95,7 @@ async def metrics(request: Request) -> Response:
     "/problems/{code}",
     summary="What a problem code means",
     response_model=ProblemTypeOut,
-    responses=problem_responses(*ALWAYS_FAILS, 404),
+    responses=problem_responses(404),
 )
 async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""

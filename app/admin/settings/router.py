@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.admin.settings import service
 from app.admin.settings.schemas import TimescalesIn, TimescalesOut
 from app.core.auth import AdminPrincipal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, ETAG_HEADERS, WITH_BODY, problem_responses
-from app.core.routing import TransactionalRoute
+from app.core.openapi import ETAG_HEADERS, problem_responses
+from app.core.routing import Router
 
-router = APIRouter(prefix="/v1/settings", tags=["Administration"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/settings", tags=["Administration"])
 
 _APPLIES = (
     "Deadlines are computed from the timescales in force when a record is made, rated or asked about, "
@@ -29,7 +29,7 @@ _APPLIES = (
         'service\'s configured defaults apply (`source: configuration`, ETag `"0"`). ' + _APPLIES
     ),
     response_model=TimescalesOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED), **ETAG_HEADERS},
+    responses={**problem_responses(), **ETAG_HEADERS},
 )
 async def get_timescales(
     request: Request, response: Response, _: AdminPrincipal, session: DbSession
@@ -49,10 +49,7 @@ async def get_timescales(
         "values before and after. " + _APPLIES
     ),
     response_model=TimescalesOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 412, 428),
-        **ETAG_HEADERS,
-    },
+    responses=ETAG_HEADERS,
 )
 async def put_timescales(
     request: Request,

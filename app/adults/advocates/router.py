@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.adults.advocates import service
 from app.adults.advocates.schemas import AdvocateIn, AdvocateOut
@@ -13,19 +13,12 @@ from app.core.auth import Principal, requires
 from app.core.codes import AdvocateKind
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(prefix="/v1/advocates", tags=["Advocacy"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/advocates", tags=["Advocacy"])
 AdvocatesRead = Annotated[Principal, requires(Scope.ADVOCATES_READ)]
 AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
 AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
@@ -37,10 +30,6 @@ Paging = Annotated[PageParams, Depends(page_params)]
     summary="Register an advocate",
     status_code=status.HTTP_201_CREATED,
     response_model=AdvocateOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
-        **CREATED_HEADERS,
-    },
 )
 async def create_advocate(
     response: Response, principal: AdvocatesWriteOnce, session: DbSession, body: AdvocateIn
@@ -55,7 +44,6 @@ async def create_advocate(
     "",
     summary="List advocates",
     response_model=Page[AdvocateOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_advocates(
     request: Request,
@@ -75,7 +63,7 @@ async def list_advocates(
     "/{advocate_id}",
     summary="Get an advocate",
     response_model=AdvocateOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_advocate(advocate_id: uuid.UUID, principal: AdvocatesRead, session: DbSession) -> AdvocateOut:
     """One registered advocate and how to reach them."""

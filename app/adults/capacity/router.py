@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from app.adults.capacity import service
 from app.adults.capacity.schemas import (
@@ -17,21 +17,12 @@ from app.adults.capacity.schemas import (
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(
-    prefix="/v1/capacity-assessments", tags=["Mental capacity"], route_class=TransactionalRoute
-)
+router = Router(prefix="/v1/capacity-assessments", tags=["Mental capacity"])
 CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
 CapacityWrite = Annotated[Principal, requires(Scope.CAPACITY_WRITE)]
 CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]
@@ -55,16 +46,7 @@ def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type:
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=CapacityAssessmentOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            409,
-            codes={**CREATE_CODES, 422: [*CREATE_CODES[422], "capacity_outcome_inconsistent"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(422, codes={422: ["capacity_outcome_inconsistent"]}),
 )
 async def assess(
     response: Response, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
@@ -78,7 +60,6 @@ async def assess(
     "",
     summary="A person's capacity assessments, newest first (the history)",
     response_model=Page[CapacityAssessmentOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_assessments(
     request: Request,
@@ -100,7 +81,7 @@ async def list_assessments(
     "/{assessment_id}",
     summary="Get a capacity assessment, with its best interests decision",
     response_model=CapacityAssessmentOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_assessment(
     assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
@@ -120,20 +101,7 @@ async def get_assessment(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=BestInterestsOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={
-                **CREATE_CODES,
-                409: ["idempotency_key_in_progress", "best_interests_requires_incapacity", "conflict"],
-            },
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
 )
 async def best_interests(
     assessment_id: uuid.UUID,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.adults.concerns import access, service, views
 from app.adults.concerns.repository import ConcernFilters
@@ -30,21 +30,13 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.people.schemas import MatchConfirmation
 
-router = APIRouter(tags=["Adult concerns"], route_class=TransactionalRoute)
+router = Router(tags=["Adult concerns"])
 ConcernsCreate = Annotated[Principal, requires(Scope.ADULT_CONCERNS_CREATE)]
 ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
 ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]
@@ -68,10 +60,6 @@ TRANSITION = {409: ["invalid_transition"]}
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=AdultConcernOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
-        **CREATED_HEADERS,
-    },
 )
 async def create_concern(
     response: Response,
@@ -91,7 +79,6 @@ async def create_concern(
     summary="List adult concerns",
     description="Adult social care sees every concern; another agency sees the concerns it raised.",
     response_model=Page[AdultConcernSummary],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_concerns(
     request: Request,
@@ -120,7 +107,7 @@ async def list_concerns(
         "feedback, the outcome withheld while feedback is limited)."
     ),
     response_model=AdultConcernOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_concern(
     concern_id: uuid.UUID, response: Response, principal: ConcernsRead, session: DbSession
@@ -139,7 +126,7 @@ async def get_concern(
     ),
     response_model=AdultConcernFull,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
 )
@@ -161,9 +148,7 @@ async def update_concern(
     summary="Settle the adult's pending match",
     description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
     response_model=AdultConcernFull,
-    responses=problem_responses(
-        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["match_already_resolved"]}
-    ),
+    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
@@ -183,25 +168,15 @@ async def confirm_match(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=Section42DecisionOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={
-                409: ["idempotency_key_in_progress", "invalid_transition"],
-                422: [
-                    "validation_failed",
-                    "idempotency_key_reused",
-                    "section_42_criteria_not_met",
-                    "section_42_duty_applies",
-                ],
-            },
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(
+        404,
+        409,
+        422,
+        codes={
+            409: ["invalid_transition"],
+            422: ["section_42_criteria_not_met", "section_42_duty_applies"],
+        },
+    ),
 )
 async def decide(
     concern_id: uuid.UUID,
@@ -224,17 +199,7 @@ async def decide(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=EnquiryOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=TRANSITION),
 )
 async def open_enquiry(
     concern_id: uuid.UUID,
@@ -253,7 +218,7 @@ async def open_enquiry(
     summary="Get an enquiry",
     description="Adult social care, and the agency that leads it or to which it was caused.",
     response_model=EnquiryOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
@@ -271,15 +236,10 @@ async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: D
     ),
     response_model=EnquiryOut,
     responses=problem_responses(
-        *ALWAYS,
-        *AUTHENTICATED,
-        *WITH_BODY,
         404,
         409,
-        codes={
-            409: ["invalid_transition", "advocate_required"],
-            422: ["validation_failed", "allegation_results_missing"],
-        },
+        422,
+        codes={409: ["invalid_transition", "advocate_required"], 422: ["allegation_results_missing"]},
     ),
 )
 async def conclude(
@@ -298,17 +258,7 @@ async def conclude(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=AdvocacyOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=TRANSITION),
 )
 async def record_advocacy(
     concern_id: uuid.UUID,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.plans import access, service
@@ -29,24 +29,14 @@ from app.core.codes import PlanStatus
 from app.core.concurrency import IfMatch, etag, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
 from app.models.person import Person
 
-router = APIRouter(
-    prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"], route_class=TransactionalRoute
-)
+router = Router(prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"])
 PlansWrite = Annotated[Principal, requires(Scope.PLANS_WRITE)]
 PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
 # Adult social care reads plans with plans:read; a partner that owns an action in a plan reads it,
@@ -133,16 +123,7 @@ async def render(
     summary="Make a safeguarding plan",
     status_code=status.HTTP_201_CREATED,
     response_model=PlanFull,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(409, codes=TRANSITION),
 )
 async def create_plan(
     response: Response, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
@@ -163,7 +144,6 @@ async def create_plan(
         "`review_overdue=true` lists active plans whose review date has passed."
     ),
     response_model=PlanPage,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
     openapi_extra=OWNER_SECURITY,
 )
 async def list_plans(
@@ -194,7 +174,7 @@ async def list_plans(
         "in the plan (the adult, the lead, the contingency, the review date and its own actions)."
     ),
     response_model=PlanOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
     openapi_extra=OWNER_SECURITY,
 )
 async def get_plan(
@@ -210,7 +190,7 @@ async def get_plan(
     summary="Amend a safeguarding plan",
     response_model=PlanFull,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
 )
@@ -239,7 +219,7 @@ async def update_plan(
     ),
     response_model=ActionOut,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
     openapi_extra=OWNER_SECURITY,
@@ -267,17 +247,7 @@ async def update_action(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=ReviewOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=TRANSITION),
 )
 async def review_plan(
     plan_id: uuid.UUID, response: Response, principal: PlansWriteOnce, session: DbSession, body: ReviewIn

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from app.children.contributions import service
@@ -16,19 +16,12 @@ from app.core.codes import ContributionStatus
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 
-router = APIRouter(tags=["Contributions"], route_class=TransactionalRoute)
+router = Router(tags=["Contributions"])
 ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
 ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
 ContributionsRequest = Annotated[Principal, requires(Scope.CONTRIBUTIONS_REQUEST)]
@@ -53,20 +46,7 @@ class ContributionList(BaseModel):
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=ContributionList,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={
-                **CREATE_CODES,
-                409: ["idempotency_key_in_progress", "invalid_transition", "consent_override_required"],
-            },
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes={409: ["invalid_transition", "consent_override_required"]}),
 )
 async def request_contributions(
     referral_id: uuid.UUID,
@@ -89,7 +69,7 @@ async def request_contributions(
         "agency sees only its own."
     ),
     response_model=ContributionList,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def referral_contributions(
     referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -106,7 +86,6 @@ async def referral_contributions(
         "Oldest request first is not guaranteed; the newest come first."
     ),
     response_model=Page[ContributionOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def inbox(
     request: Request,
@@ -131,7 +110,7 @@ async def inbox(
     "/v1/contributions/{contribution_id}",
     summary="One information request and its answer",
     response_model=ContributionOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_contribution(
     contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -151,14 +130,7 @@ async def get_contribution(
         "access exports."
     ),
     response_model=ContributionOut,
-    responses=problem_responses(
-        *ALWAYS,
-        *AUTHENTICATED,
-        *WITH_BODY,
-        404,
-        409,
-        codes={409: ["already_responded", "invalid_transition"]},
-    ),
+    responses=problem_responses(404, 409, codes={409: ["already_responded", "invalid_transition"]}),
 )
 async def respond(
     contribution_id: uuid.UUID,

@@ -5,25 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.children.decisions import service
 from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
-from app.core.routing import TransactionalRoute
+from app.core.openapi import problem_responses
+from app.core.routing import Router
 from app.core.scopes import Scope
 
-router = APIRouter(tags=["Threshold decisions"], route_class=TransactionalRoute)
+router = Router(tags=["Threshold decisions"])
 DecisionsPropose = Annotated[Principal, requires(Scope.DECISIONS_PROPOSE)]
 DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
 DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]
@@ -39,17 +32,7 @@ ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=DecisionOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "invalid_transition"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes={409: ["invalid_transition"]}),
 )
 async def propose(
     referral_id: uuid.UUID,
@@ -67,7 +50,7 @@ async def propose(
     "/v1/threshold-decisions/{decision_id}",
     summary="Get a threshold decision (children's social care)",
     response_model=DecisionOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
     """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
@@ -82,14 +65,7 @@ async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session
         "referral; returning it (with a comment) sends the referral back to information gathering."
     ),
     response_model=DecisionOut,
-    responses=problem_responses(
-        *ALWAYS,
-        *AUTHENTICATED,
-        *WITH_BODY,
-        404,
-        409,
-        codes={403: ["insufficient_scope", "self_approval"], 409: ["invalid_transition"]},
-    ),
+    responses=problem_responses(403, 404, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
 )
 async def review(
     decision_id: uuid.UUID, principal: DecisionsApprove, session: DbSession, body: DecisionReview

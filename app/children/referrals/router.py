@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import AwareDatetime, Field
 
 from app.children.referrals import access, service, views
@@ -32,23 +32,15 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
-router = APIRouter(prefix="/v1/referrals", tags=["Referrals"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/referrals", tags=["Referrals"])
 ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
 ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
@@ -71,10 +63,6 @@ TRANSITION = {409: ["invalid_transition"]}
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 409, codes=CREATE_CODES),
-        **CREATED_HEADERS,
-    },
 )
 async def create_referral(
     response: Response, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
@@ -94,7 +82,6 @@ async def create_referral(
         "requests it was asked to answer are in GET /v1/contributions). Newest first."
     ),
     response_model=Page[ReferralSummary],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_referrals(
     request: Request,
@@ -141,7 +128,7 @@ async def list_referrals(
         "agency asked for information (the children's identifying details and its own requests)."
     ),
     response_model=ReferralOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_referral(
     referral_id: uuid.UUID, response: Response, principal: ReferralsRead, session: DbSession
@@ -156,7 +143,7 @@ async def get_referral(
     summary="Update or withdraw a referral",
     response_model=ReferralFull,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, 412, 428, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
 )
@@ -185,7 +172,7 @@ async def update_referral(
     ),
     response_model=ReferralFull,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
 )
@@ -211,7 +198,7 @@ async def rate_referral(
     ),
     response_model=ReferralFull,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=TRANSITION),
+        **problem_responses(404, 409, codes=TRANSITION),
         **ETAG_HEADERS,
     },
 )
@@ -232,17 +219,7 @@ async def override_consent(
     summary="Record a contact with the family or the referrer",
     status_code=status.HTTP_201_CREATED,
     response_model=CommunicationOut,
-    responses={
-        **problem_responses(
-            *ALWAYS,
-            *AUTHENTICATED,
-            *WITH_BODY,
-            404,
-            409,
-            codes={**CREATE_CODES, 409: ["idempotency_key_in_progress", "do_not_inform_parents"]},
-        ),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(
     referral_id: uuid.UUID,
@@ -261,7 +238,7 @@ async def record_communication(
     "/{referral_id}/communications",
     summary="The contacts recorded with the family and the referrer (children's social care)",
     response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
@@ -275,7 +252,7 @@ async def list_communications(
     "/{referral_id}/communications/{communication_id}",
     summary="One recorded contact (children's social care)",
     response_model=CommunicationOut,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_communication(
     referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
@@ -290,9 +267,7 @@ async def get_communication(
     summary="Settle a child's pending match",
     description="A practitioner confirms which known person the child is, or that the child is new.",
     response_model=ChildIdentity,
-    responses=problem_responses(
-        *ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes={409: ["match_already_resolved"]}
-    ),
+    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     referral_id: uuid.UUID,
@@ -313,7 +288,7 @@ async def confirm_match(
         "withdrawal only, and not who at the hub did them."
     ),
     response_model=Timeline,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
 )
 async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
     entries = await service.timeline(session, principal, referral_id)

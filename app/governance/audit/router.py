@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.core.audit import AuditAction
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 from app.governance.audit import service
 from app.governance.audit.repository import AuditFilters
@@ -21,7 +20,7 @@ from app.governance.audit.schemas import AuditActor, AuditEventOut, AuditEventPa
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 
-router = APIRouter(prefix="/v1/audit-events", tags=["Audit trail"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/audit-events", tags=["Audit trail"])
 AuditRead = Annotated[Principal, requires(Scope.AUDIT_READ)]
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -65,7 +64,6 @@ def event_out(event: AuditEvent) -> AuditEventOut:
         "agency finds nothing."
     ),
     response_model=AuditEventPage,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_audit_events(
     request: Request,
@@ -138,7 +136,6 @@ async def list_audit_events(
         "council follows it up."
     ),
     response_model=AuditVerification,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED),
 )
 async def verify_audit_chain(principal: AuditRead, session: DbSession) -> AuditVerification:
     result = await service.verify(session, principal)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.feed import service
 from app.governance.feed.rules import EventType, RecordType, markdown_table
 from app.governance.feed.schemas import FeedEvent, FeedPage
 
-router = APIRouter(prefix="/v1/events", tags=["Change feed"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/events", tags=["Change feed"])
 EventsRead = Annotated[Principal, requires(Scope.EVENTS_READ)]
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -55,7 +54,6 @@ ids, no personal data); an empty page reads no case data and is not.
     description=DESCRIPTION,
     response_model=FeedPage,
     responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, 422),
         200: {
             "headers": {
                 "Link": {

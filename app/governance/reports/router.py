@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.openapi import problem_responses
 from app.core.pagination import PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.schemas import Date
 from app.core.scopes import Scope
 from app.governance.reports import export, service
@@ -21,7 +21,7 @@ from app.governance.reports.export import Format
 from app.governance.reports.periods import Period
 from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
 
-router = APIRouter(prefix="/v1/reports", tags=["Reports"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/reports", tags=["Reports"])
 ReportsRead = Annotated[Principal, requires(Scope.REPORTS_READ)]
 
 
@@ -32,10 +32,8 @@ async def child_level_reader(principal: ReportsRead) -> Principal:
 
 ChildLevelReader = Annotated[Principal, Depends(child_level_reader)]
 Paging = Annotated[PageParams, Depends(page_params)]
-ERRORS = problem_responses(*ALWAYS, *AUTHENTICATED, 406, 422)
-CHILD_LEVEL_ERRORS = problem_responses(
-    *ALWAYS, *AUTHENTICATED, 406, 422, codes={403: ["insufficient_scope", "agency_not_permitted"]}
-)
+ERRORS = problem_responses(406)
+CHILD_LEVEL_ERRORS = problem_responses(403, 406, codes={403: ["agency_not_permitted"]})
 # Said on each aggregate report.
 AGGREGATE = (
     "\n\nAn aggregate: every auditor runs it (`reports:read`), whatever its agency, and information "

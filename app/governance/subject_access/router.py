@@ -13,23 +13,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.concurrency import set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import (
-    ALWAYS,
-    AUTHENTICATED,
-    CREATE_CODES,
-    CREATED_HEADERS,
-    ETAG_HEADERS,
-    WITH_BODY,
-    problem_responses,
-)
+from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.subject_access import service
 from app.governance.subject_access.repository import RequestFilters
@@ -40,7 +32,7 @@ from app.governance.subject_access.schemas import (
     SubjectAccessStatus,
 )
 
-router = APIRouter(tags=["People"], route_class=TransactionalRoute)
+router = Router(tags=["People"])
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 # A lead agency exports its own side (people:read); information governance both (subject_access:export).
 Exporter = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT)]
@@ -82,7 +74,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "`export`, with the sides and counts only) and logged as a disclosure to the data subject."
     ),
     response_model=SubjectAccessExport,
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def export_record(
@@ -114,10 +106,7 @@ async def export_record(
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=SubjectAccessRequestOut,
-    responses={
-        **problem_responses(*ALWAYS, *AUTHENTICATED, *WITH_BODY, 404, 409, codes=CREATE_CODES),
-        **CREATED_HEADERS,
-    },
+    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def log_request(
@@ -141,7 +130,6 @@ async def log_request(
         "governance included); for any other agency the list is empty."
     ),
     response_model=Page[SubjectAccessRequestOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 422),
 )
 async def list_requests(
     request: Request,
@@ -163,7 +151,7 @@ async def list_requests(
     "/v1/subject-access-requests/{request_id}",
     summary="Get a subject access request",
     response_model=SubjectAccessRequestOut,
-    responses={**problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422), **ETAG_HEADERS},
+    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_request(
     request_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession

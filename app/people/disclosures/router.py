@@ -5,20 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
-from app.core.openapi import ALWAYS, AUTHENTICATED, problem_responses
+from app.core.openapi import problem_responses
 from app.core.pagination import Page, PageParams, page_params, set_link_header
-from app.core.routing import TransactionalRoute
+from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 from app.people.disclosures import service
 from app.people.disclosures.codes import DisclosureTrigger
 from app.people.disclosures.repository import DisclosureFilters
 from app.people.disclosures.schemas import DisclosureOut, disclosure_out
 
-router = APIRouter(prefix="/v1/people", tags=["People"], route_class=TransactionalRoute)
+router = Router(prefix="/v1/people", tags=["People"])
 # A lead agency reads its own side's disclosures with people:read; information governance reads every
 # disclosure with disclosures:read (app.people.access).
 LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ)]
@@ -46,7 +46,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "404, as for the person."
     ),
     response_model=Page[DisclosureOut],
-    responses=problem_responses(*ALWAYS, *AUTHENTICATED, 404, 422),
+    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def person_disclosures(
