@@ -49,10 +49,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-RagRating = Literal["red", "amber", "green", "blue"]
-DeadlineRating = Literal["red", "amber", "green"]
-RAG_RATINGS: tuple[RagRating, ...] = ("red", "amber", "green", "blue")
-DEADLINE_RATINGS: tuple[DeadlineRating, ...] = ("red", "amber", "green")
+from app.core.codes import RagRating
+
+# The ratings that set a deadline (blue, no MASH response needed, sets none).
+DeadlineRating = Literal[RagRating.RED, RagRating.AMBER, RagRating.GREEN]
+DEADLINE_RATINGS: tuple[DeadlineRating, ...] = (RagRating.RED, RagRating.AMBER, RagRating.GREEN)
 
 # England & Wales share one list of bank holidays; "ENG" gives exactly that list (it matches "WLS").
 BANK_HOLIDAY_COUNTRY = "GB"
@@ -66,7 +67,7 @@ IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 
 
 def _default_rag_hours() -> dict[DeadlineRating, float]:
-    return {"red": 4, "amber": 24, "green": 72}
+    return {RagRating.RED: 4, RagRating.AMBER: 24, RagRating.GREEN: 72}
 
 
 class WorkingTimeConfig(BaseModel):
@@ -212,13 +213,13 @@ class WorkingClock:
         """
         received = _utc(received_at, "received_at")
         # Compare by equality rather than dict lookup so that str enums with these values work too.
-        matched = next((known for known in RAG_RATINGS if rating == known), None)
+        matched = next((known for known in RagRating if rating == known), None)
         if matched is None:
-            raise ValueError(f"unknown RAG rating {rating!r}; expected one of {', '.join(RAG_RATINGS)}")
-        if matched == "blue":
+            raise ValueError(f"unknown RAG rating {rating!r}; expected one of {', '.join(RagRating)}")
+        if matched is RagRating.BLUE:
             return None
         hours = _hours(self.config.rag_hours[matched], f"rag_hours[{matched}]")
-        if matched == "red" and self.config.red_in_clock_hours:
+        if matched is RagRating.RED and self.config.red_in_clock_hours:
             # Round the clock: absolute elapsed time, so a clock change does not move it.
             return received + hours
         return self._add_working_time(received, hours)

@@ -6,8 +6,8 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from app.core.codes import Ethnicity, Gender
 from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, examples
+from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
 # Unborn children: an expected date of birth is at most ten months ahead and a month behind.

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
+from app.adults.codes import CapacityOutcome
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import CapacityOutcome
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode

@@ -11,7 +11,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
+from app.adults.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode
 from app.models.adult import (

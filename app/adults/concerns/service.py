@@ -16,6 +16,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import (
+    AdultConcernStatus,
+    AdvocacyOffer,
+    EnquiryStatus,
+    LackedCapacity,
+    Section42Decision,
+)
 from app.adults.concerns import repository
 from app.adults.concerns.repository import AGGREGATE, ConcernFilters, View
 from app.adults.concerns.schemas import (
@@ -30,7 +37,6 @@ from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import AdultConcernStatus, AdvocacyOffer, LackedCapacity, Section42Decision
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams
@@ -38,13 +44,11 @@ from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enqui
 from app.models.base import utcnow
 from app.models.person import Person
 from app.people import service as people_service
+from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
 from app.people.matching import Identity
-from app.people.service import MatchStatus
 
 RECORD_TYPE = "adult_concern"
-ENQUIRY_OPEN = "open"
-ENQUIRY_CONCLUDED = "concluded"
 ADULT_FIELDS = (
     "given_name",
     "family_name",
@@ -283,7 +287,7 @@ async def open_enquiry(
         lead_agency=body.lead_agency,
         caused_to_agency=body.caused_to_agency,
         objectives=[str(o) for o in body.objectives],
-        status=ENQUIRY_OPEN,
+        status=EnquiryStatus.OPEN,
         opened_by=actor.sub,
         opened_at=now,
     )
@@ -336,7 +340,7 @@ async def conclude(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, body: EnquiryConclusion
 ) -> tuple[Enquiry, Sequence[Allegation]]:
     enquiry, concern = await visible_enquiry(session, actor, enquiry_id, for_update=True)
-    if concern.status != AdultConcernStatus.ENQUIRY_OPEN or enquiry.status != ENQUIRY_OPEN:
+    if concern.status != AdultConcernStatus.ENQUIRY_OPEN or enquiry.status != EnquiryStatus.OPEN:
         raise InvalidTransition("This enquiry has already been concluded.")
     advocacy = await repository.latest_advocacy(session, concern.id)
     if advocacy is None and enquiry.kind == Section42Decision.SECTION_42_ENQUIRY:
@@ -372,7 +376,7 @@ async def conclude(
     for allegation_id, result in given.items():
         allegations[allegation_id].result = result.result
         allegations[allegation_id].risk_outcome = result.risk_outcome
-    enquiry.status = ENQUIRY_CONCLUDED
+    enquiry.status = EnquiryStatus.CONCLUDED
     enquiry.msp_asked = body.msp_asked
     enquiry.msp_outcomes_achieved = body.msp_outcomes_achieved
     enquiry.lacked_capacity = body.lacked_capacity
@@ -456,7 +460,7 @@ async def update(
     concern.updated_at = now
     if changes:
         emit(session, actor, concern.id, "adult_concern.updated", fields=sorted(changes))
-    if body.status == "closed":
+    if body.status == AdultConcernStatus.CLOSED:
         decision = await repository.decision(session, concern.id)
         closable = concern.status == AdultConcernStatus.ENQUIRY_CONCLUDED or (
             concern.status == AdultConcernStatus.DECIDED

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,

@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams, paginate

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.codes import ContributionStatus
+from app.children.codes import ContributionStatus
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, ContributionResponse

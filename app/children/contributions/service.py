@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import ContributionStatus, ReferralStatus
 from app.children.contributions import repository
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import (
@@ -27,7 +28,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import ContributionStatus, RagRating, ReferralStatus
+from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.pagination import PageParams
 from app.core.scopes import AgencyCode

@@ -11,12 +11,12 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome, DecisionStatus, ReferralStatus
 from app.children.decisions.schemas import DecisionProposal, DecisionReview
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome, DecisionStatus, ReferralStatus
 from app.core.errors import InvalidTransition, NotFound, SelfApproval, ValidationFailed
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow

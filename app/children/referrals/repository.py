@@ -12,7 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.codes import FINAL_REFERRAL_STATUSES
+from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode
 from app.models.event import CaseEvent

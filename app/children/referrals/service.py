@@ -15,6 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import (
+    FINAL_REFERRAL_STATUSES,
+    CommunicationAudience,
+    ContributionStatus,
+    ReferralStatus,
+)
 from app.children.referrals import repository
 from app.children.referrals.repository import AGGREGATE, ReferralFilters, View
 from app.children.referrals.schemas import (
@@ -29,12 +35,6 @@ from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import (
-    FINAL_REFERRAL_STATUSES,
-    CommunicationAudience,
-    ContributionStatus,
-    ReferralStatus,
-)
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.pagination import PageParams
@@ -49,9 +49,9 @@ from app.models.referral import (
 )
 from app.people import repository as people_repository
 from app.people import service as people_service
+from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
 from app.people.matching import Identity
-from app.people.service import MatchStatus
 
 RECORD_TYPE = "referral"
 PARENT_AUDIENCES = frozenset({CommunicationAudience.PARENT, CommunicationAudience.CARER})
@@ -351,7 +351,7 @@ async def update(
     referral.updated_at = now
     if fields:
         emit(session, actor, referral.id, "referral.updated", fields=fields)
-    if body.status == "withdrawn":
+    if body.status == ReferralStatus.WITHDRAWN:
         referral.status = ReferralStatus.WITHDRAWN
         referral.withdrawn_at = now
         referral.withdrawn_by = actor.sub

@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.children.codes import ContributionStatus
 from app.core import events
-from app.core.codes import ContributionStatus
 from app.governance.feed.rules import (
     FEED,
     HUB_STREAMS,

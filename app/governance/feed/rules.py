@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.codes import AdultConcernStatus, PlanStatus, ReferralStatus
+from app.adults.codes import AdultConcernStatus, PlanStatus
+from app.children.codes import ReferralStatus
 from app.core.scopes import AgencyCode
 
 

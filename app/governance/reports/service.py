@@ -25,22 +25,22 @@ from typing import IO, Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.plans.service import today as plans_today
-from app.core import audit, db
-from app.core.audit import AuditAction
-from app.core.auth import Principal
-from app.core.codes import (
+from app.adults.codes import (
     EnquiryResult,
     LackedCapacity,
     LocationOfRisk,
     MspAsked,
     MspOutcomesAchieved,
     PrimarySupportReason,
-    RagRating,
     RiskOutcome,
     SourceOfRisk,
     TypeOfRisk,
 )
+from app.adults.plans.service import today as plans_today
+from app.core import audit, db
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.codes import RagRating
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.reports import queries
