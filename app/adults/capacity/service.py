@@ -20,6 +20,7 @@ from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode
 from app.models.adult import AdultConcern, BestInterestsDecision, CapacityAssessment
@@ -103,7 +104,7 @@ async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessme
             actor,
             "adult_concern",
             assessment.concern_id,
-            "capacity.assessed",
+            EventType.CAPACITY_ASSESSED,
             {"assessment_id": str(assessment.id), "outcome": str(body.outcome)},
         )
     _audit(session, actor, AuditAction.CREATE, assessment)
@@ -208,7 +209,7 @@ async def decide_best_interests(
             actor,
             "adult_concern",
             assessment.concern_id,
-            "best_interests.decided",
+            EventType.BEST_INTERESTS_DECIDED,
             {"assessment_id": str(assessment.id), "decision_id": str(decision.id)},
         )
     audit.record(

@@ -39,6 +39,7 @@ from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
@@ -49,6 +50,12 @@ from app.people.disclosures import service as disclosures
 from app.people.matching import Identity
 
 RECORD_TYPE = "adult_concern"
+# How the adult was matched when the concern came in, as the case events tell it.
+ADULT_MATCH_EVENTS = {
+    MatchStatus.MATCHED: EventType.ADULT_MATCHED,
+    MatchStatus.PENDING: EventType.ADULT_PENDING,
+    MatchStatus.NEW_PERSON: EventType.ADULT_NEW_PERSON,
+}
 ADULT_FIELDS = (
     "given_name",
     "family_name",
@@ -62,7 +69,7 @@ ADULT_FIELDS = (
 
 
 def emit(
-    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: EventType, **data: Any
 ) -> None:
     events.emit(session, actor, AGGREGATE, concern_id, event_type, data)
 
@@ -164,7 +171,7 @@ async def create(
         session,
         actor,
         concern.id,
-        "adult_concern.received",
+        EventType.ADULT_CONCERN_RECEIVED,
         allegations=len(data.allegations),
         types_of_risk=sorted({str(a.type_of_risk) for a in data.allegations}),
     )
@@ -172,7 +179,7 @@ async def create(
         session,
         actor,
         concern.id,
-        f"adult.{found.status}",
+        ADULT_MATCH_EVENTS[found.status],
         person_id=str(concern.person_id) if concern.person_id else None,
     )
     audit_concern(session, actor, AuditAction.CREATE, concern)
@@ -199,7 +206,7 @@ async def confirm_match(
     concern.person_id = person.id
     concern.updated_at = utcnow()
     await session.flush()
-    emit(session, actor, concern.id, "adult.match_confirmed", person_id=str(person.id))
+    emit(session, actor, concern.id, EventType.ADULT_MATCH_CONFIRMED, person_id=str(person.id))
     audit_concern(session, actor, AuditAction.UPDATE, concern, fields=["person_id"])
     return concern
 
@@ -253,7 +260,7 @@ async def decide(
         session,
         actor,
         concern.id,
-        "adult_concern.decided",
+        EventType.ADULT_CONCERN_DECIDED,
         decision=str(body.decision),
         feedback_limited=body.feedback_limited_reason is not None,
     )
@@ -299,7 +306,7 @@ async def open_enquiry(
         session,
         actor,
         concern.id,
-        "enquiry.opened",
+        EventType.ENQUIRY_OPENED,
         enquiry_id=str(enquiry.id),
         lead_agency=str(body.lead_agency),
         caused_to_agency=None if body.caused_to_agency is None else str(body.caused_to_agency),
@@ -391,7 +398,7 @@ async def conclude(
         session,
         actor,
         concern.id,
-        "enquiry.concluded",
+        EventType.ENQUIRY_CONCLUDED,
         enquiry_id=str(enquiry.id),
         results={str(a.id): a.result for a in allegations.values()},
     )
@@ -429,7 +436,7 @@ async def record_advocacy(
         session,
         actor,
         concern.id,
-        "advocacy.recorded",
+        EventType.ADVOCACY_RECORDED,
         advocacy_id=str(advocacy.id),
         required=advocacy.required,
         offer=str(body.offer),
@@ -459,7 +466,7 @@ async def update(
     now = utcnow()
     concern.updated_at = now
     if changes:
-        emit(session, actor, concern.id, "adult_concern.updated", fields=sorted(changes))
+        emit(session, actor, concern.id, EventType.ADULT_CONCERN_UPDATED, fields=sorted(changes))
     if body.status == AdultConcernStatus.CLOSED:
         decision = await repository.decision(session, concern.id)
         closable = concern.status == AdultConcernStatus.ENQUIRY_CONCLUDED or (
@@ -477,7 +484,7 @@ async def update(
         concern.closed_at = now
         concern.closed_by = actor.sub
         concern.closure_reason = body.closure_reason
-        emit(session, actor, concern.id, "adult_concern.closed")
+        emit(session, actor, concern.id, EventType.ADULT_CONCERN_CLOSED)
     await session.flush()
     audit_concern(
         session,

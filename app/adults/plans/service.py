@@ -24,6 +24,7 @@ from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams, paginate
 from app.core.scopes import AgencyCode, Scope
 from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
@@ -51,7 +52,7 @@ def _audit(
 
 
 def _emit(
-    session: AsyncSession, actor: Principal, plan: SafeguardingPlan, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, plan: SafeguardingPlan, event_type: EventType, **data: Any
 ) -> None:
     # On the concern's feed when there is one, so the raising agency's poll sees the plan's progress.
     aggregate = ("adult_concern", plan.concern_id) if plan.concern_id else ("safeguarding_plan", plan.id)
@@ -133,7 +134,13 @@ async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> S
     await session.flush()
     session.add_all(_actions(plan, body.actions, 0))
     await session.flush()
-    _emit(session, actor, plan, "plan.created", action_agencies=sorted({str(a.agency) for a in body.actions}))
+    _emit(
+        session,
+        actor,
+        plan,
+        EventType.PLAN_CREATED,
+        action_agencies=sorted({str(a.agency) for a in body.actions}),
+    )
     _audit(session, actor, AuditAction.CREATE, plan)
     return plan
 
@@ -158,7 +165,7 @@ async def update(
     plan.updated_at = utcnow()
     await session.flush()
     fields = sorted(changes) + (["actions"] if body.add_actions else [])
-    _emit(session, actor, plan, "plan.amended", fields=fields)
+    _emit(session, actor, plan, EventType.PLAN_AMENDED, fields=fields)
     _audit(session, actor, AuditAction.UPDATE, plan, fields=fields)
     return plan
 
@@ -195,7 +202,7 @@ async def update_action(
         session,
         actor,
         plan,
-        "plan.action_updated",
+        EventType.PLAN_ACTION_UPDATED,
         action_id=str(action.id),
         agency=action.agency,
         status=str(body.status),
@@ -238,9 +245,11 @@ async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, bo
         plan.review_due_on = body.next_review_due_on
     plan.updated_at = utcnow()
     await session.flush()
-    _emit(session, actor, plan, "plan.reviewed", review_id=str(record.id), decision=str(body.decision))
+    _emit(
+        session, actor, plan, EventType.PLAN_REVIEWED, review_id=str(record.id), decision=str(body.decision)
+    )
     if body.decision == PlanReviewDecision.CLOSE:
-        _emit(session, actor, plan, "plan.closed")
+        _emit(session, actor, plan, EventType.PLAN_CLOSED)
     _audit(session, actor, AuditAction.CREATE, plan, review_id=str(record.id), decision=str(body.decision))
     return record
 

@@ -30,6 +30,7 @@ from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
@@ -86,7 +87,7 @@ async def request(
             session,
             actor,
             referral.id,
-            "contribution.requested",
+            EventType.CONTRIBUTION_REQUESTED,
             contribution_id=str(contribution.id),
             agency=contribution.agency,
             due_at=due.isoformat(),
@@ -152,7 +153,7 @@ async def respond(
         session,
         actor,
         contribution.referral_id,
-        "contribution.corrected" if correcting else "contribution.submitted",
+        EventType.CONTRIBUTION_CORRECTED if correcting else EventType.CONTRIBUTION_SUBMITTED,
         contribution_id=str(contribution.id),
         agency=contribution.agency,
         version=version,

@@ -18,6 +18,7 @@ from app.children.referrals import service as referrals
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.errors import InvalidTransition, NotFound, SelfApproval, ValidationFailed
+from app.core.events import EventType
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import ThresholdDecision
@@ -92,7 +93,7 @@ async def propose(
         session,
         actor,
         referral.id,
-        "decision.proposed",
+        EventType.DECISION_PROPOSED,
         decision_id=str(decision.id),
         level=body.level,
         outcome=str(body.outcome),
@@ -161,15 +162,20 @@ async def review(
         referral.outcome = decision.outcome
         referral.outcome_level = decision.level
         referral.decided_at = now
-        referrals.emit(session, actor, referral.id, "decision.approved", decision_id=str(decision.id))
+        referrals.emit(session, actor, referral.id, EventType.DECISION_APPROVED, decision_id=str(decision.id))
         referrals.emit(
-            session, actor, referral.id, "referral.decided", level=decision.level, outcome=decision.outcome
+            session,
+            actor,
+            referral.id,
+            EventType.REFERRAL_DECIDED,
+            level=decision.level,
+            outcome=decision.outcome,
         )
     else:
         decision.status = DecisionStatus.RETURNED
         asked = await referral_repository.has_contributions(session, referral.id)
         referral.status = ReferralStatus.GATHERING_INFORMATION if asked else ReferralStatus.TRIAGED
-        referrals.emit(session, actor, referral.id, "decision.returned", decision_id=str(decision.id))
+        referrals.emit(session, actor, referral.id, EventType.DECISION_RETURNED, decision_id=str(decision.id))
     await session.flush()
     await referrals.audit_on_referral(
         session,

@@ -37,6 +37,7 @@ from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
@@ -55,10 +56,16 @@ from app.people.matching import Identity
 
 RECORD_TYPE = "referral"
 PARENT_AUDIENCES = frozenset({CommunicationAudience.PARENT, CommunicationAudience.CARER})
+# How each child was matched when the referral came in, as the timeline tells it.
+CHILD_MATCH_EVENTS = {
+    MatchStatus.MATCHED: EventType.CHILD_MATCHED,
+    MatchStatus.PENDING: EventType.CHILD_PENDING,
+    MatchStatus.NEW_PERSON: EventType.CHILD_NEW_PERSON,
+}
 
 
 def emit(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: EventType, **data: Any
 ) -> None:
     events.emit(session, actor, AGGREGATE, referral_id, event_type, data)
 
@@ -199,7 +206,7 @@ async def create(
         session,
         actor,
         referral.id,
-        "referral.received",
+        EventType.REFERRAL_RECEIVED,
         referral_source=str(data.referral_source),
         children=len(data.children),
     )
@@ -228,7 +235,7 @@ async def create(
             session,
             actor,
             referral.id,
-            f"child.{found.status}",
+            CHILD_MATCH_EVENTS[found.status],
             child_id=str(row.id),
             person_id=None if person_id is None else str(person_id),
             candidates=len(found.candidates),
@@ -273,7 +280,7 @@ async def rate(
         session,
         actor,
         referral.id,
-        "referral.rated",
+        EventType.REFERRAL_RATED,
         rating=str(body.rating),
         decision_due_at=referral.decision_due_at.isoformat(),
     )
@@ -309,7 +316,7 @@ async def override_consent(
         session,
         actor,
         referral.id,
-        "referral.consent_overridden",
+        EventType.REFERRAL_CONSENT_OVERRIDDEN,
         lawful_basis=str(body.lawful_basis),
         special_category_condition=None
         if body.special_category_condition is None
@@ -350,7 +357,7 @@ async def update(
         referral.do_not_inform_reason = body.do_not_inform_reason if body.do_not_inform_parents else None
     referral.updated_at = now
     if fields:
-        emit(session, actor, referral.id, "referral.updated", fields=fields)
+        emit(session, actor, referral.id, EventType.REFERRAL_UPDATED, fields=fields)
     if body.status == ReferralStatus.WITHDRAWN:
         referral.status = ReferralStatus.WITHDRAWN
         referral.withdrawn_at = now
@@ -364,7 +371,7 @@ async def update(
             )
             .values(status=ContributionStatus.CANCELLED)
         )
-        emit(session, actor, referral.id, "referral.withdrawn")
+        emit(session, actor, referral.id, EventType.REFERRAL_WITHDRAWN)
     await session.flush()
     await audit_on_referral(
         session,
@@ -403,7 +410,7 @@ async def record_communication(
         session,
         actor,
         referral.id,
-        "communication.recorded",
+        EventType.COMMUNICATION_RECORDED,
         communication_id=str(communication.id),
         audience=body.audience,
         method=body.method,
@@ -468,7 +475,12 @@ async def confirm_match(
     await people_repository.link_siblings(session, [person.id, *others], referral.id)
     await session.flush()
     emit(
-        session, actor, referral.id, "child.match_confirmed", child_id=str(child.id), person_id=str(person.id)
+        session,
+        actor,
+        referral.id,
+        EventType.CHILD_MATCH_CONFIRMED,
+        child_id=str(child.id),
+        person_id=str(person.id),
     )
     audit_referral(
         session, actor, AuditAction.UPDATE, referral.id, [person.id], fields=["children.person_id"]
