@@ -1,13 +1,14 @@
 """Referrals: receiving them, triage, consent, updates, communications and the timeline.
 
-Every state change happens here, under a row lock on the referral, and is recorded twice: as a case
-event (the timeline and the change feed) and in the audit trail. Reads of case data are audited too.
+Every change happens under a row lock on the referral (its status moves only through ``status.py``) and
+is recorded twice: as a case event (the timeline and the change feed) and in the audit trail. Reads of
+case data are audited too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.codes import (
     FINAL_REFERRAL_STATUSES,
     CommunicationAudience,
-    ContributionStatus,
     ReferralStatus,
 )
-from app.children.referrals import repository
+from app.children.contributions import status as contribution_status
+from app.children.referrals import repository, status
 from app.children.referrals.repository import AGGREGATE, ReferralFilters, View
 from app.children.referrals.schemas import (
     ChildIn,
@@ -31,6 +32,7 @@ from app.children.referrals.schemas import (
     ReferralCreate,
     ReferralUpdate,
 )
+from app.children.referrals.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -43,7 +45,6 @@ from app.models.base import utcnow
 from app.models.person import Person
 from app.models.referral import (
     Communication,
-    Contribution,
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
@@ -105,11 +106,6 @@ async def audit_on_referral(
     """Audit an action on a referral or one of its records, naming the children it concerns."""
     person_ids = await child_person_ids(session, on_referral)
     audit_referral(session, actor, action, record_id or on_referral, person_ids, record_type, **details)
-
-
-def require_status(referral: Referral, allowed: Collection[ReferralStatus], action: str) -> None:
-    if referral.status not in allowed:
-        raise InvalidTransition(f"Cannot {action} a referral whose status is {referral.status}.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -184,7 +180,7 @@ async def create(
     consent = data.parental_consent
     referral = Referral(
         id=uuid.uuid4(),
-        status=ReferralStatus.RECEIVED,
+        status=status.INITIAL,
         referring_agency=actor.agency,
         referred_by=actor.sub,
         received_at=now,
@@ -261,8 +257,7 @@ async def rate(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: RagRatingIn, clock: WorkingClock
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
-    allowed = {ReferralStatus.RECEIVED, ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}
-    require_status(referral, allowed, "rate")
+    status.move(referral, Action.RATE)
     now = utcnow()
     referral.rag_rating = body.rating
     referral.rag_rationale = body.rationale
@@ -272,8 +267,6 @@ async def rate(
     # deadline, so the statutory one working day applies again.
     due = clock.rag_due(referral.received_at, body.rating)
     referral.decision_due_at = due if due is not None else referral.statutory_decision_due_at
-    if referral.status == ReferralStatus.RECEIVED:
-        referral.status = ReferralStatus.TRIAGED
     referral.updated_at = now
     await session.flush()
     emit(
@@ -298,8 +291,7 @@ async def override_consent(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ConsentOverrideIn
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
-    if referral.status in FINAL_REFERRAL_STATUSES:
-        raise InvalidTransition(f"Cannot override consent on a referral whose status is {referral.status}.")
+    status.check(referral, Action.OVERRIDE_CONSENT)
     if referral.parents_consented:
         raise InvalidTransition("The parents consented to this referral: there is nothing to override.")
     if referral.consent_override_at is not None:
@@ -341,8 +333,7 @@ async def update(
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
     check_if_match(if_match, referral.version)
-    if referral.status in FINAL_REFERRAL_STATUSES:
-        raise InvalidTransition(f"A referral whose status is {referral.status} cannot be changed.")
+    status.check(referral, Action.EDIT)
     now = utcnow()
     changes = body.model_dump(exclude_unset=True)
     fields = sorted(set(changes) - {"status", "withdrawal_reason"})
@@ -359,18 +350,12 @@ async def update(
     if fields:
         emit(session, actor, referral.id, EventType.REFERRAL_UPDATED, fields=fields)
     if body.status == ReferralStatus.WITHDRAWN:
-        referral.status = ReferralStatus.WITHDRAWN
+        status.move(referral, Action.WITHDRAW)
         referral.withdrawn_at = now
         referral.withdrawn_by = actor.sub
         referral.withdrawal_reason = body.withdrawal_reason
         # Agencies are no longer asked: their open requests are cancelled, answers already given stay.
-        await session.execute(
-            sa.update(Contribution)
-            .where(
-                Contribution.referral_id == referral.id, Contribution.status == ContributionStatus.REQUESTED
-            )
-            .values(status=ContributionStatus.CANCELLED)
-        )
+        await contribution_status.cancel_requested(session, referral.id)
         emit(session, actor, referral.id, EventType.REFERRAL_WITHDRAWN)
     await session.flush()
     await audit_on_referral(
