@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.codes import (
     AdultConcernStatus,
     AdvocacyOffer,
-    EnquiryStatus,
     LackedCapacity,
     Section42Decision,
 )
-from app.adults.concerns import repository
+from app.adults.concerns import enquiry_status, repository, status
+from app.adults.concerns.enquiry_status import Action as EnquiryAction
 from app.adults.concerns.repository import AGGREGATE, ConcernFilters, View
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
@@ -33,6 +33,7 @@ from app.adults.concerns.schemas import (
     EnquiryOpen,
     Section42DecisionIn,
 )
+from app.adults.concerns.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -95,11 +96,6 @@ def audit_concern(
     )
 
 
-def require_status(concern: AdultConcern, allowed: set[AdultConcernStatus], action: str) -> None:
-    if concern.status not in allowed:
-        raise InvalidTransition(f"Cannot {action} a concern whose status is {concern.status}.")
-
-
 async def visible(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID
 ) -> tuple[AdultConcern, View]:
@@ -140,7 +136,7 @@ async def create(
     found = await people_service.resolve(session, actor, identity, fields)
     concern = AdultConcern(
         id=uuid.uuid4(),
-        status=AdultConcernStatus.RECEIVED,
+        status=status.INITIAL,
         raising_agency=actor.agency,
         raised_by_sub=actor.sub,
         raised_by=data.raised_by.model_dump(exclude_none=True),
@@ -219,7 +215,7 @@ async def decide(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: Section42DecisionIn
 ) -> Section42DecisionRecord:
     concern = await for_asc(session, actor, concern_id)
-    require_status(concern, {AdultConcernStatus.RECEIVED}, "decide on")
+    status.check(concern, Action.DECIDE)
     criteria = {
         "care_and_support_needs": body.care_and_support_needs,
         "experiencing_or_at_risk": body.experiencing_or_at_risk,
@@ -253,7 +249,7 @@ async def decide(
         decided_at=now,
     )
     session.add(record)
-    concern.status = AdultConcernStatus.DECIDED
+    status.move(concern, Action.DECIDE)
     concern.updated_at = now
     await session.flush()
     emit(
@@ -278,7 +274,7 @@ async def open_enquiry(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: EnquiryOpen
 ) -> Enquiry:
     concern = await for_asc(session, actor, concern_id)
-    require_status(concern, {AdultConcernStatus.DECIDED}, "open an enquiry on")
+    status.check(concern, Action.OPEN_ENQUIRY)
     decision = await repository.decision(session, concern.id)
     if decision is None or decision.decision == Section42Decision.NO_FURTHER_ACTION:
         raise InvalidTransition("The section 42 decision was no further action: there is no enquiry to open.")
@@ -294,12 +290,12 @@ async def open_enquiry(
         lead_agency=body.lead_agency,
         caused_to_agency=body.caused_to_agency,
         objectives=[str(o) for o in body.objectives],
-        status=EnquiryStatus.OPEN,
+        status=enquiry_status.INITIAL,
         opened_by=actor.sub,
         opened_at=now,
     )
     session.add(enquiry)
-    concern.status = AdultConcernStatus.ENQUIRY_OPEN
+    status.move(concern, Action.OPEN_ENQUIRY)
     concern.updated_at = now
     await session.flush()
     emit(
@@ -347,8 +343,8 @@ async def conclude(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, body: EnquiryConclusion
 ) -> tuple[Enquiry, Sequence[Allegation]]:
     enquiry, concern = await visible_enquiry(session, actor, enquiry_id, for_update=True)
-    if concern.status != AdultConcernStatus.ENQUIRY_OPEN or enquiry.status != EnquiryStatus.OPEN:
-        raise InvalidTransition("This enquiry has already been concluded.")
+    status.check(concern, Action.CONCLUDE_ENQUIRY)
+    enquiry_status.check(enquiry, EnquiryAction.CONCLUDE)
     advocacy = await repository.latest_advocacy(session, concern.id)
     if advocacy is None and enquiry.kind == Section42Decision.SECTION_42_ENQUIRY:
         raise AppError(code="advocacy_not_assessed")
@@ -383,7 +379,7 @@ async def conclude(
     for allegation_id, result in given.items():
         allegations[allegation_id].result = result.result
         allegations[allegation_id].risk_outcome = result.risk_outcome
-    enquiry.status = EnquiryStatus.CONCLUDED
+    enquiry_status.move(enquiry, EnquiryAction.CONCLUDE)
     enquiry.msp_asked = body.msp_asked
     enquiry.msp_outcomes_achieved = body.msp_outcomes_achieved
     enquiry.lacked_capacity = body.lacked_capacity
@@ -391,7 +387,7 @@ async def conclude(
     enquiry.conclusion_summary = body.summary
     enquiry.concluded_by = actor.sub
     enquiry.concluded_at = now
-    concern.status = AdultConcernStatus.ENQUIRY_CONCLUDED
+    status.move(concern, Action.CONCLUDE_ENQUIRY)
     concern.updated_at = now
     await session.flush()
     emit(
@@ -414,8 +410,7 @@ async def record_advocacy(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
 ) -> Advocacy:
     concern = await for_asc(session, actor, concern_id)
-    if concern.status == AdultConcernStatus.CLOSED:
-        raise InvalidTransition("The concern is closed.")
+    status.check(concern, Action.RECORD_ADVOCACY)
     if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
         raise ValidationFailed(["body", "advocate_id"], "No advocate with this id.")
     advocacy = Advocacy(
@@ -458,8 +453,7 @@ async def update(
 ) -> AdultConcern:
     concern = await for_asc(session, actor, concern_id)
     check_if_match(if_match, concern.version)
-    if concern.status == AdultConcernStatus.CLOSED:
-        raise InvalidTransition("A closed concern cannot be changed.")
+    status.check(concern, Action.EDIT)
     changes = body.model_dump(exclude_unset=True, exclude={"status", "closure_reason"})
     for field, value in changes.items():
         setattr(concern, field, value)
@@ -469,18 +463,12 @@ async def update(
         emit(session, actor, concern.id, EventType.ADULT_CONCERN_UPDATED, fields=sorted(changes))
     if body.status == AdultConcernStatus.CLOSED:
         decision = await repository.decision(session, concern.id)
-        closable = concern.status == AdultConcernStatus.ENQUIRY_CONCLUDED or (
-            concern.status == AdultConcernStatus.DECIDED
-            and decision is not None
-            and decision.decision == Section42Decision.NO_FURTHER_ACTION
-        )
-        if not closable:
-            raise InvalidTransition(
-                "A concern closes after its enquiry concludes, or after a decision of no further action."
-            )
+        no_further_action = decision is not None and decision.decision == Section42Decision.NO_FURTHER_ACTION
+        close = Action.CLOSE_AFTER_NO_FURTHER_ACTION if no_further_action else Action.CLOSE
+        status.check(concern, close)
         if await repository.has_active_plan(session, concern.id):
             raise InvalidTransition("The concern's safeguarding plan is still active: close the plan first.")
-        concern.status = AdultConcernStatus.CLOSED
+        status.move(concern, close)
         concern.closed_at = now
         concern.closed_by = actor.sub
         concern.closure_reason = body.closure_reason

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.plans import status
 from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
+from app.adults.plans.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -122,7 +124,7 @@ async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> S
         id=uuid.uuid4(),
         person_id=body.person_id,
         concern_id=body.concern_id,
-        status=PlanStatus.ACTIVE,
+        status=status.INITIAL,
         lead=body.lead.model_dump(exclude_none=True),
         adult_wishes=body.adult_wishes,
         protective_people=body.protective_people,
@@ -150,8 +152,7 @@ async def update(
 ) -> SafeguardingPlan:
     plan = await for_asc(session, actor, plan_id)
     check_if_match(if_match, plan.version)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("A closed plan cannot be changed.")
+    status.check(plan, Action.AMEND)
     if body.review_due_on is not None and body.review_due_on < today():
         raise ValidationFailed(["body", "review_due_on"], "The next review cannot be in the past.")
     changes = body.model_dump(exclude_unset=True, exclude={"add_actions"})
@@ -190,8 +191,7 @@ async def update_action(
     if view is View.FULL and not actor.has(Scope.PLANS_WRITE):
         raise NotFound("plan action", action_id)
     check_if_match(if_match, action.version)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("The plan is closed.")
+    status.check(plan, Action.UPDATE_ACTION)
     action.status = body.status
     action.status_note = body.note
     action.updated_by = actor.sub
@@ -212,7 +212,7 @@ async def update_action(
 
 
 def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
-    plan.status = PlanStatus.CLOSED
+    status.move(plan, Action.CLOSE)
     plan.closed_at = utcnow()
     plan.closed_by = actor.sub
     plan.closure_reason = closure.reason
@@ -223,8 +223,7 @@ def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
 
 async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, body: ReviewIn) -> PlanReview:
     plan = await for_asc(session, actor, plan_id)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("The plan is closed.")
+    status.check(plan, Action.CLOSE if body.decision == PlanReviewDecision.CLOSE else Action.REVIEW)
     if body.held_on < plan.created_at.date():
         raise ValidationFailed(["body", "held_on"], "A review cannot be held before the plan was made.")
     record = PlanReview(
