@@ -4,6 +4,9 @@ or a ruff setting hides nothing from them.
 - **One writer per state machine.** A record's ``status`` is written only by its status module (the one
   table of moves, ``app.core.states``): no ``x.status = ...``, ``setattr(x, "status", ...)`` or UPDATE
   ``.values(status=...)`` anywhere else, and a new record starts in the module's ``INITIAL`` status.
+- **London's today.** Dates come from the clock module (``app.core.clock``: ``today()`` in England,
+  ``now()`` in UTC): no ``date.today()``, no ``datetime.now()`` without a zone, no ``utcnow()`` and no
+  timestamp read in the server's zone anywhere in app/; and only the clock module reads the wall clock.
 """
 
 from __future__ import annotations
@@ -139,3 +142,93 @@ stmt = sa.select(Referral).where(Referral.status == "received")
 def test_the_rule_sees_every_way_of_writing_a_status() -> None:
     assert sorted(line for line, _ in status_writes(ast.parse(WRITES))) == list(range(2, 10))
     assert list(status_writes(ast.parse(NOT_WRITES))) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# London's today
+
+CLOCK_MODULE = "app/core/clock.py"
+# Naive readings, in the server's zone (or a naive UTC that passes for local): never, not even in the
+# clock module. `fromtimestamp` and `now` are naive without a zone argument.
+NAIVE = {"today", "utcnow", "utcfromtimestamp"}
+NAIVE_WITHOUT_ZONE = {"now": 0, "fromtimestamp": 1}  # the zone's position among the arguments
+
+
+def _date_classes(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """The names that stand for datetime.date/datetime.datetime, and those for the datetime module."""
+    classes, modules = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "datetime":
+            classes |= {a.asname or a.name for a in node.names if a.name in ("date", "datetime")}
+        elif isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name == "datetime"}
+    return classes, modules
+
+
+def clock_reads(tree: ast.AST) -> Iterator[tuple[int, str, bool]]:
+    """Each reading of the wall clock through ``date``/``datetime``: (line, code, whether naive)."""
+    classes, modules = _date_classes(tree)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        receiver, method = node.func.value, node.func.attr
+        is_class = (isinstance(receiver, ast.Name) and receiver.id in classes) or (
+            isinstance(receiver, ast.Attribute)
+            and receiver.attr in ("date", "datetime")
+            and isinstance(receiver.value, ast.Name)
+            and receiver.value.id in modules
+        )
+        if not is_class or method not in NAIVE | set(NAIVE_WITHOUT_ZONE):
+            continue
+        zone: ast.expr | None = None
+        if method in NAIVE_WITHOUT_ZONE:
+            position = NAIVE_WITHOUT_ZONE[method]
+            zone = next((k.value for k in node.keywords if k.arg == "tz"), None)
+            if zone is None and len(node.args) > position:
+                zone = node.args[position]
+        naive = method in NAIVE or zone is None or (isinstance(zone, ast.Constant) and zone.value is None)
+        if method != "fromtimestamp" or naive:  # a given timestamp placed in a zone reads no clock
+            yield node.lineno, ast.unparse(node), naive
+
+
+def test_dates_come_from_the_clock_module_in_londons_zone() -> None:
+    found = [
+        (name, line, code, naive) for name, tree in app_sources() for line, code, naive in clock_reads(tree)
+    ]
+    naive = [f"{name}:{line}: {code}" for name, line, code, is_naive in found if is_naive]
+    assert naive == [], "the server's zone, not London's (use app.core.clock.today or now):\n" + "\n".join(
+        naive
+    )
+    elsewhere = [f"{name}:{line}: {code}" for name, line, code, _ in found if name != CLOCK_MODULE]
+    assert elsewhere == [], "the wall clock read outside app/core/clock.py:\n" + "\n".join(elsewhere)
+
+
+NAIVE_READS = """
+import datetime as dt
+from datetime import UTC, date, datetime
+from datetime import date as Day
+due = date.today()  # noqa: DTZ011
+stamp = datetime.now()  # noqa: DTZ005
+stamp = datetime.now(None)
+stamp = datetime.now(tz=None)
+stamp = datetime.utcnow()  # noqa: DTZ003
+day = Day.today()
+day = dt.date.today()
+stamp = dt.datetime.today()
+stamp = datetime.fromtimestamp(1_700_000_000)
+stamp = datetime.utcfromtimestamp(1_700_000_000)
+"""
+AWARE_READS = """
+from datetime import UTC, datetime
+stamp = datetime.now(UTC)
+stamp = datetime.now(tz=LONDON)
+stamp = datetime.fromtimestamp(record.created, UTC)
+day = today()
+"""
+
+
+def test_the_rule_sees_every_naive_reading_of_the_clock() -> None:
+    reads = list(clock_reads(ast.parse(NAIVE_READS)))
+    assert sorted(line for line, _, _ in reads) == list(range(5, 15))
+    assert all(naive for _, _, naive in reads)
+    assert [naive for _, _, naive in clock_reads(ast.parse(AWARE_READS))] == [False, False]

@@ -11,6 +11,8 @@ Semantics
   that are neither an England & Wales bank holiday (from the ``holidays`` library, including
   substitute days such as Monday 28 December 2026) nor one of the configured local closure dates.
   A date is always a date in the configured time zone (default Europe/London).
+* **Today** (``today()``) is the date in England now, whatever the server's zone; ``now()`` is the
+  current instant in UTC, and the only place the application reads the wall clock.
 * **Working hours** are a window of local wall-clock times on each working day, default 09:00-17:00.
   The window is half-open: 09:00 is working time, 17:00 is not. The window is placed on each day by
   its local times, so a 09:00-17:00 day is 8 hours long in both GMT and BST (in UTC it is 09:00-17:00
@@ -61,6 +63,26 @@ BANK_HOLIDAY_SUBDIVISION = "ENG"
 
 _ONE_DAY = timedelta(days=1)
 _ONE_HOUR = timedelta(hours=1)
+
+# The hub's calendar: a date it records or compares (a date of birth, a due date, a review date) is a
+# date in England, whatever the server's zone. At 23:30 UTC in summer it is already tomorrow there.
+LONDON = ZoneInfo("Europe/London")
+
+
+def now() -> datetime:
+    """The current instant, in UTC: the one place app/ reads the wall clock (tests move it)."""
+    return datetime.now(UTC)
+
+
+def local_date(instant: datetime) -> date:
+    """The date in England of an instant (timezone-aware)."""
+    return _utc(instant, "instant").astimezone(LONDON).date()
+
+
+def today() -> date:
+    """Today's date in England (Europe/London), never the server's."""
+    return local_date(now())
+
 
 RagHours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]

@@ -32,6 +32,7 @@ from app.adults.codes import (
     TypeOfRisk,
 )
 from app.children.referrals.schemas import ChildMatch
+from app.core.clock import today
 from app.core.schemas import (
     SINGLE_LINE,
     Date,
@@ -69,11 +70,10 @@ class AdultIn(RequestModel):
     @model_validator(mode="after")
     def _adult(self) -> Self:
         if self.date_of_birth is not None:
-            today = date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
-            if self.date_of_birth > today:
+            if self.date_of_birth > today():
                 raise ValueError("date_of_birth cannot be in the future")
             turned_18 = _add_years(self.date_of_birth, ADULT_AGE)
-            if turned_18 > today:
+            if turned_18 > today():
                 raise ValueError("the person is under 18: refer a child through POST /v1/referrals")
         return self
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +23,7 @@ from app.adults.plans.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
+from app.core.clock import local_date, today
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
@@ -41,10 +41,6 @@ LEAD = AgencyCode.ADULT_SOCIAL_CARE
 class View(StrEnum):
     FULL = "full"
     ACTION_OWNER = "action_owner"
-
-
-def today() -> date:
-    return date.today()  # noqa: DTZ011 - review dates are calendar dates
 
 
 def _audit(
@@ -224,7 +220,7 @@ def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
 async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, body: ReviewIn) -> PlanReview:
     plan = await for_asc(session, actor, plan_id)
     status.check(plan, Action.CLOSE if body.decision == PlanReviewDecision.CLOSE else Action.REVIEW)
-    if body.held_on < plan.created_at.date():
+    if body.held_on < local_date(plan.created_at):
         raise ValidationFailed(["body", "held_on"], "A review cannot be held before the plan was made.")
     record = PlanReview(
         id=uuid.uuid4(),

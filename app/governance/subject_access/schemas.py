@@ -50,6 +50,7 @@ from app.children.referrals.schemas import (
     RagOut,
     WithdrawalOut,
 )
+from app.core.clock import today
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
@@ -98,10 +99,6 @@ class RequesterIn(RequestModel):
     postcode: Postcode | None = None
 
 
-def _today() -> date:
-    return date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
-
-
 _REQUEST_IN = {
     "received_on": "2026-11-20",
     "requester": {
@@ -135,7 +132,7 @@ class SubjectAccessRequestIn(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.received_on > _today():
+        if self.received_on > today():
             raise ValueError("received_on cannot be in the future")
         on_behalf = self.requester.relationship != RequesterRelationship.DATA_SUBJECT
         if on_behalf and self.authority_confirmed is None:

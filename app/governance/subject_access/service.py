@@ -49,7 +49,7 @@ from app.children.referrals.schemas import CommunicationOut
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.clock import WorkingClock
+from app.core.clock import WorkingClock, today
 from app.core.errors import InsufficientScope, NotFound, ValidationFailed
 from app.core.pagination import PageParams
 from app.core.scopes import Scope
@@ -112,10 +112,6 @@ PRIVATE_SOURCES = frozenset(
 )
 # The statutory calendar: weekends and England & Wales bank holidays, whatever the hub's own settings.
 STATUTORY_CALENDAR = WorkingClock()
-
-
-def today() -> date:
-    return date.today()  # noqa: DTZ011 - due dates are calendar dates
 
 
 # ---------------------------------------------------------------------------------------------------
