@@ -50,10 +50,11 @@ from fastapi.responses import JSONResponse, Response
 from jose import jwt
 from jose.exceptions import JOSEError
 
+from app.children.codes import FINAL_REFERRAL_STATUSES, ReferralStatus
 from app.children.contributions.schemas import ContributionResponseIn
 from app.children.referrals.schemas import ChildIn, ReferralCreate
 from app.core.clock import WorkingClock
-from app.core.codes import FINAL_REFERRAL_STATUSES, RagRating, ReferralStatus
+from app.core.codes import RagRating
 from app.core.config import Settings
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 from app.people.matching import Identity, automatic_link, blocking_keys, rank_matches

@@ -83,6 +83,9 @@ SEED_INPUTS = (
     "app/people/nicknames.py",
     "app/core/clock.py",
     "app/core/codes.py",
+    "app/children/codes.py",
+    "app/adults/codes.py",
+    "app/people/codes.py",
     "migrations/versions",
 )
 # Seeded rows are dated relative to when they were made (recent referrals open, older ones decided):

@@ -5,7 +5,7 @@
 bench/run.py runs it before starting the servers when a scenario reads or matches against referrals.
 Rows go in with binary COPY, not through the API (100,000 referrals through the API would take an hour
 and write as many audit events), but they are the rows the application writes: the same columns, the
-codes of app.core.codes, deadlines from app.core.clock, ``person_match_keys`` from
+codes of app.children.codes and app.core.codes, deadlines from app.core.clock, ``person_match_keys`` from
 ``app.people.matching.blocking_keys`` of each person, case events with the event types and data the
 services emit, numbered in time order. No audit events are written: they would have to be hash
 chained, and the audit trail starts empty, so ``mash audit verify`` still checks the whole chain.
@@ -50,15 +50,9 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/seed.py), not onl
 
 import asyncpg  # noqa: E402
 
+from app.children.codes import NFA_OUTCOMES, AssessmentFactor, ConcernCategory, DecisionOutcome  # noqa: E402
 from app.core.clock import WorkingClock  # noqa: E402
-from app.core.codes import (  # noqa: E402
-    NFA_OUTCOMES,
-    AssessmentFactor,
-    ConcernCategory,
-    DecisionOutcome,
-    LawfulBasis,
-    SpecialCategoryCondition,
-)
+from app.core.codes import LawfulBasis, SpecialCategoryCondition  # noqa: E402
 from app.people.matching import Identity, blocking_keys, score  # noqa: E402
 from bench.matching_data import Generator, Household, nickname, typo  # noqa: E402
 

@@ -6,7 +6,7 @@ The companion of bench/seed.py (referrals about children), for what the Safeguar
 and the timeliness report read: concerns about adults with their allegations, section 42 decisions,
 enquiries with their conclusions, advocacy assessments, and safeguarding plans with actions. Rows go in
 with binary COPY, never through the API, but they are the rows the services write: the same columns
-(taken from the models), codes from app.core.codes, decision deadlines from app.core.clock, person
+(taken from the models), codes from app.adults.codes, decision deadlines from app.core.clock, person
 records with their ``person_match_keys``. No case events or audit events are written (the reports read
 neither).
 
@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/seed_adults.py), 
 import asyncpg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from app.adults.codes import RISK_IDENTIFIED_RESULTS, EnquiryObjective  # noqa: E402
 from app.core.clock import WorkingClock  # noqa: E402
-from app.core.codes import RISK_IDENTIFIED_RESULTS, EnquiryObjective  # noqa: E402
 from app.models.adult import (  # noqa: E402
     AdultConcern,
     Advocacy,

@@ -11,6 +11,8 @@ Semantics
   that are neither an England & Wales bank holiday (from the ``holidays`` library, including
   substitute days such as Monday 28 December 2026) nor one of the configured local closure dates.
   A date is always a date in the configured time zone (default Europe/London).
+* **Today** (``today()``) is the date in England now, whatever the server's zone; ``now()`` is the
+  current instant in UTC, and the only place the application reads the wall clock.
 * **Working hours** are a window of local wall-clock times on each working day, default 09:00-17:00.
   The window is half-open: 09:00 is working time, 17:00 is not. The window is placed on each day by
   its local times, so a 09:00-17:00 day is 8 hours long in both GMT and BST (in UTC it is 09:00-17:00
@@ -49,10 +51,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
-RagRating = Literal["red", "amber", "green", "blue"]
-DeadlineRating = Literal["red", "amber", "green"]
-RAG_RATINGS: tuple[RagRating, ...] = ("red", "amber", "green", "blue")
-DEADLINE_RATINGS: tuple[DeadlineRating, ...] = ("red", "amber", "green")
+from app.core.codes import RagRating
+
+# The ratings that set a deadline (blue, no MASH response needed, sets none).
+DeadlineRating = Literal[RagRating.RED, RagRating.AMBER, RagRating.GREEN]
+DEADLINE_RATINGS: tuple[DeadlineRating, ...] = (RagRating.RED, RagRating.AMBER, RagRating.GREEN)
 
 # England & Wales share one list of bank holidays; "ENG" gives exactly that list (it matches "WLS").
 BANK_HOLIDAY_COUNTRY = "GB"
@@ -61,12 +64,32 @@ BANK_HOLIDAY_SUBDIVISION = "ENG"
 _ONE_DAY = timedelta(days=1)
 _ONE_HOUR = timedelta(hours=1)
 
+# The hub's calendar: a date it records or compares (a date of birth, a due date, a review date) is a
+# date in England, whatever the server's zone. At 23:30 UTC in summer it is already tomorrow there.
+LONDON = ZoneInfo("Europe/London")
+
+
+def now() -> datetime:
+    """The current instant, in UTC: the one place app/ reads the wall clock (tests move it)."""
+    return datetime.now(UTC)
+
+
+def local_date(instant: datetime) -> date:
+    """The date in England of an instant (timezone-aware)."""
+    return _utc(instant, "instant").astimezone(LONDON).date()
+
+
+def today() -> date:
+    """Today's date in England (Europe/London), never the server's."""
+    return local_date(now())
+
+
 RagHours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 
 
 def _default_rag_hours() -> dict[DeadlineRating, float]:
-    return {"red": 4, "amber": 24, "green": 72}
+    return {RagRating.RED: 4, RagRating.AMBER: 24, RagRating.GREEN: 72}
 
 
 class WorkingTimeConfig(BaseModel):
@@ -212,13 +235,13 @@ class WorkingClock:
         """
         received = _utc(received_at, "received_at")
         # Compare by equality rather than dict lookup so that str enums with these values work too.
-        matched = next((known for known in RAG_RATINGS if rating == known), None)
+        matched = next((known for known in RagRating if rating == known), None)
         if matched is None:
-            raise ValueError(f"unknown RAG rating {rating!r}; expected one of {', '.join(RAG_RATINGS)}")
-        if matched == "blue":
+            raise ValueError(f"unknown RAG rating {rating!r}; expected one of {', '.join(RagRating)}")
+        if matched is RagRating.BLUE:
             return None
         hours = _hours(self.config.rag_hours[matched], f"rag_hours[{matched}]")
-        if matched == "red" and self.config.red_in_clock_hours:
+        if matched is RagRating.RED and self.config.red_in_clock_hours:
             # Round the clock: absolute elapsed time, so a clock change does not move it.
             return received + hours
         return self._add_working_time(received, hours)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +21,53 @@ from app.models.base import utcnow
 from app.models.event import CaseEvent
 
 
+# Who sees which on the change feed, and what of it: app/governance/feed/rules.py.
+class EventType(StrEnum):
+    """Every event type the services emit (``app.core.events.emit``)."""
+
+    REFERRAL_RECEIVED = "referral.received"
+    CHILD_MATCHED = "child.matched"
+    CHILD_PENDING = "child.pending"
+    CHILD_NEW_PERSON = "child.new_person"
+    CHILD_MATCH_CONFIRMED = "child.match_confirmed"
+    REFERRAL_RATED = "referral.rated"
+    REFERRAL_CONSENT_OVERRIDDEN = "referral.consent_overridden"
+    REFERRAL_UPDATED = "referral.updated"
+    COMMUNICATION_RECORDED = "communication.recorded"
+    CONTRIBUTION_REQUESTED = "contribution.requested"
+    CONTRIBUTION_SUBMITTED = "contribution.submitted"
+    CONTRIBUTION_CORRECTED = "contribution.corrected"
+    DECISION_PROPOSED = "decision.proposed"
+    DECISION_RETURNED = "decision.returned"
+    DECISION_APPROVED = "decision.approved"
+    REFERRAL_DECIDED = "referral.decided"
+    REFERRAL_WITHDRAWN = "referral.withdrawn"
+    ADULT_CONCERN_RECEIVED = "adult_concern.received"
+    ADULT_MATCHED = "adult.matched"
+    ADULT_PENDING = "adult.pending"
+    ADULT_NEW_PERSON = "adult.new_person"
+    ADULT_MATCH_CONFIRMED = "adult.match_confirmed"
+    ADULT_CONCERN_DECIDED = "adult_concern.decided"
+    ENQUIRY_OPENED = "enquiry.opened"
+    ADVOCACY_RECORDED = "advocacy.recorded"
+    CAPACITY_ASSESSED = "capacity.assessed"
+    BEST_INTERESTS_DECIDED = "best_interests.decided"
+    ENQUIRY_CONCLUDED = "enquiry.concluded"
+    ADULT_CONCERN_UPDATED = "adult_concern.updated"
+    ADULT_CONCERN_CLOSED = "adult_concern.closed"
+    PLAN_CREATED = "plan.created"
+    PLAN_AMENDED = "plan.amended"
+    PLAN_ACTION_UPDATED = "plan.action_updated"
+    PLAN_REVIEWED = "plan.reviewed"
+    PLAN_CLOSED = "plan.closed"
+
+
 def emit(
     session: AsyncSession,
     actor: Actor,
     aggregate_type: str,
     aggregate_id: uuid.UUID,
-    event_type: str,
+    event_type: EventType,
     data: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue an event for this session's transaction. ``data`` holds codes and ids only."""
@@ -36,7 +78,7 @@ def emit(
             "occurred_at": utcnow(),
             "aggregate_type": aggregate_type,
             "aggregate_id": aggregate_id,
-            "event_type": event_type,
+            "event_type": event_type.value,
             "actor_sub": actor.sub,
             "actor_agency": str(actor.agency),
             "actor_role": str(actor.role),

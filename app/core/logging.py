@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
@@ -47,20 +46,6 @@ class JsonFormatter(logging.Formatter):
             entry["error_type"] = type(exc).__name__
             entry["stack"] = sanitized_traceback(exc)
         return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-def configure_logging(level: str = "INFO", stream: Any = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
-    # Our middleware logs each request without the query string; uvicorn's access log would not.
-    logging.getLogger("uvicorn.access").disabled = True
 
 
 def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.core import clock
+
 H = TypeVar("H", bound=Hashable)
 
 
@@ -28,7 +30,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _not_in_future(value: datetime) -> datetime:
-    if value > datetime.now(UTC) + CLOCK_SKEW:
+    if value > clock.now() + CLOCK_SKEW:
         raise ValueError("cannot be in the future")
     return value
 

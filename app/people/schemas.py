@@ -6,8 +6,9 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from app.core.codes import Ethnicity, Gender
+from app.core import clock
 from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, examples
+from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
 # Unborn children: an expected date of birth is at most ten months ahead and a month behind.
@@ -72,7 +73,7 @@ MatchReasons = Annotated[
 
 
 def check_birth_dates(dob: date | None, expected: date | None, *, today: date | None = None) -> None:
-    today = today or date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
+    today = today or clock.today()
     if dob is not None and expected is not None:
         raise ValueError("give date_of_birth or expected_date_of_birth, not both")
     if dob is not None and dob > today:

@@ -18,17 +18,11 @@ from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
 from app.people import access, repository
+from app.people.codes import MatchStatus
 from app.people.matching import Identity, RankedMatch, automatic_link, rank_matches
 from app.people.schemas import PersonCreate, PersonUpdate, check_birth_dates
 
 RECORD_TYPE = "person"
-
-
-class MatchStatus:
-    MATCHED = "matched"  # linked automatically: the match was certain
-    PENDING = "pending"  # possible matches await a practitioner
-    NEW_PERSON = "new_person"  # nobody like this was known: a new record was made
-    CONFIRMED = "confirmed"  # a practitioner chose the person
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +36,7 @@ class RankedPerson:
 @dataclass(frozen=True, slots=True)
 class Resolution:
     person: Person | None
-    status: str
+    status: MatchStatus
     candidates: list[dict[str, Any]]
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from app.core import clock
+
 Headers = dict[str, str]
 Body = dict[str, Any]
 
@@ -53,7 +55,8 @@ def actors(auth: Callable[..., Headers]) -> dict[str, Headers]:
 
 
 def today() -> date:
-    return date.today()
+    """Today in England, as the service sees it (the server's own zone may be a day behind)."""
+    return clock.today()
 
 
 def days_from_today(n: int) -> str:

@@ -40,6 +40,7 @@ from tests.adults import (
     conclude,
     conclusion_body,
     create_person,
+    days_from_today,
     decide,
     decision_body,
     dt,
@@ -55,6 +56,7 @@ from tests.adults import (
     review_body,
     review_plan,
     sql_id,
+    today,
     unique_family_name,
 )
 from tests.helpers import assert_problem, run_sql
@@ -66,11 +68,11 @@ def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
 
 
 def _years_ago(years: int) -> date:
-    today = date.today()
+    day = today()
     try:
-        return today.replace(year=today.year - years)
+        return day.replace(year=day.year - years)
     except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
+        return day.replace(year=day.year - years, day=28)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ INVALID_CONCERNS = [
     ),
     pytest.param(_adult(date_of_birth="2015-01-01"), ["body", "adult"], id="a child"),
     pytest.param(
-        _adult(date_of_birth=(date.today() + timedelta(days=2)).isoformat()),
+        _adult(date_of_birth=days_from_today(1)),
         ["body", "adult"],
         id="born in the future",
     ),

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from app.core.codes import RagRating
 from app.core.config import DEVELOPMENT_JWT_SECRET, Settings
 from app.main import create_app
 
@@ -72,5 +73,5 @@ def test_working_time_is_configured_through_nested_variables(monkeypatch: pytest
     monkeypatch.setenv("MASH_WORKING_TIME__EXTRA_CLOSURE_DATES", '["2026-12-24"]')
     working_time = Settings(_env_file=None).working_time
     assert working_time.workday_start.isoformat() == "08:30:00"
-    assert working_time.rag_hours["red"] == 2
+    assert working_time.rag_hours[RagRating.RED] == 2
     assert [d.isoformat() for d in working_time.extra_closure_dates] == ["2026-12-24"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from app.core import clock
 from tests.helpers import assert_problem
 
 CONCERN = {
@@ -236,16 +237,16 @@ async def test_an_adult_at_risk_from_concern_to_closing(client: httpx.AsyncClien
                 {
                     "agency": "police",
                     "description": "Investigate the withdrawals.",
-                    "due_date": str(date.today() + timedelta(days=20)),
+                    "due_date": str(clock.today() + timedelta(days=20)),
                 },
                 {
                     "agency": "housing",
                     "description": "Fit a key safe.",
-                    "due_date": str(date.today() + timedelta(days=10)),
+                    "due_date": str(clock.today() + timedelta(days=10)),
                 },
             ],
             "contingency": "If her son returns, her daughter calls the police and the duty team.",
-            "review_due_on": str(date.today() + timedelta(days=30)),
+            "review_due_on": str(clock.today() + timedelta(days=30)),
         },
         headers=worker,
     )
@@ -285,7 +286,7 @@ async def test_an_adult_at_risk_from_concern_to_closing(client: httpx.AsyncClien
     review = await client.post(
         f"/v1/safeguarding-plans/{plan_id}/reviews",
         json={
-            "held_on": str(date.today()),
+            "held_on": str(clock.today()),
             "findings": "Actions complete; no further withdrawals; she feels safe.",
             "decision": "close",
             "closure": {

@@ -9,12 +9,12 @@ import re
 import socket
 import sys
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.core import clock
 from tests.conftest import ROOT, TEST_SECRET, Databases
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
@@ -127,7 +127,7 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         "referral.decided -> decided",
     ]
     assert feed["next_cursor"]
-    assert (sar["status"], sar["received_on"]) == ("open", date.today().isoformat())
+    assert (sar["status"], sar["received_on"]) == ("open", clock.today().isoformat())
     assert sar["due_on"] > sar["received_on"]
     assert record == {
         "referrals": ["6"],

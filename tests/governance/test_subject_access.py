@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from app.core import clock
 from app.governance.subject_access.service import due_on, one_calendar_month_after
 from app.models.audit import AuditEvent
 from tests.adults import (
@@ -63,8 +64,8 @@ Headers = dict[str, str]
 Body = dict[str, Any]
 
 # In a form both SQLite (text) and PostgreSQL (timestamptz) accept.
-TWO_YEARS_AGO = f"{date.today().year - 2}-03-01 10:00:00.000000"
-NEARLY_TWO_YEARS_AGO = f"{date.today().year - 2}-05-20 15:30:00.000000"
+TWO_YEARS_AGO = f"{clock.today().year - 2}-03-01 10:00:00.000000"
+NEARLY_TWO_YEARS_AGO = f"{clock.today().year - 2}-05-20 15:30:00.000000"
 
 # What each side holds about Kai, as recorded: never in an export of the other side.
 CHILDRENS_SIDE = (
@@ -148,7 +149,7 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
         "given_name": "Kai",
         "family_name": family,
         # Eighteen or nineteen now: a child when referred (the referrals are dated two years back below).
-        "date_of_birth": date(date.today().year - 19, 6, 15).isoformat(),
+        "date_of_birth": date(clock.today().year - 19, 6, 15).isoformat(),
         "nhs_number": NHS_AMELIA,
     }
     sister = {"given_name": "Mireille", "family_name": family, "date_of_birth": "2013-04-02"}
@@ -319,7 +320,7 @@ async def log_request(
     http: httpx.AsyncClient, headers: Headers, person_id: str, **fields: Any
 ) -> httpx.Response:
     body: Body = {
-        "received_on": date.today().isoformat(),
+        "received_on": clock.today().isoformat(),
         "requester": {"name": "Kai", "relationship": "data_subject", "email": "kai@example.org"},
         "identity_verified": True,
     }

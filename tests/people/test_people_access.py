@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import clock
 from app.core.auth import Principal
 from app.core.errors import AgencyNotPermitted, NotFound
 from app.core.pagination import PageParams
@@ -135,7 +135,7 @@ async def test_a_partner_with_every_scope_finds_nobody_through_any_people_servic
         await subject_access.export(session, caller, person_id, None)
     request = SubjectAccessRequestIn.model_validate(
         {
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
             "requester": {"name": "A", "relationship": "data_subject"},
             "identity_verified": True,
         }

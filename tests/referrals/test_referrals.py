@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from app.core import clock
 from app.core.audit import verify_chain
 from app.core.clock import WorkingClock
 from app.models.audit import AuditEvent
@@ -55,8 +56,8 @@ def _today() -> datetime:
 
 
 def _days(n: int) -> str:
-    """A calendar date ``n`` days from today (2 days of margin keep the UTC/local date boundary out)."""
-    return (_today() + timedelta(days=n)).date().isoformat()
+    """The date ``n`` days from today in England, the hub's calendar (the server's zone may differ)."""
+    return (clock.today() + timedelta(days=n)).isoformat()
 
 
 OVERRIDE = {
@@ -91,15 +92,15 @@ INVALID_REFERRALS: list[tuple[str, Callable[[], Body], list[str | int]]] = [
         ["body", "children"],
     ),
     ("neither date of birth nor expected date", _without_dob, ["body", "children", 0]),
-    ("future date of birth", lambda: _with_child(date_of_birth=_days(3)), ["body", "children", 0]),
+    ("future date of birth", lambda: _with_child(date_of_birth=_days(1)), ["body", "children", 0]),
     (
         "expected date more than ten months ahead",
-        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(320)),
+        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(311)),
         ["body", "children", 0],
     ),
     (
         "expected date more than a month past",
-        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(-60)),
+        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(-32)),
         ["body", "children", 0],
     ),
     (

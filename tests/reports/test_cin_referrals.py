@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from app.core import clock
 from app.core.scopes import AgencyCode, Role
 from tests.conftest import Databases
 from tests.helpers import assert_problem, run_sql
@@ -29,7 +30,7 @@ from tests.referrals import NHS_AMELIA, child, propose, rate, referral_body, rev
 from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
-UNBORN_DUE = (date.today() + timedelta(days=60)).isoformat()
+UNBORN_DUE = (clock.today() + timedelta(days=60)).isoformat()
 
 
 @dataclass

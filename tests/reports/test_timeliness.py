@@ -9,11 +9,12 @@ deadlines too: they must not count.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from app.core import clock
 from app.core.scopes import AgencyCode, Role
 from tests.adults import NFA_MET, concern_body, decision_body, make_plan, plan_body, review_body, review_plan
 from tests.conftest import Databases
@@ -125,7 +126,7 @@ class Builder:
         # Plan reviews, for the adult of the decided concern.
         concern = (await self.http.get(f"/v1/adult-concerns/{decided_concern}", headers=self.worker)).json()
         person_id = concern["adult"]["person_id"]
-        today = date.today()
+        today = clock.today()
         await self.plan(person_id, "2000-01-01")  # overdue
         await self.plan(person_id, today.isoformat())  # due today: due soon
         await self.plan(person_id, (today + timedelta(days=30)).isoformat())  # due

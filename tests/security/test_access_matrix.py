@@ -21,13 +21,13 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.core import clock
 from app.main import create_app
 from tests.auth.test_roles import CONTRACT
 from tests.conftest import ROOT, Databases, make_settings
@@ -458,12 +458,12 @@ _SAR = {"requester": {"name": "The person", "relationship": "data_subject"}, "id
 
 
 async def _log_sar(world: World) -> Request:
-    body = {**_SAR, "received_on": date.today().isoformat()}
+    body = {**_SAR, "received_on": clock.today().isoformat()}
     return {"url": f"/v1/people/{world.ids['adult']}/subject-access-requests", "json": body}
 
 
 async def _get_sar(world: World) -> Request:
-    body = {**_SAR, "received_on": date.today().isoformat()}
+    body = {**_SAR, "received_on": clock.today().isoformat()}
     url = f"/v1/people/{world.ids['adult']}/subject-access-requests"
     created = await world.call("POST", url, "asc_practitioner", 201, json=body)
     return {"url": f"/v1/subject-access-requests/{created['id']}"}
@@ -558,7 +558,7 @@ async def _housing_action(world: World) -> Request:
 async def _review_plan(world: World) -> Request:
     plan = await world.plan(world.ids["adult"])
     body = {
-        "held_on": date.today().isoformat(),  # not before the plan was made
+        "held_on": clock.today().isoformat(),  # not before the plan was made
         "findings": "Going well.",
         "decision": "continue",
         "next_review_due_on": "2099-02-01",

@@ -9,8 +9,8 @@ from fastapi import Depends, Query, Request, Response, status
 
 from app.adults.advocates import service
 from app.adults.advocates.schemas import AdvocateIn, AdvocateOut
+from app.adults.codes import AdvocateKind
 from app.core.auth import Principal, requires
-from app.core.codes import AdvocateKind
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses

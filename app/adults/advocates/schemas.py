@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
-from app.core.codes import AdvocateKind
+from app.adults.codes import AdvocateKind
 from app.core.schemas import MULTI_LINE, Line200, Phone, RequestModel, ResponseModel, examples
 
 

@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from app.core.codes import CapacityOutcome, ConsulteeRelationship
+from app.adults.codes import CapacityOutcome, ConsulteeRelationship
 from app.core.schemas import (
     Line200,
     PastAwareDatetime,

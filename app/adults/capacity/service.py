@@ -15,12 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
+from app.adults.codes import CapacityOutcome
 from app.adults.concerns import access as concern_access
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import CapacityOutcome
 from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams, paginate
 from app.models.adult import AdultConcern, BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
@@ -102,7 +103,7 @@ async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessme
             actor,
             "adult_concern",
             assessment.concern_id,
-            "capacity.assessed",
+            EventType.CAPACITY_ASSESSED,
             {"assessment_id": str(assessment.id), "outcome": str(body.outcome)},
         )
     _audit(session, actor, AuditAction.CREATE, assessment)
@@ -207,7 +208,7 @@ async def decide_best_interests(
             actor,
             "adult_concern",
             assessment.concern_id,
-            "best_interests.decided",
+            EventType.BEST_INTERESTS_DECIDED,
             {"assessment_id": str(assessment.id), "decision_id": str(decision.id)},
         )
     audit.record(

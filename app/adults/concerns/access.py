@@ -20,8 +20,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import AdultConcernStatus
 from app.core.auth import Principal
-from app.core.codes import AdultConcernStatus
 from app.core.errors import NotFound
 from app.core.readable import one_with_view
 from app.models.adult import AdultConcern, Enquiry, Section42DecisionRecord

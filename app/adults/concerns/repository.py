@@ -10,9 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
 from app.adults.concerns import access
 from app.core.auth import Principal
-from app.core.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
 from app.core.pagination import PageParams, paginate
 from app.models.adult import (
     AdultConcern,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
+from app.adults.codes import AdultConcernStatus
 from app.adults.concerns import access, service, views
 from app.adults.concerns.repository import ConcernFilters
 from app.adults.concerns.schemas import (
@@ -25,7 +26,6 @@ from app.adults.concerns.schemas import (
     Section42DecisionOut,
 )
 from app.core.auth import Principal, requires
-from app.core.codes import AdultConcernStatus
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock

@@ -13,15 +13,14 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, ConfigDict, EmailStr, Field, model_validator
 
-from app.children.referrals.schemas import ChildMatch
-from app.core.codes import (
+from app.adults.codes import (
+    RISK_IDENTIFIED_RESULTS,
     AdultConcernStatus,
     AdvocacyOffer,
     AlternativeRoute,
     EnquiryObjective,
     EnquiryResult,
-    Ethnicity,
-    Gender,
+    EnquiryStatus,
     LackedCapacity,
     LocationOfRisk,
     MspAsked,
@@ -32,6 +31,8 @@ from app.core.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
+from app.children.referrals.schemas import ChildMatch
+from app.core.clock import today
 from app.core.schemas import (
     SINGLE_LINE,
     Date,
@@ -46,6 +47,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode
+from app.people.codes import Ethnicity, Gender
 from app.people.schemas import AddressLines, Name, NhsNumber, Postcode, StoredNhsNumber, StoredPostcode
 
 MAX_ALLEGATIONS = 20
@@ -68,11 +70,10 @@ class AdultIn(RequestModel):
     @model_validator(mode="after")
     def _adult(self) -> Self:
         if self.date_of_birth is not None:
-            today = date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
-            if self.date_of_birth > today:
+            if self.date_of_birth > today():
                 raise ValueError("date_of_birth cannot be in the future")
             turned_18 = _add_years(self.date_of_birth, ADULT_AGE)
-            if turned_18 > today:
+            if turned_18 > today():
                 raise ValueError("the person is under 18: refer a child through POST /v1/referrals")
         return self
 
@@ -186,7 +187,7 @@ class AdultConcernUpdate(RequestModel):
     desired_outcomes: Text10k | None = None
     consent_to_share: bool | None = None
     primary_support_reason: PrimarySupportReason | None = None
-    status: Literal["closed"] | None = None
+    status: Literal[AdultConcernStatus.CLOSED] | None = None
     closure_reason: Reason2k | None = None
 
     @model_validator(mode="after")
@@ -304,7 +305,7 @@ class AllegationResult(RequestModel):
 
     @model_validator(mode="after")
     def _risk_outcome(self) -> Self:
-        identified = self.result.startswith("risk_identified")
+        identified = self.result in RISK_IDENTIFIED_RESULTS
         if identified and self.risk_outcome is None:
             raise ValueError("a risk_identified result needs a risk_outcome")
         if not identified and self.risk_outcome is not None:
@@ -546,7 +547,7 @@ class EnquiryOut(ResponseModel):
     lead_agency: AgencyCode
     caused_to_agency: AgencyCode | None
     objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
-    status: Literal["open", "concluded"]
+    status: EnquiryStatus
     opened_by: Sub | None = Field(
         description="Null, like `concluded_by`, in the view of an agency leading or caused the enquiry."
     )

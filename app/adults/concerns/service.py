@@ -16,8 +16,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.concerns import access, repository
+from app.adults.codes import (
+    AdultConcernStatus,
+    AdvocacyOffer,
+    LackedCapacity,
+    Section42Decision,
+)
+from app.adults.concerns import access, enquiry_status, repository, status
 from app.adults.concerns.access import View, visible
+from app.adults.concerns.enquiry_status import Action as EnquiryAction
 from app.adults.concerns.repository import AGGREGATE, ConcernFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
@@ -27,25 +34,30 @@ from app.adults.concerns.schemas import (
     EnquiryOpen,
     Section42DecisionIn,
 )
+from app.adults.concerns.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import AdultConcernStatus, AdvocacyOffer, LackedCapacity, Section42Decision
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 from app.models.person import Person
 from app.people import service as people_service
+from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
 from app.people.matching import Identity
-from app.people.service import MatchStatus
 
 RECORD_TYPE = "adult_concern"
-ENQUIRY_OPEN = "open"
-ENQUIRY_CONCLUDED = "concluded"
+# How the adult was matched when the concern came in, as the case events tell it.
+ADULT_MATCH_EVENTS = {
+    MatchStatus.MATCHED: EventType.ADULT_MATCHED,
+    MatchStatus.PENDING: EventType.ADULT_PENDING,
+    MatchStatus.NEW_PERSON: EventType.ADULT_NEW_PERSON,
+}
 ADULT_FIELDS = (
     "given_name",
     "family_name",
@@ -59,7 +71,7 @@ ADULT_FIELDS = (
 
 
 def emit(
-    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: EventType, **data: Any
 ) -> None:
     events.emit(session, actor, AGGREGATE, concern_id, event_type, data)
 
@@ -85,11 +97,6 @@ def audit_concern(
     )
 
 
-def require_status(concern: AdultConcern, allowed: set[AdultConcernStatus], action: str) -> None:
-    if concern.status not in allowed:
-        raise InvalidTransition(f"Cannot {action} a concern whose status is {concern.status}.")
-
-
 # ---------------------------------------------------------------------------------------------------
 # Raising a concern
 
@@ -112,7 +119,7 @@ async def create(
     found = await people_service.resolve(session, actor, identity, fields)
     concern = AdultConcern(
         id=uuid.uuid4(),
-        status=AdultConcernStatus.RECEIVED,
+        status=status.INITIAL,
         raising_agency=actor.agency,
         raised_by_sub=actor.sub,
         raised_by=data.raised_by.model_dump(exclude_none=True),
@@ -143,7 +150,7 @@ async def create(
         session,
         actor,
         concern.id,
-        "adult_concern.received",
+        EventType.ADULT_CONCERN_RECEIVED,
         allegations=len(data.allegations),
         types_of_risk=sorted({str(a.type_of_risk) for a in data.allegations}),
     )
@@ -151,7 +158,7 @@ async def create(
         session,
         actor,
         concern.id,
-        f"adult.{found.status}",
+        ADULT_MATCH_EVENTS[found.status],
         person_id=str(concern.person_id) if concern.person_id else None,
     )
     audit_concern(session, actor, AuditAction.CREATE, concern)
@@ -178,7 +185,7 @@ async def confirm_match(
     concern.person_id = person.id
     concern.updated_at = utcnow()
     await session.flush()
-    emit(session, actor, concern.id, "adult.match_confirmed", person_id=str(person.id))
+    emit(session, actor, concern.id, EventType.ADULT_MATCH_CONFIRMED, person_id=str(person.id))
     audit_concern(session, actor, AuditAction.UPDATE, concern, fields=["person_id"])
     return concern
 
@@ -191,7 +198,7 @@ async def decide(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: Section42DecisionIn
 ) -> Section42DecisionRecord:
     concern = await access.for_hub(session, actor, concern_id)
-    require_status(concern, {AdultConcernStatus.RECEIVED}, "decide on")
+    status.check(concern, Action.DECIDE)
     criteria = {
         "care_and_support_needs": body.care_and_support_needs,
         "experiencing_or_at_risk": body.experiencing_or_at_risk,
@@ -225,14 +232,14 @@ async def decide(
         decided_at=now,
     )
     session.add(record)
-    concern.status = AdultConcernStatus.DECIDED
+    status.move(concern, Action.DECIDE)
     concern.updated_at = now
     await session.flush()
     emit(
         session,
         actor,
         concern.id,
-        "adult_concern.decided",
+        EventType.ADULT_CONCERN_DECIDED,
         decision=str(body.decision),
         feedback_limited=body.feedback_limited_reason is not None,
     )
@@ -250,7 +257,7 @@ async def open_enquiry(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: EnquiryOpen
 ) -> Enquiry:
     concern = await access.for_hub(session, actor, concern_id)
-    require_status(concern, {AdultConcernStatus.DECIDED}, "open an enquiry on")
+    status.check(concern, Action.OPEN_ENQUIRY)
     decision = await repository.decision(session, concern.id)
     if decision is None or decision.decision == Section42Decision.NO_FURTHER_ACTION:
         raise InvalidTransition("The section 42 decision was no further action: there is no enquiry to open.")
@@ -266,19 +273,19 @@ async def open_enquiry(
         lead_agency=body.lead_agency,
         caused_to_agency=body.caused_to_agency,
         objectives=[str(o) for o in body.objectives],
-        status=ENQUIRY_OPEN,
+        status=enquiry_status.INITIAL,
         opened_by=actor.sub,
         opened_at=now,
     )
     session.add(enquiry)
-    concern.status = AdultConcernStatus.ENQUIRY_OPEN
+    status.move(concern, Action.OPEN_ENQUIRY)
     concern.updated_at = now
     await session.flush()
     emit(
         session,
         actor,
         concern.id,
-        "enquiry.opened",
+        EventType.ENQUIRY_OPENED,
         enquiry_id=str(enquiry.id),
         lead_agency=str(body.lead_agency),
         caused_to_agency=None if body.caused_to_agency is None else str(body.caused_to_agency),
@@ -319,8 +326,8 @@ async def conclude(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, body: EnquiryConclusion
 ) -> tuple[Enquiry, Sequence[Allegation]]:
     enquiry, concern = await visible_enquiry(session, actor, enquiry_id, for_update=True)
-    if concern.status != AdultConcernStatus.ENQUIRY_OPEN or enquiry.status != ENQUIRY_OPEN:
-        raise InvalidTransition("This enquiry has already been concluded.")
+    status.check(concern, Action.CONCLUDE_ENQUIRY)
+    enquiry_status.check(enquiry, EnquiryAction.CONCLUDE)
     advocacy = await repository.latest_advocacy(session, concern.id)
     if advocacy is None and enquiry.kind == Section42Decision.SECTION_42_ENQUIRY:
         raise AppError(code="advocacy_not_assessed")
@@ -355,7 +362,7 @@ async def conclude(
     for allegation_id, result in given.items():
         allegations[allegation_id].result = result.result
         allegations[allegation_id].risk_outcome = result.risk_outcome
-    enquiry.status = ENQUIRY_CONCLUDED
+    enquiry_status.move(enquiry, EnquiryAction.CONCLUDE)
     enquiry.msp_asked = body.msp_asked
     enquiry.msp_outcomes_achieved = body.msp_outcomes_achieved
     enquiry.lacked_capacity = body.lacked_capacity
@@ -363,14 +370,14 @@ async def conclude(
     enquiry.conclusion_summary = body.summary
     enquiry.concluded_by = actor.sub
     enquiry.concluded_at = now
-    concern.status = AdultConcernStatus.ENQUIRY_CONCLUDED
+    status.move(concern, Action.CONCLUDE_ENQUIRY)
     concern.updated_at = now
     await session.flush()
     emit(
         session,
         actor,
         concern.id,
-        "enquiry.concluded",
+        EventType.ENQUIRY_CONCLUDED,
         enquiry_id=str(enquiry.id),
         results={str(a.id): a.result for a in allegations.values()},
     )
@@ -386,8 +393,7 @@ async def record_advocacy(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
 ) -> Advocacy:
     concern = await access.for_hub(session, actor, concern_id)
-    if concern.status == AdultConcernStatus.CLOSED:
-        raise InvalidTransition("The concern is closed.")
+    status.check(concern, Action.RECORD_ADVOCACY)
     if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
         raise ValidationFailed(["body", "advocate_id"], "No advocate with this id.")
     advocacy = Advocacy(
@@ -408,7 +414,7 @@ async def record_advocacy(
         session,
         actor,
         concern.id,
-        "advocacy.recorded",
+        EventType.ADVOCACY_RECORDED,
         advocacy_id=str(advocacy.id),
         required=advocacy.required,
         offer=str(body.offer),
@@ -430,33 +436,26 @@ async def update(
 ) -> AdultConcern:
     concern = await access.for_hub(session, actor, concern_id)
     check_if_match(if_match, concern.version)
-    if concern.status == AdultConcernStatus.CLOSED:
-        raise InvalidTransition("A closed concern cannot be changed.")
+    status.check(concern, Action.EDIT)
     changes = body.model_dump(exclude_unset=True, exclude={"status", "closure_reason"})
     for field, value in changes.items():
         setattr(concern, field, value)
     now = utcnow()
     concern.updated_at = now
     if changes:
-        emit(session, actor, concern.id, "adult_concern.updated", fields=sorted(changes))
-    if body.status == "closed":
+        emit(session, actor, concern.id, EventType.ADULT_CONCERN_UPDATED, fields=sorted(changes))
+    if body.status == AdultConcernStatus.CLOSED:
         decision = await repository.decision(session, concern.id)
-        closable = concern.status == AdultConcernStatus.ENQUIRY_CONCLUDED or (
-            concern.status == AdultConcernStatus.DECIDED
-            and decision is not None
-            and decision.decision == Section42Decision.NO_FURTHER_ACTION
-        )
-        if not closable:
-            raise InvalidTransition(
-                "A concern closes after its enquiry concludes, or after a decision of no further action."
-            )
+        no_further_action = decision is not None and decision.decision == Section42Decision.NO_FURTHER_ACTION
+        close = Action.CLOSE_AFTER_NO_FURTHER_ACTION if no_further_action else Action.CLOSE
+        status.check(concern, close)
         if await repository.has_active_plan(session, concern.id):
             raise InvalidTransition("The concern's safeguarding plan is still active: close the plan first.")
-        concern.status = AdultConcernStatus.CLOSED
+        status.move(concern, close)
         concern.closed_at = now
         concern.closed_by = actor.sub
         concern.closure_reason = body.closure_reason
-        emit(session, actor, concern.id, "adult_concern.closed")
+        emit(session, actor, concern.id, EventType.ADULT_CONCERN_CLOSED)
     await session.flush()
     audit_concern(
         session,

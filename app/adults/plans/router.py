@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import PlanStatus
 from app.adults.plans import access, service
 from app.adults.plans.access import View
 from app.adults.plans.schemas import (
@@ -25,7 +26,6 @@ from app.adults.plans.schemas import (
     ReviewOut,
 )
 from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.codes import PlanStatus
 from app.core.concurrency import IfMatch, etag, set_etag
 from app.core.db import DbSession
 from app.core.idempotency import idempotent

@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from app.core.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.core.clock import today
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
@@ -172,7 +173,7 @@ class ReviewIn(RequestModel):
             raise ValueError("closure is for a closing review")
         if self.next_review_due_on is not None and self.next_review_due_on <= self.held_on:
             raise ValueError("the next review is after this one")
-        if self.held_on > date.today():  # noqa: DTZ011 - a calendar date
+        if self.held_on > today():
             raise ValueError("a review is recorded once held")
         return self
 

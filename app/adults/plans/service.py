@@ -10,21 +10,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.plans import access
+from app.adults.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.plans import access, status
 from app.adults.plans.access import View
 from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
+from app.adults.plans.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.core.clock import local_date, today
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams, paginate
 from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
 from app.models.base import utcnow
@@ -34,10 +36,6 @@ from app.people.disclosures import service as disclosures
 RECORD_TYPE = "safeguarding_plan"
 
 
-def today() -> date:
-    return date.today()  # noqa: DTZ011 - review dates are calendar dates
-
-
 def _audit(
     session: AsyncSession, actor: Principal, action: AuditAction, plan: SafeguardingPlan, **details: Any
 ) -> None:
@@ -45,7 +43,7 @@ def _audit(
 
 
 def _emit(
-    session: AsyncSession, actor: Principal, plan: SafeguardingPlan, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, plan: SafeguardingPlan, event_type: EventType, **data: Any
 ) -> None:
     # On the concern's feed when there is one, so the raising agency's poll sees the plan's progress.
     aggregate = ("adult_concern", plan.concern_id) if plan.concern_id else ("safeguarding_plan", plan.id)
@@ -89,7 +87,7 @@ async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> S
         id=uuid.uuid4(),
         person_id=body.person_id,
         concern_id=body.concern_id,
-        status=PlanStatus.ACTIVE,
+        status=status.INITIAL,
         lead=body.lead.model_dump(exclude_none=True),
         adult_wishes=body.adult_wishes,
         protective_people=body.protective_people,
@@ -101,7 +99,13 @@ async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> S
     await session.flush()
     session.add_all(_actions(plan, body.actions, 0))
     await session.flush()
-    _emit(session, actor, plan, "plan.created", action_agencies=sorted({str(a.agency) for a in body.actions}))
+    _emit(
+        session,
+        actor,
+        plan,
+        EventType.PLAN_CREATED,
+        action_agencies=sorted({str(a.agency) for a in body.actions}),
+    )
     _audit(session, actor, AuditAction.CREATE, plan)
     return plan
 
@@ -111,8 +115,7 @@ async def update(
 ) -> SafeguardingPlan:
     plan = await for_asc(session, actor, plan_id)
     check_if_match(if_match, plan.version)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("A closed plan cannot be changed.")
+    status.check(plan, Action.AMEND)
     if body.review_due_on is not None and body.review_due_on < today():
         raise ValidationFailed(["body", "review_due_on"], "The next review cannot be in the past.")
     changes = body.model_dump(exclude_unset=True, exclude={"add_actions"})
@@ -126,7 +129,7 @@ async def update(
     plan.updated_at = utcnow()
     await session.flush()
     fields = sorted(changes) + (["actions"] if body.add_actions else [])
-    _emit(session, actor, plan, "plan.amended", fields=fields)
+    _emit(session, actor, plan, EventType.PLAN_AMENDED, fields=fields)
     _audit(session, actor, AuditAction.UPDATE, plan, fields=fields)
     return plan
 
@@ -149,8 +152,7 @@ async def update_action(
     if action is None or not access.updates_action(actor, view, action):
         raise NotFound("plan action", action_id)
     check_if_match(if_match, action.version)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("The plan is closed.")
+    status.check(plan, Action.UPDATE_ACTION)
     action.status = body.status
     action.status_note = body.note
     action.updated_by = actor.sub
@@ -161,7 +163,7 @@ async def update_action(
         session,
         actor,
         plan,
-        "plan.action_updated",
+        EventType.PLAN_ACTION_UPDATED,
         action_id=str(action.id),
         agency=action.agency,
         status=str(body.status),
@@ -171,7 +173,7 @@ async def update_action(
 
 
 def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
-    plan.status = PlanStatus.CLOSED
+    status.move(plan, Action.CLOSE)
     plan.closed_at = utcnow()
     plan.closed_by = actor.sub
     plan.closure_reason = closure.reason
@@ -182,9 +184,8 @@ def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
 
 async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, body: ReviewIn) -> PlanReview:
     plan = await for_asc(session, actor, plan_id)
-    if plan.status == PlanStatus.CLOSED:
-        raise InvalidTransition("The plan is closed.")
-    if body.held_on < plan.created_at.date():
+    status.check(plan, Action.CLOSE if body.decision == PlanReviewDecision.CLOSE else Action.REVIEW)
+    if body.held_on < local_date(plan.created_at):
         raise ValidationFailed(["body", "held_on"], "A review cannot be held before the plan was made.")
     record = PlanReview(
         id=uuid.uuid4(),
@@ -204,9 +205,11 @@ async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, bo
         plan.review_due_on = body.next_review_due_on
     plan.updated_at = utcnow()
     await session.flush()
-    _emit(session, actor, plan, "plan.reviewed", review_id=str(record.id), decision=str(body.decision))
+    _emit(
+        session, actor, plan, EventType.PLAN_REVIEWED, review_id=str(record.id), decision=str(body.decision)
+    )
     if body.decision == PlanReviewDecision.CLOSE:
-        _emit(session, actor, plan, "plan.closed")
+        _emit(session, actor, plan, EventType.PLAN_CLOSED)
     _audit(session, actor, AuditAction.CREATE, plan, review_id=str(record.id), decision=str(body.decision))
     return record
 

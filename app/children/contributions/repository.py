@@ -10,9 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
-from app.core.codes import ContributionStatus
 from app.core.pagination import PageParams, paginate
 from app.models.referral import Contribution, ContributionResponse
 

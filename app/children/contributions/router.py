@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
+from app.children.codes import ContributionStatus
 from app.children.contributions import service
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import ContributionOut, ContributionRequestIn, ContributionResponseIn
 from app.core.auth import Principal, requires
-from app.core.codes import ContributionStatus
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent

@@ -6,8 +6,8 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
+from app.children.codes import ContributionStatus
 from app.children.referrals.schemas import CHILD_IDENTITY_EXAMPLE, MAX_CHILDREN, ChildIdentity
-from app.core.codes import ContributionStatus
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
     SINGLE_LINE,

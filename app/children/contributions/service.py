@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.children.contributions import access, repository
+from app.children.codes import ContributionStatus
+from app.children.contributions import access, repository, status
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import (
     ContributionOut,
@@ -20,16 +21,20 @@ from app.children.contributions.schemas import (
     ContributionResponseIn,
     ResponseVersion,
 )
+from app.children.contributions.status import Action
 from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
+from app.children.referrals import status as referral_status
+from app.children.referrals.status import Action as ReferralAction
 from app.children.referrals.views import child_identity
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import ContributionStatus, RagRating, ReferralStatus
+from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.referral import Contribution, ContributionResponse
@@ -46,13 +51,7 @@ async def request(
     clock: WorkingClock,
 ) -> list[Contribution]:
     referral = await referral_access.for_hub(session, actor, referral_id)
-    if referral.status == ReferralStatus.RECEIVED:
-        raise InvalidTransition(
-            "Rate the referral before asking agencies: the rating sets when answers are due."
-        )
-    referrals.require_status(
-        referral, {ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}, "ask agencies about"
-    )
+    referral_status.check(referral, ReferralAction.ASK_AGENCIES)
     if referral.rag_rating == RagRating.BLUE:
         raise InvalidTransition("A blue referral needs no MASH response: agencies are not asked.")
     if not referral.parents_consented and referral.consent_override_at is None:
@@ -70,11 +69,11 @@ async def request(
             requested_by=actor.sub,
             requested_at=now,
             due_at=due,
-            status=ContributionStatus.REQUESTED,
+            status=status.INITIAL,
         )
         session.add(contribution)
         created.append(contribution)
-    referral.status = ReferralStatus.GATHERING_INFORMATION
+    referral_status.move(referral, ReferralAction.ASK_AGENCIES)
     referral.updated_at = now
     await session.flush()
     children = (await referral_repository.children(session, [referral.id]))[referral.id]
@@ -85,7 +84,7 @@ async def request(
             session,
             actor,
             referral.id,
-            "contribution.requested",
+            EventType.CONTRIBUTION_REQUESTED,
             contribution_id=str(contribution.id),
             agency=contribution.agency,
             due_at=due.isoformat(),
@@ -110,9 +109,9 @@ async def respond(
     contribution = await access.visible(session, actor, contribution_id, for_update=True)
     if not access.answers(actor, contribution):
         raise NotFound("contribution", contribution_id)  # only the agency asked may answer
-    if contribution.status == ContributionStatus.CANCELLED:
-        raise InvalidTransition("The request was cancelled when the referral was withdrawn.")
     correcting = contribution.status == ContributionStatus.SUBMITTED
+    action = Action.CORRECT if correcting else Action.ANSWER
+    status.check(contribution, action)
     if correcting and body.correction_reason is None:
         raise AppError(code="already_responded")
     if not correcting and body.correction_reason is not None:
@@ -133,7 +132,7 @@ async def respond(
             submitted_at=now,
         )
     )
-    contribution.status = ContributionStatus.SUBMITTED
+    status.move(contribution, action)
     contribution.current_version = version
     contribution.restricted = body.restricted
     contribution.submitted_at = now
@@ -142,7 +141,7 @@ async def respond(
         session,
         actor,
         contribution.referral_id,
-        "contribution.corrected" if correcting else "contribution.submitted",
+        EventType.CONTRIBUTION_CORRECTED if correcting else EventType.CONTRIBUTION_SUBMITTED,
         contribution_id=str(contribution.id),
         agency=contribution.agency,
         version=version,

@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from app.core.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
+from app.children.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
 from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, Text20k, examples, no_repeats
 
 Comment = Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)]

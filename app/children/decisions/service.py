@@ -11,14 +11,19 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome
+from app.children.decisions import status
 from app.children.decisions.schemas import DecisionProposal, DecisionReview
+from app.children.decisions.status import Action
 from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
+from app.children.referrals import status as referral_status
+from app.children.referrals.status import Action as ReferralAction
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import NFA_OUTCOMES, AssessmentFactor, DecisionOutcome, DecisionStatus, ReferralStatus
-from app.core.errors import InvalidTransition, NotFound, SelfApproval, ValidationFailed
+from app.core.errors import NotFound, SelfApproval, ValidationFailed
+from app.core.events import EventType
 from app.models.base import utcnow
 from app.models.referral import ThresholdDecision
 
@@ -64,11 +69,7 @@ async def propose(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: DecisionProposal
 ) -> ThresholdDecision:
     referral = await referral_access.for_hub(session, actor, referral_id)
-    if referral.status == ReferralStatus.AWAITING_APPROVAL:
-        raise InvalidTransition("A decision on this referral is already awaiting approval.")
-    referrals.require_status(
-        referral, {ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}, "propose a decision on"
-    )
+    referral_status.check(referral, ReferralAction.PROPOSE_DECISION)
     nfa = check_cin_rules(body)
     now = utcnow()
     decision = ThresholdDecision(
@@ -80,19 +81,19 @@ async def propose(
         primary_need=body.primary_need,
         assessment_factors=[str(f) for f in body.assessment_factors],
         nfa=nfa,
-        status=DecisionStatus.PROPOSED,
+        status=status.INITIAL,
         proposed_by=actor.sub,
         proposed_at=now,
     )
     session.add(decision)
-    referral.status = ReferralStatus.AWAITING_APPROVAL
+    referral_status.move(referral, ReferralAction.PROPOSE_DECISION)
     referral.updated_at = now
     await session.flush()
     referrals.emit(
         session,
         actor,
         referral.id,
-        "decision.proposed",
+        EventType.DECISION_PROPOSED,
         decision_id=str(decision.id),
         level=body.level,
         outcome=str(body.outcome),
@@ -141,35 +142,42 @@ async def review(
     session: AsyncSession, actor: Principal, decision_id: uuid.UUID, body: DecisionReview
 ) -> ThresholdDecision:
     decision = await _visible(session, actor, decision_id, for_update=True)
-    if decision.status != DecisionStatus.PROPOSED:
-        raise InvalidTransition(f"This decision has already been {decision.status}.")
+    action = Action.APPROVE if body.approved else Action.RETURN
+    status.check(decision, action)
     if decision.proposed_by == actor.sub:
         raise SelfApproval(
             "A decision must be approved or returned by a different manager from its proposer."
         )
     referral = await referral_access.for_hub(session, actor, decision.referral_id)
-    referrals.require_status(referral, {ReferralStatus.AWAITING_APPROVAL}, "decide")
+    if body.approved:
+        decided = ReferralAction.APPROVE_DECISION
+    elif await referral_repository.has_contributions(session, referral.id):
+        decided = ReferralAction.RETURN_DECISION_TO_CHECKS
+    else:
+        decided = ReferralAction.RETURN_DECISION_TO_TRIAGE
+    referral_status.move(referral, decided)
+    status.move(decision, action)
     now = utcnow()
     decision.reviewed_by = actor.sub
     decision.reviewed_at = now
     decision.review_comment = body.comment
     referral.updated_at = now
     if body.approved:
-        decision.status = DecisionStatus.APPROVED
-        referral.status = ReferralStatus.DECIDED
         referral.decision_id = decision.id
         referral.outcome = decision.outcome
         referral.outcome_level = decision.level
         referral.decided_at = now
-        referrals.emit(session, actor, referral.id, "decision.approved", decision_id=str(decision.id))
+        referrals.emit(session, actor, referral.id, EventType.DECISION_APPROVED, decision_id=str(decision.id))
         referrals.emit(
-            session, actor, referral.id, "referral.decided", level=decision.level, outcome=decision.outcome
+            session,
+            actor,
+            referral.id,
+            EventType.REFERRAL_DECIDED,
+            level=decision.level,
+            outcome=decision.outcome,
         )
     else:
-        decision.status = DecisionStatus.RETURNED
-        asked = await referral_repository.has_contributions(session, referral.id)
-        referral.status = ReferralStatus.GATHERING_INFORMATION if asked else ReferralStatus.TRIAGED
-        referrals.emit(session, actor, referral.id, "decision.returned", decision_id=str(decision.id))
+        referrals.emit(session, actor, referral.id, EventType.DECISION_RETURNED, decision_id=str(decision.id))
     await session.flush()
     await referrals.audit_on_referral(
         session,

@@ -10,9 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.children.referrals import access
 from app.core.auth import Principal
-from app.core.codes import FINAL_REFERRAL_STATUSES
 from app.core.pagination import PageParams, paginate
 from app.models.event import CaseEvent
 from app.models.referral import (

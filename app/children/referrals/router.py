@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response, status
 from pydantic import AwareDatetime, Field
 
+from app.children.codes import ReferralStatus
 from app.children.referrals import access, service, views
 from app.children.referrals.repository import ReferralFilters
 from app.children.referrals.schemas import (
@@ -27,7 +28,7 @@ from app.children.referrals.schemas import (
     TimelineEntry,
 )
 from app.core.auth import Principal, requires
-from app.core.codes import RagRating, ReferralStatus
+from app.core.codes import RagRating
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import DbSession
 from app.core.dependencies import Clock

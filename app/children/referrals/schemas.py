@@ -22,19 +22,17 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.codes import (
+from app.children.codes import (
+    CommunicationAudience,
+    CommunicationMethod,
     ConcernCategory,
     ContributionStatus,
     DecisionOutcome,
-    Ethnicity,
-    Gender,
     HouseholdRelationship,
-    LawfulBasis,
-    RagRating,
     ReferralSource,
     ReferralStatus,
-    SpecialCategoryCondition,
 )
+from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
@@ -53,6 +51,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
+from app.people.codes import Ethnicity, Gender, MatchStatus
 from app.people.schemas import (
     AddressLines,
     MatchReasons,
@@ -67,8 +66,6 @@ from app.people.schemas import (
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
-Audience = Literal["parent", "carer", "child", "referrer"]
-Method = Literal["phone", "letter", "email", "in_person", "video", "text_message", "other"]
 Level = Annotated[int, Field(ge=1, le=4)]
 # Case event types: "referral.received", "contribution.submitted", ...
 EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
@@ -214,7 +211,7 @@ class ReferralUpdate(RequestModel):
     referrer: ReferrerIn | None = None
     do_not_inform_parents: bool | None = None
     do_not_inform_reason: Reason2k | None = None
-    status: Literal["withdrawn"] | None = None
+    status: Literal[ReferralStatus.WITHDRAWN] | None = None
     withdrawal_reason: Reason2k | None = None
 
     @field_validator("concern_categories", "concern_summary", "referrer", "do_not_inform_parents")
@@ -277,8 +274,8 @@ class CommunicationIn(RequestModel):
         )
     )
 
-    audience: Audience
-    method: Method
+    audience: CommunicationAudience
+    method: CommunicationMethod
     summary: Text10k
     occurred_at: PastAwareDatetime | None = Field(None, description="When it happened; default now.")
 
@@ -332,7 +329,7 @@ class MatchCandidateRef(ResponseModel):
 
 
 class ChildMatch(ResponseModel):
-    status: Literal["matched", "pending", "new_person", "confirmed"] = Field(
+    status: MatchStatus = Field(
         description=(
             "matched: linked automatically (certain match); pending: possible matches await a practitioner; "
             "new_person: nobody like this was known; confirmed: linked by a practitioner."
@@ -662,8 +659,8 @@ class CommunicationOut(ResponseModel):
 
     id: uuid.UUID
     referral_id: uuid.UUID
-    audience: Audience
-    method: Method
+    audience: CommunicationAudience
+    method: CommunicationMethod
     summary: Text10k
     occurred_at: datetime
     recorded_by: Sub

@@ -1,13 +1,14 @@
 """Referrals: receiving them, triage, consent, updates, communications and the timeline.
 
-Every state change happens here, under a row lock on the referral, and is recorded twice: as a case
-event (the timeline and the change feed) and in the audit trail. Reads of case data are audited too.
+Every change happens under a row lock on the referral (its status moves only through ``status.py``) and
+is recorded twice: as a case event (the timeline and the change feed) and in the audit trail. Reads of
+case data are audited too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.children.referrals import repository
+from app.children.codes import (
+    FINAL_REFERRAL_STATUSES,
+    CommunicationAudience,
+    ReferralStatus,
+)
+from app.children.contributions import status as contribution_status
+from app.children.referrals import repository, status
 from app.children.referrals.access import View, for_hub, visible
 from app.children.referrals.repository import AGGREGATE, ReferralFilters
 from app.children.referrals.schemas import (
@@ -26,40 +33,41 @@ from app.children.referrals.schemas import (
     ReferralCreate,
     ReferralUpdate,
 )
+from app.children.referrals.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
-from app.core.codes import (
-    FINAL_REFERRAL_STATUSES,
-    CommunicationAudience,
-    ContributionStatus,
-    ReferralStatus,
-)
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
+from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
 from app.models.referral import (
     Communication,
-    Contribution,
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
 )
 from app.people import repository as people_repository
 from app.people import service as people_service
+from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
 from app.people.matching import Identity
-from app.people.service import MatchStatus
 
 RECORD_TYPE = "referral"
 PARENT_AUDIENCES = frozenset({CommunicationAudience.PARENT, CommunicationAudience.CARER})
+# How each child was matched when the referral came in, as the timeline tells it.
+CHILD_MATCH_EVENTS = {
+    MatchStatus.MATCHED: EventType.CHILD_MATCHED,
+    MatchStatus.PENDING: EventType.CHILD_PENDING,
+    MatchStatus.NEW_PERSON: EventType.CHILD_NEW_PERSON,
+}
 
 
 def emit(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: str, **data: Any
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: EventType, **data: Any
 ) -> None:
     events.emit(session, actor, AGGREGATE, referral_id, event_type, data)
 
@@ -99,11 +107,6 @@ async def audit_on_referral(
     """Audit an action on a referral or one of its records, naming the children it concerns."""
     person_ids = await child_person_ids(session, on_referral)
     audit_referral(session, actor, action, record_id or on_referral, person_ids, record_type, **details)
-
-
-def require_status(referral: Referral, allowed: Collection[ReferralStatus], action: str) -> None:
-    if referral.status not in allowed:
-        raise InvalidTransition(f"Cannot {action} a referral whose status is {referral.status}.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -162,7 +165,7 @@ async def create(
     consent = data.parental_consent
     referral = Referral(
         id=uuid.uuid4(),
-        status=ReferralStatus.RECEIVED,
+        status=status.INITIAL,
         referring_agency=actor.agency,
         referred_by=actor.sub,
         received_at=now,
@@ -184,7 +187,7 @@ async def create(
         session,
         actor,
         referral.id,
-        "referral.received",
+        EventType.REFERRAL_RECEIVED,
         referral_source=str(data.referral_source),
         children=len(data.children),
     )
@@ -213,7 +216,7 @@ async def create(
             session,
             actor,
             referral.id,
-            f"child.{found.status}",
+            CHILD_MATCH_EVENTS[found.status],
             child_id=str(row.id),
             person_id=None if person_id is None else str(person_id),
             candidates=len(found.candidates),
@@ -239,8 +242,7 @@ async def rate(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: RagRatingIn, clock: WorkingClock
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
-    allowed = {ReferralStatus.RECEIVED, ReferralStatus.TRIAGED, ReferralStatus.GATHERING_INFORMATION}
-    require_status(referral, allowed, "rate")
+    status.move(referral, Action.RATE)
     now = utcnow()
     referral.rag_rating = body.rating
     referral.rag_rationale = body.rationale
@@ -250,15 +252,13 @@ async def rate(
     # deadline, so the statutory one working day applies again.
     due = clock.rag_due(referral.received_at, body.rating)
     referral.decision_due_at = due if due is not None else referral.statutory_decision_due_at
-    if referral.status == ReferralStatus.RECEIVED:
-        referral.status = ReferralStatus.TRIAGED
     referral.updated_at = now
     await session.flush()
     emit(
         session,
         actor,
         referral.id,
-        "referral.rated",
+        EventType.REFERRAL_RATED,
         rating=str(body.rating),
         decision_due_at=referral.decision_due_at.isoformat(),
     )
@@ -276,8 +276,7 @@ async def override_consent(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ConsentOverrideIn
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
-    if referral.status in FINAL_REFERRAL_STATUSES:
-        raise InvalidTransition(f"Cannot override consent on a referral whose status is {referral.status}.")
+    status.check(referral, Action.OVERRIDE_CONSENT)
     if referral.parents_consented:
         raise InvalidTransition("The parents consented to this referral: there is nothing to override.")
     if referral.consent_override_at is not None:
@@ -294,7 +293,7 @@ async def override_consent(
         session,
         actor,
         referral.id,
-        "referral.consent_overridden",
+        EventType.REFERRAL_CONSENT_OVERRIDDEN,
         lawful_basis=str(body.lawful_basis),
         special_category_condition=None
         if body.special_category_condition is None
@@ -319,8 +318,7 @@ async def update(
 ) -> Referral:
     referral = await for_hub(session, actor, referral_id)
     check_if_match(if_match, referral.version)
-    if referral.status in FINAL_REFERRAL_STATUSES:
-        raise InvalidTransition(f"A referral whose status is {referral.status} cannot be changed.")
+    status.check(referral, Action.EDIT)
     now = utcnow()
     changes = body.model_dump(exclude_unset=True)
     fields = sorted(set(changes) - {"status", "withdrawal_reason"})
@@ -335,21 +333,15 @@ async def update(
         referral.do_not_inform_reason = body.do_not_inform_reason if body.do_not_inform_parents else None
     referral.updated_at = now
     if fields:
-        emit(session, actor, referral.id, "referral.updated", fields=fields)
-    if body.status == "withdrawn":
-        referral.status = ReferralStatus.WITHDRAWN
+        emit(session, actor, referral.id, EventType.REFERRAL_UPDATED, fields=fields)
+    if body.status == ReferralStatus.WITHDRAWN:
+        status.move(referral, Action.WITHDRAW)
         referral.withdrawn_at = now
         referral.withdrawn_by = actor.sub
         referral.withdrawal_reason = body.withdrawal_reason
         # Agencies are no longer asked: their open requests are cancelled, answers already given stay.
-        await session.execute(
-            sa.update(Contribution)
-            .where(
-                Contribution.referral_id == referral.id, Contribution.status == ContributionStatus.REQUESTED
-            )
-            .values(status=ContributionStatus.CANCELLED)
-        )
-        emit(session, actor, referral.id, "referral.withdrawn")
+        await contribution_status.cancel_requested(session, referral.id)
+        emit(session, actor, referral.id, EventType.REFERRAL_WITHDRAWN)
     await session.flush()
     await audit_on_referral(
         session,
@@ -388,7 +380,7 @@ async def record_communication(
         session,
         actor,
         referral.id,
-        "communication.recorded",
+        EventType.COMMUNICATION_RECORDED,
         communication_id=str(communication.id),
         audience=body.audience,
         method=body.method,
@@ -453,7 +445,12 @@ async def confirm_match(
     await people_repository.link_siblings(session, [person.id, *others], referral.id)
     await session.flush()
     emit(
-        session, actor, referral.id, "child.match_confirmed", child_id=str(child.id), person_id=str(person.id)
+        session,
+        actor,
+        referral.id,
+        EventType.CHILD_MATCH_CONFIRMED,
+        child_id=str(child.id),
+        person_id=str(person.id),
     )
     audit_referral(
         session, actor, AuditAction.UPDATE, referral.id, [person.id], fields=["children.person_id"]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import ReferralStatus
 from app.children.referrals import repository
 from app.children.referrals.access import View
 from app.children.referrals.schemas import (
@@ -30,7 +31,6 @@ from app.children.referrals.schemas import (
     WithdrawalOut,
 )
 from app.children.referrals.service import is_overdue
-from app.core.codes import ReferralStatus
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember

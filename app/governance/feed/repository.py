@@ -26,10 +26,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.adults.concerns import access as concern_access
 from app.adults.plans import access as plan_access
+from app.children.codes import ContributionStatus
 from app.children.referrals import access as referral_access
 from app.core import events
 from app.core.auth import Principal
-from app.core.codes import ContributionStatus
 from app.governance.feed.rules import (
     FEED,
     PARTNER_VIEWS,

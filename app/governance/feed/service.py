@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.codes import ReferralStatus
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import ReferralStatus
 from app.core.errors import AppError
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.feed import repository

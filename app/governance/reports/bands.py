@@ -1,6 +1,6 @@
 """The Safeguarding Adults Collection's demographic bands, and how the hub's own codes fall into them.
 
-The hub records ethnicity with the DfE codes of the Children in Need census (``app.core.codes.Ethnicity``)
+The hub records ethnicity with the DfE codes of the Children in Need census (``app.people.codes.Ethnicity``)
 for children and adults alike, because a person is often known to both front doors. SAC reports
 ethnicity in its own coarser bands. ``SAC_ETHNICITY`` below is the one place where the two meet; the
 SQL ``CASE`` expressions used by the reports are generated from it, so the mapping cannot drift
@@ -30,7 +30,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.codes import Ethnicity, Gender, PrimarySupportReason
+from app.adults.codes import PrimarySupportReason
+from app.people.codes import Ethnicity, Gender
 
 
 class SacAgeBand(StrEnum):

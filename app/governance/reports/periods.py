@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+
+from app.core.clock import LONDON
 
 # Statutory returns are English: their dates are dates in England, whatever the hub's working hours.
-REPORTING_TZ = ZoneInfo("Europe/London")
+REPORTING_TZ = LONDON
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,3 @@ def _local_midnight(day: date) -> datetime:
 def reporting_year(year: int) -> Period:
     """The reporting year that starts on 1 April of ``year`` (2026: 1 April 2026 - 31 March 2027)."""
     return Period(date(year, 4, 1), date(year + 1, 3, 31))
-
-
-def local_date(instant: datetime) -> date:
-    """The English calendar date of an instant."""
-    return instant.astimezone(REPORTING_TZ).date()

@@ -20,14 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.adults.codes import PlanStatus, Section42Decision
 from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSES
-from app.core.codes import (
-    FINAL_REFERRAL_STATUSES,
-    ContributionStatus,
-    PlanStatus,
-    ReferralStatus,
-    Section42Decision,
-)
+from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus, ReferralStatus
 from app.governance.reports.bands import age_band, ethnicity_band, gender_band, primary_support_reason_band
 from app.governance.reports.periods import REPORTING_TZ, Period
 from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingPlan

@@ -13,19 +13,12 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from app.core.codes import (
-    AssessmentFactor,
-    DecisionOutcome,
-    Ethnicity,
-    Gender,
-    PrimaryNeed,
-    RagRating,
-    ReferralSource,
-    ReferralStatus,
-)
+from app.children.codes import AssessmentFactor, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
+from app.core.codes import RagRating
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import Count, ResponseModel, examples
 from app.core.scopes import AgencyCode
+from app.people.codes import Ethnicity, Gender
 
 MAX_DUE_SOON_HOURS = 720  # 30 days
 

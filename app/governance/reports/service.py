@@ -25,27 +25,27 @@ from typing import IO, Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.plans.service import today as plans_today
-from app.core import audit, db
-from app.core.audit import AuditAction
-from app.core.auth import Principal
-from app.core.codes import (
+from app.adults.codes import (
     EnquiryResult,
     LackedCapacity,
     LocationOfRisk,
     MspAsked,
     MspOutcomesAchieved,
     PrimarySupportReason,
-    RagRating,
     RiskOutcome,
     SourceOfRisk,
     TypeOfRisk,
 )
+from app.core import audit, clock, db
+from app.core.audit import AuditAction
+from app.core.auth import Principal
+from app.core.clock import local_date
+from app.core.codes import RagRating
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.reports import queries
 from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
-from app.governance.reports.periods import Period, local_date, reporting_year
+from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
     AgencyRagDueCounts,
     CinReferralItem,
@@ -401,7 +401,7 @@ async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: in
     )
 
     # Plan reviews are due on a date: today, by the same calendar as the plans list's review_overdue.
-    today = plans_today()
+    today = clock.today()
     soon_day = today + timedelta(days=math.ceil(due_soon_hours / 24))
     plans = _due((await session.execute(queries.plan_reviews_due(today, soon_day))).one())
 

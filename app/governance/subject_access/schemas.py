@@ -11,13 +11,33 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from app.adults.capacity.schemas import MAX_OPTIONS, AbilityOut
+from app.adults.codes import (
+    AdultConcernStatus,
+    AdvocateKind,
+    CapacityOutcome,
+    EnquiryObjective,
+    EnquiryResult,
+    EnquiryStatus,
+    LackedCapacity,
+    LocationOfRisk,
+    MspAsked,
+    MspOutcomesAchieved,
+    PlanActionStatus,
+    PlanStatus,
+    PrimarySupportReason,
+    RiskOutcome,
+    Section42Decision,
+    SourceOfRisk,
+    TypeOfRisk,
+)
 from app.adults.concerns.schemas import MAX_ALLEGATIONS, AdvocacyOut, Section42DecisionOut
 from app.adults.plans.schemas import ClosureOut, ReviewOut
+from app.children.codes import ContributionStatus, ReferralSource, ReferralStatus
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
 from app.children.referrals.schemas import (
@@ -30,29 +50,7 @@ from app.children.referrals.schemas import (
     RagOut,
     WithdrawalOut,
 )
-from app.core.codes import (
-    AdultConcernStatus,
-    AdvocateKind,
-    CapacityOutcome,
-    ContributionStatus,
-    EnquiryObjective,
-    EnquiryResult,
-    Ethnicity,
-    Gender,
-    LackedCapacity,
-    LocationOfRisk,
-    MspAsked,
-    MspOutcomesAchieved,
-    PlanActionStatus,
-    PlanStatus,
-    PrimarySupportReason,
-    ReferralSource,
-    ReferralStatus,
-    RiskOutcome,
-    Section42Decision,
-    SourceOfRisk,
-    TypeOfRisk,
-)
+from app.core.clock import today
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
@@ -70,6 +68,7 @@ from app.core.schemas import (
 )
 from app.core.scopes import AgencyCode, Role
 from app.people.access import RecordSide
+from app.people.codes import Ethnicity, Gender
 from app.people.disclosures.schemas import DisclosureOut
 from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
 
@@ -98,10 +97,6 @@ class RequesterIn(RequestModel):
     phone: Phone | None = None
     address_lines: AddressLines | None = None
     postcode: Postcode | None = None
-
-
-def _today() -> date:
-    return date.today()  # noqa: DTZ011 - a calendar date, compared with calendar dates
 
 
 _REQUEST_IN = {
@@ -137,7 +132,7 @@ class SubjectAccessRequestIn(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.received_on > _today():
+        if self.received_on > today():
             raise ValueError("received_on cannot be in the future")
         on_behalf = self.requester.relationship != RequesterRelationship.DATA_SUBJECT
         if on_behalf and self.authority_confirmed is None:
@@ -366,7 +361,7 @@ class EnquiryRecord(ResponseModel):
     lead_agency: AgencyCode
     caused_to_agency: AgencyCode | None
     objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
-    status: Literal["open", "concluded"]
+    status: EnquiryStatus
     opened_by: Sub
     opened_at: datetime
     msp_asked: MspAsked | None

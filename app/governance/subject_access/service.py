@@ -41,6 +41,7 @@ from app.adults.capacity.schemas import AbilityOut
 from app.adults.concerns.schemas import AdvocacyOut
 from app.adults.concerns.views import decision_out
 from app.adults.plans.schemas import ClosureOut, ReviewOut
+from app.children.codes import ReferralSource
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
 from app.children.referrals import views as referral_views
@@ -48,8 +49,7 @@ from app.children.referrals.schemas import CommunicationOut
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.clock import WorkingClock
-from app.core.codes import ReferralSource
+from app.core.clock import WorkingClock, today
 from app.core.errors import InsufficientScope, NotFound, ValidationFailed
 from app.core.pagination import PageParams
 from app.core.scopes import Scope
@@ -112,10 +112,6 @@ PRIVATE_SOURCES = frozenset(
 )
 # The statutory calendar: weekends and England & Wales bank holidays, whatever the hub's own settings.
 STATUTORY_CALENDAR = WorkingClock()
-
-
-def today() -> date:
-    return date.today()  # noqa: DTZ011 - due dates are calendar dates
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import AdultConcernStatus
+from app.children.codes import ReferralStatus
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.codes import AdultConcernStatus, ReferralStatus
 from app.core.context import current_request_id
 from app.core.errors import InsufficientScope, NotFound
 from app.core.pagination import PageParams

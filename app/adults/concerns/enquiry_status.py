@@ -1,0 +1,35 @@
+"""An enquiry's status: its one table, and the one place that assigns ``Enquiry.status``.
+
+    open -> concluded
+
+An enquiry concludes once (its concern moves to ``enquiry_concluded`` with it: ``status.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.adults.codes import EnquiryStatus
+from app.core.states import Transitions
+from app.models.adult import Enquiry
+
+INITIAL = EnquiryStatus.OPEN
+
+
+class Action(StrEnum):
+    CONCLUDE = "conclude"
+
+
+TRANSITIONS: Transitions[EnquiryStatus, Action] = Transitions(
+    EnquiryStatus,
+    table={(EnquiryStatus.OPEN, Action.CONCLUDE): EnquiryStatus.CONCLUDED},
+    refused={Action.CONCLUDE: "This enquiry has already been concluded."},
+)
+
+
+check = TRANSITIONS.check
+
+
+def move(enquiry: Enquiry, action: Action) -> None:
+    """Move the enquiry (locked by the caller); a 409 ``invalid_transition`` when the table refuses."""
+    enquiry.status = TRANSITIONS.target(enquiry.status, action)
