@@ -16,7 +16,7 @@ import asyncio
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from app.core.scopes import AgencyCode, Role
 from app.main import create_app
+from tests.fixtures.callers import TokenFactory as TokenFactory
+from tests.fixtures.http import asgi_client
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("MASH_TEST_POSTGRES_URL")
@@ -38,6 +39,9 @@ BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 _counter = itertools.count()
 APP_ROLE = "mash_app"  # the role the application connects as (migration 20261127_row_security)
+
+# The shared fixtures (callers, people): see tests/fixtures/__init__.py.
+pytest_plugins = ["tests.fixtures.callers", "tests.fixtures.people", "tests.fixtures.tokens"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -258,36 +262,5 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(app) as http:
         yield http
-
-
-TokenFactory = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def auth(app: FastAPI) -> TokenFactory:
-    """``auth(role, agency=None, sub=None)`` → headers with a valid bearer token for that role."""
-
-    default_agency = {
-        Role.MASH_PRACTITIONER: AgencyCode.CHILDRENS_SOCIAL_CARE,
-        Role.MASH_MANAGER: AgencyCode.CHILDRENS_SOCIAL_CARE,
-        Role.ASC_PRACTITIONER: AgencyCode.ADULT_SOCIAL_CARE,
-        Role.ASC_MANAGER: AgencyCode.ADULT_SOCIAL_CARE,
-    }
-
-    def make(
-        role: Role | str, agency: AgencyCode | str | None = None, sub: str | None = None
-    ) -> dict[str, str]:
-        role = Role(role)
-        agency = AgencyCode(agency) if agency else default_agency.get(role, AgencyCode.POLICE)
-        issued = app.state.tokens.issue(sub=sub or f"user:{role}:{agency}", agency=agency, role=role)
-        return {"Authorization": f"Bearer {issued.access_token}"}
-
-    return make
-
-
-@pytest.fixture
-def admin(auth: TokenFactory) -> dict[str, str]:
-    return auth(Role.ADMIN, AgencyCode.CHILDRENS_SOCIAL_CARE, sub="admin@test")

@@ -14,7 +14,7 @@ import pytest
 
 from app.core.schemas import MAX_FIELD_ERRORS, Problem
 from app.main import openapi_document
-from tests.helpers import assert_problem
+from tests.fixtures.http import assert_problem
 
 RATE_LIMIT_HEADERS = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
 # Whole documents, not fields (.spectral.yaml says why): a CSV report and the Prometheus exposition.

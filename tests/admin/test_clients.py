@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from app.core.errors import ValidationFailed
 from app.models.audit import AuditEvent
 from app.models.client import Client
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem, register_on_server
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.clients import register_on_server
+from tests.fixtures.http import assert_problem
 
 POLICE_REFERRER = {"name": "Police PPU case system", "agency": "police", "role": "partner_referrer"}
 CLIENT_FIELDS = {

@@ -11,38 +11,28 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adults import (
-    Body,
+from tests.fixtures.adults import (
     Case,
-    Headers,
-    actors,
     advocacy_body,
     advocate_body,
     concern_in,
     conclude,
     conclusion_body,
     get_concern,
-    locs,
     open_enquiry,
     record_advocacy,
     register_advocate,
 )
-from tests.helpers import assert_problem
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs
+from tests.fixtures.values import Body, Headers
 
 # ---------------------------------------------------------------------------------------------------
 # 1. The register
 
 
 @pytest.mark.parametrize("kind", ["care_act", "imca"])
-async def test_advocates_of_each_kind_are_registered(
-    client: httpx.AsyncClient, who: dict[str, Headers], kind: str
-) -> None:
+async def test_advocates_of_each_kind_are_registered(client: httpx.AsyncClient, who: Who, kind: str) -> None:
     response = await client.post("/v1/advocates", json=advocate_body(kind=kind), headers=who["worker"])
     assert response.status_code == 201, response.text
     advocate = response.json()
@@ -52,7 +42,7 @@ async def test_advocates_of_each_kind_are_registered(
     assert found.json() == advocate
 
 
-async def test_the_register_lists_by_kind(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_the_register_lists_by_kind(client: httpx.AsyncClient, who: Who) -> None:
     care_act = await register_advocate(client, who["worker"], kind="care_act")
     imca = await register_advocate(client, who["worker"], kind="imca", name="Ravi Shah")
     listed = await client.get("/v1/advocates", params={"kind": "imca"}, headers=who["worker"])
@@ -64,7 +54,7 @@ async def test_the_register_lists_by_kind(client: httpx.AsyncClient, who: dict[s
 
 
 async def test_reading_the_register_is_audited(
-    client: httpx.AsyncClient, who: dict[str, Headers], auth: Callable[..., Headers]
+    client: httpx.AsyncClient, who: Who, auth: Callable[..., Headers]
 ) -> None:
     advocate = await register_advocate(client, who["worker"], kind="imca")
     other = await register_advocate(client, who["worker"], kind="care_act", name="Ravi Shah")
@@ -97,7 +87,7 @@ async def test_reading_the_register_is_audited(
     ],
 )
 async def test_an_invalid_advocate_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, fields: Body, loc: list[str]
 ) -> None:
     response = await client.post("/v1/advocates", json=advocate_body(**fields), headers=who["worker"])
     assert loc in locs(assert_problem(response, 422, "validation_failed"))
@@ -119,7 +109,7 @@ async def test_an_invalid_advocate_is_refused(
 )
 async def test_whether_an_advocate_is_required_is_computed(
     client: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     difficulty: bool,
     appropriate_person: bool,
     required: bool,
@@ -138,9 +128,7 @@ async def test_whether_an_advocate_is_required_is_computed(
     assert full["advocate_required"] is required  # required and offered: not yet appointed
 
 
-async def test_required_cannot_be_asserted_by_the_client(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_required_cannot_be_asserted_by_the_client(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "received")
     response = await record_advocacy(
         client, who["worker"], case.id, advocacy_body(True, True, "not_required", required=False)
@@ -180,7 +168,7 @@ def _invalid() -> list[Any]:
 
 @pytest.mark.parametrize(("body", "loc"), _invalid())
 async def test_an_offer_that_does_not_fit_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, body: Body, loc: list[str]
 ) -> None:
     case = await concern_in(client, who, "received")
     response = await record_advocacy(client, who["worker"], case.id, body)
@@ -188,9 +176,7 @@ async def test_an_offer_that_does_not_fit_is_refused(
     assert (await get_concern(client, who["worker"], case.id))["advocacy"] is None
 
 
-async def test_an_accepted_offer_names_a_registered_advocate(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_an_accepted_offer_names_a_registered_advocate(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "received")
     unknown = await record_advocacy(
         client, who["worker"], case.id, advocacy_body(offer="accepted", advocate_id=str(uuid.uuid4()))
@@ -208,7 +194,7 @@ async def test_an_accepted_offer_names_a_registered_advocate(
 
 
 async def test_advocacy_is_recorded_by_adult_social_care_on_an_open_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await concern_in(client, who, "received")
     partner = await record_advocacy(client, who["health"], case.id, advocacy_body())
@@ -225,7 +211,7 @@ async def test_advocacy_is_recorded_by_adult_social_care_on_an_open_concern(
 # 3. Concluding an enquiry needs the required advocate
 
 
-async def _blocked_case(client: httpx.AsyncClient, who: dict[str, Headers]) -> Case:
+async def _blocked_case(client: httpx.AsyncClient, who: Who) -> Case:
     """An open enquiry for which an advocate is required and only offered: it cannot conclude."""
     case = await concern_in(client, who, "enquiry_open")
     assert case.enquiry_id is not None
@@ -247,7 +233,7 @@ async def _blocked_case(client: httpx.AsyncClient, who: dict[str, Headers]) -> C
     ],
 )
 async def test_an_enquiry_concludes_once_the_required_advocate_is_appointed_or_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], then: str
+    client: httpx.AsyncClient, who: Who, then: str
 ) -> None:
     case = await _blocked_case(client, who)
     assert case.enquiry_id is not None
@@ -273,7 +259,7 @@ async def test_an_enquiry_concludes_once_the_required_advocate_is_appointed_or_r
 
 
 async def test_an_advocate_required_again_blocks_the_conclusion_again(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     # The latest assessment governs: the daughter can no longer support her, and the offer is pending.
     case = await concern_in(client, who, "enquiry_open")
@@ -291,7 +277,7 @@ async def test_an_advocate_required_again_blocks_the_conclusion_again(
 
 
 async def test_a_section_42_enquiry_cannot_conclude_before_advocacy_is_considered(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """Care Act s68: whether the adult needs an independent advocate is decided for every section 42
     enquiry, so a conclusion with nothing on record is refused until it is."""
@@ -311,7 +297,7 @@ async def test_a_section_42_enquiry_cannot_conclude_before_advocacy_is_considere
 
 
 async def test_an_other_enquiry_concludes_without_an_advocacy_assessment(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     # The s68 duty is for section 42 enquiries; a non-statutory enquiry is not held to it.
     case = await concern_in(client, who, "decided_other")

@@ -6,40 +6,25 @@ consulted or an IMCA."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     ABILITIES,
     HAS_CAPACITY,
-    Body,
-    Headers,
     ability,
-    actors,
     assess,
     assessment_body,
     best_interests_body,
     concern_in,
-    create_person,
-    dt,
-    instant,
-    locs,
 )
-from tests.helpers import assert_problem
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
-
-@pytest.fixture
-async def person_id(client: httpx.AsyncClient, who: dict[str, Headers]) -> str:
-    return str((await create_person(client, who["worker"]))["id"])
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs, ok
+from tests.fixtures.people import create_person
+from tests.fixtures.values import Body, Headers, dt, instant
 
 
 def _best_interests_url(assessment_id: str) -> str:
@@ -47,19 +32,14 @@ def _best_interests_url(assessment_id: str) -> str:
 
 
 async def _get(client: httpx.AsyncClient, headers: Headers, assessment_id: str) -> Body:
-    response = await client.get(f"/v1/capacity-assessments/{assessment_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    found: Body = response.json()
-    return found
+    return ok(await client.get(f"/v1/capacity-assessments/{assessment_id}", headers=headers))
 
 
 # ---------------------------------------------------------------------------------------------------
 # 1. The outcome follows from the test
 
 
-async def test_a_lack_of_capacity_is_recorded_with_its_evidence(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_lack_of_capacity_is_recorded_with_its_evidence(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "enquiry_open")
     body = assessment_body(case.person_id, concern_id=case.id, may_fluctuate=True)
     response = await client.post("/v1/capacity-assessments", json=body, headers=who["worker"])
@@ -121,7 +101,7 @@ INCONSISTENT = [
 @pytest.mark.parametrize(("fields", "expected"), INCONSISTENT)
 async def test_an_outcome_that_does_not_follow_from_the_test_is_refused(
     client: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     person_id: str,
     fields: Body,
     expected: list[list[str]],
@@ -163,7 +143,7 @@ CONSISTENT = [
 
 @pytest.mark.parametrize("fields", CONSISTENT)
 async def test_an_outcome_that_follows_from_the_test_is_recorded(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, fields: Body
+    client: httpx.AsyncClient, who: Who, person_id: str, fields: Body
 ) -> None:
     created = await assess(client, who["worker"], assessment_body(person_id, **fields))
     assert created["outcome"] == fields["outcome"]
@@ -192,7 +172,7 @@ INVALID_ASSESSMENTS = [
 
 @pytest.mark.parametrize(("fields", "loc"), INVALID_ASSESSMENTS)
 async def test_an_invalid_assessment_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, fields: Body, loc: list[Any]
+    client: httpx.AsyncClient, who: Who, person_id: str, fields: Body, loc: list[Any]
 ) -> None:
     response = await client.post(
         "/v1/capacity-assessments", json=assessment_body(person_id, **fields), headers=who["worker"]
@@ -202,7 +182,7 @@ async def test_an_invalid_assessment_is_refused(
 
 
 async def test_an_assessment_is_of_a_known_person_and_their_own_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     unknown = await client.post(
         "/v1/capacity-assessments", json=assessment_body(str(uuid.uuid4())), headers=who["worker"]
@@ -220,7 +200,7 @@ async def test_an_assessment_is_of_a_known_person_and_their_own_concern(
 
 
 async def test_a_later_assessment_of_the_same_decision_is_a_new_record_and_the_history_is_kept(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     first = await assess(client, who["worker"], assessment_body(person_id, assessed_at=instant(-72)))
     # Capacity returned: a new assessment of the same decision, not an overwrite of the first.
@@ -245,7 +225,7 @@ async def test_a_later_assessment_of_the_same_decision_is_a_new_record_and_the_h
 
 
 async def test_partners_see_no_capacity_assessments(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     created = await assess(client, who["worker"], assessment_body(person_id))
     for partner in ("health", "police"):
@@ -263,7 +243,7 @@ async def test_partners_see_no_capacity_assessments(
 
 
 async def test_a_best_interests_decision_follows_a_lack_of_capacity_once(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id))
     body = best_interests_body()
@@ -281,7 +261,7 @@ async def test_a_best_interests_decision_follows_a_lack_of_capacity_once(
 
 
 async def test_no_best_interests_decision_for_a_person_with_capacity(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id, **HAS_CAPACITY))
     response = await client.post(
@@ -296,7 +276,7 @@ async def test_no_best_interests_decision_for_a_person_with_capacity(
 
 
 async def test_a_best_interests_decision_rests_on_the_latest_assessment_of_that_decision(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     """Capacity is decision- and time-specific: once a later assessment of the same decision finds
     capacity, the earlier finding of incapacity no longer supports a best interests decision; a later
@@ -381,7 +361,7 @@ INVALID_BEST_INTERESTS = [
 
 @pytest.mark.parametrize(("fields", "loc"), INVALID_BEST_INTERESTS)
 async def test_an_invalid_best_interests_decision_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, fields: Body, loc: list[Any]
+    client: httpx.AsyncClient, who: Who, person_id: str, fields: Body, loc: list[Any]
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id, assessed_at=instant(-24)))
     response = await client.post(
@@ -422,7 +402,7 @@ async def test_an_invalid_best_interests_decision_is_refused(
     ],
 )
 async def test_a_valid_best_interests_decision_is_recorded(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, fields: Body
+    client: httpx.AsyncClient, who: Who, person_id: str, fields: Body
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id))
     response = await client.post(

@@ -14,20 +14,15 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from app.core import clock
 from app.core.audit import verify_chain
 from app.core.clock import WorkingClock
 from app.models.adult import AdultConcern
 from app.models.audit import AuditEvent
 from app.models.event import CaseEvent
-from tests.adults import (
+from tests.fixtures.adults import (
     CLOSE,
-    LONG_AGO,
-    NHS_BAD_CHECK_DIGIT,
-    NHS_MARGARET,
-    Body,
     Case,
-    Headers,
-    actors,
     adult,
     advocacy_body,
     allegation,
@@ -39,13 +34,9 @@ from tests.adults import (
     concern_in,
     conclude,
     conclusion_body,
-    create_person,
-    days_from_today,
     decide,
     decision_body,
-    dt,
     get_concern,
-    locs,
     make_plan,
     open_enquiry,
     patch_concern,
@@ -55,24 +46,29 @@ from tests.adults import (
     register_advocate,
     review_body,
     review_plan,
+)
+from tests.fixtures.callers import Who
+from tests.fixtures.database import audit_events, run_sql
+from tests.fixtures.http import assert_problem, item_ids, locs
+from tests.fixtures.people import create_person
+from tests.fixtures.values import (
+    LONG_AGO,
+    NHS_BAD_CHECK_DIGIT,
+    NHS_MARGARET,
+    Body,
+    Headers,
+    dt,
     sql_id,
-    today,
     unique_family_name,
 )
-from tests.helpers import assert_problem, run_sql
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
 
 
 def _years_ago(years: int) -> date:
-    day = today()
+    today = clock.today()
     try:
-        return day.replace(year=day.year - years)
+        return today.replace(year=today.year - years)
     except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+        return today.replace(year=today.year - years, day=28)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -148,7 +144,7 @@ INVALID_CONCERNS = [
     ),
     pytest.param(_adult(date_of_birth="2015-01-01"), ["body", "adult"], id="a child"),
     pytest.param(
-        _adult(date_of_birth=days_from_today(1)),
+        _adult(date_of_birth=(clock.today() + timedelta(days=1)).isoformat()),
         ["body", "adult"],
         id="born in the future",
     ),
@@ -191,7 +187,7 @@ INVALID_CONCERNS = [
 
 @pytest.mark.parametrize(("change", "loc"), INVALID_CONCERNS)
 async def test_an_invalid_concern_is_refused_naming_the_field(
-    client: httpx.AsyncClient, who: dict[str, Headers], change: Callable[[Body], None], loc: list[Any]
+    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None], loc: list[Any]
 ) -> None:
     body = concern_body()
     change(body)
@@ -211,7 +207,7 @@ async def test_an_invalid_concern_is_refused_naming_the_field(
     ],
 )
 async def test_an_adult_is_18_or_over_or_of_unknown_age(
-    client: httpx.AsyncClient, who: dict[str, Headers], dob: str | None
+    client: httpx.AsyncClient, who: Who, dob: str | None
 ) -> None:
     concern = await raise_concern(client, who["health"], concern_body(adult=adult(date_of_birth=dob)))
     assert concern["adult"]["date_of_birth"] == dob
@@ -226,14 +222,14 @@ async def test_an_adult_is_18_or_over_or_of_unknown_age(
     ids=["phone only", "email only"],
 )
 async def test_a_phone_or_an_email_is_enough_to_reach_the_raiser(
-    client: httpx.AsyncClient, who: dict[str, Headers], raised_by: Body
+    client: httpx.AsyncClient, who: Who, raised_by: Body
 ) -> None:
     concern = await raise_concern(client, who["health"], concern_body(raised_by=raised_by))
     assert concern["raised_by"] == raised_by
 
 
 async def test_a_concern_is_received_with_a_decision_due_two_working_days_later(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     body = concern_body(adult=adult(nhs_number="943 476 5919", postcode="e17 5jw"))
     response = await client.post("/v1/adult-concerns", json=body, headers=who["health"])
@@ -260,7 +256,7 @@ async def test_a_concern_is_received_with_a_decision_due_two_working_days_later(
 
 
 async def test_the_raiser_sees_what_it_sent_and_the_status_adult_social_care_sees_everything(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     body = concern_body(
         allegation(
@@ -297,7 +293,7 @@ async def test_the_raiser_sees_what_it_sent_and_the_status_adult_social_care_see
 
 @pytest.mark.parametrize("agency", ["police", "housing", "education"])
 async def test_an_agency_with_no_link_to_the_concern_gets_404(
-    client: httpx.AsyncClient, who: dict[str, Headers], agency: str
+    client: httpx.AsyncClient, who: Who, agency: str
 ) -> None:
     concern = await raise_concern(client, who["health"])
     assert_problem(
@@ -308,15 +304,10 @@ async def test_an_agency_with_no_link_to_the_concern_gets_404(
 
 
 async def test_partners_cannot_change_or_decide_even_their_own_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     concern = await raise_concern(client, who["health"])
-    etag = await concern_etag(client, who["health"], concern["id"])
-    patched = await client.patch(
-        f"/v1/adult-concerns/{concern['id']}",
-        json={"adult_views": "Changed."},
-        headers={**who["health"], "If-Match": etag},
-    )
+    patched = await patch_concern(client, who["health"], concern["id"], {"adult_views": "Changed."})
     assert_problem(patched, 403, "insufficient_scope")
     decided = await client.post(
         f"/v1/adult-concerns/{concern['id']}/section-42-decision", json=decision_body(), headers=who["health"]
@@ -328,14 +319,12 @@ async def test_partners_cannot_change_or_decide_even_their_own_concern(
 # 3. The list and its filters
 
 
-async def _ids(client: httpx.AsyncClient, headers: Headers, **params: str) -> list[str]:
-    response = await client.get("/v1/adult-concerns", params=params, headers=headers)
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
+async def _ids(client: httpx.AsyncClient, headers: Headers, **params: Any) -> list[str]:
+    return await item_ids(client, headers, "/v1/adult-concerns", **params)
 
 
 async def test_the_list_filters_by_status_overdue_and_person(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     worker = who["worker"]
     received = await concern_in(client, who, "received")
@@ -376,9 +365,7 @@ async def test_the_list_filters_by_status_overdue_and_person(
     assert await _ids(client, worker, person_id=str(uuid.uuid4())) == []
 
 
-async def test_a_partner_lists_only_the_concerns_it_raised(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_partner_lists_only_the_concerns_it_raised(client: httpx.AsyncClient, who: Who) -> None:
     first = await raise_concern(client, who["health"])
     police = await raise_concern(client, who["police"])
     second = await raise_concern(client, who["health"])
@@ -402,7 +389,7 @@ async def test_a_partner_lists_only_the_concerns_it_raised(
 
 
 async def test_an_adult_already_known_is_matched_to_their_person_record(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     details = {
         "given_name": "Margaret",
@@ -426,7 +413,7 @@ async def test_an_adult_already_known_is_matched_to_their_person_record(
 
 
 async def test_an_adult_who_only_nearly_matches_is_left_for_a_practitioner(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     family_name = unique_family_name()
     person = await create_person(
@@ -449,7 +436,7 @@ async def test_an_adult_who_only_nearly_matches_is_left_for_a_practitioner(
     assert person["id"] in [c["person_id"] for c in full["match"]["candidates"]]
 
 
-async def _pending(client: httpx.AsyncClient, who: dict[str, Headers]) -> tuple[Body, Body]:
+async def _pending(client: httpx.AsyncClient, who: Who) -> tuple[Body, Body]:
     """A known person and a concern about an adult who only nearly matches her (another postcode)."""
     family_name = unique_family_name()
     known = {"given_name": "Margaret", "family_name": family_name, "date_of_birth": "1941-06-02"}
@@ -465,9 +452,7 @@ def _confirm_url(concern_id: str) -> str:
     return f"/v1/adult-concerns/{concern_id}/match-confirmation"
 
 
-async def test_a_practitioner_confirms_the_pending_match_once(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_practitioner_confirms_the_pending_match_once(client: httpx.AsyncClient, who: Who) -> None:
     person, concern = await _pending(client, who)
     response = await client.post(
         _confirm_url(concern["id"]), json={"person_id": person["id"]}, headers=who["worker"]
@@ -483,9 +468,7 @@ async def test_a_practitioner_confirms_the_pending_match_once(
     assert await get_concern(client, who["worker"], concern["id"]) == confirmed
 
 
-async def test_a_practitioner_decides_the_adult_is_someone_new(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_practitioner_decides_the_adult_is_someone_new(client: httpx.AsyncClient, who: Who) -> None:
     person, concern = await _pending(client, who)
     response = await client.post(_confirm_url(concern["id"]), json={"person_id": None}, headers=who["worker"])
     assert response.status_code == 200, response.text
@@ -497,9 +480,7 @@ async def test_a_practitioner_decides_the_adult_is_someone_new(
     assert (made.json()["family_name"], made.json()["postcode"]) == (person["family_name"], "N1 9GU")
 
 
-async def test_a_match_confirmation_that_cannot_stand_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_match_confirmation_that_cannot_stand_is_refused(client: httpx.AsyncClient, who: Who) -> None:
     _, concern = await _pending(client, who)
     url = _confirm_url(concern["id"])
     unknown = await client.post(url, json={"person_id": str(uuid.uuid4())}, headers=who["worker"])
@@ -519,7 +500,7 @@ async def test_a_match_confirmation_that_cannot_stand_is_refused(
 # 5. Updating and closing
 
 
-async def test_patch_needs_the_current_etag(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_patch_needs_the_current_etag(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "received")
     url = f"/v1/adult-concerns/{case.id}"
     change = {"desired_outcomes": "To stay at home, with her daughter managing her money."}
@@ -555,7 +536,7 @@ async def test_patch_needs_the_current_etag(client: httpx.AsyncClient, who: dict
     ],
 )
 async def test_an_invalid_update_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, body: Body, loc: list[str]
 ) -> None:
     case = await concern_in(client, who, "received")
     problem = assert_problem(
@@ -576,7 +557,7 @@ CLOSING = [
 
 @pytest.mark.parametrize(("state", "expected"), CLOSING)
 async def test_a_concern_closes_only_when_nothing_is_owed(
-    client: httpx.AsyncClient, who: dict[str, Headers], state: str, expected: int
+    client: httpx.AsyncClient, who: Who, state: str, expected: int
 ) -> None:
     case = await concern_in(client, who, state)
     response = await patch_concern(
@@ -611,9 +592,7 @@ async def test_a_concern_closes_only_when_nothing_is_owed(
         pytest.param(CLOSE, id="closing again"),
     ],
 )
-async def test_a_closed_concern_cannot_be_changed(
-    client: httpx.AsyncClient, who: dict[str, Headers], change: Body
-) -> None:
+async def test_a_closed_concern_cannot_be_changed(client: httpx.AsyncClient, who: Who, change: Body) -> None:
     case = await concern_in(client, who, "closed")
     assert case.status == "closed"
     assert_problem(await patch_concern(client, who["worker"], case.id, change), 409, "invalid_transition")
@@ -624,23 +603,17 @@ async def test_a_closed_concern_cannot_be_changed(
 # 6. The audit trail
 
 
-async def _audit(app: FastAPI, **where: Any) -> list[AuditEvent]:
-    async with app.state.sessionmaker() as session:
-        stmt = sa.select(AuditEvent).order_by(AuditEvent.seq)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(AuditEvent, column) == value)
-        return list((await session.scalars(stmt)).all())
-
-
 async def test_raising_deciding_and_reading_a_concern_are_audited_naming_the_adult(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     concern = await raise_concern(client, who["health"])
     async with app.state.sessionmaker() as session:  # not through the API: that read would be audited too
         person_id = (await session.get(AdultConcern, uuid.UUID(concern["id"]))).person_id
     assert person_id is not None
 
-    (created,) = await _audit(app, action="create", record_type="adult_concern", record_id=concern["id"])
+    (created,) = await audit_events(
+        app, action="create", record_type="adult_concern", record_id=concern["id"]
+    )
     assert (created.actor_sub, created.actor_agency, created.actor_role) == (
         "gp-system",
         "health",
@@ -649,7 +622,7 @@ async def test_raising_deciding_and_reading_a_concern_are_audited_naming_the_adu
     assert created.person_id == person_id
 
     decision = await decide(client, who["manager"], concern["id"])
-    (decided,) = await _audit(
+    (decided,) = await audit_events(
         app, action="create", record_type="section_42_decision", record_id=decision["id"]
     )
     assert (decided.actor_sub, decided.actor_agency) == ("asc-manager", "adult_social_care")
@@ -658,7 +631,7 @@ async def test_raising_deciding_and_reading_a_concern_are_audited_naming_the_adu
 
     await get_concern(client, who["health"], concern["id"])
     await get_concern(client, who["worker"], concern["id"])
-    reads = await _audit(app, action="read", record_type="adult_concern", record_id=concern["id"])
+    reads = await audit_events(app, action="read", record_type="adult_concern", record_id=concern["id"])
     assert [(r.actor_sub, r.person_id, r.details["view"]) for r in reads] == [
         ("gp-system", person_id, "raiser"),
         ("asc-worker", person_id, "full"),
@@ -666,15 +639,17 @@ async def test_raising_deciding_and_reading_a_concern_are_audited_naming_the_adu
 
     # A refused read (another agency) does not count as a read of the record.
     await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["police"])
-    assert len(await _audit(app, action="read", record_type="adult_concern", record_id=concern["id"])) == 2
+    assert (
+        len(await audit_events(app, action="read", record_type="adult_concern", record_id=concern["id"])) == 2
+    )
 
     await client.get("/v1/adult-concerns", headers=who["worker"])
-    (listed,) = await _audit(app, action="list", record_type="adult_concern")
+    (listed,) = await audit_events(app, action="list", record_type="adult_concern")
     assert listed.details["person_ids"] == [str(person_id)]
 
 
 async def test_a_whole_journey_keeps_a_valid_audit_chain_and_a_case_event_for_each_step(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     worker, manager = who["worker"], who["manager"]
     raised = await raise_concern(client, who["health"])

@@ -12,30 +12,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     HAS_CAPACITY,
-    Body,
     Case,
-    Headers,
-    actors,
     assess,
     assessment_body,
     concern_body,
     concern_in,
     conclude,
     conclusion_body,
-    dt,
     enquiry_body,
     get_concern,
-    locs,
     open_enquiry,
 )
-from tests.helpers import assert_problem
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs, ok
+from tests.fixtures.values import Body, Headers, dt
 
 
 def _url(concern_id: str) -> str:
@@ -43,13 +35,10 @@ def _url(concern_id: str) -> str:
 
 
 async def _enquiry(client: httpx.AsyncClient, headers: Headers, enquiry_id: str) -> Body:
-    response = await client.get(f"/v1/enquiries/{enquiry_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    found: Body = response.json()
-    return found
+    return ok(await client.get(f"/v1/enquiries/{enquiry_id}", headers=headers))
 
 
-async def _open_case(client: httpx.AsyncClient, who: dict[str, Headers], **fields: Any) -> Case:
+async def _open_case(client: httpx.AsyncClient, who: Who, **fields: Any) -> Case:
     case = await concern_in(client, who, "enquiry_open", **fields)
     assert case.enquiry_id is not None
     return case
@@ -73,7 +62,7 @@ NO_RISK_IDENTIFIED = [
     ("state", "kind"), [("decided_s42", "section_42_enquiry"), ("decided_other", "other_enquiry")]
 )
 async def test_an_enquiry_opens_after_a_decision_to_enquire(
-    client: httpx.AsyncClient, who: dict[str, Headers], state: str, kind: str
+    client: httpx.AsyncClient, who: Who, state: str, kind: str
 ) -> None:
     case = await concern_in(client, who, state)
     body = enquiry_body(objectives=["establish_facts", "protect"])
@@ -100,9 +89,7 @@ async def test_an_enquiry_opens_after_a_decision_to_enquire(
         pytest.param("closed", id="after the concern closed"),
     ],
 )
-async def test_an_enquiry_cannot_be_opened(
-    client: httpx.AsyncClient, who: dict[str, Headers], state: str
-) -> None:
+async def test_an_enquiry_cannot_be_opened(client: httpx.AsyncClient, who: Who, state: str) -> None:
     case = await concern_in(client, who, state)
     response = await client.post(_url(case.id), json=enquiry_body(), headers=who["worker"])
     assert_problem(response, 409, "invalid_transition")
@@ -137,7 +124,7 @@ async def test_an_enquiry_cannot_be_opened(
     ],
 )
 async def test_an_invalid_enquiry_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: Body, loc: list[Any]
+    client: httpx.AsyncClient, who: Who, fields: Body, loc: list[Any]
 ) -> None:
     case = await concern_in(client, who, "decided_s42")
     response = await client.post(_url(case.id), json=enquiry_body(**fields), headers=who["worker"])
@@ -146,7 +133,7 @@ async def test_an_invalid_enquiry_is_refused(
     assert (await get_concern(client, who["worker"], case.id))["status"] == "decided"
 
 
-async def test_partners_cannot_open_an_enquiry(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_partners_cannot_open_an_enquiry(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "decided_s42")
     assert_problem(
         await client.post(_url(case.id), json=enquiry_body(), headers=who["health"]),
@@ -158,7 +145,7 @@ async def test_partners_cannot_open_an_enquiry(client: httpx.AsyncClient, who: d
 
 
 async def test_the_agency_the_enquiry_is_caused_to_sees_the_enquiry_not_the_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     # The police raise the concern; the enquiry is caused to health; housing has nothing to do with it.
     case = await concern_in(client, who, "decided_s42", raiser="police")
@@ -185,9 +172,7 @@ async def test_the_agency_the_enquiry_is_caused_to_sees_the_enquiry_not_the_conc
 # 2. Concluding
 
 
-async def test_the_conclusion_stores_a_result_per_allegation(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_conclusion_stores_a_result_per_allegation(client: httpx.AsyncClient, who: Who) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None
     first, second = case.allegation_ids
@@ -230,7 +215,7 @@ async def test_the_conclusion_stores_a_result_per_allegation(
     }
 
 
-async def test_every_allegation_needs_a_result(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_every_allegation_needs_a_result(client: httpx.AsyncClient, who: Who) -> None:
     third = {
         "type_of_risk": "psychological",
         "location_of_risk": "own_home",
@@ -253,7 +238,7 @@ async def test_every_allegation_needs_a_result(client: httpx.AsyncClient, who: d
 
 
 async def test_a_result_for_an_allegation_of_another_concern_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await _open_case(client, who)
     other = await _open_case(client, who)
@@ -349,7 +334,7 @@ INVALID_CONCLUSIONS = [
 
 @pytest.mark.parametrize(("change", "loc"), INVALID_CONCLUSIONS)
 async def test_an_inconsistent_conclusion_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], change: Callable[[Body], None], loc: list[Any]
+    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None], loc: list[Any]
 ) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None
@@ -395,7 +380,7 @@ VALID_CONCLUSIONS = [
 
 @pytest.mark.parametrize("change", VALID_CONCLUSIONS)
 async def test_a_consistent_conclusion_is_accepted(
-    client: httpx.AsyncClient, who: dict[str, Headers], change: Callable[[Body], None]
+    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None]
 ) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None
@@ -415,7 +400,7 @@ async def test_a_consistent_conclusion_is_accepted(
         assert concluded[key] == body.get(key)
 
 
-async def test_an_enquiry_concludes_once(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_an_enquiry_concludes_once(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "enquiry_concluded")
     assert case.enquiry_id is not None
     before = await _enquiry(client, who["worker"], case.enquiry_id)
@@ -426,9 +411,7 @@ async def test_an_enquiry_concludes_once(client: httpx.AsyncClient, who: dict[st
 
 
 @pytest.mark.parametrize("caller", ["worker", "health"])
-async def test_only_a_manager_concludes(
-    client: httpx.AsyncClient, who: dict[str, Headers], caller: str
-) -> None:
+async def test_only_a_manager_concludes(client: httpx.AsyncClient, who: Who, caller: str) -> None:
     case = await concern_in(client, who, "decided_s42")
     await open_enquiry(client, who["worker"], case.id, caused_to_agency="health")
     full = await get_concern(client, who["worker"], case.id)
@@ -438,7 +421,7 @@ async def test_only_a_manager_concludes(
 
 
 async def test_the_capacity_answer_cannot_contradict_an_assessment_on_the_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """SAC SG4 asks whether the adult lacked capacity; an assessment recorded on this concern that
     found a lack of capacity answers it, so "no" is refused while "yes" is accepted."""
@@ -459,7 +442,7 @@ async def test_the_capacity_answer_cannot_contradict_an_assessment_on_the_concer
 
 
 async def test_an_assessment_finding_capacity_allows_the_answer_no(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None

@@ -5,58 +5,36 @@ plans whose review is overdue."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.adults import (
+from tests.fixtures.adults import (
     CLOSE,
-    LONG_AGO_DATE,
-    Body,
-    Headers,
     action,
-    actors,
     concern_in,
-    create_person,
-    days_from_today,
     get_concern,
-    locs,
     make_plan,
     patch_concern,
     plan_body,
     plan_etag,
     review_body,
     review_plan,
-    sql_id,
 )
-from tests.helpers import assert_problem, run_sql
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
-
-@pytest.fixture
-async def person_id(client: httpx.AsyncClient, who: dict[str, Headers]) -> str:
-    return str((await create_person(client, who["worker"]))["id"])
+from tests.fixtures.callers import Who
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem, item_ids, locs, ok, patch_current
+from tests.fixtures.values import LONG_AGO_DATE, Body, Headers, days_from_today, sql_id
 
 
 async def _plan(client: httpx.AsyncClient, headers: Headers, plan_id: str) -> Body:
-    response = await client.get(f"/v1/safeguarding-plans/{plan_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    found: Body = response.json()
-    return found
+    return ok(await client.get(f"/v1/safeguarding-plans/{plan_id}", headers=headers))
 
 
 async def _patch(client: httpx.AsyncClient, headers: Headers, plan_id: str, body: Body) -> httpx.Response:
-    etag = await plan_etag(client, headers, plan_id)
-    return await client.patch(
-        f"/v1/safeguarding-plans/{plan_id}", json=body, headers={**headers, "If-Match": etag}
-    )
+    return await patch_current(client, headers, f"/v1/safeguarding-plans/{plan_id}", body)
 
 
 async def _update_action(
@@ -73,19 +51,15 @@ def _by_agency(plan: Body) -> dict[str, Body]:
     return {a["agency"]: a for a in plan["actions"]}
 
 
-async def _ids(client: httpx.AsyncClient, headers: Headers, **params: str) -> list[str]:
-    response = await client.get("/v1/safeguarding-plans", params=params, headers=headers)
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
+async def _ids(client: httpx.AsyncClient, headers: Headers, **params: Any) -> list[str]:
+    return await item_ids(client, headers, "/v1/safeguarding-plans", **params)
 
 
 # ---------------------------------------------------------------------------------------------------
 # 1. Making a plan
 
 
-async def test_a_plan_is_made_with_actions_for_agencies(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_plan_is_made_with_actions_for_agencies(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "enquiry_concluded")
     body = plan_body(case.person_id, concern_id=case.id)
     response = await client.post("/v1/safeguarding-plans", json=body, headers=who["worker"])
@@ -128,7 +102,7 @@ async def test_a_plan_is_made_with_actions_for_agencies(
     ],
 )
 async def test_an_invalid_plan_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, fields: Body, loc: list[Any]
+    client: httpx.AsyncClient, who: Who, person_id: str, fields: Body, loc: list[Any]
 ) -> None:
     response = await client.post(
         "/v1/safeguarding-plans", json=plan_body(person_id, **fields), headers=who["worker"]
@@ -138,7 +112,7 @@ async def test_an_invalid_plan_is_refused(
 
 
 async def test_a_plan_is_for_a_known_person_and_their_own_open_concern(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     unknown = await client.post(
         "/v1/safeguarding-plans", json=plan_body(str(uuid.uuid4())), headers=who["worker"]
@@ -170,7 +144,7 @@ async def test_a_plan_is_for_a_known_person_and_their_own_open_concern(
 
 
 async def test_patch_needs_the_current_etag_and_can_add_actions(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     url = f"/v1/safeguarding-plans/{plan['id']}"
@@ -219,7 +193,7 @@ async def test_patch_needs_the_current_etag_and_can_add_actions(
     ],
 )
 async def test_an_invalid_amendment_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, body: Body, loc: list[Any]
+    client: httpx.AsyncClient, who: Who, person_id: str, body: Body, loc: list[Any]
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     response = await _patch(client, who["worker"], plan["id"], body)
@@ -227,9 +201,7 @@ async def test_an_invalid_amendment_is_refused(
     assert await _plan(client, who["worker"], plan["id"]) == plan
 
 
-async def test_an_optional_field_can_be_cleared(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
-) -> None:
+async def test_an_optional_field_can_be_cleared(client: httpx.AsyncClient, who: Who, person_id: str) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     response = await _patch(client, who["worker"], plan["id"], {"protective_people": None})
     assert response.status_code == 200, response.text
@@ -241,7 +213,7 @@ async def test_an_optional_field_can_be_cleared(
 
 
 async def test_the_agency_that_owns_an_action_updates_it(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     housing = _by_agency(plan)["housing"]
@@ -284,7 +256,7 @@ async def test_the_agency_that_owns_an_action_updates_it(
     ],
 )
 async def test_another_agency_cannot_update_an_action_it_does_not_own(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, caller: str
+    client: httpx.AsyncClient, who: Who, person_id: str, caller: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     housing = _by_agency(plan)["housing"]
@@ -300,7 +272,7 @@ async def test_another_agency_cannot_update_an_action_it_does_not_own(
 
 
 async def test_adult_social_care_updates_any_action(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     police = _by_agency(plan)["police"]
@@ -313,7 +285,7 @@ async def test_adult_social_care_updates_any_action(
 
 
 async def test_the_action_owner_sees_the_plan_in_part_with_its_own_actions_only(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     body = plan_body(person_id, action("police"), action("housing"), action("police", description="Second."))
     plan = await make_plan(client, who["worker"], body)
@@ -337,7 +309,7 @@ async def test_the_action_owner_sees_the_plan_in_part_with_its_own_actions_only(
 
 
 async def test_an_agency_sees_and_lists_only_the_plans_in_which_it_owns_an_action(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     with_police = await make_plan(client, who["worker"], plan_body(person_id, action("police")))
     housing_only = await make_plan(client, who["worker"], plan_body(person_id, action("housing")))
@@ -362,12 +334,7 @@ async def test_an_agency_sees_and_lists_only_the_plans_in_which_it_owns_an_actio
     assert [a["agency"] for a in listed[0]["actions"]] == ["police"]
 
     # Owning an action gives no right to change the plan or review it.
-    etag = await plan_etag(client, who["police"], with_police["id"])
-    patched = await client.patch(
-        f"/v1/safeguarding-plans/{with_police['id']}",
-        json={"contingency": "Changed."},
-        headers={**who["police"], "If-Match": etag},
-    )
+    patched = await _patch(client, who["police"], with_police["id"], {"contingency": "Changed."})
     assert_problem(patched, 403, "insufficient_scope")
     reviewed = await review_plan(client, who["police"], with_police["id"], review_body())
     assert_problem(reviewed, 403, "insufficient_scope")
@@ -378,7 +345,7 @@ async def test_an_agency_sees_and_lists_only_the_plans_in_which_it_owns_an_actio
 
 
 async def test_a_review_that_continues_sets_the_next_review_date(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     # Both held today: the plan lists them in the order they were recorded.
@@ -445,7 +412,7 @@ INVALID_REVIEWS = [
 @pytest.mark.parametrize(("decision", "fields", "loc"), INVALID_REVIEWS)
 async def test_an_invalid_review_is_refused(
     client: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     person_id: str,
     decision: str,
     fields: Body,
@@ -458,7 +425,7 @@ async def test_an_invalid_review_is_refused(
 
 
 async def test_a_closed_plan_takes_no_more_reviews_amendments_or_action_updates(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str
+    client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
     plan = await make_plan(client, who["worker"], plan_body(person_id))
     closing = review_body("close")
@@ -495,7 +462,7 @@ async def test_a_closed_plan_takes_no_more_reviews_amendments_or_action_updates(
 
 
 async def test_review_overdue_lists_active_plans_past_their_review_date(
-    client: httpx.AsyncClient, who: dict[str, Headers], person_id: str, app: FastAPI
+    client: httpx.AsyncClient, who: Who, person_id: str, app: FastAPI
 ) -> None:
     late = await make_plan(client, who["worker"], plan_body(person_id))
     on_time = await make_plan(client, who["worker"], plan_body(person_id))
@@ -522,9 +489,7 @@ async def test_review_overdue_lists_active_plans_past_their_review_date(
     assert await _ids(client, who["worker"], review_overdue="true") == []
 
 
-async def test_the_concern_stays_open_while_its_plan_is_active(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_concern_stays_open_while_its_plan_is_active(client: httpx.AsyncClient, who: Who) -> None:
     """Closing the concern would hide a live plan from the open caseload: the plan is closed first, at
     a review, and then the concern."""
     case = await concern_in(client, who, "enquiry_concluded")

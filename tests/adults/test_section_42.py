@@ -12,28 +12,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     CRITERIA,
     NFA_MET,
     OTHER_MET,
-    Body,
-    Headers,
-    actors,
     concern_in,
     decide,
     decision_body,
-    dt,
     get_concern,
-    locs,
     open_enquiry,
     raise_concern,
 )
-from tests.helpers import assert_problem
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs
+from tests.fixtures.values import Body, dt
 
 
 def _url(concern_id: str) -> str:
@@ -52,9 +44,7 @@ def _label(met: tuple[bool, ...]) -> str:
 # 1. What the criteria allow
 
 
-async def test_all_three_criteria_met_make_a_section_42_enquiry(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_all_three_criteria_met_make_a_section_42_enquiry(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "received")
     body = decision_body()
     response = await client.post(_url(case.id), json=body, headers=who["manager"])
@@ -86,7 +76,7 @@ async def test_all_three_criteria_met_make_a_section_42_enquiry(
 
 @pytest.mark.parametrize("met", NOT_ALL_MET, ids=_label)
 async def test_a_section_42_enquiry_needs_every_criterion_and_names_those_unmet(
-    client: httpx.AsyncClient, who: dict[str, Headers], met: tuple[bool, bool, bool]
+    client: httpx.AsyncClient, who: Who, met: tuple[bool, bool, bool]
 ) -> None:
     case = await concern_in(client, who, "received")
     response = await client.post(_url(case.id), json=decision_body(met=met), headers=who["manager"])
@@ -101,7 +91,7 @@ async def test_a_section_42_enquiry_needs_every_criterion_and_names_those_unmet(
 
 @pytest.mark.parametrize("decision", ["other_enquiry", "no_further_action"])
 async def test_with_all_three_criteria_met_the_duty_to_enquire_applies(
-    client: httpx.AsyncClient, who: dict[str, Headers], decision: str
+    client: httpx.AsyncClient, who: Who, decision: str
 ) -> None:
     case = await concern_in(client, who, "received")
     response = await client.post(_url(case.id), json=decision_body(decision, ALL_MET), headers=who["manager"])
@@ -113,7 +103,7 @@ async def test_with_all_three_criteria_met_the_duty_to_enquire_applies(
 @pytest.mark.parametrize("met", NOT_ALL_MET, ids=_label)
 @pytest.mark.parametrize("decision", ["other_enquiry", "no_further_action"])
 async def test_with_a_criterion_unmet_an_other_enquiry_or_no_further_action_is_made(
-    client: httpx.AsyncClient, who: dict[str, Headers], decision: str, met: tuple[bool, bool, bool]
+    client: httpx.AsyncClient, who: Who, decision: str, met: tuple[bool, bool, bool]
 ) -> None:
     case = await concern_in(client, who, "received")
     made = await decide(client, who["manager"], case.id, decision_body(decision, met))
@@ -218,7 +208,7 @@ INVALID_DECISIONS = [
 @pytest.mark.parametrize(("decision", "met", "change", "loc"), INVALID_DECISIONS)
 async def test_an_invalid_decision_is_refused(
     client: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     decision: str,
     met: tuple[bool, bool, bool],
     change: Callable[[Body], None],
@@ -241,9 +231,7 @@ async def test_an_invalid_decision_is_refused(
 @pytest.mark.parametrize(
     "state", ["decided_s42", "decided_other", "decided_nfa", "enquiry_open", "enquiry_concluded", "closed"]
 )
-async def test_a_decision_is_made_once(
-    client: httpx.AsyncClient, who: dict[str, Headers], state: str
-) -> None:
+async def test_a_decision_is_made_once(client: httpx.AsyncClient, who: Who, state: str) -> None:
     case = await concern_in(client, who, state)
     again = await client.post(_url(case.id), json=decision_body(), headers=who["manager"])
     assert_problem(again, 409, "invalid_transition")
@@ -251,18 +239,14 @@ async def test_a_decision_is_made_once(
 
 
 @pytest.mark.parametrize("caller", ["worker", "health", "police"])
-async def test_only_a_manager_decides(
-    client: httpx.AsyncClient, who: dict[str, Headers], caller: str
-) -> None:
+async def test_only_a_manager_decides(client: httpx.AsyncClient, who: Who, caller: str) -> None:
     case = await concern_in(client, who, "received")
     response = await client.post(_url(case.id), json=decision_body(), headers=who[caller])
     assert_problem(response, 403, "insufficient_scope")
     assert (await get_concern(client, who["worker"], case.id))["status"] == "received"
 
 
-async def test_deciding_on_an_unknown_concern_is_404(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_deciding_on_an_unknown_concern_is_404(client: httpx.AsyncClient, who: Who) -> None:
     response = await client.post(_url(str(uuid.uuid4())), json=decision_body(), headers=who["manager"])
     assert_problem(response, 404, "not_found")
 
@@ -276,7 +260,7 @@ async def test_deciding_on_an_unknown_concern_is_404(
     [("section_42_enquiry", ALL_MET), ("other_enquiry", OTHER_MET), ("no_further_action", NFA_MET)],
 )
 async def test_the_raiser_sees_the_decision_and_the_feedback(
-    client: httpx.AsyncClient, who: dict[str, Headers], decision: str, met: tuple[bool, bool, bool]
+    client: httpx.AsyncClient, who: Who, decision: str, met: tuple[bool, bool, bool]
 ) -> None:
     case = await concern_in(client, who, "received")
     made = await decide(
@@ -298,7 +282,7 @@ async def test_the_raiser_sees_the_decision_and_the_feedback(
 
 
 async def test_limited_feedback_withholds_the_outcome_from_the_raiser(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await concern_in(client, who, "received")
     reason = "A police investigation of the son is under way."
@@ -316,7 +300,7 @@ async def test_limited_feedback_withholds_the_outcome_from_the_raiser(
 
 
 async def test_limited_feedback_keeps_the_enquiry_from_the_raisers_status(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """The probe: with feedback limited the raising agency still saw `enquiry_open`. It sees
     `decided` while the hub sees the enquiry open or concluded, in the record, the list, a status

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem, register_on_server
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.clients import register_on_server, token_form
+from tests.fixtures.http import assert_problem
 
 _MASH_PRACTITIONER = (
     "referrals:create referrals:read referrals:write contributions:read contributions:request people:read "
@@ -51,13 +52,7 @@ async def register(app: FastAPI, role: str, agency: str) -> dict[str, str]:
 async def token_request(
     client: httpx.AsyncClient, credentials: dict[str, str], scope: str | None = None
 ) -> httpx.Response:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": credentials["client_id"],
-        "client_secret": credentials["client_secret"],
-    }
-    if scope is not None:
-        form["scope"] = scope
+    form = token_form(credentials) if scope is None else token_form(credentials, scope=scope)
     return await client.post("/oauth/token", data=form)
 
 

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.core.passwords import SecretHasher
 from app.models.audit import AuditEvent
+from tests.fixtures.clients import token_form as form
 
 PARTNER_SCOPES = (
     "adult_concerns:create adult_concerns:read contributions:read contributions:write events:read "
@@ -38,15 +39,6 @@ async def registered(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[s
     assert response.status_code == 201, response.text
     body: dict[str, str] = response.json()
     return body
-
-
-def form(credentials: dict[str, str], **extra: str) -> dict[str, str]:
-    return {
-        "grant_type": "client_credentials",
-        "client_id": credentials["client_id"],
-        "client_secret": credentials["client_secret"],
-        **extra,
-    }
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -188,24 +180,22 @@ async def test_wrong_secret(client: httpx.AsyncClient, registered: dict[str, str
     assert_oauth_error(response, 401, "invalid_client")
 
 
-async def test_a_secret_longer_than_documented_is_invalid_client(
-    client: httpx.AsyncClient, registered: dict[str, str]
+@pytest.mark.parametrize(
+    "change",
+    [
+        # The spec says client_secret is at most 256 characters; a longer one is refused the OAuth way.
+        pytest.param({"client_secret": "s" * 257}, id="a secret longer than documented"),
+        pytest.param({"client_id": str(uuid.uuid4())}, id="unknown client_id"),
+        *[
+            pytest.param({"client_id": client_id}, id=f"malformed client_id {n}")
+            for n, client_id in enumerate(["not-a-uuid", "' OR 1=1 --", "0" * 1000])
+        ],
+    ],
+)
+async def test_credentials_that_name_no_client_are_invalid_client(
+    client: httpx.AsyncClient, registered: dict[str, str], change: dict[str, str]
 ) -> None:
-    # The spec says client_secret is at most 256 characters; a longer one is refused the OAuth way.
-    response = await client.post("/oauth/token", data=form(registered, client_secret="s" * 257))
-    assert_oauth_error(response, 401, "invalid_client")
-
-
-async def test_unknown_client_id(client: httpx.AsyncClient, registered: dict[str, str]) -> None:
-    response = await client.post("/oauth/token", data=form(registered, client_id=str(uuid.uuid4())))
-    assert_oauth_error(response, 401, "invalid_client")
-
-
-@pytest.mark.parametrize("client_id", ["not-a-uuid", "' OR 1=1 --", "0" * 1000])
-async def test_malformed_client_id(
-    client: httpx.AsyncClient, registered: dict[str, str], client_id: str
-) -> None:
-    response = await client.post("/oauth/token", data=form(registered, client_id=client_id))
+    response = await client.post("/oauth/token", data=form(registered, **change))
     assert_oauth_error(response, 401, "invalid_client")
 
 

@@ -5,16 +5,13 @@ IMMEDIATE), so these races cannot happen there; they run on PostgreSQL only."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.helpers import assert_problem
-from tests.referrals import (
-    Body,
-    Headers,
-    actors,
+from tests.fixtures.callers import CHILDREN_SIDE, Caller, TokenFactory, Who, cast
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import (
     create_referral,
     etag_of,
     propose,
@@ -23,13 +20,15 @@ from tests.referrals import (
     review,
     unique_child,
 )
+from tests.fixtures.values import Body, Headers
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {**actors(auth), "auditor": auth("auditor", sub="auditor-eve")}
+def who(auth: TokenFactory) -> Who:
+    """The children's side, with the police's auditor."""
+    return cast(auth, CHILDREN_SIDE, auditor=Caller("auditor", "police", "auditor-eve"))
 
 
 async def _chain_is_valid(client: httpx.AsyncClient, auditor: Headers) -> None:
@@ -55,7 +54,7 @@ async def _post_until_answered(
 
 
 async def test_fifty_retrying_posts_with_one_key_make_one_referral_and_fifty_identical_answers(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     body = referral_body(unique_child())
     answers = await asyncio.gather(
@@ -70,9 +69,7 @@ async def test_fifty_retrying_posts_with_one_key_make_one_referral_and_fifty_ide
     await _chain_is_valid(client, who["auditor"])
 
 
-async def test_twenty_patches_with_one_etag_let_exactly_one_win(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_twenty_patches_with_one_etag_let_exactly_one_win(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     url = f"/v1/referrals/{referral['id']}"
     etag = await etag_of(client, who["practitioner"], referral["id"])
@@ -97,7 +94,7 @@ async def test_twenty_patches_with_one_etag_let_exactly_one_win(
 
 
 async def test_two_managers_approving_one_decision_at_once_one_wins(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     await rate(client, who["practitioner"], referral["id"])

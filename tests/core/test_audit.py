@@ -20,8 +20,8 @@ from app.core import audit
 from app.core.audit import AuditAction, verify_chain
 from app.core.db import commit
 from app.models.audit import AuditEvent
-from tests.conftest import BACKEND
-from tests.helpers import create_client, run_sql
+from tests.fixtures.clients import create_client
+from tests.fixtures.database import bypass_audit_triggers, run_sql
 
 
 @dataclass(frozen=True)
@@ -46,23 +46,6 @@ async def _events(app: FastAPI) -> list[AuditEvent]:
 async def _verify(app: FastAPI):
     async with app.state.sessionmaker() as session:
         return await verify_chain(session)
-
-
-async def _bypass_triggers(app: FastAPI) -> None:
-    """What an attacker with owner rights on the database would do first."""
-    if BACKEND == "postgresql":
-        await run_sql(
-            app,
-            "ALTER TABLE audit_events DISABLE TRIGGER USER",
-            "ALTER TABLE audit_chain_head DISABLE TRIGGER USER",
-        )
-    else:
-        await run_sql(
-            app,
-            "DROP TRIGGER audit_events_no_update",
-            "DROP TRIGGER audit_events_no_delete",
-            "DROP TRIGGER audit_chain_head_forward_only",
-        )
 
 
 async def test_a_write_is_audited_with_who_what_and_the_request(
@@ -176,7 +159,7 @@ async def test_postgres_refuses_to_truncate_the_trail(app: FastAPI) -> None:
 
 async def test_a_modified_row_is_detected(app: FastAPI) -> None:
     await _write_events(app, 5)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     await run_sql(app, "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 3")
     result = await _verify(app)
     events = await _events(app)
@@ -191,7 +174,7 @@ async def test_a_modified_row_is_detected(app: FastAPI) -> None:
 
 async def test_a_modified_row_with_a_recomputed_hash_breaks_the_next_link(app: FastAPI) -> None:
     await _write_events(app, 5)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     third = (await _events(app))[2]
     forged = {c.key: getattr(third, c.key) for c in AuditEvent.__table__.columns} | {"actor_sub": "forger"}
     forged_hash = audit.chain_hash(forged)
@@ -200,20 +183,21 @@ async def test_a_modified_row_with_a_recomputed_hash_breaks_the_next_link(app: F
     assert (result.valid, result.first_invalid_seq, result.reason) == (False, 4, "broken_link")
 
 
-async def test_a_deleted_row_is_detected(app: FastAPI) -> None:
+@pytest.mark.parametrize(
+    ("deleted", "at", "reason"),
+    [
+        # The row after the gap is the first invalid one.
+        pytest.param("seq = 2", "first_invalid_seq", "missing_row", id="a deleted row"),
+        # The rows left verify, but the chain's head points past them.
+        pytest.param("seq >= 4", "checked", "head_mismatch", id="a truncated tail"),
+    ],
+)
+async def test_deleted_rows_are_detected(app: FastAPI, deleted: str, at: str, reason: str) -> None:
     await _write_events(app, 5)
-    await _bypass_triggers(app)
-    await run_sql(app, "DELETE FROM audit_events WHERE seq = 2")
+    await bypass_audit_triggers(app)
+    await run_sql(app, f"DELETE FROM audit_events WHERE {deleted}")
     result = await _verify(app)
-    assert (result.valid, result.first_invalid_seq, result.reason) == (False, 3, "missing_row")
-
-
-async def test_a_truncated_tail_is_detected(app: FastAPI) -> None:
-    await _write_events(app, 5)
-    await _bypass_triggers(app)
-    await run_sql(app, "DELETE FROM audit_events WHERE seq >= 4")
-    result = await _verify(app)
-    assert (result.valid, result.checked, result.reason) == (False, 3, "head_mismatch")
+    assert (result.valid, getattr(result, at), result.reason) == (False, 3, reason)
 
 
 async def test_concurrent_writers_extend_one_chain(app: FastAPI) -> None:

@@ -17,8 +17,10 @@ from starlette.types import Message, Scope
 from app.core.middleware import json_depth_exceeds
 from app.core.scopes import Role
 from app.main import create_app, openapi_document
-from tests.conftest import TokenFactory, make_settings
-from tests.helpers import assert_problem, client_body
+from tests.conftest import make_settings
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.clients import client_body
+from tests.fixtures.http import assert_problem
 
 MiB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}

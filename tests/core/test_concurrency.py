@@ -7,7 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, create_client
+from tests.fixtures.clients import create_client
+from tests.fixtures.http import assert_problem
 
 
 @pytest.fixture

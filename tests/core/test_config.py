@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from app.core.codes import RagRating
 from app.core.config import DEVELOPMENT_JWT_SECRET, Settings
 from app.main import create_app
+from tests.fixtures.http import asgi_client
 
 STRONG = "k3y-" + "x" * 60
 
@@ -55,7 +56,7 @@ async def test_production_hides_the_interactive_docs(tmp_path) -> None:
         environment="production", jwt_secret=STRONG, database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db"
     )
     app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with asgi_client(app, "http://t") as http:
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert (await http.get(path)).status_code == 404
         assert (await http.get("/healthz")).status_code == 200

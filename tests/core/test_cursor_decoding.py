@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.http import assert_problem
 
 UUID = "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10"
 INSTANT = "2026-04-01T00:00:00+00:00"

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
-from tests.referrals import referral_body, unique_child
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import referral_body, unique_child
 
 Body = dict[str, Any]
 SOMEONE = str(uuid.uuid4())  # bodies are validated before the record is looked for

@@ -14,9 +14,11 @@ from fastapi import FastAPI
 
 from app.core.logging import JsonFormatter
 from app.main import create_app
-from tests.conftest import TokenFactory, make_settings
-from tests.helpers import PROBLEM_KEYS, assert_problem, client_body
-from tests.referrals import referral_body
+from tests.conftest import make_settings
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.clients import client_body
+from tests.fixtures.http import PROBLEM_KEYS, assert_problem, serving
+from tests.fixtures.referrals import referral_body
 
 PERSONAL = "Jane Doe born 2015-03-01"
 
@@ -136,22 +138,27 @@ async def test_validation_errors_list_each_field_and_never_echo_the_input(
     assert "Jane" not in response.text
 
 
-async def test_invalid_json_is_a_422_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    response = await client.post(
-        "/v1/clients", content=b'{"name": ', headers={**admin, "Content-Type": "application/json"}
-    )
-    assert_problem(response, 422, "validation_failed")
-
-
-async def test_a_body_that_is_not_json_is_a_415_problem(
-    client: httpx.AsyncClient, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code"),
+    [
+        pytest.param(b'{"name": ', "application/json", 422, "validation_failed", id="invalid JSON"),
+        pytest.param(
+            b"name=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type", id="not JSON"
+        ),
+    ],
+)
+async def test_a_body_that_cannot_be_read_is_a_problem(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    content: bytes,
+    content_type: str,
+    status: int,
+    code: str,
 ) -> None:
     response = await client.post(
-        "/v1/clients",
-        content=b"name=x",
-        headers={**admin, "Content-Type": "application/x-www-form-urlencoded"},
+        "/v1/clients", content=content, headers={**admin, "Content-Type": content_type}
     )
-    assert_problem(response, 415, "unsupported_media_type")
+    assert_problem(response, status, code)
 
 
 async def test_json_with_a_charset_parameter_is_json(
@@ -259,12 +266,8 @@ async def test_metrics_count_requests_by_route_template_and_status(
 async def unreachable_db_client(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     # Nothing listens on port 1: every connection attempt is refused at once.
     settings = make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/mash", db_connect_timeout_seconds=1)
-    broken = create_app(settings)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=broken), base_url="http://testserver"
-    ) as http:
+    async with serving(create_app(settings)) as http:
         yield http
-    await broken.state.engine.dispose()
 
 
 async def test_readyz_reports_an_unreachable_database_with_503(

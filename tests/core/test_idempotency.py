@@ -19,7 +19,9 @@ from app.core.idempotency import Caller
 from app.models.client import Client
 from app.models.idempotency import IdempotencyRecord
 from tests.conftest import POSTGRES_URL, _pg_dsn
-from tests.helpers import assert_problem, client_body, run_sql
+from tests.fixtures.clients import client_body
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem
 
 
 async def _post(http: httpx.AsyncClient, headers: dict[str, str], key: str, body: object) -> httpx.Response:

@@ -13,8 +13,8 @@ import pytest
 from app.core.pagination import MAX_LIMIT
 from app.core.scopes import COUNCIL_AGENCIES, ROLE_SCOPES, AgencyCode, Role, agencies_for
 from app.main import openapi_document
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.http import assert_problem
 
 DOCUMENT = openapi_document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]

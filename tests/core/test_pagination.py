@@ -7,7 +7,8 @@ import base64
 import httpx
 import pytest
 
-from tests.helpers import assert_problem, create_client
+from tests.fixtures.clients import create_client
+from tests.fixtures.http import assert_problem, walk_pages
 
 
 async def test_pages_follow_the_cursor_without_gaps_or_repeats(
@@ -15,24 +16,9 @@ async def test_pages_follow_the_cursor_without_gaps_or_repeats(
 ) -> None:
     created = [(await create_client(client, admin))["client_id"] for _ in range(7)]
 
-    seen: list[str] = []
-    url: str | None = "/v1/clients?limit=3"
-    pages = 0
-    while url is not None:
-        response = await client.get(url, headers=admin)
-        assert response.status_code == 200
-        page = response.json()
-        seen += [item["client_id"] for item in page["items"]]
-        pages += 1
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            url = None
-        else:
-            link = response.headers["link"]
-            assert link.endswith('>; rel="next"')
-            assert f"cursor={page['next_cursor']}" in link
-            url = link[1 : link.index(">")]
-    assert pages == 3
+    pages = await walk_pages(client, admin, "/v1/clients?limit=3")
+    seen = [item["client_id"] for page in pages for item in page["items"]]
+    assert len(pages) == 3
     assert seen == list(reversed(created)), "newest first, each exactly once"
 
 

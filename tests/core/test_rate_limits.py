@@ -25,7 +25,9 @@ from app.core.tokens import TokenService
 from app.main import create_app
 from app.models import Client
 from tests.conftest import BACKEND, make_settings
-from tests.helpers import assert_problem, create_client, run_sql
+from tests.fixtures.clients import create_client, token_form
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem
 
 DAY = 86_400
 AppFactory = Callable[..., FastAPI]
@@ -180,11 +182,7 @@ async def test_the_token_endpoint_still_issues_tokens_within_the_budget(
     app = make_app(rate_limit_requests=50)
     async with http(app) as client:
         registered = await create_client(client, bearer(app, "admin@test", Role.ADMIN))
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": registered["client_id"],
-            "client_secret": registered["client_secret"],
-        }
+        form = token_form(registered)
         issued = await client.post("/oauth/token", data=form)
     assert issued.status_code == 200
     assert remaining(issued) == 1
@@ -234,11 +232,7 @@ async def test_http_basic_credentials_count_against_the_same_client_budget(make_
         target = await create_client(admin, bearer(app, "admin@test", Role.ADMIN))
     basic = httpx.BasicAuth(target["client_id"], "guess")
     async with behind_a_loosely_trusted_proxy(app) as client:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": target["client_id"],
-            "client_secret": "guess",
-        }
+        form = token_form(target, client_secret="guess")
         first = await client.post("/oauth/token", data=form, headers={"X-Forwarded-For": "198.51.100.1"})
         second = await client.post(
             "/oauth/token",
@@ -342,11 +336,7 @@ async def test_a_token_verified_for_counting_is_still_checked_for_revocation(mak
     admin = bearer(app, "admin@test", Role.ADMIN)
     async with http(app) as client:
         registered = await create_client(client, admin)
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": registered["client_id"],
-            "client_secret": registered["client_secret"],
-        }
+        form = token_form(registered)
         token = (await client.post("/oauth/token", data=form)).json()["access_token"]
         partner = {"Authorization": f"Bearer {token}"}
         assert (await client.get("/v1/me", headers=partner)).status_code == 200

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from app.core import clock
-from tests.helpers import assert_problem
+from tests.fixtures.adults import assessment_body, best_interests_body
+from tests.fixtures.http import assert_problem
 
 CONCERN = {
     "adult": {
@@ -56,14 +57,9 @@ def criteria(met_c: bool = True) -> dict[str, object]:
 
 
 @pytest.fixture
-def who(auth):
-    return {
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "housing": auth("partner_referrer", "housing", sub="housing-system"),
-        "worker": auth("asc_practitioner", sub="asc-worker"),
-        "manager": auth("asc_manager", sub="asc-manager"),
-    }
+def who(adult_who):
+    """The adults' side's callers (tests/fixtures/callers.py): health is a GP's system."""
+    return adult_who
 
 
 async def test_an_adult_at_risk_from_concern_to_closing(client: httpx.AsyncClient, who) -> None:
@@ -121,50 +117,23 @@ async def test_an_adult_at_risk_from_concern_to_closing(client: httpx.AsyncClien
     assessed_at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assessment = await client.post(
         "/v1/capacity-assessments",
-        json={
-            "person_id": person_id,
-            "concern_id": concern_id,
-            "decision": "Whether to let her son manage her bank account",
-            "relevant_information": "What the account holds, the withdrawals, the options of an attorney or deputy.",
-            "support_provided": "At home in the morning, large-print statements, her daughter present.",
-            "understand": {"able": True, "evidence": "Could say what the account is for."},
-            "retain": {"able": False, "evidence": "Could not recall the withdrawals ten minutes later."},
-            "use_or_weigh": {"able": False, "evidence": "Could not weigh the risk of further losses."},
-            "communicate": {"able": True, "evidence": "Expressed a clear wish to avoid conflict."},
-            "impairment": "Alzheimer's disease.",
-            "causative_link": "Her memory impairment is why she cannot retain or weigh the information.",
-            "outcome": "lacks_capacity",
-            "may_fluctuate": False,
-            "assessed_at": assessed_at,
-        },
+        # Whether to let her son manage her bank account; Alzheimer's disease is why she cannot decide.
+        json=assessment_body(
+            person_id,
+            concern_id=concern_id,
+            understand={"able": True, "evidence": "Could say what the account is for."},
+            retain={"able": False, "evidence": "Could not recall the withdrawals ten minutes later."},
+            use_or_weigh={"able": False, "evidence": "Could not weigh the risk of further losses."},
+            communicate={"able": True, "evidence": "Expressed a clear wish to avoid conflict."},
+            assessed_at=assessed_at,
+        ),
         headers=worker,
     )
     assert assessment.status_code == 201, assessment.text
     best_interests = await client.post(
         f"/v1/capacity-assessments/{assessment.json()['id']}/best-interests-decision",
-        json={
-            "decision": "Her daughter applies to be deputy for her property and affairs.",
-            "options": [
-                {"description": "Leave things as they are.", "less_restrictive": False, "chosen": False},
-                {
-                    "description": "Daughter as deputy; son's card cancelled.",
-                    "less_restrictive": True,
-                    "chosen": True,
-                },
-            ],
-            "checklist": {
-                "past_and_present_wishes": "Always kept her own accounts; wants family peace.",
-                "beliefs_and_values": "Values independence and her home.",
-                "may_regain_capacity": False,
-                "participation": "Options explained over two visits with her daughter.",
-            },
-            "consultees": [
-                {"name": "Jane Hughes", "relationship": "family", "views": "Supports the deputyship."}
-            ],
-            "imca_involved": False,
-            "decision_maker": {"name": "A. Khan", "role": "Social worker"},
-            "made_at": datetime.now(UTC).isoformat(),
-        },
+        # Her daughter as deputy, the less restrictive option, after consulting the family.
+        json=best_interests_body(made_at=datetime.now(UTC).isoformat()),
         headers=worker,
     )
     assert best_interests.status_code == 201, best_interests.text

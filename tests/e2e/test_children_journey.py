@@ -7,7 +7,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.helpers import assert_problem
+from tests.fixtures.callers import CHILDREN_SIDE, Caller, cast
+from tests.fixtures.http import assert_problem
 
 REFERRAL = {
     "children": [
@@ -38,14 +39,14 @@ REFERRAL = {
 
 @pytest.fixture
 def people(auth):
-    return {
-        "police": auth("partner_referrer", "police", sub="police-ppu-system"),
-        "health": auth("partner_referrer", "health", sub="health-system"),
-        "education": auth("partner_referrer", "education", sub="school-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "ann_acting_up": auth("mash_manager", sub="practitioner-ann"),
-        "manager": auth("mash_manager", sub="manager-bob"),
-    }
+    """The children's side's callers (tests/fixtures/callers.py), the police's child protection unit
+    referring, and Ann acting up as a manager."""
+    return cast(
+        auth,
+        CHILDREN_SIDE,
+        police=Caller("partner_referrer", "police", "police-ppu-system"),
+        ann_acting_up=Caller("mash_manager", "childrens_social_care", "practitioner-ann"),
+    )
 
 
 async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncClient, people) -> None:

@@ -17,8 +17,10 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import Headers, referral_body, unique_child
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import asgi_client, assert_problem
+from tests.fixtures.referrals import referral_body, unique_child
+from tests.fixtures.values import Headers
 
 pytestmark = pytest.mark.postgres
 
@@ -87,7 +89,7 @@ async def test_a_statement_past_the_statement_timeout_is_a_503_service_busy(
     )
     try:
         await run_sql(app, *slow)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        async with asgi_client(app, "http://test") as http:
             response = await http.post("/v1/referrals", json=referral_body(unique_child()), headers=police)
             # PostgreSQL cancelled it (query_canceled): the database is there but too slow, not a bug.
             assert_problem(response, 503, "service_busy")

@@ -26,8 +26,8 @@ from app.core.scopes import AgencyCode, Role
 from app.core.tokens import TokenService
 from tests.conftest import ROOT, TEST_SECRET, make_settings, migrate
 from tests.faults.live import Cluster, Server
-from tests.helpers import assert_problem
-from tests.referrals import referral_body, unique_child
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import referral_body, unique_child
 
 pytestmark = pytest.mark.fault
 

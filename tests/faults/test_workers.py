@@ -24,8 +24,8 @@ from app.core.scopes import AgencyCode, Role
 from app.core.tokens import TokenService
 from tests.conftest import TEST_SECRET, Databases, make_settings
 from tests.faults.live import Server
+from tests.fixtures.referrals import referral_body, unique_child
 from tests.governance.test_settings import change
-from tests.referrals import referral_body, unique_child
 
 pytestmark = pytest.mark.postgres
 

@@ -4,16 +4,14 @@ across requests that fail and roll back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
-import pytest
 
 from app.governance.feed.rules import EventType
-from tests.adults import CLOSE, patch_concern, raise_concern
-from tests.feed import Poller
-from tests.helpers import assert_problem
-from tests.referrals import (
+from tests.fixtures.adults import CLOSE, patch_concern, raise_concern
+from tests.fixtures.callers import Who
+from tests.fixtures.feed import Poller
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import (
     ask,
     create_referral,
     proposal_body,
@@ -28,32 +26,19 @@ from tests.referrals import (
 Headers = dict[str, str]
 
 
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="health-system"),
-        "education": auth("partner_referrer", "education", sub="school-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "manager": auth("mash_manager", sub="manager-bob"),
-        "manager2": auth("mash_manager", sub="manager-dee"),
-        "asc_worker": auth("asc_practitioner", sub="asc-worker"),
-    }
-
-
-async def approve(http: httpx.AsyncClient, who: dict[str, Headers], referral_id: str) -> None:
+async def approve(http: httpx.AsyncClient, who: Who, referral_id: str) -> None:
     decision = await propose(http, who["practitioner"], referral_id)
     approved = await review(http, who["manager"], decision["id"])
     assert approved.status_code == 200, approved.text
 
 
 async def test_two_agencies_each_see_exactly_their_own_events_in_order(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     police = Poller(client, who["police"])
     health = Poller(client, who["health"])
     hub = Poller(client, who["practitioner"])
-    adults = Poller(client, who["asc_worker"])
+    adults = Poller(client, who["worker"])
     everyone = (police, health, hub, adults)
     for poller in everyone:
         assert await poller.poll() == []  # nothing yet; each stores its cursor
@@ -92,7 +77,7 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     assert stale.status_code == 412, stale.text
     # ... and an update that emitted its event (adult_concern.updated) and then broke a rule.
     concern = (await raise_concern(client, who["health"]))["id"]
-    failed = await patch_concern(client, who["asc_worker"], concern, {"adult_views": "Changed.", **CLOSE})
+    failed = await patch_concern(client, who["worker"], concern, {"adult_views": "Changed.", **CLOSE})
     assert_problem(failed, 409, "invalid_transition")
 
     await health.poll()
@@ -192,7 +177,7 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
 
 
 async def test_a_partner_resumes_from_its_cursor_after_others_changes(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """Events the police may not see do not hold back or repeat in its feed: its cursor moves past them."""
     police = Poller(client, who["police"])

@@ -4,36 +4,25 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 
 import httpx
 import pytest
 
 from app.governance.feed import service
-from tests.adults import raise_concern
-from tests.feed import Event, poll, read_all
-from tests.helpers import assert_problem
-from tests.referrals import create_referral, rate, referral_body, unique_child
+from tests.fixtures.adults import raise_concern
+from tests.fixtures.callers import Who
+from tests.fixtures.feed import Event, poll, read_all
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import create_referral, rate, referral_body, unique_child
 
 Headers = dict[str, str]
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
-        "admin": auth("admin", "childrens_social_care", sub="admin-al"),
-    }
 
 
 def cursor_of(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-async def referrals(http: httpx.AsyncClient, who: dict[str, Headers], n: int) -> list[str]:
+async def referrals(http: httpx.AsyncClient, who: Who, n: int) -> list[str]:
     made = []
     for _ in range(n):
         referral = (await create_referral(http, who["police"], referral_body(unique_child())))["id"]
@@ -42,7 +31,7 @@ async def referrals(http: httpx.AsyncClient, who: dict[str, Headers], n: int) ->
     return made
 
 
-async def test_reading_the_feed_needs_events_read(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_reading_the_feed_needs_events_read(client: httpx.AsyncClient, who: Who) -> None:
     for caller in ("auditor", "admin"):
         assert_problem(await poll(client, who[caller]), 403, "insufficient_scope")
     missing = await client.get("/v1/events")
@@ -63,14 +52,14 @@ async def test_reading_the_feed_needs_events_read(client: httpx.AsyncClient, who
     ],
 )
 async def test_a_cursor_the_api_did_not_issue_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], cursor: str
+    client: httpx.AsyncClient, who: Who, cursor: str
 ) -> None:
     await referrals(client, who, 1)
     assert_problem(await poll(client, who["police"], cursor), 422, "invalid_cursor")
 
 
 async def test_when_nothing_is_newer_the_page_is_empty_and_the_cursor_stays(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     empty = await poll(client, who["police"])
     assert empty.status_code == 200, empty.text
@@ -84,9 +73,7 @@ async def test_when_nothing_is_newer_the_page_is_empty_and_the_cursor_stays(
     assert "link" not in again.headers
 
 
-async def test_pages_follow_each_other_without_gaps_or_repeats(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_pages_follow_each_other_without_gaps_or_repeats(client: httpx.AsyncClient, who: Who) -> None:
     await referrals(client, who, 3)
     whole, _ = await read_all(client, who["police"])
     assert len(whole) == 6
@@ -111,16 +98,14 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(
 
 @pytest.mark.parametrize(("param", "value"), [("limit", 0), ("limit", 201), ("event_type", "referral.nope")])
 async def test_bad_paging_and_filters_are_validation_problems(
-    client: httpx.AsyncClient, who: dict[str, Headers], param: str, value: object
+    client: httpx.AsyncClient, who: Who, param: str, value: object
 ) -> None:
     response = await client.get("/v1/events", params={param: str(value)}, headers=who["police"])
     problem = assert_problem(response, 422, "validation_failed")
     assert problem["errors"][0]["loc"][:2] == ["query", param]
 
 
-async def test_filters_by_record_type_and_event_type(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_filters_by_record_type_and_event_type(client: httpx.AsyncClient, who: Who) -> None:
     referral = (await referrals(client, who, 1))[0]
     concern = (await raise_concern(client, who["police"]))["id"]
     await rate(client, who["practitioner"], referral, "red")  # a second rating: no status change
@@ -139,7 +124,7 @@ async def test_filters_by_record_type_and_event_type(
 
 
 async def test_a_page_examines_a_bounded_window_and_says_when_to_read_on(
-    client: httpx.AsyncClient, who: dict[str, Headers], monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, who: Who, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mine = (await referrals(client, who, 1))[0]
     for _ in range(3):  # events the police may not see
@@ -161,7 +146,7 @@ async def test_a_page_examines_a_bounded_window_and_says_when_to_read_on(
 
 
 async def test_a_page_read_is_audited_with_record_ids_and_an_empty_one_is_not(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = (await referrals(client, who, 1))[0]
     concern = (await raise_concern(client, who["police"]))["id"]

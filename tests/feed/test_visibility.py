@@ -3,13 +3,12 @@ through its part in a record (referrer, asked agency, raiser, action owner), and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     CLOSE,
     advocacy_body,
     concern_body,
@@ -29,36 +28,19 @@ from tests.adults import (
     review_body,
     review_plan,
 )
-from tests.adults import action as plan_action
-from tests.feed import Event, read_all
-from tests.referrals import (
-    answer,
-    ask,
-    create_referral,
-    rate,
-    referral_body,
-    unique_child,
-    withdraw,
-)
+from tests.fixtures.adults import action as plan_action
+from tests.fixtures.callers import Who
+from tests.fixtures.feed import Event, read_all
+from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child, withdraw
 
 Headers = dict[str, str]
 LIMITED = "Telling the GP would alert the son, who is with her at appointments."
 
 
 @pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-        "education": auth("partner_referrer", "education", sub="school-system"),
-        "housing": auth("partner_referrer", "housing", sub="housing-system"),
-        "probation": auth("partner_referrer", "probation", sub="probation-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "mash_manager": auth("mash_manager", sub="manager-bob"),
-        # tests.adults.concern_in calls adult social care's roles "worker" and "manager".
-        "worker": auth("asc_practitioner", sub="asc-worker"),
-        "manager": auth("asc_manager", sub="asc-manager"),
-    }
+def who(adult_who: Who) -> Who:
+    """Named as the adults' side names them: "manager" is adult social care's (``concern_in`` calls on it)."""
+    return adult_who
 
 
 async def events(http: httpx.AsyncClient, headers: Headers, **params: Any) -> list[Event]:
@@ -81,7 +63,7 @@ def no_hub_ids(found: list[Event]) -> None:
 
 
 async def test_the_raiser_sees_its_concerns_status_changes_and_the_decision(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await concern_in(client, who, "closed")
     seen = await events(client, who["health"])
@@ -120,7 +102,7 @@ async def test_the_raiser_sees_its_concerns_status_changes_and_the_decision(
 
 
 async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     open_case = await raise_concern(client, who["health"])
     limited = await raise_concern(client, who["health"])
@@ -164,7 +146,7 @@ async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
 
 
 async def test_an_agency_that_did_not_raise_a_concern_sees_none_of_it(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     await concern_in(client, who, "enquiry_concluded")
     for agency in ("police", "education", "practitioner"):
@@ -176,7 +158,7 @@ async def test_an_agency_that_did_not_raise_a_concern_sees_none_of_it(
 
 
 async def test_action_owners_see_their_plans_and_only_their_own_actions(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     case = await concern_in(client, who, "enquiry_open")
     plan = await make_plan(
@@ -252,7 +234,7 @@ async def test_action_owners_see_their_plans_and_only_their_own_actions(
 
 
 async def test_an_asked_agency_sees_the_requests_of_it_and_their_cancellation(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = (await create_referral(client, who["police"], referral_body(unique_child())))["id"]
     await rate(client, who["practitioner"], referral)
@@ -293,7 +275,7 @@ async def test_an_asked_agency_sees_the_requests_of_it_and_their_cancellation(
 
 
 async def test_a_referrer_asked_about_its_own_referral_sees_both_parts(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """The police refer, then are asked for police checks on the same referral: they see its status
     changes as the referrer and their own requests as the asked agency, in the same events."""
@@ -340,7 +322,7 @@ async def test_a_referrer_asked_about_its_own_referral_sees_both_parts(
 
 
 async def test_hub_roles_see_everything_on_their_side_and_nothing_on_the_other(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = (await create_referral(client, who["police"], referral_body(unique_child())))["id"]
     await rate(client, who["practitioner"], referral)

@@ -18,7 +18,8 @@ from schemathesis.python import asgi
 
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
 from app.main import create_app, openapi_document
-from tests.adults import (
+from tests.conftest import Databases, make_settings
+from tests.fixtures.adults import (
     action,
     adult,
     advocacy_body,
@@ -30,8 +31,7 @@ from tests.adults import (
     enquiry_body,
     plan_body,
 )
-from tests.conftest import Databases, make_settings
-from tests.referrals import ask_body, child, proposal_body, referral_body
+from tests.fixtures.referrals import ask_body, child, proposal_body, referral_body
 
 SPEC = openapi_document()
 # Fixed identities: the seed, and so the whole run, is the same every time.

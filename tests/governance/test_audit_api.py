@@ -16,9 +16,11 @@ from sqlalchemy.exc import DBAPIError
 
 from app.core import audit, db
 from app.main import create_app
-from tests.conftest import BACKEND, TokenFactory, make_settings
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import create_referral, referral_body, unique_child
+from tests.conftest import make_settings
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.database import bypass_audit_triggers, run_sql
+from tests.fixtures.http import asgi_client, assert_problem, walk_pages
+from tests.fixtures.referrals import create_referral, referral_body, unique_child
 
 Headers = dict[str, str]
 Event = dict[str, Any]
@@ -226,24 +228,10 @@ async def test_pages_follow_one_another_without_gaps_or_repeats(
 ) -> None:
     events = await everything(client, trail.auditor, order=order)
     last = max(e["seq"] for e in events)
-    walked: list[Event] = []
-    url: str | None = f"/v1/audit-events?limit=3&order={order}"
-    pages = 0
-    while url is not None:
-        response = await client.get(url, headers=trail.auditor)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert len(body["items"]) <= 3
-        walked.extend(body["items"])
-        pages += 1
-        if body["next_cursor"] is None:
-            assert "link" not in response.headers
-            url = None
-        else:
-            link = response.headers["link"]
-            assert link.endswith('>; rel="next"') and f"cursor={body['next_cursor']}" in link
-            url = link[1 : link.index(">")]
-    assert pages > 2
+    pages = await walk_pages(client, trail.auditor, f"/v1/audit-events?limit=3&order={order}")
+    assert all(len(page["items"]) <= 3 for page in pages)
+    walked: list[Event] = [event for page in pages for event in page["items"]]
+    assert len(pages) > 2
     assert of_the_trail(walked, last) == of_the_trail(events, last)
 
 
@@ -415,23 +403,6 @@ async def test_the_database_refuses_to_change_the_trail(
     assert (await verification(client, trail.auditor))["valid"] is True
 
 
-async def _bypass_triggers(app: FastAPI) -> None:
-    """What someone with owner rights on the database would do before tampering with the trail."""
-    if BACKEND == "postgresql":
-        await run_sql(
-            app,
-            "ALTER TABLE audit_events DISABLE TRIGGER USER",
-            "ALTER TABLE audit_chain_head DISABLE TRIGGER USER",
-        )
-    else:
-        await run_sql(
-            app,
-            "DROP TRIGGER audit_events_no_update",
-            "DROP TRIGGER audit_events_no_delete",
-            "DROP TRIGGER audit_chain_head_forward_only",
-        )
-
-
 @pytest.mark.parametrize(
     ("statement", "seq", "reason", "checked"),
     [
@@ -450,7 +421,7 @@ async def test_tampering_is_found_at_the_first_entry_changed(
     checked: int,
 ) -> None:
     events = await everything(client, trail.auditor)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     await run_sql(app, statement)
     result = await verification(client, trail.auditor)
     assert result["valid"] is False
@@ -466,7 +437,7 @@ async def test_a_partner_agencys_auditor_learns_that_the_chain_broke_and_where_b
     client: httpx.AsyncClient, trail: Trail, auth: TokenFactory, app: FastAPI
 ) -> None:
     events = await everything(client, trail.auditor)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     await run_sql(app, "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 3")
     partner = await verification(client, auth("auditor", "police", sub="auditor-pat"))
     assert (partner["valid"], partner["reason"], partner["checked"]) == (False, "hash_mismatch", 2)
@@ -480,7 +451,7 @@ async def test_entries_cut_off_the_end_are_found(
     client: httpx.AsyncClient, trail: Trail, app: FastAPI
 ) -> None:
     events = await everything(client, trail.auditor)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     await run_sql(app, f"DELETE FROM audit_events WHERE seq > {len(events) - 2}")
     result = await verification(client, trail.auditor)
     assert (result["valid"], result["reason"], result["first_invalid_id"]) == (False, "head_mismatch", None)
@@ -508,7 +479,7 @@ async def test_a_long_chain_is_checked_a_batch_at_a_time(app: FastAPI) -> None:
 
     result = await check()
     assert (result.valid, result.checked, result.head_seq) == (True, 10, 10)
-    await _bypass_triggers(app)
+    await bypass_audit_triggers(app)
     await run_sql(app, "UPDATE audit_events SET record_id = 'r0' WHERE seq = 8")
     result = await check()
     assert (result.valid, result.first_invalid_seq, result.reason, result.checked) == (
@@ -526,7 +497,7 @@ async def test_a_check_in_progress_does_not_hold_up_writers(database_url: str) -
     admin = app.state.tokens.issue(sub="admin@test", agency="childrens_social_care", role="admin")
     try:
         async with (
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+            asgi_client(app, "http://t") as client,
             app.state.sessionmaker() as checking,
         ):
             await db.begin_read_only(checking)

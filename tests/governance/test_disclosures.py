@@ -9,27 +9,21 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from app.models.audit import AuditEvent
 from app.models.disclosure import Disclosure
-from tests.adults import action as plan_action
-from tests.adults import (
-    concern_body,
-    decide,
-    make_plan,
-    open_enquiry,
-    plan_body,
-    raise_concern,
-)
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
-from tests.referrals import (
+from tests.fixtures.adults import action as plan_action
+from tests.fixtures.adults import concern_body, decide, make_plan, open_enquiry, plan_body, raise_concern
+from tests.fixtures.callers import Who
+from tests.fixtures.database import audit_events
+from tests.fixtures.http import assert_problem, ok
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import (
     NOT_CONSENTED,
     ask,
     create_referral,
+    override_consent,
     rate,
     referral_body,
     unique_child,
@@ -40,44 +34,21 @@ Body = dict[str, Any]
 SAFEGUARDING = "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18"
 
 
-@pytest.fixture
-def who(auth: TokenFactory) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="health-system"),
-        "housing": auth("partner_referrer", "housing", sub="housing-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "manager": auth("mash_manager", sub="manager-bob"),
-        "worker": auth("asc_practitioner", sub="asc-worker"),
-        "asc_manager": auth("asc_manager", sub="asc-manager"),
-        "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
-        "governance": auth("information_governance", "council", sub="ig-officer"),
-    }
-
-
-async def _ok(response: httpx.Response, status: int = 200) -> Body:
-    assert response.status_code == status, response.text
-    body: Body = response.json()
-    return body
-
-
 async def log_of(
     http: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     person_id: str,
     reader: str = "governance",
     **params: Any,
 ) -> list[Body]:
     """The log as ``reader`` sees it (information governance: all of it)."""
-    page = await _ok(
-        await http.get(f"/v1/people/{person_id}/disclosures", params=params, headers=who[reader])
-    )
+    page = ok(await http.get(f"/v1/people/{person_id}/disclosures", params=params, headers=who[reader]))
     items: list[Body] = page["items"]
     return items
 
 
-async def children_of(http: httpx.AsyncClient, who: dict[str, Headers], referral_id: str) -> list[Body]:
-    full = await _ok(await http.get(f"/v1/referrals/{referral_id}", headers=who["practitioner"]))
+async def children_of(http: httpx.AsyncClient, who: Who, referral_id: str) -> list[Body]:
+    full = ok(await http.get(f"/v1/referrals/{referral_id}", headers=who["practitioner"]))
     children: list[Body] = full["children"]
     return children
 
@@ -92,21 +63,18 @@ async def rows(app: FastAPI) -> list[Disclosure]:
 
 
 async def test_asking_agencies_names_each_child_to_each_agency_on_the_override_basis(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(
         client, who["police"], referral_body(unique_child(), unique_child(), parental_consent=NOT_CONSENTED)
     )
-    await _ok(
-        await client.post(
-            f"/v1/referrals/{referral['id']}/consent-override",
-            json={
-                "reason": "Telling the father would put the children at risk.",
-                "lawful_basis": "uk_gdpr_6_1_d_vital_interests",
-                "special_category_condition": "uk_gdpr_9_2_c_vital_interests",
-            },
-            headers=who["manager"],
-        )
+    await override_consent(
+        client,
+        who["manager"],
+        referral["id"],
+        reason="Telling the father would put the children at risk.",
+        lawful_basis="uk_gdpr_6_1_d_vital_interests",
+        special_category_condition="uk_gdpr_9_2_c_vital_interests",
     )
     await rate(client, who["practitioner"], referral["id"])
     asked = {
@@ -133,9 +101,7 @@ async def test_asking_agencies_names_each_child_to_each_agency_on_the_override_b
             assert entry["subject_access_request_id"] is None
 
 
-async def test_with_the_parents_consent_the_basis_is_consent(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_with_the_parents_consent_the_basis_is_consent(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     await rate(client, who["practitioner"], referral["id"])
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
@@ -146,21 +112,18 @@ async def test_with_the_parents_consent_the_basis_is_consent(
 
 
 async def test_a_child_not_yet_matched_joins_the_log_when_matched(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     family = "Q" + uuid.uuid4().hex[:8]
-    known = await _ok(
-        await client.post(
-            "/v1/people",
-            json={
-                "given_name": "Jessica",
-                "family_name": family,
-                "date_of_birth": "2016-02-11",
-                "postcode": "E17 4UH",
-            },
-            headers=who["practitioner"],
-        ),
-        201,
+    known = await create_person(
+        client,
+        who["practitioner"],
+        {
+            "given_name": "Jessica",
+            "family_name": family,
+            "date_of_birth": "2016-02-11",
+            "postcode": "E17 4UH",
+        },
     )
     near_miss = {"given_name": "Jesica", "family_name": family, "date_of_birth": "2016-02-11"}
     referral = await create_referral(client, who["police"], referral_body(near_miss))
@@ -172,7 +135,7 @@ async def test_a_child_not_yet_matched_joins_the_log_when_matched(
     assert (written.person_id, str(written.referral_child_id)) == (None, child["id"])
     assert await log_of(client, who, known["id"]) == []
 
-    await _ok(
+    ok(
         await client.post(
             f"/v1/referrals/{referral['id']}/children/{child['id']}/match-confirmation",
             json={"person_id": known["id"]},
@@ -192,7 +155,7 @@ async def test_a_child_not_yet_matched_joins_the_log_when_matched(
 
 
 async def test_partner_agencies_reading_what_others_recorded_are_disclosures_and_the_hub_reading_is_not(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     (child,) = await children_of(client, who, referral["id"])
@@ -200,21 +163,21 @@ async def test_partner_agencies_reading_what_others_recorded_are_disclosures_and
     url = f"/v1/referrals/{referral['id']}"
 
     # The referrer reading what it sent, before the hub has done anything: nothing of another agency's.
-    await _ok(await client.get(url, headers=who["police"]))
-    await _ok(await client.get(f"{url}/timeline", headers=who["police"]))
+    ok(await client.get(url, headers=who["police"]))
+    ok(await client.get(f"{url}/timeline", headers=who["police"]))
     assert await log_of(client, who, person_id) == []
 
     await rate(client, who["practitioner"], referral["id"])
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
     baseline = len(await log_of(client, who, person_id))  # the request itself
 
-    await _ok(await client.get(url, headers=who["practitioner"]))  # the hub's own record
-    await _ok(await client.get(url, headers=who["police"]))  # the referrer sees the hub's rating
-    await _ok(await client.get(f"{url}/timeline", headers=who["police"]))
-    await _ok(await client.get(url, headers=who["health"]))  # the asked agency sees the child
-    await _ok(await client.get(f"/v1/contributions/{request['id']}", headers=who["health"]))
-    await _ok(await client.get("/v1/contributions", headers=who["health"]))  # its inbox: a list, not logged
-    await _ok(await client.get(f"/v1/contributions/{request['id']}", headers=who["practitioner"]))
+    ok(await client.get(url, headers=who["practitioner"]))  # the hub's own record
+    ok(await client.get(url, headers=who["police"]))  # the referrer sees the hub's rating
+    ok(await client.get(f"{url}/timeline", headers=who["police"]))
+    ok(await client.get(url, headers=who["health"]))  # the asked agency sees the child
+    ok(await client.get(f"/v1/contributions/{request['id']}", headers=who["health"]))
+    ok(await client.get("/v1/contributions", headers=who["health"]))  # its inbox: a list, not logged
+    ok(await client.get(f"/v1/contributions/{request['id']}", headers=who["practitioner"]))
 
     log = await log_of(client, who, person_id, trigger="read")
     assert len(await log_of(client, who, person_id)) == baseline + len(log)
@@ -248,12 +211,12 @@ async def test_partner_agencies_reading_what_others_recorded_are_disclosures_and
 
 
 async def test_reads_of_adults_records_by_partner_agencies_are_disclosures(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     concern = await raise_concern(client, who["health"], concern_body())
-    full = await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
+    full = ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
     person_id = full["adult"]["person_id"]
-    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
+    ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
     assert await log_of(client, who, person_id) == []  # nothing of adult social care's in it yet
 
     await decide(client, who["asc_manager"], concern["id"])
@@ -262,13 +225,13 @@ async def test_reads_of_adults_records_by_partner_agencies_are_disclosures(
         client, who["worker"], plan_body(person_id, plan_action("housing"), concern_id=concern["id"])
     )
     for headers in (who["worker"], who["asc_manager"]):  # adult social care's own records
-        await _ok(await client.get(f"/v1/enquiries/{enquiry['id']}", headers=headers))
-        await _ok(await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=headers))
+        ok(await client.get(f"/v1/enquiries/{enquiry['id']}", headers=headers))
+        ok(await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=headers))
     assert await log_of(client, who, person_id) == []
 
-    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
-    await _ok(await client.get(f"/v1/enquiries/{enquiry['id']}", headers=who["police"]))
-    await _ok(await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=who["housing"]))
+    ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
+    ok(await client.get(f"/v1/enquiries/{enquiry['id']}", headers=who["police"]))
+    ok(await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=who["housing"]))
     assert_problem(
         await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=who["police"]), 404, "not_found"
     )  # not given: not disclosed
@@ -291,22 +254,20 @@ async def test_reads_of_adults_records_by_partner_agencies_are_disclosures(
 # Reading the log
 
 
-async def test_the_log_is_paged_newest_first_and_filtered(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_log_is_paged_newest_first_and_filtered(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     await rate(client, who["practitioner"], referral["id"])
     await ask(client, who["practitioner"], referral["id"], "health", "housing", "education")
     for _ in range(2):
-        await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))
+        ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))
     (child,) = await children_of(client, who, referral["id"])
     url = f"/v1/people/{child['person_id']}/disclosures"
 
     first = await client.get(url, params={"limit": 3}, headers=who["practitioner"])
-    page = await _ok(first)
+    page = ok(first)
     assert len(page["items"]) == 3 and page["next_cursor"]
     assert 'rel="next"' in first.headers["link"]
-    rest = await _ok(
+    rest = ok(
         await client.get(url, params={"limit": 3, "cursor": page["next_cursor"]}, headers=who["practitioner"])
     )
     assert len(rest["items"]) == 2 and rest["next_cursor"] is None
@@ -317,13 +278,9 @@ async def test_the_log_is_paged_newest_first_and_filtered(
     )
     assert [d["trigger"] for d in everything[:2]] == ["read", "read"]  # the latest first
 
-    health = await _ok(
-        await client.get(url, params={"recipient_agency": "health"}, headers=who["practitioner"])
-    )
+    health = ok(await client.get(url, params={"recipient_agency": "health"}, headers=who["practitioner"]))
     assert [d["trigger"] for d in health["items"]] == ["read", "read", "contribution_request"]
-    asked = await _ok(
-        await client.get(url, params={"trigger": "contribution_request"}, headers=who["practitioner"])
-    )
+    asked = ok(await client.get(url, params={"trigger": "contribution_request"}, headers=who["practitioner"]))
     assert sorted(d["recipient_agency"] for d in asked["items"]) == ["education", "health", "housing"]
     assert_problem(
         await client.get(url, params={"trigger": "gossip"}, headers=who["practitioner"]),
@@ -336,21 +293,21 @@ async def test_the_log_is_paged_newest_first_and_filtered(
 
 
 async def test_each_lead_agency_reads_the_disclosures_of_its_own_sides_records(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """Nobody reads more of the log than they could read record by record: a child's entries are
     children's social care's (and information governance's), an adult's adult social care's."""
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     await rate(client, who["practitioner"], referral["id"])
     await ask(client, who["practitioner"], referral["id"], "health")
-    await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))
+    ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))
     (child,) = await children_of(client, who, referral["id"])
     concern = await raise_concern(client, who["health"], concern_body())
-    adult = (await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"])))[
-        "adult"
-    ]["person_id"]
+    adult = (ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"])))["adult"][
+        "person_id"
+    ]
     await decide(client, who["asc_manager"], concern["id"])
-    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
+    ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))
 
     def kinds(log: list[Body]) -> list[tuple[str, str]]:
         return sorted((d["trigger"], d["record_type"]) for d in log)
@@ -366,32 +323,18 @@ async def test_each_lead_agency_reads_the_disclosures_of_its_own_sides_records(
 
 
 async def test_reading_the_log_needs_people_read_is_audited_and_an_unknown_person_is_not_found(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
-    person = await _ok(
-        await client.post(
-            "/v1/people",
-            json={
-                "given_name": "Ivo",
-                "family_name": "Q" + uuid.uuid4().hex[:8],
-                "date_of_birth": "2010-10-10",
-            },
-            headers=who["practitioner"],
-        ),
-        201,
-    )
+    ivo = {"given_name": "Ivo", "family_name": "Q" + uuid.uuid4().hex[:8], "date_of_birth": "2010-10-10"}
+    person = await create_person(client, who["practitioner"], ivo)
     url = f"/v1/people/{person['id']}/disclosures"
     for role in ("police", "health", "auditor"):
         assert_problem(await client.get(url, headers=who[role]), 403, "insufficient_scope")
     assert_problem(
         await client.get(f"/v1/people/{uuid.uuid4()}/disclosures", headers=who["worker"]), 404, "not_found"
     )
-    assert (await _ok(await client.get(url, headers=who["worker"]))) == {"items": [], "next_cursor": None}
+    assert (ok(await client.get(url, headers=who["worker"]))) == {"items": [], "next_cursor": None}
 
-    async with app.state.sessionmaker() as session:
-        events = (
-            await session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "disclosure"))
-        ).all()
-    (event,) = events
+    (event,) = await audit_events(app, record_type="disclosure")
     assert (event.action, str(event.person_id), event.actor_sub) == ("list", person["id"], "asc-worker")
     assert event.details == {"disclosure_ids": []}

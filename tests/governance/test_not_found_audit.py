@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from app.main import openapi_document
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
-from tests.referrals import create_referral, referral_body, unique_child
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import create_referral, referral_body, unique_child
 
 Headers = dict[str, str]
 Event = dict[str, Any]

@@ -16,10 +16,10 @@ import pytest
 from app.core.clock import WorkingClock, WorkingTimeConfig
 from app.core.config import Settings
 from app.main import create_app
-from tests.adults import concern_body, raise_concern
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
-from tests.referrals import ask, create_referral, get_referral, rate, referral_body, unique_child
+from tests.fixtures.adults import concern_body, raise_concern
+from tests.fixtures.callers import TokenFactory, Who
+from tests.fixtures.http import assert_problem, serving
+from tests.fixtures.referrals import ask, create_referral, get_referral, rate, referral_body, unique_child
 
 Headers = dict[str, str]
 Body = dict[str, Any]
@@ -104,12 +104,9 @@ async def test_the_configuration_is_what_the_service_was_started_with(settings: 
         update={"working_time": WorkingTimeConfig(rag_hours={"red": 2, "amber": 16, "green": 40})}
     )
     app = create_app(configured)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            issued = app.state.tokens.issue(sub="admin@test", agency="childrens_social_care", role="admin")
-            document, _ = await current(client, {"Authorization": f"Bearer {issued.access_token}"})
-    finally:
-        await app.state.engine.dispose()
+    async with serving(app, "http://t") as client:
+        issued = app.state.tokens.issue(sub="admin@test", agency="childrens_social_care", role="admin")
+        document, _ = await current(client, {"Authorization": f"Bearer {issued.access_token}"})
     assert document["rag_hours"] == {"red": 2.0, "amber": 16.0, "green": 40.0}
     assert document["source"] == "configuration"
 
@@ -316,16 +313,13 @@ async def test_only_admins_read_or_change_the_timescales(
 
 
 @pytest.fixture
-def hub(auth: TokenFactory) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-    }
+def hub(adult_who: Who) -> Who:
+    """The callers, health being a GP's system (it raises adult concerns)."""
+    return adult_who
 
 
 async def test_red_hours_apply_to_referrals_rated_after_the_change(
-    client: httpx.AsyncClient, admin: Headers, hub: dict[str, Headers]
+    client: httpx.AsyncClient, admin: Headers, hub: Who
 ) -> None:
     before = await create_referral(client, hub["police"], referral_body(unique_child()))
     rated_before = await rate(client, hub["practitioner"], before["id"], "red")
@@ -346,7 +340,7 @@ async def test_red_hours_apply_to_referrals_rated_after_the_change(
 
 
 async def test_decision_targets_apply_to_records_received_after_the_change(
-    client: httpx.AsyncClient, admin: Headers, hub: dict[str, Headers]
+    client: httpx.AsyncClient, admin: Headers, hub: Who
 ) -> None:
     old_referral = await create_referral(client, hub["police"], referral_body(unique_child()))
     old_concern = await raise_concern(client, hub["health"], concern_body())
@@ -382,19 +376,15 @@ async def test_decision_targets_apply_to_records_received_after_the_change(
 @pytest.fixture
 async def other_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A second application on the same database: another worker process, as far as state goes."""
-    application = create_app(settings)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://testserver"
-    ) as http:
+    async with serving(create_app(settings)) as http:
         yield http
-    await application.state.engine.dispose()
 
 
 async def test_every_worker_uses_a_change_from_its_next_request(
     client: httpx.AsyncClient,
     other_worker: httpx.AsyncClient,
     admin: Headers,
-    hub: dict[str, Headers],
+    hub: Who,
 ) -> None:
     def red_hours(referral: Body) -> float:
         return (dt(referral["decision_due_at"]) - dt(referral["received_at"])) / timedelta(hours=1)

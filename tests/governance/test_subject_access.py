@@ -20,21 +20,19 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from app.core import clock
 from app.governance.subject_access.service import due_on, one_calendar_month_after
-from app.models.audit import AuditEvent
-from tests.adults import (
+from tests.fixtures.adults import (
     action,
     advocacy_body,
     allegation,
     assess,
     assessment_body,
-    best_interests_body,
     concern_body,
     decide,
+    decide_best_interests,
     decision_body,
     make_plan,
     open_enquiry,
@@ -44,21 +42,23 @@ from tests.adults import (
     review_body,
     review_plan,
 )
-from tests.conftest import TokenFactory
-from tests.helpers import assert_problem, counting_statements, run_sql
-from tests.referrals import (
-    NHS_AMELIA,
+from tests.fixtures.callers import TokenFactory, Who
+from tests.fixtures.database import audit_events, counting_statements, run_sql
+from tests.fixtures.http import assert_problem, ok
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import (
     NOT_CONSENTED,
     answer,
     ask,
     create_referral,
+    override_consent,
     propose,
     rate,
     referral_body,
     review,
-    sql_id,
     unique_child,
 )
+from tests.fixtures.values import NHS_AMELIA, sql_id, unique_family_name
 
 Headers = dict[str, str]
 Body = dict[str, Any]
@@ -99,25 +99,6 @@ HIDDEN = (
 )
 
 
-@pytest.fixture
-def who(auth: TokenFactory) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="health-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "manager": auth("mash_manager", sub="manager-bob"),
-        "manager2": auth("mash_manager", sub="manager-dee"),
-        "worker": auth("asc_practitioner", sub="asc-worker"),
-        "asc_manager": auth("asc_manager", sub="asc-manager"),
-        "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
-        "governance": auth("information_governance", "council", sub="ig-officer"),
-    }
-
-
-def _letters() -> str:
-    return "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:10])
-
-
 @dataclass
 class Story:
     person_id: str
@@ -137,14 +118,28 @@ class Story:
     review: str
 
 
-async def _ok(response: httpx.Response, status: int = 200) -> Body:
-    assert response.status_code == status, response.text
-    body: Body = response.json()
-    return body
+async def health_answers_and_the_police_restrict(
+    http: httpx.AsyncClient, who: Who, referral_id: str, health_says: str
+) -> dict[str, str]:
+    """Health and the police are asked about a rated referral; health answers, the police answer
+    ``RESTRICTED_ANSWER``, restricted. Returns each agency's request id."""
+    asked = {
+        c["agency"]: c["id"] for c in await ask(http, who["practitioner"], referral_id, "health", "police")
+    }
+    await answer(http, who["health"], asked["health"], information=health_says)
+    await answer(
+        http,
+        who["police"],
+        asked["police"],
+        information=RESTRICTED_ANSWER,
+        restricted=True,
+        restriction_reason="Live operation.",
+    )
+    return asked
 
 
-async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI) -> Story:
-    family = "Q" + _letters()
+async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Story:
+    family = unique_family_name()
     kai = {
         "given_name": "Kai",
         "family_name": family,
@@ -176,31 +171,18 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
             do_not_inform_reason="Telling the household would put the children at risk.",
         ),
     )
-    await _ok(
-        await http.post(
-            f"/v1/referrals/{first['id']}/consent-override",
-            json={
-                "reason": "Risk of significant harm.",
-                "lawful_basis": "uk_gdpr_6_1_e_public_task",
-                "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
-            },
-            headers=who["manager"],
-        )
+    await override_consent(
+        http,
+        who["manager"],
+        first["id"],
+        reason="Risk of significant harm.",
+        special_category_condition="uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
     )
     await rate(http, who["practitioner"], first["id"])
-    asked = {
-        c["agency"]: c["id"] for c in await ask(http, who["practitioner"], first["id"], "health", "police")
-    }
-    await answer(http, who["health"], asked["health"], information="Kai attends the CAMHS clinic monthly.")
-    await answer(
-        http,
-        who["police"],
-        asked["police"],
-        information=RESTRICTED_ANSWER,
-        restricted=True,
-        restriction_reason="Live operation.",
+    asked = await health_answers_and_the_police_restrict(
+        http, who, first["id"], "Kai attends the CAMHS clinic monthly."
     )
-    communication = await _ok(
+    communication = ok(
         await http.post(
             f"/v1/referrals/{first['id']}/communications",
             json={"audience": "child", "method": "in_person", "summary": "Saw Kai at school; he is worried."},
@@ -226,9 +208,9 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
     (second_request,) = await ask(http, who["practitioner"], second["id"], "health")
 
     # Both referrals name the same person: matched by NHS number, name and date of birth.
-    full = await _ok(await http.get(f"/v1/referrals/{first['id']}", headers=who["practitioner"]))
+    full = ok(await http.get(f"/v1/referrals/{first['id']}", headers=who["practitioner"]))
     person_id = next(c["person_id"] for c in full["children"] if c["given_name"] == "Kai")
-    again = await _ok(await http.get(f"/v1/referrals/{second['id']}", headers=who["practitioner"]))
+    again = ok(await http.get(f"/v1/referrals/{second['id']}", headers=who["practitioner"]))
     assert again["children"][0]["person_id"] == person_id
 
     # Those referrals were made while he was a child.
@@ -255,25 +237,18 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
             raised_by={"name": "Dr Patel", "role": "GP", "phone": "020 7946 0101"},
         ),
     )
-    concern_full = await _ok(await http.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
+    concern_full = ok(await http.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
     assert concern_full["adult"]["person_id"] == person_id, concern_full["match"]
     await decide(http, who["asc_manager"], concern["id"])
     enquiry = await open_enquiry(http, who["worker"], concern["id"], caused_to_agency="police")
-    await _ok(
+    ok(
         await record_advocacy(
             http, who["worker"], concern["id"], advocacy_body(difficulty=False, offer="not_required")
         ),
         201,
     )
     assessment = await assess(http, who["worker"], assessment_body(person_id, concern_id=concern["id"]))
-    best_interests = await _ok(
-        await http.post(
-            f"/v1/capacity-assessments/{assessment['id']}/best-interests-decision",
-            json=best_interests_body(),
-            headers=who["worker"],
-        ),
-        201,
-    )
+    best_interests = await decide_best_interests(http, who["worker"], assessment["id"])
     plan = await make_plan(
         http,
         who["worker"],
@@ -285,7 +260,7 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
             protective_people="Grandma Rosalind visits daily.",
         ),
     )
-    reviewed = await _ok(await review_plan(http, who["worker"], plan["id"], review_body()), 201)
+    reviewed = ok(await review_plan(http, who["worker"], plan["id"], review_body()), 201)
 
     # 4. Partner agencies read what others recorded: each read is a disclosure.
     for agency, url in (
@@ -295,7 +270,7 @@ async def tell_the_story(http: httpx.AsyncClient, who: dict[str, Headers], app: 
         ("police", f"/v1/enquiries/{enquiry['id']}"),  # the enquiry was caused to it
         ("health", f"/v1/adult-concerns/{concern['id']}"),  # raised it; adult social care decided it
     ):
-        await _ok(await http.get(url, headers=who[agency]))
+        ok(await http.get(url, headers=who[agency]))
 
     return Story(
         person_id=person_id,
@@ -328,28 +303,20 @@ async def log_request(
     return await http.post(f"/v1/people/{person_id}/subject-access-requests", json=body, headers=headers)
 
 
-async def _audit(app: FastAPI, **where: Any) -> list[AuditEvent]:
-    async with app.state.sessionmaker() as session:
-        stmt = sa.select(AuditEvent).order_by(AuditEvent.seq)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(AuditEvent, column) == value)
-        return list((await session.scalars(stmt)).all())
-
-
 # ---------------------------------------------------------------------------------------------------
 # The export
 
 
 async def test_the_council_wide_export_holds_every_record_and_withholds_the_restricted_answer_and_third_parties(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = await _ok(await log_request(client, who["governance"], story.person_id), 201)
+    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
 
     response = await client.get(
         f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["governance"]
     )
-    export = await _ok(response)
+    export = ok(response)
 
     assert export["person"]["id"] == story.person_id
     assert export["person"]["given_name"] == "Kai"
@@ -452,10 +419,10 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
 
 
 async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_trail(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = await _ok(await log_request(client, who["governance"], story.person_id), 201)
+    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
     exported = await client.get(
         f"/v1/people/{story.person_id}/record",
         params={"request_id": sar["id"]},
@@ -463,7 +430,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     )
     assert exported.status_code == 200, exported.text
 
-    log = await _ok(await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["governance"]))
+    log = ok(await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["governance"]))
     latest = log["items"][0]  # newest first
     assert latest["trigger"] == "export"
     assert latest["record_type"] == "person" and latest["record_id"] == story.person_id
@@ -492,7 +459,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     assert len(log["items"]) == 9
 
     # The audit trail: the export, with counts and no personal data, and each partner's read.
-    (export_event,) = await _audit(app, action="export")
+    (export_event,) = await audit_events(app, action="export")
     assert (export_event.record_type, export_event.record_id) == ("person", story.person_id)
     assert str(export_event.person_id) == story.person_id
     assert (export_event.actor_sub, export_event.actor_agency) == ("ig-officer", "council")
@@ -514,7 +481,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
         assert personal not in serialised
     partner_reads = {
         (e.actor_agency, e.record_type, e.record_id)
-        for e in await _audit(app, action="read")
+        for e in await audit_events(app, action="read")
         if e.actor_agency in ("health", "police")
     }
     assert {
@@ -524,13 +491,13 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
         ("police", "enquiry", story.enquiry),
         ("health", "adult_concern", story.concern),
     } <= partner_reads
-    (listed,) = await _audit(app, action="list", record_type="disclosure")
+    (listed,) = await audit_events(app, action="list", record_type="disclosure")
     assert str(listed.person_id) == story.person_id
     assert listed.actor_sub == "ig-officer"
 
     # Each lead agency reads the entries about its own side's records, and the export that covered it.
     url = f"/v1/people/{story.person_id}/disclosures"
-    childrens = (await _ok(await client.get(url, headers=who["practitioner"])))["items"]
+    childrens = (ok(await client.get(url, headers=who["practitioner"])))["items"]
     assert sorted((d["trigger"], d["record_type"], d["recipient_agency"]) for d in childrens) == [
         ("contribution_request", "contribution", "health"),
         ("contribution_request", "contribution", "health"),
@@ -539,7 +506,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
         ("read", "referral", "health"),
         ("read", "referral", "police"),
     ]
-    adults = (await _ok(await client.get(url, headers=who["worker"])))["items"]
+    adults = (ok(await client.get(url, headers=who["worker"])))["items"]
     assert sorted((d["trigger"], d["record_type"], d["recipient_agency"]) for d in adults) == [
         ("export", "person", None),
         ("read", "adult_concern", "health"),
@@ -549,17 +516,14 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
 
 
 async def test_the_export_of_someone_with_no_records_is_just_their_person_record(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    person = await _ok(
-        await client.post(
-            "/v1/people",
-            json={"given_name": "Noor", "family_name": "Q" + _letters(), "date_of_birth": "1990-02-02"},
-            headers=who["worker"],
-        ),
-        201,
+    person = await create_person(
+        client,
+        who["worker"],
+        {"given_name": "Noor", "family_name": unique_family_name(), "date_of_birth": "1990-02-02"},
     )
-    export = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["governance"]))
+    export = ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["governance"]))
     assert export["person"]["id"] == person["id"]
     assert export["subject_access_request"] is None
     assert export["sides"] == ["children", "adults"]
@@ -571,15 +535,15 @@ async def test_the_export_of_someone_with_no_records_is_just_their_person_record
         "by_reason": {"restricted_contribution": 0, "third_party": 0},
         "items": [],
     }
-    own_side = await _ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["worker"]))
+    own_side = ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["worker"]))
     assert (own_side["sides"], own_side["children"]) == (["adults"], None)
     assert own_side["adults"] == export["adults"] and own_side["withheld"] == export["withheld"]
 
 
 async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restricted_version(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    child = {"given_name": "Ola", "family_name": "Q" + _letters(), "date_of_birth": "2016-06-06"}
+    child = {"given_name": "Ola", "family_name": unique_family_name(), "date_of_birth": "2016-06-06"}
     referral = await create_referral(client, who["police"], referral_body(child))
     await rate(client, who["practitioner"], referral["id"])
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
@@ -598,11 +562,11 @@ async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restr
         information="Seen at the clinic in May.",
         correction_reason="The police have lifted the restriction; the note about them is removed.",
     )
-    full = await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
+    full = ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
     person_id = full["children"][0]["person_id"]
 
     response = await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"])
-    export = await _ok(response)
+    export = ok(response)
     (given,) = export["children"]["referrals"][0]["contributions"]
     assert [(a["version"], a["information"]) for a in given["answers"]] == [(2, "Seen at the clinic in May.")]
     assert export["withheld"]["items"] == [
@@ -612,21 +576,21 @@ async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restr
 
 
 async def test_the_export_takes_the_same_number_of_queries_however_many_records_a_person_has(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     """No query per record: a person with one referral and one with three referrals, answers,
     decisions, a concern, an assessment and a plan are exported in the same number of statements."""
-    few = {"given_name": "Ada", "family_name": "Q" + _letters(), "date_of_birth": "2015-01-01"}
+    few = {"given_name": "Ada", "family_name": unique_family_name(), "date_of_birth": "2015-01-01"}
     referral = await create_referral(client, who["police"], referral_body(few))
-    few_id = (await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"])))[
+    few_id = (ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"])))[
         "children"
     ][0]["person_id"]
     story = await tell_the_story(client, who, app)
 
     with counting_statements(app) as small:
-        await _ok(await client.get(f"/v1/people/{few_id}/record", headers=who["practitioner"]))
+        ok(await client.get(f"/v1/people/{few_id}/record", headers=who["practitioner"]))
     with counting_statements(app) as large:
-        await _ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who["practitioner"]))
+        ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who["practitioner"]))
     assert len(large) == len(small), "\n".join(large)
     assert len(large) <= 30
 
@@ -648,7 +612,7 @@ def _recipients(export: Body) -> list[tuple[str, str, str | None]]:
 
 async def _one_side(
     client: httpx.AsyncClient,
-    who: dict[str, Headers],
+    who: Who,
     story: Story,
     reader: str,
     side: str,
@@ -656,7 +620,7 @@ async def _one_side(
 ) -> Body:
     """``reader``'s export of Kai: ``side`` only, as recorded, nothing of ``kept_from_it``."""
     response = await client.get(f"/v1/people/{story.person_id}/record", headers=who[reader])
-    export = await _ok(response)
+    export = ok(response)
     other = "adults" if side == "children" else "children"
     assert (export["sides"], export[other]) == ([side], None)
     for recorded in CHILDRENS_SIDE if side == "children" else ADULTS_SIDE:
@@ -667,7 +631,7 @@ async def _one_side(
 
 
 async def test_childrens_social_care_exports_the_childrens_side_only(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     """Kai's adult records (concern, s42 rationale, feedback, capacity, best interests, plan) are adult
     social care's: not given, not listed among the recipients, not counted as withheld."""
@@ -689,7 +653,7 @@ async def test_childrens_social_care_exports_the_childrens_side_only(
         ("third_party", "referrer"): 1,
         ("third_party", "sibling"): 1,
     }
-    (event,) = await _audit(app, action="export")
+    (event,) = await audit_events(app, action="export")
     assert event.details["sides"] == ["children"]
     assert event.details["records"] == {
         "referrals": 2,
@@ -700,7 +664,7 @@ async def test_childrens_social_care_exports_the_childrens_side_only(
 
 
 async def test_adult_social_care_exports_the_adults_side_only(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     """Kai's referrals (the police's concern, health's answer, the decision, his sister) are children's
     social care's: not given, not listed among the recipients, not counted as withheld."""
@@ -723,7 +687,7 @@ async def test_adult_social_care_exports_the_adults_side_only(
 
 
 async def test_adult_social_care_is_given_nothing_of_a_childs_record(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """The probe: adult social care exported a child's record with the police's concern and health's
     answer. Now it gets the person and an empty adults' side; the children's side is out of scope."""
@@ -732,25 +696,15 @@ async def test_adult_social_care_is_given_nothing_of_a_childs_record(
         client, who["police"], referral_body(unique_child(), concern_summary=summary)
     )
     await rate(client, who["practitioner"], referral["id"])
-    asked = {
-        c["agency"]: c["id"]
-        for c in await ask(client, who["practitioner"], referral["id"], "health", "police")
-    }
-    await answer(client, who["health"], asked["health"], information="The health visitor saw bruising.")
-    await answer(
-        client,
-        who["police"],
-        asked["police"],
-        information=RESTRICTED_ANSWER,
-        restricted=True,
-        restriction_reason="Live operation.",
+    asked = await health_answers_and_the_police_restrict(
+        client, who, referral["id"], "The health visitor saw bruising."
     )
-    await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))  # a disclosure
-    full = await _ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
+    ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["health"]))  # a disclosure
+    full = ok(await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"]))
     person_id = full["children"][0]["person_id"]
 
     response = await client.get(f"/v1/people/{person_id}/record", headers=who["worker"])
-    export = await _ok(response)
+    export = ok(response)
     assert export["sides"] == ["adults"]
     assert export["children"] is None
     assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
@@ -767,7 +721,7 @@ async def test_adult_social_care_is_given_nothing_of_a_childs_record(
     assert referral["id"] not in response.text
 
     # Children's social care gets all of it, the restricted answer withheld and counted.
-    own = await _ok(await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"]))
+    own = ok(await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"]))
     assert (own["sides"], own["adults"]) == (["children"], None)
     (given,) = own["children"]["referrals"]
     assert given["concern_summary"] == summary
@@ -783,13 +737,13 @@ async def test_adult_social_care_is_given_nothing_of_a_childs_record(
 
 
 async def test_childrens_social_care_is_given_nothing_of_an_adults_record(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """The probe: children's social care exported an adult's capacity assessment, best interests
     decision, section 42 rationale and limited feedback. Now it gets the person and an empty children's
     side."""
     concern = await raise_concern(client, who["health"], concern_body())
-    full = await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
+    full = ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["worker"]))
     person_id = full["adult"]["person_id"]
     rationale = "All three criteria met: an enquiry under section 42 is needed."
     feedback = "Tell Dr Patel that an enquiry is under way, nothing more."
@@ -801,18 +755,11 @@ async def test_childrens_social_care_is_given_nothing_of_an_adults_record(
         decision_body(rationale=rationale, referrer_feedback=feedback, feedback_limited_reason=limited),
     )
     assessment = await assess(client, who["worker"], assessment_body(person_id, concern_id=concern["id"]))
-    best_interests = await _ok(
-        await client.post(
-            f"/v1/capacity-assessments/{assessment['id']}/best-interests-decision",
-            json=best_interests_body(),
-            headers=who["worker"],
-        ),
-        201,
-    )
-    await _ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))  # a disclosure
+    best_interests = await decide_best_interests(client, who["worker"], assessment["id"])
+    ok(await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who["health"]))  # a disclosure
 
     response = await client.get(f"/v1/people/{person_id}/record", headers=who["practitioner"])
-    export = await _ok(response)
+    export = ok(response)
     assert export["sides"] == ["children"]
     assert export["adults"] is None
     assert export["children"] == {"referrals": []}
@@ -833,7 +780,7 @@ async def test_childrens_social_care_is_given_nothing_of_an_adults_record(
         assert adult_side not in response.text, adult_side
 
     # Adult social care gets all of it.
-    own = await _ok(await client.get(f"/v1/people/{person_id}/record", headers=who["worker"]))
+    own = ok(await client.get(f"/v1/people/{person_id}/record", headers=who["worker"]))
     assert (own["sides"], own["children"]) == (["adults"], None)
     (given,) = own["adults"]["concerns"]
     assert given["section_42_decision"]["rationale"] == rationale
@@ -842,15 +789,13 @@ async def test_childrens_social_care_is_given_nothing_of_an_adults_record(
     assert [(r["trigger"], r["record_type"]) for r in own["recipients"]] == [("read", "adult_concern")]
 
 
-async def test_who_may_export(
-    client: httpx.AsyncClient, who: dict[str, Headers], auth: TokenFactory, app: FastAPI
-) -> None:
+async def test_who_may_export(client: httpx.AsyncClient, who: Who, auth: TokenFactory, app: FastAPI) -> None:
     """The lead agencies (people:read) their side, information governance (subject_access:export) both;
     partner agencies, auditors and administrators have neither scope."""
     story = await tell_the_story(client, who, app)
     sides = {}
     for role in ("practitioner", "manager", "worker", "asc_manager", "governance"):
-        export = await _ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who[role]))
+        export = ok(await client.get(f"/v1/people/{story.person_id}/record", headers=who[role]))
         sides[role] = export["sides"]
     assert sides == {
         "practitioner": ["children"],
@@ -872,31 +817,28 @@ async def test_who_may_export(
 
 
 async def test_exporting_an_unknown_person_is_not_found_and_writes_nothing(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     unknown = uuid.uuid4()
     assert_problem(
         await client.get(f"/v1/people/{unknown}/record", headers=who["practitioner"]), 404, "not_found"
     )
     assert_problem(await log_request(client, who["practitioner"], str(unknown)), 404, "not_found")
-    assert await _audit(app, action="export") == []
+    assert await audit_events(app, action="export") == []
 
 
 async def test_the_request_an_export_answers_must_be_about_that_person(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     people = [
-        await _ok(
-            await client.post(
-                "/v1/people",
-                json={"given_name": name, "family_name": "Q" + _letters(), "date_of_birth": "1980-01-01"},
-                headers=who["worker"],
-            ),
-            201,
+        await create_person(
+            client,
+            who["worker"],
+            {"given_name": name, "family_name": unique_family_name(), "date_of_birth": "1980-01-01"},
         )
         for name in ("Una", "Vic")
     ]
-    sar = await _ok(await log_request(client, who["worker"], people[0]["id"]), 201)
+    sar = ok(await log_request(client, who["worker"], people[0]["id"]), 201)
     for request_id in (sar["id"], str(uuid.uuid4())):
         response = await client.get(
             f"/v1/people/{people[1]['id']}/record", params={"request_id": request_id}, headers=who["worker"]
@@ -908,9 +850,9 @@ async def test_the_request_an_export_answers_must_be_about_that_person(
         422,
         "validation_failed",
     )
-    unchanged = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    unchanged = ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
     assert unchanged["status"] == "open"
-    assert await _audit(app, action="export") == []
+    assert await audit_events(app, action="export") == []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -943,15 +885,12 @@ def test_one_calendar_month_is_the_corresponding_date_or_the_last_day_of_the_mon
 
 
 async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
-    person = await _ok(
-        await client.post(
-            "/v1/people",
-            json={"given_name": "Wren", "family_name": "Q" + _letters(), "date_of_birth": "2012-07-07"},
-            headers=who["practitioner"],
-        ),
-        201,
+    person = await create_person(
+        client,
+        who["practitioner"],
+        {"given_name": "Wren", "family_name": unique_family_name(), "date_of_birth": "2012-07-07"},
     )
     # Received on 31 January 2026: one calendar month is 28 February, a Saturday, so Monday 2 March.
     response = await log_request(
@@ -962,7 +901,7 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
         requester={"name": "Ruth Example", "relationship": "parent_or_guardian", "postcode": "e17 4uh"},
         authority_confirmed=True,
     )
-    sar = await _ok(response, 201)
+    sar = ok(response, 201)
     assert response.headers["location"] == f"/v1/subject-access-requests/{sar['id']}"
     assert sar["person_id"] == person["id"]
     assert (sar["received_on"], sar["due_on"]) == ("2026-01-31", "2026-03-02")
@@ -992,32 +931,32 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
 
     got = await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"])
     assert got.status_code == 200 and got.json() == sar and got.headers["etag"]
-    overdue = await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"]))
+    overdue = ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"]))
     assert [r["id"] for r in overdue["items"]] == [sar["id"]]
 
     # One side's export is logged against the request but does not answer it: the request is to the
     # council, for everything it holds.
-    one_side = await _ok(
+    one_side = ok(
         await client.get(
             f"/v1/people/{person['id']}/record", params={"request_id": sar["id"]}, headers=who["worker"]
         )
     )
     assert one_side["sides"] == ["adults"] and one_side["subject_access_request"]["status"] == "open"
-    still = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    still = ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
     assert (still["status"], still["fulfilled_at"], still["overdue"]) == ("open", None, True)
     # The council-wide export answers it.
-    await _ok(
+    ok(
         await client.get(
             f"/v1/people/{person['id']}/record", params={"request_id": sar["id"]}, headers=who["governance"]
         )
     )
-    done = await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
+    done = ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["worker"]))
     assert done["status"] == "fulfilled" and done["overdue"] is False
     assert done["fulfilled_by"] == "ig-officer" and done["fulfilled_at"] is not None
-    assert (await _ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"])))[
+    assert (ok(await client.get("/v1/subject-access-requests?overdue=true", headers=who["worker"])))[
         "items"
     ] == []
-    mine = await _ok(
+    mine = ok(
         await client.get(
             "/v1/subject-access-requests",
             params={"person_id": person["id"], "status": "fulfilled"},
@@ -1026,7 +965,7 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
     )
     assert [r["id"] for r in mine["items"]] == [sar["id"]]
 
-    events = await _audit(app, record_type="subject_access_request")
+    events = await audit_events(app, record_type="subject_access_request")
     # The idempotent replay is audited as a read of the request it handed back.
     assert [e.action for e in events] == ["create", "read", "read", "list", "read", "read", "list", "list"]
     assert events[1].details == {"idempotent_replay": True}
@@ -1046,21 +985,18 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
     ],
 )
 async def test_a_request_that_does_not_add_up_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], change: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, change: Body, loc: list[str]
 ) -> None:
-    person = await _ok(
-        await client.post(
-            "/v1/people",
-            json={"given_name": "Xan", "family_name": "Q" + _letters(), "date_of_birth": "2001-01-01"},
-            headers=who["worker"],
-        ),
-        201,
+    person = await create_person(
+        client,
+        who["worker"],
+        {"given_name": "Xan", "family_name": unique_family_name(), "date_of_birth": "2001-01-01"},
     )
     problem = assert_problem(
         await log_request(client, who["worker"], person["id"], **change), 422, "validation_failed"
     )
     assert any(e["loc"][: len(loc)] == loc for e in problem["errors"]), problem["errors"]
-    listed = await _ok(
+    listed = ok(
         await client.get(
             "/v1/subject-access-requests", params={"person_id": person["id"]}, headers=who["worker"]
         )
@@ -1069,24 +1005,21 @@ async def test_a_request_that_does_not_add_up_is_refused(
 
 
 async def test_requests_are_for_the_lead_agencies_and_information_governance(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    person = await _ok(
-        await client.post(
-            "/v1/people",
-            json={"given_name": "Yas", "family_name": "Q" + _letters(), "date_of_birth": "2001-01-01"},
-            headers=who["worker"],
-        ),
-        201,
+    person = await create_person(
+        client,
+        who["worker"],
+        {"given_name": "Yas", "family_name": unique_family_name(), "date_of_birth": "2001-01-01"},
     )
-    sar = await _ok(await log_request(client, who["worker"], person["id"]), 201)
+    sar = ok(await log_request(client, who["worker"], person["id"]), 201)
     # Information governance handles requests: it logs them (subject_access:export), lists and reads them.
-    logged = await _ok(await log_request(client, who["governance"], person["id"]), 201)
+    logged = ok(await log_request(client, who["governance"], person["id"]), 201)
     assert (logged["logged_by"], logged["logged_by_agency"]) == ("ig-officer", "council")
-    assert (
-        await _ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["governance"]))
-    )["id"] == sar["id"]
-    listed = await _ok(
+    assert (ok(await client.get(f"/v1/subject-access-requests/{sar['id']}", headers=who["governance"])))[
+        "id"
+    ] == sar["id"]
+    listed = ok(
         await client.get(
             "/v1/subject-access-requests", params={"person_id": person["id"]}, headers=who["governance"]
         )

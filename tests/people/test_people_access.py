@@ -9,7 +9,7 @@ information governance (agency ``council``) reads the register and an auditor ha
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -30,8 +30,10 @@ from app.people.disclosures import service as disclosures
 from app.people.disclosures.repository import DisclosureFilters
 from app.people.matching import Identity
 from app.people.schemas import PersonCreate, PersonUpdate
-from tests.helpers import assert_problem
-from tests.referrals import NHS_AMELIA, Body, Headers, actors
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem
+from tests.fixtures.people import create_person
+from tests.fixtures.values import NHS_AMELIA, Body
 
 AMELIA: Body = {
     "given_name": "Amelia",
@@ -50,20 +52,8 @@ def principal(agency: AgencyCode, role: Role = Role.PARTNER_REFERRER) -> Princip
 
 
 @pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        **actors(auth),
-        "governance": auth("information_governance", "council", sub="ig-officer"),
-        "auditor": auth("auditor", "childrens_social_care", sub="auditor-eve"),
-    }
-
-
-@pytest.fixture
-async def person(client: httpx.AsyncClient, who: dict[str, Headers]) -> Body:
-    response = await client.post("/v1/people", json=AMELIA, headers=who["practitioner"])
-    assert response.status_code == 201, response.text
-    created: Body = response.json()
-    return created
+async def person(client: httpx.AsyncClient, who: Who) -> Body:
+    return await create_person(client, who["practitioner"], AMELIA)
 
 
 @pytest.fixture
@@ -164,7 +154,7 @@ async def test_a_partner_with_every_scope_finds_nobody_through_any_people_servic
 
 
 async def test_information_governance_reads_the_register_and_cannot_write_it(
-    client: httpx.AsyncClient, who: dict[str, Headers], person: Body
+    client: httpx.AsyncClient, who: Who, person: Body
 ) -> None:
     headers = who["governance"]
     url = f"/v1/people/{person['id']}"
@@ -183,7 +173,7 @@ async def test_information_governance_reads_the_register_and_cannot_write_it(
 
 
 async def test_an_auditor_has_no_scope_for_the_register(
-    client: httpx.AsyncClient, who: dict[str, Headers], person: Body
+    client: httpx.AsyncClient, who: Who, person: Body
 ) -> None:
     headers = who["auditor"]
     url = f"/v1/people/{person['id']}"

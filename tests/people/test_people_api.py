@@ -4,27 +4,18 @@ referral names are resolved to person records (matched, pending and confirmed, n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.helpers import assert_problem, counting_statements
-from tests.referrals import (
-    NHS_AMELIA,
-    NHS_OTHER,
-    Body,
-    Headers,
-    actors,
-    child,
-    create_referral,
-    get_referral,
-    locs,
-    referral_body,
-    unique_child,
-)
+from tests.fixtures.callers import Who
+from tests.fixtures.database import counting_statements
+from tests.fixtures.http import assert_problem, locs, ok, patch_current
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import child, create_referral, get_referral, referral_body, unique_child
+from tests.fixtures.values import NHS_AMELIA, NHS_OTHER, Body, Headers
 
 AMELIA: Body = {
     "given_name": "Amelia",
@@ -38,22 +29,10 @@ AMELIA: Body = {
 }
 
 
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
-
-async def _create(client: httpx.AsyncClient, headers: Headers, body: Body) -> Body:
-    response = await client.post("/v1/people", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: Body = response.json()
-    return created
-
-
 async def _matches(client: httpx.AsyncClient, headers: Headers, **query: Any) -> list[Body]:
-    response = await client.post("/v1/people/matches", json=query, headers=headers)
-    assert response.status_code == 200, response.text
-    candidates: list[Body] = response.json()["candidates"]
+    candidates: list[Body] = ok(await client.post("/v1/people/matches", json=query, headers=headers))[
+        "candidates"
+    ]
     return candidates
 
 
@@ -61,9 +40,7 @@ async def _matches(client: httpx.AsyncClient, headers: Headers, **query: Any) ->
 # Records
 
 
-async def test_a_person_is_recorded_with_normalised_details(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_person_is_recorded_with_normalised_details(client: httpx.AsyncClient, who: Who) -> None:
     response = await client.post("/v1/people", json=AMELIA, headers=who["practitioner"])
     assert response.status_code == 201, response.text
     person = response.json()
@@ -95,16 +72,16 @@ async def test_a_person_is_recorded_with_normalised_details(
     ],
 )
 async def test_postcodes_are_formatted(
-    client: httpx.AsyncClient, who: dict[str, Headers], postcode: str, stored: str
+    client: httpx.AsyncClient, who: Who, postcode: str, stored: str
 ) -> None:
-    person = await _create(
+    person = await create_person(
         client, who["practitioner"], {"given_name": "Sam", "family_name": "Lee", "postcode": postcode}
     )
     assert person["postcode"] == stored
 
 
-async def test_an_nhs_number_is_recorded_once(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    first = await _create(client, who["practitioner"], AMELIA)
+async def test_an_nhs_number_is_recorded_once(client: httpx.AsyncClient, who: Who) -> None:
+    first = await create_person(client, who["practitioner"], AMELIA)
     again = await client.post(
         "/v1/people",
         json={**AMELIA, "nhs_number": NHS_AMELIA, "given_name": "Millie"},
@@ -113,14 +90,11 @@ async def test_an_nhs_number_is_recorded_once(client: httpx.AsyncClient, who: di
     problem = assert_problem(again, 409, "duplicate_person")
     assert first["id"] in problem["detail"]
     # Changing someone else's number to it is refused too.
-    other = await _create(
+    other = await create_person(
         client, who["practitioner"], {"given_name": "Noah", "family_name": "Brown", "nhs_number": NHS_OTHER}
     )
-    etag = (await client.get(f"/v1/people/{other['id']}", headers=who["practitioner"])).headers["etag"]
-    patch = await client.patch(
-        f"/v1/people/{other['id']}",
-        json={"nhs_number": NHS_AMELIA},
-        headers={**who["practitioner"], "If-Match": etag},
+    patch = await patch_current(
+        client, who["practitioner"], f"/v1/people/{other['id']}", {"nhs_number": NHS_AMELIA}
     )
     assert_problem(patch, 409, "duplicate_person")
 
@@ -139,14 +113,14 @@ async def test_an_nhs_number_is_recorded_once(client: httpx.AsyncClient, who: di
     ],
 )
 async def test_an_invalid_person_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, fields: Body, loc: list[str]
 ) -> None:
     response = await client.post("/v1/people", json={**AMELIA, **fields}, headers=who["practitioner"])
     assert loc in locs(assert_problem(response, 422, "validation_failed"))
 
 
-async def test_a_person_is_updated_with_if_match(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    person = await _create(client, who["practitioner"], AMELIA)
+async def test_a_person_is_updated_with_if_match(client: httpx.AsyncClient, who: Who) -> None:
+    person = await create_person(client, who["practitioner"], AMELIA)
     url = f"/v1/people/{person['id']}"
     etag = (await client.get(url, headers=who["practitioner"])).headers["etag"]
     move = {"postcode": "e17 9qa", "address_lines": ["3 Hoe Street"]}
@@ -187,9 +161,9 @@ async def test_a_person_is_updated_with_if_match(client: httpx.AsyncClient, who:
     assert "postcode_exact" in found[0]["reasons"]
 
 
-async def test_people_are_found_by_nhs_number(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    amelia = await _create(client, who["practitioner"], AMELIA)
-    await _create(
+async def test_people_are_found_by_nhs_number(client: httpx.AsyncClient, who: Who) -> None:
+    amelia = await create_person(client, who["practitioner"], AMELIA)
+    await create_person(
         client, who["practitioner"], {"given_name": "Noah", "family_name": "Brown", "nhs_number": NHS_OTHER}
     )
     for number in (NHS_AMELIA, "943 476 5919"):
@@ -202,7 +176,7 @@ async def test_people_are_found_by_nhs_number(client: httpx.AsyncClient, who: di
     assert ["query", "nhs_number"] in locs(assert_problem(bad, 422, "validation_failed"))
 
 
-async def test_an_unknown_person_is_not_found(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_an_unknown_person_is_not_found(client: httpx.AsyncClient, who: Who) -> None:
     assert_problem(
         await client.get(f"/v1/people/{uuid.uuid4()}", headers=who["practitioner"]), 404, "not_found"
     )
@@ -254,10 +228,10 @@ MESSY = [
 
 @pytest.mark.parametrize(("query", "reason"), MESSY)
 async def test_a_person_is_found_from_messy_details(
-    client: httpx.AsyncClient, who: dict[str, Headers], query: Body, reason: str
+    client: httpx.AsyncClient, who: Who, query: Body, reason: str
 ) -> None:
-    amelia = await _create(client, who["practitioner"], AMELIA)
-    await _create(
+    amelia = await create_person(client, who["practitioner"], AMELIA)
+    await create_person(
         client,
         who["practitioner"],
         {"given_name": "Noah", "family_name": "Brown", "date_of_birth": "2015-01-20"},
@@ -270,9 +244,9 @@ async def test_a_person_is_found_from_messy_details(
     assert best["person"]["nhs_number"] == NHS_AMELIA
 
 
-async def test_candidates_are_ranked_by_score(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    amelia = await _create(client, who["practitioner"], AMELIA)
-    emilia = await _create(
+async def test_candidates_are_ranked_by_score(client: httpx.AsyncClient, who: Who) -> None:
+    amelia = await create_person(client, who["practitioner"], AMELIA)
+    emilia = await create_person(
         client,
         who["practitioner"],
         {
@@ -315,10 +289,8 @@ async def test_candidates_are_ranked_by_score(client: httpx.AsyncClient, who: di
     assert [c["person"]["id"] for c in limited] == [amelia["id"]]
 
 
-async def test_nobody_is_found_for_an_unrelated_identity(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    await _create(client, who["practitioner"], AMELIA)
+async def test_nobody_is_found_for_an_unrelated_identity(client: httpx.AsyncClient, who: Who) -> None:
+    await create_person(client, who["practitioner"], AMELIA)
     assert (
         await _matches(
             client,
@@ -345,16 +317,14 @@ async def test_nobody_is_found_for_an_unrelated_identity(
     ],
 )
 async def test_an_invalid_match_query_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], query: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, query: Body, loc: list[str]
 ) -> None:
     response = await client.post("/v1/people/matches", json=query, headers=who["practitioner"])
     assert loc in locs(assert_problem(response, 422, "validation_failed"))
 
 
-async def test_partner_agencies_have_no_access_to_people(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    person = await _create(client, who["practitioner"], AMELIA)
+async def test_partner_agencies_have_no_access_to_people(client: httpx.AsyncClient, who: Who) -> None:
+    person = await create_person(client, who["practitioner"], AMELIA)
     url = f"/v1/people/{person['id']}"
     for partner in ("police", "health", "education"):
         headers = who[partner]
@@ -386,7 +356,7 @@ AMELIA_CHILD = child(
 
 
 async def test_a_second_referral_about_the_same_child_is_linked_and_shows_the_first(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     first = await create_referral(client, who["police"], referral_body(AMELIA_CHILD))
     first_full = await get_referral(client, who["practitioner"], first["id"])
@@ -425,9 +395,7 @@ async def test_a_second_referral_about_the_same_child_is_linked_and_shows_the_fi
     assert [r["id"] for r in listed.json()["items"]] == [second["id"], first["id"]]
 
 
-async def test_an_uncertain_match_waits_for_a_practitioner(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_an_uncertain_match_waits_for_a_practitioner(client: httpx.AsyncClient, who: Who) -> None:
     first = await create_referral(client, who["police"], referral_body(AMELIA_CHILD))
     person_id = (await get_referral(client, who["practitioner"], first["id"]))["children"][0]["person_id"]
 
@@ -469,9 +437,7 @@ async def test_an_uncertain_match_waits_for_a_practitioner(
     assert kinds == ["referral.received", "child.pending", "child.match_confirmed"]
 
 
-async def test_a_pending_child_can_be_confirmed_as_someone_new(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_pending_child_can_be_confirmed_as_someone_new(client: httpx.AsyncClient, who: Who) -> None:
     first = await create_referral(client, who["police"], referral_body(AMELIA_CHILD))
     known = (await get_referral(client, who["practitioner"], first["id"]))["children"][0]["person_id"]
     typo = child(given_name="Amelai", family_name="Smith-Jones", date_of_birth="2018-05-09")
@@ -501,9 +467,7 @@ async def test_a_pending_child_can_be_confirmed_as_someone_new(
     assert person.json()["given_name"] == "Amelai"
 
 
-async def test_twins_in_one_referral_are_two_siblings(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_twins_in_one_referral_are_two_siblings(client: httpx.AsyncClient, who: Who) -> None:
     address = {"lines": ["7 Hoe Street"], "postcode": "E17 9QA"}
     twins = [
         child(
@@ -544,10 +508,6 @@ async def test_twins_in_one_referral_are_two_siblings(
             assert later["match"]["candidates"][0]["person_id"] == own
 
 
-# ---------------------------------------------------------------------------------------------------
-# The list's cost
-
-
 def _family(number: int, size: int) -> list[Body]:
     """The children of family ``number``, like nobody else in the test (each family its own month of
     birth): siblings of each other once referred together."""
@@ -562,7 +522,7 @@ def _family(number: int, size: int) -> list[Body]:
 
 
 async def test_the_people_list_takes_the_same_number_of_statements_however_many_siblings_it_shows(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     """No query per person: a page of two people and a page of 62, each with up to 11 siblings, are
     read in the same number of statements."""

@@ -3,38 +3,29 @@ timeline: every event for the hub, receipt/rating/outcome only for the referring
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import assert_problem
-from tests.referrals import (
-    Body,
-    Headers,
-    actors,
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs
+from tests.fixtures.referrals import (
     answer,
     ask,
     create_referral,
     decided_referral,
-    dt,
     etag_of,
     get_referral,
-    locs,
     propose,
     rate,
     referral_body,
     review,
     withdraw,
 )
+from tests.fixtures.values import Body, Headers, dt
 
 DO_NOT_INFORM = {"do_not_inform_parents": True, "do_not_inform_reason": "A strategy discussion is pending."}
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
 
 
 def contact(audience: str, **fields: Any) -> Body:
@@ -59,7 +50,7 @@ async def _record(
 
 @pytest.mark.parametrize("audience", ["parent", "carer"])
 async def test_parents_are_not_contacted_while_do_not_inform_is_set(
-    client: httpx.AsyncClient, who: dict[str, Headers], audience: str
+    client: httpx.AsyncClient, who: Who, audience: str
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(**DO_NOT_INFORM))
     full = await get_referral(client, who["practitioner"], referral["id"])
@@ -76,7 +67,7 @@ async def test_parents_are_not_contacted_while_do_not_inform_is_set(
 
 @pytest.mark.parametrize("audience", ["referrer", "child"])
 async def test_the_referrer_and_the_child_can_be_contacted_while_do_not_inform_is_set(
-    client: httpx.AsyncClient, who: dict[str, Headers], audience: str
+    client: httpx.AsyncClient, who: Who, audience: str
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(**DO_NOT_INFORM))
     response = await _record(
@@ -95,7 +86,7 @@ async def test_the_referrer_and_the_child_can_be_contacted_while_do_not_inform_i
 
 
 async def test_parents_can_be_contacted_once_the_marker_is_cleared(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(**DO_NOT_INFORM))
     url = f"/v1/referrals/{referral['id']}"
@@ -126,9 +117,7 @@ async def test_parents_can_be_contacted_once_the_marker_is_cleared(
     )
 
 
-async def test_contacts_are_listed_and_on_the_timeline(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_contacts_are_listed_and_on_the_timeline(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     earlier = await _record(
         client,
@@ -162,9 +151,7 @@ async def test_contacts_are_listed_and_on_the_timeline(
     assert "summary" not in recorded[0]["data"], "what was said stays in the record, not the event"
 
 
-async def test_partners_neither_record_nor_read_contacts(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_partners_neither_record_nor_read_contacts(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     url = f"/v1/referrals/{referral['id']}/communications"
     assert_problem(
@@ -195,7 +182,7 @@ async def test_partners_neither_record_nor_read_contacts(
     ],
 )
 async def test_an_invalid_contact_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, fields: Body, loc: list[str]
 ) -> None:
     referral = await create_referral(client, who["police"])
     response = await _record(client, who["practitioner"], referral["id"], {**contact("referrer"), **fields})
@@ -207,7 +194,7 @@ async def test_an_invalid_contact_is_refused(
 
 
 async def test_the_referring_agency_sees_receipt_rating_and_outcome_without_hub_names(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(**DO_NOT_INFORM))
     referral_id = referral["id"]
@@ -263,9 +250,7 @@ async def test_the_referring_agency_sees_receipt_rating_and_outcome_without_hub_
     ]
 
 
-async def test_the_referring_agency_sees_a_withdrawal(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_referring_agency_sees_a_withdrawal(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     await rate(client, who["practitioner"], referral["id"], "green")
     assert (await withdraw(client, who["practitioner"], referral["id"])).status_code == 200
@@ -278,7 +263,7 @@ async def test_the_referring_agency_sees_a_withdrawal(
     assert police.json()["entries"][-1]["data"] == {}, "not the hub's reason"
 
 
-async def test_an_asked_agency_has_no_timeline(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_an_asked_agency_has_no_timeline(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     await rate(client, who["practitioner"], referral["id"])
     await ask(client, who["practitioner"], referral["id"], "health")
@@ -288,7 +273,7 @@ async def test_an_asked_agency_has_no_timeline(client: httpx.AsyncClient, who: d
     assert_problem(response, 404, "not_found")
 
 
-async def test_an_unlinked_agency_sees_nothing(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_an_unlinked_agency_sees_nothing(client: httpx.AsyncClient, who: Who) -> None:
     referral = await decided_referral(client, who)
     for path in ("", "/timeline", "/contributions"):
         assert_problem(
@@ -298,9 +283,7 @@ async def test_an_unlinked_agency_sees_nothing(client: httpx.AsyncClient, who: d
         )
 
 
-async def test_a_recorded_contact_is_found_at_its_location(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_recorded_contact_is_found_at_its_location(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     created = await _record(client, who["practitioner"], referral["id"], contact("referrer"))
     assert created.status_code == 201

@@ -4,7 +4,6 @@ restriction, the inbox, and who sees which answer."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -12,36 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.clock import WorkingClock
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import (
-    LONG_AGO,
-    Body,
-    Headers,
-    actors,
-    answer,
-    answer_body,
-    ask,
-    ask_body,
-    create_referral,
-    dt,
-    locs,
-    rate,
-    referral_body,
-    sql_id,
-    unique_child,
-)
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
-
-async def _rated(client: httpx.AsyncClient, who: dict[str, Headers], rating: str = "amber") -> Body:
-    referral = await create_referral(client, who["police"], referral_body(unique_child()))
-    await rate(client, who["practitioner"], referral["id"], rating)
-    return referral
-
+from tests.fixtures.callers import Who
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem, locs, ok
+from tests.fixtures.referrals import answer, answer_body, ask, ask_body, rated_referral, referral_body
+from tests.fixtures.values import LONG_AGO, Body, Headers, dt, sql_id
 
 # ---------------------------------------------------------------------------------------------------
 # Asking
@@ -49,9 +23,9 @@ async def _rated(client: httpx.AsyncClient, who: dict[str, Headers], rating: str
 
 @pytest.mark.parametrize("rating", ["red", "amber", "green"])
 async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
-    client: httpx.AsyncClient, who: dict[str, Headers], rating: str
+    client: httpx.AsyncClient, who: Who, rating: str
 ) -> None:
-    referral = await _rated(client, who, rating)
+    referral = await rated_referral(client, who, rating)
     response = await client.post(
         f"/v1/referrals/{referral['id']}/contribution-requests",
         json=ask_body("health", "education"),
@@ -79,9 +53,9 @@ async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
 
 
 async def test_more_agencies_can_be_asked_while_gathering_information(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     await ask(client, who["practitioner"], referral["id"], "health")
     await ask(client, who["practitioner"], referral["id"], "education")
     listed = await client.get(f"/v1/referrals/{referral['id']}/contributions", headers=who["practitioner"])
@@ -106,9 +80,9 @@ async def test_more_agencies_can_be_asked_while_gathering_information(
     ],
 )
 async def test_an_invalid_request_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body, loc: list[str | int]
+    client: httpx.AsyncClient, who: Who, body: Body, loc: list[str | int]
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     response = await client.post(
         f"/v1/referrals/{referral['id']}/contribution-requests", json=body, headers=who["practitioner"]
     )
@@ -117,18 +91,13 @@ async def test_an_invalid_request_is_refused(
     assert listed.json()["items"] == []
 
 
-async def test_only_the_hub_asks_agencies(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    referral = await _rated(client, who)
-    response = await client.post(
-        f"/v1/referrals/{referral['id']}/contribution-requests",
-        json=ask_body("health"),
-        headers=who["police"],
-    )
+async def test_only_the_hub_asks_agencies(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
+    url = "/v1/referrals/{}/contribution-requests"
+    response = await client.post(url.format(referral["id"]), json=ask_body("health"), headers=who["police"])
     assert_problem(response, 403, "insufficient_scope")
     missing = await client.post(
-        f"/v1/referrals/{uuid.uuid4()}/contribution-requests",
-        json=ask_body("health"),
-        headers=who["practitioner"],
+        url.format(uuid.uuid4()), json=ask_body("health"), headers=who["practitioner"]
     )
     assert_problem(missing, 404, "not_found")
 
@@ -138,9 +107,9 @@ async def test_only_the_hub_asks_agencies(client: httpx.AsyncClient, who: dict[s
 
 
 async def test_the_asked_agency_answers_once_then_corrects_keeping_the_earlier_version(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
     url = f"/v1/contributions/{request['id']}/response"
 
@@ -227,9 +196,9 @@ async def test_the_asked_agency_answers_once_then_corrects_keeping_the_earlier_v
     ],
 )
 async def test_an_invalid_answer_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body, loc: list[str | int]
+    client: httpx.AsyncClient, who: Who, body: Body, loc: list[str | int]
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     (request,) = await ask(client, who["practitioner"], referral["id"], "police")
     response = await client.post(
         f"/v1/contributions/{request['id']}/response", json=body, headers=who["police"]
@@ -239,8 +208,8 @@ async def test_an_invalid_answer_is_refused(
     assert seen.json()["status"] == "requested"
 
 
-async def test_only_the_asked_agency_can_answer(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    referral = await _rated(client, who)
+async def test_only_the_asked_agency_can_answer(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
     url = f"/v1/contributions/{request['id']}/response"
     # Another partner agency: as if the request did not exist (even one asked on the same referral).
@@ -264,9 +233,9 @@ async def test_only_the_asked_agency_can_answer(client: httpx.AsyncClient, who: 
 
 
 async def test_the_hub_sees_every_answer_and_which_are_restricted(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     requests = {
         c["agency"]: c for c in await ask(client, who["practitioner"], referral["id"], "police", "health")
     }
@@ -300,10 +269,8 @@ async def test_the_hub_sees_every_answer_and_which_are_restricted(
     assert_problem(peek, 404, "not_found")
 
 
-async def test_a_correction_can_restrict_an_answer(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    referral = await _rated(client, who)
+async def test_a_correction_can_restrict_an_answer(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     (request,) = await ask(client, who["practitioner"], referral["id"], "police")
     await answer(client, who["police"], request["id"])
     corrected = await answer(
@@ -326,17 +293,15 @@ async def test_a_correction_can_restrict_an_answer(
 
 
 async def _inbox(client: httpx.AsyncClient, headers: Headers, **params: str) -> list[Body]:
-    response = await client.get("/v1/contributions", params=params, headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[Body] = response.json()["items"]
+    items: list[Body] = ok(await client.get("/v1/contributions", params=params, headers=headers))["items"]
     return items
 
 
 async def test_the_inbox_filters_and_each_agency_sees_only_its_own(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
-    one = await _rated(client, who)
-    two = await _rated(client, who, "red")
+    one = await rated_referral(client, who)
+    two = await rated_referral(client, who, "red")
     health_one, education_one = await ask(client, who["practitioner"], one["id"], "health", "education")
     (health_two,) = await ask(client, who["practitioner"], two["id"], "health")
     await answer(client, who["health"], health_one["id"])
@@ -383,9 +348,9 @@ async def test_the_inbox_filters_and_each_agency_sees_only_its_own(
 
 
 async def test_the_inbox_shows_the_children_and_question_but_not_the_story(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await _rated(client, who)
+    referral = await rated_referral(client, who)
     await ask(client, who["practitioner"], referral["id"], "health")
     (item,) = await _inbox(client, who["health"])
     assert item["question"] == ask_body()["question"]
@@ -396,15 +361,15 @@ async def test_the_inbox_shows_the_children_and_question_but_not_the_story(
 
 @pytest.mark.parametrize("params", [{"status": "answered"}, {"overdue": "soon"}, {"agency": "mi5"}])
 async def test_a_bad_inbox_filter_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], params: dict[str, str]
+    client: httpx.AsyncClient, who: Who, params: dict[str, str]
 ) -> None:
     response = await client.get("/v1/contributions", params=params, headers=who["health"])
     assert ["query", next(iter(params))] in locs(assert_problem(response, 422, "validation_failed"))
 
 
-async def test_the_inbox_is_paginated(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_the_inbox_is_paginated(client: httpx.AsyncClient, who: Who) -> None:
     for _ in range(3):
-        referral = await _rated(client, who)
+        referral = await rated_referral(client, who)
         await ask(client, who["practitioner"], referral["id"], "health")
     first = await client.get("/v1/contributions", params={"limit": 2}, headers=who["health"])
     assert len(first.json()["items"]) == 2

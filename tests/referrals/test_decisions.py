@@ -4,41 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import assert_problem
-from tests.referrals import (
-    Body,
-    Headers,
-    actors,
-    ask,
-    create_referral,
-    dt,
-    get_referral,
-    locs,
-    proposal_body,
-    propose,
-    rate,
-    referral_body,
-    review,
-    unique_child,
-)
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
-
-
-async def _triaged(client: httpx.AsyncClient, who: dict[str, Headers]) -> Body:
-    referral = await create_referral(client, who["police"], referral_body(unique_child()))
-    await rate(client, who["practitioner"], referral["id"])
-    return referral
-
+from tests.fixtures.callers import Who
+from tests.fixtures.http import assert_problem, locs
+from tests.fixtures.referrals import ask, get_referral, proposal_body, propose, rate, rated_referral, review
+from tests.fixtures.values import Body, dt
 
 NFA: dict[str, Any] = {
     "level": 1,
@@ -104,9 +78,9 @@ INVALID_PROPOSALS: list[tuple[str, dict[str, Any], list[str | int]]] = [
     ("fields", "loc"), [pytest.param(fields, loc, id=name) for name, fields, loc in INVALID_PROPOSALS]
 )
 async def test_a_proposal_breaking_a_cin_rule_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: dict[str, Any], loc: list[str | int]
+    client: httpx.AsyncClient, who: Who, fields: dict[str, Any], loc: list[str | int]
 ) -> None:
-    referral = await _triaged(client, who)
+    referral = await rated_referral(client, who)
     response = await client.post(
         f"/v1/referrals/{referral['id']}/threshold-decisions",
         json=proposal_body(**fields),
@@ -137,9 +111,9 @@ VALID_PROPOSALS: list[tuple[str, dict[str, Any], bool]] = [
     ("fields", "nfa"), [pytest.param(fields, nfa, id=name) for name, fields, nfa in VALID_PROPOSALS]
 )
 async def test_a_valid_proposal_awaits_approval(
-    client: httpx.AsyncClient, who: dict[str, Headers], fields: dict[str, Any], nfa: bool
+    client: httpx.AsyncClient, who: Who, fields: dict[str, Any], nfa: bool
 ) -> None:
-    referral = await _triaged(client, who)
+    referral = await rated_referral(client, who)
     body = proposal_body(**fields)
     response = await client.post(
         f"/v1/referrals/{referral['id']}/threshold-decisions", json=body, headers=who["practitioner"]
@@ -159,9 +133,9 @@ async def test_a_valid_proposal_awaits_approval(
 
 
 async def test_a_second_proposal_cannot_be_made_while_one_awaits_approval(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await _triaged(client, who)
+    referral = await rated_referral(client, who)
     await propose(client, who["practitioner"], referral["id"])
     again = await client.post(
         f"/v1/referrals/{referral['id']}/threshold-decisions",
@@ -171,10 +145,8 @@ async def test_a_second_proposal_cannot_be_made_while_one_awaits_approval(
     assert_problem(again, 409, "invalid_transition")
 
 
-async def test_concurrent_proposals_make_one_decision(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    referral = await _triaged(client, who)
+async def test_concurrent_proposals_make_one_decision(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     url = f"/v1/referrals/{referral['id']}/threshold-decisions"
     responses = await asyncio.gather(
         client.post(url, json=proposal_body(), headers=who["practitioner"]),
@@ -190,8 +162,8 @@ async def test_concurrent_proposals_make_one_decision(
 # Approval
 
 
-async def test_approval_decides_the_referral(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    referral = await _triaged(client, who)
+async def test_approval_decides_the_referral(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(
         client, who["practitioner"], referral["id"], level=4, outcome="strategy_discussion"
     )
@@ -227,8 +199,8 @@ async def test_approval_decides_the_referral(client: httpx.AsyncClient, who: dic
     ]
 
 
-async def test_nobody_approves_their_own_proposal(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    referral = await _triaged(client, who)
+async def test_nobody_approves_their_own_proposal(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(client, who["manager"], referral["id"])
     for approved in (True, False):
         response = await review(client, who["manager"], decision["id"], approved=approved)
@@ -250,10 +222,8 @@ async def test_nobody_approves_their_own_proposal(client: httpx.AsyncClient, who
         pytest.param({"approved": True, "comment": "Agreed.", "level": 2}, id="unknown field"),
     ],
 )
-async def test_an_invalid_review_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body
-) -> None:
-    referral = await _triaged(client, who)
+async def test_an_invalid_review_is_refused(client: httpx.AsyncClient, who: Who, body: Body) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(client, who["practitioner"], referral["id"])
     response = await client.post(
         f"/v1/threshold-decisions/{decision['id']}/approval", json=body, headers=who["manager"]
@@ -265,9 +235,9 @@ async def test_an_invalid_review_is_refused(
 
 @pytest.mark.parametrize(("agencies", "back_to"), [((), "triaged"), (("health",), "gathering_information")])
 async def test_a_returned_decision_sends_the_referral_back_for_a_new_proposal(
-    client: httpx.AsyncClient, who: dict[str, Headers], agencies: tuple[str, ...], back_to: str
+    client: httpx.AsyncClient, who: Who, agencies: tuple[str, ...], back_to: str
 ) -> None:
-    referral = await _triaged(client, who)
+    referral = await rated_referral(client, who)
     if agencies:
         await ask(client, who["practitioner"], referral["id"], *agencies)
     decision = await propose(client, who["practitioner"], referral["id"])
@@ -304,10 +274,8 @@ async def test_a_returned_decision_sends_the_referral_back_for_a_new_proposal(
     assert decisions == ["decision.proposed", "decision.returned", "decision.proposed", "decision.approved"]
 
 
-async def test_an_approved_decision_cannot_be_reviewed_again(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    referral = await _triaged(client, who)
+async def test_an_approved_decision_cannot_be_reviewed_again(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(client, who["practitioner"], referral["id"])
     assert (await review(client, who["manager"], decision["id"])).status_code == 200
     assert_problem(
@@ -316,10 +284,8 @@ async def test_an_approved_decision_cannot_be_reviewed_again(
     assert (await get_referral(client, who["practitioner"], referral["id"]))["status"] == "decided"
 
 
-async def test_two_managers_approving_at_once_decide_once(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    referral = await _triaged(client, who)
+async def test_two_managers_approving_at_once_decide_once(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(client, who["practitioner"], referral["id"])
     responses = await asyncio.gather(
         review(client, who["manager"], decision["id"]), review(client, who["manager2"], decision["id"])
@@ -337,10 +303,8 @@ async def test_two_managers_approving_at_once_decide_once(
     assert kinds.count("decision.approved") == kinds.count("referral.decided") == 1
 
 
-async def test_approving_and_returning_at_once_settle_one_way(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-    referral = await _triaged(client, who)
+async def test_approving_and_returning_at_once_settle_one_way(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     decision = await propose(client, who["practitioner"], referral["id"])
     approve, send_back = await asyncio.gather(
         review(client, who["manager"], decision["id"]),
@@ -351,8 +315,8 @@ async def test_approving_and_returning_at_once_settle_one_way(
     assert status == ("decided" if approve.status_code == 200 else "triaged")
 
 
-async def test_decisions_are_for_the_hub_only(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
-    referral = await _triaged(client, who)
+async def test_decisions_are_for_the_hub_only(client: httpx.AsyncClient, who: Who) -> None:
+    referral = await rated_referral(client, who)
     proposal = await client.post(
         f"/v1/referrals/{referral['id']}/threshold-decisions", json=proposal_body(), headers=who["police"]
     )

@@ -17,38 +17,30 @@ from app.core import clock
 from app.core.audit import verify_chain
 from app.core.clock import WorkingClock
 from app.models.audit import AuditEvent
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import (
-    LONG_AGO,
-    NHS_AMELIA,
+from tests.fixtures.callers import Who
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem, item_ids, locs, patch_current
+from tests.fixtures.referrals import (
     NOT_CONSENTED,
-    Body,
-    Headers,
-    actors,
+    OVERRIDE,
     answer,
     ask,
     ask_body,
     child,
     create_referral,
     decided_referral,
-    dt,
     etag_of,
     get_referral,
-    locs,
+    override_consent,
     proposal_body,
     propose,
     rate,
     referral_body,
     review,
-    sql_id,
     unique_child,
     withdraw,
 )
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
+from tests.fixtures.values import LONG_AGO, NHS_AMELIA, Body, Headers, dt, sql_id
 
 
 def _today() -> datetime:
@@ -58,12 +50,6 @@ def _today() -> datetime:
 def _days(n: int) -> str:
     """The date ``n`` days from today in England, the hub's calendar (the server's zone may differ)."""
     return (clock.today() + timedelta(days=n)).isoformat()
-
-
-OVERRIDE = {
-    "reason": "Seeking consent would place the child at increased risk of significant harm.",
-    "lawful_basis": "uk_gdpr_6_1_e_public_task",
-}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,7 +198,7 @@ INVALID_REFERRALS: list[tuple[str, Callable[[], Body], list[str | int]]] = [
     [pytest.param(make, loc, id=name) for name, make, loc in INVALID_REFERRALS],
 )
 async def test_an_invalid_referral_is_refused_with_the_field_named(
-    client: httpx.AsyncClient, who: dict[str, Headers], make_body: Callable[[], Body], loc: list[str | int]
+    client: httpx.AsyncClient, who: Who, make_body: Callable[[], Body], loc: list[str | int]
 ) -> None:
     response = await client.post("/v1/referrals", json=make_body(), headers=who["police"])
     problem = assert_problem(response, 422, "validation_failed")
@@ -221,9 +207,7 @@ async def test_an_invalid_referral_is_refused_with_the_field_named(
     assert (await client.get("/v1/referrals", headers=who["practitioner"])).json()["items"] == []
 
 
-async def test_a_validation_error_does_not_echo_personal_data(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_validation_error_does_not_echo_personal_data(client: httpx.AsyncClient, who: Who) -> None:
     response = await client.post(
         "/v1/referrals",
         json=_with_child(nhs_number="9434765918", given_name="Zebedee"),
@@ -236,7 +220,7 @@ async def test_a_validation_error_does_not_echo_personal_data(
 
 
 async def test_a_referral_is_received_with_a_decision_due_one_working_day_later(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     before = _today()
     response = await client.post("/v1/referrals", json=referral_body(), headers=who["police"])
@@ -263,16 +247,14 @@ async def test_a_referral_is_received_with_a_decision_due_one_working_day_later(
     assert full["consent_override"] is None
 
 
-async def test_hub_staff_making_a_referral_see_the_full_view(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_hub_staff_making_a_referral_see_the_full_view(client: httpx.AsyncClient, who: Who) -> None:
     response = await client.post("/v1/referrals", json=referral_body(), headers=who["practitioner"])
     assert response.status_code == 201, response.text
     assert response.json()["view"] == "full"
     assert response.json()["referring_agency"] == "childrens_social_care"
 
 
-async def test_an_unborn_child_is_accepted(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_an_unborn_child_is_accepted(client: httpx.AsyncClient, who: Who) -> None:
     expected = _days(120)
     unborn = {"given_name": "Baby", "family_name": "Smith", "expected_date_of_birth": expected}
     referral = await create_referral(client, who["police"], referral_body(unborn))
@@ -282,7 +264,7 @@ async def test_an_unborn_child_is_accepted(client: httpx.AsyncClient, who: dict[
     assert child_out["expected_date_of_birth"] == expected
 
 
-async def test_identifying_details_are_normalised(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_identifying_details_are_normalised(client: httpx.AsyncClient, who: Who) -> None:
     body = referral_body(
         child(nhs_number="943 476 5919", address={"lines": ["12 Forest Road"], "postcode": "e17 4uh"})
     )
@@ -292,9 +274,7 @@ async def test_identifying_details_are_normalised(client: httpx.AsyncClient, who
     assert child_out["address"] == {"lines": ["12 Forest Road"], "postcode": "E17 4UH"}
 
 
-async def test_a_partner_without_the_scope_cannot_rate(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_partner_without_the_scope_cannot_rate(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     response = await client.post(
         f"/v1/referrals/{referral['id']}/rag-rating",
@@ -308,35 +288,25 @@ async def test_a_partner_without_the_scope_cannot_rate(
 # 2. The status machine
 
 
-async def test_agencies_cannot_be_asked_before_the_referral_is_rated(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        pytest.param("contribution-requests", ask_body("health"), id="agencies cannot be asked"),
+        pytest.param("threshold-decisions", proposal_body(), id="a decision cannot be proposed"),
+    ],
+)
+async def test_nothing_moves_before_the_referral_is_rated(
+    client: httpx.AsyncClient, who: Who, path: str, body: Body
 ) -> None:
     referral = await create_referral(client, who["police"])
     response = await client.post(
-        f"/v1/referrals/{referral['id']}/contribution-requests",
-        json=ask_body("health"),
-        headers=who["practitioner"],
-    )
-    assert_problem(response, 409, "invalid_transition")
-
-
-async def test_a_decision_cannot_be_proposed_before_the_referral_is_rated(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
-
-    referral = await create_referral(client, who["police"])
-    response = await client.post(
-        f"/v1/referrals/{referral['id']}/threshold-decisions",
-        json=proposal_body(),
-        headers=who["practitioner"],
+        f"/v1/referrals/{referral['id']}/{path}", json=body, headers=who["practitioner"]
     )
     assert_problem(response, 409, "invalid_transition")
     assert (await get_referral(client, who["practitioner"], referral["id"]))["status"] == "received"
 
 
-async def test_rating_moves_a_received_referral_to_triaged(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_rating_moves_a_received_referral_to_triaged(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     rated = await rate(client, who["practitioner"], referral["id"], "green")
     assert rated["status"] == "triaged"
@@ -348,7 +318,7 @@ async def test_rating_moves_a_received_referral_to_triaged(
 
 
 async def test_re_rating_while_triaged_and_gathering_information_moves_the_deadline(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     received = dt(referral["received_at"])
@@ -374,7 +344,7 @@ async def test_re_rating_while_triaged_and_gathering_information_moves_the_deadl
 
 
 async def test_a_referral_cannot_be_rated_once_a_decision_is_proposed_or_made(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     await rate(client, who["practitioner"], referral["id"])
@@ -392,9 +362,7 @@ async def test_a_referral_cannot_be_rated_once_a_decision_is_proposed_or_made(
     assert (await get_referral(client, who["practitioner"], referral["id"]))["rag"]["rating"] == "amber"
 
 
-async def test_a_blue_referral_is_not_sent_for_checks(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_blue_referral_is_not_sent_for_checks(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     rated = await rate(client, who["practitioner"], referral["id"], "blue")
     assert rated["status"] == "triaged"
@@ -420,7 +388,7 @@ async def test_a_blue_referral_is_not_sent_for_checks(
 
 @pytest.mark.parametrize("final", ["decided", "withdrawn"])
 async def test_a_decided_or_withdrawn_referral_cannot_be_changed(
-    client: httpx.AsyncClient, who: dict[str, Headers], final: str
+    client: httpx.AsyncClient, who: Who, final: str
 ) -> None:
     if final == "decided":
         referral = await decided_referral(client, who)
@@ -456,7 +424,7 @@ async def test_a_decided_or_withdrawn_referral_cannot_be_changed(
     assert (await get_referral(client, who["practitioner"], referral_id))["status"] == final
 
 
-async def test_withdrawing_needs_if_match(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_withdrawing_needs_if_match(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     url = f"/v1/referrals/{referral['id']}"
     body = {"status": "withdrawn", "withdrawal_reason": "Referred in error."}
@@ -506,20 +474,13 @@ async def test_withdrawing_needs_if_match(client: httpx.AsyncClient, who: dict[s
         pytest.param({"do_not_inform_reason": "Risk."}, id="a reason without the marker"),
     ],
 )
-async def test_an_invalid_update_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body
-) -> None:
+async def test_an_invalid_update_is_refused(client: httpx.AsyncClient, who: Who, body: Body) -> None:
     referral = await create_referral(client, who["police"])
-    etag = await etag_of(client, who["practitioner"], referral["id"])
-    response = await client.patch(
-        f"/v1/referrals/{referral['id']}", json=body, headers={**who["practitioner"], "If-Match": etag}
-    )
+    response = await patch_current(client, who["practitioner"], f"/v1/referrals/{referral['id']}", body)
     assert_problem(response, 422, "validation_failed")
 
 
-async def test_the_hub_updates_what_the_referral_says(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_hub_updates_what_the_referral_says(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     etag = await etag_of(client, who["practitioner"], referral["id"])
     change = {
@@ -552,7 +513,7 @@ async def test_the_hub_updates_what_the_referral_says(
 
 
 async def test_withdrawing_cancels_open_requests_and_keeps_answers(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     await rate(client, who["practitioner"], referral["id"])
@@ -585,7 +546,7 @@ async def test_withdrawing_cancels_open_requests_and_keeps_answers(
 
 
 async def test_without_consent_agencies_are_asked_only_after_a_manager_overrides(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(parental_consent=NOT_CONSENTED))
     await rate(client, who["practitioner"], referral["id"])
@@ -625,7 +586,7 @@ async def test_without_consent_agencies_are_asked_only_after_a_manager_overrides
 
 
 async def test_consent_cannot_be_overridden_when_the_parents_consented(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     response = await client.post(
@@ -644,7 +605,7 @@ async def test_consent_cannot_be_overridden_when_the_parents_consented(
     ],
 )
 async def test_a_consent_override_needs_a_reason_and_a_lawful_basis(
-    client: httpx.AsyncClient, who: dict[str, Headers], body: Body, loc: list[str]
+    client: httpx.AsyncClient, who: Who, body: Body, loc: list[str]
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(parental_consent=NOT_CONSENTED))
     response = await client.post(
@@ -658,12 +619,10 @@ async def test_a_consent_override_needs_a_reason_and_a_lawful_basis(
 
 
 async def _ids(client: httpx.AsyncClient, headers: Headers, **params: Any) -> list[str]:
-    response = await client.get("/v1/referrals", params=params, headers=headers)
-    assert response.status_code == 200, response.text
-    return [r["id"] for r in response.json()["items"]]
+    return await item_ids(client, headers, "/v1/referrals", **params)
 
 
-async def test_the_list_filters(client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI) -> None:
+async def test_the_list_filters(client: httpx.AsyncClient, who: Who, app: FastAPI) -> None:
     hub = who["practitioner"]
     amelia = child(nhs_number=NHS_AMELIA, address={"postcode": "E17 4UH"})
     first = await create_referral(client, who["police"], referral_body(amelia))  # stays received
@@ -736,17 +695,13 @@ async def test_the_list_filters(client: httpx.AsyncClient, who: dict[str, Header
         {"limit": "201"},
     ],
 )
-async def test_a_bad_filter_is_refused(
-    client: httpx.AsyncClient, who: dict[str, Headers], params: dict[str, str]
-) -> None:
+async def test_a_bad_filter_is_refused(client: httpx.AsyncClient, who: Who, params: dict[str, str]) -> None:
     response = await client.get("/v1/referrals", params=params, headers=who["practitioner"])
     problem = assert_problem(response, 422, "validation_failed")
     assert ["query", next(iter(params))] in locs(problem)
 
 
-async def test_a_partner_agency_lists_only_the_referrals_it_made(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_a_partner_agency_lists_only_the_referrals_it_made(client: httpx.AsyncClient, who: Who) -> None:
     police = await create_referral(client, who["police"], referral_body(unique_child()))
     health = await create_referral(client, who["health"], referral_body(unique_child()))
     # Health is asked about the police referral: that is in its inbox, not its referral list.
@@ -760,7 +715,7 @@ async def test_a_partner_agency_lists_only_the_referrals_it_made(
     assert set(await _ids(client, who["practitioner"])) == {police["id"], health["id"]}
 
 
-async def test_the_list_is_paginated(client: httpx.AsyncClient, who: dict[str, Headers]) -> None:
+async def test_the_list_is_paginated(client: httpx.AsyncClient, who: Who) -> None:
     made = [await create_referral(client, who["police"], referral_body(unique_child())) for _ in range(3)]
     first = await client.get("/v1/referrals", params={"limit": 2}, headers=who["practitioner"])
     assert first.status_code == 200, first.text
@@ -784,7 +739,7 @@ async def test_the_list_is_paginated(client: httpx.AsyncClient, who: dict[str, H
 
 
 async def test_an_agency_with_no_link_to_a_referral_cannot_see_it(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     for path in ("", "/timeline", "/contributions"):
@@ -796,7 +751,7 @@ async def test_an_agency_with_no_link_to_a_referral_cannot_see_it(
 
 
 async def test_an_asked_agency_sees_the_child_and_its_request_only(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
     await rate(client, who["practitioner"], referral["id"])
@@ -816,7 +771,7 @@ async def test_an_asked_agency_sees_the_child_and_its_request_only(
 
 
 async def test_partner_agencies_never_see_the_hubs_person_records(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     """The person record a child is matched to is the hub's own link between its cases: showing it to
     the referrer or an asked agency would tell them which other referrals name the same child."""
@@ -844,16 +799,10 @@ async def test_partner_agencies_never_see_the_hubs_person_records(
     assert person_ids[0] in hub_list.text
 
 
-async def test_the_hub_cannot_be_written_to_by_a_partner(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_hub_cannot_be_written_to_by_a_partner(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
-    etag = await etag_of(client, who["police"], referral["id"])
-    response = await client.patch(
-        f"/v1/referrals/{referral['id']}",
-        json={"concern_summary": "Edited by the referrer."},
-        headers={**who["police"], "If-Match": etag},
-    )
+    edit = {"concern_summary": "Edited by the referrer."}
+    response = await patch_current(client, who["police"], f"/v1/referrals/{referral['id']}", edit)
     assert_problem(response, 403, "insufficient_scope")
 
 
@@ -862,7 +811,7 @@ async def test_the_hub_cannot_be_written_to_by_a_partner(
 
 
 async def test_reading_a_referral_is_audited_with_the_children_it_names(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     twins = referral_body(
         child(given_name="Jack", family_name="Okafor", date_of_birth="2019-05-01"),
@@ -902,14 +851,11 @@ async def test_reading_a_referral_is_audited_with_the_children_it_names(
 
 
 async def test_the_audit_chain_verifies_after_the_journey(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(parental_consent=NOT_CONSENTED))
     await rate(client, who["practitioner"], referral["id"], "red")
-    override = await client.post(
-        f"/v1/referrals/{referral['id']}/consent-override", json=OVERRIDE, headers=who["manager"]
-    )
-    assert override.status_code == 200
+    await override_consent(client, who["manager"], referral["id"])
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
 
     await answer(client, who["health"], request["id"])

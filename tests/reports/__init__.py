@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,8 +20,10 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.scopes import AgencyCode, Role
-from app.main import create_app
-from tests.conftest import Databases, make_settings
+from tests.conftest import Databases
+from tests.fixtures.callers import CALLERS
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.values import sql_id as sql_id
 
 Headers = dict[str, str]
 Body = dict[str, Any]
@@ -39,6 +40,10 @@ class World:
         issued = self.app.state.tokens.issue(sub=sub, agency=AgencyCode(agency), role=Role(role))
         return {"Authorization": f"Bearer {issued.access_token}"}
 
+    def callers(self, *names: str) -> list[Headers]:
+        """Headers for each of these callers (``CALLERS``, tests/fixtures/callers.py)."""
+        return [self.headers(*CALLERS[name]) for name in names]
+
     @property
     def auditor(self) -> Headers:
         return self.headers(Role.AUDITOR, AgencyCode.CHILDRENS_SOCIAL_CARE, "auditor-ruth")
@@ -46,21 +51,8 @@ class World:
 
 @asynccontextmanager
 async def world_on(databases: Databases) -> AsyncIterator[World]:
-    url = await databases.clone()
-    app = create_app(make_settings(url))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http:
-            yield World(app, http)
-    finally:
-        await app.state.engine.dispose()
-        await databases.drop(url)
-
-
-def sql_id(value: str | uuid.UUID) -> str:
-    """A UUID literal for ``run_sql``: 32 hex digits, as SQLite stores it; PostgreSQL accepts it too."""
-    return uuid.UUID(str(value)).hex
+    async with app_of_its_own(databases) as (app, http):
+        yield World(app, http)
 
 
 def sql_time(value: str) -> str:

@@ -25,8 +25,10 @@ import pytest
 from app.core import clock
 from app.core.scopes import AgencyCode, Role
 from tests.conftest import Databases
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import NHS_AMELIA, child, propose, rate, referral_body, review, withdraw
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import child, propose, rate, referral_body, review, withdraw
+from tests.fixtures.values import NHS_AMELIA
 from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
@@ -42,11 +44,9 @@ class Fixture:
 class Builder:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.police = world.headers(Role.PARTNER_REFERRER, AgencyCode.POLICE, "police-system")
-        self.school = world.headers(Role.PARTNER_REFERRER, AgencyCode.EDUCATION, "school-system")
-        self.gp = world.headers(Role.PARTNER_REFERRER, AgencyCode.HEALTH, "gp-system")
-        self.practitioner = world.headers(Role.MASH_PRACTITIONER, AgencyCode.CHILDRENS_SOCIAL_CARE, "ann")
-        self.manager = world.headers(Role.MASH_MANAGER, AgencyCode.CHILDRENS_SOCIAL_CARE, "bob")
+        self.police, self.school, self.gp, self.practitioner, self.manager = world.callers(
+            "police", "education", "gp", "practitioner", "mash_manager"
+        )
         self.dates: list[str] = []
 
     async def referral(self, headers: dict[str, str], received: str, *children: Body, **fields: Any) -> Body:

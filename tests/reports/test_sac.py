@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from app.core.scopes import AgencyCode, Role, agencies_for
-from tests.adults import (
+from tests.conftest import Databases
+from tests.fixtures.adults import (
     NFA_MET,
-    NHS_MARGARET,
     OTHER_MET,
     advocacy_body,
     allegation,
@@ -34,8 +34,9 @@ from tests.adults import (
     decision_body,
     enquiry_body,
 )
-from tests.conftest import Databases
-from tests.helpers import assert_problem, run_sql
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem
+from tests.fixtures.values import NHS_MARGARET
 from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 YEAR = 2024
@@ -242,9 +243,7 @@ EXPECTED_2024: Body = {
 class Builder:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.health = world.headers(Role.PARTNER_REFERRER, AgencyCode.HEALTH, "gp-system")
-        self.worker = world.headers(Role.ASC_PRACTITIONER, AgencyCode.ADULT_SOCIAL_CARE, "asc-worker")
-        self.manager = world.headers(Role.ASC_MANAGER, AgencyCode.ADULT_SOCIAL_CARE, "asc-manager")
+        self.health, self.worker, self.manager = world.callers("gp", "worker", "asc_manager")
         self.dates: list[str] = []
 
     async def call(self, method: str, url: str, headers: dict[str, str], expect: int, **kwargs: Any) -> Body:

@@ -16,10 +16,19 @@ import pytest
 
 from app.core import clock
 from app.core.scopes import AgencyCode, Role
-from tests.adults import NFA_MET, concern_body, decision_body, make_plan, plan_body, review_body, review_plan
 from tests.conftest import Databases
-from tests.helpers import assert_problem, run_sql
-from tests.referrals import (
+from tests.fixtures.adults import (
+    NFA_MET,
+    concern_body,
+    decision_body,
+    make_plan,
+    plan_body,
+    review_body,
+    review_plan,
+)
+from tests.fixtures.database import run_sql
+from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import (
     answer,
     ask,
     create_referral,
@@ -47,12 +56,9 @@ class Builder:
     def __init__(self, world: World) -> None:
         self.world = world
         self.http = world.http
-        self.police = world.headers(Role.PARTNER_REFERRER, AgencyCode.POLICE, "police-system")
-        self.health = world.headers(Role.PARTNER_REFERRER, AgencyCode.HEALTH, "gp-system")
-        self.practitioner = world.headers(Role.MASH_PRACTITIONER, AgencyCode.CHILDRENS_SOCIAL_CARE, "ann")
-        self.manager = world.headers(Role.MASH_MANAGER, AgencyCode.CHILDRENS_SOCIAL_CARE, "bob")
-        self.worker = world.headers(Role.ASC_PRACTITIONER, AgencyCode.ADULT_SOCIAL_CARE, "asc-worker")
-        self.asc_manager = world.headers(Role.ASC_MANAGER, AgencyCode.ADULT_SOCIAL_CARE, "asc-manager")
+        self.police, self.health, self.practitioner, self.manager, self.worker, self.asc_manager = (
+            world.callers("police", "gp", "practitioner", "mash_manager", "worker", "asc_manager")
+        )
         self.sql: list[str] = []
 
     async def referral(self, deadline: str, rating: str | None = None) -> str:

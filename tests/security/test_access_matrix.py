@@ -25,15 +25,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.core import clock
-from app.main import create_app
 from tests.auth.test_roles import CONTRACT
-from tests.conftest import ROOT, Databases, make_settings
-from tests.security.test_jwks import assert_invalid_token, bearer
+from tests.conftest import ROOT, Databases
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.http import etag_at
+from tests.fixtures.tokens import assert_invalid_token, bearer, local_claims, local_token
 from tests.security.test_role_agency import ALLOWED
-from tests.security.test_tokens import local_claims, local_token
 
 # The callers under test: a label, a role and an agency. Every role, in each kind of agency the
 # visibility rules tell apart, then in an agency the role may not be in.
@@ -358,16 +357,18 @@ def static(path: str, **kwargs: Any) -> Prepare:
     return prepare
 
 
-async def _patch_referral(world: World) -> Request:
-    referral_id = await world.referral()
-    etag = (await world.client.get(f"/v1/referrals/{referral_id}", headers=world.h["practitioner"])).headers[
-        "etag"
-    ]
+async def _as_it_stands(world: World, maker: str, url: str, body: dict[str, Any]) -> Request:
+    """A change to the record at ``url`` as it stands: ``If-Match`` its ETag, as ``maker`` reads it."""
     return {
-        "url": f"/v1/referrals/{referral_id}",
-        "json": {"concern_summary": "Updated."},
-        "headers": {"If-Match": etag},
+        "url": url,
+        "json": body,
+        "headers": {"If-Match": await etag_at(world.client, world.h[maker], url)},
     }
+
+
+async def _patch_referral(world: World) -> Request:
+    url = f"/v1/referrals/{await world.referral()}"
+    return await _as_it_stands(world, "practitioner", url, {"concern_summary": "Updated."})
 
 
 async def _rate(world: World) -> Request:
@@ -470,15 +471,8 @@ async def _get_sar(world: World) -> Request:
 
 
 async def _patch_concern(world: World) -> Request:
-    concern_id = await world.concern()
-    etag = (
-        await world.client.get(f"/v1/adult-concerns/{concern_id}", headers=world.h["asc_practitioner"])
-    ).headers["etag"]
-    return {
-        "url": f"/v1/adult-concerns/{concern_id}",
-        "json": {"adult_views": "Wants to stay home."},
-        "headers": {"If-Match": etag},
-    }
+    url = f"/v1/adult-concerns/{await world.concern()}"
+    return await _as_it_stands(world, "asc_practitioner", url, {"adult_views": "Wants to stay home."})
 
 
 async def _decide_s42(world: World) -> Request:
@@ -535,14 +529,8 @@ async def _new_plan(world: World) -> Request:
 
 async def _patch_plan(world: World) -> Request:
     plan = await world.plan(world.ids["adult"])
-    etag = (
-        await world.client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=world.h["asc_practitioner"])
-    ).headers["etag"]
-    return {
-        "url": f"/v1/safeguarding-plans/{plan['id']}",
-        "json": {"contingency": "Call 999."},
-        "headers": {"If-Match": etag},
-    }
+    url = f"/v1/safeguarding-plans/{plan['id']}"
+    return await _as_it_stands(world, "asc_practitioner", url, {"contingency": "Call 999."})
 
 
 async def _housing_action(world: World) -> Request:
@@ -1226,30 +1214,26 @@ class Matrix:
 
 @pytest.fixture(scope="module")
 async def matrix(databases: Databases) -> AsyncIterator[Matrix]:
-    url = await databases.clone()
-    settings = make_settings(url)
-    app: FastAPI = create_app(settings)
-    makers = {
-        label: bearer(app.state.tokens.issue(sub=f"{label}-user", agency=agency, role=role).access_token)
-        for label, (role, agency) in MAKERS.items()
-    }
-    callers = {}
-    for label, (role, agency) in CALLERS.items():
-        if is_valid(label):
-            callers[label] = bearer(
-                app.state.tokens.issue(sub=SHARED_SUB, agency=agency, role=role).access_token
-            )
-        else:  # the service refuses to issue these: signed by hand, with every scope of the role
-            claims = local_claims(settings, sub=SHARED_SUB, agency=agency, role=role, scope=CONTRACT[role][1])
-            callers[label] = bearer(local_token(settings, claims))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with app_of_its_own(databases) as (app, client):
+        settings = app.state.settings
+        makers = {
+            label: bearer(app.state.tokens.issue(sub=f"{label}-user", agency=agency, role=role).access_token)
+            for label, (role, agency) in MAKERS.items()
+        }
+        callers = {}
+        for label, (role, agency) in CALLERS.items():
+            if is_valid(label):
+                callers[label] = bearer(
+                    app.state.tokens.issue(sub=SHARED_SUB, agency=agency, role=role).access_token
+                )
+            else:  # the service refuses to issue these: signed by hand, with every scope of the role
+                claims = local_claims(
+                    settings, sub=SHARED_SUB, agency=agency, role=role, scope=CONTRACT[role][1]
+                )
+                callers[label] = bearer(local_token(settings, claims))
         world = World(client, makers)
         await world.build()
         yield Matrix(world, callers)
-    await app.state.engine.dispose()
-    await databases.drop(url)
 
 
 def test_every_caller_and_every_endpoint_is_covered() -> None:

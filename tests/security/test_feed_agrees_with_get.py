@@ -6,16 +6,14 @@ set of referrals, concerns and plans in every state a partner can see them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     action,
     advocacy_body,
-    create_person,
     decide,
     decision_body,
     get_concern,
@@ -25,7 +23,18 @@ from tests.adults import (
     raise_concern,
     record_advocacy,
 )
-from tests.referrals import answer, ask, create_referral, propose, rate, referral_body, review, unique_child
+from tests.fixtures.callers import ADULTS_SIDE, CALLERS, TokenFactory, Who, cast
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import (
+    answer,
+    ask,
+    create_referral,
+    propose,
+    rate,
+    referral_body,
+    review,
+    unique_child,
+)
 
 Headers = dict[str, str]
 READERS = ("police", "health", "education", "housing", "practitioner", "asc_worker")
@@ -37,20 +46,12 @@ PATHS = {
 
 
 @pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-        "education": auth("partner_referrer", "education", sub="school-system"),
-        "housing": auth("partner_referrer", "housing", sub="housing-system"),
-        "practitioner": auth("mash_practitioner", sub="practitioner-ann"),
-        "mash_manager": auth("mash_manager", sub="manager-bob"),
-        "asc_worker": auth("asc_practitioner", sub="asc-worker"),
-        "manager": auth("asc_manager", sub="asc-manager"),
-    }
+def who(auth: TokenFactory) -> Who:
+    """Named as the adults' side names them ("manager" is adult social care's: ``concern_in`` calls on it)."""
+    return cast(auth, ADULTS_SIDE, asc_worker=CALLERS["worker"])
 
 
-async def seed(client: httpx.AsyncClient, who: dict[str, Headers]) -> list[tuple[str, str]]:
+async def seed(client: httpx.AsyncClient, who: Who) -> list[tuple[str, str]]:
     records: list[tuple[str, str]] = []
     # A police referral, health and education asked, health answered, decided.
     decided = await create_referral(client, who["police"], referral_body(unique_child()))
@@ -114,7 +115,7 @@ async def whole_feed(client: httpx.AsyncClient, headers: Headers) -> list[dict[s
 
 @pytest.mark.parametrize("reader", READERS)
 async def test_the_feed_and_get_agree_on_what_each_caller_sees(
-    client: httpx.AsyncClient, who: dict[str, Headers], reader: str
+    client: httpx.AsyncClient, who: Who, reader: str
 ) -> None:
     records = await seed(client, who)
     feed = await whole_feed(client, who[reader])

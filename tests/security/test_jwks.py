@@ -1,248 +1,46 @@
 """Tokens from an external identity provider, verified against its JWKS served over real HTTP.
 
-The helpers at the top (a JWKS server, key generation, hand-rolled JWS signing) are also used by
-``test_tokens.py``. Tokens are signed here with ``cryptography`` directly, not with python-jose, so a
-mistake in how the service uses the library cannot be mirrored by the tests.
+The JWKS server, key generation and hand-rolled JWS signing are in ``tests.fixtures.tokens``: tokens are
+signed with ``cryptography`` directly, not with python-jose, so a mistake in how the service uses the
+library cannot be mirrored by the tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import json
-import socket
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from fastapi import FastAPI
 
 from app.core.scopes import AgencyCode, Role
-from app.main import create_app
-from tests.conftest import make_settings
-from tests.helpers import assert_problem
-
-IDP_ISSUER = "https://idp.example.test/realms/mash"
-AUDIENCE = "mash-api"  # the service's jwt_audience (the default setting)
-
-# ---------------------------------------------------------------------------------------------------
-# Helpers (imported by test_tokens.py)
-# ---------------------------------------------------------------------------------------------------
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _int_b64(value: int, length: int | None = None) -> str:
-    return b64url(value.to_bytes(length or (value.bit_length() + 7) // 8, "big"))
-
-
-def signing_input(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    return b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-
-
-def sign_hs256(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
-    data = signing_input(header, claims)
-    return data + "." + b64url(hmac.new(secret, data.encode(), hashlib.sha256).digest())
-
-
-def sign_rs256(header: dict[str, Any], claims: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
-    data = signing_input(header, claims)
-    return data + "." + b64url(key.sign(data.encode(), padding.PKCS1v15(), hashes.SHA256()))
-
-
-def sign_es256(header: dict[str, Any], claims: dict[str, Any], key: ec.EllipticCurvePrivateKey) -> str:
-    data = signing_input(header, claims)
-    r, s = decode_dss_signature(key.sign(data.encode(), ec.ECDSA(hashes.SHA256())))
-    return data + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))  # JWS: raw r || s
-
-
-def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    return signing_input(header, claims) + "."
-
-
-def new_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def new_ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def rsa_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, str]:
-    numbers = key.public_key().public_numbers()
-    return {
-        "kty": "RSA",
-        "kid": kid,
-        "use": "sig",
-        "alg": "RS256",
-        "n": _int_b64(numbers.n),
-        "e": _int_b64(numbers.e),
-    }
-
-
-def ec_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, str]:
-    numbers = key.public_key().public_numbers()
-    return {
-        "kty": "EC",
-        "kid": kid,
-        "use": "sig",
-        "alg": "ES256",
-        "crv": "P-256",
-        "x": _int_b64(numbers.x, 32),
-        "y": _int_b64(numbers.y, 32),
-    }
-
-
-def public_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def idp_claims(**overrides: Any) -> dict[str, Any]:
-    """The claims of a valid access token from the identity provider; ``None`` removes a claim."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": IDP_ISSUER,
-        "aud": AUDIENCE,
-        "sub": "idp-user-42",
-        "iat": now,
-        "exp": now + 300,
-        "jti": str(uuid.uuid4()),
-        "agency": "police",
-        "role": "partner_referrer",
-        "scope": "referrals:create referrals:read",
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class JwksServer:
-    """A real HTTP server on 127.0.0.1 serving ``document`` as JSON at /jwks (or ``status`` if set)."""
-
-    def __init__(self, keys: list[dict[str, str]]) -> None:
-        self.document: Any = {"keys": keys}
-        self.status = 200
-        self.hits = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits += 1
-                body = json.dumps(server.document).encode()
-                self.send_response(server.status if self.path == "/jwks" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass  # keep the test output clean
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/jwks"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-
-@dataclass
-class Idp:
-    """The identity provider: its signing keys and the server publishing them."""
-
-    rsa_key: rsa.RSAPrivateKey
-    ec_key: ec.EllipticCurvePrivateKey
-    server: JwksServer
-    rsa_kid: str = "idp-rsa-1"
-    ec_kid: str = "idp-ec-1"
-
-    def rs256(self, claims: dict[str, Any] | None = None, **header: Any) -> str:
-        head = {"alg": "RS256", "typ": "at+jwt", "kid": self.rsa_kid, **header}
-        return sign_rs256(head, claims or idp_claims(), self.rsa_key)
-
-    def es256(self, claims: dict[str, Any] | None = None, **header: Any) -> str:
-        head = {"alg": "ES256", "typ": "at+jwt", "kid": self.ec_kid, **header}
-        return sign_es256(head, claims or idp_claims(), self.ec_key)
-
-
-def start_idp() -> Idp:
-    rsa_key, ec_key = new_rsa_key(), new_ec_key()
-    server = JwksServer([rsa_jwk(rsa_key, "idp-rsa-1"), ec_jwk(ec_key, "idp-ec-1")])
-    return Idp(rsa_key, ec_key, server)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_invalid_token(response: httpx.Response) -> None:
-    """What a client sees for a token the service does not trust."""
-    assert_problem(response, 401, "invalid_token")
-    assert response.headers["www-authenticate"].startswith("Bearer ")
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
-
-
-def http_for(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-# ---------------------------------------------------------------------------------------------------
-# Fixtures
-# ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def idp() -> Iterator[Idp]:
-    provider = start_idp()
-    yield provider
-    provider.server.close()
-
-
-def _build(database_url: str, jwks_url: str, **overrides: Any) -> FastAPI:
-    return create_app(make_settings(database_url, jwks_url=jwks_url, jwks_issuer=IDP_ISSUER, **overrides))
-
-
-@pytest.fixture
-async def idp_client(database_url: str, idp: Idp) -> AsyncIterator[httpx.AsyncClient]:
-    """The API configured to trust ``idp`` (default refresh limits)."""
-    app = _build(database_url, idp.server.url)
-    async with http_for(app) as http:
-        yield http
-    await app.state.engine.dispose()
+from tests.fixtures.http import serving
+from tests.fixtures.tokens import (
+    Idp,
+    assert_invalid_token,
+    b64url,
+    bearer,
+    ec_jwk,
+    free_port,
+    http_for,
+    idp_claims,
+    new_ec_key,
+    new_rsa_key,
+    rsa_jwk,
+    sign_es256,
+    sign_rs256,
+    trusting,
+)
 
 
 @pytest.fixture
 async def fast_refresh_client(database_url: str, idp: Idp) -> AsyncIterator[httpx.AsyncClient]:
     """The API trusting ``idp``, allowed to refresh the JWKS once a second."""
-    app = _build(database_url, idp.server.url, jwks_min_refresh_seconds=1)
-    async with http_for(app) as http:
+    async with serving(trusting(database_url, idp.server.url, jwks_min_refresh_seconds=1)) as http:
         yield http
-    await app.state.engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -421,7 +219,7 @@ async def test_key_rotation_is_picked_up_after_the_min_refresh_interval(
 
 
 async def test_jwks_server_down_at_first_use_is_a_401(database_url: str) -> None:
-    app = _build(database_url, f"http://127.0.0.1:{free_port()}/jwks")
+    app = trusting(database_url, f"http://127.0.0.1:{free_port()}/jwks")
     try:
         async with http_for(app) as http:
             token = sign_rs256({"alg": "RS256", "typ": "at+jwt", "kid": "k"}, idp_claims(), new_rsa_key())

@@ -10,40 +10,37 @@ sees who acted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 
-from tests.adults import (
+from tests.fixtures.adults import (
     action,
     advocacy_body,
     conclude,
     conclusion_body,
-    create_person,
     decide,
     get_concern,
     make_plan,
     raise_concern,
     record_advocacy,
 )
-from tests.referrals import ask, create_referral, rate, referral_body, unique_child
+from tests.fixtures.callers import ADULTS_SIDE, TokenFactory, Who, cast
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import ask, create_referral, rate, referral_body, unique_child
 
 Headers = dict[str, str]
 HUB_SUBS = ("hub-ann-practitioner", "hub-bob-manager", "asc-cat-worker", "asc-dan-manager")
 
 
 @pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return {
-        "police": auth("partner_referrer", "police", sub="police-system"),
-        "health": auth("partner_referrer", "health", sub="gp-system"),
-        "housing": auth("partner_referrer", "housing", sub="housing-system"),
-        "practitioner": auth("mash_practitioner", sub=HUB_SUBS[0]),
-        "mash_manager": auth("mash_manager", sub=HUB_SUBS[1]),
-        "worker": auth("asc_practitioner", sub=HUB_SUBS[2]),
-        "manager": auth("asc_manager", sub=HUB_SUBS[3]),
-    }
+def who(auth: TokenFactory) -> Who:
+    """The adults' side's callers, the hub's staff with the subjects of ``HUB_SUBS``."""
+    staff = ("practitioner", "mash_manager", "worker", "manager")
+    return cast(
+        auth,
+        ADULTS_SIDE,
+        **{name: ADULTS_SIDE[name]._replace(sub=sub) for name, sub in zip(staff, HUB_SUBS, strict=True)},
+    )
 
 
 def assert_no_hub_subject(response: httpx.Response) -> None:
@@ -52,9 +49,7 @@ def assert_no_hub_subject(response: httpx.Response) -> None:
         assert sub not in response.text, f"{response.request.url.path} shows {sub}"
 
 
-async def test_the_asked_agency_is_not_told_who_asked(
-    client: httpx.AsyncClient, who: dict[str, Headers]
-) -> None:
+async def test_the_asked_agency_is_not_told_who_asked(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
     await rate(client, who["practitioner"], referral["id"])
     [request] = await ask(client, who["practitioner"], referral["id"], "health")
@@ -78,7 +73,7 @@ async def test_the_asked_agency_is_not_told_who_asked(
 
 
 async def test_an_agency_caused_an_enquiry_is_not_told_which_hub_staff_opened_it(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     concern = await raise_concern(client, who["health"])
     await decide(client, who["manager"], concern["id"])
@@ -111,7 +106,7 @@ async def test_an_agency_caused_an_enquiry_is_not_told_which_hub_staff_opened_it
 
 
 async def test_an_action_owner_is_not_told_which_hub_staff_updated_its_action(
-    client: httpx.AsyncClient, who: dict[str, Headers]
+    client: httpx.AsyncClient, who: Who
 ) -> None:
     person = await create_person(client, who["worker"])
     plan = await make_plan(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,19 +19,17 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.scopes import ROLE_SCOPES, AgencyCode, Role, role_allowed_in_agency
-from app.main import create_app
-from tests.conftest import ROOT, TEST_SECRET, make_settings
-from tests.helpers import run_sql
-from tests.security.test_jwks import (
-    IDP_ISSUER,
+from tests.conftest import ROOT, TEST_SECRET
+from tests.fixtures.clients import token_form
+from tests.fixtures.database import run_sql
+from tests.fixtures.tokens import (
     Idp,
     assert_invalid_token,
     bearer,
-    http_for,
     idp_claims,
-    start_idp,
+    local_claims,
+    local_token,
 )
-from tests.security.test_tokens import local_claims, local_token
 
 # Every pairing the contract forbids, with the agency the role does belong to.
 MISMATCHED = [
@@ -102,32 +99,17 @@ async def test_a_police_mash_manager_reads_nothing(client: httpx.AsyncClient, se
         assert_invalid_token(await client.get(path, headers=headers))
 
 
-@pytest.fixture
-def idp() -> Iterator[Idp]:
-    provider = start_idp()
-    yield provider
-    provider.server.close()
-
-
-@pytest.fixture
-async def idp_app(database_url: str, idp: Idp) -> AsyncIterator[FastAPI]:
-    application = create_app(make_settings(database_url, jwks_url=idp.server.url, jwks_issuer=IDP_ISSUER))
-    yield application
-    await application.state.engine.dispose()
-
-
 @pytest.mark.parametrize(("role", "agency"), PAIRS)
 async def test_a_token_from_the_identity_provider_is_refused(
-    idp: Idp, idp_app: FastAPI, role: Role, agency: AgencyCode
+    idp: Idp, idp_client: httpx.AsyncClient, role: Role, agency: AgencyCode
 ) -> None:
     claims = idp_claims(agency=str(agency), role=str(role), scope=scopes_of(role))
-    async with http_for(idp_app) as http:
-        assert_invalid_token(await http.get("/v1/me", headers=bearer(idp.rs256(claims))))
-        # The same person in the right agency is let in: only the pairing is refused.
-        right = next(iter(sorted(ALLOWED[str(role)])))
-        good = idp_claims(agency=right, role=str(role), scope=scopes_of(role))
-        response = await http.get("/v1/me", headers=bearer(idp.rs256(good)))
-        assert response.status_code == 200, response.text
+    assert_invalid_token(await idp_client.get("/v1/me", headers=bearer(idp.rs256(claims))))
+    # The same person in the right agency is let in: only the pairing is refused.
+    right = next(iter(sorted(ALLOWED[str(role)])))
+    good = idp_claims(agency=right, role=str(role), scope=scopes_of(role))
+    response = await idp_client.get("/v1/me", headers=bearer(idp.rs256(good)))
+    assert response.status_code == 200, response.text
 
 
 async def test_a_client_registered_before_the_rule_gets_no_token(
@@ -140,14 +122,7 @@ async def test_a_client_registered_before_the_rule_gets_no_token(
     credentials = registered.json()
     # As a row written before the rule existed would be.
     await run_sql(app, "UPDATE clients SET role = 'mash_manager' WHERE name = 'Old system'")
-    response = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": credentials["client_id"],
-            "client_secret": credentials["client_secret"],
-        },
-    )
+    response = await client.post("/oauth/token", data=token_form(credentials))
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_client"
 

@@ -8,7 +8,6 @@ comes back is what the database lets that caller see.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,9 +22,10 @@ from app.models.audit import AuditEvent
 from app.models.disclosure import Disclosure
 from app.models.event import CaseEvent
 from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
-from tests.adults import raise_concern
-from tests.helpers import run_sql
-from tests.referrals import actors, answer, ask, create_referral, rate, referral_body, unique_child
+from tests.fixtures.adults import raise_concern
+from tests.fixtures.callers import Who
+from tests.fixtures.database import run_sql
+from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child
 
 pytestmark = pytest.mark.postgres
 
@@ -37,11 +37,6 @@ HOUSING = ("housing", "partner_referrer")
 PRACTITIONER = ("childrens_social_care", "mash_practitioner")
 ASC = ("adult_social_care", "asc_practitioner")
 AUDITOR = ("childrens_social_care", "auditor")
-
-
-@pytest.fixture
-def who(auth: Callable[..., Headers]) -> dict[str, Headers]:
-    return actors(auth)
 
 
 async def _ids(app: FastAPI, context: db.DbContext, entity: Any) -> set[uuid.UUID]:
@@ -56,7 +51,7 @@ async def _count(app: FastAPI, context: db.DbContext, entity: Any) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(entity)) or 0)
 
 
-async def _case(client: httpx.AsyncClient, who: dict[str, Headers]) -> dict[str, Any]:
+async def _case(client: httpx.AsyncClient, who: Who) -> dict[str, Any]:
     """Police and health each refer a child; the hub asks education about the police's referral and
     education answers; health raises an adult concern."""
     police = await create_referral(client, who["police"], referral_body(unique_child()))
@@ -74,7 +69,7 @@ async def _case(client: httpx.AsyncClient, who: dict[str, Headers]) -> dict[str,
 
 
 async def test_an_unfiltered_query_returns_only_the_partners_own_referrals(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     case = await _case(client, who)
 
@@ -90,9 +85,7 @@ async def test_an_unfiltered_query_returns_only_the_partners_own_referrals(
     assert referrals == {case["police"]}
 
 
-async def test_the_hub_sees_every_row(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
-) -> None:
+async def test_the_hub_sees_every_row(client: httpx.AsyncClient, who: Who, app: FastAPI) -> None:
     case = await _case(client, who)
 
     assert await _ids(app, PRACTITIONER, Referral) == {case["police"], case["health"]}
@@ -103,7 +96,7 @@ async def test_the_hub_sees_every_row(
 
 
 async def test_answers_stay_with_the_agency_that_gave_them(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     case = await _case(client, who)
 
@@ -116,7 +109,7 @@ async def test_answers_stay_with_the_agency_that_gave_them(
 
 
 async def test_adult_concerns_are_the_raisers_and_adult_social_cares(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     case = await _case(client, who)
 
@@ -127,7 +120,7 @@ async def test_adult_concerns_are_the_raisers_and_adult_social_cares(
 
 
 async def test_the_change_feed_audit_and_disclosures_are_filtered_too(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     case = await _case(client, who)
 
@@ -146,7 +139,7 @@ async def test_the_change_feed_audit_and_disclosures_are_filtered_too(
 
 
 async def test_a_request_sees_no_case_rows_before_its_caller_is_known(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     await _case(client, who)
 
@@ -182,7 +175,7 @@ async def _refused(app: FastAPI, statement: str) -> str:
 
 
 async def test_the_application_role_cannot_change_or_delete_the_audit_trail(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     await _case(client, who)
 
@@ -257,7 +250,7 @@ def _rows_read(plan: Any, relation: str) -> float:
 
 
 async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
-    client: httpx.AsyncClient, who: dict[str, Headers], app: FastAPI
+    client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     # A referral by health that the hub asked the police about: the police see it through the request.
     referral = await create_referral(client, who["health"], referral_body(unique_child()))

@@ -14,86 +14,42 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.scopes import AgencyCode, Role
 from app.main import create_app
-from tests.conftest import TEST_SECRET, TokenFactory, make_settings
-from tests.helpers import assert_problem
-from tests.security.test_jwks import (
+from tests.conftest import TEST_SECRET, make_settings
+from tests.fixtures.callers import TokenFactory
+from tests.fixtures.clients import token_form
+from tests.fixtures.http import assert_problem
+from tests.fixtures.tokens import (
     IDP_ISSUER,
+    LOCAL_HEADER,
     Idp,
     assert_invalid_token,
     b64url,
     bearer,
     http_for,
     idp_claims,
+    local_claims,
+    local_token,
     new_rsa_key,
     public_pem,
     sign_hs256,
     sign_rs256,
-    start_idp,
     unsigned,
 )
-
-LOCAL_HEADER = {"alg": "HS256", "typ": "at+jwt", "kid": "mash-hs256"}
-
-
-def local_claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    """Claims of a valid token issued by this service; ``None`` removes a claim."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": "user-1",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "jti": str(uuid.uuid4()),
-        "agency": "police",
-        "role": "partner_referrer",
-        "scope": "referrals:create referrals:read",
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-def local_token(settings: Settings, claims: dict[str, Any] | None = None, **header: Any) -> str:
-    head = {k: v for k, v in {**LOCAL_HEADER, **header}.items() if v is not None}
-    secret = settings.jwt_secret.get_secret_value().encode()
-    return sign_hs256(head, local_claims(settings) if claims is None else claims, secret)
 
 
 def assert_not_authenticated(response: httpx.Response) -> None:
     """No usable credentials at all: RFC 6750 section 3.1 says no error code in the challenge."""
     assert_problem(response, 401, "not_authenticated")
     assert response.headers["www-authenticate"] == 'Bearer realm="mash-api"'
-
-
-@pytest.fixture
-def idp() -> Iterator[Idp]:
-    provider = start_idp()
-    yield provider
-    provider.server.close()
-
-
-@pytest.fixture
-async def jwks_app(database_url: str, idp: Idp) -> AsyncIterator[FastAPI]:
-    application = create_app(make_settings(database_url, jwks_url=idp.server.url, jwks_issuer=IDP_ISSUER))
-    yield application
-    await application.state.engine.dispose()
-
-
-@pytest.fixture
-async def jwks_client(jwks_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_for(jwks_app) as http:
-        yield http
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -185,15 +141,15 @@ async def test_alg_none(client: httpx.AsyncClient, settings: Settings, alg: str,
 
 @pytest.mark.parametrize("kid", [None, "idp-rsa-1", "mash-hs256"])
 async def test_hs_rs_algorithm_swap(
-    jwks_client: httpx.AsyncClient, settings: Settings, idp: Idp, kid: str | None
+    idp_client: httpx.AsyncClient, settings: Settings, idp: Idp, kid: str | None
 ) -> None:
     # The classic confusion attack: HMAC-sign with the IdP's *public* key as the secret, hoping the
     # verifier picks the key by kid and the algorithm from the header. Claims are the IdP's.
-    assert (await jwks_client.get("/v1/me", headers=bearer(idp.rs256()))).status_code == 200
+    assert (await idp_client.get("/v1/me", headers=bearer(idp.rs256()))).status_code == 200
     header = {"alg": "HS256", "typ": "at+jwt"} | ({"kid": kid} if kid else {})
     for claims in (idp_claims(), local_claims(settings)):
         forged = sign_hs256(header, claims, public_pem(idp.rsa_key))
-        assert_invalid_token(await jwks_client.get("/v1/me", headers=bearer(forged)))
+        assert_invalid_token(await idp_client.get("/v1/me", headers=bearer(forged)))
 
 
 async def test_rs256_without_a_configured_jwks(client: httpx.AsyncClient, settings: Settings) -> None:
@@ -203,11 +159,9 @@ async def test_rs256_without_a_configured_jwks(client: httpx.AsyncClient, settin
         assert_invalid_token(await client.get("/v1/me", headers=bearer(token)))
 
 
-async def test_rs256_signed_by_an_attacker_with_the_idps_kid(
-    jwks_client: httpx.AsyncClient, idp: Idp
-) -> None:
+async def test_rs256_signed_by_an_attacker_with_the_idps_kid(idp_client: httpx.AsyncClient, idp: Idp) -> None:
     forged = sign_rs256({"alg": "RS256", "typ": "at+jwt", "kid": idp.rsa_kid}, idp_claims(), new_rsa_key())
-    assert_invalid_token(await jwks_client.get("/v1/me", headers=bearer(forged)))
+    assert_invalid_token(await idp_client.get("/v1/me", headers=bearer(forged)))
 
 
 @pytest.mark.parametrize("alg", ["HS384", "HS512", "RS256", "PS256", "ES256"])
@@ -481,14 +435,7 @@ async def test_a_revoked_clients_token_stops_working_at_once(
     )
     assert created.status_code == 201, created.text
     credentials = created.json()
-    issued = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": credentials["client_id"],
-            "client_secret": credentials["client_secret"],
-        },
-    )
+    issued = await client.post("/oauth/token", data=token_form(credentials))
     assert issued.status_code == 200, issued.text
     token = bearer(issued.json()["access_token"])
     assert (await client.get("/v1/me", headers=token)).status_code == 200

@@ -29,11 +29,11 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.main import create_app
-from tests.adults import adult as adult_body
-from tests.adults import allegation, concern_body, decision_body
-from tests.conftest import Databases, make_settings
-from tests.referrals import child, referral_body
+from tests.conftest import Databases
+from tests.fixtures.adults import adult as adult_body
+from tests.fixtures.adults import allegation, concern_body, decision_body
+from tests.fixtures.database import app_of_its_own
+from tests.fixtures.referrals import child, referral_body
 
 # --- Callers -----------------------------------------------------------------------------------------
 
@@ -571,18 +571,10 @@ async def run(world: World, step: tuple[Any, ...]) -> None:
 async def test_nobody_receives_what_the_rules_deny_them(
     databases: Databases, sequence: list[tuple[Any, ...]]
 ) -> None:
-    url = await databases.clone()
-    app = create_app(make_settings(url))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            world = World(client, app)
-            for step in sequence:
-                await run(world, step)
-    finally:
-        await app.state.engine.dispose()
-        await databases.drop(url)
+    async with app_of_its_own(databases) as (app, client):
+        world = World(client, app)
+        for step in sequence:
+            await run(world, step)
 
 
 # --- The oracle is not vacuous ----------------------------------------------------------------------
@@ -591,27 +583,19 @@ async def test_nobody_receives_what_the_rules_deny_them(
 async def test_the_invariant_sees_what_it_must_and_catches_a_leak(databases: Databases) -> None:
     """One fixed sequence: each allowed reader does receive its markers (so the check is looking at
     real answers), and a planted leak (the hub's view checked as the police) is caught."""
-    url = await databases.clone()
-    app = create_app(make_settings(url))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            world = World(client, app)
-            await world.refer("police")
-            await world.ask(0, "health")
-            await world.answer(0, False)
-            referral = world.model.referrals[0]
-            summary = next(f.text for f in world.model.facts if f.what == "a referral's summary")
-            own = await world.call("police", "GET", f"/v1/referrals/{referral.id}")
-            assert summary in own.text
-            export = await world.call("governance", "GET", f"/v1/people/{world.model.people[0]}/record")
-            assert summary in export.text, export.text
-            hub_view = await world.client.get(
-                f"/v1/referrals/{referral.id}", headers=world.headers["practitioner"]
-            )
-            with pytest.raises(AssertionError, match="a referral's summary"):
-                world.check(CALLERS["health"], "GET", "(the hub's answer)", hub_view)
-    finally:
-        await app.state.engine.dispose()
-        await databases.drop(url)
+    async with app_of_its_own(databases) as (app, client):
+        world = World(client, app)
+        await world.refer("police")
+        await world.ask(0, "health")
+        await world.answer(0, False)
+        referral = world.model.referrals[0]
+        summary = next(f.text for f in world.model.facts if f.what == "a referral's summary")
+        own = await world.call("police", "GET", f"/v1/referrals/{referral.id}")
+        assert summary in own.text
+        export = await world.call("governance", "GET", f"/v1/people/{world.model.people[0]}/record")
+        assert summary in export.text, export.text
+        hub_view = await world.client.get(
+            f"/v1/referrals/{referral.id}", headers=world.headers["practitioner"]
+        )
+        with pytest.raises(AssertionError, match="a referral's summary"):
+            world.check(CALLERS["health"], "GET", "(the hub's answer)", hub_view)
