@@ -215,12 +215,15 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
     ]
     seqs = [e["seq"] for e in timeline]
     assert seqs == sorted(seqs)
-    # The police timeline: receipt, rating and outcome only, and not who at the hub did them.
+    # The police timeline: receipt, status changes, rating and outcome, as the police feed shows them,
+    # and not who at the hub did them nor which agencies were asked.
     police_timeline = (await client.get(f"/v1/referrals/{referral_id}/timeline", headers=police)).json()[
         "entries"
     ]
     assert [(e["event_type"], e["actor"]["sub"], e["data"]) for e in police_timeline] == [
         ("referral.received", "police-ppu-system", {"referral_source": "6", "children": 2}),
         ("referral.rated", None, {"rating": "red"}),
+        ("contribution.requested", None, {}),
+        ("decision.proposed", None, {}),
         ("referral.decided", None, {"level": 4, "outcome": "strategy_discussion"}),
     ]

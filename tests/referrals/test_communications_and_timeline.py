@@ -193,7 +193,7 @@ async def test_an_invalid_contact_is_refused(
 # The timeline
 
 
-async def test_the_referring_agency_sees_receipt_rating_and_outcome_without_hub_names(
+async def test_the_referring_agency_sees_status_changes_rating_and_outcome_without_hub_names(
     client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(**DO_NOT_INFORM))
@@ -235,18 +235,19 @@ async def test_the_referring_agency_sees_receipt_rating_and_outcome_without_hub_
 
     police = await client.get(f"/v1/referrals/{referral_id}/timeline", headers=who["police"])
     assert police.status_code == 200, police.text
+    hub_agency = {"sub": None, "agency": "childrens_social_care", "role": None}
     assert [(e["event_type"], e["actor"], e["data"]) for e in police.json()["entries"]] == [
         (
             "referral.received",
             {"sub": "police-system", "agency": "police", "role": "partner_referrer"},
             {"referral_source": "6", "children": 1},
         ),
-        ("referral.rated", {"sub": None, "agency": "childrens_social_care", "role": None}, {"rating": "red"}),
-        (
-            "referral.decided",
-            {"sub": None, "agency": "childrens_social_care", "role": None},
-            {"level": 4, "outcome": "strategy_discussion"},
-        ),
+        ("referral.rated", hub_agency, {"rating": "red"}),
+        # Status changes, as its feed shows them: agencies asked (not which, nor what they said) and a
+        # decision awaiting approval (not what it proposed); no contact, update or approval step.
+        ("contribution.requested", hub_agency, {}),
+        ("decision.proposed", hub_agency, {}),
+        ("referral.decided", hub_agency, {"level": 4, "outcome": "strategy_discussion"}),
     ]
 
 

@@ -1,7 +1,7 @@
 """The change feed and a record's own GET say the same thing to every caller: the feed holds events
 about exactly the records the caller may read, through the view its GET shows, and the last status
 the feed gave each record is the status its GET shows (a raiser with limited feedback is told
-``decided`` in both). Both ask the records' access modules; this holds them to each other on a seeded
+``decided`` in both); a referral's timeline holds the same events, showing the same, as the feed. Both ask the records' access modules; this holds them to each other on a seeded
 set of referrals, concerns and plans in every state a partner can see them."""
 
 from __future__ import annotations
@@ -137,3 +137,19 @@ async def test_the_feed_and_get_agree_on_what_each_caller_sees(
         statuses = [e["status"] for e in events if e["status"] is not None]
         if body.get("status") is not None and statuses:
             assert statuses[-1] == body["status"], (reader, kind, statuses, body["status"])
+        if kind == "referral":
+            await _timeline_agrees(client, who[reader], record_id, body["view"], events)
+
+
+async def _timeline_agrees(
+    client: httpx.AsyncClient, headers: Headers, referral_id: str, view: str, events: list[dict[str, Any]]
+) -> None:
+    """A referral's timeline is its events in the caller's feed, each showing the same: an agency only
+    asked for information has none."""
+    timeline = await client.get(f"/v1/referrals/{referral_id}/timeline", headers=headers)
+    if view == "asked_agency":
+        assert timeline.status_code == 404, timeline.text
+        return
+    assert timeline.status_code == 200, timeline.text
+    shown = [(e["seq"], e["event_type"], e["actor"], e["data"]) for e in timeline.json()["entries"]]
+    assert shown == [(e["seq"], e["event_type"], e["actor"], e["data"]) for e in events], view

@@ -285,8 +285,9 @@ async def confirm_match(
     "/{referral_id}/timeline",
     summary="Everything that happened to the referral, in order, and who did it",
     description=(
-        "Children's social care sees every event. The referring agency sees receipt, rating, outcome and "
-        "withdrawal only, and not who at the hub did them."
+        "Children's social care sees every event. The referring agency sees what its change feed shows of "
+        "the referral (`GET /v1/events`): receipt, status changes, rating, outcome and withdrawal, and not "
+        "who at the hub did them. An agency only asked for information gets 404."
     ),
     response_model=Timeline,
     responses=problem_responses(404),

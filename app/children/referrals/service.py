@@ -42,6 +42,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
 from app.core.pagination import PageParams
+from app.governance.feed import service as feed
 from app.models.base import utcnow
 from app.models.person import Person
 from app.models.referral import (
@@ -538,45 +539,16 @@ async def list_(
     return referrals, children, next_cursor
 
 
-# Which events, and which of their data, the referring agency sees on its referral's timeline: the
-# status, the RAG rating and the final outcome, and nothing about other agencies' contributions.
-REFERRER_EVENTS: dict[str, tuple[str, ...]] = {
-    "referral.received": ("referral_source", "children"),
-    "referral.rated": ("rating",),
-    "referral.decided": ("level", "outcome"),
-    "referral.withdrawn": (),
-}
-
-
 async def timeline(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID
 ) -> Sequence[dict[str, Any]]:
+    """The referral's events as the change feed shows them to the caller (``app.governance.feed.rules``):
+    the hub every event, the referring agency its status changes, rating and outcome without hub names.
+    An agency only asked for information has no timeline: it sees its request, not the referral's story."""
     referral, view = await visible(session, actor, referral_id)
     if view is View.ASKED_AGENCY:
         raise NotFound("referral", referral_id)
-    entries = []
-    for event in await repository.events(session, referral.id):
-        data: dict[str, Any] = dict(event.data)
-        actor_view: dict[str, str | None] = {
-            "sub": event.actor_sub,
-            "agency": event.actor_agency,
-            "role": event.actor_role,
-        }
-        if view is View.REFERRER:
-            if event.event_type not in REFERRER_EVENTS:
-                continue
-            data = {k: v for k, v in data.items() if k in REFERRER_EVENTS[event.event_type]}
-            if event.actor_agency != actor.agency:
-                actor_view = {"sub": None, "agency": event.actor_agency, "role": None}
-        entries.append(
-            {
-                "seq": event.seq,
-                "occurred_at": event.occurred_at,
-                "event_type": event.event_type,
-                "actor": actor_view,
-                "data": data,
-            }
-        )
+    entries = await feed.on_record(session, actor, AGGREGATE, referral.id)
     await audit_on_referral(
         session,
         actor,

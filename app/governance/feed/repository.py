@@ -90,7 +90,7 @@ def _condition(only: Only, agency: str) -> sa.ColumnElement[bool]:
             Contribution.status == ContributionStatus.CANCELLED,
         )
     if only is Only.FEEDBACK_NOT_LIMITED:
-        return Section42DecisionRecord.feedback_limited_reason.is_(None)  # joined: see visible_to
+        return Section42DecisionRecord.feedback_limited_reason.is_(None)  # joined: see _visible
     raise AssertionError(only)
 
 
@@ -98,11 +98,11 @@ def _part(view: View, agency: str) -> sa.ColumnElement[bool] | None:
     """The agency has this part in the event's record, as each record's access module says (None: the
     view's conditions say it)."""
     if view is View.REFERRER:
-        return referral_access.made_by(agency)  # joined: see visible_to
+        return referral_access.made_by(agency)  # joined: see _visible
     if view is View.ASKED_AGENCY:
         return None  # a request names the agency asked; a cancellation is looked up
     if view is View.RAISER:
-        return concern_access.raised_by(agency)  # joined: see visible_to
+        return concern_access.raised_by(agency)  # joined: see _visible
     if view is View.ACTION_OWNER:
         # Every plan event carries its plan's id, on whichever stream it was written.
         return plan_access.owns_action_in(agency, JsonUuid(_data("plan_id")))
@@ -136,7 +136,7 @@ def hub_streams(principal: Principal) -> list[str]:
 
 def view_of(principal: Principal) -> sa.ColumnElement[str | None]:
     """The view through which the caller sees each event, or NULL when it may not see it. It reads
-    the columns of the records ``visible_to`` joins."""
+    the columns of the records ``_visible`` joins."""
     agency = str(principal.agency)
     whens: list[tuple[sa.ColumnElement[bool], str]] = []
     streams = hub_streams(principal)
@@ -155,16 +155,10 @@ def _about(record_type: RecordType) -> sa.ColumnElement[bool]:
     return sa.or_(CaseEvent.event_type.in_(named), unnamed)
 
 
-def visible_to(
-    principal: Principal,
-    after: int,
-    upto: int,
-    record_type: RecordType | None = None,
-    event_types: Collection[EventType] = (),
-) -> sa.Select[CaseEvent, str | None]:
-    """The events with ``after < seq <= upto`` that the caller may see, each with its view, in order."""
+def _visible(principal: Principal) -> sa.Select[CaseEvent, str | None]:
+    """The events the caller may see, each with its view, in order."""
     view = view_of(principal)
-    stmt = (
+    return (
         sa.select(CaseEvent, view)
         # Each event joins at most one row of each: by primary key, or by the unique concern_id.
         .outerjoin(
@@ -184,9 +178,20 @@ def visible_to(
         # The view is written twice (SELECT and WHERE), but only computed in SELECT for the page's
         # rows. Kept in one query, with the LIMIT, so the planner walks the primary key and probes
         # indexes row by row (a subquery computing it once was planned for the whole window instead).
-        .where(CaseEvent.seq > after, CaseEvent.seq <= upto, view.is_not(None))
+        .where(view.is_not(None))
         .order_by(CaseEvent.seq)
     )
+
+
+def visible_to(
+    principal: Principal,
+    after: int,
+    upto: int,
+    record_type: RecordType | None = None,
+    event_types: Collection[EventType] = (),
+) -> sa.Select[CaseEvent, str | None]:
+    """The events with ``after < seq <= upto`` that the caller may see, each with its view, in order."""
+    stmt = _visible(principal).where(CaseEvent.seq > after, CaseEvent.seq <= upto)
     if record_type is not None:
         stmt = stmt.where(_about(record_type))
     if event_types:
@@ -213,6 +218,17 @@ async def page(
     rows = await session.execute(visible_to(principal, after, upto, record_type, event_types).limit(limit))
     # The WHERE clause keeps only rows with a view.
     return [(event, View(str(name))) for event, name in rows]
+
+
+async def on_stream(
+    session: AsyncSession, principal: Principal, aggregate_type: str, aggregate_id: uuid.UUID
+) -> list[tuple[CaseEvent, View]]:
+    """Every event on one stream that the caller may see, with its view (the stream's own
+    (aggregate_type, aggregate_id, seq) index serves it)."""
+    stmt = _visible(principal).where(
+        CaseEvent.aggregate_type == aggregate_type, CaseEvent.aggregate_id == aggregate_id
+    )
+    return [(event, View(str(name))) for event, name in await session.execute(stmt)]
 
 
 async def first_seqs(

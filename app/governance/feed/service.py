@@ -95,6 +95,17 @@ async def read(session: AsyncSession, actor: Principal, params: PageParams, filt
     return page
 
 
+async def on_record(
+    session: AsyncSession, actor: Principal, aggregate_type: str, aggregate_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Every event on one record that the caller may see, each as the feed shows it to them: a
+    record's timeline is the feed read for that record, so the two cannot disagree. The caller
+    audits the read."""
+    return await _shape(
+        session, actor, await repository.on_stream(session, actor, aggregate_type, aggregate_id)
+    )
+
+
 def _status(rule: Rule | None, event: CaseEvent, firsts: dict[tuple[uuid.UUID, str], int]) -> str | None:
     if rule is None or rule.status is None:
         return None
