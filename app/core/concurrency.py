@@ -7,9 +7,10 @@ racing with the same ETag cannot both win: the loser gets 412 too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
 
@@ -47,3 +48,36 @@ def check_if_match(if_match: str | None, current_version: int) -> None:
     if current in candidates:
         return
     raise PreconditionFailed()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionedAnswer:
+    """An answer about one versioned record: its ``ETag``, the version a later write sends back. A
+    route that takes this gets the header documented on its 200 too (``app.core.routing``)."""
+
+    response: Response
+
+    def tag(self, version: int) -> None:
+        set_etag(self.response, version)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalWrite(VersionedAnswer):
+    """One write of a versioned record, both halves of the check: the ``If-Match`` sent (which the
+    service checks against the record it loads), and the new version's ``ETag`` on the answer."""
+
+    if_match: str | None
+
+
+def versioned_answer(response: Response) -> VersionedAnswer:
+    return VersionedAnswer(response=response)
+
+
+def conditional_write(response: Response, if_match: IfMatch = None) -> ConditionalWrite:
+    return ConditionalWrite(response=response, if_match=if_match)
+
+
+# A single-record GET (or a write without If-Match) that answers the record's ETag.
+Versioned = Annotated[VersionedAnswer, Depends(versioned_answer)]
+# A PATCH or PUT of a versioned record: it cannot take If-Match and forget the new ETag.
+Conditional = Annotated[ConditionalWrite, Depends(conditional_write)]

@@ -112,6 +112,10 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
     return responses
 
 
+# The 409 of a route that moves a record through its state machine.
+INVALID_TRANSITION: dict[int, list[str]] = {409: ["invalid_transition"]}
+
+
 @dataclass(frozen=True, slots=True)
 class RouteFacts:
     """What a route's signature says about the errors it can give (read by ``app.core.routing``)."""
@@ -124,7 +128,8 @@ class RouteFacts:
     json_body: bool  # ... and it is JSON (a form is not)
     idempotent: bool  # takes an Idempotency-Key (``app.core.idempotency.idempotent``)
     conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
-    creates: bool  # answers 201 Created, with the new record's Location
+    versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``, ``Conditional``)
+    creates: bool  # answers 201 Created, with the new record's Location (``app.core.creation.Created``)
 
 
 def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
@@ -156,12 +161,14 @@ def route_responses(
     declared: dict[int | str, dict[str, Any]], facts: RouteFacts
 ) -> dict[int | str, dict[str, Any]]:
     """A route's ``responses``: what it declared, with the inferred problems added in status order, and
-    a create's ``Location`` header.
+    a create's ``Location`` header, and a versioned record's ``ETag``.
 
     Where both name a problem status, its codes are the inferred ones and then the declared ones
     (``codes={403: ["self_approval"]}`` adds to ``insufficient_scope``); a declared response that is
     not a problem (the token endpoint's OAuth errors) stands as it is."""
     inferred = inferred_problems(facts)
+    if facts.versioned:
+        declared = {**declared, 200: {**declared.get(200, {}), **ETAG_HEADERS[200]}}
     merged: dict[int | str, dict[str, Any]] = {}
     for status in sorted({*declared, *inferred}, key=str):
         entry = declared.get(status)

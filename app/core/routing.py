@@ -15,9 +15,10 @@ rolls everything back: there are no partial writes.
 ``responses`` here (``app.core.openapi.route_responses``): 500 always; 503 when it uses the database;
 401/403 when it authenticates; 400/408/413/415/422 when it takes a JSON body; 422 for its parameters;
 the idempotency codes of 409/422 when it takes an ``Idempotency-Key``; 412/428 when it takes
-``If-Match``; a create's ``Location`` header. A route lists only what is its own: its record's 404,
-its state machine's 409, a 403 rule of its own. A public route (no token; the token endpoint's OAuth
-errors and the operations pages have shapes of their own) gets 500 and 503 only and lists the rest.
+``If-Match``; a create's ``Location`` header; the ``ETag`` of a route answering a versioned record. A
+route lists only what is its own: its record's 404, its state machine's 409, a 403 rule of its own. A
+public route (no token; the token endpoint's OAuth errors and the operations pages have shapes of their
+own) gets 500 and 503 only and lists the rest.
 
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
 ``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
@@ -42,8 +43,9 @@ from fastapi.utils import create_model_field
 
 from app.core import db
 from app.core.auth import authenticate, public
-from app.core.concurrency import IF_MATCH
+from app.core.concurrency import IF_MATCH, conditional_write, versioned_answer
 from app.core.context import RequestContext
+from app.core.creation import creation
 from app.core.errors import AppError, NotFound
 from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.core.idempotency import IdempotentReplay, store_response
@@ -56,7 +58,13 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        self.responses = route_responses(self.responses, route_facts(self))
+        facts = route_facts(self)
+        if facts.creates != (self.status_code == 201):
+            # The Location documented on every 201 is the one ``Created`` sends: neither goes alone.
+            raise TypeError(
+                f"{self.name}: a route answers 201 exactly when it takes app.core.creation.Created"
+            )
+        self.responses = route_responses(self.responses, facts)
         for status, response in self.responses.items():
             model = response.get("model")
             if model is not None and status not in self.response_fields:
@@ -162,7 +170,8 @@ def route_facts(route: APIRoute) -> RouteFacts:
         json_body=body and not _is_form(route),
         idempotent=IDEMPOTENCY_KEY in headers,
         conditional=IF_MATCH in headers,
-        creates=route.status_code == 201,
+        versioned=bool(calls & {versioned_answer, conditional_write}),
+        creates=creation in calls,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query, status
 from pydantic import AwareDatetime, Field
 
 from app.children.codes import ReferralStatus
@@ -29,12 +29,13 @@ from app.children.referrals.schemas import (
 )
 from app.core.auth import Principal, requires
 from app.core.codes import RagRating
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import Conditional, Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
@@ -42,14 +43,11 @@ from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
-ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
 ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
 ReferralsWrite = Annotated[Principal, requires(Scope.REFERRALS_WRITE)]
 ReferralsWriteOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_WRITE))]
 ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
-Paging = Annotated[PageParams, Depends(page_params)]
-TRANSITION = {409: ["invalid_transition"]}
 
 
 @router.post(
@@ -66,10 +64,10 @@ TRANSITION = {409: ["invalid_transition"]}
     response_model=ReferralOut,
 )
 async def create_referral(
-    response: Response, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
+    created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
 ) -> ReferralFull | ReferralForReferrer:
     new = await service.create(session, principal, body, clock)
-    response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
+    created.at(f"/v1/referrals/{new.referral.id}")
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
     view = views.full if access.is_hub(principal) else views.for_referrer
     return await view(session, new.referral, children=new.children, household=new.household)
@@ -82,11 +80,8 @@ async def create_referral(
         "Children's social care sees every referral; a partner agency sees the referrals it made (the "
         "requests it was asked to answer are in GET /v1/contributions). Newest first."
     ),
-    response_model=Page[ReferralSummary],
 )
 async def list_referrals(
-    request: Request,
-    response: Response,
     principal: ReferralsRead,
     session: DbSession,
     paging: Paging,
@@ -113,11 +108,10 @@ async def list_referrals(
         overdue=overdue,
         person_id=person_id,
     )
-    referrals, children, next_cursor = await service.list_(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
+    referrals, children, next_cursor = await service.list_(session, principal, filters, paging.params)
     now = utcnow()
     items = [views.summary(r, children[r.id], now, hub=access.is_hub(principal)) for r in referrals]
-    return Page(items=items, next_cursor=next_cursor)
+    return paging.page(items, next_cursor)
 
 
 @router.get(
@@ -129,36 +123,31 @@ async def list_referrals(
         "agency asked for information (the children's identifying details and its own requests)."
     ),
     response_model=ReferralOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
+    responses=problem_responses(404),
 )
 async def get_referral(
-    referral_id: uuid.UUID, response: Response, principal: ReferralsRead, session: DbSession
+    referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
 ) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
     referral, view = await service.read(session, principal, referral_id)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.render(session, referral, view, principal.agency)
 
 
 @router.patch(
     "/{referral_id}",
     summary="Update or withdraw a referral",
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
 )
 async def update_referral(
     referral_id: uuid.UUID,
-    response: Response,
     principal: ReferralsWrite,
     session: DbSession,
     body: ReferralUpdate,
-    if_match: IfMatch = None,
+    write: Conditional,
 ) -> ReferralFull:
     """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
-    referral = await service.update(session, principal, referral_id, body, if_match)
-    set_etag(response, referral.version)
+    referral = await service.update(session, principal, referral_id, body, write.if_match)
+    write.tag(referral.version)
     return await views.full(session, referral)
 
 
@@ -171,22 +160,18 @@ async def update_referral(
         "Blue (no MASH response needed) sets no deadline. A referral may be re-rated until a decision "
         "is proposed."
     ),
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
 )
 async def rate_referral(
     referral_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ReferralsWrite,
     session: DbSession,
     clock: Clock,
     body: RagRatingIn,
 ) -> ReferralFull:
     referral = await service.rate(session, principal, referral_id, body, clock)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
@@ -197,21 +182,17 @@ async def rate_referral(
         "A hub manager records why the referral proceeds without the parents' consent and on what lawful "
         "basis. Until then, no agency can be asked for information about it."
     ),
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
 )
 async def override_consent(
     referral_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ConsentOverride,
     session: DbSession,
     body: ConsentOverrideIn,
 ) -> ReferralFull:
     referral = await service.override_consent(session, principal, referral_id, body)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
@@ -219,19 +200,18 @@ async def override_consent(
     "/{referral_id}/communications",
     summary="Record a contact with the family or the referrer",
     status_code=status.HTTP_201_CREATED,
-    response_model=CommunicationOut,
     responses=problem_responses(404, 409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(
     referral_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: ReferralsWriteOnce,
     session: DbSession,
     body: CommunicationIn,
 ) -> CommunicationOut:
     """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
     communication = await service.record_communication(session, principal, referral_id, body)
-    response.headers["Location"] = f"/v1/referrals/{referral_id}/communications/{communication.id}"
+    created.at(f"/v1/referrals/{referral_id}/communications/{communication.id}")
     return CommunicationOut.model_validate(communication)
 
 
@@ -252,7 +232,6 @@ async def list_communications(
 @router.get(
     "/{referral_id}/communications/{communication_id}",
     summary="One recorded contact (children's social care)",
-    response_model=CommunicationOut,
     responses=problem_responses(404),
 )
 async def get_communication(
@@ -267,7 +246,6 @@ async def get_communication(
     "/{referral_id}/children/{child_id}/match-confirmation",
     summary="Settle a child's pending match",
     description="A practitioner confirms which known person the child is, or that the child is new.",
-    response_model=ChildIdentity,
     responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
@@ -288,7 +266,6 @@ async def confirm_match(
         "Children's social care sees every event. The referring agency sees receipt, rating, outcome and "
         "withdrawal only, and not who at the hub did them."
     ),
-    response_model=Timeline,
     responses=problem_responses(404),
 )
 async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
