@@ -124,6 +124,7 @@ class RouteFacts:
     authenticates: bool  # depends on ``app.core.auth.authenticate``
     uses_database: bool  # depends on the request's session
     parameters: bool  # takes path, query, header or cookie parameters
+    record_path: bool  # names a record in its path (``/v1/referrals/{referral_id}``)
     body: bool  # takes a request body
     json_body: bool  # ... and it is JSON (a form is not)
     idempotent: bool  # takes an Idempotency-Key (``app.core.idempotency.idempotent``)
@@ -134,8 +135,8 @@ class RouteFacts:
 
 def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
     """The problem responses a route gives because of what it takes, each with its codes (empty: every
-    code of that status). A route's ``responses=`` lists only the rest: its record's 404, the 409 of
-    its state machine, a 403 for a rule of its own."""
+    code of that status). A route's ``responses=`` lists only the rest: the 409 of its state machine, a
+    403 for a rule of its own."""
     found: dict[int, list[str]] = {status: [] for status in ALWAYS}
     if facts.uses_database:
         found.update({status: [] for status in WITH_DATABASE})
@@ -154,6 +155,9 @@ def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
             found[status] = list(dict.fromkeys([*found.get(status, []), *codes]))
     if facts.conditional:
         found.update({status: [] for status in CONDITIONAL})
+    if facts.record_path:
+        # The record named, or the one it belongs to, may not exist or not be the caller's to see.
+        found[404] = []
     return found
 
 

@@ -15,10 +15,10 @@ rolls everything back: there are no partial writes.
 ``responses`` here (``app.core.openapi.route_responses``): 500 always; 503 when it uses the database;
 401/403 when it authenticates; 400/408/413/415/422 when it takes a JSON body; 422 for its parameters;
 the idempotency codes of 409/422 when it takes an ``Idempotency-Key``; 412/428 when it takes
-``If-Match``; a create's ``Location`` header; the ``ETag`` of a route answering a versioned record. A
-route lists only what is its own: its record's 404, its state machine's 409, a 403 rule of its own. A
-public route (no token; the token endpoint's OAuth errors and the operations pages have shapes of their
-own) gets 500 and 503 only and lists the rest.
+``If-Match``; 404 when its path names a record; a create's ``Location`` header; the ``ETag`` of a route
+answering a versioned record. A route lists only what is its own: its state machine's 409, a 403 rule of
+its own. A public route (no token; the token endpoint's OAuth errors and the operations pages have
+shapes of their own) gets 500 and 503 only and lists the rest.
 
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
 ``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
@@ -148,6 +148,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
     calls: set[Any] = set()
     headers: set[str] = set()
     parameters = False
+    record_path = False
     pending: list[Dependant] = [route.dependant]
     while pending:
         dependant = pending.pop()
@@ -159,6 +160,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
             or dependant.header_params
             or dependant.cookie_params
         )
+        record_path = record_path or bool(dependant.path_params)
         pending.extend(dependant.dependencies)
     body = route.body_field is not None
     return RouteFacts(
@@ -166,6 +168,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
         authenticates=authenticate in calls,
         uses_database=db.get_session in calls,
         parameters=parameters,
+        record_path=record_path,
         body=body,
         json_body=body and not _is_form(route),
         idempotent=IDEMPOTENCY_KEY in headers,

@@ -128,7 +128,6 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
         "A person record with the siblings known to the hub. Single-record GETs send an ETag for a later "
         "PATCH." + REGISTER
     ),
-    responses=problem_responses(404),
 )
 async def get_person(
     person_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession
@@ -145,7 +144,7 @@ async def get_person(
         "Correct or complete a person's identifying details. Send the ETag of your last GET in `If-Match`: "
         "missing is 428, stale is 412." + REGISTER
     ),
-    responses=problem_responses(404, 409, codes={409: ["duplicate_person"]}),
+    responses=problem_responses(409, codes={409: ["duplicate_person"]}),
 )
 async def update_person(
     person_id: uuid.UUID, principal: PeopleWrite, session: DbSession, body: PersonUpdate, write: Conditional

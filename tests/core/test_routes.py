@@ -207,6 +207,9 @@ def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes(
     assert {"404", "412", "428", "422"} <= updated.keys()
     assert updated["403"] == ["insufficient_scope", "agency_not_permitted"]
     assert "409" not in updated
+    # A route whose path names a record may not find it (or the caller may not see it).
+    assert _problems(paths["/v1/things/{thing_id}"]["get"])["404"] == ["not_found"]
+    assert "404" not in created
     # A route that answers a versioned record (a conditional write, a GET) documents its ETag.
     for method in ("patch", "get"):
         assert "ETag" in paths["/v1/things/{thing_id}"][method]["responses"]["200"]["headers"]

@@ -92,7 +92,6 @@ async def list_clients(
     "/clients/{client_id}",
     tags=["Administration"],
     summary="Get one client",
-    responses=problem_responses(404),
 )
 async def get_client(
     client_id: uuid.UUID, answer: Versioned, _: AdminPrincipal, session: DbSession
@@ -107,7 +106,6 @@ async def get_client(
     "/clients/{client_id}",
     tags=["Administration"],
     summary="Rename a client",
-    responses=problem_responses(404),
 )
 async def update_client(
     client_id: uuid.UUID,
@@ -126,7 +124,7 @@ async def update_client(
     "/clients/{client_id}/revocation",
     tags=["Administration"],
     summary="Revoke a client: its tokens stop working at once",
-    responses=problem_responses(404, 409, codes={409: ["already_revoked"]}),
+    responses=problem_responses(409, codes={409: ["already_revoked"]}),
 )
 async def revoke_client(
     client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation

@@ -14,7 +14,6 @@ from app.core.auth import Principal, requires
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
@@ -56,7 +55,6 @@ async def list_advocates(
 @router.get(
     "/{advocate_id}",
     summary="Get an advocate",
-    responses=problem_responses(404),
 )
 async def get_advocate(advocate_id: uuid.UUID, principal: AdvocatesRead, session: DbSession) -> AdvocateOut:
     """One registered advocate and how to reach them."""

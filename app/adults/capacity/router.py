@@ -74,7 +74,6 @@ async def list_assessments(
 @router.get(
     "/{assessment_id}",
     summary="Get a capacity assessment, with its best interests decision",
-    responses=problem_responses(404),
 )
 async def get_assessment(
     assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
@@ -93,7 +92,7 @@ async def get_assessment(
         "of capacity (409 `best_interests_requires_incapacity`); one per assessment."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
+    responses=problem_responses(409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
 )
 async def best_interests(
     assessment_id: uuid.UUID,

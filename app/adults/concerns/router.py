@@ -12,7 +12,6 @@ from app.adults.concerns import access, service, views
 from app.adults.concerns.repository import ConcernFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
-    AdultConcernForRaiser,
     AdultConcernFull,
     AdultConcernOut,
     AdultConcernSummary,
@@ -56,7 +55,6 @@ AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WR
         "`decision_due_at` is two working days from receipt by default."
     ),
     status_code=status.HTTP_201_CREATED,
-    response_model=AdultConcernOut,
 )
 async def create_concern(
     created: Created,
@@ -64,7 +62,7 @@ async def create_concern(
     session: DbSession,
     clock: Clock,
     body: AdultConcernCreate,
-) -> AdultConcernFull | AdultConcernForRaiser:
+) -> AdultConcernOut:
     concern = await service.create(session, principal, body, clock)
     created.at(f"/v1/adult-concerns/{concern.id}")
     _, view = await access.visible(session, principal, concern.id)
@@ -99,12 +97,10 @@ async def list_concerns(
         "`view` says which: `full` for adult social care; `raiser` for the agency that raised it (status and "
         "feedback, the outcome withheld while feedback is limited)."
     ),
-    response_model=AdultConcernOut,
-    responses=problem_responses(404),
 )
 async def get_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
-) -> AdultConcernFull | AdultConcernForRaiser:
+) -> AdultConcernOut:
     concern, view = await service.read(session, principal, concern_id)
     answer.tag(concern.version)
     return await views.render(session, concern, view)
@@ -117,7 +113,7 @@ async def get_concern(
         "Record the adult's views and outcomes as they become known, or close the concern: after its "
         "enquiry concludes, or after a decision of no further action."
     ),
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_concern(
     concern_id: uuid.UUID,
@@ -135,7 +131,7 @@ async def update_concern(
     "/v1/adult-concerns/{concern_id}/match-confirmation",
     summary="Settle the adult's pending match",
     description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
-    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
+    responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
@@ -155,7 +151,6 @@ async def confirm_match(
     ),
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(
-        404,
         409,
         422,
         codes={
@@ -184,7 +179,7 @@ async def decide(
         "(`caused_to_agency`), which then sees the enquiry; the council stays accountable."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def open_enquiry(
     concern_id: uuid.UUID,
@@ -202,7 +197,6 @@ async def open_enquiry(
     "/v1/enquiries/{enquiry_id}",
     summary="Get an enquiry",
     description="Adult social care, and the agency that leads it or to which it was caused.",
-    responses=problem_responses(404),
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
@@ -219,7 +213,6 @@ async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: D
         "(409 `advocate_required`)."
     ),
     responses=problem_responses(
-        404,
         409,
         422,
         codes={409: ["invalid_transition", "advocate_required"], 422: ["allegation_results_missing"]},
@@ -240,7 +233,7 @@ async def conclude(
         "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def record_advocacy(
     concern_id: uuid.UUID,

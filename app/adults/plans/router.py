@@ -168,13 +168,11 @@ async def list_plans(
         "`view` says which: `full` for adult social care; `action_owner` for an agency that owns an action "
         "in the plan (the adult, the lead, the contingency, the review date and its own actions)."
     ),
-    response_model=PlanOut,
-    responses=problem_responses(404),
     openapi_extra=OWNER_SECURITY,
 )
 async def get_plan(
     plan_id: uuid.UUID, answer: Versioned, principal: PlansOrOwners, session: DbSession
-) -> PlanFull | PlanForActionOwner:
+) -> PlanOut:
     plan, view = await service.read(session, principal, plan_id)
     answer.tag(plan.version)
     return await render(session, plan, view, principal.agency)
@@ -183,7 +181,7 @@ async def get_plan(
 @router.patch(
     "/{plan_id}",
     summary="Amend a safeguarding plan",
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_plan(
     plan_id: uuid.UUID, principal: PlansWrite, session: DbSession, body: PlanUpdate, write: Conditional
@@ -203,7 +201,7 @@ async def update_plan(
         "An agency may update only its own actions; another agency's action is not found for it. Send the "
         "action's `etag` (from the plan) in If-Match."
     ),
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
     openapi_extra=OWNER_SECURITY,
 )
 async def update_action(
@@ -227,7 +225,7 @@ async def update_action(
         "confirms feedback was given and a safeguarding adults review considered."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def review_plan(
     plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn

@@ -44,7 +44,7 @@ class ContributionList(BaseModel):
         "the parents' consent or a manager's consent override. Moves it to `gathering_information`."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes={409: ["invalid_transition", "consent_override_required"]}),
+    responses=problem_responses(409, codes={409: ["invalid_transition", "consent_override_required"]}),
 )
 async def request_contributions(
     referral_id: uuid.UUID,
@@ -66,7 +66,6 @@ async def request_contributions(
         "Children's social care sees every agency's answer (restricted ones marked `restricted`). Any other "
         "agency sees only its own."
     ),
-    responses=problem_responses(404),
 )
 async def referral_contributions(
     referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -102,7 +101,6 @@ async def inbox(
 @router.get(
     "/v1/contributions/{contribution_id}",
     summary="One information request and its answer",
-    responses=problem_responses(404),
 )
 async def get_contribution(
     contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -121,7 +119,7 @@ async def get_contribution(
         "`restriction_reason`; it is marked restricted wherever it appears and withheld from subject "
         "access exports."
     ),
-    responses=problem_responses(404, 409, codes={409: ["already_responded", "invalid_transition"]}),
+    responses=problem_responses(409, codes={409: ["already_responded", "invalid_transition"]}),
 )
 async def respond(
     contribution_id: uuid.UUID,

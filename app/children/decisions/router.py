@@ -31,7 +31,7 @@ ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
         "or assessment factors; `nfa` follows from the outcome. The referral moves to `awaiting_approval`."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def propose(
     referral_id: uuid.UUID,
@@ -48,7 +48,6 @@ async def propose(
 @router.get(
     "/v1/threshold-decisions/{decision_id}",
     summary="Get a threshold decision (children's social care)",
-    responses=problem_responses(404),
 )
 async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
     """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
@@ -62,7 +61,7 @@ async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session
         "By a manager other than the proposer (403 `self_approval` otherwise). Approval decides the "
         "referral; returning it (with a comment) sends the referral back to information gathering."
     ),
-    responses=problem_responses(403, 404, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
+    responses=problem_responses(403, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
 )
 async def review(
     decision_id: uuid.UUID, principal: DecisionsApprove, session: DbSession, body: DecisionReview

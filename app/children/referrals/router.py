@@ -18,8 +18,6 @@ from app.children.referrals.schemas import (
     ConsentOverrideIn,
     RagRatingIn,
     ReferralCreate,
-    ReferralForAskedAgency,
-    ReferralForReferrer,
     ReferralFull,
     ReferralOut,
     ReferralSummary,
@@ -61,11 +59,10 @@ ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
         "day from receipt until the referral is rated."
     ),
     status_code=status.HTTP_201_CREATED,
-    response_model=ReferralOut,
 )
 async def create_referral(
     created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
-) -> ReferralFull | ReferralForReferrer:
+) -> ReferralOut:
     new = await service.create(session, principal, body, clock)
     created.at(f"/v1/referrals/{new.referral.id}")
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
@@ -122,12 +119,10 @@ async def list_referrals(
         "(status, RAG rating and outcome, nothing other agencies contributed); `asked_agency` for an "
         "agency asked for information (the children's identifying details and its own requests)."
     ),
-    response_model=ReferralOut,
-    responses=problem_responses(404),
 )
 async def get_referral(
     referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
-) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
+) -> ReferralOut:
     referral, view = await service.read(session, principal, referral_id)
     answer.tag(referral.version)
     return await views.render(session, referral, view, principal.agency)
@@ -136,7 +131,7 @@ async def get_referral(
 @router.patch(
     "/{referral_id}",
     summary="Update or withdraw a referral",
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_referral(
     referral_id: uuid.UUID,
@@ -160,7 +155,7 @@ async def update_referral(
         "Blue (no MASH response needed) sets no deadline. A referral may be re-rated until a decision "
         "is proposed."
     ),
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def rate_referral(
     referral_id: uuid.UUID,
@@ -182,7 +177,7 @@ async def rate_referral(
         "A hub manager records why the referral proceeds without the parents' consent and on what lawful "
         "basis. Until then, no agency can be asked for information about it."
     ),
-    responses=problem_responses(404, 409, codes=INVALID_TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def override_consent(
     referral_id: uuid.UUID,
@@ -200,7 +195,7 @@ async def override_consent(
     "/{referral_id}/communications",
     summary="Record a contact with the family or the referrer",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, codes={409: ["do_not_inform_parents"]}),
+    responses=problem_responses(409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(
     referral_id: uuid.UUID,
@@ -218,12 +213,10 @@ async def record_communication(
 @router.get(
     "/{referral_id}/communications",
     summary="The contacts recorded with the family and the referrer (children's social care)",
-    response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
-    responses=problem_responses(404),
 )
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
-) -> list[CommunicationOut]:
+) -> Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)]:
     """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communications = await service.communications(session, principal, referral_id)
     return [CommunicationOut.model_validate(c) for c in communications]
@@ -232,7 +225,6 @@ async def list_communications(
 @router.get(
     "/{referral_id}/communications/{communication_id}",
     summary="One recorded contact (children's social care)",
-    responses=problem_responses(404),
 )
 async def get_communication(
     referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
@@ -246,7 +238,7 @@ async def get_communication(
     "/{referral_id}/children/{child_id}/match-confirmation",
     summary="Settle a child's pending match",
     description="A practitioner confirms which known person the child is, or that the child is new.",
-    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
+    responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     referral_id: uuid.UUID,
@@ -266,7 +258,6 @@ async def confirm_match(
         "Children's social care sees every event. The referring agency sees receipt, rating, outcome and "
         "withdrawal only, and not who at the hub did them."
     ),
-    responses=problem_responses(404),
 )
 async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
     entries = await service.timeline(session, principal, referral_id)

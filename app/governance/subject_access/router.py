@@ -20,7 +20,6 @@ from app.core.concurrency import Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
@@ -73,7 +72,6 @@ RequestLoggerOnce = Annotated[
         "one-sided export is logged against it and leaves it open. Every export is audited (action "
         "`export`, with the sides and counts only) and logged as a disclosure to the data subject."
     ),
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def export_record(
@@ -104,7 +102,6 @@ async def export_record(
         "any other agency: 404, as for the person."
     ),
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def log_request(
@@ -144,7 +141,6 @@ async def list_requests(
 @router.get(
     "/v1/subject-access-requests/{request_id}",
     summary="Get a subject access request",
-    responses=problem_responses(404),
 )
 async def get_request(
     request_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession

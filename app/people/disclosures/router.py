@@ -9,7 +9,6 @@ from fastapi import Query
 
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
-from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
@@ -44,7 +43,6 @@ LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSUR
         "covered its side; information governance (`disclosures:read`) every entry. Any other agency: "
         "404, as for the person."
     ),
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def person_disclosures(
