@@ -1,8 +1,8 @@
 """Creates: a route that makes a record answers 201 and says where the new record is.
 
-Such a route takes ``Created``. ``app.core.routing`` holds the two together (a route that takes it
-answers 201, and a 201 takes it), and documents the ``Location`` header on the 201, so a create
-cannot be documented with a header it forgets to send.
+Such a route takes ``Created``, and that is all it says: ``app.core.routing`` makes a route that takes
+it answer 201 (and refuses a 201 that does not), and documents the ``Location`` header on the 201, so
+a create cannot be documented with a header it forgets to send.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
 
@@ -57,6 +58,8 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("status_code") is None and creation in _calls(get_dependant(path=path, call=endpoint)):
+            kwargs["status_code"] = 201  # a create says so by taking ``Created``, and only there
         super().__init__(path, endpoint, **kwargs)
         facts = route_facts(self)
         if facts.creates != (self.status_code == 201):
@@ -176,6 +179,16 @@ def route_facts(route: APIRoute) -> RouteFacts:
         versioned=bool(calls & {versioned_answer, conditional_write}),
         creates=creation in calls,
     )
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    calls: set[Any] = set()
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        calls.add(dependant.call)
+        pending.extend(dependant.dependencies)
+    return calls
 
 
 def _is_form(route: APIRoute) -> bool:

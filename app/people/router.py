@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 
 from app.core.auth import Principal, requires
 from app.core.concurrency import Conditional, Versioned
@@ -61,7 +61,6 @@ async def person_out(session: DbSession, person: Person) -> PersonOut:
 @router.post(
     "",
     summary="Record a person",
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 409, codes={403: ["agency_not_permitted"], 409: ["duplicate_person"]}),
     description=(
         "Make a person record (a child or an adult) directly; referrals and concerns also make them when a "

@@ -170,7 +170,7 @@ def _problems(operation: dict[str, Any]) -> dict[str, list[str]]:
 def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes() -> None:
     router = Router(prefix="/v1/things")
 
-    @router.post("", status_code=201, responses=problem_responses(409, codes={409: ["invalid_transition"]}))
+    @router.post("", responses=problem_responses(409, codes={409: ["invalid_transition"]}))
     async def create_thing(
         principal: ThingsWriteOnce, session: DbSession, body: Thing, created: Created
     ) -> Thing:
@@ -221,13 +221,15 @@ def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes(
 def test_a_route_answers_201_exactly_when_it_says_where_the_new_record_is() -> None:
     router = Router(prefix="/v1/things")
 
+    async def create_thing(principal: ThingsWriteOnce, body: Thing, created: Created) -> Thing:
+        return body
+
     async def create_without_location(principal: ThingsWriteOnce, body: Thing) -> Thing:
         return body
 
-    async def location_without_201(principal: ThingsWriteOnce, body: Thing, created: Created) -> Thing:
-        return body
-
+    router.add_api_route("", create_thing, methods=["POST"])
+    assert [route.status_code for route in router.routes if isinstance(route, APIRoute)] == [201]
     with pytest.raises(TypeError, match="201 exactly when"):
         router.add_api_route("", create_without_location, methods=["POST"], status_code=201)
     with pytest.raises(TypeError, match="201 exactly when"):
-        router.add_api_route("", location_without_201, methods=["POST"])
+        router.add_api_route("", create_thing, methods=["POST"], status_code=200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, status
+from fastapi import Query, Request
 
 from app.admin.clients import repository, service
 from app.admin.clients.schemas import (
@@ -56,7 +56,6 @@ async def list_agencies(_: Authenticated, session: DbSession, paging: Paging) ->
         "same client with `client_secret: null`, because the secret is never stored: if the first "
         "response was lost, revoke that client and register a new one."
     ),
-    status_code=status.HTTP_201_CREATED,
 )
 async def create_client(
     request: Request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 
 from app.adults.advocates import service
 from app.adults.advocates.schemas import AdvocateIn, AdvocateOut
@@ -26,7 +26,6 @@ AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WR
 @router.post(
     "",
     summary="Register an advocate",
-    status_code=status.HTTP_201_CREATED,
 )
 async def create_advocate(
     created: Created, principal: AdvocatesWriteOnce, session: DbSession, body: AdvocateIn

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import status
-
 from app.adults.capacity import service
 from app.adults.capacity.schemas import (
     BestInterestsIn,
@@ -43,7 +41,6 @@ def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type:
         "link; an inability caused by an impairment cannot be recorded as `has_capacity` (422 "
         "`capacity_outcome_inconsistent`)."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(422, codes={422: ["capacity_outcome_inconsistent"]}),
 )
 async def assess(
@@ -91,7 +88,6 @@ async def get_assessment(
         "consulted and their views (or an IMCA); the decision maker. Only when the assessment found a lack "
         "of capacity (409 `best_interests_requires_incapacity`); one per assessment."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
 )
 async def best_interests(

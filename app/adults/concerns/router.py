@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 
 from app.adults.codes import AdultConcernStatus
 from app.adults.concerns import access, service, views
@@ -54,7 +54,6 @@ AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WR
         "children are. Each allegation carries the SAC type, location and source of risk. "
         "`decision_due_at` is two working days from receipt by default."
     ),
-    status_code=status.HTTP_201_CREATED,
 )
 async def create_concern(
     created: Created,
@@ -149,7 +148,6 @@ async def confirm_match(
         "met the council must enquire (422 `section_42_duty_applies` for another decision). No further action "
         "names the alternative route. `feedback_limited_reason` limits what the raising agency sees."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(
         409,
         422,
@@ -178,7 +176,6 @@ async def decide(
         "After a decision of section 42 or other enquiry. It may be caused to another agency "
         "(`caused_to_agency`), which then sees the enquiry; the council stays accountable."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def open_enquiry(
@@ -232,7 +229,6 @@ async def conclude(
         "`required` is computed: substantial difficulty and no appropriate person. Then an advocate must be "
         "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def record_advocacy(

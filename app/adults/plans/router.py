@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import PlanStatus
@@ -120,7 +120,6 @@ async def render(
 @router.post(
     "",
     summary="Make a safeguarding plan",
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def create_plan(
@@ -224,7 +223,6 @@ async def update_action(
         "Continue or amend sets the next review date; close records the reason, the adult's view, and "
         "confirms feedback was given and a safeguarding adults review considered."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def review_plan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.children.codes import ContributionStatus
@@ -43,7 +43,6 @@ class ContributionList(BaseModel):
         "hours, amber and green in working hours). The referral must be rated, not blue, and either have "
         "the parents' consent or a manager's consent override. Moves it to `gathering_information`."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes={409: ["invalid_transition", "consent_override_required"]}),
 )
 async def request_contributions(

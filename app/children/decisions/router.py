@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import status
-
 from app.children.decisions import service
 from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
 from app.core.auth import Principal, requires
@@ -30,7 +28,6 @@ ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
         "CIN rules: a decision that is not NFA needs a `primary_need`; an NFA decision has no primary need "
         "or assessment factors; `nfa` follows from the outcome. The referral moves to `awaiting_approval`."
     ),
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def propose(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 from pydantic import AwareDatetime, Field
 
 from app.children.codes import ReferralStatus
@@ -58,7 +58,6 @@ ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
         "consent must say why (`parental_consent.reason_not_informed`). `decision_due_at` is one working "
         "day from receipt until the referral is rated."
     ),
-    status_code=status.HTTP_201_CREATED,
 )
 async def create_referral(
     created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
@@ -194,7 +193,6 @@ async def override_consent(
 @router.post(
     "/{referral_id}/communications",
     summary="Record a contact with the family or the referrer",
-    status_code=status.HTTP_201_CREATED,
     responses=problem_responses(409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(

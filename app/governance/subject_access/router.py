@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import Query
 
 from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.concurrency import Versioned
@@ -101,7 +101,6 @@ async def export_record(
         "(`people:write`) or by information governance, which answers requests (`subject_access:export`); "
         "any other agency: 404, as for the person."
     ),
-    status_code=status.HTTP_201_CREATED,
     openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def log_request(
