@@ -61,23 +61,9 @@ class VersionedAnswer:
         set_etag(self.response, version)
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionalWrite(VersionedAnswer):
-    """One write of a versioned record, both halves of the check: the ``If-Match`` sent (which the
-    service checks against the record it loads), and the new version's ``ETag`` on the answer."""
-
-    if_match: str | None
-
-
 def versioned_answer(response: Response) -> VersionedAnswer:
     return VersionedAnswer(response=response)
 
 
-def conditional_write(response: Response, if_match: IfMatch = None) -> ConditionalWrite:
-    return ConditionalWrite(response=response, if_match=if_match)
-
-
-# A single-record GET (or a write without If-Match) that answers the record's ETag.
+# A route that answers one versioned record (a GET, a PATCH) takes this and tags its answer.
 Versioned = Annotated[VersionedAnswer, Depends(versioned_answer)]
-# A PATCH or PUT of a versioned record: it cannot take If-Match and forget the new ETag.
-Conditional = Annotated[ConditionalWrite, Depends(conditional_write)]

@@ -129,7 +129,7 @@ class RouteFacts:
     json_body: bool  # ... and it is JSON (a form is not)
     idempotent: bool  # takes an Idempotency-Key (``app.core.idempotency.idempotent``)
     conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
-    versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``, ``Conditional``)
+    versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``)
     creates: bool  # answers 201 Created, with the new record's Location (``app.core.creation.Created``)
 
 

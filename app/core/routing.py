@@ -44,7 +44,7 @@ from fastapi.utils import create_model_field
 
 from app.core import db
 from app.core.auth import authenticate, public
-from app.core.concurrency import IF_MATCH, conditional_write, versioned_answer
+from app.core.concurrency import IF_MATCH, versioned_answer
 from app.core.context import RequestContext
 from app.core.creation import creation
 from app.core.errors import AppError, NotFound
@@ -176,7 +176,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
         json_body=body and not _is_form(route),
         idempotent=IDEMPOTENCY_KEY in headers,
         conditional=IF_MATCH in headers,
-        versioned=bool(calls & {versioned_answer, conditional_write}),
+        versioned=versioned_answer in calls,
         creates=creation in calls,
     )
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Query
 
 from app.core.auth import Principal, requires
-from app.core.concurrency import Conditional, Versioned
+from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
@@ -146,8 +146,13 @@ async def get_person(
     responses=problem_responses(409, codes={409: ["duplicate_person"]}),
 )
 async def update_person(
-    person_id: uuid.UUID, principal: PeopleWrite, session: DbSession, body: PersonUpdate, write: Conditional
+    person_id: uuid.UUID,
+    answer: Versioned,
+    principal: PeopleWrite,
+    session: DbSession,
+    body: PersonUpdate,
+    if_match: IfMatch = None,
 ) -> PersonOut:
-    person = await service.update_person(session, principal, person_id, body, write.if_match)
-    write.tag(person.version)
+    person = await service.update_person(session, principal, person_id, body, if_match)
+    answer.tag(person.version)
     return await person_out(session, person)

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from app.core.auth import PUBLIC, Principal, authenticate, public, requires
-from app.core.concurrency import Conditional, Versioned
+from app.core.concurrency import IfMatch, Versioned
 from app.core.config import Settings
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -181,7 +181,8 @@ def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes(
         thing_id: uuid.UUID,
         principal: Annotated[Principal, requires(Scope.ADMIN)],
         body: Thing,
-        write: Conditional,
+        answer: Versioned,
+        if_match: IfMatch = None,
     ) -> Thing:
         return body
 

@@ -7,7 +7,7 @@ from fastapi import Request
 from app.admin.settings import service
 from app.admin.settings.schemas import TimescalesIn, TimescalesOut
 from app.core.auth import AdminPrincipal
-from app.core.concurrency import Conditional, Versioned
+from app.core.concurrency import IfMatch, Versioned
 from app.core.db import DbSession
 from app.core.routing import Router
 
@@ -47,10 +47,15 @@ async def get_timescales(
     ),
 )
 async def put_timescales(
-    request: Request, principal: AdminPrincipal, session: DbSession, body: TimescalesIn, write: Conditional
+    request: Request,
+    answer: Versioned,
+    principal: AdminPrincipal,
+    session: DbSession,
+    body: TimescalesIn,
+    if_match: IfMatch = None,
 ) -> TimescalesOut:
     updated = await service.replace(
-        session, principal, body, write.if_match, request.app.state.settings.working_time
+        session, principal, body, if_match, request.app.state.settings.working_time
     )
-    write.tag(updated.version)
+    answer.tag(updated.version)
     return service.timescales_out(updated)

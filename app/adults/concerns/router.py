@@ -25,7 +25,7 @@ from app.adults.concerns.schemas import (
     Section42DecisionOut,
 )
 from app.core.auth import Principal, requires
-from app.core.concurrency import Conditional, Versioned
+from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
@@ -116,13 +116,14 @@ async def get_concern(
 )
 async def update_concern(
     concern_id: uuid.UUID,
+    answer: Versioned,
     principal: ConcernsWrite,
     session: DbSession,
     body: AdultConcernUpdate,
-    write: Conditional,
+    if_match: IfMatch = None,
 ) -> AdultConcernFull:
-    concern = await service.update(session, principal, concern_id, body, write.if_match)
-    write.tag(concern.version)
+    concern = await service.update(session, principal, concern_id, body, if_match)
+    answer.tag(concern.version)
     return await views.full(session, concern)
 
 

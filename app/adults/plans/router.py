@@ -26,7 +26,7 @@ from app.adults.plans.schemas import (
     ReviewOut,
 )
 from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.concurrency import Conditional, Versioned, etag
+from app.core.concurrency import IfMatch, Versioned, etag
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
@@ -183,11 +183,16 @@ async def get_plan(
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_plan(
-    plan_id: uuid.UUID, principal: PlansWrite, session: DbSession, body: PlanUpdate, write: Conditional
+    plan_id: uuid.UUID,
+    answer: Versioned,
+    principal: PlansWrite,
+    session: DbSession,
+    body: PlanUpdate,
+    if_match: IfMatch = None,
 ) -> PlanFull:
     """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
-    plan = await service.update(session, principal, plan_id, body, write.if_match)
-    write.tag(plan.version)
+    plan = await service.update(session, principal, plan_id, body, if_match)
+    answer.tag(plan.version)
     rendered = await render(session, plan, View.FULL, principal.agency)
     assert isinstance(rendered, PlanFull)
     return rendered
@@ -205,14 +210,15 @@ async def update_plan(
 )
 async def update_action(
     plan_id: uuid.UUID,
+    answer: Versioned,
     action_id: uuid.UUID,
     principal: PlansOrOwners,
     session: DbSession,
     body: ActionUpdate,
-    write: Conditional,
+    if_match: IfMatch = None,
 ) -> ActionOut:
-    action = await service.update_action(session, principal, plan_id, action_id, body, write.if_match)
-    write.tag(action.version)
+    action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
+    answer.tag(action.version)
     return action_out(action, agency=principal.agency, hub=access.is_hub(principal))
 
 

@@ -27,7 +27,7 @@ from app.children.referrals.schemas import (
 )
 from app.core.auth import Principal, requires
 from app.core.codes import RagRating
-from app.core.concurrency import Conditional, Versioned
+from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
@@ -134,14 +134,15 @@ async def get_referral(
 )
 async def update_referral(
     referral_id: uuid.UUID,
+    answer: Versioned,
     principal: ReferralsWrite,
     session: DbSession,
     body: ReferralUpdate,
-    write: Conditional,
+    if_match: IfMatch = None,
 ) -> ReferralFull:
     """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
-    referral = await service.update(session, principal, referral_id, body, write.if_match)
-    write.tag(referral.version)
+    referral = await service.update(session, principal, referral_id, body, if_match)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
