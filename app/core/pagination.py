@@ -172,7 +172,7 @@ class Pager:
         set_link_header(self.request, self.response, next_cursor)
 
     def page(self, items: list[T], next_cursor: str | None) -> Page[T]:
-        """The page answered, its ``Link`` header set: every list says where it goes on the same way."""
+        """The page answered, with its ``Link`` header: every list links its next page the same way."""
         self.link(next_cursor)
         return Page(items=items, next_cursor=next_cursor)
 
