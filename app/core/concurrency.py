@@ -7,9 +7,10 @@ racing with the same ETag cannot both win: the loser gets 412 too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
 
@@ -47,3 +48,22 @@ def check_if_match(if_match: str | None, current_version: int) -> None:
     if current in candidates:
         return
     raise PreconditionFailed()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionedAnswer:
+    """An answer about one versioned record: its ``ETag``, the version a later write sends back. A
+    route that takes this gets the header documented on its 200 too (``app.core.routing``)."""
+
+    response: Response
+
+    def tag(self, version: int) -> None:
+        set_etag(self.response, version)
+
+
+def versioned_answer(response: Response) -> VersionedAnswer:
+    return VersionedAnswer(response=response)
+
+
+# A route that answers one versioned record (a GET, a PATCH) takes this and tags its answer.
+Versioned = Annotated[VersionedAnswer, Depends(versioned_answer)]

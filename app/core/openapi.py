@@ -112,6 +112,10 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
     return responses
 
 
+# The 409 of a route that moves a record through its state machine.
+INVALID_TRANSITION: dict[int, list[str]] = {409: ["invalid_transition"]}
+
+
 @dataclass(frozen=True, slots=True)
 class RouteFacts:
     """What a route's signature says about the errors it can give (read by ``app.core.routing``)."""
@@ -120,17 +124,19 @@ class RouteFacts:
     authenticates: bool  # depends on ``app.core.auth.authenticate``
     uses_database: bool  # depends on the request's session
     parameters: bool  # takes path, query, header or cookie parameters
+    record_path: bool  # names a record in its path (``/v1/referrals/{referral_id}``)
     body: bool  # takes a request body
     json_body: bool  # ... and it is JSON (a form is not)
     idempotent: bool  # takes an Idempotency-Key (``app.core.idempotency.idempotent``)
     conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
-    creates: bool  # answers 201 Created, with the new record's Location
+    versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``)
+    creates: bool  # answers 201 Created, with the new record's Location (``app.core.creation.Created``)
 
 
 def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
     """The problem responses a route gives because of what it takes, each with its codes (empty: every
-    code of that status). A route's ``responses=`` lists only the rest: its record's 404, the 409 of
-    its state machine, a 403 for a rule of its own."""
+    code of that status). A route's ``responses=`` lists only the rest: the 409 of its state machine, a
+    403 for a rule of its own."""
     found: dict[int, list[str]] = {status: [] for status in ALWAYS}
     if facts.uses_database:
         found.update({status: [] for status in WITH_DATABASE})
@@ -149,6 +155,9 @@ def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
             found[status] = list(dict.fromkeys([*found.get(status, []), *codes]))
     if facts.conditional:
         found.update({status: [] for status in CONDITIONAL})
+    if facts.record_path:
+        # The record named, or the one it belongs to, may not exist or not be the caller's to see.
+        found[404] = []
     return found
 
 
@@ -156,12 +165,14 @@ def route_responses(
     declared: dict[int | str, dict[str, Any]], facts: RouteFacts
 ) -> dict[int | str, dict[str, Any]]:
     """A route's ``responses``: what it declared, with the inferred problems added in status order, and
-    a create's ``Location`` header.
+    a create's ``Location`` header, and a versioned record's ``ETag``.
 
     Where both name a problem status, its codes are the inferred ones and then the declared ones
     (``codes={403: ["self_approval"]}`` adds to ``insufficient_scope``); a declared response that is
     not a problem (the token endpoint's OAuth errors) stands as it is."""
     inferred = inferred_problems(facts)
+    if facts.versioned:
+        declared = {**declared, 200: {**declared.get(200, {}), **ETAG_HEADERS[200]}}
     merged: dict[int | str, dict[str, Any]] = {}
     for status in sorted({*declared, *inferred}, key=str):
         entry = declared.get(status)

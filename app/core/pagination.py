@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -158,3 +158,28 @@ def set_link_header(request: Request, response: Response, next_cursor: str | Non
     if next_cursor is not None:
         url = request.url.include_query_params(cursor=next_cursor)
         response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """What a list route needs of paging: the page asked for, and the response to link the next from."""
+
+    params: PageParams
+    request: Request
+    response: Response
+
+    def link(self, next_cursor: str | None) -> None:
+        set_link_header(self.request, self.response, next_cursor)
+
+    def page(self, items: list[T], next_cursor: str | None) -> Page[T]:
+        """The page answered, with its ``Link`` header: every list links its next page the same way."""
+        self.link(next_cursor)
+        return Page(items=items, next_cursor=next_cursor)
+
+
+def pager(request: Request, response: Response, params: Annotated[PageParams, Depends(page_params)]) -> Pager:
+    return Pager(params=params, request=request, response=response)
+
+
+# A list route's ``?limit=&cursor=`` and its Link header, in one parameter.
+Paging = Annotated[Pager, Depends(pager)]

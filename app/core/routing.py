@@ -15,9 +15,10 @@ rolls everything back: there are no partial writes.
 ``responses`` here (``app.core.openapi.route_responses``): 500 always; 503 when it uses the database;
 401/403 when it authenticates; 400/408/413/415/422 when it takes a JSON body; 422 for its parameters;
 the idempotency codes of 409/422 when it takes an ``Idempotency-Key``; 412/428 when it takes
-``If-Match``; a create's ``Location`` header. A route lists only what is its own: its record's 404,
-its state machine's 409, a 403 rule of its own. A public route (no token; the token endpoint's OAuth
-errors and the operations pages have shapes of their own) gets 500 and 503 only and lists the rest.
+``If-Match``; 404 when its path names a record; a create's ``Location`` header; the ``ETag`` of a route
+answering a versioned record. A route lists only what is its own: its state machine's 409, a 403 rule of
+its own. A public route (no token; the token endpoint's OAuth errors and the operations pages have
+shapes of their own) gets 500 and 503 only and lists the rest.
 
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
 ``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
@@ -37,13 +38,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
 
 from app.core import db
 from app.core.auth import authenticate, public
-from app.core.concurrency import IF_MATCH
+from app.core.concurrency import IF_MATCH, versioned_answer
 from app.core.context import RequestContext
+from app.core.creation import creation
 from app.core.errors import AppError, NotFound
 from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.core.idempotency import IdempotentReplay, store_response
@@ -55,8 +58,16 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("status_code") is None and creation in _calls(get_dependant(path=path, call=endpoint)):
+            kwargs["status_code"] = 201  # a create says so by taking ``Created``, and only there
         super().__init__(path, endpoint, **kwargs)
-        self.responses = route_responses(self.responses, route_facts(self))
+        facts = route_facts(self)
+        if facts.creates != (self.status_code == 201):
+            # The Location documented on every 201 is the one ``Created`` sends: neither goes alone.
+            raise TypeError(
+                f"{self.name}: a route answers 201 exactly when it takes app.core.creation.Created"
+            )
+        self.responses = route_responses(self.responses, facts)
         for status, response in self.responses.items():
             model = response.get("model")
             if model is not None and status not in self.response_fields:
@@ -140,6 +151,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
     calls: set[Any] = set()
     headers: set[str] = set()
     parameters = False
+    record_path = False
     pending: list[Dependant] = [route.dependant]
     while pending:
         dependant = pending.pop()
@@ -151,6 +163,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
             or dependant.header_params
             or dependant.cookie_params
         )
+        record_path = record_path or bool(dependant.path_params)
         pending.extend(dependant.dependencies)
     body = route.body_field is not None
     return RouteFacts(
@@ -158,12 +171,24 @@ def route_facts(route: APIRoute) -> RouteFacts:
         authenticates=authenticate in calls,
         uses_database=db.get_session in calls,
         parameters=parameters,
+        record_path=record_path,
         body=body,
         json_body=body and not _is_form(route),
         idempotent=IDEMPOTENCY_KEY in headers,
         conditional=IF_MATCH in headers,
-        creates=route.status_code == 201,
+        versioned=versioned_answer in calls,
+        creates=creation in calls,
     )
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    calls: set[Any] = set()
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        calls.add(dependant.call)
+        pending.extend(dependant.dependencies)
+    return calls
 
 
 def _is_form(route: APIRoute) -> bool:

@@ -9,14 +9,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 
 from app.core.auth import Principal, requires
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.openapi import problem_responses
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.models.person import Person
@@ -42,7 +43,6 @@ REGISTER = (
 PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
 PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 async def people_out(session: DbSession, people: Sequence[Person]) -> list[PersonOut]:
@@ -61,8 +61,6 @@ async def person_out(session: DbSession, person: Person) -> PersonOut:
 @router.post(
     "",
     summary="Record a person",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PersonOut,
     responses=problem_responses(403, 409, codes={403: ["agency_not_permitted"], 409: ["duplicate_person"]}),
     description=(
         "Make a person record (a child or an adult) directly; referrals and concerns also make them when a "
@@ -72,10 +70,10 @@ async def person_out(session: DbSession, person: Person) -> PersonOut:
     ),
 )
 async def create_person(
-    response: Response, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
+    created: Created, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
 ) -> PersonOut:
     person = await service.create_person(session, principal, body)
-    response.headers["Location"] = f"/v1/people/{person.id}"
+    created.at(f"/v1/people/{person.id}")
     return await person_out(session, person)
 
 
@@ -86,11 +84,8 @@ async def create_person(
         "The people the hub knows, keyset-paginated (filter by `nhs_number`). Use `POST /v1/people/matches` "
         "to look someone up by their details." + REGISTER
     ),
-    response_model=Page[PersonOut],
 )
 async def list_people(
-    request: Request,
-    response: Response,
     principal: PeopleRead,
     session: DbSession,
     paging: Paging,
@@ -98,9 +93,8 @@ async def list_people(
         NhsNumber | None, Query(description="Only the person with this NHS number.")
     ] = None,
 ) -> Page[PersonOut]:
-    people, next_cursor = await service.list_people(session, principal, paging, nhs_number=nhs_number)
-    set_link_header(request, response, next_cursor)
-    return Page(items=await people_out(session, people), next_cursor=next_cursor)
+    people, next_cursor = await service.list_people(session, principal, paging.params, nhs_number=nhs_number)
+    return paging.page(await people_out(session, people), next_cursor)
 
 
 @router.post(
@@ -113,7 +107,6 @@ async def list_people(
         "double-barrelled surnames and moves. `certain` candidates are safe to link automatically; "
         "others need a practitioner's judgement. Nothing is created." + REGISTER
     ),
-    response_model=MatchResult,
 )
 async def match_people(principal: PeopleRead, session: DbSession, body: MatchQuery) -> MatchResult:
     identity = Identity(**body.model_dump(exclude={"limit"}))
@@ -134,14 +127,12 @@ async def match_people(principal: PeopleRead, session: DbSession, body: MatchQue
         "A person record with the siblings known to the hub. Single-record GETs send an ETag for a later "
         "PATCH." + REGISTER
     ),
-    response_model=PersonOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_person(
-    person_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
+    person_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession
 ) -> PersonOut:
     person = await service.get_person(session, principal, person_id)
-    set_etag(response, person.version)
+    answer.tag(person.version)
     return await person_out(session, person)
 
 
@@ -152,20 +143,16 @@ async def get_person(
         "Correct or complete a person's identifying details. Send the ETag of your last GET in `If-Match`: "
         "missing is 428, stale is 412." + REGISTER
     ),
-    response_model=PersonOut,
-    responses={
-        **problem_responses(404, 409, codes={409: ["duplicate_person"]}),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes={409: ["duplicate_person"]}),
 )
 async def update_person(
     person_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: PeopleWrite,
     session: DbSession,
     body: PersonUpdate,
     if_match: IfMatch = None,
 ) -> PersonOut:
     person = await service.update_person(session, principal, person_id, body, if_match)
-    set_etag(response, person.version)
+    answer.tag(person.version)
     return await person_out(session, person)

@@ -18,8 +18,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from app.core.auth import PUBLIC, Principal, authenticate, public, requires
-from app.core.concurrency import IfMatch
+from app.core.concurrency import IfMatch, Versioned
 from app.core.config import Settings
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
 from app.core.openapi import build_openapi, problem_responses
@@ -169,8 +170,10 @@ def _problems(operation: dict[str, Any]) -> dict[str, list[str]]:
 def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes() -> None:
     router = Router(prefix="/v1/things")
 
-    @router.post("", status_code=201, responses=problem_responses(409, codes={409: ["invalid_transition"]}))
-    async def create_thing(principal: ThingsWriteOnce, session: DbSession, body: Thing) -> Thing:
+    @router.post("", responses=problem_responses(409, codes={409: ["invalid_transition"]}))
+    async def create_thing(
+        principal: ThingsWriteOnce, session: DbSession, body: Thing, created: Created
+    ) -> Thing:
         return body
 
     @router.patch("/{thing_id}", responses=problem_responses(403, 404, codes={403: ["agency_not_permitted"]}))
@@ -178,9 +181,16 @@ def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes(
         thing_id: uuid.UUID,
         principal: Annotated[Principal, requires(Scope.ADMIN)],
         body: Thing,
+        answer: Versioned,
         if_match: IfMatch = None,
     ) -> Thing:
         return body
+
+    @router.get("/{thing_id}")
+    async def get_thing(
+        thing_id: uuid.UUID, principal: Annotated[Principal, requires(Scope.ADMIN)], answer: Versioned
+    ) -> Thing:
+        return Thing(name="x")
 
     @router.get("/count", dependencies=[PUBLIC])
     async def count() -> dict[str, int]:
@@ -198,5 +208,29 @@ def test_a_route_lists_its_own_problems_and_the_rest_follows_from_what_it_takes(
     assert {"404", "412", "428", "422"} <= updated.keys()
     assert updated["403"] == ["insufficient_scope", "agency_not_permitted"]
     assert "409" not in updated
+    # A route whose path names a record may not find it (or the caller may not see it).
+    assert _problems(paths["/v1/things/{thing_id}"]["get"])["404"] == ["not_found"]
+    assert "404" not in created
+    # A route that answers a versioned record (a conditional write, a GET) documents its ETag.
+    for method in ("patch", "get"):
+        assert "ETag" in paths["/v1/things/{thing_id}"][method]["responses"]["200"]["headers"]
+    assert "ETag" not in paths["/v1/things"]["post"]["responses"]["201"]["headers"]
     # A public route without the database: only what every route can give (and the rate limit).
     assert list(_problems(paths["/v1/things/count"]["get"])) == ["500", "429"]
+
+
+def test_a_route_answers_201_exactly_when_it_says_where_the_new_record_is() -> None:
+    router = Router(prefix="/v1/things")
+
+    async def create_thing(principal: ThingsWriteOnce, body: Thing, created: Created) -> Thing:
+        return body
+
+    async def create_without_location(principal: ThingsWriteOnce, body: Thing) -> Thing:
+        return body
+
+    router.add_api_route("", create_thing, methods=["POST"])
+    assert [route.status_code for route in router.routes if isinstance(route, APIRoute)] == [201]
+    with pytest.raises(TypeError, match="201 exactly when"):
+        router.add_api_route("", create_without_location, methods=["POST"], status_code=201)
+    with pytest.raises(TypeError, match="201 exactly when"):
+        router.add_api_route("", create_thing, methods=["POST"], status_code=200)

@@ -138,7 +138,6 @@ async def token(
     "/v1/me",
     tags=["Authentication"],
     summary="Who the access token belongs to",
-    response_model=Me,
 )
 async def me(principal: Authenticated) -> Me:
     """The token's subject, agency, role and scopes, as the service reads them: a quick check that a token works."""

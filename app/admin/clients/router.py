@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query, Request
 
 from app.admin.clients import repository, service
 from app.admin.clients.schemas import (
@@ -17,33 +17,29 @@ from app.admin.clients.schemas import (
     ClientUpdate,
 )
 from app.core.auth import AdminPrincipal, Authenticated, Principal, requires
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.openapi import problem_responses
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 
 # The secret is never stored: a replay answers it as null.
 AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN), redact=("client_secret",))]
 router = Router(prefix="/v1")
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get(
     "/agencies",
     tags=["Administration"],
     summary="List the agencies of the hub",
-    response_model=Page[AgencyOut],
 )
-async def list_agencies(
-    request: Request, response: Response, _: Authenticated, session: DbSession, paging: Paging
-) -> Page[AgencyOut]:
+async def list_agencies(_: Authenticated, session: DbSession, paging: Paging) -> Page[AgencyOut]:
     """The agencies of the hub and their codes, as used in tokens, referrals and information requests."""
-    agencies, next_cursor = await repository.list_agencies(session, paging)
-    set_link_header(request, response, next_cursor)
-    return Page(items=[AgencyOut.model_validate(a) for a in agencies], next_cursor=next_cursor)
+    agencies, next_cursor = await repository.list_agencies(session, paging.params)
+    return paging.page([AgencyOut.model_validate(a) for a in agencies], next_cursor)
 
 
 @router.post(
@@ -60,18 +56,16 @@ async def list_agencies(
         "same client with `client_secret: null`, because the secret is never stored: if the first "
         "response was lost, revoke that client and register a new one."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=ClientCreated,
 )
 async def create_client(
     request: Request,
-    response: Response,
+    created: Created,
     principal: AdminPrincipalOnce,
     session: DbSession,
     body: ClientCreate,
 ) -> ClientCreated:
     client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
-    response.headers["Location"] = f"/v1/clients/{client.id}"
+    created.at(f"/v1/clients/{client.id}")
     return ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
 
 
@@ -79,11 +73,8 @@ async def create_client(
     "/clients",
     tags=["Administration"],
     summary="List partner system clients (never their secrets)",
-    response_model=Page[ClientOut],
 )
 async def list_clients(
-    request: Request,
-    response: Response,
     _: AdminPrincipal,
     session: DbSession,
     paging: Paging,
@@ -92,27 +83,21 @@ async def list_clients(
     ] = None,
 ) -> Page[ClientOut]:
     """The registered partner system clients, active and revoked, keyset-paginated. Secrets are never shown: only their hashes are stored."""
-    clients, next_cursor = await repository.list_clients(session, paging, active=active)
-    set_link_header(request, response, next_cursor)
-    return Page(items=[service.client_out(c) for c in clients], next_cursor=next_cursor)
+    clients, next_cursor = await repository.list_clients(session, paging.params, active=active)
+    return paging.page([service.client_out(c) for c in clients], next_cursor)
 
 
 @router.get(
     "/clients/{client_id}",
     tags=["Administration"],
     summary="Get one client",
-    response_model=ClientOut,
-    responses={
-        **problem_responses(404),
-        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
-    },
 )
 async def get_client(
-    client_id: uuid.UUID, response: Response, _: AdminPrincipal, session: DbSession
+    client_id: uuid.UUID, answer: Versioned, _: AdminPrincipal, session: DbSession
 ) -> ClientOut:
     """One registered client, with who registered it and whether it has been revoked."""
     client = await service.get_client(session, client_id)
-    set_etag(response, client.version)
+    answer.tag(client.version)
     return service.client_out(client)
 
 
@@ -120,15 +105,10 @@ async def get_client(
     "/clients/{client_id}",
     tags=["Administration"],
     summary="Rename a client",
-    response_model=ClientOut,
-    responses={
-        **problem_responses(404),
-        200: {"headers": {"ETag": ETAG_HEADERS[200]["headers"]["ETag"]}},
-    },
 )
 async def update_client(
     client_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: AdminPrincipal,
     session: DbSession,
     body: ClientUpdate,
@@ -136,7 +116,7 @@ async def update_client(
 ) -> ClientOut:
     """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     client = await service.rename_client(session, principal, client_id, body, if_match)
-    set_etag(response, client.version)
+    answer.tag(client.version)
     return service.client_out(client)
 
 
@@ -144,8 +124,7 @@ async def update_client(
     "/clients/{client_id}/revocation",
     tags=["Administration"],
     summary="Revoke a client: its tokens stop working at once",
-    response_model=ClientOut,
-    responses=problem_responses(404, 409, codes={409: ["already_revoked"]}),
+    responses=problem_responses(409, codes={409: ["already_revoked"]}),
 )
 async def revoke_client(
     client_id: uuid.UUID, principal: AdminPrincipal, session: DbSession, body: ClientRevocation

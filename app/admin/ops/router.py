@@ -50,7 +50,6 @@ class ProblemTypeOut(BaseModel):
 @router.get(
     "/healthz",
     summary="Liveness: the process is up",
-    response_model=Health,
 )
 async def healthz() -> Health:
     """200 while the process is up; it does not touch the database (see `/readyz`)."""
@@ -94,7 +93,6 @@ async def metrics(request: Request) -> Response:
 @router.get(
     "/problems/{code}",
     summary="What a problem code means",
-    response_model=ProblemTypeOut,
     responses=problem_responses(404),
 )
 async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from fastapi import Request
 
 from app.admin.settings import service
 from app.admin.settings.schemas import TimescalesIn, TimescalesOut
 from app.core.auth import AdminPrincipal
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, Versioned
 from app.core.db import DbSession
-from app.core.openapi import ETAG_HEADERS, problem_responses
 from app.core.routing import Router
 
 router = Router(prefix="/v1/settings", tags=["Administration"])
@@ -28,14 +27,12 @@ _APPLIES = (
         "RAG hours, decision targets and working hours. Until an admin stores timescales with PUT, the "
         'service\'s configured defaults apply (`source: configuration`, ETag `"0"`). ' + _APPLIES
     ),
-    response_model=TimescalesOut,
-    responses={**problem_responses(), **ETAG_HEADERS},
 )
 async def get_timescales(
-    request: Request, response: Response, _: AdminPrincipal, session: DbSession
+    request: Request, answer: Versioned, _: AdminPrincipal, session: DbSession
 ) -> TimescalesOut:
     current = await service.get(session, request.app.state.settings.working_time)
-    set_etag(response, current.version)
+    answer.tag(current.version)
     return service.timescales_out(current)
 
 
@@ -48,12 +45,10 @@ async def get_timescales(
         "→ 428, stale → 412. Invalid values → 422 naming the field. The change is audited with the "
         "values before and after. " + _APPLIES
     ),
-    response_model=TimescalesOut,
-    responses=ETAG_HEADERS,
 )
 async def put_timescales(
     request: Request,
-    response: Response,
+    answer: Versioned,
     principal: AdminPrincipal,
     session: DbSession,
     body: TimescalesIn,
@@ -62,5 +57,5 @@ async def put_timescales(
     updated = await service.replace(
         session, principal, body, if_match, request.app.state.settings.working_time
     )
-    set_etag(response, updated.version)
+    answer.tag(updated.version)
     return service.timescales_out(updated)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-
 from app.adults.capacity import service
 from app.adults.capacity.schemas import (
     BestInterestsIn,
@@ -15,18 +13,17 @@ from app.adults.capacity.schemas import (
     CapacityAssessmentOut,
 )
 from app.core.auth import Principal, requires
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 
 router = Router(prefix="/v1/capacity-assessments", tags=["Mental capacity"])
 CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
-CapacityWrite = Annotated[Principal, requires(Scope.CAPACITY_WRITE)]
 CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type: ignore[no-untyped-def]
@@ -44,26 +41,21 @@ def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type:
         "link; an inability caused by an impairment cannot be recorded as `has_capacity` (422 "
         "`capacity_outcome_inconsistent`)."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=CapacityAssessmentOut,
     responses=problem_responses(422, codes={422: ["capacity_outcome_inconsistent"]}),
 )
 async def assess(
-    response: Response, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
+    created: Created, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
 ) -> CapacityAssessmentOut:
     assessment = await service.assess(session, principal, body)
-    response.headers["Location"] = f"/v1/capacity-assessments/{assessment.id}"
+    created.at(f"/v1/capacity-assessments/{assessment.id}")
     return assessment_out(assessment)
 
 
 @router.get(
     "",
     summary="A person's capacity assessments, newest first (the history)",
-    response_model=Page[CapacityAssessmentOut],
 )
 async def list_assessments(
-    request: Request,
-    response: Response,
     principal: CapacityRead,
     session: DbSession,
     paging: Paging,
@@ -72,16 +64,13 @@ async def list_assessments(
 ) -> Page[CapacityAssessmentOut]:
     """Every capacity assessment about the person, newest first: each is about one decision at one time, and a later one never replaces an earlier one."""
     filters = service.AssessmentFilters(person_id=person_id, concern_id=concern_id)
-    found, next_cursor = await service.history(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
-    return Page(items=[assessment_out(a) for a in found], next_cursor=next_cursor)
+    found, next_cursor = await service.history(session, principal, filters, paging.params)
+    return paging.page([assessment_out(a) for a in found], next_cursor)
 
 
 @router.get(
     "/{assessment_id}",
     summary="Get a capacity assessment, with its best interests decision",
-    response_model=CapacityAssessmentOut,
-    responses=problem_responses(404),
 )
 async def get_assessment(
     assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
@@ -99,17 +88,15 @@ async def get_assessment(
         "consulted and their views (or an IMCA); the decision maker. Only when the assessment found a lack "
         "of capacity (409 `best_interests_requires_incapacity`); one per assessment."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=BestInterestsOut,
-    responses=problem_responses(404, 409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
+    responses=problem_responses(409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
 )
 async def best_interests(
     assessment_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: CapacityWriteOnce,
     session: DbSession,
     body: BestInterestsIn,
 ) -> BestInterestsOut:
     decision = await service.decide_best_interests(session, principal, assessment_id, body)
-    response.headers["Location"] = f"/v1/capacity-assessments/{assessment_id}"
+    created.at(f"/v1/capacity-assessments/{assessment_id}")
     return BestInterestsOut.model_validate(decision)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 
 from app.adults.codes import AdultConcernStatus
 from app.adults.concerns import access, service, views
 from app.adults.concerns.repository import ConcernFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
-    AdultConcernForRaiser,
     AdultConcernFull,
     AdultConcernOut,
     AdultConcernSummary,
@@ -26,28 +25,25 @@ from app.adults.concerns.schemas import (
     Section42DecisionOut,
 )
 from app.core.auth import Principal, requires
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])
-ConcernsCreate = Annotated[Principal, requires(Scope.ADULT_CONCERNS_CREATE)]
 ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
 ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]
 ConcernsWrite = Annotated[Principal, requires(Scope.ADULT_CONCERNS_WRITE)]
 ConcernsWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_WRITE))]
 ConcernsDecide = Annotated[Principal, requires(Scope.ADULT_CONCERNS_DECIDE)]
 ConcernsDecideOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_DECIDE))]
-AdvocatesWrite = Annotated[Principal, requires(Scope.ADVOCATES_WRITE)]
 AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
-Paging = Annotated[PageParams, Depends(page_params)]
-TRANSITION = {409: ["invalid_transition"]}
 
 
 @router.post(
@@ -58,18 +54,16 @@ TRANSITION = {409: ["invalid_transition"]}
         "children are. Each allegation carries the SAC type, location and source of risk. "
         "`decision_due_at` is two working days from receipt by default."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=AdultConcernOut,
 )
 async def create_concern(
-    response: Response,
+    created: Created,
     principal: ConcernsCreateOnce,
     session: DbSession,
     clock: Clock,
     body: AdultConcernCreate,
-) -> AdultConcernFull | AdultConcernForRaiser:
+) -> AdultConcernOut:
     concern = await service.create(session, principal, body, clock)
-    response.headers["Location"] = f"/v1/adult-concerns/{concern.id}"
+    created.at(f"/v1/adult-concerns/{concern.id}")
     _, view = await access.visible(session, principal, concern.id)
     return await views.render(session, concern, view)
 
@@ -78,11 +72,8 @@ async def create_concern(
     "/v1/adult-concerns",
     summary="List adult concerns",
     description="Adult social care sees every concern; another agency sees the concerns it raised.",
-    response_model=Page[AdultConcernSummary],
 )
 async def list_concerns(
-    request: Request,
-    response: Response,
     principal: ConcernsRead,
     session: DbSession,
     paging: Paging,
@@ -93,10 +84,9 @@ async def list_concerns(
     person_id: uuid.UUID | None = None,
 ) -> Page[AdultConcernSummary]:
     filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
-    concerns, next_cursor = await service.list_(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
+    concerns, next_cursor = await service.list_(session, principal, filters, paging.params)
     items = await views.summaries(session, concerns, hub=access.is_hub(principal))
-    return Page(items=items, next_cursor=next_cursor)
+    return paging.page(items, next_cursor)
 
 
 @router.get(
@@ -106,14 +96,12 @@ async def list_concerns(
         "`view` says which: `full` for adult social care; `raiser` for the agency that raised it (status and "
         "feedback, the outcome withheld while feedback is limited)."
     ),
-    response_model=AdultConcernOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_concern(
-    concern_id: uuid.UUID, response: Response, principal: ConcernsRead, session: DbSession
-) -> AdultConcernFull | AdultConcernForRaiser:
+    concern_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
+) -> AdultConcernOut:
     concern, view = await service.read(session, principal, concern_id)
-    set_etag(response, concern.version)
+    answer.tag(concern.version)
     return await views.render(session, concern, view)
 
 
@@ -124,22 +112,18 @@ async def get_concern(
         "Record the adult's views and outcomes as they become known, or close the concern: after its "
         "enquiry concludes, or after a decision of no further action."
     ),
-    response_model=AdultConcernFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_concern(
     concern_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ConcernsWrite,
     session: DbSession,
     body: AdultConcernUpdate,
     if_match: IfMatch = None,
 ) -> AdultConcernFull:
     concern = await service.update(session, principal, concern_id, body, if_match)
-    set_etag(response, concern.version)
+    answer.tag(concern.version)
     return await views.full(session, concern)
 
 
@@ -147,8 +131,7 @@ async def update_concern(
     "/v1/adult-concerns/{concern_id}/match-confirmation",
     summary="Settle the adult's pending match",
     description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
-    response_model=AdultConcernFull,
-    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
+    responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
@@ -166,10 +149,7 @@ async def confirm_match(
         "met the council must enquire (422 `section_42_duty_applies` for another decision). No further action "
         "names the alternative route. `feedback_limited_reason` limits what the raising agency sees."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=Section42DecisionOut,
     responses=problem_responses(
-        404,
         409,
         422,
         codes={
@@ -180,13 +160,13 @@ async def confirm_match(
 )
 async def decide(
     concern_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: ConcernsDecideOnce,
     session: DbSession,
     body: Section42DecisionIn,
 ) -> Section42DecisionOut:
     record = await service.decide(session, principal, concern_id, body)
-    response.headers["Location"] = f"/v1/adult-concerns/{concern_id}"
+    created.at(f"/v1/adult-concerns/{concern_id}")
     return views.decision_out(record)
 
 
@@ -197,19 +177,17 @@ async def decide(
         "After a decision of section 42 or other enquiry. It may be caused to another agency "
         "(`caused_to_agency`), which then sees the enquiry; the council stays accountable."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=EnquiryOut,
-    responses=problem_responses(404, 409, codes=TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def open_enquiry(
     concern_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: ConcernsWriteOnce,
     session: DbSession,
     body: EnquiryOpen,
 ) -> EnquiryOut:
     enquiry = await service.open_enquiry(session, principal, concern_id, body)
-    response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
+    created.at(f"/v1/enquiries/{enquiry.id}")
     return views.enquiry_out(enquiry, [], hub=access.is_hub(principal))
 
 
@@ -217,8 +195,6 @@ async def open_enquiry(
     "/v1/enquiries/{enquiry_id}",
     summary="Get an enquiry",
     description="Adult social care, and the agency that leads it or to which it was caused.",
-    response_model=EnquiryOut,
-    responses=problem_responses(404),
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
@@ -234,9 +210,7 @@ async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: D
         "answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
         "(409 `advocate_required`)."
     ),
-    response_model=EnquiryOut,
     responses=problem_responses(
-        404,
         409,
         422,
         codes={409: ["invalid_transition", "advocate_required"], 422: ["allegation_results_missing"]},
@@ -256,17 +230,15 @@ async def conclude(
         "`required` is computed: substantial difficulty and no appropriate person. Then an advocate must be "
         "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=AdvocacyOut,
-    responses=problem_responses(404, 409, codes=TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def record_advocacy(
     concern_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: AdvocatesWriteOnce,
     session: DbSession,
     body: AdvocacyIn,
 ) -> AdvocacyOut:
     advocacy = await service.record_advocacy(session, principal, concern_id, body)
-    response.headers["Location"] = f"/v1/adult-concerns/{concern_id}"
+    created.at(f"/v1/adult-concerns/{concern_id}")
     return AdvocacyOut.model_validate(advocacy)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import PlanStatus
@@ -26,11 +26,12 @@ from app.adults.plans.schemas import (
     ReviewOut,
 )
 from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.concurrency import IfMatch, etag, set_etag
+from app.core.concurrency import IfMatch, Versioned, etag
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
@@ -43,8 +44,6 @@ PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
 # and updates its own actions, with the adult safeguarding scope partners have (adult_concerns:read).
 PlansOrOwners = Annotated[Principal, requires_any(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)]
 OWNER_SECURITY = any_of_security(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)
-Paging = Annotated[PageParams, Depends(page_params)]
-TRANSITION = {409: ["invalid_transition"]}
 
 
 def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
@@ -121,16 +120,14 @@ async def render(
 @router.post(
     "",
     summary="Make a safeguarding plan",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PlanFull,
-    responses=problem_responses(409, codes=TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def create_plan(
-    response: Response, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
+    created: Created, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
 ) -> PlanFull:
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
-    response.headers["Location"] = f"/v1/safeguarding-plans/{plan.id}"
+    created.at(f"/v1/safeguarding-plans/{plan.id}")
     rendered = await render(session, plan, View.FULL, principal.agency)
     assert isinstance(rendered, PlanFull)
     return rendered
@@ -143,12 +140,9 @@ async def create_plan(
         "Adult social care sees every plan; a partner sees the plans in which it owns an action. "
         "`review_overdue=true` lists active plans whose review date has passed."
     ),
-    response_model=PlanPage,
     openapi_extra=OWNER_SECURITY,
 )
 async def list_plans(
-    request: Request,
-    response: Response,
     principal: PlansOrOwners,
     session: DbSession,
     paging: Paging,
@@ -159,8 +153,8 @@ async def list_plans(
     status_: Annotated[PlanStatus | None, Query(alias="status")] = None,
 ) -> PlanPage:
     filters = service.PlanFilters(review_overdue=review_overdue, person_id=person_id, status=status_)
-    found, next_cursor = await service.list_visible(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
+    found, next_cursor = await service.list_visible(session, principal, filters, paging.params)
+    paging.link(next_cursor)
     view = access.listed_view(principal)
     items = [await render(session, plan, view, principal.agency) for plan in found]
     return PlanPage(items=items, next_cursor=next_cursor)
@@ -173,30 +167,24 @@ async def list_plans(
         "`view` says which: `full` for adult social care; `action_owner` for an agency that owns an action "
         "in the plan (the adult, the lead, the contingency, the review date and its own actions)."
     ),
-    response_model=PlanOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
     openapi_extra=OWNER_SECURITY,
 )
 async def get_plan(
-    plan_id: uuid.UUID, response: Response, principal: PlansOrOwners, session: DbSession
-) -> PlanFull | PlanForActionOwner:
+    plan_id: uuid.UUID, answer: Versioned, principal: PlansOrOwners, session: DbSession
+) -> PlanOut:
     plan, view = await service.read(session, principal, plan_id)
-    set_etag(response, plan.version)
+    answer.tag(plan.version)
     return await render(session, plan, view, principal.agency)
 
 
 @router.patch(
     "/{plan_id}",
     summary="Amend a safeguarding plan",
-    response_model=PlanFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_plan(
     plan_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: PlansWrite,
     session: DbSession,
     body: PlanUpdate,
@@ -204,7 +192,7 @@ async def update_plan(
 ) -> PlanFull:
     """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     plan = await service.update(session, principal, plan_id, body, if_match)
-    set_etag(response, plan.version)
+    answer.tag(plan.version)
     rendered = await render(session, plan, View.FULL, principal.agency)
     assert isinstance(rendered, PlanFull)
     return rendered
@@ -217,24 +205,20 @@ async def update_plan(
         "An agency may update only its own actions; another agency's action is not found for it. Send the "
         "action's `etag` (from the plan) in If-Match."
     ),
-    response_model=ActionOut,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
     openapi_extra=OWNER_SECURITY,
 )
 async def update_action(
     plan_id: uuid.UUID,
+    answer: Versioned,
     action_id: uuid.UUID,
-    response: Response,
     principal: PlansOrOwners,
     session: DbSession,
     body: ActionUpdate,
     if_match: IfMatch = None,
 ) -> ActionOut:
     action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
-    set_etag(response, action.version)
+    answer.tag(action.version)
     return action_out(action, agency=principal.agency, hub=access.is_hub(principal))
 
 
@@ -245,13 +229,11 @@ async def update_action(
         "Continue or amend sets the next review date; close records the reason, the adult's view, and "
         "confirms feedback was given and a safeguarding adults review considered."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=ReviewOut,
-    responses=problem_responses(404, 409, codes=TRANSITION),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def review_plan(
-    plan_id: uuid.UUID, response: Response, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
+    plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
 ) -> ReviewOut:
     record = await service.review(session, principal, plan_id, body)
-    response.headers["Location"] = f"/v1/safeguarding-plans/{plan_id}"
+    created.at(f"/v1/safeguarding-plans/{plan_id}")
     return ReviewOut.model_validate(record)

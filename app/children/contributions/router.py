@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.children.codes import ContributionStatus
@@ -13,20 +13,19 @@ from app.children.contributions import service
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import ContributionOut, ContributionRequestIn, ContributionResponseIn
 from app.core.auth import Principal, requires
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 
 router = Router(tags=["Contributions"])
 ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
 ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
-ContributionsRequest = Annotated[Principal, requires(Scope.CONTRIBUTIONS_REQUEST)]
 ContributionsRequestOnce = Annotated[Principal, idempotent(requires(Scope.CONTRIBUTIONS_REQUEST))]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 class ContributionList(BaseModel):
@@ -44,21 +43,19 @@ class ContributionList(BaseModel):
         "hours, amber and green in working hours). The referral must be rated, not blue, and either have "
         "the parents' consent or a manager's consent override. Moves it to `gathering_information`."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=ContributionList,
-    responses=problem_responses(404, 409, codes={409: ["invalid_transition", "consent_override_required"]}),
+    responses=problem_responses(409, codes={409: ["invalid_transition", "consent_override_required"]}),
 )
 async def request_contributions(
     referral_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: ContributionsRequestOnce,
     session: DbSession,
     clock: Clock,
     body: ContributionRequestIn,
 ) -> ContributionList:
-    created = await service.request(session, principal, referral_id, body, clock)
-    response.headers["Location"] = f"/v1/contributions?referral_id={referral_id}"
-    return ContributionList(items=await service.render(session, created, principal))
+    requests = await service.request(session, principal, referral_id, body, clock)
+    created.at(f"/v1/contributions?referral_id={referral_id}")
+    return ContributionList(items=await service.render(session, requests, principal))
 
 
 @router.get(
@@ -68,8 +65,6 @@ async def request_contributions(
         "Children's social care sees every agency's answer (restricted ones marked `restricted`). Any other "
         "agency sees only its own."
     ),
-    response_model=ContributionList,
-    responses=problem_responses(404),
 )
 async def referral_contributions(
     referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -85,11 +80,8 @@ async def referral_contributions(
         "For a partner agency: the requests addressed to it. For children's social care: every request. "
         "Oldest request first is not guaranteed; the newest come first."
     ),
-    response_model=Page[ContributionOut],
 )
 async def inbox(
-    request: Request,
-    response: Response,
     principal: ContributionsRead,
     session: DbSession,
     paging: Paging,
@@ -101,16 +93,13 @@ async def inbox(
     referral_id: uuid.UUID | None = None,
 ) -> Page[ContributionOut]:
     filters = InboxFilters(status=status_, overdue=overdue, agency=agency, referral_id=referral_id)
-    found, next_cursor = await service.inbox(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
-    return Page(items=await service.render(session, found, principal), next_cursor=next_cursor)
+    found, next_cursor = await service.inbox(session, principal, filters, paging.params)
+    return paging.page(await service.render(session, found, principal), next_cursor)
 
 
 @router.get(
     "/v1/contributions/{contribution_id}",
     summary="One information request and its answer",
-    response_model=ContributionOut,
-    responses=problem_responses(404),
 )
 async def get_contribution(
     contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession
@@ -129,8 +118,7 @@ async def get_contribution(
         "`restriction_reason`; it is marked restricted wherever it appears and withheld from subject "
         "access exports."
     ),
-    response_model=ContributionOut,
-    responses=problem_responses(404, 409, codes={409: ["already_responded", "invalid_transition"]}),
+    responses=problem_responses(409, codes={409: ["already_responded", "invalid_transition"]}),
 )
 async def respond(
     contribution_id: uuid.UUID,

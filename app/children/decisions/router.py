@@ -5,19 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Response, status
-
 from app.children.decisions import service
 from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
 from app.core.auth import Principal, requires
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import problem_responses
+from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.routing import Router
 from app.core.scopes import Scope
 
 router = Router(tags=["Threshold decisions"])
-DecisionsPropose = Annotated[Principal, requires(Scope.DECISIONS_PROPOSE)]
 DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
 DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
@@ -30,27 +28,23 @@ ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
         "CIN rules: a decision that is not NFA needs a `primary_need`; an NFA decision has no primary need "
         "or assessment factors; `nfa` follows from the outcome. The referral moves to `awaiting_approval`."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=DecisionOut,
-    responses=problem_responses(404, 409, codes={409: ["invalid_transition"]}),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def propose(
     referral_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: DecisionsProposeOnce,
     session: DbSession,
     body: DecisionProposal,
 ) -> DecisionOut:
     decision = await service.propose(session, principal, referral_id, body)
-    response.headers["Location"] = f"/v1/threshold-decisions/{decision.id}"
+    created.at(f"/v1/threshold-decisions/{decision.id}")
     return DecisionOut.model_validate(decision)
 
 
 @router.get(
     "/v1/threshold-decisions/{decision_id}",
     summary="Get a threshold decision (children's social care)",
-    response_model=DecisionOut,
-    responses=problem_responses(404),
 )
 async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
     """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
@@ -64,8 +58,7 @@ async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session
         "By a manager other than the proposer (403 `self_approval` otherwise). Approval decides the "
         "referral; returning it (with a comment) sends the referral back to information gathering."
     ),
-    response_model=DecisionOut,
-    responses=problem_responses(403, 404, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
+    responses=problem_responses(403, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
 )
 async def review(
     decision_id: uuid.UUID, principal: DecisionsApprove, session: DbSession, body: DecisionReview

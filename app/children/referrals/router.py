@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 from pydantic import AwareDatetime, Field
 
 from app.children.codes import ReferralStatus
@@ -18,8 +18,6 @@ from app.children.referrals.schemas import (
     ConsentOverrideIn,
     RagRatingIn,
     ReferralCreate,
-    ReferralForAskedAgency,
-    ReferralForReferrer,
     ReferralFull,
     ReferralOut,
     ReferralSummary,
@@ -29,12 +27,13 @@ from app.children.referrals.schemas import (
 )
 from app.core.auth import Principal, requires
 from app.core.codes import RagRating
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.schemas import MAX_UNPAGED_ITEMS
 from app.core.scopes import AgencyCode, Scope
@@ -42,14 +41,11 @@ from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
-ReferralsCreate = Annotated[Principal, requires(Scope.REFERRALS_CREATE)]
 ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
 ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
 ReferralsWrite = Annotated[Principal, requires(Scope.REFERRALS_WRITE)]
 ReferralsWriteOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_WRITE))]
 ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
-Paging = Annotated[PageParams, Depends(page_params)]
-TRANSITION = {409: ["invalid_transition"]}
 
 
 @router.post(
@@ -62,14 +58,12 @@ TRANSITION = {409: ["invalid_transition"]}
         "consent must say why (`parental_consent.reason_not_informed`). `decision_due_at` is one working "
         "day from receipt until the referral is rated."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=ReferralOut,
 )
 async def create_referral(
-    response: Response, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
-) -> ReferralFull | ReferralForReferrer:
+    created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
+) -> ReferralOut:
     new = await service.create(session, principal, body, clock)
-    response.headers["Location"] = f"/v1/referrals/{new.referral.id}"
+    created.at(f"/v1/referrals/{new.referral.id}")
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
     view = views.full if access.is_hub(principal) else views.for_referrer
     return await view(session, new.referral, children=new.children, household=new.household)
@@ -82,11 +76,8 @@ async def create_referral(
         "Children's social care sees every referral; a partner agency sees the referrals it made (the "
         "requests it was asked to answer are in GET /v1/contributions). Newest first."
     ),
-    response_model=Page[ReferralSummary],
 )
 async def list_referrals(
-    request: Request,
-    response: Response,
     principal: ReferralsRead,
     session: DbSession,
     paging: Paging,
@@ -113,11 +104,10 @@ async def list_referrals(
         overdue=overdue,
         person_id=person_id,
     )
-    referrals, children, next_cursor = await service.list_(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
+    referrals, children, next_cursor = await service.list_(session, principal, filters, paging.params)
     now = utcnow()
     items = [views.summary(r, children[r.id], now, hub=access.is_hub(principal)) for r in referrals]
-    return Page(items=items, next_cursor=next_cursor)
+    return paging.page(items, next_cursor)
 
 
 @router.get(
@@ -128,29 +118,23 @@ async def list_referrals(
         "(status, RAG rating and outcome, nothing other agencies contributed); `asked_agency` for an "
         "agency asked for information (the children's identifying details and its own requests)."
     ),
-    response_model=ReferralOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_referral(
-    referral_id: uuid.UUID, response: Response, principal: ReferralsRead, session: DbSession
-) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
+    referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
+) -> ReferralOut:
     referral, view = await service.read(session, principal, referral_id)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.render(session, referral, view, principal.agency)
 
 
 @router.patch(
     "/{referral_id}",
     summary="Update or withdraw a referral",
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_referral(
     referral_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ReferralsWrite,
     session: DbSession,
     body: ReferralUpdate,
@@ -158,7 +142,7 @@ async def update_referral(
 ) -> ReferralFull:
     """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     referral = await service.update(session, principal, referral_id, body, if_match)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
@@ -171,22 +155,18 @@ async def update_referral(
         "Blue (no MASH response needed) sets no deadline. A referral may be re-rated until a decision "
         "is proposed."
     ),
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def rate_referral(
     referral_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ReferralsWrite,
     session: DbSession,
     clock: Clock,
     body: RagRatingIn,
 ) -> ReferralFull:
     referral = await service.rate(session, principal, referral_id, body, clock)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
@@ -197,53 +177,45 @@ async def rate_referral(
         "A hub manager records why the referral proceeds without the parents' consent and on what lawful "
         "basis. Until then, no agency can be asked for information about it."
     ),
-    response_model=ReferralFull,
-    responses={
-        **problem_responses(404, 409, codes=TRANSITION),
-        **ETAG_HEADERS,
-    },
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def override_consent(
     referral_id: uuid.UUID,
-    response: Response,
+    answer: Versioned,
     principal: ConsentOverride,
     session: DbSession,
     body: ConsentOverrideIn,
 ) -> ReferralFull:
     referral = await service.override_consent(session, principal, referral_id, body)
-    set_etag(response, referral.version)
+    answer.tag(referral.version)
     return await views.full(session, referral)
 
 
 @router.post(
     "/{referral_id}/communications",
     summary="Record a contact with the family or the referrer",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CommunicationOut,
-    responses=problem_responses(404, 409, codes={409: ["do_not_inform_parents"]}),
+    responses=problem_responses(409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(
     referral_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: ReferralsWriteOnce,
     session: DbSession,
     body: CommunicationIn,
 ) -> CommunicationOut:
     """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
     communication = await service.record_communication(session, principal, referral_id, body)
-    response.headers["Location"] = f"/v1/referrals/{referral_id}/communications/{communication.id}"
+    created.at(f"/v1/referrals/{referral_id}/communications/{communication.id}")
     return CommunicationOut.model_validate(communication)
 
 
 @router.get(
     "/{referral_id}/communications",
     summary="The contacts recorded with the family and the referrer (children's social care)",
-    response_model=Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)],
-    responses=problem_responses(404),
 )
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
-) -> list[CommunicationOut]:
+) -> Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)]:
     """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communications = await service.communications(session, principal, referral_id)
     return [CommunicationOut.model_validate(c) for c in communications]
@@ -252,8 +224,6 @@ async def list_communications(
 @router.get(
     "/{referral_id}/communications/{communication_id}",
     summary="One recorded contact (children's social care)",
-    response_model=CommunicationOut,
-    responses=problem_responses(404),
 )
 async def get_communication(
     referral_id: uuid.UUID, communication_id: uuid.UUID, principal: ReferralsRead, session: DbSession
@@ -267,8 +237,7 @@ async def get_communication(
     "/{referral_id}/children/{child_id}/match-confirmation",
     summary="Settle a child's pending match",
     description="A practitioner confirms which known person the child is, or that the child is new.",
-    response_model=ChildIdentity,
-    responses=problem_responses(404, 409, codes={409: ["match_already_resolved"]}),
+    responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
 async def confirm_match(
     referral_id: uuid.UUID,
@@ -289,8 +258,6 @@ async def confirm_match(
         "the referral (`GET /v1/events`): receipt, status changes, rating, outcome and withdrawal, and not "
         "who at the hub did them. An agency only asked for information gets 404."
     ),
-    response_model=Timeline,
-    responses=problem_responses(404),
 )
 async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
     entries = await service.timeline(session, principal, referral_id)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query
 from pydantic import AwareDatetime
 
 from app.core.audit import AuditAction
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.pagination import Paging
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 from app.governance.audit import service
@@ -22,7 +22,6 @@ from app.models.base import utcnow
 
 router = Router(prefix="/v1/audit-events", tags=["Audit trail"])
 AuditRead = Annotated[Principal, requires(Scope.AUDIT_READ)]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 def event_out(event: AuditEvent) -> AuditEventOut:
@@ -63,11 +62,8 @@ def event_out(event: AuditEvent) -> AuditEventOut:
         "the filters and the paging, so every page and cursor holds only those, and `agency` naming another "
         "agency finds nothing."
     ),
-    response_model=AuditEventPage,
 )
 async def list_audit_events(
-    request: Request,
-    response: Response,
     principal: AuditRead,
     session: DbSession,
     paging: Paging,
@@ -116,8 +112,8 @@ async def list_audit_events(
         occurred_to=occurred_to,
         newest_first=order == "newest_first",
     )
-    events, next_cursor = await service.list_events(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
+    events, next_cursor = await service.list_events(session, principal, filters, paging.params)
+    paging.link(next_cursor)
     return AuditEventPage(items=[event_out(e) for e in events], next_cursor=next_cursor)
 
 
@@ -135,7 +131,6 @@ async def list_audit_events(
         "it: the entry may be another agency's; an auditor of childrens_social_care, adult_social_care or "
         "council follows it up."
     ),
-    response_model=AuditVerification,
 )
 async def verify_audit_chain(principal: AuditRead, session: DbSession) -> AuditVerification:
     result = await service.verify(session, principal)

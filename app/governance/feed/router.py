@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query
 
 from app.core.auth import Principal, requires
 from app.core.db import DbSession
-from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.pagination import Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.feed import service
@@ -17,7 +17,6 @@ from app.governance.feed.schemas import FeedEvent, FeedPage
 
 router = Router(prefix="/v1/events", tags=["Change feed"])
 EventsRead = Annotated[Principal, requires(Scope.EVENTS_READ)]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 DESCRIPTION = f"""
 Every change to a case record is written as an event in the same transaction as the change (a
@@ -52,7 +51,6 @@ ids, no personal data); an empty page reads no case data and is not.
     "",
     summary="Poll the change feed: events about records the caller's agency may see, in commit order",
     description=DESCRIPTION,
-    response_model=FeedPage,
     responses={
         200: {
             "headers": {
@@ -65,8 +63,6 @@ ids, no personal data); an empty page reads no case data and is not.
     },
 )
 async def poll_events(
-    request: Request,
-    response: Response,
     principal: EventsRead,
     session: DbSession,
     paging: Paging,
@@ -79,8 +75,8 @@ async def poll_events(
     ] = None,
 ) -> FeedPage:
     filters = service.FeedFilters(record_type=record_type, event_types=event_type or ())
-    page = await service.read(session, principal, paging, filters)
-    set_link_header(request, response, page.next_cursor if page.more else None)
+    page = await service.read(session, principal, paging.params, filters)
+    paging.link(page.next_cursor if page.more else None)
     return FeedPage(
         items=[FeedEvent.model_validate(item) for item in page.items],
         next_cursor=page.next_cursor,

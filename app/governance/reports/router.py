@@ -12,7 +12,7 @@ from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
 from app.core.openapi import problem_responses
-from app.core.pagination import PageParams, page_params, set_link_header
+from app.core.pagination import Paging
 from app.core.routing import Router
 from app.core.schemas import Date
 from app.core.scopes import Scope
@@ -31,7 +31,6 @@ async def child_level_reader(principal: ReportsRead) -> Principal:
 
 
 ChildLevelReader = Annotated[Principal, Depends(child_level_reader)]
-Paging = Annotated[PageParams, Depends(page_params)]
 ERRORS = problem_responses(406)
 CHILD_LEVEL_ERRORS = problem_responses(403, 406, codes={403: ["agency_not_permitted"]})
 # Said on each aggregate report.
@@ -121,8 +120,8 @@ async def cin_referrals(
         document = await service.cin_csv(session, principal, period)
         filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
         return export.file_response(document.file, document.size, filename)
-    items, next_cursor = await service.cin_page(session, principal, period, paging)
-    set_link_header(request, response, next_cursor)
+    items, next_cursor = await service.cin_page(session, principal, period, paging.params)
+    paging.link(next_cursor)
     export.vary_on_accept(response)
     return CinReferralPage(items=items, next_cursor=next_cursor)
 

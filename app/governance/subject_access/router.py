@@ -13,14 +13,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response, status
+from fastapi import Query
 
 from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.concurrency import set_etag
+from app.core.concurrency import Versioned
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
-from app.core.openapi import ETAG_HEADERS, problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.subject_access import service
@@ -40,7 +40,6 @@ Exporter = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.SUBJECT_AC
 RequestLoggerOnce = Annotated[
     Principal, idempotent(requires_any(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT))
 ]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get(
@@ -73,8 +72,6 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "one-sided export is logged against it and leaves it open. Every export is audited (action "
         "`export`, with the sides and counts only) and logged as a disclosure to the data subject."
     ),
-    response_model=SubjectAccessExport,
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def export_record(
@@ -104,20 +101,17 @@ async def export_record(
         "(`people:write`) or by information governance, which answers requests (`subject_access:export`); "
         "any other agency: 404, as for the person."
     ),
-    status_code=status.HTTP_201_CREATED,
-    response_model=SubjectAccessRequestOut,
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
 async def log_request(
     person_id: uuid.UUID,
-    response: Response,
+    created: Created,
     principal: RequestLoggerOnce,
     session: DbSession,
     body: SubjectAccessRequestIn,
 ) -> SubjectAccessRequestOut:
     sar = await service.log_request(session, principal, person_id, body)
-    response.headers["Location"] = f"/v1/subject-access-requests/{sar.id}"
+    created.at(f"/v1/subject-access-requests/{sar.id}")
     return service.request_out(sar)
 
 
@@ -129,11 +123,8 @@ async def log_request(
         "date. Read by whoever reads the person register (the lead agencies and the council, information "
         "governance included); for any other agency the list is empty."
     ),
-    response_model=Page[SubjectAccessRequestOut],
 )
 async def list_requests(
-    request: Request,
-    response: Response,
     principal: PeopleRead,
     session: DbSession,
     paging: Paging,
@@ -142,21 +133,18 @@ async def list_requests(
     overdue: Annotated[bool | None, Query(description="Only open requests past their due date.")] = None,
 ) -> Page[SubjectAccessRequestOut]:
     filters = RequestFilters(person_id=person_id, status=status_, overdue=overdue)
-    found, next_cursor = await service.list_requests(session, principal, filters, paging)
-    set_link_header(request, response, next_cursor)
-    return Page(items=[service.request_out(r) for r in found], next_cursor=next_cursor)
+    found, next_cursor = await service.list_requests(session, principal, filters, paging.params)
+    return paging.page([service.request_out(r) for r in found], next_cursor)
 
 
 @router.get(
     "/v1/subject-access-requests/{request_id}",
     summary="Get a subject access request",
-    response_model=SubjectAccessRequestOut,
-    responses={**problem_responses(404), **ETAG_HEADERS},
 )
 async def get_request(
-    request_id: uuid.UUID, response: Response, principal: PeopleRead, session: DbSession
+    request_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession
 ) -> SubjectAccessRequestOut:
     """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled. Read by the lead agencies and the council; any other agency gets 404."""
     sar = await service.read_request(session, principal, request_id)
-    set_etag(response, sar.version)
+    answer.tag(sar.version)
     return service.request_out(sar)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query
 
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
-from app.core.openapi import problem_responses
-from app.core.pagination import Page, PageParams, page_params, set_link_header
+from app.core.pagination import Page, Paging
 from app.core.routing import Router
 from app.core.scopes import AgencyCode, Scope
 from app.people.disclosures import service
@@ -22,7 +21,6 @@ router = Router(prefix="/v1/people", tags=["People"])
 # A lead agency reads its own side's disclosures with people:read; information governance reads every
 # disclosure with disclosures:read (app.people.access).
 LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ)]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get(
@@ -45,14 +43,10 @@ Paging = Annotated[PageParams, Depends(page_params)]
         "covered its side; information governance (`disclosures:read`) every entry. Any other agency: "
         "404, as for the person."
     ),
-    response_model=Page[DisclosureOut],
-    responses=problem_responses(404),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def person_disclosures(
     person_id: uuid.UUID,
-    request: Request,
-    response: Response,
     principal: LogReader,
     session: DbSession,
     paging: Paging,
@@ -62,6 +56,5 @@ async def person_disclosures(
     ] = None,
 ) -> Page[DisclosureOut]:
     filters = DisclosureFilters(trigger=trigger, recipient_agency=recipient_agency)
-    found, next_cursor = await service.for_person(session, principal, person_id, filters, paging)
-    set_link_header(request, response, next_cursor)
-    return Page(items=[disclosure_out(d, person_id) for d in found], next_cursor=next_cursor)
+    found, next_cursor = await service.for_person(session, principal, person_id, filters, paging.params)
+    return paging.page([disclosure_out(d, person_id) for d in found], next_cursor)
