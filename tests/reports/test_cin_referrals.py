@@ -28,8 +28,8 @@ from tests.conftest import Databases
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import child, propose, rate, referral_body, review, withdraw
+from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 from tests.fixtures.values import NHS_AMELIA
-from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
 UNBORN_DUE = (clock.today() + timedelta(days=60)).isoformat()

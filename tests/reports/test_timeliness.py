@@ -39,7 +39,7 @@ from tests.fixtures.referrals import (
     unique_child,
     withdraw,
 )
-from tests.reports import Body, World, audit_entries, parse_csv, sql_id, world_on
+from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id, world_on
 
 LONG_AGO = "'2000-01-01 00:00:00.000000'"
 
