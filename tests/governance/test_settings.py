@@ -20,9 +20,8 @@ from tests.fixtures.adults import concern_body, raise_concern
 from tests.fixtures.callers import TokenFactory, Who
 from tests.fixtures.http import assert_problem, serving
 from tests.fixtures.referrals import ask, create_referral, get_referral, rate, referral_body, unique_child
+from tests.fixtures.values import Body, Headers
 
-Headers = dict[str, str]
-Body = dict[str, Any]
 URL = "/v1/settings/timescales"
 READ_ONLY = ("source", "version", "updated_at", "updated_by")
 
