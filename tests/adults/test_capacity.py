@@ -16,24 +16,18 @@ from tests.fixtures.adults import (
     ABILITIES,
     HAS_CAPACITY,
     ability,
+    assert_only_of_the_person_and_their_concern,
     assess,
     assessment_body,
     best_interests_body,
+    best_interests_url,
     concern_in,
+    get_assessment,
 )
 from tests.fixtures.callers import Who
-from tests.fixtures.http import assert_problem, locs, ok
+from tests.fixtures.http import assert_not_found, assert_problem, locs
 from tests.fixtures.people import create_person
-from tests.fixtures.values import Body, Headers, dt, instant
-
-
-def _best_interests_url(assessment_id: str) -> str:
-    return f"/v1/capacity-assessments/{assessment_id}/best-interests-decision"
-
-
-async def _get(client: httpx.AsyncClient, headers: Headers, assessment_id: str) -> Body:
-    return ok(await client.get(f"/v1/capacity-assessments/{assessment_id}", headers=headers))
-
+from tests.fixtures.values import Body, dt, instant
 
 # ---------------------------------------------------------------------------------------------------
 # 1. The outcome follows from the test
@@ -59,7 +53,7 @@ async def test_a_lack_of_capacity_is_recorded_with_its_evidence(client: httpx.As
     assert {name: created[name] for name in ABILITIES} == {name: body[name] for name in ABILITIES}
     assert dt(created["assessed_at"]) == dt(body["assessed_at"])
     assert (created["assessor"], created["best_interests_decision"]) == ("asc-worker", None)
-    assert await _get(client, who["worker"], created["id"]) == created
+    assert await get_assessment(client, who["worker"], created["id"]) == created
 
 
 def _unable(*names: str) -> Body:
@@ -184,19 +178,10 @@ async def test_an_invalid_assessment_is_refused(
 async def test_an_assessment_is_of_a_known_person_and_their_own_concern(
     client: httpx.AsyncClient, who: Who, person_id: str
 ) -> None:
-    unknown = await client.post(
-        "/v1/capacity-assessments", json=assessment_body(str(uuid.uuid4())), headers=who["worker"]
-    )
-    assert locs(assert_problem(unknown, 422, "validation_failed")) == [["body", "person_id"]]
-
     someone_elses = await concern_in(client, who, "received")
-    for concern_id in (someone_elses.id, str(uuid.uuid4())):
-        response = await client.post(
-            "/v1/capacity-assessments",
-            json=assessment_body(person_id, concern_id=concern_id),
-            headers=who["worker"],
-        )
-        assert locs(assert_problem(response, 422, "validation_failed")) == [["body", "concern_id"]]
+    await assert_only_of_the_person_and_their_concern(
+        client, who["worker"], "/v1/capacity-assessments", assessment_body, person_id, someone_elses.id
+    )
 
 
 async def test_a_later_assessment_of_the_same_decision_is_a_new_record_and_the_history_is_kept(
@@ -221,7 +206,7 @@ async def test_a_later_assessment_of_the_same_decision_is_a_new_record_and_the_h
         (second["id"], "has_capacity"),
         (first["id"], "lacks_capacity"),
     ]
-    assert (await _get(client, who["worker"], first["id"]))["outcome"] == "lacks_capacity"
+    assert (await get_assessment(client, who["worker"], first["id"]))["outcome"] == "lacks_capacity"
 
 
 async def test_partners_see_no_capacity_assessments(
@@ -234,8 +219,7 @@ async def test_partners_see_no_capacity_assessments(
             403,
             "insufficient_scope",
         )
-    unknown = await client.get(f"/v1/capacity-assessments/{uuid.uuid4()}", headers=who["worker"])
-    assert_problem(unknown, 404, "not_found")
+    await assert_not_found(client, who["worker"], f"/v1/capacity-assessments/{uuid.uuid4()}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -247,17 +231,21 @@ async def test_a_best_interests_decision_follows_a_lack_of_capacity_once(
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id))
     body = best_interests_body()
-    response = await client.post(_best_interests_url(assessment["id"]), json=body, headers=who["worker"])
+    response = await client.post(best_interests_url(assessment["id"]), json=body, headers=who["worker"])
     assert response.status_code == 201, response.text
     decision = response.json()
     assert decision["assessment_id"] == assessment["id"]
     assert (decision["decision"], decision["options"]) == (body["decision"], body["options"])
     assert decision["recorded_by"] == "asc-worker"
-    assert (await _get(client, who["worker"], assessment["id"]))["best_interests_decision"] == decision
+    assert (await get_assessment(client, who["worker"], assessment["id"]))[
+        "best_interests_decision"
+    ] == decision
 
-    again = await client.post(_best_interests_url(assessment["id"]), json=body, headers=who["worker"])
+    again = await client.post(best_interests_url(assessment["id"]), json=body, headers=who["worker"])
     assert_problem(again, 409, "conflict")
-    assert (await _get(client, who["worker"], assessment["id"]))["best_interests_decision"] == decision
+    assert (await get_assessment(client, who["worker"], assessment["id"]))[
+        "best_interests_decision"
+    ] == decision
 
 
 async def test_no_best_interests_decision_for_a_person_with_capacity(
@@ -265,12 +253,12 @@ async def test_no_best_interests_decision_for_a_person_with_capacity(
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id, **HAS_CAPACITY))
     response = await client.post(
-        _best_interests_url(assessment["id"]), json=best_interests_body(), headers=who["worker"]
+        best_interests_url(assessment["id"]), json=best_interests_body(), headers=who["worker"]
     )
     assert_problem(response, 409, "best_interests_requires_incapacity")
-    assert (await _get(client, who["worker"], assessment["id"]))["best_interests_decision"] is None
+    assert (await get_assessment(client, who["worker"], assessment["id"]))["best_interests_decision"] is None
     unknown = await client.post(
-        _best_interests_url(str(uuid.uuid4())), json=best_interests_body(), headers=who["worker"]
+        best_interests_url(str(uuid.uuid4())), json=best_interests_body(), headers=who["worker"]
     )
     assert_problem(unknown, 404, "not_found")
 
@@ -288,7 +276,7 @@ async def test_a_best_interests_decision_rests_on_the_latest_assessment_of_that_
         assessment_body(person_id, assessed_at=instant(-2), decision="Where she lives", **HAS_CAPACITY),
     )
     other_decision_later = await client.post(
-        _best_interests_url(earlier["id"]), json=best_interests_body(), headers=who["worker"]
+        best_interests_url(earlier["id"]), json=best_interests_body(), headers=who["worker"]
     )
     assert other_decision_later.status_code == 201, other_decision_later.text
 
@@ -301,11 +289,11 @@ async def test_a_best_interests_decision_rests_on_the_latest_assessment_of_that_
         assessment_body(person_id, assessed_at=instant(-1), decision=same, **HAS_CAPACITY),
     )
     response = await client.post(
-        _best_interests_url(first["id"]), json=best_interests_body(), headers=who["worker"]
+        best_interests_url(first["id"]), json=best_interests_body(), headers=who["worker"]
     )
     problem = assert_problem(response, 409, "best_interests_requires_incapacity")
     assert "later assessment" in problem["detail"]
-    assert (await _get(client, who["worker"], first["id"]))["best_interests_decision"] is None
+    assert (await get_assessment(client, who["worker"], first["id"]))["best_interests_decision"] is None
 
 
 def _options(*flags: tuple[bool, bool]) -> Body:
@@ -365,11 +353,11 @@ async def test_an_invalid_best_interests_decision_is_refused(
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id, assessed_at=instant(-24)))
     response = await client.post(
-        _best_interests_url(assessment["id"]), json=best_interests_body(**fields), headers=who["worker"]
+        best_interests_url(assessment["id"]), json=best_interests_body(**fields), headers=who["worker"]
     )
     problem = assert_problem(response, 422, "validation_failed")
     assert loc in locs(problem)
-    assert (await _get(client, who["worker"], assessment["id"]))["best_interests_decision"] is None
+    assert (await get_assessment(client, who["worker"], assessment["id"]))["best_interests_decision"] is None
 
 
 @pytest.mark.parametrize(
@@ -406,6 +394,6 @@ async def test_a_valid_best_interests_decision_is_recorded(
 ) -> None:
     assessment = await assess(client, who["worker"], assessment_body(person_id))
     response = await client.post(
-        _best_interests_url(assessment["id"]), json=best_interests_body(**fields), headers=who["worker"]
+        best_interests_url(assessment["id"]), json=best_interests_body(**fields), headers=who["worker"]
     )
     assert response.status_code == 201, response.text

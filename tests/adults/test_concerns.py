@@ -5,7 +5,6 @@ about what a client sees."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,8 +47,9 @@ from tests.fixtures.adults import (
     review_plan,
 )
 from tests.fixtures.callers import Who
+from tests.fixtures.changes import BodyChange, changed, without
 from tests.fixtures.database import audit_events, run_sql
-from tests.fixtures.http import assert_problem, item_ids, locs
+from tests.fixtures.http import assert_not_found, assert_problem, item_ids, locs
 from tests.fixtures.people import create_person
 from tests.fixtures.values import (
     LONG_AGO,
@@ -75,110 +75,91 @@ def _years_ago(years: int) -> date:
 # 1. What a concern must say
 
 
-def _adult(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body["adult"].update(fields)
-
-    return change
-
-
-def _allegation(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body["allegations"][0].update(fields)
-
-    return change
-
-
-def _top(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body.update(fields)
-
-    return change
-
-
-def _without(*path: str | int) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        target: Any = body
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-
-    return change
-
-
 INVALID_CONCERNS = [
-    pytest.param(_top(allegations=[]), ["body", "allegations"], id="no allegations"),
-    pytest.param(_without("allegations"), ["body", "allegations"], id="allegations missing"),
+    pytest.param(changed(allegations=[]), ["body", "allegations"], id="no allegations"),
+    pytest.param(without("allegations"), ["body", "allegations"], id="allegations missing"),
     pytest.param(
-        _allegation(type_of_risk="burglary"),
+        changed("allegations", 0, type_of_risk="burglary"),
         ["body", "allegations", 0, "type_of_risk"],
         id="unknown type of risk",
     ),
     pytest.param(
-        _allegation(type_of_risk="physical_abuse"),
+        changed("allegations", 0, type_of_risk="physical_abuse"),
         ["body", "allegations", 0, "type_of_risk"],
         id="a children's concern category as type of risk",
     ),
     pytest.param(
-        _allegation(location_of_risk="care_home"),
+        changed("allegations", 0, location_of_risk="care_home"),
         ["body", "allegations", 0, "location_of_risk"],
         id="unknown location of risk",
     ),
     pytest.param(
-        _allegation(source_of_risk="stranger"),
+        changed("allegations", 0, source_of_risk="stranger"),
         ["body", "allegations", 0, "source_of_risk"],
         id="unknown source of risk",
     ),
     pytest.param(
-        _without("allegations", 0, "source_of_risk"),
+        without("allegations", 0, "source_of_risk"),
         ["body", "allegations", 0, "source_of_risk"],
         id="source of risk missing",
     ),
     pytest.param(
-        _allegation(description=""), ["body", "allegations", 0, "description"], id="empty description"
+        changed("allegations", 0, description=""),
+        ["body", "allegations", 0, "description"],
+        id="empty description",
     ),
     pytest.param(
-        _adult(date_of_birth=(_years_ago(18) + timedelta(days=1)).isoformat()),
+        changed("adult", date_of_birth=(_years_ago(18) + timedelta(days=1)).isoformat()),
         ["body", "adult"],
         id="17 years old",
     ),
-    pytest.param(_adult(date_of_birth="2015-01-01"), ["body", "adult"], id="a child"),
+    pytest.param(changed("adult", date_of_birth="2015-01-01"), ["body", "adult"], id="a child"),
     pytest.param(
-        _adult(date_of_birth=(clock.today() + timedelta(days=1)).isoformat()),
+        changed("adult", date_of_birth=(clock.today() + timedelta(days=1)).isoformat()),
         ["body", "adult"],
         id="born in the future",
     ),
     pytest.param(
-        _adult(nhs_number=NHS_BAD_CHECK_DIGIT), ["body", "adult", "nhs_number"], id="NHS number check digit"
-    ),
-    pytest.param(_adult(nhs_number="94347659"), ["body", "adult", "nhs_number"], id="NHS number too short"),
-    pytest.param(
-        _adult(nhs_number="ABC4765919"), ["body", "adult", "nhs_number"], id="NHS number with letters"
-    ),
-    pytest.param(_adult(postcode="12345"), ["body", "adult", "postcode"], id="postcode"),
-    pytest.param(_adult(gender="unknown"), ["body", "adult", "gender"], id="unknown gender"),
-    pytest.param(_without("adult", "family_name"), ["body", "adult", "family_name"], id="no family name"),
-    pytest.param(
-        _top(raised_by={"name": "Dr Patel", "role": "GP"}), ["body", "raised_by"], id="raiser without contact"
+        changed("adult", nhs_number=NHS_BAD_CHECK_DIGIT),
+        ["body", "adult", "nhs_number"],
+        id="NHS number check digit",
     ),
     pytest.param(
-        _top(raised_by={"name": "Dr Patel", "email": "not-an-email"}),
+        changed("adult", nhs_number="94347659"), ["body", "adult", "nhs_number"], id="NHS number too short"
+    ),
+    pytest.param(
+        changed("adult", nhs_number="ABC4765919"),
+        ["body", "adult", "nhs_number"],
+        id="NHS number with letters",
+    ),
+    pytest.param(changed("adult", postcode="12345"), ["body", "adult", "postcode"], id="postcode"),
+    pytest.param(changed("adult", gender="unknown"), ["body", "adult", "gender"], id="unknown gender"),
+    pytest.param(without("adult", "family_name"), ["body", "adult", "family_name"], id="no family name"),
+    pytest.param(
+        changed(raised_by={"name": "Dr Patel", "role": "GP"}),
+        ["body", "raised_by"],
+        id="raiser without contact",
+    ),
+    pytest.param(
+        changed(raised_by={"name": "Dr Patel", "email": "not-an-email"}),
         ["body", "raised_by", "email"],
         id="raiser with a bad email",
     ),
-    pytest.param(_without("raised_by"), ["body", "raised_by"], id="raised_by missing"),
+    pytest.param(without("raised_by"), ["body", "raised_by"], id="raised_by missing"),
     pytest.param(
-        _without("concerns_about_capacity"),
+        without("concerns_about_capacity"),
         ["body", "concerns_about_capacity"],
         id="concerns_about_capacity missing",
     ),
-    pytest.param(_top(priority="high"), ["body", "priority"], id="unknown top-level field"),
-    pytest.param(_adult(nickname="Peggy"), ["body", "adult", "nickname"], id="unknown adult field"),
+    pytest.param(changed(priority="high"), ["body", "priority"], id="unknown top-level field"),
+    pytest.param(changed("adult", nickname="Peggy"), ["body", "adult", "nickname"], id="unknown adult field"),
     pytest.param(
-        _allegation(severity="high"), ["body", "allegations", 0, "severity"], id="unknown allegation field"
+        changed("allegations", 0, severity="high"),
+        ["body", "allegations", 0, "severity"],
+        id="unknown allegation field",
     ),
     pytest.param(
-        _top(raised_by={"name": "Dr Patel", "phone": "020 7946 0101", "pager": "1234"}),
+        changed(raised_by={"name": "Dr Patel", "phone": "020 7946 0101", "pager": "1234"}),
         ["body", "raised_by", "pager"],
         id="unknown raiser field",
     ),
@@ -187,7 +168,7 @@ INVALID_CONCERNS = [
 
 @pytest.mark.parametrize(("change", "loc"), INVALID_CONCERNS)
 async def test_an_invalid_concern_is_refused_naming_the_field(
-    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None], loc: list[Any]
+    client: httpx.AsyncClient, who: Who, change: BodyChange, loc: list[Any]
 ) -> None:
     body = concern_body()
     change(body)
@@ -296,11 +277,8 @@ async def test_an_agency_with_no_link_to_the_concern_gets_404(
     client: httpx.AsyncClient, who: Who, agency: str
 ) -> None:
     concern = await raise_concern(client, who["health"])
-    assert_problem(
-        await client.get(f"/v1/adult-concerns/{concern['id']}", headers=who[agency]), 404, "not_found"
-    )
-    unknown = await client.get(f"/v1/adult-concerns/{uuid.uuid4()}", headers=who["health"])
-    assert_problem(unknown, 404, "not_found")
+    await assert_not_found(client, who[agency], f"/v1/adult-concerns/{concern['id']}")
+    await assert_not_found(client, who["health"], f"/v1/adult-concerns/{uuid.uuid4()}")
 
 
 async def test_partners_cannot_change_or_decide_even_their_own_concern(

@@ -6,7 +6,6 @@ capacity answers (SG3, SG4) consistent with each other."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,19 +22,17 @@ from tests.fixtures.adults import (
     conclusion_body,
     enquiry_body,
     get_concern,
+    get_enquiry,
     open_enquiry,
 )
 from tests.fixtures.callers import Who
-from tests.fixtures.http import assert_problem, locs, ok
-from tests.fixtures.values import Body, Headers, dt
+from tests.fixtures.changes import BodyChange, changed, without
+from tests.fixtures.http import assert_not_found, assert_problem, locs
+from tests.fixtures.values import Body, dt
 
 
 def _url(concern_id: str) -> str:
     return f"/v1/adult-concerns/{concern_id}/enquiries"
-
-
-async def _enquiry(client: httpx.AsyncClient, headers: Headers, enquiry_id: str) -> Body:
-    return ok(await client.get(f"/v1/enquiries/{enquiry_id}", headers=headers))
 
 
 async def _open_case(client: httpx.AsyncClient, who: Who, **fields: Any) -> Case:
@@ -76,7 +73,7 @@ async def test_an_enquiry_opens_after_a_decision_to_enquire(
     assert (enquiry["opened_by"], enquiry["concluded_at"]) == ("asc-worker", None)
     full = await get_concern(client, who["worker"], case.id)
     assert (full["status"], full["enquiry_id"]) == ("enquiry_open", enquiry["id"])
-    assert (await _enquiry(client, who["worker"], enquiry["id"]))["id"] == enquiry["id"]
+    assert (await get_enquiry(client, who["worker"], enquiry["id"]))["id"] == enquiry["id"]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +149,7 @@ async def test_the_agency_the_enquiry_is_caused_to_sees_the_enquiry_not_the_conc
     enquiry = await open_enquiry(client, who["worker"], case.id, caused_to_agency="health")
     assert enquiry["caused_to_agency"] == "health"
 
-    seen = await _enquiry(client, who["health"], enquiry["id"])
+    seen = await get_enquiry(client, who["health"], enquiry["id"])
     assert (seen["id"], seen["caused_to_agency"], seen["status"]) == (enquiry["id"], "health", "open")
     assert [a["id"] for a in seen["allegations"]] == case.allegation_ids
     assert_problem(await client.get(f"/v1/adult-concerns/{case.id}", headers=who["health"]), 404, "not_found")
@@ -160,12 +157,10 @@ async def test_the_agency_the_enquiry_is_caused_to_sees_the_enquiry_not_the_conc
     assert health_list.json()["items"] == []
 
     for outsider in ("housing", "police"):
-        hidden = await client.get(f"/v1/enquiries/{enquiry['id']}", headers=who[outsider])
-        assert_problem(hidden, 404, "not_found")
+        await assert_not_found(client, who[outsider], f"/v1/enquiries/{enquiry['id']}")
     # The raiser still sees its concern and its status.
     assert (await get_concern(client, who["police"], case.id))["status"] == "enquiry_open"
-    unknown = await client.get(f"/v1/enquiries/{uuid.uuid4()}", headers=who["worker"])
-    assert_problem(unknown, 404, "not_found")
+    await assert_not_found(client, who["worker"], f"/v1/enquiries/{uuid.uuid4()}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -198,7 +193,7 @@ async def test_the_conclusion_stores_a_result_per_allegation(client: httpx.Async
     assert (concluded["status"], concluded["concluded_by"]) == ("concluded", "asc-manager")
     assert dt(concluded["concluded_at"]) >= dt(concluded["opened_at"])
 
-    stored = await _enquiry(client, who["worker"], case.enquiry_id)
+    stored = await get_enquiry(client, who["worker"], case.enquiry_id)
     assert stored == concluded
     assert [(a["id"], a["result"], a["risk_outcome"]) for a in stored["allegations"]] == [
         (first, "risk_identified_and_action_taken", "risk_reduced"),
@@ -232,7 +227,7 @@ async def test_every_allegation_needs_a_result(client: httpx.AsyncClient, who: W
         {"loc": ["body", "allegations"], "msg": f"no result for allegation {first}"},
         {"loc": ["body", "allegations"], "msg": f"no result for allegation {last}"},
     ]
-    stored = await _enquiry(client, who["worker"], case.enquiry_id)
+    stored = await get_enquiry(client, who["worker"], case.enquiry_id)
     assert stored["status"] == "open"
     assert [a["result"] for a in stored["allegations"]] == [None, None, None]
 
@@ -250,28 +245,9 @@ async def test_a_result_for_an_allegation_of_another_concern_is_refused(
         # Pointed at by its position in the body; the id sent is not echoed back.
         assert locs(problem) == [["body", "allegations", len(case.allegation_ids), "allegation_id"]]
         assert stranger not in response.text
-    assert (await _enquiry(client, who["worker"], other.enquiry_id or ""))["allegations"][0]["result"] is None
-
-
-def _first(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body["allegations"][0].update(fields)
-
-    return change
-
-
-def _set(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body.update(fields)
-
-    return change
-
-
-def _drop(key: str) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        del body[key]
-
-    return change
+    assert (await get_enquiry(client, who["worker"], other.enquiry_id or ""))["allegations"][0][
+        "result"
+    ] is None
 
 
 def _twice(body: Body) -> None:
@@ -280,61 +256,69 @@ def _twice(body: Body) -> None:
 
 INVALID_CONCLUSIONS = [
     pytest.param(_twice, ["body"], id="the same allegation twice"),
-    pytest.param(_set(allegations=[]), ["body", "allegations"], id="no allegations"),
+    pytest.param(changed(allegations=[]), ["body", "allegations"], id="no allegations"),
     *[
-        pytest.param(_first(result=result), ["body", "allegations", 0], id=f"{result} without a risk outcome")
+        pytest.param(
+            changed("allegations", 0, result=result),
+            ["body", "allegations", 0],
+            id=f"{result} without a risk outcome",
+        )
         for result in RISK_IDENTIFIED
     ],
     *[
         pytest.param(
-            _first(result=result, risk_outcome="risk_reduced"),
+            changed("allegations", 0, result=result, risk_outcome="risk_reduced"),
             ["body", "allegations", 0],
             id=f"{result} with a risk outcome",
         )
         for result in NO_RISK_IDENTIFIED
     ],
-    pytest.param(_first(result="substantiated"), ["body", "allegations", 0, "result"], id="unknown result"),
     pytest.param(
-        _first(result="risk_identified_and_action_taken", risk_outcome="risk_gone"),
+        changed("allegations", 0, result="substantiated"),
+        ["body", "allegations", 0, "result"],
+        id="unknown result",
+    ),
+    pytest.param(
+        changed("allegations", 0, result="risk_identified_and_action_taken", risk_outcome="risk_gone"),
         ["body", "allegations", 0, "risk_outcome"],
         id="unknown risk outcome",
     ),
     pytest.param(
-        _set(msp_asked="yes_outcomes_expressed"), ["body"], id="outcomes expressed without achievement"
+        changed(msp_asked="yes_outcomes_expressed"), ["body"], id="outcomes expressed without achievement"
     ),
     *[
         pytest.param(
-            _set(msp_asked=asked, msp_outcomes_achieved="fully"),
+            changed(msp_asked=asked, msp_outcomes_achieved="fully"),
             ["body"],
             id=f"achievement when msp_asked is {asked}",
         )
         for asked in ("yes_no_outcomes_expressed", "no", "dont_know", "not_recorded")
     ],
     pytest.param(
-        _set(msp_asked="yes_outcomes_expressed", msp_outcomes_achieved="mostly"),
+        changed(msp_asked="yes_outcomes_expressed", msp_outcomes_achieved="mostly"),
         ["body", "msp_outcomes_achieved"],
         id="unknown achievement",
     ),
-    pytest.param(_set(msp_asked="maybe"), ["body", "msp_asked"], id="unknown msp answer"),
-    pytest.param(_drop("msp_asked"), ["body", "msp_asked"], id="msp not answered"),
-    pytest.param(_set(lacked_capacity="yes"), ["body"], id="lacked capacity without advocate_support"),
+    pytest.param(changed(msp_asked="maybe"), ["body", "msp_asked"], id="unknown msp answer"),
+    pytest.param(without("msp_asked"), ["body", "msp_asked"], id="msp not answered"),
+    pytest.param(changed(lacked_capacity="yes"), ["body"], id="lacked capacity without advocate_support"),
     *[
         pytest.param(
-            _set(lacked_capacity=lacked, advocate_support=support),
+            changed(lacked_capacity=lacked, advocate_support=support),
             ["body"],
             id=f"advocate_support {support} when lacked_capacity is {lacked}",
         )
         for lacked in ("no", "dont_know", "not_recorded")
         for support in (True, False)
     ],
-    pytest.param(_drop("lacked_capacity"), ["body", "lacked_capacity"], id="capacity not answered"),
-    pytest.param(_set(outcome="closed"), ["body", "outcome"], id="unknown field"),
+    pytest.param(without("lacked_capacity"), ["body", "lacked_capacity"], id="capacity not answered"),
+    pytest.param(changed(outcome="closed"), ["body", "outcome"], id="unknown field"),
 ]
 
 
 @pytest.mark.parametrize(("change", "loc"), INVALID_CONCLUSIONS)
 async def test_an_inconsistent_conclusion_is_refused(
-    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None], loc: list[Any]
+    client: httpx.AsyncClient, who: Who, change: BodyChange, loc: list[Any]
 ) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None
@@ -344,35 +328,38 @@ async def test_an_inconsistent_conclusion_is_refused(
         await conclude(client, who["manager"], case.enquiry_id, body), 422, "validation_failed"
     )
     assert loc in locs(problem)
-    assert (await _enquiry(client, who["worker"], case.enquiry_id))["status"] == "open"
+    assert (await get_enquiry(client, who["worker"], case.enquiry_id))["status"] == "open"
 
 
 VALID_CONCLUSIONS = [
     *[
-        pytest.param(_first(result=result, risk_outcome=outcome), id=f"{result} with {outcome}")
+        pytest.param(
+            changed("allegations", 0, result=result, risk_outcome=outcome), id=f"{result} with {outcome}"
+        )
         for result in RISK_IDENTIFIED
         for outcome in ("risk_remained", "risk_reduced", "risk_removed")
     ],
-    *[pytest.param(_first(result=result), id=result) for result in NO_RISK_IDENTIFIED],
+    *[pytest.param(changed("allegations", 0, result=result), id=result) for result in NO_RISK_IDENTIFIED],
     *[
         pytest.param(
-            _set(msp_asked="yes_outcomes_expressed", msp_outcomes_achieved=achieved),
+            changed(msp_asked="yes_outcomes_expressed", msp_outcomes_achieved=achieved),
             id=f"outcomes {achieved}",
         )
         for achieved in ("fully", "partially", "not_achieved")
     ],
     *[
-        pytest.param(_set(msp_asked=asked), id=f"msp_asked {asked}")
+        pytest.param(changed(msp_asked=asked), id=f"msp_asked {asked}")
         for asked in ("yes_no_outcomes_expressed", "dont_know", "not_recorded")
     ],
     *[
         pytest.param(
-            _set(lacked_capacity="yes", advocate_support=support), id=f"lacked capacity, supported {support}"
+            changed(lacked_capacity="yes", advocate_support=support),
+            id=f"lacked capacity, supported {support}",
         )
         for support in (True, False)
     ],
     *[
-        pytest.param(_set(lacked_capacity=lacked), id=f"lacked_capacity {lacked}")
+        pytest.param(changed(lacked_capacity=lacked), id=f"lacked_capacity {lacked}")
         for lacked in ("dont_know", "not_recorded")
     ],
 ]
@@ -380,7 +367,7 @@ VALID_CONCLUSIONS = [
 
 @pytest.mark.parametrize("change", VALID_CONCLUSIONS)
 async def test_a_consistent_conclusion_is_accepted(
-    client: httpx.AsyncClient, who: Who, change: Callable[[Body], None]
+    client: httpx.AsyncClient, who: Who, change: BodyChange
 ) -> None:
     case = await _open_case(client, who)
     assert case.enquiry_id is not None
@@ -403,11 +390,11 @@ async def test_a_consistent_conclusion_is_accepted(
 async def test_an_enquiry_concludes_once(client: httpx.AsyncClient, who: Who) -> None:
     case = await concern_in(client, who, "enquiry_concluded")
     assert case.enquiry_id is not None
-    before = await _enquiry(client, who["worker"], case.enquiry_id)
+    before = await get_enquiry(client, who["worker"], case.enquiry_id)
     body = conclusion_body(case.allegation_ids, lacked_capacity="dont_know")
     again = await conclude(client, who["manager"], case.enquiry_id, body)
     assert_problem(again, 409, "invalid_transition")
-    assert await _enquiry(client, who["worker"], case.enquiry_id) == before
+    assert await get_enquiry(client, who["worker"], case.enquiry_id) == before
 
 
 @pytest.mark.parametrize("caller", ["worker", "health"])
@@ -417,7 +404,7 @@ async def test_only_a_manager_concludes(client: httpx.AsyncClient, who: Who, cal
     full = await get_concern(client, who["worker"], case.id)
     response = await conclude(client, who[caller], full["enquiry_id"], conclusion_body(case.allegation_ids))
     assert_problem(response, 403, "insufficient_scope")
-    assert (await _enquiry(client, who["worker"], full["enquiry_id"]))["status"] == "open"
+    assert (await get_enquiry(client, who["worker"], full["enquiry_id"]))["status"] == "open"
 
 
 async def test_the_capacity_answer_cannot_contradict_an_assessment_on_the_concern(
@@ -433,7 +420,7 @@ async def test_the_capacity_answer_cannot_contradict_an_assessment_on_the_concer
     )
     problem = assert_problem(refused, 422, "validation_failed")
     assert locs(problem) == [["body", "lacked_capacity"]]
-    assert (await _enquiry(client, who["worker"], case.enquiry_id))["status"] == "open"
+    assert (await get_enquiry(client, who["worker"], case.enquiry_id))["status"] == "open"
 
     body = conclusion_body(case.allegation_ids, lacked_capacity="yes", advocate_support=True)
     accepted = await conclude(client, who["manager"], case.enquiry_id, body)

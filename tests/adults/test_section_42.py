@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -24,8 +22,9 @@ from tests.fixtures.adults import (
     raise_concern,
 )
 from tests.fixtures.callers import Who
+from tests.fixtures.changes import BodyChange, changed, without
 from tests.fixtures.http import assert_problem, locs
-from tests.fixtures.values import Body, dt
+from tests.fixtures.values import dt
 
 
 def _url(concern_id: str) -> str:
@@ -117,91 +116,74 @@ async def test_with_a_criterion_unmet_an_other_enquiry_or_no_further_action_is_m
 # 2. What a decision must say
 
 
-def _without(*keys: str) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        target = body
-        for key in keys[:-1]:
-            target = target[key]
-        del target[keys[-1]]
-
-    return change
-
-
-def _set(**fields: Any) -> Callable[[Body], None]:
-    def change(body: Body) -> None:
-        body.update(fields)
-
-    return change
-
-
 INVALID_DECISIONS = [
     pytest.param(
-        "no_further_action", NFA_MET, _without("alternative_route"), ["body"], id="NFA without route"
+        "no_further_action", NFA_MET, without("alternative_route"), ["body"], id="NFA without route"
     ),
     pytest.param(
-        "no_further_action", NFA_MET, _set(alternative_route=None), ["body"], id="NFA with a null route"
+        "no_further_action", NFA_MET, changed(alternative_route=None), ["body"], id="NFA with a null route"
     ),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _set(alternative_route="signposting"),
+        changed(alternative_route="signposting"),
         ["body"],
         id="route on a section 42 enquiry",
     ),
     pytest.param(
         "other_enquiry",
         OTHER_MET,
-        _set(alternative_route="complaint"),
+        changed(alternative_route="complaint"),
         ["body"],
         id="route on an other enquiry",
     ),
     pytest.param(
         "no_further_action",
         NFA_MET,
-        _set(alternative_route="police"),
+        changed(alternative_route="police"),
         ["body", "alternative_route"],
         id="unknown route",
     ),
-    pytest.param("nfa", NFA_MET, _set(), ["body", "decision"], id="unknown decision"),
+    pytest.param("nfa", NFA_MET, changed(), ["body", "decision"], id="unknown decision"),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _without("unable_to_protect_self"),
+        without("unable_to_protect_self"),
         ["body", "unable_to_protect_self"],
         id="a criterion missing",
     ),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _without("care_and_support_needs", "reason"),
+        without("care_and_support_needs", "reason"),
         ["body", "care_and_support_needs", "reason"],
         id="a criterion without its reason",
     ),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _set(experiencing_or_at_risk={"met": True, "reason": ""}),
+        changed(experiencing_or_at_risk={"met": True, "reason": ""}),
         ["body", "experiencing_or_at_risk", "reason"],
         id="a criterion with an empty reason",
     ),
     pytest.param(
-        "section_42_enquiry", ALL_MET, _without("rationale"), ["body", "rationale"], id="no rationale"
+        "section_42_enquiry", ALL_MET, without("rationale"), ["body", "rationale"], id="no rationale"
     ),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _without("referrer_feedback"),
+        without("referrer_feedback"),
         ["body", "referrer_feedback"],
         id="no referrer feedback",
     ),
     pytest.param(
         "section_42_enquiry",
         ALL_MET,
-        _set(feedback_limited_reason=""),
+        changed(feedback_limited_reason=""),
         ["body", "feedback_limited_reason"],
         id="an empty limit reason",
     ),
-    pytest.param("section_42_enquiry", ALL_MET, _set(urgent=True), ["body", "urgent"], id="unknown field"),
+    pytest.param("section_42_enquiry", ALL_MET, changed(urgent=True), ["body", "urgent"], id="unknown field"),
 ]
 
 
@@ -211,7 +193,7 @@ async def test_an_invalid_decision_is_refused(
     who: Who,
     decision: str,
     met: tuple[bool, bool, bool],
-    change: Callable[[Body], None],
+    change: BodyChange,
     loc: list[str],
 ) -> None:
     case = await concern_in(client, who, "received")

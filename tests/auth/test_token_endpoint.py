@@ -47,6 +47,16 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
+async def basic_request(
+    client: httpx.AsyncClient, authorization: dict[str, str], data: dict[str, str] | None = None
+) -> httpx.Response:
+    """A token request authenticated by ``authorization`` (HTTP Basic), by default with only the grant type
+    in the form."""
+    return await client.post(
+        "/oauth/token", headers=authorization, data=data or {"grant_type": "client_credentials"}
+    )
+
+
 def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The token's header and claims, decoded without checking anything."""
     header, payload, _ = token.split(".")
@@ -95,11 +105,7 @@ async def test_form_credentials(
 
 
 async def test_http_basic_credentials(client: httpx.AsyncClient, registered: dict[str, str]) -> None:
-    response = await client.post(
-        "/oauth/token",
-        headers=basic(registered["client_id"], registered["client_secret"]),
-        data={"grant_type": "client_credentials"},
-    )
+    response = await basic_request(client, basic(registered["client_id"], registered["client_secret"]))
     body = assert_success(response)
     me = await client.get("/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
@@ -214,21 +220,13 @@ async def test_revoked_client(
 async def test_wrong_basic_credentials_get_a_basic_challenge(
     client: httpx.AsyncClient, registered: dict[str, str]
 ) -> None:
-    response = await client.post(
-        "/oauth/token",
-        headers=basic(registered["client_id"], "wrong"),
-        data={"grant_type": "client_credentials"},
-    )
+    response = await basic_request(client, basic(registered["client_id"], "wrong"))
     assert_oauth_error(response, 401, "invalid_client")
     assert response.headers["www-authenticate"].startswith("Basic ")
 
 
 async def test_malformed_basic_credentials(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/oauth/token",
-        headers={"Authorization": "Basic %%%not-base64"},
-        data={"grant_type": "client_credentials"},
-    )
+    response = await basic_request(client, {"Authorization": "Basic %%%not-base64"})
     assert_oauth_error(response, 401, "invalid_client")
 
 
@@ -256,11 +254,8 @@ async def test_unsupported_grant_type(
 async def test_basic_and_form_credentials_together(
     client: httpx.AsyncClient, registered: dict[str, str]
 ) -> None:
-    response = await client.post(
-        "/oauth/token",
-        headers=basic(registered["client_id"], registered["client_secret"]),
-        data=form(registered),
-    )
+    credentials = basic(registered["client_id"], registered["client_secret"])
+    response = await basic_request(client, credentials, form(registered))
     assert_oauth_error(response, 400, "invalid_request")
 
 

@@ -16,8 +16,8 @@ import pytest
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import referral_body, unique_child
+from tests.fixtures.values import Body
 
-Body = dict[str, Any]
 SOMEONE = str(uuid.uuid4())  # bodies are validated before the record is looked for
 TOO_EARLY = "must be 1900-01-01 or later (YYYY-MM-DD)"
 NOT_A_DATE = "must be a date as YYYY-MM-DD"

@@ -19,9 +19,11 @@ from app.core.idempotency import Caller
 from app.models.client import Client
 from app.models.idempotency import IdempotencyRecord
 from tests.conftest import POSTGRES_URL, _pg_dsn
+from tests.fixtures.adults import concern_body
 from tests.fixtures.clients import client_body
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem
+from tests.fixtures.referrals import referral_body
 
 
 async def _post(http: httpx.AsyncClient, headers: dict[str, str], key: str, body: object) -> httpx.Response:
@@ -166,27 +168,8 @@ async def test_a_request_while_the_first_is_still_running_gets_409(
 # different caller with the same sub was replayed a police referral, before any scope check).
 # ---------------------------------------------------------------------------------------------------
 
-_REFERRAL = {
-    "children": [{"given_name": "Amelia", "family_name": "Smith-Jones", "date_of_birth": "2018-03-14"}],
-    "concern_categories": ["domestic_abuse"],
-    "concern_summary": "Police attended a domestic incident overnight; the child was present.",
-    "referrer": {"name": "PC Dawson", "phone": "020 7946 0000"},
-    "referral_source": "6",
-    "parental_consent": {"informed": True, "consented": True},
-}
-_CONCERN = {
-    "adult": {"given_name": "Edith", "family_name": "Brown", "date_of_birth": "1940-02-02"},
-    "allegations": [
-        {
-            "type_of_risk": "financial_or_material",
-            "location_of_risk": "own_home",
-            "source_of_risk": "other_known_to_individual",
-            "description": "Money missing.",
-        }
-    ],
-    "concerns_about_capacity": False,
-    "raised_by": {"name": "PC Dawson", "phone": "020 7946 0000"},
-}
+_REFERRAL = referral_body()  # Amelia
+_CONCERN = concern_body()
 
 
 async def _refer(client: httpx.AsyncClient, headers: dict[str, str], key: str) -> httpx.Response:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fixtures.clients import create_client
 from tests.fixtures.http import assert_problem, walk_pages
+from tests.fixtures.values import HUB_AGENCIES, PARTNER_AGENCIES
 
 
 async def test_pages_follow_the_cursor_without_gaps_or_repeats(
@@ -39,21 +40,7 @@ async def test_agencies_are_listed_in_code_order(client: httpx.AsyncClient, auth
     response = await client.get("/v1/agencies", headers=auth("partner_referrer"))
     assert response.status_code == 200
     codes = [a["code"] for a in response.json()["items"]]
-    assert codes == sorted(
-        [
-            "childrens_social_care",
-            "adult_social_care",
-            "council",
-            "police",
-            "health",
-            "education",
-            "probation",
-            "housing",
-            "early_help",
-            "youth_offending",
-            "victim_support",
-        ]
-    )
+    assert codes == sorted([*HUB_AGENCIES, *PARTNER_AGENCIES])
     assert response.json()["next_cursor"] is None
 
 

@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from app.core import clock
-from tests.adults import adult, concern_body, create_person, make_plan, plan_body, review_body, review_plan
 from tests.conftest import TokenFactory
-from tests.helpers import assert_problem
-from tests.referrals import referral_body, unique_child
+from tests.fixtures.adults import adult, concern_body, make_plan, plan_body, review_body, review_plan
+from tests.fixtures.http import assert_problem
+from tests.fixtures.people import create_person
+from tests.fixtures.referrals import referral_body, unique_child
 
 SUMMER_NIGHT = datetime(2026, 7, 31, 23, 30, tzinfo=UTC)  # British Summer Time: 00:30 on 1 August
 SERVER_DATE = "2026-07-31"  # what date.today() says on a server in UTC

@@ -6,24 +6,17 @@ import asyncio
 import json
 import os
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.core import clock
 from tests.conftest import ROOT, TEST_SECRET, Databases
+from tests.fixtures.servers import free_port, wait_ready
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _walkthrough() -> str:
@@ -36,23 +29,10 @@ def _walkthrough() -> str:
     return "\n".join(blocks)
 
 
-async def _wait_ready(origin: str, server: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(timeout=1) as http:
-        for _ in range(150):
-            assert server.returncode is None, "the server exited during start-up"
-            try:
-                if (await http.get(f"{origin}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("the server did not become ready in 30 s")
-
-
 @pytest.fixture
 async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str, str]]]:
     url = await databases.clone()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MASH_DATABASE_URL": url,
@@ -67,7 +47,9 @@ async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str
     )
     origin = f"http://127.0.0.1:{port}"
     try:
-        await _wait_ready(origin, server)
+        await wait_ready(
+            origin, 30, lambda: None if server.returncode is None else "the server exited during start-up"
+        )
         yield origin, env
     finally:
         server.terminate()

@@ -11,24 +11,16 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import ROOT
+from tests.fixtures.servers import free_port, wait_ready
 
 PG_BIN = Path(os.environ.get("MASH_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Cluster:
@@ -151,18 +143,10 @@ class Server:
 
     async def wait_ready(self, within: float) -> None:
         """Poll /readyz until it says 200; fail if the server exits or ``within`` seconds pass."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        async with httpx.AsyncClient(timeout=5) as http:
-            while loop.time() < deadline:
-                assert self.alive(), f"the server exited: {self.log.read_text()[-2000:]}"
-                try:
-                    if (await http.get(f"{self.origin}/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"the server was not ready within {within} s")
+        await wait_ready(self.origin, within, self._exited)
+
+    def _exited(self) -> str | None:
+        return None if self.alive() else f"the server exited: {self.log.read_text()[-2000:]}"
 
     async def stop(self) -> None:
         if self.alive():

@@ -25,11 +25,11 @@ from app.core.tokens import TokenService
 from tests.conftest import TEST_SECRET, Databases, make_settings
 from tests.faults.live import Server
 from tests.fixtures.referrals import referral_body, unique_child
+from tests.fixtures.values import Headers
 from tests.governance.test_settings import change
 
 pytestmark = pytest.mark.postgres
 
-Headers = dict[str, str]
 _ids = itertools.count()
 
 

@@ -16,20 +16,13 @@ from tests.fixtures.referrals import (
     create_referral,
     proposal_body,
     propose,
+    propose_and_approve,
     rate,
     referral_body,
     review,
     unique_child,
     withdraw,
 )
-
-Headers = dict[str, str]
-
-
-async def approve(http: httpx.AsyncClient, who: Who, referral_id: str) -> None:
-    decision = await propose(http, who["practitioner"], referral_id)
-    approved = await review(http, who["manager"], decision["id"])
-    assert approved.status_code == 200, approved.text
 
 
 async def test_two_agencies_each_see_exactly_their_own_events_in_order(
@@ -81,7 +74,7 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     assert_problem(failed, 409, "invalid_transition")
 
     await health.poll()
-    await approve(client, who, p1)
+    await propose_and_approve(client, who["practitioner"], who["manager"], p1)
     # Health's first decision is returned, then a second one approved.
     returned = await propose(client, who["practitioner"], h1)
     response = await review(client, who["manager"], returned["id"], approved=False)
@@ -92,7 +85,7 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
         headers=who["police"],
     )
     assert answered.status_code == 200, answered.text
-    await approve(client, who, h1)
+    await propose_and_approve(client, who["practitioner"], who["manager"], h1)
     for referral_id in (p2, h2):
         withdrawn = await withdraw(client, who["practitioner"], referral_id)
         assert withdrawn.status_code == 200, withdrawn.text

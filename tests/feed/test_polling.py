@@ -15,8 +15,6 @@ from tests.fixtures.feed import Event, poll, read_all
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import create_referral, rate, referral_body, unique_child
 
-Headers = dict[str, str]
-
 
 def cursor_of(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")

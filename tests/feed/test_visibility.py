@@ -32,8 +32,8 @@ from tests.fixtures.adults import action as plan_action
 from tests.fixtures.callers import Who
 from tests.fixtures.feed import Event, read_all
 from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child, withdraw
+from tests.fixtures.values import Headers
 
-Headers = dict[str, str]
 LIMITED = "Telling the GP would alert the son, who is with her at appointments."
 
 

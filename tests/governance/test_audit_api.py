@@ -21,8 +21,8 @@ from tests.fixtures.callers import TokenFactory
 from tests.fixtures.database import bypass_audit_triggers, run_sql
 from tests.fixtures.http import asgi_client, assert_problem, walk_pages
 from tests.fixtures.referrals import create_referral, referral_body, unique_child
+from tests.fixtures.values import Headers
 
-Headers = dict[str, str]
 Event = dict[str, Any]
 
 

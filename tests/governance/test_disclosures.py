@@ -28,9 +28,8 @@ from tests.fixtures.referrals import (
     referral_body,
     unique_child,
 )
+from tests.fixtures.values import Body
 
-Headers = dict[str, str]
-Body = dict[str, Any]
 SAFEGUARDING = "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18"
 
 

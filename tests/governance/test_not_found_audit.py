@@ -15,8 +15,8 @@ from app.main import openapi_document
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import create_referral, referral_body, unique_child
+from tests.fixtures.values import Headers
 
-Headers = dict[str, str]
 Event = dict[str, Any]
 
 

@@ -52,16 +52,12 @@ from tests.fixtures.referrals import (
     ask,
     create_referral,
     override_consent,
-    propose,
+    propose_and_approve,
     rate,
     referral_body,
-    review,
     unique_child,
 )
-from tests.fixtures.values import NHS_AMELIA, sql_id, unique_family_name
-
-Headers = dict[str, str]
-Body = dict[str, Any]
+from tests.fixtures.values import NHS_AMELIA, Body, Headers, sql_id, unique_family_name
 
 # In a form both SQLite (text) and PostgreSQL (timestamptz) accept.
 TWO_YEARS_AGO = f"{clock.today().year - 2}-03-01 10:00:00.000000"
@@ -190,8 +186,7 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
         ),
         201,
     )
-    decision = await propose(http, who["practitioner"], first["id"])
-    assert (await review(http, who["manager2"], decision["id"])).status_code == 200
+    decision = await propose_and_approve(http, who["practitioner"], who["manager2"], first["id"])
 
     # 2. A relative phones the hub about Kai: a private individual's referral (source 1A).
     second = await create_referral(
@@ -298,8 +293,8 @@ async def log_request(
         "received_on": clock.today().isoformat(),
         "requester": {"name": "Kai", "relationship": "data_subject", "email": "kai@example.org"},
         "identity_verified": True,
+        **fields,
     }
-    body.update(fields)
     return await http.post(f"/v1/people/{person_id}/subject-access-requests", json=body, headers=headers)
 
 

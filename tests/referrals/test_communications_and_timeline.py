@@ -17,10 +17,9 @@ from tests.fixtures.referrals import (
     decided_referral,
     etag_of,
     get_referral,
-    propose,
+    propose_and_approve,
     rate,
     referral_body,
-    review,
     withdraw,
 )
 from tests.fixtures.values import Body, Headers, dt
@@ -29,13 +28,12 @@ DO_NOT_INFORM = {"do_not_inform_parents": True, "do_not_inform_reason": "A strat
 
 
 def contact(audience: str, **fields: Any) -> Body:
-    body: Body = {
+    return {
         "audience": audience,
         "method": "phone",
         "summary": f"Spoke to the {audience} about the referral.",
+        **fields,
     }
-    body.update(fields)
-    return body
 
 
 async def _record(
@@ -209,8 +207,9 @@ async def test_the_referring_agency_sees_status_changes_rating_and_outcome_witho
     )
     assert cleared.status_code == 200
 
-    decision = await propose(client, who["practitioner"], referral_id, level=4, outcome="strategy_discussion")
-    assert (await review(client, who["manager"], decision["id"])).status_code == 200
+    await propose_and_approve(
+        client, who["practitioner"], who["manager"], referral_id, level=4, outcome="strategy_discussion"
+    )
 
     hub = (await client.get(f"/v1/referrals/{referral_id}/timeline", headers=who["practitioner"])).json()
     assert hub["referral_id"] == referral_id

@@ -14,7 +14,15 @@ from app.core.clock import WorkingClock
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem, locs, ok
-from tests.fixtures.referrals import answer, answer_body, ask, ask_body, rated_referral, referral_body
+from tests.fixtures.referrals import (
+    answer,
+    answer_body,
+    ask,
+    ask_body,
+    get_referral,
+    rated_referral,
+    referral_body,
+)
 from tests.fixtures.values import LONG_AGO, Body, Headers, dt, sql_id
 
 # ---------------------------------------------------------------------------------------------------
@@ -48,8 +56,8 @@ async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
         assert contribution["response"] is None
         assert contribution["versions"] == []
         assert contribution["restricted"] is False
-    hub = await client.get(f"/v1/referrals/{referral['id']}", headers=who["practitioner"])
-    assert hub.json()["status"] == "gathering_information"
+    hub = await get_referral(client, who["practitioner"], referral["id"])
+    assert hub["status"] == "gathering_information"
 
 
 async def test_more_agencies_can_be_asked_while_gathering_information(

@@ -11,7 +11,16 @@ import pytest
 
 from tests.fixtures.callers import Who
 from tests.fixtures.http import assert_problem, locs
-from tests.fixtures.referrals import ask, get_referral, proposal_body, propose, rate, rated_referral, review
+from tests.fixtures.referrals import (
+    ask,
+    get_referral,
+    proposal_body,
+    propose,
+    propose_and_approve,
+    rate,
+    rated_referral,
+    review,
+)
 from tests.fixtures.values import Body, dt
 
 NFA: dict[str, Any] = {
@@ -276,8 +285,7 @@ async def test_a_returned_decision_sends_the_referral_back_for_a_new_proposal(
 
 async def test_an_approved_decision_cannot_be_reviewed_again(client: httpx.AsyncClient, who: Who) -> None:
     referral = await rated_referral(client, who)
-    decision = await propose(client, who["practitioner"], referral["id"])
-    assert (await review(client, who["manager"], decision["id"])).status_code == 200
+    decision = await propose_and_approve(client, who["practitioner"], who["manager"], referral["id"])
     assert_problem(
         await review(client, who["manager2"], decision["id"], approved=False), 409, "invalid_transition"
     )

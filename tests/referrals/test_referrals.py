@@ -19,7 +19,7 @@ from app.core.clock import WorkingClock
 from app.models.audit import AuditEvent
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
-from tests.fixtures.http import assert_problem, item_ids, locs, patch_current
+from tests.fixtures.http import assert_not_found, assert_problem, item_ids, locs, patch_current
 from tests.fixtures.referrals import (
     NOT_CONSENTED,
     OVERRIDE,
@@ -34,6 +34,7 @@ from tests.fixtures.referrals import (
     override_consent,
     proposal_body,
     propose,
+    propose_and_approve,
     rate,
     referral_body,
     review,
@@ -742,12 +743,10 @@ async def test_an_agency_with_no_link_to_a_referral_cannot_see_it(
     client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"])
-    for path in ("", "/timeline", "/contributions"):
-        response = await client.get(f"/v1/referrals/{referral['id']}{path}", headers=who["housing"])
-        assert_problem(response, 404, "not_found")
+    own = f"/v1/referrals/{referral['id']}"
+    await assert_not_found(client, who["housing"], own, f"{own}/timeline", f"{own}/contributions")
     # Exactly as for a referral that does not exist.
-    missing = await client.get(f"/v1/referrals/{uuid.uuid4()}", headers=who["housing"])
-    assert_problem(missing, 404, "not_found")
+    await assert_not_found(client, who["housing"], f"/v1/referrals/{uuid.uuid4()}")
 
 
 async def test_an_asked_agency_sees_the_child_and_its_request_only(
@@ -859,8 +858,7 @@ async def test_the_audit_chain_verifies_after_the_journey(
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
 
     await answer(client, who["health"], request["id"])
-    decision = await propose(client, who["practitioner"], referral["id"])
-    assert (await review(client, who["manager"], decision["id"])).status_code == 200
+    await propose_and_approve(client, who["practitioner"], who["manager"], referral["id"])
     await get_referral(client, who["police"], referral["id"])
     await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
 

@@ -27,9 +27,15 @@ from app.core.scopes import AgencyCode, Role
 from tests.conftest import Databases
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem
-from tests.fixtures.referrals import child, propose, rate, referral_body, review, withdraw
+from tests.fixtures.referrals import (
+    child,
+    propose_and_approve,
+    rate,
+    referral_body,
+    withdraw,
+)
+from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 from tests.fixtures.values import NHS_AMELIA
-from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
 UNBORN_DUE = (clock.today() + timedelta(days=60)).isoformat()
@@ -63,9 +69,7 @@ class Builder:
     async def decide(self, referral_id: str, **proposal: Any) -> Body:
         http = self.world.http
         await rate(http, self.practitioner, referral_id)
-        decision = await propose(http, self.practitioner, referral_id, **proposal)
-        approved = await review(http, self.manager, decision["id"])
-        assert approved.status_code == 200, approved.text
+        await propose_and_approve(http, self.practitioner, self.manager, referral_id, **proposal)
         return await self.full(referral_id)
 
     async def full(self, referral_id: str) -> Body:

@@ -36,8 +36,8 @@ from tests.fixtures.adults import (
 )
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem
+from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 from tests.fixtures.values import NHS_MARGARET
-from tests.reports import Body, World, audit_entries, parse_csv, sql_id, sql_time, world_on
 
 YEAR = 2024
 

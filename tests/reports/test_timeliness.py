@@ -33,13 +33,13 @@ from tests.fixtures.referrals import (
     ask,
     create_referral,
     propose,
+    propose_and_approve,
     rate,
     referral_body,
-    review,
     unique_child,
     withdraw,
 )
-from tests.reports import Body, World, audit_entries, parse_csv, sql_id, world_on
+from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id, world_on
 
 LONG_AGO = "'2000-01-01 00:00:00.000000'"
 
@@ -104,8 +104,7 @@ class Builder:
         awaiting = await self.referral(LONG_AGO, "amber")  # overdue, amber: still awaiting approval
         await propose(self.http, self.practitioner, awaiting)
         decided = await self.referral(LONG_AGO, "amber")
-        decision = await propose(self.http, self.practitioner, decided)
-        assert (await review(self.http, self.manager, decision["id"])).status_code == 200
+        await propose_and_approve(self.http, self.practitioner, self.manager, decided)
         withdrawn = await self.referral(LONG_AGO, "green")
 
         # Information requests.

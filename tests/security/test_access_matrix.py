@@ -29,6 +29,7 @@ import pytest
 from app.core import clock
 from tests.auth.test_roles import CONTRACT
 from tests.conftest import ROOT, Databases
+from tests.fixtures import adults as adult_bodies
 from tests.fixtures.database import app_of_its_own
 from tests.fixtures.http import etag_at
 from tests.fixtures.tokens import assert_invalid_token, bearer, local_claims, local_token
@@ -117,85 +118,6 @@ def _referral_body(consented: bool = True, child: dict[str, Any] | None = None) 
     }
 
 
-def _concern_body() -> dict[str, Any]:
-    n = next(_names)
-    return {
-        "adult": {
-            "given_name": f"Adult{n}",
-            "family_name": f"Family{n}",
-            "date_of_birth": f"1950-03-0{1 + n % 9}",
-        },
-        "allegations": [
-            {
-                "type_of_risk": "financial_or_material",
-                "location_of_risk": "own_home",
-                "source_of_risk": "other_known_to_individual",
-                "description": "Money missing.",
-            }
-        ],
-        "concerns_about_capacity": False,
-        "raised_by": {"name": "Dr Patel", "phone": "020 7946 0101"},
-    }
-
-
-_S42 = {
-    "care_and_support_needs": {"met": True, "reason": "Care package."},
-    "experiencing_or_at_risk": {"met": True, "reason": "Financial abuse."},
-    "unable_to_protect_self": {"met": True, "reason": "Cannot manage money."},
-    "decision": "section_42_enquiry",
-    "rationale": "All three met.",
-    "referrer_feedback": "Phone the GP.",
-}
-_ENQUIRY = {"lead_agency": "adult_social_care", "objectives": ["establish_facts"]}
-_ASSESSMENT = {
-    "decision": "Managing her money",
-    "relevant_information": "The account and the options.",
-    "support_provided": "Assessed at home.",
-    "understand": {"able": True, "evidence": "Said what the account is for."},
-    "retain": {"able": False, "evidence": "Could not recall the withdrawals."},
-    "use_or_weigh": {"able": False, "evidence": "Could not weigh the risk."},
-    "communicate": {"able": True, "evidence": "Clear wishes."},
-    "impairment": "Dementia.",
-    "causative_link": "The dementia is why she cannot retain or weigh.",
-    "outcome": "lacks_capacity",
-    "may_fluctuate": False,
-    "assessed_at": "2026-01-05T10:00:00+00:00",
-}
-_BEST_INTERESTS = {
-    "decision": "A deputy manages her money.",
-    "options": [
-        {"description": "No change.", "less_restrictive": False, "chosen": False},
-        {"description": "Deputyship.", "less_restrictive": True, "chosen": True},
-    ],
-    "checklist": {
-        "past_and_present_wishes": "Kept her own accounts.",
-        "beliefs_and_values": "Independence.",
-        "may_regain_capacity": False,
-        "participation": "Explained twice.",
-    },
-    "consultees": [{"name": "Jane", "relationship": "family", "views": "Agrees."}],
-    "imca_involved": False,
-    "decision_maker": {"name": "A. Khan", "role": "Social worker"},
-    "made_at": "2026-01-06T10:00:00+00:00",
-}
-_ADVOCATE = {
-    "name": "Sam Okoye",
-    "organisation": "Advocacy",
-    "kind": "care_act",
-    "contact": {"phone": "020 7946 0202"},
-}
-_PLAN = {
-    "lead": {"name": "A. Khan", "agency": "adult_social_care"},
-    "adult_wishes": "To stay at home.",
-    "actions": [
-        {"agency": "police", "description": "Investigate.", "due_date": "2099-01-01"},
-        {"agency": "housing", "description": "Fit a key safe.", "due_date": "2099-01-01"},
-    ],
-    "contingency": "Call the duty team.",
-    "review_due_on": "2099-01-01",
-}
-
-
 class World:
     """Records made through the API by the callers whose job it is to make them."""
 
@@ -255,15 +177,23 @@ class World:
 
     async def concern(self, *, decided: bool = False, enquiry: bool = False) -> str:
         concern_id: str = (
-            await self.call("POST", "/v1/adult-concerns", "health", 201, json=_concern_body())
+            await self.call("POST", "/v1/adult-concerns", "health", 201, json=adult_bodies.concern_body())
         )["id"]
         if decided or enquiry:
             await self.call(
-                "POST", f"/v1/adult-concerns/{concern_id}/section-42-decision", "asc_manager", 201, json=_S42
+                "POST",
+                f"/v1/adult-concerns/{concern_id}/section-42-decision",
+                "asc_manager",
+                201,
+                json=adult_bodies.decision_body(),
             )
         if enquiry:
             opened = await self.call(
-                "POST", f"/v1/adult-concerns/{concern_id}/enquiries", "asc_practitioner", 201, json=_ENQUIRY
+                "POST",
+                f"/v1/adult-concerns/{concern_id}/enquiries",
+                "asc_practitioner",
+                201,
+                json=adult_bodies.enquiry_body(),
             )
             self.ids[f"enquiry_of_{concern_id}"] = opened["id"]
         return concern_id
@@ -275,14 +205,14 @@ class World:
         return person_id
 
     async def assessment(self, person_id: str) -> str:
-        body = {**_ASSESSMENT, "person_id": person_id}
+        body = adult_bodies.assessment_body(person_id)
         assessment_id: str = (
             await self.call("POST", "/v1/capacity-assessments", "asc_practitioner", 201, json=body)
         )["id"]
         return assessment_id
 
     async def plan(self, person_id: str) -> dict[str, Any]:
-        body = {**_PLAN, "person_id": person_id}
+        body = adult_bodies.plan_body(person_id)
         plan: dict[str, Any] = await self.call(
             "POST", "/v1/safeguarding-plans", "asc_practitioner", 201, json=body
         )
@@ -293,7 +223,9 @@ class World:
         self.ids["enquiry"] = self.ids[f"enquiry_of_{self.ids['concern']}"]
         self.ids["adult"] = await self.person_of(self.ids["concern"])
         self.ids["assessment"] = await self.assessment(self.ids["adult"])
-        advocate = await self.call("POST", "/v1/advocates", "asc_practitioner", 201, json=_ADVOCATE)
+        advocate = await self.call(
+            "POST", "/v1/advocates", "asc_practitioner", 201, json=adult_bodies.advocate_body()
+        )
         self.ids["advocate"] = advocate["id"]
         plan = await self.plan(self.ids["adult"])
         self.ids["plan"] = plan["id"]
@@ -435,7 +367,7 @@ async def _confirm_adult_match(world: World) -> Request:
     person = await world.call(
         "POST", "/v1/people", "practitioner", 201, json={**known, "postcode": "E17 5JW"}
     )
-    body = {**_concern_body(), "adult": {**known, "postcode": "N1 9GU"}}
+    body = {**adult_bodies.concern_body(), "adult": {**known, "postcode": "N1 9GU"}}
     concern_id = (await world.call("POST", "/v1/adult-concerns", "health", 201, json=body))["id"]
     full = await world.call("GET", f"/v1/adult-concerns/{concern_id}", "asc_practitioner", 200)
     assert full["match"]["status"] == "pending", full["match"]
@@ -476,55 +408,46 @@ async def _patch_concern(world: World) -> Request:
 
 
 async def _decide_s42(world: World) -> Request:
-    return {"url": f"/v1/adult-concerns/{await world.concern()}/section-42-decision", "json": _S42}
+    url = f"/v1/adult-concerns/{await world.concern()}/section-42-decision"
+    return {"url": url, "json": adult_bodies.decision_body()}
 
 
 async def _open_enquiry(world: World) -> Request:
-    return {"url": f"/v1/adult-concerns/{await world.concern(decided=True)}/enquiries", "json": _ENQUIRY}
+    url = f"/v1/adult-concerns/{await world.concern(decided=True)}/enquiries"
+    return {"url": url, "json": adult_bodies.enquiry_body()}
 
 
 async def _conclude(world: World) -> Request:
     concern_id = await world.concern(enquiry=True)
     # The Care Act asks for advocacy to be considered before a section 42 enquiry concludes.
-    assessed = {
-        "substantial_difficulty": False,
-        "appropriate_person_available": True,
-        "offer": "not_required",
-    }
+    assessed = adult_bodies.advocacy_body(difficulty=False, appropriate_person=True, offer="not_required")
     await world.call(
         "POST", f"/v1/adult-concerns/{concern_id}/advocacy", "asc_practitioner", 201, json=assessed
     )
     full = await world.call("GET", f"/v1/adult-concerns/{concern_id}", "asc_practitioner", 200)
-    body = {
-        "allegations": [
-            {"allegation_id": a["id"], "result": "no_risk_identified_and_no_action_taken"}
-            for a in full["allegations"]
-        ],
-        "msp_asked": "no",
-        "lacked_capacity": "no",
-    }
+    body = adult_bodies.conclusion_body([a["id"] for a in full["allegations"]])
     return {"url": f"/v1/enquiries/{world.ids[f'enquiry_of_{concern_id}']}/conclusion", "json": body}
 
 
 async def _advocacy(world: World) -> Request:
-    body = {"substantial_difficulty": False, "appropriate_person_available": True, "offer": "not_required"}
+    body = adult_bodies.advocacy_body(difficulty=False, appropriate_person=True, offer="not_required")
     return {"url": f"/v1/adult-concerns/{await world.concern()}/advocacy", "json": body}
 
 
 async def _assess(world: World) -> Request:
-    return {"url": "/v1/capacity-assessments", "json": {**_ASSESSMENT, "person_id": world.ids["adult"]}}
+    return {"url": "/v1/capacity-assessments", "json": adult_bodies.assessment_body(world.ids["adult"])}
 
 
 async def _best_interests(world: World) -> Request:
     assessment_id = await world.assessment(world.ids["adult"])
     return {
         "url": f"/v1/capacity-assessments/{assessment_id}/best-interests-decision",
-        "json": _BEST_INTERESTS,
+        "json": adult_bodies.best_interests_body(),
     }
 
 
 async def _new_plan(world: World) -> Request:
-    return {"url": "/v1/safeguarding-plans", "json": {**_PLAN, "person_id": world.ids["adult"]}}
+    return {"url": "/v1/safeguarding-plans", "json": adult_bodies.plan_body(world.ids["adult"])}
 
 
 async def _patch_plan(world: World) -> Request:
@@ -903,7 +826,7 @@ ROWS = [
         "/v1/adult-concerns",
         "adult_concerns:create",
         201,
-        static("/v1/adult-concerns", json=_concern_body()),
+        static("/v1/adult-concerns", json=adult_bodies.concern_body()),
     ),
     Row(
         "list concerns",
@@ -1020,7 +943,7 @@ ROWS = [
         "/v1/advocates",
         "advocates:write",
         201,
-        static("/v1/advocates", json=_ADVOCATE),
+        static("/v1/advocates", json=adult_bodies.advocate_body()),
     ),
     Row("list advocates", "GET", "/v1/advocates", "advocates:read", 200, static("/v1/advocates")),
     Row(

@@ -29,14 +29,13 @@ from tests.fixtures.referrals import (
     answer,
     ask,
     create_referral,
-    propose,
+    propose_and_approve,
     rate,
     referral_body,
-    review,
     unique_child,
 )
+from tests.fixtures.values import Headers
 
-Headers = dict[str, str]
 READERS = ("police", "health", "education", "housing", "practitioner", "asc_worker")
 PATHS = {
     "referral": "/v1/referrals/{}",
@@ -58,8 +57,7 @@ async def seed(client: httpx.AsyncClient, who: Who) -> list[tuple[str, str]]:
     await rate(client, who["practitioner"], decided["id"])
     health_request, _ = await ask(client, who["practitioner"], decided["id"], "health", "education")
     await answer(client, who["health"], health_request["id"])
-    proposal = await propose(client, who["practitioner"], decided["id"])
-    assert (await review(client, who["mash_manager"], proposal["id"])).status_code == 200
+    await propose_and_approve(client, who["practitioner"], who["mash_manager"], decided["id"])
     # A health referral on which the police were asked; an education referral nobody acted on.
     asked = await create_referral(client, who["health"], referral_body(unique_child()))
     await rate(client, who["practitioner"], asked["id"])

@@ -28,7 +28,6 @@ from tests.fixtures.callers import ADULTS_SIDE, TokenFactory, Who, cast
 from tests.fixtures.people import create_person
 from tests.fixtures.referrals import ask, create_referral, rate, referral_body, unique_child
 
-Headers = dict[str, str]
 HUB_SUBS = ("hub-ann-practitioner", "hub-bob-manager", "asc-cat-worker", "asc-dan-manager")
 
 

@@ -30,6 +30,7 @@ from tests.fixtures.tokens import (
     local_claims,
     local_token,
 )
+from tests.fixtures.values import PARTNER_AGENCIES
 
 # Every pairing the contract forbids, with the agency the role does belong to.
 MISMATCHED = [
@@ -46,16 +47,7 @@ MISMATCHED = [
 ]
 # The contract's rule, written out here rather than imported, so a mistake in app.core.scopes fails.
 ALLOWED = {
-    "partner_referrer": {
-        "police",
-        "health",
-        "education",
-        "probation",
-        "housing",
-        "early_help",
-        "youth_offending",
-        "victim_support",
-    },
+    "partner_referrer": set(PARTNER_AGENCIES),
     "mash_practitioner": {"childrens_social_care"},
     "mash_manager": {"childrens_social_care"},
     "asc_practitioner": {"adult_social_care"},

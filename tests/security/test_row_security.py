@@ -26,10 +26,10 @@ from tests.fixtures.adults import raise_concern
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
 from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child
+from tests.fixtures.values import Headers
 
 pytestmark = pytest.mark.postgres
 
-Headers = dict[str, str]
 POLICE = ("police", "partner_referrer")
 HEALTH = ("health", "partner_referrer")
 EDUCATION = ("education", "partner_referrer")
