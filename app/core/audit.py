@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -91,6 +91,28 @@ def record(
         }
     )
     on_commit(session, _CHAIN_HOOK, _flush_pending)
+
+
+def record_list(
+    session: AsyncSession,
+    actor: Actor,
+    record_type: str,
+    ids_key: str,
+    ids: Iterable[uuid.UUID],
+    person_ids: Iterable[uuid.UUID | None],
+) -> None:
+    """Queue the entry for a page of records listed: their ids, in the page's order, under
+    ``ids_key``, and the people they concern, sorted and once each."""
+    record(
+        session,
+        actor,
+        AuditAction.LIST,
+        record_type,
+        details={
+            ids_key: [str(i) for i in ids],
+            "person_ids": sorted({str(p) for p in person_ids if p is not None}),
+        },
+    )
 
 
 def created_records(session: AsyncSession) -> list[dict[str, str | None]]:

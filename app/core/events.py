@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +85,23 @@ def emit(
             "data": dict(data or {}),
         },
     )
+
+
+class Emitter(Protocol):
+    def __call__(
+        self, session: AsyncSession, actor: Actor, aggregate_id: uuid.UUID, event_type: EventType, **data: Any
+    ) -> None: ...
+
+
+def emitter(aggregate_type: str) -> Emitter:
+    """``emit`` for one kind of aggregate, the event's data given as keywords."""
+
+    def emit_on(
+        session: AsyncSession, actor: Actor, aggregate_id: uuid.UUID, event_type: EventType, **data: Any
+    ) -> None:
+        emit(session, actor, aggregate_type, aggregate_id, event_type, data)
+
+    return emit_on
 
 
 def last_seq(session: AsyncSession) -> sa.Select[int]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import WorkingClock, WorkingTimeConfig
+from app.core.readable import one
 from app.models.settings import HubSetting
 
 TIMESCALES_KEY = "timescales"
@@ -79,11 +80,9 @@ def from_row(row: HubSetting | None, default: WorkingTimeConfig) -> Timescales:
 
 
 async def stored_row(session: AsyncSession, *, for_update: bool = False) -> HubSetting | None:
-    stmt = sa.select(HubSetting).where(HubSetting.key == TIMESCALES_KEY)
-    if for_update:
-        stmt = stmt.with_for_update()
-    row: HubSetting | None = await session.scalar(stmt)
-    return row
+    return await one(
+        session, sa.select(HubSetting).where(HubSetting.key == TIMESCALES_KEY), for_update=for_update
+    )
 
 
 async def load(session: AsyncSession, default: WorkingTimeConfig) -> Timescales:

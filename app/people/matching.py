@@ -76,7 +76,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from app.people.nicknames import DIMINUTIVES, SPELLING_VARIANTS
 
@@ -694,6 +694,11 @@ class Identity:
     nhs_number: str | None = None
     postcode: str | None = None
     gender: str | None = None
+
+
+def identity_in(fields: Mapping[str, Any]) -> Identity:
+    """The identifying fields among a record's ``fields`` (by name); a field it lacks is missing."""
+    return Identity(**{name: fields.get(name) for name in Identity.__dataclass_fields__})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
-from app.people.matching import Identity, blocking_keys
+from app.people.matching import Identity, blocking_keys, identity_in
 
 # A guard, not a tuning knob: keys pair two pieces of evidence, so real buckets hold a handful of
 # people even at a million. Should a bucket ever explode, matching stays bounded.
@@ -20,15 +20,7 @@ MAX_CANDIDATES = 1000
 
 
 def identity_of(person: Person) -> Identity:
-    return Identity(
-        given_name=person.given_name,
-        family_name=person.family_name,
-        date_of_birth=person.date_of_birth,
-        expected_date_of_birth=person.expected_date_of_birth,
-        nhs_number=person.nhs_number,
-        postcode=person.postcode,
-        gender=person.gender,
-    )
+    return identity_in({name: getattr(person, name) for name in Identity.__dataclass_fields__})
 
 
 async def get(session: AsyncSession, person_id: uuid.UUID) -> Person | None:

@@ -20,9 +20,7 @@ RECORD_TYPE = "advocate"
 async def create(session: AsyncSession, actor: Actor, body: AdvocateIn) -> Advocate:
     advocate = Advocate(
         id=uuid.uuid4(),
-        name=body.name,
-        organisation=body.organisation,
-        kind=body.kind,
+        **body.model_dump(exclude={"contact"}),
         contact=body.contact.model_dump(exclude_none=True),
         created_by=actor.sub,
     )

@@ -17,15 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
 from app.adults.codes import CapacityOutcome
 from app.adults.concerns import access as concern_access
+from app.adults.concerns import service as concerns
+from app.adults.concerns.repository import AGGREGATE as CONCERN
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.events import EventType
+from app.core.filters import where_equal
 from app.core.pagination import PageParams, paginate
-from app.models.adult import AdultConcern, BestInterestsDecision, CapacityAssessment
+from app.models.adult import BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
-from app.models.person import Person
 
 RECORD_TYPE = "capacity_assessment"
 
@@ -56,6 +58,25 @@ def check_outcome(body: CapacityAssessmentIn) -> None:
         )
 
 
+def _emit(
+    session: AsyncSession,
+    actor: Principal,
+    assessment: CapacityAssessment,
+    event_type: EventType,
+    **data: str,
+) -> None:
+    """On the timeline and feed of the concern the assessment was made in; none without a concern."""
+    if assessment.concern_id is not None:
+        events.emit(
+            session,
+            actor,
+            CONCERN,
+            assessment.concern_id,
+            event_type,
+            {"assessment_id": str(assessment.id), **data},
+        )
+
+
 async def _visible(session: AsyncSession, actor: Principal, assessment_id: uuid.UUID) -> CapacityAssessment:
     assessment = await session.get(CapacityAssessment, assessment_id)
     if assessment is None or not concern_access.is_hub(actor):
@@ -82,12 +103,7 @@ def _audit(
 
 
 async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessmentIn) -> CapacityAssessment:
-    if await session.get(Person, body.person_id) is None:
-        raise ValidationFailed(["body", "person_id"], "No person with this id.")
-    if body.concern_id is not None:
-        concern = await session.get(AdultConcern, body.concern_id)
-        if concern is None or concern.person_id != body.person_id:
-            raise ValidationFailed(["body", "concern_id"], "No concern about this person with this id.")
+    await concerns.person_and_concern(session, body.person_id, body.concern_id)
     check_outcome(body)
     assessment = CapacityAssessment(
         id=uuid.uuid4(),
@@ -97,15 +113,7 @@ async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessme
     )
     session.add(assessment)
     await session.flush()
-    if assessment.concern_id is not None:
-        events.emit(
-            session,
-            actor,
-            "adult_concern",
-            assessment.concern_id,
-            EventType.CAPACITY_ASSESSED,
-            {"assessment_id": str(assessment.id), "outcome": str(body.outcome)},
-        )
+    _emit(session, actor, assessment, EventType.CAPACITY_ASSESSED, outcome=str(body.outcome))
     _audit(session, actor, AuditAction.CREATE, assessment)
     return assessment
 
@@ -135,23 +143,16 @@ async def history(
 ) -> tuple[list[CapacityAssessment], str | None]:
     if not concern_access.is_hub(actor):
         return [], None
-    stmt = sa.select(CapacityAssessment)
-    if filters.person_id is not None:
-        stmt = stmt.where(CapacityAssessment.person_id == filters.person_id)
-    if filters.concern_id is not None:
-        stmt = stmt.where(CapacityAssessment.concern_id == filters.concern_id)
+    stmt = where_equal(
+        sa.select(CapacityAssessment),
+        (CapacityAssessment.person_id, filters.person_id),
+        (CapacityAssessment.concern_id, filters.concern_id),
+    )
     found, next_cursor = await paginate(
         session, stmt, [CapacityAssessment.assessed_at, CapacityAssessment.id], params
     )
-    audit.record(
-        session,
-        actor,
-        AuditAction.LIST,
-        RECORD_TYPE,
-        details={
-            "assessment_ids": [str(a.id) for a in found],
-            "person_ids": sorted({str(a.person_id) for a in found}),
-        },
+    audit.record_list(
+        session, actor, RECORD_TYPE, "assessment_ids", (a.id for a in found), (a.person_id for a in found)
     )
     return found, next_cursor
 
@@ -202,15 +203,7 @@ async def decide_best_interests(
     )
     session.add(decision)
     await session.flush()
-    if assessment.concern_id is not None:
-        events.emit(
-            session,
-            actor,
-            "adult_concern",
-            assessment.concern_id,
-            EventType.BEST_INTERESTS_DECIDED,
-            {"assessment_id": str(assessment.id), "decision_id": str(decision.id)},
-        )
+    _emit(session, actor, assessment, EventType.BEST_INTERESTS_DECIDED, decision_id=str(decision.id))
     audit.record(
         session,
         actor,

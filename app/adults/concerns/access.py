@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.codes import AdultConcernStatus
 from app.core.auth import Principal
 from app.core.errors import NotFound
-from app.core.readable import one_with_view
+from app.core.readable import one_with_view, view_case
 from app.models.adult import AdultConcern, Enquiry, Section42DecisionRecord
 
 
@@ -45,11 +45,8 @@ def raised_by(agency: str) -> sa.ColumnElement[bool]:
 def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
     """The view through which the caller sees each concern; NULL where it may not."""
     if is_hub(principal):
-        return sa.literal(View.FULL.value)
-    view: sa.ColumnElement[str | None] = sa.case(
-        (raised_by(str(principal.agency)), View.RAISER.value), else_=sa.null()
-    )
-    return view
+        return view_case(View.FULL)
+    return view_case(None, (raised_by(str(principal.agency)), View.RAISER))
 
 
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
@@ -61,15 +58,15 @@ async def visible(
     session: AsyncSession, principal: Principal, concern_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[AdultConcern, View]:
     """The adult concern and the caller's view of it, in one statement; 404 when it may not see it."""
-    record, view = await one_with_view(
+    return await one_with_view(
         session,
         AdultConcern,
         view_clause(principal),
         concern_id,
+        View,
         resource="adult concern",
         for_update=for_update,
     )
-    return record, View(view)
 
 
 async def for_hub(session: AsyncSession, principal: Principal, concern_id: uuid.UUID) -> AdultConcern:

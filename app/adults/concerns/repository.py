@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
 from app.adults.concerns import access
 from app.core.auth import Principal
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
+from app.core.readable import one
 from app.models.adult import (
     AdultConcern,
     Advocacy,
@@ -31,10 +33,9 @@ OPEN_STATUSES = frozenset({AdultConcernStatus.RECEIVED})
 async def get(
     session: AsyncSession, concern_id: uuid.UUID, *, for_update: bool = False
 ) -> AdultConcern | None:
-    stmt = sa.select(AdultConcern).where(AdultConcern.id == concern_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await one(
+        session, sa.select(AdultConcern).where(AdultConcern.id == concern_id), for_update=for_update
+    )
 
 
 async def allegations(session: AsyncSession, concern_id: uuid.UUID) -> Sequence[Allegation]:
@@ -57,10 +58,7 @@ async def enquiry_of(session: AsyncSession, concern_id: uuid.UUID) -> Enquiry | 
 async def enquiry(
     session: AsyncSession, enquiry_id: uuid.UUID, *, for_update: bool = False
 ) -> Enquiry | None:
-    stmt = sa.select(Enquiry).where(Enquiry.id == enquiry_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await one(session, sa.select(Enquiry).where(Enquiry.id == enquiry_id), for_update=for_update)
 
 
 async def latest_advocacy(session: AsyncSession, concern_id: uuid.UUID) -> Advocacy | None:
@@ -107,11 +105,7 @@ async def list_visible(
     session: AsyncSession, principal: Principal, filters: ConcernFilters, params: PageParams, now: datetime
 ) -> tuple[list[AdultConcern], str | None]:
     stmt = sa.select(AdultConcern).where(access.listed(principal))
-    if filters.status is not None:
-        stmt = stmt.where(access.status_clause(principal) == filters.status)
-    if filters.overdue is not None:
-        clause = overdue_clause(now)
-        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
-    if filters.person_id is not None:
-        stmt = stmt.where(AdultConcern.person_id == filters.person_id)
+    stmt = where_equal(stmt, (access.status_clause(principal), filters.status))
+    stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
+    stmt = where_equal(stmt, (AdultConcern.person_id, filters.person_id))
     return await paginate(session, stmt, [AdultConcern.received_at, AdultConcern.id], params)

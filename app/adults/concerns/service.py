@@ -49,7 +49,7 @@ from app.models.person import Person
 from app.people import service as people_service
 from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
-from app.people.matching import Identity
+from app.people.matching import identity_in
 
 RECORD_TYPE = "adult_concern"
 # How the adult was matched when the concern came in, as the case events tell it.
@@ -70,10 +70,7 @@ ADULT_FIELDS = (
 )
 
 
-def emit(
-    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, event_type: EventType, **data: Any
-) -> None:
-    events.emit(session, actor, AGGREGATE, concern_id, event_type, data)
+emit = events.emitter(AGGREGATE)
 
 
 def audit_concern(
@@ -97,6 +94,72 @@ def audit_concern(
     )
 
 
+async def for_action(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, action: Action
+) -> AdultConcern:
+    """The concern, locked for adult social care to take ``action`` on it: 404 to anyone else, a 409
+    ``invalid_transition`` when its status refuses the action."""
+    concern = await access.for_hub(session, actor, concern_id)
+    status.check(concern, action)
+    return concern
+
+
+# The records a step on a concern makes, as the audit trail names them.
+RECORD_TYPES: dict[type[Any], str] = {
+    Section42DecisionRecord: "section_42_decision",
+    Enquiry: "enquiry",
+    Advocacy: "advocacy",
+}
+
+
+def _step(
+    session: AsyncSession,
+    concern: AdultConcern,
+    action: Action,
+    now: datetime,
+    made: Section42DecisionRecord | Enquiry | None = None,
+) -> None:
+    """Move the concern by ``action``, adding the record the step ``made``."""
+    if made is not None:
+        session.add(made)
+    status.move(concern, action)
+    concern.updated_at = now
+
+
+async def _tell(
+    session: AsyncSession,
+    actor: Principal,
+    concern: AdultConcern,
+    record: Section42DecisionRecord | Enquiry | Advocacy,
+    event: EventType,
+    data: dict[str, Any],
+    *,
+    action: AuditAction = AuditAction.CREATE,
+) -> None:
+    """Write a step on the concern and tell of it: the event on the concern's timeline and feed, and
+    the audit entry for ``record``."""
+    await session.flush()
+    emit(session, actor, concern.id, event, **data)
+    audit_concern(
+        session, actor, action, concern, record_id=record.id, record_type=RECORD_TYPES[type(record)]
+    )
+
+
+async def person_and_concern(
+    session: AsyncSession, person_id: uuid.UUID, concern_id: uuid.UUID | None
+) -> AdultConcern | None:
+    """For a record about a person made in a concern (an assessment, a plan): the person must exist, and
+    the concern, when one is named, must be about them (422 otherwise). The concern named, if any."""
+    if await session.get(Person, person_id) is None:
+        raise ValidationFailed(["body", "person_id"], "No person with this id.")
+    if concern_id is None:
+        return None
+    concern = await session.get(AdultConcern, concern_id)
+    if concern is None or concern.person_id != person_id:
+        raise ValidationFailed(["body", "concern_id"], "No concern about this person with this id.")
+    return concern
+
+
 # ---------------------------------------------------------------------------------------------------
 # Raising a concern
 
@@ -107,16 +170,8 @@ async def create(
     now = utcnow()
     adult = data.adult
     fields = {name: getattr(adult, name) for name in ADULT_FIELDS}
-    identity = Identity(
-        given_name=adult.given_name,
-        family_name=adult.family_name,
-        date_of_birth=adult.date_of_birth,
-        nhs_number=adult.nhs_number,
-        postcode=adult.postcode,
-        gender=adult.gender,
-    )
     # The same matching as for children: linked when certain, candidates kept otherwise.
-    found = await people_service.resolve(session, actor, identity, fields)
+    found = await people_service.resolve(session, actor, identity_in(fields), fields)
     concern = AdultConcern(
         id=uuid.uuid4(),
         status=status.INITIAL,
@@ -197,8 +252,7 @@ async def confirm_match(
 async def decide(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: Section42DecisionIn
 ) -> Section42DecisionRecord:
-    concern = await access.for_hub(session, actor, concern_id)
-    status.check(concern, Action.DECIDE)
+    concern = await for_action(session, actor, concern_id, Action.DECIDE)
     criteria = {
         "care_and_support_needs": body.care_and_support_needs,
         "experiencing_or_at_risk": body.experiencing_or_at_risk,
@@ -219,32 +273,16 @@ async def decide(
         )
     now = utcnow()
     record = Section42DecisionRecord(
-        id=uuid.uuid4(),
-        concern_id=concern.id,
-        **{name: criterion.model_dump() for name, criterion in criteria.items()},
-        decision=body.decision,
-        rationale=body.rationale,
-        alternative_route=body.alternative_route,
-        alternative_route_details=body.alternative_route_details,
-        referrer_feedback=body.referrer_feedback,
-        feedback_limited_reason=body.feedback_limited_reason,
-        decided_by=actor.sub,
-        decided_at=now,
+        id=uuid.uuid4(), concern_id=concern.id, **body.model_dump(), decided_by=actor.sub, decided_at=now
     )
-    session.add(record)
-    status.move(concern, Action.DECIDE)
-    concern.updated_at = now
-    await session.flush()
-    emit(
+    _step(session, concern, Action.DECIDE, now, record)
+    await _tell(
         session,
         actor,
-        concern.id,
+        concern,
+        record,
         EventType.ADULT_CONCERN_DECIDED,
-        decision=str(body.decision),
-        feedback_limited=body.feedback_limited_reason is not None,
-    )
-    audit_concern(
-        session, actor, AuditAction.CREATE, concern, record_id=record.id, record_type="section_42_decision"
+        {"decision": str(body.decision), "feedback_limited": body.feedback_limited_reason is not None},
     )
     return record
 
@@ -256,8 +294,7 @@ async def decide(
 async def open_enquiry(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: EnquiryOpen
 ) -> Enquiry:
-    concern = await access.for_hub(session, actor, concern_id)
-    status.check(concern, Action.OPEN_ENQUIRY)
+    concern = await for_action(session, actor, concern_id, Action.OPEN_ENQUIRY)
     decision = await repository.decision(session, concern.id)
     if decision is None or decision.decision == Section42Decision.NO_FURTHER_ACTION:
         raise InvalidTransition("The section 42 decision was no further action: there is no enquiry to open.")
@@ -277,20 +314,19 @@ async def open_enquiry(
         opened_by=actor.sub,
         opened_at=now,
     )
-    session.add(enquiry)
-    status.move(concern, Action.OPEN_ENQUIRY)
-    concern.updated_at = now
-    await session.flush()
-    emit(
+    _step(session, concern, Action.OPEN_ENQUIRY, now, enquiry)
+    await _tell(
         session,
         actor,
-        concern.id,
+        concern,
+        enquiry,
         EventType.ENQUIRY_OPENED,
-        enquiry_id=str(enquiry.id),
-        lead_agency=str(body.lead_agency),
-        caused_to_agency=None if body.caused_to_agency is None else str(body.caused_to_agency),
+        {
+            "enquiry_id": str(enquiry.id),
+            "lead_agency": str(body.lead_agency),
+            "caused_to_agency": None if body.caused_to_agency is None else str(body.caused_to_agency),
+        },
     )
-    audit_concern(session, actor, AuditAction.CREATE, concern, record_id=enquiry.id, record_type="enquiry")
     return enquiry
 
 
@@ -309,7 +345,9 @@ async def read_enquiry(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID
 ) -> tuple[Enquiry, Sequence[Allegation]]:
     enquiry, concern = await visible_enquiry(session, actor, enquiry_id)
-    audit_concern(session, actor, AuditAction.READ, concern, record_id=enquiry.id, record_type="enquiry")
+    audit_concern(
+        session, actor, AuditAction.READ, concern, record_id=enquiry.id, record_type=RECORD_TYPES[Enquiry]
+    )
     await disclosures.enquiry_seen_by_partner(session, actor, enquiry, concern)
     return enquiry, await repository.allegations(session, concern.id)
 
@@ -370,18 +408,16 @@ async def conclude(
     enquiry.conclusion_summary = body.summary
     enquiry.concluded_by = actor.sub
     enquiry.concluded_at = now
-    status.move(concern, Action.CONCLUDE_ENQUIRY)
-    concern.updated_at = now
-    await session.flush()
-    emit(
+    _step(session, concern, Action.CONCLUDE_ENQUIRY, now)
+    await _tell(
         session,
         actor,
-        concern.id,
+        concern,
+        enquiry,
         EventType.ENQUIRY_CONCLUDED,
-        enquiry_id=str(enquiry.id),
-        results={str(a.id): a.result for a in allegations.values()},
+        {"enquiry_id": str(enquiry.id), "results": {str(a.id): a.result for a in allegations.values()}},
+        action=AuditAction.UPDATE,
     )
-    audit_concern(session, actor, AuditAction.UPDATE, concern, record_id=enquiry.id, record_type="enquiry")
     return enquiry, sorted(allegations.values(), key=lambda a: a.position)
 
 
@@ -392,34 +428,26 @@ async def conclude(
 async def record_advocacy(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
 ) -> Advocacy:
-    concern = await access.for_hub(session, actor, concern_id)
-    status.check(concern, Action.RECORD_ADVOCACY)
+    concern = await for_action(session, actor, concern_id, Action.RECORD_ADVOCACY)
     if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
         raise ValidationFailed(["body", "advocate_id"], "No advocate with this id.")
     advocacy = Advocacy(
         id=uuid.uuid4(),
         concern_id=concern.id,
-        substantial_difficulty=body.substantial_difficulty,
-        appropriate_person_available=body.appropriate_person_available,
+        **body.model_dump(),
         required=body.required,
-        offer=body.offer,
-        advocate_id=body.advocate_id,
-        notes=body.notes,
         recorded_by=actor.sub,
         recorded_at=utcnow(),
     )
     session.add(advocacy)
-    await session.flush()
-    emit(
+    await _tell(
         session,
         actor,
-        concern.id,
+        concern,
+        advocacy,
         EventType.ADVOCACY_RECORDED,
-        advocacy_id=str(advocacy.id),
-        required=advocacy.required,
-        offer=str(body.offer),
+        {"advocacy_id": str(advocacy.id), "required": advocacy.required, "offer": str(body.offer)},
     )
-    audit_concern(session, actor, AuditAction.CREATE, concern, record_id=advocacy.id, record_type="advocacy")
     return advocacy
 
 
@@ -479,15 +507,8 @@ async def list_(
     session: AsyncSession, actor: Principal, filters: ConcernFilters, params: PageParams
 ) -> tuple[list[AdultConcern], str | None]:
     concerns, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
-    audit.record(
-        session,
-        actor,
-        AuditAction.LIST,
-        RECORD_TYPE,
-        details={
-            "concern_ids": [str(c.id) for c in concerns],
-            "person_ids": sorted({str(c.person_id) for c in concerns if c.person_id}),
-        },
+    audit.record_list(
+        session, actor, RECORD_TYPE, "concern_ids", (c.id for c in concerns), (c.person_id for c in concerns)
     )
     return concerns, next_cursor
 

@@ -23,6 +23,7 @@ from app.adults.concerns.schemas import (
 )
 from app.adults.concerns.service import advocate_outstanding, is_overdue
 from app.children.referrals.schemas import ChildMatch
+from app.core.rendering import from_record
 from app.models.adult import AdultConcern, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 
@@ -76,29 +77,17 @@ async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull
     decision = await repository.decision(session, concern.id)
     enquiry = await repository.enquiry_of(session, concern.id)
     advocacy = await repository.latest_advocacy(session, concern.id)
-    return AdultConcernFull(
-        id=concern.id,
-        status=concern.status,
-        raising_agency=concern.raising_agency,
-        raised_by=concern.raised_by,
-        received_at=concern.received_at,
-        decision_due_at=concern.decision_due_at,
+    return from_record(
+        AdultConcernFull,
+        concern,
         overdue=is_overdue(concern, utcnow()),
         adult=adult(concern),
         match=ChildMatch(status=concern.match_status, candidates=concern.match_candidates),
         allegations=[AllegationOut.model_validate(a) for a in allegations],
-        adult_views=concern.adult_views,
-        desired_outcomes=concern.desired_outcomes,
-        consent_to_share=concern.consent_to_share,
-        concerns_about_capacity=concern.concerns_about_capacity,
         section_42_decision=None if decision is None else decision_out(decision),
         enquiry_id=None if enquiry is None else enquiry.id,
         advocacy=None if advocacy is None else AdvocacyOut.model_validate(advocacy),
         advocate_required=advocate_outstanding(advocacy),
-        closed_at=concern.closed_at,
-        closure_reason=concern.closure_reason,
-        created_at=concern.created_at,
-        updated_at=concern.updated_at,
     )
 
 
@@ -111,28 +100,12 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         feedback = FeedbackOut(
             decision=decision.decision, feedback=decision.referrer_feedback, decided_at=decision.decided_at
         )
-    return AdultConcernForRaiser(
-        id=concern.id,
+    return from_record(
+        AdultConcernForRaiser,
+        concern,
         status=access.status_told(concern.status, feedback_limited=limited),
-        raising_agency=concern.raising_agency,
-        received_at=concern.received_at,
-        decision_due_at=concern.decision_due_at,
         adult=adult(concern, hub=False),
-        allegations=[
-            AllegationIn(
-                type_of_risk=a.type_of_risk,
-                location_of_risk=a.location_of_risk,
-                source_of_risk=a.source_of_risk,
-                description=a.description,
-                alleged_person=a.alleged_person,
-            )
-            for a in allegations
-        ],
-        adult_views=concern.adult_views,
-        desired_outcomes=concern.desired_outcomes,
-        consent_to_share=concern.consent_to_share,
-        concerns_about_capacity=concern.concerns_about_capacity,
-        raised_by=concern.raised_by,
+        allegations=[from_record(AllegationIn, a) for a in allegations],
         feedback=feedback,
         feedback_limited=limited,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.adults.concerns import access as concern_access
 from app.core.auth import Principal
-from app.core.readable import one_with_view
+from app.core.readable import one_with_view, view_case
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
 
@@ -45,11 +45,8 @@ def owned_by(agency: str) -> sa.ColumnElement[bool]:
 
 def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
     if is_hub(principal):
-        return sa.literal(View.FULL.value)
-    view: sa.ColumnElement[str | None] = sa.case(
-        (owned_by(str(principal.agency)), View.ACTION_OWNER.value), else_=sa.null()
-    )
-    return view
+        return view_case(View.FULL)
+    return view_case(None, (owned_by(str(principal.agency)), View.ACTION_OWNER))
 
 
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
@@ -61,15 +58,15 @@ async def visible(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[SafeguardingPlan, View]:
     """The safeguarding plan and the caller's view of it, in one statement; 404 when it may not see it."""
-    record, view = await one_with_view(
+    return await one_with_view(
         session,
         SafeguardingPlan,
         view_clause(principal),
         plan_id,
+        View,
         resource="safeguarding plan",
         for_update=for_update,
     )
-    return record, View(view)
 
 
 def updates_action(principal: Principal, view: View, action: PlanAction) -> bool:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.concerns import service as concerns
 from app.adults.plans import access, status
 from app.adults.plans.access import View
 from app.adults.plans.schemas import ActionIn, ActionUpdate, Closure, PlanCreate, PlanUpdate, ReviewIn
@@ -27,10 +28,10 @@ from app.core.clock import local_date, today
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
-from app.models.adult import AdultConcern, PlanAction, PlanReview, SafeguardingPlan
+from app.models.adult import PlanAction, PlanReview, SafeguardingPlan
 from app.models.base import utcnow
-from app.models.person import Person
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "safeguarding_plan"
@@ -73,26 +74,16 @@ def _actions(plan: SafeguardingPlan, actions: Sequence[ActionIn], start: int) ->
 
 
 async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> SafeguardingPlan:
-    if await session.get(Person, body.person_id) is None:
-        raise ValidationFailed(["body", "person_id"], "No person with this id.")
-    if body.concern_id is not None:
-        concern = await session.get(AdultConcern, body.concern_id)
-        if concern is None or concern.person_id != body.person_id:
-            raise ValidationFailed(["body", "concern_id"], "No concern about this person with this id.")
-        if concern.status == AdultConcernStatus.CLOSED:
-            raise InvalidTransition("The concern is closed.")
+    concern = await concerns.person_and_concern(session, body.person_id, body.concern_id)
+    if concern is not None and concern.status == AdultConcernStatus.CLOSED:
+        raise InvalidTransition("The concern is closed.")
     if body.review_due_on < today():
         raise ValidationFailed(["body", "review_due_on"], "The first review cannot be in the past.")
     plan = SafeguardingPlan(
         id=uuid.uuid4(),
-        person_id=body.person_id,
-        concern_id=body.concern_id,
+        **body.model_dump(exclude={"lead", "actions"}),
         status=status.INITIAL,
         lead=body.lead.model_dump(exclude_none=True),
-        adult_wishes=body.adult_wishes,
-        protective_people=body.protective_people,
-        contingency=body.contingency,
-        review_due_on=body.review_due_on,
         created_by=actor.sub,
     )
     session.add(plan)
@@ -190,10 +181,7 @@ async def review(session: AsyncSession, actor: Principal, plan_id: uuid.UUID, bo
     record = PlanReview(
         id=uuid.uuid4(),
         plan_id=plan.id,
-        held_on=body.held_on,
-        findings=body.findings,
-        decision=body.decision,
-        next_review_due_on=body.next_review_due_on,
+        **body.model_dump(exclude={"closure"}),
         recorded_by=actor.sub,
     )
     session.add(record)
@@ -255,26 +243,19 @@ def review_overdue_clause() -> sa.ColumnElement[bool]:
 async def list_visible(
     session: AsyncSession, actor: Principal, filters: PlanFilters, params: PageParams
 ) -> tuple[list[SafeguardingPlan], str | None]:
-    stmt = sa.select(SafeguardingPlan).where(access.listed(actor))
-    if filters.review_overdue is not None:
-        clause = review_overdue_clause()
-        stmt = stmt.where(clause if filters.review_overdue else sa.not_(clause))
-    if filters.person_id is not None:
-        stmt = stmt.where(SafeguardingPlan.person_id == filters.person_id)
-    if filters.status is not None:
-        stmt = stmt.where(SafeguardingPlan.status == filters.status)
+    stmt = where_flag(
+        sa.select(SafeguardingPlan).where(access.listed(actor)),
+        filters.review_overdue,
+        review_overdue_clause(),
+    )
+    stmt = where_equal(
+        stmt, (SafeguardingPlan.person_id, filters.person_id), (SafeguardingPlan.status, filters.status)
+    )
     found, next_cursor = await paginate(
         session, stmt, [SafeguardingPlan.created_at, SafeguardingPlan.id], params
     )
-    audit.record(
-        session,
-        actor,
-        AuditAction.LIST,
-        RECORD_TYPE,
-        details={
-            "plan_ids": [str(p.id) for p in found],
-            "person_ids": sorted({str(p.person_id) for p in found}),
-        },
+    audit.record_list(
+        session, actor, RECORD_TYPE, "plan_ids", (p.id for p in found), (p.person_id for p in found)
     )
     return found, next_cursor
 

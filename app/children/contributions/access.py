@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.referrals import access as referral_access
 from app.core.auth import Principal
 from app.core.errors import NotFound
+from app.core.readable import one
 from app.models.referral import Contribution
 
 
@@ -31,9 +32,7 @@ async def visible(
     session: AsyncSession, principal: Principal, contribution_id: uuid.UUID, *, for_update: bool = False
 ) -> Contribution:
     stmt = sa.select(Contribution).where(Contribution.id == contribution_id, readable(principal))
-    if for_update:
-        stmt = stmt.with_for_update()
-    contribution = await session.scalar(stmt)
+    contribution = await one(session, stmt, for_update=for_update)
     if contribution is None:
         raise NotFound("contribution", contribution_id)
     return contribution

@@ -13,17 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
+from app.core.readable import one
 from app.models.referral import Contribution, ContributionResponse
 
 
 async def get(
     session: AsyncSession, contribution_id: uuid.UUID, *, for_update: bool = False
 ) -> Contribution | None:
-    stmt = sa.select(Contribution).where(Contribution.id == contribution_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await one(
+        session, sa.select(Contribution).where(Contribution.id == contribution_id), for_update=for_update
+    )
 
 
 async def for_referral(
@@ -49,15 +50,13 @@ async def inbox(
     session: AsyncSession, principal: Principal, filters: InboxFilters, params: PageParams, now: datetime
 ) -> tuple[list[Contribution], str | None]:
     stmt = sa.select(Contribution).where(access.readable(principal))
-    if filters.agency is not None:
-        stmt = stmt.where(Contribution.agency == filters.agency)
-    if filters.status is not None:
-        stmt = stmt.where(Contribution.status == filters.status)
-    if filters.referral_id is not None:
-        stmt = stmt.where(Contribution.referral_id == filters.referral_id)
-    if filters.overdue is not None:
-        clause = overdue_clause(now)
-        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
+    stmt = where_equal(
+        stmt,
+        (Contribution.agency, filters.agency),
+        (Contribution.status, filters.status),
+        (Contribution.referral_id, filters.referral_id),
+    )
+    stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
     return await paginate(session, stmt, [Contribution.requested_at, Contribution.id], params)
 
 

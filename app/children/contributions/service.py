@@ -36,6 +36,7 @@ from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
 from app.core.pagination import PageParams
+from app.core.rendering import from_record
 from app.models.base import utcnow
 from app.models.referral import Contribution, ContributionResponse
 from app.people.disclosures import service as disclosures
@@ -50,8 +51,7 @@ async def request(
     body: ContributionRequestIn,
     clock: WorkingClock,
 ) -> list[Contribution]:
-    referral = await referral_access.for_hub(session, actor, referral_id)
-    referral_status.check(referral, ReferralAction.ASK_AGENCIES)
+    referral = await referrals.for_action(session, actor, referral_id, ReferralAction.ASK_AGENCIES)
     if referral.rag_rating == RagRating.BLUE:
         raise InvalidTransition("A blue referral needs no MASH response: agencies are not asked.")
     if not referral.parents_consented and referral.consent_override_at is None:
@@ -123,11 +123,7 @@ async def respond(
             id=uuid.uuid4(),
             contribution_id=contribution.id,
             version_number=version,
-            information=body.information,
-            risk_indicators=body.risk_indicators,
-            restricted=body.restricted,
-            restriction_reason=body.restriction_reason,
-            correction_reason=body.correction_reason,
+            **body.model_dump(),
             submitted_by=actor.sub,
             submitted_at=now,
         )
@@ -172,17 +168,11 @@ async def render(
     for c in contributions:
         history = [ResponseVersion.model_validate(v) for v in versions[c.id]]
         out.append(
-            ContributionOut(
-                id=c.id,
-                referral_id=c.referral_id,
-                agency=c.agency,
-                question=c.question,
+            from_record(
+                ContributionOut,
+                c,
                 requested_by=c.requested_by if hub else None,
-                requested_at=c.requested_at,
-                due_at=c.due_at,
                 overdue=c.status == ContributionStatus.REQUESTED and c.due_at < now,
-                status=c.status,
-                restricted=c.restricted,
                 children=[child_identity(child, hub=hub) for child in children[c.referral_id]],
                 response=history[0] if history else None,
                 versions=history[1:],
@@ -231,16 +221,12 @@ async def inbox(
 ) -> tuple[list[Contribution], str | None]:
     found, next_cursor = await repository.inbox(session, actor, filters, params, utcnow())
     children = await referral_repository.children(session, {c.referral_id for c in found})
-    audit.record(
+    audit.record_list(
         session,
         actor,
-        AuditAction.LIST,
         RECORD_TYPE,
-        details={
-            "contribution_ids": [str(c.id) for c in found],
-            "person_ids": sorted(
-                {str(ch.person_id) for cs in children.values() for ch in cs if ch.person_id}
-            ),
-        },
+        "contribution_ids",
+        (c.id for c in found),
+        (ch.person_id for cs in children.values() for ch in cs),
     )
     return found, next_cursor

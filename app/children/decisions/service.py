@@ -24,6 +24,7 @@ from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.errors import NotFound, SelfApproval, ValidationFailed
 from app.core.events import EventType
+from app.core.readable import one
 from app.models.base import utcnow
 from app.models.referral import ThresholdDecision
 
@@ -68,17 +69,13 @@ def check_cin_rules(body: DecisionProposal) -> bool:
 async def propose(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: DecisionProposal
 ) -> ThresholdDecision:
-    referral = await referral_access.for_hub(session, actor, referral_id)
-    referral_status.check(referral, ReferralAction.PROPOSE_DECISION)
+    referral = await referrals.for_action(session, actor, referral_id, ReferralAction.PROPOSE_DECISION)
     nfa = check_cin_rules(body)
     now = utcnow()
     decision = ThresholdDecision(
         id=uuid.uuid4(),
         referral_id=referral.id,
-        level=body.level,
-        outcome=body.outcome,
-        rationale=body.rationale,
-        primary_need=body.primary_need,
+        **body.model_dump(include={"level", "outcome", "rationale", "primary_need"}),
         assessment_factors=[str(f) for f in body.assessment_factors],
         nfa=nfa,
         status=status.INITIAL,
@@ -117,9 +114,7 @@ async def _visible(
     if not referral_access.reads_decisions(actor):
         raise NotFound("threshold decision", decision_id)
     stmt = sa.select(ThresholdDecision).where(ThresholdDecision.id == decision_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    decision = await session.scalar(stmt)
+    decision = await one(session, stmt, for_update=for_update)
     if decision is None:
         raise NotFound("threshold decision", decision_id)
     return decision

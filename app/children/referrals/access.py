@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.errors import NotFound
-from app.core.readable import one_with_view
+from app.core.readable import one_with_view, view_case
 from app.models.referral import Contribution, Referral
 
 
@@ -49,11 +49,9 @@ def asked_of(agency: str) -> sa.ColumnElement[bool]:
 def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
     """The view through which the caller sees each referral; NULL where it may not."""
     if is_hub(principal):
-        return sa.literal(View.FULL.value)
+        return view_case(View.FULL)
     agency = str(principal.agency)
-    whens = [(made_by(agency), View.REFERRER.value), (asked_of(agency), View.ASKED_AGENCY.value)]
-    view: sa.ColumnElement[str | None] = sa.case(*whens, else_=sa.null())
-    return view
+    return view_case(None, (made_by(agency), View.REFERRER), (asked_of(agency), View.ASKED_AGENCY))
 
 
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
@@ -65,10 +63,15 @@ async def visible(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Referral, View]:
     """The referral and the caller's view of it, in one statement; 404 when it may not see it."""
-    record, view = await one_with_view(
-        session, Referral, view_clause(principal), referral_id, resource="referral", for_update=for_update
+    return await one_with_view(
+        session,
+        Referral,
+        view_clause(principal),
+        referral_id,
+        View,
+        resource="referral",
+        for_update=for_update,
     )
-    return record, View(view)
 
 
 async def for_hub(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:

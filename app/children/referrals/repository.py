@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.children.referrals import access
 from app.core.auth import Principal
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
+from app.core.readable import one
 from app.models.event import CaseEvent
 from app.models.referral import (
     Communication,
@@ -27,11 +29,7 @@ AGGREGATE = "referral"
 
 
 async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
-    stmt = sa.select(Referral).where(Referral.id == referral_id)
-    if for_update:
-        # Serialises state transitions on one referral; SQLite already runs one writer at a time.
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await one(session, sa.select(Referral).where(Referral.id == referral_id), for_update=for_update)
 
 
 async def children(
@@ -99,19 +97,17 @@ async def list_visible(
     now: datetime,
 ) -> tuple[list[Referral], str | None]:
     stmt = sa.select(Referral).where(access.listed(principal))
-    if filters.status is not None:
-        stmt = stmt.where(Referral.status == filters.status)
-    if filters.rag is not None:
-        stmt = stmt.where(Referral.rag_rating == filters.rag)
-    if filters.referring_agency is not None:
-        stmt = stmt.where(Referral.referring_agency == filters.referring_agency)
+    stmt = where_equal(
+        stmt,
+        (Referral.status, filters.status),
+        (Referral.rag_rating, filters.rag),
+        (Referral.referring_agency, filters.referring_agency),
+    )
     if filters.received_from is not None:
         stmt = stmt.where(Referral.received_at >= filters.received_from)
     if filters.received_to is not None:
         stmt = stmt.where(Referral.received_at < filters.received_to)
-    if filters.overdue is not None:
-        clause = overdue_clause(now)
-        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
+    stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
     if filters.person_id is not None:
         stmt = stmt.where(
             sa.exists().where(

@@ -55,7 +55,7 @@ from app.people import repository as people_repository
 from app.people import service as people_service
 from app.people.codes import MatchStatus
 from app.people.disclosures import service as disclosures
-from app.people.matching import Identity
+from app.people.matching import identity_in
 
 RECORD_TYPE = "referral"
 PARENT_AUDIENCES = frozenset({CommunicationAudience.PARENT, CommunicationAudience.CARER})
@@ -67,10 +67,7 @@ CHILD_MATCH_EVENTS = {
 }
 
 
-def emit(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, event_type: EventType, **data: Any
-) -> None:
-    events.emit(session, actor, AGGREGATE, referral_id, event_type, data)
+emit = events.emitter(AGGREGATE)
 
 
 def audit_referral(
@@ -121,18 +118,6 @@ async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> lis
 
 # ---------------------------------------------------------------------------------------------------
 # Receiving a referral
-
-
-def _child_identity(child: ChildIn) -> Identity:
-    return Identity(
-        given_name=child.given_name,
-        family_name=child.family_name,
-        date_of_birth=child.date_of_birth,
-        expected_date_of_birth=child.expected_date_of_birth,
-        nhs_number=child.nhs_number,
-        postcode=child.address.postcode if child.address else None,
-        gender=child.gender,
-    )
 
 
 def _person_fields(child: ChildIn) -> dict[str, Any]:
@@ -196,9 +181,8 @@ async def create(
     linked: list[uuid.UUID] = []
     children: list[ReferralChild] = []
     for position, child in enumerate(data.children):
-        found = await people_service.resolve(
-            session, actor, _child_identity(child), _person_fields(child), exclude=linked
-        )
+        fields = _person_fields(child)
+        found = await people_service.resolve(session, actor, identity_in(fields), fields, exclude=linked)
         person_id = found.person.id if found.person else None
         if person_id is not None:
             linked.append(person_id)
@@ -207,7 +191,7 @@ async def create(
             referral_id=referral.id,
             position=position,
             person_id=person_id,
-            **_person_fields(child),
+            **fields,
             match_status=found.status,
             match_candidates=found.candidates,
         )
@@ -273,11 +257,20 @@ async def rate(
     return referral
 
 
+async def for_action(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, action: Action
+) -> Referral:
+    """The referral, locked for the hub to take ``action`` on it: 404 to anyone else, a 409
+    ``invalid_transition`` when its status refuses the action."""
+    referral = await for_hub(session, actor, referral_id)
+    status.check(referral, action)
+    return referral
+
+
 async def override_consent(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ConsentOverrideIn
 ) -> Referral:
-    referral = await for_hub(session, actor, referral_id)
-    status.check(referral, Action.OVERRIDE_CONSENT)
+    referral = await for_action(session, actor, referral_id, Action.OVERRIDE_CONSENT)
     if referral.parents_consented:
         raise InvalidTransition("The parents consented to this referral: there is nothing to override.")
     if referral.consent_override_at is not None:
@@ -368,9 +361,7 @@ async def record_communication(
     communication = Communication(
         id=uuid.uuid4(),
         referral_id=referral.id,
-        audience=body.audience,
-        method=body.method,
-        summary=body.summary,
+        **body.model_dump(exclude={"occurred_at"}),
         occurred_at=body.occurred_at or now,
         recorded_by=actor.sub,
         recorded_at=now,
@@ -526,15 +517,13 @@ async def list_(
 ) -> tuple[list[Referral], dict[uuid.UUID, list[ReferralChild]], str | None]:
     referrals, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
     children = await repository.children(session, [r.id for r in referrals])
-    audit.record(
+    audit.record_list(
         session,
         actor,
-        AuditAction.LIST,
         RECORD_TYPE,
-        details={
-            "referral_ids": [str(r.id) for r in referrals],
-            "person_ids": sorted({str(c.person_id) for cs in children.values() for c in cs if c.person_id}),
-        },
+        "referral_ids",
+        (r.id for r in referrals),
+        (c.person_id for cs in children.values() for c in cs),
     )
     return referrals, children, next_cursor
 

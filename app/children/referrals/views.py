@@ -31,6 +31,7 @@ from app.children.referrals.schemas import (
     WithdrawalOut,
 )
 from app.children.referrals.service import is_overdue
+from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
@@ -47,18 +48,7 @@ def child_identity(child: ReferralChild, *, hub: bool = True) -> ChildIdentity:
     address = None
     if child.address_lines or child.postcode:
         address = AddressOut(lines=child.address_lines or [], postcode=child.postcode)
-    return ChildIdentity(
-        id=child.id,
-        person_id=child.person_id if hub else None,
-        given_name=child.given_name,
-        family_name=child.family_name,
-        date_of_birth=child.date_of_birth,
-        expected_date_of_birth=child.expected_date_of_birth,
-        nhs_number=child.nhs_number,
-        address=address,
-        gender=child.gender,
-        ethnicity=child.ethnicity,
-    )
+    return from_record(ChildIdentity, child, person_id=child.person_id if hub else None, address=address)
 
 
 # The parts of a referral that every rendering of it (the views here, the subject access export)
@@ -155,30 +145,18 @@ async def full(
             repeat_referral=any(referral.received_at - r.received_at <= REPEAT_WINDOW for r in earlier),
         )
 
-    return ReferralFull(
-        id=referral.id,
-        status=referral.status,
-        referring_agency=referral.referring_agency,
-        referred_by=referral.referred_by,
-        received_at=referral.received_at,
-        decision_due_at=referral.decision_due_at,
-        statutory_decision_due_at=referral.statutory_decision_due_at,
+    return from_record(
+        ReferralFull,
+        referral,
         overdue=is_overdue(referral, now),
-        referral_source=referral.referral_source,
-        concern_categories=referral.concern_categories,
-        concern_summary=referral.concern_summary,
         referrer=ReferrerOut(**referral.referrer),
         parental_consent=consent(referral),
         consent_override=consent_override(referral),
-        do_not_inform_parents=referral.do_not_inform_parents,
-        do_not_inform_reason=referral.do_not_inform_reason,
         rag=rag(referral),
         children=[child_out(c) for c in children],
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
         outcome=outcome(referral),
         withdrawal=withdrawal(referral),
-        created_at=referral.created_at,
-        updated_at=referral.updated_at,
     )
 
 

@@ -180,23 +180,13 @@ def sac_rows(report: SacReport) -> Iterator[tuple[str, str, str, str, int]]:
 
 
 def _cin_item(row: Any) -> CinReferralItem:
-    return CinReferralItem(
-        referral_id=row.referral_id,
-        referral_child_id=row.referral_child_id,
-        person_id=row.person_id,
-        date_of_birth=row.date_of_birth,
-        expected_date_of_birth=row.expected_date_of_birth,
-        gender=row.gender,
-        ethnicity=row.ethnicity,
-        referral_date=local_date(row.received_at),
-        received_at=row.received_at,
-        referral_source=row.referral_source,
-        status=row.status,
-        outcome=row.outcome,
-        decided_at=row.decided_at,
-        nfa=row.nfa,
-        primary_need=row.primary_need,
-        assessment_factors=row.assessment_factors or [],
+    # The row's columns carry the item's names; the census date and the factors' list are derived.
+    return CinReferralItem.model_validate(
+        {
+            **row._mapping,
+            "referral_date": local_date(row.received_at),
+            "assessment_factors": row.assessment_factors or [],
+        }
     )
 
 

@@ -12,13 +12,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
+from app.core.readable import one
 from app.models.adult import (
     AdultConcern,
     Advocacy,
@@ -59,10 +61,9 @@ def readable(principal: Principal) -> sa.Select[SubjectAccessRequest]:
 async def get(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID, *, for_update: bool = False
 ) -> SubjectAccessRequest | None:
-    stmt = readable(principal).where(SubjectAccessRequest.id == request_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    return await one(
+        session, readable(principal).where(SubjectAccessRequest.id == request_id), for_update=for_update
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +81,12 @@ async def list_requests(
     session: AsyncSession, principal: Principal, filters: RequestFilters, params: PageParams, today: date
 ) -> tuple[list[SubjectAccessRequest], str | None]:
     stmt = readable(principal)
-    if filters.person_id is not None:
-        stmt = stmt.where(SubjectAccessRequest.person_id == filters.person_id)
-    if filters.status is not None:
-        stmt = stmt.where(SubjectAccessRequest.status == filters.status)
-    if filters.overdue is not None:
-        clause = overdue_clause(today)
-        stmt = stmt.where(clause if filters.overdue else sa.not_(clause))
+    stmt = where_equal(
+        stmt,
+        (SubjectAccessRequest.person_id, filters.person_id),
+        (SubjectAccessRequest.status, filters.status),
+    )
+    stmt = where_flag(stmt, filters.overdue, overdue_clause(today))
     return await paginate(session, stmt, [SubjectAccessRequest.created_at, SubjectAccessRequest.id], params)
 
 
@@ -141,24 +141,52 @@ def _group(pairs: Sequence[tuple[K, V]]) -> dict[K, list[V]]:
     return dict(grouped)
 
 
+async def _rows(
+    session: AsyncSession, key: Any, match: uuid.UUID | sa.Select[Any], order_by: tuple[Any, ...] = ()
+) -> Sequence[Any]:
+    """The rows of ``key``'s table whose ``key`` is ``match`` (an id, or one of a subquery's ids), in
+    ``order_by`` order."""
+    where = key.in_(match) if isinstance(match, sa.Select) else key == match
+    return (await session.scalars(sa.select(key.class_).where(where).order_by(*order_by))).all()
+
+
+async def _grouped(
+    session: AsyncSession, key: Any, ids: sa.Select[Any], order_by: tuple[Any, ...]
+) -> dict[uuid.UUID, list[Any]]:
+    """``_rows`` of a subquery's ids, grouped by ``key``."""
+    return _group([(getattr(row, key.key), row) for row in await _rows(session, key, ids, order_by)])
+
+
 async def _counts(session: AsyncSession, stmt: sa.Select[uuid.UUID, int]) -> dict[uuid.UUID, int]:
     """``stmt`` selects (referral id, count) pairs."""
     return {row[0]: int(row[1]) for row in await session.execute(stmt)}
 
 
+# The records read for all of a person's referrals, concerns or plans at once, a query each:
+# (the holdings' field, [whose records,] the column naming the referral, person, concern or plan,
+# the order they are kept in).
+_OF_REFERRALS = (
+    ("contributions", Contribution.referral_id, (Contribution.requested_at, Contribution.id)),
+    ("decisions", ThresholdDecision.referral_id, (ThresholdDecision.proposed_at, ThresholdDecision.id)),
+    ("communications", Communication.referral_id, (Communication.occurred_at, Communication.id)),
+)
+_OF_ADULT = (
+    ("concerns", AdultConcern.person_id, (AdultConcern.received_at, AdultConcern.id)),
+    ("assessments", CapacityAssessment.person_id, (CapacityAssessment.assessed_at, CapacityAssessment.id)),
+    ("plans", SafeguardingPlan.person_id, (SafeguardingPlan.created_at, SafeguardingPlan.id)),
+)
+_OF_CONCERNS_AND_PLANS = (
+    ("allegations", "concerns", Allegation.concern_id, (Allegation.concern_id, Allegation.position)),
+    ("actions", "plans", PlanAction.plan_id, (PlanAction.plan_id, PlanAction.position)),
+    ("reviews", "plans", PlanReview.plan_id, (PlanReview.held_on, PlanReview.recorded_at, PlanReview.id)),
+)
+
+
 async def childrens_holdings(session: AsyncSession, person_id: uuid.UUID) -> ChildrensHoldings:
-    named_rows = (
-        await session.scalars(sa.select(ReferralChild).where(ReferralChild.person_id == person_id))
-    ).all()
+    named_rows = await _rows(session, ReferralChild.person_id, person_id)
     named = {row.referral_id: row for row in named_rows}
     referral_ids = sa.select(ReferralChild.referral_id).where(ReferralChild.person_id == person_id)
-    referrals = (
-        await session.scalars(
-            sa.select(Referral)
-            .where(Referral.id.in_(referral_ids))
-            .order_by(Referral.received_at, Referral.id)
-        )
-    ).all()
+    referrals = await _rows(session, Referral.id, referral_ids, (Referral.received_at, Referral.id))
     other_children = await _counts(
         session,
         sa.select(ReferralChild.referral_id, sa.func.count())
@@ -174,13 +202,6 @@ async def childrens_holdings(session: AsyncSession, person_id: uuid.UUID) -> Chi
         .where(ReferralHouseholdMember.referral_id.in_(referral_ids))
         .group_by(ReferralHouseholdMember.referral_id),
     )
-    contributions = (
-        await session.scalars(
-            sa.select(Contribution)
-            .where(Contribution.referral_id.in_(referral_ids))
-            .order_by(Contribution.requested_at, Contribution.id)
-        )
-    ).all()
     answers = (
         await session.scalars(
             sa.select(ContributionResponse)
@@ -189,67 +210,38 @@ async def childrens_holdings(session: AsyncSession, person_id: uuid.UUID) -> Chi
             .order_by(ContributionResponse.contribution_id, ContributionResponse.version_number)
         )
     ).all()
-    decisions = (
-        await session.scalars(
-            sa.select(ThresholdDecision)
-            .where(ThresholdDecision.referral_id.in_(referral_ids))
-            .order_by(ThresholdDecision.proposed_at, ThresholdDecision.id)
-        )
-    ).all()
-    communications = (
-        await session.scalars(
-            sa.select(Communication)
-            .where(Communication.referral_id.in_(referral_ids))
-            .order_by(Communication.occurred_at, Communication.id)
-        )
-    ).all()
+    by_referral: dict[str, Any] = {
+        field: await _grouped(session, key, referral_ids, order_by) for field, key, order_by in _OF_REFERRALS
+    }
     return ChildrensHoldings(
         named=named,
         referrals=referrals,
         other_children=other_children,
         household=household,
-        contributions=_group([(c.referral_id, c) for c in contributions]),
         answers=_group([(a.contribution_id, a) for a in answers]),
-        decisions=_group([(d.referral_id, d) for d in decisions]),
-        communications=_group([(c.referral_id, c) for c in communications]),
+        **by_referral,
     )
 
 
 async def adults_holdings(session: AsyncSession, person_id: uuid.UUID) -> AdultsHoldings:
-    concerns = (
-        await session.scalars(
-            sa.select(AdultConcern)
-            .where(AdultConcern.person_id == person_id)
-            .order_by(AdultConcern.received_at, AdultConcern.id)
-        )
-    ).all()
+    of_person: dict[str, Any] = {
+        field: await _rows(session, key, person_id, order_by) for field, key, order_by in _OF_ADULT
+    }
     concern_ids = sa.select(AdultConcern.id).where(AdultConcern.person_id == person_id)
-    allegations = (
-        await session.scalars(
-            sa.select(Allegation)
-            .where(Allegation.concern_id.in_(concern_ids))
-            .order_by(Allegation.concern_id, Allegation.position)
-        )
-    ).all()
-    decisions = (
-        await session.scalars(
-            sa.select(Section42DecisionRecord).where(Section42DecisionRecord.concern_id.in_(concern_ids))
-        )
-    ).all()
-    enquiries = (await session.scalars(sa.select(Enquiry).where(Enquiry.concern_id.in_(concern_ids)))).all()
+    plan_ids = sa.select(SafeguardingPlan.id).where(SafeguardingPlan.person_id == person_id)
+    owners = {"concerns": concern_ids, "plans": plan_ids}
+    grouped: dict[str, Any] = {
+        field: await _grouped(session, key, owners[owner], order_by)
+        for field, owner, key, order_by in _OF_CONCERNS_AND_PLANS
+    }
+    decisions = await _rows(session, Section42DecisionRecord.concern_id, concern_ids)
+    enquiries = await _rows(session, Enquiry.concern_id, concern_ids)
     advocacy = (
         await session.execute(
             sa.select(Advocacy, Advocate)
             .outerjoin(Advocate, Advocate.id == Advocacy.advocate_id)
             .where(Advocacy.concern_id.in_(concern_ids))
             .order_by(Advocacy.recorded_at, Advocacy.id)
-        )
-    ).all()
-    assessments = (
-        await session.scalars(
-            sa.select(CapacityAssessment)
-            .where(CapacityAssessment.person_id == person_id)
-            .order_by(CapacityAssessment.assessed_at, CapacityAssessment.id)
         )
     ).all()
     best_interests = (
@@ -259,39 +251,13 @@ async def adults_holdings(session: AsyncSession, person_id: uuid.UUID) -> Adults
             .where(CapacityAssessment.person_id == person_id)
         )
     ).all()
-    plans = (
-        await session.scalars(
-            sa.select(SafeguardingPlan)
-            .where(SafeguardingPlan.person_id == person_id)
-            .order_by(SafeguardingPlan.created_at, SafeguardingPlan.id)
-        )
-    ).all()
-    plan_ids = sa.select(SafeguardingPlan.id).where(SafeguardingPlan.person_id == person_id)
-    actions = (
-        await session.scalars(
-            sa.select(PlanAction)
-            .where(PlanAction.plan_id.in_(plan_ids))
-            .order_by(PlanAction.plan_id, PlanAction.position)
-        )
-    ).all()
-    reviews = (
-        await session.scalars(
-            sa.select(PlanReview)
-            .where(PlanReview.plan_id.in_(plan_ids))
-            .order_by(PlanReview.held_on, PlanReview.recorded_at, PlanReview.id)
-        )
-    ).all()
     return AdultsHoldings(
-        concerns=concerns,
-        allegations=_group([(a.concern_id, a) for a in allegations]),
         decisions={d.concern_id: d for d in decisions},
         enquiries={e.concern_id: e for e in enquiries},
         advocacy=_group([(a.concern_id, (a, advocate)) for a, advocate in advocacy]),
-        assessments=assessments,
         best_interests={b.assessment_id: b for b in best_interests},
-        plans=plans,
-        actions=_group([(a.plan_id, a) for a in actions]),
-        reviews=_group([(r.plan_id, r) for r in reviews]),
+        **of_person,
+        **grouped,
     )
 
 

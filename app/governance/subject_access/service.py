@@ -52,6 +52,7 @@ from app.core.auth import Principal
 from app.core.clock import WorkingClock, today
 from app.core.errors import InsufficientScope, NotFound, ValidationFailed
 from app.core.pagination import PageParams
+from app.core.rendering import from_record
 from app.core.scopes import Scope
 from app.governance.subject_access import repository
 from app.governance.subject_access.repository import (
@@ -214,15 +215,13 @@ async def list_requests(
     session: AsyncSession, actor: Principal, filters: RequestFilters, params: PageParams
 ) -> tuple[list[SubjectAccessRequest], str | None]:
     found, next_cursor = await repository.list_requests(session, actor, filters, params, today())
-    audit.record(
+    audit.record_list(
         session,
         actor,
-        AuditAction.LIST,
         REQUEST_RECORD_TYPE,
-        details={
-            "request_ids": [str(r.id) for r in found],
-            "person_ids": sorted({str(r.person_id) for r in found}),
-        },
+        "request_ids",
+        (r.id for r in found),
+        (r.person_id for r in found),
     )
     return found, next_cursor
 
@@ -280,14 +279,9 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             len(versions) - len(open_versions),
         )
         contributions.append(
-            ContributionRecord(
-                id=contribution.id,
-                agency=contribution.agency,
-                question=contribution.question,
-                requested_by=contribution.requested_by,
-                requested_at=contribution.requested_at,
-                due_at=contribution.due_at,
-                status=contribution.status,
+            from_record(
+                ContributionRecord,
+                contribution,
                 answers=[ResponseVersion.model_validate(v) for v in open_versions],
             )
         )

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.filters import where_equal
 from app.core.pagination import PageParams, paginate
 from app.models.adult import AdultConcern
 from app.models.disclosure import Disclosure
@@ -76,10 +77,9 @@ async def for_person(
     params: PageParams,
 ) -> tuple[list[Disclosure], str | None]:
     stmt = sa.select(Disclosure).where(about(person_id), on_sides(sides))
-    if filters.trigger is not None:
-        stmt = stmt.where(Disclosure.trigger == filters.trigger)
-    if filters.recipient_agency is not None:
-        stmt = stmt.where(Disclosure.recipient_agency == filters.recipient_agency)
+    stmt = where_equal(
+        stmt, (Disclosure.trigger, filters.trigger), (Disclosure.recipient_agency, filters.recipient_agency)
+    )
     return await paginate(session, stmt, [Disclosure.disclosed_at, Disclosure.id], params)
 
 
