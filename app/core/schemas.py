@@ -159,5 +159,10 @@ class Problem(BaseModel):
 
 
 def examples(*items: dict[str, Any]) -> dict[str, Any]:
-    """``model_config`` helper: OpenAPI examples for a schema."""
+    """``json_schema_extra`` helper: OpenAPI examples for a schema."""
     return {"examples": list(items)}
+
+
+def example(*items: dict[str, Any]) -> ConfigDict:
+    """A schema's ``model_config`` that only adds OpenAPI examples (the base class's config still holds)."""
+    return ConfigDict(json_schema_extra=examples(*items))

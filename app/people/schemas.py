@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from app.core import clock
-from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, examples
+from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, example
 from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
@@ -97,7 +97,7 @@ _PERSON_EXAMPLE = {
 
 
 class PersonCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(_PERSON_EXAMPLE))
+    model_config = example(_PERSON_EXAMPLE)
 
     given_name: Name
     family_name: Name
@@ -118,9 +118,7 @@ class PersonCreate(RequestModel):
 class PersonUpdate(RequestModel):
     """Only the fields sent are changed; send null to clear an optional field."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
-    )
+    model_config = example({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
 
     given_name: Name | None = None
     family_name: Name | None = None
@@ -155,18 +153,15 @@ class PersonRef(ResponseModel):
 
 
 class PersonOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                **_PERSON_EXAMPLE,
-                "expected_date_of_birth": None,
-                "created_at": "2026-11-23T10:15:00Z",
-                "updated_at": None,
-                "siblings": [],
-            }
-        ),
+    model_config = example(
+        {
+            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+            **_PERSON_EXAMPLE,
+            "expected_date_of_birth": None,
+            "created_at": "2026-11-23T10:15:00Z",
+            "updated_at": None,
+            "siblings": [],
+        }
     )
 
     id: uuid.UUID
@@ -191,9 +186,7 @@ class PersonOut(ResponseModel):
 class MatchConfirmation(RequestModel):
     """A practitioner settles a pending match on a referral's child or a concern's adult."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples({"person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"}, {"person_id": None})
-    )
+    model_config = example({"person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"}, {"person_id": None})
 
     person_id: uuid.UUID | None = Field(
         description="The known person this is, from the match candidates; null to make a new person record."
@@ -201,15 +194,13 @@ class MatchConfirmation(RequestModel):
 
 
 class MatchQuery(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "given_name": "Millie",
-                "family_name": "Smith",
-                "date_of_birth": "2018-03-14",
-                "postcode": "E17 4UH",
-            }
-        )
+    model_config = example(
+        {
+            "given_name": "Millie",
+            "family_name": "Smith",
+            "date_of_birth": "2018-03-14",
+            "postcode": "E17 4UH",
+        }
     )
 
     given_name: Name | None = None
@@ -236,31 +227,29 @@ class MatchCandidate(ResponseModel):
 
 
 class MatchResult(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "candidates": [
-                    {
-                        "person": {
-                            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                            **_PERSON_EXAMPLE,
-                            "expected_date_of_birth": None,
-                            "created_at": "2026-11-23T10:15:00Z",
-                            "updated_at": None,
-                            "siblings": [],
-                        },
-                        "score": 0.97,
-                        "certain": False,
-                        "reasons": [
-                            "dob_exact",
-                            "given_name_nickname",
-                            "family_name_hyphenated_part",
-                            "postcode_exact",
-                        ],
-                    }
-                ]
-            }
-        )
+    model_config = example(
+        {
+            "candidates": [
+                {
+                    "person": {
+                        "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                        **_PERSON_EXAMPLE,
+                        "expected_date_of_birth": None,
+                        "created_at": "2026-11-23T10:15:00Z",
+                        "updated_at": None,
+                        "siblings": [],
+                    },
+                    "score": 0.97,
+                    "certain": False,
+                    "reasons": [
+                        "dob_exact",
+                        "given_name_nickname",
+                        "family_name_hyphenated_part",
+                        "postcode_exact",
+                    ],
+                }
+            ]
+        }
     )
 
     candidates: list[MatchCandidate] = Field(max_length=MAX_MATCH_LIMIT)

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
@@ -21,7 +21,7 @@ from app.core.schemas import (
     RequestModel,
     ResponseModel,
     Sub,
-    examples,
+    example,
     no_repeats,
 )
 
@@ -77,7 +77,7 @@ def _sorted(values: list[int]) -> list[int]:
 class TimescalesIn(RequestModel):
     """The whole timescales document (PUT replaces it; every field is required)."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_TIMESCALES))
+    model_config = example(_TIMESCALES)
 
     timezone: str = Field(
         min_length=1,
@@ -149,16 +149,14 @@ class TimescalesOut(ResponseModel):
     """The timescales in force, and where they come from. The last four fields are read-only: leave them
     out of a PUT. Unlike PUT, these are not bounds-checked: configured values are shown as they are."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                **_TIMESCALES,
-                "source": "stored",
-                "version": 3,
-                "updated_at": "2026-11-24T10:15:00Z",
-                "updated_by": "admin@childrens_social_care",
-            }
-        ),
+    model_config = example(
+        {
+            **_TIMESCALES,
+            "source": "stored",
+            "version": 3,
+            "updated_at": "2026-11-24T10:15:00Z",
+            "updated_by": "admin@childrens_social_care",
+        }
     )
 
     timezone: Annotated[str, Field(max_length=64)]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import ConfigDict, EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, model_validator
 
 from app.adults.capacity.schemas import MAX_OPTIONS, AbilityOut
 from app.adults.codes import (
@@ -64,7 +64,7 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Text20k,
-    examples,
+    example,
 )
 from app.core.scopes import AgencyCode, Role
 from app.people.access import RecordSide
@@ -115,7 +115,7 @@ _REQUEST_IN = {
 class SubjectAccessRequestIn(RequestModel):
     """A subject access request as received: when, from whom, and what was checked."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_REQUEST_IN))
+    model_config = example(_REQUEST_IN)
 
     received_on: Date = Field(
         description="The day the council received the request (a working day or not); the month to "
@@ -167,7 +167,7 @@ _REQUEST_OUT = {
 
 
 class SubjectAccessRequestOut(ResponseModel):
-    model_config = ConfigDict(json_schema_extra=examples(_REQUEST_OUT))
+    model_config = example(_REQUEST_OUT)
 
     id: uuid.UUID
     person_id: uuid.UUID
@@ -221,18 +221,16 @@ class WithheldCount(ResponseModel):
 class Withheld(ResponseModel):
     """What was left out of the export and why; counts only, never the content."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "total": 4,
-                "by_reason": {"restricted_contribution": 1, "third_party": 3},
-                "items": [
-                    {"reason": "restricted_contribution", "kind": "contribution", "count": 1},
-                    {"reason": "third_party", "kind": "household_member", "count": 2},
-                    {"reason": "third_party", "kind": "alleged_person", "count": 1},
-                ],
-            }
-        )
+    model_config = example(
+        {
+            "total": 4,
+            "by_reason": {"restricted_contribution": 1, "third_party": 3},
+            "items": [
+                {"reason": "restricted_contribution", "kind": "contribution", "count": 1},
+                {"reason": "third_party", "kind": "household_member", "count": 2},
+                {"reason": "third_party", "kind": "alleged_person", "count": 1},
+            ],
+        }
     )
 
     total: Count
@@ -503,7 +501,7 @@ class SubjectAccessExport(ResponseModel):
     """What is held about one person on the sides of their record the caller reads, for the officer
     answering a subject access request."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_EXPORT))
+    model_config = example(_EXPORT)
 
     person: ExportPerson
     generated_at: datetime
