@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from app.core import clock
 from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, example
@@ -143,8 +143,6 @@ class PersonUpdate(RequestModel):
 class PersonRef(ResponseModel):
     """Enough to recognise a person in a list."""
 
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     given_name: Name
     family_name: Name
@@ -152,18 +150,8 @@ class PersonRef(ResponseModel):
     expected_date_of_birth: date | None
 
 
-class PersonOut(ResponseModel):
-    model_config = example(
-        {
-            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-            **_PERSON_EXAMPLE,
-            "expected_date_of_birth": None,
-            "created_at": "2026-11-23T10:15:00Z",
-            "updated_at": None,
-            "siblings": [],
-        }
-    )
-
+# The person's record as held (no docstring: a subclass's schema would not take it as its description).
+class PersonRecord(ResponseModel):
     id: uuid.UUID
     given_name: Name
     family_name: Name
@@ -176,6 +164,20 @@ class PersonOut(ResponseModel):
     ethnicity: Ethnicity | None
     created_at: datetime
     updated_at: datetime | None
+
+
+class PersonOut(PersonRecord):
+    model_config = example(
+        {
+            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+            **_PERSON_EXAMPLE,
+            "expected_date_of_birth": None,
+            "created_at": "2026-11-23T10:15:00Z",
+            "updated_at": None,
+            "siblings": [],
+        }
+    )
+
     siblings: list[PersonRef] = Field(
         default_factory=list,
         max_length=MAX_UNPAGED_ITEMS,

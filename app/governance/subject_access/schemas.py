@@ -70,7 +70,7 @@ from app.core.scopes import AgencyCode, Role
 from app.people.access import RecordSide
 from app.people.codes import Ethnicity, Gender
 from app.people.disclosures.schemas import DisclosureOut
-from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
+from app.people.schemas import AddressLines, Name, PersonRecord, Postcode, StoredNhsNumber, StoredPostcode
 
 # ---------------------------------------------------------------------------------------------------
 # Subject access requests
@@ -251,19 +251,8 @@ class RecordedBy(ResponseModel):
     role: Role
 
 
-class ExportPerson(ResponseModel):
-    id: uuid.UUID
-    given_name: Name
-    family_name: Name
-    date_of_birth: date | None
-    expected_date_of_birth: date | None
-    nhs_number: StoredNhsNumber | None
-    postcode: StoredPostcode | None
-    address_lines: AddressLines | None
-    gender: Gender | None
-    ethnicity: Ethnicity | None
-    created_at: datetime
-    updated_at: datetime | None
+class ExportPerson(PersonRecord):
+    pass
 
 
 class NamedAs(ResponseModel):
