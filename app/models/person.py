@@ -6,10 +6,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
 
 
-class Person(Base):
+class Person(Versioned, Base):
     """Someone the hub holds information about: a child, a parent or carer, an adult at risk."""
 
     __tablename__ = "people"
@@ -25,11 +25,8 @@ class Person(Base):
     gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
     ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
     created_at: Mapped[datetime] = created_at_column()
-    created_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    created_by: Mapped[str] = sub_column()
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.Index("ix_people_created_at_id", "created_at", "id"),)
 
 
