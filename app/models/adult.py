@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.person import MatchedSubject
 
 
-class AdultConcern(Versioned, Base):
+class AdultConcern(MatchedSubject, Versioned, Base):
     """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
 
     __tablename__ = "adult_concerns"
@@ -30,19 +31,8 @@ class AdultConcern(Versioned, Base):
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
 
-    # The adult as the concern described them, and the person record they were matched to.
-    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
-    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
-    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
-    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
-    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
-    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
+    # The adult as the concern described them (MatchedSubject), and their needs.
     primary_support_reason: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
-    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
 
     # Making Safeguarding Personal: the adult's own voice.
     adult_views: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

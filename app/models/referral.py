@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.person import MatchedSubject
 
 
 class Referral(Versioned, Base):
@@ -69,7 +70,7 @@ class Referral(Versioned, Base):
     )
 
 
-class ReferralChild(Base):
+class ReferralChild(MatchedSubject, Base):
     """A child as the referral named them, and the person record they were matched to."""
 
     __tablename__ = "referral_children"
@@ -77,18 +78,7 @@ class ReferralChild(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
-    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
-    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
-    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
-    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
-    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
-    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
 
 
 class ReferralHouseholdMember(Base):
