@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from app.core.clock import IsoWeekday, TimeZoneName, WallClock
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
@@ -32,11 +32,10 @@ MIN_WORKING_DAY_MINUTES = 60
 
 RagHours = Annotated[float, Field(gt=0, le=MAX_RAG_HOURS, allow_inf_nan=False)]
 DecisionDays = Annotated[int, Field(ge=1, le=MAX_DECISION_WORKING_DAYS)]
-IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 # A local wall-clock time, "HH:MM[:SS[.ffffff]]". Not JSON Schema's "time" format: that is RFC 3339's
 # full-time, which requires an offset, and these times have none (they are read in `timezone`).
 WallClockTime = Annotated[
-    time,
+    WallClock,
     WithJsonSchema(
         {
             "type": "string",
@@ -79,7 +78,7 @@ class TimescalesIn(RequestModel):
 
     model_config = example(_TIMESCALES)
 
-    timezone: str = Field(
+    timezone: TimeZoneName = Field(
         min_length=1,
         max_length=64,
         description="IANA time zone of working hours and dates, e.g. Europe/London.",
@@ -108,22 +107,6 @@ class TimescalesIn(RequestModel):
         max_length=MAX_CLOSURE_DATES,
         description="Local closure days on top of weekends and England & Wales bank holidays.",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown time zone; give an IANA name such as Europe/London") from exc
-        return value
-
-    @field_validator("workday_start", "workday_end")
-    @classmethod
-    def _wall_clock_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("working hours are local times in `timezone`; give them without an offset")
-        return value
 
     @field_validator("workday_end")
     @classmethod
