@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 from app.models.person import MatchedSubject
 
 
-class AdultConcern(MatchedSubject, Versioned, Base):
+class AdultConcern(MatchedSubject, Timestamped, Versioned, Base):
     """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
 
     __tablename__ = "adult_concerns"
@@ -43,8 +43,7 @@ class AdultConcern(MatchedSubject, Versioned, Base):
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_by: Mapped[str | None] = sub_column(nullable=True)
     closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
     __table_args__ = (
         sa.Index("ix_adult_concerns_received_at_id", "received_at", "id"),
         sa.Index("ix_adult_concerns_status_received_at", "status", "received_at"),
@@ -209,7 +208,7 @@ class Advocacy(Base):
     recorded_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class SafeguardingPlan(Versioned, Base):
+class SafeguardingPlan(Timestamped, Versioned, Base):
     """How the adult will be kept safe: lead, their wishes, actions by agency, contingency, reviews."""
 
     __tablename__ = "safeguarding_plans"
@@ -226,8 +225,6 @@ class SafeguardingPlan(Versioned, Base):
     contingency: Mapped[str] = mapped_column(sa.Text, nullable=False)
     review_due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     created_by: Mapped[str] = sub_column()
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Closing (possible at any stage) records why, what the adult thought, and two confirmations.
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_by: Mapped[str | None] = sub_column(nullable=True)
@@ -235,6 +232,7 @@ class SafeguardingPlan(Versioned, Base):
     closure_adult_view: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     feedback_given: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     sar_considered: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+
     __table_args__ = (
         sa.Index("ix_safeguarding_plans_created_at_id", "created_at", "id"),
         sa.Index("ix_safeguarding_plans_status_review_due_on", "status", "review_due_on"),

@@ -77,6 +77,13 @@ def sub_column(*, nullable: bool = False) -> Mapped[Any]:
     return mapped_column(sa.String(MAX_SUB_LENGTH), nullable=nullable)
 
 
+class Timestamped:
+    """When the record was created, and when it was last changed (null until it is)."""
+
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 class Versioned:
     """Optimistic locking: ``version`` is bumped on every update, and a stale write fails."""
 

@@ -84,6 +84,7 @@ class SubjectAccessRequest(Versioned, Base):
     created_at: Mapped[datetime] = created_at_column()
     fulfilled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     fulfilled_by: Mapped[str | None] = sub_column(nullable=True)
+
     __table_args__ = (
         sa.Index("ix_subject_access_requests_created_at_id", "created_at", "id"),
         sa.Index("ix_subject_access_requests_status_due_on", "status", "due_on"),

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 
 
 class PersonalDetails:
@@ -32,7 +32,7 @@ class MatchedSubject(PersonalDetails):
     match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
 
 
-class Person(PersonalDetails, Versioned, Base):
+class Person(PersonalDetails, Timestamped, Versioned, Base):
     """Someone the hub holds information about: a child, a parent or carer, an adult at risk."""
 
     __tablename__ = "people"
@@ -41,9 +41,8 @@ class Person(PersonalDetails, Versioned, Base):
     expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     # One record per NHS number.
     nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True, unique=True)
-    created_at: Mapped[datetime] = created_at_column()
     created_by: Mapped[str] = sub_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
     __table_args__ = (sa.Index("ix_people_created_at_id", "created_at", "id"),)
 
 

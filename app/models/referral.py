@@ -7,11 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 from app.models.person import MatchedSubject
 
 
-class Referral(Versioned, Base):
+class Referral(Timestamped, Versioned, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
     Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
@@ -59,8 +59,6 @@ class Referral(Versioned, Base):
     withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (
         sa.Index("ix_referrals_received_at_id", "received_at", "id"),
         sa.Index("ix_referrals_status_received_at", "status", "received_at"),
