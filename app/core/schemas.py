@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from app.core import clock
 
 H = TypeVar("H", bound=Hashable)
+T = TypeVar("T")
 
 
 # Callers' clocks drift: a contact logged "now" by a partner may arrive stamped a little ahead.
@@ -102,6 +103,7 @@ Sub = Annotated[str, Field(min_length=1, max_length=MAX_SUB_LENGTH, pattern=SING
 RequestId = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 # Lists that are not paged (a referral's timeline, a person's earlier referrals): far above any real case.
 MAX_UNPAGED_ITEMS = 10_000
+Unpaged = Annotated[list[T], Field(max_length=MAX_UNPAGED_ITEMS)]
 
 # Validation errors listed in one problem (the `detail` gives the full count), and the size of each.
 MAX_FIELD_ERRORS = 100

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from app.core import clock
-from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, example
+from app.core.schemas import SINGLE_LINE, Date, RequestModel, ResponseModel, Unpaged, example
 from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
@@ -178,10 +178,8 @@ class PersonOut(PersonRecord):
         }
     )
 
-    siblings: list[PersonRef] = Field(
-        default_factory=list,
-        max_length=MAX_UNPAGED_ITEMS,
-        description="Brothers and sisters known to the hub.",
+    siblings: Unpaged[PersonRef] = Field(
+        default_factory=list, description="Brothers and sisters known to the hub."
     )
 
 

@@ -15,12 +15,12 @@ from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, fiel
 from app.core.clock import IsoWeekday, TimeZoneName, WallClock
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
-    MAX_UNPAGED_ITEMS,
     Count,
     Date,
     RequestModel,
     ResponseModel,
     Sub,
+    Unpaged,
     example,
     no_repeats,
 )
@@ -150,7 +150,7 @@ class TimescalesOut(ResponseModel):
     red_in_clock_hours: bool
     referral_decision_working_days: ConfiguredDays
     adult_concern_decision_working_days: ConfiguredDays
-    extra_closure_dates: list[date] = Field(max_length=MAX_UNPAGED_ITEMS)
+    extra_closure_dates: Unpaged[date]
     source: Literal["configuration", "stored"] = Field(
         description="`configuration`: the service's configured defaults, never changed through the API; "
         "`stored`: set through PUT."

@@ -17,13 +17,13 @@ from app.adults.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.clock import today
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
-    MAX_UNPAGED_ITEMS,
     Date,
     Line200,
     RequestModel,
     ResponseModel,
     Sub,
     Text10k,
+    Unpaged,
     example,
 )
 from app.core.scopes import AgencyCode
@@ -300,11 +300,11 @@ class PlanFull(ResponseModel):
     lead: dict[str, object]
     adult_wishes: Text10k
     protective_people: Text10k | None
-    actions: list[ActionOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    actions: Unpaged[ActionOut]
     contingency: Text10k
     review_due_on: date
     review_overdue: bool
-    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    reviews: Unpaged[ReviewOut]
     closure: ClosureOut | None
     created_by: Sub
     created_at: datetime
@@ -322,9 +322,7 @@ class PlanForActionOwner(ResponseModel):
     contingency: Text10k
     review_due_on: date
     review_overdue: bool
-    actions: list[ActionOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="This agency's own actions only."
-    )
+    actions: Unpaged[ActionOut] = Field(description="This agency's own actions only.")
 
 
 PlanOut = Annotated[PlanFull | PlanForActionOwner, Field(discriminator="view")]

@@ -16,6 +16,7 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text20k,
+    Unpaged,
     example,
     no_repeats,
 )
@@ -139,6 +140,6 @@ class ContributionOut(ResponseModel):
         max_length=MAX_CHILDREN, description="The identifying details of the children asked about."
     )
     response: ResponseVersion | None = Field(description="The current answer, if any.")
-    versions: list[ResponseVersion] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Earlier answers, replaced by corrections, newest first."
+    versions: Unpaged[ResponseVersion] = Field(
+        description="Earlier answers, replaced by corrections, newest first."
     )

@@ -33,7 +33,6 @@ from app.children.codes import (
 )
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.schemas import (
-    MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
     Date,
     Line200,
@@ -46,6 +45,7 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Text20k,
+    Unpaged,
     example,
     no_repeats,
 )
@@ -324,7 +324,7 @@ class ChildMatch(ResponseModel):
             "new_person: nobody like this was known; confirmed: linked by a practitioner."
         )
     )
-    candidates: list[MatchCandidateRef] = Field(max_length=MAX_UNPAGED_ITEMS)
+    candidates: Unpaged[MatchCandidateRef]
 
 
 class PreviousReferral(ResponseModel):
@@ -355,12 +355,8 @@ class ChildIdentity(ResponseModel):
 
 class ChildOut(ChildIdentity):
     match: ChildMatch
-    siblings: list[PersonRef] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Brothers and sisters known to the hub."
-    )
-    previous_referrals: list[PreviousReferral] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Earlier referrals about this child."
-    )
+    siblings: Unpaged[PersonRef] = Field(description="Brothers and sisters known to the hub.")
+    previous_referrals: Unpaged[PreviousReferral] = Field(description="Earlier referrals about this child.")
     repeat_referral: bool = Field(
         description="True when an earlier referral was received in the 12 months before."
     )
@@ -569,8 +565,8 @@ class ReferralForAskedAgency(ResponseModel):
     view: Literal["asked_agency"] = "asked_agency"
     id: uuid.UUID
     children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
-    requests: list[RequestToAgency] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="This agency's information requests on the referral."
+    requests: Unpaged[RequestToAgency] = Field(
+        description="This agency's information requests on the referral."
     )
 
 
@@ -693,4 +689,4 @@ class Timeline(ResponseModel):
     )
 
     referral_id: uuid.UUID
-    entries: list[TimelineEntry] = Field(max_length=MAX_UNPAGED_ITEMS)
+    entries: Unpaged[TimelineEntry]

@@ -53,7 +53,6 @@ from app.children.referrals.schemas import (
 from app.core.clock import today
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
-    MAX_UNPAGED_ITEMS,
     Count,
     Date,
     Line200,
@@ -64,6 +63,7 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Text20k,
+    Unpaged,
     example,
 )
 from app.core.scopes import AgencyCode, Role
@@ -279,9 +279,7 @@ class ContributionRecord(ResponseModel):
     requested_at: datetime
     due_at: datetime
     status: ContributionStatus
-    answers: list[ResponseVersion] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Oldest first; restricted versions withheld."
-    )
+    answers: Unpaged[ResponseVersion] = Field(description="Oldest first; restricted versions withheld.")
 
 
 class ReferralRecord(ResponseModel):
@@ -304,16 +302,14 @@ class ReferralRecord(ResponseModel):
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
     contributions: list[ContributionRecord] = Field(max_length=len(AgencyCode))
-    threshold_decisions: list[DecisionOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every decision proposed, with its rationale."
+    threshold_decisions: Unpaged[DecisionOut] = Field(
+        description="Every decision proposed, with its rationale."
     )
-    communications: list[CommunicationOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    communications: Unpaged[CommunicationOut]
 
 
 class ChildrensRecords(ResponseModel):
-    referrals: list[ReferralRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every referral naming the person as a child."
-    )
+    referrals: Unpaged[ReferralRecord] = Field(description="Every referral naming the person as a child.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -379,9 +375,7 @@ class ConcernRecord(ResponseModel):
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
     enquiry: EnquiryRecord | None
-    advocacy: list[AdvocacyRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every advocacy assessment, oldest first."
-    )
+    advocacy: Unpaged[AdvocacyRecord] = Field(description="Every advocacy assessment, oldest first.")
     closed_at: datetime | None
     closure_reason: Reason2k | None
 
@@ -435,21 +429,19 @@ class PlanRecord(ResponseModel):
     status: PlanStatus
     lead: dict[str, Any]
     adult_wishes: Text10k
-    actions: list[PlanActionRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    actions: Unpaged[PlanActionRecord]
     contingency: Text10k
     review_due_on: date
-    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    reviews: Unpaged[ReviewOut]
     closure: ClosureOut | None
     created_by: Sub
     created_at: datetime
 
 
 class AdultsRecords(ResponseModel):
-    concerns: list[ConcernRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every adult safeguarding concern about the person."
-    )
-    capacity_assessments: list[CapacityRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
-    safeguarding_plans: list[PlanRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    concerns: Unpaged[ConcernRecord] = Field(description="Every adult safeguarding concern about the person.")
+    capacity_assessments: Unpaged[CapacityRecord]
+    safeguarding_plans: Unpaged[PlanRecord]
 
 
 _EXPORT: dict[str, Any] = {
@@ -512,8 +504,7 @@ class SubjectAccessExport(ResponseModel):
     adults: AdultsRecords | None = Field(
         description="The adults' side; null when the export does not cover it (not in `sides`)."
     )
-    recipients: list[DisclosureOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS,
+    recipients: Unpaged[DisclosureOut] = Field(
         description="To whom information about the person was disclosed before this export (Art 15(1)(c)), "
         "on the sides it covers: disclosures of those sides' records, and earlier exports that covered "
         "one of them.",
