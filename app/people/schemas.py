@@ -96,23 +96,28 @@ _PERSON_EXAMPLE = {
 }
 
 
-class PersonCreate(RequestModel):
-    model_config = example(_PERSON_EXAMPLE)
-
+# Who a request names, born or unborn: a new person record, or a child on a referral. (No docstring:
+# a subclass's schema would not take it as its description.)
+class NamedPersonIn(RequestModel):
     given_name: Name
     family_name: Name
     date_of_birth: Date | None = None
     expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
     nhs_number: NhsNumber | None = None
-    postcode: Postcode | None = None
-    address_lines: AddressLines | None = None
-    gender: Gender | None = None
-    ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
         check_birth_dates(self.date_of_birth, self.expected_date_of_birth)
         return self
+
+
+class PersonCreate(NamedPersonIn):
+    model_config = example(_PERSON_EXAMPLE)
+
+    postcode: Postcode | None = None
+    address_lines: AddressLines | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
 
 
 class PersonUpdate(RequestModel):

@@ -55,12 +55,11 @@ from app.people.schemas import (
     AddressLines,
     MatchReasons,
     Name,
-    NhsNumber,
+    NamedPersonIn,
     PersonRef,
     Postcode,
     StoredNhsNumber,
     StoredPostcode,
-    check_birth_dates,
 )
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
@@ -79,21 +78,15 @@ class AddressIn(RequestModel):
     postcode: Postcode | None = None
 
 
-class ChildIn(RequestModel):
-    given_name: Name
-    family_name: Name
-    date_of_birth: Date | None = None
-    expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
-    nhs_number: NhsNumber | None = None
+class ChildIn(NamedPersonIn):
     address: AddressIn | None = None
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
 
     @model_validator(mode="after")
-    def _dates(self) -> Self:
+    def _born_or_expected(self) -> Self:
         if self.date_of_birth is None and self.expected_date_of_birth is None:
             raise ValueError("give date_of_birth, or expected_date_of_birth for an unborn child")
-        check_birth_dates(self.date_of_birth, self.expected_date_of_birth)
         return self
 
 
