@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from app.core import clock
-from app.core.schemas import SINGLE_LINE, Date, RequestModel, ResponseModel, Unpaged, example
+from app.core.schemas import SINGLE_LINE, Date, RequestModel, ResponseModel, Unpaged, UpdateModel, example
 from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
@@ -120,10 +120,12 @@ class PersonCreate(NamedPersonIn):
     ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
 
 
-class PersonUpdate(RequestModel):
+class PersonUpdate(UpdateModel):
     """Only the fields sent are changed; send null to clear an optional field."""
 
     model_config = example({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
+
+    not_null = ("given_name", "family_name")
 
     given_name: Name | None = None
     family_name: Name | None = None
@@ -134,15 +136,6 @@ class PersonUpdate(RequestModel):
     address_lines: AddressLines | None = None
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        for required in ("given_name", "family_name"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be cleared")
-        return self
 
 
 class PersonRef(ResponseModel):

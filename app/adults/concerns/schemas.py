@@ -43,6 +43,7 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text10k,
+    UpdateModel,
     example,
     no_repeats,
 )
@@ -173,7 +174,7 @@ class AdultConcernCreate(RequestModel):
     raised_by: RaisedByIn
 
 
-class AdultConcernUpdate(RequestModel):
+class AdultConcernUpdate(UpdateModel):
     """Add the adult's voice as it becomes known, or close the concern."""
 
     model_config = example(
@@ -190,8 +191,6 @@ class AdultConcernUpdate(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
         if (self.status is None) != (self.closure_reason is None):
             raise ValueError('closing needs both status "closed" and a closure_reason')
         return self

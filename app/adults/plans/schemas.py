@@ -24,6 +24,7 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Unpaged,
+    UpdateModel,
     example,
 )
 from app.core.scopes import AgencyCode
@@ -91,7 +92,7 @@ class PlanCreate(RequestModel):
     review_due_on: Date
 
 
-class PlanUpdate(RequestModel):
+class PlanUpdate(UpdateModel):
     """Amend the plan: change its fields and add actions (existing actions are never rewritten)."""
 
     model_config = example(
@@ -103,21 +104,14 @@ class PlanUpdate(RequestModel):
         }
     )
 
+    not_null = ("lead", "adult_wishes", "contingency", "review_due_on")
+
     lead: Lead | None = None
     adult_wishes: Text10k | None = None
     protective_people: Text10k | None = None
     contingency: Text10k | None = None
     review_due_on: Date | None = None
     add_actions: list[ActionIn] | None = Field(None, max_length=30)
-
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        for required in ("lead", "adult_wishes", "contingency", "review_due_on"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be cleared")
-        return self
 
 
 class ActionUpdate(RequestModel):

@@ -46,6 +46,7 @@ from app.core.schemas import (
     Text10k,
     Text20k,
     Unpaged,
+    UpdateModel,
     example,
     no_repeats,
 )
@@ -185,7 +186,7 @@ class ReferralCreate(RequestModel):
         return self
 
 
-class ReferralUpdate(RequestModel):
+class ReferralUpdate(UpdateModel):
     """Change what the referral says, set or clear "do not inform parents", or withdraw it.
 
     Other status changes happen through their own actions (rating, requests, decisions).
@@ -213,8 +214,6 @@ class ReferralUpdate(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
         if "do_not_inform_reason" in self.model_fields_set and not self.do_not_inform_parents:
             raise ValueError("do_not_inform_reason goes with do_not_inform_parents: true")
         if self.do_not_inform_parents and self.do_not_inform_reason is None:
