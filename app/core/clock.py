@@ -49,7 +49,7 @@ from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from app.core.codes import RagRating
 
@@ -88,6 +88,26 @@ RagHours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 
 
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone; give an IANA name such as Europe/London") from exc
+    return value
+
+
+def _wall_clock(value: time) -> time:
+    # Working hours are local wall-clock times in `timezone`; an offset here would be ambiguous.
+    if value.tzinfo is not None:
+        raise ValueError("working hours are local times in `timezone`; give them without an offset")
+    return value
+
+
+# The time zone and working hours, as configured and as an admin sets them (app/admin/settings).
+TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
+WallClock = Annotated[time, AfterValidator(_wall_clock)]
+
+
 def _default_rag_hours() -> dict[DeadlineRating, float]:
     return {RagRating.RED: 4, RagRating.AMBER: 24, RagRating.GREEN: 72}
 
@@ -97,9 +117,9 @@ class WorkingTimeConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = "Europe/London"
-    workday_start: time = time(9, 0)
-    workday_end: time = time(17, 0)
+    timezone: TimeZoneName = "Europe/London"
+    workday_start: WallClock = time(9, 0)
+    workday_end: WallClock = time(17, 0)
     # ISO weekday numbers, Monday = 1 ... Sunday = 7.
     working_weekdays: frozenset[IsoWeekday] = Field(default=frozenset({1, 2, 3, 4, 5}), min_length=1)
     rag_hours: dict[DeadlineRating, RagHours] = Field(default_factory=_default_rag_hours)
@@ -108,23 +128,6 @@ class WorkingTimeConfig(BaseModel):
     adult_concern_decision_working_days: PositiveInt = 2
     # Local closure days (e.g. a council's extra day at Christmas), on top of bank holidays and weekends.
     extra_closure_dates: list[date] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
-
-    @field_validator("workday_start", "workday_end")
-    @classmethod
-    def _wall_clock_time(cls, value: time) -> time:
-        # Working hours are local wall-clock times in `timezone`; an offset here would be ambiguous.
-        if value.tzinfo is not None:
-            raise ValueError("working hours are local times in `timezone`; give them without an offset")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

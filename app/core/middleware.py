@@ -41,16 +41,29 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, problem_base_url: str) -> None:
+class _HttpMiddleware:
+    """Acts on HTTP requests only; anything else (the lifespan) passes through untouched."""
+
+    def __init__(self, app: ASGIApp, problem_base_url: str) -> None:
         self.app = app
-        self.metrics = metrics
         self.problem_base_url = problem_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestContextMiddleware(_HttpMiddleware):
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, problem_base_url: str) -> None:
+        super().__init__(app, problem_base_url)
+        self.metrics = metrics
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = _header(scope, b"x-request-id")
         # A caller's id is kept so its logs and ours can be joined, but only if it is harmless.
         request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -163,7 +176,7 @@ def _is_json(scope: Scope) -> bool:
     )
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(_HttpMiddleware):
     """Reads the whole body before the application sees it, and refuses it early:
 
     - over ``max_body_bytes``: 413, at once if Content-Length says so, else as soon as the bytes
@@ -179,17 +192,13 @@ class BodyLimitMiddleware:
     """
 
     def __init__(self, app: ASGIApp, settings: Settings, problem_base_url: str) -> None:
-        self.app = app
+        super().__init__(app, problem_base_url)
         self.max_bytes = settings.max_body_bytes
         self.timeout = settings.body_timeout_seconds
         self.min_rate = settings.body_min_rate_bytes
         self.max_depth = settings.max_json_depth
-        self.problem_base_url = problem_base_url
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared_header = _header(scope, b"content-length")
         declared: int | None = None
         if declared_header is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -17,12 +17,14 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     WrapValidator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from app.core import clock
 
 H = TypeVar("H", bound=Hashable)
+T = TypeVar("T")
 
 
 # Callers' clocks drift: a contact logged "now" by a partner may arrive stamped a little ahead.
@@ -102,6 +104,7 @@ Sub = Annotated[str, Field(min_length=1, max_length=MAX_SUB_LENGTH, pattern=SING
 RequestId = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 # Lists that are not paged (a referral's timeline, a person's earlier referrals): far above any real case.
 MAX_UNPAGED_ITEMS = 10_000
+Unpaged = Annotated[list[T], Field(max_length=MAX_UNPAGED_ITEMS)]
 
 # Validation errors listed in one problem (the `detail` gives the full count), and the size of each.
 MAX_FIELD_ERRORS = 100
@@ -121,6 +124,22 @@ class RequestModel(BaseModel):
     """Request bodies refuse unknown fields (422): a typo must not be silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UpdateModel(RequestModel):
+    """A partial update: only the fields sent are changed, and at least one must be sent."""
+
+    # Fields that may be left out but not sent as null.
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in self.not_null:
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
 
 
 class ResponseModel(BaseModel):
@@ -159,5 +178,10 @@ class Problem(BaseModel):
 
 
 def examples(*items: dict[str, Any]) -> dict[str, Any]:
-    """``model_config`` helper: OpenAPI examples for a schema."""
+    """``json_schema_extra`` helper: OpenAPI examples for a schema."""
     return {"examples": list(items)}
+
+
+def example(*items: dict[str, Any]) -> ConfigDict:
+    """A schema's ``model_config`` that only adds OpenAPI examples (the base class's config still holds)."""
+    return ConfigDict(json_schema_extra=examples(*items))

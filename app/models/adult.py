@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.person import MatchedSubject
 
 
-class AdultConcern(Base):
+class AdultConcern(MatchedSubject, Timestamped, Versioned, Base):
     """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
 
     __tablename__ = "adult_concerns"
@@ -25,24 +26,13 @@ class AdultConcern(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     raising_agency: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("agencies.code"), nullable=False)
-    raised_by_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    raised_by_sub: Mapped[str] = sub_column()
     raised_by: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
 
-    # The adult as the concern described them, and the person record they were matched to.
-    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
-    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
-    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
-    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
-    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
-    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
+    # The adult as the concern described them (MatchedSubject), and their needs.
     primary_support_reason: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
-    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
 
     # Making Safeguarding Personal: the adult's own voice.
     adult_views: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
@@ -51,13 +41,9 @@ class AdultConcern(Base):
     concerns_about_capacity: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
 
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    closed_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    closed_by: Mapped[str | None] = sub_column(nullable=True)
     closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_adult_concerns_received_at_id", "received_at", "id"),
         sa.Index("ix_adult_concerns_status_received_at", "status", "received_at"),
@@ -104,7 +90,7 @@ class Section42DecisionRecord(Base):
     alternative_route_details: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     referrer_feedback: Mapped[str] = mapped_column(sa.Text, nullable=False)
     feedback_limited_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    decided_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    decided_by: Mapped[str] = sub_column()
     decided_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
@@ -124,7 +110,7 @@ class Enquiry(Base):
     )
     objectives: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    opened_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    opened_by: Mapped[str] = sub_column()
     opened_at: Mapped[datetime] = mapped_column(nullable=False)
     # The overall conclusion (SAC SG3, SG4), written once.
     msp_asked: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
@@ -132,7 +118,7 @@ class Enquiry(Base):
     lacked_capacity: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
     advocate_support: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     conclusion_summary: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    concluded_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    concluded_by: Mapped[str | None] = sub_column(nullable=True)
     concluded_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
     __table_args__ = (sa.Index("ix_enquiries_opened_at", "opened_at"),)
@@ -160,7 +146,7 @@ class CapacityAssessment(Base):
     outcome: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     may_fluctuate: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     assessed_at: Mapped[datetime] = mapped_column(nullable=False)
-    assessor: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    assessor: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()
 
 
@@ -180,7 +166,7 @@ class BestInterestsDecision(Base):
     imca_involved: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     decision_maker: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     made_at: Mapped[datetime] = mapped_column(nullable=False)
-    recorded_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()
 
 
@@ -195,7 +181,7 @@ class Advocate(Base):
     kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     contact: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
-    created_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    created_by: Mapped[str] = sub_column()
 
     __table_args__ = (sa.Index("ix_advocates_created_at_id", "created_at", "id"),)
 
@@ -218,11 +204,11 @@ class Advocacy(Base):
     offer: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     advocate_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("advocates.id"), nullable=True)
     notes: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    recorded_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class SafeguardingPlan(Base):
+class SafeguardingPlan(Timestamped, Versioned, Base):
     """How the adult will be kept safe: lead, their wishes, actions by agency, contingency, reviews."""
 
     __tablename__ = "safeguarding_plans"
@@ -238,27 +224,26 @@ class SafeguardingPlan(Base):
     protective_people: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     contingency: Mapped[str] = mapped_column(sa.Text, nullable=False)
     review_due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    created_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_by: Mapped[str] = sub_column()
     # Closing (possible at any stage) records why, what the adult thought, and two confirmations.
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    closed_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    closed_by: Mapped[str | None] = sub_column(nullable=True)
     closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     closure_adult_view: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     feedback_given: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     sar_considered: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_safeguarding_plans_created_at_id", "created_at", "id"),
         sa.Index("ix_safeguarding_plans_status_review_due_on", "status", "review_due_on"),
     )
 
 
-class PlanAction(Base):
-    """One action of a plan, owned by one agency, which alone (with adult social care) updates it."""
+class PlanAction(Versioned, Base):
+    """One action of a plan, owned by one agency, which alone (with adult social care) updates it.
+
+    It has its own version, so that agencies updating different actions do not collide on the plan's.
+    """
 
     __tablename__ = "plan_actions"
 
@@ -274,14 +259,10 @@ class PlanAction(Base):
     due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     status_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    updated_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    updated_by: Mapped[str | None] = sub_column(nullable=True)
     # Whose staff ``updated_by`` is: an action owner is shown its own people, never the hub's.
     updated_by_agency: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # Its own version, so that agencies updating different actions do not collide on the plan's.
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class PlanReview(Base):
@@ -297,5 +278,5 @@ class PlanReview(Base):
     findings: Mapped[str] = mapped_column(sa.Text, nullable=False)
     decision: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     next_review_due_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    recorded_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, sub_column
 
 
 class AuditEvent(Base):
@@ -27,7 +27,7 @@ class AuditEvent(Base):
     id: Mapped[uuid.UUID] = mapped_column(nullable=False, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(nullable=False)
     request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
-    actor_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    actor_sub: Mapped[str] = sub_column()
     actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     action: Mapped[str] = mapped_column(sa.String(40), nullable=False)

@@ -8,9 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.core import clock
+from app.core.schemas import MAX_SUB_LENGTH
 
 # Stable constraint names, so migrations can name what they drop on both databases.
 NAMING_CONVENTION = {
@@ -69,3 +70,25 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(default=utcnow, nullable=False)
+
+
+def sub_column(*, nullable: bool = False) -> Mapped[Any]:
+    """Who did something: a token's ``sub``, as wide as the longest one accepted."""
+    return mapped_column(sa.String(MAX_SUB_LENGTH), nullable=nullable)
+
+
+class Timestamped:
+    """When the record was created, and when it was last changed (null until it is)."""
+
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Versioned:
+    """Optimistic locking: ``version`` is bumped on every update, and a stale write fails."""
+
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]

@@ -6,10 +6,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, sub_column, uuid_pk
 
 
-class Client(Base):
+class Client(Timestamped, Versioned, Base):
     """A partner system registered to obtain tokens with the client credentials grant.
 
     The secret is stored only as an argon2id hash. A client is never deleted: revocation records
@@ -25,13 +25,9 @@ class Client(Base):
     )
     role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     secret_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    created_at: Mapped[datetime] = created_at_column()
-    created_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_by: Mapped[str] = sub_column()
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    revoked_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    revoked_by: Mapped[str | None] = sub_column(nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.Index("ix_clients_created_at_id", "created_at", "id"),)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
 
 
 class Disclosure(Base):
@@ -46,7 +46,7 @@ class Disclosure(Base):
     special_category_condition: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
     # When, and by whom (the principal whose request made the disclosure).
     disclosed_at: Mapped[datetime] = mapped_column(nullable=False)
-    actor_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    actor_sub: Mapped[str] = sub_column()
     actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
@@ -64,7 +64,7 @@ class Disclosure(Base):
     )
 
 
-class SubjectAccessRequest(Base):
+class SubjectAccessRequest(Versioned, Base):
     """A person's request (or a representative's on their behalf) for the information held about them."""
 
     __tablename__ = "subject_access_requests"
@@ -79,14 +79,12 @@ class SubjectAccessRequest(Base):
     identity_verified: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     authority_confirmed: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    logged_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    logged_by: Mapped[str] = sub_column()
     logged_by_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     fulfilled_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    fulfilled_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    fulfilled_by: Mapped[str | None] = sub_column(nullable=True)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_subject_access_requests_created_at_id", "created_at", "id"),
         sa.Index("ix_subject_access_requests_status_due_on", "status", "due_on"),

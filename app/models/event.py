@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, sub_column
 
 
 class CaseEvent(Base):
@@ -28,7 +28,7 @@ class CaseEvent(Base):
     aggregate_type: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     aggregate_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     event_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    actor_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    actor_sub: Mapped[str] = sub_column()
     actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, created_at_column, sub_column, uuid_pk
 
 
 class IdempotencyRecord(Base):
@@ -24,7 +24,7 @@ class IdempotencyRecord(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     caller_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     caller_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    caller_sub: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    caller_sub: Mapped[str] = sub_column()
     operation: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     key: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     fingerprint: Mapped[str] = mapped_column(sa.String(64), nullable=False)

@@ -2,34 +2,47 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 
 
-class Person(Base):
+class PersonalDetails:
+    """Who someone is, as a person record holds them or a referral or concern named them."""
+
+    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
+    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
+    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
+
+
+class MatchedSubject(PersonalDetails):
+    """The person a referral or concern is about, as it named them, and the person record they were
+    matched to (``app.people.matching``)."""
+
+    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
+    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
+
+
+class Person(PersonalDetails, Timestamped, Versioned, Base):
     """Someone the hub holds information about: a child, a parent or carer, an adult at risk."""
 
     __tablename__ = "people"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    # One record per NHS number.
     nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True, unique=True)
-    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
-    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
-    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
-    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
-    created_at: Mapped[datetime] = created_at_column()
-    created_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    created_by: Mapped[str] = sub_column()
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.Index("ix_people_created_at_id", "created_at", "id"),)
 
 

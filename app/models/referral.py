@@ -7,10 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.person import MatchedSubject
 
 
-class Referral(Base):
+class Referral(Timestamped, Versioned, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
     Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
@@ -24,7 +25,7 @@ class Referral(Base):
     referring_agency: Mapped[str] = mapped_column(
         sa.String(40), sa.ForeignKey("agencies.code"), nullable=False
     )
-    referred_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    referred_by: Mapped[str] = sub_column()
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     referrer: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     referral_source: Mapped[str] = mapped_column(sa.String(3), nullable=False)
@@ -37,14 +38,14 @@ class Referral(Base):
     consent_override_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     consent_override_basis: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
     consent_override_special_category: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
-    consent_override_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    consent_override_by: Mapped[str | None] = sub_column(nullable=True)
     consent_override_at: Mapped[datetime | None] = mapped_column(nullable=True)
     do_not_inform_parents: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     do_not_inform_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
     rag_rating: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
     rag_rationale: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    rag_rated_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    rag_rated_by: Mapped[str | None] = sub_column(nullable=True)
     rag_rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     statutory_decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -55,14 +56,9 @@ class Referral(Base):
     decision_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
 
     withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
-    created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_referrals_received_at_id", "received_at", "id"),
         sa.Index("ix_referrals_status_received_at", "status", "received_at"),
@@ -72,7 +68,7 @@ class Referral(Base):
     )
 
 
-class ReferralChild(Base):
+class ReferralChild(MatchedSubject, Base):
     """A child as the referral named them, and the person record they were matched to."""
 
     __tablename__ = "referral_children"
@@ -80,18 +76,7 @@ class ReferralChild(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    person_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("people.id"), nullable=True, index=True)
-    given_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    family_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
-    address_lines: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
-    postcode: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)
-    gender: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
-    ethnicity: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
-    match_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    match_candidates: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
 
 
 class ReferralHouseholdMember(Base):
@@ -119,7 +104,7 @@ class Contribution(Base):
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
     agency: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("agencies.code"), nullable=False)
     question: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    requested_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    requested_by: Mapped[str] = sub_column()
     requested_at: Mapped[datetime] = mapped_column(nullable=False)
     due_at: Mapped[datetime] = mapped_column(nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
@@ -147,7 +132,7 @@ class ContributionResponse(Base):
     restricted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     restriction_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     correction_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    submitted_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    submitted_by: Mapped[str] = sub_column()
     submitted_at: Mapped[datetime] = mapped_column(nullable=False)
 
     __table_args__ = (sa.UniqueConstraint("contribution_id", "version_number"),)
@@ -167,9 +152,9 @@ class ThresholdDecision(Base):
     assessment_factors: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
     nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    proposed_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    proposed_by: Mapped[str] = sub_column()
     proposed_at: Mapped[datetime] = mapped_column(nullable=False)
-    reviewed_by: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    reviewed_by: Mapped[str | None] = sub_column(nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     review_comment: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
@@ -185,5 +170,5 @@ class Communication(Base):
     method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(nullable=False)
-    recorded_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()

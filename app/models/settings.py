@@ -6,10 +6,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, Versioned, sub_column
 
 
-class HubSetting(Base):
+class HubSetting(Versioned, Base):
     """A hub-wide setting changed through the API, one row per ``key`` (today only ``timescales``).
 
     No row means the value from the service's configuration applies. ``version`` numbers the changes
@@ -22,8 +22,5 @@ class HubSetting(Base):
 
     key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(nullable=False)
-    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
-    updated_by: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-
-    __mapper_args__ = {"version_id_col": version}
+    updated_by: Mapped[str] = sub_column()

@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from app.core import clock
-from app.core.schemas import MAX_UNPAGED_ITEMS, SINGLE_LINE, Date, RequestModel, ResponseModel, examples
+from app.core.schemas import SINGLE_LINE, Date, RequestModel, ResponseModel, Unpaged, UpdateModel, example
 from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
@@ -96,18 +96,14 @@ _PERSON_EXAMPLE = {
 }
 
 
-class PersonCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(_PERSON_EXAMPLE))
-
+# Who a request names, born or unborn: a new person record, or a child on a referral. (No docstring:
+# a subclass's schema would not take it as its description.)
+class NamedPersonIn(RequestModel):
     given_name: Name
     family_name: Name
     date_of_birth: Date | None = None
     expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
     nhs_number: NhsNumber | None = None
-    postcode: Postcode | None = None
-    address_lines: AddressLines | None = None
-    gender: Gender | None = None
-    ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -115,12 +111,21 @@ class PersonCreate(RequestModel):
         return self
 
 
-class PersonUpdate(RequestModel):
+class PersonCreate(NamedPersonIn):
+    model_config = example(_PERSON_EXAMPLE)
+
+    postcode: Postcode | None = None
+    address_lines: AddressLines | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = Field(None, description="DfE ethnicity code, e.g. WBRI.")
+
+
+class PersonUpdate(UpdateModel):
     """Only the fields sent are changed; send null to clear an optional field."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
-    )
+    model_config = example({"postcode": "E17 9QA", "address_lines": ["3 Hoe St"]})
+
+    not_null = ("given_name", "family_name")
 
     given_name: Name | None = None
     family_name: Name | None = None
@@ -132,20 +137,9 @@ class PersonUpdate(RequestModel):
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
 
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        for required in ("given_name", "family_name"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be cleared")
-        return self
-
 
 class PersonRef(ResponseModel):
     """Enough to recognise a person in a list."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     given_name: Name
@@ -154,21 +148,8 @@ class PersonRef(ResponseModel):
     expected_date_of_birth: date | None
 
 
-class PersonOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                **_PERSON_EXAMPLE,
-                "expected_date_of_birth": None,
-                "created_at": "2026-11-23T10:15:00Z",
-                "updated_at": None,
-                "siblings": [],
-            }
-        ),
-    )
-
+# The person's record as held (no docstring: a subclass's schema would not take it as its description).
+class PersonRecord(ResponseModel):
     id: uuid.UUID
     given_name: Name
     family_name: Name
@@ -181,19 +162,29 @@ class PersonOut(ResponseModel):
     ethnicity: Ethnicity | None
     created_at: datetime
     updated_at: datetime | None
-    siblings: list[PersonRef] = Field(
-        default_factory=list,
-        max_length=MAX_UNPAGED_ITEMS,
-        description="Brothers and sisters known to the hub.",
+
+
+class PersonOut(PersonRecord):
+    model_config = example(
+        {
+            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+            **_PERSON_EXAMPLE,
+            "expected_date_of_birth": None,
+            "created_at": "2026-11-23T10:15:00Z",
+            "updated_at": None,
+            "siblings": [],
+        }
+    )
+
+    siblings: Unpaged[PersonRef] = Field(
+        default_factory=list, description="Brothers and sisters known to the hub."
     )
 
 
 class MatchConfirmation(RequestModel):
     """A practitioner settles a pending match on a referral's child or a concern's adult."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples({"person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"}, {"person_id": None})
-    )
+    model_config = example({"person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"}, {"person_id": None})
 
     person_id: uuid.UUID | None = Field(
         description="The known person this is, from the match candidates; null to make a new person record."
@@ -201,15 +192,13 @@ class MatchConfirmation(RequestModel):
 
 
 class MatchQuery(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "given_name": "Millie",
-                "family_name": "Smith",
-                "date_of_birth": "2018-03-14",
-                "postcode": "E17 4UH",
-            }
-        )
+    model_config = example(
+        {
+            "given_name": "Millie",
+            "family_name": "Smith",
+            "date_of_birth": "2018-03-14",
+            "postcode": "E17 4UH",
+        }
     )
 
     given_name: Name | None = None
@@ -236,31 +225,29 @@ class MatchCandidate(ResponseModel):
 
 
 class MatchResult(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "candidates": [
-                    {
-                        "person": {
-                            "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                            **_PERSON_EXAMPLE,
-                            "expected_date_of_birth": None,
-                            "created_at": "2026-11-23T10:15:00Z",
-                            "updated_at": None,
-                            "siblings": [],
-                        },
-                        "score": 0.97,
-                        "certain": False,
-                        "reasons": [
-                            "dob_exact",
-                            "given_name_nickname",
-                            "family_name_hyphenated_part",
-                            "postcode_exact",
-                        ],
-                    }
-                ]
-            }
-        )
+    model_config = example(
+        {
+            "candidates": [
+                {
+                    "person": {
+                        "id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                        **_PERSON_EXAMPLE,
+                        "expected_date_of_birth": None,
+                        "created_at": "2026-11-23T10:15:00Z",
+                        "updated_at": None,
+                        "siblings": [],
+                    },
+                    "score": 0.97,
+                    "certain": False,
+                    "reasons": [
+                        "dob_exact",
+                        "given_name_nickname",
+                        "family_name_hyphenated_part",
+                        "postcode_exact",
+                    ],
+                }
+            ]
+        }
     )
 
     candidates: list[MatchCandidate] = Field(max_length=MAX_MATCH_LIMIT)

@@ -5,19 +5,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from app.core.schemas import MULTI_LINE, Line200, RequestModel, ResponseModel, Sub, examples
+from app.core.schemas import MULTI_LINE, Line200, RequestModel, ResponseModel, Sub, example
 from app.core.scopes import AgencyCode, Role
 
 Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=MULTI_LINE)]
 
 
 class AgencyOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples({"code": "police", "name": "Police public protection"}),
-    )
+    model_config = example({"code": "police", "name": "Police public protection"})
 
     code: AgencyCode
     name: Line200
@@ -33,11 +30,7 @@ class RegistrableRole(StrEnum):
 
 
 class ClientCreate(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {"name": "Police PPU case system", "agency": "police", "role": "partner_referrer"}
-        )
-    )
+    model_config = example({"name": "Police PPU case system", "agency": "police", "role": "partner_referrer"})
 
     name: Line200 = Field(description="What the partner system is.")
     agency: AgencyCode = Field(description="The agency the system acts for.")
@@ -59,13 +52,13 @@ class ClientRegistration(RequestModel):
 
 
 class ClientUpdate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples({"name": "Police PPU case system (v2)"}))
+    model_config = example({"name": "Police PPU case system (v2)"})
 
     name: Line200
 
 
 class ClientRevocation(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples({"reason": "Secret exposed in a support ticket"}))
+    model_config = example({"reason": "Secret exposed in a support ticket"})
 
     reason: Reason = Field(description="Why the client is revoked.")
 
@@ -86,7 +79,7 @@ _CLIENT_EXAMPLE = {
 
 
 class ClientOut(ResponseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_CLIENT_EXAMPLE))
+    model_config = example(_CLIENT_EXAMPLE)
 
     client_id: uuid.UUID
     name: Line200
@@ -102,10 +95,8 @@ class ClientOut(ResponseModel):
 
 
 class ClientCreated(ClientOut):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {**_CLIENT_EXAMPLE, "client_secret": "mash_cs_9HkR2n0Qv7yXz-8bLq3Wm1sT4uVp6aEeF5gHjKcDdNo"}
-        )
+    model_config = example(
+        {**_CLIENT_EXAMPLE, "client_secret": "mash_cs_9HkR2n0Qv7yXz-8bLq3Wm1sT4uVp6aEeF5gHjKcDdNo"}
     )
 
     client_secret: str | None = Field(

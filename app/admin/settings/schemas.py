@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from app.core.clock import IsoWeekday, TimeZoneName, WallClock
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
-    MAX_UNPAGED_ITEMS,
     Count,
     Date,
     RequestModel,
     ResponseModel,
     Sub,
-    examples,
+    Unpaged,
+    example,
     no_repeats,
 )
 
@@ -32,11 +32,10 @@ MIN_WORKING_DAY_MINUTES = 60
 
 RagHours = Annotated[float, Field(gt=0, le=MAX_RAG_HOURS, allow_inf_nan=False)]
 DecisionDays = Annotated[int, Field(ge=1, le=MAX_DECISION_WORKING_DAYS)]
-IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 # A local wall-clock time, "HH:MM[:SS[.ffffff]]". Not JSON Schema's "time" format: that is RFC 3339's
 # full-time, which requires an offset, and these times have none (they are read in `timezone`).
 WallClockTime = Annotated[
-    time,
+    WallClock,
     WithJsonSchema(
         {
             "type": "string",
@@ -77,9 +76,9 @@ def _sorted(values: list[int]) -> list[int]:
 class TimescalesIn(RequestModel):
     """The whole timescales document (PUT replaces it; every field is required)."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_TIMESCALES))
+    model_config = example(_TIMESCALES)
 
-    timezone: str = Field(
+    timezone: TimeZoneName = Field(
         min_length=1,
         max_length=64,
         description="IANA time zone of working hours and dates, e.g. Europe/London.",
@@ -109,22 +108,6 @@ class TimescalesIn(RequestModel):
         description="Local closure days on top of weekends and England & Wales bank holidays.",
     )
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown time zone; give an IANA name such as Europe/London") from exc
-        return value
-
-    @field_validator("workday_start", "workday_end")
-    @classmethod
-    def _wall_clock_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("working hours are local times in `timezone`; give them without an offset")
-        return value
-
     @field_validator("workday_end")
     @classmethod
     def _after_start(cls, value: time, info: ValidationInfo) -> time:
@@ -149,16 +132,14 @@ class TimescalesOut(ResponseModel):
     """The timescales in force, and where they come from. The last four fields are read-only: leave them
     out of a PUT. Unlike PUT, these are not bounds-checked: configured values are shown as they are."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                **_TIMESCALES,
-                "source": "stored",
-                "version": 3,
-                "updated_at": "2026-11-24T10:15:00Z",
-                "updated_by": "admin@childrens_social_care",
-            }
-        ),
+    model_config = example(
+        {
+            **_TIMESCALES,
+            "source": "stored",
+            "version": 3,
+            "updated_at": "2026-11-24T10:15:00Z",
+            "updated_by": "admin@childrens_social_care",
+        }
     )
 
     timezone: Annotated[str, Field(max_length=64)]
@@ -169,7 +150,7 @@ class TimescalesOut(ResponseModel):
     red_in_clock_hours: bool
     referral_decision_working_days: ConfiguredDays
     adult_concern_decision_working_days: ConfiguredDays
-    extra_closure_dates: list[date] = Field(max_length=MAX_UNPAGED_ITEMS)
+    extra_closure_dates: Unpaged[date]
     source: Literal["configuration", "stored"] = Field(
         description="`configuration`: the service's configured defaults, never changed through the API; "
         "`stored`: set through PUT."

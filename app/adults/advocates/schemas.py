@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import ConfigDict, EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, model_validator
 
 from app.adults.codes import AdvocateKind
-from app.core.schemas import MULTI_LINE, Line200, Phone, RequestModel, ResponseModel, examples
+from app.core.schemas import MULTI_LINE, Line200, Phone, RequestModel, ResponseModel, example
 
 
 class Contact(RequestModel):
@@ -30,7 +30,7 @@ _ADVOCATE = {
 
 
 class AdvocateIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(_ADVOCATE))
+    model_config = example(_ADVOCATE)
 
     name: Line200
     organisation: Line200
@@ -41,11 +41,8 @@ class AdvocateIn(RequestModel):
 
 
 class AdvocateOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {**_ADVOCATE, "id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e", "created_at": "2026-11-20T09:00:00Z"}
-        ),
+    model_config = example(
+        {**_ADVOCATE, "id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e", "created_at": "2026-11-20T09:00:00Z"}
     )
 
     id: uuid.UUID

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.adults.codes import CapacityOutcome, ConsulteeRelationship
 from app.core.schemas import (
@@ -14,7 +14,7 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text10k,
-    examples,
+    example,
 )
 
 MAX_OPTIONS = 10
@@ -47,7 +47,7 @@ _ASSESSMENT_EXAMPLE = {
 class CapacityAssessmentIn(RequestModel):
     """Mental Capacity Act 2005 ss2-3: one decision, one time; the functional and diagnostic tests."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_ASSESSMENT_EXAMPLE))
+    model_config = example(_ASSESSMENT_EXAMPLE)
 
     person_id: uuid.UUID
     concern_id: uuid.UUID | None = None
@@ -102,36 +102,34 @@ class DecisionMaker(RequestModel):
 
 
 class BestInterestsIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "decision": "Her daughter applies for a deputyship for property and affairs; the son's access ends.",
-                "options": [
-                    {
-                        "description": "Leave the account as it is.",
-                        "less_restrictive": False,
-                        "chosen": False,
-                    },
-                    {
-                        "description": "Daughter as deputy; son's card cancelled.",
-                        "less_restrictive": True,
-                        "chosen": True,
-                    },
-                ],
-                "checklist": {
-                    "past_and_present_wishes": "Always kept her own accounts; wants family peace.",
-                    "beliefs_and_values": "Values independence and her home.",
-                    "may_regain_capacity": False,
-                    "participation": "Options explained with her daughter, over two visits.",
+    model_config = example(
+        {
+            "decision": "Her daughter applies for a deputyship for property and affairs; the son's access ends.",
+            "options": [
+                {
+                    "description": "Leave the account as it is.",
+                    "less_restrictive": False,
+                    "chosen": False,
                 },
-                "consultees": [
-                    {"name": "Jane Hughes", "relationship": "family", "views": "Supports deputyship."},
-                ],
-                "imca_involved": False,
-                "decision_maker": {"name": "A. Khan", "role": "Social worker"},
-                "made_at": "2026-11-28T14:00:00Z",
-            }
-        )
+                {
+                    "description": "Daughter as deputy; son's card cancelled.",
+                    "less_restrictive": True,
+                    "chosen": True,
+                },
+            ],
+            "checklist": {
+                "past_and_present_wishes": "Always kept her own accounts; wants family peace.",
+                "beliefs_and_values": "Values independence and her home.",
+                "may_regain_capacity": False,
+                "participation": "Options explained with her daughter, over two visits.",
+            },
+            "consultees": [
+                {"name": "Jane Hughes", "relationship": "family", "views": "Supports deputyship."},
+            ],
+            "imca_involved": False,
+            "decision_maker": {"name": "A. Khan", "role": "Social worker"},
+            "made_at": "2026-11-28T14:00:00Z",
+        }
     )
 
     decision: Text10k
@@ -170,29 +168,26 @@ class AbilityOut(ResponseModel):
 
 
 class BestInterestsOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
-                "assessment_id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
-                "decision": "Her daughter applies to be deputy for her property and affairs.",
-                "options": [
-                    {"description": "Leave things as they are.", "less_restrictive": False, "chosen": False},
-                    {"description": "Daughter as deputy.", "less_restrictive": True, "chosen": True},
-                ],
-                "checklist": {
-                    "past_and_present_wishes": "Kept her own accounts.",
-                    "may_regain_capacity": False,
-                },
-                "consultees": [{"name": "Jane Hughes", "relationship": "family", "views": "Supports it."}],
-                "imca_involved": False,
-                "decision_maker": {"name": "A. Khan", "role": "Social worker"},
-                "made_at": "2026-11-28T14:00:00Z",
-                "recorded_by": "asc-worker-4",
-                "recorded_at": "2026-11-28T15:00:00Z",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+            "assessment_id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
+            "decision": "Her daughter applies to be deputy for her property and affairs.",
+            "options": [
+                {"description": "Leave things as they are.", "less_restrictive": False, "chosen": False},
+                {"description": "Daughter as deputy.", "less_restrictive": True, "chosen": True},
+            ],
+            "checklist": {
+                "past_and_present_wishes": "Kept her own accounts.",
+                "may_regain_capacity": False,
+            },
+            "consultees": [{"name": "Jane Hughes", "relationship": "family", "views": "Supports it."}],
+            "imca_involved": False,
+            "decision_maker": {"name": "A. Khan", "role": "Social worker"},
+            "made_at": "2026-11-28T14:00:00Z",
+            "recorded_by": "asc-worker-4",
+            "recorded_at": "2026-11-28T15:00:00Z",
+        }
     )
 
     id: uuid.UUID
@@ -209,17 +204,14 @@ class BestInterestsOut(ResponseModel):
 
 
 class CapacityAssessmentOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                **_ASSESSMENT_EXAMPLE,
-                "id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
-                "assessor": "asc-worker-4",
-                "recorded_at": "2026-11-24T11:00:00Z",
-                "best_interests_decision": None,
-            }
-        ),
+    model_config = example(
+        {
+            **_ASSESSMENT_EXAMPLE,
+            "id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
+            "assessor": "asc-worker-4",
+            "recorded_at": "2026-11-24T11:00:00Z",
+            "best_interests_decision": None,
+        }
     )
 
     id: uuid.UUID

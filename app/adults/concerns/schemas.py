@@ -43,7 +43,8 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text10k,
-    examples,
+    UpdateModel,
+    example,
     no_repeats,
 )
 from app.core.scopes import AgencyCode
@@ -160,7 +161,7 @@ CONCERN_EXAMPLE = {
 
 
 class AdultConcernCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(CONCERN_EXAMPLE))
+    model_config = example(CONCERN_EXAMPLE)
 
     adult: AdultIn
     allegations: list[AllegationIn] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
@@ -173,14 +174,12 @@ class AdultConcernCreate(RequestModel):
     raised_by: RaisedByIn
 
 
-class AdultConcernUpdate(RequestModel):
+class AdultConcernUpdate(UpdateModel):
     """Add the adult's voice as it becomes known, or close the concern."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {"desired_outcomes": "To stay at home, with her daughter managing her money."},
-            {"status": "closed", "closure_reason": "Enquiry concluded; plan in place and reviewed."},
-        )
+    model_config = example(
+        {"desired_outcomes": "To stay at home, with her daughter managing her money."},
+        {"status": "closed", "closure_reason": "Enquiry concluded; plan in place and reviewed."},
     )
 
     adult_views: Text10k | None = None
@@ -192,8 +191,6 @@ class AdultConcernUpdate(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
         if (self.status is None) != (self.closure_reason is None):
             raise ValueError('closing needs both status "closed" and a closure_reason')
         return self
@@ -207,36 +204,34 @@ class Criterion(RequestModel):
 class Section42DecisionIn(RequestModel):
     """Care Act 2014 s42(1): the three criteria, each recorded separately with its reason."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "care_and_support_needs": {"met": True, "reason": "Dementia; receives a daily care package."},
-                "experiencing_or_at_risk": {
-                    "met": True,
-                    "reason": "Evidence of financial abuse and neglect.",
-                },
-                "unable_to_protect_self": {
-                    "met": True,
-                    "reason": "Cannot manage her finances or challenge her son.",
-                },
-                "decision": "section_42_enquiry",
-                "rationale": "All three criteria are met: the council must make enquiries.",
-                "referrer_feedback": "Phone Dr Patel to say an enquiry is under way.",
+    model_config = example(
+        {
+            "care_and_support_needs": {"met": True, "reason": "Dementia; receives a daily care package."},
+            "experiencing_or_at_risk": {
+                "met": True,
+                "reason": "Evidence of financial abuse and neglect.",
             },
-            {
-                "care_and_support_needs": {"met": True, "reason": "Receives care at home."},
-                "experiencing_or_at_risk": {
-                    "met": False,
-                    "reason": "The bruising was from a fall, seen by A&E.",
-                },
-                "unable_to_protect_self": {"met": False, "reason": "Manages her own affairs."},
-                "decision": "no_further_action",
-                "rationale": "No abuse or neglect; her care needs should be reviewed.",
-                "alternative_route": "needs_assessment",
-                "referrer_feedback": "Letter to the GP surgery.",
-                "feedback_limited_reason": None,
+            "unable_to_protect_self": {
+                "met": True,
+                "reason": "Cannot manage her finances or challenge her son.",
             },
-        )
+            "decision": "section_42_enquiry",
+            "rationale": "All three criteria are met: the council must make enquiries.",
+            "referrer_feedback": "Phone Dr Patel to say an enquiry is under way.",
+        },
+        {
+            "care_and_support_needs": {"met": True, "reason": "Receives care at home."},
+            "experiencing_or_at_risk": {
+                "met": False,
+                "reason": "The bruising was from a fall, seen by A&E.",
+            },
+            "unable_to_protect_self": {"met": False, "reason": "Manages her own affairs."},
+            "decision": "no_further_action",
+            "rationale": "No abuse or neglect; her care needs should be reviewed.",
+            "alternative_route": "needs_assessment",
+            "referrer_feedback": "Letter to the GP surgery.",
+            "feedback_limited_reason": None,
+        },
     )
 
     care_and_support_needs: Criterion = Field(description="(a) has needs for care and support")
@@ -273,18 +268,16 @@ class Section42DecisionIn(RequestModel):
 
 
 class EnquiryOpen(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "lead_agency": "adult_social_care",
-                "objectives": ["establish_facts", "ascertain_views_and_wishes", "protect"],
-            },
-            {
-                "lead_agency": "adult_social_care",
-                "caused_to_agency": "health",
-                "objectives": ["establish_facts", "decide_follow_up_action"],
-            },
-        )
+    model_config = example(
+        {
+            "lead_agency": "adult_social_care",
+            "objectives": ["establish_facts", "ascertain_views_and_wishes", "protect"],
+        },
+        {
+            "lead_agency": "adult_social_care",
+            "caused_to_agency": "health",
+            "objectives": ["establish_facts", "decide_follow_up_action"],
+        },
     )
 
     lead_agency: AgencyCode
@@ -314,23 +307,21 @@ class AllegationResult(RequestModel):
 
 
 class EnquiryConclusion(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "allegations": [
-                    {
-                        "allegation_id": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d",
-                        "result": "risk_identified_and_action_taken",
-                        "risk_outcome": "risk_reduced",
-                    }
-                ],
-                "msp_asked": "yes_outcomes_expressed",
-                "msp_outcomes_achieved": "partially",
-                "lacked_capacity": "yes",
-                "advocate_support": True,
-                "summary": "Lasting power of attorney put in place; care package increased.",
-            }
-        )
+    model_config = example(
+        {
+            "allegations": [
+                {
+                    "allegation_id": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d",
+                    "result": "risk_identified_and_action_taken",
+                    "risk_outcome": "risk_reduced",
+                }
+            ],
+            "msp_asked": "yes_outcomes_expressed",
+            "msp_outcomes_achieved": "partially",
+            "lacked_capacity": "yes",
+            "advocate_support": True,
+            "summary": "Lasting power of attorney put in place; care package increased.",
+        }
     )
 
     allegations: list[AllegationResult] = Field(
@@ -368,15 +359,13 @@ class EnquiryConclusion(RequestModel):
 class AdvocacyIn(RequestModel):
     """Care Act s67/s68: an independent advocate is required when both conditions hold."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "substantial_difficulty": True,
-                "appropriate_person_available": False,
-                "offer": "accepted",
-                "advocate_id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
-            }
-        )
+    model_config = example(
+        {
+            "substantial_difficulty": True,
+            "appropriate_person_available": False,
+            "offer": "accepted",
+            "advocate_id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
+        }
     )
 
     substantial_difficulty: bool = Field(
@@ -467,7 +456,7 @@ class CriterionOut(ResponseModel):
 
 
 class Section42DecisionOut(ResponseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_DECISION_OUT))
+    model_config = example(_DECISION_OUT)
 
     id: uuid.UUID
     care_and_support_needs: CriterionOut
@@ -485,22 +474,19 @@ class Section42DecisionOut(ResponseModel):
 
 
 class AdvocacyOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "0f1e2d3c-4b5a-4697-8877-665544332211",
-                "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
-                "substantial_difficulty": True,
-                "appropriate_person_available": False,
-                "required": True,
-                "offer": "accepted",
-                "advocate_id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
-                "notes": None,
-                "recorded_by": "asc-worker-4",
-                "recorded_at": "2026-11-24T10:00:00Z",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+            "substantial_difficulty": True,
+            "appropriate_person_available": False,
+            "required": True,
+            "offer": "accepted",
+            "advocate_id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
+            "notes": None,
+            "recorded_by": "asc-worker-4",
+            "recorded_at": "2026-11-24T10:00:00Z",
+        }
     )
 
     id: uuid.UUID
@@ -516,29 +502,26 @@ class AdvocacyOut(ResponseModel):
 
 
 class EnquiryOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
-                "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
-                "kind": "section_42_enquiry",
-                "lead_agency": "adult_social_care",
-                "caused_to_agency": None,
-                "objectives": ["establish_facts", "protect"],
-                "status": "concluded",
-                "opened_by": "asc-worker-4",
-                "opened_at": "2026-11-24T09:00:00Z",
-                "msp_asked": "yes_outcomes_expressed",
-                "msp_outcomes_achieved": "partially",
-                "lacked_capacity": "yes",
-                "advocate_support": True,
-                "conclusion_summary": "Lasting power of attorney put in place.",
-                "concluded_by": "asc-manager-2",
-                "concluded_at": "2026-12-10T15:00:00Z",
-                "allegations": [],
-            }
-        ),
+    model_config = example(
+        {
+            "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+            "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+            "kind": "section_42_enquiry",
+            "lead_agency": "adult_social_care",
+            "caused_to_agency": None,
+            "objectives": ["establish_facts", "protect"],
+            "status": "concluded",
+            "opened_by": "asc-worker-4",
+            "opened_at": "2026-11-24T09:00:00Z",
+            "msp_asked": "yes_outcomes_expressed",
+            "msp_outcomes_achieved": "partially",
+            "lacked_capacity": "yes",
+            "advocate_support": True,
+            "conclusion_summary": "Lasting power of attorney put in place.",
+            "concluded_by": "asc-manager-2",
+            "concluded_at": "2026-12-10T15:00:00Z",
+            "allegations": [],
+        }
     )
 
     id: uuid.UUID
@@ -563,34 +546,32 @@ class EnquiryOut(ResponseModel):
 
 
 class AdultConcernFull(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "full",
-                "id": _CONCERN_ID,
-                "status": "enquiry_open",
-                "raising_agency": "health",
-                "raised_by": CONCERN_EXAMPLE["raised_by"],
-                "received_at": "2026-11-23T14:00:00Z",
-                "decision_due_at": "2026-11-25T14:00:00Z",
-                "overdue": False,
-                "adult": _ADULT_OUT,
-                "match": {"status": "matched", "candidates": []},
-                "allegations": [],
-                "adult_views": CONCERN_EXAMPLE["adult_views"],
-                "desired_outcomes": CONCERN_EXAMPLE["desired_outcomes"],
-                "consent_to_share": True,
-                "concerns_about_capacity": True,
-                "section_42_decision": _DECISION_OUT,
-                "enquiry_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
-                "advocacy": None,
-                "advocate_required": False,
-                "closed_at": None,
-                "closure_reason": None,
-                "created_at": "2026-11-23T14:00:00Z",
-                "updated_at": "2026-11-24T15:00:00Z",
-            }
-        )
+    model_config = example(
+        {
+            "view": "full",
+            "id": _CONCERN_ID,
+            "status": "enquiry_open",
+            "raising_agency": "health",
+            "raised_by": CONCERN_EXAMPLE["raised_by"],
+            "received_at": "2026-11-23T14:00:00Z",
+            "decision_due_at": "2026-11-25T14:00:00Z",
+            "overdue": False,
+            "adult": _ADULT_OUT,
+            "match": {"status": "matched", "candidates": []},
+            "allegations": [],
+            "adult_views": CONCERN_EXAMPLE["adult_views"],
+            "desired_outcomes": CONCERN_EXAMPLE["desired_outcomes"],
+            "consent_to_share": True,
+            "concerns_about_capacity": True,
+            "section_42_decision": _DECISION_OUT,
+            "enquiry_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+            "advocacy": None,
+            "advocate_required": False,
+            "closed_at": None,
+            "closure_reason": None,
+            "created_at": "2026-11-23T14:00:00Z",
+            "updated_at": "2026-11-24T15:00:00Z",
+        }
     )
 
     view: Literal["full"] = "full"
@@ -625,30 +606,28 @@ class FeedbackOut(ResponseModel):
 
 
 class AdultConcernForRaiser(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "raiser",
-                "id": _CONCERN_ID,
-                "status": "enquiry_open",
-                "raising_agency": "health",
-                "received_at": "2026-11-23T14:00:00Z",
-                "decision_due_at": "2026-11-25T14:00:00Z",
-                "adult": _ADULT_OUT,
-                "allegations": CONCERN_EXAMPLE["allegations"],
-                "adult_views": CONCERN_EXAMPLE["adult_views"],
-                "desired_outcomes": CONCERN_EXAMPLE["desired_outcomes"],
-                "consent_to_share": True,
-                "concerns_about_capacity": True,
-                "raised_by": CONCERN_EXAMPLE["raised_by"],
-                "feedback": {
-                    "decision": "section_42_enquiry",
-                    "feedback": "Phone Dr Patel to say an enquiry is under way.",
-                    "decided_at": "2026-11-24T15:00:00Z",
-                },
-                "feedback_limited": False,
-            }
-        )
+    model_config = example(
+        {
+            "view": "raiser",
+            "id": _CONCERN_ID,
+            "status": "enquiry_open",
+            "raising_agency": "health",
+            "received_at": "2026-11-23T14:00:00Z",
+            "decision_due_at": "2026-11-25T14:00:00Z",
+            "adult": _ADULT_OUT,
+            "allegations": CONCERN_EXAMPLE["allegations"],
+            "adult_views": CONCERN_EXAMPLE["adult_views"],
+            "desired_outcomes": CONCERN_EXAMPLE["desired_outcomes"],
+            "consent_to_share": True,
+            "concerns_about_capacity": True,
+            "raised_by": CONCERN_EXAMPLE["raised_by"],
+            "feedback": {
+                "decision": "section_42_enquiry",
+                "feedback": "Phone Dr Patel to say an enquiry is under way.",
+                "decided_at": "2026-11-24T15:00:00Z",
+            },
+            "feedback_limited": False,
+        }
     )
 
     view: Literal["raiser"] = "raiser"
@@ -674,21 +653,19 @@ AdultConcernOut = Annotated[AdultConcernFull | AdultConcernForRaiser, Field(disc
 
 
 class AdultConcernSummary(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "id": _CONCERN_ID,
-                "status": "received",
-                "raising_agency": "health",
-                "received_at": "2026-11-23T14:00:00Z",
-                "decision_due_at": "2026-11-25T14:00:00Z",
-                "overdue": False,
-                "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                "given_name": "Margaret",
-                "family_name": "Hughes",
-                "date_of_birth": "1941-06-02",
-            }
-        )
+    model_config = example(
+        {
+            "id": _CONCERN_ID,
+            "status": "received",
+            "raising_agency": "health",
+            "received_at": "2026-11-23T14:00:00Z",
+            "decision_due_at": "2026-11-25T14:00:00Z",
+            "overdue": False,
+            "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+            "given_name": "Margaret",
+            "family_name": "Hughes",
+            "date_of_birth": "1941-06-02",
+        }
     )
 
     id: uuid.UUID

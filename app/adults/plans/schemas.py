@@ -11,20 +11,21 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.adults.codes import PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.core.clock import today
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import (
-    MAX_UNPAGED_ITEMS,
     Date,
     Line200,
     RequestModel,
     ResponseModel,
     Sub,
     Text10k,
-    examples,
+    Unpaged,
+    UpdateModel,
+    example,
 )
 from app.core.scopes import AgencyCode
 from app.people.schemas import Name
@@ -79,7 +80,7 @@ _PLAN = {
 
 
 class PlanCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(_PLAN))
+    model_config = example(_PLAN)
 
     person_id: uuid.UUID
     concern_id: uuid.UUID | None = None
@@ -91,19 +92,19 @@ class PlanCreate(RequestModel):
     review_due_on: Date
 
 
-class PlanUpdate(RequestModel):
+class PlanUpdate(UpdateModel):
     """Amend the plan: change its fields and add actions (existing actions are never rewritten)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "contingency": "If her son returns, Jane calls 999.",
-                "add_actions": [
-                    {"agency": "health", "description": "GP medication review.", "due_date": "2026-12-20"}
-                ],
-            }
-        )
+    model_config = example(
+        {
+            "contingency": "If her son returns, Jane calls 999.",
+            "add_actions": [
+                {"agency": "health", "description": "GP medication review.", "due_date": "2026-12-20"}
+            ],
+        }
     )
+
+    not_null = ("lead", "adult_wishes", "contingency", "review_due_on")
 
     lead: Lead | None = None
     adult_wishes: Text10k | None = None
@@ -112,46 +113,33 @@ class PlanUpdate(RequestModel):
     review_due_on: Date | None = None
     add_actions: list[ActionIn] | None = Field(None, max_length=30)
 
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        for required in ("lead", "adult_wishes", "contingency", "review_due_on"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be cleared")
-        return self
-
 
 class ActionUpdate(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples({"status": "completed", "note": "Key safe fitted on 2 December."})
-    )
+    model_config = example({"status": "completed", "note": "Key safe fitted on 2 December."})
 
     status: PlanActionStatus
     note: Text10k | None = None
 
 
 class ReviewIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "held_on": "2027-01-08",
-                "findings": "Actions complete; no further withdrawals; she feels safe.",
-                "decision": "close",
-                "closure": {
-                    "reason": "Risk removed and the adult's outcomes achieved.",
-                    "adult_view": "Happy for the plan to end.",
-                    "feedback_given": True,
-                    "sar_considered": True,
-                },
+    model_config = example(
+        {
+            "held_on": "2027-01-08",
+            "findings": "Actions complete; no further withdrawals; she feels safe.",
+            "decision": "close",
+            "closure": {
+                "reason": "Risk removed and the adult's outcomes achieved.",
+                "adult_view": "Happy for the plan to end.",
+                "feedback_given": True,
+                "sar_considered": True,
             },
-            {
-                "held_on": "2027-01-08",
-                "findings": "Police enquiries continue.",
-                "decision": "continue",
-                "next_review_due_on": "2027-02-08",
-            },
-        )
+        },
+        {
+            "held_on": "2027-01-08",
+            "findings": "Police enquiries continue.",
+            "decision": "continue",
+            "next_review_due_on": "2027-02-08",
+        },
     )
 
     held_on: Date
@@ -179,21 +167,18 @@ class ReviewIn(RequestModel):
 
 
 class ActionOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
-                "etag": '"2"',
-                "agency": "housing",
-                "description": "Fit a key safe.",
-                "due_date": "2026-12-05",
-                "status": "completed",
-                "status_note": "Fitted on 2 December.",
-                "updated_by": "housing-system",
-                "updated_at": "2026-12-02T11:00:00Z",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+            "etag": '"2"',
+            "agency": "housing",
+            "description": "Fit a key safe.",
+            "due_date": "2026-12-05",
+            "status": "completed",
+            "status_note": "Fitted on 2 December.",
+            "updated_by": "housing-system",
+            "updated_at": "2026-12-02T11:00:00Z",
+        }
     )
 
     id: uuid.UUID
@@ -215,20 +200,17 @@ class ActionOut(ResponseModel):
 
 
 class ReviewOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
-                "plan_id": "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
-                "held_on": "2027-01-08",
-                "findings": "Actions complete; she feels safe.",
-                "decision": "close",
-                "next_review_due_on": None,
-                "recorded_by": "asc-worker-4",
-                "recorded_at": "2027-01-08T16:00:00Z",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+            "plan_id": "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
+            "held_on": "2027-01-08",
+            "findings": "Actions complete; she feels safe.",
+            "decision": "close",
+            "next_review_due_on": None,
+            "recorded_by": "asc-worker-4",
+            "recorded_at": "2027-01-08T16:00:00Z",
+        }
     )
 
     id: uuid.UUID
@@ -289,21 +271,19 @@ _PLAN_OUT = {
 
 
 class PlanFull(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "full",
-                **_PLAN_OUT,
-                "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
-                "adult_wishes": "To stay at home and keep her money safe.",
-                "protective_people": "Her daughter Jane.",
-                "reviews": [],
-                "closure": None,
-                "created_by": "asc-worker-4",
-                "created_at": "2026-11-30T10:00:00Z",
-                "updated_at": None,
-            }
-        )
+    model_config = example(
+        {
+            "view": "full",
+            **_PLAN_OUT,
+            "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+            "adult_wishes": "To stay at home and keep her money safe.",
+            "protective_people": "Her daughter Jane.",
+            "reviews": [],
+            "closure": None,
+            "created_by": "asc-worker-4",
+            "created_at": "2026-11-30T10:00:00Z",
+            "updated_at": None,
+        }
     )
 
     view: Literal["full"] = "full"
@@ -314,11 +294,11 @@ class PlanFull(ResponseModel):
     lead: dict[str, object]
     adult_wishes: Text10k
     protective_people: Text10k | None
-    actions: list[ActionOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    actions: Unpaged[ActionOut]
     contingency: Text10k
     review_due_on: date
     review_overdue: bool
-    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    reviews: Unpaged[ReviewOut]
     closure: ClosureOut | None
     created_by: Sub
     created_at: datetime
@@ -326,7 +306,7 @@ class PlanFull(ResponseModel):
 
 
 class PlanForActionOwner(ResponseModel):
-    model_config = ConfigDict(json_schema_extra=examples({"view": "action_owner", **_PLAN_OUT}))
+    model_config = example({"view": "action_owner", **_PLAN_OUT})
 
     view: Literal["action_owner"] = "action_owner"
     id: uuid.UUID
@@ -336,9 +316,7 @@ class PlanForActionOwner(ResponseModel):
     contingency: Text10k
     review_due_on: date
     review_overdue: bool
-    actions: list[ActionOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="This agency's own actions only."
-    )
+    actions: Unpaged[ActionOut] = Field(description="This agency's own actions only.")
 
 
 PlanOut = Annotated[PlanFull | PlanForActionOwner, Field(discriminator="view")]

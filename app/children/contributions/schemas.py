@@ -16,7 +16,8 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text20k,
-    examples,
+    Unpaged,
+    example,
     no_repeats,
 )
 from app.core.scopes import AgencyCode
@@ -27,13 +28,11 @@ RiskIndicators = Annotated[
 
 
 class ContributionRequestIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "agencies": ["health", "education"],
-                "question": "What do you know about the child and family? Any recent absences?",
-            }
-        )
+    model_config = example(
+        {
+            "agencies": ["health", "education"],
+            "question": "What do you know about the child and family? Any recent absences?",
+        }
     )
 
     agencies: Annotated[
@@ -52,20 +51,18 @@ class ContributionRequestIn(RequestModel):
 
 
 class ContributionResponseIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "information": "Known to the health visitor; two missed immunisation appointments this year.",
-                "risk_indicators": ["missed_health_appointments"],
-                "restricted": False,
-            },
-            {
-                "information": "Intelligence: the father is subject to an ongoing investigation.",
-                "risk_indicators": ["domestic_abuse"],
-                "restricted": True,
-                "restriction_reason": "Disclosure would prejudice a live criminal investigation.",
-            },
-        )
+    model_config = example(
+        {
+            "information": "Known to the health visitor; two missed immunisation appointments this year.",
+            "risk_indicators": ["missed_health_appointments"],
+            "restricted": False,
+        },
+        {
+            "information": "Intelligence: the father is subject to an ongoing investigation.",
+            "risk_indicators": ["domestic_abuse"],
+            "restricted": True,
+            "restriction_reason": "Disclosure would prejudice a live criminal investigation.",
+        },
     )
 
     information: Text20k
@@ -99,33 +96,31 @@ class ResponseVersion(ResponseModel):
 
 
 class ContributionOut(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
-                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-                "agency": "health",
-                "question": "What do you know about the child and family?",
-                "requested_by": "worker-17",
-                "requested_at": "2026-11-23T08:45:00Z",
-                "due_at": "2026-11-23T12:12:00Z",
-                "overdue": False,
-                "status": "submitted",
+    model_config = example(
+        {
+            "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+            "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+            "agency": "health",
+            "question": "What do you know about the child and family?",
+            "requested_by": "worker-17",
+            "requested_at": "2026-11-23T08:45:00Z",
+            "due_at": "2026-11-23T12:12:00Z",
+            "overdue": False,
+            "status": "submitted",
+            "restricted": False,
+            "children": [CHILD_IDENTITY_EXAMPLE],
+            "response": {
+                "version": 1,
+                "information": "Two missed immunisation appointments this year.",
+                "risk_indicators": ["missed_health_appointments"],
                 "restricted": False,
-                "children": [CHILD_IDENTITY_EXAMPLE],
-                "response": {
-                    "version": 1,
-                    "information": "Two missed immunisation appointments this year.",
-                    "risk_indicators": ["missed_health_appointments"],
-                    "restricted": False,
-                    "restriction_reason": None,
-                    "correction_reason": None,
-                    "submitted_by": "1f2e3d4c-5b6a-4987-8a7b-6c5d4e3f2a1b",
-                    "submitted_at": "2026-11-23T10:05:00Z",
-                },
-                "versions": [],
-            }
-        )
+                "restriction_reason": None,
+                "correction_reason": None,
+                "submitted_by": "1f2e3d4c-5b6a-4987-8a7b-6c5d4e3f2a1b",
+                "submitted_at": "2026-11-23T10:05:00Z",
+            },
+            "versions": [],
+        }
     )
 
     id: uuid.UUID
@@ -145,6 +140,6 @@ class ContributionOut(ResponseModel):
         max_length=MAX_CHILDREN, description="The identifying details of the children asked about."
     )
     response: ResponseVersion | None = Field(description="The current answer, if any.")
-    versions: list[ResponseVersion] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Earlier answers, replaced by corrections, newest first."
+    versions: Unpaged[ResponseVersion] = Field(
+        description="Earlier answers, replaced by corrections, newest first."
     )

@@ -4,32 +4,30 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from app.children.codes import AssessmentFactor, DecisionOutcome, DecisionStatus, PrimaryNeed
-from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, Text20k, examples, no_repeats
+from app.core.schemas import MULTI_LINE, RequestModel, ResponseModel, Sub, Text20k, example, no_repeats
 
 Comment = Annotated[str, Field(max_length=5_000, pattern=MULTI_LINE)]
 
 
 class DecisionProposal(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "level": 4,
-                "outcome": "strategy_discussion",
-                "rationale": "Child present at repeated domestic abuse; health reports missed appointments.",
-                "primary_need": "N1",
-                "assessment_factors": ["3A", "3B", "16A"],
-                "nfa": False,
-            },
-            {
-                "level": 1,
-                "outcome": "no_further_action",
-                "rationale": "Concern resolved; no additional needs identified.",
-                "nfa": True,
-            },
-        )
+    model_config = example(
+        {
+            "level": 4,
+            "outcome": "strategy_discussion",
+            "rationale": "Child present at repeated domestic abuse; health reports missed appointments.",
+            "primary_need": "N1",
+            "assessment_factors": ["3A", "3B", "16A"],
+            "nfa": False,
+        },
+        {
+            "level": 1,
+            "outcome": "no_further_action",
+            "rationale": "Concern resolved; no additional needs identified.",
+            "nfa": True,
+        },
     )
 
     level: int = Field(ge=1, le=4, description="1 universal, 2 early help, 3 targeted (s17), 4 acute (s47).")
@@ -49,11 +47,9 @@ class DecisionProposal(RequestModel):
 
 
 class DecisionReview(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {"approved": True, "comment": "Agreed: convene a strategy discussion today."},
-            {"approved": False, "comment": "Please obtain the school's view before deciding."},
-        )
+    model_config = example(
+        {"approved": True, "comment": "Agreed: convene a strategy discussion today."},
+        {"approved": False, "comment": "Please obtain the school's view before deciding."},
     )
 
     approved: bool
@@ -69,26 +65,23 @@ class DecisionReview(RequestModel):
 
 
 class DecisionOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "3f4e5d6c-7b8a-4999-8a7b-6c5d4e3f2a1b",
-                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-                "level": 4,
-                "outcome": "strategy_discussion",
-                "rationale": "Child present at repeated domestic abuse incidents.",
-                "primary_need": "N1",
-                "assessment_factors": ["3A", "3B"],
-                "nfa": False,
-                "status": "approved",
-                "proposed_by": "worker-17",
-                "proposed_at": "2026-11-23T11:00:00Z",
-                "reviewed_by": "manager-3",
-                "reviewed_at": "2026-11-23T11:20:00Z",
-                "review_comment": "Agreed.",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "3f4e5d6c-7b8a-4999-8a7b-6c5d4e3f2a1b",
+            "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+            "level": 4,
+            "outcome": "strategy_discussion",
+            "rationale": "Child present at repeated domestic abuse incidents.",
+            "primary_need": "N1",
+            "assessment_factors": ["3A", "3B"],
+            "nfa": False,
+            "status": "approved",
+            "proposed_by": "worker-17",
+            "proposed_at": "2026-11-23T11:00:00Z",
+            "reviewed_by": "manager-3",
+            "reviewed_at": "2026-11-23T11:20:00Z",
+            "review_comment": "Agreed.",
+        }
     )
 
     id: uuid.UUID

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    ConfigDict,
     EmailStr,
     Field,
     field_validator,
@@ -34,7 +33,6 @@ from app.children.codes import (
 )
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.schemas import (
-    MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
     Date,
     Line200,
@@ -47,7 +45,9 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Text20k,
-    examples,
+    Unpaged,
+    UpdateModel,
+    example,
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
@@ -56,12 +56,11 @@ from app.people.schemas import (
     AddressLines,
     MatchReasons,
     Name,
-    NhsNumber,
+    NamedPersonIn,
     PersonRef,
     Postcode,
     StoredNhsNumber,
     StoredPostcode,
-    check_birth_dates,
 )
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
@@ -80,21 +79,15 @@ class AddressIn(RequestModel):
     postcode: Postcode | None = None
 
 
-class ChildIn(RequestModel):
-    given_name: Name
-    family_name: Name
-    date_of_birth: Date | None = None
-    expected_date_of_birth: Date | None = Field(None, description="For an unborn child.")
-    nhs_number: NhsNumber | None = None
+class ChildIn(NamedPersonIn):
     address: AddressIn | None = None
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
 
     @model_validator(mode="after")
-    def _dates(self) -> Self:
+    def _born_or_expected(self) -> Self:
         if self.date_of_birth is None and self.expected_date_of_birth is None:
             raise ValueError("give date_of_birth, or expected_date_of_birth for an unborn child")
-        check_birth_dates(self.date_of_birth, self.expected_date_of_birth)
         return self
 
 
@@ -172,7 +165,7 @@ _REFERRAL_EXAMPLE = {
 
 
 class ReferralCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra=examples(_REFERRAL_EXAMPLE))
+    model_config = example(_REFERRAL_EXAMPLE)
 
     children: list[ChildIn] = Field(min_length=1, max_length=MAX_CHILDREN)
     household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=MAX_HOUSEHOLD)
@@ -193,17 +186,15 @@ class ReferralCreate(RequestModel):
         return self
 
 
-class ReferralUpdate(RequestModel):
+class ReferralUpdate(UpdateModel):
     """Change what the referral says, set or clear "do not inform parents", or withdraw it.
 
     Other status changes happen through their own actions (rating, requests, decisions).
     """
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {"do_not_inform_parents": True, "do_not_inform_reason": "Strategy discussion pending"},
-            {"status": "withdrawn", "withdrawal_reason": "Referred in error: wrong family"},
-        )
+    model_config = example(
+        {"do_not_inform_parents": True, "do_not_inform_reason": "Strategy discussion pending"},
+        {"status": "withdrawn", "withdrawal_reason": "Referred in error: wrong family"},
     )
 
     concern_categories: Categories | None = None
@@ -223,8 +214,6 @@ class ReferralUpdate(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
         if "do_not_inform_reason" in self.model_fields_set and not self.do_not_inform_parents:
             raise ValueError("do_not_inform_reason goes with do_not_inform_parents: true")
         if self.do_not_inform_parents and self.do_not_inform_reason is None:
@@ -235,25 +224,19 @@ class ReferralUpdate(RequestModel):
 
 
 class RagRatingIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {"rating": "red", "rationale": "Child present at a violent incident last night."}
-        )
-    )
+    model_config = example({"rating": "red", "rationale": "Child present at a violent incident last night."})
 
     rating: RagRating = Field(description="red, amber, green, or blue (no MASH response needed).")
     rationale: Reason2k
 
 
 class ConsentOverrideIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "reason": "Seeking consent would place the child at increased risk of significant harm.",
-                "lawful_basis": "uk_gdpr_6_1_e_public_task",
-                "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
-            }
-        )
+    model_config = example(
+        {
+            "reason": "Seeking consent would place the child at increased risk of significant harm.",
+            "lawful_basis": "uk_gdpr_6_1_e_public_task",
+            "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
+        }
     )
 
     reason: Reason2k
@@ -264,14 +247,12 @@ class ConsentOverrideIn(RequestModel):
 
 
 class CommunicationIn(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "audience": "referrer",
-                "method": "phone",
-                "summary": "Told PC Dawson a strategy discussion is being held.",
-            }
-        )
+    model_config = example(
+        {
+            "audience": "referrer",
+            "method": "phone",
+            "summary": "Told PC Dawson a strategy discussion is being held.",
+        }
     )
 
     audience: CommunicationAudience
@@ -335,7 +316,7 @@ class ChildMatch(ResponseModel):
             "new_person: nobody like this was known; confirmed: linked by a practitioner."
         )
     )
-    candidates: list[MatchCandidateRef] = Field(max_length=MAX_UNPAGED_ITEMS)
+    candidates: Unpaged[MatchCandidateRef]
 
 
 class PreviousReferral(ResponseModel):
@@ -348,7 +329,7 @@ class PreviousReferral(ResponseModel):
 class ChildIdentity(ResponseModel):
     """A child's identifying details, as the referral gave them."""
 
-    model_config = ConfigDict(json_schema_extra=examples(CHILD_IDENTITY_EXAMPLE))
+    model_config = example(CHILD_IDENTITY_EXAMPLE)
 
     id: uuid.UUID
     person_id: uuid.UUID | None = Field(
@@ -366,12 +347,8 @@ class ChildIdentity(ResponseModel):
 
 class ChildOut(ChildIdentity):
     match: ChildMatch
-    siblings: list[PersonRef] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Brothers and sisters known to the hub."
-    )
-    previous_referrals: list[PreviousReferral] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Earlier referrals about this child."
-    )
+    siblings: Unpaged[PersonRef] = Field(description="Brothers and sisters known to the hub.")
+    previous_referrals: Unpaged[PreviousReferral] = Field(description="Earlier referrals about this child.")
     repeat_referral: bool = Field(
         description="True when an earlier referral was received in the 12 months before."
     )
@@ -430,61 +407,59 @@ class WithdrawalOut(ResponseModel):
 
 
 class ReferralFull(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "full",
-                "id": _ID,
-                "status": "decided",
-                "referring_agency": "police",
-                "referred_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
-                "received_at": "2026-11-23T08:12:00Z",
-                "decision_due_at": "2026-11-23T12:12:00Z",
-                "statutory_decision_due_at": "2026-11-24T08:12:00Z",
-                "overdue": False,
-                "referral_source": "6",
-                "concern_categories": ["domestic_abuse"],
-                "concern_summary": "Police attended a domestic incident overnight; the child was present.",
-                "referrer": _REFERRER,
-                "parental_consent": _CONSENT,
-                "consent_override": {
-                    "reason": "Seeking consent would increase the risk to the child.",
-                    "lawful_basis": "uk_gdpr_6_1_e_public_task",
-                    "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
-                    "authorised_by": "manager-3",
-                    "authorised_at": "2026-11-23T08:50:00Z",
-                },
-                "do_not_inform_parents": False,
-                "do_not_inform_reason": None,
-                "rag": {
-                    "rating": "red",
-                    "rationale": "Child present at a violent incident.",
-                    "rated_by": "worker-17",
-                    "rated_at": "2026-11-23T08:40:00Z",
-                },
-                "children": [
-                    {
-                        **CHILD_IDENTITY_EXAMPLE,
-                        "match": {"status": "matched", "candidates": []},
-                        "siblings": [],
-                        "previous_referrals": [
-                            {
-                                "referral_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-                                "received_at": "2026-04-02T14:00:00Z",
-                                "status": "decided",
-                                "outcome": "early_help",
-                            }
-                        ],
-                        "repeat_referral": True,
-                    }
-                ],
-                "household": _HOUSEHOLD,
-                "outcome": _OUTCOME,
-                "withdrawal": None,
-                "created_at": "2026-11-23T08:12:00Z",
-                "updated_at": "2026-11-23T11:20:00Z",
-            }
-        )
+    model_config = example(
+        {
+            "view": "full",
+            "id": _ID,
+            "status": "decided",
+            "referring_agency": "police",
+            "referred_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+            "received_at": "2026-11-23T08:12:00Z",
+            "decision_due_at": "2026-11-23T12:12:00Z",
+            "statutory_decision_due_at": "2026-11-24T08:12:00Z",
+            "overdue": False,
+            "referral_source": "6",
+            "concern_categories": ["domestic_abuse"],
+            "concern_summary": "Police attended a domestic incident overnight; the child was present.",
+            "referrer": _REFERRER,
+            "parental_consent": _CONSENT,
+            "consent_override": {
+                "reason": "Seeking consent would increase the risk to the child.",
+                "lawful_basis": "uk_gdpr_6_1_e_public_task",
+                "special_category_condition": "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18",
+                "authorised_by": "manager-3",
+                "authorised_at": "2026-11-23T08:50:00Z",
+            },
+            "do_not_inform_parents": False,
+            "do_not_inform_reason": None,
+            "rag": {
+                "rating": "red",
+                "rationale": "Child present at a violent incident.",
+                "rated_by": "worker-17",
+                "rated_at": "2026-11-23T08:40:00Z",
+            },
+            "children": [
+                {
+                    **CHILD_IDENTITY_EXAMPLE,
+                    "match": {"status": "matched", "candidates": []},
+                    "siblings": [],
+                    "previous_referrals": [
+                        {
+                            "referral_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                            "received_at": "2026-04-02T14:00:00Z",
+                            "status": "decided",
+                            "outcome": "early_help",
+                        }
+                    ],
+                    "repeat_referral": True,
+                }
+            ],
+            "household": _HOUSEHOLD,
+            "outcome": _OUTCOME,
+            "withdrawal": None,
+            "created_at": "2026-11-23T08:12:00Z",
+            "updated_at": "2026-11-23T11:20:00Z",
+        }
     )
 
     view: Literal["full"] = "full"
@@ -516,27 +491,25 @@ class ReferralFull(ResponseModel):
 
 
 class ReferralForReferrer(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "referrer",
-                "id": _ID,
-                "status": "decided",
-                "referring_agency": "police",
-                "received_at": "2026-11-23T08:12:00Z",
-                "decision_due_at": "2026-11-23T12:12:00Z",
-                "rag_rating": "red",
-                "referral_source": "6",
-                "concern_categories": ["domestic_abuse"],
-                "concern_summary": "Police attended a domestic incident overnight; the child was present.",
-                "referrer": _REFERRER,
-                "parental_consent": _CONSENT,
-                "children": [CHILD_IDENTITY_EXAMPLE],
-                "household": _HOUSEHOLD,
-                "outcome": _OUTCOME,
-                "withdrawn": False,
-            }
-        )
+    model_config = example(
+        {
+            "view": "referrer",
+            "id": _ID,
+            "status": "decided",
+            "referring_agency": "police",
+            "received_at": "2026-11-23T08:12:00Z",
+            "decision_due_at": "2026-11-23T12:12:00Z",
+            "rag_rating": "red",
+            "referral_source": "6",
+            "concern_categories": ["domestic_abuse"],
+            "concern_summary": "Police attended a domestic incident overnight; the child was present.",
+            "referrer": _REFERRER,
+            "parental_consent": _CONSENT,
+            "children": [CHILD_IDENTITY_EXAMPLE],
+            "household": _HOUSEHOLD,
+            "outcome": _OUTCOME,
+            "withdrawn": False,
+        }
     )
 
     view: Literal["referrer"] = "referrer"
@@ -565,29 +538,27 @@ class RequestToAgency(ResponseModel):
 
 
 class ReferralForAskedAgency(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "view": "asked_agency",
-                "id": _ID,
-                "children": [CHILD_IDENTITY_EXAMPLE],
-                "requests": [
-                    {
-                        "contribution_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
-                        "question": "What do you know about the child and family?",
-                        "due_at": "2026-11-23T12:45:00Z",
-                        "status": "requested",
-                    }
-                ],
-            }
-        )
+    model_config = example(
+        {
+            "view": "asked_agency",
+            "id": _ID,
+            "children": [CHILD_IDENTITY_EXAMPLE],
+            "requests": [
+                {
+                    "contribution_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+                    "question": "What do you know about the child and family?",
+                    "due_at": "2026-11-23T12:45:00Z",
+                    "status": "requested",
+                }
+            ],
+        }
     )
 
     view: Literal["asked_agency"] = "asked_agency"
     id: uuid.UUID
     children: list[ChildIdentity] = Field(max_length=MAX_CHILDREN)
-    requests: list[RequestToAgency] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="This agency's information requests on the referral."
+    requests: Unpaged[RequestToAgency] = Field(
+        description="This agency's information requests on the referral."
     )
 
 
@@ -605,28 +576,26 @@ class ChildSummary(ResponseModel):
 
 
 class ReferralSummary(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-                "status": "triaged",
-                "referring_agency": "police",
-                "received_at": "2026-11-23T08:12:00Z",
-                "rag_rating": "red",
-                "decision_due_at": "2026-11-23T12:12:00Z",
-                "overdue": False,
-                "children": [
-                    {
-                        "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
-                        "given_name": "Amelia",
-                        "family_name": "Smith-Jones",
-                        "date_of_birth": "2018-03-14",
-                        "expected_date_of_birth": None,
-                    }
-                ],
-                "outcome": None,
-            }
-        )
+    model_config = example(
+        {
+            "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+            "status": "triaged",
+            "referring_agency": "police",
+            "received_at": "2026-11-23T08:12:00Z",
+            "rag_rating": "red",
+            "decision_due_at": "2026-11-23T12:12:00Z",
+            "overdue": False,
+            "children": [
+                {
+                    "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                    "given_name": "Amelia",
+                    "family_name": "Smith-Jones",
+                    "date_of_birth": "2018-03-14",
+                    "expected_date_of_birth": None,
+                }
+            ],
+            "outcome": None,
+        }
     )
 
     id: uuid.UUID
@@ -641,20 +610,17 @@ class ReferralSummary(ResponseModel):
 
 
 class CommunicationOut(ResponseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra=examples(
-            {
-                "id": "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
-                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-                "audience": "referrer",
-                "method": "phone",
-                "summary": "Told PC Dawson a strategy discussion is being held.",
-                "occurred_at": "2026-11-23T11:00:00Z",
-                "recorded_by": "worker-17",
-                "recorded_at": "2026-11-23T11:02:00Z",
-            }
-        ),
+    model_config = example(
+        {
+            "id": "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+            "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+            "audience": "referrer",
+            "method": "phone",
+            "summary": "Told PC Dawson a strategy discussion is being held.",
+            "occurred_at": "2026-11-23T11:00:00Z",
+            "recorded_by": "worker-17",
+            "recorded_at": "2026-11-23T11:02:00Z",
+        }
     )
 
     id: uuid.UUID
@@ -684,37 +650,35 @@ class TimelineEntry(ResponseModel):
 
 
 class Timeline(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-                "entries": [
-                    {
-                        "seq": 41,
-                        "occurred_at": "2026-11-23T08:12:00Z",
-                        "event_type": "referral.received",
-                        "actor": {
-                            "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
-                            "agency": "police",
-                            "role": "partner_referrer",
-                        },
-                        "data": {"referral_source": "6", "children": 1},
+    model_config = example(
+        {
+            "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
+            "entries": [
+                {
+                    "seq": 41,
+                    "occurred_at": "2026-11-23T08:12:00Z",
+                    "event_type": "referral.received",
+                    "actor": {
+                        "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+                        "agency": "police",
+                        "role": "partner_referrer",
                     },
-                    {
-                        "seq": 44,
-                        "occurred_at": "2026-11-23T08:40:00Z",
-                        "event_type": "referral.rated",
-                        "actor": {
-                            "sub": "worker-17",
-                            "agency": "childrens_social_care",
-                            "role": "mash_practitioner",
-                        },
-                        "data": {"rating": "red"},
+                    "data": {"referral_source": "6", "children": 1},
+                },
+                {
+                    "seq": 44,
+                    "occurred_at": "2026-11-23T08:40:00Z",
+                    "event_type": "referral.rated",
+                    "actor": {
+                        "sub": "worker-17",
+                        "agency": "childrens_social_care",
+                        "role": "mash_practitioner",
                     },
-                ],
-            }
-        )
+                    "data": {"rating": "red"},
+                },
+            ],
+        }
     )
 
     referral_id: uuid.UUID
-    entries: list[TimelineEntry] = Field(max_length=MAX_UNPAGED_ITEMS)
+    entries: Unpaged[TimelineEntry]

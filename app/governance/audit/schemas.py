@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.core.audit import ChainBreak
 from app.core.pagination import Page
@@ -18,7 +18,7 @@ from app.core.schemas import (
     ResponseModel,
     SequenceNumber,
     Sub,
-    examples,
+    example,
 )
 
 # Codes the service writes itself: actions, record types, agencies and roles (`system`, `cli` included).
@@ -48,7 +48,7 @@ class AuditActor(ResponseModel):
 
 
 class AuditEventOut(ResponseModel):
-    model_config = ConfigDict(json_schema_extra=examples(_EVENT))
+    model_config = example(_EVENT)
 
     seq: SequenceNumber = Field(description="Position in the chain, from 1, without gaps.")
     id: uuid.UUID
@@ -73,27 +73,25 @@ class AuditEventPage(Page[AuditEventOut]):
 
 
 class AuditVerification(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "valid": True,
-                "checked": 1043,
-                "first_invalid_id": None,
-                "first_invalid_seq": None,
-                "reason": None,
-                "head_seq": 1043,
-                "verified_at": "2026-11-24T10:16:00Z",
-            },
-            {
-                "valid": False,
-                "checked": 41,
-                "first_invalid_id": "8c1e5d2a-3b4f-4a6c-9d7e-1f2a3b4c5d6e",
-                "first_invalid_seq": 42,
-                "reason": "hash_mismatch",
-                "head_seq": 1043,
-                "verified_at": "2026-11-24T10:16:00Z",
-            },
-        )
+    model_config = example(
+        {
+            "valid": True,
+            "checked": 1043,
+            "first_invalid_id": None,
+            "first_invalid_seq": None,
+            "reason": None,
+            "head_seq": 1043,
+            "verified_at": "2026-11-24T10:16:00Z",
+        },
+        {
+            "valid": False,
+            "checked": 41,
+            "first_invalid_id": "8c1e5d2a-3b4f-4a6c-9d7e-1f2a3b4c5d6e",
+            "first_invalid_seq": 42,
+            "reason": "hash_mismatch",
+            "head_seq": 1043,
+            "verified_at": "2026-11-24T10:16:00Z",
+        },
     )
 
     valid: bool = Field(description="True when every entry up to the head matches its hash and its link.")

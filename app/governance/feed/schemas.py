@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.children.referrals.schemas import EventType
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
-from app.core.schemas import ResponseModel, SequenceNumber, Sub, examples
+from app.core.schemas import ResponseModel, SequenceNumber, Sub, example
 from app.governance.feed.rules import RecordType, View
 
 _EVENTS = [
@@ -52,7 +52,7 @@ class FeedActor(ResponseModel):
 
 
 class FeedEvent(ResponseModel):
-    model_config = ConfigDict(json_schema_extra=examples(_EVENTS[0]))
+    model_config = example(_EVENTS[0])
 
     seq: SequenceNumber = Field(
         description="Position in the service-wide commit order; increases along the feed."
@@ -79,9 +79,7 @@ class FeedEvent(ResponseModel):
 
 
 class FeedPage(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples({"items": _EVENTS, "next_cursor": "WzEwNTBd", "more": False})
-    )
+    model_config = example({"items": _EVENTS, "next_cursor": "WzEwNTBd", "more": False})
 
     items: list[FeedEvent] = Field(max_length=MAX_LIMIT)
     next_cursor: str = Field(

@@ -11,12 +11,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.children.codes import AssessmentFactor, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
 from app.core.codes import RagRating
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
-from app.core.schemas import Count, ResponseModel, examples
+from app.core.schemas import Count, ResponseModel, example
 from app.core.scopes import AgencyCode
 from app.people.codes import Ethnicity, Gender
 
@@ -52,7 +52,7 @@ class CinReferralItem(ResponseModel):
     child id), not by name: the census collects no names.
     """
 
-    model_config = ConfigDict(json_schema_extra=examples(_CIN_ITEM))
+    model_config = example(_CIN_ITEM)
 
     referral_id: uuid.UUID
     referral_child_id: uuid.UUID = Field(description="The child as named in this referral.")
@@ -379,22 +379,20 @@ def _empty(example: dict[str, Any]) -> dict[str, Any]:
 class SacReport(ResponseModel):
     """The Safeguarding Adults Collection tables SG1-SG4 for one reporting year."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "year": 2026,
-                "period_start": "2026-04-01",
-                "period_end": "2027-03-31",
-                "sg1": {
-                    "concerns": _SG1_EXAMPLE,
-                    "section_42_enquiries": {**_SG1_EXAMPLE, "cases": 1},
-                    "other_enquiries": _empty(_SG1_EXAMPLE),
-                },
-                "sg2": {"section_42_enquiries": _SG2_EXAMPLE, "other_enquiries": _empty(_SG2_EXAMPLE)},
-                "sg3": {"section_42_enquiries": _SG3_EXAMPLE, "other_enquiries": _empty(_SG3_EXAMPLE)},
-                "sg4": {"section_42_enquiries": _SG4_EXAMPLE, "other_enquiries": _empty(_SG4_EXAMPLE)},
-            }
-        )
+    model_config = example(
+        {
+            "year": 2026,
+            "period_start": "2026-04-01",
+            "period_end": "2027-03-31",
+            "sg1": {
+                "concerns": _SG1_EXAMPLE,
+                "section_42_enquiries": {**_SG1_EXAMPLE, "cases": 1},
+                "other_enquiries": _empty(_SG1_EXAMPLE),
+            },
+            "sg2": {"section_42_enquiries": _SG2_EXAMPLE, "other_enquiries": _empty(_SG2_EXAMPLE)},
+            "sg3": {"section_42_enquiries": _SG3_EXAMPLE, "other_enquiries": _empty(_SG3_EXAMPLE)},
+            "sg4": {"section_42_enquiries": _SG4_EXAMPLE, "other_enquiries": _empty(_SG4_EXAMPLE)},
+        }
     )
 
     year: int = Field(ge=2015, le=2100, description="The reporting year starting 1 April of this year.")
@@ -453,32 +451,30 @@ class TimelinessReport(ResponseModel):
     """What is open now against its deadline: threshold decisions on referrals, section 42 decisions on
     adult concerns, information requests to agencies, and safeguarding plan reviews."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "as_of": "2026-11-24T10:00:00Z",
-                "due_soon_hours": 24,
-                "referral_decisions": {
-                    "total": _due(14, 9, 3),
-                    "by_rag": [
-                        {"rag": "red", **_due(1, 1, 0)},
-                        {"rag": "amber", **_due(4, 3, 1)},
-                        {"rag": "green", **_due(6, 2, 1)},
-                        {"rag": "blue", **_due(0, 0, 0)},
-                        {"rag": "unrated", **_due(3, 3, 1)},
-                    ],
-                },
-                "adult_concern_decisions": _due(5, 2, 1),
-                "contribution_requests": {
-                    "total": _due(9, 4, 2),
-                    "by_agency_and_rag": [
-                        {"agency": "health", "rag": "amber", **_due(5, 2, 1)},
-                        {"agency": "police", "rag": "red", **_due(4, 2, 1)},
-                    ],
-                },
-                "plan_reviews": _due(12, 1, 2),
-            }
-        )
+    model_config = example(
+        {
+            "as_of": "2026-11-24T10:00:00Z",
+            "due_soon_hours": 24,
+            "referral_decisions": {
+                "total": _due(14, 9, 3),
+                "by_rag": [
+                    {"rag": "red", **_due(1, 1, 0)},
+                    {"rag": "amber", **_due(4, 3, 1)},
+                    {"rag": "green", **_due(6, 2, 1)},
+                    {"rag": "blue", **_due(0, 0, 0)},
+                    {"rag": "unrated", **_due(3, 3, 1)},
+                ],
+            },
+            "adult_concern_decisions": _due(5, 2, 1),
+            "contribution_requests": {
+                "total": _due(9, 4, 2),
+                "by_agency_and_rag": [
+                    {"agency": "health", "rag": "amber", **_due(5, 2, 1)},
+                    {"agency": "police", "rag": "red", **_due(4, 2, 1)},
+                ],
+            },
+            "plan_reviews": _due(12, 1, 2),
+        }
     )
 
     as_of: datetime = Field(description="When the counts were taken: deadlines before it are overdue.")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import ConfigDict, EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, model_validator
 
 from app.adults.capacity.schemas import MAX_OPTIONS, AbilityOut
 from app.adults.codes import (
@@ -53,7 +53,6 @@ from app.children.referrals.schemas import (
 from app.core.clock import today
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
-    MAX_UNPAGED_ITEMS,
     Count,
     Date,
     Line200,
@@ -64,13 +63,14 @@ from app.core.schemas import (
     Sub,
     Text10k,
     Text20k,
-    examples,
+    Unpaged,
+    example,
 )
 from app.core.scopes import AgencyCode, Role
 from app.people.access import RecordSide
 from app.people.codes import Ethnicity, Gender
 from app.people.disclosures.schemas import DisclosureOut
-from app.people.schemas import AddressLines, Name, Postcode, StoredNhsNumber, StoredPostcode
+from app.people.schemas import AddressLines, Name, PersonRecord, Postcode, StoredNhsNumber, StoredPostcode
 
 # ---------------------------------------------------------------------------------------------------
 # Subject access requests
@@ -115,7 +115,7 @@ _REQUEST_IN = {
 class SubjectAccessRequestIn(RequestModel):
     """A subject access request as received: when, from whom, and what was checked."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_REQUEST_IN))
+    model_config = example(_REQUEST_IN)
 
     received_on: Date = Field(
         description="The day the council received the request (a working day or not); the month to "
@@ -167,7 +167,7 @@ _REQUEST_OUT = {
 
 
 class SubjectAccessRequestOut(ResponseModel):
-    model_config = ConfigDict(json_schema_extra=examples(_REQUEST_OUT))
+    model_config = example(_REQUEST_OUT)
 
     id: uuid.UUID
     person_id: uuid.UUID
@@ -221,18 +221,16 @@ class WithheldCount(ResponseModel):
 class Withheld(ResponseModel):
     """What was left out of the export and why; counts only, never the content."""
 
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "total": 4,
-                "by_reason": {"restricted_contribution": 1, "third_party": 3},
-                "items": [
-                    {"reason": "restricted_contribution", "kind": "contribution", "count": 1},
-                    {"reason": "third_party", "kind": "household_member", "count": 2},
-                    {"reason": "third_party", "kind": "alleged_person", "count": 1},
-                ],
-            }
-        )
+    model_config = example(
+        {
+            "total": 4,
+            "by_reason": {"restricted_contribution": 1, "third_party": 3},
+            "items": [
+                {"reason": "restricted_contribution", "kind": "contribution", "count": 1},
+                {"reason": "third_party", "kind": "household_member", "count": 2},
+                {"reason": "third_party", "kind": "alleged_person", "count": 1},
+            ],
+        }
     )
 
     total: Count
@@ -253,19 +251,8 @@ class RecordedBy(ResponseModel):
     role: Role
 
 
-class ExportPerson(ResponseModel):
-    id: uuid.UUID
-    given_name: Name
-    family_name: Name
-    date_of_birth: date | None
-    expected_date_of_birth: date | None
-    nhs_number: StoredNhsNumber | None
-    postcode: StoredPostcode | None
-    address_lines: AddressLines | None
-    gender: Gender | None
-    ethnicity: Ethnicity | None
-    created_at: datetime
-    updated_at: datetime | None
+class ExportPerson(PersonRecord):
+    pass
 
 
 class NamedAs(ResponseModel):
@@ -292,9 +279,7 @@ class ContributionRecord(ResponseModel):
     requested_at: datetime
     due_at: datetime
     status: ContributionStatus
-    answers: list[ResponseVersion] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Oldest first; restricted versions withheld."
-    )
+    answers: Unpaged[ResponseVersion] = Field(description="Oldest first; restricted versions withheld.")
 
 
 class ReferralRecord(ResponseModel):
@@ -317,16 +302,14 @@ class ReferralRecord(ResponseModel):
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
     contributions: list[ContributionRecord] = Field(max_length=len(AgencyCode))
-    threshold_decisions: list[DecisionOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every decision proposed, with its rationale."
+    threshold_decisions: Unpaged[DecisionOut] = Field(
+        description="Every decision proposed, with its rationale."
     )
-    communications: list[CommunicationOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    communications: Unpaged[CommunicationOut]
 
 
 class ChildrensRecords(ResponseModel):
-    referrals: list[ReferralRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every referral naming the person as a child."
-    )
+    referrals: Unpaged[ReferralRecord] = Field(description="Every referral naming the person as a child.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -392,9 +375,7 @@ class ConcernRecord(ResponseModel):
     concerns_about_capacity: bool
     section_42_decision: Section42DecisionOut | None
     enquiry: EnquiryRecord | None
-    advocacy: list[AdvocacyRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every advocacy assessment, oldest first."
-    )
+    advocacy: Unpaged[AdvocacyRecord] = Field(description="Every advocacy assessment, oldest first.")
     closed_at: datetime | None
     closure_reason: Reason2k | None
 
@@ -448,21 +429,19 @@ class PlanRecord(ResponseModel):
     status: PlanStatus
     lead: dict[str, Any]
     adult_wishes: Text10k
-    actions: list[PlanActionRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    actions: Unpaged[PlanActionRecord]
     contingency: Text10k
     review_due_on: date
-    reviews: list[ReviewOut] = Field(max_length=MAX_UNPAGED_ITEMS)
+    reviews: Unpaged[ReviewOut]
     closure: ClosureOut | None
     created_by: Sub
     created_at: datetime
 
 
 class AdultsRecords(ResponseModel):
-    concerns: list[ConcernRecord] = Field(
-        max_length=MAX_UNPAGED_ITEMS, description="Every adult safeguarding concern about the person."
-    )
-    capacity_assessments: list[CapacityRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
-    safeguarding_plans: list[PlanRecord] = Field(max_length=MAX_UNPAGED_ITEMS)
+    concerns: Unpaged[ConcernRecord] = Field(description="Every adult safeguarding concern about the person.")
+    capacity_assessments: Unpaged[CapacityRecord]
+    safeguarding_plans: Unpaged[PlanRecord]
 
 
 _EXPORT: dict[str, Any] = {
@@ -503,7 +482,7 @@ class SubjectAccessExport(ResponseModel):
     """What is held about one person on the sides of their record the caller reads, for the officer
     answering a subject access request."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_EXPORT))
+    model_config = example(_EXPORT)
 
     person: ExportPerson
     generated_at: datetime
@@ -525,8 +504,7 @@ class SubjectAccessExport(ResponseModel):
     adults: AdultsRecords | None = Field(
         description="The adults' side; null when the export does not cover it (not in `sides`)."
     )
-    recipients: list[DisclosureOut] = Field(
-        max_length=MAX_UNPAGED_ITEMS,
+    recipients: Unpaged[DisclosureOut] = Field(
         description="To whom information about the person was disclosed before this export (Art 15(1)(c)), "
         "on the sides it covers: disclosures of those sides' records, and earlier exports that covered "
         "one of them.",

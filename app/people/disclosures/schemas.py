@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.core.codes import SpecialCategoryCondition
-from app.core.schemas import RequestId, ResponseModel, Sub, examples
+from app.core.schemas import RequestId, ResponseModel, Sub, example
 from app.core.scopes import AgencyCode, Role
 from app.models.disclosure import Disclosure
 from app.people.disclosures.codes import DisclosureBasis, DisclosurePurpose, DisclosureTrigger, RecipientType
@@ -43,7 +43,7 @@ class DisclosedBy(ResponseModel):
 class DisclosureOut(ResponseModel):
     """One giving of information about the person: what, to whom, why, on what basis, when, by whom."""
 
-    model_config = ConfigDict(json_schema_extra=examples(_DISCLOSURE))
+    model_config = example(_DISCLOSURE)
 
     id: uuid.UUID
     person_id: uuid.UUID = Field(description="The person the information is about.")
