@@ -1,8 +1,8 @@
 """Who used the CPU during a run, from /proc (Linux; elsewhere the figures are simply absent).
 
 On a small shared machine a neighbour's test suite takes cores from the server being measured, and
-the result then says nothing about our code. run.py waits for a quiet machine before each run and
-records how much CPU went to the server, the load generator, PostgreSQL and everything else.
+the result then says nothing about our code. bench/measure.py waits for a quiet machine before each
+run and records how much CPU went to the server, the load generator, PostgreSQL and everything else.
 """
 
 from __future__ import annotations

@@ -269,7 +269,7 @@ async def run_load(
 
     tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
     await asyncio.sleep(max(0.0, recorder.measure_start - time.perf_counter()))
-    # run.py waits for this line to sample CPU and pg_stat_activity over exactly this window.
+    # bench/measure.py waits for this line to sample CPU and pg_stat_activity over exactly this window.
     print(f"{WINDOW_MARK} {duration}s", file=sys.stderr, flush=True)
     await asyncio.sleep(max(0.0, recorder.measure_end - time.perf_counter()))
     stopping.set()

@@ -26,13 +26,13 @@ import httpx
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.run import _recreate_database
+from bench.provision import recreate_database
 from bench.scenarios import referral_body
 from bench.seed import seed_in_chunks
 
 
 async def _prepare(admin_dsn: str, database: str, referrals: int) -> str:
-    await _recreate_database(admin_dsn, database)
+    await recreate_database(admin_dsn, database)
     dsn = admin_dsn.rsplit("/", 1)[0] + f"/{database}"
     url = dsn.replace("postgresql://", "postgresql+asyncpg://")
     proc = await asyncio.create_subprocess_exec(

@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,17 +45,10 @@ import httpx  # noqa: E402
 from app.core.pagination import encode_cursor  # noqa: E402
 from app.governance.reports.periods import reporting_year  # noqa: E402
 from bench import seed, seed_adults, seed_large  # noqa: E402
-from bench.run import (  # noqa: E402
-    BIN,
-    RESULTS,
-    Server,
-    _free_port,
-    _git,
-    _info,
-    _recreate_database,
-    _run_checked,
-    _server_env,
-)
+from bench.probes import last_complete_year  # noqa: E402
+from bench.provision import recreate_database  # noqa: E402
+from bench.render import git_state  # noqa: E402
+from bench.servers import BIN, RESULTS, Server, free_port, info, run_checked, server_env  # noqa: E402
 
 HTTP_TIMEOUT_S = 300.0
 
@@ -68,20 +61,15 @@ class Request:
     accept: str = "application/json"
 
 
-def last_complete_year(today: date) -> int:
-    """The latest reporting year (1 April - 31 March) that has ended."""
-    return (today.year if today.month >= 4 else today.year - 1) - 1
-
-
 async def seed_database(
     args: argparse.Namespace, dsn: str, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
-    await _recreate_database(args.admin_dsn, args.database)
-    _run_checked([str(BIN / "mash"), "migrate"], env, workdir)
+    await recreate_database(args.admin_dsn, args.database)
+    run_checked([str(BIN / "mash"), "migrate"], env, workdir)
     timings: dict[str, Any] = {}
     started = time.perf_counter()
     if not args.row_by_row:
-        _info(
+        info(
             f"seeding {args.referrals:,} referrals and {args.concerns:,} adult concerns (bench/seed_large.py)"
         )
         params = seed_large.Params(
@@ -92,22 +80,22 @@ async def seed_database(
             audit_entries=0,
             days=args.days,
         )
-        summary = await seed_large.seed_large(dsn, params, (lambda _: None) if args.quiet else _info)
+        summary = await seed_large.seed_large(dsn, params, (lambda _: None) if args.quiet else info)
         timings["total_s"] = round(time.perf_counter() - started, 1)
-        _info(f"  seeded in {timings['total_s']}s")
+        info(f"  seeded in {timings['total_s']}s")
         return {"timings": timings, "seed_large": summary}
-    _info(f"seeding {args.referrals:,} referrals, {args.chunk:,} at a time (bench/seed.py)")
+    info(f"seeding {args.referrals:,} referrals, {args.chunk:,} at a time (bench/seed.py)")
     referrals = await seed.seed_in_chunks(
-        dsn, args.referrals, chunk=args.chunk, days=args.days, progress=None if args.quiet else _info
+        dsn, args.referrals, chunk=args.chunk, days=args.days, progress=None if args.quiet else info
     )
     timings["referrals_s"] = round(time.perf_counter() - started, 1)
-    _info(f"  {args.referrals:,} referrals in {timings['referrals_s']}s")
+    info(f"  {args.referrals:,} referrals in {timings['referrals_s']}s")
     started = time.perf_counter()
-    _info(f"seeding {args.concerns:,} adult concerns (bench/seed_adults.py)")
+    info(f"seeding {args.concerns:,} adult concerns (bench/seed_adults.py)")
     adults = seed_adults.build(args.concerns, days=args.days)
-    adult_timings = await seed_adults.load(dsn, adults.rows, progress=None if args.quiet else _info)
+    adult_timings = await seed_adults.load(dsn, adults.rows, progress=None if args.quiet else info)
     timings["adult_concerns_s"] = round(time.perf_counter() - started, 1)
-    _info(f"  {args.concerns:,} adult concerns in {timings['adult_concerns_s']}s")
+    info(f"  {args.concerns:,} adult concerns in {timings['adult_concerns_s']}s")
     timings["total_s"] = round(timings["referrals_s"] + timings["adult_concerns_s"], 1)
     return {
         "timings": timings,
@@ -186,15 +174,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     base, _, _ = args.admin_dsn.rpartition("/")
     dsn = f"{base}/{args.database}"
-    env = _server_env(
-        argparse.Namespace(server_env=args.server_env), "postgresql+asyncpg://" + dsn.partition("://")[2]
-    )
+    env = server_env(args.server_env, "postgresql+asyncpg://" + dsn.partition("://")[2])
 
     seeded: dict[str, Any] | None = None
     if not args.reuse:
         seeded = await seed_database(args, dsn, env, workdir)
     tables = await counts(dsn)
-    _info("database: " + ", ".join(f"{n:,} {t}" for t, n in tables.items()))
+    info("database: " + ", ".join(f"{n:,} {t}" for t, n in tables.items()))
 
     year = args.year
     period = reporting_year(year)
@@ -216,7 +202,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         Request("timeliness (json)", "/v1/reports/timeliness", {}),
     ]
 
-    token = _run_checked(
+    token = run_checked(
         [
             str(BIN / "mash"),
             "token",
@@ -230,11 +216,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         env,
         workdir,
     ).strip()
-    port = _free_port()
+    port = free_port()
     server = Server("ours", [str(BIN / "mash"), "serve", "--workers", "1", "--port", str(port)], env,
                     workdir / "server.log", port)  # fmt: skip
     results: dict[str, Any] = {}
-    _info(
+    info(
         f"starting mash serve on port {port}; reporting year {year} ({period.first_day} to {period.last_day})"
     )
     try:
@@ -243,14 +229,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=HTTP_TIMEOUT_S) as http:
             for request in requests:
-                _info(f"  {request.name}")
+                info(f"  {request.name}")
                 results[request.name] = await time_request(http, request, args.runs)
     finally:
         server.stop()
 
     return {
         "timestamp": stamp,
-        "git": _git(),
+        "git": git_state(),
         # Other work on the machine slows everything alike: the load average says how much there was.
         "machine": {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
         "parameters": {"year": year, "runs": args.runs, "database": args.database, "reused": args.reuse},

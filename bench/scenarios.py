@@ -50,11 +50,11 @@ class Scenario:
     setup: Callable[[httpx.Client, Target, Context], dict[str, str]] | None = None
     # Reads or matches against referrals: run.py seeds the database first (bench/seed.py).
     seeded: bool = False
-    # Run by run.py after the load, with $1 the time it started: (label, count) rows describing what
+    # Run by bench/measure.py after the load, with $1 the time it started: (label, count) rows describing what
     # the requests did, e.g. how the new children were matched; shown as "<check_label>: ...".
     check: str | None = None
     check_label: str = ""
-    # Run by run.py on the target's fresh database before the load: its rows (as text, tab-separated)
+    # Run by bench/measure.py on the target's fresh database before the load: its rows (as text, tab-separated)
     # go to the context as "sample", one per line, e.g. the ids of referrals to read.
     sample: str | None = None
 
@@ -263,7 +263,8 @@ def _referral_get(ctx: Context, seq: int) -> RequestSpec:
     )
 
 
-# The agencies answering (each with its own client, see run.py's BENCH_CLIENTS): most requests go to them.
+# The agencies answering (each with its own client, see BENCH_CLIENTS in bench/provision.py): most
+# requests go to them.
 ANSWERING = ("police", "health", "education")
 
 

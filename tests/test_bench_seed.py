@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.scopes import AgencyCode, Role
 from bench import seed_large
-from bench.reports import last_complete_year
+from bench.probes import last_complete_year
 from tests.fixtures.callers import TokenFactory
 
 pytestmark = pytest.mark.postgres
