@@ -135,6 +135,7 @@ def server_env(extra: Iterable[str], database_url: str) -> dict[str, str]:
         # One client sends every request: each is counted, as in production, but none refused.
         "MASH_RATE_LIMIT_REQUESTS": str(10**9),
         "MASH_RATE_LIMIT_TOKEN_REQUESTS": str(10**9),
+        "MASH_RATE_LIMIT_TOKEN_CLIENT_REQUESTS": str(10**9),
     }
     for item in extra:
         key, _, value = item.partition("=")
