@@ -4,7 +4,10 @@ Each endpoint does the same database work as its mash-api counterpart, in one tr
 the same statements (same tables for reads, look-alike tables for writes), plus the costs no
 implementation can avoid: argon2id with the configured parameters, HS256 with python-jose. What it
 leaves out is our own machinery: SQLAlchemy, the session and unit of work, middleware, logging,
-metrics, problem details. ``ours / ceiling`` is therefore the price of that machinery.
+metrics, problem details. ``ours / ceiling`` is therefore the price of that machinery. The inherent
+work that is mash-api's own plain Python (argon2 with its decoy and limiter, token signing, the audit
+row's canonical form, the idempotency fingerprint and lock id, cursors, matching) is called from app/,
+not copied; the SQL statements, the token check and the JSON bodies are written out here.
 
 It reads the real tables. It writes the audit trail and the case events only to its own
 ``bench_ceiling_events``, ``bench_ceiling_head`` and ``bench_ceiling_case_events``, created ``LIKE``
@@ -29,11 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
 import json
-import os
-import secrets
-import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -41,10 +40,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-import anyio
 import asyncpg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import FastAPI, Form, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from jose import jwt
@@ -53,17 +49,22 @@ from jose.exceptions import JOSEError
 from app.children.codes import FINAL_REFERRAL_STATUSES, ReferralStatus
 from app.children.contributions.schemas import ContributionResponseIn
 from app.children.referrals.schemas import ChildIn, ReferralCreate
+from app.children.referrals.service import _person_fields
+from app.core.audit import GENESIS_HASH, _canonical_pieces
 from app.core.clock import WorkingClock
 from app.core.codes import RagRating
 from app.core.config import Settings
-from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
-from app.people.matching import Identity, automatic_link, blocking_keys, rank_matches
+from app.core.idempotency import Caller, _fingerprint
+from app.core.pagination import encode_cursor
+from app.core.passwords import SecretHasher
+from app.core.scopes import AgencyCode, Role
+from app.core.tokens import ACCESS_TOKEN_TYPE, LOCAL_ALGORITHM, TokenService
+from app.people.matching import Identity, automatic_link, blocking_keys, identity_in, rank_matches
 from app.people.repository import MAX_CANDIDATES
 from app.people.schemas import MatchQuery
 
 EVENTS, HEAD, CASE_EVENTS = "bench_ceiling_events", "bench_ceiling_head", "bench_ceiling_case_events"
 LAST_EVENT = "bench_ceiling_case_events_last"
-GENESIS_HASH = "0" * 64
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 # Table names are constants of this module, never input: the f-strings below are not injectable.
@@ -119,20 +120,6 @@ class _Rejected(Exception):
         self.response = JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
-def _canonical_pieces(entry: dict[str, Any]) -> tuple[str, str]:
-    # app.core.audit._canonical_pieces, re-implemented to keep SQLAlchemy out: the canonical form is
-    # before + previous hash + after + seq + "}".
-    before = {key: entry[key] for key in ("action", "actor_agency", "actor_role", "actor_sub", "details")}
-    before |= {"id": str(entry["id"]), "occurred_at": entry["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-    before["person_id"] = None if entry["person_id"] is None else str(entry["person_id"])
-    after = {key: entry[key] for key in ("record_id", "record_type", "request_id")}
-    return _canonical(before)[:-1] + ',"prev_hash":"', '",' + _canonical(after)[1:-1] + ',"seq":'
-
-
-def _canonical(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
 async def _no_reset(_conn: asyncpg.Connection) -> None:
     # asyncpg's default reset (RESET ALL, UNLISTEN, ...) is one more round trip per request. These
     # endpoints change no session state and always end their transaction, so there is nothing to reset.
@@ -142,14 +129,10 @@ async def _no_reset(_conn: asyncpg.Connection) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     secret = settings.jwt_secret.get_secret_value()
-    hasher = PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-    )
-    decoy = hasher.hash(secrets.token_urlsafe(32))
-    # As app.core.passwords.SecretHasher: no more hashes at once than cores.
-    argon2_limiter = anyio.CapacityLimiter(settings.argon2_max_concurrency or os.cpu_count() or 2)
+    # mash-api's own argon2id verification (a decoy hash for unknown clients, in a worker thread, no
+    # more at once than cores) and HS256 signing: the inherent work of the token endpoint.
+    hasher = SecretHasher(settings)
+    tokens = TokenService(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -176,12 +159,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await conn.fetchval("SELECT 1")
         return JSONResponse({"status": "ready"})
 
-    def verify_secret(secret_hash: str | None, candidate: str) -> bool:
-        try:
-            return hasher.verify(secret_hash or decoy, candidate) and secret_hash is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
     @app.post("/ceiling/oauth/token")
     async def token(
         request: Request,
@@ -200,42 +177,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client = await conn.fetchrow(_CLIENT, cid)
         # As mash-api does since it gives its connection back before argon2 (app.core.db.release):
         # a pooled connection held through tens of milliseconds of hashing starves other requests.
-        valid = await anyio.to_thread.run_sync(
-            verify_secret, client["secret_hash"] if client else None, client_secret, limiter=argon2_limiter
-        )
+        valid = await hasher.verify(client["secret_hash"] if client else None, client_secret)
         if client is None or not valid or client["revoked_at"] is not None:
             return JSONResponse({"error": "invalid_client"}, status_code=401, headers=NO_STORE)
-        role = Role(client["role"])
-        scope = " ".join(sorted(ROLE_SCOPES[role]))
-        now = int(time.time())
-        claims = {
-            "iss": settings.jwt_issuer,
-            "aud": settings.jwt_audience,
-            "sub": str(client["id"]),
-            "iat": now,
-            "nbf": now,
-            "exp": now + settings.access_token_ttl_seconds,
-            "jti": str(uuid.uuid4()),
-            "agency": client["agency_code"],
-            "role": str(role),
-            "scope": scope,
-            "client_id": str(client["id"]),
-        }
-        access_token = jwt.encode(
-            claims, secret, algorithm="HS256", headers={"typ": "at+jwt", "kid": "mash-hs256"}
+        issued = tokens.issue(
+            sub=str(client["id"]),
+            agency=AgencyCode(client["agency_code"]),
+            role=Role(client["role"]),
+            client_id=client["id"],
         )
         actor = (str(client["id"]), client["agency_code"], client["role"])
+        entry = _audit_row(actor, "issue_token", "client", str(client["id"]), None, {"scope": issued.scope})
         async with pool.acquire() as conn, conn.transaction():
-            await _append(
-                conn,
-                [],
-                [_audit_row(actor, "issue_token", "client", str(client["id"]), None, {"scope": scope})],
-            )
+            await _append(conn, [], [entry])
         body = {
-            "access_token": access_token,
+            "access_token": issued.access_token,
             "token_type": "Bearer",
-            "expires_in": settings.access_token_ttl_seconds,
-            "scope": scope,
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
         }
         return JSONResponse(body, headers=NO_STORE)
 
@@ -246,12 +205,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return None
         try:
             header = jwt.get_unverified_header(raw)
-            if header.get("alg") != "HS256" or header.get("typ") != "at+jwt":
+            if header.get("alg") != LOCAL_ALGORITHM or header.get("typ") != ACCESS_TOKEN_TYPE:
                 return None
             claims: dict[str, Any] = jwt.decode(
                 raw,
                 secret,
-                algorithms=["HS256"],
+                algorithms=[LOCAL_ALGORITHM],
                 audience=settings.jwt_audience,
                 issuer=settings.jwt_issuer,
                 options={"leeway": settings.jwt_leeway_seconds},
@@ -388,8 +347,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers: dict[str, str] = {}
         if len(rows) > limit:
             last = page[-1]
-            encoded = json.dumps([last["received_at"].isoformat(), str(last["id"])], separators=(",", ":"))
-            next_cursor = base64.urlsafe_b64encode(encoded.encode()).decode().rstrip("=")
+            next_cursor = encode_cursor([last["received_at"], last["id"]])
             headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
         items = [_summary(r, children[r["id"]], now) for r in page]
         return Response(
@@ -537,7 +495,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if revoked is None or revoked["revoked_at"] is not None:
                     raise _Rejected(401, {"detail": "invalid token"})
                 found = await conn.fetch(_MATCH_CANDIDATES, keys, MAX_CANDIDATES) if keys else []
-                ranked = rank_matches(identity, [(row, _identity_of(row)) for row in found], limit=body.limit)
+                ranked = rank_matches(identity, [(row, identity_in(row)) for row in found], limit=body.limit)
                 siblings = [(await _siblings(conn, [r.key["id"]])).get(r.key["id"], []) for r in ranked]
                 details = {"candidate_ids": [str(r.key["id"]) for r in ranked]}
                 await _append(conn, [], [_audit_row(actor, "search", "person_match", None, None, details)])
@@ -696,29 +654,11 @@ def _encode(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def _fingerprint(method: str, path: str, body: bytes) -> str:
-    # app.core.idempotency._fingerprint, re-implemented to keep SQLAlchemy out.
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), canonical):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
-
-
-def _lock_id(actor: Actor, key: str) -> int:
-    # app.core.idempotency.Caller.lock_id
-    sub, agency, role = actor
-    parts = "\0".join((agency, role, sub, _CREATE_OPERATION, key))
-    return int.from_bytes(hashlib.sha256(parts.encode()).digest()[:8], "big", signed=True)
-
-
 async def _claim_key(conn: asyncpg.Connection, actor: Actor, key: str, fingerprint: str) -> Response | None:
     """Take the key's advisory lock and look for a stored response, as app.core.idempotency does."""
-    if not await conn.fetchval(_TRY_LOCK, _lock_id(actor, key)):
+    if not await conn.fetchval(
+        _TRY_LOCK, Caller(actor[1], actor[2], actor[0], _CREATE_OPERATION).lock_id(key)
+    ):
         raise _Rejected(409, {"code": "idempotency_key_in_progress"})
     sub, agency, role = actor
     existing = await conn.fetchrow(_IDEMPOTENCY, agency, role, sub, _CREATE_OPERATION, key)
@@ -736,30 +676,6 @@ class _Created:
         self.audit: list[AuditRow] = []
         self.body = b""
         self.headers: dict[str, str] = {}
-
-
-def _identity(child: ChildIn) -> Identity:
-    return Identity(
-        given_name=child.given_name,
-        family_name=child.family_name,
-        date_of_birth=child.date_of_birth,
-        expected_date_of_birth=child.expected_date_of_birth,
-        nhs_number=child.nhs_number,
-        postcode=child.address.postcode if child.address else None,
-        gender=child.gender,
-    )
-
-
-def _identity_of(row: asyncpg.Record) -> Identity:
-    return Identity(
-        given_name=row["given_name"],
-        family_name=row["family_name"],
-        date_of_birth=row["date_of_birth"],
-        expected_date_of_birth=row["expected_date_of_birth"],
-        nhs_number=row["nhs_number"],
-        postcode=row["postcode"],
-        gender=row["gender"],
-    )
 
 
 async def _create(
@@ -783,10 +699,10 @@ async def _create(
     linked: list[uuid.UUID] = []
     children: list[dict[str, Any]] = []
     for position, child in enumerate(body.children):
-        identity = _identity(child)
+        identity = identity_in(_person_fields(child))
         keys = sorted(blocking_keys(identity))
         found = await conn.fetch(_CANDIDATES, keys, linked) if keys else []
-        ranked = rank_matches(identity, [(row, _identity_of(row)) for row in found], limit=5)
+        ranked = rank_matches(identity, [(row, identity_in(row)) for row in found], limit=5)
         match = automatic_link(ranked)
         candidates: list[dict[str, Any]] = []
         person_id: uuid.UUID | None = None
