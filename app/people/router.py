@@ -11,15 +11,13 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
-from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
+from app.core.principals import PeopleRead, PeopleWrite, PeopleWriteOnce
 from app.core.routing import Router
-from app.core.scopes import Scope
 from app.models.person import Person
 from app.people import repository, service
 from app.people.matching import Identity
@@ -40,9 +38,6 @@ REGISTER = (
     " The register is kept by childrens_social_care, adult_social_care and council: to any other agency "
     "a person is not found (404) and lists and matches are empty, whatever its token's scopes."
 )
-PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
-PeopleWrite = Annotated[Principal, requires(Scope.PEOPLE_WRITE)]
-PeopleWriteOnce = Annotated[Principal, idempotent(requires(Scope.PEOPLE_WRITE))]
 
 
 async def people_out(session: DbSession, people: Sequence[Person]) -> list[PersonOut]:

@@ -10,17 +10,13 @@ from fastapi import Query
 from app.adults.advocates import service
 from app.adults.advocates.schemas import AdvocateIn, AdvocateOut
 from app.adults.codes import AdvocateKind
-from app.core.auth import Principal, requires
 from app.core.creation import Created
 from app.core.db import DbSession
-from app.core.idempotency import idempotent
 from app.core.pagination import Page, Paging
+from app.core.principals import AdvocatesRead, AdvocatesWriteOnce
 from app.core.routing import Router
-from app.core.scopes import Scope
 
 router = Router(prefix="/v1/advocates", tags=["Advocacy"])
-AdvocatesRead = Annotated[Principal, requires(Scope.ADVOCATES_READ)]
-AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from app.adults.capacity import service
 from app.adults.capacity.schemas import (
@@ -12,18 +11,14 @@ from app.adults.capacity.schemas import (
     CapacityAssessmentIn,
     CapacityAssessmentOut,
 )
-from app.core.auth import Principal, requires
 from app.core.creation import Created
 from app.core.db import DbSession
-from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
+from app.core.principals import CapacityRead, CapacityWriteOnce
 from app.core.routing import Router
-from app.core.scopes import Scope
 
 router = Router(prefix="/v1/capacity-assessments", tags=["Mental capacity"])
-CapacityRead = Annotated[Principal, requires(Scope.CAPACITY_READ)]
-CapacityWriteOnce = Annotated[Principal, idempotent(requires(Scope.CAPACITY_WRITE))]
 
 
 def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type: ignore[no-untyped-def]

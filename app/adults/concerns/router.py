@@ -24,26 +24,25 @@ from app.adults.concerns.schemas import (
     Section42DecisionIn,
     Section42DecisionOut,
 )
-from app.core.auth import Principal, requires
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging
+from app.core.principals import (
+    AdvocatesWriteOnce,
+    ConcernsCreateOnce,
+    ConcernsDecide,
+    ConcernsDecideOnce,
+    ConcernsRead,
+    ConcernsWrite,
+    ConcernsWriteOnce,
+)
 from app.core.routing import Router
-from app.core.scopes import Scope
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])
-ConcernsCreateOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_CREATE))]
-ConcernsRead = Annotated[Principal, requires(Scope.ADULT_CONCERNS_READ)]
-ConcernsWrite = Annotated[Principal, requires(Scope.ADULT_CONCERNS_WRITE)]
-ConcernsWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_WRITE))]
-ConcernsDecide = Annotated[Principal, requires(Scope.ADULT_CONCERNS_DECIDE)]
-ConcernsDecideOnce = Annotated[Principal, idempotent(requires(Scope.ADULT_CONCERNS_DECIDE))]
-AdvocatesWriteOnce = Annotated[Principal, idempotent(requires(Scope.ADVOCATES_WRITE))]
 
 
 @router.post(

@@ -6,18 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import PlanStatus
-from app.adults.plans import access, service
-from app.adults.plans.access import View
+from app.adults.plans import access, service, views
 from app.adults.plans.schemas import (
     ActionOut,
     ActionUpdate,
-    AdultRef,
-    ClosureOut,
     PlanCreate,
-    PlanForActionOwner,
     PlanFull,
     PlanOut,
     PlanPage,
@@ -25,96 +20,21 @@ from app.adults.plans.schemas import (
     ReviewIn,
     ReviewOut,
 )
-from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.concurrency import IfMatch, Versioned, etag
+from app.core.auth import Principal, any_of_security, requires_any
+from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
-from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Paging
+from app.core.principals import PlansWrite, PlansWriteOnce
 from app.core.routing import Router
 from app.core.scopes import Scope
-from app.models.adult import PlanAction, SafeguardingPlan
-from app.models.person import Person
 
 router = Router(prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"])
-PlansWrite = Annotated[Principal, requires(Scope.PLANS_WRITE)]
-PlansWriteOnce = Annotated[Principal, idempotent(requires(Scope.PLANS_WRITE))]
 # Adult social care reads plans with plans:read; a partner that owns an action in a plan reads it,
 # and updates its own actions, with the adult safeguarding scope partners have (adult_concerns:read).
 PlansOrOwners = Annotated[Principal, requires_any(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)]
 OWNER_SECURITY = any_of_security(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)
-
-
-def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
-    """The action as ``agency`` sees it (``hub``: adult social care): an action owner is told who updated
-    it only when that was its own staff or system (partner views never carry hub staff identities)."""
-    return ActionOut(
-        id=action.id,
-        etag=etag(action.version),
-        agency=action.agency,
-        description=action.description,
-        due_date=action.due_date,
-        status=action.status,
-        status_note=action.status_note,
-        updated_by=action.updated_by if hub or agency == action.updated_by_agency else None,
-        updated_at=action.updated_at,
-    )
-
-
-async def render(
-    session: AsyncSession, plan: SafeguardingPlan, view: View, agency: str
-) -> PlanFull | PlanForActionOwner:
-    person = await session.get(Person, plan.person_id)
-    assert person is not None  # a foreign key
-    adult = AdultRef(
-        person_id=person.id,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        date_of_birth=person.date_of_birth,
-    )
-    overdue = service.is_review_overdue(plan)
-    if view is View.ACTION_OWNER:
-        adult.person_id = None  # the hub's own link between records
-        own = await service.actions(session, plan.id, agency)
-        return PlanForActionOwner(
-            id=plan.id,
-            status=plan.status,
-            adult=adult,
-            lead=plan.lead,
-            contingency=plan.contingency,
-            review_due_on=plan.review_due_on,
-            review_overdue=overdue,
-            actions=[action_out(a, agency=agency, hub=False) for a in own],
-        )
-    closure = None
-    if plan.closed_at is not None:
-        closure = ClosureOut(
-            reason=plan.closure_reason or "",
-            adult_view=plan.closure_adult_view or "",
-            feedback_given=bool(plan.feedback_given),
-            sar_considered=bool(plan.sar_considered),
-            closed_by=plan.closed_by or "",
-            closed_at=plan.closed_at,
-        )
-    return PlanFull(
-        id=plan.id,
-        status=plan.status,
-        adult=adult,
-        concern_id=plan.concern_id,
-        lead=plan.lead,
-        adult_wishes=plan.adult_wishes,
-        protective_people=plan.protective_people,
-        actions=[action_out(a, agency=agency, hub=True) for a in await service.actions(session, plan.id)],
-        contingency=plan.contingency,
-        review_due_on=plan.review_due_on,
-        review_overdue=overdue,
-        reviews=[ReviewOut.model_validate(r) for r in await service.reviews(session, plan.id)],
-        closure=closure,
-        created_by=plan.created_by,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-    )
 
 
 @router.post(
@@ -128,9 +48,7 @@ async def create_plan(
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
     created.at(f"/v1/safeguarding-plans/{plan.id}")
-    rendered = await render(session, plan, View.FULL, principal.agency)
-    assert isinstance(rendered, PlanFull)
-    return rendered
+    return await views.full(session, plan, principal.agency)
 
 
 @router.get(
@@ -156,7 +74,7 @@ async def list_plans(
     found, next_cursor = await service.list_visible(session, principal, filters, paging.params)
     paging.link(next_cursor)
     view = access.listed_view(principal)
-    items = [await render(session, plan, view, principal.agency) for plan in found]
+    items = [await views.render(session, plan, view, principal.agency) for plan in found]
     return PlanPage(items=items, next_cursor=next_cursor)
 
 
@@ -174,7 +92,7 @@ async def get_plan(
 ) -> PlanOut:
     plan, view = await service.read(session, principal, plan_id)
     answer.tag(plan.version)
-    return await render(session, plan, view, principal.agency)
+    return await views.render(session, plan, view, principal.agency)
 
 
 @router.patch(
@@ -193,9 +111,7 @@ async def update_plan(
     """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     plan = await service.update(session, principal, plan_id, body, if_match)
     answer.tag(plan.version)
-    rendered = await render(session, plan, View.FULL, principal.agency)
-    assert isinstance(rendered, PlanFull)
-    return rendered
+    return await views.full(session, plan, principal.agency)
 
 
 @router.patch(
@@ -219,7 +135,7 @@ async def update_action(
 ) -> ActionOut:
     action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
     answer.tag(action.version)
-    return action_out(action, agency=principal.agency, hub=access.is_hub(principal))
+    return views.action_out(action, agency=principal.agency, hub=access.is_hub(principal))
 
 
 @router.post(

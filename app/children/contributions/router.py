@@ -12,20 +12,16 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import service
 from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import ContributionOut, ContributionRequestIn, ContributionResponseIn
-from app.core.auth import Principal, requires
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
+from app.core.principals import ContributionsRead, ContributionsRequestOnce, ContributionsWrite
 from app.core.routing import Router
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import AgencyCode
 
 router = Router(tags=["Contributions"])
-ContributionsRead = Annotated[Principal, requires(Scope.CONTRIBUTIONS_READ)]
-ContributionsWrite = Annotated[Principal, requires(Scope.CONTRIBUTIONS_WRITE)]
-ContributionsRequestOnce = Annotated[Principal, idempotent(requires(Scope.CONTRIBUTIONS_REQUEST))]
 
 
 class ContributionList(BaseModel):

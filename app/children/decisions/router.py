@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from app.children.decisions import service
 from app.children.decisions.schemas import DecisionOut, DecisionProposal, DecisionReview
-from app.core.auth import Principal, requires
 from app.core.creation import Created
 from app.core.db import DbSession
-from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.principals import DecisionsApprove, DecisionsProposeOnce, ReferralsRead
 from app.core.routing import Router
-from app.core.scopes import Scope
 
 router = Router(tags=["Threshold decisions"])
-DecisionsProposeOnce = Annotated[Principal, idempotent(requires(Scope.DECISIONS_PROPOSE))]
-DecisionsApprove = Annotated[Principal, requires(Scope.DECISIONS_APPROVE)]
-ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
 
 
 @router.post(

@@ -25,27 +25,27 @@ from app.children.referrals.schemas import (
     Timeline,
     TimelineEntry,
 )
-from app.core.auth import Principal, requires
 from app.core.codes import RagRating
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging
+from app.core.principals import (
+    ConsentOverride,
+    ReferralsCreateOnce,
+    ReferralsRead,
+    ReferralsWrite,
+    ReferralsWriteOnce,
+)
 from app.core.routing import Router
 from app.core.schemas import MAX_UNPAGED_ITEMS
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
-ReferralsCreateOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_CREATE))]
-ReferralsRead = Annotated[Principal, requires(Scope.REFERRALS_READ)]
-ReferralsWrite = Annotated[Principal, requires(Scope.REFERRALS_WRITE)]
-ReferralsWriteOnce = Annotated[Principal, idempotent(requires(Scope.REFERRALS_WRITE))]
-ConsentOverride = Annotated[Principal, requires(Scope.CONSENT_OVERRIDE)]
 
 
 @router.post(

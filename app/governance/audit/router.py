@@ -9,11 +9,11 @@ from fastapi import Query
 from pydantic import AwareDatetime
 
 from app.core.audit import AuditAction
-from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.pagination import Paging
+from app.core.principals import AuditRead
 from app.core.routing import Router
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import AgencyCode
 from app.governance.audit import service
 from app.governance.audit.repository import AuditFilters
 from app.governance.audit.schemas import AuditActor, AuditEventOut, AuditEventPage, AuditVerification
@@ -21,7 +21,6 @@ from app.models.audit import AuditEvent
 from app.models.base import utcnow
 
 router = Router(prefix="/v1/audit-events", tags=["Audit trail"])
-AuditRead = Annotated[Principal, requires(Scope.AUDIT_READ)]
 
 
 def event_out(event: AuditEvent) -> AuditEventOut:

@@ -6,17 +6,15 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.auth import Principal, requires
 from app.core.db import DbSession
 from app.core.pagination import Paging
+from app.core.principals import EventsRead
 from app.core.routing import Router
-from app.core.scopes import Scope
 from app.governance.feed import service
 from app.governance.feed.rules import EventType, RecordType, markdown_table
 from app.governance.feed.schemas import FeedEvent, FeedPage
 
 router = Router(prefix="/v1/events", tags=["Change feed"])
-EventsRead = Annotated[Principal, requires(Scope.EVENTS_READ)]
 
 DESCRIPTION = f"""
 Every change to a case record is written as an event in the same transaction as the change (a

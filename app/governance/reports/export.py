@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Annotated, Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.errors import AppError
@@ -115,6 +115,53 @@ def file_response(file: IO[bytes], size: int, filename: str) -> StreamingRespons
 
 def vary_on_accept(response: Response) -> None:
     response.headers["Vary"] = "Accept"
+
+
+R = TypeVar("R")
+
+
+class Reply:
+    """A report's answer in the format the caller accepts. A handler takes it as ``Negotiated``, asks
+    ``format()`` before running the report (a 406 costs no report), then gives the report to ``json`` or
+    ``table``. Negotiated in the handler, not when the dependency is resolved: FastAPI resolves
+    dependencies before it validates the route's own parameters, and a request with a bad parameter
+    and an unacceptable ``Accept`` is answered 422, as it always was."""
+
+    __slots__ = ("_format", "request", "response")
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.request = request
+        self.response = response
+        self._format: Format | None = None
+
+    def format(self) -> Format:
+        """JSON or CSV, as ``Accept`` says; a 406 problem when it allows neither."""
+        if self._format is None:
+            self._format = negotiate(self.request)
+        return self._format
+
+    def json(self, body: R) -> R:
+        vary_on_accept(self.response)
+        return body
+
+    def table(
+        self,
+        report: R,
+        header: Sequence[str],
+        rows: Callable[[R], Iterable[Sequence[Any]]],
+        filename: str,
+    ) -> R | Response:
+        """``report`` as JSON, or as a CSV document of ``header`` and ``rows(report)``."""
+        if self.format() is Format.CSV:
+            return csv_response(to_csv(header, rows(report)), filename)
+        return self.json(report)
+
+
+def reply(request: Request, response: Response) -> Reply:
+    return Reply(request, response)
+
+
+Negotiated = Annotated[Reply, Depends(reply)]
 
 
 def both_media_types(csv_description: str, csv_example: str) -> dict[int | str, Any]:

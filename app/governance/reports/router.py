@@ -6,23 +6,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Query, Response
 
-from app.core.auth import Principal, requires
+from app.core.auth import Principal
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
 from app.core.openapi import problem_responses
 from app.core.pagination import Paging
+from app.core.principals import ReportsRead
 from app.core.routing import Router
 from app.core.schemas import Date
-from app.core.scopes import Scope
 from app.governance.reports import export, service
-from app.governance.reports.export import Format
+from app.governance.reports.export import Format, Negotiated
 from app.governance.reports.periods import Period
 from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
 
 router = Router(prefix="/v1/reports", tags=["Reports"])
-ReportsRead = Annotated[Principal, requires(Scope.REPORTS_READ)]
 
 
 async def child_level_reader(principal: ReportsRead) -> Principal:
@@ -103,8 +102,7 @@ TIMELINESS_CSV_EXAMPLE = (
     responses={**CHILD_LEVEL_ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
 )
 async def cin_referrals(
-    request: Request,
-    response: Response,
+    reply: Negotiated,
     principal: ChildLevelReader,
     session: DbSession,
     paging: Paging,
@@ -116,14 +114,13 @@ async def cin_referrals(
     period = Period(from_, to)
     if period.days > MAX_RANGE_DAYS:
         raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
-    if export.negotiate(request) is Format.CSV:
+    if reply.format() is Format.CSV:
         document = await service.cin_csv(session, principal, period)
         filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
         return export.file_response(document.file, document.size, filename)
     items, next_cursor = await service.cin_page(session, principal, period, paging.params)
     paging.link(next_cursor)
-    export.vary_on_accept(response)
-    return CinReferralPage(items=items, next_cursor=next_cursor)
+    return reply.json(CinReferralPage(items=items, next_cursor=next_cursor))
 
 
 @router.get(
@@ -153,8 +150,7 @@ async def cin_referrals(
     responses={**ERRORS, **export.both_media_types(SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE)},
 )
 async def sac(
-    request: Request,
-    response: Response,
+    reply: Negotiated,
     principal: ReportsRead,
     session: DbSession,
     year: Annotated[
@@ -162,13 +158,10 @@ async def sac(
         Query(ge=FIRST_SAC_YEAR, le=2100, description="The reporting year starting 1 April of this year."),
     ],
 ) -> SacReport | Response:
-    wanted = export.negotiate(request)
+    reply.format()  # negotiated first: a 406 runs no report
     report = await service.sac(session, principal, year)
-    if wanted is Format.CSV:
-        text = export.to_csv(service.SAC_CSV_HEADER, service.sac_rows(report))
-        return export.csv_response(text, f"sac-{year}-{(year + 1) % 100:02d}.csv")
-    export.vary_on_accept(response)
-    return report
+    filename = f"sac-{year}-{(year + 1) % 100:02d}.csv"
+    return reply.table(report, service.SAC_CSV_HEADER, service.sac_rows, filename)
 
 
 @router.get(
@@ -191,8 +184,7 @@ async def sac(
     responses={**ERRORS, **export.both_media_types(TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE)},
 )
 async def timeliness(
-    request: Request,
-    response: Response,
+    reply: Negotiated,
     principal: ReportsRead,
     session: DbSession,
     due_soon_hours: Annotated[
@@ -202,10 +194,6 @@ async def timeliness(
         ),
     ] = 24,
 ) -> TimelinessReport | Response:
-    wanted = export.negotiate(request)
+    reply.format()  # negotiated first: a 406 runs no report
     report = await service.timeliness(session, principal, due_soon_hours)
-    if wanted is Format.CSV:
-        text = export.to_csv(service.TIMELINESS_CSV_HEADER, service.timeliness_rows(report))
-        return export.csv_response(text, "timeliness.csv")
-    export.vary_on_accept(response)
-    return report
+    return reply.table(report, service.TIMELINESS_CSV_HEADER, service.timeliness_rows, "timeliness.csv")

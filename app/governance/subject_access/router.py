@@ -15,12 +15,13 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.auth import Principal, any_of_security, requires, requires_any
+from app.core.auth import Principal, any_of_security, requires_any
 from app.core.concurrency import Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
 from app.core.pagination import Page, Paging
+from app.core.principals import PeopleRead
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.subject_access import service
@@ -33,7 +34,6 @@ from app.governance.subject_access.schemas import (
 )
 
 router = Router(tags=["People"])
-PeopleRead = Annotated[Principal, requires(Scope.PEOPLE_READ)]
 # A lead agency exports its own side (people:read); information governance both (subject_access:export).
 Exporter = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT)]
 # The lead agencies log requests (people:write); so does information governance, which handles them.
