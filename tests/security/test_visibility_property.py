@@ -126,7 +126,7 @@ class Contribution:
 class Concern:
     id: str
     raiser: str
-    person_id: str
+    person_id: str | None
     decided: bool = False
     limited: bool = False
     enquiry_agencies: set[str] = field(default_factory=set)
@@ -423,9 +423,12 @@ class World:
         self.model.fact(enquiry_id, "an enquiry id", lambda c: knows_ids_of(c, *concern.enquiry_agencies))
 
     async def plan(self, index: int, owners: frozenset[str]) -> None:
-        if not self.model.concerns or not owners:
+        # A plan is for a known person: a concern whose adult still awaits a match decision (its random
+        # identity looked like an earlier one's) has none to plan for.
+        concerns = [c for c in self.model.concerns if c.person_id is not None]
+        if not concerns or not owners:
             return
-        concern = self.model.concerns[index % len(self.model.concerns)]
+        concern = concerns[index % len(concerns)]
         wishes, contingency = marker(), marker()
         tasks = {agency: marker() for agency in sorted(owners)}
         body = {
