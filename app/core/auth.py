@@ -161,7 +161,7 @@ def requires_any(*scopes: Scope) -> Any:
     return Depends(check)
 
 
-def public() -> None:
+async def public() -> None:
     """Declares an operation that takes no token: health, readiness, metrics, the problem pages and the
     token endpoint itself. Every other operation depends on ``authenticate``; ``tests/core/test_routes.py``
     fails on an operation that does neither."""

@@ -61,7 +61,7 @@ class VersionedAnswer:
         set_etag(self.response, version)
 
 
-def versioned_answer(response: Response) -> VersionedAnswer:
+async def versioned_answer(response: Response) -> VersionedAnswer:
     return VersionedAnswer(response=response)
 
 

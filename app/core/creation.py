@@ -22,7 +22,7 @@ class Creation:
         self.response.headers["Location"] = location
 
 
-def creation(response: Response) -> Creation:
+async def creation(response: Response) -> Creation:
     return Creation(response=response)
 
 

@@ -266,7 +266,13 @@ async def begin_read_only(session: AsyncSession) -> None:
     await session.connection(execution_options={_READ_ONLY: True})
 
 
-def get_session(request: Request) -> AsyncSession:
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session, as a dependency. (Every dependency is a coroutine function: FastAPI runs
+    a plain one in a worker thread, a thread hop per request; tests/core/test_routes.py checks.)"""
+    return request_session(request)
+
+
+def request_session(request: Request) -> AsyncSession:
     """The request's session, opened on first use; ``app.core.routing`` commits and closes it."""
     context = RequestContext.of(request)
     if context.session is None:

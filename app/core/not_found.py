@@ -25,7 +25,7 @@ async def audit_not_found(request: Request, exc: NotFound) -> None:
     if principal is None:
         return  # no caller to name: an unauthenticated request never reaches a record
     route = request.scope.get("route")
-    session = db.get_session(request)
+    session = db.request_session(request)
     try:
         audit.record(
             session,

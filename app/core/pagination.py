@@ -48,7 +48,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
     ] = DEFAULT_LIMIT,
@@ -177,7 +177,9 @@ class Pager:
         return Page(items=items, next_cursor=next_cursor)
 
 
-def pager(request: Request, response: Response, params: Annotated[PageParams, Depends(page_params)]) -> Pager:
+async def pager(
+    request: Request, response: Response, params: Annotated[PageParams, Depends(page_params)]
+) -> Pager:
     return Pager(params=params, request=request, response=response)
 
 

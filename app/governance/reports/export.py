@@ -157,7 +157,7 @@ class Reply:
         return self.json(report)
 
 
-def reply(request: Request, response: Response) -> Reply:
+async def reply(request: Request, response: Response) -> Reply:
     return Reply(request, response)
 
 
