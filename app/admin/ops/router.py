@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.core.auth import PUBLIC
 from app.core.db import ping
@@ -17,28 +17,26 @@ from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
 from app.core.problems import PROBLEM_TYPES
 from app.core.routing import Router
-from app.core.schemas import examples
+from app.core.schemas import example
 
 # Probed by load balancers and Prometheus, read by anyone following a problem's `type`: no token.
 router = Router(tags=["Operations"], dependencies=[PUBLIC])
 
 
 class Health(BaseModel):
-    model_config = ConfigDict(json_schema_extra=examples({"status": "ok"}))
+    model_config = example({"status": "ok"})
 
     status: Literal["ok", "ready"]
 
 
 class ProblemTypeOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "code": "precondition_failed",
-                "status": 412,
-                "title": "Precondition failed",
-                "description": "The If-Match header does not match the current ETag.",
-            }
-        )
+    model_config = example(
+        {
+            "code": "precondition_failed",
+            "status": 412,
+            "title": "Precondition failed",
+            "description": "The If-Match header does not match the current ETag.",
+        }
     )
 
     code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$")

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from app.children.codes import ReferralStatus
 from app.children.referrals import access, service, views
@@ -40,7 +40,7 @@ from app.core.principals import (
     ReferralsWriteOnce,
 )
 from app.core.routing import Router
-from app.core.schemas import MAX_UNPAGED_ITEMS
+from app.core.schemas import Unpaged
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
@@ -215,7 +215,7 @@ async def record_communication(
 )
 async def list_communications(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
-) -> Annotated[list[CommunicationOut], Field(max_length=MAX_UNPAGED_ITEMS)]:
+) -> Unpaged[CommunicationOut]:
     """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
     communications = await service.communications(session, principal, referral_id)
     return [CommunicationOut.model_validate(c) for c in communications]
