@@ -1,12 +1,38 @@
-"""A list's optional filters: each one given narrows the statement, each one left out narrows nothing."""
+"""A list's optional filters: each one given narrows the statement, each one left out narrows nothing.
+
+A filter that can hold several values is an ``AnyOf`` query parameter: given comma-separated
+(``rag=red,amber``), repeated (``rag=red&rag=amber``) or both, it means "any of" them; each value is
+validated as one item (a wrong one is a 422 pointing at its position).
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Collection
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
+from annotated_types import Len
+from pydantic import BeforeValidator
 
 Statement = TypeVar("Statement", bound=sa.Select[Any])
+T = TypeVar("T")
+
+# More values than any code list has: a longer list is not a filter anyone means.
+MAX_ANY_OF = 50
+
+
+def _split(value: Any) -> Any:
+    """``["red,amber", "blue"]`` -> ``["red", "amber", "blue"]``; empty parts are dropped."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return value
+    return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+
+
+# ``rag: Annotated[AnyOf[RagRating] | None, Query(...)] = None``: None when not given, else at least
+# one value; the spec shows an array of the item's schema.
+AnyOf = Annotated[list[T], BeforeValidator(_split), Len(1, MAX_ANY_OF)]
 
 
 def where_equal(stmt: Statement, *filters: tuple[Any, object]) -> Statement:
@@ -14,6 +40,15 @@ def where_equal(stmt: Statement, *filters: tuple[Any, object]) -> Statement:
     for column, value in filters:
         if value is not None:
             stmt = stmt.where(column == value)
+    return stmt
+
+
+def where_any(stmt: Statement, *filters: tuple[Any, Collection[Any] | None]) -> Statement:
+    """``stmt`` narrowed, for each (column, values) with values, to rows whose column is any of them."""
+    for column, values in filters:
+        if values:
+            distinct = sorted({str(v) for v in values})
+            stmt = stmt.where(column == distinct[0] if len(distinct) == 1 else column.in_(distinct))
     return stmt
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Allocated, Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 from app.models.person import MatchedSubject
 
 
-class AdultConcern(MatchedSubject, Timestamped, Versioned, Base):
+class AdultConcern(Allocated, MatchedSubject, Timestamped, Versioned, Base):
     """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
 
     __tablename__ = "adult_concerns"
@@ -49,6 +49,8 @@ class AdultConcern(MatchedSubject, Timestamped, Versioned, Base):
         sa.Index("ix_adult_concerns_status_received_at", "status", "received_at"),
         sa.Index("ix_adult_concerns_agency_received_at", "raising_agency", "received_at"),
         sa.Index("ix_adult_concerns_decision_due_at", "decision_due_at"),
+        sa.Index("ix_adult_concerns_allocated_worker_received_at", "allocated_worker", "received_at", "id"),
+        sa.Index("ix_adult_concerns_allocated_team_received_at", "allocated_team", "received_at", "id"),
     )
 
 
@@ -94,7 +96,7 @@ class Section42DecisionRecord(Base):
     decided_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class Enquiry(Base):
+class Enquiry(Allocated, Base):
     """A section 42 (or other) enquiry, led by an agency, possibly caused to another."""
 
     __tablename__ = "enquiries"
@@ -121,7 +123,13 @@ class Enquiry(Base):
     concluded_by: Mapped[str | None] = sub_column(nullable=True)
     concluded_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
-    __table_args__ = (sa.Index("ix_enquiries_opened_at", "opened_at"),)
+    __table_args__ = (
+        sa.Index("ix_enquiries_opened_at", "opened_at"),
+        # "My open enquiries", a team's, a lead agency's.
+        sa.Index("ix_enquiries_allocated_worker_status_opened_at", "allocated_worker", "status", "opened_at", "id"),
+        sa.Index("ix_enquiries_allocated_team_status_opened_at", "allocated_team", "status", "opened_at", "id"),
+        sa.Index("ix_enquiries_lead_agency_opened_at", "lead_agency", "opened_at", "id"),
+    )
 
 
 class CapacityAssessment(Base):

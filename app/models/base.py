@@ -13,6 +13,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from app.core import clock
 from app.core.schemas import MAX_SUB_LENGTH
 
+# A team's name as the hub calls it ("MASH A", "Front door east").
+ALLOCATION_TEAM_LENGTH = 100
+
 # Stable constraint names, so migrations can name what they drop on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,6 +85,17 @@ class Timestamped:
 
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Allocated:
+    """Who works the record: a worker (a token's ``sub``) and a team, who allocated it, when, and why.
+    The one column group a work queue filters on (``app.core.allocation``)."""
+
+    allocated_worker: Mapped[str | None] = sub_column(nullable=True)
+    allocated_team: Mapped[str | None] = mapped_column(sa.String(ALLOCATION_TEAM_LENGTH), nullable=True)
+    allocated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    allocated_by: Mapped[str | None] = sub_column(nullable=True)
+    allocation_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
 
 class Versioned:

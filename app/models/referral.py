@@ -7,11 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Allocated, Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 from app.models.person import MatchedSubject
 
 
-class Referral(Timestamped, Versioned, Base):
+# Undecided and not withdrawn (app.children.codes.FINAL_REFERRAL_STATUSES): the triage queue's rows.
+OPEN_REFERRALS = "status NOT IN ('decided', 'withdrawn')"
+
+
+class Referral(Allocated, Timestamped, Versioned, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
     Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
@@ -65,6 +69,16 @@ class Referral(Timestamped, Versioned, Base):
         sa.Index("ix_referrals_agency_received_at", "referring_agency", "received_at"),
         sa.Index("ix_referrals_rag_received_at", "rag_rating", "received_at"),
         sa.Index("ix_referrals_decision_due_at", "decision_due_at"),
+        # The work queues: the open referrals by deadline (the triage page), a worker's or a team's.
+        sa.Index(
+            "ix_referrals_open_decision_due_at",
+            "decision_due_at",
+            "id",
+            postgresql_where=sa.text(OPEN_REFERRALS),
+            sqlite_where=sa.text(OPEN_REFERRALS),
+        ),
+        sa.Index("ix_referrals_allocated_worker_decision_due_at", "allocated_worker", "decision_due_at", "id"),
+        sa.Index("ix_referrals_allocated_team_decision_due_at", "allocated_team", "decision_due_at", "id"),
     )
 
 
