@@ -84,6 +84,12 @@ def today() -> date:
     return local_date(now())
 
 
+def age_on(date_of_birth: date, on: date) -> int:
+    """Whole years from ``date_of_birth`` to ``on`` (someone born on 29 February comes of age on
+    1 March in a common year)."""
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
 RagHours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IsoWeekday = Annotated[int, Field(ge=1, le=7)]
 

@@ -28,3 +28,13 @@ class SpecialCategoryCondition(StrEnum):
 
     SAFEGUARDING = "uk_gdpr_9_2_g_dpa_2018_sch_1_para_18"
     VITAL_INTERESTS = "uk_gdpr_9_2_c_vital_interests"
+
+
+class Source(StrEnum):
+    """Where a referral or a concern came from, as a work queue filters them: sent by a partner
+    agency, made by the hub itself (its own staff, or taking a call), or made by the public online (not
+    yet taken: nothing has this source today)."""
+
+    PARTNER = "partner"
+    PUBLIC = "public"
+    HUB = "hub"

@@ -2,6 +2,10 @@
 
 The cursor is the sort key of the last item of the page, base64url-encoded JSON. Pages are stable
 while rows are inserted, and cost the same at page 1 and page 10,000 (no OFFSET).
+
+A list that takes ``sort`` (a field name, ``-`` for descending) pages by a ``Sort``; its cursors carry
+the sort they were made under, and a cursor of another sort is 422 ``invalid_cursor`` (its keys would
+mean another position).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -111,15 +115,40 @@ def _decode_value(value: Any, column: QueryableAttribute[Any]) -> Any:
     raise ValueError("cursor key of a type the API does not page by")
 
 
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """An order a list may be sorted in: its name as asked (``-decision_due_at``) and the keys it
+    orders by (unique together: the last is the row's id)."""
+
+    name: str
+    keys: tuple[QueryableAttribute[Any], ...]
+    descending: bool
+
+    @classmethod
+    def of(cls, asked: str, fields: Mapping[str, Sequence[QueryableAttribute[Any]]]) -> Sort:
+        """The sort ``asked`` (a field of ``fields``, ``-`` first for descending; the list's query
+        type allows only those, so an unknown one never gets here)."""
+        field = asked.removeprefix("-")
+        return cls(name=asked, keys=tuple(fields[field]), descending=asked.startswith("-"))
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
+def decode_cursor(
+    cursor: str, columns: Sequence[QueryableAttribute[Any]], *, sort: Sort | None = None
+) -> list[Any]:
+    """The keys of ``cursor``; with ``sort``, of a cursor made under that sort (another is 422
+    ``invalid_cursor``)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if sort is not None:
+            if not isinstance(values, list) or not values or values[0] != sort.name:
+                raise ValueError("cursor of another sort")
+            values = values[1:]
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError("cursor of the wrong shape")
         return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
@@ -130,18 +159,25 @@ def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> li
 async def paginate(
     session: AsyncSession,
     stmt: sa.Select[Any],
-    keys: Sequence[QueryableAttribute[Any]],
+    order_by: Sequence[QueryableAttribute[Any]] | Sort,
     params: PageParams,
     *,
     descending: bool = True,
 ) -> tuple[list[Any], str | None]:
-    """Run ``stmt`` ordered by ``keys`` (unique together) and return one page and the next cursor.
+    """Run ``stmt`` ordered by ``order_by``, keys unique together or a ``Sort``, and return one page and
+    the next cursor (which names the sort when there is one).
 
     ``stmt`` selects ORM entities or rows; the key values are read back from the selected columns,
     so each key must be a mapped attribute of the selected entity.
     """
+    sort = order_by if isinstance(order_by, Sort) else None
+    keys: Sequence[QueryableAttribute[Any]]
+    if isinstance(order_by, Sort):
+        keys, descending = order_by.keys, order_by.descending
+    else:
+        keys = order_by
     if params.cursor is not None:
-        after = decode_cursor(params.cursor, keys)
+        after = decode_cursor(params.cursor, keys, sort=sort)
         row_key = sa.tuple_(*keys)
         cursor_key = sa.tuple_(*[sa.literal(v, k.type) for v, k in zip(after, keys, strict=True)])
         stmt = stmt.where(row_key < cursor_key if descending else row_key > cursor_key)
@@ -151,7 +187,8 @@ async def paginate(
         return rows, None
     rows = rows[: params.limit]
     last = rows[-1]
-    return rows, encode_cursor([getattr(last, k.key) for k in keys])
+    values = [getattr(last, k.key) for k in keys]
+    return rows, encode_cursor(values if sort is None else [sort.name, *values])
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

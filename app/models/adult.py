@@ -126,8 +126,12 @@ class Enquiry(Allocated, Base):
     __table_args__ = (
         sa.Index("ix_enquiries_opened_at", "opened_at"),
         # "My open enquiries", a team's, a lead agency's.
-        sa.Index("ix_enquiries_allocated_worker_status_opened_at", "allocated_worker", "status", "opened_at", "id"),
-        sa.Index("ix_enquiries_allocated_team_status_opened_at", "allocated_team", "status", "opened_at", "id"),
+        sa.Index(
+            "ix_enquiries_allocated_worker_status_opened_at", "allocated_worker", "status", "opened_at", "id"
+        ),
+        sa.Index(
+            "ix_enquiries_allocated_team_status_opened_at", "allocated_team", "status", "opened_at", "id"
+        ),
         sa.Index("ix_enquiries_lead_agency_opened_at", "lead_agency", "opened_at", "id"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Allocated, Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 from app.models.person import MatchedSubject
 
-
 # Undecided and not withdrawn (app.children.codes.FINAL_REFERRAL_STATUSES): the triage queue's rows.
 OPEN_REFERRALS = "status NOT IN ('decided', 'withdrawn')"
 
@@ -77,7 +76,9 @@ class Referral(Allocated, Timestamped, Versioned, Base):
             postgresql_where=sa.text(OPEN_REFERRALS),
             sqlite_where=sa.text(OPEN_REFERRALS),
         ),
-        sa.Index("ix_referrals_allocated_worker_decision_due_at", "allocated_worker", "decision_due_at", "id"),
+        sa.Index(
+            "ix_referrals_allocated_worker_decision_due_at", "allocated_worker", "decision_due_at", "id"
+        ),
         sa.Index("ix_referrals_allocated_team_decision_due_at", "allocated_team", "decision_due_at", "id"),
     )
 

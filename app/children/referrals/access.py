@@ -14,14 +14,17 @@ reasoning: ``full`` only). Row-level security says the same again underneath, on
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.codes import Source
 from app.core.errors import NotFound
 from app.core.readable import one_with_view, view_case
+from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, Referral
 
 
@@ -57,6 +60,14 @@ def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
     """What the caller's referral list holds: the hub every referral, a partner those it made."""
     return sa.true() if is_hub(principal) else made_by(str(principal.agency))
+
+
+def from_sources(sources: Collection[Source]) -> sa.ColumnElement[bool]:
+    """Referrals that came from any of ``sources``: the hub's are made by children's social care, a
+    partner's by any other agency; none comes from the public yet."""
+    made_by_hub = made_by(AgencyCode.CHILDRENS_SOCIAL_CARE)
+    clauses = {Source.HUB: made_by_hub, Source.PARTNER: sa.not_(made_by_hub), Source.PUBLIC: sa.false()}
+    return sa.or_(*(clauses[s] for s in sorted(set(sources))))
 
 
 async def visible(

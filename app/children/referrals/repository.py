@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, aliased
 
-from app.children.codes import FINAL_REFERRAL_STATUSES
+from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus
 from app.children.referrals import access
+from app.core.allocation import AllocationFilter, unallocated, where_allocated
 from app.core.auth import Principal
-from app.core.filters import where_equal, where_flag
-from app.core.pagination import PageParams, paginate
+from app.core.codes import Source
+from app.core.filters import where_any, where_flag
+from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
 from app.models.event import CaseEvent
 from app.models.referral import (
@@ -76,33 +80,42 @@ async def other_referrals_of(
 
 @dataclass(frozen=True, slots=True)
 class ReferralFilters:
-    status: str | None = None
-    rag: str | None = None
-    referring_agency: str | None = None
+    """The list's filters (and the counts'): each a set of values meaning "any of", or None."""
+
+    status: Collection[str] | None = None
+    rag: Collection[str] | None = None
+    referring_agency: Collection[str] | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
+    source: Collection[Source] | None = None
+    allocation: AllocationFilter = field(default_factory=AllocationFilter)
+
+
+# The orders the list may be sorted in (``?sort=``), each ending in the id to be unique.
+SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {
+    "received_at": (Referral.received_at, Referral.id),
+    "decision_due_at": (Referral.decision_due_at, Referral.id),
+}
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Referral.decision_due_at < now, Referral.status.not_in(list(FINAL_REFERRAL_STATUSES)))
 
 
-async def list_visible(
-    session: AsyncSession,
-    principal: Principal,
-    filters: ReferralFilters,
-    params: PageParams,
-    now: datetime,
-) -> tuple[list[Referral], str | None]:
-    stmt = sa.select(Referral).where(access.listed(principal))
-    stmt = where_equal(
+def filtered(principal: Principal, filters: ReferralFilters, now: datetime, *columns: Any) -> sa.Select[Any]:
+    """``SELECT columns`` of the referrals the caller lists that match ``filters``: the one statement
+    the list and its counts both narrow, so the counts are of what the list shows."""
+    stmt = sa.select(*columns).where(access.listed(principal))
+    stmt = where_any(
         stmt,
         (Referral.status, filters.status),
         (Referral.rag_rating, filters.rag),
         (Referral.referring_agency, filters.referring_agency),
     )
+    if filters.source:
+        stmt = stmt.where(access.from_sources(filters.source))
     if filters.received_from is not None:
         stmt = stmt.where(Referral.received_at >= filters.received_from)
     if filters.received_to is not None:
@@ -114,7 +127,90 @@ async def list_visible(
                 ReferralChild.referral_id == Referral.id, ReferralChild.person_id == filters.person_id
             )
         )
-    return await paginate(session, stmt, [Referral.received_at, Referral.id], params)
+    return where_allocated(stmt, Referral, filters.allocation, principal, hub=access.is_hub(principal))
+
+
+async def list_visible(
+    session: AsyncSession,
+    principal: Principal,
+    filters: ReferralFilters,
+    sort: Sort,
+    params: PageParams,
+    now: datetime,
+) -> tuple[list[Referral], str | None]:
+    return await paginate(session, filtered(principal, filters, now, Referral), sort, params)
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    status: str
+    rag_rating: str | None
+    total: int
+    overdue: int
+    unallocated: int
+
+
+async def counts(
+    session: AsyncSession, principal: Principal, filters: ReferralFilters, now: datetime
+) -> list[CountRow]:
+    """The listed referrals counted by status and RAG rating, with how many are overdue and
+    unallocated, in one statement."""
+    stmt = filtered(
+        principal,
+        filters,
+        now,
+        Referral.status,
+        Referral.rag_rating,
+        sa.func.count(),
+        sa.func.count(sa.case((overdue_clause(now), 1))),
+        sa.func.count(sa.case((unallocated(Referral), 1))),
+    ).group_by(Referral.status, Referral.rag_rating)
+    return [CountRow(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def outstanding_checks(
+    session: AsyncSession, referral_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Contribution]]:
+    """The requests to agencies not yet answered, on each referral, soonest due first."""
+    found: dict[uuid.UUID, list[Contribution]] = {rid: [] for rid in referral_ids}
+    if referral_ids:
+        rows = await session.scalars(
+            sa.select(Contribution)
+            .where(
+                Contribution.referral_id.in_(list(referral_ids)),
+                Contribution.status == ContributionStatus.REQUESTED,
+            )
+            .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id)
+        )
+        for contribution in rows:
+            found[contribution.referral_id].append(contribution)
+    return found
+
+
+async def earlier_referral_counts(
+    session: AsyncSession, referral_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """For each referral, how many referrals received before it named any of its children (as
+    matched to the person register), in one statement."""
+    if not referral_ids:
+        return {}
+    child, other_child = aliased(ReferralChild), aliased(ReferralChild)
+    this, earlier = aliased(Referral), aliased(Referral)
+    stmt = (
+        sa.select(child.referral_id, sa.func.count(sa.distinct(earlier.id)))
+        .join(this, this.id == child.referral_id)
+        .join(
+            other_child,
+            sa.and_(other_child.person_id == child.person_id, other_child.referral_id != child.referral_id),
+        )
+        .join(earlier, earlier.id == other_child.referral_id)
+        .where(child.referral_id.in_(list(referral_ids)), earlier.received_at < this.received_at)
+        .group_by(child.referral_id)
+    )
+    found = dict.fromkeys(referral_ids, 0)
+    for referral_id, n in await session.execute(stmt):
+        found[referral_id] = n
+    return found
 
 
 async def requests_to(session: AsyncSession, referral_id: uuid.UUID, agency: str) -> Sequence[Contribution]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
 from app.children.codes import ReferralStatus
-from app.children.referrals import access, service, views
+from app.children.referrals import access, repository, service, views
 from app.children.referrals.repository import ReferralFilters
 from app.children.referrals.schemas import (
     ChildIdentity,
@@ -17,21 +17,25 @@ from app.children.referrals.schemas import (
     CommunicationOut,
     ConsentOverrideIn,
     RagRatingIn,
+    ReferralCounts,
     ReferralCreate,
     ReferralFull,
     ReferralOut,
+    ReferralSort,
     ReferralSummary,
     ReferralUpdate,
     Timeline,
     TimelineEntry,
 )
-from app.core.codes import RagRating
+from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
+from app.core.codes import RagRating, Source
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
+from app.core.filters import AnyOf
 from app.core.openapi import INVALID_TRANSITION, problem_responses
-from app.core.pagination import Page, Paging
+from app.core.pagination import Page, Paging, Sort
 from app.core.principals import (
     ConsentOverride,
     ReferralsCreateOnce,
@@ -69,21 +73,26 @@ async def create_referral(
     return await view(session, new.referral, children=new.children, household=new.household)
 
 
-@router.get(
-    "",
-    summary="List referrals",
-    description=(
-        "Children's social care sees every referral; a partner agency sees the referrals it made (the "
-        "requests it was asked to answer are in GET /v1/contributions). Newest first."
-    ),
-)
-async def list_referrals(
-    principal: ReferralsRead,
-    session: DbSession,
-    paging: Paging,
-    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
-    rag: RagRating | None = None,
-    referring_agency: AgencyCode | None = None,
+async def referral_filters(
+    status_: Annotated[
+        AnyOf[ReferralStatus] | None,
+        Query(alias="status", description="Any of these statuses (`a,b` or repeated)."),
+    ] = None,
+    rag: Annotated[
+        AnyOf[RagRating] | None, Query(description="Any of these RAG ratings (`red,amber` or repeated).")
+    ] = None,
+    referring_agency: Annotated[
+        AnyOf[AgencyCode] | None, Query(description="Made by any of these agencies (`a,b` or repeated).")
+    ] = None,
+    source: Annotated[
+        AnyOf[Source] | None,
+        Query(
+            description=(
+                "Came from any of: `partner` (made by another agency), `hub` (made by children's social "
+                "care), `public` (made online by the public: none yet)."
+            )
+        ),
+    ] = None,
     # Aware only: a time without an offset cannot be compared with UTC timestamps (it was a 500).
     received_from: Annotated[
         AwareDatetime | None, Query(description="Received at or after (RFC 3339).")
@@ -94,20 +103,65 @@ async def list_referrals(
         Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
     ] = None,
     person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None,
-) -> Page[ReferralSummary]:
-    filters = ReferralFilters(
+    *,
+    allocation: AllocationQuery,
+) -> ReferralFilters:
+    return ReferralFilters(
         status=status_,
         rag=rag,
         referring_agency=referring_agency,
+        source=source,
         received_from=received_from,
         received_to=received_to,
         overdue=overdue,
         person_id=person_id,
+        allocation=allocation,
     )
-    referrals, children, next_cursor = await service.list_(session, principal, filters, paging.params)
-    now = utcnow()
-    items = [views.summary(r, children[r.id], now, hub=access.is_hub(principal)) for r in referrals]
-    return paging.page(items, next_cursor)
+
+
+# The list's filters, which its counts take too.
+ReferralQuery = Annotated[ReferralFilters, Depends(referral_filters)]
+
+
+@router.get(
+    "",
+    summary="List referrals",
+    description=(
+        "Children's social care sees every referral, each item with what its work queues show (children "
+        "and their ages, concern categories, deadlines, allocation, the checks still outstanding, a "
+        "pending match, earlier referrals of the same children); a partner agency sees the referrals it "
+        "made, as sent (the requests it was asked to answer are in GET /v1/contributions). Newest first "
+        "unless `sort` says otherwise; a cursor keeps the sort it was made under."
+    ),
+)
+async def list_referrals(
+    principal: ReferralsRead,
+    session: DbSession,
+    paging: Paging,
+    filters: ReferralQuery,
+    sort: Annotated[
+        ReferralSort, Query(description="`received_at` or `decision_due_at`; `-` first for descending.")
+    ] = ReferralSort.RECEIVED_AT_DESCENDING,
+) -> Page[ReferralSummary]:
+    order = Sort.of(sort, repository.SORTS)
+    page = await service.list_(session, principal, filters, order, paging.params)
+    items = views.summaries(page, utcnow(), hub=access.is_hub(principal))
+    return paging.page(items, page.next_cursor)
+
+
+@router.get(
+    "/counts",
+    summary="Count the referrals a list would show",
+    description=(
+        "The list's filters (and the same visibility): how many referrals match, by status and by RAG "
+        "rating, how many are overdue and (children's social care) how many have no worker allocated."
+    ),
+)
+async def count_referrals(
+    principal: ReferralsRead, session: DbSession, filters: ReferralQuery
+) -> ReferralCounts:
+    rows = await service.counts(session, principal, filters)
+    return views.counts(rows, hub=access.is_hub(principal))
 
 
 @router.get(
@@ -168,6 +222,27 @@ async def rate_referral(
     referral = await service.rate(session, principal, referral_id, body, clock)
     answer.tag(referral.version)
     return await views.full(session, referral)
+
+
+@router.post(
+    "/{referral_id}/allocation",
+    summary="Allocate the referral to a worker and a team",
+    description=(
+        "Children's social care allocates an open referral to a worker (a `sub`), a team, both, or "
+        "neither (null and null: back to the unallocated queue). Partners never see allocations."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+)
+async def allocate_referral(
+    referral_id: uuid.UUID,
+    answer: Versioned,
+    principal: ReferralsWrite,
+    session: DbSession,
+    body: AllocationIn,
+) -> AllocationOut:
+    referral = await service.allocate(session, principal, referral_id, body)
+    answer.tag(referral.version)
+    return allocation_of(referral)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -31,9 +32,12 @@ from app.children.codes import (
     ReferralSource,
     ReferralStatus,
 )
+from app.core.allocation import AllocationOut
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.schemas import (
+    MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
+    Count,
     Date,
     Line200,
     PastAwareDatetime,
@@ -69,6 +73,8 @@ Level = Annotated[int, Field(ge=1, le=4)]
 # Case event types: "referral.received", "contribution.submitted", ...
 EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
 MAX_CHILDREN = 12
+# Agencies may be asked again and again: as many as any unpaged list holds.
+MAX_OUTSTANDING_CHECKS = MAX_UNPAGED_ITEMS
 # An address as accepted (EmailStr), shown back.
 Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
 MAX_HOUSEHOLD = 20
@@ -573,9 +579,33 @@ class ChildSummary(ResponseModel):
     family_name: Name
     date_of_birth: date | None
     expected_date_of_birth: date | None
+    age: Annotated[int, Field(ge=0, le=150)] | None = Field(
+        description="Whole years today (in England); null when the date of birth is not known."
+    )
+
+
+class OutstandingCheck(ResponseModel):
+    """A request to an agency ("MASH check") not yet answered."""
+
+    contribution_id: uuid.UUID
+    agency: AgencyCode
+    due_at: datetime
+    overdue: bool
+
+
+class ReferralSort(StrEnum):
+    """The orders of the referral list: a field, `-` first for descending."""
+
+    RECEIVED_AT = "received_at"
+    RECEIVED_AT_DESCENDING = "-received_at"
+    DECISION_DUE_AT = "decision_due_at"
+    DECISION_DUE_AT_DESCENDING = "-decision_due_at"
 
 
 class ReferralSummary(ResponseModel):
+    """A referral in a list. The hub's items carry what its work queues show (the fields described
+    as the hub's); they are null in a partner agency's list, which shows its referrals as sent."""
+
     model_config = example(
         {
             "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
@@ -584,7 +614,9 @@ class ReferralSummary(ResponseModel):
             "received_at": "2026-11-23T08:12:00Z",
             "rag_rating": "red",
             "decision_due_at": "2026-11-23T12:12:00Z",
+            "statutory_decision_due_at": "2026-11-24T08:12:00Z",
             "overdue": False,
+            "concern_categories": ["domestic_abuse", "neglect"],
             "children": [
                 {
                     "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
@@ -592,9 +624,27 @@ class ReferralSummary(ResponseModel):
                     "family_name": "Smith-Jones",
                     "date_of_birth": "2018-03-14",
                     "expected_date_of_birth": None,
+                    "age": 8,
                 }
             ],
             "outcome": None,
+            "allocation": {
+                "worker": "mash-practitioner-7",
+                "team": "MASH A",
+                "allocated_at": "2026-11-23T09:05:00Z",
+                "allocated_by": "mash-manager-2",
+                "note": None,
+            },
+            "outstanding_checks": [
+                {
+                    "contribution_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    "agency": "health",
+                    "due_at": "2026-11-23T11:12:00Z",
+                    "overdue": False,
+                }
+            ],
+            "match_pending": False,
+            "earlier_referrals": 1,
         }
     )
 
@@ -604,9 +654,71 @@ class ReferralSummary(ResponseModel):
     received_at: datetime
     rag_rating: RagRating | None
     decision_due_at: datetime
+    statutory_decision_due_at: datetime | None = Field(
+        description="The hub's: one working day from receipt, whatever the rating."
+    )
     overdue: bool
+    concern_categories: Categories
     children: list[ChildSummary] = Field(max_length=MAX_CHILDREN)
     outcome: OutcomeOut | None
+    allocation: AllocationOut | None = Field(description="The hub's: whom the referral is allocated to.")
+    outstanding_checks: list[OutstandingCheck] | None = Field(
+        max_length=MAX_OUTSTANDING_CHECKS,
+        description="The hub's: requests to agencies not yet answered, soonest due first.",
+    )
+    match_pending: bool | None = Field(
+        description="The hub's: a child's match to the person register awaits a practitioner."
+    )
+    earlier_referrals: Count | None = Field(
+        description=(
+            "The hub's: how many referrals received before this one named any of its children "
+            "(a repeat referral when there are any)."
+        )
+    )
+
+
+class StatusCounts(ResponseModel):
+    received: Count
+    triaged: Count
+    gathering_information: Count
+    awaiting_approval: Count
+    decided: Count
+    withdrawn: Count
+
+
+class RagCounts(ResponseModel):
+    red: Count
+    amber: Count
+    green: Count
+    blue: Count
+    unrated: Count
+
+
+class ReferralCounts(ResponseModel):
+    """How many referrals the list would show with the same filters, and how they break down."""
+
+    model_config = example(
+        {
+            "total": 12,
+            "by_status": {
+                "received": 3,
+                "triaged": 5,
+                "gathering_information": 4,
+                "awaiting_approval": 0,
+                "decided": 0,
+                "withdrawn": 0,
+            },
+            "by_rag": {"red": 2, "amber": 6, "green": 1, "blue": 0, "unrated": 3},
+            "overdue": 4,
+            "unallocated": 7,
+        }
+    )
+
+    total: Count
+    by_status: StatusCounts
+    by_rag: RagCounts
+    overdue: Count
+    unallocated: Count | None = Field(description="The hub's: no worker allocated (null for a partner).")
 
 
 class CommunicationOut(ResponseModel):

@@ -22,7 +22,7 @@ from app.children.codes import (
     ReferralStatus,
 )
 from app.children.contributions import status as contribution_status
-from app.children.referrals import repository, status
+from app.children.referrals import access, repository, status
 from app.children.referrals.access import View, for_hub, visible
 from app.children.referrals.repository import AGGREGATE, ReferralFilters
 from app.children.referrals.schemas import (
@@ -34,19 +34,21 @@ from app.children.referrals.schemas import (
     ReferralUpdate,
 )
 from app.children.referrals.status import Action
-from app.core import audit, events
+from app.core import allocation, audit, events
+from app.core.allocation import AllocationIn
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
-from app.core.pagination import PageParams
+from app.core.pagination import PageParams, Sort
 from app.governance.feed import service as feed
 from app.models.base import utcnow
 from app.models.person import Person
 from app.models.referral import (
     Communication,
+    Contribution,
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
@@ -512,20 +514,60 @@ async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) 
     return referral, view
 
 
+@dataclass(frozen=True, slots=True)
+class ReferralPage:
+    """A page of the referral list, with what its items show, read in a fixed number of statements
+    however long the page: the hub's extras (``checks``, ``earlier``) are empty for a partner."""
+
+    referrals: list[Referral]
+    children: dict[uuid.UUID, list[ReferralChild]]
+    checks: dict[uuid.UUID, list[Contribution]]
+    earlier: dict[uuid.UUID, int]
+    next_cursor: str | None
+
+
 async def list_(
-    session: AsyncSession, actor: Principal, filters: ReferralFilters, params: PageParams
-) -> tuple[list[Referral], dict[uuid.UUID, list[ReferralChild]], str | None]:
-    referrals, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
-    children = await repository.children(session, [r.id for r in referrals])
+    session: AsyncSession, actor: Principal, filters: ReferralFilters, sort: Sort, params: PageParams
+) -> ReferralPage:
+    referrals, next_cursor = await repository.list_visible(session, actor, filters, sort, params, utcnow())
+    ids = [r.id for r in referrals]
+    children = await repository.children(session, ids)
+    checks: dict[uuid.UUID, list[Contribution]] = {}
+    earlier: dict[uuid.UUID, int] = {}
+    if access.is_hub(actor):
+        checks = await repository.outstanding_checks(session, ids)
+        earlier = await repository.earlier_referral_counts(session, ids)
     audit.record_list(
         session,
         actor,
         RECORD_TYPE,
         "referral_ids",
-        (r.id for r in referrals),
+        ids,
         (c.person_id for cs in children.values() for c in cs),
     )
-    return referrals, children, next_cursor
+    return ReferralPage(referrals, children, checks, earlier, next_cursor)
+
+
+async def counts(
+    session: AsyncSession, actor: Principal, filters: ReferralFilters
+) -> list[repository.CountRow]:
+    """The list's totals: numbers only, no record or person named (nothing to audit of one)."""
+    return await repository.counts(session, actor, filters, utcnow())
+
+
+async def allocate(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: AllocationIn
+) -> Referral:
+    """Allocate an open referral to a worker and a team (the hub only; 404 to anyone else)."""
+    referral = await for_hub(session, actor, referral_id)
+    status.check(referral, Action.EDIT)
+    now = utcnow()
+    data = allocation.allocate(referral, actor, body, now)
+    referral.updated_at = now
+    await session.flush()
+    emit(session, actor, referral.id, EventType.REFERRAL_ALLOCATED, **data)
+    await audit_on_referral(session, actor, AuditAction.UPDATE, referral.id, fields=["allocation"])
+    return referral
 
 
 async def timeline(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ReferralStatus
 from app.children.referrals import repository
 from app.children.referrals.access import View
+from app.children.referrals.repository import CountRow
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,
@@ -19,23 +20,30 @@ from app.children.referrals.schemas import (
     ConsentOverrideOut,
     HouseholdMemberOut,
     OutcomeOut,
+    OutstandingCheck,
     ParentalConsentOut,
     PreviousReferral,
+    RagCounts,
     RagOut,
+    ReferralCounts,
     ReferralForAskedAgency,
     ReferralForReferrer,
     ReferralFull,
     ReferralSummary,
     ReferrerOut,
     RequestToAgency,
+    StatusCounts,
     WithdrawalOut,
 )
-from app.children.referrals.service import is_overdue
+from app.children.referrals.service import ReferralPage, is_overdue
+from app.core.allocation import allocation_out
+from app.core.clock import age_on, local_date
 from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
 from app.people import repository as people_repository
+from app.people.codes import MatchStatus
 from app.people.schemas import PersonRef
 
 # The Children in Need census counts a referral as a repeat when another came within 12 months.
@@ -213,9 +221,28 @@ async def render(
     return await for_asked_agency(session, referral, agency)
 
 
+def child_summary(child: ReferralChild, today: date, *, hub: bool) -> ChildSummary:
+    born = child.date_of_birth
+    return ChildSummary(
+        person_id=child.person_id if hub else None,
+        given_name=child.given_name,
+        family_name=child.family_name,
+        date_of_birth=born,
+        expected_date_of_birth=child.expected_date_of_birth,
+        age=None if born is None else max(0, age_on(born, today)),
+    )
+
+
+def summaries(page: ReferralPage, now: datetime, *, hub: bool) -> list[ReferralSummary]:
+    """The list's items: the hub's with its work queue's fields, a partner's as sent."""
+    today = local_date(now)
+    return [summary(page, referral, now, today, hub=hub) for referral in page.referrals]
+
+
 def summary(
-    referral: Referral, children: list[ReferralChild], now: datetime, *, hub: bool
+    page: ReferralPage, referral: Referral, now: datetime, today: date, *, hub: bool
 ) -> ReferralSummary:
+    children = page.children[referral.id]
     return ReferralSummary(
         id=referral.id,
         status=referral.status,
@@ -223,16 +250,38 @@ def summary(
         received_at=referral.received_at,
         rag_rating=referral.rag_rating,
         decision_due_at=referral.decision_due_at,
+        statutory_decision_due_at=referral.statutory_decision_due_at if hub else None,
         overdue=is_overdue(referral, now),
-        children=[
-            ChildSummary(
-                person_id=c.person_id if hub else None,
-                given_name=c.given_name,
-                family_name=c.family_name,
-                date_of_birth=c.date_of_birth,
-                expected_date_of_birth=c.expected_date_of_birth,
-            )
-            for c in children
-        ],
+        concern_categories=referral.concern_categories,
+        children=[child_summary(c, today, hub=hub) for c in children],
         outcome=outcome(referral),
+        allocation=allocation_out(referral, hub=hub),
+        outstanding_checks=[
+            OutstandingCheck(
+                contribution_id=check.id,
+                agency=check.agency,
+                due_at=check.due_at,
+                overdue=check.due_at < now,
+            )
+            for check in page.checks[referral.id]
+        ]
+        if hub
+        else None,
+        match_pending=any(c.match_status == MatchStatus.PENDING for c in children) if hub else None,
+        earlier_referrals=page.earlier[referral.id] if hub else None,
+    )
+
+
+def counts(rows: Sequence[CountRow], *, hub: bool) -> ReferralCounts:
+    by_status = dict.fromkeys(StatusCounts.model_fields, 0)
+    by_rag = dict.fromkeys(RagCounts.model_fields, 0)
+    for row in rows:
+        by_status[row.status] += row.total
+        by_rag[row.rag_rating or "unrated"] += row.total
+    return ReferralCounts(
+        total=sum(row.total for row in rows),
+        by_status=StatusCounts(**by_status),
+        by_rag=RagCounts(**by_rag),
+        overdue=sum(row.overdue for row in rows),
+        unallocated=sum(row.unallocated for row in rows) if hub else None,
     )

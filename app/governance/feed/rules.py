@@ -16,6 +16,9 @@ its own part in the record, and only the event types this table lists for that p
 - ``action_owner``: the agency owns an action in a safeguarding plan. It sees the plan made, amended
   and closed, and updates of its own actions.
 
+Allocation events (``referral.allocated``, ``adult_concern.allocated``, ``enquiry.allocated``) name the
+hub's staff: no partner view lists them.
+
 Anything not listed is not shown to a partner (deny by default), including event types added later.
 Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``.
 """
@@ -155,6 +158,8 @@ FEED: dict[EventType, Rule] = {
         # Not stored on the event: the service adds the ids of the caller's requests it cancelled.
         asked_agency=Shown(("cancelled_contribution_ids",), Only.CANCELLED_REQUEST),
     ),
+    # Allocation names the hub's staff: the hub's own (every allocation event, on either side).
+    EventType.REFERRAL_ALLOCATED: Rule(_REFERRAL),
     # Adults' side
     EventType.ADULT_CONCERN_RECEIVED: Rule(
         _CONCERN, AdultConcernStatus.RECEIVED, raiser=Shown(("allegations", "types_of_risk"))
@@ -174,6 +179,8 @@ FEED: dict[EventType, Rule] = {
     EventType.ENQUIRY_CONCLUDED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_CONCLUDED, raiser=_NOT_LIMITED),
     EventType.ADULT_CONCERN_UPDATED: Rule(_CONCERN),
     EventType.ADULT_CONCERN_CLOSED: Rule(_CONCERN, AdultConcernStatus.CLOSED, raiser=Shown()),
+    EventType.ADULT_CONCERN_ALLOCATED: Rule(_CONCERN),
+    EventType.ENQUIRY_ALLOCATED: Rule(_CONCERN),
     # Safeguarding plans: written on the concern's stream when the plan has a concern, but about the
     # plan, which is the record the feed names (the action owner may not see the concern).
     EventType.PLAN_CREATED: Rule(_PLAN, PlanStatus.ACTIVE, action_owner=Shown(("plan_id",))),
