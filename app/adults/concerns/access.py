@@ -14,16 +14,19 @@ parts (``raised_by``) ask here. Row-level security says the same again underneat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import AdultConcernStatus
+from app.core import filters
 from app.core.auth import Principal
+from app.core.codes import Source
 from app.core.errors import NotFound
 from app.core.readable import one_with_view, view_case
+from app.core.scopes import AgencyCode
 from app.models.adult import AdultConcern, Enquiry, Section42DecisionRecord
 
 
@@ -52,6 +55,11 @@ def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
     """What the caller's concern list holds: the hub every concern, a partner those it raised."""
     return sa.true() if is_hub(principal) else raised_by(str(principal.agency))
+
+
+def from_sources(sources: Collection[Source]) -> sa.ColumnElement[bool]:
+    """Concerns that came from any of ``sources``: the hub's are raised by adult social care."""
+    return filters.from_sources(sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE))
 
 
 async def visible(
@@ -83,8 +91,18 @@ async def for_hub(session: AsyncSession, principal: Principal, concern_id: uuid.
 
 def reads_enquiry(principal: Principal, enquiry: Enquiry) -> bool:
     """The council stays accountable (adult social care reads every enquiry); an agency leading it or
-    caused to carry it out reads that enquiry, not the rest of the case."""
+    caused to carry it out reads that enquiry, not the rest of the case. ``enquiries_listed`` says the
+    same in SQL."""
     return is_hub(principal) or principal.agency in (enquiry.lead_agency, enquiry.caused_to_agency)
+
+
+def enquiries_listed(principal: Principal) -> sa.ColumnElement[bool]:
+    """What the caller's enquiry list holds (as ``reads_enquiry``): adult social care every enquiry,
+    another agency those it leads or was caused."""
+    if is_hub(principal):
+        return sa.true()
+    agency = str(principal.agency)
+    return sa.or_(Enquiry.lead_agency == agency, Enquiry.caused_to_agency == agency)
 
 
 # ---------------------------------------------------------------------------------------------------

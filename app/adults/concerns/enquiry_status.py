@@ -18,12 +18,19 @@ INITIAL = EnquiryStatus.OPEN
 
 class Action(StrEnum):
     CONCLUDE = "conclude"
+    ALLOCATE = "allocate"  # keeps the status
 
 
 TRANSITIONS: Transitions[EnquiryStatus, Action] = Transitions(
     EnquiryStatus,
-    table={(EnquiryStatus.OPEN, Action.CONCLUDE): EnquiryStatus.CONCLUDED},
-    refused={Action.CONCLUDE: "This enquiry has already been concluded."},
+    table={
+        (EnquiryStatus.OPEN, Action.CONCLUDE): EnquiryStatus.CONCLUDED,
+        (EnquiryStatus.OPEN, Action.ALLOCATE): EnquiryStatus.OPEN,
+    },
+    refused={
+        Action.CONCLUDE: "This enquiry has already been concluded.",
+        Action.ALLOCATE: "A concluded enquiry is not allocated any more.",
+    },
 )
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
-from app.adults.codes import AdultConcernStatus, CapacityOutcome, PlanStatus
+from app.adults.codes import AdultConcernStatus, CapacityOutcome, EnquiryStatus, PlanStatus
 from app.adults.concerns import access
+from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
-from app.core.filters import where_equal, where_flag
-from app.core.pagination import PageParams, paginate
+from app.core.codes import Source
+from app.core.filters import where_any, where_equal, where_flag
+from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
 from app.models.adult import (
     AdultConcern,
@@ -91,9 +95,18 @@ async def has_active_plan(session: AsyncSession, concern_id: uuid.UUID) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ConcernFilters:
-    status: str | None = None
+    status: Collection[str] | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
+    source: Collection[Source] | None = None
+    allocation: AllocationFilter = field(default_factory=AllocationFilter)
+
+
+# The orders of the concern list (``?sort=``), each ending in the id to be unique.
+CONCERN_SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {
+    "received_at": (AdultConcern.received_at, AdultConcern.id),
+    "decision_due_at": (AdultConcern.decision_due_at, AdultConcern.id),
+}
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
@@ -102,10 +115,90 @@ def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
 
 
 async def list_visible(
-    session: AsyncSession, principal: Principal, filters: ConcernFilters, params: PageParams, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    filters: ConcernFilters,
+    sort: Sort,
+    params: PageParams,
+    now: datetime,
 ) -> tuple[list[AdultConcern], str | None]:
     stmt = sa.select(AdultConcern).where(access.listed(principal))
-    stmt = where_equal(stmt, (access.status_clause(principal), filters.status))
+    stmt = where_any(stmt, (access.status_clause(principal), filters.status))
     stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
     stmt = where_equal(stmt, (AdultConcern.person_id, filters.person_id))
-    return await paginate(session, stmt, [AdultConcern.received_at, AdultConcern.id], params)
+    if filters.source:
+        stmt = stmt.where(access.from_sources(filters.source))
+    stmt = where_allocated(stmt, AdultConcern, filters.allocation, principal, hub=access.is_hub(principal))
+    return await paginate(session, stmt, sort, params)
+
+
+async def enquiry_ids(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The enquiry of each concern that has one."""
+    if not concern_ids:
+        return {}
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    stmt = sa.select(Enquiry.concern_id, Enquiry.id).where(Enquiry.concern_id.in_(list(concern_ids)))
+    for concern_id, enquiry_id in await session.execute(stmt):
+        found[concern_id] = enquiry_id
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# The enquiry list
+
+
+@dataclass(frozen=True, slots=True)
+class EnquiryFilters:
+    status: Collection[str] | None = None
+    lead_agency: Collection[str] | None = None
+    overdue: bool | None = None
+    allocation: AllocationFilter = field(default_factory=AllocationFilter)
+
+
+ENQUIRY_SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {"opened_at": (Enquiry.opened_at, Enquiry.id)}
+# The time the hub aims to conclude an enquiry in (a local target; the Care Act sets none): an open
+# enquiry older than this is overdue.
+ENQUIRY_TARGET = timedelta(days=28)
+
+
+def enquiry_overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Enquiry.status == EnquiryStatus.OPEN, Enquiry.opened_at < now - ENQUIRY_TARGET)
+
+
+async def enquiries_visible(
+    session: AsyncSession,
+    principal: Principal,
+    filters: EnquiryFilters,
+    sort: Sort,
+    params: PageParams,
+    now: datetime,
+) -> tuple[list[Enquiry], str | None]:
+    stmt = sa.select(Enquiry).where(access.enquiries_listed(principal))
+    stmt = where_any(stmt, (Enquiry.status, filters.status), (Enquiry.lead_agency, filters.lead_agency))
+    stmt = where_flag(stmt, filters.overdue, enquiry_overdue_clause(now))
+    stmt = where_allocated(stmt, Enquiry, filters.allocation, principal, hub=access.is_hub(principal))
+    return await paginate(session, stmt, sort, params)
+
+
+async def concerns(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AdultConcern]:
+    if not concern_ids:
+        return {}
+    rows = await session.scalars(sa.select(AdultConcern).where(AdultConcern.id.in_(list(concern_ids))))
+    return {concern.id: concern for concern in rows}
+
+
+async def latest_advocacies(
+    session: AsyncSession, concern_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Advocacy]:
+    """The latest advocacy assessment of each concern that has one, in one statement."""
+    if not concern_ids:
+        return {}
+    rows = await session.scalars(
+        sa.select(Advocacy)
+        .where(Advocacy.concern_id.in_(list(concern_ids)))
+        .order_by(Advocacy.concern_id, Advocacy.recorded_at.desc(), Advocacy.id.desc())
+    )
+    found: dict[uuid.UUID, Advocacy] = {}
+    for advocacy in rows:
+        found.setdefault(advocacy.concern_id, advocacy)
+    return found

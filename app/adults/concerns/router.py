@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.adults.codes import AdultConcernStatus
-from app.adults.concerns import access, service, views
-from app.adults.concerns.repository import ConcernFilters
+from app.adults.codes import AdultConcernStatus, EnquiryStatus
+from app.adults.concerns import access, repository, service, views
+from app.adults.concerns.repository import ConcernFilters, EnquiryFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
     AdultConcernFull,
@@ -18,18 +18,24 @@ from app.adults.concerns.schemas import (
     AdultConcernUpdate,
     AdvocacyIn,
     AdvocacyOut,
+    ConcernSort,
     EnquiryConclusion,
     EnquiryOpen,
     EnquiryOut,
+    EnquirySort,
+    EnquirySummary,
     Section42DecisionIn,
     Section42DecisionOut,
 )
+from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
+from app.core.codes import Source
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
+from app.core.filters import AnyOf
 from app.core.openapi import INVALID_TRANSITION, problem_responses
-from app.core.pagination import Page, Paging
+from app.core.pagination import Page, Paging, Sort
 from app.core.principals import (
     AdvocatesWriteOnce,
     ConcernsCreateOnce,
@@ -40,6 +46,8 @@ from app.core.principals import (
     ConcernsWriteOnce,
 )
 from app.core.routing import Router
+from app.core.scopes import AgencyCode
+from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])
@@ -70,21 +78,38 @@ async def create_concern(
 @router.get(
     "/v1/adult-concerns",
     summary="List adult concerns",
-    description="Adult social care sees every concern; another agency sees the concerns it raised.",
+    description=(
+        "Adult social care sees every concern, each with its enquiry and allocation; another agency sees "
+        "the concerns it raised. Newest first unless `sort` says otherwise; a cursor keeps its sort."
+    ),
 )
 async def list_concerns(
     principal: ConcernsRead,
     session: DbSession,
     paging: Paging,
-    status_: Annotated[AdultConcernStatus | None, Query(alias="status")] = None,
+    allocation: AllocationQuery,
+    status_: Annotated[
+        AnyOf[AdultConcernStatus] | None,
+        Query(alias="status", description="Any of these statuses (`a,b` or repeated)."),
+    ] = None,
     overdue: Annotated[
         bool | None, Query(description="Only undecided concerns past their decision deadline.")
     ] = None,
     person_id: uuid.UUID | None = None,
+    source: Annotated[
+        AnyOf[Source] | None,
+        Query(description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."),
+    ] = None,
+    sort: Annotated[
+        ConcernSort, Query(description="`received_at` or `decision_due_at`; `-` first for descending.")
+    ] = ConcernSort.RECEIVED_AT_DESCENDING,
 ) -> Page[AdultConcernSummary]:
-    filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
-    concerns, next_cursor = await service.list_(session, principal, filters, paging.params)
-    items = await views.summaries(session, concerns, hub=access.is_hub(principal))
+    filters = ConcernFilters(
+        status=status_, overdue=overdue, person_id=person_id, source=source, allocation=allocation
+    )
+    order = Sort.of(sort, repository.CONCERN_SORTS)
+    concerns, enquiries, next_cursor = await service.list_(session, principal, filters, order, paging.params)
+    items = await views.summaries(session, concerns, hub=access.is_hub(principal), enquiries=enquiries)
     return paging.page(items, next_cursor)
 
 
@@ -190,6 +215,58 @@ async def open_enquiry(
     return views.enquiry_out(enquiry, [], hub=access.is_hub(principal))
 
 
+@router.post(
+    "/v1/adult-concerns/{concern_id}/allocation",
+    summary="Allocate the concern to a worker and a team",
+    description=(
+        "Adult social care allocates a concern not yet closed to a worker (a `sub`), a team, both, or "
+        "neither (null and null). The raising agency never sees allocations."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+)
+async def allocate_concern(
+    concern_id: uuid.UUID, answer: Versioned, principal: ConcernsWrite, session: DbSession, body: AllocationIn
+) -> AllocationOut:
+    concern = await service.allocate(session, principal, concern_id, body)
+    answer.tag(concern.version)
+    return allocation_of(concern)
+
+
+@router.get(
+    "/v1/enquiries",
+    summary="List enquiries",
+    description=(
+        "Adult social care sees every enquiry, with whom each is allocated to; an agency sees the "
+        "enquiries it leads or was caused (without the hub's allocation). Each item carries the adult, "
+        "the objectives and where advocacy stands. \"My open enquiries\": `allocated_to=me&status=open`. "
+        "Newest first unless `sort` says otherwise."
+    ),
+)
+async def list_enquiries(
+    principal: ConcernsRead,
+    session: DbSession,
+    paging: Paging,
+    allocation: AllocationQuery,
+    status_: Annotated[
+        AnyOf[EnquiryStatus] | None, Query(alias="status", description="`open`, `concluded`, or both.")
+    ] = None,
+    lead_agency: Annotated[
+        AnyOf[AgencyCode] | None, Query(description="Led by any of these agencies (`a,b` or repeated).")
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="Only open enquiries past (true) or within (false) the hub's 28-day target."),
+    ] = None,
+    sort: Annotated[EnquirySort, Query(description="`opened_at`; `-opened_at` for newest first.")] = (
+        EnquirySort.OPENED_AT_DESCENDING
+    ),
+) -> Page[EnquirySummary]:
+    filters = EnquiryFilters(status=status_, lead_agency=lead_agency, overdue=overdue, allocation=allocation)
+    order = Sort.of(sort, repository.ENQUIRY_SORTS)
+    page = await service.list_enquiries(session, principal, filters, order, paging.params)
+    return paging.page(views.enquiry_summaries(page, utcnow(), hub=access.is_hub(principal)), page.next_cursor)
+
+
 @router.get(
     "/v1/enquiries/{enquiry_id}",
     summary="Get an enquiry",
@@ -198,6 +275,22 @@ async def open_enquiry(
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
     return views.enquiry_out(enquiry, allegations, hub=access.is_hub(principal))
+
+
+@router.post(
+    "/v1/enquiries/{enquiry_id}/allocation",
+    summary="Allocate the enquiry to a worker and a team",
+    description=(
+        "Adult social care allocates an open enquiry to a worker (a `sub`), a team, both, or neither "
+        "(null and null); the agency leading or caused it does not see allocations."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+)
+async def allocate_enquiry(
+    enquiry_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: AllocationIn
+) -> AllocationOut:
+    enquiry = await service.allocate_enquiry(session, principal, enquiry_id, body)
+    return allocation_of(enquiry)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, ConfigDict, EmailStr, Field, model_validator
@@ -32,6 +33,7 @@ from app.adults.codes import (
     TypeOfRisk,
 )
 from app.children.referrals.schemas import ChildMatch
+from app.core.allocation import AllocationOut
 from app.core.clock import today
 from app.core.schemas import (
     SINGLE_LINE,
@@ -665,6 +667,14 @@ class AdultConcernSummary(ResponseModel):
             "given_name": "Margaret",
             "family_name": "Hughes",
             "date_of_birth": "1941-06-02",
+            "enquiry_id": None,
+            "allocation": {
+                "worker": "asc-worker-4",
+                "team": "Safeguarding adults",
+                "allocated_at": "2026-11-23T15:00:00Z",
+                "allocated_by": "asc-manager-2",
+                "note": None,
+            },
         }
     )
 
@@ -678,3 +688,85 @@ class AdultConcernSummary(ResponseModel):
     given_name: Name
     family_name: Name
     date_of_birth: date | None
+    enquiry_id: uuid.UUID | None = Field(description="Adult social care's: the concern's enquiry, once opened.")
+    allocation: AllocationOut | None = Field(description="Adult social care's: whom the concern is allocated to.")
+
+
+class ConcernSort(StrEnum):
+    """The orders of the adult concern list: a field, `-` first for descending."""
+
+    RECEIVED_AT = "received_at"
+    RECEIVED_AT_DESCENDING = "-received_at"
+    DECISION_DUE_AT = "decision_due_at"
+    DECISION_DUE_AT_DESCENDING = "-decision_due_at"
+
+
+class EnquirySort(StrEnum):
+    """The orders of the enquiry list."""
+
+    OPENED_AT = "opened_at"
+    OPENED_AT_DESCENDING = "-opened_at"
+
+
+class EnquiryAdult(ResponseModel):
+    """The adult an enquiry is about, as the list shows them."""
+
+    person_id: uuid.UUID | None = Field(description="Adult social care's link to the person register.")
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None
+
+
+class AdvocacyState(ResponseModel):
+    """Where independent advocacy stands: the latest assessment's answer."""
+
+    required: bool
+    offer: AdvocacyOffer
+    advocate_outstanding: bool = Field(
+        description="Required, and neither appointed nor refused by the adult: the enquiry cannot conclude."
+    )
+
+
+class EnquirySummary(ResponseModel):
+    """An enquiry in a list: the adult, what it sets out to do, and who works it."""
+
+    model_config = example(
+        {
+            "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+            "concern_id": _CONCERN_ID,
+            "kind": "section_42_enquiry",
+            "status": "open",
+            "lead_agency": "adult_social_care",
+            "caused_to_agency": None,
+            "objectives": ["establish_facts", "protect"],
+            "opened_at": "2026-11-24T09:00:00Z",
+            "overdue": False,
+            "adult": {
+                "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+                "given_name": "Margaret",
+                "family_name": "Hughes",
+                "date_of_birth": "1941-06-02",
+            },
+            "allocation": {
+                "worker": "asc-worker-4",
+                "team": "Safeguarding adults",
+                "allocated_at": "2026-11-24T09:30:00Z",
+                "allocated_by": "asc-manager-2",
+                "note": None,
+            },
+            "advocacy": {"required": True, "offer": "offered", "advocate_outstanding": True},
+        }
+    )
+
+    id: uuid.UUID
+    concern_id: uuid.UUID
+    kind: Section42Decision
+    status: EnquiryStatus
+    lead_agency: AgencyCode
+    caused_to_agency: AgencyCode | None
+    objectives: list[EnquiryObjective] = Field(max_length=len(EnquiryObjective))
+    opened_at: datetime
+    overdue: bool = Field(description="Open longer than the hub's target (28 days).")
+    adult: EnquiryAdult
+    allocation: AllocationOut | None = Field(description="Adult social care's: whom the enquiry is allocated to.")
+    advocacy: AdvocacyState | None = Field(description="Null until advocacy has been assessed.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.codes import (
     AdultConcernStatus,
     AdvocacyOffer,
+    EnquiryStatus,
     LackedCapacity,
     Section42Decision,
 )
 from app.adults.concerns import access, enquiry_status, repository, status
 from app.adults.concerns.access import View, visible
 from app.adults.concerns.enquiry_status import Action as EnquiryAction
-from app.adults.concerns.repository import AGGREGATE, ConcernFilters
+from app.adults.concerns.repository import AGGREGATE, ConcernFilters, EnquiryFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
     AdultConcernUpdate,
@@ -35,14 +37,15 @@ from app.adults.concerns.schemas import (
     Section42DecisionIn,
 )
 from app.adults.concerns.status import Action
-from app.core import audit, events
+from app.core import allocation, audit, events
+from app.core.allocation import AllocationIn
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
-from app.core.pagination import PageParams
+from app.core.pagination import PageParams, Sort
 from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 from app.models.person import Person
@@ -504,14 +507,80 @@ async def read(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -
 
 
 async def list_(
-    session: AsyncSession, actor: Principal, filters: ConcernFilters, params: PageParams
-) -> tuple[list[AdultConcern], str | None]:
-    concerns, next_cursor = await repository.list_visible(session, actor, filters, params, utcnow())
+    session: AsyncSession, actor: Principal, filters: ConcernFilters, sort: Sort, params: PageParams
+) -> tuple[list[AdultConcern], dict[uuid.UUID, uuid.UUID], str | None]:
+    """A page of concerns, and (adult social care) the enquiry of each that has one."""
+    concerns, next_cursor = await repository.list_visible(session, actor, filters, sort, params, utcnow())
+    ids = [c.id for c in concerns]
+    enquiries = await repository.enquiry_ids(session, ids) if access.is_hub(actor) else {}
+    audit.record_list(session, actor, RECORD_TYPE, "concern_ids", ids, (c.person_id for c in concerns))
+    return concerns, enquiries, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class EnquiryPage:
+    """A page of enquiries with their concerns and latest advocacy, in a fixed number of statements."""
+
+    enquiries: list[Enquiry]
+    concerns: dict[uuid.UUID, AdultConcern]
+    advocacy: dict[uuid.UUID, Advocacy]
+    next_cursor: str | None
+
+
+async def list_enquiries(
+    session: AsyncSession, actor: Principal, filters: EnquiryFilters, sort: Sort, params: PageParams
+) -> EnquiryPage:
+    enquiries, next_cursor = await repository.enquiries_visible(session, actor, filters, sort, params, utcnow())
+    concern_ids = [e.concern_id for e in enquiries]
+    concerns = await repository.concerns(session, concern_ids)
+    advocacy = await repository.latest_advocacies(session, concern_ids)
     audit.record_list(
-        session, actor, RECORD_TYPE, "concern_ids", (c.id for c in concerns), (c.person_id for c in concerns)
+        session,
+        actor,
+        RECORD_TYPES[Enquiry],
+        "enquiry_ids",
+        (e.id for e in enquiries),
+        (c.person_id for c in concerns.values()),
     )
-    return concerns, next_cursor
+    return EnquiryPage(enquiries, concerns, advocacy, next_cursor)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Allocation (app.core.allocation): adult social care's, of an open concern or enquiry
+
+
+async def allocate(session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AllocationIn) -> AdultConcern:
+    concern = await for_action(session, actor, concern_id, Action.EDIT)
+    now = utcnow()
+    data = allocation.allocate(concern, actor, body, now)
+    concern.updated_at = now
+    await session.flush()
+    emit(session, actor, concern.id, EventType.ADULT_CONCERN_ALLOCATED, **data)
+    audit_concern(session, actor, AuditAction.UPDATE, concern, fields=["allocation"])
+    return concern
+
+
+async def allocate_enquiry(
+    session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID, body: AllocationIn
+) -> Enquiry:
+    if not access.is_hub(actor):
+        raise NotFound("enquiry", enquiry_id)
+    enquiry, concern = await visible_enquiry(session, actor, enquiry_id, for_update=True)
+    enquiry_status.check(enquiry, EnquiryAction.ALLOCATE)
+    data = allocation.allocate(enquiry, actor, body, utcnow())
+    await session.flush()
+    # On the concern's stream, as every step of its enquiry.
+    emit(session, actor, concern.id, EventType.ENQUIRY_ALLOCATED, enquiry_id=str(enquiry.id), **data)
+    audit_concern(
+        session, actor, AuditAction.UPDATE, concern, record_id=enquiry.id, record_type=RECORD_TYPES[Enquiry]
+    )
+    return enquiry
 
 
 def is_overdue(concern: AdultConcern, now: datetime) -> bool:
     return concern.status in repository.OPEN_STATUSES and concern.decision_due_at < now
+
+
+def enquiry_overdue(enquiry: Enquiry, now: datetime) -> bool:
+    """Open longer than the hub's target (``repository.enquiry_overdue_clause`` says it in SQL)."""
+    return enquiry.status == EnquiryStatus.OPEN and enquiry.opened_at < now - repository.ENQUIRY_TARGET

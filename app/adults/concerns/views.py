@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,15 +16,19 @@ from app.adults.concerns.schemas import (
     AdultConcernSummary,
     AdultOut,
     AdvocacyOut,
+    AdvocacyState,
     AllegationIn,
     AllegationOut,
     CriterionOut,
+    EnquiryAdult,
     EnquiryOut,
+    EnquirySummary,
     FeedbackOut,
     Section42DecisionOut,
 )
-from app.adults.concerns.service import advocate_outstanding, is_overdue
+from app.adults.concerns.service import EnquiryPage, advocate_outstanding, enquiry_overdue, is_overdue
 from app.children.referrals.schemas import ChildMatch
+from app.core.allocation import allocation_out
 from app.core.rendering import from_record
 from app.models.adult import AdultConcern, Allegation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
@@ -118,13 +124,24 @@ async def render(
 
 
 async def summaries(
-    session: AsyncSession, concerns: Sequence[AdultConcern], *, hub: bool
+    session: AsyncSession,
+    concerns: Sequence[AdultConcern],
+    *,
+    hub: bool,
+    enquiries: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> list[AdultConcernSummary]:
     limited = set() if hub else await access.feedback_limited(session, [c.id for c in concerns])
-    return [summary(c, hub=hub, feedback_limited=c.id in limited) for c in concerns]
+    found = enquiries or {}
+    return [
+        summary(c, hub=hub, feedback_limited=c.id in limited, enquiry_id=found.get(c.id)) for c in concerns
+    ]
 
 
-def summary(concern: AdultConcern, *, hub: bool, feedback_limited: bool = False) -> AdultConcernSummary:
+def summary(
+    concern: AdultConcern, *, hub: bool, feedback_limited: bool = False, enquiry_id: uuid.UUID | None = None
+) -> AdultConcernSummary:
+    """``enquiry_id`` and the allocation are adult social care's: null for the raising agency (an
+    enquiry may be what limited feedback withholds)."""
     return AdultConcernSummary(
         id=concern.id,
         status=concern.status
@@ -138,4 +155,37 @@ def summary(concern: AdultConcern, *, hub: bool, feedback_limited: bool = False)
         given_name=concern.given_name,
         family_name=concern.family_name,
         date_of_birth=concern.date_of_birth,
+        enquiry_id=enquiry_id if hub else None,
+        allocation=allocation_out(concern, hub=hub),
     )
+
+
+def enquiry_summaries(page: EnquiryPage, now: datetime, *, hub: bool) -> list[EnquirySummary]:
+    """The enquiry list's items. The agency leading an enquiry or caused it sees no hub staff (no
+    allocation) and not the person register's link."""
+    items = []
+    for enquiry in page.enquiries:
+        concern = page.concerns[enquiry.concern_id]
+        advocacy = page.advocacy.get(enquiry.concern_id)
+        items.append(
+            from_record(
+                EnquirySummary,
+                enquiry,
+                overdue=enquiry_overdue(enquiry, now),
+                adult=EnquiryAdult(
+                    person_id=concern.person_id if hub else None,
+                    given_name=concern.given_name,
+                    family_name=concern.family_name,
+                    date_of_birth=concern.date_of_birth,
+                ),
+                allocation=allocation_out(enquiry, hub=hub),
+                advocacy=None
+                if advocacy is None
+                else AdvocacyState(
+                    required=advocacy.required,
+                    offer=advocacy.offer,
+                    advocate_outstanding=advocate_outstanding(advocacy),
+                ),
+            )
+        )
+    return items

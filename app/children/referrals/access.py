@@ -20,6 +20,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import filters
 from app.core.auth import Principal
 from app.core.codes import Source
 from app.core.errors import NotFound
@@ -63,11 +64,8 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 def from_sources(sources: Collection[Source]) -> sa.ColumnElement[bool]:
-    """Referrals that came from any of ``sources``: the hub's are made by children's social care, a
-    partner's by any other agency; none comes from the public yet."""
-    made_by_hub = made_by(AgencyCode.CHILDRENS_SOCIAL_CARE)
-    clauses = {Source.HUB: made_by_hub, Source.PARTNER: sa.not_(made_by_hub), Source.PUBLIC: sa.false()}
-    return sa.or_(*(clauses[s] for s in sorted(set(sources))))
+    """Referrals that came from any of ``sources``: the hub's are made by children's social care."""
+    return filters.from_sources(sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE))
 
 
 async def visible(
