@@ -132,7 +132,9 @@ async def list_visible(
     return await paginate(session, stmt, sort, params)
 
 
-async def enquiry_ids(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+async def enquiry_ids(
+    session: AsyncSession, concern_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
     """The enquiry of each concern that has one."""
     if not concern_ids:
         return {}
@@ -180,7 +182,9 @@ async def enquiries_visible(
     return await paginate(session, stmt, sort, params)
 
 
-async def concerns(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AdultConcern]:
+async def concerns(
+    session: AsyncSession, concern_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, AdultConcern]:
     if not concern_ids:
         return {}
     rows = await session.scalars(sa.select(AdultConcern).where(AdultConcern.id.in_(list(concern_ids))))

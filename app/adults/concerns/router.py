@@ -98,7 +98,9 @@ async def list_concerns(
     person_id: uuid.UUID | None = None,
     source: Annotated[
         AnyOf[Source] | None,
-        Query(description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."),
+        Query(
+            description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."
+        ),
     ] = None,
     sort: Annotated[
         ConcernSort, Query(description="`received_at` or `decision_due_at`; `-` first for descending.")
@@ -238,7 +240,7 @@ async def allocate_concern(
     description=(
         "Adult social care sees every enquiry, with whom each is allocated to; an agency sees the "
         "enquiries it leads or was caused (without the hub's allocation). Each item carries the adult, "
-        "the objectives and where advocacy stands. \"My open enquiries\": `allocated_to=me&status=open`. "
+        'the objectives and where advocacy stands. "My open enquiries": `allocated_to=me&status=open`. '
         "Newest first unless `sort` says otherwise."
     ),
 )
@@ -264,7 +266,9 @@ async def list_enquiries(
     filters = EnquiryFilters(status=status_, lead_agency=lead_agency, overdue=overdue, allocation=allocation)
     order = Sort.of(sort, repository.ENQUIRY_SORTS)
     page = await service.list_enquiries(session, principal, filters, order, paging.params)
-    return paging.page(views.enquiry_summaries(page, utcnow(), hub=access.is_hub(principal)), page.next_cursor)
+    return paging.page(
+        views.enquiry_summaries(page, utcnow(), hub=access.is_hub(principal)), page.next_cursor
+    )
 
 
 @router.get(

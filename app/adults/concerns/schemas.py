@@ -688,8 +688,12 @@ class AdultConcernSummary(ResponseModel):
     given_name: Name
     family_name: Name
     date_of_birth: date | None
-    enquiry_id: uuid.UUID | None = Field(description="Adult social care's: the concern's enquiry, once opened.")
-    allocation: AllocationOut | None = Field(description="Adult social care's: whom the concern is allocated to.")
+    enquiry_id: uuid.UUID | None = Field(
+        description="Adult social care's: the concern's enquiry, once opened."
+    )
+    allocation: AllocationOut | None = Field(
+        description="Adult social care's: whom the concern is allocated to."
+    )
 
 
 class ConcernSort(StrEnum):
@@ -768,5 +772,7 @@ class EnquirySummary(ResponseModel):
     opened_at: datetime
     overdue: bool = Field(description="Open longer than the hub's target (28 days).")
     adult: EnquiryAdult
-    allocation: AllocationOut | None = Field(description="Adult social care's: whom the enquiry is allocated to.")
+    allocation: AllocationOut | None = Field(
+        description="Adult social care's: whom the enquiry is allocated to."
+    )
     advocacy: AdvocacyState | None = Field(description="Null until advocacy has been assessed.")

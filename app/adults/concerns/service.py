@@ -530,7 +530,9 @@ class EnquiryPage:
 async def list_enquiries(
     session: AsyncSession, actor: Principal, filters: EnquiryFilters, sort: Sort, params: PageParams
 ) -> EnquiryPage:
-    enquiries, next_cursor = await repository.enquiries_visible(session, actor, filters, sort, params, utcnow())
+    enquiries, next_cursor = await repository.enquiries_visible(
+        session, actor, filters, sort, params, utcnow()
+    )
     concern_ids = [e.concern_id for e in enquiries]
     concerns = await repository.concerns(session, concern_ids)
     advocacy = await repository.latest_advocacies(session, concern_ids)
@@ -549,7 +551,9 @@ async def list_enquiries(
 # Allocation (app.core.allocation): adult social care's, of an open concern or enquiry
 
 
-async def allocate(session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AllocationIn) -> AdultConcern:
+async def allocate(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AllocationIn
+) -> AdultConcern:
     concern = await for_action(session, actor, concern_id, Action.EDIT)
     now = utcnow()
     data = allocation.allocate(concern, actor, body, now)
