@@ -310,6 +310,22 @@ async def _rate(world: World) -> Request:
     }
 
 
+ALLOCATION = {"worker": "practitioner-user", "team": "Front door"}
+
+
+async def _allocate_referral(world: World) -> Request:
+    return {"url": f"/v1/referrals/{await world.referral()}/allocation", "json": ALLOCATION}
+
+
+async def _allocate_concern(world: World) -> Request:
+    return {"url": f"/v1/adult-concerns/{await world.concern()}/allocation", "json": ALLOCATION}
+
+
+async def _allocate_enquiry(world: World) -> Request:
+    concern_id = await world.concern(enquiry=True)
+    return {"url": f"/v1/enquiries/{world.ids[f'enquiry_of_{concern_id}']}/allocation", "json": ALLOCATION}
+
+
 async def _override(world: World) -> Request:
     referral_id = await world.referral(consented=False)
     body = {"reason": "Risk to the child.", "lawful_basis": "uk_gdpr_6_1_e_public_task"}
@@ -625,6 +641,23 @@ ROWS = [
     ),
     Row("list referrals", "GET", "/v1/referrals", "referrals:read", 200, static("/v1/referrals")),
     Row(
+        "count referrals",
+        "GET",
+        "/v1/referrals/counts",
+        "referrals:read",
+        200,
+        static("/v1/referrals/counts"),
+    ),
+    Row(
+        "allocate referral",
+        "POST",
+        "/v1/referrals/{referral_id}/allocation",
+        "referrals:write",
+        200,
+        _allocate_referral,
+        HUB,
+    ),
+    Row(
         "get referral",
         "GET",
         "/v1/referrals/{referral_id}",
@@ -881,6 +914,25 @@ ROWS = [
         "adult_concerns:write",
         201,
         _open_enquiry,
+        ASC,
+    ),
+    Row(
+        "allocate concern",
+        "POST",
+        "/v1/adult-concerns/{concern_id}/allocation",
+        "adult_concerns:write",
+        200,
+        _allocate_concern,
+        ASC,
+    ),
+    Row("list enquiries", "GET", "/v1/enquiries", "adult_concerns:read", 200, static("/v1/enquiries")),
+    Row(
+        "allocate enquiry",
+        "POST",
+        "/v1/enquiries/{enquiry_id}/allocation",
+        "adult_concerns:write",
+        200,
+        _allocate_enquiry,
         ASC,
     ),
     Row(

@@ -100,8 +100,18 @@ SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {
 }
 
 
+def open_clause() -> sa.ColumnElement[bool]:
+    """Not decided nor withdrawn. The statuses are written into the SQL, not bound: so PostgreSQL can
+    tell the clause is the predicate of the partial index of open referrals (a bound list, in a
+    generic plan, could be anything) and read the triage queue from it."""
+    final = sa.bindparam(
+        "final_statuses", sorted(FINAL_REFERRAL_STATUSES), expanding=True, literal_execute=True
+    )
+    return Referral.status.not_in(final)
+
+
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(Referral.decision_due_at < now, Referral.status.not_in(list(FINAL_REFERRAL_STATUSES)))
+    return sa.and_(Referral.decision_due_at < now, open_clause())
 
 
 def filtered(principal: Principal, filters: ReferralFilters, now: datetime, *columns: Any) -> sa.Select[Any]:
