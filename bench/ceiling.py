@@ -46,19 +46,20 @@ from fastapi.responses import JSONResponse, Response
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from app.children.codes import FINAL_REFERRAL_STATUSES, ReferralStatus
+from app.adults.concerns.repository import ENQUIRY_TARGET
+from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.children.contributions.schemas import ContributionResponseIn
 from app.children.referrals.schemas import ChildIn, ReferralCreate
 from app.children.referrals.service import _person_fields
 from app.core.audit import GENESIS_HASH, _canonical_pieces
-from app.core.clock import WorkingClock
-from app.core.codes import RagRating
+from app.core.clock import WorkingClock, age_on, local_date
 from app.core.config import Settings
 from app.core.idempotency import Caller, _fingerprint
 from app.core.pagination import encode_cursor
 from app.core.passwords import SecretHasher
 from app.core.scopes import AgencyCode, Role
 from app.core.tokens import ACCESS_TOKEN_TYPE, LOCAL_ALGORITHM, TokenService
+from app.models.referral import OPEN_REFERRALS
 from app.people.matching import Identity, automatic_link, blocking_keys, identity_in, rank_matches
 from app.people.repository import MAX_CANDIDATES
 from app.people.schemas import MatchQuery
@@ -281,65 +282,89 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def list_referrals(
         request: Request,
         authorization: Annotated[str | None, Header()] = None,
-        status: ReferralStatus | None = None,
-        rag: RagRating | None = None,
-        referring_agency: AgencyCode | None = None,
+        status: str | None = None,
+        rag: str | None = None,
+        referring_agency: str | None = None,
         received_from: datetime | None = None,
         received_to: datetime | None = None,
         overdue: bool | None = None,
+        allocated_to: str | None = None,
+        team: str | None = None,
+        sort: str = "-received_at",
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
     ) -> Response:
         """GET /v1/referrals: the page query and the children query of app.children.referrals.service.list_,
-        then the audit write, in one transaction."""
+        for the hub also the outstanding checks and the earlier referrals of the page, then the audit
+        write, in one transaction."""
         claims = claims_of(authorization)
         if claims is None:
             return unauthenticated()
         if "referrals:read" not in claims["scope"].split():
             return JSONResponse({"detail": "insufficient scope"}, status_code=403)
         now = datetime.now(UTC)
-        where: list[str] = []
-        args: list[Any] = []
-
-        def condition(sql: str, *values: Any) -> None:
-            where.append(sql.format(*range(len(args) + 1, len(args) + 1 + len(values))))
-            args.extend(values)
-
-        if claims["agency"] != AgencyCode.CHILDRENS_SOCIAL_CARE:
-            condition("referring_agency = ${}", claims["agency"])
-        if status is not None:
-            condition("status = ${}", str(status))
-        if rag is not None:
-            condition("rag_rating = ${}", str(rag))
-        if referring_agency is not None:
-            condition("referring_agency = ${}", str(referring_agency))
+        hub = claims["agency"] == AgencyCode.CHILDRENS_SOCIAL_CARE
+        query = _Where()
+        if not hub:
+            query.add("referring_agency = ${}", claims["agency"])
+        for column, values in (
+            ("status", status),
+            ("rag_rating", rag),
+            ("referring_agency", referring_agency),
+        ):
+            if values:
+                query.add(f"{column} = ANY(${{}}::text[])", values.split(","))
         if received_from is not None:
-            condition("received_at >= ${}", received_from)
+            query.add("received_at >= ${}", received_from)
         if received_to is not None:
-            condition("received_at < ${}", received_to)
+            query.add("received_at < ${}", received_to)
         if overdue is not None:
-            clause = "(decision_due_at < ${} AND status NOT IN (${}, ${}))"
-            condition(clause if overdue else f"NOT {clause}", now, *sorted(FINAL_REFERRAL_STATUSES))
+            clause = f"(decision_due_at < ${{}} AND {OPEN_REFERRALS})"
+            query.add(clause if overdue else f"NOT {clause}", now)
+        if allocated_to == "none":
+            query.add("allocated_worker IS NULL")
+        elif allocated_to is not None:
+            query.add("allocated_worker = ${}", claims["sub"] if allocated_to == "me" else allocated_to)
+        if team is not None:
+            query.add("allocated_team = ${}", team)
+        key = sort.removeprefix("-")
+        direction = "DESC" if sort.startswith("-") else "ASC"
         if cursor is not None:
             after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            condition("(received_at, id) < (${}, ${})", datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-        page_sql = _PAGE.format(where=" AND ".join(where) or "true", limit=len(args) + 1)
+            if after[0] != sort:
+                return JSONResponse({"detail": "invalid cursor"}, status_code=422)
+            op = "<" if direction == "DESC" else ">"
+            query.add(
+                f"({key}, id) {op} (${{}}, ${{}})", datetime.fromisoformat(after[1]), uuid.UUID(after[2])
+            )
+        page_sql = (
+            f"SELECT * FROM referrals WHERE {query.sql} ORDER BY {key} {direction}, id {direction}"  # noqa: S608
+            f" LIMIT ${len(query.args) + 1}"
+        )
+        checks: dict[uuid.UUID, list[asyncpg.Record]] = {}
+        earlier: dict[uuid.UUID, int] = {}
         try:
             async with request.app.state.pool.acquire() as conn, conn.transaction():
                 revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
                 if revoked is None or revoked["revoked_at"] is not None:
                     raise _Rejected(401, {"detail": "invalid token"})
-                rows = await conn.fetch(page_sql, *args, limit + 1)
+                rows = await conn.fetch(page_sql, *query.args, limit + 1)
                 page = rows[:limit]
-                children: dict[uuid.UUID, list[asyncpg.Record]] = {r["id"]: [] for r in page}
+                ids = [r["id"] for r in page]
+                children: dict[uuid.UUID, list[asyncpg.Record]] = {rid: [] for rid in ids}
                 if page:
-                    for child in await conn.fetch(_CHILDREN, list(children)):
+                    for child in await conn.fetch(_CHILDREN, ids):
                         children[child["referral_id"]].append(child)
+                    if hub:
+                        checks = {rid: [] for rid in ids}
+                        for check in await conn.fetch(_OUTSTANDING_CHECKS, ids):
+                            checks[check["referral_id"]].append(check)
+                        earlier = {row[0]: row[1] for row in await conn.fetch(_EARLIER_REFERRALS, ids)}
                 person_ids = sorted(
                     {str(c["person_id"]) for cs in children.values() for c in cs if c["person_id"]}
                 )
                 actor = (claims["sub"], claims["agency"], claims["role"])
-                details = {"referral_ids": [str(r["id"]) for r in page], "person_ids": person_ids}
+                details = {"referral_ids": [str(rid) for rid in ids], "person_ids": person_ids}
                 await _append(conn, [], [_audit_row(actor, "list", "referral", None, None, details)])
         except _Rejected as rejected:
             return rejected.response
@@ -347,14 +372,79 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers: dict[str, str] = {}
         if len(rows) > limit:
             last = page[-1]
-            next_cursor = encode_cursor([last["received_at"], last["id"]])
+            next_cursor = encode_cursor([sort, last[key], last["id"]])
             headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-        items = [_summary(r, children[r["id"]], now) for r in page]
+        today = local_date(now)
+        items = [
+            _summary(r, children[r["id"]], now)
+            | (
+                _queue_fields(r, children[r["id"]], checks[r["id"]], earlier.get(r["id"], 0), now, today)
+                if hub
+                else {}
+            )
+            for r in page
+        ]
         return Response(
             _json({"items": items, "next_cursor": next_cursor}),
             media_type="application/json",
             headers=headers,
         )
+
+    @app.get("/ceiling/v1/enquiries")
+    async def list_enquiries(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        status: str | None = None,
+        allocated_to: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Response:
+        """GET /v1/enquiries (first page, newest first): the page, the concerns, the advocacy, the audit."""
+        claims = claims_of(authorization)
+        if claims is None:
+            return unauthenticated()
+        if "adult_concerns:read" not in claims["scope"].split():
+            return JSONResponse({"detail": "insufficient scope"}, status_code=403)
+        now = datetime.now(UTC)
+        hub = claims["agency"] == AgencyCode.ADULT_SOCIAL_CARE
+        query = _Where()
+        if not hub:
+            query.add("(lead_agency = ${0} OR caused_to_agency = ${0})", claims["agency"])
+        if status:
+            query.add("status = ANY(${}::text[])", status.split(","))
+        if allocated_to is not None:
+            query.add("allocated_worker = ${}", claims["sub"] if allocated_to == "me" else allocated_to)
+        page_sql = (
+            f"SELECT * FROM enquiries WHERE {query.sql} ORDER BY opened_at DESC, id DESC"  # noqa: S608
+            f" LIMIT ${len(query.args) + 1}"
+        )
+        try:
+            async with request.app.state.pool.acquire() as conn, conn.transaction():
+                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
+                if revoked is None or revoked["revoked_at"] is not None:
+                    raise _Rejected(401, {"detail": "invalid token"})
+                rows = await conn.fetch(page_sql, *query.args, limit + 1)
+                page = rows[:limit]
+                concern_ids = [r["concern_id"] for r in page]
+                concerns = {c["id"]: c for c in await conn.fetch(_CONCERNS, concern_ids)}
+                advocacy: dict[uuid.UUID, asyncpg.Record] = {}
+                for row in await conn.fetch(_ADVOCACY, concern_ids):
+                    advocacy.setdefault(row["concern_id"], row)
+                actor = (claims["sub"], claims["agency"], claims["role"])
+                details = {
+                    "enquiry_ids": [str(r["id"]) for r in page],
+                    "person_ids": sorted({str(c["person_id"]) for c in concerns.values() if c["person_id"]}),
+                }
+                await _append(conn, [], [_audit_row(actor, "list", "enquiry", None, None, details)])
+        except _Rejected as rejected:
+            return rejected.response
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor(["-opened_at", page[-1]["opened_at"], page[-1]["id"]])
+        items = [
+            _enquiry_summary(r, concerns[r["concern_id"]], advocacy.get(r["concern_id"]), now, hub)
+            for r in page
+        ]
+        return Response(_json({"items": items, "next_cursor": next_cursor}), media_type="application/json")
 
     @app.get("/ceiling/v1/referrals/{referral_id}")
     async def get_referral(
@@ -575,7 +665,21 @@ _MEMBER_KEYS = (
     "id", "referral_id", "position", "given_name", "family_name", "relationship", "date_of_birth",
     "lives_with_children", "parental_responsibility",
 )  # fmt: skip
-_PAGE = "SELECT * FROM referrals WHERE {where} ORDER BY received_at DESC, id DESC LIMIT ${limit}"
+_OUTSTANDING_CHECKS = (
+    "SELECT id, referral_id, agency, due_at FROM contributions WHERE referral_id = ANY($1::uuid[])"
+    " AND status = 'requested' ORDER BY referral_id, due_at, id"
+)
+_EARLIER_REFERRALS = (
+    "SELECT c.referral_id, count(DISTINCT e.id) FROM referral_children c"
+    " JOIN referrals t ON t.id = c.referral_id"
+    " JOIN referral_children o ON o.person_id = c.person_id AND o.referral_id != c.referral_id"
+    " JOIN referrals e ON e.id = o.referral_id"
+    " WHERE c.referral_id = ANY($1::uuid[]) AND e.received_at < t.received_at GROUP BY c.referral_id"
+)
+_CONCERNS = "SELECT * FROM adult_concerns WHERE id = ANY($1::uuid[])"
+_ADVOCACY = (
+    "SELECT * FROM advocacy WHERE concern_id = ANY($1::uuid[]) ORDER BY concern_id, recorded_at DESC, id DESC"
+)
 _REFERRAL = "SELECT * FROM referrals WHERE id = $1"
 _SIBLINGS = (
     "SELECT person_links.person_id, people.* FROM person_links JOIN people ON people.id = person_links.related_person_id"
@@ -907,9 +1011,72 @@ def _summary(row: asyncpg.Record, children: Sequence[asyncpg.Record], now: datet
         "id": row["id"], "status": row["status"], "referring_agency": row["referring_agency"],
         "received_at": row["received_at"], "rag_rating": row["rag_rating"], "decision_due_at": row["decision_due_at"],
         "overdue": row["status"] not in FINAL_REFERRAL_STATUSES and row["decision_due_at"] < now,
+        "concern_categories": json.loads(row["concern_categories"]),
         "children": [{key: c[key] for key in ("person_id", "given_name", "family_name", "date_of_birth",
                                               "expected_date_of_birth")} for c in children],
         "outcome": outcome,
+        "statutory_decision_due_at": None, "allocation": None, "outstanding_checks": None, "match_pending": None,
+        "earlier_referrals": None,
+    }  # fmt: skip
+
+
+class _Where:
+    """A WHERE clause built condition by condition, each ``${}`` numbered after the earlier ones."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, sql: str, *values: Any) -> None:
+        self.parts.append(sql.format(*range(len(self.args) + 1, len(self.args) + 1 + len(values))))
+        self.args.extend(values)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.parts) or "true"
+
+
+def _allocation(row: asyncpg.Record) -> dict[str, Any]:
+    return {"worker": row["allocated_worker"], "team": row["allocated_team"], "allocated_at": row["allocated_at"],
+            "allocated_by": row["allocated_by"], "note": row["allocation_note"]}  # fmt: skip
+
+
+def _queue_fields(
+    row: asyncpg.Record, children: Sequence[asyncpg.Record], checks: Sequence[asyncpg.Record], earlier: int,
+    now: datetime, today: date,
+) -> dict[str, Any]:  # fmt: skip
+    """What the hub's list items add to a partner's (app.children.referrals.views.summary)."""
+    return {
+        "statutory_decision_due_at": row["statutory_decision_due_at"],
+        "children": [{key: c[key] for key in ("person_id", "given_name", "family_name", "date_of_birth",
+                                              "expected_date_of_birth")}
+                     | {"age": None if c["date_of_birth"] is None else max(0, age_on(c["date_of_birth"], today))}
+                     for c in children],
+        "allocation": _allocation(row),
+        "outstanding_checks": [{"contribution_id": c["id"], "agency": c["agency"], "due_at": c["due_at"],
+                                "overdue": c["due_at"] < now} for c in checks],
+        "match_pending": any(c["match_status"] == "pending" for c in children),
+        "earlier_referrals": earlier,
+    }  # fmt: skip
+
+
+def _enquiry_summary(
+    row: asyncpg.Record, concern: asyncpg.Record, advocacy: asyncpg.Record | None, now: datetime, hub: bool
+) -> dict[str, Any]:
+    outstanding = False
+    if advocacy is not None and advocacy["required"]:
+        appointed = advocacy["offer"] == "accepted" and advocacy["advocate_id"] is not None
+        outstanding = not (appointed or advocacy["offer"] == "declined")
+    return {
+        **{key: row[key] for key in ("id", "concern_id", "kind", "status", "lead_agency", "caused_to_agency",
+                                     "opened_at")},
+        "objectives": json.loads(row["objectives"]),
+        "overdue": row["status"] == "open" and row["opened_at"] < now - ENQUIRY_TARGET,
+        "adult": {"person_id": concern["person_id"] if hub else None, "given_name": concern["given_name"],
+                  "family_name": concern["family_name"], "date_of_birth": concern["date_of_birth"]},
+        "allocation": _allocation(row) if hub else None,
+        "advocacy": None if advocacy is None else {"required": advocacy["required"], "offer": advocacy["offer"],
+                                                   "advocate_outstanding": outstanding},
     }  # fmt: skip
 
 

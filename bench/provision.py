@@ -36,6 +36,7 @@ BENCH_CLIENTS = {
     "health_": ("--name", "bench health system", "--agency", "health", "--role", "partner_referrer"),
     "education_": ("--name", "bench school system", "--agency", "education", "--role", "partner_referrer"),
     "auditor_": ("--name", "bench auditor", "--agency", "childrens_social_care", "--role", "auditor"),
+    "asc_": ("--name", "bench ASC practitioner", "--agency", "adult_social_care", "--role", "asc_practitioner"),
 }  # fmt: skip
 # What the seeded data depends on: a change to any of them makes run.py seed afresh.
 SEED_INPUTS = (

@@ -230,6 +230,15 @@ def _practitioner_token(http: httpx.Client, target: Target, ctx: Context) -> dic
     }
 
 
+# The adult social care worker whose open enquiries the enquiry list shows: bench/seed_large.py
+# allocates every enquiry to one of BENCH_ASC_WORKERS workers ("bench-asc-worker-<n>").
+BENCH_ASC_WORKER = "bench-asc-worker-7"
+
+
+def _asc_token(http: httpx.Client, target: Target, ctx: Context) -> dict[str, str]:
+    return _fetch_token(http, target, ctx, prefix="asc_")
+
+
 def _list_request(query: str) -> Callable[[Context, int], RequestSpec]:
     def build(ctx: Context, _seq: int) -> RequestSpec:
         return RequestSpec(
@@ -366,6 +375,26 @@ _ALL = [
         ceiling_path="/ceiling/v1/referrals",
         build=_list_request("status=triaged&rag=red&limit=50"),
         setup=_practitioner_token,
+        seeded=True,
+    ),
+    Scenario(
+        name="triage_page",
+        description="hub triage page: unallocated overdue referrals by deadline, with checks, repeats, audit",
+        method="GET",
+        path="/v1/referrals",
+        ceiling_path="/ceiling/v1/referrals",
+        build=_list_request("allocated_to=none&overdue=true&sort=decision_due_at&limit=50"),
+        setup=_practitioner_token,
+        seeded=True,
+    ),
+    Scenario(
+        name="enquiry_list",
+        description="an adult worker's open enquiries (allocated to one seeded worker), with adult, advocacy, audit",
+        method="GET",
+        path="/v1/enquiries",
+        ceiling_path="/ceiling/v1/enquiries",
+        build=_list_request(f"allocated_to={BENCH_ASC_WORKER}&status=open&limit=50"),
+        setup=_asc_token,
         seeded=True,
     ),
     Scenario(

@@ -66,6 +66,28 @@ COUNTED = ("people", "person_match_keys", "referrals", "referral_children", "con
 
 Progress = Callable[[str], None]
 
+# Allocation, as a hub's working day leaves it: every decided or withdrawn referral was worked by
+# someone, about half the open ones are allocated (the triage page shows the rest), every concern past
+# receipt and every enquiry has a worker. Workers and teams are picked by a byte of md5(id), so each
+# copy of a base case gets its own. bench/scenarios.py's enquiry_list reads one worker's enquiries.
+BENCH_MASH_WORKERS, BENCH_ASC_WORKERS = 40, 20
+_PICK = "get_byte(decode(md5(id::text), 'hex'), {})"
+ALLOCATE = [
+    "UPDATE referrals SET"  # noqa: S608 (constants)
+    f" allocated_worker = 'bench-practitioner-' || ({_PICK.format(0)} % {BENCH_MASH_WORKERS}),"
+    f" allocated_team = 'MASH ' || chr(65 + {_PICK.format(1)} % 3),"
+    " allocated_at = received_at + interval '2 hours', allocated_by = 'bench-manager'"
+    f" WHERE status IN ('decided', 'withdrawn') OR {_PICK.format(2)} % 2 = 0",
+    "UPDATE adult_concerns SET"  # noqa: S608 (constants)
+    f" allocated_worker = 'bench-asc-worker-' || ({_PICK.format(0)} % {BENCH_ASC_WORKERS}),"
+    " allocated_team = 'Safeguarding adults', allocated_at = received_at + interval '1 hour',"
+    " allocated_by = 'bench-asc-manager' WHERE status <> 'received'",
+    "UPDATE enquiries SET"  # noqa: S608 (constants)
+    f" allocated_worker = 'bench-asc-worker-' || ({_PICK.format(0)} % {BENCH_ASC_WORKERS}),"
+    " allocated_team = 'Safeguarding adults', allocated_at = opened_at + interval '1 hour',"
+    " allocated_by = 'bench-asc-manager'",
+]
+
 
 @dataclass(frozen=True)
 class Params:
@@ -312,6 +334,11 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         mark = time.perf_counter()
         await asyncio.gather(*(scale(worker) for worker in conns))
         timings["scale"] = round(time.perf_counter() - mark, 1)
+
+        mark = time.perf_counter()
+        await _parallel(conns, ALLOCATE)
+        timings["allocate"] = round(time.perf_counter() - mark, 1)
+        progress(f"  allocated in {timings['allocate']}s")
 
         mark = time.perf_counter()
         await _parallel(conns, [definition for _, _, definition in indexes])
