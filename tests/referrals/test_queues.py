@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.core import clock
 from app.core.clock import age_on
 from tests.fixtures.callers import Who
-from tests.fixtures.database import counting_statements, run_sql
+from tests.fixtures.database import audit_events, counting_statements, run_sql
 from tests.fixtures.feed import read_all
 from tests.fixtures.http import assert_problem, item_ids, ok, walk_pages
 from tests.fixtures.referrals import (
@@ -227,7 +227,9 @@ async def test_sorting_pages_with_cursors_that_keep_their_sort(
 # Allocation
 
 
-async def test_the_hub_allocates_and_lists_its_own_queue(client: httpx.AsyncClient, who: Who) -> None:
+async def test_the_hub_allocates_and_lists_its_own_queue(
+    client: httpx.AsyncClient, who: Who, app: FastAPI
+) -> None:
     hub, colleague = who["practitioner"], who["practitioner2"]
     mine = await rated_referral(client, who)
     theirs = await rated_referral(client, who)
@@ -245,6 +247,12 @@ async def test_the_hub_allocates_and_lists_its_own_queue(client: httpx.AsyncClie
         "note": "Knows the family.",
     }
     assert response.headers["etag"]
+    (entry,) = [
+        e
+        for e in await audit_events(app, action="update", record_id=mine["id"])
+        if e.details.get("fields") == ["allocation"]
+    ]
+    assert (entry.actor_sub, entry.record_type) == ("manager-bob", "referral")
     ok(await allocate(client, hub, theirs["id"], "practitioner-cat", "MASH B"))
     ok(await allocate(client, hub, teams["id"], None, "MASH A"))
 
