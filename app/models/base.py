@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.core import clock
-from app.core.schemas import MAX_SUB_LENGTH
+from app.core.schemas import EXTERNAL_REFERENCE_LENGTH, MAX_SUB_LENGTH
 
 # Stable constraint names, so migrations can name what they drop on both databases.
 NAMING_CONVENTION = {
@@ -92,11 +92,6 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
-
-
-# A partner's own incident or case number for a record it sends (not unique: one incident may produce
-# several referrals), and how much of it is kept.
-EXTERNAL_REFERENCE_LENGTH = 100
 
 
 def external_reference_column() -> Mapped[Any]:

@@ -21,6 +21,7 @@ from app.models.adult import (
     Advocacy,
     Allegation,
     CapacityAssessment,
+    ConcernInformation,
     Enquiry,
     SafeguardingPlan,
     Section42DecisionRecord,
@@ -94,6 +95,7 @@ class ConcernFilters:
     status: str | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
+    external_reference: str | None = None
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
@@ -107,5 +109,20 @@ async def list_visible(
     stmt = sa.select(AdultConcern).where(access.listed(principal))
     stmt = where_equal(stmt, (access.status_clause(principal), filters.status))
     stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
-    stmt = where_equal(stmt, (AdultConcern.person_id, filters.person_id))
+    stmt = where_equal(
+        stmt,
+        (AdultConcern.person_id, filters.person_id),
+        (AdultConcern.external_reference, filters.external_reference),
+    )
     return await paginate(session, stmt, [AdultConcern.received_at, AdultConcern.id], params)
+
+
+async def additions(
+    session: AsyncSession, concern_id: uuid.UUID, *, by_agency: str | None = None
+) -> Sequence[ConcernInformation]:
+    """Information added to the concern, oldest first; only one agency's when ``by_agency``."""
+    stmt = sa.select(ConcernInformation).where(ConcernInformation.concern_id == concern_id)
+    if by_agency is not None:
+        stmt = stmt.where(ConcernInformation.added_by_agency == by_agency)
+    rows = await session.scalars(stmt.order_by(ConcernInformation.added_at, ConcernInformation.id))
+    return rows.all()

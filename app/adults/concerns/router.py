@@ -18,16 +18,19 @@ from app.adults.concerns.schemas import (
     AdultConcernUpdate,
     AdvocacyIn,
     AdvocacyOut,
+    ConcernInformationOut,
     EnquiryConclusion,
     EnquiryOpen,
     EnquiryOut,
     Section42DecisionIn,
     Section42DecisionOut,
 )
+from app.core.auth import Principal, any_of_security, requires_any
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
+from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import (
@@ -40,9 +43,19 @@ from app.core.principals import (
     ConcernsWriteOnce,
 )
 from app.core.routing import Router
+from app.core.schemas import ExternalReference
+from app.core.scopes import Scope
+from app.core.senders import InformationIn, WithdrawalIn
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])
+
+# The raising agency (adult_concerns:create) on its own concern, or adult social care
+# (adult_concerns:write): app.core.senders.
+SenderOrHubOnce = Annotated[
+    Principal, idempotent(requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE))
+]
+SENDER_OR_HUB = any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE)
 
 
 @router.post(
@@ -81,8 +94,13 @@ async def list_concerns(
         bool | None, Query(description="Only undecided concerns past their decision deadline.")
     ] = None,
     person_id: uuid.UUID | None = None,
+    external_reference: Annotated[
+        ExternalReference | None, Query(description="Only concerns with this `external_reference` (exact).")
+    ] = None,
 ) -> Page[AdultConcernSummary]:
-    filters = ConcernFilters(status=status_, overdue=overdue, person_id=person_id)
+    filters = ConcernFilters(
+        status=status_, overdue=overdue, person_id=person_id, external_reference=external_reference
+    )
     concerns, next_cursor = await service.list_(session, principal, filters, paging.params)
     items = await views.summaries(session, concerns, hub=access.is_hub(principal))
     return paging.page(items, next_cursor)
@@ -241,3 +259,51 @@ async def record_advocacy(
     advocacy = await service.record_advocacy(session, principal, concern_id, body)
     created.at(f"/v1/adult-concerns/{concern_id}")
     return AdvocacyOut.model_validate(advocacy)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/additional-information",
+    summary="Add information to an adult concern after it was raised",
+    description=(
+        "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+        "(`adult_concerns:write`), adds what it has learnt since: appended with who and when, never "
+        "editing the concern as raised. It shows in the concern's `additional_information` (the raising "
+        "agency sees its own) and as the event `adult_concern.information_added`. A closed or withdrawn "
+        "concern takes no more (409). Location is the concern."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    openapi_extra=SENDER_OR_HUB,
+)
+async def add_concern_information(
+    concern_id: uuid.UUID,
+    created: Created,
+    principal: SenderOrHubOnce,
+    session: DbSession,
+    body: InformationIn,
+) -> ConcernInformationOut:
+    added = await service.add_information(session, principal, concern_id, body)
+    created.at(f"/v1/adult-concerns/{concern_id}")
+    return ConcernInformationOut.model_validate(added)
+
+
+@router.post(
+    "/v1/adult-concerns/{concern_id}/withdrawal",
+    summary="Withdraw an adult concern",
+    description=(
+        "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+        "(`adult_concerns:write`), withdraws it before the section 42 decision (409 `invalid_transition` "
+        "after). Nothing is deleted. Answers the concern as the caller sees it."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    openapi_extra=SENDER_OR_HUB,
+)
+async def withdraw_concern(
+    concern_id: uuid.UUID,
+    answer: Versioned,
+    principal: SenderOrHubOnce,
+    session: DbSession,
+    body: WithdrawalIn,
+) -> AdultConcernOut:
+    concern, view = await service.withdraw(session, principal, concern_id, body)
+    answer.tag(concern.version)
+    return await views.render(session, concern, view)

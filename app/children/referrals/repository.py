@@ -23,6 +23,7 @@ from app.models.referral import (
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
+    ReferralInformation,
 )
 
 AGGREGATE = "referral"
@@ -83,6 +84,7 @@ class ReferralFilters:
     received_to: datetime | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
+    external_reference: str | None = None
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
@@ -102,6 +104,7 @@ async def list_visible(
         (Referral.status, filters.status),
         (Referral.rag_rating, filters.rag),
         (Referral.referring_agency, filters.referring_agency),
+        (Referral.external_reference, filters.external_reference),
     )
     if filters.received_from is not None:
         stmt = stmt.where(Referral.received_at >= filters.received_from)
@@ -139,10 +142,22 @@ async def events(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[Case
     return rows.all()
 
 
-async def communications(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[Communication]:
-    rows = await session.scalars(
-        sa.select(Communication)
-        .where(Communication.referral_id == referral_id)
-        .order_by(Communication.occurred_at, Communication.id)
+async def communications(
+    session: AsyncSession, referral_id: uuid.UUID, params: PageParams
+) -> tuple[list[Communication], str | None]:
+    """A page of the contacts recorded on the referral, in the order they happened."""
+    stmt = sa.select(Communication).where(Communication.referral_id == referral_id)
+    return await paginate(
+        session, stmt, [Communication.occurred_at, Communication.id], params, descending=False
     )
+
+
+async def additions(
+    session: AsyncSession, referral_id: uuid.UUID, *, by_agency: str | None = None
+) -> Sequence[ReferralInformation]:
+    """Information added to the referral, oldest first; only one agency's when ``by_agency``."""
+    stmt = sa.select(ReferralInformation).where(ReferralInformation.referral_id == referral_id)
+    if by_agency is not None:
+        stmt = stmt.where(ReferralInformation.added_by_agency == by_agency)
+    rows = await session.scalars(stmt.order_by(ReferralInformation.added_at, ReferralInformation.id))
     return rows.all()

@@ -19,17 +19,20 @@ from app.children.referrals.schemas import (
     RagRatingIn,
     ReferralCreate,
     ReferralFull,
+    ReferralInformationIn,
+    ReferralInformationOut,
     ReferralOut,
     ReferralSummary,
     ReferralUpdate,
-    Timeline,
     TimelineEntry,
 )
+from app.core.auth import Principal, any_of_security, requires_any
 from app.core.codes import RagRating
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
+from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import (
@@ -40,12 +43,19 @@ from app.core.principals import (
     ReferralsWriteOnce,
 )
 from app.core.routing import Router
-from app.core.schemas import Unpaged
-from app.core.scopes import AgencyCode
+from app.core.schemas import ExternalReference
+from app.core.scopes import AgencyCode, Scope
+from app.core.senders import WithdrawalIn
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
+
+# The referring agency (referrals:create) on its own referral, or the hub (referrals:write): app.core.senders.
+SenderOrHubOnce = Annotated[
+    Principal, idempotent(requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE))
+]
+SENDER_OR_HUB = any_of_security(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE)
 
 
 @router.post(
@@ -94,6 +104,9 @@ async def list_referrals(
         Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
     ] = None,
     person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None,
+    external_reference: Annotated[
+        ExternalReference | None, Query(description="Only referrals with this `external_reference` (exact).")
+    ] = None,
 ) -> Page[ReferralSummary]:
     filters = ReferralFilters(
         status=status_,
@@ -103,6 +116,7 @@ async def list_referrals(
         received_to=received_to,
         overdue=overdue,
         person_id=person_id,
+        external_reference=external_reference,
     )
     referrals, children, next_cursor = await service.list_(session, principal, filters, paging.params)
     now = utcnow()
@@ -214,11 +228,11 @@ async def record_communication(
     summary="The contacts recorded with the family and the referrer (children's social care)",
 )
 async def list_communications(
-    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
-) -> Unpaged[CommunicationOut]:
-    """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
-    communications = await service.communications(session, principal, referral_id)
-    return [CommunicationOut.model_validate(c) for c in communications]
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
+) -> Page[CommunicationOut]:
+    """Every contact recorded on the referral, in the order they happened. Seen by children's social care only; another agency gets 404."""
+    communications, next_cursor = await service.communications(session, principal, referral_id, paging.params)
+    return paging.page([CommunicationOut.model_validate(c) for c in communications], next_cursor)
 
 
 @router.get(
@@ -256,9 +270,61 @@ async def confirm_match(
     description=(
         "Children's social care sees every event. The referring agency sees what its change feed shows of "
         "the referral (`GET /v1/events`): receipt, status changes, rating, outcome and withdrawal, and not "
-        "who at the hub did them. An agency only asked for information gets 404."
+        "who at the hub did them. An agency only asked for information gets 404. Oldest first, paged by "
+        "`seq`."
     ),
 )
-async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
-    entries = await service.timeline(session, principal, referral_id)
-    return Timeline(referral_id=referral_id, entries=[TimelineEntry.model_validate(e) for e in entries])
+async def get_timeline(
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
+) -> Page[TimelineEntry]:
+    entries, next_cursor = await service.timeline(session, principal, referral_id, paging.params)
+    return paging.page([TimelineEntry.model_validate(e) for e in entries], next_cursor)
+
+
+@router.post(
+    "/{referral_id}/additional-information",
+    summary="Add information to a referral after it was made",
+    description=(
+        "The referring agency (`referrals:create`) on its own referral, or the hub (`referrals:write`), "
+        "adds what it has learnt since: appended with who and when, never editing the referral as made. "
+        "It shows in the referral's `additional_information` (the referring agency sees its own), and "
+        "as the event `referral.information_added` on the timeline and the change feed. A decided or "
+        "withdrawn referral takes no more (409). Location is the referral."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    openapi_extra=SENDER_OR_HUB,
+)
+async def add_referral_information(
+    referral_id: uuid.UUID,
+    created: Created,
+    principal: SenderOrHubOnce,
+    session: DbSession,
+    body: ReferralInformationIn,
+) -> ReferralInformationOut:
+    _, added = await service.add_information(session, principal, referral_id, body)
+    created.at(f"/v1/referrals/{referral_id}")
+    return ReferralInformationOut.model_validate(added)
+
+
+@router.post(
+    "/{referral_id}/withdrawal",
+    summary="Withdraw a referral",
+    description=(
+        "The referring agency (`referrals:create`) withdraws its own referral, made in error or no longer "
+        "needed, until a decision on it is proposed; the hub (`referrals:write`) at any time before it "
+        "is decided. Otherwise 409 `invalid_transition`. Open requests to agencies are cancelled; "
+        "nothing is deleted. Answers the referral as the caller sees it."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    openapi_extra=SENDER_OR_HUB,
+)
+async def withdraw_referral(
+    referral_id: uuid.UUID,
+    answer: Versioned,
+    principal: SenderOrHubOnce,
+    session: DbSession,
+    body: WithdrawalIn,
+) -> ReferralOut:
+    referral, view = await service.withdraw(session, principal, referral_id, body)
+    answer.tag(referral.version)
+    return await views.render(session, referral, view, principal.agency)

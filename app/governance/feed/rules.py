@@ -69,7 +69,7 @@ class Only(StrEnum):
     ADDRESSED_TO_CALLER = "only requests of, and answers by, the caller's agency"
     CANCELLED_REQUEST = "only when it cancelled a request of the caller's agency"
     FEEDBACK_NOT_LIMITED = "not when the hub marked the feedback as limited"
-    OWN_ACTION = "only the caller's own actions"
+    OWN_ACTION = "only the caller's own (its agency's)"
 
 
 class When(StrEnum):
@@ -155,6 +155,9 @@ FEED: dict[EventType, Rule] = {
         # Not stored on the event: the service adds the ids of the caller's requests it cancelled.
         asked_agency=Shown(("cancelled_contribution_ids",), Only.CANCELLED_REQUEST),
     ),
+    EventType.REFERRAL_INFORMATION_ADDED: Rule(
+        _REFERRAL, referrer=Shown(("information_id", "agency", "concern_categories"), Only.OWN_ACTION)
+    ),
     # Adults' side
     EventType.ADULT_CONCERN_RECEIVED: Rule(
         _CONCERN, AdultConcernStatus.RECEIVED, raiser=Shown(("allegations", "types_of_risk"))
@@ -174,6 +177,10 @@ FEED: dict[EventType, Rule] = {
     EventType.ENQUIRY_CONCLUDED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_CONCLUDED, raiser=_NOT_LIMITED),
     EventType.ADULT_CONCERN_UPDATED: Rule(_CONCERN),
     EventType.ADULT_CONCERN_CLOSED: Rule(_CONCERN, AdultConcernStatus.CLOSED, raiser=Shown()),
+    EventType.ADULT_CONCERN_WITHDRAWN: Rule(_CONCERN, AdultConcernStatus.WITHDRAWN, raiser=Shown()),
+    EventType.ADULT_CONCERN_INFORMATION_ADDED: Rule(
+        _CONCERN, raiser=Shown(("information_id", "agency"), Only.OWN_ACTION)
+    ),
     # Safeguarding plans: written on the concern's stream when the plan has a concern, but about the
     # plan, which is the record the feed names (the action owner may not see the concern).
     EventType.PLAN_CREATED: Rule(_PLAN, PlanStatus.ACTIVE, action_owner=Shown(("plan_id",))),
