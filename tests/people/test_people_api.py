@@ -433,7 +433,7 @@ async def test_an_uncertain_match_waits_for_a_practitioner(client: httpx.AsyncCl
     assert_problem(auto, 409, "match_already_resolved")
 
     timeline = await client.get(f"/v1/referrals/{second['id']}/timeline", headers=who["practitioner"])
-    kinds = [e["event_type"] for e in timeline.json()["entries"]]
+    kinds = [e["event_type"] for e in timeline.json()["items"]]
     assert kinds == ["referral.received", "child.pending", "child.match_confirmed"]
 
 
