@@ -93,7 +93,7 @@ async def append(
 # ---------------------------------------------------------------------------------------------------
 # Bodies
 
-_INFORMATION = "The child's father has since been arrested; bail conditions forbid contact with the family."
+_INFORMATION = "Since we raised this, her son has moved in with her and the bank has frozen the account."
 
 
 class InformationIn(RequestModel):

@@ -552,6 +552,16 @@ class EnquiryOut(ResponseModel):
 class ConcernInformationOut(InformationOut):
     """Information added to the concern after it was raised: by whom and when."""
 
+    model_config = example(
+        {
+            "id": "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f",
+            "information": "Since we raised this, her son has moved in with her and the bank has frozen the account.",
+            "added_by": "gp-system",
+            "added_by_agency": "health",
+            "added_at": "2026-11-24T09:30:00Z",
+        }
+    )
+
 
 MAX_ADDITIONS = 1_000
 Additions = Annotated[

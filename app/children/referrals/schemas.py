@@ -116,8 +116,8 @@ class ReferrerIn(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
-                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
+                {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
             ]
         }
     )
@@ -445,6 +445,17 @@ class WithdrawalOut(ResponseModel):
 
 class ReferralInformationOut(InformationOut):
     """Information added to the referral after it was made: by whom and when."""
+
+    model_config = example(
+        {
+            "id": "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f",
+            "information": "The father was arrested last night; bail conditions forbid contact with the family.",
+            "concern_categories": ["domestic_abuse"],
+            "added_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+            "added_by_agency": "police",
+            "added_at": "2026-11-23T10:05:00Z",
+        }
+    )
 
     concern_categories: list[ConcernCategory] = Field(max_length=15)
 
