@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.auth import Principal
+from app.core.auth import Principal, any_of_security
 from app.core.errors import InsufficientScope, NotFound
 from app.core.events import Emitter, EventType
+from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Text10k, example
 from app.core.scopes import AgencyCode, Scope
 from app.models.base import AddedInformation
@@ -57,6 +58,18 @@ def party(
             raise InsufficientScope([str(sender_scope)])
         return Party.SENDER
     raise NotFound(resource, record_id)
+
+
+def operation(summary: str, description: str, sender_scope: Scope, hub_scope: Scope) -> dict[str, Any]:
+    """What an operation of the sender or the hub declares besides its handler: its documentation, its
+    state machine's 409, and the two scopes either of which lets a caller in (the route's principal is
+    ``idempotent(requires_any(sender_scope, hub_scope))``)."""
+    return {
+        "summary": summary,
+        "description": description,
+        "responses": problem_responses(409, codes=INVALID_TRANSITION),
+        "openapi_extra": any_of_security(sender_scope, hub_scope),
+    }
 
 
 def new_information(model: type[Added], actor: Principal, information: str, **record: object) -> Added:

@@ -72,7 +72,9 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         document, end = decoder.raw_decode(text)
         outputs.append(document)
         text = text[end:].strip()
-    created, me, referral, found, rated, asked, answered, approved, seen, contributions, timeline, *rest = outputs
+    created, me, referral, found, rated, asked, answered, approved, seen, contributions, timeline, *rest = (
+        outputs
+    )
     feed, sar, record, disclosures, trail, verification, forbidden, revoked, after = rest
     assert created["agency"] == "police"
     assert created["client_secret"].startswith("mash_cs_")

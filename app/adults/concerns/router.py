@@ -25,7 +25,8 @@ from app.adults.concerns.schemas import (
     Section42DecisionIn,
     Section42DecisionOut,
 )
-from app.core.auth import Principal, any_of_security, requires_any
+from app.core import senders
+from app.core.auth import Principal, requires_any
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -52,10 +53,27 @@ router = Router(tags=["Adult concerns"])
 
 # The raising agency (adult_concerns:create) on its own concern, or adult social care
 # (adult_concerns:write): app.core.senders.
-SenderOrHubOnce = Annotated[
+SenderOnce = Annotated[
     Principal, idempotent(requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE))
 ]
-SENDER_OR_HUB = any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE)
+ADD_INFORMATION = senders.operation(
+    "Add information to an adult concern after it was raised",
+    "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+    "(`adult_concerns:write`), adds what it has learnt since: appended with who and when, never editing the "
+    "concern as raised. It shows in the concern's `additional_information` (the raising agency sees its "
+    "own) and as the event `adult_concern.information_added`. A closed or withdrawn concern takes no more "
+    "(409). Location is the concern.",
+    Scope.ADULT_CONCERNS_CREATE,
+    Scope.ADULT_CONCERNS_WRITE,
+)
+WITHDRAWAL = senders.operation(
+    "Withdraw an adult concern",
+    "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+    "(`adult_concerns:write`), withdraws it before the section 42 decision (409 `invalid_transition` after). "
+    "Nothing is deleted. Answers the concern as the caller sees it.",
+    Scope.ADULT_CONCERNS_CREATE,
+    Scope.ADULT_CONCERNS_WRITE,
+)
 
 
 @router.post(
@@ -261,48 +279,18 @@ async def record_advocacy(
     return AdvocacyOut.model_validate(advocacy)
 
 
-@router.post(
-    "/v1/adult-concerns/{concern_id}/additional-information",
-    summary="Add information to an adult concern after it was raised",
-    description=(
-        "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
-        "(`adult_concerns:write`), adds what it has learnt since: appended with who and when, never "
-        "editing the concern as raised. It shows in the concern's `additional_information` (the raising "
-        "agency sees its own) and as the event `adult_concern.information_added`. A closed or withdrawn "
-        "concern takes no more (409). Location is the concern."
-    ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
-    openapi_extra=SENDER_OR_HUB,
-)
+@router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)
 async def add_concern_information(
-    concern_id: uuid.UUID,
-    created: Created,
-    principal: SenderOrHubOnce,
-    session: DbSession,
-    body: InformationIn,
+    concern_id: uuid.UUID, created: Created, principal: SenderOnce, session: DbSession, body: InformationIn
 ) -> ConcernInformationOut:
-    added = await service.add_information(session, principal, concern_id, body)
     created.at(f"/v1/adult-concerns/{concern_id}")
+    added = await service.add_information(session, principal, concern_id, body)
     return ConcernInformationOut.model_validate(added)
 
 
-@router.post(
-    "/v1/adult-concerns/{concern_id}/withdrawal",
-    summary="Withdraw an adult concern",
-    description=(
-        "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
-        "(`adult_concerns:write`), withdraws it before the section 42 decision (409 `invalid_transition` "
-        "after). Nothing is deleted. Answers the concern as the caller sees it."
-    ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
-    openapi_extra=SENDER_OR_HUB,
-)
+@router.post("/v1/adult-concerns/{concern_id}/withdrawal", **WITHDRAWAL)
 async def withdraw_concern(
-    concern_id: uuid.UUID,
-    answer: Versioned,
-    principal: SenderOrHubOnce,
-    session: DbSession,
-    body: WithdrawalIn,
+    concern_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
 ) -> AdultConcernOut:
     concern, view = await service.withdraw(session, principal, concern_id, body)
     answer.tag(concern.version)

@@ -26,7 +26,8 @@ from app.children.referrals.schemas import (
     ReferralUpdate,
     TimelineEntry,
 )
-from app.core.auth import Principal, any_of_security, requires_any
+from app.core import senders
+from app.core.auth import Principal, requires_any
 from app.core.codes import RagRating
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
@@ -52,10 +53,26 @@ from app.people.schemas import MatchConfirmation
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
 
 # The referring agency (referrals:create) on its own referral, or the hub (referrals:write): app.core.senders.
-SenderOrHubOnce = Annotated[
-    Principal, idempotent(requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE))
-]
-SENDER_OR_HUB = any_of_security(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE)
+SenderOnce = Annotated[Principal, idempotent(requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE))]
+ADD_INFORMATION = senders.operation(
+    "Add information to a referral after it was made",
+    "The referring agency (`referrals:create`) on its own referral, or the hub (`referrals:write`), adds what "
+    "it has learnt since: appended with who and when, never editing the referral as made. It shows in the "
+    "referral's `additional_information` (the referring agency sees its own), and as the event "
+    "`referral.information_added` on the timeline and the change feed. A decided or withdrawn referral "
+    "takes no more (409). Location is the referral.",
+    Scope.REFERRALS_CREATE,
+    Scope.REFERRALS_WRITE,
+)
+WITHDRAWAL = senders.operation(
+    "Withdraw a referral",
+    "The referring agency (`referrals:create`) withdraws its own referral, made in error or no longer needed, "
+    "until a decision on it is proposed; the hub (`referrals:write`) at any time before it is decided. "
+    "Otherwise 409 `invalid_transition`. Open requests to agencies are cancelled; nothing is deleted. "
+    "Answers the referral as the caller sees it.",
+    Scope.REFERRALS_CREATE,
+    Scope.REFERRALS_WRITE,
+)
 
 
 @router.post(
@@ -158,6 +175,15 @@ async def update_referral(
     referral = await service.update(session, principal, referral_id, body, if_match)
     answer.tag(referral.version)
     return await views.full(session, referral)
+
+
+@router.post("/{referral_id}/withdrawal", **WITHDRAWAL)
+async def withdraw_referral(
+    referral_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
+) -> ReferralOut:
+    referral, view = await service.withdraw(session, principal, referral_id, body)
+    answer.tag(referral.version)
+    return await views.render(session, referral, view, principal.agency)
 
 
 @router.post(
@@ -281,50 +307,14 @@ async def get_timeline(
     return paging.page([TimelineEntry.model_validate(e) for e in entries], next_cursor)
 
 
-@router.post(
-    "/{referral_id}/additional-information",
-    summary="Add information to a referral after it was made",
-    description=(
-        "The referring agency (`referrals:create`) on its own referral, or the hub (`referrals:write`), "
-        "adds what it has learnt since: appended with who and when, never editing the referral as made. "
-        "It shows in the referral's `additional_information` (the referring agency sees its own), and "
-        "as the event `referral.information_added` on the timeline and the change feed. A decided or "
-        "withdrawn referral takes no more (409). Location is the referral."
-    ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
-    openapi_extra=SENDER_OR_HUB,
-)
+@router.post("/{referral_id}/additional-information", **ADD_INFORMATION)
 async def add_referral_information(
     referral_id: uuid.UUID,
     created: Created,
-    principal: SenderOrHubOnce,
+    principal: SenderOnce,
     session: DbSession,
     body: ReferralInformationIn,
 ) -> ReferralInformationOut:
-    _, added = await service.add_information(session, principal, referral_id, body)
     created.at(f"/v1/referrals/{referral_id}")
+    added = await service.add_information(session, principal, referral_id, body)
     return ReferralInformationOut.model_validate(added)
-
-
-@router.post(
-    "/{referral_id}/withdrawal",
-    summary="Withdraw a referral",
-    description=(
-        "The referring agency (`referrals:create`) withdraws its own referral, made in error or no longer "
-        "needed, until a decision on it is proposed; the hub (`referrals:write`) at any time before it "
-        "is decided. Otherwise 409 `invalid_transition`. Open requests to agencies are cancelled; "
-        "nothing is deleted. Answers the referral as the caller sees it."
-    ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
-    openapi_extra=SENDER_OR_HUB,
-)
-async def withdraw_referral(
-    referral_id: uuid.UUID,
-    answer: Versioned,
-    principal: SenderOrHubOnce,
-    session: DbSession,
-    body: WithdrawalIn,
-) -> ReferralOut:
-    referral, view = await service.withdraw(session, principal, referral_id, body)
-    answer.tag(referral.version)
-    return await views.render(session, referral, view, principal.agency)

@@ -381,7 +381,7 @@ async def _as_party(
 
 async def add_information(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ReferralInformationIn
-) -> tuple[Referral, ReferralInformation]:
+) -> ReferralInformation:
     """Append what the referring agency (or the hub) learnt since: the referral as made is unchanged."""
     referral, _ = await _as_party(session, actor, referral_id)
     status.check(referral, Action.ADD_INFORMATION)
@@ -389,15 +389,9 @@ async def add_information(
     added = senders.new_information(
         ReferralInformation, actor, body.information, referral_id=referral.id, concern_categories=categories
     )
-    await senders.append(
-        session,
-        actor,
-        added,
-        emit,
-        referral.id,
-        EventType.REFERRAL_INFORMATION_ADDED,
-        concern_categories=categories,
-    )
+    event = EventType.REFERRAL_INFORMATION_ADDED
+    await senders.append(session, actor, added, emit, referral.id, event, concern_categories=categories)
+    # The audit entry names the children; the event names the referral and the information added.
     await audit_on_referral(
         session,
         actor,
@@ -405,9 +399,8 @@ async def add_information(
         referral.id,
         record_id=added.id,
         record_type="referral_information",
-        referral_id=str(referral.id),
     )
-    return referral, added
+    return added
 
 
 async def withdraw(
