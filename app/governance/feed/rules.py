@@ -5,19 +5,22 @@ every event on an adult concern or a safeguarding plan. Any other agency sees an
 its own part in the record, and only the event types this table lists for that part:
 
 - ``referrer``: the agency made the referral. It sees the referral's status changes, its RAG rating
-  and the outcome, not other agencies' contributions nor the hub's internal steps (children's
-  records, consent, communications, who was asked, the proposed decision).
+  and the outcome, and the information its own agency added, not other agencies' contributions nor
+  the hub's internal steps (children's records, consent, communications, who was asked, the proposed
+  decision, the hub's own notes).
 - ``asked_agency``: the agency was asked for information on the referral. It sees the requests made
   of it, its own answers, and the withdrawal that cancelled a request of it.
 - ``raiser``: the agency raised the adult concern. It sees the concern's status changes and the
   section 42 decision, unless the hub marked the feedback as limited: then it learns that the concern
   was decided (status ``decided``, as its ``GET`` shows), and nothing that tells the decision (which
-  decision, the enquiry opening or concluding).
+  decision, the enquiry opening or concluding). It sees the information its own agency added.
 - ``action_owner``: the agency owns an action in a safeguarding plan. It sees the plan made, amended
   and closed, and updates of its own actions.
 
 Anything not listed is not shown to a partner (deny by default), including event types added later.
-Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``.
+Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``;
+the sender of a referral or a concern (and the hub) also finds the record's ``external_reference`` in
+every event's ``data`` (added by the service from the record, not stored on the event).
 """
 
 from __future__ import annotations
