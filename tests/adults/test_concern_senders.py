@@ -124,3 +124,15 @@ async def test_after_the_decision_nobody_withdraws(client: httpx.AsyncClient, ad
     assert_problem(
         await client.post(withdraw_url(by_hub.id), json=REASON, headers=adult_who["police"]), 404, "not_found"
     )
+
+
+async def test_the_adults_record_export_holds_the_withdrawal_and_what_was_added(
+    client: httpx.AsyncClient, adult_who: Who
+) -> None:
+    case = await concern_in(client, adult_who, "received")
+    added = ok(await client.post(add_url(case.id), json=LATER, headers=adult_who["health"]), 201)
+    ok(await client.post(withdraw_url(case.id), json=REASON, headers=adult_who["health"]))
+    export = ok(await client.get(f"/v1/people/{case.person_id}/record", headers=adult_who["governance"]))
+    (record,) = export["adults"]["concerns"]
+    assert (record["status"], record["withdrawal"]["reason"]) == ("withdrawn", REASON["reason"])
+    assert [a["id"] for a in record["additional_information"]] == [added["id"]]

@@ -399,3 +399,18 @@ def test_the_schema_says_the_referrer_needs_a_phone_or_an_email() -> None:
 
     referrer = openapi_document()["components"]["schemas"]["ReferrerIn"]
     assert [option["required"] for option in referrer["anyOf"]] == [["phone"], ["email"]]
+
+
+async def test_the_childs_record_export_holds_what_was_added_and_the_reference(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    reference = incident()
+    referral = await referral_with(client, who["police"], reference)
+    added = ok(await client.post(add_url(referral["id"]), json=LATER, headers=who["police"]), 201)
+    person_id = (await get_referral(client, who["practitioner"], referral["id"]))["children"][0]["person_id"]
+    export = ok(await client.get(f"/v1/people/{person_id}/record", headers=who["governance"]))
+    (record,) = export["children"]["referrals"]
+    assert record["external_reference"] == reference
+    assert [(a["id"], a["information"]) for a in record["additional_information"]] == [
+        (added["id"], LATER["information"])
+    ]
