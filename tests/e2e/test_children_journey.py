@@ -185,7 +185,7 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
     assert (seen["outcome"]["level"], seen["outcome"]["outcome"]) == (4, "strategy_discussion")
     assert "rationale" not in str(seen)
     police_contributions = await client.get(f"/v1/referrals/{referral_id}/contributions", headers=police)
-    assert police_contributions.json() == {"items": []}
+    assert police_contributions.json() == {"items": [], "next_cursor": None}
     for contribution in requests.values():
         assert_problem(
             await client.get(f"/v1/contributions/{contribution['id']}", headers=police), 404, "not_found"
