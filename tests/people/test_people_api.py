@@ -515,7 +515,7 @@ def _family(number: int, size: int) -> list[Body]:
     names = ["Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lena"]
     return [
         child(
-            given_name=names[n], family_name=surname, date_of_birth=f"{2006 + n}-{1 + number:02}-{1 + n:02}"
+            given_name=names[n], family_name=surname, date_of_birth=f"{2012 + n}-{1 + number:02}-{1 + n:02}"
         )
         for n in range(size)
     ]
