@@ -143,6 +143,64 @@ def clients_create(
     typer.echo(json.dumps(_with_session(work), indent=2))
 
 
+@clients_cli.command("list")
+def clients_list(
+    active: Annotated[
+        bool | None, typer.Option("--active/--revoked", help="Only active, or only revoked, clients")
+    ] = None,
+) -> None:
+    """List the registered clients as JSON (never their secrets), oldest first, as GET /v1/clients."""
+    from app.admin.clients import repository
+    from app.admin.clients.service import client_out
+    from app.core.pagination import MAX_LIMIT, PageParams
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = await repository.list_clients(
+                session, PageParams(limit=MAX_LIMIT, cursor=cursor), active=active
+            )
+            found += [client_out(c).model_dump(mode="json") for c in page]
+            if cursor is None:
+                return found[::-1]
+
+    typer.echo(json.dumps(_with_session(work), indent=2))
+
+
+@clients_cli.command("revoke")
+def clients_revoke(
+    client_id: Annotated[str, typer.Argument(help="The client's id")],
+    reason: Annotated[str, typer.Option(help="Why the client is revoked")],
+) -> None:
+    """Revoke a client (audited, as POST /v1/clients/{id}/revocation): its tokens stop working at once."""
+    import uuid
+
+    from app.admin.clients.schemas import ClientRevocation
+    from app.admin.clients.service import client_out, revoke_client
+    from app.core.errors import AppError
+
+    try:
+        key = uuid.UUID(client_id)
+        body = ClientRevocation(reason=reason)
+    except ValueError as exc:  # a malformed id, or a reason the API would refuse
+        _fail(f"{exc}".splitlines()[0] if not isinstance(exc, ValidationError) else _first_error(exc))
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        client = await revoke_client(session, _actor(), key, body.reason)
+        return client_out(client).model_dump(mode="json")
+
+    try:
+        typer.echo(json.dumps(_with_session(work), indent=2))
+    except AppError as exc:
+        _fail(exc.detail)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+
+
 @cli.command()
 def token(
     agency: Annotated[str, typer.Option(help="Agency code")],

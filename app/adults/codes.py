@@ -13,6 +13,11 @@ class AdultConcernStatus(StrEnum):
     ENQUIRY_OPEN = "enquiry_open"
     ENQUIRY_CONCLUDED = "enquiry_concluded"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+# Nothing moves a concern on from these, and nothing on it changes any more.
+FINAL_CONCERN_STATUSES = frozenset({AdultConcernStatus.CLOSED, AdultConcernStatus.WITHDRAWN})
 
 
 class EnquiryStatus(StrEnum):

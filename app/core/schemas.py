@@ -89,6 +89,18 @@ Text10k = Annotated[str, Field(min_length=1, max_length=10_000, pattern=MULTI_LI
 Text20k = Annotated[str, Field(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
 Reason2k = Annotated[str, Field(min_length=1, max_length=2_000, pattern=MULTI_LINE)]
 Line200 = Annotated[str, Field(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+# A partner's own incident or case number for a record it sends: not unique (one incident may produce
+# several referrals), one line.
+EXTERNAL_REFERENCE_LENGTH = 100
+ExternalReference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=EXTERNAL_REFERENCE_LENGTH,
+        pattern=SINGLE_LINE,
+        description="The sender's own reference (incident or case number), to find the record by later.",
+    ),
+]
 Phone = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^[0-9+() \-]+$")]
 
 # Bounds shared by request and response bodies: a response field carries what its request field allowed.

@@ -14,11 +14,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Allocated, Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import (
+    AddedInformation,
+    Allocated,
+    Base,
+    Timestamped,
+    Versioned,
+    Withdrawable,
+    created_at_column,
+    external_reference_column,
+    sub_column,
+    uuid_pk,
+)
 from app.models.person import MatchedSubject
 
 
-class AdultConcern(Allocated, MatchedSubject, Timestamped, Versioned, Base):
+class AdultConcern(Allocated, MatchedSubject, Withdrawable, Timestamped, Versioned, Base):
     """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
 
     __tablename__ = "adult_concerns"
@@ -28,6 +39,7 @@ class AdultConcern(Allocated, MatchedSubject, Timestamped, Versioned, Base):
     raising_agency: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("agencies.code"), nullable=False)
     raised_by_sub: Mapped[str] = sub_column()
     raised_by: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    external_reference: Mapped[str | None] = external_reference_column()
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
 
@@ -51,6 +63,16 @@ class AdultConcern(Allocated, MatchedSubject, Timestamped, Versioned, Base):
         sa.Index("ix_adult_concerns_decision_due_at", "decision_due_at"),
         sa.Index("ix_adult_concerns_allocated_worker_received_at", "allocated_worker", "received_at", "id"),
         sa.Index("ix_adult_concerns_allocated_team_received_at", "allocated_team", "received_at", "id"),
+    )
+
+
+class ConcernInformation(AddedInformation, Base):
+    """Information added to an adult concern after it was raised, by the raising agency or the hub."""
+
+    __tablename__ = "adult_concern_additional_information"
+
+    concern_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("adult_concerns.id"), nullable=False, index=True
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.core import clock
-from app.core.schemas import MAX_SUB_LENGTH
+from app.core.schemas import EXTERNAL_REFERENCE_LENGTH, MAX_SUB_LENGTH
 
 # A team's name as the hub calls it ("MASH A", "Front door east").
 ALLOCATION_TEAM_LENGTH = 100
@@ -106,3 +106,26 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def external_reference_column() -> Mapped[Any]:
+    return mapped_column(sa.String(EXTERNAL_REFERENCE_LENGTH), nullable=True, index=True)
+
+
+class AddedInformation:
+    """Information added to a record after it was sent: appended with who and when, never editing what
+    was sent (a referral's or an adult concern's additional information)."""
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    information: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    added_by: Mapped[str] = sub_column()
+    added_by_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    added_at: Mapped[datetime] = created_at_column()
+
+
+class Withdrawable:
+    """Who withdrew the record, when and why (nothing is deleted)."""
+
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

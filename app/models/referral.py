@@ -7,14 +7,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Allocated, Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import (
+    AddedInformation,
+    Allocated,
+    Base,
+    Timestamped,
+    Versioned,
+    Withdrawable,
+    created_at_column,
+    external_reference_column,
+    sub_column,
+    uuid_pk,
+)
 from app.models.person import MatchedSubject
 
 # Undecided and not withdrawn (app.children.codes.FINAL_REFERRAL_STATUSES): the triage queue's rows.
 OPEN_REFERRALS = "status NOT IN ('decided', 'withdrawn')"
 
 
-class Referral(Allocated, Timestamped, Versioned, Base):
+class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
     Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
@@ -29,6 +40,7 @@ class Referral(Allocated, Timestamped, Versioned, Base):
         sa.String(40), sa.ForeignKey("agencies.code"), nullable=False
     )
     referred_by: Mapped[str] = sub_column()
+    external_reference: Mapped[str | None] = external_reference_column()
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     referrer: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     referral_source: Mapped[str] = mapped_column(sa.String(3), nullable=False)
@@ -57,10 +69,6 @@ class Referral(Allocated, Timestamped, Versioned, Base):
     outcome: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     decision_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
-
-    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
-    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
     __table_args__ = (
         sa.Index("ix_referrals_received_at_id", "received_at", "id"),
@@ -187,3 +195,12 @@ class Communication(Base):
     occurred_at: Mapped[datetime] = mapped_column(nullable=False)
     recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class ReferralInformation(AddedInformation, Base):
+    """Information added to a referral after it was made, by the referring agency or the hub."""
+
+    __tablename__ = "referral_additional_information"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    concern_categories: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)

@@ -72,6 +72,24 @@ MatchReasons = Annotated[
 ]
 
 
+# Under 18 a person is a child (children's front door, POST /v1/referrals); from 18 an adult (POST
+# /v1/adult-concerns). One rule, for both sides.
+ADULT_AGE = 18
+
+
+def comes_of_age(date_of_birth: date) -> date:
+    """The day a person born on ``date_of_birth`` turns 18 (born on 29 February: the 28th)."""
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + ADULT_AGE)
+    except ValueError:  # 29 February
+        return date_of_birth.replace(year=date_of_birth.year + ADULT_AGE, day=28)
+
+
+def is_adult(date_of_birth: date, *, on: date | None = None) -> bool:
+    """Whether the person is 18 or over on ``on`` (default today, in England)."""
+    return comes_of_age(date_of_birth) <= (on or clock.today())
+
+
 def check_birth_dates(dob: date | None, expected: date | None, *, today: date | None = None) -> None:
     today = today or clock.today()
     if dob is not None and expected is not None:

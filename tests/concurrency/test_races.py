@@ -111,5 +111,5 @@ async def test_two_managers_approving_one_decision_at_once_one_wins(
         winner.json()["reviewed_by"],
     )
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
-    assert [e["event_type"] for e in timeline.json()["entries"]].count("decision.approved") == 1
+    assert [e["event_type"] for e in timeline.json()["items"]].count("decision.approved") == 1
     await _chain_is_valid(client, who["auditor"])

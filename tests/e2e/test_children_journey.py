@@ -185,7 +185,7 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
     assert (seen["outcome"]["level"], seen["outcome"]["outcome"]) == (4, "strategy_discussion")
     assert "rationale" not in str(seen)
     police_contributions = await client.get(f"/v1/referrals/{referral_id}/contributions", headers=police)
-    assert police_contributions.json() == {"items": []}
+    assert police_contributions.json() == {"items": [], "next_cursor": None}
     for contribution in requests.values():
         assert_problem(
             await client.get(f"/v1/contributions/{contribution['id']}", headers=police), 404, "not_found"
@@ -196,7 +196,7 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
 
     # 9. The hub's timeline shows every step, in order, with who did it.
     timeline = (await client.get(f"/v1/referrals/{referral_id}/timeline", headers=practitioner)).json()[
-        "entries"
+        "items"
     ]
     steps = [(e["event_type"], e["actor"]["sub"]) for e in timeline]
     assert steps == [
@@ -218,7 +218,7 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
     # The police timeline: receipt, status changes, rating and outcome, as the police feed shows them,
     # and not who at the hub did them nor which agencies were asked.
     police_timeline = (await client.get(f"/v1/referrals/{referral_id}/timeline", headers=police)).json()[
-        "entries"
+        "items"
     ]
     assert [(e["event_type"], e["actor"]["sub"], e["data"]) for e in police_timeline] == [
         ("referral.received", "police-ppu-system", {"referral_source": "6", "children": 2}),

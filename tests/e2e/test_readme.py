@@ -72,13 +72,17 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         document, end = decoder.raw_decode(text)
         outputs.append(document)
         text = text[end:].strip()
-    created, me, referral, rated, asked, answered, approved, seen, contributions, timeline, *rest = outputs
+    created, me, referral, found, rated, asked, answered, approved, seen, contributions, timeline, *rest = (
+        outputs
+    )
     feed, sar, record, disclosures, trail, verification, forbidden, revoked, after = rest
     assert created["agency"] == "police"
     assert created["client_secret"].startswith("mash_cs_")
     assert (me["agency"], me["role"]) == ("police", "partner_referrer")
     assert "referrals:create" in me["scopes"]
     assert (referral["view"], referral["status"]) == ("referrer", "received")
+    assert referral["external_reference"] == "PPU-4471"
+    assert found == {"found": [referral["id"]]}
     assert rated["status"] == "triaged"
     assert [r["agency"] for r in asked["requests"]] == ["health"]
     assert answered == {"status": "submitted", "response": "Two missed immunisation appointments this year."}
@@ -89,7 +93,7 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         "rag_rating": "red",
         "outcome": "strategy_discussion",
     }
-    assert contributions == {"items": []}
+    assert contributions == {"items": [], "next_cursor": None}
     assert timeline["steps"] == [
         f"referral.received by {created['client_id']}",
         f"child.new_person by {created['client_id']}",
@@ -102,11 +106,11 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
     ]
     # The police feed: its referral's status changes, nothing about who was asked or what they said.
     assert feed["events"] == [
-        "referral.received -> received",
-        "referral.rated -> triaged",
-        "contribution.requested -> gathering_information",
-        "decision.proposed -> awaiting_approval",
-        "referral.decided -> decided",
+        "PPU-4471: referral.received -> received",
+        "PPU-4471: referral.rated -> triaged",
+        "PPU-4471: contribution.requested -> gathering_information",
+        "PPU-4471: decision.proposed -> awaiting_approval",
+        "PPU-4471: referral.decided -> decided",
     ]
     assert feed["next_cursor"]
     assert (sar["status"], sar["received_on"]) == ("open", clock.today().isoformat())

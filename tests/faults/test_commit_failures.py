@@ -72,7 +72,7 @@ async def test_a_connection_lost_while_committing_is_a_503_and_a_retry_creates_o
     listed = await client.get("/v1/referrals", headers=practitioner)
     assert [r["id"] for r in listed.json()["items"]] == [retried.json()["id"]]
     timeline = await client.get(f"/v1/referrals/{retried.json()['id']}/timeline", headers=practitioner)
-    assert [e["event_type"] for e in timeline.json()["entries"]] == ["referral.received", "child.new_person"]
+    assert [e["event_type"] for e in timeline.json()["items"]] == ["referral.received", "child.new_person"]
     verification = await client.get("/v1/audit-events/verification", headers=auditor)
     assert verification.json()["valid"] is True, verification.json()
 

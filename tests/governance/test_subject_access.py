@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -62,6 +65,15 @@ from tests.fixtures.values import NHS_AMELIA, Body, Headers, sql_id, unique_fami
 # In a form both SQLite (text) and PostgreSQL (timestamptz) accept.
 TWO_YEARS_AGO = f"{clock.today().year - 2}-03-01 10:00:00.000000"
 NEARLY_TWO_YEARS_AGO = f"{clock.today().year - 2}-05-20 15:30:00.000000"
+
+
+@contextmanager
+def when_kai_was_a_child() -> Iterator[None]:
+    """The calendar of the day the referrals about Kai were made (their times are moved there after)."""
+    day = date(clock.today().year - 2, 5, 20)
+    with patch.object(clock, "today", lambda: day):
+        yield
+
 
 # What each side holds about Kai, as recorded: never in an export of the other side.
 CHILDRENS_SIDE = (
@@ -154,19 +166,21 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
         {"given_name": "Dorian", "family_name": "Voss", "relationship": "parents_partner"},
     ]
 
-    # 1. The police refer Kai and his sister without the parents' consent; the hub overrides it.
-    first = await create_referral(
-        http,
-        who["police"],
-        referral_body(
-            kai,
-            sister,
-            household=household,
-            parental_consent=NOT_CONSENTED,
-            do_not_inform_parents=True,
-            do_not_inform_reason="Telling the household would put the children at risk.",
-        ),
-    )
+    # 1. The police refer Kai and his sister without the parents' consent; the hub overrides it. (Two
+    # years ago, when Kai was a child: a referral is for the under-18s on the day it is made.)
+    with when_kai_was_a_child():
+        first = await create_referral(
+            http,
+            who["police"],
+            referral_body(
+                kai,
+                sister,
+                household=household,
+                parental_consent=NOT_CONSENTED,
+                do_not_inform_parents=True,
+                do_not_inform_reason="Telling the household would put the children at risk.",
+            ),
+        )
     await override_consent(
         http,
         who["manager"],
@@ -189,16 +203,17 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
     decision = await propose_and_approve(http, who["practitioner"], who["manager2"], first["id"])
 
     # 2. A relative phones the hub about Kai: a private individual's referral (source 1A).
-    second = await create_referral(
-        http,
-        who["practitioner"],
-        referral_body(
-            kai,
-            referral_source="1A",
-            referrer={"name": "Josephine Auntie", "phone": "07700 900123"},
-            concern_summary="His aunt says he has been missing overnight twice this month.",
-        ),
-    )
+    with when_kai_was_a_child():
+        second = await create_referral(
+            http,
+            who["practitioner"],
+            referral_body(
+                kai,
+                referral_source="1A",
+                referrer={"name": "Josephine Auntie", "phone": "07700 900123"},
+                concern_summary="His aunt says he has been missing overnight twice this month.",
+            ),
+        )
     await rate(http, who["practitioner"], second["id"], "green")
     (second_request,) = await ask(http, who["practitioner"], second["id"], "health")
 

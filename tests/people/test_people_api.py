@@ -433,7 +433,7 @@ async def test_an_uncertain_match_waits_for_a_practitioner(client: httpx.AsyncCl
     assert_problem(auto, 409, "match_already_resolved")
 
     timeline = await client.get(f"/v1/referrals/{second['id']}/timeline", headers=who["practitioner"])
-    kinds = [e["event_type"] for e in timeline.json()["entries"]]
+    kinds = [e["event_type"] for e in timeline.json()["items"]]
     assert kinds == ["referral.received", "child.pending", "child.match_confirmed"]
 
 
@@ -515,7 +515,7 @@ def _family(number: int, size: int) -> list[Body]:
     names = ["Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lena"]
     return [
         child(
-            given_name=names[n], family_name=surname, date_of_birth=f"{2006 + n}-{1 + number:02}-{1 + n:02}"
+            given_name=names[n], family_name=surname, date_of_birth=f"{2012 + n}-{1 + number:02}-{1 + n:02}"
         )
         for n in range(size)
     ]

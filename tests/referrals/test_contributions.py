@@ -175,9 +175,7 @@ async def test_the_asked_agency_answers_once_then_corrects_keeping_the_earlier_v
     assert [v["version"] for v in hub.json()["versions"]] == [2, 1]
 
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
-    kinds = [
-        e["event_type"] for e in timeline.json()["entries"] if e["event_type"].startswith("contribution.")
-    ]
+    kinds = [e["event_type"] for e in timeline.json()["items"] if e["event_type"].startswith("contribution.")]
     assert kinds == [
         "contribution.requested",
         "contribution.submitted",

@@ -277,9 +277,7 @@ async def test_a_returned_decision_sends_the_referral_back_for_a_new_proposal(
     assert (decided["status"], decided["outcome"]["decision_id"]) == ("decided", second["id"])
 
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
-    decisions = [
-        e["event_type"] for e in timeline.json()["entries"] if e["event_type"].startswith("decision.")
-    ]
+    decisions = [e["event_type"] for e in timeline.json()["items"] if e["event_type"].startswith("decision.")]
     assert decisions == ["decision.proposed", "decision.returned", "decision.proposed", "decision.approved"]
 
 
@@ -307,7 +305,7 @@ async def test_two_managers_approving_at_once_decide_once(client: httpx.AsyncCli
     ).json()
     assert (fetched["status"], fetched["reviewed_by"]) == ("approved", winner.json()["reviewed_by"])
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
-    kinds = [e["event_type"] for e in timeline.json()["entries"]]
+    kinds = [e["event_type"] for e in timeline.json()["items"]]
     assert kinds.count("decision.approved") == kinds.count("referral.decided") == 1
 
 

@@ -508,7 +508,7 @@ async def test_the_hub_updates_what_the_referral_says(client: httpx.AsyncClient,
     police = await get_referral(client, who["police"], referral["id"])
     assert police["concern_summary"] == change["concern_summary"]
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
-    (event,) = [e for e in timeline.json()["entries"] if e["event_type"] == "referral.updated"]
+    (event,) = [e for e in timeline.json()["items"] if e["event_type"] == "referral.updated"]
     assert event["data"] == {"fields": ["concern_categories", "concern_summary", "referrer"]}
     assert event["actor"]["sub"] == "practitioner-ann"
 

@@ -326,6 +326,28 @@ async def _allocate_enquiry(world: World) -> Request:
     return {"url": f"/v1/enquiries/{world.ids[f'enquiry_of_{concern_id}']}/allocation", "json": ALLOCATION}
 
 
+_LATER = {"information": "Learnt since it was sent."}
+_WITHDRAW = {"reason": "Sent in error."}
+SENDER_OR_HUB = ("referrals:create", "referrals:write")
+RAISER_OR_ASC = ("adult_concerns:create", "adult_concerns:write")
+
+
+async def _add_to_referral(world: World) -> Request:
+    return {"url": f"/v1/referrals/{await world.referral()}/additional-information", "json": _LATER}
+
+
+async def _withdraw_referral(world: World) -> Request:
+    return {"url": f"/v1/referrals/{await world.referral()}/withdrawal", "json": _WITHDRAW}
+
+
+async def _add_to_concern(world: World) -> Request:
+    return {"url": f"/v1/adult-concerns/{await world.concern()}/additional-information", "json": _LATER}
+
+
+async def _withdraw_concern(world: World) -> Request:
+    return {"url": f"/v1/adult-concerns/{await world.concern()}/withdrawal", "json": _WITHDRAW}
+
+
 async def _override(world: World) -> Request:
     referral_id = await world.referral(consented=False)
     body = {"reason": "Risk to the child.", "lawful_basis": "uk_gdpr_6_1_e_public_task"}
@@ -679,6 +701,26 @@ ROWS = [
     Row(
         "rate referral", "POST", "/v1/referrals/{referral_id}/rag-rating", "referrals:write", 200, _rate, HUB
     ),
+    # The referring agency on its own referral (referrals:create), or the hub (referrals:write).
+    Row(
+        "add information to a referral",
+        "POST",
+        "/v1/referrals/{referral_id}/additional-information",
+        SENDER_OR_HUB,
+        201,
+        _add_to_referral,
+        HUB | {"police"},
+    ),
+    Row(
+        "withdraw a referral",
+        "POST",
+        "/v1/referrals/{referral_id}/withdrawal",
+        SENDER_OR_HUB,
+        200,
+        _withdraw_referral,
+        HUB | {"police"},
+        check=view(childrens_social_care="full", police="referrer"),
+    ),
     Row(
         "override consent",
         "POST",
@@ -897,6 +939,25 @@ ROWS = [
         200,
         _confirm_adult_match,
         ASC,
+    ),
+    Row(
+        "add information to an adult concern",
+        "POST",
+        "/v1/adult-concerns/{concern_id}/additional-information",
+        RAISER_OR_ASC,
+        201,
+        _add_to_concern,
+        ASC | {"health"},
+    ),
+    Row(
+        "withdraw an adult concern",
+        "POST",
+        "/v1/adult-concerns/{concern_id}/withdrawal",
+        RAISER_OR_ASC,
+        200,
+        _withdraw_concern,
+        ASC | {"health"},
+        check=view(adult_social_care="full", health="raiser"),
     ),
     Row(
         "section 42 decision",

@@ -107,7 +107,7 @@ async def whole_feed(client: httpx.AsyncClient, headers: Headers) -> list[dict[s
         body = page.json()
         items += body["items"]
         cursor = body["next_cursor"]
-        if not body["more"]:
+        if "link" not in page.headers:
             return items
 
 
@@ -149,5 +149,5 @@ async def _timeline_agrees(
         assert timeline.status_code == 404, timeline.text
         return
     assert timeline.status_code == 200, timeline.text
-    shown = [(e["seq"], e["event_type"], e["actor"], e["data"]) for e in timeline.json()["entries"]]
+    shown = [(e["seq"], e["event_type"], e["actor"], e["data"]) for e in timeline.json()["items"]]
     assert shown == [(e["seq"], e["event_type"], e["actor"], e["data"]) for e in events], view

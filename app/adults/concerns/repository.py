@@ -25,6 +25,7 @@ from app.models.adult import (
     Advocacy,
     Allegation,
     CapacityAssessment,
+    ConcernInformation,
     Enquiry,
     SafeguardingPlan,
     Section42DecisionRecord,
@@ -100,6 +101,7 @@ class ConcernFilters:
     person_id: uuid.UUID | None = None
     source: Collection[Source] | None = None
     allocation: AllocationFilter = field(default_factory=AllocationFilter)
+    external_reference: str | None = None
 
 
 # The orders of the concern list (``?sort=``), each ending in the id to be unique.
@@ -125,7 +127,11 @@ async def list_visible(
     stmt = sa.select(AdultConcern).where(access.listed(principal))
     stmt = where_any(stmt, (access.status_clause(principal), filters.status))
     stmt = where_flag(stmt, filters.overdue, overdue_clause(now))
-    stmt = where_equal(stmt, (AdultConcern.person_id, filters.person_id))
+    stmt = where_equal(
+        stmt,
+        (AdultConcern.person_id, filters.person_id),
+        (AdultConcern.external_reference, filters.external_reference),
+    )
     if filters.source:
         stmt = stmt.where(access.from_sources(filters.source))
     stmt = where_allocated(stmt, AdultConcern, filters.allocation, principal, hub=access.is_hub(principal))
@@ -206,3 +212,14 @@ async def latest_advocacies(
     for advocacy in rows:
         found.setdefault(advocacy.concern_id, advocacy)
     return found
+
+
+async def additions(
+    session: AsyncSession, concern_id: uuid.UUID, *, by_agency: str | None = None
+) -> Sequence[ConcernInformation]:
+    """Information added to the concern, oldest first; only one agency's when ``by_agency``."""
+    stmt = sa.select(ConcernInformation).where(ConcernInformation.concern_id == concern_id)
+    if by_agency is not None:
+        stmt = stmt.where(ConcernInformation.added_by_agency == by_agency)
+    rows = await session.scalars(stmt.order_by(ConcernInformation.added_at, ConcernInformation.id))
+    return rows.all()

@@ -19,6 +19,7 @@ from app.adults.concerns.schemas import (
     AdvocacyIn,
     AdvocacyOut,
     ConcernSort,
+    ConcernInformationOut,
     EnquiryConclusion,
     EnquiryOpen,
     EnquiryOut,
@@ -29,11 +30,14 @@ from app.adults.concerns.schemas import (
 )
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.codes import Source
+from app.core import senders
+from app.core.auth import Principal, requires_any
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.filters import AnyOf
+from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging, Sort
 from app.core.principals import (
@@ -46,11 +50,37 @@ from app.core.principals import (
     ConcernsWriteOnce,
 )
 from app.core.routing import Router
-from app.core.scopes import AgencyCode
+from app.core.schemas import ExternalReference
+from app.core.scopes import AgencyCode, Scope
 from app.models.base import utcnow
+from app.core.senders import InformationIn, WithdrawalIn
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])
+
+# The raising agency (adult_concerns:create) on its own concern, or adult social care
+# (adult_concerns:write): app.core.senders.
+SenderOnce = Annotated[
+    Principal, idempotent(requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE))
+]
+ADD_INFORMATION = senders.operation(
+    "Add information to an adult concern after it was raised",
+    "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+    "(`adult_concerns:write`), adds what it has learnt since: appended with who and when, never editing the "
+    "concern as raised. It shows in the concern's `additional_information` (the raising agency sees its "
+    "own) and as the event `adult_concern.information_added`. A closed or withdrawn concern takes no more "
+    "(409). Location is the concern.",
+    Scope.ADULT_CONCERNS_CREATE,
+    Scope.ADULT_CONCERNS_WRITE,
+)
+WITHDRAWAL = senders.operation(
+    "Withdraw an adult concern",
+    "The raising agency (`adult_concerns:create`) on its own concern, or adult social care "
+    "(`adult_concerns:write`), withdraws it before the section 42 decision (409 `invalid_transition` after). "
+    "Nothing is deleted. Answers the concern as the caller sees it.",
+    Scope.ADULT_CONCERNS_CREATE,
+    Scope.ADULT_CONCERNS_WRITE,
+)
 
 
 @router.post(
@@ -102,12 +132,20 @@ async def list_concerns(
             description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."
         ),
     ] = None,
+    external_reference: Annotated[
+        ExternalReference | None, Query(description="Only concerns with this `external_reference` (exact).")
+    ] = None,
     sort: Annotated[
         ConcernSort, Query(description="`received_at` or `decision_due_at`; `-` first for descending.")
     ] = ConcernSort.RECEIVED_AT_DESCENDING,
 ) -> Page[AdultConcernSummary]:
     filters = ConcernFilters(
-        status=status_, overdue=overdue, person_id=person_id, source=source, allocation=allocation
+        status=status_,
+        overdue=overdue,
+        person_id=person_id,
+        source=source,
+        allocation=allocation,
+        external_reference=external_reference,
     )
     order = Sort.of(sort, repository.CONCERN_SORTS)
     concerns, enquiries, next_cursor = await service.list_(session, principal, filters, order, paging.params)
@@ -338,3 +376,21 @@ async def record_advocacy(
     advocacy = await service.record_advocacy(session, principal, concern_id, body)
     created.at(f"/v1/adult-concerns/{concern_id}")
     return AdvocacyOut.model_validate(advocacy)
+
+
+@router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)
+async def add_concern_information(
+    concern_id: uuid.UUID, created: Created, principal: SenderOnce, session: DbSession, body: InformationIn
+) -> ConcernInformationOut:
+    created.at(f"/v1/adult-concerns/{concern_id}")
+    added = await service.add_information(session, principal, concern_id, body)
+    return ConcernInformationOut.model_validate(added)
+
+
+@router.post("/v1/adult-concerns/{concern_id}/withdrawal", **WITHDRAWAL)
+async def withdraw_concern(
+    concern_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
+) -> AdultConcernOut:
+    concern, view = await service.withdraw(session, principal, concern_id, body)
+    answer.tag(concern.version)
+    return await views.render(session, concern, view)

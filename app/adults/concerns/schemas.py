@@ -38,6 +38,7 @@ from app.core.clock import today
 from app.core.schemas import (
     SINGLE_LINE,
     Date,
+    ExternalReference,
     Line200,
     Phone,
     Reason2k,
@@ -50,11 +51,19 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode
+from app.core.senders import InformationOut
 from app.people.codes import Ethnicity, Gender
-from app.people.schemas import AddressLines, Name, NhsNumber, Postcode, StoredNhsNumber, StoredPostcode
+from app.people.schemas import (
+    AddressLines,
+    Name,
+    NhsNumber,
+    Postcode,
+    StoredNhsNumber,
+    StoredPostcode,
+    is_adult,
+)
 
 MAX_ALLEGATIONS = 20
-ADULT_AGE = 18
 
 
 class AdultIn(RequestModel):
@@ -75,17 +84,9 @@ class AdultIn(RequestModel):
         if self.date_of_birth is not None:
             if self.date_of_birth > today():
                 raise ValueError("date_of_birth cannot be in the future")
-            turned_18 = _add_years(self.date_of_birth, ADULT_AGE)
-            if turned_18 > today():
+            if not is_adult(self.date_of_birth):
                 raise ValueError("the person is under 18: refer a child through POST /v1/referrals")
         return self
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 class AllegedPerson(RequestModel):
@@ -174,6 +175,9 @@ class AdultConcernCreate(RequestModel):
     )
     concerns_about_capacity: bool = Field(description="Is there doubt about the adult's capacity to consent?")
     raised_by: RaisedByIn
+    external_reference: ExternalReference | None = Field(
+        None, description="Your own incident or case number: list your concerns by it (not unique)."
+    )
 
 
 class AdultConcernUpdate(UpdateModel):
@@ -547,6 +551,36 @@ class EnquiryOut(ResponseModel):
     allegations: list[AllegationOut] = Field(default_factory=list, max_length=MAX_ALLEGATIONS)
 
 
+class ConcernInformationOut(InformationOut):
+    """Information added to the concern after it was raised: by whom and when."""
+
+    model_config = example(
+        {
+            "id": "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f",
+            "information": "Since we raised this, her son has moved in with her and the bank has frozen the account.",
+            "added_by": "gp-system",
+            "added_by_agency": "health",
+            "added_at": "2026-11-24T09:30:00Z",
+        }
+    )
+
+
+MAX_ADDITIONS = 1_000
+Additions = Annotated[
+    list[ConcernInformationOut],
+    Field(
+        max_length=MAX_ADDITIONS,
+        description="Information added since the concern was raised, oldest first (the raising agency sees its own).",
+    ),
+]
+
+
+class ConcernWithdrawalOut(ResponseModel):
+    reason: Reason2k
+    withdrawn_by: Sub
+    withdrawn_at: datetime
+
+
 class AdultConcernFull(ResponseModel):
     model_config = example(
         {
@@ -571,6 +605,9 @@ class AdultConcernFull(ResponseModel):
             "advocate_required": False,
             "closed_at": None,
             "closure_reason": None,
+            "withdrawal": None,
+            "additional_information": [],
+            "external_reference": "HC-88213",
             "created_at": "2026-11-23T14:00:00Z",
             "updated_at": "2026-11-24T15:00:00Z",
         }
@@ -581,6 +618,7 @@ class AdultConcernFull(ResponseModel):
     status: AdultConcernStatus
     raising_agency: AgencyCode
     raised_by: dict[str, object]
+    external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime
     overdue: bool
@@ -597,6 +635,8 @@ class AdultConcernFull(ResponseModel):
     advocate_required: bool = Field(description="An advocate is required and not yet appointed or refused.")
     closed_at: datetime | None
     closure_reason: Reason2k | None
+    withdrawal: ConcernWithdrawalOut | None
+    additional_information: Additions
     created_at: datetime
     updated_at: datetime | None
 
@@ -629,6 +669,9 @@ class AdultConcernForRaiser(ResponseModel):
                 "decided_at": "2026-11-24T15:00:00Z",
             },
             "feedback_limited": False,
+            "withdrawn": False,
+            "additional_information": [],
+            "external_reference": "HC-88213",
         }
     )
 
@@ -636,6 +679,7 @@ class AdultConcernForRaiser(ResponseModel):
     id: uuid.UUID
     status: AdultConcernStatus
     raising_agency: AgencyCode
+    external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime
     adult: AdultOut
@@ -649,6 +693,8 @@ class AdultConcernForRaiser(ResponseModel):
     feedback_limited: bool = Field(
         description="True when the hub has limited feedback; the outcome is withheld."
     )
+    withdrawn: bool
+    additional_information: Additions
 
 
 AdultConcernOut = Annotated[AdultConcernFull | AdultConcernForRaiser, Field(discriminator="view")]
@@ -660,6 +706,7 @@ class AdultConcernSummary(ResponseModel):
             "id": _CONCERN_ID,
             "status": "received",
             "raising_agency": "health",
+            "external_reference": "HC-88213",
             "received_at": "2026-11-23T14:00:00Z",
             "decision_due_at": "2026-11-25T14:00:00Z",
             "overdue": False,
@@ -681,6 +728,7 @@ class AdultConcernSummary(ResponseModel):
     id: uuid.UUID
     status: AdultConcernStatus
     raising_agency: AgencyCode
+    external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime
     overdue: bool

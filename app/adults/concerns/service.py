@@ -37,7 +37,7 @@ from app.adults.concerns.schemas import (
     Section42DecisionIn,
 )
 from app.adults.concerns.status import Action
-from app.core import allocation, audit, events
+from app.core import allocation, audit, events, senders
 from app.core.allocation import AllocationIn
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -46,7 +46,17 @@ from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
 from app.core.pagination import PageParams, Sort
-from app.models.adult import AdultConcern, Advocacy, Advocate, Allegation, Enquiry, Section42DecisionRecord
+from app.core.scopes import Scope
+from app.core.senders import InformationIn, WithdrawalIn
+from app.models.adult import (
+    AdultConcern,
+    Advocacy,
+    Advocate,
+    Allegation,
+    ConcernInformation,
+    Enquiry,
+    Section42DecisionRecord,
+)
 from app.models.base import utcnow
 from app.models.person import Person
 from app.people import service as people_service
@@ -181,6 +191,7 @@ async def create(
         raising_agency=actor.agency,
         raised_by_sub=actor.sub,
         raised_by=data.raised_by.model_dump(exclude_none=True),
+        external_reference=data.external_reference,
         received_at=now,
         decision_due_at=clock.adult_concern_decision_due(now),
         person_id=found.person.id if found.person else None,
@@ -496,6 +507,62 @@ async def update(
         fields=sorted(changes) + (["status"] if body.status else []),
     )
     return concern
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the raising agency may still do: add information, withdraw (``app.core.senders``)
+
+
+async def _as_party(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, action: Action
+) -> tuple[AdultConcern, View]:
+    """The concern, locked, for the raising agency or adult social care to take ``action`` on it."""
+    concern, view = await visible(session, actor, concern_id, for_update=True)
+    senders.party(
+        actor,
+        hub=view is View.FULL,
+        sender=view is View.RAISER,
+        hub_scope=Scope.ADULT_CONCERNS_WRITE,
+        sender_scope=Scope.ADULT_CONCERNS_CREATE,
+        resource="adult concern",
+        record_id=concern_id,
+    )
+    status.check(concern, action)
+    return concern, view
+
+
+async def add_information(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: InformationIn
+) -> ConcernInformation:
+    """Append what the raising agency (or adult social care) learnt since; the concern is unchanged."""
+    concern, _ = await _as_party(session, actor, concern_id, Action.ADD_INFORMATION)
+    added = senders.new_information(ConcernInformation, actor, body.information, concern_id=concern.id)
+    await senders.append(session, actor, added, emit, concern.id, EventType.ADULT_CONCERN_INFORMATION_ADDED)
+    audit_concern(
+        session,
+        actor,
+        AuditAction.CREATE,
+        concern,
+        record_id=added.id,
+        record_type="adult_concern_information",
+    )
+    return added
+
+
+async def withdraw(
+    session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: WithdrawalIn
+) -> tuple[AdultConcern, View]:
+    """The raising agency or adult social care withdraws the concern, before the section 42 decision."""
+    concern, view = await _as_party(session, actor, concern_id, Action.WITHDRAW)
+    now = utcnow()
+    _step(session, concern, Action.WITHDRAW, now)
+    concern.withdrawn_at = now
+    concern.withdrawn_by = actor.sub
+    concern.withdrawal_reason = body.reason
+    await session.flush()
+    emit(session, actor, concern.id, EventType.ADULT_CONCERN_WITHDRAWN)
+    audit_concern(session, actor, AuditAction.UPDATE, concern, fields=["status"])
+    return concern, view
 
 
 async def read(session: AsyncSession, actor: Principal, concern_id: uuid.UUID) -> tuple[AdultConcern, View]:

@@ -2,10 +2,11 @@
 
     received -> decided -> enquiry_open -> enquiry_concluded -> closed
                 decided -> closed, when the section 42 decision was no further action
+    received -> withdrawn, by the raising agency or adult social care, before the section 42 decision
 
 The section 42 decision is made once; an enquiry is opened on a decision to make one, and concluded
 once; a concern closes after its enquiry concludes or after a decision of no further action. A closed
-concern is final: nothing moves it, nothing on it changes any more. Every other move is a 409
+or withdrawn concern is final: nothing moves it, nothing on it changes any more. Every other move is a 409
 ``invalid_transition``.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.adults.codes import AdultConcernStatus
+from app.adults.codes import FINAL_CONCERN_STATUSES, AdultConcernStatus
 from app.core.states import Transitions
 from app.models.adult import AdultConcern
 
@@ -26,13 +27,15 @@ class Action(StrEnum):
     CONCLUDE_ENQUIRY = "conclude_enquiry"
     CLOSE = "close"
     CLOSE_AFTER_NO_FURTHER_ACTION = "close_after_no_further_action"
+    WITHDRAW = "withdraw"
     # Changes to a concern not yet closed that keep its status.
     EDIT = "edit"
     RECORD_ADVOCACY = "record_advocacy"
+    ADD_INFORMATION = "add_information"
 
 
 _A = AdultConcernStatus
-_NOT_CLOSED = [status for status in AdultConcernStatus if status != AdultConcernStatus.CLOSED]
+_NOT_CLOSED = [status for status in AdultConcernStatus if status not in FINAL_CONCERN_STATUSES]
 _CLOSES = "A concern closes after its enquiry concludes, or after a decision of no further action."
 
 TRANSITIONS: Transitions[AdultConcernStatus, Action] = Transitions(
@@ -43,8 +46,10 @@ TRANSITIONS: Transitions[AdultConcernStatus, Action] = Transitions(
         (_A.ENQUIRY_OPEN, Action.CONCLUDE_ENQUIRY): _A.ENQUIRY_CONCLUDED,
         (_A.ENQUIRY_CONCLUDED, Action.CLOSE): _A.CLOSED,
         (_A.DECIDED, Action.CLOSE_AFTER_NO_FURTHER_ACTION): _A.CLOSED,
+        (_A.RECEIVED, Action.WITHDRAW): _A.WITHDRAWN,
         **{(status, Action.EDIT): status for status in _NOT_CLOSED},
         **{(status, Action.RECORD_ADVOCACY): status for status in _NOT_CLOSED},
+        **{(status, Action.ADD_INFORMATION): status for status in _NOT_CLOSED},
     },
     refused={
         Action.DECIDE: "Cannot decide on a concern whose status is {status}.",
@@ -52,8 +57,12 @@ TRANSITIONS: Transitions[AdultConcernStatus, Action] = Transitions(
         Action.CONCLUDE_ENQUIRY: "This enquiry has already been concluded.",
         Action.CLOSE: _CLOSES,
         Action.CLOSE_AFTER_NO_FURTHER_ACTION: _CLOSES,
-        Action.EDIT: "A closed concern cannot be changed.",
-        Action.RECORD_ADVOCACY: "The concern is closed.",
+        Action.WITHDRAW: (
+            "A concern whose status is {status} cannot be withdrawn: only before the section 42 decision."
+        ),
+        Action.EDIT: "A concern whose status is {status} cannot be changed.",
+        Action.RECORD_ADVOCACY: "The concern is {status}.",
+        Action.ADD_INFORMATION: "A concern whose status is {status} takes no more information.",
     },
 )
 

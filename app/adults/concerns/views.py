@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adults.codes import AdultConcernStatus
 from app.adults.concerns import access, repository
 from app.adults.concerns.access import View
 from app.adults.concerns.schemas import (
@@ -19,6 +20,8 @@ from app.adults.concerns.schemas import (
     AdvocacyState,
     AllegationIn,
     AllegationOut,
+    ConcernInformationOut,
+    ConcernWithdrawalOut,
     CriterionOut,
     EnquiryAdult,
     EnquiryOut,
@@ -78,6 +81,23 @@ def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: boo
     return out
 
 
+def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
+    if concern.withdrawn_at is None:
+        return None
+    return ConcernWithdrawalOut(
+        reason=concern.withdrawal_reason or "",
+        withdrawn_by=concern.withdrawn_by or "",
+        withdrawn_at=concern.withdrawn_at,
+    )
+
+
+async def additions(
+    session: AsyncSession, concern: AdultConcern, *, by_agency: str | None = None
+) -> list[ConcernInformationOut]:
+    rows = await repository.additions(session, concern.id, by_agency=by_agency)
+    return [ConcernInformationOut.model_validate(row) for row in rows]
+
+
 async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:
     allegations = await repository.allegations(session, concern.id)
     decision = await repository.decision(session, concern.id)
@@ -94,6 +114,8 @@ async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull
         enquiry_id=None if enquiry is None else enquiry.id,
         advocacy=None if advocacy is None else AdvocacyOut.model_validate(advocacy),
         advocate_required=advocate_outstanding(advocacy),
+        withdrawal=withdrawal(concern),
+        additional_information=await additions(session, concern),
     )
 
 
@@ -114,6 +136,9 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         allegations=[from_record(AllegationIn, a) for a in allegations],
         feedback=feedback,
         feedback_limited=limited,
+        withdrawn=concern.status == AdultConcernStatus.WITHDRAWN,
+        # The raising agency sees what it added itself, not adult social care's notes.
+        additional_information=await additions(session, concern, by_agency=concern.raising_agency),
     )
 
 
@@ -148,6 +173,7 @@ def summary(
         if hub
         else access.status_told(concern.status, feedback_limited=feedback_limited),
         raising_agency=concern.raising_agency,
+        external_reference=concern.external_reference,
         received_at=concern.received_at,
         decision_due_at=concern.decision_due_at,
         overdue=is_overdue(concern, utcnow()),

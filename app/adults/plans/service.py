@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.codes import AdultConcernStatus, PlanActionStatus, PlanReviewDecision, PlanStatus
+from app.adults.codes import FINAL_CONCERN_STATUSES, PlanActionStatus, PlanReviewDecision, PlanStatus
 from app.adults.concerns import service as concerns
 from app.adults.plans import access, status
 from app.adults.plans.access import View
@@ -75,8 +75,8 @@ def _actions(plan: SafeguardingPlan, actions: Sequence[ActionIn], start: int) ->
 
 async def create(session: AsyncSession, actor: Principal, body: PlanCreate) -> SafeguardingPlan:
     concern = await concerns.person_and_concern(session, body.person_id, body.concern_id)
-    if concern is not None and concern.status == AdultConcernStatus.CLOSED:
-        raise InvalidTransition("The concern is closed.")
+    if concern is not None and concern.status in FINAL_CONCERN_STATUSES:
+        raise InvalidTransition(f"The concern is {concern.status}.")
     if body.review_due_on < today():
         raise ValidationFailed(["body", "review_due_on"], "The first review cannot be in the past.")
     plan = SafeguardingPlan(

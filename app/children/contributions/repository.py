@@ -28,10 +28,13 @@ async def get(
 
 
 async def for_referral(
-    session: AsyncSession, referral_id: uuid.UUID, principal: Principal
-) -> list[Contribution]:
+    session: AsyncSession, referral_id: uuid.UUID, principal: Principal, params: PageParams
+) -> tuple[list[Contribution], str | None]:
+    """A page of the requests on the referral that the caller may read, oldest first."""
     stmt = sa.select(Contribution).where(Contribution.referral_id == referral_id, access.readable(principal))
-    return list((await session.scalars(stmt.order_by(Contribution.requested_at, Contribution.id))).all())
+    return await paginate(
+        session, stmt, [Contribution.requested_at, Contribution.id], params, descending=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

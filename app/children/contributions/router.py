@@ -25,7 +25,7 @@ router = Router(tags=["Contributions"])
 
 
 class ContributionList(BaseModel):
-    """Contributions on one referral (not paginated: a referral has a handful)."""
+    """The requests just made on a referral, one per agency asked."""
 
     # One request per agency on a referral.
     items: list[ContributionOut] = Field(max_length=len(AgencyCode))
@@ -59,14 +59,14 @@ async def request_contributions(
     summary="The contributions on a referral that the caller may see",
     description=(
         "Children's social care sees every agency's answer (restricted ones marked `restricted`). Any other "
-        "agency sees only its own."
+        "agency sees only its own. Oldest request first."
     ),
 )
 async def referral_contributions(
-    referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession
-) -> ContributionList:
-    found = await service.for_referral(session, principal, referral_id)
-    return ContributionList(items=await service.render(session, found, principal))
+    referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession, paging: Paging
+) -> Page[ContributionOut]:
+    found, next_cursor = await service.for_referral(session, principal, referral_id, paging.params)
+    return paging.page(await service.render(session, found, principal), next_cursor)
 
 
 @router.get(

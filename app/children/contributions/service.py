@@ -202,9 +202,11 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
     return contribution
 
 
-async def for_referral(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> list[Contribution]:
+async def for_referral(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, params: PageParams
+) -> tuple[list[Contribution], str | None]:
     referral, _ = await referral_access.visible(session, actor, referral_id)
-    found = await repository.for_referral(session, referral.id, actor)
+    found, next_cursor = await repository.for_referral(session, referral.id, actor, params)
     await referrals.audit_on_referral(
         session,
         actor,
@@ -213,7 +215,7 @@ async def for_referral(session: AsyncSession, actor: Principal, referral_id: uui
         record_type=RECORD_TYPE,
         contribution_ids=[str(c.id) for c in found],
     )
-    return found
+    return found, next_cursor
 
 
 async def inbox(

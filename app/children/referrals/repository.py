@@ -17,7 +17,7 @@ from app.children.referrals import access
 from app.core.allocation import AllocationFilter, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import Source
-from app.core.filters import where_any, where_flag
+from app.core.filters import where_any, where_equal, where_flag
 from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
 from app.models.event import CaseEvent
@@ -27,6 +27,7 @@ from app.models.referral import (
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
+    ReferralInformation,
 )
 
 AGGREGATE = "referral"
@@ -91,6 +92,7 @@ class ReferralFilters:
     person_id: uuid.UUID | None = None
     source: Collection[Source] | None = None
     allocation: AllocationFilter = field(default_factory=AllocationFilter)
+    external_reference: str | None = None
 
 
 # The orders the list may be sorted in (``?sort=``), each ending in the id to be unique.
@@ -124,6 +126,7 @@ def filtered(principal: Principal, filters: ReferralFilters, now: datetime, *col
         (Referral.rag_rating, filters.rag),
         (Referral.referring_agency, filters.referring_agency),
     )
+    stmt = where_equal(stmt, (Referral.external_reference, filters.external_reference))
     if filters.source:
         stmt = stmt.where(access.from_sources(filters.source))
     if filters.received_from is not None:
@@ -245,10 +248,22 @@ async def events(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[Case
     return rows.all()
 
 
-async def communications(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[Communication]:
-    rows = await session.scalars(
-        sa.select(Communication)
-        .where(Communication.referral_id == referral_id)
-        .order_by(Communication.occurred_at, Communication.id)
+async def communications(
+    session: AsyncSession, referral_id: uuid.UUID, params: PageParams
+) -> tuple[list[Communication], str | None]:
+    """A page of the contacts recorded on the referral, in the order they happened."""
+    stmt = sa.select(Communication).where(Communication.referral_id == referral_id)
+    return await paginate(
+        session, stmt, [Communication.occurred_at, Communication.id], params, descending=False
     )
+
+
+async def additions(
+    session: AsyncSession, referral_id: uuid.UUID, *, by_agency: str | None = None
+) -> Sequence[ReferralInformation]:
+    """Information added to the referral, oldest first; only one agency's when ``by_agency``."""
+    stmt = sa.select(ReferralInformation).where(ReferralInformation.referral_id == referral_id)
+    if by_agency is not None:
+        stmt = stmt.where(ReferralInformation.added_by_agency == by_agency)
+    rows = await session.scalars(stmt.order_by(ReferralInformation.added_at, ReferralInformation.id))
     return rows.all()

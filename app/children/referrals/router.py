@@ -20,20 +20,24 @@ from app.children.referrals.schemas import (
     ReferralCounts,
     ReferralCreate,
     ReferralFull,
+    ReferralInformationIn,
+    ReferralInformationOut,
     ReferralOut,
     ReferralSort,
     ReferralSummary,
     ReferralUpdate,
-    Timeline,
     TimelineEntry,
 )
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.codes import RagRating, Source
+from app.core import senders
+from app.core.auth import Principal, requires_any
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.filters import AnyOf
+from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging, Sort
 from app.core.principals import (
@@ -44,12 +48,35 @@ from app.core.principals import (
     ReferralsWriteOnce,
 )
 from app.core.routing import Router
-from app.core.schemas import Unpaged
-from app.core.scopes import AgencyCode
+from app.core.schemas import ExternalReference
+from app.core.scopes import AgencyCode, Scope
+from app.core.senders import WithdrawalIn
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(prefix="/v1/referrals", tags=["Referrals"])
+
+# The referring agency (referrals:create) on its own referral, or the hub (referrals:write): app.core.senders.
+SenderOnce = Annotated[Principal, idempotent(requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE))]
+ADD_INFORMATION = senders.operation(
+    "Add information to a referral after it was made",
+    "The referring agency (`referrals:create`) on its own referral, or the hub (`referrals:write`), adds what "
+    "it has learnt since: appended with who and when, never editing the referral as made. It shows in the "
+    "referral's `additional_information` (the referring agency sees its own), and as the event "
+    "`referral.information_added` on the timeline and the change feed. A decided or withdrawn referral "
+    "takes no more (409). Location is the referral.",
+    Scope.REFERRALS_CREATE,
+    Scope.REFERRALS_WRITE,
+)
+WITHDRAWAL = senders.operation(
+    "Withdraw a referral",
+    "The referring agency (`referrals:create`) withdraws its own referral, made in error or no longer needed, "
+    "until a decision on it is proposed; the hub (`referrals:write`) at any time before it is decided. "
+    "Otherwise 409 `invalid_transition`. Open requests to agencies are cancelled; nothing is deleted. "
+    "Answers the referral as the caller sees it.",
+    Scope.REFERRALS_CREATE,
+    Scope.REFERRALS_WRITE,
+)
 
 
 @router.post(
@@ -103,6 +130,9 @@ async def referral_filters(
         Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
     ] = None,
     person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None,
+    external_reference: Annotated[
+        ExternalReference | None, Query(description="Only referrals with this `external_reference` (exact).")
+    ] = None,
     *,
     allocation: AllocationQuery,
 ) -> ReferralFilters:
@@ -116,6 +146,7 @@ async def referral_filters(
         overdue=overdue,
         person_id=person_id,
         allocation=allocation,
+        external_reference=external_reference,
     )
 
 
@@ -198,6 +229,15 @@ async def update_referral(
     referral = await service.update(session, principal, referral_id, body, if_match)
     answer.tag(referral.version)
     return await views.full(session, referral)
+
+
+@router.post("/{referral_id}/withdrawal", **WITHDRAWAL)
+async def withdraw_referral(
+    referral_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
+) -> ReferralOut:
+    referral, view = await service.withdraw(session, principal, referral_id, body)
+    answer.tag(referral.version)
+    return await views.render(session, referral, view, principal.agency)
 
 
 @router.post(
@@ -289,11 +329,11 @@ async def record_communication(
     summary="The contacts recorded with the family and the referrer (children's social care)",
 )
 async def list_communications(
-    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
-) -> Unpaged[CommunicationOut]:
-    """Every contact recorded on the referral. Seen by children's social care only; another agency gets 404."""
-    communications = await service.communications(session, principal, referral_id)
-    return [CommunicationOut.model_validate(c) for c in communications]
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
+) -> Page[CommunicationOut]:
+    """Every contact recorded on the referral, in the order they happened. Seen by children's social care only; another agency gets 404."""
+    communications, next_cursor = await service.communications(session, principal, referral_id, paging.params)
+    return paging.page([CommunicationOut.model_validate(c) for c in communications], next_cursor)
 
 
 @router.get(
@@ -331,9 +371,25 @@ async def confirm_match(
     description=(
         "Children's social care sees every event. The referring agency sees what its change feed shows of "
         "the referral (`GET /v1/events`): receipt, status changes, rating, outcome and withdrawal, and not "
-        "who at the hub did them. An agency only asked for information gets 404."
+        "who at the hub did them. An agency only asked for information gets 404. Oldest first, paged by "
+        "`seq`."
     ),
 )
-async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
-    entries = await service.timeline(session, principal, referral_id)
-    return Timeline(referral_id=referral_id, entries=[TimelineEntry.model_validate(e) for e in entries])
+async def get_timeline(
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
+) -> Page[TimelineEntry]:
+    entries, next_cursor = await service.timeline(session, principal, referral_id, paging.params)
+    return paging.page([TimelineEntry.model_validate(e) for e in entries], next_cursor)
+
+
+@router.post("/{referral_id}/additional-information", **ADD_INFORMATION)
+async def add_referral_information(
+    referral_id: uuid.UUID,
+    created: Created,
+    principal: SenderOnce,
+    session: DbSession,
+    body: ReferralInformationIn,
+) -> ReferralInformationOut:
+    created.at(f"/v1/referrals/{referral_id}")
+    added = await service.add_information(session, principal, referral_id, body)
+    return ReferralInformationOut.model_validate(added)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     EmailStr,
     Field,
     field_validator,
@@ -39,6 +40,7 @@ from app.core.schemas import (
     SINGLE_LINE,
     Count,
     Date,
+    ExternalReference,
     Line200,
     PastAwareDatetime,
     Phone,
@@ -55,6 +57,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
+from app.core.senders import InformationIn, InformationOut
 from app.people.codes import Ethnicity, Gender, MatchStatus
 from app.people.schemas import (
     AddressLines,
@@ -65,6 +68,7 @@ from app.people.schemas import (
     Postcode,
     StoredNhsNumber,
     StoredPostcode,
+    is_adult,
 )
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
@@ -94,6 +98,11 @@ class ChildIn(NamedPersonIn):
     def _born_or_expected(self) -> Self:
         if self.date_of_birth is None and self.expected_date_of_birth is None:
             raise ValueError("give date_of_birth, or expected_date_of_birth for an unborn child")
+        if self.date_of_birth is not None and is_adult(self.date_of_birth):
+            raise ValueError(
+                "the person is 18 or over on the referral date, so not a child: raise a concern about an "
+                "adult at risk through POST /v1/adult-concerns"
+            )
         return self
 
 
@@ -107,7 +116,17 @@ class HouseholdMemberIn(RequestModel):
 
 
 class ReferrerIn(RequestModel):
-    """The professional (or member of the public) who made the referral, and how to reach them."""
+    """The professional (or member of the public) who made the referral, and how to reach them: a phone
+    number or an email address, or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
+                {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
+            ]
+        }
+    )
 
     name: Line200
     role: ReferrerDetail | None = None
@@ -162,6 +181,7 @@ _REFERRAL_EXAMPLE = {
     "concern_summary": "Police attended a domestic incident at the home overnight; the child was present.",
     "referrer": {"name": "PC Dawson", "role": "Public protection officer", "phone": "020 7946 0000"},
     "referral_source": "6",
+    "external_reference": "INC-2026-4471",
     "parental_consent": {
         "informed": False,
         "consented": False,
@@ -184,6 +204,9 @@ class ReferralCreate(RequestModel):
     parental_consent: ParentalConsent
     do_not_inform_parents: bool = False
     do_not_inform_reason: Reason2k | None = None
+    external_reference: ExternalReference | None = Field(
+        None, description="Your own incident or case number: list your referrals by it (not unique)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -227,6 +250,20 @@ class ReferralUpdate(UpdateModel):
         if (self.status is None) != (self.withdrawal_reason is None):
             raise ValueError('withdrawing needs both status "withdrawn" and a withdrawal_reason')
         return self
+
+
+class ReferralInformationIn(InformationIn):
+    model_config = example(
+        {
+            "information": "The father was arrested last night; bail conditions forbid contact with the family.",
+            "concern_categories": ["domestic_abuse"],
+        }
+    )
+
+    concern_categories: Categories | None = Field(
+        None,
+        description="Categories of concern the new information raises; the referral as made is not changed.",
+    )
 
 
 class RagRatingIn(RequestModel):
@@ -412,6 +449,33 @@ class WithdrawalOut(ResponseModel):
     withdrawn_at: datetime
 
 
+class ReferralInformationOut(InformationOut):
+    """Information added to the referral after it was made: by whom and when."""
+
+    model_config = example(
+        {
+            "id": "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f",
+            "information": "The father was arrested last night; bail conditions forbid contact with the family.",
+            "concern_categories": ["domestic_abuse"],
+            "added_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+            "added_by_agency": "police",
+            "added_at": "2026-11-23T10:05:00Z",
+        }
+    )
+
+    concern_categories: list[ConcernCategory] = Field(max_length=15)
+
+
+MAX_ADDITIONS = 1_000
+Additions = Annotated[
+    list[ReferralInformationOut],
+    Field(
+        max_length=MAX_ADDITIONS,
+        description="Information added since the referral was made, oldest first (the referring agency sees its own).",
+    ),
+]
+
+
 class ReferralFull(ResponseModel):
     model_config = example(
         {
@@ -420,6 +484,7 @@ class ReferralFull(ResponseModel):
             "status": "decided",
             "referring_agency": "police",
             "referred_by": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+            "external_reference": "INC-2026-4471",
             "received_at": "2026-11-23T08:12:00Z",
             "decision_due_at": "2026-11-23T12:12:00Z",
             "statutory_decision_due_at": "2026-11-24T08:12:00Z",
@@ -463,6 +528,7 @@ class ReferralFull(ResponseModel):
             "household": _HOUSEHOLD,
             "outcome": _OUTCOME,
             "withdrawal": None,
+            "additional_information": [],
             "created_at": "2026-11-23T08:12:00Z",
             "updated_at": "2026-11-23T11:20:00Z",
         }
@@ -473,6 +539,7 @@ class ReferralFull(ResponseModel):
     status: ReferralStatus
     referring_agency: AgencyCode
     referred_by: Sub
+    external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime = Field(
         description="When the decision is due: set on receipt, then by the RAG rating."
@@ -492,6 +559,7 @@ class ReferralFull(ResponseModel):
     household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
     outcome: OutcomeOut | None
     withdrawal: WithdrawalOut | None
+    additional_information: Additions
     created_at: datetime
     updated_at: datetime | None
 
@@ -503,6 +571,7 @@ class ReferralForReferrer(ResponseModel):
             "id": _ID,
             "status": "decided",
             "referring_agency": "police",
+            "external_reference": "INC-2026-4471",
             "received_at": "2026-11-23T08:12:00Z",
             "decision_due_at": "2026-11-23T12:12:00Z",
             "rag_rating": "red",
@@ -515,6 +584,7 @@ class ReferralForReferrer(ResponseModel):
             "household": _HOUSEHOLD,
             "outcome": _OUTCOME,
             "withdrawn": False,
+            "additional_information": [],
         }
     )
 
@@ -522,6 +592,7 @@ class ReferralForReferrer(ResponseModel):
     id: uuid.UUID
     status: ReferralStatus
     referring_agency: AgencyCode
+    external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime = Field(description="When the hub's decision is due.")
     rag_rating: RagRating | None
@@ -534,6 +605,7 @@ class ReferralForReferrer(ResponseModel):
     household: list[HouseholdMemberOut] = Field(max_length=MAX_HOUSEHOLD)
     outcome: OutcomeOut | None
     withdrawn: bool
+    additional_information: Additions
 
 
 class RequestToAgency(ResponseModel):
@@ -611,6 +683,7 @@ class ReferralSummary(ResponseModel):
             "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
             "status": "triaged",
             "referring_agency": "police",
+            "external_reference": "INC-2026-4471",
             "received_at": "2026-11-23T08:12:00Z",
             "rag_rating": "red",
             "decision_due_at": "2026-11-23T12:12:00Z",
@@ -651,6 +724,7 @@ class ReferralSummary(ResponseModel):
     id: uuid.UUID
     status: ReferralStatus
     referring_agency: AgencyCode
+    external_reference: ExternalReference | None
     received_at: datetime
     rag_rating: RagRating | None
     decision_due_at: datetime
@@ -752,6 +826,20 @@ class EventActor(ResponseModel):
 
 
 class TimelineEntry(ResponseModel):
+    model_config = example(
+        {
+            "seq": 41,
+            "occurred_at": "2026-11-23T08:12:00Z",
+            "event_type": "referral.received",
+            "actor": {
+                "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
+                "agency": "police",
+                "role": "partner_referrer",
+            },
+            "data": {"referral_source": "6", "children": 1, "external_reference": "INC-2026-4471"},
+        }
+    )
+
     seq: SequenceNumber = Field(description="Position in the service-wide event order.")
     occurred_at: datetime
     event_type: EventType = Field(
@@ -759,38 +847,3 @@ class TimelineEntry(ResponseModel):
     )
     actor: EventActor
     data: dict[str, object] = Field(description="Codes and ids describing the event.")
-
-
-class Timeline(ResponseModel):
-    model_config = example(
-        {
-            "referral_id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
-            "entries": [
-                {
-                    "seq": 41,
-                    "occurred_at": "2026-11-23T08:12:00Z",
-                    "event_type": "referral.received",
-                    "actor": {
-                        "sub": "0b6f8a2e-51a3-4d6b-9a55-2f1d8c9e7a10",
-                        "agency": "police",
-                        "role": "partner_referrer",
-                    },
-                    "data": {"referral_source": "6", "children": 1},
-                },
-                {
-                    "seq": 44,
-                    "occurred_at": "2026-11-23T08:40:00Z",
-                    "event_type": "referral.rated",
-                    "actor": {
-                        "sub": "worker-17",
-                        "agency": "childrens_social_care",
-                        "role": "mash_practitioner",
-                    },
-                    "data": {"rating": "red"},
-                },
-            ],
-        }
-    )
-
-    referral_id: uuid.UUID
-    entries: Unpaged[TimelineEntry]

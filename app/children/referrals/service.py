@@ -8,7 +8,7 @@ case data are audited too.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,10 +31,11 @@ from app.children.referrals.schemas import (
     ConsentOverrideIn,
     RagRatingIn,
     ReferralCreate,
+    ReferralInformationIn,
     ReferralUpdate,
 )
 from app.children.referrals.status import Action
-from app.core import allocation, audit, events
+from app.core import allocation, audit, events, senders
 from app.core.allocation import AllocationIn
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -43,6 +44,8 @@ from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
 from app.core.pagination import PageParams, Sort
+from app.core.scopes import Scope
+from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
 from app.models.person import Person
@@ -52,6 +55,7 @@ from app.models.referral import (
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
+    ReferralInformation,
 )
 from app.people import repository as people_repository
 from app.people import service as people_service
@@ -166,6 +170,7 @@ async def create(
         consent_reason=consent.reason_not_informed,
         do_not_inform_parents=data.do_not_inform_parents,
         do_not_inform_reason=data.do_not_inform_reason,
+        external_reference=data.external_reference,
         statutory_decision_due_at=due,
         decision_due_at=due,
     )
@@ -330,14 +335,8 @@ async def update(
     referral.updated_at = now
     if fields:
         emit(session, actor, referral.id, EventType.REFERRAL_UPDATED, fields=fields)
-    if body.status == ReferralStatus.WITHDRAWN:
-        status.move(referral, Action.WITHDRAW)
-        referral.withdrawn_at = now
-        referral.withdrawn_by = actor.sub
-        referral.withdrawal_reason = body.withdrawal_reason
-        # Agencies are no longer asked: their open requests are cancelled, answers already given stay.
-        await contribution_status.cancel_requested(session, referral.id)
-        emit(session, actor, referral.id, EventType.REFERRAL_WITHDRAWN)
+    if body.status == ReferralStatus.WITHDRAWN and body.withdrawal_reason is not None:
+        await _withdraw(session, actor, referral, Action.WITHDRAW, body.withdrawal_reason)
     await session.flush()
     await audit_on_referral(
         session,
@@ -347,6 +346,78 @@ async def update(
         fields=fields + (["status"] if body.status else []),
     )
     return referral
+
+
+async def _withdraw(
+    session: AsyncSession, actor: Principal, referral: Referral, action: Action, reason: str
+) -> None:
+    status.move(referral, action)
+    referral.withdrawn_at = referral.updated_at = utcnow()
+    referral.withdrawn_by = actor.sub
+    referral.withdrawal_reason = reason
+    # Agencies are no longer asked: their open requests are cancelled, answers already given stay.
+    await contribution_status.cancel_requested(session, referral.id)
+    emit(session, actor, referral.id, EventType.REFERRAL_WITHDRAWN)
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the referring agency may still do: add information, withdraw (``app.core.senders``)
+
+
+async def _as_party(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID
+) -> tuple[Referral, senders.Party]:
+    """The referral, locked, and whether the caller acts on it as the hub or as the referring agency."""
+    referral, view = await visible(session, actor, referral_id, for_update=True)
+    party = senders.party(
+        actor,
+        hub=view is View.FULL,
+        sender=view is View.REFERRER,
+        hub_scope=Scope.REFERRALS_WRITE,
+        sender_scope=Scope.REFERRALS_CREATE,
+        resource="referral",
+        record_id=referral_id,
+    )
+    return referral, party
+
+
+async def add_information(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: ReferralInformationIn
+) -> ReferralInformation:
+    """Append what the referring agency (or the hub) learnt since: the referral as made is unchanged."""
+    referral, _ = await _as_party(session, actor, referral_id)
+    status.check(referral, Action.ADD_INFORMATION)
+    categories = [str(c) for c in body.concern_categories or []]
+    added = senders.new_information(
+        ReferralInformation, actor, body.information, referral_id=referral.id, concern_categories=categories
+    )
+    event = EventType.REFERRAL_INFORMATION_ADDED
+    await senders.append(session, actor, added, emit, referral.id, event, concern_categories=categories)
+    # The audit entry names the children; the event names the referral and the information added.
+    await audit_on_referral(
+        session,
+        actor,
+        AuditAction.CREATE,
+        referral.id,
+        record_id=added.id,
+        record_type="referral_information",
+    )
+    return added
+
+
+async def withdraw(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, body: WithdrawalIn
+) -> tuple[Referral, View]:
+    """The referring agency withdraws its referral before a decision is proposed; the hub any time
+    before the decision."""
+    referral, party = await _as_party(session, actor, referral_id)
+    hub = party is senders.Party.HUB
+    await _withdraw(
+        session, actor, referral, Action.WITHDRAW if hub else Action.WITHDRAW_AS_REFERRER, body.reason
+    )
+    await session.flush()
+    await audit_on_referral(session, actor, AuditAction.UPDATE, referral.id, fields=["status"])
+    return referral, View.FULL if hub else View.REFERRER
 
 
 async def record_communication(
@@ -475,12 +546,12 @@ async def communication(
 
 
 async def communications(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID
-) -> Sequence[Communication]:
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, params: PageParams
+) -> tuple[list[Communication], str | None]:
     referral, view = await visible(session, actor, referral_id)
     if view is not View.FULL:
         raise NotFound("referral", referral_id)
-    found = await repository.communications(session, referral.id)
+    found = await repository.communications(session, referral.id, params)
     await audit_on_referral(
         session,
         actor,
@@ -571,15 +642,15 @@ async def allocate(
 
 
 async def timeline(
-    session: AsyncSession, actor: Principal, referral_id: uuid.UUID
-) -> Sequence[dict[str, Any]]:
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID, params: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
     """The referral's events as the change feed shows them to the caller (``app.governance.feed.rules``):
     the hub every event, the referring agency its status changes, rating and outcome without hub names.
     An agency only asked for information has no timeline: it sees its request, not the referral's story."""
     referral, view = await visible(session, actor, referral_id)
     if view is View.ASKED_AGENCY:
         raise NotFound("referral", referral_id)
-    entries = await feed.on_record(session, actor, AGGREGATE, referral.id)
+    entries = await feed.on_record(session, actor, AGGREGATE, referral.id, params)
     await audit_on_referral(
         session,
         actor,

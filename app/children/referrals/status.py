@@ -2,7 +2,8 @@
 
     received -> triaged -> gathering_information -> awaiting_approval -> decided, or withdrawn
 
-Rating triages a received referral (and may be redone until a decision is proposed); asking agencies
+The referring agency may withdraw its referral until a decision is proposed, the hub until it is
+decided; information may be added to it until then. Rating triages a received referral (and may be redone until a decision is proposed); asking agencies
 starts gathering information; a proposed decision awaits a manager, who approves it (decided) or
 returns it (back to gathering information if agencies were asked, else to triaged). A referral not yet
 decided may be withdrawn. Decided and withdrawn are final: nothing moves them, nothing on the referral
@@ -27,14 +28,18 @@ class Action(StrEnum):
     APPROVE_DECISION = "approve_decision"
     RETURN_DECISION_TO_CHECKS = "return_decision_to_checks"  # agencies were asked
     RETURN_DECISION_TO_TRIAGE = "return_decision_to_triage"  # no agency was asked
-    WITHDRAW = "withdraw"
+    WITHDRAW = "withdraw"  # by the hub
+    WITHDRAW_AS_REFERRER = "withdraw_as_referrer"
     # Changes to an open referral that keep its status.
     EDIT = "edit"
     OVERRIDE_CONSENT = "override_consent"
+    ADD_INFORMATION = "add_information"
 
 
 _R = ReferralStatus
 _OPEN = [status for status in ReferralStatus if status not in FINAL_REFERRAL_STATUSES]
+# The referring agency may withdraw its referral until a decision on it is proposed.
+_BEFORE_PROPOSAL = [_R.RECEIVED, _R.TRIAGED, _R.GATHERING_INFORMATION]
 
 TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
     ReferralStatus,
@@ -50,6 +55,8 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         (_R.AWAITING_APPROVAL, Action.RETURN_DECISION_TO_CHECKS): _R.GATHERING_INFORMATION,
         (_R.AWAITING_APPROVAL, Action.RETURN_DECISION_TO_TRIAGE): _R.TRIAGED,
         **{(status, Action.WITHDRAW): _R.WITHDRAWN for status in _OPEN},
+        **{(status, Action.WITHDRAW_AS_REFERRER): _R.WITHDRAWN for status in _BEFORE_PROPOSAL},
+        **{(status, Action.ADD_INFORMATION): status for status in _OPEN},
         **{(status, Action.EDIT): status for status in _OPEN},
         **{(status, Action.OVERRIDE_CONSENT): status for status in _OPEN},
     },
@@ -61,6 +68,13 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         Action.RETURN_DECISION_TO_CHECKS: "Cannot decide a referral whose status is {status}.",
         Action.RETURN_DECISION_TO_TRIAGE: "Cannot decide a referral whose status is {status}.",
         Action.WITHDRAW: "A referral whose status is {status} cannot be changed.",
+        Action.WITHDRAW_AS_REFERRER: (
+            "A referral whose status is {status} can no longer be withdrawn by the referring agency: "
+            "ask the hub."
+        ),
+        Action.ADD_INFORMATION: (
+            "A referral whose status is {status} takes no more information: make a new referral."
+        ),
         Action.EDIT: "A referral whose status is {status} cannot be changed.",
         Action.OVERRIDE_CONSENT: "Cannot override consent on a referral whose status is {status}.",
     },

@@ -29,6 +29,7 @@ from app.children.referrals.schemas import (
     ReferralForAskedAgency,
     ReferralForReferrer,
     ReferralFull,
+    ReferralInformationOut,
     ReferralSummary,
     ReferrerOut,
     RequestToAgency,
@@ -115,6 +116,13 @@ def withdrawal(referral: Referral) -> WithdrawalOut | None:
     )
 
 
+async def additions(
+    session: AsyncSession, referral: Referral, *, by_agency: str | None = None
+) -> list[ReferralInformationOut]:
+    rows = await repository.additions(session, referral.id, by_agency=by_agency)
+    return [ReferralInformationOut.model_validate(row) for row in rows]
+
+
 async def full(
     session: AsyncSession,
     referral: Referral,
@@ -165,6 +173,7 @@ async def full(
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
         outcome=outcome(referral),
         withdrawal=withdrawal(referral),
+        additional_information=await additions(session, referral),
     )
 
 
@@ -183,6 +192,7 @@ async def for_referrer(
         id=referral.id,
         status=referral.status,
         referring_agency=referral.referring_agency,
+        external_reference=referral.external_reference,
         received_at=referral.received_at,
         decision_due_at=referral.decision_due_at,
         rag_rating=referral.rag_rating,
@@ -195,6 +205,8 @@ async def for_referrer(
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
         outcome=outcome(referral),
         withdrawn=referral.status == ReferralStatus.WITHDRAWN,
+        # The referring agency sees what it added itself, not the hub's notes.
+        additional_information=await additions(session, referral, by_agency=referral.referring_agency),
     )
 
 
@@ -247,6 +259,7 @@ def summary(
         id=referral.id,
         status=referral.status,
         referring_agency=referral.referring_agency,
+        external_reference=referral.external_reference,
         received_at=referral.received_at,
         rag_rating=referral.rag_rating,
         decision_due_at=referral.decision_due_at,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +71,15 @@ def _data(key: str) -> sa.ColumnElement[str]:
 
 
 _Earlier = aliased(CaseEvent)
+
+
+class Seen(NamedTuple):
+    """An event the caller may see, the view it sees it through, and the sender's reference of the
+    referral or concern it is on."""
+
+    event: CaseEvent
+    view: View
+    external_reference: str | None
 
 
 def _condition(only: Only, agency: str) -> sa.ColumnElement[bool]:
@@ -155,11 +164,13 @@ def _about(record_type: RecordType) -> sa.ColumnElement[bool]:
     return sa.or_(CaseEvent.event_type.in_(named), unnamed)
 
 
-def _visible(principal: Principal) -> sa.Select[CaseEvent, str | None]:
-    """The events the caller may see, each with its view, in order."""
+def _visible(principal: Principal) -> sa.Select[CaseEvent, str | None, str | None]:
+    """The events the caller may see, each with its view and the sender's reference of the record it is
+    on (a referral's or a concern's ``external_reference``), in order."""
     view = view_of(principal)
+    reference = sa.func.coalesce(Referral.external_reference, AdultConcern.external_reference)
     return (
-        sa.select(CaseEvent, view)
+        sa.select(CaseEvent, view, reference)
         # Each event joins at most one row of each: by primary key, or by the unique concern_id.
         .outerjoin(
             Referral, sa.and_(CaseEvent.aggregate_type == "referral", Referral.id == CaseEvent.aggregate_id)
@@ -183,19 +194,33 @@ def _visible(principal: Principal) -> sa.Select[CaseEvent, str | None]:
     )
 
 
+def made_by(sub: str) -> sa.ColumnElement[bool]:
+    """Events about a referral or an adult concern that ``sub`` (a person, or a client's id) made (the
+    records ``_visible`` joins); not a plan's events on its concern's stream."""
+    return sa.and_(
+        sa.or_(Referral.referred_by == sub, AdultConcern.raised_by_sub == sub),
+        sa.not_(_about(RecordType.SAFEGUARDING_PLAN)),
+    )
+
+
 def visible_to(
     principal: Principal,
     after: int,
     upto: int,
     record_type: RecordType | None = None,
     event_types: Collection[EventType] = (),
-) -> sa.Select[CaseEvent, str | None]:
-    """The events with ``after < seq <= upto`` that the caller may see, each with its view, in order."""
+    *,
+    mine: bool = False,
+) -> sa.Select[CaseEvent, str | None, str | None]:
+    """The events with ``after < seq <= upto`` that the caller may see, each with its view, in order;
+    only those on records the caller made when ``mine``."""
     stmt = _visible(principal).where(CaseEvent.seq > after, CaseEvent.seq <= upto)
     if record_type is not None:
         stmt = stmt.where(_about(record_type))
     if event_types:
         stmt = stmt.where(CaseEvent.event_type.in_([str(t) for t in event_types]))
+    if mine:
+        stmt = stmt.where(made_by(principal.sub))
     return stmt
 
 
@@ -213,22 +238,34 @@ async def page(
     limit: int,
     record_type: RecordType | None = None,
     event_types: Collection[EventType] = (),
-) -> list[tuple[CaseEvent, View]]:
+    *,
+    mine: bool = False,
+) -> list[Seen]:
     """Up to ``limit`` events with ``after < seq <= upto`` that the caller may see, with their view."""
-    rows = await session.execute(visible_to(principal, after, upto, record_type, event_types).limit(limit))
+    stmt = visible_to(principal, after, upto, record_type, event_types, mine=mine).limit(limit)
     # The WHERE clause keeps only rows with a view.
-    return [(event, View(str(name))) for event, name in rows]
+    return [Seen(event, View(str(name)), reference) for event, name, reference in await session.execute(stmt)]
 
 
 async def on_stream(
-    session: AsyncSession, principal: Principal, aggregate_type: str, aggregate_id: uuid.UUID
-) -> list[tuple[CaseEvent, View]]:
-    """Every event on one stream that the caller may see, with its view (the stream's own
-    (aggregate_type, aggregate_id, seq) index serves it)."""
+    session: AsyncSession,
+    principal: Principal,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> list[Seen]:
+    """The events on one stream after ``after`` that the caller may see, with their view, at most
+    ``limit`` (the stream's own (aggregate_type, aggregate_id, seq) index serves it)."""
     stmt = _visible(principal).where(
-        CaseEvent.aggregate_type == aggregate_type, CaseEvent.aggregate_id == aggregate_id
+        CaseEvent.aggregate_type == aggregate_type,
+        CaseEvent.aggregate_id == aggregate_id,
+        CaseEvent.seq > after,
     )
-    return [(event, View(str(name))) for event, name in await session.execute(stmt)]
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [Seen(event, View(str(name)), reference) for event, name, reference in await session.execute(stmt)]
 
 
 async def first_seqs(

@@ -5,14 +5,15 @@ every event on an adult concern or a safeguarding plan. Any other agency sees an
 its own part in the record, and only the event types this table lists for that part:
 
 - ``referrer``: the agency made the referral. It sees the referral's status changes, its RAG rating
-  and the outcome, not other agencies' contributions nor the hub's internal steps (children's
-  records, consent, communications, who was asked, the proposed decision).
+  and the outcome, and the information its own agency added, not other agencies' contributions nor
+  the hub's internal steps (children's records, consent, communications, who was asked, the proposed
+  decision, the hub's own notes).
 - ``asked_agency``: the agency was asked for information on the referral. It sees the requests made
   of it, its own answers, and the withdrawal that cancelled a request of it.
 - ``raiser``: the agency raised the adult concern. It sees the concern's status changes and the
   section 42 decision, unless the hub marked the feedback as limited: then it learns that the concern
   was decided (status ``decided``, as its ``GET`` shows), and nothing that tells the decision (which
-  decision, the enquiry opening or concluding).
+  decision, the enquiry opening or concluding). It sees the information its own agency added.
 - ``action_owner``: the agency owns an action in a safeguarding plan. It sees the plan made, amended
   and closed, and updates of its own actions.
 
@@ -20,7 +21,9 @@ Allocation events (``referral.allocated``, ``adult_concern.allocated``, ``enquir
 hub's staff: no partner view lists them.
 
 Anything not listed is not shown to a partner (deny by default), including event types added later.
-Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``.
+Partners see only the ``data`` keys listed, and an actor of another agency without ``sub`` or ``role``;
+the sender of a referral or a concern (and the hub) also finds the record's ``external_reference`` in
+every event's ``data`` (added by the service from the record, not stored on the event).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Only(StrEnum):
     ADDRESSED_TO_CALLER = "only requests of, and answers by, the caller's agency"
     CANCELLED_REQUEST = "only when it cancelled a request of the caller's agency"
     FEEDBACK_NOT_LIMITED = "not when the hub marked the feedback as limited"
-    OWN_ACTION = "only the caller's own actions"
+    OWN_ACTION = "only the caller's own (its agency's)"
 
 
 class When(StrEnum):
@@ -160,6 +163,9 @@ FEED: dict[EventType, Rule] = {
     ),
     # Allocation names the hub's staff: the hub's own (every allocation event, on either side).
     EventType.REFERRAL_ALLOCATED: Rule(_REFERRAL),
+    EventType.REFERRAL_INFORMATION_ADDED: Rule(
+        _REFERRAL, referrer=Shown(("information_id", "agency", "concern_categories"), Only.OWN_ACTION)
+    ),
     # Adults' side
     EventType.ADULT_CONCERN_RECEIVED: Rule(
         _CONCERN, AdultConcernStatus.RECEIVED, raiser=Shown(("allegations", "types_of_risk"))
@@ -181,6 +187,10 @@ FEED: dict[EventType, Rule] = {
     EventType.ADULT_CONCERN_CLOSED: Rule(_CONCERN, AdultConcernStatus.CLOSED, raiser=Shown()),
     EventType.ADULT_CONCERN_ALLOCATED: Rule(_CONCERN),
     EventType.ENQUIRY_ALLOCATED: Rule(_CONCERN),
+    EventType.ADULT_CONCERN_WITHDRAWN: Rule(_CONCERN, AdultConcernStatus.WITHDRAWN, raiser=Shown()),
+    EventType.ADULT_CONCERN_INFORMATION_ADDED: Rule(
+        _CONCERN, raiser=Shown(("information_id", "agency"), Only.OWN_ACTION)
+    ),
     # Safeguarding plans: written on the concern's stream when the plan has a concern, but about the
     # plan, which is the record the feed names (the action owner may not see the concern).
     EventType.PLAN_CREATED: Rule(_PLAN, PlanStatus.ACTIVE, action_owner=Shown(("plan_id",))),

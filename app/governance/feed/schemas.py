@@ -79,7 +79,7 @@ class FeedEvent(ResponseModel):
 
 
 class FeedPage(ResponseModel):
-    model_config = example({"items": _EVENTS, "next_cursor": "WzEwNTBd", "more": False})
+    model_config = example({"items": _EVENTS, "next_cursor": "WzEwNTBd"})
 
     items: list[FeedEvent] = Field(max_length=MAX_LIMIT)
     next_cursor: str = Field(
@@ -87,10 +87,6 @@ class FeedPage(ResponseModel):
         description=(
             "Never null: store it and pass it as `cursor` on your next poll. It points after everything "
             "this page examined, including events you may not see, so the next poll starts where this one "
-            "stopped."
+            'stopped. A `Link: rel="next"` header says more may be read now; without it you have caught up.'
         ),
-    )
-    more: bool = Field(
-        description='True when more events may be read now (a `Link: rel="next"` header is sent too); '
-        "false when you have caught up: poll again later with `next_cursor`."
     )

@@ -23,6 +23,7 @@ from app.core.auth import Principal
 from app.core.errors import AppError
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.feed import repository
+from app.governance.feed.repository import Seen
 from app.governance.feed.rules import (
     RULES,
     EventType,
@@ -45,13 +46,14 @@ SCAN_WINDOW = 2_000
 class FeedFilters:
     record_type: RecordType | None = None
     event_types: Collection[EventType] = ()
+    mine: bool = False  # only events on records the caller (its sub, or its client) made
 
 
 @dataclass(slots=True)
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str
-    more: bool
+    more: bool  # more may be read now: the router links the next page
 
 
 def _position(cursor: str | None, head: int) -> int:
@@ -70,11 +72,18 @@ async def read(session: AsyncSession, actor: Principal, params: PageParams, filt
     after = _position(params.cursor, head)
     upto = min(head, after + SCAN_WINDOW)
     rows = await repository.page(
-        session, actor, after, upto, params.limit + 1, filters.record_type, filters.event_types
+        session,
+        actor,
+        after,
+        upto,
+        params.limit + 1,
+        filters.record_type,
+        filters.event_types,
+        mine=filters.mine,
     )
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        position, more = rows[-1][0].seq, True
+        position, more = rows[-1].event.seq, True
     else:
         position, more = upto, upto < head
     page = Page(await _shape(session, actor, rows), encode_cursor([position]), more)
@@ -95,15 +104,30 @@ async def read(session: AsyncSession, actor: Principal, params: PageParams, filt
     return page
 
 
+async def head(session: AsyncSession) -> str:
+    """A cursor at the newest event: polling from it sees only what happens from now on."""
+    return encode_cursor([await repository.head(session)])
+
+
 async def on_record(
-    session: AsyncSession, actor: Principal, aggregate_type: str, aggregate_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """Every event on one record that the caller may see, each as the feed shows it to them: a
-    record's timeline is the feed read for that record, so the two cannot disagree. The caller
-    audits the read."""
-    return await _shape(
-        session, actor, await repository.on_stream(session, actor, aggregate_type, aggregate_id)
+    session: AsyncSession, actor: Principal, aggregate_type: str, aggregate_id: uuid.UUID, params: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the events on one record that the caller may see, each as the feed shows it to them,
+    and the cursor of the next page: a record's timeline is the feed read for that record, so the two
+    cannot disagree. The caller audits the read."""
+    after = 0
+    if params.cursor is not None:
+        (after,) = decode_cursor(params.cursor, [CaseEvent.seq])
+        if isinstance(after, bool) or after < 0:
+            raise AppError(code="invalid_cursor")
+    rows = await repository.on_stream(
+        session, actor, aggregate_type, aggregate_id, after=after, limit=params.limit + 1
     )
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        next_cursor = encode_cursor([rows[-1].event.seq])
+    return await _shape(session, actor, rows), next_cursor
 
 
 def _status(rule: Rule | None, event: CaseEvent, firsts: dict[tuple[uuid.UUID, str], int]) -> str | None:
@@ -128,24 +152,28 @@ def _asked(shown: Shown, event: CaseEvent, agency: str, cancelled: dict[uuid.UUI
     return shown.only is None
 
 
-async def _shape(
-    session: AsyncSession, actor: Principal, rows: Sequence[tuple[CaseEvent, View]]
-) -> list[dict[str, Any]]:
+# The views that carry the sender's reference of the record: its sender and its hub (an asked agency or
+# a plan's action owner is not told another agency's incident number).
+REFERENCE_VIEWS = frozenset({View.FULL, View.REFERRER, View.RAISER})
+REFERENCED_RECORDS = frozenset({RecordType.REFERRAL, RecordType.ADULT_CONCERN})
+
+
+async def _shape(session: AsyncSession, actor: Principal, rows: Sequence[Seen]) -> list[dict[str, Any]]:
     context = {
         (e.aggregate_type, e.aggregate_id)
-        for e, _ in rows
+        for e, _, _ in rows
         if (rule := RULES.get(e.event_type)) is not None and rule.when is not When.ALWAYS
     }
     firsts = await repository.first_seqs(session, context)
     withdrawn = {
         e.aggregate_id
-        for e, view in rows
+        for e, view, _ in rows
         if view in (View.ASKED_AGENCY, View.REFERRER) and e.event_type == EventType.REFERRAL_WITHDRAWN
     }
     cancelled = await repository.cancelled_requests(session, withdrawn, actor.agency)
 
     items = []
-    for event, view in rows:
+    for event, view, reference in rows:
         rule = RULES.get(event.event_type)
         record_type = record_type_of(event.aggregate_type, event.event_type)
         record_id = event.aggregate_id
@@ -179,6 +207,8 @@ async def _shape(
                 data["cancelled_contribution_ids"] = [str(c) for c in cancelled.get(event.aggregate_id, [])]
             if event.actor_agency != actor.agency:
                 actor_out = {"sub": None, "agency": event.actor_agency, "role": None}
+        if reference is not None and view in REFERENCE_VIEWS and record_type in REFERENCED_RECORDS:
+            data["external_reference"] = reference
         items.append(
             {
                 "seq": event.seq,

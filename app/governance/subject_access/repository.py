@@ -28,6 +28,7 @@ from app.models.adult import (
     Allegation,
     BestInterestsDecision,
     CapacityAssessment,
+    ConcernInformation,
     Enquiry,
     PlanAction,
     PlanReview,
@@ -43,6 +44,7 @@ from app.models.referral import (
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
+    ReferralInformation,
     ThresholdDecision,
 )
 from app.people import access
@@ -104,6 +106,7 @@ class ChildrensHoldings:
     answers: dict[uuid.UUID, list[ContributionResponse]]  # contribution id → versions, oldest first
     decisions: dict[uuid.UUID, list[ThresholdDecision]]
     communications: dict[uuid.UUID, list[Communication]]
+    additions: dict[uuid.UUID, list[ReferralInformation]]
 
 
 @dataclass
@@ -118,6 +121,7 @@ class AdultsHoldings:
     plans: Sequence[SafeguardingPlan]
     actions: dict[uuid.UUID, list[PlanAction]]
     reviews: dict[uuid.UUID, list[PlanReview]]
+    concern_additions: dict[uuid.UUID, list[ConcernInformation]]
 
 
 @dataclass
@@ -169,6 +173,7 @@ _OF_REFERRALS = (
     ("contributions", Contribution.referral_id, (Contribution.requested_at, Contribution.id)),
     ("decisions", ThresholdDecision.referral_id, (ThresholdDecision.proposed_at, ThresholdDecision.id)),
     ("communications", Communication.referral_id, (Communication.occurred_at, Communication.id)),
+    ("additions", ReferralInformation.referral_id, (ReferralInformation.added_at, ReferralInformation.id)),
 )
 _OF_ADULT = (
     ("concerns", AdultConcern.person_id, (AdultConcern.received_at, AdultConcern.id)),
@@ -179,6 +184,12 @@ _OF_CONCERNS_AND_PLANS = (
     ("allegations", "concerns", Allegation.concern_id, (Allegation.concern_id, Allegation.position)),
     ("actions", "plans", PlanAction.plan_id, (PlanAction.plan_id, PlanAction.position)),
     ("reviews", "plans", PlanReview.plan_id, (PlanReview.held_on, PlanReview.recorded_at, PlanReview.id)),
+    (
+        "concern_additions",
+        "concerns",
+        ConcernInformation.concern_id,
+        (ConcernInformation.added_at, ConcernInformation.id),
+    ),
 )
 
 

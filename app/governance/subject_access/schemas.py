@@ -35,7 +35,13 @@ from app.adults.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.adults.concerns.schemas import MAX_ALLEGATIONS, AdvocacyOut, Section42DecisionOut
+from app.adults.concerns.schemas import (
+    MAX_ALLEGATIONS,
+    AdvocacyOut,
+    ConcernInformationOut,
+    ConcernWithdrawalOut,
+    Section42DecisionOut,
+)
 from app.adults.plans.schemas import ClosureOut, ReviewOut
 from app.children.codes import ContributionStatus, ReferralSource, ReferralStatus
 from app.children.contributions.schemas import ResponseVersion
@@ -48,6 +54,7 @@ from app.children.referrals.schemas import (
     OutcomeOut,
     ParentalConsentOut,
     RagOut,
+    ReferralInformationOut,
     WithdrawalOut,
 )
 from app.core.clock import today
@@ -55,6 +62,7 @@ from app.core.schemas import (
     MAX_SAFE_INTEGER,
     Count,
     Date,
+    ExternalReference,
     Line200,
     Phone,
     Reason2k,
@@ -306,6 +314,10 @@ class ReferralRecord(ResponseModel):
         description="Every decision proposed, with its rationale."
     )
     communications: Unpaged[CommunicationOut]
+    external_reference: ExternalReference | None = Field(description="The referring agency's own reference.")
+    additional_information: Unpaged[ReferralInformationOut] = Field(
+        description="Information added after the referral was made, oldest first."
+    )
 
 
 class ChildrensRecords(ResponseModel):
@@ -378,6 +390,11 @@ class ConcernRecord(ResponseModel):
     advocacy: Unpaged[AdvocacyRecord] = Field(description="Every advocacy assessment, oldest first.")
     closed_at: datetime | None
     closure_reason: Reason2k | None
+    withdrawal: ConcernWithdrawalOut | None
+    external_reference: ExternalReference | None = Field(description="The raising agency's own reference.")
+    additional_information: Unpaged[ConcernInformationOut] = Field(
+        description="Information added after the concern was raised, oldest first."
+    )
 
 
 class BestInterestsRecord(ResponseModel):

@@ -38,14 +38,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.capacity.schemas import AbilityOut
-from app.adults.concerns.schemas import AdvocacyOut
+from app.adults.concerns import views as concern_views
+from app.adults.concerns.schemas import AdvocacyOut, ConcernInformationOut
 from app.adults.concerns.views import decision_out
 from app.adults.plans.schemas import ClosureOut, ReviewOut
 from app.children.codes import ReferralSource
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
 from app.children.referrals import views as referral_views
-from app.children.referrals.schemas import CommunicationOut
+from app.children.referrals.schemas import CommunicationOut, ReferralInformationOut
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -311,6 +312,10 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             "communications": [
                 CommunicationOut.model_validate(c) for c in held.communications.get(referral.id, [])
             ],
+            "external_reference": referral.external_reference,
+            "additional_information": [
+                ReferralInformationOut.model_validate(a) for a in held.additions.get(referral.id, [])
+            ],
         }
     )
 
@@ -359,6 +364,11 @@ def _concern(concern: AdultConcern, held: AdultsHoldings, tally: Tally) -> Conce
             ],
             "closed_at": concern.closed_at,
             "closure_reason": concern.closure_reason,
+            "withdrawal": concern_views.withdrawal(concern),
+            "external_reference": concern.external_reference,
+            "additional_information": [
+                ConcernInformationOut.model_validate(a) for a in held.concern_additions.get(concern.id, [])
+            ],
         }
     )
 

@@ -1,0 +1,129 @@
+"""What the agency that sent a record (a referral, an adult concern) may still do with it, and its hub too:
+add information learnt later, or withdraw it. One rule for both sides (api.md, "Partner systems").
+
+- **Who**: the sending agency on its own record, with its side's create scope (``referrals:create``,
+  ``adult_concerns:create``); or the hub of that side with its write scope. Anyone else who may see the
+  record (an agency only asked about a referral) is answered 404, as for a record it may not see.
+- **Adding information** appends a row with who and when; what was sent is never edited. The sending
+  agency sees the information its own agency added; the hub sees all of it.
+- **Withdrawing** is a move of the record's status module (each side says until when which party may).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import Principal, any_of_security
+from app.core.errors import InsufficientScope, NotFound
+from app.core.events import Emitter, EventType
+from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Text10k, example
+from app.core.scopes import AgencyCode, Scope
+from app.models.base import AddedInformation
+
+Added = TypeVar("Added", bound=AddedInformation)
+
+
+class Party(StrEnum):
+    """In which capacity the caller acts on a record it did not only read."""
+
+    HUB = "hub"
+    SENDER = "sender"
+
+
+def party(
+    principal: Principal,
+    *,
+    hub: bool,
+    sender: bool,
+    hub_scope: Scope,
+    sender_scope: Scope,
+    resource: str,
+    record_id: uuid.UUID,
+) -> Party:
+    """The caller's capacity on a record: ``hub`` when it sees the record as its side's hub, ``sender``
+    when its agency sent it. 403 without that capacity's scope; 404 to anyone else."""
+    if hub:
+        if not principal.has(hub_scope):
+            raise InsufficientScope([str(hub_scope)])
+        return Party.HUB
+    if sender:
+        if not principal.has(sender_scope):
+            raise InsufficientScope([str(sender_scope)])
+        return Party.SENDER
+    raise NotFound(resource, record_id)
+
+
+def operation(summary: str, description: str, sender_scope: Scope, hub_scope: Scope) -> dict[str, Any]:
+    """What an operation of the sender or the hub declares besides its handler: its documentation, its
+    state machine's 409, and the two scopes either of which lets a caller in (the route's principal is
+    ``idempotent(requires_any(sender_scope, hub_scope))``)."""
+    return {
+        "summary": summary,
+        "description": description,
+        "responses": problem_responses(409, codes=INVALID_TRANSITION),
+        "openapi_extra": any_of_security(sender_scope, hub_scope),
+    }
+
+
+def new_information(model: type[Added], actor: Principal, information: str, **record: object) -> Added:
+    """A row of information added by ``actor`` now, on the record named by ``record`` (its key)."""
+    make: Any = model  # a mapped class takes its columns as keywords; mypy sees only the mixin
+    added: Added = make(
+        id=uuid.uuid4(),
+        information=information,
+        added_by=actor.sub,
+        added_by_agency=str(actor.agency),
+        **record,
+    )
+    return added
+
+
+async def append(
+    session: AsyncSession,
+    actor: Principal,
+    added: Added,
+    emit: Emitter,
+    record_id: uuid.UUID,
+    event_type: EventType,
+    **data: Any,
+) -> None:
+    """Write the added information, and its event on the record (the timeline and the change feed): the
+    sending agency sees its own agency's additions there (``agency``)."""
+    session.add(added)
+    await session.flush()
+    emit(
+        session, actor, record_id, event_type, information_id=str(added.id), agency=str(actor.agency), **data
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bodies
+
+_INFORMATION = "Since we raised this, her son has moved in with her and the bank has frozen the account."
+
+
+class InformationIn(RequestModel):
+    model_config = example({"information": _INFORMATION})
+
+    information: Text10k = Field(description="What the sender (or the hub) learnt after sending the record.")
+
+
+class InformationOut(ResponseModel):
+    id: uuid.UUID
+    information: Text10k
+    added_by: Sub = Field(description="Who added it.")
+    added_by_agency: AgencyCode
+    added_at: datetime
+
+
+class WithdrawalIn(RequestModel):
+    model_config = example({"reason": "Referred in error: wrong family."})
+
+    reason: Reason2k = Field(description="Why the record is withdrawn.")
