@@ -414,3 +414,16 @@ async def test_the_childs_record_export_holds_what_was_added_and_the_reference(
     assert [(a["id"], a["information"]) for a in record["additional_information"]] == [
         (added["id"], LATER["information"])
     ]
+
+
+async def test_a_retried_withdrawal_with_its_key_gets_the_first_answer(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    referral = await create_referral(client, who["police"], referral_body(unique_child()))
+    headers = {**who["police"], "Idempotency-Key": f"withdraw-{uuid.uuid4()}"}
+    first = await client.post(withdraw_url(referral["id"]), json=REASON, headers=headers)
+    again = await client.post(withdraw_url(referral["id"]), json=REASON, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    without_key = await client.post(withdraw_url(referral["id"]), json=REASON, headers=who["police"])
+    assert_problem(without_key, 409, "invalid_transition")
