@@ -266,7 +266,7 @@ async def test_the_hub_allocates_and_lists_its_own_queue(
     # Taken off everyone's list.
     ok(await allocate(client, hub, mine["id"], None, None))
     assert await item_ids(client, hub, "/v1/referrals", allocated_to="me") == []
-    timeline = ok(await client.get(f"/v1/referrals/{mine['id']}/timeline", headers=hub))["entries"]
+    timeline = ok(await client.get(f"/v1/referrals/{mine['id']}/timeline", headers=hub))["items"]
     allocated = [e for e in timeline if e["event_type"] == "referral.allocated"]
     assert [e["data"] for e in allocated] == [
         {"worker": "practitioner-ann", "team": "MASH A"},

@@ -18,8 +18,8 @@ from app.adults.concerns.schemas import (
     AdultConcernUpdate,
     AdvocacyIn,
     AdvocacyOut,
-    ConcernSort,
     ConcernInformationOut,
+    ConcernSort,
     EnquiryConclusion,
     EnquiryOpen,
     EnquiryOut,
@@ -28,10 +28,10 @@ from app.adults.concerns.schemas import (
     Section42DecisionIn,
     Section42DecisionOut,
 )
-from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
-from app.core.codes import Source
 from app.core import senders
+from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
+from app.core.codes import Source
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -52,8 +52,8 @@ from app.core.principals import (
 from app.core.routing import Router
 from app.core.schemas import ExternalReference
 from app.core.scopes import AgencyCode, Scope
-from app.models.base import utcnow
 from app.core.senders import InformationIn, WithdrawalIn
+from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
 
 router = Router(tags=["Adult concerns"])

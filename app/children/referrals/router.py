@@ -28,10 +28,10 @@ from app.children.referrals.schemas import (
     ReferralUpdate,
     TimelineEntry,
 )
-from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
-from app.core.codes import RagRating, Source
 from app.core import senders
+from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
+from app.core.codes import RagRating, Source
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
