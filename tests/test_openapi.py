@@ -134,28 +134,32 @@ def test_schema_names_are_readable(spec: dict[str, Any]) -> None:
 def test_links_lead_from_a_create_to_the_record_it_made(spec: dict[str, Any]) -> None:
     paths = spec["paths"]
     referral = paths["/v1/referrals"]["post"]["responses"]["201"]["links"]
-    assert referral["get_referral"]["parameters"] == {"referral_id": "$response.body#/id"}
-    assert {"update_referral", "rate_referral", "propose", "request_contributions", "get_timeline"} <= set(
-        referral
-    )
-    assert referral["confirm_match"]["parameters"] == {
+    assert referral["getReferral"]["parameters"] == {"referral_id": "$response.body#/id"}
+    assert {
+        "updateReferral",
+        "rateReferral",
+        "proposeThresholdDecision",
+        "requestContributions",
+        "getReferralTimeline",
+    } <= set(referral)
+    assert referral["confirmChildMatch"]["parameters"] == {
         "referral_id": "$response.body#/id",
         "child_id": "$response.body#/children/0/id",
     }
     asked = paths["/v1/referrals/{referral_id}/contribution-requests"]["post"]["responses"]["201"]["links"]
-    assert asked["respond"]["parameters"] == {"contribution_id": "$response.body#/items/0/id"}
-    assert asked["get_referral"]["parameters"] == {"referral_id": "$request.path.referral_id"}
+    assert asked["respondToContribution"]["parameters"] == {"contribution_id": "$response.body#/items/0/id"}
+    assert asked["getReferral"]["parameters"] == {"referral_id": "$request.path.referral_id"}
     decision = paths["/v1/referrals/{referral_id}/threshold-decisions"]["post"]["responses"]["201"]["links"]
-    assert decision["review"]["parameters"] == {"decision_id": "$response.body#/id"}
+    assert decision["approveThresholdDecision"]["parameters"] == {"decision_id": "$response.body#/id"}
     client = paths["/v1/clients"]["post"]["responses"]["201"]["links"]
-    assert client["revoke_client"]["parameters"] == {"client_id": "$response.body#/client_id"}
+    assert client["revokeClient"]["parameters"] == {"client_id": "$response.body#/client_id"}
     plan = paths["/v1/safeguarding-plans"]["post"]["responses"]["201"]["links"]
-    assert plan["update_action"]["parameters"]["If-Match"] == "$response.body#/actions/0/etag"
+    assert plan["updatePlanAction"]["parameters"]["If-Match"] == "$response.body#/actions/0/etag"
 
 
 def test_an_etag_links_to_the_write_that_needs_it(spec: dict[str, Any]) -> None:
     got = spec["paths"]["/v1/people/{person_id}"]["get"]["responses"]["200"]["links"]
-    assert got["update_person"]["parameters"] == {
+    assert got["updatePerson"]["parameters"] == {
         "person_id": "$request.path.person_id",
         "If-Match": "$response.header.ETag",
     }

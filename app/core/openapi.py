@@ -281,7 +281,6 @@ def _replace_default_validation_errors(schema: dict[str, Any]) -> None:
 # route is linked without touching its router; clients read them as "what can I do next", and the stateful fuzz tests
 # (tests/fuzz/) follow them to chain a create with the operations on the record it made.
 _PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
-_NON_WORD = re.compile(r"\W")
 _WRITES = ("patch", "put")
 
 
@@ -296,24 +295,16 @@ def add_links(schema: dict[str, Any]) -> None:
     records = {
         path: operation for path, method, operation in operations if method == "get" and path.endswith("}")
     }
-    # FastAPI's operation ids are "<function name>_<path>_<method>": the function name names the link.
-    names = {
-        operation["operationId"]: operation["operationId"].removesuffix(
-            _NON_WORD.sub("_", path) + f"_{method}"
-        )
-        for path, method, operation in operations
-        if "operationId" in operation
-    }
     for path, method, operation in operations:
         links: dict[str, Any] = {}
         status = "201" if method == "post" and "201" in operation["responses"] else None
         if status:
-            links.update(_links_to_new_record(schema, path, operation, records, operations, names))
-            links.update(_link_to_parent(path, operation, records, names))
+            links.update(_links_to_new_record(schema, path, operation, records, operations))
+            links.update(_link_to_parent(path, operation, records))
         ok = next((s for s in operation["responses"] if s.startswith("2")), None)
         if ok and "ETag" in operation["responses"][ok].get("headers", {}):
             status = status or ok
-            links.update(_links_to_conditional_writes(path, method, operations, names))
+            links.update(_links_to_conditional_writes(path, method, operations))
         if status and links:
             operation["responses"][status]["links"] = links
 
@@ -324,7 +315,6 @@ def _links_to_new_record(
     operation: dict[str, Any],
     records: dict[str, dict[str, Any]],
     operations: list[tuple[str, str, dict[str, Any]]],
-    names: dict[str, str],
 ) -> dict[str, Any]:
     """Links from a 201 to every operation on the new record's path and below it."""
     found = _created_record(schema, path, operation, records)
@@ -354,7 +344,7 @@ def _links_to_new_record(
                 if target_method in _WRITES and has_etag:
                     parameters["If-Match"] = f"$response.body#{base}/{collection}/0/etag"
         else:
-            links[_link_name(target, names)] = _link(target, parameters, ": the record just created.")
+            links[target["operationId"]] = _link(target, parameters, ": the record just created.")
     return links
 
 
@@ -378,7 +368,7 @@ def _created_record(
 
 
 def _link_to_parent(
-    path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]], names: dict[str, str]
+    path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     """A create under a record (a decision on a referral) changes that record: link to its GET."""
     parents = [p for p in records if path.startswith(p + "/")]
@@ -387,11 +377,11 @@ def _link_to_parent(
     parent = max(parents, key=len)
     target = records[parent]
     parameters = {name: f"$request.path.{name}" for name in _path_parameters(parent)}
-    return {_link_name(target, names): _link(target, parameters, ": the record this one was added to.")}
+    return {target["operationId"]: _link(target, parameters, ": the record this one was added to.")}
 
 
 def _links_to_conditional_writes(
-    path: str, method: str, operations: list[tuple[str, str, dict[str, Any]]], names: dict[str, str]
+    path: str, method: str, operations: list[tuple[str, str, dict[str, Any]]]
 ) -> dict[str, Any]:
     """The ETag a response carries is the If-Match of the writes on the same record."""
     links: dict[str, Any] = {}
@@ -400,7 +390,7 @@ def _links_to_conditional_writes(
             continue
         parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
         parameters["If-Match"] = "$response.header.ETag"
-        links[_link_name(target, names)] = _link(target, parameters, ", with this response's ETag.")
+        links[target["operationId"]] = _link(target, parameters, ", with this response's ETag.")
     return links
 
 
@@ -424,11 +414,6 @@ def _link(target: dict[str, Any], parameters: dict[str, str], why: str) -> dict[
     """An OpenAPI link to ``target``, described by its summary followed by ``why``."""
     summary = target.get("summary", target["operationId"])
     return {"operationId": target["operationId"], "parameters": parameters, "description": f"{summary}{why}"}
-
-
-def _link_name(operation: dict[str, Any], names: dict[str, str]) -> str:
-    operation_id: str = operation["operationId"]
-    return names.get(operation_id, operation_id)
 
 
 def _json_body(response: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,10 @@ this wrapper after the handler (the session to commit, the Idempotency-Key claim
 after the response (the caller), the database at each BEGIN (the caller, for row-level security). Those
 hand-offs, and only those, travel in one typed ``app.core.context.RequestContext`` per request, kept
 under one key of the request's state; nothing else is put in ``request.state``.
+
+**Named by their handler.** An operation's ``operationId`` is its handler's name in camelCase
+(``create_referral`` -> ``createReferral``): the name a generated client gives the call. So a handler is
+named for what a client does with it, and two handlers are never named alike (``tests/test_openapi.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ from app.core.not_found import audit_not_found
 from app.core.openapi import RouteFacts, route_responses
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's ``operationId``: its handler's name in camelCase (``get_referral`` -> ``getReferral``)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 class TransactionalRoute(APIRoute):
@@ -117,6 +127,7 @@ class Router(APIRouter):
     other route class, passed or assigned, is refused."""
 
     def __init__(self, *, route_class: type[APIRoute] = TransactionalRoute, **kwargs: Any) -> None:
+        kwargs.setdefault("generate_unique_id_function", operation_id)
         super().__init__(route_class=route_class, **kwargs)
 
     @property

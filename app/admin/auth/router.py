@@ -74,7 +74,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     },
     dependencies=[PUBLIC],  # the token is what it hands out
 )
-async def token(
+async def issue_token(
     request: Request,
     session: DbSession,
     # Lengths documented, not validated by FastAPI: a value past them gets the OAuth error it earns
@@ -139,7 +139,7 @@ async def token(
     tags=["Authentication"],
     summary="Who the access token belongs to",
 )
-async def me(principal: Authenticated) -> Me:
+async def get_me(principal: Authenticated) -> Me:
     """The token's subject, agency, role and scopes, as the service reads them: a quick check that a token works."""
     return Me(
         sub=principal.sub, agency=principal.agency, role=principal.role, scopes=sorted(principal.scopes)

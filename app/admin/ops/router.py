@@ -49,7 +49,7 @@ class ProblemTypeOut(BaseModel):
     "/healthz",
     summary="Liveness: the process is up",
 )
-async def healthz() -> Health:
+async def check_liveness() -> Health:
     """200 while the process is up; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
@@ -60,7 +60,7 @@ async def healthz() -> Health:
     response_model=Health,
     responses=problem_responses(503),
 )
-async def readyz(request: Request) -> Response:
+async def check_readiness(request: Request) -> Response:
     """200 when the database answers a query within two seconds, else 503: take this instance out of the load balancer."""
     try:
         async with asyncio.timeout(request.app.state.settings.readiness_timeout_seconds):
@@ -83,7 +83,7 @@ async def readyz(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     """Request counts and latencies in the Prometheus text exposition format."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -93,7 +93,7 @@ async def metrics(request: Request) -> Response:
     summary="What a problem code means",
     responses=problem_responses(404),
 )
-async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+async def get_problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:

@@ -54,7 +54,7 @@ router = Router(tags=["Adult concerns"])
         "`decision_due_at` is two working days from receipt by default."
     ),
 )
-async def create_concern(
+async def create_adult_concern(
     created: Created,
     principal: ConcernsCreateOnce,
     session: DbSession,
@@ -72,7 +72,7 @@ async def create_concern(
     summary="List adult concerns",
     description="Adult social care sees every concern; another agency sees the concerns it raised.",
 )
-async def list_concerns(
+async def list_adult_concerns(
     principal: ConcernsRead,
     session: DbSession,
     paging: Paging,
@@ -96,7 +96,7 @@ async def list_concerns(
         "feedback, the outcome withheld while feedback is limited)."
     ),
 )
-async def get_concern(
+async def get_adult_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
 ) -> AdultConcernOut:
     concern, view = await service.read(session, principal, concern_id)
@@ -113,7 +113,7 @@ async def get_concern(
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def update_concern(
+async def update_adult_concern(
     concern_id: uuid.UUID,
     answer: Versioned,
     principal: ConcernsWrite,
@@ -132,7 +132,7 @@ async def update_concern(
     description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
     responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
-async def confirm_match(
+async def confirm_adult_match(
     concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
 ) -> AdultConcernFull:
     concern = await service.confirm_match(session, principal, concern_id, body.person_id)
@@ -157,7 +157,7 @@ async def confirm_match(
         },
     ),
 )
-async def decide(
+async def record_section_42_decision(
     concern_id: uuid.UUID,
     created: Created,
     principal: ConcernsDecideOnce,
@@ -215,7 +215,7 @@ async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: D
         codes={409: ["invalid_transition", "advocate_required"], 422: ["allegation_results_missing"]},
     ),
 )
-async def conclude(
+async def conclude_enquiry(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)

@@ -239,7 +239,7 @@ async def get_communication(
     description="A practitioner confirms which known person the child is, or that the child is new.",
     responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
-async def confirm_match(
+async def confirm_child_match(
     referral_id: uuid.UUID,
     child_id: uuid.UUID,
     principal: ReferralsWrite,
@@ -259,6 +259,8 @@ async def confirm_match(
         "who at the hub did them. An agency only asked for information gets 404."
     ),
 )
-async def get_timeline(referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> Timeline:
+async def get_referral_timeline(
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession
+) -> Timeline:
     entries = await service.timeline(session, principal, referral_id)
     return Timeline(referral_id=referral_id, entries=[TimelineEntry.model_validate(e) for e in entries])
