@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -34,12 +34,36 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list. ``Page[ReferralSummary]`` is named ``ReferralSummaryPage`` in the spec (an
+    ``...Out`` item drops the suffix: ``Page[ClientOut]`` is ``ClientPage``), the name clients generate."""
+
     items: list[T] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
         max_length=MAX_CURSOR_LENGTH,
         pattern=CURSOR_PATTERN,
         description="Pass as `cursor` to get the next page; null on the last page.",
     )
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        page = super().__class_getitem__(params)
+        if cls is not Page or isinstance(params, TypeVar):
+            return page
+        # A model of its own name: pydantic would name the schema of ``Page[X]`` "Page_X_".
+        named = _NAMED_PAGES.get(params)
+        if named is None:
+            named = _NAMED_PAGES[params] = create_model(page_name(params), __base__=page, __module__=__name__)
+        return named
+
+
+_NAMED_PAGES: dict[Any, type[BaseModel]] = {}
+
+
+def page_name(item: Any) -> str:
+    """The schema name of a page of ``item``: ``ReferralSummaryPage``, ``ClientPage``."""
+    name = getattr(item, "__name__", "")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"Page[{item!r}]: a page's items are a named model")
+    return name.removesuffix("Out") + "Page"
 
 
 @dataclass(frozen=True, slots=True)
