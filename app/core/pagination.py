@@ -46,7 +46,7 @@ class Page(BaseModel, Generic[T]):
 
     def __class_getitem__(cls, params: Any) -> Any:
         page = super().__class_getitem__(params)
-        if cls is not Page or isinstance(params, TypeVar):
+        if cls is not Page or isinstance(params, TypeVar) or not isinstance(page, type):
             return page
         # A model of its own name: pydantic would name the schema of ``Page[X]`` "Page_X_".
         named = _NAMED_PAGES.get(params)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +16,8 @@ from app.core.auth import PUBLIC
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
-from app.core.problems import PROBLEM_TYPES
+from app.core.pagination import Page
+from app.core.problems import PROBLEM_TYPES, ProblemCode, ProblemType, problem_page
 from app.core.routing import Router
 from app.core.schemas import example
 
@@ -23,26 +25,39 @@ from app.core.schemas import example
 router = Router(tags=["Operations"], dependencies=[PUBLIC])
 
 
+class HealthStatus(StrEnum):
+    OK = "ok"  # the process is up (/healthz)
+    READY = "ready"  # ... and can reach the database (/readyz)
+
+
 class Health(BaseModel):
     model_config = example({"status": "ok"})
 
-    status: Literal["ok", "ready"]
+    status: HealthStatus
 
 
 class ProblemTypeOut(BaseModel):
     model_config = example(
         {
             "code": "precondition_failed",
+            "type": "https://mash.example.gov.uk/problems/precondition_failed",
             "status": 412,
             "title": "Precondition failed",
             "description": "The If-Match header does not match the current ETag.",
         }
     )
 
-    code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$")
+    code: ProblemCode
+    type: str = Field(
+        max_length=2048, description="The code's page: the `type` of every problem with this code."
+    )
     status: int = Field(ge=400, le=599)
     title: str = Field(max_length=200)
     description: str = Field(max_length=2_000)
+
+    @classmethod
+    def of(cls, problem_type: ProblemType, base_url: str) -> ProblemTypeOut:
+        return cls(type=problem_page(problem_type.code, base_url), **dataclasses.asdict(problem_type))
 
 
 @router.get(
@@ -89,13 +104,24 @@ async def get_metrics(request: Request) -> Response:
 
 
 @router.get(
+    "/problems",
+    summary="Every problem code",
+    description="Every problem `code` the API answers, with its status, title, explanation and page, in one "
+    "page (`next_cursor` is always null).",
+)
+async def list_problems(request: Request) -> Page[ProblemTypeOut]:
+    base_url = request.app.state.settings.public_base_url
+    return Page(items=[ProblemTypeOut.of(p, base_url) for p in PROBLEM_TYPES.values()], next_cursor=None)
+
+
+@router.get(
     "/problems/{code}",
     summary="What a problem code means",
     responses=problem_responses(404),
 )
-async def get_problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+async def get_problem(request: Request, code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError("There is no problem code of that name.", code="not_found")
-    return ProblemTypeOut(**dataclasses.asdict(problem_type))
+    return ProblemTypeOut.of(problem_type, request.app.state.settings.public_base_url)

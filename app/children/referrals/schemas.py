@@ -32,6 +32,7 @@ from app.children.codes import (
     ReferralStatus,
 )
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
+from app.core.events import EventType
 from app.core.schemas import (
     SINGLE_LINE,
     Date,
@@ -66,8 +67,6 @@ from app.people.schemas import (
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
 Level = Annotated[int, Field(ge=1, le=4)]
-# Case event types: "referral.received", "contribution.submitted", ...
-EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
 MAX_CHILDREN = 12
 # An address as accepted (EmailStr), shown back.
 Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
