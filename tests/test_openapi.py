@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.core.auth import authorize
 from app.core.config import Settings
+from app.core.events import EventType
+from app.core.problems import PROBLEM_TYPES
 from app.main import create_app, openapi_document
 from tests.conftest import ROOT
 
@@ -19,7 +23,7 @@ SPEC_PATH = ROOT / "openapi" / "openapi.json"
 PROBLEM = "application/problem+json"
 # The token endpoint answers errors in the OAuth shape (RFC 6749), as the contract requires.
 OAUTH_ERRORS = {("post", "/oauth/token"): {"400", "401"}}
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems/{code}", "/oauth/token"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems", "/problems/{code}", "/oauth/token"}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +70,7 @@ def test_every_operation_documents_its_error_responses_as_problems(spec: dict[st
     for method, path, operation in _operations(spec):
         responses = operation["responses"]
         if path not in {"/healthz", "/metrics"}:
-            assert "500" in responses or path == "/problems/{code}" or path == "/readyz", f"{method} {path}"
+            assert "500" in responses or path.startswith("/problems") or path == "/readyz", f"{method} {path}"
         if operation.get("requestBody"):
             assert {"413", "422"} <= responses.keys() or (method, path) in OAUTH_ERRORS, f"{method} {path}"
             assert "415" in responses, f"{method} {path}"
@@ -125,10 +129,114 @@ def test_request_and_response_bodies_have_examples(spec: dict[str, Any]) -> None
 
 
 def test_schema_names_are_readable(spec: dict[str, Any]) -> None:
-    # Generated TypeScript types take these names: no pydantic internals leaking into them.
+    # Generated clients take these names: no module path (`app__referrals__schemas__Actor`, when two
+    # models share a name), no generic (`Page_ReferralSummary_`), no FastAPI default (`Body_...`,
+    # `Response_...`), no pydantic internals. A PascalCase word each, so the names are also unique.
     for name in spec["components"]["schemas"]:
-        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,59}", name), name
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]{0,59}", name), name
         assert "Annotated" not in name and "FieldInfo" not in name, name
+    schemas = spec["components"]["schemas"]
+    assert {"ReferralSummaryPage", "TokenRequest", "ProblemCode", "EventType"} <= schemas.keys()
+
+
+# The operation names the contract gives as examples (api.md "Conventions", "Names in the spec").
+CONTRACT_OPERATION_IDS = {"createReferral", "listReferrals", "getReferral", "approveThresholdDecision"}
+
+
+def test_every_operation_is_named_in_camel_case_once(spec: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(spec)]
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", operation_id), operation_id
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert set(ids) >= CONTRACT_OPERATION_IDS
+    assert spec["paths"]["/v1/referrals"]["post"]["operationId"] == "createReferral"
+    approval = spec["paths"]["/v1/threshold-decisions/{decision_id}/approval"]["post"]
+    assert approval["operationId"] == "approveThresholdDecision"
+
+
+def _inline_enums(node: Any, where: str) -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        if "enum" in node:
+            found.append(where)
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                found += _inline_enums(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _inline_enums(value, f"{where}/{index}")
+    return found
+
+
+def test_every_enumeration_is_a_named_schema(spec: dict[str, Any]) -> None:
+    # Anywhere else an enum is generated anew (or dropped) for each place it appears.
+    inline = _inline_enums(spec["paths"], "paths")
+    for name, schema in spec["components"]["schemas"].items():
+        inline += [w for w in _inline_enums(schema, name) if w != name]
+    assert inline == []
+    schemas = spec["components"]["schemas"]
+    assert schemas["Problem"]["properties"]["code"]["$ref"] == "#/components/schemas/ProblemCode"
+    assert set(schemas["ProblemCode"]["enum"]) == set(PROBLEM_TYPES)
+    assert schemas["FeedEvent"]["properties"]["event_type"]["$ref"] == "#/components/schemas/EventType"
+    assert set(schemas["EventType"]["enum"]) == {str(t) for t in EventType}
+
+
+def _header(spec: dict[str, Any], response: dict[str, Any], name: str) -> dict[str, Any] | None:
+    header: dict[str, Any] | None = response.get("headers", {}).get(name)
+    if header is not None and "$ref" in header:
+        header = spec["components"]["headers"][header["$ref"].rsplit("/", 1)[1]]
+    return header
+
+
+def test_retry_after_is_documented_wherever_it_is_sent(spec: dict[str, Any]) -> None:
+    in_progress = 0
+    for method, path, operation in _operations(spec):
+        responses = operation["responses"]
+        for status in ("429", "503"):
+            if status in responses:
+                header = _header(spec, responses[status], "Retry-After")
+                assert header is not None and header["required"], f"{method} {path} {status}"
+        conflict = responses.get("409")
+        if conflict and "idempotency_key_in_progress" in conflict["content"][PROBLEM]["examples"]:
+            in_progress += 1
+            header = _header(spec, conflict, "Retry-After")
+            assert header is not None, f"{method} {path} 409"
+        assert "429" in responses, f"{method} {path}"
+    assert in_progress > 10
+
+
+def test_every_list_documents_its_link_header(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    lists = 0
+    for method, path, operation in _operations(spec):
+        ok = operation["responses"].get("200", {})
+        ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        page = {"items", "next_cursor"} <= schemas.get(ref.rsplit("/", 1)[-1], {}).get(
+            "properties", {}
+        ).keys()
+        pages = any(p["name"] == "cursor" for p in operation.get("parameters", []))
+        if path == "/problems":  # every code, always in one page
+            assert page and not pages
+            continue
+        assert page == pages, f"{method} {path}: a page takes `cursor`, and only a page"
+        if pages:
+            lists += 1
+            header = _header(spec, ok, "Link")
+            assert header is not None and "next" in header["description"], f"{method} {path}"
+    assert lists >= 14
+
+
+async def test_problems_lists_every_code_with_its_page(client: httpx.AsyncClient) -> None:
+    response = await client.get("/problems")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["next_cursor"] is None
+    assert [item["code"] for item in body["items"]] == list(PROBLEM_TYPES)
+    for item in body["items"]:
+        assert item["type"].endswith(f"/problems/{item['code']}")
+        assert item["title"] == PROBLEM_TYPES[item["code"]].title
+    page = await client.get(urlsplit(body["items"][0]["type"]).path)
+    assert page.json() == body["items"][0]
 
 
 def test_links_lead_from_a_create_to_the_record_it_made(spec: dict[str, Any]) -> None:

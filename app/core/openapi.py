@@ -38,6 +38,20 @@ _LOCATION: dict[str, Any] = {
         "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
     }
 }
+# Every list links its next page (``app.core.pagination.Pager``): added to the 200 of a route that pages.
+LINK_HEADERS: dict[str, Any] = {
+    "Link": {
+        "description": 'When there is a next page: `<url>; rel="next"`, the same request with `cursor` set '
+        "to `next_cursor`.",
+        "schema": {"type": "string", "maxLength": 4096},
+    }
+}
+# The problem codes answered with a Retry-After header (seconds): rate limited, the database unreachable
+# or busy, and a create whose Idempotency-Key is still running.
+RETRY_AFTER_CODES = frozenset(
+    {"rate_limited", "service_busy", "database_unavailable", "idempotency_key_in_progress"}
+)
+RETRY_AFTER_HEADER = {"$ref": "#/components/headers/Retry-After"}
 ETAG_HEADERS: dict[int | str, Any] = {
     200: {
         "headers": {
@@ -108,8 +122,27 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
                     },
                 }
             },
+            **_retry_after(status_codes),
         }
     return responses
+
+
+def _retry_after(codes: list[str]) -> dict[str, Any]:
+    """The Retry-After header of a problem response whose codes send it (with some only: not required)."""
+    sending = [code for code in codes if code in RETRY_AFTER_CODES]
+    if not sending:
+        return {}
+    if len(sending) == len(codes):
+        return {"headers": {"Retry-After": RETRY_AFTER_HEADER}}
+    only = ", ".join(f"`{code}`" for code in sending)
+    return {
+        "headers": {
+            "Retry-After": {
+                "description": f"With {only}: seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            }
+        }
+    }
 
 
 # The 409 of a route that moves a record through its state machine.
@@ -131,6 +164,7 @@ class RouteFacts:
     conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
     versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``)
     creates: bool  # answers 201 Created, with the new record's Location (``app.core.creation.Created``)
+    paged: bool  # answers a page and links the next (``app.core.pagination.Paging``)
 
 
 def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
@@ -165,7 +199,7 @@ def route_responses(
     declared: dict[int | str, dict[str, Any]], facts: RouteFacts
 ) -> dict[int | str, dict[str, Any]]:
     """A route's ``responses``: what it declared, with the inferred problems added in status order, and
-    a create's ``Location`` header, and a versioned record's ``ETag``.
+    a create's ``Location`` header, a versioned record's ``ETag`` and a list's ``Link``.
 
     Where both name a problem status, its codes are the inferred ones and then the declared ones
     (``codes={403: ["self_approval"]}`` adds to ``insufficient_scope``); a declared response that is
@@ -190,6 +224,9 @@ def route_responses(
     if facts.creates:
         created = merged.get(201, {})
         merged[201] = {**created, "headers": {**_LOCATION, **created.get("headers", {})}}
+    if facts.paged:
+        page = merged.get(200, {})
+        merged[200] = {**page, "headers": {**LINK_HEADERS, **page.get("headers", {})}}
     return merged
 
 
