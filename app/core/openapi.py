@@ -43,7 +43,7 @@ LINK_HEADERS: dict[str, Any] = {
     "Link": {
         "description": 'When there is a next page: `<url>; rel="next"`, the same request with `cursor` set '
         "to `next_cursor`.",
-        "schema": {"type": "string", "maxLength": 4096},
+        "schema": {"type": "string", "maxLength": 4096, "pattern": '^<[^>]+>; rel="next"$'},
     }
 }
 # The problem codes answered with a Retry-After header (seconds): rate limited, the database unreachable

@@ -160,7 +160,9 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(
-        max_length=2048, description="A URI identifying the problem type; GET it for an explanation."
+        max_length=2048,
+        description="A URI identifying the problem type; GET it for an explanation.",
+        json_schema_extra={"format": "uri-reference"},
     )
     title: str = Field(max_length=200, description="A short summary of the problem type.")
     status: int = Field(ge=400, le=599, description="The HTTP status code.")

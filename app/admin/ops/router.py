@@ -49,7 +49,9 @@ class ProblemTypeOut(BaseModel):
 
     code: ProblemCode
     type: str = Field(
-        max_length=2048, description="The code's page: the `type` of every problem with this code."
+        max_length=2048,
+        description="The code's page: the `type` of every problem with this code.",
+        json_schema_extra={"format": "uri-reference"},
     )
     status: int = Field(ge=400, le=599)
     title: str = Field(max_length=200)
