@@ -12,9 +12,12 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from app.admin.clients.schemas import ClientOut
+from app.children.referrals.schemas import ReferralSummary
 from app.core.auth import authorize
 from app.core.config import Settings
 from app.core.events import EventType
+from app.core.pagination import Page, page_name
 from app.core.problems import PROBLEM_TYPES
 from app.main import create_app, openapi_document
 from tests.conftest import ROOT
@@ -367,3 +370,10 @@ def test_every_operation_that_checks_scopes_lists_them_not_any_token(spec: dict[
             assert documented == expected, where
     assert checked > 50
     assert sorted(any_token) == ["GET /v1/agencies", "GET /v1/me"]
+
+
+def test_a_page_is_named_after_its_items() -> None:
+    assert Page[ClientOut].__name__ == "ClientPage"
+    assert Page[ClientOut] is Page[ClientOut]  # one model, so one schema
+    assert page_name(ReferralSummary) == "ReferralSummaryPage"
+    assert page_name(ReferralSummary | ClientOut) == "ReferralSummaryOrClientPage"

@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
@@ -59,11 +60,20 @@ _NAMED_PAGES: dict[Any, type[BaseModel]] = {}
 
 
 def page_name(item: Any) -> str:
-    """The schema name of a page of ``item``: ``ReferralSummaryPage``, ``ClientPage``."""
+    """The schema name of a page of ``item``: ``ReferralSummaryPage``, ``ClientPage``; a page of one of
+    several models (``Page[A | B]``) is an ``AOrBPage``."""
+    return _item_name(item) + "Page"
+
+
+def _item_name(item: Any) -> str:
+    if get_origin(item) is Annotated:
+        return _item_name(get_args(item)[0])
+    if get_origin(item) in (Union, UnionType):
+        return "Or".join(_item_name(arg) for arg in get_args(item) if arg is not type(None))
     name = getattr(item, "__name__", "")
     if not isinstance(name, str) or not name.isidentifier():
-        raise TypeError(f"Page[{item!r}]: a page's items are a named model")
-    return name.removesuffix("Out") + "Page"
+        raise TypeError(f"Page[{item!r}]: a page's items are named models")
+    return name[:1].upper() + name[1:].removesuffix("Out")
 
 
 @dataclass(frozen=True, slots=True)
