@@ -293,9 +293,22 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     schema["info"]["contact"] = {"name": "MASH service team"}
     schema["info"]["license"] = {"name": "Proprietary"}
     _replace_default_validation_errors(schema)
+    _drop_generated_titles(schema)
     add_links(schema)
     document_limits(schema, too_many_requests=_problem_content(429))
     return schema
+
+
+def _drop_generated_titles(schema: dict[str, Any]) -> None:
+    """An answer that is not one named schema (a oneOf of views, a list) gets a title FastAPI makes from
+    the operation ("Response Getreferral"): no name of ours, and some generators name a type after it."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                for content in response.get("content", {}).values():
+                    body = content.get("schema", {})
+                    if str(body.get("title", "")).startswith("Response "):
+                        del body["title"]
 
 
 def _replace_default_validation_errors(schema: dict[str, Any]) -> None:
