@@ -182,6 +182,9 @@ def test_every_enumeration_is_a_named_schema(spec: dict[str, Any]) -> None:
     assert set(schemas["ProblemCode"]["enum"]) == set(PROBLEM_TYPES)
     assert schemas["FeedEvent"]["properties"]["event_type"]["$ref"] == "#/components/schemas/EventType"
     assert set(schemas["EventType"]["enum"]) == {str(t) for t in EventType}
+    # Codes that are not names carry their members' names, for the names of generated enum members.
+    source = schemas["ReferralSource"]
+    assert dict(zip(source["x-enum-varnames"], source["enum"], strict=True))["POLICE"] == "6"
 
 
 def _header(spec: dict[str, Any], response: dict[str, Any], name: str) -> dict[str, Any] | None:

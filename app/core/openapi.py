@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI
@@ -294,9 +295,29 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     schema["info"]["license"] = {"name": "Proprietary"}
     _replace_default_validation_errors(schema)
     _drop_generated_titles(schema)
+    _name_enum_members(schema)
     add_links(schema)
     document_limits(schema, too_many_requests=_problem_content(429))
     return schema
+
+
+def _name_enum_members(schema: dict[str, Any]) -> None:
+    """An enumeration whose values are not names (CIN codes: `"1A"`, `"6"`) carries its members' names in
+    `x-enum-varnames`, so generated clients write `ReferralSource.POLICE`, not `VALUE_13`."""
+    enums: dict[str, list[type[Enum]]] = {}
+    pending: list[type[Enum]] = [Enum]
+    while pending:
+        kind = pending.pop()
+        enums.setdefault(kind.__name__, []).append(kind)
+        pending.extend(kind.__subclasses__())
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        values = component.get("enum")
+        if not values or all(isinstance(v, str) and v[:1].isalpha() for v in values):
+            continue
+        for kind in enums.get(name, []):
+            members = list(kind)
+            if [member.value for member in members] == values:
+                component["x-enum-varnames"] = [member.name for member in members]
 
 
 def _drop_generated_titles(schema: dict[str, Any]) -> None:

@@ -118,7 +118,7 @@ def referral_about_a_child() -> ReferralCreate:
         concern_categories=[ConcernCategory.DOMESTIC_ABUSE],
         concern_summary="Police attended a domestic incident overnight; the child was present.",
         referrer=ReferrerIn(name="PC Dawson", phone="020 7946 0000"),
-        referral_source=ReferralSource("6"),  # the CIN census code: an individual (police)
+        referral_source=ReferralSource.POLICE,  # the CIN census code "6"
         parental_consent=ParentalConsent(informed=True, consented=True),
     )
 
