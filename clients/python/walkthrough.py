@@ -141,10 +141,12 @@ def hub_reads_referral(hub: Hub, referral_id: uuid.UUID) -> ReferralFull:
     return expect(get_referral.sync_detailed(referral_id, client=hub.practitioner), ReferralFull)
 
 
-def partner_reads_feed(partner: AuthenticatedClient, referral_id: uuid.UUID) -> list[FeedEvent]:
-    """The police system polls the change feed, page after page, for the events on its referral."""
+def partner_reads_feed(
+    partner: AuthenticatedClient, referral_id: uuid.UUID, cursor: str | Unset = UNSET
+) -> list[FeedEvent]:
+    """The police system polls the change feed, page after page from ``cursor`` (from the first event
+    when unset), for the events on its referral."""
     events: list[FeedEvent] = []
-    cursor: str | Unset = UNSET
     while True:
         page = expect(list_events.sync_detailed(client=partner, limit=200, cursor=cursor), FeedPage)
         events += [event for event in page.items if event.record_id == referral_id]
