@@ -302,8 +302,9 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
 
 
 def _name_enum_members(schema: dict[str, Any]) -> None:
-    """An enumeration whose values are not names (CIN codes: `"1A"`, `"6"`) carries its members' names in
-    `x-enum-varnames`, so generated clients write `ReferralSource.POLICE`, not `VALUE_13`."""
+    """An enumeration whose members are not named after their values (CIN codes: `"1A"`, `"6"`; scopes:
+    `"referrals:create"`) carries their names in `x-enum-varnames`, so generated clients write
+    `ReferralSource.POLICE` and `Scope.REFERRALS_CREATE`, not `VALUE_13` and `REFERRALSCREATE`."""
     enums: dict[str, list[type[Enum]]] = {}
     pending: list[type[Enum]] = [Enum]
     while pending:
@@ -312,11 +313,11 @@ def _name_enum_members(schema: dict[str, Any]) -> None:
         pending.extend(kind.__subclasses__())
     for name, component in schema.get("components", {}).get("schemas", {}).items():
         values = component.get("enum")
-        if not values or all(isinstance(v, str) and v[:1].isalpha() for v in values):
-            continue
-        for kind in enums.get(name, []):
+        for kind in enums.get(name, []) if values else []:
             members = list(kind)
-            if [member.value for member in members] == values:
+            if [member.value for member in members] != values:
+                continue
+            if any(member.name != str(member.value).upper() for member in members):
                 component["x-enum-varnames"] = [member.name for member in members]
 
 
