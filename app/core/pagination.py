@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import UnionType
@@ -150,15 +150,37 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _cursor_values(cursor: str, count: int) -> list[Any]:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    if not isinstance(values, list) or len(values) != count:
+        raise ValueError("cursor of the wrong shape")
+    return values
+
+
 def decode_cursor(cursor: str, columns: Sequence[QueryableAttribute[Any]]) -> list[Any]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != len(columns):
-            raise ValueError("cursor of the wrong shape")
+        values = _cursor_values(cursor, len(columns))
         return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
     except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise AppError(code="invalid_cursor") from exc
+
+
+def page_in_memory(
+    items: Sequence[T], key: Callable[[T], str], params: PageParams
+) -> tuple[list[T], str | None]:
+    """One page of ``items``, a list held in memory in a fixed order with a unique ``key`` each, and the
+    next cursor: the key of the page's last item, as a query's cursor carries its sort key."""
+    start = 0
+    if params.cursor is not None:
+        try:
+            (after,) = _cursor_values(params.cursor, 1)
+            start = 1 + next(i for i, item in enumerate(items) if key(item) == after)
+        except (ValueError, TypeError, StopIteration, binascii.Error) as exc:
+            raise AppError(code="invalid_cursor") from exc
+    page = list(items[start : start + params.limit])
+    more = start + params.limit < len(items)
+    return page, encode_cursor([key(page[-1])]) if more else None
 
 
 async def paginate(

@@ -16,7 +16,7 @@ from app.core.auth import PUBLIC
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
-from app.core.pagination import Page
+from app.core.pagination import Page, Paging, page_in_memory
 from app.core.problems import PROBLEM_TYPES, ProblemCode, ProblemType, problem_page
 from app.core.routing import Router
 from app.core.schemas import example
@@ -108,12 +108,17 @@ async def get_metrics(request: Request) -> Response:
 @router.get(
     "/problems",
     summary="Every problem code",
-    description="Every problem `code` the API answers, with its status, title, explanation and page, in one "
-    "page (`next_cursor` is always null).",
+    description="Every problem `code` the API answers, with its status, title, explanation and page (the "
+    "`type` of its problems), in the registry's order.",
 )
-async def list_problems(request: Request) -> Page[ProblemTypeOut]:
+async def list_problems(request: Request, paging: Paging) -> Page[ProblemTypeOut]:
     base_url = request.app.state.settings.public_base_url
-    return Page(items=[ProblemTypeOut.of(p, base_url) for p in PROBLEM_TYPES.values()], next_cursor=None)
+    found, next_cursor = page_in_memory(list(PROBLEM_TYPES.values()), _code, paging.params)
+    return paging.page([ProblemTypeOut.of(p, base_url) for p in found], next_cursor)
+
+
+def _code(problem_type: ProblemType) -> str:
+    return problem_type.code
 
 
 @router.get(
