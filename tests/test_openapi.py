@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
 
-from app.core.auth import authorize
-from app.core.config import Settings
-from app.main import create_app, openapi_document
+from app.admin.clients.schemas import ClientOut
+from app.children.referrals.schemas import ReferralSummary
+from app.core.events import EventType
+from app.core.pagination import Page, page_name
+from app.core.problems import PROBLEM_TYPES
+from app.main import openapi_document
 from tests.conftest import ROOT
 
 SPEC_PATH = ROOT / "openapi" / "openapi.json"
 PROBLEM = "application/problem+json"
 # The token endpoint answers errors in the OAuth shape (RFC 6749), as the contract requires.
 OAUTH_ERRORS = {("post", "/oauth/token"): {"400", "401"}}
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems/{code}", "/oauth/token"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems", "/problems/{code}", "/oauth/token"}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,7 @@ def test_every_operation_documents_its_error_responses_as_problems(spec: dict[st
     for method, path, operation in _operations(spec):
         responses = operation["responses"]
         if path not in {"/healthz", "/metrics"}:
-            assert "500" in responses or path == "/problems/{code}" or path == "/readyz", f"{method} {path}"
+            assert "500" in responses or path.startswith("/problems") or path == "/readyz", f"{method} {path}"
         if operation.get("requestBody"):
             assert {"413", "422"} <= responses.keys() or (method, path) in OAUTH_ERRORS, f"{method} {path}"
             assert "415" in responses, f"{method} {path}"
@@ -125,133 +128,136 @@ def test_request_and_response_bodies_have_examples(spec: dict[str, Any]) -> None
 
 
 def test_schema_names_are_readable(spec: dict[str, Any]) -> None:
-    # Generated TypeScript types take these names: no pydantic internals leaking into them.
+    # Generated clients take these names: no module path (`app__referrals__schemas__Actor`, when two
+    # models share a name), no generic (`Page_ReferralSummary_`), no FastAPI default (`Body_...`,
+    # `Response_...`), no pydantic internals. A PascalCase word each, so the names are also unique.
     for name in spec["components"]["schemas"]:
-        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,59}", name), name
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]{0,59}", name), name
         assert "Annotated" not in name and "FieldInfo" not in name, name
+    schemas = spec["components"]["schemas"]
+    assert {"ReferralSummaryPage", "TokenRequest", "ProblemCode", "EventType"} <= schemas.keys()
 
 
-def test_links_lead_from_a_create_to_the_record_it_made(spec: dict[str, Any]) -> None:
-    paths = spec["paths"]
-    referral = paths["/v1/referrals"]["post"]["responses"]["201"]["links"]
-    assert referral["get_referral"]["parameters"] == {"referral_id": "$response.body#/id"}
-    assert {"update_referral", "rate_referral", "propose", "request_contributions", "get_timeline"} <= set(
-        referral
-    )
-    assert referral["confirm_match"]["parameters"] == {
-        "referral_id": "$response.body#/id",
-        "child_id": "$response.body#/children/0/id",
-    }
-    asked = paths["/v1/referrals/{referral_id}/contribution-requests"]["post"]["responses"]["201"]["links"]
-    assert asked["respond"]["parameters"] == {"contribution_id": "$response.body#/items/0/id"}
-    assert asked["get_referral"]["parameters"] == {"referral_id": "$request.path.referral_id"}
-    decision = paths["/v1/referrals/{referral_id}/threshold-decisions"]["post"]["responses"]["201"]["links"]
-    assert decision["review"]["parameters"] == {"decision_id": "$response.body#/id"}
-    client = paths["/v1/clients"]["post"]["responses"]["201"]["links"]
-    assert client["revoke_client"]["parameters"] == {"client_id": "$response.body#/client_id"}
-    plan = paths["/v1/safeguarding-plans"]["post"]["responses"]["201"]["links"]
-    assert plan["update_action"]["parameters"]["If-Match"] == "$response.body#/actions/0/etag"
+# The operation names the contract gives as examples (api.md "Conventions", "Names in the spec").
+CONTRACT_OPERATION_IDS = {"createReferral", "listReferrals", "getReferral", "approveThresholdDecision"}
 
 
-def test_an_etag_links_to_the_write_that_needs_it(spec: dict[str, Any]) -> None:
-    got = spec["paths"]["/v1/people/{person_id}"]["get"]["responses"]["200"]["links"]
-    assert got["update_person"]["parameters"] == {
-        "person_id": "$request.path.person_id",
-        "If-Match": "$response.header.ETag",
-    }
+def test_every_operation_is_named_in_camel_case_once(spec: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(spec)]
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", operation_id), operation_id
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert set(ids) >= CONTRACT_OPERATION_IDS
+    assert spec["paths"]["/v1/referrals"]["post"]["operationId"] == "createReferral"
+    approval = spec["paths"]["/v1/threshold-decisions/{decision_id}/approval"]["post"]
+    assert approval["operationId"] == "approveThresholdDecision"
 
 
-def test_every_link_names_an_operation_and_fills_its_path(spec: dict[str, Any]) -> None:
-    by_id = {operation["operationId"]: (path, operation) for _, path, operation in _operations(spec)}
-    linked = 0
-    for _, path, operation in _operations(spec):
-        source = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
-        for response in operation["responses"].values():
-            for name, link in response.get("links", {}).items():
-                target = by_id[link["operationId"]][1]
-                needed = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
-                assert needed <= link["parameters"].keys(), (path, name)
-                for expression in link["parameters"].values():
-                    if expression.startswith("$request.path."):
-                        assert expression.removeprefix("$request.path.") in source, (path, name)
-                assert re.fullmatch(r"[A-Za-z0-9_.-]+", name), name
-                linked += 1
-    assert linked > 50
-
-
-def _dates_sent(spec: dict[str, Any], node: Any, seen: set[str]) -> list[dict[str, Any]]:
-    """Every ``format: date`` schema under ``node``, following references (each component once)."""
+def _inline_enums(node: Any, where: str) -> list[str]:
     found = []
     if isinstance(node, dict):
-        if node.get("format") == "date":
-            found.append(node)
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref not in seen:
-            seen.add(ref)
-            found += _dates_sent(spec, spec["components"]["schemas"][ref.rsplit("/", 1)[1]], seen)
+        if "enum" in node:
+            found.append(where)
         for key, value in node.items():
             if key not in ("example", "examples"):
-                found += _dates_sent(spec, value, seen)
+                found += _inline_enums(value, f"{where}/{key}")
     elif isinstance(node, list):
-        for value in node:
-            found += _dates_sent(spec, value, seen)
+        for index, value in enumerate(node):
+            found += _inline_enums(value, f"{where}/{index}")
     return found
 
 
-def test_every_date_a_client_sends_shows_its_minimum(spec: dict[str, Any]) -> None:
-    checked = 0
+def test_every_enumeration_is_a_named_schema(spec: dict[str, Any]) -> None:
+    # Anywhere else an enum is generated anew (or dropped) for each place it appears.
+    inline = _inline_enums(spec["paths"], "paths")
+    for name, schema in spec["components"]["schemas"].items():
+        inline += [w for w in _inline_enums(schema, name) if w != name]
+    assert inline == []
+    schemas = spec["components"]["schemas"]
+    assert schemas["Problem"]["properties"]["code"]["$ref"] == "#/components/schemas/ProblemCode"
+    assert set(schemas["ProblemCode"]["enum"]) == set(PROBLEM_TYPES)
+    assert schemas["FeedEvent"]["properties"]["event_type"]["$ref"] == "#/components/schemas/EventType"
+    assert set(schemas["EventType"]["enum"]) == {str(t) for t in EventType}
+    # Codes that are not names carry their members' names, for the names of generated enum members.
+    source = schemas["ReferralSource"]
+    assert dict(zip(source["x-enum-varnames"], source["enum"], strict=True))["POLICE"] == "6"
+
+
+def _header(spec: dict[str, Any], response: dict[str, Any], name: str) -> dict[str, Any] | None:
+    header: dict[str, Any] | None = response.get("headers", {}).get(name)
+    if header is not None and "$ref" in header:
+        header = spec["components"]["headers"][header["$ref"].rsplit("/", 1)[1]]
+    return header
+
+
+def test_retry_after_is_documented_wherever_it_is_sent(spec: dict[str, Any]) -> None:
+    in_progress = 0
     for method, path, operation in _operations(spec):
-        sent = [operation.get("requestBody", {}), *operation.get("parameters", [])]
-        for date in _dates_sent(spec, sent, set()):
-            checked += 1
-            assert date.get("formatMinimum") == "1900-01-01", f"{method} {path}: {date}"
-            assert "YYYY-MM-DD" in date.get("description", ""), f"{method} {path}: {date}"
-    assert checked >= 15  # dates of birth, due dates, days received, closure days, report ranges
+        responses = operation["responses"]
+        for status in ("429", "503"):
+            if status in responses:
+                header = _header(spec, responses[status], "Retry-After")
+                assert header is not None and header["required"], f"{method} {path} {status}"
+        conflict = responses.get("409")
+        if conflict and "idempotency_key_in_progress" in conflict["content"][PROBLEM]["examples"]:
+            in_progress += 1
+            header = _header(spec, conflict, "Retry-After")
+            assert header is not None, f"{method} {path} 409"
+        assert "429" in responses, f"{method} {path}"
+    assert in_progress > 10
 
 
-def _scopes_checked(dependant: Dependant) -> tuple[set[str], list[frozenset[str]]]:
-    """What a route's dependencies check: the scopes all required (``requires``), and each set of
-    which one is enough (``requires_any``)."""
-    required: set[str] = set()
-    alternatives: list[frozenset[str]] = []
-    for dependency in dependant.dependencies:
-        if dependency.call is authorize:
-            required |= set(dependency.own_oauth_scopes or ())
-        any_of = getattr(dependency.call, "any_of_scopes", None)
-        if any_of:
-            alternatives.append(any_of)
-        more_required, more_alternatives = _scopes_checked(dependency)
-        required |= more_required
-        alternatives += more_alternatives
-    return required, alternatives
+def test_every_list_documents_its_link_header(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    lists = 0
+    for method, path, operation in _operations(spec):
+        ok = operation["responses"].get("200", {})
+        ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        page = {"items", "next_cursor"} <= schemas.get(ref.rsplit("/", 1)[-1], {}).get(
+            "properties", {}
+        ).keys()
+        pages = any(p["name"] == "cursor" for p in operation.get("parameters", []))
+        assert page == pages, f"{method} {path}: a page takes `cursor`, and only a page"
+        if pages:
+            lists += 1
+            header = _header(spec, ok, "Link")
+            assert header is not None and "next" in header["description"], f"{method} {path}"
+    assert lists >= 15
 
 
-def test_every_operation_that_checks_scopes_lists_them_not_any_token(spec: dict[str, Any]) -> None:
-    """`{"oauth2": []}` means any valid token will do: a route that checks scopes must not say it,
-    and its security must list exactly what it checks (alternatives as separate requirements)."""
-    app = create_app(Settings.model_construct(database_url="sqlite+aiosqlite:///:memory:"))
-    any_token = []
-    checked = 0
-    for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or not context.include_in_schema:
-            continue
-        required, alternatives = _scopes_checked(context.dependant)
-        for method in sorted(context.methods or ()):
-            where = f"{method} {context.path_format}"
-            security = spec["paths"][context.path_format][method.lower()].get("security", [])
-            if not required and not alternatives:
-                if {"oauth2": []} in security:
-                    any_token.append(where)
-                continue
-            checked += 1
-            assert {"oauth2": []} not in security, f"{where} checks scopes but documents any token"
-            assert len(alternatives) <= 1, where
-            expected = (
-                {frozenset(required | {scope}) for scope in alternatives[0]}
-                if alternatives
-                else {frozenset(required)}
-            )
-            documented = {frozenset(requirement["oauth2"]) for requirement in security}
-            assert documented == expected, where
-    assert checked > 50
-    assert sorted(any_token) == ["GET /v1/agencies", "GET /v1/me"]
+async def test_problems_lists_every_code_with_its_page(client: httpx.AsyncClient) -> None:
+    items, url = [], "/problems?limit=7"
+    while url:
+        response = await client.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        items += body["items"]
+        link = response.headers.get("link")
+        assert (link is None) == (body["next_cursor"] is None)
+        url = link and urlsplit(link.removeprefix("<").split(">;")[0])._replace(scheme="", netloc="").geturl()
+    assert [item["code"] for item in items] == list(PROBLEM_TYPES)
+    for item in items:
+        assert item["type"].endswith(f"/problems/{item['code']}")
+        assert item["title"] == PROBLEM_TYPES[item["code"]].title
+    page = await client.get(urlsplit(items[0]["type"]).path)
+    assert page.json() == items[0]
+    bad = await client.get("/problems", params={"cursor": "bm9uZQ"})
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_cursor")
+
+
+def test_a_page_is_named_after_its_items() -> None:
+    assert Page[ClientOut].__name__ == "ClientPage"
+    assert Page[ClientOut] is Page[ClientOut]  # one model, so one schema
+    assert page_name(ReferralSummary) == "ReferralSummaryPage"
+    assert page_name(ReferralSummary | ClientOut) == "ReferralSummaryOrClientPage"
+
+
+def test_no_answer_carries_a_title_fastapi_made_up(spec: dict[str, Any]) -> None:
+    titles = [
+        content["schema"]["title"]
+        for _, _, operation in _operations(spec)
+        for response in operation["responses"].values()
+        for content in response.get("content", {}).values()
+        if "title" in content.get("schema", {})
+    ]
+    assert not [t for t in titles if t.startswith(("Response", "Body"))]

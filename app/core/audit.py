@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.base import PGDialect
@@ -318,7 +318,12 @@ def chain_hash(row: Mapping[Any, Any]) -> str:
 
 # Why a chain does not verify: an entry changed, changed with its hash recomputed (so the next entry
 # no longer follows it), deleted, out of order, or the last entries cut off (the head names a later one).
-ChainBreak = Literal["hash_mismatch", "broken_link", "missing_row", "out_of_order_row", "head_mismatch"]
+class ChainBreak(StrEnum):
+    HASH_MISMATCH = "hash_mismatch"
+    BROKEN_LINK = "broken_link"
+    MISSING_ROW = "missing_row"
+    OUT_OF_ORDER_ROW = "out_of_order_row"
+    HEAD_MISMATCH = "head_mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,17 +361,19 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> Cha
     result = await session.stream(stmt)
     async for row in result.mappings():
         if row["seq"] != expected_seq:
-            reason: ChainBreak = "missing_row" if row["seq"] > expected_seq else "out_of_order_row"
+            reason = ChainBreak.MISSING_ROW if row["seq"] > expected_seq else ChainBreak.OUT_OF_ORDER_ROW
             return ChainVerification(False, checked, row["id"], row["seq"], reason, head_seq)
         if row["prev_hash"] != prev_hash:
-            return ChainVerification(False, checked, row["id"], row["seq"], "broken_link", head_seq)
+            return ChainVerification(False, checked, row["id"], row["seq"], ChainBreak.BROKEN_LINK, head_seq)
         if chain_hash(row) != row["hash"]:
-            return ChainVerification(False, checked, row["id"], row["seq"], "hash_mismatch", head_seq)
+            return ChainVerification(
+                False, checked, row["id"], row["seq"], ChainBreak.HASH_MISMATCH, head_seq
+            )
         prev_hash = row["hash"]
         expected_seq += 1
         checked += 1
         if checked % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # hashing is CPU work: let the worker's other requests run meanwhile
     if checked != head.last_seq or prev_hash != head.last_hash:
-        return ChainVerification(False, checked, None, checked + 1, "head_mismatch", head_seq)
+        return ChainVerification(False, checked, None, checked + 1, ChainBreak.HEAD_MISMATCH, head_seq)
     return ChainVerification(True, checked, head_seq=head_seq)

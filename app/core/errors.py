@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.context import current_request_id
-from app.core.problems import PROBLEM_TYPES, problem_type
+from app.core.problems import PROBLEM_TYPES, problem_page, problem_type
 from app.core.schemas import MAX_ERROR_MESSAGE, MAX_FIELD_ERRORS, MAX_LOC_DEPTH, MAX_LOC_NAME
 
 logger = logging.getLogger("mash.errors")
@@ -157,7 +157,7 @@ def problem_response(
 ) -> JSONResponse:
     problem = PROBLEM_TYPES[code]
     body: dict[str, Any] = {
-        "type": f"{base_url}/problems/{code}",
+        "type": problem_page(code, base_url),
         "title": problem.title,
         "status": status or problem.status,
         "detail": detail or problem.description,

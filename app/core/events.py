@@ -22,8 +22,9 @@ from app.models.event import CaseEvent
 
 
 # Who sees which on the change feed, and what of it: app/governance/feed/rules.py.
+# Every event type the services emit (``emit`` below); its docstring is the spec's description.
 class EventType(StrEnum):
-    """Every event type the services emit (``app.core.events.emit``)."""
+    """What happened to a record: the type of a change feed event or of a timeline entry."""
 
     REFERRAL_RECEIVED = "referral.received"
     CHILD_MATCHED = "child.matched"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,6 +39,20 @@ _LOCATION: dict[str, Any] = {
         "schema": {"type": "string", "format": "uri-reference", "maxLength": 2048},
     }
 }
+# Every list links its next page (``app.core.pagination.Pager``): added to the 200 of a route that pages.
+LINK_HEADERS: dict[str, Any] = {
+    "Link": {
+        "description": 'When there is a next page: `<url>; rel="next"`, the same request with `cursor` set '
+        "to `next_cursor`.",
+        "schema": {"type": "string", "maxLength": 4096, "pattern": '^<[^>]+>; rel="next"$'},
+    }
+}
+# The problem codes answered with a Retry-After header (seconds): rate limited, the database unreachable
+# or busy, and a create whose Idempotency-Key is still running.
+RETRY_AFTER_CODES = frozenset(
+    {"rate_limited", "service_busy", "database_unavailable", "idempotency_key_in_progress"}
+)
+RETRY_AFTER_HEADER = {"$ref": "#/components/headers/Retry-After"}
 ETAG_HEADERS: dict[int | str, Any] = {
     200: {
         "headers": {
@@ -108,8 +123,27 @@ def problem_responses(*statuses: int, codes: dict[int, list[str]] | None = None)
                     },
                 }
             },
+            **_retry_after(status_codes),
         }
     return responses
+
+
+def _retry_after(codes: list[str]) -> dict[str, Any]:
+    """The Retry-After header of a problem response whose codes send it (with some only: not required)."""
+    sending = [code for code in codes if code in RETRY_AFTER_CODES]
+    if not sending:
+        return {}
+    if len(sending) == len(codes):
+        return {"headers": {"Retry-After": RETRY_AFTER_HEADER}}
+    only = ", ".join(f"`{code}`" for code in sending)
+    return {
+        "headers": {
+            "Retry-After": {
+                "description": f"With {only}: seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            }
+        }
+    }
 
 
 # The 409 of a route that moves a record through its state machine.
@@ -131,6 +165,7 @@ class RouteFacts:
     conditional: bool  # takes If-Match (``app.core.concurrency.IfMatch``)
     versioned: bool  # answers its record's ETag (``app.core.concurrency.Versioned``)
     creates: bool  # answers 201 Created, with the new record's Location (``app.core.creation.Created``)
+    paged: bool  # answers a page and links the next (``app.core.pagination.Paging``)
 
 
 def inferred_problems(facts: RouteFacts) -> dict[int, list[str]]:
@@ -165,7 +200,7 @@ def route_responses(
     declared: dict[int | str, dict[str, Any]], facts: RouteFacts
 ) -> dict[int | str, dict[str, Any]]:
     """A route's ``responses``: what it declared, with the inferred problems added in status order, and
-    a create's ``Location`` header, and a versioned record's ``ETag``.
+    a create's ``Location`` header, a versioned record's ``ETag`` and a list's ``Link``.
 
     Where both name a problem status, its codes are the inferred ones and then the declared ones
     (``codes={403: ["self_approval"]}`` adds to ``insufficient_scope``); a declared response that is
@@ -190,6 +225,9 @@ def route_responses(
     if facts.creates:
         created = merged.get(201, {})
         merged[201] = {**created, "headers": {**_LOCATION, **created.get("headers", {})}}
+    if facts.paged:
+        page = merged.get(200, {})
+        merged[200] = {**page, "headers": {**LINK_HEADERS, **page.get("headers", {})}}
     return merged
 
 
@@ -256,9 +294,43 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     schema["info"]["contact"] = {"name": "MASH service team"}
     schema["info"]["license"] = {"name": "Proprietary"}
     _replace_default_validation_errors(schema)
+    _drop_generated_titles(schema)
+    _name_enum_members(schema)
     add_links(schema)
     document_limits(schema, too_many_requests=_problem_content(429))
     return schema
+
+
+def _name_enum_members(schema: dict[str, Any]) -> None:
+    """An enumeration whose members are not named after their values (CIN codes: `"1A"`, `"6"`; scopes:
+    `"referrals:create"`) carries their names in `x-enum-varnames`, so generated clients write
+    `ReferralSource.POLICE` and `Scope.REFERRALS_CREATE`, not `VALUE_13` and `REFERRALSCREATE`."""
+    enums: dict[str, list[type[Enum]]] = {}
+    pending: list[type[Enum]] = [Enum]
+    while pending:
+        kind = pending.pop()
+        enums.setdefault(kind.__name__, []).append(kind)
+        pending.extend(kind.__subclasses__())
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        values = component.get("enum")
+        for kind in enums.get(name, []) if values else []:
+            members = list(kind)
+            if [member.value for member in members] != values:
+                continue
+            if any(member.name != str(member.value).upper() for member in members):
+                component["x-enum-varnames"] = [member.name for member in members]
+
+
+def _drop_generated_titles(schema: dict[str, Any]) -> None:
+    """An answer that is not one named schema (a oneOf of views, a list) gets a title FastAPI makes from
+    the operation ("Response Getreferral"): no name of ours, and some generators name a type after it."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                for content in response.get("content", {}).values():
+                    body = content.get("schema", {})
+                    if str(body.get("title", "")).startswith("Response "):
+                        del body["title"]
 
 
 def _replace_default_validation_errors(schema: dict[str, Any]) -> None:
@@ -281,7 +353,6 @@ def _replace_default_validation_errors(schema: dict[str, Any]) -> None:
 # route is linked without touching its router; clients read them as "what can I do next", and the stateful fuzz tests
 # (tests/fuzz/) follow them to chain a create with the operations on the record it made.
 _PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
-_NON_WORD = re.compile(r"\W")
 _WRITES = ("patch", "put")
 
 
@@ -296,24 +367,16 @@ def add_links(schema: dict[str, Any]) -> None:
     records = {
         path: operation for path, method, operation in operations if method == "get" and path.endswith("}")
     }
-    # FastAPI's operation ids are "<function name>_<path>_<method>": the function name names the link.
-    names = {
-        operation["operationId"]: operation["operationId"].removesuffix(
-            _NON_WORD.sub("_", path) + f"_{method}"
-        )
-        for path, method, operation in operations
-        if "operationId" in operation
-    }
     for path, method, operation in operations:
         links: dict[str, Any] = {}
         status = "201" if method == "post" and "201" in operation["responses"] else None
         if status:
-            links.update(_links_to_new_record(schema, path, operation, records, operations, names))
-            links.update(_link_to_parent(path, operation, records, names))
+            links.update(_links_to_new_record(schema, path, operation, records, operations))
+            links.update(_link_to_parent(path, operation, records))
         ok = next((s for s in operation["responses"] if s.startswith("2")), None)
         if ok and "ETag" in operation["responses"][ok].get("headers", {}):
             status = status or ok
-            links.update(_links_to_conditional_writes(path, method, operations, names))
+            links.update(_links_to_conditional_writes(path, method, operations))
         if status and links:
             operation["responses"][status]["links"] = links
 
@@ -324,7 +387,6 @@ def _links_to_new_record(
     operation: dict[str, Any],
     records: dict[str, dict[str, Any]],
     operations: list[tuple[str, str, dict[str, Any]]],
-    names: dict[str, str],
 ) -> dict[str, Any]:
     """Links from a 201 to every operation on the new record's path and below it."""
     found = _created_record(schema, path, operation, records)
@@ -354,7 +416,7 @@ def _links_to_new_record(
                 if target_method in _WRITES and has_etag:
                     parameters["If-Match"] = f"$response.body#{base}/{collection}/0/etag"
         else:
-            links[_link_name(target, names)] = _link(target, parameters, ": the record just created.")
+            links[target["operationId"]] = _link(target, parameters, ": the record just created.")
     return links
 
 
@@ -378,7 +440,7 @@ def _created_record(
 
 
 def _link_to_parent(
-    path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]], names: dict[str, str]
+    path: str, operation: dict[str, Any], records: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     """A create under a record (a decision on a referral) changes that record: link to its GET."""
     parents = [p for p in records if path.startswith(p + "/")]
@@ -387,11 +449,11 @@ def _link_to_parent(
     parent = max(parents, key=len)
     target = records[parent]
     parameters = {name: f"$request.path.{name}" for name in _path_parameters(parent)}
-    return {_link_name(target, names): _link(target, parameters, ": the record this one was added to.")}
+    return {target["operationId"]: _link(target, parameters, ": the record this one was added to.")}
 
 
 def _links_to_conditional_writes(
-    path: str, method: str, operations: list[tuple[str, str, dict[str, Any]]], names: dict[str, str]
+    path: str, method: str, operations: list[tuple[str, str, dict[str, Any]]]
 ) -> dict[str, Any]:
     """The ETag a response carries is the If-Match of the writes on the same record."""
     links: dict[str, Any] = {}
@@ -400,7 +462,7 @@ def _links_to_conditional_writes(
             continue
         parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
         parameters["If-Match"] = "$response.header.ETag"
-        links[_link_name(target, names)] = _link(target, parameters, ", with this response's ETag.")
+        links[target["operationId"]] = _link(target, parameters, ", with this response's ETag.")
     return links
 
 
@@ -424,11 +486,6 @@ def _link(target: dict[str, Any], parameters: dict[str, str], why: str) -> dict[
     """An OpenAPI link to ``target``, described by its summary followed by ``why``."""
     summary = target.get("summary", target["operationId"])
     return {"operationId": target["operationId"], "parameters": parameters, "description": f"{summary}{why}"}
-
-
-def _link_name(operation: dict[str, Any], names: dict[str, str]) -> str:
-    operation_id: str = operation["operationId"]
-    return names.get(operation_id, operation_id)
 
 
 def _json_body(response: dict[str, Any]) -> dict[str, Any]:

@@ -14,14 +14,15 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -38,12 +39,45 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list. ``Page[ReferralSummary]`` is named ``ReferralSummaryPage`` in the spec (an
+    ``...Out`` item drops the suffix: ``Page[ClientOut]`` is ``ClientPage``), the name clients generate."""
+
     items: list[T] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
         max_length=MAX_CURSOR_LENGTH,
         pattern=CURSOR_PATTERN,
         description="Pass as `cursor` to get the next page; null on the last page.",
     )
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        page = super().__class_getitem__(params)
+        if cls is not Page or isinstance(params, TypeVar) or not isinstance(page, type):
+            return page
+        # A model of its own name: pydantic would name the schema of ``Page[X]`` "Page_X_".
+        named = _NAMED_PAGES.get(params)
+        if named is None:
+            named = _NAMED_PAGES[params] = create_model(page_name(params), __base__=page, __module__=__name__)
+        return named
+
+
+_NAMED_PAGES: dict[Any, type[BaseModel]] = {}
+
+
+def page_name(item: Any) -> str:
+    """The schema name of a page of ``item``: ``ReferralSummaryPage``, ``ClientPage``; a page of one of
+    several models (``Page[A | B]``) is an ``AOrBPage``."""
+    return _item_name(item) + "Page"
+
+
+def _item_name(item: Any) -> str:
+    if get_origin(item) is Annotated:
+        return _item_name(get_args(item)[0])
+    if get_origin(item) in (Union, UnionType):
+        return "Or".join(_item_name(arg) for arg in get_args(item) if arg is not type(None))
+    name = getattr(item, "__name__", "")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"Page[{item!r}]: a page's items are named models")
+    return name[:1].upper() + name[1:].removesuffix("Out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +171,18 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _cursor_values(cursor: str) -> Any:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode()))
+
+
 def decode_cursor(
     cursor: str, columns: Sequence[QueryableAttribute[Any]], *, sort: Sort | None = None
 ) -> list[Any]:
     """The keys of ``cursor``; with ``sort``, of a cursor made under that sort (another is 422
     ``invalid_cursor``)."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = _cursor_values(cursor)
         if sort is not None:
             if not isinstance(values, list) or not values or values[0] != sort.name:
                 raise ValueError("cursor of another sort")
@@ -154,6 +192,23 @@ def decode_cursor(
         return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
     except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise AppError(code="invalid_cursor") from exc
+
+
+def page_in_memory(
+    items: Sequence[T], key: Callable[[T], str], params: PageParams
+) -> tuple[list[T], str | None]:
+    """One page of ``items``, a list held in memory in a fixed order with a unique ``key`` each, and the
+    next cursor: the key of the page's last item, as a query's cursor carries its sort key."""
+    start = 0
+    if params.cursor is not None:
+        try:
+            (after,) = _cursor_values(params.cursor)
+            start = 1 + next(i for i, item in enumerate(items) if key(item) == after)
+        except (ValueError, TypeError, StopIteration, binascii.Error) as exc:
+            raise AppError(code="invalid_cursor") from exc
+    page = list(items[start : start + params.limit])
+    more = start + params.limit < len(items)
+    return page, encode_cursor([key(page[-1])]) if more else None
 
 
 async def paginate(

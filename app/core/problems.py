@@ -7,6 +7,8 @@ The same table feeds the error handlers, the OpenAPI documentation of each route
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +268,19 @@ _PROBLEM_TYPES = [
 ]
 
 PROBLEM_TYPES: dict[str, ProblemType] = {p.code: p for p in _PROBLEM_TYPES}
+
+# Every code above, as the one named enumeration the spec gives `Problem.code` (a code added to the
+# registry is in it). Type checkers see the plain string each member is.
+if TYPE_CHECKING:
+    ProblemCode = str
+else:
+    ProblemCode = StrEnum("ProblemCode", {p.code.upper(): p.code for p in _PROBLEM_TYPES})
+    ProblemCode.__doc__ = "Every problem `code` the API answers; GET /problems/{code} explains one."
+
+
+def problem_page(code: str, base_url: str) -> str:
+    """The URI of ``code``'s page: the ``type`` of its problems (``base_url`` is the public one)."""
+    return f"{base_url.rstrip('/')}/problems/{code}"
 
 
 def problem_type(code: str) -> ProblemType:

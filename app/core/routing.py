@@ -16,8 +16,9 @@ rolls everything back: there are no partial writes.
 401/403 when it authenticates; 400/408/413/415/422 when it takes a JSON body; 422 for its parameters;
 the idempotency codes of 409/422 when it takes an ``Idempotency-Key``; 412/428 when it takes
 ``If-Match``; 404 when its path names a record; a create's ``Location`` header; the ``ETag`` of a route
-answering a versioned record. A route lists only what is its own: its state machine's 409, a 403 rule of
-its own. A public route (no token; the token endpoint's OAuth errors and the operations pages have
+answering a versioned record; the ``Link`` of a list (it takes ``Paging``); ``Retry-After`` where a
+problem code sends it. A route lists only what is its own: its state machine's 409, a 403 rule of its
+own. A public route (no token; the token endpoint's OAuth errors and the operations pages have
 shapes of their own) gets 500 and 503 only and lists the rest.
 
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
@@ -28,6 +29,10 @@ this wrapper after the handler (the session to commit, the Idempotency-Key claim
 after the response (the caller), the database at each BEGIN (the caller, for row-level security). Those
 hand-offs, and only those, travel in one typed ``app.core.context.RequestContext`` per request, kept
 under one key of the request's state; nothing else is put in ``request.state``.
+
+**Named by their handler.** An operation's ``operationId`` is its handler's name in camelCase
+(``create_referral`` -> ``createReferral``): the name a generated client gives the call. So a handler is
+named for what a client does with it, and two handlers are never named alike (``tests/test_openapi.py``).
 """
 
 from __future__ import annotations
@@ -52,8 +57,15 @@ from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.core.idempotency import IdempotentReplay, store_response
 from app.core.not_found import audit_not_found
 from app.core.openapi import RouteFacts, route_responses
+from app.core.pagination import pager
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's ``operationId``: its handler's name in camelCase (``get_referral`` -> ``getReferral``)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 class TransactionalRoute(APIRoute):
@@ -117,6 +129,7 @@ class Router(APIRouter):
     other route class, passed or assigned, is refused."""
 
     def __init__(self, *, route_class: type[APIRoute] = TransactionalRoute, **kwargs: Any) -> None:
+        kwargs.setdefault("generate_unique_id_function", operation_id)
         super().__init__(route_class=route_class, **kwargs)
 
     @property
@@ -178,6 +191,7 @@ def route_facts(route: APIRoute) -> RouteFacts:
         conditional=IF_MATCH in headers,
         versioned=versioned_answer in calls,
         creates=creation in calls,
+        paged=pager in calls,
     )
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.core import clock
+from app.core.problems import ProblemCode
 
 H = TypeVar("H", bound=Hashable)
 T = TypeVar("T")
@@ -171,14 +172,14 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(
-        max_length=2048, description="A URI identifying the problem type; GET it for an explanation."
+        max_length=2048,
+        description="A URI identifying the problem type; GET it for an explanation.",
+        json_schema_extra={"format": "uri-reference"},
     )
     title: str = Field(max_length=200, description="A short summary of the problem type.")
     status: int = Field(ge=400, le=599, description="The HTTP status code.")
     detail: str = Field(max_length=2_000, description="What went wrong with this request, for a human.")
-    code: str = Field(
-        max_length=64, pattern=r"^[a-z0-9_]+$", description="A stable, machine-readable error code."
-    )
+    code: ProblemCode = Field(description="A stable, machine-readable error code.")
     request_id: RequestId | None = Field(
         None, description="The request id (also in `X-Request-ID`); quote it when reporting a problem."
     )

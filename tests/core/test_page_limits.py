@@ -47,6 +47,8 @@ def _role_for(operation: dict[str, Any]) -> Role:
     # scoped alternatives is not one: any-of operations also list the token scheme without scopes).
     alternatives = [set(requirement.get("oauth2", [])) for requirement in operation.get("security", [])]
     alternatives = [scopes for scopes in alternatives if scopes] or alternatives
+    if not alternatives:
+        return Role.AUDITOR  # a public list (the problem codes): any caller
     for role in Role:
         if any(scopes <= ROLE_SCOPES[role] for scopes in alternatives):
             return role

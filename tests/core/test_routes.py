@@ -35,6 +35,7 @@ PUBLIC_OPERATIONS = {
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
+    "GET /problems",
     "GET /problems/{code}",
     "POST /oauth/token",
 }

@@ -1299,6 +1299,7 @@ EXEMPT = {
     ("GET", "/healthz"): "liveness for the load balancer, no caller (tests/ops/test_health.py)",
     ("GET", "/readyz"): "readiness for the load balancer, no caller (tests/ops/test_health.py)",
     ("GET", "/metrics"): "Prometheus scrapes it without a token (tests/ops)",
+    ("GET", "/problems"): "public documentation of the problem codes (tests/test_openapi.py)",
     ("GET", "/problems/{code}"): "public documentation of the problem codes (tests/test_openapi.py)",
 }
 

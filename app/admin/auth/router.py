@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 
 from app.admin.auth.schemas import (
     MAX_OAUTH_DESCRIPTION,
-    MAX_SCOPE_LENGTH,
     MAX_SECRET_LENGTH,
     Me,
     OAuthError,
+    TokenRequest,
     TokenResponse,
 )
 from app.admin.auth.service import OAuthFailure, client_credentials_grant
@@ -74,34 +74,22 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     },
     dependencies=[PUBLIC],  # the token is what it hands out
 )
-async def token(
+async def issue_token(
     request: Request,
     session: DbSession,
-    # Lengths documented, not validated by FastAPI: a value past them gets the OAuth error it earns
-    # (RFC 6749 section 5.2), never a problem+json 422.
-    grant_type: Annotated[
-        str | None, Form(examples=["client_credentials"], json_schema_extra={"maxLength": 64})
-    ] = None,
-    client_id: Annotated[str | None, Form(json_schema_extra={"maxLength": 64})] = None,
-    client_secret: Annotated[str | None, Form(json_schema_extra={"maxLength": MAX_SECRET_LENGTH})] = None,
-    scope: Annotated[
-        str | None,
-        Form(
-            description="Space-separated subset of the role's scopes",
-            json_schema_extra={"maxLength": MAX_SCOPE_LENGTH},
-        ),
-    ] = None,
+    form: Annotated[TokenRequest, Form()],
 ) -> JSONResponse:
     basic = request.headers.get("authorization", "").lower().startswith("basic ")
     try:
-        form = await request.form()
-        repeated = sorted({key for key, _ in form.multi_items() if len(form.getlist(key)) > 1})
+        fields = await request.form()
+        repeated = sorted({key for key, _ in fields.multi_items() if len(fields.getlist(key)) > 1})
         if repeated:
             # RFC 6749 section 3.2: parameters must not be included more than once. Only this grant's
             # own parameters are named: an error does not echo what the caller made up.
             named = [key for key in repeated if key in _PARAMETERS]
             detail = f"Repeated parameter(s): {', '.join(named)}." if named else "A parameter is repeated."
             raise OAuthFailure("invalid_request", detail)
+        grant_type, client_id, client_secret = form.grant_type, form.client_id, form.client_secret
         if grant_type is None:
             raise OAuthFailure("invalid_request", "grant_type is required.")
         if grant_type != "client_credentials":
@@ -126,7 +114,7 @@ async def token(
             request.app.state.tokens,
             credentials[0],
             credentials[1],
-            scope,
+            form.scope,
         )
     except OAuthFailure as failure:
         return _oauth_error(failure, basic_auth=basic)
@@ -139,7 +127,7 @@ async def token(
     tags=["Authentication"],
     summary="Who the access token belongs to",
 )
-async def me(principal: Authenticated) -> Me:
+async def get_me(principal: Authenticated) -> Me:
     """The token's subject, agency, role and scopes, as the service reads them: a quick check that a token works."""
     return Me(
         sub=principal.sub, agency=principal.agency, role=principal.role, scopes=sorted(principal.scopes)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -34,12 +35,36 @@ class TokenResponse(BaseModel):
     )
 
 
+class TokenRequest(BaseModel):
+    """The token request's form fields (`application/x-www-form-urlencoded`). Lengths are documented,
+    not validated here: a value past them gets the OAuth error it earns (RFC 6749 section 5.2), never a
+    problem+json 422."""
+
+    grant_type: str | None = Field(None, examples=["client_credentials"], json_schema_extra={"maxLength": 64})
+    client_id: str | None = Field(None, json_schema_extra={"maxLength": 64})
+    client_secret: str | None = Field(None, json_schema_extra={"maxLength": MAX_SECRET_LENGTH})
+    scope: str | None = Field(
+        None,
+        description="Space-separated subset of the role's scopes",
+        json_schema_extra={"maxLength": MAX_SCOPE_LENGTH},
+    )
+
+
+class OAuthErrorCode(StrEnum):
+    """RFC 6749 section 5.2 error codes the token endpoint answers."""
+
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CLIENT = "invalid_client"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    INVALID_SCOPE = "invalid_scope"
+
+
 class OAuthError(BaseModel):
     """RFC 6749 section 5.2 error body (the token endpoint does not use problem details)."""
 
     model_config = example({"error": "invalid_client", "error_description": "Client authentication failed."})
 
-    error: Literal["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"]
+    error: OAuthErrorCode
     error_description: str = Field(max_length=MAX_OAUTH_DESCRIPTION)
 
 

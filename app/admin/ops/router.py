@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +16,8 @@ from app.core.auth import PUBLIC
 from app.core.db import ping
 from app.core.errors import AppError, DatabaseUnavailable, problem_response
 from app.core.openapi import problem_responses
-from app.core.problems import PROBLEM_TYPES
+from app.core.pagination import Page, Paging, page_in_memory
+from app.core.problems import PROBLEM_TYPES, ProblemCode, ProblemType, problem_page
 from app.core.routing import Router
 from app.core.schemas import example
 
@@ -23,33 +25,48 @@ from app.core.schemas import example
 router = Router(tags=["Operations"], dependencies=[PUBLIC])
 
 
+class HealthStatus(StrEnum):
+    OK = "ok"  # the process is up (/healthz)
+    READY = "ready"  # ... and can reach the database (/readyz)
+
+
 class Health(BaseModel):
     model_config = example({"status": "ok"})
 
-    status: Literal["ok", "ready"]
+    status: HealthStatus
 
 
 class ProblemTypeOut(BaseModel):
     model_config = example(
         {
             "code": "precondition_failed",
+            "type": "https://mash.example.gov.uk/problems/precondition_failed",
             "status": 412,
             "title": "Precondition failed",
             "description": "The If-Match header does not match the current ETag.",
         }
     )
 
-    code: str = Field(max_length=64, pattern=r"^[a-z0-9_]+$")
+    code: ProblemCode
+    type: str = Field(
+        max_length=2048,
+        description="The code's page: the `type` of every problem with this code.",
+        json_schema_extra={"format": "uri-reference"},
+    )
     status: int = Field(ge=400, le=599)
     title: str = Field(max_length=200)
     description: str = Field(max_length=2_000)
+
+    @classmethod
+    def of(cls, problem_type: ProblemType, base_url: str) -> ProblemTypeOut:
+        return cls(type=problem_page(problem_type.code, base_url), **dataclasses.asdict(problem_type))
 
 
 @router.get(
     "/healthz",
     summary="Liveness: the process is up",
 )
-async def healthz() -> Health:
+async def check_liveness() -> Health:
     """200 while the process is up; it does not touch the database (see `/readyz`)."""
     return Health(status="ok")
 
@@ -60,7 +77,7 @@ async def healthz() -> Health:
     response_model=Health,
     responses=problem_responses(503),
 )
-async def readyz(request: Request) -> Response:
+async def check_readiness(request: Request) -> Response:
     """200 when the database answers a query within two seconds, else 503: take this instance out of the load balancer."""
     try:
         async with asyncio.timeout(request.app.state.settings.readiness_timeout_seconds):
@@ -83,9 +100,25 @@ async def readyz(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     """Request counts and latencies in the Prometheus text exposition format."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/problems",
+    summary="Every problem code",
+    description="Every problem `code` the API answers, with its status, title, explanation and page (the "
+    "`type` of its problems), in the registry's order.",
+)
+async def list_problems(request: Request, paging: Paging) -> Page[ProblemTypeOut]:
+    base_url = request.app.state.settings.public_base_url
+    found, next_cursor = page_in_memory(list(PROBLEM_TYPES.values()), _code, paging.params)
+    return paging.page([ProblemTypeOut.of(p, base_url) for p in found], next_cursor)
+
+
+def _code(problem_type: ProblemType) -> str:
+    return problem_type.code
 
 
 @router.get(
@@ -93,9 +126,9 @@ async def metrics(request: Request) -> Response:
     summary="What a problem code means",
     responses=problem_responses(404),
 )
-async def problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+async def get_problem(request: Request, code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError("There is no problem code of that name.", code="not_found")
-    return ProblemTypeOut(**dataclasses.asdict(problem_type))
+    return ProblemTypeOut.of(problem_type, request.app.state.settings.public_base_url)

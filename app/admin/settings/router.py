@@ -46,7 +46,7 @@ async def get_timescales(
         "values before and after. " + _APPLIES
     ),
 )
-async def put_timescales(
+async def replace_timescales(
     request: Request,
     answer: Versioned,
     principal: AdminPrincipal,

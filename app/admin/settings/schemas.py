@@ -8,7 +8,8 @@ upper limits no local authority needs to exceed, which keep every deadline quick
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
@@ -128,6 +129,11 @@ class RagHoursOut(ResponseModel):
     green: float
 
 
+class TimescalesSource(StrEnum):
+    CONFIGURATION = "configuration"
+    STORED = "stored"
+
+
 class TimescalesOut(ResponseModel):
     """The timescales in force, and where they come from. The last four fields are read-only: leave them
     out of a PUT. Unlike PUT, these are not bounds-checked: configured values are shown as they are."""
@@ -151,7 +157,7 @@ class TimescalesOut(ResponseModel):
     referral_decision_working_days: ConfiguredDays
     adult_concern_decision_working_days: ConfiguredDays
     extra_closure_dates: Unpaged[date]
-    source: Literal["configuration", "stored"] = Field(
+    source: TimescalesSource = Field(
         description="`configuration`: the service's configured defaults, never changed through the API; "
         "`stored`: set through PUT."
     )

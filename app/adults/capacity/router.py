@@ -38,7 +38,7 @@ def assessment_out(assessment, decision=None) -> CapacityAssessmentOut:  # type:
     ),
     responses=problem_responses(422, codes={422: ["capacity_outcome_inconsistent"]}),
 )
-async def assess(
+async def create_capacity_assessment(
     created: Created, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
 ) -> CapacityAssessmentOut:
     assessment = await service.assess(session, principal, body)
@@ -50,7 +50,7 @@ async def assess(
     "",
     summary="A person's capacity assessments, newest first (the history)",
 )
-async def list_assessments(
+async def list_capacity_assessments(
     principal: CapacityRead,
     session: DbSession,
     paging: Paging,
@@ -67,7 +67,7 @@ async def list_assessments(
     "/{assessment_id}",
     summary="Get a capacity assessment, with its best interests decision",
 )
-async def get_assessment(
+async def get_capacity_assessment(
     assessment_id: uuid.UUID, principal: CapacityRead, session: DbSession
 ) -> CapacityAssessmentOut:
     """A capacity assessment (the four abilities, the impairment and the causative link, and the outcome) with the best interests decision that followed it, if any."""
@@ -85,7 +85,7 @@ async def get_assessment(
     ),
     responses=problem_responses(409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
 )
-async def best_interests(
+async def record_best_interests_decision(
     assessment_id: uuid.UUID,
     created: Created,
     principal: CapacityWriteOnce,

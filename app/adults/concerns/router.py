@@ -92,7 +92,7 @@ WITHDRAWAL = senders.operation(
         "`decision_due_at` is two working days from receipt by default."
     ),
 )
-async def create_concern(
+async def create_adult_concern(
     created: Created,
     principal: ConcernsCreateOnce,
     session: DbSession,
@@ -113,7 +113,7 @@ async def create_concern(
         "the concerns it raised. Newest first unless `sort` says otherwise; a cursor keeps its sort."
     ),
 )
-async def list_concerns(
+async def list_adult_concerns(
     principal: ConcernsRead,
     session: DbSession,
     paging: Paging,
@@ -161,7 +161,7 @@ async def list_concerns(
         "feedback, the outcome withheld while feedback is limited)."
     ),
 )
-async def get_concern(
+async def get_adult_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
 ) -> AdultConcernOut:
     concern, view = await service.read(session, principal, concern_id)
@@ -178,7 +178,7 @@ async def get_concern(
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def update_concern(
+async def update_adult_concern(
     concern_id: uuid.UUID,
     answer: Versioned,
     principal: ConcernsWrite,
@@ -197,7 +197,7 @@ async def update_concern(
     description="A practitioner confirms which known person the adult is, or that the adult is new to the hub.",
     responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
-async def confirm_match(
+async def confirm_adult_match(
     concern_id: uuid.UUID, principal: ConcernsWrite, session: DbSession, body: MatchConfirmation
 ) -> AdultConcernFull:
     concern = await service.confirm_match(session, principal, concern_id, body.person_id)
@@ -222,7 +222,7 @@ async def confirm_match(
         },
     ),
 )
-async def decide(
+async def record_section_42_decision(
     concern_id: uuid.UUID,
     created: Created,
     principal: ConcernsDecideOnce,
@@ -350,7 +350,7 @@ async def allocate_enquiry(
         codes={409: ["invalid_transition", "advocate_required"], 422: ["allegation_results_missing"]},
     ),
 )
-async def conclude(
+async def conclude_enquiry(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)

@@ -42,7 +42,7 @@ OWNER_SECURITY = any_of_security(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)
     summary="Make a safeguarding plan",
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def create_plan(
+async def create_safeguarding_plan(
     created: Created, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
 ) -> PlanFull:
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
@@ -60,7 +60,7 @@ async def create_plan(
     ),
     openapi_extra=OWNER_SECURITY,
 )
-async def list_plans(
+async def list_safeguarding_plans(
     principal: PlansOrOwners,
     session: DbSession,
     paging: Paging,
@@ -87,7 +87,7 @@ async def list_plans(
     ),
     openapi_extra=OWNER_SECURITY,
 )
-async def get_plan(
+async def get_safeguarding_plan(
     plan_id: uuid.UUID, answer: Versioned, principal: PlansOrOwners, session: DbSession
 ) -> PlanOut:
     plan, view = await service.read(session, principal, plan_id)
@@ -100,7 +100,7 @@ async def get_plan(
     summary="Amend a safeguarding plan",
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def update_plan(
+async def update_safeguarding_plan(
     plan_id: uuid.UUID,
     answer: Versioned,
     principal: PlansWrite,
@@ -124,7 +124,7 @@ async def update_plan(
     responses=problem_responses(409, codes=INVALID_TRANSITION),
     openapi_extra=OWNER_SECURITY,
 )
-async def update_action(
+async def update_plan_action(
     plan_id: uuid.UUID,
     answer: Versioned,
     action_id: uuid.UUID,
@@ -147,7 +147,7 @@ async def update_action(
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def review_plan(
+async def review_safeguarding_plan(
     plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
 ) -> ReviewOut:
     record = await service.review(session, principal, plan_id, body)

@@ -62,7 +62,7 @@ async def request_contributions(
         "agency sees only its own. Oldest request first."
     ),
 )
-async def referral_contributions(
+async def list_referral_contributions(
     referral_id: uuid.UUID, principal: ContributionsRead, session: DbSession, paging: Paging
 ) -> Page[ContributionOut]:
     found, next_cursor = await service.for_referral(session, principal, referral_id, paging.params)
@@ -77,7 +77,7 @@ async def referral_contributions(
         "Oldest request first is not guaranteed; the newest come first."
     ),
 )
-async def inbox(
+async def list_contributions(
     principal: ContributionsRead,
     session: DbSession,
     paging: Paging,
@@ -116,7 +116,7 @@ async def get_contribution(
     ),
     responses=problem_responses(409, codes={409: ["already_responded", "invalid_transition"]}),
 )
-async def respond(
+async def respond_to_contribution(
     contribution_id: uuid.UUID,
     principal: ContributionsWrite,
     session: DbSession,

@@ -24,7 +24,7 @@ router = Router(tags=["Threshold decisions"])
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
-async def propose(
+async def propose_threshold_decision(
     referral_id: uuid.UUID,
     created: Created,
     principal: DecisionsProposeOnce,
@@ -40,7 +40,9 @@ async def propose(
     "/v1/threshold-decisions/{decision_id}",
     summary="Get a threshold decision (children's social care)",
 )
-async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession) -> DecisionOut:
+async def get_threshold_decision(
+    decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession
+) -> DecisionOut:
     """A proposed, approved or returned threshold decision, with its rationale and who reviewed it."""
     return DecisionOut.model_validate(await service.read(session, principal, decision_id))
 
@@ -54,7 +56,7 @@ async def get_decision(decision_id: uuid.UUID, principal: ReferralsRead, session
     ),
     responses=problem_responses(403, 409, codes={403: ["self_approval"], 409: ["invalid_transition"]}),
 )
-async def review(
+async def approve_threshold_decision(
     decision_id: uuid.UUID, principal: DecisionsApprove, session: DbSession, body: DecisionReview
 ) -> DecisionOut:
     return DecisionOut.model_validate(await service.review(session, principal, decision_id, body))

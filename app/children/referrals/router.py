@@ -354,7 +354,7 @@ async def get_communication(
     description="A practitioner confirms which known person the child is, or that the child is new.",
     responses=problem_responses(409, codes={409: ["match_already_resolved"]}),
 )
-async def confirm_match(
+async def confirm_child_match(
     referral_id: uuid.UUID,
     child_id: uuid.UUID,
     principal: ReferralsWrite,
@@ -375,7 +375,7 @@ async def confirm_match(
         "`seq`."
     ),
 )
-async def get_timeline(
+async def get_referral_timeline(
     referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
 ) -> Page[TimelineEntry]:
     entries, next_cursor = await service.timeline(session, principal, referral_id, paging.params)

@@ -35,6 +35,7 @@ from app.children.codes import (
 )
 from app.core.allocation import AllocationOut
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
+from app.core.events import EventType
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
@@ -74,8 +75,6 @@ from app.people.schemas import (
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
 Level = Annotated[int, Field(ge=1, le=4)]
-# Case event types: "referral.received", "contribution.submitted", ...
-EventType = Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9_.]+$")]
 MAX_CHILDREN = 12
 # Agencies may be asked again and again: as many as any unpaged list holds.
 MAX_OUTSTANDING_CHECKS = MAX_UNPAGED_ITEMS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import AwareDatetime
@@ -16,7 +16,13 @@ from app.core.routing import Router
 from app.core.scopes import AgencyCode
 from app.governance.audit import service
 from app.governance.audit.repository import AuditFilters
-from app.governance.audit.schemas import AuditActor, AuditEventOut, AuditEventPage, AuditVerification
+from app.governance.audit.schemas import (
+    AuditActor,
+    AuditEventOut,
+    AuditEventPage,
+    AuditOrder,
+    AuditVerification,
+)
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
 
@@ -97,8 +103,8 @@ async def list_audit_events(
         AwareDatetime | None, Query(alias="to", description="Before (RFC 3339 with offset).")
     ] = None,
     order: Annotated[
-        Literal["oldest_first", "newest_first"], Query(description="By `seq`; oldest first by default.")
-    ] = "oldest_first",
+        AuditOrder, Query(description="By `seq`; oldest first by default.")
+    ] = AuditOrder.OLDEST_FIRST,
 ) -> AuditEventPage:
     filters = AuditFilters(
         person_id=person_id,
@@ -109,7 +115,7 @@ async def list_audit_events(
         action=None if action is None else str(action),
         occurred_from=occurred_from,
         occurred_to=occurred_to,
-        newest_first=order == "newest_first",
+        newest_first=order is AuditOrder.NEWEST_FIRST,
     )
     events, next_cursor = await service.list_events(session, principal, filters, paging.params)
     paging.link(next_cursor)

@@ -70,7 +70,7 @@ ids, no personal data); an empty page reads no case data and is not.
         },
     },
 )
-async def poll_events(
+async def list_events(
     principal: EventsRead,
     session: DbSession,
     paging: Paging,

@@ -8,10 +8,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.children.referrals.schemas import EventType
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import ResponseModel, SequenceNumber, Sub, example
-from app.governance.feed.rules import RecordType, View
+from app.governance.feed.rules import EventType, RecordType, View
 
 _EVENTS = [
     {

@@ -175,7 +175,7 @@ def both_media_types(csv_description: str, csv_example: str) -> dict[int | str, 
             "headers": {
                 "Vary": {
                     "description": "Accept: the representation depends on it.",
-                    "schema": {"type": "string", "enum": ["Accept"]},
+                    "schema": {"type": "string", "const": "Accept"},
                 }
             },
         }

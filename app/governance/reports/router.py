@@ -101,7 +101,7 @@ TIMELINESS_CSV_EXAMPLE = (
     response_model=CinReferralPage,
     responses={**CHILD_LEVEL_ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
 )
-async def cin_referrals(
+async def get_cin_referrals_report(
     reply: Negotiated,
     principal: ChildLevelReader,
     session: DbSession,
@@ -149,7 +149,7 @@ async def cin_referrals(
     response_model=SacReport,
     responses={**ERRORS, **export.both_media_types(SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE)},
 )
-async def sac(
+async def get_sac_report(
     reply: Negotiated,
     principal: ReportsRead,
     session: DbSession,
@@ -183,7 +183,7 @@ async def sac(
     response_model=TimelinessReport,
     responses={**ERRORS, **export.both_media_types(TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE)},
 )
-async def timeliness(
+async def get_timeliness_report(
     reply: Negotiated,
     principal: ReportsRead,
     session: DbSession,

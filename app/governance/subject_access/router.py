@@ -74,7 +74,7 @@ RequestLoggerOnce = Annotated[
     ),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.SUBJECT_ACCESS_EXPORT),
 )
-async def export_record(
+async def export_person_record(
     person_id: uuid.UUID,
     principal: Exporter,
     session: DbSession,
@@ -103,7 +103,7 @@ async def export_record(
     ),
     openapi_extra=any_of_security(Scope.PEOPLE_WRITE, Scope.SUBJECT_ACCESS_EXPORT),
 )
-async def log_request(
+async def create_subject_access_request(
     person_id: uuid.UUID,
     created: Created,
     principal: RequestLoggerOnce,
@@ -124,7 +124,7 @@ async def log_request(
         "governance included); for any other agency the list is empty."
     ),
 )
-async def list_requests(
+async def list_subject_access_requests(
     principal: PeopleRead,
     session: DbSession,
     paging: Paging,
@@ -141,7 +141,7 @@ async def list_requests(
     "/v1/subject-access-requests/{request_id}",
     summary="Get a subject access request",
 )
-async def get_request(
+async def get_subject_access_request(
     request_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession
 ) -> SubjectAccessRequestOut:
     """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled. Read by the lead agencies and the council; any other agency gets 404."""

@@ -45,7 +45,7 @@ LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSUR
     ),
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
-async def person_disclosures(
+async def list_person_disclosures(
     person_id: uuid.UUID,
     principal: LogReader,
     session: DbSession,

@@ -22,13 +22,16 @@ const newReferral: Schemas["ReferralCreate"] = {
   parental_consent: { informed: true, consented: true },
 };
 
-type CreateReferral = paths["/v1/referrals"]["post"];
+// Operations are named as a client calls them (operationId): createReferral, getReferral, listReferrals, ...
+type CreateReferral = operations["createReferral"];
 type CreateReferralBody = NonNullable<CreateReferral["requestBody"]>["content"]["application/json"];
+// The same operation, found by its path.
+const samePost: paths["/v1/referrals"]["post"] | undefined = undefined as CreateReferral | undefined;
 const body: CreateReferralBody = newReferral;
 
 // Reading a referral: the body is one of three views, told apart by `view`.
 type ReferralView =
-  operations["get_referral_v1_referrals__referral_id__get"]["responses"][200]["content"]["application/json"];
+  operations["getReferral"]["responses"][200]["content"]["application/json"];
 
 function describeReferral(referral: ReferralView): string {
   switch (referral.view) {
@@ -49,8 +52,28 @@ function explain(problem: Problem): string {
   return [`${problem.status} ${problem.code}: ${problem.detail}`, ...fields].join("\n");
 }
 
+// Problem codes are one named enumeration: a misspelt code does not compile. These come with Retry-After.
+const retryable: ReadonlySet<Schemas["ProblemCode"]> = new Set<Schemas["ProblemCode"]>([
+  "rate_limited",
+  "service_busy",
+  "database_unavailable",
+  "idempotency_key_in_progress",
+]);
+
+function shouldRetry(problem: Problem): boolean {
+  return retryable.has(problem.code);
+}
+
+// The change feed's events are typed by their `event_type`, an enumeration too.
+type FeedPage = operations["listEvents"]["responses"][200]["content"]["application/json"];
+
+function decisions(page: FeedPage): string[] {
+  const decided: Schemas["EventType"] = "referral.decided";
+  return page.items.filter((event) => event.event_type === decided).map((event) => event.record_id);
+}
+
 // A list page: keep `next_cursor` and pass it back as `cursor` until it is null.
-type ListReferrals = paths["/v1/referrals"]["get"];
+type ListReferrals = operations["listReferrals"];
 type ReferralPage = ListReferrals["responses"][200]["content"]["application/json"];
 type ListQuery = NonNullable<ListReferrals["parameters"]["query"]>;
 
@@ -67,4 +90,4 @@ async function allReferralIds(fetchPage: (query: ListQuery) => Promise<ReferralP
   }
 }
 
-export { allReferralIds, body, describeReferral, explain };
+export { allReferralIds, body, decisions, describeReferral, explain, samePost, shouldRetry };
