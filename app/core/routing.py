@@ -245,9 +245,7 @@ def check_query(request: Request, names: QueryNames) -> None:
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
-        if name in names.multiple:
-            continue
-        if name in seen:
+        if name in names.multiple or name in seen:
             continue
         seen.add(name)
         if name not in names.single:

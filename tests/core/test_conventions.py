@@ -270,7 +270,11 @@ def test_the_spec_documents_the_cors_header_on_every_response() -> None:
 async def test_the_docs_load_every_asset_from_the_service(
     client: httpx.AsyncClient, page: str, asset: str
 ) -> None:
-    html = (await client.get(page)).text
+    response = await client.get(page)
+    html = response.text
+    # The browser is told so too: scripts, styles, images and connections from this origin only.
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "img-src 'self' data:" in policy and "https:" not in policy
     # Nothing from elsewhere: every src and href is a path on this service.
     references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
     assert references and all(ref.startswith("/") for ref in references), references
