@@ -20,7 +20,9 @@ from app.children.contributions.router import router as contributions_router
 from app.children.decisions.router import router as decisions_router
 from app.children.referrals.router import router as referrals_router
 from app.core.config import Settings, get_settings
+from app.core.cors import Cors, document_cors
 from app.core.db import create_engine, create_sessionmaker
+from app.core.docs import serve_docs
 from app.core.errors import install_error_handlers
 from app.core.metrics import HttpMetrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -90,11 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mash-api",
         version=API_VERSION,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # FastAPI's pages load their assets from a CDN: app.core.docs serves them itself.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         openapi_tags=TAGS,
     )
+    if docs:
+        serve_docs(app)
     app.router.route_class = TransactionalRoute
     app.state.settings = settings
     app.state.engine = engine
@@ -108,14 +113,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clocks = ClockProvider(settings.working_time)
     app.state.clock = app.state.clocks.default  # the configured timescales' clock, for tools and tests
 
-    base_url = settings.public_base_url.rstrip("/")
     # Added innermost first: the request context must wrap everything, including the body limit.
     # Rate limits come before the body is read, so a refused client costs one count and no upload.
-    app.add_middleware(BodyLimitMiddleware, settings=settings, problem_base_url=base_url)
+    # CORS wraps both, so that a browser page can read their 413 or 429; a preflight costs no count.
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, tokens=app.state.tokens)
+    if settings.cors_allow_origins:
+        app.add_middleware(Cors, allow_origins=list(settings.cors_allow_origins))
     app.add_middleware(
-        RateLimitMiddleware, limiter=limiter, tokens=app.state.tokens, problem_base_url=base_url
+        RequestContextMiddleware, metrics=app.state.metrics, public_base_url=settings.public_base_url
     )
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, problem_base_url=base_url)
     install_error_handlers(app)
 
     app.include_router(auth_router)
@@ -139,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = build_openapi(app, settings.idempotency_ttl_hours)
+            document_cors(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.clock import WorkingTimeConfig
 
 # Known to everyone who can read this file: fine for a laptop, refused in production.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production-0000"
 MIN_SECRET_LENGTH = 32
+# An origin is a scheme, a host and perhaps a port, nothing more (no path, no wildcard): the browser
+# sends exactly that in its Origin header. A base URL may add a path (a service behind a prefix).
+_ORIGIN = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+_BASE_URL = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
 
 
 class Settings(BaseSettings):
@@ -71,7 +76,14 @@ class Settings(BaseSettings):
     body_min_rate_bytes: int = Field(16_384, ge=1)
     max_json_depth: int = Field(32, ge=2, le=512)  # deeper JSON is refused (422) before it is parsed
     idempotency_ttl_hours: int = Field(24, ge=24)  # the contract promises at least 24 hours
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The URL clients reach the service at (e.g. https://mash.example.gov.uk behind a load balancer):
+    # problem ``type`` URIs are built on it. Unset: the scheme, address and port each request came in on.
+    public_base_url: Annotated[str, Field(pattern=_BASE_URL)] | None = None
+    # Origins whose browser pages may call the API (CORS), comma-separated or a JSON list, e.g.
+    # https://hub.example.gov.uk,http://localhost:5173; none by default. Bearer tokens only: no cookies.
+    cors_allow_origins: Annotated[list[Annotated[str, Field(pattern=_ORIGIN)]], NoDecode] = Field(
+        default_factory=list
+    )
 
     # Rate limits: requests per fixed window per client (the token's `sub`, or the IP address when
     # there is no valid token); POST /oauth/token has its own, stricter budget per IP address. Counted
@@ -91,6 +103,16 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(65_536, ge=8_192)
     argon2_parallelism: int = Field(4, ge=1)
     argon2_max_concurrency: int | None = Field(None, ge=1, description="Default: the number of CPUs.")
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip().rstrip("/") for origin in text.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:

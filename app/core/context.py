@@ -9,7 +9,8 @@ in one typed object, ``RequestContext``, kept once per request in the ASGI scope
 and read with ``RequestContext.of(request)`` (or ``of_scope`` in middleware). Nothing else about a
 request goes into ``request.state``.
 
-``request_id_var`` is a context variable instead: logging and problem bodies read it without a request.
+``request_id_var`` and ``problem_base_var`` are context variables instead: logging and problem bodies
+read them without a request.
 """
 
 from __future__ import annotations
@@ -30,11 +31,31 @@ if TYPE_CHECKING:
     from app.core.tokens import TokenClaims
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Where this request's problem ``type`` URIs point: MASH_PUBLIC_BASE_URL, or else the address the request
+# reached (``app.core.middleware.RequestContextMiddleware`` sets it; empty outside a request: relative).
+problem_base_var: ContextVar[str] = ContextVar("problem_base", default="")
 _STATE_KEY = "mash"
 
 
 def current_request_id() -> str | None:
     return request_id_var.get()
+
+
+def public_base_url(scope: Scope, configured: str | None) -> str:
+    """The service's base URL as its clients reach it, without a trailing slash: ``configured``
+    (MASH_PUBLIC_BASE_URL) when set; else the scheme and the local address and port the request came
+    in on (the socket's, never the client's Host header, which would let a caller choose it)."""
+    if configured:
+        return configured.rstrip("/")
+    server = scope.get("server")
+    if not server:
+        return ""
+    host, port = str(server[0]), server[1]
+    scheme = str(scope.get("scheme", "http"))
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default_port) else f"{scheme}://{host}:{port}"
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.context import current_request_id
+from app.core.context import current_request_id, problem_base_var
 from app.core.problems import PROBLEM_TYPES, problem_page, problem_type
 from app.core.schemas import MAX_ERROR_MESSAGE, MAX_FIELD_ERRORS, MAX_LOC_DEPTH, MAX_LOC_NAME
 
@@ -153,11 +153,10 @@ def problem_response(
     status: int | None = None,
     headers: Mapping[str, str] | None = None,
     errors: Sequence[Mapping[str, Any]] | None = None,
-    base_url: str = "",
 ) -> JSONResponse:
     problem = PROBLEM_TYPES[code]
     body: dict[str, Any] = {
-        "type": problem_page(code, base_url),
+        "type": problem_page(code, problem_base_var.get()),
         "title": problem.title,
         "status": status or problem.status,
         "detail": detail or problem.description,
@@ -174,18 +173,51 @@ def problem_response(
     )
 
 
-def _base_url(request: Request) -> str:
-    return str(request.app.state.settings.public_base_url).rstrip("/")
-
-
 # Messages that quote pieces of the value sent (pydantic's "invalid character: found `x` at 3", the email
 # validator's "contains invalid characters: '<'"): only their first clause, which does not, is kept.
 _QUOTING_MESSAGES = ("Input should be a valid UUID", "value is not a valid email address")
 
 
+# Pydantic's own words for a date or a date-time it cannot read name its parser's step ("invalid character
+# in year" for 02/05/2016): a client is told the format instead.
+DATE_FORMAT_MESSAGE = "must be a date as YYYY-MM-DD"
+DATETIME_FORMAT_MESSAGE = (
+    "must be a date-time as YYYY-MM-DDThh:mm:ss with a UTC offset, e.g. 2026-05-02T09:30:00+01:00 or "
+    "2026-05-02T08:30:00Z"
+)
+NAIVE_DATETIME_MESSAGE = (
+    "needs a UTC offset (Z or +hh:mm): a date-time without one cannot be placed in time, "
+    "e.g. 2026-05-02T09:30:00+01:00"
+)
+_MESSAGES_BY_TYPE = {
+    "date_type": DATE_FORMAT_MESSAGE,
+    "date_parsing": DATE_FORMAT_MESSAGE,
+    "date_from_datetime_parsing": DATE_FORMAT_MESSAGE,
+    "date_from_datetime_inexact": DATE_FORMAT_MESSAGE,
+    "datetime_type": DATETIME_FORMAT_MESSAGE,
+    "datetime_parsing": DATETIME_FORMAT_MESSAGE,
+    "datetime_from_date_parsing": DATETIME_FORMAT_MESSAGE,
+    "datetime_object_invalid": DATETIME_FORMAT_MESSAGE,
+    "timezone_aware": NAIVE_DATETIME_MESSAGE,
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
+    by_type = _MESSAGES_BY_TYPE.get(str(err.get("type", "")))
+    if by_type is not None:
+        return by_type
     msg = str(err.get("msg", ""))
     return next((safe for safe in _QUOTING_MESSAGES if msg.startswith(safe)), msg)
+
+
+def _malformed_json(exc: RequestValidationError) -> dict[str, Any] | None:
+    """The error of a body that is not JSON at all (FastAPI reports it as a validation error), if it is
+    one: where reading stopped, and the parser's reason, which names no part of the body."""
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            reason = str((err.get("ctx") or {}).get("error", "invalid JSON"))
+            return {"loc": list(err.get("loc", ("body",)))[:2], "msg": f"not valid JSON: {reason}"[:200]}
+    return None
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -270,17 +302,18 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.detail,
             headers=exc.headers,
             errors=exc.errors,
-            base_url=_base_url(request),
         )
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        malformed = _malformed_json(exc)
+        if malformed is not None:
+            return problem_response("malformed_json", errors=[malformed])
         errors = _validation_errors(exc)
         return problem_response(
             "validation_failed",
             f"{len(exc.errors())} field(s) failed validation; see errors.",
             errors=errors,
-            base_url=_base_url(request),
         )
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -293,17 +326,15 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "There is no route or resource at this address."
         elif exc.status_code == 405:
             detail = "This method is not supported here; see the Allow header."
-        return problem_response(
-            code, detail, status=exc.status_code, headers=headers, base_url=_base_url(request)
-        )
+        return problem_response(code, detail, status=exc.status_code, headers=headers)
 
     async def stale_data(request: Request, exc: Exception) -> JSONResponse:
         # Two updates raced on the same version: the loser's If-Match is now stale.
-        return problem_response("precondition_failed", base_url=_base_url(request))
+        return problem_response("precondition_failed")
 
     async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
         logger.warning("integrity error", extra={"error_type": type(exc).__name__})
-        return problem_response("conflict", base_url=_base_url(request))
+        return problem_response("conflict")
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
@@ -312,13 +343,13 @@ def install_error_handlers(app: FastAPI) -> None:
             logger.warning(
                 "database busy", extra={"error_type": type(exc).__name__, "sqlstate": sqlstate(exc)}
             )
-            return problem_response("service_busy", headers=retry, base_url=_base_url(request))
+            return problem_response("service_busy", headers=retry)
         if not is_database_outage(exc):
             raise exc  # a genuine bug: let the 500 path log and answer it
         logger.error(
             "database unavailable", extra={"error_type": type(exc).__name__, "sqlstate": sqlstate(exc)}
         )
-        return problem_response("database_unavailable", headers=retry, base_url=_base_url(request))
+        return problem_response("database_unavailable", headers=retry)
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)

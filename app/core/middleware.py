@@ -18,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.core.context import RequestContext, request_id_var
+from app.core.context import RequestContext, problem_base_var, public_base_url, request_id_var
 from app.core.errors import problem_response
 from app.core.metrics import HttpMetrics
 
@@ -44,9 +44,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class _HttpMiddleware:
     """Acts on HTTP requests only; anything else (the lifespan) passes through untouched."""
 
-    def __init__(self, app: ASGIApp, problem_base_url: str) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.problem_base_url = problem_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,15 +58,17 @@ class _HttpMiddleware:
 
 
 class RequestContextMiddleware(_HttpMiddleware):
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, problem_base_url: str) -> None:
-        super().__init__(app, problem_base_url)
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, public_base_url: str | None) -> None:
+        super().__init__(app)
         self.metrics = metrics
+        self.public_base_url = public_base_url
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = _header(scope, b"x-request-id")
         # A caller's id is kept so its logs and ours can be joined, but only if it is harmless.
         request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        base_token = problem_base_var.set(public_base_url(scope, self.public_base_url))
         context = RequestContext.of_scope(scope)
         started = time.perf_counter()
         status = 500
@@ -101,7 +102,6 @@ class RequestContextMiddleware(_HttpMiddleware):
                 response = problem_response(
                     "internal_error",
                     f"The service failed unexpectedly. Quote request id {request_id} when reporting it.",
-                    base_url=self.problem_base_url,
                 )
                 await response(scope, receive, send_with_context)
         finally:
@@ -121,6 +121,7 @@ class RequestContextMiddleware(_HttpMiddleware):
                 },
             )
             request_id_var.reset(token)
+            problem_base_var.reset(base_token)
 
 
 def _route_template(scope: Scope) -> str:
@@ -191,8 +192,8 @@ class BodyLimitMiddleware(_HttpMiddleware):
     the body is never read, so the connection cannot carry another request.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings, problem_base_url: str) -> None:
-        super().__init__(app, problem_base_url)
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        super().__init__(app)
         self.max_bytes = settings.max_body_bytes
         self.timeout = settings.body_timeout_seconds
         self.min_rate = settings.body_min_rate_bytes
@@ -221,7 +222,6 @@ class BodyLimitMiddleware(_HttpMiddleware):
                 "validation_failed",
                 message,
                 errors=[{"loc": ["body"], "msg": message}],
-                base_url=self.problem_base_url,
             )
             await response(scope, receive, send)
             return
@@ -277,9 +277,7 @@ class BodyLimitMiddleware(_HttpMiddleware):
         return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, code: str, detail: str) -> None:
-        response = problem_response(
-            code, detail, headers={"Connection": "close"}, base_url=self.problem_base_url
-        )
+        response = problem_response(code, detail, headers={"Connection": "close"})
         await response(scope, receive, send)
 
     def _too_large(self) -> str:

@@ -65,7 +65,7 @@ ETAG_HEADERS: dict[int | str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    400: "The request could not be read.",
+    400: "The request could not be read: a body that is not valid JSON is `malformed_json`.",
     401: "Missing, invalid, expired or revoked access token.",
     403: "The token lacks a scope this operation requires.",
     404: "Not found, or not visible to the caller's agency.",
@@ -76,7 +76,10 @@ _DESCRIPTIONS = {
     412: "If-Match does not match the current ETag.",
     413: "Request body too large.",
     415: "Request body is not JSON.",
-    422: "Invalid input.",
+    422: (
+        "Invalid input: a value (dates are YYYY-MM-DD; date-times need a UTC offset), an unknown query "
+        "parameter, or a single-valued query parameter sent more than once."
+    ),
     428: "If-Match header missing.",
     429: "Rate limit exceeded.",
     500: "Unexpected failure; the body carries only a request id.",
@@ -245,6 +248,11 @@ every read and write.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`;
 validation errors list each field in `errors`. GET the `type` URI for an explanation of a code.
+A body that is not valid JSON is a 400 `malformed_json`. A query parameter the operation does not
+list, or a single-valued one sent twice, is a 422; a list filter takes several values.
+
+**Browsers.** Pages on the origins a deployment lists in `MASH_CORS_ALLOW_ORIGINS` (none by default)
+may call the API with a bearer token (CORS, no credentials mode); `/docs` and `/redoc` need no internet.
 
 **Idempotency.** Every POST that creates a record accepts an `Idempotency-Key` header. A retry with
 the same key, client and body returns the original response with `Idempotent-Replayed: true`; the

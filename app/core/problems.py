@@ -27,6 +27,13 @@ _PROBLEM_TYPES = [
         "The request could not be read. Check the headers and the body encoding.",
     ),
     ProblemType(
+        "malformed_json",
+        400,
+        "Malformed JSON",
+        "The request body is not valid JSON (RFC 8259): check quoting, commas and brackets. `errors` "
+        'points at the character where reading stopped, as `["body", <offset>]`.',
+    ),
+    ProblemType(
         "not_authenticated",
         401,
         "Authentication required",

@@ -222,7 +222,7 @@ class RateLimiter:
         await self.counter.aclose()
 
 
-def refusal(budget: Budget, decision: Decision, problem_base_url: str) -> JSONResponse:
+def refusal(budget: Budget, decision: Decision) -> JSONResponse:
     """The 429 problem for a request over ``budget``."""
     detail = (
         f"More than {budget.limit} requests in {budget.window_seconds} seconds; "
@@ -232,7 +232,6 @@ def refusal(budget: Budget, decision: Decision, problem_base_url: str) -> JSONRe
         "rate_limited",
         detail,
         headers={**decision.headers(), "Retry-After": str(decision.reset_seconds)},
-        base_url=problem_base_url,
     )
 
 
@@ -249,8 +248,7 @@ async def throttle_token_client(request: Request, client_id: str) -> JSONRespons
     RequestContext.of(request).route_rate_limit = decision  # for the middleware's RateLimit-* headers
     if decision.allowed:
         return None
-    base_url = str(request.app.state.settings.public_base_url).rstrip("/")
-    return refusal(limiter.token_client, decision, base_url)
+    return refusal(limiter.token_client, decision)
 
 
 def _stricter(first: Decision, second: Decision | None) -> Decision:
@@ -277,13 +275,10 @@ def _client_address(scope: Scope) -> str:
 class RateLimitMiddleware:
     """Outside the routes (and before the body is read): a refused request costs one count, no more."""
 
-    def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, tokens: TokenService, problem_base_url: str
-    ) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, tokens: TokenService) -> None:
         self.app = app
         self.limiter = limiter
         self.tokens = tokens
-        self.problem_base_url = problem_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.limiter.enabled or scope["path"] in EXEMPT_PATHS:
@@ -295,7 +290,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if not decision.allowed:
-            await refusal(budget, decision, self.problem_base_url)(scope, receive, send)
+            await refusal(budget, decision)(scope, receive, send)
             return
 
         context = RequestContext.of_scope(scope)  # the route may count a budget of its own too

@@ -21,6 +21,12 @@ problem code sends it. A route lists only what is its own: its state machine's 4
 own. A public route (no token; the token endpoint's OAuth errors and the operations pages have
 shapes of their own) gets 500 and 503 only and lists the rest.
 
+**Query strings as declared.** A route takes the query parameters its dependency tree declares, and
+no others: an unknown name (a typo such as ``?stauts=``, silently ignored, would answer a list that
+looks filtered and is not) or a single-valued one sent twice (``?limit=1&limit=2``) is a 422 naming it.
+A list-typed parameter (``rag: list[Rag]``) takes repeats. The wrapper checks this before the handler
+runs (``check_query``), so it answers before the token is looked at, as the 415 of a body that is not JSON.
+
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
 ``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
 ``idempotent(requires(...), redact=...)``, ``Clock``. A dependency cannot carry something to code that
@@ -38,14 +44,18 @@ named for what a client does with it, and two handlers are never named alike (``
 from __future__ import annotations
 
 import email.message
+import types
+import typing
+from collections import abc
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
+from pydantic import BaseModel
 
 from app.core import db
 from app.core.auth import authenticate, public
@@ -58,6 +68,7 @@ from app.core.idempotency import IdempotentReplay, store_response
 from app.core.not_found import audit_not_found
 from app.core.openapi import RouteFacts, route_responses
 from app.core.pagination import pager
+from app.core.schemas import MAX_FIELD_ERRORS, MAX_LOC_NAME
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -90,10 +101,12 @@ class TransactionalRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         expects_json = self.body_field is not None and not _is_form(self)
+        names = query_names(self.dependant)
 
         async def run(request: Request) -> Response:
             if expects_json:
                 _require_json(request)
+            check_query(request, names)
             context = RequestContext.of(request)
             try:
                 try:
@@ -193,6 +206,74 @@ def route_facts(route: APIRoute) -> RouteFacts:
         creates=creation in calls,
         paged=pager in calls,
     )
+
+
+class QueryNames(typing.NamedTuple):
+    single: frozenset[str]  # may be sent once
+    multiple: frozenset[str]  # list-typed: may be repeated
+
+
+def query_names(dependant: Dependant) -> QueryNames:
+    """The query parameters ``dependant``'s tree declares (by the name a client sends), single-valued
+    and multi-valued. A parameter model (``Annotated[Filters, Query()]``) declares its fields."""
+    single: set[str] = set()
+    multiple: set[str] = set()
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        pending.extend(dependant.dependencies)
+        for field in dependant.query_params:
+            annotation = _unwrapped(field.field_info.annotation)
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                for name, info in annotation.model_fields.items():
+                    many = _is_sequence(info.annotation)
+                    (multiple if many else single).add(info.alias or name)
+            else:
+                (multiple if _is_sequence(annotation) else single).add(field.alias)
+    return QueryNames(frozenset(single), frozenset(multiple))
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated[...]`` and without ``| None``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = typing.get_origin(_unwrapped(annotation))
+    return origin in (list, set, frozenset, tuple, abc.Sequence, abc.Set)
+
+
+def check_query(request: Request, names: QueryNames) -> None:
+    """Refuse a query parameter the route does not declare, or a single-valued one sent more than once
+    (422, each named in ``errors``; the values are never echoed)."""
+    errors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in names.multiple or name in seen:
+            continue
+        seen.add(name)
+        if name not in names.single:
+            errors.append(
+                {"loc": ["query", name[:MAX_LOC_NAME]], "msg": "is not a parameter of this operation"}
+            )
+        elif len(request.query_params.getlist(name)) > 1:
+            errors.append({"loc": ["query", name[:MAX_LOC_NAME]], "msg": "takes one value: send it once"})
+    if errors:
+        raise AppError(
+            f"{len(errors)} query parameter(s) refused; see errors.",
+            code="validation_failed",
+            errors=errors[:MAX_FIELD_ERRORS],
+        )
 
 
 def _calls(dependant: Dependant) -> set[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import (
@@ -32,14 +32,40 @@ T = TypeVar("T")
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+# The moments a client may name, in UTC: a day inside Python's range at each end, so that neither the
+# conversion to UTC nor to local time (a day in England) can step outside it.
+_EARLIEST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC)
+
+
+def _within_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+01:00 is a valid RFC 3339 time whose UTC falls before year 1: Python cannot hold
+    # it, so a comparison or a query with it would fail. Refused here, with the field named.
+    try:
+        in_range = _EARLIEST_INSTANT <= value.astimezone(UTC) <= _LATEST_INSTANT
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise PydanticCustomError(
+            "datetime_range",
+            "must be a date-time from 0001-01-02T00:00:00Z to 9999-12-30T23:59:59Z once converted to UTC",
+        )
+    return value
+
+
+# A moment a client names (a body field, a query filter): with an offset, since a naive time cannot be
+# placed in UTC (the error says so, ``app.core.errors``), and one whose UTC time exists.
+Instant = Annotated[AwareDatetime, AfterValidator(_within_utc)]
+
+
 def _not_in_future(value: datetime) -> datetime:
     if value > clock.now() + CLOCK_SKEW:
         raise ValueError("cannot be in the future")
     return value
 
 
-# When something happened: with an offset (a naive time cannot be placed in UTC), and not ahead.
-PastAwareDatetime = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+# When something happened: an ``Instant``, and not ahead.
+PastAwareDatetime = Annotated[Instant, AfterValidator(_not_in_future)]
 
 
 # The earliest calendar date a client may send: nobody the hub deals with was born before it, and a

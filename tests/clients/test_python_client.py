@@ -22,7 +22,7 @@ import pytest
 from app.core.scopes import AgencyCode, Role
 from app.core.tokens import TokenService
 from tests.conftest import ROOT, Databases, make_settings
-from tests.fixtures.servers import mash_serve
+from tests.fixtures.servers import mash_server
 
 SPEC = ROOT / "openapi" / "openapi.json"
 CLIENTS = ROOT / "clients" / "python"
@@ -97,7 +97,7 @@ def test_the_walkthrough_type_checks_strictly(generated: Generated) -> None:
 async def live_server(databases: Databases) -> AsyncIterator[tuple[str, TokenService]]:
     url = await databases.clone()
     try:
-        async with mash_serve(url) as origin:
+        async with mash_server(url) as (origin, _):
             yield origin, TokenService(make_settings(url))
     finally:
         await databases.drop(url)

@@ -57,7 +57,7 @@ async def test_production_hides_the_interactive_docs(tmp_path) -> None:
     )
     app = create_app(settings)
     async with asgi_client(app, "http://t") as http:
-        for path in ("/docs", "/redoc", "/openapi.json"):
+        for path in ("/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui-bundle.js"):
             assert (await http.get(path)).status_code == 404
         assert (await http.get("/healthz")).status_code == 200
     await app.state.engine.dispose()
@@ -76,3 +76,41 @@ def test_working_time_is_configured_through_nested_variables(monkeypatch: pytest
     assert working_time.workday_start.isoformat() == "08:30:00"
     assert working_time.rag_hours[RagRating.RED] == 2
     assert [d.isoformat() for d in working_time.extra_closure_dates] == ["2026-12-24"]
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("", []),
+        ("https://hub.example.org", ["https://hub.example.org"]),
+        (
+            "https://hub.example.org/, http://localhost:5173",
+            ["https://hub.example.org", "http://localhost:5173"],
+        ),
+        ('["http://127.0.0.1:3000"]', ["http://127.0.0.1:3000"]),
+    ],
+)
+def test_cors_origins_are_a_comma_separated_or_json_list(
+    monkeypatch: pytest.MonkeyPatch, value: str, origins: list[str]
+) -> None:
+    monkeypatch.setenv("MASH_CORS_ALLOW_ORIGINS", value)
+    assert Settings(_env_file=None).cors_allow_origins == origins
+
+
+@pytest.mark.parametrize(
+    "origin", ["*", "null", "https://hub.example.org/app", "hub.example.org", "ftp://x.org"]
+)
+def test_a_cors_origin_is_exactly_an_origin(monkeypatch: pytest.MonkeyPatch, origin: str) -> None:
+    monkeypatch.setenv("MASH_CORS_ALLOW_ORIGINS", origin)
+    with pytest.raises(ValidationError, match="cors_allow_origins"):
+        Settings(_env_file=None)
+
+
+def test_the_public_base_url_is_an_http_url() -> None:
+    assert (
+        _settings(public_base_url="https://mash.example.org/api").public_base_url
+        == "https://mash.example.org/api"
+    )
+    assert _settings().public_base_url is None
+    with pytest.raises(ValidationError, match="public_base_url"):
+        _settings(public_base_url="mash.example.org")

@@ -23,6 +23,7 @@ from app.core.concurrency import IfMatch, Versioned
 from app.core.config import Settings
 from app.core.creation import Created
 from app.core.db import DbSession
+from app.core.docs import ASSETS_URL
 from app.core.idempotency import idempotent
 from app.core.openapi import build_openapi, problem_responses
 from app.core.routing import Router, TransactionalRoute
@@ -56,8 +57,14 @@ def _is_coroutine(call: Any) -> bool:
 
 
 def _docs_paths(app: FastAPI) -> set[str | None]:
-    """The pages FastAPI serves itself (the document and its viewers): public, and no database."""
-    return {app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url}
+    """The document and its viewers (``app.core.docs``) with their assets: public, and no database."""
+    return {
+        app.openapi_url,
+        app.docs_url,
+        app.swagger_ui_oauth2_redirect_url,
+        app.redoc_url,
+        f"{ASSETS_URL}/{{path}}",
+    }
 
 
 def route_problems(app: FastAPI) -> tuple[list[str], set[str]]:
@@ -109,7 +116,7 @@ def test_the_walk_sees_the_docs_and_every_operation_of_the_document() -> None:
     }
     assert walked == documented
     served = {context.path_format for context in iter_route_contexts(app.routes)}
-    assert {"/openapi.json", "/docs", "/redoc"} <= served
+    assert {"/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/docs/assets/{path}"} <= served
 
 
 class Thing(BaseModel):

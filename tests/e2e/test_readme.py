@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from app.core import clock
 from tests.conftest import ROOT, TEST_SECRET, Databases
-from tests.fixtures.servers import free_port, wait_ready
+from tests.fixtures.servers import mash_server
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
@@ -32,28 +29,10 @@ def _walkthrough() -> str:
 @pytest.fixture
 async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str, str]]]:
     url = await databases.clone()
-    port = free_port()
-    env = {
-        **os.environ,
-        "MASH_DATABASE_URL": url,
-        "MASH_JWT_SECRET": TEST_SECRET,
-        "MASH_ARGON2_TIME_COST": "1",
-        "MASH_ARGON2_MEMORY_KIB": "8192",
-        "MASH_ARGON2_PARALLELISM": "1",
-    }
-    mash = str(Path(sys.executable).parent / "mash")
-    server = await asyncio.create_subprocess_exec(
-        mash, "serve", "--port", str(port), cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
-    )
-    origin = f"http://127.0.0.1:{port}"
     try:
-        await wait_ready(
-            origin, 30, lambda: None if server.returncode is None else "the server exited during start-up"
-        )
-        yield origin, env
+        async with mash_server(url) as served:
+            yield served
     finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), 10)
         await databases.drop(url)
 
 

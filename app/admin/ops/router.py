@@ -89,7 +89,6 @@ async def check_readiness(request: Request) -> Response:
             error.code,
             "The database did not answer; this instance should not receive traffic.",
             headers=error.headers,
-            base_url=request.app.state.settings.public_base_url.rstrip("/"),
         )
     return JSONResponse({"status": "ready"})
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
 from app.children.codes import ReferralStatus
 from app.children.referrals import access, repository, service, views
@@ -48,7 +47,7 @@ from app.core.principals import (
     ReferralsWriteOnce,
 )
 from app.core.routing import Router
-from app.core.schemas import ExternalReference
+from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import WithdrawalIn
 from app.models.base import utcnow
@@ -121,10 +120,8 @@ async def referral_filters(
         ),
     ] = None,
     # Aware only: a time without an offset cannot be compared with UTC timestamps (it was a 500).
-    received_from: Annotated[
-        AwareDatetime | None, Query(description="Received at or after (RFC 3339).")
-    ] = None,
-    received_to: Annotated[AwareDatetime | None, Query(description="Received before (RFC 3339).")] = None,
+    received_from: Annotated[Instant | None, Query(description="Received at or after (RFC 3339).")] = None,
+    received_to: Annotated[Instant | None, Query(description="Received before (RFC 3339).")] = None,
     overdue: Annotated[
         bool | None,
         Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),

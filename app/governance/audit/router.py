@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.core.audit import AuditAction
 from app.core.db import DbSession
 from app.core.pagination import Paging
 from app.core.principals import AuditRead
 from app.core.routing import Router
+from app.core.schemas import Instant
 from app.core.scopes import AgencyCode
 from app.governance.audit import service
 from app.governance.audit.repository import AuditFilters
@@ -97,10 +97,10 @@ async def list_audit_events(
         AuditAction | None, Query(description="Only this action; narrows another filter.")
     ] = None,
     occurred_from: Annotated[
-        AwareDatetime | None, Query(alias="from", description="At or after (RFC 3339 with offset).")
+        Instant | None, Query(alias="from", description="At or after (RFC 3339 with offset).")
     ] = None,
     occurred_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Before (RFC 3339 with offset).")
+        Instant | None, Query(alias="to", description="Before (RFC 3339 with offset).")
     ] = None,
     order: Annotated[
         AuditOrder, Query(description="By `seq`; oldest first by default.")
