@@ -28,7 +28,7 @@ from app.adults.concerns.schemas import (
     Section42DecisionOut,
 )
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -97,7 +97,7 @@ async def list_concerns(
     ] = None,
     person_id: uuid.UUID | None = None,
     source: Annotated[
-        AnyOf[Source] | None,
+        AnyOf[CaseSource] | None,
         Query(
             description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."
         ),
