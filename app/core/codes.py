@@ -30,7 +30,7 @@ class SpecialCategoryCondition(StrEnum):
     VITAL_INTERESTS = "uk_gdpr_9_2_c_vital_interests"
 
 
-class Source(StrEnum):
+class CaseSource(StrEnum):
     """Where a referral or a concern came from, as a work queue filters them: sent by a partner
     agency, made by the hub itself (its own staff, or taking a call), or made by the public online (not
     yet taken: nothing has this source today)."""

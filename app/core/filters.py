@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from annotated_types import Len
 from pydantic import BeforeValidator
 
-from app.core.codes import Source
+from app.core.codes import CaseSource
 
 Statement = TypeVar("Statement", bound=sa.Select[Any])
 T = TypeVar("T")
@@ -62,8 +62,14 @@ def where_flag(stmt: Statement, flag: bool | None, clause: sa.ColumnElement[bool
     return stmt.where(clause if flag else sa.not_(clause))
 
 
-def from_sources(sources: Collection[Source], made_by_hub: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+def from_sources(
+    sources: Collection[CaseSource], made_by_hub: sa.ColumnElement[bool]
+) -> sa.ColumnElement[bool]:
     """Records that came from any of ``sources``, given which the hub made (its access module says):
     a partner's are the others; none comes from the public yet."""
-    clauses = {Source.HUB: made_by_hub, Source.PARTNER: sa.not_(made_by_hub), Source.PUBLIC: sa.false()}
+    clauses = {
+        CaseSource.HUB: made_by_hub,
+        CaseSource.PARTNER: sa.not_(made_by_hub),
+        CaseSource.PUBLIC: sa.false(),
+    }
     return sa.or_(*(clauses[source] for source in sorted(set(sources))))

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.main import openapi_document
 from tests.browser.conftest import Browser
-from tests.conftest import TEST_SECRET, app_url
+from tests.conftest import app_url
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.referrals import referral_body
 from tests.fixtures.servers import mash_server

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.core import clock
-from tests.conftest import ROOT, TEST_SECRET, Databases
+from tests.conftest import ROOT, Databases
 from tests.fixtures.servers import mash_server
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adults.codes import AdultConcernStatus
 from app.core import filters
 from app.core.auth import Principal
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.errors import NotFound
 from app.core.readable import one_with_view, view_case
 from app.core.scopes import AgencyCode
@@ -57,7 +57,7 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.true() if is_hub(principal) else raised_by(str(principal.agency))
 
 
-def from_sources(sources: Collection[Source]) -> sa.ColumnElement[bool]:
+def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Concerns that came from any of ``sources``: the hub's are raised by adult social care."""
     return filters.from_sources(sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE))
 

@@ -16,7 +16,7 @@ from app.adults.codes import AdultConcernStatus, CapacityOutcome, EnquiryStatus,
 from app.adults.concerns import access
 from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.filters import where_any, where_equal, where_flag
 from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
@@ -99,7 +99,7 @@ class ConcernFilters:
     status: Collection[str] | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
-    source: Collection[Source] | None = None
+    source: Collection[CaseSource] | None = None
     allocation: AllocationFilter = field(default_factory=AllocationFilter)
     external_reference: str | None = None
 

@@ -31,7 +31,7 @@ from app.adults.concerns.schemas import (
 from app.core import senders
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -127,7 +127,7 @@ async def list_adult_concerns(
     ] = None,
     person_id: uuid.UUID | None = None,
     source: Annotated[
-        AnyOf[Source] | None,
+        AnyOf[CaseSource] | None,
         Query(
             description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."
         ),

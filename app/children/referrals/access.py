@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import filters
 from app.core.auth import Principal
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.errors import NotFound
 from app.core.readable import one_with_view, view_case
 from app.core.scopes import AgencyCode
@@ -63,7 +63,7 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.true() if is_hub(principal) else made_by(str(principal.agency))
 
 
-def from_sources(sources: Collection[Source]) -> sa.ColumnElement[bool]:
+def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Referrals that came from any of ``sources``: the hub's are made by children's social care."""
     return filters.from_sources(sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE))
 

@@ -16,7 +16,7 @@ from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus
 from app.children.referrals import access
 from app.core.allocation import AllocationFilter, unallocated, where_allocated
 from app.core.auth import Principal
-from app.core.codes import Source
+from app.core.codes import CaseSource
 from app.core.filters import where_any, where_equal, where_flag
 from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
@@ -90,7 +90,7 @@ class ReferralFilters:
     received_to: datetime | None = None
     overdue: bool | None = None
     person_id: uuid.UUID | None = None
-    source: Collection[Source] | None = None
+    source: Collection[CaseSource] | None = None
     allocation: AllocationFilter = field(default_factory=AllocationFilter)
     external_reference: str | None = None
 
@@ -106,7 +106,7 @@ def open_clause() -> sa.ColumnElement[bool]:
     """Not decided nor withdrawn. The statuses are written into the SQL, not bound: so PostgreSQL can
     tell the clause is the predicate of the partial index of open referrals (a bound list, in a
     generic plan, could be anything) and read the triage queue from it."""
-    final = sa.bindparam(
+    final: sa.BindParameter[list[str]] = sa.bindparam(
         "final_statuses", sorted(FINAL_REFERRAL_STATUSES), expanding=True, literal_execute=True
     )
     return Referral.status.not_in(final)

@@ -30,7 +30,7 @@ from app.children.referrals.schemas import (
 from app.core import senders
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
-from app.core.codes import RagRating, Source
+from app.core.codes import CaseSource, RagRating
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -111,7 +111,7 @@ async def referral_filters(
         AnyOf[AgencyCode] | None, Query(description="Made by any of these agencies (`a,b` or repeated).")
     ] = None,
     source: Annotated[
-        AnyOf[Source] | None,
+        AnyOf[CaseSource] | None,
         Query(
             description=(
                 "Came from any of: `partner` (made by another agency), `hub` (made by children's social "

@@ -750,7 +750,7 @@ class ReferralSummary(ResponseModel):
     )
 
 
-class StatusCounts(ResponseModel):
+class ReferralStatusCounts(ResponseModel):
     received: Count
     triaged: Count
     gathering_information: Count
@@ -759,7 +759,7 @@ class StatusCounts(ResponseModel):
     withdrawn: Count
 
 
-class RagCounts(ResponseModel):
+class ReferralRagCounts(ResponseModel):
     red: Count
     amber: Count
     green: Count
@@ -788,8 +788,8 @@ class ReferralCounts(ResponseModel):
     )
 
     total: Count
-    by_status: StatusCounts
-    by_rag: RagCounts
+    by_status: ReferralStatusCounts
+    by_rag: ReferralRagCounts
     overdue: Count
     unallocated: Count | None = Field(description="The hub's: no worker allocated (null for a partner).")
 

@@ -23,17 +23,17 @@ from app.children.referrals.schemas import (
     OutstandingCheck,
     ParentalConsentOut,
     PreviousReferral,
-    RagCounts,
     RagOut,
     ReferralCounts,
     ReferralForAskedAgency,
     ReferralForReferrer,
     ReferralFull,
     ReferralInformationOut,
+    ReferralRagCounts,
+    ReferralStatusCounts,
     ReferralSummary,
     ReferrerOut,
     RequestToAgency,
-    StatusCounts,
     WithdrawalOut,
 )
 from app.children.referrals.service import ReferralPage, is_overdue
@@ -286,15 +286,15 @@ def summary(
 
 
 def counts(rows: Sequence[CountRow], *, hub: bool) -> ReferralCounts:
-    by_status = dict.fromkeys(StatusCounts.model_fields, 0)
-    by_rag = dict.fromkeys(RagCounts.model_fields, 0)
+    by_status = dict.fromkeys(ReferralStatusCounts.model_fields, 0)
+    by_rag = dict.fromkeys(ReferralRagCounts.model_fields, 0)
     for row in rows:
         by_status[row.status] += row.total
         by_rag[row.rag_rating or "unrated"] += row.total
     return ReferralCounts(
         total=sum(row.total for row in rows),
-        by_status=StatusCounts(**by_status),
-        by_rag=RagCounts(**by_rag),
+        by_status=ReferralStatusCounts(**by_status),
+        by_rag=ReferralRagCounts(**by_rag),
         overdue=sum(row.overdue for row in rows),
         unallocated=sum(row.unallocated for row in rows) if hub else None,
     )
