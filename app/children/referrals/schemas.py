@@ -118,11 +118,17 @@ class ReferrerIn(RequestModel):
     """The professional (or member of the public) who made the referral, and how to reach them: a phone
     number or an email address, or both."""
 
+    # Under allOf, not at the top: a top-level anyOf makes client generators (openapi-python-client) turn
+    # the model into a union of two anonymous types.
     model_config = ConfigDict(
         json_schema_extra={
-            "anyOf": [
-                {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
-                {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
+                        {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
+                    ]
+                }
             ]
         }
     )
