@@ -72,14 +72,14 @@ function decisions(page: FeedPage): string[] {
   return page.items.filter((event) => event.event_type === decided).map((event) => event.record_id);
 }
 
-// A list page: keep `next_cursor` and pass it back as `cursor` until it is null.
+// A list page: keep `next_cursor` and pass it back as `cursor` until it is null (a multi-value filter is an array).
 type ListReferrals = operations["listReferrals"];
 type ReferralPage = ListReferrals["responses"][200]["content"]["application/json"];
 type ListQuery = NonNullable<ListReferrals["parameters"]["query"]>;
 
 async function allReferralIds(fetchPage: (query: ListQuery) => Promise<ReferralPage>): Promise<string[]> {
   const ids: string[] = [];
-  let query: ListQuery = { limit: 200, status: "received" };
+  let query: ListQuery = { limit: 200, status: ["received", "triaged"], sort: "decision_due_at" };
   for (;;) {
     const page = await fetchPage(query);
     ids.push(...page.items.map((summary) => summary.id));
