@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.context import current_request_id, problem_base_var
+from app.core.context import current_request_id
 from app.core.problems import PROBLEM_TYPES, problem_page, problem_type
 from app.core.schemas import MAX_ERROR_MESSAGE, MAX_FIELD_ERRORS, MAX_LOC_DEPTH, MAX_LOC_NAME
 
@@ -156,7 +156,7 @@ def problem_response(
 ) -> JSONResponse:
     problem = PROBLEM_TYPES[code]
     body: dict[str, Any] = {
-        "type": problem_page(code, problem_base_var.get()),
+        "type": problem_page(code),
         "title": problem.title,
         "status": status or problem.status,
         "detail": detail or problem.description,

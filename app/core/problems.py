@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from app.core.context import problem_base_var
+
 
 @dataclass(frozen=True, slots=True)
 class ProblemType:
@@ -285,9 +287,10 @@ else:
     ProblemCode.__doc__ = "Every problem `code` the API answers; GET /problems/{code} explains one."
 
 
-def problem_page(code: str, base_url: str) -> str:
-    """The URI of ``code``'s page: the ``type`` of its problems (``base_url`` is the public one)."""
-    return f"{base_url.rstrip('/')}/problems/{code}"
+def problem_page(code: str) -> str:
+    """The URI of ``code``'s page: the ``type`` of its problems, under this request's public base
+    (``app.core.context.problem_base_var``)."""
+    return f"{problem_base_var.get().rstrip('/')}/problems/{code}"
 
 
 def problem_type(code: str) -> ProblemType:

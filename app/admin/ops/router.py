@@ -58,8 +58,8 @@ class ProblemTypeOut(BaseModel):
     description: str = Field(max_length=2_000)
 
     @classmethod
-    def of(cls, problem_type: ProblemType, base_url: str) -> ProblemTypeOut:
-        return cls(type=problem_page(problem_type.code, base_url), **dataclasses.asdict(problem_type))
+    def of(cls, problem_type: ProblemType) -> ProblemTypeOut:
+        return cls(type=problem_page(problem_type.code), **dataclasses.asdict(problem_type))
 
 
 @router.get(
@@ -110,10 +110,9 @@ async def get_metrics(request: Request) -> Response:
     description="Every problem `code` the API answers, with its status, title, explanation and page (the "
     "`type` of its problems), in the registry's order.",
 )
-async def list_problems(request: Request, paging: Paging) -> Page[ProblemTypeOut]:
-    base_url = request.app.state.settings.public_base_url
+async def list_problems(paging: Paging) -> Page[ProblemTypeOut]:
     found, next_cursor = page_in_memory(list(PROBLEM_TYPES.values()), _code, paging.params)
-    return paging.page([ProblemTypeOut.of(p, base_url) for p in found], next_cursor)
+    return paging.page([ProblemTypeOut.of(p) for p in found], next_cursor)
 
 
 def _code(problem_type: ProblemType) -> str:
@@ -125,9 +124,9 @@ def _code(problem_type: ProblemType) -> str:
     summary="What a problem code means",
     responses=problem_responses(404),
 )
-async def get_problem(request: Request, code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
+async def get_problem(code: Annotated[str, Path(max_length=64)]) -> ProblemTypeOut:
     """The title, HTTP status and explanation of a problem `code`: the page each problem's `type` URI points to."""
     problem_type = PROBLEM_TYPES.get(code)
     if problem_type is None:
         raise AppError("There is no problem code of that name.", code="not_found")
-    return ProblemTypeOut.of(problem_type, request.app.state.settings.public_base_url)
+    return ProblemTypeOut.of(problem_type)
