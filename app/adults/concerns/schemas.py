@@ -51,7 +51,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode
-from app.core.senders import InformationOut
+from app.core.senders import InformationOut, WithdrawalOut
 from app.people.codes import Ethnicity, Gender
 from app.people.schemas import (
     AddressLines,
@@ -575,10 +575,9 @@ Additions = Annotated[
 ]
 
 
-class ConcernWithdrawalOut(ResponseModel):
-    reason: Reason2k
-    withdrawn_by: Sub
-    withdrawn_at: datetime
+# The same withdrawal as a referral's (``app.core.senders``), under the name the published schema gives it.
+class ConcernWithdrawalOut(WithdrawalOut):
+    pass
 
 
 class AdultConcernFull(ResponseModel):

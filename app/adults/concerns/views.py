@@ -31,9 +31,10 @@ from app.adults.concerns.schemas import (
 )
 from app.adults.concerns.service import EnquiryPage, advocate_outstanding, enquiry_overdue, is_overdue
 from app.children.referrals.schemas import ChildMatch
+from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.rendering import from_record
-from app.models.adult import AdultConcern, Allegation, Enquiry, Section42DecisionRecord
+from app.models.adult import AdultConcern, Allegation, ConcernInformation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 
 
@@ -82,20 +83,16 @@ def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: boo
 
 
 def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
-    if concern.withdrawn_at is None:
-        return None
-    return ConcernWithdrawalOut(
-        reason=concern.withdrawal_reason or "",
-        withdrawn_by=concern.withdrawn_by or "",
-        withdrawn_at=concern.withdrawn_at,
-    )
+    return senders.withdrawal(concern, ConcernWithdrawalOut)
 
 
 async def additions(
     session: AsyncSession, concern: AdultConcern, *, by_agency: str | None = None
 ) -> list[ConcernInformationOut]:
-    rows = await repository.additions(session, concern.id, by_agency=by_agency)
-    return [ConcernInformationOut.model_validate(row) for row in rows]
+    of_concern = ConcernInformation.concern_id == concern.id
+    return await senders.additions(
+        session, ConcernInformation, of_concern, ConcernInformationOut, by_agency=by_agency
+    )
 
 
 async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:

@@ -58,7 +58,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
-from app.core.senders import InformationIn, InformationOut
+from app.core.senders import InformationIn, InformationOut, WithdrawalOut
 from app.people.codes import Ethnicity, Gender, MatchStatus
 from app.people.schemas import (
     AddressLines,
@@ -440,12 +440,6 @@ class OutcomeOut(ResponseModel):
     level: Level
     outcome: DecisionOutcome
     decided_at: datetime
-
-
-class WithdrawalOut(ResponseModel):
-    reason: Reason2k
-    withdrawn_by: Sub
-    withdrawn_at: datetime
 
 
 class ReferralInformationOut(InformationOut):

@@ -34,15 +34,16 @@ from app.children.referrals.schemas import (
     ReferralSummary,
     ReferrerOut,
     RequestToAgency,
-    WithdrawalOut,
 )
 from app.children.referrals.service import ReferralPage, is_overdue
+from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.clock import age_on, local_date
 from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
+from app.core.senders import WithdrawalOut
 from app.models.base import utcnow
-from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
+from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
 from app.people.schemas import PersonRef
@@ -107,20 +108,16 @@ def rag(referral: Referral) -> RagOut | None:
 
 
 def withdrawal(referral: Referral) -> WithdrawalOut | None:
-    if referral.withdrawn_at is None:
-        return None
-    return WithdrawalOut(
-        reason=referral.withdrawal_reason or "",
-        withdrawn_by=referral.withdrawn_by or "",
-        withdrawn_at=referral.withdrawn_at,
-    )
+    return senders.withdrawal(referral, WithdrawalOut)
 
 
 async def additions(
     session: AsyncSession, referral: Referral, *, by_agency: str | None = None
 ) -> list[ReferralInformationOut]:
-    rows = await repository.additions(session, referral.id, by_agency=by_agency)
-    return [ReferralInformationOut.model_validate(row) for row in rows]
+    of_referral = ReferralInformation.referral_id == referral.id
+    return await senders.additions(
+        session, ReferralInformation, of_referral, ReferralInformationOut, by_agency=by_agency
+    )
 
 
 async def full(
