@@ -40,35 +40,21 @@ from app.models.base import utcnow
 
 def adult(concern: AdultConcern, *, hub: bool = True) -> AdultOut:
     # person_id is the hub's own link between records; the raising agency does not see it.
-    return AdultOut(
+    return from_record(
+        AdultOut,
+        concern,
         person_id=concern.person_id if hub else None,
-        given_name=concern.given_name,
-        family_name=concern.family_name,
-        date_of_birth=concern.date_of_birth,
-        nhs_number=concern.nhs_number,
-        address_lines=concern.address_lines,
-        postcode=concern.postcode,
-        gender=concern.gender,
-        ethnicity=concern.ethnicity,
-        primary_support_reason=concern.primary_support_reason,
     )
 
 
 def decision_out(record: Section42DecisionRecord) -> Section42DecisionOut:
-    return Section42DecisionOut(
-        id=record.id,
+    return from_record(
+        Section42DecisionOut,
+        record,
         care_and_support_needs=CriterionOut(**record.care_and_support_needs),
         experiencing_or_at_risk=CriterionOut(**record.experiencing_or_at_risk),
         unable_to_protect_self=CriterionOut(**record.unable_to_protect_self),
-        decision=record.decision,
-        rationale=record.rationale,
-        alternative_route=record.alternative_route,
-        alternative_route_details=record.alternative_route_details,
-        referrer_feedback=record.referrer_feedback,
         feedback_limited=record.feedback_limited_reason is not None,
-        feedback_limited_reason=record.feedback_limited_reason,
-        decided_by=record.decided_by,
-        decided_at=record.decided_at,
     )
 
 
@@ -164,20 +150,14 @@ def summary(
 ) -> AdultConcernSummary:
     """``enquiry_id`` and the allocation are adult social care's: null for the raising agency (an
     enquiry may be what limited feedback withholds)."""
-    return AdultConcernSummary(
-        id=concern.id,
+    return from_record(
+        AdultConcernSummary,
+        concern,
         status=concern.status
         if hub
         else access.status_told(concern.status, feedback_limited=feedback_limited),
-        raising_agency=concern.raising_agency,
-        external_reference=concern.external_reference,
-        received_at=concern.received_at,
-        decision_due_at=concern.decision_due_at,
         overdue=is_overdue(concern, utcnow()),
         person_id=concern.person_id if hub else None,
-        given_name=concern.given_name,
-        family_name=concern.family_name,
-        date_of_birth=concern.date_of_birth,
         enquiry_id=enquiry_id if hub else None,
         allocation=allocation_out(concern, hub=hub),
     )

@@ -185,17 +185,9 @@ async def for_referrer(
         children = (await repository.children(session, [referral.id]))[referral.id]
     if household is None:
         household = await repository.household(session, referral.id)
-    return ReferralForReferrer(
-        id=referral.id,
-        status=referral.status,
-        referring_agency=referral.referring_agency,
-        external_reference=referral.external_reference,
-        received_at=referral.received_at,
-        decision_due_at=referral.decision_due_at,
-        rag_rating=referral.rag_rating,
-        referral_source=referral.referral_source,
-        concern_categories=referral.concern_categories,
-        concern_summary=referral.concern_summary,
+    return from_record(
+        ReferralForReferrer,
+        referral,
         referrer=ReferrerOut(**referral.referrer),
         parental_consent=consent(referral),
         children=[child_identity(c, hub=False) for c in children],
@@ -252,17 +244,11 @@ def summary(
     page: ReferralPage, referral: Referral, now: datetime, today: date, *, hub: bool
 ) -> ReferralSummary:
     children = page.children[referral.id]
-    return ReferralSummary(
-        id=referral.id,
-        status=referral.status,
-        referring_agency=referral.referring_agency,
-        external_reference=referral.external_reference,
-        received_at=referral.received_at,
-        rag_rating=referral.rag_rating,
-        decision_due_at=referral.decision_due_at,
+    return from_record(
+        ReferralSummary,
+        referral,
         statutory_decision_due_at=referral.statutory_decision_due_at if hub else None,
         overdue=is_overdue(referral, now),
-        concern_categories=referral.concern_categories,
         children=[child_summary(c, today, hub=hub) for c in children],
         outcome=outcome(referral),
         allocation=allocation_out(referral, hub=hub),
