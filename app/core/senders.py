@@ -155,6 +155,15 @@ class InformationOut(ResponseModel):
     added_at: datetime
 
 
+# The most information a record's view carries: all of it, unpaged.
+MAX_ADDITIONS = 1_000
+
+
+def additions_field(description: str) -> Any:
+    """The ``Field`` of a view's ``additional_information``: every addition, up to ``MAX_ADDITIONS``."""
+    return Field(max_length=MAX_ADDITIONS, description=description)
+
+
 class WithdrawalOut(ResponseModel):
     reason: Reason2k
     withdrawn_by: Sub

@@ -58,7 +58,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
-from app.core.senders import InformationIn, InformationOut, WithdrawalOut
+from app.core.senders import InformationIn, InformationOut, WithdrawalOut, additions_field
 from app.people.codes import Ethnicity, Gender, MatchStatus
 from app.people.schemas import (
     AddressLines,
@@ -459,12 +459,10 @@ class ReferralInformationOut(InformationOut):
     concern_categories: list[ConcernCategory] = Field(max_length=15)
 
 
-MAX_ADDITIONS = 1_000
 Additions = Annotated[
     list[ReferralInformationOut],
-    Field(
-        max_length=MAX_ADDITIONS,
-        description="Information added since the referral was made, oldest first (the referring agency sees its own).",
+    additions_field(
+        "Information added since the referral was made, oldest first (the referring agency sees its own)."
     ),
 ]
 
