@@ -8,11 +8,13 @@ racing with the same ETag cannot both win: the loser gets 412 too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
+
+T = TypeVar("T")
 
 IF_MATCH = "If-Match"
 IfMatch = Annotated[
@@ -57,13 +59,15 @@ class VersionedAnswer:
 
     response: Response
 
-    def tag(self, version: int) -> None:
+    def tagged(self, version: int, body: T) -> T:
+        """Answer ``body``, a view of the record at ``version``, with that version as its ``ETag``."""
         set_etag(self.response, version)
+        return body
 
 
 async def versioned_answer(response: Response) -> VersionedAnswer:
     return VersionedAnswer(response=response)
 
 
-# A route that answers one versioned record (a GET, a PATCH) takes this and tags its answer.
+# A route that answers one versioned record (a GET, a PATCH) takes this and answers through it.
 Versioned = Annotated[VersionedAnswer, Depends(versioned_answer)]

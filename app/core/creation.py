@@ -8,18 +8,21 @@ a create cannot be documented with a header it forgets to send.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Response
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Creation:
     response: Response
 
-    def at(self, location: str) -> None:
-        """Where the new record is: its URL, answered in ``Location``."""
+    def at(self, location: str, body: T) -> T:
+        """Answer ``body``, the new record, as created at ``location``: its URL, sent in ``Location``."""
         self.response.headers["Location"] = location
+        return body
 
 
 async def creation(response: Response) -> Creation:

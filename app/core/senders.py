@@ -16,7 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from pydantic import Field
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, any_of_security
@@ -25,9 +27,11 @@ from app.core.events import Emitter, EventType
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Text10k, example
 from app.core.scopes import AgencyCode, Scope
-from app.models.base import AddedInformation
+from app.models.base import AddedInformation, Withdrawable
 
 Added = TypeVar("Added", bound=AddedInformation)
+Out = TypeVar("Out", bound=ResponseModel)
+Withdrawal = TypeVar("Withdrawal", bound="WithdrawalOut")
 
 
 class Party(StrEnum):
@@ -85,6 +89,34 @@ def new_information(model: type[Added], actor: Principal, information: str, **re
     return added
 
 
+async def additions(
+    session: AsyncSession,
+    model: type[Added],
+    of_record: ColumnElement[bool],
+    out: type[Out],
+    *,
+    by_agency: str | None = None,
+) -> list[Out]:
+    """The information added to a record (``of_record`` says which), oldest first, as ``out``; only one
+    agency's when ``by_agency`` (what the sending agency sees)."""
+    stmt = sa.select(model).where(of_record)
+    if by_agency is not None:
+        stmt = stmt.where(model.added_by_agency == by_agency)
+    rows = await session.scalars(stmt.order_by(model.added_at, model.id))
+    return [out.model_validate(row) for row in rows]
+
+
+def withdrawal(record: Withdrawable, out: type[Withdrawal]) -> Withdrawal | None:
+    """Who withdrew the record, when and why; null while it is not withdrawn."""
+    if record.withdrawn_at is None:
+        return None
+    return out(
+        reason=record.withdrawal_reason or "",
+        withdrawn_by=record.withdrawn_by or "",
+        withdrawn_at=record.withdrawn_at,
+    )
+
+
 async def append(
     session: AsyncSession,
     actor: Principal,
@@ -121,6 +153,21 @@ class InformationOut(ResponseModel):
     added_by: Sub = Field(description="Who added it.")
     added_by_agency: AgencyCode
     added_at: datetime
+
+
+# The most information a record's view carries: all of it, unpaged.
+MAX_ADDITIONS = 1_000
+
+
+def additions_field(description: str) -> Any:
+    """The ``Field`` of a view's ``additional_information``: every addition, up to ``MAX_ADDITIONS``."""
+    return Field(max_length=MAX_ADDITIONS, description=description)
+
+
+class WithdrawalOut(ResponseModel):
+    reason: Reason2k
+    withdrawn_by: Sub
+    withdrawn_at: datetime
 
 
 class WithdrawalIn(RequestModel):

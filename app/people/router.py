@@ -68,8 +68,7 @@ async def create_person(
     created: Created, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
 ) -> PersonOut:
     person = await service.create_person(session, principal, body)
-    created.at(f"/v1/people/{person.id}")
-    return await person_out(session, person)
+    return created.at(f"/v1/people/{person.id}", await person_out(session, person))
 
 
 @router.get(
@@ -127,8 +126,7 @@ async def get_person(
     person_id: uuid.UUID, answer: Versioned, principal: PeopleRead, session: DbSession
 ) -> PersonOut:
     person = await service.get_person(session, principal, person_id)
-    answer.tag(person.version)
-    return await person_out(session, person)
+    return answer.tagged(person.version, await person_out(session, person))
 
 
 @router.patch(
@@ -149,5 +147,4 @@ async def update_person(
     if_match: IfMatch = None,
 ) -> PersonOut:
     person = await service.update_person(session, principal, person_id, body, if_match)
-    answer.tag(person.version)
-    return await person_out(session, person)
+    return answer.tagged(person.version, await person_out(session, person))

@@ -7,24 +7,11 @@ import json
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import TEST_SECRET
-
-
-def _mash(*args: str) -> Any:
-    from typer.testing import CliRunner
-
-    from app.cli import cli
-    from app.core.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(cli, list(args))
-    finally:
-        get_settings.cache_clear()
+from tests.fixtures.cli import mash
 
 
 @pytest.fixture
@@ -32,7 +19,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "mash.db"
     monkeypatch.setenv("MASH_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
     monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
-    migrated = _mash("migrate")
+    migrated = mash("migrate")
     assert migrated.exit_code == 0, migrated.output
     return path
 
@@ -40,26 +27,26 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_clients_are_listed_and_revoked_from_the_command_line(database: Path) -> None:
     made = [
         json.loads(
-            _mash(
+            mash(
                 "clients", "create", "--name", name, "--agency", "police", "--role", "partner_referrer"
             ).stdout
         )
         for name in ("First police system", "Second police system")
     ]
-    listed = _mash("clients", "list")
+    listed = mash("clients", "list")
     assert listed.exit_code == 0, listed.output
     clients = json.loads(listed.stdout)
     assert [c["client_id"] for c in clients] == [m["client_id"] for m in made], "oldest first"
     assert all("secret" not in key for c in clients for key in c), "never a secret"
 
-    revoked = _mash("clients", "revoke", made[0]["client_id"], "--reason", "Secret exposed in a ticket")
+    revoked = mash("clients", "revoke", made[0]["client_id"], "--reason", "Secret exposed in a ticket")
     assert revoked.exit_code == 0, revoked.output
     shown = json.loads(revoked.stdout)
     assert (shown["active"], shown["revocation_reason"]) == (False, "Secret exposed in a ticket")
     assert shown["revoked_by"].startswith("cli:")
-    active = json.loads(_mash("clients", "list", "--active").stdout)
+    active = json.loads(mash("clients", "list", "--active").stdout)
     assert [c["client_id"] for c in active] == [made[1]["client_id"]]
-    assert [c["client_id"] for c in json.loads(_mash("clients", "list", "--revoked").stdout)] == [
+    assert [c["client_id"] for c in json.loads(mash("clients", "list", "--revoked").stdout)] == [
         made[0]["client_id"]
     ]
 
@@ -70,16 +57,16 @@ def test_clients_are_listed_and_revoked_from_the_command_line(database: Path) ->
         ).fetchall()
     assert len(audited) == 1 and audited[0][0].startswith("cli:")
 
-    again = _mash("clients", "revoke", made[0]["client_id"], "--reason", "Again")
+    again = mash("clients", "revoke", made[0]["client_id"], "--reason", "Again")
     assert again.exit_code == 2 and "already been revoked" in again.stderr
-    unknown = _mash("clients", "revoke", str(uuid.uuid4()), "--reason", "Who?")
+    unknown = mash("clients", "revoke", str(uuid.uuid4()), "--reason", "Who?")
     assert unknown.exit_code == 2 and "No client" in unknown.stderr
-    malformed = _mash("clients", "revoke", "client-7", "--reason", "Who?")
+    malformed = mash("clients", "revoke", "client-7", "--reason", "Who?")
     assert malformed.exit_code == 2 and not malformed.stdout
 
 
 def test_mash_token_names_the_roles_when_given_another(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
-    refused = _mash("token", "--agency", "police", "--role", "foo")
+    refused = mash("token", "--agency", "police", "--role", "foo")
     assert refused.exit_code == 2 and not refused.stdout
     assert "unknown role 'foo'; the roles are: partner_referrer, mash_practitioner" in refused.stderr

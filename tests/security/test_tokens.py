@@ -25,6 +25,7 @@ from app.core.scopes import AgencyCode, Role
 from app.main import create_app
 from tests.conftest import TEST_SECRET, make_settings
 from tests.fixtures.callers import TokenFactory
+from tests.fixtures.cli import mash
 from tests.fixtures.clients import token_form
 from tests.fixtures.http import assert_problem
 from tests.fixtures.tokens import (
@@ -322,29 +323,16 @@ def test_issued_tokens_cannot_outlive_the_cap(database_url: str) -> None:
         make_settings(database_url, max_token_lifetime=600, access_token_ttl_seconds=3600)
 
 
-def _mash(*args: str) -> Any:
-    from typer.testing import CliRunner
-
-    from app.cli import cli
-    from app.core.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(cli, list(args))
-    finally:
-        get_settings.cache_clear()
-
-
 def test_mash_token_refuses_a_ttl_above_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
-    refused = _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "86401")
+    refused = mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "86401")
     assert refused.exit_code == 2
     assert "MASH_MAX_TOKEN_LIFETIME (86400 seconds)" in refused.stderr
     assert not refused.stdout
 
     monkeypatch.setenv("MASH_MAX_TOKEN_LIFETIME", "7200")
-    assert _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7201").exit_code == 2
-    issued = _mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7200")
+    assert mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7201").exit_code == 2
+    issued = mash("token", "--agency", "police", "--role", "partner_referrer", "--ttl", "7200")
     assert issued.exit_code == 0, issued.stderr
     payload = issued.stdout.strip().split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -65,8 +65,10 @@ async def create_client(
     body: ClientCreate,
 ) -> ClientCreated:
     client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
-    created.at(f"/v1/clients/{client.id}")
-    return ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
+    return created.at(
+        f"/v1/clients/{client.id}",
+        ClientCreated(**service.client_out(client).model_dump(), client_secret=secret),
+    )
 
 
 @router.get(
@@ -97,8 +99,7 @@ async def get_client(
 ) -> ClientOut:
     """One registered client, with who registered it and whether it has been revoked."""
     client = await service.get_client(session, client_id)
-    answer.tag(client.version)
-    return service.client_out(client)
+    return answer.tagged(client.version, service.client_out(client))
 
 
 @router.patch(
@@ -116,8 +117,7 @@ async def update_client(
 ) -> ClientOut:
     """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     client = await service.rename_client(session, principal, client_id, body, if_match)
-    answer.tag(client.version)
-    return service.client_out(client)
+    return answer.tagged(client.version, service.client_out(client))
 
 
 @router.post(

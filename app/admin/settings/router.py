@@ -32,8 +32,7 @@ async def get_timescales(
     request: Request, answer: Versioned, _: AdminPrincipal, session: DbSession
 ) -> TimescalesOut:
     current = await service.get(session, request.app.state.settings.working_time)
-    answer.tag(current.version)
-    return service.timescales_out(current)
+    return answer.tagged(current.version, service.timescales_out(current))
 
 
 @router.put(
@@ -57,5 +56,4 @@ async def replace_timescales(
     updated = await service.replace(
         session, principal, body, if_match, request.app.state.settings.working_time
     )
-    answer.tag(updated.version)
-    return service.timescales_out(updated)
+    return answer.tagged(updated.version, service.timescales_out(updated))

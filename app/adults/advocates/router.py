@@ -28,8 +28,7 @@ async def create_advocate(
 ) -> AdvocateOut:
     """Register an independent advocate (Care Act or IMCA) who can then be appointed on a concern's advocacy."""
     advocate = await service.create(session, principal, body)
-    created.at(f"/v1/advocates/{advocate.id}")
-    return AdvocateOut.model_validate(advocate)
+    return created.at(f"/v1/advocates/{advocate.id}", AdvocateOut.model_validate(advocate))
 
 
 @router.get(

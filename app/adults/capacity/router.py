@@ -42,8 +42,7 @@ async def create_capacity_assessment(
     created: Created, principal: CapacityWriteOnce, session: DbSession, body: CapacityAssessmentIn
 ) -> CapacityAssessmentOut:
     assessment = await service.assess(session, principal, body)
-    created.at(f"/v1/capacity-assessments/{assessment.id}")
-    return assessment_out(assessment)
+    return created.at(f"/v1/capacity-assessments/{assessment.id}", assessment_out(assessment))
 
 
 @router.get(
@@ -93,5 +92,4 @@ async def record_best_interests_decision(
     body: BestInterestsIn,
 ) -> BestInterestsOut:
     decision = await service.decide_best_interests(session, principal, assessment_id, body)
-    created.at(f"/v1/capacity-assessments/{assessment_id}")
-    return BestInterestsOut.model_validate(decision)
+    return created.at(f"/v1/capacity-assessments/{assessment_id}", BestInterestsOut.model_validate(decision))

@@ -25,7 +25,6 @@ from app.models.adult import (
     Advocacy,
     Allegation,
     CapacityAssessment,
-    ConcernInformation,
     Enquiry,
     SafeguardingPlan,
     Section42DecisionRecord,
@@ -212,14 +211,3 @@ async def latest_advocacies(
     for advocacy in rows:
         found.setdefault(advocacy.concern_id, advocacy)
     return found
-
-
-async def additions(
-    session: AsyncSession, concern_id: uuid.UUID, *, by_agency: str | None = None
-) -> Sequence[ConcernInformation]:
-    """Information added to the concern, oldest first; only one agency's when ``by_agency``."""
-    stmt = sa.select(ConcernInformation).where(ConcernInformation.concern_id == concern_id)
-    if by_agency is not None:
-        stmt = stmt.where(ConcernInformation.added_by_agency == by_agency)
-    rows = await session.scalars(stmt.order_by(ConcernInformation.added_at, ConcernInformation.id))
-    return rows.all()

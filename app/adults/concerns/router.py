@@ -100,9 +100,8 @@ async def create_adult_concern(
     body: AdultConcernCreate,
 ) -> AdultConcernOut:
     concern = await service.create(session, principal, body, clock)
-    created.at(f"/v1/adult-concerns/{concern.id}")
     _, view = await access.visible(session, principal, concern.id)
-    return await views.render(session, concern, view)
+    return created.at(f"/v1/adult-concerns/{concern.id}", await views.render(session, concern, view))
 
 
 @router.get(
@@ -165,8 +164,7 @@ async def get_adult_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
 ) -> AdultConcernOut:
     concern, view = await service.read(session, principal, concern_id)
-    answer.tag(concern.version)
-    return await views.render(session, concern, view)
+    return answer.tagged(concern.version, await views.render(session, concern, view))
 
 
 @router.patch(
@@ -187,8 +185,7 @@ async def update_adult_concern(
     if_match: IfMatch = None,
 ) -> AdultConcernFull:
     concern = await service.update(session, principal, concern_id, body, if_match)
-    answer.tag(concern.version)
-    return await views.full(session, concern)
+    return answer.tagged(concern.version, await views.full(session, concern))
 
 
 @router.post(
@@ -230,8 +227,7 @@ async def record_section_42_decision(
     body: Section42DecisionIn,
 ) -> Section42DecisionOut:
     record = await service.decide(session, principal, concern_id, body)
-    created.at(f"/v1/adult-concerns/{concern_id}")
-    return views.decision_out(record)
+    return created.at(f"/v1/adult-concerns/{concern_id}", views.decision_out(record))
 
 
 @router.post(
@@ -251,8 +247,9 @@ async def open_enquiry(
     body: EnquiryOpen,
 ) -> EnquiryOut:
     enquiry = await service.open_enquiry(session, principal, concern_id, body)
-    created.at(f"/v1/enquiries/{enquiry.id}")
-    return views.enquiry_out(enquiry, [], hub=access.is_hub(principal))
+    return created.at(
+        f"/v1/enquiries/{enquiry.id}", views.enquiry_out(enquiry, [], hub=access.is_hub(principal))
+    )
 
 
 @router.post(
@@ -268,8 +265,7 @@ async def allocate_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: ConcernsWrite, session: DbSession, body: AllocationIn
 ) -> AllocationOut:
     concern = await service.allocate(session, principal, concern_id, body)
-    answer.tag(concern.version)
-    return allocation_of(concern)
+    return answer.tagged(concern.version, allocation_of(concern))
 
 
 @router.get(
@@ -374,17 +370,15 @@ async def record_advocacy(
     body: AdvocacyIn,
 ) -> AdvocacyOut:
     advocacy = await service.record_advocacy(session, principal, concern_id, body)
-    created.at(f"/v1/adult-concerns/{concern_id}")
-    return AdvocacyOut.model_validate(advocacy)
+    return created.at(f"/v1/adult-concerns/{concern_id}", AdvocacyOut.model_validate(advocacy))
 
 
 @router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)
 async def add_concern_information(
     concern_id: uuid.UUID, created: Created, principal: SenderOnce, session: DbSession, body: InformationIn
 ) -> ConcernInformationOut:
-    created.at(f"/v1/adult-concerns/{concern_id}")
     added = await service.add_information(session, principal, concern_id, body)
-    return ConcernInformationOut.model_validate(added)
+    return created.at(f"/v1/adult-concerns/{concern_id}", ConcernInformationOut.model_validate(added))
 
 
 @router.post("/v1/adult-concerns/{concern_id}/withdrawal", **WITHDRAWAL)
@@ -392,5 +386,4 @@ async def withdraw_concern(
     concern_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
 ) -> AdultConcernOut:
     concern, view = await service.withdraw(session, principal, concern_id, body)
-    answer.tag(concern.version)
-    return await views.render(session, concern, view)
+    return answer.tagged(concern.version, await views.render(session, concern, view))

@@ -51,7 +51,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode
-from app.core.senders import InformationOut
+from app.core.senders import InformationOut, WithdrawalOut, additions_field
 from app.people.codes import Ethnicity, Gender
 from app.people.schemas import (
     AddressLines,
@@ -565,20 +565,17 @@ class ConcernInformationOut(InformationOut):
     )
 
 
-MAX_ADDITIONS = 1_000
 Additions = Annotated[
     list[ConcernInformationOut],
-    Field(
-        max_length=MAX_ADDITIONS,
-        description="Information added since the concern was raised, oldest first (the raising agency sees its own).",
+    additions_field(
+        "Information added since the concern was raised, oldest first (the raising agency sees its own)."
     ),
 ]
 
 
-class ConcernWithdrawalOut(ResponseModel):
-    reason: Reason2k
-    withdrawn_by: Sub
-    withdrawn_at: datetime
+# The same withdrawal as a referral's (``app.core.senders``), under the name the published schema gives it.
+class ConcernWithdrawalOut(WithdrawalOut):
+    pass
 
 
 class AdultConcernFull(ResponseModel):

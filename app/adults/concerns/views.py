@@ -31,43 +31,30 @@ from app.adults.concerns.schemas import (
 )
 from app.adults.concerns.service import EnquiryPage, advocate_outstanding, enquiry_overdue, is_overdue
 from app.children.referrals.schemas import ChildMatch
+from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.rendering import from_record
-from app.models.adult import AdultConcern, Allegation, Enquiry, Section42DecisionRecord
+from app.models.adult import AdultConcern, Allegation, ConcernInformation, Enquiry, Section42DecisionRecord
 from app.models.base import utcnow
 
 
 def adult(concern: AdultConcern, *, hub: bool = True) -> AdultOut:
     # person_id is the hub's own link between records; the raising agency does not see it.
-    return AdultOut(
+    return from_record(
+        AdultOut,
+        concern,
         person_id=concern.person_id if hub else None,
-        given_name=concern.given_name,
-        family_name=concern.family_name,
-        date_of_birth=concern.date_of_birth,
-        nhs_number=concern.nhs_number,
-        address_lines=concern.address_lines,
-        postcode=concern.postcode,
-        gender=concern.gender,
-        ethnicity=concern.ethnicity,
-        primary_support_reason=concern.primary_support_reason,
     )
 
 
 def decision_out(record: Section42DecisionRecord) -> Section42DecisionOut:
-    return Section42DecisionOut(
-        id=record.id,
+    return from_record(
+        Section42DecisionOut,
+        record,
         care_and_support_needs=CriterionOut(**record.care_and_support_needs),
         experiencing_or_at_risk=CriterionOut(**record.experiencing_or_at_risk),
         unable_to_protect_self=CriterionOut(**record.unable_to_protect_self),
-        decision=record.decision,
-        rationale=record.rationale,
-        alternative_route=record.alternative_route,
-        alternative_route_details=record.alternative_route_details,
-        referrer_feedback=record.referrer_feedback,
         feedback_limited=record.feedback_limited_reason is not None,
-        feedback_limited_reason=record.feedback_limited_reason,
-        decided_by=record.decided_by,
-        decided_at=record.decided_at,
     )
 
 
@@ -82,20 +69,16 @@ def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: boo
 
 
 def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
-    if concern.withdrawn_at is None:
-        return None
-    return ConcernWithdrawalOut(
-        reason=concern.withdrawal_reason or "",
-        withdrawn_by=concern.withdrawn_by or "",
-        withdrawn_at=concern.withdrawn_at,
-    )
+    return senders.withdrawal(concern, ConcernWithdrawalOut)
 
 
 async def additions(
     session: AsyncSession, concern: AdultConcern, *, by_agency: str | None = None
 ) -> list[ConcernInformationOut]:
-    rows = await repository.additions(session, concern.id, by_agency=by_agency)
-    return [ConcernInformationOut.model_validate(row) for row in rows]
+    of_concern = ConcernInformation.concern_id == concern.id
+    return await senders.additions(
+        session, ConcernInformation, of_concern, ConcernInformationOut, by_agency=by_agency
+    )
 
 
 async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:
@@ -167,20 +150,14 @@ def summary(
 ) -> AdultConcernSummary:
     """``enquiry_id`` and the allocation are adult social care's: null for the raising agency (an
     enquiry may be what limited feedback withholds)."""
-    return AdultConcernSummary(
-        id=concern.id,
+    return from_record(
+        AdultConcernSummary,
+        concern,
         status=concern.status
         if hub
         else access.status_told(concern.status, feedback_limited=feedback_limited),
-        raising_agency=concern.raising_agency,
-        external_reference=concern.external_reference,
-        received_at=concern.received_at,
-        decision_due_at=concern.decision_due_at,
         overdue=is_overdue(concern, utcnow()),
         person_id=concern.person_id if hub else None,
-        given_name=concern.given_name,
-        family_name=concern.family_name,
-        date_of_birth=concern.date_of_birth,
         enquiry_id=enquiry_id if hub else None,
         allocation=allocation_out(concern, hub=hub),
     )

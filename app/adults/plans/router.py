@@ -47,8 +47,7 @@ async def create_safeguarding_plan(
 ) -> PlanFull:
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
-    created.at(f"/v1/safeguarding-plans/{plan.id}")
-    return await views.full(session, plan, principal.agency)
+    return created.at(f"/v1/safeguarding-plans/{plan.id}", await views.full(session, plan, principal.agency))
 
 
 @router.get(
@@ -91,8 +90,7 @@ async def get_safeguarding_plan(
     plan_id: uuid.UUID, answer: Versioned, principal: PlansOrOwners, session: DbSession
 ) -> PlanOut:
     plan, view = await service.read(session, principal, plan_id)
-    answer.tag(plan.version)
-    return await views.render(session, plan, view, principal.agency)
+    return answer.tagged(plan.version, await views.render(session, plan, view, principal.agency))
 
 
 @router.patch(
@@ -110,8 +108,7 @@ async def update_safeguarding_plan(
 ) -> PlanFull:
     """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     plan = await service.update(session, principal, plan_id, body, if_match)
-    answer.tag(plan.version)
-    return await views.full(session, plan, principal.agency)
+    return answer.tagged(plan.version, await views.full(session, plan, principal.agency))
 
 
 @router.patch(
@@ -134,8 +131,9 @@ async def update_plan_action(
     if_match: IfMatch = None,
 ) -> ActionOut:
     action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
-    answer.tag(action.version)
-    return views.action_out(action, agency=principal.agency, hub=access.is_hub(principal))
+    return answer.tagged(
+        action.version, views.action_out(action, agency=principal.agency, hub=access.is_hub(principal))
+    )
 
 
 @router.post(
@@ -151,5 +149,4 @@ async def review_safeguarding_plan(
     plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
 ) -> ReviewOut:
     record = await service.review(session, principal, plan_id, body)
-    created.at(f"/v1/safeguarding-plans/{plan_id}")
-    return ReviewOut.model_validate(record)
+    return created.at(f"/v1/safeguarding-plans/{plan_id}", ReviewOut.model_validate(record))

@@ -16,6 +16,7 @@ from app.adults.plans.schemas import (
     ReviewOut,
 )
 from app.core.concurrency import etag
+from app.core.rendering import from_record
 from app.models.adult import PlanAction, SafeguardingPlan
 from app.models.person import Person
 
@@ -23,16 +24,11 @@ from app.models.person import Person
 def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
     """The action as ``agency`` sees it (``hub``: adult social care): an action owner is told who updated
     it only when that was its own staff or system (partner views never carry hub staff identities)."""
-    return ActionOut(
-        id=action.id,
+    return from_record(
+        ActionOut,
+        action,
         etag=etag(action.version),
-        agency=action.agency,
-        description=action.description,
-        due_date=action.due_date,
-        status=action.status,
-        status_note=action.status_note,
         updated_by=action.updated_by if hub or agency == action.updated_by_agency else None,
-        updated_at=action.updated_at,
     )
 
 
@@ -59,13 +55,10 @@ async def for_action_owner(session: AsyncSession, plan: SafeguardingPlan, agency
     adult = await _adult(session, plan)
     adult.person_id = None  # the hub's own link between records
     own = await service.actions(session, plan.id, agency)
-    return PlanForActionOwner(
-        id=plan.id,
-        status=plan.status,
+    return from_record(
+        PlanForActionOwner,
+        plan,
         adult=adult,
-        lead=plan.lead,
-        contingency=plan.contingency,
-        review_due_on=plan.review_due_on,
         review_overdue=service.is_review_overdue(plan),
         actions=[action_out(a, agency=agency, hub=False) for a in own],
     )
@@ -82,21 +75,12 @@ async def full(session: AsyncSession, plan: SafeguardingPlan, agency: str) -> Pl
             closed_by=plan.closed_by or "",
             closed_at=plan.closed_at,
         )
-    return PlanFull(
-        id=plan.id,
-        status=plan.status,
+    return from_record(
+        PlanFull,
+        plan,
         adult=await _adult(session, plan),
-        concern_id=plan.concern_id,
-        lead=plan.lead,
-        adult_wishes=plan.adult_wishes,
-        protective_people=plan.protective_people,
         actions=[action_out(a, agency=agency, hub=True) for a in await service.actions(session, plan.id)],
-        contingency=plan.contingency,
-        review_due_on=plan.review_due_on,
         review_overdue=service.is_review_overdue(plan),
         reviews=[ReviewOut.model_validate(r) for r in await service.reviews(session, plan.id)],
         closure=closure,
-        created_by=plan.created_by,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
     )

@@ -50,8 +50,10 @@ async def request_contributions(
     body: ContributionRequestIn,
 ) -> ContributionList:
     requests = await service.request(session, principal, referral_id, body, clock)
-    created.at(f"/v1/contributions?referral_id={referral_id}")
-    return ContributionList(items=await service.render(session, requests, principal))
+    return created.at(
+        f"/v1/contributions?referral_id={referral_id}",
+        ContributionList(items=await service.render(session, requests, principal)),
+    )
 
 
 @router.get(

@@ -32,8 +32,7 @@ async def propose_threshold_decision(
     body: DecisionProposal,
 ) -> DecisionOut:
     decision = await service.propose(session, principal, referral_id, body)
-    created.at(f"/v1/threshold-decisions/{decision.id}")
-    return DecisionOut.model_validate(decision)
+    return created.at(f"/v1/threshold-decisions/{decision.id}", DecisionOut.model_validate(decision))
 
 
 @router.get(

@@ -27,7 +27,6 @@ from app.models.referral import (
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
-    ReferralInformation,
 )
 
 AGGREGATE = "referral"
@@ -256,14 +255,3 @@ async def communications(
     return await paginate(
         session, stmt, [Communication.occurred_at, Communication.id], params, descending=False
     )
-
-
-async def additions(
-    session: AsyncSession, referral_id: uuid.UUID, *, by_agency: str | None = None
-) -> Sequence[ReferralInformation]:
-    """Information added to the referral, oldest first; only one agency's when ``by_agency``."""
-    stmt = sa.select(ReferralInformation).where(ReferralInformation.referral_id == referral_id)
-    if by_agency is not None:
-        stmt = stmt.where(ReferralInformation.added_by_agency == by_agency)
-    rows = await session.scalars(stmt.order_by(ReferralInformation.added_at, ReferralInformation.id))
-    return rows.all()

@@ -93,10 +93,10 @@ async def create_referral(
     created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
 ) -> ReferralOut:
     new = await service.create(session, principal, body, clock)
-    created.at(f"/v1/referrals/{new.referral.id}")
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
     view = views.full if access.is_hub(principal) else views.for_referrer
-    return await view(session, new.referral, children=new.children, household=new.household)
+    answer = await view(session, new.referral, children=new.children, household=new.household)
+    return created.at(f"/v1/referrals/{new.referral.id}", answer)
 
 
 async def referral_filters(
@@ -205,8 +205,7 @@ async def get_referral(
     referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
 ) -> ReferralOut:
     referral, view = await service.read(session, principal, referral_id)
-    answer.tag(referral.version)
-    return await views.render(session, referral, view, principal.agency)
+    return answer.tagged(referral.version, await views.render(session, referral, view, principal.agency))
 
 
 @router.patch(
@@ -224,8 +223,7 @@ async def update_referral(
 ) -> ReferralFull:
     """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     referral = await service.update(session, principal, referral_id, body, if_match)
-    answer.tag(referral.version)
-    return await views.full(session, referral)
+    return answer.tagged(referral.version, await views.full(session, referral))
 
 
 @router.post("/{referral_id}/withdrawal", **WITHDRAWAL)
@@ -233,8 +231,7 @@ async def withdraw_referral(
     referral_id: uuid.UUID, answer: Versioned, principal: SenderOnce, session: DbSession, body: WithdrawalIn
 ) -> ReferralOut:
     referral, view = await service.withdraw(session, principal, referral_id, body)
-    answer.tag(referral.version)
-    return await views.render(session, referral, view, principal.agency)
+    return answer.tagged(referral.version, await views.render(session, referral, view, principal.agency))
 
 
 @router.post(
@@ -257,8 +254,7 @@ async def rate_referral(
     body: RagRatingIn,
 ) -> ReferralFull:
     referral = await service.rate(session, principal, referral_id, body, clock)
-    answer.tag(referral.version)
-    return await views.full(session, referral)
+    return answer.tagged(referral.version, await views.full(session, referral))
 
 
 @router.post(
@@ -278,8 +274,7 @@ async def allocate_referral(
     body: AllocationIn,
 ) -> AllocationOut:
     referral = await service.allocate(session, principal, referral_id, body)
-    answer.tag(referral.version)
-    return allocation_of(referral)
+    return answer.tagged(referral.version, allocation_of(referral))
 
 
 @router.post(
@@ -299,8 +294,7 @@ async def override_consent(
     body: ConsentOverrideIn,
 ) -> ReferralFull:
     referral = await service.override_consent(session, principal, referral_id, body)
-    answer.tag(referral.version)
-    return await views.full(session, referral)
+    return answer.tagged(referral.version, await views.full(session, referral))
 
 
 @router.post(
@@ -317,8 +311,10 @@ async def record_communication(
 ) -> CommunicationOut:
     """Log a contact about the referral with a parent, carer, child or the referrer: who, how, when and what was said. It joins the referral's timeline."""
     communication = await service.record_communication(session, principal, referral_id, body)
-    created.at(f"/v1/referrals/{referral_id}/communications/{communication.id}")
-    return CommunicationOut.model_validate(communication)
+    return created.at(
+        f"/v1/referrals/{referral_id}/communications/{communication.id}",
+        CommunicationOut.model_validate(communication),
+    )
 
 
 @router.get(
@@ -387,6 +383,5 @@ async def add_referral_information(
     session: DbSession,
     body: ReferralInformationIn,
 ) -> ReferralInformationOut:
-    created.at(f"/v1/referrals/{referral_id}")
     added = await service.add_information(session, principal, referral_id, body)
-    return ReferralInformationOut.model_validate(added)
+    return created.at(f"/v1/referrals/{referral_id}", ReferralInformationOut.model_validate(added))

@@ -58,7 +58,7 @@ from app.core.schemas import (
     no_repeats,
 )
 from app.core.scopes import AgencyCode, Role
-from app.core.senders import InformationIn, InformationOut
+from app.core.senders import InformationIn, InformationOut, WithdrawalOut, additions_field
 from app.people.codes import Ethnicity, Gender, MatchStatus
 from app.people.schemas import (
     AddressLines,
@@ -448,12 +448,6 @@ class OutcomeOut(ResponseModel):
     decided_at: datetime
 
 
-class WithdrawalOut(ResponseModel):
-    reason: Reason2k
-    withdrawn_by: Sub
-    withdrawn_at: datetime
-
-
 class ReferralInformationOut(InformationOut):
     """Information added to the referral after it was made: by whom and when."""
 
@@ -471,12 +465,10 @@ class ReferralInformationOut(InformationOut):
     concern_categories: list[ConcernCategory] = Field(max_length=15)
 
 
-MAX_ADDITIONS = 1_000
 Additions = Annotated[
     list[ReferralInformationOut],
-    Field(
-        max_length=MAX_ADDITIONS,
-        description="Information added since the referral was made, oldest first (the referring agency sees its own).",
+    additions_field(
+        "Information added since the referral was made, oldest first (the referring agency sees its own)."
     ),
 ]
 

@@ -34,15 +34,16 @@ from app.children.referrals.schemas import (
     ReferralSummary,
     ReferrerOut,
     RequestToAgency,
-    WithdrawalOut,
 )
 from app.children.referrals.service import ReferralPage, is_overdue
+from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.clock import age_on, local_date
 from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
+from app.core.senders import WithdrawalOut
 from app.models.base import utcnow
-from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember
+from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
 from app.people.schemas import PersonRef
@@ -107,20 +108,16 @@ def rag(referral: Referral) -> RagOut | None:
 
 
 def withdrawal(referral: Referral) -> WithdrawalOut | None:
-    if referral.withdrawn_at is None:
-        return None
-    return WithdrawalOut(
-        reason=referral.withdrawal_reason or "",
-        withdrawn_by=referral.withdrawn_by or "",
-        withdrawn_at=referral.withdrawn_at,
-    )
+    return senders.withdrawal(referral, WithdrawalOut)
 
 
 async def additions(
     session: AsyncSession, referral: Referral, *, by_agency: str | None = None
 ) -> list[ReferralInformationOut]:
-    rows = await repository.additions(session, referral.id, by_agency=by_agency)
-    return [ReferralInformationOut.model_validate(row) for row in rows]
+    of_referral = ReferralInformation.referral_id == referral.id
+    return await senders.additions(
+        session, ReferralInformation, of_referral, ReferralInformationOut, by_agency=by_agency
+    )
 
 
 async def full(
@@ -188,17 +185,9 @@ async def for_referrer(
         children = (await repository.children(session, [referral.id]))[referral.id]
     if household is None:
         household = await repository.household(session, referral.id)
-    return ReferralForReferrer(
-        id=referral.id,
-        status=referral.status,
-        referring_agency=referral.referring_agency,
-        external_reference=referral.external_reference,
-        received_at=referral.received_at,
-        decision_due_at=referral.decision_due_at,
-        rag_rating=referral.rag_rating,
-        referral_source=referral.referral_source,
-        concern_categories=referral.concern_categories,
-        concern_summary=referral.concern_summary,
+    return from_record(
+        ReferralForReferrer,
+        referral,
         referrer=ReferrerOut(**referral.referrer),
         parental_consent=consent(referral),
         children=[child_identity(c, hub=False) for c in children],
@@ -255,17 +244,11 @@ def summary(
     page: ReferralPage, referral: Referral, now: datetime, today: date, *, hub: bool
 ) -> ReferralSummary:
     children = page.children[referral.id]
-    return ReferralSummary(
-        id=referral.id,
-        status=referral.status,
-        referring_agency=referral.referring_agency,
-        external_reference=referral.external_reference,
-        received_at=referral.received_at,
-        rag_rating=referral.rag_rating,
-        decision_due_at=referral.decision_due_at,
+    return from_record(
+        ReferralSummary,
+        referral,
         statutory_decision_due_at=referral.statutory_decision_due_at if hub else None,
         overdue=is_overdue(referral, now),
-        concern_categories=referral.concern_categories,
         children=[child_summary(c, today, hub=hub) for c in children],
         outcome=outcome(referral),
         allocation=allocation_out(referral, hub=hub),

@@ -11,6 +11,7 @@ from app.core.audit import AuditAction
 from app.core.db import DbSession
 from app.core.pagination import Paging
 from app.core.principals import AuditRead
+from app.core.rendering import from_record
 from app.core.routing import Router
 from app.core.schemas import Instant
 from app.core.scopes import AgencyCode
@@ -30,19 +31,10 @@ router = Router(prefix="/v1/audit-events", tags=["Audit trail"])
 
 
 def event_out(event: AuditEvent) -> AuditEventOut:
-    return AuditEventOut(
-        seq=event.seq,
-        id=event.id,
-        occurred_at=event.occurred_at,
-        request_id=event.request_id,
+    return from_record(
+        AuditEventOut,
+        event,
         actor=AuditActor(sub=event.actor_sub, agency=event.actor_agency, role=event.actor_role),
-        action=event.action,
-        record_type=event.record_type,
-        record_id=event.record_id,
-        person_id=event.person_id,
-        details=event.details,
-        prev_hash=event.prev_hash,
-        hash=event.hash,
     )
 
 

@@ -4,7 +4,7 @@ items only for the lead agencies and the council (``service.check_child_level``)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
@@ -40,6 +40,12 @@ AGGREGATE = (
 # A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
 MAX_RANGE_DAYS = 366
 FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
+
+
+def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: str) -> dict[str, Any]:
+    """What a report route answers: its model as JSON, or its CSV (``Accept: text/csv``), and its errors."""
+    return {"response_model": model, "responses": {**errors, **export.both_media_types(csv, csv_example)}}
+
 
 # What each CSV holds, for the OpenAPI document.
 CIN_CSV_DESCRIPTION = (
@@ -98,8 +104,7 @@ TIMELINESS_CSV_EXAMPLE = (
         "`agency_not_permitted` (JSON and CSV alike) and runs the aggregate reports instead (timeliness, "
         "SAC)."
     ),
-    response_model=CinReferralPage,
-    responses={**CHILD_LEVEL_ERRORS, **export.both_media_types(CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE)},
+    **answers(CinReferralPage, CHILD_LEVEL_ERRORS, CIN_CSV_DESCRIPTION, CIN_CSV_EXAMPLE),
 )
 async def get_cin_referrals_report(
     reply: Negotiated,
@@ -146,8 +151,7 @@ async def get_cin_referrals_report(
         "refused; NOBT or none undeclared or not known. Gender `other` and none are counted as not known.\n\n"
         "JSON by default; CSV with `Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
-    response_model=SacReport,
-    responses={**ERRORS, **export.both_media_types(SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE)},
+    **answers(SacReport, ERRORS, SAC_CSV_DESCRIPTION, SAC_CSV_EXAMPLE),
 )
 async def get_sac_report(
     reply: Negotiated,
@@ -180,8 +184,7 @@ async def get_sac_report(
         "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
         "`Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
-    response_model=TimelinessReport,
-    responses={**ERRORS, **export.both_media_types(TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE)},
+    **answers(TimelinessReport, ERRORS, TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE),
 )
 async def get_timeliness_report(
     reply: Negotiated,

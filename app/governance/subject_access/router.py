@@ -111,8 +111,7 @@ async def create_subject_access_request(
     body: SubjectAccessRequestIn,
 ) -> SubjectAccessRequestOut:
     sar = await service.log_request(session, principal, person_id, body)
-    created.at(f"/v1/subject-access-requests/{sar.id}")
-    return service.request_out(sar)
+    return created.at(f"/v1/subject-access-requests/{sar.id}", service.request_out(sar))
 
 
 @router.get(
@@ -146,5 +145,4 @@ async def get_subject_access_request(
 ) -> SubjectAccessRequestOut:
     """A logged subject access request: who asked, when it was received, when it is due and whether it has been fulfilled. Read by the lead agencies and the council; any other agency gets 404."""
     sar = await service.read_request(session, principal, request_id)
-    answer.tag(sar.version)
-    return service.request_out(sar)
+    return answer.tagged(sar.version, service.request_out(sar))

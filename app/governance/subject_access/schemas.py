@@ -55,7 +55,6 @@ from app.children.referrals.schemas import (
     ParentalConsentOut,
     RagOut,
     ReferralInformationOut,
-    WithdrawalOut,
 )
 from app.core.clock import today
 from app.core.schemas import (
@@ -75,6 +74,7 @@ from app.core.schemas import (
     example,
 )
 from app.core.scopes import AgencyCode, Role
+from app.core.senders import WithdrawalOut
 from app.people.access import RecordSide
 from app.people.codes import Ethnicity, Gender
 from app.people.disclosures.schemas import DisclosureOut
