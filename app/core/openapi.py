@@ -53,13 +53,11 @@ RETRY_AFTER_CODES = frozenset(
     {"rate_limited", "service_busy", "database_unavailable", "idempotency_key_in_progress"}
 )
 RETRY_AFTER_HEADER = {"$ref": "#/components/headers/Retry-After"}
-ETAG_HEADERS: dict[int | str, Any] = {
-    200: {
-        "headers": {
-            "ETag": {
-                "description": "Send it back in If-Match to update the record.",
-                "schema": {"type": "string", "pattern": '^"[0-9]+"$', "maxLength": 22},
-            }
+ETAG_HEADERS: dict[str, Any] = {
+    "headers": {
+        "ETag": {
+            "description": "Send it back in If-Match to update the record.",
+            "schema": {"type": "string", "pattern": '^"[0-9]+"$', "maxLength": 22},
         }
     }
 }
@@ -210,7 +208,9 @@ def route_responses(
     not a problem (the token endpoint's OAuth errors) stands as it is."""
     inferred = inferred_problems(facts)
     if facts.versioned:
-        declared = {**declared, 200: {**declared.get(200, {}), **ETAG_HEADERS[200]}}
+        # A versioned create answers the new record's ETag on its 201; other routes on their 200.
+        ok = 201 if facts.creates else 200
+        declared = {**declared, ok: {**declared.get(ok, {}), **ETAG_HEADERS}}
     merged: dict[int | str, dict[str, Any]] = {}
     for status in sorted({*declared, *inferred}, key=str):
         entry = declared.get(status)

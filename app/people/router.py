@@ -65,10 +65,12 @@ async def person_out(session: DbSession, person: Person) -> PersonOut:
     ),
 )
 async def create_person(
-    created: Created, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
+    created: Created, answer: Versioned, principal: PeopleWriteOnce, session: DbSession, body: PersonCreate
 ) -> PersonOut:
     person = await service.create_person(session, principal, body)
-    return created.at(f"/v1/people/{person.id}", await person_out(session, person))
+    return created.at(
+        f"/v1/people/{person.id}", answer.tagged(person.version, await person_out(session, person))
+    )
 
 
 @router.get(

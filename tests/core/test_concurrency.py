@@ -7,8 +7,12 @@ import asyncio
 import httpx
 import pytest
 
+from tests.fixtures.adults import concern_body
+from tests.fixtures.callers import Who
 from tests.fixtures.clients import create_client
 from tests.fixtures.http import assert_problem
+from tests.fixtures.people import unique_identity
+from tests.fixtures.referrals import referral_body
 
 
 @pytest.fixture
@@ -95,3 +99,24 @@ async def test_concurrent_patches_with_one_etag_let_exactly_one_win(
     final = await client.get(client_url, headers=admin)
     assert final.json()["name"] == winners[0].json()["name"]
     assert final.headers["etag"] == winners[0].headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "path", "body"),
+    [
+        ("police", "/v1/referrals", referral_body()),
+        ("practitioner", "/v1/people", unique_identity()),
+        ("worker", "/v1/adult-concerns", concern_body()),
+    ],
+)
+async def test_a_create_answers_the_etag_a_get_would(
+    client: httpx.AsyncClient, adult_who: Who, caller: str, path: str, body: dict[str, object]
+) -> None:
+    """api.md: "Creates return the new record's ETag too", so a client can update what it just made
+    without reading it back; the hub's later GET agrees with it."""
+    made = await client.post(path, json=body, headers=adult_who[caller])
+    assert made.status_code == 201, made.text
+    reader = "practitioner" if path == "/v1/referrals" else caller
+    read = await client.get(made.headers["location"], headers=adult_who[reader])
+    assert read.status_code == 200, read.text
+    assert made.headers["etag"] == read.headers["etag"]

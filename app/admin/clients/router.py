@@ -60,15 +60,14 @@ async def list_agencies(_: Authenticated, session: DbSession, paging: Paging) ->
 async def create_client(
     request: Request,
     created: Created,
+    answer: Versioned,
     principal: AdminPrincipalOnce,
     session: DbSession,
     body: ClientCreate,
 ) -> ClientCreated:
     client, secret = await service.create_client(session, principal, body, request.app.state.hasher)
-    return created.at(
-        f"/v1/clients/{client.id}",
-        ClientCreated(**service.client_out(client).model_dump(), client_secret=secret),
-    )
+    out = ClientCreated(**service.client_out(client).model_dump(), client_secret=secret)
+    return created.at(f"/v1/clients/{client.id}", answer.tagged(client.version, out))
 
 
 @router.get(

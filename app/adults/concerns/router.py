@@ -94,6 +94,7 @@ WITHDRAWAL = senders.operation(
 )
 async def create_adult_concern(
     created: Created,
+    answer: Versioned,
     principal: ConcernsCreateOnce,
     session: DbSession,
     clock: Clock,
@@ -101,7 +102,8 @@ async def create_adult_concern(
 ) -> AdultConcernOut:
     concern = await service.create(session, principal, body, clock)
     _, view = await access.visible(session, principal, concern.id)
-    return created.at(f"/v1/adult-concerns/{concern.id}", await views.render(session, concern, view))
+    out = answer.tagged(concern.version, await views.render(session, concern, view))
+    return created.at(f"/v1/adult-concerns/{concern.id}", out)
 
 
 @router.get(

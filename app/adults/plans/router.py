@@ -43,11 +43,12 @@ OWNER_SECURITY = any_of_security(Scope.PLANS_READ, Scope.ADULT_CONCERNS_READ)
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def create_safeguarding_plan(
-    created: Created, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
+    created: Created, answer: Versioned, principal: PlansWriteOnce, session: DbSession, body: PlanCreate
 ) -> PlanFull:
     """Make a safeguarding plan for an adult, with actions owned by agencies and the date of its first review. Each owning agency then sees the plan's essentials and its own actions."""
     plan = await service.create(session, principal, body)
-    return created.at(f"/v1/safeguarding-plans/{plan.id}", await views.full(session, plan, principal.agency))
+    out = answer.tagged(plan.version, await views.full(session, plan, principal.agency))
+    return created.at(f"/v1/safeguarding-plans/{plan.id}", out)
 
 
 @router.get(

@@ -90,13 +90,18 @@ WITHDRAWAL = senders.operation(
     ),
 )
 async def create_referral(
-    created: Created, principal: ReferralsCreateOnce, session: DbSession, clock: Clock, body: ReferralCreate
+    created: Created,
+    answer: Versioned,
+    principal: ReferralsCreateOnce,
+    session: DbSession,
+    clock: Clock,
+    body: ReferralCreate,
 ) -> ReferralOut:
     new = await service.create(session, principal, body, clock)
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
     view = views.full if access.is_hub(principal) else views.for_referrer
-    answer = await view(session, new.referral, children=new.children, household=new.household)
-    return created.at(f"/v1/referrals/{new.referral.id}", answer)
+    out = await view(session, new.referral, children=new.children, household=new.household)
+    return created.at(f"/v1/referrals/{new.referral.id}", answer.tagged(new.referral.version, out))
 
 
 async def referral_filters(

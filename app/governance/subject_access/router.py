@@ -106,12 +106,15 @@ async def export_person_record(
 async def create_subject_access_request(
     person_id: uuid.UUID,
     created: Created,
+    answer: Versioned,
     principal: RequestLoggerOnce,
     session: DbSession,
     body: SubjectAccessRequestIn,
 ) -> SubjectAccessRequestOut:
     sar = await service.log_request(session, principal, person_id, body)
-    return created.at(f"/v1/subject-access-requests/{sar.id}", service.request_out(sar))
+    return created.at(
+        f"/v1/subject-access-requests/{sar.id}", answer.tagged(sar.version, service.request_out(sar))
+    )
 
 
 @router.get(
