@@ -118,11 +118,17 @@ class ReferrerIn(RequestModel):
     """The professional (or member of the public) who made the referral, and how to reach them: a phone
     number or an email address, or both."""
 
+    # The contact rule sits in an allOf: openapi-python-client reads an anyOf beside the properties as a
+    # union of the two options and drops ReferrerIn (tests/clients/test_python_client.py).
     model_config = ConfigDict(
         json_schema_extra={
-            "anyOf": [
-                {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
-                {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"required": ["phone"], "properties": {"phone": {"not": {"type": "null"}}}},
+                        {"required": ["email"], "properties": {"email": {"not": {"type": "null"}}}},
+                    ]
+                }
             ]
         }
     )
