@@ -398,7 +398,8 @@ def test_the_schema_says_the_referrer_needs_a_phone_or_an_email() -> None:
     from app.main import openapi_document
 
     referrer = openapi_document()["components"]["schemas"]["ReferrerIn"]
-    (rule,) = referrer["allOf"]  # not an anyOf beside the properties: a client generator reads that as a union
+    # In an allOf, not an anyOf beside the properties: a client generator reads that as a union.
+    (rule,) = referrer["allOf"]
     assert [option["required"] for option in rule["anyOf"]] == [["phone"], ["email"]]
     assert "anyOf" not in referrer and "oneOf" not in referrer
 
