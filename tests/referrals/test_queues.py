@@ -122,7 +122,8 @@ async def test_the_triage_page_is_one_request_in_a_constant_number_of_statements
         children = (await get_referral(client, hub, item["id"]))["children"]
         assert item["match_pending"] == any(c["match"]["status"] == "pending" for c in children)
 
-    counts = ok(await client.get("/v1/referrals/counts", params=TRIAGE, headers=hub))
+    filters = {name: value for name, value in TRIAGE.items() if name not in {"sort", "limit"}}
+    counts = ok(await client.get("/v1/referrals/counts", params=filters, headers=hub))
     assert counts["total"] == counts["overdue"] == counts["unallocated"] == 50
     assert counts["by_rag"] == {"red": 17, "amber": 17, "green": 16, "blue": 0, "unrated": 0}
     assert counts["by_status"]["gathering_information"] == 50 and sum(counts["by_status"].values()) == 50
