@@ -6,6 +6,12 @@ type-checks this script with ``mypy --strict`` and runs it against a live server
 
     MASH_BASE_URL=http://127.0.0.1:8000 MASH_ADMIN_TOKEN=... MASH_HUB_TOKEN=... python walkthrough.py
 
+The story: an administrator registers the police case system, which gets a token and starts following the
+change feed from ``now``; it refers a child with its own incident number; the hub reads the referral,
+allocates it to the practitioner whose token it holds and finds it in that practitioner's queue
+(``allocated_to=me``); the police system finds the referral by its incident number and reads, from the
+cursor it kept, the events since it started.
+
 Each step is one function, taking what the earlier steps made and returning what it got; ``main`` runs
 them in order and prints what each saw as one JSON document. A new step is a function and a line in
 ``main``.
@@ -23,29 +29,35 @@ from typing import Any, TypeVar
 
 from mash_client import AuthenticatedClient, Client
 from mash_client.api.administration import create_client
-from mash_client.api.authentication import issue_token
+from mash_client.api.authentication import get_me, issue_token
 from mash_client.api.change_feed import list_events
-from mash_client.api.referrals import create_referral, get_referral
+from mash_client.api.referrals import allocate_referral, create_referral, get_referral, list_referrals
 from mash_client.models import (
     AddressIn,
     AgencyCode,
+    AllocationIn,
+    AllocationOut,
     ChildIn,
     ClientCreate,
     ClientCreated,
     ConcernCategory,
     FeedEvent,
     FeedPage,
+    Me,
     ParentalConsent,
     ReferralCreate,
     ReferralForReferrer,
     ReferralFull,
+    ReferralSort,
     ReferralSource,
+    ReferralSummary,
+    ReferralSummaryPage,
     ReferrerIn,
     RegistrableRole,
     TokenRequest,
     TokenResponse,
 )
-from mash_client.types import UNSET, Response, Unset
+from mash_client.types import Response
 
 Parsed = TypeVar("Parsed")
 Expected = TypeVar("Expected")
@@ -103,8 +115,8 @@ def partner_signs_in(hub: Hub, credentials: Credentials) -> AuthenticatedClient:
     return AuthenticatedClient(base_url=hub.base_url, token=token.access_token)
 
 
-def referral_about_a_child() -> ReferralCreate:
-    """What the police system refers: a child present at a domestic incident."""
+def referral_about_a_child(incident: str) -> ReferralCreate:
+    """What the police system refers: a child present at a domestic incident, under its incident number."""
     return ReferralCreate(
         children=[
             ChildIn(
@@ -120,7 +132,15 @@ def referral_about_a_child() -> ReferralCreate:
         referrer=ReferrerIn(name="PC Dawson", phone="020 7946 0000"),
         referral_source=ReferralSource.POLICE,  # the CIN census code "6"
         parental_consent=ParentalConsent(informed=True, consented=True),
+        external_reference=incident,
     )
+
+
+def partner_starts_feed_from_now(partner: AuthenticatedClient) -> tuple[list[FeedEvent], str]:
+    """A new system starts following the change feed from today, not from the first event ever:
+    ``from=now`` answers an empty page whose ``next_cursor`` is the newest event. It keeps the cursor."""
+    page = expect(list_events.sync_detailed(client=partner, from_="now"), FeedPage)
+    return page.items, page.next_cursor
 
 
 def partner_refers(partner: AuthenticatedClient, referral: ReferralCreate) -> ReferralForReferrer:
@@ -141,18 +161,48 @@ def hub_reads_referral(hub: Hub, referral_id: uuid.UUID) -> ReferralFull:
     return expect(get_referral.sync_detailed(referral_id, client=hub.practitioner), ReferralFull)
 
 
-def partner_reads_feed(
-    partner: AuthenticatedClient, referral_id: uuid.UUID, cursor: str | Unset = UNSET
-) -> list[FeedEvent]:
-    """The police system polls the change feed, page after page from ``cursor`` (from the first event
-    when unset), for the events on its referral."""
+def hub_allocates_to_itself(hub: Hub, referral_id: uuid.UUID, team: str) -> AllocationOut:
+    """The hub allocates the referral to the practitioner whose token it holds (``/v1/me`` says who
+    that is) and to a team."""
+    me = expect(get_me.sync_detailed(client=hub.practitioner), Me)
+    body = AllocationIn(worker=me.sub, team=team, note="Domestic incident overnight: picked up first thing.")
+    return expect(
+        allocate_referral.sync_detailed(referral_id, client=hub.practitioner, body=body), AllocationOut
+    )
+
+
+def hub_lists_mine(hub: Hub) -> list[ReferralSummary]:
+    """The practitioner's queue, "my referrals", in one request: what is allocated to me, soonest due first."""
+    page = expect(
+        list_referrals.sync_detailed(
+            client=hub.practitioner, allocated_to="me", sort=ReferralSort.DECISION_DUE_AT
+        ),
+        ReferralSummaryPage,
+    )
+    return page.items
+
+
+def partner_finds_by_reference(partner: AuthenticatedClient, incident: str) -> list[ReferralSummary]:
+    """Long after its idempotency key has expired, the police system finds the referral(s) it made for
+    its incident number (not unique: one incident may lead to several referrals)."""
+    page = expect(
+        list_referrals.sync_detailed(client=partner, external_reference=incident), ReferralSummaryPage
+    )
+    return page.items
+
+
+def partner_reads_feed(partner: AuthenticatedClient, cursor: str) -> tuple[list[FeedEvent], str]:
+    """The police system polls the change feed from the cursor it kept, for the records it made itself
+    (``mine=true``), page after page while a ``Link: rel="next"`` header says more may be read now, and
+    keeps the last ``next_cursor`` for its next poll."""
     events: list[FeedEvent] = []
     while True:
-        page = expect(list_events.sync_detailed(client=partner, limit=200, cursor=cursor), FeedPage)
-        events += [event for event in page.items if event.record_id == referral_id]
-        if not page.more:
-            return events
+        response = list_events.sync_detailed(client=partner, mine=True, limit=200, cursor=cursor)
+        page = expect(response, FeedPage)
+        events += page.items
         cursor = page.next_cursor
+        if 'rel="next"' not in response.headers.get("link", ""):
+            return events, cursor
 
 
 def main() -> dict[str, Any]:
@@ -162,18 +212,58 @@ def main() -> dict[str, Any]:
         admin=AuthenticatedClient(base_url=base_url, token=os.environ["MASH_ADMIN_TOKEN"]),
         practitioner=AuthenticatedClient(base_url=base_url, token=os.environ["MASH_HUB_TOKEN"]),
     )
+    incident = f"PPU-{uuid.uuid4().hex[:8].upper()}"  # the police system's own incident number
     credentials = register_partner(hub)
     partner = partner_signs_in(hub, credentials)
-    referral = partner_refers(partner, referral_about_a_child())
+    before, head = partner_starts_feed_from_now(partner)
+    referral = partner_refers(partner, referral_about_a_child(incident))
     read_back = partner_reads_referral(partner, referral.id)
     full = hub_reads_referral(hub, referral.id)
-    feed = partner_reads_feed(partner, referral.id)
+    allocation = hub_allocates_to_itself(hub, referral.id, team="MASH A")
+    mine = hub_lists_mine(hub)
+    found = partner_finds_by_reference(partner, incident)
+    feed, cursor = partner_reads_feed(partner, head)
     return {
         "client_id": credentials.client_id,
-        "referral": {"id": str(referral.id), "view": str(referral.view), "status": str(referral.status)},
-        "read_back": {"id": str(read_back.id), "view": str(read_back.view), "status": str(read_back.status)},
+        "incident": incident,
+        "referral": {
+            "id": str(referral.id),
+            "view": str(referral.view),
+            "status": str(referral.status),
+            "external_reference": referral.external_reference,
+        },
+        "read_back": {
+            "id": str(read_back.id),
+            "view": str(read_back.view),
+            "status": str(read_back.status),
+            "external_reference": read_back.external_reference,
+        },
         "hub": {"view": str(full.view), "children": [child.given_name for child in full.children]},
-        "feed": [str(event.event_type) for event in feed],
+        "allocation": {
+            "worker": allocation.worker,
+            "team": allocation.team,
+            "allocated_by": allocation.allocated_by,
+        },
+        "mine": [
+            {
+                "id": str(item.id),
+                "worker": item.allocation.worker if item.allocation else None,
+                "team": item.allocation.team if item.allocation else None,
+            }
+            for item in mine
+        ],
+        "found": [{"id": str(item.id), "external_reference": item.external_reference} for item in found],
+        "feed_from_now": {"items": len(before), "cursor": head},
+        "feed": [
+            {
+                "record_id": str(event.record_id),
+                "event_type": str(event.event_type),
+                "status": event.status,
+                "external_reference": event.data.additional_properties.get("external_reference"),
+            }
+            for event in feed
+        ],
+        "feed_cursor": cursor,
     }
 
 

@@ -125,8 +125,31 @@ async def test_the_walkthrough_runs_against_a_live_server(
     stdout, stderr = await asyncio.wait_for(script.communicate(), 60)
     assert script.returncode == 0, stderr.decode()
     seen: dict[str, Any] = json.loads(stdout)
-    referral_id = seen["referral"]["id"]
-    assert seen["referral"] == {"id": referral_id, "view": "referrer", "status": "received"}
+    referral_id, incident = seen["referral"]["id"], seen["incident"]
+    # The partner's referral carries its incident number, and reads back the same in the referrer's view.
+    assert seen["referral"] == {
+        "id": referral_id, "view": "referrer", "status": "received", "external_reference": incident
+    }  # fmt: skip
     assert seen["read_back"] == seen["referral"]
     assert seen["hub"] == {"view": "full", "children": ["Amelia"]}
-    assert seen["feed"] == ["referral.received"]
+    # The hub allocated it to the practitioner holding the token, and it is in that practitioner's queue.
+    assert seen["allocation"] == {
+        "worker": "ann.practitioner",
+        "team": "MASH A",
+        "allocated_by": "ann.practitioner",
+    }
+    assert seen["mine"] == [{"id": referral_id, "worker": "ann.practitioner", "team": "MASH A"}]
+    # The partner finds it by its incident number.
+    assert seen["found"] == [{"id": referral_id, "external_reference": incident}]
+    # From ``now``: an empty page and a cursor; from that cursor, the referral's receipt (with the incident
+    # number) and nothing about the hub's allocation, which partners never see.
+    assert seen["feed_from_now"]["items"] == 0 and seen["feed_from_now"]["cursor"]
+    assert seen["feed"] == [
+        {
+            "record_id": referral_id,
+            "event_type": "referral.received",
+            "status": "received",
+            "external_reference": incident,
+        }
+    ]
+    assert seen["feed_cursor"] and seen["feed_cursor"] != seen["feed_from_now"]["cursor"]

@@ -51,10 +51,9 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         document, end = decoder.raw_decode(text)
         outputs.append(document)
         text = text[end:].strip()
-    created, me, referral, found, rated, asked, answered, approved, seen, contributions, timeline, *rest = (
-        outputs
-    )
-    feed, sar, record, disclosures, trail, verification, forbidden, revoked, after = rest
+    created, me, referral, found, allocated, mine, rated, asked, *rest = outputs
+    answered, approved, seen, contributions, timeline, feed, sar, *rest = rest
+    record, disclosures, trail, verification, forbidden, revoked, after = rest
     assert created["agency"] == "police"
     assert created["client_secret"].startswith("mash_cs_")
     assert (me["agency"], me["role"]) == ("police", "partner_referrer")
@@ -62,6 +61,19 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
     assert (referral["view"], referral["status"]) == ("referrer", "received")
     assert referral["external_reference"] == "PPU-4471"
     assert found == {"found": [referral["id"]]}
+    # The manager allocates it to Ann, and it is in Ann's queue with its incident number.
+    assert allocated == {"worker": "ann.practitioner", "team": "MASH A", "allocated_by": "bob.manager"}
+    assert mine == {
+        "mine": [
+            {
+                "id": referral["id"],
+                "external_reference": "PPU-4471",
+                "status": "received",
+                "children": ["Amelia"],
+                "team": "MASH A",
+            }
+        ]
+    }
     assert rated["status"] == "triaged"
     assert [r["agency"] for r in asked["requests"]] == ["health"]
     assert answered == {"status": "submitted", "response": "Two missed immunisation appointments this year."}
@@ -76,6 +88,7 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
     assert timeline["steps"] == [
         f"referral.received by {created['client_id']}",
         f"child.new_person by {created['client_id']}",
+        "referral.allocated by bob.manager",
         "referral.rated by ann.practitioner",
         "contribution.requested by ann.practitioner",
         "contribution.submitted by health.system",

@@ -20,7 +20,12 @@ const newReferral: Schemas["ReferralCreate"] = {
   referrer: { name: "PC Dawson", phone: "020 7946 0000" },
   referral_source: "6",
   parental_consent: { informed: true, consented: true },
+  external_reference: "PPU-4471", // the police system's own incident number, to find the referral by later
 };
+
+// The referrer needs a phone number or an email address: without either, the body does not compile.
+// @ts-expect-error neither phone nor email
+const noContact: Schemas["ReferrerIn"] = { name: "PC Dawson" };
 
 // Operations are named as a client calls them (operationId): createReferral, getReferral, listReferrals, ...
 type CreateReferral = operations["createReferral"];
@@ -72,14 +77,14 @@ function decisions(page: FeedPage): string[] {
   return page.items.filter((event) => event.event_type === decided).map((event) => event.record_id);
 }
 
-// A list page: keep `next_cursor` and pass it back as `cursor` until it is null (a multi-value filter is an array).
+// A list page: keep `next_cursor` and pass it back as `cursor` until it is null.
 type ListReferrals = operations["listReferrals"];
 type ReferralPage = ListReferrals["responses"][200]["content"]["application/json"];
 type ListQuery = NonNullable<ListReferrals["parameters"]["query"]>;
 
 async function allReferralIds(fetchPage: (query: ListQuery) => Promise<ReferralPage>): Promise<string[]> {
   const ids: string[] = [];
-  let query: ListQuery = { limit: 200, status: ["received", "triaged"], sort: "decision_due_at" };
+  let query: ListQuery = { limit: 200, status: ["received"] };
   for (;;) {
     const page = await fetchPage(query);
     ids.push(...page.items.map((summary) => summary.id));
@@ -90,4 +95,48 @@ async function allReferralIds(fetchPage: (query: ListQuery) => Promise<ReferralP
   }
 }
 
-export { allReferralIds, body, decisions, describeReferral, explain, samePost, shouldRetry };
+// A work queue screen: allocate a referral to a worker and a team, then list "mine" in one request,
+// soonest due first; the counts take the same filters.
+type AllocateReferral = operations["allocateReferral"];
+const allocation: NonNullable<AllocateReferral["requestBody"]>["content"]["application/json"] = {
+  worker: "ann.practitioner",
+  team: "MASH A",
+};
+type Allocated = AllocateReferral["responses"][200]["content"]["application/json"];
+const myQueue: ListQuery = { allocated_to: "me", sort: "decision_due_at" };
+const triage: ListQuery = { allocated_to: "none", overdue: true, rag: ["red", "amber"], sort: "decision_due_at" };
+type Counts = operations["countReferrals"]["responses"][200]["content"]["application/json"];
+
+function queueRow(summary: ReferralPage["items"][number], allocated: Allocated | null): string {
+  const children = summary.children.map((child) => child.given_name).join(", ");
+  const checks = (summary.outstanding_checks ?? []).map((check) => check.agency).join(", ");
+  const worker = allocated?.worker ?? summary.allocation?.worker ?? "unallocated";
+  return `${summary.external_reference ?? summary.id}: ${children}, due ${summary.decision_due_at}, ${worker}, waiting on ${checks}`;
+}
+
+function unallocatedBadge(counts: Counts): string {
+  return `${counts.unallocated ?? 0} of ${counts.total} unallocated`;
+}
+
+// A partner finds its referral by its own incident number, and a new partner follows the feed from today.
+const byIncident: ListQuery = { external_reference: "PPU-4471" };
+type FeedQuery = NonNullable<operations["listEvents"]["parameters"]["query"]>;
+const fromToday: FeedQuery = { from: "now", mine: true };
+
+export {
+  allReferralIds,
+  allocation,
+  body,
+  byIncident,
+  decisions,
+  describeReferral,
+  explain,
+  fromToday,
+  myQueue,
+  noContact,
+  queueRow,
+  samePost,
+  shouldRetry,
+  triage,
+  unallocatedBadge,
+};
