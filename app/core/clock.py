@@ -231,6 +231,27 @@ class WorkingClock:
             total += min(window_end, end) - max(window_start, begin)
         return total / _ONE_HOUR
 
+    def working_days_after(self, start: date, days: int) -> date:
+        """The date ``days`` working days after the local date ``start`` (``start`` itself not counted):
+        the statutory timescales counted in whole days (an assessment within 45 working days of the
+        referral, a conference within 15 working days of the strategy discussion)."""
+        if isinstance(start, datetime):
+            raise TypeError("working_days_after takes a local date; for an instant use add_working_days")
+        if isinstance(days, bool) or days < 0:
+            raise ValueError(f"days must be zero or more, got {days!r}")
+        day = start
+        while days:
+            day += _ONE_DAY
+            days -= self.is_working_day(day)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (how long something took, in the
+        census's sense); negative when ``end`` is before ``start``."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(self.is_working_day(start + _ONE_DAY * n) for n in range(1, (end - start).days + 1))
+
     # -- domain deadlines ---------------------------------------------------------------------------
 
     def referral_decision_due(self, received_at: datetime) -> datetime:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core.clock import WorkingClock, WorkingTimeConfig
+from app.core.clock import WorkingClock, WorkingTimeConfig, local_date
 
 CLOCK = WorkingClock()
 
@@ -420,6 +420,50 @@ NAIVE = datetime(2026, 3, 16, 10)
 def test_naive_datetimes_raise(call: Any) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         call()
+
+
+# -- whole working days (the statutory timescales after the decision) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        # An assessment within 45 working days, across Christmas: 25 Dec, 28 Dec (Boxing Day's
+        # substitute) and 1 Jan are skipped, so it is due three working days later than the weekdays alone.
+        (date(2026, 12, 3), 45, date(2027, 2, 9)),
+        # Across Easter 2027: Good Friday 26 March and Easter Monday 29 March are skipped.
+        (date(2027, 2, 15), 45, date(2027, 4, 21)),
+        # A conference within 15 working days of a strategy discussion, across the clocks going back on
+        # 25 October 2026: whole days, so the change moves nothing.
+        (date(2026, 10, 20), 15, date(2026, 11, 10)),
+        # From a Friday, one working day is the Monday; from a Saturday too.
+        (date(2026, 11, 27), 1, date(2026, 11, 30)),
+        (date(2026, 11, 28), 1, date(2026, 11, 30)),
+        (date(2026, 11, 27), 0, date(2026, 11, 27)),
+    ],
+)
+def test_working_days_after(start: date, days: int, expected: date) -> None:
+    assert CLOCK.working_days_after(start, days) == expected
+    assert CLOCK.working_days_between(start, expected) == days
+
+
+def test_working_days_count_from_the_local_date_of_an_instant() -> None:
+    """A strategy discussion at 23:30 UTC on 20 October 2026 was held on 21 October in London (BST), so its
+    conference is due on 11 November, not 10 November."""
+    held = local_date(utc(2026, 10, 20, 23, 30))
+    assert held == date(2026, 10, 21)
+    assert CLOCK.working_days_after(held, 15) == date(2026, 11, 11)
+
+
+def test_working_days_between_counts_backwards_as_negative() -> None:
+    assert CLOCK.working_days_between(date(2027, 2, 9), date(2026, 12, 3)) == -45
+
+
+def test_working_days_after_refuses_an_instant_and_negative_days() -> None:
+    with pytest.raises(TypeError):
+        CLOCK.working_days_after(utc(2026, 12, 3, 10), 1)
+    with pytest.raises(ValueError, match="days"):
+        CLOCK.working_days_after(date(2026, 12, 3), -1)
 
 
 @pytest.mark.parametrize("hours", [-1, float("nan"), float("inf")])
