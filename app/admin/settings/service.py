@@ -7,10 +7,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.settings.schemas import RagHoursOut, TimescalesIn, TimescalesOut
+from app.admin.settings.schemas import RagHoursOut, TimescalesIn, TimescalesOut, WorkingHoursOut
 from app.core import audit, timescales
 from app.core.audit import Actor, AuditAction
-from app.core.clock import WorkingTimeConfig
+from app.core.clock import WEEKDAYS, WorkingTimeConfig
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, PreconditionFailed
 from app.core.timescales import TIMESCALES_KEY, Timescales, config_document
@@ -24,12 +24,13 @@ def timescales_out(current: Timescales) -> TimescalesOut:
     config = current.config
     return TimescalesOut(
         timezone=config.timezone,
-        workday_start=config.workday_start,
-        workday_end=config.workday_end,
-        working_weekdays=sorted(config.working_weekdays),
+        working_hours=WorkingHoursOut.model_validate(
+            {day.value: (w.model_dump() if (w := config.hours_on(day)) else None) for day in WEEKDAYS}
+        ),
         rag_hours=RagHoursOut(**config.rag_hours),
         red_in_clock_hours=config.red_in_clock_hours,
         referral_decision_working_days=config.referral_decision_working_days,
+        referral_acknowledgement_working_days=config.referral_acknowledgement_working_days,
         adult_concern_decision_working_days=config.adult_concern_decision_working_days,
         extra_closure_dates=sorted(config.extra_closure_dates),
         source="stored" if current.stored else "configuration",
