@@ -92,6 +92,11 @@ def today() -> date:
     return local_date(now())
 
 
+def earlier_of(target: datetime | None, deadline: datetime) -> datetime:
+    """``deadline``, or ``target`` when there is one and it is earlier: a target never extends a deadline."""
+    return deadline if target is None else min(target, deadline)
+
+
 def age_on(date_of_birth: date, on: date) -> int:
     """Whole years from ``date_of_birth`` to ``on`` (someone born on 29 February comes of age on
     1 March in a common year)."""
@@ -368,9 +373,7 @@ class WorkingClock:
     def referral_decision_due_for(self, received_at: datetime, rating: str) -> datetime:
         """The decision deadline of a referral with this rating: the RAG target when it is earlier than
         the statutory deadline, else the statutory one (a RAG target never extends it; blue has none)."""
-        statutory = self.referral_decision_due(received_at)
-        target = self.rag_due(received_at, rating)
-        return statutory if target is None else min(target, statutory)
+        return earlier_of(self.rag_due(received_at, rating), self.referral_decision_due(received_at))
 
     def rag_due(self, received_at: datetime, rating: str) -> datetime | None:
         """The RAG target for a rating, counted from ``received_at``; None for blue. The hub's target for
