@@ -114,14 +114,14 @@ class Builder:
                 acknowledged=acknowledged,
                 withdrawn=withdrawn,
             )
-        for rating, decided, statutory, rag, acknowledgement_due, acknowledged in DECIDED:
+        for rating, decided, statutory, target, acknowledgement_due, acknowledged_on in DECIDED:
             await self.referral(
                 rating,
                 decided=utc(decided),
                 statutory=utc(statutory),
-                rag=utc(rag),
+                rag=utc(target),
                 acknowledgement_due=utc(acknowledgement_due),
-                acknowledged=utc(acknowledged),
+                acknowledged=utc(acknowledged_on),
             )
         await run_sql(self.world.app, *self.sql)
 
@@ -147,7 +147,7 @@ def open_referrals() -> list[tuple[str | None, str, str, str, str, bool]]:
 
 # Decided referrals, times in UTC in 2026 (June is British Summer Time): rating, decided, statutory
 # deadline, RAG target, acknowledgement due, acknowledged.
-DECIDED = [
+DECIDED: list[tuple[str, str, str, str | None, str, str | None]] = [
     # On time for both; acknowledged a day late.
     ("amber", "06-10 10:00", "06-10 12:00", "06-12 10:00", "06-10 17:00", "06-11 09:00"),
     # Green: on time for its target, late for the law; acknowledged early.
