@@ -15,6 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.admin.settings.service import store_seed_borough_hours
+from app.cli import CliActor
 from app.core.clock import WorkingClock, WorkingTimeConfig
 from app.core.config import Settings
 from app.main import create_app
@@ -220,6 +222,32 @@ async def test_a_document_stored_with_one_window_for_every_weekday_is_still_read
     response = await put(client, admin, editable(document), etag)
     assert response.status_code == 200, response.text
     assert editable(response.json()) == editable(document)
+
+
+async def test_the_demo_data_sets_the_seed_borough_hours_once(
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """``mash seed-demo``: the configured timescales with the seed borough's hours, unless an admin has
+    stored timescales already."""
+    actor = CliActor(sub="cli:demo")
+    async with app.state.sessionmaker() as session, session.begin():
+        assert await store_seed_borough_hours(session, actor, app.state.settings.working_time)
+    document, etag = await current(client, admin)
+    assert (etag, document["updated_by"]) == ('"1"', "cli:demo")
+    long_day = {"start": "09:00:00", "end": "17:15:00"}
+    assert document["working_hours"] == {
+        **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday"), long_day),
+        "friday": NINE_TO_FIVE,
+        "saturday": None,
+        "sunday": None,
+    }
+    assert document["rag_hours"] == {"red": 4.0, "amber": 24.0, "green": 72.0}  # the rest as configured
+
+    await change(client, admin, referral_decision_working_days=2)
+    async with app.state.sessionmaker() as session, session.begin():
+        assert not await store_seed_borough_hours(session, actor, app.state.settings.working_time)
+    after, etag = await current(client, admin)
+    assert (etag, after["referral_decision_working_days"]) == ('"2"', 2), "an admin's change stands"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from app.admin.settings.schemas import RagHoursOut, TimescalesIn, TimescalesOut,
 from app.core import audit, timescales
 from app.core.audit import Actor, AuditAction
 from app.core.clock import WEEKDAYS, WorkingTimeConfig
-from app.core.concurrency import check_if_match
+from app.core.concurrency import check_if_match, etag
 from app.core.errors import AppError, PreconditionFailed
 from app.core.timescales import TIMESCALES_KEY, Timescales, config_document
 from app.models.base import utcnow
@@ -89,3 +89,26 @@ async def replace(
         },
     )
     return timescales.from_row(row, default)
+
+
+# The seed borough's working hours (its MASH pages): Monday to Thursday 09:00-17:15, Friday 09:00-17:00.
+_LONG_DAY = {"start": "09:00", "end": "17:15"}
+SEED_BOROUGH_HOURS: dict[str, dict[str, str] | None] = {
+    "monday": _LONG_DAY,
+    "tuesday": _LONG_DAY,
+    "wednesday": _LONG_DAY,
+    "thursday": _LONG_DAY,
+    "friday": {"start": "09:00", "end": "17:00"},
+    "saturday": None,
+    "sunday": None,
+}
+
+
+async def store_seed_borough_hours(session: AsyncSession, actor: Actor, default: WorkingTimeConfig) -> bool:
+    """Demo data: store the configured timescales with the seed borough's working hours, unless an admin
+    has stored timescales already (then nothing changes). Whether it stored them."""
+    if await timescales.stored_row(session) is not None:
+        return False
+    body = TimescalesIn.model_validate({**config_document(default), "working_hours": SEED_BOROUGH_HOURS})
+    await replace(session, actor, body, etag(0), default)
+    return True
