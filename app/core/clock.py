@@ -7,8 +7,8 @@ Semantics
 ---------
 * **Instants.** Every datetime passed in must be timezone-aware (any offset; it is converted to UTC);
   a naive datetime raises ``ValueError``. Every datetime returned is in UTC.
-* **Working days** are the configured weekdays (ISO numbers, Monday = 1; default Monday to Friday)
-  that are neither an England & Wales bank holiday (from the ``holidays`` library, including
+* **Working days** are the weekdays with working hours (below; default Monday to Friday) that are
+  neither an England & Wales bank holiday (from the ``holidays`` library, including
   substitute days such as Monday 28 December 2026) nor one of the configured local closure dates.
   A date is always a date in the configured time zone (default Europe/London).
 * **Today** (``today()``) is the date in England now, whatever the server's zone; ``now()`` is the
@@ -34,13 +34,16 @@ Semantics
   counted (Friday 17:01 -> the end of Monday, 17:15; Saturday -> the end of Monday; Monday 08:00 -> the
   end of Monday). Received exactly at opening, the whole of that day counts, as out of hours (Monday
   09:00 -> the end of Monday: the same working time as Tuesday 09:00, and the earlier instant). Received
-  exactly at closing is out of hours.
+  exactly at closing is out of hours. (A working day is no longer a fixed number of working hours:
+  with days of different lengths no one number is right, and "by this time on the next working day" is
+  what the people keeping the deadline read it as.)
 * **RAG ratings.** Red is due a number of clock hours after receipt (red cases run round the clock):
   absolute elapsed time, so across a clock change 4 hours is 4 real hours, whatever the wall clock
   shows. ``red_in_clock_hours=False`` makes red count working hours like amber and green. Amber and
   green count working hours. Blue (no MASH response needed) has no deadline. A RAG target is the hub's
   own target: it never extends the statutory decision deadline (``referral_decision_due_for``: the
-  earlier of the two), so amber "24 working hours" and green "72" are in practice one working day.
+  earlier of the two), so amber "24 working hours" and green "72" are in practice one working day. RAG working hours
+  count the real windows, day by day.
 * A window boundary that falls in a clock change's gap or overlap (only possible for windows set in
   the small hours) resolves as Python does by default (``fold=0``, the offset in force before the
   change); a window that would end before it starts on such a day is empty.
