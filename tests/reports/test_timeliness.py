@@ -16,6 +16,7 @@ import pytest
 
 from app.core import clock
 from app.core.scopes import AgencyCode, Role
+from app.governance.reports.periods import reporting_year_to_date
 from tests.conftest import Databases
 from tests.fixtures.adults import (
     NFA_MET,
@@ -161,8 +162,15 @@ async def report(world: World, **params: Any) -> Body:
     return body
 
 
+# Measured in tests/reports/test_decision_deadlines.py, on referrals built for them.
+DEADLINE_SECTIONS = ("period", "referral_decision_deadlines", "referrer_acknowledgements")
+
+
 async def test_due_and_overdue_counts(world: World) -> None:
-    assert await report(world) == {
+    body = await report(world)
+    for section in DEADLINE_SECTIONS:
+        body.pop(section)
+    assert body == {
         "due_soon_hours": 24,
         "referral_decisions": {
             "total": due(3, 2, 3),
@@ -204,8 +212,15 @@ async def test_a_wider_window_counts_more_as_due_soon(world: World) -> None:
 async def test_csv_lines(world: World) -> None:
     response = await world.http.get("/v1/reports/timeliness", headers={**world.auditor, "Accept": "text/csv"})
     rows = [tuple(row.values()) for row in parse_csv(response)]
-    assert response.text.startswith("measure,agency,rag,due,due_soon,overdue\r\n")
-    assert rows == [
+    assert response.text.startswith("measure,agency,rag,due,due_soon,overdue,on_time,late\r\n")
+    # The lines measured against both deadlines follow: tests/reports/test_decision_deadlines.py.
+    assert [row[0] for row in rows[12:]] == [
+        "referral_decisions_statutory",
+        "referral_decisions_rag_target",
+        "referrer_acknowledgements",
+    ]
+    assert {row[6:] for row in rows[:12]} == {("", "")}, "on time and late: not measured on these lines"
+    assert [row[:6] for row in rows[:12]] == [
         ("referral_decisions", "", "", "3", "2", "3"),
         ("referral_decisions", "", "red", "0", "0", "1"),
         ("referral_decisions", "", "amber", "1", "1", "1"),
@@ -234,7 +249,12 @@ async def test_audited(world: World) -> None:
     await report(world, due_soon_hours=48)
     entries = await audit_entries(world, "timeliness_report")
     assert entries[-1]["action"] == "read"
-    assert entries[-1]["details"] == {"due_soon_hours": 48}
+    today = clock.today()
+    assert entries[-1]["details"] == {
+        "due_soon_hours": 48,
+        "from": reporting_year_to_date(today).first_day.isoformat(),
+        "to": today.isoformat(),
+    }
 
 
 async def test_only_the_auditor_role(world: World) -> None:

@@ -4,10 +4,12 @@ items only for the lead agencies and the council (``service.check_child_level``)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
+from app.core import clock
 from app.core.auth import Principal
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
@@ -18,7 +20,7 @@ from app.core.routing import Router
 from app.core.schemas import Date
 from app.governance.reports import export, service
 from app.governance.reports.export import Format, Negotiated
-from app.governance.reports.periods import Period
+from app.governance.reports.periods import Period, reporting_year_to_date
 from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
 
 router = Router(prefix="/v1/reports", tags=["Reports"])
@@ -40,6 +42,16 @@ AGGREGATE = (
 # A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
 MAX_RANGE_DAYS = 366
 FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
+
+
+def checked_period(from_: date, to: date) -> Period:
+    """The range ``from``-``to``: a 422 when it runs backwards or is longer than a census year."""
+    if from_ > to:
+        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
+    period = Period(from_, to)
+    if period.days > MAX_RANGE_DAYS:
+        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    return period
 
 
 def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: str) -> dict[str, Any]:
@@ -73,14 +85,18 @@ SAC_CSV_EXAMPLE = (
     "sg1,concerns,age_band,aged_65_to_74,1\r\n"
 )
 TIMELINESS_CSV_DESCRIPTION = (
-    "One header row (`measure,agency,rag,due,due_soon,overdue`), then one row per line of counts in the "
-    "order of the JSON body; empty agency and rag mark a total. UTF-8, CRLF line ends (RFC 4180)."
+    "One header row (`measure,agency,rag,due,due_soon,overdue,on_time,late`), then one row per line of "
+    "counts in the order of the JSON body; empty agency and rag mark a total. `on_time` and `late` (in the "
+    "period) only on the lines that count them (`referral_decisions_statutory`, "
+    "`referral_decisions_rag_target`, `referrer_acknowledgements`), empty elsewhere. UTF-8, CRLF line ends "
+    "(RFC 4180)."
 )
 TIMELINESS_CSV_EXAMPLE = (
-    "measure,agency,rag,due,due_soon,overdue\r\n"
-    "referral_decisions,,,14,9,3\r\n"
-    "referral_decisions,,red,1,1,0\r\n"
-    "contribution_requests,health,amber,5,2,1\r\n"
+    "measure,agency,rag,due,due_soon,overdue,on_time,late\r\n"
+    "referral_decisions,,,14,9,3,,\r\n"
+    "referral_decisions,,red,1,1,0,,\r\n"
+    "contribution_requests,health,amber,5,2,1,,\r\n"
+    "referral_decisions_statutory,,,11,7,3,812,37\r\n"
 )
 
 
@@ -114,11 +130,7 @@ async def get_cin_referrals_report(
     from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
     to: Annotated[Date, Query(description="Last day of the range, included.")],
 ) -> CinReferralPage | Response:
-    if from_ > to:
-        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
-    period = Period(from_, to)
-    if period.days > MAX_RANGE_DAYS:
-        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    period = checked_period(from_, to)
     if reply.format() is Format.CSV:
         document = await service.cin_csv(session, principal, period)
         filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
@@ -181,8 +193,17 @@ async def get_sac_report(
         "referral's RAG rating;\n"
         "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
         "soon when it falls before today plus the window in whole days, today included).\n\n"
-        "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
-        "`Accept: text/csv`. Every call is audited." + AGGREGATE
+        "The same definitions as the `overdue` filters of the lists.\n\n"
+        "Threshold decisions are also measured against **both** deadlines stored with each referral "
+        "(`referral_decision_deadlines`): the statutory one working day from receipt "
+        "(`statutory_decision_due_at`) and the RAG target (`rag_due_at`, which never extends the statutory "
+        "deadline: `decision_due_at` is the earlier of the two), open now and decided in the period (on "
+        "time: decided at or before the deadline). The referrer's acknowledgement "
+        "(`referrer_acknowledgements`, due one working day from receipt): still owed now, and made in the "
+        "period on time or late.\n\n"
+        "The period: `from` and `to`, dates in England, both included (at most "
+        f"{MAX_RANGE_DAYS} days); by default the reporting year to date (1 April to today). JSON by default; "
+        "CSV with `Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
     **answers(TimelinessReport, ERRORS, TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE),
 )
@@ -196,7 +217,14 @@ async def get_timeliness_report(
             ge=1, le=MAX_DUE_SOON_HOURS, description="The window for `due_soon`, in hours (at most 30 days)."
         ),
     ] = 24,
+    from_: Annotated[
+        Date | None,
+        Query(alias="from", description="First day of the period; default 1 April of the reporting year."),
+    ] = None,
+    to: Annotated[Date | None, Query(description="Last day of the period, included; default today.")] = None,
 ) -> TimelinessReport | Response:
     reply.format()  # negotiated first: a 406 runs no report
-    report = await service.timeliness(session, principal, due_soon_hours)
+    last = to or clock.today()
+    period = checked_period(from_ or reporting_year_to_date(last).first_day, last)
+    report = await service.timeliness(session, principal, due_soon_hours, period)
     return reply.table(report, service.TIMELINESS_CSV_HEADER, service.timeliness_rows, "timeliness.csv")

@@ -447,6 +447,47 @@ def _due(due: int, soon: int, overdue: int) -> dict[str, int]:
     return {"due": due, "due_soon": soon, "overdue": overdue}
 
 
+class ReportPeriod(ResponseModel):
+    """The dates (in England, both included) the "in the period" counts cover."""
+
+    model_config = example({"from": "2026-04-01", "to": "2026-11-24"})
+
+    from_: date = Field(serialization_alias="from", description="First day.")
+    to: date = Field(description="Last day, included.")
+
+
+class OnTimeCounts(ResponseModel):
+    on_time: Count = Field(description="Done at or before the deadline stored with the record.")
+    late: Count = Field(description="Done after it.")
+
+
+class DeadlineTimeliness(ResponseModel):
+    open: DueCounts = Field(description="Referrals not yet decided or withdrawn, now.")
+    decided: OnTimeCounts = Field(description="Referrals decided in the period.")
+
+
+class ReferralDecisionDeadlines(ResponseModel):
+    """Threshold decisions against both deadlines stored with each referral."""
+
+    statutory: DeadlineTimeliness = Field(
+        description="Against `statutory_decision_due_at`: one working day from receipt (Working Together), "
+        "every referral."
+    )
+    rag_target: DeadlineTimeliness = Field(
+        description="Against `rag_due_at`, the RAG target: referrals rated red, amber or green (unrated and "
+        "blue referrals have none and count in neither column)."
+    )
+
+
+class AcknowledgementTimeliness(ResponseModel):
+    """The referrer's contact acknowledged (the first communication with the referrer) against
+    `acknowledgement_due_at`. Referrals received before acknowledgements were tracked have no deadline
+    and are not counted."""
+
+    open: DueCounts = Field(description="Not yet acknowledged (withdrawn referrals left out), now.")
+    acknowledged: OnTimeCounts = Field(description="Acknowledged in the period.")
+
+
 class TimelinessReport(ResponseModel):
     """What is open now against its deadline: threshold decisions on referrals, section 42 decisions on
     adult concerns, information requests to agencies, and safeguarding plan reviews."""
@@ -474,6 +515,15 @@ class TimelinessReport(ResponseModel):
                 ],
             },
             "plan_reviews": _due(12, 1, 2),
+            "period": {"from": "2026-04-01", "to": "2026-11-24"},
+            "referral_decision_deadlines": {
+                "statutory": {"open": _due(11, 7, 3), "decided": {"on_time": 812, "late": 37}},
+                "rag_target": {"open": _due(6, 5, 5), "decided": {"on_time": 640, "late": 201}},
+            },
+            "referrer_acknowledgements": {
+                "open": _due(4, 4, 1),
+                "acknowledged": {"on_time": 790, "late": 22},
+            },
         }
     )
 
@@ -494,3 +544,9 @@ class TimelinessReport(ResponseModel):
             "within the window (today counts)."
         )
     )
+    period: ReportPeriod
+    referral_decision_deadlines: ReferralDecisionDeadlines = Field(
+        description="Threshold decisions against the statutory deadline and against the RAG target: open now, "
+        "and decided in the period on time or late."
+    )
+    referrer_acknowledgements: AcknowledgementTimeliness
