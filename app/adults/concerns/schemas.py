@@ -527,7 +527,39 @@ class AllegationChangeOut(ResponseModel):
 
 
 class AllegationOut(ResponseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        **example(
+            {
+                "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+                "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+                "type_of_risk": "neglect_and_acts_of_omission",
+                "location_of_risk": "own_home",
+                "source_of_risk": "service_provider",
+                "description": "Her carer has not been shopping for her.",
+                "alleged_person": None,
+                "result": None,
+                "risk_outcome": None,
+                "enquiry_id": None,
+                "added_by": None,
+                "added_at": None,
+                "version": 2,
+                "corrections": [
+                    {
+                        "changes": {
+                            "type_of_risk": {
+                                "before": "financial_or_material",
+                                "after": "neglect_and_acts_of_omission",
+                            }
+                        },
+                        "reason": "Not theft: the carer failed to shop for her.",
+                        "changed_by": "asc-worker-4",
+                        "changed_at": "2026-11-26T11:00:00Z",
+                    }
+                ],
+            }
+        ),
+    )
 
     id: uuid.UUID
     concern_id: uuid.UUID

@@ -9,8 +9,8 @@ from fastapi import Query
 
 from app.adults.codes import SarStatus
 from app.adults.reviews import service, views
-from app.adults.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
-from app.adults.reviews.service import ReviewFilters
+from app.adults.reviews.schemas import SarCreate, SarOut, SarUpdate
+from app.adults.reviews.service import SarFilters
 from app.core.concurrency import IfMatch, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -37,8 +37,8 @@ LIFECYCLE = (
     responses=problem_responses(403, codes={403: ["agency_not_permitted"]}),
 )
 async def create_safeguarding_adults_review(
-    created: Created, answer: Versioned, principal: ConcernsDecideOnce, session: DbSession, body: ReviewCreate
-) -> ReviewOut:
+    created: Created, answer: Versioned, principal: ConcernsDecideOnce, session: DbSession, body: SarCreate
+) -> SarOut:
     review = await service.create(session, principal, body)
     return created.at(
         f"/v1/safeguarding-adults-reviews/{review.id}", answer.tagged(review.version, views.out(review))
@@ -52,8 +52,8 @@ async def list_safeguarding_adults_reviews(
     paging: Paging,
     person_id: uuid.UUID | None = None,
     status_: Annotated[SarStatus | None, Query(alias="status")] = None,
-) -> Page[ReviewOut]:
-    filters = ReviewFilters(person_id=person_id, status=status_)
+) -> Page[SarOut]:
+    filters = SarFilters(person_id=person_id, status=status_)
     found, next_cursor = await service.list_visible(session, principal, filters, paging.params)
     return paging.page([views.out(r) for r in found], next_cursor)
 
@@ -61,7 +61,7 @@ async def list_safeguarding_adults_reviews(
 @router.get("/{review_id}", summary="Get a safeguarding adults review", description=LIFECYCLE)
 async def get_safeguarding_adults_review(
     review_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
-) -> ReviewOut:
+) -> SarOut:
     review = await service.read(session, principal, review_id)
     return answer.tagged(review.version, views.out(review))
 
@@ -81,8 +81,8 @@ async def update_safeguarding_adults_review(
     answer: Versioned,
     principal: ConcernsDecide,
     session: DbSession,
-    body: ReviewUpdate,
+    body: SarUpdate,
     if_match: IfMatch = None,
-) -> ReviewOut:
+) -> SarOut:
     review = await service.update(session, principal, review_id, body, if_match)
     return answer.tagged(review.version, views.out(review))

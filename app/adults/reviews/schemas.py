@@ -22,7 +22,7 @@ MAX_CONCERNS = 50
 MAX_ACTIONS = 50
 
 
-class ReviewActionIn(RequestModel):
+class SarActionIn(RequestModel):
     agency: AgencyCode = Field(description="The agency that is to act on the finding.")
     description: Text10k
     due_date: Date | None = None
@@ -45,7 +45,7 @@ _REVIEW = {
 }
 
 
-class ReviewDecision(RequestModel):
+class SarDecision(RequestModel):
     """The Board's decision on the referral, all together or not at all: the criteria it found, when, why,
     and whether it commissioned a review (`commissioned_on` when it did). Mandatory criteria mean it must
     commission one; with criteria not met it does not."""
@@ -64,7 +64,7 @@ class ReviewDecision(RequestModel):
     )
 
 
-class ReviewCreate(ReviewDecision):
+class SarCreate(SarDecision):
     model_config = example(_REVIEW, {k: v for k, v in _REVIEW.items() if k not in _DECISION_FIELDS})
 
     person_id: uuid.UUID = Field(description="The adult the review is about.")
@@ -77,7 +77,7 @@ class ReviewCreate(ReviewDecision):
     )
 
 
-class ReviewUpdate(ReviewDecision, UpdateModel):
+class SarUpdate(SarDecision, UpdateModel):
     """The decision (once), the advocacy assessment, findings and actions as they emerge, and completion:
     `completed_on` with the findings (and the actions, if any)."""
 
@@ -99,16 +99,16 @@ class ReviewUpdate(ReviewDecision, UpdateModel):
 
     completed_on: Date | None = None
     findings: Text10k | None = None
-    actions: list[ReviewActionIn] | None = Field(None, max_length=MAX_ACTIONS)
+    actions: list[SarActionIn] | None = Field(None, max_length=MAX_ACTIONS)
 
 
-class ReviewActionOut(ResponseModel):
+class SarActionOut(ResponseModel):
     agency: AgencyCode
     description: Text10k
     due_date: date | None = None
 
 
-class ReviewAdvocacyOut(ResponseModel):
+class SarAdvocacyOut(ResponseModel):
     substantial_difficulty: bool
     appropriate_person_available: bool
     appropriate_person_consent: str | None = None
@@ -122,7 +122,7 @@ class ReviewAdvocacyOut(ResponseModel):
     )
 
 
-class ReviewOut(ResponseModel):
+class SarOut(ResponseModel):
     model_config = example(
         {
             **_REVIEW,
@@ -151,8 +151,8 @@ class ReviewOut(ResponseModel):
     commissioned_on: date | None
     completed_on: date | None
     findings: Text10k | None
-    actions: list[ReviewActionOut]
-    advocacy: ReviewAdvocacyOut | None
+    actions: list[SarActionOut]
+    advocacy: SarAdvocacyOut | None
     created_by: Sub
     created_at: datetime
     updated_at: datetime | None

@@ -21,7 +21,7 @@ from app.adults.codes import AdvocacyOffer, SarCriteria
 from app.adults.concerns import service as concerns
 from app.adults.concerns.schemas import AdvocacyIn
 from app.adults.reviews import access, status
-from app.adults.reviews.schemas import ReviewCreate, ReviewDecision, ReviewUpdate
+from app.adults.reviews.schemas import SarCreate, SarDecision, SarUpdate
 from app.adults.reviews.status import Action
 from app.core import audit, events
 from app.core.audit import AuditAction
@@ -56,7 +56,7 @@ def _invalid(field: str, msg: str) -> ValidationFailed:
     return ValidationFailed(["body", field], msg)
 
 
-def _decision(review: SafeguardingAdultsReview, body: ReviewDecision) -> Action | None:
+def _decision(review: SafeguardingAdultsReview, body: SarDecision) -> Action | None:
     """Check the decision sent (all of it or none) and write it; the move it makes, if any."""
     sent = [name for name in DECISION if getattr(body, name) is not None]
     if not sent:
@@ -133,7 +133,7 @@ def _move(session: AsyncSession, actor: Principal, review: SafeguardingAdultsRev
     emit(session, actor, review.id, event, status=str(review.status), criteria=review.criteria)
 
 
-async def create(session: AsyncSession, actor: Principal, body: ReviewCreate) -> SafeguardingAdultsReview:
+async def create(session: AsyncSession, actor: Principal, body: SarCreate) -> SafeguardingAdultsReview:
     if not access.is_hub(actor):
         raise AgencyNotPermitted("Safeguarding adults reviews are arranged through adult_social_care.")
     await _concerns_of(session, body.person_id, body.concern_ids)
@@ -162,7 +162,7 @@ async def create(session: AsyncSession, actor: Principal, body: ReviewCreate) ->
 
 
 async def update(
-    session: AsyncSession, actor: Principal, review_id: uuid.UUID, body: ReviewUpdate, if_match: str | None
+    session: AsyncSession, actor: Principal, review_id: uuid.UUID, body: SarUpdate, if_match: str | None
 ) -> SafeguardingAdultsReview:
     review = await access.visible(session, actor, review_id, for_update=True)
     check_if_match(if_match, review.version)
@@ -207,13 +207,13 @@ async def read(session: AsyncSession, actor: Principal, review_id: uuid.UUID) ->
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewFilters:
+class SarFilters:
     person_id: uuid.UUID | None = None
     status: str | None = None
 
 
 async def list_visible(
-    session: AsyncSession, actor: Principal, filters: ReviewFilters, params: PageParams
+    session: AsyncSession, actor: Principal, filters: SarFilters, params: PageParams
 ) -> tuple[list[SafeguardingAdultsReview], str | None]:
     stmt = where_equal(
         sa.select(SafeguardingAdultsReview).where(access.listed(actor)),

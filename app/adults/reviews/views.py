@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from app.adults.reviews.schemas import ReviewAdvocacyOut, ReviewOut
+from app.adults.reviews.schemas import SarAdvocacyOut, SarOut
 from app.adults.reviews.service import advocate_outstanding
 from app.core.rendering import from_record
 from app.models.adult import SafeguardingAdultsReview
 
 
-def out(review: SafeguardingAdultsReview) -> ReviewOut:
+def out(review: SafeguardingAdultsReview) -> SarOut:
     advocacy = None
     if review.advocacy is not None:
-        advocacy = ReviewAdvocacyOut.model_validate(
+        advocacy = SarAdvocacyOut.model_validate(
             {
                 **review.advocacy,
                 "required": review.advocacy_required,
@@ -19,7 +19,7 @@ def out(review: SafeguardingAdultsReview) -> ReviewOut:
             }
         )
     return from_record(
-        ReviewOut,
+        SarOut,
         review,
         commissioned=None if review.criteria is None else review.commissioned_on is not None,
         advocacy=advocacy,
