@@ -23,7 +23,6 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import context, op
 
-
 revision: str = "20261205_adult_statute"
 down_revision: str | None = "20261205_partner_references"
 branch_labels: str | Sequence[str] | None = None

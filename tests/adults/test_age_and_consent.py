@@ -24,8 +24,7 @@ from tests.fixtures.adults import (
 )
 from tests.fixtures.callers import Who
 from tests.fixtures.http import assert_problem, locs
-from tests.fixtures.people import unique_family_name
-from tests.fixtures.values import Body
+from tests.fixtures.values import Body, unique_family_name
 
 
 async def person_born(client: httpx.AsyncClient, who: Who, born: str) -> str:

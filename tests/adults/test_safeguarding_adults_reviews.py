@@ -25,20 +25,20 @@ from tests.fixtures.http import assert_problem, locs
 from tests.fixtures.values import Body
 
 URL = "/v1/safeguarding-adults-reviews"
-MANDATORY = {
+MANDATORY: Body = {
     "criteria": "mandatory",
     "decision_on": "2026-11-20",
     "rationale": "She died after neglect known to three agencies that did not share it.",
     "commissioned": True,
     "commissioned_on": "2026-11-27",
 }
-NOT_COMMISSIONED = {
+NOT_COMMISSIONED: Body = {
     "criteria": "discretionary",
     "decision_on": "2026-11-20",
     "rationale": "The learning is already in hand through the provider's own review.",
     "commissioned": False,
 }
-COMPLETION = {
+COMPLETION: Body = {
     "completed_on": "2027-05-28",
     "findings": "No agency held the whole picture of her care.",
     "actions": [{"agency": "health", "description": "Share safeguarding concerns with ASC within a day."}],
