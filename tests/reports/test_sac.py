@@ -542,34 +542,19 @@ class Builder:
             allegation(), received="2024-07-07T10:00:00+01:00",
         )  # fmt: skip
 
-        mandatory = {"criteria": "mandatory", "rationale": "Agencies could have worked together better."}
-        discretionary = {"criteria": "discretionary", "rationale": "There is learning to be had."}
-        await self.review(
-            gus, "2024-05-01", died=True,
-            decision={**mandatory, "decision_on": "2024-05-20", "commissioned": True,
-                      "commissioned_on": "2024-06-01"},
-            completed="2025-02-28",
-        )  # fmt: skip
-        await self.review(
-            eve, "2024-06-01", died=False,
-            decision={**discretionary, "decision_on": "2024-06-15", "commissioned": False},
-        )  # fmt: skip
-        await self.review(
-            hal, "2023-12-01", died=False,
-            decision={**discretionary, "decision_on": "2024-01-10", "commissioned": True,
-                      "commissioned_on": "2024-02-01"},
-            completed="2024-10-10",
-        )  # fmt: skip
-        await self.review(
-            bob, "2025-03-01", died=False,
-            decision={"criteria": "not_met", "rationale": "No serious harm.", "decision_on": "2025-03-31",
-                      "commissioned": False},
-        )  # fmt: skip
-        await self.review(
-            a1, "2025-01-01", died=False,
-            decision={**mandatory, "decision_on": "2025-04-01", "commissioned": True,
-                      "commissioned_on": "2025-04-02"},
-        )  # fmt: skip
+        # The reviews of the module's table: (adult, referred, died, criteria, decided, commissioned, completed).
+        reviews = [
+            (gus, "2024-05-01", True, "mandatory", "2024-05-20", "2024-06-01", "2025-02-28"),
+            (eve, "2024-06-01", False, "discretionary", "2024-06-15", None, None),
+            (hal, "2023-12-01", False, "discretionary", "2024-01-10", "2024-02-01", "2024-10-10"),
+            (bob, "2025-03-01", False, "not_met", "2025-03-31", None, None),
+            (a1, "2025-01-01", False, "mandatory", "2025-04-01", "2025-04-02", None),
+        ]
+        for concern, referred, died, criteria, decided, commissioned, completed in reviews:
+            decision = {"criteria": criteria, "rationale": "Considered by the Board.", "decision_on": decided,
+                        "commissioned": commissioned is not None,
+                        **({"commissioned_on": commissioned} if commissioned else {})}  # fmt: skip
+            await self.review(concern, referred, died=died, decision=decision, completed=completed)
 
         await run_sql(self.world.app, *self.dates)
         return made

@@ -26,7 +26,7 @@ from app.core.clock import age_on, local_date
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.events import EventType
 from app.core.filters import where_equal
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams
 from app.models.adult import BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
 from app.models.person import Person
@@ -167,13 +167,8 @@ async def history(
         (CapacityAssessment.person_id, filters.person_id),
         (CapacityAssessment.concern_id, filters.concern_id),
     )
-    found, next_cursor = await paginate(
-        session, stmt, [CapacityAssessment.assessed_at, CapacityAssessment.id], params
-    )
-    audit.record_list(
-        session, actor, RECORD_TYPE, "assessment_ids", (a.id for a in found), (a.person_id for a in found)
-    )
-    return found, next_cursor
+    keys = [CapacityAssessment.assessed_at, CapacityAssessment.id]
+    return await audit.audited_page(session, actor, stmt, keys, params, RECORD_TYPE, "assessment_ids")
 
 
 async def superseded(session: AsyncSession, assessment: CapacityAssessment) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,19 +61,40 @@ async def add(
     )
     session.add(allegation)
     await session.flush()
-    emit(
+    _tell(
         session,
         actor,
-        concern.id,
+        concern,
+        enquiry,
+        allegation,
         EventType.ALLEGATION_ADDED,
-        enquiry_id=str(enquiry.id),
-        allegation_id=str(allegation.id),
-        type_of_risk=str(body.type_of_risk),
+        type_of_risk=allegation.type_of_risk,
     )
     audit_concern(
         session, actor, AuditAction.CREATE, concern, record_id=allegation.id, record_type=RECORD_TYPE
     )
     return allegation
+
+
+def _tell(
+    session: AsyncSession,
+    actor: Principal,
+    concern: AdultConcern,
+    enquiry: Enquiry,
+    allegation: Allegation,
+    event: EventType,
+    **data: Any,
+) -> None:
+    """The event on the concern's stream (adult social care's: ``app.governance.feed.rules``)."""
+    emit(
+        session,
+        actor,
+        concern.id,
+        event,
+        enquiry_id=str(enquiry.id),
+        allegation_id=str(allegation.id),
+        **data,
+    )
 
 
 async def _visible(
@@ -134,13 +156,13 @@ async def correct(
             )
         )
         await session.flush()
-        emit(
+        _tell(
             session,
             actor,
-            concern.id,
+            concern,
+            enquiry,
+            allegation,
             EventType.ALLEGATION_CORRECTED,
-            enquiry_id=str(enquiry.id),
-            allegation_id=str(allegation.id),
             fields=sorted(changes),
         )
     audit_concern(

@@ -317,9 +317,7 @@ async def list_enquiries(
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
-    return views.enquiry_out(
-        enquiry, await views.allegation_outs(session, allegations), hub=access.is_hub(principal)
-    )
+    return await views.enquiry_view(session, enquiry, allegations, hub=access.is_hub(principal))
 
 
 @router.post(
@@ -342,9 +340,9 @@ async def allocate_enquiry(
     "/v1/enquiries/{enquiry_id}/conclusion",
     summary="Conclude the enquiry",
     description=(
-        "A result for every allegation of the concern, those the enquiry added included (SAC SG2c; 422 `allegation_results_missing` otherwise), with a risk "
-        "outcome (SG2e) exactly where risk was identified, and the Making Safeguarding Personal and capacity "
-        "answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
+        "A result for every allegation of the concern, those the enquiry added included (SAC SG2c; 422 "
+        "`allegation_results_missing` otherwise), with a risk outcome (SG2e) exactly where risk was "
+        "identified, and the Making Safeguarding Personal and capacity answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
         "(409 `advocate_required`)."
     ),
     responses=problem_responses(
@@ -357,9 +355,7 @@ async def conclude_enquiry(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)
-    return views.enquiry_out(
-        enquiry, await views.allegation_outs(session, allegations), hub=access.is_hub(principal)
-    )
+    return await views.enquiry_view(session, enquiry, allegations, hub=access.is_hub(principal))
 
 
 @router.post(

@@ -104,6 +104,13 @@ def enquiry_out(enquiry: Enquiry, allegations: Sequence[AllegationOut], *, hub: 
     return out
 
 
+async def enquiry_view(
+    session: AsyncSession, enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: bool
+) -> EnquiryOut:
+    """The enquiry with its allegations as it found them, as the caller sees it."""
+    return enquiry_out(enquiry, await allegation_outs(session, allegations), hub=hub)
+
+
 def enquiry_out_allegation(allegation: AllegationOut) -> AllegationOut:
     """An allegation as the agency leading (or caused) the enquiry sees it: without the hub's staff."""
     for correction in allegation.corrections:

@@ -30,7 +30,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import AgencyNotPermitted, AppError, ValidationFailed
 from app.core.events import EventType
 from app.core.filters import where_equal
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams
 from app.models.adult import AdultConcern, SafeguardingAdultsReview
 from app.models.base import utcnow
 from app.models.person import Person
@@ -220,10 +220,5 @@ async def list_visible(
         (SafeguardingAdultsReview.person_id, filters.person_id),
         (SafeguardingAdultsReview.status, filters.status),
     )
-    found, next_cursor = await paginate(
-        session, stmt, [SafeguardingAdultsReview.created_at, SafeguardingAdultsReview.id], params
-    )
-    audit.record_list(
-        session, actor, RECORD_TYPE, "review_ids", (r.id for r in found), (r.person_id for r in found)
-    )
-    return found, next_cursor
+    keys = [SafeguardingAdultsReview.created_at, SafeguardingAdultsReview.id]
+    return await audit.audited_page(session, actor, stmt, keys, params, RECORD_TYPE, "review_ids")
