@@ -61,15 +61,8 @@ async def add(
     )
     session.add(allegation)
     await session.flush()
-    _tell(
-        session,
-        actor,
-        concern,
-        enquiry,
-        allegation,
-        EventType.ALLEGATION_ADDED,
-        type_of_risk=allegation.type_of_risk,
-    )
+    kind = allegation.type_of_risk
+    _tell(session, actor, enquiry, allegation, EventType.ALLEGATION_ADDED, type_of_risk=kind)
     audit_concern(
         session, actor, AuditAction.CREATE, concern, record_id=allegation.id, record_type=RECORD_TYPE
     )
@@ -79,22 +72,14 @@ async def add(
 def _tell(
     session: AsyncSession,
     actor: Principal,
-    concern: AdultConcern,
     enquiry: Enquiry,
     allegation: Allegation,
     event: EventType,
     **data: Any,
 ) -> None:
     """The event on the concern's stream (adult social care's: ``app.governance.feed.rules``)."""
-    emit(
-        session,
-        actor,
-        concern.id,
-        event,
-        enquiry_id=str(enquiry.id),
-        allegation_id=str(allegation.id),
-        **data,
-    )
+    ids = {"enquiry_id": str(enquiry.id), "allegation_id": str(allegation.id)}
+    emit(session, actor, allegation.concern_id, event, **ids, **data)
 
 
 async def _visible(
@@ -156,15 +141,7 @@ async def correct(
             )
         )
         await session.flush()
-        _tell(
-            session,
-            actor,
-            concern,
-            enquiry,
-            allegation,
-            EventType.ALLEGATION_CORRECTED,
-            fields=sorted(changes),
-        )
+        _tell(session, actor, enquiry, allegation, EventType.ALLEGATION_CORRECTED, fields=sorted(changes))
     audit_concern(
         session,
         actor,
