@@ -169,9 +169,9 @@ async def update(
     status.check(review, Action.EDIT)
     decided = None
     if any(getattr(body, name) is not None for name in (*DECISION, "commissioned_on")):
+        # Decided once: a 409 before anything of the decision is looked at.
+        status.check(review, Action.COMMISSION if body.commissioned else Action.NOT_COMMISSION)
         decided = _decision(review, body)
-        assert decided is not None
-        status.check(review, decided)
     await _advocacy(session, review, body.advocacy)
     if body.findings is not None:
         review.findings = body.findings
@@ -182,8 +182,10 @@ async def update(
     review.updated_at = utcnow()
     if decided is not None:
         _move(session, actor, review, decided)
-    elif fields:
-        emit(session, actor, review.id, EventType.REVIEW_UPDATED, fields=fields)
+    # What changed besides the moves, which have events of their own.
+    edits = [name for name in fields if name not in (*DECISION, "commissioned_on", "completed_on")]
+    if edits:
+        emit(session, actor, review.id, EventType.REVIEW_UPDATED, fields=edits)
     if completing:
         assert body.completed_on is not None
         status.check(review, Action.COMPLETE)
