@@ -8,20 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.fixtures.adults import (
-    action,
-    advocacy_body,
-    assess,
-    assessment_body,
-    best_interests_body,
-    concern_in,
-    decide_best_interests,
-    make_plan,
-    plan_body,
-    record_advocacy,
-    review_body,
-    review_plan,
-)
+from tests.fixtures import adults as fx
 from tests.fixtures.callers import Who
 from tests.fixtures.http import assert_problem, locs
 from tests.fixtures.values import Body, unique_family_name
@@ -54,7 +41,7 @@ async def test_capacity_is_assessed_from_16(
     person_id = await person_born(client, who, born)
     response = await client.post(
         "/v1/capacity-assessments",
-        json=assessment_body(person_id, assessed_at=ASSESSED_AT),
+        json=fx.assessment_body(person_id, assessed_at=ASSESSED_AT),
         headers=who["worker"],
     )
     if allowed:
@@ -66,14 +53,14 @@ async def test_capacity_is_assessed_from_16(
 
 
 async def test_an_appropriate_person_needs_the_adults_consent(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "received")
-    without = advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
+    case = await fx.concern_in(client, who, "received")
+    without = fx.advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
     del without["appropriate_person_consent"]
-    refused = await record_advocacy(client, who["worker"], case.id, without)
+    refused = await fx.record_advocacy(client, who["worker"], case.id, without)
     problem = assert_problem(refused, 422, "validation_failed")
     assert "consent" in problem["errors"][0]["msg"]
 
-    given = await record_advocacy(
+    given = await fx.record_advocacy(
         client, who["worker"], case.id, {**without, "appropriate_person_consent": "given"}
     )
     assert given.status_code == 201, given.text
@@ -81,55 +68,59 @@ async def test_an_appropriate_person_needs_the_adults_consent(client: httpx.Asyn
 
 
 async def test_or_a_best_interests_decision_about_this_adult(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "received")
-    other = await concern_in(client, who, "received")
-    base = advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
+    case = await fx.concern_in(client, who, "received")
+    other = await fx.concern_in(client, who, "received")
+    base = fx.advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
     best_interests: Body = {**base, "appropriate_person_consent": "lacks_capacity_best_interests"}
     # The decision must be named ...
-    unnamed = await record_advocacy(client, who["worker"], case.id, best_interests)
+    unnamed = await fx.record_advocacy(client, who["worker"], case.id, best_interests)
     assert_problem(unnamed, 422, "validation_failed")
     # ... and be about this adult.
-    elsewhere = await assess(client, who["worker"], assessment_body(other.person_id))
-    theirs = await decide_best_interests(client, who["worker"], elsewhere["id"], best_interests_body())
-    wrong = await record_advocacy(
+    elsewhere = await fx.assess(client, who["worker"], fx.assessment_body(other.person_id))
+    theirs = await fx.decide_best_interests(client, who["worker"], elsewhere["id"], fx.best_interests_body())
+    wrong = await fx.record_advocacy(
         client, who["worker"], case.id, {**best_interests, "best_interests_decision_id": theirs["id"]}
     )
     assert locs(assert_problem(wrong, 422, "validation_failed")) == [["body", "best_interests_decision_id"]]
-    assessment = await assess(client, who["worker"], assessment_body(case.person_id))
-    decision = await decide_best_interests(client, who["worker"], assessment["id"], best_interests_body())
-    right = await record_advocacy(
+    assessment = await fx.assess(client, who["worker"], fx.assessment_body(case.person_id))
+    decision = await fx.decide_best_interests(
+        client, who["worker"], assessment["id"], fx.best_interests_body()
+    )
+    right = await fx.record_advocacy(
         client, who["worker"], case.id, {**best_interests, "best_interests_decision_id": decision["id"]}
     )
     assert right.status_code == 201, right.text
     assert right.json()["best_interests_decision_id"] == decision["id"]
     # No appropriate person: no consent to record.
-    stray = advocacy_body(difficulty=True, appropriate_person=False, appropriate_person_consent="given")
-    assert_problem(await record_advocacy(client, who["worker"], case.id, stray), 422, "validation_failed")
+    stray = fx.advocacy_body(difficulty=True, appropriate_person=False, appropriate_person_consent="given")
+    assert_problem(await fx.record_advocacy(client, who["worker"], case.id, stray), 422, "validation_failed")
 
 
 async def test_a_plan_closes_with_feedback_withheld_and_the_reason(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "enquiry_concluded")
-    plan = await make_plan(
-        client, who["worker"], plan_body(case.person_id, action("police"), concern_id=case.id)
+    case = await fx.concern_in(client, who, "enquiry_concluded")
+    plan = await fx.make_plan(
+        client, who["worker"], fx.plan_body(case.person_id, fx.action("police"), concern_id=case.id)
     )
-    closure = review_body("close")["closure"]
+    closure = fx.review_body("close")["closure"]
     withheld = {**closure, "feedback_given": False}
-    no_reason = await review_plan(client, who["worker"], plan["id"], review_body("close", closure=withheld))
+    no_reason = await fx.review_plan(
+        client, who["worker"], plan["id"], fx.review_body("close", closure=withheld)
+    )
     assert_problem(no_reason, 422, "validation_failed")
     reason = "A police investigation is under way: the GP is told nothing yet."
     both = {**closure, "feedback_withheld_reason": reason}
     assert_problem(
-        await review_plan(client, who["worker"], plan["id"], review_body("close", closure=both)),
+        await fx.review_plan(client, who["worker"], plan["id"], fx.review_body("close", closure=both)),
         422,
         "validation_failed",
     )
-    closed = await review_plan(
+    closed = await fx.review_plan(
         client,
         who["worker"],
         plan["id"],
-        review_body("close", closure={**withheld, "feedback_withheld_reason": reason}),
+        fx.review_body("close", closure={**withheld, "feedback_withheld_reason": reason}),
     )
     assert closed.status_code == 201, closed.text
     found = (await client.get(f"/v1/safeguarding-plans/{plan['id']}", headers=who["worker"])).json()

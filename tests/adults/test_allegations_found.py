@@ -9,23 +9,12 @@ import uuid
 
 import httpx
 
-from tests.fixtures.adults import (
-    Case,
-    allegation,
-    concern_in,
-    conclude,
-    conclusion_body,
-    decide,
-    decision_body,
-    get_concern,
-    get_enquiry,
-    open_enquiry,
-)
+from tests.fixtures import adults as fx
 from tests.fixtures.callers import Who
 from tests.fixtures.http import assert_problem
 from tests.fixtures.values import Body, Headers
 
-FOUND = allegation(
+FOUND = fx.allegation(
     type_of_risk="psychological",
     location_of_risk="own_home",
     source_of_risk="other_known_to_individual",
@@ -46,8 +35,8 @@ async def correct(
     return await http.patch(f"/v1/allegations/{allegation_id}", json=body, headers={**headers, **extra})
 
 
-async def open_case(client: httpx.AsyncClient, who: Who) -> tuple[Case, str]:
-    case = await concern_in(client, who, "enquiry_open")
+async def open_case(client: httpx.AsyncClient, who: Who) -> tuple[fx.Case, str]:
+    case = await fx.concern_in(client, who, "enquiry_open")
     assert case.enquiry_id is not None
     return case, case.enquiry_id
 
@@ -66,17 +55,17 @@ async def test_an_allegation_found_is_added_and_must_have_a_result(
         enquiry_id,
         "asc-worker",
     )
-    enquiry = await get_enquiry(client, who["worker"], enquiry_id)
+    enquiry = await fx.get_enquiry(client, who["worker"], enquiry_id)
     assert [a["id"] for a in enquiry["allegations"]] == [*case.allegation_ids, found["id"]]
 
     # The conclusion covers every allegation of the concern, the one found included.
-    missing = await conclude(client, who["manager"], enquiry_id, conclusion_body(case.allegation_ids))
+    missing = await fx.conclude(client, who["manager"], enquiry_id, fx.conclusion_body(case.allegation_ids))
     problem = assert_problem(missing, 422, "allegation_results_missing")
     assert problem["errors"] == [
         {"loc": ["body", "allegations"], "msg": f"no result for allegation {found['id']}"}
     ]
-    concluded = await conclude(
-        client, who["manager"], enquiry_id, conclusion_body([*case.allegation_ids, found["id"]])
+    concluded = await fx.conclude(
+        client, who["manager"], enquiry_id, fx.conclusion_body([*case.allegation_ids, found["id"]])
     )
     assert concluded.status_code == 200, concluded.text
 
@@ -131,7 +120,7 @@ async def test_a_correction_keeps_the_history(client: httpx.AsyncClient, who: Wh
     assert [c["changes"] for c in second.json()["corrections"]][1] == {
         "location_of_risk": {"before": "own_home", "after": "in_the_community"}
     }
-    full = await get_concern(client, who["worker"], case.id)
+    full = await fx.get_concern(client, who["worker"], case.id)
     assert full["allegations"][0]["location_of_risk"] == "in_the_community"
     assert len(full["allegations"][0]["corrections"]) == 2
 
@@ -149,7 +138,7 @@ async def test_a_correction_names_a_field_and_a_reason(client: httpx.AsyncClient
 
 
 async def test_only_while_an_enquiry_is_open(client: httpx.AsyncClient, who: Who) -> None:
-    received = await concern_in(client, who, "received")
+    received = await fx.concern_in(client, who, "received")
     body = {"type_of_risk": "physical", "reason": "Found."}
     # No enquiry: nothing to correct as an enquiry found it.
     assert_problem(
@@ -161,20 +150,20 @@ async def test_only_while_an_enquiry_is_open(client: httpx.AsyncClient, who: Who
 async def test_the_raiser_sees_the_allegations_as_raised_and_nothing_of_the_enquiry(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "received")
-    await decide(
+    case = await fx.concern_in(client, who, "received")
+    await fx.decide(
         client,
         who["manager"],
         case.id,
-        decision_body(feedback_limited_reason="A police investigation is under way."),
+        fx.decision_body(feedback_limited_reason="A police investigation is under way."),
     )
-    enquiry_id = (await open_enquiry(client, who["worker"], case.id))["id"]
+    enquiry_id = (await fx.open_enquiry(client, who["worker"], case.id))["id"]
     found = (await add(client, who["worker"], enquiry_id)).json()
     await correct(
         client, who["worker"], case.allegation_ids[0], {"type_of_risk": "physical", "reason": "Found."}, '"1"'
     )
 
-    raiser = await get_concern(client, who["health"], case.id)
+    raiser = await fx.get_concern(client, who["health"], case.id)
     assert raiser["status"] == "decided"  # feedback limited: the enquiry is not shown
     # As raised: the first not corrected to physical, and nothing of the one found (psychological).
     assert [a["type_of_risk"] for a in raiser["allegations"]] == [

@@ -10,16 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.adults import (
-    Case,
-    advocacy_body,
-    assess,
-    assessment_body,
-    best_interests_body,
-    concern_in,
-    decide_best_interests,
-    register_advocate,
-)
+from tests.fixtures import adults as fx
 from tests.fixtures.callers import Who
 from tests.fixtures.http import assert_problem, locs
 from tests.fixtures.values import Body
@@ -45,7 +36,7 @@ COMPLETION: Body = {
 }
 
 
-def referral(case: Case, **fields: Any) -> Body:
+def referral(case: fx.Case, **fields: Any) -> Body:
     return {
         "person_id": case.person_id,
         "concern_ids": [case.id],
@@ -64,7 +55,7 @@ async def patch(client: httpx.AsyncClient, who: Who, review_id: str, body: Body,
 
 
 async def test_referred_decided_commissioned_completed(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "enquiry_concluded")
+    case = await fx.concern_in(client, who, "enquiry_concluded")
     response = await refer(client, who, referral(case))
     assert response.status_code == 201, response.text
     review = response.json()
@@ -95,7 +86,7 @@ async def test_referred_decided_commissioned_completed(client: httpx.AsyncClient
 
 
 async def test_considered_but_not_commissioned(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "enquiry_concluded")
+    case = await fx.concern_in(client, who, "enquiry_concluded")
     response = await refer(client, who, referral(case, adult_died=False, **NOT_COMMISSIONED))
     assert response.status_code == 201, response.text
     review = response.json()
@@ -130,7 +121,7 @@ async def test_considered_but_not_commissioned(client: httpx.AsyncClient, who: W
 async def test_the_decision_follows_the_statute(
     client: httpx.AsyncClient, who: Who, decision: Body, loc: str
 ) -> None:
-    case = await concern_in(client, who, "received")
+    case = await fx.concern_in(client, who, "received")
     body = {k: v for k, v in referral(case, **decision).items() if v is not None}
     response = await refer(client, who, body)
     problem = assert_problem(response, 422, "validation_failed")
@@ -140,7 +131,7 @@ async def test_the_decision_follows_the_statute(
 async def test_completion_needs_findings_and_a_commissioned_review(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "received")
+    case = await fx.concern_in(client, who, "received")
     referred = await refer(client, who, referral(case))
     early = await patch(client, who, referred.json()["id"], COMPLETION, referred.headers["etag"])
     assert_problem(early, 409, "invalid_transition")
@@ -157,7 +148,7 @@ async def test_completion_needs_findings_and_a_commissioned_review(
 
 
 async def test_if_match_is_required(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "received")
+    case = await fx.concern_in(client, who, "received")
     created = await refer(client, who, referral(case))
     url = f"{URL}/{created.json()['id']}"
     missing = await client.patch(url, json=MANDATORY, headers=who["manager"])
@@ -170,15 +161,17 @@ async def test_if_match_is_required(client: httpx.AsyncClient, who: Who) -> None
 async def test_an_advocate_the_adult_needs_must_be_arranged_before_completion(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "received")
-    created = await refer(client, who, referral(case, **MANDATORY, advocacy=advocacy_body(offer="offered")))
+    case = await fx.concern_in(client, who, "received")
+    created = await refer(
+        client, who, referral(case, **MANDATORY, advocacy=fx.advocacy_body(offer="offered"))
+    )
     review = created.json()
     assert review["advocacy"]["required"] is True and review["advocacy"]["advocate_outstanding"] is True
     blocked = await patch(client, who, review["id"], COMPLETION, created.headers["etag"])
     assert_problem(blocked, 409, "advocate_required")
-    advocate = await register_advocate(client, who["worker"], kind="care_act")
+    advocate = await fx.register_advocate(client, who["worker"], kind="care_act")
     appointed = await patch(
-        client, who, review["id"], {"advocacy": advocacy_body(offer="accepted", advocate_id=advocate["id"])},
+        client, who, review["id"], {"advocacy": fx.advocacy_body(offer="accepted", advocate_id=advocate["id"])},
         created.headers["etag"],
     )  # fmt: skip
     assert appointed.json()["advocacy"]["advocate_outstanding"] is False
@@ -189,15 +182,17 @@ async def test_an_advocate_the_adult_needs_must_be_arranged_before_completion(
 async def test_an_appropriate_person_needs_consent_or_a_best_interests_decision(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "received")
-    no_consent = advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
+    case = await fx.concern_in(client, who, "received")
+    no_consent = fx.advocacy_body(difficulty=True, appropriate_person=True, offer="not_required")
     del no_consent["appropriate_person_consent"]
     response = await refer(client, who, referral(case, advocacy=no_consent))
     assert_problem(response, 422, "validation_failed")
     # Best interests: the decision must be about this adult.
-    other = await concern_in(client, who, "received")
-    assessment = await assess(client, who["worker"], assessment_body(other.person_id))
-    decision = await decide_best_interests(client, who["worker"], assessment["id"], best_interests_body())
+    other = await fx.concern_in(client, who, "received")
+    assessment = await fx.assess(client, who["worker"], fx.assessment_body(other.person_id))
+    decision = await fx.decide_best_interests(
+        client, who["worker"], assessment["id"], fx.best_interests_body()
+    )
     best_interests = {**no_consent, "appropriate_person_consent": "lacks_capacity_best_interests",
                       "best_interests_decision_id": decision["id"]}  # fmt: skip
     wrong_person = await refer(client, who, referral(case, advocacy=best_interests))
@@ -210,7 +205,7 @@ async def test_an_appropriate_person_needs_consent_or_a_best_interests_decision(
 
 
 async def test_adult_social_care_only(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "received")
+    case = await fx.concern_in(client, who, "received")
     created = (await refer(client, who, referral(case))).json()
     for caller in ("health", "police"):
         assert_problem(await client.get(f"{URL}/{created['id']}", headers=who[caller]), 404, "not_found")
@@ -225,8 +220,8 @@ async def test_adult_social_care_only(client: httpx.AsyncClient, who: Who) -> No
 
 
 async def test_the_person_and_concerns_must_exist_and_match(client: httpx.AsyncClient, who: Who) -> None:
-    case = await concern_in(client, who, "received")
-    other = await concern_in(client, who, "received")
+    case = await fx.concern_in(client, who, "received")
+    other = await fx.concern_in(client, who, "received")
     unknown = await refer(client, who, referral(case, person_id=str(uuid.uuid4())))
     assert locs(assert_problem(unknown, 422, "validation_failed")) == [["body", "person_id"]]
     mismatched = await refer(client, who, referral(case, concern_ids=[case.id, other.id]))
