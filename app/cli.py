@@ -300,11 +300,13 @@ def seed_demo() -> None:
         return credentials
 
     credentials = _with_session(work)
+    review = _with_session(_demo_review)
     DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
     DEMO_CREDENTIALS.write_text(json.dumps(credentials, indent=2) + "\n")
     os.chmod(DEMO_CREDENTIALS, 0o600)
     police = credentials["Demo police system"]
     typer.echo(f"Demo clients ready; their credentials are in {DEMO_CREDENTIALS}.")
+    typer.echo(f"A demo safeguarding adults review: /v1/safeguarding-adults-reviews/{review}")
     typer.echo("Get a token for the demo police system with:")
     typer.echo(
         "  curl -s -X POST http://127.0.0.1:8000/oauth/token -d grant_type=client_credentials "
@@ -312,6 +314,63 @@ def seed_demo() -> None:
     )
     typer.echo("or an administrator's token with:")
     typer.echo("  .venv/bin/mash token --agency childrens_social_care --role admin")
+
+
+DEMO_ADULT = {"given_name": "Dora", "family_name": "Demo-Review", "date_of_birth": "1938-05-17"}
+
+
+async def _demo_review(session: AsyncSession) -> str:
+    """A safeguarding adults review to look at (once): a demo adult who died, the Board's decision that the
+    mandatory criteria were met, the review commissioned, its findings and actions, completed. Made through
+    the services as an adult social care manager would, so it is audited and on the feed."""
+    import sqlalchemy as sa
+
+    from app.adults.reviews import service as reviews
+    from app.adults.reviews.schemas import SarActionIn, SarCreate, SarUpdate
+    from app.core.auth import Principal
+    from app.core.concurrency import etag
+    from app.core.scopes import ROLE_SCOPES, AgencyCode, Role
+    from app.models.adult import SafeguardingAdultsReview
+    from app.models.person import Person
+    from app.people import service as people
+    from app.people.schemas import PersonCreate
+
+    manager = Principal(
+        sub="cli:demo-asc-manager",
+        agency=AgencyCode.ADULT_SOCIAL_CARE,
+        role=Role.ASC_MANAGER,
+        scopes=frozenset(str(s) for s in ROLE_SCOPES[Role.ASC_MANAGER]),
+    )
+    existing = await session.scalar(
+        sa.select(SafeguardingAdultsReview.id)
+        .join(Person, Person.id == SafeguardingAdultsReview.person_id)
+        .where(Person.given_name == DEMO_ADULT["given_name"], Person.family_name == DEMO_ADULT["family_name"])
+    )
+    if existing is not None:
+        return str(existing)
+    person = await people.create_person(session, manager, PersonCreate.model_validate(DEMO_ADULT))
+    referred = SarCreate.model_validate(
+        {
+            "person_id": person.id,
+            "referred_on": "2026-09-01",
+            "adult_died": True,
+            "criteria": "mandatory",
+            "decision_on": "2026-09-15",
+            "rationale": "She died of neglect at home; three agencies knew parts of it and did not share them.",
+            "commissioned": True,
+            "commissioned_on": "2026-09-22",
+        }
+    )
+    review = await reviews.create(session, manager, referred)
+    completion = SarUpdate(
+        completed_on=review.commissioned_on,
+        findings="No agency held the whole picture; the GP's concern never reached adult social care.",
+        actions=[
+            SarActionIn(agency=AgencyCode.HEALTH, description="Share safeguarding concerns within a day.")
+        ],
+    )
+    await reviews.update(session, manager, review.id, completion, etag(review.version))
+    return str(review.id)
 
 
 @audit_cli.command("verify")

@@ -16,6 +16,7 @@ from app.adults.advocates.router import router as advocates_router
 from app.adults.capacity.router import router as capacity_router
 from app.adults.concerns.router import router as adult_concerns_router
 from app.adults.plans.router import router as plans_router
+from app.adults.reviews.router import router as reviews_router
 from app.children.contributions.router import router as contributions_router
 from app.children.decisions.router import router as decisions_router
 from app.children.referrals.router import router as referrals_router
@@ -56,6 +57,10 @@ TAGS = [
     },
     {"name": "Advocacy", "description": "Independent advocates (Care Act and IMCA)."},
     {"name": "Safeguarding plans", "description": "Plans, their actions by agency, and reviews."},
+    {
+        "name": "Safeguarding adults reviews",
+        "description": "Care Act 2014 s44: referral, the Board's decision (commissioned or not), completion.",
+    },
     {
         "name": "Change feed",
         "description": "Partner systems poll what changed on the records their agency may see, in order.",
@@ -136,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(capacity_router)
     app.include_router(advocates_router)
     app.include_router(plans_router)
+    app.include_router(reviews_router)
     app.include_router(feed_router)
     app.include_router(admin_router)
     app.include_router(hub_settings_router)

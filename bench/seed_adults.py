@@ -53,6 +53,7 @@ from app.models.adult import (  # noqa: E402
     Allegation,
     Enquiry,
     PlanAction,
+    SafeguardingAdultsReview,
     SafeguardingPlan,
     Section42DecisionRecord,
 )
@@ -162,12 +163,20 @@ MODELS: dict[str, Any] = {
     "advocacy": Advocacy,
     "safeguarding_plans": SafeguardingPlan,
     "plan_actions": PlanAction,
+    "safeguarding_adults_reviews": SafeguardingAdultsReview,
 }
 # Foreign keys are checked row by row during COPY: parents first.
 LOAD_STAGES = (
     ("people", "advocates"),
     ("person_match_keys", "adult_concerns"),
-    ("allegations", "section_42_decisions", "enquiries", "advocacy", "safeguarding_plans"),
+    (
+        "allegations",
+        "section_42_decisions",
+        "enquiries",
+        "advocacy",
+        "safeguarding_plans",
+        "safeguarding_adults_reviews",
+    ),
     ("plan_actions",),
 )
 
@@ -315,7 +324,7 @@ class _Builder:
                 "allegations", id=allegation_id, concern_id=case.concern_id, position=position, type_of_risk=kind,
                 location_of_risk=self.pick(LOCATIONS), source_of_risk=self.pick(SOURCES),
                 description=DESCRIPTIONS[kind], alleged_person=_dumps({"relationship": alleged}) if alleged else None,
-                result=result, risk_outcome=outcome,
+                result=result, risk_outcome=outcome, version=1,
             )  # fmt: skip
 
     def decision(self, case: _Case, decided_at: datetime) -> Later:
@@ -358,6 +367,7 @@ class _Builder:
             self.add(
                 "advocacy", id=self.new_id(), concern_id=case.concern_id, substantial_difficulty=difficulty,
                 appropriate_person_available=difficulty and not required, required=required, offer=offer,
+                appropriate_person_consent="given" if difficulty and not required else None,
                 advocate_id=rng.choice(self.advocates) if offer == "accepted" else None,
                 recorded_by=rng.choice(ASC_STAFF), recorded_at=self.later(opened_at, 1, 48),
             )  # fmt: skip
@@ -392,10 +402,40 @@ class _Builder:
             return "enquiry_open", opened_at, None
         if kind == "section_42_enquiry" and rng.random() < 0.12:
             self.plan(case, concluded_at)
+        if kind == "section_42_enquiry" and rng.random() < 0.01:
+            self.review(case, concluded_at)
         closed_at = self.later(concluded_at, 24, 24 * 20)
         if closed_at <= self.now and rng.random() < 0.7:
             return "closed", closed_at, closed_at
         return "enquiry_concluded", concluded_at, None
+
+    def review(self, case: _Case, at: datetime) -> None:
+        """A safeguarding adults review (SAC SG5) referred after the enquiry: decided a fortnight or so later,
+        commissioned or not, and most commissioned ones completed months after."""
+        rng = self.rng
+        referred = (at + timedelta(days=rng.randint(1, 30))).date()
+        decided = referred + timedelta(days=rng.randint(7, 28))
+        criteria = rng.choice(("mandatory", "discretionary", "discretionary", "not_met"))
+        commissioned = criteria == "mandatory" or (criteria == "discretionary" and rng.random() < 0.5)
+        commissioned_on = decided + timedelta(days=rng.randint(1, 14)) if commissioned else None
+        completed_on = (
+            commissioned_on + timedelta(days=rng.randint(90, 300))
+            if commissioned_on is not None and rng.random() < 0.7
+            else None
+        )
+        if completed_on is not None and completed_on > self.now.date():
+            completed_on = None
+        status = "completed" if completed_on else "commissioned" if commissioned else "not_commissioned"
+        self.add(
+            "safeguarding_adults_reviews", id=self.new_id(), person_id=case.person_id,
+            concern_ids=_dumps([str(case.concern_id)]), status=status, referred_on=referred,
+            adult_died=rng.random() < 0.4, criteria=criteria, decision_on=decided,
+            rationale="Considered by the Safeguarding Adults Board.", commissioned_on=commissioned_on,
+            completed_on=completed_on, findings="Agencies did not share what they knew." if completed_on else None,
+            actions=_dumps([]), advocacy=None, advocacy_required=False, created_by=rng.choice(ASC_MANAGERS),
+            created_at=at, version=1,
+        )  # fmt: skip
+        self.stats[f"review:{status}"] += 1
 
     def plan(self, case: _Case, at: datetime) -> None:
         rng = self.rng

@@ -163,6 +163,32 @@ class AdvocacyOffer(StrEnum):
     NOT_REQUIRED = "not_required"
 
 
+class AppropriatePersonConsent(StrEnum):
+    """Care Act s68(5): how an appropriate person came to support the adult."""
+
+    GIVEN = "given"  # the adult (with capacity to decide it) consents
+    LACKS_CAPACITY_BEST_INTERESTS = "lacks_capacity_best_interests"  # a best interests decision (MCA s4)
+
+
+class SarStatus(StrEnum):
+    """A safeguarding adults review's status (``app.adults.reviews.status``)."""
+
+    REFERRED = "referred"
+    NOT_COMMISSIONED = "not_commissioned"  # considered against the criteria, and not arranged
+    COMMISSIONED = "commissioned"
+    COMPLETED = "completed"
+
+
+class SarCriteria(StrEnum):
+    """Care Act 2014 s44: which criteria the Safeguarding Adults Board found."""
+
+    MANDATORY = (
+        "mandatory"  # s44(1)-(3): died or serious abuse or neglect, and agencies could have done better
+    )
+    DISCRETIONARY = "discretionary"  # s44(4): any other case of an adult with care and support needs
+    NOT_MET = "not_met"
+
+
 class PlanStatus(StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"

@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,9 +25,11 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.core.context import current_request_id
 from app.core.db import on_commit
+from app.core.pagination import PageParams, paginate
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import utcnow
 from app.models.event import CaseEvent
@@ -377,3 +379,19 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> Cha
     if checked != head.last_seq or prev_hash != head.last_hash:
         return ChainVerification(False, checked, None, checked + 1, ChainBreak.HEAD_MISMATCH, head_seq)
     return ChainVerification(True, checked, head_seq=head_seq)
+
+
+async def audited_page(
+    session: AsyncSession,
+    actor: Actor,
+    stmt: sa.Select[Any],
+    keys: Sequence[QueryableAttribute[Any]],
+    params: PageParams,
+    record_type: str,
+    ids_key: str,
+) -> tuple[list[Any], str | None]:
+    """A page of records about people (each with ``id`` and ``person_id``), newest first by ``keys``, and
+    the list's audit entry naming them: the one way a list of case records is read and audited."""
+    found, next_cursor = await paginate(session, stmt, keys, params)
+    record_list(session, actor, record_type, ids_key, (r.id for r in found), (r.person_id for r in found))
+    return found, next_cursor

@@ -57,6 +57,8 @@ class EventType(StrEnum):
     CAPACITY_ASSESSED = "capacity.assessed"
     BEST_INTERESTS_DECIDED = "best_interests.decided"
     ENQUIRY_CONCLUDED = "enquiry.concluded"
+    ALLEGATION_ADDED = "allegation.added"
+    ALLEGATION_CORRECTED = "allegation.corrected"
     ADULT_CONCERN_UPDATED = "adult_concern.updated"
     ADULT_CONCERN_CLOSED = "adult_concern.closed"
     ADULT_CONCERN_ALLOCATED = "adult_concern.allocated"
@@ -68,6 +70,10 @@ class EventType(StrEnum):
     PLAN_ACTION_UPDATED = "plan.action_updated"
     PLAN_REVIEWED = "plan.reviewed"
     PLAN_CLOSED = "plan.closed"
+    REVIEW_REFERRED = "safeguarding_adults_review.referred"
+    REVIEW_DECIDED = "safeguarding_adults_review.decided"
+    REVIEW_UPDATED = "safeguarding_adults_review.updated"
+    REVIEW_COMPLETED = "safeguarding_adults_review.completed"
 
 
 def emit(

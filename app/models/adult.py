@@ -76,8 +76,13 @@ class ConcernInformation(AddedInformation, Base):
     )
 
 
-class Allegation(Base):
-    """One allegation of a concern: the SAC type, location and source of risk, and its result."""
+class Allegation(Versioned, Base):
+    """One allegation of a concern: the SAC type, location and source of risk, and its result.
+
+    The enquiry may correct the type, location or source as it finds them (each correction kept in
+    ``allegation_changes``), and add allegations it finds (``enquiry_id``: the enquiry that found it);
+    SAC SG2 counts what the concluded enquiry found.
+    """
 
     __tablename__ = "allegations"
 
@@ -94,6 +99,29 @@ class Allegation(Base):
     alleged_person: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     result: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
     risk_outcome: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    # Found during the enquiry (null: raised with the concern), by whom and when.
+    enquiry_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("enquiries.id"), nullable=True, index=True
+    )
+    added_by: Mapped[str | None] = sub_column(nullable=True)
+    added_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AllegationChange(Base):
+    """A correction of an allegation by the enquiry: what it was before, who changed it, when and why."""
+
+    __tablename__ = "allegation_changes"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    allegation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("allegations.id"), nullable=False, index=True
+    )
+    # The fields changed, each with its value before and after.
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    changed_by: Mapped[str] = sub_column()
+    changed_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
 class Section42DecisionRecord(Base):
@@ -234,6 +262,11 @@ class Advocacy(Base):
     )
     substantial_difficulty: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     appropriate_person_available: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    # Care Act s68: the adult's consent to the appropriate person, or a best interests decision.
+    appropriate_person_consent: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    best_interests_decision_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("best_interests_decisions.id"), nullable=True
+    )
     required: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     offer: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     advocate_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("advocates.id"), nullable=True)
@@ -265,6 +298,7 @@ class SafeguardingPlan(Timestamped, Versioned, Base):
     closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     closure_adult_view: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     feedback_given: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+    feedback_withheld_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     sar_considered: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
 
     __table_args__ = (
@@ -314,3 +348,37 @@ class PlanReview(Base):
     next_review_due_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class SafeguardingAdultsReview(Timestamped, Versioned, Base):
+    """A safeguarding adults review (Care Act 2014 s44): referred to the Safeguarding Adults Board, decided
+    against the criteria (commissioned or not), then completed with findings and actions.
+
+    A review considered but not commissioned is kept: it is the evidence that the Board considered it.
+    """
+
+    __tablename__ = "safeguarding_adults_reviews"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"), nullable=False, index=True)
+    concern_ids: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    referred_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    # SAC SG5: whether the adult died (else they suffered serious harm and survived).
+    adult_died: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    criteria: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    decision_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    rationale: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    commissioned_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    completed_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True, index=True)
+    findings: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
+    # Independent advocacy (Care Act s68 applies to a review as to an enquiry): the latest assessment.
+    advocacy: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    advocacy_required: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    created_by: Mapped[str] = sub_column()
+
+    __table_args__ = (
+        sa.Index("ix_safeguarding_adults_reviews_created_at_id", "created_at", "id"),
+        sa.Index("ix_safeguarding_adults_reviews_decision_on", "decision_on"),
+    )

@@ -124,6 +124,7 @@ class Story:
     best_interests: str
     plan: str
     review: str
+    safeguarding_adults_review: str  # considered by the Board, not commissioned
 
 
 async def health_answers_and_the_police_restrict(
@@ -271,6 +272,16 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
         ),
     )
     reviewed = ok(await review_plan(http, who["worker"], plan["id"], review_body()), 201)
+    sar = ok(
+        await http.post(
+            "/v1/safeguarding-adults-reviews",
+            json={"person_id": person_id, "concern_ids": [concern["id"]], "referred_on": "2026-11-10",
+                  "adult_died": False, "criteria": "not_met", "decision_on": "2026-11-20",
+                  "rationale": "No serious harm; agencies worked together.", "commissioned": False},
+            headers=who["asc_manager"],
+        ),
+        201,
+    )  # fmt: skip
 
     # 4. Partner agencies read what others recorded: each read is a disclosure.
     for agency, url in (
@@ -298,6 +309,7 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
         best_interests=best_interests["id"],
         plan=plan["id"],
         review=reviewed["id"],
+        safeguarding_adults_review=sar["id"],
     )
 
 
@@ -394,6 +406,12 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
     assert sorted(a["agency"] for a in plan["actions"]) == ["housing", "police"]
     assert [r["id"] for r in plan["reviews"]] == [story.review]
     assert "protective_people" not in plan
+    (sar,) = export["adults"]["safeguarding_adults_reviews"]
+    assert (sar["id"], sar["status"], sar["concern_ids"]) == (
+        story.safeguarding_adults_review,
+        "not_commissioned",
+        [story.concern],
+    )
 
     # Withheld: counted by reason and kind, never shown.
     assert export["withheld"]["by_reason"] == {"restricted_contribution": 2, "third_party": 8}
@@ -484,6 +502,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
         "adult_concerns": 1,
         "capacity_assessments": 1,
         "safeguarding_plans": 1,
+        "safeguarding_adults_reviews": 1,
     }
     assert export_event.details["withheld"] == {"restricted_contribution": 2, "third_party": 8}
     serialised = json.dumps(export_event.details)
@@ -538,7 +557,12 @@ async def test_the_export_of_someone_with_no_records_is_just_their_person_record
     assert export["subject_access_request"] is None
     assert export["sides"] == ["children", "adults"]
     assert export["children"] == {"referrals": []}
-    assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
+    assert export["adults"] == {
+        "concerns": [],
+        "capacity_assessments": [],
+        "safeguarding_plans": [],
+        "safeguarding_adults_reviews": [],
+    }
     assert export["recipients"] == []
     assert export["withheld"] == {
         "total": 0,
@@ -646,7 +670,14 @@ async def test_childrens_social_care_exports_the_childrens_side_only(
     """Kai's adult records (concern, s42 rationale, feedback, capacity, best interests, plan) are adult
     social care's: not given, not listed among the recipients, not counted as withheld."""
     story = await tell_the_story(client, who, app)
-    adults_side = (*ADULTS_SIDE, story.concern, story.enquiry, story.assessment, story.plan)
+    adults_side = (
+        *ADULTS_SIDE,
+        story.concern,
+        story.enquiry,
+        story.assessment,
+        story.plan,
+        story.safeguarding_adults_review,
+    )
     export = await _one_side(client, who, story, "practitioner", "children", adults_side)
     assert [r["id"] for r in export["children"]["referrals"]] == [story.first, story.second]
     assert _recipients(export) == [
@@ -684,6 +715,9 @@ async def test_adult_social_care_exports_the_adults_side_only(
     assert [c["id"] for c in export["adults"]["concerns"]] == [story.concern]
     assert [a["id"] for a in export["adults"]["capacity_assessments"]] == [story.assessment]
     assert [p["id"] for p in export["adults"]["safeguarding_plans"]] == [story.plan]
+    assert [r["id"] for r in export["adults"]["safeguarding_adults_reviews"]] == [
+        story.safeguarding_adults_review
+    ]
     assert _recipients(export) == [
         ("read", "adult_concern", "health"),
         ("read", "enquiry", "police"),
@@ -717,7 +751,12 @@ async def test_adult_social_care_is_given_nothing_of_a_childs_record(
     export = ok(response)
     assert export["sides"] == ["adults"]
     assert export["children"] is None
-    assert export["adults"] == {"concerns": [], "capacity_assessments": [], "safeguarding_plans": []}
+    assert export["adults"] == {
+        "concerns": [],
+        "capacity_assessments": [],
+        "safeguarding_plans": [],
+        "safeguarding_adults_reviews": [],
+    }
     assert export["recipients"] == []
     assert export["withheld"] == NOTHING_WITHHELD
     for child_side in (

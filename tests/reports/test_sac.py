@@ -1,4 +1,4 @@
-"""GET /v1/reports/sac: every cell of SG1-SG4 on a hand-built year of adult safeguarding.
+"""GET /v1/reports/sac: every cell of SG1-SG5 on a hand-built year of adult safeguarding.
 
 The reporting year under test is 2024: 1 April 2024 00:00 BST (2024-03-31 23:00 UTC) to 31 March 2025
 23:59:59 BST (2025-03-31 22:59:59 UTC); British Summer Time had begun on 30 March both years. The
@@ -10,10 +10,20 @@ adults, and why each is there (ages are on 31 March 2025):
 | Bob | 64 (birthday on 1 April): 18-64 | male | none on the concern, MWBC on his person record: mixed | concern and other enquiry at the year's last second; enquiry concluded at the next year's first |
 | Cat | 79 | female | AIND | concern at the next year's first instant: not in the year |
 | Dan | not known | not known | not known | concern at the year's first instant; other enquiry concluded in the year |
-| Eve | 95: 95+ | other: not known | REFU: refused | concern a second before the year; section 42 enquiry started in it and concluded at its last second |
-| Gus | 90: 85-94 | male | BAFR: black | concern and enquiry before the year, concluded in it: SG2-SG4 only |
+| Eve | 95: 95+ | other: not known | REFU: refused | concern a second before the year; section 42 enquiry started in it and concluded at its last second; the enquiry found a third allegation (psychological, by a service provider) |
+| Gus | 90: 85-94 | male | BAFR: black | concern and enquiry before the year, concluded in it: SG2-SG4 only; the enquiry found the risk was neglect, not domestic abuse |
 | Hal | 35: 18-64 | male | OOTH: other | concern and other enquiry in the year, concluded in it |
 | Ivy | 75: 75-84 | female | NOBT: undeclared | concern in the year, not yet decided |
+
+Safeguarding adults reviews (SG5; decisions by `decision_on`, completions by `completed_on`):
+
+| about | criteria | decided | commissioned | completed | adult died |
+|---|---|---|---|---|---|
+| Gus | mandatory | 2024-05-20 | 2024-06-01 | 2025-02-28 | yes |
+| Eve | discretionary | 2024-06-15 | no: considered, not commissioned | - | no |
+| Hal | discretionary | 2024-01-10 (the year before) | 2024-02-01 | 2024-10-10 | no |
+| Bob | not met | 2025-03-31 (the year's last day) | no | - | no |
+| Ada | mandatory | 2025-04-01 (the next year) | 2025-04-02 | - | no |
 """
 
 from __future__ import annotations
@@ -112,42 +122,83 @@ def counts(names: tuple[str, ...], **found: int) -> dict[str, int]:
     return {**zeros(*names), **found}
 
 
-def sg1_measure(cases: int, individuals: int, age: Body, gender: Body, ethnicity: Body, reason: Body) -> Body:
+def by_case(concerns: Body, section_42: Body, other: Body) -> Body:
+    return {"concerns": concerns, "section_42_enquiries": section_42, "other_enquiries": other}
+
+
+def by_kind(section_42: Body, other: Body) -> Body:
+    return {"section_42_enquiries": section_42, "other_enquiries": other}
+
+
+def grid(rows: tuple[str, ...], **cells: Body) -> Body:
+    """A cross-tabulation by source of risk: ``cells`` maps a row to its non-zero columns."""
+    assert set(cells) <= set(rows), set(cells) - set(rows)
+    return {row: counts(SOURCES, **cells.get(row, {})) for row in rows}
+
+
+def sg1(*measures: Body) -> Body:
+    """SG1's tables from the three kinds of case (concerns, section 42, other), each given as
+    {cases, individuals, age, gender, ethnicity, reason}."""
     return {
-        "cases": cases,
-        "individuals": individuals,
-        "age_band": counts(AGES, **age),
-        "gender": counts(GENDERS, **gender),
-        "ethnicity": counts(ETHNICITIES, **ethnicity),
-        "primary_support_reason": counts(REASONS, **reason),
+        "sg1a": by_case(*(counts(AGES, **m["age"]) for m in measures)),
+        "sg1b": by_case(*(counts(GENDERS, **m["gender"]) for m in measures)),
+        "sg1c": by_case(*(counts(ETHNICITIES, **m["ethnicity"]) for m in measures)),
+        "sg1d": by_case(*(counts(REASONS, **m["reason"]) for m in measures)),
+        "sg1f": by_case(*({"cases": m["cases"], "individuals": m["individuals"]} for m in measures)),
     }
 
 
-def sg2_measure(
-    concluded: int, types: Body, locations: Body, sources: Body, results: Body, outcomes: Body
-) -> Body:
+def case(cases: int, individuals: int, age: Body, gender: Body, ethnicity: Body, reason: Body) -> Body:
+    return {"cases": cases, "individuals": individuals, "age": age, "gender": gender, "ethnicity": ethnicity,
+            "reason": reason}  # fmt: skip
+
+
+def sg2_kind(types: Body, locations: Body, results: Body, outcomes: Body) -> Body:
+    """One kind of enquiry's SG2 cells: type x source, location x source, results, outcomes."""
     return {
-        "concluded": concluded,
-        "type_of_risk": counts(TYPES, **types),
-        "location_of_risk": counts(LOCATIONS, **locations),
-        "source_of_risk": counts(SOURCES, **sources),
-        "result": counts(RESULTS, **results),
-        "risk_outcome": counts(OUTCOMES, **outcomes),
+        "sg2a": grid(TYPES, **types),
+        "sg2b": grid(LOCATIONS, **locations),
+        "sg2c": counts(RESULTS, **results),
+        "sg2e": counts(OUTCOMES, **outcomes),
     }
 
 
-EMPTY_SG1 = sg1_measure(0, 0, {}, {}, {}, {})
-EMPTY_SG2 = sg2_measure(0, {}, {}, {}, {}, {})
+def sg2(section_42: Body, other: Body) -> Body:
+    return {table: by_kind(section_42[table], other[table]) for table in ("sg2a", "sg2b", "sg2c", "sg2e")}
+
+
+def sg5(died: int, survived: int, died_people: int, survived_people: int, **decisions: int) -> Body:
+    return {
+        "sg5a": {
+            "safeguarding_adults_reviews": {
+                "where_one_or_more_individuals_died": died,
+                "where_no_individuals_died": survived,
+            }
+        },
+        "sg5b": {
+            "individuals": {
+                "who_suffered_serious_harm_and_died": died_people,
+                "who_suffered_serious_harm_and_survived": survived_people,
+            }
+        },
+        "decisions": {"safeguarding_adults_reviews": counts(SAR_DECISIONS, **decisions)},
+    }
+
+
+SAR_DECISIONS = ("mandatory", "discretionary", "not_met", "commissioned", "not_commissioned")
+EMPTY_CASE = case(0, 0, {}, {}, {}, {})
+EMPTY_SG2_KIND = sg2_kind({}, {}, {}, {})
 EMPTY_SG3 = {"concluded": 0, "lacked_capacity": counts(CAPACITY), "advocate_support": {"yes": 0, "no": 0}}
 EMPTY_SG4 = {"concluded": 0, "msp_asked": counts(ASKED), "outcomes_achieved": counts(ACHIEVED)}
+EMPTY_SG5 = sg5(0, 0, 0, 0)
 
 EXPECTED_2024: Body = {
     "year": 2024,
     "period_start": "2024-04-01",
     "period_end": "2025-03-31",
-    "sg1": {
+    "sg1": sg1(
         # Ada (twice), Bob, Dan, Hal, Ivy. Ada is described as at her latest concern (sensory).
-        "concerns": sg1_measure(
+        case(
             cases=6,
             individuals=5,
             age={"aged_18_to_64": 2, "aged_65_to_74": 1, "aged_75_to_84": 1, "not_known": 1},
@@ -156,7 +207,7 @@ EXPECTED_2024: Body = {
             reason={"sensory": 1, "mental_health": 1, "social": 1, "no_support_reason": 1, "not_known": 1},
         ),
         # Ada (her first concern's enquiry: physical) and Eve; Gus's enquiry started the year before.
-        "section_42_enquiries": sg1_measure(
+        case(
             cases=2,
             individuals=2,
             age={"aged_65_to_74": 1, "aged_95_and_over": 1},
@@ -165,7 +216,7 @@ EXPECTED_2024: Body = {
             reason={"physical": 1, "sensory": 1},
         ),
         # Bob, Dan, Hal.
-        "other_enquiries": sg1_measure(
+        case(
             cases=3,
             individuals=3,
             age={"aged_18_to_64": 2, "not_known": 1},
@@ -173,66 +224,91 @@ EXPECTED_2024: Body = {
             ethnicity={"mixed_or_multiple": 1, "other": 1, "undeclared_or_not_known": 1},
             reason={"mental_health": 1, "social": 1, "not_known": 1},
         ),
-    },
-    "sg2": {
-        # Ada, Eve and Gus. Ada's two physical allegations count once; the two results of one kind too.
-        "section_42_enquiries": sg2_measure(
-            concluded=3,
+    ),
+    "sg2": sg2(
+        # Ada, Eve and Gus, as their enquiries found them.
+        sg2_kind(
             types={
-                "physical": 1,
-                "financial_or_material": 1,
-                "sexual": 1,
-                "psychological": 1,
-                "domestic_abuse": 1,
+                # Ada's two physical allegations, both by a service provider: one enquiry, counted once.
+                "physical": {"service_provider": 1},
+                "financial_or_material": {"other_known_to_individual": 1},  # Ada
+                "sexual": {"other_unknown_to_individual": 1},  # Eve
+                # Eve: as raised (known to her), and the one her enquiry found (a service provider).
+                "psychological": {"other_known_to_individual": 1, "service_provider": 1},
+                # Gus: raised as domestic abuse, found to be neglect (nothing left under domestic abuse).
+                "neglect_and_acts_of_omission": {"other_known_to_individual": 1},
             },
-            locations={"own_home": 1, "care_home_residential": 1, "hospital_acute": 1, "in_the_community": 1},
-            sources={"service_provider": 1, "other_known_to_individual": 3, "other_unknown_to_individual": 1},
+            locations={
+                "own_home": {"service_provider": 1, "other_known_to_individual": 1},  # Ada
+                "care_home_residential": {"service_provider": 1},  # Ada
+                # Eve: two as raised, one found.
+                "hospital_acute": {
+                    "other_unknown_to_individual": 1,
+                    "other_known_to_individual": 1,
+                    "service_provider": 1,
+                },
+                "in_the_community": {"other_known_to_individual": 1},  # Gus
+            },
             results={
-                "risk_identified_and_action_taken": 1,
-                "no_risk_identified_and_no_action_taken": 1,
-                "risk_assessment_inconclusive_and_action_taken": 1,
-                "risk_identified_and_no_action_taken": 1,
-                "no_risk_identified_and_action_taken": 1,
+                "risk_identified_and_action_taken": 2,  # Ada (twice: once), Eve's found allegation
+                "no_risk_identified_and_no_action_taken": 1,  # Ada
+                "risk_assessment_inconclusive_and_action_taken": 1,  # Eve
+                "risk_identified_and_no_action_taken": 1,  # Eve
+                "no_risk_identified_and_action_taken": 1,  # Gus
             },
-            outcomes={"risk_reduced": 1, "risk_removed": 1, "risk_remained": 1},
+            # Reduced: Ada and Eve's found allegation; removed: Ada; remained: Eve.
+            outcomes={"risk_reduced": 2, "risk_removed": 1, "risk_remained": 1},
         ),
         # Dan and Hal; Bob's concluded a second into the next year.
-        "other_enquiries": sg2_measure(
-            concluded=2,
-            types={"self_neglect": 1, "modern_slavery": 1},
-            locations={"own_home": 1, "in_a_community_service": 1},
-            sources={"other_unknown_to_individual": 1, "service_provider": 1},
+        sg2_kind(
+            types={
+                "self_neglect": {"other_unknown_to_individual": 1},
+                "modern_slavery": {"service_provider": 1},
+            },
+            locations={
+                "own_home": {"other_unknown_to_individual": 1},
+                "in_a_community_service": {"service_provider": 1},
+            },
             results={
                 "enquiry_ceased_at_individuals_request_and_no_action_taken": 1,
                 "risk_identified_and_action_taken": 1,
             },
             outcomes={"risk_removed": 1},
         ),
-    },
+    ),
     "sg3": {
-        "section_42_enquiries": {
-            "concluded": 3,
-            "lacked_capacity": counts(CAPACITY, yes=2, not_recorded=1),
-            "advocate_support": {"yes": 1, "no": 1},
-        },
-        "other_enquiries": {
-            "concluded": 2,
-            "lacked_capacity": counts(CAPACITY, no=1, dont_know=1),
-            "advocate_support": {"yes": 0, "no": 0},
-        },
+        "sg3a": by_kind(
+            {
+                "concluded": 3,
+                "lacked_capacity": counts(CAPACITY, yes=2, not_recorded=1),
+                "advocate_support": {"yes": 1, "no": 1},
+            },
+            {
+                "concluded": 2,
+                "lacked_capacity": counts(CAPACITY, no=1, dont_know=1),
+                "advocate_support": {"yes": 0, "no": 0},
+            },
+        )
     },
     "sg4": {
-        "section_42_enquiries": {
-            "concluded": 3,
-            "msp_asked": counts(ASKED, yes_outcomes_expressed=1, yes_no_outcomes_expressed=1, not_recorded=1),
-            "outcomes_achieved": counts(ACHIEVED, partially=1),
-        },
-        "other_enquiries": {
-            "concluded": 2,
-            "msp_asked": counts(ASKED, no=1, dont_know=1),
-            "outcomes_achieved": counts(ACHIEVED),
-        },
+        "sg4a": by_kind(
+            {
+                "concluded": 3,
+                "msp_asked": counts(
+                    ASKED, yes_outcomes_expressed=1, yes_no_outcomes_expressed=1, not_recorded=1
+                ),
+                "outcomes_achieved": counts(ACHIEVED, partially=1),
+            },
+            {
+                "concluded": 2,
+                "msp_asked": counts(ASKED, no=1, dont_know=1),
+                "outcomes_achieved": counts(ACHIEVED),
+            },
+        )
     },
+    # Completed: Gus's (he died) and Hal's (decided the year before; he survived). Decided: Gus's
+    # (mandatory, commissioned), Eve's (discretionary, considered and not commissioned), Bob's (not met).
+    "sg5": sg5(1, 1, 1, 1, mandatory=1, discretionary=1, not_met=1, commissioned=1, not_commissioned=2),
 }
 
 
@@ -288,11 +364,13 @@ class Builder:
         results: list[tuple[str, str | None]],
         *,
         concluded: str,
+        found: tuple[Body, ...] = (),
         **answers: Any,
     ) -> None:
+        """``results`` in order: the concern's allegations as raised, then those the enquiry ``found``."""
         allegations = [
             {"allegation_id": a["id"], "result": result, **({"risk_outcome": outcome} if outcome else {})}
-            for a, (result, outcome) in zip(concern["allegations"], results, strict=True)
+            for a, (result, outcome) in zip([*concern["allegations"], *found], results, strict=True)
         ]
         await self.call(
             "POST", f"/v1/enquiries/{enquiry_id}/conclusion", self.manager, 200,
@@ -301,6 +379,37 @@ class Builder:
         self.dates.append(
             f"UPDATE enquiries SET concluded_at = {sql_time(concluded)} WHERE id = '{sql_id(enquiry_id)}'"
         )
+
+    async def find(self, enquiry_id: str, found: Body) -> Body:
+        """The enquiry adds an allegation it found."""
+        return await self.call(
+            "POST", f"/v1/enquiries/{enquiry_id}/allegations", self.worker, 201, json=found
+        )
+
+    async def correct(self, allegation_id: str, **fields: str) -> None:
+        """The enquiry corrects an allegation as it found it."""
+        url = f"/v1/allegations/{allegation_id}"
+        etag = (await self.world.http.get(url, headers=self.worker)).headers["etag"]
+        await self.call(
+            "PATCH", url, {**self.worker, "If-Match": etag}, 200, json={**fields, "reason": "As found."}
+        )
+
+    async def review(
+        self, concern: Body, referred: str, *, died: bool, decision: Body, completed: str | None = None
+    ) -> None:
+        """A safeguarding adults review of the concern's adult: referred, decided, perhaps completed."""
+        response = await self.world.http.post(
+            "/v1/safeguarding-adults-reviews",
+            headers=self.manager,
+            json={"person_id": concern["adult"]["person_id"], "concern_ids": [concern["id"]],
+                  "referred_on": referred, "adult_died": died, **decision},
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        if completed is not None:
+            await self.call(
+                "PATCH", response.headers["location"], {**self.manager, "If-Match": response.headers["etag"]}, 200,
+                json={"completed_on": completed, "findings": "Agencies did not share what they knew."},
+            )  # fmt: skip
 
     async def build(self) -> dict[str, Body]:
         made: dict[str, Body] = {}
@@ -385,10 +494,17 @@ class Builder:
             received="2024-03-31T23:59:59+01:00",
         )  # fmt: skip
         enquiry = await self.enquiry(eve, "section_42_enquiry", opened="2024-04-02T10:00:00+01:00")
+        found = await self.find(
+            enquiry,
+            allegation(type_of_risk="psychological", location_of_risk="hospital_acute",
+                       source_of_risk="service_provider"),
+        )  # fmt: skip
         await self.conclude(
             eve, enquiry,
             [("risk_assessment_inconclusive_and_action_taken", None), ("risk_identified_and_no_action_taken",
-                                                                       "risk_remained")],
+                                                                       "risk_remained"),
+             ("risk_identified_and_action_taken", "risk_reduced")],
+            found=(found,),
             concluded="2025-03-31T23:59:59+01:00",
             msp_asked="yes_no_outcomes_expressed", lacked_capacity="yes", advocate_support=False,
         )  # fmt: skip
@@ -401,6 +517,7 @@ class Builder:
             received="2024-02-01T10:00:00+00:00",
         )  # fmt: skip
         enquiry = await self.enquiry(gus, "section_42_enquiry", opened="2024-02-10T10:00:00+00:00")
+        await self.correct(gus["allegations"][0]["id"], type_of_risk="neglect_and_acts_of_omission")
         await self.conclude(
             gus, enquiry, [("no_risk_identified_and_action_taken", None)],
             concluded="2024-06-30T10:00:00+01:00", msp_asked="not_recorded", lacked_capacity="not_recorded",
@@ -424,6 +541,20 @@ class Builder:
              "ethnicity": "NOBT", "primary_support_reason": "no_support_reason"},
             allegation(), received="2024-07-07T10:00:00+01:00",
         )  # fmt: skip
+
+        # The reviews of the module's table: (adult, referred, died, criteria, decided, commissioned, completed).
+        reviews = [
+            (gus, "2024-05-01", True, "mandatory", "2024-05-20", "2024-06-01", "2025-02-28"),
+            (eve, "2024-06-01", False, "discretionary", "2024-06-15", None, None),
+            (hal, "2023-12-01", False, "discretionary", "2024-01-10", "2024-02-01", "2024-10-10"),
+            (bob, "2025-03-01", False, "not_met", "2025-03-31", None, None),
+            (a1, "2025-01-01", False, "mandatory", "2025-04-01", "2025-04-02", None),
+        ]
+        for concern, referred, died, criteria, decided, commissioned, completed in reviews:
+            decision = {"criteria": criteria, "rationale": "Considered by the Board.", "decision_on": decided,
+                        "commissioned": commissioned is not None,
+                        **({"commissioned_on": commissioned} if commissioned else {})}  # fmt: skip
+            await self.review(concern, referred, died=died, decision=decision, completed=completed)
 
         await run_sql(self.world.app, *self.dates)
         return made
@@ -456,28 +587,40 @@ async def test_every_cell_of_the_year(world: World) -> None:
 async def test_the_boundaries_fall_in_the_neighbouring_years(world: World) -> None:
     before = await sac(world, YEAR - 1)
     # Eve's concern a second before 1 April 2024, and Gus's concern and enquiry.
-    assert before["sg1"]["concerns"]["cases"] == 2
-    assert before["sg1"]["concerns"]["individuals"] == 2
-    assert before["sg1"]["section_42_enquiries"]["cases"] == 1
-    assert before["sg2"]["section_42_enquiries"] == EMPTY_SG2
+    assert before["sg1"]["sg1f"]["concerns"] == {"cases": 2, "individuals": 2}
+    assert before["sg1"]["sg1f"]["section_42_enquiries"] == {"cases": 1, "individuals": 1}
+    assert before["sg2"] == sg2(EMPTY_SG2_KIND, EMPTY_SG2_KIND)
+    # Hal's review was decided (discretionary, commissioned) the year before, completed in 2024.
+    assert before["sg5"] == sg5(0, 0, 0, 0, discretionary=1, commissioned=1)
 
     after = await sac(world, YEAR + 1)
     # Cat's concern at 00:00 BST on 1 April 2025; she is 80 on 31 March 2026.
-    assert after["sg1"]["concerns"] == sg1_measure(
-        1, 1, {"aged_75_to_84": 1}, {"female": 1}, {"asian_or_asian_british": 1}, {"learning_disability": 1}
+    assert after["sg1"] == sg1(
+        case(
+            1,
+            1,
+            {"aged_75_to_84": 1},
+            {"female": 1},
+            {"asian_or_asian_british": 1},
+            {"learning_disability": 1},
+        ),
+        EMPTY_CASE,
+        EMPTY_CASE,
     )
-    assert after["sg1"]["section_42_enquiries"] == EMPTY_SG1
-    assert after["sg1"]["other_enquiries"] == EMPTY_SG1
     # Bob's other enquiry, concluded at 00:00 BST on 1 April 2025.
-    assert after["sg2"]["other_enquiries"] == sg2_measure(
-        1, {"organisational": 1}, {"care_home_nursing": 1}, {"service_provider": 1},
-        {"risk_identified_and_action_taken": 1}, {"risk_reduced": 1},
+    assert after["sg2"] == sg2(
+        EMPTY_SG2_KIND,
+        sg2_kind(
+            {"organisational": {"service_provider": 1}}, {"care_home_nursing": {"service_provider": 1}},
+            {"risk_identified_and_action_taken": 1}, {"risk_reduced": 1},
+        ),
     )  # fmt: skip
-    assert after["sg3"]["other_enquiries"]["lacked_capacity"] == counts(CAPACITY, no=1)
-    assert after["sg4"]["other_enquiries"]["outcomes_achieved"] == counts(ACHIEVED, fully=1)
-    assert after["sg2"]["section_42_enquiries"] == EMPTY_SG2
-    assert after["sg3"]["section_42_enquiries"] == EMPTY_SG3
-    assert after["sg4"]["section_42_enquiries"] == EMPTY_SG4
+    assert after["sg3"]["sg3a"]["other_enquiries"]["lacked_capacity"] == counts(CAPACITY, no=1)
+    assert after["sg4"]["sg4a"]["other_enquiries"]["outcomes_achieved"] == counts(ACHIEVED, fully=1)
+    assert after["sg3"]["sg3a"]["section_42_enquiries"] == EMPTY_SG3
+    assert after["sg4"]["sg4a"]["section_42_enquiries"] == EMPTY_SG4
+    # Ada's review, decided on 1 April 2025 and not yet completed.
+    assert after["sg5"] == sg5(0, 0, 0, 0, mandatory=1, commissioned=1)
 
 
 async def test_a_year_without_records_is_all_zeros(world: World) -> None:
@@ -485,25 +628,27 @@ async def test_a_year_without_records_is_all_zeros(world: World) -> None:
         "year": 2015,
         "period_start": "2015-04-01",
         "period_end": "2016-03-31",
-        "sg1": {"concerns": EMPTY_SG1, "section_42_enquiries": EMPTY_SG1, "other_enquiries": EMPTY_SG1},
-        "sg2": {"section_42_enquiries": EMPTY_SG2, "other_enquiries": EMPTY_SG2},
-        "sg3": {"section_42_enquiries": EMPTY_SG3, "other_enquiries": EMPTY_SG3},
-        "sg4": {"section_42_enquiries": EMPTY_SG4, "other_enquiries": EMPTY_SG4},
+        "sg1": sg1(EMPTY_CASE, EMPTY_CASE, EMPTY_CASE),
+        "sg2": sg2(EMPTY_SG2_KIND, EMPTY_SG2_KIND),
+        "sg3": {"sg3a": by_kind(EMPTY_SG3, EMPTY_SG3)},
+        "sg4": {"sg4a": by_kind(EMPTY_SG4, EMPTY_SG4)},
+        "sg5": EMPTY_SG5,
     }
 
 
 def flatten(report: Body) -> list[dict[str, str]]:
-    """The JSON report as the documented CSV rows: table, measure, breakdown, category, count."""
+    """The JSON report as the documented CSV rows: table, measure, category, subcategory, count."""
     rows = []
-    for table in ("sg1", "sg2", "sg3", "sg4"):
-        for measure, figures in report[table].items():
-            for breakdown, value in figures.items():
-                cells = [("", value)] if isinstance(value, int) else list(value.items())
-                for category, count in cells:
-                    rows.append(
-                        {"table": table, "measure": measure, "breakdown": breakdown, "category": category,
-                         "count": str(count)}
-                    )  # fmt: skip
+    for section in ("sg1", "sg2", "sg3", "sg4", "sg5"):
+        for table, measures in report[section].items():
+            for measure, cells in measures.items():
+                for category, value in cells.items():
+                    pairs = [("", value)] if isinstance(value, int) else list(value.items())
+                    for subcategory, count in pairs:
+                        rows.append(
+                            {"table": table, "measure": measure, "category": category, "subcategory": subcategory,
+                             "count": str(count)}
+                        )  # fmt: skip
     return rows
 
 
@@ -514,9 +659,18 @@ async def test_csv_carries_every_cell_of_the_json(world: World) -> None:
     rows = parse_csv(response)
     assert response.headers["content-disposition"] == 'attachment; filename="sac-2024-25.csv"'
     assert response.headers["vary"] == "Accept"
-    assert response.text.startswith("table,measure,breakdown,category,count\r\n")
+    assert response.text.startswith("table,measure,category,subcategory,count\r\n")
     assert rows == flatten(EXPECTED_2024)
-    assert {"table": "sg1", "measure": "concerns", "breakdown": "cases", "category": "", "count": "6"} in rows
+    assert {
+        "table": "sg1f",
+        "measure": "concerns",
+        "category": "cases",
+        "subcategory": "",
+        "count": "6",
+    } in rows
+    # A cross-tabulation's cell: Ada's two physical allegations by a service provider, counted once.
+    assert {"table": "sg2a", "measure": "section_42_enquiries", "category": "physical",
+            "subcategory": "service_provider", "count": "1"} in rows  # fmt: skip
 
 
 async def test_content_negotiation(world: World) -> None:

@@ -204,6 +204,19 @@ class World:
         )["adult"]["person_id"]
         return person_id
 
+    async def allegation_of(self, concern_id: str) -> str:
+        allegation_id: str = (
+            await self.call("GET", f"/v1/adult-concerns/{concern_id}", "asc_practitioner", 200)
+        )["allegations"][0]["id"]
+        return allegation_id
+
+    async def review(self, person_id: str) -> str:
+        body = {"person_id": person_id, "referred_on": "2026-11-10", "adult_died": False}
+        review_id: str = (
+            await self.call("POST", "/v1/safeguarding-adults-reviews", "asc_manager", 201, json=body)
+        )["id"]
+        return review_id
+
     async def assessment(self, person_id: str) -> str:
         body = adult_bodies.assessment_body(person_id)
         assessment_id: str = (
@@ -222,6 +235,8 @@ class World:
         self.ids["concern"] = await self.concern(enquiry=True)
         self.ids["enquiry"] = self.ids[f"enquiry_of_{self.ids['concern']}"]
         self.ids["adult"] = await self.person_of(self.ids["concern"])
+        self.ids["allegation"] = await self.allegation_of(self.ids["concern"])
+        self.ids["review"] = await self.review(self.ids["adult"])
         self.ids["assessment"] = await self.assessment(self.ids["adult"])
         advocate = await self.call(
             "POST", "/v1/advocates", "asc_practitioner", 201, json=adult_bodies.advocate_body()
@@ -465,6 +480,36 @@ async def _conclude(world: World) -> Request:
     full = await world.call("GET", f"/v1/adult-concerns/{concern_id}", "asc_practitioner", 200)
     body = adult_bodies.conclusion_body([a["id"] for a in full["allegations"]])
     return {"url": f"/v1/enquiries/{world.ids[f'enquiry_of_{concern_id}']}/conclusion", "json": body}
+
+
+async def _add_allegation(world: World) -> Request:
+    concern_id = await world.concern(enquiry=True)
+    url = f"/v1/enquiries/{world.ids[f'enquiry_of_{concern_id}']}/allegations"
+    return {"url": url, "json": adult_bodies.allegation(type_of_risk="psychological")}
+
+
+async def _correct_allegation(world: World) -> Request:
+    concern_id = await world.concern(enquiry=True)
+    url = f"/v1/allegations/{await world.allegation_of(concern_id)}"
+    return await _as_it_stands(
+        world, "asc_practitioner", url, {"type_of_risk": "physical", "reason": "Found."}
+    )
+
+
+async def _refer_review(world: World) -> Request:
+    body = {"person_id": world.ids["adult"], "referred_on": "2026-11-10", "adult_died": True}
+    return {"url": "/v1/safeguarding-adults-reviews", "json": body}
+
+
+async def _decide_review(world: World) -> Request:
+    url = f"/v1/safeguarding-adults-reviews/{await world.review(world.ids['adult'])}"
+    body = {
+        "criteria": "not_met",
+        "decision_on": "2026-11-20",
+        "rationale": "No harm.",
+        "commissioned": False,
+    }
+    return await _as_it_stands(world, "asc_practitioner", url, body)
 
 
 async def _advocacy(world: World) -> Request:
@@ -1021,6 +1066,67 @@ ROWS = [
         "advocates:write",
         201,
         _advocacy,
+        ASC,
+    ),
+    Row(
+        "add allegation found",
+        "POST",
+        "/v1/enquiries/{enquiry_id}/allegations",
+        "adult_concerns:write",
+        201,
+        _add_allegation,
+        ASC,
+    ),
+    Row(
+        "get allegation",
+        "GET",
+        "/v1/allegations/{allegation_id}",
+        "adult_concerns:read",
+        200,
+        static("/v1/allegations/{allegation}"),
+        ASC,
+    ),
+    Row(
+        "correct allegation",
+        "PATCH",
+        "/v1/allegations/{allegation_id}",
+        "adult_concerns:write",
+        200,
+        _correct_allegation,
+        ASC,
+    ),
+    Row(
+        "refer safeguarding adults review",
+        "POST",
+        "/v1/safeguarding-adults-reviews",
+        "adult_concerns:decide",
+        201,
+        _refer_review,
+    ),
+    Row(
+        "list safeguarding adults reviews",
+        "GET",
+        "/v1/safeguarding-adults-reviews",
+        "adult_concerns:read",
+        200,
+        static("/v1/safeguarding-adults-reviews"),
+    ),
+    Row(
+        "get safeguarding adults review",
+        "GET",
+        "/v1/safeguarding-adults-reviews/{review_id}",
+        "adult_concerns:read",
+        200,
+        static("/v1/safeguarding-adults-reviews/{review}"),
+        ASC,
+    ),
+    Row(
+        "decide safeguarding adults review",
+        "PATCH",
+        "/v1/safeguarding-adults-reviews/{review_id}",
+        "adult_concerns:decide",
+        200,
+        _decide_review,
         ASC,
     ),
     Row("assess capacity", "POST", "/v1/capacity-assessments", "capacity:write", 201, _assess, ASC),

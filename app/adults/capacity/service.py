@@ -22,12 +22,14 @@ from app.adults.concerns.repository import AGGREGATE as CONCERN
 from app.core import audit, events
 from app.core.audit import AuditAction
 from app.core.auth import Principal
+from app.core.clock import age_on, local_date
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.events import EventType
 from app.core.filters import where_equal
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams
 from app.models.adult import BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
+from app.models.person import Person
 
 RECORD_TYPE = "capacity_assessment"
 
@@ -102,8 +104,25 @@ def _audit(
     )
 
 
+# The Mental Capacity Act 2005 applies from the age of 16 (s2(5)).
+MCA_MINIMUM_AGE = 16
+
+
+async def check_age(session: AsyncSession, body: CapacityAssessmentIn) -> None:
+    """422 when the person is known to be under 16 on the (London) date of the assessment."""
+    person = await session.get(Person, body.person_id)
+    born = None if person is None else person.date_of_birth
+    if born is not None and age_on(born, local_date(body.assessed_at)) < MCA_MINIMUM_AGE:
+        raise ValidationFailed(
+            ["body", "assessed_at"],
+            "The Mental Capacity Act applies from the age of 16: the person was under 16 on the "
+            "date of this assessment.",
+        )
+
+
 async def assess(session: AsyncSession, actor: Principal, body: CapacityAssessmentIn) -> CapacityAssessment:
     await concerns.person_and_concern(session, body.person_id, body.concern_id)
+    await check_age(session, body)
     check_outcome(body)
     assessment = CapacityAssessment(
         id=uuid.uuid4(),
@@ -148,13 +167,8 @@ async def history(
         (CapacityAssessment.person_id, filters.person_id),
         (CapacityAssessment.concern_id, filters.concern_id),
     )
-    found, next_cursor = await paginate(
-        session, stmt, [CapacityAssessment.assessed_at, CapacityAssessment.id], params
-    )
-    audit.record_list(
-        session, actor, RECORD_TYPE, "assessment_ids", (a.id for a in found), (a.person_id for a in found)
-    )
-    return found, next_cursor
+    keys = [CapacityAssessment.assessed_at, CapacityAssessment.id]
+    return await audit.audited_page(session, actor, stmt, keys, params, RECORD_TYPE, "assessment_ids")
 
 
 async def superseded(session: AsyncSession, assessment: CapacityAssessment) -> bool:

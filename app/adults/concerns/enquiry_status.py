@@ -19,6 +19,8 @@ INITIAL = EnquiryStatus.OPEN
 class Action(StrEnum):
     CONCLUDE = "conclude"
     ALLOCATE = "allocate"  # keeps the status
+    # Adding an allegation the enquiry found, or correcting one: only while it is open (keeps the status).
+    AMEND_ALLEGATIONS = "amend_allegations"
 
 
 TRANSITIONS: Transitions[EnquiryStatus, Action] = Transitions(
@@ -26,10 +28,14 @@ TRANSITIONS: Transitions[EnquiryStatus, Action] = Transitions(
     table={
         (EnquiryStatus.OPEN, Action.CONCLUDE): EnquiryStatus.CONCLUDED,
         (EnquiryStatus.OPEN, Action.ALLOCATE): EnquiryStatus.OPEN,
+        (EnquiryStatus.OPEN, Action.AMEND_ALLEGATIONS): EnquiryStatus.OPEN,
     },
     refused={
         Action.CONCLUDE: "This enquiry has already been concluded.",
         Action.ALLOCATE: "A concluded enquiry is not allocated any more.",
+        Action.AMEND_ALLEGATIONS: (
+            "The enquiry has concluded: its allegations are as it found them, and change no more."
+        ),
     },
 )
 

@@ -24,6 +24,8 @@ from app.models.adult import (
     AdultConcern,
     Advocacy,
     Allegation,
+    AllegationChange,
+    BestInterestsDecision,
     CapacityAssessment,
     Enquiry,
     SafeguardingPlan,
@@ -47,6 +49,38 @@ async def allegations(session: AsyncSession, concern_id: uuid.UUID) -> Sequence[
         sa.select(Allegation).where(Allegation.concern_id == concern_id).order_by(Allegation.position)
     )
     return rows.all()
+
+
+async def allegation(
+    session: AsyncSession, allegation_id: uuid.UUID, *, for_update: bool = False
+) -> Allegation | None:
+    return await one(
+        session, sa.select(Allegation).where(Allegation.id == allegation_id), for_update=for_update
+    )
+
+
+async def allegation_changes(
+    session: AsyncSession, allegation_ids: Collection[uuid.UUID]
+) -> Sequence[AllegationChange]:
+    """The corrections of these allegations, oldest first."""
+    if not allegation_ids:
+        return []
+    rows = await session.scalars(
+        sa.select(AllegationChange)
+        .where(AllegationChange.allegation_id.in_(list(allegation_ids)))
+        .order_by(AllegationChange.changed_at, AllegationChange.id)
+    )
+    return rows.all()
+
+
+async def best_interests_person(session: AsyncSession, decision_id: uuid.UUID) -> uuid.UUID | None:
+    """Whom a best interests decision is about (None: no such decision)."""
+    found: uuid.UUID | None = await session.scalar(
+        sa.select(CapacityAssessment.person_id)
+        .join(BestInterestsDecision, BestInterestsDecision.assessment_id == CapacityAssessment.id)
+        .where(BestInterestsDecision.id == decision_id)
+    )
+    return found
 
 
 async def decision(session: AsyncSession, concern_id: uuid.UUID) -> Section42DecisionRecord | None:

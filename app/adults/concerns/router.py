@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query
 
 from app.adults.codes import AdultConcernStatus, EnquiryStatus
-from app.adults.concerns import access, repository, service, views
+from app.adults.concerns import access, allegations, repository, service, views
 from app.adults.concerns.repository import ConcernFilters, EnquiryFilters
 from app.adults.concerns.schemas import (
     AdultConcernCreate,
@@ -18,6 +18,9 @@ from app.adults.concerns.schemas import (
     AdultConcernUpdate,
     AdvocacyIn,
     AdvocacyOut,
+    AllegationCorrection,
+    AllegationFound,
+    AllegationOut,
     ConcernInformationOut,
     ConcernSort,
     EnquiryConclusion,
@@ -314,7 +317,7 @@ async def list_enquiries(
 )
 async def get_enquiry(enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession) -> EnquiryOut:
     enquiry, allegations = await service.read_enquiry(session, principal, enquiry_id)
-    return views.enquiry_out(enquiry, allegations, hub=access.is_hub(principal))
+    return await views.enquiry_view(session, enquiry, allegations, hub=access.is_hub(principal))
 
 
 @router.post(
@@ -337,9 +340,9 @@ async def allocate_enquiry(
     "/v1/enquiries/{enquiry_id}/conclusion",
     summary="Conclude the enquiry",
     description=(
-        "A result for every allegation (SAC SG2c; 422 `allegation_results_missing` otherwise), with a risk "
-        "outcome (SG2e) exactly where risk was identified, and the Making Safeguarding Personal and capacity "
-        "answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
+        "A result for every allegation of the concern, those the enquiry added included (SAC SG2c; 422 "
+        "`allegation_results_missing` otherwise), with a risk outcome (SG2e) exactly where risk was "
+        "identified, and the Making Safeguarding Personal and capacity answers. When an advocate is required it must have been appointed, or the adult's refusal recorded "
         "(409 `advocate_required`)."
     ),
     responses=problem_responses(
@@ -352,7 +355,67 @@ async def conclude_enquiry(
     enquiry_id: uuid.UUID, principal: ConcernsDecide, session: DbSession, body: EnquiryConclusion
 ) -> EnquiryOut:
     enquiry, allegations = await service.conclude(session, principal, enquiry_id, body)
-    return views.enquiry_out(enquiry, allegations, hub=access.is_hub(principal))
+    return await views.enquiry_view(session, enquiry, allegations, hub=access.is_hub(principal))
+
+
+@router.post(
+    "/v1/enquiries/{enquiry_id}/allegations",
+    summary="Add an allegation the enquiry found",
+    description=(
+        "Adult social care adds a risk the open enquiry found that the concern did not raise (409 "
+        "`invalid_transition` once it concluded). The conclusion then needs a result for it too, and SAC SG2 "
+        "counts it. The raising agency is not shown it, nor told of it on its feed. Location is the allegation."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+)
+async def add_allegation(
+    enquiry_id: uuid.UUID,
+    created: Created,
+    answer: Versioned,
+    principal: ConcernsWriteOnce,
+    session: DbSession,
+    body: AllegationFound,
+) -> AllegationOut:
+    allegation = await allegations.add(session, principal, enquiry_id, body)
+    out = answer.tagged(allegation.version, views.allegation_out(allegation))
+    return created.at(f"/v1/allegations/{allegation.id}", out)
+
+
+@router.get(
+    "/v1/allegations/{allegation_id}",
+    summary="Get an allegation, with how the enquiry corrected it",
+    description="Adult social care, and the agency leading the concern's enquiry or caused it.",
+)
+async def get_allegation(
+    allegation_id: uuid.UUID, answer: Versioned, principal: ConcernsRead, session: DbSession
+) -> AllegationOut:
+    allegation, changes = await allegations.read(session, principal, allegation_id)
+    out = views.allegation_out(allegation, changes)
+    return answer.tagged(
+        allegation.version, out if access.is_hub(principal) else views.enquiry_out_allegation(out)
+    )
+
+
+@router.patch(
+    "/v1/allegations/{allegation_id}",
+    summary="Correct an allegation as the enquiry found it",
+    description=(
+        "Adult social care corrects the type, location or source of risk while the enquiry is open (409 "
+        "`invalid_transition` after), with the reason. Each correction keeps what the allegation was, who "
+        "changed it, when and why (`corrections`). Needs `If-Match` (428, 412)."
+    ),
+    responses=problem_responses(409, codes=INVALID_TRANSITION),
+)
+async def correct_allegation(
+    allegation_id: uuid.UUID,
+    answer: Versioned,
+    principal: ConcernsWrite,
+    session: DbSession,
+    body: AllegationCorrection,
+    if_match: IfMatch = None,
+) -> AllegationOut:
+    allegation, changes = await allegations.correct(session, principal, allegation_id, body, if_match)
+    return answer.tagged(allegation.version, views.allegation_out(allegation, changes))
 
 
 @router.post(

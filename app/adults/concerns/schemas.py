@@ -19,6 +19,7 @@ from app.adults.codes import (
     AdultConcernStatus,
     AdvocacyOffer,
     AlternativeRoute,
+    AppropriatePersonConsent,
     EnquiryObjective,
     EnquiryResult,
     EnquiryStatus,
@@ -381,6 +382,18 @@ class AdvocacyIn(RequestModel):
     appropriate_person_available: bool = Field(
         description="Is there an appropriate person (not paid or professional) to support them?"
     )
+    appropriate_person_consent: AppropriatePersonConsent | None = Field(
+        None,
+        description="Care Act s68: an appropriate person needs the adult's consent (`given`), or, when the adult "
+        "lacks capacity to consent, a best interests decision that it is in their best interests "
+        "(`lacks_capacity_best_interests`, naming `best_interests_decision_id`). Required when "
+        "`appropriate_person_available`, and only then.",
+    )
+    best_interests_decision_id: uuid.UUID | None = Field(
+        None,
+        description="The best interests decision (about this adult) that the appropriate person supports them; "
+        "with `lacks_capacity_best_interests` only.",
+    )
     offer: AdvocacyOffer
     advocate_id: uuid.UUID | None = Field(None, description="The advocate appointed; required when accepted.")
     notes: Text10k | None = None
@@ -391,6 +404,19 @@ class AdvocacyIn(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        consent = self.appropriate_person_consent
+        if self.appropriate_person_available and consent is None:
+            raise ValueError(
+                "an appropriate person needs the adult's consent, or a best interests decision when the adult "
+                "lacks capacity to consent (appropriate_person_consent)"
+            )
+        if not self.appropriate_person_available and consent is not None:
+            raise ValueError("appropriate_person_consent is for an appropriate person available")
+        best_interests = consent == AppropriatePersonConsent.LACKS_CAPACITY_BEST_INTERESTS
+        if best_interests and self.best_interests_decision_id is None:
+            raise ValueError("lacks_capacity_best_interests names the best interests decision")
+        if not best_interests and self.best_interests_decision_id is not None:
+            raise ValueError("best_interests_decision_id is for lacks_capacity_best_interests")
         if self.required and self.offer == AdvocacyOffer.NOT_REQUIRED:
             raise ValueError(
                 "both conditions hold, so an advocate is required: offer one, or record the refusal"
@@ -443,10 +469,100 @@ class AdultOut(ResponseModel):
     primary_support_reason: PrimarySupportReason | None
 
 
+class AllegationFound(AllegationIn):
+    """An allegation the enquiry found that the concern did not raise."""
+
+    model_config = example(
+        {
+            "type_of_risk": "psychological",
+            "location_of_risk": "own_home",
+            "source_of_risk": "other_known_to_individual",
+            "description": "Her son shouts at her when she refuses to sign cheques.",
+        }
+    )
+
+
+# The allegation fields an enquiry may correct, as it found them.
+CORRECTABLE = ("type_of_risk", "location_of_risk", "source_of_risk")
+
+
+class AllegationCorrection(UpdateModel):
+    """The type, location or source of risk as the enquiry found them, and why the change."""
+
+    model_config = example(
+        {
+            "type_of_risk": "neglect_and_acts_of_omission",
+            "reason": "Not theft: the carer failed to shop for her.",
+        }
+    )
+
+    not_null = CORRECTABLE
+
+    type_of_risk: TypeOfRisk | None = None
+    location_of_risk: LocationOfRisk | None = None
+    source_of_risk: SourceOfRisk | None = None
+    reason: Reason2k = Field(description="Why the enquiry changed it: kept with the history.")
+
+    @model_validator(mode="after")
+    def _corrects_something(self) -> Self:
+        if not self.model_fields_set & set(CORRECTABLE):
+            raise ValueError(
+                "give the type_of_risk, location_of_risk or source_of_risk as the enquiry found it"
+            )
+        return self
+
+
+class FieldChange(ResponseModel):
+    before: str
+    after: str
+
+
+class AllegationChangeOut(ResponseModel):
+    """One correction: each field changed with its value before and after, who, when and why."""
+
+    changes: dict[str, FieldChange]
+    reason: Reason2k
+    changed_by: Sub | None = Field(description="Adult social care's staff: null for another agency.")
+    changed_at: datetime
+
+
 class AllegationOut(ResponseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        **example(
+            {
+                "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+                "concern_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a",
+                "type_of_risk": "neglect_and_acts_of_omission",
+                "location_of_risk": "own_home",
+                "source_of_risk": "service_provider",
+                "description": "Her carer has not been shopping for her.",
+                "alleged_person": None,
+                "result": None,
+                "risk_outcome": None,
+                "enquiry_id": None,
+                "added_by": None,
+                "added_at": None,
+                "version": 2,
+                "corrections": [
+                    {
+                        "changes": {
+                            "type_of_risk": {
+                                "before": "financial_or_material",
+                                "after": "neglect_and_acts_of_omission",
+                            }
+                        },
+                        "reason": "Not theft: the carer failed to shop for her.",
+                        "changed_by": "asc-worker-4",
+                        "changed_at": "2026-11-26T11:00:00Z",
+                    }
+                ],
+            }
+        ),
+    )
 
     id: uuid.UUID
+    concern_id: uuid.UUID
     type_of_risk: TypeOfRisk
     location_of_risk: LocationOfRisk
     source_of_risk: SourceOfRisk
@@ -454,6 +570,15 @@ class AllegationOut(ResponseModel):
     alleged_person: dict[str, object] | None
     result: EnquiryResult | None
     risk_outcome: RiskOutcome | None
+    enquiry_id: uuid.UUID | None = Field(
+        None, description="The enquiry that found this allegation; null when it was raised with the concern."
+    )
+    added_by: Sub | None = None
+    added_at: datetime | None = None
+    version: int = Field(description='Send it back as `If-Match: "<version>"` to correct the allegation.')
+    corrections: list[AllegationChangeOut] = Field(
+        default_factory=list, description="How the enquiry corrected it, oldest first."
+    )
 
 
 class CriterionOut(ResponseModel):
@@ -499,6 +624,8 @@ class AdvocacyOut(ResponseModel):
     concern_id: uuid.UUID
     substantial_difficulty: bool
     appropriate_person_available: bool
+    appropriate_person_consent: AppropriatePersonConsent | None = None
+    best_interests_decision_id: uuid.UUID | None = None
     required: bool = Field(description="Computed: substantial difficulty and no appropriate person.")
     offer: AdvocacyOffer
     advocate_id: uuid.UUID | None

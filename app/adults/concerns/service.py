@@ -439,12 +439,27 @@ async def conclude(
 # Advocacy
 
 
+async def check_advocacy(
+    session: AsyncSession, body: AdvocacyIn, person_id: uuid.UUID | None, *, at: tuple[str, ...] = ("body",)
+) -> None:
+    """The advocate named exists, and a best interests decision named for the appropriate person is about
+    this adult (422 otherwise)."""
+    if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
+        raise ValidationFailed([*at, "advocate_id"], "No advocate with this id.")
+    if body.best_interests_decision_id is not None:
+        found = await repository.best_interests_person(session, body.best_interests_decision_id)
+        if found is None or found != person_id:
+            raise ValidationFailed(
+                [*at, "best_interests_decision_id"],
+                "No best interests decision about this adult with this id.",
+            )
+
+
 async def record_advocacy(
     session: AsyncSession, actor: Principal, concern_id: uuid.UUID, body: AdvocacyIn
 ) -> Advocacy:
     concern = await for_action(session, actor, concern_id, Action.RECORD_ADVOCACY)
-    if body.advocate_id is not None and await session.get(Advocate, body.advocate_id) is None:
-        raise ValidationFailed(["body", "advocate_id"], "No advocate with this id.")
+    await check_advocacy(session, body, concern.person_id)
     advocacy = Advocacy(
         id=uuid.uuid4(),
         concern_id=concern.id,

@@ -18,6 +18,7 @@ from app.adults.concerns.schemas import (
     AdultOut,
     AdvocacyOut,
     AdvocacyState,
+    AllegationChangeOut,
     AllegationIn,
     AllegationOut,
     ConcernInformationOut,
@@ -34,7 +35,14 @@ from app.children.referrals.schemas import ChildMatch
 from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.rendering import from_record
-from app.models.adult import AdultConcern, Allegation, ConcernInformation, Enquiry, Section42DecisionRecord
+from app.models.adult import (
+    AdultConcern,
+    Allegation,
+    AllegationChange,
+    ConcernInformation,
+    Enquiry,
+    Section42DecisionRecord,
+)
 from app.models.base import utcnow
 
 
@@ -58,14 +66,57 @@ def decision_out(record: Section42DecisionRecord) -> Section42DecisionOut:
     )
 
 
-def enquiry_out(enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: bool) -> EnquiryOut:
+def allegation_out(allegation: Allegation, changes: Sequence[AllegationChange] = ()) -> AllegationOut:
+    return from_record(
+        AllegationOut,
+        allegation,
+        corrections=[
+            AllegationChangeOut.model_validate(c) for c in changes if c.allegation_id == allegation.id
+        ],
+    )
+
+
+async def allegation_outs(session: AsyncSession, allegations: Sequence[Allegation]) -> list[AllegationOut]:
+    """The allegations as the enquiry found them, each with its corrections."""
+    changes = await repository.allegation_changes(session, [a.id for a in allegations])
+    return [allegation_out(a, changes) for a in allegations]
+
+
+async def as_raised(session: AsyncSession, allegations: Sequence[Allegation]) -> list[AllegationIn]:
+    """The allegations as the concern raised them: none the enquiry added, none of its corrections (what
+    the enquiry found is the hub's)."""
+    raised = [a for a in allegations if a.enquiry_id is None]
+    before: dict[uuid.UUID, dict[str, str]] = {}
+    for change in await repository.allegation_changes(session, [a.id for a in raised]):
+        first = before.setdefault(change.allegation_id, {})
+        for name, values in change.changes.items():
+            first.setdefault(name, values["before"])
+    return [from_record(AllegationIn, a, **before.get(a.id, {})) for a in raised]
+
+
+def enquiry_out(enquiry: Enquiry, allegations: Sequence[AllegationOut], *, hub: bool) -> EnquiryOut:
     """``hub``: adult social care's view. The agency leading or caused the enquiry is not told which hub
-    staff opened or concluded it."""
+    staff opened or concluded it (nor who added or corrected an allegation)."""
     out = EnquiryOut.model_validate(enquiry)
-    out.allegations = [AllegationOut.model_validate(a) for a in allegations]
+    out.allegations = list(allegations) if hub else [enquiry_out_allegation(a) for a in allegations]
     if not hub:
         out.opened_by = out.concluded_by = None
     return out
+
+
+async def enquiry_view(
+    session: AsyncSession, enquiry: Enquiry, allegations: Sequence[Allegation], *, hub: bool
+) -> EnquiryOut:
+    """The enquiry with its allegations as it found them, as the caller sees it."""
+    return enquiry_out(enquiry, await allegation_outs(session, allegations), hub=hub)
+
+
+def enquiry_out_allegation(allegation: AllegationOut) -> AllegationOut:
+    """An allegation as the agency leading (or caused) the enquiry sees it: without the hub's staff."""
+    for correction in allegation.corrections:
+        correction.changed_by = None
+    allegation.added_by = None
+    return allegation
 
 
 def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
@@ -92,7 +143,7 @@ async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull
         overdue=is_overdue(concern, utcnow()),
         adult=adult(concern),
         match=ChildMatch(status=concern.match_status, candidates=concern.match_candidates),
-        allegations=[AllegationOut.model_validate(a) for a in allegations],
+        allegations=await allegation_outs(session, allegations),
         section_42_decision=None if decision is None else decision_out(decision),
         enquiry_id=None if enquiry is None else enquiry.id,
         advocacy=None if advocacy is None else AdvocacyOut.model_validate(advocacy),
@@ -116,7 +167,7 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         concern,
         status=access.status_told(concern.status, feedback_limited=limited),
         adult=adult(concern, hub=False),
-        allegations=[from_record(AllegationIn, a) for a in allegations],
+        allegations=await as_raised(session, allegations),
         feedback=feedback,
         feedback_limited=limited,
         withdrawn=concern.status == AdultConcernStatus.WITHDRAWN,

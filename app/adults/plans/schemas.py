@@ -49,12 +49,21 @@ class Closure(RequestModel):
     reason: Text10k
     adult_view: Text10k = Field(description="What the adult thinks of the plan ending.")
     feedback_given: bool = Field(description="Was the person who raised the concern given feedback?")
+    feedback_withheld_reason: Text10k | None = Field(
+        None,
+        description="Why feedback was withheld (e.g. a police investigation is under way): required when "
+        "`feedback_given` is false, and only then.",
+    )
     sar_considered: bool = Field(description="Was a safeguarding adults review (Care Act s44) considered?")
 
     @model_validator(mode="after")
     def _confirmed(self) -> Self:
-        if not self.feedback_given:
-            raise ValueError("a plan closes once the referrer has been given feedback")
+        if not self.feedback_given and self.feedback_withheld_reason is None:
+            raise ValueError(
+                "a plan closes once the referrer has been given feedback, or with the reason it was withheld"
+            )
+        if self.feedback_given and self.feedback_withheld_reason is not None:
+            raise ValueError("feedback_withheld_reason is for feedback not given")
         if not self.sar_considered:
             raise ValueError("a plan closes once a safeguarding adults review has been considered")
         return self
@@ -227,6 +236,7 @@ class ClosureOut(ResponseModel):
     reason: Text10k
     adult_view: Text10k
     feedback_given: bool
+    feedback_withheld_reason: Text10k | None = None
     sar_considered: bool
     closed_by: Sub
     closed_at: datetime

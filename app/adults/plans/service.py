@@ -170,6 +170,7 @@ def _close(plan: SafeguardingPlan, actor: Principal, closure: Closure) -> None:
     plan.closure_reason = closure.reason
     plan.closure_adult_view = closure.adult_view
     plan.feedback_given = closure.feedback_given
+    plan.feedback_withheld_reason = closure.feedback_withheld_reason
     plan.sar_considered = closure.sar_considered
 
 

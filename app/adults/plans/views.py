@@ -71,6 +71,7 @@ async def full(session: AsyncSession, plan: SafeguardingPlan, agency: str) -> Pl
             reason=plan.closure_reason or "",
             adult_view=plan.closure_adult_view or "",
             feedback_given=bool(plan.feedback_given),
+            feedback_withheld_reason=plan.feedback_withheld_reason,
             sar_considered=bool(plan.sar_considered),
             closed_by=plan.closed_by or "",
             closed_at=plan.closed_at,

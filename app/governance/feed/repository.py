@@ -139,7 +139,11 @@ def hub_streams(principal: Principal) -> list[str]:
     if referral_access.is_hub(principal):
         streams.append(RecordType.REFERRAL.value)
     if concern_access.is_hub(principal):
-        streams += [RecordType.ADULT_CONCERN.value, RecordType.SAFEGUARDING_PLAN.value]
+        streams += [
+            RecordType.ADULT_CONCERN.value,
+            RecordType.SAFEGUARDING_PLAN.value,
+            RecordType.SAFEGUARDING_ADULTS_REVIEW.value,
+        ]
     return streams
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.adults.codes import AdultConcernStatus, PlanStatus
+from app.adults.codes import AdultConcernStatus, PlanStatus, SarStatus
 from app.children.codes import ReferralStatus
 from app.core.events import EventType as EventType  # defined beside emit(); the feed names it from here
 
@@ -42,6 +42,7 @@ class RecordType(StrEnum):
     REFERRAL = "referral"
     ADULT_CONCERN = "adult_concern"
     SAFEGUARDING_PLAN = "safeguarding_plan"
+    SAFEGUARDING_ADULTS_REVIEW = "safeguarding_adults_review"
 
 
 class View(StrEnum):
@@ -118,6 +119,7 @@ class Rule:
 _REFERRAL = RecordType.REFERRAL
 _CONCERN = RecordType.ADULT_CONCERN
 _PLAN = RecordType.SAFEGUARDING_PLAN
+_REVIEW = RecordType.SAFEGUARDING_ADULTS_REVIEW
 _NOT_LIMITED = Shown((), Only.FEEDBACK_NOT_LIMITED)
 
 FEED: dict[EventType, Rule] = {
@@ -185,6 +187,9 @@ FEED: dict[EventType, Rule] = {
     EventType.CAPACITY_ASSESSED: Rule(_CONCERN),
     EventType.BEST_INTERESTS_DECIDED: Rule(_CONCERN),
     EventType.ENQUIRY_CONCLUDED: Rule(_CONCERN, AdultConcernStatus.ENQUIRY_CONCLUDED, raiser=_NOT_LIMITED),
+    # What the enquiry found is the hub's (and the agency's leading it, through the enquiry): never the raiser's.
+    EventType.ALLEGATION_ADDED: Rule(_CONCERN),
+    EventType.ALLEGATION_CORRECTED: Rule(_CONCERN),
     EventType.ADULT_CONCERN_UPDATED: Rule(_CONCERN),
     EventType.ADULT_CONCERN_CLOSED: Rule(_CONCERN, AdultConcernStatus.CLOSED, raiser=Shown()),
     EventType.ADULT_CONCERN_ALLOCATED: Rule(_CONCERN),
@@ -202,6 +207,11 @@ FEED: dict[EventType, Rule] = {
     ),
     EventType.PLAN_REVIEWED: Rule(_PLAN),
     EventType.PLAN_CLOSED: Rule(_PLAN, PlanStatus.CLOSED, action_owner=Shown(("plan_id",))),
+    # Safeguarding adults reviews (Care Act s44): adult social care's alone.
+    EventType.REVIEW_REFERRED: Rule(_REVIEW, SarStatus.REFERRED),
+    EventType.REVIEW_DECIDED: Rule(_REVIEW),
+    EventType.REVIEW_UPDATED: Rule(_REVIEW),
+    EventType.REVIEW_COMPLETED: Rule(_REVIEW, SarStatus.COMPLETED),
 }
 
 

@@ -25,7 +25,7 @@ from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSE
 from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus, ReferralStatus
 from app.governance.reports.bands import age_band, ethnicity_band, gender_band, primary_support_reason_band
 from app.governance.reports.periods import REPORTING_TZ, Period
-from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingPlan
+from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingAdultsReview, SafeguardingPlan
 from app.models.person import Person
 from app.models.referral import Contribution, Referral, ReferralChild, ThresholdDecision
 
@@ -122,34 +122,76 @@ def sg1_individuals(period: Period) -> Query:
     return sa.select(*dimensions, sa.func.count().label("n")).group_by(*dimensions)
 
 
-SG2_BREAKDOWNS = ("type_of_risk", "location_of_risk", "source_of_risk", "result", "risk_outcome")
+# The SG2 tables: each a cross-tabulation (row, column) or a list (row), of what the enquiry found.
+SG2_TABLES: dict[str, tuple[str, str | None]] = {
+    "sg2a": ("type_of_risk", "source_of_risk"),
+    "sg2b": ("location_of_risk", "source_of_risk"),
+    "sg2c": ("result", None),
+    "sg2e": ("risk_outcome", None),
+}
 
 
-def sg2_breakdowns(period: Period) -> Query:
-    """(measure, breakdown, category, enquiries): concluded enquiries counted once per category that
-    any of their allegations has (several risk types may be counted for one enquiry)."""
+def sg2_cells(period: Period) -> Query:
+    """(measure, table_ref, category, subcategory, enquiries): concluded enquiries counted once in each cell
+    that any of their allegations falls in, the allegations being as the enquiry found them (corrected, and
+    those it added: they belong to the concern like the rest). Two allegations of one type and source in
+    one enquiry count once in that cell; an enquiry into several risks counts in several cells."""
+    columns = {name for pair in SG2_TABLES.values() for name in pair if name is not None}
     concluded = (
         sa.select(
             _enquiry_measure().label("measure"),
             Enquiry.id.label("enquiry_id"),
-            *(getattr(Allegation, name).label(name) for name in SG2_BREAKDOWNS),
+            *(getattr(Allegation, name).label(name) for name in sorted(columns)),
         )
         .join(Allegation, Allegation.concern_id == Enquiry.concern_id)
         .where(_in(Enquiry.concluded_at, period))
-        .cte("concluded_allegations")  # read once, counted five ways
+        .cte("concluded_allegations")  # read once, counted four ways
     )
-    parts = [
-        sa.select(
-            concluded.c.measure,
-            sa.literal(name).label("breakdown"),
-            concluded.c[name].label("category"),
-            sa.func.count(sa.distinct(concluded.c.enquiry_id)).label("n"),
+    parts = []
+    for table, (row, column) in SG2_TABLES.items():
+        grouped = [concluded.c.measure, concluded.c[row]] + ([] if column is None else [concluded.c[column]])
+        subcategory = sa.cast(sa.null(), sa.String) if column is None else concluded.c[column]
+        parts.append(
+            sa.select(
+                concluded.c.measure,
+                sa.literal(table).label("table_ref"),
+                concluded.c[row].label("category"),
+                subcategory.label("subcategory"),
+                sa.func.count(sa.distinct(concluded.c.enquiry_id)).label("n"),
+            )
+            .where(concluded.c[row].is_not(None))
+            .group_by(*grouped)
         )
-        .where(concluded.c[name].is_not(None))
-        .group_by(concluded.c.measure, concluded.c[name])
-        for name in SG2_BREAKDOWNS
-    ]
     return sa.select(sa.union_all(*parts).subquery())
+
+
+def sg5_completed(period: Period) -> Query:
+    """(adult_died, reviews, individuals): safeguarding adults reviews completed in the period (SG5a), and
+    the distinct adults they were about (SG5b)."""
+    review = SafeguardingAdultsReview
+    return (
+        sa.select(
+            review.adult_died,
+            sa.func.count().label("reviews"),
+            sa.func.count(sa.distinct(review.person_id)).label("individuals"),
+        )
+        .where(review.completed_on >= period.first_day, review.completed_on <= period.last_day)
+        .group_by(review.adult_died)
+    )
+
+
+def sg5_decisions(period: Period) -> Query:
+    """(criteria, commissioned, reviews): the Board's decisions made in the period."""
+    review = SafeguardingAdultsReview
+    commissioned = sa.case((review.commissioned_on.is_not(None), sa.true()), else_=sa.false())
+    decided = (
+        sa.select(review.criteria.label("criteria"), commissioned.label("commissioned"))
+        .where(review.decision_on >= period.first_day, review.decision_on <= period.last_day)
+        .subquery()
+    )
+    return sa.select(decided.c.criteria, decided.c.commissioned, sa.func.count().label("n")).group_by(
+        decided.c.criteria, decided.c.commissioned
+    )
 
 
 def concluded_enquiries(period: Period) -> Query:

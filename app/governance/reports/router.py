@@ -73,16 +73,19 @@ CIN_CSV_EXAMPLE = (
     "child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,3A 16A\r\n"
 )
 SAC_CSV_DESCRIPTION = (
-    "One header row (`table,measure,breakdown,category,count`), then one row per cell of the JSON body in "
-    "its order: e.g. `sg1,concerns,age_band,aged_65_to_74,3`. Single figures (`cases`, `individuals`, "
-    "`concluded`) have an empty category. UTF-8, CRLF line ends (RFC 4180)."
+    "One header row (`table,measure,category,subcategory,count`, as the NHS England publication's "
+    "TABLE_REFERENCE, ENQUIRY_TYPE, CATEGORY, SUBCATEGORY and VALUE), then one row per cell of the JSON body in "
+    "its order: e.g. `sg2a,section_42_enquiries,physical,service_provider,3` (type of risk by source of "
+    "risk). A list's cell has an empty subcategory; a measure's breakdown (`sg3a`, `sg4a`) puts the breakdown "
+    "in `category` and its value in `subcategory`. UTF-8, CRLF line ends (RFC 4180)."
 )
 SAC_CSV_EXAMPLE = (
-    "table,measure,breakdown,category,count\r\n"
-    "sg1,concerns,cases,,2\r\n"
-    "sg1,concerns,individuals,,1\r\n"
-    "sg1,concerns,age_band,aged_18_to_64,0\r\n"
-    "sg1,concerns,age_band,aged_65_to_74,1\r\n"
+    "table,measure,category,subcategory,count\r\n"
+    "sg1a,concerns,aged_18_to_64,,0\r\n"
+    "sg1a,concerns,aged_65_to_74,,1\r\n"
+    "sg2a,section_42_enquiries,physical,service_provider,3\r\n"
+    "sg3a,section_42_enquiries,concluded,,4\r\n"
+    "sg3a,section_42_enquiries,lacked_capacity,yes,1\r\n"
 )
 TIMELINESS_CSV_DESCRIPTION = (
     "One header row (`measure,agency,rag,due,due_soon,overdue,on_time,late`), then one row per line of "
@@ -142,22 +145,31 @@ async def get_cin_referrals_report(
 
 @router.get(
     "/sac",
-    summary="Safeguarding Adults Collection: tables SG1-SG4 for a reporting year",
+    summary="Safeguarding Adults Collection: tables SG1-SG5 for a reporting year",
     description=(
         "The reporting year starting 1 April of `year` (`year=2026`: 1 April 2026 to 31 March 2027, dates in "
         "England). Counted as the SAC guidance says:\n\n"
-        "- **SG1**: concerns raised and enquiries (section 42 and other) started in the year. `cases` counts "
+        "Each table is keyed by its reference in NHS England's SAC publication (`sg1a` ... `sg5b`), then by "
+        "the kind of case, then its rows (and, in a cross-tabulation, its columns).\n\n"
+        "- **SG1** (SG1a age, SG1b gender, SG1c ethnicity, SG1d primary support reason, SG1f totals): concerns "
+        "raised and enquiries (section 42 and other) started in the year. `cases` counts "
         "each; the breakdowns count each adult once (the linked person record, or the concern while its "
         "match is pending), described as at their latest case in the year: age on 31 March at the end of "
         "the year, gender, ethnicity (person record first, else as the concern gave them), primary support "
         "reason (the concern's).\n"
-        "- **SG2**: enquiries concluded in the year, by the type, location and source of risk, the result and "
-        "the risk outcome of their allegations: an enquiry counts once under each category any of its "
-        "allegations has, so several types of risk may be counted for one enquiry.\n"
-        "- **SG3**: concluded enquiries by whether the adult lacked capacity, and of those who did, whether "
+        "- **SG2**: enquiries concluded in the year, by what the enquiry found (allegations as it corrected "
+        "them, and those it added): SG2a type of risk by source of risk, SG2b location of risk by source of "
+        "risk (cross-tabulations), SG2c the result, SG2e the risk outcome (where risk was identified). A cell "
+        "counts the enquiries with an allegation in it: two allegations of one type and source in one enquiry "
+        "count once; one enquiry may count in several cells.\n"
+        "- **SG3** (SG3a): concluded enquiries by whether the adult lacked capacity, and of those who did, whether "
         "an advocate, family member or friend supported them.\n"
-        "- **SG4**: concluded enquiries by whether the adult was asked about their desired outcomes, and of "
-        "those who expressed some, whether they were achieved.\n\n"
+        "- **SG4** (SG4a): concluded enquiries by whether the adult was asked about their desired outcomes, and "
+        "of those who expressed some, whether they were achieved.\n"
+        "- **SG5**: safeguarding adults reviews (Care Act s44) completed in the year: SG5a the reviews, where "
+        "the adult died or not; SG5b the individuals, who died or suffered serious harm and survived. "
+        "`decisions` (the hub's own) counts the Board's decisions in the year by the criteria found and "
+        "whether a review was commissioned: one considered and not commissioned counts there.\n\n"
         "Ethnicity is recorded with DfE codes and reported in SAC bands: W* white; M* mixed or multiple; "
         "A* and CHNE Asian or Asian British; B* Black, African, Caribbean or Black British; OOTH other; REFU "
         "refused; NOBT or none undeclared or not known. Gender `other` and none are counted as not known.\n\n"

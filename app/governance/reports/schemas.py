@@ -207,43 +207,148 @@ class MspOutcomesAchievedCounts(ResponseModel):
     not_achieved: Count
 
 
-class Sg1Measure(ResponseModel):
+class TypeBySourceCounts(ResponseModel):
+    """SG2a: rows the type of risk, columns the source of risk."""
+
+    physical: SourceOfRiskCounts
+    sexual: SourceOfRiskCounts
+    psychological: SourceOfRiskCounts
+    financial_or_material: SourceOfRiskCounts
+    discriminatory: SourceOfRiskCounts
+    organisational: SourceOfRiskCounts
+    neglect_and_acts_of_omission: SourceOfRiskCounts
+    domestic_abuse: SourceOfRiskCounts
+    sexual_exploitation: SourceOfRiskCounts
+    modern_slavery: SourceOfRiskCounts
+    self_neglect: SourceOfRiskCounts
+
+
+class LocationBySourceCounts(ResponseModel):
+    """SG2b: rows the location of risk, columns the source of risk."""
+
+    own_home: SourceOfRiskCounts
+    in_the_community: SourceOfRiskCounts
+    in_a_community_service: SourceOfRiskCounts
+    care_home_nursing: SourceOfRiskCounts
+    care_home_residential: SourceOfRiskCounts
+    hospital_acute: SourceOfRiskCounts
+    hospital_mental_health: SourceOfRiskCounts
+    hospital_community: SourceOfRiskCounts
+    other: SourceOfRiskCounts
+
+
+class CaseTotals(ResponseModel):
     cases: Count = Field(description="Concerns raised, or enquiries started, in the year: every one counted.")
     individuals: Count = Field(description="Adults involved: each counted once, however many cases.")
-    age_band: AgeBandCounts = Field(description="Individuals.")
-    gender: GenderCounts = Field(description="Individuals.")
-    ethnicity: EthnicityCounts = Field(description="Individuals.")
-    primary_support_reason: PrimarySupportReasonCounts = Field(description="Individuals.")
+
+
+class Sg1aTable(ResponseModel):
+    """SG1a: individuals (SG1f: cases too). By age on 31 March at the end of the year."""
+
+    concerns: AgeBandCounts
+    section_42_enquiries: AgeBandCounts
+    other_enquiries: AgeBandCounts
+
+
+class Sg1bTable(ResponseModel):
+    """SG1b: individuals (SG1f: cases too). By gender."""
+
+    concerns: GenderCounts
+    section_42_enquiries: GenderCounts
+    other_enquiries: GenderCounts
+
+
+class Sg1cTable(ResponseModel):
+    """SG1c: individuals (SG1f: cases too). By ethnicity."""
+
+    concerns: EthnicityCounts
+    section_42_enquiries: EthnicityCounts
+    other_enquiries: EthnicityCounts
+
+
+class Sg1dTable(ResponseModel):
+    """SG1d: individuals (SG1f: cases too). By primary support reason."""
+
+    concerns: PrimarySupportReasonCounts
+    section_42_enquiries: PrimarySupportReasonCounts
+    other_enquiries: PrimarySupportReasonCounts
+
+
+class Sg1fTable(ResponseModel):
+    """SG1f: individuals (SG1f: cases too). The totals: cases and individuals."""
+
+    concerns: CaseTotals
+    section_42_enquiries: CaseTotals
+    other_enquiries: CaseTotals
+
+
+class Sg2aTable(ResponseModel):
+    """SG2a: enquiries concluded in the year. Type of risk by source of risk."""
+
+    section_42_enquiries: TypeBySourceCounts
+    other_enquiries: TypeBySourceCounts
+
+
+class Sg2bTable(ResponseModel):
+    """SG2b: enquiries concluded in the year. Location of risk by source of risk."""
+
+    section_42_enquiries: LocationBySourceCounts
+    other_enquiries: LocationBySourceCounts
+
+
+class Sg2cTable(ResponseModel):
+    """SG2c: enquiries concluded in the year. The result of the enquiry."""
+
+    section_42_enquiries: ResultCounts
+    other_enquiries: ResultCounts
+
+
+class Sg2eTable(ResponseModel):
+    """SG2e: enquiries concluded in the year. The risk outcome, where risk was identified."""
+
+    section_42_enquiries: RiskOutcomeCounts
+    other_enquiries: RiskOutcomeCounts
+
+
+class Sg3aTable(ResponseModel):
+    """SG3a: enquiries concluded in the year. Mental capacity."""
+
+    section_42_enquiries: Sg3aMeasure
+    other_enquiries: Sg3aMeasure
+
+
+class Sg4aTable(ResponseModel):
+    """SG4a: enquiries concluded in the year. Making Safeguarding Personal."""
+
+    section_42_enquiries: Sg4aMeasure
+    other_enquiries: Sg4aMeasure
 
 
 class Sg1(ResponseModel):
-    """SG1: concerns raised and enquiries started in the year, and the adults involved."""
+    """SG1: concerns raised and enquiries started in the year, and the individuals involved (each counted
+    once per kind of case): SG1a age, SG1b gender, SG1c ethnicity, SG1d primary support reason, SG1f the
+    totals."""
 
-    concerns: Sg1Measure
-    section_42_enquiries: Sg1Measure
-    other_enquiries: Sg1Measure
-
-
-class Sg2Measure(ResponseModel):
-    """Concluded enquiries; each breakdown counts an enquiry once under every category one of its
-    allegations has, so an enquiry into two types of risk counts under both."""
-
-    concluded: Count
-    type_of_risk: TypeOfRiskCounts
-    location_of_risk: LocationOfRiskCounts
-    source_of_risk: SourceOfRiskCounts
-    result: ResultCounts
-    risk_outcome: RiskOutcomeCounts = Field(description="Only where a risk was identified.")
+    sg1a: Sg1aTable
+    sg1b: Sg1bTable
+    sg1c: Sg1cTable
+    sg1d: Sg1dTable
+    sg1f: Sg1fTable
 
 
 class Sg2(ResponseModel):
-    """SG2: enquiries concluded in the year, by the risks their allegations concerned and what was found."""
+    """SG2: enquiries concluded in the year, by what the enquiry found: each allegation as the enquiry
+    corrected it, and those it added. A cell counts the enquiries with at least one allegation in it: two
+    allegations of one type (and source) in one enquiry count once, and one enquiry may count in several
+    cells."""
 
-    section_42_enquiries: Sg2Measure
-    other_enquiries: Sg2Measure
+    sg2a: Sg2aTable = Field(description="Type of risk by source of risk.")
+    sg2b: Sg2bTable = Field(description="Location of risk by source of risk.")
+    sg2c: Sg2cTable = Field(description="The result of the enquiry, per type of risk found.")
+    sg2e: Sg2eTable = Field(description="The risk outcome, only where risk was identified.")
 
 
-class Sg3Measure(ResponseModel):
+class Sg3aMeasure(ResponseModel):
     concluded: Count
     lacked_capacity: LackedCapacityCounts
     advocate_support: AdvocateSupportCounts = Field(
@@ -252,13 +357,12 @@ class Sg3Measure(ResponseModel):
 
 
 class Sg3(ResponseModel):
-    """SG3: mental capacity in enquiries concluded in the year."""
+    """SG3a: mental capacity in enquiries concluded in the year."""
 
-    section_42_enquiries: Sg3Measure
-    other_enquiries: Sg3Measure
+    sg3a: Sg3aTable
 
 
-class Sg4Measure(ResponseModel):
+class Sg4aMeasure(ResponseModel):
     concluded: Count
     msp_asked: MspAskedCounts = Field(description="Was the adult asked about the outcomes they wanted?")
     outcomes_achieved: MspOutcomesAchievedCounts = Field(
@@ -267,117 +371,108 @@ class Sg4Measure(ResponseModel):
 
 
 class Sg4(ResponseModel):
-    """SG4: Making Safeguarding Personal, in enquiries concluded in the year."""
+    """SG4a: Making Safeguarding Personal, in enquiries concluded in the year."""
 
-    section_42_enquiries: Sg4Measure
-    other_enquiries: Sg4Measure
+    sg4a: Sg4aTable
+
+
+class Sg5aCounts(ResponseModel):
+    where_one_or_more_individuals_died: Count
+    where_no_individuals_died: Count
+
+
+class Sg5bCounts(ResponseModel):
+    who_suffered_serious_harm_and_died: Count
+    who_suffered_serious_harm_and_survived: Count
+
+
+class SarDecisionCounts(ResponseModel):
+    """Decisions the Safeguarding Adults Board made in the year (by `decision_on`), by the criteria found
+    and whether a review was commissioned: a review considered but not commissioned counts here."""
+
+    mandatory: Count
+    discretionary: Count
+    not_met: Count
+    commissioned: Count
+    not_commissioned: Count
+
+
+class Sg5aTable(ResponseModel):
+    safeguarding_adults_reviews: Sg5aCounts
+
+
+class Sg5bTable(ResponseModel):
+    individuals: Sg5bCounts
+
+
+class SarDecisionsTable(ResponseModel):
+    safeguarding_adults_reviews: SarDecisionCounts
+
+
+class Sg5(ResponseModel):
+    """SG5: safeguarding adults reviews (Care Act s44) completed in the year (by `completed_on`): SG5a the
+    reviews, SG5b the individuals they were about; and (the hub's own) the Board's decisions in the year."""
+
+    sg5a: Sg5aTable
+    sg5b: Sg5bTable
+    decisions: SarDecisionsTable
 
 
 def _zeros(*names: str) -> dict[str, int]:
     return dict.fromkeys(names, 0)
 
 
+_SOURCES = _zeros("service_provider", "other_known_to_individual", "other_unknown_to_individual")
+_TYPES = (
+    "physical", "sexual", "psychological", "financial_or_material", "discriminatory", "organisational",
+    "neglect_and_acts_of_omission", "domestic_abuse", "sexual_exploitation", "modern_slavery", "self_neglect",
+)  # fmt: skip
+_LOCATIONS = (
+    "own_home", "in_the_community", "in_a_community_service", "care_home_nursing", "care_home_residential",
+    "hospital_acute", "hospital_mental_health", "hospital_community", "other",
+)  # fmt: skip
+
+
+def _grid(rows: tuple[str, ...], **cells: dict[str, int]) -> dict[str, dict[str, int]]:
+    return {row: {**_SOURCES, **cells.get(row, {})} for row in rows}
+
+
+def _empty(example: Any) -> Any:
+    return 0 if isinstance(example, int) else {k: _empty(v) for k, v in example.items()}
+
+
 _AGES = _zeros(
     "aged_18_to_64", "aged_65_to_74", "aged_75_to_84", "aged_85_to_94", "aged_95_and_over", "not_known"
 )
-_SG1_EXAMPLE = {
-    "cases": 2,
-    "individuals": 1,
-    "age_band": {**_AGES, "aged_85_to_94": 1},
-    "gender": {"male": 0, "female": 1, "not_known": 0},
-    "ethnicity": {
-        **_zeros(
-            "mixed_or_multiple",
-            "asian_or_asian_british",
-            "black_african_caribbean_or_black_british",
-            "other",
-            "refused",
-            "undeclared_or_not_known",
-        ),
-        "white": 1,
-    },
-    "primary_support_reason": {
-        **_zeros(
-            "physical",
-            "sensory",
-            "learning_disability",
-            "mental_health",
-            "social",
-            "no_support_reason",
-            "not_known",
-        ),
-        "memory_and_cognition": 1,
-    },
-}
-_SG2_EXAMPLE = {
-    "concluded": 1,
-    "type_of_risk": {
-        **_zeros(
-            "physical",
-            "sexual",
-            "psychological",
-            "discriminatory",
-            "organisational",
-            "domestic_abuse",
-            "sexual_exploitation",
-            "modern_slavery",
-            "self_neglect",
-        ),
-        "financial_or_material": 1,
-        "neglect_and_acts_of_omission": 1,
-    },
-    "location_of_risk": {
-        **_zeros(
-            "in_the_community",
-            "in_a_community_service",
-            "care_home_nursing",
-            "care_home_residential",
-            "hospital_acute",
-            "hospital_mental_health",
-            "hospital_community",
-            "other",
-        ),
-        "own_home": 1,
-    },
-    "source_of_risk": {
-        "service_provider": 0,
-        "other_known_to_individual": 1,
-        "other_unknown_to_individual": 0,
-    },
-    "result": {
-        **_zeros(
-            "risk_identified_and_no_action_taken",
-            "risk_assessment_inconclusive_and_action_taken",
-            "risk_assessment_inconclusive_and_no_action_taken",
-            "no_risk_identified_and_action_taken",
-            "no_risk_identified_and_no_action_taken",
-            "enquiry_ceased_at_individuals_request_and_no_action_taken",
-        ),
-        "risk_identified_and_action_taken": 1,
-    },
-    "risk_outcome": {"risk_remained": 0, "risk_reduced": 1, "risk_removed": 0},
-}
-_SG3_EXAMPLE = {
-    "concluded": 1,
-    "lacked_capacity": {"yes": 1, "no": 0, "dont_know": 0, "not_recorded": 0},
-    "advocate_support": {"yes": 1, "no": 0},
-}
-_SG4_EXAMPLE = {
-    "concluded": 1,
-    "msp_asked": {
-        **_zeros("yes_no_outcomes_expressed", "no", "dont_know", "not_recorded"),
-        "yes_outcomes_expressed": 1,
-    },
-    "outcomes_achieved": {"fully": 0, "partially": 1, "not_achieved": 0},
-}
+_ETHNICITIES = _zeros(
+    "white", "mixed_or_multiple", "asian_or_asian_british", "black_african_caribbean_or_black_british", "other",
+    "refused", "undeclared_or_not_known",
+)  # fmt: skip
+_REASONS = _zeros(
+    "physical", "sensory", "memory_and_cognition", "learning_disability", "mental_health", "social",
+    "no_support_reason", "not_known",
+)  # fmt: skip
 
 
-def _empty(example: dict[str, Any]) -> dict[str, Any]:
-    return {k: 0 if isinstance(v, int) else dict.fromkeys(v, 0) for k, v in example.items()}
+def _by_case(example: dict[str, Any], s42: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"concerns": example, "section_42_enquiries": s42 or example, "other_enquiries": _empty(example)}
+
+
+def _by_kind(example: dict[str, Any]) -> dict[str, Any]:
+    return {"section_42_enquiries": example, "other_enquiries": _empty(example)}
+
+
+_RESULTS = _zeros(
+    "risk_identified_and_action_taken", "risk_identified_and_no_action_taken",
+    "risk_assessment_inconclusive_and_action_taken", "risk_assessment_inconclusive_and_no_action_taken",
+    "no_risk_identified_and_action_taken", "no_risk_identified_and_no_action_taken",
+    "enquiry_ceased_at_individuals_request_and_no_action_taken",
+)  # fmt: skip
 
 
 class SacReport(ResponseModel):
-    """The Safeguarding Adults Collection tables SG1-SG4 for one reporting year."""
+    """The Safeguarding Adults Collection tables for one reporting year, as NHS England lays them out:
+    each table by its reference (SG1a ... SG5b), then the kind of case, then its rows (and columns)."""
 
     model_config = example(
         {
@@ -385,13 +480,68 @@ class SacReport(ResponseModel):
             "period_start": "2026-04-01",
             "period_end": "2027-03-31",
             "sg1": {
-                "concerns": _SG1_EXAMPLE,
-                "section_42_enquiries": {**_SG1_EXAMPLE, "cases": 1},
-                "other_enquiries": _empty(_SG1_EXAMPLE),
+                "sg1a": _by_case({**_AGES, "aged_85_to_94": 1}),
+                "sg1b": _by_case({"male": 0, "female": 1, "not_known": 0}),
+                "sg1c": _by_case({**_ETHNICITIES, "white": 1}),
+                "sg1d": _by_case({**_REASONS, "memory_and_cognition": 1}),
+                "sg1f": _by_case({"cases": 2, "individuals": 1}, {"cases": 1, "individuals": 1}),
             },
-            "sg2": {"section_42_enquiries": _SG2_EXAMPLE, "other_enquiries": _empty(_SG2_EXAMPLE)},
-            "sg3": {"section_42_enquiries": _SG3_EXAMPLE, "other_enquiries": _empty(_SG3_EXAMPLE)},
-            "sg4": {"section_42_enquiries": _SG4_EXAMPLE, "other_enquiries": _empty(_SG4_EXAMPLE)},
+            "sg2": {
+                "sg2a": _by_kind(
+                    _grid(
+                        _TYPES,
+                        financial_or_material={"other_known_to_individual": 1},
+                        neglect_and_acts_of_omission={"other_known_to_individual": 1},
+                    )
+                ),
+                "sg2b": _by_kind(_grid(_LOCATIONS, own_home={"other_known_to_individual": 1})),
+                "sg2c": _by_kind({**_RESULTS, "risk_identified_and_action_taken": 1}),
+                "sg2e": _by_kind({"risk_remained": 0, "risk_reduced": 1, "risk_removed": 0}),
+            },
+            "sg3": {
+                "sg3a": _by_kind(
+                    {
+                        "concluded": 1,
+                        "lacked_capacity": {"yes": 1, "no": 0, "dont_know": 0, "not_recorded": 0},
+                        "advocate_support": {"yes": 1, "no": 0},
+                    }
+                )
+            },
+            "sg4": {
+                "sg4a": _by_kind(
+                    {
+                        "concluded": 1,
+                        "msp_asked": {
+                            **_zeros("yes_no_outcomes_expressed", "no", "dont_know", "not_recorded"),
+                            "yes_outcomes_expressed": 1,
+                        },
+                        "outcomes_achieved": {"fully": 0, "partially": 1, "not_achieved": 0},
+                    }
+                )
+            },
+            "sg5": {
+                "sg5a": {
+                    "safeguarding_adults_reviews": {
+                        "where_one_or_more_individuals_died": 1,
+                        "where_no_individuals_died": 0,
+                    }
+                },
+                "sg5b": {
+                    "individuals": {
+                        "who_suffered_serious_harm_and_died": 1,
+                        "who_suffered_serious_harm_and_survived": 0,
+                    }
+                },
+                "decisions": {
+                    "safeguarding_adults_reviews": {
+                        "mandatory": 1,
+                        "discretionary": 1,
+                        "not_met": 0,
+                        "commissioned": 1,
+                        "not_commissioned": 1,
+                    }
+                },
+            },
         }
     )
 
@@ -402,6 +552,7 @@ class SacReport(ResponseModel):
     sg2: Sg2
     sg3: Sg3
     sg4: Sg4
+    sg5: Sg5
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from app.adults.codes import (
     MspOutcomesAchieved,
     PrimarySupportReason,
     RiskOutcome,
+    SarCriteria,
     SourceOfRisk,
     TypeOfRisk,
 )
@@ -81,11 +82,18 @@ def _counts(codes: Iterable[StrEnum | str], found: Counter[str]) -> dict[str, in
 # Safeguarding Adults Collection
 
 
+def _cross(
+    rows: Iterable[StrEnum], columns: Iterable[StrEnum], found: Counter[tuple[str, str]]
+) -> dict[str, Any]:
+    """A cross-tabulation: every row of one code list by every column of another (0 when nothing)."""
+    return {str(r): {str(c): found.get((str(r), str(c)), 0) for c in columns} for r in rows}
+
+
 async def sac(session: AsyncSession, actor: Principal, year: int) -> SacReport:
     period = reporting_year(year)
     cases = {row.measure: row.n for row in await session.execute(queries.sg1_cases(period))}
 
-    # Marginal counts of the individuals, from the (few) combinations the database grouped.
+    # Each adult once per kind of case, from the (few) combinations the database grouped.
     sg1: dict[str, dict[str, Counter[str]]] = {
         m: {d: Counter() for d in ("age_band", "gender", "ethnicity", "primary_support_reason")}
         for m in MEASURES
@@ -94,11 +102,12 @@ async def sac(session: AsyncSession, actor: Principal, year: int) -> SacReport:
         for dimension, counter in sg1[row.measure].items():
             counter[getattr(row, dimension)] += row.n
 
-    sg2: dict[str, dict[str, Counter[str]]] = {
-        m: {b: Counter() for b in queries.SG2_BREAKDOWNS} for m in ENQUIRY_MEASURES
+    sg2: dict[str, dict[str, Counter[Any]]] = {
+        m: {t: Counter() for t in queries.SG2_TABLES} for m in ENQUIRY_MEASURES
     }
-    for row in await session.execute(queries.sg2_breakdowns(period)):
-        sg2[row.measure][row.breakdown][row.category] += row.n
+    for row in await session.execute(queries.sg2_cells(period)):
+        cell = row.category if row.subcategory is None else (row.category, row.subcategory)
+        sg2[row.measure][row.table_ref][cell] += row.n
 
     concluded: Counter[str] = Counter()
     capacity: dict[str, Counter[str]] = {m: Counter() for m in ENQUIRY_MEASURES}
@@ -114,48 +123,78 @@ async def sac(session: AsyncSession, actor: Principal, year: int) -> SacReport:
         if row.msp_asked == MspAsked.YES_OUTCOMES_EXPRESSED and row.msp_outcomes_achieved is not None:
             achieved[row.measure][row.msp_outcomes_achieved] += row.n
 
+    reviews: Counter[str] = Counter()
+    individuals: Counter[str] = Counter()
+    for row in await session.execute(queries.sg5_completed(period)):
+        reviews["died" if row.adult_died else "survived"] += row.reviews
+        individuals["died" if row.adult_died else "survived"] += row.individuals
+    decisions: Counter[str] = Counter()
+    for row in await session.execute(queries.sg5_decisions(period)):
+        decisions[row.criteria] += row.n
+        decisions["commissioned" if row.commissioned else "not_commissioned"] += row.n
+
+    def by_case(make: Any) -> dict[str, Any]:
+        return {m: make(m) for m in MEASURES}
+
+    def by_kind(make: Any) -> dict[str, Any]:
+        return {m: make(m) for m in ENQUIRY_MEASURES}
+
     report = SacReport.model_validate(
         {
             "year": year,
             "period_start": period.first_day,
             "period_end": period.last_day,
             "sg1": {
-                m: {
-                    "cases": cases.get(m, 0),
-                    "individuals": sg1[m]["gender"].total(),
-                    "age_band": _counts(SacAgeBand, sg1[m]["age_band"]),
-                    "gender": _counts(SacGender, sg1[m]["gender"]),
-                    "ethnicity": _counts(SacEthnicity, sg1[m]["ethnicity"]),
-                    "primary_support_reason": _counts(PrimarySupportReason, sg1[m]["primary_support_reason"]),
-                }
-                for m in MEASURES
+                "sg1a": by_case(lambda m: _counts(SacAgeBand, sg1[m]["age_band"])),
+                "sg1b": by_case(lambda m: _counts(SacGender, sg1[m]["gender"])),
+                "sg1c": by_case(lambda m: _counts(SacEthnicity, sg1[m]["ethnicity"])),
+                "sg1d": by_case(lambda m: _counts(PrimarySupportReason, sg1[m]["primary_support_reason"])),
+                "sg1f": by_case(
+                    lambda m: {"cases": cases.get(m, 0), "individuals": sg1[m]["gender"].total()}
+                ),
             },
             "sg2": {
-                m: {
-                    "concluded": concluded[m],
-                    "type_of_risk": _counts(TypeOfRisk, sg2[m]["type_of_risk"]),
-                    "location_of_risk": _counts(LocationOfRisk, sg2[m]["location_of_risk"]),
-                    "source_of_risk": _counts(SourceOfRisk, sg2[m]["source_of_risk"]),
-                    "result": _counts(EnquiryResult, sg2[m]["result"]),
-                    "risk_outcome": _counts(RiskOutcome, sg2[m]["risk_outcome"]),
-                }
-                for m in ENQUIRY_MEASURES
+                "sg2a": by_kind(lambda m: _cross(TypeOfRisk, SourceOfRisk, sg2[m]["sg2a"])),
+                "sg2b": by_kind(lambda m: _cross(LocationOfRisk, SourceOfRisk, sg2[m]["sg2b"])),
+                "sg2c": by_kind(lambda m: _counts(EnquiryResult, sg2[m]["sg2c"])),
+                "sg2e": by_kind(lambda m: _counts(RiskOutcome, sg2[m]["sg2e"])),
             },
             "sg3": {
-                m: {
-                    "concluded": concluded[m],
-                    "lacked_capacity": _counts(LackedCapacity, capacity[m]),
-                    "advocate_support": _counts(("yes", "no"), advocate[m]),
-                }
-                for m in ENQUIRY_MEASURES
+                "sg3a": by_kind(
+                    lambda m: {
+                        "concluded": concluded[m],
+                        "lacked_capacity": _counts(LackedCapacity, capacity[m]),
+                        "advocate_support": _counts(("yes", "no"), advocate[m]),
+                    }
+                )
             },
             "sg4": {
-                m: {
-                    "concluded": concluded[m],
-                    "msp_asked": _counts(MspAsked, asked[m]),
-                    "outcomes_achieved": _counts(MspOutcomesAchieved, achieved[m]),
-                }
-                for m in ENQUIRY_MEASURES
+                "sg4a": by_kind(
+                    lambda m: {
+                        "concluded": concluded[m],
+                        "msp_asked": _counts(MspAsked, asked[m]),
+                        "outcomes_achieved": _counts(MspOutcomesAchieved, achieved[m]),
+                    }
+                )
+            },
+            "sg5": {
+                "sg5a": {
+                    "safeguarding_adults_reviews": {
+                        "where_one_or_more_individuals_died": reviews["died"],
+                        "where_no_individuals_died": reviews["survived"],
+                    }
+                },
+                "sg5b": {
+                    "individuals": {
+                        "who_suffered_serious_harm_and_died": individuals["died"],
+                        "who_suffered_serious_harm_and_survived": individuals["survived"],
+                    }
+                },
+                "decisions": {
+                    "safeguarding_adults_reviews": _counts(
+                        (*SarCriteria, "commissioned", "not_commissioned"), decisions
+                    )
+                },
             },
         }
     )
@@ -163,21 +202,26 @@ async def sac(session: AsyncSession, actor: Principal, year: int) -> SacReport:
     return report
 
 
-SAC_CSV_HEADER = ("table", "measure", "breakdown", "category", "count")
+# As the NHS England publication's CSV: TABLE_REFERENCE, ENQUIRY_TYPE, CATEGORY, SUBCATEGORY, VALUE.
+SAC_CSV_HEADER = ("table", "measure", "category", "subcategory", "count")
+SAC_SECTIONS = ("sg1", "sg2", "sg3", "sg4", "sg5")
 
 
 def sac_rows(report: SacReport) -> Iterator[tuple[str, str, str, str, int]]:
-    """The report's cells, one per row, in the order of the JSON body; a table's single figures
-    (``cases``, ``individuals``, ``concluded``) have an empty category."""
-    for table in ("sg1", "sg2", "sg3", "sg4"):
-        for measure, figures in getattr(report, table):
-            assert isinstance(figures, BaseModel)
-            for breakdown, value in figures:
-                if isinstance(value, int):
-                    yield table, measure, breakdown, "", value
-                else:
-                    for category, count in value:
-                        yield table, measure, breakdown, category, count
+    """The report's cells, one per row, in the order of the JSON body: the table's reference (`sg2a`), the
+    kind of case, the row and (in a cross-tabulation, or a measure's breakdown) the column; a single
+    figure leaves the rest empty."""
+    for section in SAC_SECTIONS:
+        for table, measures in getattr(report, section):
+            assert isinstance(measures, BaseModel)
+            for measure, cells in measures:
+                assert isinstance(cells, BaseModel)
+                for category, value in cells:
+                    if isinstance(value, int):
+                        yield table, measure, category, "", value
+                    else:
+                        for subcategory, count in value:
+                            yield table, measure, category, subcategory, count
 
 
 # ---------------------------------------------------------------------------------------------------

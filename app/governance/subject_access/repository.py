@@ -32,6 +32,7 @@ from app.models.adult import (
     Enquiry,
     PlanAction,
     PlanReview,
+    SafeguardingAdultsReview,
     SafeguardingPlan,
     Section42DecisionRecord,
 )
@@ -122,6 +123,7 @@ class AdultsHoldings:
     actions: dict[uuid.UUID, list[PlanAction]]
     reviews: dict[uuid.UUID, list[PlanReview]]
     concern_additions: dict[uuid.UUID, list[ConcernInformation]]
+    safeguarding_adults_reviews: Sequence[SafeguardingAdultsReview] = ()
 
 
 @dataclass
@@ -179,6 +181,11 @@ _OF_ADULT = (
     ("concerns", AdultConcern.person_id, (AdultConcern.received_at, AdultConcern.id)),
     ("assessments", CapacityAssessment.person_id, (CapacityAssessment.assessed_at, CapacityAssessment.id)),
     ("plans", SafeguardingPlan.person_id, (SafeguardingPlan.created_at, SafeguardingPlan.id)),
+    (
+        "safeguarding_adults_reviews",
+        SafeguardingAdultsReview.person_id,
+        (SafeguardingAdultsReview.created_at, SafeguardingAdultsReview.id),
+    ),
 )
 _OF_CONCERNS_AND_PLANS = (
     ("allegations", "concerns", Allegation.concern_id, (Allegation.concern_id, Allegation.position)),

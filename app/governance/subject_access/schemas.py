@@ -43,6 +43,7 @@ from app.adults.concerns.schemas import (
     Section42DecisionOut,
 )
 from app.adults.plans.schemas import ClosureOut, ReviewOut
+from app.adults.reviews.schemas import SarOut
 from app.children.codes import ContributionStatus, ReferralSource, ReferralStatus
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
@@ -459,6 +460,9 @@ class AdultsRecords(ResponseModel):
     concerns: Unpaged[ConcernRecord] = Field(description="Every adult safeguarding concern about the person.")
     capacity_assessments: Unpaged[CapacityRecord]
     safeguarding_plans: Unpaged[PlanRecord]
+    safeguarding_adults_reviews: Unpaged[SarOut] = Field(
+        default_factory=list, description="Safeguarding adults reviews (Care Act s44) about the person."
+    )
 
 
 _EXPORT: dict[str, Any] = {

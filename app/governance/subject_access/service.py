@@ -42,6 +42,7 @@ from app.adults.concerns import views as concern_views
 from app.adults.concerns.schemas import AdvocacyOut, ConcernInformationOut
 from app.adults.concerns.views import decision_out
 from app.adults.plans.schemas import ClosureOut, ReviewOut
+from app.adults.reviews import views as reviews
 from app.children.codes import ReferralSource
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
@@ -450,6 +451,7 @@ def _record_counts(children: ChildrensRecords | None, adults: AdultsRecords | No
             "adult_concerns": len(adults.concerns),
             "capacity_assessments": len(adults.capacity_assessments),
             "safeguarding_plans": len(adults.safeguarding_plans),
+            "safeguarding_adults_reviews": len(adults.safeguarding_adults_reviews),
         }
     return counts
 
@@ -467,6 +469,7 @@ def _adults(held: AdultsHoldings | None, tally: Tally) -> AdultsRecords | None:
         concerns=[_concern(c, held, tally) for c in held.concerns],
         capacity_assessments=[_assessment(a, held, tally) for a in held.assessments],
         safeguarding_plans=[_plan(p, held, tally) for p in held.plans],
+        safeguarding_adults_reviews=[reviews.out(r) for r in held.safeguarding_adults_reviews],
     )
 
 
