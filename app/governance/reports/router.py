@@ -4,6 +4,7 @@ items only for the lead agencies and the council (``service.check_child_level``)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
@@ -19,7 +20,14 @@ from app.core.schemas import Date
 from app.governance.reports import export, service
 from app.governance.reports.export import Format, Negotiated
 from app.governance.reports.periods import Period
-from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
+from app.governance.reports.schemas import (
+    MAX_DUE_SOON_HOURS,
+    CinReferralPage,
+    CinValidationPage,
+    SacReport,
+    TimelinessReport,
+)
+from app.governance.reports.validation import RULES
 
 router = Router(prefix="/v1/reports", tags=["Reports"])
 
@@ -51,14 +59,14 @@ def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: st
 CIN_CSV_DESCRIPTION = (
     "One header row, then one row per item, columns in this order: "
     + ", ".join(service.CIN_CSV_HEADER)
-    + ". Empty cell: null. Booleans `true`/`false`; assessment factors separated by spaces; dates "
+    + ". Empty cell: null. Booleans `true`/`false`; dates "
     "YYYY-MM-DD; instants RFC 3339 in UTC. UTF-8, CRLF line ends (RFC 4180)."
 )
 CIN_CSV_EXAMPLE = (
     ",".join(service.CIN_CSV_HEADER) + "\r\n"
     "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b,7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f,"
-    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,decided,"
-    "child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,3A 16A\r\n"
+    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,F,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,"
+    "decided,child_and_family_assessment,2026-05-05T10:40:00Z,false,N1\r\n"
 )
 SAC_CSV_DESCRIPTION = (
     "One header row (`table,measure,breakdown,category,count`), then one row per cell of the JSON body in "
@@ -88,13 +96,17 @@ TIMELINESS_CSV_EXAMPLE = (
     "/cin-referrals",
     summary="Children in Need census: referral items for a date range",
     description=(
-        "One item per child per referral received from `from` to `to` (dates in England, both included; "
-        f"at most {MAX_RANGE_DAYS} days), oldest first; withdrawn referrals are left out. Each item carries "
-        "the census referral items (referral date, source, NFA flag, primary need, assessment factors, "
-        "from the approved threshold decision; null or empty while undecided) and the child's census "
-        "identifiers: the hub's person id as the LA child id (null while a match is pending), date of "
-        "birth or expected date of birth, gender and DfE ethnicity code, taken from the linked person record "
-        "where it has them. No names: the census does not collect them.\n\n"
+        "One item per child **accepted as a referral** (the CIN census meaning) on a contact received from "
+        f"`from` to `to` (dates in England, both included; at most {MAX_RANGE_DAYS} days), oldest first. A "
+        "contact that stays a contact (universal services, early help, no further action not accepted) gives "
+        "none, nor does an undecided or withdrawn one; siblings count each as the approved decision on them "
+        "says. Each item carries the census referral items (referral date, source, and from the decision on "
+        "that child: outcome, `nfa` = ReferralNFA, primary need) and the child's census identifiers: the "
+        "hub's person id as the LA child id (null while a match is pending), date of birth or expected date "
+        "of birth, gender and the census `sex` (M, F, U: `other` and `not_known` are U, as is an unborn "
+        "child) and DfE ethnicity code, taken from the linked person record where it has them. No names: "
+        "the census does not collect them. Assessment factors are census assessment items, not referral "
+        "items.\n\n"
         "**JSON** is a list and pages like every list (`limit`, `cursor`, `Link`). **CSV** "
         "(`Accept: text/csv`) is the whole range in one document, for the census return; `limit` and "
         "`cursor` do not apply. Any other `Accept` gets 406. Every call is audited with the range, format "
@@ -114,11 +126,7 @@ async def get_cin_referrals_report(
     from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
     to: Annotated[Date, Query(description="Last day of the range, included.")],
 ) -> CinReferralPage | Response:
-    if from_ > to:
-        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
-    period = Period(from_, to)
-    if period.days > MAX_RANGE_DAYS:
-        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    period = census_range(from_, to)
     if reply.format() is Format.CSV:
         document = await service.cin_csv(session, principal, period)
         filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
@@ -126,6 +134,48 @@ async def get_cin_referrals_report(
     items, next_cursor = await service.cin_page(session, principal, period, paging.params)
     paging.link(next_cursor)
     return reply.json(CinReferralPage(items=items, next_cursor=next_cursor))
+
+
+def census_range(from_: date, to: date) -> Period:
+    if from_ > to:
+        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
+    period = Period(from_, to)
+    if period.days > MAX_RANGE_DAYS:
+        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    return period
+
+
+RULES_TABLE = "\n".join(f"- **{r.code}**: {r.message}" for r in RULES)
+
+
+@router.get(
+    "/cin-referrals/validation",
+    summary="Children in Need census: the referral items that break a census validation rule",
+    description=(
+        "The census items of `GET /v1/reports/cin-referrals` for the same range (one per child accepted as "
+        "a referral) checked against the DfE's CIN census validation rules that concern them, numbered "
+        "and worded as the census validator (`data-to-insight/csc-validator-be-cin`) has them, so the data "
+        "team can put the records right before the return. One finding per rule an item breaks, in the "
+        "items' order (oldest referral first), then the rules'. The rules run:\n\n"
+        + RULES_TABLE
+        + "\n\nA list like every list (`limit`, `cursor`, `Link`). Child-level, like the items: for "
+        "auditors of childrens_social_care, adult_social_care or council (information governance too); an "
+        "auditor of a partner agency gets 403 `agency_not_permitted`. Every call is audited with the range "
+        "and the number of findings."
+    ),
+    responses=problem_responses(403, codes={403: ["agency_not_permitted"]}),
+)
+async def get_cin_referrals_validation(
+    principal: ChildLevelReader,
+    session: DbSession,
+    paging: Paging,
+    from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
+    to: Annotated[Date, Query(description="Last day of the range, included.")],
+) -> CinValidationPage:
+    period = census_range(from_, to)
+    items, next_cursor = await service.cin_validation_page(session, principal, period, paging.params)
+    paging.link(next_cursor)
+    return CinValidationPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
