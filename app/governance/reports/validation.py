@@ -163,7 +163,7 @@ def findings_query(period: Period, after: Sequence[Any] | None = None) -> querie
         .order_by(*queries.CIN_KEYS)
     )
     if after is not None:
-        received_at, referral_id, position = after
+        received_at, referral_id, position, _ = after
         stmt = stmt.where(queries.after_key((received_at, referral_id, position - 1)))
     return stmt
 
