@@ -44,3 +44,9 @@ def _local_midnight(day: date) -> datetime:
 def reporting_year(year: int) -> Period:
     """The reporting year that starts on 1 April of ``year`` (2026: 1 April 2026 - 31 March 2027)."""
     return Period(date(year, 4, 1), date(year + 1, 3, 31))
+
+
+def year_to_date(today: date) -> Period:
+    """The reporting year to date: from 1 April of the year ``today`` falls in, to ``today``."""
+    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    return Period(start, today)

@@ -359,3 +359,28 @@ def plan_reviews_due(today: date, soon: date) -> Query:
     return sa.select(
         *_due_counts(SafeguardingPlan.review_due_on, sa.literal(today, sa.Date), sa.literal(soon, sa.Date))
     ).where(SafeguardingPlan.status == PlanStatus.ACTIVE)
+
+
+def contact_conversion(period: Period) -> Query:
+    """(received, decided, accepted, children) of the contacts received in the period, withdrawn ones
+    left out: how many were decided, accepted as a referral for at least one child, and the children
+    accepted (the decision's per-child entries, through their primary key)."""
+    return (
+        sa.select(
+            sa.func.count(sa.distinct(Referral.id)).label("received"),
+            sa.func.count(
+                sa.distinct(sa.case((Referral.status == ReferralStatus.DECIDED, Referral.id)))
+            ).label("decided"),
+            sa.func.count(sa.distinct(ThresholdDecisionChild.decision_id)).label("accepted"),
+            sa.func.count(ThresholdDecisionChild.decision_id).label("children"),
+        )
+        .select_from(Referral)
+        .outerjoin(
+            ThresholdDecisionChild,
+            sa.and_(
+                ThresholdDecisionChild.decision_id == Referral.decision_id,
+                ThresholdDecisionChild.accepted_as_referral.is_(True),
+            ),
+        )
+        .where(_in(Referral.received_at, period), Referral.status != ReferralStatus.WITHDRAWN)
+    )

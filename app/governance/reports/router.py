@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
+from app.core import clock
 from app.core.auth import Principal
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
@@ -19,7 +20,7 @@ from app.core.routing import Router
 from app.core.schemas import Date
 from app.governance.reports import export, service
 from app.governance.reports.export import Format, Negotiated
-from app.governance.reports.periods import Period
+from app.governance.reports.periods import Period, year_to_date
 from app.governance.reports.schemas import (
     MAX_DUE_SOON_HOURS,
     CinReferralPage,
@@ -145,6 +146,15 @@ def census_range(from_: date, to: date) -> Period:
     return period
 
 
+def report_period(from_: date | None, to: date | None) -> Period:
+    """A report's period: ``from``/``to`` as given, by default the reporting year to date."""
+    default = year_to_date(clock.today())
+    first = from_ or (
+        default.first_day if to is None or to >= default.first_day else year_to_date(to).first_day
+    )
+    return census_range(first, to or default.last_day)
+
+
 RULES_TABLE = "\n".join(f"- **{r.code}**: {r.message}" for r in RULES)
 
 
@@ -231,8 +241,15 @@ async def get_sac_report(
         "referral's RAG rating;\n"
         "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
         "soon when it falls before today plus the window in whole days, today included).\n\n"
-        "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
-        "`Accept: text/csv`. Every call is audited." + AGGREGATE
+        "The same definitions as the `overdue` filters of the lists.\n\n"
+        "**Period measures** count what happened from `from` to `to` (dates in England, both included; by "
+        "default the reporting year to date, from 1 April; at most "
+        f"{MAX_RANGE_DAYS} days), named in `period`:\n\n"
+        "- `contacts`: contacts received (withdrawn ones left out), decided, accepted as a referral to "
+        "children's social care for at least one child (the CIN census meaning), the children accepted, and "
+        "the contact-to-referral conversion rate (accepted / received).\n\n"
+        "JSON by default; CSV with `Accept: text/csv` (the due and overdue lines; the period measures are in "
+        "the JSON). Every call is audited." + AGGREGATE
     ),
     **answers(TimelinessReport, ERRORS, TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE),
 )
@@ -246,7 +263,18 @@ async def get_timeliness_report(
             ge=1, le=MAX_DUE_SOON_HOURS, description="The window for `due_soon`, in hours (at most 30 days)."
         ),
     ] = 24,
+    from_: Annotated[
+        Date | None,
+        Query(
+            alias="from",
+            description="First day of the period measures; default 1 April of this reporting year.",
+        ),
+    ] = None,
+    to: Annotated[
+        Date | None, Query(description="Last day of the period measures, included; default today.")
+    ] = None,
 ) -> TimelinessReport | Response:
     reply.format()  # negotiated first: a 406 runs no report
-    report = await service.timeliness(session, principal, due_soon_hours)
+    period = report_period(from_, to)
+    report = await service.timeliness(session, principal, due_soon_hours, period)
     return reply.table(report, service.TIMELINESS_CSV_HEADER, service.timeliness_rows, "timeliness.csv")

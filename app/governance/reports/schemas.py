@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.children.codes import CensusSex, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
 from app.core.codes import RagRating
@@ -481,6 +481,34 @@ class ContributionTimeliness(ResponseModel):
     )
 
 
+class ReportPeriod(ResponseModel):
+    """The dates a report's period measures count (dates in England, both included)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", description="First day.")
+    to: date = Field(description="Last day, included.")
+
+
+class ContactConversion(ResponseModel):
+    """Contacts received in the period and how many children's social care accepted as referrals (the
+    CIN census meaning), counted per contact: the contact-to-referral conversion rate."""
+
+    received: Count = Field(description="Contacts received in the period (withdrawn ones left out).")
+    decided: Count = Field(description="Of them, decided (a threshold decision approved).")
+    accepted_as_referrals: Count = Field(
+        description="Of them, accepted as a referral for at least one child (the decision accepted the child)."
+    )
+    children_accepted: Count = Field(
+        description="Children accepted as referrals on them: the CIN census referral items of the period."
+    )
+    conversion_rate: float | None = Field(
+        ge=0,
+        le=1,
+        description="accepted_as_referrals / received, to 3 decimal places; null when no contact was received.",
+    )
+
+
 def _due(due: int, soon: int, overdue: int) -> dict[str, int]:
     return {"due": due, "due_soon": soon, "overdue": overdue}
 
@@ -512,6 +540,14 @@ class TimelinessReport(ResponseModel):
                 ],
             },
             "plan_reviews": _due(12, 1, 2),
+            "period": {"from": "2026-04-01", "to": "2026-11-24"},
+            "contacts": {
+                "received": 1200,
+                "decided": 1150,
+                "accepted_as_referrals": 420,
+                "children_accepted": 610,
+                "conversion_rate": 0.35,
+            },
         }
     )
 
@@ -531,4 +567,11 @@ class TimelinessReport(ResponseModel):
             "Active safeguarding plans against `review_due_on`: overdue the day after it; due soon when it falls "
             "within the window (today counts)."
         )
+    )
+    period: ReportPeriod = Field(
+        description="The period the period measures (`contacts`) count: `from`/`to`, by default the reporting "
+        "year to date (from 1 April)."
+    )
+    contacts: ContactConversion = Field(
+        description="Contacts received in the period, referrals accepted, and the conversion rate."
     )

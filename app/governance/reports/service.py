@@ -50,10 +50,12 @@ from app.governance.reports.schemas import (
     AgencyRagDueCounts,
     CinReferralItem,
     CinValidationFinding,
+    ContactConversion,
     ContributionTimeliness,
     DueCounts,
     RagDueCounts,
     ReferralDecisionTimeliness,
+    ReportPeriod,
     SacReport,
     TimelinessReport,
 )
@@ -397,7 +399,21 @@ def _total(parts: Iterable[DueCounts]) -> DueCounts:
     )
 
 
-async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: int) -> TimelinessReport:
+async def contacts(session: AsyncSession, period: Period) -> ContactConversion:
+    row = (await session.execute(queries.contact_conversion(period))).one()
+    rate = None if row.received == 0 else round(row.accepted / row.received, 3)
+    return ContactConversion(
+        received=row.received,
+        decided=row.decided,
+        accepted_as_referrals=row.accepted,
+        children_accepted=row.children,
+        conversion_rate=rate,
+    )
+
+
+async def timeliness(
+    session: AsyncSession, actor: Principal, due_soon_hours: int, period: Period
+) -> TimelinessReport:
     now = utcnow()
     soon = now + timedelta(hours=due_soon_hours)
 
@@ -432,9 +448,19 @@ async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: in
         adult_concern_decisions=concerns,
         contribution_requests=ContributionTimeliness(total=_total(requests), by_agency_and_rag=requests),
         plan_reviews=plans,
+        period=ReportPeriod.model_validate({"from": period.first_day, "to": period.last_day}),
+        contacts=await contacts(session, period),
     )
     audit.record(
-        session, actor, AuditAction.READ, TIMELINESS_RECORD_TYPE, details={"due_soon_hours": due_soon_hours}
+        session,
+        actor,
+        AuditAction.READ,
+        TIMELINESS_RECORD_TYPE,
+        details={
+            "due_soon_hours": due_soon_hours,
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+        },
     )
     return report
 
