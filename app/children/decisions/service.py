@@ -265,10 +265,14 @@ def _out(decision: ThresholdDecision, children: list[dict[str, Any]]) -> Decisio
     return DecisionOut.model_validate({**fields, "children": children})
 
 
+def decision_out(decision: ThresholdDecision, entries: list[ThresholdDecisionChild]) -> DecisionOut:
+    """The decision with these of its per-child entries."""
+    return _out(decision, [{"child_id": e.referral_child_id, **repository.outcome_of(e)} for e in entries])
+
+
 async def out(session: AsyncSession, decision: ThresholdDecision) -> DecisionOut:
     """The decision with its per-child entries."""
-    found = (await repository.entries(session, [decision.id]))[decision.id]
-    return _out(decision, [{"child_id": e.referral_child_id, **repository.outcome_of(e)} for e in found])
+    return decision_out(decision, (await repository.entries(session, [decision.id]))[decision.id])
 
 
 async def _visible(
