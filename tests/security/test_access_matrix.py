@@ -369,7 +369,12 @@ async def _respond(world: World) -> Request:
 
 async def _propose(world: World) -> Request:
     referral_id = await world.referral(rated=True)
-    body = {"level": 1, "outcome": "no_further_action", "rationale": "No additional needs."}
+    body = {
+        "level": 1,
+        "outcome": "no_further_action",
+        "rationale": "No additional needs.",
+        "accepted_as_referral": False,
+    }
     return {"url": f"/v1/referrals/{referral_id}/threshold-decisions", "json": body}
 
 
