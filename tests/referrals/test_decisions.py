@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from app.core import clock
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
-from tests.fixtures.http import assert_problem, locs
+from tests.fixtures.http import assert_problem, locs, patch_current
 from tests.fixtures.referrals import (
     ask,
     child,
@@ -549,26 +549,22 @@ async def test_an_unborn_child_due_too_far_after_the_referral_is_not_accepted(
     app: FastAPI, client: httpx.AsyncClient, who: Who
 ) -> None:
     """CIN census rule 8606: the referral date is at most 280 days before the expected date of birth.
-    The referral (received 1 March 2026) was made in time; the person record's expected date, corrected
+    The referral (received 100 days ago) was made in time; the person record's expected date, corrected
     since, is a day too late for it. As a contact that stays a contact it is no census item: allowed."""
-    due = (clock.today() + timedelta(days=200)).isoformat()
+    received = clock.today() - timedelta(days=100)
+    due = (clock.today() + timedelta(days=100)).isoformat()
     unborn = {"given_name": "Baby", "family_name": unique_family_name(), "expected_date_of_birth": due}
     referral = await rated_referral(client, who, body=referral_body(unborn))
     person_id = (await get_referral(client, who["practitioner"], referral["id"]))["children"][0]["person_id"]
-    moved = sql_time("2026-03-01T12:00:00+00:00")
+    moved = sql_time(f"{received.isoformat()}T12:00:00+00:00")
     await run_sql(app, f"UPDATE referrals SET received_at = {moved} WHERE id = '{sql_id(referral['id'])}'")
     url = f"/v1/referrals/{referral['id']}/threshold-decisions"
+    person = f"/v1/people/{person_id}"
 
-    async def expect(on: str) -> None:
-        person = await client.get(f"/v1/people/{person_id}", headers=who["practitioner"])
-        patched = await client.patch(
-            f"/v1/people/{person_id}",
-            json={"expected_date_of_birth": on},
-            headers={**who["practitioner"], "If-Match": person.headers["etag"]},
-        )
-        assert patched.status_code == 200, patched.text
-
-    await expect("2026-12-07")  # 2026-03-01 + 280 days = 2026-12-06
+    late = (received + timedelta(days=281)).isoformat()
+    assert (
+        await patch_current(client, who["practitioner"], person, {"expected_date_of_birth": late})
+    ).is_success
     problem = assert_problem(
         await client.post(url, json=proposal_body(), headers=who["practitioner"]), 422, "validation_failed"
     )
@@ -577,11 +573,12 @@ async def test_an_unborn_child_due_too_far_after_the_referral_is_not_accepted(
     early_help = proposal_body(level=2, outcome="early_help", primary_need=None)
     stays_contact = await client.post(url, json=early_help, headers=who["practitioner"])
     assert stays_contact.status_code == 201, stays_contact.text
-    assert (
-        await review(client, who["manager"], stays_contact.json()["id"], approved=False)
-    ).status_code == 200
+    assert (await review(client, who["manager"], stays_contact.json()["id"], approved=False)).is_success
 
-    await expect("2026-12-06")
+    in_time = (received + timedelta(days=280)).isoformat()
+    assert (
+        await patch_current(client, who["practitioner"], person, {"expected_date_of_birth": in_time})
+    ).is_success
     response = await client.post(url, json=proposal_body(), headers=who["practitioner"])
     assert response.status_code == 201, response.text
 
@@ -593,18 +590,21 @@ async def test_an_unborn_childs_gender_is_not_known(client: httpx.AsyncClient, w
     unborn = {"given_name": "Baby", "family_name": unique_family_name(), "expected_date_of_birth": due}
     referral = await rated_referral(client, who, body=referral_body(unborn))
     person_id = (await get_referral(client, who["practitioner"], referral["id"]))["children"][0]["person_id"]
+    url = f"/v1/referrals/{referral['id']}/threshold-decisions"
     for gender in ("female", "other"):
-        person = await client.get(f"/v1/people/{person_id}", headers=who["practitioner"])
-        patched = await client.patch(
-            f"/v1/people/{person_id}",
-            json={"gender": gender},
-            headers={**who["practitioner"], "If-Match": person.headers["etag"]},
+        patched = await patch_current(
+            client, who["practitioner"], f"/v1/people/{person_id}", {"gender": gender}
         )
         assert patched.status_code == 200, patched.text
-        response = await client.post(
-            f"/v1/referrals/{referral['id']}/threshold-decisions",
-            json=proposal_body(),
-            headers=who["practitioner"],
+        problem = assert_problem(
+            await client.post(url, json=proposal_body(), headers=who["practitioner"]),
+            422,
+            "validation_failed",
         )
-        problem = assert_problem(response, 422, "validation_failed")
         assert "8750" in str(problem["errors"]) and "not_known" in str(problem["errors"])
+    # Put right, the referral is accepted.
+    patched = await patch_current(
+        client, who["practitioner"], f"/v1/people/{person_id}", {"gender": "not_known"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert (await client.post(url, json=proposal_body(), headers=who["practitioner"])).status_code == 201

@@ -307,20 +307,25 @@ async def test_a_one_day_range(fixture: Fixture) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 3, 4])
 async def test_pages_walk_every_item_once_in_order(fixture: Fixture, limit: int) -> None:
     """Pages of one split a referral's two children; the cursor resumes at the second."""
+    assert await walk(fixture.world, "/v1/reports/cin-referrals", limit) == fixture.expected
+
+
+async def walk(world: World, path: str, limit: int) -> list[Body]:
+    """Every item of the range's pages of ``limit``, following the cursors."""
     seen: list[Body] = []
     params: Body = {**RANGE, "limit": limit}
     for _ in range(10):
-        response = await get(fixture.world, params)
+        response = await world.http.get(path, params=params, headers=world.auditor)
         assert response.status_code == 200, response.text
         page = response.json()
         assert len(page["items"]) <= limit
         seen += page["items"]
         if page["next_cursor"] is None:
             assert "link" not in response.headers
-            break
+            return seen
         assert response.headers["link"].endswith('; rel="next"')
         params = {**params, "cursor": page["next_cursor"]}
-    assert seen == fixture.expected
+    raise AssertionError("more pages than items")
 
 
 async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> None:
@@ -497,20 +502,7 @@ async def test_every_finding_on_the_items(fixture: Fixture) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 3])
 async def test_finding_pages_walk_every_finding_once_in_order(fixture: Fixture, limit: int) -> None:
     """Pages of one split the two findings on the unborn child; the cursor resumes at the second rule."""
-    seen: list[Body] = []
-    params: Body = {**RANGE, "limit": limit}
-    for _ in range(10):
-        response = await validate(fixture.world, params)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert len(page["items"]) <= limit
-        seen += page["items"]
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            break
-        assert response.headers["link"].endswith('; rel="next"')
-        params = {**params, "cursor": page["next_cursor"]}
-    assert seen == fixture.findings
+    assert await walk(fixture.world, VALIDATION, limit) == fixture.findings
 
 
 async def test_validation_takes_the_items_range(fixture: Fixture) -> None:

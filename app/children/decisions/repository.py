@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from datetime import date
 from typing import NamedTuple
 
@@ -40,21 +39,15 @@ async def children_facts(session: AsyncSession, referral_id: uuid.UUID) -> list[
     return [ChildFacts(*row) for row in rows]
 
 
-async def entries(
-    session: AsyncSession, decision_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[ThresholdDecisionChild]]:
-    """Each decision's per-child entries, in the referral's order of its children."""
-    found: dict[uuid.UUID, list[ThresholdDecisionChild]] = {d: [] for d in decision_ids}
-    if decision_ids:
-        rows = await session.scalars(
-            sa.select(ThresholdDecisionChild)
-            .join(ReferralChild, ReferralChild.id == ThresholdDecisionChild.referral_child_id)
-            .where(ThresholdDecisionChild.decision_id.in_(list(decision_ids)))
-            .order_by(ThresholdDecisionChild.decision_id, ReferralChild.position)
-        )
-        for entry in rows:
-            found[entry.decision_id].append(entry)
-    return found
+async def entries(session: AsyncSession, decision_id: uuid.UUID) -> list[ThresholdDecisionChild]:
+    """The decision's per-child entries, in the referral's order of its children."""
+    rows = await session.scalars(
+        sa.select(ThresholdDecisionChild)
+        .join(ReferralChild, ReferralChild.id == ThresholdDecisionChild.referral_child_id)
+        .where(ThresholdDecisionChild.decision_id == decision_id)
+        .order_by(ReferralChild.position)
+    )
+    return list(rows)
 
 
 def outcome_of(entry: ThresholdDecisionChild) -> dict[str, object]:
@@ -72,5 +65,5 @@ async def outcomes(session: AsyncSession, decision_id: uuid.UUID | None) -> dict
     """The decision on each child (by referral child id) of the approved decision ``decision_id``."""
     if decision_id is None:
         return {}
-    found = (await entries(session, [decision_id]))[decision_id]
+    found = await entries(session, decision_id)
     return {e.referral_child_id: ChildOutcomeOut.model_validate(outcome_of(e)) for e in found}

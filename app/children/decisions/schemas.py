@@ -141,20 +141,21 @@ class DecisionReview(RequestModel):
         return self
 
 
+_CHILD_OUTCOME = {
+    "level": 2,
+    "outcome": "early_help",
+    "primary_need": "N5",
+    "nfa": True,
+    "accepted_as_referral": False,
+    "own_entry": True,
+}
+
+
 class ChildOutcomeOut(ResponseModel):
     """The decision on one child of the referral, as it applies (the referral-wide values unless the
     proposal gave the child their own)."""
 
-    model_config = example(
-        {
-            "level": 2,
-            "outcome": "early_help",
-            "primary_need": "N5",
-            "nfa": True,
-            "accepted_as_referral": False,
-            "own_entry": True,
-        }
-    )
+    model_config = example(_CHILD_OUTCOME)
 
     level: Level
     outcome: DecisionOutcome
@@ -167,17 +168,7 @@ class ChildOutcomeOut(ResponseModel):
 class ChildDecisionOut(ChildOutcomeOut):
     """The decision on one child of the referral, and which child."""
 
-    model_config = example(
-        {
-            "child_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
-            "level": 2,
-            "outcome": "early_help",
-            "primary_need": "N5",
-            "nfa": True,
-            "accepted_as_referral": False,
-            "own_entry": True,
-        }
-    )
+    model_config = example({"child_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", **_CHILD_OUTCOME})
 
     child_id: uuid.UUID = Field(description="The child as named in the referral (`children[].id`).")
 

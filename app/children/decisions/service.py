@@ -272,7 +272,7 @@ def decision_out(decision: ThresholdDecision, entries: list[ThresholdDecisionChi
 
 async def out(session: AsyncSession, decision: ThresholdDecision) -> DecisionOut:
     """The decision with its per-child entries."""
-    return decision_out(decision, (await repository.entries(session, [decision.id]))[decision.id])
+    return decision_out(decision, await repository.entries(session, decision.id))
 
 
 async def _visible(
