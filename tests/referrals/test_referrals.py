@@ -393,7 +393,6 @@ async def test_a_blue_referral_is_not_sent_for_checks(client: httpx.AsyncClient,
         level=1,
         outcome="universal_services",
         primary_need=None,
-        assessment_factors=[],
     )
 
 

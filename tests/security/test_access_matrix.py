@@ -1197,6 +1197,15 @@ ROWS = [
         refused=PARTNERS,
         check=is_csv,
     ),
+    Row(
+        "CIN referrals validation",
+        "GET",
+        "/v1/reports/cin-referrals/validation",
+        "reports:read",
+        200,
+        static("/v1/reports/cin-referrals/validation?from=2026-04-01&to=2026-04-30"),
+        refused=PARTNERS,
+    ),
     # A partner agency's auditor reads the audit events of its own agency's actions only; the others
     # read every agency's. The events about the referral's child: made by the police and the hub.
     Row(
