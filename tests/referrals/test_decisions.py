@@ -476,6 +476,15 @@ async def test_siblings_decided_each_in_their_own_right(client: httpx.AsyncClien
     assert "N5" not in str(police) and "own_entry" not in str(police)
     events = (await client.get("/v1/events", params={"limit": 200}, headers=who["police"])).json()["items"]
     assert "own_entry" not in str(events) and "N5" not in str(events)
+    # The hub's timeline: the proposal carries the children's own entries.
+    timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
+    [proposed] = [e for e in timeline.json()["items"] if e["event_type"] == "decision.proposed"]
+    assert proposed["data"]["accepted_as_referral"] is True
+    assert proposed["data"]["children"] == [
+        {k: v for k, v in e.items() if k != "own_entry"} for e in expected if e["own_entry"]
+    ]
+    police_timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["police"])
+    assert "N5" not in police_timeline.text and "accepted_as_referral" not in police_timeline.text
 
 
 async def test_an_undecided_childs_view_has_no_decision(client: httpx.AsyncClient, who: Who) -> None:
