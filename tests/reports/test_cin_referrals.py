@@ -245,33 +245,23 @@ class Builder:
                 "primary_need": "N5",
             },
         ]
+        unborn_child, uncertain_child = (
+            (r1["id"], r1["children"][1]["id"]),
+            (r2["id"], r2["children"][1]["id"]),
+        )
         findings = [
-            {
-                "rule": "8750",
-                "message": "Sex must equal U for an unborn child",
-                "referral_id": r1["id"],
-                "child_id": r1["children"][1]["id"],
-            },
-            {
-                "rule": "8606",
-                "message": "Child referral date is more than 40 weeks before DOB or expected DOB",
-                "referral_id": r1["id"],
-                "child_id": r1["children"][1]["id"],
-            },
-            {
-                "rule": "8500",
-                "message": "LA Child ID missing",
-                "referral_id": r2["id"],
-                "child_id": r2["children"][1]["id"],
-            },
-            {
-                "rule": "4180",
-                "message": "Sex must be provided and equal M, F, or U",
-                "referral_id": r2["id"],
-                "child_id": r2["children"][1]["id"],
-            },
+            finding("8750", "Sex must equal U for an unborn child", *unborn_child),
+            finding(
+                "8606", "Child referral date is more than 40 weeks before DOB or expected DOB", *unborn_child
+            ),
+            finding("8500", "LA Child ID missing", *uncertain_child),
+            finding("4180", "Sex must be provided and equal M, F, or U", *uncertain_child),
         ]
         return expected, findings
+
+
+def finding(rule: str, message: str, referral_id: str, child_id: str) -> Body:
+    return {"rule": rule, "message": message, "referral_id": referral_id, "child_id": child_id}
 
 
 @pytest.fixture(scope="module")
