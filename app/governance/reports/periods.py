@@ -46,7 +46,6 @@ def reporting_year(year: int) -> Period:
     return Period(date(year, 4, 1), date(year + 1, 3, 31))
 
 
-def year_to_date(today: date) -> Period:
-    """The reporting year to date: from 1 April of the year ``today`` falls in, to ``today``."""
-    start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-    return Period(start, today)
+def reporting_year_to_date(today: date) -> Period:
+    """From 1 April of the reporting year ``today`` falls in, to ``today``."""
+    return Period(date(today.year if today.month >= 4 else today.year - 1, 4, 1), today)

@@ -20,7 +20,7 @@ from app.core.routing import Router
 from app.core.schemas import Date
 from app.governance.reports import export, service
 from app.governance.reports.export import Format, Negotiated
-from app.governance.reports.periods import Period, year_to_date
+from app.governance.reports.periods import Period, reporting_year_to_date
 from app.governance.reports.schemas import (
     MAX_DUE_SOON_HOURS,
     CinReferralPage,
@@ -49,6 +49,16 @@ AGGREGATE = (
 # A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
 MAX_RANGE_DAYS = 366
 FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
+
+
+def checked_period(from_: date, to: date) -> Period:
+    """The range ``from``-``to``: a 422 when it runs backwards or is longer than a census year."""
+    if from_ > to:
+        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
+    period = Period(from_, to)
+    if period.days > MAX_RANGE_DAYS:
+        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
+    return period
 
 
 def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: str) -> dict[str, Any]:
@@ -127,7 +137,7 @@ async def get_cin_referrals_report(
     from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
     to: Annotated[Date, Query(description="Last day of the range, included.")],
 ) -> CinReferralPage | Response:
-    period = census_range(from_, to)
+    period = checked_period(from_, to)
     if reply.format() is Format.CSV:
         document = await service.cin_csv(session, principal, period)
         filename = f"cin-referrals-{from_.isoformat()}-{to.isoformat()}.csv"
@@ -135,24 +145,6 @@ async def get_cin_referrals_report(
     items, next_cursor = await service.cin_page(session, principal, period, paging.params)
     paging.link(next_cursor)
     return reply.json(CinReferralPage(items=items, next_cursor=next_cursor))
-
-
-def census_range(from_: date, to: date) -> Period:
-    if from_ > to:
-        raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
-    period = Period(from_, to)
-    if period.days > MAX_RANGE_DAYS:
-        raise ValidationFailed(["query", "to"], f"The range must be at most {MAX_RANGE_DAYS} days.")
-    return period
-
-
-def report_period(from_: date | None, to: date | None) -> Period:
-    """A report's period: ``from``/``to`` as given, by default the reporting year to date."""
-    default = year_to_date(clock.today())
-    first = from_ or (
-        default.first_day if to is None or to >= default.first_day else year_to_date(to).first_day
-    )
-    return census_range(first, to or default.last_day)
 
 
 RULES_TABLE = "\n".join(f"- **{r.code}**: {r.message}" for r in RULES)
@@ -182,7 +174,7 @@ async def get_cin_referrals_validation(
     from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
     to: Annotated[Date, Query(description="Last day of the range, included.")],
 ) -> CinValidationPage:
-    period = census_range(from_, to)
+    period = checked_period(from_, to)
     items, next_cursor = await service.cin_validation_page(session, principal, period, paging.params)
     paging.link(next_cursor)
     return CinValidationPage(items=items, next_cursor=next_cursor)
@@ -265,16 +257,12 @@ async def get_timeliness_report(
     ] = 24,
     from_: Annotated[
         Date | None,
-        Query(
-            alias="from",
-            description="First day of the period measures; default 1 April of this reporting year.",
-        ),
+        Query(alias="from", description="First day of the period; default 1 April of the reporting year."),
     ] = None,
-    to: Annotated[
-        Date | None, Query(description="Last day of the period measures, included; default today.")
-    ] = None,
+    to: Annotated[Date | None, Query(description="Last day of the period, included; default today.")] = None,
 ) -> TimelinessReport | Response:
     reply.format()  # negotiated first: a 406 runs no report
-    period = report_period(from_, to)
+    last = to or clock.today()
+    period = checked_period(from_ or reporting_year_to_date(last).first_day, last)
     report = await service.timeliness(session, principal, due_soon_hours, period)
     return reply.table(report, service.TIMELINESS_CSV_HEADER, service.timeliness_rows, "timeliness.csv")

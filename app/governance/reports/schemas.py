@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.children.codes import CensusSex, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
 from app.core.codes import RagRating
@@ -481,15 +481,6 @@ class ContributionTimeliness(ResponseModel):
     )
 
 
-class ReportPeriod(ResponseModel):
-    """The dates a report's period measures count (dates in England, both included)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: date = Field(alias="from", description="First day.")
-    to: date = Field(description="Last day, included.")
-
-
 class ContactConversion(ResponseModel):
     """Contacts received in the period and how many children's social care accepted as referrals (the
     CIN census meaning), counted per contact: the contact-to-referral conversion rate."""
@@ -511,6 +502,15 @@ class ContactConversion(ResponseModel):
 
 def _due(due: int, soon: int, overdue: int) -> dict[str, int]:
     return {"due": due, "due_soon": soon, "overdue": overdue}
+
+
+class ReportPeriod(ResponseModel):
+    """The dates (in England, both included) the "in the period" counts cover."""
+
+    model_config = example({"from": "2026-04-01", "to": "2026-11-24"})
+
+    from_: date = Field(serialization_alias="from", description="First day.")
+    to: date = Field(description="Last day, included.")
 
 
 class TimelinessReport(ResponseModel):

@@ -448,7 +448,7 @@ async def timeliness(
         adult_concern_decisions=concerns,
         contribution_requests=ContributionTimeliness(total=_total(requests), by_agency_and_rag=requests),
         plan_reviews=plans,
-        period=ReportPeriod.model_validate({"from": period.first_day, "to": period.last_day}),
+        period=ReportPeriod(from_=period.first_day, to=period.last_day),
         contacts=await contacts(session, period),
     )
     audit.record(
