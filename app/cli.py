@@ -264,6 +264,7 @@ def seed_demo() -> None:
 
     from app.admin.clients.schemas import ClientRegistration
     from app.admin.clients.service import create_client, revoke_client
+    from app.admin.settings.service import store_seed_borough_hours
     from app.core.passwords import SecretHasher
     from app.models.client import Client
 
@@ -293,6 +294,9 @@ def seed_demo() -> None:
                 "agency": agency,
                 "role": role,
             }
+        # The seed borough's working hours (Monday to Thursday to 17:15, Friday to 17:00), unless an
+        # admin has set timescales already.
+        await store_seed_borough_hours(session, _actor(), settings.working_time)
         return credentials
 
     credentials = _with_session(work)

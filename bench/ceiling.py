@@ -623,9 +623,10 @@ _INSERT_REFERRAL = (
     " consent_override_reason, consent_override_basis, consent_override_special_category, consent_override_by,"
     " consent_override_at, do_not_inform_parents, do_not_inform_reason, rag_rating, rag_rationale,"
     " rag_rated_by, rag_rated_at, statutory_decision_due_at, decision_due_at, outcome_level, outcome,"
-    " decided_at, decision_id, withdrawn_at, withdrawn_by, withdrawal_reason, created_at, updated_at, version)"
+    " decided_at, decision_id, withdrawn_at, withdrawn_by, withdrawal_reason, created_at, updated_at, version,"
+    " acknowledgement_due_at)"
     " VALUES ($1, 'received', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, NULL, NULL, NULL, $12, $13,"
-    " NULL, NULL, NULL, NULL, $14, $14, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $4, NULL, 1)"
+    " NULL, NULL, NULL, NULL, $14, $14, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $4, NULL, 1, $15)"
 )
 # app.people.repository.candidates: everyone sharing a blocking key, capped, minus the referral's
 # children already resolved.
@@ -797,6 +798,7 @@ async def _create(
         _INSERT_REFERRAL, rid, actor[1], actor[0], now, json.dumps(referrer), str(body.referral_source),
         json.dumps(categories), body.concern_summary, consent.informed, consent.consented,
         consent.reason_not_informed, body.do_not_inform_parents, body.do_not_inform_reason, due,
+        clock.referral_acknowledgement_due(now),
     )  # fmt: skip
     created.events.append((now, rid, "referral.received", actor, {"referral_source": str(body.referral_source),
                                                                   "children": len(body.children)}))  # fmt: skip
@@ -870,7 +872,8 @@ async def _create(
     household = [dict(zip(_MEMBER_KEYS, member, strict=True)) for member in members]
     view = {
         "view": "referrer", "id": rid, "status": "received", "referring_agency": actor[1], "received_at": now,
-        "decision_due_at": due, "rag_rating": None, "referral_source": str(body.referral_source),
+        "decision_due_at": due, "rag_rating": None, "acknowledged_at": None,
+        "referral_source": str(body.referral_source),
         "concern_categories": categories, "concern_summary": body.concern_summary,
         "referrer": {key: referrer.get(key) for key in ("name", "role", "team", "phone", "email")},
         "parental_consent": {"informed": consent.informed, "consented": consent.consented,
@@ -968,7 +971,8 @@ def _full_view(
     return {
         **{key: summary[key] for key in ("id", "status", "referring_agency", "received_at", "decision_due_at",
                                          "overdue", "outcome")},
-        **{key: referral[key] for key in ("referred_by", "statutory_decision_due_at", "referral_source",
+        **{key: referral[key] for key in ("referred_by", "statutory_decision_due_at", "rag_due_at",
+                                          "acknowledgement_due_at", "acknowledged_at", "referral_source",
                                           "concern_summary", "do_not_inform_parents", "do_not_inform_reason",
                                           "created_at", "updated_at")},
         "view": "full",

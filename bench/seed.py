@@ -58,7 +58,7 @@ from app.children.codes import (  # noqa: E402
     ConcernCategory,
     DecisionOutcome,
 )
-from app.core.clock import WorkingClock  # noqa: E402
+from app.core.clock import WorkingClock, earlier_of  # noqa: E402
 from app.core.codes import LawfulBasis, SpecialCategoryCondition  # noqa: E402
 from app.people.matching import Identity, blocking_keys, score  # noqa: E402
 from bench.matching_data import Generator, Household, nickname, typo  # noqa: E402
@@ -193,7 +193,8 @@ TABLES: dict[str, tuple[str, ...]] = {
                   "do_not_inform_parents", "do_not_inform_reason", "rag_rating", "rag_rationale",
                   "rag_rated_by", "rag_rated_at", "statutory_decision_due_at", "decision_due_at",
                   "outcome_level", "outcome", "decided_at", "decision_id", "withdrawn_at", "withdrawn_by",
-                  "withdrawal_reason", "created_at", "updated_at", "version"),
+                  "withdrawal_reason", "created_at", "updated_at", "version", "rag_due_at",
+                  "acknowledgement_due_at", "acknowledged_at"),
     "referral_children": ("id", "referral_id", "position", "person_id", "given_name", "family_name",
                           "date_of_birth", "expected_date_of_birth", "nhs_number", "address_lines",
                           "postcode", "gender", "ethnicity", "match_status", "match_candidates"),
@@ -455,7 +456,7 @@ class _Builder:
                 (self.new_id(), rid, position, given, surname, relationship, born, lives, responsible)
             )
 
-        status, version, updated_at, due = "received", 1, None, statutory_due
+        status, version, updated_at, due, target = "received", 1, None, statutory_due, None
         rag: tuple[Any, ...] = (None, None, None, None)
         override: tuple[Any, ...] = (None, None, None, None, None)
         outcome: tuple[Any, ...] = (None, None, None, None)
@@ -463,10 +464,13 @@ class _Builder:
         if happened(rated_at) and not (stalled and rng.random() < 0.3):
             status, version, updated_at = "triaged", version + 1, rated_at
             rag = (rating, f"{rating.capitalize()}: {rng.choice(SUMMARIES)}", practitioner.sub, rated_at)
-            due = self.clock.rag_due(received, rating) or statutory_due
+            # The RAG target never extends the statutory deadline (app.children.referrals.service.rate).
+            target = self.clock.rag_due(received, rating)
+            due = earlier_of(target, statutory_due)
             self.emit(
-                rated_at, rid, "referral.rated", practitioner, rating=rating, decision_due_at=due.isoformat()
-            )
+                rated_at, rid, "referral.rated", practitioner, rating=rating, decision_due_at=due.isoformat(),
+                rag_due_at=None if target is None else target.isoformat(),
+            )  # fmt: skip
             ready, progressing = rated_at, not stalled
             if rng.random() < CHECKS_NEEDED[rating]:
                 asked_at = rated_at + self.minutes(5, 60)
@@ -510,13 +514,22 @@ class _Builder:
         self.stats[f"agency:{agency}"] += 1
         self.stats[f"rag:{rag[0]}"] += 1
 
+        # The referrer told their contact was received: mostly within the working day, some late, some
+        # not yet (the first communication with the referrer, app.children.referrals.service).
+        acknowledged = received + self.minutes(15, 2880)
+        acknowledged_at = acknowledged if happened(acknowledged) and rng.random() >= 0.05 else None
+        if acknowledged_at is not None:
+            self.emit(acknowledged_at, rid, "referral.acknowledged", practitioner,
+                      acknowledged_at=acknowledged_at.isoformat(), method="email")  # fmt: skip
+        acknowledgement = (target, self.clock.referral_acknowledgement_due(received), acknowledged_at)
+
         do_not_inform = not informed and rng.random() < 0.1
         self.rows["referrals"].append(
             (rid, status, agency, referrer.sub, received, _dumps(self.referrer_json(agency)), source,
              _dumps(categories), rng.choice(SUMMARIES), informed, consented,
              None if consented else rng.choice(REASONS_NOT_INFORMED), *override, do_not_inform,
              "Telling the parents would put the child at risk." if do_not_inform else None, *rag,
-             statutory_due, due, *outcome, *withdrawal, received, updated_at, version)
+             statutory_due, due, *outcome, *withdrawal, received, updated_at, version, *acknowledgement)
         )  # fmt: skip
 
     def children(

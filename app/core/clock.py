@@ -7,33 +7,43 @@ Semantics
 ---------
 * **Instants.** Every datetime passed in must be timezone-aware (any offset; it is converted to UTC);
   a naive datetime raises ``ValueError``. Every datetime returned is in UTC.
-* **Working days** are the configured weekdays (ISO numbers, Monday = 1; default Monday to Friday)
-  that are neither an England & Wales bank holiday (from the ``holidays`` library, including
+* **Working days** are the weekdays with working hours (below; default Monday to Friday) that are
+  neither an England & Wales bank holiday (from the ``holidays`` library, including
   substitute days such as Monday 28 December 2026) nor one of the configured local closure dates.
   A date is always a date in the configured time zone (default Europe/London).
 * **Today** (``today()``) is the date in England now, whatever the server's zone; ``now()`` is the
   current instant in UTC, and the only place the application reads the wall clock.
-* **Working hours** are a window of local wall-clock times on each working day, default 09:00-17:00.
-  The window is half-open: 09:00 is working time, 17:00 is not. The window is placed on each day by
-  its local times, so a 09:00-17:00 day is 8 hours long in both GMT and BST (in UTC it is 09:00-17:00
-  in winter and 08:00-16:00 in summer). Working time inside a window is real elapsed time; only a
-  window that itself contains a clock change (not the case for any daytime window in the UK) would be
-  an hour shorter or longer than its wall-clock length.
+* **Working hours** are set per weekday: each weekday has one window of local wall-clock times, or none
+  (default 09:00-17:00 Monday to Friday; the seed borough works 09:00-17:15 Monday to Thursday and
+  09:00-17:00 on Friday). One rule makes the working days: a weekday with hours is a working weekday,
+  one without is not (the older single window with ``working_weekdays`` is still read, see
+  ``WorkingTimeConfig``). A window is half-open: 09:00 is working time, its end is not. It is placed on
+  each day by its local times, so a 09:00-17:00 day is 8 hours long in both GMT and BST (in UTC it is
+  09:00-17:00 in winter and 08:00-16:00 in summer). Working time inside a window is real elapsed time.
 * **Adding working hours.** ``add_working_hours(start, h)`` is the earliest instant by which ``h``
-  working hours have passed since ``start``. So counting from a time out of hours starts at the next
-  working start, and a deadline that uses up a day exactly falls at the end of that day's window
-  (17:00), not at 09:00 the next working day. Adding 0 hours returns ``start`` unchanged.
-* **Working days** are counted as working hours: ``n`` working days is ``n`` times the length of the
-  configured working day (8 hours by default), counted from receipt. So a decision due "within one
-  working day of receipt" is due at the same local time on the next working day when received in
-  working hours (Friday 15:00 -> Monday 15:00; Monday 09:00 -> Monday 17:00, a whole working day
-  later), and at the end of the next working day when received out of hours (Friday 17:00, Saturday,
-  or a bank holiday -> 17:00 on the next working day). Received exactly at 17:00 counts as out of
-  hours (17:00 the next working day); received at 09:00 counts as in hours (17:00 the same day).
+  working hours have passed since ``start``, counting each day's own window (a Friday closing at 17:00
+  gives 15 minutes less than a Thursday closing at 17:15). So counting from a time out of hours starts
+  at the next working start, and a deadline that uses up a day exactly falls at the end of that day's
+  window, not at the start of the next. Adding 0 hours returns ``start`` unchanged.
+* **Adding working days** (``add_working_days``, the decision "within one working day of receipt") is
+  not a number of hours, now that days differ in length. Received in working hours at local time ``t``
+  on a working day, ``n`` working days later is time ``t`` on the ``n``-th working day after it, capped
+  to that day's window (Friday 16:59 -> Monday 16:59; Thursday 17:10 under 17:15 hours -> Friday
+  17:00, Friday's end). Received out of hours (before opening, after closing, at a weekend, on a bank
+  holiday or a closure day), it is the end of the ``n``-th working day from the next opening, that one
+  counted (Friday 17:01 -> the end of Monday, 17:15; Saturday -> the end of Monday; Monday 08:00 -> the
+  end of Monday). Received exactly at opening, the whole of that day counts, as out of hours (Monday
+  09:00 -> the end of Monday: the same working time as Tuesday 09:00, and the earlier instant). Received
+  exactly at closing is out of hours. (A working day is no longer a fixed number of working hours:
+  with days of different lengths no one number is right, and "by this time on the next working day" is
+  what the people keeping the deadline read it as.)
 * **RAG ratings.** Red is due a number of clock hours after receipt (red cases run round the clock):
   absolute elapsed time, so across a clock change 4 hours is 4 real hours, whatever the wall clock
   shows. ``red_in_clock_hours=False`` makes red count working hours like amber and green. Amber and
-  green count working hours. Blue (no MASH response needed) has no deadline.
+  green count working hours. Blue (no MASH response needed) has no deadline. A RAG target is the hub's
+  own target: it never extends the statutory decision deadline (``referral_decision_due_for``: the
+  earlier of the two), so amber "24 working hours" and green "72" are in practice one working day. RAG working hours
+  count the real windows, day by day.
 * A window boundary that falls in a clock change's gap or overlap (only possible for windows set in
   the small hours) resolves as Python does by default (``fold=0``, the offset in force before the
   change); a window that would end before it starts on such a day is empty.
@@ -44,8 +54,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -84,6 +95,11 @@ def today() -> date:
     return local_date(now())
 
 
+def earlier_of(target: datetime | None, deadline: datetime) -> datetime:
+    """``deadline``, or ``target`` when there is one and it is earlier: a target never extends a deadline."""
+    return deadline if target is None else min(target, deadline)
+
+
 def age_on(date_of_birth: date, on: date) -> int:
     """Whole years from ``date_of_birth`` to ``on`` (someone born on 29 February comes of age on
     1 March in a common year)."""
@@ -118,37 +134,116 @@ def _default_rag_hours() -> dict[DeadlineRating, float]:
     return {RagRating.RED: 4, RagRating.AMBER: 24, RagRating.GREEN: 72}
 
 
+class Weekday(StrEnum):
+    """A day of the week, as the working hours name it (ISO order: Monday is day 1)."""
+
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+
+WEEKDAYS: tuple[Weekday, ...] = tuple(Weekday)
+
+
+def weekday_of(day: date) -> Weekday:
+    return WEEKDAYS[day.isoweekday() - 1]
+
+
+class WorkingWindow(BaseModel):
+    """One weekday's working hours: local wall-clock times, start inclusive, end exclusive."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: WallClock
+    end: WallClock
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.start >= self.end:
+            raise ValueError("start must be before end on the same day")
+        return self
+
+
+NINE_TO_FIVE = WorkingWindow(start=time(9, 0), end=time(17, 0))
+
+
+def _default_working_hours() -> dict[Weekday, WorkingWindow | None]:
+    return {day: None if day in (Weekday.SATURDAY, Weekday.SUNDAY) else NINE_TO_FIVE for day in WEEKDAYS}
+
+
+class _SingleWindow(BaseModel):
+    """The older form of working hours: one window for every working weekday (still read: configured
+    ``MASH_WORKING_TIME__WORKDAY_START`` and settings documents stored before per-weekday hours)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workday_start: WallClock = time(9, 0)
+    workday_end: WallClock = time(17, 0)
+    working_weekdays: frozenset[IsoWeekday] = Field(default=frozenset({1, 2, 3, 4, 5}), min_length=1)
+
+    def working_hours(self) -> dict[str, dict[str, time] | None]:
+        window = {"start": self.workday_start, "end": self.workday_end}
+        return {
+            day.value: window if n in self.working_weekdays else None for n, day in enumerate(WEEKDAYS, 1)
+        }
+
+
+_SINGLE_WINDOW_FIELDS = frozenset(_SingleWindow.model_fields)
+
+
 class WorkingTimeConfig(BaseModel):
-    """Timescales and working hours of one local authority. Defaults are the service's shipped ones."""
+    """Timescales and working hours of one local authority. Defaults are the service's shipped ones.
+
+    ``working_hours`` maps a weekday to its window; a weekday missing or ``None`` is not a working day.
+    The older ``workday_start``/``workday_end``/``working_weekdays`` (one window for every working
+    weekday) are read too and turned into ``working_hours``; giving both forms is refused.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     timezone: TimeZoneName = "Europe/London"
-    workday_start: WallClock = time(9, 0)
-    workday_end: WallClock = time(17, 0)
-    # ISO weekday numbers, Monday = 1 ... Sunday = 7.
-    working_weekdays: frozenset[IsoWeekday] = Field(default=frozenset({1, 2, 3, 4, 5}), min_length=1)
+    working_hours: dict[Weekday, WorkingWindow | None] = Field(default_factory=_default_working_hours)
     rag_hours: dict[DeadlineRating, RagHours] = Field(default_factory=_default_rag_hours)
     red_in_clock_hours: bool = True
     referral_decision_working_days: PositiveInt = 1
+    referral_acknowledgement_working_days: PositiveInt = 1
     adult_concern_decision_working_days: PositiveInt = 2
     # Local closure days (e.g. a council's extra day at Christmas), on top of bank holidays and weekends.
     extra_closure_dates: list[date] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_single_window(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not _SINGLE_WINDOW_FIELDS & data.keys():
+            return data
+        if "working_hours" in data:
+            raise ValueError(
+                "give working_hours, or the older workday_start, workday_end and working_weekdays; not both"
+            )
+        older = {k: v for k, v in data.items() if k in _SINGLE_WINDOW_FIELDS}
+        rest = {k: v for k, v in data.items() if k not in _SINGLE_WINDOW_FIELDS}
+        return {**rest, "working_hours": _SingleWindow.model_validate(older).working_hours()}
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.workday_start >= self.workday_end:
-            raise ValueError("workday_start must be before workday_end")
+        if not self.working_weekdays:
+            raise ValueError("working_hours needs hours on at least one weekday")
         missing = [rating for rating in DEADLINE_RATINGS if rating not in self.rag_hours]
         if missing:
             raise ValueError(f"rag_hours needs hours for every rating; missing: {', '.join(missing)}")
         return self
 
+    def hours_on(self, weekday: Weekday) -> WorkingWindow | None:
+        return self.working_hours.get(weekday)
+
     @property
-    def working_day_length(self) -> timedelta:
-        """The wall-clock length of one working day (8 hours for 09:00-17:00)."""
-        today = date(2000, 1, 1)  # any date: both are wall-clock times on the same day
-        return datetime.combine(today, self.workday_end) - datetime.combine(today, self.workday_start)
+    def working_weekdays(self) -> frozenset[int]:
+        """ISO numbers (Monday = 1) of the weekdays with working hours: the working weekdays."""
+        return frozenset(n for n, day in enumerate(WEEKDAYS, 1) if self.hours_on(day) is not None)
 
 
 @cache
@@ -179,7 +274,7 @@ class WorkingClock:
         self._tz = ZoneInfo(self.config.timezone)
         # Snapshot: the config is frozen, but its list of closure dates is not.
         self._closures = frozenset(self.config.extra_closure_dates)
-        self._day_length = self.config.working_day_length
+        self._hours = {n: self.config.hours_on(day) for n, day in enumerate(WEEKDAYS, 1)}
 
     # -- calendar -----------------------------------------------------------------------------------
 
@@ -189,7 +284,7 @@ class WorkingClock:
             # A datetime is a date subclass but would silently never match a holiday date.
             raise TypeError("is_working_day takes a date; for an instant use is_working_time")
         return (
-            day.isoweekday() in self.config.working_weekdays
+            self._hours[day.isoweekday()] is not None
             and day not in self._closures
             and day not in _bank_holidays(day.year)
         )
@@ -214,10 +309,26 @@ class WorkingClock:
         return self._add_working_time(_utc(start, "start"), _hours(hours))
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        """``days`` working days after ``start``, a working day being the working day's length in hours."""
+        """``days`` working days after ``start``: the same local time on the ``days``-th working day after
+        a receipt in working hours (capped to that day's window), the end of the ``days``-th working day
+        from the next opening after a receipt out of hours or exactly at opening (module docstring)."""
         if isinstance(days, bool) or days < 0:
             raise ValueError(f"days must be zero or more, got {days!r}")
-        return self._add_working_time(_utc(start, "start"), self._day_length * days)
+        instant = _utc(start, "start")
+        if days == 0:
+            return instant
+        windows = self._windows_ending_after(instant)
+        window_start, window_end = next(windows)
+        if instant <= window_start:  # out of hours, or at opening: that whole working day counts
+            for _ in range(days - 1):
+                window_start, window_end = next(windows)
+            return window_end
+        wall_clock = instant.astimezone(self._tz).time()
+        for _ in range(days):
+            window_start, window_end = next(windows)
+        day = window_start.astimezone(self._tz).date()
+        same_time = datetime.combine(day, wall_clock, tzinfo=self._tz).astimezone(UTC)
+        return min(max(same_time, window_start), window_end)
 
     def working_hours_between(self, a: datetime, b: datetime) -> float:
         """Working hours in ``[a, b)``; negative when ``b`` is before ``a`` (e.g. how late something is)."""
@@ -258,8 +369,19 @@ class WorkingClock:
         """Children's referral: decision on next steps within one working day of receipt (configurable)."""
         return self.add_working_days(received_at, self.config.referral_decision_working_days)
 
+    def referral_acknowledgement_due(self, received_at: datetime) -> datetime:
+        """Children's referral: the referrer's contact acknowledged within one working day (configurable)."""
+        return self.add_working_days(received_at, self.config.referral_acknowledgement_working_days)
+
+    def referral_decision_due_for(self, received_at: datetime, rating: str) -> datetime:
+        """The decision deadline of a referral with this rating: the RAG target when it is earlier than
+        the statutory deadline, else the statutory one (a RAG target never extends it; blue has none)."""
+        return earlier_of(self.rag_due(received_at, rating), self.referral_decision_due(received_at))
+
     def rag_due(self, received_at: datetime, rating: str) -> datetime | None:
-        """Due time of the decision and of agencies' checks for a RAG rating; None for blue.
+        """The RAG target for a rating, counted from ``received_at``; None for blue. The hub's target for
+        agencies' checks; for the decision only when earlier than the statutory deadline
+        (``referral_decision_due_for``).
 
         ``rating`` is one of red, amber, green, blue (a ``StrEnum`` with those values works too).
         """
@@ -284,10 +406,11 @@ class WorkingClock:
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The working window of a local date as UTC instants, or None when the day has none."""
-        if not self.is_working_day(day):
+        hours = self._hours[day.isoweekday()]
+        if hours is None or not self.is_working_day(day):
             return None
-        start = datetime.combine(day, self.config.workday_start, tzinfo=self._tz).astimezone(UTC)
-        end = datetime.combine(day, self.config.workday_end, tzinfo=self._tz).astimezone(UTC)
+        start = datetime.combine(day, hours.start, tzinfo=self._tz).astimezone(UTC)
+        end = datetime.combine(day, hours.end, tzinfo=self._tz).astimezone(UTC)
         if end <= start:  # only a boundary inside a clock change's gap can do this
             return None
         return start, end

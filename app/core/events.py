@@ -35,6 +35,7 @@ class EventType(StrEnum):
     REFERRAL_CONSENT_OVERRIDDEN = "referral.consent_overridden"
     REFERRAL_UPDATED = "referral.updated"
     COMMUNICATION_RECORDED = "communication.recorded"
+    REFERRAL_ACKNOWLEDGED = "referral.acknowledged"
     CONTRIBUTION_REQUESTED = "contribution.requested"
     CONTRIBUTION_SUBMITTED = "contribution.submitted"
     CONTRIBUTION_CORRECTED = "contribution.corrected"

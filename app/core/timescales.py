@@ -6,6 +6,11 @@ setting in its own transaction (one primary-key lookup), so each worker process 
 committed change at once, without any signal between processes. Building a ``WorkingClock`` is the
 only costly part, so the clock of the last version seen is cached and rebuilt only when the stored
 version or value differs.
+
+Documents stored before working hours were set per weekday (``workday_start``, ``workday_end`` and
+``working_weekdays``) are read as they are: ``WorkingTimeConfig`` turns the single window into the same
+hours on each working weekday (a tolerant reader, no data migration), and the next PUT stores the new
+form.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import WorkingClock, WorkingTimeConfig
+from app.core.clock import WEEKDAYS, WorkingClock, WorkingTimeConfig
 from app.core.readable import one
 from app.models.settings import HubSetting
 
@@ -38,7 +43,9 @@ class Timescales:
 def config_document(config: WorkingTimeConfig) -> dict[str, Any]:
     """The JSON form stored in ``hub_settings`` (sets and lists sorted, so equal configs compare equal)."""
     document = config.model_dump(mode="json")
-    document["working_weekdays"] = sorted(config.working_weekdays)
+    # Every weekday, in order, a day without hours as null: the same config always stores the same JSON.
+    hours = document["working_hours"]
+    document["working_hours"] = {day.value: hours.get(day.value) for day in WEEKDAYS}
     document["extra_closure_dates"] = sorted(document["extra_closure_dates"])
     return document
 

@@ -23,13 +23,19 @@ from app.models.person import MatchedSubject
 
 # Undecided and not withdrawn (app.children.codes.FINAL_REFERRAL_STATUSES): the triage queue's rows.
 OPEN_REFERRALS = "status NOT IN ('decided', 'withdrawn')"
+# Acknowledgements still owed to the referrer.
+UNACKNOWLEDGED = "acknowledged_at IS NULL AND acknowledgement_due_at IS NOT NULL"
 
 
 class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
-    Deadlines (``decision_due_at``) are computed when the event that sets them happens and stored,
-    so a later change of timescales never moves an existing deadline.
+    Deadlines are computed when the event that sets them happens and stored, so a later change of
+    timescales never moves an existing deadline: ``statutory_decision_due_at`` (one working day from
+    receipt) and ``acknowledgement_due_at`` at receipt, ``rag_due_at`` (the RAG target) when rated, and
+    ``decision_due_at``, the one the queues work to: the earlier of the RAG target and the statutory
+    deadline (a RAG target never extends the statutory one). ``acknowledgement_due_at`` is null on
+    referrals received before acknowledgements were tracked.
     """
 
     __tablename__ = "referrals"
@@ -63,7 +69,10 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     rag_rated_by: Mapped[str | None] = sub_column(nullable=True)
     rag_rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     statutory_decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    rag_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    acknowledgement_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     outcome_level: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
     outcome: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
@@ -88,6 +97,13 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
             "ix_referrals_allocated_worker_decision_due_at", "allocated_worker", "decision_due_at", "id"
         ),
         sa.Index("ix_referrals_allocated_team_decision_due_at", "allocated_team", "decision_due_at", "id"),
+        # The acknowledgements still owed (the timeliness report), a small part of all referrals.
+        sa.Index(
+            "ix_referrals_unacknowledged_due_at",
+            "acknowledgement_due_at",
+            postgresql_where=sa.text(UNACKNOWLEDGED),
+            sqlite_where=sa.text(UNACKNOWLEDGED),
+        ),
     )
 
 

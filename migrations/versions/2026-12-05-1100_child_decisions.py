@@ -16,7 +16,7 @@ factors now belong to the assessment, and new decisions record none.
 Under row-level security the new table follows its referral.
 
 Revision ID: 20261205_child_decisions
-Revises: 20261205_partner_references
+Revises: 20261205_referral_clocks
 Create Date: 2026-12-05 11:00:00+00:00
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "20261205_child_decisions"
-down_revision: str | None = "20261205_partner_references"
+down_revision: str | None = "20261205_referral_clocks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -336,7 +336,8 @@ def test_configuration_changes_deadlines(
 
 
 def test_saturday_working_still_closes_on_a_saturday_bank_holiday() -> None:
-    clock = WorkingClock(WorkingTimeConfig(working_weekdays=frozenset({1, 2, 3, 4, 5, 6})))
+    hours = {day: {"start": "09:00", "end": "13:00"} for day in ("monday", "friday", "saturday")}
+    clock = WorkingClock(WorkingTimeConfig.model_validate({"working_hours": hours}))
     assert clock.is_working_day(date(2026, 3, 21))
     assert not clock.is_working_day(date(2026, 12, 26))  # Boxing Day itself, a Saturday in 2026
 
@@ -351,14 +352,22 @@ def test_closure_dates_are_snapshotted_when_the_clock_is_built() -> None:
 def test_defaults() -> None:
     config = WorkingTimeConfig()
     assert config.timezone == "Europe/London"
-    assert (config.workday_start, config.workday_end) == (time(9), time(17))
+    assert {day.value: (w.start, w.end) if w else None for day, w in config.working_hours.items()} == {
+        "monday": (time(9), time(17)),
+        "tuesday": (time(9), time(17)),
+        "wednesday": (time(9), time(17)),
+        "thursday": (time(9), time(17)),
+        "friday": (time(9), time(17)),
+        "saturday": None,
+        "sunday": None,
+    }
     assert config.working_weekdays == frozenset({1, 2, 3, 4, 5})
     assert config.rag_hours == {"red": 4, "amber": 24, "green": 72}
     assert config.red_in_clock_hours is True
     assert config.referral_decision_working_days == 1
     assert config.adult_concern_decision_working_days == 2
+    assert config.referral_acknowledgement_working_days == 1
     assert config.extra_closure_dates == []
-    assert config.working_day_length == timedelta(hours=8)
 
 
 # -- refusals ---------------------------------------------------------------------------------------
@@ -386,6 +395,17 @@ def test_defaults() -> None:
         {"adult_concern_decision_working_days": -1},
         {"extra_closure_dates": ["not a date"]},
         {"rag_hour": {"red": 4}},  # a typo is refused, not ignored
+        {"referral_acknowledgement_working_days": 0},
+        # Per-weekday hours.
+        {"working_hours": {"monday": {"start": "17:15", "end": "09:00"}}},
+        {"working_hours": {"friday": {"start": "09:00", "end": "09:00"}}},
+        {"working_hours": {"monday": {"start": "09:00"}}},
+        {"working_hours": {"mon": {"start": "09:00", "end": "17:00"}}},
+        {"working_hours": {"monday": None, "tuesday": None}},  # no working day at all
+        {"working_hours": {}},
+        {"working_hours": {"monday": {"start": "09:00", "end": "17:00", "lunch": "13:00"}}},
+        # Both forms at once: which one meant?
+        {"workday_start": "08:30", "working_hours": {"monday": {"start": "09:00", "end": "17:00"}}},
     ],
     ids=repr,
 )
@@ -396,7 +416,7 @@ def test_invalid_config_raises(config: dict[str, Any]) -> None:
 
 def test_config_is_immutable() -> None:
     with pytest.raises(ValidationError):
-        WorkingTimeConfig().workday_start = time(8)  # type: ignore[misc]
+        WorkingTimeConfig().timezone = "UTC"  # type: ignore[misc]
 
 
 NAIVE = datetime(2026, 3, 16, 10)
@@ -486,3 +506,153 @@ def test_other_offsets_are_accepted_and_answers_are_utc() -> None:
     received = datetime(2026, 3, 16, 11, tzinfo=timezone(timedelta(hours=1)))  # 10:00 UTC
     assert_same_utc(CLOCK.referral_decision_due(received), utc(2026, 3, 17, 10))
     assert_same_utc(CLOCK.rag_due(received, "red"), utc(2026, 3, 16, 14))
+
+
+# -- per-weekday working hours (the seed borough: Monday-Thursday 09:00-17:15, Friday 09:00-17:00) ----
+
+_LONG = {"start": "09:00", "end": "17:15"}
+SEED_BOROUGH = WorkingClock(
+    WorkingTimeConfig.model_validate(
+        {
+            "working_hours": {
+                "monday": _LONG,
+                "tuesday": _LONG,
+                "wednesday": _LONG,
+                "thursday": _LONG,
+                "friday": {"start": "09:00", "end": "17:00"},
+            }
+        }
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (utc(2026, 3, 19, 17, 10), True),  # Thursday 17:10: open until 17:15
+        (utc(2026, 3, 19, 17, 15), False),
+        (utc(2026, 3, 20, 16, 59), True),  # Friday 16:59
+        (utc(2026, 3, 20, 17, 1), False),  # Friday 17:01: Friday closes at 17:00
+        (utc(2026, 3, 20, 17, 10), False),
+        (utc(2026, 3, 21, 12), False),  # Saturday has no hours: not a working day
+    ],
+    ids=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+)
+def test_per_weekday_working_time(at: datetime, expected: bool) -> None:
+    assert SEED_BOROUGH.is_working_time(at) is expected
+
+
+def test_a_weekday_without_hours_is_not_a_working_day() -> None:
+    assert SEED_BOROUGH.config.working_weekdays == frozenset({1, 2, 3, 4, 5})
+    assert not SEED_BOROUGH.is_working_day(date(2026, 3, 21))
+    # The older single window with working_weekdays reads as the same hours on those weekdays.
+    older = WorkingTimeConfig.model_validate(
+        {"workday_start": "08:30", "workday_end": "16:30", "working_weekdays": [1, 3]}
+    )
+    window = {"start": time(8, 30), "end": time(16, 30)}
+    assert {d.value: w.model_dump() if w else None for d, w in older.working_hours.items()} == {
+        "monday": window,
+        "tuesday": None,
+        "wednesday": window,
+        "thursday": None,
+        "friday": None,
+        "saturday": None,
+        "sunday": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        # Friday 16:59 is in hours (Friday closes at 17:00): the same time on Monday, within Monday's
+        # 09:00-17:15.
+        (utc(2026, 3, 20, 16, 59), utc(2026, 3, 23, 16, 59)),
+        # Friday 17:01 is out of hours: the end of the next working day, Monday's 17:15.
+        (utc(2026, 3, 20, 17, 1), utc(2026, 3, 23, 17, 15)),
+        # Thursday 17:10 is in hours; Friday's window ends at 17:00, so the deadline is capped there.
+        (utc(2026, 3, 19, 17, 10), utc(2026, 3, 20, 17)),
+        # Thursday 17:15 is closing time: the end of Friday.
+        (utc(2026, 3, 19, 17, 15), utc(2026, 3, 20, 17)),
+        # Monday 17:10: Tuesday 17:10 (Tuesday is open until 17:15).
+        (utc(2026, 3, 16, 17, 10), utc(2026, 3, 17, 17, 10)),
+        # At opening: the whole of that day.
+        (utc(2026, 3, 16, 9), utc(2026, 3, 16, 17, 15)),
+        (utc(2026, 3, 20, 9), utc(2026, 3, 20, 17)),
+        # BST: Friday 16:59 local (15:59 UTC) -> Monday 16:59 local.
+        (utc(2026, 6, 19, 15, 59), utc(2026, 6, 22, 15, 59)),
+        (utc(2026, 6, 19, 16, 1), utc(2026, 6, 22, 16, 15)),
+    ],
+    ids=lambda v: v.isoformat(),
+)
+def test_per_weekday_referral_decision_due(received: datetime, expected: datetime) -> None:
+    assert_same_utc(SEED_BOROUGH.referral_decision_due(received), expected)
+    # The referrer's acknowledgement is due within one working day by default too.
+    assert_same_utc(SEED_BOROUGH.referral_acknowledgement_due(received), expected)
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "expected"),
+    [
+        # Working hours count each day's own window: Friday 16:00 has one hour left, Thursday 16:00
+        # one and a quarter.
+        (utc(2026, 3, 20, 16), 2, utc(2026, 3, 23, 10)),
+        (utc(2026, 3, 19, 16), 2, utc(2026, 3, 20, 9, 45)),
+        # 24 working hours from Monday 09:00: 8.25 + 8.25 + 7.5 -> Wednesday 16:30.
+        (utc(2026, 3, 16, 9), 24, utc(2026, 3, 18, 16, 30)),
+    ],
+    ids=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+)
+def test_per_weekday_working_hours(start: datetime, hours: float, expected: datetime) -> None:
+    assert_same_utc(SEED_BOROUGH.add_working_hours(start, hours), expected)
+    assert SEED_BOROUGH.working_hours_between(start, expected) == pytest.approx(hours)
+
+
+# -- a RAG target never extends the statutory deadline -----------------------------------------------
+
+RECEIPTS = [
+    utc(2026, 3, 16, 9),  # Monday at opening
+    utc(2026, 3, 16, 10),  # Monday morning
+    utc(2026, 3, 19, 17, 10),  # Thursday, the seed borough's last quarter hour
+    utc(2026, 3, 20, 15),  # Friday afternoon
+    utc(2026, 3, 20, 16, 59),  # Friday just before closing
+    utc(2026, 3, 20, 17, 1),  # Friday just after closing
+    utc(2026, 3, 21, 11),  # Saturday
+    utc(2026, 3, 17, 3),  # the middle of the night
+    utc(2026, 12, 24, 16),  # Christmas Eve afternoon
+    utc(2026, 12, 25, 10),  # Christmas Day
+]
+
+
+@pytest.mark.parametrize("clock", [CLOCK, SEED_BOROUGH], ids=["default", "seed borough"])
+@pytest.mark.parametrize("received", RECEIPTS, ids=lambda v: v.isoformat())
+@pytest.mark.parametrize("rating", ["amber", "green"])
+def test_amber_and_green_decisions_are_never_due_later_than_one_working_day(
+    clock: WorkingClock, received: datetime, rating: str
+) -> None:
+    statutory = clock.referral_decision_due(received)
+    target = clock.rag_due(received, rating)
+    assert target is not None and target > statutory  # 24 and 72 working hours: longer than a day...
+    assert_same_utc(clock.referral_decision_due_for(received, rating), statutory)  # ...but never later
+
+
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        (utc(2026, 3, 20, 15), utc(2026, 3, 20, 19)),  # red: four clock hours, earlier than statutory
+        (utc(2026, 3, 21, 11), utc(2026, 3, 21, 15)),  # Saturday: red runs round the clock
+    ],
+    ids=lambda v: v.isoformat(),
+)
+def test_red_keeps_its_earlier_target(received: datetime, expected: datetime) -> None:
+    assert_same_utc(CLOCK.referral_decision_due_for(received, "red"), expected)
+
+
+def test_blue_leaves_the_statutory_deadline() -> None:
+    received = utc(2026, 3, 20, 15)
+    assert_same_utc(CLOCK.referral_decision_due_for(received, "blue"), utc(2026, 3, 23, 15))
+
+
+def test_a_short_rag_target_is_kept_when_earlier() -> None:
+    clock = WorkingClock(WorkingTimeConfig.model_validate({"rag_hours": {"red": 1, "amber": 2, "green": 4}}))
+    # Monday 10:00 + 4 working hours = 14:00, before Tuesday 10:00.
+    assert_same_utc(clock.referral_decision_due_for(utc(2026, 3, 16, 10), "green"), utc(2026, 3, 16, 14))

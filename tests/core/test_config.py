@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from app.core.clock import Weekday
 from app.core.codes import RagRating
 from app.core.config import DEVELOPMENT_JWT_SECRET, Settings
 from app.main import create_app
@@ -73,9 +74,23 @@ def test_working_time_is_configured_through_nested_variables(monkeypatch: pytest
     monkeypatch.setenv("MASH_WORKING_TIME__RAG_HOURS", '{"red": 2, "amber": 24, "green": 72}')
     monkeypatch.setenv("MASH_WORKING_TIME__EXTRA_CLOSURE_DATES", '["2026-12-24"]')
     working_time = Settings(_env_file=None).working_time
-    assert working_time.workday_start.isoformat() == "08:30:00"
+    # The older single window is still read: the same start on every working weekday.
+    friday = working_time.working_hours[Weekday.FRIDAY]
+    assert friday is not None and friday.start.isoformat() == "08:30:00"
     assert working_time.rag_hours[RagRating.RED] == 2
     assert [d.isoformat() for d in working_time.extra_closure_dates] == ["2026-12-24"]
+
+
+def test_per_weekday_working_hours_are_configured_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "MASH_WORKING_TIME__WORKING_HOURS",
+        '{"monday": {"start": "09:00", "end": "17:15"}, "friday": {"start": "09:00", "end": "17:00"}}',
+    )
+    working_time = Settings(_env_file=None).working_time
+    monday, friday = working_time.working_hours[Weekday.MONDAY], working_time.working_hours[Weekday.FRIDAY]
+    assert monday is not None and monday.end.isoformat() == "17:15:00"
+    assert friday is not None and friday.end.isoformat() == "17:00:00"
+    assert working_time.working_weekdays == frozenset({1, 5})  # the days not given have no hours
 
 
 @pytest.mark.parametrize(

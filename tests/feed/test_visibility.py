@@ -341,6 +341,7 @@ async def test_hub_roles_see_everything_on_their_side_and_nothing_on_the_other(
         "child.new_person",
         "referral.rated",
         "communication.recorded",
+        "referral.acknowledged",  # the first contact with the referrer
     ]
     assert {(e["record_id"], e["view"]) for e in children} == {(referral, "full")}
     assert children[3]["data"]["audience"] == "referrer"

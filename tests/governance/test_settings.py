@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -12,17 +13,33 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from app.admin.settings.service import store_seed_borough_hours
+from app.cli import CliActor
 from app.core.clock import WorkingClock, WorkingTimeConfig
 from app.core.config import Settings
 from app.main import create_app
 from tests.fixtures.adults import concern_body, raise_concern
 from tests.fixtures.callers import TokenFactory, Who
+from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem, serving
 from tests.fixtures.referrals import ask, create_referral, get_referral, rate, referral_body, unique_child
 from tests.fixtures.values import Body, Headers
 
 URL = "/v1/settings/timescales"
+NINE_TO_FIVE = {"start": "09:00:00", "end": "17:00:00"}
+# The seed borough: Monday to Thursday 09:00-17:15, Friday 09:00-17:00.
+_LONG_DAY = {"start": "09:00", "end": "17:15"}
+SEED_BOROUGH_HOURS = {
+    "monday": _LONG_DAY,
+    "tuesday": _LONG_DAY,
+    "wednesday": _LONG_DAY,
+    "thursday": _LONG_DAY,
+    "friday": {"start": "09:00:00", "end": "17:00"},
+    "saturday": None,
+    "sunday": None,
+}
 READ_ONLY = ("source", "version", "updated_at", "updated_by")
 
 
@@ -69,12 +86,15 @@ async def test_until_changed_the_configured_timescales_apply(
     assert response.headers["etag"] == '"0"'
     assert response.json() == {
         "timezone": "Europe/London",
-        "workday_start": "09:00:00",
-        "workday_end": "17:00:00",
-        "working_weekdays": [1, 2, 3, 4, 5],
+        "working_hours": {
+            **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), NINE_TO_FIVE),
+            "saturday": None,
+            "sunday": None,
+        },
         "rag_hours": {"red": 4.0, "amber": 24.0, "green": 72.0},
         "red_in_clock_hours": True,
         "referral_decision_working_days": 1,
+        "referral_acknowledgement_working_days": 1,
         "adult_concern_decision_working_days": 2,
         "extra_closure_dates": [],
         "source": "configuration",
@@ -91,11 +111,14 @@ async def test_working_hours_are_documented_as_the_local_times_the_api_returns(
     # offset (RFC 3339 full-time); these are wall-clock times in `timezone`, without one.
     spec = (await client.get("/openapi.json")).json()
     document, _ = await current(client, admin)
-    for model in ("TimescalesIn", "TimescalesOut"):
-        for field in ("workday_start", "workday_end"):
+    for model in ("WorkingWindowDoc", "WorkingWindowOut"):
+        for field in ("start", "end"):
             documented = spec["components"]["schemas"][model]["properties"][field]
             assert "format" not in documented, (model, field)
-            assert re.fullmatch(documented["pattern"], document[field]), (model, field)
+            assert re.fullmatch(documented["pattern"], document["working_hours"]["monday"][field]), (
+                model,
+                field,
+            )
 
 
 async def test_the_configuration_is_what_the_service_was_started_with(settings: Settings) -> None:
@@ -115,12 +138,11 @@ async def test_a_round_trip_stores_the_new_timescales(client: httpx.AsyncClient,
     body = editable(document)
     body.update(
         timezone="Europe/London",
-        workday_start="08:30",
-        workday_end="16:30:00",
-        working_weekdays=[5, 1, 2, 3, 4],
+        working_hours=SEED_BOROUGH_HOURS,
         rag_hours={"red": 2, "amber": 12.5, "green": 48},
         red_in_clock_hours=False,
         referral_decision_working_days=2,
+        referral_acknowledgement_working_days=2,
         adult_concern_decision_working_days=3,
         extra_closure_dates=["2026-12-31", "2026-12-24"],
     )
@@ -128,11 +150,19 @@ async def test_a_round_trip_stores_the_new_timescales(client: httpx.AsyncClient,
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"1"'
     stored = response.json()
-    # As sent, in the service's own forms: times with seconds, weekdays and dates in order.
+    # As sent, in the service's own forms: times with seconds, dates in order.
+    long_day = {"start": "09:00:00", "end": "17:15:00"}
     assert editable(stored) == {
         **body,
-        "workday_start": "08:30:00",
-        "working_weekdays": [1, 2, 3, 4, 5],
+        "working_hours": {
+            "monday": long_day,
+            "tuesday": long_day,
+            "wednesday": long_day,
+            "thursday": long_day,
+            "friday": {"start": "09:00:00", "end": "17:00:00"},
+            "saturday": None,
+            "sunday": None,
+        },
         "extra_closure_dates": ["2026-12-24", "2026-12-31"],
     }
     assert stored["rag_hours"] == {"red": 2.0, "amber": 12.5, "green": 48.0}
@@ -160,7 +190,64 @@ async def test_a_change_is_audited_with_the_values_before_and_after(
     assert (details["version"], details["changed"]) == (1, ["rag_hours"])
     assert details["before"]["rag_hours"] == {"red": 4.0, "amber": 24.0, "green": 72.0}
     assert details["after"]["rag_hours"] == {"red": 3.0, "amber": 24.0, "green": 72.0}
-    assert details["before"]["workday_start"] == details["after"]["workday_start"] == "09:00:00"
+    assert details["before"]["working_hours"] == details["after"]["working_hours"]
+    assert details["after"]["working_hours"]["friday"] == {"start": "09:00:00", "end": "17:00:00"}
+
+
+async def test_a_document_stored_with_one_window_for_every_weekday_is_still_read(
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """Timescales stored before working hours were set per weekday read as the same window on each
+    working weekday; the next PUT stores the per-weekday form."""
+    await change(client, admin, referral_decision_working_days=2)
+    older = {
+        "timezone": "Europe/London",
+        "workday_start": "08:30:00",
+        "workday_end": "16:30:00",
+        "working_weekdays": [1, 2, 3, 4],
+        "rag_hours": {"red": 4.0, "amber": 24.0, "green": 72.0},
+        "red_in_clock_hours": True,
+        "referral_decision_working_days": 2,
+        "adult_concern_decision_working_days": 2,
+        "extra_closure_dates": [],
+    }
+    await run_sql(app, f"UPDATE hub_settings SET value = '{json.dumps(older)}' WHERE key = 'timescales'")
+    document, etag = await current(client, admin)
+    window = {"start": "08:30:00", "end": "16:30:00"}
+    assert document["working_hours"] == {
+        **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday"), window),
+        **dict.fromkeys(("friday", "saturday", "sunday")),
+    }
+    assert document["referral_acknowledgement_working_days"] == 1  # not in the older document: the default
+    response = await put(client, admin, editable(document), etag)
+    assert response.status_code == 200, response.text
+    assert editable(response.json()) == editable(document)
+
+
+async def test_the_demo_data_sets_the_seed_borough_hours_once(
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """``mash seed-demo``: the configured timescales with the seed borough's hours, unless an admin has
+    stored timescales already."""
+    actor = CliActor(sub="cli:demo")
+    async with app.state.sessionmaker() as session, session.begin():
+        assert await store_seed_borough_hours(session, actor, app.state.settings.working_time)
+    document, etag = await current(client, admin)
+    assert (etag, document["updated_by"]) == ('"1"', "cli:demo")
+    long_day = {"start": "09:00:00", "end": "17:15:00"}
+    assert document["working_hours"] == {
+        **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday"), long_day),
+        "friday": NINE_TO_FIVE,
+        "saturday": None,
+        "sunday": None,
+    }
+    assert document["rag_hours"] == {"red": 4.0, "amber": 24.0, "green": 72.0}  # the rest as configured
+
+    await change(client, admin, referral_decision_working_days=2)
+    async with app.state.sessionmaker() as session, session.begin():
+        assert not await store_seed_borough_hours(session, actor, app.state.settings.working_time)
+    after, etag = await current(client, admin)
+    assert (etag, after["referral_decision_working_days"]) == ('"2"', 2), "an admin's change stands"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -208,17 +295,38 @@ async def test_of_two_racing_puts_with_one_etag_exactly_one_wins(
 # Validation
 
 
+WH: list[str | int] = ["body", "working_hours"]
+
+
+def hours(**days: Any) -> Body:
+    """The seed borough's working hours with ``days`` changed."""
+    return {"working_hours": {**SEED_BOROUGH_HOURS, **days}}
+
+
 INVALID: list[tuple[str, Body, list[str | int]]] = [
     ("unknown time zone", {"timezone": "Mars/Olympus_Mons"}, ["body", "timezone"]),
     ("empty time zone", {"timezone": ""}, ["body", "timezone"]),
-    ("end before start", {"workday_start": "17:00", "workday_end": "09:00"}, ["body", "workday_end"]),
-    ("end equal to start", {"workday_start": "09:00", "workday_end": "09:00"}, ["body", "workday_end"]),
-    ("working day too short", {"workday_start": "09:00", "workday_end": "09:30"}, ["body", "workday_end"]),
-    ("offset on a wall-clock time", {"workday_start": "09:00+01:00"}, ["body", "workday_start"]),
-    ("not a time", {"workday_end": "5pm"}, ["body", "workday_end"]),
-    ("no working days", {"working_weekdays": []}, ["body", "working_weekdays"]),
-    ("weekday 8", {"working_weekdays": [1, 8]}, ["body", "working_weekdays", 1]),
-    ("repeated weekday", {"working_weekdays": [1, 1, 2]}, ["body", "working_weekdays"]),
+    ("end before start", hours(monday={"start": "17:00", "end": "09:00"}), [*WH, "monday", "end"]),
+    ("end equal to start", hours(friday={"start": "09:00", "end": "09:00"}), [*WH, "friday", "end"]),
+    ("working day too short", hours(tuesday={"start": "09:00", "end": "09:30"}), [*WH, "tuesday", "end"]),
+    (
+        "offset on a wall-clock time",
+        hours(monday={"start": "09:00+01:00", "end": "17:00"}),
+        [*WH, "monday", "start"],
+    ),
+    ("not a time", hours(monday={"start": "09:00", "end": "5pm"}), [*WH, "monday", "end"]),
+    ("no start", hours(monday={"end": "17:00"}), [*WH, "monday", "start"]),
+    ("no working days", hours(**dict.fromkeys(SEED_BOROUGH_HOURS)), WH),
+    ("a weekday left out", {"working_hours": {"monday": NINE_TO_FIVE}}, [*WH, "tuesday"]),
+    ("not a weekday", hours(mon=NINE_TO_FIVE), [*WH, "mon"]),
+    ("a weekday as a number", hours(**{"1": NINE_TO_FIVE}), [*WH, "1"]),
+    ("the older single window", {"workday_start": "09:00"}, ["body", "workday_start"]),
+    ("the older working weekdays", {"working_weekdays": [1, 2]}, ["body", "working_weekdays"]),
+    (
+        "zero acknowledgement days",
+        {"referral_acknowledgement_working_days": 0},
+        ["body", "referral_acknowledgement_working_days"],
+    ),
     ("zero red hours", {"rag_hours": {"red": 0, "amber": 24, "green": 72}}, ["body", "rag_hours", "red"]),
     ("negative hours", {"rag_hours": {"red": 4, "amber": -1, "green": 72}}, ["body", "rag_hours", "amber"]),
     (
@@ -262,7 +370,16 @@ async def test_invalid_timescales_are_refused_naming_the_field(
     assert (await current(client, admin)) == (document, etag), "nothing changed"
 
 
-@pytest.mark.parametrize("missing", ["timezone", "rag_hours", "working_weekdays", "extra_closure_dates"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "timezone",
+        "rag_hours",
+        "working_hours",
+        "referral_acknowledgement_working_days",
+        "extra_closure_dates",
+    ],
+)
 async def test_a_put_replaces_the_whole_document(
     client: httpx.AsyncClient, admin: Headers, missing: str
 ) -> None:

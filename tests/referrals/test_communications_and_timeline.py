@@ -187,6 +187,66 @@ async def test_an_invalid_contact_is_refused(
     assert loc in locs(assert_problem(response, 422, "validation_failed"))
 
 
+async def test_the_first_contact_with_the_referrer_acknowledges_the_referral(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    referral = await create_referral(client, who["police"])
+    # A contact with a parent acknowledges nothing.
+    assert (await _record(client, who["practitioner"], referral["id"], contact("parent"))).status_code == 201
+    assert (await get_referral(client, who["practitioner"], referral["id"]))["acknowledged_at"] is None
+
+    first = await _record(
+        client,
+        who["practitioner"],
+        referral["id"],
+        contact("referrer", occurred_at="2026-01-05T10:30:00+00:00"),
+    )
+    assert first.status_code == 201, first.text
+    again = await _record(client, who["practitioner2"], referral["id"], contact("referrer", method="email"))
+    assert again.status_code == 201, again.text
+
+    hub = await get_referral(client, who["practitioner"], referral["id"])
+    # When the first contact happened; one before the referral came in acknowledges it on receipt.
+    assert hub["acknowledged_at"] == hub["received_at"]
+    assert dt(hub["acknowledgement_due_at"]) > dt(hub["received_at"])
+    police_view = await get_referral(client, who["police"], referral["id"])
+    assert police_view["acknowledged_at"] == hub["acknowledged_at"]
+    assert "acknowledgement_due_at" not in police_view
+
+    def instants(data: Body) -> Body:
+        return {k: dt(v) if k.endswith("_at") else v for k, v in data.items()}
+
+    timeline = (
+        await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
+    ).json()
+    acknowledged = [e for e in timeline["items"] if e["event_type"] == "referral.acknowledged"]
+    assert [(e["actor"]["sub"], instants(e["data"])) for e in acknowledged] == [
+        (
+            "practitioner-ann",
+            {
+                "acknowledged_at": dt(hub["received_at"]),
+                "acknowledgement_due_at": dt(hub["acknowledgement_due_at"]),
+                "method": "phone",
+            },
+        )
+    ], "once: the second contact with the referrer acknowledges nothing more"
+
+    # The referring agency's change feed carries it too, without the hub worker's name.
+    feed = await client.get("/v1/events", headers=who["police"])
+    assert feed.status_code == 200, feed.text
+    theirs = [e for e in feed.json()["items"] if e["event_type"] == "referral.acknowledged"]
+    assert [(e["record_id"], e["actor"], instants(e["data"])) for e in theirs] == [
+        (
+            referral["id"],
+            {"sub": None, "agency": "childrens_social_care", "role": None},
+            {"acknowledged_at": dt(hub["received_at"]), "method": "phone"},
+        )
+    ]
+    # Another partner agency does not see it.
+    other = await client.get("/v1/events", headers=who["health"])
+    assert "referral.acknowledged" not in [e["event_type"] for e in other.json()["items"]]
+
+
 # ---------------------------------------------------------------------------------------------------
 # The timeline
 
@@ -199,7 +259,8 @@ async def test_the_referring_agency_sees_status_changes_rating_and_outcome_witho
     await rate(client, who["practitioner"], referral_id, "red")
     (request,) = await ask(client, who["practitioner"], referral_id, "health")
     await answer(client, who["health"], request["id"])
-    assert (await _record(client, who["practitioner"], referral_id, contact("referrer"))).status_code == 201
+    told = await _record(client, who["practitioner"], referral_id, contact("referrer"))
+    assert told.status_code == 201, told.text
     cleared = await client.patch(
         f"/v1/referrals/{referral_id}",
         json={"do_not_inform_parents": False},
@@ -220,6 +281,7 @@ async def test_the_referring_agency_sees_status_changes_rating_and_outcome_witho
         "contribution.requested",
         "contribution.submitted",
         "communication.recorded",
+        "referral.acknowledged",
         "referral.updated",
         "decision.proposed",
         "decision.approved",
@@ -233,6 +295,12 @@ async def test_the_referring_agency_sees_status_changes_rating_and_outcome_witho
     police = await client.get(f"/v1/referrals/{referral_id}/timeline", headers=who["police"])
     assert police.status_code == 200, police.text
     hub_agency = {"sub": None, "agency": "childrens_social_care", "role": None}
+    [acknowledged] = [
+        e["data"]["acknowledged_at"]
+        for e in police.json()["items"]
+        if e["event_type"] == "referral.acknowledged"
+    ]
+    assert dt(acknowledged) == dt(told.json()["occurred_at"])
     assert [(e["event_type"], e["actor"], e["data"]) for e in police.json()["items"]] == [
         (
             "referral.received",
@@ -243,6 +311,12 @@ async def test_the_referring_agency_sees_status_changes_rating_and_outcome_witho
         # Status changes, as its feed shows them: agencies asked (not which, nor what they said) and a
         # decision awaiting approval (not what it proposed); no contact, update or approval step.
         ("contribution.requested", hub_agency, {}),
+        # Its contact acknowledged: when and how, not who at the hub nor what was said.
+        (
+            "referral.acknowledged",
+            hub_agency,
+            {"acknowledged_at": acknowledged, "method": "phone"},
+        ),
         ("decision.proposed", hub_agency, {}),
         ("referral.decided", hub_agency, {"level": 4, "outcome": "strategy_discussion"}),
     ]

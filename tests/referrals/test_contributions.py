@@ -30,7 +30,7 @@ from tests.fixtures.values import LONG_AGO, Body, Headers, dt, sql_id
 
 
 @pytest.mark.parametrize("rating", ["red", "amber", "green"])
-async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
+async def test_a_request_is_due_by_the_rag_rating_no_later_than_the_decision(
     client: httpx.AsyncClient, who: Who, rating: str
 ) -> None:
     referral = await rated_referral(client, who, rating)
@@ -43,13 +43,18 @@ async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
     assert response.headers["location"] == f"/v1/contributions?referral_id={referral['id']}"
     items = response.json()["items"]
     assert [c["agency"] for c in items] == ["health", "education"]
+    decision_due = dt((await get_referral(client, who["practitioner"], referral["id"]))["decision_due_at"])
     for contribution in items:
         requested = dt(contribution["requested_at"])
         assert requested >= dt(referral["received_at"])
         due = dt(contribution["due_at"])
+        target = WorkingClock().rag_due(requested, rating)
+        assert target is not None
+        # No later than the decision it informs: red's four hours from the request end after the
+        # decision's four hours from receipt; amber's and green's after the one working day.
+        assert due == decision_due < target
         if rating == "red":
-            assert due == requested + timedelta(hours=4)
-        assert due == WorkingClock().rag_due(requested, rating)
+            assert due == dt(referral["received_at"]) + timedelta(hours=4)
         assert contribution["status"] == "requested"
         assert contribution["overdue"] is False
         assert contribution["requested_by"] == "practitioner-ann"
@@ -58,6 +63,20 @@ async def test_a_request_is_due_by_the_rag_rating_counted_from_the_request(
         assert contribution["restricted"] is False
     hub = await get_referral(client, who["practitioner"], referral["id"])
     assert hub["status"] == "gathering_information"
+
+
+async def test_a_request_made_after_the_decision_fell_due_is_due_by_its_rag_target(
+    app: FastAPI, client: httpx.AsyncClient, who: Who
+) -> None:
+    """A check due in the past would tell the agency nothing: once the decision is overdue, the RAG
+    target counted from the request stands."""
+    referral = await rated_referral(client, who, "amber")
+    await run_sql(
+        app, f"UPDATE referrals SET decision_due_at = '{LONG_AGO}' WHERE id = '{sql_id(referral['id'])}'"
+    )
+    [asked] = await ask(client, who["practitioner"], referral["id"], "health")
+    assert dt(asked["due_at"]) == WorkingClock().rag_due(dt(asked["requested_at"]), "amber")
+    assert asked["overdue"] is False
 
 
 async def test_more_agencies_can_be_asked_while_gathering_information(

@@ -27,7 +27,7 @@ from tests.fixtures.referrals import (
     referral_body,
     unique_child,
 )
-from tests.fixtures.values import Body, Headers, sql_id, unique_family_name
+from tests.fixtures.values import Body, Headers, dt, sql_id, unique_family_name
 
 TRIAGE_FILTERS = {"allocated_to": "none", "overdue": "true"}
 TRIAGE = {**TRIAGE_FILTERS, "sort": "decision_due_at", "limit": "200"}
@@ -366,3 +366,34 @@ async def test_the_ages_shown_are_today_s_in_england(client: httpx.AsyncClient, 
     (item,) = ok(await client.get("/v1/referrals", headers=who["practitioner"]))["items"]
     assert item["id"] == referral["id"]
     assert [c["age"] for c in item["children"]] == [age_on(date(2016, 2, 29), clock.today())]
+
+
+async def test_a_green_rating_does_not_move_an_overdue_referral_off_the_queue(
+    client: httpx.AsyncClient, who: Who, app: FastAPI
+) -> None:
+    """The RAG target never extends the statutory deadline: a referral past its one working day stays
+    overdue when rated green (72 working hours from receipt would put it days ahead), in the list, its
+    sort order and the counts alike."""
+    hub = who["practitioner"]
+    late = await create_referral(client, who["police"], referral_body(unique_child()))
+    on_time = await create_referral(client, who["police"], referral_body(unique_child()))
+    await run_sql(
+        app,
+        "UPDATE referrals SET statutory_decision_due_at = '2000-01-01 00:00:00.000000', "
+        f"decision_due_at = '2000-01-01 00:00:00.000000' WHERE id = '{sql_id(late['id'])}'",
+    )
+    rated = await rate(client, hub, late["id"], "green")
+    assert rated["decision_due_at"] == rated["statutory_decision_due_at"]
+    assert rated["overdue"] is True
+    assert dt(rated["rag_due_at"]) > clock.now()  # the green target itself is still ahead
+    fine = await rate(client, hub, on_time["id"], "green")
+    assert fine["decision_due_at"] == fine["statutory_decision_due_at"] == on_time["decision_due_at"]
+    assert fine["overdue"] is False
+
+    overdue = await item_ids(client, hub, "/v1/referrals", **TRIAGE)
+    assert late["id"] in overdue and on_time["id"] not in overdue
+    assert overdue[0] == late["id"], "the oldest deadline first"
+    counts = ok(await client.get("/v1/referrals/counts", params=TRIAGE_FILTERS, headers=hub))
+    assert counts["overdue"] == len(overdue)
+    by_deadline = await item_ids(client, hub, "/v1/referrals", sort="decision_due_at", limit=200)
+    assert by_deadline.index(late["id"]) < by_deadline.index(on_time["id"])

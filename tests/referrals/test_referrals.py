@@ -253,6 +253,10 @@ async def test_a_referral_is_received_with_a_decision_due_one_working_day_later(
     full = await get_referral(client, who["practitioner"], referral["id"])
     assert full["status"] == "received"
     assert dt(full["statutory_decision_due_at"]) == due
+    assert full["rag_due_at"] is None
+    # The referrer's contact is to be acknowledged within one working day too.
+    assert dt(full["acknowledgement_due_at"]) == WorkingClock().referral_acknowledgement_due(received)
+    assert full["acknowledged_at"] is None and referral["acknowledged_at"] is None
     assert full["overdue"] is False
     assert full["referred_by"] == "police-system"
     assert full["consent_override"] is None
@@ -331,27 +335,48 @@ async def test_rating_moves_a_received_referral_to_triaged(client: httpx.AsyncCl
 async def test_re_rating_while_triaged_and_gathering_information_moves_the_deadline(
     client: httpx.AsyncClient, who: Who
 ) -> None:
+    """Each rating counts its RAG target again from receipt; the decision is due by the earlier of that
+    target and the statutory one working day, never later (amber "24 working hours" is three days)."""
     referral = await create_referral(client, who["police"])
     received = dt(referral["received_at"])
+    clock = WorkingClock()
+    statutory = clock.referral_decision_due(received)
 
     red = await rate(client, who["practitioner"], referral["id"], "red")
-    assert dt(red["decision_due_at"]) == received + timedelta(hours=4)
+    assert dt(red["decision_due_at"]) == dt(red["rag_due_at"]) == received + timedelta(hours=4)
+    assert dt(red["statutory_decision_due_at"]) == statutory
     amber = await rate(client, who["practitioner"], referral["id"], "amber")
     assert amber["status"] == "triaged"
-    assert dt(amber["decision_due_at"]) > dt(red["decision_due_at"])
-    assert dt(amber["decision_due_at"]) == WorkingClock().rag_due(received, "amber")
+    # The amber target is kept, but the decision stays due within one working day.
+    assert dt(amber["rag_due_at"]) == clock.rag_due(received, "amber")
+    assert dt(amber["rag_due_at"]) > statutory
+    assert dt(amber["decision_due_at"]) == statutory
 
     await ask(client, who["practitioner"], referral["id"], "health")
     red_again = await rate(client, who["practitioner"], referral["id"], "red")
     assert red_again["status"] == "gathering_information", "re-rating does not move the status back"
     assert dt(red_again["decision_due_at"]) == received + timedelta(hours=4)
     green = await rate(client, who["practitioner"], referral["id"], "green")
-    assert dt(green["decision_due_at"]) > dt(amber["decision_due_at"])
+    assert dt(green["rag_due_at"]) == clock.rag_due(received, "green")
+    assert dt(green["decision_due_at"]) == statutory, "a green rating never extends the statutory deadline"
     # The statutory one-working-day deadline is set once, at receipt.
     assert green["statutory_decision_due_at"] == red["statutory_decision_due_at"]
-    # Blue needs no MASH response and has no RAG deadline: the statutory one applies again.
+    # Blue needs no MASH response and has no RAG target: the statutory deadline applies.
     blue = await rate(client, who["practitioner"], referral["id"], "blue")
     assert blue["decision_due_at"] == blue["statutory_decision_due_at"]
+    assert blue["rag_due_at"] is None
+
+
+async def test_a_referral_rated_green_is_due_by_the_statutory_deadline(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    referral = await create_referral(client, who["police"])
+    rated = await rate(client, who["practitioner"], referral["id"], "green")
+    assert rated["decision_due_at"] == rated["statutory_decision_due_at"] == referral["decision_due_at"]
+    assert dt(rated["rag_due_at"]) > dt(rated["decision_due_at"])
+    # The referrer's view shows the same deadline.
+    police_view = await get_referral(client, who["police"], referral["id"])
+    assert police_view["decision_due_at"] == rated["decision_due_at"]
 
 
 async def test_a_referral_cannot_be_rated_once_a_decision_is_proposed_or_made(

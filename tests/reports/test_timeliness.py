@@ -9,13 +9,14 @@ deadlines too: they must not count.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from app.core import clock
 from app.core.scopes import AgencyCode, Role
+from app.governance.reports.periods import reporting_year_to_date
 from tests.conftest import Databases
 from tests.fixtures.adults import (
     NFA_MET,
@@ -161,8 +162,15 @@ async def report(world: World, **params: Any) -> Body:
     return body
 
 
+# Measured in tests/reports/test_decision_deadlines.py, on referrals built for them.
+DEADLINE_SECTIONS = ("period", "referral_decision_deadlines", "referrer_acknowledgements")
+
+
 async def test_due_and_overdue_counts(world: World) -> None:
-    assert await report(world) == {
+    body = await report(world)
+    for section in DEADLINE_SECTIONS:
+        body.pop(section)
+    assert body == {
         "due_soon_hours": 24,
         "referral_decisions": {
             "total": due(3, 2, 3),
@@ -184,7 +192,6 @@ async def test_due_and_overdue_counts(world: World) -> None:
             ],
         },
         "plan_reviews": due(2, 1, 1),
-        "period": {"from": year_start().isoformat(), "to": clock.today().isoformat()},
         # Eight contacts today: one withdrawn, one decided (an assessment: accepted as a referral).
         "contacts": {
             "received": 7,
@@ -196,13 +203,13 @@ async def test_due_and_overdue_counts(world: World) -> None:
     }
 
 
-def year_start() -> date:
-    today = clock.today()
-    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-
-
 async def test_contacts_and_referrals_in_a_period(world: World) -> None:
     today = clock.today()
+    body = await report(world)
+    assert body["period"] == {
+        "from": reporting_year_to_date(today).first_day.isoformat(),
+        "to": today.isoformat(),
+    }
     body = await report(world, **{"from": today.isoformat(), "to": today.isoformat()})
     assert body["period"] == {"from": today.isoformat(), "to": today.isoformat()}
     assert body["contacts"]["received"] == 7
@@ -258,8 +265,15 @@ async def test_a_wider_window_counts_more_as_due_soon(world: World) -> None:
 async def test_csv_lines(world: World) -> None:
     response = await world.http.get("/v1/reports/timeliness", headers={**world.auditor, "Accept": "text/csv"})
     rows = [tuple(row.values()) for row in parse_csv(response)]
-    assert response.text.startswith("measure,agency,rag,due,due_soon,overdue\r\n")
-    assert rows == [
+    assert response.text.startswith("measure,agency,rag,due,due_soon,overdue,on_time,late\r\n")
+    # The lines measured against both deadlines follow: tests/reports/test_decision_deadlines.py.
+    assert [row[0] for row in rows[12:]] == [
+        "referral_decisions_statutory",
+        "referral_decisions_rag_target",
+        "referrer_acknowledgements",
+    ]
+    assert {row[6:] for row in rows[:12]} == {("", "")}, "on time and late: not measured on these lines"
+    assert [row[:6] for row in rows[:12]] == [
         ("referral_decisions", "", "", "3", "2", "3"),
         ("referral_decisions", "", "red", "0", "0", "1"),
         ("referral_decisions", "", "amber", "1", "1", "1"),
@@ -288,10 +302,11 @@ async def test_audited(world: World) -> None:
     await report(world, due_soon_hours=48)
     entries = await audit_entries(world, "timeliness_report")
     assert entries[-1]["action"] == "read"
+    today = clock.today()
     assert entries[-1]["details"] == {
         "due_soon_hours": 48,
-        "from": year_start().isoformat(),
-        "to": clock.today().isoformat(),
+        "from": reporting_year_to_date(today).first_day.isoformat(),
+        "to": today.isoformat(),
     }
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
-from app.core.clock import IsoWeekday, TimeZoneName, WallClock
+from app.core.clock import WEEKDAYS, TimeZoneName, WallClock
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     Count,
@@ -49,14 +49,24 @@ WallClockTime = Annotated[
 # What the configuration may hold (shown as it is, not bounded like a PUT).
 ConfiguredDays = Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
 
+_LONG_DAY = {"start": "09:00:00", "end": "17:15:00"}
+# The seed borough: Monday to Thursday 09:00-17:15, Friday 09:00-17:00.
+_WORKING_HOURS = {
+    "monday": _LONG_DAY,
+    "tuesday": _LONG_DAY,
+    "wednesday": _LONG_DAY,
+    "thursday": _LONG_DAY,
+    "friday": {"start": "09:00:00", "end": "17:00:00"},
+    "saturday": None,
+    "sunday": None,
+}
 _TIMESCALES = {
     "timezone": "Europe/London",
-    "workday_start": "09:00:00",
-    "workday_end": "17:00:00",
-    "working_weekdays": [1, 2, 3, 4, 5],
+    "working_hours": _WORKING_HOURS,
     "rag_hours": {"red": 4, "amber": 24, "green": 72},
     "red_in_clock_hours": True,
     "referral_decision_working_days": 1,
+    "referral_acknowledgement_working_days": 1,
     "adult_concern_decision_working_days": 2,
     "extra_closure_dates": ["2026-12-24"],
 }
@@ -70,8 +80,54 @@ class RagHoursDoc(RequestModel):
     green: RagHours = Field(description="Working hours.")
 
 
-def _sorted(values: list[int]) -> list[int]:
-    return sorted(values)
+class WorkingWindowDoc(RequestModel):
+    """One weekday's working hours, local wall-clock times in `timezone`."""
+
+    model_config = example({"start": "09:00", "end": "17:15"})
+
+    start: WallClockTime = Field(description="Start of working hours (inclusive).")
+    end: WallClockTime = Field(
+        description=f"End of working hours (exclusive); at least {MIN_WORKING_DAY_MINUTES} minutes after "
+        "the start, the same day."
+    )
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("start")
+        if isinstance(start, time):  # absent when the start itself was invalid
+            day = date(2000, 1, 1)  # any date: both are wall-clock times of the same day
+            length = datetime.combine(day, value) - datetime.combine(day, start)
+            if length < timedelta(minutes=MIN_WORKING_DAY_MINUTES):
+                raise ValueError(
+                    f"must be at least {MIN_WORKING_DAY_MINUTES} minutes after start on the same day"
+                )
+        return value
+
+
+_NO_HOURS = "`null`: not a working day."
+
+
+class WorkingHoursDoc(RequestModel):
+    """Working hours per weekday. A weekday with hours is a working day (unless a bank holiday or a
+    closure date), one with `null` is not: this is the one rule for working days. Every weekday must be
+    given; at least one must have hours."""
+
+    model_config = example(_WORKING_HOURS)
+
+    monday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    tuesday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    wednesday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    thursday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    friday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    saturday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+    sunday: WorkingWindowDoc | None = Field(description=_NO_HOURS)
+
+    @model_validator(mode="after")
+    def _some_working_day(self) -> Self:
+        if all(getattr(self, day) is None for day in WEEKDAYS):
+            raise ValueError("at least one weekday needs working hours")
+        return self
 
 
 class TimescalesIn(RequestModel):
@@ -84,14 +140,9 @@ class TimescalesIn(RequestModel):
         max_length=64,
         description="IANA time zone of working hours and dates, e.g. Europe/London.",
     )
-    workday_start: WallClockTime = Field(
-        description="Start of working hours, local wall-clock time (inclusive)."
-    )
-    workday_end: WallClockTime = Field(
-        description=f"End of working hours (exclusive); at least {MIN_WORKING_DAY_MINUTES} minutes after the start."
-    )
-    working_weekdays: Annotated[list[IsoWeekday], AfterValidator(no_repeats), AfterValidator(_sorted)] = (
-        Field(min_length=1, max_length=7, description="ISO weekday numbers, Monday = 1 ... Sunday = 7.")
+    working_hours: WorkingHoursDoc = Field(
+        description="Per weekday: `{start, end}` local wall-clock times, or `null` for a weekday that is "
+        "not a working day."
     )
     rag_hours: RagHoursDoc
     red_in_clock_hours: bool = Field(
@@ -101,6 +152,10 @@ class TimescalesIn(RequestModel):
         description="Children's referral: decision on next steps within this many working days of receipt "
         "(statutory: 1)."
     )
+    referral_acknowledgement_working_days: DecisionDays = Field(
+        description="Children's referral: the referrer's contact acknowledged within this many working days "
+        "of receipt (Working Together: 1)."
+    )
     adult_concern_decision_working_days: DecisionDays = Field(
         description="Adult safeguarding concern: section 42 decision within this many working days."
     )
@@ -109,24 +164,28 @@ class TimescalesIn(RequestModel):
         description="Local closure days on top of weekends and England & Wales bank holidays.",
     )
 
-    @field_validator("workday_end")
-    @classmethod
-    def _after_start(cls, value: time, info: ValidationInfo) -> time:
-        start = info.data.get("workday_start")
-        if isinstance(start, time):  # absent when the start itself was invalid
-            day = date(2000, 1, 1)  # any date: both are wall-clock times of the same day
-            length = datetime.combine(day, value) - datetime.combine(day, start)
-            if length < timedelta(minutes=MIN_WORKING_DAY_MINUTES):
-                raise ValueError(
-                    f"must be at least {MIN_WORKING_DAY_MINUTES} minutes after workday_start on the same day"
-                )
-        return value
-
 
 class RagHoursOut(ResponseModel):
     red: float
     amber: float
     green: float
+
+
+class WorkingWindowOut(ResponseModel):
+    start: WallClockTime
+    end: WallClockTime
+
+
+class WorkingHoursOut(ResponseModel):
+    """Working hours per weekday; `null`: not a working day."""
+
+    monday: WorkingWindowOut | None
+    tuesday: WorkingWindowOut | None
+    wednesday: WorkingWindowOut | None
+    thursday: WorkingWindowOut | None
+    friday: WorkingWindowOut | None
+    saturday: WorkingWindowOut | None
+    sunday: WorkingWindowOut | None
 
 
 class TimescalesSource(StrEnum):
@@ -149,12 +208,11 @@ class TimescalesOut(ResponseModel):
     )
 
     timezone: Annotated[str, Field(max_length=64)]
-    workday_start: WallClockTime
-    workday_end: WallClockTime
-    working_weekdays: list[IsoWeekday] = Field(max_length=7)
+    working_hours: WorkingHoursOut
     rag_hours: RagHoursOut
     red_in_clock_hours: bool
     referral_decision_working_days: ConfiguredDays
+    referral_acknowledgement_working_days: ConfiguredDays
     adult_concern_decision_working_days: ConfiguredDays
     extra_closure_dates: Unpaged[date]
     source: TimescalesSource = Field(

@@ -7,11 +7,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.settings.schemas import RagHoursOut, TimescalesIn, TimescalesOut
+from app.admin.settings.schemas import RagHoursOut, TimescalesIn, TimescalesOut, WorkingHoursOut
 from app.core import audit, timescales
 from app.core.audit import Actor, AuditAction
-from app.core.clock import WorkingTimeConfig
-from app.core.concurrency import check_if_match
+from app.core.clock import WEEKDAYS, WorkingTimeConfig
+from app.core.concurrency import check_if_match, etag
 from app.core.errors import AppError, PreconditionFailed
 from app.core.timescales import TIMESCALES_KEY, Timescales, config_document
 from app.models.base import utcnow
@@ -24,12 +24,13 @@ def timescales_out(current: Timescales) -> TimescalesOut:
     config = current.config
     return TimescalesOut(
         timezone=config.timezone,
-        workday_start=config.workday_start,
-        workday_end=config.workday_end,
-        working_weekdays=sorted(config.working_weekdays),
+        working_hours=WorkingHoursOut.model_validate(
+            {day.value: (w.model_dump() if (w := config.hours_on(day)) else None) for day in WEEKDAYS}
+        ),
         rag_hours=RagHoursOut(**config.rag_hours),
         red_in_clock_hours=config.red_in_clock_hours,
         referral_decision_working_days=config.referral_decision_working_days,
+        referral_acknowledgement_working_days=config.referral_acknowledgement_working_days,
         adult_concern_decision_working_days=config.adult_concern_decision_working_days,
         extra_closure_dates=sorted(config.extra_closure_dates),
         source="stored" if current.stored else "configuration",
@@ -88,3 +89,26 @@ async def replace(
         },
     )
     return timescales.from_row(row, default)
+
+
+# The seed borough's working hours (its MASH pages): Monday to Thursday 09:00-17:15, Friday 09:00-17:00.
+_LONG_DAY = {"start": "09:00", "end": "17:15"}
+SEED_BOROUGH_HOURS: dict[str, dict[str, str] | None] = {
+    "monday": _LONG_DAY,
+    "tuesday": _LONG_DAY,
+    "wednesday": _LONG_DAY,
+    "thursday": _LONG_DAY,
+    "friday": {"start": "09:00", "end": "17:00"},
+    "saturday": None,
+    "sunday": None,
+}
+
+
+async def store_seed_borough_hours(session: AsyncSession, actor: Actor, default: WorkingTimeConfig) -> bool:
+    """Demo data: store the configured timescales with the seed borough's working hours, unless an admin
+    has stored timescales already (then nothing changes). Whether it stored them."""
+    if await timescales.stored_row(session) is not None:
+        return False
+    body = TimescalesIn.model_validate({**config_document(default), "working_hours": SEED_BOROUGH_HOURS})
+    await replace(session, actor, body, etag(0), default)
+    return True

@@ -228,8 +228,8 @@ async def record_section_42_decision(
     session: DbSession,
     body: Section42DecisionIn,
 ) -> Section42DecisionOut:
-    record = await service.decide(session, principal, concern_id, body)
-    return created.at(f"/v1/adult-concerns/{concern_id}", views.decision_out(record))
+    decision = views.decision_out(await service.decide(session, principal, concern_id, body))
+    return created.at(f"/v1/adult-concerns/{concern_id}", decision)
 
 
 @router.post(

@@ -97,6 +97,11 @@ async def get_safeguarding_plan(
 @router.patch(
     "/{plan_id}",
     summary="Amend a safeguarding plan",
+    description=(
+        "Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add "
+        "actions (an action's progress is updated on the action itself; the plan closes through a review). "
+        "Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."
+    ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_safeguarding_plan(
@@ -107,7 +112,6 @@ async def update_safeguarding_plan(
     body: PlanUpdate,
     if_match: IfMatch = None,
 ) -> PlanFull:
-    """Amend a plan's lead, the adult's wishes, protective people, contingency or review date, or add actions. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
     plan = await service.update(session, principal, plan_id, body, if_match)
     return answer.tagged(plan.version, await views.full(session, plan, principal.agency))
 

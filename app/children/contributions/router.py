@@ -36,7 +36,8 @@ class ContributionList(BaseModel):
     summary="Ask agencies what they know",
     description=(
         "One request per agency, each due by the referral's RAG rating counted from now (red in clock "
-        "hours, amber and green in working hours). The referral must be rated, not blue, and either have "
+        "hours, amber and green in working hours), but no later than the referral's `decision_due_at` "
+        "while that is still ahead. The referral must be rated, not blue, and either have "
         "the parents' consent or a manager's consent override. Moves it to `gathering_information`."
     ),
     responses=problem_responses(409, codes={409: ["invalid_transition", "consent_override_required"]}),

@@ -132,7 +132,10 @@ class ContributionOut(ResponseModel):
         "hub staff identities)."
     )
     requested_at: datetime
-    due_at: datetime = Field(description="From the referral's RAG rating when the request was made.")
+    due_at: datetime = Field(
+        description="The referral's RAG target counted from the request, but no later than the referral's "
+        "decision deadline while that is still ahead (an answer after the decision is due is no use to it)."
+    )
     overdue: bool
     status: ContributionStatus
     restricted: bool = Field(description="The current answer is restricted.")

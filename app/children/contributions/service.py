@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ from app.children.referrals.views import child_identity
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.clock import WorkingClock
+from app.core.clock import WorkingClock, earlier_of
 from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
@@ -42,6 +43,13 @@ from app.models.referral import Contribution, ContributionResponse
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "contribution"
+
+
+def check_due(target: datetime, decision_due_at: datetime, now: datetime) -> datetime:
+    """When a check is due: the RAG target counted from the request, but no later than the decision it
+    informs (an answer after the decision is due is no use to it). Once the decision is already overdue,
+    the RAG target from the request stands: a check due in the past would tell the agency nothing."""
+    return earlier_of(target, decision_due_at) if decision_due_at > now else target
 
 
 async def request(
@@ -57,8 +65,9 @@ async def request(
     if not referral.parents_consented and referral.consent_override_at is None:
         raise AppError(code="consent_override_required")
     now = utcnow()
-    due = clock.rag_due(now, referral.rag_rating or RagRating.GREEN)
-    assert due is not None  # blue was refused above
+    target = clock.rag_due(now, referral.rag_rating or RagRating.GREEN)
+    assert target is not None  # blue was refused above
+    due = check_due(target, referral.decision_due_at, now)
     created = []
     for agency in body.agencies:
         contribution = Contribution(

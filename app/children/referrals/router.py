@@ -86,7 +86,9 @@ WITHDRAWAL = senders.operation(
         "linked when the match is certain, otherwise the candidates are kept for a practitioner to "
         "confirm, or a new person record is made when nobody is alike. A referral made without parental "
         "consent must say why (`parental_consent.reason_not_informed`). `decision_due_at` is one working "
-        "day from receipt until the referral is rated."
+        "day from receipt until the referral is rated; the referrer's acknowledgement is due "
+        "(`acknowledgement_due_at`) one working day from receipt by default, and the first communication "
+        "with the referrer records it."
     ),
 )
 async def create_referral(
@@ -243,10 +245,12 @@ async def withdraw_referral(
     "/{referral_id}/rag-rating",
     summary="Rate the referral's urgency",
     description=(
-        "Moves a received referral to `triaged` and sets `decision_due_at` from the rating, counted from "
-        "receipt: red in clock hours (default 4), amber and green in working hours (default 24 and 72). "
-        "Blue (no MASH response needed) sets no deadline. A referral may be re-rated until a decision "
-        "is proposed."
+        "Moves a received referral to `triaged` and sets its RAG target (`rag_due_at`) from the rating, "
+        "counted from receipt: red in clock hours (default 4), amber and green in working hours (default "
+        "24 and 72). `decision_due_at` becomes the earlier of that target and the statutory deadline "
+        "(`statutory_decision_due_at`, one working day from receipt): a RAG target never extends it. Blue "
+        "(no MASH response needed) sets no target, so the statutory deadline applies. A referral may be "
+        "re-rated until a decision is proposed; each rating counts again from receipt."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
@@ -305,6 +309,11 @@ async def override_consent(
 @router.post(
     "/{referral_id}/communications",
     summary="Record a contact with the family or the referrer",
+    description=(
+        "The first contact with the referrer (`audience: referrer`) acknowledges their referral: it sets "
+        "the referral's `acknowledged_at` to when the contact happened and emits `referral.acknowledged`, "
+        "which the referring agency sees in its feed and timeline."
+    ),
     responses=problem_responses(409, codes={409: ["do_not_inform_parents"]}),
 )
 async def record_communication(

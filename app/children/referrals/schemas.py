@@ -486,6 +486,15 @@ Additions = Annotated[
 ]
 
 
+AcknowledgedAt = Annotated[
+    datetime | None,
+    Field(
+        description="When the hub acknowledged the referrer's contact: the first communication with the "
+        "referrer recorded on the referral (event `referral.acknowledged`); null until then."
+    ),
+]
+
+
 class ReferralFull(ResponseModel):
     model_config = example(
         {
@@ -498,6 +507,9 @@ class ReferralFull(ResponseModel):
             "received_at": "2026-11-23T08:12:00Z",
             "decision_due_at": "2026-11-23T12:12:00Z",
             "statutory_decision_due_at": "2026-11-24T08:12:00Z",
+            "rag_due_at": "2026-11-23T12:12:00Z",
+            "acknowledgement_due_at": "2026-11-24T08:12:00Z",
+            "acknowledged_at": "2026-11-23T09:30:00Z",
             "overdue": False,
             "referral_source": "6",
             "concern_categories": ["domestic_abuse"],
@@ -552,9 +564,20 @@ class ReferralFull(ResponseModel):
     external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime = Field(
-        description="When the decision is due: set on receipt, then by the RAG rating."
+        description="When the decision is due: the statutory deadline, or the RAG target when the rating "
+        "sets an earlier one (a RAG target never extends the statutory deadline)."
     )
     statutory_decision_due_at: datetime = Field(description="One working day from receipt.")
+    rag_due_at: datetime | None = Field(
+        description="The RAG target counted from receipt (red in clock hours, amber and green in working "
+        "hours); null until rated and for blue. The hub's target for checks; it may be later than the "
+        "statutory deadline, which `decision_due_at` then keeps."
+    )
+    acknowledgement_due_at: datetime | None = Field(
+        description="When the referrer's contact is to be acknowledged: one working day from receipt "
+        "(configurable); null on referrals received before acknowledgements were tracked."
+    )
+    acknowledged_at: AcknowledgedAt
     overdue: bool
     referral_source: ReferralSource
     concern_categories: Categories
@@ -585,6 +608,7 @@ class ReferralForReferrer(ResponseModel):
             "received_at": "2026-11-23T08:12:00Z",
             "decision_due_at": "2026-11-23T12:12:00Z",
             "rag_rating": "red",
+            "acknowledged_at": "2026-11-23T09:30:00Z",
             "referral_source": "6",
             "concern_categories": ["domestic_abuse"],
             "concern_summary": "Police attended a domestic incident overnight; the child was present.",
@@ -606,6 +630,7 @@ class ReferralForReferrer(ResponseModel):
     received_at: datetime
     decision_due_at: datetime = Field(description="When the hub's decision is due.")
     rag_rating: RagRating | None
+    acknowledged_at: AcknowledgedAt
     referral_source: ReferralSource
     concern_categories: Categories
     concern_summary: Text10k

@@ -39,7 +39,7 @@ from app.core import allocation, audit, events, senders
 from app.core.allocation import AllocationIn
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.clock import WorkingClock
+from app.core.clock import WorkingClock, earlier_of
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
@@ -154,6 +154,7 @@ async def create(
 ) -> NewReferral:
     now = utcnow()
     due = clock.referral_decision_due(now)
+    acknowledgement_due = clock.referral_acknowledgement_due(now)
     consent = data.parental_consent
     referral = Referral(
         id=uuid.uuid4(),
@@ -173,6 +174,7 @@ async def create(
         external_reference=data.external_reference,
         statutory_decision_due_at=due,
         decision_due_at=due,
+        acknowledgement_due_at=acknowledgement_due,
     )
     session.add(referral)
     await session.flush()
@@ -240,10 +242,11 @@ async def rate(
     referral.rag_rationale = body.rationale
     referral.rag_rated_by = actor.sub
     referral.rag_rated_at = now
-    # The rating sets the decision deadline, counted from receipt; blue (no MASH response) has no RAG
-    # deadline, so the statutory one working day applies again.
-    due = clock.rag_due(referral.received_at, body.rating)
-    referral.decision_due_at = due if due is not None else referral.statutory_decision_due_at
+    # The rating sets the RAG target, counted from receipt (rating again recounts it); the decision is due
+    # by the earlier of that target and the statutory deadline stored at receipt, never later. Blue (no
+    # MASH response) has no target: the statutory deadline applies.
+    referral.rag_due_at = clock.rag_due(referral.received_at, body.rating)
+    referral.decision_due_at = earlier_of(referral.rag_due_at, referral.statutory_decision_due_at)
     referral.updated_at = now
     await session.flush()
     emit(
@@ -253,6 +256,7 @@ async def rate(
         EventType.REFERRAL_RATED,
         rating=str(body.rating),
         decision_due_at=referral.decision_due_at.isoformat(),
+        rag_due_at=None if referral.rag_due_at is None else referral.rag_due_at.isoformat(),
     )
     await audit_on_referral(
         session,
@@ -440,6 +444,13 @@ async def record_communication(
         recorded_at=now,
     )
     session.add(communication)
+    # The first communication with the referrer acknowledges their contact when it happened (a call
+    # that came before the referral itself acknowledges it on receipt).
+    acknowledged_at: datetime | None = None
+    if body.audience == CommunicationAudience.REFERRER and referral.acknowledged_at is None:
+        acknowledged_at = max(communication.occurred_at, referral.received_at)
+        referral.acknowledged_at = acknowledged_at
+        referral.updated_at = now
     await session.flush()
     emit(
         session,
@@ -450,6 +461,17 @@ async def record_communication(
         audience=body.audience,
         method=body.method,
     )
+    if acknowledged_at is not None:
+        due = referral.acknowledgement_due_at
+        emit(
+            session,
+            actor,
+            referral.id,
+            EventType.REFERRAL_ACKNOWLEDGED,
+            acknowledged_at=acknowledged_at.isoformat(),
+            acknowledgement_due_at=None if due is None else due.isoformat(),
+            method=body.method,
+        )
     await audit_on_referral(
         session,
         actor,

@@ -4,8 +4,8 @@ The hub sees its side whole: children's social care every event on a referral, a
 every event on an adult concern or a safeguarding plan. Any other agency sees an event only through
 its own part in the record, and only the event types this table lists for that part:
 
-- ``referrer``: the agency made the referral. It sees the referral's status changes, its RAG rating
-  and the outcome, and the information its own agency added, not other agencies' contributions nor
+- ``referrer``: the agency made the referral. It sees the referral's status changes, its RAG rating,
+  the acknowledgement of its contact and the outcome, and the information its own agency added, not other agencies' contributions nor
   the hub's internal steps (children's records, consent, communications, who was asked, the proposed
   decision, the hub's own notes).
 - ``asked_agency``: the agency was asked for information on the referral. It sees the requests made
@@ -135,6 +135,8 @@ FEED: dict[EventType, Rule] = {
     EventType.REFERRAL_CONSENT_OVERRIDDEN: Rule(_REFERRAL),
     EventType.REFERRAL_UPDATED: Rule(_REFERRAL),
     EventType.COMMUNICATION_RECORDED: Rule(_REFERRAL),
+    # The referrer's contact acknowledged (the first communication with the referrer): theirs to see.
+    EventType.REFERRAL_ACKNOWLEDGED: Rule(_REFERRAL, referrer=Shown(("acknowledged_at", "method"))),
     EventType.CONTRIBUTION_REQUESTED: Rule(
         _REFERRAL,
         ReferralStatus.GATHERING_INFORMATION,

@@ -361,6 +361,62 @@ def plan_reviews_due(today: date, soon: date) -> Query:
     ).where(SafeguardingPlan.status == PlanStatus.ACTIVE)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Timeliness: referral decisions against both deadlines, and the referrer's acknowledgement
+
+
+def _prefixed_due_counts(prefix: str, deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
+    return [count.element.label(f"{prefix}_{count.name}") for count in _due_counts(deadline, now, soon)]
+
+
+def _on_time_counts(prefix: str, done_at: Any, deadline: Any) -> list[sa.Label[int]]:
+    """Done at or before the deadline (on time) or after it (late); rows without a deadline count in
+    neither."""
+    one = sa.literal(1)
+    return [
+        sa.func.count(sa.case((done_at <= deadline, one))).label(f"{prefix}_on_time"),
+        sa.func.count(sa.case((done_at > deadline, one))).label(f"{prefix}_late"),
+    ]
+
+
+def referral_deadlines_open(now: datetime, soon: datetime) -> Query:
+    """Open referrals (not decided or withdrawn) against the statutory deadline (``statutory_*``) and
+    the RAG target (``rag_*``; referrals without one, unrated or blue, count in neither)."""
+    return sa.select(
+        *_prefixed_due_counts("statutory", Referral.statutory_decision_due_at, now, soon),
+        *_prefixed_due_counts("rag", Referral.rag_due_at, now, soon),
+    ).where(Referral.status.in_(OPEN_REFERRAL_STATUSES))
+
+
+def referral_deadlines_decided(period: Period) -> Query:
+    """Referrals decided in the period, on time or late against each deadline."""
+    return sa.select(
+        *_on_time_counts("statutory", Referral.decided_at, Referral.statutory_decision_due_at),
+        *_on_time_counts("rag", Referral.decided_at, Referral.rag_due_at),
+    ).where(
+        Referral.status == ReferralStatus.DECIDED,
+        Referral.decided_at >= period.start,
+        Referral.decided_at < period.end,
+    )
+
+
+def acknowledgements_open(now: datetime, soon: datetime) -> Query:
+    """Acknowledgements still owed (a deadline recorded, not acknowledged, the referral not withdrawn):
+    the partial index ``ix_referrals_unacknowledged_due_at`` holds just these rows."""
+    return sa.select(*_due_counts(Referral.acknowledgement_due_at, now, soon)).where(
+        Referral.acknowledged_at.is_(None),
+        Referral.acknowledgement_due_at.is_not(None),
+        Referral.status != ReferralStatus.WITHDRAWN,
+    )
+
+
+def acknowledgements_made(period: Period) -> Query:
+    """Acknowledgements made in the period, on time or late (referrals with a deadline recorded)."""
+    return sa.select(
+        *_on_time_counts("acknowledged", Referral.acknowledged_at, Referral.acknowledgement_due_at)
+    ).where(Referral.acknowledged_at >= period.start, Referral.acknowledged_at < period.end)
+
+
 def contact_conversion(period: Period) -> Query:
     """(received, decided, accepted, children) of the contacts received in the period, withdrawn ones
     left out: how many were decided, accepted as a referral for at least one child, and the children

@@ -92,14 +92,18 @@ SAC_CSV_EXAMPLE = (
     "sg1,concerns,age_band,aged_65_to_74,1\r\n"
 )
 TIMELINESS_CSV_DESCRIPTION = (
-    "One header row (`measure,agency,rag,due,due_soon,overdue`), then one row per line of counts in the "
-    "order of the JSON body; empty agency and rag mark a total. UTF-8, CRLF line ends (RFC 4180)."
+    "One header row (`measure,agency,rag,due,due_soon,overdue,on_time,late`), then one row per line of "
+    "counts in the order of the JSON body; empty agency and rag mark a total. `on_time` and `late` (in the "
+    "period) only on the lines that count them (`referral_decisions_statutory`, "
+    "`referral_decisions_rag_target`, `referrer_acknowledgements`), empty elsewhere. UTF-8, CRLF line ends "
+    "(RFC 4180)."
 )
 TIMELINESS_CSV_EXAMPLE = (
-    "measure,agency,rag,due,due_soon,overdue\r\n"
-    "referral_decisions,,,14,9,3\r\n"
-    "referral_decisions,,red,1,1,0\r\n"
-    "contribution_requests,health,amber,5,2,1\r\n"
+    "measure,agency,rag,due,due_soon,overdue,on_time,late\r\n"
+    "referral_decisions,,,14,9,3,,\r\n"
+    "referral_decisions,,red,1,1,0,,\r\n"
+    "contribution_requests,health,amber,5,2,1,,\r\n"
+    "referral_decisions_statutory,,,11,7,3,812,37\r\n"
 )
 
 
@@ -234,14 +238,19 @@ async def get_sac_report(
         "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
         "soon when it falls before today plus the window in whole days, today included).\n\n"
         "The same definitions as the `overdue` filters of the lists.\n\n"
-        "**Period measures** count what happened from `from` to `to` (dates in England, both included; by "
-        "default the reporting year to date, from 1 April; at most "
-        f"{MAX_RANGE_DAYS} days), named in `period`:\n\n"
-        "- `contacts`: contacts received (withdrawn ones left out), decided, accepted as a referral to "
-        "children's social care for at least one child (the CIN census meaning), the children accepted, and "
-        "the contact-to-referral conversion rate (accepted / received).\n\n"
-        "JSON by default; CSV with `Accept: text/csv` (the due and overdue lines; the period measures are in "
-        "the JSON). Every call is audited." + AGGREGATE
+        "Threshold decisions are also measured against **both** deadlines stored with each referral "
+        "(`referral_decision_deadlines`): the statutory one working day from receipt "
+        "(`statutory_decision_due_at`) and the RAG target (`rag_due_at`, which never extends the statutory "
+        "deadline: `decision_due_at` is the earlier of the two), open now and decided in the period (on "
+        "time: decided at or before the deadline). The referrer's acknowledgement "
+        "(`referrer_acknowledgements`, due one working day from receipt): still owed now, and made in the "
+        "period on time or late. Contacts (`contacts`): received in the period (withdrawn ones left out), "
+        "decided, accepted as a referral to children's social care for at least one child (the CIN census "
+        "meaning), the children accepted, and the contact-to-referral conversion rate (accepted / "
+        "received).\n\n"
+        "The period: `from` and `to`, dates in England, both included (at most "
+        f"{MAX_RANGE_DAYS} days); by default the reporting year to date (1 April to today). JSON by default; "
+        "CSV with `Accept: text/csv` (the contacts are in the JSON only). Every call is audited." + AGGREGATE
     ),
     **answers(TimelinessReport, ERRORS, TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE),
 )

@@ -513,6 +513,38 @@ class ReportPeriod(ResponseModel):
     to: date = Field(description="Last day, included.")
 
 
+class OnTimeCounts(ResponseModel):
+    on_time: Count = Field(description="Done at or before the deadline stored with the record.")
+    late: Count = Field(description="Done after it.")
+
+
+class DeadlineTimeliness(ResponseModel):
+    open: DueCounts = Field(description="Referrals not yet decided or withdrawn, now.")
+    decided: OnTimeCounts = Field(description="Referrals decided in the period.")
+
+
+class ReferralDecisionDeadlines(ResponseModel):
+    """Threshold decisions against both deadlines stored with each referral."""
+
+    statutory: DeadlineTimeliness = Field(
+        description="Against `statutory_decision_due_at`: one working day from receipt (Working Together), "
+        "every referral."
+    )
+    rag_target: DeadlineTimeliness = Field(
+        description="Against `rag_due_at`, the RAG target: referrals rated red, amber or green (unrated and "
+        "blue referrals have none and count in neither column)."
+    )
+
+
+class AcknowledgementTimeliness(ResponseModel):
+    """The referrer's contact acknowledged (the first communication with the referrer) against
+    `acknowledgement_due_at`. Referrals received before acknowledgements were tracked have no deadline
+    and are not counted."""
+
+    open: DueCounts = Field(description="Not yet acknowledged (withdrawn referrals left out), now.")
+    acknowledged: OnTimeCounts = Field(description="Acknowledged in the period.")
+
+
 class TimelinessReport(ResponseModel):
     """What is open now against its deadline: threshold decisions on referrals, section 42 decisions on
     adult concerns, information requests to agencies, and safeguarding plan reviews."""
@@ -541,6 +573,14 @@ class TimelinessReport(ResponseModel):
             },
             "plan_reviews": _due(12, 1, 2),
             "period": {"from": "2026-04-01", "to": "2026-11-24"},
+            "referral_decision_deadlines": {
+                "statutory": {"open": _due(11, 7, 3), "decided": {"on_time": 812, "late": 37}},
+                "rag_target": {"open": _due(6, 5, 5), "decided": {"on_time": 640, "late": 201}},
+            },
+            "referrer_acknowledgements": {
+                "open": _due(4, 4, 1),
+                "acknowledged": {"on_time": 790, "late": 22},
+            },
             "contacts": {
                 "received": 1200,
                 "decided": 1150,
@@ -568,10 +608,13 @@ class TimelinessReport(ResponseModel):
             "within the window (today counts)."
         )
     )
-    period: ReportPeriod = Field(
-        description="The period the period measures (`contacts`) count: `from`/`to`, by default the reporting "
-        "year to date (from 1 April)."
+    period: ReportPeriod
+    referral_decision_deadlines: ReferralDecisionDeadlines = Field(
+        description="Threshold decisions against the statutory deadline and against the RAG target: open now, "
+        "and decided in the period on time or late."
     )
+    referrer_acknowledgements: AcknowledgementTimeliness
     contacts: ContactConversion = Field(
-        description="Contacts received in the period, referrals accepted, and the conversion rate."
+        description="Contacts received in the period, referrals accepted, and the contact-to-referral "
+        "conversion rate."
     )

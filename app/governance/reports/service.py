@@ -47,13 +47,17 @@ from app.governance.reports import queries, validation
 from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
 from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
+    AcknowledgementTimeliness,
     AgencyRagDueCounts,
     CinReferralItem,
     CinValidationFinding,
     ContactConversion,
     ContributionTimeliness,
+    DeadlineTimeliness,
     DueCounts,
+    OnTimeCounts,
     RagDueCounts,
+    ReferralDecisionDeadlines,
     ReferralDecisionTimeliness,
     ReportPeriod,
     SacReport,
@@ -399,6 +403,39 @@ def _total(parts: Iterable[DueCounts]) -> DueCounts:
     )
 
 
+def _on_time(row: Any, prefix: str) -> OnTimeCounts:
+    return OnTimeCounts(on_time=getattr(row, f"{prefix}_on_time"), late=getattr(row, f"{prefix}_late"))
+
+
+def _prefixed_due(row: Any, prefix: str) -> DueCounts:
+    return DueCounts(
+        due=getattr(row, f"{prefix}_due"),
+        due_soon=getattr(row, f"{prefix}_due_soon"),
+        overdue=getattr(row, f"{prefix}_overdue"),
+    )
+
+
+async def referral_decision_deadlines(
+    session: AsyncSession, now: datetime, soon: datetime, period: Period
+) -> ReferralDecisionDeadlines:
+    opened = (await session.execute(queries.referral_deadlines_open(now, soon))).one()
+    decided = (await session.execute(queries.referral_deadlines_decided(period))).one()
+    return ReferralDecisionDeadlines(
+        statutory=DeadlineTimeliness(
+            open=_prefixed_due(opened, "statutory"), decided=_on_time(decided, "statutory")
+        ),
+        rag_target=DeadlineTimeliness(open=_prefixed_due(opened, "rag"), decided=_on_time(decided, "rag")),
+    )
+
+
+async def referrer_acknowledgements(
+    session: AsyncSession, now: datetime, soon: datetime, period: Period
+) -> AcknowledgementTimeliness:
+    owed = _due((await session.execute(queries.acknowledgements_open(now, soon))).one())
+    made = (await session.execute(queries.acknowledgements_made(period))).one()
+    return AcknowledgementTimeliness(open=owed, acknowledged=_on_time(made, "acknowledged"))
+
+
 async def contacts(session: AsyncSession, period: Period) -> ContactConversion:
     row = (await session.execute(queries.contact_conversion(period))).one()
     rate = None if row.received == 0 else round(row.accepted / row.received, 3)
@@ -449,6 +486,8 @@ async def timeliness(
         contribution_requests=ContributionTimeliness(total=_total(requests), by_agency_and_rag=requests),
         plan_reviews=plans,
         period=ReportPeriod(from_=period.first_day, to=period.last_day),
+        referral_decision_deadlines=await referral_decision_deadlines(session, now, soon, period),
+        referrer_acknowledgements=await referrer_acknowledgements(session, now, soon, period),
         contacts=await contacts(session, period),
     )
     audit.record(
@@ -465,14 +504,18 @@ async def timeliness(
     return report
 
 
-TIMELINESS_CSV_HEADER = ("measure", "agency", "rag", "due", "due_soon", "overdue")
+TIMELINESS_CSV_HEADER = ("measure", "agency", "rag", "due", "due_soon", "overdue", "on_time", "late")
 
 
 def timeliness_rows(report: TimelinessReport) -> Iterator[tuple[Any, ...]]:
-    """One row per count line; empty agency and rag mean all of them (a total)."""
+    """One row per count line; empty agency and rag mean all of them (a total). ``on_time`` and ``late``
+    (in the period) only on the lines that measure them, empty elsewhere."""
 
-    def line(measure: str, counts: DueCounts, agency: str = "", rag: str = "") -> tuple[Any, ...]:
-        return measure, agency, rag, counts.due, counts.due_soon, counts.overdue
+    def line(
+        measure: str, counts: DueCounts, agency: str = "", rag: str = "", done: OnTimeCounts | None = None
+    ) -> tuple[Any, ...]:
+        in_period = ("", "") if done is None else (done.on_time, done.late)
+        return measure, agency, rag, counts.due, counts.due_soon, counts.overdue, *in_period
 
     yield line("referral_decisions", report.referral_decisions.total)
     for r in report.referral_decisions.by_rag:
@@ -482,3 +525,8 @@ def timeliness_rows(report: TimelinessReport) -> Iterator[tuple[Any, ...]]:
     for c in report.contribution_requests.by_agency_and_rag:
         yield line("contribution_requests", c, agency=str(c.agency), rag=str(c.rag))
     yield line("plan_reviews", report.plan_reviews)
+    deadlines = report.referral_decision_deadlines
+    for measure, deadline in (("statutory", deadlines.statutory), ("rag_target", deadlines.rag_target)):
+        yield line(f"referral_decisions_{measure}", deadline.open, done=deadline.decided)
+    acknowledgements = report.referrer_acknowledgements
+    yield line("referrer_acknowledgements", acknowledgements.open, done=acknowledgements.acknowledged)
