@@ -199,7 +199,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             {**cin_range, "limit": 200, "cursor": await middle_cursor(dsn, year)},
         ),
         Request("cin-referrals whole year (csv)", "/v1/reports/cin-referrals", cin_range, "text/csv"),
+        Request(
+            "cin-referrals validation first page (json, 200 findings)",
+            "/v1/reports/cin-referrals/validation",
+            {**cin_range, "limit": 200},
+        ),
         Request("timeliness (json)", "/v1/reports/timeliness", {}),
+        Request("timeliness over the year (json)", "/v1/reports/timeliness", cin_range),
     ]
 
     token = run_checked(

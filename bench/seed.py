@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +51,13 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/seed.py), not onl
 
 import asyncpg  # noqa: E402
 
-from app.children.codes import NFA_OUTCOMES, AssessmentFactor, ConcernCategory, DecisionOutcome  # noqa: E402
+from app.children.codes import (  # noqa: E402
+    ACCEPTED_OUTCOMES,
+    NFA_OUTCOMES,
+    AssessmentFactor,
+    ConcernCategory,
+    DecisionOutcome,
+)
 from app.core.clock import WorkingClock, earlier_of  # noqa: E402
 from app.core.codes import LawfulBasis, SpecialCategoryCondition  # noqa: E402
 from app.people.matching import Identity, blocking_keys, score  # noqa: E402
@@ -202,8 +209,10 @@ TABLES: dict[str, tuple[str, ...]] = {
                                "restricted", "restriction_reason", "correction_reason", "submitted_by",
                                "submitted_at"),
     "threshold_decisions": ("id", "referral_id", "level", "outcome", "rationale", "primary_need",
-                            "assessment_factors", "nfa", "status", "proposed_by", "proposed_at",
-                            "reviewed_by", "reviewed_at", "review_comment"),
+                            "assessment_factors", "nfa", "accepted_as_referral", "status", "proposed_by",
+                            "proposed_at", "reviewed_by", "reviewed_at", "review_comment"),
+    "threshold_decision_children": ("decision_id", "referral_child_id", "referral_id", "level", "outcome",
+                                    "primary_need", "nfa", "accepted_as_referral", "own_entry"),
     "case_events": ("seq", "id", "occurred_at", "aggregate_type", "aggregate_id", "event_type", "actor_sub",
                     "actor_agency", "actor_role", "data"),
 }  # fmt: skip
@@ -213,7 +222,7 @@ LOAD_STAGES: tuple[tuple[str, ...], ...] = (
     ("referrals",),
     ("case_events", "person_match_keys", "referral_children", "contributions", "referral_household_members",
      "threshold_decisions", "person_links"),
-    ("contribution_responses",),
+    ("contribution_responses", "threshold_decision_children"),
 )  # fmt: skip
 LOAD_CONNECTIONS = 2  # the machine's cores: one COPY each
 
@@ -670,15 +679,25 @@ class _Builder:
         if not nfa:
             factors = list(dict.fromkeys(f for c in categories for f in FACTORS_BY_CATEGORY.get(c, ())))
             factors = factors or [str(AssessmentFactor.OTHER)]
+        # Accepted as a referral: implied by an assessment or a strategy discussion; after NFA, sometimes.
+        accepted = outcome in ACCEPTED_OUTCOMES or (
+            outcome == DecisionOutcome.NO_FURTHER_ACTION and rng.random() < 0.3
+        )
         decision_id = self.new_id()
         reviewed_at = proposed_at + self.minutes(10, 360)
         approved = happened(reviewed_at)
         self.rows["threshold_decisions"].append(
             (decision_id, rid, level, str(outcome), "Proposed after reviewing the agencies' information.", need,
-             _dumps(factors), nfa, "approved" if approved else "proposed", practitioner.sub, proposed_at,
-             manager.sub if approved else None, reviewed_at if approved else None,
+             _dumps(factors), nfa, accepted, "approved" if approved else "proposed", practitioner.sub,
+             proposed_at, manager.sub if approved else None, reviewed_at if approved else None,
              "Agreed." if approved else None)
         )  # fmt: skip
+        # Every child takes the referral-wide decision (the children's rows are this referral's last).
+        children = takewhile(lambda row: row[1] == rid, reversed(self.rows["referral_children"]))
+        self.rows["threshold_decision_children"].extend(
+            (decision_id, child[0], rid, level, str(outcome), need, nfa, accepted, False)
+            for child in children
+        )
         self.emit(proposed_at, rid, "decision.proposed", practitioner, decision_id=str(decision_id), level=level,
                   outcome=str(outcome), nfa=nfa)  # fmt: skip
         if not approved:

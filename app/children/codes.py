@@ -141,6 +141,24 @@ NFA_OUTCOMES = frozenset(
 )
 
 
+# Outcomes that accept the contact as a referral to children's social care (the CIN census meaning), and
+# those after which it stays a contact; after no further action the decision says which.
+ACCEPTED_OUTCOMES = frozenset(
+    {DecisionOutcome.CHILD_AND_FAMILY_ASSESSMENT, DecisionOutcome.STRATEGY_DISCUSSION}
+)
+CONTACT_OUTCOMES = frozenset({DecisionOutcome.UNIVERSAL_SERVICES, DecisionOutcome.EARLY_HELP})
+
+
+class CensusSex(StrEnum):
+    """Children in Need census: the child's sex (``Sex``, from the 2024-25 census; before it
+    ``GenderCurrent`` 0/1/2/9). The hub's genders map: male M, female F, other and not known U (the
+    census has no "other"); an unborn child is always U (validation rule 8750)."""
+
+    MALE = "M"
+    FEMALE = "F"
+    NOT_KNOWN = "U"
+
+
 class DecisionStatus(StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.core import clock
 from app.core.config import Settings
 from app.core.context import RequestContext
 from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
@@ -190,6 +192,8 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
+        # SQLite knows no time zones: reports ask for the date in England of a stored UTC instant.
+        dbapi_connection.create_function("london_date", 1, _london_date, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -202,6 +206,16 @@ def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _london_date(stored: str | None) -> str | None:
+    """The date in England of an instant as SQLite stores it (UTC, without an offset)."""
+    if stored is None:
+        return None
+    instant = datetime.fromisoformat(stored)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return clock.local_date(instant).isoformat()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

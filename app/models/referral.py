@@ -188,14 +188,38 @@ class ThresholdDecision(Base):
     outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     rationale: Mapped[str] = mapped_column(sa.Text, nullable=False)
     primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
+    # Recorded at the decision before contract 1.1 (kept, read only); factors now belong to assessments.
     assessment_factors: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
     nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    accepted_as_referral: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     proposed_by: Mapped[str] = sub_column()
     proposed_at: Mapped[datetime] = mapped_column(nullable=False)
     reviewed_by: Mapped[str | None] = sub_column(nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     review_comment: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class ThresholdDecisionChild(Base):
+    """The decision on one child of the referral: the referral-wide values, or the child's own where the
+    proposal gave them. One row per child of the referral, written with the proposal; the approved
+    decision's rows (``Referral.decision_id``) say which children were accepted as referrals (the CIN
+    census items)."""
+
+    __tablename__ = "threshold_decision_children"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("threshold_decisions.id"), primary_key=True)
+    referral_child_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("referral_children.id"), primary_key=True
+    )
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
+    nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    accepted_as_referral: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    # Whether the proposal gave this child their own entry (else the referral-wide values apply).
+    own_entry: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
 
 
 class Communication(Base):

@@ -11,8 +11,9 @@ from app.core.schemas import SINGLE_LINE, Date, RequestModel, ResponseModel, Unp
 from app.people.codes import Ethnicity, Gender
 from app.people.matching import is_valid_nhs_number, normalise_nhs_number, normalise_postcode
 
-# Unborn children: an expected date of birth is at most ten months ahead and a month behind.
-EXPECTED_DOB_AHEAD = timedelta(days=310)
+# Unborn children: an expected date of birth is at most 40 weeks ahead (the CIN census allows 280 days
+# after the referral date, rule 8606) and a month behind.
+EXPECTED_DOB_AHEAD = timedelta(days=280)
 EXPECTED_DOB_BEHIND = timedelta(days=31)
 MAX_MATCH_LIMIT = 50
 # Each rule of the matcher gives at most one reason; far fewer rules than this.
@@ -99,7 +100,9 @@ def check_birth_dates(dob: date | None, expected: date | None, *, today: date | 
             "date_of_birth cannot be in the future; use expected_date_of_birth for an unborn child"
         )
     if expected is not None and not (today - EXPECTED_DOB_BEHIND <= expected <= today + EXPECTED_DOB_AHEAD):
-        raise ValueError("expected_date_of_birth must be within the next ten months")
+        raise ValueError(
+            "expected_date_of_birth must be within the next 280 days (40 weeks; CIN census rule 8606)"
+        )
 
 
 _PERSON_EXAMPLE = {

@@ -157,7 +157,6 @@ async def test_a_police_referral_from_receipt_to_decision(client: httpx.AsyncCli
             "outcome": "strategy_discussion",
             "rationale": "Domestic abuse with the children present; a disclosure of fear at school.",
             "primary_need": "N1",
-            "assessment_factors": ["3A", "3B"],
         },
         headers=practitioner,
     )

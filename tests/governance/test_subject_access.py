@@ -201,7 +201,16 @@ async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Sto
         ),
         201,
     )
-    decision = await propose_and_approve(http, who["practitioner"], who["manager2"], first["id"])
+    # Kai's sister goes to early help with her own primary need: her decision is hers, not in Kai's record.
+    sister_entry = {
+        "child_id": first["children"][1]["id"],
+        "level": 2,
+        "outcome": "early_help",
+        "primary_need": "N8",
+    }
+    decision = await propose_and_approve(
+        http, who["practitioner"], who["manager2"], first["id"], children=[sister_entry]
+    )
 
     # 2. A relative phones the hub about Kai: a private individual's referral (source 1A).
     with when_kai_was_a_child():
@@ -374,6 +383,19 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
         == "Repeated domestic abuse with the child present; needs a section 17 assessment."
     )
     assert decision["status"] == "approved"
+    # The decision on Kai, not on his sister (third-party data).
+    assert decision["children"] == [
+        {
+            "child_id": decision["children"][0]["child_id"],
+            "level": 3,
+            "outcome": "child_and_family_assessment",
+            "primary_need": "N1",
+            "nfa": False,
+            "accepted_as_referral": True,
+            "own_entry": False,
+        }
+    ]
+    assert "N8" not in response.text and "early_help" not in response.text
     assert [c["id"] for c in first["communications"]] == [story.communication]
     assert first["outcome"]["decision_id"] == story.decision
     assert "household" not in first and "children" not in first

@@ -81,8 +81,18 @@ INVALID_REFERRALS: list[tuple[str, Callable[[], Body], list[str | int]]] = [
     ("neither date of birth nor expected date", _without_dob, ["body", "children", 0]),
     ("future date of birth", lambda: _with_child(date_of_birth=_days(1)), ["body", "children", 0]),
     (
-        "expected date more than ten months ahead",
-        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(311)),
+        "expected date more than 280 days ahead (CIN rule 8606)",
+        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(281)),
+        ["body", "children", 0],
+    ),
+    (
+        "unborn child recorded as female (CIN rule 8750: not known)",
+        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(60), gender="female"),
+        ["body", "children", 0],
+    ),
+    (
+        "unborn child recorded as other (CIN rule 8750: not known)",
+        lambda: _with_child(date_of_birth=None, expected_date_of_birth=_days(60), gender="other"),
         ["body", "children", 0],
     ),
     (
@@ -408,7 +418,6 @@ async def test_a_blue_referral_is_not_sent_for_checks(client: httpx.AsyncClient,
         level=1,
         outcome="universal_services",
         primary_need=None,
-        assessment_factors=[],
     )
 
 

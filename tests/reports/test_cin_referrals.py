@@ -1,16 +1,23 @@
-"""GET /v1/reports/cin-referrals: every field of every item on a hand-built month of referrals.
+"""GET /v1/reports/cin-referrals and its validation: every field of every item, and every finding, on a
+hand-built month of contacts.
 
 The range under test is April 2026: from 00:00 BST on 1 April (2026-03-31 23:00 UTC) to 23:59:59 BST on
-30 April (2026-04-30 22:59:59 UTC). The referrals:
+30 April (2026-04-30 22:59:59 UTC). One item per child accepted as a referral (the CIN census meaning):
 
-- R1, received at the range's first instant: Amelia and an unborn sibling; decided, a child and family
-  assessment with primary need N1 and two assessment factors.
-- R2: Ben, decided no further action: NFA, no primary need, no factors. His person record's ethnicity,
-  recorded after the referral, is the one reported.
-- R3, received at the range's last second: Amelia again, linked to the same person record; rated, not
-  decided.
-- Left out: a withdrawn referral inside the range, one received a second before it, one at the first
-  instant after it.
+- R1, received at the range's first instant: Amelia and an unborn sibling, both accepted: a child and
+  family assessment, primary need N1 for Amelia and N3 for the unborn child (their own entry). The unborn
+  child's person record was later given gender "female": the census sends U (rule 8750 is reported), and
+  the referral date is more than 280 days before the expected date of birth (rule 8606).
+- R2: Ben and a child whose match to a person record is pending (no LA child id, rule 8500; no gender,
+  rule 4180): accepted as a referral, then no further action: NFA, no primary need. Ben's person record's
+  ethnicity, recorded after the referral, is the one reported.
+- R3, received at the range's last second: Amelia again (linked to the same person record) and Carl,
+  gender "other" (census U): early help for the referral, so Amelia's stays a contact; Carl's own entry
+  is an accepted assessment with primary need N5.
+- Contacts that stay contacts give no item: R4 undecided, R5 no further action not accepted, R6
+  universal services.
+- Left out by date: a withdrawn referral inside the range, one received a second before it, one at the
+  first instant after it (Yusuf, accepted: an item of 1 May).
 """
 
 from __future__ import annotations
@@ -39,12 +46,19 @@ from tests.fixtures.values import NHS_AMELIA
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
 UNBORN_DUE = (clock.today() + timedelta(days=60)).isoformat()
+NFA_ACCEPTED = {
+    "outcome": "no_further_action",
+    "level": 1,
+    "primary_need": None,
+    "accepted_as_referral": True,
+}
 
 
 @dataclass
 class Fixture:
     world: World
     expected: list[Body]
+    findings: list[Body]
 
 
 class Builder:
@@ -78,7 +92,15 @@ class Builder:
         found: Body = response.json()
         return found
 
-    async def build(self) -> list[Body]:
+    async def patch_person(self, person_id: str, **changes: Any) -> None:
+        url = f"/v1/people/{person_id}"
+        etag = (await self.world.http.get(url, headers=self.practitioner)).headers["etag"]
+        patched = await self.world.http.patch(
+            url, json=changes, headers={**self.practitioner, "If-Match": etag}
+        )
+        assert patched.status_code == 200, patched.text
+
+    async def build(self) -> tuple[list[Body], list[Body]]:
         amelia = child(nhs_number=NHS_AMELIA, gender="female", ethnicity="WBRI")
         unborn = {"given_name": "Baby", "family_name": "Smith-Jones", "expected_date_of_birth": UNBORN_DUE}
         r1 = await self.referral(self.police, "2026-04-01T00:00:00+01:00", amelia, unborn)
@@ -87,57 +109,81 @@ class Builder:
             outcome="child_and_family_assessment",
             level=3,
             primary_need="N1",
-            assessment_factors=["3A", "16A"],
+            children=[{"child_id": r1["children"][1]["id"], "primary_need": "N3"}],
         )
+        await self.patch_person(r1["children"][1]["person_id"], gender="female")
 
         ben = child(given_name="Ben", family_name="Okafor", date_of_birth="2015-09-09", gender="male")
+        uncertain = child(given_name="Amelai", family_name="Smith-Jones")
         r2 = await self.referral(
             self.school,
             "2026-04-15T11:00:00+01:00",
             ben,
+            uncertain,
             referral_source="2A",
             concern_categories=["neglect"],
         )
-        r2 = await self.decide(
-            r2["id"], outcome="no_further_action", level=1, primary_need=None, assessment_factors=[]
-        )
-        person_url = f"/v1/people/{r2['children'][0]['person_id']}"
-        etag = (await self.world.http.get(person_url, headers=self.practitioner)).headers["etag"]
-        patched = await self.world.http.patch(
-            person_url, json={"ethnicity": "BCRB"}, headers={**self.practitioner, "If-Match": etag}
-        )
-        assert patched.status_code == 200, patched.text
+        r2 = await self.decide(r2["id"], **NFA_ACCEPTED)
+        assert r2["children"][1]["match"]["status"] == "pending"
+        await self.patch_person(r2["children"][0]["person_id"], ethnicity="BCRB")
 
-        r3 = await self.referral(self.gp, "2026-04-30T23:59:59+01:00", amelia, referral_source="3A")
-        await rate(self.world.http, self.practitioner, r3["id"], "green")
-        r3 = await self.full(r3["id"])
+        carl = child(given_name="Carl", family_name="Okoro", date_of_birth="2014-02-02", gender="other")
+        r3 = await self.referral(self.gp, "2026-04-30T23:59:59+01:00", amelia, carl, referral_source="3A")
+        r3 = await self.decide(
+            r3["id"],
+            outcome="early_help",
+            level=2,
+            primary_need=None,
+            children=[
+                {
+                    "child_id": r3["children"][1]["id"],
+                    "outcome": "child_and_family_assessment",
+                    "level": 3,
+                    "primary_need": "N5",
+                }
+            ],
+        )
         assert r3["children"][0]["person_id"] == r1["children"][0]["person_id"]
+
+        r4 = await self.referral(self.police, "2026-04-20T10:00:00+01:00", child(given_name="Dana"))
+        await rate(self.world.http, self.practitioner, r4["id"], "green")
+        r5 = await self.referral(self.police, "2026-04-21T10:00:00+01:00", child(given_name="Eve"))
+        await self.decide(r5["id"], **{**NFA_ACCEPTED, "accepted_as_referral": False})
+        r6 = await self.referral(self.police, "2026-04-22T10:00:00+01:00", child(given_name="Finn"))
+        await self.decide(r6["id"], outcome="universal_services", level=1, primary_need=None)
 
         outside = [
             await self.referral(self.police, "2026-04-10T10:00:00+01:00", child(given_name="Wanda")),
             await self.referral(self.police, "2026-03-31T23:59:59+01:00", child(given_name="Xavier")),
             await self.referral(self.police, "2026-05-01T00:00:00+01:00", child(given_name="Yusuf")),
         ]
+        await self.decide(outside[2]["id"])
         withdrawn = await withdraw(self.world.http, self.practitioner, outside[0]["id"])
         assert withdrawn.status_code == 200, withdrawn.text
         await run_sql(self.world.app, *self.dates)
 
-        decided = {
-            "status": "decided",
-            "outcome": r1["outcome"]["outcome"],
-            "decided_at": r1["outcome"]["decided_at"],
-            "nfa": False,
-            "primary_need": "N1",
-            "assessment_factors": ["3A", "16A"],
-        }
         r1_items = {
             "referral_id": r1["id"],
             "referral_date": "2026-04-01",
             "received_at": "2026-03-31T23:00:00Z",
             "referral_source": "6",
-            **decided,
+            "status": "decided",
+            "outcome": "child_and_family_assessment",
+            "decided_at": r1["outcome"]["decided_at"],
+            "nfa": False,
         }
-        return [
+        r2_items = {
+            "referral_id": r2["id"],
+            "referral_date": "2026-04-15",
+            "received_at": "2026-04-15T10:00:00Z",
+            "referral_source": "2A",
+            "status": "decided",
+            "outcome": "no_further_action",
+            "decided_at": r2["outcome"]["decided_at"],
+            "nfa": True,
+            "primary_need": None,
+        }
+        expected = [
             {
                 **r1_items,
                 "referral_child_id": r1["children"][0]["id"],
@@ -145,7 +191,9 @@ class Builder:
                 "date_of_birth": "2018-03-14",
                 "expected_date_of_birth": None,
                 "gender": "female",
+                "sex": "F",
                 "ethnicity": "WBRI",
+                "primary_need": "N1",
             },
             {
                 **r1_items,
@@ -153,53 +201,74 @@ class Builder:
                 "person_id": r1["children"][1]["person_id"],
                 "date_of_birth": None,
                 "expected_date_of_birth": UNBORN_DUE,
-                "gender": None,
+                "gender": "female",
+                "sex": "U",
                 "ethnicity": None,
+                "primary_need": "N3",
             },
             {
-                "referral_id": r2["id"],
+                **r2_items,
                 "referral_child_id": r2["children"][0]["id"],
                 "person_id": r2["children"][0]["person_id"],
                 "date_of_birth": "2015-09-09",
                 "expected_date_of_birth": None,
                 "gender": "male",
+                "sex": "M",
                 "ethnicity": "BCRB",
-                "referral_date": "2026-04-15",
-                "received_at": "2026-04-15T10:00:00Z",
-                "referral_source": "2A",
-                "status": "decided",
-                "outcome": "no_further_action",
-                "decided_at": r2["outcome"]["decided_at"],
-                "nfa": True,
-                "primary_need": None,
-                "assessment_factors": [],
+            },
+            {
+                **r2_items,
+                "referral_child_id": r2["children"][1]["id"],
+                "person_id": None,
+                "date_of_birth": "2018-03-14",
+                "expected_date_of_birth": None,
+                "gender": None,
+                "sex": None,
+                "ethnicity": None,
             },
             {
                 "referral_id": r3["id"],
-                "referral_child_id": r3["children"][0]["id"],
-                "person_id": r1["children"][0]["person_id"],
-                "date_of_birth": "2018-03-14",
+                "referral_child_id": r3["children"][1]["id"],
+                "person_id": r3["children"][1]["person_id"],
+                "date_of_birth": "2014-02-02",
                 "expected_date_of_birth": None,
-                "gender": "female",
-                "ethnicity": "WBRI",
+                "gender": "other",
+                "sex": "U",
+                "ethnicity": None,
                 "referral_date": "2026-04-30",
                 "received_at": "2026-04-30T22:59:59Z",
                 "referral_source": "3A",
-                "status": "triaged",
-                "outcome": None,
-                "decided_at": None,
-                "nfa": None,
-                "primary_need": None,
-                "assessment_factors": [],
+                "status": "decided",
+                "outcome": "child_and_family_assessment",
+                "decided_at": r3["outcome"]["decided_at"],
+                "nfa": False,
+                "primary_need": "N5",
             },
         ]
+        unborn_child, uncertain_child = (
+            (r1["id"], r1["children"][1]["id"]),
+            (r2["id"], r2["children"][1]["id"]),
+        )
+        findings = [
+            finding("8750", "Sex must equal U for an unborn child", *unborn_child),
+            finding(
+                "8606", "Child referral date is more than 40 weeks before DOB or expected DOB", *unborn_child
+            ),
+            finding("8500", "LA Child ID missing", *uncertain_child),
+            finding("4180", "Sex must be provided and equal M, F, or U", *uncertain_child),
+        ]
+        return expected, findings
+
+
+def finding(rule: str, message: str, referral_id: str, child_id: str) -> Body:
+    return {"rule": rule, "message": message, "referral_id": referral_id, "child_id": child_id}
 
 
 @pytest.fixture(scope="module")
 async def fixture(databases: Databases) -> AsyncIterator[Fixture]:
     async with world_on(databases) as world:
-        expected = await Builder(world).build()
-        yield Fixture(world, expected)
+        expected, findings = await Builder(world).build()
+        yield Fixture(world, expected, findings)
 
 
 async def get(world: World, params: Body, **headers: str) -> Any:
@@ -218,30 +287,35 @@ async def test_every_field_of_every_item(fixture: Fixture) -> None:
 
 async def test_a_one_day_range(fixture: Fixture) -> None:
     response = await get(fixture.world, {"from": "2026-04-30", "to": "2026-04-30"})
-    assert response.json()["items"] == fixture.expected[3:]
+    assert response.json()["items"] == fixture.expected[4:]
     # Yusuf's referral, received at the first instant after the range, is on 1 May.
     response = await get(fixture.world, {"from": "2026-05-01", "to": "2026-05-01"})
     [yusuf] = response.json()["items"]
     assert (yusuf["referral_date"], yusuf["received_at"]) == ("2026-05-01", "2026-04-30T23:00:00Z")
 
 
-@pytest.mark.parametrize("limit", [1, 2, 3])
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
 async def test_pages_walk_every_item_once_in_order(fixture: Fixture, limit: int) -> None:
     """Pages of one split a referral's two children; the cursor resumes at the second."""
+    assert await walk(fixture.world, "/v1/reports/cin-referrals", limit) == fixture.expected
+
+
+async def walk(world: World, path: str, limit: int) -> list[Body]:
+    """Every item of the range's pages of ``limit``, following the cursors."""
     seen: list[Body] = []
     params: Body = {**RANGE, "limit": limit}
     for _ in range(10):
-        response = await get(fixture.world, params)
+        response = await world.http.get(path, params=params, headers=world.auditor)
         assert response.status_code == 200, response.text
         page = response.json()
         assert len(page["items"]) <= limit
         seen += page["items"]
         if page["next_cursor"] is None:
             assert "link" not in response.headers
-            break
+            return seen
         assert response.headers["link"].endswith('; rel="next"')
         params = {**params, "cursor": page["next_cursor"]}
-    assert seen == fixture.expected
+    raise AssertionError("more pages than items")
 
 
 async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> None:
@@ -252,8 +326,8 @@ async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> 
         'attachment; filename="cin-referrals-2026-04-01-2026-04-30.csv"'
     )
     assert response.text.split("\r\n", 1)[0] == (
-        "referral_id,referral_child_id,person_id,date_of_birth,expected_date_of_birth,gender,ethnicity,"
-        "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need,assessment_factors"
+        "referral_id,referral_child_id,person_id,date_of_birth,expected_date_of_birth,gender,sex,ethnicity,"
+        "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need"
     )
 
     def as_csv(item: Body) -> dict[str, str]:
@@ -262,15 +336,18 @@ async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> 
                 return ""
             if isinstance(value, bool):
                 return "true" if value else "false"
-            if isinstance(value, list):
-                return " ".join(value)
             return str(value)
 
         return {name: cell(value) for name, value in item.items()}
 
     assert rows == [as_csv(item) for item in fixture.expected]
-    assert rows[0]["assessment_factors"] == "3A 16A"
-    assert rows[2]["nfa"] == "true" and rows[2]["primary_need"] == ""
+    assert [(r["sex"], r["nfa"], r["primary_need"]) for r in rows] == [
+        ("F", "false", "N1"),
+        ("U", "false", "N3"),
+        ("M", "true", ""),
+        ("", "true", ""),
+        ("U", "false", "N5"),
+    ]
 
 
 async def test_an_empty_range_is_an_empty_list(fixture: Fixture) -> None:
@@ -324,7 +401,7 @@ async def test_every_export_is_audited_with_range_format_and_count(fixture: Fixt
                 "from": "2026-04-02",
                 "to": "2026-04-30",
                 "format": "json",
-                "items": 2,
+                "items": 3,
                 "continued": False,
             },
             "person_id": None,
@@ -332,7 +409,7 @@ async def test_every_export_is_audited_with_range_format_and_count(fixture: Fixt
         },
         {
             "action": "export",
-            "details": {"from": "2026-04-02", "to": "2026-04-30", "format": "csv", "items": 2},
+            "details": {"from": "2026-04-02", "to": "2026-04-30", "format": "csv", "items": 3},
             "person_id": None,
             "record_id": None,
         },
@@ -391,3 +468,68 @@ async def test_child_level_items_are_for_auditors_of_the_lead_agencies_and_the_c
         assert response.status_code == 200, response.text
         assert response.json()["items"] == fixture.expected
         assert len(parse_csv(await get(world, RANGE, **headers, Accept="text/csv"))) == len(fixture.expected)
+
+
+# ---------------------------------------------------------------------------------------------------
+# GET /v1/reports/cin-referrals/validation
+
+VALIDATION = "/v1/reports/cin-referrals/validation"
+
+
+async def validate(world: World, params: Body, **headers: str) -> Any:
+    return await world.http.get(VALIDATION, params=params, headers={**world.auditor, **headers})
+
+
+async def test_every_finding_on_the_items(fixture: Fixture) -> None:
+    response = await validate(fixture.world, RANGE)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"items": fixture.findings, "next_cursor": None}
+    # Carl (gender other: U), Amelia, Ben: nothing to fix. A day with no findings is an empty list.
+    response = await validate(fixture.world, {"from": "2026-04-30", "to": "2026-04-30"})
+    assert response.json() == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+async def test_finding_pages_walk_every_finding_once_in_order(fixture: Fixture, limit: int) -> None:
+    """Pages of one split the two findings on the unborn child; the cursor resumes at the second rule."""
+    assert await walk(fixture.world, VALIDATION, limit) == fixture.findings
+
+
+async def test_validation_takes_the_items_range(fixture: Fixture) -> None:
+    for params, loc in (
+        ({"from": "2026-04-30", "to": "2026-04-01"}, ["query", "to"]),
+        ({"from": "2025-04-01", "to": "2026-04-02"}, ["query", "to"]),
+        ({"to": "2026-04-30"}, ["query", "from"]),
+    ):
+        problem = assert_problem(await validate(fixture.world, params), 422, "validation_failed")
+        assert [e["loc"] for e in problem["errors"]] == [loc]
+    assert_problem(
+        await validate(fixture.world, {**RANGE, "cursor": "bm90LWEtY3Vyc29y"}), 422, "invalid_cursor"
+    )
+
+
+async def test_validation_is_child_level_and_audited(fixture: Fixture) -> None:
+    world = fixture.world
+    before = await audit_entries(world, "cin_referrals_validation")
+    for partner in (AgencyCode.POLICE, AgencyCode.HEALTH):
+        refused = world.headers(Role.AUDITOR, partner, f"auditor-{partner}")
+        problem = assert_problem(await validate(world, RANGE, **refused), 403, "agency_not_permitted")
+        assert "childrens_social_care, adult_social_care or council" in problem["detail"]
+    for role, agency in (
+        (Role.MASH_MANAGER, AgencyCode.CHILDRENS_SOCIAL_CARE),
+        (Role.PARTNER_REFERRER, AgencyCode.POLICE),
+    ):
+        response = await world.http.get(
+            VALIDATION, params=RANGE, headers=world.headers(role, agency, f"x-{role}")
+        )
+        assert_problem(response, 403, "insufficient_scope")
+    assert await audit_entries(world, "cin_referrals_validation") == before
+
+    council = world.headers(Role.AUDITOR, AgencyCode.COUNCIL, "auditor-council")
+    assert (await validate(world, RANGE, **council)).json()["items"] == fixture.findings
+    [entry] = (await audit_entries(world, "cin_referrals_validation"))[len(before) :]
+    assert (entry["action"], entry["details"], entry["actor"]["sub"]) == (
+        "read",
+        {"from": "2026-04-01", "to": "2026-04-30", "findings": 4, "continued": False},
+        "auditor-council",
+    )

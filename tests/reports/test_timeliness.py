@@ -192,7 +192,60 @@ async def test_due_and_overdue_counts(world: World) -> None:
             ],
         },
         "plan_reviews": due(2, 1, 1),
+        # Eight contacts today: one withdrawn, one decided (an assessment: accepted as a referral).
+        "contacts": {
+            "received": 7,
+            "decided": 1,
+            "accepted_as_referrals": 1,
+            "children_accepted": 1,
+            "conversion_rate": 0.143,
+        },
     }
+
+
+async def test_contacts_and_referrals_in_a_period(world: World) -> None:
+    today = clock.today()
+    body = await report(world)
+    assert body["period"] == {
+        "from": reporting_year_to_date(today).first_day.isoformat(),
+        "to": today.isoformat(),
+    }
+    body = await report(world, **{"from": today.isoformat(), "to": today.isoformat()})
+    assert body["period"] == {"from": today.isoformat(), "to": today.isoformat()}
+    assert body["contacts"]["received"] == 7
+    # Before today nothing was received: no rate.
+    yesterday = (today - timedelta(days=1)).isoformat()
+    body = await report(world, to=yesterday)
+    assert body["period"]["to"] == yesterday
+    assert body["contacts"] == {
+        "received": 0,
+        "decided": 0,
+        "accepted_as_referrals": 0,
+        "children_accepted": 0,
+        "conversion_rate": None,
+    }
+    # A period before this reporting year starts on 1 April of its own.
+    body = await report(world, to="2025-06-30")
+    assert body["period"] == {"from": "2025-04-01", "to": "2025-06-30"}
+    body = await report(world, **{"from": "2026-01-05"})
+    assert body["period"] == {"from": "2026-01-05", "to": today.isoformat()}
+    assert body["contacts"]["received"] == 7
+    # Open work is counted now, whatever the period.
+    assert body["referral_decisions"]["total"] == due(3, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-05-01", "to": "2026-04-30"},
+        {"from": "2024-01-01", "to": "2026-01-01"},
+        {"from": "2026-13-01"},
+    ],
+    ids=["to before from", "over a year", "not a date"],
+)
+async def test_the_period_is_checked(world: World, params: Body) -> None:
+    response = await world.http.get("/v1/reports/timeliness", params=params, headers=world.auditor)
+    assert_problem(response, 422, "validation_failed")
 
 
 async def test_a_wider_window_counts_more_as_due_soon(world: World) -> None:

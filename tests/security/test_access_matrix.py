@@ -384,7 +384,12 @@ async def _respond(world: World) -> Request:
 
 async def _propose(world: World) -> Request:
     referral_id = await world.referral(rated=True)
-    body = {"level": 1, "outcome": "no_further_action", "rationale": "No additional needs."}
+    body = {
+        "level": 1,
+        "outcome": "no_further_action",
+        "rationale": "No additional needs.",
+        "accepted_as_referral": False,
+    }
     return {"url": f"/v1/referrals/{referral_id}/threshold-decisions", "json": body}
 
 
@@ -1297,6 +1302,15 @@ ROWS = [
         static("/v1/reports/cin-referrals?from=2026-04-01&to=2026-04-30", headers={"Accept": "text/csv"}),
         refused=PARTNERS,
         check=is_csv,
+    ),
+    Row(
+        "CIN referrals validation",
+        "GET",
+        "/v1/reports/cin-referrals/validation",
+        "reports:read",
+        200,
+        static("/v1/reports/cin-referrals/validation?from=2026-04-01&to=2026-04-30"),
+        refused=PARTNERS,
     ),
     # A partner agency's auditor reads the audit events of its own agency's actions only; the others
     # read every agency's. The events about the referral's child: made by the police and the hub.

@@ -33,6 +33,7 @@ from app.children.codes import (
     ReferralSource,
     ReferralStatus,
 )
+from app.children.decisions.schemas import ChildOutcomeOut
 from app.core.allocation import AllocationOut
 from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.events import EventType
@@ -97,6 +98,11 @@ class ChildIn(NamedPersonIn):
     def _born_or_expected(self) -> Self:
         if self.date_of_birth is None and self.expected_date_of_birth is None:
             raise ValueError("give date_of_birth, or expected_date_of_birth for an unborn child")
+        if self.date_of_birth is None and self.gender not in (None, Gender.NOT_KNOWN):
+            raise ValueError(
+                "an unborn child's gender is not_known (or left out): the CIN census records an unborn "
+                "child's sex as U, not known (rule 8750)"
+            )
         if self.date_of_birth is not None and is_adult(self.date_of_birth):
             raise ValueError(
                 "the person is 18 or over on the referral date, so not a child: raise a concern about an "
@@ -399,6 +405,13 @@ class ChildOut(ChildIdentity):
     previous_referrals: Unpaged[PreviousReferral] = Field(description="Earlier referrals about this child.")
     repeat_referral: bool = Field(
         description="True when an earlier referral was received in the 12 months before."
+    )
+    decision: ChildOutcomeOut | None = Field(
+        None,
+        description=(
+            "The approved threshold decision on this child (the referral-wide one unless it gave the child "
+            "their own): whether accepted as a referral, outcome, primary need, NFA. Null until decided."
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ReferralStatus
+from app.children.decisions import repository as decisions_repository
 from app.children.referrals import repository
 from app.children.referrals.access import View
 from app.children.referrals.repository import CountRow
@@ -135,6 +136,7 @@ async def full(
     others = await repository.other_referrals_of(session, person_ids, referral.id)
     if household is None:
         household = await repository.household(session, referral.id)
+    decided = await decisions_repository.outcomes(session, referral.decision_id)
     now = utcnow()
 
     def child_out(child: ReferralChild) -> ChildOut:
@@ -156,6 +158,7 @@ async def full(
                 for r in earlier
             ],
             repeat_referral=any(referral.received_at - r.received_at <= REPEAT_WINDOW for r in earlier),
+            decision=decided.get(child.id),
         )
 
     return from_record(

@@ -22,12 +22,13 @@ import sqlalchemy as sa
 
 from app.adults.codes import PlanStatus, Section42Decision
 from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSES
-from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus, ReferralStatus
+from app.children.codes import FINAL_REFERRAL_STATUSES, CensusSex, ContributionStatus, ReferralStatus
 from app.governance.reports.bands import age_band, ethnicity_band, gender_band, primary_support_reason_band
 from app.governance.reports.periods import REPORTING_TZ, Period
 from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingAdultsReview, SafeguardingPlan
 from app.models.person import Person
-from app.models.referral import Contribution, Referral, ReferralChild, ThresholdDecision
+from app.models.referral import Contribution, Referral, ReferralChild, ThresholdDecisionChild
+from app.people.codes import Gender
 
 # Every statement's rows are read by column name; their precise tuple types add nothing here.
 Query = sa.Select[*tuple[Any, ...]]
@@ -219,61 +220,99 @@ def concluded_enquiries(period: Period) -> Query:
 CIN_KEYS = (Referral.received_at, Referral.id, ReferralChild.position)
 
 
-def _cin_columns() -> dict[str, Any]:
+def census_sex(date_of_birth: Any, expected_date_of_birth: Any, gender: Any) -> sa.Case[str]:
+    """The census ``Sex`` (M, F, U) of the hub's gender: ``other`` has no census code and is U (not
+    known), as is ``not_known``; an unborn child is U whatever was recorded (rule 8750); no gender
+    recorded stays null (rule 4180 reports it)."""
+    return sa.case(
+        (
+            sa.and_(date_of_birth.is_(None), expected_date_of_birth.is_not(None)),
+            sa.literal(CensusSex.NOT_KNOWN.value),
+        ),
+        (gender == Gender.MALE.value, sa.literal(CensusSex.MALE.value)),
+        (gender == Gender.FEMALE.value, sa.literal(CensusSex.FEMALE.value)),
+        (gender.in_([Gender.OTHER.value, Gender.NOT_KNOWN.value]), sa.literal(CensusSex.NOT_KNOWN.value)),
+        else_=sa.null(),
+    )
+
+
+def cin_columns() -> dict[str, Any]:
     """What an item is made of. A child's details are the linked person record's where it has them,
-    else as the referral gave them; the decision items are those of the approved threshold decision."""
+    else as the referral gave them; the decision items are the approved threshold decision's on that
+    child (``ThresholdDecisionChild``)."""
+    date_of_birth = sa.func.coalesce(Person.date_of_birth, ReferralChild.date_of_birth)
+    expected = sa.func.coalesce(Person.expected_date_of_birth, ReferralChild.expected_date_of_birth)
+    gender = sa.func.coalesce(Person.gender, ReferralChild.gender)
     return {
         "referral_id": Referral.id,
         "position": ReferralChild.position,
         "referral_child_id": ReferralChild.id,
         "person_id": ReferralChild.person_id,
-        "date_of_birth": sa.func.coalesce(Person.date_of_birth, ReferralChild.date_of_birth),
-        "expected_date_of_birth": sa.func.coalesce(
-            Person.expected_date_of_birth, ReferralChild.expected_date_of_birth
-        ),
-        "gender": sa.func.coalesce(Person.gender, ReferralChild.gender),
+        "date_of_birth": date_of_birth,
+        "expected_date_of_birth": expected,
+        "gender": gender,
+        "sex": census_sex(date_of_birth, expected, gender),
         "ethnicity": sa.func.coalesce(Person.ethnicity, ReferralChild.ethnicity),
         "received_at": Referral.received_at,
         "referral_source": Referral.referral_source,
         "status": Referral.status,
-        "outcome": Referral.outcome,
+        "outcome": ThresholdDecisionChild.outcome,
         "decided_at": Referral.decided_at,
-        "nfa": ThresholdDecision.nfa,
-        "primary_need": ThresholdDecision.primary_need,
-        "assessment_factors": ThresholdDecision.assessment_factors,
+        "nfa": ThresholdDecisionChild.nfa,
+        "primary_need": ThresholdDecisionChild.primary_need,
     }
 
 
-def cin_referral_items(period: Period, after: Sequence[Any] | None = None) -> Query:
-    """One row per child per referral received in the period (withdrawn referrals left out), oldest
-    first, after the keyset ``after`` = (received_at, referral id, position) if given."""
-    stmt = (
-        sa.select(*(column.label(name) for name, column in _cin_columns().items()))
+def cin_items_from(period: Period) -> Query:
+    """The census items' FROM and WHERE, without columns: one row per child accepted as a referral
+    (the approved decision on that child accepted it) whose referral was received in the period.
+    A contact that stays a contact (universal services, early help, NFA not accepted), an undecided
+    or a withdrawn referral gives none."""
+    return (
+        sa.select()
         .select_from(Referral)
         .join(ReferralChild, ReferralChild.referral_id == Referral.id)
-        .outerjoin(ThresholdDecision, ThresholdDecision.id == Referral.decision_id)
+        .join(
+            ThresholdDecisionChild,
+            sa.and_(
+                ThresholdDecisionChild.decision_id == Referral.decision_id,
+                ThresholdDecisionChild.referral_child_id == ReferralChild.id,
+            ),
+        )
         .outerjoin(Person, Person.id == ReferralChild.person_id)
-        .where(_in(Referral.received_at, period), Referral.status != ReferralStatus.WITHDRAWN)
+        .where(_in(Referral.received_at, period), ThresholdDecisionChild.accepted_as_referral.is_(True))
+    )
+
+
+def cin_referral_items(period: Period, after: Sequence[Any] | None = None) -> Query:
+    """The census items (``cin_items_from``), oldest first, after the keyset ``after`` = (received_at,
+    referral id, position) if given."""
+    stmt = (
+        cin_items_from(period)
+        .add_columns(*(column.label(name) for name, column in cin_columns().items()))
         .order_by(*CIN_KEYS)
     )
     if after is not None:
-        received_at, referral_id, position = after
-        # The row comparison on (received_at, id) is what the referrals index can seek to; the
-        # children of the cursor's own referral up to its position are then filtered out.
-        stmt = stmt.where(
-            sa.tuple_(Referral.received_at, Referral.id)
-            >= sa.tuple_(
-                sa.literal(received_at, Referral.received_at.type), sa.literal(referral_id, sa.Uuid())
-            ),
-            sa.not_(
-                sa.and_(
-                    Referral.received_at == received_at,
-                    Referral.id == referral_id,
-                    ReferralChild.position <= position,
-                )
-            ),
-        )
+        stmt = stmt.where(after_key(after))
     return stmt
+
+
+def after_key(after: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """After the item (received_at, referral id, position) in the items' order."""
+    received_at, referral_id, position = after
+    # The row comparison on (received_at, id) is what the referrals index can seek to; the
+    # children of the cursor's own referral up to its position are then filtered out.
+    return sa.and_(
+        sa.tuple_(Referral.received_at, Referral.id)
+        >= sa.tuple_(sa.literal(received_at, Referral.received_at.type), sa.literal(referral_id, sa.Uuid())),
+        sa.not_(
+            sa.and_(
+                Referral.received_at == received_at,
+                Referral.id == referral_id,
+                ReferralChild.position <= position,
+            )
+        ),
+    )
 
 
 def _pg_instant(column: Any) -> sa.Case[str]:
@@ -291,13 +330,8 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
     Each cell is formatted as the portable path (``app.governance.reports.service``) formats it in Python, and
     the CSV tests hold both to the same expected text on both databases.
     """
-    c = _cin_columns()
+    c = cin_columns()
     day = "YYYY-MM-DD"
-    # The JSON array as stored, e.g. ["3A", "16A"] -> 3A 16A; the codes hold no brackets, quotes,
-    # spaces or commas. Empty -> NULL, an empty cell.
-    factors = sa.func.replace(
-        sa.func.translate(sa.cast(c["assessment_factors"], sa.Text), '[]" ', ""), ",", " "
-    )
     cells: dict[str, Any] = {
         "referral_id": sa.cast(c["referral_id"], sa.Text),
         "referral_child_id": sa.cast(c["referral_child_id"], sa.Text),
@@ -305,6 +339,7 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         "date_of_birth": sa.func.to_char(c["date_of_birth"], day),
         "expected_date_of_birth": sa.func.to_char(c["expected_date_of_birth"], day),
         "gender": c["gender"],
+        "sex": c["sex"],
         "ethnicity": c["ethnicity"],
         "referral_date": sa.func.to_char(sa.func.timezone(REPORTING_TZ.key, c["received_at"]), day),
         "received_at": _pg_instant(c["received_at"]),
@@ -314,7 +349,6 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         "decided_at": _pg_instant(c["decided_at"]),
         "nfa": sa.case((c["nfa"].is_(True), "true"), (c["nfa"].is_(False), "false")),
         "primary_need": c["primary_need"],
-        "assessment_factors": sa.func.nullif(factors, ""),
     }
     return cin_referral_items(period).with_only_columns(*(cells[name].label(name) for name in columns))
 
@@ -423,3 +457,28 @@ def acknowledgements_made(period: Period) -> Query:
     return sa.select(
         *_on_time_counts("acknowledged", Referral.acknowledged_at, Referral.acknowledgement_due_at)
     ).where(Referral.acknowledged_at >= period.start, Referral.acknowledged_at < period.end)
+
+
+def contact_conversion(period: Period) -> Query:
+    """(received, decided, accepted, children) of the contacts received in the period, withdrawn ones
+    left out: how many were decided, accepted as a referral for at least one child, and the children
+    accepted (the decision's per-child entries, through their primary key)."""
+    return (
+        sa.select(
+            sa.func.count(sa.distinct(Referral.id)).label("received"),
+            sa.func.count(
+                sa.distinct(sa.case((Referral.status == ReferralStatus.DECIDED, Referral.id)))
+            ).label("decided"),
+            sa.func.count(sa.distinct(ThresholdDecisionChild.decision_id)).label("accepted"),
+            sa.func.count(ThresholdDecisionChild.decision_id).label("children"),
+        )
+        .select_from(Referral)
+        .outerjoin(
+            ThresholdDecisionChild,
+            sa.and_(
+                ThresholdDecisionChild.decision_id == Referral.decision_id,
+                ThresholdDecisionChild.accepted_as_referral.is_(True),
+            ),
+        )
+        .where(_in(Referral.received_at, period), Referral.status != ReferralStatus.WITHDRAWN)
+    )

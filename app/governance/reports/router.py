@@ -21,7 +21,14 @@ from app.core.schemas import Date
 from app.governance.reports import export, service
 from app.governance.reports.export import Format, Negotiated
 from app.governance.reports.periods import Period, reporting_year_to_date
-from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
+from app.governance.reports.schemas import (
+    MAX_DUE_SOON_HOURS,
+    CinReferralPage,
+    CinValidationPage,
+    SacReport,
+    TimelinessReport,
+)
+from app.governance.reports.validation import RULES
 
 router = Router(prefix="/v1/reports", tags=["Reports"])
 
@@ -63,14 +70,14 @@ def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: st
 CIN_CSV_DESCRIPTION = (
     "One header row, then one row per item, columns in this order: "
     + ", ".join(service.CIN_CSV_HEADER)
-    + ". Empty cell: null. Booleans `true`/`false`; assessment factors separated by spaces; dates "
+    + ". Empty cell: null. Booleans `true`/`false`; dates "
     "YYYY-MM-DD; instants RFC 3339 in UTC. UTF-8, CRLF line ends (RFC 4180)."
 )
 CIN_CSV_EXAMPLE = (
     ",".join(service.CIN_CSV_HEADER) + "\r\n"
     "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b,7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f,"
-    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,decided,"
-    "child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,3A 16A\r\n"
+    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,F,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,"
+    "decided,child_and_family_assessment,2026-05-05T10:40:00Z,false,N1\r\n"
 )
 SAC_CSV_DESCRIPTION = (
     "One header row (`table,measure,category,subcategory,count`, as the NHS England publication's "
@@ -107,13 +114,17 @@ TIMELINESS_CSV_EXAMPLE = (
     "/cin-referrals",
     summary="Children in Need census: referral items for a date range",
     description=(
-        "One item per child per referral received from `from` to `to` (dates in England, both included; "
-        f"at most {MAX_RANGE_DAYS} days), oldest first; withdrawn referrals are left out. Each item carries "
-        "the census referral items (referral date, source, NFA flag, primary need, assessment factors, "
-        "from the approved threshold decision; null or empty while undecided) and the child's census "
-        "identifiers: the hub's person id as the LA child id (null while a match is pending), date of "
-        "birth or expected date of birth, gender and DfE ethnicity code, taken from the linked person record "
-        "where it has them. No names: the census does not collect them.\n\n"
+        "One item per child **accepted as a referral** (the CIN census meaning) on a contact received from "
+        f"`from` to `to` (dates in England, both included; at most {MAX_RANGE_DAYS} days), oldest first. A "
+        "contact that stays a contact (universal services, early help, no further action not accepted) gives "
+        "none, nor does an undecided or withdrawn one; siblings count each as the approved decision on them "
+        "says. Each item carries the census referral items (referral date, source, and from the decision on "
+        "that child: outcome, `nfa` = ReferralNFA, primary need) and the child's census identifiers: the "
+        "hub's person id as the LA child id (null while a match is pending), date of birth or expected date "
+        "of birth, gender and the census `sex` (M, F, U: `other` and `not_known` are U, as is an unborn "
+        "child) and DfE ethnicity code, taken from the linked person record where it has them. No names: "
+        "the census does not collect them. Assessment factors are census assessment items, not referral "
+        "items.\n\n"
         "**JSON** is a list and pages like every list (`limit`, `cursor`, `Link`). **CSV** "
         "(`Accept: text/csv`) is the whole range in one document, for the census return; `limit` and "
         "`cursor` do not apply. Any other `Accept` gets 406. Every call is audited with the range, format "
@@ -141,6 +152,39 @@ async def get_cin_referrals_report(
     items, next_cursor = await service.cin_page(session, principal, period, paging.params)
     paging.link(next_cursor)
     return reply.json(CinReferralPage(items=items, next_cursor=next_cursor))
+
+
+RULES_TABLE = "\n".join(f"- **{r.code}**: {r.message}" for r in RULES)
+
+
+@router.get(
+    "/cin-referrals/validation",
+    summary="Children in Need census: the referral items that break a census validation rule",
+    description=(
+        "The census items of `GET /v1/reports/cin-referrals` for the same range (one per child accepted as "
+        "a referral) checked against the DfE's CIN census validation rules that concern them, numbered "
+        "and worded as the census validator (`data-to-insight/csc-validator-be-cin`) has them, so the data "
+        "team can put the records right before the return. One finding per rule an item breaks, in the "
+        "items' order (oldest referral first), then the rules'. The rules run:\n\n"
+        + RULES_TABLE
+        + "\n\nA list like every list (`limit`, `cursor`, `Link`). Child-level, like the items: for "
+        "auditors of childrens_social_care, adult_social_care or council (information governance too); an "
+        "auditor of a partner agency gets 403 `agency_not_permitted`. Every call is audited with the range "
+        "and the number of findings."
+    ),
+    responses=problem_responses(403, codes={403: ["agency_not_permitted"]}),
+)
+async def get_cin_referrals_validation(
+    principal: ChildLevelReader,
+    session: DbSession,
+    paging: Paging,
+    from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
+    to: Annotated[Date, Query(description="Last day of the range, included.")],
+) -> CinValidationPage:
+    period = checked_period(from_, to)
+    items, next_cursor = await service.cin_validation_page(session, principal, period, paging.params)
+    paging.link(next_cursor)
+    return CinValidationPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -212,10 +256,13 @@ async def get_sac_report(
         "deadline: `decision_due_at` is the earlier of the two), open now and decided in the period (on "
         "time: decided at or before the deadline). The referrer's acknowledgement "
         "(`referrer_acknowledgements`, due one working day from receipt): still owed now, and made in the "
-        "period on time or late.\n\n"
+        "period on time or late. Contacts (`contacts`): received in the period (withdrawn ones left out), "
+        "decided, accepted as a referral to children's social care for at least one child (the CIN census "
+        "meaning), the children accepted, and the contact-to-referral conversion rate (accepted / "
+        "received).\n\n"
         "The period: `from` and `to`, dates in England, both included (at most "
         f"{MAX_RANGE_DAYS} days); by default the reporting year to date (1 April to today). JSON by default; "
-        "CSV with `Accept: text/csv`. Every call is audited." + AGGREGATE
+        "CSV with `Accept: text/csv` (the contacts are in the JSON only). Every call is audited." + AGGREGATE
     ),
     **answers(TimelinessReport, ERRORS, TIMELINESS_CSV_DESCRIPTION, TIMELINESS_CSV_EXAMPLE),
 )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.children.codes import AssessmentFactor, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
+from app.children.codes import CensusSex, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
 from app.core.codes import RagRating
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import Count, ResponseModel, example
@@ -32,6 +32,7 @@ _CIN_ITEM = {
     "date_of_birth": "2018-03-14",
     "expected_date_of_birth": None,
     "gender": "female",
+    "sex": "F",
     "ethnicity": "WBRI",
     "referral_date": "2026-05-04",
     "received_at": "2026-05-04T09:12:00Z",
@@ -41,12 +42,12 @@ _CIN_ITEM = {
     "decided_at": "2026-05-05T10:40:00Z",
     "nfa": False,
     "primary_need": "N1",
-    "assessment_factors": ["3A", "16A"],
 }
 
 
 class CinReferralItem(ResponseModel):
-    """One child of one referral, with the referral-level items of the Children in Need census.
+    """One child accepted as a referral (the CIN census meaning), with the referral-level items of the
+    Children in Need census from the approved decision on that child.
 
     Children are identified as the census identifies them (the hub's person id stands for the LA
     child id), not by name: the census collects no names.
@@ -61,21 +62,25 @@ class CinReferralItem(ResponseModel):
     )
     date_of_birth: date | None
     expected_date_of_birth: date | None = Field(description="For an unborn child.")
-    gender: Gender | None
+    gender: Gender | None = Field(description="As the hub records it.")
+    sex: CensusSex | None = Field(
+        description=(
+            "The census `Sex`: male M, female F; other and not_known U (the census has no other); an unborn "
+            "child U; null when no gender is recorded (validation rule 4180)."
+        )
+    )
     ethnicity: Ethnicity | None = Field(description="DfE ethnicity code.")
     referral_date: date = Field(description="CIN referral date: the date received, in England.")
     received_at: datetime
     referral_source: ReferralSource
     status: ReferralStatus
-    outcome: DecisionOutcome | None = Field(description="The approved threshold decision's outcome.")
-    decided_at: datetime | None
-    nfa: bool | None = Field(
-        description="CIN NFA flag: true when the referral led to no further assessment; null until decided."
+    outcome: DecisionOutcome = Field(description="The approved threshold decision's outcome for this child.")
+    decided_at: datetime
+    nfa: bool = Field(
+        description="CIN `ReferralNFA`: true when this child's referral led to no further action (their own outcome)."
     )
-    primary_need: PrimaryNeed | None = Field(description="CIN primary need; none for an NFA referral.")
-    assessment_factors: list[AssessmentFactor] = Field(
-        max_length=len(AssessmentFactor),
-        description="CIN assessment factors recorded with the decision; empty when none or undecided.",
+    primary_need: PrimaryNeed | None = Field(
+        description="CIN primary need of this child; required unless NFA, which may carry one."
     )
 
 
@@ -83,6 +88,39 @@ class CinReferralPage(ResponseModel):
     """A page of CIN referral items, oldest referral first."""
 
     items: list[CinReferralItem] = Field(max_length=MAX_LIMIT)
+    next_cursor: str | None = Field(
+        max_length=MAX_CURSOR_LENGTH,
+        description="Pass as `cursor` to get the next page; null on the last page.",
+    )
+
+
+class CinValidationFinding(ResponseModel):
+    """A census item that breaks a CIN census validation rule: which rule, in the validator's words,
+    and which child of which referral to put right."""
+
+    model_config = example(
+        {
+            "rule": "8610",
+            "message": "Primary Need code is missing for a referral which led to further action.",
+            "referral_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+            "child_id": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+        }
+    )
+
+    rule: str = Field(
+        max_length=8,
+        pattern=r"^[0-9]{3,4}Q?$",
+        description="The census validation rule's number (Q: a query).",
+    )
+    message: str = Field(max_length=300, description="The rule, as the census validator words it.")
+    referral_id: uuid.UUID
+    child_id: uuid.UUID = Field(description="The child as named in the referral (`children[].id`).")
+
+
+class CinValidationPage(ResponseModel):
+    """A page of findings, in the order of the census items (oldest referral first), then of the rules."""
+
+    items: list[CinValidationFinding] = Field(max_length=MAX_LIMIT)
     next_cursor: str | None = Field(
         max_length=MAX_CURSOR_LENGTH,
         description="Pass as `cursor` to get the next page; null on the last page.",
@@ -594,6 +632,25 @@ class ContributionTimeliness(ResponseModel):
     )
 
 
+class ContactConversion(ResponseModel):
+    """Contacts received in the period and how many children's social care accepted as referrals (the
+    CIN census meaning), counted per contact: the contact-to-referral conversion rate."""
+
+    received: Count = Field(description="Contacts received in the period (withdrawn ones left out).")
+    decided: Count = Field(description="Of them, decided (a threshold decision approved).")
+    accepted_as_referrals: Count = Field(
+        description="Of them, accepted as a referral for at least one child (the decision accepted the child)."
+    )
+    children_accepted: Count = Field(
+        description="Children accepted as referrals on them: the CIN census referral items of the period."
+    )
+    conversion_rate: float | None = Field(
+        ge=0,
+        le=1,
+        description="accepted_as_referrals / received, to 3 decimal places; null when no contact was received.",
+    )
+
+
 def _due(due: int, soon: int, overdue: int) -> dict[str, int]:
     return {"due": due, "due_soon": soon, "overdue": overdue}
 
@@ -675,6 +732,13 @@ class TimelinessReport(ResponseModel):
                 "open": _due(4, 4, 1),
                 "acknowledged": {"on_time": 790, "late": 22},
             },
+            "contacts": {
+                "received": 1200,
+                "decided": 1150,
+                "accepted_as_referrals": 420,
+                "children_accepted": 610,
+                "conversion_rate": 0.35,
+            },
         }
     )
 
@@ -701,3 +765,7 @@ class TimelinessReport(ResponseModel):
         "and decided in the period on time or late."
     )
     referrer_acknowledgements: AcknowledgementTimeliness
+    contacts: ContactConversion = Field(
+        description="Contacts received in the period, referrals accepted, and the contact-to-referral "
+        "conversion rate."
+    )

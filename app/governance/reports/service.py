@@ -44,13 +44,15 @@ from app.core.clock import local_date
 from app.core.codes import RagRating
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
-from app.governance.reports import queries
+from app.governance.reports import queries, validation
 from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
 from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
     AcknowledgementTimeliness,
     AgencyRagDueCounts,
     CinReferralItem,
+    CinValidationFinding,
+    ContactConversion,
     ContributionTimeliness,
     DeadlineTimeliness,
     DueCounts,
@@ -65,6 +67,7 @@ from app.governance.reports.schemas import (
 from app.models.base import utcnow
 
 CIN_RECORD_TYPE = "cin_referrals_report"
+CIN_VALIDATION_RECORD_TYPE = "cin_referrals_validation"
 SAC_RECORD_TYPE = "sac_report"
 TIMELINESS_RECORD_TYPE = "timeliness_report"
 CSV_BATCH = 5_000
@@ -229,14 +232,8 @@ def sac_rows(report: SacReport) -> Iterator[tuple[str, str, str, str, int]]:
 
 
 def _cin_item(row: Any) -> CinReferralItem:
-    # The row's columns carry the item's names; the census date and the factors' list are derived.
-    return CinReferralItem.model_validate(
-        {
-            **row._mapping,
-            "referral_date": local_date(row.received_at),
-            "assessment_factors": row.assessment_factors or [],
-        }
-    )
+    # The row's columns carry the item's names; the census date is derived.
+    return CinReferralItem.model_validate({**row._mapping, "referral_date": local_date(row.received_at)})
 
 
 def check_child_level(actor: Principal) -> None:
@@ -281,6 +278,41 @@ async def cin_page(
     return [_cin_item(row) for row in rows], next_cursor
 
 
+async def cin_validation_page(
+    session: AsyncSession, actor: Principal, period: Period, params: PageParams
+) -> tuple[list[CinValidationFinding], str | None]:
+    """A page of the validation findings over the range's census items (``validation``). Audited like
+    the items: it names children's records."""
+    after = None
+    if params.cursor is not None:
+        after = decode_cursor(params.cursor, validation.VALIDATION_KEYS)
+    # Every item read breaks a rule, each but the cursor's own with a finding on this page: one more
+    # than the page, and the cursor's item, tell whether there is a next page.
+    stmt = validation.findings_query(period, after).limit(params.limit + 2)
+    found = validation.findings(list(await session.execute(stmt)), after)
+    next_cursor = None
+    if len(found) > params.limit:
+        found = found[: params.limit]
+        next_cursor = encode_cursor(found[-1].key)
+    audit.record(
+        session,
+        actor,
+        AuditAction.READ,
+        CIN_VALIDATION_RECORD_TYPE,
+        details={
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+            "findings": len(found),
+            "continued": params.cursor is not None,
+        },
+    )
+    items = [
+        CinValidationFinding(rule=f.rule, message=f.message, referral_id=f.referral_id, child_id=f.child_id)
+        for f in found
+    ]
+    return items, next_cursor
+
+
 CIN_CSV_HEADER = (
     "referral_id",
     "referral_child_id",
@@ -288,6 +320,7 @@ CIN_CSV_HEADER = (
     "date_of_birth",
     "expected_date_of_birth",
     "gender",
+    "sex",
     "ethnicity",
     "referral_date",
     "received_at",
@@ -297,7 +330,6 @@ CIN_CSV_HEADER = (
     "decided_at",
     "nfa",
     "primary_need",
-    "assessment_factors",
 )
 
 
@@ -308,7 +340,6 @@ def _instant(value: datetime | None) -> str:
 
 def _csv_cells(row: Any) -> list[Any]:
     # Straight from the row: building a response model per item would double the cost of a large export.
-    nfa = "" if row.nfa is None else ("true" if row.nfa else "false")
     return [
         row.referral_id,
         row.referral_child_id,
@@ -316,6 +347,7 @@ def _csv_cells(row: Any) -> list[Any]:
         row.date_of_birth or "",
         row.expected_date_of_birth or "",
         row.gender or "",
+        row.sex or "",
         row.ethnicity or "",
         local_date(row.received_at),
         _instant(row.received_at),
@@ -323,9 +355,8 @@ def _csv_cells(row: Any) -> list[Any]:
         row.status,
         row.outcome or "",
         _instant(row.decided_at),
-        nfa,
+        "true" if row.nfa else "false",
         row.primary_need or "",
-        " ".join(row.assessment_factors or ()),
     ]
 
 
@@ -449,6 +480,18 @@ async def referrer_acknowledgements(
     return AcknowledgementTimeliness(open=owed, acknowledged=_on_time(made, "acknowledged"))
 
 
+async def contacts(session: AsyncSession, period: Period) -> ContactConversion:
+    row = (await session.execute(queries.contact_conversion(period))).one()
+    rate = None if row.received == 0 else round(row.accepted / row.received, 3)
+    return ContactConversion(
+        received=row.received,
+        decided=row.decided,
+        accepted_as_referrals=row.accepted,
+        children_accepted=row.children,
+        conversion_rate=rate,
+    )
+
+
 async def timeliness(
     session: AsyncSession, actor: Principal, due_soon_hours: int, period: Period
 ) -> TimelinessReport:
@@ -489,6 +532,7 @@ async def timeliness(
         period=ReportPeriod(from_=period.first_day, to=period.last_day),
         referral_decision_deadlines=await referral_decision_deadlines(session, now, soon, period),
         referrer_acknowledgements=await referrer_acknowledgements(session, now, soon, period),
+        contacts=await contacts(session, period),
     )
     audit.record(
         session,

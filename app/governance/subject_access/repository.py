@@ -47,6 +47,7 @@ from app.models.referral import (
     ReferralHouseholdMember,
     ReferralInformation,
     ThresholdDecision,
+    ThresholdDecisionChild,
 )
 from app.people import access
 from app.people.access import RecordSide
@@ -108,6 +109,8 @@ class ChildrensHoldings:
     decisions: dict[uuid.UUID, list[ThresholdDecision]]
     communications: dict[uuid.UUID, list[Communication]]
     additions: dict[uuid.UUID, list[ReferralInformation]]
+    # decision id → the decision on the person (not on the other children: theirs are third-party data)
+    on_person: dict[uuid.UUID, list[ThresholdDecisionChild]] = field(default_factory=dict)
 
 
 @dataclass
@@ -231,6 +234,9 @@ async def childrens_holdings(session: AsyncSession, person_id: uuid.UUID) -> Chi
     by_referral: dict[str, Any] = {
         field: await _grouped(session, key, referral_ids, order_by) for field, key, order_by in _OF_REFERRALS
     }
+    named_ids = sa.select(ReferralChild.id).where(ReferralChild.person_id == person_id)
+    on_person = await _rows(session, ThresholdDecisionChild.referral_child_id, named_ids)
+    by_referral["on_person"] = _group([(e.decision_id, e) for e in on_person])
     return ChildrensHoldings(
         named=named,
         referrals=referrals,

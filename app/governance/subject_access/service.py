@@ -45,7 +45,7 @@ from app.adults.plans.schemas import ClosureOut, ReviewOut
 from app.adults.reviews import views as reviews
 from app.children.codes import ReferralSource
 from app.children.contributions.schemas import ResponseVersion
-from app.children.decisions.schemas import DecisionOut
+from app.children.decisions import service as decision_views
 from app.children.referrals import views as referral_views
 from app.children.referrals.schemas import CommunicationOut, ReferralInformationOut
 from app.core import audit
@@ -308,7 +308,8 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             "withdrawal": referral_views.withdrawal(referral),
             "contributions": contributions,
             "threshold_decisions": [
-                DecisionOut.model_validate(d) for d in held.decisions.get(referral.id, [])
+                decision_views.decision_out(d, held.on_person.get(d.id, []))
+                for d in held.decisions.get(referral.id, [])
             ],
             "communications": [
                 CommunicationOut.model_validate(c) for c in held.communications.get(referral.id, [])
