@@ -21,7 +21,6 @@ from app.core.schemas import (
     ResponseModel,
     Sub,
     Text20k,
-    Unpaged,
     example,
     no_repeats,
 )
@@ -206,10 +205,3 @@ class Section47Out(ResponseModel):
     conference: ConferenceOut | None = Field(
         description="The initial child protection conference, once held."
     )
-
-
-class ProtectionRecords(ResponseModel):
-    """A child's strategy discussions and section 47 enquiries, as a subject access export gives them."""
-
-    strategy_discussions: Unpaged[StrategyDiscussionOut]
-    section_47_enquiries: Unpaged[Section47Out]

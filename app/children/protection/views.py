@@ -67,3 +67,14 @@ def enquiry_out(enquiry: Section47Enquiry, child: ReferralChild) -> Section47Out
             "conference": conference,
         }
     )
+
+
+def discussion_about(
+    discussion: StrategyDiscussion, child: ReferralChild, enquiries: Sequence[Section47Enquiry]
+) -> StrategyDiscussionOut | None:
+    """The discussion as far as it is about ``child`` (for the child's subject access export): only that
+    child named, and only its own enquiry; None when the discussion was not about the child."""
+    if str(child.id) not in discussion.child_ids:
+        return None
+    own = [e for e in enquiries if e.strategy_discussion_id == discussion.id and e.child_id == child.id]
+    return discussion_out(discussion, own).model_copy(update={"child_ids": [child.id]})
