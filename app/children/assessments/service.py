@@ -22,7 +22,6 @@ from app.children.assessments import access, status
 from app.children.assessments.schemas import AssessmentCompletion, AssessmentIn
 from app.children.assessments.status import Action
 from app.children.codes import AssessmentFactor, AssessmentOutcome, AssessmentStatus, ReasonForClosure
-from app.children.referrals import service as referrals
 from app.children.referrals.acceptance import accepted_children
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -80,10 +79,6 @@ def closure_reason(body: AssessmentCompletion) -> ReasonForClosure | None:
     return body.closure_reason
 
 
-async def _child(session: AsyncSession, assessment: Assessment) -> ReferralChild:
-    return (await pathway.children(session, [assessment.child_id]))[assessment.child_id]
-
-
 async def start(
     session: AsyncSession, actor: Principal, body: AssessmentIn, clock: WorkingClock
 ) -> tuple[Assessment, ReferralChild]:
@@ -115,17 +110,15 @@ async def start(
     )
     session.add(assessment)
     await session.flush()
-    referrals.emit(
+    pathway.announce(
         session,
         actor,
-        referral.id,
+        assessment,
+        RECORD_TYPE,
         EventType.ASSESSMENT_STARTED,
-        assessment_id=str(assessment.id),
-        child_id=str(child.id),
+        AuditAction.CREATE,
+        child,
         due_on=assessment.due_on.isoformat(),
-    )
-    pathway.audit(
-        session, actor, AuditAction.CREATE, RECORD_TYPE, assessment.id, [child], referral_id=str(referral.id)
     )
     return assessment, child
 
@@ -134,8 +127,7 @@ async def read(
     session: AsyncSession, actor: Principal, assessment_id: uuid.UUID
 ) -> tuple[Assessment, ReferralChild]:
     assessment = await access.visible(session, actor, assessment_id)
-    child = await _child(session, assessment)
-    pathway.audit(session, actor, AuditAction.READ, RECORD_TYPE, assessment.id, [child])
+    child = await pathway.read(session, actor, assessment, RECORD_TYPE)
     return assessment, child
 
 
@@ -170,20 +162,14 @@ async def complete(
     assessment.completed_late = late
     assessment.completed_by = actor.sub
     assessment.completed_at = utcnow()
-    await session.flush()
-    referrals.emit(
+    child = await pathway.changed(
         session,
         actor,
-        assessment.referral_id,
+        assessment,
+        RECORD_TYPE,
         EventType.ASSESSMENT_COMPLETED,
-        assessment_id=str(assessment.id),
-        child_id=str(assessment.child_id),
         outcome=str(body.outcome),
         closure_reason=None if reason is None else str(reason),
         late=late,
-    )
-    child = await _child(session, assessment)
-    pathway.audit(
-        session, actor, AuditAction.UPDATE, RECORD_TYPE, assessment.id, [child], status=assessment.status
     )
     return assessment, child

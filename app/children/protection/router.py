@@ -60,17 +60,6 @@ async def get_strategy_discussion(
     return answer.tagged(discussion.version, discussion_out(discussion, enquiries))
 
 
-@router.get(
-    "/v1/section-47-enquiries/{enquiry_id}", summary="Get a section 47 enquiry (children's social care)"
-)
-async def get_section_47_enquiry(
-    enquiry_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
-) -> Section47Out:
-    """The enquiry about one child, its conference due date (`icpc_due_on`), its outcome and conference."""
-    enquiry, child = await service.read_enquiry(session, principal, enquiry_id)
-    return answer.tagged(enquiry.version, enquiry_out(enquiry, child))
-
-
 @router.post(
     "/v1/section-47-enquiries/{enquiry_id}/outcome",
     summary="Record a section 47 enquiry's outcome",
@@ -113,4 +102,19 @@ async def record_conference(
     body: ConferenceIn,
 ) -> Section47Out:
     enquiry, child = await service.hold_conference(session, principal, enquiry_id, body, clock)
+    return answer.tagged(enquiry.version, enquiry_out(enquiry, child))
+
+
+@router.get(
+    "/v1/section-47-enquiries/{enquiry_id}",
+    summary="Get a section 47 enquiry (children's social care)",
+    description=(
+        "The enquiry about one child: its conference due date (`icpc_due_on`, 15 working days after the "
+        "strategy discussion), its outcome and, once held, its conference with the working days it took."
+    ),
+)
+async def get_section_47_enquiry(
+    enquiry_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
+) -> Section47Out:
+    enquiry, child = await service.read_enquiry(session, principal, enquiry_id)
     return answer.tagged(enquiry.version, enquiry_out(enquiry, child))

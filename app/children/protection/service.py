@@ -119,16 +119,16 @@ async def hold_discussion(
         children=len(children),
     )
     for enquiry, child in zip(enquiries, children, strict=False):  # none without an enquiry
-        referrals.emit(
+        pathway.announce(
             session,
             actor,
-            referral.id,
+            enquiry,
+            ENQUIRY_RECORD,
             EventType.SECTION_47_STARTED,
-            section_47_enquiry_id=str(enquiry.id),
-            child_id=str(enquiry.child_id),
+            AuditAction.CREATE,
+            child,
             icpc_due_on=enquiry.icpc_due_on.isoformat(),
         )
-        pathway.audit(session, actor, AuditAction.CREATE, ENQUIRY_RECORD, enquiry.id, [child])
     pathway.audit(
         session,
         actor,
@@ -150,17 +150,11 @@ async def read_discussion(
     return discussion, await enquiries_of(session, discussion.id)
 
 
-async def _enquiry_child(session: AsyncSession, enquiry: Section47Enquiry) -> ReferralChild:
-    return (await pathway.children(session, [enquiry.child_id]))[enquiry.child_id]
-
-
 async def read_enquiry(
     session: AsyncSession, actor: Principal, enquiry_id: uuid.UUID
 ) -> tuple[Section47Enquiry, ReferralChild]:
     enquiry = await access.enquiry(session, actor, enquiry_id)
-    child = await _enquiry_child(session, enquiry)
-    pathway.audit(session, actor, AuditAction.READ, ENQUIRY_RECORD, enquiry.id, [child])
-    return enquiry, child
+    return enquiry, await pathway.read(session, actor, enquiry, ENQUIRY_RECORD)
 
 
 def _on_or_after_start(enquiry: Section47Enquiry, day_field: str, day: date) -> None:
@@ -189,19 +183,8 @@ async def record_outcome(
     enquiry.category_of_abuse = body.category_of_abuse
     enquiry.concluded_by = actor.sub
     enquiry.concluded_at = utcnow()
-    await session.flush()
-    referrals.emit(
-        session,
-        actor,
-        enquiry.referral_id,
-        EventType.SECTION_47_CONCLUDED,
-        section_47_enquiry_id=str(enquiry.id),
-        child_id=str(enquiry.child_id),
-        outcome=str(body.outcome),
-    )
-    child = await _enquiry_child(session, enquiry)
-    pathway.audit(
-        session, actor, AuditAction.UPDATE, ENQUIRY_RECORD, enquiry.id, [child], status=enquiry.status
+    child = await pathway.changed(
+        session, actor, enquiry, ENQUIRY_RECORD, EventType.SECTION_47_CONCLUDED, outcome=str(body.outcome)
     )
     return enquiry, child
 
@@ -230,19 +213,13 @@ async def hold_conference(
     enquiry.conference_late = late
     enquiry.conference_recorded_by = actor.sub
     enquiry.conference_recorded_at = utcnow()
-    await session.flush()
-    referrals.emit(
+    child = await pathway.changed(
         session,
         actor,
-        enquiry.referral_id,
+        enquiry,
+        ENQUIRY_RECORD,
         EventType.CONFERENCE_HELD,
-        section_47_enquiry_id=str(enquiry.id),
-        child_id=str(enquiry.child_id),
         outcome=str(body.outcome),
         late=late,
-    )
-    child = await _enquiry_child(session, enquiry)
-    pathway.audit(
-        session, actor, AuditAction.UPDATE, ENQUIRY_RECORD, enquiry.id, [child], status=enquiry.status
     )
     return enquiry, child
