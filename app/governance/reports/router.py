@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
+from app.core import clock
 from app.core.auth import Principal
 from app.core.db import DbSession
 from app.core.errors import ValidationFailed
@@ -16,7 +17,7 @@ from app.core.pagination import Paging
 from app.core.principals import ReportsRead
 from app.core.routing import Router
 from app.core.schemas import Date
-from app.governance.reports import export, service
+from app.governance.reports import export, pathway, service
 from app.governance.reports.export import Format, Negotiated
 from app.governance.reports.periods import Period
 from app.governance.reports.schemas import MAX_DUE_SOON_HOURS, CinReferralPage, SacReport, TimelinessReport
@@ -180,7 +181,13 @@ async def get_sac_report(
         "- information requests not yet answered or cancelled (`due_at`), by the agency asked and the "
         "referral's RAG rating;\n"
         "- reviews of active safeguarding plans (`review_due_on`, a date: overdue from the day after; due "
-        "soon when it falls before today plus the window in whole days, today included).\n\n"
+        "soon when it falls before today plus the window in whole days, today included);\n"
+        "- child and family assessments not yet completed (`due_on`, a date, likewise) and section 47 "
+        "enquiries whose initial child protection conference may still be due (`icpc_due_on`, likewise).\n\n"
+        "For the period `from`-`to` (dates in England, both included; by default 1 April of the current "
+        "reporting year to today): assessments completed within 45 working days of the referral and late, "
+        "and initial child protection conferences held within 15 working days of the strategy discussion and "
+        "late, by the lateness kept when each was done (JSON only).\n\n"
         "The same definitions as the `overdue` filters of the lists. JSON by default; CSV with "
         "`Accept: text/csv`. Every call is audited." + AGGREGATE
     ),
@@ -196,7 +203,22 @@ async def get_timeliness_report(
             ge=1, le=MAX_DUE_SOON_HOURS, description="The window for `due_soon`, in hours (at most 30 days)."
         ),
     ] = 24,
+    from_: Annotated[
+        Date | None,
+        Query(
+            alias="from",
+            description="First day of the period counted for work done (a date in England); default 1 April "
+            "of the current reporting year.",
+        ),
+    ] = None,
+    to: Annotated[Date | None, Query(description="Last day of the period, included; default today.")] = None,
 ) -> TimelinessReport | Response:
     reply.format()  # negotiated first: a 406 runs no report
-    report = await service.timeliness(session, principal, due_soon_hours)
+    period = None
+    if from_ is not None or to is not None:
+        today = clock.today()
+        period = Period(from_ or pathway.reporting_year_to_date(to or today).first_day, to or today)
+        if period.first_day > period.last_day:
+            raise ValidationFailed(["query", "to"], "`to` must not be before `from`.")
+    report = await service.timeliness(session, principal, due_soon_hours, period)
     return reply.table(report, service.TIMELINESS_CSV_HEADER, service.timeliness_rows, "timeliness.csv")

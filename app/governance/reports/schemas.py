@@ -443,6 +443,40 @@ class ContributionTimeliness(ResponseModel):
     )
 
 
+# After the decision: assessments and initial child protection conferences (app.governance.reports.pathway).
+
+
+class ReportPeriod(ResponseModel):
+    model_config = example({"from": "2026-04-01", "to": "2026-12-05"})
+
+    from_: date = Field(alias="from", description="First day counted (a date in England).")
+    to: date = Field(description="Last day counted, included.")
+
+
+class OnTimeCounts(ResponseModel):
+    within: Count = Field(description="Done in the period by the due date stored with it.")
+    late: Count = Field(description="Done in the period after the due date.")
+
+
+class AssessmentTimeliness(ResponseModel):
+    open: DueCounts = Field(description="Assessments not yet completed, against `due_on`.")
+    completed: OnTimeCounts = Field(
+        description="Assessments completed in the period: within 45 working days of the referral, or late."
+    )
+
+
+class ConferenceTimeliness(ResponseModel):
+    awaiting: DueCounts = Field(
+        description=(
+            "Section 47 enquiries whose initial child protection conference may still be due (no outcome yet, "
+            "or a conference called and not held), against `icpc_due_on`."
+        )
+    )
+    held: OnTimeCounts = Field(
+        description="Conferences held in the period: within 15 working days of the strategy discussion, or late."
+    )
+
+
 def _due(due: int, soon: int, overdue: int) -> dict[str, int]:
     return {"due": due, "due_soon": soon, "overdue": overdue}
 
@@ -474,6 +508,12 @@ class TimelinessReport(ResponseModel):
                 ],
             },
             "plan_reviews": _due(12, 1, 2),
+            "period": {"from": "2026-04-01", "to": "2026-11-24"},
+            "assessments": {"open": _due(31, 4, 2), "completed": {"within": 120, "late": 17}},
+            "initial_child_protection_conferences": {
+                "awaiting": _due(6, 2, 1),
+                "held": {"within": 41, "late": 5},
+            },
         }
     )
 
@@ -493,4 +533,11 @@ class TimelinessReport(ResponseModel):
             "Active safeguarding plans against `review_due_on`: overdue the day after it; due soon when it falls "
             "within the window (today counts)."
         )
+    )
+    period: ReportPeriod = Field(description="The days counted for work done (`from`, `to`).")
+    assessments: AssessmentTimeliness = Field(
+        description="Child and family assessments, due 45 working days after the referral (`due_on`)."
+    )
+    initial_child_protection_conferences: ConferenceTimeliness = Field(
+        description="Initial child protection conferences, due 15 working days after the strategy discussion."
     )

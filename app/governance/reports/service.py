@@ -43,7 +43,7 @@ from app.core.clock import local_date
 from app.core.codes import RagRating
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
-from app.governance.reports import queries
+from app.governance.reports import pathway, queries
 from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
 from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
@@ -53,6 +53,7 @@ from app.governance.reports.schemas import (
     DueCounts,
     RagDueCounts,
     ReferralDecisionTimeliness,
+    ReportPeriod,
     SacReport,
     TimelinessReport,
 )
@@ -367,7 +368,9 @@ def _total(parts: Iterable[DueCounts]) -> DueCounts:
     )
 
 
-async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: int) -> TimelinessReport:
+async def timeliness(
+    session: AsyncSession, actor: Principal, due_soon_hours: int, period: Period | None = None
+) -> TimelinessReport:
     now = utcnow()
     soon = now + timedelta(hours=due_soon_hours)
 
@@ -394,6 +397,8 @@ async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: in
     today = clock.today()
     soon_day = today + timedelta(days=math.ceil(due_soon_hours / 24))
     plans = _due((await session.execute(queries.plan_reviews_due(today, soon_day))).one())
+    period = period or pathway.reporting_year_to_date(today)
+    soon_days = math.ceil(due_soon_hours / 24)
 
     report = TimelinessReport(
         as_of=now,
@@ -402,9 +407,20 @@ async def timeliness(session: AsyncSession, actor: Principal, due_soon_hours: in
         adult_concern_decisions=concerns,
         contribution_requests=ContributionTimeliness(total=_total(requests), by_agency_and_rag=requests),
         plan_reviews=plans,
+        period=ReportPeriod.model_validate({"from": period.first_day, "to": period.last_day}),
+        assessments=await pathway.assessments(session, period, soon_days),
+        initial_child_protection_conferences=await pathway.conferences(session, period, soon_days),
     )
     audit.record(
-        session, actor, AuditAction.READ, TIMELINESS_RECORD_TYPE, details={"due_soon_hours": due_soon_hours}
+        session,
+        actor,
+        AuditAction.READ,
+        TIMELINESS_RECORD_TYPE,
+        details={
+            "due_soon_hours": due_soon_hours,
+            "from": period.first_day.isoformat(),
+            "to": period.last_day.isoformat(),
+        },
     )
     return report
 
@@ -426,3 +442,5 @@ def timeliness_rows(report: TimelinessReport) -> Iterator[tuple[Any, ...]]:
     for c in report.contribution_requests.by_agency_and_rag:
         yield line("contribution_requests", c, agency=str(c.agency), rag=str(c.rag))
     yield line("plan_reviews", report.plan_reviews)
+    yield line("assessments", report.assessments.open)
+    yield line("initial_child_protection_conferences", report.initial_child_protection_conferences.awaiting)
