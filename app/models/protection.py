@@ -30,6 +30,8 @@ class Assessment(Versioned, Base):
         sa.ForeignKey("referral_children.id"), nullable=False, index=True
     )
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    # The London date the referral was received: the 45 working days count from it.
+    referral_received_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     started_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     started_by: Mapped[str] = sub_column()

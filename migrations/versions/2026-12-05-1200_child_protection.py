@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("referral_id", sa.Uuid(), nullable=False),
         sa.Column("child_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("referral_received_on", sa.Date(), nullable=False),
         sa.Column("started_on", sa.Date(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("started_by", sa.String(length=255), nullable=False),

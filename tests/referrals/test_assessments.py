@@ -55,6 +55,7 @@ async def test_an_assessment_is_due_45_working_days_after_the_referral(
         "child_id": child["id"],
         "person_id": child["person_id"],
         "status": "open",
+        "referral_received_on": "2025-11-10",
         "started_on": "2025-11-12",
         "due_on": DUE,
         "started_by": "practitioner-ann",

@@ -64,8 +64,9 @@ class AssessmentOut(ResponseModel):
             "child_id": "0b8f6c2e-3d4a-4b5c-9d8e-7f6a5b4c3d2e",
             "person_id": "2c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
             "status": "completed",
+            "referral_received_on": "2026-11-23",
             "started_on": "2026-11-24",
-            "due_on": "2027-01-27",
+            "due_on": "2027-01-28",
             "started_by": "worker-17",
             "completed_on": "2027-01-20",
             "factors": ["3A", "3B", "16A"],
@@ -82,8 +83,9 @@ class AssessmentOut(ResponseModel):
     child_id: uuid.UUID
     person_id: uuid.UUID | None = Field(description="The child's person record, when matched.")
     status: AssessmentStatus
+    referral_received_on: date = Field(description="The London date the referral was received.")
     started_on: date
-    due_on: date = Field(description="45 working days after the referral was received (its London date).")
+    due_on: date = Field(description="45 working days after `referral_received_on`.")
     started_by: Sub
     completed_on: date | None
     factors: Factors

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import pathway
-from app.children.assessments import access, status
+from app.children.assessments import access, repository, status
 from app.children.assessments.schemas import AssessmentCompletion, AssessmentIn
 from app.children.assessments.status import Action
-from app.children.codes import AssessmentFactor, AssessmentOutcome, AssessmentStatus, ReasonForClosure
+from app.children.codes import AssessmentFactor, AssessmentOutcome, ReasonForClosure
 from app.children.referrals.acceptance import accepted_children
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -30,7 +29,7 @@ from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.events import EventType
 from app.models.base import utcnow
 from app.models.protection import Assessment
-from app.models.referral import Referral, ReferralChild
+from app.models.referral import ReferralChild
 
 RECORD_TYPE = "assessment"
 # Working Together to Safeguard Children 2023: within 45 working days of the referral.
@@ -91,11 +90,7 @@ async def start(
             ["body", "started_on"],
             f"An assessment starts on or after the referral ({received_on.isoformat()}).",
         )
-    already = await session.scalar(
-        sa.select(Assessment.id).where(
-            Assessment.child_id == child.id, Assessment.status == AssessmentStatus.OPEN
-        )
-    )
+    already = await repository.open_assessment_of(session, child.id)
     if already is not None:
         raise InvalidTransition(f"This child already has an open assessment ({already}).")
     assessment = Assessment(
@@ -103,6 +98,7 @@ async def start(
         referral_id=referral.id,
         child_id=child.id,
         status=status.INITIAL,
+        referral_received_on=received_on,
         started_on=body.started_on,
         due_on=clock.working_days_after(received_on, ASSESSMENT_WORKING_DAYS),
         started_by=actor.sub,
@@ -146,12 +142,8 @@ async def complete(
             ["body", "completed_on"],
             f"An assessment completes on or after the day it started ({assessment.started_on.isoformat()}).",
         )
-    received_at = await session.scalar(
-        sa.select(Referral.received_at).where(Referral.id == assessment.referral_id)
-    )
-    assert received_at is not None  # the assessment's referral
     working_days, late = pathway.lateness(
-        clock, local_date(received_at), body.completed_on, assessment.due_on
+        clock, assessment.referral_received_on, body.completed_on, assessment.due_on
     )
     status.move(assessment, Action.COMPLETE)
     assessment.completed_on = body.completed_on

@@ -14,12 +14,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import pathway
 from app.children.codes import ConferenceOutcome, StrategyDiscussionDecision
-from app.children.protection import access, status
+from app.children.protection import access, repository, status
 from app.children.protection.schemas import ConferenceIn, Section47OutcomeIn, StrategyDiscussionIn
 from app.children.protection.status import Action
 from app.children.referrals import service as referrals
@@ -54,16 +53,6 @@ def _check_attendance(body: StrategyDiscussionIn) -> None:
             + ", ".join(missing)
             + ".",
         )
-
-
-async def enquiries_of(session: AsyncSession, discussion_id: uuid.UUID) -> Sequence[Section47Enquiry]:
-    return (
-        await session.scalars(
-            sa.select(Section47Enquiry)
-            .where(Section47Enquiry.strategy_discussion_id == discussion_id)
-            .order_by(Section47Enquiry.created_at, Section47Enquiry.id)
-        )
-    ).all()
 
 
 async def hold_discussion(
@@ -147,7 +136,7 @@ async def read_discussion(
     discussion = await access.discussion(session, actor, discussion_id)
     about = await pathway.children(session, [uuid.UUID(c) for c in discussion.child_ids])
     pathway.audit(session, actor, AuditAction.READ, DISCUSSION_RECORD, discussion.id, about.values())
-    return discussion, await enquiries_of(session, discussion.id)
+    return discussion, await repository.enquiries_of(session, discussion.id)
 
 
 async def read_enquiry(

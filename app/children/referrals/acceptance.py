@@ -43,8 +43,9 @@ async def accepted_children(
     child_ids: Sequence[uuid.UUID],
     loc: Sequence[str],
 ) -> tuple[Referral, list[ReferralChild]]:
-    """The referral (locked, the hub's; 404 to anyone else) and the children ``child_ids`` name, each
-    one of its children (422 at ``loc`` otherwise) and accepted as a referral (409 otherwise)."""
+    """The referral (locked, the hub's; 404 to anyone else) and the children ``child_ids`` name, in the
+    referral's order, each one of its children (422 at ``loc`` otherwise) and accepted as a referral
+    (409 otherwise)."""
     referral = await for_hub(session, actor, referral_id)
     children = {child.id: child for child in (await repository.children(session, [referral.id]))[referral.id]}
     chosen: list[ReferralChild] = []
@@ -66,4 +67,4 @@ async def accepted_children(
                 "children's social care: it stays a contact, with no assessment or strategy discussion."
             )
         chosen.append(child)
-    return referral, chosen
+    return referral, sorted(chosen, key=lambda child: child.position)
