@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.callers import Who
+from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem, locs, ok
 from tests.fixtures.pathway import (
     EARLY_HELP,
@@ -21,7 +22,7 @@ from tests.fixtures.pathway import (
     start_assessment,
 )
 from tests.fixtures.referrals import get_referral, propose_and_approve
-from tests.fixtures.values import Body
+from tests.fixtures.values import Body, sql_id
 
 # Received on Monday 10 November 2025: 45 working days later, with Christmas Day, Boxing Day and New
 # Year's Day skipped, is Thursday 15 January 2026 (Monday 12 January without the bank holidays).
@@ -198,3 +199,38 @@ async def test_a_practitioner_starts_and_a_manager_completes(
     url = f"/v1/assessments/{assessment['id']}/completion"
     refused = await client.post(url, json=completion_body("2025-12-01"), headers=who["practitioner"])
     assert_problem(refused, 403, "insufficient_scope")
+
+
+async def test_the_assessment_queue_lists_the_soonest_due_first(
+    client: httpx.AsyncClient, app: FastAPI, who: Who
+) -> None:
+    referral = await accepted_referral(client, app, who, RECEIVED, children=3)
+    made = []
+    for child in referral["children"]:
+        body = assessment_body(referral, "2025-11-12", child_id=child["id"])
+        made.append((await start_assessment(client, who["practitioner"], body))["id"])
+    late, soon, done = made
+    for assessment_id, day in ((late, "2025-12-01"), (soon, "2099-12-01")):
+        sql = f"UPDATE assessments SET due_on = '{day}' WHERE id = '{sql_id(assessment_id)}'"
+        await run_sql(app, sql)
+    ok(await _complete(client, who, done, completion_body("2025-12-01")))
+
+    async def listed(headers: dict[str, str], **params: str) -> list[str]:
+        page = ok(
+            await client.get(
+                "/v1/assessments", params={"referral_id": referral["id"], **params}, headers=headers
+            )
+        )
+        return [item["id"] for item in page["items"]]
+
+    assert await listed(who["practitioner"]) == [late, done, soon]
+    assert await listed(who["practitioner"], status="open") == [late, soon]
+    assert await listed(who["practitioner"], status="open,completed") == [late, done, soon]
+    assert await listed(who["practitioner"], overdue="true") == [late]
+    assert await listed(who["practitioner"], overdue="false") == [done, soon]
+    assert await listed(who["police"]) == []
+    assert_problem(
+        await client.get("/v1/assessments", params={"status": "closed"}, headers=who["practitioner"]),
+        422,
+        "validation_failed",
+    )

@@ -252,3 +252,26 @@ async def test_an_outcome_is_a_managers_and_a_category_goes_with_a_conference(
         "neglect",
         "manager-bob",
     )
+
+
+async def test_a_referrals_strategy_discussions_are_listed_with_their_enquiries(
+    client: httpx.AsyncClient, app: FastAPI, who: Who
+) -> None:
+    referral = await accepted_referral(client, app, who, RECEIVED, STRATEGY)
+    first = await hold_discussion(
+        client, who["practitioner"], discussion_body(referral, HELD_AT, decision="no_section_47")
+    )
+    second = await hold_discussion(
+        client, who["practitioner"], discussion_body(referral, "2025-12-15T09:00:00Z")
+    )
+    other = await accepted_referral(client, app, who, RECEIVED, STRATEGY)
+    await hold_discussion(client, who["practitioner"], discussion_body(other, HELD_AT))
+
+    page = ok(
+        await client.get(
+            "/v1/strategy-discussions", params={"referral_id": referral["id"]}, headers=who["manager"]
+        )
+    )
+    assert page == {"items": [second, first], "next_cursor": None}
+    police = ok(await client.get("/v1/strategy-discussions", headers=who["police"]))
+    assert police == {"items": [], "next_cursor": None}

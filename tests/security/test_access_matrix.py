@@ -187,6 +187,7 @@ class World:
 
     async def assessment_of_a_child(self) -> str:
         referral = await self.accepted()
+        self.ids["child_assessment_referral"] = referral["id"]
         body = {
             "referral_id": referral["id"],
             "child_id": referral["children"][0]["id"],
@@ -728,6 +729,21 @@ def plans_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert plans, "the World's plan"
 
 
+def hub_items(record_id: str) -> Check:
+    """A list of the hub's own work: children's social care finds the World's record (``record_id``
+    names it in ``World.ids``) among its items, any other caller an empty page."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        _, agency = CALLERS[caller]
+        body = response.json()
+        if agency in HUB:
+            assert body["items"], response.text
+        else:
+            assert body == {"items": [], "next_cursor": None}, (caller, record_id)
+
+    return check
+
+
 def view(**views: str) -> Check:
     """The record comes in the view the caller's agency may see (``views``: agency → view)."""
 
@@ -909,6 +925,15 @@ ROWS = [
     # After the decision: the hub's own casework, nobody else's to see.
     Row("start assessment", "POST", "/v1/assessments", "referrals:write", 201, _start_assessment, HUB),
     Row(
+        "list assessments",
+        "GET",
+        "/v1/assessments",
+        "referrals:read",
+        200,
+        static("/v1/assessments?referral_id={child_assessment_referral}"),
+        check=hub_items("child_assessment"),
+    ),
+    Row(
         "get assessment",
         "GET",
         "/v1/assessments/{assessment_id}",
@@ -934,6 +959,15 @@ ROWS = [
         201,
         _strategy_discussion,
         HUB,
+    ),
+    Row(
+        "list strategy discussions",
+        "GET",
+        "/v1/strategy-discussions",
+        "referrals:read",
+        200,
+        static("/v1/strategy-discussions"),
+        check=hub_items("strategy_discussion"),
     ),
     Row(
         "get strategy discussion",

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
+
+from fastapi import Query
 
 from app.children.assessments import service
+from app.children.assessments.repository import AssessmentFilters
 from app.children.assessments.schemas import AssessmentCompletion, AssessmentIn, AssessmentOut
 from app.children.assessments.views import assessment_out
+from app.children.codes import AssessmentStatus
 from app.core.concurrency import Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
+from app.core.filters import AnyOf
 from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Page, Paging
 from app.core.principals import DecisionsApprove, ReferralsRead, ReferralsWriteOnce
 from app.core.routing import Router
 
@@ -41,6 +48,32 @@ async def start_assessment(
     assessment, child = await service.start(session, principal, body, clock)
     out = assessment_out(assessment, child)
     return created.at(f"/v1/assessments/{assessment.id}", answer.tagged(assessment.version, out))
+
+
+@router.get(
+    "",
+    summary="List assessments (children's social care): the assessment queue",
+    description=(
+        "Soonest due first. Filters: `referral_id`; `status` (`open`, `completed`; `a,b` or repeated); "
+        "`overdue=true` for open assessments past `due_on` (a London date: overdue the day after), `false` for "
+        "the others. Other agencies' lists are empty. The list is audited with the ids and children it gives."
+    ),
+)
+async def list_assessments(
+    principal: ReferralsRead,
+    session: DbSession,
+    paging: Paging,
+    referral_id: Annotated[uuid.UUID | None, Query(description="Only this referral's assessments.")] = None,
+    status_: Annotated[
+        AnyOf[AssessmentStatus] | None, Query(alias="status", description="Any of these statuses.")
+    ] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only open assessments past `due_on` (true), or not.")
+    ] = None,
+) -> Page[AssessmentOut]:
+    filters = AssessmentFilters(referral_id=referral_id, statuses=status_, overdue=overdue)
+    page, next_cursor = await service.listed(session, principal, filters, paging.params)
+    return paging.page([assessment_out(assessment, child) for assessment, child in page], next_cursor)
 
 
 @router.get("/{assessment_id}", summary="Get an assessment (children's social care)")

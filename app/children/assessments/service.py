@@ -18,15 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import pathway
 from app.children.assessments import access, repository, status
+from app.children.assessments.repository import AssessmentFilters
 from app.children.assessments.schemas import AssessmentCompletion, AssessmentIn
 from app.children.assessments.status import Action
 from app.children.codes import AssessmentFactor, AssessmentOutcome, ReasonForClosure
 from app.children.referrals.acceptance import accepted_children
+from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
-from app.core.clock import WorkingClock, local_date
+from app.core.clock import WorkingClock, local_date, today
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.events import EventType
+from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.protection import Assessment
 from app.models.referral import ReferralChild
@@ -165,3 +168,16 @@ async def complete(
         late=late,
     )
     return assessment, child
+
+
+async def listed(
+    session: AsyncSession, actor: Principal, filters: AssessmentFilters, params: PageParams
+) -> tuple[list[tuple[Assessment, ReferralChild]], str | None]:
+    """A page of the assessments the caller may read (none but the hub's), each with its child."""
+    found, next_cursor = await repository.listed(session, actor, filters, params, today())
+    about = await pathway.children(session, {assessment.child_id for assessment in found})
+    page = [(assessment, about[assessment.child_id]) for assessment in found]
+    audit.record_list(
+        session, actor, RECORD_TYPE, "assessment_ids", [a.id for a, _ in page], [c.person_id for _, c in page]
+    )
+    return page, next_cursor

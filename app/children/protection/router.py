@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
+
+from fastapi import Query
 
 from app.children.protection import service
 from app.children.protection.schemas import (
@@ -18,6 +21,7 @@ from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
 from app.core.openapi import INVALID_TRANSITION, problem_responses
+from app.core.pagination import Page, Paging
 from app.core.principals import DecisionsApprove, ReferralsRead, ReferralsWrite, ReferralsWriteOnce
 from app.core.routing import Router
 
@@ -45,8 +49,26 @@ async def record_strategy_discussion(
     body: StrategyDiscussionIn,
 ) -> StrategyDiscussionOut:
     discussion, enquiries = await service.hold_discussion(session, principal, body, clock)
-    out = discussion_out(discussion, enquiries)
-    return created.at(f"/v1/strategy-discussions/{discussion.id}", answer.tagged(discussion.version, out))
+    location = f"/v1/strategy-discussions/{discussion.id}"
+    return created.at(location, answer.tagged(discussion.version, discussion_out(discussion, enquiries)))
+
+
+@router.get(
+    "/v1/strategy-discussions",
+    summary="List strategy discussions (children's social care)",
+    description=(
+        "Latest held first, each with the section 47 enquiries it started; `referral_id` keeps one referral's. "
+        "Other agencies' lists are empty. The list is audited with the ids and children it gives."
+    ),
+)
+async def list_strategy_discussions(
+    principal: ReferralsRead,
+    session: DbSession,
+    paging: Paging,
+    referral_id: Annotated[uuid.UUID | None, Query(description="Only this referral's discussions.")] = None,
+) -> Page[StrategyDiscussionOut]:
+    page, next_cursor = await service.list_discussions(session, principal, referral_id, paging.params)
+    return paging.page([discussion_out(d, enquiries) for d, enquiries in page], next_cursor)
 
 
 @router.get(

@@ -23,11 +23,13 @@ from app.children.protection.schemas import ConferenceIn, Section47OutcomeIn, St
 from app.children.protection.status import Action
 from app.children.referrals import service as referrals
 from app.children.referrals.acceptance import accepted_children
+from app.core import audit
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import WorkingClock, local_date
 from app.core.errors import ValidationFailed
 from app.core.events import EventType
+from app.core.pagination import PageParams
 from app.core.scopes import AgencyCode
 from app.models.base import utcnow
 from app.models.protection import Section47Enquiry, StrategyDiscussion
@@ -212,3 +214,22 @@ async def hold_conference(
         late=late,
     )
     return enquiry, child
+
+
+async def list_discussions(
+    session: AsyncSession, actor: Principal, referral_id: uuid.UUID | None, params: PageParams
+) -> tuple[list[tuple[StrategyDiscussion, list[Section47Enquiry]]], str | None]:
+    """A page of the strategy discussions the caller may read (none but the hub's), each with the
+    section 47 enquiries it started."""
+    found, next_cursor = await repository.discussions_of(session, actor, referral_id, params)
+    enquiries = await repository.enquiries_of_all(session, [d.id for d in found])
+    about = await pathway.children(session, {uuid.UUID(c) for d in found for c in d.child_ids})
+    audit.record_list(
+        session,
+        actor,
+        DISCUSSION_RECORD,
+        "strategy_discussion_ids",
+        [d.id for d in found],
+        [child.person_id for child in about.values()],
+    )
+    return [(d, enquiries[d.id]) for d in found], next_cursor
