@@ -314,6 +314,30 @@ def seed_demo() -> None:
     )
     typer.echo("or an administrator's token with:")
     typer.echo("  .venv/bin/mash token --agency childrens_social_care --role admin")
+    _seed_demo_casework(settings)
+
+
+def _seed_demo_casework(settings: Settings) -> None:
+    """A referral decided for a strategy discussion, an assessment and a section 47 enquiry (once)."""
+    from app.children import demo
+    from app.main import create_app
+
+    async def run() -> dict[str, str] | None:
+        app = create_app(settings)
+        try:
+            return await demo.seed(app)
+        finally:
+            await app.state.rate_limiter.aclose()
+            await app.state.engine.dispose()
+
+    made = asyncio.run(run())
+    if made is None:
+        typer.echo(f"Demo casework already there (referral {demo.DEMO_REFERENCE}).")
+        return
+    typer.echo(
+        f"Demo casework: referral {made['referral_id']} (external_reference {demo.DEMO_REFERENCE}), "
+        f"assessment {made['assessment_id']}, strategy discussion {made['strategy_discussion_id']}."
+    )
 
 
 DEMO_ADULT = {"given_name": "Dora", "family_name": "Demo-Review", "date_of_birth": "1938-05-17"}

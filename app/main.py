@@ -17,8 +17,10 @@ from app.adults.capacity.router import router as capacity_router
 from app.adults.concerns.router import router as adult_concerns_router
 from app.adults.plans.router import router as plans_router
 from app.adults.reviews.router import router as reviews_router
+from app.children.assessments.router import router as assessments_router
 from app.children.contributions.router import router as contributions_router
 from app.children.decisions.router import router as decisions_router
+from app.children.protection.router import router as protection_router
 from app.children.referrals.router import router as referrals_router
 from app.core.config import Settings, get_settings
 from app.core.cors import Cors, document_cors
@@ -49,6 +51,13 @@ TAGS = [
         "description": "Information requests to agencies (MASH checks) and their answers.",
     },
     {"name": "Threshold decisions", "description": "Proposed and approved decisions on referrals."},
+    {
+        "name": "Assessments and child protection",
+        "description": (
+            "After an accepted referral: child and family assessments, strategy discussions, section 47 "
+            "enquiries and initial child protection conferences (children's social care only)."
+        ),
+    },
     {"name": "People", "description": "Person records and matching."},
     {"name": "Adult concerns", "description": "Adults at risk: concerns, section 42 decisions, enquiries."},
     {
@@ -134,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(referrals_router)
     app.include_router(contributions_router)
     app.include_router(decisions_router)
+    app.include_router(assessments_router)
+    app.include_router(protection_router)
     app.include_router(people_router)
     app.include_router(subject_access_router)
     app.include_router(disclosures_router)

@@ -28,6 +28,8 @@ STATUS_MODULES = {
     "Enquiry": "app/adults/concerns/enquiry_status.py",
     "SafeguardingPlan": "app/adults/plans/status.py",
     "SafeguardingAdultsReview": "app/adults/reviews/status.py",
+    "Assessment": "app/children/assessments/status.py",
+    "Section47Enquiry": "app/children/protection/status.py",
 }
 # The other writes of a `status` in app/, each with why it is not a state machine of its own. A write
 # not listed here or in a status module fails the test.

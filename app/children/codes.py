@@ -198,3 +198,70 @@ class CommunicationMethod(StrEnum):
     VIDEO = "video"
     TEXT_MESSAGE = "text_message"
     OTHER = "other"
+
+
+# ---------------------------------------------------------------------------------------------------
+# After the threshold decision: assessments, strategy discussions, section 47 enquiries, conferences.
+
+
+class ReasonForClosure(StrEnum):
+    """Children in Need census: reason for closure of the CIN episode."""
+
+    ADOPTED = "RC1"
+    DIED = "RC2"
+    CHILD_ARRANGEMENTS_ORDER = "RC3"
+    SPECIAL_GUARDIANSHIP_ORDER = "RC4"
+    TRANSFERRED_TO_ANOTHER_LA = "RC5"
+    TRANSFERRED_TO_ADULT_SERVICES = "RC6"
+    SERVICES_CEASED = "RC7"
+    CLOSED_AFTER_ASSESSMENT_NO_FURTHER_ACTION = "RC8"
+    CLOSED_AFTER_ASSESSMENT_EARLY_HELP = "RC9"
+
+
+class AssessmentStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
+class AssessmentOutcome(StrEnum):
+    """What a completed child and family assessment leads to."""
+
+    NO_FURTHER_ACTION = "no_further_action"
+    EARLY_HELP = "early_help"
+    CHILD_IN_NEED_PLAN = "child_in_need_plan"
+    STRATEGY_DISCUSSION = "strategy_discussion"
+
+
+class StrategyDiscussionDecision(StrEnum):
+    SECTION_47_ENQUIRY = "section_47_enquiry"
+    NO_SECTION_47 = "no_section_47"
+
+
+class Section47Status(StrEnum):
+    """open -> concluded (no conference), or awaiting_conference -> conference_held."""
+
+    OPEN = "open"
+    CONCLUDED = "concluded"
+    AWAITING_CONFERENCE = "awaiting_conference"
+    CONFERENCE_HELD = "conference_held"
+
+
+class Section47Outcome(StrEnum):
+    NO_FURTHER_ACTION = "no_further_action"
+    CHILD_IN_NEED_PLAN = "child_in_need_plan"
+    INITIAL_CHILD_PROTECTION_CONFERENCE = "initial_child_protection_conference"
+
+
+class ConferenceOutcome(StrEnum):
+    CHILD_PROTECTION_PLAN = "child_protection_plan"
+    NO_PLAN = "no_plan"
+
+
+class CategoryOfAbuse(StrEnum):
+    """Children in Need census: the category of abuse of a child protection plan."""
+
+    NEGLECT = "neglect"
+    PHYSICAL = "physical"
+    EMOTIONAL = "emotional"
+    SEXUAL = "sexual"
+    MULTIPLE = "multiple"

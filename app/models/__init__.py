@@ -13,6 +13,7 @@ from app.models import (  # noqa: F401  (imported to map their models)
     event,
     idempotency,
     person,
+    protection,
     ratelimit,
     referral,
     settings,

@@ -14,9 +14,17 @@ from app.adults.codes import AdultConcernStatus, PlanStatus
 from app.adults.concerns import enquiry_status
 from app.adults.concerns import status as concern_status
 from app.adults.plans import status as plan_status
-from app.children.codes import FINAL_REFERRAL_STATUSES, DecisionStatus, ReferralStatus
+from app.children.assessments import status as assessment_status
+from app.children.codes import (
+    FINAL_REFERRAL_STATUSES,
+    AssessmentStatus,
+    DecisionStatus,
+    ReferralStatus,
+    Section47Status,
+)
 from app.children.contributions import status as contribution_status
 from app.children.decisions import status as decision_status
+from app.children.protection import status as section_47_status
 from app.children.referrals import status as referral_status
 from app.core.errors import InvalidTransition
 from app.governance.feed.rules import FEED, RecordType
@@ -28,12 +36,16 @@ MODULES = {
     "adult concern": concern_status,
     "enquiry": enquiry_status,
     "safeguarding plan": plan_status,
+    "assessment": assessment_status,
+    "section 47 enquiry": section_47_status,
 }
 FINAL: dict[ModuleType, set[Any]] = {
     referral_status: set(FINAL_REFERRAL_STATUSES),
     decision_status: {DecisionStatus.APPROVED, DecisionStatus.RETURNED},
     concern_status: {AdultConcernStatus.CLOSED},
     plan_status: {PlanStatus.CLOSED},
+    assessment_status: {AssessmentStatus.COMPLETED},
+    section_47_status: {Section47Status.CONCLUDED, Section47Status.CONFERENCE_HELD},
 }
 
 

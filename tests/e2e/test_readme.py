@@ -52,7 +52,8 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         outputs.append(document)
         text = text[end:].strip()
     created, me, referral, found, allocated, mine, rated, asked, *rest = outputs
-    answered, approved, seen, contributions, timeline, feed, sar, *rest = rest
+    answered, approved, assessment, no_health, discussion, hidden, *rest = rest
+    seen, contributions, timeline, feed, sar, *rest = rest
     record, disclosures, trail, verification, forbidden, revoked, after = rest
     assert created["agency"] == "police"
     assert created["client_secret"].startswith("mash_cs_")
@@ -78,6 +79,23 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
     assert [r["agency"] for r in asked["requests"]] == ["health"]
     assert answered == {"status": "submitted", "response": "Two missed immunisation appointments this year."}
     assert approved == {"status": "approved", "reviewed_by": "bob.manager"}
+    # After the decision: an assessment due in 45 working days, a strategy discussion that needs
+    # health at the table, a section 47 enquiry with its conference due in 15; none of it the police's.
+    today = clock.today().isoformat()
+    assert (assessment["status"], assessment["started_on"]) == ("open", today)
+    assert assessment["due_on"] > today
+    assert no_health == {
+        "status": 422,
+        "code": "validation_failed",
+        "errors": [
+            "Police, health and children's social care must attend a strategy discussion; missing: health."
+        ],
+    }
+    assert discussion["decision"] == "section_47_enquiry"
+    (enquiry,) = discussion["section_47_enquiries"]
+    assert enquiry["status"] == "open"
+    assert today < enquiry["icpc_due_on"] < assessment["due_on"]
+    assert hidden == {"status": 404, "code": "not_found"}
     assert seen == {
         "view": "referrer",
         "status": "decided",
@@ -95,6 +113,9 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         "decision.proposed by ann.practitioner",
         "decision.approved by bob.manager",
         "referral.decided by bob.manager",
+        "assessment.started by ann.practitioner",
+        "strategy_discussion.held by ann.practitioner",
+        "section_47.started by ann.practitioner",
     ]
     # The police feed: its referral's status changes, nothing about who was asked or what they said.
     assert feed["events"] == [

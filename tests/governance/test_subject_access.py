@@ -521,6 +521,9 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
         "contributions": 2,
         "threshold_decisions": 1,
         "communications": 1,
+        "assessments": 0,
+        "strategy_discussions": 0,
+        "section_47_enquiries": 0,
         "adult_concerns": 1,
         "capacity_assessments": 1,
         "safeguarding_plans": 1,
@@ -723,6 +726,9 @@ async def test_childrens_social_care_exports_the_childrens_side_only(
         "contributions": 2,
         "threshold_decisions": 1,
         "communications": 1,
+        "assessments": 0,
+        "strategy_discussions": 0,
+        "section_47_enquiries": 0,
     }
 
 

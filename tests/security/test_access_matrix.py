@@ -75,7 +75,7 @@ CALLERS = {
 # test is raised by health, and its plan has actions for the police and housing.
 MAKERS = {
     label: CALLERS[label]
-    for label in ("police", "health", "practitioner", "asc_practitioner", "asc_manager", "admin")
+    for label in ("police", "health", "practitioner", "manager", "asc_practitioner", "asc_manager", "admin")
 }
 # The hub staff among the makers, by `sub`.
 HUB_STAFF = [f"{label}-user" for label, (role, _) in MAKERS.items() if role.startswith(("mash_", "asc_"))]
@@ -166,6 +166,59 @@ class World:
         )["id"]
         return decision_id
 
+    async def accepted(self) -> dict[str, Any]:
+        """A referral decided for a strategy discussion (which accepts its child); as the hub reads it."""
+        referral_id = await self.referral(rated=True)
+        body = {
+            "level": 4,
+            "outcome": "strategy_discussion",
+            "rationale": "Disclosure of physical abuse.",
+            "primary_need": "N1",
+        }
+        decision = await self.call(
+            "POST", f"/v1/referrals/{referral_id}/threshold-decisions", "practitioner", 201, json=body
+        )
+        approval = {"approved": True, "comment": "Agreed."}
+        await self.call(
+            "POST", f"/v1/threshold-decisions/{decision['id']}/approval", "manager", 200, json=approval
+        )
+        referral: dict[str, Any] = await self.call("GET", f"/v1/referrals/{referral_id}", "practitioner", 200)
+        return referral
+
+    async def assessment_of_a_child(self) -> str:
+        referral = await self.accepted()
+        self.ids["child_assessment_referral"] = referral["id"]
+        body = {
+            "referral_id": referral["id"],
+            "child_id": referral["children"][0]["id"],
+            "started_on": clock.today().isoformat(),
+        }
+        assessment_id: str = (await self.call("POST", "/v1/assessments", "practitioner", 201, json=body))[
+            "id"
+        ]
+        return assessment_id
+
+    async def section_47_enquiry(self, *, icpc: bool = False) -> tuple[str, str]:
+        """A strategy discussion starting a section 47 enquiry (with a conference called when ``icpc``):
+        (the discussion's id, the enquiry's)."""
+        discussion = await self.call(
+            "POST",
+            "/v1/strategy-discussions",
+            "practitioner",
+            201,
+            json=_discussion_body(await self.accepted()),
+        )
+        enquiry_id: str = discussion["section_47_enquiries"][0]["id"]
+        if icpc:
+            body = {
+                "concluded_on": clock.today().isoformat(),
+                "outcome": "initial_child_protection_conference",
+            }
+            await self.call(
+                "POST", f"/v1/section-47-enquiries/{enquiry_id}/outcome", "manager", 200, json=body
+            )
+        return discussion["id"], enquiry_id
+
     async def person(self) -> tuple[str, str]:
         n = next(_names)
         body = {"given_name": f"Person{n}", "family_name": "Example", "date_of_birth": "2015-01-01"}
@@ -254,6 +307,8 @@ class World:
             json={"information": "Known to the health visitor."},
         )
         self.ids["decision"] = await self.proposal(self.ids["referral"])
+        self.ids["child_assessment"] = await self.assessment_of_a_child()
+        self.ids["strategy_discussion"], self.ids["section_47_enquiry"] = await self.section_47_enquiry()
         self.ids["person"], _ = await self.person()
         referral = await self.call("GET", f"/v1/referrals/{self.ids['referral']}", "practitioner", 200)
         self.ids["child"] = referral["children"][0]["person_id"]
@@ -399,6 +454,55 @@ async def _approve(world: World) -> Request:
         "url": f"/v1/threshold-decisions/{decision_id}/approval",
         "json": {"approved": True, "comment": "Agreed."},
     }
+
+
+def _discussion_body(referral: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "referral_id": referral["id"],
+        "child_ids": [child["id"] for child in referral["children"]],
+        "held_at": clock.now().isoformat(),
+        "attendees": [
+            {"agency": agency, "name": "A. Person", "role": "Safeguarding lead"}
+            for agency in ("childrens_social_care", "police", "health")
+        ],
+        "decision": "section_47_enquiry",
+        "rationale": "Disclosure of physical abuse.",
+    }
+
+
+async def _start_assessment(world: World) -> Request:
+    referral = await world.accepted()
+    body = {
+        "referral_id": referral["id"],
+        "child_id": referral["children"][0]["id"],
+        "started_on": clock.today().isoformat(),
+    }
+    return {"url": "/v1/assessments", "json": body}
+
+
+async def _complete_assessment(world: World) -> Request:
+    body = {"completed_on": clock.today().isoformat(), "factors": ["21"], "outcome": "no_further_action"}
+    return {"url": f"/v1/assessments/{await world.assessment_of_a_child()}/completion", "json": body}
+
+
+async def _strategy_discussion(world: World) -> Request:
+    return {"url": "/v1/strategy-discussions", "json": _discussion_body(await world.accepted())}
+
+
+async def _section_47_outcome(world: World) -> Request:
+    _, enquiry_id = await world.section_47_enquiry()
+    body = {"concluded_on": clock.today().isoformat(), "outcome": "child_in_need_plan"}
+    return {"url": f"/v1/section-47-enquiries/{enquiry_id}/outcome", "json": body}
+
+
+async def _conference(world: World) -> Request:
+    _, enquiry_id = await world.section_47_enquiry(icpc=True)
+    body = {
+        "held_on": clock.today().isoformat(),
+        "outcome": "child_protection_plan",
+        "category_of_abuse": "neglect",
+    }
+    return {"url": f"/v1/section-47-enquiries/{enquiry_id}/conference", "json": body}
 
 
 async def _communication(world: World) -> Request:
@@ -675,6 +779,21 @@ def plans_of_whom_it_may(response: httpx.Response, caller: str) -> None:
         assert plans, "the World's plan"
 
 
+def hub_items(record_id: str) -> Check:
+    """A list of the hub's own work: children's social care finds the World's record (``record_id``
+    names it in ``World.ids``) among its items, any other caller an empty page."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        _, agency = CALLERS[caller]
+        body = response.json()
+        if agency in HUB:
+            assert body["items"], response.text
+        else:
+            assert body == {"items": [], "next_cursor": None}, (caller, record_id)
+
+    return check
+
+
 def view(**views: str) -> Check:
     """The record comes in the view the caller's agency may see (``views``: agency → view)."""
 
@@ -851,6 +970,89 @@ ROWS = [
         "decisions:approve",
         200,
         _approve,
+        HUB,
+    ),
+    # After the decision: the hub's own casework, nobody else's to see.
+    Row("start assessment", "POST", "/v1/assessments", "referrals:write", 201, _start_assessment, HUB),
+    Row(
+        "list assessments",
+        "GET",
+        "/v1/assessments",
+        "referrals:read",
+        200,
+        static("/v1/assessments?referral_id={child_assessment_referral}"),
+        check=hub_items("child_assessment"),
+    ),
+    Row(
+        "get assessment",
+        "GET",
+        "/v1/assessments/{assessment_id}",
+        "referrals:read",
+        200,
+        static("/v1/assessments/{child_assessment}"),
+        HUB,
+    ),
+    Row(
+        "complete assessment",
+        "POST",
+        "/v1/assessments/{assessment_id}/completion",
+        "decisions:approve",
+        200,
+        _complete_assessment,
+        HUB,
+    ),
+    Row(
+        "record strategy discussion",
+        "POST",
+        "/v1/strategy-discussions",
+        "referrals:write",
+        201,
+        _strategy_discussion,
+        HUB,
+    ),
+    Row(
+        "list strategy discussions",
+        "GET",
+        "/v1/strategy-discussions",
+        "referrals:read",
+        200,
+        static("/v1/strategy-discussions"),
+        check=hub_items("strategy_discussion"),
+    ),
+    Row(
+        "get strategy discussion",
+        "GET",
+        "/v1/strategy-discussions/{discussion_id}",
+        "referrals:read",
+        200,
+        static("/v1/strategy-discussions/{strategy_discussion}"),
+        HUB,
+    ),
+    Row(
+        "get section 47 enquiry",
+        "GET",
+        "/v1/section-47-enquiries/{enquiry_id}",
+        "referrals:read",
+        200,
+        static("/v1/section-47-enquiries/{section_47_enquiry}"),
+        HUB,
+    ),
+    Row(
+        "record section 47 outcome",
+        "POST",
+        "/v1/section-47-enquiries/{enquiry_id}/outcome",
+        "decisions:approve",
+        200,
+        _section_47_outcome,
+        HUB,
+    ),
+    Row(
+        "record conference",
+        "POST",
+        "/v1/section-47-enquiries/{enquiry_id}/conference",
+        "referrals:write",
+        200,
+        _conference,
         HUB,
     ),
     Row(

@@ -6,6 +6,7 @@ set of referrals, concerns and plans in every state a partner can see them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,17 +25,19 @@ from tests.fixtures.adults import (
     record_advocacy,
 )
 from tests.fixtures.callers import ADULTS_SIDE, CALLERS, TokenFactory, Who, cast
+from tests.fixtures.pathway import assessment_body, discussion_body, hold_discussion, start_assessment
 from tests.fixtures.people import create_person
 from tests.fixtures.referrals import (
     answer,
     ask,
     create_referral,
+    get_referral,
     propose_and_approve,
     rate,
     referral_body,
     unique_child,
 )
-from tests.fixtures.values import Headers
+from tests.fixtures.values import Headers, today
 
 READERS = ("police", "health", "education", "housing", "practitioner", "asc_worker")
 PATHS = {
@@ -58,6 +61,10 @@ async def seed(client: httpx.AsyncClient, who: Who) -> list[tuple[str, str]]:
     health_request, _ = await ask(client, who["practitioner"], decided["id"], "health", "education")
     await answer(client, who["health"], health_request["id"])
     await propose_and_approve(client, who["practitioner"], who["mash_manager"], decided["id"])
+    # The hub's work after the decision: events on the referral's stream that no partner is shown.
+    full = await get_referral(client, who["practitioner"], decided["id"])
+    await start_assessment(client, who["practitioner"], assessment_body(full, today().isoformat()))
+    await hold_discussion(client, who["practitioner"], discussion_body(full, datetime.now(UTC).isoformat()))
     # A health referral on which the police were asked; an education referral nobody acted on.
     asked = await create_referral(client, who["health"], referral_body(unique_child()))
     await rate(client, who["practitioner"], asked["id"])

@@ -8,6 +8,7 @@ comes back is what the database lets that caller see.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,12 +22,21 @@ from app.models.adult import AdultConcern, Allegation
 from app.models.audit import AuditEvent
 from app.models.disclosure import Disclosure
 from app.models.event import CaseEvent
+from app.models.protection import Assessment, Section47Enquiry, StrategyDiscussion
 from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
 from tests.fixtures.adults import raise_concern
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
+from tests.fixtures.pathway import (
+    STRATEGY,
+    accepted_referral,
+    assessment_body,
+    discussion_body,
+    hold_discussion,
+    start_assessment,
+)
 from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child
-from tests.fixtures.values import Headers
+from tests.fixtures.values import Headers, today
 
 pytestmark = pytest.mark.postgres
 
@@ -93,6 +103,30 @@ async def test_the_hub_sees_every_row(client: httpx.AsyncClient, who: Who, app: 
     assert await _count(app, PRACTITIONER, ContributionResponse) == 1
     assert await _ids(app, ASC, AdultConcern) == {case["concern"]}
     assert await _ids(app, AUDITOR, Referral) == {case["police"], case["health"]}
+
+
+async def test_the_hubs_work_after_a_decision_is_the_hubs_alone(
+    client: httpx.AsyncClient, who: Who, app: FastAPI
+) -> None:
+    """Even the referring agency, which sees the referral, sees no row of the assessment, the strategy
+    discussion or the section 47 enquiry that followed it; the hub and the auditor see them."""
+    referral = await accepted_referral(client, app, who, decision=STRATEGY)
+    assessment = await start_assessment(
+        client, who["practitioner"], assessment_body(referral, today().isoformat())
+    )
+    discussion = await hold_discussion(
+        client, who["practitioner"], discussion_body(referral, datetime.now(UTC).isoformat())
+    )
+    made = {
+        Assessment: {uuid.UUID(assessment["id"])},
+        StrategyDiscussion: {uuid.UUID(discussion["id"])},
+        Section47Enquiry: {uuid.UUID(e["id"]) for e in discussion["section_47_enquiries"]},
+    }
+    assert await _ids(app, POLICE, Referral) == {uuid.UUID(referral["id"])}
+    for model, ids in made.items():
+        assert await _ids(app, POLICE, model) == set(), model.__name__
+        assert await _ids(app, PRACTITIONER, model) == ids, model.__name__
+        assert await _ids(app, AUDITOR, model) == ids, model.__name__
 
 
 async def test_answers_stay_with_the_agency_that_gave_them(
@@ -233,7 +267,7 @@ async def test_every_case_table_forces_row_level_security(app: FastAPI) -> None:
         "person_links", "adult_concerns", "allegations", "section_42_decisions", "enquiries",
         "capacity_assessments", "best_interests_decisions", "advocates", "advocacy", "safeguarding_plans",
         "plan_actions", "plan_reviews", "case_events", "disclosures", "subject_access_requests",
-        "audit_events",
+        "audit_events", "assessments", "strategy_discussions", "section_47_enquiries",
     }  # fmt: skip
     assert case_tables <= forced
 

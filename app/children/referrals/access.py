@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +25,11 @@ from app.core import filters
 from app.core.auth import Principal
 from app.core.codes import CaseSource
 from app.core.errors import NotFound
-from app.core.readable import one_with_view, view_case
+from app.core.readable import one, one_with_view, view_case
 from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, Referral
+
+Record = TypeVar("Record")
 
 
 class View(StrEnum):
@@ -95,3 +98,34 @@ def reads_decisions(principal: Principal) -> bool:
     """Threshold decisions carry the hub's reasoning, drawn from every agency's answers: the hub only.
     The referring agency sees the outcome on its referral."""
     return is_hub(principal)
+
+
+def reads_hub_work(principal: Principal) -> bool:
+    """What the hub does after its decision (assessments, strategy discussions, section 47 enquiries
+    and conferences) is its own casework about the family: the hub only. The referring agency sees the
+    outcome on its referral; no partner sees the work that follows."""
+    return is_hub(principal)
+
+
+def hub_work(principal: Principal) -> sa.ColumnElement[bool]:
+    """The readable statement's condition for the hub's work after a decision: every row, or none."""
+    return sa.true() if reads_hub_work(principal) else sa.false()
+
+
+async def hub_work_record(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Record],
+    record_id: uuid.UUID,
+    *,
+    resource: str,
+    for_update: bool = False,
+) -> Record:
+    """One record of the hub's work after a decision (locked when ``for_update``); 404 to anyone else."""
+    key: Any = model.id  # type: ignore[attr-defined]
+    found = await one(
+        session, sa.select(model).where(key == record_id, hub_work(principal)), for_update=for_update
+    )
+    if found is None:
+        raise NotFound(resource, record_id)
+    return found

@@ -170,6 +170,14 @@ FEED: dict[EventType, Rule] = {
     EventType.REFERRAL_INFORMATION_ADDED: Rule(
         _REFERRAL, referrer=Shown(("information_id", "agency", "concern_categories"), Only.OWN_ACTION)
     ),
+    # After the decision: the hub's own work with the family (assessments, strategy discussions, section
+    # 47 enquiries and conferences), on the referral's stream; no partner view lists them.
+    EventType.ASSESSMENT_STARTED: Rule(_REFERRAL),
+    EventType.ASSESSMENT_COMPLETED: Rule(_REFERRAL),
+    EventType.STRATEGY_DISCUSSION_HELD: Rule(_REFERRAL),
+    EventType.SECTION_47_STARTED: Rule(_REFERRAL),
+    EventType.SECTION_47_CONCLUDED: Rule(_REFERRAL),
+    EventType.CONFERENCE_HELD: Rule(_REFERRAL),
     # Adults' side
     EventType.ADULT_CONCERN_RECEIVED: Rule(
         _CONCERN, AdultConcernStatus.RECEIVED, raiser=Shown(("allegations", "types_of_risk"))

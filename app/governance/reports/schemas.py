@@ -696,6 +696,28 @@ class AcknowledgementTimeliness(ResponseModel):
     acknowledged: OnTimeCounts = Field(description="Acknowledged in the period.")
 
 
+# After the decision: assessments and initial child protection conferences (app.governance.reports.pathway).
+
+
+class AssessmentTimeliness(ResponseModel):
+    open: DueCounts = Field(description="Assessments not yet completed, against `due_on`.")
+    completed: OnTimeCounts = Field(
+        description="Assessments completed in the period: within 45 working days of the referral, or late."
+    )
+
+
+class ConferenceTimeliness(ResponseModel):
+    awaiting: DueCounts = Field(
+        description=(
+            "Section 47 enquiries whose initial child protection conference may still be due (no outcome yet, "
+            "or a conference called and not held), against `icpc_due_on`."
+        )
+    )
+    held: OnTimeCounts = Field(
+        description="Conferences held in the period: within 15 working days of the strategy discussion, or late."
+    )
+
+
 class TimelinessReport(ResponseModel):
     """What is open now against its deadline: threshold decisions on referrals, section 42 decisions on
     adult concerns, information requests to agencies, and safeguarding plan reviews."""
@@ -739,6 +761,11 @@ class TimelinessReport(ResponseModel):
                 "children_accepted": 610,
                 "conversion_rate": 0.35,
             },
+            "assessments": {"open": _due(31, 4, 2), "completed": {"on_time": 120, "late": 17}},
+            "initial_child_protection_conferences": {
+                "awaiting": _due(6, 2, 1),
+                "held": {"on_time": 41, "late": 5},
+            },
         }
     )
 
@@ -768,4 +795,10 @@ class TimelinessReport(ResponseModel):
     contacts: ContactConversion = Field(
         description="Contacts received in the period, referrals accepted, and the contact-to-referral "
         "conversion rate."
+    )
+    assessments: AssessmentTimeliness = Field(
+        description="Child and family assessments, due 45 working days after the referral (`due_on`)."
+    )
+    initial_child_protection_conferences: ConferenceTimeliness = Field(
+        description="Initial child protection conferences, due 15 working days after the strategy discussion."
     )

@@ -44,7 +44,7 @@ from app.core.clock import local_date
 from app.core.codes import RagRating
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
-from app.governance.reports import queries, validation
+from app.governance.reports import pathway, queries, validation
 from app.governance.reports.bands import SacAgeBand, SacEthnicity, SacGender
 from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
@@ -521,6 +521,7 @@ async def timeliness(
     today = clock.today()
     soon_day = today + timedelta(days=math.ceil(due_soon_hours / 24))
     plans = _due((await session.execute(queries.plan_reviews_due(today, soon_day))).one())
+    soon_days = math.ceil(due_soon_hours / 24)
 
     report = TimelinessReport(
         as_of=now,
@@ -533,6 +534,8 @@ async def timeliness(
         referral_decision_deadlines=await referral_decision_deadlines(session, now, soon, period),
         referrer_acknowledgements=await referrer_acknowledgements(session, now, soon, period),
         contacts=await contacts(session, period),
+        assessments=await pathway.assessments(session, period, soon_days),
+        initial_child_protection_conferences=await pathway.conferences(session, period, soon_days),
     )
     audit.record(
         session,
@@ -574,3 +577,6 @@ def timeliness_rows(report: TimelinessReport) -> Iterator[tuple[Any, ...]]:
         yield line(f"referral_decisions_{measure}", deadline.open, done=deadline.decided)
     acknowledgements = report.referrer_acknowledgements
     yield line("referrer_acknowledgements", acknowledgements.open, done=acknowledgements.acknowledged)
+    yield line("assessments", report.assessments.open, done=report.assessments.completed)
+    conferences = report.initial_child_protection_conferences
+    yield line("initial_child_protection_conferences", conferences.awaiting, done=conferences.held)

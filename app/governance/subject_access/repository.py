@@ -38,6 +38,7 @@ from app.models.adult import (
 )
 from app.models.disclosure import Disclosure, SubjectAccessRequest
 from app.models.person import PersonLink
+from app.models.protection import Assessment, Section47Enquiry, StrategyDiscussion
 from app.models.referral import (
     Communication,
     Contribution,
@@ -109,6 +110,11 @@ class ChildrensHoldings:
     decisions: dict[uuid.UUID, list[ThresholdDecision]]
     communications: dict[uuid.UUID, list[Communication]]
     additions: dict[uuid.UUID, list[ReferralInformation]]
+    # After the decision: the person's own assessments and section 47 enquiries, and the strategy
+    # discussions of the referrals (the export keeps those about the person), by referral id.
+    assessments: dict[uuid.UUID, list[Assessment]]
+    discussions: dict[uuid.UUID, list[StrategyDiscussion]]
+    enquiries: dict[uuid.UUID, list[Section47Enquiry]]
     # decision id → the decision on the person (not on the other children: theirs are third-party data)
     on_person: dict[uuid.UUID, list[ThresholdDecisionChild]] = field(default_factory=dict)
 
@@ -179,6 +185,12 @@ _OF_REFERRALS = (
     ("decisions", ThresholdDecision.referral_id, (ThresholdDecision.proposed_at, ThresholdDecision.id)),
     ("communications", Communication.referral_id, (Communication.occurred_at, Communication.id)),
     ("additions", ReferralInformation.referral_id, (ReferralInformation.added_at, ReferralInformation.id)),
+    ("discussions", StrategyDiscussion.referral_id, (StrategyDiscussion.held_at, StrategyDiscussion.id)),
+)
+# The records about one child of a referral (the person as the referral named them), a query each.
+_OF_NAMED_CHILD = (
+    ("assessments", Assessment.child_id, (Assessment.started_on, Assessment.id)),
+    ("enquiries", Section47Enquiry.child_id, (Section47Enquiry.started_on, Section47Enquiry.id)),
 )
 _OF_ADULT = (
     ("concerns", AdultConcern.person_id, (AdultConcern.received_at, AdultConcern.id)),
@@ -237,6 +249,10 @@ async def childrens_holdings(session: AsyncSession, person_id: uuid.UUID) -> Chi
     named_ids = sa.select(ReferralChild.id).where(ReferralChild.person_id == person_id)
     on_person = await _rows(session, ThresholdDecisionChild.referral_child_id, named_ids)
     by_referral["on_person"] = _group([(e.decision_id, e) for e in on_person])
+    for name, key, order_by in _OF_NAMED_CHILD:
+        by_referral[name] = _group(
+            [(row.referral_id, row) for row in await _rows(session, key, named_ids, order_by)]
+        )
     return ChildrensHoldings(
         named=named,
         referrals=referrals,

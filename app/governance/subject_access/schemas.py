@@ -44,9 +44,11 @@ from app.adults.concerns.schemas import (
 )
 from app.adults.plans.schemas import ClosureOut, ReviewOut
 from app.adults.reviews.schemas import SarOut
+from app.children.assessments.schemas import AssessmentOut
 from app.children.codes import ContributionStatus, ReferralSource, ReferralStatus
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions.schemas import DecisionOut
+from app.children.protection.schemas import Section47Out, StrategyDiscussionOut
 from app.children.referrals.schemas import (
     Categories,
     CommunicationOut,
@@ -318,6 +320,13 @@ class ReferralRecord(ResponseModel):
     external_reference: ExternalReference | None = Field(description="The referring agency's own reference.")
     additional_information: Unpaged[ReferralInformationOut] = Field(
         description="Information added after the referral was made, oldest first."
+    )
+    assessments: Unpaged[AssessmentOut] = Field(description="The person's child and family assessments.")
+    strategy_discussions: Unpaged[StrategyDiscussionOut] = Field(
+        description="Strategy discussions about the person: naming only them, with only their own enquiry."
+    )
+    section_47_enquiries: Unpaged[Section47Out] = Field(
+        description="The person's section 47 enquiries, with their outcome and conference."
     )
 
 

@@ -43,9 +43,11 @@ from app.adults.concerns.schemas import AdvocacyOut, ConcernInformationOut
 from app.adults.concerns.views import decision_out
 from app.adults.plans.schemas import ClosureOut, ReviewOut
 from app.adults.reviews import views as reviews
+from app.children.assessments.views import assessment_out
 from app.children.codes import ReferralSource
 from app.children.contributions.schemas import ResponseVersion
 from app.children.decisions import service as decision_views
+from app.children.protection.views import discussion_about, enquiry_out
 from app.children.referrals import views as referral_views
 from app.children.referrals.schemas import CommunicationOut, ReferralInformationOut
 from app.core import audit
@@ -288,6 +290,8 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             )
         )
     named = held.named[referral.id]
+    enquiries = held.enquiries.get(referral.id, [])
+    discussions = [discussion_about(d, named, enquiries) for d in held.discussions.get(referral.id, [])]
     return ReferralRecord.model_validate(
         {
             "id": referral.id,
@@ -318,6 +322,9 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
             "additional_information": [
                 ReferralInformationOut.model_validate(a) for a in held.additions.get(referral.id, [])
             ],
+            "assessments": [assessment_out(a, named) for a in held.assessments.get(referral.id, [])],
+            "strategy_discussions": [d for d in discussions if d is not None],
+            "section_47_enquiries": [enquiry_out(e, named) for e in enquiries],
         }
     )
 
@@ -446,6 +453,9 @@ def _record_counts(children: ChildrensRecords | None, adults: AdultsRecords | No
             "contributions": sum(len(r.contributions) for r in referrals),
             "threshold_decisions": sum(len(r.threshold_decisions) for r in referrals),
             "communications": sum(len(r.communications) for r in referrals),
+            "assessments": sum(len(r.assessments) for r in referrals),
+            "strategy_discussions": sum(len(r.strategy_discussions) for r in referrals),
+            "section_47_enquiries": sum(len(r.section_47_enquiries) for r in referrals),
         }
     if adults is not None:
         counts |= {
