@@ -280,7 +280,7 @@ class CaseTotals(ResponseModel):
     individuals: Count = Field(description="Adults involved: each counted once, however many cases.")
 
 
-class Sg1aTable(ResponseModel):
+class Sg1ATable(ResponseModel):
     """SG1a: individuals (SG1f: cases too). By age on 31 March at the end of the year."""
 
     concerns: AgeBandCounts
@@ -288,7 +288,7 @@ class Sg1aTable(ResponseModel):
     other_enquiries: AgeBandCounts
 
 
-class Sg1bTable(ResponseModel):
+class Sg1BTable(ResponseModel):
     """SG1b: individuals (SG1f: cases too). By gender."""
 
     concerns: GenderCounts
@@ -296,7 +296,7 @@ class Sg1bTable(ResponseModel):
     other_enquiries: GenderCounts
 
 
-class Sg1cTable(ResponseModel):
+class Sg1CTable(ResponseModel):
     """SG1c: individuals (SG1f: cases too). By ethnicity."""
 
     concerns: EthnicityCounts
@@ -304,7 +304,7 @@ class Sg1cTable(ResponseModel):
     other_enquiries: EthnicityCounts
 
 
-class Sg1dTable(ResponseModel):
+class Sg1DTable(ResponseModel):
     """SG1d: individuals (SG1f: cases too). By primary support reason."""
 
     concerns: PrimarySupportReasonCounts
@@ -312,7 +312,7 @@ class Sg1dTable(ResponseModel):
     other_enquiries: PrimarySupportReasonCounts
 
 
-class Sg1fTable(ResponseModel):
+class Sg1FTable(ResponseModel):
     """SG1f: individuals (SG1f: cases too). The totals: cases and individuals."""
 
     concerns: CaseTotals
@@ -320,46 +320,46 @@ class Sg1fTable(ResponseModel):
     other_enquiries: CaseTotals
 
 
-class Sg2aTable(ResponseModel):
+class Sg2ATable(ResponseModel):
     """SG2a: enquiries concluded in the year. Type of risk by source of risk."""
 
     section_42_enquiries: TypeBySourceCounts
     other_enquiries: TypeBySourceCounts
 
 
-class Sg2bTable(ResponseModel):
+class Sg2BTable(ResponseModel):
     """SG2b: enquiries concluded in the year. Location of risk by source of risk."""
 
     section_42_enquiries: LocationBySourceCounts
     other_enquiries: LocationBySourceCounts
 
 
-class Sg2cTable(ResponseModel):
+class Sg2CTable(ResponseModel):
     """SG2c: enquiries concluded in the year. The result of the enquiry."""
 
     section_42_enquiries: ResultCounts
     other_enquiries: ResultCounts
 
 
-class Sg2eTable(ResponseModel):
+class Sg2ETable(ResponseModel):
     """SG2e: enquiries concluded in the year. The risk outcome, where risk was identified."""
 
     section_42_enquiries: RiskOutcomeCounts
     other_enquiries: RiskOutcomeCounts
 
 
-class Sg3aTable(ResponseModel):
+class Sg3ATable(ResponseModel):
     """SG3a: enquiries concluded in the year. Mental capacity."""
 
-    section_42_enquiries: Sg3aMeasure
-    other_enquiries: Sg3aMeasure
+    section_42_enquiries: Sg3AMeasure
+    other_enquiries: Sg3AMeasure
 
 
-class Sg4aTable(ResponseModel):
+class Sg4ATable(ResponseModel):
     """SG4a: enquiries concluded in the year. Making Safeguarding Personal."""
 
-    section_42_enquiries: Sg4aMeasure
-    other_enquiries: Sg4aMeasure
+    section_42_enquiries: Sg4AMeasure
+    other_enquiries: Sg4AMeasure
 
 
 class Sg1(ResponseModel):
@@ -367,11 +367,11 @@ class Sg1(ResponseModel):
     once per kind of case): SG1a age, SG1b gender, SG1c ethnicity, SG1d primary support reason, SG1f the
     totals."""
 
-    sg1a: Sg1aTable
-    sg1b: Sg1bTable
-    sg1c: Sg1cTable
-    sg1d: Sg1dTable
-    sg1f: Sg1fTable
+    sg1a: Sg1ATable
+    sg1b: Sg1BTable
+    sg1c: Sg1CTable
+    sg1d: Sg1DTable
+    sg1f: Sg1FTable
 
 
 class Sg2(ResponseModel):
@@ -380,13 +380,13 @@ class Sg2(ResponseModel):
     allegations of one type (and source) in one enquiry count once, and one enquiry may count in several
     cells."""
 
-    sg2a: Sg2aTable = Field(description="Type of risk by source of risk.")
-    sg2b: Sg2bTable = Field(description="Location of risk by source of risk.")
-    sg2c: Sg2cTable = Field(description="The result of the enquiry, per type of risk found.")
-    sg2e: Sg2eTable = Field(description="The risk outcome, only where risk was identified.")
+    sg2a: Sg2ATable = Field(description="Type of risk by source of risk.")
+    sg2b: Sg2BTable = Field(description="Location of risk by source of risk.")
+    sg2c: Sg2CTable = Field(description="The result of the enquiry, per type of risk found.")
+    sg2e: Sg2ETable = Field(description="The risk outcome, only where risk was identified.")
 
 
-class Sg3aMeasure(ResponseModel):
+class Sg3AMeasure(ResponseModel):
     concluded: Count
     lacked_capacity: LackedCapacityCounts
     advocate_support: AdvocateSupportCounts = Field(
@@ -397,10 +397,10 @@ class Sg3aMeasure(ResponseModel):
 class Sg3(ResponseModel):
     """SG3a: mental capacity in enquiries concluded in the year."""
 
-    sg3a: Sg3aTable
+    sg3a: Sg3ATable
 
 
-class Sg4aMeasure(ResponseModel):
+class Sg4AMeasure(ResponseModel):
     concluded: Count
     msp_asked: MspAskedCounts = Field(description="Was the adult asked about the outcomes they wanted?")
     outcomes_achieved: MspOutcomesAchievedCounts = Field(
@@ -411,15 +411,15 @@ class Sg4aMeasure(ResponseModel):
 class Sg4(ResponseModel):
     """SG4a: Making Safeguarding Personal, in enquiries concluded in the year."""
 
-    sg4a: Sg4aTable
+    sg4a: Sg4ATable
 
 
-class Sg5aCounts(ResponseModel):
+class Sg5ACounts(ResponseModel):
     where_one_or_more_individuals_died: Count
     where_no_individuals_died: Count
 
 
-class Sg5bCounts(ResponseModel):
+class Sg5BCounts(ResponseModel):
     who_suffered_serious_harm_and_died: Count
     who_suffered_serious_harm_and_survived: Count
 
@@ -435,12 +435,12 @@ class SarDecisionCounts(ResponseModel):
     not_commissioned: Count
 
 
-class Sg5aTable(ResponseModel):
-    safeguarding_adults_reviews: Sg5aCounts
+class Sg5ATable(ResponseModel):
+    safeguarding_adults_reviews: Sg5ACounts
 
 
-class Sg5bTable(ResponseModel):
-    individuals: Sg5bCounts
+class Sg5BTable(ResponseModel):
+    individuals: Sg5BCounts
 
 
 class SarDecisionsTable(ResponseModel):
@@ -451,8 +451,8 @@ class Sg5(ResponseModel):
     """SG5: safeguarding adults reviews (Care Act s44) completed in the year (by `completed_on`): SG5a the
     reviews, SG5b the individuals they were about; and (the hub's own) the Board's decisions in the year."""
 
-    sg5a: Sg5aTable
-    sg5b: Sg5bTable
+    sg5a: Sg5ATable
+    sg5b: Sg5BTable
     decisions: SarDecisionsTable
 
 
