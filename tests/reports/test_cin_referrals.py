@@ -750,3 +750,156 @@ async def test_validation_is_child_level_and_audited(fixture: Fixture) -> None:
         {"from": "2026-04-01", "to": "2026-04-30", "findings": 8, "continued": False},
         "auditor-council",
     )
+
+
+async def test_rules_the_api_keeps_from_breaking_still_run(databases: Databases) -> None:
+    """The rules whose breach the API refuses (dates out of order, factors missing or "21" with others, a
+    plan without its conference's date or a category) find nothing on records made through it: here the
+    records are corrected under the API (``run_sql``, as a data fix or a migration from another system
+    might) and each rule finds its item. The rest are reached through the API: a child accepted with no
+    further action yet given a plan (8831, 8832), and a case closed after assessment with an enquiry
+    still open (8868, 2990).
+
+    Received Monday 1 June 2026: Pia (assessed twice, two enquiries with plans), Quinn (no further action,
+    accepted: a plan all the same) and Rosa (closed after assessment, RC8, her enquiry open).
+    """
+    async with world_on(databases) as world:
+        builder = Builder(world)
+        http, practitioner, manager = world.http, builder.practitioner, builder.manager
+        referral = await builder.referral(
+            builder.police,
+            "2026-06-01T10:00:00+01:00",
+            child(given_name="Pia", family_name="Nowak", date_of_birth="2016-01-01", gender="female"),
+            child(given_name="Quinn", family_name="Nowak", date_of_birth="2017-01-01", gender="male"),
+            child(given_name="Rosa", family_name="Nowak", date_of_birth="2019-01-01", gender="female"),
+        )
+        pia, quinn, rosa = (c["id"] for c in referral["children"])
+        await run_sql(world.app, *builder.dates)
+        await builder.decide(
+            referral["id"],
+            outcome="child_and_family_assessment",
+            level=3,
+            primary_need="N1",
+            children=[{"child_id": quinn, **NFA_ACCEPTED}],
+        )
+
+        async def assessed(child_id: str, started_on: str, completion: Body) -> str:
+            body = {"referral_id": referral["id"], "child_id": child_id, "started_on": started_on}
+            started = await start_assessment(http, practitioner, body)
+            url = f"/v1/assessments/{started['id']}/completion"
+            ok(await http.post(url, json=completion, headers=manager))
+            return str(started["id"])
+
+        async def planned(enquiry_id: str, category: str) -> None:
+            body = {"concluded_on": "2026-06-10", "outcome": "initial_child_protection_conference"}
+            ok(await conclude(http, manager, enquiry_id, body))
+            body = {
+                "held_on": "2026-06-12",
+                "outcome": "child_protection_plan",
+                "category_of_abuse": category,
+            }
+            ok(await conference(http, practitioner, enquiry_id, body))
+
+        first = await assessed(pia, "2026-06-02", completion_body("2026-06-05"))
+        second = await assessed(pia, "2026-06-08", completion_body("2026-06-19"))
+        closed = await assessed(
+            rosa,
+            "2026-06-02",
+            completion_body("2026-06-05", outcome="no_further_action", closure_reason="RC8"),
+        )
+        discussed = await hold_discussion(
+            http, practitioner, discussion_body(referral, "2026-06-03T10:00:00+01:00")
+        )
+        enquiries = {e["child_id"]: e["id"] for e in discussed["section_47_enquiries"]}
+        await planned(enquiries[pia], "physical")
+        await planned(enquiries[quinn], "emotional")
+        [again] = (
+            await hold_discussion(
+                http, practitioner, discussion_body(referral, "2026-06-04T10:00:00+01:00", child_ids=[pia])
+            )
+        )["section_47_enquiries"]
+        await planned(again["id"], "neglect")
+
+        await run_sql(
+            world.app,
+            # Pia's first assessment: started before the referral, completed before it started, no factors.
+            "UPDATE assessments SET started_on = '2026-05-29', completed_on = '2026-05-28', factors = '[]' "
+            f"WHERE id = '{sql_id(first)}'",
+            # Her second: "21" with another factor.
+            f"""UPDATE assessments SET factors = '["21", "3A"]' WHERE id = '{sql_id(second)}'""",
+            # Her first enquiry: started before the referral, conference before it started, on Saturday
+            # 30 May (before the referral too), its plan with no category.
+            "UPDATE section_47_enquiries SET started_on = '2026-05-31', conference_held_on = '2026-05-30', "
+            f"conference_category_of_abuse = NULL WHERE id = '{sql_id(enquiries[pia])}'",
+            # Her second: a plan with no conference date.
+            f"UPDATE section_47_enquiries SET conference_held_on = NULL WHERE id = '{sql_id(again['id'])}'",
+            # Rosa's closing assessment: closed on 31 May, before the referral (and started before it).
+            "UPDATE assessments SET started_on = '2026-05-29', completed_on = '2026-05-31' "
+            f"WHERE id = '{sql_id(closed)}'",
+        )
+
+        def on(child_id: str, *rules: tuple[str, str]) -> list[Body]:
+            return [finding(code, message, referral["id"], child_id) for code, message in rules]
+
+        assessment_before_referral = ("1103", "The assessment start date cannot be before the referral date")
+        expected = [
+            *on(
+                pia,
+                assessment_before_referral,
+                ("8608", "Assessment Start Date cannot be later than its End Date"),
+                (
+                    "8897Q",
+                    "Parental or child factors at assessment information is missing from a completed assessment",
+                ),
+                (
+                    "8869",
+                    "The assessment factors code “21” cannot be used in conjunction with any other assessment "
+                    "factors.",
+                ),
+                ("2889", "The S47 start date cannot be before the referral date."),
+                (
+                    "8615",
+                    "Section 47 Enquiry Start Date must be present and cannot be later than the date of the "
+                    "initial Child Protection Conference",
+                ),
+                (
+                    "1104",
+                    "The date of the initial child protection conference cannot be before the referral date",
+                ),
+                ("8875", "The Date of Initial Child Protection Conference cannot be a weekend"),
+                ("1105", "The child protection plan start date cannot be before the referral date"),
+                (
+                    "2885",
+                    "Child protection plan shown as starting a different day to the initial child protection "
+                    "conference.",
+                ),
+                (
+                    "8905",
+                    "Initial Category of Abuse code missing or invalid (see Category of Abuse table in CIN "
+                    "Census code set)",
+                ),
+            ),
+            *on(
+                quinn,
+                ("8831", "Activity is recorded against a case marked as a referral with no further action"),
+                ("8832", "Child Protection details provided for a referral with no further action."),
+            ),
+            *on(
+                rosa,
+                assessment_before_referral,
+                ("8630", "CIN Closure Date is before CIN Referral Date for the same CIN episode"),
+                (
+                    "8868",
+                    "CIN episode is shown as closed, however Section 47 enquiry is not shown as completed by "
+                    "ICPC date or ICPC not required flag",
+                ),
+                (
+                    "2990",
+                    "Activity is recorded against a case marked as ‘Case closed after assessment, no further "  # noqa: RUF001
+                    "action’ or 'case closed after assessment, referred to early help'.",  # noqa: RUF001
+                ),
+            ),
+        ]
+        june = {"from": "2026-06-01", "to": "2026-06-30"}
+        response = await world.http.get(VALIDATION, params=june, headers=world.auditor)
+        assert response.json() == {"items": expected, "next_cursor": None}
