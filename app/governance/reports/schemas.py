@@ -13,7 +13,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.children.codes import CensusSex, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
+from app.children.codes import (
+    AssessmentFactor,
+    CategoryOfAbuse,
+    CensusSex,
+    DecisionOutcome,
+    PrimaryNeed,
+    ReasonForClosure,
+    ReferralSource,
+    ReferralStatus,
+)
 from app.core.codes import RagRating
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import Count, ResponseModel, example
@@ -25,7 +34,7 @@ MAX_DUE_SOON_HOURS = 720  # 30 days
 # ---------------------------------------------------------------------------------------------------
 # Children in Need census: referral items
 
-_CIN_ITEM = {
+_CIN_ITEM: dict[str, Any] = {
     "referral_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
     "referral_child_id": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
     "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
@@ -42,7 +51,61 @@ _CIN_ITEM = {
     "decided_at": "2026-05-05T10:40:00Z",
     "nfa": False,
     "primary_need": "N1",
+    "closure_date": None,
+    "reason_for_closure": None,
 }
+_CIN_ASSESSMENT = {"start_date": "2026-05-05", "authorisation_date": "2026-06-12", "factors": ["3A", "16A"]}
+_CIN_SECTION_47 = {
+    "start_date": "2026-06-15",
+    "icpc_target_date": "2026-07-06",
+    "date_of_initial_cpc": "2026-07-03",
+    "icpc_not_required": False,
+}
+_CIN_PLAN = {"start_date": "2026-07-03", "initial_category_of_abuse": "neglect"}
+_CIN_ITEM |= {
+    "assessments": [_CIN_ASSESSMENT],
+    "section_47_enquiries": [_CIN_SECTION_47],
+    "child_protection_plans": [_CIN_PLAN],
+}
+
+
+class CinAssessment(ResponseModel):
+    """A census ``Assessments`` entry: a child and family assessment of the child."""
+
+    model_config = example(_CIN_ASSESSMENT)
+
+    start_date: date = Field(description="`AssessmentActualStartDate`.")
+    authorisation_date: date | None = Field(
+        description="`AssessmentAuthorisationDate`: the day it was completed; null while open."
+    )
+    factors: list[AssessmentFactor] = Field(
+        max_length=len(AssessmentFactor),
+        description="`AssessmentFactors` of a completed assessment; empty while open.",
+    )
+
+
+class CinSection47(ResponseModel):
+    """A census ``Section47`` entry: a section 47 enquiry about the child."""
+
+    model_config = example(_CIN_SECTION_47)
+
+    start_date: date = Field(description="`S47ActualStartDate`: the day of the strategy discussion.")
+    icpc_target_date: date = Field(
+        description="`InitialCPCtarget`: 15 working days after the strategy discussion (`icpc_due_on`)."
+    )
+    date_of_initial_cpc: date | None = Field(description="`DateOfInitialCPC`: null until it is held.")
+    icpc_not_required: bool = Field(
+        description="`ICPCnotRequired`: the enquiry concluded without calling a conference."
+    )
+
+
+class CinChildProtectionPlan(ResponseModel):
+    """A census ``ChildProtectionPlans`` entry: a plan made by an initial child protection conference."""
+
+    model_config = example(_CIN_PLAN)
+
+    start_date: date = Field(description="`CPPstartDate`: the day of the conference that made it.")
+    initial_category_of_abuse: CategoryOfAbuse | None = Field(description="`InitialCategoryOfAbuse`.")
 
 
 class CinReferralItem(ResponseModel):
@@ -81,6 +144,25 @@ class CinReferralItem(ResponseModel):
     )
     primary_need: PrimaryNeed | None = Field(
         description="CIN primary need of this child; required unless NFA, which may carry one."
+    )
+    closure_date: date | None = Field(
+        description=(
+            "`CINclosureDate`: the day the assessment that closed the case was completed (the child's latest "
+            "completed assessment with a reason for closure); null while the case is open."
+        )
+    )
+    reason_for_closure: ReasonForClosure | None = Field(
+        description="`ReasonForClosure` of that assessment (RC8 no further action, RC9 early help, RC1-RC7)."
+    )
+    assessments: list[CinAssessment] = Field(
+        max_length=1000, description="The child's assessments on this referral, earliest first."
+    )
+    section_47_enquiries: list[CinSection47] = Field(
+        max_length=1000, description="The child's section 47 enquiries on this referral, earliest first."
+    )
+    child_protection_plans: list[CinChildProtectionPlan] = Field(
+        max_length=1000,
+        description="The plans their initial child protection conferences made, earliest first.",
     )
 
 
