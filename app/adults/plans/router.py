@@ -145,8 +145,9 @@ async def update_plan_action(
     "/{plan_id}/reviews",
     summary="Record a review: continue, amend or close",
     description=(
-        "Continue or amend sets the next review date; close records the reason, the adult's view, and "
-        "confirms feedback was given and a safeguarding adults review considered."
+        "Continue or amend sets the next review date. Close records the reason, the adult's view, whether "
+        "the referrer was given feedback (or why it is withheld, for example during a police investigation) "
+        "and that a safeguarding adults review was considered."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
