@@ -1,23 +1,28 @@
 """Time the reports on a large database: a million referrals and 200,000 adult concerns.
 
-    .venv/bin/python bench/reports.py                    # seed afresh, serve, time each report, print
+    .venv/bin/python bench/reports.py                    # seed (or copy the kept seed), serve, time, print
     .venv/bin/python bench/reports.py --reuse            # time again on the database seeded last time
     .venv/bin/python bench/reports.py --referrals 100000 --concerns 20000   # a quicker, smaller run
 
 It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
-(``--database``), runs ``mash migrate``, and seeds it with bench/seed_large.py (``--chunk`` referrals
+(``--database``): a copy of the template ``<database>_seed`` an earlier run kept if it still fits (same
+schema revision, parameters and seeding code, under 12 hours old; ``--fresh-seed`` to seed anyway), or
+else migrated with ``mash migrate`` and seeded with bench/seed_large.py (``--chunk`` referrals
 and a tenth of the concerns built in Python, the rest copied set-based in SQL: minutes), or, with
 ``--row-by-row``, every referral with bench/seed.py, a chunk at a time (``--chunk``) so that a million
 fit in memory, and the adult concerns with bench/seed_adults.py (half an hour); both spread over the
-last ``--days`` days. ``--reuse`` skips all that and times the database as it is.
+last ``--days`` days (only seed_large.py's is kept as the template). ``--reuse`` skips all that and
+times the database as it is.
 
 Then it starts ``mash serve`` (one worker, production settings, as bench/run.py does) and times each
 report over HTTP from this process with httpx, for the last complete reporting year (``--year``): the
 SAC tables as JSON and CSV, the CIN census items as the first JSON page, a JSON page from the middle of
-the year (keyset: it should cost what the first does) and the whole year as CSV, and the timeliness
-report. Each is requested once to warm up, then ``--runs`` times; the table shows the fastest, median
-and slowest time to the last byte, and the size of the answer. Figures also go to
+the year (keyset: it should cost what the first does) and the whole year as CSV, the CIN validation
+findings (the first page, and the page from the middle item on), and the timeliness report for the
+reporting year to date and over the reporting year (JSON and CSV). Each is requested once to warm up,
+then ``--runs`` times; the table shows the fastest, median and slowest time to the last byte, and the
+size of the answer. Figures also go to
 bench/results/reports-<UTC timestamp>.json. Exits 1 if any request failed.
 """
 
