@@ -16,6 +16,13 @@ The range under test is April 2026: from 00:00 BST on 1 April (2026-03-31 23:00 
   is an accepted assessment with primary need N5.
 - Contacts that stay contacts give no item: R4 undecided, R5 no further action not accepted, R6
   universal services.
+- After the decisions (the census Assessments, Section47 and ChildProtectionPlans): Amelia (R1) is
+  assessed, late (due 9 June after Easter and the May bank holidays, completed 19 August), then discussed
+  under section 47 (without health first: 422) and conferenced late across the August bank holiday (due
+  11 September, held 14 September) with a plan for neglect. The unborn child's case is closed after
+  assessment (RC8), then assessed again (rule 8867). Ben, no further action yet accepted, is assessed and
+  closed to early help (RC9) and enquired into with no conference (rules 2990 and 8831). Carl's sole
+  assessment found no factors ("21" alone) but the case stays open on a plan (rule 8873Q).
 - Left out by date: a withdrawn referral inside the range, one received a second before it, one at the
   first instant after it (Yusuf, accepted: an item of 1 May).
 """
@@ -33,7 +40,15 @@ from app.core import clock
 from app.core.scopes import AgencyCode, Role
 from tests.conftest import Databases
 from tests.fixtures.database import run_sql
-from tests.fixtures.http import assert_problem
+from tests.fixtures.http import assert_problem, ok
+from tests.fixtures.pathway import (
+    completion_body,
+    conclude,
+    conference,
+    discussion_body,
+    hold_discussion,
+    start_assessment,
+)
 from tests.fixtures.referrals import (
     child,
     propose_and_approve,
@@ -161,6 +176,7 @@ class Builder:
         withdrawn = await withdraw(self.world.http, self.practitioner, outside[0]["id"])
         assert withdrawn.status_code == 200, withdrawn.text
         await run_sql(self.world.app, *self.dates)
+        after = await self.after_the_decision(r1, r2, r3)
 
         r1_items = {
             "referral_id": r1["id"],
@@ -245,19 +261,182 @@ class Builder:
                 "primary_need": "N5",
             },
         ]
-        unborn_child, uncertain_child = (
+        expected = [
+            {**item, **NOTHING_AFTER, **after.get(item["referral_child_id"], {})} for item in expected
+        ]
+        unborn_child, ben_child, uncertain_child, carl_child = (
             (r1["id"], r1["children"][1]["id"]),
+            (r2["id"], r2["children"][0]["id"]),
             (r2["id"], r2["children"][1]["id"]),
+            (r3["id"], r3["children"][1]["id"]),
         )
         findings = [
             finding("8750", "Sex must equal U for an unborn child", *unborn_child),
             finding(
                 "8606", "Child referral date is more than 40 weeks before DOB or expected DOB", *unborn_child
             ),
+            finding(
+                "8867",
+                "CIN episode is shown as closed, however Assessment is not shown as completed",
+                *unborn_child,
+            ),
+            finding(
+                "2990",
+                "Activity is recorded against a case marked as ‘Case closed after assessment, no further "  # noqa: RUF001
+                "action’ or 'case closed after assessment, referred to early help'.",  # noqa: RUF001
+                *ben_child,
+            ),
+            finding(
+                "8831",
+                "Activity is recorded against a case marked as a referral with no further action",
+                *ben_child,
+            ),
             finding("8500", "LA Child ID missing", *uncertain_child),
             finding("4180", "Sex must be provided and equal M, F, or U", *uncertain_child),
+            finding("8873Q", NO_FACTORS_QUERY, *carl_child),
         ]
         return expected, findings
+
+    async def after_the_decision(self, r1: Body, r2: Body, r3: Body) -> dict[str, Body]:
+        """What followed the decisions (the census Assessments, Section47 and ChildProtectionPlans), each
+        child's expected item fields by child id."""
+        http, practitioner, manager = self.world.http, self.practitioner, self.manager
+        amelia, unborn = r1["children"][0]["id"], r1["children"][1]["id"]
+        ben, carl = r2["children"][0]["id"], r3["children"][1]["id"]
+
+        async def assess(referral: Body, child_id: str, started_on: str, completion: Body | None) -> Body:
+            body = {"referral_id": referral["id"], "child_id": child_id, "started_on": started_on}
+            started = await start_assessment(http, practitioner, body)
+            if completion is None:
+                return started
+            response = await http.post(
+                f"/v1/assessments/{started['id']}/completion", json=completion, headers=manager
+            )
+            return ok(response)
+
+        async def concluded(enquiry_id: str, concluded_on: str, outcome: str) -> None:
+            body = {"concluded_on": concluded_on, "outcome": outcome}
+            ok(await conclude(http, manager, enquiry_id, body))
+
+        # Amelia: assessed, completed late (45 working days from 1 April skip Easter and both May bank holidays: due 9 June),
+        # then a strategy discussion (health missing at first: 422) and a conference held late, on Monday
+        # 14 September: 15 working days from Thursday 20 August skip the August bank holiday (31 August).
+        late = await assess(
+            r1, amelia, "2026-04-02", completion_body("2026-08-19", outcome="strategy_discussion")
+        )
+        assert (late["due_on"], late["timeliness"]["late"]) == ("2026-06-09", True)
+        discussion = discussion_body(r1, "2026-08-20T10:00:00+01:00", child_ids=[amelia])
+        without_health = [a for a in discussion["attendees"] if a["agency"] != "health"]
+        problem = assert_problem(
+            await http.post(
+                "/v1/strategy-discussions",
+                json={**discussion, "attendees": without_health},
+                headers=practitioner,
+            ),
+            422,
+            "validation_failed",
+        )
+        assert "missing: health" in problem["errors"][0]["msg"]
+        [enquiry] = (await hold_discussion(http, practitioner, discussion))["section_47_enquiries"]
+        assert enquiry["icpc_due_on"] == "2026-09-11"
+        await concluded(enquiry["id"], "2026-09-01", "initial_child_protection_conference")
+        held = ok(
+            await conference(
+                http,
+                practitioner,
+                enquiry["id"],
+                {"held_on": "2026-09-14", "outcome": "child_protection_plan", "category_of_abuse": "neglect"},
+            )
+        )
+        assert held["conference"]["timeliness"] == {"working_days": 16, "late": True}
+
+        # The unborn child: closed after assessment with no further action (RC8), then assessed again
+        # (rule 8867: closed, yet an assessment is open).
+        await assess(
+            r1,
+            unborn,
+            "2026-04-10",
+            completion_body(
+                "2026-05-20", factors=["1B", "4B"], outcome="no_further_action", closure_reason="RC8"
+            ),
+        )
+        await assess(r1, unborn, "2026-06-01", None)
+
+        # Ben (no further action, accepted as a referral): assessed, closed to early help (RC9), and an
+        # enquiry that concluded with no conference (rules 2990 and 8831).
+        await assess(
+            r2, ben, "2026-04-16", completion_body("2026-04-30", factors=["4B"], outcome="early_help")
+        )
+        [ben_enquiry] = (
+            await hold_discussion(
+                http, practitioner, discussion_body(r2, "2026-05-05T10:00:00+01:00", child_ids=[ben])
+            )
+        )["section_47_enquiries"]
+        await concluded(ben_enquiry["id"], "2026-05-12", "no_further_action")
+
+        # Carl: no factors ("21", alone) and a child in need plan: the case stays open (rule 8873Q).
+        await assess(r3, carl, "2026-05-01", completion_body("2026-06-10", factors=["21"]))
+
+        return {
+            amelia: {
+                "assessments": [
+                    {"start_date": "2026-04-02", "authorisation_date": "2026-08-19", "factors": ["3A", "16A"]}
+                ],
+                "section_47_enquiries": [
+                    {
+                        "start_date": "2026-08-20",
+                        "icpc_target_date": "2026-09-11",
+                        "date_of_initial_cpc": "2026-09-14",
+                        "icpc_not_required": False,
+                    }
+                ],
+                "child_protection_plans": [
+                    {"start_date": "2026-09-14", "initial_category_of_abuse": "neglect"}
+                ],
+            },
+            unborn: {
+                "closure_date": "2026-05-20",
+                "reason_for_closure": "RC8",
+                "assessments": [
+                    {"start_date": "2026-04-10", "authorisation_date": "2026-05-20", "factors": ["1B", "4B"]},
+                    {"start_date": "2026-06-01", "authorisation_date": None, "factors": []},
+                ],
+            },
+            ben: {
+                "closure_date": "2026-04-30",
+                "reason_for_closure": "RC9",
+                "assessments": [
+                    {"start_date": "2026-04-16", "authorisation_date": "2026-04-30", "factors": ["4B"]}
+                ],
+                "section_47_enquiries": [
+                    {
+                        "start_date": "2026-05-05",
+                        "icpc_target_date": "2026-05-27",
+                        "date_of_initial_cpc": None,
+                        "icpc_not_required": True,
+                    }
+                ],
+            },
+            carl: {
+                "assessments": [
+                    {"start_date": "2026-05-01", "authorisation_date": "2026-06-10", "factors": ["21"]}
+                ],
+            },
+        }
+
+
+NOTHING_AFTER: Body = {
+    "closure_date": None,
+    "reason_for_closure": None,
+    "assessments": [],
+    "section_47_enquiries": [],
+    "child_protection_plans": [],
+}
+NO_FACTORS_QUERY = (
+    "Please check and either amend data or provide a reason: When there is only one assessment on the "
+    "episode and the factors code “21 No factors identified” has been used for the completed assessment, "
+    "the reason for closure ‘RC8’ or 'RC9' should be used."  # noqa: RUF001
+)
 
 
 def finding(rule: str, message: str, referral_id: str, child_id: str) -> Body:
@@ -327,20 +506,55 @@ async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> 
     )
     assert response.text.split("\r\n", 1)[0] == (
         "referral_id,referral_child_id,person_id,date_of_birth,expected_date_of_birth,gender,sex,ethnicity,"
-        "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need"
+        "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need,"
+        "closure_date,reason_for_closure,assessment_start_date,assessment_authorisation_date,assessment_factors,"
+        "s47_start_date,icpc_target_date,date_of_initial_cpc,icpc_not_required,cpp_start_date,"
+        "cpp_initial_category_of_abuse"
     )
 
-    def as_csv(item: Body) -> dict[str, str]:
-        def cell(value: Any) -> str:
-            if value is None:
-                return ""
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
-        return {name: cell(value) for name, value in item.items()}
-
-    assert rows == [as_csv(item) for item in fixture.expected]
+    lists = ("assessments", "section_47_enquiries", "child_protection_plans")
+    # Each item's columns, then its child's latest assessment (factors ;-joined) and section 47 enquiry
+    # with the plan its conference made (the header's last eight columns and the category of abuse):
+    # the JSON lists them all.
+    latest = [
+        [
+            "2026-04-02",
+            "2026-08-19",
+            "3A;16A",
+            "2026-08-20",
+            "2026-09-11",
+            "2026-09-14",
+            "false",
+            "2026-09-14",
+        ],
+        ["2026-06-01", "", "", "", "", "", "", ""],
+        ["2026-04-16", "2026-04-30", "4B", "2026-05-05", "2026-05-27", "", "true", ""],
+        ["", "", "", "", "", "", "", ""],
+        ["2026-05-01", "2026-06-10", "21", "", "", "", "", ""],
+    ]
+    categories = ["neglect", "", "", "", ""]
+    header = list(rows[0])
+    names, category_column = header[-9:-1], header[-1]
+    assert rows == [
+        {name: cell(value) for name, value in item.items() if name not in lists}
+        | dict(zip(names, tail, strict=True))
+        | {category_column: category}
+        for item, tail, category in zip(fixture.expected, latest, categories, strict=True)
+    ]
+    assert [(r["closure_date"], r["reason_for_closure"]) for r in rows] == [
+        ("", ""),
+        ("2026-05-20", "RC8"),
+        ("2026-04-30", "RC9"),
+        ("", ""),
+        ("", ""),
+    ]
     assert [(r["sex"], r["nfa"], r["primary_need"]) for r in rows] == [
         ("F", "false", "N1"),
         ("U", "false", "N3"),
@@ -484,14 +698,17 @@ async def test_every_finding_on_the_items(fixture: Fixture) -> None:
     response = await validate(fixture.world, RANGE)
     assert response.status_code == 200, response.text
     assert response.json() == {"items": fixture.findings, "next_cursor": None}
-    # Carl (gender other: U), Amelia, Ben: nothing to fix. A day with no findings is an empty list.
+    # Amelia: nothing to fix (her late assessment and conference are the timeliness report's). Carl's
+    # day has his one finding; a day with none is an empty list.
     response = await validate(fixture.world, {"from": "2026-04-30", "to": "2026-04-30"})
+    assert response.json() == {"items": fixture.findings[-1:], "next_cursor": None}
+    response = await validate(fixture.world, {"from": "2026-04-02", "to": "2026-04-14"})
     assert response.json() == {"items": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3])
 async def test_finding_pages_walk_every_finding_once_in_order(fixture: Fixture, limit: int) -> None:
-    """Pages of one split the two findings on the unborn child; the cursor resumes at the second rule."""
+    """Pages of one split the three findings on the unborn child; the cursor resumes at the next rule."""
     assert await walk(fixture.world, VALIDATION, limit) == fixture.findings
 
 
@@ -530,6 +747,159 @@ async def test_validation_is_child_level_and_audited(fixture: Fixture) -> None:
     [entry] = (await audit_entries(world, "cin_referrals_validation"))[len(before) :]
     assert (entry["action"], entry["details"], entry["actor"]["sub"]) == (
         "read",
-        {"from": "2026-04-01", "to": "2026-04-30", "findings": 4, "continued": False},
+        {"from": "2026-04-01", "to": "2026-04-30", "findings": 8, "continued": False},
         "auditor-council",
     )
+
+
+async def test_rules_the_api_keeps_from_breaking_still_run(databases: Databases) -> None:
+    """The rules whose breach the API refuses (dates out of order, factors missing or "21" with others, a
+    plan without its conference's date or a category) find nothing on records made through it: here the
+    records are corrected under the API (``run_sql``, as a data fix or a migration from another system
+    might) and each rule finds its item. The rest are reached through the API: a child accepted with no
+    further action yet given a plan (8831, 8832), and a case closed after assessment with an enquiry
+    still open (8868, 2990).
+
+    Received Monday 1 June 2026: Pia (assessed twice, two enquiries with plans), Quinn (no further action,
+    accepted: a plan all the same) and Rosa (closed after assessment, RC8, her enquiry open).
+    """
+    async with world_on(databases) as world:
+        builder = Builder(world)
+        http, practitioner, manager = world.http, builder.practitioner, builder.manager
+        referral = await builder.referral(
+            builder.police,
+            "2026-06-01T10:00:00+01:00",
+            child(given_name="Pia", family_name="Nowak", date_of_birth="2016-01-01", gender="female"),
+            child(given_name="Quinn", family_name="Nowak", date_of_birth="2017-01-01", gender="male"),
+            child(given_name="Rosa", family_name="Nowak", date_of_birth="2019-01-01", gender="female"),
+        )
+        pia, quinn, rosa = (c["id"] for c in referral["children"])
+        await run_sql(world.app, *builder.dates)
+        await builder.decide(
+            referral["id"],
+            outcome="child_and_family_assessment",
+            level=3,
+            primary_need="N1",
+            children=[{"child_id": quinn, **NFA_ACCEPTED}],
+        )
+
+        async def assessed(child_id: str, started_on: str, completion: Body) -> str:
+            body = {"referral_id": referral["id"], "child_id": child_id, "started_on": started_on}
+            started = await start_assessment(http, practitioner, body)
+            url = f"/v1/assessments/{started['id']}/completion"
+            ok(await http.post(url, json=completion, headers=manager))
+            return str(started["id"])
+
+        async def planned(enquiry_id: str, category: str) -> None:
+            body = {"concluded_on": "2026-06-10", "outcome": "initial_child_protection_conference"}
+            ok(await conclude(http, manager, enquiry_id, body))
+            body = {
+                "held_on": "2026-06-12",
+                "outcome": "child_protection_plan",
+                "category_of_abuse": category,
+            }
+            ok(await conference(http, practitioner, enquiry_id, body))
+
+        first = await assessed(pia, "2026-06-02", completion_body("2026-06-05"))
+        second = await assessed(pia, "2026-06-08", completion_body("2026-06-19"))
+        closed = await assessed(
+            rosa,
+            "2026-06-02",
+            completion_body("2026-06-05", outcome="no_further_action", closure_reason="RC8"),
+        )
+        discussed = await hold_discussion(
+            http, practitioner, discussion_body(referral, "2026-06-03T10:00:00+01:00")
+        )
+        enquiries = {e["child_id"]: e["id"] for e in discussed["section_47_enquiries"]}
+        await planned(enquiries[pia], "physical")
+        await planned(enquiries[quinn], "emotional")
+        [again] = (
+            await hold_discussion(
+                http, practitioner, discussion_body(referral, "2026-06-04T10:00:00+01:00", child_ids=[pia])
+            )
+        )["section_47_enquiries"]
+        await planned(again["id"], "neglect")
+
+        await run_sql(
+            world.app,
+            # Pia's first assessment: started before the referral, completed before it started, no factors.
+            "UPDATE assessments SET started_on = '2026-05-29', completed_on = '2026-05-28', factors = '[]' "
+            f"WHERE id = '{sql_id(first)}'",
+            # Her second: "21" with another factor.
+            f"""UPDATE assessments SET factors = '["21", "3A"]' WHERE id = '{sql_id(second)}'""",
+            # Her first enquiry: started before the referral, conference before it started, on Saturday
+            # 30 May (before the referral too), its plan with no category.
+            "UPDATE section_47_enquiries SET started_on = '2026-05-31', conference_held_on = '2026-05-30', "
+            f"conference_category_of_abuse = NULL WHERE id = '{sql_id(enquiries[pia])}'",
+            # Her second: a plan with no conference date.
+            f"UPDATE section_47_enquiries SET conference_held_on = NULL WHERE id = '{sql_id(again['id'])}'",
+            # Rosa's closing assessment: closed on 31 May, before the referral (and started before it).
+            "UPDATE assessments SET started_on = '2026-05-29', completed_on = '2026-05-31' "
+            f"WHERE id = '{sql_id(closed)}'",
+        )
+
+        def on(child_id: str, *rules: tuple[str, str]) -> list[Body]:
+            return [finding(code, message, referral["id"], child_id) for code, message in rules]
+
+        assessment_before_referral = ("1103", "The assessment start date cannot be before the referral date")
+        expected = [
+            *on(
+                pia,
+                assessment_before_referral,
+                ("8608", "Assessment Start Date cannot be later than its End Date"),
+                (
+                    "8897Q",
+                    "Parental or child factors at assessment information is missing from a completed assessment",
+                ),
+                (
+                    "8869",
+                    "The assessment factors code “21” cannot be used in conjunction with any other assessment "
+                    "factors.",
+                ),
+                ("2889", "The S47 start date cannot be before the referral date."),
+                (
+                    "8615",
+                    "Section 47 Enquiry Start Date must be present and cannot be later than the date of the "
+                    "initial Child Protection Conference",
+                ),
+                (
+                    "1104",
+                    "The date of the initial child protection conference cannot be before the referral date",
+                ),
+                ("8875", "The Date of Initial Child Protection Conference cannot be a weekend"),
+                ("1105", "The child protection plan start date cannot be before the referral date"),
+                (
+                    "2885",
+                    "Child protection plan shown as starting a different day to the initial child protection "
+                    "conference.",
+                ),
+                (
+                    "8905",
+                    "Initial Category of Abuse code missing or invalid (see Category of Abuse table in CIN "
+                    "Census code set)",
+                ),
+            ),
+            *on(
+                quinn,
+                ("8831", "Activity is recorded against a case marked as a referral with no further action"),
+                ("8832", "Child Protection details provided for a referral with no further action."),
+            ),
+            *on(
+                rosa,
+                assessment_before_referral,
+                ("8630", "CIN Closure Date is before CIN Referral Date for the same CIN episode"),
+                (
+                    "8868",
+                    "CIN episode is shown as closed, however Section 47 enquiry is not shown as completed by "
+                    "ICPC date or ICPC not required flag",
+                ),
+                (
+                    "2990",
+                    "Activity is recorded against a case marked as ‘Case closed after assessment, no further "  # noqa: RUF001
+                    "action’ or 'case closed after assessment, referred to early help'.",  # noqa: RUF001
+                ),
+            ),
+        ]
+        june = {"from": "2026-06-01", "to": "2026-06-30"}
+        response = await world.http.get(VALIDATION, params=june, headers=world.auditor)
+        assert response.json() == {"items": expected, "next_cursor": None}

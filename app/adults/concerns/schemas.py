@@ -37,6 +37,8 @@ from app.children.referrals.schemas import ChildMatch
 from app.core.allocation import AllocationOut
 from app.core.clock import today
 from app.core.schemas import (
+    MAX_SAFE_INTEGER,
+    MAX_UNPAGED_ITEMS,
     SINGLE_LINE,
     Date,
     ExternalReference,
@@ -513,8 +515,10 @@ class AllegationCorrection(UpdateModel):
 
 
 class FieldChange(ResponseModel):
-    before: str
-    after: str
+    """A code before and after the correction (a type, location or source of risk)."""
+
+    before: str = Field(max_length=40)
+    after: str = Field(max_length=40)
 
 
 class AllegationChangeOut(ResponseModel):
@@ -575,9 +579,15 @@ class AllegationOut(ResponseModel):
     )
     added_by: Sub | None = None
     added_at: datetime | None = None
-    version: int = Field(description='Send it back as `If-Match: "<version>"` to correct the allegation.')
+    version: int = Field(
+        ge=1,
+        le=MAX_SAFE_INTEGER,
+        description='Send it back as `If-Match: "<version>"` to correct the allegation.',
+    )
     corrections: list[AllegationChangeOut] = Field(
-        default_factory=list, description="How the enquiry corrected it, oldest first."
+        default_factory=list,
+        max_length=MAX_UNPAGED_ITEMS,
+        description="How the enquiry corrected it, oldest first.",
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from app.adults.codes import SarCriteria, SarStatus
+from app.adults.codes import AdvocacyOffer, AppropriatePersonConsent, SarCriteria, SarStatus
 from app.adults.concerns.schemas import AdvocacyIn
 from app.core.schemas import Date, RequestModel, ResponseModel, Sub, Text10k, UpdateModel, example
 from app.core.scopes import AgencyCode
@@ -111,9 +111,9 @@ class SarActionOut(ResponseModel):
 class SarAdvocacyOut(ResponseModel):
     substantial_difficulty: bool
     appropriate_person_available: bool
-    appropriate_person_consent: str | None = None
+    appropriate_person_consent: AppropriatePersonConsent | None = None
     best_interests_decision_id: uuid.UUID | None = None
-    offer: str
+    offer: AdvocacyOffer
     advocate_id: uuid.UUID | None = None
     notes: Text10k | None = None
     required: bool = Field(description="Computed: substantial difficulty and no appropriate person.")
@@ -140,7 +140,7 @@ class SarOut(ResponseModel):
 
     id: uuid.UUID
     person_id: uuid.UUID
-    concern_ids: list[uuid.UUID]
+    concern_ids: list[uuid.UUID] = Field(max_length=MAX_CONCERNS)
     status: SarStatus
     referred_on: date
     adult_died: bool
@@ -151,7 +151,7 @@ class SarOut(ResponseModel):
     commissioned_on: date | None
     completed_on: date | None
     findings: Text10k | None
-    actions: list[SarActionOut]
+    actions: list[SarActionOut] = Field(max_length=MAX_ACTIONS)
     advocacy: SarAdvocacyOut | None
     created_by: Sub
     created_at: datetime

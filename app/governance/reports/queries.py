@@ -19,14 +19,26 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.adults.codes import PlanStatus, Section42Decision
 from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSES
-from app.children.codes import FINAL_REFERRAL_STATUSES, CensusSex, ContributionStatus, ReferralStatus
+from app.children.codes import (
+    FINAL_REFERRAL_STATUSES,
+    CensusSex,
+    ConferenceOutcome,
+    ContributionStatus,
+    ReferralStatus,
+    Section47Status,
+)
 from app.governance.reports.bands import age_band, ethnicity_band, gender_band, primary_support_reason_band
 from app.governance.reports.periods import REPORTING_TZ, Period
 from app.models.adult import AdultConcern, Allegation, Enquiry, SafeguardingAdultsReview, SafeguardingPlan
 from app.models.person import Person
+from app.models.protection import Assessment, Section47Enquiry
 from app.models.referral import Contribution, Referral, ReferralChild, ThresholdDecisionChild
 from app.people.codes import Gender
 
@@ -260,6 +272,76 @@ def cin_columns() -> dict[str, Any]:
         "decided_at": Referral.decided_at,
         "nfa": ThresholdDecisionChild.nfa,
         "primary_need": ThresholdDecisionChild.primary_need,
+        "closure_date": Closing.completed_on,
+        "reason_for_closure": Closing.closure_reason,
+    }
+
+
+# The child's assessment that closed the CIN episode (the census ``CINclosureDate`` and
+# ``ReasonForClosure``): their latest completed assessment with a reason for closure.
+Closing = aliased(Assessment, name="closing")
+# The child's latest assessment and latest section 47 enquiry: the CSV's columns (the JSON lists all).
+LatestAssessment = aliased(Assessment, name="latest_assessment")
+LatestEnquiry = aliased(Section47Enquiry, name="latest_enquiry")
+
+
+def _latest(model: Any, *order: Any, where: Any = None) -> sa.ScalarSelect[Any]:
+    """The id of the item's child's latest ``model`` record (its ``child_id`` index finds it)."""
+    stmt = sa.select(model.id).where(model.child_id == ReferralChild.id)
+    if where is not None:
+        stmt = stmt.where(where)
+    return stmt.order_by(*order, model.id.desc()).limit(1).correlate(ReferralChild).scalar_subquery()
+
+
+def _closing_join() -> sa.ColumnElement[bool]:
+    closing = aliased(Assessment)
+    return Closing.id == _latest(
+        closing,
+        closing.completed_on.desc(),
+        closing.started_on.desc(),
+        where=closing.closure_reason.is_not(None),
+    )
+
+
+def _latest_joins(stmt: Query) -> Query:
+    assessment, enquiry = aliased(Assessment), aliased(Section47Enquiry)
+    return stmt.outerjoin(
+        LatestAssessment,
+        LatestAssessment.id
+        == _latest(assessment, assessment.started_on.desc(), assessment.created_at.desc()),
+    ).outerjoin(
+        LatestEnquiry,
+        LatestEnquiry.id == _latest(enquiry, enquiry.started_on.desc(), enquiry.created_at.desc()),
+    )
+
+
+def icpc_not_required(enquiry: Any) -> sa.ColumnElement[bool]:
+    """The census ``ICPCnotRequired``: the enquiry concluded without calling a conference."""
+    return enquiry.status == Section47Status.CONCLUDED  # type: ignore[no-any-return]
+
+
+def plan_started(enquiry: Any) -> sa.ColumnElement[bool]:
+    """The conference made a child protection plan (starting the day it was held: ``CPPstartDate``)."""
+    return enquiry.conference_outcome == ConferenceOutcome.CHILD_PROTECTION_PLAN  # type: ignore[no-any-return]
+
+
+def cin_csv_columns() -> dict[str, Any]:
+    """The CSV's columns: the item's, then its child's latest assessment and section 47 enquiry (with
+    the plan its conference made)."""
+    plan = plan_started(LatestEnquiry)
+    return {
+        **cin_columns(),
+        "assessment_start_date": LatestAssessment.started_on,
+        "assessment_authorisation_date": LatestAssessment.completed_on,
+        "assessment_factors": LatestAssessment.factors,
+        "s47_start_date": LatestEnquiry.started_on,
+        "icpc_target_date": LatestEnquiry.icpc_due_on,
+        "date_of_initial_cpc": LatestEnquiry.conference_held_on,
+        "icpc_not_required": sa.case(
+            (LatestEnquiry.id.is_(None), sa.null()), else_=icpc_not_required(LatestEnquiry)
+        ),
+        "cpp_start_date": sa.case((plan, LatestEnquiry.conference_held_on)),
+        "cpp_initial_category_of_abuse": sa.case((plan, LatestEnquiry.conference_category_of_abuse)),
     }
 
 
@@ -280,6 +362,7 @@ def cin_items_from(period: Period) -> Query:
             ),
         )
         .outerjoin(Person, Person.id == ReferralChild.person_id)
+        .outerjoin(Closing, _closing_join())
         .where(_in(Referral.received_at, period), ThresholdDecisionChild.accepted_as_referral.is_(True))
     )
 
@@ -295,6 +378,74 @@ def cin_referral_items(period: Period, after: Sequence[Any] | None = None) -> Qu
     if after is not None:
         stmt = stmt.where(after_key(after))
     return stmt
+
+
+def cin_csv_items(period: Period) -> Query:
+    """The census items with the CSV's columns (``cin_csv_columns``), oldest first."""
+    return (
+        _latest_joins(cin_items_from(period))
+        .add_columns(*(column.label(name) for name, column in cin_csv_columns().items()))
+        .order_by(*CIN_KEYS)
+    )
+
+
+def cin_assessments(child_ids: Sequence[uuid.UUID]) -> Query:
+    """The assessments of a page's children (the ``child_id`` index), each child's in order."""
+    return (
+        sa.select(
+            Assessment.child_id,
+            Assessment.started_on,
+            Assessment.completed_on,
+            Assessment.factors,
+        )
+        .where(Assessment.child_id.in_(child_ids))
+        .order_by(Assessment.child_id, Assessment.started_on, Assessment.created_at, Assessment.id)
+    )
+
+
+def cin_enquiries(child_ids: Sequence[uuid.UUID]) -> Query:
+    """The section 47 enquiries of a page's children, each child's in order, with their conferences."""
+    enquiry = Section47Enquiry
+    return (
+        sa.select(
+            enquiry.child_id,
+            enquiry.started_on,
+            enquiry.icpc_due_on,
+            enquiry.conference_held_on,
+            icpc_not_required(enquiry).label("icpc_not_required"),
+            plan_started(enquiry).label("plan"),
+            enquiry.conference_category_of_abuse,
+        )
+        .where(enquiry.child_id.in_(child_ids))
+        .order_by(enquiry.child_id, enquiry.started_on, enquiry.created_at, enquiry.id)
+    )
+
+
+def portable_function(
+    name: str, returns: sa.types.TypeEngine[Any], *, postgresql: str, sqlite: str | None = None
+) -> type[FunctionElement[Any]]:
+    """A SQL function ``name(arguments)`` written out per dialect from a template (``{0}``, ``{1}``: the
+    compiled arguments; our own expressions, never text from a request)."""
+    element: type[FunctionElement[Any]] = type(
+        name, (FunctionElement,), {"type": returns, "name": name, "inherit_cache": True}
+    )
+    for dialect, template in (("postgresql", postgresql), ("sqlite", sqlite)):
+        if template is not None:
+            compiles(element, dialect)(_rendered(template))
+    return element
+
+
+def _rendered(template: str) -> Any:
+    def render(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        return template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+
+    return render
+
+
+# PostgreSQL's COPY: an assessment's factors (a JSON list of codes) as one cell, ``;``-joined.
+factor_codes = portable_function(
+    "factor_codes", sa.Text(), postgresql="array_to_string(ARRAY(SELECT json_array_elements_text({0})), ';')"
+)
 
 
 def after_key(after: Sequence[Any]) -> sa.ColumnElement[bool]:
@@ -330,7 +481,7 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
     Each cell is formatted as the portable path (``app.governance.reports.service``) formats it in Python, and
     the CSV tests hold both to the same expected text on both databases.
     """
-    c = cin_columns()
+    c = cin_csv_columns()
     day = "YYYY-MM-DD"
     cells: dict[str, Any] = {
         "referral_id": sa.cast(c["referral_id"], sa.Text),
@@ -349,8 +500,21 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         "decided_at": _pg_instant(c["decided_at"]),
         "nfa": sa.case((c["nfa"].is_(True), "true"), (c["nfa"].is_(False), "false")),
         "primary_need": c["primary_need"],
+        "closure_date": sa.func.to_char(c["closure_date"], day),
+        "reason_for_closure": c["reason_for_closure"],
+        "assessment_start_date": sa.func.to_char(c["assessment_start_date"], day),
+        "assessment_authorisation_date": sa.func.to_char(c["assessment_authorisation_date"], day),
+        "assessment_factors": factor_codes(c["assessment_factors"]),
+        "s47_start_date": sa.func.to_char(c["s47_start_date"], day),
+        "icpc_target_date": sa.func.to_char(c["icpc_target_date"], day),
+        "date_of_initial_cpc": sa.func.to_char(c["date_of_initial_cpc"], day),
+        "icpc_not_required": sa.case(
+            (c["icpc_not_required"].is_(True), "true"), (c["icpc_not_required"].is_(False), "false")
+        ),
+        "cpp_start_date": sa.func.to_char(c["cpp_start_date"], day),
+        "cpp_initial_category_of_abuse": c["cpp_initial_category_of_abuse"],
     }
-    return cin_referral_items(period).with_only_columns(*(cells[name].label(name) for name in columns))
+    return cin_csv_items(period).with_only_columns(*(cells[name].label(name) for name in columns))
 
 
 def cin_key(row: sa.Row[Any]) -> tuple[datetime, uuid.UUID, int]:

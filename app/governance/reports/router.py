@@ -70,14 +70,20 @@ def answers(model: type, errors: dict[int | str, Any], csv: str, csv_example: st
 CIN_CSV_DESCRIPTION = (
     "One header row, then one row per item, columns in this order: "
     + ", ".join(service.CIN_CSV_HEADER)
-    + ". Empty cell: null. Booleans `true`/`false`; dates "
-    "YYYY-MM-DD; instants RFC 3339 in UTC. UTF-8, CRLF line ends (RFC 4180)."
+    + ". The item's columns come first, as in JSON (`closure_date` and `reason_for_closure` included); then, "
+    "one row per item still, the child's **latest** assessment (`assessment_*`: start, authorisation = "
+    "completion date, factors `;`-joined, e.g. `3A;16A`) and **latest** section 47 enquiry (`s47_start_date` = "
+    "the strategy discussion's date, `icpc_target_date`, `date_of_initial_cpc`, `icpc_not_required`) with the "
+    "plan its conference made (`cpp_start_date`, `cpp_initial_category_of_abuse`); the JSON lists every one. "
+    "Empty cell: null. Booleans `true`/`false`; dates YYYY-MM-DD; instants RFC 3339 in UTC. UTF-8, CRLF line "
+    "ends (RFC 4180)."
 )
 CIN_CSV_EXAMPLE = (
     ",".join(service.CIN_CSV_HEADER) + "\r\n"
     "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b,7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f,"
     "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,F,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,"
-    "decided,child_and_family_assessment,2026-05-05T10:40:00Z,false,N1\r\n"
+    "decided,child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,,,2026-05-05,2026-06-12,3A;16A,"
+    "2026-06-15,2026-07-06,2026-07-03,false,2026-07-03,neglect\r\n"
 )
 SAC_CSV_DESCRIPTION = (
     "One header row (`table,measure,category,subcategory,count`, as the NHS England publication's "
@@ -123,8 +129,15 @@ TIMELINESS_CSV_EXAMPLE = (
         "hub's person id as the LA child id (null while a match is pending), date of birth or expected date "
         "of birth, gender and the census `sex` (M, F, U: `other` and `not_known` are U, as is an unborn "
         "child) and DfE ethnicity code, taken from the linked person record where it has them. No names: "
-        "the census does not collect them. Assessment factors are census assessment items, not referral "
-        "items.\n\n"
+        "the census does not collect them.\n\n"
+        "What followed the decision, per item as the census nests it under the child's CIN details: "
+        "`closure_date` and `reason_for_closure` (from the child's latest completed assessment with a reason "
+        "for closure: RC8 after assessment with no further action, RC9 to early help, RC1-RC7), "
+        "`assessments` (start, authorisation date, factors), `section_47_enquiries` (start = the strategy "
+        "discussion's date, ICPC target date, date of the initial conference, ICPC not required when the "
+        "enquiry concluded without one) and `child_protection_plans` (start = the conference's date when it "
+        "made a plan, initial category of abuse). The lists are read for a page at a time (two queries per "
+        "page, never one per item).\n\n"
         "**JSON** is a list and pages like every list (`limit`, `cursor`, `Link`). **CSV** "
         "(`Accept: text/csv`) is the whole range in one document, for the census return; `limit` and "
         "`cursor` do not apply. Any other `Accept` gets 406. Every call is audited with the range, format "

@@ -13,7 +13,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.children.codes import CensusSex, DecisionOutcome, PrimaryNeed, ReferralSource, ReferralStatus
+from app.children.codes import (
+    AssessmentFactor,
+    CategoryOfAbuse,
+    CensusSex,
+    DecisionOutcome,
+    PrimaryNeed,
+    ReasonForClosure,
+    ReferralSource,
+    ReferralStatus,
+)
 from app.core.codes import RagRating
 from app.core.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.core.schemas import Count, ResponseModel, example
@@ -25,7 +34,7 @@ MAX_DUE_SOON_HOURS = 720  # 30 days
 # ---------------------------------------------------------------------------------------------------
 # Children in Need census: referral items
 
-_CIN_ITEM = {
+_CIN_ITEM: dict[str, Any] = {
     "referral_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
     "referral_child_id": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
     "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
@@ -42,7 +51,61 @@ _CIN_ITEM = {
     "decided_at": "2026-05-05T10:40:00Z",
     "nfa": False,
     "primary_need": "N1",
+    "closure_date": None,
+    "reason_for_closure": None,
 }
+_CIN_ASSESSMENT = {"start_date": "2026-05-05", "authorisation_date": "2026-06-12", "factors": ["3A", "16A"]}
+_CIN_SECTION_47 = {
+    "start_date": "2026-06-15",
+    "icpc_target_date": "2026-07-06",
+    "date_of_initial_cpc": "2026-07-03",
+    "icpc_not_required": False,
+}
+_CIN_PLAN = {"start_date": "2026-07-03", "initial_category_of_abuse": "neglect"}
+_CIN_ITEM |= {
+    "assessments": [_CIN_ASSESSMENT],
+    "section_47_enquiries": [_CIN_SECTION_47],
+    "child_protection_plans": [_CIN_PLAN],
+}
+
+
+class CinAssessment(ResponseModel):
+    """A census ``Assessments`` entry: a child and family assessment of the child."""
+
+    model_config = example(_CIN_ASSESSMENT)
+
+    start_date: date = Field(description="`AssessmentActualStartDate`.")
+    authorisation_date: date | None = Field(
+        description="`AssessmentAuthorisationDate`: the day it was completed; null while open."
+    )
+    factors: list[AssessmentFactor] = Field(
+        max_length=len(AssessmentFactor),
+        description="`AssessmentFactors` of a completed assessment; empty while open.",
+    )
+
+
+class CinSection47(ResponseModel):
+    """A census ``Section47`` entry: a section 47 enquiry about the child."""
+
+    model_config = example(_CIN_SECTION_47)
+
+    start_date: date = Field(description="`S47ActualStartDate`: the day of the strategy discussion.")
+    icpc_target_date: date = Field(
+        description="`InitialCPCtarget`: 15 working days after the strategy discussion (`icpc_due_on`)."
+    )
+    date_of_initial_cpc: date | None = Field(description="`DateOfInitialCPC`: null until it is held.")
+    icpc_not_required: bool = Field(
+        description="`ICPCnotRequired`: the enquiry concluded without calling a conference."
+    )
+
+
+class CinChildProtectionPlan(ResponseModel):
+    """A census ``ChildProtectionPlans`` entry: a plan made by an initial child protection conference."""
+
+    model_config = example(_CIN_PLAN)
+
+    start_date: date = Field(description="`CPPstartDate`: the day of the conference that made it.")
+    initial_category_of_abuse: CategoryOfAbuse | None = Field(description="`InitialCategoryOfAbuse`.")
 
 
 class CinReferralItem(ResponseModel):
@@ -81,6 +144,25 @@ class CinReferralItem(ResponseModel):
     )
     primary_need: PrimaryNeed | None = Field(
         description="CIN primary need of this child; required unless NFA, which may carry one."
+    )
+    closure_date: date | None = Field(
+        description=(
+            "`CINclosureDate`: the day the assessment that closed the case was completed (the child's latest "
+            "completed assessment with a reason for closure); null while the case is open."
+        )
+    )
+    reason_for_closure: ReasonForClosure | None = Field(
+        description="`ReasonForClosure` of that assessment (RC8 no further action, RC9 early help, RC1-RC7)."
+    )
+    assessments: list[CinAssessment] = Field(
+        max_length=1000, description="The child's assessments on this referral, earliest first."
+    )
+    section_47_enquiries: list[CinSection47] = Field(
+        max_length=1000, description="The child's section 47 enquiries on this referral, earliest first."
+    )
+    child_protection_plans: list[CinChildProtectionPlan] = Field(
+        max_length=1000,
+        description="The plans their initial child protection conferences made, earliest first.",
     )
 
 
@@ -280,7 +362,7 @@ class CaseTotals(ResponseModel):
     individuals: Count = Field(description="Adults involved: each counted once, however many cases.")
 
 
-class Sg1aTable(ResponseModel):
+class Sg1ATable(ResponseModel):
     """SG1a: individuals (SG1f: cases too). By age on 31 March at the end of the year."""
 
     concerns: AgeBandCounts
@@ -288,7 +370,7 @@ class Sg1aTable(ResponseModel):
     other_enquiries: AgeBandCounts
 
 
-class Sg1bTable(ResponseModel):
+class Sg1BTable(ResponseModel):
     """SG1b: individuals (SG1f: cases too). By gender."""
 
     concerns: GenderCounts
@@ -296,7 +378,7 @@ class Sg1bTable(ResponseModel):
     other_enquiries: GenderCounts
 
 
-class Sg1cTable(ResponseModel):
+class Sg1CTable(ResponseModel):
     """SG1c: individuals (SG1f: cases too). By ethnicity."""
 
     concerns: EthnicityCounts
@@ -304,7 +386,7 @@ class Sg1cTable(ResponseModel):
     other_enquiries: EthnicityCounts
 
 
-class Sg1dTable(ResponseModel):
+class Sg1DTable(ResponseModel):
     """SG1d: individuals (SG1f: cases too). By primary support reason."""
 
     concerns: PrimarySupportReasonCounts
@@ -312,7 +394,7 @@ class Sg1dTable(ResponseModel):
     other_enquiries: PrimarySupportReasonCounts
 
 
-class Sg1fTable(ResponseModel):
+class Sg1FTable(ResponseModel):
     """SG1f: individuals (SG1f: cases too). The totals: cases and individuals."""
 
     concerns: CaseTotals
@@ -320,46 +402,46 @@ class Sg1fTable(ResponseModel):
     other_enquiries: CaseTotals
 
 
-class Sg2aTable(ResponseModel):
+class Sg2ATable(ResponseModel):
     """SG2a: enquiries concluded in the year. Type of risk by source of risk."""
 
     section_42_enquiries: TypeBySourceCounts
     other_enquiries: TypeBySourceCounts
 
 
-class Sg2bTable(ResponseModel):
+class Sg2BTable(ResponseModel):
     """SG2b: enquiries concluded in the year. Location of risk by source of risk."""
 
     section_42_enquiries: LocationBySourceCounts
     other_enquiries: LocationBySourceCounts
 
 
-class Sg2cTable(ResponseModel):
+class Sg2CTable(ResponseModel):
     """SG2c: enquiries concluded in the year. The result of the enquiry."""
 
     section_42_enquiries: ResultCounts
     other_enquiries: ResultCounts
 
 
-class Sg2eTable(ResponseModel):
+class Sg2ETable(ResponseModel):
     """SG2e: enquiries concluded in the year. The risk outcome, where risk was identified."""
 
     section_42_enquiries: RiskOutcomeCounts
     other_enquiries: RiskOutcomeCounts
 
 
-class Sg3aTable(ResponseModel):
+class Sg3ATable(ResponseModel):
     """SG3a: enquiries concluded in the year. Mental capacity."""
 
-    section_42_enquiries: Sg3aMeasure
-    other_enquiries: Sg3aMeasure
+    section_42_enquiries: Sg3AMeasure
+    other_enquiries: Sg3AMeasure
 
 
-class Sg4aTable(ResponseModel):
+class Sg4ATable(ResponseModel):
     """SG4a: enquiries concluded in the year. Making Safeguarding Personal."""
 
-    section_42_enquiries: Sg4aMeasure
-    other_enquiries: Sg4aMeasure
+    section_42_enquiries: Sg4AMeasure
+    other_enquiries: Sg4AMeasure
 
 
 class Sg1(ResponseModel):
@@ -367,11 +449,11 @@ class Sg1(ResponseModel):
     once per kind of case): SG1a age, SG1b gender, SG1c ethnicity, SG1d primary support reason, SG1f the
     totals."""
 
-    sg1a: Sg1aTable
-    sg1b: Sg1bTable
-    sg1c: Sg1cTable
-    sg1d: Sg1dTable
-    sg1f: Sg1fTable
+    sg1a: Sg1ATable
+    sg1b: Sg1BTable
+    sg1c: Sg1CTable
+    sg1d: Sg1DTable
+    sg1f: Sg1FTable
 
 
 class Sg2(ResponseModel):
@@ -380,13 +462,13 @@ class Sg2(ResponseModel):
     allegations of one type (and source) in one enquiry count once, and one enquiry may count in several
     cells."""
 
-    sg2a: Sg2aTable = Field(description="Type of risk by source of risk.")
-    sg2b: Sg2bTable = Field(description="Location of risk by source of risk.")
-    sg2c: Sg2cTable = Field(description="The result of the enquiry, per type of risk found.")
-    sg2e: Sg2eTable = Field(description="The risk outcome, only where risk was identified.")
+    sg2a: Sg2ATable = Field(description="Type of risk by source of risk.")
+    sg2b: Sg2BTable = Field(description="Location of risk by source of risk.")
+    sg2c: Sg2CTable = Field(description="The result of the enquiry, per type of risk found.")
+    sg2e: Sg2ETable = Field(description="The risk outcome, only where risk was identified.")
 
 
-class Sg3aMeasure(ResponseModel):
+class Sg3AMeasure(ResponseModel):
     concluded: Count
     lacked_capacity: LackedCapacityCounts
     advocate_support: AdvocateSupportCounts = Field(
@@ -397,10 +479,10 @@ class Sg3aMeasure(ResponseModel):
 class Sg3(ResponseModel):
     """SG3a: mental capacity in enquiries concluded in the year."""
 
-    sg3a: Sg3aTable
+    sg3a: Sg3ATable
 
 
-class Sg4aMeasure(ResponseModel):
+class Sg4AMeasure(ResponseModel):
     concluded: Count
     msp_asked: MspAskedCounts = Field(description="Was the adult asked about the outcomes they wanted?")
     outcomes_achieved: MspOutcomesAchievedCounts = Field(
@@ -411,15 +493,15 @@ class Sg4aMeasure(ResponseModel):
 class Sg4(ResponseModel):
     """SG4a: Making Safeguarding Personal, in enquiries concluded in the year."""
 
-    sg4a: Sg4aTable
+    sg4a: Sg4ATable
 
 
-class Sg5aCounts(ResponseModel):
+class Sg5ACounts(ResponseModel):
     where_one_or_more_individuals_died: Count
     where_no_individuals_died: Count
 
 
-class Sg5bCounts(ResponseModel):
+class Sg5BCounts(ResponseModel):
     who_suffered_serious_harm_and_died: Count
     who_suffered_serious_harm_and_survived: Count
 
@@ -435,12 +517,12 @@ class SarDecisionCounts(ResponseModel):
     not_commissioned: Count
 
 
-class Sg5aTable(ResponseModel):
-    safeguarding_adults_reviews: Sg5aCounts
+class Sg5ATable(ResponseModel):
+    safeguarding_adults_reviews: Sg5ACounts
 
 
-class Sg5bTable(ResponseModel):
-    individuals: Sg5bCounts
+class Sg5BTable(ResponseModel):
+    individuals: Sg5BCounts
 
 
 class SarDecisionsTable(ResponseModel):
@@ -451,8 +533,8 @@ class Sg5(ResponseModel):
     """SG5: safeguarding adults reviews (Care Act s44) completed in the year (by `completed_on`): SG5a the
     reviews, SG5b the individuals they were about; and (the hub's own) the Board's decisions in the year."""
 
-    sg5a: Sg5aTable
-    sg5b: Sg5bTable
+    sg5a: Sg5ATable
+    sg5b: Sg5BTable
     decisions: SarDecisionsTable
 
 

@@ -15,9 +15,10 @@ import csv
 import io
 import math
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import IO, Any
@@ -50,7 +51,10 @@ from app.governance.reports.periods import Period, reporting_year
 from app.governance.reports.schemas import (
     AcknowledgementTimeliness,
     AgencyRagDueCounts,
+    CinAssessment,
+    CinChildProtectionPlan,
     CinReferralItem,
+    CinSection47,
     CinValidationFinding,
     ContactConversion,
     ContributionTimeliness,
@@ -231,9 +235,53 @@ def sac_rows(report: SacReport) -> Iterator[tuple[str, str, str, str, int]]:
 # Children in Need census: referral items
 
 
-def _cin_item(row: Any) -> CinReferralItem:
-    # The row's columns carry the item's names; the census date is derived.
-    return CinReferralItem.model_validate({**row._mapping, "referral_date": local_date(row.received_at)})
+def _cin_item(row: Any, pathway: CinPathway) -> CinReferralItem:
+    # The row's columns carry the item's names; the census date is derived; the lists are the child's.
+    child = row.referral_child_id
+    return CinReferralItem.model_validate(
+        {
+            **row._mapping,
+            "referral_date": local_date(row.received_at),
+            "assessments": pathway.assessments.get(child, []),
+            "section_47_enquiries": pathway.enquiries.get(child, []),
+            "child_protection_plans": pathway.plans.get(child, []),
+        }
+    )
+
+
+@dataclass
+class CinPathway:
+    """What followed the decision for a page's children, by child: two keyed queries per page."""
+
+    assessments: dict[uuid.UUID, list[CinAssessment]] = field(default_factory=dict)
+    enquiries: dict[uuid.UUID, list[CinSection47]] = field(default_factory=dict)
+    plans: dict[uuid.UUID, list[CinChildProtectionPlan]] = field(default_factory=dict)
+
+
+async def _cin_pathway(session: AsyncSession, child_ids: list[uuid.UUID]) -> CinPathway:
+    found = CinPathway()
+    if not child_ids:
+        return found
+    for a in await session.execute(queries.cin_assessments(child_ids)):
+        found.assessments.setdefault(a.child_id, []).append(
+            CinAssessment(start_date=a.started_on, authorisation_date=a.completed_on, factors=a.factors)
+        )
+    for e in await session.execute(queries.cin_enquiries(child_ids)):
+        found.enquiries.setdefault(e.child_id, []).append(
+            CinSection47(
+                start_date=e.started_on,
+                icpc_target_date=e.icpc_due_on,
+                date_of_initial_cpc=e.conference_held_on,
+                icpc_not_required=e.icpc_not_required,
+            )
+        )
+        if e.plan:
+            found.plans.setdefault(e.child_id, []).append(
+                CinChildProtectionPlan(
+                    start_date=e.conference_held_on, initial_category_of_abuse=e.conference_category_of_abuse
+                )
+            )
+    return found
 
 
 def check_child_level(actor: Principal) -> None:
@@ -275,7 +323,8 @@ async def cin_page(
         rows = rows[: params.limit]
         next_cursor = encode_cursor(queries.cin_key(rows[-1]))
     _audit_cin(session, actor, period, "json", len(rows), continued=params.cursor is not None)
-    return [_cin_item(row) for row in rows], next_cursor
+    pathway = await _cin_pathway(session, [row.referral_child_id for row in rows])
+    return [_cin_item(row, pathway) for row in rows], next_cursor
 
 
 async def cin_validation_page(
@@ -330,7 +379,22 @@ CIN_CSV_HEADER = (
     "decided_at",
     "nfa",
     "primary_need",
+    "closure_date",
+    "reason_for_closure",
+    "assessment_start_date",
+    "assessment_authorisation_date",
+    "assessment_factors",
+    "s47_start_date",
+    "icpc_target_date",
+    "date_of_initial_cpc",
+    "icpc_not_required",
+    "cpp_start_date",
+    "cpp_initial_category_of_abuse",
 )
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else "true" if value else "false"
 
 
 def _instant(value: datetime | None) -> str:
@@ -357,6 +421,17 @@ def _csv_cells(row: Any) -> list[Any]:
         _instant(row.decided_at),
         "true" if row.nfa else "false",
         row.primary_need or "",
+        row.closure_date or "",
+        row.reason_for_closure or "",
+        row.assessment_start_date or "",
+        row.assessment_authorisation_date or "",
+        ";".join(row.assessment_factors or ()),
+        row.s47_start_date or "",
+        row.icpc_target_date or "",
+        row.date_of_initial_cpc or "",
+        _flag(row.icpc_not_required),
+        row.cpp_start_date or "",
+        row.cpp_initial_category_of_abuse or "",
     ]
 
 
@@ -394,7 +469,7 @@ async def _cin_csv_rows(session: AsyncSession, period: Period, spool: IO[bytes])
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CIN_CSV_HEADER)
     rows = 0
-    result = await session.stream(queries.cin_referral_items(period).execution_options(yield_per=CSV_BATCH))
+    result = await session.stream(queries.cin_csv_items(period).execution_options(yield_per=CSV_BATCH))
     async for partition in result.partitions():
         writer.writerows(_csv_cells(row) for row in partition)
         rows += len(partition)

@@ -11,7 +11,7 @@ Adding a rule is one function::
 
     @rule("1103", "The assessment start date cannot be before the referral date")
     def _assessment_before_referral(item: Item) -> sa.ColumnElement[bool]:
-        return sa.exists().where(Assessment.referral_child_id == item.referral_child_id, ...)
+        return _assessment(item, Assessment.started_on < referral_date(item))
 
 (a correlated ``EXISTS`` reaches another record of the child: their assessment, section 47 enquiry or
 conference).
@@ -29,8 +29,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.children.codes import AssessmentFactor, AssessmentStatus, ReasonForClosure, Section47Status
 from app.governance.reports import queries
 from app.governance.reports.periods import REPORTING_TZ, Period
+from app.models.protection import Assessment, Section47Enquiry
 from app.models.referral import Referral, ReferralChild
 from app.people.codes import Gender
 
@@ -97,6 +99,52 @@ def _referral_date_plus_sqlite(element: referral_date_plus, compiler: SQLCompile
     )
 
 
+# An assessment's factors (a JSON list of codes) include the code.
+has_factor = queries.portable_function(
+    "has_factor",
+    sa.Boolean(),
+    postgresql="(CAST({0} AS JSONB) @> jsonb_build_array(CAST({1} AS TEXT)))",
+    sqlite="EXISTS (SELECT 1 FROM json_each({0}) WHERE value = {1})",
+)
+# A date's day of the week, 0 Sunday to 6 Saturday.
+weekday = queries.portable_function(
+    "weekday",
+    sa.Integer(),
+    postgresql="CAST(EXTRACT(DOW FROM {0}) AS INTEGER)",
+    sqlite="CAST(strftime('%w', {0}) AS INTEGER)",
+)
+
+
+def referral_date(item: Item) -> sa.ColumnElement[Any]:
+    """The census ``CINreferralDate``: the London date the referral was received."""
+    return referral_date_plus(item.received_at, sa.literal(0, sa.Integer))
+
+
+def _assessment(item: Item, *conditions: Any) -> sa.ColumnElement[bool]:
+    """The item's child has an assessment (on this referral) such that ``conditions``."""
+    return sa.exists().where(Assessment.child_id == item.referral_child_id, *conditions)
+
+
+def _enquiry(item: Item, *conditions: Any) -> sa.ColumnElement[bool]:
+    """The item's child has a section 47 enquiry (on this referral) such that ``conditions``."""
+    return sa.exists().where(Section47Enquiry.child_id == item.referral_child_id, *conditions)
+
+
+def _plan() -> sa.ColumnElement[bool]:
+    return queries.plan_started(Section47Enquiry)
+
+
+def _completed() -> sa.ColumnElement[bool]:
+    return Assessment.status == AssessmentStatus.COMPLETED
+
+
+_NO_FACTORS = sa.literal(AssessmentFactor.NO_FACTORS.value, sa.String)
+_AFTER_ASSESSMENT = [
+    ReasonForClosure.CLOSED_AFTER_ASSESSMENT_NO_FURTHER_ACTION.value,
+    ReasonForClosure.CLOSED_AFTER_ASSESSMENT_EARLY_HELP.value,
+]
+
+
 def _unborn(item: Item) -> sa.ColumnElement[bool]:
     return sa.and_(item.date_of_birth.is_(None), item.expected_date_of_birth.is_not(None))
 
@@ -139,6 +187,157 @@ def _referral_long_before_birth(item: Item) -> sa.ColumnElement[bool]:
 @rule("8610", "Primary Need code is missing for a referral which led to further action.")
 def _primary_need_missing(item: Item) -> sa.ColumnElement[bool]:
     return sa.and_(item.nfa.is_(False), item.primary_need.is_(None))
+
+
+# What followed the decision: the child's assessments, section 47 enquiries, conferences and plans
+# (the census ``Assessments``, ``Section47`` and ``ChildProtectionPlans``), and the closure of the
+# case (``CINclosureDate``, ``ReasonForClosure``: from the assessment that closed it).
+
+
+@rule("1103", "The assessment start date cannot be before the referral date")
+def _assessment_before_referral(item: Item) -> sa.ColumnElement[bool]:
+    """The API refuses such a start; a referral's receipt corrected later can still break it."""
+    return _assessment(item, Assessment.started_on < referral_date(item))
+
+
+@rule("8608", "Assessment Start Date cannot be later than its End Date")
+def _assessment_ends_before_start(item: Item) -> sa.ColumnElement[bool]:
+    """The API refuses such a completion: this rule runs and finds nothing unless data is corrected."""
+    return _assessment(item, Assessment.completed_on < Assessment.started_on)
+
+
+@rule("8897Q", "Parental or child factors at assessment information is missing from a completed assessment")
+def _factors_missing(item: Item) -> sa.ColumnElement[bool]:
+    """The API requires factors on completion: this rule runs and finds nothing."""
+    return _assessment(item, _completed(), sa.func.json_array_length(Assessment.factors) == 0)
+
+
+@rule(
+    "8869",
+    "The assessment factors code “21” cannot be used in conjunction with any other assessment factors.",
+)
+def _no_factors_with_others(item: Item) -> sa.ColumnElement[bool]:
+    """The API refuses "21" with another factor: this rule runs and finds nothing."""
+    return _assessment(
+        item, has_factor(Assessment.factors, _NO_FACTORS), sa.func.json_array_length(Assessment.factors) > 1
+    )
+
+
+@rule(
+    "8873Q",
+    "Please check and either amend data or provide a reason: When there is only one assessment on the "
+    "episode and the factors code “21 No factors identified” has been used for the completed assessment, "
+    "the reason for closure ‘RC8’ or 'RC9' should be used.",  # noqa: RUF001 - the validator's quotes
+)
+def _no_factors_but_not_closed_after_assessment(item: Item) -> sa.ColumnElement[bool]:
+    """A sole assessment that found no factors, and the case is open or closed for another reason."""
+    others = sa.select(sa.func.count()).where(Assessment.child_id == item.referral_child_id).scalar_subquery()
+    return sa.and_(
+        others == 1,
+        _assessment(item, _completed(), has_factor(Assessment.factors, _NO_FACTORS)),
+        sa.or_(item.reason_for_closure.is_(None), item.reason_for_closure.not_in(_AFTER_ASSESSMENT)),
+    )
+
+
+@rule("8630", "CIN Closure Date is before CIN Referral Date for the same CIN episode")
+def _closed_before_referral(item: Item) -> sa.ColumnElement[bool]:
+    """The closing assessment starts on or after the referral (API): finds nothing unless corrected."""
+    return item.closure_date < referral_date(item)  # type: ignore[no-any-return]
+
+
+@rule("8867", "CIN episode is shown as closed, however Assessment is not shown as completed")
+def _closed_with_open_assessment(item: Item) -> sa.ColumnElement[bool]:
+    """An assessment started after the one that closed the case (the API allows it) and still open."""
+    return sa.and_(
+        item.closure_date.is_not(None), _assessment(item, Assessment.status == AssessmentStatus.OPEN)
+    )
+
+
+@rule(
+    "8868",
+    "CIN episode is shown as closed, however Section 47 enquiry is not shown as completed by ICPC date or "
+    "ICPC not required flag",
+)
+def _closed_with_open_enquiry(item: Item) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        item.closure_date.is_not(None),
+        _enquiry(
+            item, Section47Enquiry.status.in_([Section47Status.OPEN, Section47Status.AWAITING_CONFERENCE])
+        ),
+    )
+
+
+@rule(
+    "2990",
+    "Activity is recorded against a case marked as ‘Case closed after assessment, no further action’ or "  # noqa: RUF001
+    "'case closed after assessment, referred to early help'.",
+)
+def _activity_after_closed_after_assessment(item: Item) -> sa.ColumnElement[bool]:
+    """Closed RC8 or RC9, yet the child has a section 47 enquiry (or a plan) on the referral."""
+    return sa.and_(item.reason_for_closure.in_(_AFTER_ASSESSMENT), _enquiry(item))
+
+
+@rule("8831", "Activity is recorded against a case marked as a referral with no further action")
+def _activity_after_nfa(item: Item) -> sa.ColumnElement[bool]:
+    """ReferralNFA, yet the child was assessed or enquired into (the API allows both once accepted)."""
+    return sa.and_(item.nfa.is_(True), sa.or_(_assessment(item), _enquiry(item)))
+
+
+@rule("8832", "Child Protection details provided for a referral with no further action.")
+def _plan_after_nfa(item: Item) -> sa.ColumnElement[bool]:
+    return sa.and_(item.nfa.is_(True), _enquiry(item, _plan()))
+
+
+@rule("2889", "The S47 start date cannot be before the referral date.")
+def _enquiry_before_referral(item: Item) -> sa.ColumnElement[bool]:
+    """The API holds a strategy discussion only after the referral: finds nothing unless corrected."""
+    return _enquiry(item, Section47Enquiry.started_on < referral_date(item))
+
+
+@rule(
+    "8615",
+    "Section 47 Enquiry Start Date must be present and cannot be later than the date of the initial Child "
+    "Protection Conference",
+)
+def _conference_before_enquiry(item: Item) -> sa.ColumnElement[bool]:
+    """The API refuses a conference before the strategy discussion: this rule runs and finds nothing."""
+    return _enquiry(item, Section47Enquiry.conference_held_on < Section47Enquiry.started_on)
+
+
+@rule("1104", "The date of the initial child protection conference cannot be before the referral date")
+def _conference_before_referral(item: Item) -> sa.ColumnElement[bool]:
+    """Prevented by the API (conference after the discussion, after the referral): finds nothing."""
+    return _enquiry(item, Section47Enquiry.conference_held_on < referral_date(item))
+
+
+@rule("8875", "The Date of Initial Child Protection Conference cannot be a weekend")
+def _conference_at_a_weekend(item: Item) -> sa.ColumnElement[bool]:
+    return _enquiry(item, weekday(Section47Enquiry.conference_held_on).in_([0, 6]))
+
+
+@rule("1105", "The child protection plan start date cannot be before the referral date")
+def _plan_before_referral(item: Item) -> sa.ColumnElement[bool]:
+    """A plan starts at its conference, after the referral (API): finds nothing."""
+    return _enquiry(item, _plan(), Section47Enquiry.conference_held_on < referral_date(item))
+
+
+@rule(
+    "2885",
+    "Child protection plan shown as starting a different day to the initial child protection conference.",
+)
+def _plan_not_at_conference(item: Item) -> sa.ColumnElement[bool]:
+    """A plan starts the day its conference is held, by construction: this rule runs and finds nothing
+    (a plan recorded without its conference's date would break it)."""
+    return _enquiry(item, _plan(), Section47Enquiry.conference_held_on.is_(None))
+
+
+@rule(
+    "8905",
+    "Initial Category of Abuse code missing or invalid (see Category of Abuse table in CIN Census code set)",
+)
+def _plan_without_category(item: Item) -> sa.ColumnElement[bool]:
+    """The API requires a category with a plan: this rule runs and finds nothing."""
+    return _enquiry(item, _plan(), Section47Enquiry.conference_category_of_abuse.is_(None))
 
 
 # ---------------------------------------------------------------------------------------------------
