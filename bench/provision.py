@@ -95,7 +95,7 @@ def seed_key(params: seed_large.Params) -> str:
     return digest.hexdigest()
 
 
-async def _template(admin_dsn: str, name: str) -> dict[str, Any] | None:
+async def kept_template(admin_dsn: str, name: str) -> dict[str, Any] | None:
     conn = await asyncpg.connect(admin_dsn)
     try:
         comment = await conn.fetchval(
@@ -110,7 +110,7 @@ async def _template(admin_dsn: str, name: str) -> dict[str, Any] | None:
     return found
 
 
-async def _keep_template(admin_dsn: str, database: str, template: str, about: dict[str, Any]) -> None:
+async def keep_template(admin_dsn: str, database: str, template: str, about: dict[str, Any]) -> None:
     await recreate_database(admin_dsn, template, database)
     conn = await asyncpg.connect(admin_dsn)
     try:
@@ -131,7 +131,7 @@ async def seed_template(
     params = seed_params(args)
     key = seed_key(params)
     revision = head_revision()
-    kept = None if args.fresh_seed else await _template(admin_dsn, template)
+    kept = None if args.fresh_seed else await kept_template(admin_dsn, template)
     age = time.time() - float(kept["created"]) if kept else None
     if kept is not None and age is not None:
         why = stale(kept, key, revision, params, age)
@@ -156,7 +156,7 @@ async def seed_template(
     if done.returncode != 0:
         raise RuntimeError(f"bench/seed_large.py failed ({done.returncode})")
     summary: dict[str, Any] = json.loads(done.stdout)
-    await _keep_template(
+    await keep_template(
         admin_dsn,
         args.database,
         template,

@@ -1,23 +1,28 @@
 """Time the reports on a large database: a million referrals and 200,000 adult concerns.
 
-    .venv/bin/python bench/reports.py                    # seed afresh, serve, time each report, print
+    .venv/bin/python bench/reports.py                    # seed (or copy the kept seed), serve, time, print
     .venv/bin/python bench/reports.py --reuse            # time again on the database seeded last time
     .venv/bin/python bench/reports.py --referrals 100000 --concerns 20000   # a quicker, smaller run
 
 It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
-(``--database``), runs ``mash migrate``, and seeds it with bench/seed_large.py (``--chunk`` referrals
+(``--database``): a copy of the template ``<database>_seed`` an earlier run kept if it still fits (same
+schema revision, parameters and seeding code, under 12 hours old; ``--fresh-seed`` to seed anyway), or
+else migrated with ``mash migrate`` and seeded with bench/seed_large.py (``--chunk`` referrals
 and a tenth of the concerns built in Python, the rest copied set-based in SQL: minutes), or, with
 ``--row-by-row``, every referral with bench/seed.py, a chunk at a time (``--chunk``) so that a million
 fit in memory, and the adult concerns with bench/seed_adults.py (half an hour); both spread over the
-last ``--days`` days. ``--reuse`` skips all that and times the database as it is.
+last ``--days`` days (only seed_large.py's is kept as the template). ``--reuse`` skips all that and
+times the database as it is.
 
 Then it starts ``mash serve`` (one worker, production settings, as bench/run.py does) and times each
 report over HTTP from this process with httpx, for the last complete reporting year (``--year``): the
 SAC tables as JSON and CSV, the CIN census items as the first JSON page, a JSON page from the middle of
-the year (keyset: it should cost what the first does) and the whole year as CSV, and the timeliness
-report. Each is requested once to warm up, then ``--runs`` times; the table shows the fastest, median
-and slowest time to the last byte, and the size of the answer. Figures also go to
+the year (keyset: it should cost what the first does) and the whole year as CSV, the CIN validation
+findings (the first page, and the page from the middle item on), and the timeliness report for the
+reporting year to date and over the reporting year (JSON and CSV). Each is requested once to warm up,
+then ``--runs`` times; the table shows the fastest, median and slowest time to the last byte, and the
+size of the answer. Figures also go to
 bench/results/reports-<UTC timestamp>.json. Exits 1 if any request failed.
 """
 
@@ -46,7 +51,14 @@ from app.core.pagination import encode_cursor  # noqa: E402
 from app.governance.reports.periods import reporting_year  # noqa: E402
 from bench import seed, seed_adults, seed_large  # noqa: E402
 from bench.probes import last_complete_year  # noqa: E402
-from bench.provision import recreate_database  # noqa: E402
+from bench.provision import (  # noqa: E402
+    head_revision,
+    keep_template,
+    kept_template,
+    recreate_database,
+    seed_key,
+    stale,
+)
 from bench.render import git_state  # noqa: E402
 from bench.servers import BIN, RESULTS, Server, free_port, info, run_checked, server_env  # noqa: E402
 
@@ -64,14 +76,12 @@ class Request:
 async def seed_database(
     args: argparse.Namespace, dsn: str, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
-    await recreate_database(args.admin_dsn, args.database)
-    run_checked([str(BIN / "mash"), "migrate"], env, workdir)
+    """Seed ``args.database``: a copy of the template ``<database>_seed`` an earlier run kept, if it was
+    made at the same schema revision, with the same parameters and seeding code, and is recent (as
+    bench/run.py reuses its own); else seeded afresh and kept as that template."""
     timings: dict[str, Any] = {}
     started = time.perf_counter()
     if not args.row_by_row:
-        info(
-            f"seeding {args.referrals:,} referrals and {args.concerns:,} adult concerns (bench/seed_large.py)"
-        )
         params = seed_large.Params(
             referrals=args.referrals,
             concerns=args.concerns,
@@ -80,10 +90,37 @@ async def seed_database(
             audit_entries=0,
             days=args.days,
         )
+        template = f"{args.database}_seed"
+        key, revision = seed_key(params), head_revision()
+        kept = None if args.fresh_seed else await kept_template(args.admin_dsn, template)
+        if kept is not None:
+            age = time.time() - float(kept["created"])
+            why = stale(kept, key, revision, params, age)
+            if why is None:
+                info(f"copying the seeded database {template} ({age / 60:.0f} min old, revision {revision})")
+                await recreate_database(args.admin_dsn, args.database, template)
+                timings["copy_s"] = round(time.perf_counter() - started, 1)
+                return {
+                    "timings": timings,
+                    "template": template,
+                    "age_s": round(age),
+                    "seed_large": kept["summary"],
+                }
+            info(f"not reusing {template}: {why}")
+        await recreate_database(args.admin_dsn, args.database)
+        run_checked([str(BIN / "mash"), "migrate"], env, workdir)
+        info(
+            f"seeding {args.referrals:,} referrals and {args.concerns:,} adult concerns (bench/seed_large.py)"
+        )
         summary = await seed_large.seed_large(dsn, params, (lambda _: None) if args.quiet else info)
         timings["total_s"] = round(time.perf_counter() - started, 1)
-        info(f"  seeded in {timings['total_s']}s")
-        return {"timings": timings, "seed_large": summary}
+        info(f"  seeded in {timings['total_s']}s; keeping it as {template}")
+        about = {"key": key, "revision": revision, "params": params.as_dict(), "created": time.time(),
+                 "summary": summary}  # fmt: skip
+        await keep_template(args.admin_dsn, args.database, template, about)
+        return {"timings": timings, "template": template, "age_s": 0, "seed_large": summary}
+    await recreate_database(args.admin_dsn, args.database)
+    run_checked([str(BIN / "mash"), "migrate"], env, workdir)
     info(f"seeding {args.referrals:,} referrals, {args.chunk:,} at a time (bench/seed.py)")
     referrals = await seed.seed_in_chunks(
         dsn, args.referrals, chunk=args.chunk, days=args.days, progress=None if args.quiet else info
@@ -104,8 +141,9 @@ async def seed_database(
     }
 
 
-async def middle_cursor(dsn: str, year: int) -> str:
-    """The cursor of a page halfway through the year's referrals, as the API would have issued it."""
+async def middle_cursor(dsn: str, year: int, *rest: int) -> str:
+    """The cursor of a page halfway through the year's referrals, as the API would have issued it (the
+    items' keys: received_at, referral id, child position, then ``rest``: a validation finding's rule)."""
     period = reporting_year(year)
     conn = await asyncpg.connect(dsn)
     try:
@@ -125,7 +163,7 @@ async def middle_cursor(dsn: str, year: int) -> str:
         await conn.close()
     if row is None:
         raise RuntimeError(f"no referrals in the reporting year {year}: seed the database first")
-    return encode_cursor([row["received_at"], row["id"], 0])
+    return encode_cursor([row["received_at"], row["id"], 0, *rest])
 
 
 async def counts(dsn: str) -> dict[str, int]:
@@ -133,8 +171,8 @@ async def counts(dsn: str) -> dict[str, int]:
     try:
         return {
             table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608 - our own names
-            for table in ("referrals", "referral_children", "contributions", "adult_concerns", "allegations",
-                          "enquiries", "safeguarding_plans")
+            for table in ("referrals", "referral_children", "contributions", "assessments", "strategy_discussions",
+                          "section_47_enquiries", "adult_concerns", "allegations", "enquiries", "safeguarding_plans")
         }  # fmt: skip
     finally:
         await conn.close()
@@ -200,12 +238,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         Request("cin-referrals whole year (csv)", "/v1/reports/cin-referrals", cin_range, "text/csv"),
         Request(
-            "cin-referrals validation first page (json, 200 findings)",
+            "cin validation first page (json, 200 findings)",
             "/v1/reports/cin-referrals/validation",
             {**cin_range, "limit": 200},
         ),
-        Request("timeliness (json)", "/v1/reports/timeliness", {}),
+        Request(
+            # From the middle item's first rule on (validation.VALIDATION_KEYS: the item's keys, the rule).
+            "cin validation middle page (json, 200 findings)",
+            "/v1/reports/cin-referrals/validation",
+            {**cin_range, "limit": 200, "cursor": await middle_cursor(dsn, year, -1)},
+        ),
+        Request("timeliness year to date (json)", "/v1/reports/timeliness", {}),
         Request("timeliness over the year (json)", "/v1/reports/timeliness", cin_range),
+        Request("timeliness over the year (csv)", "/v1/reports/timeliness", cin_range, "text/csv"),
     ]
 
     token = run_checked(
@@ -260,21 +305,25 @@ def print_table(report: dict[str, Any]) -> None:
             print(
                 f"seed: referrals {t['referrals_s']}s, adult concerns {t['adult_concerns_s']}s, total {t['total_s']}s"
             )
+        elif "copy_s" in t:
+            print(
+                f"seed: copied from {seeded['template']} ({seeded['age_s'] / 60:.0f} min old) in {t['copy_s']}s"
+            )
         else:
-            print(f"seed (bench/seed_large.py): {t['total_s']}s")
+            print(f"seed (bench/seed_large.py): {t['total_s']}s, kept as {seeded['template']}")
     print("database: " + ", ".join(f"{n:,} {t}" for t, n in report["tables"].items()))
     print(
         f"reporting year {report['parameters']['year']}, {report['parameters']['runs']} runs after one warm-up; "
         f"load average {report['machine']['load_average']} on {report['machine']['cpus']} CPUs"
     )
-    print(f"{'report':<46} {'min s':>8} {'median s':>9} {'max s':>8} {'items':>9} {'bytes':>12}")
+    print(f"{'report':<48} {'min s':>8} {'median s':>9} {'max s':>8} {'items':>9} {'bytes':>12}")
     for name, result in report["results"].items():
         if result["status"] != 200:
-            print(f"{name:<46} FAILED {result['status']}: {result['error']}")
+            print(f"{name:<48} FAILED {result['status']}: {result['error']}")
             continue
         items = "" if result["items"] is None else f"{result['items']:,}"
         print(
-            f"{name:<46} {result['min_s']:>8.3f} {result['median_s']:>9.3f} {result['max_s']:>8.3f} "
+            f"{name:<48} {result['min_s']:>8.3f} {result['median_s']:>9.3f} {result['max_s']:>8.3f} "
             f"{items:>9} {result['bytes']:>12,}"
         )
 
@@ -307,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the database as it is, without seeding")
+    parser.add_argument(
+        "--fresh-seed", action="store_true", help="seed afresh even if the kept template <database>_seed fits"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress line per table copied")
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)

@@ -55,10 +55,16 @@ from app.children.codes import (  # noqa: E402
     ACCEPTED_OUTCOMES,
     NFA_OUTCOMES,
     AssessmentFactor,
+    AssessmentOutcome,
+    CategoryOfAbuse,
     ConcernCategory,
+    ConferenceOutcome,
     DecisionOutcome,
+    ReasonForClosure,
+    Section47Outcome,
+    StrategyDiscussionDecision,
 )
-from app.core.clock import WorkingClock, earlier_of  # noqa: E402
+from app.core.clock import WorkingClock, earlier_of, local_date  # noqa: E402
 from app.core.codes import LawfulBasis, SpecialCategoryCondition  # noqa: E402
 from app.people.matching import Identity, blocking_keys, score  # noqa: E402
 from bench.matching_data import Generator, Household, nickname, typo  # noqa: E402
@@ -146,6 +152,29 @@ FACTORS_BY_CATEGORY = {
 }
 PRIMARY_NEEDS = (("N1", 0.55), ("N4", 0.12), ("N5", 0.12), ("N2", 0.06), ("N3", 0.06), ("N6", 0.05),
                  ("N8", 0.04))  # fmt: skip
+# After an accepted referral (app/children/assessments, app/children/protection): what assessments find,
+# how long they take (a share past 45 working days), what strategy discussions and section 47
+# enquiries decide, and conferences (a share held past 15 working days).
+ASSESSMENT_WORKING_DAYS = 45  # app.children.assessments.service.ASSESSMENT_WORKING_DAYS
+ICPC_WORKING_DAYS = 15  # app.children.protection.service.ICPC_WORKING_DAYS
+ASSESSMENT_LATE = 0.15
+ASSESSMENT_OUTCOMES = ((AssessmentOutcome.CHILD_IN_NEED_PLAN, 0.35), (AssessmentOutcome.NO_FURTHER_ACTION, 0.3),
+                       (AssessmentOutcome.EARLY_HELP, 0.25), (AssessmentOutcome.STRATEGY_DISCUSSION, 0.1))  # fmt: skip
+NO_FACTORS = 0.05  # factor "21" alone
+SECTION_47 = 0.8  # strategy discussions deciding on a section 47 enquiry
+S47_OUTCOMES = ((Section47Outcome.INITIAL_CHILD_PROTECTION_CONFERENCE, 0.4),
+                (Section47Outcome.CHILD_IN_NEED_PLAN, 0.35), (Section47Outcome.NO_FURTHER_ACTION, 0.25))  # fmt: skip
+CONFERENCE_LATE = 0.2
+PLAN = 0.8  # conferences making a child protection plan
+ABUSE = ((CategoryOfAbuse.NEGLECT, 0.48), (CategoryOfAbuse.EMOTIONAL, 0.36), (CategoryOfAbuse.PHYSICAL, 0.07),
+         (CategoryOfAbuse.SEXUAL, 0.04), (CategoryOfAbuse.MULTIPLE, 0.05))  # fmt: skip
+SIBLING_APART = 0.15  # a sibling of an assessed child decided apart: early help, a contact
+ATTENDEES = (
+    {"agency": "police", "name": "DS Hughes", "role": "Public protection unit"},
+    {"agency": "health", "name": "Dr Patel", "role": "Named nurse for safeguarding"},
+    {"agency": "childrens_social_care", "name": "Sam Shaw", "role": "MASH social worker"},
+)
+EDUCATION_ATTENDEE = {"agency": "education", "name": "Grace Hughes", "role": "Designated safeguarding lead"}
 ASKED: tuple[tuple[str, float], ...] = (
     ("health", 0.9),
     ("education", 0.7),
@@ -213,6 +242,16 @@ TABLES: dict[str, tuple[str, ...]] = {
                             "proposed_at", "reviewed_by", "reviewed_at", "review_comment"),
     "threshold_decision_children": ("decision_id", "referral_child_id", "referral_id", "level", "outcome",
                                     "primary_need", "nfa", "accepted_as_referral", "own_entry"),
+    "assessments": ("id", "referral_id", "child_id", "status", "referral_received_on", "started_on", "due_on",
+                    "started_by", "created_at", "completed_on", "factors", "outcome", "closure_reason",
+                    "working_days_taken", "completed_late", "completed_by", "completed_at", "version"),
+    "strategy_discussions": ("id", "referral_id", "child_ids", "held_at", "held_on", "attendees", "decision",
+                             "rationale", "recorded_by", "recorded_at", "version"),
+    "section_47_enquiries": ("id", "strategy_discussion_id", "referral_id", "child_id", "status", "started_on",
+                             "icpc_due_on", "created_at", "concluded_on", "outcome", "category_of_abuse",
+                             "concluded_by", "concluded_at", "conference_held_on", "conference_outcome",
+                             "conference_category_of_abuse", "conference_working_days", "conference_late",
+                             "conference_recorded_by", "conference_recorded_at", "version"),
     "case_events": ("seq", "id", "occurred_at", "aggregate_type", "aggregate_id", "event_type", "actor_sub",
                     "actor_agency", "actor_role", "data"),
 }  # fmt: skip
@@ -221,8 +260,8 @@ LOAD_STAGES: tuple[tuple[str, ...], ...] = (
     (PEOPLE,),
     ("referrals",),
     ("case_events", "person_match_keys", "referral_children", "contributions", "referral_household_members",
-     "threshold_decisions", "person_links"),
-    ("contribution_responses", "threshold_decision_children"),
+     "threshold_decisions", "person_links", "strategy_discussions"),
+    ("contribution_responses", "threshold_decision_children", "assessments", "section_47_enquiries"),
 )  # fmt: skip
 LOAD_CONNECTIONS = 2  # the machine's cores: one COPY each
 
@@ -497,7 +536,9 @@ class _Builder:
                 propose_at = max(propose_at, due + self.minutes(0, 4320))
             if progressing and happened(propose_at):
                 status, version, updated_at = "awaiting_approval", version + 1, propose_at
-                decided = self.decision(rid, rating, categories, propose_at, practitioner, manager, happened)
+                decided = self.decision(
+                    rid, rating, categories, received, propose_at, practitioner, manager, happened
+                )
                 if decided is not None:
                     decision_id, level, code, decided_at = decided
                     status, version, updated_at = "decided", version + 1, decided_at
@@ -661,6 +702,7 @@ class _Builder:
         rid: uuid.UUID,
         rating: str,
         categories: list[str],
+        received: datetime,
         proposed_at: datetime,
         practitioner: Actor,
         manager: Actor,
@@ -692,19 +734,207 @@ class _Builder:
              proposed_at, manager.sub if approved else None, reviewed_at if approved else None,
              "Agreed." if approved else None)
         )  # fmt: skip
-        # Every child takes the referral-wide decision (the children's rows are this referral's last).
-        children = takewhile(lambda row: row[1] == rid, reversed(self.rows["referral_children"]))
-        self.rows["threshold_decision_children"].extend(
-            (decision_id, child[0], rid, level, str(outcome), need, nfa, accepted, False)
-            for child in children
-        )
+        # Every child takes the referral-wide decision (the children's rows are this referral's last), but
+        # for now and then a sibling of an assessed child, decided apart: early help, left a contact.
+        children = list(takewhile(lambda row: row[1] == rid, reversed(self.rows["referral_children"])))[::-1]
+        accepted_ids: list[uuid.UUID] = []
+        for position, child in enumerate(children):
+            apart = (
+                position > 0
+                and outcome == DecisionOutcome.CHILD_AND_FAMILY_ASSESSMENT
+                and rng.random() < SIBLING_APART
+            )
+            if apart:
+                entry: Row = (
+                    decision_id,
+                    child[0],
+                    rid,
+                    2,
+                    str(DecisionOutcome.EARLY_HELP),
+                    None,
+                    True,
+                    False,
+                    True,
+                )
+                self.stats["decision_children:apart"] += 1
+            else:
+                entry = (decision_id, child[0], rid, level, str(outcome), need, nfa, accepted, False)
+                if accepted:
+                    accepted_ids.append(child[0])
+            self.rows["threshold_decision_children"].append(entry)
         self.emit(proposed_at, rid, "decision.proposed", practitioner, decision_id=str(decision_id), level=level,
                   outcome=str(outcome), nfa=nfa)  # fmt: skip
         if not approved:
             return None
         self.emit(reviewed_at, rid, "decision.approved", manager, decision_id=str(decision_id))
         self.emit(reviewed_at, rid, "referral.decided", manager, level=level, outcome=str(outcome))
+        if outcome == DecisionOutcome.CHILD_AND_FAMILY_ASSESSMENT:
+            for child_id in accepted_ids:
+                self.assessment(rid, child_id, categories, received, reviewed_at, practitioner, manager)
+        elif outcome == DecisionOutcome.STRATEGY_DISCUSSION and accepted_ids:
+            self.strategy_discussion(rid, accepted_ids, received, reviewed_at, practitioner, manager)
         return decision_id, level, str(outcome), reviewed_at
+
+    # -- after the decision: assessments, strategy discussions, section 47 enquiries, conferences
+
+    def local_time(self, on: date, low: float = 9.0, high: float = 17.0) -> datetime:
+        """An instant in office hours on the London date ``on``."""
+        at = datetime.combine(on, datetime.min.time(), LOCAL) + timedelta(hours=self.rng.uniform(low, high))
+        return at.astimezone(UTC)
+
+    def assessment(
+        self,
+        rid: uuid.UUID,
+        child_id: uuid.UUID,
+        categories: list[str],
+        received: datetime,
+        decided_at: datetime,
+        practitioner: Actor,
+        manager: Actor,
+    ) -> None:
+        """A child and family assessment of an accepted child (app.children.assessments.service): started
+        within days of the decision, due 45 working days after the referral's London date, completed
+        (most in time) once that day has come."""
+        rng, clock = self.rng, self.clock
+        received_on = local_date(received)
+        created_at = decided_at + self.minutes(30, 2880)
+        if created_at > self.now:
+            return
+        started_on = max(received_on, local_date(created_at))
+        due_on = clock.working_days_after(received_on, ASSESSMENT_WORKING_DAYS)
+        assessment_id = self.new_id()
+        self.emit(created_at, rid, "assessment.started", practitioner, assessment_id=str(assessment_id),
+                  child_id=str(child_id), due_on=due_on.isoformat())  # fmt: skip
+        taken = (rng.randint(ASSESSMENT_WORKING_DAYS + 1, ASSESSMENT_WORKING_DAYS + 30)
+                 if rng.random() < ASSESSMENT_LATE else rng.randint(5, ASSESSMENT_WORKING_DAYS))  # fmt: skip
+        completed_on = max(started_on, clock.working_days_after(received_on, taken))
+        completed_at = max(created_at + self.minutes(5, 60), self.local_time(completed_on))
+        done: tuple[Any, ...] = (None,) * 8
+        state = "open"
+        if completed_at <= self.now:
+            state = "completed"
+            outcome = AssessmentOutcome(self.pick(ASSESSMENT_OUTCOMES))
+            factors = list(dict.fromkeys(f for c in categories for f in FACTORS_BY_CATEGORY.get(c, ())))
+            if rng.random() < NO_FACTORS:
+                factors = [str(AssessmentFactor.NO_FACTORS)]
+            factors = factors or [str(AssessmentFactor.OTHER)]
+            # The reason for closure the service gives or accepts (CLOSING): RC8 after no further action
+            # (now and then RC7, services ceased), RC9 after early help, none while the case stays open.
+            reason = {
+                AssessmentOutcome.NO_FURTHER_ACTION: ReasonForClosure.SERVICES_CEASED
+                if rng.random() < 0.1
+                else ReasonForClosure.CLOSED_AFTER_ASSESSMENT_NO_FURTHER_ACTION,
+                AssessmentOutcome.EARLY_HELP: ReasonForClosure.CLOSED_AFTER_ASSESSMENT_EARLY_HELP,
+            }.get(outcome)
+            late = completed_on > due_on
+            done = (completed_on, _dumps(factors), str(outcome), None if reason is None else str(reason),
+                    clock.working_days_between(received_on, completed_on), late, manager.sub, completed_at)  # fmt: skip
+            self.emit(completed_at, rid, "assessment.completed", manager, assessment_id=str(assessment_id),
+                      child_id=str(child_id), outcome=str(outcome),
+                      closure_reason=None if reason is None else str(reason), late=late)  # fmt: skip
+            self.stats[f"assessments:{'late' if late else 'in_time'}"] += 1
+            if outcome == AssessmentOutcome.STRATEGY_DISCUSSION:
+                self.strategy_discussion(rid, [child_id], received, completed_at, practitioner, manager)
+        else:
+            self.stats["assessments:open"] += 1
+        if done[0] is None:
+            done = (None, _dumps([]), None, None, None, None, None, None)
+        self.rows["assessments"].append(
+            (assessment_id, rid, child_id, state, received_on, started_on, due_on, practitioner.sub, created_at,
+             *done, 1 if state == "open" else 2)
+        )  # fmt: skip
+
+    def strategy_discussion(
+        self,
+        rid: uuid.UUID,
+        child_ids: list[uuid.UUID],
+        received: datetime,
+        after: datetime,
+        practitioner: Actor,
+        manager: Actor,
+    ) -> None:
+        """A strategy discussion about accepted children (police, health and children's social care at
+        least) and, when it decides so, a section 47 enquiry per child with its conference due 15 working
+        days after the discussion's London date (app.children.protection.service)."""
+        rng, clock = self.rng, self.clock
+        held_at = max(received, after) + self.minutes(30, 2880)
+        if held_at > self.now:
+            return
+        held_on = local_date(held_at)
+        recorded_at = held_at + self.minutes(30, 240)
+        if recorded_at > self.now:
+            return
+        discussion_id = self.new_id()
+        attendees = [*ATTENDEES, EDUCATION_ATTENDEE] if rng.random() < 0.4 else list(ATTENDEES)
+        decision = (StrategyDiscussionDecision.SECTION_47_ENQUIRY if rng.random() < SECTION_47
+                    else StrategyDiscussionDecision.NO_SECTION_47)  # fmt: skip
+        self.rows["strategy_discussions"].append(
+            (discussion_id, rid, _dumps([str(c) for c in child_ids]), held_at, held_on, _dumps(attendees),
+             str(decision), "Reasonable cause to suspect significant harm: agreed after sharing information."
+             if decision == StrategyDiscussionDecision.SECTION_47_ENQUIRY
+             else "The threshold for section 47 is not met; the assessment continues.", practitioner.sub,
+             recorded_at, 1)
+        )  # fmt: skip
+        self.emit(recorded_at, rid, "strategy_discussion.held", practitioner,
+                  strategy_discussion_id=str(discussion_id), decision=str(decision), children=len(child_ids))  # fmt: skip
+        self.stats[f"strategy_discussions:{decision}"] += 1
+        if decision != StrategyDiscussionDecision.SECTION_47_ENQUIRY:
+            return
+        due = clock.working_days_after(held_on, ICPC_WORKING_DAYS)
+        for child_id in child_ids:
+            self.section_47(rid, discussion_id, child_id, held_on, due, recorded_at, practitioner, manager)
+
+    def section_47(
+        self,
+        rid: uuid.UUID,
+        discussion_id: uuid.UUID,
+        child_id: uuid.UUID,
+        held_on: date,
+        due: date,
+        created_at: datetime,
+        practitioner: Actor,
+        manager: Actor,
+    ) -> None:
+        rng, clock = self.rng, self.clock
+        enquiry_id = self.new_id()
+        self.emit(created_at, rid, "section_47.started", practitioner, section_47_enquiry_id=str(enquiry_id),
+                  child_id=str(child_id), icpc_due_on=due.isoformat())  # fmt: skip
+        ids = {"section_47_enquiry_id": str(enquiry_id), "child_id": str(child_id)}
+        state, version = "open", 1
+        outcome: tuple[Any, ...] = (None,) * 5
+        conference: tuple[Any, ...] = (None,) * 7
+        late_conference = rng.random() < CONFERENCE_LATE
+        held_after = (rng.randint(ICPC_WORKING_DAYS + 1, ICPC_WORKING_DAYS + 10) if late_conference
+                      else rng.randint(6, ICPC_WORKING_DAYS))  # fmt: skip
+        concluded_on = clock.working_days_after(held_on, rng.randint(2, max(2, held_after - 3)))
+        concluded_at = max(created_at + self.minutes(5, 60), self.local_time(concluded_on))
+        if concluded_at <= self.now:
+            result = Section47Outcome(self.pick(S47_OUTCOMES))
+            conference_called = result == Section47Outcome.INITIAL_CHILD_PROTECTION_CONFERENCE
+            category = str(self.pick(ABUSE)) if conference_called and rng.random() < 0.5 else None
+            state = "awaiting_conference" if conference_called else "concluded"
+            version = 2
+            outcome = (concluded_on, str(result), category, manager.sub, concluded_at)
+            self.emit(concluded_at, rid, "section_47.concluded", manager, **ids, outcome=str(result))
+            conference_on = max(concluded_on, clock.working_days_after(held_on, held_after))
+            conference_at = max(concluded_at + self.minutes(5, 60), self.local_time(conference_on))
+            if conference_called and conference_at <= self.now:
+                plan = rng.random() < PLAN
+                result_at = ConferenceOutcome.CHILD_PROTECTION_PLAN if plan else ConferenceOutcome.NO_PLAN
+                late = conference_on > due
+                state, version = "conference_held", 3
+                conference = (conference_on, str(result_at), str(self.pick(ABUSE)) if plan else None,
+                              clock.working_days_between(held_on, conference_on), late, manager.sub,
+                              conference_at)  # fmt: skip
+                self.emit(
+                    conference_at, rid, "conference.held", manager, **ids, outcome=str(result_at), late=late
+                )
+                self.stats[f"conferences:{'late' if late else 'in_time'}"] += 1
+        self.stats[f"section_47:{state}"] += 1
+        self.rows["section_47_enquiries"].append(
+            (enquiry_id, discussion_id, rid, child_id, state, held_on, due, created_at, *outcome, *conference,
+             version)
+        )  # fmt: skip
 
     # -- all of it
 

@@ -54,6 +54,8 @@ from bench import seed, seed_adults  # noqa: E402
 ROOTS = ("referrals", "adult_concerns")
 # Uuid columns referring to a scaled table without a foreign key.
 EXTRA_REFERENCES = {("referrals", "decision_id"), ("disclosures", "record_id")}
+# JSON arrays of such ids (a strategy discussion's children): each element mapped as the ids are.
+JSON_REFERENCES = {("strategy_discussions", "child_ids")}
 COPY_SHIFT_MINUTES = 37
 CONNECTIONS = 2  # the machine's cores
 AUDIT_COLUMNS = ("seq", "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role",
@@ -205,6 +207,11 @@ async def _scale_statement(conn: asyncpg.Connection, table: str, scaled: list[st
         quoted = f'"{name}"'
         if kind == "uuid" and (name == "id" or name in references or (table, name) in EXTRA_REFERENCES):
             value = f"md5({quoted}::text || '/' || k)::uuid"
+        elif (table, name) in JSON_REFERENCES:
+            value = (
+                f"(SELECT coalesce(json_agg(md5(e || '/' || k)::uuid::text), '[]')"  # noqa: S608 (our names)
+                f" FROM json_array_elements_text({quoted}) AS e)"
+            )
         elif kind == "timestamp with time zone":
             value = f"{quoted} - k * interval '{COPY_SHIFT_MINUTES} minutes'"
         else:

@@ -63,6 +63,26 @@ async def test_the_scaled_database_is_one_the_application_could_have_written(
             " WHERE EXISTS (SELECT 1 FROM referral_children WHERE referral_id = r.id AND person_id IS NOT NULL)"
             " LIMIT 1"
         )
+        # The work after the decision, copies too: about children the approved decision accepted, a
+        # discussion's children (a JSON array of ids) and its enquiries' children those of its referral.
+        assert await conn.fetchval("SELECT count(*) FROM assessments") > 0
+        assert await conn.fetchval("SELECT count(*) FROM section_47_enquiries") > 0
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM (SELECT referral_id, child_id FROM assessments UNION ALL"
+            " SELECT referral_id, child_id FROM section_47_enquiries) AS w JOIN referrals r ON r.id = w.referral_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM threshold_decision_children e WHERE e.decision_id = r.decision_id"
+            " AND e.referral_child_id = w.child_id AND e.accepted_as_referral)"
+        )
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM strategy_discussions d, json_array_elements_text(d.child_ids) AS c"
+            " WHERE NOT EXISTS (SELECT 1 FROM referral_children rc WHERE rc.id = c::uuid"
+            " AND rc.referral_id = d.referral_id)"
+        )
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM section_47_enquiries e JOIN strategy_discussions d"
+            " ON d.id = e.strategy_discussion_id WHERE e.referral_id <> d.referral_id"
+            " OR NOT (d.child_ids::jsonb ? e.child_id::text)"
+        )
     finally:
         await conn.close()
 
@@ -78,3 +98,11 @@ async def test_the_scaled_database_is_one_the_application_could_have_written(
     year = last_complete_year(datetime.now(UTC).date())
     sac = await client.get("/v1/reports/sac", params={"year": year}, headers=auditor)
     assert sac.status_code == 200
+    period = {"from": f"{year}-04-01", "to": f"{year + 1}-03-31"}
+    for path in (
+        "/v1/reports/cin-referrals",
+        "/v1/reports/cin-referrals/validation",
+        "/v1/reports/timeliness",
+    ):
+        answer = await client.get(path, params=period, headers=auditor)
+        assert answer.status_code == 200, (path, answer.text)
