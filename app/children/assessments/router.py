@@ -32,10 +32,10 @@ router = Router(prefix="/v1/assessments", tags=["Assessments and child protectio
         "For one child of a referral accepted by children's social care (409 `invalid_transition` while no "
         "decision is approved, when the decision kept the child a contact, or when the child already has an "
         "open assessment). `due_on` is 45 working days after the referral was received (its London date), "
-        "stored with the assessment. Children's social care only. Event `assessment.started` on the "
+        "stored with the assessment. Children's social care only (404 for a referral the caller may not see). Event `assessment.started` on the "
         "referral's timeline."
     ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    responses=problem_responses(404, 409, codes={404: ["not_found"], **INVALID_TRANSITION}),
 )
 async def start_assessment(
     created: Created,

@@ -36,9 +36,9 @@ router = Router(tags=["Assessments and child protection"])
         "`invalid_transition` otherwise). Police, health and children's social care must attend (422 naming "
         "who is missing). A `section_47_enquiry` decision starts one section 47 enquiry per child, listed in "
         "`section_47_enquiries`, each with `icpc_due_on` 15 working days after the discussion (its London "
-        "date). Children's social care only. Events `strategy_discussion.held` and `section_47.started`."
+        "date). Children's social care only (404 for a referral the caller may not see). Events `strategy_discussion.held` and `section_47.started`."
     ),
-    responses=problem_responses(409, codes=INVALID_TRANSITION),
+    responses=problem_responses(404, 409, codes={404: ["not_found"], **INVALID_TRANSITION}),
 )
 async def record_strategy_discussion(
     created: Created,
