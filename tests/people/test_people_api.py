@@ -510,12 +510,15 @@ async def test_twins_in_one_referral_are_two_siblings(client: httpx.AsyncClient,
 
 def _family(number: int, size: int) -> list[Body]:
     """The children of family ``number``, like nobody else in the test (each family its own month of
-    birth): siblings of each other once referred together."""
+    birth, and each given name a different birth year in each family, so that no two families share a
+    name and a date even if their random family names sound alike): siblings once referred together."""
     surname = unique_child()["family_name"]
     names = ["Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lena"]
     return [
         child(
-            given_name=names[n], family_name=surname, date_of_birth=f"{2012 + n}-{1 + number:02}-{1 + n:02}"
+            given_name=names[(n + number) % len(names)],
+            family_name=surname,
+            date_of_birth=f"{2012 + n}-{1 + number:02}-{1 + n:02}",
         )
         for n in range(size)
     ]
