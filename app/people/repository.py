@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.grouped import grouped
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
@@ -74,18 +75,13 @@ async def candidates(
 
 
 async def siblings(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
-    if not person_ids:
-        return {}
-    rows = await session.execute(
+    stmt = (
         sa.select(PersonLink.person_id, Person)
         .join(Person, Person.id == PersonLink.related_person_id)
-        .where(PersonLink.person_id.in_(list(person_ids)), PersonLink.relationship == "sibling")
+        .where(PersonLink.relationship == "sibling")
         .order_by(Person.date_of_birth, Person.given_name)
     )
-    found: dict[uuid.UUID, list[Person]] = {pid: [] for pid in person_ids}
-    for person_id, sibling in rows:
-        found[person_id].append(sibling)
-    return found
+    return await grouped(session, PersonLink.person_id, person_ids, stmt)
 
 
 async def link_siblings(

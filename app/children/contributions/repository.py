@@ -14,6 +14,7 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
+from app.core.grouped import grouped
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
 from app.models.referral import Contribution, ContributionResponse
@@ -67,13 +68,7 @@ async def versions(
     session: AsyncSession, contribution_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[ContributionResponse]]:
     """Every version of each answer, newest first."""
-    found: dict[uuid.UUID, list[ContributionResponse]] = {cid: [] for cid in contribution_ids}
-    if contribution_ids:
-        rows = await session.scalars(
-            sa.select(ContributionResponse)
-            .where(ContributionResponse.contribution_id.in_(list(contribution_ids)))
-            .order_by(ContributionResponse.contribution_id, ContributionResponse.version_number.desc())
-        )
-        for row in rows:
-            found[row.contribution_id].append(row)
-    return found
+    stmt = sa.select(ContributionResponse.contribution_id, ContributionResponse).order_by(
+        ContributionResponse.contribution_id, ContributionResponse.version_number.desc()
+    )
+    return await grouped(session, ContributionResponse.contribution_id, contribution_ids, stmt)

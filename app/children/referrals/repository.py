@@ -18,6 +18,7 @@ from app.core.allocation import AllocationFilter, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource
 from app.core.filters import where_any, where_equal, where_flag
+from app.core.grouped import grouped
 from app.core.pagination import PageParams, Sort, paginate
 from app.core.readable import one
 from app.models.event import CaseEvent
@@ -39,16 +40,10 @@ async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool
 async def children(
     session: AsyncSession, referral_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[ReferralChild]]:
-    found: dict[uuid.UUID, list[ReferralChild]] = {rid: [] for rid in referral_ids}
-    if referral_ids:
-        rows = await session.scalars(
-            sa.select(ReferralChild)
-            .where(ReferralChild.referral_id.in_(list(referral_ids)))
-            .order_by(ReferralChild.referral_id, ReferralChild.position)
-        )
-        for child in rows:
-            found[child.referral_id].append(child)
-    return found
+    stmt = sa.select(ReferralChild.referral_id, ReferralChild).order_by(
+        ReferralChild.referral_id, ReferralChild.position
+    )
+    return await grouped(session, ReferralChild.referral_id, referral_ids, stmt)
 
 
 async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[ReferralHouseholdMember]:
@@ -184,19 +179,12 @@ async def outstanding_checks(
     session: AsyncSession, referral_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[Contribution]]:
     """The requests to agencies not yet answered, on each referral, soonest due first."""
-    found: dict[uuid.UUID, list[Contribution]] = {rid: [] for rid in referral_ids}
-    if referral_ids:
-        rows = await session.scalars(
-            sa.select(Contribution)
-            .where(
-                Contribution.referral_id.in_(list(referral_ids)),
-                Contribution.status == ContributionStatus.REQUESTED,
-            )
-            .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id)
-        )
-        for contribution in rows:
-            found[contribution.referral_id].append(contribution)
-    return found
+    stmt = (
+        sa.select(Contribution.referral_id, Contribution)
+        .where(Contribution.status == ContributionStatus.REQUESTED)
+        .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id)
+    )
+    return await grouped(session, Contribution.referral_id, referral_ids, stmt)
 
 
 async def earlier_referral_counts(
