@@ -71,3 +71,21 @@ async def versioned_answer(response: Response) -> VersionedAnswer:
 
 # A route that answers one versioned record (a GET, a PATCH) takes this and answers through it.
 Versioned = Annotated[VersionedAnswer, Depends(versioned_answer)]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalChange(VersionedAnswer):
+    """A change to one versioned record: the ``If-Match`` its caller sent, for the service to check
+    against the record's version (``check_if_match``), and the answer, tagged with the version the
+    change made."""
+
+    if_match: str | None
+
+
+async def conditional_change(answer: Versioned, if_match: IfMatch = None) -> ConditionalChange:
+    return ConditionalChange(response=answer.response, if_match=if_match)
+
+
+# A route that changes one versioned record (a PATCH, a PUT) takes this instead of ``Versioned``: it
+# documents the ``If-Match`` header with its 428 and 412, and the new ``ETag``.
+Conditional = Annotated[ConditionalChange, Depends(conditional_change)]

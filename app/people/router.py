@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.openapi import problem_responses
@@ -141,12 +141,7 @@ async def get_person(
     responses=problem_responses(409, codes={409: ["duplicate_person"]}),
 )
 async def update_person(
-    person_id: uuid.UUID,
-    answer: Versioned,
-    principal: PeopleWrite,
-    session: DbSession,
-    body: PersonUpdate,
-    if_match: IfMatch = None,
+    person_id: uuid.UUID, change: Conditional, principal: PeopleWrite, session: DbSession, body: PersonUpdate
 ) -> PersonOut:
-    person = await service.update_person(session, principal, person_id, body, if_match)
-    return answer.tagged(person.version, await person_out(session, person))
+    person = await service.update_person(session, principal, person_id, body, change.if_match)
+    return change.tagged(person.version, await person_out(session, person))

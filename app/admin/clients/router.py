@@ -17,7 +17,7 @@ from app.admin.clients.schemas import (
     ClientUpdate,
 )
 from app.core.auth import AdminPrincipal, Authenticated, Principal, requires
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import idempotent
@@ -108,15 +108,14 @@ async def get_client(
 )
 async def update_client(
     client_id: uuid.UUID,
-    answer: Versioned,
+    change: Conditional,
     principal: AdminPrincipal,
     session: DbSession,
     body: ClientUpdate,
-    if_match: IfMatch = None,
 ) -> ClientOut:
     """Rename a client. Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
-    client = await service.rename_client(session, principal, client_id, body, if_match)
-    return answer.tagged(client.version, service.client_out(client))
+    client = await service.rename_client(session, principal, client_id, body, change.if_match)
+    return change.tagged(client.version, service.client_out(client))
 
 
 @router.post(

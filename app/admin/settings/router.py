@@ -7,7 +7,7 @@ from fastapi import Request
 from app.admin.settings import service
 from app.admin.settings.schemas import TimescalesIn, TimescalesOut
 from app.core.auth import AdminPrincipal
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.db import DbSession
 from app.core.routing import Router
 
@@ -46,14 +46,9 @@ async def get_timescales(
     ),
 )
 async def replace_timescales(
-    request: Request,
-    answer: Versioned,
-    principal: AdminPrincipal,
-    session: DbSession,
-    body: TimescalesIn,
-    if_match: IfMatch = None,
+    request: Request, change: Conditional, principal: AdminPrincipal, session: DbSession, body: TimescalesIn
 ) -> TimescalesOut:
     updated = await service.replace(
-        session, principal, body, if_match, request.app.state.settings.working_time
+        session, principal, body, change.if_match, request.app.state.settings.working_time
     )
-    return answer.tagged(updated.version, service.timescales_out(updated))
+    return change.tagged(updated.version, service.timescales_out(updated))

@@ -35,7 +35,7 @@ from app.core import senders
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
 from app.core.codes import CaseSource
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
@@ -183,14 +183,13 @@ async def get_adult_concern(
 )
 async def update_adult_concern(
     concern_id: uuid.UUID,
-    answer: Versioned,
+    change: Conditional,
     principal: ConcernsWrite,
     session: DbSession,
     body: AdultConcernUpdate,
-    if_match: IfMatch = None,
 ) -> AdultConcernFull:
-    concern = await service.update(session, principal, concern_id, body, if_match)
-    return answer.tagged(concern.version, await views.full(session, concern))
+    concern = await service.update(session, principal, concern_id, body, change.if_match)
+    return change.tagged(concern.version, await views.full(session, concern))
 
 
 @router.post(
@@ -408,14 +407,13 @@ async def get_allegation(
 )
 async def correct_allegation(
     allegation_id: uuid.UUID,
-    answer: Versioned,
+    change: Conditional,
     principal: ConcernsWrite,
     session: DbSession,
     body: AllegationCorrection,
-    if_match: IfMatch = None,
 ) -> AllegationOut:
-    allegation, changes = await allegations.correct(session, principal, allegation_id, body, if_match)
-    return answer.tagged(allegation.version, views.allegation_out(allegation, changes))
+    allegation, changes = await allegations.correct(session, principal, allegation_id, body, change.if_match)
+    return change.tagged(allegation.version, views.allegation_out(allegation, changes))
 
 
 @router.post(

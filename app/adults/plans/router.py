@@ -21,7 +21,7 @@ from app.adults.plans.schemas import (
     ReviewOut,
 )
 from app.core.auth import Principal, any_of_security, requires_any
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.openapi import INVALID_TRANSITION, problem_responses
@@ -105,15 +105,10 @@ async def get_safeguarding_plan(
     responses=problem_responses(409, codes=INVALID_TRANSITION),
 )
 async def update_safeguarding_plan(
-    plan_id: uuid.UUID,
-    answer: Versioned,
-    principal: PlansWrite,
-    session: DbSession,
-    body: PlanUpdate,
-    if_match: IfMatch = None,
+    plan_id: uuid.UUID, change: Conditional, principal: PlansWrite, session: DbSession, body: PlanUpdate
 ) -> PlanFull:
-    plan = await service.update(session, principal, plan_id, body, if_match)
-    return answer.tagged(plan.version, await views.full(session, plan, principal.agency))
+    plan = await service.update(session, principal, plan_id, body, change.if_match)
+    return change.tagged(plan.version, await views.full(session, plan, principal.agency))
 
 
 @router.patch(
@@ -128,15 +123,14 @@ async def update_safeguarding_plan(
 )
 async def update_plan_action(
     plan_id: uuid.UUID,
-    answer: Versioned,
+    change: Conditional,
     action_id: uuid.UUID,
     principal: PlansOrOwners,
     session: DbSession,
     body: ActionUpdate,
-    if_match: IfMatch = None,
 ) -> ActionOut:
-    action = await service.update_action(session, principal, plan_id, action_id, body, if_match)
-    return answer.tagged(
+    action = await service.update_action(session, principal, plan_id, action_id, body, change.if_match)
+    return change.tagged(
         action.version, views.action_out(action, agency=principal.agency, hub=access.is_hub(principal))
     )
 

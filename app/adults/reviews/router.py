@@ -11,7 +11,7 @@ from app.adults.codes import SarStatus
 from app.adults.reviews import service, views
 from app.adults.reviews.schemas import SarCreate, SarOut, SarUpdate
 from app.adults.reviews.service import SarFilters
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.openapi import problem_responses
@@ -77,12 +77,7 @@ async def get_safeguarding_adults_review(
     responses=problem_responses(409, codes={409: ["invalid_transition", "advocate_required"]}),
 )
 async def update_safeguarding_adults_review(
-    review_id: uuid.UUID,
-    answer: Versioned,
-    principal: ConcernsDecide,
-    session: DbSession,
-    body: SarUpdate,
-    if_match: IfMatch = None,
+    review_id: uuid.UUID, change: Conditional, principal: ConcernsDecide, session: DbSession, body: SarUpdate
 ) -> SarOut:
-    review = await service.update(session, principal, review_id, body, if_match)
-    return answer.tagged(review.version, views.out(review))
+    review = await service.update(session, principal, review_id, body, change.if_match)
+    return change.tagged(review.version, views.out(review))

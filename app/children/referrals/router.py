@@ -31,7 +31,7 @@ from app.core import senders
 from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
 from app.core.auth import Principal, requires_any
 from app.core.codes import CaseSource, RagRating
-from app.core.concurrency import IfMatch, Versioned
+from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
@@ -222,15 +222,14 @@ async def get_referral(
 )
 async def update_referral(
     referral_id: uuid.UUID,
-    answer: Versioned,
+    change: Conditional,
     principal: ReferralsWrite,
     session: DbSession,
     body: ReferralUpdate,
-    if_match: IfMatch = None,
 ) -> ReferralFull:
     """Change what the referral says, or withdraw it (`status: withdrawn` with a `withdrawal_reason`). Send the ETag of your last GET in `If-Match`: missing is 428, stale is 412."""
-    referral = await service.update(session, principal, referral_id, body, if_match)
-    return answer.tagged(referral.version, await views.full(session, referral))
+    referral = await service.update(session, principal, referral_id, body, change.if_match)
+    return change.tagged(referral.version, await views.full(session, referral))
 
 
 @router.post("/{referral_id}/withdrawal", **WITHDRAWAL)
