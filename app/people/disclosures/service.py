@@ -211,47 +211,53 @@ async def referral_seen_by_partner(
 
 
 async def concern_seen_by_raiser(session: AsyncSession, actor: Principal, concern: AdultConcern) -> None:
-    if actor.is_adults_hub or concern.status == AdultConcernStatus.RECEIVED:
-        return  # adult social care's own record, or nothing of adult social care's in it yet
-    await _seen_by_actor(
-        session,
-        actor,
-        [Subject(person_id=concern.person_id, adult_concern_id=concern.id)],
-        record_type="adult_concern",
-        record_id=concern.id,
-        purpose=DisclosurePurpose.REFERRER_FEEDBACK,
-        basis=SAFEGUARDING,
+    if concern.status == AdultConcernStatus.RECEIVED:
+        return  # nothing of adult social care's in it yet
+    await _adults_record_seen(
+        session, actor, _adult(concern), "adult_concern", concern.id, DisclosurePurpose.REFERRER_FEEDBACK
     )
 
 
 async def enquiry_seen_by_partner(
     session: AsyncSession, actor: Principal, enquiry: Enquiry, concern: AdultConcern
 ) -> None:
-    if actor.is_adults_hub:
-        return
-    await _seen_by_actor(
-        session,
-        actor,
-        [Subject(person_id=concern.person_id, adult_concern_id=concern.id)],
-        record_type="enquiry",
-        record_id=enquiry.id,
-        purpose=DisclosurePurpose.SAFEGUARDING_ENQUIRY,
-        basis=SAFEGUARDING,
-        details={"concern_id": str(concern.id)},
-    )
+    purpose = DisclosurePurpose.SAFEGUARDING_ENQUIRY
+    details = {"concern_id": str(concern.id)}
+    await _adults_record_seen(session, actor, _adult(concern), "enquiry", enquiry.id, purpose, details)
 
 
 async def plan_seen_by_action_owner(session: AsyncSession, actor: Principal, plan: SafeguardingPlan) -> None:
+    subject = Subject(person_id=plan.person_id)
+    purpose = DisclosurePurpose.SAFEGUARDING_PLAN_ACTION
+    await _adults_record_seen(session, actor, subject, "safeguarding_plan", plan.id, purpose)
+
+
+def _adult(concern: AdultConcern) -> Subject:
+    return Subject(person_id=concern.person_id, adult_concern_id=concern.id)
+
+
+async def _adults_record_seen(
+    session: AsyncSession,
+    actor: Principal,
+    subject: Subject,
+    record_type: str,
+    record_id: uuid.UUID,
+    purpose: DisclosurePurpose,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Another agency read a record of adult social care's about ``subject``: a disclosure on the
+    safeguarding basis. Adult social care reading its own record discloses nothing."""
     if actor.is_adults_hub:
         return
     await _seen_by_actor(
         session,
         actor,
-        [Subject(person_id=plan.person_id)],
-        record_type="safeguarding_plan",
-        record_id=plan.id,
-        purpose=DisclosurePurpose.SAFEGUARDING_PLAN_ACTION,
+        [subject],
+        record_type=record_type,
+        record_id=record_id,
+        purpose=purpose,
         basis=SAFEGUARDING,
+        details=details,
     )
 
 
