@@ -53,6 +53,7 @@ from tests.fixtures.referrals import (
     NOT_CONSENTED,
     answer,
     ask,
+    child_decision,
     create_referral,
     override_consent,
     propose_and_approve,
@@ -384,17 +385,7 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
     )
     assert decision["status"] == "approved"
     # The decision on Kai, not on his sister (third-party data).
-    assert decision["children"] == [
-        {
-            "child_id": decision["children"][0]["child_id"],
-            "level": 3,
-            "outcome": "child_and_family_assessment",
-            "primary_need": "N1",
-            "nfa": False,
-            "accepted_as_referral": True,
-            "own_entry": False,
-        }
-    ]
+    assert decision["children"] == [child_decision(decision["children"][0]["child_id"])]
     assert "N8" not in response.text and "early_help" not in response.text
     assert [c["id"] for c in first["communications"]] == [story.communication]
     assert first["outcome"]["decision_id"] == story.decision
