@@ -28,6 +28,7 @@ from app.adults.codes import PlanStatus, Section42Decision
 from app.adults.concerns.repository import OPEN_STATUSES as OPEN_CONCERN_STATUSES
 from app.children.codes import (
     FINAL_REFERRAL_STATUSES,
+    AssessmentStatus,
     CensusSex,
     ConferenceOutcome,
     ContributionStatus,
@@ -525,7 +526,9 @@ def cin_key(row: sa.Row[Any]) -> tuple[datetime, uuid.UUID, int]:
 # Timeliness
 
 
-def _due_counts(deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
+def due_counts(deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
+    """(due, due_soon, overdue): the one definition of each, for every deadline the report counts. A
+    deadline at or after ``now`` is due, and due soon before ``soon``; before ``now`` it is overdue."""
     one = sa.literal(1)
     return [
         sa.func.count(sa.case((deadline >= now, one))).label("due"),
@@ -534,10 +537,29 @@ def _due_counts(deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
     ]
 
 
+def due_counts_on(deadline: Any, today: date, soon: date) -> list[sa.Label[int]]:
+    """``due_counts`` for a due date: overdue the day after it, due soon when it falls before ``soon``."""
+    return due_counts(deadline, sa.literal(today, sa.Date), sa.literal(soon, sa.Date))
+
+
+def on_time_counts(late: Any, prefix: str | None = None) -> list[sa.Label[int]]:
+    """(on_time, late), each name prefixed ``{prefix}_`` if given, of the rows done: ``late`` is the SQL
+    condition true for work done late, false for work done on time and null for work without a deadline
+    (counted in neither)."""
+    one = sa.literal(1)
+    on_time_name, late_name = (
+        ("on_time", "late") if prefix is None else (f"{prefix}_on_time", f"{prefix}_late")
+    )
+    return [
+        sa.func.count(sa.case((sa.not_(late), one))).label(on_time_name),
+        sa.func.count(sa.case((late, one))).label(late_name),
+    ]
+
+
 def referral_decisions_due(now: datetime, soon: datetime) -> Query:
     """(rag_rating, due, due_soon, overdue) of referrals not yet decided or withdrawn."""
     return (
-        sa.select(Referral.rag_rating, *_due_counts(Referral.decision_due_at, now, soon))
+        sa.select(Referral.rag_rating, *due_counts(Referral.decision_due_at, now, soon))
         .where(Referral.status.in_(OPEN_REFERRAL_STATUSES))
         .group_by(Referral.rag_rating)
     )
@@ -545,7 +567,7 @@ def referral_decisions_due(now: datetime, soon: datetime) -> Query:
 
 def adult_concern_decisions_due(now: datetime, soon: datetime) -> Query:
     """(due, due_soon, overdue) of concerns awaiting their section 42 decision."""
-    return sa.select(*_due_counts(AdultConcern.decision_due_at, now, soon)).where(
+    return sa.select(*due_counts(AdultConcern.decision_due_at, now, soon)).where(
         AdultConcern.status.in_(list(OPEN_CONCERN_STATUSES))
     )
 
@@ -553,7 +575,7 @@ def adult_concern_decisions_due(now: datetime, soon: datetime) -> Query:
 def contribution_requests_due(now: datetime, soon: datetime) -> Query:
     """(agency, rag_rating, due, due_soon, overdue) of information requests not yet answered."""
     return (
-        sa.select(Contribution.agency, Referral.rag_rating, *_due_counts(Contribution.due_at, now, soon))
+        sa.select(Contribution.agency, Referral.rag_rating, *due_counts(Contribution.due_at, now, soon))
         .join(Referral, Referral.id == Contribution.referral_id)
         .where(Contribution.status == ContributionStatus.REQUESTED)
         .group_by(Contribution.agency, Referral.rag_rating)
@@ -563,7 +585,7 @@ def contribution_requests_due(now: datetime, soon: datetime) -> Query:
 def plan_reviews_due(today: date, soon: date) -> Query:
     """(due, due_soon, overdue) of active plans: a review due on a date is overdue the day after."""
     return sa.select(
-        *_due_counts(SafeguardingPlan.review_due_on, sa.literal(today, sa.Date), sa.literal(soon, sa.Date))
+        *due_counts(SafeguardingPlan.review_due_on, sa.literal(today, sa.Date), sa.literal(soon, sa.Date))
     ).where(SafeguardingPlan.status == PlanStatus.ACTIVE)
 
 
@@ -572,17 +594,7 @@ def plan_reviews_due(today: date, soon: date) -> Query:
 
 
 def _prefixed_due_counts(prefix: str, deadline: Any, now: Any, soon: Any) -> list[sa.Label[int]]:
-    return [count.element.label(f"{prefix}_{count.name}") for count in _due_counts(deadline, now, soon)]
-
-
-def _on_time_counts(prefix: str, done_at: Any, deadline: Any) -> list[sa.Label[int]]:
-    """Done at or before the deadline (on time) or after it (late); rows without a deadline count in
-    neither."""
-    one = sa.literal(1)
-    return [
-        sa.func.count(sa.case((done_at <= deadline, one))).label(f"{prefix}_on_time"),
-        sa.func.count(sa.case((done_at > deadline, one))).label(f"{prefix}_late"),
-    ]
+    return [count.element.label(f"{prefix}_{count.name}") for count in due_counts(deadline, now, soon)]
 
 
 def referral_deadlines_open(now: datetime, soon: datetime) -> Query:
@@ -597,8 +609,8 @@ def referral_deadlines_open(now: datetime, soon: datetime) -> Query:
 def referral_deadlines_decided(period: Period) -> Query:
     """Referrals decided in the period, on time or late against each deadline."""
     return sa.select(
-        *_on_time_counts("statutory", Referral.decided_at, Referral.statutory_decision_due_at),
-        *_on_time_counts("rag", Referral.decided_at, Referral.rag_due_at),
+        *on_time_counts(Referral.decided_at > Referral.statutory_decision_due_at, "statutory"),
+        *on_time_counts(Referral.decided_at > Referral.rag_due_at, "rag"),
     ).where(
         Referral.status == ReferralStatus.DECIDED,
         Referral.decided_at >= period.start,
@@ -609,7 +621,7 @@ def referral_deadlines_decided(period: Period) -> Query:
 def acknowledgements_open(now: datetime, soon: datetime) -> Query:
     """Acknowledgements still owed (a deadline recorded, not acknowledged, the referral not withdrawn):
     the partial index ``ix_referrals_unacknowledged_due_at`` holds just these rows."""
-    return sa.select(*_due_counts(Referral.acknowledgement_due_at, now, soon)).where(
+    return sa.select(*due_counts(Referral.acknowledgement_due_at, now, soon)).where(
         Referral.acknowledged_at.is_(None),
         Referral.acknowledgement_due_at.is_not(None),
         Referral.status != ReferralStatus.WITHDRAWN,
@@ -619,7 +631,7 @@ def acknowledgements_open(now: datetime, soon: datetime) -> Query:
 def acknowledgements_made(period: Period) -> Query:
     """Acknowledgements made in the period, on time or late (referrals with a deadline recorded)."""
     return sa.select(
-        *_on_time_counts("acknowledged", Referral.acknowledged_at, Referral.acknowledgement_due_at)
+        *on_time_counts(Referral.acknowledged_at > Referral.acknowledgement_due_at, "acknowledged")
     ).where(Referral.acknowledged_at >= period.start, Referral.acknowledged_at < period.end)
 
 
@@ -645,4 +657,47 @@ def contact_conversion(period: Period) -> Query:
             ),
         )
         .where(_in(Referral.received_at, period), Referral.status != ReferralStatus.WITHDRAWN)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timeliness: the work after a decision. Open work against the due date stored with it (a date); work
+# done in the period by the lateness stored when it was done.
+
+# Enquiries whose conference clock still runs: no outcome yet, or a conference called and not held.
+AWAITING_CONFERENCE = (Section47Status.OPEN, Section47Status.AWAITING_CONFERENCE)
+
+
+def _on_days(column: Any, period: Period) -> sa.ColumnElement[bool]:
+    within: sa.ColumnElement[bool] = column.between(
+        sa.literal(period.first_day, sa.Date), sa.literal(period.last_day, sa.Date)
+    )
+    return within
+
+
+def assessments_open(today: date, soon: date) -> Query:
+    """(due, due_soon, overdue) of open child and family assessments against their 45-working-day due date."""
+    return sa.select(*due_counts_on(Assessment.due_on, today, soon)).where(
+        Assessment.status == AssessmentStatus.OPEN
+    )
+
+
+def assessments_completed(period: Period) -> Query:
+    """(on_time, late) of the assessments completed in the period."""
+    return sa.select(*on_time_counts(Assessment.completed_late)).where(
+        _on_days(Assessment.completed_on, period)
+    )
+
+
+def conferences_awaited(today: date, soon: date) -> Query:
+    """(due, due_soon, overdue) of enquiries awaiting their initial conference against its due date."""
+    return sa.select(*due_counts_on(Section47Enquiry.icpc_due_on, today, soon)).where(
+        Section47Enquiry.status.in_(AWAITING_CONFERENCE)
+    )
+
+
+def conferences_held(period: Period) -> Query:
+    """(on_time, late) of the initial conferences held in the period."""
+    return sa.select(*on_time_counts(Section47Enquiry.conference_late)).where(
+        _on_days(Section47Enquiry.conference_held_on, period)
     )

@@ -41,7 +41,7 @@ VALIDATION_KEYS = (Referral.received_at, Referral.id, ReferralChild.position, Re
 
 
 class Item:
-    """A census item's columns as SQL expressions (``queries._cin_columns``), for a rule to test."""
+    """A census item's columns as SQL expressions (``queries.cin_columns``), for a rule to test."""
 
     def __init__(self, columns: dict[str, Any]) -> None:
         self.columns = columns
