@@ -349,6 +349,18 @@ PROBED = Followed(_closing, _latest_assessment, _latest_enquiry, _probed_joins)
 RANKED = Followed(_ranked_closing.c, _ranked_assessment.c, _ranked_enquiry.c, _ranked_joins)
 
 
+LA_CHILD_ID_LENGTH = 20
+
+
+def la_child_id(person: Any) -> sa.ColumnElement[str]:
+    """The census ``LAchildID`` of a person record: the council's own id where it gave one
+    (``la_child_id``), else the first 20 hexadecimal digits of the person id, upper case (a UUID's 36
+    characters with hyphens break rules 1570 and 1580); null without a person record (rule 8500)."""
+    hex_digits = sa.func.replace(sa.cast(person.id, sa.String), "-", "")
+    derived = sa.func.upper(sa.func.substr(hex_digits, 1, LA_CHILD_ID_LENGTH))
+    return sa.func.coalesce(person.la_child_id, derived)
+
+
 def cin_columns(followed: Followed = PROBED) -> dict[str, Any]:
     """What an item is made of. A child's details are the linked person record's where it has them,
     else as the referral gave them; the decision items are the approved threshold decision's on that
@@ -361,6 +373,7 @@ def cin_columns(followed: Followed = PROBED) -> dict[str, Any]:
         "position": ReferralChild.position,
         "referral_child_id": ReferralChild.id,
         "person_id": ReferralChild.person_id,
+        "la_child_id": la_child_id(Person),
         "date_of_birth": date_of_birth,
         "expected_date_of_birth": expected,
         "gender": gender,
@@ -552,6 +565,7 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         "referral_id": sa.cast(c["referral_id"], sa.Text),
         "referral_child_id": sa.cast(c["referral_child_id"], sa.Text),
         "person_id": sa.cast(c["person_id"], sa.Text),
+        "la_child_id": c["la_child_id"],
         "date_of_birth": sa.func.to_char(c["date_of_birth"], day),
         "expected_date_of_birth": sa.func.to_char(c["expected_date_of_birth"], day),
         "gender": c["gender"],
