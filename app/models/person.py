@@ -41,6 +41,10 @@ class Person(PersonalDetails, Timestamped, Versioned, Base):
     expected_date_of_birth: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     # One record per NHS number.
     nhs_number: Mapped[str | None] = mapped_column(sa.String(10), nullable=True, unique=True)
+    # The council's own child id (the census ``LAchildID``) where it has one for this person, e.g. from
+    # the case management system its records came from; else the census uses a short id made from the
+    # person id (``app.governance.reports.queries.la_child_id``). Rules 1570 and 1580 check it.
+    la_child_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, unique=True)
     created_by: Mapped[str] = sub_column()
 
     __table_args__ = (sa.Index("ix_people_created_at_id", "created_at", "id"),)

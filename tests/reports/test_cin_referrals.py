@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -262,7 +262,13 @@ class Builder:
             },
         ]
         expected = [
-            {**item, **NOTHING_AFTER, **after.get(item["referral_child_id"], {})} for item in expected
+            {
+                **item,
+                "la_child_id": census_id(item["person_id"]),
+                **NOTHING_AFTER,
+                **after.get(item["referral_child_id"], {}),
+            }
+            for item in expected
         ]
         unborn_child, ben_child, uncertain_child, carl_child = (
             (r1["id"], r1["children"][1]["id"]),
@@ -274,6 +280,13 @@ class Builder:
             finding("8750", "Sex must equal U for an unborn child", *unborn_child),
             finding(
                 "8606", "Child referral date is more than 40 weeks before DOB or expected DOB", *unborn_child
+            ),
+            # Expected 60 days from today: outside March to December 2027 (the census of 2026-27, whose
+            # ReferenceDate is 31 March 2027) unless the tests run from January to October 2027.
+            *(
+                []
+                if date(2027, 3, 1) < date.fromisoformat(UNBORN_DUE) < date(2027, 12, 31)
+                else [finding("8530Q", EXPECTED_BIRTH_QUERY, *unborn_child)]
             ),
             finding(
                 "8867",
@@ -439,6 +452,17 @@ NO_FACTORS_QUERY = (
 )
 
 
+EXPECTED_BIRTH_QUERY = (
+    "Please check and either amend data or provide a reason: Expected Date of Birth is outside the expected "
+    "range for this census (March to December of the Census Year end)"
+)
+
+
+def census_id(person_id: str | None) -> str | None:
+    """The census LA child id made from a person id: its first 20 hexadecimal digits, upper case."""
+    return None if person_id is None else person_id.replace("-", "")[:20].upper()
+
+
 def finding(rule: str, message: str, referral_id: str, child_id: str) -> Body:
     return {"rule": rule, "message": message, "referral_id": referral_id, "child_id": child_id}
 
@@ -505,7 +529,7 @@ async def test_csv_is_the_whole_range_with_the_same_fields(fixture: Fixture) -> 
         'attachment; filename="cin-referrals-2026-04-01-2026-04-30.csv"'
     )
     assert response.text.split("\r\n", 1)[0] == (
-        "referral_id,referral_child_id,person_id,date_of_birth,expected_date_of_birth,gender,sex,ethnicity,"
+        "referral_id,referral_child_id,person_id,la_child_id,date_of_birth,expected_date_of_birth,gender,sex,ethnicity,"
         "referral_date,received_at,referral_source,status,outcome,decided_at,nfa,primary_need,"
         "closure_date,reason_for_closure,assessment_start_date,assessment_authorisation_date,assessment_factors,"
         "s47_start_date,icpc_target_date,date_of_initial_cpc,icpc_not_required,cpp_start_date,"
@@ -747,7 +771,7 @@ async def test_validation_is_child_level_and_audited(fixture: Fixture) -> None:
     [entry] = (await audit_entries(world, "cin_referrals_validation"))[len(before) :]
     assert (entry["action"], entry["details"], entry["actor"]["sub"]) == (
         "read",
-        {"from": "2026-04-01", "to": "2026-04-30", "findings": 8, "continued": False},
+        {"from": "2026-04-01", "to": "2026-04-30", "findings": len(fixture.findings), "continued": False},
         "auditor-council",
     )
 
@@ -903,3 +927,122 @@ async def test_rules_the_api_keeps_from_breaking_still_run(databases: Databases)
         june = {"from": "2026-06-01", "to": "2026-06-30"}
         response = await world.http.get(VALIDATION, params=june, headers=world.auditor)
         assert response.json() == {"items": expected, "next_cursor": None}
+
+
+async def test_census_child_id_and_period_rules(databases: Databases) -> None:
+    """The LA child id (1570, 1580) and the rules on the census's period (8520, 8530Q, 8569Q, 8600), each
+    broken by some items and kept by others, against the range's census (2026-27: 1 April 2026 to the
+    ReferenceDate 31 March 2027, whose first working day is Wednesday 1 April) and against the census
+    of 2025-26 (``census_year=2025``). The ids, dates of birth and expected dates are set under the API
+    (``run_sql``: a council's own ids carried over from its case management system, data fixes).
+
+    - Received Friday 20 March 2026: Ana, no further action (accepted; her own id ``LCS-0001/A``) and
+      Bo, assessed (``AAAAAAAAAAAAAAAAAAAAA``, 21 characters).
+    - Received Wednesday 1 April 2026, all no further action: Cy (``LCS0001A``; born 1 April 2027 as
+      recorded, after both ReferenceDates), and two unborn children, Dee expected 1 March 2027 and Eve
+      2 March 2027 (both also more than 40 weeks after the referral: 8606).
+    """
+    async with world_on(databases) as world:
+        builder = Builder(world)
+        due = UNBORN_DUE
+        march = await builder.referral(
+            builder.police,
+            "2026-03-20T10:00:00+00:00",
+            child(given_name="Ana", family_name="Ionescu", date_of_birth="2015-01-01", gender="female"),
+            child(given_name="Bo", family_name="Ionescu", date_of_birth="2016-01-01", gender="male"),
+        )
+        april = await builder.referral(
+            builder.police,
+            "2026-04-01T10:00:00+01:00",
+            child(given_name="Cy", family_name="Lindqvist", date_of_birth="2017-01-01", gender="male"),
+            {"given_name": "Dee", "family_name": "Moreau", "expected_date_of_birth": due},
+            {"given_name": "Eve", "family_name": "Novak", "expected_date_of_birth": due},
+        )
+        ana, bo = march["children"]
+        assessed = {"outcome": "child_and_family_assessment", "level": 3, "primary_need": "N1"}
+        march = await builder.decide(
+            march["id"], **NFA_ACCEPTED, children=[{"child_id": bo["id"], **assessed}]
+        )
+        april = await builder.decide(april["id"], **NFA_ACCEPTED)
+        await run_sql(world.app, *builder.dates)  # received as said, after the decisions (as above)
+        ana, bo = march["children"]
+        cy, dee, eve = april["children"]
+
+        def person(record: Body, assignments: str) -> str:
+            return f"UPDATE people SET {assignments} WHERE id = '{sql_id(record['person_id'])}'"
+
+        await run_sql(
+            world.app,
+            person(ana, "la_child_id = 'LCS-0001/A'"),
+            person(bo, f"la_child_id = '{'A' * 21}'"),
+            person(cy, "la_child_id = 'LCS0001A', date_of_birth = '2027-04-01'"),
+            person(dee, "expected_date_of_birth = '2027-03-01'"),
+            person(eve, "expected_date_of_birth = '2027-03-02'"),
+        )
+
+        items = ok(
+            await world.http.get(
+                "/v1/reports/cin-referrals",
+                params={"from": "2026-03-01", "to": "2026-04-30"},
+                headers=world.auditor,
+            )
+        )["items"]
+        assert [(i["la_child_id"], i["date_of_birth"], i["expected_date_of_birth"]) for i in items] == [
+            ("LCS-0001/A", "2015-01-01", None),
+            ("A" * 21, "2016-01-01", None),
+            ("LCS0001A", "2027-04-01", None),
+            (census_id(dee["person_id"]), None, "2027-03-01"),
+            (census_id(eve["person_id"]), None, "2027-03-02"),
+        ]
+
+        too_long = ("1570", "LA Child ID must not be longer than 20 characters")
+        not_alphanumeric = ("1580", "LA Child ID must not contain any non-alphanumeric characters")
+        long_before_birth = ("8606", "Child referral date is more than 40 weeks before DOB or expected DOB")
+        born_after = (
+            "8520",
+            "Date of Birth is after data collection period (must be on or before the end of the census period)",
+        )
+        expected_outside = ("8530Q", EXPECTED_BIRTH_QUERY)
+        carried_over_nfa = (
+            "8569Q",
+            "A case with referral date before one working day prior to the collection start date must not be "
+            "flagged as a no further action case",
+        )
+        after_census = ("8600", "Child referral date missing or after data collection period")
+
+        def on(record: Body, referral: Body, *rules: tuple[str, str]) -> list[Body]:
+            return [finding(code, message, referral["id"], record["id"]) for code, message in rules]
+
+        async def findings(**params: Any) -> list[Body]:
+            response = await world.http.get(
+                VALIDATION, params={"from": "2026-03-01", "to": "2026-04-30", **params}, headers=world.auditor
+            )
+            page = ok(response)
+            assert page["next_cursor"] is None
+            return list(page["items"])
+
+        # The range's census, 2026-27: Ana's referral is from before it and was not taken further (8569Q);
+        # Bo's was (no 8569Q), as was Cy's on the census's first working day. Dee is expected on the first
+        # of March 2027 (30 days before the ReferenceDate: outside), Eve the day after (inside).
+        assert await findings() == [
+            *on(ana, march, not_alphanumeric, carried_over_nfa),
+            *on(bo, march, too_long),
+            *on(cy, april, long_before_birth, born_after),
+            *on(dee, april, long_before_birth, expected_outside),
+            *on(eve, april, long_before_birth),
+        ]
+        # The census of 2025-26 (ReferenceDate 31 March 2026): April's referrals are after it (8600), and
+        # the unborn children are expected after December 2026 (8530Q); March's are in it.
+        assert await findings(census_year=2025) == [
+            *on(ana, march, not_alphanumeric),
+            *on(bo, march, too_long),
+            *on(cy, april, long_before_birth, born_after, after_census),
+            *on(dee, april, long_before_birth, expected_outside, after_census),
+            *on(eve, april, long_before_birth, expected_outside, after_census),
+        ]
+        problem = assert_problem(
+            await world.http.get(VALIDATION, params={**RANGE, "census_year": 1999}, headers=world.auditor),
+            422,
+            "validation_failed",
+        )
+        assert [e["loc"] for e in problem["errors"]] == [["query", "census_year"]]

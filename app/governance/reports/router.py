@@ -49,6 +49,7 @@ AGGREGATE = (
 # A census covers a year; a longer range is almost certainly a mistake, and an expensive one.
 MAX_RANGE_DAYS = 366
 FIRST_SAC_YEAR = 2015  # the collection began in 2015-16, with the Care Act
+FIRST_CIN_CENSUS_YEAR = 2008  # the child-level CIN census began in 2008-09
 
 
 def checked_period(from_: date, to: date) -> Period:
@@ -81,7 +82,7 @@ CIN_CSV_DESCRIPTION = (
 CIN_CSV_EXAMPLE = (
     ",".join(service.CIN_CSV_HEADER) + "\r\n"
     "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b,7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f,"
-    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,2018-03-14,,female,F,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,"
+    "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f,5B0D7C1E2F3A4B5C8D9E,2018-03-14,,female,F,WBRI,2026-05-04,2026-05-04T09:12:00Z,6,"
     "decided,child_and_family_assessment,2026-05-05T10:40:00Z,false,N1,,,2026-05-05,2026-06-12,3A;16A,"
     "2026-06-15,2026-07-06,2026-07-03,false,2026-07-03,neglect\r\n"
 )
@@ -178,7 +179,9 @@ RULES_TABLE = "\n".join(f"- **{r.code}**: {r.message}" for r in RULES)
         "a referral) checked against the DfE's CIN census validation rules that concern them, numbered "
         "and worded as the census validator (`data-to-insight/csc-validator-be-cin`) has them, so the data "
         "team can put the records right before the return. One finding per rule an item breaks, in the "
-        "items' order (oldest referral first), then the rules'. The rules run:\n\n"
+        "items' order (oldest referral first), then the rules'. The period rules take the census year "
+        "(`census_year`, by default the one `to` falls in): its collection runs from 1 April to the "
+        "ReferenceDate, 31 March. The LA child id is the item's `la_child_id`. The rules run:\n\n"
         + RULES_TABLE
         + "\n\nA list like every list (`limit`, `cursor`, `Link`). Child-level, like the items: for "
         "auditors of childrens_social_care, adult_social_care or council (information governance too); an "
@@ -193,9 +196,23 @@ async def get_cin_referrals_validation(
     paging: Paging,
     from_: Annotated[Date, Query(alias="from", description="First day of the range (received on or after).")],
     to: Annotated[Date, Query(description="Last day of the range, included.")],
+    census_year: Annotated[
+        int | None,
+        Query(
+            ge=FIRST_CIN_CENSUS_YEAR,
+            le=2100,
+            description=(
+                "The census checked against, by the reporting year it covers (`2025`: 1 April 2025 to its "
+                "ReferenceDate, 31 March 2026), for the period rules (8520, 8530Q, 8569Q, 8600). By default "
+                "the reporting year `to` falls in."
+            ),
+        ),
+    ] = None,
 ) -> CinValidationPage:
     period = checked_period(from_, to)
-    items, next_cursor = await service.cin_validation_page(session, principal, period, paging.params)
+    items, next_cursor = await service.cin_validation_page(
+        session, principal, period, paging.params, census_year
+    )
     paging.link(next_cursor)
     return CinValidationPage(items=items, next_cursor=next_cursor)
 

@@ -38,6 +38,7 @@ _CIN_ITEM: dict[str, Any] = {
     "referral_id": "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
     "referral_child_id": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
     "person_id": "5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f",
+    "la_child_id": "5B0D7C1E2F3A4B5C8D9E",
     "date_of_birth": "2018-03-14",
     "expected_date_of_birth": None,
     "gender": "female",
@@ -112,8 +113,8 @@ class CinReferralItem(ResponseModel):
     """One child accepted as a referral (the CIN census meaning), with the referral-level items of the
     Children in Need census from the approved decision on that child.
 
-    Children are identified as the census identifies them (the hub's person id stands for the LA
-    child id), not by name: the census collects no names.
+    Children are identified as the census identifies them (``la_child_id``, the LA child id, and the
+    hub's person id it stands for), not by name: the census collects no names.
     """
 
     model_config = example(_CIN_ITEM)
@@ -121,7 +122,15 @@ class CinReferralItem(ResponseModel):
     referral_id: uuid.UUID
     referral_child_id: uuid.UUID = Field(description="The child as named in this referral.")
     person_id: uuid.UUID | None = Field(
-        description="The LA child id: the person record the child is linked to; null while a match is pending."
+        description="The person record the child is linked to; null while a match is pending."
+    )
+    la_child_id: str | None = Field(
+        max_length=64,
+        description=(
+            "The census `LAchildID` of that person: the council's own id where it has one, else the first "
+            "20 hexadecimal digits of `person_id`, upper case (at most 20 letters and digits, rules 1570 "
+            "and 1580); null while a match is pending (rule 8500)."
+        ),
     )
     date_of_birth: date | None
     expected_date_of_birth: date | None = Field(description="For an unborn child.")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.children.codes import AssessmentFactor, AssessmentStatus, ReasonForClosure, Section47Status
+from app.core import clock
 from app.governance.reports import queries
 from app.governance.reports.periods import REPORTING_TZ, Period
 from app.models.protection import Assessment, Section47Enquiry
@@ -40,11 +42,49 @@ from app.people.codes import Gender
 VALIDATION_KEYS = (Referral.received_at, Referral.id, ReferralChild.position, ReferralChild.position)
 
 
-class Item:
-    """A census item's columns as SQL expressions (``queries._cin_columns``), for a rule to test."""
+@dataclass(frozen=True)
+class Census:
+    """The census the items are checked against, as the validator derives it from the return's
+    ``ReferenceDate`` (``make_census_period``): the collection runs from 1 April to the ReferenceDate,
+    31 March. ``year``: the reporting year it covers (2025: 1 April 2025 to 31 March 2026)."""
 
-    def __init__(self, columns: dict[str, Any]) -> None:
+    year: int
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 4, 1)
+
+    @property
+    def reference_date(self) -> date:
+        return date(self.year + 1, 3, 31)
+
+    @property
+    def first_working_day(self) -> date:
+        """The validator's "collection start minus 1 working day" (rule 8569Q): its working-day offset
+        counts the day it starts from, so a referral before the collection's first working day (1 April,
+        or the next working day in England when 1 April is not one)."""
+        day, calendar = self.start, clock.WorkingClock()
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+def census_of(period: Period, year: int | None = None) -> Census:
+    """The census ``year`` if given, else the one the range's last day falls in (a range that starts
+    in the year before holds referrals carried over from it)."""
+    if year is not None:
+        return Census(year)
+    to = period.last_day
+    return Census(to.year if to.month >= 4 else to.year - 1)
+
+
+class Item:
+    """A census item's columns as SQL expressions (``queries.cin_columns``), and the census they are
+    checked against (``census``), for a rule to test."""
+
+    def __init__(self, columns: dict[str, Any], census: Census) -> None:
         self.columns = columns
+        self.census = census
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -99,6 +139,13 @@ def _referral_date_plus_sqlite(element: referral_date_plus, compiler: SQLCompile
     )
 
 
+# A text has a character other than an ASCII letter or digit (the census's alphanumeric).
+non_alphanumeric = queries.portable_function(
+    "non_alphanumeric",
+    sa.Boolean(),
+    postgresql="({0} ~ '[^A-Za-z0-9]')",
+    sqlite="({0} GLOB '*[^A-Za-z0-9]*')",
+)
 # An assessment's factors (a JSON list of codes) include the code.
 has_factor = queries.portable_function(
     "has_factor",
@@ -155,8 +202,21 @@ def _unborn(item: Item) -> sa.ColumnElement[bool]:
 
 @rule("8500", "LA Child ID missing")
 def _la_child_id_missing(item: Item) -> sa.ColumnElement[bool]:
-    # The person id is the LA child id: missing while the child's match to a person is pending.
+    # No person record, no LA child id: missing while the child's match to a person is pending.
     return item.person_id.is_(None)  # type: ignore[no-any-return]
+
+
+@rule("1570", "LA Child ID must not be longer than 20 characters")
+def _la_child_id_too_long(item: Item) -> sa.ColumnElement[bool]:
+    """The id made from the person id has 20; a council's own id (``people.la_child_id``) may be longer."""
+    return sa.func.length(item.la_child_id) > queries.LA_CHILD_ID_LENGTH
+
+
+@rule("1580", "LA Child ID must not contain any non-alphanumeric characters")
+def _la_child_id_not_alphanumeric(item: Item) -> sa.ColumnElement[bool]:
+    """Letters and digits only (ASCII: on both databases alike), and not empty; the id made from the
+    person id is hexadecimal digits."""
+    return sa.or_(item.la_child_id == "", non_alphanumeric(item.la_child_id))
 
 
 @rule("4180", "Sex must be provided and equal M, F, or U")
@@ -184,9 +244,50 @@ def _referral_long_before_birth(item: Item) -> sa.ColumnElement[bool]:
     return referral_date_plus(item.received_at, sa.literal(280, sa.Integer)) < birth
 
 
+@rule(
+    "8520",
+    "Date of Birth is after data collection period (must be on or before the end of the census period)",
+)
+def _born_after_the_census(item: Item) -> sa.ColumnElement[bool]:
+    return item.date_of_birth > sa.literal(item.census.reference_date, sa.Date)  # type: ignore[no-any-return]
+
+
+@rule(
+    "8530Q",
+    "Please check and either amend data or provide a reason: Expected Date of Birth is outside the expected "
+    "range for this census (March to December of the Census Year end)",
+)
+def _expected_birth_outside_the_census(item: Item) -> sa.ColumnElement[bool]:
+    """Expected on or before 30 days before the ReferenceDate, or on or after nine months after it (1 March
+    and 31 December of the year the census ends): as the validator compares (both ends fail)."""
+    reference = item.census.reference_date
+    earliest, latest = reference - timedelta(days=30), date(reference.year, 12, 31)
+    expected = item.expected_date_of_birth
+    return sa.or_(expected >= sa.literal(latest, sa.Date), expected <= sa.literal(earliest, sa.Date))
+
+
 @rule("8610", "Primary Need code is missing for a referral which led to further action.")
 def _primary_need_missing(item: Item) -> sa.ColumnElement[bool]:
     return sa.and_(item.nfa.is_(False), item.primary_need.is_(None))
+
+
+@rule(
+    "8569Q",
+    "A case with referral date before one working day prior to the collection start date must not be "
+    "flagged as a no further action case",
+)
+def _carried_over_nfa(item: Item) -> sa.ColumnElement[bool]:
+    """A referral from before the census year (a range starting in the year before) that led to no
+    further action: closed that day, it belongs to the earlier return."""
+    before = referral_date(item) < sa.literal(item.census.first_working_day, sa.Date)
+    return sa.and_(before, item.nfa.is_(True))
+
+
+@rule("8600", "Child referral date missing or after data collection period")
+def _referral_after_the_census(item: Item) -> sa.ColumnElement[bool]:
+    """A referral received after the census's ReferenceDate: with ``census_year`` earlier than the
+    range's end (the date is never missing)."""
+    return referral_date(item) > sa.literal(item.census.reference_date, sa.Date)
 
 
 # What followed the decision: the child's assessments, section 47 enquiries, conferences and plans
@@ -343,11 +444,14 @@ def _plan_without_category(item: Item) -> sa.ColumnElement[bool]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def findings_query(period: Period, after: Sequence[Any] | None = None) -> queries.Query:
+def findings_query(
+    period: Period, after: Sequence[Any] | None = None, census: Census | None = None
+) -> queries.Query:
     """The items of the range that break any rule, in the items' order, one column per rule (true where
-    the item breaks it); from the cursor's item on (itself included: it may break later rules)."""
+    the item breaks it); from the cursor's item on (itself included: it may break later rules).
+    ``census``: the census checked against (``census_of``, by default the range's)."""
     columns = queries.cin_columns()
-    item = Item(columns)
+    item = Item(columns, census or census_of(period))
     checks = [r.fails(item) for r in RULES]
     stmt = (
         queries.cin_items_from(period)
