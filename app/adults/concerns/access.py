@@ -59,7 +59,9 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Concerns that came from any of ``sources``: the hub's are raised by adult social care."""
-    return filters.from_sources(sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE))
+    return filters.from_sources(
+        sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE), AdultConcern.from_public.expression
+    )
 
 
 async def visible(

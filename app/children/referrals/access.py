@@ -68,7 +68,9 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Referrals that came from any of ``sources``: the hub's are made by children's social care."""
-    return filters.from_sources(sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE))
+    return filters.from_sources(
+        sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE), Referral.from_public.expression
+    )
 
 
 async def visible(

@@ -72,6 +72,7 @@ from app.people.schemas import (
     StoredPostcode,
     is_adult,
 )
+from app.public.codes import Awareness, FeedbackPreference, RaiserRelationship
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
@@ -426,11 +427,26 @@ class HouseholdMemberOut(ResponseModel):
 
 
 class ReferrerOut(ResponseModel):
-    name: Line200
+    """Who made the referral. A member of the public (``source: public``) may be anonymous (no name or
+    contact), and says who they are to the children, how they want to hear back and whether the parents
+    know."""
+
+    name: Line200 | None = None
     role: ReferrerDetail | None = None
     team: ReferrerDetail | None = None
     phone: Phone | None = None
     email: Email | None = None
+    anonymous: bool | None = Field(None, description="The public: raised without a name or contact.")
+    relationship: RaiserRelationship | None = Field(
+        None, description="The public: who they are to the children."
+    )
+    feedback: FeedbackPreference | None = Field(None, description="The public: how they want to hear back.")
+    parents_know: Awareness | None = Field(None, description="The public: whether the parents know.")
+    approximate_ages: list[Annotated[int, Field(ge=0, le=17)] | None] | None = Field(
+        None,
+        max_length=MAX_CHILDREN,
+        description="The public: each child's age as they guessed it, in order, when no date of birth was given.",
+    )
 
 
 class ParentalConsentOut(ResponseModel):
