@@ -97,9 +97,10 @@ class Settings(BaseSettings):
     # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client: the
     # load balancer in front of the service. `mash serve` hands them to uvicorn (its forwarded_allow_ips),
     # which takes the client's address from the header only when the connection comes from one of them;
-    # from anyone else the header is ignored (a client could claim any address per request). Default:
-    # 127.0.0.1, uvicorn's own (a proxy on the same host).
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
+    # from anyone else the header is ignored (a client could claim a fresh address per request, and so a
+    # fresh per-address budget at the token endpoint and the public's front door). Unset: uvicorn's own
+    # FORWARDED_ALLOW_IPS, by default 127.0.0.1 (a proxy on the same host).
+    trusted_proxies: Annotated[list[str], NoDecode] | None = None
 
     # Rate limits: requests per fixed window per client (the token's `sub`, or the IP address when
     # there is no valid token); POST /oauth/token has its own, stricter budget per IP address. Counted
@@ -129,8 +130,8 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies")
     @classmethod
-    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
-        for proxy in value:
+    def _proxies_are_addresses(cls, value: list[str] | None) -> list[str] | None:
+        for proxy in value or ():
             ipaddress.ip_network(proxy, strict=False)  # ValueError names it: not an address or network
         return value
 
