@@ -8,15 +8,18 @@ post is never sent).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
+from playwright.async_api import Playwright, Request
 
-from tests.browser.conftest import Browser, _Quiet
+from tests.browser.conftest import CHROMIUM, LOCAL_HOSTS, Browser, _Quiet
 from tests.conftest import app_url
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.servers import free_port, mash_server
@@ -74,6 +77,27 @@ document.getElementById("concern").addEventListener("submit", async (event) => {
 """
 
 
+@pytest.fixture
+async def unrouted(playwright: Playwright) -> AsyncIterator[Browser]:
+    """A headless Chromium page whose requests are watched, not routed: Chromium sends a request that
+    Playwright routes (``tests/browser/conftest.py``'s ``browser``) even after its CORS preflight was
+    refused, so a refusal is only what a real browser does without routing. A request for another host
+    is still recorded in ``left_the_machine``."""
+    chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    try:
+        page = await (await chromium.new_context()).new_page()
+        kept = Browser(page)
+
+        def watch(request: Request) -> None:
+            if urlsplit(request.url).hostname not in LOCAL_HOSTS:
+                kept.left_the_machine.append(request.url)
+
+        page.on("request", watch)
+        yield kept
+    finally:
+        await chromium.close()
+
+
 @contextmanager
 def form_site(tmp_path: Path) -> Iterator[str]:
     """A web server on its own port of 127.0.0.1 (its own origin) serving the form at /form.html."""
@@ -110,16 +134,16 @@ async def _fill_and_send(browser: Browser, site: str, api: str) -> tuple[str, st
 
 
 async def test_the_councils_form_on_its_own_origin_posts_a_concern_and_shows_the_reference(
-    browser: Browser, database_url: str, tmp_path: Path, auth: TokenFactory
+    unrouted: Browser, database_url: str, tmp_path: Path, auth: TokenFactory
 ) -> None:
     with form_site(tmp_path) as council, form_site(tmp_path) as elsewhere:
         async with mash_server(app_url(database_url), public_cors_allow_origins=council) as (api, _):
-            reference, error = await _fill_and_send(browser, council, api)
+            reference, error = await _fill_and_send(unrouted, council, api)
             assert error == ""
             assert reference.startswith("PUB-A-"), reference
 
             # A page on another origin gets no CORS permission: the browser refuses it the answer.
-            refused_reference, refused = await _fill_and_send(browser, elsewhere, api)
+            refused_reference, refused = await _fill_and_send(unrouted, elsewhere, api)
             assert refused_reference == "" and refused == "TypeError: Failed to fetch"
 
             # Adult social care finds the one concern that arrived, by its reference.
@@ -134,4 +158,4 @@ async def test_the_councils_form_on_its_own_origin_posts_a_concern_and_shows_the
             assert [(item["external_reference"], item["family_name"]) for item in items] == [
                 (reference, "Formfield")
             ]
-    assert browser.left_the_machine == []
+    assert unrouted.left_the_machine == []
