@@ -113,6 +113,7 @@ async def test_a_public_adult_concern_answers_only_a_reference_and_lands_in_the_
     )
     assert [item["id"] for item in queue["items"]] == [concern_id]
     assert queue["items"][0]["external_reference"] == receipt["reference"]  # found by the reference
+    assert queue["items"][0]["source"] == "public"
     for other in ("hub", "partner"):
         listed = ok(
             await client.get("/v1/adult-concerns", params={"source": other}, headers=adult_who["worker"])
@@ -203,7 +204,7 @@ async def test_a_public_child_concern_is_a_contact_with_the_census_source_of_its
     referral_id = response.headers["location"].rsplit("/", 1)[1]
 
     queue = ok(await client.get("/v1/referrals", params={"source": "public"}, headers=who["practitioner"]))
-    assert [item["id"] for item in queue["items"]] == [referral_id]
+    assert [(item["id"], item["source"]) for item in queue["items"]] == [(referral_id, "public")]
     referral = ok(await client.get(f"/v1/referrals/{referral_id}", headers=who["practitioner"]))
     assert referral["referral_source"] == source
     assert referral["status"] == "received" and referral["referring_agency"] == "childrens_social_care"

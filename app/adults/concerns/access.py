@@ -64,6 +64,13 @@ def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     )
 
 
+def source(concern: AdultConcern) -> CaseSource:
+    """Where one concern came from, as ``from_sources`` filters it."""
+    return filters.source_of(
+        made_by_hub=concern.raising_agency == AgencyCode.ADULT_SOCIAL_CARE, from_public=concern.from_public
+    )
+
+
 async def visible(
     session: AsyncSession, principal: Principal, concern_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[AdultConcern, View]:

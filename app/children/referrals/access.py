@@ -73,6 +73,14 @@ def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     )
 
 
+def source(referral: Referral) -> CaseSource:
+    """Where one referral came from, as ``from_sources`` filters it."""
+    return filters.source_of(
+        made_by_hub=referral.referring_agency == AgencyCode.CHILDRENS_SOCIAL_CARE,
+        from_public=referral.from_public,
+    )
+
+
 async def visible(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Referral, View]:

@@ -35,7 +35,7 @@ from app.children.codes import (
 )
 from app.children.decisions.schemas import ChildOutcomeOut
 from app.core.allocation import AllocationOut
-from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
+from app.core.codes import CaseSource, LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.events import EventType
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
@@ -734,6 +734,7 @@ class ReferralSummary(ResponseModel):
             "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
             "status": "triaged",
             "referring_agency": "police",
+            "source": "partner",
             "external_reference": "INC-2026-4471",
             "received_at": "2026-11-23T08:12:00Z",
             "rag_rating": "red",
@@ -775,6 +776,10 @@ class ReferralSummary(ResponseModel):
     id: uuid.UUID
     status: ReferralStatus
     referring_agency: AgencyCode
+    source: CaseSource = Field(
+        description="Where it came from: `partner` (another agency), `hub` (its own staff), `public` (a member "
+        "of the public, through the public's front door)."
+    )
     external_reference: ExternalReference | None
     received_at: datetime
     rag_rating: RagRating | None
