@@ -99,6 +99,10 @@ def serve(
         access_log=False,
         server_header=False,
         proxy_headers=True,
+        # X-Forwarded-For names the client only on connections from these (MASH_TRUSTED_PROXIES, else
+        # uvicorn's FORWARDED_ALLOW_IPS): the per-address limits (the token endpoint, the public's front
+        # door) count that address.
+        forwarded_allow_ips=None if settings.trusted_proxies is None else ",".join(settings.trusted_proxies),
         # uvicorn's default (5 s) kills workers that are merely slow to import the app on a busy host,
         # and then their replacements, in a loop.
         timeout_worker_healthcheck=worker_healthcheck_timeout,

@@ -23,7 +23,7 @@ from app.children.decisions.router import router as decisions_router
 from app.children.protection.router import router as protection_router
 from app.children.referrals.router import router as referrals_router
 from app.core.config import Settings, get_settings
-from app.core.cors import Cors, document_cors
+from app.core.cors import CorsByPath, document_cors
 from app.core.db import create_engine, create_sessionmaker
 from app.core.docs import serve_docs
 from app.core.errors import install_error_handlers
@@ -41,6 +41,7 @@ from app.governance.reports.router import router as reports_router
 from app.governance.subject_access.router import router as subject_access_router
 from app.people.disclosures.router import router as disclosures_router
 from app.people.router import router as people_router
+from app.public.router import router as public_router
 
 API_VERSION = "1.0.0"
 TAGS = [
@@ -85,6 +86,13 @@ TAGS = [
     {
         "name": "Reports",
         "description": "Statutory returns (CIN census, Safeguarding Adults Collection) and timeliness.",
+    },
+    {
+        "name": "Public front door",
+        "description": (
+            "Members of the public raise concerns about adults and children through the council's online "
+            "form: no token, a limit per address, and nothing readable back."
+        ),
     },
     {"name": "Operations", "description": "Health, readiness, metrics and problem type documentation."},
 ]
@@ -132,8 +140,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # CORS wraps both, so that a browser page can read their 413 or 429; a preflight costs no count.
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RateLimitMiddleware, limiter=limiter, tokens=app.state.tokens)
-    if settings.cors_allow_origins:
-        app.add_middleware(Cors, allow_origins=list(settings.cors_allow_origins))
+    if settings.cors_allow_origins or settings.public_cors_allow_origins:
+        app.add_middleware(
+            CorsByPath,
+            api_origins=list(settings.cors_allow_origins),
+            public_origins=list(settings.public_cors_allow_origins),
+        )
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, public_base_url=settings.public_base_url
     )
@@ -158,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hub_settings_router)
     app.include_router(audit_trail_router)
     app.include_router(reports_router)
+    app.include_router(public_router)
     app.include_router(ops_router)
 
     def openapi() -> dict[str, Any]:

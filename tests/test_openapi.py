@@ -22,7 +22,17 @@ SPEC_PATH = ROOT / "openapi" / "openapi.json"
 PROBLEM = "application/problem+json"
 # The token endpoint answers errors in the OAuth shape (RFC 6749), as the contract requires.
 OAUTH_ERRORS = {("post", "/oauth/token"): {"400", "401"}}
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/problems", "/problems/{code}", "/oauth/token"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/problems",
+    "/problems/{code}",
+    "/oauth/token",
+    # The public's front door (api.md): members of the public, no token.
+    "/public/v1/adult-concerns",
+    "/public/v1/child-concerns",
+}
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +271,20 @@ def test_no_answer_carries_a_title_fastapi_made_up(spec: dict[str, Any]) -> None
         if "title" in content.get("schema", {})
     ]
     assert not [t for t in titles if t.startswith(("Response", "Body"))]
+
+
+def test_the_public_door_documents_what_it_answers(spec: dict[str, Any]) -> None:
+    for path in ("/public/v1/adult-concerns", "/public/v1/child-concerns"):
+        item = spec["paths"][path]
+        assert set(item) == {"post"}, "nothing under /public reads anything"
+        operation = item["post"]
+        assert operation["tags"] == ["Public front door"]
+        responses = operation["responses"]
+        assert {"201", "400", "409", "413", "415", "422", "429", "500", "503"} <= responses.keys()
+        assert "401" not in responses and "403" not in responses
+        assert "Retry-After" in responses["429"]["headers"]
+        receipt = responses["201"]["content"]["application/json"]["schema"]["$ref"]
+        assert spec["components"]["schemas"][receipt.rsplit("/", 1)[1]]["required"] == [
+            "reference",
+            "received_at",
+        ]

@@ -32,8 +32,8 @@ class SpecialCategoryCondition(StrEnum):
 
 class CaseSource(StrEnum):
     """Where a referral or a concern came from, as a work queue filters them: sent by a partner
-    agency, made by the hub itself (its own staff, or taking a call), or made by the public online (not
-    yet taken: nothing has this source today)."""
+    agency, made by the hub itself (its own staff, or taking a call), or made by a member of the public
+    through the council's online form (``/public/v1/...``)."""
 
     PARTNER = "partner"
     PUBLIC = "public"

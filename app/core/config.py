@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,22 @@ class Settings(BaseSettings):
         default_factory=list
     )
 
+    # The public's front door (POST /public/v1/...): the origins of the council's online form(s), allowed
+    # (CORS) on those paths only, e.g. https://www.walthamforest.gov.uk; none by default.
+    public_cors_allow_origins: Annotated[list[Annotated[str, Field(pattern=_ORIGIN)]], NoDecode] = Field(
+        default_factory=list
+    )
+    # Posts per window per client address on the public's front door (default 5 an hour).
+    public_rate_limit_requests: int = Field(5, ge=1)
+    public_rate_limit_window_seconds: int = Field(3600, ge=1, le=86_400)
+    # The proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client: the
+    # load balancer in front of the service. `mash serve` hands them to uvicorn (its forwarded_allow_ips),
+    # which takes the client's address from the header only when the connection comes from one of them;
+    # from anyone else the header is ignored (a client could claim a fresh address per request, and so a
+    # fresh per-address budget at the token endpoint and the public's front door). Unset: uvicorn's own
+    # FORWARDED_ALLOW_IPS, by default 127.0.0.1 (a proxy on the same host).
+    trusted_proxies: Annotated[list[str], NoDecode] | None = None
+
     # Rate limits: requests per fixed window per client (the token's `sub`, or the IP address when
     # there is no valid token); POST /oauth/token has its own, stricter budget per IP address. Counted
     # in PostgreSQL when that is the database (shared by every worker and replica), else in memory.
@@ -104,7 +121,21 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(4, ge=1)
     argon2_max_concurrency: int | None = Field(None, ge=1, description="Default: the number of CPUs.")
 
-    @field_validator("cors_allow_origins", mode="before")
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str] | None) -> list[str] | None:
+        for proxy in value or ():
+            ipaddress.ip_network(proxy, strict=False)  # ValueError names it: not an address or network
+        return value
+
+    @field_validator("cors_allow_origins", "public_cors_allow_origins", mode="before")
     @classmethod
     def _origins_from_text(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -63,13 +63,21 @@ def where_flag(stmt: Statement, flag: bool | None, clause: sa.ColumnElement[bool
 
 
 def from_sources(
-    sources: Collection[CaseSource], made_by_hub: sa.ColumnElement[bool]
+    sources: Collection[CaseSource], made_by_hub: sa.ColumnElement[bool], from_public: sa.ColumnElement[bool]
 ) -> sa.ColumnElement[bool]:
-    """Records that came from any of ``sources``, given which the hub made (its access module says):
-    a partner's are the others; none comes from the public yet."""
+    """Records that came from any of ``sources``, given which the hub made (its access module says) and
+    which came through the public's front door: those the hub received from the public are not its own
+    (``app.public``), a partner's are the rest."""
     clauses = {
-        CaseSource.HUB: made_by_hub,
+        CaseSource.HUB: sa.and_(made_by_hub, sa.not_(from_public)),
         CaseSource.PARTNER: sa.not_(made_by_hub),
-        CaseSource.PUBLIC: sa.false(),
+        CaseSource.PUBLIC: from_public,
     }
     return sa.or_(*(clauses[source] for source in sorted(set(sources))))
+
+
+def source_of(*, made_by_hub: bool, from_public: bool) -> CaseSource:
+    """Where one record came from (as ``from_sources`` filters)."""
+    if from_public:
+        return CaseSource.PUBLIC
+    return CaseSource.HUB if made_by_hub else CaseSource.PARTNER

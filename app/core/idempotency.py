@@ -69,10 +69,12 @@ class Caller:
     operation: str
 
     @classmethod
-    def of(cls, principal: Principal, request: Request) -> Caller:
+    def of(cls, principal: Principal, request: Request, partition: str | None = None) -> Caller:
+        """``partition`` narrows a caller that many people share (the public, ``app.public``)."""
         route = request.scope.get("route")
         template = getattr(route, "path_format", None) or request.url.path
-        return cls(str(principal.agency), str(principal.role), principal.sub, f"{request.method} {template}")
+        sub = principal.sub if partition is None else f"{principal.sub}:{partition}"
+        return cls(str(principal.agency), str(principal.role), sub, f"{request.method} {template}")
 
     def lock_id(self, key: str) -> int:
         """The PostgreSQL advisory lock that marks this caller's key as in progress."""
@@ -128,10 +130,17 @@ async def _stored(session: AsyncSession, caller: Caller, key: str) -> Idempotenc
 
 
 async def claim(
-    request: Request, session: AsyncSession, principal: Principal, key: str, redact: tuple[str, ...] = ()
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    key: str,
+    redact: tuple[str, ...] = (),
+    *,
+    partition: str | None = None,
 ) -> IdempotencyClaim:
-    """Claim ``key`` for this authorised caller, or raise the stored response (``IdempotentReplay``)."""
-    caller = Caller.of(principal, request)
+    """Claim ``key`` for this authorised caller, or raise the stored response (``IdempotentReplay``).
+    ``partition``: the part of a shared caller the key belongs to (``Caller.of``)."""
+    caller = Caller.of(principal, request, partition)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
     locked = await _try_lock(session, caller, key)
     existing = await _stored(session, caller, key)

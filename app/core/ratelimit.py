@@ -1,9 +1,11 @@
 """Per-client rate limits: a fixed window of requests per client, answered 429 when it is used up.
 
 The client is the verified token's ``sub``, or the IP address when the request carries no valid
-token; POST /oauth/token has a budget of its own, stricter, per IP address (secrets are guessed there),
+token; the public's front door (``/public/``) has a small budget of its own per address (5 posts an
+hour by default), and POST /oauth/token has a budget of its own, stricter, per IP address (secrets are guessed there),
 and a second one per ``client_id`` it is asked about, counted by the route once the form is read: an
-address is only what the proxy says it is (``X-Forwarded-For`` under uvicorn's ``FORWARDED_ALLOW_IPS``),
+address is only what the proxy says it is (``X-Forwarded-For``, believed only from the proxies in
+``MASH_TRUSTED_PROXIES``, which ``mash serve`` hands to uvicorn as its ``forwarded_allow_ips``),
 so with a loosely trusted proxy a guesser could claim a fresh address per attempt, but not a fresh client.
 Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds
 until the window ends); a 429 also carries ``Retry-After``.
@@ -41,6 +43,8 @@ from app.core.tokens import TokenClaims, TokenError, TokenService
 logger = logging.getLogger("mash.ratelimit")
 
 TOKEN_PATH = "/oauth/token"
+# The public's front door (``app.public``): no token, a small budget per client address.
+PUBLIC_PREFIX = "/public/"
 # Probed by load balancers and Prometheus from a few addresses: never limited.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _PRUNE_EVERY_SECONDS = 600.0
@@ -82,9 +86,11 @@ class Counter(Protocol):
 class MemoryCounter:
     """One process's counts (SQLite, the embedded single-process default)."""
 
-    def __init__(self) -> None:
+    def __init__(self, longest_window_seconds: int = 0) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
         self._pruned_at = time.time()
+        # A window is kept while it may still be current (the public's budget counts an hour).
+        self._keep_seconds = max(_PRUNE_EVERY_SECONDS, float(longest_window_seconds))
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
         now = time.time()
@@ -95,7 +101,7 @@ class MemoryCounter:
         if now - self._pruned_at > _PRUNE_EVERY_SECONDS:
             # Clients seen in no recent window: drop them, so memory follows the active clients only.
             self._pruned_at = now
-            stale = now - _PRUNE_EVERY_SECONDS
+            stale = now - self._keep_seconds
             self._windows = {k: v for k, v in self._windows.items() if v[0] >= stale}
         return hits, start + window_seconds - now
 
@@ -137,6 +143,7 @@ class PostgresCounter:
         self._pool_size = settings.rate_limit_pool_size
         self._connect_timeout = settings.db_connect_timeout_seconds
         self._timeout = settings.rate_limit_timeout_seconds
+        self._keep_seconds = longest_window(settings)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
         self._pruned_at = time.monotonic()
@@ -179,7 +186,7 @@ class PostgresCounter:
         assert row is not None
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
-            self._prune_task = asyncio.create_task(self._prune(pool, window_seconds))
+            self._prune_task = asyncio.create_task(self._prune(pool, max(window_seconds, self._keep_seconds)))
         return int(row["hits"]), float(row["reset"])
 
     async def _prune(self, pool: asyncpg.Pool, window_seconds: int) -> None:
@@ -197,6 +204,11 @@ class PostgresCounter:
             self._pool = None
 
 
+def longest_window(settings: Settings) -> int:
+    """The longest window of any budget: a count younger than that may still be current."""
+    return max(settings.rate_limit_window_seconds, settings.public_rate_limit_window_seconds)
+
+
 class RateLimiter:
     def __init__(self, settings: Settings, counter: Counter | None = None) -> None:
         self.enabled = settings.rate_limit_enabled
@@ -204,8 +216,13 @@ class RateLimiter:
         self.api = Budget("api", settings.rate_limit_requests, window)
         self.token = Budget("token", settings.rate_limit_token_requests, window)
         self.token_client = Budget("token_client", settings.rate_limit_token_client_requests, window)
+        self.public = Budget(
+            "public", settings.public_rate_limit_requests, settings.public_rate_limit_window_seconds
+        )
         if counter is None:
-            counter = MemoryCounter() if settings.is_sqlite else PostgresCounter(settings)
+            counter = (
+                MemoryCounter(longest_window(settings)) if settings.is_sqlite else PostgresCounter(settings)
+            )
         self.counter = counter
 
     async def check(self, budget: Budget, client: str) -> Decision | None:
@@ -308,6 +325,9 @@ class RateLimitMiddleware:
     async def _identify(self, scope: Scope) -> tuple[Budget, str]:
         if scope["path"] == TOKEN_PATH:
             return self.limiter.token, f"ip:{_client_address(scope)}"
+        if scope["path"].startswith(PUBLIC_PREFIX):
+            # Whatever token it carries: the public's door counts addresses, never a token's sub.
+            return self.limiter.public, f"ip:{_client_address(scope)}"
         token = _bearer_token(scope)
         if token is not None:
             try:

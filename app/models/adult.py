@@ -23,6 +23,8 @@ from app.models.base import (
     Withdrawable,
     created_at_column,
     external_reference_column,
+    from_public_column,
+    public_index,
     sub_column,
     uuid_pk,
 )
@@ -42,6 +44,8 @@ class AdultConcern(Allocated, MatchedSubject, Withdrawable, Timestamped, Version
     external_reference: Mapped[str | None] = external_reference_column()
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Raised online by a member of the public (POST /public/v1/adult-concerns): ``source=public``.
+    from_public: Mapped[bool] = from_public_column()
 
     # The adult as the concern described them (MatchedSubject), and their needs.
     primary_support_reason: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
@@ -63,6 +67,7 @@ class AdultConcern(Allocated, MatchedSubject, Withdrawable, Timestamped, Version
         sa.Index("ix_adult_concerns_decision_due_at", "decision_due_at"),
         sa.Index("ix_adult_concerns_allocated_worker_received_at", "allocated_worker", "received_at", "id"),
         sa.Index("ix_adult_concerns_allocated_team_received_at", "allocated_team", "received_at", "id"),
+        public_index("adult_concerns"),
     )
 
 

@@ -112,6 +112,19 @@ def external_reference_column() -> Mapped[Any]:
     return mapped_column(sa.String(EXTERNAL_REFERENCE_LENGTH), nullable=True, index=True)
 
 
+def from_public_column() -> Mapped[Any]:
+    """Came through the public's front door (``/public/v1/...``): the queues' ``source=public``."""
+    return mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+
+
+def public_index(table: str) -> sa.Index:
+    """The public queue of ``table``, newest first: a partial index of the few public records."""
+    where = sa.text("from_public")
+    return sa.Index(
+        f"ix_{table}_public_received_at", "received_at", "id", postgresql_where=where, sqlite_where=where
+    )
+
+
 class AddedInformation:
     """Information added to a record after it was sent: appended with who and when, never editing what
     was sent (a referral's or an adult concern's additional information)."""

@@ -16,6 +16,8 @@ from app.models.base import (
     Withdrawable,
     created_at_column,
     external_reference_column,
+    from_public_column,
+    public_index,
     sub_column,
     uuid_pk,
 )
@@ -51,6 +53,8 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     received_at: Mapped[datetime] = mapped_column(nullable=False)
     referrer: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     referral_source: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    # Made online by a member of the public (POST /public/v1/child-concerns): ``source=public``.
+    from_public: Mapped[bool] = from_public_column()
     concern_categories: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
     concern_summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
 
@@ -120,6 +124,7 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
         sa.Index(
             "ix_referrals_acknowledged_at", "acknowledged_at", postgresql_include=["acknowledgement_due_at"]
         ),
+        public_index("referrals"),
     )
 
 

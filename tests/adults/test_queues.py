@@ -198,6 +198,12 @@ async def test_the_concern_list_is_the_hubs_queue_and_the_raisers_list(
         received.id,
     ]
     assert await item_ids(client, hub, "/v1/adult-concerns", source="public") == []
+    items = ok(await client.get("/v1/adult-concerns", headers=hub))["items"]
+    assert {item["id"]: item["source"] for item in items} == {
+        own["id"]: "hub",
+        with_enquiry.id: "partner",
+        received.id: "partner",
+    }
     assert await item_ids(client, hub, "/v1/adult-concerns", status="received,enquiry_open") == [
         own["id"],
         with_enquiry.id,

@@ -39,6 +39,9 @@ PUBLIC_OPERATIONS = {
     "GET /problems",
     "GET /problems/{code}",
     "POST /oauth/token",
+    # The public's front door: members of the public raise concerns through the council's form.
+    "POST /public/v1/adult-concerns",
+    "POST /public/v1/child-concerns",
 }
 
 

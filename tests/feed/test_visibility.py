@@ -357,3 +357,34 @@ async def test_hub_roles_see_everything_on_their_side_and_nothing_on_the_other(
     # Together the two sides are every event, with no seq missing.
     seqs = sorted(e["seq"] for e in children + adults)
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Records from the public's front door (app.public)
+
+_PUBLIC_RAISER = "Jo Feedwatcher"
+
+
+async def test_a_public_concern_is_on_its_hubs_feed_as_the_public_and_on_no_partners(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    body = {
+        "adult": {"given_name": "Ivy", "family_name": "Feedpublic", "approximate_age": 90},
+        "what_happened": "Bruises on her arms after the carers' visits.",
+        "types_of_risk": ["physical"],
+        "location_of_risk": "own_home",
+        "source_of_risk": "service_provider",
+        "adult_knows": "no",
+        "raiser": {"relationship": "family", "name": _PUBLIC_RAISER, "email": "jo@example.org"},
+    }
+    posted = await client.post("/public/v1/adult-concerns", json=body)
+    assert posted.status_code == 201, posted.text
+    concern_id = posted.headers["location"].rsplit("/", 1)[1]
+
+    hub = await events(client, who["worker"])
+    assert story(hub, concern_id) == [("adult_concern.received", "received"), ("adult.new_person", None)]
+    assert {e["actor"]["sub"] for e in hub if e["record_id"] == concern_id} == {"public"}
+    # The feed carries ids and codes: not the raiser, not the adult's name.
+    assert _PUBLIC_RAISER not in str(hub) and "Feedpublic" not in str(hub)
+    for partner in ("health", "police", "education"):
+        assert [e for e in await events(client, who[partner]) if e["record_id"] == concern_id] == []

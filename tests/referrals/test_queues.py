@@ -193,6 +193,26 @@ async def test_source_tells_the_hubs_own_referrals_from_partners(client: httpx.A
     assert await item_ids(client, hub, "/v1/referrals", source="hub") == [own["id"]]
     assert await item_ids(client, hub, "/v1/referrals", source="public") == []
     assert await item_ids(client, hub, "/v1/referrals", source="hub,partner") == [own["id"], partners["id"]]
+    # A member of the public, through the public's front door: received by the hub, not the hub's own.
+    body = {
+        "children": [{"given_name": "Pia", "family_name": "Queue-Public", "approximate_age": 9}],
+        "what_happened": "Shouting and crying every night.",
+        "concern_categories": ["emotional_abuse"],
+        "parents_know": "not_sure",
+        "raiser": {"anonymous": True, "relationship": "acquaintance"},
+    }
+    posted = await client.post("/public/v1/child-concerns", json=body)
+    public = posted.headers["location"].rsplit("/", 1)[1]
+    assert await item_ids(client, hub, "/v1/referrals", source="public") == [public]
+    assert await item_ids(client, hub, "/v1/referrals", source="hub") == [own["id"]]
+    assert await item_ids(client, hub, "/v1/referrals", source="public,partner") == [public, partners["id"]]
+    items = ok(await client.get("/v1/referrals", headers=hub))["items"]
+    assert [(item["id"], item["source"]) for item in items] == [
+        (public, "public"),
+        (own["id"], "hub"),
+        (partners["id"], "partner"),
+    ]
+    assert await item_ids(client, who["police"], "/v1/referrals", source="public") == []
 
 
 async def test_sorting_pages_with_cursors_that_keep_their_sort(

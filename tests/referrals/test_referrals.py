@@ -536,6 +536,12 @@ async def test_the_hub_updates_what_the_referral_says(client: httpx.AsyncClient,
         "team": None,
         "phone": None,
         "email": "dc.patel@police.example",
+        # What a member of the public says of themselves (the public's front door): not an officer's.
+        "anonymous": None,
+        "relationship": None,
+        "feedback": None,
+        "parents_know": None,
+        "approximate_ages": None,
     }
     assert updated["status"] == "received"
     assert response.headers["etag"] != etag

@@ -118,6 +118,26 @@ def _referral_body(consented: bool = True, child: dict[str, Any] | None = None) 
     }
 
 
+# Raised by a member of the public (``app.public``): their name is what no partner may read.
+PUBLIC_RAISER = "Jo Public-Raiser"
+PUBLIC_ADULT = {
+    "adult": {"given_name": "Margaret", "family_name": "Publicly", "approximate_age": 84},
+    "what_happened": "Her carer shouts at her.",
+    "types_of_risk": ["psychological"],
+    "location_of_risk": "own_home",
+    "source_of_risk": "service_provider",
+    "adult_knows": "yes",
+    "raiser": {"relationship": "family", "name": PUBLIC_RAISER, "phone": "020 7946 0999"},
+}
+PUBLIC_CHILD = {
+    "children": [{"given_name": "Milo", "family_name": "Publicly", "approximate_age": 6}],
+    "what_happened": "Left alone at night.",
+    "concern_categories": ["neglect"],
+    "parents_know": "no",
+    "raiser": {"relationship": "acquaintance", "name": PUBLIC_RAISER, "email": "jo@example.org"},
+}
+
+
 class World:
     """Records made through the API by the callers whose job it is to make them."""
 
@@ -284,7 +304,15 @@ class World:
         )
         return plan
 
+    async def public(self, path: str, body: dict[str, Any]) -> str:
+        """A record raised through the public's front door (no token), as the hub's API names it."""
+        response = await self.client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return response.headers["location"].rsplit("/", 1)[1]
+
     async def build(self) -> None:
+        self.ids["public_concern"] = await self.public("/public/v1/adult-concerns", PUBLIC_ADULT)
+        self.ids["public_referral"] = await self.public("/public/v1/child-concerns", PUBLIC_CHILD)
         self.ids["concern"] = await self.concern(enquiry=True)
         self.ids["enquiry"] = self.ids[f"enquiry_of_{self.ids['concern']}"]
         self.ids["adult"] = await self.person_of(self.ids["concern"])
@@ -722,6 +750,23 @@ def export_shows(side: str) -> Check:
     return check
 
 
+def public_raiser_seen_by_the_hub(response: httpx.Response, caller: str) -> None:
+    """A record from the public's door: the hub reads who raised it (and where it came from)."""
+    assert PUBLIC_RAISER in response.text, (caller, response.text)
+
+
+def public_queue(response: httpx.Response, caller: str) -> None:
+    """``source=public``: the hub's queue holds the public's record, with nobody's raiser details (a
+    partner's holds nothing: it raised none of them)."""
+    _, agency = CALLERS[caller]
+    items = response.json()["items"]
+    assert PUBLIC_RAISER not in response.text
+    if agency in ASC | HUB:
+        assert items and all(item["external_reference"].startswith("PUB-") for item in items), items
+    else:
+        assert items == [], items
+
+
 def audit_events_of_whom_it_may(response: httpx.Response, caller: str) -> None:
     _, agency = CALLERS[caller]
     agencies = {event["actor"]["agency"] for event in response.json()["items"]}
@@ -831,6 +876,25 @@ ROWS = [
         static("/v1/referrals", json=_referral_body()),
     ),
     Row("list referrals", "GET", "/v1/referrals", "referrals:read", 200, static("/v1/referrals")),
+    Row(
+        "get a contact made by the public",
+        "GET",
+        "/v1/referrals/{referral_id}",
+        "referrals:read",
+        200,
+        static("/v1/referrals/{public_referral}"),
+        HUB,
+        check=public_raiser_seen_by_the_hub,
+    ),
+    Row(
+        "list the contacts made by the public",
+        "GET",
+        "/v1/referrals",
+        "referrals:read",
+        200,
+        static("/v1/referrals?source=public"),
+        check=public_queue,
+    ),
     Row(
         "count referrals",
         "GET",
@@ -1173,6 +1237,25 @@ ROWS = [
         static("/v1/adult-concerns/{concern}"),
         ASC | {"health"},
         check=view(adult_social_care="full", health="raiser"),
+    ),
+    Row(
+        "get a concern raised by the public",
+        "GET",
+        "/v1/adult-concerns/{concern_id}",
+        "adult_concerns:read",
+        200,
+        static("/v1/adult-concerns/{public_concern}"),
+        ASC,
+        check=public_raiser_seen_by_the_hub,
+    ),
+    Row(
+        "list the concerns raised by the public",
+        "GET",
+        "/v1/adult-concerns",
+        "adult_concerns:read",
+        200,
+        static("/v1/adult-concerns?source=public"),
+        check=public_queue,
     ),
     Row(
         "update concern",
@@ -1623,6 +1706,8 @@ EXEMPT = {
     ("GET", "/metrics"): "Prometheus scrapes it without a token (tests/ops)",
     ("GET", "/problems"): "public documentation of the problem codes (tests/test_openapi.py)",
     ("GET", "/problems/{code}"): "public documentation of the problem codes (tests/test_openapi.py)",
+    ("POST", "/public/v1/adult-concerns"): "the public's door takes no token (tests/public/)",
+    ("POST", "/public/v1/child-concerns"): "the public's door takes no token (tests/public/)",
 }
 
 

@@ -59,7 +59,16 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Concerns that came from any of ``sources``: the hub's are raised by adult social care."""
-    return filters.from_sources(sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE))
+    return filters.from_sources(
+        sources, raised_by(AgencyCode.ADULT_SOCIAL_CARE), AdultConcern.from_public.expression
+    )
+
+
+def source(concern: AdultConcern) -> CaseSource:
+    """Where one concern came from, as ``from_sources`` filters it."""
+    return filters.source_of(
+        made_by_hub=concern.raising_agency == AgencyCode.ADULT_SOCIAL_CARE, from_public=concern.from_public
+    )
 
 
 async def visible(

@@ -133,7 +133,7 @@ async def list_adult_concerns(
     source: Annotated[
         AnyOf[CaseSource] | None,
         Query(
-            description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (none yet)."
+            description="Came from any of: `partner`, `hub` (raised by adult social care), `public` (raised through `POST /public/v1/adult-concerns`)."
         ),
     ] = None,
     external_reference: Annotated[

@@ -36,6 +36,7 @@ from app.adults.codes import (
 from app.children.referrals.schemas import ChildMatch
 from app.core.allocation import AllocationOut
 from app.core.clock import today
+from app.core.codes import CaseSource
 from app.core.schemas import (
     MAX_SAFE_INTEGER,
     MAX_UNPAGED_ITEMS,
@@ -840,6 +841,7 @@ class AdultConcernSummary(ResponseModel):
             "id": _CONCERN_ID,
             "status": "received",
             "raising_agency": "health",
+            "source": "partner",
             "external_reference": "HC-88213",
             "received_at": "2026-11-23T14:00:00Z",
             "decision_due_at": "2026-11-25T14:00:00Z",
@@ -862,6 +864,10 @@ class AdultConcernSummary(ResponseModel):
     id: uuid.UUID
     status: AdultConcernStatus
     raising_agency: AgencyCode
+    source: CaseSource = Field(
+        description="Where it came from: `partner` (another agency), `hub` (its own staff), `public` (a member "
+        "of the public, through the public's front door)."
+    )
     external_reference: ExternalReference | None
     received_at: datetime
     decision_due_at: datetime

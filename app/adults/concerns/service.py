@@ -178,8 +178,15 @@ async def person_and_concern(
 
 
 async def create(
-    session: AsyncSession, actor: Principal, data: AdultConcernCreate, clock: WorkingClock
+    session: AsyncSession,
+    actor: Principal,
+    data: AdultConcernCreate,
+    clock: WorkingClock,
+    *,
+    from_public: dict[str, Any] | None = None,
 ) -> AdultConcern:
+    """Raise a concern as ``actor``'s agency; ``from_public``: received from a member of the public
+    (``app.public``), whose details these are (``data.raised_by`` is not read)."""
     now = utcnow()
     adult = data.adult
     fields = {name: getattr(adult, name) for name in ADULT_FIELDS}
@@ -190,7 +197,7 @@ async def create(
         status=status.INITIAL,
         raising_agency=actor.agency,
         raised_by_sub=actor.sub,
-        raised_by=data.raised_by.model_dump(exclude_none=True),
+        raised_by=data.raised_by.model_dump(exclude_none=True) if from_public is None else from_public,
         external_reference=data.external_reference,
         received_at=now,
         decision_due_at=clock.adult_concern_decision_due(now),
@@ -202,6 +209,7 @@ async def create(
         desired_outcomes=data.desired_outcomes,
         consent_to_share=data.consent_to_share,
         concerns_about_capacity=data.concerns_about_capacity,
+        from_public=from_public is not None,
         **fields,
     )
     session.add(concern)

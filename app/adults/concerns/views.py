@@ -207,6 +207,7 @@ def summary(
         status=concern.status
         if hub
         else access.status_told(concern.status, feedback_limited=feedback_limited),
+        source=access.source(concern),
         overdue=is_overdue(concern, utcnow()),
         person_id=concern.person_id if hub else None,
         enquiry_id=enquiry_id if hub else None,

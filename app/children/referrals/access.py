@@ -68,7 +68,17 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     """Referrals that came from any of ``sources``: the hub's are made by children's social care."""
-    return filters.from_sources(sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE))
+    return filters.from_sources(
+        sources, made_by(AgencyCode.CHILDRENS_SOCIAL_CARE), Referral.from_public.expression
+    )
+
+
+def source(referral: Referral) -> CaseSource:
+    """Where one referral came from, as ``from_sources`` filters it."""
+    return filters.source_of(
+        made_by_hub=referral.referring_agency == AgencyCode.CHILDRENS_SOCIAL_CARE,
+        from_public=referral.from_public,
+    )
 
 
 async def visible(

@@ -122,7 +122,7 @@ async def referral_filters(
         Query(
             description=(
                 "Came from any of: `partner` (made by another agency), `hub` (made by children's social "
-                "care), `public` (made online by the public: none yet)."
+                "care), `public` (made by a member of the public through `POST /public/v1/child-concerns`)."
             )
         ),
     ] = None,

@@ -35,7 +35,7 @@ from app.children.codes import (
 )
 from app.children.decisions.schemas import ChildOutcomeOut
 from app.core.allocation import AllocationOut
-from app.core.codes import LawfulBasis, RagRating, SpecialCategoryCondition
+from app.core.codes import CaseSource, LawfulBasis, RagRating, SpecialCategoryCondition
 from app.core.events import EventType
 from app.core.schemas import (
     MAX_UNPAGED_ITEMS,
@@ -72,6 +72,7 @@ from app.people.schemas import (
     StoredPostcode,
     is_adult,
 )
+from app.public.codes import Awareness, FeedbackPreference, RaiserRelationship
 
 Categories = Annotated[list[ConcernCategory], Field(min_length=1, max_length=15), AfterValidator(no_repeats)]
 ReferrerDetail = Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)]
@@ -426,11 +427,26 @@ class HouseholdMemberOut(ResponseModel):
 
 
 class ReferrerOut(ResponseModel):
-    name: Line200
+    """Who made the referral. A member of the public (``source: public``) may be anonymous (no name or
+    contact), and says who they are to the children, how they want to hear back and whether the parents
+    know."""
+
+    name: Line200 | None = None
     role: ReferrerDetail | None = None
     team: ReferrerDetail | None = None
     phone: Phone | None = None
     email: Email | None = None
+    anonymous: bool | None = Field(None, description="The public: raised without a name or contact.")
+    relationship: RaiserRelationship | None = Field(
+        None, description="The public: who they are to the children."
+    )
+    feedback: FeedbackPreference | None = Field(None, description="The public: how they want to hear back.")
+    parents_know: Awareness | None = Field(None, description="The public: whether the parents know.")
+    approximate_ages: list[Annotated[int, Field(ge=0, le=17)] | None] | None = Field(
+        None,
+        max_length=MAX_CHILDREN,
+        description="The public: each child's age as they guessed it, in order, when no date of birth was given.",
+    )
 
 
 class ParentalConsentOut(ResponseModel):
@@ -718,6 +734,7 @@ class ReferralSummary(ResponseModel):
             "id": "7d4c2a10-9b8e-4f6d-a1c2-3e4f5a6b7c8d",
             "status": "triaged",
             "referring_agency": "police",
+            "source": "partner",
             "external_reference": "INC-2026-4471",
             "received_at": "2026-11-23T08:12:00Z",
             "rag_rating": "red",
@@ -759,6 +776,10 @@ class ReferralSummary(ResponseModel):
     id: uuid.UUID
     status: ReferralStatus
     referring_agency: AgencyCode
+    source: CaseSource = Field(
+        description="Where it came from: `partner` (another agency), `hub` (its own staff), `public` (a member "
+        "of the public, through the public's front door)."
+    )
     external_reference: ExternalReference | None
     received_at: datetime
     rag_rating: RagRating | None

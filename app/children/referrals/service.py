@@ -150,8 +150,15 @@ class NewReferral:
 
 
 async def create(
-    session: AsyncSession, actor: Principal, data: ReferralCreate, clock: WorkingClock
+    session: AsyncSession,
+    actor: Principal,
+    data: ReferralCreate,
+    clock: WorkingClock,
+    *,
+    from_public: dict[str, Any] | None = None,
 ) -> NewReferral:
+    """Make a referral (a contact) as ``actor``'s agency; ``from_public``: made by a member of the public
+    (``app.public``), whose details these are (``data.referrer`` is not read)."""
     now = utcnow()
     due = clock.referral_decision_due(now)
     acknowledgement_due = clock.referral_acknowledgement_due(now)
@@ -162,7 +169,7 @@ async def create(
         referring_agency=actor.agency,
         referred_by=actor.sub,
         received_at=now,
-        referrer=data.referrer.model_dump(exclude_none=True),
+        referrer=data.referrer.model_dump(exclude_none=True) if from_public is None else from_public,
         referral_source=data.referral_source,
         concern_categories=[str(c) for c in data.concern_categories],
         concern_summary=data.concern_summary,
@@ -175,6 +182,7 @@ async def create(
         statutory_decision_due_at=due,
         decision_due_at=due,
         acknowledgement_due_at=acknowledgement_due,
+        from_public=from_public is not None,
     )
     session.add(referral)
     await session.flush()

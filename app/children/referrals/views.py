@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ReferralStatus
 from app.children.decisions import repository as decisions_repository
-from app.children.referrals import repository
+from app.children.referrals import access, repository
 from app.children.referrals.access import View
 from app.children.referrals.repository import CountRow
 from app.children.referrals.schemas import (
@@ -251,6 +251,7 @@ def summary(
         ReferralSummary,
         referral,
         statutory_decision_due_at=referral.statutory_decision_due_at if hub else None,
+        source=access.source(referral),
         overdue=is_overdue(referral, now),
         children=[child_summary(c, today, hub=hub) for c in children],
         outcome=outcome(referral),

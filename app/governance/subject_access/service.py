@@ -8,8 +8,9 @@ What the export withholds, and why:
   an earlier restricted version of an answer that is now open is left out on its own.
 * **Third parties** (``third_party``): other people's personal data — the other children named on the
   person's referrals, household members, brothers and sisters linked to the record, a private
-  individual who made a referral (CIN sources 1A, 1B, 1D, 9, 10) or raised a concern (one who gives a
-  relationship to the adult), the person alleged to have caused harm, the people consulted on a best
+  individual who made a referral (CIN sources 1A, 1B, 1D, 9, 10, as the public's front door derives them)
+  or raised a concern (one who gives a relationship to the adult: a member of the public, named or not,
+  unless the adult themselves), the person alleged to have caused harm, the people consulted on a best
   interests decision and the people a plan names to protect the adult. Professionals acting in their
   role (a referring officer, the decision makers, advocates) are not withheld (ICO: staff acting in a
   professional capacity).
@@ -102,6 +103,7 @@ from app.people import repository as people_repository
 from app.people.access import RecordSide
 from app.people.disclosures import service as disclosures
 from app.people.disclosures.schemas import disclosure_out
+from app.public.codes import RaiserRelationship
 
 REQUEST_RECORD_TYPE = "subject_access_request"
 EXPORT_RECORD_TYPE = "person"
@@ -331,8 +333,11 @@ def _referral(referral: Referral, held: ChildrensHoldings, tally: Tally) -> Refe
 
 def _concern(concern: AdultConcern, held: AdultsHoldings, tally: Tally) -> ConcernRecord:
     raised_by: dict[str, Any] | None = concern.raised_by
-    if concern.raised_by.get("relationship_to_adult"):
-        raised_by = None  # a relative, friend or neighbour, not a professional
+    relationship = concern.raised_by.get("relationship_to_adult")
+    # A relative, friend or neighbour, not a professional: a member of the public among them (named or
+    # anonymous: who they are to the adult may name them), unless the adult raised it themselves.
+    if relationship and not (concern.from_public and relationship == RaiserRelationship.SELF):
+        raised_by = None
         tally.third_party(WithheldKind.CONCERN_RAISER)
     allegations = held.allegations.get(concern.id, [])
     tally.third_party(WithheldKind.ALLEGED_PERSON, sum(1 for a in allegations if a.alleged_person))
