@@ -57,8 +57,11 @@ async def log_of(http: httpx.AsyncClient, headers: Headers, subscription_id: str
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30) -> None:
+    """Wait until ``check`` holds: the worker's writes land in their own time."""
     async with asyncio.timeout(within):
-        while not await check():
+        while True:
+            if await check():
+                return
             await asyncio.sleep(0.05)
 
 
