@@ -51,9 +51,9 @@ async def subscribe(http: httpx.AsyncClient, headers: Headers, url: str, **field
 
 
 async def log_of(http: httpx.AsyncClient, headers: Headers, subscription_id: str) -> list[dict[str, Any]]:
-    return ok(await http.get(f"/v1/webhook-subscriptions/{subscription_id}/deliveries", headers=headers))[
-        "items"
-    ]
+    page = ok(await http.get(f"/v1/webhook-subscriptions/{subscription_id}/deliveries", headers=headers))
+    items: list[dict[str, Any]] = page["items"]
+    return items
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30) -> None:
