@@ -27,9 +27,16 @@ help: ## List the targets
 
 install: .venv/.synced ## Create .venv from uv.lock
 
-run: install ## Migrate the SQLite database, load demo clients and serve on 127.0.0.1:8000
+# The webhook worker runs beside the server and stops with it (Ctrl-C, or the server exiting). For
+# development, webhooks may go to private and loopback addresses (a receiver on this machine) unless
+# MASH_WEBHOOK_ALLOW_PRIVATE says otherwise.
+run: install ## Migrate the SQLite database, load demo clients, serve on 127.0.0.1:8000 and deliver webhooks (mash worker)
 	$(BIN)/mash migrate
 	$(BIN)/mash seed-demo
+	@export MASH_WEBHOOK_ALLOW_PRIVATE=$${MASH_WEBHOOK_ALLOW_PRIVATE:-true}; \
+	$(BIN)/mash worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/mash serve --host 127.0.0.1 --port 8000
 
 migrate: install ## Apply migrations to MASH_DATABASE_URL
