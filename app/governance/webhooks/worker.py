@@ -9,11 +9,13 @@ Each round has two steps, each in short transactions of its own:
    one delivery per event (unique per subscription and event) and move the subscription's cursor past
    the page, in one transaction: an event becomes exactly one delivery, or none if the transaction
    rolls back and the next round reads the page again.
-2. **Deliver.** Claim up to ``MASH_WEBHOOK_WORKER_BATCH`` due deliveries of active subscriptions
-   (``FOR UPDATE SKIP LOCKED``), lease them (their next attempt moved past the longest a send can take)
-   and commit, so no other worker takes them while they are sent; send them concurrently, outside any
-   transaction; record each outcome in the delivery log and schedule the retry, or give up and disable
-   the subscription once the retry window has passed. A worker that dies mid-send leaves its claims to
+2. **Deliver.** Claim due deliveries of active subscriptions, as many as there are free slots of
+   ``MASH_WEBHOOK_WORKER_BATCH`` (``FOR UPDATE SKIP LOCKED``), lease them (their next attempt moved past
+   the longest a send can take) and commit, so no other worker takes them while they are sent; send
+   each in a task of its own, outside any transaction (a receiver that hangs holds one slot until its
+   timeout, never the worker); record the outcomes that finished meanwhile in one transaction (the
+   delivery log; the retry scheduled with backoff, or the message given up and the subscription
+   disabled once the retry window has passed). A worker that dies mid-send leaves its claims to
    expire: the message is sent again (at least once; ``webhook-id`` is the same).
 
 SQLite takes its write lock at BEGIN: claims are serialised, and one worker is enough.
@@ -22,14 +24,13 @@ SQLite takes its write lock at BEGIN: claims are serialised, and one worker is e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -78,27 +79,40 @@ class Claimed:
 
 
 class Worker:
+    """Sends up to ``MASH_WEBHOOK_WORKER_BATCH`` messages at once, claiming more as sends finish (a
+    receiver that hangs holds one slot until its timeout, never the others), and records outcomes in
+    batches: one transaction for every outcome that finished meanwhile."""
+
     def __init__(
         self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.http = http
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.finished: list[tuple[Claimed, sender.Outcome]] = []
+        self.wake = asyncio.Event()  # a send finished: a slot is free, an outcome is to be recorded
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                busy = await self.round()
+                await self.record_finished()
+                busy = await self.fan_out() + await self.deliver_due()
             except Exception as exc:  # the database went away: say so, wait, try again
                 logger.error("webhook round failed", extra={"error_type": type(exc).__name__})
                 busy = 0
             if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_interval_seconds)
-
-    async def round(self) -> int:
-        """One fan-out and one delivery pass; how much was done (0: nothing to do)."""
-        return await self.fan_out() + await self.deliver_due()
+                self.wake.clear()
+                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+                await asyncio.wait(
+                    waits, timeout=self.settings.webhook_poll_interval_seconds, return_when="FIRST_COMPLETED"
+                )
+                for waiting in waits:
+                    waiting.cancel()
+        # Stopping: the sends under way end within their timeouts; their outcomes are recorded.
+        if self.in_flight:
+            await asyncio.gather(*self.in_flight, return_exceptions=True)
+        await self.record_finished()
 
     # Fan out ---------------------------------------------------------------------------------------
 
@@ -188,7 +202,7 @@ class Worker:
         s = self.settings
         return s.webhook_connect_timeout_seconds + s.webhook_read_timeout_seconds + LEASE_MARGIN_SECONDS
 
-    async def claim(self) -> list[Claimed]:
+    async def claim(self, limit: int) -> list[Claimed]:
         async with self.sessionmaker() as session:
             try:
                 now = clock.now()
@@ -207,7 +221,7 @@ class Worker:
                                 WebhookSubscription.active.is_(True),
                             )
                             .order_by(WebhookDelivery.next_attempt_at)
-                            .limit(self.settings.webhook_worker_batch)
+                            .limit(limit)
                             .with_for_update(of=WebhookDelivery, skip_locked=True)
                         )
                     ).all()
@@ -240,75 +254,108 @@ class Worker:
         ]
 
     async def deliver_due(self) -> int:
-        claimed = await self.claim()
-        if claimed:
-            await asyncio.gather(*(self._deliver(c) for c in claimed))
+        free = self.settings.webhook_worker_batch - len(self.in_flight)
+        claimed = await self.claim(free) if free > 0 else []
+        for one in claimed:
+            task = asyncio.create_task(self._deliver(one))
+            self.in_flight.add(task)
+            task.add_done_callback(self._done)
         return len(claimed)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        self.wake.set()
 
     async def _deliver(self, claimed: Claimed) -> None:
         body = json.dumps(claimed.payload, separators=(",", ":"), ensure_ascii=False).encode()
         headers = sender.signed_headers(claimed.secret, str(claimed.delivery_id), clock.now(), body)
         outcome = await sender.send(self.http, self.settings, claimed.url, headers, body)
-        await self._record(claimed, outcome)
+        self.finished.append((claimed, outcome))
 
-    async def _record(self, claimed: Claimed, outcome: sender.Outcome) -> None:
+    async def record_finished(self) -> None:
+        """Record every outcome finished since the last time, in one transaction."""
+        if not self.finished:
+            return
+        batch, self.finished = self.finished, []
+        try:
+            await self._record(batch)
+        except BaseException:
+            self.finished = batch + self.finished  # recorded next time; the claims' leases still hold
+            raise
+
+    async def _record(self, batch: list[tuple[Claimed, sender.Outcome]]) -> None:
         now = clock.now()
-        values: dict[str, Any]
-        disable = False
-        if outcome.delivered:
-            values = {
-                "state": WebhookDeliveryState.DELIVERED.value,
-                "delivered_at": now,
-                "next_attempt_at": None,
-            }
-            retry_at = None
-        else:
-            retry_at = now + timedelta(seconds=backoff(self.settings, claimed.attempt))
-            if retry_at > claimed.created_at + timedelta(seconds=self.settings.webhook_retry_window_seconds):
-                retry_at, disable = None, True
-                values = {"state": WebhookDeliveryState.FAILED.value, "next_attempt_at": None}
+        updates: list[dict[str, Any]] = []
+        attempts: list[dict[str, Any]] = []
+        failing: set[uuid.UUID] = set()
+        window = timedelta(seconds=self.settings.webhook_retry_window_seconds)
+        for claimed, outcome in batch:
+            state, delivered_at, retry_at = WebhookDeliveryState.PENDING, None, None
+            if outcome.delivered:
+                state, delivered_at = WebhookDeliveryState.DELIVERED, now
             else:
-                values = {"next_attempt_at": retry_at}
+                retry_at = now + timedelta(seconds=backoff(self.settings, claimed.attempt))
+                if retry_at > claimed.created_at + window:
+                    state, retry_at = WebhookDeliveryState.FAILED, None
+                    failing.add(claimed.subscription_id)
+            updates.append(
+                {
+                    "b_id": claimed.delivery_id,
+                    "b_attempt": claimed.attempt,
+                    "b_state": state.value,
+                    "b_delivered_at": delivered_at,
+                    "b_next_attempt_at": retry_at,
+                }
+            )
+            attempts.append(
+                {
+                    "id": uuid.uuid4(),
+                    "delivery_id": claimed.delivery_id,
+                    "subscription_id": claimed.subscription_id,
+                    "attempt": claimed.attempt,
+                    "attempted_at": now,
+                    "status_code": outcome.status_code,
+                    "error": None if outcome.failure is None else outcome.failure.value,
+                    "latency_ms": outcome.latency_ms,
+                    "next_attempt_at": retry_at,
+                }
+            )
+        deliveries = cast(sa.Table, WebhookDelivery.__table__)  # Core: an executemany by id
         async with self.sessionmaker() as session:
             try:
+                # Only while the claim is ours: a lease that ran out may have passed it to another.
                 await session.execute(
-                    # Only while the claim is ours: a lease that ran out may have passed it to another.
-                    sa.update(WebhookDelivery)
+                    sa.update(deliveries)
                     .where(
-                        WebhookDelivery.id == claimed.delivery_id, WebhookDelivery.attempts == claimed.attempt
+                        deliveries.c.id == sa.bindparam("b_id"),
+                        deliveries.c.attempts == sa.bindparam("b_attempt"),
                     )
-                    .values(**values)
+                    .values(
+                        state=sa.bindparam("b_state"),
+                        delivered_at=sa.bindparam("b_delivered_at"),
+                        next_attempt_at=sa.bindparam("b_next_attempt_at"),
+                    ),
+                    updates,
                 )
-                await session.execute(
-                    sa.insert(WebhookAttempt).values(
-                        id=uuid.uuid4(),
-                        delivery_id=claimed.delivery_id,
-                        subscription_id=claimed.subscription_id,
-                        attempt=claimed.attempt,
-                        attempted_at=now,
-                        status_code=outcome.status_code,
-                        error=None if outcome.failure is None else outcome.failure.value,
-                        latency_ms=outcome.latency_ms,
-                        next_attempt_at=retry_at,
-                    )
-                )
-                if disable:
-                    await _disable(session, claimed.subscription_id, WebhookDisabledReason.FAILING)
+                await session.execute(sa.insert(WebhookAttempt), attempts)
+                for subscription_id in sorted(failing):
+                    await _disable(session, subscription_id, WebhookDisabledReason.FAILING)
                 await commit(session)
             except BaseException:
                 await rollback(session)
                 raise
-        logger.info(
-            "webhook attempt",
-            extra={
-                "delivery_id": str(claimed.delivery_id),
-                "subscription_id": str(claimed.subscription_id),
-                "attempt": claimed.attempt,
-                "status_code": outcome.status_code,
-                "failure": None if outcome.failure is None else outcome.failure.value,
-                "latency_ms": outcome.latency_ms,
-            },
-        )
+        for claimed, outcome in batch:
+            logger.info(
+                "webhook attempt",
+                extra={
+                    "delivery_id": str(claimed.delivery_id),
+                    "subscription_id": str(claimed.subscription_id),
+                    "attempt": claimed.attempt,
+                    "status_code": outcome.status_code,
+                    "failure": None if outcome.failure is None else outcome.failure.value,
+                    "latency_ms": outcome.latency_ms,
+                },
+            )
 
 
 @dataclass(frozen=True, slots=True)
