@@ -63,12 +63,12 @@ at every send.
     responses=problem_responses(422, codes={422: ["webhook_destination_refused"]}),
 )
 async def create_webhook_subscription(
+    principal: EventsReadOnce,
+    body: WebhookSubscriptionCreate,
+    session: DbSession,
     request: Request,
     created: Created,
     answer: Versioned,
-    principal: EventsReadOnce,
-    session: DbSession,
-    body: WebhookSubscriptionCreate,
 ) -> WebhookSubscriptionCreated:
     subscription, secret = await service.create(session, principal, body, request.app.state.settings)
     out = WebhookSubscriptionCreated(**service.subscription_out(subscription).model_dump(), secret=secret)

@@ -106,14 +106,8 @@ async def create(
     )
     session.add(subscription)
     await session.flush()
-    audit.record(
-        session,
-        principal,
-        AuditAction.CREATE,
-        RECORD_TYPE,
-        subscription.id,
-        details={"event_types": subscription.event_types},
-    )
+    details = {"event_types": subscription.event_types, "client_id": str(principal.client_id)}
+    audit.record(session, principal, AuditAction.CREATE, RECORD_TYPE, subscription.id, details=details)
     return subscription, secret
 
 
