@@ -254,8 +254,10 @@ class Worker:
         ]
 
     async def deliver_due(self) -> int:
-        free = self.settings.webhook_worker_batch - len(self.in_flight)
-        claimed = await self.claim(free) if free > 0 else []
+        batch = self.settings.webhook_worker_batch
+        free = batch - len(self.in_flight)
+        # Claim when half the slots are free (or none is busy): fewer, larger claims.
+        claimed = await self.claim(free) if free >= max(1, batch // 2) or not self.in_flight else []
         for one in claimed:
             task = asyncio.create_task(self._deliver(one))
             self.in_flight.add(task)
