@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres test-faults fuzz lint spec-check format openapi bench bench-reports clean
+.PHONY: help install run migrate seed-demo test test-postgres test-faults fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,9 +27,16 @@ help: ## List the targets
 
 install: .venv/.synced ## Create .venv from uv.lock
 
-run: install ## Migrate the SQLite database, load demo clients and serve on 127.0.0.1:8000
+# The webhook worker runs beside the server and stops with it (Ctrl-C, or the server exiting). For
+# development, webhooks may go to private and loopback addresses (a receiver on this machine) unless
+# MASH_WEBHOOK_ALLOW_PRIVATE says otherwise.
+run: install ## Migrate the SQLite database, load demo clients, serve on 127.0.0.1:8000 and deliver webhooks (mash worker)
 	$(BIN)/mash migrate
 	$(BIN)/mash seed-demo
+	@export MASH_WEBHOOK_ALLOW_PRIVATE=$${MASH_WEBHOOK_ALLOW_PRIVATE:-true}; \
+	$(BIN)/mash worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/mash serve --host 127.0.0.1 --port 8000
 
 migrate: install ## Apply migrations to MASH_DATABASE_URL
@@ -79,6 +86,9 @@ bench: install ## Benchmark on 1M referrals against PostgreSQL, with the raw asy
 
 bench-reports: install ## Time the reports on 1M referrals and 200k adult concerns (PostgreSQL)
 	$(BIN)/python bench/reports.py
+
+bench-webhooks: install ## Webhook delivery throughput and latency with one and two mash workers (PostgreSQL)
+	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

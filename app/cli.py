@@ -110,6 +110,29 @@ def serve(
 
 
 @cli.command()
+def worker() -> None:
+    """Deliver webhooks: read the change feed for each subscription and send what is due, signed, with
+    retries, until stopped (SIGTERM or Ctrl-C). Run as many as you like beside the API (PostgreSQL)."""
+    import logging.config
+    import signal
+
+    from app.core.logging import uvicorn_log_config
+    from app.governance.webhooks.worker import serve as serve_webhooks
+
+    settings = _settings()
+    logging.config.dictConfig(uvicorn_log_config(settings.log_level))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve_webhooks(settings, stop)
+
+    asyncio.run(run())
+
+
+@cli.command()
 def migrate(revision: str = "head") -> None:
     """Apply the database migrations (``alembic upgrade``)."""
     from alembic import command

@@ -39,6 +39,7 @@ from app.governance.audit.router import router as audit_trail_router
 from app.governance.feed.router import router as feed_router
 from app.governance.reports.router import router as reports_router
 from app.governance.subject_access.router import router as subject_access_router
+from app.governance.webhooks.router import router as webhooks_router
 from app.people.disclosures.router import router as disclosures_router
 from app.people.router import router as people_router
 from app.public.router import router as public_router
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans_router)
     app.include_router(reviews_router)
     app.include_router(feed_router)
+    app.include_router(webhooks_router)
     app.include_router(admin_router)
     app.include_router(hub_settings_router)
     app.include_router(audit_trail_router)

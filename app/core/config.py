@@ -115,6 +115,25 @@ class Settings(BaseSettings):
     rate_limit_timeout_seconds: float = Field(0.5, gt=0)  # PostgreSQL: then the request goes uncounted
     log_level: str = "INFO"
 
+    # Webhooks (``mash worker``). Destinations on private, loopback, link-local and other non-global
+    # addresses are refused, at subscription and at every send, unless this is set (development only).
+    webhook_allow_private: bool = False
+    webhook_connect_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # The longest wait for each part of the answer, and for the whole exchange (a trickled answer).
+    webhook_read_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    webhook_max_response_bytes: int = Field(64 * 1024, ge=0, le=16 * 1024 * 1024)
+    # Retries: the n-th waits base * 2^(n-1) seconds, at most max, with full jitter (a random part of
+    # it, at least half), until the window since the delivery was made has passed: then the delivery
+    # fails and its subscription is disabled. The window is at least 24 hours in production.
+    webhook_retry_base_seconds: float = Field(5.0, gt=0)
+    webhook_retry_max_delay_seconds: float = Field(3600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(26 * 3600.0, gt=0)
+    webhook_worker_batch: int = Field(50, ge=1, le=1000)  # deliveries claimed (and sent at once) per round
+    webhook_poll_interval_seconds: float = Field(0.5, gt=0, le=60)
+    # The key the signing secrets are encrypted with (Fernet, urlsafe base64 of 32 bytes); unset: derived
+    # from MASH_JWT_SECRET (so rotating that makes stored signing secrets unreadable: set this one).
+    webhook_secrets_key: SecretStr | None = None
+
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=8_192)
@@ -154,6 +173,10 @@ class Settings(BaseSettings):
                     "MASH_JWT_SECRET must be set to a random value of at least "
                     f"{MIN_SECRET_LENGTH} characters in production"
                 )
+            if self.webhook_retry_window_seconds < 24 * 3600:
+                raise ValueError("MASH_WEBHOOK_RETRY_WINDOW_SECONDS must be at least 24 hours in production")
+            if self.webhook_allow_private:
+                raise ValueError("MASH_WEBHOOK_ALLOW_PRIVATE is for development only, never production")
         if self.access_token_ttl_seconds > self.max_token_lifetime:
             raise ValueError(
                 "MASH_ACCESS_TOKEN_TTL_SECONDS must not exceed MASH_MAX_TOKEN_LIFETIME: the service "

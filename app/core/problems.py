@@ -117,6 +117,13 @@ _PROBLEM_TYPES = [
         "The client has already been revoked; revocation cannot be repeated or undone.",
     ),
     ProblemType(
+        "webhook_subscription_disabled",
+        409,
+        "Webhook subscription disabled",
+        "The subscription is disabled: nothing is sent to it. Enable it first "
+        "(POST /v1/webhook-subscriptions/{id}/enable).",
+    ),
+    ProblemType(
         "duplicate_person",
         409,
         "Person already recorded",
@@ -254,6 +261,14 @@ _PROBLEM_TYPES = [
         429,
         "Too many requests",
         "The client has sent too many requests; wait for the number of seconds in Retry-After.",
+    ),
+    ProblemType(
+        "webhook_destination_refused",
+        422,
+        "Webhook destination refused",
+        "The webhook URL cannot be used: it resolves to a private, loopback, link-local or otherwise "
+        "non-public address, does not resolve, or is not https in production. `errors` points at the "
+        "url and says which.",
     ),
     ProblemType(
         "internal_error",

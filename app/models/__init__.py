@@ -17,6 +17,7 @@ from app.models import (  # noqa: F401  (imported to map their models)
     ratelimit,
     referral,
     settings,
+    webhook,
 )
 from app.models.base import Base
 from app.models.client import Client

@@ -194,6 +194,13 @@ def _seed(api: FuzzApi) -> None:
             {"name": "Fuzzed partner system", "agency": "police", "role": "partner_referrer"},
         )
         known["client_id"] = [client["client_id"]]
+        # A public address literal: accepted without a lookup (no worker runs, nothing is sent).
+        subscription = post(
+            Role.MASH_PRACTITIONER,
+            "/v1/webhook-subscriptions",
+            {"url": "https://93.184.215.14/hooks", "description": "Fuzzed receiver"},
+        )
+        known["subscription_id"] = [subscription["id"]]
         known["code"] = ["validation_failed", "invalid_transition"]
     KNOWN_IDS.clear()
     KNOWN_IDS.update(known)
