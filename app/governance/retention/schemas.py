@@ -12,7 +12,19 @@ from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Unpaged
 RuleSource = Annotated[str, Field(max_length=300)]
 
 
+_RULE = {
+    "record_type": "referral",
+    "basis": "until_age",
+    "years": 25,
+    "source": "IRMS local government retention guidance, children's social care: until the 25th birthday "
+    "of the youngest child (DOB+25)",
+}
+_RECORD_ID = "0b9f6c1e-3f0a-4d55-9d1e-7a2b6c8d9e01"
+
+
 class RetentionRuleOut(ResponseModel):
+    model_config = example(_RULE)
+
     record_type: RetainedRecordType
     basis: RetentionBasis = Field(
         description=(
@@ -25,12 +37,25 @@ class RetentionRuleOut(ResponseModel):
 
 
 class RetentionRulesOut(ResponseModel):
+    model_config = example({"rules": [_RULE]})
+
     rules: Unpaged[RetentionRuleOut]
 
 
 class RetentionReviewItem(ResponseModel):
     """A record whose retention period has ended, with no legal hold and not yet anonymised: ids and
     dates only, no personal data."""
+
+    model_config = example(
+        {
+            "record_type": "referral",
+            "record_id": _RECORD_ID,
+            "received_at": "2026-03-02T10:15:00Z",
+            "basis": "until_age",
+            "years": 25,
+            "retention_ended_on": "2043-03-14",
+        }
+    )
 
     record_type: RetainedRecordType
     record_id: uuid.UUID
@@ -45,7 +70,7 @@ class RetentionReviewItem(ResponseModel):
 
 _HOLD = {
     "record_type": "referral",
-    "record_id": "0b9f6c1e-3f0a-4d55-9d1e-7a2b6c8d9e01",
+    "record_id": _RECORD_ID,
     "reason": "Civil claim notified by the council's legal services (ref. LS-2041-117): preserve.",
 }
 
@@ -65,6 +90,20 @@ class LegalHoldReleaseIn(RequestModel):
 
 
 class LegalHoldOut(ResponseModel):
+    model_config = example(
+        {
+            "id": "6a1c9e52-7d4b-4f0e-9a3c-2b8d1e7f5c40",
+            **_HOLD,
+            "active": True,
+            "placed_by": "ig-officer@council.example.gov.uk",
+            "placed_by_agency": "council",
+            "placed_at": "2044-01-10T11:00:00Z",
+            "released_at": None,
+            "released_by": None,
+            "release_reason": None,
+        }
+    )
+
     id: uuid.UUID
     record_type: RetainedRecordType
     record_id: uuid.UUID
@@ -79,13 +118,28 @@ class LegalHoldOut(ResponseModel):
 
 
 class AnonymisationIn(RequestModel):
-    model_config = example({"record_type": "referral", "record_id": "0b9f6c1e-3f0a-4d55-9d1e-7a2b6c8d9e01"})
+    model_config = example({"record_type": "referral", "record_id": _RECORD_ID})
 
     record_type: RetainedRecordType
     record_id: uuid.UUID
 
 
 class AnonymisationOut(ResponseModel):
+    model_config = example(
+        {
+            "id": "3f6e2a10-9b7c-4d1e-8f5a-0c2b4d6e8a91",
+            "record_type": "referral",
+            "record_id": _RECORD_ID,
+            "basis": "until_age",
+            "years": 25,
+            "retention_ended_on": "2043-03-14",
+            "anonymised_at": "2044-02-01T09:30:00Z",
+            "anonymised_by": "ig-officer@council.example.gov.uk",
+            "people_anonymised": ["5b0d7c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f"],
+            "people_kept": [],
+        }
+    )
+
     id: uuid.UUID
     record_type: RetainedRecordType
     record_id: uuid.UUID
