@@ -7,6 +7,7 @@ past the child's 25th birthday (``app.core.clock.now``, the one place the servic
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from app.core import clock
 from app.governance.retention.anonymise import ANONYMISED
 from tests.fixtures.adults import concern_body, raise_concern
 from tests.fixtures.callers import TokenFactory, Who
+from tests.fixtures.cli import mash
 from tests.fixtures.database import audit_events
 from tests.fixtures.http import assert_problem, ok
 from tests.fixtures.referrals import answer, ask, child, create_referral, rate, referral_body
@@ -314,3 +316,25 @@ async def test_a_hold_names_a_record_that_exists(
     unknown = await client.get("/v1/retention/review?record_type=person", headers=who["governance"])
     assert_problem(unknown, 422, "validation_failed")
     assert date.fromisoformat(BORN).year == 2018
+
+
+async def test_the_command_line_lists_what_the_review_list_does(
+    client: httpx.AsyncClient, app: FastAPI, who: Who, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referral = await create_referral(
+        client, who["police"], referral_body(child(family_name=unique_family_name()))
+    )
+    monkeypatch.setenv("MASH_DATABASE_URL", app.state.settings.database_url)
+
+    async def listed() -> list[str]:
+        ran = await asyncio.to_thread(mash, "retention", "review", "--record-type", "referral")
+        assert ran.exit_code == 0, ran.stdout
+        return [json.loads(line)["record_id"] for line in ran.stdout.splitlines()]
+
+    assert referral["id"] not in await listed()
+    _later(monkeypatch, 26)
+    assert referral["id"] in await listed()
+    hold = {"record_type": "referral", "record_id": referral["id"], "reason": "Inquiry notice."}
+    ok(await client.post("/v1/legal-holds", json=hold, headers=who["governance"]), 201)
+    assert referral["id"] not in await listed()
+    assert await audit_events(app, action="list", record_type="retention_review", actor_agency="system")
