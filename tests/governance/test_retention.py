@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from app.core import clock
 from app.governance.retention.anonymise import ANONYMISED
-from tests.fixtures.adults import concern_body, raise_concern
+from tests.fixtures.adults import concern_body, decide, open_enquiry, raise_concern
 from tests.fixtures.callers import TokenFactory, Who
 from tests.fixtures.cli import mash
 from tests.fixtures.database import audit_events
@@ -194,6 +194,10 @@ async def test_a_referral_past_its_rule_is_reviewed_held_and_anonymised(
     assert person["given_name"] == ANONYMISED and person["date_of_birth"] is None
     _absent(person, *personal)
 
+    # Every screen that shows it still works: the queue, the timeline, the person register.
+    for url in ("/v1/referrals?limit=200", f"/v1/referrals/{referral_id}/timeline", "/v1/people?limit=200"):
+        _absent(ok(await client.get(url, headers=who["practitioner"])), *personal)
+
     # The person's subject access export holds no personal data any more.
     export = ok(await client.get(f"/v1/people/{person_id}/record", headers=ig))
     assert [r["id"] for r in export["children"]["referrals"]] == [referral_id]
@@ -232,6 +236,8 @@ async def test_an_adult_concern_is_kept_eight_years_after_the_last_contact(
     body = concern_body()
     concern = await raise_concern(client, who["gp"], body)
     concern_id = concern["id"]
+    await decide(client, who["asc_manager"], concern_id)
+    enquiry = await open_enquiry(client, who["asc_manager"], concern_id)
     person_id = await _hub_person(client, who["asc_manager"], f"/v1/adult-concerns/{concern_id}")
     ig = who["governance"]
     personal = [
@@ -244,6 +250,9 @@ async def test_an_adult_concern_is_kept_eight_years_after_the_last_contact(
         "large sums",
         "her son to get into trouble",
         "keep her money safe",
+        "Dementia; daily care package",  # the section 42 decision's reasons
+        "Recorded against each criterion",
+        "Phone Dr Patel",
     ]
 
     _later(monkeypatch, 7)
@@ -264,6 +273,8 @@ async def test_an_adult_concern_is_kept_eight_years_after_the_last_contact(
     assert (await _chain_valid(client, who))["valid"] is True
     seen = ok(await client.get(f"/v1/adult-concerns/{concern_id}", headers=who["asc_manager"]))
     _absent(seen, *personal)
+    _absent(ok(await client.get("/v1/adult-concerns?limit=200", headers=who["asc_manager"])), *personal)
+    _absent(ok(await client.get(f"/v1/enquiries/{enquiry['id']}", headers=who["asc_manager"])), *personal)
     export = ok(await client.get(f"/v1/people/{person_id}/record", headers=ig))
     assert [c["id"] for c in export["adults"]["concerns"]] == [concern_id]
     _absent(export, *personal)

@@ -62,7 +62,9 @@ def ended(
         # Every person it is about has reached the age: no child on it born after the cutoff.
         cutoff = years_before(today, rule.years)
         if record_type == RetainedRecordType.REFERRAL:
-            return ~sa.exists().where(ReferralChild.referral_id == model.id, _born() > cutoff)
+            # A child with no date at all (never so recorded) keeps the referral: nothing says it ended.
+            later = sa.or_(_born() > cutoff, _born().is_(None))
+            return ~sa.exists().where(ReferralChild.referral_id == model.id, later)
         return sa.and_(AdultConcern.date_of_birth.is_not(None), AdultConcern.date_of_birth <= cutoff)
     recent: sa.ColumnElement[bool] = _last_activity(model) <= instant_years_before(now, rule.years)
     return recent
