@@ -7,9 +7,10 @@ from typing import Annotated
 from pydantic import Field
 
 from app.core.retention import RetainedRecordType, RetentionBasis
-from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Unpaged, example
+from app.core.schemas import SINGLE_LINE, Reason2k, RequestModel, ResponseModel, Sub, Unpaged, example
+from app.core.scopes import AgencyCode
 
-RuleSource = Annotated[str, Field(max_length=300)]
+RuleSource = Annotated[str, Field(max_length=300, pattern=SINGLE_LINE)]
 
 
 _RULE = {
@@ -110,7 +111,7 @@ class LegalHoldOut(ResponseModel):
     reason: Reason2k
     active: bool = Field(description="True until the hold is released.")
     placed_by: Sub
-    placed_by_agency: Annotated[str, Field(max_length=40)]
+    placed_by_agency: AgencyCode
     placed_at: datetime
     released_at: datetime | None
     released_by: Sub | None
