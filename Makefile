@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres test-faults fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
+.PHONY: help install run migrate seed-demo test test-postgres test-faults restore-drill fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-postgres: install ## Run the whole suite on PostgreSQL (POSTGRES_URL, an ad
 
 test-faults: install ## Kill a throwaway PostgreSQL cluster under load and check the service recovers
 	$(BIN)/pytest -m fault tests/faults
+
+restore-drill: install ## Back up PostgreSQL under write load (pg_dump), restore into a new database, check it
+	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m restore tests/restore
 
 fuzz: install ## Fuzz every operation from the OpenAPI spec (schemathesis, seeded) on PostgreSQL
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m fuzz tests/fuzz

@@ -1,4 +1,5 @@
-"""The ``mash`` command: serve, migrate, register clients, mint tokens, seed demo data, verify the audit."""
+"""The ``mash`` command: serve, migrate, register clients, mint tokens, seed demo data, verify the audit,
+list the records past their retention period."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 clients_cli = typer.Typer(no_args_is_help=True, help="Partner system clients.")
 audit_cli = typer.Typer(no_args_is_help=True, help="The audit trail.")
 cli.add_typer(clients_cli, name="clients")
+retention_cli = typer.Typer(no_args_is_help=True, help="Retention: records past their retention period.")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(retention_cli, name="retention")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CREDENTIALS = Path("var/demo-clients.json")
@@ -448,6 +451,42 @@ def audit_verify() -> None:
     )
     if not result.valid:
         raise typer.Exit(1)
+
+
+@retention_cli.command("review")
+def retention_review(
+    record_type: Annotated[
+        list[str] | None,
+        typer.Option("--record-type", help="referral or adult_concern (repeat for both; default: both)"),
+    ] = None,
+) -> None:
+    """Print the records past their retention period, with no legal hold and not anonymised, one JSON
+    line each (ids and dates only; audited as GET /v1/retention/review). Review each, then hold or
+    anonymise it through the API (information governance)."""
+    from app.core.pagination import PageParams
+    from app.core.retention import RetainedRecordType
+    from app.governance.retention import service
+
+    try:
+        kinds = [RetainedRecordType(t) for t in record_type] if record_type else list(RetainedRecordType)
+    except ValueError:
+        typer.echo(f"--record-type is one of {', '.join(RetainedRecordType)}", err=True)
+        raise typer.Exit(2) from None
+    rules = _settings().retention
+
+    async def review(session: AsyncSession) -> list[str]:
+        lines = []
+        for kind in kinds:
+            cursor: str | None = None
+            while True:
+                found, cursor = await service.review(session, _actor(), rules, kind, PageParams(200, cursor))
+                lines += [item.model_dump_json() for item in found]
+                if cursor is None:
+                    break
+        return lines
+
+    for line in _with_session(review):
+        typer.echo(line)
 
 
 @cli.command("purge-idempotency-keys")

@@ -38,6 +38,7 @@ from app.core.tokens import JwksCache, TokenService
 from app.governance.audit.router import router as audit_trail_router
 from app.governance.feed.router import router as feed_router
 from app.governance.reports.router import router as reports_router
+from app.governance.retention.router import router as retention_router
 from app.governance.subject_access.router import router as subject_access_router
 from app.governance.webhooks.router import router as webhooks_router
 from app.people.disclosures.router import router as disclosures_router
@@ -79,6 +80,13 @@ TAGS = [
     {
         "name": "Audit trail",
         "description": "Who read or changed which case record, when; and the check of its hash chain.",
+    },
+    {
+        "name": "Retention",
+        "description": (
+            "Records past their retention period, legal holds that keep them, and their anonymisation "
+            "(information governance, scope `retention:manage`)."
+        ),
     },
     {
         "name": "Administration",
@@ -173,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_trail_router)
     app.include_router(reports_router)
     app.include_router(public_router)
+    app.include_router(retention_router)
     app.include_router(ops_router)
 
     def openapi() -> dict[str, Any]:

@@ -57,7 +57,9 @@ def _deselected(config: pytest.Config, item: pytest.Item) -> bool:
     # start their own cluster and take a minute: they run only when asked for (`-m fault`).
     if BACKEND == "sqlite" and item.get_closest_marker("postgres") is not None:
         return True
-    return item.get_closest_marker("fault") is not None and "fault" not in (config.option.markexpr or "")
+    # The restore drill (`-m restore`) likewise: it dumps and restores a database of its own.
+    selected = config.option.markexpr or ""
+    return any(item.get_closest_marker(m) is not None and m not in selected for m in ("fault", "restore"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

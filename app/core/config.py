@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.clock import WorkingTimeConfig
+from app.core.retention import RetentionConfig
 
 # Known to everyone who can read this file: fine for a laptop, refused in production.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production-0000"
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     # Working hours, bank holidays and timescales, e.g. MASH_WORKING_TIME__WORKDAY_START=08:30 or
     # MASH_WORKING_TIME__RAG_HOURS='{"red": 4, "amber": 24, "green": 72}'.
     working_time: WorkingTimeConfig = Field(default_factory=WorkingTimeConfig)
+    # How long case records are kept before they are reviewed for anonymisation (app.core.retention),
+    # e.g. MASH_RETENTION__ADULT_CONCERN__YEARS=6.
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     # HTTP.
     max_body_bytes: int = Field(1024 * 1024, ge=1024)

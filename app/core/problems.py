@@ -157,6 +157,34 @@ _PROBLEM_TYPES = [
         "This child is already linked to a person record; only a pending match can be confirmed.",
     ),
     ProblemType(
+        "legal_hold_active",
+        409,
+        "Legal hold in force",
+        "A legal hold stands on this record: it is kept whatever its retention rule says and cannot be "
+        "anonymised until every hold on it is released (POST /v1/legal-holds/{id}/release).",
+    ),
+    ProblemType(
+        "retention_not_ended",
+        409,
+        "Retention period not ended",
+        "The record's retention period (GET /v1/retention/rules) has not ended yet: only records on the "
+        "review list (GET /v1/retention/review) can be anonymised.",
+    ),
+    ProblemType(
+        "already_anonymised",
+        409,
+        "Already anonymised",
+        "The record's personal data has already been replaced; anonymisation cannot be repeated or "
+        "undone, and an anonymised record needs no hold.",
+    ),
+    ProblemType(
+        "legal_hold_released",
+        409,
+        "Legal hold already released",
+        "This legal hold has been released; a release cannot be repeated or undone. Place a new hold if "
+        "the record must be kept again.",
+    ),
+    ProblemType(
         "advocate_required",
         409,
         "Independent advocate required",

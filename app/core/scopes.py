@@ -54,6 +54,7 @@ class Scope(StrEnum):
     REPORTS_READ = "reports:read"
     SUBJECT_ACCESS_EXPORT = "subject_access:export"
     DISCLOSURES_READ = "disclosures:read"
+    RETENTION_MANAGE = "retention:manage"
     ADMIN = "admin"
 
 
@@ -84,6 +85,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.REPORTS_READ: "Run statutory and timeliness reports",
     Scope.SUBJECT_ACCESS_EXPORT: "Answer subject access requests: the council-wide export (both sides)",
     Scope.DISCLOSURES_READ: "Read the disclosure log",
+    Scope.RETENTION_MANAGE: (
+        "Review records past their retention period, place and release legal holds, anonymise records"
+    ),
     Scope.ADMIN: "Administer agencies, clients and settings (no access to case records)",
 }
 
@@ -154,6 +158,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.DISCLOSURES_READ,
             Scope.AUDIT_READ,
             Scope.REPORTS_READ,
+            # Records management is information governance's: the review list, holds, anonymisation.
+            Scope.RETENTION_MANAGE,
         }
     ),
 }

@@ -16,6 +16,7 @@ from app.models import (  # noqa: F401  (imported to map their models)
     protection,
     ratelimit,
     referral,
+    retention,
     settings,
     webhook,
 )

@@ -47,6 +47,8 @@ ROLE_ORDER = (
     Role.PARTNER_REFERRER,
     Role.AUDITOR,
     Role.ADMIN,
+    # Records management (retention:manage) is information governance's alone.
+    Role.INFORMATION_GOVERNANCE,
 )
 AGENCY = {
     Role.MASH_PRACTITIONER: AgencyCode.CHILDRENS_SOCIAL_CARE,
@@ -57,6 +59,7 @@ AGENCY = {
     Role.PARTNER_REFERRER: AgencyCode.POLICE,
     Role.AUDITOR: AgencyCode.CHILDRENS_SOCIAL_CARE,
     Role.ADMIN: AgencyCode.CHILDRENS_SOCIAL_CARE,
+    Role.INFORMATION_GOVERNANCE: AgencyCode.COUNCIL,
 }
 
 # Path parameter name → ids of seeded records. Filled by the ``fuzz_api`` fixture before any case is
@@ -201,6 +204,12 @@ def _seed(api: FuzzApi) -> None:
             {"url": "https://93.184.215.14/hooks", "description": "Fuzzed receiver"},
         )
         known["subscription_id"] = [subscription["id"]]
+        hold = post(
+            Role.INFORMATION_GOVERNANCE,
+            "/v1/legal-holds",
+            {"record_type": "referral", "record_id": referral["id"], "reason": "Seeded."},
+        )
+        known["hold_id"] = [hold["id"]]
         known["code"] = ["validation_failed", "invalid_transition"]
     KNOWN_IDS.clear()
     KNOWN_IDS.update(known)

@@ -21,7 +21,9 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -75,7 +77,16 @@ CALLERS = {
 # test is raised by health, and its plan has actions for the police and housing.
 MAKERS = {
     label: CALLERS[label]
-    for label in ("police", "health", "practitioner", "manager", "asc_practitioner", "asc_manager", "admin")
+    for label in (
+        "police",
+        "health",
+        "practitioner",
+        "manager",
+        "asc_practitioner",
+        "asc_manager",
+        "admin",
+        "information_governance",
+    )
 }
 # The hub staff among the makers, by `sub`.
 HUB_STAFF = [f"{label}-user" for label, (role, _) in MAKERS.items() if role.startswith(("mash_", "asc_"))]
@@ -722,6 +733,44 @@ async def _rename_client(world: World) -> Request:
 async def _revoke_client(world: World) -> Request:
     client_id = (await world.call("POST", "/v1/clients", "admin", 201, json=_CLIENT))["client_id"]
     return {"url": f"/v1/clients/{client_id}/revocation", "json": {"reason": "Secret exposed."}}
+
+
+_HOLD = {"reason": "Civil claim notified."}
+
+
+async def _place_hold(world: World) -> Request:
+    return {
+        "url": "/v1/legal-holds",
+        "json": {**_HOLD, "record_type": "referral", "record_id": await world.referral()},
+    }
+
+
+async def _hold(world: World) -> str:
+    hold = await world.call("POST", **await _place_hold(world), who="information_governance", expect=201)
+    hold_id: str = hold["id"]
+    return hold_id
+
+
+async def _get_hold(world: World) -> Request:
+    return {"url": f"/v1/legal-holds/{await _hold(world)}"}
+
+
+async def _release_hold(world: World) -> Request:
+    return {"url": f"/v1/legal-holds/{await _hold(world)}/release", "json": {"reason": "Claim settled."}}
+
+
+async def _anonymise_too_soon(world: World) -> Request:
+    """A record of today: information governance is let through to the rule, which says not yet."""
+    record = {"record_type": "referral", "record_id": await world.referral()}
+    return {"url": "/v1/retention/anonymisations", "json": record}
+
+
+async def _get_anonymisation(world: World) -> Request:
+    request = await _anonymise_too_soon(world)
+    then = clock.now() + timedelta(days=366 * 26)  # past the child's 25th birthday
+    with patch.object(clock, "now", lambda: then):
+        done = await world.call("POST", **request, who="information_governance", expect=201)
+    return {"url": f"/v1/retention/anonymisations/{done['id']}"}
 
 
 Check = Callable[[httpx.Response, str], None]
@@ -1530,6 +1579,51 @@ ROWS = [
     Row("get client", "GET", "/v1/clients/{client_id}", "admin", 200, static("/v1/clients/{client}")),
     Row("rename client", "PATCH", "/v1/clients/{client_id}", "admin", 200, _rename_client),
     Row("revoke client", "POST", "/v1/clients/{client_id}/revocation", "admin", 200, _revoke_client),
+    # Retention (records management): information governance alone (retention:manage).
+    Row(
+        "retention rules",
+        "GET",
+        "/v1/retention/rules",
+        "retention:manage",
+        200,
+        static("/v1/retention/rules"),
+    ),
+    Row(
+        "retention review list",
+        "GET",
+        "/v1/retention/review",
+        "retention:manage",
+        200,
+        static("/v1/retention/review?record_type=referral"),
+    ),
+    Row("place legal hold", "POST", "/v1/legal-holds", "retention:manage", 201, _place_hold),
+    Row("list legal holds", "GET", "/v1/legal-holds", "retention:manage", 200, static("/v1/legal-holds")),
+    Row("get legal hold", "GET", "/v1/legal-holds/{hold_id}", "retention:manage", 200, _get_hold),
+    Row(
+        "release legal hold",
+        "POST",
+        "/v1/legal-holds/{hold_id}/release",
+        "retention:manage",
+        200,
+        _release_hold,
+    ),
+    # A record made today is not past its rule: whoever is let through meets the rule (409).
+    Row(
+        "anonymise a record not past retention",
+        "POST",
+        "/v1/retention/anonymisations",
+        "retention:manage",
+        409,
+        _anonymise_too_soon,
+    ),
+    Row(
+        "get anonymisation",
+        "GET",
+        "/v1/retention/anonymisations/{anonymisation_id}",
+        "retention:manage",
+        200,
+        _get_anonymisation,
+    ),
     # The change feed: every agency polls it; what each sees in it is tested in tests/feed.
     Row("change feed", "GET", "/v1/events", "events:read", 200, static("/v1/events")),
     # -----------------------------------------------------------------------------------------------
