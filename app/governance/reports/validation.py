@@ -14,7 +14,8 @@ Adding a rule is one function::
         return _assessment(item, Assessment.started_on < referral_date(item))
 
 (a correlated ``EXISTS`` reaches another record of the child: their assessment, section 47 enquiry or
-conference).
+conference). The period rules (8520, 8530Q, 8569Q, 8600) compare with the census the items are checked
+against (``item.census``: ``Census``, by default the reporting year the range ends in).
 """
 
 from __future__ import annotations
