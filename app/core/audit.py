@@ -374,15 +374,10 @@ async def _bad_checkpoints(
     one signed, in order."""
     if not checkpoints:
         return []
-    hashes = dict(
-        (
-            await session.execute(
-                sa.select(AuditEvent.seq, AuditEvent.hash).where(
-                    AuditEvent.seq.in_([c.seq for c in checkpoints])
-                )
-            )
-        ).tuples()
+    signed = sa.select(AuditEvent.seq, AuditEvent.hash).where(
+        AuditEvent.seq.in_([c.seq for c in checkpoints])
     )
+    hashes = {row.seq: row.hash for row in await session.execute(signed)}
     return [
         c.seq
         for c in checkpoints
@@ -447,6 +442,8 @@ _GAPS = sa.text(
     " AND NOT EXISTS (SELECT 1 FROM audit_events p WHERE p.seq = e.seq - 1)"
 )
 
+_BEFORE = sa.text("SELECT count(*) FROM audit_events WHERE seq > :after AND seq < :seq")
+
 
 async def _verify_in_database(session: AsyncSession, span: _Range) -> ChainVerification:
     bounds = {"after": span.after_seq, "head": span.head_seq}
@@ -462,7 +459,10 @@ async def _verify_in_database(session: AsyncSession, span: _Range) -> ChainVerif
         # The first entry that fails, and of its failures, the first the in-order check would report.
         seq = min(seq for seq, _ in found)
         reason = next(reason for at, reason in found if at == seq)
-        return _broken(span, seq - span.after_seq - 1, await _id_at(session, seq), seq, reason)
+        before = seq - span.after_seq - 1
+        if gap is not None:  # some entries before it are missing: count those there
+            before = int(await session.scalar(_BEFORE, {"after": span.after_seq, "seq": seq}) or 0)
+        return _broken(span, before, await _id_at(session, seq), seq, reason)
     last_hash: str | None = span.start_hash
     if count:
         last_hash = await session.scalar(
