@@ -1,13 +1,18 @@
 """The audit trail: an append-only, hash-chained record of every read and write of case data.
 
 Callers use ``record()`` while handling a request; entries are queued on the session and written in
-one batch just before the transaction commits (``app.core.db.on_commit``). Writing them late keeps
-the chain-head lock, which serialises all audit writers, held only for the insert and the commit.
+one batch just before the transaction commits (``app.core.db.on_commit``). On PostgreSQL they are only
+staged then: the COMMIT itself chains them, in a deferred trigger that takes the chain-head lock, so
+the lock that serialises all audit writers is held inside the server for the commit alone, never
+across a round trip to a client. SQLite (one writer at a time) chains them here.
 
 Each row's ``hash`` is the SHA-256 of a canonical JSON serialisation of the row, including the
-previous row's hash. ``verify_chain()`` recomputes the chain and reports the first row that does
-not match: a modified row (its hash), a deleted row (a gap in ``seq``), or a truncated tail (the
-head row disagrees with the last row).
+previous row's hash; the database computes the same (``mash_audit_hash``). ``verify_chain()`` reports
+the first row that does not match: a modified row (its hash), a row modified with its hash recomputed
+(the next row's link), a deleted row (a gap in ``seq``), or a truncated tail (the head row disagrees
+with the last row). On PostgreSQL it checks set-based in the database. Signed checkpoints
+(``write_checkpoint``, HMAC-SHA256) let a routine check start from the latest one, and let the full
+check catch a chain rewritten, hashes and all, before a checkpoint.
 """
 
 from __future__ import annotations
@@ -136,7 +141,8 @@ async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
 
     Concurrent writers queue on this row lock, so each extends the chain its predecessor committed
     and the chain cannot fork. The case events take the same lock to number themselves in commit
-    order. SQLite already runs one write transaction at a time.
+    order. SQLite already runs one write transaction at a time. (PostgreSQL's commit trigger,
+    migration ``20261206_audit_chain``, takes the same lock in the database.)
     """
     head = (
         await session.execute(
@@ -222,7 +228,7 @@ def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, 
     # An audit entry's details go in as their canonical text, which the json column keeps verbatim:
     # the database hashes that text (``mash_audit_hash``), as ``canonical_bytes`` does here.
     table, columns = spec
-    dump = _json if table == "audit_pending" else json.dumps
+    dump = canonical_json if table == "audit_pending" else json.dumps
     return {
         f"{table}_{name}": [dump(row[name]) if _is_json(kind) else row[name] for row in rows]
         for name, kind in columns
@@ -266,10 +272,10 @@ def _canonical_pieces(row: Mapping[Any, Any]) -> tuple[str, str]:
         "record_type": row["record_type"],
         "request_id": row["request_id"],
     }
-    return _json(before)[:-1] + ',"prev_hash":"', '",' + _json(after)[1:-1] + ',"seq":'
+    return canonical_json(before)[:-1] + ',"prev_hash":"', '",' + canonical_json(after)[1:-1] + ',"seq":'
 
 
-def _json(doc: Mapping[str, Any]) -> str:
+def canonical_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
