@@ -438,43 +438,49 @@ _HASHES = sa.text(
 )
 # Each entry follows its predecessor (the first, the checkpoint's or genesis hash).
 _LINKS = sa.text(
-    "SELECT min(e.seq) FROM audit_events e LEFT JOIN audit_events p ON p.seq = e.seq - 1 AND p.seq > :after"
-    " WHERE e.seq > :after AND e.seq <= :head"
+    "SELECT min(e.seq) FROM audit_events e"
+    " LEFT JOIN audit_events p ON p.seq = e.seq - 1 AND p.seq > :after AND p.seq < :head WHERE e.seq > :after AND e.seq <= :head"
     " AND e.prev_hash IS DISTINCT FROM (CASE WHEN e.seq = :after + 1 THEN :start ELSE p.hash END)"
 )
-# The first entry whose predecessor is missing (only asked when some are).
+# The first entry whose predecessor is missing (only asked when some are), after the first checked.
 _GAPS = sa.text(
-    "SELECT min(e.seq) FROM audit_events e WHERE e.seq > :after + 1 AND e.seq <= :head"
+    "SELECT min(e.seq) FROM audit_events e WHERE e.seq > :after AND e.seq > :first + 1 AND e.seq <= :head"
     " AND NOT EXISTS (SELECT 1 FROM audit_events p WHERE p.seq = e.seq - 1)"
 )
 
+_CHUNK = 1_000_000
+_WORK_MEM = "64MB"
 _BEFORE = sa.text("SELECT count(*) FROM audit_events WHERE seq > :after AND seq < :seq")
 
 
-async def _verify_in_database(session: AsyncSession, span: _Range) -> ChainVerification:
-    bounds = {"after": span.after_seq, "head": span.head_seq}
-    counted = (await session.execute(_HASHES, bounds)).one()
-    count, bad_hash = int(counted.n), counted.bad
-    bad_link = await session.scalar(_LINKS, {**bounds, "start": span.start_hash})
-    expected = span.head_seq - span.after_seq
-    gap = await session.scalar(_GAPS, bounds) if count != expected else None
-    found = [(seq, reason) for seq, reason in (
-        (gap, ChainBreak.MISSING_ROW), (bad_link, ChainBreak.BROKEN_LINK), (bad_hash, ChainBreak.HASH_MISMATCH)
-    ) if seq is not None]  # fmt: skip
-    if found:
-        # The first entry that fails, and of its failures, the first the in-order check would report.
-        seq = min(seq for seq, _ in found)
-        reason = next(reason for at, reason in found if at == seq)
-        before = seq - span.after_seq - 1
-        if gap is not None:  # some entries before it are missing: count those there
+async def _verify_in_database(session: AsyncSession, span: _Range, chunk: int = _CHUNK) -> ChainVerification:
+    """The set-based check, ``chunk`` entries at a time (each chunk's join fits in memory)."""
+    # The link check joins each entry to its predecessor in a (parallel) hash table of the chunk.
+    await session.execute(sa.text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+    counted = 0
+    for after in range(span.after_seq, span.head_seq, chunk):
+        bounds = {"after": after, "head": min(after + chunk, span.head_seq), "first": span.after_seq}
+        row = (await session.execute(_HASHES, bounds)).one()
+        count, bad_hash = int(row.n), row.bad
+        start = span.start_hash if after == span.after_seq else await _hash_at(session, after)
+        bad_link = await session.scalar(_LINKS, {**bounds, "start": start})
+        gap = await session.scalar(_GAPS, bounds) if count != bounds["head"] - after else None
+        found = [(seq, reason) for seq, reason in (
+            (gap, ChainBreak.MISSING_ROW), (bad_link, ChainBreak.BROKEN_LINK), (bad_hash, ChainBreak.HASH_MISMATCH)
+        ) if seq is not None]  # fmt: skip
+        if found:
+            # The first entry that fails, and of its failures, the first the in-order check would report.
+            seq = min(seq for seq, _ in found)
+            reason = next(reason for at, reason in found if at == seq)
             before = int(await session.scalar(_BEFORE, {"after": span.after_seq, "seq": seq}) or 0)
-        return _broken(span, before, await _id_at(session, seq), seq, reason)
-    last_hash: str | None = span.start_hash
-    if count:
-        last_hash = await session.scalar(
-            sa.select(AuditEvent.hash).where(AuditEvent.seq == span.after_seq + count)
-        )
-    return _ending(span, count, last_hash)
+            return _broken(span, before, await _id_at(session, seq), seq, reason)
+        counted += count  # fewer than the chunk's: its last entries are missing (the next chunk, or the tail)
+    last_hash = span.start_hash if counted == 0 else await _hash_at(session, span.after_seq + counted)
+    return _ending(span, counted, last_hash)
+
+
+async def _hash_at(session: AsyncSession, seq: int) -> str | None:
+    return await session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == seq))
 
 
 def _broken(

@@ -252,3 +252,25 @@ async def test_an_open_transaction_with_audit_entries_holds_up_no_other_writer(a
     events = await _events(app)
     assert [(e.seq, e.actor_sub) for e in events] == [(1, "quick"), (2, "slow")]
     assert (await _check(app, full=True)).valid
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("UPDATE audit_events SET action = 'list' WHERE seq = 7", (7, "hash_mismatch", 6)),
+        ("DELETE FROM audit_events WHERE seq = 6", (7, "missing_row", 5)),  # the last of a chunk
+        ("DELETE FROM audit_events WHERE seq IN (4, 5, 6, 7)", (8, "missing_row", 3)),  # across chunks
+        ("DELETE FROM audit_events WHERE seq >= 6", (6, "head_mismatch", 5)),  # the tail, across chunks
+    ],
+)
+async def test_the_database_checks_a_long_chain_a_chunk_at_a_time(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, statement: str, expected: tuple[int, str, int]
+) -> None:
+    monkeypatch.setattr(audit, "_CHUNK", 3)
+    await _write(app, 10)
+    assert (await _check(app, full=True)).valid
+    await bypass_audit_triggers(app)
+    await run_sql(app, statement)
+    result = await _check(app, full=True)
+    assert (result.first_invalid_seq, result.reason, result.checked) == expected
