@@ -223,19 +223,19 @@ async def test_concurrent_writers_chain_at_commit_without_forks(app: FastAPI) ->
             emit(session, actor, "referral", uuid.uuid4(), EventType.REFERRAL_RECEIVED)
             await commit(session)
 
-    await asyncio.gather(*[write(n) for n in range(40)])
+    await asyncio.gather(*[write(n) for n in range(20)])
 
     events = await _events(app)
-    assert [e.seq for e in events] == list(range(1, 81))
-    assert len({e.prev_hash for e in events}) == 80, "each entry's predecessor is its own"
-    assert all(events[n].prev_hash == events[n - 1].hash for n in range(1, 80))
-    for n in range(40):
+    assert [e.seq for e in events] == list(range(1, 41))
+    assert len({e.prev_hash for e in events}) == 40, "each entry's predecessor is its own"
+    assert all(events[n].prev_hash == events[n - 1].hash for n in range(1, 40))
+    for n in range(20):
         seqs = [e.seq for e in events if e.actor_sub == f"writer-{n}"]
         assert seqs == [seqs[0], seqs[0] + 1], "a transaction's entries are chained together"
     async with app.state.sessionmaker() as session:
         case_seqs = list((await session.scalars(sa.select(CaseEvent.seq).order_by(CaseEvent.seq))).all())
         staged = await session.scalar(sa.text("SELECT count(*) FROM audit_pending"))
-    assert case_seqs == list(range(1, 41)), "case events numbered in commit order, no gaps"
+    assert case_seqs == list(range(1, 21)), "case events numbered in commit order, no gaps"
     assert staged == 0
     assert (await _check(app, full=True)).valid
 
