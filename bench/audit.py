@@ -212,6 +212,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with sessions() as session:  # sign the day, so that --reuse starts from the seeded chain
             await audit.write_checkpoint(session, KEY, result)
             await db.commit(session)
+        if args.python:  # the same check as SQLite runs it (and PostgreSQL did before), for comparison
+            async with sessions() as session:
+                head = min(args.python, args.entries)
+                span = audit._Range(0, audit.GENESIS_HASH, head, "")
+                started = time.perf_counter()
+                result = await audit._verify_here(session, span, 5_000)
+                elapsed = time.perf_counter() - started
+            assert result.checked == head, result
+            report["python"] = {
+                "checked": head,
+                "seconds": round(elapsed, 2),
+                "entries_per_second": round(head / elapsed),
+            }
     finally:
         await engine.dispose()
     report["machine"] = {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
@@ -225,6 +238,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=2_000_000)
     parser.add_argument("--day", type=int, default=5_500, help="entries a day (20 million over ten years)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--python", type=int, default=200_000, help="also check this many in Python (0: no)")
     parser.add_argument("--reuse", action="store_true", help="keep a database already seeded with --entries")
     parser.add_argument(
         "--admin-dsn",
