@@ -21,7 +21,7 @@ from tests.conftest import Databases, make_settings, migrate
 pytestmark = pytest.mark.postgres
 
 BEFORE = "20261205_report_indexes"
-DETAILS = [
+DETAILS: list[dict[str, Any]] = [
     {"view": "full", "children": 2},
     {"zeta": [1, 2.5, None, True], "alpha": {"b": 'Zoë "O\'Brien" 😀', "a": "tab\tend\n"}},
     {},
