@@ -340,7 +340,15 @@ async def verify_chain(
     however long the chain. Run it in a read-only transaction (``app.core.db.begin_read_only``) so
     that on SQLite a long check does not hold the write lock that every other request needs.
     """
-    # The head first: every entry up to it has committed, so later appends cannot confuse the check.
+    latest: AuditCheckpoint | None = None
+    if incremental:
+        if checkpoint_key is None:
+            raise ValueError("an incremental check needs the checkpoint key")
+        # Before the head: a checkpoint signed meanwhile, at a later head, is not taken for a forged one.
+        latest = (
+            await session.execute(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
+        ).scalar_one_or_none()
+    # Then the head: every entry up to it has committed, so later appends cannot confuse the check.
     head = (
         await session.execute(
             sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == _HEAD_ID)
@@ -348,17 +356,12 @@ async def verify_chain(
     ).one()
     span = _Range(0, GENESIS_HASH, int(head.last_seq), str(head.last_hash))
     bad_checkpoint: int | None = None  # the first checkpoint that fails, in a full check
-    if incremental:
-        if checkpoint_key is None:
-            raise ValueError("an incremental check needs the checkpoint key")
-        latest = (
-            await session.execute(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
-        ).scalar_one_or_none()
-        if latest is not None:
-            if latest.seq > span.head_seq or await _bad_checkpoints(session, checkpoint_key, [latest]):
-                return _broken(span, 0, None, latest.seq, ChainBreak.BAD_CHECKPOINT)
-            span = _Range(latest.seq, latest.hash, span.head_seq, span.head_hash)
-    elif checkpoint_key is not None:
+    if latest is not None and checkpoint_key is not None:
+        # A checkpoint past the head: the head was moved back (its trigger bypassed), the tail cut off.
+        if latest.seq > span.head_seq or await _bad_checkpoints(session, checkpoint_key, [latest]):
+            return _broken(span, 0, None, latest.seq, ChainBreak.BAD_CHECKPOINT)
+        span = _Range(latest.seq, latest.hash, span.head_seq, span.head_hash)
+    elif checkpoint_key is not None and not incremental:
         checkpoints = (await session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq))).all()
         bad_checkpoint = next(iter(await _bad_checkpoints(session, checkpoint_key, checkpoints)), None)
     if session.get_bind().dialect.name == "postgresql":

@@ -274,3 +274,22 @@ async def test_the_database_checks_a_long_chain_a_chunk_at_a_time(
     await run_sql(app, statement)
     result = await _check(app, full=True)
     assert (result.first_invalid_seq, result.reason, result.checked) == expected
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
+async def test_a_tail_cut_off_with_the_head_moved_back_is_caught_by_the_checkpoint(
+    app: FastAPI, full: bool
+) -> None:
+    await _write(app, 4)
+    await _check_and_sign(app)  # checkpoint at 4
+    second = (await _events(app))[1]
+    await bypass_audit_triggers(app)
+    await run_sql(
+        app,
+        "DELETE FROM audit_events WHERE seq >= 3",
+        f"UPDATE audit_chain_head SET last_seq = 2, last_hash = '{second.hash}'",
+    )
+    async with app.state.sessionmaker() as session:
+        assert (await verify_chain(session)).valid, "the chain alone looks whole"
+    result = await _check(app, full=full)
+    assert (result.valid, result.first_invalid_seq, result.reason) == (False, 4, "bad_checkpoint")
