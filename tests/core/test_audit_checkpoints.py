@@ -293,3 +293,21 @@ async def test_a_tail_cut_off_with_the_head_moved_back_is_caught_by_the_checkpoi
         assert (await verify_chain(session)).valid, "the chain alone looks whole"
     result = await _check(app, full=full)
     assert (result.valid, result.first_invalid_seq, result.reason) == (False, 4, "bad_checkpoint")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "awkward",
+    ['a "quote"', "a back\\slash", "a tab\tand a newline\n", "a \x7f delete", "Zoë 😀 \u2028", "plain"],
+)
+async def test_the_database_hashes_text_fields_as_python_does(app: FastAPI, awkward: str) -> None:
+    # Text that needs escaping takes to_json(); other text is only quoted: both as json.dumps writes it.
+    async with app.state.sessionmaker() as session:
+        audit.record(session, Someone(sub=awkward), AuditAction.READ, "referral", awkward[:60])
+        audit.record(session, Someone(), AuditAction.READ, "referral", "r-1")
+        await commit(session)
+    events = await _events(app)
+    assert [e.hash for e in events] == [
+        audit.chain_hash({c.key: getattr(e, c.key) for c in AuditEvent.__table__.columns}) for e in events
+    ], "chained in the database as chain_hash hashes"
+    assert (await _check(app, full=True)).valid
