@@ -428,21 +428,37 @@ async def _demo_review(session: AsyncSession) -> str:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 if it is broken."""
-    from app.core.audit import ChainVerification, verify_chain
-    from app.core.db import begin_read_only
+def audit_verify(
+    full: Annotated[
+        bool, typer.Option("--full", help="Check every entry and every checkpoint, not only what is new")
+    ] = False,
+) -> None:
+    """Check the audit hash chain; exit 1 if it is broken.
 
-    async def check(session: AsyncSession) -> ChainVerification:
+    By default only the entries after the latest signed checkpoint (its signature checked first);
+    ``--full`` checks all of them and every checkpoint. A chain that verifies is signed at its head
+    as the next checkpoint."""
+    from app.core.audit import ChainVerification, verify_chain, write_checkpoint
+    from app.core.db import begin_read_only, release
+
+    key = _settings().checkpoint_key
+
+    async def check(session: AsyncSession) -> tuple[ChainVerification, bool]:
         await begin_read_only(session)  # on SQLite, without holding up the running service's writes
-        return await verify_chain(session)
+        result = await verify_chain(session, checkpoint_key=key, incremental=not full)
+        await release(session)
+        return result, await write_checkpoint(session, key, result)
 
-    result = _with_session(check)
+    result, signed = _with_session(check)
     typer.echo(
         json.dumps(
             {
                 "valid": result.valid,
                 "checked": result.checked,
+                "after_seq": result.after_seq,
+                "head_seq": result.head_seq,
+                "full": full,
+                "checkpoint_signed": signed,
                 "first_invalid_id": None if result.first_invalid_id is None else str(result.first_invalid_id),
                 "first_invalid_seq": result.first_invalid_seq,
                 "reason": result.reason,

@@ -178,7 +178,7 @@ async def run_scenario(
 
 
 async def verify_audit_chain(env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    command = [str(BIN / "mash"), "audit", "verify"]
+    command = [str(BIN / "mash"), "audit", "verify", "--full"]  # every entry, not only the new ones
     # Exit status 1 means a broken chain, which it reports as JSON like a valid one.
     done = await asyncio.to_thread(subprocess.run, command, env=env, cwd=cwd, capture_output=True, text=True)
     try:

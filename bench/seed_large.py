@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/seed_large.py), n
 
 import asyncpg  # noqa: E402
 
-from app.core.audit import GENESIS_HASH, chain_hash  # noqa: E402
+from app.core.audit import GENESIS_HASH, canonical_json, chain_hash  # noqa: E402
 from bench import seed, seed_adults  # noqa: E402
 
 # The case tables scaled up: these, and every table with a foreign key to one of them.
@@ -154,7 +154,7 @@ def audit_rows(entries: int, now: datetime, seed_value: int) -> list[tuple[Any, 
             "prev_hash": prev,
         }  # fmt: skip
         prev = chain_hash(row)
-        rows.append((*(row[c] for c in AUDIT_COLUMNS[:-3]), json.dumps(details), row["prev_hash"], prev))
+        rows.append((*(row[c] for c in AUDIT_COLUMNS[:-3]), canonical_json(details), row["prev_hash"], prev))
     return rows
 
 

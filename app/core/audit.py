@@ -1,19 +1,25 @@
 """The audit trail: an append-only, hash-chained record of every read and write of case data.
 
 Callers use ``record()`` while handling a request; entries are queued on the session and written in
-one batch just before the transaction commits (``app.core.db.on_commit``). Writing them late keeps
-the chain-head lock, which serialises all audit writers, held only for the insert and the commit.
+one batch just before the transaction commits (``app.core.db.on_commit``). On PostgreSQL they are only
+staged then: the COMMIT itself chains them, in a deferred trigger that takes the chain-head lock, so
+the lock that serialises all audit writers is held inside the server for the commit alone, never
+across a round trip to a client. SQLite (one writer at a time) chains them here.
 
 Each row's ``hash`` is the SHA-256 of a canonical JSON serialisation of the row, including the
-previous row's hash. ``verify_chain()`` recomputes the chain and reports the first row that does
-not match: a modified row (its hash), a deleted row (a gap in ``seq``), or a truncated tail (the
-head row disagrees with the last row).
+previous row's hash; the database computes the same (``mash_audit_hash``). ``verify_chain()`` reports
+the first row that does not match: a modified row (its hash), a row modified with its hash recomputed
+(the next row's link), a deleted row (a gap in ``seq``), or a truncated tail (the head row disagrees
+with the last row). On PostgreSQL it checks set-based in the database. Signed checkpoints
+(``write_checkpoint``, HMAC-SHA256) let a routine check start from the latest one, and let the full
+check catch a chain rewritten, hashes and all, before a checkpoint.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,9 +36,9 @@ from sqlalchemy.orm import QueryableAttribute
 from app.core.context import current_request_id
 from app.core.db import on_commit
 from app.core.pagination import PageParams, paginate
-from app.models.audit import AuditChainHead, AuditEvent
+from app.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPending
 from app.models.base import utcnow
-from app.models.event import CaseEvent
+from app.models.event import CaseEvent, CaseEventPending
 
 GENESIS_HASH = "0" * 64
 _PENDING_KEY = "mash.audit_pending"
@@ -135,7 +141,8 @@ async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
 
     Concurrent writers queue on this row lock, so each extends the chain its predecessor committed
     and the chain cannot fork. The case events take the same lock to number themselves in commit
-    order. SQLite already runs one write transaction at a time.
+    order. SQLite already runs one write transaction at a time. (PostgreSQL's commit trigger,
+    migration ``20261206_audit_chain``, takes the same lock in the database.)
     """
     head = (
         await session.execute(
@@ -154,33 +161,22 @@ def queue_event(session: AsyncSession, event: dict[str, Any]) -> None:
 
 
 async def _flush_pending(session: AsyncSession) -> None:
-    """Write the transaction's audit entries and case events under one hold of the head lock.
+    """Write the transaction's audit entries and case events.
 
-    Every other writer queues behind this lock, so the time it is held bounds throughput. On
-    PostgreSQL one statement takes it, chains the entries (the database hashes each entry's canonical
-    form, prepared here beforehand, around the previous hash and the new ``seq``), inserts them and
-    the events and moves the head; the commit follows. The lock is so held from inside the statement
-    until its reply has been read and the commit sent: not across the hashing, nor across a second
-    round trip.
+    On PostgreSQL one statement stages them (``audit_pending``, ``case_events_pending``), taking no
+    lock; the COMMIT that follows runs the deferred trigger of migration ``20261206_audit_chain``,
+    which takes the head lock, numbers the events, chains the entries (hashing each in the database,
+    as ``chain_hash`` does here) and moves the head: the lock is held only inside the commit, never
+    across a round trip to this process. SQLite runs one write transaction at a time: the chain is
+    extended here.
     """
     pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
     events: list[dict[str, Any]] = session.info.pop(_EVENTS_PENDING_KEY, [])
     if not pending and not events:
         return
     if session.get_bind().dialect.name == "postgresql":
-        if pending:
-            pieces = [_canonical_pieces(entry) for entry in pending]
-            params = {
-                **_arrays(_AUDIT, pending),
-                "audit_before": [before for before, _ in pieces],
-                "audit_after": [after for _, after in pieces],
-                **_arrays(_EVENTS, events),
-            }
-            await session.execute(_APPEND, params)
-        else:
-            await session.execute(_APPEND_EVENTS, _arrays(_EVENTS, events))
+        await session.execute(_STAGE, {**_arrays(_AUDIT, pending), **_arrays(_EVENTS, events)})
         return
-    # SQLite runs one write transaction at a time: lock (a no-op there), read, chain here, write.
     seq, prev_hash = await lock_chain_head(session)
     rows = []
     for entry in pending:
@@ -200,33 +196,28 @@ async def _flush_pending(session: AsyncSession) -> None:
         )
 
 
-# PostgreSQL's append statements insert from one array parameter per column (``unnest``): the same
+# PostgreSQL's staging statement inserts from one array parameter per column (``unnest``): the same
 # text for any number of rows, so it is compiled and prepared once, not per request as a multi-row
 # VALUES would be.
 Columns = list[tuple[str, Any]]  # (name, SQL type) of each column
-_CHAINED = ("seq", "prev_hash", "hash")  # known only under the lock: the statement fills them in
-_AUDIT = ("audit_events", [(c.name, c.type) for c in AuditEvent.__table__.columns if c.name not in _CHAINED])
-_EVENTS = ("case_events", [(c.name, c.type) for c in CaseEvent.__table__.columns if c.name != "seq"])
-
-# The last case event's seq, of all events, read after the head lock was granted: a VOLATILE function
-# (migration 20261130_chain_append), so it takes a snapshot of its own when called, which sees what the
-# previous lock holder committed; the statement's own snapshot was taken before the lock was granted.
-# It looks as the system: row-level security would narrow a plain max(seq) to the caller's own events.
-_LAST_EVENT_SEQ = "mash_case_events_last()"
+_AUDIT = ("audit_pending", [(c.name, c.type) for c in AuditPending.__table__.columns if c.name != "pos"])
+_EVENTS = (
+    "case_events_pending",
+    [(c.name, c.type) for c in CaseEventPending.__table__.columns if c.name != "pos"],
+)
 
 
-def _unnest(table: str, columns: Columns, *extra: str) -> tuple[str, str, str]:
+def _unnest(table: str, columns: Columns) -> tuple[str, str, str]:
     """For rows given as one array parameter per column: (the column names, ``unnest(...) WITH
-    ORDINALITY AS t(..., n)`` with ``extra`` text arrays as further columns, the values to insert)."""
+    ORDINALITY AS t(..., n)``, the values to insert)."""
     dialect = PGDialect()  # type: ignore[no-untyped-call]
     names = ", ".join(name for name, _ in columns)
     arrays = [
         f"CAST(:{table}_{name} AS {'TEXT' if _is_json(kind) else kind.compile(dialect=dialect)}[])"
         for name, kind in columns
-    ] + [f"CAST(:{name} AS TEXT[])" for name in extra]
-    aliases = ", ".join([names, *extra, "n"])
+    ]
     picks = ", ".join(f"t.{name}::json" if _is_json(kind) else f"t.{name}" for name, kind in columns)
-    return names, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS t({aliases})", picks
+    return names, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS t({names}, n)", picks
 
 
 def _is_json(kind: Any) -> bool:
@@ -234,48 +225,28 @@ def _is_json(kind: Any) -> bool:
 
 
 def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    # An audit entry's details go in as their canonical text, which the json column keeps verbatim:
+    # the database hashes that text (``mash_audit_hash``), as ``canonical_bytes`` does here.
     table, columns = spec
+    dump = canonical_json if table == "audit_pending" else json.dumps
     return {
-        f"{table}_{name}": [json.dumps(row[name]) if _is_json(kind) else row[name] for row in rows]
+        f"{table}_{name}": [dump(row[name]) if _is_json(kind) else row[name] for row in rows]
         for name, kind in columns
     }
 
 
-def _append_statements() -> tuple[sa.TextClause, sa.TextClause]:
-    # Table and column names come from the models, values only from parameters.
-    head = f"head AS (SELECT last_seq, last_hash FROM audit_chain_head WHERE id = {_HEAD_ID} FOR UPDATE)"  # noqa: S608
-    event_names, event_rows, event_picks = _unnest(*_EVENTS)
-    # Events are numbered on from the last one: last + 1, last + 2, ... in the order they were emitted.
-    events = (
-        f"last_event AS (SELECT {_LAST_EVENT_SEQ} AS seq FROM head), "  # noqa: S608
-        f"new_case_events AS (INSERT INTO case_events (seq, {event_names})"
-        f" SELECT last_event.seq + t.n, {event_picks} FROM last_event, {event_rows})"
-    )
-    audit_names, audit_rows, audit_picks = _unnest(*_AUDIT, "audit_before", "audit_after")
-    # Entry n gets seq head + n and, as hash, the SHA-256 of its canonical form: before, the previous
-    # entry's hash, after, its seq, "}" (see _canonical_pieces). The recursion chains them in order.
-    chain = (
-        f"entries AS (SELECT * FROM {audit_rows}), "  # noqa: S608
-        "chain (n, seq, hash) AS (SELECT CAST(0 AS BIGINT), last_seq, CAST(last_hash AS TEXT) FROM head"
-        " UNION ALL SELECT t.n, c.seq + 1, encode(sha256(convert_to("
-        "t.audit_before || c.hash || t.audit_after || CAST(c.seq + 1 AS TEXT) || '}', 'UTF8')), 'hex')"
-        " FROM chain c JOIN entries t ON t.n = c.n + 1), "
-        f"new_audit_events AS (INSERT INTO audit_events (seq, {audit_names}, prev_hash, hash)"
-        f" SELECT c.seq, {audit_picks}, p.hash, c.hash"
-        " FROM entries t JOIN chain c ON c.n = t.n JOIN chain p ON p.n = t.n - 1)"
-    )
-    append = (
-        f"WITH RECURSIVE {head}, {chain}, {events} "  # noqa: S608
-        "UPDATE audit_chain_head SET last_seq = tail.seq, last_hash = tail.hash"
-        " FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS tail"
-        f" WHERE audit_chain_head.id = {_HEAD_ID}"
-    )
-    # Events alone (no audit entry) take the same lock and leave the head where it is.
-    only_events = f"WITH {head}, {events} SELECT 1"
-    return sa.text(append), sa.text(only_events)
+def _stage_statement() -> sa.TextClause:
+    # Table and column names come from the models, values only from parameters. The identity
+    # ``pos`` is drawn in the order of ``ORDER BY n``: the trigger chains the entries in that order.
+    parts = []
+    for spec in (_AUDIT, _EVENTS):
+        names, rows, picks = _unnest(*spec)
+        insert = f"INSERT INTO {spec[0]} ({names}) SELECT {picks} FROM {rows} ORDER BY t.n"  # noqa: S608
+        parts.append(f"{spec[0]} AS ({insert})")
+    return sa.text(f"WITH {', '.join(parts)} SELECT 1")
 
 
-_APPEND, _APPEND_EVENTS = _append_statements()
+_STAGE = _stage_statement()
 
 
 def _timestamp(value: datetime) -> str:
@@ -301,10 +272,10 @@ def _canonical_pieces(row: Mapping[Any, Any]) -> tuple[str, str]:
         "record_type": row["record_type"],
         "request_id": row["request_id"],
     }
-    return _json(before)[:-1] + ',"prev_hash":"', '",' + _json(after)[1:-1] + ',"seq":'
+    return canonical_json(before)[:-1] + ',"prev_hash":"', '",' + canonical_json(after)[1:-1] + ',"seq":'
 
 
-def _json(doc: Mapping[str, Any]) -> str:
+def canonical_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -319,13 +290,15 @@ def chain_hash(row: Mapping[Any, Any]) -> str:
 
 
 # Why a chain does not verify: an entry changed, changed with its hash recomputed (so the next entry
-# no longer follows it), deleted, out of order, or the last entries cut off (the head names a later one).
+# no longer follows it), deleted, out of order, the last entries cut off (the head names a later one),
+# or a checkpoint whose signature, or whose entry's hash, no longer matches.
 class ChainBreak(StrEnum):
     HASH_MISMATCH = "hash_mismatch"
     BROKEN_LINK = "broken_link"
     MISSING_ROW = "missing_row"
     OUT_OF_ORDER_ROW = "out_of_order_row"
     HEAD_MISMATCH = "head_mismatch"
+    BAD_CHECKPOINT = "bad_checkpoint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,49 +309,222 @@ class ChainVerification:
     first_invalid_seq: int | None = None
     reason: ChainBreak | None = None
     head_seq: int | None = None  # the chain's length by its head row, read when the check began
+    after_seq: int = 0  # the entries checked were those after this one (a checkpoint's), up to the head
+    head_hash: str | None = None
 
 
-async def verify_chain(session: AsyncSession, *, batch_size: int = 5_000) -> ChainVerification:
-    """Recompute the whole chain in order; stop at the first row that does not match.
+@dataclass(frozen=True, slots=True)
+class _Range:
+    after_seq: int  # check the entries after this one ...
+    start_hash: str  # ... whose hash this is ...
+    head_seq: int  # ... up to the head
+    head_hash: str
 
-    Rows are streamed ``batch_size`` at a time, so memory stays bounded however long the chain. Run it
-    in a read-only transaction (``app.core.db.begin_read_only``) so that on SQLite a long check does
-    not hold the write lock that every other request needs.
+
+async def verify_chain(
+    session: AsyncSession,
+    *,
+    batch_size: int = 5_000,
+    checkpoint_key: bytes | None = None,
+    incremental: bool = False,
+) -> ChainVerification:
+    """Check the chain up to its head; report the first entry that does not match.
+
+    Full (the default): every entry from the first, and, given ``checkpoint_key``, every checkpoint
+    (its signature, and that its entry still has the hash it signed). ``incremental`` (needs the key):
+    only the entries after the latest checkpoint, whose signature is checked first.
+
+    PostgreSQL checks in the database, set-based (each entry's hash against its own columns, each
+    entry's ``prev_hash`` against its predecessor's ``hash``, no gaps, the head), in parallel workers.
+    SQLite recomputes the entries in order here, ``batch_size`` rows at a time, so memory stays bounded
+    however long the chain. Run it in a read-only transaction (``app.core.db.begin_read_only``) so
+    that on SQLite a long check does not hold the write lock that every other request needs.
     """
-    # The head first: every row up to it has committed, so later appends cannot confuse the check.
+    latest: AuditCheckpoint | None = None
+    if incremental:
+        if checkpoint_key is None:
+            raise ValueError("an incremental check needs the checkpoint key")
+        # Before the head: a checkpoint signed meanwhile, at a later head, is not taken for a forged one.
+        latest = (
+            await session.execute(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
+        ).scalar_one_or_none()
+    # Then the head: every entry up to it has committed, so later appends cannot confuse the check.
     head = (
         await session.execute(
             sa.select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == _HEAD_ID)
         )
     ).one()
+    span = _Range(0, GENESIS_HASH, int(head.last_seq), str(head.last_hash))
+    bad_checkpoint: int | None = None  # the first checkpoint that fails, in a full check
+    if latest is not None and checkpoint_key is not None:
+        # A checkpoint past the head: the head was moved back (its trigger bypassed), the tail cut off.
+        if latest.seq > span.head_seq or await _bad_checkpoints(session, checkpoint_key, [latest]):
+            return _broken(span, 0, None, latest.seq, ChainBreak.BAD_CHECKPOINT)
+        span = _Range(latest.seq, latest.hash, span.head_seq, span.head_hash)
+    elif checkpoint_key is not None and not incremental:
+        checkpoints = (await session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq))).all()
+        bad_checkpoint = next(iter(await _bad_checkpoints(session, checkpoint_key, checkpoints)), None)
+    if session.get_bind().dialect.name == "postgresql":
+        result = await _verify_in_database(session, span)
+    else:
+        result = await _verify_here(session, span, batch_size)
+    if bad_checkpoint is not None and (result.first_invalid_seq or bad_checkpoint + 1) > bad_checkpoint:
+        # The entries up to it verify, yet it no longer matches: its entry was rewritten, chain and
+        # all, since it was signed, or the checkpoint itself was forged.
+        entry_id = await _id_at(session, bad_checkpoint)
+        return _broken(span, bad_checkpoint - 1, entry_id, bad_checkpoint, ChainBreak.BAD_CHECKPOINT)
+    return result
+
+
+async def _bad_checkpoints(
+    session: AsyncSession, key: bytes, checkpoints: Sequence[AuditCheckpoint]
+) -> list[int]:
+    """The seqs of the checkpoints whose signature does not verify, or whose entry's hash is not the
+    one signed, in order."""
+    if not checkpoints:
+        return []
+    signed = sa.select(AuditEvent.seq, AuditEvent.hash).where(
+        AuditEvent.seq.in_([c.seq for c in checkpoints])
+    )
+    hashes = {row.seq: row.hash for row in await session.execute(signed)}
+    return [
+        c.seq
+        for c in checkpoints
+        if not hmac.compare_digest(c.signature, checkpoint_signature(key, c.seq, c.hash, c.signed_at))
+        or hashes.get(c.seq) != c.hash
+    ]
+
+
+async def _id_at(session: AsyncSession, seq: int) -> uuid.UUID | None:
+    return await session.scalar(sa.select(AuditEvent.id).where(AuditEvent.seq == seq))
+
+
+def checkpoint_signature(key: bytes, seq: int, entry_hash: str, signed_at: datetime) -> str:
+    """HMAC-SHA256 over what a checkpoint asserts: entry ``seq`` had ``entry_hash`` at ``signed_at``."""
+    message = f"mash-audit-checkpoint:{int(seq)}:{entry_hash}:{_timestamp(signed_at)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+async def write_checkpoint(session: AsyncSession, key: bytes, result: ChainVerification) -> bool:
+    """After a valid check, sign its head as a checkpoint (unless one is already there). In the
+    session's current transaction; the caller commits."""
+    if not result.valid or not result.head_seq or result.head_hash is None:
+        return False
+    if await session.get(AuditCheckpoint, result.head_seq) is not None:
+        return False
+    signed_at = utcnow()
+    session.add(
+        AuditCheckpoint(
+            seq=result.head_seq,
+            hash=result.head_hash,
+            signed_at=signed_at,
+            signature=checkpoint_signature(key, result.head_seq, result.head_hash, signed_at),
+        )
+    )
+    await session.flush()
+    return True
+
+
+def _hash_sql(alias: str) -> str:
+    columns = (
+        "seq, prev_hash, id, occurred_at, request_id, actor_sub, actor_agency, actor_role, action,"
+        " record_type, record_id, person_id, details"
+    )
+    return f"mash_audit_hash({', '.join(f'{alias}.{c.strip()}' for c in columns.split(','))})"
+
+
+# Row-local, so PostgreSQL spreads it over parallel workers: how many entries, and the first whose
+# hash is not that of its own columns.
+_HASHES = sa.text(
+    f"SELECT count(*) AS n, min(e.seq) FILTER (WHERE e.hash IS DISTINCT FROM {_hash_sql('e')}) AS bad"  # noqa: S608
+    " FROM audit_events e WHERE e.seq > :after AND e.seq <= :head"
+)
+# Each entry follows its predecessor (the first, the checkpoint's or genesis hash).
+_LINKS = sa.text(
+    "SELECT min(e.seq) FROM audit_events e"
+    " LEFT JOIN audit_events p ON p.seq = e.seq - 1 AND p.seq > :after AND p.seq < :head WHERE e.seq > :after AND e.seq <= :head"
+    " AND e.prev_hash IS DISTINCT FROM (CASE WHEN e.seq = :after + 1 THEN :start ELSE p.hash END)"
+)
+# The first entry whose predecessor is missing (only asked when some are), after the first checked.
+_GAPS = sa.text(
+    "SELECT min(e.seq) FROM audit_events e WHERE e.seq > :after AND e.seq > :first + 1 AND e.seq <= :head"
+    " AND NOT EXISTS (SELECT 1 FROM audit_events p WHERE p.seq = e.seq - 1)"
+)
+
+_CHUNK = 1_000_000
+_WORK_MEM = "64MB"
+_BEFORE = sa.text("SELECT count(*) FROM audit_events WHERE seq > :after AND seq < :seq")
+
+
+async def _verify_in_database(session: AsyncSession, span: _Range, chunk: int = _CHUNK) -> ChainVerification:
+    """The set-based check, ``chunk`` entries at a time (each chunk's join fits in memory)."""
+    # The link check joins each entry to its predecessor in a (parallel) hash table of the chunk.
+    await session.execute(sa.text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+    counted = 0
+    for after in range(span.after_seq, span.head_seq, chunk):
+        bounds = {"after": after, "head": min(after + chunk, span.head_seq), "first": span.after_seq}
+        row = (await session.execute(_HASHES, bounds)).one()
+        count, bad_hash = int(row.n), row.bad
+        start = span.start_hash if after == span.after_seq else await _hash_at(session, after)
+        bad_link = await session.scalar(_LINKS, {**bounds, "start": start})
+        gap = await session.scalar(_GAPS, bounds) if count != bounds["head"] - after else None
+        found = [(seq, reason) for seq, reason in (
+            (gap, ChainBreak.MISSING_ROW), (bad_link, ChainBreak.BROKEN_LINK), (bad_hash, ChainBreak.HASH_MISMATCH)
+        ) if seq is not None]  # fmt: skip
+        if found:
+            # The first entry that fails, and of its failures, the first the in-order check would report.
+            seq = min(seq for seq, _ in found)
+            reason = next(reason for at, reason in found if at == seq)
+            before = int(await session.scalar(_BEFORE, {"after": span.after_seq, "seq": seq}) or 0)
+            return _broken(span, before, await _id_at(session, seq), seq, reason)
+        counted += count  # fewer than the chunk's: its last entries are missing (the next chunk, or the tail)
+    last_hash = span.start_hash if counted == 0 else await _hash_at(session, span.after_seq + counted)
+    return _ending(span, counted, last_hash)
+
+
+async def _hash_at(session: AsyncSession, seq: int) -> str | None:
+    return await session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == seq))
+
+
+def _broken(
+    span: _Range, checked: int, entry_id: uuid.UUID | None, seq: int, reason: ChainBreak
+) -> ChainVerification:
+    return ChainVerification(False, checked, entry_id, seq, reason, span.head_seq, span.after_seq)
+
+
+def _ending(span: _Range, checked: int, last_hash: str | None) -> ChainVerification:
+    """The entries checked all verify: does the chain end where its head says?"""
+    if checked != span.head_seq - span.after_seq or last_hash != span.head_hash:
+        seq = span.after_seq + checked + 1
+        return _broken(span, checked, None, seq, ChainBreak.HEAD_MISMATCH)
+    return ChainVerification(True, checked, None, None, None, span.head_seq, span.after_seq, span.head_hash)
+
+
+async def _verify_here(session: AsyncSession, span: _Range, batch_size: int) -> ChainVerification:
+    """Recompute the entries in order, streamed ``batch_size`` rows at a time."""
     table = AuditEvent.__table__
     stmt = (
         sa.select(table)
-        .where(table.c.seq <= head.last_seq)
+        .where(table.c.seq > span.after_seq, table.c.seq <= span.head_seq)
         .order_by(table.c.seq)
         .execution_options(yield_per=batch_size)
     )
-    head_seq = int(head.last_seq)
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    expected_seq, prev_hash, checked = span.after_seq + 1, span.start_hash, 0
     result = await session.stream(stmt)
     async for row in result.mappings():
         if row["seq"] != expected_seq:
             reason = ChainBreak.MISSING_ROW if row["seq"] > expected_seq else ChainBreak.OUT_OF_ORDER_ROW
-            return ChainVerification(False, checked, row["id"], row["seq"], reason, head_seq)
+            return _broken(span, checked, row["id"], row["seq"], reason)
         if row["prev_hash"] != prev_hash:
-            return ChainVerification(False, checked, row["id"], row["seq"], ChainBreak.BROKEN_LINK, head_seq)
+            return _broken(span, checked, row["id"], row["seq"], ChainBreak.BROKEN_LINK)
         if chain_hash(row) != row["hash"]:
-            return ChainVerification(
-                False, checked, row["id"], row["seq"], ChainBreak.HASH_MISMATCH, head_seq
-            )
+            return _broken(span, checked, row["id"], row["seq"], ChainBreak.HASH_MISMATCH)
         prev_hash = row["hash"]
         expected_seq += 1
         checked += 1
         if checked % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # hashing is CPU work: let the worker's other requests run meanwhile
-    if checked != head.last_seq or prev_hash != head.last_hash:
-        return ChainVerification(False, checked, None, checked + 1, ChainBreak.HEAD_MISMATCH, head_seq)
-    return ChainVerification(True, checked, head_seq=head_seq)
+    return _ending(span, checked, prev_hash)
 
 
 async def audited_page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 from functools import lru_cache
@@ -54,6 +56,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "mash-api"
     jwt_audience: str = "mash-api"
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    # The key that signs the audit chain's checkpoints (HMAC-SHA256, `mash audit verify`); unset: one
+    # derived from jwt_secret. Changing it invalidates the checkpoints signed before (`--full` says so).
+    audit_checkpoint_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(3600, ge=60, le=86_400)
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
     # The longest lifetime (exp - iat) of any token accepted, ours or an identity provider's; `mash
@@ -189,6 +194,15 @@ class Settings(BaseSettings):
         if self.jwks_url and not self.jwks_issuer:
             raise ValueError("MASH_JWKS_ISSUER is required when MASH_JWKS_URL is set")
         return self
+
+    @property
+    def checkpoint_key(self) -> bytes:
+        """The audit checkpoints' signing key: ``audit_checkpoint_key``, or one derived from the JWT
+        secret (so that no key signs both tokens and checkpoints)."""
+        if self.audit_checkpoint_key is not None:
+            return self.audit_checkpoint_key.get_secret_value().encode()
+        secret = self.jwt_secret.get_secret_value().encode()
+        return hmac.new(secret, b"mash audit checkpoint key", hashlib.sha256).digest()
 
     @property
     def is_production(self) -> bool:

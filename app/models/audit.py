@@ -60,3 +60,41 @@ class AuditChainHead(Base):
     last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+
+class AuditCheckpoint(Base):
+    """A verified point of the chain, signed (HMAC-SHA256 with the settings' checkpoint key): the
+    entry ``seq`` had hash ``hash`` when checked at ``signed_at``. A routine check starts from the
+    latest checkpoint; the full check also re-signs each one (``app.core.audit``)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(nullable=False)
+    signature: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+
+class AuditPending(Base):
+    """PostgreSQL: a transaction's audit entries, staged until its commit, when a deferred trigger
+    chains them into ``audit_events`` (migration ``20261206_audit_chain``) and deletes them. Always
+    empty to anyone else; unused on SQLite."""
+
+    __tablename__ = "audit_pending"
+
+    pos: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(), primary_key=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    actor_sub: Mapped[str] = sub_column()
+    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    record_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    record_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)

@@ -32,14 +32,15 @@ BEGIN
 END $$
 """
 WHEN = {
-    # While db.commit() runs the before-commit hooks: inserting the create's audit entry kills it.
-    "before_commit": "CREATE TRIGGER die AFTER INSERT ON audit_events FOR EACH ROW"
+    # While db.commit() runs the before-commit hooks: staging the create's audit entry kills it (the
+    # entry is chained into audit_events later, at COMMIT).
+    "before_commit": "CREATE TRIGGER die AFTER INSERT ON audit_pending FOR EACH ROW"
     " WHEN (NEW.action = 'create' AND NEW.record_type = 'referral') EXECUTE FUNCTION mash_test_die()",
     # At COMMIT itself: deferred constraint triggers run as the transaction commits.
     "at_commit": "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON referrals DEFERRABLE INITIALLY DEFERRED"
     " FOR EACH ROW EXECUTE FUNCTION mash_test_die()",
 }
-TABLE = {"before_commit": "audit_events", "at_commit": "referrals"}
+TABLE = {"before_commit": "audit_pending", "at_commit": "referrals"}
 
 
 @pytest.mark.parametrize("when", sorted(WHEN))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from app.core.audit import AuditAction
 from app.core.db import DbSession
@@ -120,17 +120,20 @@ async def list_audit_events(
     description=(
         "Recomputes every entry's hash, from the first to the chain's head, and checks each entry "
         "follows the one before: `valid` is false from the first entry changed, deleted or cut off the "
-        "end, which `first_invalid_id` / `first_invalid_seq` and `reason` name. The check reads the "
-        "chain in batches and lets other requests through between them, so it takes a while on a long "
-        "trail without holding anything up. Each check is itself audited (`action: verify`).\n\n"
+        "end, which `first_invalid_id` / `first_invalid_seq` and `reason` name. It also checks each "
+        "signed checkpoint (written by `mash audit verify`) still matches its entry: a chain rewritten "
+        "with recomputed hashes before one is caught there. On PostgreSQL the database checks the "
+        "entries set-based, in parallel; on SQLite they are read in batches, letting other requests "
+        "through between them. Nothing is held up meanwhile. Each check is itself audited "
+        "(`action: verify`).\n\n"
         "The whole chain is checked whoever asks. An auditor of a partner agency learns whether it holds, "
         "the counts and where it breaks (`first_invalid_seq`, `reason`), but `first_invalid_id` is null for "
         "it: the entry may be another agency's; an auditor of childrens_social_care, adult_social_care or "
         "council follows it up."
     ),
 )
-async def verify_audit_chain(principal: AuditRead, session: DbSession) -> AuditVerification:
-    result = await service.verify(session, principal)
+async def verify_audit_chain(principal: AuditRead, session: DbSession, request: Request) -> AuditVerification:
+    result = await service.verify(session, principal, request.app.state.settings.checkpoint_key)
     return AuditVerification(
         valid=result.valid,
         checked=result.checked,

@@ -112,7 +112,9 @@ class AuditVerification(ResponseModel):
     reason: ChainBreak | None = Field(
         description="`hash_mismatch`: the entry was changed; `broken_link`: an entry was changed and its "
         "hash recomputed, so the next one no longer follows it; `missing_row`: entries were deleted; "
-        "`head_mismatch`: the last entries were deleted (the head names a later one) or the head was moved."
+        "`head_mismatch`: the last entries were deleted (the head names a later one) or the head was moved; "
+        "`bad_checkpoint`: a signed checkpoint (`mash audit verify`) no longer matches its entry, whose chain "
+        "was rewritten since, or its signature is not the service's."
     )
     head_seq: Count = Field(description="The chain's length according to its head when the check began.")
     verified_at: datetime

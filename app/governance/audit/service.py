@@ -92,11 +92,12 @@ async def list_events(
     return events, next_cursor
 
 
-async def verify(session: AsyncSession, actor: Principal) -> ChainVerification:
+async def verify(session: AsyncSession, actor: Principal, checkpoint_key: bytes) -> ChainVerification:
     # A long read: on SQLite, outside the write lock every other request needs (see begin_read_only).
     await db.release(session)
     await db.begin_read_only(session)
-    result = await audit.verify_chain(session)
+    # The full check, with the signed checkpoints (checked, not written: a GET changes nothing).
+    result = await audit.verify_chain(session, checkpoint_key=checkpoint_key)
     await db.release(session)  # the audit entry below is written in an ordinary transaction
     audit.record(
         session,
