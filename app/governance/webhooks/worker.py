@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core import audit, clock
 from app.core.audit import AuditAction
 from app.core.config import Settings
-from app.core.db import apply_context, commit, rollback, set_context
+from app.core.db import apply_context, begin_read_only, commit, rollback, set_context
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.feed import repository as feed_repository
 from app.governance.feed import service as feed_service
@@ -118,6 +118,7 @@ class Worker:
 
     async def fan_out(self) -> int:
         async with self.sessionmaker() as session:
+            await begin_read_only(session)  # SQLite: an idle worker's look takes no write lock
             head = await feed_repository.head(session)
             behind = list(
                 await session.scalars(
