@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
+from pydantic import BaseModel, SecretStr
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
@@ -298,17 +300,21 @@ async def client(app: FastAPI, settings: Settings, tmp_path: Path) -> AsyncItera
 
 
 def _live_env(settings: Settings) -> dict[str, str]:
-    """The MASH_ variables of a server with ``settings`` (those the suite's settings set)."""
-    names = (
-        "database_url", "migration_database_url", "database_pooler", "jwt_secret", "argon2_time_cost",
-        "argon2_memory_kib", "argon2_parallelism", "rate_limit_enabled", "db_statement_timeout_ms",
-    )  # fmt: skip
+    """The MASH_ variables of a server with ``settings``: each one the settings were given."""
     env = {}
-    for name in names:
+    for name in settings.model_fields_set:
         value = getattr(settings, name)
-        if value is not None:
-            value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-            env[f"MASH_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, BaseModel):
+            value = value.model_dump_json()
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"MASH_{name.upper()}"] = str(value)
     return env
 
 
