@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres test-faults restore-drill fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
+.PHONY: help install run migrate seed-demo test test-postgres test-faults restore-drill test-pooled fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,19 @@ test-faults: install ## Kill a throwaway PostgreSQL cluster under load and check
 
 restore-drill: install ## Back up PostgreSQL under write load (pg_dump), restore into a new database, check it
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m restore tests/restore
+
+# PgBouncer (Debian's package) in transaction mode on PGBOUNCER_PORT, in front of the PostgreSQL server on
+# 127.0.0.1:5432, its configuration in a temporary folder; stopped after, whatever the tests did.
+PGBOUNCER_PORT ?= 6432
+POOLED_TESTS := tests/e2e tests/concurrency tests/faults/test_database_outage.py \
+	tests/faults/test_commit_failures.py tests/faults/test_workers.py tests/faults/test_instances.py
+
+test-pooled: install ## Journeys, races and fault tests through PgBouncer (transaction mode), two servers
+	@dir=$$(mktemp -d /tmp/mash-pgbouncer-XXXXXX); \
+	$(BIN)/python -m tests.fixtures.pgbouncer start --dir $$dir --port $(PGBOUNCER_PORT) || exit 1; \
+	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) MASH_TEST_PGBOUNCER=127.0.0.1:$(PGBOUNCER_PORT) MASH_TEST_SERVERS=2 \
+		$(BIN)/pytest -m "fault or not fault" $(POOLED_TESTS); status=$$?; \
+	$(BIN)/python -m tests.fixtures.pgbouncer stop --dir $$dir; rm -rf $$dir; exit $$status
 
 fuzz: install ## Fuzz every operation from the OpenAPI spec (schemathesis, seeded) on PostgreSQL
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -m fuzz tests/fuzz

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -85,12 +86,21 @@ def serve(
         ),
     ] = 30,
 ) -> None:
-    """Run the API with uvicorn."""
+    """Run the API with uvicorn (with --workers > 1, /metrics sums every worker's counts)."""
+    from app.core.metrics import multiprocess_metrics
+
+    settings = _settings()
+    with multiprocess_metrics() if workers > 1 else nullcontext():
+        _run_uvicorn(settings, host, port, workers, reload, worker_healthcheck_timeout)
+
+
+def _run_uvicorn(
+    settings: Settings, host: str, port: int, workers: int, reload: bool, worker_healthcheck_timeout: int
+) -> None:
     import uvicorn
 
     from app.core.logging import uvicorn_log_config
 
-    settings = _settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,

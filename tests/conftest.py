@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,23 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
+from pydantic import BaseModel, SecretStr
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
 from tests.fixtures.callers import TokenFactory as TokenFactory
 from tests.fixtures.http import asgi_client
+from tests.fixtures.pgbouncer import through
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("MASH_TEST_POSTGRES_URL")
+# host:port of a transaction-mode PgBouncer in front of MASH_TEST_POSTGRES_URL's server (`make
+# test-pooled`): the applications under test then connect through it, as several instances would.
+PGBOUNCER = os.environ.get("MASH_TEST_PGBOUNCER") if POSTGRES_URL else None
+# With a number N: `client` is an HTTP client of N `mash serve` processes on the test's database (through
+# PgBouncer when set), taking turns request by request, instead of the application in process.
+SERVERS = int(os.environ.get("MASH_TEST_SERVERS") or 0)
 BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 _counter = itertools.count()
@@ -229,12 +239,31 @@ async def database_url(databases: Databases) -> AsyncIterator[str]:
     await databases.drop(url)
 
 
+def served_database(database_url: str, pooler: str | None = None) -> dict[str, str]:
+    """The database settings of an application on ``database_url`` (an owner's URL): as the application
+    role, through the PgBouncer at ``pooler`` (host:port; default: the suite's, if any); migrated
+    directly, as the owner."""
+    pooler = pooler or PGBOUNCER
+    url = app_url(database_url)
+    if pooler is None or make_url(url).get_backend_name() != "postgresql":
+        return {"database_url": url, "migration_database_url": database_url}
+    return {
+        "database_url": through(url, pooler),
+        "migration_database_url": database_url,
+        "database_pooler": "pgbouncer",
+    }
+
+
+def served_env(database_url: str, pooler: str | None = None) -> dict[str, str]:
+    """``served_database`` as the MASH_ variables of a ``mash serve`` process."""
+    return {f"MASH_{name.upper()}": value for name, value in served_database(database_url, pooler).items()}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for an application on ``database_url`` (an owner's URL, as the fixtures make them):
     it connects as the application role and migrates as the owner."""
     values: dict[str, Any] = {
-        "database_url": app_url(database_url),
-        "migration_database_url": database_url,
+        **served_database(database_url),
         "environment": "development",
         "jwt_secret": TEST_SECRET,
         # Cheap hashing keeps the suite fast; production cost is a setting, tested in bench/.
@@ -263,6 +292,61 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    if SERVERS:
+        async with live_servers(settings, SERVERS, tmp_path) as http:
+            yield http
+        return
     async with asgi_client(app) as http:
         yield http
+
+
+def _live_env(settings: Settings) -> dict[str, str]:
+    """The MASH_ variables of a server with ``settings``: each one the settings were given."""
+    env = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, BaseModel):
+            value = value.model_dump_json()
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"MASH_{name.upper()}"] = str(value)
+    return env
+
+
+@asynccontextmanager
+async def live_servers(settings: Settings, count: int, logs: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """``count`` `mash serve` processes with ``settings``; yields a client sending each request to the
+    next server in turn (as a load balancer would), its base URL that of the in-process client."""
+    from tests.faults.live import Server
+
+    env = {**os.environ, **_live_env(settings), "MASH_DB_POOL_SIZE": "10", "PYTHONUNBUFFERED": "1"}
+    servers = [Server(env, logs / f"server-{n}.log") for n in range(count)]
+    try:
+        await asyncio.gather(*(server.start() for server in servers))
+        transport = RoundRobin([server.port for server in servers])
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
+            yield http
+    finally:
+        await asyncio.gather(*(server.stop() for server in servers))
+
+
+class RoundRobin(httpx.AsyncBaseTransport):
+    """Sends each request to the next of ``ports`` on 127.0.0.1, keeping its Host header."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self._ports = itertools.cycle(ports)
+        self._transport = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=next(self._ports))
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()

@@ -43,7 +43,14 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(0, ge=0, le=200)
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)
-    db_statement_timeout_ms: int = Field(30_000, ge=0)  # PostgreSQL only; 0 disables
+    # PostgreSQL only; 0 disables. Set per transaction (set_config(..., true) with the BEGIN), never as a
+    # connection's startup parameter, so that it works through a transaction-mode pooler too.
+    db_statement_timeout_ms: int = Field(30_000, ge=0)
+    # What the application connects through (PostgreSQL): ``none`` (the server itself, or a session-mode
+    # pooler) or ``pgbouncer`` (a transaction-mode pooler such as PgBouncer 1.18: prepared statements are
+    # not cached and each has a unique name, as a server connection serves many clients in turn).
+    # Migrations (migration_database_url) must reach the server directly: they hold a session lock.
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     # PostgreSQL only, client side: the longest wait for any answer from the server (0: none). It is
     # what ends a request when the server stops answering altogether (a hung host, a network
     # partition), which statement_timeout cannot; keep it above the statement timeout.

@@ -9,12 +9,16 @@ On PostgreSQL every transaction also carries who it works for, for the row-level
 (``mash.agency`` and ``mash.role``, transaction-local): the authenticated caller in a request, none
 (no case rows) in a request before authentication, ``system`` outside requests (CLI, tests' direct
 inspection). See ``_after_begin``: the settings travel in the BEGIN itself, so they cost no round trip.
+The statement timeout travels the same way. Nothing is set for a whole connection (no startup
+parameters, no session-level SET): behind a transaction-mode pooler (PgBouncer) consecutive transactions
+of one client run on different server connections, and a session setting would leak to other clients.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +54,8 @@ BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
 _READ_ONLY = "mash_read_only"
 _CONTEXT_KEY = "mash.db_context"
+# The engine's statement timeout (ms), as an execution option every connection inherits.
+_TIMEOUT_OPTION = "mash_statement_timeout_ms"
 
 # (agency, role) as the row-level security policies read them; None: no caller (sees no case rows).
 DbContext = tuple[str, str] | None
@@ -75,15 +81,22 @@ class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg h
         return str(await super().execute(query, *args, timeout=timeout))
 
 
-def context_sql(context: DbContext) -> str | None:
-    """``SELECT set_config(...)`` for ``context``; None for no context (nothing to set)."""
-    if context is None:
-        return None
-    agency, role = context
-    # Agency and role codes are enum values; anything else never reaches SQL.
-    if not (_SAFE.fullmatch(agency) and _SAFE.fullmatch(role)):
-        raise ValueError("agency and role must be lower-case codes")
-    return f"SELECT set_config('mash.agency', '{agency}', true), set_config('mash.role', '{role}', true);"
+def context_sql(context: DbContext, statement_timeout_ms: int = 0) -> str | None:
+    """``SELECT set_config(...)`` for ``context`` and the statement timeout, each transaction-local;
+    None when there is nothing to set (no context, no timeout)."""
+    settings: list[str] = []
+    if context is not None:
+        agency, role = context
+        # Agency and role codes are enum values; anything else never reaches SQL.
+        if not (_SAFE.fullmatch(agency) and _SAFE.fullmatch(role)):
+            raise ValueError("agency and role must be lower-case codes")
+        settings += [
+            f"set_config('mash.agency', '{agency}', true)",
+            f"set_config('mash.role', '{role}', true)",
+        ]
+    if statement_timeout_ms:
+        settings.append(f"set_config('statement_timeout', '{int(statement_timeout_ms)}', true)")
+    return f"SELECT {', '.join(settings)};" if settings else None
 
 
 def _context_of(session: Session) -> DbContext:
@@ -94,7 +107,8 @@ def _context_of(session: Session) -> DbContext:
 def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     if connection.dialect.name != "postgresql":
         return
-    sql = context_sql(_context_of(session))
+    timeout = connection.get_execution_options().get(_TIMEOUT_OPTION, 0)
+    sql = context_sql(_context_of(session), timeout)
     driver = connection.connection.driver_connection
     if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
         driver.mash_begin_suffix = sql  # None clears a suffix left by a transaction that ran nothing
@@ -143,13 +157,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(settings)
-    server_settings = {"application_name": "mash-api"}
-    if settings.db_statement_timeout_ms:
-        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    # application_name is one of the few startup parameters PgBouncer passes on; the statement
+    # timeout is set per transaction instead (``_after_begin``).
     connect_args: dict[str, Any] = {
         "timeout": settings.db_connect_timeout_seconds,
-        "server_settings": server_settings,
+        "server_settings": {"application_name": "mash-api"},
         "connection_class": _ContextConnection,
+        **pooler_connect_args(settings),
     }
     if settings.db_command_timeout_seconds:
         connect_args["command_timeout"] = settings.db_command_timeout_seconds
@@ -162,7 +176,26 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # checkout. A connection found dead fails the request that meets it (503) and invalidates the
         # whole pool, so the next checkouts connect afresh (tests/faults: recovery without a restart).
         connect_args=connect_args,
+        execution_options={_TIMEOUT_OPTION: settings.db_statement_timeout_ms},
     )
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def pooler_connect_args(settings: Settings) -> dict[str, Any]:
+    """Connection arguments for a transaction-mode pooler (SQLAlchemy's documented recipe for the
+    asyncpg dialect behind PgBouncer): no prepared statement cache in SQLAlchemy or asyncpg, so
+    nothing outlives the transaction that prepared it, and a unique name for every prepared statement,
+    so two clients taking turns on one server connection never collide on asyncpg's numbered names."""
+    if settings.database_pooler != "pgbouncer":
+        return {}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
 
 
 def _create_sqlite_engine(settings: Settings) -> AsyncEngine:

@@ -145,6 +145,20 @@ class PostgresCounter:
         self._timeout = settings.rate_limit_timeout_seconds
         self._keep_seconds = longest_window(settings)
         self._pool: asyncpg.Pool | None = None
+        if settings.database_pooler == "pgbouncer":
+            # Through a transaction-mode pooler: no startup settings but application_name (PgBouncer
+            # refuses the rest) and no named prepared statements (the next statement may run on another
+            # server connection). The counting statement is its own transaction; the client-side timeout
+            # (rate_limit_timeout_seconds) still bounds the wait, and a per-role statement_timeout
+            # (README) bounds it on the server.
+            self._connection_options: dict[str, Any] = {
+                "server_settings": {"application_name": "mash-api-ratelimit"},
+                "statement_cache_size": 0,
+            }
+        else:
+            self._connection_options = {
+                "server_settings": {"application_name": "mash-api-ratelimit", "statement_timeout": "2000"}
+            }
         self._opening = asyncio.Lock()
         self._pruned_at = time.monotonic()
         self._prune_task: asyncio.Task[None] | None = None
@@ -159,10 +173,7 @@ class PostgresCounter:
                         max_size=self._pool_size,
                         timeout=self._connect_timeout,
                         reset=_no_reset,
-                        server_settings={
-                            "application_name": "mash-api-ratelimit",
-                            "statement_timeout": "2000",
-                        },
+                        **self._connection_options,
                     )
         return self._pool
 

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.core import clock
-from tests.conftest import ROOT, Databases
+from tests.conftest import PGBOUNCER, ROOT, Databases
+from tests.fixtures.pgbouncer import through
 from tests.fixtures.servers import mash_server
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
@@ -29,8 +30,10 @@ def _walkthrough() -> str:
 @pytest.fixture
 async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str, str]]]:
     url = await databases.clone()
+    # `make test-pooled`: the server and the walkthrough's `mash` commands go through PgBouncer.
+    pooled = {"database_pooler": "pgbouncer"} if PGBOUNCER else {}
     try:
-        async with mash_server(url) as served:
+        async with mash_server(through(url, PGBOUNCER) if PGBOUNCER else url, **pooled) as served:
             yield served
     finally:
         await databases.drop(url)

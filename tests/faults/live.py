@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.fixtures.pgbouncer import PgBouncer, through
 from tests.fixtures.servers import free_port, wait_ready
 
 PG_BIN = Path(os.environ.get("MASH_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -32,6 +33,7 @@ class Cluster:
         self.log = self.dir / "postgres.log"
         self.port = free_port()
         self._as_postgres: list[str] = []
+        self.pooler: PgBouncer | None = None
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
             self._as_postgres = ["runuser", "-u", "postgres", "--"]
@@ -42,6 +44,22 @@ class Cluster:
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start_pooler(self) -> None:
+        """Put a PgBouncer in transaction mode in front of this cluster (`make test-pooled`)."""
+        self.pooler = PgBouncer(self.dir / "pgbouncer", free_port(), "127.0.0.1", self.port)
+        self.pooler.start()
+
+    def served_env(self, database: str) -> dict[str, str]:
+        """The MASH_ database settings of a server on ``database``: through the PgBouncer if started."""
+        url = self.url(database)
+        if self.pooler is None:
+            return {"MASH_DATABASE_URL": url}
+        return {
+            "MASH_DATABASE_URL": through(url, f"127.0.0.1:{self.pooler.port}"),
+            "MASH_MIGRATION_DATABASE_URL": url,
+            "MASH_DATABASE_POOLER": "pgbouncer",
+        }
 
     def dsn(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -103,6 +121,8 @@ class Cluster:
         self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
 
     def destroy(self) -> None:
+        if self.pooler is not None:
+            self.pooler.stop()
         if (self.data / "postmaster.pid").exists():
             subprocess.run(
                 [*self._as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],

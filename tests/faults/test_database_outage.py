@@ -24,7 +24,7 @@ import pytest
 
 from app.core.scopes import AgencyCode, Role
 from app.core.tokens import TokenService
-from tests.conftest import ROOT, TEST_SECRET, make_settings, migrate
+from tests.conftest import PGBOUNCER, ROOT, TEST_SECRET, make_settings, migrate
 from tests.faults.live import Cluster, Server
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import referral_body, unique_child
@@ -131,6 +131,8 @@ async def cluster() -> AsyncIterator[Cluster]:
     try:
         made.init()
         made.start()
+        if PGBOUNCER:
+            made.start_pooler()
         yield made
     finally:
         made.destroy()
@@ -145,7 +147,7 @@ async def test_the_service_survives_the_database_failing_under_load(
     env = {
         **os.environ,
         "MASH_ENVIRONMENT": "production",
-        "MASH_DATABASE_URL": cluster.url("mash"),
+        **cluster.served_env("mash"),
         "MASH_JWT_SECRET": TEST_SECRET,
         "MASH_DB_POOL_SIZE": "10",
         "MASH_DB_MAX_OVERFLOW": "0",

@@ -4,7 +4,8 @@ Each request carries its own X-Request-ID and every log line names the process t
 server's log says which worker answered which request. Connections are not kept alive, so the kernel
 hands successive requests to either worker. What one worker wrote, the other reads; a create retried
 with one Idempotency-Key on both workers is made once; timescales an admin changed through one worker
-set the deadlines the other computes. Nothing depends on which process answers.
+set the deadlines the other computes; /metrics, answered by either, counts the requests both served.
+Nothing depends on which process answers.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.scopes import AgencyCode, Role
 from app.core.tokens import TokenService
-from tests.conftest import TEST_SECRET, Databases, make_settings
+from tests.conftest import TEST_SECRET, Databases, make_settings, served_env
 from tests.faults.live import Server
 from tests.fixtures.referrals import referral_body, unique_child
 from tests.fixtures.values import Headers
@@ -38,7 +40,7 @@ async def server(databases: Databases, tmp_path: Path) -> AsyncIterator[Server]:
     url = await databases.clone()
     env = {
         **os.environ,
-        "MASH_DATABASE_URL": url,
+        **served_env(url),  # as the application role; through PgBouncer in `make test-pooled`
         "MASH_JWT_SECRET": TEST_SECRET,
         "MASH_DB_POOL_SIZE": "5",
         "MASH_ARGON2_TIME_COST": "1",
@@ -63,6 +65,16 @@ def _served_by(log: Path) -> dict[str, int]:
         if entry.get("event") == "http.request" and "request_id" in entry:
             served[entry["request_id"]] = entry["pid"]
     return served
+
+
+def _served_count(exposition: str, method: str, route: str, status: str) -> float:
+    """``mash_http_requests_total`` for these labels in a /metrics answer."""
+    wanted = {"method": method, "route": route, "status": status}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "mash_http_requests_total" and sample.labels == wanted:
+                return sample.value
+    return 0.0
 
 
 def _parent(pid: int) -> int:
@@ -142,6 +154,13 @@ async def test_two_worker_processes_serve_the_same_data(server: Server) -> None:
         assert [r["id"] for r in listed.json()["items"]] == [referral_id]
         verification = await http.get("/v1/audit-events/verification", headers=auditor)
         assert verification.json()["valid"] is True, verification.json()
+
+        # Whichever worker answers a scrape, it counts the requests both workers served.
+        scrapes = await _until_both_workers(
+            server, lambda rid: http.get("/metrics", headers={"X-Request-ID": rid})
+        )
+        read_counts = {_served_count(r.text, "GET", "/v1/referrals/{referral_id}", "200") for _, r in scrapes}
+        assert read_counts == {len(reads)}, "a scrape saw only its own worker's requests"
 
     workers = {pid for pid, _ in created + reads + rated}
     assert len(workers) == 2 and server.pid not in workers

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from app.core.auth import PUBLIC
@@ -100,8 +100,8 @@ async def check_readiness(request: Request) -> Response:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def get_metrics(request: Request) -> Response:
-    """Request counts and latencies in the Prometheus text exposition format."""
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Request counts and latencies in the Prometheus text exposition format, summed over every worker process of this instance."""
+    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get(
