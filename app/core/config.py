@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     rate_limit_timeout_seconds: float = Field(0.5, gt=0)  # PostgreSQL: then the request goes uncounted
     log_level: str = "INFO"
 
+    # Documents on records (api.md "Documents"): the largest file accepted, where the bytes are kept
+    # (``database``: chunked rows in the case database, the default; ``filesystem``: files under
+    # ``document_directory``), and the virus scanner, if any: ``tcp://host:3310`` or
+    # ``unix:///run/clamav/clamd.ctl`` (ClamAV's clamd). With a scanner, a document is served only once
+    # it has been found clean.
+    document_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    document_storage: Literal["database", "filesystem"] = "database"
+    document_directory: Path = Path("./var/documents")
+    document_scanner_url: Annotated[str, Field(pattern=r"^(tcp://[^\s/]+:[0-9]{1,5}|unix:///\S+)$")] | None = None
+    document_scanner_timeout_seconds: float = Field(30.0, gt=0, le=600)
+
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=8_192)
