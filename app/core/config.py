@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     document_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     document_storage: Literal["database", "filesystem"] = "database"
     document_directory: Path = Path("./var/documents")
-    document_scanner_url: Annotated[str, Field(pattern=r"^(tcp://[^\s/]+:[0-9]{1,5}|unix:///\S+)$")] | None = None
+    document_scanner_url: (
+        Annotated[str, Field(pattern=r"^(tcp://[^\s/]+:[0-9]{1,5}|unix:///\S+)$")] | None
+    ) = None
     document_scanner_timeout_seconds: float = Field(30.0, gt=0, le=600)
 
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).

@@ -86,7 +86,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["contribution_id"], ["contributions.id"], name=op.f("fk_documents_contribution_id_contributions")
         ),
-        sa.ForeignKeyConstraint(["enquiry_id"], ["enquiries.id"], name=op.f("fk_documents_enquiry_id_enquiries")),
+        sa.ForeignKeyConstraint(
+            ["enquiry_id"], ["enquiries.id"], name=op.f("fk_documents_enquiry_id_enquiries")
+        ),
         sa.ForeignKeyConstraint(
             ["referral_id"], ["referrals.id"], name=op.f("fk_documents_referral_id_referrals")
         ),
