@@ -157,6 +157,56 @@ async def claim(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StreamedClaim:
+    """A key claimed before a streamed body is read (an upload): the body's fingerprint is known only
+    once it has been read, so the stored answer, if any, is compared then (``settle_streamed``)."""
+
+    caller: Caller
+    key: str
+    stored: IdempotencyRecord | None  # a live stored answer for the key
+    expired_record_id: uuid.UUID | None
+
+
+async def claim_streamed(
+    request: Request, session: AsyncSession, principal: Principal, key: str
+) -> StreamedClaim:
+    """Claim ``key`` as ``claim`` does, without reading the body: 409 while another request holds it."""
+    caller = Caller.of(principal, request)
+    locked = await _try_lock(session, caller, key)
+    existing = await _stored(session, caller, key)
+    live = existing is not None and existing.expires_at > utcnow()
+    if not locked and not live:
+        raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
+    return StreamedClaim(
+        caller=caller,
+        key=key,
+        stored=existing if live else None,
+        expired_record_id=existing.id if existing is not None and not live else None,
+    )
+
+
+def settle_streamed(
+    request: Request, session: AsyncSession, principal: Principal, claim: StreamedClaim, content_digest: str
+) -> None:
+    """With the body read (``content_digest``: what the request asked for, however it was framed):
+    replay the stored answer if the same, 422 if not; else hand the claim to the route wrapper, which
+    stores this request's answer in its transaction."""
+    fingerprint = _fingerprint(request.method, request.url.path, content_digest.encode())
+    stored = claim.stored
+    if stored is not None:
+        if stored.fingerprint != fingerprint:
+            raise AppError(code="idempotency_key_reused")
+        _audit_replay(session, principal, stored)
+        headers = {**stored.response_headers, REPLAYED_HEADER: "true"}
+        raise IdempotentReplay(
+            Response(stored.response_body, status_code=stored.response_status, headers=headers)
+        )
+    RequestContext.of(request).idempotency = IdempotencyClaim(
+        caller=claim.caller, key=claim.key, fingerprint=fingerprint, expired_record_id=claim.expired_record_id
+    )
+
+
 def _audit_replay(session: AsyncSession, principal: Principal, stored: IdempotencyRecord) -> None:
     """A replay hands out the record again: audited as a read of each record the request created."""
     for created in stored.records:

@@ -19,9 +19,10 @@ from app.core import db
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.creation import Created, Creation
 from app.core.db import DbSession
+from app.core.idempotency import KeyHeader
 from app.core.openapi import problem_responses, register_schema
 from app.core.pagination import Page, Paging
-from app.core.principals import ContributionsRead, ContributionsWrite
+from app.core.principals import ConcernsRead, ContributionsRead, ContributionsWrite, ReferralsRead
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.documents import service
@@ -33,8 +34,6 @@ router = Router(tags=["Documents"])
 
 ReferralUploader = Annotated[Principal, requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE)]
 ConcernUploader = Annotated[Principal, requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE)]
-ReferralsReader = Annotated[Principal, requires_any(Scope.REFERRALS_READ)]
-ConcernsReader = Annotated[Principal, requires_any(Scope.ADULT_CONCERNS_READ)]
 READ_SCOPES = (Scope.REFERRALS_READ, Scope.CONTRIBUTIONS_READ, Scope.ADULT_CONCERNS_READ)
 DocumentReader = Annotated[Principal, requires_any(*READ_SCOPES)]
 DocumentWithdrawer = Annotated[
@@ -48,6 +47,8 @@ DocumentWithdrawer = Annotated[
     ),
 ]
 
+# The default limit (MASH_DOCUMENT_MAX_BYTES may set another).
+BINARY: dict[str, Any] = {"type": "string", "format": "binary", "maxLength": 20 * 1024 * 1024}
 TYPES = ", ".join(f"`{t.value}`" for t in DocumentType)
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -70,8 +71,7 @@ UPLOAD_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "file": {
-            "type": "string",
-            "format": "binary",
+            **BINARY,
             "description": "The file: one of "
             + TYPES
             + ", judged by its content, not its name; at most `MASH_DOCUMENT_MAX_BYTES` (20 MiB by default). "
@@ -125,8 +125,10 @@ async def _uploaded(
     kind: ParentType,
     parent_id: uuid.UUID,
     request: Request,
+    key: str | None,
 ) -> DocumentOut:
-    out = await service.upload(session, principal, kind, parent_id, request, request.app.state.settings)
+    settings = request.app.state.settings
+    out = await service.upload(session, principal, kind, parent_id, request, settings, key)
     return created.at(f"/v1/documents/{out.id}", out)
 
 
@@ -150,8 +152,9 @@ async def upload_referral_document(
     principal: ReferralUploader,
     session: DbSession,
     request: Request,
+    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.REFERRAL, referral_id, request)
+    return await _uploaded(created, session, principal, ParentType.REFERRAL, referral_id, request, key)
 
 
 @router.post(
@@ -166,8 +169,11 @@ async def upload_contribution_document(
     principal: ContributionsWrite,
     session: DbSession,
     request: Request,
+    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.CONTRIBUTION, contribution_id, request)
+    return await _uploaded(
+        created, session, principal, ParentType.CONTRIBUTION, contribution_id, request, key
+    )
 
 
 @router.post(
@@ -178,9 +184,14 @@ async def upload_contribution_document(
     ),
 )
 async def upload_adult_concern_document(
-    concern_id: uuid.UUID, created: Created, principal: ConcernUploader, session: DbSession, request: Request
+    concern_id: uuid.UUID,
+    created: Created,
+    principal: ConcernUploader,
+    session: DbSession,
+    request: Request,
+    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ADULT_CONCERN, concern_id, request)
+    return await _uploaded(created, session, principal, ParentType.ADULT_CONCERN, concern_id, request, key)
 
 
 @router.post(
@@ -191,9 +202,14 @@ async def upload_adult_concern_document(
     ),
 )
 async def upload_enquiry_document(
-    enquiry_id: uuid.UUID, created: Created, principal: ConcernUploader, session: DbSession, request: Request
+    enquiry_id: uuid.UUID,
+    created: Created,
+    principal: ConcernUploader,
+    session: DbSession,
+    request: Request,
+    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ENQUIRY, enquiry_id, request)
+    return await _uploaded(created, session, principal, ParentType.ENQUIRY, enquiry_id, request, key)
 
 
 LIST_DESCRIPTION = (
@@ -206,7 +222,7 @@ LIST_DESCRIPTION = (
     "/v1/referrals/{referral_id}/documents", summary="A referral's documents", description=LIST_DESCRIPTION
 )
 async def list_referral_documents(
-    referral_id: uuid.UUID, principal: ReferralsReader, session: DbSession, paging: Paging
+    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
 ) -> Page[DocumentOut]:
     return await _listed(session, principal, ParentType.REFERRAL, referral_id, paging)
 
@@ -228,7 +244,7 @@ async def list_contribution_documents(
     description=LIST_DESCRIPTION,
 )
 async def list_adult_concern_documents(
-    concern_id: uuid.UUID, principal: ConcernsReader, session: DbSession, paging: Paging
+    concern_id: uuid.UUID, principal: ConcernsRead, session: DbSession, paging: Paging
 ) -> Page[DocumentOut]:
     return await _listed(session, principal, ParentType.ADULT_CONCERN, concern_id, paging)
 
@@ -237,7 +253,7 @@ async def list_adult_concern_documents(
     "/v1/enquiries/{enquiry_id}/documents", summary="An enquiry's documents", description=LIST_DESCRIPTION
 )
 async def list_enquiry_documents(
-    enquiry_id: uuid.UUID, principal: ConcernsReader, session: DbSession, paging: Paging
+    enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession, paging: Paging
 ) -> Page[DocumentOut]:
     return await _listed(session, principal, ParentType.ENQUIRY, enquiry_id, paging)
 
@@ -260,7 +276,7 @@ CONTENT_HEADERS: dict[str, Any] = {
     },
     "Content-Length": {
         "description": "The file's size in bytes.",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**53 - 1},
     },
     "ETag": {
         "description": "The file's SHA-256 in hex, quoted: the same bytes always have the same tag.",
@@ -285,7 +301,7 @@ CONTENT_HEADERS: dict[str, Any] = {
     responses={
         200: {
             "description": "The file.",
-            "content": {t.value: {"schema": {"type": "string", "format": "binary"}} for t in DocumentType},
+            "content": {t.value: {"schema": BINARY} for t in DocumentType},
             "headers": CONTENT_HEADERS,
         },
         **problem_responses(

@@ -4,6 +4,7 @@ document is logged as a disclosure."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from starlette.requests import Request
 
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
-from app.core import audit
+from app.core import audit, idempotency
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.config import Settings
@@ -26,7 +27,7 @@ from app.documents.codes import DocumentType, ParentType, ScanStatus
 from app.documents.scanner import ClamdScanner, StreamingScan, Verdict
 from app.documents.schemas import DocumentOut, DocumentWithdrawal, DocumentWithdrawalIn
 from app.documents.storage import Storage, Writer, storage_for
-from app.documents.upload import Limits, receive_document
+from app.documents.upload import Limits, Received, receive_document
 from app.models.base import utcnow
 from app.models.document import Document
 from app.models.referral import ReferralChild
@@ -114,10 +115,18 @@ async def upload(
     parent_id: uuid.UUID,
     request: Request,
     settings: Settings,
+    key: str | None = None,
 ) -> DocumentOut:
     """Store the upload streamed in ``request`` on the parent record. Any refusal (413, 415, 422) rolls
-    the transaction back with every chunk written so far; a file-system writer removes its file."""
+    the transaction back with every chunk written so far; a file-system writer removes its file.
+
+    With an ``Idempotency-Key`` whose answer is stored, the body is read and checked but not stored,
+    and the stored answer replayed if it is the same upload (same file, name, type and description)."""
     parent = await access.upload_parent(session, actor, parent_type, parent_id)
+    claim = None if key is None else await idempotency.claim_streamed(request, session, actor, key)
+    if claim is not None and claim.stored is not None:
+        again = await receive_document(request, _discard, limits(settings), StreamingScan(None))
+        idempotency.settle_streamed(request, session, actor, claim, _content_digest(again))
     document_id = uuid.uuid4()
     storage = storage_for(settings)
     now = utcnow()
@@ -145,6 +154,8 @@ async def upload(
         return storage.writer(session, document_id)
 
     received = await receive_document(request, opener, limits(settings), scan)
+    if claim is not None:
+        idempotency.settle_streamed(request, session, actor, claim, _content_digest(received))
     verdict = received.verdict or Verdict(ScanStatus.NOT_SCANNED)
     await repository.update(
         session,
@@ -171,6 +182,27 @@ async def upload(
         scan_status=str(verdict.status),
     )
     return render(document, actor, parent)
+
+
+class _Discarding:
+    async def write(self, data: bytes) -> None:
+        pass
+
+    async def finish(self) -> None:
+        pass
+
+    async def abort(self) -> None:
+        pass
+
+
+async def _discard(filename: str, content_type: DocumentType) -> Writer:
+    return _Discarding()
+
+
+def _content_digest(received: Received) -> str:
+    """What an upload asked for, however its multipart body was framed (boundaries differ per try)."""
+    parts = (received.filename, str(received.content_type), received.description or "", received.sha256)
+    return "upload:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 async def list_for(

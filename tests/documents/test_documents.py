@@ -231,7 +231,7 @@ async def test_a_download_is_audited_and_another_agencys_is_a_disclosure(
     assert (await client.get(hubs["content_url"], headers=who["police"])).status_code == 200
     assert (await client.get(mine["content_url"], headers=who["police"])).status_code == 200
 
-    downloads = [e for e in await audit_events(app, record_type="document", action="export")]
+    downloads = await audit_events(app, record_type="document", action="export")
     assert [(e.record_id, e.actor_agency) for e in downloads] == [
         (hubs["id"], "police"),
         (mine["id"], "police"),
@@ -290,3 +290,22 @@ async def test_uploads_need_the_right_to_write_on_the_record(client: httpx.Async
     assert response.status_code in (415, 422), response.text
     response = await client.post(url, json={"file": "x"}, headers=who["police"])
     assert_problem(response, 415, "unsupported_media_type")
+
+
+async def test_an_upload_retried_with_its_idempotency_key_is_not_stored_twice(
+    app: FastAPI, client: httpx.AsyncClient, who: Who
+) -> None:
+    referral = await rated_referral(client, who)
+    url = f"/v1/referrals/{referral['id']}/documents"
+    headers = {**who["police"], "Idempotency-Key": "upload-1"}
+    first = await upload(client, headers, url, "statement.pdf", samples.PDF, description="Statement")
+    # The same upload again (httpx frames it with a new multipart boundary): the stored answer.
+    again = await upload(client, headers, url, "statement.pdf", samples.PDF, description="Statement")
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await count(app, "documents") == 1
+    # Another file under the same key: refused.
+    other = await upload(client, headers, url, "statement.png", samples.png(), description="Statement")
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert await count(app, "documents") == 1
