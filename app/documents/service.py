@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
-from app.core import audit, idempotency
+from app.core import audit, db, idempotency
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.config import Settings
@@ -27,7 +27,7 @@ from app.documents.codes import DocumentType, ParentType, ScanStatus
 from app.documents.scanner import ClamdScanner, StreamingScan, Verdict
 from app.documents.schemas import DocumentOut, DocumentWithdrawal, DocumentWithdrawalIn
 from app.documents.storage import Storage, Writer, storage_for
-from app.documents.upload import Limits, Received, receive_document
+from app.documents.upload import Limits, Received, Spool, receive_document
 from app.models.base import utcnow
 from app.models.document import Document
 from app.models.referral import ReferralChild
@@ -117,23 +117,30 @@ async def upload(
     settings: Settings,
     key: str | None = None,
 ) -> DocumentOut:
-    """Store the upload streamed in ``request`` on the parent record. Any refusal (413, 415, 422) rolls
-    the transaction back with every chunk written so far; a file-system writer removes its file.
+    """Store the upload streamed in ``request`` on the parent record.
 
-    With an ``Idempotency-Key`` whose answer is stored, the body is read and checked but not stored,
-    and the stored answer replayed if it is the same upload (same file, name, type and description)."""
-    parent = await access.upload_parent(session, actor, parent_type, parent_id)
-    claim = None if key is None else await idempotency.claim_streamed(request, session, actor, key)
-    if claim is not None and claim.stored is not None:
-        again = await receive_document(request, _discard, limits(settings), StreamingScan(None))
-        idempotency.settle_streamed(request, session, actor, claim, _content_digest(again))
-    document_id = uuid.uuid4()
-    storage = storage_for(settings)
-    now = utcnow()
-    scan = StreamingScan(scanner(settings))
+    The body may take minutes to arrive: while it does, the request holds no database connection and no
+    lock (on SQLite, the write lock every other writer waits for). The parent is checked first (404/403
+    before any byte is read), the transaction released, and the file received into a temporary file on
+    disk, checked (size, type), hashed and scanned on the way (``app.documents.upload``); then, in a new
+    transaction, the parent is checked again, the Idempotency-Key settled, and the file copied into
+    storage. Any refusal leaves nothing stored: the temporary file is removed, the transaction rolled
+    back with every chunk written, a file-system writer's file removed."""
+    await access.upload_parent(session, actor, parent_type, parent_id)
+    await db.release(session)
+    with Spool() as spool:
 
-    async def opener(filename: str, content_type: DocumentType) -> Writer:
-        # The row first (the chunks refer to it); size, digest and scan are filled in at the end.
+        async def opener(filename: str, content_type: DocumentType) -> Writer:
+            return spool
+
+        received = await receive_document(request, opener, limits(settings), StreamingScan(scanner(settings)))
+        parent = await access.upload_parent(session, actor, parent_type, parent_id)
+        if key is not None:
+            claim = await idempotency.claim_streamed(request, session, actor, key)
+            idempotency.settle_streamed(request, session, actor, claim, _content_digest(received))
+        document_id = uuid.uuid4()
+        storage = storage_for(settings)
+        verdict = received.verdict or Verdict(ScanStatus.NOT_SCANNED)
         await repository.insert(
             session,
             {
@@ -142,34 +149,30 @@ async def upload(
                 **parent.keys,
                 "agency": str(actor.agency),
                 "uploaded_by": actor.sub,
-                "uploaded_at": now,
-                "filename": filename,
-                "content_type": str(content_type),
-                "size_bytes": 0,
-                "sha256": "",
+                "uploaded_at": utcnow(),
+                "filename": received.filename,
+                "description": received.description,
+                "content_type": str(received.content_type),
+                "size_bytes": received.size,
+                "sha256": received.sha256,
                 "storage": str(storage.kind),
-                "scan_status": str(ScanStatus.PENDING),
+                "scan_status": str(verdict.status),
+                "scan_signature": verdict.signature,
+                "scanned_at": None
+                if verdict.status in (ScanStatus.NOT_SCANNED, ScanStatus.PENDING)
+                else utcnow(),
             },
         )
-        return storage.writer(session, document_id)
-
-    received = await receive_document(request, opener, limits(settings), scan)
-    if claim is not None:
-        idempotency.settle_streamed(request, session, actor, claim, _content_digest(received))
-    verdict = received.verdict or Verdict(ScanStatus.NOT_SCANNED)
-    await repository.update(
-        session,
-        document_id,
-        description=received.description,
-        size_bytes=received.size,
-        sha256=received.sha256,
-        scan_status=str(verdict.status),
-        scan_signature=verdict.signature,
-        scanned_at=None if verdict.status in (ScanStatus.NOT_SCANNED, ScanStatus.PENDING) else utcnow(),
-    )
+        writer = storage.writer(session, document_id)
+        try:
+            async for piece in spool.pieces():
+                await writer.write(piece)
+            await writer.finish()
+        except BaseException:
+            await writer.abort()
+            raise
     document = await repository.get(session, document_id)
     assert document is not None
-    await session.refresh(document)
     await _audit(
         session,
         actor,
@@ -182,21 +185,6 @@ async def upload(
         scan_status=str(verdict.status),
     )
     return render(document, actor, parent)
-
-
-class _Discarding:
-    async def write(self, data: bytes) -> None:
-        pass
-
-    async def finish(self) -> None:
-        pass
-
-    async def abort(self) -> None:
-        pass
-
-
-async def _discard(filename: str, content_type: DocumentType) -> Writer:
-    return _Discarding()
 
 
 def _content_digest(received: Received) -> str:

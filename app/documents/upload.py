@@ -12,6 +12,9 @@ stream goes through python-multipart's push parser a network chunk at a time, an
 - a body that trickles in is refused as ``BodyLimitMiddleware`` refuses one (408);
 - memory stays at one network chunk plus one storage chunk, whatever the file's size.
 
+The service receives into a ``Spool`` (a temporary file) while holding no database connection, and
+copies it into storage afterwards in one short transaction (``app.documents.service.upload``).
+
 Fields: ``file`` (required, once) and ``description`` (optional text); any other field → 422.
 """
 
@@ -20,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import tempfile
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -95,6 +99,36 @@ def check_declared_length(request: Request, limits: Limits) -> None:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes + ENVELOPE_BYTES:
         raise too_large(limits)
+
+
+class Spool:
+    """Where a file waits, on disk, while it arrives: a temporary file (removed when closed), written a
+    network chunk at a time and read back a storage chunk at a time. A ``Writer``."""
+
+    PIECE = 256 * 1024
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.file.close()
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.to_thread(self.file.write, data)
+
+    async def finish(self) -> None:
+        await asyncio.to_thread(self.file.flush)
+
+    async def abort(self) -> None:
+        self.file.close()
+
+    async def pieces(self) -> AsyncIterator[bytes]:
+        await asyncio.to_thread(self.file.seek, 0)
+        while piece := await asyncio.to_thread(self.file.read, self.PIECE):
+            yield piece
 
 
 @dataclass

@@ -3,8 +3,10 @@ exports listing documents (a restricted contribution's withheld and counted)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -108,3 +110,43 @@ class TestFilesystemStorage:
         refused = await upload(client, who["police"], url, "report.pdf", samples.elf(), "application/pdf")
         assert_problem(refused, 415, "unsupported_document_type")
         assert [p for p in (tmp_path / "docs").rglob("*") if p.is_file()] == stored
+
+
+class TestSlowUploads:
+    @pytest.fixture
+    def settings(self, database_url: str) -> Settings:
+        # One pooled connection only: if a trickling upload held it, nothing else could run.
+        return make_settings(
+            database_url,
+            body_timeout_seconds=3.0,
+            body_min_rate_bytes=1000,
+            db_pool_size=1,
+            db_max_overflow=0,
+            db_pool_timeout_seconds=30.0,
+        )
+
+    async def test_a_trickled_upload_holds_no_database_connection_and_ends_408(
+        self, app: FastAPI, client: httpx.AsyncClient, who: Who
+    ) -> None:
+        referral = await create_referral(client, who["police"], referral_body(unique_child()))
+        url = f"/v1/referrals/{referral['id']}/documents"
+        started = asyncio.Event()
+
+        async def trickle() -> AsyncIterator[bytes]:
+            yield (
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n' + samples.PDF
+            )
+            started.set()
+            await asyncio.Event().wait()  # the rest never comes
+            yield b"\r\n--b--\r\n"
+
+        headers = {**who["police"], "Content-Type": "multipart/form-data; boundary=b"}
+        slow = asyncio.create_task(client.post(url, content=trickle(), headers=headers))
+        await started.wait()
+        # The pool's only connection is free (and, on SQLite, the write lock): another request runs.
+        other = await client.post(url, files={"file": ("b.pdf", samples.PDF)}, headers=who["police"])
+        assert other.status_code == 201, other.text
+        assert not slow.done()
+        response = await slow
+        assert_problem(response, 408, "request_timeout")
+        assert await count(app, "documents") == 1
