@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from app.core.config import Settings
+from app.documents.codes import ScanStatus
+from app.documents.scanner import ClamdScanner, StreamingScan, Verdict
 from tests.conftest import make_settings
 from tests.documents import samples
 from tests.documents.test_documents import upload
@@ -118,3 +121,25 @@ async def test_a_document_stays_pending_while_the_scanner_is_down_and_is_scanned
         ok(await client.get(f"/v1/documents/{document['id']}", headers=who["police"]))["scan_status"]
         == "clean"
     )
+
+
+async def test_the_scanner_speaks_to_clamd_over_a_unix_socket_in_bounded_chunks(tmp_path: Path) -> None:
+    stand_in = Clamd()
+    path = tmp_path / "clamd.ctl"
+    server = await asyncio.start_unix_server(stand_in.handle, path=str(path))
+    try:
+        clean = StreamingScan(ClamdScanner(f"unix://{path}", 5))
+        for _ in range(4):
+            await clean.feed(b"\0" * 100_000)  # more than clamd's chunk size each time
+        assert await clean.verdict() == Verdict(ScanStatus.CLEAN)
+        infected = StreamingScan(ClamdScanner(f"unix://{path}", 5))
+        await infected.feed(EICAR)
+        assert await infected.verdict() == Verdict(ScanStatus.INFECTED, "Eicar-Test-Signature")
+        assert stand_in.scanned == [400_000, len(EICAR)]
+    finally:
+        server.close()
+        await server.wait_closed()
+    # clamd gone: the scan cannot say, and the document stays pending.
+    gone = StreamingScan(ClamdScanner(f"unix://{path}", 5))
+    await gone.feed(b"data")
+    assert await gone.verdict() == Verdict(ScanStatus.PENDING)
