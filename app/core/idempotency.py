@@ -222,6 +222,26 @@ def _audit_replay(session: AsyncSession, principal: Principal, stored: Idempoten
         )
 
 
+def _claim_signature(authorised: params.Depends, returns: Any) -> inspect.Signature:
+    # Spelled out because the annotations of a nested function are strings here (PEP 563), which
+    # FastAPI resolves in the module's globals, where ``authorised`` is not.
+    return inspect.Signature(
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=DbSession),
+            inspect.Parameter(
+                "principal",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[Principal, authorised],
+            ),
+            inspect.Parameter(
+                "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyHeader, default=None
+            ),
+        ],
+        return_annotation=returns,
+    )
+
+
 def idempotent(authorised: params.Depends, *, redact: tuple[str, ...] = ()) -> Any:
     """The principal of a create operation: authorised by ``authorised`` (``requires(...)``) first,
     then its ``Idempotency-Key`` claimed (or its stored answer replayed). ``redact`` names top-level
@@ -237,23 +257,29 @@ def idempotent(authorised: params.Depends, *, redact: tuple[str, ...] = ()) -> A
             RequestContext.of(request).idempotency = await claim(request, session, principal, key, redact)
         return principal
 
-    # Spelled out because the annotations of a nested function are strings here (PEP 563), which
-    # FastAPI resolves in the module's globals, where ``authorised`` is not.
-    claim_key.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-            inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=DbSession),
-            inspect.Parameter(
-                "principal",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=Annotated[Principal, authorised],
-            ),
-            inspect.Parameter(
-                "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyHeader, default=None
-            ),
-        ],
-        return_annotation=Principal,
-    )
+    claim_key.__signature__ = _claim_signature(authorised, Principal)  # type: ignore[attr-defined]
+    return Depends(claim_key)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedPrincipal:
+    """The caller of a create whose body is a stream its handler reads (an upload), and its key."""
+
+    principal: Principal
+    key: str | None
+
+
+def idempotent_streamed(authorised: params.Depends) -> Any:
+    """As ``idempotent``, for a create whose body the handler reads as a stream: the caller is
+    authorised first, then its ``Idempotency-Key`` taken; the handler claims it once the body has been
+    read, when what the request asks for is known (``claim_streamed``, ``settle_streamed``)."""
+
+    async def claim_key(
+        request: Request, session: AsyncSession, principal: Principal, key: str | None
+    ) -> KeyedPrincipal:
+        return KeyedPrincipal(principal, key)
+
+    claim_key.__signature__ = _claim_signature(authorised, KeyedPrincipal)  # type: ignore[attr-defined]
     return Depends(claim_key)
 
 

@@ -16,13 +16,13 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 
 from app.core import db
-from app.core.auth import Principal, any_of_security, requires_any
+from app.core.auth import Principal, any_of_security, requires, requires_any
 from app.core.creation import Created, Creation
 from app.core.db import DbSession
-from app.core.idempotency import KeyHeader
+from app.core.idempotency import KeyedPrincipal, idempotent_streamed
 from app.core.openapi import problem_responses, register_schema
 from app.core.pagination import Page, Paging
-from app.core.principals import ConcernsRead, ContributionsRead, ContributionsWrite, ReferralsRead
+from app.core.principals import ConcernsRead, ContributionsRead, ReferralsRead
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.documents import service
@@ -32,8 +32,13 @@ from app.models.document import DESCRIPTION_LENGTH
 
 router = Router(tags=["Documents"])
 
-ReferralUploader = Annotated[Principal, requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE)]
-ConcernUploader = Annotated[Principal, requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE)]
+ReferralUploader = Annotated[
+    KeyedPrincipal, idempotent_streamed(requires_any(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE))
+]
+AnswerUploader = Annotated[KeyedPrincipal, idempotent_streamed(requires(Scope.CONTRIBUTIONS_WRITE))]
+ConcernUploader = Annotated[
+    KeyedPrincipal, idempotent_streamed(requires_any(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE))
+]
 READ_SCOPES = (Scope.REFERRALS_READ, Scope.CONTRIBUTIONS_READ, Scope.ADULT_CONCERNS_READ)
 DocumentReader = Annotated[Principal, requires_any(*READ_SCOPES)]
 DocumentWithdrawer = Annotated[
@@ -121,14 +126,13 @@ def _upload(summary: str, extra_security: dict[str, Any] | None = None) -> dict[
 async def _uploaded(
     created: Creation,
     session: DbSession,
-    principal: Principal,
+    caller: KeyedPrincipal,
     kind: ParentType,
     parent_id: uuid.UUID,
     request: Request,
-    key: str | None,
 ) -> DocumentOut:
     settings = request.app.state.settings
-    out = await service.upload(session, principal, kind, parent_id, request, settings, key)
+    out = await service.upload(session, caller.principal, kind, parent_id, request, settings, caller.key)
     return created.at(f"/v1/documents/{out.id}", out)
 
 
@@ -152,9 +156,8 @@ async def upload_referral_document(
     principal: ReferralUploader,
     session: DbSession,
     request: Request,
-    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.REFERRAL, referral_id, request, key)
+    return await _uploaded(created, session, principal, ParentType.REFERRAL, referral_id, request)
 
 
 @router.post(
@@ -166,14 +169,11 @@ async def upload_referral_document(
 async def upload_contribution_document(
     contribution_id: uuid.UUID,
     created: Created,
-    principal: ContributionsWrite,
+    principal: AnswerUploader,
     session: DbSession,
     request: Request,
-    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(
-        created, session, principal, ParentType.CONTRIBUTION, contribution_id, request, key
-    )
+    return await _uploaded(created, session, principal, ParentType.CONTRIBUTION, contribution_id, request)
 
 
 @router.post(
@@ -189,9 +189,8 @@ async def upload_adult_concern_document(
     principal: ConcernUploader,
     session: DbSession,
     request: Request,
-    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ADULT_CONCERN, concern_id, request, key)
+    return await _uploaded(created, session, principal, ParentType.ADULT_CONCERN, concern_id, request)
 
 
 @router.post(
@@ -207,9 +206,8 @@ async def upload_enquiry_document(
     principal: ConcernUploader,
     session: DbSession,
     request: Request,
-    key: KeyHeader = None,
 ) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ENQUIRY, enquiry_id, request, key)
+    return await _uploaded(created, session, principal, ParentType.ENQUIRY, enquiry_id, request)
 
 
 LIST_DESCRIPTION = (
