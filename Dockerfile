@@ -9,6 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MASH_ENVIRONMENT=production
 
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
+# libmagic: documents are typed by their bytes (python-magic).
+RUN apt-get update && apt-get install -y --no-install-recommends libmagic1 && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/mash
 # Dependencies first, so the layer is reused until the lock file changes.

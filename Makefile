@@ -12,7 +12,7 @@ POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run migrate seed-demo test test-postgres test-faults restore-drill test-pooled fuzz lint spec-check format openapi bench bench-reports bench-webhooks clean
+.PHONY: help install run migrate seed-demo test test-postgres test-faults restore-drill test-pooled fuzz lint spec-check format openapi bench bench-reports bench-webhooks bench-documents clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ bench-reports: install ## Time the reports on 1M referrals and 200k adult concer
 
 bench-webhooks: install ## Webhook delivery throughput and latency with one and two mash workers (PostgreSQL)
 	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
+
+bench-documents: install ## Document upload/download MiB/s against a raw copy, and the server's RSS during a 100 MiB upload
+	$(BIN)/python bench/documents.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,8 @@ from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 from app.core.routing import TransactionalRoute
 from app.core.timescales import ClockProvider
 from app.core.tokens import JwksCache, TokenService
+from app.documents.router import router as documents_router
+from app.documents.upload import UPLOAD_PATH
 from app.governance.audit.router import router as audit_trail_router
 from app.governance.feed.router import router as feed_router
 from app.governance.reports.router import router as reports_router
@@ -72,6 +74,11 @@ TAGS = [
     {
         "name": "Safeguarding adults reviews",
         "description": "Care Act 2014 s44: referral, the Board's decision (commissioned or not), completion.",
+    },
+    {
+        "name": "Documents",
+        "description": "Files on referrals, answers, adult concerns and enquiries: uploads streamed and checked "
+        "on their bytes, downloads audited.",
     },
     {
         "name": "Change feed",
@@ -147,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request context must wrap everything, including the body limit.
     # Rate limits come before the body is read, so a refused client costs one count and no upload.
     # CORS wraps both, so that a browser page can read their 413 or 429; a preflight costs no count.
-    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, settings=settings, streamed=UPLOAD_PATH)
     app.add_middleware(RateLimitMiddleware, limiter=limiter, tokens=app.state.tokens)
     if settings.cors_allow_origins or settings.public_cors_allow_origins:
         app.add_middleware(
@@ -174,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advocates_router)
     app.include_router(plans_router)
     app.include_router(reviews_router)
+    app.include_router(documents_router)
     app.include_router(feed_router)
     app.include_router(webhooks_router)
     app.include_router(admin_router)

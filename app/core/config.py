@@ -149,6 +149,18 @@ class Settings(BaseSettings):
     # The key the signing secrets are encrypted with (Fernet, urlsafe base64 of 32 bytes); unset: derived
     # from MASH_JWT_SECRET (so rotating that makes stored signing secrets unreadable: set this one).
     webhook_secrets_key: SecretStr | None = None
+    # Documents on records (api.md "Documents"): the largest file accepted, where the bytes are kept
+    # (``database``: chunked rows in the case database, the default; ``filesystem``: files under
+    # ``document_directory``), and the virus scanner, if any: ``tcp://host:3310`` or
+    # ``unix:///run/clamav/clamd.ctl`` (ClamAV's clamd). With a scanner, a document is served only once
+    # it has been found clean.
+    document_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    document_storage: Literal["database", "filesystem"] = "database"
+    document_directory: Path = Path("./var/documents")
+    document_scanner_url: (
+        Annotated[str, Field(pattern=r"^(tcp://[^\s/]+:[0-9]{1,5}|unix:///\S+)$")] | None
+    ) = None
+    document_scanner_timeout_seconds: float = Field(30.0, gt=0, le=600)
 
     # Argon2id cost for client secrets (argon2-cffi's RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(3, ge=1)

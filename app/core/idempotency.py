@@ -166,6 +166,56 @@ async def claim(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StreamedClaim:
+    """A key claimed before a streamed body is read (an upload): the body's fingerprint is known only
+    once it has been read, so the stored answer, if any, is compared then (``settle_streamed``)."""
+
+    caller: Caller
+    key: str
+    stored: IdempotencyRecord | None  # a live stored answer for the key
+    expired_record_id: uuid.UUID | None
+
+
+async def claim_streamed(
+    request: Request, session: AsyncSession, principal: Principal, key: str
+) -> StreamedClaim:
+    """Claim ``key`` as ``claim`` does, without reading the body: 409 while another request holds it."""
+    caller = Caller.of(principal, request)
+    locked = await _try_lock(session, caller, key)
+    existing = await _stored(session, caller, key)
+    live = existing is not None and existing.expires_at > utcnow()
+    if not locked and not live:
+        raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
+    return StreamedClaim(
+        caller=caller,
+        key=key,
+        stored=existing if live else None,
+        expired_record_id=existing.id if existing is not None and not live else None,
+    )
+
+
+def settle_streamed(
+    request: Request, session: AsyncSession, principal: Principal, claim: StreamedClaim, content_digest: str
+) -> None:
+    """With the body read (``content_digest``: what the request asked for, however it was framed):
+    replay the stored answer if the same, 422 if not; else hand the claim to the route wrapper, which
+    stores this request's answer in its transaction."""
+    fingerprint = _fingerprint(request.method, request.url.path, content_digest.encode())
+    stored = claim.stored
+    if stored is not None:
+        if stored.fingerprint != fingerprint:
+            raise AppError(code="idempotency_key_reused")
+        _audit_replay(session, principal, stored)
+        headers = {**stored.response_headers, REPLAYED_HEADER: "true"}
+        raise IdempotentReplay(
+            Response(stored.response_body, status_code=stored.response_status, headers=headers)
+        )
+    RequestContext.of(request).idempotency = IdempotencyClaim(
+        caller=claim.caller, key=claim.key, fingerprint=fingerprint, expired_record_id=claim.expired_record_id
+    )
+
+
 def _audit_replay(session: AsyncSession, principal: Principal, stored: IdempotencyRecord) -> None:
     """A replay hands out the record again: audited as a read of each record the request created."""
     for created in stored.records:
@@ -179,6 +229,26 @@ def _audit_replay(session: AsyncSession, principal: Principal, stored: Idempoten
             person_id=None if person is None else uuid.UUID(person),
             details={"idempotent_replay": True},
         )
+
+
+def _claim_signature(authorised: params.Depends, returns: Any) -> inspect.Signature:
+    # Spelled out because the annotations of a nested function are strings here (PEP 563), which
+    # FastAPI resolves in the module's globals, where ``authorised`` is not.
+    return inspect.Signature(
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=DbSession),
+            inspect.Parameter(
+                "principal",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[Principal, authorised],
+            ),
+            inspect.Parameter(
+                "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyHeader, default=None
+            ),
+        ],
+        return_annotation=returns,
+    )
 
 
 def idempotent(authorised: params.Depends, *, redact: tuple[str, ...] = ()) -> Any:
@@ -196,23 +266,29 @@ def idempotent(authorised: params.Depends, *, redact: tuple[str, ...] = ()) -> A
             RequestContext.of(request).idempotency = await claim(request, session, principal, key, redact)
         return principal
 
-    # Spelled out because the annotations of a nested function are strings here (PEP 563), which
-    # FastAPI resolves in the module's globals, where ``authorised`` is not.
-    claim_key.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-            inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=DbSession),
-            inspect.Parameter(
-                "principal",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=Annotated[Principal, authorised],
-            ),
-            inspect.Parameter(
-                "key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KeyHeader, default=None
-            ),
-        ],
-        return_annotation=Principal,
-    )
+    claim_key.__signature__ = _claim_signature(authorised, Principal)  # type: ignore[attr-defined]
+    return Depends(claim_key)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedPrincipal:
+    """The caller of a create whose body is a stream its handler reads (an upload), and its key."""
+
+    principal: Principal
+    key: str | None
+
+
+def idempotent_streamed(authorised: params.Depends) -> Any:
+    """As ``idempotent``, for a create whose body the handler reads as a stream: the caller is
+    authorised first, then its ``Idempotency-Key`` taken; the handler claims it once the body has been
+    read, when what the request asks for is known (``claim_streamed``, ``settle_streamed``)."""
+
+    async def claim_key(
+        request: Request, session: AsyncSession, principal: Principal, key: str | None
+    ) -> KeyedPrincipal:
+        return KeyedPrincipal(principal, key)
+
+    claim_key.__signature__ = _claim_signature(authorised, KeyedPrincipal)  # type: ignore[attr-defined]
     return Depends(claim_key)
 
 

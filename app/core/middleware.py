@@ -188,18 +188,26 @@ class BodyLimitMiddleware(_HttpMiddleware):
       routes open their session only once the body is here;
     - JSON nested deeper than ``max_json_depth``: 422, before it is parsed.
 
+    Paths matching ``streamed`` (document uploads) pass through unread: their route streams the body
+    and enforces the same rules itself, with the documents' size limit.
+
     A request refused before its body was read is answered with ``Connection: close``: the rest of
     the body is never read, so the connection cannot carry another request.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, streamed: re.Pattern[str] | None = None) -> None:
         super().__init__(app)
+        self.streamed = streamed
         self.max_bytes = settings.max_body_bytes
         self.timeout = settings.body_timeout_seconds
         self.min_rate = settings.body_min_rate_bytes
         self.max_depth = settings.max_json_depth
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.streamed is not None and scope["method"] == "POST" and self.streamed.match(scope["path"]):
+            # An upload reads its own body as it arrives, under its own limits (app.documents.upload).
+            await self.app(scope, receive, send)
+            return
         declared_header = _header(scope, b"content-length")
         declared: int | None = None
         if declared_header is not None:

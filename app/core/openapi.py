@@ -50,7 +50,13 @@ LINK_HEADERS: dict[str, Any] = {
 # The problem codes answered with a Retry-After header (seconds): rate limited, the database unreachable
 # or busy, and a create whose Idempotency-Key is still running.
 RETRY_AFTER_CODES = frozenset(
-    {"rate_limited", "service_busy", "database_unavailable", "idempotency_key_in_progress"}
+    {
+        "rate_limited",
+        "service_busy",
+        "database_unavailable",
+        "idempotency_key_in_progress",
+        "document_not_scanned",
+    }
 )
 RETRY_AFTER_HEADER = {"$ref": "#/components/headers/Retry-After"}
 ETAG_HEADERS: dict[str, Any] = {
@@ -290,6 +296,15 @@ def _problem_content(status: int) -> dict[str, Any]:
     return {"description": response["description"], "content": response["content"]}
 
 
+# Component schemas no model declares: a request body a route reads itself (a streamed upload) and
+# documents by hand, named here so its ``$ref`` resolves (``register_schema``).
+EXTRA_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def register_schema(name: str, schema: dict[str, Any]) -> None:
+    EXTRA_SCHEMAS[name] = schema
+
+
 def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title,
@@ -301,6 +316,7 @@ def build_openapi(app: FastAPI, idempotency_hours: int) -> dict[str, Any]:
     )
     schema["info"]["contact"] = {"name": "MASH service team"}
     schema["info"]["license"] = {"name": "Proprietary"}
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(EXTRA_SCHEMAS)
     _replace_default_validation_errors(schema)
     _drop_generated_titles(schema)
     _name_enum_members(schema)

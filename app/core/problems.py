@@ -207,6 +207,27 @@ _PROBLEM_TYPES = [
         "(Mental Capacity Act 2005 s1(5)). This assessment found that they have capacity.",
     ),
     ProblemType(
+        "document_withdrawn",
+        409,
+        "Document withdrawn",
+        "The document was withdrawn: it stays listed, with who withdrew it, when and why, but its content "
+        "is no longer served. A withdrawn document cannot be withdrawn again.",
+    ),
+    ProblemType(
+        "document_not_scanned",
+        409,
+        "Document not yet scanned",
+        "A virus scanner is configured and has not yet found this document clean (its `scan_status` is "
+        "`pending`): try again later.",
+    ),
+    ProblemType(
+        "document_infected",
+        409,
+        "Document infected",
+        "The virus scanner found malware in this document (`scan_status` `infected`): its content is not "
+        "served.",
+    ),
+    ProblemType(
         "conflict",
         409,
         "Conflict",
@@ -230,6 +251,21 @@ _PROBLEM_TYPES = [
         415,
         "Unsupported media type",
         "Send the request body as JSON with `Content-Type: application/json`.",
+    ),
+    ProblemType(
+        "document_too_large",
+        413,
+        "Document too large",
+        "The file is larger than the documents limit (20 MiB unless configured otherwise: `detail` gives "
+        "the number of bytes). Nothing of it was kept.",
+    ),
+    ProblemType(
+        "unsupported_document_type",
+        415,
+        "Unsupported document type",
+        "The file's content is not one of the accepted types (PDF, DOCX, ODT, PNG, JPEG, TIFF, plain text, "
+        "EML), or the Content-Type declared for the file part disagrees with its content. Types are "
+        "judged by the bytes, not by the file name.",
     ),
     ProblemType(
         "validation_failed",

@@ -10,6 +10,7 @@ from app.models import (  # noqa: F401  (imported to map their models)
     audit,
     client,
     disclosure,
+    document,
     event,
     idempotency,
     person,

@@ -54,7 +54,7 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
         document, end = decoder.raw_decode(text)
         outputs.append(document)
         text = text[end:].strip()
-    created, me, referral, found, allocated, mine, rated, asked, *rest = outputs
+    created, me, referral, found, document, downloaded, allocated, mine, rated, asked, *rest = outputs
     answered, approved, assessment, no_health, discussion, hidden, *rest = rest
     seen, contributions, timeline, feed, sar, *rest = rest
     record, disclosures, trail, verification, forbidden, revoked, after = rest
@@ -65,6 +65,13 @@ async def test_the_readme_walkthrough_works_as_written(live_server: tuple[str, d
     assert (referral["view"], referral["status"]) == ("referrer", "received")
     assert referral["external_reference"] == "PPU-4471"
     assert found == {"found": [referral["id"]]}
+    assert document == {
+        "filename": "statement.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 77,
+        "scan_status": "not_scanned",
+    }
+    assert downloaded == {"same_bytes": True}
     # The manager allocates it to Ann, and it is in Ann's queue with its incident number.
     assert allocated == {"worker": "ann.practitioner", "team": "MASH A", "allocated_by": "bob.manager"}
     assert mine == {

@@ -150,6 +150,13 @@ def _seed(api: FuzzApi) -> None:
         known["contribution_id"] = [c["id"] for c in asked["items"]]
         known["communication_id"] = [communication["id"]]
         known["decision_id"] = [decision["id"]]
+        letter = http.post(
+            f"/v1/referrals/{referral['id']}/documents",
+            files={"file": ("letter.pdf", b"%PDF-1.4\ntrailer << >>\n%%EOF\n")},
+            headers=api.headers[Role.MASH_PRACTITIONER],
+        )
+        assert letter.status_code == 201, letter.text
+        known["document_id"] = [letter.json()["id"]]
 
         sar = post(
             Role.MASH_PRACTITIONER,

@@ -320,6 +320,12 @@ class World:
         response = await self.client.post(path, json=body)
         assert response.status_code == 201, response.text
         return response.headers["location"].rsplit("/", 1)[1]
+    async def document(self) -> str:
+        """A document the police attach to the world's referral."""
+        url = f"/v1/referrals/{self.ids['referral']}/documents"
+        files = {"file": ("statement.pdf", DOCUMENT_PDF)}
+        document_id: str = (await self.call("POST", url, "police", 201, files=files))["id"]
+        return document_id
 
     async def build(self) -> None:
         self.ids["public_concern"] = await self.public("/public/v1/adult-concerns", PUBLIC_ADULT)
@@ -338,6 +344,7 @@ class World:
         self.ids["plan"] = plan["id"]
         self.ids["referral"] = await self.referral(rated=True)
         self.ids["contribution"] = await self.ask_health(self.ids["referral"])
+        self.ids["referral_document"] = await self.document()
         await self.call(
             "POST",
             f"/v1/contributions/{self.ids['contribution']}/response",
@@ -903,6 +910,15 @@ def is_csv(response: httpx.Response, caller: str) -> None:
 
 
 REFERRAL_SEERS = frozenset({"police", "health"}) | HUB  # the referrer, the asked agency, the hub
+DOCUMENT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def _withdraw_document(world: World) -> Request:
+    """A fresh document for each caller let through (a document is withdrawn once)."""
+    document_id = await world.document()
+    return {"url": f"/v1/documents/{document_id}/withdrawal", "json": {"reason": "Uploaded in error."}}
+
+
 ROWS = [
     # Who the caller is, and the agencies of the hub: any valid token.
     Row("who am I", "GET", "/v1/me", None, 200, static("/v1/me"), check=me_is_the_caller),
@@ -1701,6 +1717,113 @@ ROWS = [
         200,
         static("/v1/audit-events?person_id={child}&limit=200"),
         check=audit_events_of_whom_it_may,
+    ),
+    # Documents (api.md "Documents"): each kind of parent's upload and list, and one document's
+    # metadata, download and withdrawal (a referral's, uploaded by the police).
+    Row(
+        "upload referral document",
+        "POST",
+        "/v1/referrals/{referral_id}/documents",
+        ("referrals:create", "referrals:write"),
+        201,
+        static("/v1/referrals/{referral}/documents", files={"file": ("statement.pdf", DOCUMENT_PDF)}),
+        frozenset({"police"}) | HUB,
+    ),
+    Row(
+        "list referral documents",
+        "GET",
+        "/v1/referrals/{referral_id}/documents",
+        "referrals:read",
+        200,
+        static("/v1/referrals/{referral}/documents"),
+        frozenset({"police"}) | HUB,
+    ),
+    Row(
+        "upload contribution document",
+        "POST",
+        "/v1/contributions/{contribution_id}/documents",
+        "contributions:write",
+        201,
+        static("/v1/contributions/{contribution}/documents", files={"file": ("notes.pdf", DOCUMENT_PDF)}),
+        frozenset({"health"}),
+    ),
+    Row(
+        "list contribution documents",
+        "GET",
+        "/v1/contributions/{contribution_id}/documents",
+        "contributions:read",
+        200,
+        static("/v1/contributions/{contribution}/documents"),
+        frozenset({"health"}) | HUB,
+    ),
+    Row(
+        "upload adult concern document",
+        "POST",
+        "/v1/adult-concerns/{concern_id}/documents",
+        ("adult_concerns:create", "adult_concerns:write"),
+        201,
+        static("/v1/adult-concerns/{concern}/documents", files={"file": ("letter.pdf", DOCUMENT_PDF)}),
+        frozenset({"health"}) | ASC,
+    ),
+    Row(
+        "list adult concern documents",
+        "GET",
+        "/v1/adult-concerns/{concern_id}/documents",
+        "adult_concerns:read",
+        200,
+        static("/v1/adult-concerns/{concern}/documents"),
+        frozenset({"health"}) | ASC,
+    ),
+    Row(
+        "upload enquiry document",
+        "POST",
+        "/v1/enquiries/{enquiry_id}/documents",
+        ("adult_concerns:create", "adult_concerns:write"),
+        201,
+        static("/v1/enquiries/{enquiry}/documents", files={"file": ("visit.pdf", DOCUMENT_PDF)}),
+        ASC,
+    ),
+    Row(
+        "list enquiry documents",
+        "GET",
+        "/v1/enquiries/{enquiry_id}/documents",
+        "adult_concerns:read",
+        200,
+        static("/v1/enquiries/{enquiry}/documents"),
+        ASC,
+    ),
+    Row(
+        "get document",
+        "GET",
+        "/v1/documents/{document_id}",
+        ("referrals:read", "contributions:read", "adult_concerns:read"),
+        200,
+        static("/v1/documents/{referral_document}"),
+        frozenset({"police"}) | HUB,
+    ),
+    Row(
+        "download document",
+        "GET",
+        "/v1/documents/{document_id}/content",
+        ("referrals:read", "contributions:read", "adult_concerns:read"),
+        200,
+        static("/v1/documents/{referral_document}/content"),
+        frozenset({"police"}) | HUB,
+    ),
+    Row(
+        "withdraw document",
+        "POST",
+        "/v1/documents/{document_id}/withdrawal",
+        (
+            "referrals:create",
+            "referrals:write",
+            "contributions:write",
+            "adult_concerns:create",
+            "adult_concerns:write",
+        ),
+        200,
+        _withdraw_document,
+        frozenset({"police"}) | HUB,
     ),
 ]
 

@@ -21,6 +21,7 @@ from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
+from app.documents import repository as documents
 from app.models.adult import (
     AdultConcern,
     Advocacy,
@@ -37,6 +38,7 @@ from app.models.adult import (
     Section42DecisionRecord,
 )
 from app.models.disclosure import Disclosure, SubjectAccessRequest
+from app.models.document import Document
 from app.models.person import PersonLink
 from app.models.protection import Assessment, Section47Enquiry, StrategyDiscussion
 from app.models.referral import (
@@ -143,6 +145,7 @@ class Holdings:
     adults: AdultsHoldings | None
     siblings: int  # linked by referrals: the children's side (0 when it is not asked for)
     disclosures: Sequence[Disclosure] = field(default_factory=list)  # of the sides asked for
+    documents: Sequence[Document] = field(default_factory=list)  # on the records of the sides asked for
 
 
 K = TypeVar("K")
@@ -314,9 +317,25 @@ async def holdings(session: AsyncSession, person_id: uuid.UUID, sides: frozenset
             )
             or 0
         )
+    held_children = await childrens_holdings(session, person_id) if children else None
+    held_adults = await adults_holdings(session, person_id) if RecordSide.ADULTS in sides else None
     return Holdings(
-        children=await childrens_holdings(session, person_id) if children else None,
-        adults=await adults_holdings(session, person_id) if RecordSide.ADULTS in sides else None,
+        children=held_children,
+        adults=held_adults,
         siblings=int(siblings),
         disclosures=await disclosures.all_for_person(session, person_id, sides),
+        documents=await _documents(session, held_children, held_adults),
+    )
+
+
+async def _documents(
+    session: AsyncSession, children: ChildrensHoldings | None, adults: AdultsHoldings | None
+) -> Sequence[Document]:
+    """The documents on the records held (the sides read only)."""
+    return await documents.of_parents(
+        session,
+        referral_ids=[r.id for r in children.referrals] if children else [],
+        contribution_ids=[c.id for cs in children.contributions.values() for c in cs] if children else [],
+        concern_ids=[c.id for c in adults.concerns] if adults else [],
+        enquiry_ids=[e.id for e in adults.enquiries.values()] if adults else [],
     )

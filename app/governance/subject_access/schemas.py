@@ -78,6 +78,8 @@ from app.core.schemas import (
 )
 from app.core.scopes import AgencyCode, Role
 from app.core.senders import WithdrawalOut
+from app.documents.codes import DocumentType, ParentType
+from app.models.document import DESCRIPTION_LENGTH, FILENAME_LENGTH
 from app.people.access import RecordSide
 from app.people.codes import Ethnicity, Gender
 from app.people.disclosures.schemas import DisclosureOut
@@ -221,6 +223,7 @@ class WithheldKind(StrEnum):
     ALLEGED_PERSON = "alleged_person"  # who is alleged to have caused harm
     BEST_INTERESTS_CONSULTEE = "best_interests_consultee"
     PROTECTIVE_PEOPLE = "protective_people"  # the people a plan names to protect the adult
+    DOCUMENT = "document"  # a document on a restricted contribution
 
 
 class WithheldCount(ResponseModel):
@@ -508,6 +511,24 @@ _EXPORT: dict[str, Any] = {
 }
 
 
+class ExportDocument(ResponseModel):
+    """A document on one of the person's records: listed, not included (the officer downloads what the
+    response needs through ``content_url``, which is audited)."""
+
+    id: uuid.UUID
+    parent_type: ParentType
+    parent_id: uuid.UUID
+    agency: AgencyCode = Field(description="The agency that uploaded it.")
+    uploaded_at: datetime
+    filename: str = Field(max_length=FILENAME_LENGTH)
+    description: str | None = Field(None, max_length=DESCRIPTION_LENGTH)
+    content_type: DocumentType
+    size_bytes: int = Field(ge=0, le=MAX_SAFE_INTEGER)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", min_length=64, max_length=64)
+    withdrawn_at: datetime | None = Field(None, description="Withdrawn documents are listed, marked.")
+    content_url: str = Field(max_length=100)
+
+
 class SubjectAccessExport(ResponseModel):
     """What is held about one person on the sides of their record the caller reads, for the officer
     answering a subject access request."""
@@ -533,6 +554,11 @@ class SubjectAccessExport(ResponseModel):
     )
     adults: AdultsRecords | None = Field(
         description="The adults' side; null when the export does not cover it (not in `sides`)."
+    )
+    documents: Unpaged[ExportDocument] = Field(
+        default_factory=list,
+        description="The documents on the person's records on the sides covered, oldest first; those on a "
+        "restricted contribution withheld and counted (`document`).",
     )
     recipients: Unpaged[DisclosureOut] = Field(
         description="To whom information about the person was disclosed before this export (Art 15(1)(c)), "

@@ -59,6 +59,7 @@ from app.core.errors import InsufficientScope, NotFound, ValidationFailed
 from app.core.pagination import PageParams
 from app.core.rendering import from_record
 from app.core.scopes import Scope
+from app.documents import access as document_access
 from app.governance.subject_access import repository
 from app.governance.subject_access.repository import (
     AdultsHoldings,
@@ -77,6 +78,7 @@ from app.governance.subject_access.schemas import (
     ConcernRecord,
     ContributionRecord,
     EnquiryRecord,
+    ExportDocument,
     ExportPerson,
     NamedAs,
     PlanActionRecord,
@@ -448,6 +450,32 @@ def _plan(plan: SafeguardingPlan, held: AdultsHoldings, tally: Tally) -> PlanRec
     )
 
 
+def _documents(held: Holdings, tally: Tally) -> list[ExportDocument]:
+    """The documents on the records given; a restricted contribution's are withheld with it."""
+    restricted = {
+        c.id
+        for cs in (held.children.contributions.values() if held.children else [])
+        for c in cs
+        if c.restricted
+    }
+    out = []
+    for document in held.documents:
+        if document.contribution_id is not None and document.contribution_id in restricted:
+            tally.add(WithheldReason.RESTRICTED_CONTRIBUTION, WithheldKind.DOCUMENT)
+            continue
+        parent_type, parent_id = document_access.parent_of(document)
+        out.append(
+            from_record(
+                ExportDocument,
+                document,
+                parent_type=parent_type,
+                parent_id=parent_id,
+                content_url=f"/v1/documents/{document.id}/content",
+            )
+        )
+    return out
+
+
 def _record_counts(children: ChildrensRecords | None, adults: AdultsRecords | None) -> dict[str, int]:
     """How many records of each kind the export gives, for the sides it covers."""
     counts: dict[str, int] = {}
@@ -500,6 +528,7 @@ def build_export(
     tally.third_party(WithheldKind.SIBLING, held.siblings)
     children = _children(held.children, tally)
     adults = _adults(held.adults, tally)
+    documents = _documents(held, tally)
     # That the agency was asked would point at the withheld answer: its log entries are withheld too.
     recipients = [d for d in held.disclosures if d.record_id not in tally.records]
     tally.add(
@@ -517,6 +546,7 @@ def build_export(
         sides=access.in_order(sides),
         children=children,
         adults=adults,
+        documents=documents,
         recipients=[disclosure_out(d, person.id) for d in recipients],
         withheld=tally.withheld(),
     )

@@ -26,6 +26,9 @@ When a row is written (``app.people.disclosures.service``), precisely:
   adults') are not disclosures: the records are theirs. Lists, the contributions inbox and the
   change feed are audited but not logged here: partner systems poll them, and every record they
   show was disclosed when it was requested or opened.
+* **Document** (``trigger=read``, ``purpose=case_document``): an agency downloads a document another
+  agency uploaded (api.md "Documents"): one row per person the parent record concerns (a referral's
+  or a contribution's children, a concern's or an enquiry's adult), record type ``<parent>_document``.
 * **Export** (``trigger=export``): a subject access export, given to the data subject (or the
   representative named on the request), on the legal obligation of Art 15.
 

@@ -25,6 +25,7 @@ class DisclosurePurpose(StrEnum):
     SAFEGUARDING_PLAN_ACTION = "safeguarding_plan_action"  # an agency acting on an adult's plan
     SAFEGUARDING_ENQUIRY = "safeguarding_enquiry"  # an agency leading, or caused, a s42 enquiry
     SUBJECT_ACCESS_REQUEST = "subject_access_request"  # the person's right of access (Art 15)
+    CASE_DOCUMENT = "case_document"  # another agency's document on a case record, downloaded
 
 
 class DisclosureBasis(StrEnum):
@@ -53,5 +54,10 @@ RECORD_SIDES: dict[str, RecordSide] = {
     "adult_concern": RecordSide.ADULTS,
     "enquiry": RecordSide.ADULTS,
     "safeguarding_plan": RecordSide.ADULTS,
+    # A document downloaded by an agency other than the one that uploaded it, by its parent record.
+    "referral_document": RecordSide.CHILDREN,
+    "contribution_document": RecordSide.CHILDREN,
+    "adult_concern_document": RecordSide.ADULTS,
+    "enquiry_document": RecordSide.ADULTS,
 }
 EXPORT_RECORD_TYPE = "person"

@@ -265,6 +265,33 @@ async def _adults_record_seen(
 # Subject access
 
 
+async def document_downloaded(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    record_type: str,
+    document_id: uuid.UUID,
+    children: Sequence[ReferralChild] = (),
+    concern: AdultConcern | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The actor's agency downloaded a document another agency uploaded, on a referral or contribution
+    (``children``: the referral's) or on a concern or enquiry (``concern``)."""
+    subjects = _children(children)
+    if concern is not None:
+        subjects.append(Subject(person_id=concern.person_id, adult_concern_id=concern.id))
+    await _seen_by_actor(
+        session,
+        actor,
+        subjects,
+        record_type=record_type,
+        record_id=document_id,
+        purpose=DisclosurePurpose.CASE_DOCUMENT,
+        basis=SAFEGUARDING,
+        details=details,
+    )
+
+
 async def exported(
     session: AsyncSession,
     actor: Principal,
