@@ -5,7 +5,7 @@
 data, withheld from subject access exports). Partial indexes keep the public queue a small index scan.
 
 Revision ID: 20261206_public_concerns
-Revises: 20261205_report_indexes
+Revises: 20261206_census_ids
 Create Date: 2026-12-06 11:00:00+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261206_public_concerns"
-down_revision: str | None = "20261205_report_indexes"
+down_revision: str | None = "20261206_census_ids"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

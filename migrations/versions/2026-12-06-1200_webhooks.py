@@ -12,7 +12,7 @@ Under row-level security a subscription is its agency's (and the system's, which
 reads the feed as the subscription's owner); deliveries and attempts follow their subscription.
 
 Revision ID: 20261206_webhooks
-Revises: 20261205_report_indexes
+Revises: 20261206_public_concerns
 Create Date: 2026-12-06 12:00:00+00:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261206_webhooks"
-down_revision: str | None = "20261205_report_indexes"
+down_revision: str | None = "20261206_public_concerns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,7 +19,7 @@ refuse changes to ``audit_events`` are disabled for that rewrite only.
 verified entry, so that a routine check covers only the entries after the latest one.
 
 Revision ID: 20261206_audit_chain
-Revises: 20261205_report_indexes
+Revises: 20261206_documents
 Create Date: 2026-12-06 15:00:00+00:00
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261206_audit_chain"
-down_revision: str | None = "20261205_report_indexes"
+down_revision: str | None = "20261206_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

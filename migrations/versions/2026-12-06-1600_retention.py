@@ -9,7 +9,7 @@ Under row-level security these are the hub's records, as the case tables they na
 with information governance, whose work retention is.
 
 Revision ID: 20261206_retention
-Revises: 20261205_report_indexes
+Revises: 20261206_audit_chain
 Create Date: 2026-12-06 16:00:00+00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "20261206_retention"
-down_revision: str | None = "20261205_report_indexes"
+down_revision: str | None = "20261206_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -320,6 +320,7 @@ class World:
         response = await self.client.post(path, json=body)
         assert response.status_code == 201, response.text
         return response.headers["location"].rsplit("/", 1)[1]
+
     async def document(self) -> str:
         """A document the police attach to the world's referral."""
         url = f"/v1/referrals/{self.ids['referral']}/documents"
