@@ -97,8 +97,10 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate openapi/openapi.json
 	$(BIN)/mash openapi --output openapi/openapi.json
 
-bench: install ## Benchmark on 1M referrals against PostgreSQL, with the raw asyncpg ceiling (BENCH_ARGS=...)
+bench: install ## The load benchmark on 1M referrals against the raw asyncpg ceiling (BENCH_ARGS=...), then webhooks and documents
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/documents.py
 
 bench-reports: install ## Time the reports on 1M referrals and 200k adult concerns (PostgreSQL)
 	$(BIN)/python bench/reports.py
