@@ -115,6 +115,7 @@ CALLERS = [
     ("mash_manager", "childrens_social_care"),
     ("asc_manager", "adult_social_care"),
     ("admin", "childrens_social_care"),
+    ("information_governance", "council"),
 ]
 
 

@@ -346,6 +346,10 @@ class World:
         self.ids["referral"] = await self.referral(rated=True)
         self.ids["contribution"] = await self.ask_health(self.ids["referral"])
         self.ids["referral_document"] = await self.document()
+        subscription = await self.call(
+            "POST", "/v1/webhook-subscriptions", "police", 201, json=WORLD_SUBSCRIPTION
+        )
+        self.ids["subscription"] = subscription["id"]
         await self.call(
             "POST",
             f"/v1/contributions/{self.ids['contribution']}/response",
@@ -378,6 +382,18 @@ class World:
 
 
 Request = dict[str, Any]
+# A public address literal: accepted without a lookup (no worker runs here, nothing is sent).
+WEBHOOK_SUBSCRIPTION = {"url": "https://93.184.215.14/hooks", "description": "Matrix receiver"}
+
+
+WORLD_SUBSCRIPTION = {**WEBHOOK_SUBSCRIPTION, "description": "The police maker's receiver"}
+
+
+def no_one_elses_subscriptions(response: httpx.Response, caller: str) -> None:
+    """A caller lists only its own subscriptions: never the World's (the police maker's)."""
+    assert WORLD_SUBSCRIPTION["description"] not in {item["description"] for item in response.json()["items"]}
+
+
 Prepare = Callable[[World], Awaitable[Request]]
 
 
@@ -1825,6 +1841,71 @@ ROWS = [
         200,
         _withdraw_document,
         frozenset({"police"}) | HUB,
+    ),
+    # Webhook subscriptions (api.md "Webhooks") belong to the client (or person) that made them: the
+    # World's is the police maker's, whose `sub` no caller shares, so every caller, the hub included,
+    # is told it does not exist. The owner's own reads are tested in tests/webhooks.
+    Row(
+        "subscribe to webhooks",
+        "POST",
+        "/v1/webhook-subscriptions",
+        "events:read",
+        201,
+        static("/v1/webhook-subscriptions", json=WEBHOOK_SUBSCRIPTION),
+    ),
+    Row(
+        "list webhook subscriptions",
+        "GET",
+        "/v1/webhook-subscriptions",
+        "events:read",
+        200,
+        static("/v1/webhook-subscriptions"),
+        check=no_one_elses_subscriptions,
+    ),
+    Row(
+        "get webhook subscription",
+        "GET",
+        "/v1/webhook-subscriptions/{subscription_id}",
+        "events:read",
+        200,
+        static("/v1/webhook-subscriptions/{subscription}"),
+        frozenset(),
+    ),
+    Row(
+        "disable webhook subscription",
+        "POST",
+        "/v1/webhook-subscriptions/{subscription_id}/disable",
+        "events:read",
+        200,
+        static("/v1/webhook-subscriptions/{subscription}/disable"),
+        frozenset(),
+    ),
+    Row(
+        "enable webhook subscription",
+        "POST",
+        "/v1/webhook-subscriptions/{subscription_id}/enable",
+        "events:read",
+        200,
+        static("/v1/webhook-subscriptions/{subscription}/enable"),
+        frozenset(),
+    ),
+    Row(
+        "send a test webhook",
+        "POST",
+        "/v1/webhook-subscriptions/{subscription_id}/test",
+        "events:read",
+        202,
+        static("/v1/webhook-subscriptions/{subscription}/test"),
+        frozenset(),
+    ),
+    Row(
+        "list webhook deliveries",
+        "GET",
+        "/v1/webhook-subscriptions/{subscription_id}/deliveries",
+        "events:read",
+        200,
+        static("/v1/webhook-subscriptions/{subscription}/deliveries"),
+        frozenset(),
     ),
 ]
 
