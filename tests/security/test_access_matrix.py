@@ -347,7 +347,7 @@ class World:
         self.ids["contribution"] = await self.ask_health(self.ids["referral"])
         self.ids["referral_document"] = await self.document()
         subscription = await self.call(
-            "POST", "/v1/webhook-subscriptions", "police", 201, json=WORLD_SUBSCRIPTION
+            "POST", "/v1/webhook-subscriptions", "police_caller", 201, json=WORLD_SUBSCRIPTION
         )
         self.ids["subscription"] = subscription["id"]
         await self.call(
@@ -386,12 +386,27 @@ Request = dict[str, Any]
 WEBHOOK_SUBSCRIPTION = {"url": "https://93.184.215.14/hooks", "description": "Matrix receiver"}
 
 
-WORLD_SUBSCRIPTION = {**WEBHOOK_SUBSCRIPTION, "description": "The police maker's receiver"}
+WORLD_SUBSCRIPTION = {**WEBHOOK_SUBSCRIPTION, "description": "The police callers' receiver"}
 
 
-def no_one_elses_subscriptions(response: httpx.Response, caller: str) -> None:
-    """A caller lists only its own subscriptions: never the World's (the police maker's)."""
-    assert WORLD_SUBSCRIPTION["description"] not in {item["description"] for item in response.json()["items"]}
+def only_own_subscriptions(response: httpx.Response, caller: str) -> None:
+    """A caller lists its own subscriptions only: the World's are the police callers'."""
+    _, agency = CALLERS[caller]
+    listed = WORLD_SUBSCRIPTION["description"] in {item["description"] for item in response.json()["items"]}
+    assert listed == (agency == "police"), caller
+
+
+def _own_subscription(action: str) -> Prepare:
+    """A subscription of the police callers' own, made afresh: disabling, enabling or testing it
+    changes it, so each caller let through acts on one of its own."""
+
+    async def prepare(world: World) -> Request:
+        made = await world.call(
+            "POST", "/v1/webhook-subscriptions", "police_caller", 201, json=WORLD_SUBSCRIPTION
+        )
+        return {"url": f"/v1/webhook-subscriptions/{made['id']}/{action}"}
+
+    return prepare
 
 
 Prepare = Callable[[World], Awaitable[Request]]
@@ -1842,9 +1857,9 @@ ROWS = [
         _withdraw_document,
         frozenset({"police"}) | HUB,
     ),
-    # Webhook subscriptions (api.md "Webhooks") belong to the client (or person) that made them: the
-    # World's is the police maker's, whose `sub` no caller shares, so every caller, the hub included,
-    # is told it does not exist. The owner's own reads are tested in tests/webhooks.
+    # Webhook subscriptions (api.md "Webhooks") belong to the client (or person, by `sub`) that made them,
+    # in its agency: the World's are made as the police callers' own `sub`, so the police callers see
+    # them and every other caller, the hub included, is told they do not exist.
     Row(
         "subscribe to webhooks",
         "POST",
@@ -1860,7 +1875,7 @@ ROWS = [
         "events:read",
         200,
         static("/v1/webhook-subscriptions"),
-        check=no_one_elses_subscriptions,
+        check=only_own_subscriptions,
     ),
     Row(
         "get webhook subscription",
@@ -1869,7 +1884,7 @@ ROWS = [
         "events:read",
         200,
         static("/v1/webhook-subscriptions/{subscription}"),
-        frozenset(),
+        frozenset({"police"}),
     ),
     Row(
         "disable webhook subscription",
@@ -1877,8 +1892,8 @@ ROWS = [
         "/v1/webhook-subscriptions/{subscription_id}/disable",
         "events:read",
         200,
-        static("/v1/webhook-subscriptions/{subscription}/disable"),
-        frozenset(),
+        _own_subscription("disable"),
+        frozenset({"police"}),
     ),
     Row(
         "enable webhook subscription",
@@ -1886,8 +1901,8 @@ ROWS = [
         "/v1/webhook-subscriptions/{subscription_id}/enable",
         "events:read",
         200,
-        static("/v1/webhook-subscriptions/{subscription}/enable"),
-        frozenset(),
+        _own_subscription("enable"),
+        frozenset({"police"}),
     ),
     Row(
         "send a test webhook",
@@ -1895,8 +1910,8 @@ ROWS = [
         "/v1/webhook-subscriptions/{subscription_id}/test",
         "events:read",
         202,
-        static("/v1/webhook-subscriptions/{subscription}/test"),
-        frozenset(),
+        _own_subscription("test"),
+        frozenset({"police"}),
     ),
     Row(
         "list webhook deliveries",
@@ -1905,7 +1920,7 @@ ROWS = [
         "events:read",
         200,
         static("/v1/webhook-subscriptions/{subscription}/deliveries"),
-        frozenset(),
+        frozenset({"police"}),
     ),
 ]
 
@@ -1960,6 +1975,10 @@ async def matrix(databases: Databases) -> AsyncIterator[Matrix]:
             label: bearer(app.state.tokens.issue(sub=f"{label}-user", agency=agency, role=role).access_token)
             for label, (role, agency) in MAKERS.items()
         }
+        # The police callers' own identity, for records that are theirs alone (webhook subscriptions).
+        makers["police_caller"] = bearer(
+            app.state.tokens.issue(sub=SHARED_SUB, agency="police", role="partner_referrer").access_token
+        )
         callers = {}
         for label, (role, agency) in CALLERS.items():
             if is_valid(label):
