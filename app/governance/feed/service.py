@@ -22,7 +22,7 @@ from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.errors import AppError
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
-from app.governance.feed import repository
+from app.governance.feed import access, repository
 from app.governance.feed.repository import Seen
 from app.governance.feed.rules import (
     RULES,
@@ -143,10 +143,12 @@ def _status(rule: Rule | None, event: CaseEvent, firsts: dict[tuple[uuid.UUID, s
     return rule.status
 
 
-def _asked(shown: Shown, event: CaseEvent, agency: str, cancelled: dict[uuid.UUID, list[uuid.UUID]]) -> bool:
-    """Whether the asked agency's condition holds for ``agency`` (as the SQL's does)."""
+def _asked(
+    shown: Shown, event: CaseEvent, caller: Principal, cancelled: dict[uuid.UUID, list[uuid.UUID]]
+) -> bool:
+    """Whether the asked agency's condition holds for ``caller`` (as the SQL's does)."""
     if shown.only is Only.ADDRESSED_TO_CALLER:
-        return bool(event.data.get("agency") == agency)
+        return access.addressed_to(event, caller)
     if shown.only is Only.CANCELLED_REQUEST:
         return bool(cancelled.get(event.aggregate_id))
     return shown.only is None
@@ -200,12 +202,12 @@ async def _shape(session: AsyncSession, actor: Principal, rows: Sequence[Seen]) 
                 if not (event.data.get("feedback_limited") and k in shown.unless_limited)
             ]
             also = rule.asked_agency if view is View.REFERRER else None
-            if also is not None and _asked(also, event, actor.agency, cancelled):
+            if also is not None and _asked(also, event, actor, cancelled):
                 keys += also.keys  # the referrer was asked too: what it sees as the asked agency
             data = {key: data[key] for key in keys if key in data}
             if "cancelled_contribution_ids" in keys:
                 data["cancelled_contribution_ids"] = [str(c) for c in cancelled.get(event.aggregate_id, [])]
-            if event.actor_agency != actor.agency:
+            if not access.names_actor(event, actor):
                 actor_out = {"sub": None, "agency": event.actor_agency, "role": None}
         if reference is not None and view in REFERENCE_VIEWS and record_type in REFERENCED_RECORDS:
             data["external_reference"] = reference
