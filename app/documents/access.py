@@ -170,3 +170,9 @@ def foreign(principal: Principal, document: Document) -> bool:
 def withdraws(principal: Principal, document: Document) -> bool:
     """The uploader's agency, or the hub of the record's side."""
     return document.agency == principal.agency or is_hub(principal, ParentType(document.parent_type))
+
+
+def shows_staff(principal: Principal, document: Document) -> bool:
+    """Who uploaded or withdrew it, by ``sub``: for the hub of the record's side and the uploader's own
+    agency only (partner views never carry hub staff identities, api.md)."""
+    return is_hub(principal, ParentType(document.parent_type)) or not foreign(principal, document)

@@ -79,8 +79,7 @@ async def _audit(
 
 def render(document: Document, viewer: Principal, parent: Parent) -> DocumentOut:
     kind, parent_id = access.parent_of(document)
-    # Partner views never carry hub staff identities (api.md).
-    shows_subs = access.is_hub(viewer, kind) or document.agency == viewer.agency
+    shows_subs = access.shows_staff(viewer, document)
     withdrawal = None
     if document.withdrawn_at is not None:
         withdrawal = DocumentWithdrawal(
