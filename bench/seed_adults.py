@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import random
 import sys
@@ -199,6 +200,16 @@ def columns(table: str) -> list[str]:
     return [column.name for column in model_table.columns]
 
 
+@functools.cache
+def scalar_defaults(table: str) -> dict[str, Any]:
+    model_table: sa.Table = MODELS[table].__table__
+    return {
+        column.name: column.default.arg
+        for column in model_table.columns
+        if isinstance(column.default, sa.ColumnDefault) and column.default.is_scalar
+    }
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value)
 
@@ -233,7 +244,10 @@ class _Builder:
         names = columns(table)
         if not values.keys() <= set(names):  # a misspelt column would otherwise load as NULL
             raise KeyError(f"{table} has no column(s) {sorted(values.keys() - set(names))}")
-        self.rows[table].append(tuple(values.get(name) for name in names))
+        # A column not given takes the model's own default, as the application's insert would (COPY
+        # names every column, so the database's default never applies): e.g. ``from_public``.
+        defaults = scalar_defaults(table)
+        self.rows[table].append(tuple(values.get(name, defaults.get(name)) for name in names))
 
     def received_times(self) -> list[datetime]:
         out: list[datetime] = []
