@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.main import create_app
-from tests.conftest import Databases, _pg_admin, _pg_dsn, make_settings
+from tests.conftest import TEST_SECRET, Databases, _pg_admin, _pg_dsn, make_settings
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.http import ok
 from tests.fixtures.referrals import referral_body, unique_child
@@ -134,7 +134,13 @@ async def test_a_backup_under_write_load_restores_into_a_working_service(
     await _run(_binary("pg_restore"), "--exit-on-error", "--dbname", _pg_dsn(restored_url), str(backup))
 
     # The audit chain verifies, by the operator's command.
-    env = {**os.environ, "MASH_DATABASE_URL": restored_url, "MASH_ENVIRONMENT": "development"}
+    # The same secret as the restored service: the command signs a checkpoint the service then checks.
+    env = {
+        **os.environ,
+        "MASH_DATABASE_URL": restored_url,
+        "MASH_ENVIRONMENT": "development",
+        "MASH_JWT_SECRET": TEST_SECRET,
+    }
     verdict = json.loads(await _run(str(Path(sys.executable).parent / "mash"), "audit", "verify", env=env))
     assert verdict["valid"] is True and verdict["checked"] > 0
 
@@ -190,7 +196,7 @@ async def _check_restored(
 
     # The chain verifies through the API too, as the restored service's auditor reads it.
     verification = ok(await restored.get("/v1/audit-events/verification", headers=auditor))
-    assert verification["valid"] is True
+    assert verification["valid"] is True, str(verification)
 
     # The feed: no gap anywhere, and from the partner's cursor exactly what the original gave up to the
     # backup; then on to what happens on the restored service.
