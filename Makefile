@@ -61,9 +61,10 @@ restore-drill: install ## Back up PostgreSQL under write load (pg_dump), restore
 # 127.0.0.1:5432, its configuration in a temporary folder; stopped after, whatever the tests did.
 PGBOUNCER_PORT ?= 6432
 POOLED_TESTS := tests/e2e tests/concurrency tests/faults/test_database_outage.py \
-	tests/faults/test_commit_failures.py tests/faults/test_workers.py tests/faults/test_instances.py
+	tests/faults/test_commit_failures.py tests/faults/test_workers.py tests/faults/test_instances.py \
+	tests/webhooks/test_workers_e2e.py
 
-test-pooled: install ## Journeys, races and fault tests through PgBouncer (transaction mode), two servers
+test-pooled: install ## Journeys, races, fault tests and webhook workers through PgBouncer (transaction mode), two servers
 	@dir=$$(mktemp -d /tmp/mash-pgbouncer-XXXXXX); \
 	$(BIN)/python -m tests.fixtures.pgbouncer start --dir $$dir --port $(PGBOUNCER_PORT) || exit 1; \
 	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) MASH_TEST_PGBOUNCER=127.0.0.1:$(PGBOUNCER_PORT) MASH_TEST_SERVERS=2 \

@@ -1,7 +1,7 @@
-"""End to end on PostgreSQL: `mash serve`, two `mash worker` processes and a real receiver on
-127.0.0.1. Every feed event for a subscriber arrives exactly once, signed; a receiver that fails three
-times gets its messages on retry; a receiver that hangs costs a worker no more than its timeout; and in
-production a subscription to a private or metadata address is refused."""
+"""End to end on PostgreSQL: `mash serve`, two `mash worker` processes (through PgBouncer in `make
+test-pooled`) and a real receiver on 127.0.0.1. Every feed event for a subscriber arrives exactly once,
+signed; a receiver that fails three times gets its messages on retry; a receiver that hangs costs a worker
+no more than its timeout; and in production a subscription to a private or metadata address is refused."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
-from tests.conftest import ROOT, app_url, make_settings
+from tests.conftest import ROOT, make_settings
 from tests.fixtures.callers import Who
 from tests.fixtures.clients import client_body, token_form
 from tests.fixtures.feed import read_all
 from tests.fixtures.http import asgi_client, assert_problem, ok
 from tests.fixtures.referrals import referral_body, unique_child
-from tests.fixtures.servers import mash_server
+from tests.fixtures.servers import served_server
 from tests.fixtures.values import Headers
 from tests.webhooks.receiver import Receiver, verified
 
@@ -73,7 +73,7 @@ async def test_two_workers_deliver_every_event_once_signed_with_retries_and_time
     database_url: str, who: Who, admin: Headers, receiver: Receiver
 ) -> None:
     async with (
-        mash_server(app_url(database_url), **WORKER_SETTINGS) as (origin, env),
+        served_server(database_url, **WORKER_SETTINGS) as (origin, env),
         httpx.AsyncClient(base_url=origin, timeout=30) as http,
     ):
         credentials = ok(await http.post("/v1/clients", json=client_body(), headers=admin), 201)
