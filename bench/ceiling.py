@@ -1,26 +1,25 @@
 """The reference ceiling: the least a FastAPI service can do to serve each benchmarked endpoint.
 
-Each endpoint does the same database work as its mash-api counterpart, in one transaction, with
-the same statements (same tables for reads, look-alike tables for writes), plus the costs no
-implementation can avoid: argon2id with the configured parameters, HS256 with python-jose. What it
-leaves out is our own machinery: SQLAlchemy, the session and unit of work, middleware, logging,
-metrics, problem details. ``ours / ceiling`` is therefore the price of that machinery. The inherent
-work that is mash-api's own plain Python (argon2 with its decoy and limiter, token signing, the audit
-row's canonical form, the idempotency fingerprint and lock id, cursors, matching) is called from app/,
-not copied; the SQL statements, the token check and the JSON bodies are written out here.
+Each endpoint does the same database work as its mash-api counterpart, in one transaction, with the
+same statements on the same tables, plus the costs no implementation can avoid: argon2id with the
+configured parameters, HS256 with python-jose. What it leaves out is our own machinery: SQLAlchemy,
+the session and unit of work, middleware, logging, metrics, problem details. ``ours / ceiling`` is
+therefore the price of that machinery. The inherent work that is mash-api's own plain Python (argon2
+with its decoy and limiter, token signing, the audit row's canonical form, the idempotency
+fingerprint and lock id, cursors, matching) is called from app/, not copied; the SQL statements, the
+token check and the JSON bodies are written out here.
 
-It reads the real tables. It writes the audit trail and the case events only to its own
-``bench_ceiling_events``, ``bench_ceiling_head`` and ``bench_ceiling_case_events``, created ``LIKE``
-the real ones (same columns, constraints and indexes, so each INSERT maintains the same indexes),
-because writing to the real audit trail would fork its hash chain; the case events look-alike starts
-as a copy of ``case_events``, so that ``max(seq)`` and its indexes cost the same. Referrals, people
-and the rest go to the real tables (same foreign keys, same table sizes): bench/scenarios.py gives
-the ceiling's requests their own children, NHS numbers and idempotency keys.
+It reads and writes the real tables. Its audit entries and case events go where mash-api's go, with
+mash-api's own staging statement (``app.core.audit.staging``: ``audit_pending`` and
+``case_events_pending``), and the same deferred trigger chains them into ``audit_events`` and
+``case_events`` at COMMIT: the chain is extended in the database, so the ceiling's entries cannot fork
+it, and both pay the same hashing and head lock. Referrals, people and the rest go to the real tables
+(same foreign keys, same table sizes): bench/scenarios.py gives the ceiling's requests their own
+children, NHS numbers and idempotency keys.
 
 Configuration comes from the same ``MASH_*`` variables as the service (database, JWT secret,
 argon2 cost, pool size), so both run with identical parameters::
 
-    .venv/bin/python -m bench.ceiling prepare     # (re)create the look-alike tables (after seeding)
     .venv/bin/python -m bench.ceiling serve --port 8001
 
 To add a scenario, add an endpoint here doing the same statements as the real one, and give its
@@ -30,7 +29,6 @@ path as the scenario's ``ceiling_path`` in bench/scenarios.py.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import json
 import uuid
@@ -45,13 +43,14 @@ from fastapi import FastAPI, Form, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from jose import jwt
 from jose.exceptions import JOSEError
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from app.adults.concerns.repository import ENQUIRY_TARGET
 from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.children.contributions.schemas import ContributionResponseIn
 from app.children.referrals.schemas import ChildIn, ReferralCreate
 from app.children.referrals.service import _person_fields
-from app.core.audit import GENESIS_HASH, _canonical_pieces
+from app.core.audit import staging
 from app.core.clock import WorkingClock, age_on, local_date
 from app.core.config import Settings
 from app.core.idempotency import Caller, _fingerprint
@@ -64,32 +63,7 @@ from app.people.matching import Identity, automatic_link, blocking_keys, identit
 from app.people.repository import MAX_CANDIDATES
 from app.people.schemas import MatchQuery
 
-EVENTS, HEAD, CASE_EVENTS = "bench_ceiling_events", "bench_ceiling_head", "bench_ceiling_case_events"
-LAST_EVENT = "bench_ceiling_case_events_last"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-# Table names are constants of this module, never input: the f-strings below are not injectable.
-SCHEMA = [
-    f"DROP TABLE IF EXISTS {EVENTS}, {HEAD}, {CASE_EVENTS}",
-    f"DROP FUNCTION IF EXISTS {LAST_EVENT}()",
-    # LIKE ... INCLUDING ALL copies columns, defaults, constraints and indexes, so the look-alikes
-    # follow the real tables when migrations change them.
-    f"CREATE TABLE {EVENTS} (LIKE audit_events INCLUDING ALL)",
-    f"CREATE TABLE {HEAD} (LIKE audit_chain_head INCLUDING ALL)",
-    f"INSERT INTO {HEAD} (id, last_seq, last_hash) VALUES (1, 0, '{GENESIS_HASH}')",  # noqa: S608
-    f"CREATE TABLE {CASE_EVENTS} (LIKE case_events INCLUDING ALL)",
-    # As many rows as the seeded case_events: max(seq) and each INSERT's index work cost the same.
-    f"INSERT INTO {CASE_EVENTS} SELECT * FROM case_events",  # noqa: S608
-    # As migration 20261130_chain_append's mash_case_events_last(): VOLATILE, so it sees what the
-    # previous holder of the head lock committed (as the owner, without its SET clauses).
-    f"CREATE FUNCTION {LAST_EVENT}() RETURNS bigint LANGUAGE sql VOLATILE"  # noqa: S608
-    f" AS $$ SELECT coalesce(max(seq), 0) FROM {CASE_EVENTS} $$",
-]
-# Triggers are not copied by LIKE; the head's fires on every UPDATE, so it is part of the cost.
-HEAD_TRIGGER = f"""
-    CREATE TRIGGER bench_ceiling_head_forward_only BEFORE UPDATE OR DELETE ON {HEAD}
-    FOR EACH ROW EXECUTE FUNCTION audit_chain_head_forward_only()
-"""
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -98,19 +72,6 @@ def asyncpg_dsn(database_url: str) -> str:
     if not sep or not scheme.startswith("postgresql"):
         raise ValueError(f"the ceiling needs a PostgreSQL database URL, not {scheme or database_url!r}")
     return f"postgresql://{rest}"
-
-
-async def prepare(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        async with conn.transaction():
-            for statement in SCHEMA:
-                await conn.execute(statement)
-            if await conn.fetchval("SELECT to_regprocedure('audit_chain_head_forward_only()')"):
-                await conn.execute(HEAD_TRIGGER)
-        await conn.execute(f"VACUUM (ANALYZE) {CASE_EVENTS}")
-    finally:
-        await conn.close()
 
 
 class _Rejected(Exception):
@@ -710,37 +671,9 @@ _MATCH_CANDIDATES = (
     "SELECT * FROM people WHERE id IN (SELECT DISTINCT person_id FROM person_match_keys"
     " WHERE key = ANY($1::varchar[]) LIMIT $2)"
 )
-# app.core.audit's append on PostgreSQL: one statement locks the head, chains the entries (SHA-256 of
-# each entry's canonical form around the previous hash and its seq), inserts them and the case events
-# (numbered from the last one, read after the lock) and moves the head.
-_AUDIT_NAMES = [
-    "id", "occurred_at", "request_id", "actor_sub", "actor_agency", "actor_role", "action", "record_type",
-    "record_id", "person_id", "details",
-]  # fmt: skip
-_HEAD_CTE = f"head AS (SELECT last_seq, last_hash FROM {HEAD} WHERE id = 1 FOR UPDATE)"  # noqa: S608
-_EVENTS_CTE = (
-    f"last_event AS (SELECT {LAST_EVENT}() AS seq FROM head),"  # noqa: S608
-    f" new_case_events AS (INSERT INTO {CASE_EVENTS} (seq, id, occurred_at, aggregate_type, aggregate_id,"
-    " event_type, actor_sub, actor_agency, actor_role, data)"
-    " SELECT last_event.seq + t.n, t.i, t.o, 'referral', t.agg, t.et, t.a1, t.a2, t.a3, t.d::json"
-    " FROM last_event, unnest($14::uuid[], $15::timestamptz[], $16::uuid[], $17::text[], $18::text[],"
-    " $19::text[], $20::text[], $21::text[]) WITH ORDINALITY AS t(i, o, agg, et, a1, a2, a3, d, n))"
-)
-_APPEND = (
-    f"WITH RECURSIVE {_HEAD_CTE},"  # noqa: S608
-    " entries AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],"
-    " $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::text[])"
-    " WITH ORDINALITY AS t(i, o, r, a1, a2, a3, act, rt, rid, pid, d, before, after, n)),"
-    " chain (n, seq, hash) AS (SELECT 0::bigint, last_seq, last_hash::text FROM head UNION ALL"
-    " SELECT t.n, c.seq + 1, encode(sha256(convert_to(t.before || c.hash || t.after || (c.seq + 1)::text || '}',"
-    " 'UTF8')), 'hex') FROM chain c JOIN entries t ON t.n = c.n + 1),"
-    f" new_audit AS (INSERT INTO {EVENTS} (seq, {', '.join(_AUDIT_NAMES)}, prev_hash, hash)"
-    " SELECT c.seq, t.i, t.o, t.r, t.a1, t.a2, t.a3, t.act, t.rt, t.rid, t.pid, t.d::json, p.hash, c.hash"
-    " FROM entries t JOIN chain c ON c.n = t.n JOIN chain p ON p.n = t.n - 1),"
-    f" {_EVENTS_CTE}"
-    f" UPDATE {HEAD} SET last_seq = tail.seq, last_hash = tail.hash"
-    " FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS tail WHERE id = 1"
-)
+# app.core.audit's staging statement, in asyncpg's form ($1, $2, ...) and the order of its parameters.
+_STAGE = staging([], [])[0].compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+_STAGE_SQL, _STAGE_ORDER = _STAGE.string, list(_STAGE.positiontup or [])
 
 Actor = tuple[str, str, str]  # sub, agency, role
 AuditRow = dict[str, Any]
@@ -1114,27 +1047,21 @@ def _audit_row(
 
 
 async def _append(conn: asyncpg.Connection, events: list[CaseEvent], entries: list[AuditRow]) -> None:
-    """app.core.audit on PostgreSQL: one statement locks the head, inserts the hash-chained audit
-    entries and the case events (from arrays) and moves the head."""
-    pieces = [_canonical_pieces(entry) for entry in entries]
-    audit_columns = [[entry[name] for entry in entries] for name in _AUDIT_NAMES]
-    audit_columns[_AUDIT_NAMES.index("details")] = [json.dumps(entry["details"]) for entry in entries]
-    event_columns = [
-        [uuid.uuid4() for _ in events],
-        [at for at, *_ in events],
-        [rid for _, rid, *_ in events],
-        [event_type for _, _, event_type, *_ in events],
-        *([actor[i] for *_, actor, _ in events] for i in range(3)),
-        [json.dumps(data) for *_, data in events],
-    ]
-    before, after = [p[0] for p in pieces], [p[1] for p in pieces]
-    await conn.execute(_APPEND, *audit_columns, before, after, *event_columns)
+    """app.core.audit on PostgreSQL: one statement stages the audit entries and the case events (from
+    arrays); the COMMIT's deferred trigger chains and numbers them."""
+    rows = [
+        {"id": uuid.uuid4(), "occurred_at": at, "aggregate_type": "referral", "aggregate_id": rid,
+         "event_type": event_type, "actor_sub": actor[0], "actor_agency": actor[1], "actor_role": actor[2],
+         "data": data}
+        for at, rid, event_type, actor, data in events
+    ]  # fmt: skip
+    params = staging(entries, rows)[1]
+    await conn.execute(_STAGE_SQL, *(params[name] for name in _STAGE_ORDER))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The reference ceiling for bench/run.py.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("prepare", help="(re)create the ceiling's look-alike audit tables")
     serve = commands.add_parser("serve", help="run the ceiling app with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8001)
@@ -1142,10 +1069,6 @@ def main(argv: list[str] | None = None) -> None:
         "--workers", type=int, default=1, help="processes, as `mash serve --workers` (default 1)"
     )
     args = parser.parse_args(argv)
-    settings = Settings()
-    if args.command == "prepare":
-        asyncio.run(prepare(asyncpg_dsn(settings.database_url)))
-        return
     import uvicorn
 
     # As `mash serve` runs mash-api: uvloop + httptools, no access log. Each worker builds its app from

@@ -1,6 +1,6 @@
 """The benchmark's databases: the seeded template (made once by bench/seed_large.py, kept while its
-staleness key matches), each target's fresh copy of it, migrated with ``mash migrate``, the ceiling's
-look-alike tables, the application's login role, and the clients registered for the run.
+staleness key matches), each target's fresh copy of it, migrated with ``mash migrate``, the application's
+login role, and the clients registered for the run.
 
 The template ``<database>_seed`` carries, as its comment, the schema revision it was migrated to, the
 seed parameters, a hash of ``SEED_INPUTS`` (the code the seeded rows depend on) and when it was made;
@@ -22,7 +22,7 @@ import asyncpg
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 
-from bench import ceiling, seed_large
+from bench import seed_large
 from bench.servers import BIN, ROOT, info, run_checked
 
 APP_ROLE = "mash_app"  # the role the application connects as (migration 20261127_row_security)
@@ -210,12 +210,11 @@ async def fresh_database(
     workdir: Path,
     template: str | None,
 ) -> dict[str, str]:
-    """A new ``args.database`` (a copy of the template if seeded), the ceiling's tables, the clients;
+    """A new ``args.database`` (a copy of the template if seeded), migrated, its clients;
     returns the clients' credentials."""
     info(f"recreating database {args.database}" + (f" from {template}" if template else ""))
     await recreate_database(admin_dsn, args.database, template)
     await asyncio.to_thread(run_checked, [str(BIN / "mash"), "migrate"], env, workdir)
-    await ceiling.prepare(dsn)  # after seeding: its case events look-alike copies the seeded ones
     ctx: dict[str, str] = {}
     for prefix, client in BENCH_CLIENTS.items():
         create = [str(BIN / "mash"), "clients", "create", *client]

@@ -175,7 +175,7 @@ async def _flush_pending(session: AsyncSession) -> None:
     if not pending and not events:
         return
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_STAGE, {**_arrays(_AUDIT, pending), **_arrays(_EVENTS, events)})
+        await session.execute(*staging(pending, events))
         return
     seq, prev_hash = await lock_chain_head(session)
     rows = []
@@ -247,6 +247,14 @@ def _stage_statement() -> sa.TextClause:
 
 
 _STAGE = _stage_statement()
+
+
+def staging(
+    entries: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> tuple[sa.TextClause, dict[str, Any]]:
+    """PostgreSQL's staging statement and its parameters for these audit entries and case events (rows of
+    ``audit_pending`` and ``case_events_pending`` without ``pos``); bench/ceiling.py sends the same."""
+    return _STAGE, {**_arrays(_AUDIT, entries), **_arrays(_EVENTS, events)}
 
 
 def _timestamp(value: datetime) -> str:
