@@ -8,8 +8,9 @@ CPU time (user + system, from /proc: the server must be on this machine), with t
 
 With ``--sql`` files, each run times each statement in turn (the code's own last), so that load on the
 machine falls on all alike. Each COPY runs as the application runs it: in a transaction with the
-caller's settings (an auditor of children's social care) and ``SET LOCAL jit = off`` and ``datestyle = 'ISO'``, to a callback that
-counts lines and replaces LF by CRLF. The connection is the admin DSN's (the bench server's too): a
+caller's settings (an auditor of children's social care) and the COPY's own (the service's
+``CIN_COPY_SETTINGS``, or a saved statement's leading ``SET LOCAL`` lines), to a callback that counts
+lines and replaces LF by CRLF. The connection is the admin DSN's (the bench server's too): a
 superuser, to whom row-level security does not apply.
 """
 
@@ -22,6 +23,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from sqlalchemy.dialects import postgresql  # noqa: E402
 
 from app.governance.reports import queries  # noqa: E402
 from app.governance.reports.periods import reporting_year  # noqa: E402
-from app.governance.reports.service import CIN_CSV_HEADER  # noqa: E402
+from app.governance.reports.service import CIN_COPY_SETTINGS, CIN_CSV_HEADER  # noqa: E402
 from bench.probes import last_complete_year  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -47,12 +49,19 @@ def code_statement(year: int) -> str:
     return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+def read_statement(text: str) -> tuple[Sequence[str], str]:
+    """A saved statement: its leading ``SET LOCAL ...;`` lines (the settings), then the query."""
+    lines = text.splitlines()
+    settings = [line.rstrip(";") for line in lines if line.startswith("SET ")]
+    return settings, "\n".join(line for line in lines if not line.startswith("SET "))
+
+
 def backend_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-async def copy_once(connection: asyncpg.Connection, sql: str) -> Result:
+async def copy_once(connection: asyncpg.Connection, settings: Sequence[str], sql: str) -> Result:
     digest = hashlib.sha256()
     size = lines = 0
 
@@ -68,8 +77,8 @@ async def copy_once(connection: asyncpg.Connection, sql: str) -> Result:
         await connection.execute(
             "SELECT set_config('mash.agency', 'childrens_social_care', true), set_config('mash.role', 'auditor', true)"
         )
-        await connection.execute("SET LOCAL jit = off")
-        await connection.execute("SET LOCAL datestyle = 'ISO'")
+        for setting in settings:
+            await connection.execute(setting)
         cpu = backend_cpu_s(pid)
         started = time.perf_counter()
         await connection.copy_from_query(sql, output=write, format="csv", header=True)
@@ -103,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    statements = {path: Path(path).read_text() for path in args.sql}
-    statements["code"] = code_statement(args.year)
+    statements: dict[str, tuple[Sequence[str], str]] = {
+        path: read_statement(Path(path).read_text()) for path in args.sql
+    }
+    statements["code"] = (CIN_COPY_SETTINGS, code_statement(args.year))
     if args.save:
-        Path(args.save).write_text(statements["code"])
+        Path(args.save).write_text(
+            "".join(f"{setting};\n" for setting in CIN_COPY_SETTINGS) + statements["code"][1]
+        )
     results = asyncio.run(measure(args, statements))
     print(f"year {args.year}, {args.runs} runs each after a warm-up; load average {os.getloadavg()}")
     for name, runs in results.items():
@@ -122,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def measure(args: argparse.Namespace, statements: dict[str, str]) -> dict[str, list[Result]]:
+async def measure(
+    args: argparse.Namespace, statements: dict[str, tuple[Sequence[str], str]]
+) -> dict[str, list[Result]]:
     dsn = args.admin_dsn.rpartition("/")[0] + "/" + args.database
     connection = await asyncpg.connect(dsn)
     try:
@@ -133,8 +148,8 @@ async def measure(args: argparse.Namespace, statements: dict[str, str]) -> dict[
             await connection.execute("SELECT set_config($1, $2, false)", name, value)
         results: dict[str, list[Result]] = {name: [] for name in statements}
         for run in range(args.runs + 1):
-            for name, sql in statements.items():
-                result = await copy_once(connection, sql)
+            for name, statement in statements.items():
+                result = await copy_once(connection, *statement)
                 if run:
                     results[name].append(result)
                 print(
