@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +36,7 @@ from sqlalchemy.dialects import postgresql  # noqa: E402
 from app.governance.reports import queries  # noqa: E402
 from app.governance.reports.periods import reporting_year  # noqa: E402
 from app.governance.reports.service import CIN_COPY_SETTINGS, CIN_CSV_HEADER  # noqa: E402
-from bench.probes import last_complete_year  # noqa: E402
+from bench.reports import add_database_arguments  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 Result = dict[str, float | int | str]
@@ -97,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--admin-dsn",
-        default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
-    parser.add_argument("--database", default="mash_bench_reports")
-    parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
+    add_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each statement, after one warm-up")
     parser.add_argument("--sql", action="append", default=[], help="a statement (file) to time too")
     parser.add_argument("--save", help="write the code's statement to this file")
