@@ -563,7 +563,7 @@ def _pg_instant(column: Any) -> sa.Case[str]:
 
 def _pg_day(column: Any) -> sa.Cast[str]:
     # A date as text is YYYY-MM-DD under DateStyle ISO, which the COPY's transaction sets
-    # (``service._cin_csv_copy``): the same text as to_char(column, 'YYYY-MM-DD'), at a third of the cost.
+    # (``service.CIN_COPY_SETTINGS``): the same text as to_char(column, 'YYYY-MM-DD'), at a third of the cost.
     return sa.cast(column, sa.Text)
 
 

@@ -495,7 +495,8 @@ async def _cin_csv_rows(session: AsyncSession, period: Period, spool: IO[bytes])
 # DateStyle ISO: the dates are cast to text (``queries.cin_csv_postgresql``), YYYY-MM-DD under it. 16 MB
 # of work memory (4 MB by default): the ranked pathway records' hash tables (17 MB for a year's latest
 # assessments, hash_mem_multiplier 2) are then built in one batch, without writing the wide item rows
-# that meet them to temporary files and reading them back (bench/README.md, "The CIN census CSV").
+# that meet them to temporary files and reading them back (bench/README.md, "The CIN census CSV's
+# COPY on its own").
 CIN_COPY_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL datestyle = 'ISO'", "SET LOCAL work_mem = '16MB'")
 
 
