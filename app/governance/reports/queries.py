@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -312,43 +313,67 @@ def _ranked(
     return stmt.subquery(name)
 
 
-_ranked_closing = _ranked(
-    Assessment,
-    "closing",
-    _CLOSING_ORDER,
-    ["completed_on", "closure_reason"],
-    Assessment.closure_reason.is_not(None),
-)
-_ranked_assessment = _ranked(
-    Assessment, "latest_assessment", _ASSESSMENT_ORDER, ["started_on", "completed_on", "factors"]
-)
-_ranked_enquiry = _ranked(
-    Section47Enquiry,
-    "latest_enquiry",
-    _ASSESSMENT_ORDER,
-    [
-        "id",
-        "status",
-        "started_on",
-        "icpc_due_on",
-        "conference_held_on",
-        "conference_outcome",
-        "conference_category_of_abuse",
-    ],
-)
+def _distinct_on(
+    model: Any, name: str, order: Sequence[str], columns: Sequence[str], where: Any = None
+) -> sa.Subquery:
+    """PostgreSQL only: what ``_ranked`` ranks 1, each child's latest record alone (``DISTINCT ON``: one
+    sort and no window function; the CSV's COPY)."""
+    stmt = sa.select(model.child_id, *(getattr(model, c) for c in columns))
+    if where is not None:
+        stmt = stmt.where(where)
+    stmt = stmt.ext(postgresql.distinct_on(model.child_id)).order_by(model.child_id, *_order(model, order))
+    return stmt.subquery(name)
 
 
-def _ranked_joins(stmt: Query, csv: bool, child_id: Any = ReferralChild.id) -> Query:
+# Each child's closing assessment, latest assessment and latest section 47 enquiry: (model, name,
+# order, columns, where) for ``_ranked`` and ``_distinct_on``.
+_LATEST: list[tuple[Any, str, Sequence[str], Sequence[str], Any]] = [
+    (
+        Assessment,
+        "closing",
+        _CLOSING_ORDER,
+        ["completed_on", "closure_reason"],
+        Assessment.closure_reason.is_not(None),
+    ),
+    (Assessment, "latest_assessment", _ASSESSMENT_ORDER, ["started_on", "completed_on", "factors"], None),
+    (
+        Section47Enquiry,
+        "latest_enquiry",
+        _ASSESSMENT_ORDER,
+        [
+            "id",
+            "status",
+            "started_on",
+            "icpc_due_on",
+            "conference_held_on",
+            "conference_outcome",
+            "conference_category_of_abuse",
+        ],
+        None,
+    ),
+]
+_ranked_closing, _ranked_assessment, _ranked_enquiry = (_ranked(*latest) for latest in _LATEST)
+_first_closing, _first_assessment, _first_enquiry = (_distinct_on(*latest) for latest in _LATEST)
+
+
+def _ranked_joins(stmt: Query, csv: bool) -> Query:
     ranked = [_ranked_closing, _ranked_assessment, _ranked_enquiry] if csv else [_ranked_closing]
     for latest in ranked:
-        stmt = stmt.outerjoin(latest, sa.and_(latest.c.child_id == child_id, latest.c.rank == 1))
+        stmt = stmt.outerjoin(latest, sa.and_(latest.c.child_id == ReferralChild.id, latest.c.rank == 1))
+    return stmt
+
+
+def _first_joins(stmt: Query, child_id: Any) -> Query:
+    for latest in (_first_closing, _first_assessment, _first_enquiry):
+        stmt = stmt.outerjoin(latest, latest.c.child_id == child_id)
     return stmt
 
 
 PROBED = Followed(_closing, _latest_assessment, _latest_enquiry, _probed_joins)
 RANKED = Followed(_ranked_closing.c, _ranked_assessment.c, _ranked_enquiry.c, _ranked_joins)
-# The items alone (``cin_csv_postgresql`` joins the ranked records to them afterwards).
-UNFOLLOWED = Followed(None, None, None, lambda stmt, csv: stmt)
+# PostgreSQL only (``cin_csv_postgresql``, which joins them itself: ``_first_joins``): each child's latest
+# records by ``DISTINCT ON``.
+FIRST = Followed(_first_closing.c, _first_assessment.c, _first_enquiry.c, lambda stmt, csv: stmt)
 
 
 LA_CHILD_ID_LENGTH = 20
@@ -573,7 +598,7 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
     Each cell is formatted as the portable path (``app.governance.reports.service``) formats it in Python, and
     the CSV tests hold both to the same expected text on both databases.
     """
-    c = cin_csv_columns()
+    c = cin_csv_columns(FIRST)
     cells: dict[str, Any] = {
         "referral_id": sa.cast(c["referral_id"], sa.Text),
         "referral_child_id": sa.cast(c["referral_child_id"], sa.Text),
@@ -607,12 +632,12 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         "cpp_initial_category_of_abuse": c["cpp_initial_category_of_abuse"],
     }
     # The cells of the item's own tables are made in a subquery of those tables alone, kept apart from
-    # the rest (OFFSET 0), so that the parallel workers that join them make them too; then the ranked
-    # pathway records are joined to it (their cells are made by the one process that joins them).
+    # the rest (OFFSET 0), so that the parallel workers that join them make them too; then the pathway
+    # records are joined to it (their cells are made by the one process that joins them).
     pathway = {"closure_date", "reason_for_closure", *(cin_csv_columns().keys() - cin_columns().keys())}
     own = [name for name in columns if name not in pathway]
     items = (
-        cin_items_from(period, UNFOLLOWED)
+        cin_items_from(period, FIRST)
         .add_columns(
             *(cells[name].label(name) for name in own),
             ReferralChild.id.label("child_id"),
@@ -622,7 +647,7 @@ def cin_csv_postgresql(period: Period, columns: Sequence[str]) -> Query:
         .subquery("items")
     )
     stmt = sa.select(*(items.c[name] if name in own else cells[name].label(name) for name in columns))
-    return _ranked_joins(stmt.select_from(items), csv=True, child_id=items.c.child_id).order_by(
+    return _first_joins(stmt.select_from(items), items.c.child_id).order_by(
         *(items.c[f"key_{i}"] for i in range(len(CIN_KEYS)))
     )
 
