@@ -260,7 +260,9 @@ class Followed:
 
     ``PROBED`` (a page, the validation findings): each looked up per item, by the ``child_id`` index.
     ``RANKED`` (the whole range, the CSV): each child's records ranked once (``row_number``) and
-    hash-joined; a probe per item is three index lookups for each of 200,000 items a year."""
+    hash-joined; a probe per item is three index lookups for each of 200,000 items a year. ``FIRST``
+    (the CSV's COPY, PostgreSQL only): each child's latest records alone (``DISTINCT ON``), joined by
+    ``cin_csv_postgresql`` itself; its ``join`` adds nothing."""
 
     closing: Any
     assessment: Any
