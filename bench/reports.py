@@ -328,15 +328,22 @@ def print_table(report: dict[str, Any]) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--admin-dsn``, ``--database`` and ``--year``: the database and the reporting year timed (here and
+    in bench/cin_csv_copy.py)."""
     parser.add_argument(
         "--admin-dsn",
         default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--database", default="mash_bench_reports")
+    parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_database_arguments(parser)
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--concerns", type=int, default=200_000)
     parser.add_argument(
@@ -353,7 +360,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="build every referral and concern in Python (bench/seed.py in chunks, seed_adults.py): ~30 min",
     )
-    parser.add_argument("--year", type=int, default=last_complete_year(datetime.now(UTC).date()))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the database as it is, without seeding")
     parser.add_argument(

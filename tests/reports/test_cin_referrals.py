@@ -31,12 +31,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from app.core import clock
 from app.core.scopes import AgencyCode, Role
 from tests.conftest import Databases
 from tests.fixtures.database import run_sql
@@ -60,7 +58,10 @@ from tests.fixtures.reports import Body, World, audit_entries, parse_csv, sql_id
 from tests.fixtures.values import NHS_AMELIA
 
 RANGE = {"from": "2026-04-01", "to": "2026-04-30"}
-UNBORN_DUE = (clock.today() + timedelta(days=60)).isoformat()
+# An unborn child's expected date of birth: a fixed date (nothing checks it against today), more than 40
+# weeks after the referral of 1 April 2026 (rule 8606) and before March 2027, outside the range of the
+# census of 2026-27 (rule 8530Q: March to December 2027).
+UNBORN_DUE = "2027-02-03"
 NFA_ACCEPTED = {
     "outcome": "no_further_action",
     "level": 1,
@@ -281,13 +282,8 @@ class Builder:
             finding(
                 "8606", "Child referral date is more than 40 weeks before DOB or expected DOB", *unborn_child
             ),
-            # Expected 60 days from today: outside March to December 2027 (the census of 2026-27, whose
-            # ReferenceDate is 31 March 2027) unless the tests run from January to October 2027.
-            *(
-                []
-                if date(2027, 3, 1) < date.fromisoformat(UNBORN_DUE) < date(2027, 12, 31)
-                else [finding("8530Q", EXPECTED_BIRTH_QUERY, *unborn_child)]
-            ),
+            # Expected before March 2027: outside the census of 2026-27 (ReferenceDate 31 March 2027).
+            finding("8530Q", EXPECTED_BIRTH_QUERY, *unborn_child),
             finding(
                 "8867",
                 "CIN episode is shown as closed, however Assessment is not shown as completed",

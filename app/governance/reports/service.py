@@ -489,6 +489,17 @@ async def _cin_csv_rows(session: AsyncSession, period: Period, spool: IO[bytes])
     return rows
 
 
+# The COPY's settings, to the transaction's end. No JIT compilation: the year's items are estimated,
+# rightly, at 200,000 rows, which puts the plan's cost over the JIT thresholds, and compiling and
+# optimising its expressions took longer (7 s on the bench's database) than the plan runs without.
+# DateStyle ISO: the dates are cast to text (``queries.cin_csv_postgresql``), YYYY-MM-DD under it. 16 MB
+# of work memory (4 MB by default): the ranked pathway records' hash tables (17 MB for a year's latest
+# assessments, hash_mem_multiplier 2) are then built in one batch, without writing the wide item rows
+# that meet them to temporary files and reading them back (bench/README.md, "The CIN census CSV's
+# COPY on its own").
+CIN_COPY_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL datestyle = 'ISO'", "SET LOCAL work_mem = '16MB'")
+
+
 async def _cin_csv_copy(session: AsyncSession, period: Period, spool: IO[bytes]) -> int:
     connection = await session.connection()
     # COPY takes no parameters: the statement is rendered with its values inline. They are ours (two
@@ -506,11 +517,9 @@ async def _cin_csv_copy(session: AsyncSession, period: Period, spool: IO[bytes])
         lines += chunk.count(b"\n")
         spool.write(chunk.replace(b"\n", b"\r\n"))
 
-    # In the request's transaction, so that its row-level security context applies to the COPY. No JIT
-    # compilation for it (to the transaction's end): the year's items are estimated, rightly, at 200,000
-    # rows, which puts the plan's cost over the JIT thresholds, and compiling and optimising its
-    # expressions took longer (7 s on the bench's database) than the plan runs without.
-    await session.execute(sa.text("SET LOCAL jit = off"))
+    # In the request's transaction, so that its row-level security context applies to the COPY.
+    for setting in CIN_COPY_SETTINGS:
+        await session.execute(sa.text(setting))
     driver = await db.driver_connection(session)
     await driver.copy_from_query(sql, output=write, format="csv", header=True)
     return lines - 1  # the header
