@@ -1,4 +1,4 @@
-"""Time the reports on a large database: a million referrals and 200,000 adult concerns.
+"""Time the reports on a large database: a million referrals, 600,000 adult concerns, a million people.
 
     .venv/bin/python bench/reports.py                    # seed (or copy the kept seed), serve, time, print
     .venv/bin/python bench/reports.py --reuse            # time again on the database seeded last time
@@ -9,7 +9,8 @@ or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database `
 (``--database``): a copy of the template ``<database>_seed`` an earlier run kept if it still fits (same
 schema revision, parameters and seeding code, under 12 hours old; ``--fresh-seed`` to seed anyway), or
 else migrated with ``mash migrate`` and seeded with bench/seed_large.py (``--chunk`` referrals
-and a tenth of the concerns built in Python, the rest copied set-based in SQL: minutes), or, with
+and ``--base-concerns`` concerns built in Python, the rest copied set-based in SQL, the people copied
+with them, and an ``--audit-entries`` audit chain, as for bench/run.py: see bench/README.md), or, with
 ``--row-by-row``, every referral with bench/seed.py, a chunk at a time (``--chunk``) so that a million
 fit in memory, and the adult concerns with bench/seed_adults.py (half an hour); both spread over the
 last ``--days`` days (only seed_large.py's is kept as the template). ``--reuse`` skips all that and
@@ -86,8 +87,9 @@ async def seed_database(
             referrals=args.referrals,
             concerns=args.concerns,
             base_referrals=min(args.chunk, args.referrals),
-            base_concerns=min(args.concerns, max(1, args.concerns // 10)),
-            audit_entries=0,
+            base_concerns=min(args.base_concerns, args.concerns),
+            audit_entries=args.audit_entries,
+            people=args.people,
             days=args.days,
         )
         template = f"{args.database}_seed"
@@ -337,8 +339,12 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--database", default="mash_bench_reports")
-    parser.add_argument("--referrals", type=int, default=1_000_000)
-    parser.add_argument("--concerns", type=int, default=200_000)
+    defaults = seed_large.Params()  # the database bench/run.py seeds: ten years of a large council
+    parser.add_argument("--referrals", type=int, default=defaults.referrals)
+    parser.add_argument("--concerns", type=int, default=defaults.concerns)
+    parser.add_argument("--base-concerns", type=int, default=defaults.base_concerns)
+    parser.add_argument("--audit-entries", type=int, default=defaults.audit_entries)
+    parser.add_argument("--people", type=int, default=defaults.people)
     parser.add_argument(
         "--days", type=int, default=730, help="records received over this many days up to now"
     )

@@ -185,6 +185,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"audit trail entries seeded, a valid chain (default {defaults.audit_entries})",
     )
     parser.add_argument(
+        "--people",
+        type=int,
+        default=defaults.people,
+        help=f"people seeded: the base's, copied for the copies of the cases (default {defaults.people})",
+    )
+    parser.add_argument(
         "--base-referrals",
         type=int,
         default=defaults.base_referrals,
