@@ -178,7 +178,15 @@ async def _load_audit(dsn: str, entries: int, now: datetime, seed_value: int) ->
         await conn.execute("SET synchronous_commit = off")
         await conn.execute("SET session_replication_role = replica")
         last, count, copying = GENESIS_HASH, 0, 0.0
-        for rows in audit_rows(entries, now, seed_value):
+        chunks = audit_rows(entries, now, seed_value)
+
+        def build() -> list[tuple[Any, ...]] | None:
+            return next(chunks, None)
+
+        # The next chunk is built (in a thread) while PostgreSQL writes this one.
+        following = asyncio.ensure_future(asyncio.to_thread(build))
+        while (rows := await following) is not None:
+            following = asyncio.ensure_future(asyncio.to_thread(build))
             mark = time.perf_counter()
             await conn.copy_records_to_table("audit_events", records=rows, columns=AUDIT_COLUMNS)
             copying += time.perf_counter() - mark

@@ -30,7 +30,7 @@ from typing import Any
 
 import asyncpg
 
-from app.people.matching import blocking_keys, nhs_check_digit, phonetic_code
+from app.people.matching import Identity, blocking_keys, nhs_check_digit, prepare
 from bench import matching_data, seed
 
 PEOPLE_COLUMNS = seed.TABLES[seed.PEOPLE]
@@ -40,30 +40,40 @@ UNNAMED = "Unborn"  # bench/seed.py's given name of an unborn child: kept
 Progress = Callable[[str], None]
 
 
-def _distinct_codes(names: Iterator[str]) -> tuple[str, ...]:
-    """The names, one per phonetic code, sorted: two picks of different positions never sound alike."""
-    found: dict[str, str] = {}
+def _codes(kind: str, name: str) -> frozenset[str]:
+    """The phonetic codes matching files ``name`` under: of each part of a family name, of a given name
+    and of its formal roots (Theo: Theo and Theodore)."""
+    if kind == "family":
+        return frozenset(prepare(Identity(family_name=name)).family_codes)
+    return frozenset(prepare(Identity(given_name=name)).given_codes)
+
+
+def _distinct_codes(kind: str, names: Iterator[str]) -> tuple[tuple[frozenset[str], str], ...]:
+    """(codes, name) of names no two of which share a code, sorted: two picks never sound alike."""
+    kept: list[tuple[frozenset[str], str]] = []
+    used: set[str] = set()
     for name in sorted(set(names)):
-        found.setdefault(phonetic_code(name), name)
-    return tuple(sorted(found.values()))
+        codes = _codes(kind, name)
+        if codes and not codes & used:
+            kept.append((codes, name))
+            used |= codes
+    return tuple(kept)
 
 
 @cache
-def name_lists() -> dict[str, tuple[str, ...]]:
+def name_lists() -> dict[str, tuple[tuple[frozenset[str], str], ...]]:
     groups = matching_data.GROUPS
+    stems, endings = matching_data.SURNAME_STEMS, matching_data.SURNAME_ENDINGS
     return {
         "family": _distinct_codes(
+            "family",
             iter(
                 [name for group in groups for name in group.surnames]
-                + [
-                    stem + end
-                    for stem in matching_data.SURNAME_STEMS
-                    for end in matching_data.SURNAME_ENDINGS
-                ]
-            )
+                + [s + e for s in stems for e in endings]
+            ),
         ),
-        "male": _distinct_codes(name for group in groups for name in group.boys),
-        "female": _distinct_codes(name for group in groups for name in group.girls),
+        "male": _distinct_codes("male", (name for group in groups for name in group.boys)),
+        "female": _distinct_codes("female", (name for group in groups for name in group.girls)),
     }
 
 
@@ -75,8 +85,8 @@ def copy_id(value: uuid.UUID, j: int) -> uuid.UUID:
 @cache
 def _others(kind: str, value: str) -> tuple[tuple[str, ...], int]:
     """The names of ``kind`` that do not sound like ``value``, and where ``value``'s copies start in them."""
-    code = phonetic_code(value)
-    others = tuple(name for name in name_lists()[kind] if phonetic_code(name) != code)
+    codes = _codes(kind, value)
+    others = tuple(name for other, name in name_lists()[kind] if not other & codes)
     return others, int.from_bytes(
         hashlib.md5(value.lower().encode(), usedforsecurity=False).digest()[:8], "big"
     )
