@@ -6,7 +6,8 @@
 
 It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
-(``--database``): a copy of the template ``<database>_seed`` an earlier run kept if it still fits (same
+(``--database``): a copy of the template ``--template`` (default ``mash_bench_seed``, the one bench/run.py
+keeps: the same parameters, so the ~22 GB ten-year database is seeded once for both) if it still fits (same
 schema revision, parameters and seeding code, under 12 hours old; ``--fresh-seed`` to seed anyway), or
 else migrated with ``mash migrate`` and seeded with bench/seed_large.py (``--chunk`` referrals
 and ``--base-concerns`` concerns built in Python, the rest copied set-based in SQL, the people copied
@@ -77,9 +78,9 @@ class Request:
 async def seed_database(
     args: argparse.Namespace, dsn: str, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
-    """Seed ``args.database``: a copy of the template ``<database>_seed`` an earlier run kept, if it was
-    made at the same schema revision, with the same parameters and seeding code, and is recent (as
-    bench/run.py reuses its own); else seeded afresh and kept as that template."""
+    """Seed ``args.database``: a copy of the template ``args.template`` (bench/run.py's by default) an
+    earlier run kept, if it was made at the same schema revision, with the same parameters and seeding
+    code, and is recent (as bench/run.py reuses it); else seeded afresh and kept as that template."""
     timings: dict[str, Any] = {}
     started = time.perf_counter()
     if not args.row_by_row:
@@ -92,7 +93,7 @@ async def seed_database(
             people=args.people,
             days=args.days,
         )
-        template = f"{args.database}_seed"
+        template = args.template
         key, revision = seed_key(params), head_revision()
         kept = None if args.fresh_seed else await kept_template(args.admin_dsn, template)
         if kept is not None:
@@ -339,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--database", default="mash_bench_reports")
+    parser.add_argument(
+        "--template",
+        default="mash_bench_seed",
+        help="the seeded template copied, or made and kept (default bench/run.py's: the same parameters, so one"
+        " ~22 GB template serves both)",
+    )
     defaults = seed_large.Params()  # the database bench/run.py seeds: ten years of a large council
     parser.add_argument("--referrals", type=int, default=defaults.referrals)
     parser.add_argument("--concerns", type=int, default=defaults.concerns)
