@@ -1,23 +1,26 @@
-"""Seed a migrated PostgreSQL database at scale in minutes: 1M referrals, ~100k people, 200k adult concerns.
+"""Seed a migrated PostgreSQL database at scale: ten years of a large council, 1M referrals, ~1M people,
+600k adult concerns, a 20M-entry audit chain (bench/README.md says how long each step takes).
 
     .venv/bin/python -m bench.seed_large --dsn postgresql://postgres@127.0.0.1:5432/some_migrated_db
 
 bench/seed.py and bench/seed_adults.py build every row in Python: realistic, but a million referrals
 take half an hour. This seeder builds a realistic *base* with them (``--base-referrals`` referrals,
-``--base-concerns`` concerns: the people, their match keys, the case events) and then scales the case
-tables up set-based, inside PostgreSQL: each referral or concern and everything hanging off it
-(children, household, contributions and their responses, threshold decisions; allegations, section 42
-decisions, enquiries, advocacy, plans and actions) is copied ``factor - 1`` times with one
-``INSERT ... SELECT ... CROSS JOIN generate_series`` per table. A copy gets new ids (``md5(id || k)``,
-foreign keys mapped alike, so every copy is a consistent case) and its times moved back by ``k`` x 37
-minutes, so that open cases stay open and decided ones decided, as of now. The copies are about the
-base's people: the database holds the base's ~100k people, each referred about ten times more often.
+``--base-concerns`` concerns: the people, their match keys, the case events), copies the base's people
+(bench/seed_people.py: other identities, their match keys from ``app.people.matching.blocking_keys``,
+about ``--people`` in all) and then scales the case tables up set-based, inside PostgreSQL: each
+referral or concern and everything hanging off it (children, household, contributions and their
+responses, threshold decisions; allegations, section 42 decisions, enquiries, advocacy, plans and
+actions) is copied ``factor - 1`` times with one ``INSERT ... SELECT ... CROSS JOIN generate_series``
+per table. A copy gets new ids (``md5(id || k)``, foreign keys mapped alike, so every copy is a
+consistent case), names person copy ``k % people_factor`` (its children with that person's identity)
+and has its times moved back by ``k`` x 37 minutes, so that open cases stay open and decided ones
+decided, as of now.
 
-What is not scaled: people, match keys and sibling links (person match runs against the base's
-population), and case events (only the base's; the change feed and timelines read them, no scenario
-of bench/run.py does). The audit trail is seeded on its own: ``--audit-entries`` entries made with
-``app.core.audit.chain_hash`` (reads and writes of referrals by the hub and the police), so that
-``mash audit verify`` and GET /v1/audit-events/verification check a valid chain of that length.
+What is not scaled: case events (only the base's; the change feed and timelines read them, no scenario
+of bench/run.py does). The audit trail is seeded on its own, by another process streaming it while the
+rest is built: ``--audit-entries`` entries made with ``app.core.audit.chain_hash`` (reads and writes of
+referrals by the hub and the police), so that ``mash audit verify`` and GET
+/v1/audit-events/verification check a valid chain of that length.
 
 For speed: foreign key triggers are off while loading (``session_replication_role = replica``: the
 rows are consistent by construction), secondary indexes are dropped first and rebuilt after, then

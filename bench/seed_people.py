@@ -8,8 +8,9 @@ foreign keys so, and gives a referral copy's children the identity of their pers
 
 Copy ``j`` of a person is someone else, so that person matching links neither the copies to each other nor
 to the original: its family name and given name are other names (chosen by the name and ``j``, from
-bench/matching_data.py's lists with one name per phonetic code, so a household's copy keeps one family
-name and siblings keep different given names; "Unborn" stays), its dates of birth are ``j`` days earlier,
+bench/matching_data.py's lists, no two of which share a phonetic code or a given-name root, never one
+sounding like the original, so a household's copy keeps one family name and siblings keep different
+given names; "Unborn" stays), its dates of birth are ``j`` days earlier,
 its NHS number a new valid, unused one; the postcode, address, gender and ethnicity are kept. Its match
 keys are ``app.people.matching.blocking_keys`` of that identity, computed here in Python (as
 app.people.repository stores them) and written with binary ``COPY``, one copy at a time, so memory stays
