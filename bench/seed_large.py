@@ -373,6 +373,17 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         indexes = await _secondary_indexes(conn)
         for _, name, _ in indexes:
             await conn.execute(f'DROP INDEX "{name}"')
+        # The audit chain's unique constraints (id, hash, prev_hash) too: built once after the load rather
+        # than updated by each of its millions of rows.
+        unique = [
+            (row["name"], row["definition"])
+            for row in await conn.fetch(
+                "SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+                " WHERE conrelid = 'audit_events'::regclass AND contype = 'u' ORDER BY conname"
+            )
+        ]
+        for name, _ in unique:
+            await conn.execute(f'ALTER TABLE audit_events DROP CONSTRAINT "{name}"')
 
         audit_future = loop.run_in_executor(pool, load_audit, dsn, params.audit_entries, now, params.seed)
         adults_future = loop.run_in_executor(pool, _build_adults, params.base_concerns, params.days, now)
@@ -440,9 +451,15 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         progress(f"  allocated in {timings['allocate']}s")
 
         mark = time.perf_counter()
-        await _parallel(conns, [definition for _, _, definition in indexes])
+        await _parallel(
+            conns,
+            [f'ALTER TABLE audit_events ADD CONSTRAINT "{name}" {definition}' for name, definition in unique]
+            + [definition for _, _, definition in indexes],
+        )
         timings["indexes"] = round(time.perf_counter() - mark, 1)
-        progress(f"  rebuilt {len(indexes)} indexes in {timings['indexes']}s")
+        progress(
+            f"  rebuilt {len(indexes)} indexes and {len(unique)} unique constraints in {timings['indexes']}s"
+        )
         mark = time.perf_counter()
         tables = [
             row[0]

@@ -79,6 +79,13 @@ async def test_the_scaled_database_is_one_the_application_could_have_written(
                 alike = score(seed._identity(family[a]), seed._identity(family[b]))
                 assert alike.score < CANDIDATE_MIN_SCORE, (family[a], family[b])
         assert await _broken_foreign_keys(conn) == {}
+        # The audit chain's unique constraints, dropped while it was loaded, are back.
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'audit_events'::regclass AND contype = 'u'"
+            )
+            == 3
+        )  # id, hash, prev_hash
         # A decided copy names its own copy's decision, not the original's.
         assert not await conn.fetchval(
             "SELECT count(*) FROM referrals r JOIN threshold_decisions d ON d.id = r.decision_id"
