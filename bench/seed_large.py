@@ -205,7 +205,7 @@ async def _load_audit(dsn: str, entries: int, now: datetime, seed_value: int) ->
 
 def load_audit(dsn: str, entries: int, now: datetime, seed_value: int) -> dict[str, Any]:
     """Build and write the audit chain (in another process: a chain of millions is minutes of hashing),
-    streamed a chunk at a time so that memory stays that of one chunk."""
+    streamed a chunk at a time so that memory stays that of two chunks (one built, one written)."""
     started = time.perf_counter()
     done = asyncio.run(_load_audit(dsn, entries, now, seed_value))
     return {**done, "total_s": round(time.perf_counter() - started, 1)}
