@@ -98,12 +98,12 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate openapi/openapi.json
 	$(BIN)/mash openapi --output openapi/openapi.json
 
-bench: install ## The load benchmark on 1M referrals against the raw asyncpg ceiling (BENCH_ARGS=...), then webhooks and documents
+bench: install ## The load benchmark on 1M referrals, 1M people, 20M audit entries against the raw asyncpg ceiling (BENCH_ARGS=...), then webhooks and documents
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/documents.py
 
-bench-reports: install ## Time the reports on 1M referrals and 200k adult concerns (PostgreSQL)
+bench-reports: install ## Time the reports on 1M referrals, 600k adult concerns, 1M people, 20M audit entries (PostgreSQL)
 	$(BIN)/python bench/reports.py
 
 bench-webhooks: install ## Webhook delivery throughput and latency with one and two mash workers (PostgreSQL)

@@ -43,6 +43,7 @@ SEED_INPUTS = (
     "bench/seed.py",
     "bench/seed_large.py",
     "bench/seed_adults.py",
+    "bench/seed_people.py",
     "app/core/audit.py",
     "bench/matching_data.py",
     "app/people/matching.py",
@@ -180,6 +181,7 @@ def seed_params(args: argparse.Namespace) -> seed_large.Params:
         base_referrals=min(args.base_referrals, args.referrals),
         base_concerns=min(args.base_concerns, args.concerns),
         audit_entries=args.audit_entries,
+        people=args.people,
     )
 
 

@@ -1,4 +1,4 @@
-"""Time the reports on a large database: a million referrals and 200,000 adult concerns.
+"""Time the reports on a large database: a million referrals, 600,000 adult concerns, a million people.
 
     .venv/bin/python bench/reports.py                    # seed (or copy the kept seed), serve, time, print
     .venv/bin/python bench/reports.py --reuse            # time again on the database seeded last time
@@ -6,10 +6,12 @@
 
 It needs a PostgreSQL superuser connection (default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 or ``--admin-dsn`` / ``BENCH_ADMIN_DSN``). It drops and recreates the database ``mash_bench_reports``
-(``--database``): a copy of the template ``<database>_seed`` an earlier run kept if it still fits (same
+(``--database``): a copy of the template ``--template`` (default ``mash_bench_seed``, the one bench/run.py
+keeps: the same parameters, so the ~22 GB ten-year database is seeded once for both) if it still fits (same
 schema revision, parameters and seeding code, under 12 hours old; ``--fresh-seed`` to seed anyway), or
 else migrated with ``mash migrate`` and seeded with bench/seed_large.py (``--chunk`` referrals
-and a tenth of the concerns built in Python, the rest copied set-based in SQL: minutes), or, with
+and ``--base-concerns`` concerns built in Python, the rest copied set-based in SQL, the people copied
+with them, and an ``--audit-entries`` audit chain, as for bench/run.py: see bench/README.md), or, with
 ``--row-by-row``, every referral with bench/seed.py, a chunk at a time (``--chunk``) so that a million
 fit in memory, and the adult concerns with bench/seed_adults.py (half an hour); both spread over the
 last ``--days`` days (only seed_large.py's is kept as the template). ``--reuse`` skips all that and
@@ -76,9 +78,9 @@ class Request:
 async def seed_database(
     args: argparse.Namespace, dsn: str, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
-    """Seed ``args.database``: a copy of the template ``<database>_seed`` an earlier run kept, if it was
-    made at the same schema revision, with the same parameters and seeding code, and is recent (as
-    bench/run.py reuses its own); else seeded afresh and kept as that template."""
+    """Seed ``args.database``: a copy of the template ``args.template`` (bench/run.py's by default) an
+    earlier run kept, if it was made at the same schema revision, with the same parameters and seeding
+    code, and is recent (as bench/run.py reuses it); else seeded afresh and kept as that template."""
     timings: dict[str, Any] = {}
     started = time.perf_counter()
     if not args.row_by_row:
@@ -86,11 +88,12 @@ async def seed_database(
             referrals=args.referrals,
             concerns=args.concerns,
             base_referrals=min(args.chunk, args.referrals),
-            base_concerns=min(args.concerns, max(1, args.concerns // 10)),
-            audit_entries=0,
+            base_concerns=min(args.base_concerns, args.concerns),
+            audit_entries=args.audit_entries,
+            people=args.people,
             days=args.days,
         )
-        template = f"{args.database}_seed"
+        template = args.template
         key, revision = seed_key(params), head_revision()
         kept = None if args.fresh_seed else await kept_template(args.admin_dsn, template)
         if kept is not None:
@@ -344,8 +347,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_database_arguments(parser)
-    parser.add_argument("--referrals", type=int, default=1_000_000)
-    parser.add_argument("--concerns", type=int, default=200_000)
+    parser.add_argument(
+        "--template",
+        default="mash_bench_seed",
+        help="the seeded template copied, or made and kept (default bench/run.py's: the same parameters, so one"
+        " ~22 GB template serves both)",
+    )
+    defaults = seed_large.Params()  # the database bench/run.py seeds: ten years of a large council
+    parser.add_argument("--referrals", type=int, default=defaults.referrals)
+    parser.add_argument("--concerns", type=int, default=defaults.concerns)
+    parser.add_argument("--base-concerns", type=int, default=defaults.base_concerns)
+    parser.add_argument("--audit-entries", type=int, default=defaults.audit_entries)
+    parser.add_argument("--people", type=int, default=defaults.people)
     parser.add_argument(
         "--days", type=int, default=730, help="records received over this many days up to now"
     )
@@ -363,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="time the database as it is, without seeding")
     parser.add_argument(
-        "--fresh-seed", action="store_true", help="seed afresh even if the kept template <database>_seed fits"
+        "--fresh-seed", action="store_true", help="seed afresh even if the kept template (--template) fits"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line per table copied")
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE")

@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/run.py [--concurrency 32] [--duration 10] [--warmup 3] [--only token,me]
 
-Seeds a template database with ``--referrals`` referrals when a scenario needs them (bench/seed.py;
-the template ``mash_bench_seed`` is reused while its inputs are unchanged and it is recent). Then, for
+Seeds a template database when a scenario needs it (bench/seed_large.py: ``--referrals`` referrals,
+``--people`` people, ``--concerns`` adult concerns, ``--audit-entries`` audit entries, ten years of a large
+council by default; the template ``mash_bench_seed`` is reused while its inputs are unchanged and it is
+recent). Then, for
 each target (mash-api via ``mash serve``, then bench/ceiling.py under uvicorn; one worker each
 unless ``--workers``), it recreates the PostgreSQL database ``mash_bench`` (a copy of the template, or freshly migrated),
 registers a police and a hub client, starts the server, runs every scenario with bench/loadgen.py in
@@ -183,6 +185,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=defaults.audit_entries,
         help=f"audit trail entries seeded, a valid chain (default {defaults.audit_entries})",
+    )
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=defaults.people,
+        help=f"people seeded: the base's, copied for the copies of the cases (default {defaults.people})",
     )
     parser.add_argument(
         "--base-referrals",

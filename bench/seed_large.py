@@ -1,23 +1,26 @@
-"""Seed a migrated PostgreSQL database at scale in minutes: 1M referrals, ~100k people, 200k adult concerns.
+"""Seed a migrated PostgreSQL database at scale: ten years of a large council, 1M referrals, ~1M people,
+600k adult concerns, a 20M-entry audit chain (bench/README.md says how long each step takes).
 
     .venv/bin/python -m bench.seed_large --dsn postgresql://postgres@127.0.0.1:5432/some_migrated_db
 
 bench/seed.py and bench/seed_adults.py build every row in Python: realistic, but a million referrals
 take half an hour. This seeder builds a realistic *base* with them (``--base-referrals`` referrals,
-``--base-concerns`` concerns: the people, their match keys, the case events) and then scales the case
-tables up set-based, inside PostgreSQL: each referral or concern and everything hanging off it
-(children, household, contributions and their responses, threshold decisions; allegations, section 42
-decisions, enquiries, advocacy, plans and actions) is copied ``factor - 1`` times with one
-``INSERT ... SELECT ... CROSS JOIN generate_series`` per table. A copy gets new ids (``md5(id || k)``,
-foreign keys mapped alike, so every copy is a consistent case) and its times moved back by ``k`` x 37
-minutes, so that open cases stay open and decided ones decided, as of now. The copies are about the
-base's people: the database holds the base's ~100k people, each referred about ten times more often.
+``--base-concerns`` concerns: the people, their match keys, the case events), copies the base's people
+(bench/seed_people.py: other identities, their match keys from ``app.people.matching.blocking_keys``,
+about ``--people`` in all) and then scales the case tables up set-based, inside PostgreSQL: each
+referral or concern and everything hanging off it (children, household, contributions and their
+responses, threshold decisions; allegations, section 42 decisions, enquiries, advocacy, plans and
+actions) is copied ``factor - 1`` times with one ``INSERT ... SELECT ... CROSS JOIN generate_series``
+per table. A copy gets new ids (``md5(id || k)``, foreign keys mapped alike, so every copy is a
+consistent case), names person copy ``k % people_factor`` (its children with that person's identity)
+and has its times moved back by ``k`` x 37 minutes, so that open cases stay open and decided ones
+decided, as of now.
 
-What is not scaled: people, match keys and sibling links (person match runs against the base's
-population), and case events (only the base's; the change feed and timelines read them, no scenario
-of bench/run.py does). The audit trail is seeded on its own: ``--audit-entries`` entries made with
-``app.core.audit.chain_hash`` (reads and writes of referrals by the hub and the police), so that
-``mash audit verify`` and GET /v1/audit-events/verification check a valid chain of that length.
+What is not scaled: case events (only the base's; the change feed and timelines read them, no scenario
+of bench/run.py does). The audit trail is seeded on its own, by another process streaming it while the
+rest is built: ``--audit-entries`` entries made with ``app.core.audit.chain_hash`` (reads and writes of
+referrals by the hub and the police), so that ``mash audit verify`` and GET
+/v1/audit-events/verification check a valid chain of that length.
 
 For speed: foreign key triggers are off while loading (``session_replication_role = replica``: the
 rows are consistent by construction), secondary indexes are dropped first and rebuilt after, then
@@ -34,7 +37,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,7 +51,7 @@ if str(ROOT) not in sys.path:  # run as a script (python bench/seed_large.py), n
 import asyncpg  # noqa: E402
 
 from app.core.audit import GENESIS_HASH, canonical_json, chain_hash  # noqa: E402
-from bench import seed, seed_adults  # noqa: E402
+from bench import seed, seed_adults, seed_people  # noqa: E402
 
 # The case tables scaled up: these, and every table with a foreign key to one of them.
 ROOTS = ("referrals", "adult_concerns")
@@ -96,10 +99,11 @@ class Params:
     """What the seeded database depends on, besides the code: recorded with the template."""
 
     referrals: int = 1_000_000
-    concerns: int = 200_000
+    concerns: int = 600_000
     base_referrals: int = 100_000
     base_concerns: int = 20_000
-    audit_entries: int = 200_000
+    audit_entries: int = 20_000_000
+    people: int = 1_000_000
     days: int = 730
     seed: int = seed.DEFAULT_SEED
 
@@ -111,6 +115,12 @@ class Params:
     def concern_factor(self) -> int:
         return max(1, round(self.concerns / self.base_concerns)) if self.base_concerns else 0
 
+    def people_factor(self, base_people: int) -> int:
+        """Copies of each base person (the original included): ``people`` over the base's, at most as many
+        as there are copies of a case (more would be people no case names), at least 1."""
+        wanted = round(self.people / base_people) if base_people else 1
+        return max(1, min(wanted, max(self.referral_factor, self.concern_factor)))
+
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
@@ -121,8 +131,11 @@ def _build_adults(concerns: int, days: int, now: datetime) -> dict[str, list[tup
     return seed_adults.build(concerns, days=days, now=now).rows
 
 
-def audit_rows(entries: int, now: datetime, seed_value: int) -> list[tuple[Any, ...]]:
-    """``entries`` chained audit events over the last days, as mash-api would have written them."""
+def audit_rows(
+    entries: int, now: datetime, seed_value: int, chunk: int = 100_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """``entries`` chained audit events over the last 30 days, as mash-api would have written them, in
+    lists of at most ``chunk`` rows (the chain continues from one list to the next)."""
     rng = random.Random(seed_value)
     actors = [
         (str(uuid.UUID(int=rng.getrandbits(128), version=4)), agency, role)
@@ -155,7 +168,47 @@ def audit_rows(entries: int, now: datetime, seed_value: int) -> list[tuple[Any, 
         }  # fmt: skip
         prev = chain_hash(row)
         rows.append((*(row[c] for c in AUDIT_COLUMNS[:-3]), canonical_json(details), row["prev_hash"], prev))
-    return rows
+        if len(rows) >= chunk:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+async def _load_audit(dsn: str, entries: int, now: datetime, seed_value: int) -> dict[str, Any]:
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": "mash-bench-seed-audit"})
+    try:
+        await conn.execute("SET synchronous_commit = off")
+        await conn.execute("SET session_replication_role = replica")
+        last, count, copying = GENESIS_HASH, 0, 0.0
+        chunks = audit_rows(entries, now, seed_value)
+
+        def build() -> list[tuple[Any, ...]] | None:
+            return next(chunks, None)
+
+        # The next chunk is built (in a thread) while PostgreSQL writes this one.
+        following = asyncio.ensure_future(asyncio.to_thread(build))
+        while (rows := await following) is not None:
+            following = asyncio.ensure_future(asyncio.to_thread(build))
+            mark = time.perf_counter()
+            await conn.copy_records_to_table("audit_events", records=rows, columns=AUDIT_COLUMNS)
+            copying += time.perf_counter() - mark
+            last, count = rows[-1][-1], count + len(rows)
+        if count:
+            await conn.execute(
+                "UPDATE audit_chain_head SET last_seq = $1, last_hash = $2 WHERE id = 1", count, last
+            )
+    finally:
+        await conn.close()
+    return {"entries": count, "copy_s": round(copying, 1)}
+
+
+def load_audit(dsn: str, entries: int, now: datetime, seed_value: int) -> dict[str, Any]:
+    """Build and write the audit chain (in another process: a chain of millions is minutes of hashing),
+    streamed a chunk at a time so that memory stays that of two chunks (one built, one written)."""
+    started = time.perf_counter()
+    done = asyncio.run(_load_audit(dsn, entries, now, seed_value))
+    return {**done, "total_s": round(time.perf_counter() - started, 1)}
 
 
 async def _scaled_tables(conn: asyncpg.Connection) -> list[tuple[str, str]]:
@@ -185,17 +238,31 @@ async def _scaled_tables(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     return [(table, root) for root in ROOTS for table in found[root] if table not in both]
 
 
-async def _scale_statement(conn: asyncpg.Connection, table: str, scaled: list[str], factor: int) -> str:
-    references = {
-        (row["child_column"])
+# A referral copy's children carry the identity of their person copy (bench/seed_people.py); the NHS
+# number only where the referrer gave one.
+CHILD_IDENTITY = ("given_name", "family_name", "date_of_birth", "expected_date_of_birth")
+
+
+async def _scale_statement(
+    conn: asyncpg.Connection, table: str, scaled: list[str], factor: int, people_factor: int
+) -> str:
+    parents = {
+        row["child_column"]: row["parent"]
         for row in await conn.fetch(
             "SELECT a.attname AS child_column, c.confrelid::regclass::text AS parent FROM pg_constraint c"
             " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
             " WHERE c.contype = 'f' AND c.conrelid = $1::regclass",
             table,
         )
-        if row["parent"] in scaled
     }
+    references = {column for column, parent in parents.items() if parent in scaled}
+    # Case copy k names person copy k % people_factor (copy 0: the base person itself).
+    people = (
+        {column for column, parent in parents.items() if parent == "people"} if people_factor > 1 else set()
+    )
+    join = ""
+    if table == "referral_children" and people:
+        join = f" LEFT JOIN people p ON k % {people_factor} <> 0 AND p.id = {_person_copy('t.person_id', people_factor)}"
     columns = await conn.fetch(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
@@ -204,24 +271,36 @@ async def _scale_statement(conn: asyncpg.Connection, table: str, scaled: list[st
     names, values = [], []
     for column in columns:
         name, kind = column["column_name"], column["data_type"]
-        quoted = f'"{name}"'
-        if kind == "uuid" and (name == "id" or name in references or (table, name) in EXTRA_REFERENCES):
+        quoted = f't."{name}"'
+        if name in people:
+            value = _person_copy(quoted, people_factor)
+        elif kind == "uuid" and (name == "id" or name in references or (table, name) in EXTRA_REFERENCES):
             value = f"md5({quoted}::text || '/' || k)::uuid"
         elif (table, name) in JSON_REFERENCES:
             value = (
                 f"(SELECT coalesce(json_agg(md5(e || '/' || k)::uuid::text), '[]')"  # noqa: S608 (our names)
                 f" FROM json_array_elements_text({quoted}) AS e)"
             )
+        elif join and name in CHILD_IDENTITY:
+            value = f'CASE WHEN p.id IS NULL THEN {quoted} ELSE p."{name}" END'
+        elif join and name == "nhs_number":
+            value = f"CASE WHEN p.id IS NULL OR {quoted} IS NULL THEN {quoted} ELSE p.nhs_number END"
         elif kind == "timestamp with time zone":
             value = f"{quoted} - k * interval '{COPY_SHIFT_MINUTES} minutes'"
         else:
             value = quoted
-        names.append(quoted)
+        names.append(f'"{name}"')
         values.append(value)
     return (
         f'INSERT INTO "{table}" ({", ".join(names)}) SELECT {", ".join(values)}'  # noqa: S608
-        f' FROM "{table}" CROSS JOIN generate_series(1, {factor - 1}) AS k'
+        f' FROM "{table}" AS t CROSS JOIN generate_series(1, {factor - 1}) AS k{join}'
     )
+
+
+def _person_copy(column: str, people_factor: int) -> str:
+    """The id of the person copy a case copy ``k`` names (bench/seed_people.py's ids)."""
+    j = f"(k % {people_factor})"
+    return f"CASE WHEN {j} = 0 THEN {column} ELSE md5({column}::text || '/' || {j})::uuid END"
 
 
 async def _secondary_indexes(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
@@ -273,23 +352,13 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
     started = time.perf_counter()
     now = datetime.now(UTC)
     loop = asyncio.get_running_loop()
-    # The adults and the audit trail are built in another process while this one builds the referrals.
-    with ProcessPoolExecutor(max_workers=1) as pool:
-        adults_future = loop.run_in_executor(pool, _build_adults, params.base_concerns, params.days, now)
-        audit_future = loop.run_in_executor(pool, audit_rows, params.audit_entries, now, params.seed)
-        progress(f"building {params.base_referrals:,} base referrals (bench/seed.py)")
-        base = await asyncio.to_thread(
-            seed.build, params.base_referrals, now=now, days=params.days, seed=params.seed
-        )
-        adults = await adults_future
-        audit = await audit_future
-    timings["build"] = round(time.perf_counter() - started, 1)
-    progress(f"  built in {timings['build']}s")
-
     conns = [
         await asyncpg.connect(dsn, server_settings={"application_name": "mash-bench-seed"})
         for _ in range(CONNECTIONS)
     ]
+    # The adults are built, and the audit trail built and written, in other processes while this one
+    # builds the referrals; the audit chain is written while the cases are copied and scaled.
+    pool = ProcessPoolExecutor(max_workers=2)
     try:
         for conn in conns:
             if await conn.fetchval("SELECT count(*) FROM referrals") or await conn.fetchval(
@@ -304,18 +373,42 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         indexes = await _secondary_indexes(conn)
         for _, name, _ in indexes:
             await conn.execute(f'DROP INDEX "{name}"')
+        # The audit chain's unique constraints (id, hash, prev_hash) too: built once after the load rather
+        # than updated by each of its millions of rows.
+        unique = [
+            (row["name"], row["definition"])
+            for row in await conn.fetch(
+                "SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+                " WHERE conrelid = 'audit_events'::regclass AND contype = 'u' ORDER BY conname"
+            )
+        ]
+        for name, _ in unique:
+            await conn.execute(f'ALTER TABLE audit_events DROP CONSTRAINT "{name}"')
+
+        audit_future = loop.run_in_executor(pool, load_audit, dsn, params.audit_entries, now, params.seed)
+        adults_future = loop.run_in_executor(pool, _build_adults, params.base_concerns, params.days, now)
+        progress(f"building {params.base_referrals:,} base referrals (bench/seed.py)")
+        base = await asyncio.to_thread(
+            seed.build, params.base_referrals, now=now, days=params.days, seed=params.seed
+        )
+        adults = await adults_future
+        timings["build"] = round(time.perf_counter() - started, 1)
+        progress(f"  built in {timings['build']}s")
 
         mark = time.perf_counter()
         await _copy_tables(conns, base.rows, lambda t: seed.TABLES[t], timings, progress)
         await _copy_tables(conns, adults, seed_adults.columns, timings, progress)
-        await _copy_tables(conns, {"audit_events": audit}, lambda _: AUDIT_COLUMNS, timings, progress)
-        if audit:
-            await conn.execute(
-                "UPDATE audit_chain_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
-                len(audit),
-                audit[-1][-1],
-            )
         timings["copy"] = round(time.perf_counter() - mark, 1)
+
+        mark = time.perf_counter()
+        base_people = int(await conn.fetchval("SELECT count(*) FROM people"))
+        people_factor = params.people_factor(base_people)
+        progress(f"copying {base_people:,} people x{people_factor} (bench/seed_people.py)")
+        await seed_people.copy_people(
+            conns, people_factor, params.referral_factor, params.seed, progress, timings
+        )
+        timings["people"] = round(time.perf_counter() - mark, 1)
+        progress(f"  people in {timings['people']}s")
 
         # Foreign key triggers are off: the tables can be filled in any order, two at a time.
         scaled = await _scaled_tables(conn)
@@ -324,7 +417,8 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         for table, root in scaled:
             factor = params.referral_factor if root == "referrals" else params.concern_factor
             if factor > 1:
-                statements[table] = (factor, await _scale_statement(conn, table, names, factor))
+                statement = await _scale_statement(conn, table, names, factor, people_factor)
+                statements[table] = (factor, statement)
         queue = sorted(statements, key=lambda t: t in ("referrals", "adult_concerns"))  # roots first
 
         async def scale(worker: asyncpg.Connection) -> None:
@@ -343,14 +437,29 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         timings["scale"] = round(time.perf_counter() - mark, 1)
 
         mark = time.perf_counter()
+        audit = await audit_future
+        timings["audit_wait"] = round(time.perf_counter() - mark, 1)
+        timings["audit"] = audit["total_s"]
+        timings["copy:audit_events"] = audit["copy_s"]
+        progress(
+            f"  audit chain of {audit['entries']:,} entries in {audit['total_s']}s (waited {timings['audit_wait']}s)"
+        )
+
+        mark = time.perf_counter()
         await _parallel(conns, ALLOCATE)
         timings["allocate"] = round(time.perf_counter() - mark, 1)
         progress(f"  allocated in {timings['allocate']}s")
 
         mark = time.perf_counter()
-        await _parallel(conns, [definition for _, _, definition in indexes])
+        await _parallel(
+            conns,
+            [f'ALTER TABLE audit_events ADD CONSTRAINT "{name}" {definition}' for name, definition in unique]
+            + [definition for _, _, definition in indexes],
+        )
         timings["indexes"] = round(time.perf_counter() - mark, 1)
-        progress(f"  rebuilt {len(indexes)} indexes in {timings['indexes']}s")
+        progress(
+            f"  rebuilt {len(indexes)} indexes and {len(unique)} unique constraints in {timings['indexes']}s"
+        )
         mark = time.perf_counter()
         tables = [
             row[0]
@@ -371,6 +480,7 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
             for row in await conn.fetch("SELECT status, count(*) FROM contributions GROUP BY 1 ORDER BY 1")
         }
     finally:
+        pool.shutdown(cancel_futures=True)
         for conn in conns:
             await conn.close()
     timings["total"] = round(time.perf_counter() - started, 1)
@@ -378,6 +488,8 @@ async def seed_large(dsn: str, params: Params, progress: Progress) -> dict[str, 
         "now": now.isoformat(),
         "params": params.as_dict(),
         "rows": counts,
+        "base_people": base_people,
+        "people_factor": people_factor,
         "contributions": status,
         "seconds": timings,
     }
@@ -394,13 +506,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-referrals", type=int, default=defaults.base_referrals)
     parser.add_argument("--base-concerns", type=int, default=defaults.base_concerns)
     parser.add_argument("--audit-entries", type=int, default=defaults.audit_entries)
+    parser.add_argument("--people", type=int, default=defaults.people)
     parser.add_argument("--days", type=int, default=defaults.days)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     args = parser.parse_args(argv)
     params = Params(
         referrals=args.referrals, concerns=args.concerns, base_referrals=args.base_referrals,
-        base_concerns=args.base_concerns, audit_entries=args.audit_entries, days=args.days, seed=args.seed,
+        base_concerns=args.base_concerns, audit_entries=args.audit_entries, people=args.people,
+        days=args.days, seed=args.seed,
     )  # fmt: skip
 
     def info(message: str) -> None:

@@ -3,6 +3,7 @@ application could have written (every foreign key holds, the audit chain verifie
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import asyncpg
@@ -11,14 +12,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.core.scopes import AgencyCode, Role
-from bench import seed_large
+from app.people.matching import CANDIDATE_MIN_SCORE, blocking_keys, score
+from bench import seed, seed_large, seed_people
 from bench.probes import last_complete_year
 from tests.fixtures.callers import TokenFactory
 
 pytestmark = pytest.mark.postgres
 
 PARAMS = seed_large.Params(
-    referrals=3_000, concerns=600, base_referrals=1_000, base_concerns=200, audit_entries=500
+    referrals=3_000, concerns=600, base_referrals=1_000, base_concerns=200, audit_entries=500, people=100_000
 )
 
 
@@ -50,9 +52,40 @@ async def test_the_scaled_database_is_one_the_application_could_have_written(
 
     rows = summary["rows"]
     assert (rows["referrals"], rows["adult_concerns"], rows["audit_events"]) == (3_000, 600, 500)
+    # Every base person is copied for the copies of the cases (three of each), each copy its own match keys.
+    assert summary["people_factor"] == 3
+    assert rows["people"] == 3 * summary["base_people"]
     conn = await asyncpg.connect(dsn)
     try:
+        columns = ", ".join(seed_people.PEOPLE_COLUMNS)
+        pairs = await conn.fetch(
+            f"SELECT {columns}, (SELECT array_agg(key) FROM person_match_keys k WHERE k.person_id = c.id) AS keys"
+            " FROM people c WHERE c.id IN (SELECT md5(id::text || '/' || j)::uuid FROM people"
+            " CROSS JOIN generate_series(1, 2) AS j) ORDER BY id LIMIT 300"
+        )
+        assert len(pairs) == 300
+        for row in pairs:
+            assert set(row["keys"]) == set(blocking_keys(seed._identity(dict(row))))
+        # A person and its copies are different people to person matching, and so are the copies.
+        people = {row["id"]: dict(row) for row in await conn.fetch(f"SELECT {columns} FROM people")}
+        families = [
+            [people[pid] for pid in (person_id, *(seed_people.copy_id(person_id, j) for j in (1, 2)))]
+            for person_id in people
+            if seed_people.copy_id(person_id, 1) in people
+        ]
+        assert len(families) == summary["base_people"]
+        for family in families:
+            for a, b in ((0, 1), (0, 2), (1, 2)):
+                alike = score(seed._identity(family[a]), seed._identity(family[b]))
+                assert alike.score < CANDIDATE_MIN_SCORE, (family[a], family[b])
         assert await _broken_foreign_keys(conn) == {}
+        # The audit chain's unique constraints, dropped while it was loaded, are back.
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'audit_events'::regclass AND contype = 'u'"
+            )
+            == 3
+        )  # id, hash, prev_hash
         # A decided copy names its own copy's decision, not the original's.
         assert not await conn.fetchval(
             "SELECT count(*) FROM referrals r JOIN threshold_decisions d ON d.id = r.decision_id"
@@ -87,8 +120,25 @@ async def test_the_scaled_database_is_one_the_application_could_have_written(
         await conn.close()
 
     hub = auth(Role.MASH_PRACTITIONER)
+    # A match request for a copied person finds that person, not the original or the other copy.
+    origin = min(
+        pid
+        for pid, person in people.items()
+        if person["date_of_birth"] and seed_people.copy_id(pid, 1) in people
+    )
+    someone = people[seed_people.copy_id(origin, 1)]
+    query = {key: str(someone[key]) for key in ("given_name", "family_name", "date_of_birth", "postcode")}
+    found = await client.post("/v1/people/matches", json=query, headers=hub)
+    assert found.status_code == 200, found.text
+    ids = [candidate["person"]["id"] for candidate in found.json()["candidates"]]
+    assert str(someone["id"]) in ids
+    assert not {str(origin), str(seed_people.copy_id(origin, 2))} & set(ids)
     read = [(await client.get(f"/v1/referrals/{rid}", headers=hub)).json() for rid in (original, copy)]
-    assert [c["person_id"] for c in read[1]["children"]] == [c["person_id"] for c in read[0]["children"]]
+    # A copy's children are the copies of the original's (bench/seed_people.py), other people.
+    copied = [
+        c["person_id"] and str(seed_people.copy_id(uuid.UUID(c["person_id"]), 1)) for c in read[0]["children"]
+    ]
+    assert [c["person_id"] for c in read[1]["children"]] == copied
     assert read[1]["status"] == read[0]["status"]
 
     auditor = auth(Role.AUDITOR, AgencyCode.CHILDRENS_SOCIAL_CARE)
