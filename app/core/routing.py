@@ -39,11 +39,16 @@ under one key of the request's state; nothing else is put in ``request.state``.
 **Named by their handler.** An operation's ``operationId`` is its handler's name in camelCase
 (``create_referral`` -> ``createReferral``): the name a generated client gives the call. So a handler is
 named for what a client does with it, and two handlers are never named alike (``tests/test_openapi.py``).
+
+**One handler, several records.** Where operations differ only by the record they are about (its path
+parameter's name, the dependency that authorises it, a value passed on), one template is written and
+``handler`` makes each operation's handler of it: named for the operation, declaring what FastAPI reads.
 """
 
 from __future__ import annotations
 
 import email.message
+import inspect
 import types
 import typing
 from collections import abc
@@ -165,6 +170,38 @@ class Router(APIRouter):
         if route_class_override is not None:
             _check_transactional(route_class_override)
         super().add_api_route(path, endpoint, route_class_override=route_class_override, **kwargs)
+
+
+def handler(
+    template: Callable[..., Coroutine[Any, Any, Any]],
+    name: str,
+    *,
+    renamed: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
+    bound: dict[str, Any] | None = None,
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """An operation's handler made of ``template``: named ``name`` (its ``operationId``), with the
+    template's parameters ``renamed`` (a path parameter named for its record), ``typed`` anew (the
+    dependency that authorises this operation) and ``bound`` to values of its own (not declared: FastAPI
+    never sees them). The template's documentation and return type stand."""
+    renamed, typed, bound = renamed or {}, typed or {}, bound or {}
+    hints = typing.get_type_hints(template, include_extras=True)
+    declared = [p for p in inspect.signature(template).parameters.values() if p.name not in bound]
+    names = {renamed.get(p.name, p.name): p.name for p in declared}
+
+    async def run(**values: Any) -> Any:
+        return await template(**{names[given]: value for given, value in values.items()}, **bound)
+
+    run.__name__ = run.__qualname__ = name
+    run.__module__, run.__doc__ = template.__module__, template.__doc__
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            p.replace(name=renamed.get(p.name, p.name), annotation=typed.get(p.name, hints[p.name]))
+            for p in declared
+        ],
+        return_annotation=hints.get("return", inspect.Signature.empty),
+    )
+    return run
 
 
 def _check_transactional(route_class: type[APIRoute]) -> None:
