@@ -51,6 +51,7 @@ import email.message
 import inspect
 import types
 import typing
+import uuid
 from collections import abc
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -64,7 +65,7 @@ from pydantic import BaseModel
 
 from app.core import db
 from app.core.auth import authenticate, public
-from app.core.concurrency import IF_MATCH, versioned_answer
+from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
 from app.core.creation import creation
 from app.core.errors import AppError, NotFound
@@ -179,11 +180,12 @@ def handler(
     renamed: dict[str, str] | None = None,
     typed: dict[str, Any] | None = None,
     bound: dict[str, Any] | None = None,
+    returns: Any = None,
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """An operation's handler made of ``template``: named ``name`` (its ``operationId``), with the
     template's parameters ``renamed`` (a path parameter named for its record), ``typed`` anew (the
     dependency that authorises this operation) and ``bound`` to values of its own (not declared: FastAPI
-    never sees them). The template's documentation and return type stand."""
+    never sees them). The template's documentation stands, and its return type unless ``returns``."""
     renamed, typed, bound = renamed or {}, typed or {}, bound or {}
     hints = typing.get_type_hints(template, include_extras=True)
     declared = [p for p in inspect.signature(template).parameters.values() if p.name not in bound]
@@ -199,9 +201,64 @@ def handler(
             p.replace(name=renamed.get(p.name, p.name), annotation=typed.get(p.name, hints[p.name]))
             for p in declared
         ],
-        return_annotation=hints.get("return", inspect.Signature.empty),
+        return_annotation=returns or hints.get("return", inspect.Signature.empty),
     )
     return run
+
+
+async def _answered_by_service(
+    record_id: uuid.UUID, principal: Any, session: db.DbSession, *, call: Any
+) -> Any:
+    return await call(session, principal, record_id)
+
+
+def answered_by_service(
+    call: Callable[[Any, Any, uuid.UUID], Coroutine[Any, Any, Any]],
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The handler of an operation on one record (the path parameter ``parameter``) that the service
+    answers as it is: ``call(session, principal, id)``, returning what ``call`` says it returns."""
+    return handler(
+        _answered_by_service,
+        name,
+        renamed={"record_id": parameter},
+        typed={"principal": principal},
+        bound={"call": call},
+        returns=typing.get_type_hints(call)["return"],
+    )
+
+
+async def _viewed_by_service(
+    record_id: uuid.UUID, answer: Versioned, principal: Any, session: db.DbSession, *, read: Any, render: Any
+) -> Any:
+    record, view = await read(session, principal, record_id)
+    return answer.tagged(record.version, await render(session, record, view, principal.agency))
+
+
+def viewed_by_service(
+    read: Callable[..., Coroutine[Any, Any, Any]],
+    render: Callable[..., Coroutine[Any, Any, Any]],
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+    returns: Any,
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The handler that gets one record (the path parameter ``parameter``) as the caller may see it: the
+    service reads it, deciding the caller's view and auditing the read (``read(session, principal, id)``
+    answers the record and the view); ``render(session, record, view, agency)`` renders that view,
+    answered (``returns``) with the record's ETag."""
+    return handler(
+        _viewed_by_service,
+        name,
+        renamed={"record_id": parameter},
+        typed={"principal": principal},
+        bound={"read": read, "render": render},
+        returns=returns,
+    )
 
 
 def _check_transactional(route_class: type[APIRoute]) -> None:

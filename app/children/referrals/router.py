@@ -46,7 +46,7 @@ from app.core.principals import (
     ReferralsWrite,
     ReferralsWriteOnce,
 )
-from app.core.routing import Router
+from app.core.routing import Router, viewed_by_service
 from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import WithdrawalIn
@@ -199,7 +199,7 @@ async def count_referrals(
     return views.counts(rows, hub=access.is_hub(principal))
 
 
-@router.get(
+router.get(
     "/{referral_id}",
     summary="Get a referral, as the caller's agency may see it",
     description=(
@@ -207,12 +207,16 @@ async def count_referrals(
         "(status, RAG rating and outcome, nothing other agencies contributed); `asked_agency` for an "
         "agency asked for information (the children's identifying details and its own requests)."
     ),
+)(
+    viewed_by_service(
+        service.read,
+        views.render,
+        "get_referral",
+        parameter="referral_id",
+        principal=ReferralsRead,
+        returns=ReferralOut,
+    )
 )
-async def get_referral(
-    referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
-) -> ReferralOut:
-    referral, view = await service.read(session, principal, referral_id)
-    return answer.tagged(referral.version, await views.render(session, referral, view, principal.agency))
 
 
 @router.patch(
