@@ -64,6 +64,7 @@ from fastapi.utils import create_model_field
 from pydantic import BaseModel
 
 from app.core import db
+from app.core.allocation import AllocationIn, AllocationOut, allocation_of
 from app.core.auth import authenticate, public
 from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
@@ -77,6 +78,7 @@ from app.core.pagination import pager
 from app.core.schemas import MAX_FIELD_ERRORS, MAX_LOC_NAME
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+Endpoint = Callable[..., Coroutine[Any, Any, Any]]  # an operation's handler, as FastAPI calls it
 
 
 def operation_id(route: APIRoute) -> str:
@@ -174,14 +176,14 @@ class Router(APIRouter):
 
 
 def handler(
-    template: Callable[..., Coroutine[Any, Any, Any]],
+    template: Endpoint,
     name: str,
     *,
     renamed: dict[str, str] | None = None,
     typed: dict[str, Any] | None = None,
     bound: dict[str, Any] | None = None,
     returns: Any = None,
-) -> Callable[..., Coroutine[Any, Any, Any]]:
+) -> Endpoint:
     """An operation's handler made of ``template``: named ``name`` (its ``operationId``), with the
     template's parameters ``renamed`` (a path parameter named for its record), ``typed`` anew (the
     dependency that authorises this operation) and ``bound`` to values of its own (not declared: FastAPI
@@ -206,6 +208,20 @@ def handler(
     return run
 
 
+def _on_record(
+    template: Endpoint,
+    name: str,
+    parameter: str,
+    principal: Any,
+    returns: Any,
+    **bound: Any,
+) -> Endpoint:
+    """``template``'s handler for an operation on the record the path parameter ``parameter`` names (the
+    template's ``record_id``), authorised by ``principal`` (the template's ``principal``)."""
+    renamed, typed = {"record_id": parameter}, {"principal": principal}
+    return handler(template, name, renamed=renamed, typed=typed, bound=bound, returns=returns)
+
+
 async def _answered_by_service(
     record_id: uuid.UUID, principal: Any, session: db.DbSession, *, call: Any
 ) -> Any:
@@ -218,16 +234,11 @@ def answered_by_service(
     *,
     parameter: str,
     principal: Any,
-) -> Callable[..., Coroutine[Any, Any, Any]]:
+) -> Endpoint:
     """The handler of an operation on one record (the path parameter ``parameter``) that the service
     answers as it is: ``call(session, principal, id)``, returning what ``call`` says it returns."""
-    return handler(
-        _answered_by_service,
-        name,
-        renamed={"record_id": parameter},
-        typed={"principal": principal},
-        bound={"call": call},
-        returns=typing.get_type_hints(call)["return"],
+    return _on_record(
+        _answered_by_service, name, parameter, principal, typing.get_type_hints(call)["return"], call=call
     )
 
 
@@ -239,26 +250,39 @@ async def _viewed_by_service(
 
 
 def viewed_by_service(
-    read: Callable[..., Coroutine[Any, Any, Any]],
-    render: Callable[..., Coroutine[Any, Any, Any]],
+    read: Endpoint,
+    render: Endpoint,
     name: str,
     *,
     parameter: str,
     principal: Any,
     returns: Any,
-) -> Callable[..., Coroutine[Any, Any, Any]]:
+) -> Endpoint:
     """The handler that gets one record (the path parameter ``parameter``) as the caller may see it: the
     service reads it, deciding the caller's view and auditing the read (``read(session, principal, id)``
     answers the record and the view); ``render(session, record, view, agency)`` renders that view,
     answered (``returns``) with the record's ETag."""
-    return handler(
-        _viewed_by_service,
-        name,
-        renamed={"record_id": parameter},
-        typed={"principal": principal},
-        bound={"read": read, "render": render},
-        returns=returns,
-    )
+    return _on_record(_viewed_by_service, name, parameter, principal, returns, read=read, render=render)
+
+
+async def _allocated_by_service(
+    record_id: uuid.UUID,
+    answer: Versioned,
+    principal: Any,
+    session: db.DbSession,
+    body: AllocationIn,
+    *,
+    allocate: Any,
+) -> AllocationOut:
+    record = await allocate(session, principal, record_id, body)
+    return answer.tagged(record.version, allocation_of(record))
+
+
+def allocated_by_service(allocate: Endpoint, name: str, *, parameter: str, principal: Any) -> Endpoint:
+    """The handler that allocates one versioned record (the path parameter ``parameter``): the service
+    allocates it (``allocate(session, principal, id, body)`` answers the record), and the answer is its
+    allocation, with the record's new ETag."""
+    return _on_record(_allocated_by_service, name, parameter, principal, None, allocate=allocate)
 
 
 def _check_transactional(route_class: type[APIRoute]) -> None:

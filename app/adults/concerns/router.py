@@ -52,7 +52,7 @@ from app.core.principals import (
     ConcernsWrite,
     ConcernsWriteOnce,
 )
-from app.core.routing import Router
+from app.core.routing import Router, allocated_by_service
 from app.core.schemas import ExternalReference
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import InformationIn, WithdrawalIn
@@ -256,7 +256,7 @@ async def open_enquiry(
     )
 
 
-@router.post(
+router.post(
     "/v1/adult-concerns/{concern_id}/allocation",
     summary="Allocate the concern to a worker and a team",
     description=(
@@ -264,12 +264,7 @@ async def open_enquiry(
         "neither (null and null). The raising agency never sees allocations."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
-)
-async def allocate_concern(
-    concern_id: uuid.UUID, answer: Versioned, principal: ConcernsWrite, session: DbSession, body: AllocationIn
-) -> AllocationOut:
-    concern = await service.allocate(session, principal, concern_id, body)
-    return answer.tagged(concern.version, allocation_of(concern))
+)(allocated_by_service(service.allocate, "allocate_concern", parameter="concern_id", principal=ConcernsWrite))
 
 
 @router.get(

@@ -28,7 +28,7 @@ from app.children.referrals.schemas import (
     TimelineEntry,
 )
 from app.core import senders
-from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
+from app.core.allocation import AllocationQuery
 from app.core.auth import Principal, requires_any
 from app.core.codes import CaseSource, RagRating
 from app.core.concurrency import Conditional, Versioned
@@ -46,7 +46,7 @@ from app.core.principals import (
     ReferralsWrite,
     ReferralsWriteOnce,
 )
-from app.core.routing import Router, viewed_by_service
+from app.core.routing import Router, allocated_by_service, viewed_by_service
 from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import WithdrawalIn
@@ -269,7 +269,7 @@ async def rate_referral(
     return answer.tagged(referral.version, await views.full(session, referral))
 
 
-@router.post(
+router.post(
     "/{referral_id}/allocation",
     summary="Allocate the referral to a worker and a team",
     description=(
@@ -277,16 +277,11 @@ async def rate_referral(
         "neither (null and null: back to the unallocated queue). Partners never see allocations."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    allocated_by_service(
+        service.allocate, "allocate_referral", parameter="referral_id", principal=ReferralsWrite
+    )
 )
-async def allocate_referral(
-    referral_id: uuid.UUID,
-    answer: Versioned,
-    principal: ReferralsWrite,
-    session: DbSession,
-    body: AllocationIn,
-) -> AllocationOut:
-    referral = await service.allocate(session, principal, referral_id, body)
-    return answer.tagged(referral.version, allocation_of(referral))
 
 
 @router.post(
