@@ -68,7 +68,7 @@ from app.core.allocation import AllocationIn, AllocationOut, allocation_of
 from app.core.auth import authenticate, public
 from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
-from app.core.creation import creation
+from app.core.creation import Created, creation
 from app.core.errors import AppError, NotFound
 from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.core.idempotency import IdempotentReplay, store_response
@@ -217,8 +217,11 @@ def _on_record(
     **bound: Any,
 ) -> Endpoint:
     """``template``'s handler for an operation on the record the path parameter ``parameter`` names (the
-    template's ``record_id``), authorised by ``principal`` (the template's ``principal``)."""
+    template's ``record_id``), authorised by ``principal`` (the template's ``principal``); ``body`` among
+    ``bound``, if there, is the type of the template's ``body``."""
     renamed, typed = {"record_id": parameter}, {"principal": principal}
+    if "body" in bound:  # the template's body, typed as the operation takes it
+        typed["body"] = bound.pop("body")
     return handler(template, name, renamed=renamed, typed=typed, bound=bound, returns=returns)
 
 
@@ -283,6 +286,39 @@ def allocated_by_service(allocate: Endpoint, name: str, *, parameter: str, princ
     allocates it (``allocate(session, principal, id, body)`` answers the record), and the answer is its
     allocation, with the record's new ETag."""
     return _on_record(_allocated_by_service, name, parameter, principal, None, allocate=allocate)
+
+
+async def _added_by_service(
+    record_id: uuid.UUID,
+    created: Created,
+    principal: Any,
+    session: db.DbSession,
+    body: Any,
+    *,
+    add: Any,
+    out: type[BaseModel],
+    records: str,
+) -> Any:
+    added = await add(session, principal, record_id, body)
+    return created.at(f"{records}/{record_id}", out.model_validate(added))
+
+
+def added_by_service(
+    add: Endpoint,
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+    body: type[BaseModel],
+    out: type[BaseModel],
+    records: str,
+) -> Endpoint:
+    """The handler that adds ``body`` to one record (the path parameter ``parameter``): the service adds
+    it (``add(session, principal, id, body)`` answers what it added), and the answer is that, as ``out``,
+    created at the record's address (``records``/id)."""
+    return _on_record(
+        _added_by_service, name, parameter, principal, out, body=body, add=add, out=out, records=records
+    )
 
 
 def _check_transactional(route_class: type[APIRoute]) -> None:

@@ -52,7 +52,7 @@ from app.core.principals import (
     ConcernsWrite,
     ConcernsWriteOnce,
 )
-from app.core.routing import Router, allocated_by_service
+from app.core.routing import Router, added_by_service, allocated_by_service
 from app.core.schemas import ExternalReference
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import InformationIn, WithdrawalIn
@@ -411,7 +411,7 @@ async def correct_allegation(
     return change.tagged(allegation.version, views.allegation_out(allegation, changes))
 
 
-@router.post(
+router.post(
     "/v1/adult-concerns/{concern_id}/advocacy",
     summary="Record the advocacy eligibility assessment and offer",
     description=(
@@ -419,24 +419,30 @@ async def correct_allegation(
         "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    added_by_service(
+        service.record_advocacy,
+        "record_advocacy",
+        parameter="concern_id",
+        principal=AdvocatesWriteOnce,
+        body=AdvocacyIn,
+        out=AdvocacyOut,
+        records="/v1/adult-concerns",
+    )
 )
-async def record_advocacy(
-    concern_id: uuid.UUID,
-    created: Created,
-    principal: AdvocatesWriteOnce,
-    session: DbSession,
-    body: AdvocacyIn,
-) -> AdvocacyOut:
-    advocacy = await service.record_advocacy(session, principal, concern_id, body)
-    return created.at(f"/v1/adult-concerns/{concern_id}", AdvocacyOut.model_validate(advocacy))
 
 
-@router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)
-async def add_concern_information(
-    concern_id: uuid.UUID, created: Created, principal: SenderOnce, session: DbSession, body: InformationIn
-) -> ConcernInformationOut:
-    added = await service.add_information(session, principal, concern_id, body)
-    return created.at(f"/v1/adult-concerns/{concern_id}", ConcernInformationOut.model_validate(added))
+router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)(
+    added_by_service(
+        service.add_information,
+        "add_concern_information",
+        parameter="concern_id",
+        principal=SenderOnce,
+        body=InformationIn,
+        out=ConcernInformationOut,
+        records="/v1/adult-concerns",
+    )
+)
 
 
 @router.post("/v1/adult-concerns/{concern_id}/withdrawal", **WITHDRAWAL)

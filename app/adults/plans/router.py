@@ -27,7 +27,7 @@ from app.core.db import DbSession
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Paging
 from app.core.principals import PlansWrite, PlansWriteOnce
-from app.core.routing import Router, viewed_by_service
+from app.core.routing import Router, added_by_service, viewed_by_service
 from app.core.scopes import Scope
 
 router = Router(prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"])
@@ -139,7 +139,7 @@ async def update_plan_action(
     )
 
 
-@router.post(
+router.post(
     "/{plan_id}/reviews",
     summary="Record a review: continue, amend or close",
     description=(
@@ -148,9 +148,14 @@ async def update_plan_action(
         "and that a safeguarding adults review was considered."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    added_by_service(
+        service.review,
+        "review_safeguarding_plan",
+        parameter="plan_id",
+        principal=PlansWriteOnce,
+        body=ReviewIn,
+        out=ReviewOut,
+        records="/v1/safeguarding-plans",
+    )
 )
-async def review_safeguarding_plan(
-    plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
-) -> ReviewOut:
-    record = await service.review(session, principal, plan_id, body)
-    return created.at(f"/v1/safeguarding-plans/{plan_id}", ReviewOut.model_validate(record))

@@ -46,7 +46,7 @@ from app.core.principals import (
     ReferralsWrite,
     ReferralsWriteOnce,
 )
-from app.core.routing import Router, allocated_by_service, viewed_by_service
+from app.core.routing import Router, added_by_service, allocated_by_service, viewed_by_service
 from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import WithdrawalIn
@@ -387,13 +387,14 @@ async def get_referral_timeline(
     return paging.page([TimelineEntry.model_validate(e) for e in entries], next_cursor)
 
 
-@router.post("/{referral_id}/additional-information", **ADD_INFORMATION)
-async def add_referral_information(
-    referral_id: uuid.UUID,
-    created: Created,
-    principal: SenderOnce,
-    session: DbSession,
-    body: ReferralInformationIn,
-) -> ReferralInformationOut:
-    added = await service.add_information(session, principal, referral_id, body)
-    return created.at(f"/v1/referrals/{referral_id}", ReferralInformationOut.model_validate(added))
+router.post("/{referral_id}/additional-information", **ADD_INFORMATION)(
+    added_by_service(
+        service.add_information,
+        "add_referral_information",
+        parameter="referral_id",
+        principal=SenderOnce,
+        body=ReferralInformationIn,
+        out=ReferralInformationOut,
+        records="/v1/referrals",
+    )
+)
