@@ -39,13 +39,19 @@ under one key of the request's state; nothing else is put in ``request.state``.
 **Named by their handler.** An operation's ``operationId`` is its handler's name in camelCase
 (``create_referral`` -> ``createReferral``): the name a generated client gives the call. So a handler is
 named for what a client does with it, and two handlers are never named alike (``tests/test_openapi.py``).
+
+**One handler, several records.** Where operations differ only by the record they are about (its path
+parameter's name, the dependency that authorises it, a value passed on), one template is written and
+``handler`` makes each operation's handler of it: named for the operation, declaring what FastAPI reads.
 """
 
 from __future__ import annotations
 
 import email.message
+import inspect
 import types
 import typing
+import uuid
 from collections import abc
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -58,10 +64,11 @@ from fastapi.utils import create_model_field
 from pydantic import BaseModel
 
 from app.core import db
+from app.core.allocation import AllocationIn, AllocationOut, allocation_of
 from app.core.auth import authenticate, public
-from app.core.concurrency import IF_MATCH, versioned_answer
+from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
-from app.core.creation import creation
+from app.core.creation import Created, creation
 from app.core.errors import AppError, NotFound
 from app.core.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.core.idempotency import IdempotentReplay, store_response
@@ -71,6 +78,7 @@ from app.core.pagination import pager
 from app.core.schemas import MAX_FIELD_ERRORS, MAX_LOC_NAME
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+Endpoint = Callable[..., Coroutine[Any, Any, Any]]  # an operation's handler, as FastAPI calls it
 
 
 def operation_id(route: APIRoute) -> str:
@@ -165,6 +173,152 @@ class Router(APIRouter):
         if route_class_override is not None:
             _check_transactional(route_class_override)
         super().add_api_route(path, endpoint, route_class_override=route_class_override, **kwargs)
+
+
+def handler(
+    template: Endpoint,
+    name: str,
+    *,
+    renamed: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
+    bound: dict[str, Any] | None = None,
+    returns: Any = None,
+) -> Endpoint:
+    """An operation's handler made of ``template``: named ``name`` (its ``operationId``), with the
+    template's parameters ``renamed`` (a path parameter named for its record), ``typed`` anew (the
+    dependency that authorises this operation) and ``bound`` to values of its own (not declared: FastAPI
+    never sees them). The template's documentation stands, and its return type unless ``returns``."""
+    renamed, typed, bound = renamed or {}, typed or {}, bound or {}
+    hints = typing.get_type_hints(template, include_extras=True)
+    declared = [p for p in inspect.signature(template).parameters.values() if p.name not in bound]
+    names = {renamed.get(p.name, p.name): p.name for p in declared}
+
+    async def run(**values: Any) -> Any:
+        return await template(**{names[given]: value for given, value in values.items()}, **bound)
+
+    run.__name__ = run.__qualname__ = name
+    run.__module__, run.__doc__ = template.__module__, template.__doc__
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            p.replace(name=renamed.get(p.name, p.name), annotation=typed.get(p.name, hints[p.name]))
+            for p in declared
+        ],
+        return_annotation=returns or hints.get("return", inspect.Signature.empty),
+    )
+    return run
+
+
+def _on_record(
+    template: Endpoint,
+    name: str,
+    parameter: str,
+    principal: Any,
+    returns: Any,
+    **bound: Any,
+) -> Endpoint:
+    """``template``'s handler for an operation on the record the path parameter ``parameter`` names (the
+    template's ``record_id``), authorised by ``principal`` (the template's ``principal``); ``body`` among
+    ``bound``, if there, is the type of the template's ``body``."""
+    renamed, typed = {"record_id": parameter}, {"principal": principal}
+    if "body" in bound:  # the template's body, typed as the operation takes it
+        typed["body"] = bound.pop("body")
+    return handler(template, name, renamed=renamed, typed=typed, bound=bound, returns=returns)
+
+
+async def _answered_by_service(
+    record_id: uuid.UUID, principal: Any, session: db.DbSession, *, call: Any
+) -> Any:
+    return await call(session, principal, record_id)
+
+
+def answered_by_service(
+    call: Callable[[Any, Any, uuid.UUID], Coroutine[Any, Any, Any]],
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+) -> Endpoint:
+    """The handler of an operation on one record (the path parameter ``parameter``) that the service
+    answers as it is: ``call(session, principal, id)``, returning what ``call`` says it returns."""
+    return _on_record(
+        _answered_by_service, name, parameter, principal, typing.get_type_hints(call)["return"], call=call
+    )
+
+
+async def _viewed_by_service(
+    record_id: uuid.UUID, answer: Versioned, principal: Any, session: db.DbSession, *, read: Any, render: Any
+) -> Any:
+    record, view = await read(session, principal, record_id)
+    return answer.tagged(record.version, await render(session, record, view, principal.agency))
+
+
+def viewed_by_service(
+    read: Endpoint,
+    render: Endpoint,
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+    returns: Any,
+) -> Endpoint:
+    """The handler that gets one record (the path parameter ``parameter``) as the caller may see it: the
+    service reads it, deciding the caller's view and auditing the read (``read(session, principal, id)``
+    answers the record and the view); ``render(session, record, view, agency)`` renders that view,
+    answered (``returns``) with the record's ETag."""
+    return _on_record(_viewed_by_service, name, parameter, principal, returns, read=read, render=render)
+
+
+async def _allocated_by_service(
+    record_id: uuid.UUID,
+    answer: Versioned,
+    principal: Any,
+    session: db.DbSession,
+    body: AllocationIn,
+    *,
+    allocate: Any,
+) -> AllocationOut:
+    record = await allocate(session, principal, record_id, body)
+    return answer.tagged(record.version, allocation_of(record))
+
+
+def allocated_by_service(allocate: Endpoint, name: str, *, parameter: str, principal: Any) -> Endpoint:
+    """The handler that allocates one versioned record (the path parameter ``parameter``): the service
+    allocates it (``allocate(session, principal, id, body)`` answers the record), and the answer is its
+    allocation, with the record's new ETag."""
+    return _on_record(_allocated_by_service, name, parameter, principal, None, allocate=allocate)
+
+
+async def _added_by_service(
+    record_id: uuid.UUID,
+    created: Created,
+    principal: Any,
+    session: db.DbSession,
+    body: Any,
+    *,
+    add: Any,
+    out: type[BaseModel],
+    records: str,
+) -> Any:
+    added = await add(session, principal, record_id, body)
+    return created.at(f"{records}/{record_id}", out.model_validate(added))
+
+
+def added_by_service(
+    add: Endpoint,
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+    body: type[BaseModel],
+    out: type[BaseModel],
+    records: str,
+) -> Endpoint:
+    """The handler that adds ``body`` to one record (the path parameter ``parameter``): the service adds
+    it (``add(session, principal, id, body)`` answers what it added), and the answer is that, as ``out``,
+    created at the record's address (``records``/id)."""
+    return _on_record(
+        _added_by_service, name, parameter, principal, out, body=body, add=add, out=out, records=records
+    )
 
 
 def _check_transactional(route_class: type[APIRoute]) -> None:

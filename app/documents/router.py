@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,13 +18,13 @@ from fastapi.responses import StreamingResponse
 
 from app.core import db
 from app.core.auth import Principal, any_of_security, requires, requires_any
-from app.core.creation import Created, Creation
+from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.idempotency import KeyedPrincipal, idempotent_streamed
 from app.core.openapi import problem_responses, register_schema
 from app.core.pagination import Page, Paging
 from app.core.principals import ConcernsRead, ContributionsRead, ReferralsRead
-from app.core.routing import Router
+from app.core.routing import Router, answered_by_service, handler
 from app.core.scopes import Scope
 from app.documents import service
 from app.documents.codes import DocumentType, ParentType
@@ -123,148 +124,124 @@ def _upload(summary: str, extra_security: dict[str, Any] | None = None) -> dict[
     }
 
 
-async def _uploaded(
-    created: Creation,
-    session: DbSession,
-    caller: KeyedPrincipal,
-    kind: ParentType,
-    parent_id: uuid.UUID,
-    request: Request,
-) -> DocumentOut:
-    settings = request.app.state.settings
-    out = await service.upload(session, caller.principal, kind, parent_id, request, settings, caller.key)
-    return created.at(f"/v1/documents/{out.id}", out)
-
-
-async def _listed(
-    session: DbSession, principal: Principal, kind: ParentType, parent_id: uuid.UUID, paging: Paging
-) -> Page[DocumentOut]:
-    found, next_cursor = await service.list_for(session, principal, kind, parent_id, paging.params)
-    return paging.page(found, next_cursor)
-
-
-@router.post(
-    "/v1/referrals/{referral_id}/documents",
-    **_upload(
-        "Attach a document to a referral (the referrer its own, or the hub)",
-        any_of_security(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE),
-    ),
-)
-async def upload_referral_document(
-    referral_id: uuid.UUID,
-    created: Created,
-    principal: ReferralUploader,
-    session: DbSession,
-    request: Request,
-) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.REFERRAL, referral_id, request)
-
-
-@router.post(
-    "/v1/contributions/{contribution_id}/documents",
-    **_upload(
-        "Attach a document to an agency's answer (the agency asked); a restricted answer's are restricted"
-    ),
-)
-async def upload_contribution_document(
-    contribution_id: uuid.UUID,
-    created: Created,
-    principal: AnswerUploader,
-    session: DbSession,
-    request: Request,
-) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.CONTRIBUTION, contribution_id, request)
-
-
-@router.post(
-    "/v1/adult-concerns/{concern_id}/documents",
-    **_upload(
-        "Attach a document to an adult concern (the raiser its own, or adult social care)",
-        any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
-    ),
-)
-async def upload_adult_concern_document(
-    concern_id: uuid.UUID,
-    created: Created,
-    principal: ConcernUploader,
-    session: DbSession,
-    request: Request,
-) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ADULT_CONCERN, concern_id, request)
-
-
-@router.post(
-    "/v1/enquiries/{enquiry_id}/documents",
-    **_upload(
-        "Attach a document to an enquiry (adult social care, or an agency leading it or caused to carry it out)",
-        any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
-    ),
-)
-async def upload_enquiry_document(
-    enquiry_id: uuid.UUID,
-    created: Created,
-    principal: ConcernUploader,
-    session: DbSession,
-    request: Request,
-) -> DocumentOut:
-    return await _uploaded(created, session, principal, ParentType.ENQUIRY, enquiry_id, request)
-
-
 LIST_DESCRIPTION = (
     "Metadata only, oldest first; withdrawn documents stay listed, marked `withdrawn`. Seen by whoever "
     "sees the record's content (for a referral: the hub and the referring agency, not an agency only asked about it)."
 )
 
 
-@router.get(
-    "/v1/referrals/{referral_id}/documents", summary="A referral's documents", description=LIST_DESCRIPTION
+@dataclass(frozen=True)
+class Parent:
+    """A kind of record documents are attached to, and how its two routes are declared."""
+
+    kind: ParentType
+    name: str  # in the handlers' names: upload_{name}_document, list_{name}_documents
+    path: str  # the record's address, naming its id as the path parameter ``parameter``
+    parameter: str
+    uploader: Any  # who may upload (an idempotent_streamed dependency)
+    upload_summary: str
+    reader: Any  # who may list
+    list_summary: str
+    upload_security: dict[str, Any] | None = None  # when more than one scope may upload
+
+
+PARENTS = (
+    Parent(
+        ParentType.REFERRAL,
+        "referral",
+        "/v1/referrals/{referral_id}",
+        "referral_id",
+        ReferralUploader,
+        "Attach a document to a referral (the referrer its own, or the hub)",
+        ReferralsRead,
+        "A referral's documents",
+        any_of_security(Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE),
+    ),
+    Parent(
+        ParentType.CONTRIBUTION,
+        "contribution",
+        "/v1/contributions/{contribution_id}",
+        "contribution_id",
+        AnswerUploader,
+        "Attach a document to an agency's answer (the agency asked); a restricted answer's are restricted",
+        ContributionsRead,
+        "An answer's documents",
+    ),
+    Parent(
+        ParentType.ADULT_CONCERN,
+        "adult_concern",
+        "/v1/adult-concerns/{concern_id}",
+        "concern_id",
+        ConcernUploader,
+        "Attach a document to an adult concern (the raiser its own, or adult social care)",
+        ConcernsRead,
+        "An adult concern's documents",
+        any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
+    ),
+    Parent(
+        ParentType.ENQUIRY,
+        "enquiry",
+        "/v1/enquiries/{enquiry_id}",
+        "enquiry_id",
+        ConcernUploader,
+        "Attach a document to an enquiry (adult social care, or an agency leading it or caused to carry it out)",
+        ConcernsRead,
+        "An enquiry's documents",
+        any_of_security(Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
+    ),
 )
-async def list_referral_documents(
-    referral_id: uuid.UUID, principal: ReferralsRead, session: DbSession, paging: Paging
+
+
+async def upload_document(
+    parent_id: uuid.UUID,
+    created: Created,
+    principal: KeyedPrincipal,
+    session: DbSession,
+    request: Request,
+    *,
+    kind: ParentType,
+) -> DocumentOut:
+    settings = request.app.state.settings
+    caller, key = principal.principal, principal.key
+    out = await service.upload(session, caller, kind, parent_id, request, settings, key)
+    return created.at(f"/v1/documents/{out.id}", out)
+
+
+async def list_documents(
+    parent_id: uuid.UUID, principal: Principal, session: DbSession, paging: Paging, *, kind: ParentType
 ) -> Page[DocumentOut]:
-    return await _listed(session, principal, ParentType.REFERRAL, referral_id, paging)
+    found, next_cursor = await service.list_for(session, principal, kind, parent_id, paging.params)
+    return paging.page(found, next_cursor)
 
 
-@router.get(
-    "/v1/contributions/{contribution_id}/documents",
-    summary="An answer's documents",
-    description=LIST_DESCRIPTION,
-)
-async def list_contribution_documents(
-    contribution_id: uuid.UUID, principal: ContributionsRead, session: DbSession, paging: Paging
-) -> Page[DocumentOut]:
-    return await _listed(session, principal, ParentType.CONTRIBUTION, contribution_id, paging)
+def _parent_routes(parent: Parent) -> None:
+    """``parent``'s upload and list: the templates above, with its path parameter, its kind and who may."""
+
+    def made(template: Any, name: str, principal: Any) -> Any:
+        renamed = {"parent_id": parent.parameter}
+        return handler(
+            template, name, renamed=renamed, typed={"principal": principal}, bound={"kind": parent.kind}
+        )
+
+    router.post(f"{parent.path}/documents", **_upload(parent.upload_summary, parent.upload_security))(
+        made(upload_document, f"upload_{parent.name}_document", parent.uploader)
+    )
+    router.get(f"{parent.path}/documents", summary=parent.list_summary, description=LIST_DESCRIPTION)(
+        made(list_documents, f"list_{parent.name}_documents", parent.reader)
+    )
 
 
-@router.get(
-    "/v1/adult-concerns/{concern_id}/documents",
-    summary="An adult concern's documents",
-    description=LIST_DESCRIPTION,
-)
-async def list_adult_concern_documents(
-    concern_id: uuid.UUID, principal: ConcernsRead, session: DbSession, paging: Paging
-) -> Page[DocumentOut]:
-    return await _listed(session, principal, ParentType.ADULT_CONCERN, concern_id, paging)
+for parent in PARENTS:
+    _parent_routes(parent)
 
 
-@router.get(
-    "/v1/enquiries/{enquiry_id}/documents", summary="An enquiry's documents", description=LIST_DESCRIPTION
-)
-async def list_enquiry_documents(
-    enquiry_id: uuid.UUID, principal: ConcernsRead, session: DbSession, paging: Paging
-) -> Page[DocumentOut]:
-    return await _listed(session, principal, ParentType.ENQUIRY, enquiry_id, paging)
-
-
-@router.get(
+router.get(
     "/v1/documents/{document_id}",
     summary="A document's metadata",
     description="Visible to whoever may see its parent record's documents, with the parent's read scope; "
     "404 to anyone else.",
     openapi_extra=any_of_security(*READ_SCOPES),
-)
-async def get_document(document_id: uuid.UUID, principal: DocumentReader, session: DbSession) -> DocumentOut:
-    return await service.read(session, principal, document_id)
+)(answered_by_service(service.read, "get_document", parameter="document_id", principal=DocumentReader))
 
 
 CONTENT_HEADERS: dict[str, Any] = {

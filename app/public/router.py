@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.auth import PUBLIC, Principal
+from app.core.clock import WorkingClock
 from app.core.context import RequestContext
 from app.core.creation import Created
 from app.core.db import DbSession, apply_context
 from app.core.dependencies import Clock
 from app.core.idempotency import KeyHeader
 from app.core.openapi import CREATE_CODES, problem_responses
-from app.core.routing import Router
+from app.core.routing import Router, handler
 from app.core.scopes import AgencyCode
 from app.public import service
 from app.public.schemas import PublicAdultConcernIn, PublicChildConcernIn, PublicReceipt
@@ -76,48 +81,66 @@ async def children_door(request: Request, session: DbSession, key: KeyHeader = N
     return await _enter(request, session, AgencyCode.CHILDRENS_SOCIAL_CARE, key)
 
 
-@router.post(
-    "/public/v1/adult-concerns",
-    summary="Raise a concern about an adult (members of the public)",
-    description=(
+@dataclass(frozen=True)
+class Door:
+    """A public door: where the public posts, who receives it, and where the record stands in the hub's API."""
+
+    path: str
+    name: str  # the operation's: raise_public_{name}
+    principal: Callable[..., Awaitable[Principal]]  # the public at the receiving agency's door
+    body: type[BaseModel]
+    raise_concern: Callable[[AsyncSession, WorkingClock, Any], Awaitable[tuple[Any, PublicReceipt]]]
+    records: str
+    summary: str
+    description: str
+
+
+DOORS = (
+    Door(
+        "/public/v1/adult-concerns",
+        "adult_concern",
+        adult_door,
+        PublicAdultConcernIn,
+        service.raise_adult_concern,
+        "/v1/adult-concerns",
+        "Raise a concern about an adult (members of the public)",
         "A member of the public raises a safeguarding concern about an adult (18 or over) through the "
         "council's online form. It arrives in adult social care's queue as an adult concern with "
         "`source: public` (`GET /v1/adult-concerns?source=public`), one allegation per type of risk, "
         "the raiser's details kept as third-party data (withheld from the adult's subject access export). "
-        "The raiser may stay anonymous. " + _DOOR
+        "The raiser may stay anonymous. ",
     ),
-    responses=RESPONSES,
-)
-async def raise_public_adult_concern(
-    created: Created,
-    _public: Annotated[Principal, Depends(adult_door)],
-    session: DbSession,
-    clock: Clock,
-    body: PublicAdultConcernIn,
-) -> PublicReceipt:
-    concern, receipt = await service.raise_adult_concern(session, clock, body)
-    return created.at(f"/v1/adult-concerns/{concern.id}", receipt)
-
-
-@router.post(
-    "/public/v1/child-concerns",
-    summary="Raise a concern about a child (members of the public)",
-    description=(
+    Door(
+        "/public/v1/child-concerns",
+        "child_concern",
+        children_door,
+        PublicChildConcernIn,
+        service.raise_child_concern,
+        "/v1/referrals",
+        "Raise a concern about a child (members of the public)",
         "A member of the public raises a concern about one or more children through the council's online "
         "form. It arrives in the children's hub's queue as a contact with `source: public` "
         "(`GET /v1/referrals?source=public`) and the census referral source from the raiser's "
         "relationship: `1A` family member, relative or carer; `1B` acquaintance (a friend, neighbour or "
         "child minder); `1C` the child themselves; `1D` anyone else; `9` anonymous. The raiser's details "
-        "are kept as third-party data (withheld from subject access exports). " + _DOOR
+        "are kept as third-party data (withheld from subject access exports). ",
     ),
-    responses=RESPONSES,
 )
-async def raise_public_child_concern(
-    created: Created,
-    _public: Annotated[Principal, Depends(children_door)],
-    session: DbSession,
-    clock: Clock,
-    body: PublicChildConcernIn,
+
+
+async def raise_public_concern(
+    created: Created, _public: Principal, session: DbSession, clock: Clock, body: Any, *, door: Door
 ) -> PublicReceipt:
-    referral, receipt = await service.raise_child_concern(session, clock, body)
-    return created.at(f"/v1/referrals/{referral.id}", receipt)
+    record, receipt = await door.raise_concern(session, clock, body)
+    return created.at(f"{door.records}/{record.id}", receipt)
+
+
+for door in DOORS:
+    router.post(door.path, summary=door.summary, description=door.description + _DOOR, responses=RESPONSES)(
+        handler(
+            raise_public_concern,
+            f"raise_public_{door.name}",
+            typed={"_public": Annotated[Principal, Depends(door.principal)], "body": door.body},
+            bound={"door": door},
+        )
+    )

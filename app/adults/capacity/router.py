@@ -16,7 +16,7 @@ from app.core.db import DbSession
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import CapacityRead, CapacityWriteOnce
-from app.core.routing import Router
+from app.core.routing import Router, added_by_service
 
 router = Router(prefix="/v1/capacity-assessments", tags=["Mental capacity"])
 
@@ -74,7 +74,7 @@ async def get_capacity_assessment(
     return assessment_out(assessment, decision)
 
 
-@router.post(
+router.post(
     "/{assessment_id}/best-interests-decision",
     summary="Record the best interests decision (only after a lack of capacity)",
     description=(
@@ -83,13 +83,14 @@ async def get_capacity_assessment(
         "of capacity (409 `best_interests_requires_incapacity`); one per assessment."
     ),
     responses=problem_responses(409, codes={409: ["best_interests_requires_incapacity", "conflict"]}),
+)(
+    added_by_service(
+        service.decide_best_interests,
+        "record_best_interests_decision",
+        parameter="assessment_id",
+        principal=CapacityWriteOnce,
+        body=BestInterestsIn,
+        out=BestInterestsOut,
+        records="/v1/capacity-assessments",
+    )
 )
-async def record_best_interests_decision(
-    assessment_id: uuid.UUID,
-    created: Created,
-    principal: CapacityWriteOnce,
-    session: DbSession,
-    body: BestInterestsIn,
-) -> BestInterestsOut:
-    decision = await service.decide_best_interests(session, principal, assessment_id, body)
-    return created.at(f"/v1/capacity-assessments/{assessment_id}", BestInterestsOut.model_validate(decision))

@@ -52,7 +52,7 @@ from app.core.principals import (
     ConcernsWrite,
     ConcernsWriteOnce,
 )
-from app.core.routing import Router
+from app.core.routing import Router, added_by_service, allocated_by_service
 from app.core.schemas import ExternalReference
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import InformationIn, WithdrawalIn
@@ -256,7 +256,7 @@ async def open_enquiry(
     )
 
 
-@router.post(
+router.post(
     "/v1/adult-concerns/{concern_id}/allocation",
     summary="Allocate the concern to a worker and a team",
     description=(
@@ -264,12 +264,7 @@ async def open_enquiry(
         "neither (null and null). The raising agency never sees allocations."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
-)
-async def allocate_concern(
-    concern_id: uuid.UUID, answer: Versioned, principal: ConcernsWrite, session: DbSession, body: AllocationIn
-) -> AllocationOut:
-    concern = await service.allocate(session, principal, concern_id, body)
-    return answer.tagged(concern.version, allocation_of(concern))
+)(allocated_by_service(service.allocate, "allocate_concern", parameter="concern_id", principal=ConcernsWrite))
 
 
 @router.get(
@@ -416,7 +411,7 @@ async def correct_allegation(
     return change.tagged(allegation.version, views.allegation_out(allegation, changes))
 
 
-@router.post(
+router.post(
     "/v1/adult-concerns/{concern_id}/advocacy",
     summary="Record the advocacy eligibility assessment and offer",
     description=(
@@ -424,24 +419,30 @@ async def correct_allegation(
         "offered; an accepted offer names the advocate. Each assessment is kept; the latest governs."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    added_by_service(
+        service.record_advocacy,
+        "record_advocacy",
+        parameter="concern_id",
+        principal=AdvocatesWriteOnce,
+        body=AdvocacyIn,
+        out=AdvocacyOut,
+        records="/v1/adult-concerns",
+    )
 )
-async def record_advocacy(
-    concern_id: uuid.UUID,
-    created: Created,
-    principal: AdvocatesWriteOnce,
-    session: DbSession,
-    body: AdvocacyIn,
-) -> AdvocacyOut:
-    advocacy = await service.record_advocacy(session, principal, concern_id, body)
-    return created.at(f"/v1/adult-concerns/{concern_id}", AdvocacyOut.model_validate(advocacy))
 
 
-@router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)
-async def add_concern_information(
-    concern_id: uuid.UUID, created: Created, principal: SenderOnce, session: DbSession, body: InformationIn
-) -> ConcernInformationOut:
-    added = await service.add_information(session, principal, concern_id, body)
-    return created.at(f"/v1/adult-concerns/{concern_id}", ConcernInformationOut.model_validate(added))
+router.post("/v1/adult-concerns/{concern_id}/additional-information", **ADD_INFORMATION)(
+    added_by_service(
+        service.add_information,
+        "add_concern_information",
+        parameter="concern_id",
+        principal=SenderOnce,
+        body=InformationIn,
+        out=ConcernInformationOut,
+        records="/v1/adult-concerns",
+    )
+)
 
 
 @router.post("/v1/adult-concerns/{concern_id}/withdrawal", **WITHDRAWAL)

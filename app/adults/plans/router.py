@@ -27,7 +27,7 @@ from app.core.db import DbSession
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Paging
 from app.core.principals import PlansWrite, PlansWriteOnce
-from app.core.routing import Router
+from app.core.routing import Router, added_by_service, viewed_by_service
 from app.core.scopes import Scope
 
 router = Router(prefix="/v1/safeguarding-plans", tags=["Safeguarding plans"])
@@ -78,7 +78,7 @@ async def list_safeguarding_plans(
     return PlanPage(items=items, next_cursor=next_cursor)
 
 
-@router.get(
+router.get(
     "/{plan_id}",
     summary="Get a safeguarding plan, as the caller's agency may see it",
     description=(
@@ -86,12 +86,16 @@ async def list_safeguarding_plans(
         "in the plan (the adult, the lead, the contingency, the review date and its own actions)."
     ),
     openapi_extra=OWNER_SECURITY,
+)(
+    viewed_by_service(
+        service.read,
+        views.render,
+        "get_safeguarding_plan",
+        parameter="plan_id",
+        principal=PlansOrOwners,
+        returns=PlanOut,
+    )
 )
-async def get_safeguarding_plan(
-    plan_id: uuid.UUID, answer: Versioned, principal: PlansOrOwners, session: DbSession
-) -> PlanOut:
-    plan, view = await service.read(session, principal, plan_id)
-    return answer.tagged(plan.version, await views.render(session, plan, view, principal.agency))
 
 
 @router.patch(
@@ -135,7 +139,7 @@ async def update_plan_action(
     )
 
 
-@router.post(
+router.post(
     "/{plan_id}/reviews",
     summary="Record a review: continue, amend or close",
     description=(
@@ -144,9 +148,14 @@ async def update_plan_action(
         "and that a safeguarding adults review was considered."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    added_by_service(
+        service.review,
+        "review_safeguarding_plan",
+        parameter="plan_id",
+        principal=PlansWriteOnce,
+        body=ReviewIn,
+        out=ReviewOut,
+        records="/v1/safeguarding-plans",
+    )
 )
-async def review_safeguarding_plan(
-    plan_id: uuid.UUID, created: Created, principal: PlansWriteOnce, session: DbSession, body: ReviewIn
-) -> ReviewOut:
-    record = await service.review(session, principal, plan_id, body)
-    return created.at(f"/v1/safeguarding-plans/{plan_id}", ReviewOut.model_validate(record))

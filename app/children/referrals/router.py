@@ -28,7 +28,7 @@ from app.children.referrals.schemas import (
     TimelineEntry,
 )
 from app.core import senders
-from app.core.allocation import AllocationIn, AllocationOut, AllocationQuery, allocation_of
+from app.core.allocation import AllocationQuery
 from app.core.auth import Principal, requires_any
 from app.core.codes import CaseSource, RagRating
 from app.core.concurrency import Conditional, Versioned
@@ -46,7 +46,7 @@ from app.core.principals import (
     ReferralsWrite,
     ReferralsWriteOnce,
 )
-from app.core.routing import Router
+from app.core.routing import Router, added_by_service, allocated_by_service, viewed_by_service
 from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode, Scope
 from app.core.senders import WithdrawalIn
@@ -199,7 +199,7 @@ async def count_referrals(
     return views.counts(rows, hub=access.is_hub(principal))
 
 
-@router.get(
+router.get(
     "/{referral_id}",
     summary="Get a referral, as the caller's agency may see it",
     description=(
@@ -207,12 +207,16 @@ async def count_referrals(
         "(status, RAG rating and outcome, nothing other agencies contributed); `asked_agency` for an "
         "agency asked for information (the children's identifying details and its own requests)."
     ),
+)(
+    viewed_by_service(
+        service.read,
+        views.render,
+        "get_referral",
+        parameter="referral_id",
+        principal=ReferralsRead,
+        returns=ReferralOut,
+    )
 )
-async def get_referral(
-    referral_id: uuid.UUID, answer: Versioned, principal: ReferralsRead, session: DbSession
-) -> ReferralOut:
-    referral, view = await service.read(session, principal, referral_id)
-    return answer.tagged(referral.version, await views.render(session, referral, view, principal.agency))
 
 
 @router.patch(
@@ -265,7 +269,7 @@ async def rate_referral(
     return answer.tagged(referral.version, await views.full(session, referral))
 
 
-@router.post(
+router.post(
     "/{referral_id}/allocation",
     summary="Allocate the referral to a worker and a team",
     description=(
@@ -273,16 +277,11 @@ async def rate_referral(
         "neither (null and null: back to the unallocated queue). Partners never see allocations."
     ),
     responses=problem_responses(409, codes=INVALID_TRANSITION),
+)(
+    allocated_by_service(
+        service.allocate, "allocate_referral", parameter="referral_id", principal=ReferralsWrite
+    )
 )
-async def allocate_referral(
-    referral_id: uuid.UUID,
-    answer: Versioned,
-    principal: ReferralsWrite,
-    session: DbSession,
-    body: AllocationIn,
-) -> AllocationOut:
-    referral = await service.allocate(session, principal, referral_id, body)
-    return answer.tagged(referral.version, allocation_of(referral))
 
 
 @router.post(
@@ -388,13 +387,14 @@ async def get_referral_timeline(
     return paging.page([TimelineEntry.model_validate(e) for e in entries], next_cursor)
 
 
-@router.post("/{referral_id}/additional-information", **ADD_INFORMATION)
-async def add_referral_information(
-    referral_id: uuid.UUID,
-    created: Created,
-    principal: SenderOnce,
-    session: DbSession,
-    body: ReferralInformationIn,
-) -> ReferralInformationOut:
-    added = await service.add_information(session, principal, referral_id, body)
-    return created.at(f"/v1/referrals/{referral_id}", ReferralInformationOut.model_validate(added))
+router.post("/{referral_id}/additional-information", **ADD_INFORMATION)(
+    added_by_service(
+        service.add_information,
+        "add_referral_information",
+        parameter="referral_id",
+        principal=SenderOnce,
+        body=ReferralInformationIn,
+        out=ReferralInformationOut,
+        records="/v1/referrals",
+    )
+)

@@ -14,7 +14,7 @@ from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import RetentionManage, RetentionManageOnce
 from app.core.retention import RetainedRecordType, RetentionConfig
-from app.core.routing import Router
+from app.core.routing import Router, answered_by_service
 from app.governance.retention import service
 from app.governance.retention.schemas import (
     AnonymisationIn,
@@ -91,12 +91,19 @@ async def anonymise_record(
     return created.at(f"/v1/retention/anonymisations/{done.id}", done)
 
 
-@router.get("/v1/retention/anonymisations/{anonymisation_id}", summary="Get an anonymisation")
-async def get_anonymisation(
-    anonymisation_id: uuid.UUID, principal: RetentionManage, session: DbSession
-) -> AnonymisationOut:
-    """Which record was anonymised, under which rule, when, by whom, and what became of the people it named."""
-    return await service.get_anonymisation(session, principal, anonymisation_id)
+router.get(
+    "/v1/retention/anonymisations/{anonymisation_id}",
+    summary="Get an anonymisation",
+    description="Which record was anonymised, under which rule, when, by whom, and what became of the people "
+    "it named.",
+)(
+    answered_by_service(
+        service.get_anonymisation,
+        "get_anonymisation",
+        parameter="anonymisation_id",
+        principal=RetentionManage,
+    )
+)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import EventsRead
-from app.core.routing import Router
+from app.core.routing import Router, answered_by_service, handler
 from app.core.scopes import Scope
 from app.governance.webhooks import service
 from app.governance.webhooks.schemas import (
@@ -24,7 +24,6 @@ from app.governance.webhooks.schemas import (
     WebhookSubscriptionCreate,
     WebhookSubscriptionCreated,
     WebhookSubscriptionOut,
-    WebhookTestOut,
 )
 
 # The secret is never stored in the idempotency record: a replay answers it as null.
@@ -95,35 +94,47 @@ async def get_webhook_subscription(
     return answer.tagged(subscription.version, service.subscription_out(subscription))
 
 
-@router.post("/{subscription_id}/disable", summary="Disable a webhook subscription")
-async def disable_webhook_subscription(
-    subscription_id: uuid.UUID, answer: Versioned, principal: EventsRead, session: DbSession
+async def set_webhook_subscription_active(
+    subscription_id: uuid.UUID, answer: Versioned, principal: EventsRead, session: DbSession, *, active: bool
 ) -> WebhookSubscriptionOut:
-    """Stop sending: messages wait, and the feed is not read for it, until it is enabled again. Nothing is deleted."""
-    subscription = await service.set_active(session, principal, subscription_id, active=False)
+    subscription = await service.set_active(session, principal, subscription_id, active=active)
     return answer.tagged(subscription.version, service.subscription_out(subscription))
 
 
-@router.post("/{subscription_id}/enable", summary="Enable a webhook subscription")
-async def enable_webhook_subscription(
-    subscription_id: uuid.UUID, answer: Versioned, principal: EventsRead, session: DbSession
-) -> WebhookSubscriptionOut:
-    """Resume sending: waiting messages are due at once and the feed is read on from where it stopped. A message given up while failing is not sent again: read it from the feed."""
-    subscription = await service.set_active(session, principal, subscription_id, active=True)
-    return answer.tagged(subscription.version, service.subscription_out(subscription))
+# Disable and enable: one operation each, the same handler but for the state it sets.
+for active, verb, summary, description in (
+    (
+        False,
+        "disable",
+        "Disable a webhook subscription",
+        "Stop sending: messages wait, and the feed is not read for it, until it is enabled again. Nothing is "
+        "deleted.",
+    ),
+    (
+        True,
+        "enable",
+        "Enable a webhook subscription",
+        "Resume sending: waiting messages are due at once and the feed is read on from where it stopped. A "
+        "message given up while failing is not sent again: read it from the feed.",
+    ),
+):
+    router.post(f"/{{subscription_id}}/{verb}", summary=summary, description=description)(
+        handler(set_webhook_subscription_active, f"{verb}_webhook_subscription", bound={"active": active})
+    )
 
 
-@router.post(
+router.post(
     "/{subscription_id}/test",
     status_code=202,
     summary="Send a test message (webhook.test)",
+    description="Queue a signed `webhook.test` message, `data: {subscription_id}`, `cursor: null`; the worker "
+    "sends it as any other. Its attempts appear in the delivery log.",
     responses=problem_responses(409, codes={409: ["webhook_subscription_disabled"]}),
+)(
+    answered_by_service(
+        service.send_test, "send_webhook_test", parameter="subscription_id", principal=EventsRead
+    )
 )
-async def send_webhook_test(
-    subscription_id: uuid.UUID, principal: EventsRead, session: DbSession
-) -> WebhookTestOut:
-    """Queue a signed `webhook.test` message, `data: {subscription_id}`, `cursor: null`; the worker sends it as any other. Its attempts appear in the delivery log."""
-    return await service.send_test(session, principal, subscription_id)
 
 
 @router.get("/{subscription_id}/deliveries", summary="The delivery log: every attempt, newest first")
