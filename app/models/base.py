@@ -142,3 +142,12 @@ class Withdrawable:
     withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
     withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Actor:
+    """Who did something, as their token said: the ``sub``, its agency and its role (an audit entry's
+    actor, a case event's)."""
+
+    actor_sub: Mapped[str] = sub_column()
+    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
