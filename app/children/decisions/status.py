@@ -22,6 +22,8 @@ class Action(StrEnum):
     RETURN = "return"
 
 
+_REVIEWED = "This decision has already been {status}."
+
 TRANSITIONS: Transitions[DecisionStatus, Action] = Transitions(
     DecisionStatus,
     table={
@@ -29,8 +31,8 @@ TRANSITIONS: Transitions[DecisionStatus, Action] = Transitions(
         (DecisionStatus.PROPOSED, Action.RETURN): DecisionStatus.RETURNED,
     },
     refused={
-        Action.APPROVE: "This decision has already been {status}.",
-        Action.RETURN: "This decision has already been {status}.",
+        Action.APPROVE: _REVIEWED,
+        Action.RETURN: _REVIEWED,
     },
 )
 
