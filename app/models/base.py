@@ -134,7 +134,7 @@ class Closable:
 
 
 class Recorded:
-    """Who recorded something that happened (a meeting, a decision, a review), and when it was recorded."""
+    """Who recorded something that happened (a contact, a meeting, a decision, a review), and when."""
 
     recorded_by: Mapped[str] = sub_column()
     recorded_at: Mapped[datetime] = created_at_column()
