@@ -22,18 +22,14 @@ class Action(StrEnum):
     RETURN = "return"
 
 
-_REVIEWED = "This decision has already been {status}."
-
 TRANSITIONS: Transitions[DecisionStatus, Action] = Transitions(
     DecisionStatus,
     table={
         (DecisionStatus.PROPOSED, Action.APPROVE): DecisionStatus.APPROVED,
         (DecisionStatus.PROPOSED, Action.RETURN): DecisionStatus.RETURNED,
     },
-    refused={
-        Action.APPROVE: _REVIEWED,
-        Action.RETURN: _REVIEWED,
-    },
+    # Either action is refused alike: a decision is approved or returned once.
+    refused=dict.fromkeys(Action, "This decision has already been {status}."),
 )
 
 

@@ -40,8 +40,6 @@ _R = ReferralStatus
 _OPEN = [status for status in ReferralStatus if status not in FINAL_REFERRAL_STATUSES]
 # The referring agency may withdraw its referral until a decision on it is proposed.
 _BEFORE_PROPOSAL = [_R.RECEIVED, _R.TRIAGED, _R.GATHERING_INFORMATION]
-_NOT_DECIDABLE = "Cannot decide a referral whose status is {status}."
-_UNCHANGEABLE = "A referral whose status is {status} cannot be changed."
 
 TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
     ReferralStatus,
@@ -63,10 +61,13 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         Action.RATE: "Cannot rate a referral whose status is {status}.",
         Action.ASK_AGENCIES: "Cannot ask agencies about a referral whose status is {status}.",
         Action.PROPOSE_DECISION: "Cannot propose a decision on a referral whose status is {status}.",
-        Action.APPROVE_DECISION: _NOT_DECIDABLE,
-        Action.RETURN_DECISION_TO_CHECKS: _NOT_DECIDABLE,
-        Action.RETURN_DECISION_TO_TRIAGE: _NOT_DECIDABLE,
-        Action.WITHDRAW: _UNCHANGEABLE,
+        **dict.fromkeys(
+            [Action.APPROVE_DECISION, Action.RETURN_DECISION_TO_CHECKS, Action.RETURN_DECISION_TO_TRIAGE],
+            "Cannot decide a referral whose status is {status}.",
+        ),
+        **dict.fromkeys(
+            [Action.WITHDRAW, Action.EDIT], "A referral whose status is {status} cannot be changed."
+        ),
         Action.WITHDRAW_AS_REFERRER: (
             "A referral whose status is {status} can no longer be withdrawn by the referring agency: "
             "ask the hub."
@@ -74,7 +75,6 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         Action.ADD_INFORMATION: (
             "A referral whose status is {status} takes no more information: make a new referral."
         ),
-        Action.EDIT: _UNCHANGEABLE,
         Action.OVERRIDE_CONSENT: "Cannot override consent on a referral whose status is {status}.",
     },
     refused_from={
