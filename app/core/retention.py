@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,31 +46,34 @@ class RetentionBasis(StrEnum):
     AFTER_LAST_ACTIVITY = "after_last_activity"
 
 
+# A rule's period and where it comes from, bounded alike for every record type's rule.
+RetentionYears = Annotated[int, Field(ge=1, le=150)]
+RetentionSource = Annotated[str, Field(max_length=300, description="Where the period comes from.")]
+
+
 class RetentionRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     basis: RetentionBasis
-    years: int = Field(ge=1, le=150)
-    source: str = Field(max_length=300, description="Where the period comes from.")
+    years: RetentionYears
+    source: RetentionSource
 
 
 class ReferralRule(RetentionRule):
     basis: RetentionBasis = RetentionBasis.UNTIL_AGE
-    years: int = Field(25, ge=1, le=150)
-    source: str = Field(
+    years: RetentionYears = 25
+    source: RetentionSource = (
         "IRMS local government retention guidance, children's social care: until the 25th birthday of "
-        "the youngest child (DOB+25)",
-        max_length=300,
+        "the youngest child (DOB+25)"
     )
 
 
 class AdultConcernRule(RetentionRule):
     basis: RetentionBasis = RetentionBasis.AFTER_LAST_ACTIVITY
-    years: int = Field(8, ge=1, le=150)
-    source: str = Field(
+    years: RetentionYears = 8
+    source: RetentionSource = (
         "IRMS local government retention guidance, adult social care: 8 years after the last contact "
-        "(NHS Records Management Code of Practice for Health and Social Care)",
-        max_length=300,
+        "(NHS Records Management Code of Practice for Health and Social Care)"
     )
 
 

@@ -13,7 +13,7 @@ the same status, so the table also says what may happen to a record in each stat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
@@ -56,3 +56,9 @@ class Transitions(Generic[S, A]):
     def check(self, record: Record, action: A) -> S:
         """The status ``action`` would give ``record``, without moving it: to refuse before other work."""
         return self.target(record.status, action)
+
+
+def stays(statuses: Iterable[S], *actions: A) -> dict[tuple[S, A], S]:
+    """The table's entries for ``actions`` that keep the status, allowed in each of ``statuses``: each a
+    move to the same status."""
+    return {(status, action): status for status in statuses for action in actions}

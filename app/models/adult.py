@@ -18,12 +18,12 @@ from app.models.base import (
     AddedInformation,
     Allocated,
     Base,
+    Closable,
+    FrontDoorRecord,
+    Recorded,
     Timestamped,
     Versioned,
-    Withdrawable,
     created_at_column,
-    external_reference_column,
-    from_public_column,
     public_index,
     sub_column,
     uuid_pk,
@@ -31,21 +31,16 @@ from app.models.base import (
 from app.models.person import MatchedSubject
 
 
-class AdultConcern(Allocated, MatchedSubject, Withdrawable, Timestamped, Versioned, Base):
-    """A safeguarding concern about an adult (18+), as raised, and where it has got to."""
+class AdultConcern(FrontDoorRecord, MatchedSubject, Closable, Base):
+    """A safeguarding concern about an adult (18+), as raised, and where it has got to (its status,
+    deadline, allocation, withdrawal: ``FrontDoorRecord``; raised online by a member of the public:
+    POST /public/v1/adult-concerns)."""
 
     __tablename__ = "adult_concerns"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     raising_agency: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("agencies.code"), nullable=False)
     raised_by_sub: Mapped[str] = sub_column()
     raised_by: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
-    external_reference: Mapped[str | None] = external_reference_column()
-    received_at: Mapped[datetime] = mapped_column(nullable=False)
-    decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
-    # Raised online by a member of the public (POST /public/v1/adult-concerns): ``source=public``.
-    from_public: Mapped[bool] = from_public_column()
 
     # The adult as the concern described them (MatchedSubject), and their needs.
     primary_support_reason: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
@@ -55,10 +50,6 @@ class AdultConcern(Allocated, MatchedSubject, Withdrawable, Timestamped, Version
     desired_outcomes: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     consent_to_share: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     concerns_about_capacity: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
-
-    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    closed_by: Mapped[str | None] = sub_column(nullable=True)
-    closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
     __table_args__ = (
         sa.Index("ix_adult_concerns_received_at_id", "received_at", "id"),
@@ -217,7 +208,7 @@ class CapacityAssessment(Base):
     recorded_at: Mapped[datetime] = created_at_column()
 
 
-class BestInterestsDecision(Base):
+class BestInterestsDecision(Recorded, Base):
     """A decision made for a person who lacks capacity for it (MCA 2005 s4)."""
 
     __tablename__ = "best_interests_decisions"
@@ -233,8 +224,6 @@ class BestInterestsDecision(Base):
     imca_involved: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     decision_maker: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     made_at: Mapped[datetime] = mapped_column(nullable=False)
-    recorded_by: Mapped[str] = sub_column()
-    recorded_at: Mapped[datetime] = created_at_column()
 
 
 class Advocate(Base):
@@ -280,7 +269,7 @@ class Advocacy(Base):
     recorded_at: Mapped[datetime] = mapped_column(nullable=False)
 
 
-class SafeguardingPlan(Timestamped, Versioned, Base):
+class SafeguardingPlan(Closable, Timestamped, Versioned, Base):
     """How the adult will be kept safe: lead, their wishes, actions by agency, contingency, reviews."""
 
     __tablename__ = "safeguarding_plans"
@@ -297,10 +286,8 @@ class SafeguardingPlan(Timestamped, Versioned, Base):
     contingency: Mapped[str] = mapped_column(sa.Text, nullable=False)
     review_due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     created_by: Mapped[str] = sub_column()
-    # Closing (possible at any stage) records why, what the adult thought, and two confirmations.
-    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    closed_by: Mapped[str | None] = sub_column(nullable=True)
-    closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # Closing (possible at any stage; who, when and why: Closable) records what the adult thought, and
+    # two confirmations.
     closure_adult_view: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     feedback_given: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     feedback_withheld_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
@@ -338,7 +325,7 @@ class PlanAction(Versioned, Base):
     updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class PlanReview(Base):
+class PlanReview(Recorded, Base):
     """A review of a plan: what was found, and whether it continues, changes or closes."""
 
     __tablename__ = "plan_reviews"
@@ -351,8 +338,6 @@ class PlanReview(Base):
     findings: Mapped[str] = mapped_column(sa.Text, nullable=False)
     decision: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     next_review_due_on: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
-    recorded_by: Mapped[str] = sub_column()
-    recorded_at: Mapped[datetime] = created_at_column()
 
 
 class SafeguardingAdultsReview(Timestamped, Versioned, Base):

@@ -7,10 +7,38 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, sub_column
+from app.models.base import Actor, Base
 
 
-class AuditEvent(Base):
+def chain_seq_column() -> Mapped[int]:
+    """A place in a chain (the audit trail, the case events): numbered under the chain-head lock, never
+    by the database, so that it follows commit order with no gaps."""
+    return mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+
+
+def staging_pos_column() -> Mapped[int]:
+    """The order in which a transaction staged its rows (PostgreSQL): the deferred trigger chains them in it."""
+    return mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(), primary_key=True
+    )
+
+
+class AuditEntry(Actor):
+    """What an audit entry says, staged (``AuditPending``) or chained (``AuditEvent``)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
+    request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    record_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    record_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+
+
+class AuditEvent(AuditEntry, Base):
     """One entry of the append-only audit trail.
 
     Each row carries the SHA-256 of its own canonical serialisation, which includes the previous row's
@@ -21,20 +49,8 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
-    )
+    seq: Mapped[int] = chain_seq_column()
     id: Mapped[uuid.UUID] = mapped_column(nullable=False, unique=True)
-    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
-    request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
-    actor_sub: Mapped[str] = sub_column()
-    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    record_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    record_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
-    person_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
-    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
 
@@ -69,32 +85,17 @@ class AuditCheckpoint(Base):
 
     __tablename__ = "audit_checkpoints"
 
-    seq: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
-    )
+    seq: Mapped[int] = chain_seq_column()
     hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     signed_at: Mapped[datetime] = mapped_column(nullable=False)
     signature: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
 
-class AuditPending(Base):
+class AuditPending(AuditEntry, Base):
     """PostgreSQL: a transaction's audit entries, staged until its commit, when a deferred trigger
     chains them into ``audit_events`` (migration ``20261206_audit_chain``) and deletes them. Always
     empty to anyone else; unused on SQLite."""
 
     __tablename__ = "audit_pending"
 
-    pos: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(), primary_key=True
-    )
-    id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    occurred_at: Mapped[datetime] = mapped_column(nullable=False)
-    request_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
-    actor_sub: Mapped[str] = sub_column()
-    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    record_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    record_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
-    person_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
-    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    pos: Mapped[int] = staging_pos_column()

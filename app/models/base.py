@@ -125,6 +125,21 @@ def public_index(table: str) -> sa.Index:
     )
 
 
+class Closable:
+    """Who closed the record, when and why (an adult concern, a safeguarding plan)."""
+
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_by: Mapped[str | None] = sub_column(nullable=True)
+    closure_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Recorded:
+    """Who recorded something that happened (a contact, a meeting, a decision, a review), and when."""
+
+    recorded_by: Mapped[str] = sub_column()
+    recorded_at: Mapped[datetime] = created_at_column()
+
+
 class AddedInformation:
     """Information added to a record after it was sent: appended with who and when, never editing what
     was sent (a referral's or an adult concern's additional information)."""
@@ -142,3 +157,27 @@ class Withdrawable:
     withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
     withdrawn_by: Mapped[str | None] = sub_column(nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Actor:
+    """Who did something, as their token said: the ``sub``, its agency and its role (an audit entry's
+    actor, a case event's)."""
+
+    actor_sub: Mapped[str] = sub_column()
+    actor_agency: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    actor_role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+
+
+class FrontDoorRecord(Allocated, Withdrawable, Timestamped, Versioned):
+    """What the front door receives (a referral about children, a concern about an adult): where it has
+    got to (``status``, moved only by its status module), the sender's own reference, when it was
+    received, the deadline for the decision on it (which the queues work to), whether the public sent
+    it, who works it and whether it was withdrawn."""
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    external_reference: Mapped[str | None] = external_reference_column()
+    received_at: Mapped[datetime] = mapped_column(nullable=False)
+    decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
+    # Sent online by a member of the public (``/public/v1/...``): ``source=public``.
+    from_public: Mapped[bool] = from_public_column()

@@ -15,20 +15,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, created_at_column, sub_column, uuid_pk
+from app.models.base import Base, Recorded, Versioned, created_at_column, sub_column, uuid_pk
 
 
-class Assessment(Versioned, Base):
+class ChildOfReferral:
+    """Work about one child of a referral: the referral, and the child as the referral named them."""
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("referral_children.id"), nullable=False, index=True
+    )
+
+
+class Assessment(ChildOfReferral, Versioned, Base):
     """A child and family assessment of one child of a referral (section 17), due within 45 working
     days of the referral's receipt."""
 
     __tablename__ = "assessments"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("referral_children.id"), nullable=False, index=True
-    )
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     # The London date the referral was received: the 45 working days count from it.
     referral_received_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -52,7 +57,7 @@ class Assessment(Versioned, Base):
     )
 
 
-class StrategyDiscussion(Versioned, Base):
+class StrategyDiscussion(Recorded, Versioned, Base):
     """Police, health and children's social care (at least) discussing whether to start a section 47
     enquiry about one or more children of a referral."""
 
@@ -66,11 +71,9 @@ class StrategyDiscussion(Versioned, Base):
     attendees: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
     decision: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     rationale: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    recorded_by: Mapped[str] = sub_column()
-    recorded_at: Mapped[datetime] = created_at_column()
 
 
-class Section47Enquiry(Versioned, Base):
+class Section47Enquiry(ChildOfReferral, Versioned, Base):
     """A section 47 enquiry about one child, started by a strategy discussion; its initial child
     protection conference is due within 15 working days of that discussion."""
 
@@ -79,10 +82,6 @@ class Section47Enquiry(Versioned, Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     strategy_discussion_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("strategy_discussions.id"), nullable=False, index=True
-    )
-    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("referral_children.id"), nullable=False, index=True
     )
     status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     started_on: Mapped[date] = mapped_column(sa.Date, nullable=False)

@@ -9,14 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import (
     AddedInformation,
-    Allocated,
     Base,
-    Timestamped,
-    Versioned,
-    Withdrawable,
-    created_at_column,
-    external_reference_column,
-    from_public_column,
+    FrontDoorRecord,
+    Recorded,
     public_index,
     sub_column,
     uuid_pk,
@@ -30,7 +25,7 @@ UNACKNOWLEDGED = "acknowledged_at IS NULL AND acknowledgement_due_at IS NOT NULL
 DECIDED = "status = 'decided'"
 
 
-class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
+class Referral(FrontDoorRecord, Base):
     """A referral about one or more children, from a partner agency or the public via hub staff.
 
     Deadlines are computed when the event that sets them happens and stored, so a later change of
@@ -38,23 +33,18 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     receipt) and ``acknowledgement_due_at`` at receipt, ``rag_due_at`` (the RAG target) when rated, and
     ``decision_due_at``, the one the queues work to: the earlier of the RAG target and the statutory
     deadline (a RAG target never extends the statutory one). ``acknowledgement_due_at`` is null on
-    referrals received before acknowledgements were tracked.
+    referrals received before acknowledgements were tracked. One made online by a member of the public
+    (POST /public/v1/child-concerns) is ``from_public`` (``FrontDoorRecord``).
     """
 
     __tablename__ = "referrals"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    status: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     referring_agency: Mapped[str] = mapped_column(
         sa.String(40), sa.ForeignKey("agencies.code"), nullable=False
     )
     referred_by: Mapped[str] = sub_column()
-    external_reference: Mapped[str | None] = external_reference_column()
-    received_at: Mapped[datetime] = mapped_column(nullable=False)
     referrer: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     referral_source: Mapped[str] = mapped_column(sa.String(3), nullable=False)
-    # Made online by a member of the public (POST /public/v1/child-concerns): ``source=public``.
-    from_public: Mapped[bool] = from_public_column()
     concern_categories: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
     concern_summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
 
@@ -75,7 +65,6 @@ class Referral(Allocated, Withdrawable, Timestamped, Versioned, Base):
     rag_rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     statutory_decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
     rag_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    decision_due_at: Mapped[datetime] = mapped_column(nullable=False)
     acknowledgement_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -198,21 +187,27 @@ class ContributionResponse(Base):
     __table_args__ = (sa.UniqueConstraint("contribution_id", "version_number"),)
 
 
-class ThresholdDecision(Base):
+class ThresholdOutcome:
+    """What a threshold decision decides, for the whole referral or for one child of it: the level of
+    need and outcome, the primary need, whether no further action, whether accepted as a referral."""
+
+    level: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
+    nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    accepted_as_referral: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+
+
+class ThresholdDecision(ThresholdOutcome, Base):
     """A proposed level of need and outcome, approved or returned by a different manager."""
 
     __tablename__ = "threshold_decisions"
 
     id: Mapped[uuid.UUID] = uuid_pk()
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
-    level: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     rationale: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
     # Recorded at the decision before contract 1.1 (kept, read only); factors now belong to assessments.
     assessment_factors: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False)
-    nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
-    accepted_as_referral: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     proposed_by: Mapped[str] = sub_column()
     proposed_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -221,7 +216,7 @@ class ThresholdDecision(Base):
     review_comment: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
 
-class ThresholdDecisionChild(Base):
+class ThresholdDecisionChild(ThresholdOutcome, Base):
     """The decision on one child of the referral: the referral-wide values, or the child's own where the
     proposal gave them. One row per child of the referral, written with the proposal; the approved
     decision's rows (``Referral.decision_id``) say which children were accepted as referrals (the CIN
@@ -234,16 +229,11 @@ class ThresholdDecisionChild(Base):
         sa.ForeignKey("referral_children.id"), primary_key=True
     )
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), nullable=False, index=True)
-    level: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
-    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    primary_need: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
-    nfa: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
-    accepted_as_referral: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     # Whether the proposal gave this child their own entry (else the referral-wide values apply).
     own_entry: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
 
 
-class Communication(Base):
+class Communication(Recorded, Base):
     """A contact with the family or the referrer: who, when, how, what was said."""
 
     __tablename__ = "referral_communications"
@@ -254,8 +244,6 @@ class Communication(Base):
     method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(nullable=False)
-    recorded_by: Mapped[str] = sub_column()
-    recorded_at: Mapped[datetime] = created_at_column()
 
 
 class ReferralInformation(AddedInformation, Base):

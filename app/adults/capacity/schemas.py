@@ -203,20 +203,11 @@ class BestInterestsOut(ResponseModel):
     recorded_at: datetime
 
 
-class CapacityAssessmentOut(ResponseModel):
-    model_config = example(
-        {
-            **_ASSESSMENT_EXAMPLE,
-            "id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
-            "assessor": "asc-worker-4",
-            "recorded_at": "2026-11-24T11:00:00Z",
-            "best_interests_decision": None,
-        }
-    )
+class CapacityFindings(ResponseModel):
+    """What an assessment found and who assessed, as the assessment's own answer and a subject access
+    export give it. A model names its keys in a base after this one: pydantic orders the fields base by
+    base from the last one named, so the keys come first, then these, then the model's own."""
 
-    id: uuid.UUID
-    person_id: uuid.UUID
-    concern_id: uuid.UUID | None
     decision: Text10k
     relevant_information: Text10k
     support_provided: Text10k
@@ -230,5 +221,24 @@ class CapacityAssessmentOut(ResponseModel):
     may_fluctuate: bool
     assessed_at: datetime
     assessor: Sub
+
+
+class AssessmentKeys(ResponseModel):
+    id: uuid.UUID
+    person_id: uuid.UUID
+    concern_id: uuid.UUID | None
+
+
+class CapacityAssessmentOut(CapacityFindings, AssessmentKeys):
+    model_config = example(
+        {
+            **_ASSESSMENT_EXAMPLE,
+            "id": "6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
+            "assessor": "asc-worker-4",
+            "recorded_at": "2026-11-24T11:00:00Z",
+            "best_interests_decision": None,
+        }
+    )
+
     recorded_at: datetime
     best_interests_decision: BestInterestsOut | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.adults.codes import EnquiryStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.adult import Enquiry
 
 INITIAL = EnquiryStatus.OPEN
@@ -27,8 +27,7 @@ TRANSITIONS: Transitions[EnquiryStatus, Action] = Transitions(
     EnquiryStatus,
     table={
         (EnquiryStatus.OPEN, Action.CONCLUDE): EnquiryStatus.CONCLUDED,
-        (EnquiryStatus.OPEN, Action.ALLOCATE): EnquiryStatus.OPEN,
-        (EnquiryStatus.OPEN, Action.AMEND_ALLEGATIONS): EnquiryStatus.OPEN,
+        **stays([EnquiryStatus.OPEN], Action.ALLOCATE, Action.AMEND_ALLEGATIONS),
     },
     refused={
         Action.CONCLUDE: "This enquiry has already been concluded.",

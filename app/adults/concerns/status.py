@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.adults.codes import FINAL_CONCERN_STATUSES, AdultConcernStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.adult import AdultConcern
 
 INITIAL = AdultConcernStatus.RECEIVED
@@ -47,9 +47,7 @@ TRANSITIONS: Transitions[AdultConcernStatus, Action] = Transitions(
         (_A.ENQUIRY_CONCLUDED, Action.CLOSE): _A.CLOSED,
         (_A.DECIDED, Action.CLOSE_AFTER_NO_FURTHER_ACTION): _A.CLOSED,
         (_A.RECEIVED, Action.WITHDRAW): _A.WITHDRAWN,
-        **{(status, Action.EDIT): status for status in _NOT_CLOSED},
-        **{(status, Action.RECORD_ADVOCACY): status for status in _NOT_CLOSED},
-        **{(status, Action.ADD_INFORMATION): status for status in _NOT_CLOSED},
+        **stays(_NOT_CLOSED, Action.EDIT, Action.RECORD_ADVOCACY, Action.ADD_INFORMATION),
     },
     refused={
         Action.DECIDE: "Cannot decide on a concern whose status is {status}.",

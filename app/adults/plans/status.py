@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.adults.codes import PlanStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.adult import SafeguardingPlan
 
 INITIAL = PlanStatus.ACTIVE
@@ -31,9 +31,7 @@ TRANSITIONS: Transitions[PlanStatus, Action] = Transitions(
     PlanStatus,
     table={
         (_ACTIVE, Action.CLOSE): PlanStatus.CLOSED,
-        (_ACTIVE, Action.AMEND): _ACTIVE,
-        (_ACTIVE, Action.REVIEW): _ACTIVE,
-        (_ACTIVE, Action.UPDATE_ACTION): _ACTIVE,
+        **stays([_ACTIVE], Action.AMEND, Action.REVIEW, Action.UPDATE_ACTION),
     },
     refused={
         Action.CLOSE: _CLOSED,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.adults.codes import SarStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.adult import SafeguardingAdultsReview
 
 INITIAL = SarStatus.REFERRED
@@ -38,8 +38,7 @@ TRANSITIONS: Transitions[SarStatus, Action] = Transitions(
         (_S.REFERRED, Action.COMMISSION): _S.COMMISSIONED,
         (_S.REFERRED, Action.NOT_COMMISSION): _S.NOT_COMMISSIONED,
         (_S.COMMISSIONED, Action.COMPLETE): _S.COMPLETED,
-        (_S.REFERRED, Action.EDIT): _S.REFERRED,
-        (_S.COMMISSIONED, Action.EDIT): _S.COMMISSIONED,
+        **stays([_S.REFERRED, _S.COMMISSIONED], Action.EDIT),
     },
     refused={
         Action.COMMISSION: _DECIDED,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ContributionStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.referral import Contribution
 
 INITIAL = ContributionStatus.REQUESTED
@@ -33,7 +33,7 @@ TRANSITIONS: Transitions[ContributionStatus, Action] = Transitions(
     ContributionStatus,
     table={
         (_C.REQUESTED, Action.ANSWER): _C.SUBMITTED,
-        (_C.SUBMITTED, Action.CORRECT): _C.SUBMITTED,
+        **stays([_C.SUBMITTED], Action.CORRECT),
         (_C.REQUESTED, Action.CANCEL): _C.CANCELLED,
     },
     refused={

@@ -28,10 +28,8 @@ TRANSITIONS: Transitions[DecisionStatus, Action] = Transitions(
         (DecisionStatus.PROPOSED, Action.APPROVE): DecisionStatus.APPROVED,
         (DecisionStatus.PROPOSED, Action.RETURN): DecisionStatus.RETURNED,
     },
-    refused={
-        Action.APPROVE: "This decision has already been {status}.",
-        Action.RETURN: "This decision has already been {status}.",
-    },
+    # Either action is refused alike: a decision is approved or returned once.
+    refused=dict.fromkeys(Action, "This decision has already been {status}."),
 )
 
 

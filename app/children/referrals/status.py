@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.children.codes import FINAL_REFERRAL_STATUSES, ReferralStatus
-from app.core.states import Transitions
+from app.core.states import Transitions, stays
 from app.models.referral import Referral
 
 INITIAL = ReferralStatus.RECEIVED
@@ -45,10 +45,9 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
     ReferralStatus,
     table={
         (_R.RECEIVED, Action.RATE): _R.TRIAGED,
-        (_R.TRIAGED, Action.RATE): _R.TRIAGED,
-        (_R.GATHERING_INFORMATION, Action.RATE): _R.GATHERING_INFORMATION,
+        **stays([_R.TRIAGED, _R.GATHERING_INFORMATION], Action.RATE),
         (_R.TRIAGED, Action.ASK_AGENCIES): _R.GATHERING_INFORMATION,
-        (_R.GATHERING_INFORMATION, Action.ASK_AGENCIES): _R.GATHERING_INFORMATION,
+        **stays([_R.GATHERING_INFORMATION], Action.ASK_AGENCIES),
         (_R.TRIAGED, Action.PROPOSE_DECISION): _R.AWAITING_APPROVAL,
         (_R.GATHERING_INFORMATION, Action.PROPOSE_DECISION): _R.AWAITING_APPROVAL,
         (_R.AWAITING_APPROVAL, Action.APPROVE_DECISION): _R.DECIDED,
@@ -56,18 +55,19 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         (_R.AWAITING_APPROVAL, Action.RETURN_DECISION_TO_TRIAGE): _R.TRIAGED,
         **{(status, Action.WITHDRAW): _R.WITHDRAWN for status in _OPEN},
         **{(status, Action.WITHDRAW_AS_REFERRER): _R.WITHDRAWN for status in _BEFORE_PROPOSAL},
-        **{(status, Action.ADD_INFORMATION): status for status in _OPEN},
-        **{(status, Action.EDIT): status for status in _OPEN},
-        **{(status, Action.OVERRIDE_CONSENT): status for status in _OPEN},
+        **stays(_OPEN, Action.ADD_INFORMATION, Action.EDIT, Action.OVERRIDE_CONSENT),
     },
     refused={
         Action.RATE: "Cannot rate a referral whose status is {status}.",
         Action.ASK_AGENCIES: "Cannot ask agencies about a referral whose status is {status}.",
         Action.PROPOSE_DECISION: "Cannot propose a decision on a referral whose status is {status}.",
-        Action.APPROVE_DECISION: "Cannot decide a referral whose status is {status}.",
-        Action.RETURN_DECISION_TO_CHECKS: "Cannot decide a referral whose status is {status}.",
-        Action.RETURN_DECISION_TO_TRIAGE: "Cannot decide a referral whose status is {status}.",
-        Action.WITHDRAW: "A referral whose status is {status} cannot be changed.",
+        **dict.fromkeys(
+            [Action.APPROVE_DECISION, Action.RETURN_DECISION_TO_CHECKS, Action.RETURN_DECISION_TO_TRIAGE],
+            "Cannot decide a referral whose status is {status}.",
+        ),
+        **dict.fromkeys(
+            [Action.WITHDRAW, Action.EDIT], "A referral whose status is {status} cannot be changed."
+        ),
         Action.WITHDRAW_AS_REFERRER: (
             "A referral whose status is {status} can no longer be withdrawn by the referring agency: "
             "ask the hub."
@@ -75,7 +75,6 @@ TRANSITIONS: Transitions[ReferralStatus, Action] = Transitions(
         Action.ADD_INFORMATION: (
             "A referral whose status is {status} takes no more information: make a new referral."
         ),
-        Action.EDIT: "A referral whose status is {status} cannot be changed.",
         Action.OVERRIDE_CONSENT: "Cannot override consent on a referral whose status is {status}.",
     },
     refused_from={

@@ -15,11 +15,10 @@ from typing import Any, Self
 
 from pydantic import EmailStr, Field, model_validator
 
-from app.adults.capacity.schemas import MAX_OPTIONS, AbilityOut
+from app.adults.capacity.schemas import MAX_OPTIONS, CapacityFindings
 from app.adults.codes import (
     AdultConcernStatus,
     AdvocateKind,
-    CapacityOutcome,
     EnquiryObjective,
     EnquiryResult,
     EnquiryStatus,
@@ -423,22 +422,12 @@ class BestInterestsRecord(ResponseModel):
     recorded_by: Sub
 
 
-class CapacityRecord(ResponseModel):
+class CapacityRecordKeys(ResponseModel):
     id: uuid.UUID
     concern_id: uuid.UUID | None
-    decision: Text10k
-    relevant_information: Text10k
-    support_provided: Text10k
-    understand: AbilityOut
-    retain: AbilityOut
-    use_or_weigh: AbilityOut
-    communicate: AbilityOut
-    impairment: Text10k | None
-    causative_link: Text10k | None
-    outcome: CapacityOutcome
-    may_fluctuate: bool
-    assessed_at: datetime
-    assessor: Sub
+
+
+class CapacityRecord(CapacityFindings, CapacityRecordKeys):
     best_interests_decision: BestInterestsRecord | None
 
 
