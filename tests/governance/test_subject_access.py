@@ -362,6 +362,19 @@ async def log_request(
     return await http.post(f"/v1/people/{person_id}/subject-access-requests", json=body, headers=headers)
 
 
+async def answer_request(
+    http: httpx.AsyncClient, who: Who, story: Story, **headers: str
+) -> tuple[Body, httpx.Response]:
+    """Information governance logs Kai's request and exports his council-wide record to answer it."""
+    sar = ok(await log_request(http, who["governance"], story.person_id), 201)
+    response = await http.get(
+        f"/v1/people/{story.person_id}/record",
+        params={"request_id": sar["id"]},
+        headers={**who["governance"], **headers},
+    )
+    return sar, response
+
+
 # ---------------------------------------------------------------------------------------------------
 # The export
 
@@ -370,11 +383,7 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
-
-    response = await client.get(
-        f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["governance"]
-    )
+    sar, response = await answer_request(client, who, story)
     export = ok(response)
 
     assert export["person"]["id"] == story.person_id
@@ -471,12 +480,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
-    exported = await client.get(
-        f"/v1/people/{story.person_id}/record",
-        params={"request_id": sar["id"]},
-        headers={**who["governance"], "X-Request-ID": "req-sar-export"},
-    )
+    sar, exported = await answer_request(client, who, story, **{"X-Request-ID": "req-sar-export"})
     assert exported.status_code == 200, exported.text
 
     log = ok(await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["governance"]))
