@@ -11,17 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.fixtures.cli import mash
+from tests.fixtures.cli import mash, migrated_database
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "mash.db"
-    monkeypatch.setenv("MASH_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
-    migrated = mash("migrate")
-    assert migrated.exit_code == 0, migrated.output
-    return path
+    return migrated_database(tmp_path, monkeypatch)
 
 
 def test_clients_are_listed_and_revoked_from_the_command_line(database: Path) -> None:

@@ -11,20 +11,14 @@ import pytest
 
 from app.core.config import get_settings
 from app.main import create_app
-from tests.conftest import TEST_SECRET
-from tests.fixtures.cli import mash
+from tests.fixtures.cli import mash, migrated_database
 from tests.fixtures.http import serving
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "mash.db"
     monkeypatch.chdir(tmp_path)  # the demo credentials go to ./var
-    monkeypatch.setenv("MASH_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.setenv("MASH_JWT_SECRET", TEST_SECRET)
-    migrated = mash("migrate")
-    assert migrated.exit_code == 0, migrated.output
-    return path
+    return migrated_database(tmp_path, monkeypatch)
 
 
 async def _demo_events() -> list[dict[str, Any]]:

@@ -12,18 +12,15 @@ recorded in ``Browser.left_the_machine``, so a test can show that a page needed 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, Playwright, Route, async_playwright
 
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import static_site
 
 CHROMIUM = os.environ.get("MASH_TEST_CHROMIUM", "/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -70,21 +67,9 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def other_origin(tmp_path: Path) -> Iterator[str]:
     """A second web server on 127.0.0.1 (another port, so another origin) serving an empty page at /."""
     (tmp_path / "index.html").write_text("<!doctype html><title>hub front end</title><h1>front end</h1>")
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), partial(_Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with static_site(tmp_path) as origin:
+        yield origin

@@ -7,11 +7,8 @@ post is never sent).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,10 +16,10 @@ import httpx
 import pytest
 from playwright.async_api import Playwright, Request
 
-from tests.browser.conftest import CHROMIUM, LOCAL_HOSTS, Browser, _Quiet
+from tests.browser.conftest import CHROMIUM, LOCAL_HOSTS, Browser
 from tests.conftest import app_url
 from tests.fixtures.callers import TokenFactory
-from tests.fixtures.servers import free_port, mash_server
+from tests.fixtures.servers import free_port, mash_server, static_site
 
 TIMEOUT_MS = 60_000
 
@@ -104,15 +101,8 @@ def form_site(tmp_path: Path) -> Iterator[str]:
     folder = tmp_path / f"site-{free_port()}"
     folder.mkdir()
     (folder / "form.html").write_text(FORM)
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with static_site(folder) as origin:
+        yield origin
 
 
 async def _fill_and_send(browser: Browser, site: str, api: str) -> tuple[str, str]:

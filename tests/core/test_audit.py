@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -21,21 +20,7 @@ from app.core.audit import AuditAction, verify_chain
 from app.core.db import commit
 from app.models.audit import AuditEvent
 from tests.fixtures.clients import create_client
-from tests.fixtures.database import bypass_audit_triggers, run_sql
-
-
-@dataclass(frozen=True)
-class Someone:
-    sub: str = "worker@test"
-    agency: str = "childrens_social_care"
-    role: str = "mash_practitioner"
-
-
-async def _write_events(app: FastAPI, count: int, actor: Someone | None = None) -> None:
-    async with app.state.sessionmaker() as session:
-        for _ in range(count):
-            audit.record(session, actor or Someone(), AuditAction.READ, "referral", uuid.uuid4())
-        await commit(session)
+from tests.fixtures.database import Someone, bypass_audit_triggers, run_sql, write_audit_entries
 
 
 async def _events(app: FastAPI) -> list[AuditEvent]:
@@ -83,7 +68,7 @@ async def test_a_failed_request_leaves_no_audit_event(
 
 async def test_the_chain_verifies_after_many_writes(app: FastAPI) -> None:
     for _ in range(5):
-        await _write_events(app, 7)
+        await write_audit_entries(app, 7)
     result = await _verify(app)
     assert result.valid and result.checked == 35
 
@@ -120,7 +105,7 @@ async def test_entries_chained_by_the_database_verify_with_awkward_text(app: Fas
         for n in range(3):
             audit.record(session, actor, AuditAction.READ, "referral", f"r-{n}", details=AWKWARD)
         await commit(session)
-    await _write_events(app, 2)
+    await write_audit_entries(app, 2)
 
     events = await _events(app)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
@@ -144,7 +129,7 @@ async def test_an_empty_chain_verifies(app: FastAPI) -> None:
     ],
 )
 async def test_the_database_refuses_to_change_the_trail(app: FastAPI, statement: str) -> None:
-    await _write_events(app, 2)
+    await write_audit_entries(app, 2)
     with pytest.raises(DBAPIError, match=r"append-only|only moves forward"):
         await run_sql(app, statement)
     assert (await _verify(app)).valid
@@ -152,13 +137,13 @@ async def test_the_database_refuses_to_change_the_trail(app: FastAPI, statement:
 
 @pytest.mark.postgres
 async def test_postgres_refuses_to_truncate_the_trail(app: FastAPI) -> None:
-    await _write_events(app, 1)
+    await write_audit_entries(app, 1)
     with pytest.raises(DBAPIError, match="append-only"):
         await run_sql(app, "TRUNCATE audit_events")
 
 
 async def test_a_modified_row_is_detected(app: FastAPI) -> None:
-    await _write_events(app, 5)
+    await write_audit_entries(app, 5)
     await bypass_audit_triggers(app)
     await run_sql(app, "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 3")
     result = await _verify(app)
@@ -173,7 +158,7 @@ async def test_a_modified_row_is_detected(app: FastAPI) -> None:
 
 
 async def test_a_modified_row_with_a_recomputed_hash_breaks_the_next_link(app: FastAPI) -> None:
-    await _write_events(app, 5)
+    await write_audit_entries(app, 5)
     await bypass_audit_triggers(app)
     third = (await _events(app))[2]
     forged = {c.key: getattr(third, c.key) for c in AuditEvent.__table__.columns} | {"actor_sub": "forger"}
@@ -193,7 +178,7 @@ async def test_a_modified_row_with_a_recomputed_hash_breaks_the_next_link(app: F
     ],
 )
 async def test_deleted_rows_are_detected(app: FastAPI, deleted: str, at: str, reason: str) -> None:
-    await _write_events(app, 5)
+    await write_audit_entries(app, 5)
     await bypass_audit_triggers(app)
     await run_sql(app, f"DELETE FROM audit_events WHERE {deleted}")
     result = await _verify(app)
@@ -202,7 +187,7 @@ async def test_deleted_rows_are_detected(app: FastAPI, deleted: str, at: str, re
 
 async def test_concurrent_writers_extend_one_chain(app: FastAPI) -> None:
     writers = [Someone(sub=f"worker-{i}") for i in range(20)]
-    await asyncio.gather(*[_write_events(app, 3, actor) for actor in writers])
+    await asyncio.gather(*[write_audit_entries(app, 3, actor) for actor in writers])
 
     events = await _events(app)
     assert [e.seq for e in events] == list(range(1, 61))

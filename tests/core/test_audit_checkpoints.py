@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -20,23 +19,9 @@ from app.core.db import commit
 from app.core.events import EventType, emit
 from app.models.audit import AuditCheckpoint, AuditEvent
 from app.models.event import CaseEvent
-from tests.fixtures.database import bypass_audit_triggers, run_sql
+from tests.fixtures.database import Someone, bypass_audit_triggers, run_sql, write_audit_entries
 
 KEY = b"checkpoint-key-for-tests-only-0123456789"
-
-
-@dataclass(frozen=True)
-class Someone:
-    sub: str = "worker@test"
-    agency: str = "childrens_social_care"
-    role: str = "mash_practitioner"
-
-
-async def _write(app: FastAPI, count: int, actor: Someone | None = None) -> None:
-    async with app.state.sessionmaker() as session:
-        for _ in range(count):
-            audit.record(session, actor or Someone(), AuditAction.READ, "referral", uuid.uuid4())
-        await commit(session)
 
 
 async def _check(app: FastAPI, *, full: bool, key: bytes = KEY) -> ChainVerification:
@@ -60,10 +45,10 @@ async def _events(app: FastAPI) -> list[AuditEvent]:
 
 
 async def test_a_routine_check_covers_only_the_entries_after_the_latest_checkpoint(app: FastAPI) -> None:
-    await _write(app, 6)
+    await write_audit_entries(app, 6)
     first = await _check_and_sign(app)
     assert (first.after_seq, first.checked, first.head_seq) == (0, 6, 6), "no checkpoint yet: all"
-    await _write(app, 4)
+    await write_audit_entries(app, 4)
 
     routine = await _check(app, full=False)
     assert (routine.valid, routine.after_seq, routine.checked, routine.head_seq) == (True, 6, 4, 10)
@@ -113,9 +98,9 @@ TAMPERING = [
 @pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
 @pytest.mark.parametrize("tampering", TAMPERING)
 async def test_tampering_after_the_checkpoint_is_detected(app: FastAPI, tampering: str, full: bool) -> None:
-    await _write(app, 4)
+    await write_audit_entries(app, 4)
     await _check_and_sign(app)  # checkpoint at 4
-    await _write(app, 4)  # entries 5..8
+    await write_audit_entries(app, 4)  # entries 5..8
     await bypass_audit_triggers(app)
     if tampering == "altered":
         await run_sql(app, "UPDATE audit_events SET record_type = 'person' WHERE seq = 6")
@@ -138,9 +123,9 @@ async def test_tampering_after_the_checkpoint_is_detected(app: FastAPI, tamperin
 async def test_tampering_before_the_checkpoint_is_detected_by_the_full_check(
     app: FastAPI, tampering: str
 ) -> None:
-    await _write(app, 6)
+    await write_audit_entries(app, 6)
     await _check_and_sign(app)  # checkpoint at 6
-    await _write(app, 2)
+    await write_audit_entries(app, 2)
     await bypass_audit_triggers(app)
     if tampering == "altered":
         await run_sql(app, "UPDATE audit_events SET action = 'list' WHERE seq = 3")
@@ -159,7 +144,7 @@ async def test_tampering_before_the_checkpoint_is_detected_by_the_full_check(
 
 
 async def test_a_chain_rewritten_with_valid_hashes_is_caught_by_its_checkpoint(app: FastAPI) -> None:
-    await _write(app, 5)
+    await write_audit_entries(app, 5)
     await _check_and_sign(app)  # checkpoint at 5
     await bypass_audit_triggers(app)
     # Someone with owner rights changes entry 2 and recomputes every hash after it, and the head: the
@@ -187,9 +172,9 @@ async def test_a_chain_rewritten_with_valid_hashes_is_caught_by_its_checkpoint(a
 
 @pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
 async def test_a_forged_checkpoint_is_detected(app: FastAPI, full: bool) -> None:
-    await _write(app, 3)
+    await write_audit_entries(app, 3)
     await _check_and_sign(app)
-    await _write(app, 3)
+    await write_audit_entries(app, 3)
     await run_sql(app, "UPDATE audit_checkpoints SET signature = '" + "0" * 64 + "' WHERE seq = 3")
 
     result = await _check(app, full=full)
@@ -197,14 +182,14 @@ async def test_a_forged_checkpoint_is_detected(app: FastAPI, full: bool) -> None
 
 
 async def test_a_checkpoint_signed_with_another_key_does_not_verify(app: FastAPI) -> None:
-    await _write(app, 2)
+    await write_audit_entries(app, 2)
     await _check_and_sign(app)
     result = await _check(app, full=False, key=b"another-key-another-key-another-key!")
     assert (result.valid, result.reason) == (False, "bad_checkpoint")
 
 
 async def test_a_checkpoint_is_signed_only_once_per_head(app: FastAPI) -> None:
-    await _write(app, 2)
+    await write_audit_entries(app, 2)
     await _check_and_sign(app)
     async with app.state.sessionmaker() as session:
         result = await verify_chain(session, checkpoint_key=KEY, incremental=True)
@@ -247,7 +232,7 @@ async def test_an_open_transaction_with_audit_entries_holds_up_no_other_writer(a
     async with app.state.sessionmaker() as waiting:
         audit.record(waiting, Someone(sub="slow"), AuditAction.READ, "referral", uuid.uuid4())
         await audit._flush_pending(waiting)  # what commit() does first: the entries are written
-        await asyncio.wait_for(_write(app, 1, Someone(sub="quick")), timeout=30)
+        await asyncio.wait_for(write_audit_entries(app, 1, Someone(sub="quick")), timeout=30)
         await waiting.commit()
     events = await _events(app)
     assert [(e.seq, e.actor_sub) for e in events] == [(1, "quick"), (2, "slow")]
@@ -268,7 +253,7 @@ async def test_the_database_checks_a_long_chain_a_chunk_at_a_time(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch, statement: str, expected: tuple[int, str, int]
 ) -> None:
     monkeypatch.setattr(audit, "_CHUNK", 3)
-    await _write(app, 10)
+    await write_audit_entries(app, 10)
     assert (await _check(app, full=True)).valid
     await bypass_audit_triggers(app)
     await run_sql(app, statement)
@@ -280,7 +265,7 @@ async def test_the_database_checks_a_long_chain_a_chunk_at_a_time(
 async def test_a_tail_cut_off_with_the_head_moved_back_is_caught_by_the_checkpoint(
     app: FastAPI, full: bool
 ) -> None:
-    await _write(app, 4)
+    await write_audit_entries(app, 4)
     await _check_and_sign(app)  # checkpoint at 4
     second = (await _events(app))[1]
     await bypass_audit_triggers(app)

@@ -17,9 +17,9 @@ from starlette.types import Message, Scope
 from app.core.middleware import json_depth_exceeds
 from app.core.scopes import Role
 from app.main import create_app, openapi_document
-from tests.conftest import make_settings
 from tests.fixtures.callers import TokenFactory
 from tests.fixtures.clients import client_body
+from tests.fixtures.database import one_connection_settings
 from tests.fixtures.http import assert_problem
 
 MiB = 1024 * 1024
@@ -28,16 +28,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 async def slow_app(database_url: str) -> AsyncIterator[FastAPI]:
-    # One pooled connection only: if a trickling body held it, nothing else could run.
-    settings = make_settings(
-        database_url,
-        body_timeout_seconds=3.0,
-        body_min_rate_bytes=1000,
-        db_pool_size=1,
-        db_max_overflow=0,
-        db_pool_timeout_seconds=30.0,
-    )
-    application = create_app(settings)
+    application = create_app(one_connection_settings(database_url))
     yield application
     await application.state.engine.dispose()
 

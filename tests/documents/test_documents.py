@@ -50,6 +50,18 @@ async def count(app: FastAPI, table: str) -> int:
         await engine.dispose()
 
 
+async def assert_nothing_kept(app: FastAPI) -> None:
+    """No document, and none of a document's content, is stored."""
+    assert await count(app, "documents") == 0
+    assert await count(app, "document_chunks") == 0
+
+
+async def documents_url(http: httpx.AsyncClient, who: Who) -> str:
+    """The documents of a new referral the hub has rated, where the police (its referrer) may upload."""
+    referral = await rated_referral(http, who)
+    return f"/v1/referrals/{referral['id']}/documents"
+
+
 async def disclosures_of(app: FastAPI, document_id: str) -> list[dict[str, Any]]:
     settings = app.state.settings
     engine = create_engine(settings.model_copy(update={"database_url": settings.migration_url}))
@@ -112,19 +124,16 @@ async def test_a_document_round_trips_byte_for_byte_with_its_headers(
 async def test_an_executable_named_pdf_is_refused_and_nothing_is_kept(
     app: FastAPI, client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await rated_referral(client, who)
-    url = f"/v1/referrals/{referral['id']}/documents"
+    url = await documents_url(client, who)
     response = await upload(client, who["police"], url, "report.pdf", samples.elf(), "application/pdf")
     assert_problem(response, 415, "unsupported_document_type")
-    assert await count(app, "documents") == 0
-    assert await count(app, "document_chunks") == 0
+    await assert_nothing_kept(app)
 
 
 async def test_a_declared_type_that_disagrees_with_the_content_is_refused(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await rated_referral(client, who)
-    url = f"/v1/referrals/{referral['id']}/documents"
+    url = await documents_url(client, who)
     response = await upload(client, who["police"], url, "photo.jpg", samples.PDF, "image/jpeg")
     assert_problem(response, 415, "unsupported_document_type")
 
@@ -134,8 +143,7 @@ async def test_a_file_over_the_limit_is_refused_before_the_whole_body_is_read(
 ) -> None:
     """21 MiB against the 20 MiB default, sent without a Content-Length (chunked), so only the bytes
     themselves can tell: the upload stops soon after the limit, and nothing of it is kept."""
-    referral = await rated_referral(client, who)
-    url = f"/v1/referrals/{referral['id']}/documents"
+    url = await documents_url(client, who)
     boundary = "mash-test-boundary"
     sent = 0
     total = 21 * MiB
@@ -159,15 +167,13 @@ async def test_a_file_over_the_limit_is_refused_before_the_whole_body_is_read(
     assert_problem(response, 413, "document_too_large")
     # The server stopped reading within a piece or two of the limit, well before the end.
     assert 20 * MiB < sent <= 20 * MiB + 2 * PIECE < total
-    assert await count(app, "documents") == 0
-    assert await count(app, "document_chunks") == 0
+    await assert_nothing_kept(app)
 
 
 async def test_a_declared_length_over_the_limit_is_refused_before_anything_is_read(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await rated_referral(client, who)
-    url = f"/v1/referrals/{referral['id']}/documents"
+    url = await documents_url(client, who)
     headers = {
         **who["police"],
         "Content-Type": "multipart/form-data; boundary=x",
@@ -295,8 +301,7 @@ async def test_uploads_need_the_right_to_write_on_the_record(client: httpx.Async
 async def test_an_upload_retried_with_its_idempotency_key_is_not_stored_twice(
     app: FastAPI, client: httpx.AsyncClient, who: Who
 ) -> None:
-    referral = await rated_referral(client, who)
-    url = f"/v1/referrals/{referral['id']}/documents"
+    url = await documents_url(client, who)
     headers = {**who["police"], "Idempotency-Key": "upload-1"}
     first = await upload(client, headers, url, "statement.pdf", samples.PDF, description="Statement")
     # The same upload again (httpx frames it with a new multipart boundary): the stored answer.

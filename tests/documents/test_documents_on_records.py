@@ -19,6 +19,7 @@ from tests.documents import samples
 from tests.documents.test_documents import count, disclosures_of, upload
 from tests.fixtures.adults import concern_in
 from tests.fixtures.callers import Who
+from tests.fixtures.database import one_connection_settings
 from tests.fixtures.http import assert_problem, ok
 from tests.fixtures.referrals import answer, ask, create_referral, rate, referral_body, unique_child
 
@@ -115,15 +116,7 @@ class TestFilesystemStorage:
 class TestSlowUploads:
     @pytest.fixture
     def settings(self, database_url: str) -> Settings:
-        # One pooled connection only: if a trickling upload held it, nothing else could run.
-        return make_settings(
-            database_url,
-            body_timeout_seconds=3.0,
-            body_min_rate_bytes=1000,
-            db_pool_size=1,
-            db_max_overflow=0,
-            db_pool_timeout_seconds=30.0,
-        )
+        return one_connection_settings(database_url)
 
     async def test_a_trickled_upload_holds_no_database_connection_and_ends_408(
         self, app: FastAPI, client: httpx.AsyncClient, who: Who

@@ -23,6 +23,7 @@ from tests.fixtures.adults import (
     patch_concern,
     plan_body,
     plan_etag,
+    public_concern_body,
     raise_concern,
     record_advocacy,
     review_body,
@@ -368,15 +369,13 @@ _PUBLIC_RAISER = "Jo Feedwatcher"
 async def test_a_public_concern_is_on_its_hubs_feed_as_the_public_and_on_no_partners(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    body = {
-        "adult": {"given_name": "Ivy", "family_name": "Feedpublic", "approximate_age": 90},
-        "what_happened": "Bruises on her arms after the carers' visits.",
-        "types_of_risk": ["physical"],
-        "location_of_risk": "own_home",
-        "source_of_risk": "service_provider",
-        "adult_knows": "no",
-        "raiser": {"relationship": "family", "name": _PUBLIC_RAISER, "email": "jo@example.org"},
-    }
+    body = public_concern_body(
+        {"given_name": "Ivy", "family_name": "Feedpublic", "approximate_age": 90},
+        {"relationship": "family", "name": _PUBLIC_RAISER, "email": "jo@example.org"},
+        what_happened="Bruises on her arms after the carers' visits.",
+        types_of_risk=["physical"],
+        adult_knows="no",
+    )
     posted = await client.post("/public/v1/adult-concerns", json=body)
     assert posted.status_code == 201, posted.text
     concern_id = posted.headers["location"].rsplit("/", 1)[1]

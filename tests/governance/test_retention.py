@@ -51,6 +51,16 @@ async def _listed(http: httpx.AsyncClient, headers: Headers, record_type: str, r
     return [i for i in await _review(http, headers, record_type) if i["record_id"] == record_id]
 
 
+async def _anonymise(
+    http: httpx.AsyncClient, headers: Headers, record_type: str, record_id: str
+) -> httpx.Response:
+    return await http.post(
+        "/v1/retention/anonymisations",
+        json={"record_type": record_type, "record_id": record_id},
+        headers=headers,
+    )
+
+
 async def _hub_person(http: httpx.AsyncClient, headers: Headers, url: str) -> str:
     """The person record a referral's first child or a concern's adult is linked to, as the hub sees it."""
     seen = ok(await http.get(url, headers=headers))
@@ -118,9 +128,7 @@ async def test_a_referral_past_its_rule_is_reviewed_held_and_anonymised(
 
     # Today the child is eight: kept, not on the review list, and it cannot be anonymised.
     assert await _listed(client, ig, "referral", referral_id) == []
-    too_soon = await client.post(
-        "/v1/retention/anonymisations", json={"record_type": "referral", "record_id": referral_id}, headers=ig
-    )
+    too_soon = await _anonymise(client, ig, "referral", referral_id)
     assert_problem(too_soon, 409, "retention_not_ended")
 
     # Past her 25th birthday the referral is due for review.
@@ -140,9 +148,7 @@ async def test_a_referral_past_its_rule_is_reviewed_held_and_anonymised(
     )
     assert hold["active"] is True and hold["placed_by"] == "ig-officer"
     assert await _listed(client, ig, "referral", referral_id) == []
-    held = await client.post(
-        "/v1/retention/anonymisations", json={"record_type": "referral", "record_id": referral_id}, headers=ig
-    )
+    held = await _anonymise(client, ig, "referral", referral_id)
     assert_problem(held, 409, "legal_hold_active")
     holds = ok(await client.get(f"/v1/legal-holds?record_id={referral_id}&active=true", headers=ig))
     assert [h["id"] for h in holds["items"]] == [hold["id"]]
@@ -156,21 +162,12 @@ async def test_a_referral_past_its_rule_is_reviewed_held_and_anonymised(
     assert len(await _listed(client, ig, "referral", referral_id)) == 1
 
     chain_before = await audit_events(app)
-    done = ok(
-        await client.post(
-            "/v1/retention/anonymisations",
-            json={"record_type": "referral", "record_id": referral_id},
-            headers=ig,
-        ),
-        201,
-    )
+    done = ok(await _anonymise(client, ig, "referral", referral_id), 201)
     assert done["people_anonymised"] == [person_id] and done["people_kept"] == []
     assert done["retention_ended_on"] == "2043-03-14"
     assert ok(await client.get(f"/v1/retention/anonymisations/{done['id']}", headers=ig)) == done
     assert await _listed(client, ig, "referral", referral_id) == []
-    twice = await client.post(
-        "/v1/retention/anonymisations", json={"record_type": "referral", "record_id": referral_id}, headers=ig
-    )
+    twice = await _anonymise(client, ig, "referral", referral_id)
     assert_problem(twice, 409, "already_anonymised")
 
     # The audit chain is untouched and still verifies; the anonymisation is in it, by ids.
@@ -217,14 +214,7 @@ async def test_a_person_another_kept_record_names_keeps_their_details(
     person_id = await _hub_person(client, who["practitioner"], f"/v1/referrals/{first['id']}")
     assert await _hub_person(client, who["asc_manager"], f"/v1/adult-concerns/{concern['id']}") == person_id
 
-    done = ok(
-        await client.post(
-            "/v1/retention/anonymisations",
-            json={"record_type": "referral", "record_id": first["id"]},
-            headers=who["governance"],
-        ),
-        201,
-    )
+    done = ok(await _anonymise(client, who["governance"], "referral", first["id"]), 201)
     assert done["people_anonymised"] == [] and done["people_kept"] == [person_id]
     person = ok(await client.get(f"/v1/people/{person_id}", headers=who["practitioner"]))
     assert person["family_name"] == family
@@ -261,14 +251,7 @@ async def test_an_adult_concern_is_kept_eight_years_after_the_last_contact(
     [item] = await _listed(client, ig, "adult_concern", concern_id)
     assert item["basis"] == "after_last_activity" and item["years"] == 8
 
-    done = ok(
-        await client.post(
-            "/v1/retention/anonymisations",
-            json={"record_type": "adult_concern", "record_id": concern_id},
-            headers=ig,
-        ),
-        201,
-    )
+    done = ok(await _anonymise(client, ig, "adult_concern", concern_id), 201)
     assert done["people_anonymised"] == [person_id]
     assert (await _chain_valid(client, who))["valid"] is True
     seen = ok(await client.get(f"/v1/adult-concerns/{concern_id}", headers=who["asc_manager"]))

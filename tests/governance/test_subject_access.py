@@ -107,6 +107,56 @@ HIDDEN = (
     "stepfather figure",  # the person alleged to have caused harm
 )
 
+# What each side withholds from Kai's export (by reason and kind, counted) and to whom it says his
+# information was given (trigger, record type, agency; sorted).
+CHILDRENS_WITHHELD = {
+    ("restricted_contribution", "contribution"): 1,
+    ("restricted_contribution", "recipient"): 1,  # the police were asked: that points at the answer
+    ("third_party", "other_child"): 1,
+    ("third_party", "household_member"): 2,
+    ("third_party", "referrer"): 1,
+    ("third_party", "sibling"): 1,
+}
+ADULTS_WITHHELD = {
+    ("third_party", "alleged_person"): 1,
+    ("third_party", "best_interests_consultee"): 1,
+    ("third_party", "protective_people"): 1,
+}
+CHILDRENS_RECIPIENTS = [
+    ("contribution_request", "contribution", "health"),
+    ("contribution_request", "contribution", "health"),  # health was asked on both referrals
+    ("read", "referral", "health"),
+    ("read", "referral", "police"),
+]
+# What each side's export counts in the audit trail, by kind of record.
+CHILDRENS_RECORDS = {
+    "referrals": 2,
+    "contributions": 2,
+    "threshold_decisions": 1,
+    "communications": 1,
+    "assessments": 0,
+    "strategy_discussions": 0,
+    "section_47_enquiries": 0,
+}
+ADULTS_RECORDS = {
+    "adult_concerns": 1,
+    "capacity_assessments": 1,
+    "safeguarding_plans": 1,
+    "safeguarding_adults_reviews": 1,
+}
+# The adults' side of an export of someone with no adult records.
+NO_ADULT_RECORDS: dict[str, list[Body]] = {
+    "concerns": [],
+    "capacity_assessments": [],
+    "safeguarding_plans": [],
+    "safeguarding_adults_reviews": [],
+}
+ADULTS_RECIPIENTS = [
+    ("read", "adult_concern", "health"),
+    ("read", "enquiry", "police"),
+    ("read", "safeguarding_plan", "police"),
+]
+
 
 @dataclass
 class Story:
@@ -335,6 +385,25 @@ async def log_request(
     return await http.post(f"/v1/people/{person_id}/subject-access-requests", json=body, headers=headers)
 
 
+async def answer_request(
+    http: httpx.AsyncClient, who: Who, story: Story, **headers: str
+) -> tuple[Body, httpx.Response]:
+    """Information governance logs Kai's request and exports his council-wide record to answer it."""
+    sar = ok(await log_request(http, who["governance"], story.person_id), 201)
+    response = await http.get(
+        f"/v1/people/{story.person_id}/record",
+        params={"request_id": sar["id"]},
+        headers={**who["governance"], **headers},
+    )
+    return sar, response
+
+
+async def _new_person(http: httpx.AsyncClient, headers: Headers, given_name: str, date_of_birth: str) -> Body:
+    """A person with no records yet, of a family name no other test uses."""
+    body = {"given_name": given_name, "family_name": unique_family_name(), "date_of_birth": date_of_birth}
+    return await create_person(http, headers, body)
+
+
 # ---------------------------------------------------------------------------------------------------
 # The export
 
@@ -343,11 +412,7 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
-
-    response = await client.get(
-        f"/v1/people/{story.person_id}/record", params={"request_id": sar["id"]}, headers=who["governance"]
-    )
+    sar, response = await answer_request(client, who, story)
     export = ok(response)
 
     assert export["person"]["id"] == story.person_id
@@ -429,17 +494,7 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
     # Withheld: counted by reason and kind, never shown.
     assert export["withheld"]["by_reason"] == {"restricted_contribution": 2, "third_party": 8}
     assert export["withheld"]["total"] == 10
-    assert {(i["reason"], i["kind"]): i["count"] for i in export["withheld"]["items"]} == {
-        ("restricted_contribution", "contribution"): 1,
-        ("restricted_contribution", "recipient"): 1,  # the police were asked: that points at the answer
-        ("third_party", "other_child"): 1,
-        ("third_party", "household_member"): 2,
-        ("third_party", "referrer"): 1,
-        ("third_party", "sibling"): 1,
-        ("third_party", "alleged_person"): 1,
-        ("third_party", "best_interests_consultee"): 1,
-        ("third_party", "protective_people"): 1,
-    }
+    assert _withheld(export) == {**CHILDRENS_WITHHELD, **ADULTS_WITHHELD}
     text = response.text
     for hidden in HIDDEN:
         assert hidden not in text, hidden
@@ -447,28 +502,14 @@ async def test_the_council_wide_export_holds_every_record_and_withholds_the_rest
 
     # To whom his information was given before this export (Art 15(1)(c)), but for the request whose
     # answer is withheld.
-    recipients = {(r["trigger"], r["record_type"], r["recipient_agency"]) for r in export["recipients"]}
-    assert recipients == {
-        ("contribution_request", "contribution", "health"),
-        ("read", "referral", "health"),
-        ("read", "referral", "police"),
-        ("read", "safeguarding_plan", "police"),
-        ("read", "enquiry", "police"),
-        ("read", "adult_concern", "health"),
-    }
-    assert len(export["recipients"]) == 7  # health was asked on both referrals
+    assert _recipients(export) == sorted(CHILDRENS_RECIPIENTS + ADULTS_RECIPIENTS)
 
 
 async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_trail(
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
     story = await tell_the_story(client, who, app)
-    sar = ok(await log_request(client, who["governance"], story.person_id), 201)
-    exported = await client.get(
-        f"/v1/people/{story.person_id}/record",
-        params={"request_id": sar["id"]},
-        headers={**who["governance"], "X-Request-ID": "req-sar-export"},
-    )
+    sar, exported = await answer_request(client, who, story, **{"X-Request-ID": "req-sar-export"})
     assert exported.status_code == 200, exported.text
 
     log = ok(await client.get(f"/v1/people/{story.person_id}/disclosures", headers=who["governance"]))
@@ -507,19 +548,7 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
     assert export_event.request_id == "req-sar-export"
     assert export_event.details["subject_access_request_id"] == sar["id"]
     assert export_event.details["sides"] == ["children", "adults"]
-    assert export_event.details["records"] == {
-        "referrals": 2,
-        "contributions": 2,
-        "threshold_decisions": 1,
-        "communications": 1,
-        "assessments": 0,
-        "strategy_discussions": 0,
-        "section_47_enquiries": 0,
-        "adult_concerns": 1,
-        "capacity_assessments": 1,
-        "safeguarding_plans": 1,
-        "safeguarding_adults_reviews": 1,
-    }
+    assert export_event.details["records"] == {**CHILDRENS_RECORDS, **ADULTS_RECORDS}
     assert export_event.details["withheld"] == {"restricted_contribution": 2, "third_party": 8}
     serialised = json.dumps(export_event.details)
     for personal in ("Kai", story.family_name, *HIDDEN):
@@ -563,22 +592,13 @@ async def test_the_export_and_the_reads_are_in_the_disclosure_log_and_the_audit_
 async def test_the_export_of_someone_with_no_records_is_just_their_person_record(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    person = await create_person(
-        client,
-        who["worker"],
-        {"given_name": "Noor", "family_name": unique_family_name(), "date_of_birth": "1990-02-02"},
-    )
+    person = await _new_person(client, who["worker"], "Noor", "1990-02-02")
     export = ok(await client.get(f"/v1/people/{person['id']}/record", headers=who["governance"]))
     assert export["person"]["id"] == person["id"]
     assert export["subject_access_request"] is None
     assert export["sides"] == ["children", "adults"]
     assert export["children"] == {"referrals": []}
-    assert export["adults"] == {
-        "concerns": [],
-        "capacity_assessments": [],
-        "safeguarding_plans": [],
-        "safeguarding_adults_reviews": [],
-    }
+    assert export["adults"] == NO_ADULT_RECORDS
     assert export["recipients"] == []
     assert export["withheld"] == {
         "total": 0,
@@ -696,31 +716,11 @@ async def test_childrens_social_care_exports_the_childrens_side_only(
     )
     export = await _one_side(client, who, story, "practitioner", "children", adults_side)
     assert [r["id"] for r in export["children"]["referrals"]] == [story.first, story.second]
-    assert _recipients(export) == [
-        ("contribution_request", "contribution", "health"),
-        ("contribution_request", "contribution", "health"),
-        ("read", "referral", "health"),
-        ("read", "referral", "police"),
-    ]
-    assert _withheld(export) == {
-        ("restricted_contribution", "contribution"): 1,
-        ("restricted_contribution", "recipient"): 1,
-        ("third_party", "other_child"): 1,
-        ("third_party", "household_member"): 2,
-        ("third_party", "referrer"): 1,
-        ("third_party", "sibling"): 1,
-    }
+    assert _recipients(export) == CHILDRENS_RECIPIENTS
+    assert _withheld(export) == CHILDRENS_WITHHELD
     (event,) = await audit_events(app, action="export")
     assert event.details["sides"] == ["children"]
-    assert event.details["records"] == {
-        "referrals": 2,
-        "contributions": 2,
-        "threshold_decisions": 1,
-        "communications": 1,
-        "assessments": 0,
-        "strategy_discussions": 0,
-        "section_47_enquiries": 0,
-    }
+    assert event.details["records"] == CHILDRENS_RECORDS
 
 
 async def test_adult_social_care_exports_the_adults_side_only(
@@ -737,16 +737,8 @@ async def test_adult_social_care_exports_the_adults_side_only(
     assert [r["id"] for r in export["adults"]["safeguarding_adults_reviews"]] == [
         story.safeguarding_adults_review
     ]
-    assert _recipients(export) == [
-        ("read", "adult_concern", "health"),
-        ("read", "enquiry", "police"),
-        ("read", "safeguarding_plan", "police"),
-    ]
-    assert _withheld(export) == {
-        ("third_party", "alleged_person"): 1,
-        ("third_party", "best_interests_consultee"): 1,
-        ("third_party", "protective_people"): 1,
-    }
+    assert _recipients(export) == ADULTS_RECIPIENTS
+    assert _withheld(export) == ADULTS_WITHHELD
 
 
 async def test_adult_social_care_is_given_nothing_of_a_childs_record(
@@ -770,12 +762,7 @@ async def test_adult_social_care_is_given_nothing_of_a_childs_record(
     export = ok(response)
     assert export["sides"] == ["adults"]
     assert export["children"] is None
-    assert export["adults"] == {
-        "concerns": [],
-        "capacity_assessments": [],
-        "safeguarding_plans": [],
-        "safeguarding_adults_reviews": [],
-    }
+    assert export["adults"] == NO_ADULT_RECORDS
     assert export["recipients"] == []
     assert export["withheld"] == NOTHING_WITHHELD
     for child_side in (
@@ -898,14 +885,7 @@ async def test_exporting_an_unknown_person_is_not_found_and_writes_nothing(
 async def test_the_request_an_export_answers_must_be_about_that_person(
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
-    people = [
-        await create_person(
-            client,
-            who["worker"],
-            {"given_name": name, "family_name": unique_family_name(), "date_of_birth": "1980-01-01"},
-        )
-        for name in ("Una", "Vic")
-    ]
+    people = [await _new_person(client, who["worker"], name, "1980-01-01") for name in ("Una", "Vic")]
     sar = ok(await log_request(client, who["worker"], people[0]["id"]), 201)
     for request_id in (sar["id"], str(uuid.uuid4())):
         response = await client.get(
@@ -955,11 +935,7 @@ def test_one_calendar_month_is_the_corresponding_date_or_the_last_day_of_the_mon
 async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
-    person = await create_person(
-        client,
-        who["practitioner"],
-        {"given_name": "Wren", "family_name": unique_family_name(), "date_of_birth": "2012-07-07"},
-    )
+    person = await _new_person(client, who["practitioner"], "Wren", "2012-07-07")
     # Received on 31 January 2026: one calendar month is 28 February, a Saturday, so Monday 2 March.
     response = await log_request(
         client,
@@ -1055,11 +1031,7 @@ async def test_logging_a_request_stores_its_due_date_and_an_export_fulfils_it(
 async def test_a_request_that_does_not_add_up_is_refused(
     client: httpx.AsyncClient, who: Who, change: Body, loc: list[str]
 ) -> None:
-    person = await create_person(
-        client,
-        who["worker"],
-        {"given_name": "Xan", "family_name": unique_family_name(), "date_of_birth": "2001-01-01"},
-    )
+    person = await _new_person(client, who["worker"], "Xan", "2001-01-01")
     problem = assert_problem(
         await log_request(client, who["worker"], person["id"], **change), 422, "validation_failed"
     )
@@ -1075,11 +1047,7 @@ async def test_a_request_that_does_not_add_up_is_refused(
 async def test_requests_are_for_the_lead_agencies_and_information_governance(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    person = await create_person(
-        client,
-        who["worker"],
-        {"given_name": "Yas", "family_name": unique_family_name(), "date_of_birth": "2001-01-01"},
-    )
+    person = await _new_person(client, who["worker"], "Yas", "2001-01-01")
     sar = ok(await log_request(client, who["worker"], person["id"]), 201)
     # Information governance handles requests: it logs them (subject_access:export), lists and reads them.
     logged = ok(await log_request(client, who["governance"], person["id"]), 201)

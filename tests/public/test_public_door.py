@@ -5,7 +5,6 @@ raiser's details are third-party data.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from app.models.person import Person
 from app.models.referral import Referral
 from tests.conftest import make_settings
 from tests.fixtures.callers import Who
+from tests.fixtures.changes import BodyChange, changed
 from tests.fixtures.database import audit_events
 from tests.fixtures.http import assert_problem, ok
 
@@ -247,64 +247,27 @@ async def test_an_agency_asked_about_a_public_contact_never_sees_who_raised_it(
 # Strict bodies: refused, and nothing stored
 
 
-def _huge(body: dict[str, Any]) -> dict[str, Any]:
-    body["what_happened"] = "x" * 5_001
-    return body
+WRONG_DATE_SHAPE = changed("adult", date_of_birth="02/06/1941")
+SPOILED = {
+    "huge": changed(what_happened="x" * 5_001),
+    "unknown": changed("adult", nhs_number="9434765919"),
+    "markup_in_text": changed(what_happened='See <a href="https://evil.example">this</a>'),
+    "markup_in_name": changed("raiser", name="<script>alert(1)</script>"),
+    "bad_date": changed("adult", date_of_birth="1941-02-30"),
+    "wrong_date_shape": WRONG_DATE_SHAPE,
+    "a_child": changed("adult", date_of_birth="2015-01-01"),
+    "many_addresses": changed("adult", address_lines=["line"] * 5),
+}
 
 
-def _unknown(body: dict[str, Any]) -> dict[str, Any]:
-    body["adult"]["nhs_number"] = "9434765919"
-    return body
-
-
-def _markup_in_text(body: dict[str, Any]) -> dict[str, Any]:
-    body["what_happened"] = 'See <a href="https://evil.example">this</a>'
-    return body
-
-
-def _markup_in_name(body: dict[str, Any]) -> dict[str, Any]:
-    body["raiser"]["name"] = "<script>alert(1)</script>"
-    return body
-
-
-def _bad_date(body: dict[str, Any]) -> dict[str, Any]:
-    body["adult"]["date_of_birth"] = "1941-02-30"
-    return body
-
-
-def _wrong_date_shape(body: dict[str, Any]) -> dict[str, Any]:
-    body["adult"]["date_of_birth"] = "02/06/1941"
-    return body
-
-
-def _a_child(body: dict[str, Any]) -> dict[str, Any]:
-    body["adult"]["date_of_birth"] = "2015-01-01"
-    return body
-
-
-def _many_addresses(body: dict[str, Any]) -> dict[str, Any]:
-    body["adult"]["address_lines"] = ["line"] * 5
-    return body
-
-
-@pytest.mark.parametrize(
-    "spoil",
-    [
-        _huge,
-        _unknown,
-        _markup_in_text,
-        _markup_in_name,
-        _bad_date,
-        _wrong_date_shape,
-        _a_child,
-        _many_addresses,
-    ],
-)
+@pytest.mark.parametrize("spoil", SPOILED.values(), ids=SPOILED.keys())
 async def test_a_bad_body_is_a_problem_and_nothing_is_stored(
-    app: FastAPI, public: httpx.AsyncClient, spoil: Any
+    app: FastAPI, public: httpx.AsyncClient, spoil: BodyChange
 ) -> None:
     before = [await count(app, model) for model in (AdultConcern, Person, AuditEvent)]
-    response = await public.post(ADULTS, json=spoil(copy.deepcopy(adult_body())))
+    body = adult_body()
+    spoil(body)
+    response = await public.post(ADULTS, json=body)
     problem = assert_problem(response, 422, "validation_failed")
     assert RAISER_NAME not in response.text and "evil.example" not in response.text
     assert problem["errors"]
@@ -312,9 +275,9 @@ async def test_a_bad_body_is_a_problem_and_nothing_is_stored(
 
 
 async def test_bad_dates_say_so(public: httpx.AsyncClient) -> None:
-    problem = assert_problem(
-        await public.post(ADULTS, json=_wrong_date_shape(adult_body())), 422, "validation_failed"
-    )
+    body = adult_body()
+    WRONG_DATE_SHAPE(body)
+    problem = assert_problem(await public.post(ADULTS, json=body), 422, "validation_failed")
     assert "YYYY-MM-DD" in problem["errors"][0]["msg"]
 
 

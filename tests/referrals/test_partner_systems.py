@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures.callers import CALLERS, TokenFactory, Who
 from tests.fixtures.feed import poll, read_all
-from tests.fixtures.http import assert_problem, locs, ok
+from tests.fixtures.http import assert_problem, assert_replayed, locs, ok
 from tests.fixtures.referrals import (
     ask,
     create_referral,
@@ -206,11 +206,7 @@ async def test_a_decided_or_withdrawn_referral_takes_no_more_information(
 
 async def test_adding_information_with_a_key_is_done_once(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
-    headers = {**who["police"], "Idempotency-Key": f"add-{uuid.uuid4()}"}
-    first = await client.post(add_url(referral["id"]), json=LATER, headers=headers)
-    again = await client.post(add_url(referral["id"]), json=LATER, headers=headers)
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    await assert_replayed(client, who["police"], add_url(referral["id"]), LATER, 201)
     assert len((await get_referral(client, who["police"], referral["id"]))["additional_information"]) == 1
 
 
@@ -425,10 +421,6 @@ async def test_a_retried_withdrawal_with_its_key_gets_the_first_answer(
     client: httpx.AsyncClient, who: Who
 ) -> None:
     referral = await create_referral(client, who["police"], referral_body(unique_child()))
-    headers = {**who["police"], "Idempotency-Key": f"withdraw-{uuid.uuid4()}"}
-    first = await client.post(withdraw_url(referral["id"]), json=REASON, headers=headers)
-    again = await client.post(withdraw_url(referral["id"]), json=REASON, headers=headers)
-    assert (first.status_code, again.status_code) == (200, 200)
-    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    await assert_replayed(client, who["police"], withdraw_url(referral["id"]), REASON, 200)
     without_key = await client.post(withdraw_url(referral["id"]), json=REASON, headers=who["police"])
     assert_problem(without_key, 409, "invalid_transition")

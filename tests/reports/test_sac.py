@@ -316,6 +316,13 @@ EXPECTED_2024: Body = {
 # The fixture
 
 
+def risk(type_of_risk: str, location_of_risk: str, source_of_risk: str) -> Body:
+    """An allegation of this type of risk, where and from whom."""
+    return allegation(
+        type_of_risk=type_of_risk, location_of_risk=location_of_risk, source_of_risk=source_of_risk
+    )
+
+
 class Builder:
     def __init__(self, world: World) -> None:
         self.world = world
@@ -380,6 +387,29 @@ class Builder:
             f"UPDATE enquiries SET concluded_at = {sql_time(concluded)} WHERE id = '{sql_id(enquiry_id)}'"
         )
 
+    async def case(
+        self,
+        adult: Body,
+        *allegations: Body,
+        received: str,
+        enquiry: tuple[str, str],
+        results: list[tuple[str, str | None]],
+        concluded: str,
+        found: tuple[Body, ...] = (),
+        corrected: dict[str, str] | None = None,
+        **answers: Any,
+    ) -> Body:
+        """A concern about ``adult`` and its enquiry (kind, opened at), concluded: the enquiry finds the
+        ``found`` allegations and makes the first allegation as raised ``corrected`` before it concludes."""
+        concern = await self.concern(adult, *allegations, received=received)
+        kind, opened = enquiry
+        enquiry_id = await self.enquiry(concern, kind, opened=opened)
+        added = tuple([await self.find(enquiry_id, allegation) for allegation in found])
+        if corrected is not None:
+            await self.correct(concern["allegations"][0]["id"], **corrected)
+        await self.conclude(concern, enquiry_id, results, concluded=concluded, found=added, **answers)
+        return concern
+
     async def find(self, enquiry_id: str, found: Body) -> Body:
         """The enquiry adds an allegation it found."""
         return await self.call(
@@ -417,20 +447,16 @@ class Builder:
             "given_name": "Ada", "family_name": "Quarrington", "date_of_birth": "1960-03-31",
             "nhs_number": NHS_MARGARET, "postcode": "E17 5JW", "gender": "female", "ethnicity": "WBRI",
         }  # fmt: skip
-        a1 = await self.concern(
+        a1 = await self.case(
             {**ada, "primary_support_reason": "physical"},
-            allegation(type_of_risk="physical", location_of_risk="own_home", source_of_risk="service_provider"),
-            allegation(type_of_risk="financial_or_material", location_of_risk="own_home",
-                       source_of_risk="other_known_to_individual"),
-            allegation(type_of_risk="physical", location_of_risk="care_home_residential",
-                       source_of_risk="service_provider"),
+            risk("physical", "own_home", "service_provider"),
+            risk("financial_or_material", "own_home", "other_known_to_individual"),
+            risk("physical", "care_home_residential", "service_provider"),
             received="2024-05-01T10:00:00+01:00",
-        )  # fmt: skip
-        enquiry = await self.enquiry(a1, "section_42_enquiry", opened="2024-05-03T10:00:00+01:00")
-        await self.conclude(
-            a1, enquiry,
-            [("risk_identified_and_action_taken", "risk_reduced"), ("risk_identified_and_action_taken", "risk_removed"),
-             ("no_risk_identified_and_no_action_taken", None)],
+            enquiry=("section_42_enquiry", "2024-05-03T10:00:00+01:00"),
+            results=[("risk_identified_and_action_taken", "risk_reduced"),
+                     ("risk_identified_and_action_taken", "risk_removed"),
+                     ("no_risk_identified_and_no_action_taken", None)],
             concluded="2024-09-01T10:00:00+01:00",
             msp_asked="yes_outcomes_expressed", msp_outcomes_achieved="partially",
             lacked_capacity="yes", advocate_support=True,
@@ -449,8 +475,7 @@ class Builder:
         bob = await self.concern(
             {"given_name": "Bob", "family_name": "Quennell", "date_of_birth": "1960-04-01", "gender": "male",
              "primary_support_reason": "mental_health"},
-            allegation(type_of_risk="organisational", location_of_risk="care_home_nursing",
-                       source_of_risk="service_provider"),
+            risk("organisational", "care_home_nursing", "service_provider"),
             received="2025-03-31T23:59:59+01:00",
         )  # fmt: skip
         # The person record is the hub's curated record: its ethnicity counts over the concern's (none).
@@ -472,67 +497,48 @@ class Builder:
             allegation(), received="2025-04-01T00:00:00+01:00",
         )  # fmt: skip
 
-        dan = await self.concern(
+        await self.case(
             {"given_name": "Dan", "family_name": "Quorn"},
-            allegation(type_of_risk="self_neglect", location_of_risk="own_home",
-                       source_of_risk="other_unknown_to_individual"),
+            risk("self_neglect", "own_home", "other_unknown_to_individual"),
             received="2024-04-01T00:00:00+01:00",
-        )  # fmt: skip
-        enquiry = await self.enquiry(dan, "other_enquiry", opened="2024-04-10T10:00:00+01:00")
-        await self.conclude(
-            dan, enquiry, [("enquiry_ceased_at_individuals_request_and_no_action_taken", None)],
+            enquiry=("other_enquiry", "2024-04-10T10:00:00+01:00"),
+            results=[("enquiry_ceased_at_individuals_request_and_no_action_taken", None)],
             concluded="2024-12-01T10:00:00+00:00", msp_asked="no", lacked_capacity="dont_know",
         )  # fmt: skip
 
-        eve = await self.concern(
+        eve = await self.case(
             {"given_name": "Eve", "family_name": "Quayle", "date_of_birth": "1929-06-15", "gender": "other",
              "ethnicity": "REFU", "primary_support_reason": "sensory"},
-            allegation(type_of_risk="sexual", location_of_risk="hospital_acute",
-                       source_of_risk="other_unknown_to_individual"),
-            allegation(type_of_risk="psychological", location_of_risk="hospital_acute",
-                       source_of_risk="other_known_to_individual"),
+            risk("sexual", "hospital_acute", "other_unknown_to_individual"),
+            risk("psychological", "hospital_acute", "other_known_to_individual"),
             received="2024-03-31T23:59:59+01:00",
-        )  # fmt: skip
-        enquiry = await self.enquiry(eve, "section_42_enquiry", opened="2024-04-02T10:00:00+01:00")
-        found = await self.find(
-            enquiry,
-            allegation(type_of_risk="psychological", location_of_risk="hospital_acute",
-                       source_of_risk="service_provider"),
-        )  # fmt: skip
-        await self.conclude(
-            eve, enquiry,
-            [("risk_assessment_inconclusive_and_action_taken", None), ("risk_identified_and_no_action_taken",
-                                                                       "risk_remained"),
-             ("risk_identified_and_action_taken", "risk_reduced")],
-            found=(found,),
+            enquiry=("section_42_enquiry", "2024-04-02T10:00:00+01:00"),
+            found=(risk("psychological", "hospital_acute", "service_provider"),),
+            results=[("risk_assessment_inconclusive_and_action_taken", None),
+                     ("risk_identified_and_no_action_taken", "risk_remained"),
+                     ("risk_identified_and_action_taken", "risk_reduced")],
             concluded="2025-03-31T23:59:59+01:00",
             msp_asked="yes_no_outcomes_expressed", lacked_capacity="yes", advocate_support=False,
         )  # fmt: skip
 
-        gus = await self.concern(
+        gus = await self.case(
             {"given_name": "Gus", "family_name": "Quantock", "date_of_birth": "1935-02-01", "gender": "male",
              "ethnicity": "BAFR", "primary_support_reason": "memory_and_cognition"},
-            allegation(type_of_risk="domestic_abuse", location_of_risk="in_the_community",
-                       source_of_risk="other_known_to_individual"),
+            risk("domestic_abuse", "in_the_community", "other_known_to_individual"),
             received="2024-02-01T10:00:00+00:00",
-        )  # fmt: skip
-        enquiry = await self.enquiry(gus, "section_42_enquiry", opened="2024-02-10T10:00:00+00:00")
-        await self.correct(gus["allegations"][0]["id"], type_of_risk="neglect_and_acts_of_omission")
-        await self.conclude(
-            gus, enquiry, [("no_risk_identified_and_action_taken", None)],
+            enquiry=("section_42_enquiry", "2024-02-10T10:00:00+00:00"),
+            corrected={"type_of_risk": "neglect_and_acts_of_omission"},
+            results=[("no_risk_identified_and_action_taken", None)],
             concluded="2024-06-30T10:00:00+01:00", msp_asked="not_recorded", lacked_capacity="not_recorded",
         )  # fmt: skip
 
-        hal = await self.concern(
+        hal = await self.case(
             {"given_name": "Hal", "family_name": "Quimby", "date_of_birth": "1990-01-01", "gender": "male",
              "ethnicity": "OOTH", "primary_support_reason": "social"},
-            allegation(type_of_risk="modern_slavery", location_of_risk="in_a_community_service",
-                       source_of_risk="service_provider"),
+            risk("modern_slavery", "in_a_community_service", "service_provider"),
             received="2024-11-11T10:00:00+00:00",
-        )  # fmt: skip
-        enquiry = await self.enquiry(hal, "other_enquiry", opened="2024-11-12T10:00:00+00:00")
-        await self.conclude(
-            hal, enquiry, [("risk_identified_and_action_taken", "risk_removed")],
+            enquiry=("other_enquiry", "2024-11-12T10:00:00+00:00"),
+            results=[("risk_identified_and_action_taken", "risk_removed")],
             concluded="2025-02-02T10:00:00+00:00", msp_asked="dont_know", lacked_capacity="no",
         )  # fmt: skip
 

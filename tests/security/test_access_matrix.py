@@ -131,15 +131,10 @@ def _referral_body(consented: bool = True, child: dict[str, Any] | None = None) 
 
 # Raised by a member of the public (``app.public``): their name is what no partner may read.
 PUBLIC_RAISER = "Jo Public-Raiser"
-PUBLIC_ADULT = {
-    "adult": {"given_name": "Margaret", "family_name": "Publicly", "approximate_age": 84},
-    "what_happened": "Her carer shouts at her.",
-    "types_of_risk": ["psychological"],
-    "location_of_risk": "own_home",
-    "source_of_risk": "service_provider",
-    "adult_knows": "yes",
-    "raiser": {"relationship": "family", "name": PUBLIC_RAISER, "phone": "020 7946 0999"},
-}
+PUBLIC_ADULT = adult_bodies.public_concern_body(
+    {"given_name": "Margaret", "family_name": "Publicly", "approximate_age": 84},
+    {"relationship": "family", "name": PUBLIC_RAISER, "phone": "020 7946 0999"},
+)
 PUBLIC_CHILD = {
     "children": [{"given_name": "Milo", "family_name": "Publicly", "approximate_age": 6}],
     "what_happened": "Left alone at night.",

@@ -50,6 +50,17 @@ async def subscribe(http: httpx.AsyncClient, headers: Headers, url: str, **field
     )
 
 
+async def failing_subscription(
+    http: httpx.AsyncClient, admin: Headers, receiver: Receiver, path: str, failures: int
+) -> tuple[Headers, dict[str, Any]]:
+    """A partner's token and its subscription to ``path`` of the receiver, which fails its first
+    ``failures`` requests there (503)."""
+    police = await partner_token(http, admin)
+    sub = await subscribe(http, police, receiver.url(path))
+    receiver.failures_left[path] = failures
+    return police, sub
+
+
 async def log_of(http: httpx.AsyncClient, headers: Headers, subscription_id: str) -> list[dict[str, Any]]:
     page = ok(await http.get(f"/v1/webhook-subscriptions/{subscription_id}/deliveries", headers=headers))
     items: list[dict[str, Any]] = page["items"]
@@ -119,9 +130,7 @@ async def test_only_the_types_asked_for_and_the_test_event(
 async def test_a_receiver_that_fails_three_times_gets_it_on_retry(
     client: httpx.AsyncClient, app: FastAPI, admin: Headers, who: Who, receiver: Receiver
 ) -> None:
-    police = await partner_token(client, admin)
-    sub = await subscribe(client, police, receiver.url("/flaky"))
-    receiver.failures_left["/flaky"] = 3
+    police, sub = await failing_subscription(client, admin, receiver, "/flaky", 3)
     await create_referral(client, who["police"], referral_body(unique_child()))
     async with worker(app):
         arrived = await receiver.wait_for("/flaky", 1)
@@ -165,9 +174,7 @@ async def test_a_hanging_receiver_times_out_and_does_not_hold_up_others(
 async def test_after_the_retry_window_the_message_fails_and_the_subscription_is_disabled(
     client: httpx.AsyncClient, app: FastAPI, admin: Headers, who: Who, receiver: Receiver
 ) -> None:
-    police = await partner_token(client, admin)
-    sub = await subscribe(client, police, receiver.url("/down"))
-    receiver.failures_left["/down"] = 10_000
+    police, sub = await failing_subscription(client, admin, receiver, "/down", 10_000)
     await create_referral(client, who["police"], referral_body(unique_child()))
 
     async def disabled() -> bool:

@@ -10,7 +10,6 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from app.main import create_app
 from tests.conftest import make_settings
 from tests.fixtures.http import asgi_client, assert_problem, locs, ok
 from tests.fixtures.values import Headers
@@ -32,16 +31,10 @@ REFUSED = [
 ]
 
 
+# The suite's ``app`` fixture makes the application from these settings.
 @pytest.fixture(params=["development", "production"])
 def settings(request: pytest.FixtureRequest, database_url: str) -> Settings:
     return make_settings(database_url, environment=request.param)
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    await application.state.engine.dispose()
 
 
 @pytest.fixture
