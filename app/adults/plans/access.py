@@ -76,6 +76,12 @@ def updates_action(principal: Principal, view: View, action: PlanAction) -> bool
     return principal.has(Scope.PLANS_WRITE)
 
 
+def shows_updater(agency: str, action: PlanAction, *, hub: bool) -> bool:
+    """Who last updated an action, by ``sub``: for adult social care (``hub``), and for an action owner
+    only when it was its own staff or system (partner views never carry hub staff identities)."""
+    return hub or action.updated_by_agency == agency
+
+
 def listed_view(principal: Principal) -> View:
     """The view of every plan in the caller's list (``listed`` holds only the plans it sees so)."""
     return View.FULL if is_hub(principal) else View.ACTION_OWNER
