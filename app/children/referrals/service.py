@@ -48,7 +48,6 @@ from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
-from app.models.person import Person
 from app.models.referral import (
     Communication,
     Contribution,
@@ -124,6 +123,20 @@ async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> lis
 
 # ---------------------------------------------------------------------------------------------------
 # Receiving a referral
+
+
+# What a child on a referral tells of the person (as ``_person_fields`` reads it from the referral made).
+CHILD_PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "expected_date_of_birth",
+    "nhs_number",
+    "postcode",
+    "address_lines",
+    "gender",
+    "ethnicity",
+)
 
 
 def _person_fields(child: ChildIn) -> dict[str, Any]:
@@ -508,33 +521,8 @@ async def confirm_match(
         raise NotFound("child on this referral", child_id, record_type="referral_child")
     if child.match_status != MatchStatus.PENDING:
         raise AppError(code="match_already_resolved")
-    person: Person | None
-    if person_id is None:
-        fields = {
-            k: getattr(child, k)
-            for k in (
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "expected_date_of_birth",
-                "nhs_number",
-                "postcode",
-                "address_lines",
-                "gender",
-                "ethnicity",
-            )
-        }
-        person = await people_service.create_from_referral(session, actor, fields)
-        child.match_status = MatchStatus.NEW_PERSON
-    else:
-        person = await people_repository.get(session, person_id)
-        if person is None:
-            raise AppError(
-                "No person with this id.",
-                code="validation_failed",
-                errors=[{"loc": ["body", "person_id"], "msg": "unknown person"}],
-            )
-        child.match_status = MatchStatus.CONFIRMED
+    fields = {name: getattr(child, name) for name in CHILD_PERSON_FIELDS}
+    person, child.match_status = await people_service.settle_match(session, actor, person_id, fields)
     child.person_id = person.id
     others = [c for c in await child_person_ids(session, referral.id) if c is not None and c != person.id]
     await people_repository.link_siblings(session, [person.id, *others], referral.id)
