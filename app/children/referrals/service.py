@@ -112,6 +112,26 @@ async def audit_on_referral(
     audit_referral(session, actor, action, record_id or on_referral, person_ids, record_type, **details)
 
 
+async def _audit_communications(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    on_referral: uuid.UUID,
+    communication_id: uuid.UUID | None = None,
+    **details: Any,
+) -> None:
+    """Audit an action on a referral's communications: one (``communication_id``), or the list."""
+    await audit_on_referral(
+        session,
+        actor,
+        action,
+        on_referral,
+        record_id=communication_id,
+        record_type="communication",
+        **details,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Loading, with visibility
 
@@ -493,14 +513,8 @@ async def record_communication(
             acknowledgement_due_at=None if due is None else due.isoformat(),
             method=body.method,
         )
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.CREATE,
-        referral.id,
-        record_id=communication.id,
-        record_type="communication",
-        referral_id=str(referral.id),
+    await _audit_communications(
+        session, actor, AuditAction.CREATE, referral.id, communication.id, referral_id=str(referral.id)
     )
     return communication
 
@@ -552,14 +566,7 @@ async def communication(
     found = await session.get(Communication, communication_id)
     if view is not View.FULL or found is None or found.referral_id != referral.id:
         raise NotFound("communication", communication_id)
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.READ,
-        referral.id,
-        record_id=found.id,
-        record_type="communication",
-    )
+    await _audit_communications(session, actor, AuditAction.READ, referral.id, found.id)
     return found
 
 
@@ -570,13 +577,7 @@ async def communications(
     if view is not View.FULL:
         raise NotFound("referral", referral_id)
     found = await repository.communications(session, referral.id, params)
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.LIST,
-        referral.id,
-        record_type="communication",
-    )
+    await _audit_communications(session, actor, AuditAction.LIST, referral.id)
     return found
 
 
