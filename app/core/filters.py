@@ -7,17 +7,34 @@ validated as one item (a wrong one is a 422 pointing at its position).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from annotated_types import Len
 from pydantic import BeforeValidator
 
+from app.core.allocation import AllocationFilter
 from app.core.codes import CaseSource
 
 Statement = TypeVar("Statement", bound=sa.Select[Any])
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    """The filters of every list of cases (referrals, adult concerns): each a set of values meaning
+    "any of", or None."""
+
+    status: Collection[str] | None = None
+    overdue: bool | None = None
+    person_id: uuid.UUID | None = None
+    source: Collection[CaseSource] | None = None
+    allocation: AllocationFilter = field(default_factory=AllocationFilter)
+    external_reference: str | None = None
+
 
 # More values than any code list has: a longer list is not a filter anyone means.
 MAX_ANY_OF = 50

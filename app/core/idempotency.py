@@ -26,7 +26,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response, params
@@ -142,27 +142,40 @@ async def claim(
     ``partition``: the part of a shared caller the key belongs to (``Caller.of``)."""
     caller = Caller.of(principal, request, partition)
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
+    live, expired_record_id = await _take(session, caller, key)
+    if live is not None:
+        _replay(session, principal, live, fingerprint)
+    return IdempotencyClaim(
+        caller=caller, key=key, fingerprint=fingerprint, expired_record_id=expired_record_id, redact=redact
+    )
+
+
+async def _take(
+    session: AsyncSession, caller: Caller, key: str
+) -> tuple[IdempotencyRecord | None, uuid.UUID | None]:
+    """Lock ``key`` for ``caller``: its live stored answer, if any, and the id of an expired one.
+    Without the lock someone else holds the key: a request still running (409), or a retry of a
+    finished one (on any worker or replica) replaying its stored answer, which this one replays too."""
     locked = await _try_lock(session, caller, key)
     existing = await _stored(session, caller, key)
     live = existing is not None and existing.expires_at > utcnow()
-    # Without the lock someone else holds the key: a request still running (409), or a retry of a
-    # finished one (on any worker or replica) replaying its stored answer, which this one replays too.
     if not locked and not live:
         raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
-    if existing is not None and live:
-        if existing.fingerprint != fingerprint:
-            raise AppError(code="idempotency_key_reused")
-        _audit_replay(session, principal, existing)
-        headers = {**existing.response_headers, REPLAYED_HEADER: "true"}
-        raise IdempotentReplay(
-            Response(existing.response_body, status_code=existing.response_status, headers=headers)
-        )
-    return IdempotencyClaim(
-        caller=caller,
-        key=key,
-        fingerprint=fingerprint,
-        expired_record_id=None if existing is None else existing.id,
-        redact=redact,
+    if live:
+        return existing, None
+    return None, None if existing is None else existing.id
+
+
+def _replay(
+    session: AsyncSession, principal: Principal, stored: IdempotencyRecord, fingerprint: str
+) -> NoReturn:
+    """Raise the stored answer for a request the same as the stored one; 422 for a different one."""
+    if stored.fingerprint != fingerprint:
+        raise AppError(code="idempotency_key_reused")
+    _audit_replay(session, principal, stored)
+    headers = {**stored.response_headers, REPLAYED_HEADER: "true"}
+    raise IdempotentReplay(
+        Response(stored.response_body, status_code=stored.response_status, headers=headers)
     )
 
 
@@ -182,17 +195,8 @@ async def claim_streamed(
 ) -> StreamedClaim:
     """Claim ``key`` as ``claim`` does, without reading the body: 409 while another request holds it."""
     caller = Caller.of(principal, request)
-    locked = await _try_lock(session, caller, key)
-    existing = await _stored(session, caller, key)
-    live = existing is not None and existing.expires_at > utcnow()
-    if not locked and not live:
-        raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})
-    return StreamedClaim(
-        caller=caller,
-        key=key,
-        stored=existing if live else None,
-        expired_record_id=existing.id if existing is not None and not live else None,
-    )
+    live, expired_record_id = await _take(session, caller, key)
+    return StreamedClaim(caller=caller, key=key, stored=live, expired_record_id=expired_record_id)
 
 
 def settle_streamed(
@@ -202,15 +206,8 @@ def settle_streamed(
     replay the stored answer if the same, 422 if not; else hand the claim to the route wrapper, which
     stores this request's answer in its transaction."""
     fingerprint = _fingerprint(request.method, request.url.path, content_digest.encode())
-    stored = claim.stored
-    if stored is not None:
-        if stored.fingerprint != fingerprint:
-            raise AppError(code="idempotency_key_reused")
-        _audit_replay(session, principal, stored)
-        headers = {**stored.response_headers, REPLAYED_HEADER: "true"}
-        raise IdempotentReplay(
-            Response(stored.response_body, status_code=stored.response_status, headers=headers)
-        )
+    if claim.stored is not None:
+        _replay(session, principal, claim.stored, fingerprint)
     RequestContext.of(request).idempotency = IdempotencyClaim(
         caller=claim.caller, key=claim.key, fingerprint=fingerprint, expired_record_id=claim.expired_record_id
     )

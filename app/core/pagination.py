@@ -166,6 +166,12 @@ class Sort:
         return cls(name=asked, keys=tuple(fields[field]), descending=asked.startswith("-"))
 
 
+def sorts(model: Any, *fields: str) -> dict[str, tuple[QueryableAttribute[Any], ...]]:
+    """The orders a list of ``model`` may be sorted in (``?sort=``): by each of ``fields``, then by the
+    row's id, so that the keys are unique together."""
+    return {field: (getattr(model, field), model.id) for field in fields}
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

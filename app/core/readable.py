@@ -5,13 +5,18 @@ Each aggregate's access module supplies the view clause (``app/**/access.py``), 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from app.core.auth import Principal
 
 Record = TypeVar("Record")
 View = TypeVar("View", bound=StrEnum)
@@ -57,3 +62,37 @@ async def one_with_view(
     if row is None or row[1] is None:
         raise NotFound(resource, record_id)
     return row[0], views(row[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Viewed(Generic[Record, View]):
+    """An aggregate its callers see through views, as its access module describes it: the ``model``,
+    its ``views``, the ``resource`` a 404 names, and the rules (``view_clause``, ``is_hub``). Loads one
+    record for a caller the same way for every such aggregate."""
+
+    model: type[Record]
+    views: type[View]
+    resource: str
+    view_clause: Callable[[Principal], sa.ColumnElement[str | None]]
+    is_hub: Callable[[Principal], bool]
+
+    async def visible(
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, *, for_update: bool = False
+    ) -> tuple[Record, View]:
+        """The record and the caller's view of it, in one statement; 404 when it may not see it."""
+        return await one_with_view(
+            session,
+            self.model,
+            self.view_clause(principal),
+            record_id,
+            self.views,
+            resource=self.resource,
+            for_update=for_update,
+        )
+
+    async def for_hub(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> Record:
+        """A record the hub is about to change, locked until the transaction ends; 404 to anyone else."""
+        if not self.is_hub(principal):
+            raise NotFound(self.resource, record_id)
+        record, _ = await self.visible(session, principal, record_id, for_update=True)
+        return record

@@ -77,6 +77,14 @@ async def parent(
     """The parent record if the caller may see its documents; NotFound (of the parent) otherwise."""
     if not principal.has(READ_SCOPES[parent_type]):
         raise NotFound(RESOURCES[parent_type], parent_id)
+    return await _visible_parent(session, principal, parent_type, parent_id)
+
+
+async def _visible_parent(
+    session: AsyncSession, principal: Principal, parent_type: ParentType, parent_id: uuid.UUID
+) -> Parent:
+    """The parent record as its own access module lets the caller see it (an asked agency sees a
+    referral only through its contribution); NotFound otherwise."""
     if parent_type == ParentType.REFERRAL:
         referral, view = await referral_access.visible(session, principal, parent_id)
         if view == referral_access.View.ASKED_AGENCY:
@@ -101,12 +109,19 @@ async def parent(
     return Parent(parent_type, parent_id, enquiry, concern=concern, keys={"enquiry_id": parent_id})
 
 
-_WRITE_SCOPES = {
+WRITE_SCOPES = {
     ParentType.REFERRAL: (Scope.REFERRALS_CREATE, Scope.REFERRALS_WRITE),
     ParentType.CONTRIBUTION: (Scope.CONTRIBUTIONS_WRITE, Scope.CONTRIBUTIONS_WRITE),
     ParentType.ADULT_CONCERN: (Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
     ParentType.ENQUIRY: (Scope.ADULT_CONCERNS_CREATE, Scope.ADULT_CONCERNS_WRITE),
 }
+
+
+def check_writes(principal: Principal, parent_type: ParentType) -> None:
+    """403 without either write scope of the record's side (naming the hub's)."""
+    own_scope, hub_scope = WRITE_SCOPES[parent_type]
+    if not principal.has(hub_scope) and not principal.has(own_scope):
+        raise InsufficientScope([hub_scope])
 
 
 async def upload_parent(
@@ -116,34 +131,13 @@ async def upload_parent(
     referrer or raiser (its create scope) its own record; the asked agency its contribution; an agency
     leading or caused an enquiry that enquiry. 404 for a record the caller may not see, 403 without the
     scope its part calls for."""
-    own_scope, hub_scope = _WRITE_SCOPES[parent_type]
+    own_scope, hub_scope = WRITE_SCOPES[parent_type]
     hub = is_hub(principal, parent_type)
-    if parent_type == ParentType.REFERRAL:
-        referral, view = await referral_access.visible(session, principal, parent_id)
-        if view == referral_access.View.ASKED_AGENCY:
-            raise NotFound("referral", parent_id)
-        found = Parent(
-            parent_type, parent_id, referral, referral_id=referral.id, keys={"referral_id": parent_id}
-        )
-    elif parent_type == ParentType.CONTRIBUTION:
-        contribution = await contribution_access.visible(session, principal, parent_id)
-        if not contribution_access.answers(principal, contribution):
+    found = await _visible_parent(session, principal, parent_type, parent_id)
+    if parent_type == ParentType.CONTRIBUTION:
+        if not contribution_access.answers(principal, found.record):
             raise NotFound("contribution", parent_id)  # only the agency asked adds to its answer
         hub = False
-        found = Parent(
-            parent_type,
-            parent_id,
-            contribution,
-            referral_id=contribution.referral_id,
-            restricted=contribution.restricted,
-            keys={"contribution_id": parent_id},
-        )
-    elif parent_type == ParentType.ADULT_CONCERN:
-        concern, _ = await concern_access.visible(session, principal, parent_id)
-        found = Parent(parent_type, parent_id, concern, concern=concern, keys={"concern_id": parent_id})
-    else:
-        enquiry, concern = await concerns.visible_enquiry(session, principal, parent_id)
-        found = Parent(parent_type, parent_id, enquiry, concern=concern, keys={"enquiry_id": parent_id})
     needed = hub_scope if hub else own_scope
     if not principal.has(needed):
         raise InsufficientScope([needed])

@@ -20,7 +20,6 @@ from app.core.auth import Principal
 from app.core.config import Settings
 from app.core.errors import AppError, InsufficientScope, NotFound
 from app.core.pagination import PageParams
-from app.core.scopes import Scope
 from app.documents import access, repository
 from app.documents.access import Parent
 from app.documents.codes import DocumentType, ParentType, ScanStatus
@@ -290,8 +289,7 @@ async def withdraw(
     document, parent = await visible(session, actor, document_id, for_update=True)
     if not access.withdraws(actor, document):
         raise NotFound("document", document_id)
-    if not actor.has(_WRITE_SCOPE[parent.type]) and not actor.has(_OWN_SCOPE[parent.type]):
-        raise InsufficientScope([_WRITE_SCOPE[parent.type]])
+    access.check_writes(actor, parent.type)
     if document.withdrawn_at is not None:
         raise AppError(code="document_withdrawn")
     document.withdrawn_at = utcnow()
@@ -300,17 +298,3 @@ async def withdraw(
     await session.flush()
     await _audit(session, actor, AuditAction.UPDATE, parent, document.id, withdrawn=True)
     return render(document, actor, parent)
-
-
-_WRITE_SCOPE = {
-    ParentType.REFERRAL: Scope.REFERRALS_WRITE,
-    ParentType.CONTRIBUTION: Scope.CONTRIBUTIONS_WRITE,
-    ParentType.ADULT_CONCERN: Scope.ADULT_CONCERNS_WRITE,
-    ParentType.ENQUIRY: Scope.ADULT_CONCERNS_WRITE,
-}
-_OWN_SCOPE = {
-    ParentType.REFERRAL: Scope.REFERRALS_CREATE,
-    ParentType.CONTRIBUTION: Scope.CONTRIBUTIONS_WRITE,
-    ParentType.ADULT_CONCERN: Scope.ADULT_CONCERNS_CREATE,
-    ParentType.ENQUIRY: Scope.ADULT_CONCERNS_CREATE,
-}

@@ -191,6 +191,19 @@ async def create_from_referral(session: AsyncSession, actor: Actor, fields: dict
     return await _new_person(session, actor, fields)
 
 
+async def settle_match(
+    session: AsyncSession, actor: Actor, person_id: uuid.UUID | None, fields: dict[str, Any]
+) -> tuple[Person, MatchStatus]:
+    """A practitioner settles a pending match: the candidate ``person_id`` names (422 if nobody has
+    that id), or, with none, a new person record made from ``fields`` (what the record said)."""
+    if person_id is None:
+        return await create_from_referral(session, actor, fields), MatchStatus.NEW_PERSON
+    person = await repository.get(session, person_id)
+    if person is None:
+        raise ValidationFailed(["body", "person_id"], "No person with this id.")
+    return person, MatchStatus.CONFIRMED
+
+
 def audit_list(session: AsyncSession, actor: Actor, people: list[Person]) -> None:
     audit.record(
         session,

@@ -24,8 +24,7 @@ from app.adults.codes import AdultConcernStatus
 from app.core import filters
 from app.core.auth import Principal
 from app.core.codes import CaseSource
-from app.core.errors import NotFound
-from app.core.readable import one_with_view, view_case
+from app.core.readable import Viewed, view_case
 from app.core.scopes import AgencyCode
 from app.models.adult import AdultConcern, Enquiry, Section42DecisionRecord
 
@@ -71,27 +70,11 @@ def source(concern: AdultConcern) -> CaseSource:
     )
 
 
-async def visible(
-    session: AsyncSession, principal: Principal, concern_id: uuid.UUID, *, for_update: bool = False
-) -> tuple[AdultConcern, View]:
-    """The adult concern and the caller's view of it, in one statement; 404 when it may not see it."""
-    return await one_with_view(
-        session,
-        AdultConcern,
-        view_clause(principal),
-        concern_id,
-        View,
-        resource="adult concern",
-        for_update=for_update,
-    )
-
-
-async def for_hub(session: AsyncSession, principal: Principal, concern_id: uuid.UUID) -> AdultConcern:
-    """A concern adult social care is about to change, locked until the transaction ends."""
-    if not is_hub(principal):
-        raise NotFound("adult concern", concern_id)
-    concern, _ = await visible(session, principal, concern_id, for_update=True)
-    return concern
+# One concern for a caller (``visible``: with its view, 404 when it has none), or for adult social care
+# to change (``for_hub``: locked; 404 to anyone else).
+_CONCERN = Viewed(AdultConcern, View, "adult concern", view_clause, is_hub)
+visible = _CONCERN.visible
+for_hub = _CONCERN.for_hub
 
 
 # ---------------------------------------------------------------------------------------------------

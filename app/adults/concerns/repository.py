@@ -6,19 +6,16 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
 from app.adults.codes import AdultConcernStatus, CapacityOutcome, EnquiryStatus, PlanStatus
 from app.adults.concerns import access
 from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
-from app.core.codes import CaseSource
-from app.core.filters import where_any, where_equal, where_flag
-from app.core.pagination import PageParams, Sort, paginate
+from app.core.filters import CaseFilters, where_any, where_equal, where_flag
+from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.models.adult import (
     AdultConcern,
@@ -128,20 +125,11 @@ async def has_active_plan(session: AsyncSession, concern_id: uuid.UUID) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class ConcernFilters:
-    status: Collection[str] | None = None
-    overdue: bool | None = None
-    person_id: uuid.UUID | None = None
-    source: Collection[CaseSource] | None = None
-    allocation: AllocationFilter = field(default_factory=AllocationFilter)
-    external_reference: str | None = None
+class ConcernFilters(CaseFilters):
+    """The concern list's filters: those of every case list."""
 
 
-# The orders of the concern list (``?sort=``), each ending in the id to be unique.
-CONCERN_SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {
-    "received_at": (AdultConcern.received_at, AdultConcern.id),
-    "decision_due_at": (AdultConcern.decision_due_at, AdultConcern.id),
-}
+CONCERN_SORTS = sorts(AdultConcern, "received_at", "decision_due_at")
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
@@ -196,7 +184,7 @@ class EnquiryFilters:
     allocation: AllocationFilter = field(default_factory=AllocationFilter)
 
 
-ENQUIRY_SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {"opened_at": (Enquiry.opened_at, Enquiry.id)}
+ENQUIRY_SORTS = sorts(Enquiry, "opened_at")
 # The time the hub aims to conclude an enquiry in (a local target; the Care Act sets none): an open
 # enquiry older than this is overdue.
 ENQUIRY_TARGET = timedelta(days=28)

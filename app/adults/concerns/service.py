@@ -249,16 +249,8 @@ async def confirm_match(
     concern = await access.for_hub(session, actor, concern_id)
     if concern.match_status != MatchStatus.PENDING:
         raise AppError(code="match_already_resolved")
-    if person_id is None:
-        fields = {name: getattr(concern, name) for name in ADULT_FIELDS}
-        person = await people_service.create_from_referral(session, actor, fields)
-        concern.match_status = MatchStatus.NEW_PERSON
-    else:
-        found = await session.get(Person, person_id)
-        if found is None:
-            raise ValidationFailed(["body", "person_id"], "No person with this id.")
-        person = found
-        concern.match_status = MatchStatus.CONFIRMED
+    fields = {name: getattr(concern, name) for name in ADULT_FIELDS}
+    person, concern.match_status = await people_service.settle_match(session, actor, person_id, fields)
     concern.person_id = person.id
     concern.updated_at = utcnow()
     await session.flush()

@@ -11,12 +11,11 @@ import uuid
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.adults.concerns import access as concern_access
 from app.core.auth import Principal
-from app.core.readable import one_with_view, view_case
+from app.core.readable import Viewed, view_case
 from app.core.scopes import Scope
 from app.models.adult import PlanAction, SafeguardingPlan
 
@@ -54,19 +53,8 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.true() if is_hub(principal) else owned_by(str(principal.agency))
 
 
-async def visible(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
-) -> tuple[SafeguardingPlan, View]:
-    """The safeguarding plan and the caller's view of it, in one statement; 404 when it may not see it."""
-    return await one_with_view(
-        session,
-        SafeguardingPlan,
-        view_clause(principal),
-        plan_id,
-        View,
-        resource="safeguarding plan",
-        for_update=for_update,
-    )
+# One plan for a caller, with its view (``visible``; 404 when it has none).
+visible = Viewed(SafeguardingPlan, View, "safeguarding plan", view_clause, is_hub).visible
 
 
 def updates_action(principal: Principal, view: View, action: PlanAction) -> bool:
@@ -74,6 +62,12 @@ def updates_action(principal: Principal, view: View, action: PlanAction) -> bool
     if view is View.ACTION_OWNER:
         return action.agency == principal.agency
     return principal.has(Scope.PLANS_WRITE)
+
+
+def shows_updater(agency: str, action: PlanAction, *, hub: bool) -> bool:
+    """Who last updated an action, by ``sub``: for adult social care (``hub``), and for an action owner
+    only when it was its own staff or system (partner views never carry hub staff identities)."""
+    return hub or action.updated_by_agency == agency
 
 
 def listed_view(principal: Principal) -> View:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.plans import service
+from app.adults.plans import access, service
 from app.adults.plans.access import View
 from app.adults.plans.schemas import (
     ActionOut,
@@ -22,13 +22,13 @@ from app.models.person import Person
 
 
 def action_out(action: PlanAction, *, agency: str, hub: bool) -> ActionOut:
-    """The action as ``agency`` sees it (``hub``: adult social care): an action owner is told who updated
-    it only when that was its own staff or system (partner views never carry hub staff identities)."""
+    """The action as ``agency`` sees it (``hub``: adult social care); who updated it shows as
+    ``access.shows_updater`` says."""
     return from_record(
         ActionOut,
         action,
         etag=etag(action.version),
-        updated_by=action.updated_by if hub or agency == action.updated_by_agency else None,
+        updated_by=action.updated_by if access.shows_updater(agency, action, hub=hub) else None,
     )
 
 

@@ -46,6 +46,17 @@ LEVEL_4_OUTCOMES = frozenset(
 # CIN census rule 8606: the referral date is at most 40 weeks before the (expected) date of birth.
 UNBORN_AHEAD = timedelta(days=280)
 Loc = list[str | int]
+# What accepted_as_referral must be for an outcome that settles it, and what to say when it is not.
+_ACCEPTED_BY_OUTCOME = {
+    True: (
+        "The outcome {} accepts the contact as a referral to children's social care: "
+        "accepted_as_referral must be true (or left out)."
+    ),
+    False: (
+        "The outcome {} leaves the contact a contact (it is not a referral to children's "
+        "social care): accepted_as_referral must be false (or left out)."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -85,22 +96,13 @@ def check_cin_rules(
         raise ValidationFailed(
             [*loc, "primary_need"], "A decision that is not NFA needs a CIN primary need code."
         )
-    if outcome in ACCEPTED_OUTCOMES:
-        if accepted_given is False:
+    accepted = True if outcome in ACCEPTED_OUTCOMES else False if outcome in CONTACT_OUTCOMES else None
+    if accepted is not None:
+        if accepted_given is not None and accepted_given != accepted:
             raise ValidationFailed(
-                [*loc, "accepted_as_referral"],
-                f"The outcome {outcome} accepts the contact as a referral to children's social care: "
-                "accepted_as_referral must be true (or left out).",
+                [*loc, "accepted_as_referral"], _ACCEPTED_BY_OUTCOME[accepted].format(outcome)
             )
-        return nfa, True
-    if outcome in CONTACT_OUTCOMES:
-        if accepted_given is True:
-            raise ValidationFailed(
-                [*loc, "accepted_as_referral"],
-                f"The outcome {outcome} leaves the contact a contact (it is not a referral to children's "
-                "social care): accepted_as_referral must be false (or left out).",
-            )
-        return nfa, False
+        return nfa, accepted
     if accepted_given is None:
         raise ValidationFailed(
             [*loc, "accepted_as_referral"],

@@ -25,7 +25,7 @@ from app.core import filters
 from app.core.auth import Principal
 from app.core.codes import CaseSource
 from app.core.errors import NotFound
-from app.core.readable import one, one_with_view, view_case
+from app.core.readable import Viewed, one, view_case
 from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, Referral
 
@@ -81,27 +81,11 @@ def source(referral: Referral) -> CaseSource:
     )
 
 
-async def visible(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
-) -> tuple[Referral, View]:
-    """The referral and the caller's view of it, in one statement; 404 when it may not see it."""
-    return await one_with_view(
-        session,
-        Referral,
-        view_clause(principal),
-        referral_id,
-        View,
-        resource="referral",
-        for_update=for_update,
-    )
-
-
-async def for_hub(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """A referral the hub is about to change, locked until the transaction ends; 404 to anyone else."""
-    if not is_hub(principal):
-        raise NotFound("referral", referral_id)
-    referral, _ = await visible(session, principal, referral_id, for_update=True)
-    return referral
+# One referral for a caller (``visible``: with its view, 404 when it has none), or for the hub to
+# change (``for_hub``: locked; 404 to anyone else).
+_REFERRAL = Viewed(Referral, View, "referral", view_clause, is_hub)
+visible = _REFERRAL.visible
+for_hub = _REFERRAL.for_hub
 
 
 def reads_decisions(principal: Principal) -> bool:

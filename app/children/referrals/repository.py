@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus
 from app.children.referrals import access
-from app.core.allocation import AllocationFilter, unallocated, where_allocated
+from app.core.allocation import unallocated, where_allocated
 from app.core.auth import Principal
-from app.core.codes import CaseSource
-from app.core.filters import where_any, where_equal, where_flag
+from app.core.filters import CaseFilters, where_any, where_equal, where_flag
 from app.core.grouped import grouped
-from app.core.pagination import PageParams, Sort, paginate
+from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.models.event import CaseEvent
 from app.models.referral import (
@@ -74,26 +73,16 @@ async def other_referrals_of(
 
 
 @dataclass(frozen=True, slots=True)
-class ReferralFilters:
+class ReferralFilters(CaseFilters):
     """The list's filters (and the counts'): each a set of values meaning "any of", or None."""
 
-    status: Collection[str] | None = None
     rag: Collection[str] | None = None
     referring_agency: Collection[str] | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
-    overdue: bool | None = None
-    person_id: uuid.UUID | None = None
-    source: Collection[CaseSource] | None = None
-    allocation: AllocationFilter = field(default_factory=AllocationFilter)
-    external_reference: str | None = None
 
 
-# The orders the list may be sorted in (``?sort=``), each ending in the id to be unique.
-SORTS: dict[str, tuple[QueryableAttribute[Any], ...]] = {
-    "received_at": (Referral.received_at, Referral.id),
-    "decision_due_at": (Referral.decision_due_at, Referral.id),
-}
+SORTS = sorts(Referral, "received_at", "decision_due_at")
 
 
 def open_clause() -> sa.ColumnElement[bool]:

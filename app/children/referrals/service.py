@@ -48,7 +48,6 @@ from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
-from app.models.person import Person
 from app.models.referral import (
     Communication,
     Contribution,
@@ -113,6 +112,26 @@ async def audit_on_referral(
     audit_referral(session, actor, action, record_id or on_referral, person_ids, record_type, **details)
 
 
+async def _audit_communications(
+    session: AsyncSession,
+    actor: Principal,
+    action: AuditAction,
+    on_referral: uuid.UUID,
+    communication_id: uuid.UUID | None = None,
+    **details: Any,
+) -> None:
+    """Audit an action on a referral's communications: one (``communication_id``), or the list."""
+    await audit_on_referral(
+        session,
+        actor,
+        action,
+        on_referral,
+        record_id=communication_id,
+        record_type="communication",
+        **details,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Loading, with visibility
 
@@ -124,6 +143,20 @@ async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> lis
 
 # ---------------------------------------------------------------------------------------------------
 # Receiving a referral
+
+
+# What a child on a referral tells of the person (as ``_person_fields`` reads it from the referral made).
+CHILD_PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "expected_date_of_birth",
+    "nhs_number",
+    "postcode",
+    "address_lines",
+    "gender",
+    "ethnicity",
+)
 
 
 def _person_fields(child: ChildIn) -> dict[str, Any]:
@@ -480,14 +513,8 @@ async def record_communication(
             acknowledgement_due_at=None if due is None else due.isoformat(),
             method=body.method,
         )
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.CREATE,
-        referral.id,
-        record_id=communication.id,
-        record_type="communication",
-        referral_id=str(referral.id),
+    await _audit_communications(
+        session, actor, AuditAction.CREATE, referral.id, communication.id, referral_id=str(referral.id)
     )
     return communication
 
@@ -508,33 +535,8 @@ async def confirm_match(
         raise NotFound("child on this referral", child_id, record_type="referral_child")
     if child.match_status != MatchStatus.PENDING:
         raise AppError(code="match_already_resolved")
-    person: Person | None
-    if person_id is None:
-        fields = {
-            k: getattr(child, k)
-            for k in (
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "expected_date_of_birth",
-                "nhs_number",
-                "postcode",
-                "address_lines",
-                "gender",
-                "ethnicity",
-            )
-        }
-        person = await people_service.create_from_referral(session, actor, fields)
-        child.match_status = MatchStatus.NEW_PERSON
-    else:
-        person = await people_repository.get(session, person_id)
-        if person is None:
-            raise AppError(
-                "No person with this id.",
-                code="validation_failed",
-                errors=[{"loc": ["body", "person_id"], "msg": "unknown person"}],
-            )
-        child.match_status = MatchStatus.CONFIRMED
+    fields = {name: getattr(child, name) for name in CHILD_PERSON_FIELDS}
+    person, child.match_status = await people_service.settle_match(session, actor, person_id, fields)
     child.person_id = person.id
     others = [c for c in await child_person_ids(session, referral.id) if c is not None and c != person.id]
     await people_repository.link_siblings(session, [person.id, *others], referral.id)
@@ -564,14 +566,7 @@ async def communication(
     found = await session.get(Communication, communication_id)
     if view is not View.FULL or found is None or found.referral_id != referral.id:
         raise NotFound("communication", communication_id)
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.READ,
-        referral.id,
-        record_id=found.id,
-        record_type="communication",
-    )
+    await _audit_communications(session, actor, AuditAction.READ, referral.id, found.id)
     return found
 
 
@@ -582,13 +577,7 @@ async def communications(
     if view is not View.FULL:
         raise NotFound("referral", referral_id)
     found = await repository.communications(session, referral.id, params)
-    await audit_on_referral(
-        session,
-        actor,
-        AuditAction.LIST,
-        referral.id,
-        record_type="communication",
-    )
+    await _audit_communications(session, actor, AuditAction.LIST, referral.id)
     return found
 
 

@@ -1,8 +1,7 @@
 """Queries over the audit trail. Every filter is served by an index of ``audit_events``.
 
-What an auditor may read is decided here, in ``readable``: an auditor of a lead agency or of the council
-(``Principal.is_council_wide``) reads every entry; an auditor of a partner agency only the entries of its
-own agency's actions. The restriction is part of the query, so it holds on every page and cursor.
+Every query starts from what the caller may read (``access.readable``), so the restriction holds on every
+page and cursor.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
+from app.governance.audit import access
 from app.models.audit import AuditEvent
 
 
@@ -32,18 +31,10 @@ class AuditFilters:
     newest_first: bool = False
 
 
-def readable(principal: Principal) -> sa.Select[AuditEvent]:
-    """The entries ``principal`` may read: all of them across the council, else its agency's own."""
-    stmt = sa.select(AuditEvent)
-    if principal.is_council_wide:
-        return stmt
-    return stmt.where(AuditEvent.actor_agency == str(principal.agency))  # ix_audit_events_actor
-
-
 async def list_events(
     session: AsyncSession, principal: Principal, filters: AuditFilters, paging: PageParams
 ) -> tuple[list[AuditEvent], str | None]:
-    stmt = readable(principal)
+    stmt = access.readable(principal)
     if filters.person_id is not None:  # ix_audit_events_person_id
         stmt = stmt.where(AuditEvent.person_id == filters.person_id)
     if filters.record_type is not None:  # ix_audit_events_record (record_type, record_id)

@@ -1,7 +1,7 @@
 """Reading the audit trail and checking its hash chain (scope `audit:read`).
 
 An auditor of a partner agency reads the entries of its own agency's actions only
-(``repository.readable``); from the chain check it learns whether the chain holds and the counts, never
+(``access.readable``); from the chain check it learns whether the chain holds and the counts, never
 the id of an entry (which may be another agency's). Auditors of the lead agencies and the council read
 and learn everything.
 

@@ -10,7 +10,8 @@ statements are ``queries``' (``assessments_open`` ... ``conferences_held``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,19 +25,26 @@ async def _counts(session: AsyncSession, stmt: queries.Query) -> dict[str, int]:
     return dict((await session.execute(stmt)).one()._mapping)
 
 
-async def assessments(session: AsyncSession, period: Period, soon_days: int) -> AssessmentTimeliness:
+async def _timeliness(
+    session: AsyncSession, due: Callable[[date, date], queries.Query], done: queries.Query, soon_days: int
+) -> tuple[DueCounts, OnTimeCounts]:
+    """Those still due (``due`` over today and the ``soon_days`` after), and those done in the period."""
     today = clock.today()
-    open_ = queries.assessments_open(today, today + timedelta(days=soon_days))
-    return AssessmentTimeliness(
-        open=DueCounts.model_validate(await _counts(session, open_)),
-        completed=OnTimeCounts.model_validate(await _counts(session, queries.assessments_completed(period))),
+    return (
+        DueCounts.model_validate(await _counts(session, due(today, today + timedelta(days=soon_days)))),
+        OnTimeCounts.model_validate(await _counts(session, done)),
     )
+
+
+async def assessments(session: AsyncSession, period: Period, soon_days: int) -> AssessmentTimeliness:
+    open_, completed = await _timeliness(
+        session, queries.assessments_open, queries.assessments_completed(period), soon_days
+    )
+    return AssessmentTimeliness(open=open_, completed=completed)
 
 
 async def conferences(session: AsyncSession, period: Period, soon_days: int) -> ConferenceTimeliness:
-    today = clock.today()
-    awaiting = queries.conferences_awaited(today, today + timedelta(days=soon_days))
-    return ConferenceTimeliness(
-        awaiting=DueCounts.model_validate(await _counts(session, awaiting)),
-        held=OnTimeCounts.model_validate(await _counts(session, queries.conferences_held(period))),
+    awaiting, held = await _timeliness(
+        session, queries.conferences_awaited, queries.conferences_held(period), soon_days
     )
+    return ConferenceTimeliness(awaiting=awaiting, held=held)

@@ -178,12 +178,23 @@ async def _replace_where(
         _replace(row, replacements)
 
 
+async def _replace_with_parts(
+    session: AsyncSession,
+    record: Any,
+    replacements: dict[str, Replacement],
+    parts: Iterable[tuple[Any, dict[str, Replacement]]] = (),
+) -> None:
+    """Replace the record's personal data, then that of the rows on it (``parts``: each the column that
+    points at the record, and what replaces their data)."""
+    _replace(record, replacements)
+    record.updated_at = utcnow()
+    for key, part in parts:
+        await _replace_where(session, key, record.id, part)
+
+
 async def anonymise_referral(session: AsyncSession, referral: Referral) -> list[uuid.UUID]:
     """Replace the referral's personal data and that of everything on it; the people it named."""
-    _replace(referral, REFERRAL)
-    referral.updated_at = utcnow()
-    for key, replacements in _REFERRAL_PARTS:
-        await _replace_where(session, key, referral.id, replacements)
+    await _replace_with_parts(session, referral, REFERRAL, _REFERRAL_PARTS)
     asked = sa.select(Contribution.id).where(Contribution.referral_id == referral.id)
     await _replace_where(session, ContributionResponse.contribution_id, asked, _RESPONSE)
     people = await session.scalars(
@@ -196,10 +207,7 @@ async def anonymise_referral(session: AsyncSession, referral: Referral) -> list[
 
 async def anonymise_concern(session: AsyncSession, concern: AdultConcern) -> list[uuid.UUID]:
     """Replace the concern's personal data and that of its enquiry, allegations and decisions."""
-    _replace(concern, CONCERN)
-    concern.updated_at = utcnow()
-    for key, replacements in _CONCERN_PARTS:
-        await _replace_where(session, key, concern.id, replacements)
+    await _replace_with_parts(session, concern, CONCERN, _CONCERN_PARTS)
     allegations = sa.select(Allegation.id).where(Allegation.concern_id == concern.id)
     await _replace_where(session, AllegationChange.allegation_id, allegations, {"reason": _text})
     return [] if concern.person_id is None else [concern.person_id]
@@ -234,8 +242,7 @@ async def still_needed(session: AsyncSession, person_id: uuid.UUID) -> bool:
 
 async def anonymise_person(session: AsyncSession, person: Person) -> None:
     """Replace a person record's identifying details; their match keys (derived from them) go."""
-    _replace(person, PERSON)
-    person.updated_at = utcnow()
+    await _replace_with_parts(session, person, PERSON)
     await session.execute(sa.delete(PersonMatchKey).where(PersonMatchKey.person_id == person.id))
 
 
