@@ -14,9 +14,9 @@ from bench.scenarios import SCENARIOS, TARGETS
 from bench.servers import RESULTS, ROOT
 
 
-def git_state() -> dict[str, Any]:
+def git_state(checkout: Path = ROOT) -> dict[str, Any]:
     def git(*argv: str) -> str:
-        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+        done = subprocess.run(["git", *argv], cwd=checkout, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
     return {

@@ -72,7 +72,7 @@ async def benchmark(
         template, seeded = await seed_template(args, admin_dsn, dsn, env, workdir)
 
     commands: dict[Target, tuple[list[str], str]] = {
-        "ours": ([str(BIN / "mash"), "serve", "--workers", str(args.workers)], "/readyz"),
+        "ours": ([str(args.ours_bin / "mash"), "serve", "--workers", str(args.workers)], "/readyz"),
         "ceiling": (
             [str(BIN / "python"), "-m", "bench.ceiling", "serve", "--workers", str(args.workers)],
             "/readyz",
@@ -116,6 +116,8 @@ async def benchmark(
     return {
         "timestamp": stamp,
         "git": git_state(),
+        # The code that served as "ours", when it is another checkout's (--ours-bin).
+        "ours_git": None if args.ours_bin == BIN else git_state(args.ours_bin.resolve().parent.parent),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -228,6 +230,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--quiet-wait", type=float, default=120.0, help="wait at most this long (s; default 120)"
+    )
+    parser.add_argument(
+        "--ours-bin",
+        type=Path,
+        default=BIN,
+        metavar="DIR",
+        help="serve mash-api with the `mash` in DIR (another checkout's .venv/bin: the code before a"
+        " change, on the same seeded database and harness; default this checkout's)",
     )
     parser.add_argument(
         "--server-env",
