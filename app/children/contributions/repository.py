@@ -6,20 +6,17 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
-from app.core.filters import query, where_equal, where_flag
+from app.core.filters import where_equal, where_flag
 from app.core.grouped import grouped
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
-from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, ContributionResponse
 
 
@@ -43,16 +40,10 @@ async def for_referral(
 
 @dataclass(frozen=True, slots=True)
 class InboxFilters:
-    """The inbox's filters, declared as its query parameters (``app.core.filters.query``)."""
-
-    status: ContributionStatus | None = None
-    overdue: Annotated[bool | None, Query(description="Only unanswered requests past their due time.")] = None
-    agency: Annotated[AgencyCode | None, Query(description="Only requests to this agency.")] = None
+    status: str | None = None
+    overdue: bool | None = None
+    agency: str | None = None
     referral_id: uuid.UUID | None = None
-
-
-# The list's query parameters, as one parameter of its handler.
-InboxQuery = Annotated[InboxFilters, Depends(query(InboxFilters))]
 
 
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
+from app.children.codes import ContributionStatus
 from app.children.contributions import service
-from app.children.contributions.repository import InboxQuery
+from app.children.contributions.repository import InboxFilters
 from app.children.contributions.schemas import ContributionOut, ContributionRequestIn, ContributionResponseIn
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -78,8 +81,17 @@ async def list_referral_contributions(
     ),
 )
 async def list_contributions(
-    principal: ContributionsRead, session: DbSession, filters: InboxQuery, paging: Paging
+    principal: ContributionsRead,
+    session: DbSession,
+    paging: Paging,
+    status_: Annotated[ContributionStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only unanswered requests past their due time.")
+    ] = None,
+    agency: Annotated[AgencyCode | None, Query(description="Only requests to this agency.")] = None,
+    referral_id: uuid.UUID | None = None,
 ) -> Page[ContributionOut]:
+    filters = InboxFilters(status=status_, overdue=overdue, agency=agency, referral_id=referral_id)
     found, next_cursor = await service.inbox(session, principal, filters, paging.params)
     return paging.page(await service.render(session, found, principal), next_cursor)
 

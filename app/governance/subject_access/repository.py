@@ -12,18 +12,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.filters import query, where_equal, where_flag
+from app.core.filters import where_equal, where_flag
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
 from app.documents import repository as documents
-from app.governance.subject_access.schemas import SubjectAccessStatus
 from app.models.adult import (
     AdultConcern,
     Advocacy,
@@ -77,15 +75,9 @@ async def get(
 
 @dataclass(frozen=True, slots=True)
 class RequestFilters:
-    """The request list's filters, declared as its query parameters (``app.core.filters.query``)."""
-
-    person_id: Annotated[uuid.UUID | None, Query(description="Only requests about this person.")] = None
-    status: SubjectAccessStatus | None = None
-    overdue: Annotated[bool | None, Query(description="Only open requests past their due date.")] = None
-
-
-# The list's query parameters, as one parameter of its handler.
-RequestQuery = Annotated[RequestFilters, Depends(query(RequestFilters))]
+    person_id: uuid.UUID | None = None
+    status: str | None = None
+    overdue: bool | None = None
 
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:

@@ -25,11 +25,12 @@ from app.core.principals import PeopleRead
 from app.core.routing import Router
 from app.core.scopes import Scope
 from app.governance.subject_access import service
-from app.governance.subject_access.repository import RequestQuery
+from app.governance.subject_access.repository import RequestFilters
 from app.governance.subject_access.schemas import (
     SubjectAccessExport,
     SubjectAccessRequestIn,
     SubjectAccessRequestOut,
+    SubjectAccessStatus,
 )
 
 router = Router(tags=["People"])
@@ -126,8 +127,14 @@ async def create_subject_access_request(
     ),
 )
 async def list_subject_access_requests(
-    principal: PeopleRead, session: DbSession, filters: RequestQuery, paging: Paging
+    principal: PeopleRead,
+    session: DbSession,
+    paging: Paging,
+    person_id: Annotated[uuid.UUID | None, Query(description="Only requests about this person.")] = None,
+    status_: Annotated[SubjectAccessStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[bool | None, Query(description="Only open requests past their due date.")] = None,
 ) -> Page[SubjectAccessRequestOut]:
+    filters = RequestFilters(person_id=person_id, status=status_, overdue=overdue)
     found, next_cursor = await service.list_requests(session, principal, filters, paging.params)
     return paging.page([service.request_out(r) for r in found], next_cursor)
 
