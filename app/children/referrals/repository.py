@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,7 +18,7 @@ from app.children.referrals import access
 from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
-from app.core.filters import AnyOf, where_any, where_equal, where_flag
+from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
 from app.core.grouped import grouped
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
@@ -111,6 +111,10 @@ class ReferralFilters:
         ExternalReference | None, Query(description="Only referrals with this `external_reference` (exact).")
     ] = None
     allocation: AllocationQuery
+
+
+# The list's query parameters (its counts take them too), as one parameter of each handler.
+ReferralQuery = Annotated[ReferralFilters, Depends(query(ReferralFilters))]
 
 
 SORTS = sorts(Referral, "received_at", "decision_due_at")

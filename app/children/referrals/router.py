@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 
 from app.children.referrals import access, repository, service, views
-from app.children.referrals.repository import ReferralFilters
+from app.children.referrals.repository import ReferralQuery
 from app.children.referrals.schemas import (
     ChildIdentity,
     CommunicationIn,
@@ -32,7 +32,6 @@ from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.filters import query
 from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging, Sort
@@ -100,10 +99,6 @@ async def create_referral(
     view = views.full if access.is_hub(principal) else views.for_referrer
     out = await view(session, new.referral, children=new.children, household=new.household)
     return created.at(f"/v1/referrals/{new.referral.id}", answer.tagged(new.referral.version, out))
-
-
-# The list's filters, which its counts take too.
-ReferralQuery = Annotated[ReferralFilters, Depends(query(ReferralFilters))]
 
 
 @router.get(
