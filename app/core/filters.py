@@ -7,33 +7,18 @@ validated as one item (a wrong one is a 422 pointing at its position).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Callable, Collection, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from annotated_types import Len
 from pydantic import BeforeValidator
 
-from app.core.allocation import AllocationFilter
 from app.core.codes import CaseSource
 
 Statement = TypeVar("Statement", bound=sa.Select[Any])
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFilters:
-    """The filters of every list of cases (referrals, adult concerns): each a set of values meaning
-    "any of", or None."""
-
-    status: Collection[str] | None = None
-    overdue: bool | None = None
-    person_id: uuid.UUID | None = None
-    source: Collection[CaseSource] | None = None
-    allocation: AllocationFilter = field(default_factory=AllocationFilter)
-    external_reference: str | None = None
 
 
 # More values than any code list has: a longer list is not a filter anyone means.
@@ -52,6 +37,19 @@ def _split(value: Any) -> Any:
 # ``rag: Annotated[AnyOf[RagRating] | None, Query(...)] = None``: None when not given, else at least
 # one value; the spec shows an array of the item's schema.
 AnyOf = Annotated[list[T], BeforeValidator(_split), Len(1, MAX_ANY_OF)]
+
+
+def query(filters: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """A FastAPI dependency making ``filters`` (a dataclass whose fields are annotated as query parameters)
+    of a request: the fields are declared once, as the parameters. A coroutine, not the class itself,
+    which FastAPI would call in a worker thread."""
+
+    async def read(**values: Any) -> T:
+        return filters(**values)
+
+    # The annotations are strings (postponed): evaluated now, in the class's module, not in this one.
+    read.__signature__ = inspect.signature(filters, eval_str=True)  # type: ignore[attr-defined]
+    return read
 
 
 def where_equal(stmt: Statement, *filters: tuple[Any, object]) -> Statement:

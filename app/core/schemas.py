@@ -181,6 +181,20 @@ class UpdateModel(RequestModel):
         return self
 
 
+class ReachableModel(RequestModel):
+    """Someone to reach: a body with ``phone`` and ``email`` fields (declared by the body, where it shows
+    them), of which at least one must be given."""
+
+    # The 422's message when neither is.
+    unreachable: ClassVar[str] = "give a phone number or an email address"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if getattr(self, "phone", None) is None and getattr(self, "email", None) is None:
+            raise ValueError(self.unreachable)
+        return self
+
+
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

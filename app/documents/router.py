@@ -24,7 +24,7 @@ from app.core.idempotency import KeyedPrincipal, idempotent_streamed
 from app.core.openapi import problem_responses, register_schema
 from app.core.pagination import Page, Paging
 from app.core.principals import ConcernsRead, ContributionsRead, ReferralsRead
-from app.core.routing import Router, answered_by_service, handler
+from app.core.routing import Router, handler
 from app.core.scopes import Scope
 from app.documents import service
 from app.documents.codes import DocumentType, ParentType
@@ -235,13 +235,15 @@ for parent in PARENTS:
     _parent_routes(parent)
 
 
-router.get(
+@router.get(
     "/v1/documents/{document_id}",
     summary="A document's metadata",
     description="Visible to whoever may see its parent record's documents, with the parent's read scope; "
     "404 to anyone else.",
     openapi_extra=any_of_security(*READ_SCOPES),
-)(answered_by_service(service.read, "get_document", parameter="document_id", principal=DocumentReader))
+)
+async def get_document(document_id: uuid.UUID, principal: DocumentReader, session: DbSession) -> DocumentOut:
+    return await service.read(session, principal, document_id)
 
 
 CONTENT_HEADERS: dict[str, Any] = {

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Timestamped, Versioned, created_at_column, sub_column, uuid_pk
 
@@ -92,6 +92,9 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     latency_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The delivery log shows each attempt with its delivery's event and state; loaded only when asked
+    # (``selectinload``), never by touching it.
+    delivery: Mapped[WebhookDelivery] = relationship(lazy="raise")
 
     __table_args__ = (
         sa.Index("ix_webhook_attempts_subscription_attempted_at", "subscription_id", "attempted_at", "id"),

@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.core import clock
-from tests.conftest import PGBOUNCER, ROOT, Databases
-from tests.fixtures.pgbouncer import through
-from tests.fixtures.servers import mash_server
+from tests.conftest import ROOT, Databases
+from tests.fixtures.servers import served_server
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 
@@ -30,10 +29,10 @@ def _walkthrough() -> str:
 @pytest.fixture
 async def live_server(databases: Databases) -> AsyncIterator[tuple[str, dict[str, str]]]:
     url = await databases.clone()
-    # `make test-pooled`: the server and the walkthrough's `mash` commands go through PgBouncer.
-    pooled = {"database_pooler": "pgbouncer"} if PGBOUNCER else {}
+    # As the service runs in production (the application role; through PgBouncer in `make test-pooled`),
+    # and the walkthrough's `mash` commands with it.
     try:
-        async with mash_server(through(url, PGBOUNCER) if PGBOUNCER else url, **pooled) as served:
+        async with served_server(url) as served:
             yield served
     finally:
         await databases.drop(url)

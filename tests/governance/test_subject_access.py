@@ -187,15 +187,15 @@ async def health_answers_and_the_police_restrict(
         c["agency"]: c["id"] for c in await ask(http, who["practitioner"], referral_id, "health", "police")
     }
     await answer(http, who["health"], asked["health"], information=health_says)
-    await answer(
-        http,
-        who["police"],
-        asked["police"],
-        information=RESTRICTED_ANSWER,
-        restricted=True,
-        restriction_reason="Live operation.",
-    )
+    await answer_restricted(http, who["police"], asked["police"], "Live operation.")
     return asked
+
+
+async def answer_restricted(http: httpx.AsyncClient, headers: Headers, request_id: str, reason: str) -> None:
+    """``RESTRICTED_ANSWER`` to the request, restricted for ``reason``: what no export may show."""
+    await answer(
+        http, headers, request_id, information=RESTRICTED_ANSWER, restricted=True, restriction_reason=reason
+    )
 
 
 async def tell_the_story(http: httpx.AsyncClient, who: Who, app: FastAPI) -> Story:
@@ -617,14 +617,7 @@ async def test_an_answer_corrected_out_of_restriction_is_given_without_its_restr
     referral = await create_referral(client, who["police"], referral_body(child))
     await rate(client, who["practitioner"], referral["id"])
     (request,) = await ask(client, who["practitioner"], referral["id"], "health")
-    await answer(
-        client,
-        who["health"],
-        request["id"],
-        information=RESTRICTED_ANSWER,
-        restricted=True,
-        restriction_reason="Police asked us to hold it.",
-    )
+    await answer_restricted(client, who["health"], request["id"], "Police asked us to hold it.")
     await answer(
         client,
         who["health"],

@@ -19,6 +19,7 @@ from tests.fixtures.pathway import (
     accepted_referral,
     assessment_body,
     child_ids,
+    complete_assessment,
     completion_body,
     referral_received,
     start_assessment,
@@ -35,10 +36,6 @@ DUE = "2026-01-15"
 async def _assessment(client: httpx.AsyncClient, app: FastAPI, who: Who) -> Body:
     referral = await accepted_referral(client, app, who, RECEIVED)
     return await start_assessment(client, who["practitioner"], assessment_body(referral, "2025-11-12"))
-
-
-async def _complete(client: httpx.AsyncClient, who: Who, assessment_id: str, body: Body) -> httpx.Response:
-    return await client.post(f"/v1/assessments/{assessment_id}/completion", json=body, headers=who["manager"])
 
 
 async def test_an_assessment_is_due_45_working_days_after_the_referral(
@@ -80,9 +77,9 @@ async def test_an_assessment_completed_after_christmas_is_late_by_working_days(
     on_time = await _assessment(client, app, who)
     late = await _assessment(client, app, who)
 
-    done = ok(await _complete(client, who, on_time["id"], completion_body(DUE)))
+    done = ok(await complete_assessment(client, who["manager"], on_time["id"], completion_body(DUE)))
     assert (done["status"], done["timeliness"]) == ("completed", {"working_days": 45, "late": False})
-    done = ok(await _complete(client, who, late["id"], completion_body("2026-01-16")))
+    done = ok(await complete_assessment(client, who["manager"], late["id"], completion_body("2026-01-16")))
     assert done["timeliness"] == {"working_days": 46, "late": True}
     assert (done["completed_by"], done["factors"], done["outcome"]) == (
         "manager-bob",
@@ -90,7 +87,7 @@ async def test_an_assessment_completed_after_christmas_is_late_by_working_days(
         "child_in_need_plan",
     )
     # Completed once.
-    again = await _complete(client, who, late["id"], completion_body("2026-01-16"))
+    again = await complete_assessment(client, who["manager"], late["id"], completion_body("2026-01-16"))
     assert "already completed" in assert_problem(again, 409, "invalid_transition")["detail"]
 
 
@@ -110,7 +107,11 @@ async def test_the_reason_for_closure_follows_the_outcome(
     client: httpx.AsyncClient, app: FastAPI, who: Who, fields: dict[str, Any], closure: str | None
 ) -> None:
     assessment = await _assessment(client, app, who)
-    done = ok(await _complete(client, who, assessment["id"], completion_body("2025-12-01", **fields)))
+    done = ok(
+        await complete_assessment(
+            client, who["manager"], assessment["id"], completion_body("2025-12-01", **fields)
+        )
+    )
     assert (done["outcome"], done["closure_reason"], done["factors"]) == (
         fields["outcome"],
         closure,
@@ -148,7 +149,9 @@ async def test_a_completion_that_breaks_a_census_rule_is_refused(
 ) -> None:
     assessment = await _assessment(client, app, who)
     body = {**completion_body("2025-12-01"), **fields}
-    problem = assert_problem(await _complete(client, who, assessment["id"], body), 422, "validation_failed")
+    problem = assert_problem(
+        await complete_assessment(client, who["manager"], assessment["id"], body), 422, "validation_failed"
+    )
     assert locs(problem)[0][:2] == loc
     if fields.get("factors") == ["21", "3A"]:
         assert '"21"' in problem["errors"][0]["msg"]
@@ -229,8 +232,9 @@ async def test_a_practitioner_starts_and_a_manager_completes(
     client: httpx.AsyncClient, app: FastAPI, who: Who
 ) -> None:
     assessment = await _assessment(client, app, who)
-    url = f"/v1/assessments/{assessment['id']}/completion"
-    refused = await client.post(url, json=completion_body("2025-12-01"), headers=who["practitioner"])
+    refused = await complete_assessment(
+        client, who["practitioner"], assessment["id"], completion_body("2025-12-01")
+    )
     assert_problem(refused, 403, "insufficient_scope")
 
 
@@ -246,7 +250,7 @@ async def test_the_assessment_queue_lists_the_soonest_due_first(
     for assessment_id, day in ((late, "2025-12-01"), (soon, "2099-12-01")):
         sql = f"UPDATE assessments SET due_on = '{day}' WHERE id = '{sql_id(assessment_id)}'"
         await run_sql(app, sql)
-    ok(await _complete(client, who, done, completion_body("2025-12-01")))
+    ok(await complete_assessment(client, who["manager"], done, completion_body("2025-12-01")))
 
     async def listed(headers: dict[str, str], **params: str) -> list[str]:
         page = ok(

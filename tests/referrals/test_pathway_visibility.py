@@ -16,6 +16,7 @@ from tests.fixtures.pathway import (
     STRATEGY,
     accepted_referral,
     assessment_body,
+    complete_assessment,
     completion_body,
     conclude,
     conference,
@@ -42,8 +43,7 @@ async def _pathway(client: httpx.AsyncClient, app: FastAPI, who: Who) -> dict[st
     referral = await accepted_referral(client, app, who, RECEIVED, STRATEGY)
     assessment = await start_assessment(client, who["practitioner"], assessment_body(referral, "2025-11-11"))
     completion = completion_body("2025-11-20", outcome="strategy_discussion")
-    url = f"/v1/assessments/{assessment['id']}/completion"
-    assessment = ok(await client.post(url, json=completion, headers=who["manager"]))
+    assessment = ok(await complete_assessment(client, who["manager"], assessment["id"], completion))
     discussion = await hold_discussion(
         client, who["practitioner"], discussion_body(referral, "2025-11-21T10:00:00Z")
     )

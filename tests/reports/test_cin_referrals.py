@@ -40,6 +40,7 @@ from tests.conftest import Databases
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem, ok
 from tests.fixtures.pathway import (
+    complete_assessment,
     completion_body,
     conclude,
     conference,
@@ -318,10 +319,7 @@ class Builder:
             started = await start_assessment(http, practitioner, body)
             if completion is None:
                 return started
-            response = await http.post(
-                f"/v1/assessments/{started['id']}/completion", json=completion, headers=manager
-            )
-            return ok(response)
+            return ok(await complete_assessment(http, manager, started["id"], completion))
 
         async def concluded(enquiry_id: str, concluded_on: str, outcome: str) -> None:
             body = {"concluded_on": concluded_on, "outcome": outcome}
@@ -806,8 +804,7 @@ async def test_rules_the_api_keeps_from_breaking_still_run(databases: Databases)
         async def assessed(child_id: str, started_on: str, completion: Body) -> str:
             body = {"referral_id": referral["id"], "child_id": child_id, "started_on": started_on}
             started = await start_assessment(http, practitioner, body)
-            url = f"/v1/assessments/{started['id']}/completion"
-            ok(await http.post(url, json=completion, headers=manager))
+            ok(await complete_assessment(http, manager, started["id"], completion))
             return str(started["id"])
 
         async def planned(enquiry_id: str, category: str) -> None:

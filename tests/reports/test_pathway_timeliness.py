@@ -20,6 +20,7 @@ from tests.fixtures.pathway import (
     STRATEGY,
     accepted_referral,
     child_ids,
+    complete_assessment,
     completion_body,
     conclude,
     conference,
@@ -53,8 +54,11 @@ async def _assessments(client: httpx.AsyncClient, app: FastAPI, who: Who) -> Non
     await _due_on(app, "assessments", "due_on", due_today, _day(0))
     await _due_on(app, "assessments", "due_on", late, "2000-01-03")
     for assessment_id in (within, late):
-        url = f"/v1/assessments/{assessment_id}/completion"
-        ok(await client.post(url, json=completion_body(TODAY.isoformat()), headers=who["manager"]))
+        ok(
+            await complete_assessment(
+                client, who["manager"], assessment_id, completion_body(TODAY.isoformat())
+            )
+        )
 
 
 async def _enquiries(client: httpx.AsyncClient, app: FastAPI, who: Who) -> None:

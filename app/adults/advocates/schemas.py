@@ -2,23 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import EmailStr, Field
 
 from app.adults.codes import AdvocateKind
-from app.core.schemas import MULTI_LINE, Line200, Phone, RequestModel, ResponseModel, example
+from app.core.schemas import MULTI_LINE, Line200, Phone, ReachableModel, RequestModel, ResponseModel, example
 
 
-class Contact(RequestModel):
+class Contact(ReachableModel):
     phone: Phone | None = None
     email: EmailStr | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if self.phone is None and self.email is None:
-            raise ValueError("give a phone number or an email address")
-        return self
 
 
 _ADVOCATE = {

@@ -50,14 +50,9 @@ async def create_capacity_assessment(
     summary="A person's capacity assessments, newest first (the history)",
 )
 async def list_capacity_assessments(
-    principal: CapacityRead,
-    session: DbSession,
-    paging: Paging,
-    person_id: uuid.UUID | None = None,
-    concern_id: uuid.UUID | None = None,
+    principal: CapacityRead, session: DbSession, filters: service.AssessmentQuery, paging: Paging
 ) -> Page[CapacityAssessmentOut]:
     """Every capacity assessment about the person, newest first: each is about one decision at one time, and a later one never replaces an earlier one."""
-    filters = service.AssessmentFilters(person_id=person_id, concern_id=concern_id)
     found, next_cursor = await service.history(session, principal, filters, paging.params)
     return paging.page([assessment_out(a) for a in found], next_cursor)
 

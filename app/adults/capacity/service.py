@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
 import sqlalchemy as sa
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.capacity.schemas import BestInterestsIn, CapacityAssessmentIn
@@ -25,7 +27,7 @@ from app.core.auth import Principal
 from app.core.clock import age_on, local_date
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.core.events import EventType
-from app.core.filters import where_equal
+from app.core.filters import query, where_equal
 from app.core.pagination import PageParams
 from app.models.adult import BestInterestsDecision, CapacityAssessment
 from app.models.base import utcnow
@@ -155,6 +157,10 @@ async def best_interests_of(session: AsyncSession, assessment_id: uuid.UUID) -> 
 class AssessmentFilters:
     person_id: uuid.UUID | None = None
     concern_id: uuid.UUID | None = None
+
+
+# The list's query parameters, as one parameter of its handler.
+AssessmentQuery = Annotated[AssessmentFilters, Depends(query(AssessmentFilters))]
 
 
 async def history(

@@ -14,7 +14,8 @@ from app.adults.codes import AdultConcernStatus, CapacityOutcome, EnquiryStatus,
 from app.adults.concerns import access
 from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
-from app.core.filters import CaseFilters, where_any, where_equal, where_flag
+from app.core.codes import CaseSource
+from app.core.filters import where_any, where_equal, where_flag
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.models.adult import (
@@ -125,8 +126,15 @@ async def has_active_plan(session: AsyncSession, concern_id: uuid.UUID) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class ConcernFilters(CaseFilters):
-    """The concern list's filters: those of every case list."""
+class ConcernFilters:
+    """The concern list's filters: each a set of values meaning "any of", or None."""
+
+    status: Collection[str] | None = None
+    overdue: bool | None = None
+    person_id: uuid.UUID | None = None
+    source: Collection[CaseSource] | None = None
+    allocation: AllocationFilter = field(default_factory=AllocationFilter)
+    external_reference: str | None = None
 
 
 CONCERN_SORTS = sorts(AdultConcern, "received_at", "decision_due_at")

@@ -45,6 +45,7 @@ from app.core.schemas import (
     ExternalReference,
     Line200,
     Phone,
+    ReachableModel,
     Reason2k,
     RequestModel,
     ResponseModel,
@@ -111,23 +112,16 @@ class AllegationIn(RequestModel):
     alleged_person: AllegedPerson | None = None
 
 
-class RaisedByIn(RequestModel):
+class RaisedByIn(ReachableModel):
     """Who raised the concern, and how to reach them for feedback."""
 
+    unreachable = "give a phone number or an email address, so feedback can reach whoever raised it"
     name: Line200
     role: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
     organisation: Annotated[str, Field(max_length=200, pattern=SINGLE_LINE)] | None = None
     relationship_to_adult: Annotated[str, Field(max_length=100, pattern=SINGLE_LINE)] | None = None
     phone: Phone | None = None
     email: EmailStr | None = None
-
-    @model_validator(mode="after")
-    def _contact(self) -> Self:
-        if self.phone is None and self.email is None:
-            raise ValueError(
-                "give a phone number or an email address, so feedback can reach whoever raised it"
-            )
-        return self
 
 
 CONCERN_EXAMPLE = {

@@ -5,9 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
-
-from app.adults.codes import PlanStatus
 from app.adults.plans import access, service, views
 from app.adults.plans.schemas import (
     ActionOut,
@@ -61,16 +58,8 @@ async def create_safeguarding_plan(
     openapi_extra=OWNER_SECURITY,
 )
 async def list_safeguarding_plans(
-    principal: PlansOrOwners,
-    session: DbSession,
-    paging: Paging,
-    review_overdue: Annotated[
-        bool | None, Query(description="Only active plans past (true) or within (false) their review date.")
-    ] = None,
-    person_id: uuid.UUID | None = None,
-    status_: Annotated[PlanStatus | None, Query(alias="status")] = None,
+    principal: PlansOrOwners, session: DbSession, filters: service.PlanQuery, paging: Paging
 ) -> PlanPage:
-    filters = service.PlanFilters(review_overdue=review_overdue, person_id=person_id, status=status_)
     found, next_cursor = await service.list_visible(session, principal, filters, paging.params)
     paging.link(next_cursor)
     view = access.listed_view(principal)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adults.codes import FINAL_CONCERN_STATUSES, PlanActionStatus, PlanReviewDecision, PlanStatus
@@ -28,7 +29,7 @@ from app.core.clock import local_date, today
 from app.core.concurrency import check_if_match
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
-from app.core.filters import where_equal, where_flag
+from app.core.filters import query, where_equal, where_flag
 from app.core.pagination import PageParams, paginate
 from app.models.adult import PlanAction, PlanReview, SafeguardingPlan
 from app.models.base import utcnow
@@ -232,9 +233,17 @@ async def reviews(session: AsyncSession, plan_id: uuid.UUID) -> Sequence[PlanRev
 
 @dataclass(frozen=True, slots=True)
 class PlanFilters:
-    review_overdue: bool | None = None
+    """The plan list's filters, declared as its query parameters (``app.core.filters.query``)."""
+
+    review_overdue: Annotated[
+        bool | None, Query(description="Only active plans past (true) or within (false) their review date.")
+    ] = None
     person_id: uuid.UUID | None = None
-    status: str | None = None
+    status: PlanStatus | None = None
+
+
+# The list's query parameters, as one parameter of its handler.
+PlanQuery = Annotated[PlanFilters, Depends(query(PlanFilters))]
 
 
 def review_overdue_clause() -> sa.ColumnElement[bool]:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import Query
-
-from app.adults.codes import SarStatus
 from app.adults.reviews import service, views
 from app.adults.reviews.schemas import SarCreate, SarOut, SarUpdate
-from app.adults.reviews.service import SarFilters
+from app.adults.reviews.service import SarQuery
 from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
@@ -47,13 +43,8 @@ async def create_safeguarding_adults_review(
 
 @router.get("", summary="List safeguarding adults reviews", description="Newest first. " + LIFECYCLE)
 async def list_safeguarding_adults_reviews(
-    principal: ConcernsRead,
-    session: DbSession,
-    paging: Paging,
-    person_id: uuid.UUID | None = None,
-    status_: Annotated[SarStatus | None, Query(alias="status")] = None,
+    principal: ConcernsRead, session: DbSession, filters: SarQuery, paging: Paging
 ) -> Page[SarOut]:
-    filters = SarFilters(person_id=person_id, status=status_)
     found, next_cursor = await service.list_visible(session, principal, filters, paging.params)
     return paging.page([views.out(r) for r in found], next_cursor)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.adults.codes import AdvocacyOffer, SarCriteria
+from app.adults.codes import AdvocacyOffer, SarCriteria, SarStatus
 from app.adults.concerns import service as concerns
 from app.adults.concerns.schemas import AdvocacyIn
 from app.adults.reviews import access, status
@@ -29,7 +30,7 @@ from app.core.auth import Principal
 from app.core.concurrency import check_if_match
 from app.core.errors import AgencyNotPermitted, AppError, ValidationFailed
 from app.core.events import EventType
-from app.core.filters import where_equal
+from app.core.filters import query, where_equal
 from app.core.pagination import PageParams
 from app.models.adult import AdultConcern, SafeguardingAdultsReview
 from app.models.base import utcnow
@@ -210,8 +211,14 @@ async def read(session: AsyncSession, actor: Principal, review_id: uuid.UUID) ->
 
 @dataclass(frozen=True, slots=True)
 class SarFilters:
+    """The review list's filters, declared as its query parameters (``app.core.filters.query``)."""
+
     person_id: uuid.UUID | None = None
-    status: str | None = None
+    status: SarStatus | None = None
+
+
+# The list's query parameters, as one parameter of its handler.
+SarQuery = Annotated[SarFilters, Depends(query(SarFilters))]
 
 
 async def list_visible(

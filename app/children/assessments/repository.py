@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
 import sqlalchemy as sa
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import AssessmentStatus
 from app.children.referrals.access import hub_work
 from app.core.auth import Principal
-from app.core.filters import where_any, where_equal, where_flag
+from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
 from app.core.pagination import PageParams, paginate
 from app.models.protection import Assessment
 
@@ -29,9 +30,19 @@ async def open_assessment_of(session: AsyncSession, child_id: uuid.UUID) -> uuid
 
 @dataclass(frozen=True, slots=True)
 class AssessmentFilters:
-    referral_id: uuid.UUID | None = None
-    statuses: Collection[AssessmentStatus] | None = None
-    overdue: bool | None = None
+    """The assessment queue's filters, declared as its query parameters (``app.core.filters.query``)."""
+
+    referral_id: Annotated[uuid.UUID | None, Query(description="Only this referral's assessments.")] = None
+    statuses: Annotated[
+        AnyOf[AssessmentStatus] | None, Query(alias="status", description="Any of these statuses.")
+    ] = None
+    overdue: Annotated[
+        bool | None, Query(description="Only open assessments past `due_on` (true), or not.")
+    ] = None
+
+
+# The list's query parameters, as one parameter of its handler.
+AssessmentQuery = Annotated[AssessmentFilters, Depends(query(AssessmentFilters))]
 
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
-
-from fastapi import Query
 
 from app.children.assessments import service
-from app.children.assessments.repository import AssessmentFilters
+from app.children.assessments.repository import AssessmentQuery
 from app.children.assessments.schemas import AssessmentCompletion, AssessmentIn, AssessmentOut
 from app.children.assessments.views import assessment_out
-from app.children.codes import AssessmentStatus
 from app.core.concurrency import Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.filters import AnyOf
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import DecisionsApprove, ReferralsRead, ReferralsWriteOnce
@@ -60,18 +55,8 @@ async def start_assessment(
     ),
 )
 async def list_assessments(
-    principal: ReferralsRead,
-    session: DbSession,
-    paging: Paging,
-    referral_id: Annotated[uuid.UUID | None, Query(description="Only this referral's assessments.")] = None,
-    status_: Annotated[
-        AnyOf[AssessmentStatus] | None, Query(alias="status", description="Any of these statuses.")
-    ] = None,
-    overdue: Annotated[
-        bool | None, Query(description="Only open assessments past `due_on` (true), or not.")
-    ] = None,
+    principal: ReferralsRead, session: DbSession, filters: AssessmentQuery, paging: Paging
 ) -> Page[AssessmentOut]:
-    filters = AssessmentFilters(referral_id=referral_id, statuses=status_, overdue=overdue)
     page, next_cursor = await service.listed(session, principal, filters, paging.params)
     return paging.page([assessment_out(assessment, child) for assessment, child in page], next_cursor)
 

@@ -10,7 +10,7 @@ from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.principals import DecisionsApprove, DecisionsProposeOnce, ReferralsRead
-from app.core.routing import Router, answered_by_service
+from app.core.routing import Router
 
 router = Router(tags=["Threshold decisions"])
 
@@ -45,15 +45,15 @@ async def propose_threshold_decision(
     return created.at(f"/v1/threshold-decisions/{decision.id}", decision)
 
 
-router.get(
+@router.get(
     "/v1/threshold-decisions/{decision_id}",
     summary="Get a threshold decision (children's social care)",
     description="A proposed, approved or returned threshold decision, with its rationale and who reviewed it.",
-)(
-    answered_by_service(
-        service.read, "get_threshold_decision", parameter="decision_id", principal=ReferralsRead
-    )
 )
+async def get_threshold_decision(
+    decision_id: uuid.UUID, principal: ReferralsRead, session: DbSession
+) -> DecisionOut:
+    return await service.read(session, principal, decision_id)
 
 
 @router.post(

@@ -6,20 +6,24 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus
+from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus, ReferralStatus
 from app.children.referrals import access
-from app.core.allocation import unallocated, where_allocated
+from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
-from app.core.filters import CaseFilters, where_any, where_equal, where_flag
+from app.core.codes import CaseSource, RagRating
+from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
 from app.core.grouped import grouped
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
+from app.core.schemas import ExternalReference, Instant
+from app.core.scopes import AgencyCode
 from app.models.event import CaseEvent
 from app.models.referral import (
     Communication,
@@ -72,14 +76,45 @@ async def other_referrals_of(
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class ReferralFilters(CaseFilters):
-    """The list's filters (and the counts'): each a set of values meaning "any of", or None."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferralFilters:
+    """The list's filters (and the counts'), each a set of values meaning "any of", or None: declared
+    once, as the query parameters of both (the class is their FastAPI dependency)."""
 
-    rag: Collection[str] | None = None
-    referring_agency: Collection[str] | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+    status: Annotated[
+        AnyOf[ReferralStatus] | None, Query(description="Any of these statuses (`a,b` or repeated).")
+    ] = None
+    rag: Annotated[
+        AnyOf[RagRating] | None, Query(description="Any of these RAG ratings (`red,amber` or repeated).")
+    ] = None
+    referring_agency: Annotated[
+        AnyOf[AgencyCode] | None, Query(description="Made by any of these agencies (`a,b` or repeated).")
+    ] = None
+    source: Annotated[
+        AnyOf[CaseSource] | None,
+        Query(
+            description=(
+                "Came from any of: `partner` (made by another agency), `hub` (made by children's social "
+                "care), `public` (made by a member of the public through `POST /public/v1/child-concerns`)."
+            )
+        ),
+    ] = None
+    # Aware only: a time without an offset cannot be compared with UTC timestamps (it was a 500).
+    received_from: Annotated[Instant | None, Query(description="Received at or after (RFC 3339).")] = None
+    received_to: Annotated[Instant | None, Query(description="Received before (RFC 3339).")] = None
+    overdue: Annotated[
+        bool | None,
+        Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
+    ] = None
+    person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None
+    external_reference: Annotated[
+        ExternalReference | None, Query(description="Only referrals with this `external_reference` (exact).")
+    ] = None
+    allocation: AllocationQuery
+
+
+# The list's query parameters (its counts take them too), as one parameter of each handler.
+ReferralQuery = Annotated[ReferralFilters, Depends(query(ReferralFilters))]
 
 
 SORTS = sorts(Referral, "received_at", "decision_due_at")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 
-from app.children.codes import ReferralStatus
 from app.children.referrals import access, repository, service, views
-from app.children.referrals.repository import ReferralFilters
+from app.children.referrals.repository import ReferralQuery
 from app.children.referrals.schemas import (
     ChildIdentity,
     CommunicationIn,
@@ -28,14 +27,11 @@ from app.children.referrals.schemas import (
     TimelineEntry,
 )
 from app.core import senders
-from app.core.allocation import AllocationQuery
 from app.core.auth import Principal, requires_any
-from app.core.codes import CaseSource, RagRating
 from app.core.concurrency import Conditional, Versioned
 from app.core.creation import Created
 from app.core.db import DbSession
 from app.core.dependencies import Clock
-from app.core.filters import AnyOf
 from app.core.idempotency import idempotent
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.pagination import Page, Paging, Sort
@@ -47,8 +43,7 @@ from app.core.principals import (
     ReferralsWriteOnce,
 )
 from app.core.routing import Router, added_by_service, allocated_by_service, viewed_by_service
-from app.core.schemas import ExternalReference, Instant
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.models.base import utcnow
 from app.people.schemas import MatchConfirmation
@@ -104,58 +99,6 @@ async def create_referral(
     view = views.full if access.is_hub(principal) else views.for_referrer
     out = await view(session, new.referral, children=new.children, household=new.household)
     return created.at(f"/v1/referrals/{new.referral.id}", answer.tagged(new.referral.version, out))
-
-
-async def referral_filters(
-    status_: Annotated[
-        AnyOf[ReferralStatus] | None,
-        Query(alias="status", description="Any of these statuses (`a,b` or repeated)."),
-    ] = None,
-    rag: Annotated[
-        AnyOf[RagRating] | None, Query(description="Any of these RAG ratings (`red,amber` or repeated).")
-    ] = None,
-    referring_agency: Annotated[
-        AnyOf[AgencyCode] | None, Query(description="Made by any of these agencies (`a,b` or repeated).")
-    ] = None,
-    source: Annotated[
-        AnyOf[CaseSource] | None,
-        Query(
-            description=(
-                "Came from any of: `partner` (made by another agency), `hub` (made by children's social "
-                "care), `public` (made by a member of the public through `POST /public/v1/child-concerns`)."
-            )
-        ),
-    ] = None,
-    # Aware only: a time without an offset cannot be compared with UTC timestamps (it was a 500).
-    received_from: Annotated[Instant | None, Query(description="Received at or after (RFC 3339).")] = None,
-    received_to: Annotated[Instant | None, Query(description="Received before (RFC 3339).")] = None,
-    overdue: Annotated[
-        bool | None,
-        Query(description="Only undecided referrals past (true) or within (false) their decision deadline."),
-    ] = None,
-    person_id: Annotated[uuid.UUID | None, Query(description="Only referrals naming this person.")] = None,
-    external_reference: Annotated[
-        ExternalReference | None, Query(description="Only referrals with this `external_reference` (exact).")
-    ] = None,
-    *,
-    allocation: AllocationQuery,
-) -> ReferralFilters:
-    return ReferralFilters(
-        status=status_,
-        rag=rag,
-        referring_agency=referring_agency,
-        source=source,
-        received_from=received_from,
-        received_to=received_to,
-        overdue=overdue,
-        person_id=person_id,
-        allocation=allocation,
-        external_reference=external_reference,
-    )
-
-
-# The list's filters, which its counts take too.
-ReferralQuery = Annotated[ReferralFilters, Depends(referral_filters)]
 
 
 @router.get(

@@ -46,6 +46,7 @@ from app.core.schemas import (
     Line200,
     PastAwareDatetime,
     Phone,
+    ReachableModel,
     Reason2k,
     RequestModel,
     ResponseModel,
@@ -121,7 +122,7 @@ class HouseholdMemberIn(RequestModel):
     parental_responsibility: bool | None = None
 
 
-class ReferrerIn(RequestModel):
+class ReferrerIn(ReachableModel):
     """The professional (or member of the public) who made the referral, and how to reach them: a phone
     number or an email address, or both."""
 
@@ -140,17 +141,13 @@ class ReferrerIn(RequestModel):
         }
     )
 
+    unreachable = "give a phone number or an email address for the referrer"
+
     name: Line200
     role: ReferrerDetail | None = None
     team: ReferrerDetail | None = None
     phone: Phone | None = None
     email: EmailStr | None = None
-
-    @model_validator(mode="after")
-    def _contact(self) -> Self:
-        if self.phone is None and self.email is None:
-            raise ValueError("give a phone number or an email address for the referrer")
-        return self
 
 
 class ParentalConsent(RequestModel):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from app.core.auth import Principal
 from app.core.pagination import PageParams, paginate
 from app.governance.webhooks.access import owned_by
-from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.models.webhook import WebhookAttempt, WebhookSubscription
 
 
 async def get_owned(
@@ -35,12 +35,9 @@ async def list_owned(
 async def attempts(
     session: AsyncSession, subscription_id: uuid.UUID, params: PageParams
 ) -> tuple[list[WebhookAttempt], str | None]:
-    stmt = sa.select(WebhookAttempt).where(WebhookAttempt.subscription_id == subscription_id)
+    stmt = (
+        sa.select(WebhookAttempt)
+        .where(WebhookAttempt.subscription_id == subscription_id)
+        .options(selectinload(WebhookAttempt.delivery))
+    )
     return await paginate(session, stmt, [WebhookAttempt.attempted_at, WebhookAttempt.id], params)
-
-
-async def deliveries(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, WebhookDelivery]:
-    if not ids:
-        return {}
-    found = await session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.id.in_(list(ids))))
-    return {d.id: d for d in found}

@@ -16,7 +16,7 @@ from app.core.idempotency import idempotent
 from app.core.openapi import problem_responses
 from app.core.pagination import Page, Paging
 from app.core.principals import EventsRead
-from app.core.routing import Router, answered_by_service, handler
+from app.core.routing import Router, handler
 from app.core.scopes import Scope
 from app.governance.webhooks import service
 from app.governance.webhooks.schemas import (
@@ -24,6 +24,7 @@ from app.governance.webhooks.schemas import (
     WebhookSubscriptionCreate,
     WebhookSubscriptionCreated,
     WebhookSubscriptionOut,
+    WebhookTestOut,
 )
 
 # The secret is never stored in the idempotency record: a replay answers it as null.
@@ -123,18 +124,18 @@ for active, verb, summary, description in (
     )
 
 
-router.post(
+@router.post(
     "/{subscription_id}/test",
     status_code=202,
     summary="Send a test message (webhook.test)",
     description="Queue a signed `webhook.test` message, `data: {subscription_id}`, `cursor: null`; the worker "
     "sends it as any other. Its attempts appear in the delivery log.",
     responses=problem_responses(409, codes={409: ["webhook_subscription_disabled"]}),
-)(
-    answered_by_service(
-        service.send_test, "send_webhook_test", parameter="subscription_id", principal=EventsRead
-    )
 )
+async def send_webhook_test(
+    subscription_id: uuid.UUID, principal: EventsRead, session: DbSession
+) -> WebhookTestOut:
+    return await service.send_test(session, principal, subscription_id)
 
 
 @router.get("/{subscription_id}/deliveries", summary="The delivery log: every attempt, newest first")

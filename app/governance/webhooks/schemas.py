@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AliasPath, Field
 
 from app.core.pagination import MAX_CURSOR_LENGTH
 from app.core.schemas import SINGLE_LINE, RequestModel, ResponseModel, SequenceNumber, Sub, example
@@ -145,10 +145,15 @@ class WebhookAttemptOut(ResponseModel):
     delivery_id: uuid.UUID = Field(
         description="The message: its `webhook-id` header, the same on each retry."
     )
-    event_id: uuid.UUID | None = Field(description="The feed event delivered; null for a test.")
-    event_seq: SequenceNumber | None
+    # The delivery's, read from the attempt (``delivery``) as it is validated.
+    event_id: uuid.UUID | None = Field(
+        description="The feed event delivered; null for a test.",
+        validation_alias=AliasPath("delivery", "event_id"),
+    )
+    event_seq: SequenceNumber | None = Field(validation_alias=AliasPath("delivery", "event_seq"))
     event_type: Annotated[str, Field(max_length=60, pattern=r"^[a-z0-9_.]+$")] = Field(
-        description="The feed event's type, or `webhook.test`."
+        description="The feed event's type, or `webhook.test`.",
+        validation_alias=AliasPath("delivery", "event_type"),
     )
     attempt: Annotated[int, Field(ge=1, le=10_000)]
     attempted_at: datetime
@@ -158,7 +163,7 @@ class WebhookAttemptOut(ResponseModel):
     error: WebhookFailure | None = Field(description="Why it did not deliver; null when it did (2xx).")
     latency_ms: Annotated[int, Field(ge=0, le=3_600_000)]
     next_attempt_at: datetime | None = Field(description="When it is retried; null when it will not be.")
-    delivery_state: WebhookDeliveryState
+    delivery_state: WebhookDeliveryState = Field(validation_alias=AliasPath("delivery", "state"))
 
 
 class WebhookTestOut(ResponseModel):

@@ -195,24 +195,7 @@ async def delivery_log(
 ) -> tuple[list[WebhookAttemptOut], str | None]:
     subscription = await get(session, principal, subscription_id)
     attempts, next_cursor = await repository.attempts(session, subscription.id, params)
-    deliveries = await repository.deliveries(session, {a.delivery_id for a in attempts})
-    items = [
-        WebhookAttemptOut(
-            id=a.id,
-            delivery_id=a.delivery_id,
-            event_id=deliveries[a.delivery_id].event_id,
-            event_seq=deliveries[a.delivery_id].event_seq,
-            event_type=deliveries[a.delivery_id].event_type,
-            attempt=a.attempt,
-            attempted_at=a.attempted_at,
-            status_code=a.status_code,
-            error=a.error,
-            latency_ms=a.latency_ms,
-            next_attempt_at=a.next_attempt_at,
-            delivery_state=WebhookDeliveryState(deliveries[a.delivery_id].state),
-        )
-        for a in attempts
-    ]
+    items = [WebhookAttemptOut.model_validate(a) for a in attempts]
     if items:
         audit.record(
             session,

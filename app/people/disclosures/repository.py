@@ -7,18 +7,20 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.filters import where_equal
+from app.core.filters import query, where_equal
 from app.core.pagination import PageParams, paginate
+from app.core.scopes import AgencyCode
 from app.models.adult import AdultConcern
 from app.models.disclosure import Disclosure
 from app.models.referral import ReferralChild
 from app.people.access import BOTH_SIDES, RecordSide, in_order
-from app.people.disclosures.codes import EXPORT_RECORD_TYPE, RECORD_SIDES
+from app.people.disclosures.codes import EXPORT_RECORD_TYPE, RECORD_SIDES, DisclosureTrigger
 
 
 async def insert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -65,8 +67,16 @@ def on_sides(sides: frozenset[RecordSide]) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True, slots=True)
 class DisclosureFilters:
-    trigger: str | None = None
-    recipient_agency: str | None = None
+    """The disclosure log's filters, declared as its query parameters (``app.core.filters.query``)."""
+
+    trigger: Annotated[DisclosureTrigger | None, Query(description="Only disclosures made this way.")] = None
+    recipient_agency: Annotated[AgencyCode | None, Query(description="Only disclosures to this agency.")] = (
+        None
+    )
+
+
+# The list's query parameters, as one parameter of its handler.
+DisclosureQuery = Annotated[DisclosureFilters, Depends(query(DisclosureFilters))]
 
 
 async def for_person(

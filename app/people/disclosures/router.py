@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
-
 from app.core.auth import Principal, any_of_security, requires_any
 from app.core.db import DbSession
 from app.core.pagination import Page, Paging
 from app.core.routing import Router
-from app.core.scopes import AgencyCode, Scope
+from app.core.scopes import Scope
 from app.people.disclosures import service
-from app.people.disclosures.codes import DisclosureTrigger
-from app.people.disclosures.repository import DisclosureFilters
+from app.people.disclosures.repository import DisclosureQuery
 from app.people.disclosures.schemas import DisclosureOut, disclosure_out
 
 router = Router(prefix="/v1/people", tags=["People"])
@@ -46,15 +43,7 @@ LogReader = Annotated[Principal, requires_any(Scope.PEOPLE_READ, Scope.DISCLOSUR
     openapi_extra=any_of_security(Scope.PEOPLE_READ, Scope.DISCLOSURES_READ),
 )
 async def list_person_disclosures(
-    person_id: uuid.UUID,
-    principal: LogReader,
-    session: DbSession,
-    paging: Paging,
-    trigger: Annotated[DisclosureTrigger | None, Query(description="Only disclosures made this way.")] = None,
-    recipient_agency: Annotated[
-        AgencyCode | None, Query(description="Only disclosures to this agency.")
-    ] = None,
+    person_id: uuid.UUID, principal: LogReader, session: DbSession, filters: DisclosureQuery, paging: Paging
 ) -> Page[DisclosureOut]:
-    filters = DisclosureFilters(trigger=trigger, recipient_agency=recipient_agency)
     found, next_cursor = await service.for_person(session, principal, person_id, filters, paging.params)
     return paging.page([disclosure_out(d, person_id) for d in found], next_cursor)
