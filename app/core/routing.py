@@ -53,8 +53,8 @@ import types
 import typing
 import uuid
 from collections import abc
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.models import Dependant
@@ -62,10 +62,11 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from fastapi.utils import create_model_field
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import db
 from app.core.allocation import AllocationIn, AllocationOut, allocation_of
-from app.core.auth import authenticate, public
+from app.core.auth import Principal, authenticate, public
 from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
 from app.core.creation import Created, creation
@@ -76,9 +77,15 @@ from app.core.not_found import audit_not_found
 from app.core.openapi import RouteFacts, route_responses
 from app.core.pagination import pager
 from app.core.schemas import MAX_FIELD_ERRORS, MAX_LOC_NAME
+from app.core.scopes import AgencyCode
+from app.models.base import Allocated
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = Callable[..., Coroutine[Any, Any, Any]]  # an operation's handler, as FastAPI calls it
+# What the record-route templates call, typed so that mypy checks each service function handed to them.
+Record = TypeVar("Record")
+View = TypeVar("View")
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -232,7 +239,7 @@ async def _answered_by_service(
 
 
 def answered_by_service(
-    call: Callable[[Any, Any, uuid.UUID], Coroutine[Any, Any, Any]],
+    call: Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[Any]],
     name: str,
     *,
     parameter: str,
@@ -253,8 +260,8 @@ async def _viewed_by_service(
 
 
 def viewed_by_service(
-    read: Endpoint,
-    render: Endpoint,
+    read: Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[tuple[Record, View]]],
+    render: Callable[[AsyncSession, Record, View, AgencyCode], Awaitable[Any]],
     name: str,
     *,
     parameter: str,
@@ -281,7 +288,13 @@ async def _allocated_by_service(
     return answer.tagged(record.version, allocation_of(record))
 
 
-def allocated_by_service(allocate: Endpoint, name: str, *, parameter: str, principal: Any) -> Endpoint:
+def allocated_by_service(
+    allocate: Callable[[AsyncSession, Principal, uuid.UUID, AllocationIn], Awaitable[Allocated]],
+    name: str,
+    *,
+    parameter: str,
+    principal: Any,
+) -> Endpoint:
     """The handler that allocates one versioned record (the path parameter ``parameter``): the service
     allocates it (``allocate(session, principal, id, body)`` answers the record), and the answer is its
     allocation, with the record's new ETag."""
@@ -304,12 +317,12 @@ async def _added_by_service(
 
 
 def added_by_service(
-    add: Endpoint,
+    add: Callable[[AsyncSession, Principal, uuid.UUID, Body], Awaitable[Any]],
     name: str,
     *,
     parameter: str,
     principal: Any,
-    body: type[BaseModel],
+    body: type[Body],
     out: type[BaseModel],
     records: str,
 ) -> Endpoint:
