@@ -10,10 +10,15 @@ so with a loosely trusted proxy a guesser could claim a fresh address per attemp
 Every response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds
 until the window ends); a 429 also carries ``Retry-After``.
 
-Counting costs one statement per request. On PostgreSQL it is one upsert on an UNLOGGED table that
-counts and, when a new window has begun, resets, in a single round trip on a small asyncpg pool of its
-own, outside the request's transaction: every worker process and replica shares the count, and the
-row lock is held for microseconds, never for a request. On SQLite (the embedded, single-process
+On PostgreSQL counting is one upsert on an UNLOGGED table that counts and, when a new window has
+begun, resets, in a single round trip on a small asyncpg pool of its own, outside the request's
+transaction: every worker process and replica shares the count, and the row lock is held for
+microseconds, never for a request. A large budget is counted in leases: one upsert reserves the next
+``lease`` counts (a hundredth of the budget, at most 50) for this process, which hands them out to its
+requests without a round trip. The limit still holds across replicas (every request answered was
+reserved), a client spread over several replicas may be refused up to ``lease - 1`` requests early
+per replica, and its ``RateLimit-Remaining`` is exact on one replica, approximate across several. A
+small budget (under 200: the public's, the token endpoint's) leases one count at a time: exact. On SQLite (the embedded, single-process
 default) the counts are kept in memory. If PostgreSQL cannot be reached for counting, requests are let
 through: the request itself then fails or succeeds on its own merits.
 """
@@ -76,9 +81,9 @@ class Decision:
 
 
 class Counter(Protocol):
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+    async def hit(self, key: str, window_seconds: int, lease: int = 1) -> tuple[int, float]:
         """Count one request for ``key``; returns the count in the current window and the seconds
-        left in it."""
+        left in it. ``lease``: how many counts a shared counter may reserve at once (see above)."""
 
     async def aclose(self) -> None: ...
 
@@ -92,7 +97,7 @@ class MemoryCounter:
         # A window is kept while it may still be current (the public's budget counts an hour).
         self._keep_seconds = max(_PRUNE_EVERY_SECONDS, float(longest_window_seconds))
 
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+    async def hit(self, key: str, window_seconds: int, lease: int = 1) -> tuple[int, float]:
         now = time.time()
         start = int(now // window_seconds) * window_seconds
         current = self._windows.get(key)
@@ -114,9 +119,9 @@ class MemoryCounter:
 # (GREATEST) rather than moving the window back.
 _HIT = """
 INSERT INTO rate_limit_counters AS c (key, window_start, hits)
-VALUES ($1, floor(extract(epoch FROM clock_timestamp()) / $2)::bigint * $2, 1)
+VALUES ($1, floor(extract(epoch FROM clock_timestamp()) / $2)::bigint * $2, $3)
 ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN excluded.window_start > c.window_start THEN 1 ELSE c.hits + 1 END,
+    hits = CASE WHEN excluded.window_start > c.window_start THEN $3 ELSE c.hits + $3 END,
     window_start = GREATEST(c.window_start, excluded.window_start)
 RETURNING hits, window_start + $2 - extract(epoch FROM clock_timestamp())::float8 AS reset
 """
@@ -127,6 +132,24 @@ async def _no_reset(_connection: asyncpg.Connection) -> None:
     # asyncpg resets a connection on release (RESET ALL, UNLISTEN...): one more round trip per
     # request. The counter changes no session state and runs in autocommit, so there is nothing to reset.
     return None
+
+
+@dataclass(slots=True)
+class _Lease:
+    """Counts reserved in the shared counter and not yet handed out, for one key and window."""
+
+    next: int  # the count the next request takes ...
+    last: int  # ... up to this one
+    ends: float  # time.monotonic() when its window ends
+
+
+# A process reserves at most a hundredth of a budget at once, and never more than this.
+_LEASE_SHARE = 100
+_MAX_LEASE = 50
+
+
+def lease_size(limit: int) -> int:
+    return max(1, min(_MAX_LEASE, limit // _LEASE_SHARE))
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
@@ -160,6 +183,7 @@ class PostgresCounter:
                 "server_settings": {"application_name": "mash-api-ratelimit", "statement_timeout": "2000"}
             }
         self._opening = asyncio.Lock()
+        self._leases: dict[str, _Lease] = {}
         self._pruned_at = time.monotonic()
         self._prune_task: asyncio.Task[None] | None = None
 
@@ -177,26 +201,40 @@ class PostgresCounter:
                     )
         return self._pool
 
-    async def hit(self, key: str, window_seconds: int) -> tuple[int, float]:
+    async def hit(self, key: str, window_seconds: int, lease: int = 1) -> tuple[int, float]:
+        now = time.monotonic()
+        held = self._leases.get(key)
+        if held is not None and held.next <= held.last and now < held.ends:
+            held.next += 1
+            return held.next - 1, held.ends - now
+        hits, reset = await self._reserve(key, window_seconds, lease)
+        if lease > 1:
+            # Two requests reserving at once: the later lease replaces the earlier, whose unused
+            # counts are lost (counted, never handed out: the budget errs on the strict side).
+            self._leases[key] = _Lease(hits - lease + 2, hits, now + reset)
+        return hits - lease + 1, reset
+
+    async def _reserve(self, key: str, window_seconds: int, lease: int) -> tuple[int, float]:
         # A database that does not answer (frozen, network gone) must not hold requests here:
         # statement_timeout cannot end a wait for a server that does not run. Past the timeout the
         # request goes on uncounted, and meets the database's own timeouts (503) if it needs it.
         # The count runs as a task of its own and is left to finish, not cancelled: cancelling asyncpg
         # mid-query makes it clean the connection up, which waits on that same silent server.
-        count = asyncio.ensure_future(self._count(key, window_seconds))
+        count = asyncio.ensure_future(self._count(key, window_seconds, lease))
         try:
             return await asyncio.wait_for(asyncio.shield(count), self._timeout)
         except TimeoutError:
             count.add_done_callback(_retrieve)
             raise
 
-    async def _count(self, key: str, window_seconds: int) -> tuple[int, float]:
+    async def _count(self, key: str, window_seconds: int, lease: int) -> tuple[int, float]:
         pool = await self._get_pool()
         async with pool.acquire() as connection:
-            row = await connection.fetchrow(_HIT, key, window_seconds)
+            row = await connection.fetchrow(_HIT, key, window_seconds, lease)
         assert row is not None
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
+            self._leases = {k: v for k, v in self._leases.items() if v.ends > self._pruned_at}
             self._prune_task = asyncio.create_task(self._prune(pool, max(window_seconds, self._keep_seconds)))
         return int(row["hits"]), float(row["reset"])
 
@@ -240,7 +278,7 @@ class RateLimiter:
         """Count one request of ``client`` against ``budget``; None if it could not be counted."""
         key = hashlib.sha256(f"{budget.name}\x00{client}".encode()).hexdigest()
         try:
-            hits, reset = await self.counter.hit(key, budget.window_seconds)
+            hits, reset = await self.counter.hit(key, budget.window_seconds, lease_size(budget.limit))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
             logger.warning("rate limit not counted", extra={"error_type": type(exc).__name__})
             return None
