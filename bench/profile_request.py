@@ -92,7 +92,14 @@ async def _run(args: argparse.Namespace) -> None:
     else:
         dsn = await _prepare(args.admin_dsn, args.database, args.referrals, args.concerns)
     url = dsn.replace("postgresql://", "postgresql+asyncpg://")
-    settings = Settings(_env_file=None, database_url=url, environment="development", log_level="WARNING")
+    # Rate limits counted, as in bench/servers.py, but too high to refuse (a --reuse run counts on).
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        environment="development",
+        log_level="WARNING",
+        rate_limit_requests=10**9,
+    )
     app = create_app(settings)
     now = datetime.now(UTC)
     async with app.router.lifespan_context(app):
@@ -129,7 +136,7 @@ async def _run(args: argparse.Namespace) -> None:
             if args.profile:
                 # Not a dependency of the project: imported only when asked for.
                 profiler = importlib.import_module("pyinstrument").Profiler(
-                    interval=0.0005, async_mode="enabled"
+                    interval=0.0005, async_mode="enabled", use_timing_thread=True
                 )
                 profiler.start()
             cpu = [await one(n) for n in range(args.requests)]
