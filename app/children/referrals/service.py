@@ -48,6 +48,7 @@ from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
+from app.models.person import Person
 from app.models.referral import (
     Communication,
     Contribution,
@@ -581,10 +582,25 @@ async def communications(
     return found
 
 
-async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
+@dataclass(frozen=True, slots=True)
+class ReadReferral:
+    """A referral read for the caller, with the rows the read loaded to audit it: its view shows them
+    too, without reading them again."""
+
+    referral: Referral
+    children: list[ReferralChild]
+    siblings: dict[uuid.UUID, list[Person]] | None  # each child's known siblings: the hub's view only
+
+    @property
+    def version(self) -> int:
+        return self.referral.version
+
+
+async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[ReadReferral, View]:
     referral, view = await visible(session, actor, referral_id)
     children = (await repository.children(session, [referral.id]))[referral.id]
     person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
+    siblings = None
     if view is View.FULL:
         # The hub's view also shows each child's known siblings: their records are read too.
         siblings = await people_repository.siblings(session, [p for p in person_ids if p is not None])
@@ -601,7 +617,7 @@ async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) 
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=view is View.ASKED_AGENCY
         )
-    return referral, view
+    return ReadReferral(referral, children, siblings), view
 
 
 @dataclass(frozen=True, slots=True)
