@@ -73,16 +73,17 @@ async def _prepare(admin_dsn: str, database: str, referrals: int, concerns: int)
     return dsn
 
 
-async def _sample(dsn: str, scenario: Scenario) -> str:
-    """The scenario's sample rows (e.g. the ids of referrals to read), as run.py gives them."""
-    if scenario.sample is None:
-        return ""
+async def _sample(dsn: str, scenario: Scenario) -> tuple[str, int]:
+    """The scenario's sample rows (e.g. the ids of referrals to read), as run.py gives them, and the
+    first request number: past every referral in the database, so that a --reuse run's referrals are
+    new (their idempotency keys, their children) rather than replays of an earlier run's."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch(scenario.sample)
+        rows = [] if scenario.sample is None else await conn.fetch(scenario.sample)
+        first = int(await conn.fetchval("SELECT count(*) FROM referrals"))
     finally:
         await conn.close()
-    return "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows)
+    return "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows), first
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -105,12 +106,13 @@ async def _run(args: argparse.Namespace) -> None:
     async with app.router.lifespan_context(app):
         sub, agency, role = CALLERS[args.scenario]
         token = app.state.tokens.issue(sub=sub, agency=agency, role=role)
+        sample, first = await _sample(dsn, scenario)
         # What the scenario's setup hooks would have put in the context (bench/scenarios.py).
         ctx = {
             "access_token": token.access_token,
             "today": now.date().isoformat(),
             "since": (now - timedelta(days=28)).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "sample": await _sample(dsn, scenario),
+            "sample": sample,
         }
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
@@ -126,12 +128,12 @@ async def _run(args: argparse.Namespace) -> None:
                 )
                 if not response.is_success:
                     raise SystemExit(f"request {n}: {response.status_code} {response.text[:300]}")
-                if n == 0 and args.verbose:
+                if n == first + args.warmup and args.verbose:
                     print(f"first request: {len(response.content):,} bytes: {response.text[:200]}")
                 return (time.process_time() - started) * 1000
 
             for n in range(args.warmup):
-                await one(10_000_000 + n)
+                await one(first + n)
             profiler: Any = None
             if args.profile:
                 # Not a dependency of the project: imported only when asked for.
@@ -139,7 +141,7 @@ async def _run(args: argparse.Namespace) -> None:
                     interval=0.0005, async_mode="enabled", use_timing_thread=True
                 )
                 profiler.start()
-            cpu = [await one(n) for n in range(args.requests)]
+            cpu = [await one(first + args.warmup + n) for n in range(args.requests)]
             if profiler is not None:
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
