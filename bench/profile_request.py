@@ -48,6 +48,8 @@ CALLERS = {
     "triage_page": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "enquiry_list": ("bench:asc", "adult_social_care", "asc_practitioner"),
 }
+# bench/scenarios.py's referral bodies number n stay valid (every child under 18) up to about here.
+REFERRAL_BODIES = 4000
 
 
 async def _prepare(admin_dsn: str, database: str, referrals: int, concerns: int) -> str:
@@ -73,14 +75,14 @@ async def _prepare(admin_dsn: str, database: str, referrals: int, concerns: int)
     return dsn
 
 
-async def _sample(dsn: str, scenario: Scenario) -> tuple[str, int]:
+async def _sample(dsn: str, scenario: Scenario, sub: str) -> tuple[str, int]:
     """The scenario's sample rows (e.g. the ids of referrals to read), as run.py gives them, and the
-    first request number: past every referral in the database, so that a --reuse run's referrals are
+    first request number: past the referrals earlier runs made, so that a --reuse run's referrals are
     new (their idempotency keys, their children) rather than replays of an earlier run's."""
     conn = await asyncpg.connect(dsn)
     try:
         rows = [] if scenario.sample is None else await conn.fetch(scenario.sample)
-        first = int(await conn.fetchval("SELECT count(*) FROM referrals"))
+        first = int(await conn.fetchval("SELECT count(*) FROM referrals WHERE referred_by = $1", sub))
     finally:
         await conn.close()
     return "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows), first
@@ -106,7 +108,9 @@ async def _run(args: argparse.Namespace) -> None:
     async with app.router.lifespan_context(app):
         sub, agency, role = CALLERS[args.scenario]
         token = app.state.tokens.issue(sub=sub, agency=agency, role=role)
-        sample, first = await _sample(dsn, scenario)
+        sample, first = await _sample(dsn, scenario, sub)
+        if scenario.name == "referral_create" and first + args.warmup + args.requests > REFERRAL_BODIES:
+            raise SystemExit("referral_create has made too many referrals in this database: drop --reuse")
         # What the scenario's setup hooks would have put in the context (bench/scenarios.py).
         ctx = {
             "access_token": token.access_token,

@@ -43,6 +43,7 @@ from app.core.clock import WorkingClock, earlier_of
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
+from app.core.inserts import insert_new
 from app.core.pagination import PageParams, Sort
 from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
@@ -230,42 +231,44 @@ async def create(
     )
 
     linked: list[uuid.UUID] = []
-    children: list[ReferralChild] = []
+    child_rows: list[dict[str, Any]] = []
     for position, child in enumerate(data.children):
         fields = _person_fields(child)
         found = await people_service.resolve(session, actor, identity_in(fields), fields, exclude=linked)
         person_id = found.person.id if found.person else None
         if person_id is not None:
             linked.append(person_id)
-        row = ReferralChild(
-            id=uuid.uuid4(),
-            referral_id=referral.id,
-            position=position,
-            person_id=person_id,
+        row = {
+            "id": uuid.uuid4(),
+            "referral_id": referral.id,
+            "position": position,
+            "person_id": person_id,
             **fields,
-            match_status=found.status,
-            match_candidates=found.candidates,
-        )
-        session.add(row)
-        children.append(row)
+            "match_status": found.status,
+            "match_candidates": found.candidates,
+        }
+        child_rows.append(row)
         emit(
             session,
             actor,
             referral.id,
             CHILD_MATCH_EVENTS[found.status],
-            child_id=str(row.id),
+            child_id=str(row["id"]),
             person_id=None if person_id is None else str(person_id),
             candidates=len(found.candidates),
         )
-    household = [
-        ReferralHouseholdMember(
-            id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
-        )
-        for position, member in enumerate(data.household)
-    ]
-    session.add_all(household)
+    # Written by Core statements (app.core.inserts), each kind in one: the referral and the people
+    # they name are in the database already.
+    children = await insert_new(session, ReferralChild, child_rows)
+    household = await insert_new(
+        session,
+        ReferralHouseholdMember,
+        [
+            {"id": uuid.uuid4(), "referral_id": referral.id, "position": position, **member.model_dump()}
+            for position, member in enumerate(data.household)
+        ],
+    )
     await people_repository.link_siblings(session, linked, referral.id)
-    await session.flush()
     audit_referral(session, actor, AuditAction.CREATE, referral.id, linked)
     return NewReferral(referral, children, household)
 
