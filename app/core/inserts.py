@@ -1,23 +1,22 @@
-"""New rows written by one Core ``INSERT`` (an executemany for several), without the ORM's unit of work:
-for hot paths that make rows and do not change them again in the request (a referral's children and
-household, a new person record). Building and flushing them as pending objects cost more CPU than the
+"""New records written by one Core ``INSERT`` (an executemany for several), not the ORM's unit of work:
+for hot paths that make records and do not change them again in the request (a referral, its children
+and household, a new person record). Flushing them as pending objects cost more CPU than the
 statements themselves.
 
-The rows are written as a flush would write them: every column, the column's Python default where the
-row leaves it out. The objects answered are transient (not in the session), holding what was written,
-for the response to show; a later read in the request finds the rows in the database."""
+The rows are written as a flush would write them: the attributes set, each column's Python default
+where the record leaves it unset (set on the record too), the other columns left out. The records stay
+transient (not in the session): they hold what was written, for the response to show; a later read in
+the request finds the rows in the database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.base import Base
-
-Model = TypeVar("Model", bound=Base)
 
 
 def _default(column: sa.Column[Any]) -> Any:
@@ -30,30 +29,34 @@ def _default(column: sa.Column[Any]) -> Any:
     raise TypeError(f"{column}: only scalar and callable defaults are filled in here")
 
 
-def complete(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with each column it leaves out that has a default: that default. Columns with none are
-    left out, as a flush leaves them (NULL; a JSON column's None given is JSON ``null``, as a flush
-    writes it)."""
-    table = cast(sa.Table, model.__table__)
-    unknown = set(values) - set(table.columns.keys())
-    if unknown:
-        raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
-    row = dict(values)
-    for column in table.columns:
-        if column.key not in row and column.default is not None:
+def _row(record: Base) -> dict[str, Any]:
+    state = sa.inspect(record)
+    if not state.transient:
+        raise TypeError("only new records, not added to a session, are inserted here")
+    row: dict[str, Any] = {}
+    for attribute in state.mapper.column_attrs:
+        column = cast(sa.Column[Any], attribute.columns[0])
+        if attribute.key in state.dict:
+            value = state.dict[attribute.key]
+            # As a flush does: a None is left out where the database has a default for it (a JSON
+            # column writes JSON null).
+            if value is None and column.server_default is not None and not column.type.should_evaluate_none:
+                continue
+            row[column.key] = value
+        elif column.default is not None:
             row[column.key] = _default(column)
+            setattr(record, attribute.key, row[column.key])
     return row
 
 
-async def insert_new(
-    session: AsyncSession, model: type[Model], rows: Sequence[Mapping[str, Any]]
-) -> list[Model]:
-    """INSERT ``rows`` (completed as ``complete`` says; all naming the same columns) in one statement;
-    the written rows as transient ``model`` objects, in order. Rows they reference must be in the
-    database already: a Core statement does not flush the session first."""
-    written = [complete(model, row) for row in rows]
-    if any(row.keys() != written[0].keys() for row in written):
-        raise TypeError("the rows of one INSERT must name the same columns")
-    if written:
-        await session.execute(sa.insert(cast(sa.Table, model.__table__)), written)
-    return [model(**row) for row in written]
+async def insert_new(session: AsyncSession, records: Sequence[Base]) -> None:
+    """INSERT ``records``, all of one model with the same attributes set, in one statement. Rows they
+    reference must be in the database already: a Core statement does not flush the session first."""
+    if not records:
+        return
+    rows = [_row(record) for record in records]
+    if any(type(record) is not type(records[0]) for record in records) or any(
+        row.keys() != rows[0].keys() for row in rows
+    ):
+        raise TypeError("the records of one INSERT are of one model, with the same columns")
+    await session.execute(sa.insert(cast(sa.Table, type(records[0]).__table__)), rows)

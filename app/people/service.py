@@ -75,8 +75,9 @@ async def match(
 
 
 async def _new_person(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:
+    person = Person(id=uuid.uuid4(), created_by=actor.sub, **fields)
     # One Core INSERT, not the unit of work (app.core.inserts): the record is not changed again here.
-    [person] = await insert_new(session, Person, [{"id": uuid.uuid4(), "created_by": actor.sub, **fields}])
+    await insert_new(session, [person])
     await repository.write_match_keys(session, person)
     audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, person.id, person_id=person.id)
     return person

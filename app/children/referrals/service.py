@@ -219,8 +219,8 @@ async def create(
         acknowledgement_due_at=acknowledgement_due,
         from_public=from_public is not None,
     )
-    session.add(referral)
-    await session.flush()
+    # Written by one Core INSERT, not the unit of work (app.core.inserts): nothing changes it again here.
+    await insert_new(session, [referral])
     emit(
         session,
         actor,
@@ -231,43 +231,41 @@ async def create(
     )
 
     linked: list[uuid.UUID] = []
-    child_rows: list[dict[str, Any]] = []
+    children: list[ReferralChild] = []
     for position, child in enumerate(data.children):
         fields = _person_fields(child)
         found = await people_service.resolve(session, actor, identity_in(fields), fields, exclude=linked)
         person_id = found.person.id if found.person else None
         if person_id is not None:
             linked.append(person_id)
-        row = {
-            "id": uuid.uuid4(),
-            "referral_id": referral.id,
-            "position": position,
-            "person_id": person_id,
+        row = ReferralChild(
+            id=uuid.uuid4(),
+            referral_id=referral.id,
+            position=position,
+            person_id=person_id,
             **fields,
-            "match_status": found.status,
-            "match_candidates": found.candidates,
-        }
-        child_rows.append(row)
+            match_status=found.status,
+            match_candidates=found.candidates,
+        )
+        children.append(row)
         emit(
             session,
             actor,
             referral.id,
             CHILD_MATCH_EVENTS[found.status],
-            child_id=str(row["id"]),
+            child_id=str(row.id),
             person_id=None if person_id is None else str(person_id),
             candidates=len(found.candidates),
         )
-    # Written by Core statements (app.core.inserts), each kind in one: the referral and the people
-    # they name are in the database already.
-    children = await insert_new(session, ReferralChild, child_rows)
-    household = await insert_new(
-        session,
-        ReferralHouseholdMember,
-        [
-            {"id": uuid.uuid4(), "referral_id": referral.id, "position": position, **member.model_dump()}
-            for position, member in enumerate(data.household)
-        ],
-    )
+    household = [
+        ReferralHouseholdMember(
+            id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
+        )
+        for position, member in enumerate(data.household)
+    ]
+    # Each kind in one statement, after the referral and the people they name (app.core.inserts).
+    await insert_new(session, children)
+    await insert_new(session, household)
     await people_repository.link_siblings(session, linked, referral.id)
     audit_referral(session, actor, AuditAction.CREATE, referral.id, linked)
     return NewReferral(referral, children, household)
