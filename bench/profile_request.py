@@ -1,15 +1,23 @@
 """Profile one scenario's requests in process: where the server's CPU goes, request by request.
 
-    .venv/bin/python -m bench.profile_request --requests 400             # CPU ms per referral create
-    .venv/bin/python -m bench.profile_request --requests 400 --profile   # plus a pyinstrument profile
+    .venv/bin/python -m bench.profile_request --requests 400                            # CPU ms per referral create
+    .venv/bin/python -m bench.profile_request --scenario triage_page --requests 300     # the hub's triage page
+    .venv/bin/python -m bench.profile_request --requests 400 --profile                  # plus a pyinstrument profile
+
+Scenarios (bench/scenarios.py builds their requests, as the load benchmark sends them): ``referral_create``
+(a police system refers one or two new children), ``referral_get`` (the hub reads one seeded referral,
+full view), ``triage_page`` (the hub's triage page of GET /v1/referrals), ``enquiry_list`` (an adult
+worker's open enquiries).
 
 The load benchmark (bench/run.py) says how fast; this says why. It drives the application through
 httpx's ASGI transport, one request at a time (no network, no load generator, no concurrency), against
 a freshly migrated PostgreSQL database (``--database``, dropped and recreated) seeded with
-``--referrals`` referrals, and reports the CPU time of this process per request. One client at a time
-means the number counts only the Python work of a request plus its statements' round trips, so it moves
-when the code gets cheaper and hardly when the machine is busy. pyinstrument is not a dependency of the
-project: ``uv pip install pyinstrument`` into .venv to use ``--profile``.
+``--referrals`` referrals and ``--concerns`` adult concerns, allocated as bench/seed_large.py allocates
+them, and reports the CPU time of this process per request. One client at a time means the number counts
+only the Python work of a request plus its statements' round trips, so it moves when the code gets
+cheaper and hardly when the machine is busy. The tokens are issued in process (no client row, so no
+``SELECT`` of it, unlike the load benchmark). pyinstrument is not a dependency of the project:
+``uv pip install pyinstrument`` into .venv to use ``--profile``.
 """
 
 from __future__ import annotations
@@ -19,19 +27,32 @@ import asyncio
 import importlib
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from app.core.config import Settings
 from app.main import create_app
+from bench import seed_adults
 from bench.provision import recreate_database
-from bench.scenarios import referral_body
+from bench.scenarios import SCENARIOS, Scenario
 from bench.seed import seed_in_chunks
+from bench.seed_large import ALLOCATE
+
+# Whose token each scenario's requests carry, as bench/provision.py's BENCH_CLIENTS registers them.
+CALLERS = {
+    "referral_create": ("bench:police", "police", "partner_referrer"),
+    "referral_get": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
+    "triage_page": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
+    "enquiry_list": ("bench:asc", "adult_social_care", "asc_practitioner"),
+}
+# bench/scenarios.py's referral bodies number n stay valid (every child under 18) up to about here.
+REFERRAL_BODIES = 4000
 
 
-async def _prepare(admin_dsn: str, database: str, referrals: int) -> str:
+async def _prepare(admin_dsn: str, database: str, referrals: int, concerns: int) -> str:
     await recreate_database(admin_dsn, database)
     dsn = admin_dsn.rsplit("/", 1)[0] + f"/{database}"
     url = dsn.replace("postgresql://", "postgresql+asyncpg://")
@@ -42,45 +63,94 @@ async def _prepare(admin_dsn: str, database: str, referrals: int) -> str:
         raise SystemExit("mash migrate failed")
     if referrals:
         await seed_in_chunks(dsn, referrals, chunk=10_000)
-    return url
+    if concerns:
+        await seed_adults.load(dsn, seed_adults.build(concerns).rows)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in ALLOCATE:
+            await conn.execute(statement)
+        await conn.execute("VACUUM ANALYZE referrals, adult_concerns, enquiries")
+    finally:
+        await conn.close()
+    return dsn
+
+
+async def _sample(dsn: str, scenario: Scenario, sub: str) -> tuple[str, int]:
+    """The scenario's sample rows (e.g. the ids of referrals to read), as run.py gives them, and the
+    first request number: past the referrals earlier runs made, so that a --reuse run's referrals are
+    new (their idempotency keys, their children) rather than replays of an earlier run's."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = [] if scenario.sample is None else await conn.fetch(scenario.sample)
+        first = int(await conn.fetchval("SELECT count(*) FROM referrals WHERE referred_by = $1", sub))
+    finally:
+        await conn.close()
+    return "\n".join("\t".join("" if v is None else str(v) for v in row.values()) for row in rows), first
 
 
 async def _run(args: argparse.Namespace) -> None:
-    url = await _prepare(args.admin_dsn, args.database, args.referrals)
-    settings = Settings(_env_file=None, database_url=url, environment="development", log_level="WARNING")
+    scenario = SCENARIOS[args.scenario]
+    if args.reuse:
+        dsn = args.admin_dsn.rsplit("/", 1)[0] + f"/{args.database}"
+    else:
+        dsn = await _prepare(args.admin_dsn, args.database, args.referrals, args.concerns)
+    url = dsn.replace("postgresql://", "postgresql+asyncpg://")
+    # Rate limits counted, as in bench/servers.py, but too high to refuse (a --reuse run counts on).
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        environment="development",
+        log_level="WARNING",
+        rate_limit_requests=10**9,
+    )
     app = create_app(settings)
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
     async with app.router.lifespan_context(app):
-        token = app.state.tokens.issue(sub="bench:police", agency="police", role="partner_referrer")
-        headers = {"Authorization": f"Bearer {token.access_token}", "Content-Type": "application/json"}
+        sub, agency, role = CALLERS[args.scenario]
+        token = app.state.tokens.issue(sub=sub, agency=agency, role=role)
+        sample, first = await _sample(dsn, scenario, sub)
+        if scenario.name == "referral_create" and first + args.warmup + args.requests > REFERRAL_BODIES:
+            raise SystemExit("referral_create has made too many referrals in this database: drop --reuse")
+        # What the scenario's setup hooks would have put in the context (bench/scenarios.py).
+        ctx = {
+            "access_token": token.access_token,
+            "today": now.date().isoformat(),
+            "since": (now - timedelta(days=28)).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "sample": sample,
+        }
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
 
             async def one(n: int) -> float:
-                body = referral_body(n, today)
+                spec = scenario.build(ctx, n)
                 started = time.process_time()
-                response = await http.post(
-                    "/v1/referrals", json=body, headers={**headers, "Idempotency-Key": f"p-{n}"}
+                response = await http.request(
+                    scenario.method,
+                    scenario.path + spec.path_suffix + spec.query,
+                    content=spec.body or None,
+                    headers=dict(spec.headers),
                 )
-                if response.status_code != 201:
+                if not response.is_success:
                     raise SystemExit(f"request {n}: {response.status_code} {response.text[:300]}")
+                if n == first + args.warmup and args.verbose:
+                    print(f"first request: {len(response.content):,} bytes: {response.text[:200]}")
                 return (time.process_time() - started) * 1000
 
             for n in range(args.warmup):
-                await one(10_000_000 + n)
+                await one(first + n)
             profiler: Any = None
             if args.profile:
                 # Not a dependency of the project: imported only when asked for.
                 profiler = importlib.import_module("pyinstrument").Profiler(
-                    interval=0.0005, async_mode="enabled"
+                    interval=0.0005, async_mode="enabled", use_timing_thread=True
                 )
                 profiler.start()
-            cpu = [await one(n) for n in range(args.requests)]
+            cpu = [await one(first + args.warmup + n) for n in range(args.requests)]
             if profiler is not None:
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
     print(
-        f"referral create, {args.requests} requests: CPU ms per request "
+        f"{args.scenario}, {args.requests} requests: CPU ms per request "
         f"p50 {statistics.median(cpu):.2f}, mean {statistics.fmean(cpu):.2f}, "
         f"p90 {statistics.quantiles(cpu, n=10)[-1]:.2f}"
     )
@@ -88,12 +158,18 @@ async def _run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--scenario", choices=sorted(CALLERS), default="referral_create")
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="mash_profile", help="dropped and recreated!")
     parser.add_argument("--referrals", type=int, default=20_000, help="seeded first (default 20,000)")
+    parser.add_argument("--concerns", type=int, default=4_000, help="adult concerns seeded (default 4,000)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="profile the database as an earlier run left it (no seeding)"
+    )
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    parser.add_argument("--verbose", action="store_true", help="print the first measured response's start")
     asyncio.run(_run(parser.parse_args(argv)))
     return 0
 

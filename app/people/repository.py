@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,9 @@ from app.people.matching import Identity, blocking_keys, identity_in
 # A guard, not a tuning knob: keys pair two pieces of evidence, so real buckets hold a handful of
 # people even at a million. Should a bucket ever explode, matching stays bounded.
 MAX_CANDIDATES = 1000
+# Their rows are written by Core statements: the people and referrals they name are written already.
+MATCH_KEYS = cast(sa.Table, PersonMatchKey.__table__)
+LINKS = cast(sa.Table, PersonLink.__table__)
 
 
 def identity_of(person: Person) -> Identity:
@@ -57,7 +61,8 @@ async def write_match_keys(session: AsyncSession, person: Person, *, replace: bo
         await session.execute(sa.delete(PersonMatchKey).where(PersonMatchKey.person_id == person.id))
     keys = blocking_keys(identity_of(person))
     if keys:
-        await session.execute(sa.insert(PersonMatchKey), [{"key": k, "person_id": person.id} for k in keys])
+        # Core, not the ORM's bulk insert: no flush first (the person is written already), less CPU.
+        await session.execute(sa.insert(MATCH_KEYS), [{"key": k, "person_id": person.id} for k in keys])
 
 
 async def candidates(
@@ -100,7 +105,7 @@ async def link_siblings(
     new = pairs - {(a, b) for a, b in existing}
     if new:
         await session.execute(
-            sa.insert(PersonLink),
+            sa.insert(LINKS),
             [
                 {
                     "person_id": a,

@@ -14,6 +14,7 @@ from app.core.audit import Actor, AuditAction
 from app.core.auth import Principal
 from app.core.concurrency import check_if_match
 from app.core.errors import AgencyNotPermitted, AppError, NotFound, ValidationFailed
+from app.core.inserts import insert_new
 from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
@@ -75,8 +76,8 @@ async def match(
 
 async def _new_person(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:
     person = Person(id=uuid.uuid4(), created_by=actor.sub, **fields)
-    session.add(person)
-    await session.flush()
+    # One Core INSERT, not the unit of work (app.core.inserts): the record is not changed again here.
+    await insert_new(session, [person])
     await repository.write_match_keys(session, person)
     audit.record(session, actor, AuditAction.CREATE, RECORD_TYPE, person.id, person_id=person.id)
     return person

@@ -153,7 +153,7 @@ router.get(
 )(
     viewed_by_service(
         service.read,
-        views.render,
+        views.render_read,
         "get_referral",
         parameter="referral_id",
         principal=ReferralsRead,

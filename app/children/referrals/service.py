@@ -43,11 +43,13 @@ from app.core.clock import WorkingClock, earlier_of
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
+from app.core.inserts import insert_new
 from app.core.pagination import PageParams, Sort
 from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
+from app.models.person import Person
 from app.models.referral import (
     Communication,
     Contribution,
@@ -217,8 +219,8 @@ async def create(
         acknowledgement_due_at=acknowledgement_due,
         from_public=from_public is not None,
     )
-    session.add(referral)
-    await session.flush()
+    # Written by one Core INSERT, not the unit of work (app.core.inserts): nothing changes it again here.
+    await insert_new(session, [referral])
     emit(
         session,
         actor,
@@ -245,7 +247,6 @@ async def create(
             match_status=found.status,
             match_candidates=found.candidates,
         )
-        session.add(row)
         children.append(row)
         emit(
             session,
@@ -262,9 +263,10 @@ async def create(
         )
         for position, member in enumerate(data.household)
     ]
-    session.add_all(household)
+    # Each kind in one statement, after the referral and the people they name (app.core.inserts).
+    await insert_new(session, children)
+    await insert_new(session, household)
     await people_repository.link_siblings(session, linked, referral.id)
-    await session.flush()
     audit_referral(session, actor, AuditAction.CREATE, referral.id, linked)
     return NewReferral(referral, children, household)
 
@@ -581,10 +583,25 @@ async def communications(
     return found
 
 
-async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[Referral, View]:
+@dataclass(frozen=True, slots=True)
+class ReadReferral:
+    """A referral read for the caller, with the rows the read loaded to audit it: its view shows them
+    too, without reading them again."""
+
+    referral: Referral
+    children: list[ReferralChild]
+    siblings: dict[uuid.UUID, list[Person]] | None  # each child's known siblings: the hub's view only
+
+    @property
+    def version(self) -> int:
+        return self.referral.version
+
+
+async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[ReadReferral, View]:
     referral, view = await visible(session, actor, referral_id)
     children = (await repository.children(session, [referral.id]))[referral.id]
     person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
+    siblings = None
     if view is View.FULL:
         # The hub's view also shows each child's known siblings: their records are read too.
         siblings = await people_repository.siblings(session, [p for p in person_ids if p is not None])
@@ -601,7 +618,7 @@ async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) 
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=view is View.ASKED_AGENCY
         )
-    return referral, view
+    return ReadReferral(referral, children, siblings), view
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ from app.children.referrals.schemas import (
     ReferrerOut,
     RequestToAgency,
 )
-from app.children.referrals.service import ReferralPage, is_overdue
+from app.children.referrals.service import ReadReferral, ReferralPage, is_overdue
 from app.core import senders
 from app.core.allocation import allocation_out
 from app.core.clock import age_on, local_date
@@ -44,6 +45,7 @@ from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.core.senders import WithdrawalOut
 from app.models.base import utcnow
+from app.models.person import Person
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
@@ -127,12 +129,15 @@ async def full(
     *,
     children: Sequence[ReferralChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | None = None,
+    siblings: Mapping[uuid.UUID, Sequence[Person]] | None = None,
 ) -> ReferralFull:
-    """The hub's view; pass ``children`` and ``household`` when they are at hand (a new referral)."""
+    """The hub's view; pass ``children``, ``household`` and the children's ``siblings`` when they are at
+    hand (a new referral, or a read that loaded them to audit them)."""
     if children is None:
         children = (await repository.children(session, [referral.id]))[referral.id]
     person_ids = [c.person_id for c in children if c.person_id is not None]
-    siblings = await people_repository.siblings(session, person_ids)
+    if siblings is None:
+        siblings = await people_repository.siblings(session, person_ids)
     others = await repository.other_referrals_of(session, person_ids, referral.id)
     if household is None:
         household = await repository.household(session, referral.id)
@@ -202,8 +207,15 @@ async def for_referrer(
     )
 
 
-async def for_asked_agency(session: AsyncSession, referral: Referral, agency: str) -> ReferralForAskedAgency:
-    children = (await repository.children(session, [referral.id]))[referral.id]
+async def for_asked_agency(
+    session: AsyncSession,
+    referral: Referral,
+    agency: str,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+) -> ReferralForAskedAgency:
+    if children is None:
+        children = (await repository.children(session, [referral.id]))[referral.id]
     requests = await repository.requests_to(session, referral.id, agency)
     return ReferralForAskedAgency(
         id=referral.id,
@@ -216,13 +228,26 @@ async def for_asked_agency(session: AsyncSession, referral: Referral, agency: st
 
 
 async def render(
-    session: AsyncSession, referral: Referral, view: View, agency: AgencyCode
+    session: AsyncSession,
+    referral: Referral,
+    view: View,
+    agency: AgencyCode,
+    *,
+    children: Sequence[ReferralChild] | None = None,
+    siblings: Mapping[uuid.UUID, Sequence[Person]] | None = None,
 ) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
     if view is View.FULL:
-        return await full(session, referral)
+        return await full(session, referral, children=children, siblings=siblings)
     if view is View.REFERRER:
-        return await for_referrer(session, referral)
-    return await for_asked_agency(session, referral, agency)
+        return await for_referrer(session, referral, children=children)
+    return await for_asked_agency(session, referral, agency, children=children)
+
+
+async def render_read(
+    session: AsyncSession, read: ReadReferral, view: View, agency: AgencyCode
+) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
+    """``render``, from the rows ``service.read`` loaded."""
+    return await render(session, read.referral, view, agency, children=read.children, siblings=read.siblings)
 
 
 def child_summary(child: ReferralChild, today: date, *, hub: bool) -> ChildSummary:
