@@ -138,6 +138,16 @@ _CONCERNS = (
 )
 
 
+def _sibling_born(born: date, apart: int, today: date) -> date:
+    """A brother's or sister's date of birth, ``apart`` days from ``born``: older if that keeps them a
+    child (under 18, else the referral is a 422), younger if they are born by now, else a twin."""
+    if (today - born).days + apart <= 30 + _BIRTH_DAYS:
+        return born - timedelta(days=apart)
+    if (today - born).days - apart >= 30:
+        return born + timedelta(days=apart)
+    return born
+
+
 def referral_body(n: int, today: date) -> dict[str, Any]:
     """Referral ``n`` from a police system: one or two children new to the hub, their household."""
     rng = random.Random(n)
@@ -156,7 +166,7 @@ def referral_body(n: int, today: date) -> dict[str, Any]:
             "given_name": rng.choice(_GIVEN[gender]),
             "family_name": surname,
             "date_of_birth": (
-                born if index == 0 else born - timedelta(days=rng.randint(400, 2500))
+                born if index == 0 else _sibling_born(born, rng.randint(400, 2500), today)
             ).isoformat(),
             "address": address,
             "gender": gender,
