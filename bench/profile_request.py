@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.profile_request --requests 400                            # CPU ms per referral create
     .venv/bin/python -m bench.profile_request --scenario triage_page --requests 300     # the hub's triage page
     .venv/bin/python -m bench.profile_request --requests 400 --profile                  # plus a pyinstrument profile
+    .venv/bin/python -m bench.profile_request --scenario referral_get --reuse --statements  # its SQL, statement by statement
 
 Scenarios (bench/scenarios.py builds their requests, as the load benchmark sends them): ``referral_create``
 (a police system refers one or two new children), ``referral_get`` (the hub reads one seeded referral,
@@ -32,6 +33,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import sqlalchemy as sa
 
 from app.core.config import Settings
 from app.main import create_app
@@ -118,11 +120,20 @@ async def _run(args: argparse.Namespace) -> None:
             "since": (now - timedelta(days=28)).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "sample": sample,
         }
+        statements: list[str] = []
+        if args.statements:
+            # The request's own statements (the rate limiter counts on a pool of its own: not these).
+            sa.event.listen(
+                app.state.engine.sync_engine,
+                "before_cursor_execute",
+                lambda _c, _cur, statement, *_: statements.append(statement),
+            )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
 
             async def one(n: int) -> float:
                 spec = scenario.build(ctx, n)
+                statements.clear()
                 started = time.process_time()
                 response = await http.request(
                     scenario.method,
@@ -132,9 +143,14 @@ async def _run(args: argparse.Namespace) -> None:
                 )
                 if not response.is_success:
                     raise SystemExit(f"request {n}: {response.status_code} {response.text[:300]}")
+                spent = (time.process_time() - started) * 1000
                 if n == first + args.warmup and args.verbose:
                     print(f"first request: {len(response.content):,} bytes: {response.text[:200]}")
-                return (time.process_time() - started) * 1000
+                if n == first + args.warmup and args.statements:
+                    print(f"first request: {len(statements)} statements")
+                    for statement in statements:
+                        print("  " + " ".join(statement.split())[:160])
+                return spent
 
             for n in range(args.warmup):
                 await one(first + n)
@@ -170,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     parser.add_argument("--verbose", action="store_true", help="print the first measured response's start")
+    parser.add_argument(
+        "--statements", action="store_true", help="print the first measured request's SQL statements"
+    )
     asyncio.run(_run(parser.parse_args(argv)))
     return 0
 

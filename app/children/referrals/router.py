@@ -97,7 +97,7 @@ async def create_referral(
     new = await service.create(session, principal, body, clock)
     # A partner sees its own referral as sent (never the hub's matches, siblings or history).
     view = views.full if access.is_hub(principal) else views.for_referrer
-    out = await view(session, new.referral, children=new.children, household=new.household)
+    out = await view(session, new.referral, children=new.children, household=new.household, added=[])
     return created.at(f"/v1/referrals/{new.referral.id}", answer.tagged(new.referral.version, out))
 
 

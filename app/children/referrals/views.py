@@ -130,9 +130,11 @@ async def full(
     children: Sequence[ReferralChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | None = None,
     siblings: Mapping[uuid.UUID, Sequence[Person]] | None = None,
+    added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralFull:
-    """The hub's view; pass ``children``, ``household`` and the children's ``siblings`` when they are at
-    hand (a new referral, or a read that loaded them to audit them)."""
+    """The hub's view; pass ``children``, ``household``, the children's ``siblings`` and what was
+    ``added`` to the referral when they are at hand (a new referral, which has nothing added yet, or a
+    read that loaded them to audit them)."""
     if children is None:
         children = (await repository.children(session, [referral.id]))[referral.id]
     person_ids = [c.person_id for c in children if c.person_id is not None]
@@ -178,7 +180,7 @@ async def full(
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
         outcome=outcome(referral),
         withdrawal=withdrawal(referral),
-        additional_information=await additions(session, referral),
+        additional_information=await additions(session, referral) if added is None else added,
     )
 
 
@@ -188,6 +190,7 @@ async def for_referrer(
     *,
     children: Sequence[ReferralChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | None = None,
+    added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralForReferrer:
     if children is None:
         children = (await repository.children(session, [referral.id]))[referral.id]
@@ -203,7 +206,11 @@ async def for_referrer(
         outcome=outcome(referral),
         withdrawn=referral.status == ReferralStatus.WITHDRAWN,
         # The referring agency sees what it added itself, not the hub's notes.
-        additional_information=await additions(session, referral, by_agency=referral.referring_agency),
+        additional_information=(
+            await additions(session, referral, by_agency=referral.referring_agency)
+            if added is None
+            else added
+        ),
     )
 
 
