@@ -411,8 +411,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_referral(
         request: Request, referral_id: uuid.UUID, authorization: Annotated[str | None, Header()] = None
     ) -> Response:
-        """GET /v1/referrals/{id} as the hub sees it (the full view): app.children.referrals.service.read, then
-        views.full, which reads the children and their siblings again."""
+        """GET /v1/referrals/{id} as the hub sees it (the full view): app.children.referrals.service.read,
+        then views.render_read, which renders from the children and siblings read (and audited) there."""
         claims = claims_of(authorization)
         if claims is None:
             return unauthenticated()
@@ -439,18 +439,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    uuid.UUID(people[0]) if len(people) == 1 else None,
                                    {"view": "full", "person_ids": people})  # fmt: skip
                 # views.full
-                children = await conn.fetch(_CHILDREN, [referral_id])
-                person_ids = [c["person_id"] for c in children if c["person_id"] is not None]
-                siblings = await _siblings(conn, person_ids)
                 others: dict[uuid.UUID, list[asyncpg.Record]] = {}
                 if person_ids:
                     for row in await conn.fetch(_OTHER_REFERRALS, referral_id, person_ids):
                         others.setdefault(row["person_id"], []).append(row)
                 household = await conn.fetch(_HOUSEHOLD, referral_id)
+                decided = {}
+                if referral["decision_id"] is not None:
+                    decided = {
+                        r["referral_child_id"]: r for r in await conn.fetch(_DECIDED, referral["decision_id"])
+                    }
+                added = await conn.fetch(_ADDITIONS, referral_id)
                 await _append(conn, [], [audit])
         except _Rejected as rejected:
             return rejected.response
         body = _full_view(referral, children, siblings, others, household, datetime.now(UTC))
+        body["additional_information"] = [
+            {key: a[key] for key in ("id", "concern_categories", "information", "added_by", "added_by_agency",
+                                     "added_at")} for a in added
+        ]  # fmt: skip
+        for child in body["children"]:
+            outcome = decided.get(child["id"])
+            child["decision"] = None if outcome is None else {
+                key: outcome[key] for key in ("own_entry", "level", "outcome", "primary_need", "nfa",
+                                              "accepted_as_referral")}  # fmt: skip
         return Response(
             _json(body), media_type="application/json", headers={"ETag": f'W/"{referral["version"]}"'}
         )
@@ -643,6 +655,12 @@ _ADVOCACY = (
     "SELECT * FROM advocacy WHERE concern_id = ANY($1::uuid[]) ORDER BY concern_id, recorded_at DESC, id DESC"
 )
 _REFERRAL = "SELECT * FROM referrals WHERE id = $1"
+# A decided referral's outcome for each child, and what was added to it (views.full reads both).
+_DECIDED = (
+    "SELECT d.* FROM threshold_decision_children d JOIN referral_children c ON c.id = d.referral_child_id"
+    " WHERE d.decision_id = $1 ORDER BY c.position"
+)
+_ADDITIONS = "SELECT * FROM referral_additional_information WHERE referral_id = $1 ORDER BY added_at, id"
 _SIBLINGS = (
     "SELECT person_links.person_id, people.* FROM person_links JOIN people ON people.id = person_links.related_person_id"
     " WHERE person_links.person_id = ANY($1::uuid[]) AND person_links.relationship = 'sibling'"
@@ -907,7 +925,7 @@ def _full_view(
         **{key: referral[key] for key in ("referred_by", "statutory_decision_due_at", "rag_due_at",
                                           "acknowledgement_due_at", "acknowledged_at", "referral_source",
                                           "concern_summary", "do_not_inform_parents", "do_not_inform_reason",
-                                          "created_at", "updated_at")},
+                                          "created_at", "updated_at", "external_reference")},
         "view": "full",
         "concern_categories": json.loads(referral["concern_categories"]),
         "referrer": json.loads(referral["referrer"]),

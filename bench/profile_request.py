@@ -149,7 +149,7 @@ async def _run(args: argparse.Namespace) -> None:
                 if n == first + args.warmup and args.statements:
                     print(f"first request: {len(statements)} statements")
                     for statement in statements:
-                        print("  " + " ".join(statement.split())[:160])
+                        print("  " + " ".join(statement.split())[: None if args.full_statements else 160])
                 return spent
 
             for n in range(args.warmup):
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--statements", action="store_true", help="print the first measured request's SQL statements"
     )
+    parser.add_argument("--full-statements", action="store_true", help="with --statements: each in full")
     asyncio.run(_run(parser.parse_args(argv)))
     return 0
 
