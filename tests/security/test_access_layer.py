@@ -27,13 +27,6 @@ from tests.conftest import ROOT
 
 APP = ROOT / "app"
 ALLOWED = {APP / "core" / "auth.py", APP / "core" / "scopes.py"}
-# Modules that compare the caller's agency for a reason that is not access, each with the reason.
-OTHER_COMPARISONS = {
-    APP / "core" / "idempotency.py": (
-        "an idempotency key is scoped by who sent it (agency, client, key), so one caller's key never"
-        " replays another's response: identity, not a rule of what a caller may see"
-    ),
-}
 # Names a caller travels under.
 CALLERS = {"principal", "actor", "viewer", "caller"}
 OPERATORS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
@@ -158,16 +151,10 @@ def comparisons(source: str) -> list[int]:
 def test_only_the_access_layer_compares_a_callers_agency() -> None:
     offenders = []
     for path in sorted(APP.rglob("*.py")):
-        if path.name == "access.py" or path in ALLOWED or path in OTHER_COMPARISONS:
+        if path.name == "access.py" or path in ALLOWED:
             continue
         offenders += [f"{path.relative_to(ROOT)}:{line}" for line in comparisons(path.read_text())]
     assert offenders == [], "ask the record's access module or the Principal instead: " + ", ".join(offenders)
-
-
-def test_the_other_comparisons_are_still_there() -> None:
-    """An exception whose comparison went away is taken off the list, so it cannot shelter a new one."""
-    for path in OTHER_COMPARISONS:
-        assert comparisons(path.read_text()), path
 
 
 def test_the_check_finds_the_comparisons_it_forbids() -> None:
