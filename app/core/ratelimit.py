@@ -184,6 +184,9 @@ class PostgresCounter:
             }
         self._opening = asyncio.Lock()
         self._leases: dict[str, _Lease] = {}
+        # A lease being reserved, per key: requests arriving meanwhile wait for it rather than each
+        # reserving one of their own (all on the one row, each waiting on the last one's lock).
+        self._reserving: dict[str, asyncio.Future[None]] = {}
         self._pruned_at = time.monotonic()
         self._prune_task: asyncio.Task[None] | None = None
 
@@ -202,16 +205,37 @@ class PostgresCounter:
         return self._pool
 
     async def hit(self, key: str, window_seconds: int, lease: int = 1) -> tuple[int, float]:
-        now = time.monotonic()
-        held = self._leases.get(key)
-        if held is not None and held.next <= held.last and now < held.ends:
-            held.next += 1
-            return held.next - 1, held.ends - now
-        hits, reset = await self._reserve(key, window_seconds, lease)
-        if lease > 1:
-            # Two requests reserving at once: the later lease replaces the earlier, whose unused
-            # counts are lost (counted, never handed out: the budget errs on the strict side).
-            self._leases[key] = _Lease(hits - lease + 2, hits, now + reset)
+        if lease == 1:
+            return await self._reserve(key, window_seconds, 1)
+        while True:
+            now = time.monotonic()
+            held = self._leases.get(key)
+            if held is not None and held.next <= held.last and now < held.ends:
+                held.next += 1
+                return held.next - 1, held.ends - now
+            pending = self._reserving.get(key)
+            if pending is None:
+                return await self._lease(key, window_seconds, lease)
+            await asyncio.shield(pending)  # then take from the lease it reserved (or reserve the next)
+
+    async def _lease(self, key: str, window_seconds: int, lease: int) -> tuple[int, float]:
+        reserving: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reserving[key] = reserving
+        try:
+            hits, reset = await self._reserve(key, window_seconds, lease)
+        except Exception as exc:
+            # The requests waiting for this lease fail as this one does (each then goes on uncounted).
+            reserving.set_exception(exc)
+            reserving.add_done_callback(_retrieve)
+            raise
+        except BaseException:
+            reserving.set_result(None)  # this request was cancelled: a waiting one reserves instead
+            raise
+        else:
+            self._leases[key] = _Lease(hits - lease + 2, hits, time.monotonic() + reset)
+            reserving.set_result(None)
+        finally:
+            del self._reserving[key]
         return hits - lease + 1, reset
 
     async def _reserve(self, key: str, window_seconds: int, lease: int) -> tuple[int, float]:

@@ -397,3 +397,21 @@ async def test_a_large_budget_is_counted_a_lease_at_a_time(make_app: AppFactory)
     async with app.state.sessionmaker() as session:
         hits = (await session.execute(sa.text("SELECT hits FROM rate_limit_counters"))).scalars().all()
     assert hits == [50]
+
+
+@pytest.mark.postgres
+async def test_concurrent_requests_share_one_lease_each_count_once(make_app: AppFactory) -> None:
+    # 200 a window, leased two at a time, 60 requests at once over two instances: those arriving while
+    # a lease is being reserved wait for it; every count is still handed out once, none past the limit.
+    replica_a, replica_b = make_app(rate_limit_requests=200), make_app(rate_limit_requests=200)
+    headers = bearer(replica_a, "crowded.system")
+    async with http(replica_a) as a, http(replica_b) as b:
+        answers = await asyncio.gather(
+            *[(a if n % 2 else b).get("/v1/me", headers=headers) for n in range(60)]
+        )
+        rest = [await a.get("/v1/me", headers=headers) for _ in range(150)]
+    served = [r for r in [*answers, *rest] if r.status_code == 200]
+    assert [r.status_code for r in answers] == [200] * 60
+    assert 196 <= len(served) <= 200  # a lease per instance may go unused: refused early, never late
+    assert len({remaining(r) for r in served}) == len(served)
+    assert all(r.status_code == 429 for r in rest[len(served) - 60 :])
