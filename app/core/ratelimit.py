@@ -18,8 +18,9 @@ microseconds, never for a request. A large budget is counted in leases: one upse
 requests without a round trip. The limit still holds across replicas (every request answered was
 reserved), a client spread over several replicas may be refused up to ``lease - 1`` requests early
 per replica, and its ``RateLimit-Remaining`` is exact on one replica, approximate across several. A
-small budget (under 200: the public's, the token endpoint's) leases one count at a time: exact. On SQLite (the embedded, single-process
-default) the counts are kept in memory. If PostgreSQL cannot be reached for counting, requests are let
+small budget (under 200: the public's, the token endpoint's) leases one count at a time: exact.
+Requests arriving while their key's lease is being reserved wait for it. On SQLite (the embedded,
+single-process default) the counts are kept in memory. If PostgreSQL cannot be reached for counting, requests are let
 through: the request itself then fails or succeeds on its own merits.
 """
 
