@@ -64,6 +64,13 @@ def bearer(app: FastAPI, sub: str, role: Role = Role.PARTNER_REFERRER) -> dict[s
     return {"Authorization": f"Bearer {issued.access_token}"}
 
 
+async def burst(
+    a: httpx.AsyncClient, b: httpx.AsyncClient, headers: dict[str, str], n: int
+) -> list[httpx.Response]:
+    """``n`` requests at once, alternately to two instances."""
+    return list(await asyncio.gather(*[(a if i % 2 else b).get("/v1/me", headers=headers) for i in range(n)]))
+
+
 def remaining(response: httpx.Response) -> int:
     return int(response.headers["ratelimit-remaining"])
 
@@ -311,9 +318,7 @@ async def test_concurrent_requests_are_each_counted_once(make_app: AppFactory) -
     replica_a, replica_b = make_app(rate_limit_requests=20), make_app(rate_limit_requests=20)
     headers = bearer(replica_a, "bursty.system")
     async with http(replica_a) as a, http(replica_b) as b:
-        answers = await asyncio.gather(
-            *[(a if n % 2 else b).get("/v1/me", headers=headers) for n in range(30)]
-        )
+        answers = await burst(a, b, headers, 30)
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [200] * 20 + [429] * 10
     assert sorted(remaining(r) for r in answers if r.status_code == 200) == list(range(20))
@@ -406,9 +411,7 @@ async def test_concurrent_requests_share_one_lease_each_count_once(make_app: App
     replica_a, replica_b = make_app(rate_limit_requests=200), make_app(rate_limit_requests=200)
     headers = bearer(replica_a, "crowded.system")
     async with http(replica_a) as a, http(replica_b) as b:
-        answers = await asyncio.gather(
-            *[(a if n % 2 else b).get("/v1/me", headers=headers) for n in range(60)]
-        )
+        answers = await burst(a, b, headers, 60)
         rest = [await a.get("/v1/me", headers=headers) for _ in range(150)]
     served = [r for r in [*answers, *rest] if r.status_code == 200]
     assert [r.status_code for r in answers] == [200] * 60
