@@ -45,6 +45,7 @@ from bench.seed_large import ALLOCATE
 
 # Whose token each scenario's requests carry, as bench/provision.py's BENCH_CLIENTS registers them.
 CALLERS = {
+    "me": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "referral_create": ("bench:police", "police", "partner_referrer"),
     "referral_get": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "triage_page": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),

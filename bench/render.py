@@ -31,6 +31,39 @@ def write_results(report: dict[str, Any]) -> Path:
     return path
 
 
+# What a run's table may hold: the targets, and mash-api from another checkout (run.py --before-bin).
+LABELS = (*TARGETS, "before")
+
+
+def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One target's rounds of a scenario as one result: the median round's figures (by requests a
+    second), every round's requests a second, their spread (max - min, % of the median: the run-to-run
+    noise) and the errors of all rounds."""
+    ranked = sorted(results, key=lambda result: float(result["rps"]))
+    median = dict(ranked[(len(ranked) - 1) // 2])
+    rates = [float(result["rps"]) for result in results]
+    median["rounds_rps"] = rates
+    median["spread_pct"] = (
+        round((max(rates) - min(rates)) / float(median["rps"]) * 100, 1)
+        if len(rates) > 1 and median["rps"]
+        else None
+    )
+    median["errors"] = sum(int(result["errors"]) for result in results)
+    median["errors_outside_window"] = sum(int(result["errors_outside_window"]) for result in results)
+    return median
+
+
+def change(entry: dict[str, Any]) -> tuple[float, float | None] | None:
+    """Ours against before, % of before's requests a second; with the run-to-run noise it is measured
+    against (the larger of the two spreads), when there were rounds."""
+    ours, before = entry.get("ours"), entry.get("before")
+    if ours is None or before is None or not before["rps"]:
+        return None
+    spreads = [s for s in (ours.get("spread_pct"), before.get("spread_pct")) if s is not None]
+    changed = round((float(ours["rps"]) / float(before["rps"]) - 1) * 100, 1)
+    return changed, max(spreads) if spreads else None
+
+
 def ratio(run: dict[str, Any]) -> float | None:
     if "ours" not in run or "ceiling" not in run or not run["ceiling"]["rps"]:
         return None
@@ -64,7 +97,26 @@ def _table(headers: list[str], rows: list[list[str]], *, left: tuple[int, ...]) 
     return lines
 
 
+def _spread(result: dict[str, Any] | None) -> str:
+    return "-" if result is None or result.get("spread_pct") is None else f"{result['spread_pct']:.0f}"
+
+
+def _verdict(entry: dict[str, Any]) -> list[str]:
+    """The before columns: before's requests a second, ours' change, and whether a fall is beyond
+    the run-to-run noise (only rounds can tell)."""
+    before, changed = entry.get("before"), change(entry)
+    if before is None or changed is None:
+        return ["-", "-", "-"]
+    pct, noise = changed
+    # One round has no noise to hold the change against.
+    verdict = "?" if noise is None else "SLOWER" if -pct > noise else "within"
+    return [f"{before['rps']:.1f}", f"{pct:+.0f}", verdict]
+
+
 def render(report: dict[str, Any]) -> str:
+    params = report["parameters"]
+    rounds = int(params.get("rounds", 1))
+    compared = any("before" in entry for entry in report["scenarios"])
     headers = [
         "scenario",
         "ours req/s",
@@ -77,6 +129,10 @@ def render(report: dict[str, Any]) -> str:
         "errors",
         "noise %",
     ]
+    if rounds > 1:
+        headers.append("spread %")
+    if compared:
+        headers.extend(["before req/s", "change %", "vs noise"])
     rows = []
     for entry in report["scenarios"]:
         ours, top = entry.get("ours"), entry.get("ceiling")
@@ -88,28 +144,56 @@ def render(report: dict[str, Any]) -> str:
 
         shown_ratio = "-" if entry["ratio"] is None else f"{entry['ratio']:.2f}"
         failed = f"{errors(ours)} / {errors(top)}"
-        rows.append(
-            [entry["name"], *cells(ours), *cells(top), shown_ratio, failed, f"{_noise(ours)} / {_noise(top)}"]
-        )
+        row = [
+            entry["name"],
+            *cells(ours),
+            *cells(top),
+            shown_ratio,
+            failed,
+            f"{_noise(ours)} / {_noise(top)}",
+        ]
+        if rounds > 1:
+            spreads = [_spread(entry.get(label)) for label in ("ours", "ceiling", "before") if label in entry]
+            row.append(" / ".join(spreads))
+        if compared:
+            row.extend(_verdict(entry))
+        rows.append(row)
     lines = _table(headers, rows, left=(0,))
-    params = report["parameters"]
     lines.insert(
         0,
         f"concurrency {params['concurrency']}, {params['warmup_s']}s warm-up + {params['duration_s']}s "
         f"measured, {report['machine']['cpus']} CPUs; errors and noise (CPU % of one core taken by "
         "unrelated processes and other VMs while measuring) are ours / ceiling",
     )
+    if rounds > 1:
+        lines.insert(
+            1,
+            f"{rounds} rounds, the targets taking turns: each figure is the median round's; spread % (the "
+            "run-to-run noise) is the rounds' max - min, % of the median, for "
+            + " / ".join(label for label in LABELS if any(label in entry for entry in report["scenarios"])),
+        )
+    if compared:
+        lines.insert(
+            1,
+            "before: mash-api at "
+            + str((report.get("before_git") or {}).get("commit", "?"))[:10]
+            + "; change % is ours against it; vs noise says SLOWER where ours fell by more than the larger"
+            " spread of the two",
+        )
     lines.append("")
     if not rows:  # only the one-at-a-time requests ran
         lines = []
     for entry in report["scenarios"]:
-        for target in TARGETS:
+        for target in LABELS:
             if target in entry:
                 result = entry[target]
                 per = ", ".join(f"{k} {v}" for k, v in result["db_per_request"].items() if v)
                 waits = ", ".join(f"{k} {v}" for k, v in result["db_activity"].items())
                 used = ", ".join(f"{k} {v}" for k, v in result["cpu_pct"].items())
                 lines.append(f"{entry['name']}@{target}:")
+                if len(result.get("rounds_rps", [])) > 1:
+                    rates = ", ".join(f"{rate:.1f}" for rate in result["rounds_rps"])
+                    lines.append(f"  req/s by round: {rates} (the median round's figures below)")
                 lines.append(f"  CPU % of one core: {used or 'n/a'}")
                 lines.append(f"  database per request: {per}")
                 lines.append(f"  connections to {report['parameters']['database']} (average): {waits}")
@@ -125,7 +209,7 @@ def render(report: dict[str, Any]) -> str:
     noisy = [
         f"{entry['name']}@{target}"
         for entry in report["scenarios"]
-        for target in TARGETS
+        for target in LABELS
         if target in entry and _noise_pct(entry[target]) > threshold
     ]
     if noisy:

@@ -10,6 +10,9 @@ each target (mash-api via ``mash serve``, then bench/ceiling.py under uvicorn; o
 unless ``--workers``), it recreates the PostgreSQL database ``mash_bench`` (a copy of the template, or freshly migrated),
 registers a police and a hub client, starts the server, runs every scenario with bench/loadgen.py in
 a separate process, and stops the server. Each target starts from the same database.
+``--rounds N`` repeats that N times, the targets taking turns, and reports the median round with the
+rounds' spread (the run-to-run noise); ``--before-bin DIR`` adds another checkout's mash-api as the
+target "before" in every round, for a before/after held against that noise.
 Results also go to bench/results/<UTC timestamp>.json; server logs beside them. Exits 1 if any
 request failed (non-2xx or connection error) or the audit chain no longer verifies.
 """
@@ -42,7 +45,7 @@ from bench import seed_large  # noqa: E402
 from bench.measure import run_scenario, verify_audit_chain, wait_quiet  # noqa: E402
 from bench.probes import PROBES, Probe, run_probe  # noqa: E402
 from bench.provision import APP_ROLE, ensure_app_role, fresh_database, seed_template  # noqa: E402
-from bench.render import errors, git_state, ratio, render, write_results  # noqa: E402
+from bench.render import LABELS, combine, errors, git_state, ratio, render, write_results  # noqa: E402
 from bench.scenarios import SCENARIOS, TARGETS, Scenario, Target  # noqa: E402
 from bench.servers import BIN, RESULTS, Server, free_port, info, server_env  # noqa: E402
 
@@ -71,53 +74,66 @@ async def benchmark(
     if args.referrals > 0 and (probes or any(scenario.seeded for scenario in scenarios)):
         template, seeded = await seed_template(args, admin_dsn, dsn, env, workdir)
 
-    commands: dict[Target, tuple[list[str], str]] = {
-        "ours": ([str(args.ours_bin / "mash"), "serve", "--workers", str(args.workers)], "/readyz"),
-        "ceiling": (
-            [str(BIN / "python"), "-m", "bench.ceiling", "serve", "--workers", str(args.workers)],
-            "/readyz",
-        ),
+    serve = ["serve", "--workers", str(args.workers)]
+    # Each label served, by the protocol it speaks (what the load generator sends it) and its command:
+    # "before" is mash-api too, from another checkout (--before-bin), measured in the same rounds.
+    served: dict[str, tuple[Target, list[str]]] = {
+        "ours": ("ours", [str(args.ours_bin / "mash"), *serve]),
+        "ceiling": ("ceiling", [str(BIN / "python"), "-m", "bench.ceiling", *serve]),
     }
-    runs: dict[str, dict[str, Any]] = {scenario.name: {} for scenario in scenarios}
+    labels: list[str] = [t for t in targets if scenarios or t == "ours"]
+    if args.before_bin is not None and scenarios:
+        served["before"] = ("ours", [str(args.before_bin / "mash"), *serve])
+        labels.append("before")
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {scenario.name: {} for scenario in scenarios}
     probed: dict[str, dict[str, Any]] = {}
     checks: dict[str, Any] = {}
-    # The probes run on mash-api only: the ceiling has nothing to do without a load scenario.
-    for target in [t for t in targets if scenarios or t == "ours"]:
-        # Each target starts from the same database: the other's writes (new referrals at the top of
-        # every list, new people among the candidates, a longer audit trail) must not weigh on it.
-        ctx = await fresh_database(args, admin_dsn, dsn, env, workdir, template)
-        command, ready_path = commands[target]
-        port = free_port()
-        target_env = env if target == "ours" else owner_env
-        server = Server(target, [*command, "--port", str(port)], target_env, workdir / f"{target}.log", port)
-        info(f"starting {target} on port {port}")
-        try:
-            server.start()
-            await server.wait_ready(ready_path)
-            for scenario in scenarios:
-                info(f"  {scenario.name}@{target}: {args.warmup}s + {args.duration}s, c={args.concurrency}")
-                result = await run_scenario(scenario, server, ctx, args, dsn)
-                runs[scenario.name][target] = result
-                info(
-                    f"    {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
-                    f"errors {result['errors']} (+{result['errors_outside_window']} outside the window), "
-                    f"load generator {result['loadgen_cpu_pct']}% CPU"
-                )
-            for probe in probes if target == "ours" else []:
-                info(f"  {probe.name}@{target}: 1 + {args.probe_runs} requests, one at a time")
-                await wait_quiet(server, args)
-                probed[probe.name] = await run_probe(probe, server, ctx, args.probe_runs)
-                info(f"    {probed[probe.name]}")
-        finally:
-            server.stop()
-        if target == "ours":
-            checks["audit_chain"] = await verify_audit_chain(env, workdir)
+    for round_no in range(1, args.rounds + 1):
+        # The targets take turns within each round, so that a slow spell on the machine falls on
+        # all of them alike rather than on whichever ran then.
+        for label in labels:
+            # Each target starts from the same database: the other's writes (new referrals at the top
+            # of every list, new people among the candidates, a longer audit trail) must not weigh on it.
+            ctx = await fresh_database(args, admin_dsn, dsn, env, workdir, template)
+            protocol, command = served[label]
+            port = free_port()
+            target_env = owner_env if protocol == "ceiling" else env
+            log = workdir / f"{label}-{round_no}.log"
+            server = Server(protocol, [*command, "--port", str(port)], target_env, log, port)
+            info(f"round {round_no} of {args.rounds}: starting {label} on port {port}")
+            try:
+                server.start()
+                await server.wait_ready("/readyz")
+                for scenario in scenarios:
+                    info(
+                        f"  {scenario.name}@{label}: {args.warmup}s + {args.duration}s, c={args.concurrency}"
+                    )
+                    result = await run_scenario(scenario, server, ctx, args, dsn)
+                    runs[scenario.name].setdefault(label, []).append(result)
+                    info(
+                        f"    {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
+                        f"errors {result['errors']} (+{result['errors_outside_window']} outside the window), "
+                        f"load generator {result['loadgen_cpu_pct']}% CPU"
+                    )
+                # The probes run on mash-api once: the ceiling has nothing to do without a load scenario.
+                for probe in probes if label == "ours" and round_no == 1 else []:
+                    info(f"  {probe.name}@{label}: 1 + {args.probe_runs} requests, one at a time")
+                    await wait_quiet(server, args)
+                    probed[probe.name] = await run_probe(probe, server, ctx, args.probe_runs)
+                    info(f"    {probed[probe.name]}")
+            finally:
+                server.stop()
+            if protocol == "ours":
+                chain = await verify_audit_chain(env, workdir)
+                if checks.get("audit_chain", {}).get("valid", True):  # the first invalid one stands
+                    checks["audit_chain"] = chain
 
     return {
         "timestamp": stamp,
         "git": git_state(),
         # The code that served as "ours", when it is another checkout's (--ours-bin).
         "ours_git": None if args.ours_bin == BIN else git_state(args.ours_bin.resolve().parent.parent),
+        "before_git": None if args.before_bin is None else git_state(args.before_bin.resolve().parent.parent),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -127,6 +143,7 @@ async def benchmark(
             "concurrency": args.concurrency,
             "workers": args.workers,
             "duration_s": args.duration,
+            "rounds": args.rounds,
             "warmup_s": args.warmup,
             "client": args.client,
             "database": args.database,
@@ -138,8 +155,8 @@ async def benchmark(
             {
                 "name": scenario.name,
                 "description": scenario.description,
-                **runs[scenario.name],
-                "ratio": ratio(runs[scenario.name]),
+                **{label: combine(results) for label, results in runs[scenario.name].items()},
+                "ratio": ratio({label: combine(results) for label, results in runs[scenario.name].items()}),
             }
             for scenario in scenarios
         ],
@@ -240,6 +257,21 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         " change, on the same seeded database and harness; default this checkout's)",
     )
     parser.add_argument(
+        "--before-bin",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help='also serve, in every round, mash-api with the `mash` in DIR as "before" (another checkout\'s'
+        " .venv/bin): the table then compares ours with it against the run-to-run noise",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every target's scenarios this many times, taking turns; the table shows the median"
+        " round and the run-to-run noise (the rounds' spread; default 1: none)",
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -255,6 +287,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.scenarios = [SCENARIOS[name] for name in names if name in SCENARIOS]
     args.probes = [PROBES[name] for name in names if name in PROBES]
     args.target_list = [t for t in TARGETS if t in {x.strip() for x in args.targets.split(",")}]
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if not args.target_list:
         parser.error(f"--targets must name at least one of {', '.join(TARGETS)}")
     return args
@@ -277,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [
         f"{entry['name']}@{target}"
         for entry in report["scenarios"]
-        for target in TARGETS
+        for target in LABELS
         if errors(entry.get(target))
     ] + [
         f"{probe['name']}@ours"

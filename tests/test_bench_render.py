@@ -1,0 +1,73 @@
+"""A before/after bench run says "slower" only where the fall is larger than the run-to-run noise it
+measured (bench/render.py; issue 12's "no scenario slower than before by more than the noise")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.render import combine, render
+
+
+def _round(rps: float, errors: int = 0) -> dict[str, Any]:
+    return {
+        "rps": rps,
+        "p50_ms": 10.0,
+        "p99_ms": 20.0,
+        "errors": errors,
+        "errors_outside_window": 0,
+        "cpu_pct": {"server": 98.0, "other": 2.0},
+        "db_per_request": {},
+        "db_activity": {},
+    }
+
+
+def _report(ours: list[float], before: list[float]) -> dict[str, Any]:
+    return {
+        "parameters": {
+            "concurrency": 32,
+            "warmup_s": 3,
+            "duration_s": 10,
+            "rounds": len(ours),
+            "database": "mash_bench",
+            "quiet_threshold_pct": 25.0,
+        },
+        "machine": {"cpus": 2},
+        "before_git": {"commit": "ce1c248924aa"},
+        "scenarios": [
+            {
+                "name": "me",
+                "ours": combine([_round(rps) for rps in ours]),
+                "before": combine([_round(rps) for rps in before]),
+                "ratio": None,
+            }
+        ],
+        "probes": [],
+        "checks": {},
+    }
+
+
+def _row(table: str) -> list[str]:
+    return next(line for line in table.splitlines() if line.startswith("me ")).split()
+
+
+def test_the_median_round_stands_for_the_rounds_and_their_spread_is_the_noise() -> None:
+    combined = combine([_round(700.0, errors=1), _round(600.0), _round(800.0, errors=2)])
+    assert combined["rps"] == 700.0
+    assert combined["rounds_rps"] == [700.0, 600.0, 800.0]
+    assert combined["spread_pct"] == round(200 / 700 * 100, 1)
+    assert combined["errors"] == 3  # every round's, not only the median's
+
+
+def test_a_fall_within_the_rounds_spread_is_within_the_noise() -> None:
+    row = _row(render(_report(ours=[650.0, 700.0, 750.0], before=[680.0, 730.0, 780.0])))
+    assert row[-3:] == ["730.0", "-4", "within"]
+
+
+def test_a_fall_beyond_the_spread_is_slower() -> None:
+    row = _row(render(_report(ours=[580.0, 590.0, 600.0], before=[700.0, 710.0, 720.0])))
+    assert row[-3:] == ["710.0", "-17", "SLOWER"]
+
+
+def test_one_round_cannot_say() -> None:
+    row = _row(render(_report(ours=[600.0], before=[700.0])))
+    assert row[-3:] == ["700.0", "-14", "?"]
