@@ -7,22 +7,11 @@ from __future__ import annotations
 import httpx
 
 from app.governance.feed.rules import EventType
+from tests.fixtures import referrals
 from tests.fixtures.adults import CLOSE, patch_concern, raise_concern
 from tests.fixtures.callers import Who
 from tests.fixtures.feed import Poller
 from tests.fixtures.http import assert_problem
-from tests.fixtures.referrals import (
-    ask,
-    create_referral,
-    proposal_body,
-    propose,
-    propose_and_approve,
-    rate,
-    referral_body,
-    review,
-    unique_child,
-    withdraw,
-)
 
 
 async def test_two_agencies_each_see_exactly_their_own_events_in_order(
@@ -36,21 +25,37 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     for poller in everyone:
         assert await poller.poll() == []  # nothing yet; each stores its cursor
 
-    p1 = (await create_referral(client, who["police"], referral_body(unique_child())))["id"]
-    p2 = (await create_referral(client, who["police"], referral_body(unique_child())))["id"]
-    h1 = (await create_referral(client, who["health"], referral_body(unique_child())))["id"]
-    h2 = (await create_referral(client, who["health"], referral_body(unique_child())))["id"]
+    p1 = (
+        await referrals.create_referral(
+            client, who["police"], referrals.referral_body(referrals.unique_child())
+        )
+    )["id"]
+    p2 = (
+        await referrals.create_referral(
+            client, who["police"], referrals.referral_body(referrals.unique_child())
+        )
+    )["id"]
+    h1 = (
+        await referrals.create_referral(
+            client, who["health"], referrals.referral_body(referrals.unique_child())
+        )
+    )["id"]
+    h2 = (
+        await referrals.create_referral(
+            client, who["health"], referrals.referral_body(referrals.unique_child())
+        )
+    )["id"]
     for poller in everyone:
         await poller.poll()
 
-    await rate(client, who["practitioner"], p1, "red")
-    await rate(client, who["practitioner"], h1)
-    await rate(client, who["practitioner"], p2, "green")
-    await ask(client, who["practitioner"], p1, "education")
+    await referrals.rate(client, who["practitioner"], p1, "red")
+    await referrals.rate(client, who["practitioner"], h1)
+    await referrals.rate(client, who["practitioner"], p2, "green")
+    await referrals.ask(client, who["practitioner"], p1, "education")
     # Health's referral asks the police too: the police see that request, and nothing else of it.
     police_request = next(
         c
-        for c in await ask(client, who["practitioner"], h1, "education", "police")
+        for c in await referrals.ask(client, who["practitioner"], h1, "education", "police")
         if c["agency"] == "police"
     )
     await police.poll()
@@ -58,7 +63,9 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     # Requests that fail after doing part of their work roll back whole, leaving no event behind.
     # A decision with contradicting CIN codes is refused after the referral was locked for it...
     refused = await client.post(
-        f"/v1/referrals/{p1}/threshold-decisions", json=proposal_body(nfa=True), headers=who["practitioner"]
+        f"/v1/referrals/{p1}/threshold-decisions",
+        json=referrals.proposal_body(nfa=True),
+        headers=who["practitioner"],
     )
     assert_problem(refused, 422, "validation_failed")
     # ... a stale If-Match after reading the referral ...
@@ -74,10 +81,10 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     assert_problem(failed, 409, "invalid_transition")
 
     await health.poll()
-    await propose_and_approve(client, who["practitioner"], who["manager"], p1)
+    await referrals.propose_and_approve(client, who["practitioner"], who["manager"], p1)
     # Health's first decision is returned, then a second one approved.
-    returned = await propose(client, who["practitioner"], h1)
-    response = await review(client, who["manager"], returned["id"], approved=False)
+    returned = await referrals.propose(client, who["practitioner"], h1)
+    response = await referrals.review(client, who["manager"], returned["id"], approved=False)
     assert response.status_code == 200, response.text
     answered = await client.post(
         f"/v1/contributions/{police_request['id']}/response",
@@ -85,9 +92,9 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
         headers=who["police"],
     )
     assert answered.status_code == 200, answered.text
-    await propose_and_approve(client, who["practitioner"], who["manager"], h1)
+    await referrals.propose_and_approve(client, who["practitioner"], who["manager"], h1)
     for referral_id in (p2, h2):
-        withdrawn = await withdraw(client, who["practitioner"], referral_id)
+        withdrawn = await referrals.withdraw(client, who["practitioner"], referral_id)
         assert withdrawn.status_code == 200, withdrawn.text
     for poller in everyone:
         await poller.poll()
@@ -174,11 +181,19 @@ async def test_a_partner_resumes_from_its_cursor_after_others_changes(
 ) -> None:
     """Events the police may not see do not hold back or repeat in its feed: its cursor moves past them."""
     police = Poller(client, who["police"])
-    mine = (await create_referral(client, who["police"], referral_body(unique_child())))["id"]
+    mine = (
+        await referrals.create_referral(
+            client, who["police"], referrals.referral_body(referrals.unique_child())
+        )
+    )["id"]
     assert [e["record_id"] for e in await police.poll()] == [mine]
     for _ in range(3):
-        other = (await create_referral(client, who["health"], referral_body(unique_child())))["id"]
-        await rate(client, who["practitioner"], other)
+        other = (
+            await referrals.create_referral(
+                client, who["health"], referrals.referral_body(referrals.unique_child())
+            )
+        )["id"]
+        await referrals.rate(client, who["practitioner"], other)
         assert await police.poll() == []
-    await rate(client, who["practitioner"], mine)
+    await referrals.rate(client, who["practitioner"], mine)
     assert [(e["record_id"], e["event_type"]) for e in await police.poll()] == [(mine, "referral.rated")]

@@ -8,27 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.adults import (
-    CLOSE,
-    advocacy_body,
-    concern_body,
-    concern_in,
-    conclude,
-    conclusion_body,
-    decide,
-    decision_body,
-    get_concern,
-    make_plan,
-    open_enquiry,
-    patch_concern,
-    plan_body,
-    plan_etag,
-    public_concern_body,
-    raise_concern,
-    record_advocacy,
-    review_body,
-    review_plan,
-)
+from tests.fixtures import adults as fx
 from tests.fixtures.adults import action as plan_action
 from tests.fixtures.callers import Who
 from tests.fixtures.feed import Event, read_all
@@ -66,7 +46,7 @@ def no_hub_ids(found: list[Event]) -> None:
 async def test_the_raiser_sees_its_concerns_status_changes_and_the_decision(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "closed")
+    case = await fx.concern_in(client, who, "closed")
     seen = await events(client, who["health"])
     assert story(seen) == [
         ("adult_concern.received", "received"),
@@ -105,23 +85,25 @@ async def test_the_raiser_sees_its_concerns_status_changes_and_the_decision(
 async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    open_case = await raise_concern(client, who["health"])
-    limited = await raise_concern(client, who["health"])
+    open_case = await fx.raise_concern(client, who["health"])
+    limited = await fx.raise_concern(client, who["health"])
     for concern, reason in ((open_case, None), (limited, LIMITED)):
-        body = decision_body()
+        body = fx.decision_body()
         if reason is not None:
             body["feedback_limited_reason"] = reason
-        await decide(client, who["manager"], concern["id"], body)
-        await open_enquiry(client, who["worker"], concern["id"])
-        assessed = await record_advocacy(
-            client, who["worker"], concern["id"], advocacy_body(difficulty=False, offer="not_required")
+        await fx.decide(client, who["manager"], concern["id"], body)
+        await fx.open_enquiry(client, who["worker"], concern["id"])
+        assessed = await fx.record_advocacy(
+            client, who["worker"], concern["id"], fx.advocacy_body(difficulty=False, offer="not_required")
         )
         assert assessed.status_code == 201, assessed.text
-        case = await get_concern(client, who["worker"], concern["id"])
+        case = await fx.get_concern(client, who["worker"], concern["id"])
         allegations = [a["id"] for a in case["allegations"]]
-        concluded = await conclude(client, who["manager"], case["enquiry_id"], conclusion_body(allegations))
+        concluded = await fx.conclude(
+            client, who["manager"], case["enquiry_id"], fx.conclusion_body(allegations)
+        )
         assert concluded.status_code == 200, concluded.text
-        closed = await patch_concern(client, who["worker"], concern["id"], CLOSE)
+        closed = await fx.patch_concern(client, who["worker"], concern["id"], fx.CLOSE)
         assert closed.status_code == 200, closed.text
 
     seen = await events(client, who["health"])
@@ -137,7 +119,7 @@ async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
     assert told["data"] == {}
     assert len(story(seen, open_case["id"])) == 5
     # The raiser's own view of the concern agrees: no feedback, marked limited.
-    assert (await get_concern(client, who["health"], limited["id"]))["feedback"] is None
+    assert (await fx.get_concern(client, who["health"], limited["id"]))["feedback"] is None
     # Adult social care still sees everything that happened on the limited concern.
     full = await events(client, who["worker"], record_type="adult_concern")
     decided = [
@@ -149,7 +131,7 @@ async def test_limited_feedback_withholds_every_event_that_tells_the_decision(
 async def test_an_agency_that_did_not_raise_a_concern_sees_none_of_it(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    await concern_in(client, who, "enquiry_concluded")
+    await fx.concern_in(client, who, "enquiry_concluded")
     for agency in ("police", "education", "practitioner"):
         assert await events(client, who[agency]) == []
 
@@ -161,11 +143,11 @@ async def test_an_agency_that_did_not_raise_a_concern_sees_none_of_it(
 async def test_action_owners_see_their_plans_and_only_their_own_actions(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    case = await concern_in(client, who, "enquiry_open")
-    plan = await make_plan(
+    case = await fx.concern_in(client, who, "enquiry_open")
+    plan = await fx.make_plan(
         client,
         who["worker"],
-        plan_body(case.person_id, plan_action("police"), plan_action("housing"), concern_id=case.id),
+        fx.plan_body(case.person_id, plan_action("police"), plan_action("housing"), concern_id=case.id),
     )
     actions = {a["agency"]: a for a in plan["actions"]}
     for agency in ("police", "housing"):
@@ -179,15 +161,15 @@ async def test_action_owners_see_their_plans_and_only_their_own_actions(
     amended = await client.patch(
         f"/v1/safeguarding-plans/{plan['id']}",
         json={"contingency": "Her daughter calls the duty team."},
-        headers={**who["worker"], "If-Match": await plan_etag(client, who["worker"], plan["id"])},
+        headers={**who["worker"], "If-Match": await fx.plan_etag(client, who["worker"], plan["id"])},
     )
     assert amended.status_code == 200, amended.text
-    reviewed = await review_plan(client, who["worker"], plan["id"], review_body())
+    reviewed = await fx.review_plan(client, who["worker"], plan["id"], fx.review_body())
     assert reviewed.status_code == 201, reviewed.text
-    closed = await review_plan(client, who["worker"], plan["id"], review_body("close"))
+    closed = await fx.review_plan(client, who["worker"], plan["id"], fx.review_body("close"))
     assert closed.status_code == 201, closed.text
     # A plan with no concern is on a stream of its own; its action owner sees it all the same.
-    solo = await make_plan(client, who["worker"], plan_body(case.person_id, plan_action("police")))
+    solo = await fx.make_plan(client, who["worker"], fx.plan_body(case.person_id, plan_action("police")))
 
     police = await events(client, who["police"])
     assert [(e["record_id"], e["event_type"], e["status"]) for e in police] == [
@@ -333,7 +315,7 @@ async def test_hub_roles_see_everything_on_their_side_and_nothing_on_the_other(
         headers=who["practitioner"],
     )
     assert consent.status_code == 201, consent.text
-    concern = await raise_concern(client, who["health"], concern_body())
+    concern = await fx.raise_concern(client, who["health"], fx.concern_body())
 
     children = await events(client, who["practitioner"])
     assert children == await events(client, who["mash_manager"])
@@ -369,7 +351,7 @@ _PUBLIC_RAISER = "Jo Feedwatcher"
 async def test_a_public_concern_is_on_its_hubs_feed_as_the_public_and_on_no_partners(
     client: httpx.AsyncClient, who: Who
 ) -> None:
-    body = public_concern_body(
+    body = fx.public_concern_body(
         {"given_name": "Ivy", "family_name": "Feedpublic", "approximate_age": 90},
         {"relationship": "family", "name": _PUBLIC_RAISER, "email": "jo@example.org"},
         what_happened="Bruises on her arms after the carers' visits.",

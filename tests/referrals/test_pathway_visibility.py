@@ -9,21 +9,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from tests.fixtures import pathway
 from tests.fixtures.callers import Who
 from tests.fixtures.feed import read_all
 from tests.fixtures.http import assert_problem, ok
-from tests.fixtures.pathway import (
-    STRATEGY,
-    accepted_referral,
-    assessment_body,
-    complete_assessment,
-    completion_body,
-    conclude,
-    conference,
-    discussion_body,
-    hold_discussion,
-    start_assessment,
-)
 from tests.fixtures.values import Body
 
 RECEIVED = "2025-11-10T10:00:00Z"
@@ -40,18 +29,20 @@ PATHWAY_EVENTS = [
 async def _pathway(client: httpx.AsyncClient, app: FastAPI, who: Who) -> dict[str, Body]:
     """A referral decided for a strategy discussion, its child assessed (ending in a strategy discussion),
     a section 47 enquiry and a conference that makes a plan."""
-    referral = await accepted_referral(client, app, who, RECEIVED, STRATEGY)
-    assessment = await start_assessment(client, who["practitioner"], assessment_body(referral, "2025-11-11"))
-    completion = completion_body("2025-11-20", outcome="strategy_discussion")
-    assessment = ok(await complete_assessment(client, who["manager"], assessment["id"], completion))
-    discussion = await hold_discussion(
-        client, who["practitioner"], discussion_body(referral, "2025-11-21T10:00:00Z")
+    referral = await pathway.accepted_referral(client, app, who, RECEIVED, pathway.STRATEGY)
+    assessment = await pathway.start_assessment(
+        client, who["practitioner"], pathway.assessment_body(referral, "2025-11-11")
+    )
+    completion = pathway.completion_body("2025-11-20", outcome="strategy_discussion")
+    assessment = ok(await pathway.complete_assessment(client, who["manager"], assessment["id"], completion))
+    discussion = await pathway.hold_discussion(
+        client, who["practitioner"], pathway.discussion_body(referral, "2025-11-21T10:00:00Z")
     )
     enquiry_id = discussion["section_47_enquiries"][0]["id"]
     outcome = {"concluded_on": "2025-11-28", "outcome": "initial_child_protection_conference"}
-    ok(await conclude(client, who["manager"], enquiry_id, outcome))
+    ok(await pathway.conclude(client, who["manager"], enquiry_id, outcome))
     plan = {"held_on": "2025-12-05", "outcome": "child_protection_plan", "category_of_abuse": "multiple"}
-    enquiry = ok(await conference(client, who["practitioner"], enquiry_id, plan))
+    enquiry = ok(await pathway.conference(client, who["practitioner"], enquiry_id, plan))
     discussion = ok(
         await client.get(f"/v1/strategy-discussions/{discussion['id']}", headers=who["practitioner"])
     )
@@ -138,9 +129,9 @@ async def test_the_childs_export_gives_the_pathway_on_the_childrens_side(
 async def test_a_sibling_s_export_names_only_them_in_the_discussion(
     client: httpx.AsyncClient, app: FastAPI, who: Who
 ) -> None:
-    referral = await accepted_referral(client, app, who, RECEIVED, STRATEGY, children=2)
-    discussion = await hold_discussion(
-        client, who["practitioner"], discussion_body(referral, "2025-11-21T10:00:00Z")
+    referral = await pathway.accepted_referral(client, app, who, RECEIVED, pathway.STRATEGY, children=2)
+    discussion = await pathway.hold_discussion(
+        client, who["practitioner"], pathway.discussion_body(referral, "2025-11-21T10:00:00Z")
     )
     first, second = referral["children"]
     export = ok(await client.get(f"/v1/people/{second['person_id']}/record", headers=who["practitioner"]))

@@ -13,21 +13,10 @@ import httpx
 from fastapi import FastAPI
 
 from app.core import clock
+from tests.fixtures import pathway
 from tests.fixtures.callers import Who
 from tests.fixtures.database import run_sql
 from tests.fixtures.http import ok
-from tests.fixtures.pathway import (
-    STRATEGY,
-    accepted_referral,
-    child_ids,
-    complete_assessment,
-    completion_body,
-    conclude,
-    conference,
-    discussion_body,
-    hold_discussion,
-    start_assessment,
-)
 from tests.fixtures.values import Body, sql_id
 
 TODAY = clock.today()
@@ -44,19 +33,19 @@ async def _due_on(app: FastAPI, table: str, column: str, record_id: str, day: st
 async def _assessments(client: httpx.AsyncClient, app: FastAPI, who: Who) -> None:
     """Open: one overdue, one due today (due soon), one due in 45 working days. Completed today: one
     within its timescale, one late."""
-    referral = await accepted_referral(client, app, who, children=5)
+    referral = await pathway.accepted_referral(client, app, who, children=5)
     made = []
-    for child_id in child_ids(referral):
+    for child_id in pathway.child_ids(referral):
         body = {"referral_id": referral["id"], "child_id": child_id, "started_on": TODAY.isoformat()}
-        made.append((await start_assessment(client, who["practitioner"], body))["id"])
+        made.append((await pathway.start_assessment(client, who["practitioner"], body))["id"])
     overdue, due_today, _, within, late = made
     await _due_on(app, "assessments", "due_on", overdue, _day(-1))
     await _due_on(app, "assessments", "due_on", due_today, _day(0))
     await _due_on(app, "assessments", "due_on", late, "2000-01-03")
     for assessment_id in (within, late):
         ok(
-            await complete_assessment(
-                client, who["manager"], assessment_id, completion_body(TODAY.isoformat())
+            await pathway.complete_assessment(
+                client, who["manager"], assessment_id, pathway.completion_body(TODAY.isoformat())
             )
         )
 
@@ -65,21 +54,23 @@ async def _enquiries(client: httpx.AsyncClient, app: FastAPI, who: Who) -> None:
     """Awaiting a conference: one open and due in 15 working days, one open and overdue, one with a
     conference called for today (due soon). Not awaiting: one concluded with a plan. Held today: one
     within 15 working days, one late."""
-    referral = await accepted_referral(client, app, who, decision=STRATEGY, children=6)
+    referral = await pathway.accepted_referral(client, app, who, decision=pathway.STRATEGY, children=6)
     held_at = clock.now().isoformat()
-    discussion = await hold_discussion(client, who["practitioner"], discussion_body(referral, held_at))
+    discussion = await pathway.hold_discussion(
+        client, who["practitioner"], pathway.discussion_body(referral, held_at)
+    )
     _, overdue, called, concluded, within, late = [e["id"] for e in discussion["section_47_enquiries"]]
     await _due_on(app, "section_47_enquiries", "icpc_due_on", overdue, _day(-3))
     await _due_on(app, "section_47_enquiries", "icpc_due_on", called, _day(0))
     await _due_on(app, "section_47_enquiries", "icpc_due_on", late, "2000-01-03")
     icpc = {"concluded_on": TODAY.isoformat(), "outcome": "initial_child_protection_conference"}
     for enquiry_id in (called, within, late):
-        ok(await conclude(client, who["manager"], enquiry_id, icpc))
+        ok(await pathway.conclude(client, who["manager"], enquiry_id, icpc))
     plan = {"concluded_on": TODAY.isoformat(), "outcome": "child_in_need_plan"}
-    ok(await conclude(client, who["manager"], concluded, plan))
+    ok(await pathway.conclude(client, who["manager"], concluded, plan))
     for enquiry_id in (within, late):
         body = {"held_on": TODAY.isoformat(), "outcome": "no_plan"}
-        ok(await conference(client, who["practitioner"], enquiry_id, body))
+        ok(await pathway.conference(client, who["practitioner"], enquiry_id, body))
 
 
 async def _report(client: httpx.AsyncClient, who: Who, **params: str) -> Body:

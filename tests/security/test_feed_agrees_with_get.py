@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures import referrals
 from tests.fixtures.adults import (
     action,
     advocacy_body,
@@ -27,16 +28,6 @@ from tests.fixtures.adults import (
 from tests.fixtures.callers import ADULTS_SIDE, CALLERS, TokenFactory, Who, cast
 from tests.fixtures.pathway import assessment_body, discussion_body, hold_discussion, start_assessment
 from tests.fixtures.people import create_person
-from tests.fixtures.referrals import (
-    answer,
-    ask,
-    create_referral,
-    get_referral,
-    propose_and_approve,
-    rate,
-    referral_body,
-    unique_child,
-)
 from tests.fixtures.values import Headers, today
 
 READERS = ("police", "health", "education", "housing", "practitioner", "asc_worker")
@@ -56,20 +47,26 @@ def who(auth: TokenFactory) -> Who:
 async def seed(client: httpx.AsyncClient, who: Who) -> list[tuple[str, str]]:
     records: list[tuple[str, str]] = []
     # A police referral, health and education asked, health answered, decided.
-    decided = await create_referral(client, who["police"], referral_body(unique_child()))
-    await rate(client, who["practitioner"], decided["id"])
-    health_request, _ = await ask(client, who["practitioner"], decided["id"], "health", "education")
-    await answer(client, who["health"], health_request["id"])
-    await propose_and_approve(client, who["practitioner"], who["mash_manager"], decided["id"])
+    decided = await referrals.create_referral(
+        client, who["police"], referrals.referral_body(referrals.unique_child())
+    )
+    await referrals.rate(client, who["practitioner"], decided["id"])
+    health_request, _ = await referrals.ask(client, who["practitioner"], decided["id"], "health", "education")
+    await referrals.answer(client, who["health"], health_request["id"])
+    await referrals.propose_and_approve(client, who["practitioner"], who["mash_manager"], decided["id"])
     # The hub's work after the decision: events on the referral's stream that no partner is shown.
-    full = await get_referral(client, who["practitioner"], decided["id"])
+    full = await referrals.get_referral(client, who["practitioner"], decided["id"])
     await start_assessment(client, who["practitioner"], assessment_body(full, today().isoformat()))
     await hold_discussion(client, who["practitioner"], discussion_body(full, datetime.now(UTC).isoformat()))
     # A health referral on which the police were asked; an education referral nobody acted on.
-    asked = await create_referral(client, who["health"], referral_body(unique_child()))
-    await rate(client, who["practitioner"], asked["id"])
-    await ask(client, who["practitioner"], asked["id"], "police")
-    untouched = await create_referral(client, who["education"], referral_body(unique_child()))
+    asked = await referrals.create_referral(
+        client, who["health"], referrals.referral_body(referrals.unique_child())
+    )
+    await referrals.rate(client, who["practitioner"], asked["id"])
+    await referrals.ask(client, who["practitioner"], asked["id"], "police")
+    untouched = await referrals.create_referral(
+        client, who["education"], referrals.referral_body(referrals.unique_child())
+    )
     records += [("referral", r["id"]) for r in (decided, asked, untouched)]
 
     # Health's concern: an enquiry caused to the police and a plan with housing's and the police's actions.
