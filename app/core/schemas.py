@@ -152,6 +152,15 @@ MAX_LOC_NAME = 200
 MAX_ERROR_MESSAGE = 2_000
 
 
+def required_when(applies: bool, value: object, *, needed: str, refused: str) -> None:
+    """A field that a condition calls for, in a model validator: missing where the condition ``applies``
+    raises ``needed``, given where it does not raises ``refused`` (each a 422 naming the field)."""
+    if applies and value is None:
+        raise ValueError(needed)
+    if not applies and value is not None:
+        raise ValueError(refused)
+
+
 def no_repeats(values: list[H]) -> list[H]:
     """``AfterValidator`` for lists that name each item once (the error names the field)."""
     if len(set(values)) != len(values):

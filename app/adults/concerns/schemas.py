@@ -54,6 +54,7 @@ from app.core.schemas import (
     UpdateModel,
     example,
     no_repeats,
+    required_when,
 )
 from app.core.scopes import AgencyCode
 from app.core.senders import InformationOut, WithdrawalOut, additions_field
@@ -302,11 +303,12 @@ class AllegationResult(RequestModel):
 
     @model_validator(mode="after")
     def _risk_outcome(self) -> Self:
-        identified = self.result in RISK_IDENTIFIED_RESULTS
-        if identified and self.risk_outcome is None:
-            raise ValueError("a risk_identified result needs a risk_outcome")
-        if not identified and self.risk_outcome is not None:
-            raise ValueError("risk_outcome is only recorded where risk was identified")
+        required_when(
+            self.result in RISK_IDENTIFIED_RESULTS,
+            self.risk_outcome,
+            needed="a risk_identified result needs a risk_outcome",
+            refused="risk_outcome is only recorded where risk was identified",
+        )
         return self
 
 
@@ -344,16 +346,18 @@ class EnquiryConclusion(RequestModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        expressed = self.msp_asked == MspAsked.YES_OUTCOMES_EXPRESSED
-        if expressed and self.msp_outcomes_achieved is None:
-            raise ValueError("msp_outcomes_achieved is required when outcomes were expressed")
-        if not expressed and self.msp_outcomes_achieved is not None:
-            raise ValueError("msp_outcomes_achieved is only recorded when outcomes were expressed")
-        lacked = self.lacked_capacity == LackedCapacity.YES
-        if lacked and self.advocate_support is None:
-            raise ValueError("advocate_support is required when the adult lacked capacity")
-        if not lacked and self.advocate_support is not None:
-            raise ValueError("advocate_support is only recorded when the adult lacked capacity")
+        required_when(
+            self.msp_asked == MspAsked.YES_OUTCOMES_EXPRESSED,
+            self.msp_outcomes_achieved,
+            needed="msp_outcomes_achieved is required when outcomes were expressed",
+            refused="msp_outcomes_achieved is only recorded when outcomes were expressed",
+        )
+        required_when(
+            self.lacked_capacity == LackedCapacity.YES,
+            self.advocate_support,
+            needed="advocate_support is required when the adult lacked capacity",
+            refused="advocate_support is only recorded when the adult lacked capacity",
+        )
         ids = [a.allegation_id for a in self.allegations]
         if len(set(ids)) != len(ids):
             raise ValueError("each allegation is concluded once")
@@ -402,26 +406,29 @@ class AdvocacyIn(RequestModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         consent = self.appropriate_person_consent
-        if self.appropriate_person_available and consent is None:
-            raise ValueError(
-                "an appropriate person needs the adult's consent, or a best interests decision when the adult "
-                "lacks capacity to consent (appropriate_person_consent)"
-            )
-        if not self.appropriate_person_available and consent is not None:
-            raise ValueError("appropriate_person_consent is for an appropriate person available")
-        best_interests = consent == AppropriatePersonConsent.LACKS_CAPACITY_BEST_INTERESTS
-        if best_interests and self.best_interests_decision_id is None:
-            raise ValueError("lacks_capacity_best_interests names the best interests decision")
-        if not best_interests and self.best_interests_decision_id is not None:
-            raise ValueError("best_interests_decision_id is for lacks_capacity_best_interests")
+        required_when(
+            self.appropriate_person_available,
+            consent,
+            needed="an appropriate person needs the adult's consent, or a best interests decision when the "
+            "adult lacks capacity to consent (appropriate_person_consent)",
+            refused="appropriate_person_consent is for an appropriate person available",
+        )
+        required_when(
+            consent == AppropriatePersonConsent.LACKS_CAPACITY_BEST_INTERESTS,
+            self.best_interests_decision_id,
+            needed="lacks_capacity_best_interests names the best interests decision",
+            refused="best_interests_decision_id is for lacks_capacity_best_interests",
+        )
         if self.required and self.offer == AdvocacyOffer.NOT_REQUIRED:
             raise ValueError(
                 "both conditions hold, so an advocate is required: offer one, or record the refusal"
             )
-        if self.offer == AdvocacyOffer.ACCEPTED and self.advocate_id is None:
-            raise ValueError("an accepted offer names the advocate appointed (advocate_id)")
-        if self.offer != AdvocacyOffer.ACCEPTED and self.advocate_id is not None:
-            raise ValueError("advocate_id is for an accepted offer")
+        required_when(
+            self.offer == AdvocacyOffer.ACCEPTED,
+            self.advocate_id,
+            needed="an accepted offer names the advocate appointed (advocate_id)",
+            refused="advocate_id is for an accepted offer",
+        )
         return self
 
 

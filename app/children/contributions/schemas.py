@@ -19,6 +19,7 @@ from app.core.schemas import (
     Unpaged,
     example,
     no_repeats,
+    required_when,
 )
 from app.core.scopes import AgencyCode
 
@@ -75,10 +76,12 @@ class ContributionResponseIn(RequestModel):
 
     @model_validator(mode="after")
     def _restriction(self) -> Self:
-        if self.restricted and self.restriction_reason is None:
-            raise ValueError("a restricted contribution needs a restriction_reason")
-        if not self.restricted and self.restriction_reason is not None:
-            raise ValueError("restriction_reason is only for restricted contributions")
+        required_when(
+            self.restricted,
+            self.restriction_reason,
+            needed="a restricted contribution needs a restriction_reason",
+            refused="restriction_reason is only for restricted contributions",
+        )
         return self
 
 

@@ -74,6 +74,7 @@ from app.core.schemas import (
     Text20k,
     Unpaged,
     example,
+    required_when,
 )
 from app.core.scopes import AgencyCode, Role
 from app.core.senders import WithdrawalOut
@@ -146,11 +147,12 @@ class SubjectAccessRequestIn(RequestModel):
     def _consistent(self) -> Self:
         if self.received_on > today():
             raise ValueError("received_on cannot be in the future")
-        on_behalf = self.requester.relationship != RequesterRelationship.DATA_SUBJECT
-        if on_behalf and self.authority_confirmed is None:
-            raise ValueError("a request made on the person's behalf records whether authority was confirmed")
-        if not on_behalf and self.authority_confirmed is not None:
-            raise ValueError("authority_confirmed is only for a request made on the person's behalf")
+        required_when(
+            self.requester.relationship != RequesterRelationship.DATA_SUBJECT,
+            self.authority_confirmed,
+            needed="a request made on the person's behalf records whether authority was confirmed",
+            refused="authority_confirmed is only for a request made on the person's behalf",
+        )
         return self
 
 
