@@ -123,7 +123,7 @@ async def benchmark(
                     info(f"    {probed[probe.name]}")
             finally:
                 server.stop()
-            if protocol == "ours":
+            if label == "ours":  # this checkout's code left the chain valid (not "before"'s to answer for)
                 chain = await verify_audit_chain(env, workdir)
                 if checks.get("audit_chain", {}).get("valid", True):  # the first invalid one stands
                     checks["audit_chain"] = chain
