@@ -102,14 +102,14 @@ def _spread(result: dict[str, Any] | None) -> str:
 
 
 def _verdict(entry: dict[str, Any]) -> list[str]:
-    """The before columns: before's requests a second, ours' change, and whether a fall is beyond
-    the run-to-run noise (only rounds can tell)."""
+    """The before columns: before's requests a second, ours' change, and whether it is beyond the
+    run-to-run noise (only rounds can tell)."""
     before, changed = entry.get("before"), change(entry)
     if before is None or changed is None:
         return ["-", "-", "-"]
     pct, noise = changed
     # One round has no noise to hold the change against.
-    verdict = "?" if noise is None else "SLOWER" if -pct > noise else "within"
+    verdict = "?" if noise is None else "SLOWER" if -pct > noise else "faster" if pct > noise else "within"
     return [f"{before['rps']:.1f}", f"{pct:+.0f}", verdict]
 
 
@@ -177,8 +177,8 @@ def render(report: dict[str, Any]) -> str:
             1,
             "before: mash-api at "
             + str((report.get("before_git") or {}).get("commit", "?"))[:10]
-            + "; change % is ours against it; vs noise says SLOWER where ours fell by more than the larger"
-            " spread of the two",
+            + "; change % is ours against it; vs noise says SLOWER (or faster) where ours fell (or rose) by"
+            " more than the larger spread of the two, within otherwise",
         )
     lines.append("")
     if not rows:  # only the one-at-a-time requests ran

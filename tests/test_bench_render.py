@@ -68,6 +68,11 @@ def test_a_fall_beyond_the_spread_is_slower() -> None:
     assert row[-3:] == ["710.0", "-17", "SLOWER"]
 
 
+def test_a_rise_beyond_the_spread_is_faster() -> None:
+    row = _row(render(_report(ours=[900.0, 910.0, 920.0], before=[700.0, 710.0, 720.0])))
+    assert row[-3:] == ["710.0", "+28", "faster"]
+
+
 def test_one_round_cannot_say() -> None:
     row = _row(render(_report(ours=[600.0], before=[700.0])))
     assert row[-3:] == ["700.0", "-14", "?"]
