@@ -12,6 +12,13 @@ from tests.fixtures.adults import CLOSE, patch_concern, raise_concern
 from tests.fixtures.callers import Who
 from tests.fixtures.feed import Poller
 from tests.fixtures.http import assert_problem
+from tests.fixtures.values import Headers
+
+
+async def _new_referral(client: httpx.AsyncClient, headers: Headers) -> str:
+    """A referral of a child new to the hub, made by the caller: its id."""
+    body = referrals.referral_body(referrals.unique_child())
+    return str((await referrals.create_referral(client, headers, body))["id"])
 
 
 async def test_two_agencies_each_see_exactly_their_own_events_in_order(
@@ -25,26 +32,8 @@ async def test_two_agencies_each_see_exactly_their_own_events_in_order(
     for poller in everyone:
         assert await poller.poll() == []  # nothing yet; each stores its cursor
 
-    p1 = (
-        await referrals.create_referral(
-            client, who["police"], referrals.referral_body(referrals.unique_child())
-        )
-    )["id"]
-    p2 = (
-        await referrals.create_referral(
-            client, who["police"], referrals.referral_body(referrals.unique_child())
-        )
-    )["id"]
-    h1 = (
-        await referrals.create_referral(
-            client, who["health"], referrals.referral_body(referrals.unique_child())
-        )
-    )["id"]
-    h2 = (
-        await referrals.create_referral(
-            client, who["health"], referrals.referral_body(referrals.unique_child())
-        )
-    )["id"]
+    p1, p2 = await _new_referral(client, who["police"]), await _new_referral(client, who["police"])
+    h1, h2 = await _new_referral(client, who["health"]), await _new_referral(client, who["health"])
     for poller in everyone:
         await poller.poll()
 
@@ -181,18 +170,10 @@ async def test_a_partner_resumes_from_its_cursor_after_others_changes(
 ) -> None:
     """Events the police may not see do not hold back or repeat in its feed: its cursor moves past them."""
     police = Poller(client, who["police"])
-    mine = (
-        await referrals.create_referral(
-            client, who["police"], referrals.referral_body(referrals.unique_child())
-        )
-    )["id"]
+    mine = await _new_referral(client, who["police"])
     assert [e["record_id"] for e in await police.poll()] == [mine]
     for _ in range(3):
-        other = (
-            await referrals.create_referral(
-                client, who["health"], referrals.referral_body(referrals.unique_child())
-            )
-        )["id"]
+        other = await _new_referral(client, who["health"])
         await referrals.rate(client, who["practitioner"], other)
         assert await police.poll() == []
     await referrals.rate(client, who["practitioner"], mine)
