@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -62,6 +63,18 @@ def http(app: FastAPI, address: str = "203.0.113.7") -> httpx.AsyncClient:
 def bearer(app: FastAPI, sub: str, role: Role = Role.PARTNER_REFERRER) -> dict[str, str]:
     issued = app.state.tokens.issue(sub=sub, agency=AgencyCode.POLICE, role=role)
     return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+Replicas = tuple[httpx.AsyncClient, httpx.AsyncClient, dict[str, str]]
+
+
+@asynccontextmanager
+async def replicas(make_app: AppFactory, limit: int, sub: str) -> AsyncIterator[Replicas]:
+    """Two instances of the service on one database, each allowing ``limit`` requests a window, and the
+    bearer headers of ``sub``: the clients of both and the headers."""
+    replica_a, replica_b = make_app(rate_limit_requests=limit), make_app(rate_limit_requests=limit)
+    async with http(replica_a) as a, http(replica_b) as b:
+        yield a, b, bearer(replica_a, sub)
 
 
 async def burst(
@@ -297,9 +310,7 @@ async def test_requests_go_through_when_the_counter_cannot_be_reached(make_app: 
 
 @pytest.mark.postgres
 async def test_two_app_instances_on_one_database_share_the_count(make_app: AppFactory) -> None:
-    replica_a, replica_b = make_app(rate_limit_requests=4), make_app(rate_limit_requests=4)
-    async with http(replica_a) as a, http(replica_b) as b:
-        headers = bearer(replica_a, "shared.system")
+    async with replicas(make_app, 4, "shared.system") as (a, b, headers):
         answers = [
             await a.get("/v1/me", headers=headers),
             await b.get("/v1/me", headers=headers),
@@ -315,9 +326,7 @@ async def test_two_app_instances_on_one_database_share_the_count(make_app: AppFa
 
 @pytest.mark.postgres
 async def test_concurrent_requests_are_each_counted_once(make_app: AppFactory) -> None:
-    replica_a, replica_b = make_app(rate_limit_requests=20), make_app(rate_limit_requests=20)
-    headers = bearer(replica_a, "bursty.system")
-    async with http(replica_a) as a, http(replica_b) as b:
+    async with replicas(make_app, 20, "bursty.system") as (a, b, headers):
         answers = await burst(a, b, headers, 30)
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [200] * 20 + [429] * 10
@@ -380,9 +389,7 @@ async def test_a_large_budget_is_still_exact_on_one_instance(make_app: AppFactor
 
 @pytest.mark.postgres
 async def test_leased_counts_are_each_handed_out_once_across_instances(make_app: AppFactory) -> None:
-    replica_a, replica_b = make_app(rate_limit_requests=200), make_app(rate_limit_requests=200)
-    headers = bearer(replica_a, "spread.system")
-    async with http(replica_a) as a, http(replica_b) as b:
+    async with replicas(make_app, 200, "spread.system") as (a, b, headers):
         answers = [await (a if n % 2 else b).get("/v1/me", headers=headers) for n in range(206)]
     # The limit holds across both: every answer was reserved in the one shared count.
     assert [r.status_code for r in answers] == [200] * 200 + [429] * 6
@@ -408,9 +415,7 @@ async def test_a_large_budget_is_counted_a_lease_at_a_time(make_app: AppFactory)
 async def test_concurrent_requests_share_one_lease_each_count_once(make_app: AppFactory) -> None:
     # 200 a window, leased two at a time, 60 requests at once over two instances: those arriving while
     # a lease is being reserved wait for it; every count is still handed out once, none past the limit.
-    replica_a, replica_b = make_app(rate_limit_requests=200), make_app(rate_limit_requests=200)
-    headers = bearer(replica_a, "crowded.system")
-    async with http(replica_a) as a, http(replica_b) as b:
+    async with replicas(make_app, 200, "crowded.system") as (a, b, headers):
         answers = await burst(a, b, headers, 60)
         rest = [await a.get("/v1/me", headers=headers) for _ in range(150)]
     served = [r for r in [*answers, *rest] if r.status_code == 200]
