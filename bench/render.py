@@ -37,7 +37,7 @@ LABELS = (*TARGETS, "before")
 
 def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One target's rounds of a scenario as one result: the median round's figures (by requests a
-    second), every round's requests a second, their spread (max - min, % of the median: the run-to-run
+    second; of an even number, the lower of the middle two), every round's requests a second, their spread (max - min, % of the median: the run-to-run
     noise) and the errors of all rounds."""
     ranked = sorted(results, key=lambda result: float(result["rps"]))
     median = dict(ranked[(len(ranked) - 1) // 2])
@@ -153,7 +153,7 @@ def render(report: dict[str, Any]) -> str:
             f"{_noise(ours)} / {_noise(top)}",
         ]
         if rounds > 1:
-            spreads = [_spread(entry.get(label)) for label in ("ours", "ceiling", "before") if label in entry]
+            spreads = [_spread(entry.get(label)) for label in LABELS if label in entry]
             row.append(" / ".join(spreads))
         if compared:
             row.extend(_verdict(entry))
