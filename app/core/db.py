@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,22 +179,18 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _unique_statement_name() -> str:
-    return f"__asyncpg_{uuid.uuid4().hex}__"
-
-
 def pooler_connect_args(settings: Settings) -> dict[str, Any]:
-    """Connection arguments for a transaction-mode pooler (SQLAlchemy's documented recipe for the
-    asyncpg dialect behind PgBouncer): no prepared statement cache in SQLAlchemy or asyncpg, so
-    nothing outlives the transaction that prepared it, and a unique name for every prepared statement,
-    so two clients taking turns on one server connection never collide on asyncpg's numbered names."""
+    """Connection arguments for a transaction-mode pooler: no prepared statement cache in SQLAlchemy or
+    asyncpg, so every statement is prepared unnamed, within its own transaction, and parsed again when
+    it runs. Nothing outlives the transaction on the server connection PgBouncer lent it.
+
+    Not SQLAlchemy's recipe of a unique name per statement: asyncpg closes a named statement only after
+    it is garbage, on whatever server connection it has by then, and it waits for that close without
+    any timeout. Behind a frozen server a request then hung until the server came back.
+    """
     if settings.database_pooler != "pgbouncer":
         return {}
-    return {
-        "statement_cache_size": 0,
-        "prepared_statement_cache_size": 0,
-        "prepared_statement_name_func": _unique_statement_name,
-    }
+    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
 def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
