@@ -181,8 +181,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def pooler_connect_args(settings: Settings) -> dict[str, Any]:
     """Connection arguments for a transaction-mode pooler: no prepared statement cache in SQLAlchemy or
-    asyncpg, so every statement is prepared unnamed, within its own transaction, and parsed again when
-    it runs. Nothing outlives the transaction on the server connection PgBouncer lent it.
+    asyncpg, so asyncpg (0.31 on; 0.30 named them all) prepares every statement unnamed, within its own
+    transaction, and parses it again when it runs. Nothing outlives the transaction on the server
+    connection PgBouncer lent it.
 
     Not SQLAlchemy's recipe of a unique name per statement: asyncpg closes a named statement only after
     it is garbage, on whatever server connection it has by then, and it waits for that close without
