@@ -25,7 +25,9 @@ def settings(database_url: str) -> Settings:
         webhook_retry_base_seconds=0.05,
         webhook_retry_max_delay_seconds=0.2,
         webhook_connect_timeout_seconds=1.0,
-        webhook_read_timeout_seconds=1.0,
+        # Long enough for the receiver in this process to answer on a busy machine (a CI run once saw a
+        # 503 from it arrive after 1 s, as a timeout); the hanging receiver's test waits this long.
+        webhook_read_timeout_seconds=3.0,
         webhook_poll_interval_seconds=0.05,
     )
 
