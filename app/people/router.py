@@ -33,6 +33,7 @@ from app.people.schemas import (
 )
 
 router = Router(prefix="/v1/people", tags=["People"])
+NhsNumberFilter = Annotated[NhsNumber | None, Query(description="Only the person with this NHS number.")]
 # Said on every operation of the register.
 REGISTER = (
     " The register is kept by childrens_social_care, adult_social_care and council: to any other agency "
@@ -82,12 +83,7 @@ async def create_person(
     ),
 )
 async def list_people(
-    principal: PeopleRead,
-    session: DbSession,
-    paging: Paging,
-    nhs_number: Annotated[
-        NhsNumber | None, Query(description="Only the person with this NHS number.")
-    ] = None,
+    principal: PeopleRead, session: DbSession, paging: Paging, nhs_number: NhsNumberFilter = None
 ) -> Page[PersonOut]:
     people, next_cursor = await service.list_people(session, principal, paging.params, nhs_number=nhs_number)
     return paging.page(await people_out(session, people), next_cursor)

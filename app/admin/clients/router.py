@@ -28,6 +28,7 @@ from app.core.scopes import Scope
 
 # The secret is never stored: a replay answers it as null.
 AdminPrincipalOnce = Annotated[Principal, idempotent(requires(Scope.ADMIN), redact=("client_secret",))]
+ActiveFilter = Annotated[bool | None, Query(description="Only active (true) or revoked (false) clients.")]
 router = Router(prefix="/v1")
 
 
@@ -76,12 +77,7 @@ async def create_client(
     summary="List partner system clients (never their secrets)",
 )
 async def list_clients(
-    _: AdminPrincipal,
-    session: DbSession,
-    paging: Paging,
-    active: Annotated[
-        bool | None, Query(description="Only active (true) or revoked (false) clients.")
-    ] = None,
+    _: AdminPrincipal, session: DbSession, paging: Paging, active: ActiveFilter = None
 ) -> Page[ClientOut]:
     """The registered partner system clients, active and revoked, keyset-paginated. Secrets are never shown: only their hashes are stored."""
     clients, next_cursor = await repository.list_clients(session, paging.params, active=active)
