@@ -45,11 +45,17 @@ migrate: install ## Apply migrations to MASH_DATABASE_URL
 seed-demo: install ## Register the demo clients
 	$(BIN)/mash seed-demo
 
+# The two whole-suite runs spread over the machine's CPUs (pytest-xdist), a test file per worker: each
+# worker clones its own template database (named by its pid), so tests never share one. The fault,
+# restore, pooled and fuzz runs below stay in one process: they own clusters, ports and PgBouncer.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+
 test: install ## Run the whole suite on SQLite
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 test-postgres: install ## Run the whole suite on PostgreSQL (POSTGRES_URL, an admin connection)
-	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest
+	MASH_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest $(XDIST)
 
 test-faults: install ## Kill a throwaway PostgreSQL cluster under load and check the service recovers
 	$(BIN)/pytest -m fault tests/faults
