@@ -109,10 +109,13 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+_TRY_LOCK = sa.select(sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger)))
+
+
 async def _try_lock(session: AsyncSession, caller: Caller, key: str) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
-    locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(caller.lock_id(key))))
+    locked = await session.scalar(_TRY_LOCK, {"lock_id": caller.lock_id(key)})
     return bool(locked)
 
 

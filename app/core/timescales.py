@@ -50,6 +50,10 @@ def config_document(config: WorkingTimeConfig) -> dict[str, Any]:
     return document
 
 
+# Built once: each request that works to the clock reads it.
+_IN_FORCE = sa.select(HubSetting.version, HubSetting.value).where(HubSetting.key == TIMESCALES_KEY)
+
+
 class ClockProvider:
     """Hands each request the ``WorkingClock`` of the timescales in force in its transaction."""
 
@@ -58,11 +62,7 @@ class ClockProvider:
         self._cached: tuple[int, dict[str, Any], WorkingClock] | None = None
 
     async def current(self, session: AsyncSession) -> WorkingClock:
-        row = (
-            await session.execute(
-                sa.select(HubSetting.version, HubSetting.value).where(HubSetting.key == TIMESCALES_KEY)
-            )
-        ).first()
+        row = (await session.execute(_IN_FORCE)).first()
         if row is None:
             return self.default
         cached = self._cached

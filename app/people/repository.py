@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.grouped import grouped
+from app.core.grouped import by_parent, grouped
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
@@ -72,21 +72,47 @@ async def candidates(
     keys = blocking_keys(identity)
     if not keys:
         return []
-    ids = sa.select(PersonMatchKey.person_id).where(PersonMatchKey.key.in_(sorted(keys))).distinct()
     if exclude:
-        ids = ids.where(PersonMatchKey.person_id.not_in(list(exclude)))
-    stmt = sa.select(Person).where(Person.id.in_(ids.limit(MAX_CANDIDATES)))
-    return (await session.scalars(stmt)).all()
+        return (
+            await session.scalars(_CANDIDATES_EXCLUDING, {"keys": sorted(keys), "exclude": list(exclude)})
+        ).all()
+    return (await session.scalars(_CANDIDATES, {"keys": sorted(keys)})).all()
+
+
+# Built once, run with each search's keys (expanding parameters): building them cost more CPU than
+# running them.
+_CANDIDATE_IDS = (
+    sa.select(PersonMatchKey.person_id)
+    .where(PersonMatchKey.key.in_(sa.bindparam("keys", expanding=True)))
+    .distinct()
+)
+_CANDIDATES = sa.select(Person).where(Person.id.in_(_CANDIDATE_IDS.limit(MAX_CANDIDATES)))
+_CANDIDATES_EXCLUDING = sa.select(Person).where(
+    Person.id.in_(
+        _CANDIDATE_IDS.where(PersonMatchKey.person_id.not_in(sa.bindparam("exclude", expanding=True))).limit(
+            MAX_CANDIDATES
+        )
+    )
+)
+
+
+_SIBLINGS = by_parent(
+    PersonLink.person_id,
+    sa.select(PersonLink.person_id, Person)
+    .join(Person, Person.id == PersonLink.related_person_id)
+    .where(PersonLink.relationship == "sibling")
+    .order_by(Person.date_of_birth, Person.given_name),
+)
 
 
 async def siblings(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
-    stmt = (
-        sa.select(PersonLink.person_id, Person)
-        .join(Person, Person.id == PersonLink.related_person_id)
-        .where(PersonLink.relationship == "sibling")
-        .order_by(Person.date_of_birth, Person.given_name)
-    )
-    return await grouped(session, PersonLink.person_id, person_ids, stmt)
+    return await grouped(session, person_ids, _SIBLINGS)
+
+
+_LINKED = sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
+    PersonLink.person_id.in_(sa.bindparam("people", expanding=True)),
+    PersonLink.related_person_id.in_(sa.bindparam("people", expanding=True)),
+)
 
 
 async def link_siblings(
@@ -97,11 +123,7 @@ async def link_siblings(
     pairs = {(a, b) for a in unique for b in unique if a != b}
     if not pairs:
         return
-    existing = await session.execute(
-        sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
-            PersonLink.person_id.in_(unique), PersonLink.related_person_id.in_(unique)
-        )
-    )
+    existing = await session.execute(_LINKED, {"people": unique})
     new = pairs - {(a, b) for a, b in existing}
     if new:
         await session.execute(

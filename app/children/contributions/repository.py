@@ -14,7 +14,7 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
-from app.core.grouped import grouped
+from app.core.grouped import by_parent, grouped
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
 from app.models.referral import Contribution, ContributionResponse
@@ -68,7 +68,12 @@ async def versions(
     session: AsyncSession, contribution_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[ContributionResponse]]:
     """Every version of each answer, newest first."""
-    stmt = sa.select(ContributionResponse.contribution_id, ContributionResponse).order_by(
+    return await grouped(session, contribution_ids, _VERSIONS)
+
+
+_VERSIONS = by_parent(
+    ContributionResponse.contribution_id,
+    sa.select(ContributionResponse.contribution_id, ContributionResponse).order_by(
         ContributionResponse.contribution_id, ContributionResponse.version_number.desc()
-    )
-    return await grouped(session, ContributionResponse.contribution_id, contribution_ids, stmt)
+    ),
+)

@@ -41,13 +41,15 @@ async def children_facts(session: AsyncSession, referral_id: uuid.UUID) -> list[
 
 async def entries(session: AsyncSession, decision_id: uuid.UUID) -> list[ThresholdDecisionChild]:
     """The decision's per-child entries, in the referral's order of its children."""
-    rows = await session.scalars(
-        sa.select(ThresholdDecisionChild)
-        .join(ReferralChild, ReferralChild.id == ThresholdDecisionChild.referral_child_id)
-        .where(ThresholdDecisionChild.decision_id == decision_id)
-        .order_by(ReferralChild.position)
-    )
-    return list(rows)
+    return list(await session.scalars(_ENTRIES, {"decision_id": decision_id}))
+
+
+_ENTRIES = (
+    sa.select(ThresholdDecisionChild)
+    .join(ReferralChild, ReferralChild.id == ThresholdDecisionChild.referral_child_id)
+    .where(ThresholdDecisionChild.decision_id == sa.bindparam("decision_id"))
+    .order_by(ReferralChild.position)
+)
 
 
 def outcome_of(entry: ThresholdDecisionChild) -> dict[str, object]:

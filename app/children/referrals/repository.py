@@ -19,7 +19,7 @@ from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
-from app.core.grouped import grouped
+from app.core.grouped import by_parent, grouped
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.core.schemas import ExternalReference, Instant
@@ -40,22 +40,40 @@ async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool
     return await one(session, sa.select(Referral).where(Referral.id == referral_id), for_update=for_update)
 
 
+_CHILDREN = by_parent(
+    ReferralChild.referral_id,
+    sa.select(ReferralChild.referral_id, ReferralChild).order_by(
+        ReferralChild.referral_id, ReferralChild.position
+    ),
+)
+
+
 async def children(
     session: AsyncSession, referral_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[ReferralChild]]:
-    stmt = sa.select(ReferralChild.referral_id, ReferralChild).order_by(
-        ReferralChild.referral_id, ReferralChild.position
-    )
-    return await grouped(session, ReferralChild.referral_id, referral_ids, stmt)
+    return await grouped(session, referral_ids, _CHILDREN)
+
+
+_HOUSEHOLD = (
+    sa.select(ReferralHouseholdMember)
+    .where(ReferralHouseholdMember.referral_id == sa.bindparam("referral_id"))
+    .order_by(ReferralHouseholdMember.position)
+)
 
 
 async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[ReferralHouseholdMember]:
-    rows = await session.scalars(
-        sa.select(ReferralHouseholdMember)
-        .where(ReferralHouseholdMember.referral_id == referral_id)
-        .order_by(ReferralHouseholdMember.position)
+    return (await session.scalars(_HOUSEHOLD, {"referral_id": referral_id})).all()
+
+
+_OTHER_REFERRALS = (
+    sa.select(ReferralChild.person_id, Referral)
+    .join(Referral, Referral.id == ReferralChild.referral_id)
+    .where(
+        ReferralChild.person_id.in_(sa.bindparam("people", expanding=True)),
+        Referral.id != sa.bindparam("referral_id"),
     )
-    return rows.all()
+    .order_by(Referral.received_at)
+)
 
 
 async def other_referrals_of(
@@ -65,10 +83,7 @@ async def other_referrals_of(
     found: dict[uuid.UUID, list[Referral]] = {pid: [] for pid in person_ids}
     if person_ids:
         rows = await session.execute(
-            sa.select(ReferralChild.person_id, Referral)
-            .join(Referral, Referral.id == ReferralChild.referral_id)
-            .where(ReferralChild.person_id.in_(list(person_ids)), Referral.id != referral_id)
-            .order_by(Referral.received_at)
+            _OTHER_REFERRALS, {"people": list(person_ids), "referral_id": referral_id}
         )
         for person_id, referral in rows:
             if person_id is not None:  # excluded by the IN above; narrows the type
@@ -203,12 +218,15 @@ async def outstanding_checks(
     session: AsyncSession, referral_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[Contribution]]:
     """The requests to agencies not yet answered, on each referral, soonest due first."""
-    stmt = (
-        sa.select(Contribution.referral_id, Contribution)
-        .where(Contribution.status == ContributionStatus.REQUESTED)
-        .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id)
-    )
-    return await grouped(session, Contribution.referral_id, referral_ids, stmt)
+    return await grouped(session, referral_ids, _OUTSTANDING)
+
+
+_OUTSTANDING = by_parent(
+    Contribution.referral_id,
+    sa.select(Contribution.referral_id, Contribution)
+    .where(Contribution.status == ContributionStatus.REQUESTED)
+    .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id),
+)
 
 
 def _earlier_referral_counts() -> sa.Select[uuid.UUID, int]:
