@@ -123,13 +123,15 @@ async def _pg_admin(sql: str) -> None:
 
 
 async def _create_app_role() -> None:
-    # Cluster-wide and shared by every test database; trust authentication, so no password.
+    # Cluster-wide and shared by every test database; trust authentication, so no password. The lock
+    # serialises pytest-xdist's workers: two concurrent ALTER ROLEs fail ("tuple concurrently updated").
     await _pg_admin(
         f"""
         DO $$ BEGIN
+            PERFORM pg_advisory_xact_lock(hashtext('mash tests: {APP_ROLE}'));
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                 CREATE ROLE {APP_ROLE} LOGIN;
-            ELSE
+            ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                 ALTER ROLE {APP_ROLE} LOGIN;
             END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
