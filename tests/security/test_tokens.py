@@ -8,6 +8,7 @@ then caused by the one thing each test changes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -22,6 +23,7 @@ import pytest
 
 from app.core.config import Settings
 from app.core.scopes import AgencyCode, Role
+from app.core.tokens import VERIFIED_TOKENS_KEPT, TokenService
 from app.main import create_app
 from tests.conftest import TEST_SECRET, make_settings
 from tests.fixtures.callers import TokenFactory
@@ -199,6 +201,36 @@ async def test_expired_within_the_leeway_is_accepted(client: httpx.AsyncClient, 
     now = int(time.time())
     token = local_token(settings, local_claims(settings, iat=now - 900, nbf=now - 900, exp=now - 5))
     assert (await client.get("/v1/me", headers=bearer(token))).status_code == 200
+
+
+async def test_a_token_used_before_stops_working_when_it_expires(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # Each service process remembers the tokens it has verified; expiry must still be checked each time.
+    now = int(time.time())
+    token = local_token(
+        settings,
+        local_claims(settings, iat=now - 900, nbf=now - 900, exp=now - settings.jwt_leeway_seconds + 2),
+    )
+    assert (await client.get("/v1/me", headers=bearer(token))).status_code == 200
+    await asyncio.sleep(now + 3 - time.time())  # into the second after the leeway ends
+    response = await client.get("/v1/me", headers=bearer(token))
+    assert_invalid_token(response)
+    assert "expired" in response.json()["detail"]
+
+
+def test_the_tokens_a_process_remembers_are_bounded(settings: Settings) -> None:
+    tokens = TokenService(settings)
+    issued = [
+        tokens.issue(sub=f"user-{n}", agency=AgencyCode.POLICE, role=Role.PARTNER_REFERRER).access_token
+        for n in range(VERIFIED_TOKENS_KEPT + 10)
+    ]
+    for token in issued:
+        assert asyncio.run(tokens.verify(token)).sub.startswith("user-")
+    # The oldest were forgotten (and verify in full again); the newest are still remembered.
+    assert len(tokens._verified) == VERIFIED_TOKENS_KEPT
+    assert issued[0] not in tokens._verified and issued[-1] in tokens._verified
+    assert asyncio.run(tokens.verify(issued[0])).sub == "user-0"
 
 
 async def test_not_yet_valid(client: httpx.AsyncClient, settings: Settings) -> None:
