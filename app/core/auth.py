@@ -120,7 +120,7 @@ async def authenticate(request: Request, session: DbSession) -> Principal:
     return principal
 
 
-# Built once, run with each request's client: building it cost a third as much CPU as running it.
+# Built once, run with each request's client: building it cost almost half as much CPU as running it.
 _REVOKED_AT = sa.select(Client.revoked_at).where(Client.id == sa.bindparam("client_id"))
 
 
