@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, NamedTuple
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
@@ -52,6 +52,34 @@ async def children(
     session: AsyncSession, referral_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[ReferralChild]]:
     return await grouped(session, referral_ids, _CHILDREN)
+
+
+class ListedChild(NamedTuple):
+    """What the referral list shows of a child, read as plain columns: as ORM records, a page's
+    children cost twice the CPU to load."""
+
+    referral_id: uuid.UUID
+    person_id: uuid.UUID | None
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    match_status: str
+
+
+_LISTED_CHILDREN = by_parent(
+    ReferralChild.referral_id,
+    sa.select(*(getattr(ReferralChild, name) for name in ListedChild._fields)).order_by(
+        ReferralChild.referral_id, ReferralChild.position
+    ),
+)
+
+
+async def listed_children(
+    session: AsyncSession, referral_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[ListedChild]]:
+    """The children of each referral, in order, as ``ListedChild`` (read-only)."""
+    return await grouped(session, referral_ids, _LISTED_CHILDREN, ListedChild._make)
 
 
 _HOUSEHOLD = (

@@ -627,7 +627,7 @@ class ReferralPage:
     however long the page: the hub's extras (``checks``, ``earlier``) are empty for a partner."""
 
     referrals: list[Referral]
-    children: dict[uuid.UUID, list[ReferralChild]]
+    children: dict[uuid.UUID, list[repository.ListedChild]]
     checks: dict[uuid.UUID, list[Contribution]]
     earlier: dict[uuid.UUID, int]
     next_cursor: str | None
@@ -638,7 +638,7 @@ async def list_(
 ) -> ReferralPage:
     referrals, next_cursor = await repository.list_visible(session, actor, filters, sort, params, utcnow())
     ids = [r.id for r in referrals]
-    children = await repository.children(session, ids)
+    children = await repository.listed_children(session, ids)
     checks: dict[uuid.UUID, list[Contribution]] = {}
     earlier: dict[uuid.UUID, int] = {}
     if access.is_hub(actor):

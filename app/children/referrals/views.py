@@ -257,7 +257,7 @@ async def render_read(
     return await render(session, read.referral, view, agency, children=read.children, siblings=read.siblings)
 
 
-def child_summary(child: ReferralChild, today: date, *, hub: bool) -> ChildSummary:
+def child_summary(child: repository.ListedChild, today: date, *, hub: bool) -> ChildSummary:
     born = child.date_of_birth
     return ChildSummary(
         person_id=child.person_id if hub else None,
