@@ -5,7 +5,7 @@ however many parents it shows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,41 +13,37 @@ from sqlalchemy.orm import QueryableAttribute
 
 Key = TypeVar("Key")
 Record = TypeVar("Record")
-Statement = TypeVar("Statement", bound=sa.Select[*tuple[Any, ...]])
-
-
-_PARENTS = "parents"
-
-
-def by_parent(key: QueryableAttribute[Any], stmt: Statement) -> Statement:
-    """``stmt``, whose rows start with ``key``, narrowed to the parents ``grouped`` is given.
-
-    Build it once, at import, and run it with each call's parents: building the statement cost more
-    CPU than running it."""
-    return stmt.where(key.in_(sa.bindparam(_PARENTS, expanding=True)))
-
-
 # A row of any width: the parent's key first.
 AnyRow = sa.Row[*tuple[Any, ...]]
+_PARENTS = "parents"
 
 
 def _second(row: AnyRow) -> Any:
     return row[1]
 
 
-async def grouped(
-    session: AsyncSession,
-    keys: Collection[Key],
-    stmt: sa.Select[*tuple[Any, ...]],
-    record: Callable[[AnyRow], Record] = _second,
-) -> dict[Key, list[Record]]:
-    """The records ``stmt`` (made by ``by_parent``) selects for each of ``keys``, in ``stmt``'s order;
-    a key with none has an empty list. One statement, none when ``keys`` is empty.
+class ByParent(Generic[Key, Record]):
+    """A loader of the records of each parent: ``await loader(session, keys)`` gives, for each of
+    ``keys``, the records its statement selects, in the statement's order (a key with none: an empty
+    list). One statement, none when ``keys`` is empty.
 
-    Each row is (parent key, ...): by default (key, ORM record); ``record`` makes the record of a row
-    otherwise (a plain tuple of columns, for a read-only list whose ORM records would cost more)."""
-    found: dict[Key, list[Record]] = {k: [] for k in keys}
-    if found:
-        for row in await session.execute(stmt, {_PARENTS: list(found)}):
-            found[row[0]].append(record(row))
-    return found
+    Made once, at import: the statement is built then and run with each call's parents (building it
+    cost more CPU than running it). Its rows start with ``key``; by default they are (key, ORM record),
+    and ``record`` makes the record of a row otherwise (a plain tuple of columns, for a read-only list
+    whose ORM records would cost more)."""
+
+    def __init__(
+        self,
+        key: QueryableAttribute[Any],
+        stmt: sa.Select[*tuple[Any, ...]],
+        record: Callable[[AnyRow], Record] = _second,
+    ) -> None:
+        self._stmt = stmt.where(key.in_(sa.bindparam(_PARENTS, expanding=True)))
+        self._record = record
+
+    async def __call__(self, session: AsyncSession, keys: Collection[Key]) -> dict[Key, list[Record]]:
+        found: dict[Key, list[Record]] = {k: [] for k in keys}
+        if found:
+            for row in await session.execute(self._stmt, {_PARENTS: list(found)}):
+                found[row[0]].append(self._record(row))
+        return found

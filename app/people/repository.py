@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.grouped import by_parent, grouped
+from app.core.grouped import ByParent
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
@@ -96,17 +96,14 @@ _CANDIDATES_EXCLUDING = sa.select(Person).where(
 )
 
 
-_SIBLINGS = by_parent(
+# Each person's siblings, eldest first.
+siblings = ByParent[uuid.UUID, Person](
     PersonLink.person_id,
     sa.select(PersonLink.person_id, Person)
     .join(Person, Person.id == PersonLink.related_person_id)
     .where(PersonLink.relationship == "sibling")
     .order_by(Person.date_of_birth, Person.given_name),
 )
-
-
-async def siblings(session: AsyncSession, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
-    return await grouped(session, person_ids, _SIBLINGS)
 
 
 _LINKED = sa.select(PersonLink.person_id, PersonLink.related_person_id).where(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
-from app.core.grouped import by_parent, grouped
+from app.core.grouped import ByParent
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
 from app.models.referral import Contribution, ContributionResponse
@@ -64,14 +63,8 @@ async def inbox(
     return await paginate(session, stmt, [Contribution.requested_at, Contribution.id], params)
 
 
-async def versions(
-    session: AsyncSession, contribution_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[ContributionResponse]]:
-    """Every version of each answer, newest first."""
-    return await grouped(session, contribution_ids, _VERSIONS)
-
-
-_VERSIONS = by_parent(
+# Every version of each answer, newest first.
+versions = ByParent[uuid.UUID, ContributionResponse](
     ContributionResponse.contribution_id,
     sa.select(ContributionResponse.contribution_id, ContributionResponse).order_by(
         ContributionResponse.contribution_id, ContributionResponse.version_number.desc()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.referrals.access import hub_work
 from app.core.auth import Principal
 from app.core.filters import where_equal
-from app.core.grouped import by_parent, grouped
+from app.core.grouped import ByParent
 from app.core.pagination import PageParams, paginate
 from app.models.protection import Section47Enquiry, StrategyDiscussion
 from app.models.referral import ReferralChild
@@ -34,14 +34,8 @@ async def discussions_of(
     return await paginate(session, stmt, [StrategyDiscussion.held_at, StrategyDiscussion.id], params)
 
 
-async def enquiries_of_all(
-    session: AsyncSession, discussion_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Section47Enquiry]]:
-    """The enquiries each of the discussions started, in the order of the referral's children: one query."""
-    return await grouped(session, discussion_ids, _ENQUIRIES)
-
-
-_ENQUIRIES = by_parent(
+# The enquiries each of the discussions started, in the order of the referral's children: one query.
+enquiries_of_all = ByParent[uuid.UUID, Section47Enquiry](
     Section47Enquiry.strategy_discussion_id,
     sa.select(Section47Enquiry.strategy_discussion_id, Section47Enquiry)
     .join(ReferralChild, ReferralChild.id == Section47Enquiry.child_id)

@@ -19,7 +19,7 @@ from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
-from app.core.grouped import by_parent, grouped
+from app.core.grouped import ByParent
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.core.schemas import ExternalReference, Instant
@@ -40,18 +40,13 @@ async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool
     return await one(session, sa.select(Referral).where(Referral.id == referral_id), for_update=for_update)
 
 
-_CHILDREN = by_parent(
+# The children of each referral, in order.
+children = ByParent[uuid.UUID, ReferralChild](
     ReferralChild.referral_id,
     sa.select(ReferralChild.referral_id, ReferralChild).order_by(
         ReferralChild.referral_id, ReferralChild.position
     ),
 )
-
-
-async def children(
-    session: AsyncSession, referral_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[ReferralChild]]:
-    return await grouped(session, referral_ids, _CHILDREN)
 
 
 class ListedChild(NamedTuple):
@@ -67,19 +62,14 @@ class ListedChild(NamedTuple):
     match_status: str
 
 
-_LISTED_CHILDREN = by_parent(
+# The children of each referral, in order, as ``ListedChild`` (read-only).
+listed_children = ByParent[uuid.UUID, ListedChild](
     ReferralChild.referral_id,
     sa.select(*(getattr(ReferralChild, name) for name in ListedChild._fields)).order_by(
         ReferralChild.referral_id, ReferralChild.position
     ),
+    ListedChild._make,
 )
-
-
-async def listed_children(
-    session: AsyncSession, referral_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[ListedChild]]:
-    """The children of each referral, in order, as ``ListedChild`` (read-only)."""
-    return await grouped(session, referral_ids, _LISTED_CHILDREN, ListedChild._make)
 
 
 _HOUSEHOLD = (
@@ -242,14 +232,8 @@ async def counts(
     return [CountRow(*row) for row in (await session.execute(stmt)).all()]
 
 
-async def outstanding_checks(
-    session: AsyncSession, referral_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[Contribution]]:
-    """The requests to agencies not yet answered, on each referral, soonest due first."""
-    return await grouped(session, referral_ids, _OUTSTANDING)
-
-
-_OUTSTANDING = by_parent(
+# The requests to agencies not yet answered, on each referral, soonest due first.
+outstanding_checks = ByParent[uuid.UUID, Contribution](
     Contribution.referral_id,
     sa.select(Contribution.referral_id, Contribution)
     .where(Contribution.status == ContributionStatus.REQUESTED)
