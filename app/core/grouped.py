@@ -28,9 +28,10 @@ class ByParent(Generic[Key, Record]):
     list). One statement, none when ``keys`` is empty.
 
     Made once, at import: the statement is built then and run with each call's parents (building it
-    cost more CPU than running it). Its rows start with ``key``; by default they are (key, ORM record),
-    and ``record`` makes the record of a row otherwise (a plain tuple of columns, for a read-only list
-    whose ORM records would cost more)."""
+    cost more CPU than running it), and with the values of any other bind parameters it has, given by
+    name (``await loader(session, keys, referral_id=...)``). Its rows start with ``key``; by default they
+    are (key, ORM record), and ``record`` makes the record of a row otherwise (a plain tuple of columns,
+    for a read-only list whose ORM records would cost more)."""
 
     def __init__(
         self,
@@ -41,9 +42,11 @@ class ByParent(Generic[Key, Record]):
         self._stmt = stmt.where(key.in_(sa.bindparam(_PARENTS, expanding=True)))
         self._record = record
 
-    async def __call__(self, session: AsyncSession, keys: Collection[Key]) -> dict[Key, list[Record]]:
+    async def __call__(
+        self, session: AsyncSession, keys: Collection[Key], **params: Any
+    ) -> dict[Key, list[Record]]:
         found: dict[Key, list[Record]] = {k: [] for k in keys}
         if found:
-            for row in await session.execute(self._stmt, {_PARENTS: list(found)}):
+            for row in await session.execute(self._stmt, {**params, _PARENTS: list(found)}):
                 found[row[0]].append(self._record(row))
         return found

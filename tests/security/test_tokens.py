@@ -219,18 +219,18 @@ async def test_a_token_used_before_stops_working_when_it_expires(
     assert "expired" in response.json()["detail"]
 
 
-def test_the_tokens_a_process_remembers_are_bounded(settings: Settings) -> None:
+async def test_the_tokens_a_process_remembers_are_bounded(settings: Settings) -> None:
     tokens = TokenService(settings)
     issued = [
         tokens.issue(sub=f"user-{n}", agency=AgencyCode.POLICE, role=Role.PARTNER_REFERRER).access_token
         for n in range(VERIFIED_TOKENS_KEPT + 10)
     ]
     for token in issued:
-        assert asyncio.run(tokens.verify(token)).sub.startswith("user-")
+        assert (await tokens.verify(token)).sub.startswith("user-")
     # The oldest were forgotten (and verify in full again); the newest are still remembered.
     assert len(tokens._verified) == VERIFIED_TOKENS_KEPT
     assert issued[0] not in tokens._verified and issued[-1] in tokens._verified
-    assert asyncio.run(tokens.verify(issued[0])).sub == "user-0"
+    assert (await tokens.verify(issued[0])).sub == "user-0"
 
 
 async def test_not_yet_valid(client: httpx.AsyncClient, settings: Settings) -> None:

@@ -83,30 +83,15 @@ async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[R
     return (await session.scalars(_HOUSEHOLD, {"referral_id": referral_id})).all()
 
 
-_OTHER_REFERRALS = (
+# The referrals naming each person received before a time, oldest first: ``await
+# earlier_referrals(session, person_ids, before=referral.received_at)``.
+earlier_referrals = ByParent[uuid.UUID, Referral](
+    ReferralChild.person_id,
     sa.select(ReferralChild.person_id, Referral)
     .join(Referral, Referral.id == ReferralChild.referral_id)
-    .where(
-        ReferralChild.person_id.in_(sa.bindparam("people", expanding=True)),
-        Referral.id != sa.bindparam("referral_id"),
-    )
-    .order_by(Referral.received_at)
+    .where(Referral.received_at < sa.bindparam("before"))
+    .order_by(Referral.received_at),
 )
-
-
-async def other_referrals_of(
-    session: AsyncSession, person_ids: Collection[uuid.UUID], referral_id: uuid.UUID
-) -> dict[uuid.UUID, list[Referral]]:
-    """Every other referral naming each person, oldest first."""
-    found: dict[uuid.UUID, list[Referral]] = {pid: [] for pid in person_ids}
-    if person_ids:
-        rows = await session.execute(
-            _OTHER_REFERRALS, {"people": list(person_ids), "referral_id": referral_id}
-        )
-        for person_id, referral in rows:
-            if person_id is not None:  # excluded by the IN above; narrows the type
-                found[person_id].append(referral)
-    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

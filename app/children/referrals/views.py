@@ -140,18 +140,14 @@ async def full(
     person_ids = [c.person_id for c in children if c.person_id is not None]
     if siblings is None:
         siblings = await people_repository.siblings(session, person_ids)
-    others = await repository.other_referrals_of(session, person_ids, referral.id)
+    earlier_of = await repository.earlier_referrals(session, person_ids, before=referral.received_at)
     if household is None:
         household = await repository.household(session, referral.id)
     decided = await decisions_repository.outcomes(session, referral.decision_id)
     now = utcnow()
 
     def child_out(child: ReferralChild) -> ChildOut:
-        earlier = (
-            [r for r in others.get(child.person_id, []) if r.received_at < referral.received_at]
-            if child.person_id
-            else []
-        )
+        earlier = earlier_of.get(child.person_id, []) if child.person_id else []
         return ChildOut(
             **child_identity(child).model_dump(),
             match=ChildMatch(status=child.match_status, candidates=child.match_candidates),
