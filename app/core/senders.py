@@ -14,12 +14,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from pydantic import Field
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.core.auth import Principal, any_of_security
 from app.core.errors import InsufficientScope, NotFound
@@ -89,21 +89,32 @@ def new_information(model: type[Added], actor: Principal, information: str, **re
     return added
 
 
-async def additions(
-    session: AsyncSession,
-    model: type[Added],
-    of_record: ColumnElement[bool],
-    out: type[Out],
-    *,
-    by_agency: str | None = None,
-) -> list[Out]:
-    """The information added to a record (``of_record`` says which), oldest first, as ``out``; only one
-    agency's when ``by_agency`` (what the sending agency sees)."""
-    stmt = sa.select(model).where(of_record)
-    if by_agency is not None:
-        stmt = stmt.where(model.added_by_agency == by_agency)
-    rows = await session.scalars(stmt.order_by(model.added_at, model.id))
-    return [out.model_validate(row) for row in rows]
+class Additions(Generic[Out]):
+    """The information added to a record of one kind, oldest first, as ``out``:
+    ``await loader(session, record_id)``, or only one agency's with ``by_agency`` (what the sending
+    agency sees). Made once per kind, at import, from the column naming the record (``key``).
+
+    Read as plain rows, not ORM records: they are only rendered, and rows cost half the CPU."""
+
+    def __init__(self, key: QueryableAttribute[uuid.UUID], out: type[Out]) -> None:
+        table = key.parent.local_table
+        every = (
+            sa.select(table)
+            .where(table.c[key.key] == sa.bindparam("record_id"))
+            .order_by(table.c.added_at, table.c.id)
+        )
+        self._every = every
+        self._agency = every.where(table.c.added_by_agency == sa.bindparam("agency"))
+        self._out = out
+
+    async def __call__(
+        self, session: AsyncSession, record_id: uuid.UUID, *, by_agency: str | None = None
+    ) -> list[Out]:
+        if by_agency is None:
+            rows = await session.execute(self._every, {"record_id": record_id})
+        else:
+            rows = await session.execute(self._agency, {"record_id": record_id, "agency": by_agency})
+        return [self._out.model_validate(row) for row in rows]
 
 
 def withdrawal(record: Withdrawable, out: type[Withdrawal]) -> Withdrawal | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from typing import cast
+from datetime import date
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,13 +97,24 @@ _CANDIDATES_EXCLUDING = sa.select(Person).where(
 )
 
 
-# Each person's siblings, eldest first.
-siblings = ByParent[uuid.UUID, Person](
+class Sibling(NamedTuple):
+    """A sibling as a person's record and the hub's view of a referral name them (read-only)."""
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+
+
+# Each person's siblings, eldest first, as ``Sibling``.
+siblings = ByParent[uuid.UUID, Sibling](
     PersonLink.person_id,
-    sa.select(PersonLink.person_id, Person)
+    sa.select(PersonLink.person_id, *(getattr(Person, name) for name in Sibling._fields))
     .join(Person, Person.id == PersonLink.related_person_id)
     .where(PersonLink.relationship == "sibling")
     .order_by(Person.date_of_birth, Person.given_name),
+    lambda row: Sibling._make(row[1:]),
 )
 
 

@@ -123,13 +123,7 @@ def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
     return senders.withdrawal(concern, ConcernWithdrawalOut)
 
 
-async def additions(
-    session: AsyncSession, concern: AdultConcern, *, by_agency: str | None = None
-) -> list[ConcernInformationOut]:
-    of_concern = ConcernInformation.concern_id == concern.id
-    return await senders.additions(
-        session, ConcernInformation, of_concern, ConcernInformationOut, by_agency=by_agency
-    )
+additions = senders.Additions(ConcernInformation.concern_id, ConcernInformationOut)
 
 
 async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:
@@ -149,7 +143,7 @@ async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull
         advocacy=None if advocacy is None else AdvocacyOut.model_validate(advocacy),
         advocate_required=advocate_outstanding(advocacy),
         withdrawal=withdrawal(concern),
-        additional_information=await additions(session, concern),
+        additional_information=await additions(session, concern.id),
     )
 
 
@@ -172,7 +166,7 @@ async def for_raiser(session: AsyncSession, concern: AdultConcern) -> AdultConce
         feedback_limited=limited,
         withdrawn=concern.status == AdultConcernStatus.WITHDRAWN,
         # The raising agency sees what it added itself, not adult social care's notes.
-        additional_information=await additions(session, concern, by_agency=concern.raising_agency),
+        additional_information=await additions(session, concern.id, by_agency=concern.raising_agency),
     )
 
 

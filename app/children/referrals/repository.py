@@ -83,14 +83,25 @@ async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[R
     return (await session.scalars(_HOUSEHOLD, {"referral_id": referral_id})).all()
 
 
-# The referrals naming each person received before a time, oldest first: ``await
-# earlier_referrals(session, person_ids, before=referral.received_at)``.
-earlier_referrals = ByParent[uuid.UUID, Referral](
+class EarlierReferral(NamedTuple):
+    """A referral that named a child before this one did, as the hub's view lists it (read-only)."""
+
+    person_id: uuid.UUID
+    id: uuid.UUID
+    received_at: datetime
+    status: str
+    outcome: str | None
+
+
+# The referrals naming each person received before a time, oldest first, as ``EarlierReferral``:
+# ``await earlier_referrals(session, person_ids, before=referral.received_at)``.
+earlier_referrals = ByParent[uuid.UUID, EarlierReferral](
     ReferralChild.person_id,
-    sa.select(ReferralChild.person_id, Referral)
+    sa.select(ReferralChild.person_id, Referral.id, Referral.received_at, Referral.status, Referral.outcome)
     .join(Referral, Referral.id == ReferralChild.referral_id)
     .where(Referral.received_at < sa.bindparam("before"))
     .order_by(Referral.received_at),
+    EarlierReferral._make,
 )
 
 

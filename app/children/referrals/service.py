@@ -49,7 +49,6 @@ from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
 from app.governance.feed import service as feed
 from app.models.base import utcnow
-from app.models.person import Person
 from app.models.referral import (
     Communication,
     Contribution,
@@ -590,7 +589,8 @@ class ReadReferral:
 
     referral: Referral
     children: list[ReferralChild]
-    siblings: dict[uuid.UUID, list[Person]] | None  # each child's known siblings: the hub's view only
+    # Each child's known siblings: the hub's view only.
+    siblings: dict[uuid.UUID, list[people_repository.Sibling]] | None
 
     @property
     def version(self) -> int:

@@ -45,7 +45,6 @@ from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.core.senders import WithdrawalOut
 from app.models.base import utcnow
-from app.models.person import Person
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
@@ -114,13 +113,7 @@ def withdrawal(referral: Referral) -> WithdrawalOut | None:
     return senders.withdrawal(referral, WithdrawalOut)
 
 
-async def additions(
-    session: AsyncSession, referral: Referral, *, by_agency: str | None = None
-) -> list[ReferralInformationOut]:
-    of_referral = ReferralInformation.referral_id == referral.id
-    return await senders.additions(
-        session, ReferralInformation, of_referral, ReferralInformationOut, by_agency=by_agency
-    )
+additions = senders.Additions(ReferralInformation.referral_id, ReferralInformationOut)
 
 
 async def full(
@@ -129,7 +122,7 @@ async def full(
     *,
     children: Sequence[ReferralChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | None = None,
-    siblings: Mapping[uuid.UUID, Sequence[Person]] | None = None,
+    siblings: Mapping[uuid.UUID, Sequence[people_repository.Sibling]] | None = None,
     added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralFull:
     """The hub's view; pass ``children``, ``household``, the children's ``siblings`` and what was
@@ -176,7 +169,7 @@ async def full(
         household=[HouseholdMemberOut.model_validate(m, from_attributes=True) for m in household],
         outcome=outcome(referral),
         withdrawal=withdrawal(referral),
-        additional_information=await additions(session, referral) if added is None else added,
+        additional_information=await additions(session, referral.id) if added is None else added,
     )
 
 
@@ -203,7 +196,7 @@ async def for_referrer(
         withdrawn=referral.status == ReferralStatus.WITHDRAWN,
         # The referring agency sees what it added itself, not the hub's notes.
         additional_information=(
-            await additions(session, referral, by_agency=referral.referring_agency)
+            await additions(session, referral.id, by_agency=referral.referring_agency)
             if added is None
             else added
         ),
@@ -237,7 +230,7 @@ async def render(
     agency: AgencyCode,
     *,
     children: Sequence[ReferralChild] | None = None,
-    siblings: Mapping[uuid.UUID, Sequence[Person]] | None = None,
+    siblings: Mapping[uuid.UUID, Sequence[people_repository.Sibling]] | None = None,
 ) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
     if view is View.FULL:
         return await full(session, referral, children=children, siblings=siblings)
