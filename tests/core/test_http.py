@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry import _logs as otel_logs
+from opentelemetry import metrics, trace
 
 from app.core.logging import JsonFormatter
 from app.main import create_app
@@ -250,6 +252,38 @@ async def test_every_request_is_logged_as_one_json_line_without_personal_data(
     assert [line["agency"] for line in access] == ["childrens_social_care", None]
     assert all(line["request_id"] for line in access)
     assert all("Jane" not in json.dumps(line) for line in logs)
+
+
+async def test_a_deployments_opentelemetry_receives_nothing_from_fastapis_own_instrumentation(
+    client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI's instrumentation would hand a deployment's OpenTelemetry SDK requests' values and bodies
+    # and exceptions' messages, which can hold personal data: it is off. These providers stand for
+    # such an SDK: each notes its uses and records nothing.
+    used: list[str] = []
+
+    class Tracers(trace.TracerProvider):
+        def get_tracer(self, instrumenting_module_name: str, *args: Any, **kwargs: Any) -> trace.Tracer:
+            used.append("tracer")
+            return trace.NoOpTracer()
+
+    class Meters(metrics.MeterProvider):
+        def get_meter(self, name: str, *args: Any, **kwargs: Any) -> metrics.Meter:
+            used.append("meter")
+            return metrics.NoOpMeter(name)
+
+    class Loggers(otel_logs.LoggerProvider):
+        def get_logger(self, name: str, *args: Any, **kwargs: Any) -> otel_logs.Logger:
+            used.append("logger")
+            return otel_logs.NoOpLogger(name)
+
+    monkeypatch.setattr(trace, "get_tracer_provider", Tracers)
+    monkeypatch.setattr(metrics, "get_meter_provider", Meters)
+    monkeypatch.setattr(otel_logs, "get_logger_provider", Loggers)
+    created = await client.post("/v1/clients", json={**client_body(), "name": PERSONAL}, headers=admin)
+    assert created.status_code == 201
+    assert (await client.get("/v1/clients", params={"name": PERSONAL}, headers=admin)).status_code == 422
+    assert used == []
 
 
 async def test_metrics_count_requests_by_route_template_and_status(
