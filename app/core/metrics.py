@@ -46,11 +46,21 @@ class HttpMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Each (method, route, status)'s counter and histogram, found once: ``labels()`` checks and
+        # locks on every call. Bounded by the route table (a route not matched is "unmatched").
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        series = self._series.get((method, route, status))
+        if series is None:
+            labels = (method, route, str(status))
+            series = self._series[(method, route, status)] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        requests, latency = series
+        requests.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         """The text exposition: of every worker process in multiprocess mode, else of this app."""
