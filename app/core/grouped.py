@@ -4,7 +4,7 @@ however many parents it shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -20,6 +20,12 @@ _PARENTS = "parents"
 
 def _second(row: AnyRow) -> Any:
     return row[1]
+
+
+def after_key(make: Callable[[Iterable[Any]], Record]) -> Callable[[AnyRow], Record]:
+    """A ``record`` for ``ByParent``: made of the row's columns after the parent's key
+    (``after_key(Sibling._make)`` for a named tuple of those columns)."""
+    return lambda row: make(row[1:])
 
 
 class ByParent(Generic[Key, Record]):

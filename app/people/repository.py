@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.grouped import ByParent
+from app.core.grouped import ByParent, after_key
 from app.core.pagination import PageParams, paginate
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
@@ -114,7 +114,7 @@ siblings = ByParent[uuid.UUID, Sibling](
     .join(Person, Person.id == PersonLink.related_person_id)
     .where(PersonLink.relationship == "sibling")
     .order_by(Person.date_of_birth, Person.given_name),
-    lambda row: Sibling._make(row[1:]),
+    after_key(Sibling._make),
 )
 
 

@@ -19,7 +19,7 @@ from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
-from app.core.grouped import ByParent
+from app.core.grouped import ByParent, after_key
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.core.schemas import ExternalReference, Instant
@@ -228,12 +228,21 @@ async def counts(
     return [CountRow(*row) for row in (await session.execute(stmt)).all()]
 
 
+class OutstandingCheck(NamedTuple):
+    """A request to an agency not yet answered, as the referral list shows it (read-only)."""
+
+    id: uuid.UUID
+    agency: str
+    due_at: datetime
+
+
 # The requests to agencies not yet answered, on each referral, soonest due first.
-outstanding_checks = ByParent[uuid.UUID, Contribution](
+outstanding_checks = ByParent[uuid.UUID, OutstandingCheck](
     Contribution.referral_id,
-    sa.select(Contribution.referral_id, Contribution)
+    sa.select(Contribution.referral_id, *(getattr(Contribution, name) for name in OutstandingCheck._fields))
     .where(Contribution.status == ContributionStatus.REQUESTED)
     .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id),
+    after_key(OutstandingCheck._make),
 )
 
 

@@ -51,7 +51,6 @@ from app.governance.feed import service as feed
 from app.models.base import utcnow
 from app.models.referral import (
     Communication,
-    Contribution,
     Referral,
     ReferralChild,
     ReferralHouseholdMember,
@@ -628,7 +627,7 @@ class ReferralPage:
 
     referrals: list[Referral]
     children: dict[uuid.UUID, list[repository.ListedChild]]
-    checks: dict[uuid.UUID, list[Contribution]]
+    checks: dict[uuid.UUID, list[repository.OutstandingCheck]]
     earlier: dict[uuid.UUID, int]
     next_cursor: str | None
 
@@ -639,7 +638,7 @@ async def list_(
     referrals, next_cursor = await repository.list_visible(session, actor, filters, sort, params, utcnow())
     ids = [r.id for r in referrals]
     children = await repository.listed_children(session, ids)
-    checks: dict[uuid.UUID, list[Contribution]] = {}
+    checks: dict[uuid.UUID, list[repository.OutstandingCheck]] = {}
     earlier: dict[uuid.UUID, int] = {}
     if access.is_hub(actor):
         checks = await repository.outstanding_checks(session, ids)
