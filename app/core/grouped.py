@@ -41,7 +41,7 @@ class ByParent(Generic[Key, Record]):
 
     def __init__(
         self,
-        key: QueryableAttribute[Any],
+        key: QueryableAttribute[Any] | sa.ColumnElement[Any],
         stmt: sa.Select[*tuple[Any, ...]],
         record: Callable[[AnyRow], Record] = _second,
     ) -> None:

@@ -51,7 +51,8 @@ def config_document(config: WorkingTimeConfig) -> dict[str, Any]:
 
 
 # Built once: each request that works to the clock reads it.
-_IN_FORCE = sa.select(HubSetting.version, HubSetting.value).where(HubSetting.key == TIMESCALES_KEY)
+_SETTINGS = HubSetting.__table__.c  # table columns: the ORM has no part in a read on every request
+_IN_FORCE = sa.select(_SETTINGS.version, _SETTINGS.value).where(_SETTINGS.key == TIMESCALES_KEY)
 
 
 class ClockProvider:

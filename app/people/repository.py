@@ -108,12 +108,14 @@ class Sibling(NamedTuple):
 
 
 # Each person's siblings, eldest first, as ``Sibling``.
+# Table columns, not mapped attributes: the ORM has no part in running a read-only list.
+_LINK, _PERSON = PersonLink.__table__.c, Person.__table__.c
 siblings = ByParent[uuid.UUID, Sibling](
-    PersonLink.person_id,
-    sa.select(PersonLink.person_id, *(getattr(Person, name) for name in Sibling._fields))
-    .join(Person, Person.id == PersonLink.related_person_id)
-    .where(PersonLink.relationship == "sibling")
-    .order_by(Person.date_of_birth, Person.given_name),
+    _LINK.person_id,
+    sa.select(_LINK.person_id, *(_PERSON[name] for name in Sibling._fields))
+    .select_from(PersonLink.__table__.join(Person.__table__, _PERSON.id == _LINK.related_person_id))
+    .where(_LINK.relationship == "sibling")
+    .order_by(_PERSON.date_of_birth, _PERSON.given_name),
     after_key(Sibling._make),
 )
 

@@ -11,7 +11,6 @@ from typing import Annotated, Any, NamedTuple
 import sqlalchemy as sa
 from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.children.codes import FINAL_REFERRAL_STATUSES, ContributionStatus, ReferralStatus
 from app.children.referrals import access
@@ -34,6 +33,10 @@ from app.models.referral import (
 )
 
 AGGREGATE = "referral"
+# Read-only lists select table columns, not mapped attributes: SQLAlchemy's ORM then has no part in
+# running them (~40 us of CPU a statement here).
+_CHILD = ReferralChild.__table__.c
+_REFERRAL = Referral.__table__.c
 
 
 async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
@@ -64,10 +67,8 @@ class ListedChild(NamedTuple):
 
 # The children of each referral, in order, as ``ListedChild`` (read-only).
 listed_children = ByParent[uuid.UUID, ListedChild](
-    ReferralChild.referral_id,
-    sa.select(*(getattr(ReferralChild, name) for name in ListedChild._fields)).order_by(
-        ReferralChild.referral_id, ReferralChild.position
-    ),
+    _CHILD.referral_id,
+    sa.select(*(_CHILD[name] for name in ListedChild._fields)).order_by(_CHILD.referral_id, _CHILD.position),
     ListedChild._make,
 )
 
@@ -96,11 +97,11 @@ class EarlierReferral(NamedTuple):
 # The referrals naming each person received before a time, oldest first, as ``EarlierReferral``:
 # ``await earlier_referrals(session, person_ids, before=referral.received_at)``.
 earlier_referrals = ByParent[uuid.UUID, EarlierReferral](
-    ReferralChild.person_id,
-    sa.select(ReferralChild.person_id, Referral.id, Referral.received_at, Referral.status, Referral.outcome)
-    .join(Referral, Referral.id == ReferralChild.referral_id)
-    .where(Referral.received_at < sa.bindparam("before"))
-    .order_by(Referral.received_at),
+    _CHILD.person_id,
+    sa.select(_CHILD.person_id, _REFERRAL.id, _REFERRAL.received_at, _REFERRAL.status, _REFERRAL.outcome)
+    .select_from(ReferralChild.__table__.join(Referral.__table__, _REFERRAL.id == _CHILD.referral_id))
+    .where(_REFERRAL.received_at < sa.bindparam("before"))
+    .order_by(_REFERRAL.received_at),
     EarlierReferral._make,
 )
 
@@ -237,30 +238,31 @@ class OutstandingCheck(NamedTuple):
 
 
 # The requests to agencies not yet answered, on each referral, soonest due first.
+_CONTRIBUTION = Contribution.__table__.c
 outstanding_checks = ByParent[uuid.UUID, OutstandingCheck](
-    Contribution.referral_id,
-    sa.select(Contribution.referral_id, *(getattr(Contribution, name) for name in OutstandingCheck._fields))
-    .where(Contribution.status == ContributionStatus.REQUESTED)
-    .order_by(Contribution.referral_id, Contribution.due_at, Contribution.id),
+    _CONTRIBUTION.referral_id,
+    sa.select(_CONTRIBUTION.referral_id, *(_CONTRIBUTION[name] for name in OutstandingCheck._fields))
+    .where(_CONTRIBUTION.status == ContributionStatus.REQUESTED)
+    .order_by(_CONTRIBUTION.referral_id, _CONTRIBUTION.due_at, _CONTRIBUTION.id),
     after_key(OutstandingCheck._make),
 )
 
 
 def _earlier_referral_counts() -> sa.Select[uuid.UUID, int]:
-    child, other_child = aliased(ReferralChild), aliased(ReferralChild)
-    this, earlier = aliased(Referral), aliased(Referral)
+    child, other = ReferralChild.__table__.alias(), ReferralChild.__table__.alias()
+    this, earlier = Referral.__table__.alias(), Referral.__table__.alias()
     return (
-        sa.select(child.referral_id, sa.func.count(sa.distinct(earlier.id)))
-        .join(this, this.id == child.referral_id)
+        sa.select(child.c.referral_id, sa.func.count(sa.distinct(earlier.c.id)))
+        .join(this, this.c.id == child.c.referral_id)
         .join(
-            other_child,
-            sa.and_(other_child.person_id == child.person_id, other_child.referral_id != child.referral_id),
+            other, sa.and_(other.c.person_id == child.c.person_id, other.c.referral_id != child.c.referral_id)
         )
-        .join(earlier, earlier.id == other_child.referral_id)
+        .join(earlier, earlier.c.id == other.c.referral_id)
         .where(
-            child.referral_id.in_(sa.bindparam("ids", expanding=True)), earlier.received_at < this.received_at
+            child.c.referral_id.in_(sa.bindparam("ids", expanding=True)),
+            earlier.c.received_at < this.c.received_at,
         )
-        .group_by(child.referral_id)
+        .group_by(child.c.referral_id)
     )
 
 
