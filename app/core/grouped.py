@@ -35,7 +35,7 @@ class ByParent(Generic[Key, Record]):
 
     Made once, at import: the statement is built then and run with each call's parents (building it
     cost more CPU than running it), and with the values of any other bind parameters it has, given by
-    name (``await loader(session, keys, referral_id=...)``). Its rows start with ``key``; by default they
+    name (``await loader(session, keys, before=...)``). Its rows start with ``key``; by default they
     are (key, ORM record), and ``record`` makes the record of a row otherwise (a plain tuple of columns,
     for a read-only list whose ORM records would cost more)."""
 

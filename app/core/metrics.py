@@ -19,6 +19,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+# The methods counted by name. Any other a client sends (each answered 405 or 404) is counted as
+# "OTHER": made-up methods must not add series without bound.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -47,10 +50,13 @@ class HttpMetrics:
             registry=self.registry,
         )
         # Each (method, route, status)'s counter and histogram, found once: ``labels()`` checks and
-        # locks on every call. Bounded by the route table (a route not matched is "unmatched").
+        # locks on every call. Bounded: a route is its template or "unmatched", a method one of
+        # ``_METHODS`` or "OTHER".
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:
+            method = "OTHER"
         series = self._series.get((method, route, status))
         if series is None:
             labels = (method, route, str(status))

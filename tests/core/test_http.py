@@ -301,6 +301,17 @@ async def test_metrics_count_requests_by_route_template_and_status(
     )
 
 
+async def test_metrics_count_made_up_methods_as_other(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # A method a client makes up must not become a series of its own: each would be kept for ever.
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        assert (await client.request(method, "/v1/clients", headers=admin)).status_code == 405
+    text = (await client.get("/metrics")).text
+    assert 'mash_http_requests_total{method="OTHER",route="/v1/clients",status="405"} 3.0' in text
+    assert all(method not in text for method in ("BREW", "WHEN", "PROPFIND"))
+
+
 @pytest.fixture
 async def unreachable_db_client(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     # Nothing listens on port 1: every connection attempt is refused at once.
