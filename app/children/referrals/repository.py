@@ -56,7 +56,6 @@ class ListedChild(NamedTuple):
     """What the referral list shows of a child, read as plain columns: as ORM records, a page's
     children cost twice the CPU to load."""
 
-    referral_id: uuid.UUID
     person_id: uuid.UUID | None
     given_name: str
     family_name: str
@@ -68,8 +67,10 @@ class ListedChild(NamedTuple):
 # The children of each referral, in order, as ``ListedChild`` (read-only).
 listed_children = ByParent[uuid.UUID, ListedChild](
     _CHILD.referral_id,
-    sa.select(*(_CHILD[name] for name in ListedChild._fields)).order_by(_CHILD.referral_id, _CHILD.position),
-    ListedChild._make,
+    sa.select(_CHILD.referral_id, *(_CHILD[name] for name in ListedChild._fields)).order_by(
+        _CHILD.referral_id, _CHILD.position
+    ),
+    after_key(ListedChild._make),
 )
 
 
@@ -87,7 +88,6 @@ async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[R
 class EarlierReferral(NamedTuple):
     """A referral that named a child before this one did, as the hub's view lists it (read-only)."""
 
-    person_id: uuid.UUID
     id: uuid.UUID
     received_at: datetime
     status: str
@@ -102,7 +102,7 @@ earlier_referrals = ByParent[uuid.UUID, EarlierReferral](
     .select_from(ReferralChild.__table__.join(Referral.__table__, _REFERRAL.id == _CHILD.referral_id))
     .where(_REFERRAL.received_at < sa.bindparam("before"))
     .order_by(_REFERRAL.received_at),
-    EarlierReferral._make,
+    after_key(EarlierReferral._make),
 )
 
 
