@@ -23,6 +23,7 @@ from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated
 from app.core.ratelimit import verified_claims
 from app.core.scopes import COUNCIL_AGENCIES, SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
 from app.core.tokens import TokenError, TokenService
+from app.models.base import table_columns
 from app.models.client import Client
 
 
@@ -121,9 +122,7 @@ async def authenticate(request: Request, session: DbSession) -> Principal:
 
 
 # Built once, run with each request's client: building it cost almost half as much CPU as running it.
-# Of the table's columns, not the mapped class's: the ORM then has no part in running it (150 us of CPU
-# here against 190-250).
-_CLIENTS = Client.__table__.c
+_CLIENTS = table_columns(Client)
 _REVOKED_AT = sa.select(_CLIENTS.revoked_at).where(_CLIENTS.id == sa.bindparam("client_id"))
 
 

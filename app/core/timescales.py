@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import WEEKDAYS, WorkingClock, WorkingTimeConfig
 from app.core.readable import one
+from app.models.base import table_columns
 from app.models.settings import HubSetting
 
 TIMESCALES_KEY = "timescales"
@@ -51,7 +52,7 @@ def config_document(config: WorkingTimeConfig) -> dict[str, Any]:
 
 
 # Built once: each request that works to the clock reads it.
-_SETTINGS = HubSetting.__table__.c  # table columns: the ORM has no part in a read on every request
+_SETTINGS = table_columns(HubSetting)
 _IN_FORCE = sa.select(_SETTINGS.version, _SETTINGS.value).where(_SETTINGS.key == TIMESCALES_KEY)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.auth import Principal
 from app.core.grouped import ByParent, after_key
 from app.core.pagination import PageParams, paginate
+from app.models.base import table_columns
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
 from app.people.matching import Identity, blocking_keys, identity_in
@@ -108,8 +109,7 @@ class Sibling(NamedTuple):
 
 
 # Each person's siblings, eldest first, as ``Sibling``.
-# Table columns, not mapped attributes: the ORM has no part in running a read-only list.
-_LINK, _PERSON = PersonLink.__table__.c, Person.__table__.c
+_LINK, _PERSON = table_columns(PersonLink), table_columns(Person)
 siblings = ByParent[uuid.UUID, Sibling](
     _LINK.person_id,
     sa.select(_LINK.person_id, *(_PERSON[name] for name in Sibling._fields))

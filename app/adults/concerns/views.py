@@ -43,7 +43,7 @@ from app.models.adult import (
     Enquiry,
     Section42DecisionRecord,
 )
-from app.models.base import utcnow
+from app.models.base import table_columns, utcnow
 
 
 def adult(concern: AdultConcern, *, hub: bool = True) -> AdultOut:
@@ -123,7 +123,7 @@ def withdrawal(concern: AdultConcern) -> ConcernWithdrawalOut | None:
     return senders.withdrawal(concern, ConcernWithdrawalOut)
 
 
-additions = senders.Additions(ConcernInformation.concern_id, ConcernInformationOut)
+additions = senders.Additions(table_columns(ConcernInformation).concern_id, ConcernInformationOut)
 
 
 async def full(session: AsyncSession, concern: AdultConcern) -> AdultConcernFull:

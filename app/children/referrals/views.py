@@ -44,7 +44,7 @@ from app.core.clock import age_on, local_date
 from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.core.senders import WithdrawalOut
-from app.models.base import utcnow
+from app.models.base import table_columns, utcnow
 from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
@@ -113,7 +113,7 @@ def withdrawal(referral: Referral) -> WithdrawalOut | None:
     return senders.withdrawal(referral, WithdrawalOut)
 
 
-additions = senders.Additions(ReferralInformation.referral_id, ReferralInformationOut)
+additions = senders.Additions(table_columns(ReferralInformation).referral_id, ReferralInformationOut)
 
 
 async def full(
