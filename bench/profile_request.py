@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import importlib
 import statistics
 import time
@@ -184,7 +185,14 @@ async def _run(args: argparse.Namespace) -> None:
                     interval=0.0005, async_mode="enabled", use_timing_thread=True
                 )
                 profiler.start()
+            cpu_profile = cProfile.Profile(time.process_time) if args.cprofile else None
+            if cpu_profile is not None:
+                cpu_profile.enable()
             measured = [await one(first + args.warmup + n) for n in range(args.requests)]
+            if cpu_profile is not None:
+                cpu_profile.disable()
+                cpu_profile.dump_stats(args.cprofile)
+                print(f"CPU profile (pstats) in {args.cprofile}")
             if profiler is not None:
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
@@ -209,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    parser.add_argument(
+        "--cprofile",
+        metavar="FILE",
+        help="write a cProfile of the measured requests' CPU time (not wall time) to FILE, for pstats",
+    )
     parser.add_argument("--verbose", action="store_true", help="print the first measured response's start")
     parser.add_argument(
         "--statements", action="store_true", help="print the first measured request's SQL statements"
