@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.profile_request --requests 400                            # CPU ms per referral create
     .venv/bin/python -m bench.profile_request --scenario triage_page --requests 300     # the hub's triage page
     .venv/bin/python -m bench.profile_request --requests 400 --profile                  # plus a pyinstrument profile
+    .venv/bin/python -m bench.profile_request --requests 400 --cprofile create.pstats   # CPU time by function, for pstats
     .venv/bin/python -m bench.profile_request --scenario referral_get --reuse --statements  # its SQL, statement by statement
 
 Scenarios (bench/scenarios.py builds their requests, as the load benchmark sends them): ``referral_create``
