@@ -201,7 +201,7 @@ async def _run(args: argparse.Namespace) -> None:
         print(
             f"{args.scenario}, {args.requests} requests: {label} CPU ms per request "
             f"p50 {statistics.median(cpu):.2f}, mean {statistics.fmean(cpu):.2f}, "
-            f"p90 {statistics.quantiles(cpu, n=10)[-1]:.2f}"
+            f"p90 {statistics.quantiles(cpu, n=10)[-1] if len(cpu) > 1 else cpu[0]:.2f}"
         )
 
 
