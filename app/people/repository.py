@@ -16,7 +16,7 @@ from app.core.pagination import PageParams, paginate
 from app.models.base import table_columns
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
-from app.people.matching import Identity, blocking_keys, identity_in
+from app.people.matching import Identity, PreparedIdentity, blocking_keys, identity_in
 
 # A guard, not a tuning knob: keys pair two pieces of evidence, so real buckets hold a handful of
 # people even at a million. Should a bucket ever explode, matching stays bounded.
@@ -68,7 +68,7 @@ async def write_match_keys(session: AsyncSession, person: Person, *, replace: bo
 
 
 async def candidates(
-    session: AsyncSession, identity: Identity, *, exclude: Collection[uuid.UUID] = ()
+    session: AsyncSession, identity: Identity | PreparedIdentity, *, exclude: Collection[uuid.UUID] = ()
 ) -> Sequence[Person]:
     """Everyone sharing at least one blocking key with ``identity`` (an index lookup per key)."""
     keys = blocking_keys(identity)

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.person import Person
 from app.people import access, repository
 from app.people.codes import MatchStatus
-from app.people.matching import Identity, RankedMatch, automatic_link, rank_matches
+from app.people.matching import Identity, RankedMatch, automatic_link, prepare, rank_matches
 from app.people.schemas import PersonCreate, PersonUpdate, check_birth_dates
 
 RECORD_TYPE = "person"
@@ -44,8 +44,9 @@ class Resolution:
 async def _ranked(
     session: AsyncSession, identity: Identity, *, limit: int, exclude: Collection[uuid.UUID] = ()
 ) -> list[RankedMatch[Person]]:
-    found = await repository.candidates(session, identity, exclude=exclude)
-    return rank_matches(identity, [(p, repository.identity_of(p)) for p in found], limit=limit)
+    query = prepare(identity)  # once, for both the lookup and the scores
+    found = await repository.candidates(session, query, exclude=exclude)
+    return rank_matches(query, [(p, repository.identity_of(p)) for p in found], limit=limit)
 
 
 async def rank(
