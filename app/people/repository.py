@@ -45,8 +45,14 @@ async def get_readable(session: AsyncSession, principal: Principal, person_id: u
     return await session.scalar(readable(principal).where(Person.id == person_id))
 
 
+# Built once, not on each call (a referral's create runs all three): 7-30 us of CPU each to build.
+_BY_NHS_NUMBER = sa.select(Person).where(Person.nhs_number == sa.bindparam("nhs_number"))
+_INSERT_MATCH_KEYS = sa.insert(MATCH_KEYS)
+_INSERT_LINKS = sa.insert(LINKS)
+
+
 async def by_nhs_number(session: AsyncSession, nhs_number: str) -> Person | None:
-    return await session.scalar(sa.select(Person).where(Person.nhs_number == nhs_number))
+    return await session.scalar(_BY_NHS_NUMBER, {"nhs_number": nhs_number})
 
 
 async def list_people(
@@ -64,7 +70,7 @@ async def write_match_keys(session: AsyncSession, person: Person, *, replace: bo
     keys = blocking_keys(identity_of(person))
     if keys:
         # Core, not the ORM's bulk insert: no flush first (the person is written already), less CPU.
-        await session.execute(sa.insert(MATCH_KEYS), [{"key": k, "person_id": person.id} for k in keys])
+        await session.execute(_INSERT_MATCH_KEYS, [{"key": k, "person_id": person.id} for k in keys])
 
 
 async def candidates(
@@ -138,7 +144,7 @@ async def link_siblings(
     new = pairs - {(a, b) for a, b in existing}
     if new:
         await session.execute(
-            sa.insert(LINKS),
+            _INSERT_LINKS,
             [
                 {
                     "person_id": a,
