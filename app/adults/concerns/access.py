@@ -44,11 +44,9 @@ def raised_by(agency: str) -> sa.ColumnElement[bool]:
     return AdultConcern.raising_agency == agency
 
 
-def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
-    """The view through which the caller sees each concern; NULL where it may not."""
-    if is_hub(principal):
-        return view_case(View.FULL)
-    return view_case(None, (raised_by(str(principal.agency)), View.RAISER))
+def partner_view(agency: str) -> sa.ColumnElement[str | None]:
+    """The view through which an agency other than the hub sees each concern; NULL where it may not."""
+    return view_case(None, (raised_by(agency), View.RAISER))
 
 
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
@@ -72,7 +70,7 @@ def source(concern: AdultConcern) -> CaseSource:
 
 # One concern for a caller (``visible``: with its view, 404 when it has none), or for adult social care
 # to change (``for_hub``: locked; 404 to anyone else).
-_CONCERN = Viewed(AdultConcern, View, "adult concern", view_clause, is_hub)
+_CONCERN = Viewed(AdultConcern, View, "adult concern", partner_view, is_hub)
 visible = _CONCERN.visible
 for_hub = _CONCERN.for_hub
 

@@ -42,10 +42,9 @@ def owned_by(agency: str) -> sa.ColumnElement[bool]:
     return owns_action_in(agency, SafeguardingPlan.id)
 
 
-def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
-    if is_hub(principal):
-        return view_case(View.FULL)
-    return view_case(None, (owned_by(str(principal.agency)), View.ACTION_OWNER))
+def partner_view(agency: str) -> sa.ColumnElement[str | None]:
+    """The view through which an agency other than the hub sees each plan; NULL where it may not."""
+    return view_case(None, (owned_by(agency), View.ACTION_OWNER))
 
 
 def listed(principal: Principal) -> sa.ColumnElement[bool]:
@@ -54,7 +53,7 @@ def listed(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 # One plan for a caller, with its view (``visible``; 404 when it has none).
-visible = Viewed(SafeguardingPlan, View, "safeguarding plan", view_clause, is_hub).visible
+visible = Viewed(SafeguardingPlan, View, "safeguarding plan", partner_view, is_hub).visible
 
 
 def updates_action(principal: Principal, view: View, action: PlanAction) -> bool:

@@ -53,11 +53,8 @@ def asked_of(agency: str) -> sa.ColumnElement[bool]:
     return sa.exists().where(Contribution.referral_id == Referral.id, Contribution.agency == agency)
 
 
-def view_clause(principal: Principal) -> sa.ColumnElement[str | None]:
-    """The view through which the caller sees each referral; NULL where it may not."""
-    if is_hub(principal):
-        return view_case(View.FULL)
-    agency = str(principal.agency)
+def partner_view(agency: str) -> sa.ColumnElement[str | None]:
+    """The view through which an agency other than the hub sees each referral; NULL where it may not."""
     return view_case(None, (made_by(agency), View.REFERRER), (asked_of(agency), View.ASKED_AGENCY))
 
 
@@ -83,7 +80,7 @@ def source(referral: Referral) -> CaseSource:
 
 # One referral for a caller (``visible``: with its view, 404 when it has none), or for the hub to
 # change (``for_hub``: locked; 404 to anyone else).
-_REFERRAL = Viewed(Referral, View, "referral", view_clause, is_hub)
+_REFERRAL = Viewed(Referral, View, "referral", partner_view, is_hub)
 visible = _REFERRAL.visible
 for_hub = _REFERRAL.for_hub
 
