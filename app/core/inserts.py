@@ -43,7 +43,12 @@ def _default(column: sa.Column[Any]) -> Callable[[], Any] | None:
         # Wrapped by SQLAlchemy to take an execution context; ours (uuid4, utcnow) never read it.
         made = default.arg  # type: ignore[attr-defined]
         return lambda: made(None)
-    raise TypeError(f"{column}: only scalar and callable defaults are filled in here")
+
+    # Refused when a record leaves the column unset, as before: not for every record of the model.
+    def refused() -> Any:
+        raise TypeError(f"{column}: only scalar and callable defaults are filled in here")
+
+    return refused
 
 
 @cache
