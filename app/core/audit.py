@@ -37,7 +37,7 @@ from app.core.context import current_request_id
 from app.core.db import on_commit
 from app.core.pagination import PageParams, paginate
 from app.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPending
-from app.models.base import utcnow
+from app.models.base import table_of, utcnow
 from app.models.event import CaseEvent, CaseEventPending
 
 GENESIS_HASH = "0" * 64
@@ -200,10 +200,10 @@ async def _flush_pending(session: AsyncSession) -> None:
 # text for any number of rows, so it is compiled and prepared once, not per request as a multi-row
 # VALUES would be.
 Columns = list[tuple[str, Any]]  # (name, SQL type) of each column
-_AUDIT = ("audit_pending", [(c.name, c.type) for c in AuditPending.__table__.columns if c.name != "pos"])
+_AUDIT = ("audit_pending", [(c.name, c.type) for c in table_of(AuditPending).columns if c.name != "pos"])
 _EVENTS = (
     "case_events_pending",
-    [(c.name, c.type) for c in CaseEventPending.__table__.columns if c.name != "pos"],
+    [(c.name, c.type) for c in table_of(CaseEventPending).columns if c.name != "pos"],
 )
 
 
@@ -230,7 +230,9 @@ def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, 
     table, columns = spec
     dump = canonical_json if table == "audit_pending" else json.dumps
     return {
-        f"{table}_{name}": [dump(row[name]) if _is_json(kind) else row[name] for row in rows]
+        f"{table}_{name}": [dump(row[name]) for row in rows]
+        if _is_json(kind)
+        else [row[name] for row in rows]
         for name, kind in columns
     }
 
@@ -510,7 +512,7 @@ def _ending(span: _Range, checked: int, last_hash: str | None) -> ChainVerificat
 
 async def _verify_here(session: AsyncSession, span: _Range, batch_size: int) -> ChainVerification:
     """Recompute the entries in order, streamed ``batch_size`` rows at a time."""
-    table = AuditEvent.__table__
+    table = table_of(AuditEvent)
     stmt = (
         sa.select(table)
         .where(table.c.seq > span.after_seq, table.c.seq <= span.head_seq)

@@ -8,14 +8,56 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 Key = TypeVar("Key")
 Record = TypeVar("Record")
 # A row of any width: the parent's key first.
 AnyRow = sa.Row[*tuple[Any, ...]]
 _PARENTS = "parents"
+
+
+class OneOf(sa.ColumnElement[bool]):
+    """``column`` is one of the values of the list given as the parameter ``name`` (``one_of``)."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True  # a predicate: no ``= 1`` after it where booleans are integers
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: sa.ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.values = sa.bindparam(name, expanding=True, type_=column.type)
+
+    @property
+    def _from_objects(self) -> list[sa.FromClause]:
+        return self.column._from_objects
+
+
+def one_of(key: QueryableAttribute[Any] | sa.ColumnElement[Any], name: str) -> OneOf:
+    """``key IN (...)`` of a list given at execution as the parameter ``name``. On PostgreSQL it is
+    ``key = ANY(:name)``, one array: the statement's text is the same for any number of values, so it
+    is neither rendered again for each length nor prepared once per length."""
+    return OneOf(key.__clause_element__() if isinstance(key, QueryableAttribute) else key, name)
+
+
+@compiles(OneOf)
+def _expanding(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.values), **kw)
+
+
+@compiles(OneOf, "postgresql")
+def _array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    values = sa.bindparam(element.values.key, type_=postgresql.ARRAY(element.column.type))
+    return compiler.process(element.column == sa.any_(values), **kw)
 
 
 def _second(row: AnyRow) -> Any:
@@ -45,7 +87,7 @@ class ByParent(Generic[Key, Record]):
         stmt: sa.Select[*tuple[Any, ...]],
         record: Callable[[AnyRow], Record] = _second,
     ) -> None:
-        self._stmt = stmt.where(key.in_(sa.bindparam(_PARENTS, expanding=True)))
+        self._stmt = stmt.where(one_of(key, _PARENTS))
         self._record = record
 
     async def __call__(

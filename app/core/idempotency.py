@@ -26,7 +26,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, NoReturn, cast
+from typing import Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response, params
@@ -37,7 +37,7 @@ from app.core.auth import Principal
 from app.core.context import RequestContext
 from app.core.db import DbSession
 from app.core.errors import AppError
-from app.models.base import utcnow
+from app.models.base import table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -314,7 +314,7 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-_INSERT = sa.insert(cast(sa.Table, IdempotencyRecord.__table__))
+_INSERT = sa.insert(table_of(IdempotencyRecord))
 
 
 async def store_response(

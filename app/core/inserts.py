@@ -18,7 +18,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.base import Base
+from app.models.base import Base, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ def _columns(model: type[Base]) -> tuple[_Column, ...]:
 
 @cache
 def _insert(model: type[Base]) -> sa.Insert:
-    return sa.insert(cast(sa.Table, model.__table__))
+    return sa.insert(table_of(model))
 
 
 def _row(record: Base) -> dict[str, Any]:

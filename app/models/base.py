@@ -68,12 +68,18 @@ class Base(DeclarativeBase):
     }
 
 
+def table_of(model: type[Base]) -> sa.Table:
+    """``model``'s table, for a Core statement (an insert of rows, a join, an alias): declarative
+    types ``__table__`` as a ``FromClause``, which has no ``insert()`` and no ``alias`` of a table."""
+    return cast(sa.Table, model.__table__)
+
+
 def table_columns(model: type[Base]) -> ReadOnlyColumnCollection[str, sa.Column[Any]]:
     """The columns of ``model``'s table, for a statement that reads columns only (a check, a list
     that is only shown). Selected as these rather than as the mapped attributes, the ORM has no part
     in running it: ~150 us of CPU a statement here, against 190-250 us through the session, and
     row-level security, being in the database, applies the same."""
-    return cast(sa.Table, model.__table__).c
+    return table_of(model).c
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import date
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
-from app.core.grouped import ByParent, after_key
+from app.core.grouped import ByParent, after_key, one_of
 from app.core.pagination import PageParams, paginate
-from app.models.base import table_columns
+from app.models.base import table_columns, table_of
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
 from app.people.matching import Identity, PreparedIdentity, blocking_keys, identity_in
@@ -22,8 +22,8 @@ from app.people.matching import Identity, PreparedIdentity, blocking_keys, ident
 # people even at a million. Should a bucket ever explode, matching stays bounded.
 MAX_CANDIDATES = 1000
 # Their rows are written by Core statements: the people and referrals they name are written already.
-MATCH_KEYS = cast(sa.Table, PersonMatchKey.__table__)
-LINKS = cast(sa.Table, PersonLink.__table__)
+MATCH_KEYS = table_of(PersonMatchKey)
+LINKS = table_of(PersonLink)
 
 
 def identity_of(person: Person) -> Identity:
@@ -87,20 +87,12 @@ async def candidates(
     return (await session.scalars(_CANDIDATES, {"keys": sorted(keys)})).all()
 
 
-# Built once, run with each search's keys (expanding parameters): building them cost more CPU than
+# Built once, run with each search's keys (list parameters): building them cost more CPU than
 # running them.
-_CANDIDATE_IDS = (
-    sa.select(PersonMatchKey.person_id)
-    .where(PersonMatchKey.key.in_(sa.bindparam("keys", expanding=True)))
-    .distinct()
-)
+_CANDIDATE_IDS = sa.select(PersonMatchKey.person_id).where(one_of(PersonMatchKey.key, "keys")).distinct()
 _CANDIDATES = sa.select(Person).where(Person.id.in_(_CANDIDATE_IDS.limit(MAX_CANDIDATES)))
 _CANDIDATES_EXCLUDING = sa.select(Person).where(
-    Person.id.in_(
-        _CANDIDATE_IDS.where(PersonMatchKey.person_id.not_in(sa.bindparam("exclude", expanding=True))).limit(
-            MAX_CANDIDATES
-        )
-    )
+    Person.id.in_(_CANDIDATE_IDS.where(~one_of(PersonMatchKey.person_id, "exclude")).limit(MAX_CANDIDATES))
 )
 
 
@@ -119,7 +111,7 @@ _LINK, _PERSON = table_columns(PersonLink), table_columns(Person)
 siblings = ByParent[uuid.UUID, Sibling](
     _LINK.person_id,
     sa.select(_LINK.person_id, *(_PERSON[name] for name in Sibling._fields))
-    .select_from(PersonLink.__table__.join(Person.__table__, _PERSON.id == _LINK.related_person_id))
+    .select_from(table_of(PersonLink).join(table_of(Person), _PERSON.id == _LINK.related_person_id))
     .where(_LINK.relationship == "sibling")
     .order_by(_PERSON.date_of_birth, _PERSON.given_name),
     after_key(Sibling._make),
@@ -127,8 +119,8 @@ siblings = ByParent[uuid.UUID, Sibling](
 
 
 _LINKED = sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
-    PersonLink.person_id.in_(sa.bindparam("people", expanding=True)),
-    PersonLink.related_person_id.in_(sa.bindparam("people", expanding=True)),
+    one_of(PersonLink.person_id, "people"),
+    one_of(PersonLink.related_person_id, "people"),
 )
 
 

@@ -18,12 +18,12 @@ from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
-from app.core.grouped import ByParent, after_key
+from app.core.grouped import ByParent, after_key, one_of
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.core.schemas import ExternalReference, Instant
 from app.core.scopes import AgencyCode
-from app.models.base import table_columns
+from app.models.base import table_columns, table_of
 from app.models.event import CaseEvent
 from app.models.referral import (
     Communication,
@@ -98,7 +98,7 @@ class EarlierReferral(NamedTuple):
 earlier_referrals = ByParent[uuid.UUID, EarlierReferral](
     _CHILD.person_id,
     sa.select(_CHILD.person_id, _REFERRAL.id, _REFERRAL.received_at, _REFERRAL.status, _REFERRAL.outcome)
-    .select_from(ReferralChild.__table__.join(Referral.__table__, _REFERRAL.id == _CHILD.referral_id))
+    .select_from(table_of(ReferralChild).join(table_of(Referral), _REFERRAL.id == _CHILD.referral_id))
     .where(_REFERRAL.received_at < sa.bindparam("before"))
     .order_by(_REFERRAL.received_at),
     after_key(EarlierReferral._make),
@@ -248,8 +248,8 @@ outstanding_checks = ByParent[uuid.UUID, OutstandingCheck](
 
 
 def _earlier_referral_counts() -> sa.Select[uuid.UUID, int]:
-    child, other = ReferralChild.__table__.alias(), ReferralChild.__table__.alias()
-    this, earlier = Referral.__table__.alias(), Referral.__table__.alias()
+    child, other = table_of(ReferralChild).alias(), table_of(ReferralChild).alias()
+    this, earlier = table_of(Referral).alias(), table_of(Referral).alias()
     return (
         sa.select(child.c.referral_id, sa.func.count(sa.distinct(earlier.c.id)))
         .join(this, this.c.id == child.c.referral_id)
@@ -258,7 +258,7 @@ def _earlier_referral_counts() -> sa.Select[uuid.UUID, int]:
         )
         .join(earlier, earlier.c.id == other.c.referral_id)
         .where(
-            child.c.referral_id.in_(sa.bindparam("ids", expanding=True)),
+            one_of(child.c.referral_id, "ids"),
             earlier.c.received_at < this.c.received_at,
         )
         .group_by(child.c.referral_id)

@@ -30,7 +30,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ from app.governance.webhooks import secrets, sender
 from app.governance.webhooks.access import as_owner
 from app.governance.webhooks.schemas import WebhookDeliveryState, WebhookDisabledReason
 from app.governance.webhooks.service import RECORD_TYPE, event_message
+from app.models.base import table_of
 from app.models.client import Client
 from app.models.event import CaseEvent
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -323,7 +324,7 @@ class Worker:
                     "next_attempt_at": retry_at,
                 }
             )
-        deliveries = cast(sa.Table, WebhookDelivery.__table__)  # Core: an executemany by id
+        deliveries = table_of(WebhookDelivery)  # Core: an executemany by id
         async with self.sessionmaker() as session:
             try:
                 # Only while the claim is ours: a lease that ran out may have passed it to another.
