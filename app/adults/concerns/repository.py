@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource
 from app.core.filters import where_any, where_equal, where_flag
+from app.core.grouped import ByParent, after_key
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.models.adult import (
@@ -29,6 +31,7 @@ from app.models.adult import (
     SafeguardingPlan,
     Section42DecisionRecord,
 )
+from app.models.base import table_columns
 
 AGGREGATE = "adult_concern"
 OPEN_STATUSES = frozenset({AdultConcernStatus.RECEIVED})
@@ -217,27 +220,48 @@ async def enquiries_visible(
     return await paginate(session, stmt, sort, params)
 
 
-async def concerns(
-    session: AsyncSession, concern_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, AdultConcern]:
-    if not concern_ids:
-        return {}
-    rows = await session.scalars(sa.select(AdultConcern).where(AdultConcern.id.in_(list(concern_ids))))
-    return {concern.id: concern for concern in rows}
+class ListedAdult(NamedTuple):
+    """The adult an enquiry is about, as its concern named them and the enquiry list shows them
+    (read-only)."""
+
+    person_id: uuid.UUID | None
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+
+
+class AdvocacyNeed(NamedTuple):
+    """An advocacy assessment as the enquiry list shows it (read-only)."""
+
+    required: bool
+    offer: str
+    advocate_id: uuid.UUID | None
+
+
+# The adult of each concern, and each concern's advocacy assessments, latest first: read as rows,
+# built once (the list only shows them).
+_CONCERN, _ADVOCACY = table_columns(AdultConcern), table_columns(Advocacy)
+_adults = ByParent[uuid.UUID, ListedAdult](
+    _CONCERN.id,
+    sa.select(_CONCERN.id, *(_CONCERN[name] for name in ListedAdult._fields)),
+    after_key(ListedAdult._make),
+)
+_advocacies = ByParent[uuid.UUID, AdvocacyNeed](
+    _ADVOCACY.concern_id,
+    sa.select(_ADVOCACY.concern_id, *(_ADVOCACY[name] for name in AdvocacyNeed._fields)).order_by(
+        _ADVOCACY.concern_id, _ADVOCACY.recorded_at.desc(), _ADVOCACY.id.desc()
+    ),
+    after_key(AdvocacyNeed._make),
+)
+
+
+async def adults(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ListedAdult]:
+    """The adult each of these concerns is about, of those the caller may read."""
+    return {key: found[0] for key, found in (await _adults(session, concern_ids)).items() if found}
 
 
 async def latest_advocacies(
     session: AsyncSession, concern_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, Advocacy]:
+) -> dict[uuid.UUID, AdvocacyNeed]:
     """The latest advocacy assessment of each concern that has one, in one statement."""
-    if not concern_ids:
-        return {}
-    rows = await session.scalars(
-        sa.select(Advocacy)
-        .where(Advocacy.concern_id.in_(list(concern_ids)))
-        .order_by(Advocacy.concern_id, Advocacy.recorded_at.desc(), Advocacy.id.desc())
-    )
-    found: dict[uuid.UUID, Advocacy] = {}
-    for advocacy in rows:
-        found.setdefault(advocacy.concern_id, advocacy)
-    return found
+    return {key: found[0] for key, found in (await _advocacies(session, concern_ids)).items() if found}

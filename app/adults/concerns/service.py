@@ -366,7 +366,7 @@ async def read_enquiry(
     return enquiry, await repository.allegations(session, concern.id)
 
 
-def advocate_outstanding(advocacy: Advocacy | None) -> bool:
+def advocate_outstanding(advocacy: Advocacy | repository.AdvocacyNeed | None) -> bool:
     """An advocate is required and neither appointed nor refused by the adult."""
     if advocacy is None or not advocacy.required:
         return False
@@ -604,8 +604,8 @@ class EnquiryPage:
     """A page of enquiries with their concerns and latest advocacy, in a fixed number of statements."""
 
     enquiries: list[Enquiry]
-    concerns: dict[uuid.UUID, AdultConcern]
-    advocacy: dict[uuid.UUID, Advocacy]
+    adults: dict[uuid.UUID, repository.ListedAdult]  # by concern
+    advocacy: dict[uuid.UUID, repository.AdvocacyNeed]  # by concern
     next_cursor: str | None
 
 
@@ -616,7 +616,7 @@ async def list_enquiries(
         session, actor, filters, sort, params, utcnow()
     )
     concern_ids = [e.concern_id for e in enquiries]
-    concerns = await repository.concerns(session, concern_ids)
+    adults = await repository.adults(session, concern_ids)
     advocacy = await repository.latest_advocacies(session, concern_ids)
     audit.record_list(
         session,
@@ -624,9 +624,9 @@ async def list_enquiries(
         RECORD_TYPES[Enquiry],
         "enquiry_ids",
         (e.id for e in enquiries),
-        (c.person_id for c in concerns.values()),
+        (adult.person_id for adult in adults.values()),
     )
-    return EnquiryPage(enquiries, concerns, advocacy, next_cursor)
+    return EnquiryPage(enquiries, adults, advocacy, next_cursor)
 
 
 # ---------------------------------------------------------------------------------------------------

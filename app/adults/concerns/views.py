@@ -214,7 +214,7 @@ def enquiry_summaries(page: EnquiryPage, now: datetime, *, hub: bool) -> list[En
     allocation) and not the person register's link."""
     items = []
     for enquiry in page.enquiries:
-        concern = page.concerns[enquiry.concern_id]
+        adult = page.adults[enquiry.concern_id]
         advocacy = page.advocacy.get(enquiry.concern_id)
         items.append(
             from_record(
@@ -222,10 +222,10 @@ def enquiry_summaries(page: EnquiryPage, now: datetime, *, hub: bool) -> list[En
                 enquiry,
                 overdue=enquiry_overdue(enquiry, now),
                 adult=EnquiryAdult(
-                    person_id=concern.person_id if hub else None,
-                    given_name=concern.given_name,
-                    family_name=concern.family_name,
-                    date_of_birth=concern.date_of_birth,
+                    person_id=adult.person_id if hub else None,
+                    given_name=adult.given_name,
+                    family_name=adult.family_name,
+                    date_of_birth=adult.date_of_birth,
                 ),
                 allocation=allocation_out(enquiry, hub=hub),
                 advocacy=None
