@@ -262,6 +262,8 @@ async def commit(session: AsyncSession) -> None:
     hooks: dict[str, BeforeCommit] = session.info.pop(_HOOKS_KEY, {})
     for hook in hooks.values():
         await hook(session)
+    if not (session.in_transaction() or session.new or session.dirty or session.deleted):
+        return  # nothing was begun or queued (a request whose caller was known already): nothing to send
     try:
         await session.commit()
     except (sa_exc.DBAPIError, ConnectionError, TimeoutError) as exc:
