@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
@@ -71,12 +71,27 @@ def allocate(record: Allocated, actor: Principal, body: AllocationIn, now: datet
     return {"worker": body.worker, "team": body.team}
 
 
-def allocation_out(record: Allocated, *, hub: bool) -> AllocationOut | None:
+class AllocationFields(Protocol):
+    """A record's allocation (``Allocated``'s columns), on its ORM record or a row read for a list."""
+
+    @property
+    def allocated_worker(self) -> str | None: ...
+    @property
+    def allocated_team(self) -> str | None: ...
+    @property
+    def allocated_at(self) -> datetime | None: ...
+    @property
+    def allocated_by(self) -> str | None: ...
+    @property
+    def allocation_note(self) -> str | None: ...
+
+
+def allocation_out(record: AllocationFields, *, hub: bool) -> AllocationOut | None:
     """The record's allocation as the caller sees it: the hub whole, anyone else nothing (null)."""
     return allocation_of(record) if hub else None
 
 
-def allocation_of(record: Allocated) -> AllocationOut:
+def allocation_of(record: AllocationFields) -> AllocationOut:
     """The record's allocation, as the hub sees it."""
     return AllocationOut(
         worker=record.allocated_worker,

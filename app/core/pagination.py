@@ -224,12 +224,14 @@ async def paginate(
     params: PageParams,
     *,
     descending: bool = True,
+    record: Callable[[sa.Row[Any]], Any] | None = None,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` ordered by ``order_by``, keys unique together or a ``Sort``, and return one page and
     the next cursor (which names the sort when there is one).
 
-    ``stmt`` selects ORM entities or rows; the key values are read back from the selected columns,
-    so each key must be a mapped attribute of the selected entity.
+    ``stmt`` selects ORM entities (the page's records), or columns that ``record`` makes each record of
+    (a named tuple's ``_make``, for a list that is only shown). The key values are read back from the
+    records, so each key must be an attribute of a record, by the same name.
     """
     sort = order_by if isinstance(order_by, Sort) else None
     keys: Sequence[QueryableAttribute[Any]]
@@ -243,7 +245,8 @@ async def paginate(
         cursor_key = sa.tuple_(*[sa.literal(v, k.type) for v, k in zip(after, keys, strict=True)])
         stmt = stmt.where(row_key < cursor_key if descending else row_key > cursor_key)
     order = [k.desc() if descending else k.asc() for k in keys]
-    rows = list((await session.scalars(stmt.order_by(*order).limit(params.limit + 1))).all())
+    result = await session.execute(stmt.order_by(*order).limit(params.limit + 1))
+    rows = list(result.scalars() if record is None else map(record, result))
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]

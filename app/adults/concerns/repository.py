@@ -205,6 +205,28 @@ def enquiry_overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Enquiry.status == EnquiryStatus.OPEN, Enquiry.opened_at < now - ENQUIRY_TARGET)
 
 
+class ListedEnquiry(NamedTuple):
+    """An enquiry as the enquiry list shows it (read-only)."""
+
+    id: uuid.UUID
+    concern_id: uuid.UUID
+    kind: str
+    status: str
+    lead_agency: str
+    caused_to_agency: str | None
+    objectives: list[str]
+    opened_at: datetime
+    allocated_worker: str | None
+    allocated_team: str | None
+    allocated_at: datetime | None
+    allocated_by: str | None
+    allocation_note: str | None
+
+
+_ENQUIRY = table_columns(Enquiry)
+_LISTED_ENQUIRIES = sa.select(*(_ENQUIRY[name] for name in ListedEnquiry._fields))
+
+
 async def enquiries_visible(
     session: AsyncSession,
     principal: Principal,
@@ -212,12 +234,12 @@ async def enquiries_visible(
     sort: Sort,
     params: PageParams,
     now: datetime,
-) -> tuple[list[Enquiry], str | None]:
-    stmt = sa.select(Enquiry).where(access.enquiries_listed(principal))
+) -> tuple[list[ListedEnquiry], str | None]:
+    stmt = _LISTED_ENQUIRIES.where(access.enquiries_listed(principal))
     stmt = where_any(stmt, (Enquiry.status, filters.status), (Enquiry.lead_agency, filters.lead_agency))
     stmt = where_flag(stmt, filters.overdue, enquiry_overdue_clause(now))
     stmt = where_allocated(stmt, Enquiry, filters.allocation, principal, hub=access.is_hub(principal))
-    return await paginate(session, stmt, sort, params)
+    return await paginate(session, stmt, sort, params, record=ListedEnquiry._make)
 
 
 class ListedAdult(NamedTuple):

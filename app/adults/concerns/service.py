@@ -603,7 +603,7 @@ async def list_(
 class EnquiryPage:
     """A page of enquiries with their concerns and latest advocacy, in a fixed number of statements."""
 
-    enquiries: list[Enquiry]
+    enquiries: list[repository.ListedEnquiry]
     adults: dict[uuid.UUID, repository.ListedAdult]  # by concern
     advocacy: dict[uuid.UUID, repository.AdvocacyNeed]  # by concern
     next_cursor: str | None
@@ -667,6 +667,6 @@ def is_overdue(concern: AdultConcern, now: datetime) -> bool:
     return concern.status in repository.OPEN_STATUSES and concern.decision_due_at < now
 
 
-def enquiry_overdue(enquiry: Enquiry, now: datetime) -> bool:
+def enquiry_overdue(enquiry: Enquiry | repository.ListedEnquiry, now: datetime) -> bool:
     """Open longer than the hub's target (``repository.enquiry_overdue_clause`` says it in SQL)."""
     return enquiry.status == EnquiryStatus.OPEN and enquiry.opened_at < now - repository.ENQUIRY_TARGET
