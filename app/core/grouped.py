@@ -88,13 +88,23 @@ class ByParent(Generic[Key, Record]):
         record: Callable[[AnyRow], Record] = _second,
     ) -> None:
         self._stmt = stmt.where(one_of(key, _PARENTS))
+        # One parent (one referral's children): ``= :parents``. PostgreSQL costs the generic plan of
+        # ``= ANY`` for an array of any length, so for one value it never reuses it and plans the
+        # statement afresh on every execution.
+        self._one = stmt.where(key == sa.bindparam(_PARENTS))
         self._record = record
 
     async def __call__(
         self, session: AsyncSession, keys: Collection[Key], **params: Any
     ) -> dict[Key, list[Record]]:
         found: dict[Key, list[Record]] = {k: [] for k in keys}
-        if found:
-            for row in await session.execute(self._stmt, {**params, _PARENTS: list(found)}):
-                found[row[0]].append(self._record(row))
+        if len(found) == 1:
+            (parent,) = found
+            rows = await session.execute(self._one, {**params, _PARENTS: parent})
+        elif found:
+            rows = await session.execute(self._stmt, {**params, _PARENTS: list(found)})
+        else:
+            return found
+        for row in rows:
+            found[row[0]].append(self._record(row))
         return found
