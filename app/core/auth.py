@@ -17,9 +17,10 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import db
 from app.core.context import RequestContext
 from app.core.db import DbSession, apply_context
-from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated
+from app.core.errors import InsufficientScope, InvalidToken, Unauthenticated, sqlstate
 from app.core.ratelimit import verified_claims
 from app.core.scopes import COUNCIL_AGENCIES, SCOPE_DESCRIPTIONS, AgencyCode, Role, Scope
 from app.core.tokens import TokenError, TokenService
@@ -61,28 +62,6 @@ class Principal:
         return self.agency in COUNCIL_AGENCIES
 
 
-oauth2_scheme = OAuth2(
-    flows=OAuthFlows(
-        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=dict(SCOPE_DESCRIPTIONS))
-    ),
-    scheme_name="oauth2",
-    description=(
-        "OAuth 2.0 client credentials. Exchange a client's id and secret at POST /oauth/token for a "
-        "bearer JWT and send it as `Authorization: Bearer <token>`. Tokens from the configured "
-        "identity provider (RS256/ES256, verified against its JWKS) are accepted the same way. "
-        "Token handling follows RFC8725 (JSON Web Token Best Current Practices): the algorithm is fixed "
-        "per key, never taken from the token; `iss`, `aud`, `exp`, `iat`, `sub` and `jti` are required "
-        "and verified; `typ` must be `at+jwt` (RFC 9068; the identity provider's may say `JWT`); `jku`, "
-        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. `exp`, `iat` and `nbf` must be numbers, "
-        "`iat` not ahead of the service's clock, and no token may live (`exp` - `iat`) longer than the "
-        "service's cap (24 hours by default). Access tokens live `expires_in` seconds "
-        "(one hour by default); client credentials issue no refresh tokens (RFC 6749 section 4.4.3): "
-        "ask for a new token instead."
-    ),
-    auto_error=False,
-)
-
-
 async def authenticate(request: Request, session: DbSession) -> Principal:
     """The caller of every operation that takes a token (``requires``, ``requires_any``, ``Authenticated``,
     ``idempotent(...)`` all depend on it); ``public`` marks the few that take none."""
@@ -111,37 +90,107 @@ async def authenticate(request: Request, session: DbSession) -> Principal:
         client_id=claims.client_id,
         token_id=claims.jti,
     )
-    # Set first, so the transaction the revocation check begins carries the caller's database context
-    # (row-level security) from its BEGIN; a revoked client's request rolls back and sees nothing.
+    # Set first: the request's transactions carry the caller's database context (row-level security)
+    # from their BEGIN, and on PostgreSQL the check of its client too (``app.core.db``), so a revoked
+    # client's request fails at its first statement, before it has read or written anything.
     context.principal = principal
     await apply_context(session)  # a transaction begun before authentication (none today)
-    if claims.client_id is not None and not await _client_is_active(session, claims.client_id):
-        context.principal = None
-        raise InvalidToken("Invalid access token: the client has been revoked.")
+    if claims.client_id is not None and not db.begins_with_client_check(session):
+        await confirm_client(request)
     return principal
 
 
+# The SQLSTATE of ``mash_client_check`` (migration 20261206_client_check): the client is revoked.
+REVOKED_SQLSTATE = "MA401"
+REVOKED_DETAIL = "Invalid access token: the client has been revoked."
 # Built once, run with each request's client: building it cost almost half as much CPU as running it.
 _CLIENTS = table_columns(Client)
 _REVOKED_AT = sa.select(_CLIENTS.revoked_at).where(_CLIENTS.id == sa.bindparam("client_id"))
+_CHECK = sa.select(sa.func.mash_client_check(sa.bindparam("client_id", type_=sa.Uuid())))
+
+
+async def confirm_client(request: Request) -> None:
+    """Refuse the request (``InvalidToken``) if its caller's client is revoked, unless that is known
+    already. The route wrapper calls this before any answer leaves, so a request that sent no statement
+    (``GET /v1/me``, or one refused before its first) is checked too."""
+    if await client_confirmed(request):
+        return
+    context = RequestContext.of(request)
+    assert context.principal is not None and context.principal.client_id is not None
+    try:
+        active = await _client_is_active(db.request_session(request), context.principal.client_id)
+    except Exception as exc:
+        refuse_if_revoked(request, exc)
+        raise
+    if not active:
+        context.principal = None
+        raise InvalidToken(REVOKED_DETAIL)
+    context.client_confirmed = True
+
+
+async def client_confirmed(request: Request) -> bool:
+    """Whether the caller needs no (further) check: no client, checked once in this request already,
+    or checked by the BEGIN of the transaction the request has open. Sends no statement."""
+    context = RequestContext.of(request)
+    principal = context.principal
+    if principal is None or principal.client_id is None or context.client_confirmed:
+        return True
+    return await db.client_checked(db.request_session(request), principal.client_id)
 
 
 async def _client_is_active(session: AsyncSession, client_id: uuid.UUID) -> bool:
-    # Checked on every request, so a revocation takes effect at once, not when tokens expire.
+    if db.begins_with_client_check(session):
+        # PostgreSQL with nothing begun: the check alone, one round trip instead of BEGIN, SELECT and
+        # COMMIT. It raises REVOKED_SQLSTATE for a revoked client.
+        await db.run_alone(session, _CHECK, {"client_id": client_id})
+        return True
     row = (await session.execute(_REVOKED_AT, {"client_id": client_id})).first()
     return row is not None and row.revoked_at is None
 
 
-async def authorize(
-    security_scopes: SecurityScopes,
-    principal: Annotated[Principal, Depends(authenticate)],
-    # Declares the bearer scheme and this operation's scopes in OpenAPI; ``authenticate`` reads the token.
-    _bearer: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
-    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
-    if missing:
-        raise InsufficientScope(missing)
-    return principal
+def refuse_if_revoked(request: Request, exc: BaseException) -> None:
+    """Raise ``InvalidToken`` in place of ``exc`` when it is the database refusing a revoked client."""
+    if sqlstate(exc) == REVOKED_SQLSTATE:
+        RequestContext.of(request).principal = None
+        raise InvalidToken(REVOKED_DETAIL) from None
+
+
+class _Authorization(OAuth2):
+    """The bearer scheme and the check of an operation's scopes, as one dependency: FastAPI writes the
+    scheme and each operation's scopes into OpenAPI because this is a security scheme, and solves one
+    dependency per request for it (``authenticate`` reads the token)."""
+
+    async def __call__(  # type: ignore[override]  # FastAPI reads this signature, not OAuth2's
+        self,
+        security_scopes: SecurityScopes,
+        principal: Annotated[Principal, Depends(authenticate)],
+    ) -> Principal:
+        missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+        if missing:
+            raise InsufficientScope(missing)
+        return principal
+
+
+authorize = _Authorization(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=dict(SCOPE_DESCRIPTIONS))
+    ),
+    scheme_name="oauth2",
+    description=(
+        "OAuth 2.0 client credentials. Exchange a client's id and secret at POST /oauth/token for a "
+        "bearer JWT and send it as `Authorization: Bearer <token>`. Tokens from the configured "
+        "identity provider (RS256/ES256, verified against its JWKS) are accepted the same way. "
+        "Token handling follows RFC8725 (JSON Web Token Best Current Practices): the algorithm is fixed "
+        "per key, never taken from the token; `iss`, `aud`, `exp`, `iat`, `sub` and `jti` are required "
+        "and verified; `typ` must be `at+jwt` (RFC 9068; the identity provider's may say `JWT`); `jku`, "
+        "`x5u`, `jwk`, `crit` and encrypted tokens are refused. `exp`, `iat` and `nbf` must be numbers, "
+        "`iat` not ahead of the service's clock, and no token may live (`exp` - `iat`) longer than the "
+        "service's cap (24 hours by default). Access tokens live `expires_in` seconds "
+        "(one hour by default); client credentials issue no refresh tokens (RFC 6749 section 4.4.3): "
+        "ask for a new token instead."
+    ),
+    auto_error=False,
+)
 
 
 def requires(*scopes: Scope) -> Any:
@@ -153,7 +202,7 @@ def requires_any(*scopes: Scope) -> Any:
 
     OpenAPI writes alternatives as separate security requirements; FastAPI cannot infer them, so
     routes using this pass ``openapi_extra=any_of_security(...)`` with the same scopes. It depends on
-    ``authenticate`` but not on ``oauth2_scheme``, for which FastAPI would add an empty requirement
+    ``authenticate`` but not on ``authorize``, for which FastAPI would add an empty requirement
     (``{"oauth2": []}``: any token at all) beside those alternatives.
     """
 
@@ -177,7 +226,7 @@ PUBLIC = Depends(public)
 
 
 def any_of_security(*scopes: Scope) -> dict[str, Any]:
-    return {"security": [{oauth2_scheme.scheme_name: [str(scope)]} for scope in scopes]}
+    return {"security": [{authorize.scheme_name: [str(scope)]} for scope in scopes]}
 
 
 Authenticated = Annotated[Principal, Security(authorize)]

@@ -74,6 +74,9 @@ class RequestContext:
     # ``app.core.auth.authenticate``: the caller, once authenticated; the database context (row-level
     # security), the 404 audit and the access log read it.
     principal: Principal | None = None
+    # ``app.core.auth.confirm_client``: the caller's client was found active by a check of its own
+    # (on PostgreSQL each transaction's BEGIN checks it too; the route wrapper asks before answering).
+    client_confirmed: bool = False
     # ``app.core.idempotency.idempotent``: the Idempotency-Key claimed; the route wrapper stores the
     # answer under it in the same transaction.
     idempotency: IdempotencyClaim | None = None

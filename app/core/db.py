@@ -16,8 +16,10 @@ of one client run on different server connections, and a session setting would l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import Executable
 
 from app.core import clock
 from app.core.config import Settings
@@ -53,6 +56,7 @@ BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
 _READ_ONLY = "mash_read_only"
 _CONTEXT_KEY = "mash.db_context"
+_CLIENT_KEY = "mash.db_client"
 # The engine's statement timeout (ms), as an execution option every connection inherits.
 _TIMEOUT_OPTION = "mash_statement_timeout_ms"
 
@@ -67,22 +71,46 @@ class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg h
 
     SQLAlchemy's asyncpg adapter begins a transaction lazily, with a simple-protocol ``BEGIN ...;``
     just before the first statement. Appending ``SELECT set_config(..., true)`` to that one message
-    sets the context inside the new transaction without another round trip.
+    sets the context inside the new transaction without another round trip; with it goes the check
+    that the caller's client is not revoked (``mash_client_check``), which fails the BEGIN if it is.
     """
 
     mash_begin_suffix: str | None = None
+    mash_begin_client: uuid.UUID | None = None
+    # The client whose check began the transaction open now (None: none did, or none is open).
+    mash_checked_client: uuid.UUID | None = None
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
-        suffix = self.mash_begin_suffix
-        if suffix is not None and not args and query.startswith("BEGIN"):
-            self.mash_begin_suffix = None
+        if args or not query.startswith("BEGIN"):
+            return str(await super().execute(query, *args, timeout=timeout))
+        suffix, client = self.mash_begin_suffix, self.mash_begin_client
+        self.mash_begin_suffix = self.mash_begin_client = self.mash_checked_client = None
+        if suffix is not None:
             query = f"{query} {suffix}"
-        return str(await super().execute(query, *args, timeout=timeout))
+        try:
+            status = str(await super().execute(query, timeout=timeout))
+        except Exception:
+            if suffix is not None:
+                await self._abandon_begin()
+            raise
+        self.mash_checked_client = client
+        return status
+
+    async def _abandon_begin(self) -> None:
+        # The BEGIN took and what followed it failed: the server holds an aborted transaction that
+        # SQLAlchemy never tracked (it tracks one only once BEGIN succeeds), and asyncpg still counts
+        # it as its open transaction. Roll it back and forget it, so the pooled connection is clean.
+        self._top_xact = None
+        if not self.is_closed() and self.is_in_transaction():
+            with contextlib.suppress(Exception):
+                await super().execute("ROLLBACK")
 
 
-def context_sql(context: DbContext, statement_timeout_ms: int = 0) -> str | None:
-    """``SELECT set_config(...)`` for ``context`` and the statement timeout, each transaction-local;
-    None when there is nothing to set (no context, no timeout)."""
+def context_sql(
+    context: DbContext, statement_timeout_ms: int = 0, client: uuid.UUID | None = None
+) -> str | None:
+    """``SELECT set_config(...)`` for ``context`` and the statement timeout, each transaction-local,
+    and ``client``'s check; None when there is nothing to set or check."""
     settings: list[str] = []
     if context is not None:
         agency, role = context
@@ -95,6 +123,8 @@ def context_sql(context: DbContext, statement_timeout_ms: int = 0) -> str | None
         ]
     if statement_timeout_ms:
         settings.append(f"set_config('statement_timeout', '{int(statement_timeout_ms)}', true)")
+    if client is not None:
+        settings.append(f"mash_client_check('{uuid.UUID(str(client))}')")  # a UUID's text: nothing else
     return f"SELECT {', '.join(settings)};" if settings else None
 
 
@@ -103,14 +133,21 @@ def _context_of(session: Session) -> DbContext:
     return source() if callable(source) else source
 
 
+def _client_of(session: Session) -> uuid.UUID | None:
+    source = session.info.get(_CLIENT_KEY)
+    return None if source is None else source()
+
+
 def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     if connection.dialect.name != "postgresql":
         return
     timeout = connection.get_execution_options().get(_TIMEOUT_OPTION, 0)
-    sql = context_sql(_context_of(session), timeout)
+    client = _client_of(session)
+    sql = context_sql(_context_of(session), timeout, client)
     driver = connection.connection.driver_connection
     if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
-        driver.mash_begin_suffix = sql  # None clears a suffix left by a transaction that ran nothing
+        # None clears a suffix left by a transaction that ran nothing.
+        driver.mash_begin_suffix, driver.mash_begin_client = sql, client
     elif sql is not None:
         connection.exec_driver_sql(sql)  # already begun (or a plain connection): one more statement
 
@@ -126,6 +163,48 @@ def set_context(session: AsyncSession, source: DbContext | Callable[[], DbContex
     """Whom ``session``'s transactions from now on work for: a context, or a function giving it at
     each BEGIN (a request: its caller once authenticated). Sessions default to the system context."""
     session.info[_CONTEXT_KEY] = source
+
+
+def set_client_check(session: AsyncSession, source: Callable[[], uuid.UUID | None]) -> None:
+    """On PostgreSQL, each of ``session``'s transactions begins by checking that the client ``source``
+    then gives (if any) is active: the BEGIN fails with ``mash_client_check``'s SQLSTATE if not."""
+    session.info[_CLIENT_KEY] = source
+
+
+def begins_with_client_check(session: AsyncSession) -> bool:
+    """Whether the session's next BEGIN will check its client: PostgreSQL, and none begun yet."""
+    return session.get_bind().dialect.name == "postgresql" and not session.in_transaction()
+
+
+async def client_checked(session: AsyncSession, client: uuid.UUID) -> bool:
+    """Whether the transaction the session has open on the server began by checking ``client``."""
+    if not session.in_transaction():
+        return False
+    try:
+        driver = await _driver(session)
+    except sa_exc.InvalidRequestError:  # a transaction a failed flush left to roll back
+        return False
+    return (
+        isinstance(driver, _ContextConnection)
+        and driver.is_in_transaction()
+        and driver.mash_checked_client == client
+    )
+
+
+async def run_alone(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
+    """Run one statement as a transaction of its own (autocommit): one round trip where BEGIN, the
+    statement and COMMIT take three. Only for a session with no transaction (``in_transaction()`` is
+    false); it has none after either, so what follows begins as usual, with its context."""
+    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        await connection.execute(statement, params)
+    finally:
+        await session.rollback()  # hands the connection back, with its isolation level reset
+
+
+async def _driver(session: AsyncSession) -> Any:
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
 
 
 async def driver_connection(session: AsyncSession) -> Any:
@@ -323,6 +402,7 @@ def request_session(request: Request) -> AsyncSession:
     if context.session is None:
         context.session = request.app.state.sessionmaker()
         set_context(context.session, lambda: _caller_context(context))
+        set_client_check(context.session, lambda: _caller_client(context))
     return context.session
 
 
@@ -330,6 +410,11 @@ def _caller_context(context: RequestContext) -> DbContext:
     # ``app.core.auth`` sets the principal; before that (or on the token endpoint) there is no caller.
     principal = context.principal
     return None if principal is None else (str(principal.agency), str(principal.role))
+
+
+def _caller_client(context: RequestContext) -> uuid.UUID | None:
+    principal = context.principal
+    return None if principal is None else principal.client_id
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]

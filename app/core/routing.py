@@ -69,7 +69,7 @@ from starlette.types import Scope
 
 from app.core import db
 from app.core.allocation import AllocationIn, AllocationOut, allocation_of
-from app.core.auth import Principal, authenticate, public
+from app.core.auth import Principal, authenticate, client_confirmed, confirm_client, public, refuse_if_revoked
 from app.core.concurrency import IF_MATCH, Versioned, versioned_answer
 from app.core.context import RequestContext
 from app.core.creation import Created, creation
@@ -134,16 +134,24 @@ class TransactionalRoute(APIRoute):
                 session = context.session
                 if session is not None:
                     if response.status_code < 400:
+                        await confirm_client(request)  # before anything is kept or answered
                         if context.idempotency is not None:
                             ttl = request.app.state.settings.idempotency_ttl_hours
                             await store_response(session, context.idempotency, response, ttl)
                         await db.commit(session)
                     else:
                         await db.rollback(session)
+                        await confirm_client(request)
                 return response
             except BaseException as exc:
+                # A revoked client is told so whatever else went wrong (its request may have been
+                # refused before any statement checked it); asked before the rollback forgets.
+                confirmed = not isinstance(exc, Exception) or await client_confirmed(request)
                 if context.session is not None:
                     await db.rollback(context.session)
+                if not confirmed:
+                    refuse_if_revoked(request, exc)
+                    await confirm_client(request)
                 if isinstance(exc, NotFound):
                     await audit_not_found(request, exc)  # in a transaction of its own
                 raise
