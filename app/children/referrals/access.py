@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,9 @@ from app.core.errors import NotFound
 from app.core.readable import Viewed, one, view_case
 from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, Referral
+
+if TYPE_CHECKING:
+    from app.children.referrals.repository import ListedReferral  # which imports this module
 
 Record = TypeVar("Record")
 
@@ -70,7 +73,7 @@ def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     )
 
 
-def source(referral: Referral) -> CaseSource:
+def source(referral: Referral | ListedReferral) -> CaseSource:
     """Where one referral came from, as ``from_sources`` filters it."""
     return filters.source_of(
         made_by_hub=referral.referring_agency == AgencyCode.CHILDRENS_SOCIAL_CARE,

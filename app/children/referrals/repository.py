@@ -190,6 +190,33 @@ def filtered(principal: Principal, filters: ReferralFilters, now: datetime, *col
     return where_allocated(stmt, Referral, filters.allocation, principal, hub=access.is_hub(principal))
 
 
+class ListedReferral(NamedTuple):
+    """A referral as the referral list shows it (read-only)."""
+
+    id: uuid.UUID
+    status: str
+    referring_agency: str
+    from_public: bool
+    external_reference: str | None
+    received_at: datetime
+    rag_rating: str | None
+    decision_due_at: datetime
+    statutory_decision_due_at: datetime
+    concern_categories: list[str]
+    decision_id: uuid.UUID | None
+    outcome: str | None
+    outcome_level: int | None
+    decided_at: datetime | None
+    allocated_worker: str | None
+    allocated_team: str | None
+    allocated_at: datetime | None
+    allocated_by: str | None
+    allocation_note: str | None
+
+
+_LISTED = [_REFERRAL[name] for name in ListedReferral._fields]
+
+
 async def list_visible(
     session: AsyncSession,
     principal: Principal,
@@ -197,8 +224,10 @@ async def list_visible(
     sort: Sort,
     params: PageParams,
     now: datetime,
-) -> tuple[list[Referral], str | None]:
-    return await paginate(session, filtered(principal, filters, now, Referral), sort, params)
+) -> tuple[list[ListedReferral], str | None]:
+    # Rows, not ORM records: the list only shows them, and a page of records cost twice the CPU.
+    stmt = filtered(principal, filters, now, *_LISTED)
+    return await paginate(session, stmt, sort, params, record=ListedReferral._make)
 
 
 @dataclass(frozen=True, slots=True)

@@ -625,7 +625,7 @@ class ReferralPage:
     """A page of the referral list, with what its items show, read in a fixed number of statements
     however long the page: the hub's extras (``checks``, ``earlier``) are empty for a partner."""
 
-    referrals: list[Referral]
+    referrals: list[repository.ListedReferral]
     children: dict[uuid.UUID, list[repository.ListedChild]]
     checks: dict[uuid.UUID, list[repository.OutstandingCheck]]
     earlier: dict[uuid.UUID, int]
@@ -701,5 +701,5 @@ async def timeline(
     return entries
 
 
-def is_overdue(referral: Referral, now: datetime) -> bool:
+def is_overdue(referral: Referral | repository.ListedReferral, now: datetime) -> bool:
     return referral.status not in FINAL_REFERRAL_STATUSES and referral.decision_due_at < now

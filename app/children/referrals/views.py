@@ -12,7 +12,7 @@ from app.children.codes import ReferralStatus
 from app.children.decisions import repository as decisions_repository
 from app.children.referrals import access, repository
 from app.children.referrals.access import View
-from app.children.referrals.repository import CountRow
+from app.children.referrals.repository import CountRow, ListedReferral
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,
@@ -67,7 +67,7 @@ def child_identity(child: ReferralChild, *, hub: bool = True) -> ChildIdentity:
 # builds the same way.
 
 
-def outcome(referral: Referral) -> OutcomeOut | None:
+def outcome(referral: Referral | ListedReferral) -> OutcomeOut | None:
     if referral.decision_id is None or referral.outcome is None or referral.decided_at is None:
         return None
     return OutcomeOut(
@@ -265,7 +265,7 @@ def summaries(page: ReferralPage, now: datetime, *, hub: bool) -> list[ReferralS
 
 
 def summary(
-    page: ReferralPage, referral: Referral, now: datetime, today: date, *, hub: bool
+    page: ReferralPage, referral: ListedReferral, now: datetime, today: date, *, hub: bool
 ) -> ReferralSummary:
     children = page.children[referral.id]
     return from_record(
