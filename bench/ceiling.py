@@ -190,10 +190,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims = claims_of(authorization)
         if claims is None:
             return unauthenticated()
-        async with request.app.state.pool.acquire() as conn, conn.transaction():
-            revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-        if revoked is None or revoked["revoked_at"] is not None:
-            return unauthenticated()
+        try:
+            # As mash-api checks a request that sends no other statement: alone, outside a transaction.
+            await request.app.state.pool.fetchval(_CLIENT_CHECK, claims["client_id"])
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == _REVOKED_SQLSTATE:
+                return unauthenticated()
+            raise
         body = {
             "sub": claims["sub"],
             "agency": claims["agency"],
@@ -221,10 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actor = (claims["sub"], claims["agency"], claims["role"])
         fingerprint = _fingerprint(request.method, request.url.path, await request.body())
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 if idempotency_key is not None:
                     replay = await _claim_key(conn, actor, idempotency_key, fingerprint)
                     if replay is not None:
@@ -305,10 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks: dict[uuid.UUID, list[asyncpg.Record]] = {}
         earlier: dict[uuid.UUID, int] = {}
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 rows = await conn.fetch(page_sql, *query.args, limit + 1)
                 page = rows[:limit]
                 ids = [r["id"] for r in page]
@@ -379,10 +376,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f" LIMIT ${len(query.args) + 1}"
         )
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 rows = await conn.fetch(page_sql, *query.args, limit + 1)
                 page = rows[:limit]
                 concern_ids = [r["concern_id"] for r in page]
@@ -422,10 +416,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": "the ceiling serves the hub's view only"}, status_code=403)
         actor = (claims["sub"], claims["agency"], claims["role"])
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 referral = await conn.fetchrow(_REFERRAL, referral_id)
                 if referral is None:
                     raise _Rejected(404, {"detail": "referral not found"})
@@ -484,10 +475,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actor = (claims["sub"], claims["agency"], claims["role"])
         now = datetime.now(UTC)
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 found = await conn.fetchrow(_CONTRIBUTION_FOR_UPDATE, contribution_id)
                 if found is None or found["agency"] != actor[1]:
                     raise _Rejected(404, {"detail": "contribution not found"})
@@ -553,10 +541,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity = Identity(**body.model_dump(exclude={"limit"}))
         keys = sorted(blocking_keys(identity))
         try:
-            async with request.app.state.pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetchrow(_CLIENT_REVOKED, claims["client_id"])
-                if revoked is None or revoked["revoked_at"] is not None:
-                    raise _Rejected(401, {"detail": "invalid token"})
+            async with request.app.state.pool.acquire() as conn, _checked(conn, claims["client_id"]):
                 found = await conn.fetch(_MATCH_CANDIDATES, keys, MAX_CANDIDATES) if keys else []
                 ranked = rank_matches(identity, [(row, identity_in(row)) for row in found], limit=body.limit)
                 siblings = [(await _siblings(conn, [r.key["id"]])).get(r.key["id"], []) for r in ranked]
@@ -578,7 +563,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 # SQL. The statements mash-api runs (see bench/README.md), written out; table names are constants.
 
 _CLIENT = "SELECT * FROM clients WHERE id = $1"
-_CLIENT_REVOKED = "SELECT revoked_at FROM clients WHERE id = $1"
+_CLIENT_CHECK = "SELECT mash_client_check($1)"
+_REVOKED_SQLSTATE = "MA401"  # mash_client_check's, for a revoked client (migration 20261206_client_check)
+
+
+@asynccontextmanager
+async def _checked(conn: asyncpg.Connection, client_id: str) -> AsyncIterator[None]:
+    """A transaction whose BEGIN checks the caller's client, in one message, as mash-api's do
+    (app.core.db): a revoked client's request is refused (401) before any statement."""
+    try:
+        await conn.execute(
+            f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT mash_client_check('{uuid.UUID(client_id)}')"
+        )
+    except asyncpg.PostgresError as exc:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        if exc.sqlstate == _REVOKED_SQLSTATE:
+            raise _Rejected(401, {"detail": "invalid token"}) from None
+        raise
+    try:
+        yield
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
 _TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
 _IDEMPOTENCY = (
     "SELECT * FROM idempotency_records WHERE caller_agency = $1 AND caller_role = $2 AND caller_sub = $3"
