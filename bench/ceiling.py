@@ -568,12 +568,12 @@ _REVOKED_SQLSTATE = "MA401"  # mash_client_check's, for a revoked client (migrat
 
 
 @asynccontextmanager
-async def _checked(conn: asyncpg.Connection, client_id: str) -> AsyncIterator[None]:
+async def _checked(conn: asyncpg.Connection, client_id: uuid.UUID | str) -> AsyncIterator[None]:
     """A transaction whose BEGIN checks the caller's client, in one message, as mash-api's do
     (app.core.db): a revoked client's request is refused (401) before any statement."""
     try:
         await conn.execute(
-            f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT mash_client_check('{uuid.UUID(client_id)}')"
+            f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT mash_client_check('{uuid.UUID(str(client_id))}')"
         )
     except asyncpg.PostgresError as exc:
         if conn.is_in_transaction():

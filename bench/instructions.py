@@ -32,14 +32,14 @@ from pathlib import Path
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def count(checkout: Path, scenario: str, requests: int, warmup: int) -> int:
+def count(checkout: Path, scenario: str, requests: int, warmup: int, extra: tuple[str, ...] = ()) -> int:
     """The instructions of one profile_request run of ``requests`` requests in ``checkout``."""
     with tempfile.TemporaryDirectory() as folder:
         run = subprocess.run(
             [
                 "valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out",
                 str(checkout / ".venv/bin/python"), "-m", "bench.profile_request", "--scenario", scenario,
-                "--reuse", "--requests", str(requests), "--warmup", str(warmup),
+                "--reuse", "--requests", str(requests), "--warmup", str(warmup), *extra,
             ],
             cwd=checkout, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
         )  # fmt: skip
@@ -49,9 +49,12 @@ def count(checkout: Path, scenario: str, requests: int, warmup: int) -> int:
     return int(found.group(1))
 
 
-def per_request(checkout: Path, scenario: str, short: int, long: int, warmup: int) -> float:
+def per_request(
+    checkout: Path, scenario: str, short: int, long: int, warmup: int, extra: tuple[str, ...] = ()
+) -> float:
     """The instructions of one request: two runs, their difference over that of their requests."""
-    few, many = count(checkout, scenario, short, warmup), count(checkout, scenario, long, warmup)
+    few = count(checkout, scenario, short, warmup, extra)
+    many = count(checkout, scenario, long, warmup, extra)
     return (many - few) / (long - short)
 
 
@@ -65,6 +68,11 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=60)
     parser.add_argument("--long", type=int, default=180)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--client",
+        action="store_true",
+        help="profile_request's --client: the token's client checked, as under load",
+    )
     args = parser.parse_args()
     here = Path(__file__).resolve().parent.parent
     if not args.reuse:
@@ -78,7 +86,7 @@ def main() -> None:
             "1",
         ]
         subprocess.run(seeding, cwd=here, check=True, capture_output=True)
-    runs = (args.scenario, args.short, args.long, args.warmup)
+    runs = (args.scenario, args.short, args.long, args.warmup, ("--client",) if args.client else ())
     ours = per_request(here, *runs)
     print(f"{args.scenario}: {ours / 1e6:.3f} M instructions a request ({here})")
     if args.before is not None:

@@ -20,8 +20,8 @@ only the Python work of a request plus its statements' round trips, so it moves 
 cheaper and hardly when the machine is busy. It reports two figures: the whole process's CPU per request
 (the in-process httpx client's work too: its URL parsing, headers and cookie jar) and the **server's**, read
 inside the outermost ASGI callable, from the request's arrival to the app's return, which moves with the
-server's code only. The tokens are issued in process (no client row, so no
-``SELECT`` of it, unlike the load benchmark). pyinstrument is not a dependency of the project:
+server's code only. The tokens are issued in process, for no client (so no client check, unlike the
+load benchmark) unless ``--client`` registers one. pyinstrument is not a dependency of the project:
 ``uv pip install pyinstrument`` into .venv to use ``--profile``.
 """
 
@@ -33,6 +33,7 @@ import cProfile
 import importlib
 import statistics
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,10 @@ import asyncpg
 import httpx
 import sqlalchemy as sa
 
+from app.admin.clients.schemas import ClientRegistration
+from app.admin.clients.service import create_client
+from app.cli import CliActor
+from app.core import db
 from app.core.config import Settings
 from app.main import create_app
 from bench import seed_adults
@@ -114,6 +119,19 @@ class ServerClock:
             self.spent = (time.process_time() - started) * 1000
 
 
+async def _register_client(app: Any, agency: str, role: str) -> uuid.UUID:
+    """A client row, as `mash clients create` registers one: its tokens' requests check it."""
+    async with app.state.sessionmaker() as session:
+        client, _ = await create_client(
+            session,
+            CliActor(sub="cli:profile"),
+            ClientRegistration(name=f"profile {uuid.uuid4().hex[:8]}", agency=agency, role=role),
+            app.state.hasher,
+        )
+        await db.commit(session)
+    return client.id
+
+
 async def _run(args: argparse.Namespace) -> None:
     scenario = SCENARIOS[args.scenario]
     if args.reuse:
@@ -133,7 +151,8 @@ async def _run(args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         sub, agency, role = CALLERS[args.scenario]
-        token = app.state.tokens.issue(sub=sub, agency=agency, role=role)
+        client_id = await _register_client(app, agency, role) if args.client else None
+        token = app.state.tokens.issue(sub=sub, agency=agency, role=role, client_id=client_id)
         sample, first = await _sample(dsn, scenario, sub)
         if scenario.name == "referral_create" and first + args.warmup + args.requests > REFERRAL_BODIES:
             raise SystemExit("referral_create has made too many referrals in this database: drop --reuse")
@@ -214,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concerns", type=int, default=4_000, help="adult concerns seeded (default 4,000)")
     parser.add_argument(
         "--reuse", action="store_true", help="profile the database as an earlier run left it (no seeding)"
+    )
+    parser.add_argument(
+        "--client",
+        action="store_true",
+        help="register a client and issue the token for it, as the load benchmark does: each request checks it",
     )
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=50)
