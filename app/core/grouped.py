@@ -108,3 +108,8 @@ class ByParent(Generic[Key, Record]):
         for row in rows:
             found[row[0]].append(self._record(row))
         return found
+
+    async def first(self, session: AsyncSession, keys: Collection[Key], **params: Any) -> dict[Key, Record]:
+        """The first record of each parent that has one, in the statement's order (the latest, for
+        a statement ordered newest first)."""
+        return {key: records[0] for key, records in (await self(session, keys, **params)).items() if records}

@@ -279,11 +279,11 @@ _advocacies = ByParent[uuid.UUID, AdvocacyNeed](
 
 async def adults(session: AsyncSession, concern_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ListedAdult]:
     """The adult each of these concerns is about, of those the caller may read."""
-    return {key: found[0] for key, found in (await _adults(session, concern_ids)).items() if found}
+    return await _adults.first(session, concern_ids)
 
 
 async def latest_advocacies(
     session: AsyncSession, concern_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, AdvocacyNeed]:
     """The latest advocacy assessment of each concern that has one, in one statement."""
-    return {key: found[0] for key, found in (await _advocacies(session, concern_ids)).items() if found}
+    return await _advocacies.first(session, concern_ids)
