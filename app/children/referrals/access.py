@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +28,6 @@ from app.core.errors import NotFound
 from app.core.readable import Viewed, one, view_case
 from app.core.scopes import AgencyCode
 from app.models.referral import Contribution, Referral
-
-if TYPE_CHECKING:
-    from app.children.referrals.repository import ListedReferral  # which imports this module
 
 Record = TypeVar("Record")
 
@@ -73,7 +70,16 @@ def from_sources(sources: Collection[CaseSource]) -> sa.ColumnElement[bool]:
     )
 
 
-def source(referral: Referral | ListedReferral) -> CaseSource:
+class Sourced(Protocol):
+    """What says where a referral came from: on its ORM record or a row read for the list."""
+
+    @property
+    def referring_agency(self) -> str: ...
+    @property
+    def from_public(self) -> bool: ...
+
+
+def source(referral: Sourced) -> CaseSource:
     """Where one referral came from, as ``from_sources`` filters it."""
     return filters.source_of(
         made_by_hub=referral.referring_agency == AgencyCode.CHILDRENS_SOCIAL_CARE,
