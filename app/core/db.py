@@ -38,7 +38,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import Executable
 
 from app.core import clock
 from app.core.config import Settings
@@ -124,8 +123,13 @@ def context_sql(
     if statement_timeout_ms:
         settings.append(f"set_config('statement_timeout', '{int(statement_timeout_ms)}', true)")
     if client is not None:
-        settings.append(f"mash_client_check('{uuid.UUID(str(client))}')")  # a UUID's text: nothing else
+        settings.append(_client_check(client))
     return f"SELECT {', '.join(settings)};" if settings else None
+
+
+def _client_check(client: uuid.UUID) -> str:
+    # Migration 20261206_client_check's function; a UUID's text, nothing else, between the quotes.
+    return f"mash_client_check('{uuid.UUID(str(client))}')"
 
 
 def _context_of(session: Session) -> DbContext:
@@ -171,9 +175,10 @@ def set_client_check(session: AsyncSession, source: Callable[[], uuid.UUID | Non
     session.info[_CLIENT_KEY] = source
 
 
-def begins_with_client_check(session: AsyncSession) -> bool:
-    """Whether the session's next BEGIN will check its client: PostgreSQL, and none begun yet."""
-    return session.get_bind().dialect.name == "postgresql" and not session.in_transaction()
+def begins_with_client_check(engine: AsyncEngine, session: AsyncSession | None) -> bool:
+    """Whether a request's next BEGIN will check its client: PostgreSQL, and none begun yet (a request
+    opens ``session`` on first use: None is none yet)."""
+    return engine.dialect.name == "postgresql" and (session is None or not session.in_transaction())
 
 
 async def client_checked(session: AsyncSession, client: uuid.UUID) -> bool:
@@ -191,19 +196,38 @@ async def client_checked(session: AsyncSession, client: uuid.UUID) -> bool:
     )
 
 
-async def run_alone(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
-    """Run one statement as a transaction of its own (autocommit): one round trip where BEGIN, the
-    statement and COMMIT take three. Only for a session with no transaction (``in_transaction()`` is
-    false); it has none after either, so what follows begins as usual, with its context."""
-    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    try:
-        await connection.execute(statement, params)
-    finally:
-        await session.rollback()  # hands the connection back, with its isolation level reset
+# What the server sends as it closes a connection: connection exceptions, and the shutdowns and
+# terminations of class 57 (57014, a cancelled statement, leaves the connection sound).
+_LOST_SQLSTATES = ("08", "57P")
+
+
+async def check_client_alone(engine: AsyncEngine, client: uuid.UUID) -> None:
+    """PostgreSQL: check ``client`` (``mash_client_check``: it raises its SQLSTATE unless the client is
+    registered and not revoked) outside any transaction, for a request that sends no statement of its own
+    (``GET /v1/me``). No session, and one simple-protocol message on a pooled connection: one round trip
+    where BEGIN, SELECT and COMMIT take three, and nothing prepared (so nothing a pooler could lose).
+
+    The driver sends it, so SQLAlchemy sees no error it raises. The server's refusal of the statement (the
+    check's SQLSTATE) passes unchanged.
+    Anything else may be a lost connection, which SQLAlchemy must meet itself to invalidate the pool and
+    raise what the error handlers answer 503 to: the connection is asked ``SELECT 1`` through SQLAlchemy,
+    and the first error is raised as it was only if that succeeds.
+    """
+    async with engine.connect() as connection:
+        driver = await _driver_of(connection)
+        try:
+            await driver.execute(f"SELECT {_client_check(client)}")
+        except Exception as exc:
+            if not isinstance(exc, asyncpg.PostgresError) or str(exc.sqlstate).startswith(_LOST_SQLSTATES):
+                await connection.exec_driver_sql("SELECT 1")
+            raise
 
 
 async def _driver(session: AsyncSession) -> Any:
-    connection = await session.connection()
+    return await _driver_of(await session.connection())
+
+
+async def _driver_of(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
@@ -213,10 +237,9 @@ async def driver_connection(session: AsyncSession) -> Any:
     SQLAlchemy's asyncpg adapter sends BEGIN only with the first statement it runs; work on the driver
     alone would run outside the transaction and its context, where row-level security shows nothing.
     """
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await _driver(session)
     if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
-        await connection.exec_driver_sql("SELECT 1")  # begins it, with the context
+        await session.execute(text("SELECT 1"))  # begins it, with the context
     return driver
 
 

@@ -28,7 +28,7 @@ A list-typed parameter (``rag: list[Rag]``) takes repeats. The wrapper checks th
 runs (``check_query``), so it answers before the token is looked at, as the 415 of a body that is not JSON.
 
 **Dependencies visible in signatures.** What a route needs reaches it as a dependency it names:
-``DbSession``, ``requires(...)`` (which depends on ``authenticate``, which depends on the session),
+``DbSession``, ``requires(...)`` (which depends on ``authenticate``),
 ``idempotent(requires(...), redact=...)``, ``Clock``. A dependency cannot carry something to code that
 runs outside the dependency graph: the rate limit middleware before the route (the token it verified),
 this wrapper after the handler (the session to commit, the Idempotency-Key claimed), the access log
@@ -131,17 +131,18 @@ class TransactionalRoute(APIRoute):
                     response = await handler(request)
                 except IdempotentReplay as replay:
                     response = replay.response
-                session = context.session
-                if session is not None:
-                    if response.status_code < 400:
-                        await confirm_client(request)  # before anything is kept or answered
+                if response.status_code < 400:
+                    await confirm_client(request)  # before anything is kept or answered
+                    session = context.session
+                    if session is not None:
                         if context.idempotency is not None:
                             ttl = request.app.state.settings.idempotency_ttl_hours
                             await store_response(session, context.idempotency, response, ttl)
                         await db.commit(session)
-                    else:
-                        await db.rollback(session)
-                        await confirm_client(request)
+                else:
+                    if context.session is not None:
+                        await db.rollback(context.session)
+                    await confirm_client(request)
                 return response
             except BaseException as exc:
                 # A revoked client is told so whatever else went wrong (its request may have been
@@ -394,7 +395,8 @@ def route_facts(route: APIRoute) -> RouteFacts:
     return RouteFacts(
         public=public in calls,
         authenticates=authenticate in calls,
-        uses_database=db.get_session in calls,
+        # Authentication checks the caller's client in the database, with or without a session.
+        uses_database=db.get_session in calls or authenticate in calls,
         parameters=parameters,
         record_path=record_path,
         body=body,

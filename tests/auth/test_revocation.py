@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from tests.conftest import make_settings
 from tests.fixtures.clients import create_client, token_form
+from tests.fixtures.database import run_sql
 from tests.fixtures.http import assert_problem, ok
 from tests.fixtures.referrals import referral_body, unique_child
 from tests.fixtures.tokens import assert_invalid_token
@@ -82,3 +83,27 @@ async def test_an_active_client_keeps_its_answers(client: httpx.AsyncClient, adm
     assert_problem(await client.get("/v1/clients", headers=partner), 403, "insufficient_scope")
     missing = await client.get(f"/v1/referrals/{uuid.uuid4()}", headers=partner)
     assert_problem(missing, 404, "not_found")
+
+
+# Every connection the service holds to its database, closed by the server (as a restart or a failover
+# closes them), but not the one asking.
+CLOSE_THE_SERVICES_CONNECTIONS = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND application_name = 'mash-api' AND pid <> pg_backend_pid()"
+)
+
+
+@pytest.mark.postgres
+async def test_a_connection_lost_under_a_clients_check_is_a_503_and_the_pool_recovers(
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    # GET /v1/me sends only its client's check, through the driver and outside a transaction: a lost
+    # connection there must still be the database's 503, and must not be handed to the next request.
+    _, partner = await partner_token(client, admin)
+    assert ok(await client.get("/v1/me", headers=partner))["agency"] == "police"
+    await run_sql(app, CLOSE_THE_SERVICES_CONNECTIONS)
+
+    lost = await client.get("/v1/me", headers=partner)
+    assert_problem(lost, 503, "database_unavailable")
+    assert lost.headers["retry-after"]
+    assert ok(await client.get("/v1/me", headers=partner))["agency"] == "police"
