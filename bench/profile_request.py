@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.profile_request --requests 400 --profile                  # plus a pyinstrument profile
     .venv/bin/python -m bench.profile_request --requests 400 --cprofile create.pstats   # CPU time by function, for pstats
     .venv/bin/python -m bench.profile_request --scenario referral_get --reuse --statements  # its SQL, statement by statement
+    .venv/bin/py-spy record -f raw -o create.raw -- .venv/bin/python -m bench.profile_request --reuse --uvloop  # sampled, on uvloop
 
 Scenarios (bench/scenarios.py builds their requests, as the load benchmark sends them): ``referral_create``
 (a police system refers one or two new children), ``referral_get`` (the hub reads one seeded referral,
@@ -40,6 +41,7 @@ from typing import Any
 import asyncpg
 import httpx
 import sqlalchemy as sa
+import uvloop
 
 from app.admin.clients.schemas import ClientRegistration
 from app.admin.clients.service import create_client
@@ -243,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     parser.add_argument(
+        "--uvloop",
+        action="store_true",
+        help="run on uvloop, as `mash serve` does: asyncio's own loop spends about three times the CPU on"
+        " each round trip to the database (a bare SELECT 1: 45 against 146 us on the 2-core bench machine), which weighs statements too heavily"
+        " in a profile; off by default, so that instruction counts compare with earlier ones",
+    )
+    parser.add_argument(
         "--cprofile",
         metavar="FILE",
         help="write a cProfile of the measured requests' CPU time (not wall time) to FILE, for pstats",
@@ -252,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         "--statements", action="store_true", help="print the first measured request's SQL statements"
     )
     parser.add_argument("--full-statements", action="store_true", help="with --statements: each in full")
-    asyncio.run(_run(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    if args.uvloop:
+        uvloop.install()
+    asyncio.run(_run(args))
     return 0
 
 
