@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.core import clock
 from app.core.config import Settings
 from app.core.context import RequestContext
-from app.core.errors import DatabaseUnavailable, is_database_busy, is_database_outage
+from app.core.errors import DatabaseUnavailable, closes_connection, is_database_busy, is_database_outage
 
 logger = logging.getLogger("mash.db")
 COMMIT_LOST_DETAIL = (
@@ -196,11 +196,6 @@ async def client_checked(session: AsyncSession, client: uuid.UUID) -> bool:
     )
 
 
-# What the server sends as it closes a connection: connection exceptions, and the shutdowns and
-# terminations of class 57 (57014, a cancelled statement, leaves the connection sound).
-_LOST_SQLSTATES = ("08", "57P")
-
-
 async def check_client_alone(engine: AsyncEngine, client: uuid.UUID) -> None:
     """PostgreSQL: check ``client`` (``mash_client_check``: it raises its SQLSTATE unless the client is
     registered and not revoked) outside any transaction, for a request that sends no statement of its own
@@ -218,7 +213,7 @@ async def check_client_alone(engine: AsyncEngine, client: uuid.UUID) -> None:
         try:
             await driver.execute(f"SELECT {_client_check(client)}")
         except Exception as exc:
-            if not isinstance(exc, asyncpg.PostgresError) or str(exc.sqlstate).startswith(_LOST_SQLSTATES):
+            if not isinstance(exc, asyncpg.PostgresError) or closes_connection(exc.sqlstate):
                 await connection.exec_driver_sql("SELECT 1")
             raise
 

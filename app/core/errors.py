@@ -279,6 +279,12 @@ def is_database_busy(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
+def closes_connection(code: str | None) -> bool:
+    """Whether an error with this SQLSTATE is the server closing the connection: a connection exception
+    (class 08) or a shutdown (not a cancelled statement, which leaves the connection sound)."""
+    return code is not None and (code.startswith("08") or code in _OUTAGE_SQLSTATES)
+
+
 def is_database_outage(exc: BaseException) -> bool:
     """True for errors that mean the database could not be reached, not that the query was wrong."""
     if isinstance(exc, sa_exc.DBAPIError):
@@ -286,8 +292,7 @@ def is_database_outage(exc: BaseException) -> bool:
             return True
         if isinstance(exc, sa_exc.InterfaceError):
             return True
-        code = sqlstate(exc)
-        if code is not None and (code.startswith("08") or code in _OUTAGE_SQLSTATES):
+        if closes_connection(sqlstate(exc)):
             return True
         orig = exc.orig
         return isinstance(orig, (OSError, TimeoutError)) or isinstance(exc, sa_exc.OperationalError)
