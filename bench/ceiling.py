@@ -229,6 +229,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     replay = await _claim_key(conn, actor, idempotency_key, fingerprint)
                     if replay is not None:
                         return replay
+                # As ours, the timescales in force, read in the transaction (app.core.timescales); the bench
+                # stores none, so the configured clock applies.
+                await conn.fetchrow(_TIMESCALES, "timescales")
                 created = await _create(conn, clock, actor, body)
                 if idempotency_key is not None:
                     await _store_response(
@@ -600,6 +603,7 @@ _STORE_RESPONSE = (
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 )
 _CREATE_OPERATION = "POST /v1/referrals"
+_TIMESCALES = "SELECT version, value FROM hub_settings WHERE key = $1"
 _INSERT_REFERRAL = (
     "INSERT INTO referrals (id, status, referring_agency, referred_by, received_at, referrer, referral_source,"
     " concern_categories, concern_summary, parents_informed, parents_consented, consent_reason,"
