@@ -495,10 +495,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     body.correction_reason, actor[0], now,
                 )  # fmt: skip
                 rid = found["referral_id"]
-                # referrals.audit_on_referral reads the children's person ids; rendering reads them again
+                # The children, read once: the audit entry names them and the answer shows them.
                 children = await conn.fetch(_CHILDREN, [rid])
                 responses = await conn.fetch(_RESPONSES, [contribution_id])
-                children = await conn.fetch(_CHILDREN, [rid])
                 people = sorted({str(c["person_id"]) for c in children if c["person_id"] is not None})
                 data = {"contribution_id": str(contribution_id), "agency": found["agency"], "version": version,
                         "restricted": body.restricted}  # fmt: skip

@@ -125,5 +125,5 @@ async def respond_to_contribution(
     session: DbSession,
     body: ContributionResponseIn,
 ) -> ContributionOut:
-    contribution = await service.respond(session, principal, contribution_id, body)
-    return (await service.render(session, [contribution], principal))[0]
+    contribution, children = await service.respond(session, principal, contribution_id, body)
+    return (await service.render(session, [contribution], principal, {contribution.referral_id: children}))[0]

@@ -8,7 +8,7 @@ a version and keeps the earlier one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,7 @@ from app.core.events import EventType
 from app.core.pagination import PageParams
 from app.core.rendering import from_record
 from app.models.base import utcnow
-from app.models.referral import Contribution, ContributionResponse
+from app.models.referral import Contribution, ContributionResponse, ReferralChild
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "contribution"
@@ -114,7 +114,9 @@ async def request(
 
 async def respond(
     session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
-) -> Contribution:
+) -> tuple[Contribution, list[ReferralChild]]:
+    """Answer (or correct the answer to) a request; returns it with the referral's children, read once:
+    the audit entry names them and the answer shows them (``render``)."""
     contribution = await access.visible(session, actor, contribution_id, for_update=True)
     if not access.answers(actor, contribution):
         raise NotFound("contribution", contribution_id)  # only the agency asked may answer
@@ -152,26 +154,34 @@ async def respond(
         version=version,
         restricted=body.restricted,
     )
-    await referrals.audit_on_referral(
+    children = (await referral_repository.children(session, [contribution.referral_id]))[
+        contribution.referral_id
+    ]
+    referrals.audit_referral(
         session,
         actor,
         AuditAction.UPDATE if correcting else AuditAction.CREATE,
-        contribution.referral_id,
-        record_id=contribution.id,
+        contribution.id,
+        [c.person_id for c in children],
         record_type=RECORD_TYPE,
         version=version,
         restricted=body.restricted,
     )
-    return contribution
+    return contribution, children
 
 
 async def render(
-    session: AsyncSession, contributions: Sequence[Contribution], viewer: Principal
+    session: AsyncSession,
+    contributions: Sequence[Contribution],
+    viewer: Principal,
+    children: Mapping[uuid.UUID, Sequence[ReferralChild]] | None = None,
 ) -> list[ContributionOut]:
+    """The contributions as ``viewer`` sees them; ``children`` (by referral), when the caller has read them."""
     hub = referral_access.is_hub(viewer)
     ids = [c.id for c in contributions]
     versions = await repository.versions(session, ids)
-    children = await referral_repository.children(session, {c.referral_id for c in contributions})
+    if children is None:
+        children = await referral_repository.children(session, {c.referral_id for c in contributions})
     now = utcnow()
     out = []
     for c in contributions:
