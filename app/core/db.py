@@ -214,8 +214,15 @@ async def check_client_alone(engine: AsyncEngine, client: uuid.UUID) -> None:
             await driver.execute(f"SELECT {_client_check(client)}")
         except Exception as exc:
             if not isinstance(exc, asyncpg.PostgresError) or closes_connection(exc.sqlstate):
-                await connection.exec_driver_sql("SELECT 1")
+                await meet_through_sqlalchemy(connection)
             raise
+
+
+async def meet_through_sqlalchemy(connection: AsyncConnection) -> None:
+    """Ask ``connection`` ``SELECT 1`` through SQLAlchemy, after its driver failed on it outside
+    SQLAlchemy: if the connection is lost, SQLAlchemy meets that itself, invalidates the pool (the other
+    connections are likely lost too) and raises the error the handlers answer 503 to."""
+    await connection.exec_driver_sql("SELECT 1")
 
 
 async def _driver(session: AsyncSession) -> Any:

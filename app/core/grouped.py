@@ -4,7 +4,7 @@ however many parents it shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -15,10 +15,12 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from app.core.direct import DirectSelect, selects_plain_columns
+
 Key = TypeVar("Key")
 Record = TypeVar("Record")
 # A row of any width: the parent's key first.
-AnyRow = sa.Row[*tuple[Any, ...]]
+AnyRow = Sequence[Any]
 _PARENTS = "parents"
 
 
@@ -93,18 +95,27 @@ class ByParent(Generic[Key, Record]):
         # statement afresh on every execution.
         self._one = stmt.where(key == sa.bindparam(_PARENTS))
         self._record = record
+        # Plain columns are read by asyncpg itself on PostgreSQL (app.core.direct); ORM records by the session.
+        self._direct = (
+            (DirectSelect(self._one), DirectSelect(self._stmt)) if selects_plain_columns(stmt) else None
+        )
 
     async def __call__(
         self, session: AsyncSession, keys: Collection[Key], **params: Any
     ) -> dict[Key, list[Record]]:
         found: dict[Key, list[Record]] = {k: [] for k in keys}
+        if not found:
+            return found
+        rows: Iterable[AnyRow]
         if len(found) == 1:
             (parent,) = found
-            rows = await session.execute(self._one, {**params, _PARENTS: parent})
-        elif found:
-            rows = await session.execute(self._stmt, {**params, _PARENTS: list(found)})
+            params = {**params, _PARENTS: parent}
         else:
-            return found
+            params = {**params, _PARENTS: list(found)}
+        if self._direct is not None:
+            rows = await self._direct[len(found) > 1].rows(session, params)
+        else:
+            rows = await session.execute(self._stmt if len(found) > 1 else self._one, params)
         for row in rows:
             found[row[0]].append(self._record(row))
         return found

@@ -36,6 +36,7 @@ from app.core import audit
 from app.core.auth import Principal
 from app.core.context import RequestContext
 from app.core.db import DbSession
+from app.core.direct import DirectSelect
 from app.core.errors import AppError
 from app.models.base import table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
@@ -109,13 +110,15 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-_TRY_LOCK = sa.select(sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger)))
+_TRY_LOCK = DirectSelect(
+    sa.select(sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger)).label("locked"))
+)
 
 
 async def _try_lock(session: AsyncSession, caller: Caller, key: str) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
-    locked = await session.scalar(_TRY_LOCK, {"lock_id": caller.lock_id(key)})
+    ((locked,),) = await _TRY_LOCK.rows(session, {"lock_id": caller.lock_id(key)})
     return bool(locked)
 
 

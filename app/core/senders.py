@@ -21,6 +21,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal, any_of_security
+from app.core.direct import DirectSelect
 from app.core.errors import InsufficientScope, NotFound
 from app.core.events import Emitter, EventType
 from app.core.openapi import INVALID_TRANSITION, problem_responses
@@ -93,25 +94,27 @@ class Additions(Generic[Out]):
     ``await loader(session, record_id)``, or only one agency's with ``by_agency`` (what the sending
     agency sees). Made once per kind, at import, from the table column naming the record (``key``).
 
-    Read as plain rows, not ORM records: they are only rendered, and rows cost half the CPU."""
+    Read as plain rows (by asyncpg itself on PostgreSQL: app.core.direct), not ORM records: they are
+    only rendered, and rows cost half the CPU."""
 
     def __init__(self, key: sa.Column[uuid.UUID], out: type[Out]) -> None:
         table = key.table
         every = (
             sa.select(table).where(key == sa.bindparam("record_id")).order_by(table.c.added_at, table.c.id)
         )
-        self._every = every
-        self._agency = every.where(table.c.added_by_agency == sa.bindparam("agency"))
+        self._every = DirectSelect(every)
+        self._agency = DirectSelect(every.where(table.c.added_by_agency == sa.bindparam("agency")))
+        self._keys = tuple(column.key for column in every.selected_columns)
         self._out = out
 
     async def __call__(
         self, session: AsyncSession, record_id: uuid.UUID, *, by_agency: str | None = None
     ) -> list[Out]:
         if by_agency is None:
-            rows = await session.execute(self._every, {"record_id": record_id})
+            rows = await self._every.rows(session, {"record_id": record_id})
         else:
-            rows = await session.execute(self._agency, {"record_id": record_id, "agency": by_agency})
-        return [self._out.model_validate(row) for row in rows]
+            rows = await self._agency.rows(session, {"record_id": record_id, "agency": by_agency})
+        return [self._out.model_validate(dict(zip(self._keys, row, strict=True))) for row in rows]
 
 
 def withdrawal(record: Withdrawable, out: type[Withdrawal]) -> Withdrawal | None:

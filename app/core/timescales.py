@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import WEEKDAYS, WorkingClock, WorkingTimeConfig
+from app.core.direct import DirectSelect
 from app.core.readable import one
 from app.models.base import table_columns
 from app.models.settings import HubSetting
@@ -53,7 +54,7 @@ def config_document(config: WorkingTimeConfig) -> dict[str, Any]:
 
 # Built once: each request that works to the clock reads it.
 _SETTINGS = table_columns(HubSetting)
-_IN_FORCE = sa.select(_SETTINGS.version, _SETTINGS.value).where(_SETTINGS.key == TIMESCALES_KEY)
+_IN_FORCE = DirectSelect(sa.select(_SETTINGS.version, _SETTINGS.value).where(_SETTINGS.key == TIMESCALES_KEY))
 
 
 class ClockProvider:
@@ -64,15 +65,16 @@ class ClockProvider:
         self._cached: tuple[int, dict[str, Any], WorkingClock] | None = None
 
     async def current(self, session: AsyncSession) -> WorkingClock:
-        row = (await session.execute(_IN_FORCE)).first()
-        if row is None:
+        rows = await _IN_FORCE.rows(session, {})
+        if not rows:
             return self.default
+        version, value = rows[0]
         cached = self._cached
         # The value is compared too: a version number alone could repeat if the table were recreated.
-        if cached is not None and cached[0] == row.version and cached[1] == row.value:
+        if cached is not None and cached[0] == version and cached[1] == value:
             return cached[2]
-        clock = WorkingClock(WorkingTimeConfig.model_validate(row.value))
-        self._cached = (row.version, row.value, clock)
+        clock = WorkingClock(WorkingTimeConfig.model_validate(value))
+        self._cached = (version, value, clock)
         return clock
 
 

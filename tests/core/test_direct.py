@@ -1,0 +1,214 @@
+"""``app.core.direct.DirectSelect``: a hot read of plain columns, run by asyncpg itself on the session's
+own connection on PostgreSQL, and through the session elsewhere. Whatever it returns or raises must be
+what the session's own ``execute`` would have returned or raised: the loaders of many parents' records
+(``app.core.grouped.ByParent``) read through it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.core.db import create_engine, create_sessionmaker
+from app.core.direct import DirectSelect
+from app.core.errors import is_database_busy, is_database_outage, sqlstate
+from app.core.grouped import one_of
+from app.models.base import UTCDateTime
+from tests.conftest import make_settings
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Probe(_Base):
+    __tablename__ = "direct_probes"
+    __table_args__ = {"prefixes": ["TEMPORARY"]}  # the application's role creates nothing else
+
+    n: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    born: Mapped[date | None] = mapped_column(sa.Date)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    flag: Mapped[bool | None] = mapped_column(sa.Boolean)
+
+
+_COLUMNS = _Probe.__table__.c
+_REFS = [uuid.uuid4() for _ in range(4)]
+_AT = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night the clocks went forward
+# Every kind of value the application's tables hold, a literal ("hidden") and a parameter with a type
+# that processes it (UTCDateTime), a list of any length.
+_READ = (
+    sa.select(
+        _COLUMNS.ref, _COLUMNS.born, _COLUMNS.at, _COLUMNS.data, _COLUMNS.kind, _COLUMNS.flag, _COLUMNS.n
+    )
+    .where(
+        one_of(_COLUMNS.ref, "refs"),
+        _COLUMNS.kind != "hidden",
+        _COLUMNS.at < sa.bindparam("before", type_=UTCDateTime()),
+    )
+    .order_by(_COLUMNS.n)
+)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(make_settings(database_url))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _with_probes(session: AsyncSession) -> None:
+    connection = await session.connection()
+    await connection.run_sync(_Base.metadata.create_all)
+    session.add_all(
+        [
+            _Probe(
+                n=0,
+                ref=_REFS[0],
+                born=date(2019, 2, 28),
+                at=_AT,
+                data={"a": [1, "b"]},
+                kind="shown",
+                flag=True,
+            ),
+            _Probe(
+                n=1, ref=_REFS[1], born=None, at=_AT + timedelta(hours=1), data=None, kind="shown", flag=None
+            ),
+            _Probe(n=2, ref=_REFS[2], born=date(2020, 1, 1), at=_AT, data={}, kind="hidden", flag=False),
+            _Probe(
+                n=3, ref=_REFS[3], born=date(2021, 6, 1), at=_AT + timedelta(days=9), data=[], kind="shown"
+            ),
+        ]
+    )
+    await session.flush()
+
+
+async def test_the_rows_are_the_sessions_own(engine: AsyncEngine) -> None:
+    read = DirectSelect(_READ)
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        for params in (
+            {"refs": _REFS, "before": _AT + timedelta(days=1)},
+            {"refs": _REFS[:1], "before": _AT + timedelta(days=1)},
+            {"refs": [], "before": _AT + timedelta(days=1)},
+            {"refs": _REFS, "before": _AT},
+        ):
+            direct = [tuple(row) for row in await read.rows(session, params)]
+            session_s = [tuple(row) for row in (await session.execute(_READ, params)).all()]
+            assert direct == session_s, params
+        everything = await read.rows(session, {"refs": _REFS, "before": _AT + timedelta(days=30)})
+
+    assert [row[-1] for row in everything] == [0, 1, 3]  # "hidden" is the statement's literal
+    first = tuple(everything[0])
+    assert first[:6] == (_REFS[0], date(2019, 2, 28), _AT, {"a": [1, "b"]}, "shown", True)
+    assert first[2].tzinfo is not None and first[2].utcoffset() == timedelta(0)
+    assert [row[3] for row in everything] == [{"a": [1, "b"]}, None, []]
+
+
+async def test_a_pending_change_is_flushed_first_and_seen(engine: AsyncEngine) -> None:
+    read = DirectSelect(sa.select(_COLUMNS.n, _COLUMNS.kind).where(_COLUMNS.kind == sa.bindparam("kind")))
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        session.add(_Probe(n=9, ref=uuid.uuid4(), at=_AT, kind="new"))
+        probe = await session.get(_Probe, 0)
+        assert probe is not None
+        probe.kind = "new"
+        found = await read.rows(session, {"kind": "new"})
+    assert sorted(tuple(row) for row in found) == [(0, "new"), (9, "new")]
+
+
+def test_orm_records_and_numbers_processed_by_the_drivers_type_are_refused() -> None:
+    with pytest.raises(TypeError, match="ORM records"):
+        DirectSelect(sa.select(_COLUMNS.n, _Probe))
+    with pytest.raises(TypeError, match="numeric"):
+        DirectSelect(sa.select(_COLUMNS.n / 2))
+
+
+async def test_statement_watchers_see_it(engine: AsyncEngine) -> None:
+    # The tests' statement counts and bench.profile_request --statements listen for SQLAlchemy's event.
+    sent: list[str] = []
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        sent.clear()
+        await DirectSelect(_READ).rows(session, {"refs": _REFS, "before": _AT})
+    assert len(sent) == 1
+    assert "direct_probes" in sent[0]
+
+
+async def _raised(
+    engine: AsyncEngine, stmt: sa.Select[Any], params: dict[str, Any], direct: bool
+) -> Exception:
+    async with create_sessionmaker(engine)() as session:
+        await session.execute(sa.text("SELECT 1"))
+        if engine.dialect.name == "postgresql":
+            await session.execute(sa.text("SET LOCAL statement_timeout = 100"))
+        try:
+            if direct:
+                await DirectSelect(stmt).rows(session, params)
+            else:
+                await session.execute(stmt, params)
+        except Exception as exc:
+            return exc
+    raise AssertionError("nothing was raised")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("stmt", "params"),
+    [
+        (sa.select(sa.literal(1, sa.Integer) // sa.bindparam("zero", type_=sa.Integer)), {"zero": 0}),
+        (sa.select(sa.func.pg_sleep(sa.bindparam("seconds", type_=sa.Float))), {"seconds": 2}),
+    ],
+    ids=["division_by_zero", "statement_timeout"],
+)
+async def test_the_servers_refusal_is_raised_as_sqlalchemy_raises_it(
+    engine: AsyncEngine, stmt: sa.Select[Any], params: dict[str, Any]
+) -> None:
+    direct = await _raised(engine, stmt, params, direct=True)
+    own = await _raised(engine, stmt, params, direct=False)
+    assert type(direct) is type(own)
+    assert isinstance(direct, sa_exc.DBAPIError)
+    assert sqlstate(direct) == sqlstate(own) is not None
+    assert is_database_busy(direct) == is_database_busy(own)
+    assert not is_database_outage(direct)
+
+
+@pytest.mark.postgres
+async def test_a_lost_connection_is_an_outage_and_the_pool_lends_none_of_its_lost_connections(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    read = DirectSelect(sa.select(sa.literal(1, sa.Integer).label("one")))
+    sessions = create_sessionmaker(engine)
+    async with sessions() as first, sessions() as second:  # two connections, back in the pool after
+        pids = [(await s.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one() for s in (first, second)]
+    closer = create_engine(make_settings(database_url))  # a pool of its own: as a server restart would
+    try:
+        async with closer.connect() as connection:
+            for pid in pids:
+                await connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await closer.dispose()
+
+    async with sessions() as session:
+        with pytest.raises(sa_exc.DBAPIError) as raised:
+            await read.rows(session, {})
+        assert raised.value.connection_invalidated
+        assert is_database_outage(raised.value)
+        # As after SQLAlchemy's own: the rollback forgets the lost connection, the next begins on another.
+        await session.rollback()
+        assert [tuple(row) for row in await read.rows(session, {})] == [(1,)]
+    # The other lost connection is not lent again either: the whole pool was invalidated.
+    async with sessions() as session:
+        assert [tuple(row) for row in await read.rows(session, {})] == [(1,)]
