@@ -289,6 +289,29 @@ async def test_identifying_details_are_normalised(client: httpx.AsyncClient, who
     assert child_out["address"] == {"lines": ["12 Forest Road"], "postcode": "E17 4UH"}
 
 
+async def test_the_household_reads_back_as_sent_in_order(client: httpx.AsyncClient, who: Who) -> None:
+    sent: list[Body] = [
+        {
+            "given_name": "Sarah",
+            "family_name": "Smith",
+            "relationship": "mother",
+            "date_of_birth": "1990-02-28",
+            "lives_with_children": True,
+            "parental_responsibility": True,
+        },
+        {"given_name": "Dean", "family_name": "Cole", "relationship": "step_parent"},
+    ]
+    made = await create_referral(client, who["police"], referral_body(household=sent))
+    by_hub = await get_referral(client, who["practitioner"], made["id"])
+    by_referrer = await get_referral(client, who["police"], made["id"])
+
+    unsaid: Body = {"date_of_birth": None, "lives_with_children": None, "parental_responsibility": None}
+    expected = [unsaid | member for member in sent]
+    for household in (made["household"], by_hub["household"], by_referrer["household"]):
+        assert [{k: v for k, v in m.items() if k != "id"} for m in household] == expected
+    assert [m["id"] for m in by_hub["household"]] == [m["id"] for m in made["household"]]
+
+
 async def test_a_partner_without_the_scope_cannot_rate(client: httpx.AsyncClient, who: Who) -> None:
     referral = await create_referral(client, who["police"])
     response = await client.post(

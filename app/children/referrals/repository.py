@@ -17,6 +17,7 @@ from app.children.referrals import access
 from app.core.allocation import AllocationQuery, unallocated, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
+from app.core.direct import DirectSelect
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
 from app.core.grouped import ByParent, after_key, one_of
 from app.core.pagination import PageParams, Sort, paginate, sorts
@@ -73,15 +74,30 @@ listed_children = ByParent[uuid.UUID, ListedChild](
 )
 
 
-_HOUSEHOLD = (
-    sa.select(ReferralHouseholdMember)
-    .where(ReferralHouseholdMember.referral_id == sa.bindparam("referral_id"))
-    .order_by(ReferralHouseholdMember.position)
+class HouseholdMember(NamedTuple):
+    """A member of a referral's household as its views show them, read as plain columns (read-only)."""
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    relationship: str
+    date_of_birth: date | None
+    lives_with_children: bool | None
+    parental_responsibility: bool | None
+
+
+_MEMBER = table_columns(ReferralHouseholdMember)
+_HOUSEHOLD = DirectSelect(
+    sa.select(*(_MEMBER[name] for name in HouseholdMember._fields))
+    .where(_MEMBER.referral_id == sa.bindparam("referral_id"))
+    .order_by(_MEMBER.position)
 )
 
 
-async def household(session: AsyncSession, referral_id: uuid.UUID) -> Sequence[ReferralHouseholdMember]:
-    return (await session.scalars(_HOUSEHOLD, {"referral_id": referral_id})).all()
+async def household(session: AsyncSession, referral_id: uuid.UUID) -> list[HouseholdMember]:
+    return [
+        HouseholdMember._make(row) for row in await _HOUSEHOLD.rows(session, {"referral_id": referral_id})
+    ]
 
 
 class EarlierReferral(NamedTuple):

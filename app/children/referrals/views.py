@@ -121,7 +121,7 @@ async def full(
     referral: Referral,
     *,
     children: Sequence[ReferralChild] | None = None,
-    household: Sequence[ReferralHouseholdMember] | None = None,
+    household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
     siblings: Mapping[uuid.UUID, Sequence[people_repository.Sibling]] | None = None,
     added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralFull:
@@ -178,7 +178,7 @@ async def for_referrer(
     referral: Referral,
     *,
     children: Sequence[ReferralChild] | None = None,
-    household: Sequence[ReferralHouseholdMember] | None = None,
+    household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
     added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralForReferrer:
     if children is None:
