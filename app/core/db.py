@@ -233,18 +233,6 @@ async def _driver_of(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-async def driver_connection(session: AsyncSession) -> Any:
-    """The driver's connection under the session's transaction, for work done on it directly (COPY).
-
-    SQLAlchemy's asyncpg adapter sends BEGIN only with the first statement it runs; work on the driver
-    alone would run outside the transaction and its context, where row-level security shows nothing.
-    """
-    driver = await _driver(session)
-    if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
-        await session.execute(text("SELECT 1"))  # begins it, with the context
-    return driver
-
-
 async def apply_context(session: AsyncSession) -> None:
     """Re-send the context inside the transaction already open, if any (it changed mid-transaction)."""
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":

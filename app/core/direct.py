@@ -1,4 +1,6 @@
-"""Hot read statements run by asyncpg itself, on the session's own connection (PostgreSQL).
+"""Hot statements run by asyncpg itself, on the session's own connection (PostgreSQL): reads of plain
+columns (``DirectSelect``), inserts (``DirectWrite``), and other work on the driver (``on_driver``: the
+census COPY).
 
 SQLAlchemy builds the statement, and runs it anywhere else (SQLite). On PostgreSQL it is compiled
 once, and asyncpg runs it on the connection the session holds, inside the session's transaction: under
@@ -8,7 +10,8 @@ object) cost 85 us of CPU where asyncpg's own took 20 (bench/README.md, "Rows of
 asyncpg").
 
 What stays the same as the session's own execute:
-- pending changes are flushed first (autoflush), so the statement sees them;
+- a read flushes pending changes first (autoflush), so it sees them; a write, as a Core statement
+  through the session, does not;
 - parameters and values pass through the columns' types' bind and result processors;
 - the statement is told to whatever listens for SQLAlchemy's ``before_cursor_execute`` (the tests'
   statement counts, ``bench.profile_request --statements``);
@@ -16,15 +19,15 @@ What stays the same as the session's own execute:
   by SQLAlchemy itself, which invalidates the pool: the error handlers answer either as they answer any
   other (503, 500).
 
-Only statements that select plain columns: no ORM records (only the session makes those), and no
-decimal or float columns (SQLAlchemy processes those by the type the driver reports for each).
+Reads select plain columns only: no ORM records (only the session makes those), and no decimal or float
+columns (SQLAlchemy processes those by the type the driver reports for each).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.core.db import meet_through_sqlalchemy
 
 _REQUIRED = object()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +71,12 @@ class _Compiled:
         ]
 
 
-def _compile(stmt: sa.Select[Any], dialect: Dialect) -> _Compiled:
-    compiled = stmt.compile(dialect=dialect)
+def _compile(
+    stmt: sa.Select[*tuple[Any, ...]] | sa.Insert | sa.TextClause,
+    dialect: Dialect,
+    column_keys: Sequence[str] | None = None,
+) -> _Compiled:
+    compiled = stmt.compile(dialect=dialect, column_keys=column_keys)
     processors: Mapping[str, Any] = compiled._bind_processors  # what SQLAlchemy's own execution applies
     binds = []
     for name in compiled.positiontup or ():
@@ -79,7 +87,7 @@ def _compile(stmt: sa.Select[Any], dialect: Dialect) -> _Compiled:
     return _Compiled(compiled.string, tuple(binds), results if any(results) else None)
 
 
-def selects_plain_columns(stmt: sa.Select[Any]) -> bool:
+def selects_plain_columns(stmt: sa.Select[*tuple[Any, ...]]) -> bool:
     """Whether ``stmt`` selects columns only, no ORM records."""
     # A column's "type" is its SQL type; an ORM record's, its class.
     return not any(isinstance(d["type"], type) for d in stmt.column_descriptions)
@@ -89,7 +97,7 @@ class DirectSelect:
     """A SELECT of plain columns, built once; ``await it.rows(session, params)`` gives its rows (each
     indexable and sliceable as a tuple)."""
 
-    def __init__(self, stmt: sa.Select[Any]) -> None:
+    def __init__(self, stmt: sa.Select[*tuple[Any, ...]]) -> None:
         if not selects_plain_columns(stmt):
             raise TypeError("DirectSelect reads plain columns; ORM records are the session's to load")
         if any(isinstance(column.type, sa.Numeric) for column in stmt.selected_columns):
@@ -99,9 +107,7 @@ class DirectSelect:
         self._compiled: _Compiled | None = None
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-        bind = session.bind
-        assert bind is not None
-        dialect = bind.dialect
+        dialect = _dialect(session)
         if dialect.name != "postgresql":
             rows: Sequence[Sequence[Any]] = (await session.execute(self.stmt, params)).all()
             return rows
@@ -110,28 +116,97 @@ class DirectSelect:
             compiled = self._compiled = _compile(self.stmt, dialect)
         if session.autoflush and (session.new or session.dirty or session.deleted):
             await session.flush()  # as the session's execute would, before its statement
-        connection = await session.connection()
-        fairy = await connection.get_raw_connection()
-        adapter: Any = fairy.dbapi_connection
-        driver: Any = fairy.driver_connection
         arguments = compiled.arguments(params)
-        sync = connection.sync_connection
-        assert sync is not None
-        if sync.dispatch.before_cursor_execute:
-            sync.dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
-        try:
-            async with adapter._execute_mutex:  # as the adapter's own cursor does
-                if adapter._transaction is None:
-                    await adapter._start_transaction()  # BEGIN, with the context
-                records = await driver.fetch(compiled.sql, *arguments)
-        except Exception as exc:  # raised again, as SQLAlchemy would raise it
-            error, cause = await _as_sqlalchemy_raises(connection, adapter, compiled.sql, arguments, exc)
-            raise error from cause
+        records = await on_driver(
+            session, lambda driver: driver.fetch(compiled.sql, *arguments), compiled.sql, arguments
+        )
         return compiled.rows(records)
 
 
+class DirectWrite:
+    """A statement that returns no rows, built once: an ``INSERT`` of a table's columns (compiled once
+    for each set of columns the rows give) or a text statement. ``await it.execute(session, rows)`` runs
+    it once for one mapping of parameters, or for each of several (asyncpg's executemany).
+
+    As the session runs a Core statement: nothing is flushed first. A column the rows leave unset is
+    refused where it has a Python default (SQLAlchemy would compute it; the caller fills it in)."""
+
+    def __init__(self, stmt: sa.Insert | sa.TextClause) -> None:
+        self.stmt = stmt
+        self._compiled: dict[tuple[str, ...], _Compiled] = {}
+
+    def _compile(self, keys: tuple[str, ...], dialect: Dialect) -> _Compiled:
+        compiled = _compile(self.stmt, dialect, keys)
+        unset = [name for name, default, _ in compiled.binds if default is not _REQUIRED and name not in keys]
+        if unset:
+            raise TypeError(f"DirectWrite: no value given for {', '.join(unset)} (a Python default)")
+        self._compiled[keys] = compiled
+        return compiled
+
+    async def execute(
+        self, session: AsyncSession, rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> None:
+        each: Sequence[Mapping[str, Any]] = [rows] if isinstance(rows, Mapping) else rows
+        if not each:
+            return
+        keys = tuple(each[0])
+        if any(tuple(row) != keys for row in each):
+            raise TypeError("DirectWrite: the rows of one statement give the same columns, in the same order")
+        dialect = _dialect(session)
+        if dialect.name != "postgresql":
+            await session.execute(self.stmt, rows)
+            return
+        compiled = self._compiled.get(keys) or self._compile(keys, dialect)
+        if len(each) == 1:
+            arguments = compiled.arguments(each[0])
+            await on_driver(
+                session, lambda driver: driver.execute(compiled.sql, *arguments), compiled.sql, arguments
+            )
+            return
+        batch = [compiled.arguments(row) for row in each]
+        await on_driver(
+            session, lambda driver: driver.executemany(compiled.sql, batch), compiled.sql, batch, many=True
+        )
+
+
+def _dialect(session: AsyncSession) -> Dialect:
+    bind = session.bind
+    assert bind is not None
+    return bind.dialect
+
+
+async def on_driver(
+    session: AsyncSession,
+    work: Callable[[Any], Awaitable[_T]],
+    sql: str | None = None,
+    arguments: Sequence[Any] = (),
+    *,
+    many: bool = False,
+) -> _T:
+    """``await work(driver)`` on the driver's connection the session holds, inside the session's
+    transaction (begun first, with its context, as the adapter's first statement would begin it), under
+    the adapter's lock, with failures raised as SQLAlchemy raises them. ``sql``, when given, is told to
+    SQLAlchemy's ``before_cursor_execute`` listeners. PostgreSQL only."""
+    connection = await session.connection()
+    fairy = await connection.get_raw_connection()
+    adapter: Any = fairy.dbapi_connection
+    if sql is not None:
+        sync = connection.sync_connection
+        assert sync is not None
+        if sync.dispatch.before_cursor_execute:
+            sync.dispatch.before_cursor_execute(sync, None, sql, arguments, None, many)
+    try:
+        async with adapter._execute_mutex:  # as the adapter's own cursor does
+            if adapter._transaction is None:
+                await adapter._start_transaction()  # BEGIN, with the context
+            return await work(fairy.driver_connection)
+    except Exception as exc:  # raised again, as SQLAlchemy would raise it
+        error, cause = await _as_sqlalchemy_raises(connection, adapter, sql or "BEGIN", arguments, exc)
+        raise error from cause
+
+
 async def _as_sqlalchemy_raises(
-    connection: AsyncConnection, adapter: Any, sql: str, arguments: list[Any], exc: Exception
+    connection: AsyncConnection, adapter: Any, sql: str, arguments: Sequence[Any], exc: Exception
 ) -> tuple[BaseException, BaseException | None]:
     """The error SQLAlchemy would have raised for ``exc``, and its cause: translated by its asyncpg adapter
     into the DBAPI's, then wrapped."""

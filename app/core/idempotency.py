@@ -36,7 +36,7 @@ from app.core import audit
 from app.core.auth import Principal
 from app.core.context import RequestContext
 from app.core.db import DbSession
-from app.core.direct import DirectSelect
+from app.core.direct import DirectSelect, DirectWrite
 from app.core.errors import AppError
 from app.models.base import table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
@@ -317,7 +317,7 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-_INSERT = sa.insert(table_of(IdempotencyRecord))
+_INSERT = DirectWrite(sa.insert(table_of(IdempotencyRecord)))
 
 
 async def store_response(
@@ -345,8 +345,8 @@ async def store_response(
     else:
         caller = claim.caller
         # The values as parameters of one statement, not a new statement per response (less CPU).
-        await session.execute(
-            _INSERT,
+        await _INSERT.execute(
+            session,
             {
                 "id": uuid.uuid4(),
                 "caller_agency": caller.agency,

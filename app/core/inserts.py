@@ -18,6 +18,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.direct import DirectWrite
 from app.models.base import Base, table_of
 
 
@@ -63,8 +64,8 @@ def _columns(model: type[Base]) -> tuple[_Column, ...]:
 
 
 @cache
-def _insert(model: type[Base]) -> sa.Insert:
-    return sa.insert(table_of(model))
+def _insert(model: type[Base]) -> DirectWrite:
+    return DirectWrite(sa.insert(table_of(model)))
 
 
 def _row(record: Base) -> dict[str, Any]:
@@ -94,4 +95,4 @@ async def insert_new(session: AsyncSession, records: Sequence[Base]) -> None:
         row.keys() != rows[0].keys() for row in rows
     ):
         raise TypeError("the records of one INSERT are of one model, with the same columns")
-    await session.execute(_insert(type(records[0])), rows)
+    await _insert(type(records[0])).execute(session, rows)

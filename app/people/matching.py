@@ -76,6 +76,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final, Generic, TypeVar
 
 from app.people.nicknames import DIMINUTIVES, SPELLING_VARIANTS
@@ -738,6 +739,13 @@ def prepare(identity: Identity | PreparedIdentity) -> PreparedIdentity:
     """Normalise an identity once; ``score`` and ``blocking_keys`` accept either form."""
     if isinstance(identity, PreparedIdentity):
         return identity
+    return _prepared(identity)
+
+
+# A referral's child is prepared for its search and again for the keys of the record made for it;
+# people found as candidates come up again. Small: only the identities of the last few requests.
+@lru_cache(maxsize=256)
+def _prepared(identity: Identity) -> PreparedIdentity:
     digits = normalise_nhs_number(identity.nhs_number)
     given = _given_names(identity.given_name)
     given_codes: tuple[str, ...] = ()
@@ -812,7 +820,11 @@ def blocking_keys(identity: Identity | PreparedIdentity) -> frozenset[str]:
     At most ``MAX_BLOCKING_KEYS`` keys, cut in the priority order above (only a double-barrelled
     name with a nickname of two roots reaches the cut); eight or nine is typical.
     """
-    p = prepare(identity)
+    return _keys_of(prepare(identity))
+
+
+@lru_cache(maxsize=256)  # a search's keys, and the same keys written for the record made from it
+def _keys_of(p: PreparedIdentity) -> frozenset[str]:
     ordered: list[str] = []
     if p.nhs_number:
         ordered.append(f"n:{p.nhs_number}")

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.auth import Principal
+from app.core.direct import DirectSelect, DirectWrite
 from app.core.grouped import ByParent, after_key, one_of
 from app.core.pagination import PageParams, paginate
-from app.models.base import table_columns, table_of
+from app.models.base import table_columns, table_of, utcnow
 from app.models.person import Person, PersonLink, PersonMatchKey
 from app.people import access
 from app.people.matching import Identity, PreparedIdentity, blocking_keys, identity_in
@@ -47,8 +48,8 @@ async def get_readable(session: AsyncSession, principal: Principal, person_id: u
 
 # Built once, not on each call (a referral's create runs all three): 7-30 us of CPU each to build.
 _BY_NHS_NUMBER = sa.select(Person).where(Person.nhs_number == sa.bindparam("nhs_number"))
-_INSERT_MATCH_KEYS = sa.insert(MATCH_KEYS)
-_INSERT_LINKS = sa.insert(LINKS)
+_INSERT_MATCH_KEYS = DirectWrite(sa.insert(MATCH_KEYS))
+_INSERT_LINKS = DirectWrite(sa.insert(LINKS))
 
 
 async def by_nhs_number(session: AsyncSession, nhs_number: str) -> Person | None:
@@ -70,7 +71,7 @@ async def write_match_keys(session: AsyncSession, person: Person, *, replace: bo
     keys = blocking_keys(identity_of(person))
     if keys:
         # Core, not the ORM's bulk insert: no flush first (the person is written already), less CPU.
-        await session.execute(_INSERT_MATCH_KEYS, [{"key": k, "person_id": person.id} for k in keys])
+        await _INSERT_MATCH_KEYS.execute(session, [{"key": k, "person_id": person.id} for k in keys])
 
 
 async def candidates(
@@ -118,9 +119,11 @@ siblings = ByParent[uuid.UUID, Sibling](
 )
 
 
-_LINKED = sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
-    one_of(PersonLink.person_id, "people"),
-    one_of(PersonLink.related_person_id, "people"),
+_LINKED = DirectSelect(
+    sa.select(PersonLink.person_id, PersonLink.related_person_id).where(
+        one_of(PersonLink.person_id, "people"),
+        one_of(PersonLink.related_person_id, "people"),
+    )
 )
 
 
@@ -132,17 +135,19 @@ async def link_siblings(
     pairs = {(a, b) for a in unique for b in unique if a != b}
     if not pairs:
         return
-    existing = await session.execute(_LINKED, {"people": unique})
+    existing = await _LINKED.rows(session, {"people": unique})
     new = pairs - {(a, b) for a, b in existing}
     if new:
-        await session.execute(
-            _INSERT_LINKS,
+        now = utcnow()
+        await _INSERT_LINKS.execute(
+            session,
             [
                 {
                     "person_id": a,
                     "related_person_id": b,
                     "relationship": "sibling",
                     "source_referral_id": referral_id,
+                    "created_at": now,
                 }
                 for a, b in sorted(new)
             ],

@@ -1,14 +1,15 @@
-"""``app.core.direct.DirectSelect``: a hot read of plain columns, run by asyncpg itself on the session's
-own connection on PostgreSQL, and through the session elsewhere. Whatever it returns or raises must be
-what the session's own ``execute`` would have returned or raised: the loaders of many parents' records
-(``app.core.grouped.ByParent``) read through it."""
+"""``app.core.direct``: hot statements run by asyncpg itself on the session's own connection on
+PostgreSQL, and through the session elsewhere. ``DirectSelect`` reads plain columns (the loaders of many
+parents' records, ``app.core.grouped.ByParent``, read through it); ``DirectWrite`` inserts rows (a
+referral and its children, new people, the audit's staging). Whatever they return, write or raise must be
+what the session's own ``execute`` would have returned, written or raised."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.db import create_engine, create_sessionmaker
-from app.core.direct import DirectSelect
+from app.core.direct import DirectSelect, DirectWrite
 from app.core.errors import is_database_busy, is_database_outage, sqlstate
 from app.core.grouped import one_of
 from app.models.base import UTCDateTime
@@ -39,9 +40,11 @@ class _Probe(_Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     kind: Mapped[str] = mapped_column(sa.String(20))
     flag: Mapped[bool | None] = mapped_column(sa.Boolean)
+    origin: Mapped[str] = mapped_column(sa.String(20), default="probe")  # a Python default
 
 
-_COLUMNS = _Probe.__table__.c
+_TABLE = cast(sa.Table, _Probe.__table__)  # as app.models.base.table_of types it
+_COLUMNS = _TABLE.c
 _REFS = [uuid.uuid4() for _ in range(4)]
 _AT = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night the clocks went forward
 # Every kind of value the application's tables hold, a literal ("hidden") and a parameter with a type
@@ -212,3 +215,107 @@ async def test_a_lost_connection_is_an_outage_and_the_pool_lends_none_of_its_los
     # The other lost connection is not lent again either: the whole pool was invalidated.
     async with sessions() as session:
         assert [tuple(row) for row in await read.rows(session, {})] == [(1,)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# DirectWrite
+
+_INSERT = DirectWrite(sa.insert(_TABLE))
+
+
+def _written(n: int, **values: Any) -> dict[str, Any]:
+    return {"n": n, "ref": uuid.uuid4(), "at": _AT, "kind": "written", "origin": "direct", **values}
+
+
+async def _all(session: AsyncSession) -> list[tuple[Any, ...]]:
+    rows = await session.execute(sa.select(*_COLUMNS).order_by(_COLUMNS.n))
+    return [tuple(row) for row in rows]
+
+
+async def test_written_rows_read_back_as_the_sessions_own_insert_writes_them(engine: AsyncEngine) -> None:
+    # One row (asyncpg's execute), then several (its executemany), then the same through the session.
+    one = _written(0, born=date(2019, 2, 28), data={"a": [1, "b"]}, flag=True)
+    several = [
+        _written(1, born=None, data=None, flag=None),
+        _written(2, born=date(2020, 1, 1), data=[], flag=False),
+    ]
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        await session.execute(sa.delete(_TABLE))
+        await _INSERT.execute(session, one)
+        await _INSERT.execute(session, several)
+        await _INSERT.execute(session, [])  # nothing to write: no statement
+        direct = await _all(session)
+        await session.execute(sa.delete(_TABLE))
+        await session.execute(sa.insert(_TABLE), one)
+        await session.execute(sa.insert(_TABLE), several)
+        own = await _all(session)
+
+    assert direct == own
+    assert [row[0] for row in direct] == [0, 1, 2]
+    assert direct[0][3] == _AT and direct[0][4] == {"a": [1, "b"]}
+    assert direct[0][-1] == "direct"
+    assert [row[4] for row in direct[1:]] == [None, []]
+
+
+@pytest.mark.postgres  # unnest of array parameters: the audit's staging, PostgreSQL only
+async def test_a_text_statement_with_list_parameters(engine: AsyncEngine) -> None:
+    write = DirectWrite(
+        sa.text(
+            "INSERT INTO direct_probes (n, ref, at, kind, origin) "
+            "SELECT t.n, t.ref, :at, 'unnested', 'text' FROM unnest(CAST(:ns AS INTEGER[]), "
+            "CAST(:refs AS UUID[])) AS t(n, ref)"
+        )
+    )
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        await write.execute(session, {"ns": [10, 11], "refs": _REFS[:2], "at": _AT})
+        found = await session.execute(
+            sa.select(_COLUMNS.n, _COLUMNS.ref).where(_COLUMNS.kind == "unnested").order_by(_COLUMNS.n)
+        )
+    assert [tuple(row) for row in found] == [(10, _REFS[0]), (11, _REFS[1])]
+
+
+async def test_a_column_with_a_python_default_left_unset_is_refused(engine: AsyncEngine) -> None:
+    # The session would compute the default; DirectWrite leaves that to its caller (app.core.inserts).
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        row = _written(5)
+        del row["origin"]
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(TypeError, match="origin"):
+                await _INSERT.execute(session, row)
+        with pytest.raises(TypeError, match="same columns"):
+            await _INSERT.execute(session, [_written(6), {**_written(7), "flag": True}])
+        assert [row[0] for row in await _all(session)] == [0, 1, 2, 3]  # nothing written
+
+
+async def test_a_conflict_is_raised_as_the_sessions_insert_raises_it(engine: AsyncEngine) -> None:
+    raised = []
+    for direct in (True, False):
+        async with create_sessionmaker(engine)() as session:
+            await _with_probes(session)
+            try:
+                if direct:
+                    await _INSERT.execute(session, [_written(7), _written(0)])  # n 0 is taken
+                else:
+                    await session.execute(sa.insert(_TABLE), [_written(7), _written(0)])
+            except sa_exc.DBAPIError as exc:
+                raised.append(exc)
+    direct_error, own_error = raised
+    assert type(direct_error) is type(own_error) is sa_exc.IntegrityError
+    assert sqlstate(direct_error) == sqlstate(own_error)
+
+
+async def test_statement_watchers_see_each_write_once(engine: AsyncEngine) -> None:
+    sent: list[tuple[str, bool]] = []
+    sa.event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda *args: sent.append((args[2], args[5]))
+    )
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        sent.clear()
+        await _INSERT.execute(session, _written(7))
+        await _INSERT.execute(session, [_written(8), _written(9)])
+    assert [many for _, many in sent] == [False, True]
+    assert all(sql.startswith("INSERT INTO direct_probes") for sql, _ in sent)

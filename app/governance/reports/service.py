@@ -39,11 +39,12 @@ from app.adults.codes import (
     SourceOfRisk,
     TypeOfRisk,
 )
-from app.core import audit, clock, db
+from app.core import audit, clock
 from app.core.audit import AuditAction
 from app.core.auth import Principal
 from app.core.clock import local_date
 from app.core.codes import RagRating
+from app.core.direct import on_driver
 from app.core.errors import AgencyNotPermitted
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.governance.reports import pathway, queries, validation
@@ -520,8 +521,9 @@ async def _cin_csv_copy(session: AsyncSession, period: Period, spool: IO[bytes])
     # In the request's transaction, so that its row-level security context applies to the COPY.
     for setting in CIN_COPY_SETTINGS:
         await session.execute(sa.text(setting))
-    driver = await db.driver_connection(session)
-    await driver.copy_from_query(sql, output=write, format="csv", header=True)
+    await on_driver(
+        session, lambda driver: driver.copy_from_query(sql, output=write, format="csv", header=True)
+    )
     return lines - 1  # the header
 
 
