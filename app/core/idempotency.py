@@ -25,8 +25,8 @@ import inspect
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated, Any, NoReturn
+from datetime import datetime, timedelta
+from typing import Annotated, Any, NamedTuple, NoReturn
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response, params
@@ -38,7 +38,7 @@ from app.core.context import RequestContext
 from app.core.db import DbSession
 from app.core.direct import DirectSelect, DirectWrite
 from app.core.errors import AppError
-from app.models.base import table_of, utcnow
+from app.models.base import table_columns, table_of, utcnow
 from app.models.idempotency import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -122,19 +122,35 @@ async def _try_lock(session: AsyncSession, caller: Caller, key: str) -> bool:
     return bool(locked)
 
 
-# Built once, run with each request's values: building it cost more CPU than running it.
-_STORED = sa.select(IdempotencyRecord).where(
-    IdempotencyRecord.caller_agency == sa.bindparam("agency"),
-    IdempotencyRecord.caller_role == sa.bindparam("role"),
-    IdempotencyRecord.caller_sub == sa.bindparam("sub"),
-    IdempotencyRecord.operation == sa.bindparam("operation"),
-    IdempotencyRecord.key == sa.bindparam("key"),
+class StoredAnswer(NamedTuple):
+    """An answer kept for replay (``IdempotencyRecord``): what a retry is answered with."""
+
+    id: uuid.UUID
+    fingerprint: str
+    response_status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+    records: list[dict[str, Any]]
+    expires_at: datetime
+
+
+# Built once, run with each request's values: building it cost more CPU than running it. Plain
+# columns, read by asyncpg (app.core.direct): every idempotent request asks, and most find nothing.
+_RECORDS = table_columns(IdempotencyRecord)
+_STORED = DirectSelect(
+    sa.select(*(_RECORDS[name] for name in StoredAnswer._fields)).where(
+        _RECORDS.caller_agency == sa.bindparam("agency"),
+        _RECORDS.caller_role == sa.bindparam("role"),
+        _RECORDS.caller_sub == sa.bindparam("sub"),
+        _RECORDS.operation == sa.bindparam("operation"),
+        _RECORDS.key == sa.bindparam("key"),
+    )
 )
 
 
-async def _stored(session: AsyncSession, caller: Caller, key: str) -> IdempotencyRecord | None:
-    record: IdempotencyRecord | None = await session.scalar(
-        _STORED,
+async def _stored(session: AsyncSession, caller: Caller, key: str) -> StoredAnswer | None:
+    rows = await _STORED.rows(
+        session,
         {
             "agency": caller.agency,
             "role": caller.role,
@@ -143,7 +159,7 @@ async def _stored(session: AsyncSession, caller: Caller, key: str) -> Idempotenc
             "key": key,
         },
     )
-    return record
+    return StoredAnswer._make(rows[0]) if rows else None
 
 
 async def claim(
@@ -169,7 +185,7 @@ async def claim(
 
 async def _take(
     session: AsyncSession, caller: Caller, key: str
-) -> tuple[IdempotencyRecord | None, uuid.UUID | None]:
+) -> tuple[StoredAnswer | None, uuid.UUID | None]:
     """Lock ``key`` for ``caller``: its live stored answer, if any, and the id of an expired one.
     Without the lock someone else holds the key: a request still running (409), or a retry of a
     finished one (on any worker or replica) replaying its stored answer, which this one replays too."""
@@ -183,9 +199,7 @@ async def _take(
     return None, None if existing is None else existing.id
 
 
-def _replay(
-    session: AsyncSession, principal: Principal, stored: IdempotencyRecord, fingerprint: str
-) -> NoReturn:
+def _replay(session: AsyncSession, principal: Principal, stored: StoredAnswer, fingerprint: str) -> NoReturn:
     """Raise the stored answer for a request the same as the stored one; 422 for a different one."""
     if stored.fingerprint != fingerprint:
         raise AppError(code="idempotency_key_reused")
@@ -203,7 +217,7 @@ class StreamedClaim:
 
     caller: Caller
     key: str
-    stored: IdempotencyRecord | None  # a live stored answer for the key
+    stored: StoredAnswer | None  # a live stored answer for the key
     expired_record_id: uuid.UUID | None
 
 
@@ -230,7 +244,7 @@ def settle_streamed(
     )
 
 
-def _audit_replay(session: AsyncSession, principal: Principal, stored: IdempotencyRecord) -> None:
+def _audit_replay(session: AsyncSession, principal: Principal, stored: StoredAnswer) -> None:
     """A replay hands out the record again: audited as a read of each record the request created."""
     for created in stored.records:
         person = created.get("person_id")

@@ -74,27 +74,62 @@ async def write_match_keys(session: AsyncSession, person: Person, *, replace: bo
         await _INSERT_MATCH_KEYS.execute(session, [{"key": k, "person_id": person.id} for k in keys])
 
 
+class Candidate(NamedTuple):
+    """A person found by a blocking key: the id, and what matching compares."""
+
+    id: uuid.UUID
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    nhs_number: str | None
+    postcode: str | None
+    gender: str | None
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(*self[1:])
+
+
+if Candidate._fields[1:] != tuple(Identity.__dataclass_fields__):  # Identity(*self[1:]) takes them in order
+    raise TypeError("Candidate's fields after the id are Identity's, in its order")
+
+
 async def candidates(
     session: AsyncSession, identity: Identity | PreparedIdentity, *, exclude: Collection[uuid.UUID] = ()
-) -> Sequence[Person]:
+) -> list[Candidate]:
     """Everyone sharing at least one blocking key with ``identity`` (an index lookup per key)."""
     keys = blocking_keys(identity)
     if not keys:
         return []
     if exclude:
-        return (
-            await session.scalars(_CANDIDATES_EXCLUDING, {"keys": sorted(keys), "exclude": list(exclude)})
-        ).all()
-    return (await session.scalars(_CANDIDATES, {"keys": sorted(keys)})).all()
+        rows = await _CANDIDATES_EXCLUDING.rows(session, {"keys": sorted(keys), "exclude": list(exclude)})
+    else:
+        rows = await _CANDIDATES.rows(session, {"keys": sorted(keys)})
+    return [Candidate._make(row) for row in rows]
 
 
 # Built once, run with each search's keys (list parameters): building them cost more CPU than
-# running them.
+# running them. Plain rows, read by asyncpg (app.core.direct): up to a thousand people a search, of
+# whom a page of the best is loaded as records (``by_ids``).
 _CANDIDATE_IDS = sa.select(PersonMatchKey.person_id).where(one_of(PersonMatchKey.key, "keys")).distinct()
-_CANDIDATES = sa.select(Person).where(Person.id.in_(_CANDIDATE_IDS.limit(MAX_CANDIDATES)))
-_CANDIDATES_EXCLUDING = sa.select(Person).where(
-    Person.id.in_(_CANDIDATE_IDS.where(~one_of(PersonMatchKey.person_id, "exclude")).limit(MAX_CANDIDATES))
+_CANDIDATE_COLUMNS = sa.select(*(getattr(Person, name) for name in Candidate._fields))
+_CANDIDATES = DirectSelect(_CANDIDATE_COLUMNS.where(Person.id.in_(_CANDIDATE_IDS.limit(MAX_CANDIDATES))))
+_CANDIDATES_EXCLUDING = DirectSelect(
+    _CANDIDATE_COLUMNS.where(
+        Person.id.in_(
+            _CANDIDATE_IDS.where(~one_of(PersonMatchKey.person_id, "exclude")).limit(MAX_CANDIDATES)
+        )
+    )
 )
+_BY_IDS = sa.select(Person).where(one_of(Person.id, "ids"))
+
+
+async def by_ids(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    """Any of these people, whoever asks (as ``get``), by id."""
+    if not ids:
+        return {}
+    return {person.id: person for person in await session.scalars(_BY_IDS, {"ids": list(ids)})}
 
 
 class Sibling(NamedTuple):

@@ -14,7 +14,7 @@ from app.core.audit import Actor, AuditAction
 from app.core.auth import Principal
 from app.core.concurrency import check_if_match
 from app.core.errors import AgencyNotPermitted, AppError, NotFound, ValidationFailed
-from app.core.inserts import insert_new
+from app.core.inserts import insert_new, new_record
 from app.core.pagination import PageParams
 from app.models.base import utcnow
 from app.models.person import Person
@@ -36,17 +36,17 @@ class RankedPerson:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    person: Person | None
+    person_id: uuid.UUID | None  # the person linked or made; None while candidates await a practitioner
     status: MatchStatus
     candidates: list[dict[str, Any]]
 
 
 async def _ranked(
     session: AsyncSession, identity: Identity, *, limit: int, exclude: Collection[uuid.UUID] = ()
-) -> list[RankedMatch[Person]]:
+) -> list[RankedMatch[uuid.UUID]]:
     query = prepare(identity)  # once, for both the lookup and the scores
     found = await repository.candidates(session, query, exclude=exclude)
-    return rank_matches(query, [(p, repository.identity_of(p)) for p in found], limit=limit)
+    return rank_matches(query, [(c.id, c.identity) for c in found], limit=limit)
 
 
 async def rank(
@@ -57,7 +57,8 @@ async def rank(
     exclude: Collection[uuid.UUID] = (),
 ) -> list[RankedPerson]:
     ranked = await _ranked(session, identity, limit=limit, exclude=exclude)
-    return [RankedPerson(r.key, r.match.score, r.match.certain, r.match.reasons) for r in ranked]
+    people = await repository.by_ids(session, [r.key for r in ranked])
+    return [RankedPerson(people[r.key], r.match.score, r.match.certain, r.match.reasons) for r in ranked]
 
 
 async def match(
@@ -76,7 +77,7 @@ async def match(
 
 
 async def _new_person(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:
-    person = Person(id=uuid.uuid4(), created_by=actor.sub, **fields)
+    person = new_record(Person, id=uuid.uuid4(), created_by=actor.sub, **fields)
     # One Core INSERT, not the unit of work (app.core.inserts): the record is not changed again here.
     await insert_new(session, [person])
     await repository.write_match_keys(session, person)
@@ -178,11 +179,12 @@ async def resolve(
         return Resolution(linked, MatchStatus.MATCHED, [])
     if ranked:
         candidates = [
-            {"person_id": str(r.key.id), "score": round(r.match.score, 4), "reasons": list(r.match.reasons)}
+            {"person_id": str(r.key), "score": round(r.match.score, 4), "reasons": list(r.match.reasons)}
             for r in ranked
         ]
         return Resolution(None, MatchStatus.PENDING, candidates)
-    return Resolution(await create_from_referral(session, actor, fields), MatchStatus.NEW_PERSON, [])
+    person = await create_from_referral(session, actor, fields)
+    return Resolution(person.id, MatchStatus.NEW_PERSON, [])
 
 
 async def create_from_referral(session: AsyncSession, actor: Actor, fields: dict[str, Any]) -> Person:

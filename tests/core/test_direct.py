@@ -7,7 +7,6 @@ what the session's own ``execute`` would have returned, written or raised."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -60,15 +59,6 @@ _READ = (
     )
     .order_by(_COLUMNS.n)
 )
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(make_settings(database_url))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _with_probes(session: AsyncSession) -> None:

@@ -201,7 +201,7 @@ async def create(
         external_reference=data.external_reference,
         received_at=now,
         decision_due_at=clock.adult_concern_decision_due(now),
-        person_id=found.person.id if found.person else None,
+        person_id=found.person_id,
         primary_support_reason=adult.primary_support_reason,
         match_status=found.status,
         match_candidates=found.candidates,

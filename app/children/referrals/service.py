@@ -43,7 +43,7 @@ from app.core.clock import WorkingClock, earlier_of
 from app.core.concurrency import check_if_match
 from app.core.errors import AppError, InvalidTransition, NotFound
 from app.core.events import EventType
-from app.core.inserts import insert_new
+from app.core.inserts import insert_new, new_record
 from app.core.pagination import PageParams, Sort
 from app.core.scopes import Scope
 from app.core.senders import WithdrawalIn
@@ -196,7 +196,8 @@ async def create(
     due = clock.referral_decision_due(now)
     acknowledgement_due = clock.referral_acknowledgement_due(now)
     consent = data.parental_consent
-    referral = Referral(
+    referral = new_record(
+        Referral,
         id=uuid.uuid4(),
         status=status.INITIAL,
         referring_agency=actor.agency,
@@ -233,10 +234,11 @@ async def create(
     for position, child in enumerate(data.children):
         fields = _person_fields(child)
         found = await people_service.resolve(session, actor, identity_in(fields), fields, exclude=linked)
-        person_id = found.person.id if found.person else None
+        person_id = found.person_id
         if person_id is not None:
             linked.append(person_id)
-        row = ReferralChild(
+        row = new_record(
+            ReferralChild,
             id=uuid.uuid4(),
             referral_id=referral.id,
             position=position,
@@ -256,8 +258,12 @@ async def create(
             candidates=len(found.candidates),
         )
     household = [
-        ReferralHouseholdMember(
-            id=uuid.uuid4(), referral_id=referral.id, position=position, **member.model_dump()
+        new_record(
+            ReferralHouseholdMember,
+            id=uuid.uuid4(),
+            referral_id=referral.id,
+            position=position,
+            **member.model_dump(),
         )
         for position, member in enumerate(data.household)
     ]

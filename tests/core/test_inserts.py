@@ -1,0 +1,68 @@
+"""``app.core.inserts``: new records written by one Core INSERT (``insert_new``), made without the ORM's
+attribute events (``new_record``). What is written, and what the record then holds for the response,
+must be what the session's own flush would have written and left on it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import create_sessionmaker
+from app.core.inserts import insert_new, new_record
+from app.models.person import Person
+
+_VALUES: dict[str, Any] = {
+    "created_by": "inserts-test",
+    "given_name": "Amelia",
+    "family_name": "Okafor-Jones",
+    "date_of_birth": date(2016, 2, 29),
+    "postcode": "LS1 4AP",
+    "nhs_number": None,
+}
+# What the flush writes besides the values given: the columns' defaults.
+_COLUMNS = [c.key for c in sa.inspect(Person).column_attrs if c.key not in ("id", "created_at", "updated_at")]
+
+
+async def _stored(engine: AsyncEngine, person_id: uuid.UUID) -> dict[str, Any]:
+    async with create_sessionmaker(engine)() as session:
+        person = await session.get(Person, person_id)
+        assert person is not None
+        return {key: getattr(person, key) for key in _COLUMNS}
+
+
+async def test_a_new_record_is_written_as_the_flush_writes_it(engine: AsyncEngine) -> None:
+    made = new_record(Person, id=uuid.uuid4(), **_VALUES)
+    flushed = Person(id=uuid.uuid4(), **_VALUES)
+    async with create_sessionmaker(engine)() as session:
+        await insert_new(session, [made])
+        session.add(flushed)
+        await session.commit()
+
+    assert await _stored(engine, made.id) == await _stored(engine, flushed.id)
+    # The record holds what was written, defaults included, for the response to show.
+    assert {key: getattr(made, key) for key in _COLUMNS} == await _stored(engine, made.id)
+    assert made.version == 1
+    assert made.created_at is not None
+    assert sa.inspect(made).transient
+
+
+async def test_several_records_in_one_statement(engine: AsyncEngine) -> None:
+    people = [
+        new_record(Person, id=uuid.uuid4(), **{**_VALUES, "given_name": name}) for name in ("Ada", "Bo", "Cy")
+    ]
+    async with create_sessionmaker(engine)() as session:
+        await insert_new(session, people)
+        await session.commit()
+    assert [(await _stored(engine, p.id))["given_name"] for p in people] == ["Ada", "Bo", "Cy"]
+
+
+def test_an_attribute_the_model_lacks_is_refused_as_the_constructor_refuses_it() -> None:
+    with pytest.raises(TypeError, match="given_nme"):
+        new_record(Person, id=uuid.uuid4(), given_nme="Amelia")
+    with pytest.raises(TypeError, match="given_nme"):
+        Person(id=uuid.uuid4(), given_nme="Amelia")
