@@ -22,7 +22,7 @@ help: ## List the targets
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode  # as the image does: no process compiles them again
 	@touch $@
 
 install: .venv/.synced ## Create .venv from uv.lock

@@ -22,6 +22,7 @@ from app.children.contributions.router import router as contributions_router
 from app.children.decisions.router import router as decisions_router
 from app.children.protection.router import router as protection_router
 from app.children.referrals.router import router as referrals_router
+from app.core import clock
 from app.core.config import Settings, get_settings
 from app.core.cors import CorsByPath, document_cors
 from app.core.db import create_engine, create_sessionmaker
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        clock.load_bank_holidays(clock.today())
         yield
         await limiter.aclose()
         await engine.dispose()

@@ -58,7 +58,12 @@ async def rank(
 ) -> list[RankedPerson]:
     ranked = await _ranked(session, identity, limit=limit, exclude=exclude)
     people = await repository.by_ids(session, [r.key for r in ranked])
-    return [RankedPerson(people[r.key], r.match.score, r.match.certain, r.match.reasons) for r in ranked]
+    # Each statement sees what is committed when it starts: a record gone since the search is left out.
+    return [
+        RankedPerson(people[r.key], r.match.score, r.match.certain, r.match.reasons)
+        for r in ranked
+        if r.key in people
+    ]
 
 
 async def match(

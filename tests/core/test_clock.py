@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from app.core import clock as clock_module
 from app.core.clock import WorkingClock, WorkingTimeConfig, local_date
+from app.core.config import Settings
+from app.main import create_app
 
 CLOCK = WorkingClock()
 
@@ -656,3 +659,16 @@ def test_a_short_rag_target_is_kept_when_earlier() -> None:
     clock = WorkingClock(WorkingTimeConfig.model_validate({"rag_hours": {"red": 1, "amber": 2, "green": 4}}))
     # Monday 10:00 + 4 working hours = 14:00, before Tuesday 10:00.
     assert_same_utc(clock.referral_decision_due_for(utc(2026, 3, 16, 10), "green"), utc(2026, 3, 16, 14))
+
+
+async def test_the_bank_holidays_are_loaded_when_the_service_starts(settings: Settings) -> None:
+    # The first request working to the clock after a restart does not wait for the holidays package
+    # to import its calendars (0.3-0.6 s): the service loads this year's and next year's at start-up.
+    clock_module._bank_holidays.cache_clear()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        loaded = clock_module._bank_holidays.cache_info().currsize
+    year = clock_module.today().year
+    assert loaded == 2
+    assert date(year, 12, 25) in clock_module._bank_holidays(year)
+    assert clock_module._bank_holidays.cache_info().currsize == 2  # this year's was loaded: nothing new
