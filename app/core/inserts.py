@@ -109,9 +109,8 @@ async def insert_new(session: AsyncSession, records: Sequence[Base]) -> None:
     reference must be in the database already: a Core statement does not flush the session first."""
     if not records:
         return
-    rows = [_row(record) for record in records]
-    if any(type(record) is not type(records[0]) for record in records) or any(
-        row.keys() != rows[0].keys() for row in rows
-    ):
-        raise TypeError("the records of one INSERT are of one model, with the same columns")
-    await _insert(type(records[0])).execute(session, rows)
+    model = type(records[0])
+    if any(type(record) is not model for record in records):
+        raise TypeError("the records of one INSERT are of one model")
+    # DirectWrite refuses rows that give different columns (records with different attributes set).
+    await _insert(model).execute(session, [_row(record) for record in records])

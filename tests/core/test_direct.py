@@ -309,3 +309,38 @@ async def test_statement_watchers_see_each_write_once(engine: AsyncEngine) -> No
         await _INSERT.execute(session, [_written(8), _written(9)])
     assert [many for _, many in sent] == [False, True]
     assert all(sql.startswith("INSERT INTO direct_probes") for sql, _ in sent)
+
+
+@pytest.mark.postgres
+async def test_each_statement_runs_in_the_sessions_transaction_of_the_moment(engine: AsyncEngine) -> None:
+    # The connection is kept for the transaction it was asked for; after a commit or a rollback the
+    # next statement begins the session's next transaction, as the session's own execute would.
+    read = DirectSelect(
+        sa.select(
+            sa.func.txid_current(type_=sa.BigInteger).label("tx"),
+            sa.func.pg_backend_pid(type_=sa.Integer).label("pid"),
+        )
+    )
+    transactions = []
+    async with create_sessionmaker(engine)() as session:
+        for end in (session.commit, session.rollback, session.commit):
+            first = tuple((await read.rows(session, {}))[0])
+            again = tuple((await read.rows(session, {}))[0])
+            own = tuple((await session.execute(read.stmt)).one())
+            assert first == again == own
+            transactions.append(first[0])
+            await end()
+    assert len(set(transactions)) == 3
+
+
+async def test_after_a_failed_flush_it_refuses_as_the_session_refuses(engine: AsyncEngine) -> None:
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        await _INSERT.execute(session, _written(20))  # the connection now kept for this transaction
+        session.add(_Probe(n=0, ref=uuid.uuid4(), at=_AT, kind="again"))  # n=0 is taken
+        with pytest.raises(sa_exc.IntegrityError):
+            await session.flush()
+        with pytest.raises(sa_exc.PendingRollbackError):
+            await _INSERT.execute(session, _written(21))
+        with pytest.raises(sa_exc.PendingRollbackError):
+            await session.execute(sa.insert(_TABLE), _written(21))

@@ -66,3 +66,24 @@ def test_an_attribute_the_model_lacks_is_refused_as_the_constructor_refuses_it()
         new_record(Person, id=uuid.uuid4(), given_nme="Amelia")
     with pytest.raises(TypeError, match="given_nme"):
         Person(id=uuid.uuid4(), given_nme="Amelia")
+
+
+async def test_records_of_one_insert_must_set_the_same_attributes(engine: AsyncEngine) -> None:
+    # One statement has one column list: a record leaving out a column another sets is refused, not
+    # written with that column's default in its place.
+    with_nhs = new_record(Person, id=uuid.uuid4(), **{**_VALUES, "nhs_number": "9434765919"})
+    without = new_record(Person, id=uuid.uuid4(), **{k: v for k, v in _VALUES.items() if k != "nhs_number"})
+    async with create_sessionmaker(engine)() as session:
+        with pytest.raises(TypeError, match="same columns"):
+            await insert_new(session, [with_nhs, without])
+        await session.commit()
+    async with create_sessionmaker(engine)() as session:
+        found = await session.scalars(sa.select(Person.id).where(Person.id.in_([with_nhs.id, without.id])))
+        assert found.all() == []
+
+
+async def test_records_of_one_insert_must_be_of_one_model(engine: AsyncEngine) -> None:
+    person = new_record(Person, id=uuid.uuid4(), **_VALUES)
+    with pytest.raises(TypeError, match="one model"):
+        async with create_sessionmaker(engine)() as session:
+            await insert_new(session, [person, object()])  # type: ignore[list-item]
