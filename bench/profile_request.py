@@ -10,7 +10,8 @@
 Scenarios (bench/scenarios.py builds their requests, as the load benchmark sends them): ``referral_create``
 (a police system refers one or two new children), ``referral_get`` (the hub reads one seeded referral,
 full view), ``triage_page`` (the hub's triage page of GET /v1/referrals), ``enquiry_list`` (an adult
-worker's open enquiries).
+worker's open enquiries), ``contribution_response`` (police, health and education systems answer the
+seeded requests for information, each with its own token; corrections once the open ones run out).
 
 The load benchmark (bench/run.py) says how fast; this says why. It drives the application through
 httpx's ASGI transport, one request at a time (no network, no load generator, no concurrency), against
@@ -51,7 +52,7 @@ from app.core.config import Settings
 from app.main import create_app
 from bench import seed_adults
 from bench.provision import recreate_database
-from bench.scenarios import SCENARIOS, Scenario
+from bench.scenarios import ANSWERING, SCENARIOS, Scenario
 from bench.seed import seed_in_chunks
 from bench.seed_large import ALLOCATE
 
@@ -62,7 +63,10 @@ CALLERS = {
     "referral_get": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "triage_page": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "enquiry_list": ("bench:asc", "adult_social_care", "asc_practitioner"),
+    "contribution_response": ("bench:police", "police", "partner_referrer"),
 }
+# contribution_response: each request carries the token of the agency asked (bench/scenarios.py).
+ANSWERERS = {agency: (f"bench:{agency}", agency, "partner_referrer") for agency in ANSWERING}
 # bench/scenarios.py's referral bodies number n stay valid (every child under 18) up to about here.
 REFERRAL_BODIES = 4000
 
@@ -153,14 +157,21 @@ async def _run(args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         sub, agency, role = CALLERS[args.scenario]
-        client_id = await _register_client(app, agency, role) if args.client else None
-        token = app.state.tokens.issue(sub=sub, agency=agency, role=role, client_id=client_id)
+        tokens = {}
+        for caller_sub, caller_agency, caller_role in (
+            ANSWERERS.values() if scenario.name == "contribution_response" else [(sub, agency, role)]
+        ):
+            client_id = await _register_client(app, caller_agency, caller_role) if args.client else None
+            tokens[f"token:{caller_agency}"] = app.state.tokens.issue(
+                sub=caller_sub, agency=caller_agency, role=caller_role, client_id=client_id
+            ).access_token
         sample, first = await _sample(dsn, scenario, sub)
         if scenario.name == "referral_create" and first + args.warmup + args.requests > REFERRAL_BODIES:
             raise SystemExit("referral_create has made too many referrals in this database: drop --reuse")
         # What the scenario's setup hooks would have put in the context (bench/scenarios.py).
         ctx = {
-            "access_token": token.access_token,
+            "access_token": tokens[f"token:{agency}"],
+            **tokens,
             "today": now.date().isoformat(),
             "since": (now - timedelta(days=28)).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "sample": sample,
