@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
-from app.core.grouped import ByParent
+from app.core.grouped import ByParent, after_key
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
 from app.models.referral import Contribution, ContributionResponse
@@ -63,10 +64,26 @@ async def inbox(
     return await paginate(session, stmt, [Contribution.requested_at, Contribution.id], params)
 
 
+class Version(NamedTuple):
+    """One version of an answer, as it is shown (``schemas.ResponseVersion``), never changed: plain
+    columns, read by asyncpg (``app.core.direct``), not ORM records."""
+
+    version_number: int
+    information: str
+    risk_indicators: list[str]
+    restricted: bool
+    restriction_reason: str | None
+    correction_reason: str | None
+    submitted_by: str
+    submitted_at: datetime
+
+
 # Every version of each answer, newest first.
-versions = ByParent[uuid.UUID, ContributionResponse](
+versions = ByParent[uuid.UUID, Version](
     ContributionResponse.contribution_id,
-    sa.select(ContributionResponse.contribution_id, ContributionResponse).order_by(
-        ContributionResponse.contribution_id, ContributionResponse.version_number.desc()
-    ),
+    sa.select(
+        ContributionResponse.contribution_id,
+        *(getattr(ContributionResponse, name) for name in Version._fields),
+    ).order_by(ContributionResponse.contribution_id, ContributionResponse.version_number.desc()),
+    after_key(Version._make),
 )
