@@ -27,6 +27,7 @@ from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
 from app.children.referrals import status as referral_status
+from app.children.referrals.repository import IdentifiedChild
 from app.children.referrals.status import Action as ReferralAction
 from app.children.referrals.views import child_identity
 from app.core import audit
@@ -36,10 +37,11 @@ from app.core.clock import WorkingClock, earlier_of
 from app.core.codes import RagRating
 from app.core.errors import AppError, InvalidTransition, NotFound, ValidationFailed
 from app.core.events import EventType
+from app.core.inserts import insert_new, new_record
 from app.core.pagination import PageParams
 from app.core.rendering import from_record
 from app.models.base import utcnow
-from app.models.referral import Contribution, ContributionResponse, ReferralChild
+from app.models.referral import Contribution, ContributionResponse
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "contribution"
@@ -114,7 +116,7 @@ async def request(
 
 async def respond(
     session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
-) -> tuple[Contribution, list[ReferralChild]]:
+) -> tuple[Contribution, list[IdentifiedChild]]:
     """Answer (or correct the answer to) a request; returns it with the referral's children, read once:
     the audit entry names them and the answer shows them (``render``)."""
     contribution = await access.visible(session, actor, contribution_id, for_update=True)
@@ -129,21 +131,26 @@ async def respond(
         raise ValidationFailed(["body", "correction_reason"], "There is no answer to correct yet.")
     now = utcnow()
     version = contribution.current_version + 1
-    session.add(
-        ContributionResponse(
-            id=uuid.uuid4(),
-            contribution_id=contribution.id,
-            version_number=version,
-            **body.model_dump(),
-            submitted_by=actor.sub,
-            submitted_at=now,
-        )
+    # A version is written once and never changed: one INSERT, not the unit of work's. The request's
+    # own change (its status and current version) is the session's, flushed by the next read.
+    await insert_new(
+        session,
+        [
+            new_record(
+                ContributionResponse,
+                id=uuid.uuid4(),
+                contribution_id=contribution.id,
+                version_number=version,
+                **body.model_dump(),
+                submitted_by=actor.sub,
+                submitted_at=now,
+            )
+        ],
     )
     status.move(contribution, action)
     contribution.current_version = version
     contribution.restricted = body.restricted
     contribution.submitted_at = now
-    await session.flush()
     referrals.emit(
         session,
         actor,
@@ -154,7 +161,7 @@ async def respond(
         version=version,
         restricted=body.restricted,
     )
-    children = (await referral_repository.children(session, [contribution.referral_id]))[
+    children = (await referral_repository.identified_children(session, [contribution.referral_id]))[
         contribution.referral_id
     ]
     referrals.audit_referral(
@@ -174,14 +181,16 @@ async def render(
     session: AsyncSession,
     contributions: Sequence[Contribution],
     viewer: Principal,
-    children: Mapping[uuid.UUID, Sequence[ReferralChild]] | None = None,
+    children: Mapping[uuid.UUID, Sequence[IdentifiedChild]] | None = None,
 ) -> list[ContributionOut]:
     """The contributions as ``viewer`` sees them; ``children`` (by referral), when the caller has read them."""
     hub = referral_access.is_hub(viewer)
     ids = [c.id for c in contributions]
     versions = await repository.versions(session, ids)
     if children is None:
-        children = await referral_repository.children(session, {c.referral_id for c in contributions})
+        children = await referral_repository.identified_children(
+            session, {c.referral_id for c in contributions}
+        )
     now = utcnow()
     out = []
     for c in contributions:
@@ -241,7 +250,7 @@ async def inbox(
     session: AsyncSession, actor: Principal, filters: InboxFilters, params: PageParams
 ) -> tuple[list[Contribution], str | None]:
     found, next_cursor = await repository.inbox(session, actor, filters, params, utcnow())
-    children = await referral_repository.children(session, {c.referral_id for c in found})
+    children = await referral_repository.identified_children(session, {c.referral_id for c in found})
     audit.record_list(
         session,
         actor,

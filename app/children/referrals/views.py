@@ -12,7 +12,7 @@ from app.children.codes import ReferralStatus
 from app.children.decisions import repository as decisions_repository
 from app.children.referrals import access, repository
 from app.children.referrals.access import View
-from app.children.referrals.repository import CountRow, ListedReferral
+from app.children.referrals.repository import CountRow, IdentifiedChild, ListedReferral
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,
@@ -54,7 +54,7 @@ from app.people.schemas import PersonRef
 REPEAT_WINDOW = timedelta(days=365)
 
 
-def child_identity(child: ReferralChild, *, hub: bool = True) -> ChildIdentity:
+def child_identity(child: ReferralChild | IdentifiedChild, *, hub: bool = True) -> ChildIdentity:
     """The child as the referral named them. ``person_id`` is the hub's own link between records: a
     partner agency does not see it, or it could tell which of its referrals are about the same child."""
     address = None
