@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.decisions.schemas import ChildOutcomeOut
+from app.core.direct import DirectSelect
+from app.models.base import table_columns, table_of
 from app.models.person import Person
 from app.models.referral import ReferralChild, ThresholdDecisionChild
 
@@ -39,20 +41,35 @@ async def children_facts(session: AsyncSession, referral_id: uuid.UUID) -> list[
     return [ChildFacts(*row) for row in rows]
 
 
-async def entries(session: AsyncSession, decision_id: uuid.UUID) -> list[ThresholdDecisionChild]:
-    """The decision's per-child entries, in the referral's order of its children."""
-    return list(await session.scalars(_ENTRIES, {"decision_id": decision_id}))
+class Entry(NamedTuple):
+    """The decision on one child (a ``ThresholdDecisionChild``), as it is shown: plain columns, read by
+    asyncpg (``app.core.direct``), not ORM records (read-only)."""
+
+    referral_child_id: uuid.UUID
+    level: int
+    outcome: str
+    primary_need: str | None
+    nfa: bool
+    accepted_as_referral: bool
+    own_entry: bool
 
 
-_ENTRIES = (
-    sa.select(ThresholdDecisionChild)
-    .join(ReferralChild, ReferralChild.id == ThresholdDecisionChild.referral_child_id)
-    .where(ThresholdDecisionChild.decision_id == sa.bindparam("decision_id"))
-    .order_by(ReferralChild.position)
+_ENTRY = table_columns(ThresholdDecisionChild)
+_CHILD = table_columns(ReferralChild)
+_ENTRIES = DirectSelect(
+    sa.select(*(_ENTRY[name] for name in Entry._fields))
+    .join(table_of(ReferralChild), _CHILD.id == _ENTRY.referral_child_id)
+    .where(_ENTRY.decision_id == sa.bindparam("decision_id"))
+    .order_by(_CHILD.position)
 )
 
 
-def outcome_of(entry: ThresholdDecisionChild) -> dict[str, object]:
+async def entries(session: AsyncSession, decision_id: uuid.UUID) -> list[Entry]:
+    """The decision's per-child entries, in the referral's order of its children."""
+    return [Entry._make(row) for row in await _ENTRIES.rows(session, {"decision_id": decision_id})]
+
+
+def outcome_of(entry: ThresholdDecisionChild | Entry) -> dict[str, object]:
     return {
         "level": entry.level,
         "outcome": entry.outcome,

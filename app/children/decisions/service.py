@@ -11,6 +11,7 @@ the approved decision's entries are the census referral items.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -267,7 +268,9 @@ def _out(decision: ThresholdDecision, children: list[dict[str, Any]]) -> Decisio
     return DecisionOut.model_validate({**fields, "children": children})
 
 
-def decision_out(decision: ThresholdDecision, entries: list[ThresholdDecisionChild]) -> DecisionOut:
+def decision_out(
+    decision: ThresholdDecision, entries: Sequence[ThresholdDecisionChild] | Sequence[repository.Entry]
+) -> DecisionOut:
     """The decision with these of its per-child entries."""
     return _out(decision, [{"child_id": e.referral_child_id, **repository.outcome_of(e)} for e in entries])
 
