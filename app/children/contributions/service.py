@@ -27,7 +27,7 @@ from app.children.referrals import access as referral_access
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
 from app.children.referrals import status as referral_status
-from app.children.referrals.repository import IdentifiedChild
+from app.children.referrals.repository import NamedChild
 from app.children.referrals.status import Action as ReferralAction
 from app.children.referrals.views import child_identity
 from app.core import audit
@@ -116,7 +116,7 @@ async def request(
 
 async def respond(
     session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
-) -> tuple[Contribution, list[IdentifiedChild]]:
+) -> tuple[Contribution, list[NamedChild]]:
     """Answer (or correct the answer to) a request; returns it with the referral's children, read once:
     the audit entry names them and the answer shows them (``render``)."""
     contribution = await access.visible(session, actor, contribution_id, for_update=True)
@@ -161,7 +161,7 @@ async def respond(
         version=version,
         restricted=body.restricted,
     )
-    children = (await referral_repository.identified_children(session, [contribution.referral_id]))[
+    children = (await referral_repository.named_children(session, [contribution.referral_id]))[
         contribution.referral_id
     ]
     referrals.audit_referral(
@@ -181,16 +181,14 @@ async def render(
     session: AsyncSession,
     contributions: Sequence[Contribution],
     viewer: Principal,
-    children: Mapping[uuid.UUID, Sequence[IdentifiedChild]] | None = None,
+    children: Mapping[uuid.UUID, Sequence[NamedChild]] | None = None,
 ) -> list[ContributionOut]:
     """The contributions as ``viewer`` sees them; ``children`` (by referral), when the caller has read them."""
     hub = referral_access.is_hub(viewer)
     ids = [c.id for c in contributions]
     versions = await repository.versions(session, ids)
     if children is None:
-        children = await referral_repository.identified_children(
-            session, {c.referral_id for c in contributions}
-        )
+        children = await referral_repository.named_children(session, {c.referral_id for c in contributions})
     now = utcnow()
     out = []
     for c in contributions:
@@ -250,7 +248,7 @@ async def inbox(
     session: AsyncSession, actor: Principal, filters: InboxFilters, params: PageParams
 ) -> tuple[list[Contribution], str | None]:
     found, next_cursor = await repository.inbox(session, actor, filters, params, utcnow())
-    children = await referral_repository.identified_children(session, {c.referral_id for c in found})
+    children = await referral_repository.named_children(session, {c.referral_id for c in found})
     audit.record_list(
         session,
         actor,

@@ -81,9 +81,10 @@ class ListedChild(NamedTuple):
 listed_children = _children_as(ListedChild)
 
 
-class IdentifiedChild(NamedTuple):
-    """A child as the referral named them and the person matched (``views.child_identity``): what a
-    request for information shows of its children and names in its audit entries."""
+class NamedChild(NamedTuple):
+    """A child as the referral named them, and the person record they were matched to: what the views
+    of a referral and of a request for information show of its children, and name in their audit
+    entries (all a ``ReferralChild`` holds but its referral and position)."""
 
     id: uuid.UUID
     person_id: uuid.UUID | None
@@ -96,9 +97,13 @@ class IdentifiedChild(NamedTuple):
     postcode: str | None
     gender: str | None
     ethnicity: str | None
+    match_status: str
+    match_candidates: list[dict[str, Any]]
 
 
-identified_children = _children_as(IdentifiedChild)
+named_children = _children_as(NamedChild)
+# A child as a view shows them: read back (``named_children``), or a new referral's own record.
+ShownChild = ReferralChild | NamedChild
 
 
 class HouseholdMember(NamedTuple):

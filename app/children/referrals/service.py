@@ -593,7 +593,7 @@ class ReadReferral:
     too, without reading them again."""
 
     referral: Referral
-    children: list[ReferralChild]
+    children: list[repository.NamedChild]
     # Each child's known siblings: the hub's view only.
     siblings: dict[uuid.UUID, list[people_repository.Sibling]] | None
 
@@ -604,7 +604,7 @@ class ReadReferral:
 
 async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[ReadReferral, View]:
     referral, view = await visible(session, actor, referral_id)
-    children = (await repository.children(session, [referral.id]))[referral.id]
+    children = (await repository.named_children(session, [referral.id]))[referral.id]
     person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
     siblings = None
     if view is View.FULL:

@@ -12,7 +12,7 @@ from app.children.codes import ReferralStatus
 from app.children.decisions import repository as decisions_repository
 from app.children.referrals import access, repository
 from app.children.referrals.access import View
-from app.children.referrals.repository import CountRow, IdentifiedChild, ListedReferral
+from app.children.referrals.repository import CountRow, ListedReferral, ShownChild
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,
@@ -45,7 +45,7 @@ from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.core.senders import WithdrawalOut
 from app.models.base import table_columns, utcnow
-from app.models.referral import Referral, ReferralChild, ReferralHouseholdMember, ReferralInformation
+from app.models.referral import Referral, ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
 from app.people.schemas import PersonRef
@@ -54,7 +54,7 @@ from app.people.schemas import PersonRef
 REPEAT_WINDOW = timedelta(days=365)
 
 
-def child_identity(child: ReferralChild | IdentifiedChild, *, hub: bool = True) -> ChildIdentity:
+def child_identity(child: ShownChild, *, hub: bool = True) -> ChildIdentity:
     """The child as the referral named them. ``person_id`` is the hub's own link between records: a
     partner agency does not see it, or it could tell which of its referrals are about the same child."""
     address = None
@@ -120,7 +120,7 @@ async def full(
     session: AsyncSession,
     referral: Referral,
     *,
-    children: Sequence[ReferralChild] | None = None,
+    children: Sequence[ShownChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
     siblings: Mapping[uuid.UUID, Sequence[people_repository.Sibling]] | None = None,
     added: Sequence[ReferralInformationOut] | None = None,
@@ -129,7 +129,7 @@ async def full(
     ``added`` to the referral when they are at hand (a new referral, which has nothing added yet, or a
     read that loaded them to audit them)."""
     if children is None:
-        children = (await repository.children(session, [referral.id]))[referral.id]
+        children = (await repository.named_children(session, [referral.id]))[referral.id]
     person_ids = [c.person_id for c in children if c.person_id is not None]
     if siblings is None:
         siblings = await people_repository.siblings(session, person_ids)
@@ -139,7 +139,7 @@ async def full(
     decided = await decisions_repository.outcomes(session, referral.decision_id)
     now = utcnow()
 
-    def child_out(child: ReferralChild) -> ChildOut:
+    def child_out(child: ShownChild) -> ChildOut:
         earlier = earlier_of.get(child.person_id, []) if child.person_id else []
         return ChildOut(
             **child_identity(child).model_dump(),
@@ -177,12 +177,12 @@ async def for_referrer(
     session: AsyncSession,
     referral: Referral,
     *,
-    children: Sequence[ReferralChild] | None = None,
+    children: Sequence[ShownChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
     added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralForReferrer:
     if children is None:
-        children = (await repository.children(session, [referral.id]))[referral.id]
+        children = (await repository.named_children(session, [referral.id]))[referral.id]
     if household is None:
         household = await repository.household(session, referral.id)
     return from_record(
@@ -208,10 +208,10 @@ async def for_asked_agency(
     referral: Referral,
     agency: str,
     *,
-    children: Sequence[ReferralChild] | None = None,
+    children: Sequence[ShownChild] | None = None,
 ) -> ReferralForAskedAgency:
     if children is None:
-        children = (await repository.children(session, [referral.id]))[referral.id]
+        children = (await repository.named_children(session, [referral.id]))[referral.id]
     requests = await repository.requests_to(session, referral.id, agency)
     return ReferralForAskedAgency(
         id=referral.id,
@@ -229,7 +229,7 @@ async def render(
     view: View,
     agency: AgencyCode,
     *,
-    children: Sequence[ReferralChild] | None = None,
+    children: Sequence[ShownChild] | None = None,
     siblings: Mapping[uuid.UUID, Sequence[people_repository.Sibling]] | None = None,
 ) -> ReferralFull | ReferralForReferrer | ReferralForAskedAgency:
     if view is View.FULL:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ from app.core.scopes import Scope
 from app.models.adult import AdultConcern, Enquiry, SafeguardingPlan
 from app.models.base import utcnow
 from app.models.disclosure import Disclosure
-from app.models.referral import Contribution, Referral, ReferralChild
+from app.models.referral import Contribution, Referral
 from app.people import access
 from app.people import repository as people_repository
 from app.people.access import RecordSide
@@ -113,7 +113,18 @@ def _rows(
     ]
 
 
-def _children(children: Sequence[ReferralChild]) -> list[Subject]:
+class NamedChild(Protocol):
+    """A child a referral names, as its record or as a row read back: the disclosure log needs which
+    child and which person."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def person_id(self) -> uuid.UUID | None: ...
+
+
+def _children(children: Sequence[NamedChild]) -> list[Subject]:
     return [Subject(person_id=c.person_id, referral_child_id=c.id) for c in children]
 
 
@@ -151,7 +162,7 @@ async def children_named_to_agencies(
     session: AsyncSession,
     actor: Principal,
     referral: Referral,
-    children: Sequence[ReferralChild],
+    children: Sequence[NamedChild],
     contributions: Sequence[Contribution],
 ) -> None:
     """The hub asked agencies about a referral: each asked agency learns each child's identity."""
@@ -176,7 +187,7 @@ async def referral_seen_by_partner(
     session: AsyncSession,
     actor: Principal,
     referral: Referral,
-    children: Sequence[ReferralChild],
+    children: Sequence[NamedChild],
     *,
     asked: bool,
     record_type: str = "referral",
@@ -271,7 +282,7 @@ async def document_downloaded(
     *,
     record_type: str,
     document_id: uuid.UUID,
-    children: Sequence[ReferralChild] = (),
+    children: Sequence[NamedChild] = (),
     concern: AdultConcern | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
