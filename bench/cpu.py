@@ -23,6 +23,8 @@ class Snapshot:
     processes: dict[int, tuple[str, int, int]] = field(default_factory=dict)
     # Time the hypervisor gave our virtual CPUs to other guests: noise no process list shows.
     steal: int = 0
+    # KiB read from block devices so far (/proc/vmstat pgpgin): what the page cache did not hold.
+    read_kib: int = 0
 
 
 def snapshot() -> Snapshot | None:
@@ -42,7 +44,23 @@ def snapshot() -> Snapshot | None:
         processes[int(entry.name)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]))
     fields = (PROC / "stat").read_text().split("\n", 1)[0].split()
     steal = int(fields[8]) if len(fields) > 8 else 0  # "cpu user nice system idle iowait irq softirq steal"
-    return Snapshot(time.monotonic(), processes, steal)
+    return Snapshot(time.monotonic(), processes, steal, _read_kib())
+
+
+def _read_kib() -> int:
+    try:
+        counters = (PROC / "vmstat").read_text().split("\n")
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in counters if line.startswith("pgpgin ")), 0)
+
+
+def disk_read_mib(before: Snapshot | None, after: Snapshot | None) -> float | None:
+    """MiB read from disk between two snapshots, by any process: a database whose pages the page cache
+    did not hold yet (a fresh copy of the template) is read from disk while it is measured."""
+    if before is None or after is None:
+        return None
+    return round((after.read_kib - before.read_kib) / 1024, 1)
 
 
 def usage(before: Snapshot | None, after: Snapshot | None, groups: dict[str, set[int]]) -> dict[str, float]:

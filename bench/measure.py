@@ -55,9 +55,10 @@ async def _db_counters_settled(conn: asyncpg.Connection, database: str) -> dict[
 
 async def _watch(
     dsn: str, database: str, window: asyncio.Event, duration: float, groups: dict[str, set[int]]
-) -> tuple[dict[str, float], dict[str, float]]:
+) -> tuple[dict[str, float], dict[str, float], float | None]:
     """Over the measured window: the average number of the target's connections in each state and
-    wait event (lock contention shows as ``wait:Lock:*``), and the CPU used by each group."""
+    wait event (lock contention shows as ``wait:Lock:*``), the CPU used by each group, and the MiB
+    read from disk."""
     conn = await asyncpg.connect(dsn, server_settings={"application_name": MONITOR})
     seen: Counter[str] = Counter()
     samples = 0
@@ -79,10 +80,11 @@ async def _watch(
                 if row["wait_event_type"] in ("Lock", "LWLock", "IO"):
                     seen[f"wait:{row['wait_event_type']}:{row['wait_event']}"] += 1
             await asyncio.sleep(min(SAMPLE_INTERVAL_S, max(0.0, deadline - time.monotonic())))
-        cpu_used = cpu.usage(cpu_before, cpu.snapshot(), groups)
+        cpu_after = cpu.snapshot()
     finally:
         await conn.close()
-    return {key: round(count / max(samples, 1), 2) for key, count in sorted(seen.items())}, cpu_used
+    activity = {key: round(count / max(samples, 1), 2) for key, count in sorted(seen.items())}
+    return activity, cpu.usage(cpu_before, cpu_after, groups), cpu.disk_read_mib(cpu_before, cpu_after)
 
 
 async def wait_quiet(server: Server, args: argparse.Namespace) -> float | None:
@@ -138,6 +140,7 @@ async def run_scenario(
         watcher = asyncio.create_task(_watch(dsn, args.database, window, args.duration, groups))
         activity: dict[str, float] = {}
         cpu_used: dict[str, float] = {}
+        read_mib: float | None = None
         try:
             reading = asyncio.create_task(process.stdout.read())  # alongside stderr: no pipe can fill
             err = b""
@@ -151,7 +154,7 @@ async def run_scenario(
             if not window.is_set():  # it failed before measuring
                 watcher.cancel()
             else:
-                activity, cpu_used = await watcher
+                activity, cpu_used, read_mib = await watcher
         except BaseException:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
@@ -171,6 +174,7 @@ async def run_scenario(
     result["db_per_request"] = {key: round((after[key] - before[key]) / total, 2) for key in DB_COUNTERS}
     result["db_activity"] = activity
     result["cpu_pct"] = cpu_used
+    result["disk_read_mib"] = read_mib
     result["busy_before_pct"] = busy_before
     if checked is not None:
         result["check"] = {str(row[0]): int(row[1]) for row in checked}

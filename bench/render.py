@@ -43,6 +43,7 @@ def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
     median = dict(ranked[(len(ranked) - 1) // 2])
     rates = [float(result["rps"]) for result in results]
     median["rounds_rps"] = rates
+    median["rounds_disk_read_mib"] = [result.get("disk_read_mib") for result in results]
     median["spread_pct"] = (
         round((max(rates) - min(rates)) / float(median["rps"]) * 100, 1)
         if len(rates) > 1 and median["rps"]
@@ -195,6 +196,12 @@ def render(report: dict[str, Any]) -> str:
                     rates = ", ".join(f"{rate:.1f}" for rate in result["rounds_rps"])
                     lines.append(f"  req/s by round: {rates} (the median round's figures below)")
                 lines.append(f"  CPU % of one core: {used or 'n/a'}")
+                reads = result.get("rounds_disk_read_mib") or [result.get("disk_read_mib")]
+                if any(read is not None for read in reads):
+                    lines.append(
+                        "  read from disk (what the page cache did not hold), MiB by round: "
+                        + ", ".join(str(read) for read in reads)
+                    )
                 lines.append(f"  database per request: {per}")
                 lines.append(f"  connections to {report['parameters']['database']} (average): {waits}")
                 if "check" in result:

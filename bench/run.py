@@ -113,7 +113,8 @@ async def benchmark(
                     info(
                         f"    {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
                         f"errors {result['errors']} (+{result['errors_outside_window']} outside the window), "
-                        f"load generator {result['loadgen_cpu_pct']}% CPU"
+                        f"load generator {result['loadgen_cpu_pct']}% CPU, read from disk "
+                        f"{result['disk_read_mib']} MiB"
                     )
                 # The probes run on mash-api once: the ceiling has nothing to do without a load scenario.
                 for probe in probes if label == "ours" and round_no == 1 else []:

@@ -8,8 +8,9 @@ from typing import Any
 from bench.render import combine, render
 
 
-def _round(rps: float, errors: int = 0) -> dict[str, Any]:
+def _round(rps: float, errors: int = 0, read_mib: float | None = None) -> dict[str, Any]:
     return {
+        "disk_read_mib": read_mib,
         "rps": rps,
         "p50_ms": 10.0,
         "p99_ms": 20.0,
@@ -76,3 +77,14 @@ def test_a_rise_beyond_the_spread_is_faster() -> None:
 def test_one_round_cannot_say() -> None:
     row = _row(render(_report(ours=[600.0], before=[700.0])))
     assert row[-3:] == ["700.0", "-14", "?"]
+
+
+def test_each_rounds_reads_from_disk_are_shown() -> None:
+    # A round that read its database from disk (a cold page cache) is told apart from the others.
+    report = _report(ours=[700.0], before=[700.0])
+    report["scenarios"][0]["ours"] = combine([_round(700.0, read_mib=812.5), _round(760.0, read_mib=0.0)])
+    lines = render(report).splitlines()
+    at = lines.index("me@ours:")
+    assert (
+        "  read from disk (what the page cache did not hold), MiB by round: 812.5, 0.0" in lines[at : at + 4]
+    )
