@@ -35,6 +35,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from app.core.context import current_request_id
 from app.core.db import on_commit
+from app.core.direct import DirectWrite
 from app.core.pagination import PageParams, paginate
 from app.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPending
 from app.models.base import table_of, utcnow
@@ -175,7 +176,7 @@ async def _flush_pending(session: AsyncSession) -> None:
     if not pending and not events:
         return
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(*staging(pending, events))
+        await _STAGING.execute(session, staging(pending, events)[1])
         return
     seq, prev_hash = await lock_chain_head(session)
     rows = []
@@ -249,6 +250,7 @@ def _stage_statement() -> sa.TextClause:
 
 
 _STAGE = _stage_statement()
+_STAGING = DirectWrite(_STAGE)
 
 
 def staging(

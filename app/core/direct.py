@@ -72,7 +72,7 @@ class _Compiled:
 
 
 def _compile(
-    stmt: sa.Select[*tuple[Any, ...]] | sa.Insert,
+    stmt: sa.Select[*tuple[Any, ...]] | sa.Insert | sa.TextClause,
     dialect: Dialect,
     column_keys: Sequence[str] | None = None,
 ) -> _Compiled:
@@ -124,14 +124,14 @@ class DirectSelect:
 
 
 class DirectWrite:
-    """An ``INSERT`` of a table's columns, built once (compiled once for each set of columns the rows
-    give). ``await it.execute(session, rows)`` runs it once for one row, or for each of several
-    (asyncpg's executemany).
+    """A statement that returns no rows, built once: an ``INSERT`` of a table's columns (compiled once
+    for each set of columns the rows give) or a text statement. ``await it.execute(session, rows)`` runs
+    it once for one mapping of parameters, or for each of several (asyncpg's executemany).
 
     As the session runs a Core statement: nothing is flushed first. A column the rows leave unset is
     refused where it has a Python default (SQLAlchemy would compute it; the caller fills it in)."""
 
-    def __init__(self, stmt: sa.Insert) -> None:
+    def __init__(self, stmt: sa.Insert | sa.TextClause) -> None:
         self.stmt = stmt
         self._compiled: dict[tuple[str, ...], _Compiled] = {}
 

@@ -1,9 +1,8 @@
 """``app.core.direct``: hot statements run by asyncpg itself on the session's own connection on
 PostgreSQL, and through the session elsewhere. ``DirectSelect`` reads plain columns (the loaders of many
 parents' records, ``app.core.grouped.ByParent``, read through it); ``DirectWrite`` inserts rows (a
-referral and its children, new people and their match keys, stored idempotent answers). Whatever they
-return, write or raise must be what the session's own ``execute`` would have returned, written or
-raised."""
+referral and its children, new people, the audit's staging). Whatever they return, write or raise must be
+what the session's own ``execute`` would have returned, written or raised."""
 
 from __future__ import annotations
 
@@ -247,6 +246,24 @@ async def test_written_rows_read_back_as_the_sessions_own_insert_writes_them(eng
     assert direct[0][3] == _AT and direct[0][4] == {"a": [1, "b"]}
     assert direct[0][-1] == "direct"
     assert [row[4] for row in direct[1:]] == [None, []]
+
+
+@pytest.mark.postgres  # unnest of array parameters: the audit's staging, PostgreSQL only
+async def test_a_text_statement_with_list_parameters(engine: AsyncEngine) -> None:
+    write = DirectWrite(
+        sa.text(
+            "INSERT INTO direct_probes (n, ref, at, kind, origin) "
+            "SELECT t.n, t.ref, :at, 'unnested', 'text' FROM unnest(CAST(:ns AS INTEGER[]), "
+            "CAST(:refs AS UUID[])) AS t(n, ref)"
+        )
+    )
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        await write.execute(session, {"ns": [10, 11], "refs": _REFS[:2], "at": _AT})
+        found = await session.execute(
+            sa.select(_COLUMNS.n, _COLUMNS.ref).where(_COLUMNS.kind == "unnested").order_by(_COLUMNS.n)
+        )
+    assert [tuple(row) for row in found] == [(10, _REFS[0]), (11, _REFS[1])]
 
 
 async def test_a_column_with_a_python_default_left_unset_is_refused(engine: AsyncEngine) -> None:
