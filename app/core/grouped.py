@@ -5,7 +5,7 @@ however many parents it shows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -19,6 +19,7 @@ from app.core.direct import DirectSelect, selects_plain_columns
 
 Key = TypeVar("Key")
 Record = TypeVar("Record")
+Named = TypeVar("Named", bound=NamedTuple)
 # A row of any width: the parent's key first.
 AnyRow = Sequence[Any]
 _PARENTS = "parents"
@@ -124,3 +125,17 @@ class ByParent(Generic[Key, Record]):
         """The first record of each parent that has one, in the statement's order (the latest, for
         a statement ordered newest first)."""
         return {key: records[0] for key, records in (await self(session, keys, **params)).items() if records}
+
+
+def rows_by_parent(
+    row: type[Named],
+    key: sa.Column[Any],
+    *order_by: sa.ColumnElement[Any],
+    where: sa.ColumnElement[bool] | None = None,
+) -> ByParent[Any, Named]:
+    """A ``ByParent`` of plain rows: for each parent (``key``, a table's column), the rows of
+    ``key``'s table where it is that parent, as ``row``, a named tuple of that table's columns of the
+    same names, in ``order_by``'s order (read-only: a view or a list that only shows them)."""
+    columns = key.table.c
+    stmt = sa.select(key, *(columns[name] for name in row._fields)).order_by(*order_by)
+    return ByParent(key, stmt if where is None else stmt.where(where), after_key(row._make))

@@ -17,7 +17,7 @@ from app.core.allocation import AllocationFilter, where_allocated
 from app.core.auth import Principal
 from app.core.codes import CaseSource
 from app.core.filters import where_any, where_equal, where_flag
-from app.core.grouped import ByParent, after_key
+from app.core.grouped import ByParent, rows_by_parent
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.models.adult import (
@@ -263,17 +263,13 @@ class AdvocacyNeed(NamedTuple):
 # The adult of each concern, and each concern's advocacy assessments, latest first: read as rows,
 # built once (the list only shows them).
 _CONCERN, _ADVOCACY = table_columns(AdultConcern), table_columns(Advocacy)
-_adults = ByParent[uuid.UUID, ListedAdult](
-    _CONCERN.id,
-    sa.select(_CONCERN.id, *(_CONCERN[name] for name in ListedAdult._fields)),
-    after_key(ListedAdult._make),
-)
-_advocacies = ByParent[uuid.UUID, AdvocacyNeed](
+_adults: ByParent[uuid.UUID, ListedAdult] = rows_by_parent(ListedAdult, _CONCERN.id)
+_advocacies: ByParent[uuid.UUID, AdvocacyNeed] = rows_by_parent(
+    AdvocacyNeed,
     _ADVOCACY.concern_id,
-    sa.select(_ADVOCACY.concern_id, *(_ADVOCACY[name] for name in AdvocacyNeed._fields)).order_by(
-        _ADVOCACY.concern_id, _ADVOCACY.recorded_at.desc(), _ADVOCACY.id.desc()
-    ),
-    after_key(AdvocacyNeed._make),
+    _ADVOCACY.concern_id,
+    _ADVOCACY.recorded_at.desc(),
+    _ADVOCACY.id.desc(),
 )
 
 

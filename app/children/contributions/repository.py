@@ -14,9 +14,10 @@ from app.children.codes import ContributionStatus
 from app.children.contributions import access
 from app.core.auth import Principal
 from app.core.filters import where_equal, where_flag
-from app.core.grouped import ByParent, after_key
+from app.core.grouped import ByParent, rows_by_parent
 from app.core.pagination import PageParams, paginate
 from app.core.readable import one
+from app.models.base import table_columns
 from app.models.referral import Contribution, ContributionResponse
 
 
@@ -79,11 +80,7 @@ class Version(NamedTuple):
 
 
 # Every version of each answer, newest first.
-versions = ByParent[uuid.UUID, Version](
-    ContributionResponse.contribution_id,
-    sa.select(
-        ContributionResponse.contribution_id,
-        *(getattr(ContributionResponse, name) for name in Version._fields),
-    ).order_by(ContributionResponse.contribution_id, ContributionResponse.version_number.desc()),
-    after_key(Version._make),
+_RESPONSE = table_columns(ContributionResponse)
+versions: ByParent[uuid.UUID, Version] = rows_by_parent(
+    Version, _RESPONSE.contribution_id, _RESPONSE.contribution_id, _RESPONSE.version_number.desc()
 )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
@@ -19,7 +19,7 @@ from app.core.auth import Principal
 from app.core.codes import CaseSource, RagRating
 from app.core.direct import DirectSelect
 from app.core.filters import AnyOf, query, where_any, where_equal, where_flag
-from app.core.grouped import ByParent, after_key, one_of
+from app.core.grouped import ByParent, after_key, one_of, rows_by_parent
 from app.core.pagination import PageParams, Sort, paginate, sorts
 from app.core.readable import one
 from app.core.schemas import ExternalReference, Instant
@@ -52,21 +52,6 @@ children = ByParent[uuid.UUID, ReferralChild](
 )
 
 
-_Child = TypeVar("_Child", bound=NamedTuple)
-
-
-def _children_as(child: type[_Child]) -> ByParent[uuid.UUID, _Child]:
-    """The children of each referral, in order, as ``child``: a named tuple of its columns, read as
-    plain columns (read-only; as ORM records, children cost about twice the CPU to load)."""
-    return ByParent[uuid.UUID, _Child](
-        _CHILD.referral_id,
-        sa.select(_CHILD.referral_id, *(_CHILD[name] for name in child._fields)).order_by(
-            _CHILD.referral_id, _CHILD.position
-        ),
-        after_key(child._make),
-    )
-
-
 class ListedChild(NamedTuple):
     """What the referral list shows of a child."""
 
@@ -78,7 +63,11 @@ class ListedChild(NamedTuple):
     match_status: str
 
 
-listed_children = _children_as(ListedChild)
+# The children of each referral, in order, as plain rows (read-only; as ORM records, children cost
+# about twice the CPU to load).
+listed_children: ByParent[uuid.UUID, ListedChild] = rows_by_parent(
+    ListedChild, _CHILD.referral_id, _CHILD.referral_id, _CHILD.position
+)
 
 
 class NamedChild(NamedTuple):
@@ -101,7 +90,9 @@ class NamedChild(NamedTuple):
     match_candidates: list[dict[str, Any]]
 
 
-named_children = _children_as(NamedChild)
+named_children: ByParent[uuid.UUID, NamedChild] = rows_by_parent(
+    NamedChild, _CHILD.referral_id, _CHILD.referral_id, _CHILD.position
+)
 # A child as a view shows them: read back (``named_children``), or a new referral's own record.
 ShownChild = ReferralChild | NamedChild
 
@@ -315,12 +306,13 @@ class OutstandingCheck(NamedTuple):
 
 # The requests to agencies not yet answered, on each referral, soonest due first.
 _CONTRIBUTION = table_columns(Contribution)
-outstanding_checks = ByParent[uuid.UUID, OutstandingCheck](
+outstanding_checks: ByParent[uuid.UUID, OutstandingCheck] = rows_by_parent(
+    OutstandingCheck,
     _CONTRIBUTION.referral_id,
-    sa.select(_CONTRIBUTION.referral_id, *(_CONTRIBUTION[name] for name in OutstandingCheck._fields))
-    .where(_CONTRIBUTION.status == ContributionStatus.REQUESTED)
-    .order_by(_CONTRIBUTION.referral_id, _CONTRIBUTION.due_at, _CONTRIBUTION.id),
-    after_key(OutstandingCheck._make),
+    _CONTRIBUTION.referral_id,
+    _CONTRIBUTION.due_at,
+    _CONTRIBUTION.id,
+    where=_CONTRIBUTION.status == ContributionStatus.REQUESTED,
 )
 
 

@@ -113,7 +113,7 @@ def _rows(
     ]
 
 
-class NamedChild(Protocol):
+class ChildSubject(Protocol):
     """A child a referral names, as its record or as a row read back: the disclosure log needs which
     child and which person."""
 
@@ -124,7 +124,7 @@ class NamedChild(Protocol):
     def person_id(self) -> uuid.UUID | None: ...
 
 
-def _children(children: Sequence[NamedChild]) -> list[Subject]:
+def _children(children: Sequence[ChildSubject]) -> list[Subject]:
     return [Subject(person_id=c.person_id, referral_child_id=c.id) for c in children]
 
 
@@ -162,7 +162,7 @@ async def children_named_to_agencies(
     session: AsyncSession,
     actor: Principal,
     referral: Referral,
-    children: Sequence[NamedChild],
+    children: Sequence[ChildSubject],
     contributions: Sequence[Contribution],
 ) -> None:
     """The hub asked agencies about a referral: each asked agency learns each child's identity."""
@@ -187,7 +187,7 @@ async def referral_seen_by_partner(
     session: AsyncSession,
     actor: Principal,
     referral: Referral,
-    children: Sequence[NamedChild],
+    children: Sequence[ChildSubject],
     *,
     asked: bool,
     record_type: str = "referral",
@@ -282,7 +282,7 @@ async def document_downloaded(
     *,
     record_type: str,
     document_id: uuid.UUID,
-    children: Sequence[NamedChild] = (),
+    children: Sequence[ChildSubject] = (),
     concern: AdultConcern | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
