@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.direct import DirectSelect
 from app.core.errors import NotFound
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 Record = TypeVar("Record")
 View = TypeVar("View", bound=StrEnum)
+Row = TypeVar("Row", bound=NamedTuple)
 _RecordAndView = sa.Select[*tuple[Any, ...]]
 
 
@@ -59,13 +61,22 @@ class Viewed(Generic[Record, View]):
     partner_view: Callable[[str], sa.ColumnElement[str | None]]
     is_hub: Callable[[Principal], bool]
     _statements: dict[tuple[str | None, bool], _RecordAndView] = field(default_factory=dict, compare=False)
+    _rows: dict[tuple[str | None, type[Any]], DirectSelect] = field(default_factory=dict, compare=False)
+
+    def _agency(self, principal: Principal) -> str | None:
+        """Whose view the caller has: its agency's, or the hub's (None)."""
+        return None if self.is_hub(principal) else str(principal.agency)
+
+    def _view(self, agency: str | None) -> sa.ColumnElement[str | None]:
+        """The view clause of ``agency`` (None: the hub)."""
+        return view_case(self.views("full")) if agency is None else self.partner_view(agency)
 
     def _statement(self, agency: str | None, for_update: bool) -> _RecordAndView:
         """``model``'s row ``record_id`` and the view of it of ``agency`` (None: the hub)."""
         found = self._statements.get((agency, for_update))
         if found is not None:
             return found
-        view = view_case(self.views("full")) if agency is None else self.partner_view(agency)
+        view = self._view(agency)
         key: Any = self.model.id  # type: ignore[attr-defined]
         stmt: _RecordAndView = sa.select(self.model, view).where(key == sa.bindparam("record_id"))
         if for_update:
@@ -78,12 +89,32 @@ class Viewed(Generic[Record, View]):
         self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, *, for_update: bool = False
     ) -> tuple[Record, View]:
         """The record and the caller's view of it, in one statement; 404 when it may not see it."""
-        agency = None if self.is_hub(principal) else str(principal.agency)
-        stmt = self._statement(agency, for_update)
+        stmt = self._statement(self._agency(principal), for_update)
         row = (await session.execute(stmt, {"record_id": record_id})).first()
         if row is None or row[1] is None:
             raise NotFound(self.resource, record_id)
         return row[0], self.views(row[1])
+
+    async def shown(
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID, row: type[Row]
+    ) -> tuple[Row, View]:
+        """``visible`` for a read that only shows the record: as ``row``, a named tuple of the columns
+        of its table of those names, read as a plain row by asyncpg (``app.core.direct``), not an ORM
+        record; 404 when the caller may not see it."""
+        agency = self._agency(principal)
+        select = self._rows.get((agency, row))
+        if select is None:
+            columns = sa.inspect(self.model).local_table.c
+            view = self._view(agency)
+            select = self._rows[(agency, row)] = DirectSelect(
+                sa.select(*(columns[name] for name in row._fields), view).where(
+                    columns["id"] == sa.bindparam("record_id")
+                )
+            )
+        found = await select.rows(session, {"record_id": record_id})
+        if not found or found[0][-1] is None:
+            raise NotFound(self.resource, record_id)
+        return row._make(found[0][:-1]), self.views(found[0][-1])
 
     async def for_hub(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> Record:
         """A record the hub is about to change, locked until the transaction ends; 404 to anyone else."""

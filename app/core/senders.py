@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -27,7 +27,7 @@ from app.core.events import Emitter, EventType
 from app.core.openapi import INVALID_TRANSITION, problem_responses
 from app.core.schemas import Reason2k, RequestModel, ResponseModel, Sub, Text10k, example
 from app.core.scopes import AgencyCode, Scope
-from app.models.base import AddedInformation, Withdrawable
+from app.models.base import AddedInformation
 
 Added = TypeVar("Added", bound=AddedInformation)
 Out = TypeVar("Out", bound=ResponseModel)
@@ -117,7 +117,19 @@ class Additions(Generic[Out]):
         return [self._out.model_validate(dict(zip(self._keys, row, strict=True))) for row in rows]
 
 
-def withdrawal(record: Withdrawable, out: type[Withdrawal]) -> Withdrawal | None:
+class Withdrawn(Protocol):
+    """What says whether, when, by whom and why a record was withdrawn: its ORM record
+    (``app.models.base.Withdrawable``) or a row read to show it."""
+
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def withdrawn_by(self) -> str | None: ...
+    @property
+    def withdrawal_reason(self) -> str | None: ...
+
+
+def withdrawal(record: Withdrawn, out: type[Withdrawal]) -> Withdrawal | None:
     """Who withdrew the record, when and why; null while it is not withdrawn."""
     if record.withdrawn_at is None:
         return None

@@ -511,6 +511,31 @@ async def test_withdrawing_needs_if_match(client: httpx.AsyncClient, who: Who) -
     assert (police_view["status"], police_view["withdrawn"]) == ("withdrawn", True)
 
 
+async def test_a_referral_reads_back_as_the_answer_to_its_last_change(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    # A get shows a row read for it; a change answers with the view of the changed record: every field
+    # of either view is the same.
+    body = referral_body(
+        child(nhs_number="943 476 5919", address={"lines": ["12 Forest Road"], "postcode": "E17 4UH"}),
+        parental_consent=NOT_CONSENTED,
+        external_reference="POL-READ-BACK-1",
+    )
+    made = await create_referral(client, who["police"], body)
+    assert made["view"] == "referrer"
+    assert await get_referral(client, who["police"], made["id"]) == made
+
+    await override_consent(client, who["manager"], made["id"])
+    await rate(client, who["practitioner"], made["id"])
+    withdrawn = await withdraw(client, who["practitioner"], made["id"])
+    assert withdrawn.status_code == 200, withdrawn.text
+    changed = withdrawn.json()
+    assert changed["view"] == "full"
+    assert changed["consent_override"] is not None and changed["rag"] is not None
+    assert changed["withdrawal"] is not None and changed["children"][0]["address"] is not None
+    assert await get_referral(client, who["practitioner"], made["id"]) == changed
+
+
 @pytest.mark.parametrize(
     "body",
     [

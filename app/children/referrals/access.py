@@ -87,10 +87,11 @@ def source(referral: Sourced) -> CaseSource:
     )
 
 
-# One referral for a caller (``visible``: with its view, 404 when it has none), or for the hub to
-# change (``for_hub``: locked; 404 to anyone else).
+# One referral for a caller (``visible``: with its view, 404 when it has none; ``shown``: the same as a
+# plain row, to show it), or for the hub to change (``for_hub``: locked; 404 to anyone else).
 _REFERRAL = Viewed(Referral, View, "referral", partner_view, is_hub)
 visible = _REFERRAL.visible
+shown = _REFERRAL.shown
 for_hub = _REFERRAL.for_hub
 
 

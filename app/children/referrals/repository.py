@@ -43,6 +43,62 @@ async def get(session: AsyncSession, referral_id: uuid.UUID, *, for_update: bool
     return await one(session, sa.select(Referral).where(Referral.id == referral_id), for_update=for_update)
 
 
+class ReferralRow(NamedTuple):
+    """A referral read to be shown (a get): every column of its record, as a plain row read by asyncpg
+    (``app.core.direct``), not an ORM record (loading one cost about four times the CPU). Read-only:
+    what changes a referral loads its record (``access.for_hub``)."""
+
+    id: uuid.UUID
+    status: str
+    version: int
+    referring_agency: str
+    referred_by: str
+    referrer: dict[str, Any]
+    referral_source: str
+    external_reference: str | None
+    from_public: bool
+    concern_categories: list[str]
+    concern_summary: str
+    parents_informed: bool
+    parents_consented: bool
+    consent_reason: str | None
+    consent_override_reason: str | None
+    consent_override_basis: str | None
+    consent_override_special_category: str | None
+    consent_override_by: str | None
+    consent_override_at: datetime | None
+    do_not_inform_parents: bool
+    do_not_inform_reason: str | None
+    rag_rating: str | None
+    rag_rationale: str | None
+    rag_rated_by: str | None
+    rag_rated_at: datetime | None
+    received_at: datetime
+    decision_due_at: datetime
+    statutory_decision_due_at: datetime
+    rag_due_at: datetime | None
+    acknowledgement_due_at: datetime | None
+    acknowledged_at: datetime | None
+    outcome_level: int | None
+    outcome: str | None
+    decided_at: datetime | None
+    decision_id: uuid.UUID | None
+    allocated_worker: str | None
+    allocated_team: str | None
+    allocated_at: datetime | None
+    allocated_by: str | None
+    allocation_note: str | None
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdrawal_reason: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+# A referral as its views show it: its record (a referral just made or changed) or a row read to show.
+ShownReferral = Referral | ReferralRow
+
+
 # The children of each referral, in order.
 children = ByParent[uuid.UUID, ReferralChild](
     ReferralChild.referral_id,

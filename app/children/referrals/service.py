@@ -23,7 +23,7 @@ from app.children.codes import (
 )
 from app.children.contributions import status as contribution_status
 from app.children.referrals import access, repository, status
-from app.children.referrals.access import View, for_hub, visible
+from app.children.referrals.access import View, for_hub, shown, visible
 from app.children.referrals.repository import AGGREGATE, ReferralFilters
 from app.children.referrals.schemas import (
     ChildIn,
@@ -592,7 +592,7 @@ class ReadReferral:
     """A referral read for the caller, with the rows the read loaded to audit it: its view shows them
     too, without reading them again."""
 
-    referral: Referral
+    referral: repository.ReferralRow
     children: list[repository.NamedChild]
     # Each child's known siblings: the hub's view only.
     siblings: dict[uuid.UUID, list[people_repository.Sibling]] | None
@@ -603,7 +603,7 @@ class ReadReferral:
 
 
 async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[ReadReferral, View]:
-    referral, view = await visible(session, actor, referral_id)
+    referral, view = await shown(session, actor, referral_id, repository.ReferralRow)
     children = (await repository.named_children(session, [referral.id]))[referral.id]
     person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
     siblings = None
@@ -707,5 +707,5 @@ async def timeline(
     return entries
 
 
-def is_overdue(referral: Referral | repository.ListedReferral, now: datetime) -> bool:
+def is_overdue(referral: repository.ShownReferral | repository.ListedReferral, now: datetime) -> bool:
     return referral.status not in FINAL_REFERRAL_STATUSES and referral.decision_due_at < now

@@ -12,7 +12,7 @@ from app.children.codes import ReferralStatus
 from app.children.decisions import repository as decisions_repository
 from app.children.referrals import access, repository
 from app.children.referrals.access import View
-from app.children.referrals.repository import CountRow, ListedReferral, ShownChild
+from app.children.referrals.repository import CountRow, ListedReferral, ShownChild, ShownReferral
 from app.children.referrals.schemas import (
     AddressOut,
     ChildIdentity,
@@ -45,7 +45,7 @@ from app.core.rendering import from_record
 from app.core.scopes import AgencyCode
 from app.core.senders import WithdrawalOut
 from app.models.base import table_columns, utcnow
-from app.models.referral import Referral, ReferralHouseholdMember, ReferralInformation
+from app.models.referral import ReferralHouseholdMember, ReferralInformation
 from app.people import repository as people_repository
 from app.people.codes import MatchStatus
 from app.people.schemas import PersonRef
@@ -67,7 +67,7 @@ def child_identity(child: ShownChild, *, hub: bool = True) -> ChildIdentity:
 # builds the same way.
 
 
-def outcome(referral: Referral | ListedReferral) -> OutcomeOut | None:
+def outcome(referral: ShownReferral | ListedReferral) -> OutcomeOut | None:
     if referral.decision_id is None or referral.outcome is None or referral.decided_at is None:
         return None
     return OutcomeOut(
@@ -78,7 +78,7 @@ def outcome(referral: Referral | ListedReferral) -> OutcomeOut | None:
     )
 
 
-def consent(referral: Referral) -> ParentalConsentOut:
+def consent(referral: ShownReferral) -> ParentalConsentOut:
     return ParentalConsentOut(
         informed=referral.parents_informed,
         consented=referral.parents_consented,
@@ -86,7 +86,7 @@ def consent(referral: Referral) -> ParentalConsentOut:
     )
 
 
-def consent_override(referral: Referral) -> ConsentOverrideOut | None:
+def consent_override(referral: ShownReferral) -> ConsentOverrideOut | None:
     if referral.consent_override_at is None:
         return None
     return ConsentOverrideOut(
@@ -98,7 +98,7 @@ def consent_override(referral: Referral) -> ConsentOverrideOut | None:
     )
 
 
-def rag(referral: Referral) -> RagOut | None:
+def rag(referral: ShownReferral) -> RagOut | None:
     if referral.rag_rating is None or referral.rag_rated_at is None:
         return None
     return RagOut(
@@ -109,7 +109,7 @@ def rag(referral: Referral) -> RagOut | None:
     )
 
 
-def withdrawal(referral: Referral) -> WithdrawalOut | None:
+def withdrawal(referral: ShownReferral) -> WithdrawalOut | None:
     return senders.withdrawal(referral, WithdrawalOut)
 
 
@@ -118,7 +118,7 @@ additions = senders.Additions(table_columns(ReferralInformation).referral_id, Re
 
 async def full(
     session: AsyncSession,
-    referral: Referral,
+    referral: ShownReferral,
     *,
     children: Sequence[ShownChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
@@ -175,7 +175,7 @@ async def full(
 
 async def for_referrer(
     session: AsyncSession,
-    referral: Referral,
+    referral: ShownReferral,
     *,
     children: Sequence[ShownChild] | None = None,
     household: Sequence[ReferralHouseholdMember] | Sequence[repository.HouseholdMember] | None = None,
@@ -205,7 +205,7 @@ async def for_referrer(
 
 async def for_asked_agency(
     session: AsyncSession,
-    referral: Referral,
+    referral: ShownReferral,
     agency: str,
     *,
     children: Sequence[ShownChild] | None = None,
@@ -225,7 +225,7 @@ async def for_asked_agency(
 
 async def render(
     session: AsyncSession,
-    referral: Referral,
+    referral: ShownReferral,
     view: View,
     agency: AgencyCode,
     *,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +62,25 @@ SAFEGUARDING = Basis(DisclosureBasis.PUBLIC_TASK, SAFEGUARDING_CONDITION)
 RIGHT_OF_ACCESS = Basis(DisclosureBasis.LEGAL_OBLIGATION)
 
 
-def referral_basis(referral: Referral) -> Basis:
+class SharedReferral(Protocol):
+    """What the disclosure log needs of a referral whose contents are shared: its ORM record or a row
+    read to show it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def parents_consented(self) -> bool: ...
+    @property
+    def consent_override_at(self) -> datetime | None: ...
+    @property
+    def consent_override_basis(self) -> str | None: ...
+    @property
+    def consent_override_special_category(self) -> str | None: ...
+
+
+def referral_basis(referral: SharedReferral) -> Basis:
     """The basis on which the hub shares what a referral says: the parents' consent, or the manager's
     override (its own Art 6 basis and Art 9 condition)."""
     if referral.parents_consented:
@@ -186,7 +205,7 @@ async def children_named_to_agencies(
 async def referral_seen_by_partner(
     session: AsyncSession,
     actor: Principal,
-    referral: Referral,
+    referral: SharedReferral,
     children: Sequence[ChildSubject],
     *,
     asked: bool,
