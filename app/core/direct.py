@@ -1,6 +1,6 @@
 """Hot statements run by asyncpg itself, on the session's own connection (PostgreSQL): reads of plain
-columns (``DirectSelect``), inserts (``DirectWrite``), and other work on the driver (``on_driver``: the
-census COPY).
+columns (``DirectSelect``), inserts and updates (``DirectWrite``), and other work on the driver
+(``on_driver``: the census COPY).
 
 SQLAlchemy builds the statement, and runs it anywhere else (SQLite). On PostgreSQL it is compiled
 once, and asyncpg runs it on the connection the session holds, inside the session's transaction: under
@@ -72,7 +72,7 @@ class _Compiled:
 
 
 def _compile(
-    stmt: sa.Select[*tuple[Any, ...]] | sa.Insert | sa.TextClause,
+    stmt: sa.Select[*tuple[Any, ...]] | sa.Insert | sa.Update | sa.TextClause,
     dialect: Dialect,
     column_keys: Sequence[str] | None = None,
 ) -> _Compiled:
@@ -124,14 +124,15 @@ class DirectSelect:
 
 
 class DirectWrite:
-    """A statement that returns no rows, built once: an ``INSERT`` of a table's columns (compiled once
+    """A statement that returns no rows, built once: an ``INSERT`` of a table's columns, an ``UPDATE`` of
+    the columns the rows name (its ``WHERE`` taking the others as bind parameters; each compiled once
     for each set of columns the rows give) or a text statement. ``await it.execute(session, rows)`` runs
     it once for one mapping of parameters, or for each of several (asyncpg's executemany).
 
     As the session runs a Core statement: nothing is flushed first. A column the rows leave unset is
     refused where it has a Python default (SQLAlchemy would compute it; the caller fills it in)."""
 
-    def __init__(self, stmt: sa.Insert | sa.TextClause) -> None:
+    def __init__(self, stmt: sa.Insert | sa.Update | sa.TextClause) -> None:
         self.stmt = stmt
         self._compiled: dict[tuple[str, ...], _Compiled] = {}
 

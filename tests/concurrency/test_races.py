@@ -12,10 +12,13 @@ import pytest
 from tests.fixtures.callers import CHILDREN_SIDE, Caller, TokenFactory, Who, cast
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import (
+    answer_body,
+    ask,
     create_referral,
     etag_of,
     propose,
     rate,
+    rated_referral,
     referral_body,
     review,
     unique_child,
@@ -112,4 +115,31 @@ async def test_two_managers_approving_one_decision_at_once_one_wins(
     )
     timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
     assert [e["event_type"] for e in timeline.json()["items"]].count("decision.approved") == 1
+    await _chain_is_valid(client, who["auditor"])
+
+
+async def test_five_first_answers_to_one_request_at_once_one_is_the_answer(
+    client: httpx.AsyncClient, who: Who
+) -> None:
+    # A partner system that sent its answer more than once (several of its workers, or retries without a
+    # key): the request is locked while it is answered, so each later one finds it answered and is told so.
+    referral = await rated_referral(client, who)
+    (request,) = await ask(client, who["practitioner"], referral["id"], "health")
+    url = f"/v1/contributions/{request['id']}/response"
+    responses = await asyncio.gather(
+        *(
+            client.post(url, json=answer_body(information=f"Sent by worker {n}."), headers=who["health"])
+            for n in range(5)
+        )
+    )
+    winners = [r for r in responses if r.status_code == 200]
+    assert len(winners) == 1, [r.text for r in responses]
+    for loser in (r for r in responses if r.status_code != 200):
+        assert_problem(loser, 409, "already_responded")
+    fetched = await client.get(f"/v1/contributions/{request['id']}", headers=who["practitioner"])
+    assert fetched.json()["status"] == "submitted"
+    assert fetched.json()["response"] == winners[0].json()["response"]
+    assert fetched.json()["response"]["version"] == 1 and fetched.json()["versions"] == []
+    timeline = await client.get(f"/v1/referrals/{referral['id']}/timeline", headers=who["practitioner"])
+    assert [e["event_type"] for e in timeline.json()["items"]].count("contribution.submitted") == 1
     await _chain_is_valid(client, who["auditor"])

@@ -1,7 +1,7 @@
 """``app.core.direct``: hot statements run by asyncpg itself on the session's own connection on
 PostgreSQL, and through the session elsewhere. ``DirectSelect`` reads plain columns (the loaders of many
 parents' records, ``app.core.grouped.ByParent``, read through it); ``DirectWrite`` inserts rows (a
-referral and its children, new people, the audit's staging). Whatever they return, write or raise must be
+referral and its children, new people, the audit's staging) and updates them (an answered request). Whatever they return, write or raise must be
 what the session's own ``execute`` would have returned, written or raised."""
 
 from __future__ import annotations
@@ -246,6 +246,31 @@ async def test_written_rows_read_back_as_the_sessions_own_insert_writes_them(eng
     assert direct[0][3] == _AT and direct[0][4] == {"a": [1, "b"]}
     assert direct[0][-1] == "direct"
     assert [row[4] for row in direct[1:]] == [None, []]
+
+
+_UPDATE = DirectWrite(sa.update(_TABLE).where(_COLUMNS.n == sa.bindparam("probe")))
+
+
+async def test_an_update_writes_the_columns_its_rows_name_as_the_sessions_update_writes_them(
+    engine: AsyncEngine,
+) -> None:
+    # The row of the WHERE's key gets the named columns' values, typed as the session types them; the
+    # other rows, and the columns not named, stay as they were.
+    change = {"probe": 1, "at": _AT + timedelta(days=2), "data": {"seen": [True]}, "flag": False}
+    async with create_sessionmaker(engine)() as session:
+        await _with_probes(session)
+        before = await _all(session)
+        await _UPDATE.execute(session, change)
+        direct = await _all(session)
+        await session.rollback()
+        await _with_probes(session)
+        await session.execute(sa.update(_TABLE).where(_COLUMNS.n == sa.bindparam("probe")), change)
+        own = await _all(session)
+
+    assert direct == own
+    assert direct[0] == before[0] and direct[2:] == before[2:]
+    assert direct[1][:3] == before[1][:3] and direct[1][5] == before[1][5]  # n, ref, born; kind
+    assert (direct[1][3], direct[1][4], direct[1][6]) == (_AT + timedelta(days=2), {"seen": [True]}, False)
 
 
 @pytest.mark.postgres  # unnest of array parameters: the audit's staging, PostgreSQL only

@@ -116,10 +116,14 @@ async def request(
 
 async def respond(
     session: AsyncSession, actor: Principal, contribution_id: uuid.UUID, body: ContributionResponseIn
-) -> tuple[Contribution, list[NamedChild]]:
-    """Answer (or correct the answer to) a request; returns it with the referral's children, read once:
-    the audit entry names them and the answer shows them (``render``)."""
-    contribution = await access.visible(session, actor, contribution_id, for_update=True)
+) -> tuple[access.RequestRow, list[NamedChild]]:
+    """Answer (or correct the answer to) a request; returns it as it now is, with the referral's
+    children, read once: the audit entry names them and the answer shows them (``render``).
+
+    Every statement is a plain one by asyncpg (``app.core.direct``), none the unit of work's: the
+    request is read as a row, locked; its answer's version is written once and never changed (an
+    INSERT); the request's change is one UPDATE."""
+    contribution = await access.locked(session, actor, contribution_id)
     if not access.answers(actor, contribution):
         raise NotFound("contribution", contribution_id)  # only the agency asked may answer
     correcting = contribution.status == ContributionStatus.SUBMITTED
@@ -131,8 +135,6 @@ async def respond(
         raise ValidationFailed(["body", "correction_reason"], "There is no answer to correct yet.")
     now = utcnow()
     version = contribution.current_version + 1
-    # A version is written once and never changed: one INSERT, not the unit of work's. The request's
-    # own change (its status and current version) is the session's, flushed by the next read.
     await insert_new(
         session,
         [
@@ -147,10 +149,9 @@ async def respond(
             )
         ],
     )
-    status.move(contribution, action)
-    contribution.current_version = version
-    contribution.restricted = body.restricted
-    contribution.submitted_at = now
+    contribution = await status.answer(
+        session, contribution, action, version=version, restricted=body.restricted, at=now
+    )
     referrals.emit(
         session,
         actor,
@@ -179,7 +180,7 @@ async def respond(
 
 async def render(
     session: AsyncSession,
-    contributions: Sequence[Contribution],
+    contributions: Sequence[access.ShownRequest],
     viewer: Principal,
     children: Mapping[uuid.UUID, Sequence[NamedChild]] | None = None,
 ) -> list[ContributionOut]:

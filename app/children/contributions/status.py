@@ -8,13 +8,17 @@ A request still unanswered when its referral is withdrawn is cancelled, and can 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.codes import ContributionStatus
+from app.children.contributions.access import RequestRow
+from app.core.direct import DirectWrite
 from app.core.states import Transitions, stays
+from app.models.base import table_columns, table_of
 from app.models.referral import Contribution
 
 INITIAL = ContributionStatus.REQUESTED
@@ -48,9 +52,42 @@ TRANSITIONS: Transitions[ContributionStatus, Action] = Transitions(
 check = TRANSITIONS.check
 
 
-def move(contribution: Contribution, action: Action) -> None:
-    """Move the request (locked by the caller); a 409 ``invalid_transition`` when the table refuses."""
-    contribution.status = TRANSITIONS.target(contribution.status, action)
+# The answer's change to its request, by asyncpg (``app.core.direct``): its status, current version,
+# restriction and time, the columns the parameters name.
+_ANSWERED = DirectWrite(
+    sa.update(table_of(Contribution)).where(table_columns(Contribution).id == sa.bindparam("request_id"))
+)
+
+
+async def answer(
+    session: AsyncSession,
+    request: RequestRow,
+    action: Action,
+    *,
+    version: int,
+    restricted: bool,
+    at: datetime,
+) -> RequestRow:
+    """Record an answer (``action``: the first, or a correction) to the request, locked by the caller
+    (``access.locked``), in one UPDATE; a 409 ``invalid_transition`` when the table refuses. Returns the
+    request as it now is."""
+    answered = request._replace(
+        status=TRANSITIONS.target(request.status, action),
+        current_version=version,
+        restricted=restricted,
+        submitted_at=at,
+    )
+    await _ANSWERED.execute(
+        session,
+        {
+            "request_id": answered.id,
+            "status": answered.status,
+            "current_version": version,
+            "restricted": restricted,
+            "submitted_at": at,
+        },
+    )
+    return answered
 
 
 async def cancel_requested(session: AsyncSession, referral_id: uuid.UUID) -> None:
