@@ -10,9 +10,10 @@ each target (mash-api via ``mash serve``, then bench/ceiling.py under uvicorn; o
 unless ``--workers``), it recreates the PostgreSQL database ``mash_bench`` (a copy of the template, or freshly migrated),
 registers a police and a hub client, starts the server, runs every scenario with bench/loadgen.py in
 a separate process, and stops the server. Each target starts from the same database.
-``--rounds N`` repeats that N times, the targets taking turns, and reports the median round with the
-rounds' spread (the run-to-run noise); ``--before-bin DIR`` adds another checkout's mash-api as the
-target "before" in every round, for a before/after held against that noise.
+``--rounds N`` repeats that N times, the targets taking turns (each round started by the next one),
+and reports the median round with the rounds' spread (the run-to-run noise); ``--before-bin DIR``
+adds another checkout's mash-api as the target "before" in every round, for a before/after held
+against that noise.
 Results also go to bench/results/<UTC timestamp>.json; server logs beside them. Exits 1 if any
 request failed (non-2xx or connection error) or the audit chain no longer verifies.
 """
@@ -48,6 +49,15 @@ from bench.provision import APP_ROLE, ensure_app_role, fresh_database, seed_temp
 from bench.render import LABELS, combine, errors, git_state, ratio, render, write_results  # noqa: E402
 from bench.scenarios import SCENARIOS, TARGETS, Scenario, Target  # noqa: E402
 from bench.servers import BIN, RESULTS, Server, free_port, info, server_env  # noqa: E402
+
+
+def turns(labels: list[str], round_no: int) -> list[str]:
+    """The order in which the targets run in round ``round_no`` (from 1): each round starts one target
+    further along, so that none always runs first (just after the template's copy) or always last. On
+    2026-12-07 every target's throughput rose round by round (bench/README.md), so a fixed order would
+    also give one target the warmest moment of every round."""
+    start = (round_no - 1) % len(labels)
+    return labels[start:] + labels[:start]
 
 
 async def benchmark(
@@ -91,7 +101,7 @@ async def benchmark(
     for round_no in range(1, args.rounds + 1):
         # The targets take turns within each round, so that a slow spell on the machine falls on
         # all of them alike rather than on whichever ran then.
-        for label in labels:
+        for label in turns(labels, round_no):
             # Each target starts from the same database: the other's writes (new referrals at the top
             # of every list, new people among the candidates, a longer audit trail) must not weigh on it.
             ctx = await fresh_database(args, admin_dsn, dsn, env, workdir, template)

@@ -1,11 +1,13 @@
 """A before/after bench run says "slower" only where the fall is larger than the run-to-run noise it
-measured (bench/render.py; issue 12's "no scenario slower than before by more than the noise")."""
+measured (bench/render.py; issue 12's "no scenario slower than before by more than the noise"), from
+rounds in which the targets take turns (bench/run.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bench.render import combine, render
+from bench.run import turns
 
 
 def _round(rps: float, errors: int = 0, read_mib: float | None = None) -> dict[str, Any]:
@@ -88,3 +90,15 @@ def test_each_rounds_reads_from_disk_are_shown() -> None:
     assert (
         "  read from disk (what the page cache did not hold), MiB by round: 812.5, 0.0" in lines[at : at + 4]
     )
+
+
+def test_each_target_runs_first_in_some_round_and_every_round_runs_each_once() -> None:
+    labels = ["ours", "ceiling", "before"]
+    orders = [turns(labels, round_no) for round_no in range(1, 5)]
+    assert orders == [
+        ["ours", "ceiling", "before"],
+        ["ceiling", "before", "ours"],
+        ["before", "ours", "ceiling"],
+        ["ours", "ceiling", "before"],
+    ]
+    assert turns(["ours"], 2) == ["ours"]
