@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from app.children.referrals import repository as referral_repository
 from app.children.referrals import service as referrals
+from app.children.referrals.repository import NamedChild
 from app.core import audit, db, idempotency
 from app.core.audit import AuditAction
 from app.core.auth import Principal
@@ -29,7 +30,6 @@ from app.documents.storage import Storage, Writer, storage_for
 from app.documents.upload import Limits, Received, Spool, receive_document
 from app.models.base import utcnow
 from app.models.document import Document
-from app.models.referral import ReferralChild
 from app.people.disclosures import service as disclosures
 
 RECORD_TYPE = "document"
@@ -254,10 +254,10 @@ async def download(
         session, actor, AuditAction.EXPORT, parent, document.id, sha256=document.sha256, download=True
     )
     if access.foreign(actor, document):
-        children: tuple[ReferralChild, ...] = ()
+        children: tuple[NamedChild, ...] = ()
         if parent.referral_id is not None:
             children = tuple(
-                (await referral_repository.children(session, [parent.referral_id]))[parent.referral_id]
+                (await referral_repository.named_children(session, [parent.referral_id]))[parent.referral_id]
             )
         await disclosures.document_downloaded(
             session,

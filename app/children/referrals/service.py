@@ -137,7 +137,7 @@ async def _audit_communications(
 
 
 async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> list[uuid.UUID | None]:
-    children = (await repository.children(session, [referral_id]))[referral_id]
+    children = (await repository.named_children(session, [referral_id]))[referral_id]
     return [c.person_id for c in children]
 
 
@@ -568,7 +568,7 @@ async def confirm_match(
 async def communication(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, communication_id: uuid.UUID
 ) -> Communication:
-    referral, view = await visible(session, actor, referral_id)
+    referral, view = await shown(session, actor, referral_id, repository.ReferralRow)
     found = await session.get(Communication, communication_id)
     if view is not View.FULL or found is None or found.referral_id != referral.id:
         raise NotFound("communication", communication_id)
@@ -579,7 +579,7 @@ async def communication(
 async def communications(
     session: AsyncSession, actor: Principal, referral_id: uuid.UUID, params: PageParams
 ) -> tuple[list[Communication], str | None]:
-    referral, view = await visible(session, actor, referral_id)
+    referral, view = await shown(session, actor, referral_id, repository.ReferralRow)
     if view is not View.FULL:
         raise NotFound("referral", referral_id)
     found = await repository.communications(session, referral.id, params)
@@ -688,7 +688,7 @@ async def timeline(
     """The referral's events as the change feed shows them to the caller (``app.governance.feed.rules``):
     the hub every event, the referring agency its status changes, rating and outcome without hub names.
     An agency only asked for information has no timeline: it sees its request, not the referral's story."""
-    referral, view = await visible(session, actor, referral_id)
+    referral, view = await shown(session, actor, referral_id, repository.ReferralRow)
     if view is View.ASKED_AGENCY:
         raise NotFound("referral", referral_id)
     entries = await feed.on_record(session, actor, AGGREGATE, referral.id, params)
@@ -700,7 +700,7 @@ async def timeline(
         record_type="referral_timeline",
     )
     if view is View.REFERRER:
-        children = (await repository.children(session, [referral.id]))[referral.id]
+        children = (await repository.named_children(session, [referral.id]))[referral.id]
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=False, record_type="referral_timeline"
         )
