@@ -47,6 +47,17 @@ from app.core.errors import problem_response
 from app.core.tokens import TokenClaims, TokenError, TokenService
 
 logger = logging.getLogger("mash.ratelimit")
+# What the counter's database raises when it cannot count: refused, gone, timed out, or a connection
+# broken in the middle of a statement (asyncpg's InternalClientError, not an InterfaceError: seen when
+# PostgreSQL crashed under load behind PgBouncer, tests/faults/test_database_outage.py). Limiting then
+# lets the request through uncounted rather than answering 500.
+_COUNTER_FAILED = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    TimeoutError,
+)
 
 TOKEN_PATH = "/oauth/token"
 # The public's front door (``app.public``): no token, a small budget per client address.
@@ -267,7 +278,7 @@ class PostgresCounter:
         # Rows of clients not seen for a while (needs DELETE on the table).
         try:
             await pool.execute(_PRUNE, max(_PRUNE_EVERY_SECONDS, float(window_seconds)))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except _COUNTER_FAILED as exc:
             logger.warning("rate limit counters not pruned", extra={"error_type": type(exc).__name__})
 
     async def aclose(self) -> None:
@@ -304,7 +315,7 @@ class RateLimiter:
         key = hashlib.sha256(f"{budget.name}\x00{client}".encode()).hexdigest()
         try:
             hits, reset = await self.counter.hit(key, budget.window_seconds, lease_size(budget.limit))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except _COUNTER_FAILED as exc:
             logger.warning("rate limit not counted", extra={"error_type": type(exc).__name__})
             return None
         return Decision(budget.limit, budget.limit - hits, max(1, math.ceil(reset)))

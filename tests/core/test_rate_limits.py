@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -301,6 +302,26 @@ async def test_requests_go_through_when_the_counter_cannot_be_reached(make_app: 
         db_connect_timeout_seconds=2.0,
     )
     app.state.rate_limiter.counter = PostgresCounter(unreachable)
+    headers = bearer(app, "lucky.system")
+    async with http(app) as client:
+        answers = [await client.get("/v1/me", headers=headers) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert "ratelimit-limit" not in answers[0].headers
+
+
+class _BrokenMidStatement(MemoryCounter):
+    """A counter whose connection broke in the middle of its statement: asyncpg then raises its
+    InternalClientError (seen when PostgreSQL crashed under load, behind PgBouncer)."""
+
+    async def hit(self, key: str, window_seconds: int, lease: int = 1) -> tuple[int, float]:
+        raise asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+
+
+async def test_requests_go_through_when_the_counters_connection_breaks_mid_statement(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(rate_limit_requests=1)
+    app.state.rate_limiter.counter = _BrokenMidStatement(60)
     headers = bearer(app, "lucky.system")
     async with http(app) as client:
         answers = [await client.get("/v1/me", headers=headers) for _ in range(3)]
