@@ -121,6 +121,10 @@ class ByParent(Generic[Key, Record]):
             found[row[0]].append(self._record(row))
         return found
 
+    async def of(self, session: AsyncSession, key: Key, **params: Any) -> list[Record]:
+        """The records of one parent (``await named_children.of(session, referral_id)``)."""
+        return (await self(session, (key,), **params))[key]
+
     async def first(self, session: AsyncSession, keys: Collection[Key], **params: Any) -> dict[Key, Record]:
         """The first record of each parent that has one, in the statement's order (the latest, for
         a statement ordered newest first)."""

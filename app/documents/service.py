@@ -256,9 +256,7 @@ async def download(
     if access.foreign(actor, document):
         children: tuple[NamedChild, ...] = ()
         if parent.referral_id is not None:
-            children = tuple(
-                (await referral_repository.named_children(session, [parent.referral_id]))[parent.referral_id]
-            )
+            children = tuple(await referral_repository.named_children.of(session, parent.referral_id))
         await disclosures.document_downloaded(
             session,
             actor,

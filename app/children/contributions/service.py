@@ -87,7 +87,7 @@ async def request(
     referral_status.move(referral, ReferralAction.ASK_AGENCIES)
     referral.updated_at = now
     await session.flush()
-    children = (await referral_repository.named_children(session, [referral.id]))[referral.id]
+    children = await referral_repository.named_children.of(session, referral.id)
     person_ids = [c.person_id for c in children]
     await disclosures.children_named_to_agencies(session, actor, referral, children, created)
     for contribution in created:
@@ -162,9 +162,7 @@ async def respond(
         version=version,
         restricted=body.restricted,
     )
-    children = (await referral_repository.named_children(session, [contribution.referral_id]))[
-        contribution.referral_id
-    ]
+    children = await referral_repository.named_children.of(session, contribution.referral_id)
     referrals.audit_referral(
         session,
         actor,
@@ -222,7 +220,7 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
         # The asked agency reads the children's details and the hub's question: a disclosure.
         referral = await referral_repository.get(session, contribution.referral_id)
         assert referral is not None  # a foreign key
-        children = (await referral_repository.named_children(session, [referral.id]))[referral.id]
+        children = await referral_repository.named_children.of(session, referral.id)
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=True, record_type=RECORD_TYPE, record_id=contribution.id
         )

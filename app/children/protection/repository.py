@@ -20,7 +20,7 @@ from app.models.referral import ReferralChild
 
 async def enquiries_of(session: AsyncSession, discussion_id: uuid.UUID) -> Sequence[Section47Enquiry]:
     """The section 47 enquiries a strategy discussion started, in the order of its children."""
-    return (await enquiries_of_all(session, [discussion_id]))[discussion_id]
+    return await enquiries_of_all.of(session, discussion_id)
 
 
 async def discussions_of(

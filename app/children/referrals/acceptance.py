@@ -41,7 +41,7 @@ async def accepted_children(
     referral's order, each one of its children (422 at ``loc`` otherwise) and accepted as a referral
     (409 otherwise)."""
     referral = await for_hub(session, actor, referral_id)
-    children = {child.id: child for child in (await repository.children(session, [referral.id]))[referral.id]}
+    children = {child.id: child for child in await repository.children.of(session, referral.id)}
     chosen: list[ReferralChild] = []
     for position, child_id in enumerate(child_ids):
         child = children.get(child_id)

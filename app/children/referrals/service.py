@@ -137,7 +137,7 @@ async def _audit_communications(
 
 
 async def child_person_ids(session: AsyncSession, referral_id: uuid.UUID) -> list[uuid.UUID | None]:
-    children = (await repository.named_children(session, [referral_id]))[referral_id]
+    children = await repository.named_children.of(session, referral_id)
     return [c.person_id for c in children]
 
 
@@ -604,7 +604,7 @@ class ReadReferral:
 
 async def read(session: AsyncSession, actor: Principal, referral_id: uuid.UUID) -> tuple[ReadReferral, View]:
     referral, view = await shown(session, actor, referral_id, repository.ReferralRow)
-    children = (await repository.named_children(session, [referral.id]))[referral.id]
+    children = await repository.named_children.of(session, referral.id)
     person_ids: list[uuid.UUID | None] = [c.person_id for c in children]
     siblings = None
     if view is View.FULL:
@@ -700,7 +700,7 @@ async def timeline(
         record_type="referral_timeline",
     )
     if view is View.REFERRER:
-        children = (await repository.named_children(session, [referral.id]))[referral.id]
+        children = await repository.named_children.of(session, referral.id)
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=False, record_type="referral_timeline"
         )

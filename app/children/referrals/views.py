@@ -129,7 +129,7 @@ async def full(
     ``added`` to the referral when they are at hand (a new referral, which has nothing added yet, or a
     read that loaded them to audit them)."""
     if children is None:
-        children = (await repository.named_children(session, [referral.id]))[referral.id]
+        children = await repository.named_children.of(session, referral.id)
     person_ids = [c.person_id for c in children if c.person_id is not None]
     if siblings is None:
         siblings = await people_repository.siblings(session, person_ids)
@@ -182,7 +182,7 @@ async def for_referrer(
     added: Sequence[ReferralInformationOut] | None = None,
 ) -> ReferralForReferrer:
     if children is None:
-        children = (await repository.named_children(session, [referral.id]))[referral.id]
+        children = await repository.named_children.of(session, referral.id)
     if household is None:
         household = await repository.household(session, referral.id)
     return from_record(
@@ -211,7 +211,7 @@ async def for_asked_agency(
     children: Sequence[ShownChild] | None = None,
 ) -> ReferralForAskedAgency:
     if children is None:
-        children = (await repository.named_children(session, [referral.id]))[referral.id]
+        children = await repository.named_children.of(session, referral.id)
     requests = await repository.requests_to(session, referral.id, agency)
     return ReferralForAskedAgency(
         id=referral.id,
