@@ -591,11 +591,8 @@ async def _checked(conn: asyncpg.Connection, client_id: uuid.UUID | str) -> Asyn
     await conn.execute("COMMIT")
 
 
-_TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
-_IDEMPOTENCY = (
-    "SELECT * FROM idempotency_records WHERE caller_agency = $1 AND caller_role = $2 AND caller_sub = $3"
-    " AND operation = $4 AND key = $5"
-)
+# The key's lock, then its stored answer (migration 20261207_idempotency_claim): one round trip.
+_CLAIM = "SELECT * FROM mash_idempotency_claim($1, $2, $3, $4, $5, $6)"
 _STORE_RESPONSE = (
     "INSERT INTO idempotency_records (id, caller_agency, caller_role, caller_sub, operation, key, fingerprint,"
     " response_status, response_headers, response_body, records, created_at, expires_at)"
@@ -725,13 +722,13 @@ def _encode(value: Any) -> str:
 
 async def _claim_key(conn: asyncpg.Connection, actor: Actor, key: str, fingerprint: str) -> Response | None:
     """Take the key's advisory lock and look for a stored response, as app.core.idempotency does."""
-    if not await conn.fetchval(
-        _TRY_LOCK, Caller(actor[1], actor[2], actor[0], _CREATE_OPERATION).lock_id(key)
-    ):
-        raise _Rejected(409, {"code": "idempotency_key_in_progress"})
     sub, agency, role = actor
-    existing = await conn.fetchrow(_IDEMPOTENCY, agency, role, sub, _CREATE_OPERATION, key)
-    if existing is None or existing["expires_at"] <= datetime.now(UTC):
+    lock_id = Caller(agency, role, sub, _CREATE_OPERATION).lock_id(key)
+    existing = await conn.fetchrow(_CLAIM, lock_id, agency, role, sub, _CREATE_OPERATION, key)
+    live = existing["id"] is not None and existing["expires_at"] > datetime.now(UTC)
+    if not existing["locked"] and not live:
+        raise _Rejected(409, {"code": "idempotency_key_in_progress"})
+    if not live:
         return None  # an expired record would be overwritten; the benchmark's keys are all new
     if existing["fingerprint"] != fingerprint:
         raise _Rejected(422, {"code": "idempotency_key_reused"})

@@ -110,18 +110,6 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-_TRY_LOCK = DirectSelect(
-    sa.select(sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger)).label("locked"))
-)
-
-
-async def _try_lock(session: AsyncSession, caller: Caller, key: str) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
-    ((locked,),) = await _TRY_LOCK.rows(session, {"lock_id": caller.lock_id(key)})
-    return bool(locked)
-
-
 class StoredAnswer(NamedTuple):
     """An answer kept for replay (``IdempotencyRecord``): what a retry is answered with."""
 
@@ -134,8 +122,8 @@ class StoredAnswer(NamedTuple):
     expires_at: datetime
 
 
-# Built once, run with each request's values: building it cost more CPU than running it. Plain
-# columns, read by asyncpg (app.core.direct): every idempotent request asks, and most find nothing.
+# Built once, run with each request's values: building it cost more CPU than running it. Every
+# idempotent request asks, and most find nothing. SQLite's read (PostgreSQL's is ``_CLAIM``).
 _RECORDS = table_columns(IdempotencyRecord)
 _STORED = DirectSelect(
     sa.select(*(_RECORDS[name] for name in StoredAnswer._fields)).where(
@@ -148,18 +136,35 @@ _STORED = DirectSelect(
 )
 
 
-async def _stored(session: AsyncSession, caller: Caller, key: str) -> StoredAnswer | None:
-    rows = await _STORED.rows(
-        session,
-        {
-            "agency": caller.agency,
-            "role": caller.role,
-            "sub": caller.sub,
-            "operation": caller.operation,
-            "key": key,
-        },
-    )
-    return StoredAnswer._make(rows[0]) if rows else None
+# PostgreSQL: the key's advisory lock and then its stored answer, one round trip (migration
+# 20261207_idempotency_claim). The read comes after the lock, in a snapshot of its own, so it sees the
+# answer of the lock's last holder; one SELECT of both would read with a snapshot from before the lock.
+_CLAIMED = sa.func.mash_idempotency_claim(
+    sa.bindparam("lock_id", type_=sa.BigInteger),
+    *(sa.bindparam(name, type_=sa.String) for name in ("agency", "role", "sub", "operation", "key")),
+).table_valued(
+    sa.column("locked", sa.Boolean),
+    *(sa.column(name, _RECORDS[name].type) for name in StoredAnswer._fields),
+    name="claimed",
+)
+_CLAIM = DirectSelect(sa.select(*_CLAIMED.c))
+
+
+async def _lock_and_read(session: AsyncSession, caller: Caller, key: str) -> tuple[bool, StoredAnswer | None]:
+    """Whether this transaction now holds ``caller``'s ``key``, and the answer stored for it, if any."""
+    params = {
+        "agency": caller.agency,
+        "role": caller.role,
+        "sub": caller.sub,
+        "operation": caller.operation,
+        "key": key,
+    }
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite: BEGIN IMMEDIATE already made this transaction the only writer.
+        rows = await _STORED.rows(session, params)
+        return True, StoredAnswer._make(rows[0]) if rows else None
+    ((locked, *stored),) = await _CLAIM.rows(session, {**params, "lock_id": caller.lock_id(key)})
+    return bool(locked), None if stored[0] is None else StoredAnswer._make(stored)
 
 
 async def claim(
@@ -189,8 +194,7 @@ async def _take(
     """Lock ``key`` for ``caller``: its live stored answer, if any, and the id of an expired one.
     Without the lock someone else holds the key: a request still running (409), or a retry of a
     finished one (on any worker or replica) replaying its stored answer, which this one replays too."""
-    locked = await _try_lock(session, caller, key)
-    existing = await _stored(session, caller, key)
+    locked, existing = await _lock_and_read(session, caller, key)
     live = existing is not None and existing.expires_at > utcnow()
     if not locked and not live:
         raise AppError(code="idempotency_key_in_progress", headers={"Retry-After": "1"})

@@ -163,6 +163,46 @@ async def test_a_request_while_the_first_is_still_running_gets_409(
     assert await _clients_named(app, "Busy") == 1
 
 
+_CLAIM_AFTER_A_SECOND = (
+    "SELECT c.* FROM (SELECT pg_sleep(1)::text AS slept) AS s, LATERAL mash_idempotency_claim("
+    " CASE WHEN s.slept IS NULL THEN NULL ELSE $1::bigint END, $2, $3, $4, $5, 'incident-7') AS c"
+)
+
+
+@pytest.mark.postgres
+async def test_a_retry_claiming_as_the_first_commits_reads_the_first_ones_answer(database_url: str) -> None:
+    # The retry's claim (migration 20261207_idempotency_claim) begins its statement while the first
+    # request still holds the key, and tries the lock just after the first has committed its answer.
+    # It must read that answer (to replay it), not find the key free and nothing stored and make the
+    # record again: as one SELECT of the lock and the stored row would, reading with the snapshot its
+    # statement began with.
+    caller = Caller("police", "partner_referrer", "ppu-system", "POST /v1/referrals")
+    first = await asyncpg.connect(_pg_dsn(database_url))
+    retry = await asyncpg.connect(_pg_dsn(database_url))
+    try:
+        committing = first.transaction()
+        await committing.start()
+        await first.execute("SELECT pg_advisory_xact_lock($1)", caller.lock_id("incident-7"))
+        await first.execute(
+            "INSERT INTO idempotency_records (id, caller_agency, caller_role, caller_sub, operation, key,"
+            " fingerprint, response_status, response_headers, response_body, records, created_at, expires_at)"
+            " VALUES (gen_random_uuid(), $1, $2, $3, $4, 'incident-7', $5, 201, '{}', '{}', '[]', now(),"
+            " now() + interval '1 day')",
+            caller.agency, caller.role, caller.sub, caller.operation, "f" * 64,
+        )  # fmt: skip
+        # The claim waits a second inside its statement (its snapshot already taken), then claims.
+        arguments = (caller.lock_id("incident-7"), caller.agency, caller.role, caller.sub, caller.operation)
+        claiming = asyncio.create_task(retry.fetchrow(_CLAIM_AFTER_A_SECOND, *arguments))
+        await asyncio.sleep(0.3)
+        await committing.commit()
+        claimed = await claiming
+    finally:
+        await first.close()
+        await retry.close()
+    assert claimed is not None
+    assert (claimed["locked"], claimed["fingerprint"], claimed["response_status"]) == (True, "f" * 64, 201)
+
+
 # ---------------------------------------------------------------------------------------------------
 # A key belongs to one caller (agency, role and sub) and one operation (the outside probe's leak: a
 # different caller with the same sub was replayed a police referral, before any scope check).
