@@ -217,9 +217,11 @@ async def read(session: AsyncSession, actor: Principal, contribution_id: uuid.UU
         record_type=RECORD_TYPE,
     )
     if not referral_access.is_hub(actor):
-        # The asked agency reads the children's details and the hub's question: a disclosure.
-        referral = await referral_repository.get(session, contribution.referral_id)
-        assert referral is not None  # a foreign key
+        # The asked agency reads the children's details and the hub's question: a disclosure. It may
+        # see the referral (it was asked about it): read as a plain row, as a read only shows it.
+        referral, _ = await referral_access.shown(
+            session, actor, contribution.referral_id, referral_repository.ReferralRow
+        )
         children = await referral_repository.named_children.of(session, referral.id)
         await disclosures.referral_seen_by_partner(
             session, actor, referral, children, asked=True, record_type=RECORD_TYPE, record_id=contribution.id
