@@ -10,9 +10,9 @@ fingerprint and lock id, cursors, matching) is called from app/, not copied; the
 token check and the JSON bodies are written out here.
 
 It reads and writes the real tables. Its audit entries and case events go where mash-api's go, with
-mash-api's own staging statement (``app.core.audit.staging``: ``audit_pending`` and
-``case_events_pending``), and the same deferred trigger chains them into ``audit_events`` and
-``case_events`` at COMMIT: the chain is extended in the database, so the ceiling's entries cannot fork
+mash-api's own statement (``app.core.insert_at_commit.statement``: ``audit_pending`` and
+``case_events_pending``, and a create's idempotency record), and the same deferred trigger chains them
+into ``audit_events`` and ``case_events`` at COMMIT: the chain is extended in the database, so the ceiling's entries cannot fork
 it, and both pay the same hashing and head lock. Referrals, people and the rest go to the real tables
 (same foreign keys, same table sizes): bench/scenarios.py gives the ceiling's requests their own
 children, NHS numbers and idempotency keys.
@@ -50,10 +50,11 @@ from app.children.codes import FINAL_REFERRAL_STATUSES
 from app.children.contributions.schemas import ContributionResponseIn
 from app.children.referrals.schemas import ChildIn, ReferralCreate
 from app.children.referrals.service import _person_fields
-from app.core.audit import staging
+from app.core.audit import STAGED_ENTRIES, STAGED_EVENTS
 from app.core.clock import WorkingClock, age_on, local_date
 from app.core.config import Settings
-from app.core.idempotency import Caller, _fingerprint
+from app.core.idempotency import ANSWERS, Caller, _fingerprint
+from app.core.insert_at_commit import statement
 from app.core.pagination import encode_cursor
 from app.core.passwords import SecretHasher
 from app.core.scopes import AgencyCode, Role
@@ -233,11 +234,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # stores none, so the configured clock applies.
                 await conn.fetchrow(_TIMESCALES, "timescales")
                 created = await _create(conn, clock, actor, body)
-                if idempotency_key is not None:
-                    await _store_response(
-                        conn, actor, idempotency_key, fingerprint, created, settings.idempotency_ttl_hours
-                    )
-                await _append(conn, created.events, created.audit)
+                answers = (
+                    []
+                    if idempotency_key is None
+                    else [
+                        _answer(actor, idempotency_key, fingerprint, created, settings.idempotency_ttl_hours)
+                    ]
+                )
+                await _append(conn, created.events, created.audit, answers)
         except _Rejected as rejected:
             return rejected.response
         return Response(created.body, status_code=201, headers=created.headers)
@@ -593,11 +597,6 @@ async def _checked(conn: asyncpg.Connection, client_id: uuid.UUID | str) -> Asyn
 
 # The key's lock, then its stored answer (migration 20261207_idempotency_claim): one round trip.
 _CLAIM = "SELECT * FROM mash_idempotency_claim($1, $2, $3, $4, $5, $6)"
-_STORE_RESPONSE = (
-    "INSERT INTO idempotency_records (id, caller_agency, caller_role, caller_sub, operation, key, fingerprint,"
-    " response_status, response_headers, response_body, records, created_at, expires_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-)
 _CREATE_OPERATION = "POST /v1/referrals"
 _TIMESCALES = "SELECT version, value FROM hub_settings WHERE key = $1"
 _INSERT_REFERRAL = (
@@ -699,10 +698,6 @@ _MATCH_CANDIDATES = (
     "SELECT * FROM people WHERE id IN (SELECT DISTINCT person_id FROM person_match_keys"
     " WHERE key = ANY($1::varchar[]) LIMIT $2)"
 )
-# app.core.audit's staging statement, in asyncpg's form ($1, $2, ...) and the order of its parameters.
-_STAGE = staging([], [])[0].compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
-_STAGE_SQL, _STAGE_ORDER = _STAGE.string, list(_STAGE.positiontup or [])
-
 Actor = tuple[str, str, str]  # sub, agency, role
 AuditRow = dict[str, Any]
 CaseEvent = tuple[datetime, uuid.UUID, str, Actor, dict[str, Any]]
@@ -1045,11 +1040,9 @@ def _enquiry_summary(
     }  # fmt: skip
 
 
-async def _store_response(
-    conn: asyncpg.Connection, actor: Actor, key: str, fingerprint: str, created: _Created, ttl_hours: int
-) -> None:
+def _answer(actor: Actor, key: str, fingerprint: str, created: _Created, ttl_hours: int) -> dict[str, Any]:
+    """The idempotency record kept for a create (app.core.idempotency.store_response)."""
     now = datetime.now(UTC)
-    stored = {"content-type": "application/json", "location": created.headers["Location"]}
     records = [
         {"record_type": row["record_type"], "record_id": row["record_id"],
          "person_id": None if row["person_id"] is None else str(row["person_id"])}
@@ -1057,10 +1050,13 @@ async def _store_response(
         if row["action"] == "create"
     ]  # fmt: skip
     sub, agency, role = actor
-    await conn.execute(
-        _STORE_RESPONSE, uuid.uuid4(), agency, role, sub, _CREATE_OPERATION, key, fingerprint, 201,
-        json.dumps(stored), created.body, json.dumps(records), now, now + timedelta(hours=ttl_hours),
-    )  # fmt: skip
+    return {
+        "id": uuid.uuid4(), "caller_agency": agency, "caller_role": role, "caller_sub": sub,
+        "operation": _CREATE_OPERATION, "key": key, "fingerprint": fingerprint, "response_status": 201,
+        "response_headers": {"content-type": "application/json", "location": created.headers["Location"]},
+        "response_body": created.body, "records": records, "created_at": now,
+        "expires_at": now + timedelta(hours=ttl_hours),
+    }  # fmt: skip
 
 
 def _audit_row(
@@ -1074,17 +1070,37 @@ def _audit_row(
     }  # fmt: skip
 
 
-async def _append(conn: asyncpg.Connection, events: list[CaseEvent], entries: list[AuditRow]) -> None:
-    """app.core.audit on PostgreSQL: one statement stages the audit entries and the case events (from
-    arrays); the COMMIT's deferred trigger chains and numbers them."""
+async def _append(
+    conn: asyncpg.Connection,
+    events: list[CaseEvent],
+    entries: list[AuditRow],
+    answers: Sequence[AuditRow] = (),
+) -> None:
+    """app.core.insert_at_commit on PostgreSQL: one statement stages the audit entries and the case events
+    (from arrays; the COMMIT's deferred trigger chains and numbers them) and inserts the idempotency
+    record, if any."""
     rows = [
         {"id": uuid.uuid4(), "occurred_at": at, "aggregate_type": "referral", "aggregate_id": rid,
          "event_type": event_type, "actor_sub": actor[0], "actor_agency": actor[1], "actor_role": actor[2],
          "data": data}
         for at, rid, event_type, actor, data in events
     ]  # fmt: skip
-    params = staging(entries, rows)[1]
-    await conn.execute(_STAGE_SQL, *(params[name] for name in _STAGE_ORDER))
+    queued = {
+        table: list(r)
+        for table, r in ((STAGED_ENTRIES, entries), (STAGED_EVENTS, rows), (ANSWERS, answers))
+        if r
+    }
+    stmt, params = statement(queued)
+    compiled = _COMPILED.get(stmt)
+    if compiled is None:
+        done = stmt.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+        compiled = _COMPILED[stmt] = (done.string, list(done.positiontup or []))
+    sql, order = compiled
+    await conn.execute(sql, *(params[name] for name in order))
+
+
+# app.core.insert_at_commit's statements, in asyncpg's form ($1, $2, ...) and the order of their parameters.
+_COMPILED: dict[Any, tuple[str, list[str]]] = {}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,9 +2,10 @@
 
 Callers use ``record()`` while handling a request; entries are queued on the session and written in
 one batch just before the transaction commits (``app.core.db.on_commit``). On PostgreSQL they are only
-staged then: the COMMIT itself chains them, in a deferred trigger that takes the chain-head lock, so
-the lock that serialises all audit writers is held inside the server for the commit alone, never
-across a round trip to a client. SQLite (one writer at a time) chains them here.
+staged then (``app.core.insert_at_commit``, with whatever else the transaction inserts last): the
+COMMIT itself chains them, in a deferred trigger that takes the chain-head lock, so the lock that
+serialises all audit writers is held inside the server for the commit alone, never across a round
+trip to a client. SQLite (one writer at a time) chains them here.
 
 Each row's ``hash`` is the SHA-256 of a canonical JSON serialisation of the row, including the
 previous row's hash; the database computes the same (``mash_audit_hash``). ``verify_chain()`` reports
@@ -29,13 +30,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from app.core.context import current_request_id
-from app.core.db import on_commit
-from app.core.direct import DirectWrite
+from app.core.db import on_commit, pending
+from app.core.insert_at_commit import InsertAtCommit
 from app.core.pagination import PageParams, paginate
 from app.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditPending
 from app.models.base import table_of, utcnow
@@ -83,8 +83,7 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue an audit entry for this session's transaction. ``details`` must hold no personal data."""
-    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_KEY, [])
-    pending.append(
+    pending(session).setdefault(_PENDING_KEY, []).append(
         {
             "id": uuid.uuid4(),
             "occurred_at": utcnow(),
@@ -132,7 +131,7 @@ def created_records(session: AsyncSession) -> list[dict[str, str | None]]:
             "record_id": entry["record_id"],
             "person_id": None if entry["person_id"] is None else str(entry["person_id"]),
         }
-        for entry in session.info.get(_PENDING_KEY, [])
+        for entry in pending(session).get(_PENDING_KEY, [])
         if entry["action"] == AuditAction.CREATE
     ]
 
@@ -157,30 +156,33 @@ async def lock_chain_head(session: AsyncSession) -> tuple[int, str]:
 
 def queue_event(session: AsyncSession, event: dict[str, Any]) -> None:
     """Queue a case event row (without its ``seq``) for this session's transaction."""
-    session.info.setdefault(_EVENTS_PENDING_KEY, []).append(event)
+    pending(session).setdefault(_EVENTS_PENDING_KEY, []).append(event)
     on_commit(session, _CHAIN_HOOK, _flush_pending)
 
 
 async def _flush_pending(session: AsyncSession) -> None:
     """Write the transaction's audit entries and case events.
 
-    On PostgreSQL one statement stages them (``audit_pending``, ``case_events_pending``), taking no
-    lock; the COMMIT that follows runs the deferred trigger of migration ``20261206_audit_chain``,
-    which takes the head lock, numbers the events, chains the entries (hashing each in the database,
-    as ``chain_hash`` does here) and moves the head: the lock is held only inside the commit, never
-    across a round trip to this process. SQLite runs one write transaction at a time: the chain is
+    On PostgreSQL they are staged (``audit_pending``, ``case_events_pending``) by the transaction's last
+    statement, taking no lock (``app.core.insert_at_commit``); the COMMIT that follows runs the
+    deferred trigger of migration ``20261206_audit_chain``, which takes the head lock, numbers the
+    events, chains the entries (hashing each in the database, as ``chain_hash`` does here) and moves
+    the head: the lock is held only inside the commit, never across a round trip to this process. SQLite runs one write transaction at a time: the chain is
     extended here.
     """
-    pending: list[dict[str, Any]] = session.info.pop(_PENDING_KEY, [])
-    events: list[dict[str, Any]] = session.info.pop(_EVENTS_PENDING_KEY, [])
-    if not pending and not events:
+    entries: list[dict[str, Any]] = pending(session).pop(_PENDING_KEY, [])
+    events: list[dict[str, Any]] = pending(session).pop(_EVENTS_PENDING_KEY, [])
+    if not entries and not events:
         return
     if session.get_bind().dialect.name == "postgresql":
-        await _STAGING.execute(session, staging(pending, events)[1])
+        if entries:
+            STAGED_ENTRIES.add(session, entries)
+        if events:
+            STAGED_EVENTS.add(session, events)
         return
     seq, prev_hash = await lock_chain_head(session)
     rows = []
-    for entry in pending:
+    for entry in entries:
         seq += 1
         row = {**entry, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = chain_hash(row)
@@ -195,70 +197,6 @@ async def _flush_pending(session: AsyncSession) -> None:
             .where(AuditChainHead.id == _HEAD_ID)
             .values(last_seq=seq, last_hash=prev_hash)
         )
-
-
-# PostgreSQL's staging statement inserts from one array parameter per column (``unnest``): the same
-# text for any number of rows, so it is compiled and prepared once, not per request as a multi-row
-# VALUES would be.
-Columns = list[tuple[str, Any]]  # (name, SQL type) of each column
-_AUDIT = ("audit_pending", [(c.name, c.type) for c in table_of(AuditPending).columns if c.name != "pos"])
-_EVENTS = (
-    "case_events_pending",
-    [(c.name, c.type) for c in table_of(CaseEventPending).columns if c.name != "pos"],
-)
-
-
-def _unnest(table: str, columns: Columns) -> tuple[str, str, str]:
-    """For rows given as one array parameter per column: (the column names, ``unnest(...) WITH
-    ORDINALITY AS t(..., n)``, the values to insert)."""
-    dialect = PGDialect()  # type: ignore[no-untyped-call]
-    names = ", ".join(name for name, _ in columns)
-    arrays = [
-        f"CAST(:{table}_{name} AS {'TEXT' if _is_json(kind) else kind.compile(dialect=dialect)}[])"
-        for name, kind in columns
-    ]
-    picks = ", ".join(f"t.{name}::json" if _is_json(kind) else f"t.{name}" for name, kind in columns)
-    return names, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS t({names}, n)", picks
-
-
-def _is_json(kind: Any) -> bool:
-    return isinstance(kind, sa.JSON)
-
-
-def _arrays(spec: tuple[str, Columns], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    # An audit entry's details go in as their canonical text, which the json column keeps verbatim:
-    # the database hashes that text (``mash_audit_hash``), as ``canonical_bytes`` does here.
-    table, columns = spec
-    dump = canonical_json if table == "audit_pending" else json.dumps
-    return {
-        f"{table}_{name}": [dump(row[name]) for row in rows]
-        if _is_json(kind)
-        else [row[name] for row in rows]
-        for name, kind in columns
-    }
-
-
-def _stage_statement() -> sa.TextClause:
-    # Table and column names come from the models, values only from parameters. The identity
-    # ``pos`` is drawn in the order of ``ORDER BY n``: the trigger chains the entries in that order.
-    parts = []
-    for spec in (_AUDIT, _EVENTS):
-        names, rows, picks = _unnest(*spec)
-        insert = f"INSERT INTO {spec[0]} ({names}) SELECT {picks} FROM {rows} ORDER BY t.n"  # noqa: S608
-        parts.append(f"{spec[0]} AS ({insert})")
-    return sa.text(f"WITH {', '.join(parts)} SELECT 1")
-
-
-_STAGE = _stage_statement()
-_STAGING = DirectWrite(_STAGE)
-
-
-def staging(
-    entries: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> tuple[sa.TextClause, dict[str, Any]]:
-    """PostgreSQL's staging statement and its parameters for these audit entries and case events (rows of
-    ``audit_pending`` and ``case_events_pending`` without ``pos``); bench/ceiling.py sends the same."""
-    return _STAGE, {**_arrays(_AUDIT, entries), **_arrays(_EVENTS, events)}
 
 
 def _timestamp(value: datetime) -> str:
@@ -289,6 +227,13 @@ def _canonical_pieces(row: Mapping[Any, Any]) -> tuple[str, str]:
 
 def canonical_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+# PostgreSQL's staging tables. An audit entry's details go in as their canonical text, which the json
+# column keeps verbatim: the database hashes that text (``mash_audit_hash``), as ``canonical_bytes``
+# does here. ``pos``, an identity, numbers the rows in the order they were recorded.
+STAGED_ENTRIES = InsertAtCommit(AuditPending, skip=("pos",), json_text=canonical_json)
+STAGED_EVENTS = InsertAtCommit(CaseEventPending, skip=("pos",))
 
 
 def canonical_bytes(row: Mapping[Any, Any]) -> bytes:

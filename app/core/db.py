@@ -3,7 +3,8 @@
 One ``AsyncSession`` per request, opened on first use. Services only add and flush; the request's
 route wrapper (``app.core.routing``) commits once before the response is sent and rolls back on any
 error. Work that must land in the same transaction as the request's changes (audit entries, the
-idempotency record) registers a before-commit hook with ``on_commit``.
+idempotency record) registers a before-commit hook with ``on_commit`` and keeps what it has queued in
+``pending(session)``, which a rollback forgets.
 
 On PostgreSQL every transaction also carries who it works for, for the row-level security policies
 (``mash.agency`` and ``mash.role``, transaction-local): the authenticated caller in a request, none
@@ -53,6 +54,7 @@ COMMIT_LOST_DETAIL = (
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 _HOOKS_KEY = "mash.before_commit"
+_PENDING_KEY = "mash.pending"
 _READ_ONLY = "mash_read_only"
 _CONTEXT_KEY = "mash.db_context"
 _CLIENT_KEY = "mash.db_client"
@@ -343,17 +345,33 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ContextSession)
 
 
-def on_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
-    """Run ``hook`` once, just before ``commit`` commits this session's transaction."""
-    hooks: dict[str, BeforeCommit] = session.info.setdefault(_HOOKS_KEY, {})
-    hooks.setdefault(key, hook)
+def on_commit(session: AsyncSession, key: str, hook: BeforeCommit, *, last: bool = False) -> None:
+    """Run ``hook`` once, just before ``commit`` commits this session's transaction. Hooks run in the
+    order they were first registered, those registered ``last`` (a writer of what the others queue)
+    after all the others."""
+    hooks: dict[tuple[bool, str], BeforeCommit] = session.info.setdefault(_HOOKS_KEY, {})
+    hooks.setdefault((last, key), hook)
+
+
+def pending(session: AsyncSession) -> dict[str, Any]:
+    """What this session's transaction has queued for its commit's hooks to write (by their own keys):
+    ``rollback`` forgets it with the hooks, so a session used again after one writes only its new work."""
+    queued: dict[str, Any] = session.info.setdefault(_PENDING_KEY, {})
+    return queued
+
+
+async def before_commit(session: AsyncSession) -> None:
+    """Run the before-commit hooks: what ``commit`` does first."""
+    # A hook may queue work for another registered after the run began: that one runs in a next round.
+    while hooks := session.info.pop(_HOOKS_KEY, None):
+        for _, hook in sorted(hooks.items(), key=lambda item: item[0][0]):  # stable: "last" ones after
+            await hook(session)
+    session.info.pop(_PENDING_KEY, None)
 
 
 async def commit(session: AsyncSession) -> None:
     """Run the before-commit hooks, then commit. Every commit in the application goes through here."""
-    hooks: dict[str, BeforeCommit] = session.info.pop(_HOOKS_KEY, {})
-    for hook in hooks.values():
-        await hook(session)
+    await before_commit(session)
     if not (session.in_transaction() or session.new or session.dirty or session.deleted):
         return  # nothing was begun or queued (a request whose caller was known already): nothing to send
     try:
@@ -368,10 +386,12 @@ async def commit(session: AsyncSession) -> None:
 
 
 async def rollback(session: AsyncSession) -> None:
-    """Roll back and forget the hooks. A rollback that fails (the connection is already gone) is
-    logged, not raised: the server discards the transaction of a dead connection anyway, the pool
-    discards the connection, and the error that caused the rollback is the one to report."""
+    """Roll back and forget the hooks and what they would have written. A rollback that fails (the
+    connection is already gone) is logged, not raised: the server discards the transaction of a dead
+    connection anyway, the pool discards the connection, and the error that caused the rollback is the
+    one to report."""
     session.info.pop(_HOOKS_KEY, None)
+    session.info.pop(_PENDING_KEY, None)
     try:
         await session.rollback()
     except Exception as exc:

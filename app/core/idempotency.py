@@ -36,9 +36,10 @@ from app.core import audit
 from app.core.auth import Principal
 from app.core.context import RequestContext
 from app.core.db import DbSession
-from app.core.direct import DirectSelect, DirectWrite
+from app.core.direct import DirectSelect
 from app.core.errors import AppError
-from app.models.base import table_columns, table_of, utcnow
+from app.core.insert_at_commit import InsertAtCommit
+from app.models.base import table_columns, utcnow
 from app.models.idempotency import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -335,7 +336,8 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-_INSERT = DirectWrite(sa.insert(table_of(IdempotencyRecord)))
+# Inserted with the transaction's audit entries, in its last statement before COMMIT.
+ANSWERS = InsertAtCommit(IdempotencyRecord)
 
 
 async def store_response(
@@ -362,18 +364,19 @@ async def store_response(
         )
     else:
         caller = claim.caller
-        # The values as parameters of one statement, not a new statement per response (less CPU).
-        await _INSERT.execute(
+        ANSWERS.add(
             session,
-            {
-                "id": uuid.uuid4(),
-                "caller_agency": caller.agency,
-                "caller_role": caller.role,
-                "caller_sub": caller.sub,
-                "operation": caller.operation,
-                "key": claim.key,
-                **values,
-            },
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "caller_agency": caller.agency,
+                    "caller_role": caller.role,
+                    "caller_sub": caller.sub,
+                    "operation": caller.operation,
+                    "key": claim.key,
+                    **values,
+                }
+            ],
         )
 
 

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from app.core import audit
+from app.core import audit, events
 from app.core.audit import AuditAction, verify_chain
-from app.core.db import commit
+from app.core.db import commit, rollback
 from app.models.audit import AuditEvent
+from app.models.event import CaseEvent
 from tests.fixtures.clients import create_client
 from tests.fixtures.database import Someone, bypass_audit_triggers, run_sql, write_audit_entries
 
@@ -112,6 +113,25 @@ async def test_entries_chained_by_the_database_verify_with_awkward_text(app: Fas
     assert events[0].details == AWKWARD and events[0].actor_sub == actor.sub
     result = await _verify(app)
     assert (result.valid, result.checked) == (True, 5)
+
+
+async def test_a_rolled_back_transactions_entries_and_events_are_not_written_by_the_next_commit(
+    app: FastAPI,
+) -> None:
+    # A session used again after a rollback (a request's 404 is audited on its rolled-back session):
+    # what the rolled-back work queued must not reach the trail or the feed with the next commit.
+    undone, kept = uuid.uuid4(), uuid.uuid4()
+    async with app.state.sessionmaker() as session:
+        audit.record(session, Someone(), AuditAction.UPDATE, "referral", undone)
+        events.emit(session, Someone(), "referral", undone, events.EventType.REFERRAL_UPDATED)
+        await rollback(session)
+        audit.record(session, Someone(), AuditAction.READ, "referral", kept)
+        events.emit(session, Someone(), "referral", kept, events.EventType.REFERRAL_UPDATED)
+        await commit(session)
+    assert [(e.action, e.record_id) for e in await _events(app)] == [("read", str(kept))]
+    async with app.state.sessionmaker() as session:
+        assert list(await session.scalars(sa.select(CaseEvent.aggregate_id))) == [kept]
+    assert (await _verify(app)).valid
 
 
 async def test_an_empty_chain_verifies(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from app.core import audit
 from app.core.audit import AuditAction, ChainVerification, verify_chain, write_checkpoint
-from app.core.db import commit
+from app.core.db import before_commit, commit
 from app.core.events import EventType, emit
 from app.models.audit import AuditCheckpoint, AuditEvent
 from app.models.event import CaseEvent
@@ -231,7 +231,7 @@ async def test_an_open_transaction_with_audit_entries_holds_up_no_other_writer(a
     # (for its client, say) does not stop another from committing.
     async with app.state.sessionmaker() as waiting:
         audit.record(waiting, Someone(sub="slow"), AuditAction.READ, "referral", uuid.uuid4())
-        await audit._flush_pending(waiting)  # what commit() does first: the entries are written
+        await before_commit(waiting)  # what commit() does first: the entries are written
         await asyncio.wait_for(write_audit_entries(app, 1, Someone(sub="quick")), timeout=30)
         await waiting.commit()
     events = await _events(app)

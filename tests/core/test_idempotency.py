@@ -21,7 +21,7 @@ from app.models.idempotency import IdempotencyRecord
 from tests.conftest import POSTGRES_URL, _pg_dsn
 from tests.fixtures.adults import concern_body
 from tests.fixtures.clients import client_body
-from tests.fixtures.database import run_sql
+from tests.fixtures.database import counting_statements, run_sql
 from tests.fixtures.http import assert_problem
 from tests.fixtures.referrals import referral_body
 
@@ -287,6 +287,24 @@ async def test_a_replay_is_audited_as_a_read(client: httpx.AsyncClient, auth) ->
     entries = [(e["action"], e["actor"]["sub"], e["details"]) for e in trail.json()["items"]]
     assert ("read", "ppu-system", {"idempotent_replay": True}) in entries
     assert [action for action, *_ in entries].count("create") == 1
+
+
+@pytest.mark.postgres
+async def test_a_creates_answer_is_kept_by_the_statement_that_stages_its_audit_entries(
+    client: httpx.AsyncClient, auth, app: FastAPI
+) -> None:
+    # One round trip for the transaction's last inserts (app.core.insert_at_commit), whichever
+    # queued first; the replay then shows the answer was kept with the record.
+    police = auth("partner_referrer", "police", sub="ppu-system")
+    with counting_statements(app) as sent:
+        created = await _refer(client, police, "incident-11")
+    assert created.status_code == 201, created.text
+    [kept] = [s for s in sent if "INSERT INTO idempotency_records" in s]
+    assert "INSERT INTO audit_pending" in kept and "INSERT INTO case_events_pending" in kept
+    assert not any("INSERT INTO audit_pending" in s for s in sent if s is not kept)
+    replayed = await _refer(client, police, "incident-11")
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == created.json()
 
 
 def _calls(dependant: Dependant) -> list[Any]:
