@@ -12,10 +12,10 @@ token check and the JSON bodies are written out here.
 It reads and writes the real tables. Its audit entries and case events go where mash-api's go, with
 mash-api's own statement (``app.core.insert_at_commit.statement``: ``audit_pending`` and
 ``case_events_pending``, and a create's idempotency record), and the same deferred trigger chains them
-into ``audit_events`` and ``case_events`` at COMMIT: the chain is extended in the database, so the ceiling's entries cannot fork
-it, and both pay the same hashing and head lock. Referrals, people and the rest go to the real tables
-(same foreign keys, same table sizes): bench/scenarios.py gives the ceiling's requests their own
-children, NHS numbers and idempotency keys.
+into ``audit_events`` and ``case_events`` at COMMIT: the chain is extended in the database, so the
+ceiling's entries cannot fork it, and both pay the same hashing and head lock. Referrals, people and
+the rest go to the real tables (same foreign keys, same table sizes): bench/scenarios.py gives the
+ceiling's requests their own children, NHS numbers and idempotency keys.
 
 Configuration comes from the same ``MASH_*`` variables as the service (database, JWT secret,
 argon2 cost, pool size), so both run with identical parameters::
@@ -1074,11 +1074,11 @@ async def _append(
     conn: asyncpg.Connection,
     events: list[CaseEvent],
     entries: list[AuditRow],
-    answers: Sequence[AuditRow] = (),
+    answers: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """app.core.insert_at_commit on PostgreSQL: one statement stages the audit entries and the case events
-    (from arrays; the COMMIT's deferred trigger chains and numbers them) and inserts the idempotency
-    record, if any."""
+    """app.core.insert_at_commit on PostgreSQL: one statement stages the audit entries and the case
+    events (the COMMIT's deferred trigger chains and numbers them) and inserts the idempotency record,
+    if any."""
     rows = [
         {"id": uuid.uuid4(), "occurred_at": at, "aggregate_type": "referral", "aggregate_id": rid,
          "event_type": event_type, "actor_sub": actor[0], "actor_agency": actor[1], "actor_role": actor[2],
