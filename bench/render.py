@@ -37,13 +37,15 @@ LABELS = (*TARGETS, "before")
 
 def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One target's rounds of a scenario as one result: the median round's figures (by requests a
-    second; of an even number, the lower of the middle two), every round's requests a second, their spread (max - min, % of the median: the run-to-run
-    noise) and the errors of all rounds."""
+    second; of an even number, the lower of the middle two), every round's requests a second and
+    server CPU a request, their spread (max - min, % of the median: the run-to-run noise) and the errors
+    of all rounds."""
     ranked = sorted(results, key=lambda result: float(result["rps"]))
     median = dict(ranked[(len(ranked) - 1) // 2])
     rates = [float(result["rps"]) for result in results]
     median["rounds_rps"] = rates
     median["rounds_disk_read_mib"] = [result.get("disk_read_mib") for result in results]
+    median["rounds_server_cpu_ms"] = [server_cpu_ms(result) for result in results]
     median["spread_pct"] = (
         round((max(rates) - min(rates)) / float(median["rps"]) * 100, 1)
         if len(rates) > 1 and median["rps"]
@@ -52,6 +54,12 @@ def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
     median["errors"] = sum(int(result["errors"]) for result in results)
     median["errors_outside_window"] = sum(int(result["errors_outside_window"]) for result in results)
     return median
+
+
+def server_cpu_ms(result: dict[str, Any]) -> float | None:
+    """The server's CPU a request, in ms: its share of a core over the requests a second it served."""
+    server, rps = result.get("cpu_pct", {}).get("server"), float(result["rps"])
+    return None if server is None or not rps else round(10 * float(server) / rps, 2)
 
 
 def change(entry: dict[str, Any]) -> tuple[float, float | None] | None:
@@ -201,6 +209,11 @@ def render(report: dict[str, Any]) -> str:
                     lines.append(
                         "  read from disk (what the page cache did not hold), MiB by round: "
                         + ", ".join(str(read) for read in reads)
+                    )
+                costs = result.get("rounds_server_cpu_ms") or [server_cpu_ms(result)]
+                if any(cost is not None for cost in costs):
+                    lines.append(
+                        "  server CPU ms a request, by round: " + ", ".join(str(cost) for cost in costs)
                     )
                 lines.append(f"  database per request: {per}")
                 lines.append(f"  connections to {report['parameters']['database']} (average): {waits}")

@@ -10,7 +10,9 @@ from bench.render import combine, render
 from bench.run import turns
 
 
-def _round(rps: float, errors: int = 0, read_mib: float | None = None) -> dict[str, Any]:
+def _round(
+    rps: float, errors: int = 0, read_mib: float | None = None, server_pct: float = 98.0
+) -> dict[str, Any]:
     return {
         "disk_read_mib": read_mib,
         "rps": rps,
@@ -18,7 +20,7 @@ def _round(rps: float, errors: int = 0, read_mib: float | None = None) -> dict[s
         "p99_ms": 20.0,
         "errors": errors,
         "errors_outside_window": 0,
-        "cpu_pct": {"server": 98.0, "other": 2.0},
+        "cpu_pct": {"server": server_pct, "other": 2.0},
         "db_per_request": {},
         "db_activity": {},
     }
@@ -59,6 +61,15 @@ def test_the_median_round_stands_for_the_rounds_and_their_spread_is_the_noise() 
     assert combined["rounds_rps"] == [700.0, 600.0, 800.0]
     assert combined["spread_pct"] == round(200 / 700 * 100, 1)
     assert combined["errors"] == 3  # every round's, not only the median's
+
+
+def test_each_rounds_server_cpu_a_request_is_kept_and_shown() -> None:
+    # 10 x CPU % of a core / requests a second: 80 % at 250 req/s is 3.2 ms a request.
+    combined = combine([_round(250.0, server_pct=80.0), _round(200.0, server_pct=70.0), _round(300.0)])
+    assert combined["rounds_server_cpu_ms"] == [3.2, 3.5, 3.27]
+    report = _report(ours=[700.0], before=[700.0])
+    report["scenarios"][0]["ours"] = combined
+    assert "  server CPU ms a request, by round: 3.2, 3.5, 3.27" in render(report).splitlines()
 
 
 def test_a_fall_within_the_rounds_spread_is_within_the_noise() -> None:
