@@ -62,6 +62,9 @@ CALLERS = {
     "referral_create": ("bench:police", "police", "partner_referrer"),
     "referral_get": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "triage_page": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
+    "referral_list": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
+    "referral_list_police": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
+    "referral_list_red": ("bench:practitioner", "childrens_social_care", "mash_practitioner"),
     "enquiry_list": ("bench:asc", "adult_social_care", "asc_practitioner"),
     "contribution_response": ("bench:police", "police", "partner_referrer"),
 }

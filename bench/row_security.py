@@ -154,9 +154,7 @@ async def _measure(app_url: str, owner_url: str, referral_id: uuid.UUID, rounds:
         async with sessions() as session:
             db.set_context(session, None if separate else context)
             if separate:
-                sql = db.context_sql(context)
-                assert sql is not None
-                await session.execute(sa.text(sql.rstrip(";")))
+                await session.execute(sa.text(db.context_sql(context).rstrip(";")))
             await session.execute(read)
             await session.commit()
 

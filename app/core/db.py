@@ -10,7 +10,7 @@ On PostgreSQL every transaction also carries who it works for, for the row-level
 (``mash.agency`` and ``mash.role``, transaction-local): the authenticated caller in a request, none
 (no case rows) in a request before authentication, ``system`` outside requests (CLI, tests' direct
 inspection). See ``_after_begin``: the settings travel in the BEGIN itself, so they cost no round trip.
-The statement timeout travels the same way. Nothing is set for a whole connection (no startup
+The statement timeout and JIT (off) travel the same way. Nothing is set for a whole connection (no startup
 parameters, no session-level SET): behind a transaction-mode pooler (PgBouncer) consecutive transactions
 of one client run on different server connections, and a session setting would leak to other clients.
 """
@@ -107,12 +107,15 @@ class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg h
                 await super().execute("ROLLBACK")
 
 
-def context_sql(
-    context: DbContext, statement_timeout_ms: int = 0, client: uuid.UUID | None = None
-) -> str | None:
-    """``SELECT set_config(...)`` for ``context`` and the statement timeout, each transaction-local,
-    and ``client``'s check; None when there is nothing to set or check."""
-    settings: list[str] = []
+def context_sql(context: DbContext, statement_timeout_ms: int = 0, client: uuid.UUID | None = None) -> str:
+    """``SELECT set_config(...)`` for ``context``, the statement timeout and JIT compilation (off),
+    each transaction-local, and ``client``'s check."""
+    # No JIT: the statements are small and their plans cheap, but a plan estimated dear (row-level
+    # security charges every row its policy's related-row lookup, though the hub's never runs it)
+    # passes jit_above_cost and compiles on each execution: 6 ms more PostgreSQL CPU a page of the
+    # hub's overdue referrals (bench/README.md). The CIN census COPY, the one statement of real
+    # size, ran 7 s slower with it.
+    settings = ["set_config('jit', 'off', true)"]
     if context is not None:
         agency, role = context
         # Agency and role codes are enum values; anything else never reaches SQL.
@@ -126,7 +129,7 @@ def context_sql(
         settings.append(f"set_config('statement_timeout', '{int(statement_timeout_ms)}', true)")
     if client is not None:
         settings.append(_client_check(client))
-    return f"SELECT {', '.join(settings)};" if settings else None
+    return f"SELECT {', '.join(settings)};"
 
 
 def _client_check(client: uuid.UUID) -> str:
@@ -152,9 +155,9 @@ def _after_begin(session: Session, _transaction: SessionTransaction, connection:
     sql = context_sql(_context_of(session), timeout, client)
     driver = connection.connection.driver_connection
     if isinstance(driver, _ContextConnection) and not driver.is_in_transaction():
-        # None clears a suffix left by a transaction that ran nothing.
+        # Replaces a suffix left by a transaction that ran nothing.
         driver.mash_begin_suffix, driver.mash_begin_client = sql, client
-    elif sql is not None:
+    else:
         connection.exec_driver_sql(sql)  # already begun (or a plain connection): one more statement
 
 
