@@ -7,6 +7,7 @@ comes back is what the database lets that caller see.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -331,3 +332,30 @@ async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
             await session.rollback()
     # The police's 4,001 requests stay unread: the lookup reads the requests on this referral only.
     assert _rows_read(plan[0]["Plan"], "contributions") <= 3
+
+
+async def _scan_cost(sessions: Any, context: db.DbContext) -> tuple[float, float]:
+    """The planner's cost of reading every referral in ``context``, and the rows it expects to read."""
+    async with sessions() as session:
+        db.set_context(session, context)
+        plan = await session.scalar(sa.text("EXPLAIN (FORMAT JSON) SELECT id FROM referrals"))
+    scan = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    return float(scan["Total Cost"]), float(scan["Plan Rows"])
+
+
+async def test_the_hubs_reads_of_referrals_are_planned_without_the_cost_of_a_partners_lookup(
+    app: FastAPI,
+) -> None:
+    # The policy's last arm (a request asked of the caller's agency) is a lookup the hub never runs;
+    # charged to every row, it made the planner sort the hub's whole overdue queue rather than walk
+    # the received-at index to its first page (migration 20261208_referral_asked).
+    settings = app.state.settings
+    owner = db.create_engine(settings.model_copy(update={"database_url": settings.migration_url}))
+    try:
+        without_policies, rows = await _scan_cost(db.create_sessionmaker(owner), db.SYSTEM_CONTEXT)
+    finally:
+        await owner.dispose()
+    with_policies, _ = await _scan_cost(app.state.sessionmaker, PRACTITIONER)
+    # What the policy adds a row read, against an index probe of another table: at least
+    # random_page_cost (4).
+    assert (with_policies - without_policies) / max(rows, 1.0) < 1.0
