@@ -110,11 +110,10 @@ class _ContextConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg h
 def context_sql(context: DbContext, statement_timeout_ms: int = 0, client: uuid.UUID | None = None) -> str:
     """``SELECT set_config(...)`` for ``context``, the statement timeout and JIT compilation (off),
     each transaction-local, and ``client``'s check."""
-    # No JIT: the statements are small and their plans cheap, but a plan estimated dear (row-level
-    # security charges every row its policy's related-row lookup, though the hub's never runs it)
-    # passes jit_above_cost and compiles on each execution: 6 ms more PostgreSQL CPU a page of the
-    # hub's overdue referrals (bench/README.md). The CIN census COPY, the one statement of real
-    # size, ran 7 s slower with it.
+    # No JIT: the statements are small, but one estimated dear passes jit_above_cost and is compiled
+    # on each execution. The hub's overdue page, planned dear under row-level security until
+    # migration 20261208_referral_asked, took 12.5 ms of PostgreSQL time with it and 6.0 without
+    # (bench/README.md); the CIN census COPY, the one statement of real size, 7 s more.
     settings = ["set_config('jit', 'off', true)"]
     if context is not None:
         agency, role = context

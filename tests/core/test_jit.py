@@ -1,6 +1,6 @@
-"""No JIT compilation in the application's transactions (app.core.db.context_sql): under row-level
-security a page of the hub's referrals is planned dear enough to pass jit_above_cost, and compiling
-it on each execution cost more PostgreSQL CPU than running it (bench/README.md)."""
+"""No JIT compilation in the application's transactions (app.core.db.context_sql): a statement planned
+dear enough to pass jit_above_cost is compiled on each execution, and for the hub's overdue page, so
+planned under row-level security, compiling cost more PostgreSQL CPU than running it (bench/README.md)."""
 
 from __future__ import annotations
 
