@@ -27,7 +27,7 @@ from app.models.protection import Assessment, Section47Enquiry, StrategyDiscussi
 from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
 from tests.fixtures.adults import raise_concern
 from tests.fixtures.callers import Who
-from tests.fixtures.database import run_sql
+from tests.fixtures.database import owner_engine, run_sql
 from tests.fixtures.pathway import (
     STRATEGY,
     accepted_referral,
@@ -349,8 +349,7 @@ async def test_the_hubs_reads_of_referrals_are_planned_without_the_cost_of_a_par
     # The policy's last arm (a request asked of the caller's agency) is a lookup the hub never runs;
     # charged to every row, it made the planner sort the hub's whole overdue queue rather than walk
     # the received-at index to its first page (migration 20261208_referral_asked).
-    settings = app.state.settings
-    owner = db.create_engine(settings.model_copy(update={"database_url": settings.migration_url}))
+    owner = owner_engine(app)
     try:
         without_policies, rows = await _scan_cost(db.create_sessionmaker(owner), db.SYSTEM_CONTEXT)
     finally:
