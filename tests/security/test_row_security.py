@@ -25,7 +25,7 @@ from app.models.disclosure import Disclosure
 from app.models.event import CaseEvent
 from app.models.protection import Assessment, Section47Enquiry, StrategyDiscussion
 from app.models.referral import Contribution, ContributionResponse, Referral, ReferralChild
-from tests.fixtures.adults import raise_concern
+from tests.fixtures.adults import action, concern_in, make_plan, plan_body, raise_concern
 from tests.fixtures.callers import Who
 from tests.fixtures.database import owner_engine, run_sql
 from tests.fixtures.pathway import (
@@ -284,6 +284,19 @@ def _rows_read(plan: Any, relation: str) -> float:
     return total
 
 
+# Copies of case rows, to give PostgreSQL a live register's estimates: one for each id in ``copies``.
+COPIES = "CREATE TEMP TABLE copies AS SELECT gen_random_uuid() AS id FROM generate_series(1, 4000)"
+
+
+def _copied(table: str, changes: str, source: str = "") -> str:
+    """An ``INSERT`` of a copy of each row ``o`` of ``table`` (those ``source`` joins and keeps) for each
+    copy ``c``, changed by ``changes`` (``jsonb_build_object``'s arguments)."""
+    return (
+        f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(o)"
+        f" || jsonb_build_object({changes}))).* FROM {table} o, copies c{source}"
+    )
+
+
 async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
     client: httpx.AsyncClient, who: Who, app: FastAPI
 ) -> None:
@@ -295,12 +308,13 @@ async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
     # PostgreSQL's estimates, and so its choice of plan, then resemble a live register's.
     await run_sql(
         app,
-        "CREATE TEMP TABLE copies AS SELECT gen_random_uuid() AS id FROM generate_series(1, 4000)",
-        "INSERT INTO referrals SELECT (jsonb_populate_record(NULL::referrals,"
-        " to_jsonb(r) || jsonb_build_object('id', c.id))).* FROM referrals r, copies c",
-        "INSERT INTO contributions SELECT (jsonb_populate_record(NULL::contributions, to_jsonb(k)"
-        " || jsonb_build_object('id', gen_random_uuid(), 'referral_id', c.id, 'agency', a))).*"
-        " FROM contributions k, copies c, unnest(ARRAY['police', 'health', 'education']) a",
+        COPIES,
+        _copied("referrals", "'id', c.id"),
+        _copied(
+            "contributions",
+            "'id', gen_random_uuid(), 'referral_id', c.id, 'agency', a",
+            ", unnest(ARRAY['police', 'health', 'education']) a",
+        ),
         "ANALYZE referrals",
         "ANALYZE contributions",
         "ANALYZE referral_children",
@@ -332,6 +346,60 @@ async def test_a_partners_lookup_reads_by_the_key_whoever_planned_the_statement(
             await session.rollback()
     # The police's 4,001 requests stay unread: the lookup reads the requests on this referral only.
     assert _rows_read(plan[0]["Plan"], "contributions") <= 3
+
+
+def _rows_fetched(relation: str) -> sa.TextClause:
+    """Rows this transaction has read from ``relation`` so far, by any scan: sequential, bitmap, or
+    through any of its indexes (PostgreSQL's transaction-local statistics, which count the reads made
+    inside a policy's function too)."""
+    return sa.text(
+        "SELECT pg_stat_get_xact_tuples_returned(c.oid) + pg_stat_get_xact_tuples_fetched(c.oid)"
+        " + coalesce((SELECT sum(pg_stat_get_xact_tuples_fetched(i.indexrelid)) FROM pg_index i"
+        " WHERE i.indrelid = c.oid), 0) FROM pg_class c WHERE c.oid = CAST(:relation AS regclass)"
+    ).bindparams(relation=relation)
+
+
+async def test_a_partners_read_of_a_plans_events_looks_up_that_plans_actions_only(
+    client: httpx.AsyncClient, adult_who: Who, app: FastAPI
+) -> None:
+    # Two plans on concerns health raised, so their events are on streams the police may not see:
+    # one with an action for housing alone, one with an action for the police.
+    others = await concern_in(client, adult_who, "enquiry_concluded")
+    await make_plan(
+        client, adult_who["worker"], plan_body(others.person_id, action("housing"), concern_id=others.id)
+    )
+    owned = await concern_in(client, adult_who, "enquiry_concluded")
+    await make_plan(
+        client, adult_who["worker"], plan_body(owned.person_id, action("police"), concern_id=owned.id)
+    )
+    # Thousands of other plans with an action for the police, analysed, as on a live register.
+    await run_sql(
+        app,
+        COPIES,
+        _copied(
+            "safeguarding_plans", "'id', c.id, 'concern_id', NULL", f" WHERE o.concern_id = '{owned.id}'"
+        ),
+        _copied("plan_actions", "'id', gen_random_uuid(), 'plan_id', c.id", " WHERE o.agency = 'police'"),
+        "ANALYZE safeguarding_plans",
+        "ANALYZE plan_actions",
+        "ANALYZE case_events",
+    )
+
+    async with app.state.sessionmaker() as session:
+        db.set_context(session, POLICE)
+        seen = {
+            str(aggregate_id): str(event_type)
+            for aggregate_id, event_type in await session.execute(
+                sa.select(CaseEvent.aggregate_id, CaseEvent.event_type).where(
+                    CaseEvent.aggregate_id.in_([uuid.UUID(others.id), uuid.UUID(owned.id)])
+                )
+            )
+        }
+        read = await session.scalar(_rows_fetched("plan_actions"))
+    # The plan the police own an action in shows its event; the other plan's concern shows nothing.
+    assert seen == {owned.id: "plan.created"}
+    # Each plan event is checked against that plan's one action, not against the police's 4,001.
+    assert read is not None and read <= 4
 
 
 async def _scan_cost(sessions: Any, context: db.DbContext) -> tuple[float, float]:
