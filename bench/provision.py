@@ -21,9 +21,10 @@ from typing import Any
 import asyncpg
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from bench import seed_large
-from bench.servers import BIN, ROOT, info, run_checked
+from bench.servers import BIN, ROOT, info, run_checked, server_env
 
 APP_ROLE = "mash_app"  # the role the application connects as (migration 20261127_row_security)
 # Clients registered for the run; each scenario's setup takes its token with the credentials under
@@ -84,6 +85,17 @@ async def ensure_app_role(admin_dsn: str) -> None:
         )
     finally:
         await conn.close()
+
+
+async def app_env(admin_dsn: str, owner_url: str, overrides: list[str]) -> dict[str, str]:
+    """The environment mash-api serves in as production does: connected as the role that owns nothing,
+    so under row-level security, with its migrations and `mash` commands run as the owner."""
+    await ensure_app_role(admin_dsn)
+    env = server_env(
+        overrides, make_url(owner_url).set(username=APP_ROLE).render_as_string(hide_password=False)
+    )
+    env["MASH_MIGRATION_DATABASE_URL"] = owner_url
+    return env
 
 
 def seed_key(params: seed_large.Params) -> str:

@@ -54,6 +54,7 @@ from app.governance.reports.periods import reporting_year  # noqa: E402
 from bench import seed, seed_adults, seed_large  # noqa: E402
 from bench.probes import last_complete_year  # noqa: E402
 from bench.provision import (  # noqa: E402
+    app_env,
     head_revision,
     keep_template,
     kept_template,
@@ -62,7 +63,7 @@ from bench.provision import (  # noqa: E402
     stale,
 )
 from bench.render import git_state  # noqa: E402
-from bench.servers import BIN, RESULTS, Server, free_port, info, run_checked, server_env  # noqa: E402
+from bench.servers import BIN, RESULTS, Server, free_port, info, run_checked  # noqa: E402
 
 HTTP_TIMEOUT_S = 300.0
 
@@ -215,7 +216,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     base, _, _ = args.admin_dsn.rpartition("/")
     dsn = f"{base}/{args.database}"
-    env = server_env(args.server_env, "postgresql+asyncpg://" + dsn.partition("://")[2])
+    # Served as production serves it, under row-level security (the statements' plans depend on it).
+    env = await app_env(args.admin_dsn, "postgresql+asyncpg://" + dsn.partition("://")[2], args.server_env)
 
     seeded: dict[str, Any] | None = None
     if not args.reuse:

@@ -40,15 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (python bench/run.py), not only as a module
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import seed_large  # noqa: E402
 from bench.measure import run_scenario, verify_audit_chain, wait_quiet  # noqa: E402
 from bench.probes import PROBES, Probe, run_probe  # noqa: E402
-from bench.provision import APP_ROLE, ensure_app_role, fresh_database, seed_template  # noqa: E402
+from bench.provision import app_env, fresh_database, seed_template  # noqa: E402
 from bench.render import LABELS, combine, errors, git_state, ratio, render, write_results  # noqa: E402
 from bench.scenarios import SCENARIOS, TARGETS, Scenario, Target  # noqa: E402
-from bench.servers import BIN, RESULTS, Server, free_port, info, server_env  # noqa: E402
+from bench.servers import BIN, RESULTS, Server, free_port, info  # noqa: E402
 
 
 def turns(labels: list[str], round_no: int) -> list[str]:
@@ -73,10 +72,7 @@ async def benchmark(
     # mash-api serves as production does: as the role that owns nothing, under row-level security
     # (migrations and `mash` commands as the owner). The ceiling, which sets no caller context, reads
     # as the owner, so its figures do not include what the policies cost.
-    await ensure_app_role(admin_dsn)
-    app_url = make_url(owner_url).set(username=APP_ROLE).render_as_string(hide_password=False)
-    env = server_env(args.server_env, app_url)
-    env["MASH_MIGRATION_DATABASE_URL"] = owner_url
+    env = await app_env(admin_dsn, owner_url, args.server_env)
     owner_env = {**env, "MASH_DATABASE_URL": owner_url}
 
     template: str | None = None
